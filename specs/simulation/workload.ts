@@ -13,6 +13,7 @@ import { idempotencyIndexKey, type Reply } from '../../src/kernel/index.ts'
 import { EngineOverloadedError } from '../../src/runtime/index.ts'
 import { opsUser, traderA, traderB, type World } from '../runtime/harness.ts'
 import type { Draw, Scenario, SimSymbol } from './scenario.ts'
+import { amend } from './amend-workload.ts'
 import { listAction, type SentList } from './oco-workload.ts'
 import { checkSelfTradeReply } from './self-trade-checks.ts'
 
@@ -312,78 +313,37 @@ function indexKey(request: PlaceRequest): string {
   return idempotencyIndexKey(account, request.idempotencyKey ?? (typeof request.body.client_order_id === 'string' ? request.body.client_order_id : ''))
 }
 
-/** Cancels one live order: usually by its owner, sometimes by an operator, or (foreign) by someone not allowed. */
-async function cancel(ctx: WorkloadContext, foreign: boolean): Promise<string> {
+/** The orders the workload placed that are still open, oldest first. */
+export function openAccepted(ctx: WorkloadContext): string[] {
   const { state } = ctx.world.gateway.engine
-  const open = ctx.accepted.filter((orderId) => {
+  return ctx.accepted.filter((orderId) => {
     const order = state.orders.get(orderId)
     return order !== undefined && !isTerminal(order.status)
   })
+}
+
+/**
+ * Who acts on an order of `accountId`: foreign, someone not allowed to (an auditor, or the other account's trader);
+ * else an operator by `operatorChance`, or the order's owner.
+ */
+export function actingPrincipal(ctx: WorkloadContext, accountId: string, who: { foreign: boolean; operatorChance: number }): Principal {
+  if (who.foreign) return ctx.draw.pick([auditorUser, accountId === 'acct-a' ? traderB : traderA])
+  return ctx.draw.chance(who.operatorChance) ? opsUser : (TRADERS.find((candidate) => candidate.accounts.includes(accountId)) ?? opsUser)
+}
+
+/** Cancels one live order: usually by its owner, sometimes by an operator, or (foreign) by someone not allowed. */
+async function cancel(ctx: WorkloadContext, foreign: boolean): Promise<string> {
+  const { state } = ctx.world.gateway.engine
+  const open = openAccepted(ctx)
   if (open.length === 0) return 'cancel: nothing open'
   // Prefer recent orders: they are the ones still queued or in flight.
   const orderId = ctx.draw.chance(0.6) ? (open[Math.max(0, open.length - 1 - ctx.draw.int(0, 5))] as string) : ctx.draw.pick(open)
   const order = state.orders.get(orderId)
   if (order === undefined) return 'cancel: order vanished'
-  const principal = foreign
-    ? ctx.draw.pick([auditorUser, order.accountId === 'acct-a' ? traderB : traderA])
-    : ctx.draw.chance(0.2)
-      ? opsUser
-      : (TRADERS.find((candidate) => candidate.accounts.includes(order.accountId)) ?? opsUser)
+  const principal = actingPrincipal(ctx, order.accountId, { foreign, operatorChance: 0.2 })
   const { reply } = await ctx.world.gateway.cancel(principal, orderId)
   if (foreign && reply.kind === 'done') ctx.violation('permissions', `${principal.id} canceled ${orderId} of ${order.accountId}`)
   return `cancel ${orderId} (${order.status}) by ${principal.id} → ${reply.kind === 'refused' ? reply.reason : reply.kind}`
-}
-
-/**
- * Amends one live order: a new qty (smaller, larger, below what is filled, off the lot), a new price (near, or far
- * enough to take), or both; usually by its owner, sometimes by an operator or by someone not allowed.
- */
-async function amend(ctx: WorkloadContext): Promise<string> {
-  const { state } = ctx.world.gateway.engine
-  const open = ctx.accepted.filter((orderId) => {
-    const order = state.orders.get(orderId)
-    return order !== undefined && !isTerminal(order.status)
-  })
-  if (open.length === 0) return 'amend: nothing open'
-  const { draw } = ctx
-  const orderId = draw.chance(0.5) ? (open[Math.max(0, open.length - 1 - draw.int(0, 5))] as string) : draw.pick(open)
-  const order = state.orders.get(orderId)
-  if (order === undefined) return 'amend: order vanished'
-  const symbol = order.symbol as SimSymbol
-  const lot = LOT[symbol] ?? 1n
-  const shape = draw.weighted({ qty: 4, price: 4, both: 2 })
-  let qty: Units | null = null
-  let price: Units | null = null
-  if (shape !== 'price') {
-    const qtyShape = draw.weighted({ down: 4, up: 3, belowFilled: 1, offLot: 1 })
-    const lotsOpen = Number((order.qty - order.cumQty) / lot)
-    if (qtyShape === 'down') qty = order.qty - BigInt(lotsOpen > 1 ? draw.int(1, lotsOpen - 1) : 1) * lot
-    else if (qtyShape === 'up') qty = order.qty + BigInt(draw.int(1, 50)) * lot
-    else if (qtyShape === 'belowFilled') qty = order.cumQty > 0n ? order.cumQty : lot
-    else qty = order.qty + lot / 2n + 1n
-    if (qty <= 0n) qty = lot
-  }
-  if (shape !== 'qty' && order.price !== null) price = limitPrice(ctx, symbol, order.side)
-  if (qty === null && price === null) qty = order.qty + lot
-  const foreign = draw.chance(0.05)
-  const principal = foreign
-    ? draw.pick([auditorUser, order.accountId === 'acct-a' ? traderB : traderA])
-    : draw.chance(0.15)
-      ? opsUser
-      : (TRADERS.find((candidate) => candidate.accounts.includes(order.accountId)) ?? opsUser)
-  let reply: Reply
-  try {
-    reply = (await ctx.world.gateway.amend(principal, orderId, { qty, price })).reply
-  } catch (error) {
-    if (error instanceof EngineOverloadedError) return 'amend shed (log full)'
-    throw error
-  }
-  checkSelfTradeReply(ctx, order.accountId, reply, `an amend of ${orderId}`)
-  if (foreign && reply.kind !== 'refused' && reply.kind !== 'rejected') ctx.violation('permissions', `${principal.id} amended ${orderId} of ${order.accountId}: ${JSON.stringify(reply)}`)
-  const outcome = reply.kind === 'refused' || reply.kind === 'rejected' ? `${reply.kind} ${reply.reason}` : reply.kind
-  ctx.counters[`amend:${outcome.split(' ')[1] ?? outcome}`] = (ctx.counters[`amend:${outcome.split(' ')[1] ?? outcome}`] ?? 0) + 1
-  const what = [qty === null ? null : `qty ${formatDecimal(qty)}`, price === null ? null : `price ${formatDecimal(price)}`].filter((part) => part !== null).join(' ')
-  return `amend ${orderId} (${order.status}, qty ${formatDecimal(order.qty)} filled ${formatDecimal(order.cumQty)}) to ${what} by ${principal.id} → ${outcome}`
 }
 
 async function killSwitch(ctx: WorkloadContext): Promise<string> {

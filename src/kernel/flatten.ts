@@ -8,7 +8,7 @@
  */
 
 import { sha256Hex, sha256HexPrefix } from '../domain/canonical-json.ts'
-import { formatDecimal, maxUnits, roundToStep, type Units } from '../domain/decimal.ts'
+import { formatDecimal, roundToStep, type Units } from '../domain/decimal.ts'
 import type { DomainEvent } from '../domain/events/index.ts'
 import { instrumentKey, type Instrument } from '../domain/instruments.ts'
 import type { MarketSnapshot } from '../domain/market.ts'
@@ -17,7 +17,7 @@ import { isRecordableUnits, RECORD_UNITS_MAX } from '../domain/recordable-amount
 import { cancelEvents } from './cancel.ts'
 import type { Decision, FlattenCommand } from './commands.ts'
 import { mayActFor } from './permissions.ts'
-import { ceilDiv } from './reservations.ts'
+import { bandFloorPrice } from './intake/sent-order.ts'
 import { availableBalance, idempotencyIndexKey, type KernelState } from './state.ts'
 import { isTerminal } from '../domain/states.ts'
 import { traceMemberOf } from '../domain/trace-context.ts'
@@ -108,9 +108,7 @@ function closeEvents(
   }
   const idempotencyKey = `${FLATTEN_KEY_PREFIX}${command.flattenId}:${key}`
   if (state.idempotency.has(idempotencyIndexKey(command.accountId, idempotencyKey))) return []
-  const floor = ceilDiv(market.referencePrice * BigInt(10_000 - instrument.priceBandBps), 10_000n)
-  // At least one tick: a band of 100 % puts the edge at 0, a price no venue takes (the close would be rejected).
-  const price = maxUnits(roundToStep(floor, instrument.tickSize, 'up'), instrument.tickSize)
+  const price = bandFloorPrice(market.referencePrice, instrument)
   const orderId = sha256HexPrefix(`flatten\n${command.flattenId}\n${command.accountId}\n${key}`, 10)
   const inputs = { referencePrice: formatDecimal(market.referencePrice), price: formatDecimal(price), qty: formatDecimal(qty) }
   return [

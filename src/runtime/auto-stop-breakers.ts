@@ -42,16 +42,24 @@ class KeyedWindows {
   }
 }
 
-/** A venue rejecting the places it is sent: more than rejectPctMax % of its answers to places, over samplesMin answers. */
-export class VenueRejectsBreaker implements Breaker {
-  readonly name = 'venue_rejects'
+/** A breaker over sliding windows (per venue, per account, or one in all): its action, its windows, their restart. */
+abstract class WindowedBreaker<C extends { action: BreakerAction; windowMs: number }> {
   readonly action: BreakerAction
-  private readonly windows: KeyedWindows
+  protected readonly windows: KeyedWindows
 
-  constructor(private readonly config: Section<'venueRejects'>) {
+  constructor(protected readonly config: C) {
     this.action = config.action
     this.windows = new KeyedWindows(config.windowMs)
   }
+
+  reset(): void {
+    this.windows.byKey.clear()
+  }
+}
+
+/** A venue rejecting the places it is sent: more than rejectPctMax % of its answers to places, over samplesMin answers. */
+export class VenueRejectsBreaker extends WindowedBreaker<Section<'venueRejects'>> implements Breaker {
+  readonly name = 'venue_rejects'
 
   /** A venue's answer to a place (accepted or rejected); the note's figures when the share is now above the threshold. */
   observe(venue: string, rejected: boolean, atMs: number): string | null {
@@ -62,10 +70,6 @@ export class VenueRejectsBreaker implements Breaker {
     const { samplesMin, rejectPctMax, windowMs } = this.config
     if (answers < samplesMin || rejects * 100 <= rejectPctMax * answers) return null
     return `${rejects} of ${answers} answers of venue ${venue} to places were rejects (${Math.floor((rejects * 100) / answers)}%) in the last ${windowMs} ms, above ${rejectPctMax}% (at least ${samplesMin} answers)`
-  }
-
-  reset(): void {
-    this.windows.byKey.clear()
   }
 
   figures(nowMs: number): Record<string, unknown> {
@@ -80,15 +84,8 @@ export class VenueRejectsBreaker implements Breaker {
  * the 99th percentile (nearest rank) over samplesMin calls or more. The percentile needs no sorted sample: the p99 of n
  * calls is above T exactly when more than n − ⌈0.99 n⌉ of them took longer than T, two running counts.
  */
-export class AckLatencyBreaker implements Breaker {
+export class AckLatencyBreaker extends WindowedBreaker<Section<'ackLatency'>> implements Breaker {
   readonly name = 'ack_latency'
-  readonly action: BreakerAction
-  private readonly windows: KeyedWindows
-
-  constructor(private readonly config: Section<'ackLatency'>) {
-    this.action = config.action
-    this.windows = new KeyedWindows(config.windowMs)
-  }
 
   observe(venue: string, latencyMs: number, atMs: number): string | null {
     const { samplesMin, p99MsMax, windowMs } = this.config
@@ -99,10 +96,6 @@ export class AckLatencyBreaker implements Breaker {
     const allowed = slowAllowed(calls)
     if (calls < samplesMin || slow <= allowed) return null
     return `p99 of venue ${venue}'s answers to places, cancels and amends above ${p99MsMax} ms: ${slow} of ${calls} calls slower in the last ${windowMs} ms, at most ${allowed} may be (at least ${samplesMin} calls)`
-  }
-
-  reset(): void {
-    this.windows.byKey.clear()
   }
 
   figures(nowMs: number): Record<string, unknown> {
@@ -118,15 +111,8 @@ export function slowAllowed(calls: number): number {
 }
 
 /** A runaway bot: more than ordersMax new orders accepted within windowMs, per account (scope account) or in all. */
-export class OrderRateBreaker implements Breaker {
+export class OrderRateBreaker extends WindowedBreaker<Section<'orderRate'>> implements Breaker {
   readonly name = 'order_rate'
-  readonly action: BreakerAction
-  private readonly windows: KeyedWindows
-
-  constructor(private readonly config: Section<'orderRate'>) {
-    this.action = config.action
-    this.windows = new KeyedWindows(config.windowMs)
-  }
 
   observe(accountId: string, atMs: number): string | null {
     const { scope, ordersMax, windowMs } = this.config
@@ -136,10 +122,6 @@ export class OrderRateBreaker implements Breaker {
     if (orders <= ordersMax) return null
     const whose = scope === 'all' ? 'over all accounts' : `for account ${accountId}`
     return `${orders} new orders accepted ${whose} in the last ${windowMs} ms, above ${ordersMax}`
-  }
-
-  reset(): void {
-    this.windows.byKey.clear()
   }
 
   figures(nowMs: number): Record<string, unknown> {

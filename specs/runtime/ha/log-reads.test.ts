@@ -58,6 +58,24 @@ describe('what a build reads, as the header says it', () => {
     expect(olderState?.message).toContain(`kernel-state v${KERNEL_STATE_FORMAT_VERSION} (reads up to v${KERNEL_STATE_FORMAT_VERSION - 1})`)
   })
 
+  // The header a standby of b841b50 sends (the build before s43's auto-stop, held cap, self-trade prevention and
+  // market-order protection), as that build formats it: kernel.configured up to 5, order.accepted up to 7, kernel-state
+  // 17. A leader of this build writes kernel.configured 9 (the cap: 8; a policy's selfTrade: 9), order.accepted 10 (a
+  // protection price) and kernel-state 20; the standby must be told to upgrade, not fed records it would misread.
+  const B841B50_READS =
+    'events@3=101-103,110,204-219,222-228,241-244,246-250,260-264,300-301,900;events@4=202-203,220-221;events@5=100;events@6=111,201;events@7=200;snapshot=1;kernel-state=17;backoffice=5'
+
+  test('a standby of the build before the s43 formats (b841b50) is refused STANDBY_TOO_OLD, naming each record and part it cannot read', () => {
+    const refusal = standbyRefusal(B841B50_READS)
+    expect(refusal?.code).toBe('STANDBY_TOO_OLD')
+    expect(refusal?.message).toContain(`type ${EVENT_CODES['kernel.configured']} v${EVENT_VERSIONS['kernel.configured']} (reads up to v5)`)
+    expect(refusal?.message).toContain(`type ${EVENT_CODES['order.accepted']} v${EVENT_VERSIONS['order.accepted']} (reads up to v7)`)
+    expect(refusal?.message).toContain(`kernel-state v${KERNEL_STATE_FORMAT_VERSION} (reads up to v17)`)
+    expect(EVENT_VERSIONS['kernel.configured']).toBeGreaterThanOrEqual(9)
+    expect(EVENT_VERSIONS['order.accepted']).toBeGreaterThanOrEqual(10)
+    expect(KERNEL_STATE_FORMAT_VERSION).toBeGreaterThanOrEqual(20)
+  })
+
   test('no header is a build older than the check: too old; a malformed or oversized one is VALIDATION_FAILED', () => {
     expect(standbyRefusal(null)?.code).toBe('STANDBY_TOO_OLD')
     for (const bad of ['', 'events@3=200-100;snapshot=1;kernel-state=11;backoffice=5', 'events@3=70000;snapshot=1;kernel-state=11;backoffice=5', 'events@3=200;snapshot=1;kernel-state=11', 'events=200;snapshot=1', `events@3=${'1,'.repeat(3000)}1;snapshot=1;kernel-state=11;backoffice=5`]) {

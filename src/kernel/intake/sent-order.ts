@@ -63,6 +63,16 @@ export function marketProtectionPrice(order: { side: Side; tif: TimeInForce }, i
     const price = roundToStep(marketWorstPrice(referencePrice, instrument), tick, 'down')
     return price > 0n ? price : null
   }
+  return bandFloorPrice(referencePrice, instrument)
+}
+
+/**
+ * The reference price at the lower edge of the instrument's band, reference × (1 − band), rounded up to the tick and at
+ * least one tick (a band of 100 % or more has no lower edge, and 0 is a price no venue takes): the lowest price the
+ * gateway sells at when it sells at the market — a protected market sell's limit, and a flatten's close (flatten.ts).
+ */
+export function bandFloorPrice(referencePrice: Units, instrument: Instrument): Units {
+  const tick = instrument.tickSize
   const keptBps = 10_000 - instrument.priceBandBps
   if (keptBps <= 0) return tick
   const price = roundToStep(ceilDiv(referencePrice * BigInt(keptBps), 10_000n), tick, 'up')

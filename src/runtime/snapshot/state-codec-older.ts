@@ -147,12 +147,12 @@ export const kernelStateV15: Codec<KernelStateRest> = (() => {
 })()
 
 /**
- * A state as format 16 wrote it: this build's fields, its orders without expiresAtMs (read with it null: no
- * time-to-live, as replaying its log gives).
+ * A state of format 16 to 19 as it wrote it: every part this build holds (order lists included), its orders as `orders`
+ * reads them and its config as `configParts` does — what each lacks is read as replaying its log gives.
  */
-export const kernelStateV16: Codec<KernelStateRest> = (() => {
+function withOrderLists(version: number, orders: Codec<Map<string, Order>>, configParts: ConfigParts): Codec<KernelStateRest> {
   const older = record<KernelStateRest>('KernelState', {
-    ...kernelStateFieldsV8(mapOf(orderFromV16), CONFIG_PARTS_V17),
+    ...kernelStateFieldsV8(orders, configParts),
     retireRule: nullable(num),
     venueHealth: venueHealthEntries,
     revocations: revocationsCodec,
@@ -161,74 +161,35 @@ export const kernelStateV16: Codec<KernelStateRest> = (() => {
   return {
     shape: older.shape,
     encode: () => {
-      throw new CodecError("kernel state is written in this build's format, never in version 16")
+      throw new CodecError(`kernel state is written in this build's format, never in version ${version}`)
     },
     decode: (json, path) => older.decode(json, path),
   }
-})()
+}
+
+/**
+ * A state as format 16 wrote it: this build's fields, its orders without expiresAtMs (read with it null: no
+ * time-to-live, as replaying its log gives).
+ */
+export const kernelStateV16 = withOrderLists(16, mapOf(orderFromV16), CONFIG_PARTS_V17)
 
 /**
  * A state as format 17 wrote it: this build's fields and orders, its config without the cap on ended orders held (read
  * with it absent, no cap: as replaying its log gives — that build recorded none).
  */
-export const kernelStateV17: Codec<KernelStateRest> = (() => {
-  const older = record<KernelStateRest>('KernelState', {
-    ...kernelStateFieldsV8(mapOf(orderFromV18), CONFIG_PARTS_V17),
-    retireRule: nullable(num),
-    venueHealth: venueHealthEntries,
-    revocations: revocationsCodec,
-    orderLists: orderListsCodec,
-  })
-  return {
-    shape: older.shape,
-    encode: () => {
-      throw new CodecError("kernel state is written in this build's format, never in version 17")
-    },
-    decode: (json, path) => older.decode(json, path),
-  }
-})()
+export const kernelStateV17 = withOrderLists(17, mapOf(orderFromV18), CONFIG_PARTS_V17)
 
 /**
  * A state as format 18 wrote it: this build's fields, its orders without protectionPrice (read with it null: a market
  * order is sent as a plain market order, as replaying its log gives — that build recorded no protection price).
  */
-export const kernelStateV18: Codec<KernelStateRest> = (() => {
-  const older = record<KernelStateRest>('KernelState', {
-    ...kernelStateFieldsV8(mapOf(orderFromV18), CONFIG_PARTS_V19),
-    retireRule: nullable(num),
-    venueHealth: venueHealthEntries,
-    revocations: revocationsCodec,
-    orderLists: orderListsCodec,
-  })
-  return {
-    shape: older.shape,
-    encode: () => {
-      throw new CodecError("kernel state is written in this build's format, never in version 18")
-    },
-    decode: (json, path) => older.decode(json, path),
-  }
-})()
+export const kernelStateV18 = withOrderLists(18, mapOf(orderFromV18), CONFIG_PARTS_V19)
 
 /**
  * A state as format 19 wrote it: this build's fields and orders, its policies without selfTrade (read without it: no
  * self-trade check, as replaying its log gives — that build recorded no policy with it).
  */
-export const kernelStateV19: Codec<KernelStateRest> = (() => {
-  const older = record<KernelStateRest>('KernelState', {
-    ...kernelStateFieldsV8(mapOf(order), CONFIG_PARTS_V19),
-    retireRule: nullable(num),
-    venueHealth: venueHealthEntries,
-    revocations: revocationsCodec,
-    orderLists: orderListsCodec,
-  })
-  return {
-    shape: older.shape,
-    encode: () => {
-      throw new CodecError("kernel state is written in this build's format, never in version 19")
-    },
-    decode: (json, path) => older.decode(json, path),
-  }
-})()
+export const kernelStateV19 = withOrderLists(19, mapOf(order), CONFIG_PARTS_V19)
 
 /** A state as format 14 wrote it: everything but revocations (read with none). */
 export const kernelStateV14 = withVenueHealth(14, CONFIG_PARTS_V17)
