@@ -140,7 +140,7 @@ describe('self-trade prevention beyond a new order', () => {
     expect(harness.place({ client_order_id: 's2', side: 'sell', price: '50100' }).reply.kind).toBe('accepted')
   })
 
-  test('a resend of an order a crossing order was placed against while it was Failed is refused, and the order stays Failed', () => {
+  test('a resend of an order a crossing order was placed against while it was Failed is refused, naming the order it would cross, and the order stays Failed', () => {
     const harness = funded()
     const orderId = harness.placedId({ client_order_id: 'bid', qty: '1', price: '50000' })
     harness.send(orderId)
@@ -148,10 +148,13 @@ describe('self-trade prevention beyond a new order', () => {
     harness.nowMs += 5_000
     harness.run({ kind: 'reconcile_result', nowMs: harness.nowMs, orderId, venueOrder: null, trades: [] })
     expect(harness.order(orderId).status).toBe('Failed')
-    harness.openOrder({ client_order_id: 'ask', side: 'sell', price: '50000' })
+    const askId = harness.openOrder({ client_order_id: 'ask', side: 'sell', price: '50000' })
     const resend = harness.run({ kind: 'resend', nowMs: harness.nowMs, principal: admin, orderId, market: market('50000', { observedAtMs: harness.nowMs }) })
-    expect(resend.reply).toMatchObject({ kind: 'refused', reason: 'SELF_TRADE_PREVENTED' })
+    // The detail (in the reply and the recorded refusal) names the order it would cross and its price.
+    const detail = `the account policy refuses the order now: it would cross the account's own open order (selfTradeOrderId=${askId}, selfTradePrice=50000)`
+    expect(resend.reply).toEqual({ kind: 'refused', reason: 'SELF_TRADE_PREVENTED', detail })
     expect(resend.events.map((event) => event.type)).toEqual(['order.resend_refused'])
+    expect(resend.events[0]).toMatchObject({ reason: 'SELF_TRADE_PREVENTED', detail })
     expect(harness.order(orderId).status).toBe('Failed')
   })
 

@@ -70,7 +70,7 @@ export function decideResend(state: KernelState, command: ResendCommand): Decisi
   const worstPrice = order.price ?? protectedBuy ?? marketWorstPrice(data.value, instrument)
   if (order.flattenId === null) {
     const policyRefusal = policyRefuses(state, { order, instrument, worstPrice, nowMs: command.nowMs })
-    if (policyRefusal !== null) return refused(policyRefusal, 'the account policy refuses the order now')
+    if (policyRefusal !== null) return refused(policyRefusal.reason, policyRefusal.detail)
   }
   const quote = reservationFor({ side: order.side, qty: order.qty, worstPrice, takerFeeBps: params.takerFeeBps, instrument })
   const available = availableBalance(state, order.accountId, quote.asset)
@@ -82,19 +82,24 @@ export function decideResend(state: KernelState, command: ResendCommand): Decisi
   return { events: [event], reply: { kind: 'done' } }
 }
 
+const POLICY_REFUSES = 'the account policy refuses the order now'
+
 /** What the account's policy now says against sending the order, or null. The order is Failed: not among the open. */
-function policyRefuses(state: KernelState, input: { order: Order; instrument: Instrument; worstPrice: Units; nowMs: number }): ReasonCode | null {
+function policyRefuses(state: KernelState, input: { order: Order; instrument: Instrument; worstPrice: Units; nowMs: number }): { reason: ReasonCode; detail: string } | null {
   const { order } = input
   const key = instrumentKey(order.venue, order.symbol)
   const policy = state.policies.get(order.accountId)
-  if (policy === undefined) return 'POLICY_MISSING'
-  if (!policyValidAt(policy, input.nowMs)) return 'POLICY_EXPIRED'
-  if (!policy.instruments.includes(key)) return 'SYMBOL_NOT_ALLOWED'
-  if (order.type === 'market' && !policy.marketOrderInstruments.includes(key)) return 'MARKET_ORDERS_DISABLED'
-  if (mulUnits(order.qty, input.worstPrice, 'up') > policy.maxOrderNotional) return 'ORDER_NOTIONAL_LIMIT'
-  if ((state.openOrders.get(order.accountId) ?? 0) >= policy.maxOpenOrders) return 'OPEN_ORDERS_LIMIT'
-  // While it was Failed it blocked no one: an order crossing it may have been placed since.
-  if (selfTradeCheck(state, policy, { accountId: order.accountId, instrumentKey: key, side: order.side, price: order.price }).crosses) return 'SELF_TRADE_PREVENTED'
+  const refusal = (reason: ReasonCode, detail = POLICY_REFUSES) => ({ reason, detail })
+  if (policy === undefined) return refusal('POLICY_MISSING')
+  if (!policyValidAt(policy, input.nowMs)) return refusal('POLICY_EXPIRED')
+  if (!policy.instruments.includes(key)) return refusal('SYMBOL_NOT_ALLOWED')
+  if (order.type === 'market' && !policy.marketOrderInstruments.includes(key)) return refusal('MARKET_ORDERS_DISABLED')
+  if (mulUnits(order.qty, input.worstPrice, 'up') > policy.maxOrderNotional) return refusal('ORDER_NOTIONAL_LIMIT')
+  if ((state.openOrders.get(order.accountId) ?? 0) >= policy.maxOpenOrders) return refusal('OPEN_ORDERS_LIMIT')
+  // While it was Failed it blocked no one: an order crossing it may have been placed since. The detail names it, as
+  // intake's decision record does (selfTradeOrderId, selfTradePrice), so the refusal says which order to look at.
+  const selfTrade = selfTradeCheck(state, policy, { accountId: order.accountId, instrumentKey: key, side: order.side, price: order.price })
+  if (selfTrade.crosses) return refusal('SELF_TRADE_PREVENTED', `${POLICY_REFUSES}: it would cross the account's own open order (${inputsText(selfTrade.inputs)})`)
   return null
 }
 
