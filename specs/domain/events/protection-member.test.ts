@@ -7,49 +7,13 @@
 
 import { describe, expect, test } from 'bun:test'
 import { parseDecimal } from '../../../src/domain/decimal.ts'
-import { recordLayoutOf } from '../../../src/domain/events/binary-layout.ts'
-import { schemaAtVersion } from '../../../src/domain/events/binary-records.ts'
-import { decodeEvent, encodeEvent, EVENT_CODES, orderIdOfRecord, SchemaError, type DomainEvent, type EncodedEvent } from '../../../src/domain/events/index.ts'
+import { decodeEvent, encodeEvent, orderIdOfRecord, SchemaError, type DomainEvent } from '../../../src/domain/events/index.ts'
 import { EVENT_VERSIONS, MEMBERS_ADDED } from '../../../src/domain/events/registry.ts'
 import { decodeTrustedEvent } from '../../../src/domain/events/trusted-decode.ts'
-import { writeRecordInterpreted } from './interpreted-writer.ts'
+import { ACCEPTED, olderPayload } from './member-fixtures.ts'
 
-const DECISION = { principalId: 'alice', roles: ['trader'], configDigest: 'c', buildCommit: 'b', nowMs: 5, guards: [{ guard: 'policy' as const, outcome: 'pass' as const, inputs: { live: false } }] }
-
-const MARKET_BUY = {
-  type: 'order.accepted',
-  atMs: 1_700_000_000_000,
-  orderId: 'o-1',
-  accountId: 'demo-1',
-  idempotencyKey: 'k-1',
-  bodyDigest: 'd',
-  clientOrderId: null,
-  venue: 'sim',
-  symbol: 'BTC-USD',
-  baseAsset: 'BTC',
-  quoteAsset: 'USD',
-  side: 'buy',
-  orderType: 'market',
-  qty: parseDecimal('0.01'),
-  price: null,
-  tif: 'IOC',
-  postOnly: false,
-  reduceOnly: false,
-  lane: 2,
-  venueClientOrderId: 'eg-o-1',
-  reservationAsset: 'USD',
-  reservationAmount: parseDecimal('620'),
-  flattenId: null,
-  decision: DECISION,
-  ttlMs: 30_000,
-} as const satisfies DomainEvent
-
-/** The payload as a build before version 10 wrote it: the type's layout at `version`, which has no protectionPrice. */
-function olderPayload(event: DomainEvent, version: 2 | 3 | 4 | 7): EncodedEvent {
-  const { type, ...body } = event
-  const layout = recordLayoutOf(schemaAtVersion(type, version), version === 2 ? 'plain' : 'compact')
-  return { type: EVENT_CODES[type], version, payload: writeRecordInterpreted(layout, body, type) }
-}
+/** A market buy with a time-to-live, written before its protection price existed (so without one). */
+const MARKET_BUY: DomainEvent = { ...ACCEPTED, orderType: 'market', price: null, tif: 'IOC', reservationAmount: parseDecimal('620'), ttlMs: 30_000 }
 
 describe('the protectionPrice member of order.accepted (payload version 10)', () => {
   test('order.accepted is written as version 10, with and without a protection price, and reads back by both decoders', () => {

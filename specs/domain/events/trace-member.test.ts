@@ -6,43 +6,12 @@
 
 import { describe, expect, test } from 'bun:test'
 import { parseDecimal } from '../../../src/domain/decimal.ts'
-import { recordLayoutOf } from '../../../src/domain/events/binary-layout.ts'
-import { schemaAtVersion } from '../../../src/domain/events/binary-records.ts'
-import { decodeEvent, encodeEvent, EVENT_CODES, orderIdOfRecord, SchemaError, type DomainEvent, type EncodedEvent } from '../../../src/domain/events/index.ts'
+import { decodeEvent, encodeEvent, orderIdOfRecord, SchemaError, type DomainEvent } from '../../../src/domain/events/index.ts'
 import { EVENT_VERSIONS, MEMBERS_ADDED } from '../../../src/domain/events/registry.ts'
 import { decodeTrustedEvent } from '../../../src/domain/events/trusted-decode.ts'
-import { writeRecordInterpreted } from './interpreted-writer.ts'
+import { ACCEPTED, DECISION, olderPayload } from './member-fixtures.ts'
 
 const TRACEPARENT = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01'
-const DECISION = { principalId: 'alice', roles: ['trader'], configDigest: 'c', buildCommit: 'b', nowMs: 5, guards: [{ guard: 'policy' as const, outcome: 'pass' as const, inputs: { live: false } }] }
-
-const ACCEPTED: DomainEvent = {
-  type: 'order.accepted',
-  atMs: 1_700_000_000_000,
-  orderId: 'o-1',
-  accountId: 'demo-1',
-  idempotencyKey: 'k-1',
-  bodyDigest: 'd',
-  clientOrderId: null,
-  venue: 'sim',
-  symbol: 'BTC-USD',
-  baseAsset: 'BTC',
-  quoteAsset: 'USD',
-  side: 'buy',
-  orderType: 'limit',
-  qty: parseDecimal('0.01'),
-  price: parseDecimal('59000'),
-  tif: 'GTC',
-  postOnly: false,
-  reduceOnly: false,
-  lane: 2,
-  venueClientOrderId: 'eg-o-1',
-  reservationAsset: 'USD',
-  reservationAmount: parseDecimal('590'),
-  flattenId: null,
-  decision: DECISION,
-}
-
 /** One event of every type that gained the member, without it. */
 const SAMPLES: DomainEvent[] = [
   ACCEPTED,
@@ -62,13 +31,6 @@ const orderIdOf = (event: DomainEvent): string | null => ('orderId' in event ? (
 
 /** The payload version that added the member: 4, and 6 for order.rejected (the kernel's rejection of a request) and the flatten's own record. */
 const TRACED_AT: Partial<Record<DomainEvent['type'], number>> = { 'order.rejected': 6, 'account.flatten_requested': 6 }
-
-/** The payload as a build before version 4 wrote it: the type's layout at `version`, which has no traceparent. */
-function olderPayload(event: DomainEvent, version: 2 | 3): EncodedEvent {
-  const { type, ...body } = event
-  const layout = recordLayoutOf(schemaAtVersion(type, version), version === 2 ? 'plain' : 'compact')
-  return { type: EVENT_CODES[type], version, payload: writeRecordInterpreted(layout, body, type) }
-}
 
 describe('the traceparent member (payload version 4; 6 for order.rejected and account.flatten_requested)', () => {
   test('the types a request writes are at the version that added it and every sample round trips with and without a trace, by both decoders', () => {
