@@ -31,7 +31,10 @@
  * BENCH_HALF_MS=8000 makes the half-load phase span that first reconcile (30000: the audit self-check at 30 s too).
  * BENCH_GC_LOG=1 runs serve with JavaScriptCore's collector log (BUN_JSC_logGC) and reports, for the half-load phase,
  * serve's collections on its main heap (cycles, summed pauses) and the share of the requests slower than 5 ms that
- * were in flight during one (scripts/support/gc-log.ts): how much of the tail is the collector's.
+ * were in flight during one (scripts/support/gc-log.ts): how much of the tail is the collector's. Also how long cycles
+ * ran (a cycle marks beside the mutator and takes ~40 % of the event loop in slices for its whole length, not only
+ * its pauses), the full collections per round and the live heap the last one kept: a full cycle's length grows with
+ * that heap (100–260 ms at 200–300 MB live), and whether a round holds one splits the rounds' p99 into good and bad.
  * BENCH_HALF_RATE=N runs the latency phase at N orders/s instead of half the measured maximum, so an A/B on a shared
  * machine compares latencies at the same load (the maximum moves with the machine's other work). The WAL's fdatasync
  * runs off the event loop. BENCH_CONFIG_JSON='{"kernel":{…}}' merges its top-level fields into serve's config (an
@@ -163,6 +166,10 @@ function sumOverlaps(overlaps: readonly GcOverlap[]): GcOverlap {
   return {
     cycles: overlaps.reduce((sum, overlap) => sum + overlap.cycles, 0),
     pauseMs: overlaps.reduce((sum, overlap) => sum + overlap.pauseMs, 0),
+    fullCycles: overlaps.reduce((sum, overlap) => sum + overlap.fullCycles, 0),
+    cycleMs: overlaps.reduce((sum, overlap) => sum + overlap.cycleMs, 0),
+    fullCycleMs: overlaps.reduce((sum, overlap) => sum + overlap.fullCycleMs, 0),
+    liveKbAfterFull: overlaps.reduce<number | null>((latest, overlap) => overlap.liveKbAfterFull ?? latest, null),
     slowCount,
     slowInGcShare: slowCount === 0 ? 0 : slowInGc / slowCount,
   }
@@ -265,7 +272,7 @@ async function main(): Promise<void> {
       halfRounds.push(figures)
       say(`round ${roundIndex + 1} at ${halfRate}/s: p50 ${round(figures.p50, 3)} ms, p90 ${round(percentile(sorted, 0.9), 3)} ms, p99 ${round(figures.p99, 3)} ms, p999 ${round(figures.p999, 3)} ms ${JSON.stringify(half.statuses)}; echo at the same rate: p99 ${round(figures.echoP99, 3)} ms`)
       say(`  CPU per request at this rate: ${TARGET.cpuLabel} main thread ${round(figures.mainCpuUs, 0)} µs (busy ${round(100 * figures.mainBusy, 0)}% of the phase), echo ${round(figures.echoCpuUs, 0)} µs`)
-      if (figures.gc !== null) say(`  serve's collector (main heap): ${figures.gc.cycles} cycles, ${round(figures.gc.pauseMs, 1)} ms paused; of ${figures.gc.slowCount} requests over ${GC_SLOW_MS} ms, ${round(100 * figures.gc.slowInGcShare, 0)}% were in flight during one`)
+      if (figures.gc !== null) say(`  serve's collector (main heap): ${figures.gc.cycles} cycles (${figures.gc.fullCycles} full${figures.gc.liveKbAfterFull === null ? '' : `, keeping ${round(figures.gc.liveKbAfterFull / 1024, 0)} MB live`}), running ${round(figures.gc.cycleMs, 0)} ms (full ${round(figures.gc.fullCycleMs, 0)} ms), ${round(figures.gc.pauseMs, 1)} ms paused; of ${figures.gc.slowCount} requests over ${GC_SLOW_MS} ms, ${round(100 * figures.gc.slowInGcShare, 0)}% were in flight during one`)
     }
     const gc = gcLog === null ? null : sumOverlaps(halfRounds.map((figures) => figures.gc as GcOverlap))
     // Orders the venue refused: the bench's are all meant to be taken and to expire (IOC below the market), so any
@@ -315,7 +322,7 @@ async function main(): Promise<void> {
         statusesAtMax: mergedCounts(egressMaxRounds.map((result) => result.statuses)),
         statusesAtHalf: mergedCounts(halfRounds.map((figures) => figures.statuses)),
         ...(TARGET.isServe ? {} : { recordBytes: FLOOR_RECORDS }),
-        ...(gc === null ? {} : { gcCyclesAtHalfLoad: gc.cycles, gcPauseMsAtHalfLoad: round(gc.pauseMs, 1), slowOver5MsInGcShare: round(gc.slowInGcShare, 3) }),
+        ...(gc === null ? {} : { gcCyclesAtHalfLoad: gc.cycles, gcPauseMsAtHalfLoad: round(gc.pauseMs, 1), gcCycleMsAtHalfLoad: round(gc.cycleMs, 0), gcFullCyclesAtHalfLoadRounds: halfRounds.map((figures) => figures.gc?.fullCycles ?? 0), gcFullCycleMsAtHalfLoad: round(gc.fullCycleMs, 0), gcLiveMbAfterFull: gc.liveKbAfterFull === null ? null : round(gc.liveKbAfterFull / 1024, 0), slowOver5MsInGcShare: round(gc.slowInGcShare, 3) }),
         // A run with BENCH_CONFIG_JSON is an experiment, not the benchmark's figures: the JSON says so.
         ...(process.env.BENCH_CONFIG_JSON === undefined ? {} : { configOverride: JSON.parse(process.env.BENCH_CONFIG_JSON) as unknown }),
       })}\n`,

@@ -17,13 +17,15 @@ export interface GcCycle {
   kind: 'eden' | 'full'
   /** The mutator's pauses in this cycle, summed. */
   pauseMs: number
-  /** Heap size when the cycle started. */
+  /** Heap size when the cycle started, and what it kept (the live heap, after a full collection). */
   heapKb: number
+  heapKbAfter: number
 }
 
 const HEAP = /GC<(0x[0-9a-f]+)>/
 const START = /START M (\d+)kb => (EdenCollection|FullCollection)/
 const PAUSE = / p=([0-9.]+)ms/g
+const AFTER = /=> (\d+)kb, p=/
 
 /** Turns stamped log lines into cycles; lines that are not the collector's are ignored. */
 export class GcLogReader {
@@ -35,13 +37,15 @@ export class GcLogReader {
     if (heap === undefined) return
     const start = START.exec(text)
     if (start !== null) {
-      const cycle: GcCycle = { heap, startMs: atMs, endMs: atMs, kind: start[2] === 'FullCollection' ? 'full' : 'eden', pauseMs: 0, heapKb: Number(start[1]) }
+      const cycle: GcCycle = { heap, startMs: atMs, endMs: atMs, kind: start[2] === 'FullCollection' ? 'full' : 'eden', pauseMs: 0, heapKb: Number(start[1]), heapKbAfter: Number(start[1]) }
       this.#open.set(heap, cycle)
     }
     const cycle = this.#open.get(heap)
     if (cycle === undefined) return // the tail of a cycle that started before reading began
     for (const match of text.matchAll(PAUSE)) cycle.pauseMs += Number(match[1])
     if (text.includes('END]')) {
+      const after = AFTER.exec(text)
+      if (after !== null) cycle.heapKbAfter = Number(after[1])
       cycle.endMs = atMs
       this.#open.delete(heap)
       this.cycles.push(cycle)
@@ -59,6 +63,16 @@ export class GcLogReader {
 export interface GcOverlap {
   cycles: number
   pauseMs: number
+  /**
+   * Full collections among them, and how long cycles ran (start to end, summed): while one runs the collector marks
+   * beside the mutator and takes slices of the event loop (the mutator gets ~60 % of it), so requests queue through
+   * the whole cycle, not only its pauses. A full cycle's length grows with the live heap.
+   */
+  fullCycles: number
+  cycleMs: number
+  fullCycleMs: number
+  /** The live heap the latest full collection in the window kept (KB), or null when none ran. */
+  liveKbAfterFull: number | null
   /** Of the requests slower than the threshold, the share whose flight overlapped one of the cycles. */
   slowInGcShare: number
   slowCount: number
@@ -70,11 +84,16 @@ export interface GcOverlap {
  */
 export function gcOverlap(cycles: readonly GcCycle[], heap: string | null, requests: readonly { sentMs: number; answeredMs: number }[], window: { fromMs: number; toMs: number; slowMs: number }): GcOverlap {
   const inWindow = cycles.filter((cycle) => cycle.heap === heap && cycle.endMs >= window.fromMs && cycle.startMs <= window.toMs)
+  const fulls = inWindow.filter((cycle) => cycle.kind === 'full')
   const slow = requests.filter((request) => request.answeredMs - request.sentMs > window.slowMs)
   const inGc = slow.filter((request) => inWindow.some((cycle) => request.sentMs <= cycle.endMs && request.answeredMs >= cycle.startMs))
   return {
     cycles: inWindow.length,
     pauseMs: inWindow.reduce((sum, cycle) => sum + cycle.pauseMs, 0),
+    fullCycles: fulls.length,
+    cycleMs: inWindow.reduce((sum, cycle) => sum + (cycle.endMs - cycle.startMs), 0),
+    fullCycleMs: fulls.reduce((sum, cycle) => sum + (cycle.endMs - cycle.startMs), 0),
+    liveKbAfterFull: fulls.length === 0 ? null : fulls[fulls.length - 1]!.heapKbAfter,
     slowInGcShare: slow.length === 0 ? 0 : inGc.length / slow.length,
     slowCount: slow.length,
   }

@@ -75,6 +75,15 @@ describe('gcOverlap', () => {
 
   test('cycles outside the window are not counted, and no slow request gives a share of 0', () => {
     const overlap = gcOverlap(cycles, MAIN, [{ sentMs: 104, answeredMs: 105 }], { fromMs: 200, toMs: 1000, slowMs: 5 })
-    expect(overlap).toEqual({ cycles: 0, pauseMs: 0, slowInGcShare: 0, slowCount: 0 })
+    expect(overlap).toEqual({ cycles: 0, pauseMs: 0, fullCycles: 0, cycleMs: 0, fullCycleMs: 0, liveKbAfterFull: null, slowInGcShare: 0, slowCount: 0 })
+  })
+
+  test('full cycles are counted apart, with how long cycles ran and the live heap the latest full one kept', () => {
+    const full = EDEN_START.replace('EdenCollection', 'FullCollection')
+    const fullEnd = EDEN_END.replace('=> 111946kb', '=> 90112kb')
+    const reader = read([[100, EDEN_START], [110, EDEN_END], [300, full], [420, fullEnd]])
+    expect(reader.cycles.map((cycle) => cycle.heapKbAfter)).toEqual([111946, 90112])
+    const overlap = gcOverlap(reader.cycles, MAIN, [], { fromMs: 0, toMs: 1000, slowMs: 5 })
+    expect(overlap).toMatchObject({ cycles: 2, fullCycles: 1, cycleMs: 130, fullCycleMs: 120, liveKbAfterFull: 90112 })
   })
 })
