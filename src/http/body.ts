@@ -5,7 +5,7 @@
  */
 
 import type { Context } from 'hono'
-import { firstDuplicateMember } from './duplicate-members.ts'
+import { firstDuplicateMember, flatMemberCount } from './duplicate-members.ts'
 import { ApiError } from './errors.ts'
 
 /** Parses the body as JSON; an empty body is `{}` when `emptyAsObject`, otherwise MALFORMED_REQUEST. */
@@ -36,7 +36,8 @@ export function jsonBodyOf(c: Context, body: ArrayBuffer, options: { bodyBytesMa
     throw new ApiError('MALFORMED_REQUEST', 'the request body is not valid JSON', { details: { parser: reason.slice(0, 200) } })
   }
   // JSON.parse keeps the last of a repeated name; another reader of the same bytes may keep the first (duplicate-members.ts).
-  const repeated = firstDuplicateMember(text)
+  // A flat object whose member count is its key count repeats none: the common case, told without a string per name.
+  const repeated = isRecord(parsed) && flatMemberCount(text) === keyCountOf(parsed) ? null : firstDuplicateMember(text)
   if (repeated !== null) {
     throw new ApiError('MALFORMED_REQUEST', `the request body names the member ${JSON.stringify(repeated.slice(0, 128))} twice in one object`, {
       details: { member: repeated.slice(0, 128) },
@@ -55,6 +56,17 @@ export function jsonBodyOf(c: Context, body: ArrayBuffer, options: { bodyBytesMa
     throw new ApiError('VALIDATION_FAILED', 'body: expected a JSON object', { details: { issues: [{ path: '', message: 'expected a JSON object' }] } })
   }
   return parsed
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return value !== null && typeof value === 'object' && !Array.isArray(value)
+}
+
+/** The keys of an object JSON.parse made (all its own, all enumerable), counted without an array of them. */
+function keyCountOf(parsed: Record<string, unknown>): number {
+  let count = 0
+  for (const _name in parsed) count++
+  return count
 }
 
 /** Strict: a byte sequence that is not UTF-8 throws instead of becoming U+FFFD. A leading BOM is dropped, as before. */
