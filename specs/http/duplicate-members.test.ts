@@ -8,7 +8,7 @@
  */
 
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
-import { firstDuplicateMember } from '../../src/http/duplicate-members.ts'
+import { firstDuplicateMember, flatMemberCount } from '../../src/http/duplicate-members.ts'
 import { auth, errorCode, json, LIMIT_BUY, startTestGateway, type TestGateway } from './fixture.ts'
 
 describe('POST /v1/orders with a repeated member name', () => {
@@ -73,6 +73,33 @@ describe('firstDuplicateMember', () => {
     test(`${text} → ${String(expected)}`, () => {
       JSON.parse(text) // the scanner is given valid JSON only
       expect(firstDuplicateMember(text)).toBe(expected)
+    })
+  }
+})
+
+/**
+ * body.ts tells most bodies apart without firstDuplicateMember: a flat object whose member count (flatMemberCount) is
+ * the count of keys JSON.parse gave it repeats no name. Held to firstDuplicateMember on the same texts.
+ */
+describe('flatMemberCount', () => {
+  const cases: [string, number][] = [
+    ['{}', 0],
+    [' { "a" : 1 } ', 1],
+    ['{"a":1,"b":"x","c":null,"d":true}', 4],
+    ['{"a":1,"a":2}', 2],
+    ['{"\\u0061":1,"a":2}', 2],
+    ['{"a":"x\\",\\"a\\":1","b":"{\\"b\\":[1]}"}', 2],
+    ['{"a,b":1,"c":"a,b"}', 2],
+    ['{"a":{"b":1}}', -1],
+    ['{"a":[1,2]}', -1],
+    ['{"a":[],"a":2}', -1],
+  ]
+  for (const [text, expected] of cases) {
+    test(`${text} → ${expected}`, () => {
+      const parsed = JSON.parse(text) as Record<string, unknown>
+      expect(flatMemberCount(text)).toBe(expected)
+      // Equal counts exactly when firstDuplicateMember finds nothing, for a flat object.
+      if (expected >= 0) expect(expected === Object.keys(parsed).length).toBe(firstDuplicateMember(text) === null)
     })
   }
 })

@@ -4,9 +4,9 @@
  */
 
 import { Hono, type Context } from 'hono'
-import { bodyLimit } from 'hono/body-limit'
 import { matchedRoutes } from 'hono/route'
 import { requireAnyToken, requireAuth, requireServiceReader, type AuthEnv } from './auth/index.ts'
+import { boundBodies } from './body-bound.ts'
 import { ApiError, createErrorHandler, toApiError } from './errors.ts'
 import { notFoundOrMethodNotAllowed } from './method-not-allowed.ts'
 import { serveMetricsText } from './metrics-route.ts'
@@ -49,12 +49,12 @@ export function createApp(services: Services): Hono<AuthEnv> {
       throw new ApiError('UNAVAILABLE', 'the gateway is shutting down', { headers: { 'Retry-After': '5', Connection: 'close' } })
     }
     await next()
-    services.metrics.httpRequests.inc(1, { route: c.req.routePath, status: `${Math.floor(c.res.status / 100)}xx` })
+    services.metrics.httpRequests.inc(1, { route: c.req.routePath, status: statusClassOf(c.res.status) })
   })
   // Every route, not only /v1: Bun.serve's own bound is set out of reach (server-limits.ts), so this is the one.
   app.use(
     '*',
-    bodyLimit({
+    boundBodies({
       maxSize: services.limits.bodyBytesMax,
       onError: () => {
         throw new ApiError('PAYLOAD_TOO_LARGE', `request body exceeds ${services.limits.bodyBytesMax} bytes`, { details: { bodyBytesMax: services.limits.bodyBytesMax } })
@@ -100,6 +100,14 @@ export function createApp(services: Services): Hono<AuthEnv> {
 function intendedRoute(c: Context): string {
   const matched = matchedRoutes(c)
   return (matched.findLast((route) => route.method !== 'ALL') ?? matched.at(-1))?.path ?? c.req.routePath
+}
+
+/** A status's class label ("2xx"): made once per class, not per request. */
+const STATUS_CLASSES = ['0xx', '1xx', '2xx', '3xx', '4xx', '5xx']
+
+function statusClassOf(status: number): string {
+  const digit = Math.floor(status / 100)
+  return STATUS_CLASSES[digit] ?? `${digit}xx`
 }
 
 /** The document describes the service routes as this app guards them (auth/service-routes.ts). */

@@ -50,6 +50,31 @@ export function firstDuplicateMember(text: string): string | null {
   return null
 }
 
+/**
+ * The number of members of the object `text` holds (valid JSON, an object at the top) when no member's value is an
+ * object or an array — an order body — else -1. Equal to the count of keys JSON.parse gave that object, no name was
+ * repeated: found without taking any name out of the text, where firstDuplicateMember makes a string of each.
+ */
+export function flatMemberCount(text: string): number {
+  let count = 0
+  let nameNext = true
+  let opened = false
+  for (let at = 0; at < text.length; at++) {
+    const code = text.charCodeAt(at)
+    if (code === QUOTE) {
+      if (nameNext) count++
+      nameNext = false
+      at = stringEnd(text, at)
+    } else if (code === OPEN_OBJECT || code === OPEN_ARRAY) {
+      if (opened || code === OPEN_ARRAY) return -1
+      opened = true
+    } else if (code === COMMA) {
+      nameNext = true
+    }
+  }
+  return count
+}
+
 /** Whether `level` has `name` already; remembers it if not. */
 function seenBefore(level: NonNullable<Level>, name: string): boolean {
   const names = level.names

@@ -125,7 +125,14 @@ export class GatewayMetrics {
    */
   attach(gateway: Gateway, extra: { inFlight: () => number }): void {
     const { engine } = gateway
-    if (gateway.role === 'leader') this.unsubscribes.push(engine.onDurable((events) => this.observe(events.map((applied) => applied.event))))
+    if (gateway.role === 'leader') {
+      this.unsubscribes.push(
+        engine.onDurable((events) => {
+          // A loop, not events.map(…): no array and callback per batch.
+          for (const applied of events) this.onEvent(applied.event)
+        }),
+      )
+    }
     this.unsubscribes.push(
       engine.wal.subscribe((batch) => {
         this.batchSize.observe(batch.lastLsn - batch.firstLsn + 1)

@@ -28,15 +28,18 @@ export interface OrderTimingHistograms {
   acceptToFill: Histogram
 }
 
-interface Timing {
-  acceptedAtMs: number
-  sentAtMs: number | null
-}
-
 export class OrderTimings {
-  readonly #timings = new Map<string, Timing>()
+  /** Timed orders' accept times, and their first sends once made: two maps of numbers, not an object per order. */
+  readonly #acceptedAtMs = new Map<string, number>()
+  readonly #sentAtMs = new Map<string, number>()
   /** Orders whose venue said canceled or expired, by when it first did; in insertion order, so oldest first. */
   readonly #lingering = new Map<string, number>()
+  /**
+   * The first of #lingering (in its order) and its time, while known: expiry looks at it on every event, and finding it
+   * by iterating the Map made an iterator object per event. Null: unknown (or none), iterate to find it.
+   */
+  #firstLingering: string | null = null
+  #firstLingeringSinceMs = 0
   readonly #histograms: OrderTimingHistograms
   readonly #options: OrderTimingsOptions
 
@@ -49,24 +52,28 @@ export class OrderTimings {
     this.expireLingering(event.atMs)
     switch (event.type) {
       case 'order.accepted':
-        if (this.#timings.size < this.#options.trackedOrdersMax) this.#timings.set(event.orderId, { acceptedAtMs: event.atMs, sentAtMs: null })
+        // A repeat acceptance of a timed order (none is recorded) would start it again, as the entry it replaced did.
+        if (this.#acceptedAtMs.size < this.#options.trackedOrdersMax) {
+          this.#acceptedAtMs.set(event.orderId, event.atMs)
+          this.#sentAtMs.delete(event.orderId)
+        }
         return
       case 'order.send_requested': {
-        const timing = this.#timings.get(event.orderId)
-        if (timing !== undefined && timing.sentAtMs === null) {
-          timing.sentAtMs = event.atMs
-          this.#histograms.acceptToSent.observe((event.atMs - timing.acceptedAtMs) / 1000)
+        const acceptedAtMs = this.#acceptedAtMs.get(event.orderId)
+        if (acceptedAtMs !== undefined && !this.#sentAtMs.has(event.orderId)) {
+          this.#sentAtMs.set(event.orderId, event.atMs)
+          this.#histograms.acceptToSent.observe((event.atMs - acceptedAtMs) / 1000)
         }
         return
       }
       case 'order.send_acked': {
-        const timing = this.#timings.get(event.orderId)
-        if (timing?.sentAtMs != null) this.#histograms.sentToAck.observe((event.atMs - timing.sentAtMs) / 1000)
+        const sentAtMs = this.#sentAtMs.get(event.orderId)
+        if (sentAtMs !== undefined) this.#histograms.sentToAck.observe((event.atMs - sentAtMs) / 1000)
         return
       }
       case 'order.fill': {
-        const timing = this.#timings.get(event.orderId)
-        if (timing !== undefined) this.#histograms.acceptToFill.observe((event.atMs - timing.acceptedAtMs) / 1000)
+        const acceptedAtMs = this.#acceptedAtMs.get(event.orderId)
+        if (acceptedAtMs !== undefined) this.#histograms.acceptToFill.observe((event.atMs - acceptedAtMs) / 1000)
         this.forget(event.orderId)
         return
       }
@@ -91,18 +98,30 @@ export class OrderTimings {
   }
 
   private linger(orderId: string, atMs: number): void {
-    if (this.#timings.has(orderId) && !this.#lingering.has(orderId)) this.#lingering.set(orderId, atMs)
+    if (!this.#acceptedAtMs.has(orderId) || this.#lingering.has(orderId)) return
+    if (this.#lingering.size === 0) {
+      this.#firstLingering = orderId
+      this.#firstLingeringSinceMs = atMs
+    }
+    this.#lingering.set(orderId, atMs)
   }
 
   private forget(orderId: string): void {
-    this.#timings.delete(orderId)
-    this.#lingering.delete(orderId)
+    this.#acceptedAtMs.delete(orderId)
+    this.#sentAtMs.delete(orderId)
+    if (this.#lingering.delete(orderId) && orderId === this.#firstLingering) this.#firstLingering = null
   }
 
   /** Drops the entries whose late-fill window ended before `nowMs`, oldest first. */
   private expireLingering(nowMs: number): void {
+    if (this.#firstLingering !== null && nowMs - this.#firstLingeringSinceMs < this.#options.lateFillWindowMs) return
+    if (this.#lingering.size === 0) return
     for (const [orderId, sinceMs] of this.#lingering) {
-      if (nowMs - sinceMs < this.#options.lateFillWindowMs) return
+      if (nowMs - sinceMs < this.#options.lateFillWindowMs) {
+        this.#firstLingering = orderId
+        this.#firstLingeringSinceMs = sinceMs
+        return
+      }
       this.forget(orderId)
     }
   }

@@ -51,6 +51,20 @@ test('an ended order waits for a late fill only lateFillWindowMs, then frees its
   expect(sample(metrics, 'egress_order_accept_to_first_fill_seconds_sum')).toBe(0.1)
 })
 
+test('the oldest waiting order ended by its late fill, the next one still frees its slot when its own window ends', () => {
+  const metrics = new GatewayMetrics({ trackedOrdersMax: 2, lateFillWindowMs: 5_000 })
+  metrics.observe([...placedAndAcked('o-1', 1_000), event('order.cancel_acked', 'o-1', 1_100)])
+  metrics.observe([...placedAndAcked('o-2', 2_000), event('order.expired', 'o-2', 3_000)])
+  // o-1's late fill ends its entry: o-2 is now the oldest waiting, until 8 000.
+  metrics.observe([event('order.fill', 'o-1', 3_500), ...placedAndAcked('o-3', 7_000)])
+  expect(sample(metrics, 'egress_order_accept_to_sent_seconds_count')).toBe(3)
+  // Two held (o-2, o-3): o-4 is not timed. Past o-2's window, o-5 is.
+  metrics.observe([...placedAndAcked('o-4', 7_500), ...placedAndAcked('o-5', 8_000)])
+  expect(sample(metrics, 'egress_order_accept_to_sent_seconds_count')).toBe(4)
+  metrics.observe([event('order.fill', 'o-2', 8_100), event('order.fill', 'o-5', 8_200)])
+  expect(sample(metrics, 'egress_order_accept_to_first_fill_seconds_count')).toBe(2)
+})
+
 test('an order rejected by the venue ends its timing at once', () => {
   const metrics = new GatewayMetrics({ trackedOrdersMax: 1, lateFillWindowMs: 60_000 })
   metrics.observe([...placedAndAcked('o-1', 1_000), event('order.venue_rejected', 'o-1', 1_100, { venueReason: 'x' }), ...placedAndAcked('o-2', 1_200)])

@@ -71,6 +71,11 @@ export interface Verifier {
   /** The principal for a bearer token, or throws ApiError UNAUTHENTICATED (TOKEN_REVOKED for a revoked one). */
   verify(token: string): Promise<Principal>
   /**
+   * The principal of a token the cache holds, judged as verify judges it (revocations included: throws as verify
+   * rejects), without a promise; undefined when the cache does not hold it: verify it then.
+   */
+  verifyCached(token: string): Principal | undefined
+  /**
    * Where revoked tokens are looked up (the gateway's kernel state: createHttpService sets it); null: none are. Read
    * at every verification, cached or not.
    */
@@ -152,15 +157,19 @@ export function createVerifier(options: VerifierOptions): Verifier {
     return keysGeneration
   }
 
-  async function verify(token: string): Promise<Principal> {
-    const now = nowMs()
+  function cachedPrincipal(token: string, now: number): Principal | undefined {
     keysVersion()
     const cached = cache.get(token, now)
-    if (cached !== undefined) {
-      // The cache keeps a token until its exp: a revocation since must not ride on it.
-      refuseRevoked(revocations, cached.facts, now)
-      return cached.principal
-    }
+    if (cached === undefined) return undefined
+    // The cache keeps a token until its exp: a revocation since must not ride on it.
+    refuseRevoked(revocations, cached.facts, now)
+    return cached.principal
+  }
+
+  async function verify(token: string): Promise<Principal> {
+    const now = nowMs()
+    const cached = cachedPrincipal(token, now)
+    if (cached !== undefined) return cached
     const generation = keysGeneration
     let payload: Record<string, unknown>
     try {
@@ -219,6 +228,7 @@ export function createVerifier(options: VerifierOptions): Verifier {
 
   return {
     verify,
+    verifyCached: (token) => cachedPrincipal(token, nowMs()),
     useRevocations: (source) => {
       revocations = source
     },

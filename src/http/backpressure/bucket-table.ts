@@ -12,7 +12,13 @@
 
 import { TokenBucket, type BucketLimits } from './token-bucket.ts'
 
-export type BucketLookup = { ok: true; bucket: TokenBucket } | { ok: false; retryAfterMs: number }
+export type BucketLookup = { ok: true; bucket: TokenBucket } | BucketsFull
+
+/** No room for a new key's bucket: every bucket not full, the oldest full again after `retryAfterMs`. */
+export interface BucketsFull {
+  ok: false
+  retryAfterMs: number
+}
 
 export class BucketTable {
   private readonly buckets = new Map<string, TokenBucket>()
@@ -30,11 +36,17 @@ export class BucketTable {
 
   /** The bucket for `key`, now the most recently used; a new one if there is room or a full bucket to forget. */
   use(key: string, nowMs: number): BucketLookup {
+    const found = this.bucketOf(key, nowMs)
+    return found instanceof TokenBucket ? { ok: true, bucket: found } : found
+  }
+
+  /** use() without the wrapper object: the bucket itself, or why there is none (the shedder's per-order path). */
+  bucketOf(key: string, nowMs: number): TokenBucket | BucketsFull {
     const found = this.buckets.get(key)
     if (found !== undefined) {
       this.buckets.delete(key)
       this.buckets.set(key, found)
-      return { ok: true, bucket: found }
+      return found
     }
     if (this.buckets.size >= this.bucketsMax) {
       const oldest = this.buckets.entries().next()
@@ -47,6 +59,6 @@ export class BucketTable {
     }
     const bucket = new TokenBucket(this.limits, nowMs)
     this.buckets.set(key, bucket)
-    return { ok: true, bucket }
+    return bucket
   }
 }

@@ -11,7 +11,7 @@
  */
 
 import { BucketTable } from './bucket-table.ts'
-import type { TokenBucket, BucketLimits } from './token-bucket.ts'
+import { TokenBucket, type BucketLimits } from './token-bucket.ts'
 
 export interface LoadShedderOptions {
   account: BucketLimits
@@ -37,7 +37,7 @@ export class LoadShedder {
   private readonly accounts: BucketTable
   private readonly bots: BucketTable
   private readonly symbols: BucketTable | null
-  private inFlightCount = 0
+  private readonly slots: InFlightSlots = { held: 0 }
 
   constructor(options: LoadShedderOptions) {
     this.options = options
@@ -47,7 +47,7 @@ export class LoadShedder {
   }
 
   get inFlight(): number {
-    return this.inFlightCount
+    return this.slots.held
   }
 
   /**
@@ -55,21 +55,20 @@ export class LoadShedder {
    * one the gateway trades), or says why not and when to retry. A refusal gives back the tokens taken before it.
    */
   admit(account: string, bot: string | null, instrument: string | null = null): Admission {
-    if (this.inFlightCount >= this.options.inFlightMax) return { ok: false, scope: 'global', retryAfterSec: 1 }
+    if (this.slots.held >= this.options.inFlightMax) return { ok: false, scope: 'global', retryAfterSec: 1 }
     const nowMs = this.options.nowMs()
-    const accountLookup = this.accounts.use(account, nowMs)
-    if (!accountLookup.ok) return { ok: false, scope: 'account', retryAfterSec: seconds(accountLookup.retryAfterMs) }
-    const accountBucket = accountLookup.bucket
+    const accountBucket = this.accounts.bucketOf(account, nowMs)
+    if (!(accountBucket instanceof TokenBucket)) return { ok: false, scope: 'account', retryAfterSec: seconds(accountBucket.retryAfterMs) }
     const accountTake = accountBucket.take(nowMs)
     if (!accountTake.ok) return { ok: false, scope: 'account', retryAfterSec: seconds(accountTake.retryAfterMs) }
     let botBucket: TokenBucket | null = null
     if (bot !== null) {
-      const botLookup = this.bots.use(bot, nowMs)
-      if (!botLookup.ok) {
+      const found = this.bots.bucketOf(bot, nowMs)
+      if (!(found instanceof TokenBucket)) {
         accountBucket.refund()
-        return { ok: false, scope: 'bot', retryAfterSec: seconds(botLookup.retryAfterMs) }
+        return { ok: false, scope: 'bot', retryAfterSec: seconds(found.retryAfterMs) }
       }
-      botBucket = botLookup.bucket
+      botBucket = found
       const botTake = botBucket.take(nowMs)
       if (!botTake.ok) {
         accountBucket.refund()
@@ -78,37 +77,61 @@ export class LoadShedder {
     }
     let symbolBucket: TokenBucket | null = null
     if (this.symbols !== null && instrument !== null) {
-      const symbolLookup = this.symbols.use(instrument, nowMs)
-      const symbolTake = symbolLookup.ok ? symbolLookup.bucket.take(nowMs) : symbolLookup
+      const found = this.symbols.bucketOf(instrument, nowMs)
+      const symbolTake = found instanceof TokenBucket ? found.take(nowMs) : found
       if (!symbolTake.ok) {
         accountBucket.refund()
         botBucket?.refund()
         return { ok: false, scope: 'symbol', retryAfterSec: seconds(symbolTake.retryAfterMs) }
       }
       // Taken, so the lookup found (or made) the bucket.
-      symbolBucket = symbolLookup.ok ? symbolLookup.bucket : null
+      symbolBucket = found instanceof TokenBucket ? found : null
     }
-    this.inFlightCount++
-    let released = false
-    let refunded = false
-    return {
-      ok: true,
-      release: () => {
-        if (released) return
-        released = true
-        this.inFlightCount--
-      },
-      refund: () => {
-        if (refunded) return
-        refunded = true
-        // The buckets may have been evicted and replaced since (bucketsMax): a refund to a forgotten bucket is lost,
-        // which only errs towards the limit.
-        accountBucket.refund()
-        botBucket?.refund()
-        symbolBucket?.refund()
-      },
-    }
+    this.slots.held++
+    return new HeldAdmission(this.slots, accountBucket, botBucket, symbolBucket)
   }
+}
+
+/**
+ * An admitted order's hold on the shedder: its in-flight slot (release) and its tokens (refund), each given back once
+ * however often asked. One object per order (two closures and their scope before).
+ */
+class HeldAdmission {
+  readonly ok = true
+  #released = false
+  #refunded = false
+  readonly #slots: InFlightSlots
+  readonly #account: TokenBucket
+  readonly #bot: TokenBucket | null
+  readonly #symbol: TokenBucket | null
+
+  constructor(slots: InFlightSlots, account: TokenBucket, bot: TokenBucket | null, symbol: TokenBucket | null) {
+    this.#slots = slots
+    this.#account = account
+    this.#bot = bot
+    this.#symbol = symbol
+  }
+
+  release(): void {
+    if (this.#released) return
+    this.#released = true
+    this.#slots.held--
+  }
+
+  refund(): void {
+    if (this.#refunded) return
+    this.#refunded = true
+    // The buckets may have been evicted and replaced since (bucketsMax): a refund to a forgotten bucket is lost,
+    // which only errs towards the limit.
+    this.#account.refund()
+    this.#bot?.refund()
+    this.#symbol?.refund()
+  }
+}
+
+/** The in-flight count, shared by the shedder and the admissions that hold its slots. */
+interface InFlightSlots {
+  held: number
 }
 
 function seconds(ms: number): number {

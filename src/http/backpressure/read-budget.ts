@@ -13,7 +13,7 @@
  */
 
 import { BucketTable } from './bucket-table.ts'
-import type { BucketLimits } from './token-bucket.ts'
+import { TokenBucket, type BucketLimits } from './token-bucket.ts'
 
 export interface ReadBudgetOptions {
   limits: BucketLimits
@@ -40,9 +40,9 @@ export class ReadBudget {
   /** Takes one read for `sub`, or says when to retry (whole seconds, at least 1). */
   take(sub: string): ReadAdmission {
     const nowMs = this.nowMs()
-    const lookup = this.callers.use(sub, nowMs)
-    if (!lookup.ok) return { ok: false, retryAfterSec: seconds(lookup.retryAfterMs) }
-    const taken = lookup.bucket.take(nowMs)
+    const bucket = this.callers.bucketOf(sub, nowMs)
+    if (!(bucket instanceof TokenBucket)) return { ok: false, retryAfterSec: seconds(bucket.retryAfterMs) }
+    const taken = bucket.take(nowMs)
     if (!taken.ok) return { ok: false, retryAfterSec: seconds(taken.retryAfterMs) }
     return { ok: true }
   }

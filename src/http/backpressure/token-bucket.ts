@@ -8,6 +8,9 @@ export interface BucketLimits {
   burst: number
 }
 
+/** A token taken: the one answer for every bucket (take runs several times per order). */
+const TAKEN: { ok: true } = Object.freeze({ ok: true })
+
 export class TokenBucket {
   private tokens: number
   private updatedMs: number
@@ -24,7 +27,7 @@ export class TokenBucket {
     this.refill(nowMs)
     if (this.tokens >= 1) {
       this.tokens -= 1
-      return { ok: true }
+      return TAKEN
     }
     return { ok: false, retryAfterMs: Math.ceil(((1 - this.tokens) * 1000) / this.limits.ratePerSec) }
   }

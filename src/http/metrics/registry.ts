@@ -208,8 +208,10 @@ export class Histogram extends Metric<Buckets> {
   observe(value: number, labels?: Labels): void {
     const series = this.series(labels)
     if (series === null) return
-    let index = this.buckets.findIndex((bound) => value <= bound)
-    if (index === -1) index = this.buckets.length
+    // A loop, not findIndex: this runs several times per order, and a callback is a closure per call.
+    const buckets = this.buckets
+    let index = 0
+    while (index < buckets.length && !(value <= (buckets[index] as number))) index++
     series.counts[index] = (series.counts[index] ?? 0) + 1
     series.sum += value
     series.count += 1

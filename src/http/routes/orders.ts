@@ -13,7 +13,7 @@ import * as v from 'valibot'
 import { safeParsePlaceBody } from '../../domain/orders.ts'
 import { ORDER_STATES } from '../../domain/states.ts'
 import { canRead, canReadEvery, canTrade, principalOf, type AuthEnv, type Principal } from '../auth/index.ts'
-import { readJson } from '../body.ts'
+import { jsonBodyOf } from '../body.ts'
 import { ApiError, reasonError, validationError } from '../errors.ts'
 import { kernelPrincipal } from '../principal.ts'
 import { NO_QUERY, queryOf } from '../query.ts'
@@ -28,12 +28,17 @@ import { rebuildRetiredOrder } from '../retired-order.ts'
 import { requestTrace } from '../trace.ts'
 import { acceptedTraceIdOf } from '../order-trace.ts'
 import { venueRejectView } from '../venue-reject/view.ts'
-import { durableAnswer, idempotencyKeyOf, pathId, requireReady, runCommand } from './support.ts'
+import { commandError, durableAnswer, idempotencyKeyOf, markDecided, pathId, requireReady } from './support.ts'
+import type { Labels } from '../metrics/index.ts'
+import type { CommandResult } from '../../runtime/gateway-commands.ts'
+import type { Order } from '../../domain/orders.ts'
 
 export function orderRoutes(services: Services): Hono<AuthEnv> {
   const app = new Hono<AuthEnv>()
   const cursors = new OrderCursors(services.orderList, services.cursorSecret)
-  app.post('/v1/orders', (c) => placeOrder(c, services))
+  // A repeat of a retired order's key is answered from its records (place-response.ts); made once, not per order.
+  const retiredOrder = (orderId: string): Order | null => rebuildRetiredOrder(services.gateway.engine.state, orderId, services.logIndex.events(orderId))
+  app.post('/v1/orders', (c) => placeOrder(c, services, retiredOrder))
   app.get('/v1/orders', (c) => durableAnswer(c, services, listOrders(c, services, cursors)))
   app.get('/v1/orders/:id', (c) => {
     queryOf(c, NO_QUERY)
@@ -45,12 +50,12 @@ export function orderRoutes(services: Services): Hono<AuthEnv> {
   return app
 }
 
-async function placeOrder(c: Context<AuthEnv>, services: Services): Promise<Response> {
+async function placeOrder(c: Context<AuthEnv>, services: Services, retiredOrder: (orderId: string) => Order | null): Promise<Response> {
   const startedMs = performance.now()
   const trace = requestTrace(c)
   const principal = principalOf(c)
   queryOf(c, NO_QUERY)
-  const body = await readJson(c, { bodyBytesMax: services.limits.bodyBytesMax })
+  const body = jsonBodyOf(c, await c.req.arrayBuffer(), { bodyBytesMax: services.limits.bodyBytesMax })
   const headerKey = idempotencyKeyOf(c)
   const parsing = safeParsePlaceBody(body)
   if (!parsing.success) throw validationError(parsing.issues)
@@ -78,20 +83,37 @@ async function placeOrder(c: Context<AuthEnv>, services: Services): Promise<Resp
   }))
   let outcome = 'error'
   try {
-    const result = await runCommand(c, () => services.gateway.place(kernelPrincipal(principal), body, headerKey, { traceparent: trace.traceparent })).catch((error: unknown) => {
-      if (error instanceof ApiError && error.status === 429) admission.refund()
-      throw error
-    })
+    // runCommand's work written out (no closures per order): the runtime's errors as the API's, the request marked decided.
+    let result: CommandResult
+    try {
+      result = await services.gateway.place(kernelPrincipal(principal), body, headerKey, { traceparent: trace.traceparent })
+    } catch (error) {
+      const answered = commandError(error)
+      if (answered instanceof ApiError && answered.status === 429) admission.refund()
+      throw answered
+    }
+    markDecided(c)
     if (isKernelLoadRefusal(result.reply)) admission.refund()
     outcome = result.reply.kind
-    const state = services.gateway.engine.state
-    const answer = placeAnswer(state, result.reply, (orderId) => rebuildRetiredOrder(state, orderId, services.logIndex.events(orderId)))
+    const answer = placeAnswer(services.gateway.engine.state, result.reply, retiredOrder)
     if (answer.duplicate) c.header('Idempotent-Replayed', 'true')
-    return c.json(answer.body, answer.status)
+    return c.body(JSON.stringify(answer.body), answer.status, JSON_CONTENT_TYPE)
   } finally {
     admission.release()
-    services.metrics.ackLatency.observe((performance.now() - startedMs) / 1000, { outcome })
+    services.metrics.ackLatency.observe((performance.now() - startedMs) / 1000, ackOutcomeLabels(outcome))
   }
+}
+
+/** What c.json sends, as one object for every answer (c.json spread a new one per call). */
+const JSON_CONTENT_TYPE = Object.freeze({ 'Content-Type': 'application/json' })
+
+/** egress_order_ack_latency_seconds's labels per outcome, made once each. */
+const ACK_OUTCOME_LABELS = new Map<string, Labels>()
+
+function ackOutcomeLabels(outcome: string): Labels {
+  let labels = ACK_OUTCOME_LABELS.get(outcome)
+  if (labels === undefined) ACK_OUTCOME_LABELS.set(outcome, (labels = Object.freeze({ outcome })))
+  return labels
 }
 
 /**

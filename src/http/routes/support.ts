@@ -19,12 +19,17 @@ const decidedByGateway = new WeakSet<Context>()
 export function runCommand<T>(c: Context, run: () => Promise<T>): Promise<T> {
   try {
     return run().then((result) => {
-      decidedByGateway.add(c)
+      markDecided(c)
       return result
     }, rejectAsCommandError)
   } catch (error) {
     return Promise.reject(commandError(error))
   }
+}
+
+/** Marks `c` decided by a gateway command (what runCommand does once its command resolves). */
+export function markDecided(c: Context): void {
+  decidedByGateway.add(c)
 }
 
 /** Did a gateway command decide this request (see runCommand)? */
