@@ -185,6 +185,15 @@ export class SimVenue implements VenueAdapter {
     this.#throttledUntilMs = Number.NEGATIVE_INFINITY
   }
 
+  /**
+   * Forgets every ended order it holds now, with their trades, whatever endedOrderRetentionMs says; returns how many.
+   * For probes that measure what held orders cost (scripts/probe-heap-per-order.ts), never for a running gateway: an
+   * order forgotten within a resend window reads as never received.
+   */
+  forgetEndedOrders(): number {
+    return this.#book.forgetEndedOrders()
+  }
+
   faults(): Readonly<SimFaults> {
     return this.#faults
   }
