@@ -8,10 +8,11 @@
  * and reads the heap, places `--orders` more, lets the executor and the back office settle, collects and reads again:
  * retained KB and objects per order. Then it empties, one at a time, the per-order structures of the kernel (ended
  * orders with their ended-order list, idempotency index), the back office (live ledger; the replay ledger is in its worker thread, not this heap) and the log
- * index, collecting after each: how many entries each held and the KB freed per entry (with the default retention
+ * index, and the sim venue's held orders (the bench's config keeps ended ones a minute, up to 1,000,000: every order
+ * of the run), collecting after each: how many entries each held and the KB freed per entry (with the default retention
  * each holds one entry per order placed, warm-up included; the kernel's ended orders by count alone only the newest
- * thousand). The rest of the per-order figure is the sim venue's own book (it keeps ended orders 5 minutes),
- * SSE/metrics and whatever else grew. JavaScript heap only: SQLite's page cache and other native memory come on top.
+ * thousand). What one structure shares with one emptied before it (a client order id string, say) counts as the later
+ * one's. The rest of the per-order figure is SSE/metrics and whatever else grew. JavaScript heap only: SQLite's page cache and other native memory come on top.
  *
  * Two runs in the same invocation: `default` (the shipped retention) and the baseline `countOnly`
  * (kernel.terminalOrderRetireAfterMs 0, terminalOrdersKeptMax 1000: ended orders leave the kernel by count alone, the
@@ -41,14 +42,23 @@ interface HeapReading {
   objects: number
 }
 
+interface StructureFigures {
+  entries: number
+  kbPerEntry: number
+  objectsPerEntry: number
+}
+
 interface RunFigures {
   run: RunName
   orders: number
   accepted: number
   retainedKbPerOrder: number
   retainedObjectsPerOrder: number
-  /** Each structure emptied, in order: the entries it held and the KB freed per entry. */
-  structures: Record<string, { entries: number; kbPerEntry: number }>
+  /**
+   * Each structure emptied, in order: the entries it held, and the KB and heap objects (cells: what a full collection
+   * marks) freed per entry.
+   */
+  structures: Record<string, StructureFigures>
   topTypesPerOrder: Record<string, number>
 }
 
@@ -85,13 +95,17 @@ async function child(name: RunName, orders: number, warmup: number): Promise<Run
     // The back office writes SQLite on a timer and its replay worker follows the log: let both catch up before reading.
     await office.reconcile()
     const after = await reading()
-    const structures: Record<string, { entries: number; kbPerEntry: number }> = {}
+    const structures: Record<string, StructureFigures> = {}
     let previous: HeapReading = after
-    /** Empties a structure that held `entries` entries (`drop` returns how many) and notes the KB freed per entry. */
+    /** Empties a structure that held `entries` entries (`drop` returns how many) and notes what it freed per entry. */
     const empty = async (label: string, drop: () => number): Promise<void> => {
       const entries = drop()
       const now = await reading()
-      structures[label] = { entries, kbPerEntry: entries === 0 ? 0 : round((previous.bytes - now.bytes) / entries / 1024) }
+      structures[label] = {
+        entries,
+        kbPerEntry: entries === 0 ? 0 : round((previous.bytes - now.bytes) / entries / 1024),
+        objectsPerEntry: entries === 0 ? 0 : round((previous.objects - now.objects) / entries, 1),
+      }
       previous = now
     }
     const state = served.gateway.engine.state
@@ -120,6 +134,7 @@ async function child(name: RunName, orders: number, warmup: number): Promise<Run
       laterDecisions.clear()
       return entries
     })
+    await empty('simHeldOrders', () => served.venue.forgetEndedOrders())
     const retainedKb = (after.bytes - before.bytes) / orders / 1024
     const topTypesPerOrder = Object.fromEntries(
       Object.entries(after.types)
@@ -158,7 +173,7 @@ async function main(): Promise<void> {
     if ((await proc.exited) !== 0) throw new Error(`the ${name} run failed`)
     const run = JSON.parse(output.trim().split('\n').at(-1) ?? '{}') as RunFigures
     figures[name] = run
-    console.error(`probe:heap: ${name}: ${run.retainedKbPerOrder} KB and ${run.retainedObjectsPerOrder} objects retained per order; by structure (entries, KB each) ${Object.entries(run.structures).map(([name, { entries, kbPerEntry }]) => `${name} ${entries} × ${kbPerEntry}`).join(', ')}`)
+    console.error(`probe:heap: ${name}: ${run.retainedKbPerOrder} KB and ${run.retainedObjectsPerOrder} objects retained per order; by structure (entries, KB and objects each) ${Object.entries(run.structures).map(([name, { entries, kbPerEntry, objectsPerEntry }]) => `${name} ${entries} × ${kbPerEntry} KB ${objectsPerEntry} obj`).join(', ')}`)
   }
   const retainedDefault = figures.default?.retainedKbPerOrder ?? Number.NaN
   const retainedCountOnly = figures.countOnly?.retainedKbPerOrder ?? Number.NaN

@@ -14,7 +14,7 @@ import { accountBook, bookEntry, feeBook, FUNDING_BOOK, venueBook } from './book
 import { noteCoveredFill } from './covered-fills.ts'
 import { noteOrderStatus } from './held-order-index.ts'
 import type { Booked, FillRecord, LedgerState, Posting } from './ledger-state.ts'
-import { applyOrderEvent, trackAccepted } from './orders.ts'
+import { addReserved, applyOrderEvent, trackAccepted } from './orders.ts'
 import { applyFillToPosition, applyTrueUpToPosition, noteSynthetic, positionFor, positionKey } from './positions.ts'
 import { ledgerRetentionOf, retainEnded } from './retention.ts'
 import { trueUpFillOf } from './true-up-fills.ts'
@@ -29,9 +29,9 @@ const NOTHING: Booked = { postings: [], fill: null }
 
 /** Folds one event into `state` (in place) and returns what it booked. Events must arrive in LSN order. */
 export function applyEvent(state: LedgerState, event: DomainEvent, lsn: number): Booked {
-  // Messages are functions on this path (it runs for every event, twice: live and in the replay): no text is built
-  // unless an assertion fails.
-  assert(lsn > state.lastLsn, () => `ledger events must arrive in LSN order: ${lsn} after ${state.lastLsn}`)
+  // This path runs for every event, twice (live and in the replay): assertions test first and build their text only on
+  // failure, without the closure a message function costs per call.
+  if (lsn <= state.lastLsn) assert(false, `ledger events must arrive in LSN order: ${lsn} after ${state.lastLsn}`)
   state.lastLsn = lsn
   switch (event.type) {
     case 'kernel.configured':
@@ -43,12 +43,12 @@ export function applyEvent(state: LedgerState, event: DomainEvent, lsn: number):
       return booked
     }
     case 'order.accepted': {
-      assert(!state.orders.has(event.orderId), () => `ledger: order ${event.orderId} accepted twice`)
+      if (state.orders.has(event.orderId)) assert(false, `ledger: order ${event.orderId} accepted twice`)
       const order = trackAccepted(event, lsn)
       state.orders.set(order.orderId, order)
       noteOrderStatus(state.orders, order)
       countVenueAccount(state.venueAccounts, order.venue, order.accountId)
-      addReserved(state, order.accountId, order.reservationAsset, order.held)
+      addReserved(state.reserved, order.accountId, order.reservationAsset, order.held)
       return NOTHING
     }
     case 'inbox.report_accepted': {
@@ -74,7 +74,7 @@ export function applyEvent(state: LedgerState, event: DomainEvent, lsn: number):
           if (event.type === 'order.fill_covered' || (event.type === 'order.synthetic_pending' && lsn > state.lotsUntrackedThroughLsn)) noteSynthetic(state.positions, order, event)
           const statusBefore = order.status
           const wasTerminal = isTerminal(statusBefore)
-          applyOrderEvent(order, event, (account, asset, delta) => addReserved(state, account, asset, delta))
+          applyOrderEvent(order, event, state.reserved)
           order.updatedAtMs = event.atMs
           noteEndedAs(order, statusBefore, state.endedOrders)
           retainEnded(state, order, wasTerminal, event.atMs)
@@ -139,7 +139,7 @@ function bookFill(state: LedgerState, event: EventOf<'order.fill'>, lsn: number)
     atMs,
   }
   applyFillToPosition(positionFor(state.positions, order), fill)
-  applyOrderEvent(order, event, (holder, asset, delta) => addReserved(state, holder, asset, delta))
+  applyOrderEvent(order, event, state.reserved)
   const booked = bookEntry(state, postings, fill)
   state.counters.fills += 1
   order.updatedAtMs = event.atMs
@@ -212,16 +212,4 @@ export function countVenueAccount(venueAccounts: Map<string, Map<string, number>
     venueAccounts.set(venue, accounts)
   }
   accounts.set(accountId, (accounts.get(accountId) ?? 0) + 1)
-}
-
-function addReserved(state: LedgerState, accountId: string, asset: string, delta: Units): void {
-  let assets = state.reserved.get(accountId)
-  if (assets === undefined) {
-    assets = new Map()
-    state.reserved.set(accountId, assets)
-  }
-  const next = (assets.get(asset) ?? 0n) + delta
-  assert(next >= 0n, () => `ledger: reservation of ${accountId}/${asset} would go negative`)
-  if (next === 0n) assets.delete(asset)
-  else assets.set(asset, next)
 }

@@ -65,8 +65,24 @@ export interface TrackedOrder {
   endedAs?: EndedAs
 }
 
-/** Called with (account, asset, delta) whenever an order's hold changes, so per-account totals stay in step. */
-export type HoldListener = (accountId: string, asset: string, delta: Units) => void
+/**
+ * What all orders hold, per account and asset (the ledger's `reserved`): moved by every change of an order's hold, so
+ * the totals stay in step. A map rather than a listener: a callback over the ledger state was a closure per event.
+ */
+export type ReservedHolds = Map<string, Map<string, Units>>
+
+/** Moves what `accountId` holds of `asset` by `delta` (an entry at zero leaves the map). */
+export function addReserved(reserved: ReservedHolds, accountId: string, asset: string, delta: Units): void {
+  let assets = reserved.get(accountId)
+  if (assets === undefined) {
+    assets = new Map()
+    reserved.set(accountId, assets)
+  }
+  const next = (assets.get(asset) ?? 0n) + delta
+  if (next < 0n) assert(false, `ledger: reservation of ${accountId}/${asset} would go negative`)
+  if (next === 0n) assets.delete(asset)
+  else assets.set(asset, next)
+}
 
 export function trackAccepted(event: EventOf<'order.accepted'>, lsn: number): TrackedOrder {
   return {
@@ -92,25 +108,25 @@ export function trackAccepted(event: EventOf<'order.accepted'>, lsn: number): Tr
 }
 
 /** Applies an order-scoped event to the tracked order: its status, quantities, amend and hold. */
-export function applyOrderEvent(order: TrackedOrder, event: DomainEvent, onHold: HoldListener): void {
+export function applyOrderEvent(order: TrackedOrder, event: DomainEvent, reserved: ReservedHolds): void {
   const wasTerminal = isTerminal(order.status)
   switch (event.type) {
     case 'order.fill':
-      assert(event.cumQty === order.cumQty + event.lastQty, () => `back office: fill ${event.execId} of ${order.orderId} is not cumulative`)
+      if (event.cumQty !== order.cumQty + event.lastQty) assert(false, `back office: fill ${event.execId} of ${order.orderId} is not cumulative`)
       order.cumQty = event.cumQty
       order.status = statusAfterFill(order)
-      if (!wasTerminal) lowerTo(order, heldFor(order), onHold)
+      if (!wasTerminal) lowerTo(order, heldFor(order), reserved)
       break
     case 'order.resend_requested':
       order.status = 'Enqueued'
       order.reservationTotal = event.reservationAmount
-      setHeld(order, event.reservationAmount, onHold)
+      setHeld(order, event.reservationAmount, reserved)
       break
     case 'order.amend_requested':
     case 'order.amend_send_requested':
     case 'order.amended':
     case 'order.amend_failed':
-      applyAmend(order, event, onHold)
+      applyAmend(order, event, reserved)
       break
     case 'order.suspect_marked':
     case 'order.suspect_cleared':
@@ -123,9 +139,9 @@ export function applyOrderEvent(order: TrackedOrder, event: DomainEvent, onHold:
   // As the kernel's apply (apply-order.ts): a resend or any venue evidence that the order existed ends the mark.
   if (order.bootstrapSuspect && order.status !== 'Unknown' && order.status !== 'Failed') order.bootstrapSuspect = false
   // Brought back from an end (venue news contradicting it): it may be live at the venue again (a resend set it already).
-  if (wasTerminal && !isTerminal(order.status)) setHeld(order, heldFor(order), onHold)
+  if (wasTerminal && !isTerminal(order.status)) setHeld(order, heldFor(order), reserved)
   if (isTerminal(order.status)) {
-    lowerTo(order, 0n, onHold)
+    lowerTo(order, 0n, reserved)
     if (order.amend?.stage === 'requested') order.amend = { ...order.amend, stage: 'failed' }
   }
 }
@@ -142,7 +158,7 @@ export function heldFor(order: TrackedOrder): Units {
 }
 
 function unfilledShare(total: Units, qty: Units, filled: Units): Units {
-  assert(qty > 0n && filled >= 0n && filled <= qty, () => `back office: filled ${filled} outside 0..${qty}`)
+  if (!(qty > 0n && filled >= 0n && filled <= qty)) assert(false, `back office: filled ${filled} outside 0..${qty}`)
   // Rounded up: a reservation never holds less than the exact share.
   return (total * (qty - filled) + qty - 1n) / qty
 }
@@ -189,7 +205,7 @@ function statusAfter(status: OrderState, event: DomainEvent): OrderState {
 
 type AmendEvent = EventOf<'order.amend_requested' | 'order.amend_send_requested' | 'order.amended' | 'order.amend_failed'>
 
-function applyAmend(order: TrackedOrder, event: AmendEvent, onHold: HoldListener): void {
+function applyAmend(order: TrackedOrder, event: AmendEvent, reserved: ReservedHolds): void {
   switch (event.type) {
     case 'order.amend_requested':
       order.amend = { amendId: event.amendId, qty: event.qty, reservationTotal: event.reservationTotal, stage: 'requested' }
@@ -205,19 +221,19 @@ function applyAmend(order: TrackedOrder, event: AmendEvent, onHold: HoldListener
       break
     case 'order.amend_failed':
       if (order.amend?.amendId === event.amendId) order.amend = { ...order.amend, stage: 'failed' }
-      lowerTo(order, heldFor(order), onHold)
+      lowerTo(order, heldFor(order), reserved)
       return
   }
-  setHeld(order, heldFor(order), onHold)
+  setHeld(order, heldFor(order), reserved)
 }
 
-function lowerTo(order: TrackedOrder, target: Units, onHold: HoldListener): void {
-  if (target < order.held) setHeld(order, target, onHold)
+function lowerTo(order: TrackedOrder, target: Units, reserved: ReservedHolds): void {
+  if (target < order.held) setHeld(order, target, reserved)
 }
 
-function setHeld(order: TrackedOrder, target: Units, onHold: HoldListener): void {
-  assert(target >= 0n, () => `back office: hold of ${order.orderId} would go negative`)
+function setHeld(order: TrackedOrder, target: Units, reserved: ReservedHolds): void {
+  if (target < 0n) assert(false, `back office: hold of ${order.orderId} would go negative`)
   if (target === order.held) return
-  onHold(order.accountId, order.reservationAsset, target - order.held)
+  addReserved(reserved, order.accountId, order.reservationAsset, target - order.held)
   order.held = target
 }

@@ -74,4 +74,26 @@ describe('sim venue: a bounded order store', () => {
     expect(inspection.ordersForgotten + inspection.orders.length).toBe(6_000)
     expect(inspection.trades.length).toBe(inspection.orders.length)
   })
+
+  test('an amended order forgotten takes every id of its chain with it; forgetEndedOrders forgets every ended order at once, open ones stay', async () => {
+    const { clock, venue } = harness({ ordersMax: 10, endedOrderRetentionMs: 60_000 })
+    okValue(await within(clock, venue.place(limit({ clientOrderId: 'a1', price: d('49000') })), CALL_MS))
+    okValue(await within(clock, venue.amend({ clientOrderId: 'a2', origClientOrderId: 'a1', account: 'acct', symbol: 'BTC-USD', qty: d('1'), price: d('49001') }), CALL_MS))
+    okValue(await within(clock, venue.cancel({ clientOrderId: 'a3', origClientOrderId: 'a2', account: 'acct', symbol: 'BTC-USD' }), CALL_MS))
+    okValue(await within(clock, venue.place(limit({ clientOrderId: 'ioc', tif: 'IOC', price: d('50100') })), CALL_MS))
+    okValue(await within(clock, venue.place(limit({ clientOrderId: 'rest', price: d('49000') })), CALL_MS))
+    expect(venue.inspect().orders.map((order) => order.clientOrderIds)).toEqual([['a1', 'a2'], ['ioc'], ['rest']])
+    // Well within the retention: only the hook forgets them.
+    expect(venue.forgetEndedOrders()).toBe(2)
+    const inspection = venue.inspect()
+    expect(inspection.ordersForgotten).toBe(2)
+    expect(inspection.orders.map((order) => order.clientOrderId)).toEqual(['rest'])
+    expect(inspection.trades).toEqual([])
+    for (const id of ['a1', 'a2', 'ioc']) expect(okValue(await within(clock, venue.orderStatus(id), CALL_MS))).toBeNull()
+    // Its ids are free again: a place under the chain's first id is a new order, not a duplicate.
+    okValue(await within(clock, venue.place(limit({ clientOrderId: 'a1', tif: 'IOC', price: d('50100') })), CALL_MS))
+    expect(venue.inspect().orders.map((order) => [order.clientOrderId, order.status])).toEqual([['rest', 'open'], ['a1', 'filled']])
+    expect(venue.forgetEndedOrders()).toBe(1)
+    expect(venue.forgetEndedOrders()).toBe(0)
+  })
 })

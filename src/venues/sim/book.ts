@@ -35,7 +35,7 @@ import { ok, rejected, unknown, type BookResult } from './book-result.ts'
 import { placeProblem } from './place-check.ts'
 import { reduceOnlyExceeds } from './reduce-only.ts'
 import { SimReason } from './reasons.ts'
-import { bookView, isOpen, venueOrder, type SimOrder, type SimOrderView } from './order.ts'
+import { bookView, isOpen, renameOrder, simOrder, venueOrder, type SimOrder, type SimOrderView } from './order.ts'
 import { SimOrderStore } from './order-store.ts'
 
 type BookOptions = Pick<
@@ -111,6 +111,11 @@ export class SimBook {
     return { held: this.#store.heldCount, forgotten: this.#store.forgottenCount }
   }
 
+  /** Forgets every held ended order now, whatever its retention (order-store.ts forgetEnded; for probes). */
+  forgetEndedOrders(): number {
+    return this.#store.forgetEnded()
+  }
+
   place(request: PlaceRequest, nowMs: number): BookResult<PlaceAck> {
     // Client order ids are the account's own (order-store.ts): another account's order under this id is no duplicate.
     const known = this.#store.byClientId(request.clientOrderId, request.account)
@@ -174,8 +179,7 @@ export class SimBook {
     order.qty = request.qty
     order.price = price
     if (renamed) {
-      order.clientOrderId = request.clientOrderId
-      order.clientOrderIds.push(request.clientOrderId)
+      renameOrder(order, request.clientOrderId)
       this.#store.alias(request.clientOrderId, order)
     }
     const reports = [{ ...this.#report(order, 'replaced', nowMs), origClientOrderId }]
@@ -260,11 +264,10 @@ export class SimBook {
 
   #create(request: PlaceRequest, nowMs: number): SimOrder {
     const sequence = ++this.#orderSequence
-    const order: SimOrder = {
+    const order = simOrder({
       venueOrderId: `${this.#idPrefix}o${sequence}`,
       sequence,
       clientOrderId: request.clientOrderId,
-      clientOrderIds: [request.clientOrderId],
       account: request.account,
       symbol: request.symbol,
       side: request.side,
@@ -276,9 +279,9 @@ export class SimBook {
       cumQty: 0n,
       status: 'rejected',
       createdAtMs: nowMs,
-    }
-    if (request.price !== undefined) order.price = request.price
-    if (request.tif === 'DAY') order.expireAtMs = nowMs + this.#options.dayOrderTtlMs
+      price: request.price,
+      expireAtMs: request.tif === 'DAY' ? nowMs + this.#options.dayOrderTtlMs : undefined,
+    })
     this.#store.add(order)
     return order
   }

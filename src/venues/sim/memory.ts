@@ -7,14 +7,14 @@
 
 import type { Units } from '../../domain/decimal.ts'
 import type { VenueOrderStatus, VenueTrade } from '../adapter.ts'
-import type { SimOrder } from './order.ts'
+import { simOrder, type SimOrder, type SimOrderFields } from './order.ts'
 
 /**
  * An order resting at the venue when it stopped, as the venue's own reports left it: a SimOrder's lasting fields
  * (its client-id chain's last entry is the current id; sequence and expiry are the resumed venue's to give).
  */
 export type RestingOrder = Pick<
-  SimOrder,
+  SimOrderFields,
   'venueOrderId' | 'clientOrderIds' | 'account' | 'symbol' | 'side' | 'type' | 'tif' | 'postOnly' | 'reduceOnly' | 'qty' | 'price' | 'cumQty' | 'createdAtMs'
 >
 
@@ -62,13 +62,12 @@ export function heldOrdersOf(memory: SimMemory, dayOrderTtlMs: number): { order:
     ...memory.orders.map((order) => ({ order: { ...order, status: order.cumQty > 0n ? ('partially_filled' as const) : ('open' as const) }, endedAtMs: 0 })),
   ].sort((a, b) => a.order.createdAtMs - b.order.createdAtMs)
   return remembered.map(({ order: kept, endedAtMs }, index) => {
-    const order: SimOrder = {
+    const order = simOrder({
       ...kept,
-      clientOrderIds: [...kept.clientOrderIds],
       clientOrderId: kept.clientOrderIds.at(-1) ?? kept.venueOrderId,
       sequence: index + 1,
-    }
-    if (order.tif === 'DAY') order.expireAtMs = order.createdAtMs + dayOrderTtlMs
+      ...(kept.tif === 'DAY' ? { expireAtMs: kept.createdAtMs + dayOrderTtlMs } : {}),
+    })
     return { order, endedAtMs }
   })
 }

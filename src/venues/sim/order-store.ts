@@ -22,16 +22,11 @@ export interface SimOrderStoreOptions {
 }
 
 /**
- * A link of the ended-order queue. The queues are linked lists because a write to a list dirties only the links it
- * touches for the collector, where a write to a large array or Map makes every young-generation collection revisit
- * the whole container (scripts/probe-gc-maps.ts); so the store keeps one large Map (client ids), not four.
+ * The queues are linked lists because a write to a list dirties only the links it touches for the collector, where a
+ * write to a large array or Map makes every young-generation collection revisit the whole container
+ * (scripts/probe-gc-maps.ts); so the store keeps one large Map (client ids), not four. The ended-order queue is linked
+ * through the orders themselves (SimOrder.nextEnded): a held ended order costs no cell beyond its own record.
  */
-interface EndedLink {
-  order: SimOrder
-  endedAtMs: number
-  next: EndedLink | null
-}
-
 interface TradeLink {
   trade: VenueTrade
   next: TradeLink | null
@@ -48,8 +43,8 @@ export class SimOrderStore {
   /** Orders that can still trade, in acceptance order. */
   readonly #open = new Map<string, SimOrder>()
   /** Held orders that ended, in the order they ended (so the head is the first that may be forgotten). */
-  #endedHead: EndedLink | null = null
-  #endedTail: EndedLink | null = null
+  #endedHead: SimOrder | null = null
+  #endedTail: SimOrder | null = null
   /** Trades in execution order; those of forgotten orders are dropped from the head. */
   #tradesHead: TradeLink | null = null
   #tradesTail: TradeLink | null = null
@@ -72,17 +67,36 @@ export class SimOrderStore {
   hasRoom(nowMs: number): boolean {
     while (this.#heldCount >= this.#options.ordersMax && this.#endedHead !== null) {
       const front = this.#endedHead
-      if (nowMs - front.endedAtMs < this.#options.endedOrderRetentionMs) break
-      this.#endedHead = front.next
+      if (nowMs - (front.endedAtMs ?? nowMs) < this.#options.endedOrderRetentionMs) break
+      this.#endedHead = front.nextEnded
       if (this.#endedHead === null) this.#endedTail = null
-      this.#forget(front.order)
+      front.nextEnded = null
+      this.#forget(front)
     }
     return this.#heldCount < this.#options.ordersMax
   }
 
+  /**
+   * Forgets every held ended order now, whatever its retention, as hasRoom forgets one past it (for probes that
+   * measure what the held orders cost: scripts/probe-heap-per-order.ts). Returns how many it forgot.
+   */
+  forgetEnded(): number {
+    let forgotten = 0
+    while (this.#endedHead !== null) {
+      const front = this.#endedHead
+      this.#endedHead = front.nextEnded
+      front.nextEnded = null
+      this.#forget(front)
+      forgotten++
+    }
+    this.#endedTail = null
+    return forgotten
+  }
+
   add(order: SimOrder): void {
     this.#heldCount++
-    for (const clientOrderId of order.clientOrderIds) this.#index(clientOrderId, order)
+    if (order.clientOrderIdChain === null) this.#index(order.clientOrderId, order)
+    else for (const clientOrderId of order.clientOrderIdChain) this.#index(clientOrderId, order)
   }
 
   /** A new client order id for a held order (an amend that renames it). */
@@ -95,7 +109,9 @@ export class SimOrderStore {
     const held = this.#byClientId.get(clientOrderId)
     if (held === undefined) return undefined
     if (!Array.isArray(held)) return held.account === account ? held : undefined
-    return held.find((order) => order.account === account)
+    // A loop, not find(): a callback capturing `account` costs a closure and its scope on every call (every place).
+    for (const order of held) if (order.account === account) return order
+    return undefined
   }
 
   /** Every held order under `clientOrderId`, one per account at most, in the order they took it. */
@@ -111,7 +127,8 @@ export class SimOrderStore {
 
   /**
    * Files `order` as open or ended, whichever it is now. Called once at the end of each operation on it (place,
-   * cancel, amend, a price step): an ended order is never operated on again, so it is queued for forgetting once.
+   * cancel, amend, a price step): an ended order is never operated on again, so it is queued for forgetting once (an
+   * order already queued stays where it is).
    */
   settle(order: SimOrder, nowMs: number): void {
     if (isOpen(order)) {
@@ -119,10 +136,11 @@ export class SimOrderStore {
       return
     }
     this.#open.delete(order.venueOrderId)
-    const link: EndedLink = { order, endedAtMs: nowMs, next: null }
-    if (this.#endedTail === null) this.#endedHead = link
-    else this.#endedTail.next = link
-    this.#endedTail = link
+    if (order.endedAtMs !== undefined) return
+    order.endedAtMs = nowMs
+    if (this.#endedTail === null) this.#endedHead = order
+    else this.#endedTail.nextEnded = order
+    this.#endedTail = order
   }
 
   /** Open orders, in acceptance order (a copy: settling while iterating is safe). */
@@ -133,7 +151,7 @@ export class SimOrderStore {
   /** Every held order, in creation order (for inspection; walks the open set and the ended queue). */
   heldOrders(): SimOrder[] {
     const held = [...this.#open.values()]
-    for (let link = this.#endedHead; link !== null; link = link.next) held.push(link.order)
+    for (let order = this.#endedHead; order !== null; order = order.nextEnded) held.push(order)
     return held.sort((a, b) => a.sequence - b.sequence)
   }
 
@@ -152,22 +170,37 @@ export class SimOrderStore {
   }
 
   /** Files `order` under `clientOrderId`, replacing what its account held there (another account's order stays). */
+  // #index and #unindex run for every order placed and forgotten: loops rather than callbacks, which would cost a closure
+  // and its scope per call, and no array at all in the common case (one holder).
   #index(clientOrderId: string, order: SimOrder): void {
-    const others = this.holdersOf(clientOrderId).filter((held) => held.account !== order.account)
+    const held = this.#byClientId.get(clientOrderId)
+    if (held === undefined || (!Array.isArray(held) && held.account === order.account)) {
+      this.#byClientId.set(clientOrderId, order)
+      return
+    }
+    const others: SimOrder[] = []
+    for (const other of this.holdersOf(clientOrderId)) if (other.account !== order.account) others.push(other)
     this.#byClientId.set(clientOrderId, others.length === 0 ? order : [...others, order])
   }
 
   #unindex(clientOrderId: string, order: SimOrder): void {
-    const held = this.holdersOf(clientOrderId)
+    const held = this.#byClientId.get(clientOrderId)
+    if (held === undefined) return
+    if (!Array.isArray(held)) {
+      if (held === order) this.#byClientId.delete(clientOrderId)
+      return
+    }
     if (!held.includes(order)) return
-    const rest = held.filter((other) => other !== order)
+    const rest: SimOrder[] = []
+    for (const other of held) if (other !== order) rest.push(other)
     if (rest.length === 0) this.#byClientId.delete(clientOrderId)
     else this.#byClientId.set(clientOrderId, rest.length === 1 ? rest[0]! : rest)
   }
 
   #forget(order: SimOrder): void {
     this.#heldCount--
-    for (const clientOrderId of order.clientOrderIds) this.#unindex(clientOrderId, order)
+    if (order.clientOrderIdChain === null) this.#unindex(order.clientOrderId, order)
+    else for (const clientOrderId of order.clientOrderIdChain) this.#unindex(clientOrderId, order)
     this.forgottenCount++
     // Trades are dropped from the head while they belong to orders no longer held (an order is found by any of its ids).
     while (this.#tradesHead !== null && !this.#holds(this.#tradesHead.trade)) this.#tradesHead = this.#tradesHead.next

@@ -32,6 +32,12 @@ interface Walk {
   rng: Xoshiro128ss
   /** The sizes drawn for the observation at `sizesAtMs` (drawn once per observation, on the first read of it). */
   sizes: { bidQty: Units; askQty: Units; sizesAtMs: number } | null
+  /**
+   * The answer for the current observation, built on its first read and handed to every read after (frozen): the
+   * price is read for every order (the runtime's data-health guard, the book's match), and a new answer each time was
+   * a BigInt and two objects per read. Cleared whenever the price or its observation time moves.
+   */
+  quote: ReferencePrice | null
 }
 
 export interface PriceProcessOptions {
@@ -60,6 +66,7 @@ export class PriceProcess {
         observedAtMs: options.epochMs,
         rng: Xoshiro128ss.fromSeed(deriveSeed(options.seed, `price:${instrument.symbol}`)),
         sizes: null,
+        quote: null,
       })
     }
   }
@@ -69,12 +76,14 @@ export class PriceProcess {
     const walk = this.#walks.get(symbol)
     if (walk === undefined) return null
     this.#catchUp(walk, nowMs)
+    if (walk.quote !== null) return walk.quote
     const price = walk.ticks * walk.instrument.tick
     if (walk.sizes === null || walk.sizes.sizesAtMs !== walk.observedAtMs) {
       walk.sizes = { bidQty: this.#touchQty(walk, 'bid'), askQty: this.#touchQty(walk, 'ask'), sizesAtMs: walk.observedAtMs }
     }
-    const touch = { bidPrice: price, bidQty: walk.sizes.bidQty, askPrice: price, askQty: walk.sizes.askQty }
-    return { symbol, price, observedAtMs: walk.observedAtMs, touch }
+    const touch = Object.freeze({ bidPrice: price, bidQty: walk.sizes.bidQty, askPrice: price, askQty: walk.sizes.askQty })
+    walk.quote = Object.freeze({ symbol, price, observedAtMs: walk.observedAtMs, touch })
+    return walk.quote
   }
 
   /** Moves a symbol's price by hand (a jump, for tests); the walk continues from there. */
@@ -86,6 +95,7 @@ export class PriceProcess {
     this.#catchUp(walk, nowMs)
     walk.ticks = price / tick
     walk.observedAtMs = nowMs
+    walk.quote = null
   }
 
   /** Time of the next step boundary strictly after `nowMs`. */
@@ -113,6 +123,7 @@ export class PriceProcess {
       const next = walk.ticks + delta
       walk.ticks = next >= 1n ? next : 1n
       walk.observedAtMs = stepAtMs
+      walk.quote = null
     }
   }
 }

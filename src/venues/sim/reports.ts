@@ -95,13 +95,12 @@ export class ReportStream {
       return
     }
     this.#inFlight++
-    this.#options.clock.schedule(delayMs, () => {
-      this.#inFlight--
-      this.#arrive(report)
-    })
+    // Bound rather than an arrow: one function object per report, where an arrow adds the scope it captures.
+    this.#options.clock.schedule(delayMs, this.#arrive.bind(this, report))
   }
 
   #arrive(report: ExecutionReport): void {
+    this.#inFlight--
     const nowMs = this.#options.clock.nowMs()
     const outage = this.#options.outageAt(nowMs)
     if (outage === null) {
