@@ -13,7 +13,7 @@
 
 import type { SegmentCatalog } from './catalog.ts'
 import { FrameView, copyStoredHash } from './frame-check.ts'
-import { FRAME_PAYLOAD_OFFSET, encodeFrame, frameBytesFor, type Frame, type RecordInput } from './frame.ts'
+import { FRAME_PAYLOAD_OFFSET, encodeFrameAt, frameBytesFor, type Frame, type RecordInput } from './frame.ts'
 import type { WalOptions } from './options.ts'
 import type { ReplicatedFrame } from './replicate.ts'
 import type { ChainPosition } from './scan.ts'
@@ -71,7 +71,7 @@ export function writeRecordBatch(target: BatchTarget, batch: readonly QueuedReco
       }
       const lsn = position.lastLsn + 1
       const previousHash = position.lastHash
-      const end = encodeFrame(buffer, offset, { lsn, epoch: options.epoch, record, previousHash, scratchHash, view })
+      const end = encodeFrameAt(buffer, view, offset, lsn, options.epoch, record, previousHash, scratchHash)
       catalog.noteFrame(segment, lsn, segment.sizeBytes + (offset - partStart), previousHash)
       position.lastLsn = lsn
       position.lastHash.set(scratchHash)

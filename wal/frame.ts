@@ -71,11 +71,26 @@ export function encodeFrame(
   offset: number,
   options: { lsn: number; epoch: number; record: RecordInput; previousHash: Uint8Array; scratchHash: Uint8Array; view?: DataView },
 ): number {
-  const { lsn, epoch, record, previousHash, scratchHash } = options
+  const view = options.view ?? new DataView(target.buffer, target.byteOffset, target.byteLength)
+  return encodeFrameAt(target, view, offset, options.lsn, options.epoch, options.record, options.previousHash, options.scratchHash)
+}
+
+/**
+ * encodeFrame with its members as arguments, for the log's batch write (batch-write.ts): no options object per
+ * record. `view` is a DataView of all of `target`; `scratchHash` receives the frame's chain hash.
+ */
+export function encodeFrameAt(
+  target: Uint8Array,
+  view: DataView,
+  offset: number,
+  lsn: number,
+  epoch: number,
+  record: RecordInput,
+  previousHash: Uint8Array,
+  scratchHash: Uint8Array,
+): number {
   const end = offset + FRAME_HEADER_BYTES + record.payload.byteLength
   assert(end <= target.byteLength, 'frame does not fit its batch buffer')
-  // Callers encoding many frames into one buffer pass its DataView once instead of allocating one per frame.
-  const view = options.view ?? new DataView(target.buffer, target.byteOffset, target.byteLength)
   view.setUint32(offset, end - offset - FRAME_PREFIX_BYTES, true)
   view.setUint32(offset + 40, lsn % 0x1_0000_0000, true)
   view.setUint32(offset + 44, Math.floor(lsn / 0x1_0000_0000), true)
@@ -83,8 +98,6 @@ export function encodeFrame(
   view.setUint16(offset + 52, record.type, true)
   view.setUint16(offset + 54, record.version, true)
   target.set(record.payload, offset + FRAME_PAYLOAD_OFFSET)
-  // Lay out [previous hash][content] contiguously, hash it, then replace the slot with the result. The CRC covers the
-  // same bytes [8, end) (FRAME_PREFIX_BYTES === FRAME_HASH_OFFSET), so one view serves both.
   const body = target.subarray(offset + FRAME_HASH_OFFSET, end)
   target.set(previousHash, offset + FRAME_HASH_OFFSET)
   chainHashInPlace(body, scratchHash)

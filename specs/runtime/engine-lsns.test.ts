@@ -62,7 +62,7 @@ describe('a decision whose apply fails halfway', () => {
       reply: { kind: 'done' },
     }
     const commit = engine['commit'].bind(engine)
-    const refused = commit(broken, broken.events.map((event) => encodeEvent(event)), null)
+    const refused = commit(broken, broken.events.map((event) => encodeEvent(event)), null, null)
     await expect(refused).rejects.toMatchObject({ code: 'WAL_FATAL' })
     await expect(refused).rejects.toThrow('applying order.send_acked (LSN 4, event 2 of its decision) failed')
     expect(await wal.died).toBe(wal.fatalError as Error)

@@ -26,7 +26,7 @@ function appendOf(landing: LandedAnswers, firstLsn: number, seen: string[]): Com
     (committed) => seen.push(`answered ${committed.lsns.join(',')}`),
     (error: unknown) => seen.push(`failed ${String(error)}`),
   )
-  return new CommandAppend(landing, { decision: { events: [], reply: { kind: 'done' } }, applied: [], firstLsn, skipped: 0, answer })
+  return new CommandAppend(landing, { decision: { events: [], reply: { kind: 'done' } }, applied: [], firstLsn, skipped: 0, answer, ownSink: false })
 }
 
 describe('LandedAnswers', () => {

@@ -9,6 +9,7 @@
 import { describe, expect, test } from 'bun:test'
 import { SEND_REFUSED_RETRY_MS } from '../../src/runtime/executor.ts'
 import type { KernelCommand } from '../../src/kernel/index.ts'
+import type { CommandSink } from '../../src/runtime/engine.ts'
 import { countingIo } from '../wal/support.ts'
 import { run, startWorld, traderA, worldsStoppedAfterEach } from './harness.ts'
 
@@ -36,13 +37,14 @@ describe('a send the log refuses', () => {
     // Both orders are due: the second is in the kernel's memory, which ran ahead of the log by the failed batch.
     const sendsByOrder = new Map<string, number>()
     let sendDecisions = 0
-    const submit = engine.submit.bind(engine)
-    engine.submit = (command: KernelCommand) => {
+    // The executor submits its send decisions to a sink of its own (Engine.submitTo).
+    const submitTo = engine.submitTo.bind(engine)
+    engine.submitTo = (command: KernelCommand, sink: CommandSink) => {
       if (command.kind === 'send') {
         sendsByOrder.set(command.orderId, (sendsByOrder.get(command.orderId) ?? 0) + 1)
         if (++sendDecisions >= SEND_DECISIONS_MAX) executor.stop()
       }
-      return submit(command)
+      submitTo(command, sink)
     }
     const mostForOneOrder = (): number => Math.max(0, ...sendsByOrder.values())
     executor.start()

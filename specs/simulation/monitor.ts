@@ -1,9 +1,10 @@
 /**
  * Watches the kernel as the runtime drives it, at decision time: Lane0 waiting, Lane0 priority and Unknown dwell.
  *
- * It wraps `engine.submit` of the gateway under test (test instrumentation only: the wrapper calls the original and
- * changes nothing). decide() and apply() run synchronously inside submit, so right after the call the state shows the
- * decision's effect, stamped with the command's `nowMs` — exact simulated times, no polling.
+ * It wraps `engine.submit` and `engine.submitTo` (the executor's sends) of the gateway under test (test
+ * instrumentation only: the wrapper calls the original and changes nothing). decide() and apply() run synchronously
+ * inside submit, so right after the call the state shows the decision's effect, stamped with the command's `nowMs` —
+ * exact simulated times, no polling.
  *
  * Lane0 wait of a cancel = time of its `cancel_send_requested` − the moment it became eligible, i.e. the later of
  * entering Lane0 and its `notBeforeMs` (a retry-after the venue asked for is the venue's doing, not starvation).
@@ -16,6 +17,7 @@ import { callSlotFree } from '../../src/kernel/in-flight.ts'
 import type { KernelCommand, KernelState } from '../../src/kernel/index.ts'
 import { switchHolds } from '../../src/kernel/send.ts'
 import type { Engine } from '../../src/runtime/index.ts'
+import type { CommandSink } from '../../src/runtime/engine.ts'
 
 export interface Lane0Wait {
   orderId: string
@@ -73,9 +75,17 @@ export class Monitor {
       if (active) this.#afterApply(engine.state, command.nowMs)
       return committed
     }
+    // The executor's send decisions come through submitTo (a sink of its own, no promise): watched alike.
+    const originalTo = engine.submitTo
+    engine.submitTo = (command: KernelCommand, sink: CommandSink) => {
+      if (active) this.#beforeDecide(engine.state, command)
+      originalTo.call(engine, command, sink)
+      if (active) this.#afterApply(engine.state, command.nowMs)
+    }
     this.#detach = () => {
       active = false
       engine.submit = original
+      engine.submitTo = originalTo
     }
     this.#afterApply(engine.state, nowMs)
   }

@@ -5,7 +5,8 @@
 
 import type { Decision } from '../kernel/index.ts'
 import type { AppendWaiter } from '../../wal/index.ts'
-import type { AppliedEvent, Committed } from './engine.ts'
+import type { AppliedEvent } from './engine.ts'
+import type { CommandSink } from './engine-types.ts'
 
 /**
  * Where an answered append goes (the engine's LandedAnswers, landed-answers.ts): its caller is answered from a
@@ -26,20 +27,24 @@ export class CommandAppend implements AppendWaiter {
   readonly firstLsn: number
   /** Records before the events (the command record): their LSNs are not the caller's. */
   readonly skipped: number
-  readonly answer: PromiseWithResolvers<Committed>
+  /** The caller's answer: its promise's resolvers (Engine.submit), or the caller's own sink (Engine.submitTo). */
+  readonly answer: CommandSink
+  /** A sink of the caller's own: answered after the batch's promises (landed-answers.ts says why). */
+  readonly ownSink: boolean
   /** Set by resolve: the LSNs the log gave. */
   lsns: number[] = []
   /** Set by reject (the log failed it), or by the engine (LSNs not as predicted, a listener failed without a handler). */
   failure: { error: unknown } | null = null
   private readonly sink: LandedSink
 
-  constructor(sink: LandedSink, fields: { decision: Decision; applied: AppliedEvent[]; firstLsn: number; skipped: number; answer: PromiseWithResolvers<Committed> }) {
+  constructor(sink: LandedSink, fields: { decision: Decision; applied: AppliedEvent[]; firstLsn: number; skipped: number; answer: CommandSink; ownSink: boolean }) {
     this.sink = sink
     this.decision = fields.decision
     this.applied = fields.applied
     this.firstLsn = fields.firstLsn
     this.skipped = fields.skipped
     this.answer = fields.answer
+    this.ownSink = fields.ownSink
   }
 
   resolve(lsns: number[]): void {

@@ -17,6 +17,17 @@ export interface Committed {
   sendHeld?: { reason: string; retryAfterMs: number }
 }
 
+/**
+ * Who is told how a submitted command ended, as methods of one object (Engine.submitTo, submitIfRoomTo): `resolve`
+ * once its records are durable and the listeners told, or `reject`; exactly one of them, once, never from inside the
+ * submit call. A caller that keeps an object per command anyway (the executor's send) is its own sink: no promise,
+ * resolvers or closures per command.
+ */
+export interface CommandSink {
+  resolve(committed: Committed): void
+  reject(error: unknown): void
+}
+
 /** The send gate's answer (Engine.placeSendGate): make the venue call now, or hold it and retry later. */
 export type SendGateVerdict = { send: true } | { send: false; reason: string; retryAfterMs: number }
 

@@ -25,7 +25,8 @@ import { invalidReadBackOf } from './read-back-check.ts'
 import { READ_BACKS_BEFORE_START_MAX, ReadBacksBeforeStart } from './read-backs-before-start.ts'
 import { ReconcileHolds } from './reconcile-holds.ts'
 import { isRefusedAtStop } from './stop-drain.ts'
-import { sendRequestedOf, sendToVenue, type SendResultCommand } from './venue-send.ts'
+import { SendDispatch, type SendOwner } from './send-dispatch.ts'
+import { sendRequestedOf, sendToVenue, type SendPorts } from './venue-send.ts'
 import type { VenueOrder, VenueOutcome } from '../venues/adapter.ts'
 
 export type { ExecutorOptions, ExecutorStats } from './executor-options.ts'
@@ -53,9 +54,18 @@ export class Executor {
   /** Whether start() or stop() ran once: a read-back asked for before either waits for the start (readBacksBeforeStart). */
   private started = false
   private readonly readBacksBeforeStart: ReadBacksBeforeStart
+  /** What every send's venue call is handed (venue-send.ts): one object for all of them. */
+  private readonly sendPorts: SendPorts
+  /** Where every send's decision is told (SendDispatch): one object for all of them. */
+  private readonly sendOwner: SendOwner
 
   constructor(options: ExecutorOptions) {
     this.options = options
+    this.sendPorts = { clock: options.clock, submit: (command) => this.submitResult(command.orderId, command), observe: options.onCall }
+    this.sendOwner = {
+      decided: (dispatch) => this.sendDecided(dispatch),
+      onError: (error, dispatch) => this.options.onError(error, `send of ${dispatch.item.orderId}`),
+    }
     this.reconcileHolds = new ReconcileHolds(options)
     this.readBacksBeforeStart = new ReadBacksBeforeStart((orderId) =>
       options.onError(new Error(`${READ_BACKS_BEFORE_START_MAX} read-backs wait for the executor's start already; ${orderId} (and any further) is not read back`), 'read-back before start'),
@@ -84,10 +94,13 @@ export class Executor {
   wake(): void {
     if (this.pumpQueued || this.stopped) return
     this.pumpQueued = true
-    queueMicrotask(() => {
-      this.pumpQueued = false
-      this.pump()
-    })
+    queueMicrotask(this.pumpQueuedNow)
+  }
+
+  /** wake()'s microtask (one function for every wake, not one per call). */
+  private readonly pumpQueuedNow = (): void => {
+    this.pumpQueued = false
+    this.pump()
   }
 
   private pump(): void {
@@ -134,52 +147,48 @@ export class Executor {
     const { engine, clock } = this.options
     if (item.kind === 'reconcile') return
     const action = item.kind
-    let committed: ReturnType<Engine['submit']>
+    // Places and amends keep decision order per venue×symbol; a cancel goes as soon as its record is durable (its
+    // order's previous call is answered already, and a place held back — by the HA send gate, say — must not hold
+    // back a risk-reducing cancel).
+    const key = action === 'cancel' ? null : instrumentKey(item.venue, item.symbol)
+    const dispatch = new SendDispatch(this.sendOwner, item, key)
     try {
       // A cancel faces no data health (send.ts): its send reads no price.
       const market = action === 'cancel' ? null : this.options.market(item.venue, item.symbol)
-      committed = engine.submit({ kind: 'send', nowMs: clock.nowMs(), orderId: item.orderId, action, facts: this.options.gateFacts(), market })
+      // The dispatch is the decision's sink: told from the log's batch answer, never from inside submitTo.
+      engine.submitTo({ kind: 'send', nowMs: clock.nowMs(), orderId: item.orderId, action, facts: this.options.gateFacts(), market }, dispatch)
     } catch (error) {
       this.release(item)
       this.options.onError(error, `send decision for ${item.orderId}`)
       return
     }
     this.stats.callsInFlight++
-    const dispatch: Dispatch = { item, events: null, failed: false, held: null }
-    // Places and amends keep decision order per venue×symbol; a cancel goes as soon as its record is durable (its
-    // order's previous call is answered already, and a place held back — by the HA send gate, say — must not hold
-    // back a risk-reducing cancel).
-    const key = instrumentKey(item.venue, item.symbol)
-    const queue = action === 'cancel' ? null : this.dispatchQueues.queueFor(key)
-    queue?.push(dispatch)
-    const settle = (): void => {
-      if (queue === null) this.dispatch(dispatch)
-      else this.dispatchQueues.dispatchDurable(key, queue, (head) => this.dispatch(head))
-    }
-    committed.then(
-      ({ decision, sendHeld }) => {
-        dispatch.events = decision.events
-        dispatch.held = sendHeld ?? null
-        settle()
-      },
-      (error: unknown) => {
-        dispatch.failed = true
-        this.options.onError(error, `send of ${item.orderId}`)
-        settle()
-      },
-    )
+    if (key !== null) this.dispatchQueues.queueFor(key).push(dispatch)
   }
 
-  private dispatch({ item, events, held, failed }: Dispatch): void {
-    const call = events === null ? Promise.resolve() : held !== null ? this.holdCall(item, events, held) : this.callVenue(item, events)
-    call
-      .catch((error: unknown) => this.reportUnlessStopping(error, `send of ${item.orderId}`))
-      .finally(() => {
-        this.stats.callsInFlight--
-        if (failed) return this.releaseLater(item)
-        this.release(item)
-        this.wake()
-      })
+  /** A send's decision is durable, or failed (SendDispatch): its call goes, in decision order per venue×symbol. */
+  private sendDecided(dispatch: SendDispatch): void {
+    const key = dispatch.key
+    if (key === null) void this.dispatch(dispatch)
+    else this.dispatchQueues.dispatchDurable(key, this.dispatchQueues.queueFor(key), this.dispatchNow)
+  }
+
+  private readonly dispatchNow = (head: Dispatch): void => {
+    void this.dispatch(head)
+  }
+
+  /** Makes the call a durable send asks for (none for a failed one), then frees its order and its call budget. */
+  private async dispatch({ item, events, held, failed }: Dispatch): Promise<void> {
+    try {
+      const call = events === null ? undefined : held !== null ? this.holdCall(item, events, held) : this.callVenue(item, events)
+      if (call !== undefined) await call
+    } catch (error) {
+      this.reportUnlessStopping(error, `send of ${item.orderId}`)
+    }
+    this.stats.callsInFlight--
+    if (failed) return this.releaseLater(item)
+    this.release(item)
+    this.wake()
   }
 
   /**
@@ -226,9 +235,9 @@ export class Executor {
     }
   }
 
-  /** Runs after the send_requested record is durable: the outbox rule. */
-  private async callVenue(item: WorkItem, events: DomainEvent[]): Promise<void> {
-    const { engine, clock } = this.options
+  /** Runs after the send_requested record is durable: the outbox rule. Undefined when no call is made. */
+  private callVenue(item: WorkItem, events: DomainEvent[]): Promise<void> | undefined {
+    const { engine } = this.options
     const adapter = this.options.adapters.get(item.venue)
     const requested = sendRequestedOf(events)
     if (requested === undefined) return // the gate blocked or the kernel decided there is nothing to send
@@ -250,12 +259,7 @@ export class Executor {
     if (requested.type === 'order.send_requested') this.stats.sends++
     else if (requested.type === 'order.cancel_send_requested') this.stats.cancels++
     else this.stats.amends++
-    const onCall = this.options.onCall
-    await sendToVenue(adapter, order, requested, {
-      clock,
-      submit: (command) => this.submitResult(item.orderId, command),
-      ...(onCall === undefined ? {} : { observe: (outcome: VenueOutcome<unknown>, sentAtMs: number, call: SendResultCommand['kind']) => onCall(item.venue, outcome, sentAtMs, call) }),
-    })
+    return sendToVenue(adapter, order, requested, this.sendPorts)
   }
 
   /**

@@ -151,7 +151,7 @@ export class Gateway extends GatewayCommands {
       closed: true,
     })
     for (const adapter of adapters.values()) {
-      this.unsubscribes.push(adapter.onReport((report) => void this.reportIntake.submit(report)))
+      this.unsubscribes.push(adapter.onReport((report) => this.reportIntake.take(report)))
       // News a venue sent that is no report to apply (an unsolicited status): the order is read back (adapter.ts).
       const readBackWanted = adapter.onReadBackWanted?.((clientOrderId) => this.readBacks.readBackClientId(clientOrderId))
       if (readBackWanted !== undefined) this.unsubscribes.push(readBackWanted)

@@ -87,8 +87,15 @@ export class LandedAnswers implements LandedSink {
         }
       }
     }
-    for (const append of landed) this.answer(append)
+    let ownSinks = false
+    for (const append of landed) {
+      if (append.ownSink) ownSinks = true
+      else this.answer(append)
+    }
     this.hooks.releaseQueued()
+    // A caller's own sink (Engine.submitTo) runs its code at once, where a promise's caller resumes on a later
+    // microtask: answered last, it still runs after every caller of the batch is answered and the waiters released.
+    if (ownSinks) for (const append of landed) if (append.ownSink) this.answer(append)
   }
 
   /** A durable append whose LSNs are not the predicted ones fails (another writer?). */
@@ -106,20 +113,29 @@ export class LandedAnswers implements LandedSink {
    * those of settled() waiters, as when the count was a reaction registered on the caller's promise ahead of them.
    */
   private answer(append: CommandAppend): void {
-    const { answer, decision, skipped } = append
-    if (append.failure !== null) return this.settle(answer.reject, append.failure.error)
+    const { decision, skipped } = append
+    if (append.failure !== null) return this.settle(append, false, append.failure.error)
     const lsns = append.lsns
     const committed: Committed = { decision, lsns: skipped === 0 ? lsns : lsns.slice(skipped) }
     const gate = this.hooks.placeSendGate()
-    if (gate === null || !requestsGatedSend(decision.events)) return this.settle(answer.resolve, committed)
+    if (gate === null || !requestsGatedSend(decision.events)) return this.settle(append, true, committed)
     answerAfterSendGate(gate, lsns[lsns.length - 1] as number, committed, {
-      resolve: (gated) => this.settle(answer.resolve, gated),
-      reject: (error) => this.settle(answer.reject, error),
+      resolve: (gated) => this.settle(append, true, gated),
+      reject: (error) => this.settle(append, false, error),
     })
   }
 
-  private settle<T>(answer: (value: T) => void, value: T): void {
-    answer(value)
+  private settle(append: CommandAppend, resolved: boolean, value: unknown): void {
+    try {
+      if (resolved) append.answer.resolve(value as Committed)
+      else append.answer.reject(value)
+    } catch (error) {
+      // Only a caller's own sink can throw (a promise's resolvers do not): rethrown on a later turn, as uncaught, like
+      // a reaction to the promise that threw; the command still counts as settled.
+      queueMicrotask(() => {
+        throw error
+      })
+    }
     this.hooks.settleOne()
   }
 }

@@ -13,10 +13,20 @@ export interface PriceSource {
   referencePrice(symbol: string): { price: Units; observedAtMs: number; touch?: BookTouch } | null
 }
 
+/** The last two distinct observations of one venue:symbol: updated in place, read only by MarketFeed.snapshot. */
+interface Observed {
+  price: Units
+  observedAtMs: number
+  previousPrice: Units | null
+}
+
 export class MarketFeed {
   private readonly sources = new Map<string, PriceSource>()
-  /** Last two distinct observations per venue:symbol. */
-  private readonly observed = new Map<string, { price: Units; observedAtMs: number; previousPrice: Units | null }>()
+  /**
+   * Last two distinct observations per venue, per symbol: looked up without a `venue:symbol` key string, and kept in
+   * one object per instrument (read twice per order: at its place and at its send).
+   */
+  private readonly observed = new Map<string, Map<string, Observed>>()
 
   addSource(venue: string, source: PriceSource): void {
     this.sources.set(venue, source)
@@ -25,13 +35,22 @@ export class MarketFeed {
   snapshot(venue: string, symbol: string): MarketSnapshot | null {
     const quote = this.sources.get(venue)?.referencePrice(symbol) ?? null
     if (quote === null) return null
-    const key = `${venue}:${symbol}`
-    const last = this.observed.get(key)
+    let bySymbol = this.observed.get(venue)
+    if (bySymbol === undefined) {
+      bySymbol = new Map()
+      this.observed.set(venue, bySymbol)
+    }
+    const last = bySymbol.get(symbol)
     // The previous observation is the quote before this one: re-reading the same quote (same price, same time) keeps
     // its predecessor, and a price that jumped and then holds still stops counting as a jump at the next fresh quote.
     const sameQuote = last !== undefined && quote.observedAtMs === last.observedAtMs && quote.price === last.price
     const previousPrice = last === undefined ? null : sameQuote ? last.previousPrice : last.price
-    this.observed.set(key, { price: quote.price, observedAtMs: quote.observedAtMs, previousPrice })
+    if (last === undefined) bySymbol.set(symbol, { price: quote.price, observedAtMs: quote.observedAtMs, previousPrice })
+    else {
+      last.price = quote.price
+      last.observedAtMs = quote.observedAtMs
+      last.previousPrice = previousPrice
+    }
     const snapshot: MarketSnapshot = { referencePrice: quote.price, observedAtMs: quote.observedAtMs, previousPrice }
     // A copy of the four values only: a source's object may hold more, and the command record refuses unknown members.
     if (quote.touch !== undefined) {

@@ -120,6 +120,11 @@ export async function guarded<T>(call: () => Promise<VenueOutcome<T>>): Promise<
   try {
     return await call()
   } catch (error) {
-    return { kind: 'unknown', reason: `adapter threw: ${String(error)}` }
+    return thrownOutcome(error)
   }
+}
+
+/** A venue call's answer when its adapter threw (or its promise rejected): unknown, the call may have been made. */
+export function thrownOutcome(error: unknown): VenueOutcome<never> {
+  return { kind: 'unknown', reason: `adapter threw: ${String(error)}` }
 }

@@ -24,7 +24,7 @@ import type { Units } from '../domain/decimal.ts'
 import type { Clock } from '../domain/clock.ts'
 import { isOrphanReport, type VenueReportCommand } from '../kernel/index.ts'
 import type { ExecutionReport } from '../venues/adapter.ts'
-import type { Engine } from './engine.ts'
+import type { CommandSink, Committed, Engine } from './engine.ts'
 import { OrphanAlerts } from './orphan-alerts.ts'
 import { invalidReportOf } from './report-check.ts'
 import { isRefusedAtStop } from './stop-drain.ts'
@@ -111,26 +111,34 @@ export class ReportIntake {
    * later, by `resume`).
    */
   submit(report: ExecutionReport): Promise<void> {
+    const { promise, resolve } = Promise.withResolvers<void>()
+    this.take(report, resolve)
+    return promise
+  }
+
+  /**
+   * submit() without a promise, for the venues' reports (the gateway): `done`, when given, is called where submit's
+   * promise resolves. A recorded report is a ReportRecording, the decision's sink: no promise or closure per report.
+   */
+  take(report: ExecutionReport, done: (() => void) | null = null): void {
     const invalid = invalidReportOf(report)
     if (invalid !== null) {
       this.options.onError(invalid, `execution report ${String(report.execId)}`)
       this.readBackOrderOf(report)
-      return Promise.resolve()
+      done?.()
+      return
     }
-    if (this.closed || this.heldCount > 0) {
+    if (this.closed || this.heldCount > 0 || !this.tryRecord(report, done)) {
       this.hold(report)
-      return Promise.resolve()
+      done?.()
     }
-    const recorded = this.tryRecord(report)
-    if (recorded === null) this.hold(report)
-    return recorded ?? Promise.resolve()
   }
 
   /** Submits held reports again, oldest first, until the log has no room for one (it stays first) or none is left. */
   resume(): void {
     if (this.closed) return
     while (this.heldCount > 0 && !this.stopped) {
-      if (this.tryRecord(this.held[this.heldHead] as ExecutionReport) === null) break
+      if (!this.tryRecord(this.held[this.heldHead] as ExecutionReport, null)) break
       this.heldHead++
       this.resubmitted++
     }
@@ -165,29 +173,35 @@ export class ReportIntake {
     return this.held.length - this.heldHead
   }
 
-  /** Submits `report` to the kernel: null when the log has no room (nothing decided was applied), else its outcome. */
-  private tryRecord(report: ExecutionReport): Promise<void> | null {
+  /**
+   * Submits `report` to the kernel: false when the log has no room (nothing decided was applied), else true, and
+   * `done` is called once it is recorded or refused.
+   */
+  private tryRecord(report: ExecutionReport, done: (() => void) | null): boolean {
     const { engine, clock } = this.options
     const orphan = isOrphanReport(engine.state, report)
     const repeat = orphan && this.orphans.alertedFor(report)
     const command: VenueReportCommand = repeat ? { kind: 'venue_report', nowMs: clock.nowMs(), report, orphanRepeat: true } : { kind: 'venue_report', nowMs: clock.nowMs(), report }
-    let committed
+    let taken: boolean
     try {
-      committed = engine.submitIfRoom(command)
+      taken = engine.submitIfRoomTo(command, new ReportRecording(this.recordingOwner, report, done))
     } catch (error) {
       this.refused(report, error)
-      return Promise.resolve()
+      done?.()
+      return true
     }
-    if (committed === null) return null
-    if (orphan) this.orphans.noteRecorded(report, repeat)
-    return committed.then(
-      ({ decision }) => {
-        if (report.kind !== 'fill') return
-        const accepted = decision.events[0]
-        if (accepted?.type === 'inbox.report_accepted' && accepted.orderId !== null) this.options.noteFill(accepted.orderId, report.cumQty)
-      },
-      (error: unknown) => this.refused(report, error),
-    )
+    if (taken && orphan) this.orphans.noteRecorded(report, repeat)
+    return taken
+  }
+
+  /** Where every ReportRecording is told how its decision ended (one object for all of them). */
+  private readonly recordingOwner: RecordingOwner = {
+    recorded: (report, committed) => {
+      if (report.kind !== 'fill') return
+      const accepted = committed.decision.events[0]
+      if (accepted?.type === 'inbox.report_accepted' && accepted.orderId !== null) this.options.noteFill(accepted.orderId, report.cumQty)
+    },
+    refused: (report, error) => this.refused(report, error),
   }
 
   /** A report the kernel did not record (a record too large, a dead log): its order is read back. */
@@ -242,5 +256,39 @@ export class ReportIntake {
   private readBackOrderOf(report: ExecutionReport): void {
     const orderId = typeof report.clientOrderId === 'string' ? orderIdFromClientId(report.clientOrderId) : null
     if (orderId !== null && this.options.engine.state.orders.has(orderId)) this.options.readBack(orderId)
+  }
+}
+
+interface RecordingOwner {
+  recorded(report: ExecutionReport, committed: Committed): void
+  refused(report: ExecutionReport, error: unknown): void
+}
+
+/** One report's decision on its way to the log, as the engine's sink for it (Engine.submitIfRoomTo). */
+class ReportRecording implements CommandSink {
+  private readonly owner: RecordingOwner
+  private readonly report: ExecutionReport
+  private readonly done: (() => void) | null
+
+  constructor(owner: RecordingOwner, report: ExecutionReport, done: (() => void) | null) {
+    this.owner = owner
+    this.report = report
+    this.done = done
+  }
+
+  resolve(committed: Committed): void {
+    try {
+      this.owner.recorded(this.report, committed)
+    } finally {
+      this.done?.()
+    }
+  }
+
+  reject(error: unknown): void {
+    try {
+      this.owner.refused(this.report, error)
+    } finally {
+      this.done?.()
+    }
   }
 }

@@ -19,7 +19,7 @@ import { formatDecimal } from '../decimal.ts'
 import { isMapLike } from '../generational-map.ts'
 import { isSetLike } from '../small-set.ts'
 import { BACKSLASH, CLOSE_BRACE, CLOSE_BRACKET, COMMA, OPEN_BRACE, OPEN_BRACKET, QUOTE } from './json-bytes.ts'
-import { memberOrderOf } from './member-order.ts'
+import { memberOrderOfObject } from './member-order.ts'
 import type { PayloadWriter } from './payload-writer.ts'
 
 /** Integers below this in magnitude are written by PayloadWriter.integer (int32 arithmetic). */
@@ -67,9 +67,8 @@ function writeJsonArray(writer: PayloadWriter, list: readonly unknown[]): void {
 }
 
 function writeJsonObject(writer: PayloadWriter, object: Record<string, unknown>): void {
-  const keys = Object.keys(object)
-  if (keys.length === 0) return writer.utf8('{}')
-  const order = memberOrderOf(keys)
+  const order = memberOrderOfObject(object)
+  if (order === null) return writer.utf8('{}')
   if (!order.plain) return writer.utf8(canonicalJson(object))
   const { heads, sorted } = order
   writer.byte(OPEN_BRACE)

@@ -49,6 +49,42 @@ export function memberOrderOf(keys: readonly string[]): MemberOrder {
   return order
 }
 
+/**
+ * memberOrderOf(Object.keys(value)), without making the keys array when a remembered sequence matches (a guard's
+ * inputs: several records of scalars per order): a plain object's for-in order is its Object.keys order. Null when
+ * `value` has no keys. Any other object, or a sequence not remembered, goes through Object.keys.
+ */
+export function memberOrderOfObject(value: object): MemberOrder | null {
+  const prototype = Object.getPrototypeOf(value) as unknown
+  if (prototype === Object.prototype || prototype === null) {
+    let first: string | undefined
+    for (const key in value) {
+      first = key
+      break
+    }
+    if (first === undefined) return null
+    const candidates = byFirstKey.get(first)
+    if (candidates !== undefined) {
+      for (let index = 0; index < candidates.length; index++) {
+        const candidate = candidates[index] as MemberOrder
+        if (keysInOrder(candidate.keys, value)) return candidate
+      }
+    }
+  }
+  const keys = Object.keys(value)
+  return keys.length === 0 ? null : memberOrderOf(keys)
+}
+
+/** Whether `value`'s keys, in for-in order, are `keys`. */
+function keysInOrder(keys: readonly string[], value: object): boolean {
+  let index = 0
+  for (const key in value) {
+    if (key !== keys[index]) return false
+    index++
+  }
+  return index === keys.length
+}
+
 function sameKeys(a: readonly string[], b: readonly string[]): boolean {
   if (a.length !== b.length) return false
   for (let index = 0; index < a.length; index++) if (a[index] !== b[index]) return false

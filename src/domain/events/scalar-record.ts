@@ -6,7 +6,7 @@
 
 import { AssertionError } from '../assert.ts'
 import type { Reader } from './binary-cursor.ts'
-import { memberOrderOf } from './member-order.ts'
+import { memberOrderOfObject } from './member-order.ts'
 import type { PayloadWriter } from './payload-writer.ts'
 import { SchemaError } from './schema-error.ts'
 
@@ -33,12 +33,12 @@ const UNSAFE_KEYS: ReadonlySet<string> = new Set(['__proto__', 'constructor', 'p
 export function writeScalarRecord(writer: PayloadWriter, value: unknown, where: string, path: string): void {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) throw mismatch(where, path, 'an object of scalars', value)
   const record = value as Record<string, unknown>
-  const keys = Object.keys(record)
-  if (keys.length === 0) {
+  const order = memberOrderOfObject(record)
+  if (order === null) {
     writer.varint(0)
     return
   }
-  const sorted = memberOrderOf(keys).sorted
+  const sorted = order.sorted
   for (let index = 0; index < sorted.length; index++) {
     const key = sorted[index] as string
     if (UNSAFE_KEYS.has(key)) throw new AssertionError(`${where}: member ${path} has the key ${key}, which no record can hold`)
