@@ -48,6 +48,11 @@ function unitsMatching(pattern: RegExp, text: string): Units {
   return sign === '-' ? -units : units
 }
 
+/** Whether parseDecimal reads `text`, without parsing it (a schema's check, before its transform parses). */
+export function isDecimalText(text: string): boolean {
+  return DECIMAL_PATTERN.test(text)
+}
+
 /** Like parseDecimal but returns null instead of throwing, for validators. */
 export function tryParseDecimal(text: string): Units | null {
   return DECIMAL_PATTERN.test(text) ? parseDecimal(text) : null
