@@ -88,9 +88,16 @@ const NO_TRACE: { traceparent?: string } = Object.freeze({})
 
 /** The `traceparent` member a record gets from its command: spread into the event (nothing when the command has none). */
 export function traceMemberOf(command: { traceparent?: string }): { traceparent?: string } {
-  if (command.traceparent === undefined) return NO_TRACE
+  const traceparent = checkedTraceparent(command)
+  return traceparent === undefined ? NO_TRACE : { traceparent }
+}
+
+/** The command's `traceparent` for its record (checked, as traceMemberOf's), or undefined when it has none. */
+export function checkedTraceparent(command: { traceparent?: string }): string | undefined {
+  const traceparent = command.traceparent
+  if (traceparent === undefined) return undefined
   // The HTTP layer hands the kernel only values it made (formatTraceparent); a record the decoder would refuse must
   // never reach the log, where it would stop every later replay.
-  if (!isTraceparent00(command.traceparent)) assert(false, `a command's traceparent must be a version-00 W3C value, got ${JSON.stringify(command.traceparent)}`)
-  return { traceparent: command.traceparent }
+  if (!isTraceparent00(traceparent)) assert(false, `a command's traceparent must be a version-00 W3C value, got ${JSON.stringify(traceparent)}`)
+  return traceparent
 }
