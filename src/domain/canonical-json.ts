@@ -80,9 +80,13 @@ export function sha256Hex(text: string): string {
  * string: an id kept for every order (order ids) then holds 113 bytes of heap instead of 37.
  */
 export function sha256HexPrefix(text: string, byteCount: number): string {
-  const digest = Bun.SHA256.hash(text) as Uint8Array
-  return Buffer.from(digest.buffer, digest.byteOffset, Math.min(byteCount, digest.byteLength)).toString('hex')
+  // Hashed into one buffer kept for the purpose: a digest array of its own, and a view for the hex, per id were three
+  // objects an order allocated. Synchronous, so no other call can overwrite it before the hex is read.
+  Bun.SHA256.hash(text, prefixDigest)
+  return prefixDigest.toString('hex', 0, Math.min(byteCount, prefixDigest.byteLength))
 }
+
+const prefixDigest = Buffer.alloc(32)
 
 /** The same digest with @noble/hashes. */
 export function sha256HexReference(text: string): string {

@@ -43,8 +43,14 @@ function unitsMatching(pattern: RegExp, text: string): Units {
     throw new DecimalError(`expected a decimal string with at most ${DECIMAL_PLACES} places, got ${JSON.stringify(text)}`)
   }
   const [, sign, whole = '0', fraction = ''] = match
-  const units = BigInt(whole) * UNIT + BigInt(fraction.padEnd(DECIMAL_PLACES, '0'))
+  // The digits of whole and fraction side by side are the units: one bigint made, none for the arithmetic.
+  const units = BigInt(whole + fraction.padEnd(DECIMAL_PLACES, '0'))
   return sign === '-' ? -units : units
+}
+
+/** Whether parseDecimal reads `text`, without parsing it (a schema's check, before its transform parses). */
+export function isDecimalText(text: string): boolean {
+  return DECIMAL_PATTERN.test(text)
 }
 
 /** Like parseDecimal but returns null instead of throwing, for validators. */
@@ -111,6 +117,8 @@ export function divUnits(a: Units, b: Units, rounding: Rounding): Units {
 /** Rounds `value` to a multiple of `step` (a tick or a lot). */
 export function roundToStep(value: Units, step: Units, rounding: Rounding): Units {
   if (step <= 0n) throw new DecimalError(`step must be positive, got ${formatDecimal(step)}`)
+  // Already on the step (a price on the tick, a quantity in whole lots: most orders): a remainder, no division.
+  if (value % step === 0n) return value
   return divRound(value, step, rounding) * step
 }
 

@@ -221,6 +221,10 @@ export function currentClientOrderId(order: Pick<Order, 'clientIdChain' | 'venue
 
 /** The egress order id behind a venue client id (order, cancel or amend id), or null if it is not one of ours. */
 export function orderIdFromClientId(clientOrderId: string): string | null {
+  // The order's own id (no suffix: most reports name it) is read without parsing into an object.
+  if (clientOrderId.startsWith(CLIENT_ID_PREFIX) && clientOrderId.indexOf('.', CLIENT_ID_PREFIX.length) === -1) {
+    return clientOrderId.length > CLIENT_ID_PREFIX.length ? clientOrderId.slice(CLIENT_ID_PREFIX.length) : null
+  }
   return parseClientOrderId(clientOrderId)?.orderId ?? null
 }
 

@@ -4,12 +4,12 @@
  */
 
 import * as v from 'valibot'
-import { parseDecimal, tryParseDecimal } from './decimal.ts'
+import { isDecimalText, parseDecimal } from './decimal.ts'
 
 /** A decimal string → Units (bigint). */
 export const unitsSchema = v.pipe(
   v.string(),
-  v.check((text) => tryParseDecimal(text) !== null, 'expected a decimal string with at most 8 places'),
+  v.check(isDecimalText, 'expected a decimal string with at most 8 places'),
   v.transform(parseDecimal),
 )
 

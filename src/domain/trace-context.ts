@@ -30,15 +30,22 @@ const FLAGS_START = 53
 
 /** The value as a TraceContext, or null when it is not a valid `traceparent` (absent, empty, malformed). */
 export function parseTraceparent(value: string | null | undefined): TraceContext | null {
-  if (value === null || value === undefined || value.length < TRACEPARENT_LENGTH) return null
-  if (!isHex(value, 0, 2)) return null
-  const version = value.slice(0, 2)
-  if (version === 'ff') return null
-  if (version === '00' ? value.length !== TRACEPARENT_LENGTH : value.length > TRACEPARENT_LENGTH && value.charCodeAt(TRACEPARENT_LENGTH) !== DASH) return null
-  if (value.charCodeAt(2) !== DASH || value.charCodeAt(PARENT_ID_START - 1) !== DASH || value.charCodeAt(FLAGS_START - 1) !== DASH) return null
-  if (!isHex(value, TRACE_ID_START, 32) || !isHex(value, PARENT_ID_START, 16) || !isHex(value, FLAGS_START, 2)) return null
-  if (isZero(value, TRACE_ID_START, 32) || isZero(value, PARENT_ID_START, 16)) return null
+  if (!isValidTraceparent(value)) return null
   return { traceId: value.slice(TRACE_ID_START, TRACE_ID_START + 32), parentId: value.slice(PARENT_ID_START, PARENT_ID_START + 16), flags: value.slice(FLAGS_START, FLAGS_START + 2) }
+}
+
+/** Whether parseTraceparent would read `value`; allocates nothing (the kernel checks every command's value). */
+function isValidTraceparent(value: string | null | undefined): value is string {
+  if (value === null || value === undefined || value.length < TRACEPARENT_LENGTH) return false
+  if (!isHex(value, 0, 2)) return false
+  const first = value.charCodeAt(0)
+  const second = value.charCodeAt(1)
+  if (first === F && second === F) return false
+  const version00 = first === ZERO && second === ZERO
+  if (version00 ? value.length !== TRACEPARENT_LENGTH : value.length > TRACEPARENT_LENGTH && value.charCodeAt(TRACEPARENT_LENGTH) !== DASH) return false
+  if (value.charCodeAt(2) !== DASH || value.charCodeAt(PARENT_ID_START - 1) !== DASH || value.charCodeAt(FLAGS_START - 1) !== DASH) return false
+  if (!isHex(value, TRACE_ID_START, 32) || !isHex(value, PARENT_ID_START, 16) || !isHex(value, FLAGS_START, 2)) return false
+  return !isZero(value, TRACE_ID_START, 32) && !isZero(value, PARENT_ID_START, 16)
 }
 
 /** The version-00 `traceparent` of a context. */
@@ -48,7 +55,7 @@ export function formatTraceparent(context: TraceContext): string {
 
 /** True for a valid version-00 value, exactly as formatTraceparent writes it (what records carry). */
 export function isTraceparent00(value: string): boolean {
-  return value.length === TRACEPARENT_LENGTH && value.charCodeAt(0) === ZERO && value.charCodeAt(1) === ZERO && parseTraceparent(value) !== null
+  return value.length === TRACEPARENT_LENGTH && value.charCodeAt(0) === ZERO && value.charCodeAt(1) === ZERO && isValidTraceparent(value)
 }
 
 /** The trace id of a version-00 value (the characters after `00-`); the value must be one (isTraceparent00). */
@@ -61,6 +68,7 @@ export const traceparentSchema = v.pipe(v.string(), v.check(isTraceparent00, 'ex
 
 const DASH = 0x2d
 const ZERO = 0x30
+const F = 0x66
 
 function isHex(value: string, start: number, length: number): boolean {
   for (let index = start; index < start + length; index++) {
@@ -80,9 +88,16 @@ const NO_TRACE: { traceparent?: string } = Object.freeze({})
 
 /** The `traceparent` member a record gets from its command: spread into the event (nothing when the command has none). */
 export function traceMemberOf(command: { traceparent?: string }): { traceparent?: string } {
-  if (command.traceparent === undefined) return NO_TRACE
+  const traceparent = checkedTraceparent(command)
+  return traceparent === undefined ? NO_TRACE : { traceparent }
+}
+
+/** The command's `traceparent` for its record (checked, as traceMemberOf's), or undefined when it has none. */
+export function checkedTraceparent(command: { traceparent?: string }): string | undefined {
+  const traceparent = command.traceparent
+  if (traceparent === undefined) return undefined
   // The HTTP layer hands the kernel only values it made (formatTraceparent); a record the decoder would refuse must
   // never reach the log, where it would stop every later replay.
-  assert(isTraceparent00(command.traceparent), `a command's traceparent must be a version-00 W3C value, got ${JSON.stringify(command.traceparent)}`)
-  return { traceparent: command.traceparent }
+  if (!isTraceparent00(traceparent)) assert(false, `a command's traceparent must be a version-00 W3C value, got ${JSON.stringify(traceparent)}`)
+  return traceparent
 }

@@ -26,7 +26,7 @@ export function applyOrderEvent(state: KernelState, order: Order, event: DomainE
   const name = transitionOf(event, order)
   if (name !== null) {
     const to = transitionTarget(order.status, name)
-    assert(to !== undefined, () => `apply received forbidden transition ${name} from ${order.status} for order ${order.orderId}`)
+    if (to === undefined) assert(false, `apply received forbidden transition ${name} from ${order.status} for order ${order.orderId}`)
     order.status = to
   }
   applyEffects(state, order, event, wasTerminal)
@@ -141,8 +141,8 @@ function applyEffects(state: KernelState, order: Order, event: DomainEvent, wasT
 }
 
 function applyFill(state: KernelState, order: Order, event: Extract<DomainEvent, { type: 'order.fill' }>, wasTerminal: boolean): void {
-  assert(event.cumQty === order.cumQty + event.lastQty, () => `fill cumQty must equal previous cumQty plus lastQty for ${order.orderId}`)
-  assert(event.cumQty <= order.qty, () => `fill would overfill ${order.orderId}`)
+  if (event.cumQty !== order.cumQty + event.lastQty) assert(false, `fill cumQty must equal previous cumQty plus lastQty for ${order.orderId}`)
+  if (event.cumQty > order.qty) assert(false, `fill would overfill ${order.orderId}`)
   order.execIds.add(event.execId)
   order.cumQty = event.cumQty
   if (event.synthetic && event.cumQty > order.syntheticCumQty) order.syntheticCumQty = event.cumQty
@@ -161,7 +161,7 @@ type AmendEvent = Extract<DomainEvent, { type: 'order.amend_requested' | 'order.
 function applyAmend(state: KernelState, order: Order, event: AmendEvent): void {
   switch (event.type) {
     case 'order.amend_requested':
-      assert(event.amendId === order.amendCount + 1, () => `amend ${event.amendId} of ${order.orderId} out of sequence`)
+      if (event.amendId !== order.amendCount + 1) assert(false, `amend ${event.amendId} of ${order.orderId} out of sequence`)
       order.amendCount = event.amendId
       order.amend = {
         amendId: event.amendId,
@@ -175,13 +175,13 @@ function applyAmend(state: KernelState, order: Order, event: AmendEvent): void {
       }
       break
     case 'order.amend_send_requested': {
-      assert(order.amend?.amendId === event.amendId, () => `amend ${event.amendId} of ${order.orderId} is not the current one`)
+      if (order.amend?.amendId !== event.amendId) assert(false, `amend ${event.amendId} of ${order.orderId} is not the current one`)
       startCall(state, order, 'amend')
       order.amend = { ...order.amend, stage: 'sent', attempts: event.attempt, sentAtMs: event.atMs }
       break
     }
     case 'order.amended':
-      assert(event.qty > order.cumQty, () => `amend of ${order.orderId} to ${event.qty} is not above its filled ${order.cumQty}`)
+      if (event.qty <= order.cumQty) assert(false, `amend of ${order.orderId} to ${event.qty} is not above its filled ${order.cumQty}`)
       order.qty = event.qty
       order.price = event.price
       order.reservation = { ...order.reservation, total: event.reservationTotal }
@@ -202,7 +202,7 @@ function applyAmend(state: KernelState, order: Order, event: AmendEvent): void {
 
 export function countOpen(state: KernelState, accountId: string, delta: number): void {
   const next = (state.openOrders.get(accountId) ?? 0) + delta
-  assert(next >= 0, () => `open order count of ${accountId} would go negative`)
+  if (next < 0) assert(false, `open order count of ${accountId} would go negative`)
   if (next === 0) state.openOrders.delete(accountId)
   else state.openOrders.set(accountId, next)
 }

@@ -31,7 +31,7 @@ export function apply(state: KernelState, event: DomainEvent, meta: ApplyMeta): 
 }
 
 export function applyInPlace(state: KernelState, event: DomainEvent, meta: ApplyMeta): void {
-  assert(meta.lsn > state.lastLsn, () => `events must be applied in LSN order: ${meta.lsn} after ${state.lastLsn}`)
+  if (!(meta.lsn > state.lastLsn)) assert(false, `events must be applied in LSN order: ${meta.lsn} after ${state.lastLsn}`)
   state.lastLsn = meta.lsn
   state.counters.eventsApplied += 1
   switch (event.type) {
@@ -126,13 +126,13 @@ type OrderScopedEvent = Exclude<
 
 function applyToOrder(state: KernelState, event: OrderScopedEvent): void {
   const order = state.orders.get(event.orderId)
-  assert(order !== undefined, () => `event ${event.type} for unknown order ${event.orderId}`)
+  if (order === undefined) assert(false, `event ${event.type} for unknown order ${event.orderId}`)
   applyOrderEvent(state, order, event)
   if (state.orderLists.byLeg.size > 0) noteLegEvent(state, event.orderId, event.atMs)
 }
 
 function applyAccepted(state: KernelState, event: EventOf<'order.accepted'>): void {
-  assert(!state.orders.has(event.orderId), () => `order ${event.orderId} accepted twice`)
+  if (state.orders.has(event.orderId)) assert(false, `order ${event.orderId} accepted twice`)
   const order: Order = {
     orderId: event.orderId,
     accountId: event.accountId,

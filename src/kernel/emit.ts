@@ -9,7 +9,7 @@ import type { DomainEvent } from '../domain/events/index.ts'
 import type { Order } from '../domain/orders.ts'
 import type { ReasonCode } from '../domain/reasons.ts'
 import { transitionOf } from './event-transition.ts'
-import { transition } from './state-machine.ts'
+import { transition, transitionTarget } from './state-machine.ts'
 import { changePending } from './synthetic-pending.ts'
 
 export interface Emitter {
@@ -26,12 +26,13 @@ export function emitterFor(order: Order): Emitter {
 export function emit(emitter: Emitter, event: DomainEvent): boolean {
   const name = transitionOf(event, emitter.draft)
   if (name !== null) {
-    const result = transition(emitter.draft.status, name)
-    if (!result.ok) {
+    // transitionTarget, not transition: no result object per event.
+    const to = transitionTarget(emitter.draft.status, name)
+    if (to === undefined) {
       refuse(emitter, { atMs: event.atMs, transitionName: name, detail: `${event.type} is not allowed in ${emitter.draft.status}` })
       return false
     }
-    emitter.draft.status = result.to
+    emitter.draft.status = to
   }
   trackDraft(emitter.draft, event)
   emitter.events.push(event)

@@ -67,7 +67,7 @@ export function callSlotBusy(state: KernelState, order: Order): string | null {
 
 /** apply(): a send record starts the order's call. decide() enforces the bound; a second call per order is a bug. */
 export function startCall(state: KernelState, order: Order, action: CallAction): void {
-  assert(!state.inFlight.has(order.orderId), () => `a call is already in flight for ${order.orderId}`)
+  if (state.inFlight.has(order.orderId)) assert(false, `a call is already in flight for ${order.orderId}`)
   state.inFlight.set(order.orderId, { orderId: order.orderId, action })
   const key = orderInstrumentKey(order)
   state.callsByInstrument.set(key, (state.callsByInstrument.get(key) ?? 0) + 1)
@@ -76,11 +76,11 @@ export function startCall(state: KernelState, order: Order, action: CallAction):
 /** apply(): `order.call_completed` ends the order's call. */
 export function endCall(state: KernelState, order: Order, action: CallAction): void {
   const call = state.inFlight.get(order.orderId)
-  assert(call?.action === action, () => `no ${action} in flight for ${order.orderId}`)
+  if (call?.action !== action) assert(false, `no ${action} in flight for ${order.orderId}`)
   state.inFlight.delete(order.orderId)
   const key = orderInstrumentKey(order)
   const calls = (state.callsByInstrument.get(key) ?? 0) - 1
-  assert(calls >= 0, () => `calls in flight for ${key} would go negative`)
+  if (calls < 0) assert(false, `calls in flight for ${key} would go negative`)
   if (calls === 0) state.callsByInstrument.delete(key)
   else state.callsByInstrument.set(key, calls)
 }

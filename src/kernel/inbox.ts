@@ -24,12 +24,12 @@ import type { KernelState } from './state.ts'
 import { coveredQtyOf, emitTrueUp } from './synthetic-cover.ts'
 
 export function orderForReport(state: KernelState, report: ExecutionReport): Order | null {
-  for (const clientId of [report.clientOrderId, report.origClientOrderId]) {
-    const orderId = clientId === undefined ? null : orderIdFromClientId(clientId)
-    const order = orderId === null ? undefined : state.orders.get(orderId)
-    if (order !== undefined) return order
-  }
-  return null
+  return orderNamed(state, report.clientOrderId) ?? orderNamed(state, report.origClientOrderId)
+}
+
+function orderNamed(state: KernelState, clientId: string | undefined): Order | null {
+  const orderId = clientId === undefined ? null : orderIdFromClientId(clientId)
+  return (orderId === null ? undefined : state.orders.get(orderId)) ?? null
 }
 
 /** Is `report` about none of egress's orders (it names none, or one it does not match)? It is then recorded as orphaned. */
@@ -123,7 +123,8 @@ function mismatchOf(order: Order, report: ExecutionReport): string | null {
 /** Reads what a report says about the order's amends; returns whether the report still has news about the order. */
 function amendNews(emitter: Emitter, report: ExecutionReport, atMs: number): boolean {
   const { draft } = emitter
-  const parsed = parseClientOrderId(report.clientOrderId)
+  // Only a suffixed id (`.a<n>`, `.c<n>`) can name an amend: the order's own id is not parsed into an object.
+  const parsed = report.clientOrderId.includes('.') ? parseClientOrderId(report.clientOrderId) : null
   if (parsed?.kind === 'amend' && parsed.orderId === draft.orderId) {
     if (report.kind === 'cancel_rejected' || report.kind === 'rejected') {
       failAmend(emitter, { atMs, reason: 'VENUE_AMEND_REJECTED', detail: report.reason ?? '', amendId: parsed.n })
@@ -148,12 +149,13 @@ function amendNews(emitter: Emitter, report: ExecutionReport, atMs: number): boo
 }
 
 function emitReport(emitter: Emitter, report: ExecutionReport, atMs: number): void {
-  const at = { atMs, orderId: emitter.draft.orderId }
+  // The events name atMs and orderId rather than spreading an object made for them (the same records).
+  const orderId = emitter.draft.orderId
   switch (report.kind) {
     case 'new':
       // Only first news of the order means something; a late `new` after later news is old and changes nothing.
       if (emitter.draft.venueOrderId === null || emitter.draft.status === 'Sent') {
-        emit(emitter, { type: 'order.send_acked', ...at, venueOrderId: report.venueOrderId })
+        emit(emitter, { type: 'order.send_acked', atMs, orderId, venueOrderId: report.venueOrderId })
         resumeCancel(emitter, atMs)
       }
       return
@@ -162,23 +164,23 @@ function emitReport(emitter: Emitter, report: ExecutionReport, atMs: number): vo
       return
     case 'canceled':
       if (missedFills(emitter, report, atMs)) return
-      emit(emitter, { type: 'order.canceled', ...at, reason: 'VENUE_CANCELED', source: 'venue' })
+      emit(emitter, { type: 'order.canceled', atMs, orderId, reason: 'VENUE_CANCELED', source: 'venue' })
       return
     case 'rejected':
       // A reject report for a duplicate client id is about the second copy, not the order: the order exists.
       if (report.reason === VenueReason.duplicateClientOrderId) {
-        if (emitter.draft.status === 'Sent') emit(emitter, { type: 'order.unknown', ...at, reason: 'VENUE_DUPLICATE_CLIENT_ORDER_ID', detail: report.reason })
+        if (emitter.draft.status === 'Sent') emit(emitter, { type: 'order.unknown', atMs, orderId, reason: 'VENUE_DUPLICATE_CLIENT_ORDER_ID', detail: report.reason })
         return
       }
-      emit(emitter, { type: 'order.venue_rejected', ...at, venueReason: report.reason ?? '' })
+      emit(emitter, { type: 'order.venue_rejected', atMs, orderId, venueReason: report.reason ?? '' })
       return
     case 'expired':
       if (missedFills(emitter, report, atMs)) return
-      emit(emitter, { type: 'order.expired', ...at })
+      emit(emitter, { type: 'order.expired', atMs, orderId })
       return
     case 'cancel_rejected':
       if (emitter.draft.status !== 'CancelPending' && emitter.draft.status !== 'CancelRequested') return
-      emit(emitter, { type: 'order.cancel_rejected', ...at, venueReason: report.reason ?? '' })
+      emit(emitter, { type: 'order.cancel_rejected', atMs, orderId, venueReason: report.reason ?? '' })
       anomaly(emitter, { atMs, reason: 'VENUE_CANCEL_REJECTED', detail: report.reason ?? '' })
       return
     case 'replaced':

@@ -28,7 +28,7 @@ function addTo(balances: Map<string, Units>, asset: string, delta: Units): void 
 export function addReserved(state: KernelState, accountId: string, asset: string, delta: Units): void {
   const ledger = ledgerOf(state, accountId)
   const next = (ledger.reserved.get(asset) ?? 0n) + delta
-  assert(next >= 0n, () => `reservation of ${accountId}/${asset} would go negative (${formatDecimal(next)})`)
+  if (next < 0n) assert(false, `reservation of ${accountId}/${asset} would go negative (${formatDecimal(next)})`)
   if (next === 0n) ledger.reserved.delete(asset)
   else ledger.reserved.set(asset, next)
 }

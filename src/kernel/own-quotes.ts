@@ -127,7 +127,7 @@ class OwnQuotes {
     this.held.delete(quote.orderId)
     const side = book[quote.side]
     const at = positionOf(side, quote)
-    assert(side[at] === quote, () => `own-quotes index lost order ${quote.orderId}`)
+    if (side[at] !== quote) assert(false, `own-quotes index lost order ${quote.orderId}`)
     side.splice(at, 1)
     if (book.buy.length === 0 && book.sell.length === 0) held.books.delete(held.key)
   }

@@ -58,7 +58,7 @@ export function syncQueues(state: KernelState, order: Order, before: Work | null
   if (after === before) return
   if (before !== null) {
     const queue = state.queues[before.lane]
-    assert(queue.get(order.orderId) === before.kind, () => `order ${order.orderId} is not queued for ${before.kind} in lane ${before.lane}`)
+    if (queue.get(order.orderId) !== before.kind) assert(false, `order ${order.orderId} is not queued for ${before.kind} in lane ${before.lane}`)
     queue.delete(order.orderId)
   }
   if (after !== null) state.queues[after.lane].set(order.orderId, after.kind)
@@ -99,7 +99,7 @@ export function queueMismatches(state: KernelState): string[] {
 
 function countQueued(state: KernelState, accountId: string, delta: number): void {
   const next = (state.queuedByAccount.get(accountId) ?? 0) + delta
-  assert(next >= 0, () => `queued work count of ${accountId} would go negative`)
+  if (next < 0) assert(false, `queued work count of ${accountId} would go negative`)
   if (next === 0) state.queuedByAccount.delete(accountId)
   else state.queuedByAccount.set(accountId, next)
 }

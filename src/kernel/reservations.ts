@@ -54,7 +54,7 @@ export function reservationFor(options: {
 /** What stays held after `cumQty` of `qty` has filled: the unfilled share of the total, rounded up. */
 export function remainingAfterFill(total: Units, qty: Units, cumQty: Units): Units {
   assert(qty > 0n, 'order quantity must be positive')
-  assert(cumQty >= 0n && cumQty <= qty, () => `cumQty ${cumQty} must be within 0..${qty}`)
+  if (cumQty < 0n || cumQty > qty) assert(false, `cumQty ${cumQty} must be within 0..${qty}`)
   return ceilDiv(total * (qty - cumQty), qty)
 }
 

@@ -55,23 +55,25 @@ export function decidePlaceResult(state: KernelState, command: PlaceResultComman
   const order = inFlightOrder(state, command.orderId, 'place')
   if (order === null) return stale(command.orderId)
   const emitter = emitterFor(order)
-  placeAnswerEvents(state, emitter, { order, command })
+  placeAnswerEvents(state, emitter, order, command)
   completed(emitter, command.nowMs, 'place', command.outcome)
   return { events: emitter.events, reply: { kind: 'done' } }
 }
 
 /** What a place answer proves, as events before its `order.call_completed` (see completed). */
-function placeAnswerEvents(state: KernelState, emitter: Emitter, input: { order: Order; command: PlaceResultCommand }): void {
-  const { order, command } = input
+function placeAnswerEvents(state: KernelState, emitter: Emitter, order: Order, command: PlaceResultCommand): void {
   const { outcome } = command
+  if (outcome.kind === 'ok') {
+    // The common answer, before `at` is made for the others.
+    if (order.venueOrderId === null) emit(emitter, { type: 'order.send_acked', atMs: command.nowMs, orderId: order.orderId, venueOrderId: outcome.value.venueOrderId })
+    return
+  }
   const at = { atMs: command.nowMs, orderId: order.orderId }
   // The place is still unanswered from the kernel's point of view only in Sent, or in CancelRequested when the
   // cancel arrived while the place was in flight. In any other state a venue report already told us more.
   const pending = order.status === 'Sent' || (order.status === 'CancelRequested' && order.venueOrderId === null)
   const duplicate = outcome.kind === 'rejected' && outcome.reason === VenueReason.duplicateClientOrderId
-  if (outcome.kind === 'ok') {
-    if (order.venueOrderId === null) emit(emitter, { type: 'order.send_acked', ...at, venueOrderId: outcome.value.venueOrderId })
-  } else if (duplicate) {
+  if (duplicate) {
     // The order exists at the venue. If reports already said so there is nothing to add; otherwise find out its state.
     if (pending) emit(emitter, { type: 'order.unknown', ...at, reason: 'VENUE_DUPLICATE_CLIENT_ORDER_ID', detail: outcome.reason })
   } else if (!pending) {

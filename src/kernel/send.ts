@@ -39,7 +39,8 @@ export function decideSend(state: KernelState, command: SendCommand): Decision {
   if (held !== null) return { events: [], reply: { kind: 'refused', reason: held, detail: `trading switch is ${state.tradingSwitch}` } }
   const gate = evaluateGate(gateInput(state, order, command))
   const emitter = emitterFor(order)
-  const at = { atMs: command.nowMs, orderId: order.orderId }
+  const atMs = command.nowMs
+  const orderId = order.orderId
   if (!gate.sendAllowed) {
     const reason = state.mode === 'shadow' ? 'SHADOW_NOT_SENT' : blockedReason(gate)
     const retried = command.action === 'cancel'
@@ -47,24 +48,24 @@ export function decideSend(state: KernelState, command: SendCommand): Decision {
     // stands unchanged); a blocked cancel is retried, never dropped. A place sent before is never ended on egress's
     // word (readBackBlocked).
     const retryAtMs = retried ? command.nowMs + (state.config?.params.sendRetryMs ?? 1_000) : command.nowMs
-    if (command.action === 'place' && order.sendAttempts > 0) readBackBlocked(emitter, { ...at, reason, gate })
-    emit(emitter, { type: 'order.send_blocked', ...at, action: command.action, reason, gate, retryAtMs })
+    if (command.action === 'place' && order.sendAttempts > 0) readBackBlocked(emitter, { atMs, orderId, reason, gate })
+    emit(emitter, { type: 'order.send_blocked', atMs, orderId, action: command.action, reason, gate, retryAtMs })
     if (command.action === 'amend' && order.amend !== null) {
-      emit(emitter, { type: 'order.amend_failed', ...at, amendId: order.amend.amendId, reason, detail: 'the I-100 gate did not pass' })
+      emit(emitter, { type: 'order.amend_failed', atMs, orderId, amendId: order.amend.amendId, reason, detail: 'the I-100 gate did not pass' })
     }
   } else if (command.action === 'place') {
     const attempt = order.sendAttempts + 1
-    emit(emitter, { type: 'order.send_requested', ...at, attempt, venueClientOrderId: order.venueClientOrderId, gate })
+    emit(emitter, { type: 'order.send_requested', atMs, orderId, attempt, venueClientOrderId: order.venueClientOrderId, gate })
   } else if (command.action === 'cancel') {
     const attempt = order.cancelAttempts + 1
     const cancelId = cancelClientOrderId(order.orderId, attempt)
     const origClientOrderId = currentClientOrderId(order)
-    emit(emitter, { type: 'order.cancel_send_requested', ...at, attempt, cancelClientOrderId: cancelId, origClientOrderId, gate })
+    emit(emitter, { type: 'order.cancel_send_requested', atMs, orderId, attempt, cancelClientOrderId: cancelId, origClientOrderId, gate })
   } else if (order.amend !== null) {
     const { amendId, clientOrderId, qty, price } = order.amend
     const attempt = order.amend.attempts + 1
     const origClientOrderId = currentClientOrderId(order)
-    emit(emitter, { type: 'order.amend_send_requested', ...at, amendId, attempt, amendClientOrderId: clientOrderId, origClientOrderId, qty, price, gate })
+    emit(emitter, { type: 'order.amend_send_requested', atMs, orderId, amendId, attempt, amendClientOrderId: clientOrderId, origClientOrderId, qty, price, gate })
   }
   return { events: emitter.events, reply: { kind: 'done' } }
 }
@@ -119,16 +120,18 @@ function gateInput(state: KernelState, order: Order, command: SendCommand): Gate
   const heldEnough = command.action === 'amend' ? order.reservation.remaining >= heldFor(order) : order.reservation.remaining === order.reservation.total
   const reservationHeld = order.reservation.total > 0n && heldEnough && reserved >= order.reservation.remaining
   const guardsFailure = guardRefusingSend(state, order, command)
-  return {
+  const input: GateInput = {
     ...command.facts,
     action: command.action,
     mode: state.mode,
     policyAllows,
     guardsPassed: guardsFailure === null,
-    ...(guardsFailure === null ? {} : { guardsFailure }),
     reservationHeld,
     ...healthGateFacts(state, order, command.nowMs),
   }
+  // Set, not spread from an object made for it (the gate reads members by name: their order does not matter).
+  if (guardsFailure !== null) input.guardsFailure = guardsFailure
+  return input
 }
 
 /**
@@ -179,10 +182,9 @@ function marketOrderCovered(order: Order, at: { instrument: Instrument; takerFee
 
 /** The order as the book rules see this send: a place as it is, an amend as its target when its intake checked one. */
 function bookOrderOf(order: Order, action: 'place' | 'amend', bandPrice: Units | null): BookOrder | null {
-  const base = { side: order.side, orderType: order.type, reduceOnly: order.reduceOnly }
-  if (action === 'place') return { ...base, price: order.price, qty: order.qty }
+  if (action === 'place') return { side: order.side, orderType: order.type, reduceOnly: order.reduceOnly, price: order.price, qty: order.qty }
   const amend = order.amend
-  return amend === null || bandPrice === null ? null : { ...base, price: amend.price, qty: amend.qty }
+  return amend === null || bandPrice === null ? null : { side: order.side, orderType: order.type, reduceOnly: order.reduceOnly, price: amend.price, qty: amend.qty }
 }
 
 /** The price an amend's intake band-checked: its new price, or the standing one when it adds quantity; else none. */

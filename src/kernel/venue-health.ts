@@ -119,9 +119,12 @@ export function applyVenueHealth(state: KernelState, event: VenueHealthEvent, ls
  * order, and, when the level is not OK, a detail naming the record that set it (an order's explanation shows it). A
  * flatten close is never held (it only reduces risk, like a cancel). An OK venue's detail is the gate's usual text.
  */
+/** Shared (frozen): every send to a healthy venue reads these. */
+const HEALTH_OK: Pick<GateInput, 'health' | 'healthOverride'> = Object.freeze({ health: 'OK', healthOverride: false })
+
 export function healthGateFacts(state: KernelState, order: Order, nowMs: number): Pick<GateInput, 'health' | 'healthOverride' | 'healthExempt' | 'healthDetail'> {
   const entry = state.venueHealth.get(order.venue)
-  if (entry === undefined || entry.level === 'OK') return { health: 'OK', healthOverride: false }
+  if (entry === undefined || entry.level === 'OK') return HEALTH_OK
   const healthOverride = overrideInForce(entry.override, { nowMs, reduceOnly: order.reduceOnly })
   const source = `venue ${order.venue} ${entry.level} since venue.health_changed at LSN ${entry.lsn}, score ${entry.score}: ${entry.detail}`
   const override = entry.override === null ? 'none' : overrideText(entry.override, nowMs)

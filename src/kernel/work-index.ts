@@ -171,14 +171,14 @@ export class WorkIndex {
     const entry: Entry = { orderId: order.orderId, order, kind, seq: this.seqNext++, group, live: true, where: 'ready', parkings: 0 }
     const entryCount = this.entries.size
     this.entries.set(order.orderId, entry)
-    assert(this.entries.size === entryCount + 1, () => `order ${order.orderId} already has work in the index`)
+    if (this.entries.size !== entryCount + 1) assert(false, `order ${order.orderId} already has work in the index`)
     group.live++
     group.ready.push(entry.seq, entry)
   }
 
   private remove(orderId: string): void {
     const entry = this.entries.get(orderId)
-    assert(entry !== undefined, () => `order ${orderId} has no work in the index`)
+    if (entry === undefined) assert(false, `order ${orderId} has no work in the index`)
     entry.live = false
     this.entries.delete(orderId)
     const group = entry.group

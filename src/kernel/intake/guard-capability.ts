@@ -8,7 +8,7 @@
 import { formatDecimal, mulUnits, type Units } from '../../domain/decimal.ts'
 import type { Instrument } from '../../domain/instruments.ts'
 import type { PlaceBody } from '../../domain/orders.ts'
-import { failed, passed, type GuardResult } from './guard-result.ts'
+import { failed, passed, type GuardInputs, type GuardResult } from './guard-result.ts'
 import { sentPrice, sentQty } from './sent-order.ts'
 
 export interface RoundedOrder {
@@ -18,7 +18,7 @@ export interface RoundedOrder {
 
 export function capabilityGuard(input: { body: PlaceBody; instrument: Instrument; referencePrice: Units }): GuardResult<RoundedOrder> {
   const { body, instrument } = input
-  const inputs = {
+  const inputs: GuardInputs = {
     orderType: body.type,
     tif: body.tif,
     postOnly: body.post_only,
@@ -34,15 +34,14 @@ export function capabilityGuard(input: { body: PlaceBody; instrument: Instrument
   const price = body.price === undefined ? null : sentPrice(body.price, body.side, instrument)
   const qty = sentQty(body.qty, instrument)
   const notional = mulUnits(qty, price ?? input.referencePrice, 'down')
-  const rounded = {
-    ...inputs,
-    price: price === null ? null : formatDecimal(price),
-    qty: formatDecimal(qty),
-    notional: formatDecimal(notional),
-    minQty: formatDecimal(instrument.minQty),
-    maxQty: formatDecimal(instrument.maxQty),
-    minNotional: formatDecimal(instrument.minNotional),
-  }
+  // The rounded order's members join the inputs in place (the record's one object).
+  const rounded = inputs
+  rounded.price = price === null ? null : formatDecimal(price)
+  rounded.qty = formatDecimal(qty)
+  rounded.notional = formatDecimal(notional)
+  rounded.minQty = formatDecimal(instrument.minQty)
+  rounded.maxQty = formatDecimal(instrument.maxQty)
+  rounded.minNotional = formatDecimal(instrument.minNotional)
   if (qty < instrument.minQty || price === 0n) return failed('QTY_BELOW_MIN', rounded)
   if (qty > instrument.maxQty) return failed('QTY_ABOVE_MAX', rounded)
   if (notional < instrument.minNotional) return failed('NOTIONAL_BELOW_MIN', rounded)

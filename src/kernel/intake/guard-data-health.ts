@@ -48,6 +48,8 @@ export function dataHealthGuard(input: {
   const price = input.price
   if (price !== null && exceedsBps(price, market.referencePrice, instrument.priceBandBps)) return failed('PRICE_BAND', inputs)
   if (input.order === undefined || input.order === null) return passed(market.referencePrice, inputs)
+  // With every limit off the book check adds nothing (no reason, no inputs): not asked, nothing is built for it.
+  if (bookLimitsOff(instrument, params)) return passed(market.referencePrice, inputs)
   const book = bookCheck(input.order, { market, limits: bookLimitsOf(instrument, params) })
   const all = { ...inputs, ...book.inputs }
   return book.reason === null ? passed(market.referencePrice, all) : failed(book.reason, all)
@@ -56,6 +58,11 @@ export function dataHealthGuard(input: {
 /** The book limits of the recorded config: absent is off. */
 export function bookLimitsOf(instrument: Instrument, params: KernelParams): BookLimits {
   return { touchQtyMin: instrument.touchQtyMin ?? null, spreadBpsMax: params.spreadBpsMax ?? null, touchShareBpsMax: params.touchShareBpsMax ?? null }
+}
+
+/** Whether every book limit of the recorded config is absent (bookLimitsOn(bookLimitsOf(…)) false), allocating nothing. */
+function bookLimitsOff(instrument: Instrument, params: KernelParams): boolean {
+  return (instrument.touchQtyMin ?? null) === null && (params.spreadBpsMax ?? null) === null && (params.touchShareBpsMax ?? null) === null
 }
 
 /** |value − reference| > reference × bps / 10 000, in exact integer arithmetic. */

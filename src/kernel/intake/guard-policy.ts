@@ -15,8 +15,8 @@ import { instrumentKey, type Instrument } from '../../domain/instruments.ts'
 import type { MarketSnapshot } from '../../domain/market.ts'
 import type { PlaceBody } from '../../domain/orders.ts'
 import type { KernelState } from '../state.ts'
-import { failed, passed, type GuardResult } from './guard-result.ts'
-import { selfTradeCheck } from './self-trade.ts'
+import { failed, passed, type GuardInputs, type GuardResult } from './guard-result.ts'
+import { NO_SELF_TRADE_INPUTS, selfTradeCheck } from './self-trade.ts'
 import { marketWorstPrice, sentPrice, sentQty } from './sent-order.ts'
 
 export interface PolicyValue {
@@ -32,7 +32,7 @@ export function policyGuard(
   const key = instrumentKey(body.venue, body.symbol)
   const policy = state.policies.get(body.account)
   const instrument = state.instruments.get(key)
-  const inputs = { principalId: principal.id, roles: principal.roles.join(','), account: body.account, instrument: key, policyPresent: policy !== undefined }
+  const inputs: GuardInputs = { principalId: principal.id, roles: principal.roles.join(','), account: body.account, instrument: key, policyPresent: policy !== undefined }
   if (!hasAnyRole(principal, TRADING_ROLES)) return failed('PERMISSION_DENIED', inputs)
   if (!principal.accounts.includes(body.account)) return failed('ACCOUNT_NOT_PERMITTED', inputs)
   if (policy === undefined) return failed('POLICY_MISSING', inputs)
@@ -45,14 +45,18 @@ export function policyGuard(
   const referencePrice = input.market?.referencePrice ?? 0n
   const price = body.price !== undefined ? sentPrice(body.price, body.side, instrument) : referencePrice > 0n ? marketWorstPrice(referencePrice, instrument) : null
   const notional = price === null ? null : mulUnits(sentQty(body.qty, instrument), price, 'up')
-  const limits = { ...inputs, ...kindInputs(policy, principal), notional: notional === null ? null : formatDecimal(notional), maxOrderNotional: formatDecimal(policy.maxOrderNotional) }
-  if (notional !== null && notional > policy.maxOrderNotional) return failed('ORDER_NOTIONAL_LIMIT', limits)
+  // From here the record's inputs grow in place, each step's members after the last's (one object, not one per step).
+  addKindInputs(inputs, policy, principal)
+  inputs.notional = notional === null ? null : formatDecimal(notional)
+  inputs.maxOrderNotional = formatDecimal(policy.maxOrderNotional)
+  if (notional !== null && notional > policy.maxOrderNotional) return failed('ORDER_NOTIONAL_LIMIT', inputs)
   const open = state.openOrders.get(body.account) ?? 0
-  if (open >= policy.maxOpenOrders) return failed('OPEN_ORDERS_LIMIT', { ...limits, openOrders: open, maxOpenOrders: policy.maxOpenOrders })
+  inputs.openOrders = open
+  if (open >= policy.maxOpenOrders) return failed('OPEN_ORDERS_LIMIT', { ...inputs, maxOpenOrders: policy.maxOpenOrders })
   // The limit as sent (a market order has none: it crosses any open order on the other side).
   const limit = body.price === undefined ? null : sentPrice(body.price, body.side, instrument)
   const selfTrade = selfTradeCheck(state, policy, { accountId: body.account, instrumentKey: key, side: body.side, price: limit })
-  const checked = { ...limits, openOrders: open, ...selfTrade.inputs }
+  const checked = selfTrade.inputs === NO_SELF_TRADE_INPUTS ? inputs : Object.assign(inputs, selfTrade.inputs)
   if (selfTrade.crosses) return failed('SELF_TRADE_PREVENTED', checked)
   return passed({ policy, instrument }, checked)
 }
@@ -63,4 +67,11 @@ export function policyGuard(
  */
 export function kindInputs(policy: Policy, principal: Principal): { principalKind?: string; newOrdersBy?: string } {
   return policy.newOrdersBy === undefined ? {} : { principalKind: principalKindOf(principal), newOrdersBy: policy.newOrdersBy.join(',') }
+}
+
+/** kindInputs's members added to `inputs` (nothing when the policy names no kinds). */
+function addKindInputs(inputs: GuardInputs, policy: Policy, principal: Principal): void {
+  if (policy.newOrdersBy === undefined) return
+  inputs.principalKind = principalKindOf(principal)
+  inputs.newOrdersBy = policy.newOrdersBy.join(',')
 }

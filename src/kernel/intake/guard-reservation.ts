@@ -16,14 +16,15 @@ import type { PlaceBody } from '../../domain/orders.ts'
 import { reservationFor, type ReservationQuote } from '../reservations.ts'
 import { availableBalance, type KernelState } from '../state.ts'
 import { failed, passed, type GuardResult } from './guard-result.ts'
-import { guardPrice, sentQty } from './sent-order.ts'
+import { marketWorstPrice, sentPrice, sentQty } from './sent-order.ts'
 
 export function reservationGuard(
   state: KernelState,
   input: { body: PlaceBody; instrument: Instrument; params: KernelParams; referencePrice: Units },
 ): GuardResult<ReservationQuote> {
   const { body, instrument } = input
-  const worstPrice = guardPrice({ price: body.price ?? null, side: body.side }, instrument, input.referencePrice)
+  // The price the order is priced at: its limit as sent, or a market order's worst price.
+  const worstPrice = body.price === undefined ? marketWorstPrice(input.referencePrice, instrument) : sentPrice(body.price, body.side, instrument)
   const qty = sentQty(body.qty, instrument)
   const quote = reservationFor({
     side: body.side,

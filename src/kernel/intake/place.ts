@@ -8,12 +8,11 @@
 
 import { assert } from '../../domain/assert.ts'
 import { canonicalJson, sha256Hex, sha256HexPrefix } from '../../domain/canonical-json.ts'
+import type { EventOf } from '../../domain/events/index.ts'
 import type { GuardRecord } from '../../domain/guards.ts'
 import { decisionRecord } from './decision-record.ts'
-import { traceMemberOf } from '../../domain/trace-context.ts'
-import { venueClientOrderId, type PlaceBody } from '../../domain/orders.ts'
-import type { Units } from '../../domain/decimal.ts'
-import type { Instrument } from '../../domain/instruments.ts'
+import { checkedTraceparent, traceMemberOf } from '../../domain/trace-context.ts'
+import { venueClientOrderId } from '../../domain/orders.ts'
 import type { ReasonCode } from '../../domain/reasons.ts'
 import type { Decision, PlaceCommand } from '../commands.ts'
 import { idempotencyIndexKey, type IdempotencyEntry, type KernelState } from '../state.ts'
@@ -45,7 +44,7 @@ export function decidePlace(state: KernelState, command: PlaceCommand): Decision
   const existing = state.idempotency.get(idempotencyIndexKey(body.account, idempotencyKey))
   if (existing !== undefined) return repeat(existing, bodyDigest)
   const ids = { orderId: orderIdFor(body.account, idempotencyKey), accountId: body.account, idempotencyKey, bodyDigest }
-  return runGuards(state, command, syntax.value, { ids, records })
+  return runGuards(state, command, syntax.value, ids, records)
 }
 
 interface Ids {
@@ -55,31 +54,30 @@ interface Ids {
   bodyDigest: string
 }
 
-function runGuards(state: KernelState, command: PlaceCommand, syntax: SyntaxValue, ctx: { ids: Ids; records: GuardRecord[] }): Decision {
+// Each refusal calls reject itself: a `fail` closure made per order was a function and a scope per order.
+function runGuards(state: KernelState, command: PlaceCommand, syntax: SyntaxValue, ids: Ids, records: GuardRecord[]): Decision {
   const { body } = syntax
-  const { records, ids } = ctx
-  const fail = (reason: ReasonCode): Decision => reject(command, records, ids, reason)
   const policy = record(records, 'policy', policyGuard(state, { principal: command.principal, body, market: command.market, nowMs: command.nowMs }))
-  if (!policy.pass) return fail(policy.reason)
+  if (!policy.pass) return reject(command, records, ids, policy.reason)
   const { instrument } = policy.value
   const params = state.config?.params
   assert(params !== undefined, 'a policy can only exist once the kernel is configured')
   const mode = record(records, 'mode', modeGuard(state, { principal: command.principal, policy: policy.value.policy, live: command.live, configDigest: command.configDigest }))
-  if (!mode.pass) return fail(mode.reason)
+  if (!mode.pass) return reject(command, records, ids, mode.reason)
   // The band holds for the price as it will be sent (a sell's rounds up to the tick, a buy's down).
   const bandPrice = body.price === undefined ? null : sentPrice(body.price, body.side, instrument)
   const order = { side: body.side, orderType: body.type, price: bandPrice, qty: body.qty, reduceOnly: body.reduce_only }
   const data = record(records, 'data_health', dataHealthGuard({ price: bandPrice, order, instrument, params, market: command.market, nowMs: command.nowMs }))
-  if (!data.pass) return fail(data.reason)
+  if (!data.pass) return reject(command, records, ids, data.reason)
   const reservation = record(records, 'reservation', reservationGuard(state, { body, instrument, params, referencePrice: data.value }))
-  if (!reservation.pass) return fail(reservation.reason)
+  if (!reservation.pass) return reject(command, records, ids, reservation.reason)
   const capability = record(records, 'capability', capabilityGuard({ body, instrument, referencePrice: data.value }))
-  if (!capability.pass) return fail(capability.reason)
+  if (!capability.pass) return reject(command, records, ids, capability.reason)
   const lane = record(records, 'lane', laneGuard(state, { lane: body.reduce_only ? 1 : 2, accountId: body.account, params }))
-  if (!lane.pass) return fail(lane.reason)
+  if (!lane.pass) return reject(command, records, ids, lane.reason)
   const orderId = ids.orderId
-  const event = {
-    type: 'order.accepted' as const,
+  const event: EventOf<'order.accepted'> = {
+    type: 'order.accepted',
     atMs: command.nowMs,
     orderId,
     accountId: body.account,
@@ -103,21 +101,16 @@ function runGuards(state: KernelState, command: PlaceCommand, syntax: SyntaxValu
     reservationAmount: reservation.value.amount,
     flattenId: null,
     decision: decisionRecord(command, records),
-    ...traceMemberOf(command),
-    ...(body.ttl_ms === undefined ? {} : { ttlMs: body.ttl_ms }),
-    ...protectionMemberOf(body, instrument, data.value),
   }
+  // The optional members, in the order spreads put them before: set here, no object is made for each.
+  const traceparent = checkedTraceparent(command)
+  if (traceparent !== undefined) event.traceparent = traceparent
+  if (body.ttl_ms !== undefined) event.ttlMs = body.ttl_ms
+  // A market order's protection price, from the reference price its reservation was taken at (data health's): recorded
+  // so every later send of it — a resend, a standby's, a replay's — goes out at the same limit.
+  const protectionPrice = body.type === 'market' ? marketProtectionPrice(body, instrument, data.value) : null
+  if (protectionPrice !== null) event.protectionPrice = protectionPrice
   return { events: [event], reply: { kind: 'accepted', orderId, duplicate: false } }
-}
-
-/**
- * A market order's protection price, computed from the reference price its reservation was taken at (data health's),
- * recorded so every later send of it — a resend, a standby's, a replay's — goes out at the same limit.
- */
-function protectionMemberOf(body: PlaceBody, instrument: Instrument, referencePrice: Units): { protectionPrice?: Units } {
-  if (body.type !== 'market') return {}
-  const price = marketProtectionPrice(body, instrument, referencePrice)
-  return price === null ? {} : { protectionPrice: price }
 }
 
 function reject(command: PlaceCommand, records: GuardRecord[], ids: Ids, reason: ReasonCode): Decision {

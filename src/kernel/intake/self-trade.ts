@@ -34,11 +34,19 @@ export interface SelfTradeVerdict {
   inputs: GuardInputs
 }
 
-/** `price` is the order's limit as it will be sent, null for a market order; `policy` the account's. */
+/** The inputs of a check that records nothing (shared, frozen: every order with no open order opposite). */
+export const NO_SELF_TRADE_INPUTS: GuardInputs = Object.freeze({})
+const NOT_CHECKED: SelfTradeVerdict = Object.freeze({ crosses: false, inputs: NO_SELF_TRADE_INPUTS })
+const ALLOWED: SelfTradeVerdict = Object.freeze({ crosses: false, inputs: Object.freeze({ selfTrade: 'allow' }) })
+
+/**
+ * `price` is the order's limit as it will be sent, null for a market order; `policy` the account's. The verdict and
+ * its inputs may be shared (frozen) objects: the caller copies the inputs into its own.
+ */
 export function selfTradeCheck(state: KernelState, policy: Policy, order: { accountId: string; instrumentKey: string; side: Side; price: Units | null }): SelfTradeVerdict {
-  if (!selfTradeRefused(policy)) return { crosses: false, inputs: policy.selfTrade === 'allow' ? { selfTrade: 'allow' } : {} }
+  if (!selfTradeRefused(policy)) return policy.selfTrade === 'allow' ? ALLOWED : NOT_CHECKED
   const opposite = nearestOwnOpposite(state, order)
-  if (opposite === null) return { crosses: false, inputs: {} }
+  if (opposite === null) return NOT_CHECKED
   const inputs = { selfTradeOrderId: opposite.orderId, selfTradePrice: opposite.price === null ? 'market' : formatDecimal(opposite.price) }
   return { crosses: crosses(order.side, order.price, opposite.price), inputs }
 }

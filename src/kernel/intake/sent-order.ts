@@ -34,11 +34,6 @@ export function marketWorstPrice(referencePrice: Units, instrument: Instrument):
   return ceilDiv(referencePrice * BigInt(10_000 + instrument.priceBandBps), 10_000n)
 }
 
-/** The price an order is priced at by the guards: its limit as sent, or a market order's worst price. */
-export function guardPrice(order: { price: Units | null; side: Side }, instrument: Instrument, referencePrice: Units): Units {
-  return order.price === null ? marketWorstPrice(referencePrice, instrument) : sentPrice(order.price, order.side, instrument)
-}
-
 /**
  * The time in force a protected market order is sent with: FOK stays FOK, anything else is IOC. A market order takes
  * what it can now and never rests (the sim venue expires a market order's rest whatever its time in force); sent as a
