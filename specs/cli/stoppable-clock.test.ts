@@ -21,6 +21,23 @@ describe('StoppableClock', () => {
     expect(fired).toEqual(['a', 'd', 'b', 'e'])
   })
 
+  test('after runs its callback with its argument, once, and cancelAll cancels it like any pending timer', async () => {
+    const clock = new StoppableClock()
+    const fired: string[] = []
+    const note = (name: string): void => void fired.push(name)
+    clock.after(0, note, 'a')
+    clock.schedule(1, () => note('b'))
+    clock.after(2, note, 'c')
+    for (let waitedMs = 0; fired.length < 3 && waitedMs < 2_000; waitedMs += 5) await sleep(5)
+    expect(fired).toEqual(['a', 'b', 'c'])
+    clock.after(0, note, 'canceled')
+    clock.schedule(0, () => note('canceled too'))
+    clock.after(1, note, 'canceled as well')
+    clock.cancelAll()
+    await sleep(15)
+    expect(fired).toEqual(['a', 'b', 'c'])
+  })
+
   test('cancelAll cancels every pending timer, first, middle and last scheduled, and the clock still works after', async () => {
     const clock = new StoppableClock()
     const fired: number[] = []

@@ -25,6 +25,20 @@ describe('SimClock', () => {
     expect(clock.nowMs()).toBe(START_MS + 100)
   })
 
+  test('after: runs its callback with its argument, ordered with schedule\'s timers by due time then scheduling order', () => {
+    const clock = new SimClock({ startMs: START_MS })
+    const seen: string[] = []
+    const note = (name: string): void => void seen.push(`${name}@${clock.nowMs() - START_MS}`)
+    clock.after(10, note, 'a')
+    clock.schedule(10, () => note('b'))
+    clock.after(10, note, 'c')
+    clock.after(5, note, 'first')
+    expect(clock.pendingCount()).toBe(4)
+    expect(clock.advance(100)).toBe(4)
+    expect(seen).toEqual(['first@5', 'a@10', 'b@10', 'c@10'])
+    expect(clock.pendingCount()).toBe(0)
+  })
+
   test('callbacks scheduled by callbacks run in the same advance when they fall due inside it', () => {
     const clock = new SimClock({ startMs: START_MS })
     const seen: number[] = []
@@ -145,6 +159,12 @@ describe('WallClock', () => {
     })()
     await new Promise<void>((resolve) => clock.schedule(5, resolve))
     expect(canceledRan).toBe(false)
+  })
+
+  test('after runs its callback with its argument', async () => {
+    const clock = new WallClock()
+    const argument = await new Promise<string>((resolve) => clock.after(1, resolve, 'carried'))
+    expect(argument).toBe('carried')
   })
 
   test('never goes backwards nor stands still: behind a stepped-back wall clock time runs at BEHIND_RATE until it catches up', () => {

@@ -237,8 +237,9 @@ export function snapshotPolicyOf(config: Config): Partial<SnapshotPolicy> {
 
 /**
  * A wall clock whose pending timers can all be canceled at shutdown, so nothing keeps the process alive. The sim venue
- * schedules a few timers per order, so a timer costs one object and its cancel function: the pending ones are kept in
- * an intrusive list (no Set entry to hash and delete) and fire through one shared function (no wrapper closure).
+ * sets a few timers per order (`after`), so such a timer costs its Timeout and one object: the pending ones are kept in
+ * an intrusive list (no Set entry to hash and delete), fire through one shared function (no wrapper closure), and
+ * carry their callback's argument; only `schedule` makes a cancel function (bound, not a closure).
  */
 export class StoppableClock implements Clock {
   private head: PendingTimer | null = null
@@ -253,12 +254,12 @@ export class StoppableClock implements Clock {
   }
 
   schedule(delayMs: number, callback: () => void): () => void {
-    const timer = new PendingTimer(this, callback)
-    timer.handle = setTimeout(firePending, Math.max(0, delayMs), timer)
-    timer.next = this.head
-    if (this.head !== null) this.head.prev = timer
-    this.head = timer
-    return timer.cancel
+    const timer = this.add(delayMs, callback, undefined)
+    return timer.cancel.bind(timer)
+  }
+
+  after<A>(delayMs: number, callback: (argument: A) => void, argument: A): void {
+    this.add(delayMs, callback as (argument: unknown) => void, argument)
   }
 
   cancelAll(): void {
@@ -275,28 +276,39 @@ export class StoppableClock implements Clock {
     timer.next = null
     return true
   }
+
+  private add(delayMs: number, callback: (argument: unknown) => void, argument: unknown): PendingTimer {
+    const timer = new PendingTimer(this, callback, argument)
+    timer.handle = setTimeout(firePending, Math.max(0, delayMs), timer)
+    timer.next = this.head
+    if (this.head !== null) this.head.prev = timer
+    this.head = timer
+    return timer
+  }
 }
 
-/** One scheduled callback while pending: its place in its clock's list and its timer handle. */
+/** One scheduled callback while pending: its place in its clock's list, its timer handle and its callback's argument. */
 class PendingTimer {
   prev: PendingTimer | null = null
   next: PendingTimer | null = null
   handle: ReturnType<typeof setTimeout> | undefined = undefined
   private readonly clock: StoppableClock
-  readonly callback: () => void
+  private readonly callback: (argument: unknown) => void
+  private readonly argument: unknown
 
-  constructor(clock: StoppableClock, callback: () => void) {
+  constructor(clock: StoppableClock, callback: (argument: unknown) => void, argument: unknown) {
     this.clock = clock
     this.callback = callback
+    this.argument = argument
   }
 
   /** Cancels the timer if it is still pending (a second call, or one after it fired, does nothing). */
-  readonly cancel = (): void => {
+  cancel(): void {
     if (this.clock.unlink(this)) clearTimeout(this.handle)
   }
 
   fire(): void {
-    if (this.clock.unlink(this)) this.callback()
+    if (this.clock.unlink(this)) this.callback(this.argument)
   }
 }
 

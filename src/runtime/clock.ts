@@ -71,6 +71,10 @@ export class WallClock implements Clock {
       clearTimeout(handle)
     }
   }
+
+  after<A>(delayMs: number, callback: (argument: A) => void, argument: A): void {
+    setTimeout(callback, Math.max(0, delayMs), argument)
+  }
 }
 
 export interface SimClockOptions {
@@ -90,7 +94,9 @@ export interface RunResult {
 interface Timer {
   dueMs: number
   sequence: number
-  callback: () => void
+  callback: (argument: unknown) => void
+  /** What `callback` is called with (`after`); undefined for `schedule`'s. */
+  argument: unknown
   /** Canceled timers stay in the heap until they reach the top (lazy deletion keeps cancel O(1)). */
   canceled: boolean
 }
@@ -133,21 +139,30 @@ export class SimClock implements Clock {
   }
 
   schedule(delayMs: number, callback: () => void): () => void {
+    const timer = this.#add(delayMs, callback, undefined)
+    return () => {
+      if (timer.canceled) return
+      timer.canceled = true
+      this.#liveCount--
+    }
+  }
+
+  after<A>(delayMs: number, callback: (argument: A) => void, argument: A): void {
+    this.#add(delayMs, callback as (argument: unknown) => void, argument)
+  }
+
+  #add(delayMs: number, callback: (argument: unknown) => void, argument: unknown): Timer {
     if (!Number.isFinite(delayMs)) throw new RangeError(`delayMs must be finite, got ${delayMs}`)
     if (this.#liveCount >= this.queueMax) {
       throw new RangeError(`SimClock queue is full (queueMax ${this.queueMax}): a timer is running away`)
     }
     // Whole milliseconds keep the order of events independent of float rounding.
     const dueMs = this.#nowMs + Math.max(0, Math.ceil(delayMs))
-    const timer: Timer = { dueMs, sequence: this.#sequence++, callback, canceled: false }
+    const timer: Timer = { dueMs, sequence: this.#sequence++, callback, argument, canceled: false }
     this.#push(timer)
     this.#liveCount++
     if (this.#heap.length > 2 * this.#liveCount + COMPACT_SLACK) this.#compact()
-    return () => {
-      if (timer.canceled) return
-      timer.canceled = true
-      this.#liveCount--
-    }
+    return timer
   }
 
   /** Due time of the earliest pending callback, or null when nothing is scheduled. */
@@ -168,7 +183,7 @@ export class SimClock implements Clock {
     next.canceled = true // a cancel after it ran is a no-op
     this.#liveCount--
     this.#nowMs = Math.max(this.#nowMs, next.dueMs)
-    next.callback()
+    next.callback(next.argument)
     return true
   }
 

@@ -95,9 +95,11 @@ export class ReportStream {
       return
     }
     this.#inFlight++
-    // Bound rather than an arrow: one function object per report, where an arrow adds the scope it captures.
-    this.#options.clock.schedule(delayMs, this.#arrive.bind(this, report))
+    this.#options.clock.after(delayMs, this.#arriveBound, report)
   }
+
+  /** #arrive for the clock, made once: the report travels as the timer's argument, with no function made per report. */
+  readonly #arriveBound = (report: ExecutionReport): void => this.#arrive(report)
 
   #arrive(report: ExecutionReport): void {
     this.#inFlight--

@@ -250,24 +250,29 @@ export class SimVenue implements VenueAdapter {
     const arriveMs = this.#arrivalDelayMs(operation, nowMs)
     const returnMs = this.#latency()
     const lost = answerLost || (operation === 'cancel' && cancelAckLost)
-    this.#clock.schedule(arriveMs, () => {
-      this.#counters.applied++
-      const result = apply(this.#book, argument, this.#clock.nowMs())
-      this.#reports.emit(result.reports)
-      this.#ensureStepping()
-      if (!lost) return this.#answer(returnMs, resolve, result.outcome)
-      if (answerLost) this.#counters.timedOutAfterApply++
-      else this.#counters.cancelAcksLost++
-      // A lost answer looks like a timeout from the caller's side: the wait runs from the moment of the call.
-      const waitMs = answerLost ? Math.max(returnMs, this.#options.requestTimeoutMs - arriveMs) : returnMs
-      this.#answer(waitMs, resolve, { kind: 'unknown', reason: SimReason.timeout })
-    })
+    this.#clock.after(arriveMs, this.#arriveBound, new CallInFlight(apply, argument, resolve, arriveMs, returnMs, lost, answerLost))
     return promise
   }
 
+  /** #arrive for the clock: made once, where a closure per call over its fields cost a function and its scope. */
+  readonly #arriveBound = <A, T>(call: CallInFlight<A, T>): void => this.#arrive(call)
+
+  /** A call reaches the book: applied there, its reports emitted, and its answer sent back (or lost). */
+  #arrive<A, T>(call: CallInFlight<A, T>): void {
+    this.#counters.applied++
+    const result = call.apply(this.#book, call.argument, this.#clock.nowMs())
+    this.#reports.emit(result.reports)
+    this.#ensureStepping()
+    if (!call.lost) return this.#answer(call.returnMs, call.resolve, result.outcome)
+    if (call.answerLost) this.#counters.timedOutAfterApply++
+    else this.#counters.cancelAcksLost++
+    // A lost answer looks like a timeout from the caller's side: the wait runs from the moment of the call.
+    const waitMs = call.answerLost ? Math.max(call.returnMs, this.#options.requestTimeoutMs - call.arriveMs) : call.returnMs
+    this.#answer(waitMs, call.resolve, { kind: 'unknown', reason: SimReason.timeout })
+  }
+
   #answer<T>(delayMs: number, resolve: (outcome: VenueOutcome<T>) => void, outcome: VenueOutcome<T>): void {
-    // Bound rather than an arrow: one function object, where an arrow adds the scope it captures.
-    this.#clock.schedule(delayMs, resolve.bind(null, outcome))
+    this.#clock.after(delayMs, resolve, outcome)
   }
 
   /** Price steps are scheduled only while orders rest, so an idle venue leaves the clock idle. */
@@ -308,6 +313,22 @@ export class SimVenue implements VenueAdapter {
 }
 
 type BookOperation<A, T> = (book: SimBook, argument: A, nowMs: number) => BookResult<T>
+
+/** A call on its way to the book (#call): what to apply there, when it left and how its answer goes back. */
+class CallInFlight<A, T> {
+  constructor(
+    readonly apply: BookOperation<A, T>,
+    readonly argument: A,
+    readonly resolve: (outcome: VenueOutcome<T>) => void,
+    /** Its delay to the book, from the call. */
+    readonly arriveMs: number,
+    /** Its answer's delay back, from its arrival. */
+    readonly returnMs: number,
+    /** The answer never comes back (a timeout after apply, or a lost cancel ack). */
+    readonly lost: boolean,
+    readonly answerLost: boolean,
+  ) {}
+}
 
 const placeOn: BookOperation<PlaceRequest, PlaceAck> = (book, request, nowMs) => book.place(request, nowMs)
 const cancelOn: BookOperation<CancelRequest, { accepted: true }> = (book, request, nowMs) => book.cancel(request, nowMs)
