@@ -43,7 +43,8 @@ export class SlotArena {
 
   /** A block of 2^sizeClass slots (contents unspecified): from its class's free list, else cut from a chunk. */
   allocate(sizeClass: number): number {
-    assert(Number.isInteger(sizeClass) && sizeClass >= 0 && sizeClass <= CLASS_MAX, () => `sizeClass must be 0–${CLASS_MAX}, got ${sizeClass}`)
+    // A constant message: a closure building one would be allocated on every call (three per order).
+    assert(Number.isInteger(sizeClass) && sizeClass >= 0 && sizeClass <= CLASS_MAX, 'a size class is an integer from 0 to CLASS_MAX')
     const free = this.#freeHeads[sizeClass] ?? NONE
     if (free !== NONE) {
       this.#freeHeads[sizeClass] = this.chunkOf(free)[this.offsetOf(free)] as number
