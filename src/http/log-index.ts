@@ -9,8 +9,9 @@
  * with Retry-After rather than a partial story; intake and every other route are not affected.
  *
  * Bound: one number per order event, for every order in the retained log (kept in typed arrays, log-index-lsns.ts: no
- * heap cell per order for the collector to mark), and one more per decision after an order's intake (amends accepted or refused, resends allowed or refused: `/explain` finds its latest decisions there without a read). Compaction (which drops old segments) is
- * the bound, as for the log itself. Plus the account of each order the kernel held when the index was built or has
+ * heap cell per order for the collector to mark), and one more per decision after an order's intake (amends accepted
+ * or refused, resends allowed or refused: `/explain` finds its latest decisions there without a read). Compaction
+ * (which drops old segments) is the bound, as for the log itself. Plus the account of each order the kernel held when the index was built or has
  * accepted since (`accounts`), one entry per order like the positions.
  *
  * Compaction is the bound in a running process too: once the log's first LSN has moved (seen at the next durable
