@@ -5,11 +5,12 @@
  * come, names only the order). The walk over every entry is cut into slices (`slices`), with a pause after each.
  */
 
+import type { LsnLists } from './log-index-lsns.ts'
 import type { WorkSlices } from '../runtime/work-slices.ts'
 
 export interface ForgetTarget {
-  /** The position lists per order (ascending LSNs), changed in place. */
-  positionMaps: readonly Map<string, number[]>[]
+  /** The position lists per order (ascending LSNs), changed in place; the first is of all the orders' records. */
+  positionLists: readonly LsnLists[]
   /** orderId → accountId. */
   accounts: Map<string, string>
   /** Whether the kernel holds the order (its account stays known). */
@@ -22,19 +23,14 @@ export interface ForgetTarget {
 /** Forgets what pointed only below `firstLsn`; true when the walk went through, false when the index closed under it. */
 export async function forgetBelow(firstLsn: number, target: ForgetTarget): Promise<boolean> {
   const { slices } = target
-  for (const map of target.positionMaps) {
-    for (const [orderId, lsns] of map) {
+  for (const lists of target.positionLists) {
+    for (const orderId of lists.orderIds()) {
       if (target.closed()) return false
-      // Ascending: only a list that starts below the first LSN has anything to forget.
-      if ((lsns[0] as number) < firstLsn) {
-        const kept = firstAfter(lsns, firstLsn - 1)
-        if (kept === lsns.length) map.delete(orderId)
-        else lsns.splice(0, kept)
-      }
+      lists.dropBelow(orderId, firstLsn)
       if (slices.spent()) await slices.rest()
     }
   }
-  const records = target.positionMaps[0]
+  const records = target.positionLists[0]
   for (const [orderId] of target.accounts) {
     if (target.closed()) return false
     if (!target.heldByKernel(orderId) && !(records?.has(orderId) ?? false)) target.accounts.delete(orderId)

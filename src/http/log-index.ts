@@ -8,9 +8,10 @@
  * time between event-loop turns. Until that finishes (`complete`), reads of an order's history answer 503 UNAVAILABLE
  * with Retry-After rather than a partial story; intake and every other route are not affected.
  *
- * Bound: one number per order event, for every order in the retained log, and one more per decision after an order's
- * intake (amends accepted or refused, resends allowed or refused: `/explain` finds its latest decisions there without a read). Compaction (which drops old segments) is
- * the bound, as for the log itself. Plus the account of each order the kernel held when the index was built or has
+ * Bound: one number per order event, for every order in the retained log (kept in typed arrays, log-index-lsns.ts: no
+ * heap cell per order for the collector to mark), and one more per decision after an order's intake (amends accepted
+ * or refused, resends allowed or refused: `/explain` finds its latest decisions there without a read). Compaction
+ * (which drops old segments) is the bound, as for the log itself. Plus the account of each order the kernel held when the index was built or has
  * accepted since (`accounts`), one entry per order like the positions.
  *
  * Compaction is the bound in a running process too: once the log's first LSN has moved (seen at the next durable
@@ -24,7 +25,8 @@ import { isAuditRecord } from '../runtime/records.ts'
 import { ApiError } from './errors.ts'
 import type { Wal } from '../../wal/index.ts'
 import { GenerationalMap } from '../domain/generational-map.ts'
-import { firstAfter, forgetBelow } from './log-index-forget.ts'
+import { forgetBelow } from './log-index-forget.ts'
+import { LsnLists } from './log-index-lsns.ts'
 import { readLsns, visitFrames, type LoggedEvent } from './log-reads.ts'
 import { loopSharePause, type LoopShareOptions } from '../runtime/loop-share.ts'
 import { WORK_SLICE_DEFAULTS, WorkSlices } from '../runtime/work-slices.ts'
@@ -70,12 +72,12 @@ const ACCEPTED_CODE = eventCode('order.accepted')
 
 /** Positions per order: of all its records, and of its decisions after its intake. */
 interface Positions {
-  records: GenerationalMap<string, number[]>
-  laterDecisions: GenerationalMap<string, number[]>
+  records: LsnLists
+  laterDecisions: LsnLists
 }
 
 function noPositions(): Positions {
-  return { records: new GenerationalMap<string, number[]>(), laterDecisions: new GenerationalMap<string, number[]>() }
+  return { records: new LsnLists(), laterDecisions: new LsnLists() }
 }
 
 export class LogIndex {
@@ -126,8 +128,8 @@ export class LogIndex {
         if (lsn <= scannedTo) continue
         const orderId = (event as { orderId?: unknown }).orderId
         if (typeof orderId !== 'string') continue
-        index.add(index.positions.records, orderId, lsn)
-        if (LATER_DECISION_CODES.has(eventCode(event.type))) index.add(index.positions.laterDecisions, orderId, lsn)
+        index.positions.records.append(orderId, lsn)
+        if (LATER_DECISION_CODES.has(eventCode(event.type))) index.positions.laterDecisions.append(orderId, lsn)
       }
     })
     if (syncFrom > wal.firstLsn) index.startBackground(syncFrom - 1, options.backgroundFramesPerSlice ?? BACKGROUND_FRAMES_PER_SLICE_DEFAULT)
@@ -175,7 +177,7 @@ export class LogIndex {
   private async forgetBelow(firstLsn: number): Promise<void> {
     await new Promise<void>((resolve) => setImmediate(resolve))
     const walked = await forgetBelow(firstLsn, {
-      positionMaps: [this.positions.records, this.positions.laterDecisions],
+      positionLists: [this.positions.records, this.positions.laterDecisions],
       accounts: this.accounts,
       heldByKernel: (orderId) => this.engine.state.orders.has(orderId),
       closed: () => this.unsubscribe === null,
@@ -192,9 +194,7 @@ export class LogIndex {
   /** The order's events as recorded, oldest first (only what is durable). */
   events(orderId: string): LoggedEvent[] {
     this.requireComplete(orderId)
-    const lsns = this.positions.records.get(orderId)
-    if (lsns === undefined) return []
-    return readLsns(this.wal, lsns)
+    return readLsns(this.wal, this.positions.records.all(orderId))
   }
 
   /**
@@ -206,10 +206,10 @@ export class LogIndex {
    */
   eventsPage(orderId: string, afterLsn: number, limit: number): { events: LoggedEvent[]; nextAfterLsn: number | null } {
     this.requireComplete(orderId)
-    const lsns = this.positions.records.get(orderId) ?? []
-    const start = firstAfter(lsns, afterLsn)
-    const page = lsns.slice(start, start + limit)
-    const more = start + page.length < lsns.length
+    const records = this.positions.records
+    const start = records.firstAfter(orderId, afterLsn)
+    const page = records.slice(orderId, start, start + limit)
+    const more = start + page.length < records.count(orderId)
     return { events: readLsns(this.wal, page), nextAfterLsn: more ? (page.at(-1) as number) : null }
   }
 
@@ -221,15 +221,15 @@ export class LogIndex {
   isCursorOf(orderId: string, lsn: number): boolean {
     this.requireComplete(orderId)
     if (lsn < this.wal.firstLsn) return true
-    const lsns = this.positions.records.get(orderId) ?? []
-    const index = firstAfter(lsns, lsn) - 1
-    return index >= 0 && lsns[index] === lsn
+    const records = this.positions.records
+    const index = records.firstAfter(orderId, lsn) - 1
+    return index >= 0 && records.at(orderId, index) === lsn
   }
 
-  /** The LSNs of the order's records, oldest first: positions only (no record is read). Do not keep or change it. */
+  /** The LSNs of the order's records, oldest first: positions only (no record is read). A copy. */
   positionsOf(orderId: string): readonly number[] {
     this.requireComplete(orderId)
-    return this.positions.records.get(orderId) ?? []
+    return this.positions.records.all(orderId)
   }
 
   /** The records at these ascending LSNs (ones the log no longer holds are left out). */
@@ -240,14 +240,14 @@ export class LogIndex {
   /**
    * Where the order's decisions are: its intake (`intake`: the rejections of a retried key, then its acceptance, if any;
    * read from frame headers, no payload decoded, up to the first record that is neither) and every later decision
-   * (`later`: amends accepted or refused, resends allowed or refused, from the index: no read). Do not keep or change `later`.
+   * (`later`: amends accepted or refused, resends allowed or refused, from the index: no read; a copy).
    */
   decisionPositionsOf(orderId: string): { intake: number[]; acceptedLsn: number | null; later: readonly number[] } {
     this.requireComplete(orderId)
     const intake: number[] = []
     let acceptedLsn: number | null = null
     // Rejections can only come before the acceptance, so the walk stops at the first record that is not one.
-    for (const lsn of this.positions.records.get(orderId) ?? []) {
+    for (const lsn of this.positions.records.all(orderId)) {
       let type: number | null = null
       visitFrames(this.wal, [lsn], (frame) => {
         type = frame.type
@@ -260,7 +260,7 @@ export class LogIndex {
         break
       }
     }
-    return { intake, acceptedLsn, later: this.positions.laterDecisions.get(orderId) ?? [] }
+    return { intake, acceptedLsn, later: this.positions.laterDecisions.all(orderId) }
   }
 
   /**
@@ -271,7 +271,7 @@ export class LogIndex {
    */
   intakeRecord(orderId: string): LoggedEvent | null {
     this.requireComplete(orderId)
-    const lsns = this.positions.records.get(orderId) ?? []
+    const lsns = this.positions.records.all(orderId)
     let rejected: LoggedEvent | null = null
     // Rejections can only come before the acceptance, so the walk stops at the first record that is not one.
     for (const lsn of lsns) {
@@ -318,8 +318,8 @@ export class LogIndex {
       if (isAuditRecord(frame.type)) continue
       const orderId = orderIdOfRecord(frame)
       if (orderId === null) continue
-      this.add(into.records, orderId, frame.lsn)
-      if (LATER_DECISION_CODES.has(frame.type)) this.add(into.laterDecisions, orderId, frame.lsn)
+      into.records.append(orderId, frame.lsn)
+      if (LATER_DECISION_CODES.has(frame.type)) into.laterDecisions.append(orderId, frame.lsn)
     }
   }
 
@@ -343,28 +343,13 @@ export class LogIndex {
 
   private finishBackground(): void {
     const older = this.older ?? noPositions()
-    appendNewer(older.records, this.positions.records)
-    appendNewer(older.laterDecisions, this.positions.laterDecisions)
+    older.records.appendAll(this.positions.records)
+    older.laterDecisions.appendAll(this.positions.laterDecisions)
     // The merged index in its place: older positions first, as they were found (a copy without a lookup per order).
     this.positions = older
     this.older = null
     this.completeFlag = true
     for (const resolve of this.completeWaiters.splice(0)) resolve()
     void this.forgetCompacted()
-  }
-
-  private add(into: Map<string, number[]>, orderId: string, lsn: number): void {
-    const list = into.get(orderId)
-    if (list === undefined) into.set(orderId, [lsn])
-    else if ((list.at(-1) as number) < lsn) list.push(lsn)
-  }
-}
-
-/** Appends `newer`'s positions to `older`'s, order by order (every one in `newer` is later than any in `older`). */
-function appendNewer(older: GenerationalMap<string, number[]>, newer: GenerationalMap<string, number[]>): void {
-  for (const [orderId, lsns] of newer) {
-    const before = older.get(orderId)
-    if (before === undefined) older.set(orderId, lsns)
-    else for (const lsn of lsns) before.push(lsn)
   }
 }
