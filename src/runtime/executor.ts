@@ -179,16 +179,21 @@ export class Executor {
 
   /** Makes the call a durable send asks for (none for a failed one), then frees its order and its call budget. */
   private async dispatch({ item, events, held, failed }: Dispatch): Promise<void> {
+    // The budget is freed in `finally`: an onError that throws escapes (unhandled, as from the old chain's catch)
+    // but must not keep the call counted in flight for good.
     try {
       const call = events === null ? undefined : held !== null ? this.holdCall(item, events, held) : this.callVenue(item, events)
       if (call !== undefined) await call
     } catch (error) {
       this.reportUnlessStopping(error, `send of ${item.orderId}`)
+    } finally {
+      this.stats.callsInFlight--
+      if (failed) this.releaseLater(item)
+      else {
+        this.release(item)
+        this.wake()
+      }
     }
-    this.stats.callsInFlight--
-    if (failed) return this.releaseLater(item)
-    this.release(item)
-    this.wake()
   }
 
   /**
