@@ -1,5 +1,6 @@
 import { describe, expect, test } from 'bun:test'
 import fc from 'fast-check'
+import { heapStats } from 'bun:jsc'
 import { SMALL_SET_SCAN_MAX, SmallSet } from '../../src/domain/small-set.ts'
 
 describe('SmallSet', () => {
@@ -43,5 +44,19 @@ describe('SmallSet', () => {
     expect(set.members).toEqual(['a', 'b', 'c'])
     expect(new SmallSet(['a', 'b'])).toEqual(new SmallSet(['a', 'b']))
     expect(new SmallSet(['a', 'b'])).not.toEqual(new SmallSet(['a', 'c']))
+  })
+
+  test('a small set is one heap cell: its members are its own properties, not an array beside it', () => {
+    const ids = Array.from({ length: 2000 }, (_, index) => `sim-x${index}`)
+    const arrays = (): number => {
+      Bun.gc(true)
+      return (heapStats().objectTypeCounts as Record<string, number>)['Array'] ?? 0
+    }
+    const before = arrays()
+    const sets: SmallSet<string>[] = []
+    for (let index = 0; index < 1000; index++) sets.push(new SmallSet<string>().add(ids[2 * index] as string).add(ids[2 * index + 1] as string))
+    // The one array holding the sets, and a little slack for whatever else the runtime made meanwhile.
+    expect(arrays() - before).toBeLessThan(100)
+    expect(sets[999]?.members).toEqual(['sim-x1998', 'sim-x1999'])
   })
 })

@@ -16,6 +16,7 @@
 
 import { sha256Hex } from '../../domain/canonical-json.ts'
 import type { KernelState } from '../../kernel/state.ts'
+import { endedKeyedByOwnId, ordersKeyedByOwnId, shareIdempotencyOrderIds } from '../../kernel/shared-strings.ts'
 import { CodecError, mapOf, nullable, num, record, type Codec, type Json, type MapCodec } from './codec-kit.ts'
 import { decodeIdempotencyColumns, IDEMPOTENCY_COLUMNS_SHAPE, idempotencyColumns, idempotencyColumnsSliced } from './idempotency-columns.ts'
 import { GenerationalMap, isMapLike } from '../../domain/generational-map.ts'
@@ -136,12 +137,17 @@ export function decodeKernelState(encoded: { json: unknown; idempotency: Uint8Ar
   const codec = READABLE_SCHEMAS.get(options.schema ?? KERNEL_STATE_SCHEMA)
   if (codec === undefined) throw new CodecError(`state: schema ${options.schema ?? ''} is not one this build reads (${readableKernelSchemas().join(', ')})`)
   const rest = codec.decode(encoded.json, 'state')
+  // Each held order's id (and its other repeated strings) as one instance, as applying events leaves them: decoded,
+  // every place that holds the text had its own string (src/kernel/shared-strings.ts).
+  const orders = ordersKeyedByOwnId(rest.orders)
+  const idempotency = decodeIdempotencyColumns(encoded.idempotency, 'state.idempotency')
+  shareIdempotencyOrderIds(idempotency, orders)
   // The per-order Maps as the kernel builds them (initialState), so a restored state grows as a replayed one does.
   return {
     ...rest,
-    orders: new GenerationalMap(rest.orders),
-    terminalOrderIds: new GenerationalMap(rest.terminalOrderIds),
-    idempotency: decodeIdempotencyColumns(encoded.idempotency, 'state.idempotency'),
+    orders: new GenerationalMap(orders),
+    terminalOrderIds: new GenerationalMap(endedKeyedByOwnId(rest.terminalOrderIds, orders)),
+    idempotency,
   }
 }
 
