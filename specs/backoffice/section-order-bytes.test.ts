@@ -1,11 +1,13 @@
-// The back-office section's bytes for held orders of every kind (src/backoffice/section-orders.ts): the ledger keeps
-// its orders in a shape of its own (for memory), and the section writes each one as builds before wrote it, member for
-// member in the same order. The fixture is the state part of a section written by the build before the shape changed;
-// a section written now, and one decoded and written again, must be the same bytes.
+// Held orders of every kind in the ledger and in its snapshot section. The ledger keeps its orders in a layout of its
+// own (src/backoffice/orders.ts: every order the same members in the same order, what few have added when it occurs),
+// however it got them: folded, cloned or read from a section. The section writes each one as builds before wrote it,
+// member for member in the same order (section-orders.ts): the fixture is the state part of a section written by the
+// build before the layout changed; a section written now, and one decoded and written again, must be the same bytes.
 import { describe, expect, test } from 'bun:test'
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { applyEvent, BreakBook, decodeSection, encodeSection, initialLedger, type LedgerState } from '../../src/backoffice/index.ts'
+import { cloneLedger } from '../../src/backoffice/ledger.ts'
 import { decodeEvent, encodeEvent, type DomainEvent } from '../../src/domain/events/index.ts'
 import type { ExecutionReport } from '../../src/venues/adapter.ts'
 import { ACCOUNT, AT_MS, accepted, canceled, d, fill, funded, unknown } from './events.ts'
@@ -99,5 +101,41 @@ describe('held orders in the back-office section', () => {
     const bytes = sectionOf(ledgerOfEveryKind())
     const decoded = decodeSection(bytes)
     expect(sectionOf(decoded.ledger)).toEqual(bytes)
+  })
+})
+
+describe('held orders in the ledger', () => {
+  const EVERY_ORDER = [
+    'orderId', 'acceptedLsn', 'accountId', 'venue', 'symbol', 'baseAsset', 'quoteAsset', 'side', 'qty', 'cumQty', 'status', 'clientId',
+    'reservationAsset', 'reservationTotal', 'held', 'amend', 'updatedAtMs', 'venueAcceptedAtMs',
+  ]
+  /** Each order's members: those every order has in their order, then the rest (their order is the history's) sorted. */
+  const membersOf = (ledger: LedgerState): Record<string, string[]> =>
+    Object.fromEntries([...ledger.orders].map(([orderId, order]) => {
+      const members = Object.keys(order)
+      return [orderId, [...members.slice(0, EVERY_ORDER.length), ...members.slice(EVERY_ORDER.length).sort()]]
+    }))
+
+  test('have the same members in the same order, dated by the venue or not, and what few have only when it occurs', () => {
+    const ledger = ledgerOfEveryKind()
+    expect(membersOf(ledger)).toEqual({
+      o1: EVERY_ORDER,
+      o2: EVERY_ORDER,
+      o3: [...EVERY_ORDER, 'amendClientIds', 'renamedReports'],
+      o4: [...EVERY_ORDER, 'endedAs'],
+      o5: [...EVERY_ORDER, 'coveredFills'],
+      o6: EVERY_ORDER,
+      o7: [...EVERY_ORDER, 'bootstrapSuspect'],
+    })
+    expect(ledger.orders.get('o2')?.venueAcceptedAtMs).toBeUndefined()
+    expect(ledger.orders.get('o3')?.amendClientIds).toEqual(['eg-o3.a1'])
+  })
+
+  test('a clone and a section read back hold them so too, with the same answers', () => {
+    const ledger = ledgerOfEveryKind()
+    for (const copy of [cloneLedger(ledger), decodeSection(sectionOf(ledger)).ledger]) {
+      expect(membersOf(copy)).toEqual(membersOf(ledger))
+      expect([...copy.orders.values()]).toEqual([...ledger.orders.values()])
+    }
   })
 })
