@@ -12,6 +12,7 @@ import { applyEvent } from '../../src/backoffice/ledger.ts'
 import { RETIRE_MARGIN_MS } from '../../src/backoffice/retention.ts'
 import type { DomainEvent } from '../../src/domain/events/index.ts'
 import { decodeSection, encodeSection, type SectionUpgradeSource } from '../../src/backoffice/section.ts'
+import { sectionFormOf } from '../../src/backoffice/section-orders.ts'
 import { expectBooked, foldOn } from './kernel-log-fold.ts'
 import { config, d, Harness, market, ops, report } from '../kernel/fixtures.ts'
 
@@ -60,10 +61,13 @@ describe('a bootstrap suspect resent late', () => {
     const before = foldOn(initialLedger(), harness, 1)
     const head = initialLedger()
     for (let lsn = 1; lsn <= provenAtLsn; lsn++) applyEvent(head, harness.log[lsn - 1] as DomainEvent, lsn)
-    // As an older build wrote it: no mark on any order.
-    for (const order of head.orders.values()) delete (order as { bootstrapSuspect?: boolean }).bootstrapSuspect
+    // As an older build wrote it: no mark on any order (each order as a section writes it, less the mark).
+    const unmarked = new Map([...head.orders].map(([orderId, order]) => {
+      const { bootstrapSuspect: _mark, ...written } = sectionFormOf(order) as Record<string, unknown>
+      return [orderId, written]
+    }))
     const queryModel = { lastLsn: provenAtLsn, lastHash: '', digest: 'spec', tables: {} }
-    const bytes = encodeSection({ lsn: provenAtLsn, chainHead: '0'.repeat(64), queryModel, ledger: head, breaks: new BreakBook(), image: new Uint8Array() })
+    const bytes = encodeSection({ lsn: provenAtLsn, chainHead: '0'.repeat(64), queryModel, ledger: { ...head, orders: unmarked as never }, breaks: new BreakBook(), image: new Uint8Array() })
     const kernel: SectionUpgradeSource = harness.state
     for (const upgradeFrom of [kernel, null]) {
       const restored = decodeSection(bytes, { upgradeFrom }).ledger

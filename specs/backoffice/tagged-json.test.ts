@@ -32,6 +32,22 @@ describe('tagged JSON', () => {
     expect(encodeTagged(decoded)).toBe(text)
   })
 
+  test('the values of one Map may be written in a form of their own, each as it is reached; the rest as they are', () => {
+    const orders = new Map([['o1', { qty: 10n, ids: ['c1'] }], ['o2', { qty: 20n, ids: ['c2', 'c3'] }]])
+    const other = new Map([['o1', { qty: 30n, ids: ['c4'] }]])
+    const formed: string[] = []
+    const form = (order: { qty: bigint; ids: string[] }): unknown => {
+      formed.push(order.ids[0] as string)
+      return { qty: order.qty, first: order.ids[0], nested: new Map([['n', 1n]]) }
+    }
+    const text = encodeTagged({ orders, other }, { map: orders, form })
+    expect(formed).toEqual(['c1', 'c2'])
+    expect(decodeTagged(text)).toEqual({
+      orders: new Map([['o1', { qty: 10n, first: 'c1', nested: new Map([['n', 1n]]) }], ['o2', { qty: 20n, first: 'c2', nested: new Map([['n', 1n]]) }]]),
+      other,
+    })
+  })
+
   test('decodes exactly as the reviver did, malformed tags and `__proto__` members included', () => {
     const texts = [
       '{"$bigint":"-12"}',

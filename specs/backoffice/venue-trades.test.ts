@@ -12,7 +12,7 @@ import type { VenueAdapter, VenueTrade } from '../../src/venues/adapter.ts'
 function order(orderId: string, acceptedLsn: number, cumQty = 0n): TrackedOrder {
   return {
     orderId, acceptedLsn, accountId: 'acct-a', venue: 'sim', symbol: 'BTC-USD', baseAsset: 'BTC', quoteAsset: 'USD', side: 'buy',
-    qty: 10n, cumQty, status: 'AckedOpen', clientIds: [venueClientOrderId(orderId)], reservationAsset: 'USD', reservationTotal: 0n, held: 0n, amend: null, bootstrapSuspect: false, updatedAtMs: 0,
+    qty: 10n, cumQty, status: 'AckedOpen', clientId: venueClientOrderId(orderId), reservationAsset: 'USD', reservationTotal: 0n, held: 0n, amend: null, bootstrapSuspect: false, updatedAtMs: 0,
   }
 }
 

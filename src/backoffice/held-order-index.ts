@@ -29,7 +29,7 @@ import { isTerminal } from '../domain/states.ts'
 import { newestEnded, type EndedEntry } from '../kernel/ended-order-list.ts'
 import type { WorkSlices } from '../runtime/work-slices.ts'
 import { FilledEnds } from './filled-ends.ts'
-import type { TrackedOrder } from './orders.ts'
+import { knowsClientId, type TrackedOrder } from './orders.ts'
 import { RunChanges } from './run-changes.ts'
 
 interface OpenOrderIndex {
@@ -194,7 +194,7 @@ export async function endedSince(
 export function heldOrderOf(orders: Map<string, TrackedOrder>, venue: string, accountId: string, clientOrderId: string): TrackedOrder | undefined {
   const orderId = orderIdFromClientId(clientOrderId)
   const order = orderId === null ? undefined : orders.get(orderId)
-  if (order === undefined || order.venue !== venue || order.accountId !== accountId || !order.clientIds.includes(clientOrderId)) return undefined
+  if (order === undefined || order.venue !== venue || order.accountId !== accountId || !knowsClientId(order, clientOrderId)) return undefined
   return order
 }
 

@@ -3,7 +3,7 @@
 import { GenerationalMap } from '../domain/generational-map.ts'
 import type { Units } from '../domain/decimal.ts'
 import type { LedgerState } from './ledger-state.ts'
-import type { TrackedOrder } from './orders.ts'
+import { copyTrackedOrder, type TrackedOrder } from './orders.ts'
 import type { Position } from './positions.ts'
 
 /**
@@ -22,7 +22,9 @@ export function cloneLedger(state: LedgerState): LedgerState {
   }
   // A plain Map built entry by entry, then handed over whole (a GenerationalMap would look each key up).
   const orders = new Map<string, TrackedOrder>()
-  for (const [orderId, order] of state.orders) orders.set(orderId, { ...order, clientIds: [...order.clientIds], amend: order.amend === null ? null : { ...order.amend } })
+  // In the held orders' layout (orders.ts), as small as the live ledger's: the projector keeps a snapshot's copy as its
+  // replay base until the next snapshot.
+  for (const [orderId, order] of state.orders) orders.set(orderId, copyTrackedOrder(order))
   const reserved = new Map<string, Map<string, Units>>()
   for (const [accountId, assets] of state.reserved) reserved.set(accountId, new Map(assets))
   return {

@@ -25,6 +25,16 @@ export interface TrackedAmend {
   stage: 'requested' | 'sent' | 'failed'
 }
 
+/**
+ * An order as the ledger holds it, for as long as the kernel may still book for it (retention.ts): up to an hour's
+ * orders, so it is kept small. Every held order is one object a full collection marks, with nothing of its own beside
+ * it but its reservation's amount, and its members fit the engine's 160-byte cell: the 18 every order has are set when
+ * it is tracked (trackAccepted, copyTrackedOrder), in one order, so every held order has the same layout —
+ * `venueAcceptedAtMs` among them (added later, it took an out-of-line block per order). What few orders have is absent
+ * until it occurs (RARE_MEMBERS): applied amends' client ids, a bootstrap mark, the rarer venue facts; only such an
+ * order takes a block for it. The snapshot section writes an order as builds before held it (section-orders.ts), so
+ * this layout may change without its bytes.
+ */
 export interface TrackedOrder {
   orderId: string
   /** The LSN of its acceptance: its fills are after it (the reconcile's trades check reads fills from there). */
@@ -38,27 +48,30 @@ export interface TrackedOrder {
   qty: Units
   cumQty: Units
   status: OrderState
-  /** Every client id the venue may know the order by: its own, then each applied amend's. */
-  clientIds: string[]
+  /** Its own client id: what the venue knows it by until an amend is applied (knowsClientId). */
+  clientId: string
   reservationAsset: string
   reservationTotal: Units
   /** What the order holds now. */
   held: Units
   amend: TrackedAmend | null
   /**
-   * A bootstrap suspect (src/kernel/bootstrap-suspects.ts): a start may resend it, so the kernel never retires it and
-   * neither does the ledger (retention.ts). Kept as the kernel keeps it: only on an Unknown or Failed order.
-   */
-  bootstrapSuspect: boolean
-  /**
    * The atMs of its last event, as the kernel's Order.updatedAtMs: an order with an event at the instant being applied
    * is not retired by it (retention.ts), as the kernel does not retire it (retirement rule 2, src/kernel/retention.ts).
    */
   updatedAtMs: number
+  /** The venue time of its `new` report (venue-facts.ts); undefined while none was seen. */
+  venueAcceptedAtMs?: number | undefined
+  /** Each applied amend's client id, in order; absent while none was applied. Replaced, never changed in place. */
+  amendClientIds?: readonly string[]
+  /**
+   * A bootstrap suspect (src/kernel/bootstrap-suspects.ts): a start may resend it, so the kernel never retires it and
+   * neither does the ledger (retention.ts). Kept as the kernel keeps it: only on an Unknown or Failed order. Absent on
+   * an order never marked.
+   */
+  bootstrapSuspect?: boolean
   /** Its venue fills a synthetic fill had already booked, in whole or in part (covered-fills.ts); absent while none. */
   coveredFills?: readonly CoveredFill[]
-  /** The venue time of its `new` report (venue-facts.ts); absent while none was seen. */
-  venueAcceptedAtMs?: number
   /** Its fill and `replaced` reports under an amend's id (venue-facts.ts); absent while none. */
   renamedReports?: readonly RenamedReport[]
   /** How it had ended, while it is Unknown after an end (venue-facts.ts); absent otherwise. */
@@ -85,6 +98,7 @@ export function addReserved(reserved: ReservedHolds, accountId: string, asset: s
 }
 
 export function trackAccepted(event: EventOf<'order.accepted'>, lsn: number): TrackedOrder {
+  // Every member every order has, in the order copyTrackedOrder writes them: one layout for every held order.
   return {
     orderId: event.orderId,
     acceptedLsn: lsn,
@@ -97,14 +111,75 @@ export function trackAccepted(event: EventOf<'order.accepted'>, lsn: number): Tr
     qty: event.qty,
     cumQty: 0n,
     status: 'Enqueued',
-    clientIds: [event.venueClientOrderId],
+    clientId: event.venueClientOrderId,
     reservationAsset: event.reservationAsset,
     reservationTotal: event.reservationAmount,
     held: event.reservationAmount,
     amend: null,
-    bootstrapSuspect: false,
     updatedAtMs: event.atMs,
+    venueAcceptedAtMs: undefined,
   }
+}
+
+/**
+ * A copy of `order` in the held orders' layout: a ledger's clone (ledger-clone.ts), an order read from a section
+ * (section-orders.ts). It shares what is replaced rather than changed in place: its amend, its lists and facts.
+ */
+export function copyTrackedOrder(order: TrackedOrder): TrackedOrder {
+  // Every member every order has, in the order trackAccepted writes them: one layout for every held order.
+  const copy: TrackedOrder = {
+    orderId: order.orderId,
+    acceptedLsn: order.acceptedLsn,
+    accountId: order.accountId,
+    venue: order.venue,
+    symbol: order.symbol,
+    baseAsset: order.baseAsset,
+    quoteAsset: order.quoteAsset,
+    side: order.side,
+    qty: order.qty,
+    cumQty: order.cumQty,
+    status: order.status,
+    clientId: order.clientId,
+    reservationAsset: order.reservationAsset,
+    reservationTotal: order.reservationTotal,
+    held: order.held,
+    amend: order.amend,
+    updatedAtMs: order.updatedAtMs,
+    venueAcceptedAtMs: order.venueAcceptedAtMs,
+  }
+  if (hasRareMembers(order)) copyMembers(order, copy, RARE_MEMBERS)
+  return copy
+}
+
+/** The members only some orders have, added when they occur (see TrackedOrder). */
+const RARE_MEMBERS: ReadonlySet<string> = new Set(['amendClientIds', 'bootstrapSuspect', 'coveredFills', 'renamedReports', 'endedAs'])
+/** Those of them a section writes as members of their own, after the rest (section-orders.ts). */
+const FACT_MEMBERS: ReadonlySet<string> = new Set(['coveredFills', 'renamedReports', 'endedAs'])
+
+function hasRareMembers(order: TrackedOrder): boolean {
+  return order.amendClientIds !== undefined || order.bootstrapSuspect !== undefined || order.coveredFills !== undefined || order.renamedReports !== undefined || order.endedAs !== undefined
+}
+
+/** Copies the rarer venue facts `from` holds (FACT_MEMBERS) to `to`, in the order they were noted. */
+export function copyFacts(from: TrackedOrder, to: object): void {
+  if (from.coveredFills !== undefined || from.renamedReports !== undefined || from.endedAs !== undefined) copyMembers(from, to, FACT_MEMBERS)
+}
+
+/** Copies the members of `from` among `members` to `to`, in their order in `from` (most orders have none: see callers). */
+function copyMembers(from: TrackedOrder, to: object, members: ReadonlySet<string>): void {
+  const source = from as unknown as Record<string, unknown>
+  const target = to as Record<string, unknown>
+  for (const member in source) if (members.has(member)) target[member] = source[member]
+}
+
+/** Whether the venue may know `order` by `clientOrderId`: its own client id or an applied amend's. */
+export function knowsClientId(order: TrackedOrder, clientOrderId: string): boolean {
+  return order.clientId === clientOrderId || (order.amendClientIds !== undefined && order.amendClientIds.includes(clientOrderId))
+}
+
+/** Every client id the venue may know the order by: its own, then each applied amend's (as a section lists them). */
+export function clientIdsOf(order: TrackedOrder): string[] {
+  return order.amendClientIds === undefined ? [order.clientId] : [order.clientId, ...order.amendClientIds]
 }
 
 /** Applies an order-scoped event to the tracked order: its status, quantities, amend and hold. */
@@ -130,7 +205,9 @@ export function applyOrderEvent(order: TrackedOrder, event: DomainEvent, reserve
       break
     case 'order.suspect_marked':
     case 'order.suspect_cleared':
-      order.bootstrapSuspect = event.type === 'order.suspect_marked'
+      // Only a marked order holds the member (see TrackedOrder): a clear of one never marked adds none.
+      if (event.type === 'order.suspect_marked') order.bootstrapSuspect = true
+      else if (order.bootstrapSuspect === true) order.bootstrapSuspect = false
       break
     default:
       order.status = statusAfter(order.status, event)
@@ -216,7 +293,7 @@ function applyAmend(order: TrackedOrder, event: AmendEvent, reserved: ReservedHo
     case 'order.amended':
       order.qty = event.qty
       order.reservationTotal = event.reservationTotal
-      if (!order.clientIds.includes(event.amendClientOrderId)) order.clientIds.push(event.amendClientOrderId)
+      if (!knowsClientId(order, event.amendClientOrderId)) order.amendClientIds = [...(order.amendClientIds ?? []), event.amendClientOrderId]
       order.amend = null
       break
     case 'order.amend_failed':

@@ -24,6 +24,7 @@ import { countVenueAccount } from './ledger.ts'
 import type { TrackedOrder } from './orders.ts'
 import { positionKey } from './positions.ts'
 import { ledgerRetentionOf } from './retention.ts'
+import { sectionFormOf, trackedOrderFromSection } from './section-orders.ts'
 import { FRACTION_ONE } from './synthetic-lots.ts'
 import type { QueryModelDigest } from './store.ts'
 import { decodeTagged, encodeTagged } from './tagged-json.ts'
@@ -92,7 +93,8 @@ interface BreakBookState {
 
 export function encodeSection(section: { lsn: number; chainHead: string; queryModel: QueryModelDigest; ledger: LedgerState; breaks: BreakBook; image: Uint8Array }): Uint8Array {
   const breaks: BreakBookState = { open: section.breaks.open, lastRun: section.breaks.lastRun, openedTotal: section.breaks.openedTotal, clearedTotal: section.breaks.clearedTotal, lastLsn: section.breaks.lastLsn }
-  const state = new TextEncoder().encode(encodeTagged({ ledger: section.ledger, breaks }))
+  // Each held order as builds before this one wrote it (section-orders.ts): the ledger's own layout is not the format.
+  const state = new TextEncoder().encode(encodeTagged({ ledger: section.ledger, breaks }, { map: section.ledger.orders, form: sectionFormOf }))
   const header: SectionHeader = {
     format: BACKOFFICE_SECTION_FORMAT,
     version: BACKOFFICE_SECTION_VERSION,
@@ -190,15 +192,20 @@ function decodeSectionOnce(bytes: Uint8Array, upgradeFrom: SectionUpgradeSource 
   if (!ledgerValid || !breaksValid) throw new BackOfficeSectionError('STATE_INVALID', 'back-office state fields missing or of the wrong type')
   // A section written before the cap on ended orders held: no cap, as the kernel.configured that ledger saw had none.
   if (ledger.retention !== null && ledger.retention.heldMax === undefined) ledger.retention = { ...ledger.retention, heldMax: null }
-  for (const [orderId, order] of ledger.orders) {
-    const problem = coveredFillsProblem((order as { coveredFills?: unknown }).coveredFills) ?? venueFactsProblem(order)
+  // Each order in the ledger's own layout (section-orders.ts), in a plain Map built entry by entry, then handed over whole.
+  const orders = new Map<string, TrackedOrder>()
+  for (const [orderId, written] of ledger.orders) {
+    const problem = coveredFillsProblem((written as { coveredFills?: unknown }).coveredFills) ?? venueFactsProblem(written)
     if (problem !== null) throw new BackOfficeSectionError('STATE_INVALID', `order ${orderId}: ${problem}`)
-    if (typeof (order as { bootstrapSuspect?: unknown }).bootstrapSuspect !== 'boolean') order.bootstrapSuspect = suspectBeforeMarks(order, upgradeFrom)
+    if (typeof (written as { bootstrapSuspect?: unknown }).bootstrapSuspect !== 'boolean') written.bootstrapSuspect = suspectBeforeMarks(written, upgradeFrom)
     // Its last event's time, from the kernel's (as late or later: the order is held at least as long), else unknown (0).
-    if (!Number.isSafeInteger(order.updatedAtMs)) order.updatedAtMs = upgradeFrom?.orders.get(orderId)?.updatedAtMs ?? 0
+    if (!Number.isSafeInteger(written.updatedAtMs)) written.updatedAtMs = upgradeFrom?.orders.get(orderId)?.updatedAtMs ?? 0
+    const order = trackedOrderFromSection(written)
+    if (typeof order === 'string') throw new BackOfficeSectionError('STATE_INVALID', `order ${orderId}: ${order}`)
+    orders.set(orderId, order)
   }
   for (const [key, position] of ledger.positions) {
-    const problem = lotsProblem(key, position, ledger.orders)
+    const problem = lotsProblem(key, position, orders)
     if (problem !== null) throw new BackOfficeSectionError('STATE_INVALID', `synthetic lots of position ${key.replace('\n', ' ')}: ${problem}`)
   }
   const breaks = new BreakBook()
@@ -209,7 +216,7 @@ function decodeSectionOnce(bytes: Uint8Array, upgradeFrom: SectionUpgradeSource 
   breaks.lastLsn = breaksState.lastLsn
   // The per-order Maps as the live ledger holds them (generational-map.ts), so a restored ledger grows as one built
   // from the log does.
-  return { header, ledger: { ...ledger, orders: new GenerationalMap(ledger.orders), endedOrders: new GenerationalMap(ledger.endedOrders) }, breaks, image }
+  return { header, ledger: { ...ledger, orders: new GenerationalMap(orders), endedOrders: new GenerationalMap(ledger.endedOrders) }, breaks, image }
 }
 
 /**

@@ -9,10 +9,30 @@
 
 import { isMapLike } from '../domain/generational-map.ts'
 
-export function encodeTagged(value: unknown): string {
+/** One Map(-like) object of an encoded value whose values are written in another form: `form(value)`'s. */
+export interface MapValueForm {
+  map: object
+  form: (value: never) => unknown
+}
+
+/**
+ * `valueForm`: a Map whose values are written as `form` gives them (the section's held orders: section-orders.ts), each
+ * as it is reached, so no more than one such form is alive at a time.
+ */
+export function encodeTagged(value: unknown, valueForm?: MapValueForm): string {
+  // The [key, value] pairs listed for valueForm's Map: each is reached with this list as the holder (`this`).
+  let formPairs: unknown[] | null = null
   return JSON.stringify(value, function replace(this: unknown, _key: string, inner: unknown): unknown {
+    if (this === formPairs && valueForm !== undefined) {
+      const pair = inner as [unknown, never]
+      return [pair[0], valueForm.form(pair[1])]
+    }
     if (typeof inner === 'bigint') return { $bigint: inner.toString() }
-    if (isMapLike(inner)) return { $map: [...inner] }
+    if (isMapLike(inner)) {
+      const pairs = [...inner]
+      if (inner === valueForm?.map) formPairs = pairs
+      return { $map: pairs }
+    }
     return inner
   })
 }

@@ -46,7 +46,7 @@ export function noteReportFacts(order: TrackedOrder, report: EventOf<'inbox.repo
     order.venueAcceptedAtMs = report.venueTimeMs
     return
   }
-  if ((report.kind !== 'fill' && report.kind !== 'replaced') || report.clientOrderId === order.clientIds[0]) return
+  if ((report.kind !== 'fill' && report.kind !== 'replaced') || report.clientOrderId === order.clientId) return
   const kept = order.renamedReports ?? []
   const noted: RenamedReport = { execId: report.execId, clientOrderId: report.clientOrderId, venueTimeMs: report.venueTimeMs }
   order.renamedReports = kept.length < RENAMED_REPORTS_MAX ? [...kept, noted] : [...kept.slice(1), noted]
