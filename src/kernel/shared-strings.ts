@@ -24,10 +24,16 @@ export function ordersKeyedByOwnId(orders: Map<string, Order>): Map<string, Orde
   return keyed
 }
 
-/** `ended` (terminalOrderIds) keyed by the held orders' own orderId instances, in the same order. */
+/**
+ * `ended` (terminalOrderIds) keyed by the held orders' own orderId instances, in the same order (a key that differs
+ * from its order's id stays as it is: taking the order's would rename the entry, or merge it with another).
+ */
 export function endedKeyedByOwnId(ended: Map<string, number>, orders: Map<string, Order>): Map<string, number> {
   const keyed = new Map<string, number>()
-  for (const [orderId, endedAtMs] of ended) keyed.set(orders.get(orderId)?.orderId ?? orderId, endedAtMs)
+  for (const [orderId, endedAtMs] of ended) {
+    const own = orders.get(orderId)?.orderId
+    keyed.set(own === orderId ? own : orderId, endedAtMs)
+  }
   return keyed
 }
 
