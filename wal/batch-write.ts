@@ -27,7 +27,7 @@ export interface BatchTarget {
   readonly position: ChainPosition
   readonly writer: SegmentWriter
   readonly stats: WalStats
-  /** Where encodeFrame leaves each frame's chain hash (reused: no allocation per frame). */
+  /** Where encodeFrameAt leaves each frame's chain hash (reused: no allocation per frame). */
   readonly scratchHash: Uint8Array
 }
 

@@ -64,20 +64,8 @@ export function frameBytesFor(payloadBytes: number): number {
 
 /**
  * Writes one frame at `offset` of `target` and returns its end offset. `previousHash` is the chain head before it;
- * the frame's own hash is written into the frame (and is the new head: read it back with `frameHashView`).
- */
-export function encodeFrame(
-  target: Uint8Array,
-  offset: number,
-  options: { lsn: number; epoch: number; record: RecordInput; previousHash: Uint8Array; scratchHash: Uint8Array; view?: DataView },
-): number {
-  const view = options.view ?? new DataView(target.buffer, target.byteOffset, target.byteLength)
-  return encodeFrameAt(target, view, offset, options.lsn, options.epoch, options.record, options.previousHash, options.scratchHash)
-}
-
-/**
- * encodeFrame with its members as arguments, for the log's batch write (batch-write.ts): no options object per
- * record. `view` is a DataView of all of `target`; `scratchHash` receives the frame's chain hash.
+ * the frame's own hash is written into `scratchHash` and into the frame (it is the new head). `view` is a DataView of
+ * all of `target`. Members as arguments: the log's batch write (batch-write.ts) makes no options object per record.
  */
 export function encodeFrameAt(
   target: Uint8Array,

@@ -1,9 +1,9 @@
 import { describe, expect, test } from 'bun:test'
 import { HASH_BYTES, chainHashInPlace, chainHashReference, fromHex, toHex } from '../../wal/chain.ts'
-import { encodeFrame, frameBytesFor } from '../../wal/frame.ts'
+import { frameBytesFor } from '../../wal/frame.ts'
 import { decodeFrame, verifyFrameHash } from '../../wal/frame-check.ts'
 import { GENESIS_HASH } from '../../wal/index.ts'
-import { prng } from './support.ts'
+import { encodeFrame, prng } from './support.ts'
 
 describe('chain hash', () => {
   test('the native hot-path SHA-256 gives the same digests as @noble/hashes for random frames', () => {

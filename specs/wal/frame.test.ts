@@ -1,6 +1,7 @@
 import { describe, expect, test } from 'bun:test'
 import { HASH_BYTES } from '../../wal/chain.ts'
-import { PAYLOAD_BYTES_MAX, encodeFrame, frameBytesFor, recordProblem } from '../../wal/frame.ts'
+import { PAYLOAD_BYTES_MAX, frameBytesFor, recordProblem } from '../../wal/frame.ts'
+import { encodeFrame } from './support.ts'
 import { decodeFrame } from '../../wal/frame-check.ts'
 import { GENESIS_HASH } from '../../wal/index.ts'
 

@@ -2,9 +2,9 @@ import { afterEach, describe, expect, test } from 'bun:test'
 import { appendFileSync, readFileSync, readdirSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { HASH_BYTES } from '../../wal/chain.ts'
-import { encodeFrame, frameBytesFor } from '../../wal/frame.ts'
+import { frameBytesFor } from '../../wal/frame.ts'
 import { LeaseError, Wal, WalCorruptionError, openReadOnly, type WalCorruptionCode } from '../../wal/index.ts'
-import { record, removeTempDirs, tempDir, prng } from './support.ts'
+import { encodeFrame, record, removeTempDirs, tempDir, prng } from './support.ts'
 
 afterEach(removeTempDirs)
 

@@ -4,6 +4,7 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { LeaseError, nodeIo, type RecordInput, type WalIo } from '../../wal/index.ts'
+import { encodeFrameAt } from '../../wal/frame.ts'
 
 const created: string[] = []
 
@@ -128,4 +129,14 @@ export function leaseCodeOf(action: () => unknown): string | null {
     if (error instanceof LeaseError) return error.code
     throw error
   }
+}
+
+/** One frame written at `offset` of `target` (wal/frame.ts encodeFrameAt, its members named); returns its end offset. */
+export function encodeFrame(
+  target: Uint8Array,
+  offset: number,
+  frame: { lsn: number; epoch: number; record: RecordInput; previousHash: Uint8Array; scratchHash: Uint8Array },
+): number {
+  const view = new DataView(target.buffer, target.byteOffset, target.byteLength)
+  return encodeFrameAt(target, view, offset, frame.lsn, frame.epoch, frame.record, frame.previousHash, frame.scratchHash)
 }
