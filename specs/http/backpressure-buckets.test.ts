@@ -30,15 +30,15 @@ describe('load shedder buckets at their bound', () => {
     expect(bots.admit('e', 'bot-6')).toEqual({ ok: false, scope: 'bot', retryAfterSec: 1 })
     expect(bots.admit('e', null).ok).toBe(true) // e's second token came back when bot-6 found no room
     const table = new BucketTable({ ratePerSec: 1, burst: 1 }, 1)
-    const x = table.use('x', 0)
-    if (!x.ok) throw new Error('expected a bucket')
-    expect(table.use('y', 0).ok).toBe(true) // x is still full: forgetting it loses nothing
-    expect(x.bucket.take(0).ok).toBe(true)
-    expect(table.use('x', 0).ok).toBe(true) // y was full and is forgotten for x's new bucket
-    const xAgain = table.use('x', 0)
-    if (!xAgain.ok) throw new Error('expected a bucket')
-    expect(xAgain.bucket.take(0).ok).toBe(true)
-    expect(table.use('y', 0)).toEqual({ ok: false, retryAfterMs: 1000 })
+    const x = table.bucketOf('x', 0)
+    if (!(x instanceof TokenBucket)) throw new Error('expected a bucket')
+    expect(table.bucketOf('y', 0)).toBeInstanceOf(TokenBucket) // x is still full: forgetting it loses nothing
+    expect(x.take(0).ok).toBe(true)
+    expect(table.bucketOf('x', 0)).toBeInstanceOf(TokenBucket) // y was full and is forgotten for x's new bucket
+    const xAgain = table.bucketOf('x', 0)
+    if (!(xAgain instanceof TokenBucket)) throw new Error('expected a bucket')
+    expect(xAgain.take(0).ok).toBe(true)
+    expect(table.bucketOf('y', 0)).toEqual({ ok: false, retryAfterMs: 1000 })
   })
 
   test('a new key at the bound costs O(1), not a scan of every bucket', () => {

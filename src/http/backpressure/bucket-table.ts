@@ -12,8 +12,6 @@
 
 import { TokenBucket, type BucketLimits } from './token-bucket.ts'
 
-export type BucketLookup = { ok: true; bucket: TokenBucket } | BucketsFull
-
 /** No room for a new key's bucket: every bucket not full, the oldest full again after `retryAfterMs`. */
 export interface BucketsFull {
   ok: false
@@ -34,13 +32,10 @@ export class BucketTable {
     return this.buckets.size
   }
 
-  /** The bucket for `key`, now the most recently used; a new one if there is room or a full bucket to forget. */
-  use(key: string, nowMs: number): BucketLookup {
-    const found = this.bucketOf(key, nowMs)
-    return found instanceof TokenBucket ? { ok: true, bucket: found } : found
-  }
-
-  /** use() without the wrapper object: the bucket itself, or why there is none (the shedder's per-order path). */
+  /**
+   * The bucket for `key`, now the most recently used; a new one if there is room or a full bucket to forget; else why
+   * there is none. The bucket itself, not wrapped: this is on the shedder's per-order path.
+   */
   bucketOf(key: string, nowMs: number): TokenBucket | BucketsFull {
     const found = this.buckets.get(key)
     if (found !== undefined) {

@@ -2,5 +2,5 @@
 
 export { TokenBucket, type BucketLimits } from './token-bucket.ts'
 export { LoadShedder, type Admission, type LoadShedderOptions, type ShedScope } from './load-shedder.ts'
-export { BucketTable, type BucketLookup, type BucketsFull } from './bucket-table.ts'
+export { BucketTable, type BucketsFull } from './bucket-table.ts'
 export { ReadBudget, type ReadAdmission, type ReadBudgetOptions } from './read-budget.ts'
