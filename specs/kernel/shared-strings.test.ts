@@ -9,7 +9,7 @@ import { endedKeyedByOwnId, ordersKeyedByOwnId } from '../../src/kernel/shared-s
  */
 test('a held order filed under another key keeps that key in terminalOrderIds, as in orders', () => {
   const order = { orderId: 'o-b', clientIdChain: ['c'], venueClientOrderId: 'c', reservation: { asset: 'USD' }, quoteAsset: 'USD', baseAsset: 'BTC' } as unknown as Order
-  const orders = ordersKeyedByOwnId(new Map([['o-a', order]]))
+  const orders = new Map(ordersKeyedByOwnId(new Map([['o-a', order]])))
   const ended = endedKeyedByOwnId(new Map([['o-a', 1], ['o-b', 2]]), orders)
   expect([...orders.keys()]).toEqual(['o-a'])
   expect([...ended]).toEqual([['o-a', 1], ['o-b', 2]])

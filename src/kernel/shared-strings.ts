@@ -14,31 +14,30 @@
 import type { Order } from '../domain/orders.ts'
 import { idempotencyIndexKey, type IdempotencyEntry } from './state.ts'
 
-/** `orders` keyed by each order's own orderId instance (a key that differs from its order's id stays as it is). */
-export function ordersKeyedByOwnId(orders: Map<string, Order>): Map<string, Order> {
-  const keyed = new Map<string, Order>()
+/**
+ * `orders`' entries keyed by each order's own orderId instance (a key that differs from its order's id stays as it
+ * is), in their order: what the state's map is built from, with no Map in between (one pass at a snapshot load).
+ */
+export function* ordersKeyedByOwnId(orders: Map<string, Order>): Generator<[string, Order]> {
   for (const [orderId, order] of orders) {
     shareOrderStrings(order)
-    keyed.set(orderId === order.orderId ? order.orderId : orderId, order)
+    yield [orderId === order.orderId ? order.orderId : orderId, order]
   }
-  return keyed
 }
 
 /**
- * `ended` (terminalOrderIds) keyed by the held orders' own orderId instances, in the same order (a key that differs
- * from its order's id stays as it is: taking the order's would rename the entry, or merge it with another).
+ * `ended` (terminalOrderIds)'s entries keyed by the held orders' own orderId instances, in the same order (a key that
+ * differs from its order's id stays as it is: taking the order's would rename the entry, or merge it with another).
  */
-export function endedKeyedByOwnId(ended: Map<string, number>, orders: Map<string, Order>): Map<string, number> {
-  const keyed = new Map<string, number>()
+export function* endedKeyedByOwnId(ended: Map<string, number>, orders: ReadonlyMap<string, Order>): Generator<[string, number]> {
   for (const [orderId, endedAtMs] of ended) {
     const own = orders.get(orderId)?.orderId
-    keyed.set(own === orderId ? own : orderId, endedAtMs)
+    yield [own === orderId ? own : orderId, endedAtMs]
   }
-  return keyed
 }
 
 /** Points each held order's idempotency entry at the order's own orderId instance (one lookup per held order). */
-export function shareIdempotencyOrderIds(idempotency: Map<string, IdempotencyEntry>, orders: Map<string, Order>): void {
+export function shareIdempotencyOrderIds(idempotency: Map<string, IdempotencyEntry>, orders: ReadonlyMap<string, Order>): void {
   for (const order of orders.values()) {
     const entry = idempotency.get(idempotencyIndexKey(order.accountId, order.idempotencyKey))
     if (entry !== undefined && entry.orderId === order.orderId) entry.orderId = order.orderId

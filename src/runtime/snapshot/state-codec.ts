@@ -139,13 +139,13 @@ export function decodeKernelState(encoded: { json: unknown; idempotency: Uint8Ar
   const rest = codec.decode(encoded.json, 'state')
   // Each held order's id (and its other repeated strings) as one instance, as applying events leaves them: decoded,
   // every place that holds the text had its own string (src/kernel/shared-strings.ts).
-  const orders = ordersKeyedByOwnId(rest.orders)
+  const orders = new GenerationalMap(ordersKeyedByOwnId(rest.orders))
   const idempotency = decodeIdempotencyColumns(encoded.idempotency, 'state.idempotency')
   shareIdempotencyOrderIds(idempotency, orders)
   // The per-order Maps as the kernel builds them (initialState), so a restored state grows as a replayed one does.
   return {
     ...rest,
-    orders: new GenerationalMap(orders),
+    orders,
     terminalOrderIds: new GenerationalMap(endedKeyedByOwnId(rest.terminalOrderIds, orders)),
     idempotency,
   }
