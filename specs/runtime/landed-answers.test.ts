@@ -26,7 +26,7 @@ function appendOf(landing: LandedAnswers, firstLsn: number, seen: string[]): Com
     (committed) => seen.push(`answered ${committed.lsns.join(',')}`),
     (error: unknown) => seen.push(`failed ${String(error)}`),
   )
-  return new CommandAppend(landing, { decision: { events: [], reply: { kind: 'done' } }, applied: [], firstLsn, skipped: 0, answer, ownSink: false })
+  return new CommandAppend(landing, { events: [], reply: { kind: 'done' } }, [], firstLsn, 0, answer, false)
 }
 
 describe('LandedAnswers', () => {

@@ -37,14 +37,15 @@ export class CommandAppend implements AppendWaiter {
   failure: { error: unknown } | null = null
   private readonly sink: LandedSink
 
-  constructor(sink: LandedSink, fields: { decision: Decision; applied: AppliedEvent[]; firstLsn: number; skipped: number; answer: CommandSink; ownSink: boolean }) {
+  /** Positional, not a fields object: one object fewer per command. */
+  constructor(sink: LandedSink, decision: Decision, applied: AppliedEvent[], firstLsn: number, skipped: number, answer: CommandSink, ownSink: boolean) {
     this.sink = sink
-    this.decision = fields.decision
-    this.applied = fields.applied
-    this.firstLsn = fields.firstLsn
-    this.skipped = fields.skipped
-    this.answer = fields.answer
-    this.ownSink = fields.ownSink
+    this.decision = decision
+    this.applied = applied
+    this.firstLsn = firstLsn
+    this.skipped = skipped
+    this.answer = answer
+    this.ownSink = ownSink
   }
 
   resolve(lsns: number[]): void {

@@ -285,7 +285,7 @@ export class Engine {
     // The caller's promise is made only here, once its records are queued: a refusal makes none.
     const answer = sink ?? Promise.withResolvers<Committed>()
     this.pendingCount++
-    this.wal.appendTo(records, new CommandAppend(this.landing, { decision, applied, firstLsn, skipped, answer, ownSink: sink !== null }))
+    this.wal.appendTo(records, new CommandAppend(this.landing, decision, applied, firstLsn, skipped, answer, sink !== null))
     return sink === null ? (answer as PromiseWithResolvers<Committed>).promise : QUEUED
   }
 

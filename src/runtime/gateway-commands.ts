@@ -9,8 +9,8 @@ import type { Principal } from '../domain/accounts.ts'
 import type { Clock } from '../domain/clock.ts'
 import type { Units } from '../domain/decimal.ts'
 import type { KillSwitchAction, Mode } from '../domain/modes.ts'
-import { traceMemberOf } from '../domain/trace-context.ts'
-import { flattenActs, type FlattenCommand, type LiveReadiness, type Reply, type RevokeTokenCommand, type RevokeTokenRequest, type VenueOverrideCommand, type VenueOverrideRequest } from '../kernel/index.ts'
+import { checkedTraceparent, traceMemberOf } from '../domain/trace-context.ts'
+import { flattenActs, type FlattenCommand, type LiveReadiness, type PlaceCommand, type PlaceListCommand, type Reply, type RevokeTokenCommand, type RevokeTokenRequest, type VenueOverrideCommand, type VenueOverrideRequest } from '../kernel/index.ts'
 import type { Committed, Engine } from './engine.ts'
 import type { GatewayOptions } from './gateway-options.ts'
 import { MarketFeed } from './market-feed.ts'
@@ -58,7 +58,7 @@ export abstract class GatewayCommands {
     const fields = typeof priced === 'object' && priced !== null ? (priced as { venue?: unknown; symbol?: unknown }) : {}
     const venue = typeof fields.venue === 'string' ? fields.venue : 'sim'
     const symbol = typeof fields.symbol === 'string' ? fields.symbol : ''
-    return this.run({
+    const command: PlaceCommand | PlaceListCommand = {
       kind,
       nowMs: this.clock.nowMs(),
       principal,
@@ -68,8 +68,11 @@ export abstract class GatewayCommands {
       live: this.liveReadiness(),
       configDigest: this.options.configDigest,
       buildCommit: this.options.buildCommit,
-      ...traceMemberOf(request),
-    })
+    }
+    // Set here, not spread from traceMemberOf: the same member, last, without an object made for it per order.
+    const traceparent = checkedTraceparent(request)
+    if (traceparent !== undefined) command.traceparent = traceparent
+    return this.run(command)
   }
 
   /** Amends (replaces) an order: a new total qty and/or limit price (null: unchanged); resolves once durable. */

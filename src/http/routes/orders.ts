@@ -86,7 +86,8 @@ async function placeOrder(c: Context<AuthEnv>, services: Services, retiredOrder:
     // runCommand's work written out (no closures per order): the runtime's errors as the API's, the request marked decided.
     let result: CommandResult
     try {
-      result = await services.gateway.place(kernelPrincipal(principal), body, headerKey, { traceparent: trace.traceparent })
+      // The request's trace context is a RequestTrace already (its traceparent is what place reads): no copy per order.
+      result = await services.gateway.place(kernelPrincipal(principal), body, headerKey, trace)
     } catch (error) {
       const answered = commandError(error)
       if (answered instanceof ApiError && answered.status === 429) admission.refund()
