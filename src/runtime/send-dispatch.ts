@@ -39,9 +39,17 @@ export class SendDispatch implements Dispatch, CommandSink {
     this.owner.decided(this)
   }
 
+  /**
+   * The dispatch is told decided whatever the error report does: left undecided, it would stay at the head of its
+   * venue×symbol queue and hold every place behind it until a restart. A report that throws still escapes (the engine
+   * rethrows a sink's throw on a later turn, as uncaught).
+   */
   reject(error: unknown): void {
     this.failed = true
-    this.owner.onError(error, this)
-    this.owner.decided(this)
+    try {
+      this.owner.onError(error, this)
+    } finally {
+      this.owner.decided(this)
+    }
   }
 }
