@@ -29,6 +29,7 @@ import type { FillReads } from './external-checks.ts'
 import { encodeSection } from './section.ts'
 import { Store, type BalanceRow } from './store.ts'
 import type { TrueUpFill } from './true-up-fills.ts'
+import { WrittenBalances } from './written-balances.ts'
 
 export interface ProjectorOptions {
   engine: Engine
@@ -87,7 +88,7 @@ export class Projector {
   private pendingFills: FillRecord[] = []
   private pendingTrueUpFills: TrueUpFill[] = []
   private readonly dirtyPositions = new Set<Position>()
-  private readonly writtenBalances = new Map<string, string>()
+  private readonly writtenBalances = new WrittenBalances()
   /** LSNs of domain frames durable but not yet delivered by the engine, oldest first. */
   private readonly undelivered = new LsnQueue()
   private committed: { lsn: number; hash: string }
@@ -242,7 +243,7 @@ export class Projector {
       fills: this.pendingFills,
       trueUpFills: this.pendingTrueUpFills,
       positions: [...this.dirtyPositions],
-      balances: this.changedBalances(),
+      balances: this.writtenBalances.changed(this.ledger),
       lotsUntrackedThroughLsn: this.ledger.lotsUntrackedThroughLsn,
     })
     this.pendingPostings = []
@@ -300,7 +301,7 @@ export class Projector {
       if (booked !== null && frame.lsn > resumeAfter) this.keep(booked)
     }
     for (const position of this.ledger.positions.values()) if (position.lastLsn > resumeAfter) this.dirtyPositions.add(position)
-    for (const row of this.store.balances()) this.writtenBalances.set(balanceKey(row), balanceValue(row))
+    this.writtenBalances.load(this.store.balances())
   }
 
   private follow(): void {
@@ -360,26 +361,6 @@ export class Projector {
       this.scheduleFlush(this.options.flushIntervalMs)
     })
   }
-
-  private changedBalances(): BalanceRow[] {
-    const changed: BalanceRow[] = []
-    for (const row of this.balanceRows()) {
-      const key = balanceKey(row)
-      const value = balanceValue(row)
-      if (this.writtenBalances.get(key) === value) continue
-      this.writtenBalances.set(key, value)
-      changed.push(row)
-    }
-    return changed
-  }
-}
-
-function balanceKey(row: BalanceRow): string {
-  return `${row.accountId}\n${row.asset}`
-}
-
-function balanceValue(row: BalanceRow): string {
-  return `${row.total}/${row.reserved}`
 }
 
 /** What an account holds of `asset` according to the ledger (convenience for views and reconcile). */
