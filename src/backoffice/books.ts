@@ -17,8 +17,11 @@ import type { Booked, FillRecord, LedgerState, Posting } from './ledger-state.ts
 
 export const FUNDING_BOOK = 'equity:funding'
 
+/** What an account's book is named by: the prefix, then the account id. */
+export const ACCOUNT_BOOK_PREFIX = 'acct:'
+
 export function accountBook(accountId: string): string {
-  return `acct:${accountId}`
+  return `${ACCOUNT_BOOK_PREFIX}${accountId}`
 }
 
 export function venueBook(venue: string): string {

@@ -86,12 +86,29 @@ export type ReservedHolds = Map<string, Map<string, Units>>
 
 /** Moves what `accountId` holds of `asset` by `delta` (an entry at zero leaves the map). */
 export function addReserved(reserved: ReservedHolds, accountId: string, asset: string, delta: Units): void {
+  const assets = heldAssetsOf(reserved, accountId)
+  putReserved(assets, accountId, asset, (assets.get(asset) ?? 0n) + delta)
+}
+
+/**
+ * Takes `amount` off what `accountId` holds of `asset`: addReserved of −amount in one subtraction, where negating it
+ * first made one more BigInt (every order's end releases its hold).
+ */
+function releaseReserved(reserved: ReservedHolds, accountId: string, asset: string, amount: Units): void {
+  const assets = heldAssetsOf(reserved, accountId)
+  putReserved(assets, accountId, asset, (assets.get(asset) ?? 0n) - amount)
+}
+
+function heldAssetsOf(reserved: ReservedHolds, accountId: string): Map<string, Units> {
   let assets = reserved.get(accountId)
   if (assets === undefined) {
     assets = new Map()
     reserved.set(accountId, assets)
   }
-  const next = (assets.get(asset) ?? 0n) + delta
+  return assets
+}
+
+function putReserved(assets: Map<string, Units>, accountId: string, asset: string, next: Units): void {
   if (next < 0n) assert(false, `ledger: reservation of ${accountId}/${asset} would go negative`)
   if (next === 0n) assets.delete(asset)
   else assets.set(asset, next)
@@ -311,6 +328,7 @@ function lowerTo(order: TrackedOrder, target: Units, reserved: ReservedHolds): v
 function setHeld(order: TrackedOrder, target: Units, reserved: ReservedHolds): void {
   if (target < 0n) assert(false, `back office: hold of ${order.orderId} would go negative`)
   if (target === order.held) return
-  addReserved(reserved, order.accountId, order.reservationAsset, target - order.held)
+  if (target === 0n) releaseReserved(reserved, order.accountId, order.reservationAsset, order.held)
+  else addReserved(reserved, order.accountId, order.reservationAsset, target - order.held)
   order.held = target
 }

@@ -29,6 +29,7 @@ import type { FillReads } from './external-checks.ts'
 import { encodeSection } from './section.ts'
 import { Store, type BalanceRow } from './store.ts'
 import type { TrueUpFill } from './true-up-fills.ts'
+import { WrittenBalances } from './written-balances.ts'
 
 export interface ProjectorOptions {
   engine: Engine
@@ -87,10 +88,17 @@ export class Projector {
   private pendingFills: FillRecord[] = []
   private pendingTrueUpFills: TrueUpFill[] = []
   private readonly dirtyPositions = new Set<Position>()
-  private readonly writtenBalances = new Map<string, string>()
+  private readonly writtenBalances = new WrittenBalances()
   /** LSNs of domain frames durable but not yet delivered by the engine, oldest first. */
   private readonly undelivered = new LsnQueue()
-  private committed: { lsn: number; hash: string }
+  /** The last LSN the log made durable (its commit listener's). */
+  private committedLsn: number
+  /**
+   * The chain hash of the record at committedLsn: a copy of its bytes as the commit listener found them, made text only
+   * when a flush writes it. Flushes are far fewer than commits, and a commit now makes a view and a copy where the text
+   * made a view, a buffer, the text and an object.
+   */
+  private committedHash: Uint8Array | string
   private flushCancel: (() => void) | null = null
   private readonly unsubscribes: (() => void)[] = []
   private closed = false
@@ -120,7 +128,8 @@ export class Projector {
     this.replayBase = start.section === null ? null : { ledger: cloneLedger(start.section.ledger), lsn: start.section.header.lsn }
     this.startedFromLsn = store.lastLsn
     this.ledgerComplete = options.engine.wal.firstLsn <= 1 || start.section !== null
-    this.committed = { lsn: options.engine.wal.lastLsn, hash: toHex(options.engine.wal.chainHead) }
+    this.committedLsn = options.engine.wal.lastLsn
+    this.committedHash = toHex(options.engine.wal.chainHead)
   }
 
   /**
@@ -139,7 +148,7 @@ export class Projector {
   /** Every record up to this LSN is in the ledger. */
   get appliedLsn(): number {
     const oldest = this.undelivered.peek()
-    return oldest === undefined ? this.committed.lsn : oldest - 1
+    return oldest === undefined ? this.committedLsn : oldest - 1
   }
 
   get pendingRows(): number {
@@ -234,15 +243,16 @@ export class Projector {
     const lsn = this.appliedLsn
     if (this.undelivered.size > 0 || lsn < this.store.lastLsn) return false
     if (lsn === this.store.lastLsn && this.pendingRows === 0 && this.dirtyPositions.size === 0) return true
-    assert(lsn === this.committed.lsn, 'the projector flushes only at a committed batch end')
+    assert(lsn === this.committedLsn, 'the projector flushes only at a committed batch end')
+    if (typeof this.committedHash !== 'string') this.committedHash = toHex(this.committedHash)
     this.store.write({
       lastLsn: lsn,
-      lastHash: this.committed.hash,
+      lastHash: this.committedHash,
       postings: this.pendingPostings,
       fills: this.pendingFills,
       trueUpFills: this.pendingTrueUpFills,
       positions: [...this.dirtyPositions],
-      balances: this.changedBalances(),
+      balances: this.writtenBalances.changed(this.ledger),
       lotsUntrackedThroughLsn: this.ledger.lotsUntrackedThroughLsn,
     })
     this.pendingPostings = []
@@ -300,7 +310,7 @@ export class Projector {
       if (booked !== null && frame.lsn > resumeAfter) this.keep(booked)
     }
     for (const position of this.ledger.positions.values()) if (position.lastLsn > resumeAfter) this.dirtyPositions.add(position)
-    for (const row of this.store.balances()) this.writtenBalances.set(balanceKey(row), balanceValue(row))
+    this.writtenBalances.load(this.store.balances())
   }
 
   private follow(): void {
@@ -316,7 +326,9 @@ export class Projector {
           }
         }
         const last = batch.frames[batch.frames.length - 1]
-        this.committed = { lsn: batch.lastLsn, hash: last === undefined ? this.committed.hash : toHex(last.hash) }
+        this.committedLsn = batch.lastLsn
+        // A copy: the frame's hash is a view into the batch's buffer.
+        if (last !== undefined) this.committedHash = last.hash.slice()
       }),
     )
     this.unsubscribes.push(
@@ -360,26 +372,6 @@ export class Projector {
       this.scheduleFlush(this.options.flushIntervalMs)
     })
   }
-
-  private changedBalances(): BalanceRow[] {
-    const changed: BalanceRow[] = []
-    for (const row of this.balanceRows()) {
-      const key = balanceKey(row)
-      const value = balanceValue(row)
-      if (this.writtenBalances.get(key) === value) continue
-      this.writtenBalances.set(key, value)
-      changed.push(row)
-    }
-    return changed
-  }
-}
-
-function balanceKey(row: BalanceRow): string {
-  return `${row.accountId}\n${row.asset}`
-}
-
-function balanceValue(row: BalanceRow): string {
-  return `${row.total}/${row.reserved}`
 }
 
 /** What an account holds of `asset` according to the ledger (convenience for views and reconcile). */

@@ -1,7 +1,7 @@
 /**
  * The sim venue's matching engine and ledger: orders, fills, trades and balances, with no notion of latency or
- * faults (the transport in `venue.ts` adds those). Every operation runs at one instant and returns its answer plus
- * the execution reports it caused, in order.
+ * faults (the transport in `venue.ts` adds those). Every operation runs at one instant and returns its answer; the
+ * execution reports it caused go, in order, onto the array its caller passes (`caused`, book-result.ts).
  *
  * Orders never match each other: each one trades against the reference price, as if the venue had deep outside
  * liquidity at exactly that price (matching.ts). Marketable orders take at the reference price (market orders with
@@ -23,6 +23,7 @@ import type {
   PlaceRequest,
   VenueBalance,
   VenueOrder,
+  VenueOutcome,
   VenueTrade,
 } from '../adapter.ts'
 import type { ResolvedSimOptions, SimInstrument } from './options.ts'
@@ -31,11 +32,11 @@ import type { Xoshiro128ss } from './prng.ts'
 import { SimBalances } from './balances.ts'
 import { isMarketable, SimLiquidity } from './matching.ts'
 import { heldOrdersOf, mergedByTime, type SimMemory } from './memory.ts'
-import { ok, rejected, unknown, type BookResult } from './book-result.ts'
+import { ok, rejected, unknown, type CausedReports } from './book-result.ts'
 import { placeProblem } from './place-check.ts'
 import { reduceOnlyExceeds } from './reduce-only.ts'
 import { SimReason } from './reasons.ts'
-import { bookView, isOpen, renameOrder, simOrder, venueOrder, type SimOrder, type SimOrderView } from './order.ts'
+import { bookView, isOpen, placedOrder, renameOrder, venueOrder, type SimOrder, type SimOrderView } from './order.ts'
 import { SimOrderStore } from './order-store.ts'
 
 type BookOptions = Pick<
@@ -116,65 +117,63 @@ export class SimBook {
     return this.#store.forgetEnded()
   }
 
-  place(request: PlaceRequest, nowMs: number): BookResult<PlaceAck> {
+  place(request: PlaceRequest, nowMs: number, caused: CausedReports): VenueOutcome<PlaceAck> {
     // Client order ids are the account's own (order-store.ts): another account's order under this id is no duplicate.
     const known = this.#store.byClientId(request.clientOrderId, request.account)
     if (known !== undefined) {
       this.duplicatePlaceCount++
       // No report: a report carrying this clientOrderId would be read as news about the existing order.
-      if (this.#options.duplicateClientOrderId === 'ack') return ok({ venueOrderId: known.venueOrderId }, [])
-      return rejected(SimReason.duplicateClientOrderId, [])
+      if (this.#options.duplicateClientOrderId === 'ack') return ok({ venueOrderId: known.venueOrderId })
+      return rejected(SimReason.duplicateClientOrderId)
     }
-    if (!this.#store.hasRoom(nowMs)) return rejected(SimReason.venueOrderLimit, [])
+    if (!this.#store.hasRoom(nowMs)) return rejected(SimReason.venueOrderLimit)
     const order = this.#create(request, nowMs)
     const invalid = placeProblem(request, this.#instruments.get(request.symbol))
-    if (invalid !== null) return this.#reject(order, invalid, nowMs)
+    if (invalid !== null) return this.#reject(order, invalid, nowMs, caused)
     const instrument = this.#instrument(order.symbol)
     const reference = this.#reference(order.symbol, nowMs)
     const marketable = isMarketable(order, reference)
-    if (order.postOnly && marketable) return this.#reject(order, SimReason.postOnlyWouldCross, nowMs)
-    if (this.#reduceOnlyExceeds(order, order.qty)) return this.#reject(order, SimReason.reduceOnlyWouldIncrease, nowMs)
+    if (order.postOnly && marketable) return this.#reject(order, SimReason.postOnlyWouldCross, nowMs, caused)
+    if (this.#reduceOnlyExceeds(order, order.qty)) return this.#reject(order, SimReason.reduceOnlyWouldIncrease, nowMs, caused)
     order.status = 'open'
-    const reports = [this.#report(order, 'new', nowMs)]
-    if (marketable) this.#take(order, instrument, reference, nowMs, reports)
+    caused.push(this.#report(order, 'new', nowMs))
+    if (marketable) this.#take(order, instrument, reference, nowMs, caused)
     if (isOpen(order) && (order.tif === 'IOC' || order.tif === 'FOK' || order.type === 'market')) {
       order.status = 'expired'
-      reports.push(this.#report(order, 'expired', nowMs))
+      caused.push(this.#report(order, 'expired', nowMs))
     }
     this.#store.settle(order, nowMs)
-    return ok({ venueOrderId: order.venueOrderId }, reports)
+    return ok({ venueOrderId: order.venueOrderId })
   }
 
-  cancel(request: CancelRequest, nowMs: number): BookResult<{ accepted: true }> {
+  cancel(request: CancelRequest, nowMs: number, caused: CausedReports): VenueOutcome<{ accepted: true }> {
     const order = this.#find(request.origClientOrderId, request.account)
-    if (order === null) return rejected(SimReason.unknownOrder, [])
-    const expired = this.#expireIfDue(order, nowMs)
-    if (!isOpen(order)) {
-      return rejected(SimReason.tooLateToCancel, [...expired, this.#cancelReject(order, request, SimReason.tooLateToCancel, nowMs)])
-    }
+    if (order === null) return rejected(SimReason.unknownOrder)
+    this.#expireIfDue(order, nowMs, caused)
+    if (!isOpen(order)) return this.#refuse(order, request, SimReason.tooLateToCancel, nowMs, caused)
     order.status = 'canceled'
     this.#store.settle(order, nowMs)
     const report = this.#report(order, 'canceled', nowMs)
-    return ok({ accepted: true }, [{ ...report, clientOrderId: request.clientOrderId, origClientOrderId: request.origClientOrderId }])
+    caused.push({ ...report, clientOrderId: request.clientOrderId, origClientOrderId: request.origClientOrderId })
+    return ok({ accepted: true })
   }
 
-  amend(request: AmendRequest, nowMs: number): BookResult<{ accepted: true }> {
+  amend(request: AmendRequest, nowMs: number, caused: CausedReports): VenueOutcome<{ accepted: true }> {
     const order = this.#find(request.origClientOrderId, request.account)
-    if (order === null) return rejected(SimReason.unknownOrder, [])
+    if (order === null) return rejected(SimReason.unknownOrder)
     const renamed = request.clientOrderId !== request.origClientOrderId
-    if (renamed && this.#store.hasClientId(request.clientOrderId, request.account)) return rejected(SimReason.duplicateClientOrderId, [])
-    const expired = this.#expireIfDue(order, nowMs)
-    const fail = (reason: string): BookResult<{ accepted: true }> =>
-      rejected(reason, [...expired, this.#cancelReject(order, request, reason, nowMs)])
-    if (!isOpen(order)) return fail(SimReason.tooLateToAmend)
+    if (renamed && this.#store.hasClientId(request.clientOrderId, request.account)) return rejected(SimReason.duplicateClientOrderId)
+    // An expiry's report goes first; every refusal after it adds a cancel_rejected (#refuse).
+    this.#expireIfDue(order, nowMs, caused)
+    if (!isOpen(order)) return this.#refuse(order, request, SimReason.tooLateToAmend, nowMs, caused)
     const instrument = this.#instrument(order.symbol)
     const price = request.price ?? order.price
-    if (request.qty <= order.cumQty || request.qty % instrument.lot !== 0n) return fail(SimReason.invalidQuantity)
-    if (price === undefined || price <= 0n || price % instrument.tick !== 0n) return fail(SimReason.invalidPrice)
+    if (request.qty <= order.cumQty || request.qty % instrument.lot !== 0n) return this.#refuse(order, request, SimReason.invalidQuantity, nowMs, caused)
+    if (price === undefined || price <= 0n || price % instrument.tick !== 0n) return this.#refuse(order, request, SimReason.invalidPrice, nowMs, caused)
     const reference = this.#reference(order.symbol, nowMs)
     const marketable = isMarketable({ ...order, price }, reference)
-    if (order.postOnly && marketable) return fail(SimReason.postOnlyWouldCross)
-    if (this.#reduceOnlyExceeds(order, request.qty - order.cumQty)) return fail(SimReason.reduceOnlyWouldIncrease)
+    if (order.postOnly && marketable) return this.#refuse(order, request, SimReason.postOnlyWouldCross, nowMs, caused)
+    if (this.#reduceOnlyExceeds(order, request.qty - order.cumQty)) return this.#refuse(order, request, SimReason.reduceOnlyWouldIncrease, nowMs, caused)
     const origClientOrderId = order.clientOrderId
     order.qty = request.qty
     order.price = price
@@ -182,33 +181,27 @@ export class SimBook {
       renameOrder(order, request.clientOrderId)
       this.#store.alias(request.clientOrderId, order)
     }
-    const reports = [{ ...this.#report(order, 'replaced', nowMs), origClientOrderId }]
-    if (marketable) this.#take(order, instrument, reference, nowMs, reports)
+    caused.push({ ...this.#report(order, 'replaced', nowMs), origClientOrderId })
+    if (marketable) this.#take(order, instrument, reference, nowMs, caused)
     this.#store.settle(order, nowMs)
-    return ok({ accepted: true }, reports)
+    return ok({ accepted: true })
   }
 
   /** One price step: expire DAY orders past their time, then fill resting orders the price has reached. */
-  step(nowMs: number): ExecutionReport[] {
-    const reports: ExecutionReport[] = []
+  step(nowMs: number, caused: CausedReports): void {
     for (const order of this.#store.openOrders()) {
-      const expired = this.#expireIfDue(order, nowMs)
-      if (expired.length > 0) {
-        reports.push(...expired)
-        continue
-      }
+      if (this.#expireIfDue(order, nowMs, caused)) continue
       // None for a symbol the venue stopped trading (a restart on a config that dropped it): its orders rest until canceled.
       const reference = this.#prices.reference(order.symbol, nowMs)?.price
       if (reference !== undefined && isMarketable(order, reference)) {
         // The position may have shrunk since the order was placed: it would now trade past it, so it ends unfilled.
         if (this.#reduceOnlyExceeds(order, order.qty - order.cumQty)) {
           order.status = 'expired'
-          reports.push({ ...this.#report(order, 'expired', nowMs), reason: SimReason.reduceOnlyWouldIncrease })
-        } else this.#make(order, nowMs, reports)
+          caused.push({ ...this.#report(order, 'expired', nowMs), reason: SimReason.reduceOnlyWouldIncrease })
+        } else this.#make(order, nowMs, caused)
       }
       if (!isOpen(order)) this.#store.settle(order, nowMs)
     }
-    return reports
   }
 
   /**
@@ -216,25 +209,24 @@ export class SimBook {
    * not open until the next price step. The adapter's status query names no account, and client order ids are unique
    * per account only: an id two accounts hold answers `unknown` (client_order_id_ambiguous) rather than either's order.
    */
-  status(clientOrderId: string, nowMs: number): BookResult<VenueOrder | null> {
+  status(clientOrderId: string, nowMs: number, caused: CausedReports): VenueOutcome<VenueOrder | null> {
     const holders = this.#store.holdersOf(clientOrderId)
-    if (holders.length > 1) return unknown(SimReason.clientOrderIdAmbiguous, [])
+    if (holders.length > 1) return unknown(SimReason.clientOrderIdAmbiguous)
     const order = holders[0]
     if (order === undefined) return ok(null)
-    const reports = this.#expireIfDue(order, nowMs)
-    return ok(venueOrder(order), reports)
+    this.#expireIfDue(order, nowMs, caused)
+    return ok(venueOrder(order))
   }
 
   /** The open orders (of `account`, when given) as of `nowMs`: DAY orders past their time are expired first. */
-  openOrders(account: string | undefined, nowMs: number): BookResult<VenueOrder[]> {
-    const reports: ExecutionReport[] = []
+  openOrders(account: string | undefined, nowMs: number, caused: CausedReports): VenueOutcome<VenueOrder[]> {
     const open: VenueOrder[] = []
     for (const order of this.#store.openOrders()) {
       if (account !== undefined && order.account !== account) continue
-      reports.push(...this.#expireIfDue(order, nowMs))
+      this.#expireIfDue(order, nowMs, caused)
       if (isOpen(order)) open.push(venueOrder(order))
     }
-    return ok(open, reports)
+    return ok(open)
   }
 
   /** Trades, of `account` and of the order under `clientOrderId` when given (every account's order under it, without one). */
@@ -264,24 +256,8 @@ export class SimBook {
 
   #create(request: PlaceRequest, nowMs: number): SimOrder {
     const sequence = ++this.#orderSequence
-    const order = simOrder({
-      venueOrderId: `${this.#idPrefix}o${sequence}`,
-      sequence,
-      clientOrderId: request.clientOrderId,
-      account: request.account,
-      symbol: request.symbol,
-      side: request.side,
-      type: request.type,
-      tif: request.tif,
-      postOnly: request.postOnly,
-      reduceOnly: request.reduceOnly,
-      qty: request.qty,
-      cumQty: 0n,
-      status: 'rejected',
-      createdAtMs: nowMs,
-      price: request.price,
-      expireAtMs: request.tif === 'DAY' ? nowMs + this.#options.dayOrderTtlMs : undefined,
-    })
+    const expireAtMs = request.tif === 'DAY' ? nowMs + this.#options.dayOrderTtlMs : undefined
+    const order = placedOrder(request, `${this.#idPrefix}o${sequence}`, sequence, nowMs, expireAtMs)
     this.#store.add(order)
     return order
   }
@@ -289,13 +265,14 @@ export class SimBook {
   /**
    * Expires an open DAY order whose time has come, and settles it. Price steps expire them too, but only at step
    * boundaries: a cancel or amend arriving between the expiry and the next step must find the order expired, or an
-   * amend into a cross would fill it after its time.
+   * amend into a cross would fill it after its time. Its report goes onto `caused`; true when it expired it.
    */
-  #expireIfDue(order: SimOrder, nowMs: number): ExecutionReport[] {
-    if (!isOpen(order) || order.expireAtMs === undefined || nowMs < order.expireAtMs) return []
+  #expireIfDue(order: SimOrder, nowMs: number, caused: CausedReports): boolean {
+    if (!isOpen(order) || order.expireAtMs === undefined || nowMs < order.expireAtMs) return false
     order.status = 'expired'
     this.#store.settle(order, nowMs)
-    return [this.#report(order, 'expired', nowMs)]
+    caused.push(this.#report(order, 'expired', nowMs))
+    return true
   }
 
   /** Whether reduce-only `order` trading `qty` more would open, increase or pass its position (reduce-only.ts). */
@@ -306,11 +283,18 @@ export class SimBook {
     return reduceOnlyExceeds(order.side, qty, held)
   }
 
-  #reject(order: SimOrder, reason: string, nowMs: number): BookResult<PlaceAck> {
+  #reject(order: SimOrder, reason: string, nowMs: number, caused: CausedReports): VenueOutcome<PlaceAck> {
     order.status = 'rejected'
     order.rejectReason = reason
     this.#store.settle(order, nowMs)
-    return rejected(reason, [{ ...this.#report(order, 'rejected', nowMs), reason }])
+    caused.push({ ...this.#report(order, 'rejected', nowMs), reason })
+    return rejected(reason)
+  }
+
+  /** A cancel or amend refused for `reason` once it reached the order: a cancel_rejected report, and the refusal. */
+  #refuse(order: SimOrder, request: CancelRequest | AmendRequest, reason: string, nowMs: number, caused: CausedReports): VenueOutcome<{ accepted: true }> {
+    caused.push(this.#cancelReject(order, request, reason, nowMs))
+    return rejected(reason)
   }
 
   /** Taker match at placement or amend. FOK takes everything or nothing; the rest of a short fill stays open. */

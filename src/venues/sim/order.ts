@@ -9,7 +9,7 @@
  */
 
 import type { Units } from '../../domain/decimal.ts'
-import type { OrderType, Side, TimeInForce, VenueOrder, VenueOrderStatus } from '../adapter.ts'
+import type { OrderType, PlaceRequest, Side, TimeInForce, VenueOrder, VenueOrderStatus } from '../adapter.ts'
 
 export interface SimOrder {
   venueOrderId: string
@@ -67,7 +67,8 @@ export type NewSimOrder = Omit<SimOrderFields, 'clientOrderIds' | 'price' | 'rej
 export function simOrder(fields: NewSimOrder): SimOrder {
   const { clientOrderIds } = fields
   const alone = clientOrderIds === undefined || (clientOrderIds.length === 1 && clientOrderIds[0] === fields.clientOrderId)
-  // Every field written here, in one literal, so that the record keeps one shape (see the module comment).
+  // Every field written here, in one literal, so that the record keeps one shape (see the module comment); placedOrder
+  // writes the same members in the same order.
   return {
     venueOrderId: fields.venueOrderId,
     sequence: fields.sequence,
@@ -87,6 +88,35 @@ export function simOrder(fields: NewSimOrder): SimOrder {
     rejectReason: fields.rejectReason,
     createdAtMs: fields.createdAtMs,
     expireAtMs: fields.expireAtMs,
+    endedAtMs: undefined,
+    nextEnded: null,
+  }
+}
+
+/**
+ * The record of an order placed by `request`, built straight from it: the same members in the same order as simOrder's
+ * literal (one shape for every record), without the fields object simOrder takes, which was one more object per place.
+ */
+export function placedOrder(request: PlaceRequest, venueOrderId: string, sequence: number, nowMs: number, expireAtMs: number | undefined): SimOrder {
+  return {
+    venueOrderId,
+    sequence,
+    clientOrderId: request.clientOrderId,
+    clientOrderIdChain: null,
+    account: request.account,
+    symbol: request.symbol,
+    side: request.side,
+    type: request.type,
+    tif: request.tif,
+    postOnly: request.postOnly,
+    reduceOnly: request.reduceOnly,
+    qty: request.qty,
+    price: request.price,
+    cumQty: 0n,
+    status: 'rejected',
+    rejectReason: undefined,
+    createdAtMs: nowMs,
+    expireAtMs,
     endedAtMs: undefined,
     nextEnded: null,
   }

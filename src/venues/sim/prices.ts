@@ -128,6 +128,8 @@ export class PriceProcess {
   }
 }
 
+/** Asked for every step of every symbol: a loop, where a callback capturing `symbol` and `atMs` was a closure each time. */
 function isStalled(stalls: readonly SimPriceStall[], symbol: string, atMs: number): boolean {
-  return stalls.some((stall) => stall.symbol === symbol && atMs >= stall.startMs && atMs < stall.endMs)
+  for (const stall of stalls) if (stall.symbol === symbol && atMs >= stall.startMs && atMs < stall.endMs) return true
+  return false
 }

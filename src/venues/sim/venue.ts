@@ -29,7 +29,7 @@ import type {
   VenueTrade,
 } from '../adapter.ts'
 import { SimBook } from './book.ts'
-import { ok, type BookResult } from './book-result.ts'
+import { ok, type CausedReports } from './book-result.ts'
 import type { SimMemory } from './memory.ts'
 import { resolveFaults, resolveSimOptions, type ResolvedSimOptions, type SimFaults, type SimOutage, type SimVenueOptions } from './options.ts'
 import type { SimOrderView } from './order.ts'
@@ -90,6 +90,11 @@ export class SimVenue implements VenueAdapter {
   #faults: SimFaults
   #throttledUntilMs = Number.NEGATIVE_INFINITY
   #stepScheduled = false
+  /**
+   * Where each operation on the book puts the reports it causes (book-result.ts), emitted and emptied right after: one
+   * array for the venue's life rather than one per call. The reports leave it by the clock, never while it is filled.
+   */
+  readonly #caused: CausedReports = []
   readonly #counters: RequestCounters = {
     calls: { place: 0, cancel: 0, amend: 0, orderStatus: 0, openOrders: 0, trades: 0, balances: 0 },
     applied: 0,
@@ -178,7 +183,7 @@ export class SimVenue implements VenueAdapter {
   /** Moves a price by hand (a jump) and matches resting orders against it at once; for tests. */
   setReferencePrice(symbol: string, price: Units): void {
     this.#prices.set(symbol, price, this.#clock.nowMs())
-    this.#reports.emit(this.#book.step(this.#clock.nowMs()))
+    this.#step()
   }
 
   /** Replaces the fault configuration; fields left out are off. `setFaults({})` makes the venue reliable again. */
@@ -260,10 +265,13 @@ export class SimVenue implements VenueAdapter {
   /** A call reaches the book: applied there, its reports emitted, and its answer sent back (or lost). */
   #arrive<A, T>(call: CallInFlight<A, T>): void {
     this.#counters.applied++
-    const result = call.apply(this.#book, call.argument, this.#clock.nowMs())
-    this.#reports.emit(result.reports)
+    const caused = this.#caused
+    // Emptied first too: an operation that threw (a book bug) left its reports there, never to be emitted.
+    caused.length = 0
+    const outcome = call.apply(this.#book, call.argument, this.#clock.nowMs(), caused)
+    this.#emitCaused()
     this.#ensureStepping()
-    if (!call.lost) return this.#answer(call.returnMs, call.resolve, result.outcome)
+    if (!call.lost) return this.#answer(call.returnMs, call.resolve, outcome)
     if (call.answerLost) this.#counters.timedOutAfterApply++
     else this.#counters.cancelAcksLost++
     // A lost answer looks like a timeout from the caller's side: the wait runs from the moment of the call.
@@ -282,9 +290,22 @@ export class SimVenue implements VenueAdapter {
     const nowMs = this.#clock.nowMs()
     this.#clock.schedule(this.#prices.nextStepMs(nowMs) - nowMs, () => {
       this.#stepScheduled = false
-      this.#reports.emit(this.#book.step(this.#clock.nowMs()))
+      this.#step()
       this.#ensureStepping()
     })
+  }
+
+  /** One price step of the book now, its reports emitted. */
+  #step(): void {
+    this.#caused.length = 0
+    this.#book.step(this.#clock.nowMs(), this.#caused)
+    this.#emitCaused()
+  }
+
+  /** Emits the reports the last operation on the book caused, in order, and empties the array for the next. */
+  #emitCaused(): void {
+    this.#reports.emit(this.#caused)
+    this.#caused.length = 0
   }
 
   /**
@@ -312,7 +333,7 @@ export class SimVenue implements VenueAdapter {
   }
 }
 
-type BookOperation<A, T> = (book: SimBook, argument: A, nowMs: number) => BookResult<T>
+type BookOperation<A, T> = (book: SimBook, argument: A, nowMs: number, caused: CausedReports) => VenueOutcome<T>
 
 /** A call on its way to the book (#call): what to apply there, when it left and how its answer goes back. */
 class CallInFlight<A, T> {
@@ -330,10 +351,10 @@ class CallInFlight<A, T> {
   ) {}
 }
 
-const placeOn: BookOperation<PlaceRequest, PlaceAck> = (book, request, nowMs) => book.place(request, nowMs)
-const cancelOn: BookOperation<CancelRequest, { accepted: true }> = (book, request, nowMs) => book.cancel(request, nowMs)
-const amendOn: BookOperation<AmendRequest, { accepted: true }> = (book, request, nowMs) => book.amend(request, nowMs)
-const statusOn: BookOperation<string, VenueOrder | null> = (book, clientOrderId, nowMs) => book.status(clientOrderId, nowMs)
-const openOrdersOn: BookOperation<string | undefined, VenueOrder[]> = (book, account, nowMs) => book.openOrders(account, nowMs)
+const placeOn: BookOperation<PlaceRequest, PlaceAck> = (book, request, nowMs, caused) => book.place(request, nowMs, caused)
+const cancelOn: BookOperation<CancelRequest, { accepted: true }> = (book, request, nowMs, caused) => book.cancel(request, nowMs, caused)
+const amendOn: BookOperation<AmendRequest, { accepted: true }> = (book, request, nowMs, caused) => book.amend(request, nowMs, caused)
+const statusOn: BookOperation<string, VenueOrder | null> = (book, clientOrderId, nowMs, caused) => book.status(clientOrderId, nowMs, caused)
+const openOrdersOn: BookOperation<string | undefined, VenueOrder[]> = (book, account, nowMs, caused) => book.openOrders(account, nowMs, caused)
 const tradesOn: BookOperation<{ account?: string; clientOrderId?: string }, VenueTrade[]> = (book, options) => ok(book.trades(options))
 const balancesOn: BookOperation<string, VenueBalance[]> = (book, account) => ok(book.balances(account))
