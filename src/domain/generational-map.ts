@@ -158,13 +158,13 @@ export class GenerationalMap<K, V> implements Map<K, V> {
   }
 
   has(key: K): boolean {
-    return this.generationOf(key) !== null
+    return this.generationOf(key, true) !== null
   }
 
   set(key: K, value: V): this {
     assert(value !== undefined, 'a GenerationalMap value may not be undefined')
     // A miss, remembered or found now, leaves the key's hash in #missedHash (generationOf misses through olderHolderOf).
-    const holder = this.#missedKnown && this.#missedKey === key ? null : this.generationOf(key)
+    const holder = this.#missedKnown && this.#missedKey === key ? null : this.generationOf(key, true)
     const missedHash = this.#missedHash
     this.forgetMiss()
     this.#copiedByLastWrite = 0
@@ -187,7 +187,8 @@ export class GenerationalMap<K, V> implements Map<K, V> {
   }
 
   delete(key: K): boolean {
-    const holder = this.generationOf(key)
+    // Deletes are of keys held (retention retires them), for which the filter of held keys would only say "maybe".
+    const holder = this.generationOf(key, false)
     if (holder === null) return false
     this.forgetMiss()
     const observer = this.#observer
@@ -239,27 +240,27 @@ export class GenerationalMap<K, V> implements Map<K, V> {
 
   /** A key not in the youngest generation: its value in an older one, or undefined (remembered as missed). */
   private getOlder(key: K): V | undefined {
-    return this.olderHolderOf(key)?.get(key)
+    return this.olderHolderOf(key, true)?.get(key)
   }
 
   /** The generation holding `key`, youngest first (recent keys are the ones read most). */
-  private generationOf(key: K): Map<K, V> | null {
+  private generationOf(key: K, heldFirst: boolean): Map<K, V> | null {
     const generations = this.generations
     const young = generations[generations.length - 1]!
-    return young.has(key) ? young : this.olderHolderOf(key)
+    return young.has(key) ? young : this.olderHolderOf(key, heldFirst)
   }
 
   /**
-   * The older generation holding a key the youngest does not, newest first (walked only if the filter of held keys
-   * may hold it); null for none, remembered as missed with the key's hash.
+   * The older generation holding a key the youngest does not, newest first (with `heldFirst`, walked only if the
+   * filter of held keys may hold it); null for none, remembered as missed with the key's hash.
    */
-  private olderHolderOf(key: K): Map<K, V> | null {
+  private olderHolderOf(key: K, heldFirst: boolean): Map<K, V> | null {
     const generations = this.generations
     const youngest = generations.length - 1
     let hash = HASH_UNKNOWN
     if (youngest > 0) {
       hash = keyHash(key)
-      if (this.#held.mayHold(hash)) {
+      if (!heldFirst || this.#held.mayHold(hash)) {
         const filters = this.#filters
         for (let index = youngest - 1; index >= 0; index--) {
           if (!filters[index]!.mayHold(hash)) continue
