@@ -1,7 +1,7 @@
 /**
  * GenerationalMap micro-benchmark: this tree's map (src/domain/generational-map.ts) against the one at `--before` (a
- * commit; its generational-map.ts, key-filter.ts, generation-merge.ts and assert.ts are read with git show into a
- * temporary directory and imported), in one process, on the access patterns the gateway's per-order maps see:
+ * commit; its generational-map.ts and the files it imports from src/domain are read with git show into a temporary
+ * directory and imported), in one process, on the access patterns the gateway's per-order maps see:
  *
  *   has-set    has() of a new order id, then set() of it (kernel applyAccepted, the back office ledger)
  *   get-set    get() of a new order id, then set() of it (the HTTP log index's LSN lists, the sim venue's orders)
@@ -52,8 +52,16 @@ async function importBefore(rev: string): Promise<MapClass> {
   const commit = rev === '' ? resolveBefore() : rev
   const dir = mkdtempSync(join(tmpdir(), 'genmap-before-'))
   try {
-    for (const file of ['generational-map.ts', 'key-filter.ts', 'generation-merge.ts', 'assert.ts']) {
-      writeFileSync(join(dir, file), execFileSync('git', ['show', `${commit}:src/domain/${file}`], { encoding: 'utf8' }))
+    // The map's own imports, followed from file to file (all in src/domain).
+    const pending = ['generational-map.ts']
+    const copied = new Set<string>()
+    while (pending.length > 0) {
+      const file = pending.pop()!
+      if (copied.has(file)) continue
+      const text = execFileSync('git', ['show', `${commit}:src/domain/${file}`], { encoding: 'utf8' })
+      writeFileSync(join(dir, file), text)
+      copied.add(file)
+      for (const match of text.matchAll(/from '\.\/([\w-]+\.ts)'/g)) pending.push(match[1]!)
     }
     const module = (await import(join(dir, 'generational-map.ts'))) as { GenerationalMap: MapClass }
     return module.GenerationalMap
