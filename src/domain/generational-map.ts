@@ -20,7 +20,11 @@
  * (generation-merge.ts): done at once it held the event loop for up to `size / generationsTarget` entries.
  *
  * Each generation but the youngest is looked up only if its Bloom filter (key-filter.ts) says it may hold the key, so
- * a key that is not there costs a hash and a bit probe per generation, not a Map lookup in each.
+ * a key that is not there costs a hash and a bit probe per generation, not a Map lookup in each; and the older ones
+ * are walked only if one more filter, over every key the map holds (held-key-filter.ts), says the key may be there:
+ * a new key (the commonest lookup: each new order's id and idempotency key is asked for, then set) costs two probes
+ * in it instead of one per generation. A key a lookup found nowhere is remembered with its hash until the next write,
+ * so the set() that follows neither walks nor hashes it again.
  *
  * One observer may be told of every change (observe()): an index kept beside the map in its order (the HTTP order
  * list's, src/http/order-list/) follows it exactly, retirements included, without a walk. It is called after the
@@ -33,7 +37,11 @@
 
 import { assert } from './assert.ts'
 import { GenerationMerge, MERGE_STEP_ENTRIES_MIN, mergeRuns } from './generation-merge.ts'
+import { HELD_FILTER_STEP_KEYS, HeldKeyFilter } from './held-key-filter.ts'
 import { KeyFilter, keyHash } from './key-filter.ts'
+
+/** What #missedHash holds when the lookup that missed did not hash the key (the map had one generation). */
+const HASH_UNKNOWN = -2
 
 export interface GenerationalMapOptions {
   /** The least entries a new generation may hold before a younger one starts. */
@@ -45,6 +53,11 @@ export interface GenerationalMapOptions {
    * merges of tiny generations stay pending across writes, as large ones do in service.
    */
   mergeStepEntriesMin?: number
+  /**
+   * The keys a write of a new key walks while the filter of held keys is rebuilt (default HELD_FILTER_STEP_KEYS).
+   * Specs set 1 so that rebuilds stay pending across many writes, merges and drops.
+   */
+  heldFilterStepKeys?: number
 }
 
 /** What observe() tells of: a key set that was not held (it goes last in the order), set again (it keeps its place), deleted, or all cleared. */
@@ -64,6 +77,8 @@ export class GenerationalMap<K, V> implements Map<K, V> {
   readonly #options: GenerationalMapOptions
   /** One per generation, same index: the keys ever set into it (rebuilt when saturated or merged). */
   #filters: KeyFilter[]
+  /** Every key held, whatever its generation: a key it has not seen is in none (held-key-filter.ts). */
+  #held: HeldKeyFilter<K>
   /** The entries the youngest generation may hold before a younger one starts. */
   #youngSizeMax: number
   #entryCount = 0
@@ -75,6 +90,8 @@ export class GenerationalMap<K, V> implements Map<K, V> {
    */
   #missedKey: K | undefined = undefined
   #missedKnown = false
+  /** The missed key's keyHash (HASH_UNKNOWN if the lookup did not hash it): set() adds it to the filters. */
+  #missedHash = HASH_UNKNOWN
   #observer: GenerationalMapObserver<K, V> | null = null
   /** The merge being copied, if any: its sources stay in `generations` until it is swapped in. */
   #merge: GenerationMerge<K, V> | null = null
@@ -89,10 +106,13 @@ export class GenerationalMap<K, V> implements Map<K, V> {
     assert(Number.isSafeInteger(options.generationsTarget) && options.generationsTarget >= 1, () => `generationsTarget must be a positive integer, got ${options.generationsTarget}`)
     const stepMin = options.mergeStepEntriesMin
     assert(stepMin === undefined || (Number.isSafeInteger(stepMin) && stepMin >= 1), () => `mergeStepEntriesMin must be a positive integer, got ${stepMin}`)
+    const heldStep = options.heldFilterStepKeys
+    assert(heldStep === undefined || (Number.isSafeInteger(heldStep) && heldStep >= 1), () => `heldFilterStepKeys must be a positive integer, got ${heldStep}`)
     this.#options = options
     this.generations = [new Map()]
     this.#youngSizeMax = options.generationSizeMin
     this.#filters = [new KeyFilter(this.#youngSizeMax)]
+    this.#held = this.newHeldFilter(0)
     if (entries instanceof GenerationalMap) this.copyGenerations(entries as GenerationalMap<K, V>)
     else if (entries instanceof Map) this.appendUnique(entries as Map<K, V>)
     else if (entries !== undefined && entries !== null) for (const [key, value] of entries) this.set(key, value)
@@ -117,6 +137,11 @@ export class GenerationalMap<K, V> implements Map<K, V> {
     return this.#merge !== null
   }
 
+  /** Whether a fresh filter of held keys is being built (held-key-filter.ts): the old one answers meanwhile. */
+  get heldFilterRebuilding(): boolean {
+    return this.#held.rebuilding
+  }
+
   /** How many entries the last set() copied into a merged generation: the bound on a write's extra work. */
   get copiedByLastWrite(): number {
     return this.#copiedByLastWrite
@@ -133,12 +158,14 @@ export class GenerationalMap<K, V> implements Map<K, V> {
   }
 
   has(key: K): boolean {
-    return this.generationOf(key) !== null
+    return this.generationOf(key, true) !== null
   }
 
   set(key: K, value: V): this {
     assert(value !== undefined, 'a GenerationalMap value may not be undefined')
-    const holder = this.#missedKnown && this.#missedKey === key ? null : this.generationOf(key)
+    // A miss, remembered or found now, leaves the key's hash in #missedHash (generationOf misses through olderHolderOf).
+    const holder = this.#missedKnown && this.#missedKey === key ? null : this.generationOf(key, true)
+    const missedHash = this.#missedHash
     this.forgetMiss()
     this.#copiedByLastWrite = 0
     if (holder !== null) {
@@ -152,7 +179,7 @@ export class GenerationalMap<K, V> implements Map<K, V> {
     let young = this.generations[this.generations.length - 1]!
     if (young.size >= this.#youngSizeMax) young = this.startGeneration()
     young.set(key, value)
-    this.noteNewKey(key)
+    this.noteNewKey(missedHash !== HASH_UNKNOWN ? missedHash : keyHash(key))
     this.#entryCount++
     if (this.#merge !== null) this.mergeStep(this.#merge, young)
     this.#observer?.added(key, value)
@@ -160,7 +187,8 @@ export class GenerationalMap<K, V> implements Map<K, V> {
   }
 
   delete(key: K): boolean {
-    const holder = this.generationOf(key)
+    // Deletes are of keys held (retention retires them), for which the filter of held keys would only say "maybe".
+    const holder = this.generationOf(key, false)
     if (holder === null) return false
     this.forgetMiss()
     const observer = this.#observer
@@ -179,6 +207,7 @@ export class GenerationalMap<K, V> implements Map<K, V> {
     if (this.#iterationsActive === 0) this.generations = [new Map()]
     this.#youngSizeMax = this.#options.generationSizeMin
     this.#filters = this.generations.map(() => new KeyFilter(this.#youngSizeMax))
+    this.#held = this.newHeldFilter(0)
     this.#entryCount = 0
     this.#merge = null
     this.forgetMiss()
@@ -211,44 +240,57 @@ export class GenerationalMap<K, V> implements Map<K, V> {
 
   /** A key not in the youngest generation: its value in an older one, or undefined (remembered as missed). */
   private getOlder(key: K): V | undefined {
-    return this.olderHolderOf(key)?.get(key)
+    return this.olderHolderOf(key, true)?.get(key)
   }
 
   /** The generation holding `key`, youngest first (recent keys are the ones read most). */
-  private generationOf(key: K): Map<K, V> | null {
+  private generationOf(key: K, heldFirst: boolean): Map<K, V> | null {
     const generations = this.generations
     const young = generations[generations.length - 1]!
-    return young.has(key) ? young : this.olderHolderOf(key)
+    return young.has(key) ? young : this.olderHolderOf(key, heldFirst)
   }
 
-  /** The older generation holding a key the youngest does not, newest first; null (remembered as missed) for none. */
-  private olderHolderOf(key: K): Map<K, V> | null {
+  /**
+   * The older generation holding a key the youngest does not, newest first (with `heldFirst`, walked only if the
+   * filter of held keys may hold it); null for none, remembered as missed with the key's hash.
+   */
+  private olderHolderOf(key: K, heldFirst: boolean): Map<K, V> | null {
     const generations = this.generations
     const youngest = generations.length - 1
+    let hash = HASH_UNKNOWN
     if (youngest > 0) {
-      const hash = keyHash(key)
-      const filters = this.#filters
-      for (let index = youngest - 1; index >= 0; index--) {
-        if (!filters[index]!.mayHold(hash)) continue
-        const generation = generations[index]!
-        if (generation.has(key)) return generation
+      hash = keyHash(key)
+      if (!heldFirst || this.#held.mayHold(hash)) {
+        const filters = this.#filters
+        for (let index = youngest - 1; index >= 0; index--) {
+          if (!filters[index]!.mayHold(hash)) continue
+          const generation = generations[index]!
+          if (generation.has(key)) return generation
+        }
       }
     }
     this.#missedKey = key
     this.#missedKnown = true
+    this.#missedHash = hash
     return null
   }
 
   private forgetMiss(): void {
     this.#missedKey = undefined
     this.#missedKnown = false
+    this.#missedHash = HASH_UNKNOWN
   }
 
-  /** A key just set into the youngest generation goes into its filter; a filter that saturated is rebuilt. */
-  private noteNewKey(key: K): void {
+  /**
+   * A key just set into the youngest generation goes into its filter and the filter of held keys; a generation's
+   * filter that saturated is rebuilt, the filter of held keys a few keys per new key (held-key-filter.ts).
+   */
+  private noteNewKey(hash: number): void {
     const youngest = this.generations.length - 1
     const filter = this.#filters[youngest]!
-    filter.add(keyHash(key))
+    filter.add(hash)
+    this.#held.add(hash)
+    this.#held.step(this.generations, this.#entryCount)
     if (filter.saturated) {
       const young = this.generations[youngest]!
       this.#filters[youngest] = KeyFilter.of(young.keys(), young.size, this.#youngSizeMax)
@@ -310,12 +352,18 @@ export class GenerationalMap<K, V> implements Map<K, V> {
     this.generations = source.generations.filter((generation) => generation.size > 0).map((generation) => new Map(generation))
     if (this.generations.length === 0) this.generations.push(new Map())
     this.#youngSizeMax = source.#youngSizeMax
-    this.#filters = this.generations.map((generation) => KeyFilter.of(generation.keys(), generation.size, this.#youngSizeMax))
+    this.#held = this.newHeldFilter(source.#entryCount)
+    this.#filters = this.generations.map((generation) => {
+      const filter = new KeyFilter(Math.max(generation.size, this.#youngSizeMax))
+      for (const key of generation.keys()) this.noteCopiedKey(filter, keyHash(key))
+      return filter
+    })
     this.#entryCount = source.#entryCount
   }
 
   /** A Map's entries (unique keys, so none is looked up), in generations of the size set() would give them. */
   private appendUnique(source: Map<K, V>): void {
+    this.#held = this.newHeldFilter(source.size)
     let young = this.generations[0]!
     for (const [key, value] of source) {
       assert(value !== undefined, 'a GenerationalMap value may not be undefined')
@@ -324,10 +372,22 @@ export class GenerationalMap<K, V> implements Map<K, V> {
         young = this.startGeneration()
       }
       young.set(key, value)
-      this.#filters[this.#filters.length - 1]!.add(keyHash(key))
+      this.noteCopiedKey(this.#filters[this.#filters.length - 1]!, keyHash(key))
       this.#entryCount++
     }
     this.finishMerge()
+  }
+
+  /** An empty filter of held keys, sized for `count` keys (at least generationSizeMin). */
+  private newHeldFilter(count: number): HeldKeyFilter<K> {
+    const options = this.#options
+    return new HeldKeyFilter({ capacityMin: options.generationSizeMin, stepKeys: options.heldFilterStepKeys ?? HELD_FILTER_STEP_KEYS }, count)
+  }
+
+  /** A key of a bulk load or copy (the filter of held keys was sized for them all): hashed once for both filters. */
+  private noteCopiedKey(filter: KeyFilter, hash: number): void {
+    filter.add(hash)
+    this.#held.add(hash)
   }
 
   private *walk(): Generator<[K, V], undefined, unknown> {

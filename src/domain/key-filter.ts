@@ -6,6 +6,10 @@
  * and there the lookups' cost is the youngest generation's (hashing each new key string), which this does not change.
  * It pays where more orders are held: past ~65k keys a map keeps 16 to 33 generations (generational-map.ts).
  *
+ * The hash is FNV-1a in JavaScript: ~8 ns for a 20-character order id already in cache, where Bun.hash's crc32 and
+ * wyhash cost ~20 ns more (the call into native code); reading a key not in cache costs far more than either, and
+ * the map hashes a key just after its youngest generation's lookup has read it (s45, a micro-benchmark).
+ *
  * The bits are a typed array, so setting them is no write the collector has to remember (see generational-map.ts).
  * Keys are never removed (a Bloom filter cannot forget): a filter that has taken `capacity` × 2 keys says so
  * (`saturated`) and its owner rebuilds it from the keys it holds, so a generation whose keys come and go keeps
