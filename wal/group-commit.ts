@@ -310,10 +310,11 @@ export class GroupCommit {
    */
   private notifyListeners(firstLsn: number, lastLsn: number, framesOf: () => Frame[]): void {
     if (this.listeners.size === 0) return
-    const frames = framesOf()
+    // One batch object for every subscriber (they are told in turn, each within its callback).
+    const batch: CommittedBatch = { firstLsn, lastLsn, frames: framesOf() }
     for (const listener of this.listeners) {
       try {
-        listener({ firstLsn, lastLsn, frames })
+        listener(batch)
       } catch (error) {
         const report = this.onListenerError
         if (report !== null) report(error)

@@ -70,6 +70,7 @@ export class Wal {
       writer: this.writer,
       stats: this.stats,
       scratchHash: new Uint8Array(HASH_BYTES),
+      frameViews: [],
     })
   }
 
