@@ -29,6 +29,11 @@ export interface BatchTarget {
   readonly stats: WalStats
   /** Where encodeFrameAt leaves each frame's chain hash (reused: no allocation per frame). */
   readonly scratchHash: Uint8Array
+  /**
+   * The views of written frames handed to commit listeners, reused from batch to batch (a view per record was an
+   * object per record): valid only during the listeners' callback, as CommittedBatch says. At most batchRecordsMax.
+   */
+  readonly frameViews: FrameView[]
 }
 
 /** One append's records as queued, with their encoded size (frame headers included). */
@@ -48,7 +53,7 @@ export interface WrittenBatch {
  * last part's sync is the caller's. Throws on any I/O error.
  */
 export function writeRecordBatch(target: BatchTarget, batch: readonly QueuedRecords[]): WrittenBatch {
-  const { options, catalog, position, writer, stats, scratchHash } = target
+  const { options, catalog, position, writer, stats, scratchHash, frameViews: views } = target
   let totalBytes = 0
   for (const pending of batch) totalBytes += pending.bytes
   const buffer = new Uint8Array(totalBytes)
@@ -85,7 +90,7 @@ export function writeRecordBatch(target: BatchTarget, batch: readonly QueuedReco
   stats.recordCount += frameCount
   const firstLsn = position.lastLsn - frameCount + 1
   const epoch = options.epoch
-  return { frameCount, frames: () => frameViews(buffer, batch, firstLsn, epoch) }
+  return { frameCount, frames: () => frameViews(views, buffer, batch, firstLsn, epoch) }
 }
 
 /**
@@ -121,21 +126,27 @@ export function writeReplicatedBatch(target: BatchTarget, raw: Uint8Array, check
     checked.map((frame) => new FrameView(frame.lsn, frame.epoch, frame.type, frame.version, raw, frame.offsetBytes + FRAME_PAYLOAD_OFFSET, frame.frameBytes))
 }
 
-/** Views of a written batch's frames: they lie back to back in `buffer`, one per record, from `firstLsn` on. */
-function frameViews(buffer: Uint8Array, batch: readonly QueuedRecords[], firstLsn: number, epoch: number): Frame[] {
+/**
+ * Views of a written batch's frames (`views` reused, one more made when the batch is the largest yet): they lie back
+ * to back in `buffer`, one per record, from `firstLsn` on.
+ */
+function frameViews(views: FrameView[], buffer: Uint8Array, batch: readonly QueuedRecords[], firstLsn: number, epoch: number): Frame[] {
   const frames: Frame[] = []
   let offset = 0
   let lsn = firstLsn
   for (const pending of batch) {
     for (const record of pending.records) {
       const end = offset + frameBytesFor(record.payload.byteLength)
-      frames.push(frameView(buffer, offset, end, lsn++, epoch, record))
+      const index = frames.length
+      let view = views[index]
+      if (view === undefined) {
+        view = new FrameView(0, 0, 0, 0, buffer, 0, 0)
+        views.push(view)
+      }
+      view.moveTo(lsn++, epoch, record.type, record.version, buffer, offset + FRAME_PAYLOAD_OFFSET, end - offset)
+      frames.push(view)
       offset = end
     }
   }
   return frames
-}
-
-function frameView(buffer: Uint8Array, offset: number, end: number, lsn: number, epoch: number, record: RecordInput): Frame {
-  return new FrameView(lsn, epoch, record.type, record.version, buffer, offset + FRAME_PAYLOAD_OFFSET, end - offset)
 }

@@ -101,12 +101,23 @@ export class FrameView implements Frame {
   type: number
   version: number
   /** The buffer the frame lies in; valid until the reader moves past the frame (wal/reader.ts). */
-  readonly bytes: Uint8Array
+  bytes: Uint8Array
   /** Where the payload starts in `bytes`; it ends at payloadAt + frameBytes - FRAME_PAYLOAD_OFFSET. */
-  readonly payloadAt: number
+  payloadAt: number
   frameBytes: number
 
   constructor(lsn: number, epoch: number, type: number, version: number, bytes: Uint8Array, payloadAt: number, frameBytes: number) {
+    this.lsn = lsn
+    this.epoch = epoch
+    this.type = type
+    this.version = version
+    this.bytes = bytes
+    this.payloadAt = payloadAt
+    this.frameBytes = frameBytes
+  }
+
+  /** Points this view at another frame (the commit listeners' views are reused from batch to batch: batch-write.ts). */
+  moveTo(lsn: number, epoch: number, type: number, version: number, bytes: Uint8Array, payloadAt: number, frameBytes: number): void {
     this.lsn = lsn
     this.epoch = epoch
     this.type = type

@@ -18,7 +18,7 @@
 
 import { checkReplicatedFrames, type EpochCeiling, type ReplicatedFrame } from './replicate.ts'
 import { LeaseError, WalFatalError } from './errors.ts'
-import type { Frame } from './frame.ts'
+import type { Frame, RecordInput } from './frame.ts'
 import { writeRecordBatch, writeReplicatedBatch, type BatchTarget, type QueuedRecords, type WrittenBatch } from './batch-write.ts'
 import { noteFsync } from './stats.ts'
 
@@ -31,13 +31,44 @@ export interface AppendWaiter {
   reject(error: Error): void
 }
 
-/** One append waiting in the queue: records of its own, or replicated frames (appendFrames) in a batch of their own. */
+/**
+ * One append waiting in the queue: records of its own, or replicated frames (appendFrames) in a batch of their own.
+ * It is told how it ended as a method of itself: `durable` once its batch is durable, or `failed`; exactly one of
+ * them, once. An owner that keeps an object per append anyway (the engine's per command) is its own entry
+ * (Wal.appendOwn): no entry, waiter or LSN array is made for it.
+ */
 export interface PendingAppend extends QueuedRecords {
   /** Replicated frames (appendFrames): written as received, in a batch of their own. */
   raw: Uint8Array | null
   /** Of replicated frames: the highest epoch they may carry (replicate.ts), read when one raises the epoch. */
   epochCeiling?: EpochCeiling | undefined
-  waiter: AppendWaiter
+  /** Durable: its records hold `lsn`, `lsn` + 1, … in order (replicated frames: `lsn` is the last frame's). */
+  durable(lsn: number): void
+  failed(error: Error): void
+}
+
+/** An append whose caller gave a waiter (Wal.appendTo): told with the LSNs as an array. */
+export class WaiterAppend implements PendingAppend {
+  readonly records: RecordInput[]
+  bytes: number
+  readonly raw = null
+  private readonly waiter: AppendWaiter
+
+  constructor(records: RecordInput[], bytes: number, waiter: AppendWaiter) {
+    this.records = records
+    this.bytes = bytes
+    this.waiter = waiter
+  }
+
+  durable(firstLsn: number): void {
+    const lsns = new Array<number>(this.records.length)
+    for (let index = 0; index < lsns.length; index++) lsns[index] = firstLsn + index
+    this.waiter.resolve(lsns)
+  }
+
+  failed(error: Error): void {
+    this.waiter.reject(error)
+  }
 }
 
 /** A durable batch, as seen by subscribers (tail followers). Frames are views valid only during the callback. */
@@ -146,9 +177,8 @@ export class GroupCommit {
       this.notifyListeners(firstLsn, lastLsn, written.frames)
       let next = firstLsn
       for (const pending of batch) {
-        const lsns = new Array<number>(pending.records.length)
-        for (let index = 0; index < lsns.length; index++) lsns[index] = next++
-        pending.waiter.resolve(lsns)
+        pending.durable(next)
+        next += pending.records.length
       }
     })
   }
@@ -252,7 +282,7 @@ export class GroupCommit {
       checked = checkReplicatedFrames(raw, position, pending.epochCeiling)
     } catch (error) {
       // A refused chunk is the sender's problem, not the disk's: this log stays healthy and writes nothing.
-      pending.waiter.reject(error as Error)
+      pending.failed(error as Error)
       if (this.queue.length > 0) this.scheduleFlush()
       return
     }
@@ -266,7 +296,7 @@ export class GroupCommit {
     const lastLsn = position.lastLsn
     this.makeDurable([pending], () => {
       this.notifyListeners(lastLsn - checked.length + 1, lastLsn, frames)
-      pending.waiter.resolve([lastLsn])
+      pending.durable(lastLsn)
     })
   }
 
@@ -280,10 +310,11 @@ export class GroupCommit {
    */
   private notifyListeners(firstLsn: number, lastLsn: number, framesOf: () => Frame[]): void {
     if (this.listeners.size === 0) return
-    const frames = framesOf()
+    // One batch object for every subscriber (they are told in turn, each within its callback).
+    const batch: CommittedBatch = { firstLsn, lastLsn, frames: framesOf() }
     for (const listener of this.listeners) {
       try {
-        listener({ firstLsn, lastLsn, frames })
+        listener(batch)
       } catch (error) {
         const report = this.onListenerError
         if (report !== null) report(error)
@@ -314,8 +345,8 @@ export class GroupCommit {
   private stop(error: Error, batch: PendingAppend[]): void {
     this.fatal = error
     this.#died.resolve(error)
-    for (const pending of batch) pending.waiter.reject(error)
-    for (const pending of this.queue) pending.waiter.reject(error)
+    for (const pending of batch) pending.failed(error)
+    for (const pending of this.queue) pending.failed(error)
     this.queue = []
     this.queuedRecordCount = 0
     this.queuedByteCount = 0

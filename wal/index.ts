@@ -6,7 +6,7 @@
  */
 
 export { Wal } from './log.ts'
-export { type AppendWaiter, type CommitListener, type CommittedBatch } from './group-commit.ts'
+export { type AppendWaiter, type CommitListener, type CommittedBatch, type PendingAppend } from './group-commit.ts'
 export { type WalStats } from './stats.ts'
 export { checkReplicatedFrames, rawFrameBytes, type EpochCeiling, type ReplicatedFrame } from './replicate.ts'
 export { defaultWalOptions, leaseStillHeld, type Durability, type LeaseGuard, type WalOptions } from './options.ts'

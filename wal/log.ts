@@ -21,7 +21,7 @@ import { LogDirLock } from './dir-lock.ts'
 import { makeDirDurable } from './durable-dir.ts'
 import { isSyncFailure, LeaseError, WalClosedError, WalFatalError, WalFullError, WalRecordError, WalReplicationError } from './errors.ts'
 import { FRAME_HEADER_BYTES, frameBytesFor, recordProblem, type Frame, type RecordInput } from './frame.ts'
-import { GroupCommit, type AppendWaiter, type CommitListener } from './group-commit.ts'
+import { GroupCommit, WaiterAppend, type AppendWaiter, type CommitListener, type PendingAppend } from './group-commit.ts'
 import { nodeIo } from './io.ts'
 import { defaultWalOptions, optionsProblem, type Durability, type WalOptions } from './options.ts'
 import { readFrames, type ReadOptions } from './reader.ts'
@@ -70,6 +70,7 @@ export class Wal {
       writer: this.writer,
       stats: this.stats,
       scratchHash: new Uint8Array(HASH_BYTES),
+      frameViews: [],
     })
   }
 
@@ -215,13 +216,23 @@ export class Wal {
   /**
    * append() for a caller that is its own waiter: `waiter.resolve` or `waiter.reject` is called once, as its method —
    * a refusal at once, before this returns, with the same errors append() rejects with. No promise or closure is made
-   * per append (the engine appends one per command).
+   * per append.
    */
   appendTo(records: RecordInput[], waiter: AppendWaiter): void {
-    const refused = this.refusal(records)
-    if (typeof refused !== 'number') return waiter.reject(refused)
-    if (records.length === 0) return waiter.resolve([])
-    this.commit.enqueue({ records, raw: null, bytes: refused, waiter })
+    this.appendOwn(new WaiterAppend(records, 0, waiter))
+  }
+
+  /**
+   * appendTo() for a caller whose own object is the queue's entry (PendingAppend: its `records`, and `bytes`, which
+   * the log sets): `durable` with the first record's LSN, or `failed` — a refusal at once, before this returns, with
+   * the errors append() rejects with. The engine appends one per command: no entry, waiter or LSN array is made.
+   */
+  appendOwn(append: PendingAppend): void {
+    const refused = this.refusal(append.records)
+    if (typeof refused !== 'number') return append.failed(refused)
+    if (append.records.length === 0) return append.durable(this.position.lastLsn + 1)
+    append.bytes = refused
+    this.commit.enqueue(append)
   }
 
   /** Why the log refuses to queue `records` now, or their frames' byte count if it takes them. */
@@ -265,7 +276,7 @@ export class Wal {
       return Promise.reject(new WalFullError(`append queue full (${commit.queuedBytes}/${queueBytesMax} bytes)`))
     }
     return new Promise<number>((resolve, reject) => {
-      commit.enqueue({ records: [], raw: bytes, bytes: bytes.byteLength, epochCeiling: limits.epochCeiling, waiter: { resolve: (lsns) => resolve(lsns[0] ?? this.position.lastLsn), reject } })
+      commit.enqueue({ records: [], raw: bytes, bytes: bytes.byteLength, epochCeiling: limits.epochCeiling, durable: resolve, failed: reject })
     })
   }
 

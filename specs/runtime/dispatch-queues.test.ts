@@ -11,25 +11,27 @@ function dispatchOf(orderId: string): Dispatch {
 describe('DispatchQueues', () => {
   test('a durable dispatch waits behind an earlier one that is not, then both go in decision order', () => {
     const queues = new DispatchQueues()
-    const queue = queues.queueFor('sim|BTC-USD')
+    const queue = queues.queueFor('sim', 'BTC-USD')
     const first = dispatchOf('o1')
     const second = dispatchOf('o2')
     queue.push(first, second)
     const handed: string[] = []
     second.events = []
-    queues.dispatchDurable('sim|BTC-USD', queue, (head) => handed.push(head.item.orderId))
+    queues.dispatchDurable(queue, (head) => handed.push(head.item.orderId))
     expect(handed).toEqual([])
     first.failed = true
-    queues.dispatchDurable('sim|BTC-USD', queue, (head) => handed.push(head.item.orderId))
+    queues.dispatchDurable(queue, (head) => handed.push(head.item.orderId))
     expect(handed).toEqual(['o1', 'o2'])
     expect(queue).toEqual([])
   })
 
-  test('an emptied queue is dropped: the next dispatch for that instrument starts a new one', () => {
+  test("an emptied queue is kept for its instrument's next dispatch; each instrument has its own", () => {
     const queues = new DispatchQueues()
-    const queue = queues.queueFor('k')
-    expect(queues.queueFor('k')).toBe(queue)
-    queues.dispatchDurable('k', queue, () => {})
-    expect(queues.queueFor('k')).not.toBe(queue)
+    const queue = queues.queueFor('sim', 'BTC-USD')
+    expect(queues.queueFor('sim', 'BTC-USD')).toBe(queue)
+    queues.dispatchDurable(queue, () => {})
+    expect(queues.queueFor('sim', 'BTC-USD')).toBe(queue)
+    expect(queues.queueFor('sim', 'ETH-USD')).not.toBe(queue)
+    expect(queues.queueFor('other', 'BTC-USD')).not.toBe(queue)
   })
 })

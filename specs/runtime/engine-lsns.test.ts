@@ -6,7 +6,7 @@
 
 import { afterEach, describe, expect, test } from 'bun:test'
 import type { DomainEvent } from '../../src/domain/events/index.ts'
-import { encodeEvent } from '../../src/domain/events/codec.ts'
+import { AppliedRecord } from '../../src/runtime/applied-record.ts'
 import type { Decision, FundCommand } from '../../src/kernel/commands.ts'
 import { Engine, type AppliedEvent } from '../../src/runtime/engine.ts'
 import { Wal } from '../../wal/index.ts'
@@ -62,7 +62,7 @@ describe('a decision whose apply fails halfway', () => {
       reply: { kind: 'done' },
     }
     const commit = engine['commit'].bind(engine)
-    const refused = commit(broken, broken.events.map((event) => encodeEvent(event)), null, null)
+    const refused = commit(broken, broken.events.map((event) => new AppliedRecord(event)), null, null, fund(5n, 'two'))
     await expect(refused).rejects.toMatchObject({ code: 'WAL_FATAL' })
     await expect(refused).rejects.toThrow('applying order.send_acked (LSN 4, event 2 of its decision) failed')
     expect(await wal.died).toBe(wal.fatalError as Error)

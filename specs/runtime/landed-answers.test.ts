@@ -4,6 +4,7 @@
  */
 
 import { describe, expect, test } from 'bun:test'
+import type { KernelCommand } from '../../src/kernel/index.ts'
 import { CommandAppend } from '../../src/runtime/command-append.ts'
 import type { AppliedEvent, Committed } from '../../src/runtime/engine-types.ts'
 import { checkLsns, LandedAnswers, type LandingHooks } from '../../src/runtime/landed-answers.ts'
@@ -26,7 +27,8 @@ function appendOf(landing: LandedAnswers, firstLsn: number, seen: string[]): Com
     (committed) => seen.push(`answered ${committed.lsns.join(',')}`),
     (error: unknown) => seen.push(`failed ${String(error)}`),
   )
-  return new CommandAppend(landing, { events: [], reply: { kind: 'done' } }, [], firstLsn, 0, answer, false)
+  const record = { type: 1, version: 1, payload: new Uint8Array() }
+  return new CommandAppend(landing, { events: [], reply: { kind: 'done' } }, [record], [], firstLsn, 0, answer, false, { kind: 'clear_suspects' } as unknown as KernelCommand)
 }
 
 describe('LandedAnswers', () => {
@@ -34,9 +36,9 @@ describe('LandedAnswers', () => {
     const { landing, seen } = harness(() => {})
     const first = appendOf(landing, 1, seen)
     const second = appendOf(landing, 2, seen)
-    first.resolve([1])
+    first.durable(1)
     expect(landing.queued).toBe(true)
-    second.resolve([2])
+    second.durable(2)
     expect(seen).toEqual([])
     await Promise.resolve()
     expect(landing.queued).toBe(false)
@@ -48,7 +50,7 @@ describe('LandedAnswers', () => {
 
   test('an append the log gave other LSNs than predicted fails its caller', async () => {
     const { landing, seen } = harness(null)
-    appendOf(landing, 5, seen).resolve([6])
+    appendOf(landing, 5, seen).durable(6)
     await Promise.resolve()
     await Promise.resolve()
     expect(seen).toContain('failed AssertionError: engine predicted LSN 5, log assigned 6: another writer?')

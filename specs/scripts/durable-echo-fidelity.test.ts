@@ -48,15 +48,16 @@ test("the floor's records per order are egress's for bench:http's orders: types,
   // Every append the engine makes, by the order its records belong to.
   const wal = gateway.gateway.engine.wal
   const appendsByOrder = new Map<string, { type: string; bytes: number }[][]>()
-  const appendTo = wal.appendTo.bind(wal)
-  wal.appendTo = (records, waiter) => {
+  const appendOwn = wal.appendOwn.bind(wal)
+  wal.appendOwn = (append) => {
+    const { records } = append
     const orderId = records.map((record) => orderIdOfRecord(record)).find((id) => id !== null)
     if (orderId !== undefined && orderId !== null) {
       const appends = appendsByOrder.get(orderId) ?? []
       appends.push(records.map((record) => ({ type: eventTypeForCode(record.type) ?? String(record.type), bytes: record.payload.byteLength })))
       appendsByOrder.set(orderId, appends)
     }
-    appendTo(records, waiter)
+    appendOwn(append)
   }
   const orderIds: string[] = []
   // One order per sim symbol, each from its own account, keyed as bench:http keys them.

@@ -7,15 +7,24 @@
 import type { Dispatch } from './executor-options.ts'
 
 export class DispatchQueues {
-  /** Per venue×symbol, places and amends decided and not yet handed to the adapter, in decision order. */
-  private readonly dispatchQueues = new Map<string, Dispatch[]>()
+  /**
+   * Per venue, per symbol, places and amends decided and not yet handed to the adapter, in decision order. Found
+   * without a `venue:symbol` key string, and kept once empty: one array per instrument the executor sent to, not one
+   * per send (the instruments are the configured ones).
+   */
+  private readonly queues = new Map<string, Map<string, Dispatch[]>>()
 
-  /** The queue of `key` (instrumentKey: venue×symbol), made if there is none. */
-  queueFor(key: string): Dispatch[] {
-    let queue = this.dispatchQueues.get(key)
+  /** The queue of `venue`×`symbol`, made if there is none. */
+  queueFor(venue: string, symbol: string): Dispatch[] {
+    let bySymbol = this.queues.get(venue)
+    if (bySymbol === undefined) {
+      bySymbol = new Map()
+      this.queues.set(venue, bySymbol)
+    }
+    let queue = bySymbol.get(symbol)
     if (queue === undefined) {
       queue = []
-      this.dispatchQueues.set(key, queue)
+      bySymbol.set(symbol, queue)
     }
     return queue
   }
@@ -24,13 +33,12 @@ export class DispatchQueues {
    * Hands an instrument's durable places and amends to `dispatch` from the head of its queue, so the venue sees
    * them in decision order even though their records' commits (and answers) may complete in any order.
    */
-  dispatchDurable(key: string, queue: Dispatch[], dispatch: (head: Dispatch) => void): void {
+  dispatchDurable(queue: Dispatch[], dispatch: (head: Dispatch) => void): void {
     while (queue.length > 0) {
       const head = queue[0] as Dispatch
       if (head.events === null && !head.failed) return
       queue.shift()
       dispatch(head)
     }
-    this.dispatchQueues.delete(key)
   }
 }

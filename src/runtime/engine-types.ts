@@ -4,7 +4,7 @@
  */
 
 import type { DomainEvent } from '../domain/events/index.ts'
-import type { Decision } from '../kernel/index.ts'
+import type { Decision, KernelCommand } from '../kernel/index.ts'
 
 export interface Committed {
   decision: Decision
@@ -14,7 +14,7 @@ export interface Committed {
    * Set when the send gate (Engine.placeSendGate) held this decision's venue place/amend call: the call must not be
    * made now; the executor records it as a send retry (order.send_retry) due in `retryAfterMs`.
    */
-  sendHeld?: { reason: string; retryAfterMs: number }
+  sendHeld?: { reason: string; retryAfterMs: number } | undefined
 }
 
 /**
@@ -24,8 +24,9 @@ export interface Committed {
  * resolvers or closures per command.
  */
 export interface CommandSink {
-  resolve(committed: Committed): void
-  reject(error: unknown): void
+  /** `command` is the one submitted: a sink shared by many commands (the report intake's) tells them apart by it. */
+  resolve(committed: Committed, command: KernelCommand): void
+  reject(error: unknown, command: KernelCommand): void
 }
 
 /** The send gate's answer (Engine.placeSendGate): make the venue call now, or hold it and retry later. */

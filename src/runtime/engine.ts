@@ -10,9 +10,10 @@
  */
 
 import { wellFormedDeep } from '../domain/well-formed.ts'
-import { encodeEvent, type DomainEvent } from '../domain/events/index.ts'
+import type { DomainEvent } from '../domain/events/index.ts'
 import { applyInPlace, decide, initialState, type Decision, type KernelCommand, type KernelState } from '../kernel/index.ts'
 import { AssertionError, PAYLOAD_BYTES_MAX, WalClosedError, WalRecordError, type Frame, type RecordInput, type Wal } from '../../wal/index.ts'
+import { AppliedRecord } from './applied-record.ts'
 import { CommandAppend } from './command-append.ts'
 import { EngineOverloadedError, type AppliedEvent, type CommandSink, type Committed, type DurableListener } from './engine-types.ts'
 import { checkLsns, LandedAnswers } from './landed-answers.ts'
@@ -31,10 +32,10 @@ export { EngineOverloadedError } from './engine-types.ts'
 const QUEUED = Symbol('queued')
 
 /** Tells `sink` how `answer` (a refusal, or a wait for the log without writing) ends: the rarer paths of submitTo. */
-function tellSink(answer: Promise<Committed>, sink: CommandSink): void {
+function tellSink(answer: Promise<Committed>, sink: CommandSink, command: KernelCommand): void {
   answer.then(
-    (committed) => sink.resolve(committed),
-    (error: unknown) => sink.reject(error),
+    (committed) => sink.resolve(committed, command),
+    (error: unknown) => sink.reject(error, command),
   )
 }
 
@@ -140,14 +141,14 @@ export class Engine {
 
   /** submit(), answering `sink` instead of a promise (see CommandSink): the same outcomes, told to its methods. */
   submitTo(raw: KernelCommand, sink: CommandSink): void {
-    if (!this.submitIfRoomTo(raw, sink)) tellSink(Promise.reject(new EngineOverloadedError('log queue full; retry later')), sink)
+    if (!this.submitIfRoomTo(raw, sink)) tellSink(Promise.reject(new EngineOverloadedError('log queue full; retry later')), sink, raw)
   }
 
   /** submitIfRoom(), answering `sink` (see CommandSink); false, and `sink` never told, when the log's queue has no room. */
   submitIfRoomTo(raw: KernelCommand, sink: CommandSink): boolean {
     const early = this.decideAndCommit(raw, sink)
     if (early === null) return false
-    if (early !== QUEUED) tellSink(early, sink)
+    if (early !== QUEUED) tellSink(early, sink, raw)
     return true
   }
 
@@ -161,20 +162,20 @@ export class Engine {
     // can hold (src/domain/well-formed.ts); a command without one is used as it is.
     const command = wellFormedDeep(raw)
     const decision = decide(this.state, command)
-    // A loop, not map with an arrow: one closure fewer per command.
-    const records: RecordInput[] = new Array(decision.events.length)
-    for (let index = 0; index < records.length; index++) records[index] = encodeEvent(decision.events[index] as DomainEvent)
+    // A loop, not map with an arrow: one closure fewer per command. Each event's record is also its applied event.
+    const applied: AppliedRecord[] = new Array(decision.events.length)
+    for (let index = 0; index < applied.length; index++) applied[index] = new AppliedRecord(decision.events[index] as DomainEvent)
     let commandRecord: RecordInput | null = null
-    if (this.commandRecords && records.length > 0) {
+    if (this.commandRecords && applied.length > 0) {
       try {
-        commandRecord = encodeCommandRecord(command, records.length)
+        commandRecord = encodeCommandRecord(command, applied.length)
       } catch (error) {
         // A command holding something that is not plain data: decided and logged as usual, only not re-decidable.
         if (!(error instanceof CommandRecordError)) throw error
         this.commandRecordFailures++
       }
     }
-    return this.commit(decision, records, commandRecord, sink)
+    return this.commit(decision, applied, commandRecord, sink, raw)
   }
 
   /** Appends non-kernel records (audit seals, back-office runs) in log order; once closed, only `duringStop` ones. */
@@ -250,11 +251,12 @@ export class Engine {
   /**
    * `commandRecord`, when given, is appended first, in the same append as the events (HA shadow mode). The answer's
    * promise, or with `sink` QUEUED once the sink will be told (a refusal or a wait for the log comes back as a promise
-   * still); null when the log's queue has no room for the records (see submitIfRoom).
+   * still); null when the log's queue has no room for the records (see submitIfRoom). `raw` is the command as
+   * submitted, handed to the sink with its answer.
    */
-  private commit(decision: Decision, events: RecordInput[], commandRecord: RecordInput | null, sink: CommandSink | null): Promise<Committed> | null | typeof QUEUED {
+  private commit(decision: Decision, events: AppliedRecord[], commandRecord: RecordInput | null, sink: CommandSink | null, raw: KernelCommand): Promise<Committed> | null | typeof QUEUED {
     if (events.length === 0) return this.answerWhenQueuedDurable({ decision, lsns: [] })
-    const records = commandRecord === null ? events : [commandRecord, ...events]
+    const records: RecordInput[] = commandRecord === null ? events : [commandRecord, ...events]
     const skipped = records.length - events.length
     let payloadBytes = 0
     for (const record of records) {
@@ -269,23 +271,22 @@ export class Engine {
       return fatal === null ? null : Promise.reject(fatal)
     }
     const firstLsn = this.reserveLsns(records.length)
-    const applied: AppliedEvent[] = new Array(decision.events.length)
     const meta = this.applyMeta
-    for (let index = 0; index < applied.length; index++) {
-      const event = decision.events[index] as DomainEvent
+    for (let index = 0; index < events.length; index++) {
+      const applied = events[index] as AppliedRecord
       const lsn = firstLsn + skipped + index
-      applied[index] = { event, lsn }
+      applied.lsn = lsn
       meta.lsn = lsn
       try {
-        applyInPlace(this.state, event, meta)
+        applyInPlace(this.state, applied.event, meta)
       } catch (error) {
-        return Promise.reject(this.haltMidDecision(event, lsn, index, error))
+        return Promise.reject(this.haltMidDecision(applied.event, lsn, index, error))
       }
     }
     // The caller's promise is made only here, once its records are queued: a refusal makes none.
     const answer = sink ?? Promise.withResolvers<Committed>()
     this.pendingCount++
-    this.wal.appendTo(records, new CommandAppend(this.landing, decision, applied, firstLsn, skipped, answer, sink !== null))
+    this.wal.appendOwn(new CommandAppend(this.landing, decision, records, events, firstLsn, skipped, answer, sink !== null, raw))
     return sink === null ? (answer as PromiseWithResolvers<Committed>).promise : QUEUED
   }
 

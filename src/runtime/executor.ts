@@ -13,7 +13,6 @@
  * from the send record; only callVenue here makes it).
  */
 
-import { instrumentKey } from '../domain/instruments.ts'
 import { currentClientOrderId } from '../domain/orders.ts'
 import type { DomainEvent } from '../domain/events/index.ts'
 import { nextDueMs, nextWork, type WorkItem } from '../kernel/index.ts'
@@ -150,8 +149,8 @@ export class Executor {
     // Places and amends keep decision order per venue×symbol; a cancel goes as soon as its record is durable (its
     // order's previous call is answered already, and a place held back — by the HA send gate, say — must not hold
     // back a risk-reducing cancel).
-    const key = action === 'cancel' ? null : instrumentKey(item.venue, item.symbol)
-    const dispatch = new SendDispatch(this.sendOwner, item, key)
+    const queue = action === 'cancel' ? null : this.dispatchQueues.queueFor(item.venue, item.symbol)
+    const dispatch = new SendDispatch(this.sendOwner, item, queue)
     try {
       // A cancel faces no data health (send.ts): its send reads no price.
       const market = action === 'cancel' ? null : this.options.market(item.venue, item.symbol)
@@ -163,14 +162,14 @@ export class Executor {
       return
     }
     this.stats.callsInFlight++
-    if (key !== null) this.dispatchQueues.queueFor(key).push(dispatch)
+    if (queue !== null) queue.push(dispatch)
   }
 
   /** A send's decision is durable, or failed (SendDispatch): its call goes, in decision order per venue×symbol. */
   private sendDecided(dispatch: SendDispatch): void {
-    const key = dispatch.key
-    if (key === null) void this.dispatch(dispatch)
-    else this.dispatchQueues.dispatchDurable(key, this.dispatchQueues.queueFor(key), this.dispatchNow)
+    const queue = dispatch.queue
+    if (queue === null) void this.dispatch(dispatch)
+    else this.dispatchQueues.dispatchDurable(queue, this.dispatchNow)
   }
 
   private readonly dispatchNow = (head: Dispatch): void => {

@@ -63,7 +63,7 @@ export class LandedAnswers implements LandedSink {
     this.landedQueued = false
     const landed = this.landed
     this.landed = []
-    for (const append of landed) this.checkLanded(append)
+    for (const append of landed) append.checkLanded()
     if (this.hooks.listenerErrorHandler() !== null) {
       const told: AppliedEvent[] = []
       for (const append of landed) if (append.failure === null) for (const applied of append.applied) told.push(applied)
@@ -98,28 +98,16 @@ export class LandedAnswers implements LandedSink {
     if (ownSinks) for (const append of landed) if (append.ownSink) this.answer(append)
   }
 
-  /** A durable append whose LSNs are not the predicted ones fails (another writer?). */
-  private checkLanded(append: CommandAppend): void {
-    if (append.failure !== null) return
-    try {
-      checkLsns(append.lsns, append.firstLsn)
-    } catch (error) {
-      append.failure = { error }
-    }
-  }
-
   /**
    * Resolves or rejects the caller's promise, then counts the command settled: callers' own continuations run before
-   * those of settled() waiters, as when the count was a reaction registered on the caller's promise ahead of them.
+   * those of settled() waiters, as when the count was a reaction registered on the caller's promise ahead of them. The
+   * append itself is the caller's Committed (one object fewer per command).
    */
   private answer(append: CommandAppend): void {
-    const { decision, skipped } = append
     if (append.failure !== null) return this.settle(append, false, append.failure.error)
-    const lsns = append.lsns
-    const committed: Committed = { decision, lsns: skipped === 0 ? lsns : lsns.slice(skipped) }
     const gate = this.hooks.placeSendGate()
-    if (gate === null || !requestsGatedSend(decision.events)) return this.settle(append, true, committed)
-    answerAfterSendGate(gate, lsns[lsns.length - 1] as number, committed, {
+    if (gate === null || !requestsGatedSend(append.decision.events)) return this.settle(append, true, append)
+    answerAfterSendGate(gate, append.lastLsn, append, {
       resolve: (gated) => this.settle(append, true, gated),
       reject: (error) => this.settle(append, false, error),
     })
@@ -127,8 +115,8 @@ export class LandedAnswers implements LandedSink {
 
   private settle(append: CommandAppend, resolved: boolean, value: unknown): void {
     try {
-      if (resolved) append.answer.resolve(value as Committed)
-      else append.answer.reject(value)
+      if (resolved) append.answer.resolve(value as Committed, append.command)
+      else append.answer.reject(value, append.command)
     } catch (error) {
       // Only a caller's own sink can throw (a promise's resolvers do not): rethrown on a later turn, as uncaught, like
       // a reaction to the promise that threw; the command still counts as settled.

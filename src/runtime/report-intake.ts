@@ -184,7 +184,8 @@ export class ReportIntake {
     const command: VenueReportCommand = repeat ? { kind: 'venue_report', nowMs: clock.nowMs(), report, orphanRepeat: true } : { kind: 'venue_report', nowMs: clock.nowMs(), report }
     let taken: boolean
     try {
-      taken = engine.submitIfRoomTo(command, new ReportRecording(this.recordingOwner, report, done))
+      // Without `done` (the venues' reports) one sink serves every report: it finds the report on its command.
+      taken = engine.submitIfRoomTo(command, done === null ? this.recordingSink : new ReportRecording(this.recordingOwner, report, done))
     } catch (error) {
       this.refused(report, error)
       done?.()
@@ -202,6 +203,12 @@ export class ReportIntake {
       if (accepted?.type === 'inbox.report_accepted' && accepted.orderId !== null) this.options.noteFill(accepted.orderId, report.cumQty)
     },
     refused: (report, error) => this.refused(report, error),
+  }
+
+  /** The sink of every report recorded without a `done` (take's, resume's): the report is its command's. */
+  private readonly recordingSink: CommandSink = {
+    resolve: (committed, command) => this.recordingOwner.recorded((command as VenueReportCommand).report, committed),
+    reject: (error, command) => this.refused((command as VenueReportCommand).report, error),
   }
 
   /** A report the kernel did not record (a record too large, a dead log): its order is read back. */

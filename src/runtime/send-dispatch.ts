@@ -1,7 +1,7 @@
 /**
  * One send the executor decided (executor.ts), from its decision to its venue call: the engine's sink for the send
  * decision (Engine.submitTo), so a send makes no promise, resolvers or closures to learn its decision's fate. Places
- * and amends wait in their venue×symbol's queue (`key`, dispatch-queues.ts) until their turn; a cancel (`key` null)
+ * and amends wait in their venue×symbol's queue (`queue`, dispatch-queues.ts) until their turn; a cancel (`key` null)
  * goes as soon as it is durable.
  */
 
@@ -23,14 +23,14 @@ export class SendDispatch implements Dispatch, CommandSink {
   failed = false
   held: { reason: string; retryAfterMs: number } | null = null
   readonly item: WorkItem
-  /** The venue×symbol queue it waits in (instrumentKey), null for a cancel. */
-  readonly key: string | null
+  /** The venue×symbol queue it waits in (dispatch-queues.ts), null for a cancel. */
+  readonly queue: Dispatch[] | null
   private readonly owner: SendOwner
 
-  constructor(owner: SendOwner, item: WorkItem, key: string | null) {
+  constructor(owner: SendOwner, item: WorkItem, queue: Dispatch[] | null) {
     this.owner = owner
     this.item = item
-    this.key = key
+    this.queue = queue
   }
 
   resolve(committed: Committed): void {

@@ -27,7 +27,7 @@ export { SchemaError, type SchemaErrorKind } from './schema-error.ts'
 const decoder = new TextDecoder('utf-8', { fatal: true })
 
 /** Per type, what encodeEvent needs, found with one lookup. */
-interface TypeEncoder {
+export interface TypeEncoder {
   code: number
   version: number
   write: RecordWriter
@@ -38,10 +38,19 @@ const ENCODERS = new Map<string, TypeEncoder>(
 )
 
 export function encodeEvent(event: DomainEvent): EncodedEvent {
-  const encoder = ENCODERS.get(event.type)
-  if (encoder === undefined) throw new SchemaError('unknown_type', `no binary layout for record type ${String(event.type)}`)
+  const encoder = eventEncoderOf(event)
   // The writer reads the layout's members from the event itself (no copy without `type`: the layout has none).
   return { type: encoder.code, version: encoder.version, payload: encoder.write(event) }
+}
+
+/**
+ * encodeEvent's parts for `event` (its code, version and payload writer), for a caller that keeps the record on an
+ * object of its own (the engine's applied record): the same bytes, without an EncodedEvent per event.
+ */
+export function eventEncoderOf(event: DomainEvent): TypeEncoder {
+  const encoder = ENCODERS.get(event.type)
+  if (encoder === undefined) throw new SchemaError('unknown_type', `no binary layout for record type ${String(event.type)}`)
+  return encoder
 }
 
 export function decodeEvent(encoded: EncodedEvent): DomainEvent {

@@ -3,7 +3,7 @@
  * type names to stable u16 codes and schema versions, and the deterministic encode/decode used by the log.
  */
 
-export { decodeEvent, encodeEvent, orderIdOfRecord, recordBodyOf, SchemaError, type EncodedEvent, type SchemaErrorKind } from './codec.ts'
+export { decodeEvent, encodeEvent, eventEncoderOf, orderIdOfRecord, recordBodyOf, SchemaError, type EncodedEvent, type SchemaErrorKind, type TypeEncoder } from './codec.ts'
 export { EVENT_CODES, EVENT_VERSIONS, eventCode, eventTypeForCode } from './registry.ts'
 export { EVENT_SCHEMAS } from './schemas.ts'
 export type { DomainEvent, EventOf, EventType } from './types.ts'
