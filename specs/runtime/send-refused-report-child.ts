@@ -23,7 +23,7 @@ let refused = 0
 engine.submitTo = (command: KernelCommand, sink: CommandSink) => {
   if (command.kind === 'send' && refused === 0) {
     refused++
-    queueMicrotask(() => sink.reject(new Error('log refused the send')))
+    queueMicrotask(() => sink.reject(new Error('log refused the send'), command))
     return
   }
   submitTo(command, sink)
