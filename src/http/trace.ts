@@ -10,7 +10,7 @@
  * egress records every command. `tracestate` is not read: egress calls no one with it.
  */
 
-import type { Context, MiddlewareHandler } from 'hono'
+import type { Context } from 'hono'
 import { formatTraceparent, parseTraceparent, type TraceContext } from '../domain/trace-context.ts'
 
 export const TRACEPARENT_HEADER = 'traceparent'
@@ -31,9 +31,9 @@ const RANDOM_POOL_BYTES = 24 * 256
 const TRACED = new WeakMap<Context, RequestTraceContext>()
 
 /**
- * The request's trace context: egress's span in the caller's trace or in a new one, drawn once per request (traceRequests
- * draws it before the request is authenticated; the route then reads the same). Sets `traceresponse` on whatever the
- * route answers (its errors included).
+ * The request's trace context: egress's span in the caller's trace or in a new one, drawn once per request (the app
+ * draws it before the request is authenticated, isTracedRequest; the route then reads the same). Sets `traceresponse`
+ * on whatever the route answers (its errors included).
  */
 export function requestTrace(c: Context, random: RandomHex = defaultRandomHex): RequestTraceContext {
   const known = TRACED.get(c)
@@ -51,18 +51,18 @@ export function requestTrace(c: Context, random: RandomHex = defaultRandomHex): 
 /** The traced routes (POST): order create, cancel and amend, and account flatten — the requests that write for orders. */
 export const TRACED_ROUTES = ['/v1/orders', '/v1/orders/:id/cancel', '/v1/orders/:id/amend', '/v1/accounts/:id/flatten'] as const
 
+/** TRACED_ROUTES as one pattern of request paths: a `:param` is one whole path segment, as hono's router matches it. */
+const TRACED_PATH = new RegExp(`^(?:${TRACED_ROUTES.map((route) => route.replace(/:[^/]+/g, '[^/]+')).join('|')})$`)
+
 /**
- * Draws the request's trace context before anything can refuse it (installed first, app.ts), so every answer of a
- * traced route carries `traceresponse`: a 401, a 413 or a draining 503 as much as the route's own answers and errors.
- * Such a refusal records nothing (the request never reached the kernel); the header still names egress's span in the
- * caller's trace, to log beside the refusal.
+ * Whether `c` is a request of a traced route, whose trace context the app draws before anything can refuse it
+ * (app.ts), so every answer of a traced route carries `traceresponse`: a 401, a 413 or a draining 503 as much as the
+ * route's own answers and errors. Such a refusal records nothing (the request never reached the kernel); the header
+ * still names egress's span in the caller's trace, to log beside the refusal. Told from the path, not by a middleware
+ * mounted on these routes: each middleware in hono's chain costs a promise and closures per request.
  */
-export function traceRequests(): MiddlewareHandler {
-  // Not async: nothing to await of its own, so it hands on next()'s promise rather than make one per request.
-  return function traceRequests(c, next) {
-    requestTrace(c)
-    return next()
-  }
+export function isTracedRequest(c: Context): boolean {
+  return c.req.method === 'POST' && TRACED_PATH.test(c.req.path)
 }
 
 /** Lowercase hex ids of random bytes, never all zero (the recommendation makes an all-zero id invalid). */
