@@ -11,7 +11,8 @@
  */
 
 import type { Context } from 'hono'
-import { formatTraceparent, parseTraceparent, type TraceContext } from '../domain/trace-context.ts'
+import { formatTraceparent, parseTraceparent } from '../domain/trace-context.ts'
+import { cryptoRandomHex, type RandomHex } from './trace-ids.ts'
 
 export const TRACEPARENT_HEADER = 'traceparent'
 export const TRACERESPONSE_HEADER = 'traceresponse'
@@ -19,13 +20,7 @@ export const TRACERESPONSE_HEADER = 'traceresponse'
 export interface RequestTraceContext {
   /** Egress's span in the trace, as a version-00 `traceparent`: recorded with the command and answered as `traceresponse`. */
   traceparent: string
-  traceId: string
-  /** The caller's `traceparent`, when valid; null when egress started the trace. */
-  caller: TraceContext | null
 }
-
-/** Random bytes are drawn this many at a time (a trace id and a span id per request: 24 bytes). */
-const RANDOM_POOL_BYTES = 24 * 256
 
 /** The trace context of each request traced so far, by its context: one span per request, however often asked. */
 const TRACED = new WeakMap<Context, RequestTraceContext>()
@@ -39,11 +34,12 @@ export function requestTrace(c: Context, random: RandomHex = defaultRandomHex): 
   const known = TRACED.get(c)
   if (known !== undefined) return known
   const caller = parseTraceparent(c.req.header(TRACEPARENT_HEADER))
-  const traceId = caller?.traceId ?? random.id(16)
-  const flags = caller === null ? '01' : (Number.parseInt(caller.flags, 16) & 1) === 1 ? '01' : '00'
-  const traceparent = formatTraceparent({ traceId, parentId: random.id(8), flags })
+  const traceparent =
+    caller === null
+      ? random.newTraceparent()
+      : formatTraceparent({ traceId: caller.traceId, parentId: random.spanId(), flags: (Number.parseInt(caller.flags, 16) & 1) === 1 ? '01' : '00' })
   c.header(TRACERESPONSE_HEADER, traceparent)
-  const context = { traceparent, traceId, caller }
+  const context = { traceparent }
   TRACED.set(c, context)
   return context
 }
@@ -63,41 +59,6 @@ const TRACED_PATH = new RegExp(`^(?:${TRACED_ROUTES.map((route) => route.replace
  */
 export function isTracedRequest(c: Context): boolean {
   return c.req.method === 'POST' && TRACED_PATH.test(c.req.path)
-}
-
-/** Lowercase hex ids of random bytes, never all zero (the recommendation makes an all-zero id invalid). */
-export interface RandomHex {
-  id(bytes: 8 | 16): string
-}
-
-/**
- * Ids from crypto.getRandomValues, drawn in pools so a request does not make a call of its own. Each pool is turned to
- * hex once and an id is a slice of that text: built a digit pair at a time, an id was a string object per pair (~24
- * per request).
- */
-export function cryptoRandomHex(poolBytes: number = RANDOM_POOL_BYTES): RandomHex {
-  const pool = new Uint8Array(poolBytes)
-  let poolHex = ''
-  let position = poolBytes
-  return {
-    id(bytes) {
-      for (;;) {
-        if (position + bytes > pool.length) {
-          crypto.getRandomValues(pool)
-          poolHex = Buffer.from(pool.buffer, pool.byteOffset, pool.byteLength).toString('hex')
-          position = 0
-        }
-        const start = position
-        position += bytes
-        if (!allZero(pool, start, bytes)) return poolHex.slice(start * 2, (start + bytes) * 2)
-      }
-    },
-  }
-}
-
-function allZero(pool: Uint8Array, start: number, bytes: number): boolean {
-  for (let index = start; index < start + bytes; index++) if (pool[index] !== 0) return false
-  return true
 }
 
 const defaultRandomHex = cryptoRandomHex()
