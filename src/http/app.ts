@@ -28,6 +28,7 @@ import { orderRoutes } from './routes/orders.ts'
 import { orderListRoutes } from './routes/order-lists.ts'
 import { streamRoutes } from './routes/streams.ts'
 import type { Services } from './services.ts'
+import type { Labels } from './metrics/index.ts'
 
 export const API_VERSION = '1.0.0'
 
@@ -67,7 +68,7 @@ export function createApp(services: Services): Hono<AuthEnv> {
       c.error = error
       c.res = await answerError(error, c)
     }
-    services.metrics.httpRequests.inc(1, { route: c.req.routePath, status: statusClassOf(c.res.status) })
+    services.metrics.httpRequests.inc(1, requestLabelsOf(c.req.routePath, c.res.status))
   })
   // Revoked tokens are refused from the set the log built (src/kernel/revocations.ts), on a leader and a standby alike.
   services.verifier.useRevocations(() => services.gateway.engine.state.revocations)
@@ -116,6 +117,22 @@ const STATUS_CLASSES = ['0xx', '1xx', '2xx', '3xx', '4xx', '5xx']
 function statusClassOf(status: number): string {
   const digit = Math.floor(status / 100)
   return STATUS_CLASSES[digit] ?? `${digit}xx`
+}
+
+/**
+ * egress_http_requests_total's labels for a route (a path the app registered: a bounded set) and a status, made once
+ * per route and class and frozen, so the registry remembers their key too: a label object and a joined key per request
+ * before.
+ */
+const REQUEST_LABELS = new Map<string, Labels[]>()
+
+function requestLabelsOf(route: string, status: number): Labels {
+  let byClass = REQUEST_LABELS.get(route)
+  if (byClass === undefined) REQUEST_LABELS.set(route, (byClass = []))
+  const digit = Math.floor(status / 100)
+  let labels = byClass[digit]
+  if (labels === undefined) byClass[digit] = labels = Object.freeze({ route, status: statusClassOf(status) })
+  return labels
 }
 
 /** The document describes the service routes as this app guards them (auth/service-routes.ts). */
