@@ -74,13 +74,7 @@ async function placeOrder(c: Context<AuthEnv>, services: Services, retiredOrder:
     throw new ApiError('FORBIDDEN', `not allowed to trade account ${parsed.account}`, { details: { account: parsed.account } })
   }
   requireReady(services)
-  const admission = requireAdmitted(services, admitPlace(services, principal, {
-    account: parsed.account,
-    idempotencyKey,
-    reduceOnly: parsed.reduce_only,
-    venue: parsed.venue,
-    symbol: parsed.symbol,
-  }))
+  const admission = requireAdmitted(services, admitPlace(services, principal, parsed.account, idempotencyKey, parsed))
   let outcome = 'error'
   try {
     // runCommand's work written out (no closures per order): the runtime's errors as the API's, the request marked decided.
