@@ -10,8 +10,8 @@ import { boundBodies } from './body-bound.ts'
 import { ApiError, createErrorHandler, toApiError } from './errors.ts'
 import { notFoundOrMethodNotAllowed } from './method-not-allowed.ts'
 import { serveMetricsText } from './metrics-route.ts'
-import { limitReads } from './read-limit.ts'
-import { traceRequests, TRACED_ROUTES } from './trace.ts'
+import { chargeReads } from './read-limit.ts'
+import { isTracedRequest, requestTrace } from './trace.ts'
 import { openApiDocument, type OpenApiDocumentOptions } from './openapi/document.ts'
 import { NO_QUERY, queryOf } from './query.ts'
 import { adminRoutes } from './routes/admin.ts'
@@ -28,48 +28,57 @@ import { orderRoutes } from './routes/orders.ts'
 import { orderListRoutes } from './routes/order-lists.ts'
 import { streamRoutes } from './routes/streams.ts'
 import type { Services } from './services.ts'
+import type { Labels } from './metrics/index.ts'
 
 export const API_VERSION = '1.0.0'
 
 export function createApp(services: Services): Hono<AuthEnv> {
   const app = new Hono<AuthEnv>()
   const onError = createErrorHandler({ log: services.log })
-  app.onError((error, c) => {
+  const answerError = (error: Error, c: Context): Response | Promise<Response> => {
     const known = toApiError(error)
     services.metrics.httpRejects.inc(1, { code: known?.code ?? 'INTERNAL' })
     return onError(error, c)
-  })
+  }
+  app.onError(answerError)
   app.notFound(notFoundOrMethodNotAllowed(app))
-  // First, so whatever refuses a traced request (draining, the body bound, auth) answers with its traceresponse too.
-  app.on('POST', [...TRACED_ROUTES], traceRequests())
+  // Every route, not only /v1: Bun.serve's own bound is set out of reach (server-limits.ts), so this is the one.
+  const bound = boundBodies({
+    maxSize: services.limits.bodyBytesMax,
+    onError: () => {
+      throw new ApiError('PAYLOAD_TOO_LARGE', `request body exceeds ${services.limits.bodyBytesMax} bytes`, { details: { bodyBytesMax: services.limits.bodyBytesMax } })
+    },
+  })
+  // The request's trace, the shutdown refusal, the body bound and request accounting are one middleware: each middleware
+  // in hono's chain costs a promise, its generator and two closures per request, every order's POST included.
   app.use('*', async function accounting(c, next) {
+    // First, so whatever refuses a traced request (draining, the body bound, auth) answers with its traceresponse too.
+    if (isTracedRequest(c)) requestTrace(c)
     if (services.draining() && !c.req.path.startsWith('/health')) {
       // Refused before any route runs, so counted here: a shutdown's refusals are requests like any other.
       services.metrics.httpRequests.inc(1, { route: intendedRoute(c), status: '5xx' })
       throw new ApiError('UNAVAILABLE', 'the gateway is shutting down', { headers: { 'Retry-After': '5', Connection: 'close' } })
     }
-    await next()
-    services.metrics.httpRequests.inc(1, { route: c.req.routePath, status: statusClassOf(c.res.status) })
+    try {
+      await bound(c, next)
+    } catch (error) {
+      // The bound's refusal (413), answered and counted as hono answers what a middleware of its own throws: the
+      // routes' own errors were answered inside next() already.
+      if (!(error instanceof Error)) throw error
+      c.error = error
+      c.res = await answerError(error, c)
+    }
+    services.metrics.httpRequests.inc(1, requestLabelsOf(c.req.routePath, c.res.status))
   })
-  // Every route, not only /v1: Bun.serve's own bound is set out of reach (server-limits.ts), so this is the one.
-  app.use(
-    '*',
-    boundBodies({
-      maxSize: services.limits.bodyBytesMax,
-      onError: () => {
-        throw new ApiError('PAYLOAD_TOO_LARGE', `request body exceeds ${services.limits.bodyBytesMax} bytes`, { details: { bodyBytesMax: services.limits.bodyBytesMax } })
-      },
-    }),
-  )
   // Revoked tokens are refused from the set the log built (src/kernel/revocations.ts), on a leader and a standby alike.
   services.verifier.useRevocations(() => services.gateway.engine.state.revocations)
-  app.use('/v1/*', requireAuth(services.verifier))
+  // The read budget is charged once the caller is known (a bad token costs no one's budget); GETs only, so cancels are
+  // never held back. Charged before the leader check below, which only refuses writes: the two never act on one request.
+  app.use('/v1/*', requireAuth(services.verifier, chargeReads(services.readBudget)))
   if (services.ha !== undefined) {
     app.use('/v1/*', requireLeaderForWrites(services.ha))
     app.route('/', replicationRoutes(services.ha, () => services.gateway.engine.wal))
   }
-  // After auth (the caller is known; a bad token costs no one's budget); GETs only, so cancels are never held back.
-  app.use('/v1/*', limitReads(services.readBudget))
   app.route('/', healthRoutes(services))
   // Open unless config auth.protectServiceRoutes: then a token first (auth/service-routes.ts; /health decides in its route).
   app.get('/metrics', requireServiceReader(services.verifier, services.serviceRoutes), serveMetricsText(services.metrics))
@@ -108,6 +117,22 @@ const STATUS_CLASSES = ['0xx', '1xx', '2xx', '3xx', '4xx', '5xx']
 function statusClassOf(status: number): string {
   const digit = Math.floor(status / 100)
   return STATUS_CLASSES[digit] ?? `${digit}xx`
+}
+
+/**
+ * egress_http_requests_total's labels for a route (a path the app registered: a bounded set) and a status, made once
+ * per route and class and frozen, so the registry remembers their key too: a label object and a joined key per request
+ * before.
+ */
+const REQUEST_LABELS = new Map<string, Labels[]>()
+
+function requestLabelsOf(route: string, status: number): Labels {
+  let byClass = REQUEST_LABELS.get(route)
+  if (byClass === undefined) REQUEST_LABELS.set(route, (byClass = []))
+  const digit = Math.floor(status / 100)
+  let labels = byClass[digit]
+  if (labels === undefined) byClass[digit] = labels = Object.freeze({ route, status: statusClassOf(status) })
+  return labels
 }
 
 /** The document describes the service routes as this app guards them (auth/service-routes.ts). */

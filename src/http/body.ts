@@ -18,16 +18,17 @@ export async function readJson(c: Context, options: { bodyBytesMax: number; empt
  * the body itself (POST /v1/orders) spares readJson's promise per request.
  */
 export function jsonBodyOf(c: Context, body: ArrayBuffer, options: { bodyBytesMax: number; emptyAsObject?: boolean }): unknown {
-  const bytes = new Uint8Array(body)
-  if (bytes.byteLength > options.bodyBytesMax) {
+  if (body.byteLength > options.bodyBytesMax) {
     throw new ApiError('PAYLOAD_TOO_LARGE', `request body exceeds ${options.bodyBytesMax} bytes`, { details: { bodyBytesMax: options.bodyBytesMax } })
   }
-  const text = utf8Text(bytes, c.req.header('Content-Type'))
+  // Read once: each read of a header is a new string.
+  const contentType = c.req.header('Content-Type')
+  const text = utf8Text(body, contentType)
   if (text.trim() === '') {
     if (options.emptyAsObject === true) return {}
     throw new ApiError('MALFORMED_REQUEST', 'a JSON body is required')
   }
-  requireJsonMediaType(c.req.header('Content-Type'))
+  requireJsonMediaType(contentType)
   let parsed: unknown
   try {
     parsed = JSON.parse(text) as unknown
@@ -73,11 +74,12 @@ function keyCountOf(parsed: Record<string, unknown>): number {
 const UTF8 = new TextDecoder('utf-8', { fatal: true })
 
 /**
- * The body as text. JSON exchanged between systems must be UTF-8 (RFC 8259 §8.1). A lenient decode turned each bad
- * byte into U+FFFD without a word, so a free-text member (a kill switch's or a mode change's note) was logged as
- * something the client never sent, and two bodies that differ only there read as one.
+ * The body as text, decoded from the buffer itself (no view of it made per request). JSON exchanged between systems
+ * must be UTF-8 (RFC 8259 §8.1). A lenient decode turned each bad byte into U+FFFD without a word, so a free-text
+ * member (a kill switch's or a mode change's note) was logged as something the client never sent, and two bodies that
+ * differ only there read as one.
  */
-function utf8Text(bytes: Uint8Array, contentType: string | undefined): string {
+function utf8Text(bytes: ArrayBuffer, contentType: string | undefined): string {
   try {
     return UTF8.decode(bytes)
   } catch {

@@ -10,8 +10,9 @@
  * egress records every command. `tracestate` is not read: egress calls no one with it.
  */
 
-import type { Context, MiddlewareHandler } from 'hono'
-import { formatTraceparent, parseTraceparent, type TraceContext } from '../domain/trace-context.ts'
+import type { Context } from 'hono'
+import { formatTraceparent, parseTraceparent } from '../domain/trace-context.ts'
+import { cryptoRandomHex, type RandomHex } from './trace-ids.ts'
 
 export const TRACEPARENT_HEADER = 'traceparent'
 export const TRACERESPONSE_HEADER = 'traceresponse'
@@ -19,31 +20,26 @@ export const TRACERESPONSE_HEADER = 'traceresponse'
 export interface RequestTraceContext {
   /** Egress's span in the trace, as a version-00 `traceparent`: recorded with the command and answered as `traceresponse`. */
   traceparent: string
-  traceId: string
-  /** The caller's `traceparent`, when valid; null when egress started the trace. */
-  caller: TraceContext | null
 }
-
-/** Random bytes are drawn this many at a time (a trace id and a span id per request: 24 bytes). */
-const RANDOM_POOL_BYTES = 24 * 256
 
 /** The trace context of each request traced so far, by its context: one span per request, however often asked. */
 const TRACED = new WeakMap<Context, RequestTraceContext>()
 
 /**
- * The request's trace context: egress's span in the caller's trace or in a new one, drawn once per request (traceRequests
- * draws it before the request is authenticated; the route then reads the same). Sets `traceresponse` on whatever the
- * route answers (its errors included).
+ * The request's trace context: egress's span in the caller's trace or in a new one, drawn once per request (the app
+ * draws it before the request is authenticated, isTracedRequest; the route then reads the same). Sets `traceresponse`
+ * on whatever the route answers (its errors included).
  */
 export function requestTrace(c: Context, random: RandomHex = defaultRandomHex): RequestTraceContext {
   const known = TRACED.get(c)
   if (known !== undefined) return known
   const caller = parseTraceparent(c.req.header(TRACEPARENT_HEADER))
-  const traceId = caller?.traceId ?? random.id(16)
-  const flags = caller === null ? '01' : (Number.parseInt(caller.flags, 16) & 1) === 1 ? '01' : '00'
-  const traceparent = formatTraceparent({ traceId, parentId: random.id(8), flags })
+  const traceparent =
+    caller === null
+      ? random.newTraceparent()
+      : formatTraceparent({ traceId: caller.traceId, parentId: random.spanId(), flags: (Number.parseInt(caller.flags, 16) & 1) === 1 ? '01' : '00' })
   c.header(TRACERESPONSE_HEADER, traceparent)
-  const context = { traceparent, traceId, caller }
+  const context = { traceparent }
   TRACED.set(c, context)
   return context
 }
@@ -51,53 +47,18 @@ export function requestTrace(c: Context, random: RandomHex = defaultRandomHex): 
 /** The traced routes (POST): order create, cancel and amend, and account flatten — the requests that write for orders. */
 export const TRACED_ROUTES = ['/v1/orders', '/v1/orders/:id/cancel', '/v1/orders/:id/amend', '/v1/accounts/:id/flatten'] as const
 
-/**
- * Draws the request's trace context before anything can refuse it (installed first, app.ts), so every answer of a
- * traced route carries `traceresponse`: a 401, a 413 or a draining 503 as much as the route's own answers and errors.
- * Such a refusal records nothing (the request never reached the kernel); the header still names egress's span in the
- * caller's trace, to log beside the refusal.
- */
-export function traceRequests(): MiddlewareHandler {
-  // Not async: nothing to await of its own, so it hands on next()'s promise rather than make one per request.
-  return function traceRequests(c, next) {
-    requestTrace(c)
-    return next()
-  }
-}
-
-/** Lowercase hex ids of random bytes, never all zero (the recommendation makes an all-zero id invalid). */
-export interface RandomHex {
-  id(bytes: 8 | 16): string
-}
+/** TRACED_ROUTES as one pattern of request paths: a `:param` is one whole path segment, as hono's router matches it. */
+const TRACED_PATH = new RegExp(`^(?:${TRACED_ROUTES.map((route) => route.replace(/:[^/]+/g, '[^/]+')).join('|')})$`)
 
 /**
- * Ids from crypto.getRandomValues, drawn in pools so a request does not make a call of its own. Each pool is turned to
- * hex once and an id is a slice of that text: built a digit pair at a time, an id was a string object per pair (~24
- * per request).
+ * Whether `c` is a request of a traced route, whose trace context the app draws before anything can refuse it
+ * (app.ts), so every answer of a traced route carries `traceresponse`: a 401, a 413 or a draining 503 as much as the
+ * route's own answers and errors. Such a refusal records nothing (the request never reached the kernel); the header
+ * still names egress's span in the caller's trace, to log beside the refusal. Told from the path, not by a middleware
+ * mounted on these routes: each middleware in hono's chain costs a promise and closures per request.
  */
-export function cryptoRandomHex(poolBytes: number = RANDOM_POOL_BYTES): RandomHex {
-  const pool = new Uint8Array(poolBytes)
-  let poolHex = ''
-  let position = poolBytes
-  return {
-    id(bytes) {
-      for (;;) {
-        if (position + bytes > pool.length) {
-          crypto.getRandomValues(pool)
-          poolHex = Buffer.from(pool.buffer, pool.byteOffset, pool.byteLength).toString('hex')
-          position = 0
-        }
-        const start = position
-        position += bytes
-        if (!allZero(pool, start, bytes)) return poolHex.slice(start * 2, (start + bytes) * 2)
-      }
-    },
-  }
-}
-
-function allZero(pool: Uint8Array, start: number, bytes: number): boolean {
-  for (let index = start; index < start + bytes; index++) if (pool[index] !== 0) return false
-  return true
+export function isTracedRequest(c: Context): boolean {
+  return c.req.method === 'POST' && TRACED_PATH.test(c.req.path)
 }
 
 const defaultRandomHex = cryptoRandomHex()

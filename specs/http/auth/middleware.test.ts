@@ -39,6 +39,22 @@ describe('requireAuth', () => {
     expect(((await res.json()) as { error: { details: { reason: string } } }).error.details.reason).toBe('malformed')
   })
 
+  test('the scheme in any case, with spaces around the token (more than one after the scheme: the slow path), is read; a token with another character or too long is 401 malformed', async () => {
+    const token = await hsToken()
+    for (const header of [`Bearer ${token}`, `bearer ${token}`, `BEARER   ${token}`, `Bearer ${token}  `, `bEaReR  ${token} `]) {
+      const res = await app().request('/v1/me', { headers: { Authorization: header } })
+      expect([header, res.status]).toEqual([header, 200])
+    }
+    const reasonOf = async (header: string): Promise<[number, string]> => {
+      const res = await app().request('/v1/me', { headers: { Authorization: header } })
+      return [res.status, ((await res.json()) as { error: { details: { reason: string } } }).error.details.reason]
+    }
+    for (const header of [`Bearer ${token}!`, `Bearer\t${token}`, `Bearer ${token} x`, `Bearerx ${token}`]) expect(await reasonOf(header)).toEqual([401, 'malformed'])
+    const long = 'a'.repeat(8_193)
+    expect(await reasonOf(`Bearer ${long}`)).toEqual([401, 'malformed'])
+    expect(await reasonOf(`Bearer  ${long} `)).toEqual([401, 'malformed'])
+  })
+
   test('an expired token is 401 with an invalid_token challenge', async () => {
     const res = await app().request('/v1/me', bearer(await hsToken({ expInSec: -3600 })))
     expect(res.status).toBe(401)

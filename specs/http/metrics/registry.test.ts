@@ -126,6 +126,26 @@ describe('bounds and mistakes', () => {
     expect(() => registry.histogram({ name: 'h2', help: 'h', buckets: [1], labelNames: ['le'] })).toThrow('reserved')
   })
 
+  test('a frozen label set counts into the series of its values, in either metric it is given to; a wrong one throws every time', () => {
+    const registry = new MetricsRegistry()
+    const a = registry.counter({ name: 'a_total', help: 'h', labelNames: ['route', 'status'] })
+    const b = registry.counter({ name: 'b_total', help: 'h', labelNames: ['status', 'route'] })
+    const frozen = Object.freeze({ route: '/v1/orders', status: '2xx' })
+    a.inc(1, frozen)
+    a.inc(1, frozen)
+    a.inc(1, { route: '/v1/orders', status: '2xx' })
+    a.inc(1, { status: '2xx', route: '/v1/orders' })
+    b.inc(1, frozen)
+    const text = registry.render()
+    expect(text).toContain('a_total{route="/v1/orders",status="2xx"} 4\n')
+    expect(text).toContain('b_total{status="2xx",route="/v1/orders"} 1\n')
+    const wrong = Object.freeze({ route: '/v1/orders' })
+    const other = registry.counter({ name: 'c_total', help: 'h', labelNames: ['route'] })
+    for (let attempt = 0; attempt < 2; attempt++) expect(() => a.inc(1, wrong)).toThrow('expected labels {route, status}')
+    other.inc(1, wrong)
+    for (let attempt = 0; attempt < 2; attempt++) expect(() => a.inc(1, wrong)).toThrow('expected labels {route, status}')
+  })
+
   test('once() runs its registration the first time a key is asked for, and never again for that registry', () => {
     const registry = new MetricsRegistry()
     const register = (): void => void registry.gauge({ name: 'g_once', help: 'h' })

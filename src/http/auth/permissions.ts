@@ -10,13 +10,23 @@
 
 import type { Principal, Role } from './principal.ts'
 
+/** Whether the principal holds one of `roles` (a constant below: a literal made per call was an array per request). */
 function has(principal: Principal, roles: readonly Role[]): boolean {
-  return principal.roles.some((role) => roles.includes(role))
+  // A loop, not some(callback): a closure per call, and a check runs on every request.
+  const held = principal.roles
+  for (let index = 0; index < held.length; index++) if (roles.includes(held[index] as Role)) return true
+  return false
 }
+
+const TRADING: readonly Role[] = ['trader', 'bot']
+const READING_EVERY: readonly Role[] = ['ops', 'auditor', 'admin']
+const HALTING: readonly Role[] = ['ops', 'admin']
+const AUDITING: readonly Role[] = ['auditor', 'admin']
+const ADMINISTERING: readonly Role[] = ['admin']
 
 /** Place, cancel, amend orders and flatten on `account`. */
 export function canTrade(principal: Principal, account: string): boolean {
-  return has(principal, ['trader', 'bot']) && principal.accounts.includes(account)
+  return has(principal, TRADING) && principal.accounts.includes(account)
 }
 
 /** Read orders, fills, positions, balances, ledger and streams of `account`. */
@@ -26,20 +36,20 @@ export function canRead(principal: Principal, account: string): boolean {
 
 /** Read every account (canRead holds for any account). */
 export function canReadEvery(principal: Principal): boolean {
-  return has(principal, ['ops', 'auditor', 'admin'])
+  return has(principal, READING_EVERY)
 }
 
 /** Halt, cancel-only and resume. */
 export function canHalt(principal: Principal): boolean {
-  return has(principal, ['ops', 'admin'])
+  return has(principal, HALTING)
 }
 
 /** Audit verification, seals, anchors, decision records of any account. */
 export function canReadAudit(principal: Principal): boolean {
-  return has(principal, ['auditor', 'admin'])
+  return has(principal, AUDITING)
 }
 
 /** Switch between paper, shadow and live. */
 export function canChangeMode(principal: Principal): boolean {
-  return has(principal, ['admin'])
+  return has(principal, ADMINISTERING)
 }

@@ -50,6 +50,11 @@ export class LoadShedder {
     return this.slots.held
   }
 
+  /** Whether instruments have buckets (config backpressure.symbol): else admit() never reads its `instrument`. */
+  get limitsSymbols(): boolean {
+    return this.symbols !== null
+  }
+
   /**
    * Admits one new order for `account` (by `bot` when the caller is a bot; on `instrument`, `venue:symbol`, when it is
    * one the gateway trades), or says why not and when to retry. A refusal gives back the tokens taken before it.

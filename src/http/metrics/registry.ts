@@ -39,6 +39,8 @@ abstract class Metric<TSeries> {
   readonly #series = new Map<string, { values: string[]; series: TSeries }>()
   readonly #seriesMax: number
   readonly #onRefused: (metric: string) => void
+  /** The keys of frozen label sets seen, checked once (keyOf). */
+  readonly #frozenKeys = new WeakMap<Labels, string>()
 
   constructor(options: MetricOptions, seriesMax: number, onRefused: (metric: string) => void) {
     if (!METRIC_NAME.test(options.name)) throw new Error(`metric name ${JSON.stringify(options.name)} is not valid`)
@@ -73,8 +75,20 @@ abstract class Metric<TSeries> {
     return series
   }
 
-  /** The label values joined by NUL, in labelNames order; throws unless `labels` has exactly labelNames, as strings. */
+  /**
+   * The label values joined by NUL, in labelNames order; throws unless `labels` has exactly labelNames, as strings. A
+   * frozen label set (one made once and passed on every call) has its key remembered: joining two or more values made
+   * a string per call.
+   */
   private keyOf(labels: Labels): string {
+    const known = this.#frozenKeys.get(labels)
+    if (known !== undefined) return known
+    const key = this.joinedKeyOf(labels)
+    if (Object.isFrozen(labels)) this.#frozenKeys.set(labels, key)
+    return key
+  }
+
+  private joinedKeyOf(labels: Labels): string {
     const names = this.labelNames
     let givenCount = 0
     for (const _name in labels) givenCount++

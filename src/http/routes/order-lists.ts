@@ -68,7 +68,7 @@ async function placeList(c: Context<AuthEnv>, services: Services): Promise<Respo
   requireReady(services)
   const first = parsed.orders[0]
   if (first === undefined) throw new ApiError('INTERNAL', 'internal error', { cause: new Error('a parsed list has two orders') })
-  const admission = requireAdmitted(services, admitPlace(services, principal, { account: parsed.account, idempotencyKey: legKeys[0] as string, reduceOnly: first.reduce_only, venue: first.venue, symbol: first.symbol }))
+  const admission = requireAdmitted(services, admitPlace(services, principal, parsed.account, legKeys[0] as string, first))
   try {
     const result = await runCommand(c, () => services.gateway.placeList(kernelPrincipal(principal), body, headerKey, { traceparent: trace.traceparent })).catch((error: unknown) => {
       if (error instanceof ApiError && error.status === 429) admission.refund()

@@ -74,13 +74,7 @@ async function placeOrder(c: Context<AuthEnv>, services: Services, retiredOrder:
     throw new ApiError('FORBIDDEN', `not allowed to trade account ${parsed.account}`, { details: { account: parsed.account } })
   }
   requireReady(services)
-  const admission = requireAdmitted(services, admitPlace(services, principal, {
-    account: parsed.account,
-    idempotencyKey,
-    reduceOnly: parsed.reduce_only,
-    venue: parsed.venue,
-    symbol: parsed.symbol,
-  }))
+  const admission = requireAdmitted(services, admitPlace(services, principal, parsed.account, idempotencyKey, parsed))
   let outcome = 'error'
   try {
     // runCommand's work written out (no closures per order): the runtime's errors as the API's, the request marked decided.
@@ -96,9 +90,10 @@ async function placeOrder(c: Context<AuthEnv>, services: Services, retiredOrder:
     markDecided(c)
     if (isKernelLoadRefusal(result.reply)) admission.refund()
     outcome = result.reply.kind
-    const answer = placeAnswer(services.gateway.engine.state, result.reply, retiredOrder)
-    if (answer.duplicate) c.header('Idempotent-Replayed', 'true')
-    return c.body(JSON.stringify(answer.body), answer.status, JSON_CONTENT_TYPE)
+    const reply = result.reply
+    const answer = placeAnswer(services.gateway.engine.state, reply, retiredOrder)
+    if (reply.kind === 'accepted' && reply.duplicate) c.header('Idempotent-Replayed', 'true')
+    return c.body(JSON.stringify(answer), 202, JSON_CONTENT_TYPE)
   } finally {
     admission.release()
     services.metrics.ackLatency.observe((performance.now() - startedMs) / 1000, ackOutcomeLabels(outcome))

@@ -41,29 +41,32 @@ export type PlaceAdmission =
   | { ok: false; unknownAccount: string }
   | { ok: false; disk: DiskRefusal }
 
-export interface PlaceRequest {
-  account: string
-  idempotencyKey: string
-  reduceOnly: boolean
+/** What admission reads of the order (or of a list's first leg): the parsed body's own members, passed as they are. */
+export interface PlaceLeg {
+  reduce_only: boolean
   venue: string
   symbol: string
 }
 
-export function admitPlace(services: Services, principal: Principal, request: PlaceRequest): PlaceAdmission {
+export function admitPlace(services: Services, principal: Principal, account: string, idempotencyKey: string, leg: PlaceLeg): PlaceAdmission {
   const { state } = services.gateway.engine
-  if (state.idempotency.has(idempotencyIndexKey(request.account, request.idempotencyKey))) return REPEAT_ADMISSION
+  if (state.idempotency.has(idempotencyIndexKey(account, idempotencyKey))) return REPEAT_ADMISSION
   const disk = services.disk.refusal()
   if (disk !== null) return { ok: false, disk }
-  if (!accountKnown(state, request.account)) return { ok: false, unknownAccount: request.account }
+  if (!accountKnown(state, account)) return { ok: false, unknownAccount: account }
   const params = state.config?.params
   if (params !== undefined) {
-    const reason = shedReason(state, { lane: request.reduceOnly ? 1 : 2, accountId: request.account, params })
-    if (reason !== null) return { ok: false, kernel: { reason, orderId: orderIdFor(request.account, request.idempotencyKey) } }
+    const reason = shedReason(state, { lane: leg.reduce_only ? 1 : 2, accountId: account, params })
+    if (reason !== null) return { ok: false, kernel: { reason, orderId: orderIdFor(account, idempotencyKey) } }
   }
   // Only an instrument the gateway trades has a bucket: one it does not is refused by the kernel (INSTRUMENT_UNKNOWN),
-  // and made-up symbols must not fill the bucket table the real ones share.
-  const instrument = instrumentKey(request.venue, request.symbol)
-  return admitFor(services, request.account, principal, state.instruments.has(instrument) ? instrument : null)
+  // and made-up symbols must not fill the bucket table the real ones share. Its key is made only when symbols have buckets.
+  let instrument: string | null = null
+  if (services.shedder.limitsSymbols) {
+    instrument = instrumentKey(leg.venue, leg.symbol)
+    if (!state.instruments.has(instrument)) instrument = null
+  }
+  return admitFor(services, account, principal, instrument)
 }
 
 /**

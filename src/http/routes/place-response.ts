@@ -15,14 +15,11 @@ import { ApiError, reasonError } from '../errors.ts'
 /** Acceptance is the one durable record of Draft → Validated → Enqueued (§7.1): every accepted order starts here. */
 export const ACCEPTED_STATE = 'Enqueued'
 
-export interface PlaceAnswer {
-  status: 202
-  body: Record<string, unknown>
-  duplicate: boolean
-}
-
-/** The 202 body for an accepted order, or throws the ApiError for any other reply. */
-export function placeAnswer(state: KernelState, reply: Reply, retired: (orderId: string) => Order | null = () => null): PlaceAnswer {
+/**
+ * The 202 body for an accepted order (a repeat when `reply.duplicate`: the caller says so in its header), or throws the
+ * ApiError for any other reply. The body alone, not wrapped with its status and repeat flag: an object fewer per order.
+ */
+export function placeAnswer(state: KernelState, reply: Reply, retired: (orderId: string) => Order | null = () => null): Record<string, unknown> {
   switch (reply.kind) {
     case 'accepted': {
       // A repeat of a retired order's key (src/kernel/retention.ts): the same fields, read back from its records.
@@ -34,7 +31,7 @@ export function placeAnswer(state: KernelState, reply: Reply, retired: (orderId:
           headers: duplicateHeader(reply.duplicate),
         })
       }
-      return { status: 202, body: acceptedBody(order), duplicate: reply.duplicate }
+      return acceptedBody(order)
     }
     case 'rejected':
       throw reasonError(reply.reason, { details: { order_id: reply.orderId, guard: reply.guard }, headers: duplicateHeader(reply.duplicate) })
