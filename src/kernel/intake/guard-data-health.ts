@@ -7,7 +7,7 @@
  * not even an input, so decision records stay as they were before the limits existed.
  */
 
-import { formatDecimal, type Units } from '../../domain/decimal.ts'
+import { formatDecimal, smallBigInt, type Units } from '../../domain/decimal.ts'
 import type { Instrument } from '../../domain/instruments.ts'
 import type { KernelParams } from '../../domain/kernel-config.ts'
 import type { MarketSnapshot } from '../../domain/market.ts'
@@ -67,6 +67,8 @@ function bookLimitsOff(instrument: Instrument, params: KernelParams): boolean {
 
 /** |value − reference| > reference × bps / 10 000, in exact integer arithmetic. */
 export function exceedsBps(value: Units, reference: Units, bps: number): boolean {
+  // No distance (a price at the reference, an unchanged reference) is never past a band: no products made for it.
+  if (value === reference && reference >= 0n && bps >= 0) return false
   const distance = value > reference ? value - reference : reference - value
-  return distance * 10_000n > reference * BigInt(bps)
+  return distance * 10_000n > reference * smallBigInt(bps)
 }
