@@ -13,7 +13,7 @@ import type { Units } from '../domain/decimal.ts'
 import type { KernelParams } from '../domain/kernel-config.ts'
 import type { MarketSnapshot } from '../domain/market.ts'
 import type { ReasonCode } from '../domain/reasons.ts'
-import type { Decision, SendCommand } from './commands.ts'
+import { DONE_REPLY, type Decision, type SendCommand } from './commands.ts'
 import { emit, emitterFor, type Emitter } from './emit.ts'
 import { evaluateGate, LIVE_ONLY } from './gate.ts'
 import { callSlotBusy } from './in-flight.ts'
@@ -34,7 +34,7 @@ export function decideSend(state: KernelState, command: SendCommand): Decision {
   // Nor is an amend: a replace sent past it would change (at a cancel-replace venue, place anew) an order whose life
   // ended; the amend is superseded and the order's cancel asked, as the expiry's notice would. Cancels always go.
   const expired = command.action === 'cancel' ? null : ttlEndOf(order, command.nowMs)
-  if (expired !== null) return { events: expired, reply: { kind: 'done' } }
+  if (expired !== null) return { events: expired, reply: DONE_REPLY }
   const busy = callSlotBusy(state, order)
   if (busy !== null) return { events: [], reply: { kind: 'refused', reason: 'TRANSITION_REFUSED', detail: busy } }
   const held = switchHolds(state, order, command.action)
@@ -69,7 +69,7 @@ export function decideSend(state: KernelState, command: SendCommand): Decision {
     const origClientOrderId = currentClientOrderId(order)
     emit(emitter, { type: 'order.amend_send_requested', atMs, orderId, amendId, attempt, amendClientOrderId: clientOrderId, origClientOrderId, qty, price, gate })
   }
-  return { events: emitter.events, reply: { kind: 'done' } }
+  return { events: emitter.events, reply: DONE_REPLY }
 }
 
 /**
