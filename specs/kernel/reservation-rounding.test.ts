@@ -7,6 +7,7 @@
 
 import { describe, expect, test } from 'bun:test'
 import type { EventOf } from '../../src/domain/events/index.ts'
+import { ceilDiv, remainingAfterFill } from '../../src/kernel/reservations.ts'
 import { d, Harness } from './fixtures.ts'
 
 describe('reservations of rounded orders', () => {
@@ -39,5 +40,13 @@ describe('reservations of rounded orders', () => {
     const requested = decision.events[0] as EventOf<'order.amend_requested'>
     // 0.2 × 49 000 = 9 800, plus 9.8 fee allowance.
     expect(requested).toMatchObject({ qty: d('0.2'), price: d('49000'), reservationTotal: d('9809.8') })
+  })
+})
+
+describe('reservation arithmetic', () => {
+  test('ceilDiv and remainingAfterFill round up exactly as (n + d − 1) / d does', () => {
+    const values = [0n, 1n, 2n, 9n, 10n, 11n, 99_999_999n, 100_000_000n, 100_000_001n, 5_900_000_000_000n, 5_900_000_000_001n]
+    for (const n of values) for (const den of [1n, 3n, 10n, 10_000n, 100_000_000n]) expect(ceilDiv(n, den)).toBe((n + den - 1n) / den)
+    for (const cumQty of [0n, 1n, 7n, 10n]) expect(remainingAfterFill(1_000_003n, 10n, cumQty)).toBe((1_000_003n * (10n - cumQty) + 9n) / 10n)
   })
 })

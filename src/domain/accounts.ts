@@ -111,8 +111,23 @@ export function selfTradeRefused(policy: Policy): boolean {
 }
 
 export function hasAnyRole(principal: Principal, roles: ReadonlySet<Role>): boolean {
-  return principal.roles.some((role) => roles.has(role))
+  // A loop, not some() with an arrow: every intake asks, and the arrow was a function and its scope per call.
+  for (const role of principal.roles) if (roles.has(role)) return true
+  return false
 }
+
+/**
+ * The principal's roles as a decision record lists them ("trader,ops"). A frozen roles array (the HTTP layer's
+ * principals, one per cached token) cannot change, so its text is made once and kept while the array lives.
+ */
+export function rolesText(roles: readonly Role[]): string {
+  if (!Object.isFrozen(roles)) return roles.join(',')
+  let text = rolesTexts.get(roles)
+  if (text === undefined) rolesTexts.set(roles, (text = roles.join(',')))
+  return text
+}
+
+const rolesTexts = new WeakMap<readonly Role[], string>()
 
 export function policyValidAt(policy: Policy, nowMs: number): boolean {
   return nowMs >= policy.validFromMs && nowMs < policy.validUntilMs

@@ -91,6 +91,23 @@ function decimalText(units: Units): string {
   return negative ? `-${text}` : text
 }
 
+/**
+ * BigInt(n) for a small whole number (a bps rate, a band's 10 000 + bps): JavaScriptCore makes a heap bigint for
+ * every BigInt() call and every non-zero result, and the guards multiply by the same few rates for every order, so
+ * the ones up to SMALL_BIGINTS_MAX are made once and kept (bounded by that index range). Others are made per call.
+ */
+export function smallBigInt(n: number): bigint {
+  if (!Number.isInteger(n) || n < 0 || n > SMALL_BIGINTS_MAX) return BigInt(n)
+  const known = smallBigInts[n]
+  if (known !== undefined) return known
+  const made = BigInt(n)
+  smallBigInts[n] = made
+  return made
+}
+
+const SMALL_BIGINTS_MAX = 20_000
+const smallBigInts: (bigint | undefined)[] = []
+
 /** a × b, both in units, rounded to units as asked. */
 export function mulUnits(a: Units, b: Units, rounding: Rounding): Units {
   return divRound(a * b, UNIT, rounding)

@@ -43,10 +43,31 @@ export const instrumentSchema = v.strictObject({
 export type Instrument = v.InferOutput<typeof instrumentSchema>
 export type InstrumentInput = v.InferInput<typeof instrumentSchema>
 
-/** The key used everywhere for venue×symbol maps, serialisation slots and rate limits. */
+/**
+ * The key used everywhere for venue×symbol maps, serialisation slots and rate limits. An order's intake, its send and
+ * its answers each look its instrument up, so the texts are kept (found by venue, then symbol) instead of built per
+ * call. Bounded: the venue and symbol of a body are looked up before they are known to name an instrument, so the
+ * kept texts are dropped all at once when INSTRUMENT_KEYS_MAX is reached.
+ */
 export function instrumentKey(venue: string, symbol: string): string {
-  return `${venue}:${symbol}`
+  let bySymbol = instrumentKeys.get(venue)
+  const known = bySymbol?.get(symbol)
+  if (known !== undefined) return known
+  const key = `${venue}:${symbol}`
+  if (instrumentKeysCount >= INSTRUMENT_KEYS_MAX) {
+    instrumentKeys.clear()
+    instrumentKeysCount = 0
+    bySymbol = undefined
+  }
+  if (bySymbol === undefined) instrumentKeys.set(venue, (bySymbol = new Map()))
+  bySymbol.set(symbol, key)
+  instrumentKeysCount += 1
+  return key
 }
+
+const INSTRUMENT_KEYS_MAX = 4096
+const instrumentKeys = new Map<string, Map<string, string>>()
+let instrumentKeysCount = 0
 
 interface SimInstrumentSpec {
   symbol: string

@@ -333,3 +333,6 @@ export interface Decision {
   events: DomainEvent[]
   reply: Reply
 }
+
+/** The reply of a decision that is only done: one shared frozen object, not one per send, venue answer and report. */
+export const DONE_REPLY: Reply = Object.freeze({ kind: 'done' })

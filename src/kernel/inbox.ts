@@ -17,7 +17,7 @@ import type { ReasonCode } from '../domain/reasons.ts'
 import type { OrderState } from '../domain/states.ts'
 import { VenueReason } from '../domain/venue-reasons.ts'
 import type { ExecutionReport } from '../venues/adapter.ts'
-import type { Decision, VenueReportCommand } from './commands.ts'
+import { DONE_REPLY, type Decision, type VenueReportCommand } from './commands.ts'
 import { applyAmend, failAmend, loosest, openAmend, type AmendSource } from './amend/evidence.ts'
 import { anomaly, emit, emitterFor, type Emitter } from './emit.ts'
 import type { KernelState } from './state.ts'
@@ -44,14 +44,14 @@ export function decideReport(state: KernelState, command: VenueReportCommand): D
   const mismatch = order === null ? null : mismatchOf(order, report)
   if (order === null || mismatch !== null) {
     const accepted = { type: 'inbox.report_accepted' as const, atMs: nowMs, orderId: null, report }
-    if (command.orphanRepeat === true) return { events: [accepted], reply: { kind: 'done' } }
+    if (command.orphanRepeat === true) return { events: [accepted], reply: DONE_REPLY }
     const about = order === null ? '' : `: it names order ${order.orderId}, but ${mismatch}`
     const alert = { type: 'alert.raised' as const, atMs: nowMs, reason: 'REPORT_ORPHANED' as const, orderId: null, detail: `${report.venue} ${report.kind} for ${report.clientOrderId}${about}` }
-    return { events: [accepted, alert], reply: { kind: 'done' } }
+    return { events: [accepted, alert], reply: DONE_REPLY }
   }
   if (order.execIds.has(report.execId)) {
     const event = { type: 'inbox.duplicate_dropped' as const, atMs: nowMs, orderId: order.orderId, venue: report.venue, execId: report.execId }
-    return { events: [event], reply: { kind: 'done' } }
+    return { events: [event], reply: DONE_REPLY }
   }
   const emitter = emitterFor(order)
   emitter.events.push({ type: 'inbox.report_accepted', atMs: nowMs, orderId: order.orderId, report })
@@ -65,7 +65,7 @@ export function decideReport(state: KernelState, command: VenueReportCommand): D
     }
   }
   if (amendNews(emitter, report, nowMs)) emitReport(emitter, report, nowMs)
-  return { events: emitter.events, reply: { kind: 'done' } }
+  return { events: emitter.events, reply: DONE_REPLY }
 }
 
 /**

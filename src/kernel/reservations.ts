@@ -5,7 +5,7 @@
  */
 
 import { assert } from '../domain/assert.ts'
-import { maxUnits, minUnits, mulUnits, type Units } from '../domain/decimal.ts'
+import { maxUnits, minUnits, mulUnits, smallBigInt, type Units } from '../domain/decimal.ts'
 import type { Instrument } from '../domain/instruments.ts'
 import type { Order, Side } from '../domain/orders.ts'
 import { isTerminal } from '../domain/states.ts'
@@ -13,14 +13,12 @@ import { isTerminal } from '../domain/states.ts'
 const BPS_PER_ONE = 10_000n
 
 export function feeAllowance(notional: Units, takerFeeBps: number): Units {
-  return ceilDiv(notional * BigInt(takerFeeBps), BPS_PER_ONE)
+  return ceilDiv(notional * smallBigInt(takerFeeBps), BPS_PER_ONE)
 }
 
 export interface ReservationQuote {
   asset: string
   amount: Units
-  /** For the decision record: the notional the reservation was computed from (quote units). */
-  notional: Units
 }
 
 /**
@@ -43,18 +41,19 @@ export function reservationFor(options: {
   instrument: Pick<Instrument, 'baseAsset' | 'quoteAsset' | 'lotSize'>
 }): ReservationQuote {
   const { instrument } = options
-  const notional = mulUnits(options.qty, options.worstPrice, 'up')
-  if (options.side === 'sell') return { asset: instrument.baseAsset, amount: options.qty, notional }
+  if (options.side === 'sell') return { asset: instrument.baseAsset, amount: options.qty }
   // A quantity off the current lot (a resend after the lot changed) counts its last part as a whole lot: more held.
   const lots = ceilDiv(options.qty, instrument.lotSize)
   const lotCash = mulUnits(instrument.lotSize, options.worstPrice, 'up')
-  return { asset: instrument.quoteAsset, amount: lots * (lotCash + feeAllowance(lotCash, options.takerFeeBps)), notional }
+  return { asset: instrument.quoteAsset, amount: lots * (lotCash + feeAllowance(lotCash, options.takerFeeBps)) }
 }
 
 /** What stays held after `cumQty` of `qty` has filled: the unfilled share of the total, rounded up. */
 export function remainingAfterFill(total: Units, qty: Units, cumQty: Units): Units {
   assert(qty > 0n, 'order quantity must be positive')
   if (cumQty < 0n || cumQty > qty) assert(false, `cumQty ${cumQty} must be within 0..${qty}`)
+  // Nothing filled (most orders, most of their life): the whole total, without a product and a division to find it.
+  if (cumQty === 0n) return total
   return ceilDiv(total * (qty - cumQty), qty)
 }
 
@@ -73,5 +72,8 @@ export function heldFor(order: Pick<Order, 'status' | 'reservation' | 'qty' | 'c
 
 export function ceilDiv(numerator: bigint, denominator: bigint): bigint {
   assert(denominator > 0n && numerator >= 0n, 'ceilDiv takes a non-negative numerator and a positive denominator')
-  return (numerator + denominator - 1n) / denominator
+  // The quotient and a remainder (none made when it is zero), not (n + d − 1) / d: every non-zero bigint result is a
+  // heap object, and that form made three per call.
+  const quotient = numerator / denominator
+  return numerator % denominator === 0n ? quotient : quotient + 1n
 }

@@ -10,7 +10,7 @@ import type { Order } from '../domain/orders.ts'
 import { isTerminal } from '../domain/states.ts'
 import { VenueReason } from '../domain/venue-reasons.ts'
 import { GATEWAY_PRINCIPAL_ID } from '../domain/accounts.ts'
-import type { BootstrapCommand, CancelResultCommand, Decision, PlaceResultCommand } from './commands.ts'
+import { DONE_REPLY, type BootstrapCommand, type CancelResultCommand, type Decision, type PlaceResultCommand } from './commands.ts'
 import { anomaly, emit, emitterFor, type Emitter } from './emit.ts'
 import { switchHolds } from './send.ts'
 import type { CallAction, KernelState } from './state.ts'
@@ -57,7 +57,7 @@ export function decidePlaceResult(state: KernelState, command: PlaceResultComman
   const emitter = emitterFor(order)
   placeAnswerEvents(state, emitter, order, command)
   completed(emitter, command.nowMs, 'place', command.outcome)
-  return { events: emitter.events, reply: { kind: 'done' } }
+  return { events: emitter.events, reply: DONE_REPLY }
 }
 
 /** What a place answer proves, as events before its `order.call_completed` (see completed). */
@@ -108,7 +108,7 @@ export function decideCancelResult(state: KernelState, command: CancelResultComm
   // Reports may have finished the order while the cancel was in flight; then the answer changes nothing.
   if (order.status === 'CancelPending') cancelAnswerEvents(emitter, order, command)
   completed(emitter, command.nowMs, 'cancel', command.outcome)
-  return { events: emitter.events, reply: { kind: 'done' } }
+  return { events: emitter.events, reply: DONE_REPLY }
 }
 
 /** What a cancel answer proves about an order still CancelPending, as events before its `order.call_completed`. */
@@ -153,7 +153,7 @@ export function decideBootstrap(state: KernelState, command: BootstrapCommand): 
     emit(emitter, { type: 'order.unknown', atMs: command.nowMs, orderId: order.orderId, reason: 'VENUE_OUTCOME_UNKNOWN', detail: 'Sent with no call in flight: the log ends inside its place answer' })
     events.push(...emitter.events)
   }
-  return { events, reply: { kind: 'done' } }
+  return { events, reply: DONE_REPLY }
 }
 
 /**

@@ -10,13 +10,15 @@ import { instrumentKey, type Instrument } from '../domain/instruments.ts'
 import type { GateInput, GateVerdict, GateAction } from '../domain/gate.ts'
 import { cancelClientOrderId, currentClientOrderId, type Order } from '../domain/orders.ts'
 import type { Units } from '../domain/decimal.ts'
+import type { KernelParams } from '../domain/kernel-config.ts'
+import type { MarketSnapshot } from '../domain/market.ts'
 import type { ReasonCode } from '../domain/reasons.ts'
-import type { Decision, SendCommand } from './commands.ts'
+import { DONE_REPLY, type Decision, type SendCommand } from './commands.ts'
 import { emit, emitterFor, type Emitter } from './emit.ts'
 import { evaluateGate, LIVE_ONLY } from './gate.ts'
 import { callSlotBusy } from './in-flight.ts'
 import type { BookOrder } from './intake/book-check.ts'
-import { dataHealthGuard } from './intake/guard-data-health.ts'
+import { bookLimitsOff, bookReason, marketDataReason } from './intake/guard-data-health.ts'
 import { marketWorstPrice } from './intake/sent-order.ts'
 import { heldFor, reservationFor } from './reservations.ts'
 import type { KernelState } from './state.ts'
@@ -32,7 +34,7 @@ export function decideSend(state: KernelState, command: SendCommand): Decision {
   // Nor is an amend: a replace sent past it would change (at a cancel-replace venue, place anew) an order whose life
   // ended; the amend is superseded and the order's cancel asked, as the expiry's notice would. Cancels always go.
   const expired = command.action === 'cancel' ? null : ttlEndOf(order, command.nowMs)
-  if (expired !== null) return { events: expired, reply: { kind: 'done' } }
+  if (expired !== null) return { events: expired, reply: DONE_REPLY }
   const busy = callSlotBusy(state, order)
   if (busy !== null) return { events: [], reply: { kind: 'refused', reason: 'TRANSITION_REFUSED', detail: busy } }
   const held = switchHolds(state, order, command.action)
@@ -67,7 +69,7 @@ export function decideSend(state: KernelState, command: SendCommand): Decision {
     const origClientOrderId = currentClientOrderId(order)
     emit(emitter, { type: 'order.amend_send_requested', atMs, orderId, amendId, attempt, amendClientOrderId: clientOrderId, origClientOrderId, qty, price, gate })
   }
-  return { events: emitter.events, reply: { kind: 'done' } }
+  return { events: emitter.events, reply: DONE_REPLY }
 }
 
 /**
@@ -159,9 +161,19 @@ function guardRefusingSend(state: KernelState, order: Order, command: SendComman
   const params = state.config?.params
   if (instrument === undefined || params === undefined) return 'INSTRUMENT_UNKNOWN'
   const price = command.action === 'amend' ? amendBandPrice(order) : order.price
-  const data = dataHealthGuard({ price, order: bookOrderOf(order, command.action, price), instrument, params, market: command.market, nowMs: command.nowMs })
-  if (!data.pass) return data.reason
-  return command.action === 'place' && !marketOrderCovered(order, { instrument, takerFeeBps: params.takerFeeBps, referencePrice: data.value }) ? 'INSUFFICIENT_FUNDS' : null
+  const market = command.market
+  // Data health's verdict without its record (a send records the gate, not the guard's inputs): no inputs, result or
+  // argument object per send, and the book order is built only when a book limit is on.
+  const reason = marketDataReason(market, command.nowMs, price, instrument, params) ?? bookRecheck(order, command.action, price, market, instrument, params)
+  if (reason !== null || market === null) return reason
+  return command.action === 'place' && !marketOrderCovered(order, { instrument, takerFeeBps: params.takerFeeBps, referencePrice: market.referencePrice }) ? 'INSUFFICIENT_FUNDS' : null
+}
+
+/** The book rules at the send (data health's last part), for what faces them: a place, an amend its intake checked. */
+function bookRecheck(order: Order, action: 'place' | 'amend', price: Units | null, market: MarketSnapshot | null, instrument: Instrument, params: KernelParams): ReasonCode | null {
+  if (market === null || bookLimitsOff(instrument, params)) return null
+  const book = bookOrderOf(order, action, price)
+  return book === null ? null : bookReason(book, market, instrument, params)
 }
 
 /**

@@ -16,7 +16,7 @@
 import type { Order } from '../domain/orders.ts'
 import type { DomainEvent } from '../domain/events/index.ts'
 import { cancelEvents } from './cancel.ts'
-import type { Decision, TtlExpireCommand } from './commands.ts'
+import { DONE_REPLY, type Decision, type TtlExpireCommand } from './commands.ts'
 import type { KernelState } from './state.ts'
 
 /** Recorded as the principal of a cancel the time-to-live asked for: no person or bot asked. */
@@ -48,5 +48,5 @@ export function ttlEndOf(order: Order, nowMs: number): DomainEvent[] | null {
 export function decideTtlExpire(state: KernelState, command: TtlExpireCommand): Decision {
   const order = state.orders.get(command.orderId)
   if (order === undefined) return { events: [], reply: { kind: 'refused', reason: 'ORDER_NOT_FOUND', detail: command.orderId } }
-  return { events: ttlEndOf(order, command.nowMs) ?? [], reply: { kind: 'done' } }
+  return { events: ttlEndOf(order, command.nowMs) ?? [], reply: DONE_REPLY }
 }

@@ -10,7 +10,7 @@
  * and the lot (intake/sent-order.ts).
  */
 
-import { hasAnyRole, newOrdersAllowedFor, policyValidAt, TRADING_ROLES, type Policy, type Principal } from '../../domain/accounts.ts'
+import { hasAnyRole, newOrdersAllowedFor, policyValidAt, rolesText, TRADING_ROLES, type Policy, type Principal } from '../../domain/accounts.ts'
 import { kindInputs } from '../intake/guard-policy.ts'
 import { formatDecimal, maxUnits, mulUnits, type Units } from '../../domain/decimal.ts'
 import { instrumentKey, type Instrument } from '../../domain/instruments.ts'
@@ -60,7 +60,7 @@ export function amendPolicyGuard(
   const key = instrumentKey(order.venue, order.symbol)
   const policy = state.policies.get(order.accountId)
   const instrument = state.instruments.get(key)
-  const inputs = { principalId: principal.id, roles: principal.roles.join(','), account: order.accountId, instrument: key, policyPresent: policy !== undefined }
+  const inputs = { principalId: principal.id, roles: rolesText(principal.roles), account: order.accountId, instrument: key, policyPresent: policy !== undefined }
   if (!hasAnyRole(principal, TRADING_ROLES)) return failed('PERMISSION_DENIED', inputs)
   if (!principal.accounts.includes(order.accountId)) return failed('ACCOUNT_NOT_PERMITTED', inputs)
   if (policy === undefined) return failed('POLICY_MISSING', inputs)

@@ -16,10 +16,18 @@ export interface DecidedCommand {
 export function decisionRecord(command: DecidedCommand, guards: GuardRecord[]): DecisionRecord {
   return {
     principalId: command.principal.id,
-    roles: [...command.principal.roles],
+    roles: recordedRoles(command.principal.roles),
     configDigest: command.configDigest,
     buildCommit: command.buildCommit,
     nowMs: command.nowMs,
     guards,
   }
+}
+
+/**
+ * The roles as the record holds them: a frozen array (the HTTP layer's principals) is shared, as nothing can change
+ * it; any other is copied, so a later change to the principal cannot reach the record.
+ */
+function recordedRoles(roles: Principal['roles']): Principal['roles'] {
+  return Object.isFrozen(roles) ? roles : [...roles]
 }

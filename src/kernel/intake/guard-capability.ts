@@ -16,8 +16,8 @@ export interface RoundedOrder {
   price: Units | null
 }
 
-export function capabilityGuard(input: { body: PlaceBody; instrument: Instrument; referencePrice: Units }): GuardResult<RoundedOrder> {
-  const { body, instrument } = input
+/** Positional (no argument object per order): `referencePrice` prices a market order's notional. */
+export function capabilityGuard(body: PlaceBody, instrument: Instrument, referencePrice: Units): GuardResult<RoundedOrder> {
   const inputs: GuardInputs = {
     orderType: body.type,
     tif: body.tif,
@@ -33,7 +33,7 @@ export function capabilityGuard(input: { body: PlaceBody; instrument: Instrument
   if (body.reduce_only && !instrument.reduceOnly) return failed('REDUCE_ONLY_UNSUPPORTED', inputs)
   const price = body.price === undefined ? null : sentPrice(body.price, body.side, instrument)
   const qty = sentQty(body.qty, instrument)
-  const notional = mulUnits(qty, price ?? input.referencePrice, 'down')
+  const notional = mulUnits(qty, price ?? referencePrice, 'down')
   // The rounded order's members join the inputs in place (the record's one object).
   const rounded = inputs
   rounded.price = price === null ? null : formatDecimal(price)

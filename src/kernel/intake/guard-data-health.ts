@@ -7,10 +7,11 @@
  * not even an input, so decision records stay as they were before the limits existed.
  */
 
-import { formatDecimal, type Units } from '../../domain/decimal.ts'
+import { formatDecimal, smallBigInt, type Units } from '../../domain/decimal.ts'
 import type { Instrument } from '../../domain/instruments.ts'
 import type { KernelParams } from '../../domain/kernel-config.ts'
 import type { MarketSnapshot } from '../../domain/market.ts'
+import type { ReasonCode } from '../../domain/reasons.ts'
 import { bookCheck, type BookLimits, type BookOrder } from './book-check.ts'
 import { failed, passed, type GuardResult } from './guard-result.ts'
 
@@ -39,14 +40,8 @@ export function dataHealthGuard(input: {
     priceBandBps: instrument.priceBandBps,
     price: input.price === null ? null : formatDecimal(input.price),
   }
-  if (market.referencePrice <= 0n) return failed('DATA_MISSING', inputs)
-  if (ageMs > params.referenceStaleMs || ageMs < -params.referenceStaleMs) return failed('DATA_STALE', inputs)
-  const previous = market.previousPrice
-  if (previous !== null && previous > 0n && exceedsBps(market.referencePrice, previous, params.referenceJumpBps)) {
-    return failed('DATA_JUMP', inputs)
-  }
-  const price = input.price
-  if (price !== null && exceedsBps(price, market.referencePrice, instrument.priceBandBps)) return failed('PRICE_BAND', inputs)
+  const reason = marketDataReason(market, input.nowMs, input.price, instrument, params)
+  if (reason !== null) return failed(reason, inputs)
   if (input.order === undefined || input.order === null) return passed(market.referencePrice, inputs)
   // With every limit off the book check adds nothing (no reason, no inputs): not asked, nothing is built for it.
   if (bookLimitsOff(instrument, params)) return passed(market.referencePrice, inputs)
@@ -55,18 +50,40 @@ export function dataHealthGuard(input: {
   return book.reason === null ? passed(market.referencePrice, all) : failed(book.reason, all)
 }
 
+/**
+ * The guard's verdict on the reference price and the band alone, in its order (missing, stale, jump, band), before
+ * the book rules: null when they pass. The send's recheck (send.ts) reads only the reason, so it asks this and builds
+ * no inputs, result or argument object per send.
+ */
+export function marketDataReason(market: MarketSnapshot | null, nowMs: number, price: Units | null, instrument: Instrument, params: KernelParams): ReasonCode | null {
+  if (market === null || market.referencePrice <= 0n) return 'DATA_MISSING'
+  const ageMs = nowMs - market.observedAtMs
+  if (ageMs > params.referenceStaleMs || ageMs < -params.referenceStaleMs) return 'DATA_STALE'
+  const previous = market.previousPrice
+  if (previous !== null && previous > 0n && exceedsBps(market.referencePrice, previous, params.referenceJumpBps)) return 'DATA_JUMP'
+  if (price !== null && exceedsBps(price, market.referencePrice, instrument.priceBandBps)) return 'PRICE_BAND'
+  return null
+}
+
+/** The book rules' verdict alone (book-check.ts), null when they pass; every limit off asks nothing of the order. */
+export function bookReason(order: BookOrder, market: MarketSnapshot, instrument: Instrument, params: KernelParams): ReasonCode | null {
+  return bookLimitsOff(instrument, params) ? null : bookCheck(order, { market, limits: bookLimitsOf(instrument, params) }).reason
+}
+
 /** The book limits of the recorded config: absent is off. */
 export function bookLimitsOf(instrument: Instrument, params: KernelParams): BookLimits {
   return { touchQtyMin: instrument.touchQtyMin ?? null, spreadBpsMax: params.spreadBpsMax ?? null, touchShareBpsMax: params.touchShareBpsMax ?? null }
 }
 
 /** Whether every book limit of the recorded config is absent (bookLimitsOn(bookLimitsOf(…)) false), allocating nothing. */
-function bookLimitsOff(instrument: Instrument, params: KernelParams): boolean {
+export function bookLimitsOff(instrument: Instrument, params: KernelParams): boolean {
   return (instrument.touchQtyMin ?? null) === null && (params.spreadBpsMax ?? null) === null && (params.touchShareBpsMax ?? null) === null
 }
 
 /** |value − reference| > reference × bps / 10 000, in exact integer arithmetic. */
 export function exceedsBps(value: Units, reference: Units, bps: number): boolean {
+  // No distance (a price at the reference, an unchanged reference) is never past a band: no products made for it.
+  if (value === reference && reference >= 0n && bps >= 0) return false
   const distance = value > reference ? value - reference : reference - value
-  return distance * 10_000n > reference * BigInt(bps)
+  return distance * 10_000n > reference * smallBigInt(bps)
 }

@@ -9,7 +9,7 @@
  * SELF_TRADE_PREVENTED).
  */
 
-import { hasAnyRole, newOrdersAllowedFor, policyValidAt, principalKindOf, TRADING_ROLES, type Policy, type Principal } from '../../domain/accounts.ts'
+import { hasAnyRole, newOrdersAllowedFor, policyValidAt, principalKindOf, rolesText, TRADING_ROLES, type Policy, type Principal } from '../../domain/accounts.ts'
 import { formatDecimal, mulUnits } from '../../domain/decimal.ts'
 import { instrumentKey, type Instrument } from '../../domain/instruments.ts'
 import type { MarketSnapshot } from '../../domain/market.ts'
@@ -32,7 +32,7 @@ export function policyGuard(
   const key = instrumentKey(body.venue, body.symbol)
   const policy = state.policies.get(body.account)
   const instrument = state.instruments.get(key)
-  const inputs: GuardInputs = { principalId: principal.id, roles: principal.roles.join(','), account: body.account, instrument: key, policyPresent: policy !== undefined }
+  const inputs: GuardInputs = { principalId: principal.id, roles: rolesText(principal.roles), account: body.account, instrument: key, policyPresent: policy !== undefined }
   if (!hasAnyRole(principal, TRADING_ROLES)) return failed('PERMISSION_DENIED', inputs)
   if (!principal.accounts.includes(body.account)) return failed('ACCOUNT_NOT_PERMITTED', inputs)
   if (policy === undefined) return failed('POLICY_MISSING', inputs)

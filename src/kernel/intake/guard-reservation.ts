@@ -18,21 +18,12 @@ import { availableBalance, type KernelState } from '../state.ts'
 import { failed, passed, type GuardResult } from './guard-result.ts'
 import { marketWorstPrice, sentPrice, sentQty } from './sent-order.ts'
 
-export function reservationGuard(
-  state: KernelState,
-  input: { body: PlaceBody; instrument: Instrument; params: KernelParams; referencePrice: Units },
-): GuardResult<ReservationQuote> {
-  const { body, instrument } = input
+/** Positional (no argument object per order): `referencePrice` is data health's, which a market order is priced from. */
+export function reservationGuard(state: KernelState, body: PlaceBody, instrument: Instrument, params: KernelParams, referencePrice: Units): GuardResult<ReservationQuote> {
   // The price the order is priced at: its limit as sent, or a market order's worst price.
-  const worstPrice = body.price === undefined ? marketWorstPrice(input.referencePrice, instrument) : sentPrice(body.price, body.side, instrument)
+  const worstPrice = body.price === undefined ? marketWorstPrice(referencePrice, instrument) : sentPrice(body.price, body.side, instrument)
   const qty = sentQty(body.qty, instrument)
-  const quote = reservationFor({
-    side: body.side,
-    qty,
-    worstPrice,
-    takerFeeBps: input.params.takerFeeBps,
-    instrument,
-  })
+  const quote = reservationFor({ side: body.side, qty, worstPrice, takerFeeBps: params.takerFeeBps, instrument })
   const available = availableBalance(state, body.account, quote.asset)
   const inputs = {
     side: body.side,
@@ -41,7 +32,7 @@ export function reservationGuard(
     amount: formatDecimal(quote.amount),
     available: formatDecimal(available),
     worstPrice: formatDecimal(worstPrice),
-    takerFeeBps: input.params.takerFeeBps,
+    takerFeeBps: params.takerFeeBps,
   }
   // Spot accounts hold no short positions, so a reduce-only buy can only open one.
   if (body.reduce_only && body.side === 'buy') return failed('REDUCE_ONLY_WOULD_INCREASE', inputs)

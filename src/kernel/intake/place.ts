@@ -18,7 +18,7 @@ import type { Decision, PlaceCommand } from '../commands.ts'
 import { idempotencyIndexKey, type IdempotencyEntry, type KernelState } from '../state.ts'
 import { record } from './guard-result.ts'
 import { capabilityGuard } from './guard-capability.ts'
-import { dataHealthGuard } from './guard-data-health.ts'
+import { bookLimitsOff, dataHealthGuard } from './guard-data-health.ts'
 import { laneGuard } from './guard-lane.ts'
 import { modeGuard } from './guard-mode.ts'
 import { policyGuard } from './guard-policy.ts'
@@ -66,12 +66,13 @@ function runGuards(state: KernelState, command: PlaceCommand, syntax: SyntaxValu
   if (!mode.pass) return reject(command, records, ids, mode.reason)
   // The band holds for the price as it will be sent (a sell's rounds up to the tick, a buy's down).
   const bandPrice = body.price === undefined ? null : sentPrice(body.price, body.side, instrument)
-  const order = { side: body.side, orderType: body.type, price: bandPrice, qty: body.qty, reduceOnly: body.reduce_only }
+  // The order as the book rules see it, only when one is on (with every limit off the guard never reads it).
+  const order = bookLimitsOff(instrument, params) ? null : { side: body.side, orderType: body.type, price: bandPrice, qty: body.qty, reduceOnly: body.reduce_only }
   const data = record(records, 'data_health', dataHealthGuard({ price: bandPrice, order, instrument, params, market: command.market, nowMs: command.nowMs }))
   if (!data.pass) return reject(command, records, ids, data.reason)
-  const reservation = record(records, 'reservation', reservationGuard(state, { body, instrument, params, referencePrice: data.value }))
+  const reservation = record(records, 'reservation', reservationGuard(state, body, instrument, params, data.value))
   if (!reservation.pass) return reject(command, records, ids, reservation.reason)
-  const capability = record(records, 'capability', capabilityGuard({ body, instrument, referencePrice: data.value }))
+  const capability = record(records, 'capability', capabilityGuard(body, instrument, data.value))
   if (!capability.pass) return reject(command, records, ids, capability.reason)
   const lane = record(records, 'lane', laneGuard(state, { lane: body.reduce_only ? 1 : 2, accountId: body.account, params }))
   if (!lane.pass) return reject(command, records, ids, lane.reason)

@@ -14,7 +14,7 @@
  * a sell's is the band's lower edge rounded up to the tick, the lowest price it may sell at.
  */
 
-import { roundToStep, type Units } from '../../domain/decimal.ts'
+import { roundToStep, smallBigInt, type Units } from '../../domain/decimal.ts'
 import type { Instrument } from '../../domain/instruments.ts'
 import type { Side, TimeInForce } from '../../domain/orders.ts'
 import { ceilDiv } from '../reservations.ts'
@@ -31,7 +31,7 @@ export function sentQty(qty: Units, instrument: Instrument): Units {
 
 /** A market order's worst price: the reference price at the upper edge of the band, rounded up. */
 export function marketWorstPrice(referencePrice: Units, instrument: Instrument): Units {
-  return ceilDiv(referencePrice * BigInt(10_000 + instrument.priceBandBps), 10_000n)
+  return ceilDiv(referencePrice * smallBigInt(10_000 + instrument.priceBandBps), 10_000n)
 }
 
 /**
@@ -70,6 +70,6 @@ export function bandFloorPrice(referencePrice: Units, instrument: Instrument): U
   const tick = instrument.tickSize
   const keptBps = 10_000 - instrument.priceBandBps
   if (keptBps <= 0) return tick
-  const price = roundToStep(ceilDiv(referencePrice * BigInt(keptBps), 10_000n), tick, 'up')
+  const price = roundToStep(ceilDiv(referencePrice * smallBigInt(keptBps), 10_000n), tick, 'up')
   return price > tick ? price : tick
 }
