@@ -84,6 +84,9 @@ export function chainHolds(source: Uint8Array, offset: number, body: Uint8Array,
 /** Holds a frame's stored hash while its slot is borrowed; checks are synchronous, so one buffer serves all. */
 const storedHashScratch = new Uint8Array(HASH_BYTES)
 
+/** What a detached FrameView points at: no bytes. */
+const DETACHED_BYTES = new Uint8Array(0)
+
 /** Copies the frame's stored chain hash into `target` (32 bytes) without making a view of it. */
 export function copyStoredHash(source: Uint8Array, offset: number, target: Uint8Array): void {
   const slot = offset + FRAME_HASH_OFFSET
@@ -125,6 +128,17 @@ export class FrameView implements Frame {
     this.bytes = bytes
     this.payloadAt = payloadAt
     this.frameBytes = frameBytes
+  }
+
+  /**
+   * Lets go of the buffer once the commit listeners were told (group-commit.ts): a reused view would otherwise keep
+   * the last batch large enough to use it alive until another one is, and a view kept past its callback reads an
+   * empty payload and hash, not a later batch's record.
+   */
+  detach(): void {
+    this.bytes = DETACHED_BYTES
+    this.payloadAt = FRAME_PAYLOAD_OFFSET
+    this.frameBytes = FRAME_PAYLOAD_OFFSET
   }
 
   get payloadEnd(): number {

@@ -19,6 +19,7 @@
 import { checkReplicatedFrames, type EpochCeiling, type ReplicatedFrame } from './replicate.ts'
 import { LeaseError, WalFatalError } from './errors.ts'
 import type { Frame, RecordInput } from './frame.ts'
+import { FrameView } from './frame-check.ts'
 import { writeRecordBatch, writeReplicatedBatch, type BatchTarget, type QueuedRecords, type WrittenBatch } from './batch-write.ts'
 import { noteFsync } from './stats.ts'
 
@@ -323,6 +324,9 @@ export class GroupCommit {
         })
       }
     }
+    // The views are valid only during the callbacks, and those of written batches are reused (batch-write.ts): none
+    // keeps this batch's buffer alive from here on.
+    for (const frame of batch.frames) if (frame instanceof FrameView) frame.detach()
   }
 
   /**
