@@ -35,6 +35,9 @@
  * ran (a cycle marks beside the mutator and takes ~40 % of the event loop in slices for its whole length, not only
  * its pauses), the full collections per round and the live heap the last one kept: a full cycle's length grows with
  * that heap (100–260 ms at 200–300 MB live), and whether a round holds one splits the rounds' p99 into good and bad.
+ * BENCH_SLOW_TIMELINE=1 (with BENCH_GC_LOG=1) also prints, per half-load round, when its requests over 50 ms were sent
+ * (from the round's start) and every collector cycle of any heap that overlaps that span: whether a bad round's tail
+ * is a collection, and which.
  * BENCH_HALF_RATE=N runs the latency phase at N orders/s instead of half the measured maximum, so an A/B on a shared
  * machine compares latencies at the same load (the maximum moves with the machine's other work). The WAL's fdatasync
  * runs off the event loop. BENCH_CONFIG_JSON='{"kernel":{…}}' merges its top-level fields into serve's config (an
@@ -73,7 +76,7 @@ import { echoApp } from './support/echo-app.ts'
 import { durableEchoApp, floorRecordsFrom } from './support/durable-echo-app.ts'
 import { Wal } from '../wal/index.ts'
 import { cpuMsOf, laneDepthOf, machineTicks, median, stealShareOf, threadsCpuMsOf } from './support/figures.ts'
-import { GcLogReader, gcOverlap, type GcOverlap } from './support/gc-log.ts'
+import { GcLogReader, gcOverlap, slowTimeline, type GcOverlap } from './support/gc-log.ts'
 import { readLines } from './support/stream-lines.ts'
 import { freePort } from './support/loopback.ts'
 
@@ -272,6 +275,7 @@ async function main(): Promise<void> {
       halfRounds.push(figures)
       say(`round ${roundIndex + 1} at ${halfRate}/s: p50 ${round(figures.p50, 3)} ms, p90 ${round(percentile(sorted, 0.9), 3)} ms, p99 ${round(figures.p99, 3)} ms, p999 ${round(figures.p999, 3)} ms ${JSON.stringify(half.statuses)}; echo at the same rate: p99 ${round(figures.echoP99, 3)} ms`)
       say(`  CPU per request at this rate: ${TARGET.cpuLabel} main thread ${round(figures.mainCpuUs, 0)} µs (busy ${round(100 * figures.mainBusy, 0)}% of the phase), echo ${round(figures.echoCpuUs, 0)} µs`)
+      if (gcLog !== null && process.env.BENCH_SLOW_TIMELINE === '1') say(`  ${slowTimeline(half.answered, gcLog.cycles, halfFromMs)}`)
       if (figures.gc !== null) say(`  serve's collector (main heap): ${figures.gc.cycles} cycles (${figures.gc.fullCycles} full${figures.gc.liveKbAfterFull === null ? '' : `, keeping ${round(figures.gc.liveKbAfterFull / 1024, 0)} MB live`}), running ${round(figures.gc.cycleMs, 0)} ms (full ${round(figures.gc.fullCycleMs, 0)} ms), ${round(figures.gc.pauseMs, 1)} ms paused; of ${figures.gc.slowCount} requests over ${GC_SLOW_MS} ms, ${round(100 * figures.gc.slowInGcShare, 0)}% were in flight during one`)
     }
     const gc = gcLog === null ? null : sumOverlaps(halfRounds.map((figures) => figures.gc as GcOverlap))

@@ -98,3 +98,29 @@ export function gcOverlap(cycles: readonly GcCycle[], heap: string | null, reque
     slowCount: slow.length,
   }
 }
+
+/** The latency that marks a request as part of a bad round's tail, for slowTimeline. */
+export const TIMELINE_SLOW_MS = 50
+
+/**
+ * One line placing a round's worst requests beside the collector: the span (ms from `fromMs`, the round's start) in
+ * which the requests over TIMELINE_SLOW_MS were sent, and every cycle of any heap overlapping it (kind, heap, start
+ * and length, heap size). A bad round whose span no cycle overlaps was held by something else.
+ */
+export function slowTimeline(requests: readonly { sentMs: number; answeredMs: number }[], cycles: readonly GcCycle[], fromMs: number): string {
+  let firstMs = Number.POSITIVE_INFINITY
+  let lastMs = Number.NEGATIVE_INFINITY
+  let count = 0
+  for (const request of requests) {
+    if (request.answeredMs - request.sentMs <= TIMELINE_SLOW_MS) continue
+    count++
+    firstMs = Math.min(firstMs, request.sentMs)
+    lastMs = Math.max(lastMs, request.answeredMs)
+  }
+  if (count === 0) return `requests over ${TIMELINE_SLOW_MS} ms: none`
+  const at = (ms: number): string => `${Math.round(ms - fromMs)}`
+  const overlapping = cycles
+    .filter((cycle) => cycle.endMs >= firstMs && cycle.startMs <= lastMs)
+    .map((cycle) => `${cycle.kind} ${cycle.heap} at ${at(cycle.startMs)} for ${Math.round(cycle.endMs - cycle.startMs)} ms (${Math.round(cycle.heapKb / 1024)} MB)`)
+  return `requests over ${TIMELINE_SLOW_MS} ms: ${count}, sent ${at(firstMs)}–${at(lastMs)} ms into the round; cycles overlapping: ${overlapping.length === 0 ? 'none' : overlapping.join('; ')}`
+}

@@ -5,7 +5,7 @@
  */
 
 import { describe, expect, test } from 'bun:test'
-import { GcLogReader, gcOverlap } from '../../scripts/support/gc-log.ts'
+import { GcLogReader, gcOverlap, slowTimeline, type GcCycle } from '../../scripts/support/gc-log.ts'
 
 const MAIN = '0x4f6d7a28118'
 const WORKER = '0x4f6dfc80118'
@@ -85,5 +85,27 @@ describe('gcOverlap', () => {
     expect(reader.cycles.map((cycle) => cycle.heapKbAfter)).toEqual([111946, 90112])
     const overlap = gcOverlap(reader.cycles, MAIN, [], { fromMs: 0, toMs: 1000, slowMs: 5 })
     expect(overlap).toMatchObject({ cycles: 2, fullCycles: 1, cycleMs: 130, fullCycleMs: 120, liveKbAfterFull: 90112 })
+  })
+})
+
+describe('slowTimeline', () => {
+  const cycle = (heap: string, kind: 'eden' | 'full', startMs: number, endMs: number): GcCycle => ({ heap, kind, startMs, endMs, pauseMs: 0, heapKb: 400 * 1024, heapKbAfter: 300 * 1024 })
+
+  test('places the requests over 50 ms and names every cycle of any heap overlapping their span, and only those', () => {
+    const requests = [
+      { sentMs: 1_010, answeredMs: 1_012 },
+      { sentMs: 1_400, answeredMs: 1_520 },
+      { sentMs: 1_450, answeredMs: 1_600 },
+      { sentMs: 2_000, answeredMs: 2_050 },
+    ]
+    const cycles = [cycle(MAIN, 'eden', 1_000, 1_030), cycle(MAIN, 'full', 1_380, 1_590), cycle(WORKER, 'eden', 1_590, 1_610), cycle(MAIN, 'eden', 1_700, 1_720)]
+    expect(slowTimeline(requests, cycles, 1_000)).toBe(
+      `requests over 50 ms: 2, sent 400–600 ms into the round; cycles overlapping: full ${MAIN} at 380 for 210 ms (400 MB); eden ${WORKER} at 590 for 20 ms (400 MB)`,
+    )
+  })
+
+  test('a span no cycle overlaps says none; a round without such requests says so', () => {
+    expect(slowTimeline([{ sentMs: 100, answeredMs: 300 }], [cycle(MAIN, 'full', 400, 500)], 0)).toBe('requests over 50 ms: 1, sent 100–300 ms into the round; cycles overlapping: none')
+    expect(slowTimeline([{ sentMs: 100, answeredMs: 149 }], [], 0)).toBe('requests over 50 ms: none')
   })
 })
