@@ -49,4 +49,10 @@ describe('reservation arithmetic', () => {
     for (const n of values) for (const den of [1n, 3n, 10n, 10_000n, 100_000_000n]) expect(ceilDiv(n, den)).toBe((n + den - 1n) / den)
     for (const cumQty of [0n, 1n, 7n, 10n]) expect(remainingAfterFill(1_000_003n, 10n, cumQty)).toBe((1_000_003n * (10n - cumQty) + 9n) / 10n)
   })
+
+  test('a negative total is refused by remainingAfterFill with nothing filled as with some (the shortcut keeps the assertion)', () => {
+    expect(() => remainingAfterFill(-1n, 10n, 3n)).toThrow('ceilDiv takes a non-negative numerator')
+    expect(() => remainingAfterFill(-1n, 10n, 0n)).toThrow('ceilDiv takes a non-negative numerator')
+    expect(remainingAfterFill(0n, 10n, 0n)).toBe(0n)
+  })
 })

@@ -52,8 +52,10 @@ export function reservationFor(options: {
 export function remainingAfterFill(total: Units, qty: Units, cumQty: Units): Units {
   assert(qty > 0n, 'order quantity must be positive')
   if (cumQty < 0n || cumQty > qty) assert(false, `cumQty ${cumQty} must be within 0..${qty}`)
-  // Nothing filled (most orders, most of their life): the whole total, without a product and a division to find it.
-  if (cumQty === 0n) return total
+  // Nothing filled (most orders, most of their life): the whole total, without a product and a division to find it. A
+  // negative total still goes through ceilDiv, whose assertion refused it before this shortcut (a held amount below
+  // zero would raise the available balance).
+  if (cumQty === 0n && total >= 0n) return total
   return ceilDiv(total * (qty - cumQty), qty)
 }
 
