@@ -99,24 +99,18 @@ export function copyStoredHash(source: Uint8Array, offset: number, target: Uint8
  * at the hash, which lies 48 bytes before the payload in the same buffer. The object holds nothing the buffer does not.
  */
 export class FrameView implements Frame {
-  lsn: number
-  epoch: number
-  type: number
-  version: number
+  lsn = 0
+  epoch = 0
+  type = 0
+  version = 0
   /** The buffer the frame lies in; valid until the reader moves past the frame (wal/reader.ts). */
-  bytes: Uint8Array
+  bytes: Uint8Array = DETACHED_BYTES
   /** Where the payload starts in `bytes`; it ends at payloadAt + frameBytes - FRAME_PAYLOAD_OFFSET. */
-  payloadAt: number
-  frameBytes: number
+  payloadAt = 0
+  frameBytes = 0
 
   constructor(lsn: number, epoch: number, type: number, version: number, bytes: Uint8Array, payloadAt: number, frameBytes: number) {
-    this.lsn = lsn
-    this.epoch = epoch
-    this.type = type
-    this.version = version
-    this.bytes = bytes
-    this.payloadAt = payloadAt
-    this.frameBytes = frameBytes
+    this.moveTo(lsn, epoch, type, version, bytes, payloadAt, frameBytes)
   }
 
   /** Points this view at another frame (the commit listeners' views are reused from batch to batch: batch-write.ts). */
