@@ -52,7 +52,18 @@ describe('back office figures over HTTP', () => {
     realized += cover.cash - basisClosed
     basis -= basisClosed
     const net = buy.qty - sell.qty + cover.qty
-    const position = ((await get('/v1/positions?account=demo-1', trader)).positions as Record<string, unknown>[]).find((row) => row.symbol === 'BTC-USD')
+    // The mark price moves with the sim's prices between two requests: positions are read before and after /v1/pnl
+    // until both reads carry the same mark, so the PnL compared below was marked at it too.
+    const positionRow = async (): Promise<Record<string, unknown> | undefined> => ((await get('/v1/positions?account=demo-1', trader)).positions as Record<string, unknown>[]).find((row) => row.symbol === 'BTC-USD')
+    let position: Record<string, unknown> | undefined
+    let pnl: Record<string, unknown> | undefined
+    for (let attempt = 0; position === undefined; attempt++) {
+      if (attempt === 50) throw new Error('the mark price moved between every pair of reads')
+      const before = await positionRow()
+      pnl = ((await get('/v1/pnl?account=demo-1', trader)).pnl as Record<string, unknown>[]).find((row) => row.asset === 'USD')
+      const after = await positionRow()
+      if (before?.mark_price === after?.mark_price) position = after
+    }
     expect(position?.net_qty).toBe(formatDecimal(net))
     expect(position?.cost_basis).toBe(formatDecimal(basis))
     expect(position?.realized_pnl).toBe(formatDecimal(realized))
@@ -60,7 +71,6 @@ describe('back office figures over HTTP', () => {
     const mark = units(position?.mark_price)
     const unrealized = (net * mark) / 100_000_000n - basis
     expect(position?.unrealized_pnl).toBe(formatDecimal(unrealized))
-    const pnl = ((await get('/v1/pnl?account=demo-1', trader)).pnl as Record<string, unknown>[]).find((row) => row.asset === 'USD')
     const fees = buy.fee + sell.fee + cover.fee
     expect(pnl).toMatchObject({ realized_pnl: formatDecimal(realized), unrealized_pnl: formatDecimal(unrealized), fees: formatDecimal(fees), net_pnl: formatDecimal(realized + unrealized - fees) })
   })
