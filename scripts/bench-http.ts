@@ -76,7 +76,7 @@ import { echoApp } from './support/echo-app.ts'
 import { durableEchoApp, floorRecordsFrom } from './support/durable-echo-app.ts'
 import { Wal } from '../wal/index.ts'
 import { cpuMsOf, laneDepthOf, machineTicks, median, stealShareOf, threadsCpuMsOf } from './support/figures.ts'
-import { GcLogReader, gcOverlap, slowTimeline, type GcOverlap } from './support/gc-log.ts'
+import { GcLogReader, gcOverlap, isCollectorLine, slowTimeline, type GcOverlap } from './support/gc-log.ts'
 import { readLines } from './support/stream-lines.ts'
 import { freePort } from './support/loopback.ts'
 
@@ -195,10 +195,17 @@ async function main(): Promise<void> {
   const gcLog = process.env.BENCH_GC_LOG === '1' ? new GcLogReader() : null
   const serveEnv = { ...process.env, EGRESS_CONFIG: '', ...(gcLog === null ? {} : { BUN_JSC_logGC: '1' }) }
   const command = TARGET.isServe ? [resolve('src/main.ts'), 'serve', '--config', configPath] : [resolve(import.meta.path), '--durable-echo', String(servePort), join(dataDir, 'log')]
-  const serve = Bun.spawn([bun, ...profile, ...command], { stdout: 'ignore', stderr: process.env.BENCH_SERVE_PRELOAD === undefined ? 'pipe' : 'inherit', env: serveEnv })
-  // serve's stderr is read to the end (a pipe nobody reads would stall serve once full); only the collector's lines
-  // are kept, stamped on arrival.
-  if (serve.stderr instanceof ReadableStream) void readLines(serve.stderr, (line) => gcLog?.line(line, performance.now()))
+  const serve = Bun.spawn([bun, ...profile, ...command], { stdout: 'ignore', stderr: 'pipe', env: serveEnv })
+  // serve's stderr is read to the end (a pipe nobody reads would stall serve once full); the collector's lines are
+  // kept, stamped on arrival. A preloaded probe's lines (and serve's own) are passed on to this process's stderr then,
+  // so the probe is read beside the collector (an inherited stderr left the collector's log unread: 0 cycles).
+  const passOn = process.env.BENCH_SERVE_PRELOAD !== undefined
+  if (serve.stderr instanceof ReadableStream) {
+    void readLines(serve.stderr, (line) => {
+      gcLog?.line(line, performance.now())
+      if (passOn && !isCollectorLine(line)) process.stderr.write(`${line}\n`)
+    })
+  }
   const echo = Bun.spawn([bun, resolve(import.meta.path), '--echo', String(echoPort)], { stdout: 'ignore', stderr: 'inherit' })
   try {
     await waitFor(`http://127.0.0.1:${servePort}/health`, 15_000)

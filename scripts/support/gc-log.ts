@@ -27,6 +27,11 @@ const START = /START M (\d+)kb => (EdenCollection|FullCollection)/
 const PAUSE = / p=([0-9.]+)ms/g
 const AFTER = /=> (\d+)kb, p=/
 
+/** Whether `text` is a line of the collector's log (a cycle's, or the bare `GC END!` it also prints). */
+export function isCollectorLine(text: string): boolean {
+  return HEAP.test(text) || text.startsWith('GC END!')
+}
+
 /** Turns stamped log lines into cycles; lines that are not the collector's are ignored. */
 export class GcLogReader {
   readonly cycles: GcCycle[] = []

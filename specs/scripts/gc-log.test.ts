@@ -5,7 +5,7 @@
  */
 
 import { describe, expect, test } from 'bun:test'
-import { GcLogReader, gcOverlap, slowTimeline, type GcCycle } from '../../scripts/support/gc-log.ts'
+import { GcLogReader, gcOverlap, isCollectorLine, slowTimeline, type GcCycle } from '../../scripts/support/gc-log.ts'
 
 const MAIN = '0x4f6d7a28118'
 const WORKER = '0x4f6dfc80118'
@@ -108,4 +108,9 @@ describe('slowTimeline', () => {
     expect(slowTimeline([{ sentMs: 100, answeredMs: 300 }], [cycle(MAIN, 'full', 400, 500)], 0)).toBe('requests over 50 ms: 1, sent 100–300 ms into the round; cycles overlapping: none')
     expect(slowTimeline([{ sentMs: 100, answeredMs: 149 }], [], 0)).toBe('requests over 50 ms: none')
   })
+})
+
+test('isCollectorLine tells the collector\'s lines from a probe\'s and serve\'s own', () => {
+  expect([EDEN_START, EDEN_STEP, EDEN_END, WORKER_ONE_LINE, 'GC END!'].map(isCollectorLine)).toEqual([true, true, true, true, true])
+  expect(['event-loop-lag: mark at 24.30 s', '2026-11-24T05:30:03.684Z starting: config mode paper', ''].map(isCollectorLine)).toEqual([false, false, false])
 })
