@@ -4,16 +4,12 @@
  * is installed. Prints one JSON line: what it saw.
  */
 
-import { rmSync } from 'node:fs'
 import type { KernelCommand } from '../../src/kernel/index.ts'
 import type { CommandSink } from '../../src/runtime/engine-types.ts'
-import type { ExecutorOptions } from '../../src/runtime/executor.ts'
 import { startWorld, traderA } from './harness.ts'
+import { endChild, escapedErrors, settled, throwingSendReports } from './throwing-send-reports.ts'
 
-const escaped: string[] = []
-process.on('unhandledRejection', (reason: unknown) => void escaped.push(String(reason)))
-process.on('uncaughtException', (error: unknown) => void escaped.push(String(error)))
-
+const escaped = escapedErrors()
 const world = await startWorld({ seed: 84, venueOptions: { latencyMsMin: 20, latencyMsMax: 20 } })
 const engine = world.gateway.engine
 const executor = world.gateway.executor
@@ -29,14 +25,7 @@ engine.submitTo = (command: KernelCommand, sink: CommandSink) => {
   submitTo(command, sink)
 }
 // The report of that refusal throws (a logger that failed).
-const options = (executor as unknown as { options: ExecutorOptions }).options
-const onError = options.onError
-const reported: string[] = []
-options.onError = (error, context) => {
-  if (!context.startsWith('send of ')) return onError(error, context)
-  reported.push(context)
-  throw new Error(`report failed: ${String(error)}`)
-}
+const reports = throwingSendReports(executor)
 const acked = new Set<string>()
 engine.onDurable((events) => {
   for (const { event } of events) if (event.type === 'order.send_acked') acked.add(event.orderId)
@@ -44,14 +33,10 @@ engine.onDurable((events) => {
 // One place, alone on its venue×symbol: no later decision there would move the refused dispatch out of its queue.
 const body = { account: 'acct-a', symbol: 'BTC-USD', side: 'buy', type: 'limit', qty: '0.01', price: '59000', client_order_id: 'refused-1' }
 const placed = await world.gateway.place(traderA, body, null)
-const ids = [placed.reply.kind === 'accepted' ? placed.reply.orderId : '']
+const orderId = placed.reply.kind === 'accepted' ? placed.reply.orderId : ''
 for (let step = 0; step < 400 && acked.size < 1; step++) await world.clock.advanceAsync(5)
-for (let turn = 0; turn < 20; turn++) await Promise.resolve()
-await new Promise((resolve) => setTimeout(resolve, 0))
-const seen = { refused, reported: reported.length, acked: ids.filter((id) => acked.has(id)).length, callsInFlight: executor.stats.callsInFlight, escaped }
+await settled()
+const seen = { refused, reported: reports.reported.length, acked: acked.has(orderId) ? 1 : 0, callsInFlight: executor.stats.callsInFlight, escaped }
 engine.submitTo = submitTo
-options.onError = onError
-await world.gateway.stop().catch(() => undefined)
-rmSync(world.dir, { recursive: true, force: true })
-process.stdout.write(`${JSON.stringify(seen)}\n`)
-process.exit(0)
+reports.restore()
+await endChild(world, seen)

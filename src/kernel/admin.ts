@@ -3,7 +3,7 @@
  * is a recorded event so that replay reproduces the decisions that depended on it.
  */
 
-import type { Decision, ConfigureCommand, FundCommand, KillSwitchCommand, SetModeCommand } from './commands.ts'
+import { DONE_REPLY, type Decision, type ConfigureCommand, type FundCommand, type KillSwitchCommand, type SetModeCommand } from './commands.ts'
 import { reachesFurther, switchFor } from '../domain/modes.ts'
 import { endDecidedWork } from './mode-escalation.ts'
 import { endHeldWork, endWorkLeftHeld } from './kill-switch.ts'
@@ -12,15 +12,13 @@ import { RETIRE_RULE_UNTOUCHED } from './retention.ts'
 import type { DomainEvent } from '../domain/events/index.ts'
 import type { KernelState } from './state.ts'
 
-const done = { kind: 'done' } as const
-
 export function decideConfigure(state: KernelState, command: ConfigureCommand): Decision {
   const events: DomainEvent[] = []
   if (state.config?.digest !== command.config.digest || gainsHeldCap(state, command) || gainsSelfTrade(state, command)) events.push({ type: 'kernel.configured', atMs: command.nowMs, config: command.config })
   // A log on an older retirement rule (or none recorded) takes this build's from here on; replay applies each rule
   // from its own record, so what was decided before replays as it was.
   if (state.retireRule !== RETIRE_RULE_UNTOUCHED) events.push({ type: 'kernel.retire_rule_adopted', atMs: command.nowMs, rule: RETIRE_RULE_UNTOUCHED })
-  return { events, reply: done }
+  return { events, reply: DONE_REPLY }
 }
 
 /**
@@ -47,13 +45,13 @@ function gainsSelfTrade(state: KernelState, command: ConfigureCommand): boolean 
 
 export function decideSetMode(state: KernelState, command: SetModeCommand): Decision {
   if (!mayChangeMode(command.principal)) return { events: [], reply: { kind: 'refused', reason: 'PERMISSION_DENIED', detail: 'changing mode needs admin' } }
-  if (state.mode === command.mode) return { events: [], reply: done }
+  if (state.mode === command.mode) return { events: [], reply: DONE_REPLY }
   const event = { type: 'mode.changed' as const, atMs: command.nowMs, mode: command.mode, principalId: command.principal.id, note: command.note }
-  if (!reachesFurther(command.mode, state.mode)) return { events: [event], reply: done }
+  if (!reachesFurther(command.mode, state.mode)) return { events: [event], reply: DONE_REPLY }
   // Work decided under the mode before is ended first, so no send of it is ever decided under the new one.
   const detail = `decided in ${state.mode}; the mode changed to ${command.mode} before it was sent`
   const ended = endDecidedWork(state, { atMs: command.nowMs, principalId: command.principal.id, detail })
-  return { events: [...ended, event], reply: done }
+  return { events: [...ended, event], reply: DONE_REPLY }
 }
 
 export function decideKillSwitch(state: KernelState, command: KillSwitchCommand): Decision {
@@ -67,19 +65,19 @@ export function decideKillSwitch(state: KernelState, command: KillSwitchCommand)
     principalId: command.principal.id,
     note: command.note,
   }
-  if (state.tradingSwitch === target) return { events: [], reply: done }
+  if (state.tradingSwitch === target) return { events: [], reply: DONE_REPLY }
   // Places and amends waiting to be sent end as the switch engages, so none goes out at RESUME as if just asked for
   // (kill-switch.ts). RESUME ends what an older build left held under the switch it lifts, as this build would have.
   const ended =
     target === 'normal'
       ? endWorkLeftHeld(state, { atMs: command.nowMs, principalId: command.principal.id })
       : endHeldWork(state, { atMs: command.nowMs, target, action: command.action, principalId: command.principal.id })
-  return { events: [...ended, event], reply: done }
+  return { events: [...ended, event], reply: DONE_REPLY }
 }
 
 export function decideFund(state: KernelState, command: FundCommand): Decision {
   if (state.mode === 'live') return { events: [], reply: { kind: 'refused', reason: 'POLICY_DENIED', detail: 'funding is for paper accounts; live balances come from the venue' } }
-  if (command.amount === 0n) return { events: [], reply: done }
+  if (command.amount === 0n) return { events: [], reply: DONE_REPLY }
   const event = {
     type: 'account.funded' as const,
     atMs: command.nowMs,
@@ -88,5 +86,5 @@ export function decideFund(state: KernelState, command: FundCommand): Decision {
     amount: command.amount,
     reference: command.reference,
   }
-  return { events: [event], reply: done }
+  return { events: [event], reply: DONE_REPLY }
 }

@@ -12,7 +12,7 @@
  */
 
 import type { Order } from '../domain/orders.ts'
-import type { ClearSuspectsCommand, Decision, MarkSuspectsCommand } from './commands.ts'
+import { DONE_REPLY, type ClearSuspectsCommand, type Decision, type MarkSuspectsCommand } from './commands.ts'
 import type { KernelState } from './state.ts'
 
 /** Marks every Unknown order not marked yet; one marked by a start that did not finish stays marked. */
@@ -22,7 +22,7 @@ export function decideMarkSuspects(state: KernelState, command: MarkSuspectsComm
     atMs: command.nowMs,
     orderId: order.orderId,
   }))
-  return { events, reply: { kind: 'done' } }
+  return { events, reply: DONE_REPLY }
 }
 
 /** Clears every mark left: the start is done resending. */
@@ -32,7 +32,7 @@ export function decideClearSuspects(state: KernelState, command: ClearSuspectsCo
     atMs: command.nowMs,
     orderId: order.orderId,
   }))
-  return { events, reply: { kind: 'done' } }
+  return { events, reply: DONE_REPLY }
 }
 
 /** The orders held that match, in the state's order (insertion order: the same on every node and every replay). */

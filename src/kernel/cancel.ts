@@ -9,7 +9,7 @@
 
 import type { ReasonCode } from '../domain/reasons.ts'
 import { traceMemberOf } from '../domain/trace-context.ts'
-import type { CancelCommand, Decision } from './commands.ts'
+import { DONE_REPLY, type CancelCommand, type Decision } from './commands.ts'
 import { emit, emitterFor } from './emit.ts'
 import { mayActFor } from './permissions.ts'
 import type { KernelState } from './state.ts'
@@ -23,13 +23,13 @@ export function decideCancel(state: KernelState, command: CancelCommand): Decisi
     return { events: [], reply: { kind: 'refused', reason: 'ACCOUNT_NOT_PERMITTED', detail: order.accountId } }
   }
   if (order.status === 'CancelRequested' || order.status === 'CancelPending' || (order.status === 'Unknown' && order.cancelWanted)) {
-    return { events: [], reply: { kind: 'done' } }
+    return { events: [], reply: DONE_REPLY }
   }
   const events = cancelEvents(order, { atMs: command.nowMs, principalId: command.principal.id, reason: command.reason, ...traceMemberOf(command) })
   if (events === null) {
     return { events: [], reply: { kind: 'refused', reason: 'ORDER_NOT_CANCELABLE', detail: `order is ${order.status}` } }
   }
-  return { events, reply: { kind: 'done' } }
+  return { events, reply: DONE_REPLY }
 }
 
 /** The reasons an order never sent is canceled with on the spot. */

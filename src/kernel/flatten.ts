@@ -15,7 +15,7 @@ import type { MarketSnapshot } from '../domain/market.ts'
 import { venueClientOrderId } from '../domain/orders.ts'
 import { isRecordableUnits, RECORD_UNITS_MAX } from '../domain/recordable-amounts.ts'
 import { cancelEvents } from './cancel.ts'
-import type { Decision, FlattenCommand } from './commands.ts'
+import { DONE_REPLY, type Decision, type FlattenCommand } from './commands.ts'
 import { mayActFor } from './permissions.ts'
 import { bandFloorPrice } from './intake/sent-order.ts'
 import { availableBalance, idempotencyIndexKey, type KernelState } from './state.ts'
@@ -55,7 +55,7 @@ export function decideFlatten(state: KernelState, command: FlattenCommand): Deci
     if (!isRecordableUnits(qty)) return unrecordableClose(command, instrument, qty)
     events.push(...closeEvents(state, command, { instrument, qty, market: command.markets[instrumentKey(instrument.venue, instrument.symbol)] }))
   }
-  return { events, reply: { kind: 'done' } }
+  return { events, reply: DONE_REPLY }
 }
 
 /**

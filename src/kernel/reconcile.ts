@@ -17,7 +17,7 @@ import { orderIdFromClientId, type Order } from '../domain/orders.ts'
 import { isRecordableUnits, RECORD_UNITS_MAX } from '../domain/recordable-amounts.ts'
 import type { OrderState } from '../domain/states.ts'
 import type { VenueOrder, VenueTrade } from '../venues/adapter.ts'
-import type { Decision, ReconcileResultCommand } from './commands.ts'
+import { DONE_REPLY, type Decision, type ReconcileResultCommand } from './commands.ts'
 import { emit, emitterFor, type Emitter } from './emit.ts'
 import { applyAmend, failAmend } from './amend/evidence.ts'
 import { emitFill, type VenueFill } from './inbox.ts'
@@ -46,7 +46,7 @@ export function decideReconcile(state: KernelState, command: ReconcileResultComm
   const emitter = emitterFor(order)
   if (order.status !== 'Unknown' && order.updatedAtMs > askedAtMs) {
     bookUnseenTrades(emitter, command, { quietOverfill: false })
-    if (emitter.events.length > 0) return { events: emitter.events, reply: { kind: 'done' } }
+    if (emitter.events.length > 0) return { events: emitter.events, reply: DONE_REPLY }
     return { events: [], reply: { kind: 'refused', reason: 'TRANSITION_REFUSED', detail: `order changed at ${order.updatedAtMs}, after the venue was asked at ${askedAtMs}` } }
   }
   // The overfill alerted already: the trades that make it are not offered again (each would alert once more).
@@ -62,7 +62,7 @@ export function decideReconcile(state: KernelState, command: ReconcileResultComm
   if (emitter.draft.status === 'Unknown' && !emitter.events.some((event) => event.type === 'order.reconcile_deferred' || event.type === 'order.overfill_recheck')) {
     deferred(state, emitter, command.nowMs, Number.NEGATIVE_INFINITY)
   }
-  return { events: emitter.events, reply: { kind: 'done' } }
+  return { events: emitter.events, reply: DONE_REPLY }
 }
 
 /** Settles a pending amend from the venue's view of the order (read after `askedAtMs`); false when it is too early to tell. */

@@ -26,7 +26,7 @@ import { formatDecimal, mulUnits, type Units } from '../domain/decimal.ts'
 import { instrumentKey, type Instrument } from '../domain/instruments.ts'
 import type { ReasonCode } from '../domain/reasons.ts'
 import type { Order } from '../domain/orders.ts'
-import type { Decision, ResendCommand } from './commands.ts'
+import { DONE_REPLY, type Decision, type ResendCommand } from './commands.ts'
 import { dataHealthGuard } from './intake/guard-data-health.ts'
 import type { GuardInputs } from './intake/guard-result.ts'
 import { marketWorstPrice } from './intake/sent-order.ts'
@@ -79,7 +79,7 @@ export function decideResend(state: KernelState, command: ResendCommand): Decisi
     return refused(order.side === 'buy' ? 'INSUFFICIENT_FUNDS' : 'INSUFFICIENT_POSITION', detail)
   }
   const event = { type: 'order.resend_requested' as const, atMs: command.nowMs, orderId: order.orderId, principalId: command.principal.id, reservationAmount: quote.amount }
-  return { events: [event], reply: { kind: 'done' } }
+  return { events: [event], reply: DONE_REPLY }
 }
 
 const POLICY_REFUSES = 'the account policy refuses the order now'

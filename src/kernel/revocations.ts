@@ -14,7 +14,7 @@ import {
   subjectKey,
   type Revocations,
 } from '../domain/revocations.ts'
-import type { Decision, RevokeTokenCommand } from './commands.ts'
+import { DONE_REPLY, type Decision, type RevokeTokenCommand } from './commands.ts'
 import { mayChangeMode } from './permissions.ts'
 import type { KernelState } from './state.ts'
 
@@ -28,13 +28,13 @@ export function decideRevokeToken(state: KernelState, command: RevokeTokenComman
   const at = { atMs: nowMs, untilMs, principalId: command.principal.id, note: command.note }
   if (command.target === 'token') {
     if (full(state.revocations, nowMs, { jti: command.jti })) return fullRefusal()
-    return { events: [{ type: 'auth.token_revoked', jti: command.jti, ...at }], reply: { kind: 'done' } }
+    return { events: [{ type: 'auth.token_revoked', jti: command.jti, ...at }], reply: DONE_REPLY }
   }
   if (!Number.isSafeInteger(command.issuedBeforeMs) || command.issuedBeforeMs < 0 || command.issuedBeforeMs > nowMs) {
     return refused('SYNTAX_INVALID', `issuedBeforeMs is at most the revocation's time (${nowMs}), got ${command.issuedBeforeMs}`)
   }
   if (full(state.revocations, nowMs, { subKey: subjectKey(command.sub) })) return fullRefusal()
-  return { events: [{ type: 'auth.subject_revoked', sub: command.sub, issuedBeforeMs: command.issuedBeforeMs, ...at }], reply: { kind: 'done' } }
+  return { events: [{ type: 'auth.subject_revoked', sub: command.sub, issuedBeforeMs: command.issuedBeforeMs, ...at }], reply: DONE_REPLY }
 }
 
 /**

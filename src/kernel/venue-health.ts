@@ -18,11 +18,9 @@ import type { EventOf } from '../domain/events/index.ts'
 import type { GateInput } from '../domain/gate.ts'
 import type { Order } from '../domain/orders.ts'
 import { emptyVenueHealth, overrideInForce, overrideStatus, type VenueHealthEntry, type VenueOverride } from '../domain/venue-health.ts'
-import type { Decision, VenueHealthCommand, VenueOverrideCommand, VenueOverrideLapseCommand } from './commands.ts'
+import { DONE_REPLY, type Decision, type VenueHealthCommand, type VenueOverrideCommand, type VenueOverrideLapseCommand } from './commands.ts'
 import { isOperator, mayChangeMode } from './permissions.ts'
 import type { KernelState } from './state.ts'
-
-const done = { kind: 'done' } as const
 
 /** An override's reason: what a person needs to read later, bounded like an operator's note. */
 export const OVERRIDE_REASON_CHARS_MAX = 256
@@ -35,9 +33,9 @@ export function decideVenueHealth(state: KernelState, command: VenueHealthComman
   assert(Number.isSafeInteger(command.score) && command.score >= 0 && command.score <= 100, () => `a venue health score is 0–100, got ${command.score}`)
   if (!venueKnown(state, command.venue)) return { events: [], reply: { kind: 'refused', reason: 'VENUE_UNKNOWN', detail: command.venue } }
   const previous = venueHealthOf(state, command.venue).level
-  if (previous === command.level) return { events: [], reply: done }
+  if (previous === command.level) return { events: [], reply: DONE_REPLY }
   const { venue, level, score, detail } = command
-  return { events: [{ type: 'venue.health_changed', atMs: command.nowMs, venue, level, previous, score, detail }], reply: done }
+  return { events: [{ type: 'venue.health_changed', atMs: command.nowMs, venue, level, previous, score, detail }], reply: DONE_REPLY }
 }
 
 export function decideVenueOverride(state: KernelState, command: VenueOverrideCommand): Decision {
@@ -52,7 +50,7 @@ export function decideVenueOverride(state: KernelState, command: VenueOverrideCo
       if (reason === '' || reason.length > OVERRIDE_REASON_CHARS_MAX) return refused('SYNTAX_INVALID', `an override's reason is 1–${OVERRIDE_REASON_CHARS_MAX} characters`)
       if (!Number.isSafeInteger(command.durationMs) || command.durationMs < 1) return refused('SYNTAX_INVALID', `an override's duration is a positive number of ms, got ${command.durationMs}`)
       const overrideId = `${command.venue}#${entry.overridesProposed + 1}`
-      return { events: [{ type: 'venue.override_proposed', ...at, overrideId, note: reason, scope: command.scope, untilMs: command.nowMs + command.durationMs }], reply: done }
+      return { events: [{ type: 'venue.override_proposed', ...at, overrideId, note: reason, scope: command.scope, untilMs: command.nowMs + command.durationMs }], reply: DONE_REPLY }
     }
     case 'approve': {
       const pending = entry.override
@@ -61,12 +59,12 @@ export function decideVenueOverride(state: KernelState, command: VenueOverrideCo
       }
       // The same person under another spelling of the name is no second admin (samePersonIds).
       if (samePersonIds(pending.proposedBy, command.principal.id)) return refused('OVERRIDE_SELF_APPROVAL', `${command.principal.id} proposed ${pending.overrideId}`)
-      return { events: [{ type: 'venue.override_approved', ...at, overrideId: pending.overrideId }], reply: done }
+      return { events: [{ type: 'venue.override_approved', ...at, overrideId: pending.overrideId }], reply: DONE_REPLY }
     }
     case 'revoke': {
       const current = entry.override
       if (current === null || overrideStatus(current, command.nowMs) === 'expired') return refused('OVERRIDE_NOT_FOUND', `${command.venue} has no override pending or in force`)
-      return { events: [{ type: 'venue.override_revoked', ...at, overrideId: current.overrideId, note: command.note }], reply: done }
+      return { events: [{ type: 'venue.override_revoked', ...at, overrideId: current.overrideId, note: command.note }], reply: DONE_REPLY }
     }
   }
 }
@@ -78,9 +76,9 @@ export function decideVenueOverride(state: KernelState, command: VenueOverrideCo
  */
 export function decideVenueOverrideLapse(state: KernelState, command: VenueOverrideLapseCommand): Decision {
   const current = state.venueHealth.get(command.venue)?.override ?? null
-  if (current === null || current.overrideId !== command.overrideId || overrideStatus(current, command.nowMs) !== 'expired') return { events: [], reply: done }
+  if (current === null || current.overrideId !== command.overrideId || overrideStatus(current, command.nowMs) !== 'expired') return { events: [], reply: DONE_REPLY }
   const event = { type: 'venue.override_lapsed', atMs: command.nowMs, venue: command.venue, overrideId: current.overrideId, untilMs: current.untilMs, approved: current.approvedBy !== null } as const
-  return { events: [event], reply: done }
+  return { events: [event], reply: DONE_REPLY }
 }
 
 type VenueHealthEvent = EventOf<'venue.health_changed' | 'venue.override_proposed' | 'venue.override_approved' | 'venue.override_revoked' | 'venue.override_lapsed'>

@@ -4,8 +4,9 @@
  */
 
 import type { Decision, KernelCommand } from '../kernel/index.ts'
-import { AssertionError, type PendingAppend, type RecordInput } from '../../wal/index.ts'
+import type { PendingAppend, RecordInput } from '../../wal/index.ts'
 import type { AppliedEvent, CommandSink, Committed } from './engine-types.ts'
+import { lsnMismatch } from './landed-answers.ts'
 
 /**
  * Where an answered append goes (the engine's LandedAnswers, landed-answers.ts): its caller is answered from a
@@ -100,6 +101,6 @@ export class CommandAppend implements PendingAppend, Committed {
   /** A durable append whose LSNs are not the predicted ones fails (another writer?). */
   checkLanded(): void {
     if (this.failure !== null || this.landedLsn === this.firstLsn) return
-    this.failure = { error: new AssertionError(`engine predicted LSN ${this.firstLsn}, log assigned ${this.landedLsn}: another writer?`) }
+    this.failure = { error: lsnMismatch(this.firstLsn, this.landedLsn) }
   }
 }

@@ -132,7 +132,12 @@ export class LandedAnswers implements LandedSink {
 export function checkLsns(actual: number[], firstLsn: number): void {
   for (let index = 0; index < actual.length; index++) {
     if (actual[index] !== firstLsn + index) {
-      throw new AssertionError(`engine predicted LSN ${firstLsn + index}, log assigned ${actual[index]}: another writer?`)
+      throw lsnMismatch(firstLsn + index, actual[index] as number)
     }
   }
+}
+
+/** The error of an append the log gave other LSNs than the engine predicted (checkLsns, CommandAppend.checkLanded). */
+export function lsnMismatch(predicted: number, assigned: number): AssertionError {
+  return new AssertionError(`engine predicted LSN ${predicted}, log assigned ${assigned}: another writer?`)
 }

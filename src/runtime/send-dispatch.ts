@@ -1,7 +1,7 @@
 /**
  * One send the executor decided (executor.ts), from its decision to its venue call: the engine's sink for the send
  * decision (Engine.submitTo), so a send makes no promise, resolvers or closures to learn its decision's fate. Places
- * and amends wait in their venue×symbol's queue (`queue`, dispatch-queues.ts) until their turn; a cancel (`key` null)
+ * and amends wait in their venue×symbol's queue (`queue`, dispatch-queues.ts) until their turn; a cancel (`queue` null)
  * goes as soon as it is durable.
  */
 

@@ -17,7 +17,7 @@ import { decisionRecord } from '../intake/decision-record.ts'
 import { instrumentKey } from '../../domain/instruments.ts'
 import { amendClientOrderId, type Order } from '../../domain/orders.ts'
 import type { ReasonCode } from '../../domain/reasons.ts'
-import type { AmendCommand, Decision } from '../commands.ts'
+import { DONE_REPLY, type AmendCommand, type Decision } from '../commands.ts'
 import { emit, emitterFor } from '../emit.ts'
 import { dataHealthGuard } from '../intake/guard-data-health.ts'
 import { laneGuard } from '../intake/guard-lane.ts'
@@ -45,7 +45,7 @@ export function decideAmend(state: KernelState, command: AmendCommand): Decision
   // asked (ttl.ts), and nothing more is sent for it (send.ts). A repeat of one accepted before is answered above.
   if (ttlPassed(order, command.nowMs)) return refused('ORDER_NOT_AMENDABLE', `its time-to-live ended at ${order.expiresAtMs}`)
   const nothingAsked = command.qty === null && command.price === null
-  if (!nothingAsked && unchanged(order, command.qty, command.price)) return { events: [], reply: { kind: 'done' } }
+  if (!nothingAsked && unchanged(order, command.qty, command.price)) return { events: [], reply: DONE_REPLY }
   return runGuards(state, command, order)
 }
 
@@ -98,7 +98,7 @@ function runGuards(state: KernelState, command: AmendCommand, order: Order): Dec
   const capability = record(records, 'capability', amendCapabilityGuard({ order, target, instrument }))
   if (!capability.pass) return fail(capability.reason)
   // Rounding may bring the amend back to what the order already is: then there is nothing to send.
-  if (unchanged(order, capability.value.qty, capability.value.price)) return { events: [], reply: { kind: 'done' } }
+  if (unchanged(order, capability.value.qty, capability.value.price)) return { events: [], reply: DONE_REPLY }
   const lane = record(records, 'lane', laneGuard(state, { lane: 2, accountId: order.accountId, params }))
   if (!lane.pass) return fail(lane.reason)
   const amendId = order.amendCount + 1

@@ -14,7 +14,7 @@
 
 import type { AmendState, Order } from '../../domain/orders.ts'
 import { VenueReason } from '../../domain/venue-reasons.ts'
-import type { AmendResultCommand, Decision } from '../commands.ts'
+import { DONE_REPLY, type AmendResultCommand, type Decision } from '../commands.ts'
 import { emit, emitterFor, type Emitter } from '../emit.ts'
 import { completed, inFlightOrder, retryAtMsOf, stale } from '../results.ts'
 import { switchHolds } from '../send.ts'
@@ -28,7 +28,7 @@ export function decideAmendResult(state: KernelState, command: AmendResultComman
   // A report may have settled the amend while it was in flight; then the answer adds nothing.
   if (order.amend !== null && order.amend.stage === 'sent') amendAnswerEvents(state, emitter, { order, amend: order.amend, command })
   completed(emitter, command.nowMs, 'amend', command.outcome)
-  return { events: emitter.events, reply: { kind: 'done' } }
+  return { events: emitter.events, reply: DONE_REPLY }
 }
 
 /** What an amend answer proves, as events before its `order.call_completed` (see completed in results.ts). */
