@@ -9,10 +9,11 @@
  */
 
 import { join } from 'node:path'
-import { haCursorSecret, type Config } from '../config/index.ts'
+import { collectorConfigOf, haCursorSecret, type Config } from '../config/index.ts'
 import type { ServiceRoutesAuth, Verifier } from '../http/auth/index.ts'
 import { createHttpService, SERVER_IDLE_TIMEOUT_SEC, SERVER_REQUEST_BODY_BYTES_MAX, type ErrorBody, type HttpService, type LiveBody } from '../http/index.ts'
 import { HaNode, NodeStoppingError, SYNC_POLICIES, syncFailureOf, type RoleChoice, type SyncPolicy } from '../runtime/ha/index.ts'
+import { CollectorPacer } from '../runtime/collector-pacing.ts'
 import { SnapshotStore } from '../runtime/snapshot/index.ts'
 import { JsonlVenueClient } from '../venues/jsonl/index.ts'
 import { NODE_ID_CHARS_MAX, NODE_ID_PATTERN, nodeIo, WalFatalError } from '../../wal/index.ts'
@@ -105,7 +106,7 @@ export async function runServeHa(settings: HaSettings, deps: ServeHaDeps): Promi
   // Mutable holders: the node swaps the gateway (and the HTTP service and venue client around it) on role changes.
   // `log`: the log of the node's latest gateway, read after the stop (did it die of a failed fsync while stopping?).
   // `leaderVenues`: the venues a leader start on this config serves, known once a gateway started.
-  const current: { http: HttpService | null; venue: JsonlVenueClient | null; log: { fatalError: Error | null } | null; leaderVenues: ReadonlySet<string> | null } = {
+  const current: { http: HttpService | null; venue: JsonlVenueClient | null; log: { fatalError: Error | null; lastLsn: number } | null; leaderVenues: ReadonlySet<string> | null } = {
     http: null, venue: null, log: null, leaderVenues: null,
   }
   let signalledAtStart = false
@@ -119,6 +120,9 @@ export async function runServeHa(settings: HaSettings, deps: ServeHaDeps): Promi
   const advertiseUrl = settings.advertiseUrl ?? httpUrlOf(config.host, server.port as number)
   const nodeId = settings.nodeId ?? `${config.host}:${server.port}`
   const clock = new StoppableClock()
+  // Young-generation collections while records are being made durable (config `collector`): a standby's replica log
+  // counts as a leader's does. A swapped gateway's log starts the count again from its own position.
+  const pacer = new CollectorPacer(collectorConfigOf(config), { recordsNow: () => current.log?.lastLsn ?? 0 })
   const node: HaNode = new HaNode({
     nodeId,
     advertiseUrl,
@@ -170,6 +174,7 @@ export async function runServeHa(settings: HaSettings, deps: ServeHaDeps): Promi
         backpressure: config.backpressure,
         sse: config.sse,
         storage: config.storage,
+        collectorPacing: pacer.stats,
         say: log,
         // Shared by both nodes (and kept across restarts): a list cursor handed out by either is known after a failover.
         // Derived from the token (parseHaFlags): a cursor must not be an offline test of the replication token.
@@ -205,6 +210,7 @@ export async function runServeHa(settings: HaSettings, deps: ServeHaDeps): Promi
   // Everything but the node and the server, once both have stopped (the venue client, the clock's timers, the HTTP
   // service, the verifier's key refresh): nothing is left to keep the process alive.
   const closeRest = (): void => {
+    pacer.stop()
     current.venue?.close()
     clock.cancelAll()
     current.http?.close()
@@ -237,6 +243,7 @@ export async function runServeHa(settings: HaSettings, deps: ServeHaDeps): Promi
     return syncFailure === null ? EXIT_FAILURE : EXIT_IO_ERROR
   }
   io.out(`listening on ${advertiseUrl} as ${node.role}`)
+  pacer.start()
 
   // A node that stopped for good exits for a restart: 74 when an fsync failed (setting a diverged log aside, installing
   // a snapshot) or its log died of a failed write, as `egress serve` does (the restart recovers from the disk), 1 when

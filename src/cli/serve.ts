@@ -7,12 +7,13 @@
  * 503, and exits 74.
  */
 
-import { CONFIG_PATH_ENV, loadConfig, resolveCursorSecret, resolveHs256Secret, storageConfigOf, type Config } from '../config/index.ts'
+import { collectorConfigOf, CONFIG_PATH_ENV, loadConfig, resolveCursorSecret, resolveHs256Secret, storageConfigOf, type Config } from '../config/index.ts'
 import { withLocalSealKey } from '../audit/index.ts'
 import { createVerifier, serviceRoutesAuthFromConfig, verifierOptionsFromConfig } from '../http/auth/index.ts'
 import { WalLockedError } from '../../wal/index.ts'
 import { createHttpService, SERVER_IDLE_TIMEOUT_SEC, SERVER_REQUEST_BODY_BYTES_MAX } from '../http/index.ts'
 import type { DiskWatch } from '../http/disk/index.ts'
+import { CollectorPacer } from '../runtime/collector-pacing.ts'
 import { currentBuild } from './build-info.ts'
 import { EXIT_IO_ERROR, EXIT_OK, parseOptions, UsageError, type CliIo, type Command } from './command.ts'
 import { httpUrlOf, startServeGateway, StoppableClock } from './serve-gateway.ts'
@@ -160,10 +161,14 @@ async function runServe(argv: readonly string[], io: CliIo): Promise<number> {
   }
   const report = gateway.bootstrapReport
   log(`log replayed to LSN ${gateway.engine.wal.lastLsn}; config digest ${digest} recorded; bootstrap: ${JSON.stringify(report)}`)
+  // Young-generation collections every 50 ms while records are being made durable (config `collector`).
+  const pacer = new CollectorPacer(collectorConfigOf(config), { recordsNow: () => gateway.engine.wal.lastLsn })
+  pacer.start()
   const http = createHttpService({
     gateway,
     verifier,
     configDigest: digest,
+    collectorPacing: pacer.stats,
     backpressure: config.backpressure,
     sse: config.sse,
     storage: config.storage,
@@ -192,6 +197,7 @@ async function runServe(argv: readonly string[], io: CliIo): Promise<number> {
     // that does not resolve) did not.
     const cannotListen = `cannot listen on ${config.host}:${config.port}: ${error instanceof Error ? error.message : String(error)}`
     log(`${cannotListen}; stopping the gateway`)
+    pacer.stop()
     await served.stop()
     clock.cancelAll()
     http.close()
@@ -214,6 +220,7 @@ async function runServe(argv: readonly string[], io: CliIo): Promise<number> {
   if (logFailed) log(`the log failed: ${stopping.message}; closing connections and exiting so that a restart recovers from the log`)
   else log(`${stopping}: stopping intake, closing streams, draining the log`)
   http.drain()
+  pacer.stop()
   await stopWithin(server, logFailed ? FAILED_GRACE_MS : SHUTDOWN_GRACE_MS)
   await served.stop().catch((error: unknown) => {
     if (!logFailed) throw error

@@ -4,7 +4,7 @@
  */
 
 export {
-  backOfficeConfigOf, COMPACTION_MODES, CONFIG_SCHEMA, DEFAULT_ACCOUNTS, DEFAULT_READ_BUDGET, DURABILITIES, MODES, readBudgetOf, SECRET_PATHS, snapshotsConfigOf, storageConfigOf, TAMPER_RESPONSES,
+  backOfficeConfigOf, collectorConfigOf, COMPACTION_MODES, CONFIG_SCHEMA, DEFAULT_ACCOUNTS, DEFAULT_READ_BUDGET, DURABILITIES, MODES, readBudgetOf, SECRET_PATHS, snapshotsConfigOf, storageConfigOf, TAMPER_RESPONSES,
   venueHealthConfigOf,
 } from './schema.ts'
 export { AUTO_STOP, AUTO_STOP_ACTIONS, ORDER_RATE_SCOPES, type AutoStopConfig } from './auto-stop.ts'
@@ -18,7 +18,7 @@ export type { FixVenueConfig, VenueConfig, VenueInstrumentConfig } from './venue
 export { fixVenueConfigs } from './venues.ts'
 export { SIM_INSTRUMENTS_MAX, SIM_VENUE_NAME, simInstrumentConfigs, simStoreOptions } from './sim-venue.ts'
 export type { SimInstrumentConfig, SimVenueConfig } from './sim-venue.ts'
-export type { AccountConfig, AuditConfig, AuthConfig, BackOfficeConfig, Config, Durability, Mode, SnapshotsConfig, StorageConfig } from './schema.ts'
+export type { AccountConfig, AuditConfig, AuthConfig, BackOfficeConfig, CollectorConfig, Config, Durability, Mode, SnapshotsConfig, StorageConfig } from './schema.ts'
 export { CONFIG_PATH_ENV, ConfigError, ENV_OVERRIDES, defaultConfig, loadConfig, parseConfig } from './load.ts'
 export type { ConfigIssue, LoadConfigOptions, ParseConfigOptions } from './load.ts'
 export { canonicalConfigJson, configDigest } from './digest.ts'

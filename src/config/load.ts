@@ -201,6 +201,8 @@ function resolve(parsed: Parsed): Config {
   }
   const anchorEveryMs = parsed.audit.anchorEveryMs ?? 0
   if (anchorEveryMs !== 0 && anchorEveryMs < 1_000) issues.push({ path: 'audit.anchorEveryMs', message: `expected 0 (off) or at least 1000, got ${anchorEveryMs}` })
+  const edenEveryMs = parsed.collector?.edenEveryMs ?? 0
+  if (edenEveryMs !== 0 && edenEveryMs < 10) issues.push({ path: 'collector.edenEveryMs', message: `expected 0 (off) or at least 10, got ${edenEveryMs}` })
   const everyMs = parsed.snapshots?.everyMs ?? 0
   if (everyMs !== 0 && everyMs < 1_000) issues.push({ path: 'snapshots.everyMs', message: `expected 0 (off) or at least 1000, got ${everyMs}` })
   if (parsed.snapshots?.enabled === false) {

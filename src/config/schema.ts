@@ -194,6 +194,18 @@ const STORAGE = strict({
   checkEveryMs: v.optional(integerIn(100, 60_000), 5_000),
 })
 
+/**
+ * Collector pacing (src/runtime/collector-pacing.ts): young-generation collections of the main heap run every
+ * `edenEveryMs` while records are being made durable, so each marks little and pauses briefly. Defaults: every 50 ms,
+ * once 500 records were made durable since the last.
+ */
+const COLLECTOR = strict({
+  /** How often the pacer looks, in ms; 0: off (the collector's own schedule), else at least 10. */
+  edenEveryMs: v.optional(integerIn(0, 60_000), 50),
+  /** Durable records since the last paced collection needed before the next. */
+  edenAfterRecords: v.optional(integerIn(1, 1_000_000_000), 500),
+})
+
 /** The back office (ledger, query model, reconciliation; src/backoffice). */
 const BACKOFFICE = strict({
   /** How often reconcile runs on its own (env EGRESS_BACKOFFICE_RECONCILE_MS). */
@@ -249,6 +261,8 @@ export const CONFIG_SCHEMA = strict({
   snapshots: v.optional(SNAPSHOTS),
   /** Back office. No default value, for the same reason. */
   backoffice: v.optional(BACKOFFICE),
+  /** Collector pacing. No default value: a config without it keeps its digest (and paces with the defaults). */
+  collector: v.optional(COLLECTOR),
   /** Kernel parameters (src/config/kernel.ts), each optional; no default value, so a config without it keeps its digest. */
   kernel: v.optional(KERNEL),
   /** Venue health scoring and overrides (src/config/venue-health.ts). No default value: a config without it keeps its digest. */
@@ -275,6 +289,7 @@ export type AuditConfig = Config['audit']
 export type SnapshotsConfig = v.InferOutput<typeof SNAPSHOTS>
 export type BackOfficeConfig = v.InferOutput<typeof BACKOFFICE>
 export type StorageConfig = v.InferOutput<typeof STORAGE>
+export type CollectorConfig = v.InferOutput<typeof COLLECTOR>
 
 /** The snapshot settings in effect: the config's, or every default when it has no `snapshots` section. */
 export function snapshotsConfigOf(config: Config): SnapshotsConfig {
@@ -294,6 +309,11 @@ export function venueHealthConfigOf(config: Config): VenueHealthConfig {
 /** The back-office settings in effect. */
 export function backOfficeConfigOf(config: Config): BackOfficeConfig {
   return config.backoffice ?? v.parse(BACKOFFICE, {})
+}
+
+/** The collector pacing in effect: the config's, or every default (every 50 ms, after 500 records). */
+export function collectorConfigOf(config: Pick<Config, 'collector'>): CollectorConfig {
+  return config.collector ?? v.parse(COLLECTOR, {})
 }
 
 /** The free-space settings in effect: the config's, or every default (no floor, read every 5 s). */

@@ -6,12 +6,14 @@
 import { randomBytes } from 'node:crypto'
 import type { Hono } from 'hono'
 import { readBudgetOf, storageConfigOf, type Config } from '../config/index.ts'
+import type { CollectorPacingStats } from '../runtime/collector-pacing.ts'
 import type { Gateway } from '../runtime/gateway.ts'
 import type { NodeRole } from '../runtime/ha/index.ts'
 import { createApp } from './app.ts'
 import { HTTP_DEFAULTS } from './defaults.ts'
 import type { AuthEnv, ServiceRoutesAuth, Verifier } from './auth/index.ts'
 import { LoadShedder, ReadBudget } from './backpressure/index.ts'
+import { followCollectorPacing } from './collector-metrics.ts'
 import { DiskWatch, registerDiskMetrics, type FreeBytesReader } from './disk/index.ts'
 import { GatewayMetrics } from './gateway-metrics.ts'
 import { LogIndex } from './log-index.ts'
@@ -31,6 +33,8 @@ export interface HttpServiceOptions {
   storage?: Config['storage']
   /** The data dir's free-space reader (statfs by default); a spec passes its own. */
   readFreeBytes?: FreeBytesReader
+  /** The process's collector pacing (serve's), whose figures /metrics shows; unset: none shown. */
+  collectorPacing?: Readonly<CollectorPacingStats>
   /** Where the free-space watch's edge-triggered lines go (serve's log); unset: stderr. */
   say?: (line: string) => void
   limits?: Partial<HttpLimits>
@@ -107,6 +111,7 @@ export function createHttpService(options: HttpServiceOptions): HttpService {
   void disk.start()
   registerDiskMetrics(metrics.registry, disk)
   metrics.followJwks(() => options.verifier.jwksStatus())
+  if (options.collectorPacing !== undefined) followCollectorPacing(metrics.registry, options.collectorPacing)
   const services: Services = {
     gateway,
     verifier: options.verifier,
