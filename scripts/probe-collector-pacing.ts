@@ -1,14 +1,17 @@
 /**
  * probe:collector-pacing — the latency tail of egress serve at a fixed rate with collector pacing (config `collector`,
- * src/runtime/collector-pacing.ts) at its defaults and with it off (`collector.edenEveryMs: 0`), in the same run.
+ * src/runtime/collector-pacing.ts) at its defaults and with it off (`edenEveryMs: 0`, `fullWhenIdleMs: 0`), in the
+ * same run.
  *
  * For each of `--pairs` pairs, one serve of each (the order alternating pair by pair, so neither always runs on a
  * warmer machine): start it on bench:http's config, fill it at full load (closed loop) for `--fill-ms`, so it holds
  * about as many orders as bench:http's serve does when its half-load phase starts (the collector's young generation is
  * sized from the live heap), then run bench:http's open-loop generator at `--rate` for `--rounds` rounds of
  * `--phase-ms`, latency from each request's scheduled send time. Per round: p50, p99, p999, the main thread's CPU per
- * request; per serve, the paced collections it ran (from /metrics). The summary gives, per setting, the median over all
- * its rounds and the paced/off ratios.
+ * request; per serve, the paced collections it ran and their longest pause (from /metrics). The summary gives, per
+ * setting, the median over its rounds, the worst round, and the p99 of all its requests pooled (a round that holds a
+ * full collection shows there, where a median of rounds hides it), and the paced/off ratios. The rounds follow each
+ * other with no lull between them: a full collection run in a lull can only come before the first.
  *
  * `bun scripts/probe-collector-pacing.ts [--pairs 2] [--rate 5500] [--fill-ms 12000] [--rounds 3] [--phase-ms 3000]`
  * The last line is JSON.
@@ -23,7 +26,7 @@ import { cpuMsOf, median } from './support/figures.ts'
 import { fixedRate, maxRate, type Target } from './support/http-load.ts'
 import { freePort, waitFor } from './support/loopback.ts'
 
-const SETTINGS = { paced: {}, off: { collector: { edenEveryMs: 0 } } } as const
+const SETTINGS = { paced: {}, off: { collector: { edenEveryMs: 0, fullWhenIdleMs: 0 } } } as const
 type SettingName = keyof typeof SETTINGS
 
 interface RoundFigures {
@@ -41,7 +44,15 @@ function percentile(sorted: readonly number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))] as number
 }
 
-async function runServe(setting: SettingName, options: { rate: number; fillMs: number; rounds: number; phaseMs: number }): Promise<{ rounds: RoundFigures[]; pacedCollections: number }> {
+interface ServeResult {
+  rounds: RoundFigures[]
+  latenciesMs: number[]
+  pacedCollections: number
+  pacedPauseMsMax: number
+  idleFullCollections: number
+}
+
+async function runServe(setting: SettingName, options: { rate: number; fillMs: number; rounds: number; phaseMs: number }): Promise<ServeResult> {
   const dir = mkdtempSync(join(tmpdir(), `egress-probe-pacing-${setting}-`))
   const port = await freePort()
   const configPath = join(dir, 'config.json')
@@ -49,17 +60,19 @@ async function runServe(setting: SettingName, options: { rate: number; fillMs: n
   const child = Bun.spawn([process.execPath, resolve('src/main.ts'), 'serve', '--config', configPath], { stdout: 'ignore', stderr: 'ignore', env: { ...process.env, EGRESS_CONFIG: '' } })
   try {
     const health = `http://127.0.0.1:${port}/health`
-    await waitFor(health, 15_000, async () => (await fetch(health)).ok || true, { intervalMs: 50 })
+    await waitFor(health, 15_000, async () => (await fetch(health)).ok, { intervalMs: 50 })
     const headers = { Authorization: `Bearer ${await benchToken()}`, 'Content-Type': 'application/json' }
     const target: Target = { name: setting, url: `http://127.0.0.1:${port}/v1/orders`, headers }
     await maxRate(target, options.fillMs, 64)
     await Bun.sleep(1_000) // the fill's backlog of sends and reports
     const rounds: RoundFigures[] = []
+    const latenciesMs: number[] = []
     for (let index = 0; index < options.rounds; index++) {
       const cpu0 = cpuMsOf(child.pid, child.pid)
       const run = await fixedRate(target, options.rate, options.phaseMs)
       const cpuMs = cpuMsOf(child.pid, child.pid) - cpu0
       const sorted = [...run.latenciesMs].sort((a, b) => a - b)
+      latenciesMs.push(...run.latenciesMs)
       const figures: RoundFigures = {
         p50Ms: round(percentile(sorted, 0.5)),
         p99Ms: round(percentile(sorted, 0.99)),
@@ -71,8 +84,14 @@ async function runServe(setting: SettingName, options: { rate: number; fillMs: n
       rounds.push(figures)
     }
     const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text()
-    const pacedCollections = Number(/^egress_collector_paced_total ([0-9.e+]+)$/m.exec(metrics)?.[1] ?? 0)
-    return { rounds, pacedCollections }
+    const metric = (name: string): number => Number(new RegExp(`^${name} ([0-9.e+-]+)$`, 'm').exec(metrics)?.[1] ?? Number.NaN)
+    return {
+      rounds,
+      latenciesMs,
+      pacedCollections: metric('egress_collector_paced_total'),
+      pacedPauseMsMax: round(metric('egress_collector_paced_pause_seconds_max') * 1000),
+      idleFullCollections: metric('egress_collector_idle_full_total'),
+    }
   } finally {
     child.kill('SIGTERM')
     await child.exited
@@ -98,24 +117,31 @@ async function main(): Promise<void> {
     }
   }
   const all: Record<SettingName, RoundFigures[]> = { paced: [], off: [] }
-  const collections: Record<SettingName, number[]> = { paced: [], off: [] }
+  const pooled: Record<SettingName, number[]> = { paced: [], off: [] }
+  const serves: Record<SettingName, Omit<ServeResult, 'rounds' | 'latenciesMs'>[]> = { paced: [], off: [] }
   for (let pair = 0; pair < options.pairs; pair++) {
     const order: SettingName[] = pair % 2 === 0 ? ['off', 'paced'] : ['paced', 'off']
     for (const setting of order) {
       const result = await runServe(setting, options)
       all[setting].push(...result.rounds)
-      collections[setting].push(result.pacedCollections)
+      for (const latencyMs of result.latenciesMs) pooled[setting].push(latencyMs)
+      serves[setting].push({ pacedCollections: result.pacedCollections, pacedPauseMsMax: result.pacedPauseMsMax, idleFullCollections: result.idleFullCollections })
     }
   }
-  const summaryOf = (setting: SettingName) => ({
-    p50Ms: median(all[setting].map((figures) => figures.p50Ms)),
-    p99Ms: median(all[setting].map((figures) => figures.p99Ms)),
-    p999Ms: median(all[setting].map((figures) => figures.p999Ms)),
-    mainCpuUsPerRequest: median(all[setting].map((figures) => figures.mainCpuUsPerRequest)),
-    p99MsRounds: all[setting].map((figures) => figures.p99Ms),
-    pacedCollections: collections[setting],
-    notAccepted: all[setting].reduce((sum, figures) => sum + figures.notAccepted, 0),
-  })
+  const summaryOf = (setting: SettingName) => {
+    const sorted = pooled[setting].sort((a, b) => a - b)
+    return {
+      p50Ms: median(all[setting].map((figures) => figures.p50Ms)),
+      p99Ms: median(all[setting].map((figures) => figures.p99Ms)),
+      p999Ms: median(all[setting].map((figures) => figures.p999Ms)),
+      p99MsWorstRound: Math.max(...all[setting].map((figures) => figures.p99Ms)),
+      p99MsPooled: round(percentile(sorted, 0.99)),
+      mainCpuUsPerRequest: median(all[setting].map((figures) => figures.mainCpuUsPerRequest)),
+      p99MsRounds: all[setting].map((figures) => figures.p99Ms),
+      serves: serves[setting],
+      notAccepted: all[setting].reduce((sum, figures) => sum + figures.notAccepted, 0),
+    }
+  }
   const paced = summaryOf('paced')
   const off = summaryOf('off')
   console.log(JSON.stringify({
@@ -124,6 +150,7 @@ async function main(): Promise<void> {
     paced,
     off,
     p99PacedOverOff: round(paced.p99Ms / off.p99Ms, 3),
+    p99PooledPacedOverOff: round(paced.p99MsPooled / off.p99MsPooled, 3),
     p999PacedOverOff: round(paced.p999Ms / off.p999Ms, 3),
     cpuPacedOverOff: round(paced.mainCpuUsPerRequest / off.mainCpuUsPerRequest, 3),
   }))

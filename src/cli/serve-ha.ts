@@ -120,8 +120,8 @@ export async function runServeHa(settings: HaSettings, deps: ServeHaDeps): Promi
   const advertiseUrl = settings.advertiseUrl ?? httpUrlOf(config.host, server.port as number)
   const nodeId = settings.nodeId ?? `${config.host}:${server.port}`
   const clock = new StoppableClock()
-  // Young-generation collections while records are being made durable (config `collector`): a standby's replica log
-  // counts as a leader's does. A swapped gateway's log starts the count again from its own position.
+  // Collections paced by the node (config `collector`): a standby's replica log counts as a leader's does. A swapped
+  // gateway's log at a lower position is counted from there; at a higher one, the first tick may collect at once.
   const pacer = new CollectorPacer(collectorConfigOf(config), { recordsNow: () => current.log?.lastLsn ?? 0 })
   const node: HaNode = new HaNode({
     nodeId,
@@ -251,6 +251,7 @@ export async function runServeHa(settings: HaSettings, deps: ServeHaDeps): Promi
   const stopping = await Promise.race([signal, node.died])
   const failed = typeof stopping !== 'string'
   log(failed ? `the node failed: ${stopping.message}; exiting so that a restart recovers` : `${stopping}: stopping`)
+  pacer.stop()
   current.http?.drain()
   await stopWithin(server, failed ? FAILED_GRACE_MS : SHUTDOWN_GRACE_MS)
   const stopped = await stopNode(node, log)

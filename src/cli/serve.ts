@@ -161,9 +161,8 @@ async function runServe(argv: readonly string[], io: CliIo): Promise<number> {
   }
   const report = gateway.bootstrapReport
   log(`log replayed to LSN ${gateway.engine.wal.lastLsn}; config digest ${digest} recorded; bootstrap: ${JSON.stringify(report)}`)
-  // Young-generation collections every 50 ms while records are being made durable (config `collector`).
+  // Collections paced by the gateway (config `collector`): started once serve listens, stopped when intake stops.
   const pacer = new CollectorPacer(collectorConfigOf(config), { recordsNow: () => gateway.engine.wal.lastLsn })
-  pacer.start()
   const http = createHttpService({
     gateway,
     verifier,
@@ -197,7 +196,6 @@ async function runServe(argv: readonly string[], io: CliIo): Promise<number> {
     // that does not resolve) did not.
     const cannotListen = `cannot listen on ${config.host}:${config.port}: ${error instanceof Error ? error.message : String(error)}`
     log(`${cannotListen}; stopping the gateway`)
-    pacer.stop()
     await served.stop()
     clock.cancelAll()
     http.close()
@@ -206,6 +204,7 @@ async function runServe(argv: readonly string[], io: CliIo): Promise<number> {
   }
   const url = httpUrlOf(config.host, server.port as number)
   log(`listening on ${url}`)
+  pacer.start()
   // The mode in force: a restart never takes the config's mode past the log's (src/runtime/start-mode.ts).
   const mode = gateway.engine.state.mode
   if (mode !== config.mode) log(`mode in force: ${mode} (the log's; the config asks ${config.mode}, an escalation needs POST /v1/admin/mode)`)

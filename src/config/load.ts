@@ -203,6 +203,8 @@ function resolve(parsed: Parsed): Config {
   if (anchorEveryMs !== 0 && anchorEveryMs < 1_000) issues.push({ path: 'audit.anchorEveryMs', message: `expected 0 (off) or at least 1000, got ${anchorEveryMs}` })
   const edenEveryMs = parsed.collector?.edenEveryMs ?? 0
   if (edenEveryMs !== 0 && edenEveryMs < 10) issues.push({ path: 'collector.edenEveryMs', message: `expected 0 (off) or at least 10, got ${edenEveryMs}` })
+  const fullWhenIdleMs = parsed.collector?.fullWhenIdleMs ?? 0
+  if (fullWhenIdleMs !== 0 && fullWhenIdleMs < 100) issues.push({ path: 'collector.fullWhenIdleMs', message: `expected 0 (off) or at least 100, got ${fullWhenIdleMs}` })
   const everyMs = parsed.snapshots?.everyMs ?? 0
   if (everyMs !== 0 && everyMs < 1_000) issues.push({ path: 'snapshots.everyMs', message: `expected 0 (off) or at least 1000, got ${everyMs}` })
   if (parsed.snapshots?.enabled === false) {

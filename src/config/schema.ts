@@ -196,14 +196,19 @@ const STORAGE = strict({
 
 /**
  * Collector pacing (src/runtime/collector-pacing.ts): young-generation collections of the main heap run every
- * `edenEveryMs` while records are being made durable, so each marks little and pauses briefly. Defaults: every 50 ms,
- * once 500 records were made durable since the last.
+ * `edenEveryMs` while records are being made durable, so each marks little and pauses briefly, and a full collection
+ * in a lull once the heap has grown. Defaults: every 50 ms once 500 records were made durable since the last; a full
+ * collection after 1 s without a record when the heap grew 25 % since the last.
  */
 const COLLECTOR = strict({
   /** How often the pacer looks, in ms; 0: off (the collector's own schedule), else at least 10. */
   edenEveryMs: v.optional(integerIn(0, 60_000), 50),
   /** Durable records since the last paced collection needed before the next. */
   edenAfterRecords: v.optional(integerIn(1, 1_000_000_000), 500),
+  /** No durable record for this long (ms) is a lull, where a full collection may run; 0: none of ours, else at least 100. */
+  fullWhenIdleMs: v.optional(integerIn(0, 3_600_000), 1_000),
+  /** The heap's growth (%) since the last full collection that makes one worth running in a lull. */
+  fullAfterGrowthPct: v.optional(integerIn(1, 1_000), 25),
 })
 
 /** The back office (ledger, query model, reconciliation; src/backoffice). */
@@ -311,7 +316,7 @@ export function backOfficeConfigOf(config: Config): BackOfficeConfig {
   return config.backoffice ?? v.parse(BACKOFFICE, {})
 }
 
-/** The collector pacing in effect: the config's, or every default (every 50 ms, after 500 records). */
+/** The collector pacing in effect: the config's, or every default. */
 export function collectorConfigOf(config: Pick<Config, 'collector'>): CollectorConfig {
   return config.collector ?? v.parse(COLLECTOR, {})
 }

@@ -11,17 +11,34 @@
  * orders' objects to mark: a pause of ~2 ms, and the limit-driven cycles no longer come.
  *
  * A paced collection runs only when at least `edenAfterRecords` records were made durable since the last: an idle
- * gateway allocates little and is left to the collector's own schedule. Full collections stay the collector's own.
- * Settings: config `collector` (src/config/schema.ts, where the defaults are).
+ * gateway allocates little and is left to the collector's own schedule. Paced collections take at most
+ * PACED_LOOP_SHARE_MAX of the event loop: after one that paused p ms, the next waits p × (1/share − 1) ms. A call made
+ * while the collector runs a cycle of its own (one that marks beside the program) waits for that cycle to end, which
+ * can be hundreds of ms; the bound keeps such a wait from recurring every tick.
+ *
+ * Full collections: one over a few hundred MB live holds the event loop for 200–300 ms, and JavaScriptCore runs one
+ * when the heap has about doubled since its last, whatever the gateway is doing. So when no record has been made
+ * durable for `fullWhenIdleMs` (a lull) and the heap has grown `fullAfterGrowthPct` % since the last full collection
+ * (the collector's figure after its last collection, bun:jsc heapSize), the pacer runs the full collection then,
+ * while nothing waits on the loop — the way low-latency trading systems collect in quiet moments. Under traffic with
+ * no lull, the collector's own full collections still come. Settings: config `collector` (src/config/schema.ts, where
+ * the defaults are).
  */
 
-import { edenGC } from 'bun:jsc'
+import { edenGC, fullGC, heapSize } from 'bun:jsc'
+
+/** The largest share of the event loop paced young-generation collections may take. */
+export const PACED_LOOP_SHARE_MAX = 0.1
 
 export interface CollectorPacingSettings {
   /** How often the pacer looks (ms); 0: no pacing, the collector's own schedule only. */
   edenEveryMs: number
   /** Durable records since the last paced collection needed before the next one runs. */
   edenAfterRecords: number
+  /** How long no record must have been made durable before a full collection may run (ms); 0: never one of ours. */
+  fullWhenIdleMs: number
+  /** The heap's growth since the last full collection (%) that makes one worth running in a lull. */
+  fullAfterGrowthPct: number
 }
 
 export interface CollectorPacingStats {
@@ -31,6 +48,10 @@ export interface CollectorPacingStats {
   pauseMsTotal: number
   pauseMsMax: number
   pauseMsLast: number
+  /** Full collections run in a lull since start, and their pauses, summed and longest (ms). */
+  fullCollections: number
+  fullPauseMsTotal: number
+  fullPauseMsMax: number
 }
 
 export interface CollectorPacingDeps {
@@ -38,6 +59,10 @@ export interface CollectorPacingDeps {
   recordsNow(): number
   /** Runs one young-generation collection, synchronously. Default: bun:jsc edenGC. */
   collect?(): void
+  /** Runs one full collection, synchronously. Default: bun:jsc fullGC. */
+  collectFull?(): void
+  /** The heap's size after its last collection, in bytes (0 before the first). Default: bun:jsc heapSize. */
+  heapBytes?(): number
   /** A monotonic ms clock for the pauses. Default: performance.now. */
   nowMs?(): number
   /** Calls `tick` every `everyMs` until the returned function is called. Default: an unref'd setInterval. */
@@ -45,22 +70,35 @@ export interface CollectorPacingDeps {
 }
 
 export class CollectorPacer {
-  readonly stats: CollectorPacingStats = { collections: 0, pauseMsTotal: 0, pauseMsMax: 0, pauseMsLast: 0 }
+  readonly stats: CollectorPacingStats = { collections: 0, pauseMsTotal: 0, pauseMsMax: 0, pauseMsLast: 0, fullCollections: 0, fullPauseMsTotal: 0, fullPauseMsMax: 0 }
   readonly #settings: CollectorPacingSettings
   readonly #recordsNow: () => number
   readonly #collect: () => void
+  readonly #collectFull: () => void
+  readonly #heapBytes: () => number
   readonly #nowMs: () => number
   readonly #repeat: (everyMs: number, tick: () => void) => () => void
   #recordsAtLast: number
+  /** The position at the last tick, and when it last moved: a lull is time since then. */
+  #recordsSeen: number
+  #movedAtMs: number
+  /** No paced young-generation collection before this (the loop-share bound). */
+  #edenNotBeforeMs = Number.NEGATIVE_INFINITY
+  /** The heap's size after the last full collection, or when first read (0: not read yet). */
+  #heapBytesAtFull = 0
   #cancel: (() => void) | null = null
 
   constructor(settings: CollectorPacingSettings, deps: CollectorPacingDeps) {
     this.#settings = settings
     this.#recordsNow = deps.recordsNow
     this.#collect = deps.collect ?? edenGC
+    this.#collectFull = deps.collectFull ?? fullGC
+    this.#heapBytes = deps.heapBytes ?? heapSize
     this.#nowMs = deps.nowMs ?? (() => performance.now())
     this.#repeat = deps.repeat ?? repeatUnref
     this.#recordsAtLast = deps.recordsNow()
+    this.#recordsSeen = this.#recordsAtLast
+    this.#movedAtMs = this.#nowMs()
   }
 
   /** Whether the settings pace at all (edenEveryMs > 0). */
@@ -79,20 +117,48 @@ export class CollectorPacer {
     this.#cancel = null
   }
 
-  /** One look: collects when enough records were made durable since the last paced collection. */
+  /**
+   * One look: a young-generation collection when enough records were made durable since the last paced one; else, in
+   * a lull, a full collection when the heap has grown enough since the last.
+   */
   tick(): void {
     const records = this.#recordsNow()
+    const nowMs = this.#nowMs()
     // A lower position is another log (an HA node swapped its gateway): counted from where that one stands.
     if (records < this.#recordsAtLast) this.#recordsAtLast = records
-    if (records - this.#recordsAtLast < this.#settings.edenAfterRecords) return
-    this.#recordsAtLast = records
-    const startedMs = this.#nowMs()
-    this.#collect()
-    const pauseMs = this.#nowMs() - startedMs
-    this.stats.collections++
-    this.stats.pauseMsTotal += pauseMs
-    this.stats.pauseMsLast = pauseMs
-    if (pauseMs > this.stats.pauseMsMax) this.stats.pauseMsMax = pauseMs
+    if (records !== this.#recordsSeen) {
+      this.#recordsSeen = records
+      this.#movedAtMs = nowMs
+    }
+    if (records - this.#recordsAtLast >= this.#settings.edenAfterRecords) {
+      if (nowMs < this.#edenNotBeforeMs) return
+      this.#recordsAtLast = records
+      this.#collect()
+      const pauseMs = this.#nowMs() - nowMs
+      this.#edenNotBeforeMs = nowMs + pauseMs / PACED_LOOP_SHARE_MAX
+      this.stats.collections++
+      this.stats.pauseMsTotal += pauseMs
+      this.stats.pauseMsLast = pauseMs
+      if (pauseMs > this.stats.pauseMsMax) this.stats.pauseMsMax = pauseMs
+      return
+    }
+    if (this.#settings.fullWhenIdleMs > 0 && nowMs - this.#movedAtMs >= this.#settings.fullWhenIdleMs) this.fullIfGrown(nowMs)
+  }
+
+  private fullIfGrown(nowMs: number): void {
+    const heapBytes = this.#heapBytes()
+    if (this.#heapBytesAtFull === 0) {
+      // The first reading (0 until the collector's first cycle): the base the growth is measured from.
+      this.#heapBytesAtFull = heapBytes
+      return
+    }
+    if (heapBytes < this.#heapBytesAtFull * (1 + this.#settings.fullAfterGrowthPct / 100)) return
+    this.#collectFull()
+    const pauseMs = this.#nowMs() - nowMs
+    this.#heapBytesAtFull = this.#heapBytes()
+    this.stats.fullCollections++
+    this.stats.fullPauseMsTotal += pauseMs
+    if (pauseMs > this.stats.fullPauseMsMax) this.stats.fullPauseMsMax = pauseMs
   }
 }
 
