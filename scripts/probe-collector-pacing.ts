@@ -1,7 +1,7 @@
 /**
- * probe:collector-pacing — the latency tail of egress serve at a fixed rate with collector pacing (config `collector`,
- * src/runtime/collector-pacing.ts) at its defaults and with it off (`edenEveryMs: 0`, `fullWhenIdleMs: 0`), in the
- * same run.
+ * probe:collector-pacing — the latency tail of egress serve at a fixed rate with young-generation collector pacing on
+ * (config `collector.edenEveryMs: 50`, src/runtime/collector-pacing.ts) and with pacing wholly off (`edenEveryMs: 0`,
+ * `fullWhenIdleMs: 0`), in the same run: sustained traffic, the case pacing is off by default for.
  *
  * For each of `--pairs` pairs, one serve of each (the order alternating pair by pair, so neither always runs on a
  * warmer machine): start it on bench:http's config, fill it at full load (closed loop) for `--fill-ms`, so it holds
@@ -26,7 +26,7 @@ import { cpuMsOf, median } from './support/figures.ts'
 import { fixedRate, maxRate, type Target } from './support/http-load.ts'
 import { freePort, waitFor } from './support/loopback.ts'
 
-const SETTINGS = { paced: {}, off: { collector: { edenEveryMs: 0, fullWhenIdleMs: 0 } } } as const
+const SETTINGS = { paced: { collector: { edenEveryMs: 50 } }, off: { collector: { edenEveryMs: 0, fullWhenIdleMs: 0 } } } as const
 type SettingName = keyof typeof SETTINGS
 
 interface RoundFigures {

@@ -1,7 +1,7 @@
 /**
  * Config `collector` (collector pacing, src/runtime/collector-pacing.ts): each field validated and named when wrong,
- * and the defaults unless set (every 50 ms after 500 records; a full collection after 1 s without a record once the heap
- * grew 25 %) — a config without the section keeps its digest.
+ * and the defaults unless set (a full collection after 1 s without a record once the heap grew 25 %; young-generation
+ * pacing off, 500 records when on) — a config without the section keeps its digest.
  */
 
 import { describe, expect, test } from 'bun:test'
@@ -12,13 +12,13 @@ describe('config collector', () => {
   test('unset: the defaults, and nothing of it in the effective config', () => {
     const config = parseConfig({})
     expect(config.collector).toBeUndefined()
-    expect(collectorConfigOf(config)).toEqual({ edenEveryMs: 50, edenAfterRecords: 500, fullWhenIdleMs: 1_000, fullAfterGrowthPct: 25 })
-    expect(configDigest(parseConfig({ collector: { edenEveryMs: 0 } }))).not.toBe(configDigest(config))
+    expect(collectorConfigOf(config)).toEqual({ edenEveryMs: 0, edenAfterRecords: 500, fullWhenIdleMs: 1_000, fullAfterGrowthPct: 25 })
+    expect(configDigest(parseConfig({ collector: { edenEveryMs: 50 } }))).not.toBe(configDigest(config))
   })
 
   test('off (0) and values in range are taken as given; a field left out keeps its default', () => {
-    const defaults = { edenEveryMs: 50, edenAfterRecords: 500, fullWhenIdleMs: 1_000, fullAfterGrowthPct: 25 }
-    expect(parseConfig({ collector: { edenEveryMs: 0 } }).collector).toEqual({ ...defaults, edenEveryMs: 0 })
+    const defaults = { edenEveryMs: 0, edenAfterRecords: 500, fullWhenIdleMs: 1_000, fullAfterGrowthPct: 25 }
+    expect(parseConfig({ collector: { edenEveryMs: 50 } }).collector).toEqual({ ...defaults, edenEveryMs: 50 })
     expect(parseConfig({ collector: { edenEveryMs: 10, edenAfterRecords: 1 } }).collector).toEqual({ ...defaults, edenEveryMs: 10, edenAfterRecords: 1 })
     expect(parseConfig({ collector: { edenAfterRecords: 2_000 } }).collector).toEqual({ ...defaults, edenAfterRecords: 2_000 })
     expect(parseConfig({ collector: { fullWhenIdleMs: 0 } }).collector).toEqual({ ...defaults, fullWhenIdleMs: 0 })

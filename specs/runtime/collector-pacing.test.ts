@@ -7,7 +7,7 @@
  */
 
 import { describe, expect, test } from 'bun:test'
-import { CollectorPacer, PACED_LOOP_SHARE_MAX, type CollectorPacingDeps, type CollectorPacingSettings } from '../../src/runtime/collector-pacing.ts'
+import { CollectorPacer, LULL_LOOK_EVERY_MS, PACED_LOOP_SHARE_MAX, type CollectorPacingDeps, type CollectorPacingSettings } from '../../src/runtime/collector-pacing.ts'
 
 const NO_FULL = { fullWhenIdleMs: 0, fullAfterGrowthPct: 25 }
 
@@ -172,6 +172,40 @@ describe('collector pacing', () => {
     expect(off.pacer.enabled).toBe(false)
     off.pacer.start()
     expect(off.world.ticks).toHaveLength(0)
+  })
+
+  test('lulls only (edenEveryMs 0): ticks every LULL_LOOK_EVERY_MS, runs full collections in lulls, never a young one', () => {
+    const world = { records: 0, collections: 0, fulls: 0, nowMs: 0, heapBytes: 100, everyMs: [] as number[], ticks: [] as (() => void)[] }
+    const pacer = new CollectorPacer({ edenEveryMs: 0, edenAfterRecords: 1, fullWhenIdleMs: 1_000, fullAfterGrowthPct: 25 }, {
+      recordsNow: () => world.records,
+      collect: () => void world.collections++,
+      collectFull: () => {
+        world.fulls++
+        world.heapBytes = 100
+      },
+      heapBytes: () => world.heapBytes,
+      nowMs: () => world.nowMs,
+      repeat: (everyMs, tick) => {
+        world.everyMs.push(everyMs)
+        world.ticks.push(tick)
+        return () => {}
+      },
+    })
+    expect(pacer.enabled).toBe(true)
+    pacer.start()
+    expect(world.everyMs).toEqual([LULL_LOOK_EVERY_MS])
+    const tick = world.ticks[0] as () => void
+    for (let index = 0; index < 20; index++) {
+      world.records += 1_000
+      world.nowMs += 100
+      tick()
+    }
+    expect(world.collections).toBe(0)
+    world.nowMs += 1_000
+    tick() // a lull: the first reading is the base
+    world.heapBytes = 130
+    tick()
+    expect([world.fulls, world.collections]).toEqual([1, 0])
   })
 
   test('the default collector and timer: a real eden collection runs and its pause is measured', async () => {

@@ -195,14 +195,17 @@ const STORAGE = strict({
 })
 
 /**
- * Collector pacing (src/runtime/collector-pacing.ts): young-generation collections of the main heap run every
- * `edenEveryMs` while records are being made durable, so each marks little and pauses briefly, and a full collection
- * in a lull once the heap has grown. Defaults: every 50 ms once 500 records were made durable since the last; a full
- * collection after 1 s without a record when the heap grew 25 % since the last.
+ * Collector pacing (src/runtime/collector-pacing.ts): a full collection in a lull once the heap has grown (default: after
+ * 1 s without a durable record, when the heap grew 25 % since the last), and, when asked for, young-generation
+ * collections every `edenEveryMs` while records are being made durable (default: off).
  */
 const COLLECTOR = strict({
-  /** How often the pacer looks, in ms; 0: off (the collector's own schedule), else at least 10. */
-  edenEveryMs: v.optional(integerIn(0, 60_000), 50),
+  /**
+   * How often the pacer looks to run a young-generation collection, in ms; 0 (the default): never, the collector's own
+   * schedule; else at least 10. Off by default: under traffic with no lull it brings full collections sooner and makes
+   * them stop the loop (README, Collector pacing).
+   */
+  edenEveryMs: v.optional(integerIn(0, 60_000), 0),
   /** Durable records since the last paced collection needed before the next. */
   edenAfterRecords: v.optional(integerIn(1, 1_000_000_000), 500),
   /** No durable record for this long (ms) is a lull, where a full collection may run; 0: none of ours, else at least 100. */

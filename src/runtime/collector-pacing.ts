@@ -1,28 +1,24 @@
 /**
- * Collector pacing: young-generation (eden) collections of the process's main heap, run by the gateway itself on a
- * short cadence while it is taking records, in place of the ones JavaScriptCore starts when its allocation limit is
- * reached.
+ * Collector pacing: collections of the process's main heap run by the gateway itself, at moments it picks, in place of
+ * some of those JavaScriptCore starts on its own.
  *
- * Why: JavaScriptCore sizes the young generation from the live heap (about as large again as what the last full
- * collection kept), so a gateway holding a few hundred MB of orders collects it only every second or so, and each
- * collection then has thousands of orders' new objects to mark. Measured under bench:http's half load (README,
- * Collector pacing): such a cycle marked beside the event loop for ~60 ms at 60 % mutator utilisation and ended in a
- * ~10 ms pause, and the requests queued behind both set the p99. A small collection every 50 ms has a few hundred
- * orders' objects to mark: a pause of ~2 ms, and the limit-driven cycles no longer come.
- *
- * A paced collection runs only when at least `edenAfterRecords` records were made durable since the last: an idle
- * gateway allocates little and is left to the collector's own schedule. Paced collections take at most
- * PACED_LOOP_SHARE_MAX of the event loop: after one that paused p ms, the next waits p × (1/share − 1) ms. A call made
- * while the collector runs a cycle of its own (one that marks beside the program) waits for that cycle to end, which
- * can be hundreds of ms; the bound keeps such a wait from recurring every tick.
- *
- * Full collections: one over a few hundred MB live holds the event loop for 200–300 ms, and JavaScriptCore runs one
- * when the heap has about doubled since its last, whatever the gateway is doing. So when no record has been made
- * durable for `fullWhenIdleMs` (a lull) and the heap has grown `fullAfterGrowthPct` % since the last full collection
- * (the collector's figure after its last collection, bun:jsc heapSize), the pacer runs the full collection then,
+ * Full collections in a lull (on by default). One over a few hundred MB live holds the event loop for 200–300 ms, and
+ * JavaScriptCore runs one when the heap has about doubled since its last, whatever the gateway is doing. So when no
+ * record has been made durable for `fullWhenIdleMs` (a lull) and the heap has grown `fullAfterGrowthPct` % since the
+ * last full collection (the collector's figure after its last collection, bun:jsc heapSize), the pacer runs one then,
  * while nothing waits on the loop — the way low-latency trading systems collect in quiet moments. Under traffic with
- * no lull, the collector's own full collections still come. Settings: config `collector` (src/config/schema.ts, where
- * the defaults are).
+ * no lull, the collector's own full collections still come.
+ *
+ * Young-generation collections every `edenEveryMs` (off by default). JavaScriptCore sizes the young generation from
+ * the live heap, so a gateway holding a few hundred MB of orders collects it only every second or so, and each such
+ * cycle has thousands of orders' new objects to mark: under bench:http's half load one marked beside the event loop
+ * for ~60 ms at 60 % mutator utilisation and ended in a ~10 ms pause. A paced collection every 50 ms has a few hundred
+ * orders' to mark, ~2 ms. It runs only once `edenAfterRecords` records were made durable since the last, and paced
+ * collections take at most PACED_LOOP_SHARE_MAX of the loop: after one that paused p ms, the next waits p × (1/share −
+ * 1) ms. Why it is off by default: each paced collection keeps whatever is in flight at that moment, so the heap nears
+ * the collector's own full collection sooner, and a synchronous call made while that one runs beside the program waits
+ * for it to end — the loop stopped for 100–300 ms where the collector alone would have slowed it (README, Collector
+ * pacing, for the figures both ways). Settings: config `collector` (src/config/schema.ts, where the defaults are).
  */
 
 import { edenGC, fullGC, heapSize } from 'bun:jsc'
@@ -30,8 +26,11 @@ import { edenGC, fullGC, heapSize } from 'bun:jsc'
 /** The largest share of the event loop paced young-generation collections may take. */
 export const PACED_LOOP_SHARE_MAX = 0.1
 
+/** How often lulls are looked for when young-generation collections are not paced (edenEveryMs 0). */
+export const LULL_LOOK_EVERY_MS = 100
+
 export interface CollectorPacingSettings {
-  /** How often the pacer looks (ms); 0: no pacing, the collector's own schedule only. */
+  /** How often the pacer looks to run a young-generation collection (ms); 0: never, the collector's own schedule. */
   edenEveryMs: number
   /** Durable records since the last paced collection needed before the next one runs. */
   edenAfterRecords: number
@@ -101,15 +100,15 @@ export class CollectorPacer {
     this.#movedAtMs = this.#nowMs()
   }
 
-  /** Whether the settings pace at all (edenEveryMs > 0). */
+  /** Whether the settings ask for anything (young-generation pacing, or full collections in a lull). */
   get enabled(): boolean {
-    return this.#settings.edenEveryMs > 0
+    return this.#settings.edenEveryMs > 0 || this.#settings.fullWhenIdleMs > 0
   }
 
-  /** Starts the cadence (nothing when disabled or already started). */
+  /** Ticks every edenEveryMs, or every LULL_LOOK_EVERY_MS when only lulls are watched (nothing when disabled or started). */
   start(): void {
     if (!this.enabled || this.#cancel !== null) return
-    this.#cancel = this.#repeat(this.#settings.edenEveryMs, () => this.tick())
+    this.#cancel = this.#repeat(this.#settings.edenEveryMs > 0 ? this.#settings.edenEveryMs : LULL_LOOK_EVERY_MS, () => this.tick())
   }
 
   stop(): void {
@@ -130,7 +129,7 @@ export class CollectorPacer {
       this.#recordsSeen = records
       this.#movedAtMs = nowMs
     }
-    if (records - this.#recordsAtLast >= this.#settings.edenAfterRecords) {
+    if (this.#settings.edenEveryMs > 0 && records - this.#recordsAtLast >= this.#settings.edenAfterRecords) {
       if (nowMs < this.#edenNotBeforeMs) return
       this.#recordsAtLast = records
       this.#collect()
