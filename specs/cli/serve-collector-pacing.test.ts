@@ -1,7 +1,8 @@
 /**
  * `egress serve` paces the collector (config `collector`, src/runtime/collector-pacing.ts): with a short cadence and
  * one record enough, orders placed bring paced collections, counted on /metrics; with `edenEveryMs: 0` none runs; a
- * cadence under 10 ms exits 1 naming the field before anything starts.
+ * short lull after the heap grew brings a full collection, counted too; a cadence under 10 ms exits 1 naming the field
+ * before anything starts.
  */
 
 import { afterAll, expect, test } from 'bun:test'
@@ -28,15 +29,18 @@ function startServe(name: string, collector: object, port: number) {
   return { child, stderr: new Response(child.stderr as ReadableStream).text(), stdout: new Response(child.stdout as ReadableStream).text() }
 }
 
-async function pacedTotal(url: string): Promise<number> {
+async function metricOf(url: string, name: string): Promise<number> {
   const metrics = await (await fetch(`${url}/metrics`)).text()
-  const match = /^egress_collector_paced_total ([0-9.e+]+)$/m.exec(metrics)
-  if (match === null) throw new Error('no egress_collector_paced_total on /metrics')
+  const match = new RegExp(`^${name} ([0-9.e+]+)$`, 'm').exec(metrics)
+  if (match === null) throw new Error(`no ${name} on /metrics`)
   return Number(match[1])
 }
 
-/** Serve at `port` with `collector`, three orders placed: the paced collections counted after `settleMs`. */
-async function pacedAfterOrders(name: string, collector: object, settleMs: number, until: (count: number) => boolean): Promise<number> {
+/**
+ * Serve with `collector`, three orders placed: `metric` read every `pollMs` until `until` holds or `settleMs` passed
+ * (each read is a request, which ends a lull: poll slower than the lull to let one come).
+ */
+async function afterOrders(name: string, collector: object, metric: string, options: { settleMs: number; pollMs: number; until: (count: number) => boolean }): Promise<number> {
   const port = await freePort()
   const { child } = startServe(name, collector, port)
   const url = `http://127.0.0.1:${port}`
@@ -55,11 +59,11 @@ async function pacedAfterOrders(name: string, collector: object, settleMs: numbe
       })
       expect(response.status).toBe(202)
     }
-    const deadline = Date.now() + settleMs
-    let count = await pacedTotal(url)
-    while (!until(count) && Date.now() < deadline) {
-      await Bun.sleep(20)
-      count = await pacedTotal(url)
+    const deadline = Date.now() + options.settleMs
+    let count = await metricOf(url, metric)
+    while (!options.until(count) && Date.now() < deadline) {
+      await Bun.sleep(options.pollMs)
+      count = await metricOf(url, metric)
     }
     child.kill('SIGTERM')
     expect(await Promise.race([child.exited, Bun.sleep(15_000).then(() => 'still running')])).toBe(0)
@@ -71,11 +75,17 @@ async function pacedAfterOrders(name: string, collector: object, settleMs: numbe
 }
 
 test('a 10 ms cadence after 1 record: the orders bring paced collections, on /metrics', async () => {
-  expect(await pacedAfterOrders('paced', { edenEveryMs: 10, edenAfterRecords: 1 }, 10_000, (count) => count >= 1)).toBeGreaterThanOrEqual(1)
+  const paced = await afterOrders('paced', { edenEveryMs: 10, edenAfterRecords: 1, fullWhenIdleMs: 0 }, 'egress_collector_paced_total', { settleMs: 10_000, pollMs: 20, until: (count) => count >= 1 })
+  expect(paced).toBeGreaterThanOrEqual(1)
 }, 60_000)
 
 test('edenEveryMs 0: no paced collection, however many records', async () => {
-  expect(await pacedAfterOrders('off', { edenEveryMs: 0, edenAfterRecords: 1 }, 300, () => false)).toBe(0)
+  expect(await afterOrders('off', { edenEveryMs: 0, edenAfterRecords: 1, fullWhenIdleMs: 0 }, 'egress_collector_paced_total', { settleMs: 300, pollMs: 20, until: () => false })).toBe(0)
+}, 60_000)
+
+test('a 100 ms lull after the heap grew 1 %: a full collection, on /metrics', async () => {
+  const fulls = await afterOrders('lull', { edenEveryMs: 10, edenAfterRecords: 1, fullWhenIdleMs: 100, fullAfterGrowthPct: 1 }, 'egress_collector_idle_full_total', { settleMs: 15_000, pollMs: 400, until: (count) => count >= 1 })
+  expect(fulls).toBeGreaterThanOrEqual(1)
 }, 60_000)
 
 test('a cadence under 10 ms exits 1 naming the field', async () => {

@@ -138,6 +138,155 @@ describe('collector pacing', () => {
 
   test('a tick that runs a young collection runs no full one; fullWhenIdleMs 0 never runs one', () => {
     const lull = pacerWith({ edenEveryMs: 50, edenAfterRecords: 1, fullWhenIdleMs: 100, fullAfterGrowthPct: 1 })
+    lull.world.heapBytes = 1_000
+    lull.world.pauseMs = 50 // the next paced call waits 450 ms after this one ends
+    lull.world.records = 1
+    lull.pacer.tick()
+    expect(lull.world.collections).toBe(1)
+    lull.world.records = 2
+    lull.world.nowMs = 60
+    lull.pacer.tick() // due, but held back by the loop-share bound
+    expect(lull.world.collections).toBe(1)
+    // A lull by now (no record since 60 ms), the heap grown, and the young collection due: it runs, the full one not.
+    lull.world.heapBytes = 1_000_000
+    lull.world.nowMs = 600
+    lull.pacer.tick()
+    expect([lull.world.collections, lull.world.fulls]).toEqual([2, 0])
+    lull.world.nowMs = 700
+    lull.pacer.tick()
+    expect([lull.world.collections, lull.world.fulls]).toEqual([2, 1])
+
+    const never = pacerWith({ edenEveryMs: 50, edenAfterRecords: 1, ...NO_FULL })
+    never.world.heapBytes = 1
+    never.pacer.tick()
+    never.world.heapBytes = 1_000_000_000
+    never.world.nowMs += 3_600_000
+    never.pacer.tick()
+    expect(never.world.fulls).toBe(0)
+  })
+
+  test('a request begun ends a lull; nothing runs while busy; a drop in the heap (a full collection of the collector\'s own) is the new base', () => {
+    let activity = 0
+    let busy = false
+    const world = { fulls: 0, nowMs: 0, heapBytes: 100 }
+    const pacer = new CollectorPacer({ edenEveryMs: 0, edenAfterRecords: 1, fullWhenIdleMs: 1_000, fullAfterGrowthPct: 25 }, {
+      recordsNow: () => 0,
+      activityNow: () => activity,
+      busy: () => busy,
+      collectFull: () => {
+        world.fulls++
+        world.heapBytes = 90
+      },
+      heapBytes: () => world.heapBytes,
+      nowMs: () => world.nowMs,
+      repeat: () => () => {},
+    })
+    pacer.tick() // the base: 100
+    world.heapBytes = 200
+    // Requests keep coming (reads write no record): never a lull.
+    for (let index = 0; index < 30; index++) {
+      activity++
+      world.nowMs += 100
+      pacer.tick()
+    }
+    expect(world.fulls).toBe(0)
+    world.nowMs += 1_000
+    busy = true // a snapshot being taken, or an HA node changing role
+    pacer.tick()
+    expect(world.fulls).toBe(0)
+    busy = false
+    pacer.tick()
+    expect(world.fulls).toBe(1)
+    // The collector's own full collection brings the figure down to 70: grown from there, not from 90.
+    world.heapBytes = 70
+    pacer.tick()
+    world.heapBytes = 87
+    pacer.tick()
+    expect(world.fulls).toBe(1)
+    world.heapBytes = 88
+    pacer.tick()
+    expect(world.fulls).toBe(2)
+  })
+
+  test('paced collections take at most PACED_LOOP_SHARE_MAX of the loop: after a long pause the next waits', () => {
+    const { pacer, world } = pacerWith({ edenEveryMs: 50, edenAfterRecords: 1, ...NO_FULL })
+    world.pauseMs = 300 // a call that waited on a cycle of the collector's own
+    world.records = 1
+    pacer.tick()
+    expect(world.collections).toBe(1)
+    // 300 ms at a share of 0.1: no paced collection until 3,000 ms after it began, however many records come.
+    for (let index = 0; index < 53; index++) {
+      world.nowMs += 50
+      world.records += 10
+      pacer.tick()
+    }
+    expect(world.nowMs).toBe(2_950)
+    expect(world.collections).toBe(1)
+    world.pauseMs = 2
+    world.nowMs += 50
+    pacer.tick()
+    expect(world.collections).toBe(2)
+    expect(PACED_LOOP_SHARE_MAX).toBe(0.1)
+  })
+
+  test('an idle gateway is left alone: ticks with no records collect nothing', () => {
+    const { pacer, world } = pacerWith({ edenEveryMs: 50, edenAfterRecords: 1, ...NO_FULL })
+    for (let index = 0; index < 100; index++) pacer.tick()
+    expect(world.collections).toBe(0)
+    expect(pacer.stats.collections).toBe(0)
+  })
+
+  test('a lower position (another log: an HA node swapped its gateway) is counted from, not waited past', () => {
+    const { pacer, world } = pacerWith({ edenEveryMs: 50, edenAfterRecords: 100, ...NO_FULL }, 5_000)
+    world.records = 10
+    pacer.tick()
+    expect(world.collections).toBe(0)
+    world.records = 110
+    pacer.tick()
+    expect(world.collections).toBe(1)
+  })
+
+  test('a full collection runs only in a lull (fullWhenIdleMs without a record) and once the heap grew fullAfterGrowthPct since the last', () => {
+    const { pacer, world } = pacerWith({ edenEveryMs: 50, edenAfterRecords: 1_000, fullWhenIdleMs: 1_000, fullAfterGrowthPct: 25 })
+    world.heapBytes = 0
+    world.nowMs = 5_000
+    pacer.tick()
+    expect(world.fulls).toBe(0) // no collection yet: nothing to measure growth from
+    world.heapBytes = 100_000_000
+    pacer.tick()
+    expect(world.fulls).toBe(0) // the first reading is the base
+    world.heapBytes = 200_000_000
+    // Records still moving (fewer than edenAfterRecords: no young collection either): no lull, however long.
+    for (let index = 0; index < 50; index++) {
+      world.records += 10
+      world.nowMs += 100
+      pacer.tick()
+    }
+    expect([world.fulls, world.collections]).toEqual([0, 0])
+    world.nowMs += 999
+    pacer.tick()
+    expect(world.fulls).toBe(0) // 999 ms without a record is not yet a lull
+    world.nowMs += 1
+    world.heapBytes = 124_999_999
+    pacer.tick()
+    expect(world.fulls).toBe(0) // a lull, but the heap grew under 25 %
+    world.heapBytes = 125_000_000
+    world.heapBytesAfterFull = 90_000_000
+    pacer.tick()
+    expect(world.fulls).toBe(1)
+    expect(pacer.stats).toMatchObject({ fullCollections: 1, fullPauseMsTotal: 200, fullPauseMsMax: 200, collections: 0 })
+    // Measured from what the full collection kept: the lull goes on, nothing more until it grows 25 % over 90 MB.
+    world.heapBytes = 112_000_000
+    world.nowMs += 5_000
+    pacer.tick()
+    expect(world.fulls).toBe(1)
+    world.heapBytes = 112_500_000
+    pacer.tick()
+    expect(world.fulls).toBe(2)
+  })
+
+  test('a tick that runs a young collection runs no full one; fullWhenIdleMs 0 never runs one', () => {
+    const lull = pacerWith({ edenEveryMs: 50, edenAfterRecords: 1, fullWhenIdleMs: 100, fullAfterGrowthPct: 1 })
     lull.world.heapBytes = 1
     lull.pacer.tick()
     lull.world.heapBytes = 1_000_000

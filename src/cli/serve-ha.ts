@@ -106,8 +106,8 @@ export async function runServeHa(settings: HaSettings, deps: ServeHaDeps): Promi
   // Mutable holders: the node swaps the gateway (and the HTTP service and venue client around it) on role changes.
   // `log`: the log of the node's latest gateway, read after the stop (did it die of a failed fsync while stopping?).
   // `leaderVenues`: the venues a leader start on this config serves, known once a gateway started.
-  const current: { http: HttpService | null; venue: JsonlVenueClient | null; log: { fatalError: Error | null; lastLsn: number } | null; leaderVenues: ReadonlySet<string> | null } = {
-    http: null, venue: null, log: null, leaderVenues: null,
+  const current: { http: HttpService | null; venue: JsonlVenueClient | null; log: { fatalError: Error | null; lastLsn: number } | null; leaderVenues: ReadonlySet<string> | null; snapshotting: () => boolean } = {
+    http: null, venue: null, log: null, leaderVenues: null, snapshotting: () => false,
   }
   let signalledAtStart = false
   const server = Bun.serve({
@@ -122,7 +122,12 @@ export async function runServeHa(settings: HaSettings, deps: ServeHaDeps): Promi
   const clock = new StoppableClock()
   // Collections paced by the node (config `collector`): a standby's replica log counts as a leader's does. A swapped
   // gateway's log at a lower position is counted from there; at a higher one, the first tick may collect at once.
-  const pacer = new CollectorPacer(collectorConfigOf(config), { recordsNow: () => current.log?.lastLsn ?? 0 })
+  const pacer = new CollectorPacer(collectorConfigOf(config), {
+    recordsNow: () => current.log?.lastLsn ?? 0,
+    activityNow: () => current.http?.requestsStarted() ?? 0,
+    // A role change (the node starting, promoting, stepping down) or a snapshot under way is never a lull.
+    busy: () => (node.role !== 'leader' && node.role !== 'standby') || current.snapshotting(),
+  })
   const node: HaNode = new HaNode({
     nodeId,
     advertiseUrl,
@@ -165,6 +170,7 @@ export async function runServeHa(settings: HaSettings, deps: ServeHaDeps): Promi
     leaderVenues: () => current.leaderVenues,
     onGateway: (gateway) => {
       current.log = gateway.engine.wal
+      current.snapshotting = () => gateway.snapshotter.busy
       const previous = current.http
       current.http = createHttpService({
         gateway,

@@ -162,7 +162,11 @@ async function runServe(argv: readonly string[], io: CliIo): Promise<number> {
   const report = gateway.bootstrapReport
   log(`log replayed to LSN ${gateway.engine.wal.lastLsn}; config digest ${digest} recorded; bootstrap: ${JSON.stringify(report)}`)
   // Collections paced by the gateway (config `collector`): started once serve listens, stopped when intake stops.
-  const pacer = new CollectorPacer(collectorConfigOf(config), { recordsNow: () => gateway.engine.wal.lastLsn })
+  const pacer = new CollectorPacer(collectorConfigOf(config), {
+    recordsNow: () => gateway.engine.wal.lastLsn,
+    activityNow: () => http.requestsStarted(),
+    busy: () => gateway.snapshotter.busy,
+  })
   const http = createHttpService({
     gateway,
     verifier,

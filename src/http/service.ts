@@ -6,7 +6,7 @@
 import { randomBytes } from 'node:crypto'
 import type { Hono } from 'hono'
 import { readBudgetOf, storageConfigOf, type Config } from '../config/index.ts'
-import type { CollectorPacingStats } from '../runtime/collector-pacing.ts'
+import { idleCollectorPacingStats, type CollectorPacingStats } from '../runtime/collector-pacing.ts'
 import type { Gateway } from '../runtime/gateway.ts'
 import type { NodeRole } from '../runtime/ha/index.ts'
 import { createApp } from './app.ts'
@@ -33,7 +33,7 @@ export interface HttpServiceOptions {
   storage?: Config['storage']
   /** The data dir's free-space reader (statfs by default); a spec passes its own. */
   readFreeBytes?: FreeBytesReader
-  /** The process's collector pacing (serve's), whose figures /metrics shows; unset: none shown. */
+  /** The process's collector pacing (serve's), whose figures /metrics shows; unset: zeros. */
   collectorPacing?: Readonly<CollectorPacingStats>
   /** Where the free-space watch's edge-triggered lines go (serve's log); unset: stderr. */
   say?: (line: string) => void
@@ -59,6 +59,8 @@ export interface HttpServiceOptions {
 export interface HttpService {
   app: Hono<AuthEnv>
   services: Services
+  /** Requests begun since the service was made (any route). */
+  requestsStarted(): number
   /** Stops intake (503 for new requests) and ends every SSE stream with a final event. */
   drain(): void
   close(): void
@@ -111,9 +113,11 @@ export function createHttpService(options: HttpServiceOptions): HttpService {
   void disk.start()
   registerDiskMetrics(metrics.registry, disk)
   metrics.followJwks(() => options.verifier.jwksStatus())
-  if (options.collectorPacing !== undefined) followCollectorPacing(metrics.registry, options.collectorPacing)
+  // Always rendered: a service without a pacer (an in-process gateway) shows its figures at zero, as a stable series.
+  followCollectorPacing(metrics.registry, options.collectorPacing ?? idleCollectorPacingStats())
   const services: Services = {
     gateway,
+    requests: { started: 0 },
     verifier: options.verifier,
     logIndex,
     orderList,
@@ -140,6 +144,7 @@ export function createHttpService(options: HttpServiceOptions): HttpService {
   return {
     app: createApp(services),
     services,
+    requestsStarted: () => services.requests.started,
     drain: () => {
       draining = true
       hub.close('shutdown')

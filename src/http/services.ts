@@ -67,6 +67,8 @@ export interface HaHttp {
 
 export interface Services {
   gateway: Gateway
+  /** Requests begun since the service was made (any route): collector pacing's sign that the gateway is not idle. */
+  requests: { started: number }
   verifier: Verifier
   logIndex: LogIndex
   /** The kernel's orders in acceptance order, by account (GET /v1/orders). */

@@ -3,11 +3,13 @@
  * some of those JavaScriptCore starts on its own.
  *
  * Full collections in a lull (on by default). One over a few hundred MB live holds the event loop for 200–300 ms, and
- * JavaScriptCore runs one when the heap has about doubled since its last, whatever the gateway is doing. So when no
- * record has been made durable for `fullWhenIdleMs` (a lull) and the heap has grown `fullAfterGrowthPct` % since the
- * last full collection (the collector's figure after its last collection, bun:jsc heapSize), the pacer runs one then,
- * while nothing waits on the loop — the way low-latency trading systems collect in quiet moments. Under traffic with
- * no lull, the collector's own full collections still come.
+ * JavaScriptCore runs one when the heap has about doubled since its last, whatever the gateway is doing. So in a lull
+ * — for `fullWhenIdleMs` no record made durable and no request begun, and nothing busy (a snapshot being taken, an HA
+ * node changing role) — once the heap has grown `fullAfterGrowthPct` % (the collector's figure after its last cycle,
+ * bun:jsc heapSize, against the lowest seen since the pacer's last full collection, or its first reading: a drop is a
+ * full collection of the collector's own), the pacer runs one, while nothing waits on the loop — the way low-latency
+ * trading systems collect in quiet moments. Under traffic with no lull, the collector's own full collections still
+ * come.
  *
  * Young-generation collections every `edenEveryMs` (off by default). JavaScriptCore sizes the young generation from
  * the live heap, so a gateway holding a few hundred MB of orders collects it only every second or so, and each such
@@ -53,9 +55,18 @@ export interface CollectorPacingStats {
   fullPauseMsMax: number
 }
 
+/** The figures of a pacer that has run nothing (each call a new object). */
+export function idleCollectorPacingStats(): CollectorPacingStats {
+  return { collections: 0, pauseMsTotal: 0, pauseMsMax: 0, pauseMsLast: 0, fullCollections: 0, fullPauseMsTotal: 0, fullPauseMsMax: 0 }
+}
+
 export interface CollectorPacingDeps {
   /** The durable position now (a log's last LSN); a lower value than before starts the count again from it. */
   recordsNow(): number
+  /** Anything else that moves while the gateway works (requests begun): any change ends a lull. Default: 0. */
+  activityNow?(): number
+  /** Whether something is under way that a full collection must not stop (a snapshot, a role change). Default: false. */
+  busy?(): boolean
   /** Runs one young-generation collection, synchronously. Default: bun:jsc edenGC. */
   collect?(): void
   /** Runs one full collection, synchronously. Default: bun:jsc fullGC. */
@@ -69,27 +80,32 @@ export interface CollectorPacingDeps {
 }
 
 export class CollectorPacer {
-  readonly stats: CollectorPacingStats = { collections: 0, pauseMsTotal: 0, pauseMsMax: 0, pauseMsLast: 0, fullCollections: 0, fullPauseMsTotal: 0, fullPauseMsMax: 0 }
+  readonly stats: CollectorPacingStats = idleCollectorPacingStats()
   readonly #settings: CollectorPacingSettings
   readonly #recordsNow: () => number
+  readonly #activityNow: () => number
+  readonly #busy: () => boolean
   readonly #collect: () => void
   readonly #collectFull: () => void
   readonly #heapBytes: () => number
   readonly #nowMs: () => number
   readonly #repeat: (everyMs: number, tick: () => void) => () => void
   #recordsAtLast: number
-  /** The position at the last tick, and when it last moved: a lull is time since then. */
+  /** The position and activity at the last tick, and when either last moved: a lull is time since then. */
   #recordsSeen: number
+  #activitySeen: number
   #movedAtMs: number
   /** No paced young-generation collection before this (the loop-share bound). */
   #edenNotBeforeMs = Number.NEGATIVE_INFINITY
-  /** The heap's size after the last full collection, or when first read (0: not read yet). */
+  /** The heap's size after the pacer's last full collection, or the lowest read since (0: not read yet). */
   #heapBytesAtFull = 0
   #cancel: (() => void) | null = null
 
   constructor(settings: CollectorPacingSettings, deps: CollectorPacingDeps) {
     this.#settings = settings
     this.#recordsNow = deps.recordsNow
+    this.#activityNow = deps.activityNow ?? (() => 0)
+    this.#busy = deps.busy ?? (() => false)
     this.#collect = deps.collect ?? edenGC
     this.#collectFull = deps.collectFull ?? fullGC
     this.#heapBytes = deps.heapBytes ?? heapSize
@@ -97,6 +113,8 @@ export class CollectorPacer {
     this.#repeat = deps.repeat ?? repeatUnref
     this.#recordsAtLast = deps.recordsNow()
     this.#recordsSeen = this.#recordsAtLast
+    // Not read here: its source may be made after the pacer (serve's HTTP service). The first tick starts the lull clock.
+    this.#activitySeen = Number.NaN
     this.#movedAtMs = this.#nowMs()
   }
 
@@ -125,10 +143,13 @@ export class CollectorPacer {
     const nowMs = this.#nowMs()
     // A lower position is another log (an HA node swapped its gateway): counted from where that one stands.
     if (records < this.#recordsAtLast) this.#recordsAtLast = records
-    if (records !== this.#recordsSeen) {
+    const activity = this.#activityNow()
+    if (records !== this.#recordsSeen || activity !== this.#activitySeen) {
       this.#recordsSeen = records
+      this.#activitySeen = activity
       this.#movedAtMs = nowMs
     }
+    const heapBytes = this.#settings.fullWhenIdleMs > 0 ? this.readHeap() : 0
     if (this.#settings.edenEveryMs > 0 && records - this.#recordsAtLast >= this.#settings.edenAfterRecords) {
       if (nowMs < this.#edenNotBeforeMs) return
       this.#recordsAtLast = records
@@ -141,17 +162,21 @@ export class CollectorPacer {
       if (pauseMs > this.stats.pauseMsMax) this.stats.pauseMsMax = pauseMs
       return
     }
-    if (this.#settings.fullWhenIdleMs > 0 && nowMs - this.#movedAtMs >= this.#settings.fullWhenIdleMs) this.fullIfGrown(nowMs)
+    if (this.#settings.fullWhenIdleMs > 0 && nowMs - this.#movedAtMs >= this.#settings.fullWhenIdleMs && !this.#busy()) this.fullIfGrown(nowMs, heapBytes)
   }
 
-  private fullIfGrown(nowMs: number): void {
+  /**
+   * The heap's size after the collector's last cycle (0 before its first). The base growth is measured from is the
+   * first reading above 0, or any lower one since: only a full collection makes the figure drop.
+   */
+  private readHeap(): number {
     const heapBytes = this.#heapBytes()
-    if (this.#heapBytesAtFull === 0) {
-      // The first reading (0 until the collector's first cycle): the base the growth is measured from.
-      this.#heapBytesAtFull = heapBytes
-      return
-    }
-    if (heapBytes < this.#heapBytesAtFull * (1 + this.#settings.fullAfterGrowthPct / 100)) return
+    if (heapBytes > 0 && (this.#heapBytesAtFull === 0 || heapBytes < this.#heapBytesAtFull)) this.#heapBytesAtFull = heapBytes
+    return heapBytes
+  }
+
+  private fullIfGrown(nowMs: number, heapBytes: number): void {
+    if (this.#heapBytesAtFull === 0 || heapBytes < this.#heapBytesAtFull * (1 + this.#settings.fullAfterGrowthPct / 100)) return
     this.#collectFull()
     const pauseMs = this.#nowMs() - nowMs
     this.#heapBytesAtFull = this.#heapBytes()
