@@ -12,9 +12,14 @@ import { CollectorPacer, LULL_LOOK_EVERY_MS, PACED_LOOP_SHARE_MAX, type Collecto
 const NO_FULL = { fullWhenIdleMs: 0, fullAfterGrowthPct: 25 }
 
 function pacerWith(settings: CollectorPacingSettings, startRecords = 0) {
-  const world = { records: startRecords, collections: 0, fulls: 0, nowMs: 0, pauseMs: 2, fullPauseMs: 200, heapBytes: 0, heapBytesAfterFull: 0, ticks: [] as (() => void)[], cancelled: 0 }
+  const world = {
+    records: startRecords, activity: 0, busy: false, collections: 0, fulls: 0, nowMs: 0, pauseMs: 2, fullPauseMs: 200, heapBytes: 0, heapBytesAfterFull: 0,
+    everyMs: [] as number[], ticks: [] as (() => void)[], cancelled: 0,
+  }
   const deps: CollectorPacingDeps = {
     recordsNow: () => world.records,
+    activityNow: () => world.activity,
+    busy: () => world.busy,
     collect: () => {
       world.collections++
       world.nowMs += world.pauseMs
@@ -27,7 +32,7 @@ function pacerWith(settings: CollectorPacingSettings, startRecords = 0) {
     heapBytes: () => world.heapBytes,
     nowMs: () => world.nowMs,
     repeat: (everyMs, tick) => {
-      expect(everyMs).toBe(settings.edenEveryMs)
+      world.everyMs.push(everyMs)
       world.ticks.push(tick)
       return () => void world.cancelled++
     },
@@ -166,35 +171,23 @@ describe('collector pacing', () => {
   })
 
   test('a request begun ends a lull; nothing runs while busy; a drop in the heap (a full collection of the collector\'s own) is the new base', () => {
-    let activity = 0
-    let busy = false
-    const world = { fulls: 0, nowMs: 0, heapBytes: 100 }
-    const pacer = new CollectorPacer({ edenEveryMs: 0, edenAfterRecords: 1, fullWhenIdleMs: 1_000, fullAfterGrowthPct: 25 }, {
-      recordsNow: () => 0,
-      activityNow: () => activity,
-      busy: () => busy,
-      collectFull: () => {
-        world.fulls++
-        world.heapBytes = 90
-      },
-      heapBytes: () => world.heapBytes,
-      nowMs: () => world.nowMs,
-      repeat: () => () => {},
-    })
+    const { pacer, world } = pacerWith({ edenEveryMs: 0, edenAfterRecords: 1, fullWhenIdleMs: 1_000, fullAfterGrowthPct: 25 })
+    world.heapBytes = 100
+    world.heapBytesAfterFull = 90
     pacer.tick() // the base: 100
     world.heapBytes = 200
     // Requests keep coming (reads write no record): never a lull.
     for (let index = 0; index < 30; index++) {
-      activity++
+      world.activity++
       world.nowMs += 100
       pacer.tick()
     }
     expect(world.fulls).toBe(0)
     world.nowMs += 1_000
-    busy = true // a snapshot being taken, or an HA node changing role
+    world.busy = true // a snapshot being taken, or an HA node changing role
     pacer.tick()
     expect(world.fulls).toBe(0)
-    busy = false
+    world.busy = false
     pacer.tick()
     expect(world.fulls).toBe(1)
     // The collector's own full collection brings the figure down to 70: grown from there, not from 90.
@@ -213,7 +206,7 @@ describe('collector pacing', () => {
     expect(pacer.enabled).toBe(true)
     pacer.start()
     pacer.start()
-    expect(world.ticks).toHaveLength(1)
+    expect(world.everyMs).toEqual([50])
     world.records = 1
     ;(world.ticks[0] as () => void)()
     expect(world.collections).toBe(1)
@@ -229,22 +222,9 @@ describe('collector pacing', () => {
   })
 
   test('lulls only (edenEveryMs 0): ticks every LULL_LOOK_EVERY_MS, runs full collections in lulls, never a young one', () => {
-    const world = { records: 0, collections: 0, fulls: 0, nowMs: 0, heapBytes: 100, everyMs: [] as number[], ticks: [] as (() => void)[] }
-    const pacer = new CollectorPacer({ edenEveryMs: 0, edenAfterRecords: 1, fullWhenIdleMs: 1_000, fullAfterGrowthPct: 25 }, {
-      recordsNow: () => world.records,
-      collect: () => void world.collections++,
-      collectFull: () => {
-        world.fulls++
-        world.heapBytes = 100
-      },
-      heapBytes: () => world.heapBytes,
-      nowMs: () => world.nowMs,
-      repeat: (everyMs, tick) => {
-        world.everyMs.push(everyMs)
-        world.ticks.push(tick)
-        return () => {}
-      },
-    })
+    const { pacer, world } = pacerWith({ edenEveryMs: 0, edenAfterRecords: 1, fullWhenIdleMs: 1_000, fullAfterGrowthPct: 25 })
+    world.heapBytes = 100
+    world.heapBytesAfterFull = 100
     expect(pacer.enabled).toBe(true)
     pacer.start()
     expect(world.everyMs).toEqual([LULL_LOOK_EVERY_MS])
@@ -256,7 +236,7 @@ describe('collector pacing', () => {
     }
     expect(world.collections).toBe(0)
     world.nowMs += 1_000
-    tick() // a lull: the first reading is the base
+    tick() // a lull: nothing grown yet
     world.heapBytes = 130
     tick()
     expect([world.fulls, world.collections]).toEqual([1, 0])
