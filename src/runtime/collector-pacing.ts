@@ -36,9 +36,9 @@ export interface CollectorPacingSettings {
   edenEveryMs: number
   /** Durable records since the last paced collection needed before the next one runs. */
   edenAfterRecords: number
-  /** How long no record must have been made durable before a full collection may run (ms); 0: never one of ours. */
+  /** How long no record must have been made durable and no activity seen before a full collection may run (ms); 0: never one of ours. */
   fullWhenIdleMs: number
-  /** The heap's growth since the last full collection (%) that makes one worth running in a lull. */
+  /** The heap's growth (%) over its lowest figure since the pacer's last full collection that makes one worth running in a lull. */
   fullAfterGrowthPct: number
 }
 
