@@ -75,7 +75,7 @@ import { fixedRate, maxRate, type Target } from './support/http-load.ts'
 import { echoApp } from './support/echo-app.ts'
 import { durableEchoApp, floorRecordsFrom } from './support/durable-echo-app.ts'
 import { Wal } from '../wal/index.ts'
-import { cpuMsOf, laneDepthOf, machineTicks, median, stealShareOf, threadsCpuMsOf } from './support/figures.ts'
+import { cpuMsOf, laneDepthOf, machineTicks, median, percentile, stealShareOf, threadsCpuMsOf } from './support/figures.ts'
 import { GcLogReader, gcOverlap, isCollectorLine, slowTimeline, type GcOverlap } from './support/gc-log.ts'
 import { readLines } from './support/stream-lines.ts'
 import { freePort } from './support/loopback.ts'
@@ -146,11 +146,6 @@ function walFigures(metrics: string): string {
   const fsyncs = value('egress_wal_fsync_seconds_count')
   const fsyncSec = value('egress_wal_fsync_seconds_sum')
   return `${batches} batches, ${round(records / batches, 1)} records/batch, ${fsyncs} fsyncs, mean fsync ${round((1000 * fsyncSec) / fsyncs, 3)} ms`
-}
-
-function percentile(sorted: number[], p: number): number {
-  if (sorted.length === 0) return Number.NaN
-  return sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))] as number
 }
 
 const round = (value: number, places = 2): number => Math.round(value * 10 ** places) / 10 ** places

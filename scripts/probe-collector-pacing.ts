@@ -22,7 +22,7 @@ import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { parseArgs } from 'node:util'
 import { benchServeConfig, benchToken } from './support/bench-load.ts'
-import { cpuMsOf, median } from './support/figures.ts'
+import { cpuMsOf, median, percentile } from './support/figures.ts'
 import { fixedRate, maxRate, type Target } from './support/http-load.ts'
 import { freePort, waitFor } from './support/loopback.ts'
 
@@ -38,11 +38,6 @@ interface RoundFigures {
 }
 
 const round = (value: number, places = 2): number => Math.round(value * 10 ** places) / 10 ** places
-
-function percentile(sorted: readonly number[], p: number): number {
-  if (sorted.length === 0) return Number.NaN
-  return sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))] as number
-}
 
 interface ServeResult {
   rounds: RoundFigures[]

@@ -25,7 +25,7 @@ import { parseArgs } from 'node:util'
 import { benchServeConfig, benchToken } from './support/bench-load.ts'
 import { fixedRate, maxRate, type Target } from './support/http-load.ts'
 import { freePort, waitFor } from './support/loopback.ts'
-import { cpuMsOf } from './support/figures.ts'
+import { cpuMsOf, percentile } from './support/figures.ts'
 
 const TARGET_NAMES = ['serve', 'floor', 'echo'] as const
 type TargetName = (typeof TARGET_NAMES)[number]
@@ -50,11 +50,6 @@ function mainThreadReading(pid: number): { cpuMs: number; sysMs: number; sleeps:
   const sleeps = Number(/^voluntary_ctxt_switches:\s+(\d+)$/m.exec(status)?.[1] ?? Number.NaN)
   // utime and stime are the 12th and 13th fields after the command name, in clock ticks (100/s).
   return { cpuMs: cpuMsOf(pid, pid), sysMs: Number(fields[12]) * 10, sleeps }
-}
-
-function percentile(sorted: readonly number[], p: number): number {
-  if (sorted.length === 0) return Number.NaN
-  return sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))] as number
 }
 
 function commandOf(name: TargetName, port: number, dir: string): string[] {

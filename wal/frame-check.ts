@@ -126,8 +126,9 @@ export class FrameView implements Frame {
 
   /**
    * Lets go of the buffer once the commit listeners were told (group-commit.ts): a reused view would otherwise keep
-   * the last batch large enough to use it alive until another one is, and a view kept past its callback reads an
-   * empty payload and hash, not a later batch's record.
+   * the last batch large enough to use it alive until another one is. A view kept past its callback reads an empty
+   * payload and hash between callbacks, and within a later batch's callback that batch's frame: a listener copies
+   * what it keeps.
    */
   detach(): void {
     this.bytes = DETACHED_BYTES

@@ -51,13 +51,13 @@ export interface PendingAppend extends QueuedRecords {
 /** An append whose caller gave a waiter (Wal.appendTo): told with the LSNs as an array. */
 export class WaiterAppend implements PendingAppend {
   readonly records: RecordInput[]
-  bytes: number
+  /** Set by the log (Wal.appendOwn). */
+  bytes = 0
   readonly raw = null
   private readonly waiter: AppendWaiter
 
-  constructor(records: RecordInput[], bytes: number, waiter: AppendWaiter) {
+  constructor(records: RecordInput[], waiter: AppendWaiter) {
     this.records = records
-    this.bytes = bytes
     this.waiter = waiter
   }
 
@@ -72,7 +72,10 @@ export class WaiterAppend implements PendingAppend {
   }
 }
 
-/** A durable batch, as seen by subscribers (tail followers). Frames are views valid only during the callback. */
+/**
+ * A durable batch, as seen by subscribers (tail followers). Frames are views valid only during the callback: they are
+ * reused, so one kept reads an empty payload between callbacks and a later batch's frame inside a later one.
+ */
 export interface CommittedBatch {
   firstLsn: number
   lastLsn: number

@@ -12,6 +12,7 @@
  * the segment writer and the stats are shared by the parts, each changing what its own step owns.
  */
 
+import { assert } from './assert.ts'
 import type { SegmentCatalog, SegmentInfo } from './catalog.ts'
 import { syncLastSegmentAtOpen } from './open-sync.ts'
 import { sliceOfCatalog, type LogSlice } from './slice.ts'
@@ -219,7 +220,7 @@ export class Wal {
    * per append.
    */
   appendTo(records: RecordInput[], waiter: AppendWaiter): void {
-    this.appendOwn(new WaiterAppend(records, 0, waiter))
+    this.appendOwn(new WaiterAppend(records, waiter))
   }
 
   /**
@@ -228,6 +229,8 @@ export class Wal {
    * the errors append() rejects with. The engine appends one per command: no entry, waiter or LSN array is made.
    */
   appendOwn(append: PendingAppend): void {
+    // Replicated frames take appendFrames' checks and bounds: one queued here would skip them.
+    assert(append.raw === null, 'appendOwn takes new records only; replicated frames go through appendFrames')
     const refused = this.refusal(append.records)
     if (typeof refused !== 'number') return append.failed(refused)
     if (append.records.length === 0) return append.durable(this.position.lastLsn + 1)

@@ -1,5 +1,5 @@
 /**
- * Small readings and summaries the benchmark scripts share: the median of rounds, a process's or thread's CPU time
+ * Small readings and summaries the benchmark scripts share: the median of rounds, a percentile, a process's or thread's CPU time
  * from /proc, and the work still queued in the gateway's lanes as /metrics reports it.
  */
 
@@ -11,6 +11,12 @@ export function median(values: readonly number[]): number {
   const sorted = [...values].sort((a, b) => a - b)
   const middle = sorted.length >> 1
   return sorted.length % 2 === 1 ? (sorted[middle] as number) : ((sorted[middle - 1] as number) + (sorted[middle] as number)) / 2
+}
+
+/** The value at quantile `p` (0–1) of an ascending list, nearest rank below; NaN for none. */
+export function percentile(sorted: readonly number[], p: number): number {
+  if (sorted.length === 0) return Number.NaN
+  return sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))] as number
 }
 
 const CLOCK_TICKS_PER_SEC = 100

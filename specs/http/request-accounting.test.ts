@@ -4,6 +4,7 @@
  * from the body bound, whether told by the Content-Length or counted from a body without one) is answered in the one
  * error shape, counted as an error by code, and counted as a request under the middleware's route (`/*`); a 401 from
  * auth under `/v1/*`; an answer of a route under the route. Traced routes are told by their path (isTracedRequest).
+ * Requests under /v1 are also counted as begun (services.requests: collector pacing's sign of activity).
  */
 
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
@@ -42,6 +43,15 @@ function streamed(text: string): ReadableStream<Uint8Array> {
 }
 
 describe('request accounting', () => {
+  test('requests begun under /v1 are counted for collector pacing (an answer of any kind); /health, /metrics and /openapi.json are not', async () => {
+    const before = t.http.services.requests.started
+    for (const path of ['/health', '/health/live', '/metrics', '/openapi.json']) await t.request(path)
+    expect(t.http.services.requests.started).toBe(before)
+    await t.request('/v1/orders?account=demo-1', { headers: { Authorization: `Bearer ${trader}` } })
+    await t.request('/v1/orders?account=demo-1') // 401: begun all the same
+    expect(t.http.services.requests.started).toBe(before + 2)
+  })
+
   test('a body over the bound is 413 PAYLOAD_TOO_LARGE with traceresponse, counted under route /* and as an error, told by Content-Length or counted', async () => {
     const tooLarge = JSON.stringify({ ...LIMIT_BUY, note: 'x'.repeat(t.http.services.limits.bodyBytesMax) })
     const requests = requestsOf('/*', '4xx')

@@ -3,7 +3,8 @@
  * returned, the log keeps no batch's buffer alive through them. Before, a view kept pointing at the buffer of the
  * last batch large enough to use it: a burst's large batch, then smaller ones, left every view past the small
  * batches' size holding a buffer of its own (a tapering burst held one per batch size, up to batchBytesMax each).
- * A view kept past its callback reads no other batch's record either: it reads an empty payload.
+ * Between callbacks a view kept past its own reads an empty payload, not another batch's record (inside a later
+ * batch's callback it is that batch's frame: views are reused, so a listener copies what it keeps).
  */
 
 import { afterEach, expect, test } from 'bun:test'
@@ -37,7 +38,7 @@ test('once its subscribers returned, a batch buffer is kept alive by no reused f
   await wal.close()
 })
 
-test('a frame view kept past its callback reads an empty payload, not a later batch record', async () => {
+test('between callbacks, a frame view kept past its own reads an empty payload, not a later batch record', async () => {
   const wal = Wal.open(tempDir(), { preallocateBytes: 0, durability: 'none' })
   let kept: Frame | null = null
   wal.subscribe((batch) => {

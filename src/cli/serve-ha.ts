@@ -124,7 +124,7 @@ export async function runServeHa(settings: HaSettings, deps: ServeHaDeps): Promi
   // gateway's log at a lower position is counted from there; at a higher one, the first tick may collect at once.
   const pacer = new CollectorPacer(collectorConfigOf(config), {
     recordsNow: () => current.log?.lastLsn ?? 0,
-    activityNow: () => current.http?.requestsStarted() ?? 0,
+    activityNow: () => current.http?.services.requests.started ?? 0,
     // A role change (the node starting, promoting, stepping down) or a snapshot under way is never a lull.
     busy: () => (node.role !== 'leader' && node.role !== 'standby') || current.snapshotting(),
   })

@@ -164,7 +164,7 @@ async function runServe(argv: readonly string[], io: CliIo): Promise<number> {
   // Collections paced by the gateway (config `collector`): started once serve listens, stopped when intake stops.
   const pacer = new CollectorPacer(collectorConfigOf(config), {
     recordsNow: () => gateway.engine.wal.lastLsn,
-    activityNow: () => http.requestsStarted(),
+    activityNow: () => http.services.requests.started,
     busy: () => gateway.snapshotter.busy,
   })
   const http = createHttpService({

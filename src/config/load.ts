@@ -199,14 +199,10 @@ function resolve(parsed: Parsed): Config {
   if (parsed.venue !== 'sim') {
     issues.push({ path: 'venue', message: `expected "sim": an order without a "venue" goes to the sim venue whatever this field says; name the venue in each order instead, got ${JSON.stringify(parsed.venue)}` })
   }
-  const anchorEveryMs = parsed.audit.anchorEveryMs ?? 0
-  if (anchorEveryMs !== 0 && anchorEveryMs < 1_000) issues.push({ path: 'audit.anchorEveryMs', message: `expected 0 (off) or at least 1000, got ${anchorEveryMs}` })
-  const edenEveryMs = parsed.collector?.edenEveryMs ?? 0
-  if (edenEveryMs !== 0 && edenEveryMs < 10) issues.push({ path: 'collector.edenEveryMs', message: `expected 0 (off) or at least 10, got ${edenEveryMs}` })
-  const fullWhenIdleMs = parsed.collector?.fullWhenIdleMs ?? 0
-  if (fullWhenIdleMs !== 0 && fullWhenIdleMs < 100) issues.push({ path: 'collector.fullWhenIdleMs', message: `expected 0 (off) or at least 100, got ${fullWhenIdleMs}` })
-  const everyMs = parsed.snapshots?.everyMs ?? 0
-  if (everyMs !== 0 && everyMs < 1_000) issues.push({ path: 'snapshots.everyMs', message: `expected 0 (off) or at least 1000, got ${everyMs}` })
+  offOrAtLeast(issues, 'audit.anchorEveryMs', parsed.audit.anchorEveryMs, 1_000)
+  offOrAtLeast(issues, 'collector.edenEveryMs', parsed.collector?.edenEveryMs, 10)
+  offOrAtLeast(issues, 'collector.fullWhenIdleMs', parsed.collector?.fullWhenIdleMs, 100)
+  offOrAtLeast(issues, 'snapshots.everyMs', parsed.snapshots?.everyMs, 1_000)
   if (parsed.snapshots?.enabled === false) {
     for (const field of ['everyRecords', 'everyMs'] as const) {
       if (parsed.snapshots[field] !== 0) issues.push({ path: `snapshots.${field}`, message: `snapshots are disabled (snapshots.enabled false): expected 0, got ${parsed.snapshots[field]}` })
@@ -218,6 +214,11 @@ function resolve(parsed: Parsed): Config {
   }
   if (issues.length > 0) throw new ConfigError(issues)
   return { ...parsed, auth: { ...parsed.auth, hs256Enabled } }
+}
+
+/** A setting that is 0 (off) or at least `min` (unset counts as off): an issue naming `path` when it is neither. */
+function offOrAtLeast(issues: ConfigIssue[], path: string, value: number | undefined, min: number): void {
+  if (value !== undefined && value !== 0 && value < min) issues.push({ path, message: `expected 0 (off) or at least ${min}, got ${value}` })
 }
 
 /**

@@ -208,7 +208,7 @@ const COLLECTOR = strict({
   edenEveryMs: v.optional(integerIn(0, 60_000), 0),
   /** Durable records since the last paced collection needed before the next. */
   edenAfterRecords: v.optional(integerIn(1, 1_000_000_000), 500),
-  /** No durable record and no request begun for this long (ms) is a lull, where a full collection may run; 0: none of ours, else at least 100. */
+  /** No durable record and no API request (under /v1) begun for this long (ms) is a lull, where a full collection may run; 0: none of ours, else at least 100. */
   fullWhenIdleMs: v.optional(integerIn(0, 3_600_000), 1_000),
   /** The heap's growth (%) over its lowest figure since serve's last full collection that makes one worth running in a lull. */
   fullAfterGrowthPct: v.optional(integerIn(1, 1_000), 25),

@@ -110,7 +110,8 @@ export function selfTradeRefused(policy: Policy): boolean {
   return policy.selfTrade === 'reject'
 }
 
-export function hasAnyRole(principal: Principal, roles: ReadonlySet<Role>): boolean {
+/** Whether the principal holds one of `roles` (the kernel's and the HTTP layer's checks alike). */
+export function hasAnyRole(principal: { readonly roles: readonly Role[] }, roles: ReadonlySet<Role>): boolean {
   // A loop, not some() with an arrow: every intake asks, and the arrow was a function and its scope per call.
   for (const role of principal.roles) if (roles.has(role)) return true
   return false

@@ -52,7 +52,8 @@ export function createApp(services: Services): Hono<AuthEnv> {
   // The request's trace, the shutdown refusal, the body bound and request accounting are one middleware: each middleware
   // in hono's chain costs a promise, its generator and two closures per request, every order's POST included.
   app.use('*', async function accounting(c, next) {
-    services.requests.started++
+    // The API's requests only: a load balancer's health checks or a scraper are no sign the gateway is at work.
+    if (c.req.path.startsWith('/v1/')) services.requests.started++
     // First, so whatever refuses a traced request (draining, the body bound, auth) answers with its traceresponse too.
     if (isTracedRequest(c)) requestTrace(c)
     if (services.draining() && !c.req.path.startsWith('/health')) {

@@ -19,7 +19,7 @@ export function followCollectorPacing(registry: MetricsRegistry, stats: Readonly
     const pauseTotal = registry.counter({ name: 'egress_collector_paced_pause_seconds_total', help: 'Time the event loop was held by paced collections, summed.' })
     const pauseMax = registry.gauge({ name: 'egress_collector_paced_pause_seconds_max', help: 'Longest pause of one paced collection since start.' })
     const pauseLast = registry.gauge({ name: 'egress_collector_paced_pause_seconds_last', help: 'Pause of the latest paced collection.' })
-    const fulls = registry.counter({ name: 'egress_collector_idle_full_total', help: 'Full collections collector pacing ran in a lull (no durable record for collector.fullWhenIdleMs) since start.' })
+    const fulls = registry.counter({ name: 'egress_collector_idle_full_total', help: 'Full collections collector pacing ran in a lull (for collector.fullWhenIdleMs no durable record, no API request begun, no snapshot or role change under way) since start.' })
     const fullPauseTotal = registry.counter({ name: 'egress_collector_idle_full_pause_seconds_total', help: 'Time the event loop was held by full collections run in a lull, summed.' })
     const fullPauseMax = registry.gauge({ name: 'egress_collector_idle_full_pause_seconds_max', help: 'Longest pause of one full collection run in a lull since start.' })
     registry.beforeRender(() => {

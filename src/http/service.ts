@@ -59,8 +59,6 @@ export interface HttpServiceOptions {
 export interface HttpService {
   app: Hono<AuthEnv>
   services: Services
-  /** Requests begun since the service was made (any route). */
-  requestsStarted(): number
   /** Stops intake (503 for new requests) and ends every SSE stream with a final event. */
   drain(): void
   close(): void
@@ -144,7 +142,6 @@ export function createHttpService(options: HttpServiceOptions): HttpService {
   return {
     app: createApp(services),
     services,
-    requestsStarted: () => services.requests.started,
     drain: () => {
       draining = true
       hub.close('shutdown')

@@ -67,7 +67,7 @@ export interface HaHttp {
 
 export interface Services {
   gateway: Gateway
-  /** Requests begun since the service was made (any route): collector pacing's sign that the gateway is not idle. */
+  /** Requests under /v1 begun since the service was made: collector pacing's sign that the gateway is not idle. */
   requests: { started: number }
   verifier: Verifier
   logIndex: LogIndex

@@ -4,12 +4,12 @@
  *
  * Full collections in a lull (on by default). One over a few hundred MB live holds the event loop for 200–300 ms, and
  * JavaScriptCore runs one when the heap has about doubled since its last, whatever the gateway is doing. So in a lull
- * — for `fullWhenIdleMs` no record made durable and no request begun, and nothing busy (a snapshot being taken, an HA
- * node changing role) — once the heap has grown `fullAfterGrowthPct` % (the collector's figure after its last cycle,
- * bun:jsc heapSize, against the lowest seen since the pacer's last full collection, or its first reading: a drop is a
- * full collection of the collector's own), the pacer runs one, while nothing waits on the loop — the way low-latency
- * trading systems collect in quiet moments. Under traffic with no lull, the collector's own full collections still
- * come.
+ * — for `fullWhenIdleMs` no record made durable and no API request (under /v1) begun, and nothing busy (a snapshot
+ * being taken, an HA node changing role) — once the heap has grown `fullAfterGrowthPct` % (the collector's figure
+ * after its last cycle, bun:jsc heapSize, against the lowest seen since the pacer's last full collection, or its
+ * first reading: a drop is a full collection of the collector's own), the pacer runs one, while nothing waits on the
+ * loop — the way low-latency trading systems collect in quiet moments. Under traffic with no lull, the collector's
+ * own full collections still come.
  *
  * Young-generation collections every `edenEveryMs` (off by default). JavaScriptCore sizes the young generation from
  * the live heap, so a gateway holding a few hundred MB of orders collects it only every second or so, and each such

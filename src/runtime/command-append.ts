@@ -40,8 +40,6 @@ export class CommandAppend implements PendingAppend, Committed {
   readonly ownSink: boolean
   /** The command as submitted: handed to the sink with the answer (CommandSink). */
   readonly command: KernelCommand
-  /** Set by durable: the first LSN the log gave (-1 until then). */
-  landedLsn = -1
   /** Set by failed (the log failed it), or by the engine (LSNs not as predicted, a listener failed without a handler). */
   failure: { error: unknown } | null = null
   /** Committed.sendHeld: set when the send gate held the decision's venue call. */
@@ -88,8 +86,9 @@ export class CommandAppend implements PendingAppend, Committed {
     return this.firstLsn + this.records.length - 1
   }
 
+  /** A durable append whose LSNs are not the predicted ones fails (another writer?). */
   durable(firstLsn: number): void {
-    this.landedLsn = firstLsn
+    if (firstLsn !== this.firstLsn) this.failure = { error: lsnMismatch(this.firstLsn, firstLsn) }
     this.sink.noteLanded(this)
   }
 
@@ -98,9 +97,4 @@ export class CommandAppend implements PendingAppend, Committed {
     this.sink.noteLanded(this)
   }
 
-  /** A durable append whose LSNs are not the predicted ones fails (another writer?). */
-  checkLanded(): void {
-    if (this.failure !== null || this.landedLsn === this.firstLsn) return
-    this.failure = { error: lsnMismatch(this.firstLsn, this.landedLsn) }
-  }
 }

@@ -63,7 +63,6 @@ export class LandedAnswers implements LandedSink {
     this.landedQueued = false
     const landed = this.landed
     this.landed = []
-    for (const append of landed) append.checkLanded()
     if (this.hooks.listenerErrorHandler() !== null) {
       const told: AppliedEvent[] = []
       for (const append of landed) if (append.failure === null) for (const applied of append.applied) told.push(applied)
@@ -137,7 +136,7 @@ export function checkLsns(actual: number[], firstLsn: number): void {
   }
 }
 
-/** The error of an append the log gave other LSNs than the engine predicted (checkLsns, CommandAppend.checkLanded). */
+/** The error of an append the log gave other LSNs than the engine predicted (checkLsns, CommandAppend.durable). */
 export function lsnMismatch(predicted: number, assigned: number): AssertionError {
   return new AssertionError(`engine predicted LSN ${predicted}, log assigned ${assigned}: another writer?`)
 }

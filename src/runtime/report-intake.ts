@@ -275,9 +275,9 @@ interface RecordingOwner {
 class ReportRecording implements CommandSink {
   private readonly owner: RecordingOwner
   private readonly report: ExecutionReport
-  private readonly done: (() => void) | null
+  private readonly done: () => void
 
-  constructor(owner: RecordingOwner, report: ExecutionReport, done: (() => void) | null) {
+  constructor(owner: RecordingOwner, report: ExecutionReport, done: () => void) {
     this.owner = owner
     this.report = report
     this.done = done
@@ -287,7 +287,7 @@ class ReportRecording implements CommandSink {
     try {
       this.owner.recorded(this.report, committed)
     } finally {
-      this.done?.()
+      this.done()
     }
   }
 
@@ -295,7 +295,7 @@ class ReportRecording implements CommandSink {
     try {
       this.owner.refused(this.report, error)
     } finally {
-      this.done?.()
+      this.done()
     }
   }
 }

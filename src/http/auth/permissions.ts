@@ -8,25 +8,17 @@
  *   so an admin token cannot place orders by accident.
  */
 
+import { hasAnyRole, OPERATOR_ROLES, TRADING_ROLES } from '../../domain/accounts.ts'
 import type { Principal, Role } from './principal.ts'
 
-/** Whether the principal holds one of `roles` (a constant below: a literal made per call was an array per request). */
-function has(principal: Principal, roles: readonly Role[]): boolean {
-  // A loop, not some(callback): a closure per call, and a check runs on every request.
-  const held = principal.roles
-  for (let index = 0; index < held.length; index++) if (roles.includes(held[index] as Role)) return true
-  return false
-}
-
-const TRADING: readonly Role[] = ['trader', 'bot']
-const READING_EVERY: readonly Role[] = ['ops', 'auditor', 'admin']
-const HALTING: readonly Role[] = ['ops', 'admin']
-const AUDITING: readonly Role[] = ['auditor', 'admin']
-const ADMINISTERING: readonly Role[] = ['admin']
+// Constants, not literals per call: a check runs on every request.
+const READING_EVERY: ReadonlySet<Role> = new Set<Role>(['ops', 'auditor', 'admin'])
+const AUDITING: ReadonlySet<Role> = new Set<Role>(['auditor', 'admin'])
+const ADMINISTERING: ReadonlySet<Role> = new Set<Role>(['admin'])
 
 /** Place, cancel, amend orders and flatten on `account`. */
 export function canTrade(principal: Principal, account: string): boolean {
-  return has(principal, TRADING) && principal.accounts.includes(account)
+  return hasAnyRole(principal, TRADING_ROLES) && principal.accounts.includes(account)
 }
 
 /** Read orders, fills, positions, balances, ledger and streams of `account`. */
@@ -36,20 +28,20 @@ export function canRead(principal: Principal, account: string): boolean {
 
 /** Read every account (canRead holds for any account). */
 export function canReadEvery(principal: Principal): boolean {
-  return has(principal, READING_EVERY)
+  return hasAnyRole(principal, READING_EVERY)
 }
 
 /** Halt, cancel-only and resume. */
 export function canHalt(principal: Principal): boolean {
-  return has(principal, HALTING)
+  return hasAnyRole(principal, OPERATOR_ROLES)
 }
 
 /** Audit verification, seals, anchors, decision records of any account. */
 export function canReadAudit(principal: Principal): boolean {
-  return has(principal, AUDITING)
+  return hasAnyRole(principal, AUDITING)
 }
 
 /** Switch between paper, shadow and live. */
 export function canChangeMode(principal: Principal): boolean {
-  return has(principal, ADMINISTERING)
+  return hasAnyRole(principal, ADMINISTERING)
 }

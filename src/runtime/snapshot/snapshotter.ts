@@ -89,16 +89,16 @@ export const TAKEOVER_REPLAY_RECORDS_PER_ORDER = 4
 
 export class Snapshotter {
   readonly stats: SnapshotterStats = { taken: 0, failed: 0, pauseMsLast: 0, pauseMsMax: 0, blockMsMax: 0, last: null, lastCompaction: null }
-
-  /** Whether a snapshot (or the compaction after it) is being taken now. */
-  get busy(): boolean {
-    return this.running !== null
-  }
   private readonly options: SnapshotterOptions
   private running: Promise<SnapshotTaken | null> | null = null
   private recordsSince = 0
   private cancelTimer: (() => void) | null = null
   private stopped = false
+
+  /** Whether a snapshot (or the compaction after it) is being taken now. */
+  get busy(): boolean {
+    return this.running !== null
+  }
 
   constructor(options: SnapshotterOptions) {
     this.options = options
