@@ -7,7 +7,8 @@
  */
 
 import { describe, expect, test } from 'bun:test'
-import { CollectorPacer, LULL_LOOK_EVERY_MS, PACED_LOOP_SHARE_MAX, type CollectorPacingDeps, type CollectorPacingSettings } from '../../src/runtime/collector-pacing.ts'
+import { heapSize } from 'bun:jsc'
+import { CollectorPacer, heapUsedBytes, LULL_LOOK_EVERY_MS, PACED_LOOP_SHARE_MAX, type CollectorPacingDeps, type CollectorPacingSettings } from '../../src/runtime/collector-pacing.ts'
 
 const NO_FULL = { fullWhenIdleMs: 0, fullAfterGrowthPct: 25 }
 
@@ -262,6 +263,17 @@ describe('collector pacing', () => {
     records = 1_000
     await Bun.sleep(40)
     expect(pacer.stats.collections).toBe(1)
+  })
+
+  test('the default heap reading is the collector\'s figure: bun:jsc heapSize after a collection, growing with what is kept', () => {
+    Bun.gc(true)
+    const before = heapUsedBytes()
+    expect(before).toBe(heapSize())
+    const keep = Array.from({ length: 100_000 }, (_, index) => ({ index, text: `kept-${index}` }))
+    Bun.gc(true)
+    expect(heapUsedBytes()).toBe(heapSize())
+    expect(heapUsedBytes()).toBeGreaterThan(before + 100_000 * 16)
+    expect(keep).toHaveLength(100_000)
   })
 
   test('the default heap reading and full collection: a lull after the heap grew runs a real full collection', async () => {
