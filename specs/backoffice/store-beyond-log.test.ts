@@ -13,7 +13,6 @@ import { startServeGateway, StoppableClock } from '../../src/cli/serve-gateway.t
 import { parseConfig } from '../../src/config/index.ts'
 import { openReadOnly } from '../../wal/index.ts'
 import { removeDir, tempDataDir } from '../runtime/harness.ts'
-import { alternatingOrderBody } from '../support/alternating-orders.ts'
 
 const dirs: string[] = []
 afterAll(() => {
@@ -34,7 +33,7 @@ describe('a query model beyond the end of the log', () => {
     dirs.push(dir)
     const first = await serve(dir)
     for (let index = 0; index < 40; index++) {
-      const body = alternatingOrderBody(index)
+      const body = { account: 'demo-1', symbol: 'BTC-USD', side: index % 2 === 0 ? 'buy' : 'sell', type: 'limit', qty: '0.001', price: '60000' }
       expect((await first.gateway.place(trader, body, `beyond-${index}`)).reply.kind).toBe('accepted')
     }
     await first.stop()

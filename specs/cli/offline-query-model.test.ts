@@ -14,7 +14,6 @@ import { openReadOnly } from '../../wal/index.ts'
 import { removeDir, tempDataDir } from '../runtime/harness.ts'
 import { cli } from './io.ts'
 import { dataDirContents } from './support/data-dir-contents.ts'
-import { alternatingOrderBody } from '../support/alternating-orders.ts'
 
 const dirs: string[] = []
 afterAll(() => {
@@ -30,7 +29,7 @@ async function servedDir(): Promise<string> {
   const config = parseConfig({ dataDir: dir, mode: 'shadow', auth: { hs256Enabled: true }, wal: { durability: 'fsync' }, snapshots: { atShutdown: true } })
   const served = await startServeGateway(config, { clock: new StoppableClock(), buildCommit: 'spec', onError: () => {}, wal: { segmentBytesMax: 4096, preallocateBytes: 0 } })
   for (let index = 0; index < 40; index++) {
-    const body = alternatingOrderBody(index)
+    const body = { account: 'demo-1', symbol: 'BTC-USD', side: index % 2 === 0 ? 'buy' : 'sell', type: 'limit', qty: '0.001', price: '60000' }
     expect((await served.gateway.place(trader, body, `offline-qm-${index}`)).reply.kind).toBe('accepted')
   }
   await served.stop()

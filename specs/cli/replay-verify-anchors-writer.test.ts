@@ -15,7 +15,6 @@ import type { GatewayRole } from '../../src/runtime/gateway-options.ts'
 import { openReadOnly } from '../../wal/index.ts'
 import { removeDir, tempDataDir } from '../runtime/harness.ts'
 import { cli } from './io.ts'
-import { alternatingOrderBody } from '../support/alternating-orders.ts'
 
 const dirs: string[] = []
 afterAll(() => {
@@ -38,7 +37,7 @@ async function cutDataDir(run: Run): Promise<{ dir: string; anchored: number; lo
   const audit = await withLocalSealKey(config.audit, { dataDir: dir, mode: config.mode })
   const served = await startServeGateway(config, { clock: new StoppableClock(), buildCommit: 'spec', onError: () => {}, wal: WAL, audit, ...(run.role === undefined ? {} : { role: run.role }) })
   for (let index = 0; index < 30; index++) {
-    const body = alternatingOrderBody(index)
+    const body = { account: 'demo-1', symbol: 'BTC-USD', side: index % 2 === 0 ? 'buy' : 'sell', type: 'limit', qty: '0.001', price: '60000' }
     expect((await served.gateway.place(trader, body, `writer-${index}`)).reply.kind).toBe('accepted')
   }
   await served.stop()

@@ -17,7 +17,6 @@ import { record } from '../wal/support.ts'
 import { cli } from '../cli/io.ts'
 import { dataDirContents } from '../cli/support/data-dir-contents.ts'
 import { removeDir, tempDataDir } from './harness.ts'
-import { alternatingOrderBody } from '../support/alternating-orders.ts'
 
 const dirs: string[] = []
 afterAll(() => {
@@ -44,7 +43,7 @@ async function serveRun(dir: string, orders: { from: number; count: number }, ov
   const audit = await withLocalSealKey(config.audit, { dataDir: dir, mode: config.mode })
   const served = await startServeGateway(config, { clock: new StoppableClock(), buildCommit: 'spec', onError: () => {}, wal: WAL, audit })
   for (let index = orders.from; index < orders.from + orders.count; index++) {
-    const body = alternatingOrderBody(index)
+    const body = { account: 'demo-1', symbol: 'BTC-USD', side: index % 2 === 0 ? 'buy' : 'sell', type: 'limit', qty: '0.001', price: '60000' }
     expect((await served.gateway.place(trader, body, `behind-${index}`)).reply.kind).toBe('accepted')
   }
   await served.stop()

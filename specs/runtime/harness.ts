@@ -1,6 +1,6 @@
 /**
  * A whole egress runtime on a simulated clock: sim venue, log on disk (durability none, flushes on microtasks so the
- * interleaving is reproducible, and the executor's pump after a batch likewise), gateway with bootstrap. Used by the runtime specs, golden traces and the simulation.
+ * interleaving is reproducible), gateway with bootstrap. Used by the runtime specs, golden traces and the simulation.
  */
 
 import { afterEach } from 'bun:test'
@@ -91,8 +91,6 @@ export interface WorldOptions {
   autoStop?: GatewayOptions['autoStop']
   /** Write kernel.command records (GatewayOptions.commandRecords), for `redecideLog`. */
   commandRecords?: boolean
-  /** When the executor's pump after a log batch runs (GatewayOptions.scheduleTurn); default: a microtask. */
-  scheduleTurn?: (run: () => void) => void
 }
 
 export function tempDataDir(): string {
@@ -132,8 +130,6 @@ export async function startWorld(options: WorldOptions): Promise<World> {
     dataDir: dir,
     clock,
     wal: { durability: 'none', scheduleFlush: queueMicrotask, segmentBytesMax: 1 << 20, preallocateBytes: 0, ...options.wal },
-    // The executor's pump after a batch on a microtask too, not the next turn (serve's), for the same reason.
-    scheduleTurn: options.scheduleTurn ?? queueMicrotask,
     kernelConfig: (options.configure ?? ((config: KernelConfig) => config))(
       paperKernelConfig({ accounts: ACCOUNTS, digest: 'sim-config', ...(options.params === undefined ? {} : { params: options.params }) }),
     ),

@@ -30,12 +30,6 @@ export interface ExecutorOptions {
   /** HA lease, re-checked right before every venue call: a deposed leader never calls a venue. */
   lease?: { assertHeld(): void }
   /**
-   * Runs the pump a landed log batch asks for (Executor.wakeNextTurn). Default: setImmediate, the event loop's next
-   * turn, so the batch's callers are answered first. The specs' simulated worlds pass queueMicrotask, as they do for the
-   * log's flushes, so their interleaving stays reproducible.
-   */
-  scheduleTurn?: (run: () => void) => void
-  /**
    * Every place, cancel and amend answer, with when its call was made and which call it was (`place_result`, …): venue
    * health scoring (venue-health-monitor.ts) and the auto-stop breakers (auto-stop.ts).
    */

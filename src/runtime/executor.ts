@@ -47,8 +47,6 @@ export class Executor {
   /** Pending releases of sends the log refused (releaseLater): cancelled by stop(). */
   private readonly refusedRetries = new Set<() => void>()
   private pumpQueued = false
-  private pumpTurnQueued = false
-  private readonly scheduleTurn: (run: () => void) => void
   private timerCancel: (() => void) | null = null
   private timerDueMs = Number.POSITIVE_INFINITY
   private stopped = true
@@ -62,7 +60,6 @@ export class Executor {
 
   constructor(options: ExecutorOptions) {
     this.options = options
-    this.scheduleTurn = options.scheduleTurn ?? ((run) => void setImmediate(run))
     this.sendPorts = { clock: options.clock, submit: (command) => this.submitResult(command.orderId, command), observe: options.onCall }
     this.sendOwner = {
       decided: (dispatch) => this.sendDecided(dispatch),
@@ -99,28 +96,9 @@ export class Executor {
     queueMicrotask(this.pumpQueuedNow)
   }
 
-  /**
-   * Asks for a pump on the event loop's next turn (coalesced): what the durable listener calls once a log batch
-   * lands. The batch's callers are answered from the same microtasks as the listeners (landed-answers.ts); a pump
-   * queued as a microtask ran before their answers went out, so every 202 of the batch waited for the batch's send
-   * decisions. On the next turn the answers go first and the sends right after. A wake() meanwhile still pumps at
-   * once (a venue's answer, a timer): the turn's pump then finds what is left.
-   */
-  wakeNextTurn(): void {
-    if (this.pumpQueued || this.pumpTurnQueued || this.stopped) return
-    this.pumpTurnQueued = true
-    this.scheduleTurn(this.pumpTurnNow)
-  }
-
   /** wake()'s microtask (one function for every wake, not one per call). */
   private readonly pumpQueuedNow = (): void => {
     this.pumpQueued = false
-    this.pump()
-  }
-
-  /** wakeNextTurn()'s callback. */
-  private readonly pumpTurnNow = (): void => {
-    this.pumpTurnQueued = false
     this.pump()
   }
 

@@ -33,8 +33,6 @@ export interface GatewayOptions {
   facts: () => Omit<GateFacts, 'durabilityMode'>
   callsInFlightMax: number
   reconcileRetryMs: number
-  /** ExecutorOptions.scheduleTurn: when the executor's pump runs after a log batch lands. Default: setImmediate. */
-  scheduleTurn?: (run: () => void) => void
   convergeWaitMsMax: number
   resendAgeMsMax: number
   onError: (error: unknown, context: string) => void

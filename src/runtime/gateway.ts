@@ -123,7 +123,6 @@ export class Gateway extends GatewayCommands {
       reconcileRetryMs: options.reconcileRetryMs,
       onError: options.onError,
       ...(options.lease === undefined ? {} : { lease: options.lease }),
-      ...(options.scheduleTurn === undefined ? {} : { scheduleTurn: options.scheduleTurn }),
       ...callObservers(this.venueHealth, this.autoStop),
     })
     this.readBacks = new OrderReadBacks({
@@ -163,8 +162,7 @@ export class Gateway extends GatewayCommands {
     this.unsubscribes.push(
       engine.onDurable((events) => {
         this.readBacks.noteDurable(events)
-        // On the next turn: the batch's callers are answered first (Executor.wakeNextTurn).
-        this.executor.wakeNextTurn()
+        this.executor.wake()
         // The batch left the log's queue: reports held for its room go in (once every listener has seen the batch).
         this.reportIntake.resumeSoon()
         this.audit?.afterCommit()
