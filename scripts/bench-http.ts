@@ -176,11 +176,30 @@ function sumOverlaps(overlaps: readonly GcOverlap[]): GcOverlap {
 /** The latency above which a half-load request counts as slow for BENCH_GC_LOG: the p99 target. */
 const GC_SLOW_MS = 5
 
+/**
+ * BENCH_CONFIG_JSON's fields, or none (a run with `{}` changes nothing and is reported as the benchmark's own). Not a
+ * JSON object: said so, exit 2, before anything starts.
+ */
+function configOverrides(text: string | undefined): Record<string, unknown> {
+  if (text === undefined) return {}
+  let parsed: unknown = null
+  try {
+    parsed = JSON.parse(text)
+  } catch {
+    // said below
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+    console.error(`bench:http: BENCH_CONFIG_JSON must be a JSON object of config sections, got ${JSON.stringify(text)}`)
+    process.exit(2)
+  }
+  return parsed as Record<string, unknown>
+}
+
 async function main(): Promise<void> {
+  const overrides = configOverrides(process.env.BENCH_CONFIG_JSON)
   const dataDir = mkdtempSync(join(tmpdir(), 'egress-bench-http-'))
   const [servePort, echoPort] = [await freePort(), await freePort()]
   const configPath = join(dataDir, 'bench-config.json')
-  const overrides = process.env.BENCH_CONFIG_JSON === undefined ? {} : (JSON.parse(process.env.BENCH_CONFIG_JSON) as object)
   writeFileSync(configPath, JSON.stringify(benchServeConfig({ dataDir: join(dataDir, 'data'), port: servePort }, overrides)))
   const bun = process.execPath
   // BENCH_CPU_PROF=DIR: profile the serve process (bun --cpu-prof); the .cpuprofile lands in DIR when serve stops.
@@ -330,7 +349,7 @@ async function main(): Promise<void> {
         ...(TARGET.isServe ? {} : { recordBytes: FLOOR_RECORDS }),
         ...(gc === null ? {} : { gcCyclesAtHalfLoad: gc.cycles, gcPauseMsAtHalfLoad: round(gc.pauseMs, 1), gcCycleMsAtHalfLoad: round(gc.cycleMs, 0), gcFullCyclesAtHalfLoadRounds: halfRounds.map((figures) => figures.gc?.fullCycles ?? 0), gcFullCycleMsAtHalfLoad: round(gc.fullCycleMs, 0), gcLiveMbAfterFull: gc.liveKbAfterFull === null ? null : round(gc.liveKbAfterFull / 1024, 0), slowOver5MsInGcShare: round(gc.slowInGcShare, 3) }),
         // A run with BENCH_CONFIG_JSON is an experiment, not the benchmark's figures: the JSON says so.
-        ...(process.env.BENCH_CONFIG_JSON === undefined ? {} : { configOverride: JSON.parse(process.env.BENCH_CONFIG_JSON) as unknown }),
+        ...(Object.keys(overrides).length === 0 ? {} : { configOverride: overrides }),
       })}\n`,
     )
   } finally {
