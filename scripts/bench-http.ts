@@ -178,7 +178,7 @@ const GC_SLOW_MS = 5
 
 /**
  * BENCH_CONFIG_JSON's fields, or none (a run with `{}` changes nothing and is reported as the benchmark's own). Not a
- * JSON object: said so, exit 2, before anything starts.
+ * JSON object: refused (refuseSetting) before anything starts.
  */
 function configOverrides(text: string | undefined): Record<string, unknown> {
   if (text === undefined) return {}
@@ -188,10 +188,7 @@ function configOverrides(text: string | undefined): Record<string, unknown> {
   } catch {
     // said below
   }
-  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
-    console.error(`bench:http: BENCH_CONFIG_JSON must be a JSON object of config sections, got ${JSON.stringify(text)}`)
-    process.exit(2)
-  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) refuseSetting(`BENCH_CONFIG_JSON must be a JSON object of config sections, got ${JSON.stringify(text)}`)
   return parsed as Record<string, unknown>
 }
 

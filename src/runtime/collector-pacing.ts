@@ -6,7 +6,7 @@
  * JavaScriptCore runs one when the heap has about doubled since its last, whatever the gateway is doing. So in a lull
  * — for `fullWhenIdleMs` no record made durable and no API request (under /v1) begun, and nothing busy (a snapshot
  * being taken, an HA node changing role) — once the heap has grown `fullAfterGrowthPct` % (the collector's figure
- * in use, process.memoryUsage's heapUsed, against the lowest seen since the pacer's last full collection, or its
+ * after its last cycle, heapUsedBytes, against the lowest seen since the pacer's last full collection, or its
  * first reading: a drop is a full collection of the collector's own), the pacer runs one, while nothing waits on the
  * loop — the way low-latency trading systems collect in quiet moments. Under traffic with no lull, the collector's
  * own full collections still come.
@@ -71,7 +71,7 @@ export interface CollectorPacingDeps {
   collect?(): void
   /** Runs one full collection, synchronously. Default: bun:jsc fullGC. */
   collectFull?(): void
-  /** The heap in use, in bytes (0 before the collector's first cycle). Default: heapUsedBytes. */
+  /** The heap's size at the end of the collector's last cycle, in bytes (before its first: what was allocated). Default: heapUsedBytes. */
   heapBytes?(): number
   /** A monotonic ms clock for the pauses. Default: performance.now. */
   nowMs?(): number
@@ -166,8 +166,8 @@ export class CollectorPacer {
   }
 
   /**
-   * The heap's size after the collector's last cycle (0 before its first). The base growth is measured from is the
-   * first reading above 0, or any lower one since: only a full collection makes the figure drop.
+   * The heap's size at the end of the collector's last cycle. The base growth is measured from is the first reading
+   * above 0, or any lower one since: only a full collection makes the figure drop.
    */
   private readHeap(): number {
     const heapBytes = this.#heapBytes()
@@ -187,9 +187,11 @@ export class CollectorPacer {
 }
 
 /**
- * The heap in use as the collector counts it (bytes): the figure bun:jsc heapSize gives, read from the collector's
- * counters in ~10 µs, where heapSize walks the heap — ~1.3 ms at 580 MB, and read every tick it took ~6 % of
- * bench:http's main thread in one profile, a loop stall every 100 ms under load.
+ * The heap's size at the end of the collector's last cycle, young or full (bytes): what bun:jsc heapSize gives then,
+ * read from the collector's counters in ~10 µs, where heapSize walks the heap — ~1.3 ms at 580 MB, and read every tick
+ * it took ~6 % of bench:http's main thread in one profile, a loop stall every 100 ms under load. Before the first
+ * cycle it counts what was allocated. Bun's process.memoryUsage reports it (older Bun builds gave the size after the
+ * last young cycle only); specs/runtime/collector-pacing.test.ts checks it against heapSize after a full collection.
  */
 export function heapUsedBytes(): number {
   return process.memoryUsage().heapUsed
