@@ -3,7 +3,8 @@
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { startServeGateway, StoppableClock, type ServeGateway } from '../../src/cli/serve-gateway.ts'
+import { startServeGateway, type ServeGateway } from '../../src/cli/serve-gateway.ts'
+import { StoppableClock } from '../../src/cli/stoppable-clock.ts'
 import { parseConfig } from '../../src/config/index.ts'
 import type { Principal } from '../../src/domain/accounts.ts'
 

@@ -1,7 +1,8 @@
 /** A crash of an in-process FIX serve gateway, shared by the serve-fix-* specs. */
 
 import { openBackOfficeOf } from '../../src/backoffice/index.ts'
-import type { ServeGateway, StoppableClock } from '../../src/cli/serve-gateway.ts'
+import type { ServeGateway } from '../../src/cli/serve-gateway.ts'
+import type { StoppableClock } from '../../src/cli/stoppable-clock.ts'
 
 /**
  * The process dies: nothing more is recorded or sent, and the session ends without a Logout. `clocks` (the specs'

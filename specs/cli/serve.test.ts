@@ -92,7 +92,8 @@ describe('the serve gateway', () => {
     const { tmpdir } = await import('node:os')
     const { join } = await import('node:path')
     const { parseConfig, configDigest } = await import('../../src/config/index.ts')
-    const { startServeGateway, StoppableClock } = await import('../../src/cli/serve-gateway.ts')
+    const { startServeGateway } = await import('../../src/cli/serve-gateway.ts')
+    const { StoppableClock } = await import('../../src/cli/stoppable-clock.ts')
     const dir = mkdtempSync(join(tmpdir(), 'egress-serve-'))
     const clock = new StoppableClock()
     try {

@@ -1,58 +1,134 @@
 import { describe, expect, test } from 'bun:test'
-import { StoppableClock } from '../../src/cli/serve-gateway.ts'
+import { resolve } from 'node:path'
+import { StoppableClock } from '../../src/cli/stoppable-clock.ts'
 
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms))
+const CLOCK_MODULE = resolve(import.meta.dir, '../../src/cli/stoppable-clock.ts')
 
-describe('StoppableClock', () => {
-  test('timers fire once each, a canceled one never, and cancel after firing or twice does nothing', async () => {
+/** Resolves once every timer the clock holds has fired or been canceled (it polls the clock's bucket count). */
+async function drained(clock: StoppableClock, boundMs = 2_000): Promise<void> {
+  const deadline = performance.now() + boundMs
+  while (clock.pendingBuckets > 0) {
+    if (performance.now() > deadline) throw new Error(`${clock.pendingBuckets} buckets still pending after ${boundMs} ms`)
+    await Bun.sleep(1)
+  }
+}
+
+describe('StoppableClock: timers due in the same millisecond share one Timeout', () => {
+  test('timers fire in the order of their due times, and in the order they were set within one', async () => {
     const clock = new StoppableClock()
     const fired: string[] = []
-    clock.schedule(5, () => fired.push('b'))
-    clock.schedule(0, () => fired.push('a'))
-    const cancelC = clock.schedule(1, () => fired.push('c'))
-    const cancelD = clock.schedule(2, () => fired.push('d'))
-    cancelC()
-    cancelC()
-    await sleep(20)
-    expect(fired).toEqual(['a', 'd', 'b'])
-    cancelD()
-    clock.schedule(0, () => fired.push('e'))
-    await sleep(10)
-    expect(fired).toEqual(['a', 'd', 'b', 'e'])
+    clock.schedule(6, () => fired.push('6'))
+    clock.after(1, (name: string) => fired.push(name), '1a')
+    clock.schedule(3, () => fired.push('3'))
+    clock.after(1, (name: string) => fired.push(name), '1b')
+    clock.schedule(0, () => fired.push('0 counts as 1'))
+    await drained(clock)
+    expect(fired).toEqual(['1a', '1b', '0 counts as 1', '3', '6'])
   })
 
-  test('after runs its callback with its argument, once, and cancelAll cancels it like any pending timer', async () => {
+  test('a timer fires no sooner than 1 ms before its delay has passed', async () => {
+    const clock = new StoppableClock()
+    const lateness: number[] = []
+    for (const delayMs of [1, 2, 4, 7]) {
+      for (let repeat = 0; repeat < 5; repeat++) {
+        const setAtMs = performance.now()
+        clock.schedule(delayMs, () => lateness.push(performance.now() - setAtMs - delayMs))
+        await Bun.sleep(0.3)
+      }
+    }
+    await drained(clock)
+    expect(lateness).toHaveLength(20)
+    for (const ms of lateness) expect(ms).toBeGreaterThan(-1)
+  })
+
+  test('many timers set together are one bucket (two if a millisecond turned meanwhile), and all fire', async () => {
+    const clock = new StoppableClock()
+    let count = 0
+    for (let index = 0; index < 200; index++) clock.after(3, () => count++, undefined)
+    expect(clock.pendingBuckets).toBeLessThanOrEqual(2)
+    await drained(clock)
+    expect(count).toBe(200)
+  })
+
+  test('what a bucket\'s callbacks queue runs after the last of them', async () => {
+    const clock = new StoppableClock()
+    const seen: string[] = []
+    // Set in one synchronous stretch so they share a bucket; if a millisecond turned between them, try again.
+    for (let attempt = 0; attempt < 20; attempt++) {
+      seen.length = 0
+      clock.after(2, () => {
+        seen.push('first')
+        queueMicrotask(() => seen.push('first\'s microtask'))
+      }, undefined)
+      clock.after(2, () => seen.push('second'), undefined)
+      const shared = clock.pendingBuckets === 1
+      await drained(clock)
+      if (shared) break
+    }
+    expect(seen).toEqual(['first', 'second', 'first\'s microtask'])
+  })
+
+  test('a canceled timer does not fire; a bucket left with nothing to fire lets its Timeout go', async () => {
     const clock = new StoppableClock()
     const fired: string[] = []
-    const note = (name: string): void => void fired.push(name)
-    clock.after(0, note, 'a')
-    clock.schedule(1, () => note('b'))
-    clock.after(2, note, 'c')
-    for (let waitedMs = 0; fired.length < 3 && waitedMs < 2_000; waitedMs += 5) await sleep(5)
-    expect(fired).toEqual(['a', 'b', 'c'])
-    clock.after(0, note, 'canceled')
-    clock.schedule(0, () => note('canceled too'))
-    clock.after(1, note, 'canceled as well')
-    clock.cancelAll()
-    await sleep(15)
-    expect(fired).toEqual(['a', 'b', 'c'])
+    const cancelA = clock.schedule(5, () => fired.push('a'))
+    const cancelB = clock.schedule(5, () => fired.push('b'))
+    clock.schedule(8, () => fired.push('c'))
+    const before = clock.pendingBuckets
+    cancelA()
+    cancelA()
+    expect(clock.pendingBuckets).toBe(before)
+    cancelB()
+    expect(clock.pendingBuckets).toBe(before - 1)
+    await drained(clock)
+    expect(fired).toEqual(['c'])
   })
 
-  test('cancelAll cancels every pending timer, first, middle and last scheduled, and the clock still works after', async () => {
+  test('a callback that cancels a later timer of its own bucket keeps it from firing; a cancel after firing does nothing', async () => {
     const clock = new StoppableClock()
-    const fired: number[] = []
-    const cancels = Array.from({ length: 5 }, (_, index) => clock.schedule(index, () => fired.push(index)))
-    cancels[2]?.()
+    const fired: string[] = []
+    for (let attempt = 0; attempt < 20; attempt++) {
+      fired.length = 0
+      let cancelLater: () => void = () => {}
+      const cancelFirst = clock.schedule(2, () => {
+        fired.push('first')
+        cancelLater()
+      })
+      cancelLater = clock.schedule(2, () => fired.push('later'))
+      const shared = clock.pendingBuckets === 1
+      await drained(clock)
+      cancelFirst()
+      if (shared) break
+    }
+    expect(fired).toEqual(['first'])
+  })
+
+  test('cancelAll leaves nothing pending and nothing fires', async () => {
+    const clock = new StoppableClock()
+    let fired = 0
+    for (let index = 0; index < 10; index++) clock.schedule(index % 4, () => fired++)
+    clock.after(3, () => fired++, undefined)
     clock.cancelAll()
-    cancels[0]?.()
-    await sleep(15)
-    expect(fired).toEqual([])
-    clock.schedule(0, () => {
-      fired.push(10)
-      clock.schedule(0, () => fired.push(11))
-    })
-    // Two chained 0 ms timers on the wall clock: waited for (up to 2 s), not a fixed sleep a loaded CI machine outruns.
-    for (let waitedMs = 0; fired.length < 2 && waitedMs < 2_000; waitedMs += 5) await sleep(5)
-    expect(fired).toEqual([10, 11])
+    expect(clock.pendingBuckets).toBe(0)
+    await Bun.sleep(10)
+    expect(fired).toBe(0)
+  })
+
+  test('a callback that throws: the rest of its bucket runs, and its error is uncaught as a Timeout\'s would be', async () => {
+    const script = [
+      `const { StoppableClock } = await import(${JSON.stringify(CLOCK_MODULE)})`,
+      'const clock = new StoppableClock()',
+      'for (let attempt = 0; attempt < 20; attempt++) {',
+      "  clock.after(2, () => { throw new Error('the first timer failed') }, undefined)",
+      "  clock.after(2, () => console.log('the second timer ran'), undefined)",
+      '  if (clock.pendingBuckets === 1) break',
+      '  clock.cancelAll()',
+      '}',
+    ].join('\n')
+    const child = Bun.spawn([process.execPath, '-e', script], { stdout: 'pipe', stderr: 'pipe' })
+    const [stdout, stderr, exitCode] = await Promise.all([new Response(child.stdout).text(), new Response(child.stderr).text(), child.exited])
+    expect(stdout).toContain('the second timer ran')
+    expect(stderr).toContain('the first timer failed')
+    expect(exitCode).not.toBe(0)
   })
 })

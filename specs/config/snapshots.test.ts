@@ -3,7 +3,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { runCli } from '../../src/cli/index.ts'
-import { snapshotPolicyOf, startServeGateway, StoppableClock } from '../../src/cli/serve-gateway.ts'
+import { snapshotPolicyOf, startServeGateway } from '../../src/cli/serve-gateway.ts'
+import { StoppableClock } from '../../src/cli/stoppable-clock.ts'
 import {
   backOfficeConfigOf, canonicalConfigJson, configDigest, defaultConfig, loadConfig, parseConfig, snapshotsConfigOf,
 } from '../../src/config/index.ts'

@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'bun:test'
 import { BEHIND_RATE, MonotonicNow, SimClock, WallClock } from '../../src/runtime/clock.ts'
-import { StoppableClock } from '../../src/cli/serve-gateway.ts'
+import { StoppableClock } from '../../src/cli/stoppable-clock.ts'
 
 const START_MS = 1_700_000_000_000
 

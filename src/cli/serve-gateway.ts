@@ -13,7 +13,6 @@ import type { Funding } from '../runtime/bootstrap.ts'
 import { accountPolicySettings, backOfficeConfigOf, configDigest, fixVenueConfigs, kernelParamsOverrides, simStoreOptions, snapshotsConfigOf, venueHealthConfigOf, type Config } from '../config/index.ts'
 import type { SnapshotPolicy } from '../runtime/snapshot/index.ts'
 import type { Clock } from '../domain/clock.ts'
-import { MonotonicNow } from '../runtime/clock.ts'
 import { Gateway, type GatewayRole } from '../runtime/gateway.ts'
 import { finishInterruptedSwaps, lockDataDir } from '../runtime/ha/index.ts'
 import type { PriceSource } from '../runtime/market-feed.ts'
@@ -233,85 +232,4 @@ export function snapshotPolicyOf(config: Config): Partial<SnapshotPolicy> {
     compaction: snapshots.compaction,
     archiveDir: snapshots.archiveDir ?? null,
   }
-}
-
-/**
- * A wall clock whose pending timers can all be canceled at shutdown, so nothing keeps the process alive. The sim venue
- * sets a few timers per order (`after`), so such a timer costs its Timeout and one object: the pending ones are kept in
- * an intrusive list (no Set entry to hash and delete), fire through one shared function (no wrapper closure), and
- * carry their callback's argument; only `schedule` makes a cancel function (bound, not a closure).
- */
-export class StoppableClock implements Clock {
-  private head: PendingTimer | null = null
-  private readonly now = new MonotonicNow()
-
-  nowMs(): number {
-    return this.now.nowMs()
-  }
-
-  notBefore(ms: number): void {
-    this.now.notBefore(ms)
-  }
-
-  schedule(delayMs: number, callback: () => void): () => void {
-    const timer = this.add(delayMs, callback, undefined)
-    return timer.cancel.bind(timer)
-  }
-
-  after<A>(delayMs: number, callback: (argument: A) => void, argument: A): void {
-    this.add(delayMs, callback as (argument: unknown) => void, argument)
-  }
-
-  cancelAll(): void {
-    while (this.head !== null) this.head.cancel()
-  }
-
-  /** Takes `timer` off the pending list; false when it was not on it (fired or canceled already). */
-  unlink(timer: PendingTimer): boolean {
-    if (timer.prev !== null) timer.prev.next = timer.next
-    else if (this.head === timer) this.head = timer.next
-    else return false
-    if (timer.next !== null) timer.next.prev = timer.prev
-    timer.prev = null
-    timer.next = null
-    return true
-  }
-
-  private add(delayMs: number, callback: (argument: unknown) => void, argument: unknown): PendingTimer {
-    const timer = new PendingTimer(this, callback, argument)
-    timer.handle = setTimeout(firePending, Math.max(0, delayMs), timer)
-    timer.next = this.head
-    if (this.head !== null) this.head.prev = timer
-    this.head = timer
-    return timer
-  }
-}
-
-/** One scheduled callback while pending: its place in its clock's list, its timer handle and its callback's argument. */
-class PendingTimer {
-  prev: PendingTimer | null = null
-  next: PendingTimer | null = null
-  handle: ReturnType<typeof setTimeout> | undefined = undefined
-  private readonly clock: StoppableClock
-  private readonly callback: (argument: unknown) => void
-  private readonly argument: unknown
-
-  constructor(clock: StoppableClock, callback: (argument: unknown) => void, argument: unknown) {
-    this.clock = clock
-    this.callback = callback
-    this.argument = argument
-  }
-
-  /** Cancels the timer if it is still pending (a second call, or one after it fired, does nothing). */
-  cancel(): void {
-    if (this.clock.unlink(this)) clearTimeout(this.handle)
-  }
-
-  fire(): void {
-    if (this.clock.unlink(this)) this.callback(this.argument)
-  }
-}
-
-function firePending(timer: PendingTimer): void {
-  timer.fire()
 }

@@ -18,7 +18,8 @@ import { SnapshotStore } from '../runtime/snapshot/index.ts'
 import { JsonlVenueClient } from '../venues/jsonl/index.ts'
 import { NODE_ID_CHARS_MAX, NODE_ID_PATTERN, nodeIo, WalFatalError } from '../../wal/index.ts'
 import { EXIT_FAILURE, EXIT_IO_ERROR, EXIT_OK, integerOption, UsageError, type CliIo } from './command.ts'
-import { httpUrlOf, startServeGateway, StoppableClock } from './serve-gateway.ts'
+import { httpUrlOf, startServeGateway } from './serve-gateway.ts'
+import { StoppableClock } from './stoppable-clock.ts'
 import { FAILED_GRACE_MS, SHUTDOWN_GRACE_MS, stopWithin } from './server-stop.ts'
 
 export interface HaFlags {

@@ -10,7 +10,7 @@ import { simVenueInstruments } from './serve-sim.ts'
 import { SimVenue } from '../venues/sim/index.ts'
 import { serveJsonlVenue } from '../venues/jsonl/index.ts'
 import { EXIT_OK, integerOption, parseOptions, UsageError, type CliIo, type Command } from './command.ts'
-import { StoppableClock } from './serve-gateway.ts'
+import { StoppableClock } from './stoppable-clock.ts'
 import { waitForStopSignal } from './stop-signals.ts'
 
 export const simVenueCommand: Command = {

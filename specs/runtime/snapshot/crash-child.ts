@@ -7,7 +7,8 @@
 
 import { parseConfig } from '../../../src/config/index.ts'
 import { backOfficeOf } from '../../../src/backoffice/index.ts'
-import { startServeGateway, StoppableClock } from '../../../src/cli/serve-gateway.ts'
+import { startServeGateway } from '../../../src/cli/serve-gateway.ts'
+import { StoppableClock } from '../../../src/cli/stoppable-clock.ts'
 
 const [dir, tag] = process.argv.slice(2)
 if (dir === undefined || tag === undefined) throw new Error('usage: crash-child.ts DIR TAG')

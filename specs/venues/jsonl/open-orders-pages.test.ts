@@ -6,7 +6,7 @@
  */
 
 import { afterEach, expect, test } from 'bun:test'
-import { StoppableClock } from '../../../src/cli/serve-gateway.ts'
+import { StoppableClock } from '../../../src/cli/stoppable-clock.ts'
 import { defaultSimInstruments } from '../../../src/domain/instruments.ts'
 import { simInstrumentsFor } from '../../../src/runtime/paper.ts'
 import { JsonlVenueClient, LineReader, decodeLine, encodeLine, serveJsonlVenue } from '../../../src/venues/jsonl/index.ts'

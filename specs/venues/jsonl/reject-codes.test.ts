@@ -4,7 +4,7 @@
  */
 
 import { afterEach, expect, test } from 'bun:test'
-import { StoppableClock } from '../../../src/cli/serve-gateway.ts'
+import { StoppableClock } from '../../../src/cli/stoppable-clock.ts'
 import { parseDecimal } from '../../../src/domain/decimal.ts'
 import { defaultSimInstruments } from '../../../src/domain/instruments.ts'
 import { simInstrumentsFor } from '../../../src/runtime/paper.ts'

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, test } from 'bun:test'
-import { StoppableClock } from '../../../src/cli/serve-gateway.ts'
+import { StoppableClock } from '../../../src/cli/stoppable-clock.ts'
 import { defaultSimInstruments } from '../../../src/domain/instruments.ts'
 import { simInstrumentsFor } from '../../../src/runtime/paper.ts'
 import { UNITS_DIGITS_MAX, decodeLine, serveJsonlVenue } from '../../../src/venues/jsonl/index.ts'
