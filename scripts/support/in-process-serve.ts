@@ -72,9 +72,12 @@ export async function placeBenchOrders(serve: InProcessServe, options: PlaceOpti
   await Promise.all(Array.from({ length: options.concurrency }, async () => {
     while (next < end) {
       const index = next++
-      const headers = { Authorization: `Bearer ${options.token}`, 'Content-Type': 'application/json', 'Idempotency-Key': `${options.keyPrefix}-${index}` }
+      const body = benchOrderBody(index)
+      // Content-Length as a client on a socket sends it: without it the body limit reads the body as a stream, work
+      // (~8 % of the main thread in a profile) serve never does for bench:http's requests.
+      const headers = { Authorization: `Bearer ${options.token}`, 'Content-Type': 'application/json', 'Content-Length': String(Buffer.byteLength(body)), 'Idempotency-Key': `${options.keyPrefix}-${index}` }
       for (;;) {
-        const response = await serve.http.app.fetch(new Request('http://probe/v1/orders', { method: 'POST', headers, body: benchOrderBody(index) }))
+        const response = await serve.http.app.fetch(new Request('http://probe/v1/orders', { method: 'POST', headers, body }))
         await response.arrayBuffer()
         if (response.status === 202) break
         if (response.status !== 429) throw new Error(`POST /v1/orders answered ${response.status}`)
