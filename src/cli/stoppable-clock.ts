@@ -13,11 +13,12 @@
  * What a bucket changes, measured against one Timeout per timer:
  * - **When.** A bucket fires when its first timer's Timeout would have (Bun runs a Timeout after its whole
  *   milliseconds, at least 1, from when it was set). A timer that joined it later fires up to 1 ms before its own
- *   delay has passed — as Bun's own timers already do for a fractional delay (1.7 ms fires after
- *   ~1.07). The runtime's timers that wait for a time (TTL expiries, the executor's backoffs) check the clock when they
- *   fire and wait again if it is early.
- * - **Order.** Timers in one bucket fire in the order they were set; buckets in the order of their due times, as the
- *   runtime orders its Timeouts.
+ *   whole-millisecond delay has passed (every delay the runtime asks for is whole; a fractional one can come up to
+ *   2 ms early, as Bun's own Timeouts already run a 1.7 ms delay after ~1.07). The timers that wait for a time (TTL
+ *   expiries, the executor's backoffs, venue override lapses) read the clock when they fire and wait again if early.
+ * - **Order.** Timers in one bucket fire in the order they were set; buckets in the order of their due times, as
+ *   loosely as the runtime orders its Timeouts (a loop that fell behind may run two due less than 1 ms apart in
+ *   either order, as before).
  * - **Microtasks.** A bucket's callbacks run back to back, and what they queue runs after the last of them, where each
  *   Timeout's callback had its microtasks run before the next: the sim's answers and reports of one millisecond reach
  *   the executor together, as a venue's messages read from one socket read would.
@@ -35,7 +36,7 @@ import { MonotonicNow } from '../runtime/clock.ts'
 export class StoppableClock implements Clock {
   private head: PendingTimer | null = null
   private readonly now = new MonotonicNow()
-  /** The buckets not yet fired, by due key (see add). */
+  /** The buckets not yet fired, by the millisecond they are due in (performance.now time; see add). */
   private readonly buckets = new Map<number, TimerBucket>()
 
   nowMs(): number {
@@ -59,29 +60,36 @@ export class StoppableClock implements Clock {
     while (this.head !== null) this.head.cancel()
   }
 
-  /** Buckets waiting to fire: each holds one of the runtime's timers. */
-  get pendingBuckets(): number {
+  /** Buckets waiting to fire: each holds one of the runtime's Timeouts. */
+  get pendingBucketCount(): number {
     return this.buckets.size
   }
 
-  /** Takes `timer` off the pending list and its bucket; false when it was not pending (fired or canceled already). */
-  cancel(timer: PendingTimer): boolean {
+  /**
+   * This file's PendingTimer.cancel: takes `timer` off the pending list and its bucket, and lets go of its callback;
+   * false when it was not pending (fired or canceled already).
+   */
+  cancelTimer(timer: PendingTimer): boolean {
     if (!this.unlink(timer)) return false
+    timer.release()
     const bucket = timer.bucket
-    bucket.pending--
+    bucket.pendingCount--
     // A bucket left with nothing to fire lets its Timeout go (unless it is firing now: then it is off the map already).
-    if (bucket.pending === 0 && this.buckets.get(bucket.key) === bucket) {
+    if (bucket.pendingCount === 0 && this.buckets.get(bucket.dueElapsedMs) === bucket) {
       clearTimeout(bucket.handle)
-      this.buckets.delete(bucket.key)
+      this.buckets.delete(bucket.dueElapsedMs)
       // A cancel function kept past this still holds its timer, and through it the bucket: not the others' callbacks.
       bucket.timers.length = 0
     }
     return true
   }
 
-  /** Runs a bucket's timers still pending, in the order they were set. */
-  fire(bucket: TimerBucket): void {
-    if (this.buckets.get(bucket.key) === bucket) this.buckets.delete(bucket.key)
+  /**
+   * This file's Timeout callback: runs a bucket's timers that are still pending when their turn comes (one canceled
+   * by an earlier callback of the bucket is not run), in the order they were set.
+   */
+  fireBucket(bucket: TimerBucket): void {
+    if (this.buckets.get(bucket.dueElapsedMs) === bucket) this.buckets.delete(bucket.dueElapsedMs)
     const timers = bucket.timers
     for (let index = 0; index < timers.length; index++) {
       const timer = timers[index] as PendingTimer
@@ -114,18 +122,17 @@ export class StoppableClock implements Clock {
    * millisecond, after the buckets due before it.
    */
   private add(delayMs: number, callback: (argument: unknown) => void, argument: unknown): PendingTimer {
-    const nowMs = performance.now()
     const wholeDelayMs = Math.max(1, Math.trunc(delayMs))
-    const key = Math.floor(nowMs) + wholeDelayMs
-    let bucket = this.buckets.get(key)
+    const dueElapsedMs = Math.floor(performance.now()) + wholeDelayMs
+    let bucket = this.buckets.get(dueElapsedMs)
     if (bucket === undefined) {
-      bucket = new TimerBucket(this, key)
+      bucket = new TimerBucket(this, dueElapsedMs)
       bucket.handle = setTimeout(fireBucket, wholeDelayMs, bucket)
-      this.buckets.set(key, bucket)
+      this.buckets.set(dueElapsedMs, bucket)
     }
     const timer = new PendingTimer(this, bucket, callback, argument)
     bucket.timers.push(timer)
-    bucket.pending++
+    bucket.pendingCount++
     timer.next = this.head
     if (this.head !== null) this.head.prev = timer
     this.head = timer
@@ -136,15 +143,16 @@ export class StoppableClock implements Clock {
 /** The timers due in one millisecond, set within one millisecond: one Timeout fires them all. */
 class TimerBucket {
   readonly timers: PendingTimer[] = []
-  /** Timers in `timers` still pending. */
-  pending = 0
+  /** Timers in `timers` not canceled (kept only until the bucket fires: firing does not count them down). */
+  pendingCount = 0
   handle: ReturnType<typeof setTimeout> | undefined = undefined
   readonly clock: StoppableClock
-  readonly key: number
+  /** The millisecond it is due in, in performance.now time. */
+  readonly dueElapsedMs: number
 
-  constructor(clock: StoppableClock, key: number) {
+  constructor(clock: StoppableClock, dueElapsedMs: number) {
     this.clock = clock
-    this.key = key
+    this.dueElapsedMs = dueElapsedMs
   }
 }
 
@@ -154,8 +162,9 @@ class PendingTimer {
   next: PendingTimer | null = null
   readonly bucket: TimerBucket
   private readonly clock: StoppableClock
-  private readonly callback: (argument: unknown) => void
-  private readonly argument: unknown
+  // Not readonly: a canceled timer lets go of them (release), though its bucket keeps it until the bucket fires.
+  private callback: (argument: unknown) => void
+  private argument: unknown
 
   constructor(clock: StoppableClock, bucket: TimerBucket, callback: (argument: unknown) => void, argument: unknown) {
     this.clock = clock
@@ -166,14 +175,21 @@ class PendingTimer {
 
   /** Cancels the timer if it is still pending (a second call, or one after it fired, does nothing). */
   cancel(): void {
-    this.clock.cancel(this)
+    this.clock.cancelTimer(this)
   }
 
   run(): void {
     this.callback(this.argument)
   }
+
+  release(): void {
+    this.callback = released
+    this.argument = undefined
+  }
 }
 
+function released(): void {}
+
 function fireBucket(bucket: TimerBucket): void {
-  bucket.clock.fire(bucket)
+  bucket.clock.fireBucket(bucket)
 }
