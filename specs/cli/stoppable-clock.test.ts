@@ -4,6 +4,14 @@ import { StoppableClock } from '../../src/cli/stoppable-clock.ts'
 
 const CLOCK_MODULE = resolve(import.meta.dir, '../../src/cli/stoppable-clock.ts')
 
+/** Runs `lines` as a script in a child Bun, after a line that makes `clock`, a StoppableClock: what it printed and how it ended. */
+async function runWithClock(lines: string[]): Promise<{ stdout: string; stderr: string; exitCode: number }> {
+  const script = [`const { StoppableClock } = await import(${JSON.stringify(CLOCK_MODULE)})`, 'const clock = new StoppableClock()', ...lines].join('\n')
+  const child = Bun.spawn([process.execPath, '-e', script], { stdout: 'pipe', stderr: 'pipe' })
+  const [stdout, stderr, exitCode] = await Promise.all([new Response(child.stdout).text(), new Response(child.stderr).text(), child.exited])
+  return { stdout, stderr, exitCode }
+}
+
 /** Resolves once every timer the clock holds has fired or been canceled (it polls the clock's bucket count). */
 async function drained(clock: StoppableClock, boundMs = 2_000): Promise<void> {
   const deadline = performance.now() + boundMs
@@ -96,17 +104,13 @@ describe('StoppableClock: timers due in the same millisecond share one Timeout',
   })
 
   test('cancelAll lets go of every Timeout: a process whose timers are all canceled exits at once', async () => {
-    const script = [
-      `const { StoppableClock } = await import(${JSON.stringify(CLOCK_MODULE)})`,
-      'const clock = new StoppableClock()',
+    const startedMs = performance.now()
+    const { stdout, exitCode } = await runWithClock([
       "clock.schedule(60_000, () => console.log('a minute passed'))",
       "clock.schedule(60_000, () => console.log('a minute passed'))",
       "clock.after(30_000, () => console.log('half a minute passed'), undefined)",
       'clock.cancelAll()',
-    ].join('\n')
-    const startedMs = performance.now()
-    const child = Bun.spawn([process.execPath, '-e', script], { stdout: 'pipe', stderr: 'pipe' })
-    const [stdout, exitCode] = await Promise.all([new Response(child.stdout).text(), child.exited])
+    ])
     expect(exitCode).toBe(0)
     expect(stdout).toBe('')
     expect(performance.now() - startedMs).toBeLessThan(15_000)
@@ -156,18 +160,14 @@ describe('StoppableClock: timers due in the same millisecond share one Timeout',
   })
 
   test('a callback that throws: the rest of its bucket runs, and its error is uncaught as a Timeout\'s would be', async () => {
-    const script = [
-      `const { StoppableClock } = await import(${JSON.stringify(CLOCK_MODULE)})`,
-      'const clock = new StoppableClock()',
+    const { stdout, stderr, exitCode } = await runWithClock([
       'for (let attempt = 0; attempt < 20; attempt++) {',
       "  clock.after(2, () => { throw new Error('the first timer failed') }, undefined)",
       "  clock.after(2, () => console.log('the second timer ran'), undefined)",
       '  if (clock.pendingBucketCount === 1) break',
       '  clock.cancelAll()',
       '}',
-    ].join('\n')
-    const child = Bun.spawn([process.execPath, '-e', script], { stdout: 'pipe', stderr: 'pipe' })
-    const [stdout, stderr, exitCode] = await Promise.all([new Response(child.stdout).text(), new Response(child.stderr).text(), child.exited])
+    ])
     expect(stdout).toContain('the second timer ran')
     expect(stderr).toContain('the first timer failed')
     expect(exitCode).not.toBe(0)
