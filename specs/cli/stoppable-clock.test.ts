@@ -135,6 +135,24 @@ describe('StoppableClock: timers due in the same millisecond share one Timeout',
     expect(fired).toEqual(['first'])
   })
 
+  test('cancelAll from a callback keeps the rest of its own bucket from firing', async () => {
+    const clock = new StoppableClock()
+    const fired: string[] = []
+    for (let attempt = 0; attempt < 20; attempt++) {
+      fired.length = 0
+      clock.schedule(2, () => {
+        fired.push('first')
+        clock.cancelAll()
+      })
+      clock.after(2, (name: string) => fired.push(name), 'later')
+      const shared = clock.pendingBucketCount === 1
+      await Bun.sleep(10)
+      if (shared) break
+    }
+    expect(fired).toEqual(['first'])
+    expect(clock.pendingBucketCount).toBe(0)
+  })
+
   test('cancelAll leaves nothing pending and nothing fires; the clock works on after it, timers set while one fires included', async () => {
     const clock = new StoppableClock()
     let fired = 0

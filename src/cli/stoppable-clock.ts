@@ -25,19 +25,20 @@
  * - **A throw.** A callback that throws does not keep the rest of its bucket from running; its error is thrown again
  *   from a microtask, uncaught, as a Timeout's would be.
  *
- * The pending timers are kept in an intrusive list (no Set entry to hash and delete), fire through one shared function
- * (no wrapper closure), and carry their callback's argument; only `schedule` makes a cancel function (bound, not a
- * closure).
+ * A pending timer is found only through its bucket (no Set entry per timer to hash and delete); buckets fire through
+ * one shared function (no wrapper closure), and timers carry their callback's argument; only `schedule` makes a cancel
+ * function (bound, not a closure).
  */
 
 import type { Clock } from '../domain/clock.ts'
 import { MonotonicNow } from '../runtime/clock.ts'
 
 export class StoppableClock implements Clock {
-  private head: PendingTimer | null = null
   private readonly now = new MonotonicNow()
   /** The buckets not yet fired, by the millisecond they are due in (performance.now time; see add). */
   private readonly buckets = new Map<number, TimerBucket>()
+  /** The bucket whose timers are running now (off the map): cancelAll reaches the rest of it through this. */
+  private firing: TimerBucket | null = null
 
   nowMs(): number {
     return this.now.nowMs()
@@ -57,7 +58,13 @@ export class StoppableClock implements Clock {
   }
 
   cancelAll(): void {
-    while (this.head !== null) this.head.cancel()
+    for (const bucket of this.buckets.values()) {
+      clearTimeout(bucket.handle)
+      for (const timer of bucket.timers) timer.release()
+      bucket.timers.length = 0
+    }
+    this.buckets.clear()
+    if (this.firing !== null) for (const timer of this.firing.timers) timer.release()
   }
 
   /** Buckets waiting to fire: each holds one of the runtime's Timeouts. */
@@ -66,11 +73,11 @@ export class StoppableClock implements Clock {
   }
 
   /**
-   * This file's PendingTimer.cancel: takes `timer` off the pending list and its bucket, and lets go of its callback;
-   * false when it was not pending (fired or canceled already).
+   * This file's PendingTimer.cancel: takes `timer` out of its bucket and lets go of its callback; false when it was
+   * not pending (fired or canceled already).
    */
   cancelTimer(timer: PendingTimer): boolean {
-    if (!this.unlink(timer)) return false
+    if (!timer.pending) return false
     timer.release()
     const bucket = timer.bucket
     bucket.pendingCount--
@@ -90,30 +97,25 @@ export class StoppableClock implements Clock {
    */
   fireBucket(bucket: TimerBucket): void {
     if (this.buckets.get(bucket.dueElapsedMs) === bucket) this.buckets.delete(bucket.dueElapsedMs)
+    this.firing = bucket
     const timers = bucket.timers
-    for (let index = 0; index < timers.length; index++) {
-      const timer = timers[index] as PendingTimer
-      if (!this.unlink(timer)) continue
-      try {
-        timer.run()
-      } catch (error) {
-        queueMicrotask(() => {
-          throw error
-        })
+    try {
+      for (let index = 0; index < timers.length; index++) {
+        const timer = timers[index] as PendingTimer
+        if (!timer.pending) continue
+        try {
+          timer.run()
+        } catch (error) {
+          queueMicrotask(() => {
+            throw error
+          })
+        }
       }
+    } finally {
+      this.firing = null
+      // Fired: a cancel function kept past this holds its timer and the bucket, not the other timers' callbacks.
+      timers.length = 0
     }
-    // Fired: a cancel function kept past this holds its timer and the bucket, not the other timers' callbacks.
-    timers.length = 0
-  }
-
-  private unlink(timer: PendingTimer): boolean {
-    if (timer.prev !== null) timer.prev.next = timer.next
-    else if (this.head === timer) this.head = timer.next
-    else return false
-    if (timer.next !== null) timer.next.prev = timer.prev
-    timer.prev = null
-    timer.next = null
-    return true
   }
 
   /**
@@ -133,14 +135,11 @@ export class StoppableClock implements Clock {
     const timer = new PendingTimer(this, bucket, callback, argument)
     bucket.timers.push(timer)
     bucket.pendingCount++
-    timer.next = this.head
-    if (this.head !== null) this.head.prev = timer
-    this.head = timer
     return timer
   }
 }
 
-/** The timers due in one millisecond, set within one millisecond: one Timeout fires them all. */
+/** The timers due in one millisecond: one Timeout fires them all. */
 class TimerBucket {
   readonly timers: PendingTimer[] = []
   /** Timers in `timers` not canceled (kept only until the bucket fires: firing does not count them down). */
@@ -156,13 +155,13 @@ class TimerBucket {
   }
 }
 
-/** One scheduled callback while pending: its place in its clock's list, its bucket and its callback's argument. */
+/** One scheduled callback: its bucket and its callback's argument, until it runs or is canceled. */
 class PendingTimer {
-  prev: PendingTimer | null = null
-  next: PendingTimer | null = null
+  /** False once it ran or was canceled. */
+  pending = true
   readonly bucket: TimerBucket
   private readonly clock: StoppableClock
-  // Not readonly: a canceled timer lets go of them (release), though its bucket keeps it until the bucket fires.
+  // Not readonly: a timer that ran or was canceled lets go of them (release).
   private callback: (argument: unknown) => void
   private argument: unknown
 
@@ -178,11 +177,16 @@ class PendingTimer {
     this.clock.cancelTimer(this)
   }
 
+  /** Runs the callback once: it is no longer pending while it runs (its own cancel does nothing). */
   run(): void {
-    this.callback(this.argument)
+    const callback = this.callback
+    const argument = this.argument
+    this.release()
+    callback(argument)
   }
 
   release(): void {
+    this.pending = false
     this.callback = released
     this.argument = undefined
   }

@@ -96,5 +96,4 @@ export class CommandAppend implements PendingAppend, Committed {
     this.failure = { error }
     this.sink.noteLanded(this)
   }
-
 }
