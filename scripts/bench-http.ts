@@ -56,6 +56,14 @@
  * far, 2–4 times its cost at max for both: fewer requests per wake-up, colder caches). `stealShare` is the share of the
  * machine's CPU time the hypervisor took during the measured phases (/proc/stat).
  *
+ * What the vsEcho target leaves: this process is the load generator, and its CPU per request while serve is measured
+ * is `loadGenCpuUsPerRequest` (`loadGenBusyAtEchoMax`: its main thread's share of the echo's rounds; Bun's fetch does
+ * its socket work on a thread of its own). At vsEcho 0.5, serve would answer half the echo's rate: its event loop (one
+ * thread) then has `mainBudgetUsPerOrderAtTarget` µs per order, and the machine's cores, less the generator's share at
+ * that rate, `cpuBudgetUsPerOrderAtTarget` µs in all — to set beside `mainCpuUsPerOrder` and `cpuUsPerOrder`, and
+ * beside the floor's (below), which spends them on HTTP and the log alone. Other processes on the machine are not
+ * counted, so the budget is an upper bound.
+ *
  * BENCH_TARGET=floor measures, in serve's place, the durable echo (scripts/support/durable-echo-app.ts): the echo with
  * egress's log behind it (fsync; per order egress's 7 records, ~2 KB, in 5 appends, the first awaited before the
  * 202) and none of the gateway between them. Its figures (`"bench":"http-floor"`) bound what any design on this log
@@ -68,7 +76,7 @@
  */
 
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { availableParallelism, tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { benchServeConfig, benchToken } from './support/bench-load.ts'
 import { fixedRate, maxRate, type Target } from './support/http-load.ts'
@@ -173,6 +181,19 @@ function sumOverlaps(overlaps: readonly GcOverlap[]): GcOverlap {
   }
 }
 
+/** The vsEcho the issue asks for. */
+const VS_ECHO_TARGET = 0.5
+
+/**
+ * What vsEcho 0.5 leaves the gateway on this machine: at half the echo's rate, the CPU per order its event loop (one
+ * thread) has room for, and what all cores have left once the load generator took its share at that rate.
+ */
+function targetBudget(options: { echoPerSec: number; loadGenCpuUsPerRequest: number; cores: number }): { ratePerSec: number; mainUsPerOrder: number; cpuUsPerOrder: number; cores: number } {
+  const ratePerSec = VS_ECHO_TARGET * options.echoPerSec
+  const mainUsPerOrder = 1_000_000 / ratePerSec
+  return { ratePerSec, mainUsPerOrder, cpuUsPerOrder: options.cores * mainUsPerOrder - options.loadGenCpuUsPerRequest, cores: options.cores }
+}
+
 /** The latency above which a half-load request counts as slow for BENCH_GC_LOG: the p99 target. */
 const GC_SLOW_MS = 5
 
@@ -238,18 +259,28 @@ async function main(): Promise<void> {
     let serveJitCpuMs = 0
     // serve's main thread alone: the one that decides every order (the event loop), so the one that bounds it.
     let serveMainCpuMs = 0
+    // This process is the load generator: its CPU while each side is measured, and its main thread's share of the
+    // echo's phases (near 1: the echo's figure is the generator's ceiling, not the echo's).
+    let loadGenCpuMsAtEcho = 0
+    let loadGenMainCpuMsAtEcho = 0
+    let loadGenCpuMsAtServe = 0
     const ticksAtStart = machineTicks()
     for (let roundIndex = 0; roundIndex < ROUNDS; roundIndex++) {
       const echoCpu0 = cpuMsOf(echo.pid)
+      const [genCpuAtEcho0, genMainCpuAtEcho0] = [cpuMsOf(process.pid), cpuMsOf(process.pid, process.pid)]
       const echoMax = await maxRate(echoTarget, MAX_PHASE_MS, CONCURRENCY)
       echoCpuMs += cpuMsOf(echo.pid) - echoCpu0
+      loadGenCpuMsAtEcho += cpuMsOf(process.pid) - genCpuAtEcho0
+      loadGenMainCpuMsAtEcho += cpuMsOf(process.pid, process.pid) - genMainCpuAtEcho0
       const serveCpu0 = cpuMsOf(serve.pid)
+      const genCpuAtServe0 = cpuMsOf(process.pid)
       const serveJitCpu0 = threadsCpuMsOf(serve.pid, 'JIT')
       const serveMainCpu0 = cpuMsOf(serve.pid, serve.pid)
       const egressMax = await maxRate(egress, MAX_PHASE_MS, CONCURRENCY)
       serveCpuMs += cpuMsOf(serve.pid) - serveCpu0
       serveMainCpuMs += cpuMsOf(serve.pid, serve.pid) - serveMainCpu0
       serveJitCpuMs += threadsCpuMsOf(serve.pid, 'JIT') - serveJitCpu0
+      loadGenCpuMsAtServe += cpuMsOf(process.pid) - genCpuAtServe0
       echoMaxRounds.push(echoMax)
       egressMaxRounds.push(egressMax)
       say(`round ${roundIndex + 1}: echo ${round(echoMax.okPerSec, 0)}/s, ${TARGET.label} ${round(egressMax.okPerSec, 0)} orders/s ${JSON.stringify(egressMax.statuses)}: ${round(egressMax.okPerSec / echoMax.okPerSec, 3)} of the echo`)
@@ -261,8 +292,13 @@ async function main(): Promise<void> {
     const serveCpuUs = (serveCpuMs * 1000) / answeredAt(egressMaxRounds)
     const serveJitCpuUs = (serveJitCpuMs * 1000) / answeredAt(egressMaxRounds)
     const serveMainCpuUs = (serveMainCpuMs * 1000) / answeredAt(egressMaxRounds)
+    const loadGenCpuUs = (loadGenCpuMsAtServe * 1000) / answeredAt(egressMaxRounds)
+    const loadGenBusyAtEchoMax = loadGenMainCpuMsAtEcho / (ROUNDS * MAX_PHASE_MS)
     say(`CPU per request at max: ${TARGET.cpuLabel} ${round(serveCpuUs, 0)} µs${TARGET.cpuNote} (of which its JIT compiler threads ${round(serveJitCpuUs, 0)} µs, its main thread ${round(serveMainCpuUs, 0)} µs), echo ${round(echoCpuUs, 0)} µs`)
     const ordersPerSec = median(egressMaxRounds.map((result) => result.okPerSec))
+    const budget = targetBudget({ echoPerSec: median(echoMaxRounds.map((result) => result.okPerSec)), loadGenCpuUsPerRequest: loadGenCpuUs, cores: availableParallelism() })
+    say(`load generator: ${round(loadGenCpuUs, 0)} µs CPU per request; its main thread ${round(100 * loadGenBusyAtEchoMax, 0)}% busy in the echo's rounds (${round((loadGenCpuMsAtEcho * 1000) / answeredAt(echoMaxRounds), 0)} µs per request there)`)
+    say(`at vsEcho 0.5 (${round(budget.ratePerSec, 0)}/s) this machine leaves ${TARGET.cpuLabel} ${round(budget.mainUsPerOrder, 0)} µs per order on one thread and ${round(budget.cpuUsPerOrder, 0)} µs in all (${budget.cores} cores less the load generator); it spends ${round(serveMainCpuUs, 0)} and ${round(serveCpuUs, 0)} now`)
     const vsEchoRounds = egressMaxRounds.map((result, index) => result.okPerSec / (echoMaxRounds[index] as (typeof echoMaxRounds)[number]).okPerSec)
     const halfRate = process.env.BENCH_HALF_RATE === undefined ? Math.max(1, Math.floor(ordersPerSec / 2)) : Number(process.env.BENCH_HALF_RATE)
     if (process.env.BENCH_SERVE_PRELOAD !== undefined) serve.kill('SIGUSR2') // lets a preloaded probe mark the half-load phase
@@ -331,6 +367,12 @@ async function main(): Promise<void> {
         echoCpuUsPerRequestAtHalfLoad: round(median(halfRounds.map((figures) => figures.echoCpuUs)), 0),
         // The share of the machine's CPU time the hypervisor took over both phases (a shared VM's noise, in figures).
         stealShare: round(stealShareOf(ticksAtStart, machineTicks()), 3),
+        // The load generator (this process) and what the targets leave: at vsEcho 0.5, the CPU per order one thread
+        // and the whole machine (less the generator at that rate) have room for.
+        loadGenCpuUsPerRequest: round(loadGenCpuUs, 0),
+        loadGenBusyAtEchoMax: round(loadGenBusyAtEchoMax, 2),
+        mainBudgetUsPerOrderAtTarget: round(budget.mainUsPerOrder, 0),
+        cpuBudgetUsPerOrderAtTarget: round(budget.cpuUsPerOrder, 0),
         p50MsAtHalfLoad: round(median(halfRounds.map((figures) => figures.p50)), 3),
         p999MsAtHalfLoad: round(median(halfRounds.map((figures) => figures.p999)), 3),
         echoP99MsAtHalfLoad: round(median(halfRounds.map((figures) => figures.echoP99)), 3),
