@@ -47,6 +47,18 @@ test('a path nothing serves is still 404, and a wrong method still needs a token
   expect((await t.request('/v1/orders', { method: 'DELETE' })).status).toBe(401)
 })
 
+test('404 and 405 messages show the path printable and bounded: no control or bidi characters, no 10,000-character echo', async () => {
+  const hostile = await t.request('/x%0Ay%00z%E2%80%AE', { method: 'PUT', headers: auth(trader) })
+  expect(hostile.status).toBe(404)
+  expect(((await json(hostile)).error as { message: string }).message).toBe('no route for PUT /x?y?z?')
+  const long = await t.request(`/${'a'.repeat(10_000)}`, { headers: auth(trader) })
+  const longMessage = ((await json(long)).error as { message: string }).message
+  expect(longMessage).toBe(`no route for GET /${'a'.repeat(199)}…`)
+  const wrongMethod = await t.request('/v1/orders/%0A%E2%80%AE/cancel', { method: 'PUT', headers: auth(trader) })
+  expect(wrongMethod.status).toBe(405)
+  expect(((await json(wrongMethod)).error as { message: string }).message).toBe('PUT is not allowed on /v1/orders/??/cancel; use POST')
+})
+
 test('/openapi.json documents the 405 on every operation, with the Allow value the app sends for its path', async () => {
   // An HA node serves every path a single node does, and the replication routes.
   const app = createApp({ ...t.http.services, ha: HA })

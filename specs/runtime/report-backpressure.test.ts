@@ -7,42 +7,19 @@
 
 import { expect, test } from 'bun:test'
 import { GatewayMetrics } from '../../src/http/gateway-metrics.ts'
-import { syncTransitionRecord } from '../../src/runtime/ha/records.ts'
 import { ReportIntake } from '../../src/runtime/report-intake.ts'
 import type { ExecutionReport } from '../../src/venues/adapter.ts'
 import { run, startWorld, traderA, worldsStoppedAfterEach, type World } from './harness.ts'
+import { fillLogQueue, heldFlushes } from './log-queue-full.ts'
 
 const worlds = worldsStoppedAfterEach()
 const QUEUE_RECORDS_MAX = 64
-
-/** Log flushes that wait while `held` is true (the disk is slow); released in order by `release`. */
-function heldFlushes(): { schedule: (flush: () => void) => void; held: boolean; release: () => void } {
-  const waiting: (() => void)[] = []
-  const flushes = {
-    held: false,
-    schedule: (flush: () => void) => (flushes.held ? void waiting.push(flush) : queueMicrotask(flush)),
-    release: () => {
-      flushes.held = false
-      for (const flush of waiting.splice(0)) flush()
-    },
-  }
-  return flushes
-}
 
 async function restingBuy(world: World): Promise<string> {
   const placed = await world.gateway.place(traderA, { account: 'acct-a', symbol: 'BTC-USD', side: 'buy', type: 'limit', qty: '0.1', price: '59000', tif: 'GTC', client_order_id: 'rest' }, null)
   if (placed.reply.kind !== 'accepted') throw new Error(`not accepted: ${JSON.stringify(placed.reply)}`)
   await run(world, 50)
   return placed.reply.orderId
-}
-
-/** Queues records that are not commands until the log has no room for another: what a burst of orders does. */
-function fillLogQueue(world: World): Promise<unknown>[] {
-  const { engine } = world.gateway
-  const appended: Promise<unknown>[] = []
-  const record = () => syncTransitionRecord({ state: 'down', reason: 'spec', atMs: world.clock.nowMs(), standbyDurableLsn: 0, leaderLastLsn: 0, policy: 'degrade_async' })
-  while (engine.wal.hasRoomFor(1, record().payload.byteLength)) appended.push(engine.appendRecords([record()]))
-  return appended
 }
 
 function fills(world: World, orderId: string, count: number): ExecutionReport[] {

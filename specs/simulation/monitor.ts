@@ -67,9 +67,10 @@ export class Monitor {
   attach(engine: Engine, nowMs: number): void {
     this.detach()
     this.#lane0.clear()
-    const original = engine.submit
+    // submit() goes through submitIfRoom(), as the executor's answers (held-answers.ts) do: watched there, once.
+    const original = engine.submitIfRoom
     let active = true
-    engine.submit = (command: KernelCommand) => {
+    engine.submitIfRoom = (command: KernelCommand) => {
       if (active) this.#beforeDecide(engine.state, command)
       const committed = original.call(engine, command)
       if (active) this.#afterApply(engine.state, command.nowMs)
@@ -84,7 +85,7 @@ export class Monitor {
     }
     this.#detach = () => {
       active = false
-      engine.submit = original
+      engine.submitIfRoom = original
       engine.submitTo = originalTo
     }
     this.#afterApply(engine.state, nowMs)

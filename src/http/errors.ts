@@ -14,6 +14,7 @@ import { HTTPException } from 'hono/http-exception'
 import type { ContentfulStatusCode } from 'hono/utils/http-status'
 import * as v from 'valibot'
 import { reasonInfo, type ReasonCode } from '../domain/reasons.ts'
+import { PATH_SHOWN_CHARS_MAX, shownText } from './shown-text.ts'
 
 /** The transport error codes and the HTTP status each one is sent with. Stable: clients match on the code. */
 export const ERROR_CODES = {
@@ -212,5 +213,5 @@ export function createErrorHandler(options: ErrorHandlerOptions = {}): ErrorHand
 
 /** The app's `notFound`: the same shape as every other error. */
 export const notFound: NotFoundHandler = function notFound(c) {
-  return errorResponse(c, new ApiError('NOT_FOUND', `no route for ${c.req.method} ${c.req.path}`))
+  return errorResponse(c, new ApiError('NOT_FOUND', `no route for ${c.req.method} ${shownText(c.req.path, PATH_SHOWN_CHARS_MAX)}`))
 }

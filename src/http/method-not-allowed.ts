@@ -6,6 +6,7 @@
 
 import type { Env, Hono, NotFoundHandler } from 'hono'
 import { ApiError, errorResponse, notFound } from './errors.ts'
+import { PATH_SHOWN_CHARS_MAX, shownText } from './shown-text.ts'
 
 interface RouteMethod {
   pattern: RegExp
@@ -24,7 +25,7 @@ export function notFoundOrMethodNotAllowed<E extends Env>(app: Hono<E>): NotFoun
     const methods = [...allowed].sort()
     return errorResponse(
       c,
-      new ApiError('METHOD_NOT_ALLOWED', `${c.req.method} is not allowed on ${c.req.path}; use ${methods.join(' or ')}`, {
+      new ApiError('METHOD_NOT_ALLOWED', `${c.req.method} is not allowed on ${shownText(c.req.path, PATH_SHOWN_CHARS_MAX)}; use ${methods.join(' or ')}`, {
         headers: { Allow: methods.join(', ') },
         details: { allowed: methods },
       }),

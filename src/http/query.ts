@@ -15,6 +15,7 @@
 import type { Context } from 'hono'
 import * as v from 'valibot'
 import { ApiError, parseOrThrow, type ValidationIssue } from './errors.ts'
+import { shownText } from './shown-text.ts'
 
 /** A route's query schema: an object schema, one entry per parameter the route takes. */
 export type QuerySchema = v.GenericSchema & { readonly entries: v.ObjectEntries }
@@ -70,6 +71,5 @@ export function singleQuery(c: Context, names: readonly string[]): Record<string
 }
 
 function shown(name: string): string {
-  const printable = name.replace(/[^\x20-\x7e]/g, '?')
-  return printable.length > NAME_CHARS_MAX ? `${printable.slice(0, NAME_CHARS_MAX)}…` : printable
+  return shownText(name, NAME_CHARS_MAX)
 }

@@ -19,6 +19,7 @@ import { nextDueMs, nextWork, type WorkItem } from '../kernel/index.ts'
 import type { Engine } from './engine.ts'
 import type { Dispatch, ExecutorOptions, ExecutorStats } from './executor-options.ts'
 import { DispatchQueues } from './dispatch-queues.ts'
+import { HeldAnswers } from './held-answers.ts'
 import { guarded, isUnanswered, READ_BACK_CALLS, readBack, type VenueCall } from './read-back.ts'
 import { invalidReadBackOf } from './read-back-check.ts'
 import { READ_BACKS_BEFORE_START_MAX, ReadBacksBeforeStart } from './read-backs-before-start.ts'
@@ -31,7 +32,7 @@ import type { VenueOrder, VenueOutcome } from '../venues/adapter.ts'
 export type { ExecutorOptions, ExecutorStats } from './executor-options.ts'
 
 export class Executor {
-  readonly stats: ExecutorStats = { sends: 0, cancels: 0, amends: 0, reconciles: 0, callsInFlight: 0, leaseRefusals: 0, gateHolds: 0, answersRefusedAtStop: 0 }
+  readonly stats: ExecutorStats = { sends: 0, cancels: 0, amends: 0, reconciles: 0, callsInFlight: 0, leaseRefusals: 0, gateHolds: 0, answersRefusedAtStop: 0, answersHeld: 0 }
   private readonly options: ExecutorOptions
   /**
    * Orders with a send decided and its adapter call not yet answered (the kernel's in-flight slot also guards these),
@@ -44,6 +45,8 @@ export class Executor {
   private readonly reconcileHolds: ReconcileHolds
   /** Per venue×symbol, places and amends decided and not yet handed to the adapter, in decision order. */
   private readonly dispatchQueues = new DispatchQueues()
+  /** The venue's answers on their way to the kernel, held while the log has no room (held-answers.ts). */
+  private readonly heldAnswers: HeldAnswers
   /** Pending releases of sends the log refused (releaseLater): cancelled by stop(). */
   private readonly refusedRetries = new Set<() => void>()
   private pumpQueued = false
@@ -66,6 +69,7 @@ export class Executor {
       onError: (error, dispatch) => this.options.onError(error, `send of ${dispatch.item.orderId}`),
     }
     this.reconcileHolds = new ReconcileHolds(options)
+    this.heldAnswers = new HeldAnswers({ engine: options.engine, clock: options.clock, onHeld: () => this.stats.answersHeld++ })
     this.readBacksBeforeStart = new ReadBacksBeforeStart((orderId) =>
       options.onError(new Error(`${READ_BACKS_BEFORE_START_MAX} read-backs wait for the executor's start already; ${orderId} (and any further) is not read back`), 'read-back before start'),
     )
@@ -74,6 +78,7 @@ export class Executor {
   start(): void {
     this.stopped = false
     this.started = true
+    this.heldAnswers.start()
     this.wake()
     void this.readBacksBeforeStart.release((orderId) => this.reconcileOrder(orderId)).catch((error: unknown) => this.options.onError(error, 'read-backs asked for before the start'))
   }
@@ -83,6 +88,7 @@ export class Executor {
     // A stop ends the wait too (a start that failed before the executor's): later requests are skipped, as after any stop.
     this.started = true
     this.readBacksBeforeStart.drop()
+    this.heldAnswers.stop()
     this.timerCancel?.()
     this.timerCancel = null
     for (const cancel of this.refusedRetries) cancel()
@@ -105,6 +111,8 @@ export class Executor {
   private pump(): void {
     if (this.stopped) return
     const { engine, clock } = this.options
+    // Answers first: each frees its order's call slot, which the work picked below may need.
+    this.heldAnswers.resume()
     this.reconcileHolds.dropExpired()
     for (let guard = 0; guard < 10_000; guard++) {
       // The bound holds Lanes 1–3 only (see ExecutorOptions.callsInFlightMax): nextWork answers Lane0 first, so an item
@@ -272,7 +280,7 @@ export class Executor {
    */
   private submitResult(orderId: string, command: Parameters<Engine['submit']>[0]): Promise<unknown> {
     this.busy.delete(orderId)
-    const committed = this.options.engine.submit(command)
+    const committed = this.heldAnswers.submit(command)
     this.wake()
     return committed
   }

@@ -1,0 +1,127 @@
+/**
+ * The venue's answers to the executor's calls (place, cancel and amend results, and the answer the HA send gate gives
+ * for a held call) on their way to the kernel. Only an answer frees its order's in-flight slot and its venue×symbol's
+ * call count, so an answer the log's queue had no room for must not be dropped: dropped, the order kept a call "in
+ * flight" until the next start — a cancel of it was refused for good ("a place call is already in flight"), a Sent
+ * order was never read back, and each such order held one of its instrument's callsPerInstrumentMax slots (with 1, every
+ * later order on the instrument waited).
+ *
+ * So an answer the log has no room for is held, and submitted again, in the order the answers came, when the log has
+ * room (`resume`: from every executor pump, which each durable batch wakes, and on a timer while any are held); while
+ * any are held, a new answer queues behind them. Submitting again is safe: a refused answer applied nothing, and an
+ * answer is inbound (it sends nothing). The queue holds at most one answer per call in flight (the kernel allows one
+ * call per order, and at most callsPerInstrumentMax per venue×symbol); `heldMax` bounds it besides. At stop, what is
+ * held is refused with WalClosedError, as the stopping engine refuses an answer (stop-drain.ts), and a stopped
+ * executor holds nothing: the orders stay in flight in the log and are read back at the next start.
+ */
+
+import { WalClosedError } from '../../wal/index.ts'
+import type { Clock } from '../domain/clock.ts'
+import type { KernelCommand } from '../kernel/index.ts'
+import { EngineOverloadedError, type Committed } from './engine-types.ts'
+import type { Engine } from './engine.ts'
+
+/** Answers held for the log's room at most, by default: far above any count of calls in flight. */
+export const ANSWERS_HELD_MAX = 100_000
+/** While answers are held, how often the log's room is looked at besides each executor pump. */
+export const ANSWER_RETRY_MS = 20
+
+interface HeldAnswer {
+  command: KernelCommand
+  answered: PromiseWithResolvers<Committed>
+}
+
+export class HeldAnswers {
+  private readonly engine: Engine
+  private readonly clock: Clock
+  private readonly heldMax: number
+  private held: HeldAnswer[] = []
+  private heldHead = 0
+  private readonly onHeld: () => void
+  private retryCancel: (() => void) | null = null
+  private stopped = false
+
+  /** `onHeld`: told of each answer held (the executor counts them). */
+  constructor(options: { engine: Engine; clock: Clock; onHeld: () => void; heldMax?: number }) {
+    this.engine = options.engine
+    this.clock = options.clock
+    this.onHeld = options.onHeld
+    this.heldMax = options.heldMax ?? ANSWERS_HELD_MAX
+  }
+
+  /** Submits `command` (an answer) to the kernel, or holds it for the log's room; resolves as Engine.submit does. */
+  submit(command: KernelCommand): Promise<Committed> {
+    if (this.heldCount === 0) {
+      const committed = this.engine.submitIfRoom(command)
+      if (committed !== null) return committed
+    }
+    // A stopped executor (a stop, a lost lease) holds nothing: its orders are read back at the next start.
+    if (this.stopped) return Promise.reject(new EngineOverloadedError('log queue full and the executor stopped: the answer is read back at the next start'))
+    if (this.heldCount >= this.heldMax) return Promise.reject(new EngineOverloadedError(`${this.heldMax} venue answers wait for the log's room already`))
+    const answered = Promise.withResolvers<Committed>()
+    this.held.push({ command, answered })
+    this.onHeld()
+    this.armRetry()
+    return answered.promise
+  }
+
+  /** Submits held answers again, oldest first, until the log has no room for one (it stays first) or none is left. */
+  resume(): void {
+    while (this.heldCount > 0 && !this.stopped) {
+      const first = this.held[this.heldHead] as HeldAnswer
+      let committed: Promise<Committed> | null
+      try {
+        committed = this.engine.submitIfRoom(first.command)
+      } catch (error) {
+        committed = Promise.reject(error)
+      }
+      if (committed === null) break
+      this.heldHead++
+      first.answered.resolve(committed)
+    }
+    this.compactHeld()
+    if (this.heldCount > 0) this.armRetry()
+  }
+
+  /** Refuses what is held (WalClosedError: its orders are read back at the next start) and stops retrying. */
+  stop(): void {
+    this.stopped = true
+    this.retryCancel?.()
+    this.retryCancel = null
+    const left = this.held.slice(this.heldHead)
+    this.held = []
+    this.heldHead = 0
+    for (const { answered } of left) answered.reject(new WalClosedError('the executor stopped while the answer waited for the log: it is read back at the next start'))
+  }
+
+  /** Lets answers in again after a stop (the executor's start). */
+  start(): void {
+    this.stopped = false
+  }
+
+  private get heldCount(): number {
+    return this.held.length - this.heldHead
+  }
+
+  private armRetry(): void {
+    if (this.retryCancel !== null || this.stopped) return
+    this.retryCancel = this.clock.schedule(ANSWER_RETRY_MS, () => {
+      this.retryCancel = null
+      this.resume()
+    })
+  }
+
+  private compactHeld(): void {
+    if (this.heldCount > 0) {
+      if (this.heldHead > 1024 && this.heldHead * 2 > this.held.length) {
+        this.held = this.held.slice(this.heldHead)
+        this.heldHead = 0
+      }
+      return
+    }
+    this.held = []
+    this.heldHead = 0
+    this.retryCancel?.()
+    this.retryCancel = null
+  }
+}
