@@ -8,6 +8,7 @@
  */
 
 import { expect, test } from 'bun:test'
+import { GatewayMetrics } from '../../src/http/gateway-metrics.ts'
 import { domainEventOf } from '../../src/runtime/records.ts'
 import { crashWorld, run, startWorld, traderA, worldsStoppedAfterEach, type World } from './harness.ts'
 import { fillLogQueue, heldFlushes } from './log-queue-full.ts'
@@ -56,8 +57,12 @@ test('a place answer the log had no room for is held, recorded once, and frees t
   await placeCallsOut(world, 1)
   expect(engine.state.inFlight.get(orderId)?.action).toBe('place')
 
+  const metrics = new GatewayMetrics()
+  metrics.attach(world.gateway, { inFlight: () => 0 })
   await answerWhileLogFull(world, flushes)
-  expect(executor.stats.answersHeld).toBeGreaterThanOrEqual(1)
+  expect(executor.stats.answersHeld).toBe(1)
+  expect(metrics.render()).toContain('egress_venue_answers_held_total 1')
+  metrics.detach()
   await run(world, 500)
   expect(engine.state.inFlight.has(orderId)).toBe(false)
   expect(engine.state.orders.get(orderId)?.status).toBe('AckedOpen')

@@ -154,6 +154,8 @@ export class GatewayMetrics {
       labelNames: ['outcome'],
     })
     const reportsTold = { held: 0, resubmitted: 0, dropped: 0, orphan_repeat: 0 }
+    const answersHeld = r.counter({ name: 'egress_venue_answers_held_total', help: "Venue answers (place, cancel, amend) the log's queue had no room for when they came: held and recorded once it had (src/runtime/held-answers.ts)." })
+    let answersHeldTold = 0
     // Each node counts what the cap retired from the state it holds (a standby applies the same rule to the same log).
     const retiredEarly = r.counter({
       name: 'egress_orders_retired_early_total',
@@ -175,6 +177,9 @@ export class GatewayMetrics {
         reports.inc(now[outcome] - reportsTold[outcome], { outcome })
         reportsTold[outcome] = now[outcome]
       }
+      const answersHeldNow = gateway.executor.stats.answersHeld
+      answersHeld.inc(answersHeldNow - answersHeldTold)
+      answersHeldTold = answersHeldNow
       // A restored state counts from 0 again: the counter only takes what was retired since it was last read.
       const retiredEarlyNow = retiredEarlyCount(engine.state)
       if (retiredEarlyNow > retiredEarlyTold) retiredEarly.inc(retiredEarlyNow - retiredEarlyTold)
