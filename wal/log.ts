@@ -384,6 +384,7 @@ function openLocked(dir: string, options: WalOptions, build: (recovered: Recover
       chainAnchorLsn: options.verifyChainOnOpen ? options.chainAnchorLsn : 0,
       // The writer never has more than one batch written and not synced, and a batch spans at most batchBytesMax.
       lostWriteWindowBytes: options.batchBytesMax,
+      ...(options.tailCut === undefined ? {} : { tailCut: options.tailCut }),
     })
     syncLastSegmentAtOpen(options.io, recovered.catalog.last?.path, options.durability)
     return build({ ...recovered, lock })

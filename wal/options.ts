@@ -1,6 +1,7 @@
 /** Options of a writable log, with their bounds. Every queue and batch has a named limit (STYLE: limit everything). */
 
 import type { WalIo } from './io.ts'
+import type { TailCutGuard } from './tail-cut.ts'
 
 export type Durability = 'fsync' | 'none'
 
@@ -54,6 +55,8 @@ export interface WalOptions {
    * join the batch; deterministic simulations pass queueMicrotask so flushes happen at a reproducible point.
    */
   scheduleFlush: (flush: () => void) => void
+  /** What a writable open checks and sets aside before it cuts a torn tail (tail-cut.ts); none: it only cuts. */
+  tailCut?: TailCutGuard
 }
 
 export const MIB = 1024 * 1024

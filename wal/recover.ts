@@ -21,6 +21,7 @@ import { readFully, type WalIo } from './io.ts'
 import { ReadBuffer } from './read-buffer.ts'
 import { initialPosition, scanSegment, type ChainPosition, type SegmentSource } from './scan.ts'
 import { probeSealedSegmentEnd } from './segment-end.ts'
+import { guardTailCut, type TailCutGuard } from './tail-cut.ts'
 import { SEGMENT_HEADER_BYTES, SEGMENT_TEMP_SUFFIX, decodeSegmentHeader, parseSegmentName, segmentName, type SegmentHeader } from './segment.ts'
 import type { Frame } from './frame.ts'
 
@@ -32,7 +33,7 @@ export interface RecoveryReport {
    * LSN it removes (the log ends at lsn - 1); `validFramesRemoved` counts CRC-valid frames past a hole that a power
    * cut's lost write left in the batch in flight (lost-write.ts), removed with it (0 for a plain torn tail).
    */
-  tornTail: { file: string; offsetBytes: number; removedBytes: number; reason: string; truncated: boolean; lsn: number; validFramesRemoved: number } | null
+  tornTail: { file: string; offsetBytes: number; removedBytes: number; reason: string; truncated: boolean; lsn: number; validFramesRemoved: number; quarantineFile: string | null } | null
   /** Sealed segments below the chain anchor whose frames were not read on open (0 without an anchor). */
   skippedSegments: number
   /** Zero-filled bytes after the last frame: space the writer preallocated, not damage. Trimmed on a writable open. */
@@ -55,6 +56,8 @@ export interface RecoverOptions {
    * its last valid frame that a lost write explains is cut as a torn tail (lost-write.ts). 0: never.
    */
   lostWriteWindowBytes: number
+  /** On a writable open, what is checked and set aside before a torn tail is cut (tail-cut.ts). */
+  tailCut?: TailCutGuard
   /** Optional observer of every frame scanned (progress bars, offline verification); the frame is valid during the call. */
   onFrame?: (frame: Frame, file: string, offsetBytes: number) => void
 }
@@ -240,7 +243,11 @@ function recoverSegment(dir: string, firstLsn: number, context: SegmentContext, 
       if (torn.allZero) report.preallocatedBytes = removedBytes
       else {
         const { reason, validFramesBeyond } = torn
-        report.tornTail = { file: path, offsetBytes: scan.validEndBytes, removedBytes, reason, truncated: options.writable, lsn: position.lastLsn + 1, validFramesRemoved: validFramesBeyond }
+        report.tornTail = { file: path, offsetBytes: scan.validEndBytes, removedBytes, reason, truncated: options.writable, lsn: position.lastLsn + 1, validFramesRemoved: validFramesBeyond, quarantineFile: null }
+        if (options.writable) {
+          const cut = { file: path, offsetBytes: scan.validEndBytes, removedBytes, lastGoodLsn: position.lastLsn, reason }
+          report.tornTail.quarantineFile = guardTailCut(io, options.tailCut, cut)
+        }
       }
       if (options.writable) truncateTail(io, path, scan.validEndBytes)
     }

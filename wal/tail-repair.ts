@@ -20,9 +20,9 @@
 import { basename, dirname, join } from 'node:path'
 import { toHex } from './chain.ts'
 import { LogDirLock } from './dir-lock.ts'
-import { makeDirDurable } from './durable-dir.ts'
 import { WalRepairError } from './errors.ts'
 import { nodeIo, type WalIo } from './io.ts'
+import { writeQuarantine } from './quarantine.ts'
 import { openReadOnly } from './read-only.ts'
 import { diagnoseTail, readWhole, type TailDiagnosis, type TailHole } from './tail-diagnosis.ts'
 
@@ -121,27 +121,6 @@ export function repairTail(logDir: string, options: TailRepairOptions): TailRepa
     return { hole, quarantineFile, quarantineFound: quarantined, lastLsn: after.lastLsn, chainHead: toHex(after.chainHead) }
   } finally {
     lock.release()
-  }
-}
-
-/** Writes `bytes` to `path` crash-safely (temp file, fsync, rename, directory fsyncs) and reads it back. */
-function writeQuarantine(io: WalIo, path: string, bytes: Uint8Array): void {
-  const dir = dirname(path)
-  makeDirDurable(io, dir)
-  const tempPath = `${path}.tmp`
-  io.removeAll(tempPath)
-  const fd = io.openAppend(tempPath)
-  try {
-    io.write(fd, bytes, 0)
-    io.fsync(fd)
-  } finally {
-    io.close(fd)
-  }
-  io.rename(tempPath, path)
-  io.fsyncDirectory(dir)
-  const readBack = readWhole(io, path)
-  if (Buffer.compare(readBack, bytes) !== 0) {
-    throw new WalRepairError('REPAIR_UNVERIFIED', `the quarantine file ${basename(path)} does not read back as written; the log was not cut`)
   }
 }
 

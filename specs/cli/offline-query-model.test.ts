@@ -7,7 +7,7 @@
 import { afterAll, describe, expect, test } from 'bun:test'
 import { mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { storedQueryModelLsn } from '../../src/cli/stored-query-model.ts'
+import { storedQueryModelLsn } from '../../src/runtime/durable-witnesses.ts'
 import { startServeGateway } from '../../src/cli/serve-gateway.ts'
 import { StoppableClock } from '../../src/cli/stoppable-clock.ts'
 import { parseConfig } from '../../src/config/index.ts'

@@ -8,7 +8,7 @@
 import { afterEach, describe, expect, test } from 'bun:test'
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
-import { join, relative } from 'node:path'
+import { basename, join, relative } from 'node:path'
 import { interruptedSwapsIn, lockDataDir } from '../../src/runtime/ha/index.ts'
 import { frameBytesFor } from '../../wal/frame.ts'
 import { LogDirLock, openReadOnly, Wal, WalCorruptionError } from '../../wal/index.ts'
@@ -329,7 +329,8 @@ describe('a hole in the last batch on a gateway\'s data dir (a power cut during 
     const diagnosis = await cli(['repair-tail', world.dir])
     expect({ code: diagnosis.code, err: diagnosis.err }).toEqual({ code: 0, err: '' })
     expect(diagnosis.out).toMatch(/opens: .*past a hole with it .*nothing to repair/)
-    expect(readFileSync(segment).byteLength).toBe(original.byteLength) // read-only so far
+    const damaged = readFileSync(segment)
+    expect(damaged.byteLength).toBe(original.byteLength) // read-only so far
 
     const lines: string[] = []
     const restarted = await startWorld({ seed: 4301, dir: world.dir, clock: world.clock, venue: world.venue, snapshots: { atShutdown: false }, log: (line) => lines.push(line) })
@@ -340,8 +341,10 @@ describe('a hole in the last batch on a gateway\'s data dir (a power cut during 
     expect(torn.validFramesRemoved).toBeGreaterThan(0)
     expect(torn.offsetBytes).toBeLessThanOrEqual(holeAt)
     expect(lines.filter((line) => line.startsWith('LOG_TAIL_TRUNCATED'))).toEqual([
-      `LOG_TAIL_TRUNCATED: ${segment} cut at offset ${torn.offsetBytes}: LSN ${torn.lsn} on, ${original.byteLength - torn.offsetBytes} bytes (${torn.reason}; ${torn.validFramesRemoved} CRC-valid frame(s) past a hole went with it, a power cut's lost write of the batch in flight); never acknowledged (its batch's fdatasync never came back), the log ends at LSN ${torn.lsn - 1}`,
+      `LOG_TAIL_TRUNCATED: ${segment} cut at offset ${torn.offsetBytes}: LSN ${torn.lsn} on, ${original.byteLength - torn.offsetBytes} bytes (${torn.reason}; ${torn.validFramesRemoved} CRC-valid frame(s) past a hole went with it, a power cut's lost write of the batch in flight); never acknowledged (its batch's fdatasync never came back), the log ends at LSN ${torn.lsn - 1}; the removed bytes are kept in ${join(world.dir, 'quarantine', `${basename(segment)}.${torn.offsetBytes}.tail`)}`,
     ])
+    // Kept byte for byte beside the log (quarantine/), not destroyed.
+    expect(Buffer.compare(readFileSync(join(world.dir, 'quarantine', `${basename(segment)}.${torn.offsetBytes}.tail`)), damaged.subarray(torn.offsetBytes))).toBe(0)
     await restarted.gateway.stop()
     expect(Buffer.compare(readFileSync(segment).subarray(0, torn.offsetBytes), original.subarray(0, torn.offsetBytes))).toBe(0)
     const after = await cli(['replay-verify', world.dir])

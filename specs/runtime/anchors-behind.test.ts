@@ -169,6 +169,47 @@ describe('a log that ends before its anchors file (LOG_BEHIND_ANCHOR)', () => {
   })
 })
 
+describe('a damaged tail that the data dir shows was durable (LOG_TAIL_DURABLE)', () => {
+  // Before the fix the open cut such a tail as a torn write, keeping no copy, and only then did the anchors check
+  // refuse the start: the records it removed (durable, perhaps acknowledged) were gone for good, and compact did the same.
+  const quarantined = (dir: string): string[] => {
+    try {
+      return readdirSync(join(dir, 'quarantine'))
+    } catch {
+      return []
+    }
+  }
+
+  test('a zeroed sector inside synced frames: the start and compact are refused and nothing is cut', async () => {
+    const dir = await servedDir()
+    const segment = lastSegment(dir)
+    const sizeBytes = statSync(segment).size
+    expect(sizeBytes).toBeGreaterThan(1024)
+    const fd = openSync(segment, 'r+')
+    writeSync(fd, new Uint8Array(512), 0, 512, 512)
+    closeSync(fd)
+    const before = readFileSync(segment)
+    expect(await startCode(dir)).toBe('LOG_TAIL_DURABLE')
+    expect(Buffer.compare(readFileSync(segment), before)).toBe(0)
+    const compact = await cli(['compact', dir, '--delete'])
+    expect(compact.code).not.toBe(0)
+    expect(compact.err).toContain('LOG_TAIL_DURABLE')
+    expect(Buffer.compare(readFileSync(segment), before)).toBe(0)
+    expect(quarantined(dir)).toEqual([])
+  })
+
+  test('a flipped byte in the last frame (the clean shutdown seal, synced and anchored): refused, nothing cut', async () => {
+    const dir = await servedDir()
+    const segment = lastSegment(dir)
+    const fd = openSync(segment, 'r+')
+    writeSync(fd, new Uint8Array([0x5a]), 0, 1, statSync(segment).size - 3)
+    closeSync(fd)
+    const before = readFileSync(segment)
+    expect(await startCode(dir)).toBe('LOG_TAIL_DURABLE')
+    expect(Buffer.compare(readFileSync(segment), before)).toBe(0)
+  })
+})
+
 describe('what still starts', () => {
   test('a power cut that took the unsynced batch after the last anchor: the open cuts it (LOG_TAIL_TRUNCATED) and the start goes on', async () => {
     const dir = await servedDir()
@@ -185,8 +226,15 @@ describe('what still starts', () => {
     const fd = openSync(segment, 'r+')
     writeSync(fd, new Uint8Array(512), 0, 512, sector)
     closeSync(fd)
+    const torn = readFileSync(segment)
     expect(await startCode(dir)).toBe('started')
-    expect(openReadOnly(join(dir, 'log')).lastLsn).toBeGreaterThan(anchored)
+    const logEnd = openReadOnly(join(dir, 'log')).lastLsn
+    expect(logEnd).toBeGreaterThan(anchored)
+    // What the cut removed is kept beside the log, byte for byte.
+    const kept = readdirSync(join(dir, 'quarantine'))
+    expect(kept).toHaveLength(1)
+    const cutAt = Number((kept[0] as string).split('.').at(-2))
+    expect(Buffer.compare(readFileSync(join(dir, 'quarantine', kept[0] as string)), torn.subarray(cutAt))).toBe(0)
   })
 
   test('a compacted data dir (its log starts past its first anchors), and a fresh one', async () => {

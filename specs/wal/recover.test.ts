@@ -59,7 +59,7 @@ describe('recovery on open', () => {
     truncateSync(path, statSync(path).size - 30)
     const wal = Wal.open(dir)
     expect(wal.lastLsn).toBe(19)
-    expect(wal.recovery.tornTail).toEqual({ file: path, offsetBytes: frameOffset(20), removedBytes: FRAME_BYTES - 30, reason: 'short', truncated: true, lsn: 20, validFramesRemoved: 0 })
+    expect(wal.recovery.tornTail).toEqual({ file: path, offsetBytes: frameOffset(20), removedBytes: FRAME_BYTES - 30, reason: 'short', truncated: true, lsn: 20, validFramesRemoved: 0, quarantineFile: null })
     expect(statSync(path).size).toBe(frameOffset(20))
     expect(await wal.append([record(PAYLOAD)])).toEqual([20])
     await wal.close()

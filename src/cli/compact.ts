@@ -10,6 +10,7 @@
 import { existsSync, statSync } from 'node:fs'
 import { join } from 'node:path'
 import { finishInterruptedSwaps, refuseInterruptedSwap } from '../runtime/ha/index.ts'
+import { tailCutGuardOf } from '../runtime/index.ts'
 import { compactOffline } from '../runtime/snapshot/index.ts'
 import { EXIT_DATA_ERROR, EXIT_OK, parseOptions, UsageError, type CliIo, type Command } from './command.ts'
 import { offlineTarget, withDataDirLock, withDataDirLockIfKept } from './data-dir.ts'
@@ -74,12 +75,12 @@ async function runCompact(argv: readonly string[], io: CliIo): Promise<number> {
   if (dryRun) {
     result = await withDataDirLockIfKept(dataDir, () => {
       refuseInterruptedSwap(dataDir, 'compact --dry-run')
-      return compactOffline(dataDir, { mode, archiveDir, keep: snapshots.keep, dryRun, refuseQueryModelBeyondLog, log: (line) => io.err(line) })
+      return compactOffline(dataDir, { mode, archiveDir, keep: snapshots.keep, dryRun, refuseQueryModelBeyondLog, log: (line) => io.err(line), tailCut: tailCutGuardOf(dataDir, { durability: 'fsync' }) })
     })
   } else {
     result = await withDataDirLock(dataDir, () => {
       finishInterruptedSwaps(dataDir, (line) => io.err(line), 'before compacting')
-      return compactOffline(dataDir, { mode, archiveDir, keep: snapshots.keep, dryRun, refuseQueryModelBeyondLog, log: (line) => io.err(line) })
+      return compactOffline(dataDir, { mode, archiveDir, keep: snapshots.keep, dryRun, refuseQueryModelBeyondLog, log: (line) => io.err(line), tailCut: tailCutGuardOf(dataDir, { durability: 'fsync' }) })
     })
   }
   for (const rejected of result.rejected) io.err(`snapshot ${rejected.file} not used: ${rejected.code}: ${rejected.message}`)

@@ -12,12 +12,11 @@ import { existsSync, readdirSync } from 'node:fs'
 import { join } from 'node:path'
 import { anchorsFileEnd } from '../audit/index.ts'
 import { refuseInterruptedSwap } from '../runtime/ha/index.ts'
-import { anchorsPathOf } from '../runtime/index.ts'
+import { anchorsPathOf, durableWitnessBeyond, snapshotsBeyond, storedQueryModelLsn } from '../runtime/index.ts'
 import { logDirOf, parseSnapshotFileName, snapshotDirOf, STORED_QUERY_MODEL } from '../runtime/snapshot/index.ts'
 import { checkCut, diagnoseTail, repairTail, WalRepairError, type CutPlan, type TailDiagnosis, type TailHole, type TailRepairResult } from '../../wal/index.ts'
 import { EXIT_DATA_ERROR, EXIT_OK, integerOption, parseOptions, type CliIo, type Command } from './command.ts'
 import { dataDirFrom, requireLogIn, withDataDirLock } from './data-dir.ts'
-import { storedQueryModelLsn } from './stored-query-model.ts'
 
 export const repairTailCommand: Command = {
   name: 'repair-tail',
@@ -123,27 +122,23 @@ function nothingToRepair(dataDir: string, run: { diagnosis: TailDiagnosis; trunc
 
 /** Snapshot files (by name) at an LSN the cut would remove. */
 function snapshotsBeyondCut(dataDir: string, hole: TailHole): string[] {
-  const dir = snapshotDirOf(dataDir)
-  if (!existsSync(dir)) return []
-  return readdirSync(dir).filter((name) => (parseSnapshotFileName(name) ?? 0) > hole.lastGoodLsn).sort()
+  return snapshotsBeyond(dataDir, hole.lastGoodLsn)
 }
 
 /**
- * Refuses a cut whose frames the data dir shows were durable: a snapshot beyond it, or the back office's query model
- * (which writes only durable records: stored-query-model.ts) holding the log past it.
+ * Refuses a cut whose frames the data dir shows were durable (durable-witnesses.ts): a snapshot beyond it, the anchors
+ * file naming an LSN beyond it, or the back office's query model holding the log past it.
  */
 function refuseDurableBeyond(dataDir: string, hole: TailHole): void {
-  const beyond = snapshotsBeyondCut(dataDir, hole)
-  if (beyond.length > 0) {
-    throw new WalRepairError('SNAPSHOT_BEYOND_CUT', `${beyond.join(', ')} in ${snapshotDirOf(dataDir)} hold(s) state beyond LSN ${hole.lastGoodLsn}: the frames the cut would remove were durable, so this is not a lost write; this needs a human; nothing was changed`)
-  }
-  const anchored = anchorsFileEnd(anchorsPathOf(dataDir, undefined))
-  if (anchored !== null && anchored.lsn > hole.lastGoodLsn) {
-    throw new WalRepairError('ANCHOR_BEYOND_CUT', `${anchored.file} names LSN ${anchored.lsn}, beyond LSN ${hole.lastGoodLsn}: every line of it names a durable LSN, so the frames the cut would remove were durable and this is not a lost write (a cut log would be refused at start: LOG_BEHIND_ANCHOR); this needs a human (only for a log written with durability none is it no proof: nothing was synced, so the anchors file may be moved aside); nothing was changed`)
-  }
-  const queryModelLsn = storedQueryModelLsn(dataDir)
-  if (queryModelLsn !== null && queryModelLsn > hole.lastGoodLsn) {
-    throw new WalRepairError('QUERY_MODEL_BEYOND_CUT', `${join(dataDir, STORED_QUERY_MODEL)} holds the log through LSN ${queryModelLsn}, beyond LSN ${hole.lastGoodLsn}: the back office writes only durable records, so the frames the cut would remove were durable and this is not a lost write; this needs a human (only for a log written with durability none is it no proof: a start rebuilds the query model from the log, so it may be moved aside); nothing was changed`)
+  const witness = durableWitnessBeyond(dataDir, hole.lastGoodLsn)
+  if (witness === null) return
+  switch (witness.kind) {
+    case 'snapshot':
+      throw new WalRepairError('SNAPSHOT_BEYOND_CUT', `${witness.files.join(', ')} in ${witness.dir} hold(s) state beyond LSN ${hole.lastGoodLsn}: the frames the cut would remove were durable, so this is not a lost write; this needs a human; nothing was changed`)
+    case 'anchors':
+      throw new WalRepairError('ANCHOR_BEYOND_CUT', `${witness.file} names LSN ${witness.lsn}, beyond LSN ${hole.lastGoodLsn}: every line of it names a durable LSN, so the frames the cut would remove were durable and this is not a lost write (a cut log would be refused at start: LOG_BEHIND_ANCHOR); this needs a human (only for a log written with durability none is it no proof: nothing was synced, so the anchors file may be moved aside); nothing was changed`)
+    case 'query_model':
+      throw new WalRepairError('QUERY_MODEL_BEYOND_CUT', `${witness.file} holds the log through LSN ${witness.lsn}, beyond LSN ${hole.lastGoodLsn}: the back office writes only durable records, so the frames the cut would remove were durable and this is not a lost write; this needs a human (only for a log written with durability none is it no proof: a start rebuilds the query model from the log, so it may be moved aside); nothing was changed`)
   }
 }
 

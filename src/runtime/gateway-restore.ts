@@ -26,13 +26,23 @@ export function snapshotsOf(options: GatewayOptions): { policy: SnapshotPolicy; 
  * anchors-behind.ts), closing the log; an HA node or a log under durability `none` is not judged (the file says why).
  */
 export async function refuseLogBehindAnchorsOrClose(wal: Wal, options: GatewayOptions): Promise<void> {
-  if (options.role !== undefined || options.lease !== undefined || wal.durability !== 'fsync') return
+  if (singleNodeDurability(options) !== 'fsync') return
   try {
     refuseLogBehindAnchors(wal, anchorsPathOf(options.dataDir, options.audit?.anchorsFile))
   } catch (error) {
     await wal.close()
     throw error
   }
+}
+
+/**
+ * The durability a data dir's witnesses (the anchors file, snapshots, the query model) are proof under: `fsync` for a
+ * single node writing with it; `none` (no proof) for a log written without syncs and for an HA node, whose log follows
+ * the leader's (a standby drops a diverged tail the old leader anchored, by design).
+ */
+export function singleNodeDurability(options: GatewayOptions): 'fsync' | 'none' {
+  if (options.role !== undefined || options.lease !== undefined) return 'none'
+  return options.wal?.durability ?? 'fsync'
 }
 
 /**

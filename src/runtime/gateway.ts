@@ -23,7 +23,8 @@ import { drainForStop, STOP_DRAIN_MS_MAX } from './stop-drain.ts'
 import { chainAnchorFor, Snapshotter, type SnapshotStore, type RestoreReport, type SnapshotPolicy, type SnapshotTaken } from './snapshot/index.ts'
 import { GatewayCommands } from './gateway-commands.ts'
 import type { GatewayOptions, GatewayRole } from './gateway-options.ts'
-import { refuseLogBehindAnchorsOrClose, refuseOrdersOnGoneVenuesOrClose, restoreOrClose, snapshotsOf } from './gateway-restore.ts'
+import { refuseLogBehindAnchorsOrClose, refuseOrdersOnGoneVenuesOrClose, restoreOrClose, singleNodeDurability, snapshotsOf } from './gateway-restore.ts'
+import { tailCutGuardOf } from './durable-witnesses.ts'
 import { LogHolds } from './snapshot/log-holds.ts'
 import { VenueHealthMonitor } from './venue-health-monitor.ts'
 import { AutoStop } from './auto-stop.ts'
@@ -178,7 +179,9 @@ export class Gateway extends GatewayCommands {
     if (options.role === 'standby') return Gateway.startStandby(options)
     const { policy, store } = snapshotsOf(options)
     // From a snapshot, the log's chain is verified from the snapshot's LSN on (restore checks the rest if it falls back).
-    const wal = Wal.open(join(options.dataDir, 'log'), { chainAnchorLsn: chainAnchorFor(store, policy.load), ...options.wal })
+    // A torn tail is cut only once the data dir's witnesses say its records were never durable, and kept aside first.
+    const tailCut = tailCutGuardOf(options.dataDir, { anchorsFile: options.audit?.anchorsFile, durability: singleNodeDurability(options) })
+    const wal = Wal.open(join(options.dataDir, 'log'), { chainAnchorLsn: chainAnchorFor(store, policy.load), tailCut, ...options.wal })
     noteTailCut(wal, options)
     // Before anything is appended: a log that lost durable records its anchors file vouches for is not started on.
     await refuseLogBehindAnchorsOrClose(wal, options)

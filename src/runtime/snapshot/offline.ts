@@ -5,7 +5,7 @@
  */
 
 import { join } from 'node:path'
-import { LOG_LOCK_FILE, LogDirLock, nodeIo, openReadOnly, tailTruncationNotice, Wal, type ReadOnlyLog, type WalIo } from '../../../wal/index.ts'
+import { LOG_LOCK_FILE, LogDirLock, nodeIo, openReadOnly, tailTruncationNotice, Wal, type ReadOnlyLog, type TailCutGuard, type WalIo } from '../../../wal/index.ts'
 import {
   BACKOFFICE_SECTION, decodedSectionModelVersion, decodeSection, QUERY_MODEL_VERSION, QueryModelRebuild, type BackOfficeSection, type DecodeSectionOptions,
   type SectionDecodeObserver,
@@ -153,6 +153,8 @@ export interface OfflineCompactOptions extends OfflineQueryModelOptions {
   dryRun: boolean
   io?: WalIo
   log?: (line: string) => void
+  /** What the log's open checks and sets aside before it cuts a torn tail (the data dir's: durable-witnesses.ts). */
+  tailCut?: TailCutGuard
 }
 
 export async function compactOffline(dataDir: string, options: OfflineCompactOptions): Promise<CompactResult> {
@@ -163,7 +165,7 @@ export async function compactOffline(dataDir: string, options: OfflineCompactOpt
   if (options.dryRun) return compactionPlanned(dataDir, io, options)
   // Opened as a replica: it appends nothing, and takes its epoch from the log's frames (a writer of epoch 1 is refused
   // a log an HA node wrote at a higher one). The directory lock keeps a running gateway out as any open does.
-  const wal = Wal.openReplica(logDirOf(dataDir), { io, durability: 'fsync', preallocateBytes: 0 })
+  const wal = Wal.openReplica(logDirOf(dataDir), { io, durability: 'fsync', preallocateBytes: 0, ...(options.tailCut === undefined ? {} : { tailCut: options.tailCut }) })
   // Its open cuts a torn tail as a gateway's does (never acknowledged records, a power cut's hole included): said.
   const notice = tailTruncationNotice(wal.recovery)
   if (notice !== null) options.log?.(notice)

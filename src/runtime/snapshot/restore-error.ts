@@ -6,11 +6,13 @@
  * - LOG_BEHIND_SNAPSHOT: an intact snapshot lies beyond the log's end; durable records are missing from the log.
  * - LOG_BEHIND_ANCHOR: the data directory's anchors file names an LSN beyond the log's end (runtime/anchors-behind.ts);
  *   durable records are missing from the log. `path` names the anchors file.
+ * - LOG_TAIL_DURABLE: the log's last segment is damaged past its last whole frame, and a snapshot, the anchors file or
+ *   the query model shows those records were durable (runtime/durable-witnesses.ts): not cut; `path` names the segment.
  * - SNAPSHOT_DIR_UNUSABLE: `<dataDir>/snapshots` exists but cannot be listed (a regular file there, no permission);
  *   `path` names it.
  */
 
-export type RestoreProblemCode = 'COMPACTED_NO_SNAPSHOT' | 'LOG_BEHIND_SNAPSHOT' | 'LOG_BEHIND_ANCHOR' | 'SNAPSHOT_DIR_UNUSABLE'
+export type RestoreProblemCode = 'COMPACTED_NO_SNAPSHOT' | 'LOG_BEHIND_SNAPSHOT' | 'LOG_BEHIND_ANCHOR' | 'LOG_TAIL_DURABLE' | 'SNAPSHOT_DIR_UNUSABLE'
 
 export class RestoreError extends Error {
   override readonly name = 'RestoreError'

@@ -1,0 +1,49 @@
+/**
+ * What a writable open does before it cuts a torn tail (recover.ts). The open takes a torn tail for a batch whose
+ * fdatasync never came back, so never acknowledged — which holds for a torn write, not for damage to frames that were
+ * durable (a zeroed sector, a flipped byte in the last frame). Cut without a word, such damage cost records a snapshot,
+ * the anchors file or the query model showed were durable, and no copy was left. So a caller that knows the data dir
+ * can refuse the cut (`check` throws: the open fails and nothing is cut), and every cut it allows copies the removed
+ * bytes to its quarantine directory first (quarantine.ts), as `egress repair-tail` does.
+ */
+
+import { basename, join } from 'node:path'
+import type { WalIo } from './io.ts'
+import { writeQuarantine } from './quarantine.ts'
+import { readWhole } from './tail-diagnosis.ts'
+
+/** A torn tail a writable open is about to cut. */
+export interface TailCut {
+  /** The last segment's path, and where the cut goes in it. */
+  file: string
+  offsetBytes: number
+  removedBytes: number
+  /** The log ends here after the cut. */
+  lastGoodLsn: number
+  /** Why the bytes past offsetBytes are not frames (crc, short frame, a lost write's hole…). */
+  reason: string
+}
+
+export interface TailCutGuard {
+  /** Throws to refuse `cut` (the open then fails with that error, nothing cut). */
+  check?: (cut: TailCut) => void
+  /** Where the removed bytes are kept before the cut: `<segment>.<offset>.tail` (`.2.tail`… when taken). */
+  quarantineDir?: string
+}
+
+/** Runs the guard's check, then sets the removed bytes aside; the quarantine file's path, or null without a directory. */
+export function guardTailCut(io: WalIo, guard: TailCutGuard | undefined, cut: TailCut): string | null {
+  guard?.check?.(cut)
+  const dir = guard?.quarantineDir
+  if (dir === undefined) return null
+  const path = freeQuarantinePath(io, dir, `${basename(cut.file)}.${cut.offsetBytes}`)
+  writeQuarantine(io, path, readWhole(io, cut.file).subarray(cut.offsetBytes))
+  return path
+}
+
+/** `<stem>.tail`, or `<stem>.<n>.tail` for the first n from 2 not taken: a file set aside is never overwritten. */
+function freeQuarantinePath(io: WalIo, dir: string, stem: string): string {
+  let path = join(dir, `${stem}.tail`)
+  for (let n = 2; io.exists(path); n++) path = join(dir, `${stem}.${n}.tail`)
+  return path
+}
