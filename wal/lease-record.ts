@@ -68,6 +68,8 @@ function readLeaseFile(path: string, epoch: number, io: WalIo): LeaseRecord {
     parsed = null
   }
   if (!isLeaseRecord(parsed)) throw new LeaseError('LEASE_FILE_INVALID', `${path} is not a lease record (refusing to guess who holds it)`)
+  const timesProblem = leaseTimesProblem(parsed)
+  if (timesProblem !== null) throw new LeaseError('LEASE_FILE_INVALID', `${path}: ${timesProblem} (refusing to guess who holds it)`)
   // Taken at face value, every taker would try the epoch this file already holds (LEASE_RACE_LOST, for good).
   if (parsed.epoch !== epoch) throw new LeaseError('LEASE_FILE_INVALID', `${path} holds the record of epoch ${parsed.epoch} (refusing to guess who holds it)`)
   return parsed
@@ -105,6 +107,24 @@ function unreadable(path: string, error: unknown): LeaseError {
 /** Whether two reads of the lease found the same record: same epoch and holder, not renewed in between. */
 export function sameLeaseRecord(a: LeaseRecord, b: LeaseRecord): boolean {
   return a.epoch === b.epoch && a.holderId === b.holderId && a.renewedAtMs === b.renewedAtMs && a.expiresAtMs === b.expiresAtMs
+}
+
+/** The longest lease a record may state (expiresAtMs − renewedAtMs): `serve --lease-ttl-ms`'s bound. */
+export const LEASE_TTL_MS_MAX = 600_000
+
+/**
+ * What is wrong with a record's times, or null: both whole milliseconds since the epoch, and the lease they state no
+ * longer than LEASE_TTL_MS_MAX (a released one's is 0). A digit too many in expiresAtMs kept every standby waiting on a dead leader for
+ * centuries without a word, and one past a Date's range made a takeover throw "Invalid Date".
+ */
+export function leaseTimesProblem(record: Pick<LeaseRecord, 'expiresAtMs' | 'renewedAtMs'>): string | null {
+  const { expiresAtMs, renewedAtMs } = record
+  if (!Number.isSafeInteger(renewedAtMs) || renewedAtMs < 0) return `renewedAtMs ${renewedAtMs} is not a time in whole milliseconds`
+  // Any time up to the longest lease after the renewal (0: released, Lease.release).
+  if (!Number.isSafeInteger(expiresAtMs) || expiresAtMs < 0 || expiresAtMs - renewedAtMs > LEASE_TTL_MS_MAX) {
+    return `expiresAtMs ${expiresAtMs} is not a time in whole milliseconds at most ${LEASE_TTL_MS_MAX} ms after renewedAtMs ${renewedAtMs}`
+  }
+  return null
 }
 
 function isLeaseRecord(value: unknown): value is LeaseRecord {

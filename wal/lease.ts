@@ -48,7 +48,7 @@ import { LeaseError } from './errors.ts'
 import { nodeIo, type WalIo } from './io.ts'
 import { logFloor, type DataLossAccepted, type TakenFloor } from './lease-floor.ts'
 import type { LeaseInSyncMember } from './lease-in-sync.ts'
-import { EPOCH_FILE, epochFileName, highestEpoch, KEEP_EPOCH_FILES, readCurrentLease, sameLeaseRecord, type LeaseRecord } from './lease-record.ts'
+import { EPOCH_FILE, epochFileName, highestEpoch, KEEP_EPOCH_FILES, LEASE_TTL_MS_MAX, readCurrentLease, sameLeaseRecord, type LeaseRecord } from './lease-record.ts'
 import type { LeaseGuard } from './options.ts'
 
 export { readCurrentLease, sameLeaseRecord, type LeaseRecord }
@@ -166,6 +166,10 @@ export class Lease implements LeaseGuard {
       ttlMs: 5000, clockSkewMsMax: 500, io: nodeIo, nowMs: Date.now, monotonicNowMs: partial.nowMs ?? (() => performance.now()), ...partial,
     }
     const { io, dir } = options
+    // A record with a longer lease is refused when read (lease-record.ts): never written.
+    if (!Number.isSafeInteger(options.ttlMs) || options.ttlMs < 1 || options.ttlMs > LEASE_TTL_MS_MAX) {
+      throw new RangeError(`ttlMs must be a whole number of milliseconds in 1..${LEASE_TTL_MS_MAX}, got ${options.ttlMs}`)
+    }
     makeDirDurable(io, dir)
     const current = readCurrentLease(dir, io)
     // Both clocks are read before the record is written: the deadline counts from no later than the record's expiry.

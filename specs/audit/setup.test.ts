@@ -30,6 +30,30 @@ describe('setUpAudit', () => {
     await wal.close()
   })
 
+  test('a publicKeyFile without the signing key\'s public half is refused at start, naming both fields; its own key or a set holding it starts', async () => {
+    const dataDir = tempDir('egress-audit-setup-')
+    const wal = Wal.open(join(dataDir, 'log'), { durability: 'none' })
+    const [mine, other] = [await testKeys(), await testKeys()]
+    const signingKeyFile = join(dataDir, 'signing.jwk.json')
+    writeFileSync(signingKeyFile, JSON.stringify(mine.privateJwk), { mode: 0o600 })
+    const write = (name: string, json: unknown): string => {
+      const path = join(dataDir, name)
+      writeFileSync(path, JSON.stringify(json))
+      return path
+    }
+    const foreign = write('foreign.jwk.json', other.publicJwk)
+    const failure = await setUpAudit({ config: parseConfig({ audit: { signingKeyFile, publicKeyFile: foreign } }).audit, dataDir, log: wal }).then(() => null, (error: unknown) => error)
+    expect((failure as Error).message).toBe(`audit.publicKeyFile: ${foreign} does not hold the public half of audit.signingKeyFile's key ${mine.signer.kid}: every seal would fail verification; give the public key "egress keygen" wrote with it`)
+    const foreignSet = write('foreign.jwks.json', { keys: [other.publicJwk] })
+    expect(await setUpAudit({ config: parseConfig({ audit: { signingKeyFile, publicKeyFile: foreignSet } }).audit, dataDir, log: wal }).then(() => null, (error: unknown) => (error as Error).message)).toContain('does not hold the public half')
+    for (const good of [write('mine.jwk.json', mine.publicJwk), write('rotated.jwks.json', { keys: [other.publicJwk, mine.publicJwk] })]) {
+      const setup = await setUpAudit({ config: parseConfig({ audit: { signingKeyFile, publicKeyFile: good } }).audit, dataDir, log: wal })
+      expect(setup.sealer).not.toBeNull()
+      await setup.selfCheck.stop?.()
+    }
+    await wal.close()
+  })
+
   test('a key file missing or not JSON: the error names the config field and the file, never the file content', async () => {
     const dataDir = tempDir('egress-audit-setup-')
     const wal = Wal.open(join(dataDir, 'log'), { durability: 'none' })

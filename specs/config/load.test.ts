@@ -191,6 +191,17 @@ describe('bad config names the field and what was expected', () => {
     expect(loadConfig({ configPath: configFile({ audit: { forensicsDir: missing }, snapshots: { compaction: 'archive', archiveDir: missing } }), env: {} }).audit.forensicsDir).toBe(missing)
   })
 
+  test('an anchors file that is a directory names audit.anchorsFile at load (every anchor write failed in silence)', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'egress-config-anchors-'))
+    expect(messageOf(() => loadConfig({ configPath: configFile({ audit: { anchorsFile: dir } }), env: {} }))).toBe(
+      `audit.anchorsFile: expected a regular file (or none yet), got ${JSON.stringify(dir)}: a directory, not a file`,
+    )
+    const file = join(dir, 'anchors.jsonl')
+    expect(loadConfig({ configPath: configFile({ audit: { anchorsFile: file } }), env: {} }).audit.anchorsFile).toBe(file)
+    writeFileSync(file, '')
+    expect(loadConfig({ configPath: configFile({ audit: { anchorsFile: file } }), env: {} }).audit.anchorsFile).toBe(file)
+  })
+
   test('a data dir that is a symbolic link to nowhere names dataDir and the link, not "ENOENT, mkdir <dir>/auth"', () => {
     const parent = mkdtempSync(join(tmpdir(), 'egress-config-link-'))
     const link = join(parent, 'data')

@@ -13,7 +13,7 @@ import { isTerminal } from '../../src/domain/states.ts'
 import { idempotencyIndexKey, legKeyOf, listIdFor, orderIdFor, type Reply } from '../../src/kernel/index.ts'
 import { EngineOverloadedError } from '../../src/runtime/index.ts'
 import type { SimSymbol } from './scenario.ts'
-import { limitPrice, LOT, LOTS_MAX, referencePrice, TICK, TRADERS, type WorkloadContext } from './workload.ts'
+import { indexKey, limitPrice, LOT, LOTS_MAX, referencePrice, TICK, TRADERS, type SentRequest, type WorkloadContext } from './workload.ts'
 import { checkSelfTradeReply } from './self-trade-checks.ts'
 
 export interface SentList {
@@ -177,7 +177,10 @@ async function cancelLeg(ctx: WorkloadContext): Promise<string> {
 async function refusedList(ctx: WorkloadContext): Promise<string> {
   const [symbol0, symbol1] = [ctx.draw.pick(ctx.symbols), ctx.draw.pick(ctx.symbols)]
   const request = newList(ctx, { symbols: [symbol0, symbol1] })
-  const single = [...ctx.sent.values()].find((sent) => sent.body.account === request.body.account && typeof sent.body.client_order_id === 'string')
+  // A key the kernel remembers (an order's): one whose request it never remembered (refused as malformed, say) names no
+  // order, so the list would take it, and a later repeat of that request would find the list's leg.
+  const remembers = (sent: SentRequest): boolean => ctx.world.gateway.engine.state.idempotency.has(indexKey(sent))
+  const single = [...ctx.sent.values()].find((sent) => sent.body.account === request.body.account && typeof sent.body.client_order_id === 'string' && remembers(sent))
   if (symbol0 === symbol1 && single !== undefined) {
     const orders = request.body.orders as Record<string, unknown>[]
     ;(orders[1] as Record<string, unknown>).client_order_id = single.body.client_order_id

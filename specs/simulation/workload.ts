@@ -308,7 +308,7 @@ function sentKey(request: PlaceRequest): string {
 }
 
 /** The kernel's idempotency index key of a request (state.ts idempotencyIndexKey; sentKey is the workload's own). */
-function indexKey(request: PlaceRequest): string {
+export function indexKey(request: PlaceRequest): string {
   const account = typeof request.body.account === 'string' ? request.body.account : ''
   return idempotencyIndexKey(account, request.idempotencyKey ?? (typeof request.body.client_order_id === 'string' ? request.body.client_order_id : ''))
 }

@@ -167,6 +167,31 @@ describe('a lease file whose record names another epoch than its file name', () 
   })
 })
 
+describe('a lease record whose times cannot be a lease', () => {
+  /**
+   * Only the types were checked: an expiresAtMs with a digit too many kept every standby following a dead leader for
+   * centuries, without a word, and one past a Date's range made a takeover fail as "Invalid Date", naming nothing.
+   */
+  test('an expiry beyond the longest lease, or no whole millisecond, is LEASE_FILE_INVALID naming the file; a released record is fine', () => {
+    const dir = tempDir()
+    const clock = manualClock(1_000_000)
+    const held = Lease.acquire({ dir, holderId: 'a', ttlMs: 1000, clockSkewMsMax: 100, nowMs: clock.nowMs })
+    const file = join(dir, 'epoch-0000000001.json')
+    const written = JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>
+    for (const expiresAtMs of [1_000_000 + 600_001, 1e400, 99_999_999_999_999_999, 1_000_500.5, -1]) {
+      writeFileSync(file, JSON.stringify({ ...written, expiresAtMs }))
+      expect(leaseCode(() => readCurrentLease(dir))).toBe('LEASE_FILE_INVALID')
+      expect(leaseCode(() => Lease.acquire({ dir, holderId: 'b', ttlMs: 1000, clockSkewMsMax: 100, nowMs: clock.nowMs }))).toBe('LEASE_FILE_INVALID')
+    }
+    writeFileSync(file, JSON.stringify({ ...written, expiresAtMs: 1_000_000 + 600_000 }))
+    expect(readCurrentLease(dir)?.expiresAtMs).toBe(1_600_000)
+    writeFileSync(file, JSON.stringify(written))
+    held.release()
+    expect(readCurrentLease(dir)?.expiresAtMs).toBe(0)
+    expect(() => Lease.acquire({ dir: tempDir(), holderId: 'c', ttlMs: 600_001, nowMs: clock.nowMs })).toThrow(RangeError)
+  })
+})
+
 describe('an epoch file that is no lease record at all', () => {
   /**
    * A directory under an epoch file's name failed as node's bare `EISDIR: illegal operation on a directory, read` (an

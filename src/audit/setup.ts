@@ -66,6 +66,7 @@ export async function setUpAudit(options: {
   const { config, log } = options
   const keys = await verifyingKeySource(config)
   const signingKeyFile = config.signingKeyFile
+  if (signingKeyFile !== undefined && keys !== null && config.publicKeyFile !== undefined) await refuseForeignPublicKey(keys, signingKeyFile, config.publicKeyFile)
   const sealer = signingKeyFile === undefined
     ? null
     : new Sealer({
@@ -124,6 +125,19 @@ export async function verifyingKeySource(config: AuditConfig | undefined): Promi
     return naming('audit.signingKeyFile', () => publicKeySource(readKeyJson(signingKeyFile) as JWK, signingKeyFile))
   }
   return null
+}
+
+/**
+ * Refuses a publicKeyFile that does not hold the signing key's public half: every seal this gateway wrote would fail
+ * its own self-check (SEAL_SIGNATURE_INVALID: a tamper finding, trading halted at the next start), said nowhere.
+ */
+async function refuseForeignPublicKey(keys: SealKeySource, signingKeyFile: string, publicKeyFile: string): Promise<void> {
+  const signing = await naming('audit.signingKeyFile', () => publicKeySource(readKeyJson(signingKeyFile) as JWK, signingKeyFile))
+  if (signing.kind !== 'jwk') return
+  const { kid, x } = signing.jwk
+  const held = keys.kind === 'jwk' ? [keys.jwk] : keys.jwks.keys
+  if (held.some((jwk) => jwk.x === x && (jwk.kid === undefined || jwk.kid === kid))) return
+  throw new Error(`audit.publicKeyFile: ${publicKeyFile} does not hold the public half of audit.signingKeyFile's key ${String(kid)}: every seal would fail verification; give the public key "egress keygen" wrote with it`)
 }
 
 /** Runs `load`; a failure names the config field whose file it was (a missing key file said only ENOENT). */

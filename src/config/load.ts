@@ -57,6 +57,8 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
   // at their path failed then — the evidence of a tamper lost, segments left behind — not at the start that could say so.
   if (config.audit.forensicsDir !== undefined) refuseNotADirectory('audit.forensicsDir', config.audit.forensicsDir, undefined)
   if (config.snapshots?.archiveDir !== undefined) refuseNotADirectory('snapshots.archiveDir', config.snapshots.archiveDir, undefined)
+  // Every anchor write into a directory there failed, and with them the start's LOG_BEHIND_ANCHOR check, in silence.
+  if (config.audit.anchorsFile !== undefined) refuseNotAFile('audit.anchorsFile', config.audit.anchorsFile)
   return config
 }
 
@@ -98,6 +100,19 @@ function refuseNotADirectory(field: string, dir: string, source: string | undefi
   if (kind === null) return
   const from = source === undefined ? '' : ` (from ${source})`
   throw new ConfigError([{ path: field, message: `expected a directory, got ${JSON.stringify(dir)}: ${kind}${from}` }])
+}
+
+/** A file the gateway appends to: refused when something other than a regular file is there (it may be missing). */
+function refuseNotAFile(field: string, path: string): void {
+  let kind: string | null
+  try {
+    const stat = statSync(path)
+    kind = stat.isFile() ? null : stat.isDirectory() ? 'a directory, not a file' : 'not a regular file'
+  } catch (error) {
+    kind = (error as NodeJS.ErrnoException).code === 'ENOTDIR' ? 'a path under a file' : null
+  }
+  if (kind === null) return
+  throw new ConfigError([{ path: field, message: `expected a regular file (or none yet), got ${JSON.stringify(path)}: ${kind}` }])
 }
 
 function danglingLink(path: string): string | null {
