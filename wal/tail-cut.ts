@@ -8,6 +8,7 @@
  */
 
 import { basename, join } from 'node:path'
+import { WalRepairError } from './errors.ts'
 import type { WalIo } from './io.ts'
 import { writeQuarantine } from './quarantine.ts'
 import { readWhole } from './tail-diagnosis.ts'
@@ -27,7 +28,10 @@ export interface TailCut {
 export interface TailCutGuard {
   /** Throws to refuse `cut` (the open then fails with that error, nothing cut). */
   check?: (cut: TailCut) => void
-  /** Where the removed bytes are kept before the cut: `<segment>.<offset>.tail` (`.2.tail`… when taken). */
+  /**
+   * Where the removed bytes (less trailing zeros) are kept before the cut: `<segment>.<offset>.tail` (`.2.tail`… when
+   * taken by other bytes); a failure to keep them refuses the cut (QUARANTINE_FAILED).
+   */
   quarantineDir?: string
 }
 
@@ -36,14 +40,35 @@ export function guardTailCut(io: WalIo, guard: TailCutGuard | undefined, cut: Ta
   guard?.check?.(cut)
   const dir = guard?.quarantineDir
   if (dir === undefined) return null
-  const path = freeQuarantinePath(io, dir, `${basename(cut.file)}.${cut.offsetBytes}`)
-  writeQuarantine(io, path, readWhole(io, cut.file).subarray(cut.offsetBytes))
+  const stem = `${basename(cut.file)}.${cut.offsetBytes}`
+  try {
+    const bytes = withoutTrailingZeros(readWhole(io, cut.file).subarray(cut.offsetBytes))
+    const path = quarantinePathFor(io, dir, stem, bytes)
+    if (!io.exists(path)) writeQuarantine(io, path, bytes)
+    return path
+  } catch (error) {
+    const why = error instanceof Error ? error.message : String(error)
+    throw new WalRepairError('QUARANTINE_FAILED', `${cut.file}'s torn tail (offset ${cut.offsetBytes}) could not be set aside in ${dir} (${why}); nothing was cut: make room or fix ${dir}, then start again`)
+  }
+}
+
+/**
+ * `<stem>.tail`, or `<stem>.<n>.tail` for the first n from 2 not taken by other bytes: a file set aside is never
+ * overwritten, and one holding exactly these bytes (an open that crashed between setting them aside and cutting) is
+ * the one to keep.
+ */
+function quarantinePathFor(io: WalIo, dir: string, stem: string, bytes: Uint8Array): string {
+  let path = join(dir, `${stem}.tail`)
+  for (let n = 2; io.exists(path); n++) {
+    if (Buffer.compare(readWhole(io, path), bytes) === 0) return path
+    path = join(dir, `${stem}.${n}.tail`)
+  }
   return path
 }
 
-/** `<stem>.tail`, or `<stem>.<n>.tail` for the first n from 2 not taken: a file set aside is never overwritten. */
-function freeQuarantinePath(io: WalIo, dir: string, stem: string): string {
-  let path = join(dir, `${stem}.tail`)
-  for (let n = 2; io.exists(path); n++) path = join(dir, `${stem}.${n}.tail`)
-  return path
+/** The bytes up to the last one that is not zero: the writer's preallocated zeros (up to MiBs) say nothing. */
+function withoutTrailingZeros(bytes: Uint8Array): Uint8Array {
+  let end = bytes.byteLength
+  while (end > 0 && bytes[end - 1] === 0) end--
+  return bytes.subarray(0, end)
 }

@@ -105,6 +105,8 @@ test('an answer held when the executor stops is refused as at a stop, and the ne
   const appended = fillLogQueue(world)
   await world.clock.advanceAsync(20)
   expect(world.gateway.executor.stats.answersHeld).toBeGreaterThanOrEqual(1)
+  // Not read back while its answer waits: the read-back's answer would be decided before it.
+  expect(await world.gateway.executor.reconcileOrder(orderId)).toBe(false)
   world.gateway.executor.stop()
   flushes.release()
   await Promise.all(appended)

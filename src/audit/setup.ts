@@ -135,8 +135,9 @@ async function refuseForeignPublicKey(keys: SealKeySource, signingKeyFile: strin
   const signing = await naming('audit.signingKeyFile', () => publicKeySource(readKeyJson(signingKeyFile) as JWK, signingKeyFile))
   if (signing.kind !== 'jwk') return
   const { kid, x } = signing.jwk
-  const held = keys.kind === 'jwk' ? [keys.jwk] : keys.jwks.keys
-  if (held.some((jwk) => jwk.x === x && (jwk.kid === undefined || jwk.kid === kid))) return
+  // A key set is searched by kid (a seal's header names one): its key must carry the signing key's kid.
+  const found = keys.kind === 'jwk' ? keys.jwk.x === x && (keys.jwk.kid === undefined || keys.jwk.kid === kid) : keys.jwks.keys.some((jwk) => jwk.x === x && jwk.kid === kid)
+  if (found) return
   throw new Error(`audit.publicKeyFile: ${publicKeyFile} does not hold the public half of audit.signingKeyFile's key ${String(kid)}: every seal would fail verification; give the public key "egress keygen" wrote with it`)
 }
 

@@ -40,7 +40,9 @@ Refused, as "egress serve" refuses the start, with nothing removed: an intact sn
 (LOG_BEHIND_SNAPSHOT: the log lost durable records), a snapshots path that is not a directory (SNAPSHOT_DIR_UNUSABLE),
 a query model DIR/backoffice.sqlite that is no usable store (QUERY_MODEL_UNREADABLE: move it aside with its -wal and
 -shm files) or that holds the log beyond its end (QUERY_MODEL_BEYOND_LOG: the log lost durable records; not checked
-when the config's wal.durability is "none"; on an HA node's data dir after a re-sync, move it aside: a start rebuilds it).
+when the config's wal.durability is "none"; on an HA node's data dir after a re-sync, move it aside: a start rebuilds it),
+a last segment damaged past its last whole frame where a snapshot, the anchors file or the query model shows those
+records were durable (LOG_TAIL_DURABLE: nothing cut; a torn tail it does cut is kept in DIR/quarantine/ first).
 
 Exit codes: 0 done (also when there was nothing to remove), 65 a snapshot failed verification (reported; compaction
 used the oldest valid one, or removed nothing), 1 could not run or refused, 2 usage.`,
@@ -63,7 +65,9 @@ async function runCompact(argv: readonly string[], io: CliIo): Promise<number> {
   if (values.archive !== undefined && existsSync(values.archive) && !statSync(values.archive).isDirectory()) {
     throw new UsageError(`--archive: expected a directory, got ${JSON.stringify(values.archive)}: a file`)
   }
-  const { dataDir, snapshots, refuseQueryModelBeyondLog } = offlineTarget(positionals, values.config, io)
+  const { dataDir, snapshots, refuseQueryModelBeyondLog, durability, anchorsFile } = offlineTarget(positionals, values.config, io)
+  // As a single node's start cuts a torn tail (durable-witnesses.ts): refused where the data dir shows it was durable.
+  const tailCut = tailCutGuardOf(dataDir, { anchorsFile, durability })
   const mode = values.delete === true || (values.archive === undefined && snapshots.compaction === 'delete') ? 'delete' : 'archive'
   const archiveDir = mode === 'archive' ? (values.archive ?? snapshots.archiveDir ?? join(dataDir, 'archive')) : null
   const dryRun = values['dry-run'] === true
@@ -75,12 +79,12 @@ async function runCompact(argv: readonly string[], io: CliIo): Promise<number> {
   if (dryRun) {
     result = await withDataDirLockIfKept(dataDir, () => {
       refuseInterruptedSwap(dataDir, 'compact --dry-run')
-      return compactOffline(dataDir, { mode, archiveDir, keep: snapshots.keep, dryRun, refuseQueryModelBeyondLog, log: (line) => io.err(line), tailCut: tailCutGuardOf(dataDir, { durability: 'fsync' }) })
+      return compactOffline(dataDir, { mode, archiveDir, keep: snapshots.keep, dryRun, refuseQueryModelBeyondLog, log: (line) => io.err(line), tailCut })
     })
   } else {
     result = await withDataDirLock(dataDir, () => {
       finishInterruptedSwaps(dataDir, (line) => io.err(line), 'before compacting')
-      return compactOffline(dataDir, { mode, archiveDir, keep: snapshots.keep, dryRun, refuseQueryModelBeyondLog, log: (line) => io.err(line), tailCut: tailCutGuardOf(dataDir, { durability: 'fsync' }) })
+      return compactOffline(dataDir, { mode, archiveDir, keep: snapshots.keep, dryRun, refuseQueryModelBeyondLog, log: (line) => io.err(line), tailCut })
     })
   }
   for (const rejected of result.rejected) io.err(`snapshot ${rejected.file} not used: ${rejected.code}: ${rejected.message}`)

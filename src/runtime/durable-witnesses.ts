@@ -7,10 +7,10 @@
  * Witnesses are proof for a log written with durability `fsync` only (nothing else was synced).
  */
 
-import { existsSync, readdirSync } from 'node:fs'
+import { readdirSync } from 'node:fs'
 import { join } from 'node:path'
 import type { TailCut, TailCutGuard } from '../../wal/index.ts'
-import { anchorsFileEnd } from '../audit/index.ts'
+import { anchoredLsnOf, anchorsFileLines, judgeAnchorLines } from '../audit/index.ts'
 import { anchorsPathOf } from './anchors-behind.ts'
 import { parseSnapshotFileName, RestoreError, snapshotDirOf, storedQueryModelLastLsn, STORED_QUERY_MODEL } from './snapshot/index.ts'
 
@@ -23,8 +23,10 @@ export type DurableWitness =
 export function durableWitnessBeyond(dataDir: string, lastGoodLsn: number, anchorsFile?: string): DurableWitness | null {
   const snapshots = snapshotsBeyond(dataDir, lastGoodLsn)
   if (snapshots.length > 0) return { kind: 'snapshot', files: snapshots, dir: snapshotDirOf(dataDir) }
-  const anchored = anchorsFileEnd(anchorsPathOf(dataDir, anchorsFile))
-  if (anchored !== null && anchored.lsn > lastGoodLsn) return { kind: 'anchors', file: anchored.file, lsn: anchored.lsn }
+  // Only lines a single node wrote under fsync vouch for its log (anchors-judged.ts): an HA node's log follows the
+  // leader's and drops a diverged tail by design, and nothing was synced under `none`.
+  const { judged } = judgeAnchorLines(anchorsFileLines(anchorsPathOf(dataDir, anchorsFile)))
+  if (judged !== null && anchoredLsnOf(judged) > lastGoodLsn) return { kind: 'anchors', file: judged.file, lsn: anchoredLsnOf(judged) }
   const queryModelLsn = storedQueryModelLsn(dataDir)
   if (queryModelLsn !== null && queryModelLsn > lastGoodLsn) return { kind: 'query_model', file: join(dataDir, STORED_QUERY_MODEL), lsn: queryModelLsn }
   return null
@@ -32,9 +34,14 @@ export function durableWitnessBeyond(dataDir: string, lastGoodLsn: number, ancho
 
 /** Snapshot files (by name) of state beyond `lsn`. */
 export function snapshotsBeyond(dataDir: string, lsn: number): string[] {
-  const dir = snapshotDirOf(dataDir)
-  if (!existsSync(dir)) return []
-  return readdirSync(dir).filter((name) => (parseSnapshotFileName(name) ?? 0) > lsn).sort()
+  let names: string[]
+  try {
+    names = readdirSync(snapshotDirOf(dataDir))
+  } catch {
+    // Missing or unlistable (a file there): no witness here; the restore says SNAPSHOT_DIR_UNUSABLE for the latter.
+    return []
+  }
+  return names.filter((name) => (parseSnapshotFileName(name) ?? 0) > lsn).sort()
 }
 
 /**

@@ -26,7 +26,7 @@ import { READ_BACKS_BEFORE_START_MAX, ReadBacksBeforeStart } from './read-backs-
 import { ReconcileHolds } from './reconcile-holds.ts'
 import { isRefusedAtStop } from './stop-drain.ts'
 import { SendDispatch, type SendOwner } from './send-dispatch.ts'
-import { sendRequestedOf, sendToVenue, type SendPorts } from './venue-send.ts'
+import { sendRequestedOf, sendToVenue, type SendPorts, type SendResultCommand } from './venue-send.ts'
 import type { VenueOrder, VenueOutcome } from '../venues/adapter.ts'
 
 export type { ExecutorOptions, ExecutorStats } from './executor-options.ts'
@@ -278,7 +278,7 @@ export class Executor {
    * Hands an adapter answer to the kernel. The order is freed first, so work that became due while the call was out
    * (a cancel requested meanwhile) is picked in priority order by the pump that this decision wakes.
    */
-  private submitResult(orderId: string, command: Parameters<Engine['submit']>[0]): Promise<unknown> {
+  private submitResult(orderId: string, command: SendResultCommand): Promise<unknown> {
     this.busy.delete(orderId)
     const committed = this.heldAnswers.submit(command)
     this.wake()
@@ -298,7 +298,8 @@ export class Executor {
     if (!this.started) return this.readBacksBeforeStart.wait(orderId)
     const order = this.options.engine.state.orders.get(orderId)
     // A stopped executor (shutdown, a lost lease, a crash in the simulation) asks no venue anything.
-    if (this.stopped || order === undefined || this.busy.has(orderId) || this.reconcileHolds.reconciling.has(orderId)) return false
+    // An answer held for the log's room (held-answers.ts) is the order's news still to be decided: read back after it.
+    if (this.stopped || order === undefined || this.busy.has(orderId) || this.reconcileHolds.reconciling.has(orderId) || this.heldAnswers.holds(orderId)) return false
     this.reconcileHolds.reconciling.add(orderId)
     await this.reconcile({ lane: 3, kind: 'reconcile', orderId, venue: order.venue, symbol: order.symbol })
     return true

@@ -12,22 +12,27 @@
  * answer is inbound (it sends nothing). The queue holds at most one answer per call in flight (the kernel allows one
  * call per order, and at most callsPerInstrumentMax per venue×symbol); `heldMax` bounds it besides. At stop, what is
  * held is refused with WalClosedError, as the stopping engine refuses an answer (stop-drain.ts), and a stopped
- * executor holds nothing: the orders stay in flight in the log and are read back at the next start.
+ * executor holds nothing: the orders stay in flight in the log and are read back at the next start. While an answer
+ * is held, the executor does not read its order back (`holds`): the read-back's answer would be decided before it.
  */
 
 import { WalClosedError } from '../../wal/index.ts'
 import type { Clock } from '../domain/clock.ts'
-import type { KernelCommand } from '../kernel/index.ts'
 import { EngineOverloadedError, type Committed } from './engine-types.ts'
 import type { Engine } from './engine.ts'
+import type { SendResultCommand } from './venue-send.ts'
 
 /** Answers held for the log's room at most, by default: far above any count of calls in flight. */
 export const ANSWERS_HELD_MAX = 100_000
 /** While answers are held, how often the log's room is looked at besides each executor pump. */
 export const ANSWER_RETRY_MS = 20
 
+/** What an answer is: a place, cancel or amend result (venue-send.ts). */
+type AnswerCommand = SendResultCommand
+
 interface HeldAnswer {
-  command: KernelCommand
+  command: AnswerCommand
+  orderId: string
   answered: PromiseWithResolvers<Committed>
 }
 
@@ -50,28 +55,39 @@ export class HeldAnswers {
   }
 
   /** Submits `command` (an answer) to the kernel, or holds it for the log's room; resolves as Engine.submit does. */
-  submit(command: KernelCommand): Promise<Committed> {
+  submit(command: AnswerCommand): Promise<Committed> {
     if (this.heldCount === 0) {
       const committed = this.engine.submitIfRoom(command)
       if (committed !== null) return committed
     }
-    // A stopped executor (a stop, a lost lease) holds nothing: its orders are read back at the next start.
-    if (this.stopped) return Promise.reject(new EngineOverloadedError('log queue full and the executor stopped: the answer is read back at the next start'))
+    // A stopped executor (a stop, a lost lease) holds nothing: refused as the stopping engine refuses an answer, its
+    // order read back at the next start.
+    if (this.stopped) return Promise.reject(new WalClosedError('the log had no room and the executor is stopped: the answer is read back at the next start'))
     if (this.heldCount >= this.heldMax) return Promise.reject(new EngineOverloadedError(`${this.heldMax} venue answers wait for the log's room already`))
     const answered = Promise.withResolvers<Committed>()
-    this.held.push({ command, answered })
+    this.held.push({ command, orderId: command.orderId, answered })
     this.onHeld()
     this.armRetry()
     return answered.promise
   }
 
-  /** Submits held answers again, oldest first, until the log has no room for one (it stays first) or none is left. */
+  /** Whether an answer about `orderId` waits here (its order's call is still in flight for the kernel). */
+  holds(orderId: string): boolean {
+    for (let index = this.heldHead; index < this.held.length; index++) if ((this.held[index] as HeldAnswer).orderId === orderId) return true
+    return false
+  }
+
+  /**
+   * Submits held answers again, oldest first, until the log has no room for one (it stays first) or none is left. Each
+   * is decided at the time it is submitted (its nowMs now), as a held report is: a decision is never dated before the
+   * records the log already holds.
+   */
   resume(): void {
     while (this.heldCount > 0 && !this.stopped) {
       const first = this.held[this.heldHead] as HeldAnswer
       let committed: Promise<Committed> | null
       try {
-        committed = this.engine.submitIfRoom(first.command)
+        committed = this.engine.submitIfRoom({ ...first.command, nowMs: this.clock.nowMs() })
       } catch (error) {
         committed = Promise.reject(error)
       }

@@ -193,6 +193,9 @@ function compactionPlanned(dataDir: string, io: WalIo, options: OfflineCompactOp
   const lock = io.exists(join(logDir, LOG_LOCK_FILE)) ? LogDirLock.acquire(logDir) : null
   try {
     const log = openReadOnly(logDir, { io })
+    // Refused where the run's open would refuse to cut it (LOG_TAIL_DURABLE), not said to be cut.
+    const torn = log.report.tornTail
+    if (torn !== null) options.tailCut?.check?.({ file: torn.file, offsetBytes: torn.offsetBytes, removedBytes: torn.removedBytes, lastGoodLsn: torn.lsn - 1, reason: torn.reason })
     const notice = tailTruncationNotice(log.report)
     if (notice !== null) options.log?.(notice)
     const store = new SnapshotStore(snapshotDirOf(dataDir), { io, keep: options.keep })
