@@ -20,6 +20,7 @@ import { WalClosedError } from '../../wal/index.ts'
 import type { Clock } from '../domain/clock.ts'
 import { EngineOverloadedError, type Committed } from './engine-types.ts'
 import type { Engine } from './engine.ts'
+import { HeldQueue } from './held-queue.ts'
 import type { SendResultCommand } from './venue-send.ts'
 
 /** Answers held for the log's room at most, by default: far above any count of calls in flight. */
@@ -40,8 +41,7 @@ export class HeldAnswers {
   private readonly engine: Engine
   private readonly clock: Clock
   private readonly heldMax: number
-  private held: HeldAnswer[] = []
-  private heldHead = 0
+  private readonly held = new HeldQueue<HeldAnswer>()
   private readonly onHeld: () => void
   private retryCancel: (() => void) | null = null
   private stopped = false
@@ -56,14 +56,14 @@ export class HeldAnswers {
 
   /** Submits `command` (an answer) to the kernel, or holds it for the log's room; resolves as Engine.submit does. */
   submit(command: AnswerCommand): Promise<Committed> {
-    if (this.heldCount === 0) {
+    if (this.held.size === 0) {
       const committed = this.engine.submitIfRoom(command)
       if (committed !== null) return committed
     }
     // A stopped executor (a stop, a lost lease) holds nothing: refused as the stopping engine refuses an answer, its
     // order read back at the next start.
     if (this.stopped) return Promise.reject(new WalClosedError('the log had no room and the executor is stopped: the answer is read back at the next start'))
-    if (this.heldCount >= this.heldMax) return Promise.reject(new EngineOverloadedError(`${this.heldMax} venue answers wait for the log's room already`))
+    if (this.held.size >= this.heldMax) return Promise.reject(new EngineOverloadedError(`${this.heldMax} venue answers wait for the log's room already`))
     const answered = Promise.withResolvers<Committed>()
     this.held.push({ command, orderId: command.orderId, answered })
     this.onHeld()
@@ -73,8 +73,7 @@ export class HeldAnswers {
 
   /** Whether an answer about `orderId` waits here (its order's call is still in flight for the kernel). */
   holds(orderId: string): boolean {
-    for (let index = this.heldHead; index < this.held.length; index++) if ((this.held[index] as HeldAnswer).orderId === orderId) return true
-    return false
+    return this.held.some((answer) => answer.orderId === orderId)
   }
 
   /**
@@ -83,8 +82,7 @@ export class HeldAnswers {
    * records the log already holds.
    */
   resume(): void {
-    while (this.heldCount > 0 && !this.stopped) {
-      const first = this.held[this.heldHead] as HeldAnswer
+    for (let first = this.held.first(); first !== undefined && !this.stopped; first = this.held.first()) {
       let committed: Promise<Committed> | null
       try {
         committed = this.engine.submitIfRoom({ ...first.command, nowMs: this.clock.nowMs() })
@@ -92,11 +90,14 @@ export class HeldAnswers {
         committed = Promise.reject(error)
       }
       if (committed === null) break
-      this.heldHead++
+      this.held.dropFirst()
       first.answered.resolve(committed)
     }
-    this.compactHeld()
-    if (this.heldCount > 0) this.armRetry()
+    if (this.held.size > 0) this.armRetry()
+    else {
+      this.retryCancel?.()
+      this.retryCancel = null
+    }
   }
 
   /** Refuses what is held (WalClosedError: its orders are read back at the next start) and stops retrying. */
@@ -104,19 +105,12 @@ export class HeldAnswers {
     this.stopped = true
     this.retryCancel?.()
     this.retryCancel = null
-    const left = this.held.slice(this.heldHead)
-    this.held = []
-    this.heldHead = 0
-    for (const { answered } of left) answered.reject(new WalClosedError('the executor stopped while the answer waited for the log: it is read back at the next start'))
+    for (const { answered } of this.held.takeAll()) answered.reject(new WalClosedError('the executor stopped while the answer waited for the log: it is read back at the next start'))
   }
 
   /** Lets answers in again after a stop (the executor's start). */
   start(): void {
     this.stopped = false
-  }
-
-  private get heldCount(): number {
-    return this.held.length - this.heldHead
   }
 
   private armRetry(): void {
@@ -125,19 +119,5 @@ export class HeldAnswers {
       this.retryCancel = null
       this.resume()
     })
-  }
-
-  private compactHeld(): void {
-    if (this.heldCount > 0) {
-      if (this.heldHead > 1024 && this.heldHead * 2 > this.held.length) {
-        this.held = this.held.slice(this.heldHead)
-        this.heldHead = 0
-      }
-      return
-    }
-    this.held = []
-    this.heldHead = 0
-    this.retryCancel?.()
-    this.retryCancel = null
   }
 }

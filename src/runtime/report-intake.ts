@@ -25,6 +25,7 @@ import type { Clock } from '../domain/clock.ts'
 import { isOrphanReport, type VenueReportCommand } from '../kernel/index.ts'
 import type { ExecutionReport } from '../venues/adapter.ts'
 import type { CommandSink, Committed, Engine } from './engine.ts'
+import { HeldQueue } from './held-queue.ts'
 import { OrphanAlerts } from './orphan-alerts.ts'
 import { invalidReportOf } from './report-check.ts'
 import { isRefusedAtStop } from './stop-drain.ts'
@@ -73,9 +74,8 @@ export class ReportIntake {
   private readonly options: ReportIntakeOptions
   private readonly heldMax: number
   private readonly orphans: OrphanAlerts
-  /** Held reports, oldest first, from `heldHead` on (shifted in bulk, not per report). */
-  private held: ExecutionReport[] = []
-  private heldHead = 0
+  /** Held reports, oldest first. */
+  private readonly held = new HeldQueue<ExecutionReport>()
   private heldTotal = 0
   private resubmitted = 0
   private dropped = 0
@@ -103,7 +103,7 @@ export class ReportIntake {
   }
 
   get stats(): ReportIntakeStats {
-    return { held: this.heldCount, heldTotal: this.heldTotal, resubmitted: this.resubmitted, dropped: this.dropped, orphanRepeats: this.orphans.repeats }
+    return { held: this.held.size, heldTotal: this.heldTotal, resubmitted: this.resubmitted, dropped: this.dropped, orphanRepeats: this.orphans.repeats }
   }
 
   /**
@@ -128,7 +128,7 @@ export class ReportIntake {
       done?.()
       return
     }
-    if (this.closed || this.heldCount > 0 || !this.tryRecord(report, done)) {
+    if (this.closed || this.held.size > 0 || !this.tryRecord(report, done)) {
       this.hold(report)
       done?.()
     }
@@ -137,18 +137,22 @@ export class ReportIntake {
   /** Submits held reports again, oldest first, until the log has no room for one (it stays first) or none is left. */
   resume(): void {
     if (this.closed) return
-    while (this.heldCount > 0 && !this.stopped) {
-      if (!this.tryRecord(this.held[this.heldHead] as ExecutionReport, null)) break
-      this.heldHead++
+    for (let first = this.held.first(); first !== undefined && !this.stopped; first = this.held.first()) {
+      if (!this.tryRecord(first, null)) break
+      this.held.dropFirst()
       this.resubmitted++
     }
-    this.compactHeld()
-    if (this.heldCount > 0) this.armRetry()
+    if (this.held.size > 0) this.armRetry()
+    else {
+      this.dropReported = false
+      this.retryCancel?.()
+      this.retryCancel = null
+    }
   }
 
   /** resume() from a microtask, if anything is held (a durable listener: the others see the batch first). */
   resumeSoon(): void {
-    if (this.heldCount === 0 || this.resumeQueued) return
+    if (this.held.size === 0 || this.resumeQueued) return
     this.resumeQueued = true
     queueMicrotask(() => {
       this.resumeQueued = false
@@ -161,16 +165,10 @@ export class ReportIntake {
     this.stopped = true
     this.retryCancel?.()
     this.retryCancel = null
-    const left = this.heldCount
+    const left = this.held.takeAll().length
     if (left === 0) return
     this.dropped += left
-    this.held = []
-    this.heldHead = 0
     this.options.onError(new VenueReportDroppedError(`${left} venue reports held for the log's room were dropped at stop`), 'execution reports held')
-  }
-
-  private get heldCount(): number {
-    return this.held.length - this.heldHead
   }
 
   /**
@@ -220,7 +218,7 @@ export class ReportIntake {
   }
 
   private hold(report: ExecutionReport): void {
-    if (this.stopped || this.heldCount >= this.heldMax) return this.drop(report)
+    if (this.stopped || this.held.size >= this.heldMax) return this.drop(report)
     this.held.push(report)
     this.heldTotal++
     this.armRetry()
@@ -243,21 +241,6 @@ export class ReportIntake {
       this.retryCancel = null
       this.resume()
     })
-  }
-
-  private compactHeld(): void {
-    if (this.heldCount > 0) {
-      if (this.heldHead > 1024 && this.heldHead * 2 > this.held.length) {
-        this.held = this.held.slice(this.heldHead)
-        this.heldHead = 0
-      }
-      return
-    }
-    this.held = []
-    this.heldHead = 0
-    this.dropReported = false
-    this.retryCancel?.()
-    this.retryCancel = null
   }
 
   private readBackOrderOf(report: ExecutionReport): void {
