@@ -1,11 +1,13 @@
 import { afterEach, describe, expect, test } from 'bun:test'
 import fc from 'fast-check'
+import { CompactSign } from 'jose'
+import { createHmac } from 'node:crypto'
 import { join } from 'node:path'
 import { writeFileSync } from 'node:fs'
 import { ApiError } from '../../../src/http/errors.ts'
 import { JwksError, type Verifier } from '../../../src/http/auth/index.ts'
 import {
-  base64url, hsToken, keyToken, signingKey, tempDir, verifier, writeJwks, SECRET, type SigningKey,
+  AUDIENCE, base64url, hsToken, ISSUER, keyToken, signingKey, tempDir, verifier, writeJwks, SECRET, type SigningKey,
 } from './fixtures.ts'
 
 const open: Verifier[] = []
@@ -213,6 +215,24 @@ describe('token attacks are all 401', () => {
         .sign(new TextEncoder().encode(SECRET))
     expect(await rejection(v, await issuedAt(nowMs / 1000 + 6))).toBe('not_yet_valid')
     expect((await v.verify(await issuedAt(nowMs / 1000 + 5))).sub).toBe('alice')
+  })
+
+  test('a member named twice in the payload or header is refused: another reader of the same token may keep the first', async () => {
+    const v = track(verifier({ hs256Secret: SECRET }))
+    const expSec = Math.floor(Date.now() / 1000) + 300
+    const claims = `"sub":"alice","iss":"${ISSUER}","aud":"${AUDIENCE}","exp":${expSec},"accounts":["demo-1"]`
+    const signed = (payload: string, header = '{"alg":"HS256"}') =>
+      new CompactSign(new TextEncoder().encode(payload)).setProtectedHeader(JSON.parse(header) as { alg: string }).sign(new TextEncoder().encode(SECRET))
+    const twice = await signed(`{${claims},"roles":["trader"],"roles":["admin"]}`)
+    expect(await rejection(v, twice)).toBe('claims_invalid')
+    expect(await v.verify(twice).catch((error: ApiError) => error.message)).toContain('the token\'s payload names "roles" twice')
+    // The same claims once each verify; a repeated name in the header is refused too (its bytes, signed as they are).
+    expect((await v.verify(await signed(`{${claims},"roles":["trader"]}`))).sub).toBe('alice')
+    const headerText = '{"alg":"HS256","typ":"JWT","typ":"JWT"}'
+    const encodedHeader = Buffer.from(headerText).toString('base64url')
+    const encodedPayload = Buffer.from(`{${claims},"roles":["trader"]}`).toString('base64url')
+    const mac = createHmac('sha256', SECRET).update(`${encodedHeader}.${encodedPayload}`).digest('base64url')
+    expect(await rejection(v, `${encodedHeader}.${encodedPayload}.${mac}`)).toBe('claims_invalid')
   })
 
   test('claims that do not form a principal are refused', async () => {

@@ -14,9 +14,10 @@
  * Every failure is an ApiError UNAUTHENTICATED with a short reason in details; nothing about keys is revealed.
  */
 
-import { decodeJwt, decodeProtectedHeader, errors, jwtVerify, type JWTVerifyGetKey } from 'jose'
+import { base64url, decodeJwt, decodeProtectedHeader, errors, jwtVerify, type JWTVerifyGetKey } from 'jose'
 import type { AuthConfig } from '../../config/index.ts'
 import { ApiError } from '../errors.ts'
+import { firstDuplicateMember } from '../duplicate-members.ts'
 import { JwksStaleError, openJwksFile, type JwksFile, type JwksReloadFailure, type JwksStatus } from './jwks.ts'
 import { principalFromClaims, type Principal } from './principal.ts'
 import { refuseRevoked, revocationsVersion, tokenFactsOf, type RevocationSource, type VerifiedToken } from './revocation-check.ts'
@@ -182,6 +183,8 @@ export function createVerifier(options: VerifierOptions): Verifier {
         currentDate: new Date(now),
       })
       payload = result.payload
+      const repeated = repeatedMemberOf(token)
+      if (repeated !== null) throw unauthenticated('claims_invalid', repeated)
       if (!ACCESS_TOKEN_TYPES.has(normalizedTyp(result.protectedHeader.typ))) throw unauthenticated('wrong_type')
       // jose has checked iat is a finite number when present.
       if (typeof payload.iat === 'number' && payload.iat > now / 1000 + options.clockToleranceSec) throw unauthenticated('not_yet_valid', 'iat is in the future')
@@ -328,4 +331,19 @@ function reasonFor(error: unknown, token: string): RejectReason {
   if (error instanceof errors.JWSSignatureVerificationFailed) return 'bad_signature'
   if (error instanceof errors.JWSInvalid || error instanceof errors.JWTInvalid) return 'malformed'
   return 'invalid'
+}
+
+/**
+ * A member named twice in the token's header or payload, said as a problem, or null. jose reads them with JSON.parse,
+ * which keeps the last (`"roles":["trader"],"roles":["admin"]` is an admin), while another reader of the same signed
+ * token (a proxy, an audit tap) may keep the first: one token, two principals. Refused, as request bodies with a
+ * repeated member are (duplicate-members.ts). Called on a token jose has verified, so both parts are valid JSON.
+ */
+function repeatedMemberOf(token: string): string | null {
+  const [header = '', payload = ''] = token.split('.', 2)
+  for (const [part, text] of [['header', header], ['payload', payload]] as const) {
+    const name = firstDuplicateMember(new TextDecoder().decode(base64url.decode(text)))
+    if (name !== null) return `the token's ${part} names ${JSON.stringify(name)} twice`
+  }
+  return null
 }
