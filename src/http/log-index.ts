@@ -83,7 +83,7 @@ function noPositions(): Positions {
 export class LogIndex {
   private positions = noPositions()
   /**
-   * orderId → accountId of every order the kernel held when the index was built or accepted since. An order resting
+   * orderId → accountId of every order the kernel held when the index was built or accepted or rejected since. An order resting
    * across a snapshot can have its `order.accepted` compacted away while the kernel holds it; once it ends and is
    * retired, its last events (cancel, fill) name only the order, and accountOf, reading the account from the intake
    * record, found none: a resumed account stream left them out without a word (specs/http/sse-retired-compacted). For
@@ -124,6 +124,8 @@ export class LogIndex {
       void index.forgetCompacted()
       for (const { event, lsn } of events) {
         if (event.type === 'order.accepted') index.accounts.set(event.orderId, event.accountId)
+        // A rejection may name no account (one the request did not give): read from the log then, as before.
+        else if (event.type === 'order.rejected' && event.accountId !== null) index.accounts.set(event.orderId, event.accountId)
         // The scan already saw what was durable when it ran; listeners may still be delivering those batches.
         if (lsn <= scannedTo) continue
         const orderId = (event as { orderId?: unknown }).orderId
@@ -282,6 +284,14 @@ export class LogIndex {
       rejected = logged
     }
     return rejected
+  }
+
+  /**
+   * The account of an order this index holds in memory (held at its build, or accepted or rejected since), without
+   * reading the log; undefined when it would have to read it. A stranger's lookup is judged by it before any read.
+   */
+  accountInMemoryOf(orderId: string): string | undefined {
+    return this.accounts.get(orderId)
   }
 
   /**

@@ -43,6 +43,14 @@ function lookup(services: Services, orderId: string, readable: (accountId: strin
     services.logIndex.has(orderId)
     return null
   }
+  // Another account's order the index knows in memory (accepted or rejected since the start) is refused before any
+  // read of the log: the read made its 404 ~20 µs slower than an unknown id's. An order known only from the log
+  // (retired before this start) still reads its intake record first.
+  const known = services.logIndex.accountInMemoryOf(orderId)
+  if (known !== undefined && !readable(known)) {
+    services.logIndex.has(orderId)
+    return null
+  }
   const intake = services.logIndex.intakeRecord(orderId)
   if (intake === null || (intake.event.type !== 'order.accepted' && intake.event.type !== 'order.rejected')) return null
   if (!readable(intake.event.accountId)) return null
