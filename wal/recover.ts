@@ -9,8 +9,9 @@
  * or to genesis), and `egress audit verify` / `replay-verify` always check everything. A writable open truncates a torn tail (it was never
  * acknowledged: the frames before it were fsynced before any ack, the torn bytes were not); a read-only open leaves
  * the files untouched and reports what it would truncate. A hole in the last segment that a power cut's lost write of the
- * batch in flight explains (lost-write.ts) is such a tail too, cut with the valid frames past it. Every other kind of
- * damage refuses to open.
+ * batch in flight explains (lost-write.ts) is such a tail too, cut with the valid frames past it. Before it cuts, a
+ * writable open runs its caller's guard (tail-cut.ts): the data dir's proof that the frames were durable refuses the
+ * cut, and the removed bytes are set aside first. Every other kind of damage refuses to open.
  */
 
 import { join } from 'node:path'
