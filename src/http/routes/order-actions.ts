@@ -18,7 +18,7 @@ import type { Services } from '../services.ts'
 import { findOrder } from './order-lookup.ts'
 import { refuseIfDiskLow } from '../disk/index.ts'
 import { requestTrace } from '../trace.ts'
-import { admitFor, pathId, requireReady, runCommand, shedError } from './support.ts'
+import { admitFor, appliedDurable, pathId, requireReady, runCommand, shedError } from './support.ts'
 
 /**
  * A cancel takes no options: no body, or `{}`. Anything else is refused rather than ignored — a client sending
@@ -72,7 +72,11 @@ async function cancelOrder(c: Context<AuthEnv>, services: Services): Promise<Res
   const result = await runCommand(c, () => services.gateway.cancel(kernelPrincipal(principalOf(c)), orderId, { traceparent: trace.traceparent }))
   if (result.reply.kind === 'refused') throw reasonError(result.reply.reason, { details: { order_id: orderId, detail: result.reply.detail } })
   const order = services.gateway.engine.state.orders.get(orderId)
-  return c.json({ order_id: orderId, state: order?.status ?? null, cancel_requested: true }, 202)
+  const view = { order_id: orderId, state: order?.status ?? null, cancel_requested: true }
+  // Answered once the log holds what the view shows (routes/support.ts durableAnswer): memory may already hold later
+  // decisions about the order (an answer, a fill) in a batch not yet durable, which a crash then would lose.
+  await appliedDurable(services)
+  return c.json(view, 202)
 }
 
 /**
@@ -113,6 +117,8 @@ async function amendOrder(c: Context<AuthEnv>, services: Services): Promise<Resp
   if (reply.kind === 'rejected') throw reasonError(reply.reason, { details: { order_id: orderId, guard: reply.guard } })
   const order = services.gateway.engine.state.orders.get(orderId)
   const view = { order_id: orderId, state: order?.status ?? null, amend_stage: order?.amend?.stage ?? null }
+  // As cancel's: the view is answered once the log holds all it shows (a cancel decided meanwhile, say).
+  await appliedDurable(services)
   // The order already has these values (as they would be sent, rounded to the tick and lot): nothing is recorded or
   // sent. A retry of an amend that was applied meanwhile lands here; it was answered 500 INTERNAL.
   if (reply.kind === 'done') return c.json({ ...view, amend_id: null, unchanged: true }, 200)
