@@ -10,7 +10,7 @@ export { type AppendWaiter, type CommitListener, type CommittedBatch, type Pendi
 export { type WalStats } from './stats.ts'
 export { checkReplicatedFrames, rawFrameBytes, type EpochCeiling, type ReplicatedFrame } from './replicate.ts'
 export { defaultWalOptions, leaseStillHeld, type Durability, type LeaseGuard, type WalOptions } from './options.ts'
-export { copyFrame, type Frame, type OwnedFrame, type RecordInput, PAYLOAD_BYTES_MAX, FRAME_HEADER_BYTES } from './frame.ts'
+export { copyFrame, recordProblem, type Frame, type OwnedFrame, type RecordInput, PAYLOAD_BYTES_MAX, FRAME_HEADER_BYTES } from './frame.ts'
 export { FrameView } from './frame-check.ts'
 export { GENESIS_HASH, chainHashInPlace, chainHashReference, hashesEqual, toHex, fromHex } from './chain.ts'
 export { nodeIo, readFully, type WalIo } from './io.ts'

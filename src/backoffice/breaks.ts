@@ -32,7 +32,18 @@ export const RECONCILE_CHECKS = [
 ] as const
 export type ReconcileCheck = (typeof RECONCILE_CHECKS)[number]
 
-const TEXT = v.pipe(v.string(), v.maxLength(1_024))
+/** The longest text a back-office record holds (reads refuse a longer one: boundedText cuts to it before writing). */
+export const RECORD_TEXT_CHARS_MAX = 1_024
+const TEXT = v.pipe(v.string(), v.maxLength(RECORD_TEXT_CHARS_MAX))
+
+/**
+ * `text` cut to what a record holds, marked with `…`. A venue's error text reached a run's skipped-check detail whole:
+ * its record, over the bound, was written, and every later read of the log (the back office's start, a standby's)
+ * failed on it, so serve no longer started.
+ */
+export function boundedText(text: string): string {
+  return text.length <= RECORD_TEXT_CHARS_MAX ? text : `${text.slice(0, RECORD_TEXT_CHARS_MAX - 1)}…`
+}
 const MS = v.pipe(v.number(), v.safeInteger(), v.minValue(0))
 
 export const BREAK_OPENED_SCHEMA = v.strictObject({
@@ -106,6 +117,10 @@ export function isBackOfficeRecord(type: number): boolean {
 }
 
 export function encodeBackOfficeRecord(record: BackOfficeRecord): RecordInput {
+  // Checked as it will be read back (decodeBackOfficeRecord): a record no read could take is never written.
+  const schema = record.kind === 'break_opened' ? BREAK_OPENED_SCHEMA : record.kind === 'break_cleared' ? BREAK_CLEARED_SCHEMA : record.value.suspects === undefined ? RECONCILED_SCHEMA : RECONCILED_V2_SCHEMA
+  const problem = v.safeParse(schema, record.value)
+  if (!problem.success) throw new Error(`a ${record.kind} record that would not read back is not written: ${v.getDotPath(problem.issues[0]) ?? ''} ${problem.issues[0].message}`)
   const code = record.kind === 'break_opened' ? BREAK_OPENED : record.kind === 'break_cleared' ? BREAK_CLEARED : RECONCILED
   // A run without its suspects, or a break without its account, is what version 1 said.
   const version = (record.kind === 'reconciled' && record.value.suspects === undefined) || (record.kind === 'break_opened' && record.value.accountId === undefined) ? 1 : code.version

@@ -9,10 +9,17 @@
  * confirms nothing for the next one).
  */
 
-import type { BackOfficeRecord, OpenBreak, ReconcileCheck } from './breaks.ts'
+import { boundedText, type BackOfficeRecord, type OpenBreak, type ReconcileCheck } from './breaks.ts'
 import type { CoveredKeys } from './covered-keys.ts'
 import type { Observation } from './internal-checks.ts'
 import type { VenueSuspects } from './venue-suspects.ts'
+
+/**
+ * The suspects a run's record carries at most, the longest-seen first (~170 bytes each). With every one, a venue
+ * answer of ~6,300 differences made the record larger than the log takes (1 MiB): refused, every run failed from then on
+ * and no break was recorded or cleared. A suspect past the bound is suspected afresh after a restart.
+ */
+export const SUSPECTS_RECORDED_MAX = 2_000
 
 export interface ReconcileRun {
   runId: string
@@ -56,7 +63,9 @@ export function reconcileRecords(
       continue
     }
     const accountId = run.accountOf.get(observation.key)
-    records.push({ kind: 'break_opened', value: { ...observation, firstSeenMs, asOfLsn, runId: run.runId, ...(accountId === undefined ? {} : { accountId }) } })
+    const { what, expected, actual } = observation
+    const texts = { what: boundedText(what), expected: boundedText(expected), actual: boundedText(actual) }
+    records.push({ kind: 'break_opened', value: { ...observation, ...texts, firstSeenMs, asOfLsn, runId: run.runId, ...(accountId === undefined ? {} : { accountId }) } })
   }
   const ran = new Set(run.checks)
   for (const existing of open.values()) {
@@ -72,8 +81,9 @@ export function reconcileRecords(
   records.push({
     kind: 'reconciled',
     value: {
-      runId: run.runId, atMs, asOfLsn, checks: run.checks, skipped: run.skipped, breaksSeen: seen.size, opened: opened.length, cleared: cleared.length,
-      suspects: suspectsAfter.recorded((key) => openAfter.has(key)),
+      runId: run.runId, atMs, asOfLsn, checks: run.checks, skipped: run.skipped.map(({ check, detail }) => ({ check, detail: boundedText(detail) })),
+      breaksSeen: seen.size, opened: opened.length, cleared: cleared.length,
+      suspects: suspectsAfter.recorded((key) => openAfter.has(key), SUSPECTS_RECORDED_MAX),
     },
   })
   return { records, seen, suspected, opened, cleared, suspectsAfter }

@@ -54,7 +54,7 @@
  */
 
 import * as v from 'valibot'
-import { RECORDED_SUSPECT_SCHEMA, type ReconcileCheck, type Reconciled, type RecordedSuspect } from './breaks.ts'
+import { boundedText, RECORDED_SUSPECT_SCHEMA, type ReconcileCheck, type Reconciled, type RecordedSuspect } from './breaks.ts'
 import type { Observation } from './internal-checks.ts'
 
 const VENUE_CHECKS: ReadonlySet<ReconcileCheck> = new Set<ReconcileCheck>(['venue_balances', 'venue_open_orders', 'venue_trades'])
@@ -127,10 +127,15 @@ export class VenueSuspects {
    * What to record of the suspects: every key the venue checks' last runs saw except those `isBreak` names (an open
    * break is not confirmed again: what was seen of it is never read).
    */
-  recorded(isBreak: (key: string) => boolean): RecordedSuspect[] {
+  recorded(isBreak: (key: string) => boolean, countMax = Number.POSITIVE_INFINITY): RecordedSuspect[] {
     const recorded: RecordedSuspect[] = []
-    for (const [check, seen] of this.lastSeen) for (const [key, sighting] of seen) if (!isBreak(key)) recorded.push({ check, key, ...sighting })
-    return recorded
+    for (const [check, seen] of this.lastSeen) {
+      for (const [key, sighting] of seen) if (!isBreak(key)) recorded.push({ check, key, ...sighting, expected: boundedText(sighting.expected), actual: boundedText(sighting.actual) })
+    }
+    if (recorded.length <= countMax) return recorded
+    // The longest seen first (closest to a break), then by check and key: the same ones whatever the map's order.
+    recorded.sort((a, b) => a.firstSeenMs - b.firstSeenMs || (a.check < b.check ? -1 : a.check > b.check ? 1 : a.key < b.key ? -1 : a.key > b.key ? 1 : 0))
+    return recorded.slice(0, countMax)
   }
 
   /**

@@ -12,7 +12,7 @@
 import { wellFormedDeep } from '../domain/well-formed.ts'
 import type { DomainEvent } from '../domain/events/index.ts'
 import { applyInPlace, decide, initialState, type Decision, type KernelCommand, type KernelState } from '../kernel/index.ts'
-import { AssertionError, PAYLOAD_BYTES_MAX, WalClosedError, WalRecordError, type Frame, type RecordInput, type Wal } from '../../wal/index.ts'
+import { AssertionError, PAYLOAD_BYTES_MAX, recordProblem, WalClosedError, WalRecordError, type Frame, type RecordInput, type Wal } from '../../wal/index.ts'
 import { AppliedRecord } from './applied-record.ts'
 import { CommandAppend } from './command-append.ts'
 import { EngineOverloadedError, type AppliedEvent, type CommandSink, type Committed, type DurableListener } from './engine-types.ts'
@@ -181,6 +181,12 @@ export class Engine {
   /** Appends non-kernel records (audit seals, back-office runs) in log order; once closed, only `duringStop` ones. */
   appendRecords(records: RecordInput[], options: { duringStop?: boolean } = {}): Promise<number[]> {
     if (this.closedFor !== null && options.duringStop !== true) return Promise.reject(new WalClosedError(this.closedFor))
+    // A record the log would refuse is refused here, before LSNs are reserved for it: reserved and then refused by the
+    // log, they were never given back, and the next command's predicted LSNs no longer fit (the process stopped).
+    for (const record of records) {
+      const problem = recordProblem(record)
+      if (problem !== null) return Promise.reject(new WalRecordError(`a record the log would refuse (${problem}); nothing was appended`))
+    }
     const payloadBytes = records.reduce((sum, record) => sum + record.payload.byteLength, 0)
     // A dead log has no room either: its error says why (a lost lease, a failed fsync), not "full".
     if (!this.wal.hasRoomFor(records.length, payloadBytes)) return Promise.reject(this.wal.fatalError ?? new EngineOverloadedError('log queue full'))
