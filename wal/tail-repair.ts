@@ -17,7 +17,7 @@
  * 3. opens the log read-only with every frame and the whole chain checked, and confirms it ends at the last good LSN.
  */
 
-import { basename, dirname, join } from 'node:path'
+import { join } from 'node:path'
 import { toHex } from './chain.ts'
 import { LogDirLock } from './dir-lock.ts'
 import { WalRepairError } from './errors.ts'

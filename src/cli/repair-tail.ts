@@ -8,12 +8,10 @@
  * frames were durable: not a lost write). The removed bytes go to DIR/quarantine/, beside the log rather than in it.
  */
 
-import { existsSync, readdirSync } from 'node:fs'
 import { join } from 'node:path'
-import { anchorsFileEnd } from '../audit/index.ts'
 import { refuseInterruptedSwap } from '../runtime/ha/index.ts'
-import { anchorsPathOf, durableWitnessBeyond, snapshotsBeyond, storedQueryModelLsn } from '../runtime/index.ts'
-import { logDirOf, parseSnapshotFileName, snapshotDirOf, STORED_QUERY_MODEL } from '../runtime/snapshot/index.ts'
+import { durableWitnessBeyond, judgedAnchorsEnd, snapshotsBeyond, storedQueryModelLsn } from '../runtime/index.ts'
+import { logDirOf, STORED_QUERY_MODEL } from '../runtime/snapshot/index.ts'
 import { checkCut, diagnoseTail, repairTail, WalRepairError, type CutPlan, type TailDiagnosis, type TailHole, type TailRepairResult } from '../../wal/index.ts'
 import { EXIT_DATA_ERROR, EXIT_OK, integerOption, parseOptions, type CliIo, type Command } from './command.ts'
 import { dataDirFrom, requireLogIn, withDataDirLock } from './data-dir.ts'
@@ -80,16 +78,17 @@ async function runRepairTail(argv: readonly string[], io: CliIo): Promise<number
   if (truncateAtLsn === null || dryRun) {
     // Read-only: no lock is taken (nothing is written). A dry run meets every refusal the cut would (checkCut).
     const diagnosis = diagnoseTail(logDirOf(dataDir))
-    const snapshotsBeyond = diagnosis.kind === 'hole' ? snapshotsBeyondCut(dataDir, diagnosis.hole) : []
+    const snapshotsPastCut = diagnosis.kind === 'hole' ? snapshotsBeyond(dataDir, diagnosis.hole.lastGoodLsn) : []
     const queryModelLsn = storedQueryModelLsn(dataDir)
-    const anchorsLsn = anchorsFileEnd(anchorsPathOf(dataDir, undefined))?.lsn ?? null
+    // The lines the cut is judged by (durable-witnesses.ts), so the diagnosis refuses what the cut would.
+    const anchorsLsn = judgedAnchorsEnd(dataDir)?.lsn ?? null
     if (truncateAtLsn !== null && diagnosis.kind === 'opens') return nothingToRepair(dataDir, { diagnosis, truncateAtLsn, dryRun, json: values.json === true }, io)
     const plan = truncateAtLsn === null ? null : checkCut(logDirOf(dataDir), diagnosis, { truncateAtLsn, quarantineDir, beforeCut })
     if (values.json === true) {
       const quarantine = plan === null ? {} : { wouldQuarantineTo: plan.quarantineFile, quarantineFound: plan.quarantined }
-      io.out(JSON.stringify({ dataDir, dryRun, ...diagnosis, snapshotsBeyondCut: snapshotsBeyond, queryModelLsn, anchorsLsn, wouldQuarantineTo: null, ...quarantine }, null, 2))
+      io.out(JSON.stringify({ dataDir, dryRun, ...diagnosis, snapshotsBeyondCut: snapshotsPastCut, queryModelLsn, anchorsLsn, wouldQuarantineTo: null, ...quarantine }, null, 2))
     }
-    else io.out(describeDiagnosis(dataDir, diagnosis, { snapshots: snapshotsBeyond, queryModelLsn, anchorsLsn }, plan))
+    else io.out(describeDiagnosis(dataDir, diagnosis, { snapshots: snapshotsPastCut, queryModelLsn, anchorsLsn }, plan))
     return diagnosis.kind === 'opens' ? EXIT_OK : EXIT_DATA_ERROR
   }
   let result: TailRepairResult
@@ -118,11 +117,6 @@ function nothingToRepair(dataDir: string, run: { diagnosis: TailDiagnosis; trunc
     io.out(`${describeDiagnosis(dataDir, diagnosis, { snapshots: [], queryModelLsn: null, anchorsLsn: null }, null)}\nNOTHING_TO_REPAIR: the log in ${dataDir} opens${ends}: there is no hole to cut at LSN ${truncateAtLsn}; nothing was changed`)
   }
   return EXIT_OK
-}
-
-/** Snapshot files (by name) at an LSN the cut would remove. */
-function snapshotsBeyondCut(dataDir: string, hole: TailHole): string[] {
-  return snapshotsBeyond(dataDir, hole.lastGoodLsn)
 }
 
 /**

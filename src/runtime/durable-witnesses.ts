@@ -23,13 +23,21 @@ export type DurableWitness =
 export function durableWitnessBeyond(dataDir: string, lastGoodLsn: number, anchorsFile?: string): DurableWitness | null {
   const snapshots = snapshotsBeyond(dataDir, lastGoodLsn)
   if (snapshots.length > 0) return { kind: 'snapshot', files: snapshots, dir: snapshotDirOf(dataDir) }
-  // Only lines a single node wrote under fsync vouch for its log (anchors-judged.ts): an HA node's log follows the
-  // leader's and drops a diverged tail by design, and nothing was synced under `none`.
-  const { judged } = judgeAnchorLines(anchorsFileLines(anchorsPathOf(dataDir, anchorsFile)))
-  if (judged !== null && anchoredLsnOf(judged) > lastGoodLsn) return { kind: 'anchors', file: judged.file, lsn: anchoredLsnOf(judged) }
+  const anchored = judgedAnchorsEnd(dataDir, anchorsFile)
+  if (anchored !== null && anchored.lsn > lastGoodLsn) return { kind: 'anchors', ...anchored }
   const queryModelLsn = storedQueryModelLsn(dataDir)
   if (queryModelLsn !== null && queryModelLsn > lastGoodLsn) return { kind: 'query_model', file: join(dataDir, STORED_QUERY_MODEL), lsn: queryModelLsn }
   return null
+}
+
+/**
+ * The highest LSN the anchors file vouches for, and its file: only lines a single node wrote under fsync count
+ * (anchors-judged.ts) — an HA node's log follows the leader's and drops a diverged tail by design, and nothing was
+ * synced under `none`. Null when no line counts.
+ */
+export function judgedAnchorsEnd(dataDir: string, anchorsFile?: string): { file: string; lsn: number } | null {
+  const { judged } = judgeAnchorLines(anchorsFileLines(anchorsPathOf(dataDir, anchorsFile)))
+  return judged === null ? null : { file: judged.file, lsn: anchoredLsnOf(judged) }
 }
 
 /** Snapshot files (by name) of state beyond `lsn`. */
