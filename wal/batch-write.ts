@@ -7,8 +7,9 @@
  * - `writeReplicatedBatch` writes frames another log wrote (already checked against this log's head) unchanged.
  *
  * Both advance the written head (`position`) and the catalog frame by frame, roll to a new segment where the size
- * limit says (a frame never straddles segments; a part before a roll is synced there and then), and return the
- * builder of the batch's frame views: they are built only if someone subscribes, so the hot path allocates none.
+ * limit says (between appends: neither a frame nor an append straddles segments; a part before a roll is synced there
+ * and then), and return the builder of the batch's frame views: they are built only if someone subscribes, so the hot
+ * path allocates none.
  */
 
 import type { SegmentCatalog } from './catalog.ts'
@@ -63,20 +64,23 @@ export function writeRecordBatch(target: BatchTarget, batch: readonly QueuedReco
   let offset = 0
   let segment = writer.currentSegment()
   for (const pending of batch) {
-    for (const record of pending.records) {
-      const frameBytes = frameBytesFor(record.payload.byteLength)
-      const pendingBytes = offset - partStart
-      const hasFrames = segment.lastLsn >= segment.firstLsn
-      // A frame never straddles segments; an oversized frame still gets a segment of its own.
-      if (hasFrames && segment.sizeBytes + pendingBytes + frameBytes > options.segmentBytesMax) {
-        writer.writePart(segment, buffer.subarray(partStart, offset))
-        writer.syncPartNow()
-        partStart = offset
-        segment = writer.roll()
-      }
+    const records = pending.records
+    const pendingBytes = offset - partStart
+    const hasFrames = segment.lastLsn >= segment.firstLsn
+    // An append never straddles segments, so its frames are whole or absent after a crash within one file (frame.ts):
+    // a roll comes before it, never inside it. One larger than a segment gets a segment of its own.
+    if (hasFrames && segment.sizeBytes + pendingBytes + pending.bytes > options.segmentBytesMax) {
+      writer.writePart(segment, buffer.subarray(partStart, offset))
+      writer.syncPartNow()
+      partStart = offset
+      segment = writer.roll()
+    }
+    const lastIndex = records.length - 1
+    for (let index = 0; index <= lastIndex; index++) {
+      const record = records[index] as RecordInput
       const lsn = position.lastLsn + 1
       const previousHash = position.lastHash
-      const end = encodeFrameAt(buffer, view, offset, lsn, options.epoch, record, previousHash, scratchHash)
+      const end = encodeFrameAt(buffer, view, offset, lsn, options.epoch, record, previousHash, scratchHash, index < lastIndex)
       catalog.noteFrame(segment, lsn, segment.sizeBytes + (offset - partStart), previousHash)
       position.lastLsn = lsn
       position.lastHash.set(scratchHash)
@@ -94,8 +98,8 @@ export function writeRecordBatch(target: BatchTarget, batch: readonly QueuedReco
 }
 
 /**
- * Writes checked replicated frames unchanged, rolling segments where this log's own limit says (never mid-frame); the
- * log's epoch follows the frames'. Returns the builder of the frames' views, for the subscribers there are once the
+ * Writes checked replicated frames unchanged, rolling segments where this log's own limit says (never mid-frame, nor
+ * inside an append the frames' flags say is open); the log's epoch follows the frames'. Returns the builder of the frames' views, for the subscribers there are once the
  * batch is durable. Throws on any I/O error.
  */
 export function writeReplicatedBatch(target: BatchTarget, raw: Uint8Array, checked: readonly ReplicatedFrame[]): () => Frame[] {
@@ -105,7 +109,7 @@ export function writeReplicatedBatch(target: BatchTarget, raw: Uint8Array, check
   for (const frame of checked) {
     const pendingBytes = frame.offsetBytes - partStart
     const hasFrames = segment.lastLsn >= segment.firstLsn || pendingBytes > 0
-    if (hasFrames && segment.sizeBytes + pendingBytes + frame.frameBytes > options.segmentBytesMax) {
+    if (hasFrames && !position.appendOpen && segment.sizeBytes + pendingBytes + frame.frameBytes > options.segmentBytesMax) {
       writer.writePart(segment, raw.subarray(partStart, frame.offsetBytes))
       writer.syncPartNow()
       partStart = frame.offsetBytes
@@ -117,6 +121,7 @@ export function writeReplicatedBatch(target: BatchTarget, raw: Uint8Array, check
     position.lastLsn = frame.lsn
     copyStoredHash(raw, frame.offsetBytes, position.lastHash)
     position.lastEpoch = frame.epoch
+    position.appendOpen = frame.continues
     options.epoch = Math.max(options.epoch, frame.epoch)
   }
   writer.writePart(segment, raw.subarray(partStart))

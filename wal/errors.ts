@@ -12,6 +12,7 @@ export type WalCorruptionCode =
   | 'CHAIN_BREAK' // a frame's hash does not follow from its predecessor
   | 'EPOCH_REGRESSION' // a frame's epoch is lower than one already in the log
   | 'LOG_EMPTY_WITH_SEGMENTS'
+  | 'APPEND_SPLIT' // the log ends inside an append begun in an earlier segment (writers roll only between appends)
 
 export interface WalLocation {
   file: string

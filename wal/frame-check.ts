@@ -8,7 +8,7 @@
  */
 
 import { HASH_BYTES, chainHashInPlace } from './chain.ts'
-import { FRAME_HASH_OFFSET, FRAME_HEADER_BYTES, FRAME_PAYLOAD_OFFSET, FRAME_PREFIX_BYTES, PAYLOAD_BYTES_MAX, type Frame } from './frame.ts'
+import { FRAME_APPEND_CONTINUES, FRAME_HASH_OFFSET, FRAME_HEADER_BYTES, FRAME_PAYLOAD_OFFSET, FRAME_PREFIX_BYTES, PAYLOAD_BYTES_MAX, type Frame } from './frame.ts'
 
 /** Why a frame failed: too few bytes for it (a torn write at the tail), an impossible length, or a CRC mismatch. */
 export type FrameProblem = 'short' | 'length' | 'crc'
@@ -54,8 +54,19 @@ export function typeAt(view: DataView, offset: number): number {
   return view.getUint16(offset + 52, true)
 }
 
+/** The payload's schema version (the version field without its FRAME_APPEND_CONTINUES bit). */
 export function versionAt(view: DataView, offset: number): number {
-  return view.getUint16(offset + 54, true)
+  return view.getUint16(offset + 54, true) & ~FRAME_APPEND_CONTINUES
+}
+
+/** Does the whole frame `raw` (its bytes from offset 0) say more frames of its append follow (frame.ts)? */
+export function frameContinues(raw: Uint8Array): boolean {
+  return ((raw[55] as number) & (FRAME_APPEND_CONTINUES >> 8)) !== 0
+}
+
+/** Do more frames of the same append follow this one (frame.ts)? */
+export function continuesAt(view: DataView, offset: number): boolean {
+  return (view.getUint16(offset + 54, true) & FRAME_APPEND_CONTINUES) !== 0
 }
 
 /**

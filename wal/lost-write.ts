@@ -45,7 +45,7 @@ export interface LostWrite {
  * `rest` holds the last segment from the bad frame (at file offset `cutOffsetBytes`) to its end; `position` is the
  * chain after the last good frame. The lost write when the damage is one (see the header), null otherwise.
  */
-export function lostWriteAt(rest: Uint8Array, cutOffsetBytes: number, options: { position: ChainPosition; windowBytes: number }): LostWrite | null {
+export function lostWriteAt(rest: Uint8Array, cutOffsetBytes: number, options: { position: Readonly<Omit<ChainPosition, 'appendOpen'>>; windowBytes: number }): LostWrite | null {
   const view = new DataView(rest.buffer, rest.byteOffset, rest.byteLength)
   const frames = validFramesAfter(rest, view, options)
   const first = frames[0]
@@ -66,7 +66,7 @@ interface FoundFrame {
  * must fit the bytes between them (a frame is at least its header), and one found right where the last ended must be
  * the next LSN and chain from it.
  */
-function validFramesAfter(rest: Uint8Array, view: DataView, options: { position: ChainPosition; windowBytes: number }): FoundFrame[] {
+function validFramesAfter(rest: Uint8Array, view: DataView, options: { position: Readonly<Omit<ChainPosition, 'appendOpen'>>; windowBytes: number }): FoundFrame[] {
   const { position, windowBytes } = options
   const found: FoundFrame[] = []
   const lastHash = new Uint8Array(HASH_BYTES)

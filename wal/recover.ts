@@ -11,7 +11,9 @@
  * the files untouched and reports what it would truncate. A hole in the last segment that a power cut's lost write of the
  * batch in flight explains (lost-write.ts) is such a tail too, cut with the valid frames past it. Before it cuts, a
  * writable open runs its caller's guard (tail-cut.ts): the data dir's proof that the frames were durable refuses the
- * cut, and the removed bytes are set aside first. Every other kind of damage refuses to open.
+ * cut, and the removed bytes are set aside first. A log whose last frame says more of its append follows (frame.ts)
+ * ends in an append that never reached the disk whole: its frames that did are cut the same way, so a decision is in
+ * the log whole or not at all. Every other kind of damage refuses to open.
  */
 
 import { join } from 'node:path'
@@ -20,7 +22,7 @@ import { hashesEqual, toHex } from './chain.ts'
 import { WalCorruptionError, WalSegmentUnreadableError } from './errors.ts'
 import { readFully, type WalIo } from './io.ts'
 import { ReadBuffer } from './read-buffer.ts'
-import { initialPosition, scanSegment, type ChainPosition, type SegmentSource } from './scan.ts'
+import { initialPosition, scanSegment, type ChainPosition, type OpenAppend, type SegmentSource } from './scan.ts'
 import { probeSealedSegmentEnd } from './segment-end.ts'
 import { guardTailCut, type TailCutGuard } from './tail-cut.ts'
 import { SEGMENT_HEADER_BYTES, SEGMENT_TEMP_SUFFIX, decodeSegmentHeader, parseSegmentName, segmentName, type SegmentHeader } from './segment.ts'
@@ -238,23 +240,48 @@ function recoverSegment(dir: string, firstLsn: number, context: SegmentContext, 
     })
     segment.sizeBytes = scan.validEndBytes
     report.frameCount += scan.frameCount
+    const open = isLast ? scan.openAppend : null
+    if (open !== null) cutOpenAppend(path, open, { segment, position, report })
     const torn = scan.tornTail
-    if (torn !== null) {
-      const removedBytes = sizeBytes - scan.validEndBytes
-      if (torn.allZero) report.preallocatedBytes = removedBytes
+    if (torn !== null || open !== null) {
+      const removedBytes = sizeBytes - segment.sizeBytes
+      if (open === null && torn !== null && torn.allZero) report.preallocatedBytes = removedBytes
       else {
-        const { reason, validFramesBeyond } = torn
-        report.tornTail = { file: path, offsetBytes: scan.validEndBytes, removedBytes, reason, truncated: options.writable, lsn: position.lastLsn + 1, validFramesRemoved: validFramesBeyond, quarantineFile: null }
+        const reason = open === null ? (torn?.reason as string) : torn === null || torn.allZero ? APPEND_INCOMPLETE : `${torn.reason}, ${APPEND_INCOMPLETE}`
+        const validFramesRemoved = (open?.frameCount ?? 0) + (torn?.validFramesBeyond ?? 0)
+        report.tornTail = { file: path, offsetBytes: segment.sizeBytes, removedBytes, reason, truncated: options.writable, lsn: position.lastLsn + 1, validFramesRemoved, quarantineFile: null }
         if (options.writable) {
-          const cut = { file: path, offsetBytes: scan.validEndBytes, removedBytes, lastGoodLsn: position.lastLsn, reason }
+          const cut = { file: path, offsetBytes: segment.sizeBytes, removedBytes, lastGoodLsn: position.lastLsn, reason }
           report.tornTail.quarantineFile = guardTailCut(io, options.tailCut, cut)
         }
       }
-      if (options.writable) truncateTail(io, path, scan.validEndBytes)
+      if (options.writable) truncateTail(io, path, segment.sizeBytes)
     }
     catalog.add(segment)
     return position
   })
+}
+
+/** A cut tail's reason when it holds (or is) the frames of an append whose last frame never reached the disk. */
+export const APPEND_INCOMPLETE = 'its append incomplete'
+
+/**
+ * The last segment ends inside an append (scan.ts's OpenAppend): its frames that reached the disk are no part of the
+ * log. They come off the segment as a torn tail does: the log, its chain head and the catalog end before them.
+ */
+function cutOpenAppend(path: string, open: OpenAppend, log: { segment: SegmentInfo; position: ChainPosition; report: RecoveryReport }): void {
+  const { segment, position, report } = log
+  if (open.offsetBytes < 0) {
+    throw new WalCorruptionError('APPEND_SPLIT', { file: path, offsetBytes: 0, lsn: position.lastLsn + 1 }, `the log ends at LSN ${position.lastLsn} inside an append begun in an earlier segment; a writer rolls only between appends`)
+  }
+  segment.sizeBytes = open.offsetBytes
+  segment.lastLsn = open.lsn - 1
+  while ((segment.index.at(-1)?.lsn ?? 0) >= open.lsn) segment.index.pop()
+  position.lastLsn = open.lsn - 1
+  position.lastHash.set(open.previousHash)
+  position.lastEpoch = open.previousEpoch
+  position.appendOpen = false
+  report.frameCount -= open.frameCount
 }
 
 function truncateTail(io: WalIo, path: string, lengthBytes: number): void {

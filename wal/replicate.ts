@@ -9,7 +9,7 @@ import { HASH_BYTES } from './chain.ts'
 import { WalReplicationError } from './errors.ts'
 import { assert } from './assert.ts'
 import { FRAME_HASH_OFFSET, FRAME_PAYLOAD_OFFSET, type Frame } from './frame.ts'
-import { chainHolds, crcHolds, epochAt, frameBody, frameBytesAt, lengthProblem, lsnAt, typeAt, versionAt } from './frame-check.ts'
+import { chainHolds, continuesAt, crcHolds, epochAt, frameBody, frameBytesAt, lengthProblem, lsnAt, typeAt, versionAt } from './frame-check.ts'
 import type { ChainPosition } from './scan.ts'
 
 /** One checked frame inside the received bytes. */
@@ -20,6 +20,8 @@ export interface ReplicatedFrame {
   epoch: number
   type: number
   version: number
+  /** More frames of the same append follow it (frame.ts). */
+  continues: boolean
   /** The chain head before this frame (a copy). */
   previousHash: Uint8Array
 }
@@ -68,7 +70,7 @@ export function checkReplicatedFrames(received: Uint8Array, head: Readonly<Chain
     if (!chainHolds(bytes, offset, body, previousHash, scratchHash)) {
       throw new WalReplicationError('CHAIN_BREAK', expectedLsn, 'the frame hash does not follow from this log\'s head (the histories have forked)')
     }
-    frames.push({ offsetBytes: offset, frameBytes, lsn, epoch, type: typeAt(view, offset), version: versionAt(view, offset), previousHash: previousHash.slice() })
+    frames.push({ offsetBytes: offset, frameBytes, lsn, epoch, type: typeAt(view, offset), version: versionAt(view, offset), continues: continuesAt(view, offset), previousHash: previousHash.slice() })
     previousHash.set(scratchHash)
     lastEpoch = epoch
     expectedLsn++

@@ -20,6 +20,7 @@ import { FRAME_HEADER_BYTES, PAYLOAD_BYTES_MAX, type Frame } from './frame.ts'
 import {
   FRAME_SHORT,
   chainHolds,
+  continuesAt,
   copyStoredHash,
   crcHolds,
   epochAt,
@@ -44,6 +45,8 @@ export interface ChainPosition {
   /** The chain hash at lastLsn (a copy owned by the position). */
   lastHash: Uint8Array
   lastEpoch: number
+  /** The frame at lastLsn has FRAME_APPEND_CONTINUES: its append's later frames are still to come (frame.ts). */
+  appendOpen: boolean
 }
 
 export interface ScanOptions {
@@ -73,6 +76,24 @@ export interface ScanResult {
   validEndBytes: number
   /** Set when the last segment ends in a torn or garbage tail that should be truncated at validEndBytes. */
   tornTail: TornTail | null
+  /**
+   * Set when the last valid frame has FRAME_APPEND_CONTINUES: the rest of its append never reached the disk, so the
+   * append's frames that did are no part of the log (frame.ts); recover.ts cuts them with the tail.
+   */
+  openAppend: OpenAppend | null
+}
+
+/** Where the append left open at a scan's end begins (only frames with the flag read so far belong to it). */
+export interface OpenAppend {
+  /** File offset of its first frame; -1 when it began in an earlier segment. */
+  offsetBytes: number
+  /** Its first frame's LSN (0 when it began in an earlier segment). */
+  lsn: number
+  /** The chain head and epoch before its first frame: where the log stands once it is cut. */
+  previousHash: Uint8Array
+  previousEpoch: number
+  /** Its frames in this segment. */
+  frameCount: number
 }
 
 export interface TornTail {
@@ -93,7 +114,7 @@ export interface SegmentSource {
 }
 
 export function initialPosition(firstLsn = 1, previousHash: Uint8Array = GENESIS_HASH): ChainPosition {
-  return { lastLsn: firstLsn - 1, lastHash: previousHash.slice(), lastEpoch: 0 }
+  return { lastLsn: firstLsn - 1, lastHash: previousHash.slice(), lastEpoch: 0, appendOpen: false }
 }
 
 export function scanSegment(source: SegmentSource, options: ScanOptions): ScanResult {
@@ -101,22 +122,24 @@ export function scanSegment(source: SegmentSource, options: ScanOptions): ScanRe
   const scratchHash = new Uint8Array(HASH_BYTES)
   let position = options.startOffsetBytes
   let frameCount = 0
+  const openAppend: OpenAppend = { offsetBytes: -1, lsn: 0, previousHash: new Uint8Array(HASH_BYTES), previousEpoch: 0, frameCount: 0 }
+  const ended = (): OpenAppend | null => (options.position.appendOpen ? openAppend : null)
   while (position < sizeBytes) {
     const wanted = Math.min(SCAN_CHUNK_BYTES, sizeBytes - position)
     const chunk = buffer.fill(io, fd, position, wanted)
     // More frames lie past this chunk only if it stopped short of the end by its own length (a file shorter than
     // its size says ends here: the frame cut off by it fails as short).
     const more = chunk.byteLength === wanted && wanted < sizeBytes - position
-    const walked = walkFrames(chunk, buffer.dataView, { baseOffsetBytes: position, more, scratchHash }, options)
+    const walked = walkFrames(chunk, buffer.dataView, { baseOffsetBytes: position, more, scratchHash, openAppend }, options)
     frameCount += walked.frameCount
     position += walked.endBytes
     if (walked.problem !== null) {
       const rest = readFully(io, fd, position, sizeBytes - position)
-      return { frameCount, validEndBytes: position, tornTail: tornTailAt(rest, position, walked.problem, options) }
+      return { frameCount, validEndBytes: position, tornTail: tornTailAt(rest, position, walked.problem, options), openAppend: ended() }
     }
     assert(walked.endBytes > 0, 'every scan chunk holds a whole frame')
   }
-  return { frameCount, validEndBytes: position, tornTail: null }
+  return { frameCount, validEndBytes: position, tornTail: null, openAppend: ended() }
 }
 
 interface Walk {
@@ -125,13 +148,15 @@ interface Walk {
   /** Does the segment continue past the chunk (a frame cut off at its end is read again with the next chunk)? */
   more: boolean
   scratchHash: Uint8Array
+  /** Where the append open at the last frame began (kept up to date only while one is open). */
+  openAppend: OpenAppend
 }
 
 /** Checks the frames of one chunk; stops at its end, at a frame it cuts off, or at a bad frame (its problem). */
 function walkFrames(chunk: Uint8Array, view: DataView, walk: Walk, options: ScanOptions): { frameCount: number; endBytes: number; problem: FrameProblem | null } {
   const { file, position, verifyChain, onFrame, observe } = options
   const verifyAfterLsn = options.verifyChainAfterLsn ?? 0
-  const { baseOffsetBytes, more, scratchHash } = walk
+  const { baseOffsetBytes, more, scratchHash, openAppend } = walk
   const limit = chunk.byteLength
   let offset = 0
   let frameCount = 0
@@ -152,6 +177,16 @@ function walkFrames(chunk: Uint8Array, view: DataView, walk: Walk, options: Scan
     }
     onFrame?.(lsn, baseOffsetBytes + offset, position.lastHash)
     if (observe !== undefined) observe(frameViewAt(chunk, view, offset, frameBytes), baseOffsetBytes + offset)
+    const continues = continuesAt(view, offset)
+    if (continues && !position.appendOpen) {
+      openAppend.offsetBytes = baseOffsetBytes + offset
+      openAppend.lsn = lsn
+      openAppend.previousHash.set(position.lastHash)
+      openAppend.previousEpoch = position.lastEpoch
+      openAppend.frameCount = 0
+    }
+    if (position.appendOpen || continues) openAppend.frameCount++
+    position.appendOpen = continues
     position.lastLsn = lsn
     copyStoredHash(chunk, offset, position.lastHash)
     position.lastEpoch = epoch

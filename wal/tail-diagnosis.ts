@@ -25,7 +25,7 @@ import { WalCorruptionError, WalRepairError } from './errors.ts'
 import { crcHolds, frameBody, frameBytesAt, lsnAt } from './frame-check.ts'
 import { nodeIo, readFully, type WalIo } from './io.ts'
 import { openReadOnly, type ReadOnlyLog } from './read-only.ts'
-import type { RecoveryReport } from './recover.ts'
+import { APPEND_INCOMPLETE, type RecoveryReport } from './recover.ts'
 import { findValidFrameAfter } from './scan.ts'
 import { parseSegmentName, segmentName } from './segment.ts'
 
@@ -103,22 +103,24 @@ function holeOf(logDir: string, refusal: WalCorruptionError, io: WalIo): TailHol
   if (zero === null) {
     throw new WalRepairError('NO_ZERO_PAGE', `${refusal.message} — the bad bytes ${cut}..${damagedEndBytes} hold no zero-filled ${HOLE_PAGE_BYTES}-byte page: a bit flip or an edit, not a lost write; this needs a human, not a cut`)
   }
-  const lastGoodLsn = refusal.location.lsn - 1
-  const afterCut = openCutAt(logDir, file, cut, io)
+  const appendStart = appendStartBefore(logDir, file, cut, io)
+  const lastGoodLsn = appendStart === null ? refusal.location.lsn - 1 : appendStart.lsn - 1
+  const cutBytes = appendStart === null ? cut : appendStart.offsetBytes
+  const afterCut = openCutAt(logDir, file, cutBytes, io)
   if (afterCut.lastLsn !== lastGoodLsn || afterCut.report.tornTail !== null) {
-    throw new WalRepairError('NOT_A_TORN_TAIL', `cut at offset ${cut} of ${file}, the log would end at LSN ${afterCut.lastLsn}, not ${lastGoodLsn}`)
+    throw new WalRepairError('NOT_A_TORN_TAIL', `cut at offset ${cutBytes} of ${file}, the log would end at LSN ${afterCut.lastLsn}, not ${lastGoodLsn}`)
   }
   return {
     file,
     segment: last,
     segmentBytes: bytes.byteLength,
-    cutOffsetBytes: cut,
+    cutOffsetBytes: cutBytes,
     lastGoodLsn,
     damagedEndBytes,
     zeroFromBytes: zero.fromBytes,
     zeroToBytes: zero.toBytes,
     beyond: framesFrom(bytes, damagedEndBytes),
-    discardedBytes: bytes.byteLength - cut,
+    discardedBytes: bytes.byteLength - cutBytes,
     refusal: refusal.message,
     chainHeadAfterCut: toHex(afterCut.chainHead),
   }
@@ -185,6 +187,16 @@ function framesFrom(bytes: Uint8Array, from: number): FramesBeyond {
  * The log opened read-only as it would be after a cut of `file` at `cutBytes`: the files are read as they are, but
  * that segment's size is taken as `cutBytes`, so the open scans and verifies exactly what a cut keeps.
  */
+/**
+ * Where the append holding the last whole frame before `cutBytes` began, when that frame is not its append's last
+ * (frame.ts): a cut at `cutBytes` would leave the append's first frames, which an open then cuts too. Null when the cut
+ * falls between appends.
+ */
+function appendStartBefore(logDir: string, file: string, cutBytes: number, io: WalIo): { offsetBytes: number; lsn: number } | null {
+  const torn = openCutAt(logDir, file, cutBytes, io).report.tornTail
+  return torn !== null && torn.file === file && torn.reason === APPEND_INCOMPLETE ? { offsetBytes: torn.offsetBytes, lsn: torn.lsn } : null
+}
+
 export function openCutAt(logDir: string, file: string, cutBytes: number, io: WalIo): ReadOnlyLog {
   const paths = new Map<number, string>()
   const cutIo: WalIo = {

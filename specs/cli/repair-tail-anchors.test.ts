@@ -27,7 +27,8 @@ async function dataDirWithHole(): Promise<string> {
   dirs.push(dataDir)
   const logDir = join(dataDir, 'log')
   const wal = Wal.open(logDir, { durability: 'none' })
-  for (let index = 0; index < 21; index++) await wal.append(Array.from({ length: 1000 }, () => ({ type: 7, version: 1, payload: PAYLOAD })))
+  // Batches of 1000 appends of one record each: the hole's cut then falls between appends (a frame's own).
+  for (let index = 0; index < 21; index++) await Promise.all(Array.from({ length: 1000 }, () => wal.append([{ type: 7, version: 1, payload: PAYLOAD }])))
   await wal.close()
   const segment = join(logDir, readdirSync(logDir).find((name) => name.endsWith('.seg')) as string)
   const bytes = readFileSync(segment)

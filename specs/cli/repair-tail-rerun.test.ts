@@ -38,7 +38,8 @@ async function dataDirWithHole(): Promise<{ dataDir: string; logDir: string; seg
   const logDir = join(dataDir, 'log')
   const wal = Wal.open(logDir, { durability: 'none', segmentBytesMax: 8 << 20 })
   for (let index = 0; index < 21_000; index += 1000) {
-    await wal.append(Array.from({ length: 1000 }, () => ({ type: 7, version: 1, payload: new TextEncoder().encode(PAYLOAD) })))
+    // 1000 appends of one record each, one batch: the hole's cut then falls between appends (a frame's own).
+    await Promise.all(Array.from({ length: 1000 }, () => wal.append([{ type: 7, version: 1, payload: new TextEncoder().encode(PAYLOAD) }])))
   }
   await wal.close()
   const segment = join(logDir, readdirSync(logDir).filter((name) => name.endsWith('.seg')).sort()[0] as string)

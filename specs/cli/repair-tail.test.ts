@@ -51,7 +51,8 @@ async function dataDirWithLog(options: { segmentBytesMax?: number } = {}): Promi
   const logDir = join(dataDir, 'log')
   const wal = Wal.open(logDir, { durability: 'none', segmentBytesMax: options.segmentBytesMax ?? 8 << 20 })
   for (let index = 0; index < RECORDS; index += 1000) {
-    await wal.append(Array.from({ length: 1000 }, () => ({ type: 7, version: 1, payload: new TextEncoder().encode(PAYLOAD) })))
+    // 1000 appends of one record each, one batch: the hole's cut then falls between appends (a frame's own).
+    await Promise.all(Array.from({ length: 1000 }, () => wal.append([{ type: 7, version: 1, payload: new TextEncoder().encode(PAYLOAD) }])))
   }
   await wal.close()
   return { dataDir, logDir }

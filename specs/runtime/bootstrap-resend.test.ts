@@ -101,8 +101,8 @@ function heldAtVenue(venue: SimVenue, orderId: string): number {
 }
 
 /**
- * A copy of `dir` as a crash right after the record at `lsn` leaves it: the log cut after that frame (recovery keeps
- * whole frames; a batch written in part is cut the same way), no snapshot.
+ * A copy of `dir` as a crash right after the record at `lsn` leaves it: the log cut after that frame, no snapshot.
+ * Recovery keeps whole decisions: a cut inside one leaves the log where the decision began.
  */
 function crashCopyAt(dir: string, lsn: number): string {
   const copy = tempDataDir()
@@ -207,7 +207,14 @@ describe('bootstrap resends what the venue proved it never received', () => {
           await clock.advanceAsync(50)
         }
         const dir = crashCopyAt(first.dir, lsn)
-        expect(openReadOnly(join(dir, 'log')).lastLsn).toBe(lsn)
+        const kept = openReadOnly(join(dir, 'log')).lastLsn
+        if (kept !== lsn) {
+          // A cut inside a decision: the open cuts the decision's frames back to where it began (wal/frame.ts), a cut
+          // point of its own, tried in its turn.
+          expect({ where, kept: kept < lsn && kept >= startLsn }).toEqual({ where, kept: true })
+          removeDir(dir)
+          continue
+        }
         const world = await startWorld({ seed: SEED, dir, clock, venue: freshVenue, params: PARAMS })
         try {
           await run(world, 3_000)

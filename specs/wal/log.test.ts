@@ -165,14 +165,31 @@ describe('segments', () => {
     await reopened.close()
   })
 
-  test('one batch that crosses the size limit is split across segments without losing order', async () => {
+  test('one batch that crosses the size limit is split across segments between its appends, without losing order', async () => {
     const dir = tempDir()
     const wal = Wal.open(dir, { segmentBytesMax: 4096 })
-    await wal.append(Array.from({ length: 60 }, (_, index) => record(`${index}`.padEnd(150, '.'))))
+    // Appended in one turn: one batch of 60 appends.
+    await Promise.all(Array.from({ length: 60 }, (_, index) => wal.append([record(`${index}`.padEnd(150, '.'))])))
+    expect(wal.stats.batchCount).toBe(1)
     expect(wal.segments.length).toBeGreaterThan(2)
     // Payloads are read while iterating: a frame's views are valid until the next frame (the read buffer is reused).
     expect(Array.from(wal.read(1), (frame) => text(frame.payload).replace(/\.+$/, ''))).toEqual(Array.from({ length: 60 }, (_, index) => `${index}`))
     await wal.close()
+  })
+
+  test('an append never straddles segments: a roll comes before it, and one larger than a segment gets a segment of its own', async () => {
+    const dir = tempDir()
+    const wal = Wal.open(dir, { segmentBytesMax: 4096 })
+    await wal.append(Array.from({ length: 10 }, (_, index) => record(`a${index}`.padEnd(150, '.'))))
+    await wal.append(Array.from({ length: 20 }, (_, index) => record(`b${index}`.padEnd(150, '.'))))
+    await wal.append(Array.from({ length: 3 }, (_, index) => record(`c${index}`.padEnd(150, '.'))))
+    expect(wal.segments.map((segment) => [segment.firstLsn, segment.lastLsn])).toEqual([[1, 10], [11, 30], [31, 33]])
+    await wal.close()
+    const reopened = Wal.open(dir, { segmentBytesMax: 4096 })
+    expect(reopened.lastLsn).toBe(33)
+    expect(reopened.recovery.tornTail).toBeNull()
+    expect([...reopened.read(1, { verifyChain: true })].length).toBe(33)
+    await reopened.close()
   })
 
   test('removeSegmentsBelow deletes or archives only whole segments below the LSN and fsyncs the directory', async () => {

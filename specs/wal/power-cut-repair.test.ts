@@ -32,6 +32,9 @@ describe('a power cut during repair-tail', () => {
     const diagnosis = diagnoseTail(logDir, { io })
     if (diagnosis.kind !== 'hole') throw new Error(`expected a hole, got ${diagnosis.kind}`)
     const { cutOffsetBytes, lastGoodLsn } = diagnosis.hole
+    // The hole lies inside the first append of 1000 records: the cut goes back to where that append began, since an
+    // append is in the log whole or not at all (wal/frame.ts).
+    expect({ cutOffsetBytes, lastGoodLsn }).toEqual({ cutOffsetBytes: 64, lastGoodLsn: 0 })
     const removed = original.subarray(cutOffsetBytes)
     // Two levels of quarantine directory that do not exist yet.
     const quarantineDir = join(root, 'kept', 'quarantine')

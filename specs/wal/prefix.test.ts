@@ -15,11 +15,14 @@ const WAL = { segmentBytesMax: 4096, durability: 'none', preallocateBytes: 0 } a
 /** 100-byte frames: 40 per 4 KiB segment, so LSN 40k is the last frame of a segment. */
 const payload = (lsn: number): string => `payload ${String(lsn).padStart(36, '0')}`
 
-/** A closed log of `frames` frames at `epoch` (appended to `dir` if it holds a log already). */
+/**
+ * A closed log of `frames` frames at `epoch` (appended to `dir` if it holds a log already), each frame an append of its
+ * own: a prefix through any LSN then ends on a whole append (one through an append's middle is cut back on open).
+ */
 async function writeLog(dir: string, frames: number, epoch = 1, fromLsn = 1): Promise<string> {
   const wal = Wal.open(dir, { ...WAL, epoch })
   for (let lsn = fromLsn; lsn < fromLsn + frames; lsn += 10) {
-    await wal.append(Array.from({ length: Math.min(10, fromLsn + frames - lsn) }, (_, index) => record(payload(lsn + index))))
+    await Promise.all(Array.from({ length: Math.min(10, fromLsn + frames - lsn) }, (_, index) => wal.append([record(payload(lsn + index))])))
   }
   await wal.close()
   return dir

@@ -12,11 +12,13 @@ const HEADER_BYTES = 64
 const PAYLOAD = 'p'.repeat(44) // every frame is 100 bytes, so frame k starts at 64 + (k - 1) * 100
 const FRAME_BYTES = frameBytesFor(PAYLOAD.length)
 
-async function buildLog(count: number, options: { segmentBytesMax?: number; epoch?: number } = {}): Promise<string> {
+/** `count` records in appends of `appendRecords` (10 unless given). */
+async function buildLog(count: number, options: { segmentBytesMax?: number; epoch?: number; appendRecords?: number } = {}): Promise<string> {
   const dir = tempDir()
   const wal = Wal.open(dir, { segmentBytesMax: options.segmentBytesMax ?? 1 << 20, epoch: options.epoch ?? 1 })
-  for (let index = 0; index < count; index += 10) {
-    await wal.append(Array.from({ length: Math.min(10, count - index) }, () => record(PAYLOAD)))
+  const appendRecords = options.appendRecords ?? 10
+  for (let index = 0; index < count; index += appendRecords) {
+    await wal.append(Array.from({ length: Math.min(appendRecords, count - index) }, () => record(PAYLOAD)))
   }
   await wal.close()
   return dir
@@ -54,7 +56,7 @@ function flipByte(path: string, offset: number): void {
 
 describe('recovery on open', () => {
   test('a torn trailing frame is truncated on open and appends continue from the last whole frame', async () => {
-    const dir = await buildLog(20)
+    const dir = await buildLog(20, { appendRecords: 1 })
     const [path] = segments(dir) as [string]
     truncateSync(path, statSync(path).size - 30)
     const wal = Wal.open(dir)
@@ -66,8 +68,40 @@ describe('recovery on open', () => {
     expect(Wal.open(dir).lastLsn).toBe(20)
   })
 
+  test('a torn last frame of an append takes the append\'s whole frames with it: an append is in the log whole or not at all', async () => {
+    const dir = await buildLog(20)
+    const [path] = segments(dir) as [string]
+    truncateSync(path, statSync(path).size - 30)
+    const wal = Wal.open(dir)
+    expect(wal.lastLsn).toBe(10)
+    expect(wal.recovery.tornTail).toEqual({
+      file: path, offsetBytes: frameOffset(11), removedBytes: 10 * FRAME_BYTES - 30, reason: 'short, its append incomplete', truncated: true, lsn: 11, validFramesRemoved: 9, quarantineFile: null,
+    })
+    expect(statSync(path).size).toBe(frameOffset(11))
+    expect(await wal.append([record(PAYLOAD)])).toEqual([11])
+    await wal.close()
+    expect(Wal.open(dir).lastLsn).toBe(11)
+  })
+
+  test('a log ending on whole frames of an append whose last frames never came is cut back to where the append began', async () => {
+    const dir = await buildLog(20)
+    const [path] = segments(dir) as [string]
+    truncateSync(path, frameOffset(18))
+    const readOnly = openReadOnly(dir)
+    expect(readOnly.lastLsn).toBe(10)
+    expect(readOnly.report.tornTail).toMatchObject({ offsetBytes: frameOffset(11), reason: 'its append incomplete', truncated: false, lsn: 11, validFramesRemoved: 7 })
+    expect([...readOnly.read(1)].map((frame) => frame.lsn)).toEqual(Array.from({ length: 10 }, (_, index) => index + 1))
+    expect(statSync(path).size).toBe(frameOffset(18))
+    const wal = Wal.open(dir)
+    expect(wal.lastLsn).toBe(10)
+    expect(statSync(path).size).toBe(frameOffset(11))
+    const [first] = [...wal.read(1, { toLsn: 1 })]
+    expect(first?.version).toBe(1)
+    await wal.close()
+  })
+
   test('a read-only open reports a torn tail but does not truncate it', async () => {
-    const dir = await buildLog(5)
+    const dir = await buildLog(5, { appendRecords: 1 })
     const [path] = segments(dir) as [string]
     truncateSync(path, statSync(path).size - 7)
     const readOnly = openReadOnly(dir)

@@ -11,9 +11,10 @@ function rawRange(wal: Wal, fromLsn: number, toLsn = wal.lastLsn): Uint8Array {
   return Buffer.concat(parts)
 }
 
-async function leaderWith(records: RecordInput[], epoch = 1): Promise<Wal> {
+/** A leader log holding `records`, appended `appendRecords` at a time (all in one append unless given). */
+async function leaderWith(records: RecordInput[], epoch = 1, appendRecords = records.length): Promise<Wal> {
   const wal = Wal.open(tempDir(), { durability: 'none', epoch })
-  await wal.append(records)
+  for (let index = 0; index < records.length; index += appendRecords) await wal.append(records.slice(index, index + appendRecords))
   return wal
 }
 
@@ -46,7 +47,7 @@ describe('appendFrames (replication)', () => {
   })
 
   test('segments roll on the replica at its own size limit without splitting frames', async () => {
-    const leader = await leaderWith(Array.from({ length: 200 }, (_, index) => record(`payload-${index}-${'x'.repeat(60)}`)))
+    const leader = await leaderWith(Array.from({ length: 200 }, (_, index) => record(`payload-${index}-${'x'.repeat(60)}`)), 1, 1)
     const replica = Wal.openReplica(tempDir(), { durability: 'none', segmentBytesMax: 4096 })
     await replica.appendFrames(rawRange(leader, 1))
     expect(replica.segments.length).toBeGreaterThan(3)
@@ -55,6 +56,23 @@ describe('appendFrames (replication)', () => {
     expect(again.lastLsn).toBe(200)
     expect(toHex(again.chainHead)).toBe(toHex(leader.chainHead))
     await again.close()
+    await leader.close()
+  })
+
+  test('the replica rolls only between appends, and a replica left holding part of an append cuts it on open and takes it whole again', async () => {
+    const leader = await leaderWith(Array.from({ length: 200 }, (_, index) => record(`payload-${index}-${'x'.repeat(60)}`)), 1, 10)
+    const replica = Wal.openReplica(tempDir(), { durability: 'none', segmentBytesMax: 4096 })
+    await replica.appendFrames(rawRange(leader, 1, 95))
+    await replica.close()
+    expect(replica.segments.length).toBeGreaterThanOrEqual(3)
+    for (const segment of replica.segments.slice(0, -1)) expect(segment.lastLsn % 10).toBe(0)
+    const reopened = Wal.openReplica(replica.dir, { durability: 'none', segmentBytesMax: 4096 })
+    expect(reopened.lastLsn).toBe(90)
+    expect(reopened.recovery.tornTail).toMatchObject({ lsn: 91, validFramesRemoved: 5, reason: 'its append incomplete' })
+    expect(await reopened.appendFrames(rawRange(leader, 91))).toBe(200)
+    expect(toHex(reopened.chainHead)).toBe(toHex(leader.chainHead))
+    await reopened.close()
+    expect(openReadOnly(reopened.dir).lastLsn).toBe(200)
     await leader.close()
   })
 

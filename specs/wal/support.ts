@@ -135,8 +135,8 @@ export function leaseCodeOf(action: () => unknown): string | null {
 export function encodeFrame(
   target: Uint8Array,
   offset: number,
-  frame: { lsn: number; epoch: number; record: RecordInput; previousHash: Uint8Array; scratchHash: Uint8Array },
+  frame: { lsn: number; epoch: number; record: RecordInput; previousHash: Uint8Array; scratchHash: Uint8Array; continues?: boolean },
 ): number {
   const view = new DataView(target.buffer, target.byteOffset, target.byteLength)
-  return encodeFrameAt(target, view, offset, frame.lsn, frame.epoch, frame.record, frame.previousHash, frame.scratchHash)
+  return encodeFrameAt(target, view, offset, frame.lsn, frame.epoch, frame.record, frame.previousHash, frame.scratchHash, frame.continues ?? false)
 }

@@ -6,7 +6,8 @@
  * Segment header (64 bytes, little-endian): magic "EGRSWAL1" | u32 format 1 | u32 CRC-32 of [16, 64) | u64 first LSN |
  * [32] chain hash before the first LSN | u32 epoch | u32 reserved.
  * Frame: u32 bodyBytes (from offset 8 to the end) | u32 CRC-32 of [8, end) | [32] chain hash | u64 LSN | u32 epoch |
- * u16 type | u16 version | payload. Chain hash = SHA-256(previous hash ‖ bytes [40, end)).
+ * u16 type | u16 version | payload. Chain hash = SHA-256(previous hash ‖ bytes [40, end)). The version field's top
+ * bit says more frames of the same append follow; the payload's version is the other 15 bits.
  */
 
 export const SEGMENT_HEADER_BYTES = 64
@@ -18,6 +19,8 @@ export const FRAME_CONTENT_OFFSET = 40
 export const FRAME_PAYLOAD_OFFSET = 56
 export const FRAME_PAYLOAD_BYTES_MAX = 1 << 20
 export const HASH_BYTES = 32
+/** The bits of a frame's version field that are the payload's version (the top bit is the append flag). */
+export const FRAME_VERSION_BITS = 0x7fff
 
 const MAGIC = 'EGRSWAL1'
 const FORMAT_VERSION = 1
@@ -44,23 +47,4 @@ export function readSegmentHeader(bytes: Uint8Array): SegmentHeaderFields | stri
 
 export function readU64(view: DataView, offset: number): number {
   return view.getUint32(offset, true) + view.getUint32(offset + 4, true) * 0x1_0000_0000
-}
-
-/** Bytes of a frame's content header: LSN (u64), epoch (u32), type (u16), version (u16). */
-export const FRAME_CONTENT_HEADER_BYTES = 16
-
-export interface FrameHeaderFields {
-  lsn: number
-  epoch: number
-  type: number
-  version: number
-}
-
-/** Writes the content header of `fields` at `offset` of `view` (FRAME_CONTENT_HEADER_BYTES). */
-export function writeFrameContentHeader(fields: FrameHeaderFields, view: DataView, offset: number): void {
-  view.setUint32(offset, fields.lsn % 0x1_0000_0000, true)
-  view.setUint32(offset + 4, Math.floor(fields.lsn / 0x1_0000_0000), true)
-  view.setUint32(offset + 8, fields.epoch, true)
-  view.setUint16(offset + 12, fields.type, true)
-  view.setUint16(offset + 14, fields.version, true)
 }

@@ -24,7 +24,7 @@ import { join } from 'node:path'
 import { chainHashReference, defaultWalOptions, GENESIS_HASH, hashesEqual, lostWriteAt, toHex, WalSegmentUnreadableError } from '../../wal/index.ts'
 import type { AuditProblem, AuditProblemCode } from './codes.ts'
 import {
-  FRAME_CONTENT_OFFSET, FRAME_HASH_OFFSET, FRAME_HEADER_BYTES, FRAME_PAYLOAD_BYTES_MAX, FRAME_PAYLOAD_OFFSET,
+  FRAME_CONTENT_OFFSET, FRAME_HASH_OFFSET, FRAME_VERSION_BITS, FRAME_HEADER_BYTES, FRAME_PAYLOAD_BYTES_MAX, FRAME_PAYLOAD_OFFSET,
   FRAME_PREFIX_BYTES, SEGMENT_HEADER_BYTES, SEGMENT_NAME_PATTERN, readSegmentHeader, readU64,
 } from './layout.ts'
 
@@ -232,7 +232,7 @@ function scanFrames(bytes: Uint8Array, scan: FrameScan): void {
       frame.lsn = lsn
       frame.epoch = epoch
       frame.type = view.getUint16(offset + 52, true)
-      frame.version = view.getUint16(offset + 54, true)
+      frame.version = view.getUint16(offset + 54, true) & FRAME_VERSION_BITS
       frame.payload = bytes.subarray(offset + FRAME_PAYLOAD_OFFSET, end)
       frame.hash = stored
       frame.offsetBytes = offset

@@ -15,11 +15,11 @@
  */
 
 import { readFileSync } from 'node:fs'
-import { FRAME_HEADER_BYTES, GENESIS_HASH, PAYLOAD_BYTES_MAX, WalCorruptionError, chainHashInPlace, hashesEqual, toHex, type Frame } from '../../wal/index.ts'
+import { FRAME_HEADER_BYTES, GENESIS_HASH, PAYLOAD_BYTES_MAX, WalCorruptionError, chainHashInPlace, hashesEqual, rawFrameBytes, toHex, type Frame } from '../../wal/index.ts'
 import type { AuditProblem } from './codes.ts'
 import { HeadHistory } from './head-history.ts'
 import type { SealKeyResolver } from './keys.ts'
-import { FRAME_CONTENT_HEADER_BYTES, FRAME_PREFIX_BYTES, HASH_BYTES, SEGMENT_HEADER_BYTES, writeFrameContentHeader } from './layout.ts'
+import { FRAME_CONTENT_OFFSET, FRAME_PREFIX_BYTES, HASH_BYTES, SEGMENT_HEADER_BYTES } from './layout.ts'
 import { isAuditRecordType } from './records.ts'
 import { SealChecker } from './seal-check.ts'
 
@@ -71,8 +71,7 @@ export class SelfCheck implements SelfChecker {
   private head: Uint8Array
   private finding: AuditProblem | null = null
   /** What one frame's hash is taken over, laid out contiguously: [previous head][content header][payload]. */
-  private hashInput = new Uint8Array(HASH_BYTES + FRAME_CONTENT_HEADER_BYTES + 1_024)
-  private hashInputView = new DataView(this.hashInput.buffer)
+  private hashInput = new Uint8Array(HASH_BYTES + FRAME_HEADER_BYTES + 1_024)
 
   constructor(log: CheckableLog, options: SelfCheckOptions) {
     this.log = log
@@ -160,17 +159,17 @@ export class SelfCheck implements SelfChecker {
     return null
   }
 
-  /** SHA-256(head ‖ the frame's content header ‖ its payload): the frame's hash as it must be, from the head before it. */
+  /**
+   * SHA-256(head ‖ the frame's content header ‖ its payload) over the bytes as read (the header as stored: its version
+   * field carries the append flag a decoded frame's version leaves out): the frame's hash as it must be, from the head
+   * before it.
+   */
   private chainHashOf(frame: Frame): Uint8Array {
-    const contentStart = HASH_BYTES + FRAME_CONTENT_HEADER_BYTES
-    const inputBytes = contentStart + frame.payload.byteLength
-    if (this.hashInput.byteLength < inputBytes) {
-      this.hashInput = new Uint8Array(inputBytes)
-      this.hashInputView = new DataView(this.hashInput.buffer)
-    }
+    const content = rawFrameBytes(frame).subarray(FRAME_CONTENT_OFFSET)
+    const inputBytes = HASH_BYTES + content.byteLength
+    if (this.hashInput.byteLength < inputBytes) this.hashInput = new Uint8Array(inputBytes)
     this.hashInput.set(this.head, 0)
-    writeFrameContentHeader(frame, this.hashInputView, HASH_BYTES)
-    this.hashInput.set(frame.payload, contentStart)
+    this.hashInput.set(content, HASH_BYTES)
     const computed = new Uint8Array(HASH_BYTES)
     chainHashInPlace(this.hashInput.subarray(0, inputBytes), computed)
     return computed

@@ -5,7 +5,7 @@
  */
 
 import { describe, expect, test } from 'bun:test'
-import { Wal } from '../../../wal/index.ts'
+import { FRAME_FORMAT_VERSION, Wal } from '../../../wal/index.ts'
 import {
   LOG_READS_HEADER, THIS_BUILDS_LOG_READS_TEXT, standbyRefusal, standbyRequestHeaders, thisBuildsLogReads, type LogReads,
 } from '../../../src/runtime/ha/index.ts'
@@ -24,7 +24,7 @@ function readsWith(change: (events: Map<number, number>, snapshot: Record<string
   const events = new Map(own.events)
   const snapshot = { ...own.snapshot }
   change(events, snapshot)
-  return { events, snapshot: snapshot as LogReads['snapshot'] }
+  return { events, snapshot: snapshot as LogReads['snapshot'], frames: own.frames }
 }
 
 const NEWEST_CODE = Math.max(...Object.values(EVENT_CODES))
@@ -36,6 +36,15 @@ describe('what a build reads, as the header says it', () => {
     expect(parsed).toEqual(thisBuildsLogReads())
     expect(THIS_BUILDS_LOG_READS_TEXT).toContain(`kernel-state=${KERNEL_STATE_FORMAT_VERSION}`)
     expect(standbyRefusal(THIS_BUILDS_LOG_READS_TEXT)).toBeNull()
+  })
+
+  test('a standby of a build before the append flag (its header names no frame format) is too old for this leader\'s frames', () => {
+    const before = THIS_BUILDS_LOG_READS_TEXT.replace(/;frames=[0-9]+$/, '')
+    expect(before).not.toBe(THIS_BUILDS_LOG_READS_TEXT)
+    expect(parseLogReads(before)).toMatchObject({ frames: 1 })
+    expect(standbyRefusal(before)).toEqual({ code: 'STANDBY_TOO_OLD', message: expect.stringContaining(`log frames v${FRAME_FORMAT_VERSION} (reads up to v1`) })
+    // A leader of that build writes no flag: a standby of this build follows it.
+    expect(standbyRefusal(THIS_BUILDS_LOG_READS_TEXT, { ...thisBuildsLogReads(), frames: 1 })).toBeNull()
   })
 
   test('a standby that reads more than the leader writes (a newer build: a later type, a later version) may follow', () => {
@@ -86,7 +95,7 @@ describe('what a build reads, as the header says it', () => {
   // Found by the s36 review: within the 4096 bytes, "0-65535," repeated named 31 million codes, each expanded into the
   // map one by one — seconds of the leader's event loop per request. A code is named once in what a build writes.
   test('a header naming more codes than exist is VALIDATION_FAILED, before its ranges are expanded', () => {
-    const parts = `snapshot=${thisBuildsLogReads().snapshot.snapshot};kernel-state=${KERNEL_STATE_FORMAT_VERSION};backoffice=${thisBuildsLogReads().snapshot.backoffice}`
+    const parts = `snapshot=${thisBuildsLogReads().snapshot.snapshot};kernel-state=${KERNEL_STATE_FORMAT_VERSION};backoffice=${thisBuildsLogReads().snapshot.backoffice};frames=${FRAME_FORMAT_VERSION}`
     const repeated = `events@999=${Array.from({ length: 480 }, () => '0-65535').join(',')};${parts}`
     expect(repeated.length).toBeLessThanOrEqual(4096)
     expect(standbyRefusal(repeated)).toEqual({ code: 'VALIDATION_FAILED', message: expect.stringContaining('names more than 65536 codes') })

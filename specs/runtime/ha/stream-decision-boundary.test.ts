@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'bun:test'
 import { join } from 'node:path'
-import { openReadOnly, rawFrameBytes, Wal, type Wal as WalType } from '../../../wal/index.ts'
+import { frameContinues, openReadOnly, rawFrameBytes, Wal, type Wal as WalType } from '../../../wal/index.ts'
 import { FRAME_PREFIX_BYTES } from '../../../wal/frame.ts'
 import { decodeCommandRecord, EnvelopeReader, isCommandRecord, replicationStream } from '../../../src/runtime/ha/index.ts'
 import { domainEventOf } from '../../../src/runtime/records.ts'
@@ -14,6 +14,20 @@ function decisions(wal: WalType): { from: number; to: number }[] {
   const ranges: { from: number; to: number }[] = []
   for (const frame of wal.read(wal.firstLsn)) {
     if (isCommandRecord(frame.type)) ranges.push({ from: frame.lsn, to: frame.lsn + decodeCommandRecord(frame).eventCount })
+  }
+  return ranges
+}
+
+/** The LSN ranges [first, last] of every append, by its frames' flags (wal/frame.ts). */
+function appends(wal: WalType): { from: number; to: number }[] {
+  const ranges: { from: number; to: number }[] = []
+  let from = 0
+  for (const frame of wal.read(wal.firstLsn)) {
+    if (from === 0) from = frame.lsn
+    if (!frameContinues(rawFrameBytes(frame))) {
+      ranges.push({ from, to: frame.lsn })
+      from = 0
+    }
   }
   return ranges
 }
@@ -60,9 +74,26 @@ describe('replication envelopes and decisions', () => {
     }
   })
 
-  // The stream no longer cuts a decision (above), but a node's torn batch can still leave a log that ends inside one
-  // (recovery keeps the whole frames of a batch written in part), as can a decision written without a command record.
-  // Bootstrap then finds the order Sent with no call in flight and makes it Unknown, so it is reconciled.
+  test('without command records (a single node\'s log), the frames\' append flags keep every decision whole in the envelopes', async () => {
+    const world = await startWorld({ seed: 11 })
+    worlds.push(world)
+    await trade(world, { orders: 30, tag: 'env', seed: 11 })
+    await run(world, 500)
+    const wal = world.gateway.engine.wal
+    const ranges = appends(wal)
+    expect(ranges.filter((range) => range.to > range.from).length).toBeGreaterThan(40)
+    // Many bounds, so that some fall inside a decision (most here are two frames: a bound cut one by chance only).
+    for (let chunkBytesMax = 3_000; chunkBytesMax < 9_000; chunkBytesMax += 211) {
+      const ends = await envelopeEnds(wal, chunkBytesMax)
+      expect(ends.at(-1)).toBe(wal.lastLsn)
+      const inside = ends.filter((end) => ranges.some((range) => end >= range.from && end < range.to))
+      expect({ chunkBytesMax, endsInsideADecision: inside.length }).toEqual({ chunkBytesMax, endsInsideADecision: 0 })
+    }
+  })
+
+  // A log can still end inside a decision written before the append flag, by a standby whose stream cut one larger
+  // than twice the bound (an open cuts it back now: wal/frame.ts). Here the restart's open cuts the place result's
+  // frames back to where its decision began: the order is Sent with its call's answer unknown, and is reconciled.
   test('a log ending between a place result\'s call_completed and its send_acked: the order is reconciled after a restart', async () => {
     const world = await startWorld({ seed: 5 })
     const body = { account: 'acct-a', symbol: 'ETH-USD', side: 'buy', type: 'limit', qty: '0.1', price: '2910', client_order_id: 'split-1' }

@@ -9,8 +9,11 @@
  * writes each type at its current version and reads every version up to it. The snapshot's parts are versioned the
  * same way: the file, the kernel state and the back office's section, each read up to this build's own.
  *
+ * The log's frames have a format version too (wal/frame.ts FRAME_FORMAT_VERSION): 2 since the append flag, whose
+ * frames a build before it would take for records of versions it does not know. That build does not name it: read as 1.
+ *
  * The header (`x-egress-log-reads`), at most LOG_READS_TEXT_BYTES_MAX bytes:
- *   `events@3=100-103,110-111,200-228;snapshot=1;kernel-state=11;backoffice=5`
+ *   `events@3=100-103,110-111,200-228;snapshot=1;kernel-state=11;backoffice=5;frames=2`
  * one `events@V=` group per version V, listing as code ranges the types read up to V. A request without it comes from
  * a build older than the check, which cannot say what it reads: it is refused too, as "upgrade standbys first" asks.
  */
@@ -20,6 +23,7 @@ import { EVENT_CODES, EVENT_VERSIONS } from '../../domain/events/registry.ts'
 import type { EventType } from '../../domain/events/types.ts'
 import { KERNEL_STATE_FORMAT_VERSION } from '../snapshot/state-codec.ts'
 import { SNAPSHOT_FORMAT_VERSION } from '../snapshot/file.ts'
+import { FRAME_FORMAT_VERSION } from '../../../wal/index.ts'
 
 export const LOG_READS_HEADER = 'x-egress-log-reads'
 /** Far above this build's text (about 100 bytes): room for many more types, not for an unbounded header. */
@@ -28,18 +32,26 @@ export const LOG_READS_TEXT_BYTES_MAX = 4096
 /** The snapshot parts a standby reads, by name, with the newest version of each it reads. */
 const SNAPSHOT_PARTS = ['snapshot', 'kernel-state', 'backoffice'] as const
 type SnapshotPart = (typeof SNAPSHOT_PARTS)[number]
+/** The part naming the log's frame format (absent from a build before it: format 1). */
+const FRAMES_PART = 'frames'
 
 export interface LogReads {
   /** Record type code → the newest schema version read (every older one is read too). */
   events: ReadonlyMap<number, number>
   snapshot: Readonly<Record<SnapshotPart, number>>
+  /** The newest frame format read (1 when not named: a build before the append flag). */
+  frames: number
 }
 
 /** What this build reads, which is also what it writes: each type at its current version, each snapshot part at its own. */
 export function thisBuildsLogReads(): LogReads {
   const events = new Map<number, number>()
   for (const [name, code] of Object.entries(EVENT_CODES) as [EventType, number][]) events.set(code, EVENT_VERSIONS[name])
-  return { events, snapshot: { snapshot: SNAPSHOT_FORMAT_VERSION, 'kernel-state': KERNEL_STATE_FORMAT_VERSION, backoffice: BACKOFFICE_SECTION_VERSION } }
+  return {
+    events,
+    snapshot: { snapshot: SNAPSHOT_FORMAT_VERSION, 'kernel-state': KERNEL_STATE_FORMAT_VERSION, backoffice: BACKOFFICE_SECTION_VERSION },
+    frames: FRAME_FORMAT_VERSION,
+  }
 }
 
 export function formatLogReads(reads: LogReads): string {
@@ -50,7 +62,7 @@ export function formatLogReads(reads: LogReads): string {
     codesByVersion.set(version, codes)
   }
   const groups = [...codesByVersion].sort(([a], [b]) => a - b).map(([version, codes]) => `events@${version}=${rangesText(codes)}`)
-  return [...groups, ...SNAPSHOT_PARTS.map((part) => `${part}=${reads.snapshot[part]}`)].join(';')
+  return [...groups, ...SNAPSHOT_PARTS.map((part) => `${part}=${reads.snapshot[part]}`), `${FRAMES_PART}=${reads.frames}`].join(';')
 }
 
 function rangesText(codes: number[]): string {
@@ -75,6 +87,7 @@ export function parseLogReads(text: string): LogReads | { invalid: string } {
   if (text.length > LOG_READS_TEXT_BYTES_MAX) return { invalid: `${LOG_READS_HEADER} is ${text.length} bytes, at most ${LOG_READS_TEXT_BYTES_MAX}` }
   const events = new Map<number, number>()
   const snapshot: Partial<Record<SnapshotPart, number>> = {}
+  let frames = 1
   // Codes the ranges name, counted before they are expanded: the text this build writes names each code once, so at
   // most CODE_MAX + 1 in all. Unbounded, 4096 bytes of "0-65535," repeated named 33 million codes, seconds of the
   // leader's event loop per request.
@@ -97,9 +110,10 @@ export function parseLogReads(text: string): LogReads | { invalid: string } {
     const part = PART.exec(item)
     if (part === null) return { invalid: `${LOG_READS_HEADER}: ${JSON.stringify(item.slice(0, 80))} is neither events@<version>=<codes> nor <part>=<version>` }
     if ((SNAPSHOT_PARTS as readonly string[]).includes(part[1] as string)) snapshot[part[1] as SnapshotPart] = Number(part[2])
+    else if (part[1] === FRAMES_PART) frames = Number(part[2])
   }
   for (const name of SNAPSHOT_PARTS) if (snapshot[name] === undefined) return { invalid: `${LOG_READS_HEADER} does not say which ${name} version it reads` }
-  return { events, snapshot: snapshot as Record<SnapshotPart, number> }
+  return { events, snapshot: snapshot as Record<SnapshotPart, number>, frames }
 }
 
 /**
@@ -115,6 +129,7 @@ export function unreadableByStandby(standby: LogReads, leader: LogReads): string
   for (const part of SNAPSHOT_PARTS) {
     if (standby.snapshot[part] < leader.snapshot[part]) missing.push(`${part} v${leader.snapshot[part]} (reads up to v${standby.snapshot[part]})`)
   }
+  if (standby.frames < leader.frames) missing.push(`log frames v${leader.frames} (reads up to v${standby.frames}: not the append flag of wal/frame.ts)`)
   if (missing.length === 0) return null
   const shown = missing.length > 8 ? [...missing.slice(0, 8), `and ${missing.length - 8} more`] : missing
   return `the standby's build cannot read what this leader writes: ${shown.join(', ')}; upgrade standbys before their leader`

@@ -7,7 +7,7 @@
  * cache makes the re-read cheap, and a slow standby costs the leader nothing but a file position.
  */
 
-import { hashesEqual, rawFrameBytes, toHex, type Wal } from '../../../wal/index.ts'
+import { frameContinues, hashesEqual, rawFrameBytes, toHex, type Wal } from '../../../wal/index.ts'
 import { decodeCommandRecord, isCommandRecord } from './command-record.ts'
 import { encodeEnvelope } from './envelope.ts'
 
@@ -77,7 +77,9 @@ export function streamRefusal(wal: Wal, fromLsn: number, headHash: Uint8Array): 
  * is reached, which is at a decision boundary on the live tail (the durable end is the end of an append) but anywhere
  * while a standby catches up a backlog. So past the bound an envelope still takes the rest of the decision it holds
  * the start of, up to twice the bound (a standby's batch bound, 4 MiB by default, is above the 2 MiB that makes in
- * serve); only a decision larger than the bound, or one written without a command record, can still be cut.
+ * serve). Where that decision ends is known from its frames' append flag (wal/frame.ts: set on every frame of an
+ * append but its last), and in a log written before the flag from its command record; only a decision larger than
+ * twice the bound can still be cut.
  */
 function decisionEnd(wal: Wal, commandLsn: number): number {
   try {
@@ -108,12 +110,16 @@ export async function* replicationStream(wal: Wal, options: StreamOptions): Asyn
         // The last command record in this envelope, and the last LSN of its decision once known (see decisionEnd).
         let commandLsn = 0
         let decisionEndLsn = 0
+        // Does the last frame taken say more of its append follows?
+        let appendOpen = false
         for (const frame of wal.read(next)) {
           const raw = rawFrameBytes(frame)
           if (bytes > 0 && bytes + raw.byteLength > options.chunkBytesMax) {
             if (commandLsn > decisionEndLsn) decisionEndLsn = decisionEnd(wal, commandLsn)
-            if (frame.lsn > decisionEndLsn || bytes + raw.byteLength > 2 * options.chunkBytesMax) break
+            const insideDecision = appendOpen || frame.lsn <= decisionEndLsn
+            if (!insideDecision || bytes + raw.byteLength > 2 * options.chunkBytesMax) break
           }
+          appendOpen = frameContinues(raw)
           if (isCommandRecord(frame.type)) commandLsn = frame.lsn
           parts.push(raw.slice())
           bytes += raw.byteLength
