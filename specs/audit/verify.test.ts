@@ -152,6 +152,31 @@ describe('verifyLogDirectory', () => {
     expect(report.firstProblem).toMatchObject({ code: 'FRAME_CORRUPT', lsn: 40, offsetBytes: frame.offset })
   })
 
+  test('a log ending inside an append: its whole frames are taken back, as a gateway\'s open cuts them, and reported as the torn tail', async () => {
+    for (const cutInsideFrame of [false, true]) {
+      const dir = tempDir('egress-audit-append-')
+      const wal = Wal.open(dir, { durability: 'none', preallocateBytes: 0 })
+      for (let append = 0; append < 3; append++) {
+        await wal.append(Array.from({ length: 10 }, (_, index) => ({ type: 7, version: 1, payload: new TextEncoder().encode(`a${append}-${index}`) })))
+      }
+      await wal.close()
+      const [file] = segmentFiles(dir) as [string]
+      const bytes = readFileSync(file)
+      const fifth = frameAt(dir, 25)
+      // The third append's first five frames reached the disk, and (cutInsideFrame) part of its sixth.
+      writeFileSync(file, bytes.subarray(0, fifth.offset + (cutInsideFrame ? 90 : frameAt(dir, 26).offset - fifth.offset)))
+      const report = await verifyLogDirectory(dir)
+      const opened = openReadOnly(dir)
+      expect(opened.lastLsn).toBe(20)
+      expect(report.ok).toBe(true)
+      expect(report.records).toBe(20)
+      expect(report.chainHead).toBe(toHex(opened.chainHead))
+      expect(report.tornTail).toMatchObject({
+        file, lsn: 21, offsetBytes: frameAt(dir, 21).offset, kind: cutInsideFrame ? 'torn-write' : 'append-incomplete', reason: expect.stringContaining('its append incomplete'),
+      })
+    }
+  })
+
   test('a zero page inside the last segment with valid frames after it (a copy racing the writer) is a torn tail', async () => {
     const dir = copyOfLog()
     const [file] = segmentFiles(dir) as [string]

@@ -21,6 +21,8 @@ export const FRAME_PAYLOAD_BYTES_MAX = 1 << 20
 export const HASH_BYTES = 32
 /** The bits of a frame's version field that are the payload's version (the top bit is the append flag). */
 export const FRAME_VERSION_BITS = 0x7fff
+/** The version field's top bit: more frames of the same append follow this one. */
+export const FRAME_APPEND_FLAG = 0x8000
 
 const MAGIC = 'EGRSWAL1'
 const FORMAT_VERSION = 1

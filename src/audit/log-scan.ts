@@ -24,7 +24,7 @@ import { join } from 'node:path'
 import { chainHashReference, defaultWalOptions, GENESIS_HASH, hashesEqual, lostWriteAt, toHex, WalSegmentUnreadableError } from '../../wal/index.ts'
 import type { AuditProblem, AuditProblemCode } from './codes.ts'
 import {
-  FRAME_CONTENT_OFFSET, FRAME_HASH_OFFSET, FRAME_VERSION_BITS, FRAME_HEADER_BYTES, FRAME_PAYLOAD_BYTES_MAX, FRAME_PAYLOAD_OFFSET,
+  FRAME_APPEND_FLAG, FRAME_CONTENT_OFFSET, FRAME_HASH_OFFSET, FRAME_VERSION_BITS, FRAME_HEADER_BYTES, FRAME_PAYLOAD_BYTES_MAX, FRAME_PAYLOAD_OFFSET,
   FRAME_PREFIX_BYTES, SEGMENT_HEADER_BYTES, SEGMENT_NAME_PATTERN, readSegmentHeader, readU64,
 } from './layout.ts'
 
@@ -52,8 +52,12 @@ export interface TornTail {
   lsn: number
   bytes: number
   reason: string
-  /** 'torn-write': nothing valid after the tear. 'copy-race': valid frames after a zero page (a live copy). */
-  kind: 'torn-write' | 'copy-race'
+  /**
+   * 'torn-write': nothing valid after the tear. 'copy-race': valid frames after a zero page (a live copy).
+   * 'append-incomplete': whole frames of an append whose last frame never reached the disk (wal/frame.ts), nothing
+   * after them (a torn write or a copy race that also ends inside an append keeps its own kind, its reason says so).
+   */
+  kind: 'torn-write' | 'copy-race' | 'append-incomplete'
   /** CRC-valid frames found beyond the tear, not verified. */
   framesBeyond: number
   /**
@@ -97,6 +101,19 @@ interface Cursor {
   lastLsn: number
   head: Uint8Array
   lastEpoch: number
+  /** The append the last frame left open (its append flag set), or null. */
+  open: OpenAppend | null
+}
+
+/** Where an append still open began, and what the scan counted of it (taken back if the log ends inside it). */
+interface OpenAppend {
+  file: string
+  offsetBytes: number
+  lsn: number
+  head: Uint8Array
+  lastEpoch: number
+  records: number
+  bytes: number
 }
 
 export function listSegments(dir: string): { name: string; firstLsn: number }[] {
@@ -135,6 +152,7 @@ export async function scanLogIndependently(dir: string, hooks: LogScanHooks = {}
     const isLast = index === segments.length - 1
     const frame: ScannedFrame = { lsn: 0, epoch: 0, type: 0, version: 0, payload: bytes, hash: bytes, file, offsetBytes: 0, frameBytes: 0 }
     scanFrames(bytes, { frame, file, cursor, isLast, result, hooks, progress })
+    if (isLast && result.problem === null && cursor.open !== null) endInsideAppend(cursor, cursor.open, { file, sizeBytes: bytes.byteLength, result })
     progress.bytesDone += bytes.byteLength
     hooks.onProgress?.(progress)
     await hooks.afterSegment?.()
@@ -177,7 +195,7 @@ function startSegment(bytes: Uint8Array, file: string, nameLsn: number, previous
     if (nameLsn === 1 && !hashesEqual(header.previousHash, GENESIS_HASH)) {
       return at('CHAIN_BREAK', `the first segment starts at LSN 1 but chains from ${toHex(header.previousHash)}, not genesis`)
     }
-    return { lastLsn: nameLsn - 1, head: header.previousHash.slice(), lastEpoch: 0 }
+    return { lastLsn: nameLsn - 1, head: header.previousHash.slice(), lastEpoch: 0, open: null }
   }
   if (nameLsn !== previous.lastLsn + 1) {
     return at('SEGMENT_MISSING', `the previous segment ends at LSN ${previous.lastLsn}; LSNs ${previous.lastLsn + 1}..${nameLsn - 1} are missing`)
@@ -220,6 +238,15 @@ function scanFrames(bytes: Uint8Array, scan: FrameScan): void {
     const computed = chainHashReference(cursor.head, bytes.subarray(offset + FRAME_CONTENT_OFFSET, end))
     if (!hashesEqual(computed, stored)) {
       return at('CHAIN_BREAK', `the stored hash ${toHex(stored)} does not follow from the previous head (recomputed ${toHex(computed)}): content edited after writing`)
+    }
+    const continues = (view.getUint16(offset + 54, true) & FRAME_APPEND_FLAG) !== 0
+    if (continues && cursor.open === null) {
+      cursor.open = { file, offsetBytes: offset, lsn, head: cursor.head, lastEpoch: cursor.lastEpoch, records: 0, bytes: 0 }
+    }
+    if (cursor.open !== null) {
+      cursor.open.records++
+      cursor.open.bytes += end - offset
+      if (!continues) cursor.open = null
     }
     cursor.lastLsn = lsn
     cursor.head = computed
@@ -283,6 +310,34 @@ function classifyDamage(bytes: Uint8Array, offset: number, reason: string, scan:
   const gatewayCuts = next === null || lostWriteAt(bytes.subarray(offset), offset, { position, windowBytes: defaultWalOptions.batchBytesMax }) !== null
   result.tornTail = { ...located, bytes: bytes.byteLength - offset, reason, kind: next === null ? 'torn-write' : 'copy-race', framesBeyond, gatewayCuts }
 }
+
+/**
+ * The last segment (`file`, `sizeBytes` long) ends inside an append: its last valid frame has the append flag, so the
+ * rest of its append never reached the disk (wal/frame.ts). A gateway's open cuts the append's frames with the tail,
+ * so they are taken back here — the verified log ends before them — and reported as (part of) the torn tail. They were
+ * handed to `onFrame` already. An append begun in an earlier segment is APPEND_SPLIT, which the open refuses too.
+ */
+function endInsideAppend(cursor: Cursor, open: OpenAppend, last: { file: string; sizeBytes: number; result: LogScanResult }): void {
+  const { file, sizeBytes, result } = last
+  if (open.file !== file) {
+    result.problem = { code: 'APPEND_SPLIT', file, offsetBytes: 0, lsn: cursor.lastLsn + 1, detail: `the log ends at LSN ${cursor.lastLsn} inside an append begun in ${open.file}; a writer rolls only between appends` }
+    return
+  }
+  cursor.lastLsn = open.lsn - 1
+  cursor.head = open.head
+  cursor.lastEpoch = open.lastEpoch
+  cursor.open = null
+  result.records -= open.records
+  result.bytes -= open.bytes
+  result.preallocatedBytes = 0
+  const torn = result.tornTail
+  result.tornTail = torn === null
+    ? { file, offsetBytes: open.offsetBytes, lsn: open.lsn, bytes: sizeBytes - open.offsetBytes, reason: APPEND_INCOMPLETE_REASON, kind: 'append-incomplete', framesBeyond: 0, gatewayCuts: true }
+    : { ...torn, offsetBytes: open.offsetBytes, lsn: open.lsn, bytes: sizeBytes - open.offsetBytes, reason: `${torn.reason}, ${APPEND_INCOMPLETE_REASON}` }
+}
+
+/** The reason given for a tail that is (or holds) an append whose last frame never reached the disk (as recover.ts). */
+const APPEND_INCOMPLETE_REASON = 'its append incomplete'
 
 /** The offset of the first CRC-valid frame at or after `from`, or null. */
 function nextValidFrame(bytes: Uint8Array, from: number): number | null {
