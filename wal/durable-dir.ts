@@ -7,6 +7,7 @@
  */
 
 import { dirname, resolve } from 'node:path'
+import { NotADirectoryError } from './errors.ts'
 import type { WalIo } from './io.ts'
 
 export interface DurableDirOptions {
@@ -32,8 +33,15 @@ export function makeDirDurable(io: WalIo, path: string, options: DurableDirOptio
     created.push(dir)
     if (dirname(dir) === dir) break
   }
-  if (options.mkdir === undefined) io.mkdirp(leaf)
-  else options.mkdir(leaf)
+  try {
+    if (options.mkdir === undefined) io.mkdirp(leaf)
+    else options.mkdir(leaf)
+  } catch (error) {
+    // A file where the directory (or one above it) should be: node says EEXIST or ENOTDIR naming only the syscall.
+    const code = (error as { code?: unknown } | null)?.code
+    if (code === 'EEXIST' || code === 'ENOTDIR') throw new NotADirectoryError(leaf, error)
+    throw error
+  }
   const parents = new Set<string>()
   for (const dir of created.reverse()) parents.add(dirname(dir))
   if (options.syncParentOfExisting === true) parents.add(dirname(leaf))

@@ -114,6 +114,18 @@ export function isSyncFailure(error: unknown): boolean {
   return false
 }
 
+/** A directory the log or the lease needs cannot be made: `path`, or a directory above it, is a file. */
+export class NotADirectoryError extends Error {
+  override readonly name = 'NotADirectoryError'
+  readonly code = 'NOT_A_DIRECTORY'
+  readonly path: string
+
+  constructor(path: string, cause: unknown) {
+    super(`NOT_A_DIRECTORY: ${path}, or a directory above it, exists and is not a directory; give a directory (or a path that does not exist yet)`, { cause })
+    this.path = path
+  }
+}
+
 /** The log is closed or was opened read-only. */
 export class WalClosedError extends Error {
   override readonly name = 'WalClosedError'

@@ -36,6 +36,7 @@ export {
   WalFullError,
   WalFatalError,
   DirectoryOpenError,
+  NotADirectoryError,
   isSyncFailure,
   SyncFailedError,
   WalClosedError,
