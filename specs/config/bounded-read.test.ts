@@ -5,6 +5,7 @@
  */
 
 import { expect, test } from 'bun:test'
+import { generateKeyPairSync } from 'node:crypto'
 import { mkdtempSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -29,7 +30,8 @@ test('/dev/zero as a JWKS file or a key file is refused at once, naming the boun
 
 test('a JWKS reload of a file grown past the bound fails as unreadable and keeps the last good keys', async () => {
   const path = join(dir, 'jwks.json')
-  writeFileSync(path, JSON.stringify({ keys: [] }))
+  const { publicKey } = generateKeyPairSync('ed25519')
+  writeFileSync(path, JSON.stringify({ keys: [{ ...publicKey.export({ format: 'jwk' }), kid: 'ed-1' }] }))
   const logs: string[] = []
   const jwks = openJwksFile(path, { reloadMs: 60_000, staleMaxMs: 300_000, log: (line) => logs.push(line) })
   try {

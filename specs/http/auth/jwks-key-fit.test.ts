@@ -45,6 +45,22 @@ describe('a key jose would pick for a token but cannot verify it with is an inva
   }
 })
 
+describe('a key set with no key', () => {
+  test('is refused at start (JWKS_INVALID: no token could be verified), and a reload emptied keeps the last good keys', async () => {
+    const path = join(tempDir(), 'jwks.json')
+    writeFileSync(path, JSON.stringify({ keys: [] }))
+    expect(() => verifier({ jwksFile: path })).toThrow('holds no key')
+    const good = await signingKey('ed-1')
+    writeJwks(path, [good])
+    const v = verifier({ jwksFile: path })
+    opened.push(v)
+    writeFileSync(path, JSON.stringify({ keys: [] }))
+    await v.reloadKeys()
+    expect(v.jwksStatus()?.reloadFailures.JWKS_INVALID).toBe(1)
+    expect((await v.verify(await keyToken(good))).sub).toBe('alice')
+  })
+})
+
 describe('keys no token here is verified with are kept, as an identity provider may list them', () => {
   for (const [what, jwk] of [
     ['a 1024-bit RSA key for encryption (use enc)', () => rsaJwk(1024, 'rsa-enc', { use: 'enc' })],

@@ -214,6 +214,9 @@ function parseJwks(path: string, text: string): JSONWebKeySet {
   }
   const keys = (parsed as { keys?: unknown } | null)?.keys
   if (!Array.isArray(keys)) throw new JwksError('JWKS_INVALID', `jwks file ${path}: expected {"keys": [...]}`)
+  // No key trusts no token: at start every client is refused, and a reload would lock out every client at once — what
+  // keeping the last good set on a bad reload is for (an emptied file, half of a rotation).
+  if (keys.length === 0) throw new JwksError('JWKS_INVALID', `jwks file ${path}: holds no key, so no token could be verified; list at least one public key`)
   const seen = new Set<string>()
   keys.forEach((key: unknown, index) => {
     if (typeof key !== 'object' || key === null) throw new JwksError('JWKS_INVALID', `jwks file ${path}: keys.${index} is not an object`)
