@@ -1,4 +1,7 @@
 import { describe, expect, test } from 'bun:test'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { COMMANDS, EXIT_DATA_ERROR, EXIT_FAILURE, EXIT_OK, EXIT_USAGE, runCli } from '../../src/cli/index.ts'
 import { EXIT_IO_ERROR } from '../../src/cli/command.ts'
 import { recordingIo } from './io.ts'
@@ -64,6 +67,27 @@ describe('the command dispatcher', () => {
       const io = recordingIo()
       expect(await runCli(argv, io)).toBe(2)
       expect(io.stderr).toEqual([line])
+    }
+  })
+
+  test('a negative value is a usage error saying how a value starting with a dash is written; so written, the value is judged', async () => {
+    const io = recordingIo()
+    expect(await runCli(['sim-venue', '--port', '-5'], io)).toBe(2)
+    expect(io.stderr).toEqual([`egress sim-venue: Option '--port' argument is ambiguous: a value starting with a dash is written --port=VALUE (see "egress sim-venue --help")`])
+    const written = recordingIo()
+    expect(await runCli(['sim-venue', '--port=-5'], written)).toBe(2)
+    expect(written.stderr).toEqual([`egress sim-venue: --port: expected an integer between 0 and 65535, got "-5" (see "egress sim-venue --help")`])
+  })
+
+  test('sim-venue --record naming a directory is a usage error naming it, exit 2, before anything listens', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'egress-record-'))
+    try {
+      const io = recordingIo()
+      expect(await runCli(['sim-venue', '--port', '0', '--record', dir], io)).toBe(2)
+      expect(io.stdout).toEqual([])
+      expect(io.stderr).toEqual([`egress sim-venue: --record ${JSON.stringify(dir)}: a directory; give the path of a file (made if missing) (see "egress sim-venue --help")`])
+    } finally {
+      rmSync(dir, { recursive: true, force: true })
     }
   })
 

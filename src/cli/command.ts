@@ -47,9 +47,11 @@ export function parseOptions<const TOptions extends Options>(argv: readonly stri
   try {
     parsed = parseArgs({ args: [...argv], options, strict: true, allowPositionals: true, tokens: true })
   } catch (error) {
-    // parseArgs explains at length; the first sentence is the useful part.
+    // parseArgs explains at length; the first sentence is the useful part (with its advice for a value like -5).
     const message = error instanceof Error ? error.message : String(error)
-    throw new UsageError(message.split(/\.\s/)[0] ?? message)
+    const first = message.split(/\.\s/)[0] ?? message
+    const ambiguous = /^Option '(--[^']+)' argument is ambiguous$/.exec(first)
+    throw new UsageError(ambiguous === null ? first : `${first}: a value starting with a dash is written ${ambiguous[1]}=VALUE`)
   }
   const seen = new Set<string>()
   for (const token of parsed.tokens) {

@@ -4,6 +4,7 @@
  * recorded (fsynced) in `--record FILE` before it reaches the book.
  */
 
+import { statSync, type Stats } from 'node:fs'
 import { loadConfig, simStoreOptions } from '../config/index.ts'
 import { simDepositsOf } from '../runtime/paper.ts'
 import { simVenueInstruments } from './serve-sim.ts'
@@ -36,6 +37,17 @@ Options:
   run: runSimVenue,
 }
 
+/** `--record FILE` that names a directory or something else that is no file (what open would refuse bare: EISDIR). */
+function refuseRecordPath(path: string): void {
+  let stats: Stats
+  try {
+    stats = statSync(path)
+  } catch {
+    return // A file still to be made: the open creates it (or says why not).
+  }
+  if (!stats.isFile()) throw new UsageError(`--record ${JSON.stringify(path)}: ${stats.isDirectory() ? 'a directory' : 'not a regular file'}; give the path of a file (made if missing)`)
+}
+
 async function runSimVenue(argv: readonly string[], io: CliIo): Promise<number> {
   const { values, positionals } = parseOptions(argv, {
     port: { type: 'string' },
@@ -45,6 +57,7 @@ async function runSimVenue(argv: readonly string[], io: CliIo): Promise<number> 
     config: { type: 'string' },
   })
   if (positionals.length > 0) throw new UsageError(`unexpected argument ${JSON.stringify(positionals[0])}`)
+  if (values.record !== undefined) refuseRecordPath(values.record)
   const port = integerOption('port', values.port, 9100, [0, 65_535])
   const seed = integerOption('seed', values.seed, 1, [0, 0xffff_ffff])
   // The same stop signals as serve (stop-signals.ts): a SIGHUP (the terminal it was started from closed) killed the
