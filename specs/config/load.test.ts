@@ -46,6 +46,16 @@ describe('precedence: defaults, then file, then env', () => {
     expect([config.port, config.dataDir, config.host, config.mode]).toEqual([9100, '/from/env', '0.0.0.0', 'shadow'])
   })
 
+  test('a bad file value an env variable overrides is still refused, naming the file and the variable (a secret not shown)', () => {
+    const path = configFile({ port: '80a', auth: { hs256Secret: 'hunter2' }, host: '127.0.0.1' })
+    const message = messageOf(() => loadConfig({ configPath: path, env: { PORT: '9100', EGRESS_HS256_SECRET: 's'.repeat(32) } }))
+    expect(message).toContain(`port: expected an integer between 1 and 65535, got "80a" in ${path} (PORT overrides it, but the file's value must be valid too`)
+    expect(message).toContain(`auth.hs256Secret: expected at least 32 characters, got (secret, not shown) in ${path} (EGRESS_HS256_SECRET overrides it`)
+    expect(message).not.toContain('hunter2')
+    // A good file value overridden, and a bad one no variable touches, are judged as before.
+    expect(loadConfig({ configPath: configFile({ port: 9000 }), env: { PORT: '9100' } }).port).toBe(9100)
+  })
+
   test('EGRESS_MODE and nested env overrides land in their fields', () => {
     const config = loadConfig({ env: { EGRESS_MODE: 'shadow', EGRESS_WAL_DURABILITY: 'none', EGRESS_JWKS_FILE: '/keys.json' } })
     expect([config.mode, config.wal.durability, config.auth.jwksFile]).toEqual(['shadow', 'none', '/keys.json'])

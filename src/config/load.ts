@@ -50,8 +50,11 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
   refuseEmptyDataDir(env)
   const configPath = options.configPath ?? nonEmpty(env[CONFIG_PATH_ENV])
   const input = configPath === undefined ? {} : readConfigFile(configPath)
+  const hidden = fileValuesOverridden(input, env)
+  const fileAlone = hidden.length === 0 ? null : structuredClone(input)
   const sources = applyEnv(input, env)
   const config = parseConfig(input, { sources })
+  if (fileAlone !== null) refuseHiddenFileValues(fileAlone, hidden, configPath as string)
   refuseNotADirectory('dataDir', config.dataDir, sources.get('dataDir'))
   // The gateway writes into these only when it needs them (a tamper finding's forensics bundle, a compaction): a file
   // at their path failed then — the evidence of a tamper lost, segments left behind — not at the start that could say so.
@@ -276,6 +279,37 @@ function applyEnv(input: Record<string, unknown>, env: Record<string, string | u
     sources.set(path.join('.'), `env ${name}`)
   }
   return sources
+}
+
+/** Fields the file sets that an environment variable overrides (dotted path, the variable). */
+function fileValuesOverridden(input: Record<string, unknown>, env: Record<string, string | undefined>): { path: string; name: string }[] {
+  const hidden: { path: string; name: string }[] = []
+  for (const [name, { path }] of Object.entries(ENV_OVERRIDES)) {
+    if (nonEmpty(env[name]) === undefined) continue
+    let node: unknown = input
+    for (const key of path) node = typeof node === 'object' && node !== null && !Array.isArray(node) ? (node as Record<string, unknown>)[key] : undefined
+    if (node !== undefined) hidden.push({ path: path.join('.'), name })
+  }
+  return hidden
+}
+
+/**
+ * A file value an environment variable overrides is still checked: hidden by the override, a bad one (`"port": "80a"`)
+ * let this start go on and failed the first start without the variable — a restart by another script, a standby's
+ * unit file — far from the edit that made it. Only those fields' issues are refused here; the rest of the file was
+ * judged with the overrides in place.
+ */
+function refuseHiddenFileValues(fileAlone: Record<string, unknown>, hidden: { path: string; name: string }[], configPath: string): void {
+  try {
+    parseConfig(fileAlone)
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error
+    const issues = error.issues.flatMap((issue) => {
+      const override = hidden.find((entry) => entry.path === issue.path)
+      return override === undefined ? [] : [{ path: issue.path, message: `${issue.message} in ${configPath} (${override.name} overrides it, but the file's value must be valid too: fix it or remove it from the file)` }]
+    })
+    if (issues.length > 0) throw new ConfigError(issues)
+  }
 }
 
 function setPath(target: Record<string, unknown>, path: readonly string[], value: unknown): void {
