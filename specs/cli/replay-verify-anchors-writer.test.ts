@@ -117,6 +117,19 @@ function cutBelowAnchorLsns(dir: string): void {
   }
 }
 
+describe('an anchors file that holds no anchors', () => {
+  test('replay-verify passes its lines over (less evidence, exit as before) and says so in a note, instead of a bare MATCH', async () => {
+    const { dir } = await cutDataDir({ durability: 'none' })
+    writeFileSync(anchorsPath(dir), 'not json\n{"lsn":"x"}\n')
+    const replay = await cli(['replay-verify', dir, '--json'])
+    expect(replay.code).toBe(0)
+    const report = JSON.parse(replay.out) as { ok: boolean; notes: string[] }
+    expect(report.notes).toEqual([
+      `ANCHORS_INVALID not judged: 2 line(s) of ${anchorsPath(dir)} (or its rotated .1) are not anchors and were passed over; \`egress audit verify --anchors ${anchorsPath(dir)}\` refuses such a file`,
+    ])
+  })
+})
+
 describe("audit verify's note on a log behind its anchors follows the start's conditions too", () => {
   test('a single node under fsync: the start refuses it (LOG_BEHIND_ANCHOR)', async () => {
     const fsync = await cutDataDir({ durability: 'fsync' })

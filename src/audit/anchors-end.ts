@@ -34,24 +34,38 @@ export interface AnchorsEnd {
 
 /** The last lines of `path` that are anchors, in file order; [] when there is no readable file. */
 export function anchorsFileTailLines(path: string): AnchorsFileLine[] {
+  return anchorsFileTail(path).lines
+}
+
+/**
+ * The anchors in the tail of `path`, and how many lines there are not anchors (passed over): the first line a window
+ * cut and a last line a torn append left are not counted, nor are empty lines. A file that holds garbage is then less
+ * evidence that says so (replay-verify's note), where `audit verify --anchors` refuses it (ANCHORS_INVALID).
+ */
+export function anchorsFileTail(path: string): { lines: AnchorsFileLine[]; passedOver: number } {
   let fd: number
   try {
     fd = openSync(path, 'r')
   } catch {
-    return []
+    return { lines: [], passedOver: 0 }
   }
   try {
     const stat = fstatSync(fd)
-    if (!stat.isFile()) return []
+    if (!stat.isFile()) return { lines: [], passedOver: 0 }
     const bytes = new Uint8Array(Math.min(stat.size, TAIL_SCAN_BYTES))
     readSync(fd, bytes, 0, bytes.byteLength, stat.size - bytes.byteLength)
+    const texts = new TextDecoder().decode(bytes).split('\n')
+    const lines: AnchorsFileLine[] = []
+    let passedOver = 0
     // The first line may be cut by the window, the last by a torn append: neither parses, both are passed over.
-    return new TextDecoder().decode(bytes).split('\n').flatMap((line) => {
-      const parsed = v.safeParse(LINE_SCHEMA, parseOrNull(line))
-      return parsed.success ? [parsed.output] : []
+    texts.forEach((text, index) => {
+      const parsed = v.safeParse(LINE_SCHEMA, parseOrNull(text))
+      if (parsed.success) lines.push(parsed.output)
+      else if (text.trim() !== '' && !(index === 0 && bytes.byteLength < stat.size) && index !== texts.length - 1) passedOver++
     })
+    return { lines, passedOver }
   } catch {
-    return []
+    return { lines: [], passedOver: 0 }
   } finally {
     closeSync(fd)
   }

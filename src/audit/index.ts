@@ -21,7 +21,7 @@ export { SEAL_JWS_TYP, readSealUnverified, signSeal, verifySeal, type VerifiedSe
 export { Sealer, findLastSeal, type LastSeal, type ReadableLog, type SealResult, type SealableLog, type SealerOptions } from './sealer.ts'
 export { AnchorChecker, parseAnchors, type Anchor } from './anchors.ts'
 export { readAnchorsFile } from './anchors-file.ts'
-export { anchorsFileEnd, anchorsFileLines, anchorsFileTailLines, type AnchorsEnd, type AnchorsFileLine } from './anchors-end.ts'
+export { anchorsFileEnd, anchorsFileLines, anchorsFileTail, anchorsFileTailLines, type AnchorsEnd, type AnchorsFileLine } from './anchors-end.ts'
 export { anchoredLsnOf, judgeAnchorLines, notJudgedReason, type AnchoredLine, type AnchorsJudgement, type NotJudgedWhy } from './anchors-judged.ts'
 export { type AnchorsWriter } from './anchors-writer.ts'
 export { fsyncDirectory } from './files.ts'

@@ -8,7 +8,7 @@
 import { existsSync, readdirSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { refuseInterruptedSwap } from '../runtime/ha/index.ts'
-import { anchoredLsnOf, anchorsFileLines, judgeAnchorLines, notJudgedReason } from '../audit/index.ts'
+import { anchoredLsnOf, anchorsFileLines, anchorsFileTail, judgeAnchorLines, notJudgedReason } from '../audit/index.ts'
 import { anchorsPathOf, logBehindAnchorLine } from '../runtime/index.ts'
 import { parseSnapshotFileName, replayVerify, type ReplayVerifyReport } from '../runtime/snapshot/index.ts'
 import { EXIT_DATA_ERROR, EXIT_OK, parseOptions, UsageError, type CliIo, type Command } from './command.ts'
@@ -56,7 +56,8 @@ async function runReplayVerify(argv: readonly string[], io: CliIo): Promise<numb
   const progress = progressLine(io, 'replay-verify')
   const report = replayVerify(dir, { from, onProgress: ({ lsn, lastLsn, records }) => progress(lsn, lastLsn, records) })
   const anchorsNote = logBehindAnchorsOffline(dir, report)
-  const cliReport: CliReport = { ...report, notes: anchorsNote === null ? [] : [anchorsNote] }
+  const notes = [anchorsNote, garbageAnchorsNote(dir)].filter((note): note is string => note !== null)
+  const cliReport: CliReport = { ...report, notes }
   io.out(values.json === true ? JSON.stringify(cliReport, null, 2) : summary(cliReport))
   return report.ok ? EXIT_OK : EXIT_DATA_ERROR
 }
@@ -92,6 +93,17 @@ function logBehindAnchorsOffline(dir: string, report: ReplayVerifyReport): strin
   if (notJudged === null || anchoredLsnOf(notJudged.line) <= log.lastLsn) return null
   const beyond = `the log ends at LSN ${log.lastLsn}, the anchors file ${notJudged.line.file} names LSN ${anchoredLsnOf(notJudged.line)}`
   return `LOG_BEHIND_ANCHOR not judged: ${beyond}, ${notJudgedReason(notJudged.why)}`
+}
+
+/**
+ * The data directory's anchors file holding lines that are not anchors: passed over as less evidence (the LOG_BEHIND_ANCHOR
+ * judgment above uses the lines that are), said here so a garbage file is not read as a clean MATCH.
+ */
+function garbageAnchorsNote(dir: string): string | null {
+  const path = anchorsPathOf(dir, undefined)
+  const passedOver = [`${path}.1`, path].reduce((sum, file) => sum + anchorsFileTail(file).passedOver, 0)
+  if (passedOver === 0) return null
+  return `ANCHORS_INVALID not judged: ${passedOver} line(s) of ${path} (or its rotated .1) are not anchors and were passed over; \`egress audit verify --anchors ${path}\` refuses such a file`
 }
 
 /**
