@@ -263,7 +263,9 @@ export class Gateway extends GatewayCommands {
   private static async startStandby(options: GatewayOptions): Promise<Gateway> {
     const { policy, store } = snapshotsOf(options)
     const { lease: _lease, epoch: _epoch, ...walOptions } = options.wal
-    const wal = Wal.openReplica(join(options.dataDir, 'log'), walOptions)
+    // A torn tail is cut as a leader's open cuts one, its bytes kept in quarantine/ first; no witness refuses the cut,
+    // as for any HA node (its log follows its leader's, which holds what it acknowledged).
+    const wal = Wal.openReplica(join(options.dataDir, 'log'), { tailCut: { quarantineDir: join(options.dataDir, 'quarantine') }, ...walOptions })
     noteTailCut(wal, options)
     const restored = await restoreOrClose(wal, store, policy, options)
     const gateway = new Gateway({ ...options, venues: [] }, restored.engine, null, { store, policy })
