@@ -36,7 +36,18 @@ export interface RecoveryReport {
    * LSN it removes (the log ends at lsn - 1); `validFramesRemoved` counts CRC-valid frames past a hole that a power
    * cut's lost write left in the batch in flight (lost-write.ts), removed with it (0 for a plain torn tail).
    */
-  tornTail: { file: string; offsetBytes: number; removedBytes: number; reason: string; truncated: boolean; lsn: number; validFramesRemoved: number; quarantineFile: string | null } | null
+  tornTail: {
+    file: string
+    offsetBytes: number
+    removedBytes: number
+    reason: string
+    truncated: boolean
+    lsn: number
+    validFramesRemoved: number
+    /** Whole frames of an append whose last frame never reached the disk, cut with the tail (frame.ts); else 0. */
+    appendFramesRemoved: number
+    quarantineFile: string | null
+  } | null
   /** Sealed segments below the chain anchor whose frames were not read on open (0 without an anchor). */
   skippedSegments: number
   /** Zero-filled bytes after the last frame: space the writer preallocated, not damage. Trimmed on a writable open. */
@@ -248,8 +259,9 @@ function recoverSegment(dir: string, firstLsn: number, context: SegmentContext, 
       if (open === null && torn !== null && torn.allZero) report.preallocatedBytes = removedBytes
       else {
         const reason = open === null ? (torn?.reason as string) : torn === null || torn.allZero ? APPEND_INCOMPLETE : `${torn.reason}, ${APPEND_INCOMPLETE}`
-        const validFramesRemoved = (open?.frameCount ?? 0) + (torn?.validFramesBeyond ?? 0)
-        report.tornTail = { file: path, offsetBytes: segment.sizeBytes, removedBytes, reason, truncated: options.writable, lsn: position.lastLsn + 1, validFramesRemoved, quarantineFile: null }
+        const validFramesRemoved = torn?.validFramesBeyond ?? 0
+        const appendFramesRemoved = open?.frameCount ?? 0
+        report.tornTail = { file: path, offsetBytes: segment.sizeBytes, removedBytes, reason, truncated: options.writable, lsn: position.lastLsn + 1, validFramesRemoved, appendFramesRemoved, quarantineFile: null }
         if (options.writable) {
           const cut = { file: path, offsetBytes: segment.sizeBytes, removedBytes, lastGoodLsn: position.lastLsn, reason }
           report.tornTail.quarantineFile = guardTailCut(io, options.tailCut, cut)

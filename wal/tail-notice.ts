@@ -14,7 +14,8 @@ export function tailTruncationNotice(report: RecoveryReport): string | null {
   const torn = report.tornTail
   if (torn === null) return null
   const hole = torn.validFramesRemoved > 0 ? `; ${torn.validFramesRemoved} CRC-valid frame(s) past a hole went with it, a power cut's lost write of the batch in flight` : ''
+  const append = torn.appendFramesRemoved > 0 ? `; ${torn.appendFramesRemoved} whole frame(s) of an append whose last frame never reached the disk went with it (an append is in the log whole or not at all)` : ''
   const cut = torn.truncated ? 'cut' : 'to be cut by the next writable open'
   const kept = torn.quarantineFile === null ? '' : `; the removed bytes are kept in ${torn.quarantineFile}`
-  return `${TAIL_TRUNCATED_CODE}: ${torn.file} ${cut} at offset ${torn.offsetBytes}: LSN ${torn.lsn} on, ${torn.removedBytes} bytes (${torn.reason}${hole}); never acknowledged (its batch's fdatasync never came back), the log ends at LSN ${torn.lsn - 1}${kept}`
+  return `${TAIL_TRUNCATED_CODE}: ${torn.file} ${cut} at offset ${torn.offsetBytes}: LSN ${torn.lsn} on, ${torn.removedBytes} bytes (${torn.reason}${hole}${append}); never acknowledged (its batch's fdatasync never came back), the log ends at LSN ${torn.lsn - 1}${kept}`
 }

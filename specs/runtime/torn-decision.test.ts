@@ -78,7 +78,7 @@ describe('a crash inside a decision', () => {
     const second = await startWorld({ seed: SEED, dir: torn, clock: world.clock, venue: world.venue })
     worlds.push(second)
     // The open cut the decision's frame that did reach the disk.
-    expect(second.gateway.engine.wal.recovery.tornTail).toMatchObject({ lsn: accepted.lsn, reason: 'its append incomplete', validFramesRemoved: 1 })
+    expect(second.gateway.engine.wal.recovery.tornTail).toMatchObject({ lsn: accepted.lsn, reason: 'its append incomplete', validFramesRemoved: 0, appendFramesRemoved: 1 })
     await run(second, 20_000)
     expect(second.gateway.engine.state.orders.get(orderId)?.status).toBe('Filled')
     const after = logged(torn)

@@ -128,7 +128,7 @@ describe('anchored open', () => {
     const wal = Wal.open(dir, { ...WAL, chainAnchorLsn: 390 })
     // The torn frame was the last of an append of 10: the append's nine whole frames go with it (frame.ts).
     expect(wal.lastLsn).toBe(FRAMES - 10)
-    expect(wal.recovery.tornTail).toMatchObject({ truncated: true, lsn: FRAMES - 9, validFramesRemoved: 9 })
+    expect(wal.recovery.tornTail).toMatchObject({ truncated: true, lsn: FRAMES - 9, validFramesRemoved: 0, appendFramesRemoved: 9 })
     await wal.close()
   })
 

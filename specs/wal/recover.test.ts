@@ -3,7 +3,7 @@ import { appendFileSync, readFileSync, readdirSync, rmSync, statSync, truncateSy
 import { join } from 'node:path'
 import { HASH_BYTES } from '../../wal/chain.ts'
 import { frameBytesFor } from '../../wal/frame.ts'
-import { LeaseError, Wal, WalCorruptionError, openReadOnly, type WalCorruptionCode } from '../../wal/index.ts'
+import { LeaseError, Wal, WalCorruptionError, openReadOnly, tailTruncationNotice, type WalCorruptionCode } from '../../wal/index.ts'
 import { encodeFrame, record, removeTempDirs, tempDir, prng } from './support.ts'
 
 afterEach(removeTempDirs)
@@ -61,7 +61,7 @@ describe('recovery on open', () => {
     truncateSync(path, statSync(path).size - 30)
     const wal = Wal.open(dir)
     expect(wal.lastLsn).toBe(19)
-    expect(wal.recovery.tornTail).toEqual({ file: path, offsetBytes: frameOffset(20), removedBytes: FRAME_BYTES - 30, reason: 'short', truncated: true, lsn: 20, validFramesRemoved: 0, quarantineFile: null })
+    expect(wal.recovery.tornTail).toEqual({ file: path, offsetBytes: frameOffset(20), removedBytes: FRAME_BYTES - 30, reason: 'short', truncated: true, lsn: 20, validFramesRemoved: 0, appendFramesRemoved: 0, quarantineFile: null })
     expect(statSync(path).size).toBe(frameOffset(20))
     expect(await wal.append([record(PAYLOAD)])).toEqual([20])
     await wal.close()
@@ -75,9 +75,13 @@ describe('recovery on open', () => {
     const wal = Wal.open(dir)
     expect(wal.lastLsn).toBe(10)
     expect(wal.recovery.tornTail).toEqual({
-      file: path, offsetBytes: frameOffset(11), removedBytes: 10 * FRAME_BYTES - 30, reason: 'short, its append incomplete', truncated: true, lsn: 11, validFramesRemoved: 9, quarantineFile: null,
+      file: path, offsetBytes: frameOffset(11), removedBytes: 10 * FRAME_BYTES - 30, reason: 'short, its append incomplete', truncated: true, lsn: 11, validFramesRemoved: 0, appendFramesRemoved: 9, quarantineFile: null,
     })
     expect(statSync(path).size).toBe(frameOffset(11))
+    // Said as what it is: the append's whole frames, not frames past a power cut's hole.
+    const notice = tailTruncationNotice(wal.recovery) ?? ''
+    expect(notice).toContain('9 whole frame(s) of an append whose last frame never reached the disk went with it')
+    expect(notice).not.toContain('past a hole')
     expect(await wal.append([record(PAYLOAD)])).toEqual([11])
     await wal.close()
     expect(Wal.open(dir).lastLsn).toBe(11)
@@ -89,7 +93,7 @@ describe('recovery on open', () => {
     truncateSync(path, frameOffset(18))
     const readOnly = openReadOnly(dir)
     expect(readOnly.lastLsn).toBe(10)
-    expect(readOnly.report.tornTail).toMatchObject({ offsetBytes: frameOffset(11), reason: 'its append incomplete', truncated: false, lsn: 11, validFramesRemoved: 7 })
+    expect(readOnly.report.tornTail).toMatchObject({ offsetBytes: frameOffset(11), reason: 'its append incomplete', truncated: false, lsn: 11, validFramesRemoved: 0, appendFramesRemoved: 7 })
     expect([...readOnly.read(1)].map((frame) => frame.lsn)).toEqual(Array.from({ length: 10 }, (_, index) => index + 1))
     expect(statSync(path).size).toBe(frameOffset(18))
     const wal = Wal.open(dir)

@@ -68,7 +68,7 @@ describe('appendFrames (replication)', () => {
     for (const segment of replica.segments.slice(0, -1)) expect(segment.lastLsn % 10).toBe(0)
     const reopened = Wal.openReplica(replica.dir, { durability: 'none', segmentBytesMax: 4096 })
     expect(reopened.lastLsn).toBe(90)
-    expect(reopened.recovery.tornTail).toMatchObject({ lsn: 91, validFramesRemoved: 5, reason: 'its append incomplete' })
+    expect(reopened.recovery.tornTail).toMatchObject({ lsn: 91, appendFramesRemoved: 5, reason: 'its append incomplete' })
     expect(await reopened.appendFrames(rawRange(leader, 91))).toBe(200)
     expect(toHex(reopened.chainHead)).toBe(toHex(leader.chainHead))
     await reopened.close()

@@ -86,7 +86,7 @@ describe('scanning a segment larger than one scan chunk', () => {
     const { dir, path } = await bigSegment()
     truncateSync(path, offsetOf(RECORDS) + 500)
     const torn = Wal.open(dir, WAL)
-    expect(torn.recovery.tornTail).toEqual({ file: path, offsetBytes: offsetOf(RECORDS), removedBytes: 500, reason: 'short', truncated: true, lsn: RECORDS, validFramesRemoved: 0, quarantineFile: null })
+    expect(torn.recovery.tornTail).toEqual({ file: path, offsetBytes: offsetOf(RECORDS), removedBytes: 500, reason: 'short', truncated: true, lsn: RECORDS, validFramesRemoved: 0, appendFramesRemoved: 0, quarantineFile: null })
     expect(torn.lastLsn).toBe(RECORDS - 1)
     await torn.close()
     const end = statSync(path).size

@@ -15,11 +15,11 @@
  */
 
 import { readFileSync } from 'node:fs'
-import { FRAME_HEADER_BYTES, GENESIS_HASH, PAYLOAD_BYTES_MAX, WalCorruptionError, chainHashInPlace, hashesEqual, rawFrameBytes, toHex, type Frame } from '../../wal/index.ts'
+import { FRAME_HEADER_BYTES, FrameView, GENESIS_HASH, PAYLOAD_BYTES_MAX, WalCorruptionError, chainHashInPlace, hashesEqual, rawFrameBytes, toHex, type Frame } from '../../wal/index.ts'
 import type { AuditProblem } from './codes.ts'
 import { HeadHistory } from './head-history.ts'
 import type { SealKeyResolver } from './keys.ts'
-import { FRAME_CONTENT_OFFSET, FRAME_PREFIX_BYTES, HASH_BYTES, SEGMENT_HEADER_BYTES } from './layout.ts'
+import { FRAME_CONTENT_OFFSET, FRAME_PAYLOAD_OFFSET, FRAME_PREFIX_BYTES, HASH_BYTES, SEGMENT_HEADER_BYTES } from './layout.ts'
 import { isAuditRecordType } from './records.ts'
 import { SealChecker } from './seal-check.ts'
 
@@ -165,7 +165,10 @@ export class SelfCheck implements SelfChecker {
    * before it.
    */
   private chainHashOf(frame: Frame): Uint8Array {
-    const content = rawFrameBytes(frame).subarray(FRAME_CONTENT_OFFSET)
+    // A read frame is a view into its read buffer (wal/frame-check.ts): one subarray of it, not the payload's and hash's.
+    const content = frame instanceof FrameView
+      ? frame.bytes.subarray(frame.payloadAt - (FRAME_PAYLOAD_OFFSET - FRAME_CONTENT_OFFSET), frame.payloadEnd)
+      : rawFrameBytes(frame).subarray(FRAME_CONTENT_OFFSET)
     const inputBytes = HASH_BYTES + content.byteLength
     if (this.hashInput.byteLength < inputBytes) this.hashInput = new Uint8Array(inputBytes)
     this.hashInput.set(this.head, 0)

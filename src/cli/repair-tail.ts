@@ -154,7 +154,8 @@ function describeDiagnosis(dataDir: string, diagnosis: TailDiagnosis, durable: {
   if (diagnosis.kind === 'opens') {
     const tail = diagnosis.tornTail
     const hole = tail !== null && tail.validFramesRemoved > 0 ? `, ${tail.validFramesRemoved} CRC-valid frame(s) past a hole with it (a power cut's lost write of the batch in flight)` : ''
-    const torn = tail === null ? '' : `; its open truncates a torn tail of ${tail.removedBytes} bytes at offset ${tail.offsetBytes} of ${tail.file}, LSN ${tail.lsn} on${hole} (never acknowledged)`
+    const append = tail !== null && tail.appendFramesRemoved > 0 ? `, ${tail.appendFramesRemoved} whole frame(s) of an append whose last frame never reached the disk with it` : ''
+    const torn = tail === null ? '' : `; its open truncates a torn tail of ${tail.removedBytes} bytes at offset ${tail.offsetBytes} of ${tail.file}, LSN ${tail.lsn} on${hole}${append} (never acknowledged)`
     return `the log in ${dataDir} opens: LSN ${diagnosis.firstLsn}..${diagnosis.lastLsn}, chain verified${torn}; nothing to repair`
   }
   const { hole } = diagnosis

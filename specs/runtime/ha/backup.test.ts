@@ -7,13 +7,13 @@
 import { afterEach, describe, expect, test } from 'bun:test'
 import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { nodeIo, toHex, type Wal } from '../../../wal/index.ts'
+import { frameContinues, nodeIo, rawFrameBytes, toHex, type Wal } from '../../../wal/index.ts'
 import { runCli } from '../../../src/cli/index.ts'
 import { chainHashAt, HaNode } from '../../../src/runtime/ha/index.ts'
 import { Gateway } from '../../../src/runtime/index.ts'
 import { SnapshotStore } from '../../../src/runtime/snapshot/index.ts'
 import { recordingIo } from '../../cli/io.ts'
-import { type World } from '../harness.ts'
+import { removeDir, startWorld, type World } from '../harness.ts'
 import { backup, nothingLeft, outDir, replayVerify, streamOf } from './backup-support.ts'
 import { trade } from '../snapshot/support.ts'
 import { compactingLeader, recoveringStandby, recoveringStandbyOptions, tradeUntilCompacted } from './compacting-leader.ts'
@@ -163,6 +163,30 @@ describe('egress backup of a running leader', () => {
     expect({ code: gone.code, error: gone.result.code }).toEqual({ code: 1, error: 'BACKUP_RANGE_UNAVAILABLE' })
     expect(String(gone.result.message)).toContain('the leader has compacted its log below the records needed; back up without --whole-log or a --to-lsn before its snapshot')
     nothingLeft(parentCompacted)
+  })
+})
+
+describe('egress backup --to-lsn inside an append without a command record', () => {
+  test('ends at the end of that append, where the frames\' append flag says it ends (the copy opens whole)', async () => {
+    // A single node's log: no command records; a place's decision is several frames in one append.
+    const world = await startWorld({ seed: 73 })
+    cleanups.push(async () => {
+      await world.gateway.stop()
+      removeDir(world.dir)
+    })
+    await trade(world, { orders: 3, tag: 'a', seed: 73 })
+    const wal = world.gateway.engine.wal
+    const server = serveReplication(() => wal, haHttp({ chunkBytesMax: 200 }))
+    cleanups.push(() => server.stop())
+    const frames = Array.from(wal.read(1), (frame) => ({ lsn: frame.lsn, continues: frameContinues(rawFrameBytes(frame)) }))
+    const inside = frames.find((frame) => frame.continues && frame.lsn > 5)
+    if (inside === undefined) throw new Error('no append of several frames in the log')
+    const appendEnd = frames.find((frame) => frame.lsn > inside.lsn && !frame.continues)?.lsn as number
+    const { out } = outDir(cleanups)
+    const run = await backup(['--from', server.url, '--out', out, '--whole-log', '--to-lsn', String(inside.lsn)])
+    if (run.code !== 0) throw new Error(`backup failed: ${run.stderr}`)
+    expect((run.result as { lastLsn: number }).lastLsn).toBe(appendEnd)
+    expect((await replayVerify(out)).code).toBe(0)
   })
 })
 

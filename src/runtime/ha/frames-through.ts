@@ -1,6 +1,7 @@
 /**
  * The part of a received envelope to append when a pull must end at an LSN (`egress backup`'s end): the frames up to
- * that LSN, or up to the end of the decision holding it when a command record in them says its decision runs further
+ * that LSN, or up to the end of the decision holding it: where its frames' append flag says its append ends
+ * (wal/frame.ts), or, in a log written before the flag, where a command record in them says its decision runs
  * (command-record.ts: the record's `eventCount` events follow it in the same append). A log that ended inside a
  * decision would hold half of it, as stream.ts's decision boundaries explain; a promoted copy would build its state
  * from it.
@@ -11,7 +12,7 @@
  */
 
 import { FRAME_PAYLOAD_OFFSET } from '../../../wal/frame.ts'
-import { frameBytesAt, lsnAt, typeAt, versionAt } from '../../../wal/frame-check.ts'
+import { continuesAt, frameBytesAt, lsnAt, typeAt, versionAt } from '../../../wal/frame-check.ts'
 import { decodeCommandRecord, isCommandRecord } from './command-record.ts'
 
 export interface FramesThrough {
@@ -32,6 +33,8 @@ export function framesThrough(frames: Uint8Array, endLsn: number): FramesThrough
     const lsn = lsnAt(view, offset)
     if (lsn > end) return { bytes: frames.subarray(0, offset), endLsn: end }
     if (isCommandRecord(typeAt(view, offset))) end = Math.max(end, decisionEndOf(frames, view, offset, frameBytes, lsn))
+    // The frame at the end says more of its append follows (wal/frame.ts): the end moves on to the append's last frame.
+    if (lsn === end && continuesAt(view, offset)) end = lsn + 1
     offset += frameBytes
   }
   return { bytes: frames, endLsn: end }

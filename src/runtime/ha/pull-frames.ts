@@ -14,6 +14,7 @@ import { toHex, type Wal } from '../../../wal/index.ts'
 import { answerText } from './answer-text.ts'
 import { EnvelopeReader } from './envelope.ts'
 import { framesThrough } from './frames-through.ts'
+import { WholeAppends } from './whole-appends.ts'
 import { standbyRequestHeaders } from './log-reads.ts'
 import type { LeaderAccess } from './snapshot-recovery.ts'
 
@@ -65,6 +66,8 @@ export async function pullFrames(wal: Wal, access: LeaderAccess & { envelopeByte
       throw new PullEndedError({ kind: 'answered', status: response.status, body }, `stream from LSN ${wal.lastLsn + 1} answered ${response.status}: ${body}`)
     }
     const reader = new EnvelopeReader({ envelopeBytesMax: access.envelopeBytesMax })
+    // Whole appends only (whole-appends.ts): a pull's log never ends inside one, which its next open would cut.
+    const whole = new WholeAppends()
     let bytesReceived = 0
     for await (const received of response.body) {
       if (options.timeout === 'silence') arm()
@@ -76,7 +79,7 @@ export async function pullFrames(wal: Wal, access: LeaderAccess & { envelopeByte
         // Frames that all lie past the end while the log has not reached it skip LSNs (a leader that compacted past
         // them meanwhile reads on from its new first LSN): appended whole, they are refused (LSN_GAP) before anything
         // is written. Dropped here, the pull would wait for LSNs the leader no longer sends, for as long as it streams.
-        const bytes = through.bytes.byteLength === 0 ? envelope.frames : through.bytes
+        const bytes = whole.take(through.bytes.byteLength === 0 ? envelope.frames : through.bytes)
         if (bytes.byteLength > 0) await wal.appendFrames(bytes, { epochCeiling: access.epochCeiling })
         options.onEnvelope?.({ lastLsn: wal.lastLsn, leaderLastLsn: envelope.leaderLastLsn, bytesReceived })
       }

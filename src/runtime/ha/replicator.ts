@@ -25,6 +25,7 @@
 import { toHex, type EpochCeiling, type Wal } from '../../../wal/index.ts'
 import { answerText } from './answer-text.ts'
 import { EnvelopeReader } from './envelope.ts'
+import { WholeAppends } from './whole-appends.ts'
 import { standbyRequestHeaders } from './log-reads.ts'
 import { LEADER_EPOCH_HEADER } from './stream.ts'
 
@@ -176,10 +177,14 @@ export class Replicator {
       this.state.connected = true
       const epoch = leaderEpochOf(response)
       const reader = new EnvelopeReader({ envelopeBytesMax: this.options.envelopeBytesMax })
+      // An append's frames are written only once its last has come (whole-appends.ts): this log, the engine, snapshots,
+      // acknowledgements and the lease floor never stand inside one. A new stream starts after the last whole append.
+      const whole = new WholeAppends()
       for await (const received of response.body) {
         armSilence()
         for (const envelope of reader.push(received)) {
-          if (envelope.frames.byteLength > 0) await wal.appendFrames(envelope.frames, { epochCeiling: this.options.epochCeiling })
+          const frames = envelope.frames.byteLength > 0 ? whole.take(envelope.frames) : envelope.frames
+          if (frames.byteLength > 0) await wal.appendFrames(frames, { epochCeiling: this.options.epochCeiling })
           // appendFrames resolved: the frames are durable here (per the replica's durability), so say so.
           this.acks.offer({ url: leaderUrl, lsn: wal.lastLsn, epoch })
           this.state.leaderLastLsn = envelope.leaderLastLsn

@@ -178,7 +178,8 @@ function tornTailOf(log: ReadOnlyLog): string | null {
   // A hole a power cut left in the batch in flight is cut with the valid frames past it (wal/lost-write.ts), as the
   // gateway's open cuts it: the state verified is the one a gateway would start from.
   const hole = torn.validFramesRemoved > 0 ? `, with ${torn.validFramesRemoved} CRC-valid frame(s) past a hole (a power cut's lost write of the batch in flight)` : ''
-  return `${torn.file} offset ${torn.offsetBytes}: LSN ${torn.lsn} on, ${torn.removedBytes} bytes, ${torn.reason}${hole}`
+  const append = torn.appendFramesRemoved > 0 ? `, with ${torn.appendFramesRemoved} whole frame(s) of an append whose last frame never reached the disk` : ''
+  return `${torn.file} offset ${torn.offsetBytes}: LSN ${torn.lsn} on, ${torn.removedBytes} bytes, ${torn.reason}${hole}${append}`
 }
 
 function describe(error: unknown): string {
