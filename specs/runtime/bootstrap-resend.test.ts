@@ -5,7 +5,7 @@
  */
 
 import { describe, expect, test } from 'bun:test'
-import { cpSync, readdirSync, rmSync, truncateSync } from 'node:fs'
+import { cpSync } from 'node:fs'
 import { join } from 'node:path'
 import { defaultSimInstruments } from '../../src/domain/instruments.ts'
 import type { DomainEvent } from '../../src/domain/events/index.ts'
@@ -15,7 +15,7 @@ import { domainEventOf } from '../../src/runtime/records.ts'
 import type { VenueOrder, VenueOutcome } from '../../src/venues/adapter.ts'
 import { SimVenue } from '../../src/venues/sim/index.ts'
 import { openReadOnly } from '../../wal/index.ts'
-import { crashWorld, removeDir, run, startWorld, T0, tempDataDir, traderA, worldsStoppedAfterEach, type World } from './harness.ts'
+import { crashCopyAt, crashWorld, removeDir, run, startWorld, T0, tempDataDir, traderA, worldsStoppedAfterEach, type World } from './harness.ts'
 
 const worlds = worldsStoppedAfterEach()
 const SEED = 5
@@ -98,25 +98,6 @@ function countOf(events: DomainEvent[], type: DomainEvent['type'], orderId: stri
 /** Orders the venue holds under the order's client id. */
 function heldAtVenue(venue: SimVenue, orderId: string): number {
   return venue.inspect().orders.filter((order) => order.clientOrderIds.includes(`eg-${orderId}`)).length
-}
-
-/**
- * A copy of `dir` as a crash right after the record at `lsn` leaves it: the log cut after that frame, no snapshot.
- * Recovery keeps whole decisions: a cut inside one leaves the log where the decision began.
- */
-function crashCopyAt(dir: string, lsn: number): string {
-  const copy = tempDataDir()
-  cpSync(dir, copy, { recursive: true })
-  rmSync(join(copy, 'snapshots'), { recursive: true, force: true })
-  const logDir = join(copy, 'log')
-  let cut: { file: string; offsetBytes: number } | null = null
-  openReadOnly(logDir, { onFrame: (frame, file, offsetBytes) => void (frame.lsn === lsn + 1 ? (cut = { file, offsetBytes }) : undefined) })
-  const found = cut as { file: string; offsetBytes: number } | null
-  if (found === null) return copy
-  const cutFile = found.file.includes('/') ? found.file : join(logDir, found.file)
-  truncateSync(cutFile, found.offsetBytes)
-  for (const name of readdirSync(logDir)) if (name.endsWith('.seg') && join(logDir, name) > cutFile) rmSync(join(logDir, name))
-  return copy
 }
 
 describe('bootstrap resends what the venue proved it never received', () => {

@@ -4,7 +4,7 @@
  */
 
 import { afterEach } from 'bun:test'
-import { mkdtempSync, rmSync } from 'node:fs'
+import { cpSync, mkdtempSync, readdirSync, rmSync, truncateSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { Principal } from '../../src/domain/accounts.ts'
@@ -14,7 +14,7 @@ import type { Mode } from '../../src/domain/modes.ts'
 import { Gateway, SimClock } from '../../src/runtime/index.ts'
 import type { GatewayOptions } from '../../src/runtime/gateway.ts'
 import type { SnapshotPolicy } from '../../src/runtime/snapshot/index.ts'
-import type { WalOptions } from '../../wal/index.ts'
+import { openReadOnly, type WalOptions } from '../../wal/index.ts'
 import { paperFundings, paperKernelConfig, simDepositsOf, simInstrumentsFor, type PaperAccount } from '../../src/runtime/paper.ts'
 import { defaultSimInstruments } from '../../src/domain/instruments.ts'
 import { SimVenue, type SimFaults } from '../../src/venues/sim/index.ts'
@@ -246,4 +246,23 @@ export function standbyOptionsOf(world: World, dataDir: string, errors: string[]
     fundings: paperFundings(ACCOUNTS),
     onError: (error, context) => void errors.push(`${context}: ${String(error)}`),
   }
+}
+
+/**
+ * A copy of `dir` as a crash right after the record at `lsn` leaves it: the log cut after that frame, no snapshot.
+ * Recovery keeps whole decisions: a cut inside one leaves the log where the decision began.
+ */
+export function crashCopyAt(dir: string, lsn: number): string {
+  const copy = tempDataDir()
+  cpSync(dir, copy, { recursive: true })
+  rmSync(join(copy, 'snapshots'), { recursive: true, force: true })
+  const logDir = join(copy, 'log')
+  let cut: { file: string; offsetBytes: number } | null = null
+  openReadOnly(logDir, { onFrame: (frame, file, offsetBytes) => void (frame.lsn === lsn + 1 ? (cut = { file, offsetBytes }) : undefined) })
+  const found = cut as { file: string; offsetBytes: number } | null
+  if (found === null) return copy
+  const cutFile = found.file.includes('/') ? found.file : join(logDir, found.file)
+  truncateSync(cutFile, found.offsetBytes)
+  for (const name of readdirSync(logDir)) if (name.endsWith('.seg') && join(logDir, name) > cutFile) rmSync(join(logDir, name))
+  return copy
 }

@@ -7,12 +7,11 @@
  */
 
 import { describe, expect, test } from 'bun:test'
-import { cpSync, readdirSync, rmSync, truncateSync } from 'node:fs'
 import { join } from 'node:path'
 import type { DomainEvent } from '../../src/domain/events/index.ts'
 import { domainEventOf } from '../../src/runtime/records.ts'
 import { openReadOnly } from '../../wal/index.ts'
-import { crashWorld, run, startWorld, tempDataDir, traderA, worldsStoppedAfterEach } from './harness.ts'
+import { crashCopyAt, crashWorld, run, startWorld, traderA, worldsStoppedAfterEach } from './harness.ts'
 
 const worlds = worldsStoppedAfterEach()
 const SEED = 11
@@ -30,21 +29,6 @@ function logged(dir: string): Logged[] {
     if (event !== null) events.push({ lsn: frame.lsn, event })
   }
   return events
-}
-
-/** A copy of `dir` as a crash leaves it when the frames after `lsn` of the batch being written never reached the disk. */
-function tornCopyAfter(dir: string, lsn: number): string {
-  const copy = tempDataDir()
-  cpSync(dir, copy, { recursive: true })
-  rmSync(join(copy, 'snapshots'), { recursive: true, force: true })
-  const logDir = join(copy, 'log')
-  let cut: { file: string; offsetBytes: number } | null = null
-  openReadOnly(logDir, { onFrame: (frame, file, offsetBytes) => void (frame.lsn === lsn + 1 ? (cut = { file, offsetBytes }) : undefined) })
-  const found = cut as { file: string; offsetBytes: number } | null
-  if (found === null) throw new Error(`no frame after LSN ${lsn}`)
-  truncateSync(found.file, found.offsetBytes)
-  for (const name of readdirSync(logDir)) if (name.endsWith('.seg') && join(logDir, name) > found.file) rmSync(join(logDir, name))
-  return copy
 }
 
 type Fill = Extract<DomainEvent, { type: 'order.fill' }>
@@ -74,7 +58,7 @@ describe('a crash inside a decision', () => {
     expect(accepted.lsn).toBeLessThan(fillLsn)
     await crashWorld(world)
 
-    const torn = tornCopyAfter(world.dir, accepted.lsn)
+    const torn = crashCopyAt(world.dir, accepted.lsn)
     const second = await startWorld({ seed: SEED, dir: torn, clock: world.clock, venue: world.venue })
     worlds.push(second)
     // The open cut the decision's frame that did reach the disk.
