@@ -22,6 +22,7 @@ import { LogDirLock } from './dir-lock.ts'
 import { makeDirDurable } from './durable-dir.ts'
 import { isSyncFailure, LeaseError, WalClosedError, WalFatalError, WalFullError, WalRecordError, WalReplicationError } from './errors.ts'
 import { FRAME_HEADER_BYTES, frameBytesFor, recordProblem, type Frame, type RecordInput } from './frame.ts'
+import { continuesAt, frameBytesAt } from './frame-check.ts'
 import { GroupCommit, WaiterAppend, type AppendWaiter, type CommitListener, type PendingAppend } from './group-commit.ts'
 import { nodeIo } from './io.ts'
 import { defaultWalOptions, optionsProblem, type Durability, type WalOptions } from './options.ts'
@@ -274,7 +275,10 @@ export class Wal {
     if (!this.replica) return Promise.reject(new WalReplicationError('NOT_A_REPLICA', this.position.lastLsn + 1, 'only a log opened with openReplica takes replicated frames'))
     if (bytes.byteLength === 0) return Promise.resolve(this.position.lastLsn)
     const { queueBytesMax, batchBytesMax } = this.options
-    if (bytes.byteLength > batchBytesMax) return Promise.reject(new WalRecordError(`replicated chunk of ${bytes.byteLength} bytes exceeds batchBytesMax ${batchBytesMax}`))
+    // More than a batch only as one whole append (frame.ts), which a leader's writer also writes as a batch of its own.
+    if (bytes.byteLength > batchBytesMax && !isOneAppend(bytes)) {
+      return Promise.reject(new WalRecordError(`replicated chunk of ${bytes.byteLength} bytes exceeds batchBytesMax ${batchBytesMax} and is not one whole append`))
+    }
     if (commit.queuedBytes + bytes.byteLength > queueBytesMax) {
       return Promise.reject(new WalFullError(`append queue full (${commit.queuedBytes}/${queueBytesMax} bytes)`))
     }
@@ -392,4 +396,18 @@ function openLocked(dir: string, options: WalOptions, build: (recovered: Recover
     lock.release()
     throw error
   }
+}
+
+/** Whether `bytes` are whole frames of exactly one append: every frame but the last has the append flag (frame.ts). */
+function isOneAppend(bytes: Uint8Array): boolean {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength)
+  let offset = 0
+  while (offset < bytes.byteLength) {
+    const frameBytes = frameBytesAt(view, offset, bytes.byteLength)
+    if (frameBytes < 0) return false
+    const last = offset + frameBytes === bytes.byteLength
+    if (continuesAt(view, offset) === last) return false
+    offset += frameBytes
+  }
+  return true
 }

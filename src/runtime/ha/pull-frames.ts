@@ -67,7 +67,7 @@ export async function pullFrames(wal: Wal, access: LeaderAccess & { envelopeByte
     }
     const reader = new EnvelopeReader({ envelopeBytesMax: access.envelopeBytesMax })
     // Whole appends only (whole-appends.ts): a pull's log never ends inside one, which its next open would cut.
-    const whole = new WholeAppends()
+    const whole = new WholeAppends(wal.options.batchBytesMax)
     let bytesReceived = 0
     for await (const received of response.body) {
       if (options.timeout === 'silence') arm()
@@ -79,8 +79,9 @@ export async function pullFrames(wal: Wal, access: LeaderAccess & { envelopeByte
         // Frames that all lie past the end while the log has not reached it skip LSNs (a leader that compacted past
         // them meanwhile reads on from its new first LSN): appended whole, they are refused (LSN_GAP) before anything
         // is written. Dropped here, the pull would wait for LSNs the leader no longer sends, for as long as it streams.
-        const bytes = whole.take(through.bytes.byteLength === 0 ? envelope.frames : through.bytes)
-        if (bytes.byteLength > 0) await wal.appendFrames(bytes, { epochCeiling: access.epochCeiling })
+        for (const chunk of whole.take(through.bytes.byteLength === 0 ? envelope.frames : through.bytes)) {
+          await wal.appendFrames(chunk, { epochCeiling: access.epochCeiling })
+        }
         options.onEnvelope?.({ lastLsn: wal.lastLsn, leaderLastLsn: envelope.leaderLastLsn, bytesReceived })
       }
       if (wal.lastLsn >= endLsn) return wal.lastLsn

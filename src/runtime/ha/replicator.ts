@@ -179,12 +179,13 @@ export class Replicator {
       const reader = new EnvelopeReader({ envelopeBytesMax: this.options.envelopeBytesMax })
       // An append's frames are written only once its last has come (whole-appends.ts): this log, the engine, snapshots,
       // acknowledgements and the lease floor never stand inside one. A new stream starts after the last whole append.
-      const whole = new WholeAppends()
+      const whole = new WholeAppends(wal.options.batchBytesMax)
       for await (const received of response.body) {
         armSilence()
         for (const envelope of reader.push(received)) {
-          const frames = envelope.frames.byteLength > 0 ? whole.take(envelope.frames) : envelope.frames
-          if (frames.byteLength > 0) await wal.appendFrames(frames, { epochCeiling: this.options.epochCeiling })
+          if (envelope.frames.byteLength > 0) {
+            for (const chunk of whole.take(envelope.frames)) await wal.appendFrames(chunk, { epochCeiling: this.options.epochCeiling })
+          }
           // appendFrames resolved: the frames are durable here (per the replica's durability), so say so.
           this.acks.offer({ url: leaderUrl, lsn: wal.lastLsn, epoch })
           this.state.leaderLastLsn = envelope.leaderLastLsn

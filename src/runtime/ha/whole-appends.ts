@@ -7,61 +7,100 @@
  * or took over (below its own floor). So the frames of an append still open are held here, unwritten, until the frame
  * that closes it arrives, and go on with it.
  *
- * The hold is bounded: a leader queues at most its log's queue bound of records (64 MiB by default), so one append is
- * never larger; past WHOLE_APPEND_BYTES_MAX the frames are refused, loudly, rather than held without bound.
+ * What goes on is cut into chunks for `Wal.appendFrames`, each of whole appends and at most the log's batch bound,
+ * but for a single append larger than that, which goes alone (the log takes it, as a leader's writer takes one). The
+ * held parts are kept as they came and joined once, when their append closes (joining on every envelope was quadratic
+ * in an append's size). The hold is bounded: a leader queues at most its log's queue bound of records (64 MiB by
+ * default), so one append is never larger; past WHOLE_APPEND_BYTES_MAX the frames are refused, loudly, rather than
+ * held without bound.
  */
 
-import { frameContinues } from '../../../wal/index.ts'
-import { frameBytesAt } from '../../../wal/frame-check.ts'
+import { continuesAt, frameBytesAt } from '../../../wal/frame-check.ts'
 
 /** Four times a leader's default log queue bound: far above one append, a bound on the memory held all the same. */
 export const WHOLE_APPEND_BYTES_MAX = 256 * 1024 * 1024
 
 export class WholeAppends {
-  private held: Uint8Array | null = null
+  private held: Uint8Array[] = []
+  private heldByteCount = 0
 
-  constructor(private readonly bytesMax: number = WHOLE_APPEND_BYTES_MAX) {}
+  /** `chunkBytesMax`: the log's batch bound (Wal.appendFrames refuses more, but for one whole append). */
+  constructor(
+    private readonly chunkBytesMax: number,
+    private readonly bytesMax: number = WHOLE_APPEND_BYTES_MAX,
+  ) {}
 
   /** Bytes held: frames of an append still open. */
   get heldBytes(): number {
-    return this.held?.byteLength ?? 0
+    return this.heldByteCount
   }
 
   /**
-   * The frames held before `frames`, and `frames`, up to the end of the last append they close (empty when none
-   * closes); the rest is held for the next call. Bytes it cannot walk (a bad length, a short frame) are handed on
-   * whole, for the log's append to refuse. Throws when more than `bytesMax` would be held.
+   * The frames held before `frames`, and `frames`, up to the end of the last append they close, as chunks to append
+   * in order (none when no append closes); the rest is held for the next call. Bytes it cannot walk (a bad length, a
+   * short frame) are handed on whole, for the log's append to refuse. Throws when more than `bytesMax` would be held.
    */
-  take(frames: Uint8Array): Uint8Array {
-    const all = this.held === null ? frames : concat(this.held, frames)
-    const end = closedAppendsEnd(all)
-    this.held = end === all.byteLength ? null : all.slice(end)
-    if (this.held !== null && this.held.byteLength > this.bytesMax) {
-      const held = this.held.byteLength
-      this.held = null
+  take(frames: Uint8Array): Uint8Array[] {
+    const ends = appendEnds(frames)
+    if (ends === null) return [this.joinHeldWith(frames)]
+    const chunks: Uint8Array[] = []
+    let start = 0
+    if (this.held.length > 0 && ends.length > 0) {
+      // The append held so far closes here: it goes alone, joined once.
+      chunks.push(this.joinHeldWith(frames.subarray(0, ends[0])))
+      start = ends[0] as number
+    }
+    let chunkStart = start
+    for (const end of ends) {
+      if (end <= start) continue
+      if (end - chunkStart > this.chunkBytesMax && start > chunkStart) {
+        chunks.push(frames.subarray(chunkStart, start))
+        chunkStart = start
+      }
+      start = end
+    }
+    if (start > chunkStart) chunks.push(frames.subarray(chunkStart, start))
+    if (start < frames.byteLength) this.hold(frames.subarray(start))
+    return chunks
+  }
+
+  private hold(part: Uint8Array): void {
+    this.held.push(part.slice())
+    this.heldByteCount += part.byteLength
+    if (this.heldByteCount > this.bytesMax) {
+      const held = this.heldByteCount
+      this.held = []
+      this.heldByteCount = 0
       throw new Error(`an append from the leader exceeds ${this.bytesMax} bytes (${held} held and it is still open): refused rather than held without bound`)
     }
-    return all.subarray(0, end)
+  }
+
+  /** The held parts and `last`, as one buffer; nothing is held after. */
+  private joinHeldWith(last: Uint8Array): Uint8Array {
+    if (this.held.length === 0) return last
+    const joined = new Uint8Array(this.heldByteCount + last.byteLength)
+    let offset = 0
+    for (const part of this.held) {
+      joined.set(part, offset)
+      offset += part.byteLength
+    }
+    joined.set(last, offset)
+    this.held = []
+    this.heldByteCount = 0
+    return joined
   }
 }
 
-/** Where the last append `frames` closes ends: after the last frame without the append flag (0: none closes). */
-function closedAppendsEnd(frames: Uint8Array): number {
+/** The byte offsets in `frames` where an append closes (after each frame without the append flag); null: unwalkable. */
+function appendEnds(frames: Uint8Array): number[] | null {
   const view = new DataView(frames.buffer, frames.byteOffset, frames.byteLength)
-  let end = 0
+  const ends: number[] = []
   let offset = 0
   while (offset < frames.byteLength) {
     const frameBytes = frameBytesAt(view, offset, frames.byteLength)
-    if (frameBytes < 0) return frames.byteLength
-    if (!frameContinues(frames.subarray(offset, offset + frameBytes))) end = offset + frameBytes
+    if (frameBytes < 0) return null
+    if (!continuesAt(view, offset)) ends.push(offset + frameBytes)
     offset += frameBytes
   }
-  return end
-}
-
-function concat(first: Uint8Array, second: Uint8Array): Uint8Array {
-  const joined = new Uint8Array(first.byteLength + second.byteLength)
-  joined.set(first, 0)
-  joined.set(second, first.byteLength)
-  return joined
+  return ends
 }
