@@ -8,6 +8,9 @@
  * - anything else — a bad frame followed by a valid one, a valid frame out of place, a chain break, an epoch going
  *   backwards — is corruption and throws, naming file, offset and LSN. Never skipped, never guessed around.
  *
+ * It also follows the append flag (frame.ts): a segment whose last valid frame has it ends inside an append, and the
+ * result says where that append began (`openAppend`) for recover.ts to cut.
+ *
  * A segment is read in chunks through one reused buffer (a 64 MiB segment read whole meant 64 MiB of fresh pages to
  * fault in per segment); only when a frame fails is the rest of the segment read whole, to tell a torn tail from
  * damage followed by valid frames.
