@@ -106,6 +106,22 @@ describe('OCO intake', () => {
     expect(harness.log.length).toBe(logged)
   })
 
+  test('a repeat of a list no longer held (retired from memory) says so in its detail, not that its leg is none of the list\'s', () => {
+    const harness = Harness.funded()
+    const decision = placeList(harness)
+    if (decision.reply.kind !== 'list_accepted') throw new Error('expected list_accepted')
+    // What retirement does to an ended list (src/kernel/retention.ts): gone from the lists held, its legs' keys kept.
+    harness.state.orderLists.lists.delete(decision.reply.listId)
+    const logged = harness.log.length
+    const again = placeList(harness)
+    expect(again.events).toEqual([])
+    expect(again.reply).toMatchObject({ kind: 'refused', reason: 'IDEMPOTENCY_CONFLICT' })
+    const detail = (again.reply as { detail: string }).detail
+    expect(detail).toContain(`and list ${decision.reply.listId} is not held: either that list was accepted and has since retired from memory`)
+    expect(detail).not.toContain('which is not a leg of')
+    expect(harness.log.length).toBe(logged)
+  })
+
   test("a leg key that already names another order is a conflict before any leg is decided: nothing recorded", () => {
     const harness = Harness.funded()
     harness.place({ side: 'sell', qty: '0.1', price: '50500', client_order_id: 'mine' })

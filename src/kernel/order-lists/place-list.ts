@@ -101,7 +101,14 @@ function legOutcome(decision: Decision, leg: { listId: string; index: number }):
     const rejected: Reply = { kind: 'list_rejected', listId: leg.listId, leg: leg.index, orderId: reply.orderId, reason: reply.reason, guard: reply.guard, duplicate: reply.duplicate }
     return { kind: 'answer', decision: { events: decision.events, reply: rejected } }
   }
-  return { kind: 'answer', decision: refused('IDEMPOTENCY_CONFLICT', `leg ${leg.index}'s key already names order ${'orderId' in reply ? reply.orderId : '?'}, which is not a leg of list ${leg.listId}`) }
+  const orderId = 'orderId' in reply ? reply.orderId : '?'
+  // The same leg body under a key whose order is not held with this list: the list retired from memory since (its
+  // first answer is no longer held here), or another order took the key with that body. Both give the same order id,
+  // so the detail says both rather than one that may be untrue.
+  const why = reply.kind === 'accepted'
+    ? `and list ${leg.listId} is not held: either that list was accepted and has since retired from memory (its first answer is no longer held), or another order was placed under this key with this leg's body`
+    : `which is not a leg of list ${leg.listId}`
+  return { kind: 'answer', decision: refused('IDEMPOTENCY_CONFLICT', `leg ${leg.index}'s key already names order ${orderId}, ${why}`) }
 }
 
 function legsMismatch(account: string, first: LegBody, second: LegBody, listKey: string): string | null {
