@@ -107,9 +107,9 @@ function issue(ctx: Context, step: CommandStep, label: string, bindEarly: boolea
     case 'place': {
       const body = step.body as { account?: unknown; client_order_id?: unknown }
       const key = step.key ?? (typeof body.client_order_id === 'string' ? body.client_order_id : null)
-      // The order id is a function of account and key, so a later command of the same instant can name it (a body
-      // that fails syntax gets another id, which the reply names).
-      if (bindEarly && step.ref !== undefined && typeof body.account === 'string' && key !== null) ctx.refs.set(step.ref, orderIdFor(body.account, key))
+      // The order id is a function of account, key and the decision's time (the world's clock holds still meanwhile),
+      // so a later command of the same instant can name it (a body that fails syntax gets another id, which the reply names).
+      if (bindEarly && step.ref !== undefined && typeof body.account === 'string' && key !== null) ctx.refs.set(step.ref, orderIdFor(gateway.engine.state, body.account, key, gateway.clock.nowMs()))
       const ref = step.ref
       result = gateway.place(who, step.body, step.key ?? null).then((answer) => {
         if (ref !== undefined && !ctx.refs.has(ref) && 'orderId' in answer.reply) ctx.refs.set(ref, answer.reply.orderId)

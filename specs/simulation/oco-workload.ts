@@ -90,9 +90,12 @@ async function send(ctx: WorkloadContext, request: { principal: Principal; body:
 async function placeList(ctx: WorkloadContext, request: { principal: Principal; body: Record<string, unknown>; idempotencyKey: string | null }): Promise<string> {
   const account = request.body.account as string
   const keys = legKeys(request.body, request.idempotencyKey)
-  const listId = listIdFor(account, request.idempotencyKey ?? (request.body.client_list_id as string))
-  const listHeld = ctx.world.gateway.engine.state.orderLists.lists.has(listId)
-  const existed = keys.map((key) => ctx.world.gateway.engine.state.orders.has(orderIdFor(account, key)))
+  const { state } = ctx.world.gateway.engine
+  // The ids a new list's legs and the list get now (the kernel decides on the gateway's clock, which the sim holds).
+  const legIds = keys.map((key) => state.idempotency.get(idempotencyIndexKey(account, key))?.orderId ?? orderIdFor(state, account, key, ctx.world.gateway.clock.nowMs()))
+  const listId = listIdFor(state, account, request.idempotencyKey ?? (request.body.client_list_id as string), legIds[0] as string)
+  const listHeld = state.orderLists.lists.has(listId)
+  const existed = legIds.map((orderId) => state.orders.has(orderId))
   const reply = await send(ctx, request)
   if (reply === null) return 'list shed (log full)'
   checkSelfTradeReply(ctx, account, reply, 'a list')
@@ -104,19 +107,18 @@ async function placeList(ctx: WorkloadContext, request: { principal: Principal; 
   } else if (reply.kind === 'list_rejected' && !reply.duplicate && rejectionRemembered(ctx, account, keys[reply.leg] as string)) {
     ctx.lists.push({ ...request, reply })
   }
-  checkNothingElse(ctx, { account, keys, existed, reply, listId, listHeld })
+  checkNothingElse(ctx, { keys, legIds, existed, reply, listId, listHeld })
   const legs = (request.body.orders as Record<string, unknown>[]).map((body) => `${String(body.side)} ${String(body.qty)} @${String(body.price)} ${String(body.tif)}`).join(' / ')
   return `list ${String((request.body.orders as Record<string, unknown>[])[0]?.symbol)} ${legs} → ${outcome}`
 }
 
 /** A refused list records nothing; a rejected one only the rejected leg: no leg order appears but that one. */
-function checkNothingElse(ctx: WorkloadContext, input: { account: string; keys: string[]; existed: boolean[]; reply: Reply; listId: string; listHeld: boolean }): void {
+function checkNothingElse(ctx: WorkloadContext, input: { keys: string[]; legIds: string[]; existed: boolean[]; reply: Reply; listId: string; listHeld: boolean }): void {
   const { reply } = input
   if (reply.kind === 'list_accepted') return
   const { state } = ctx.world.gateway.engine
-  for (const [index, key] of input.keys.entries()) {
+  for (const [index, orderId] of input.legIds.entries()) {
     if (input.existed[index] === true || (reply.kind === 'list_rejected' && reply.leg === index)) continue
-    const orderId = orderIdFor(input.account, key)
     if (state.orders.has(orderId)) ctx.violation('oco-lists', `list answered ${JSON.stringify(reply)} yet leg ${index} (${orderId}) was recorded`)
   }
   if (!input.listHeld && state.orderLists.lists.has(input.listId)) {

@@ -45,6 +45,14 @@ export const KERNEL = v.strictObject({
    */
   terminalOrdersHeldMax: v.optional(integerIn(1_000, 100_000_000)),
   /**
+   * How long (event time) an idempotency key is held after its order's decision: a repeat within it gets the first
+   * answer; after it (and once the kernel no longer holds the order) the key is forgotten and may name a new order.
+   * At least a minute: a client's retry must always land within it.
+   */
+  idempotencyKeyHeldMs: v.optional(integerIn(60_000, 30 * 24 * HOUR_MS)),
+  /** The hard cap on idempotency keys held: at it, new orders are refused (OVERLOADED) until keys age out. */
+  idempotencyKeysHeldMax: v.optional(integerIn(1_000, 100_000_000)),
+  /**
    * The venue latency bound: a request whose send record is this old and that the venue does not know is concluded
    * never received (Failed, not at the venue, resendable). Must cover the venue's worst processing delay plus the
    * clock skew between nodes. At least every FIX venue's requestTimeoutMs (load.ts); unset, the larger of the default

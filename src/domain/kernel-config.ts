@@ -48,6 +48,19 @@ export const kernelParamsSchema = v.strictObject({
    * cap, so their logs replay as they were decided.
    */
   terminalOrdersHeldMax: v.optional(v.pipe(countSchema, v.minValue(1))),
+  /**
+   * How long (event time) an idempotency key is held after the decision that took it: a repeat within it gets the
+   * first answer; the key is forgotten after it, once the kernel no longer holds its order (src/kernel/key-window.ts),
+   * and a new order under it is a new order. Order ids then include the decision's time (intake/order-ids.ts), so a key
+   * taken again names a new order. Absent in records written before it existed (kernel.configured payload version 10): keys held for
+   * good and ids of account and key alone, so their logs replay as they were decided.
+   */
+  idempotencyKeyHeldMs: v.optional(v.pipe(msSchema, v.minValue(1))),
+  /**
+   * The hard cap on idempotency keys held: at it, new orders are refused (OVERLOADED, retryable) until keys age out of
+   * the window above. Forgetting a key early instead would let a client's retry place the order twice. Absent: none.
+   */
+  idempotencyKeysHeldMax: v.optional(v.pipe(countSchema, v.minValue(1))),
   /** "Not found" within this time after a send is not proof of absence (§7 Unknown). */
   reconcileGraceMs: msSchema,
   /** How long to wait before asking the venue again about an Unknown order. */
@@ -88,6 +101,9 @@ export function defaultKernelParams(): KernelParams {
     // ~0.9 KB of heap per ended order held (scripts/probe-heap-per-order.ts): about 1 GB in the kernel, as much again
     // in the back office's ledger and the log index, whatever the order rate (README, "Kernel parameters").
     terminalOrdersHeldMax: 1_000_000,
+    // A day, as payment APIs hold keys; ~0.25 KB of heap per key held: the cap is about 1 GB (README, "Kernel parameters").
+    idempotencyKeyHeldMs: 86_400_000,
+    idempotencyKeysHeldMax: 4_000_000,
     reconcileGraceMs: 5_000,
     reconcileRecheckMs: 1_000,
     sendRetryMs: 1_000,

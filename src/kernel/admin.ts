@@ -14,7 +14,7 @@ import type { KernelState } from './state.ts'
 
 export function decideConfigure(state: KernelState, command: ConfigureCommand): Decision {
   const events: DomainEvent[] = []
-  if (state.config?.digest !== command.config.digest || gainsHeldCap(state, command) || gainsSelfTrade(state, command)) events.push({ type: 'kernel.configured', atMs: command.nowMs, config: command.config })
+  if (state.config?.digest !== command.config.digest || gainsHeldCap(state, command) || gainsKeyWindow(state, command) || gainsSelfTrade(state, command)) events.push({ type: 'kernel.configured', atMs: command.nowMs, config: command.config })
   // A log on an older retirement rule (or none recorded) takes this build's from here on; replay applies each rule
   // from its own record, so what was decided before replays as it was.
   if (state.retireRule !== RETIRE_RULE_UNTOUCHED) events.push({ type: 'kernel.retire_rule_adopted', atMs: command.nowMs, rule: RETIRE_RULE_UNTOUCHED })
@@ -30,6 +30,14 @@ export function decideConfigure(state: KernelState, command: ConfigureCommand): 
  */
 function gainsHeldCap(state: KernelState, command: ConfigureCommand): boolean {
   return state.config !== null && state.config.params.terminalOrdersHeldMax === undefined && command.config.params.terminalOrdersHeldMax !== undefined
+}
+
+/**
+ * The same for the idempotency key window (src/kernel/key-window.ts): a log configured before it existed holds every
+ * key for good until a build that has it records the config again, with the window, at its first start.
+ */
+function gainsKeyWindow(state: KernelState, command: ConfigureCommand): boolean {
+  return state.config !== null && state.config.params.idempotencyKeyHeldMs === undefined && command.config.params.idempotencyKeyHeldMs !== undefined
 }
 
 /**

@@ -18,6 +18,7 @@ import { applyRevocation } from './revocations.ts'
 import { applyOrderListEvent, noteLegEvent } from './order-lists/index.ts'
 import { applyVenueHealth } from './venue-health.ts'
 import { noteOwnQuote } from './own-quotes.ts'
+import { adoptKeyWindow, forgetAgedAt, takeKey } from './key-window.ts'
 
 export interface ApplyMeta {
   /** The event's log sequence number; strictly increasing. */
@@ -36,6 +37,7 @@ export function applyInPlace(state: KernelState, event: DomainEvent, meta: Apply
   state.counters.eventsApplied += 1
   switch (event.type) {
     case 'kernel.configured':
+      adoptKeyWindow(state, event.config, event.atMs)
       state.config = event.config
       state.instruments = new Map(event.config.instruments.map((item) => [`${item.venue}:${item.symbol}`, item]))
       state.policies = new Map(event.config.policies.map((policy) => [policy.accountId, policy]))
@@ -189,23 +191,26 @@ function applyAccepted(state: KernelState, event: EventOf<'order.accepted'>): vo
   countOpen(state, order.accountId, 1)
   noteOwnQuote(state, order)
   addReserved(state, order.accountId, order.reservation.asset, order.reservation.total)
-  state.idempotency.set(idempotencyIndexKey(order.accountId, order.idempotencyKey), {
+  takeKey(state, idempotencyIndexKey(order.accountId, order.idempotencyKey), {
     bodyDigest: event.bodyDigest,
     orderId: order.orderId,
     outcome: 'accepted',
     reason: null,
     guard: null,
+    decidedAtMs: event.atMs,
   })
   // A new order: no queue holds it yet.
   syncQueues(state, order, null)
 }
 
 /** A definite rejection is remembered under its key; a retryable one (overload, stale data) is not, so a retry with
- * the same key is evaluated afresh. */
+ * the same key is evaluated afresh (and the key window still moves: key-window.ts). */
 function applyRejected(state: KernelState, event: EventOf<'order.rejected'>): void {
-  if (event.accountId === null || event.idempotencyKey === null) return
-  if (reasonInfo(event.reason).errorClass === 'retryable') return
+  if (event.accountId === null || event.idempotencyKey === null || reasonInfo(event.reason).errorClass === 'retryable') {
+    forgetAgedAt(state, event.atMs)
+    return
+  }
   const key = idempotencyIndexKey(event.accountId, event.idempotencyKey)
   if (state.idempotency.has(key)) return
-  state.idempotency.set(key, { bodyDigest: event.bodyDigest, orderId: event.orderId, outcome: 'rejected', reason: event.reason, guard: event.guard })
+  takeKey(state, key, { bodyDigest: event.bodyDigest, orderId: event.orderId, outcome: 'rejected', reason: event.reason, guard: event.guard, decidedAtMs: event.atMs })
 }

@@ -6,11 +6,15 @@
 
 import { canonicalJson, sha256Hex, toCanonical, type JsonValue } from '../domain/canonical-json.ts'
 import type { KernelState } from './state.ts'
+import { keyWindowMs } from './key-window.ts'
 
 export function canonicalState(state: KernelState): JsonValue {
-  const { queues, terminalOrderIds, ...rest } = state
+  const { queues, terminalOrderIds, idempotency, ...rest } = state
   return toCanonical({
     ...rest,
+    // Without the key window an entry's time decides nothing, and a state restored from a snapshot older than the
+    // times reads them as 0 (key-window.ts): left out, as before the window existed.
+    idempotency: keyWindowMs(state) === null ? new Map([...idempotency].map(([key, { decidedAtMs: _, ...entry }]) => [key, entry])) : idempotency,
     // The order terminal orders ended in decides which are retired next: kept as a list too ([orderId, endedAtMs]).
     terminalOrderIds: [...terminalOrderIds].map(([orderId, endedAtMs]) => [orderId, endedAtMs]),
     // Map iteration order is FIFO order here; keep it as an ordered list instead of letting keys be sorted.

@@ -8,6 +8,7 @@
  */
 
 import { sha256Hex, sha256HexPrefix } from '../domain/canonical-json.ts'
+import { keySpanSuffix } from './key-window.ts'
 import { formatDecimal, roundToStep, type Units } from '../domain/decimal.ts'
 import type { DomainEvent } from '../domain/events/index.ts'
 import { instrumentKey, type Instrument } from '../domain/instruments.ts'
@@ -109,7 +110,8 @@ function closeEvents(
   const idempotencyKey = `${FLATTEN_KEY_PREFIX}${command.flattenId}:${key}`
   if (state.idempotency.has(idempotencyIndexKey(command.accountId, idempotencyKey))) return []
   const price = bandFloorPrice(market.referencePrice, instrument)
-  const orderId = sha256HexPrefix(`flatten\n${command.flattenId}\n${command.accountId}\n${key}`, 10)
+  // Under the key window (key-window.ts) a flatten id a client reuses once its keys are forgotten names new closes.
+  const orderId = sha256HexPrefix(`flatten\n${command.flattenId}\n${command.accountId}\n${key}${keySpanSuffix(state, command.nowMs)}`, 10)
   const inputs = { referencePrice: formatDecimal(market.referencePrice), price: formatDecimal(price), qty: formatDecimal(qty) }
   return [
     {

@@ -34,6 +34,7 @@
 import type { Order } from '../domain/orders.ts'
 import { isTerminal } from '../domain/states.ts'
 import { addEnded, entryEndedAtMs, oldestEnded, removeEnded, retireEnded, type EndedEntry } from './ended-order-list.ts'
+import { forgetRetired } from './key-window.ts'
 import { workFor } from './queues.ts'
 import type { KernelState } from './state.ts'
 
@@ -63,19 +64,37 @@ export function retainTerminal(state: KernelState, order: Order, wasTerminal: bo
     // A kernel.configured record from before the grace existed: its log was decided with the rule of that time
     // (no grace, only when an order ends, stop at the first busy order), so it replays the same. No such record holds
     // a cap (terminalOrdersHeldMax came later).
-    if (ended && state.terminalOrderIds.size > keptMax) retireOldestLegacy(state, keptMax)
+    if (ended && state.terminalOrderIds.size > keptMax) retireOldestLegacy(state, keptMax, atMs)
     return
   }
-  const heldMax = params?.terminalOrdersHeldMax ?? Number.POSITIVE_INFINITY
-  if (state.terminalOrderIds.size <= Math.min(keptMax, heldMax)) return
-  retireAged(state, { keptMax, heldMax, graceMs }, atMs, state.retireRule === RETIRE_RULE_UNTOUCHED)
+  retireDue(state, { keptMax, graceMs }, atMs)
 }
 
-function retire(state: KernelState, entry: EndedEntry): void {
+/**
+ * Retires what the bounds let go at `atMs` without an order event: at a refusal under the idempotency key cap
+ * (key-window.ts forgetAgedAt), whose keys are held while their ended orders are, so a quiet gateway whose every new
+ * order is refused still retires those orders, and frees their keys. Only logs with a retire grace and the key window.
+ */
+export function retireDueAt(state: KernelState, atMs: number): void {
+  const params = state.config?.params
+  const graceMs = params?.terminalOrderRetireAfterMs ?? null
+  if (graceMs === null) return
+  retireDue(state, { keptMax: params?.terminalOrdersKeptMax ?? TERMINAL_ORDERS_KEPT_MAX, graceMs }, atMs)
+}
+
+function retireDue(state: KernelState, bounds: { keptMax: number; graceMs: number }, atMs: number): void {
+  const heldMax = state.config?.params.terminalOrdersHeldMax ?? Number.POSITIVE_INFINITY
+  if (state.terminalOrderIds.size <= Math.min(bounds.keptMax, heldMax)) return
+  retireAged(state, { ...bounds, heldMax }, atMs, state.retireRule === RETIRE_RULE_UNTOUCHED)
+}
+
+function retire(state: KernelState, entry: EndedEntry, atMs: number): void {
   // The walk read the end time from the list; what it retires is checked against the Map, the state.
   entryEndedAtMs(state.terminalOrderIds, entry)
   retireEnded(state.terminalOrderIds, entry)
+  const order = state.orders.get(entry.orderId)
   state.orders.delete(entry.orderId)
+  if (order !== undefined) forgetRetired(state, order, atMs)
 }
 
 interface RetainBounds {
@@ -100,7 +119,7 @@ function retireAged(state: KernelState, bounds: RetainBounds, atMs: number, unto
     if (!(ended.size > bounds.heldMax || (aged && ended.size > bounds.keptMax))) return
     const next = entry.next
     if (!busy(state, entry.orderId) && !(untouchedOnly && touchedAt(state, entry.orderId, atMs))) {
-      retire(state, entry)
+      retire(state, entry, atMs)
       if (!aged) noteRetiredEarly(ended)
     }
     entry = next
@@ -123,11 +142,11 @@ export function retiredEarlyCount(state: KernelState): number {
   return retiredEarly.get(state.terminalOrderIds) ?? 0
 }
 
-function retireOldestLegacy(state: KernelState, keptMax: number): void {
+function retireOldestLegacy(state: KernelState, keptMax: number, atMs: number): void {
   while (state.terminalOrderIds.size > keptMax) {
     const oldest = oldestEnded(state.terminalOrderIds)
     if (oldest === null || busy(state, oldest.orderId)) return
-    retire(state, oldest)
+    retire(state, oldest, atMs)
   }
 }
 

@@ -33,6 +33,8 @@ export interface IdempotencyEntry {
   outcome: 'accepted' | 'rejected'
   reason: ReasonCode | null
   guard: string | null
+  /** The atMs of the decision that took the key: its window runs from here (key-window.ts). */
+  decidedAtMs: number
 }
 
 export interface InFlightCall {

@@ -36,11 +36,11 @@ async function recordsOfRun(): Promise<EncodedEvent[]> {
 
 /**
  * `event` as a build before payload version 8 recorded it: a kernel.configured without terminalOrdersHeldMax (nor,
- * as every build before version 9, a policy's selfTrade).
+ * as every build before version 9, a policy's selfTrade, nor, before version 10, the idempotency key window).
  */
 function withoutHeldCap(event: DomainEvent): DomainEvent {
   if (event.type !== 'kernel.configured') return event
-  const { terminalOrdersHeldMax: _, ...params } = event.config.params
+  const { terminalOrdersHeldMax: _, idempotencyKeyHeldMs: _window, idempotencyKeysHeldMax: _cap, ...params } = event.config.params
   const policies = event.config.policies.map(({ selfTrade: _setting, ...policy }) => policy)
   return { ...event, config: { ...event.config, params, policies } }
 }
@@ -57,13 +57,13 @@ function outcomeOf(decode: (record: EncodedEvent) => DomainEvent, record: Encode
 }
 
 describe('binary payloads', () => {
-  test('every record of a run: written in the current version of its type (3, 4 for those with a trace context, 6 for order.rejected, 9 for kernel.configured, 10 for order.accepted), decoded back to what was written, its order id readable without decoding', async () => {
+  test('every record of a run: written in the current version of its type (3, 4 for those with a trace context, 6 for order.rejected, 10 for kernel.configured and order.accepted), decoded back to what was written, its order id readable without decoding', async () => {
     const records = await recordsOfRun()
     expect(records.length).toBeGreaterThan(200)
     for (const record of records) {
       const event = decodeEvent(record)
       expect(record.version).toBe(EVENT_VERSIONS[event.type])
-      expect([3, 4, 6, 9, 10]).toContain(record.version)
+      expect([3, 4, 6, 10]).toContain(record.version)
       expect(encodeEvent(event).payload).toEqual(record.payload) // same event, same bytes
       const orderId = (event as { orderId?: string | null }).orderId
       expect(orderIdOfRecord(record)).toBe(typeof orderId === 'string' ? orderId : null)

@@ -17,7 +17,7 @@ import { writeRecordInterpreted } from './interpreted-writer.ts'
 
 /** The default config as the book-limits build recorded it: without the cap on ended orders held (payload version 8, held-cap-member.test.ts). */
 function configBeforeHeldCap(options: Parameters<typeof defaultKernelConfig>[0]): KernelConfig {
-  const { terminalOrdersHeldMax: _, ...params } = defaultKernelConfig(options).params
+  const { terminalOrdersHeldMax: _, idempotencyKeyHeldMs: _window, idempotencyKeysHeldMax: _cap, ...params } = defaultKernelConfig(options).params
   return { ...defaultKernelConfig(options), params }
 }
 
@@ -41,11 +41,11 @@ function olderPayload(event: DomainEvent, version: 2 | 3 | 4): EncodedEvent {
 }
 
 describe('book limits in kernel.configured (payload version 5)', () => {
-  test('the limits round trip set and absent, by both decoders (written as version 9 since a policy\'s selfTrade)', () => {
-    expect(EVENT_VERSIONS['kernel.configured']).toBe(9)
+  test('the limits round trip set and absent, by both decoders (written as version 10 since the key window)', () => {
+    expect(EVENT_VERSIONS['kernel.configured']).toBe(10)
     for (const event of [PLAIN, withLimits()]) {
       const encoded = encodeEvent(event)
-      expect(encoded.version).toBe(9)
+      expect(encoded.version).toBe(10)
       expect(decodeEvent(encoded)).toEqual(event)
       expect(decodeTrustedEvent(encoded)).toEqual(event)
     }

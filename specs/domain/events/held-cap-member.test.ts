@@ -13,8 +13,10 @@ import { EVENT_VERSIONS } from '../../../src/domain/events/registry.ts'
 import { decodeTrustedEvent } from '../../../src/domain/events/trusted-decode.ts'
 import { defaultKernelConfig } from '../../../src/domain/kernel-config.ts'
 import { writeRecordInterpreted } from './interpreted-writer.ts'
+import { withoutKeyWindow } from './member-fixtures.ts'
 
-const CONFIG = defaultKernelConfig({ digest: 'd' })
+// As builds before payload version 10 recorded it: without the idempotency key window.
+const CONFIG = withoutKeyWindow(defaultKernelConfig({ digest: 'd' }))
 const WITH_CAP: DomainEvent = { type: 'kernel.configured', atMs: 1, config: { ...CONFIG, params: { ...CONFIG.params, terminalOrdersHeldMax: 250_000 } } }
 const { terminalOrdersHeldMax: _, ...paramsWithout } = CONFIG.params
 const WITHOUT_CAP: DomainEvent = { type: 'kernel.configured', atMs: 1, config: { ...CONFIG, params: paramsWithout } }
@@ -24,12 +26,12 @@ function payloadAt(event: DomainEvent, version: number): EncodedEvent {
   return { type: EVENT_CODES[type], version, payload: writeRecordInterpreted(recordLayoutOf(schemaAtVersion(type, version), 'compact'), body, type) }
 }
 
-test('kernel.configured is written as version 9 (8 added the cap, 9 a policy\'s selfTrade), with and without the cap, and reads back by both decoders', () => {
-  expect(EVENT_VERSIONS['kernel.configured']).toBe(9)
+test('kernel.configured is written as version 10 (8 added the cap, 9 a policy\'s selfTrade, 10 the key window), with and without the cap, and reads back by both decoders', () => {
+  expect(EVENT_VERSIONS['kernel.configured']).toBe(10)
   expect(CONFIG.params.terminalOrdersHeldMax).toBe(1_000_000)
   for (const event of [WITH_CAP, WITHOUT_CAP]) {
     const encoded = encodeEvent(event)
-    expect(encoded.version).toBe(9)
+    expect(encoded.version).toBe(10)
     expect(decodeEvent(encoded)).toEqual(event)
     expect(decodeTrustedEvent(encoded)).toEqual(event)
   }

@@ -5,6 +5,7 @@
  */
 
 import { parseDecimal } from '../../../src/domain/decimal.ts'
+import type { KernelConfig } from '../../../src/domain/kernel-config.ts'
 import { recordLayoutOf } from '../../../src/domain/events/binary-layout.ts'
 import { schemaAtVersion } from '../../../src/domain/events/binary-records.ts'
 import { EVENT_CODES, type DomainEvent, type EncodedEvent, type EventOf } from '../../../src/domain/events/index.ts'
@@ -45,4 +46,10 @@ export function olderPayload(event: DomainEvent, version: number): EncodedEvent 
   const { type, ...body } = event
   const layout = recordLayoutOf(schemaAtVersion(type, version), version === 2 ? 'plain' : 'compact')
   return { type: EVENT_CODES[type], version, payload: writeRecordInterpreted(layout, body, type) }
+}
+
+/** A kernel config as builds before kernel.configured payload version 10 recorded it: without the idempotency key window and its cap. */
+export function withoutKeyWindow(config: KernelConfig): KernelConfig {
+  const { idempotencyKeyHeldMs: _, idempotencyKeysHeldMax: __, ...params } = config.params
+  return { ...config, params }
 }

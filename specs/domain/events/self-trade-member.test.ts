@@ -14,6 +14,7 @@ import { decodeEvent, encodeEvent, EVENT_CODES, SchemaError, type DomainEvent, t
 import { EVENT_VERSIONS } from '../../../src/domain/events/registry.ts'
 import { decodeTrustedEvent } from '../../../src/domain/events/trusted-decode.ts'
 import { defaultKernelConfig } from '../../../src/domain/kernel-config.ts'
+import { withoutKeyWindow } from './member-fixtures.ts'
 import { writeRecordInterpreted } from './interpreted-writer.ts'
 
 function policy(accountId: string, selfTrade?: Policy['selfTrade']): Policy {
@@ -22,7 +23,7 @@ function policy(accountId: string, selfTrade?: Policy['selfTrade']): Policy {
 }
 
 function configured(policies: Policy[]): DomainEvent {
-  return { type: 'kernel.configured', atMs: 1, config: defaultKernelConfig({ digest: 'd', policies }) }
+  return { type: 'kernel.configured', atMs: 1, config: withoutKeyWindow(defaultKernelConfig({ digest: 'd', policies })) }
 }
 
 const SET = configured([policy('a', 'reject'), policy('b', 'allow')])
@@ -33,11 +34,11 @@ function payloadAt(event: DomainEvent, version: number): EncodedEvent {
   return { type: EVENT_CODES[type], version, payload: writeRecordInterpreted(recordLayoutOf(schemaAtVersion(type, version), 'compact'), body, type) }
 }
 
-test('kernel.configured is written as version 9 with each policy\'s selfTrade, set or not, and reads back by both decoders', () => {
-  expect(EVENT_VERSIONS['kernel.configured']).toBe(9)
+test('kernel.configured is written as version 10 (9 added a policy\'s selfTrade) with each policy\'s selfTrade, set or not, and reads back by both decoders', () => {
+  expect(EVENT_VERSIONS['kernel.configured']).toBe(10)
   for (const event of [SET, UNSET]) {
     const encoded = encodeEvent(event)
-    expect(encoded.version).toBe(9)
+    expect(encoded.version).toBe(10)
     expect(decodeEvent(encoded)).toEqual(event)
     expect(decodeTrustedEvent(encoded)).toEqual(event)
   }

@@ -4,13 +4,14 @@ import { decodeIdempotencyColumns, idempotencyColumns, idempotencyColumnsSliced 
 
 const HEADER_BYTES = 16
 const DIGEST_BYTES = 32
+const TIME_BYTES = 8
 
 function digestOf(seed: number): string {
   return Array.from({ length: 32 }, (_, index) => ((seed * 31 + index * 7) & 0xff).toString(16).padStart(2, '0')).join('')
 }
 
 function accepted(seed: number, orderId: string): IdempotencyEntry {
-  return { bodyDigest: digestOf(seed), orderId, outcome: 'accepted', reason: null, guard: null }
+  return { bodyDigest: digestOf(seed), orderId, outcome: 'accepted', reason: null, guard: null, decidedAtMs: 1_700_000_000_000 + seed }
 }
 
 /**
@@ -20,9 +21,9 @@ function accepted(seed: number, orderId: string): IdempotencyEntry {
 function sampleIndex(): Map<string, IdempotencyEntry> {
   return new Map<string, IdempotencyEntry>([
     ['acct-a b-0', accepted(1, '\uFEFFdcf17993df6b3820d3cf')],
-    ['acct-b b-1', { bodyDigest: digestOf(2), orderId: '4d05bb3f6d05da4e5bba', outcome: 'rejected', reason: 'INSUFFICIENT_POSITION', guard: 'reservation' }],
+    ['acct-b b-1', { bodyDigest: digestOf(2), orderId: '4d05bb3f6d05da4e5bba', outcome: 'rejected', reason: 'INSUFFICIENT_POSITION', guard: 'reservation', decidedAtMs: 1_700_000_000_002 }],
     ['acct-a clé-é', accepted(3, 'ordre-ü')],
-    ['acct-b key-😀', { bodyDigest: digestOf(4), orderId: '', outcome: 'rejected', reason: null, guard: null }],
+    ['acct-b key-😀', { bodyDigest: digestOf(4), orderId: '', outcome: 'rejected', reason: null, guard: null, decidedAtMs: 0 }],
     ['acct-a b-4', accepted(5, 'da35a408d55e5bad42e7')],
   ])
 }
@@ -99,7 +100,27 @@ describe('idempotency columns', () => {
       copy[second + 5] = 'a'.charCodeAt(0)
       copy[second + 9] = '0'.charCodeAt(0)
     }))).toMatch(/idem: duplicate keys/)
-    // The rejected list must be JSON.
-    expect(refusal(edited((copy) => void (copy[copy.byteLength - 1] = 0x7b)))).toMatch(/idem\.rejected: not UTF-8 JSON/)
+    // The rejected list must be JSON (the times follow it).
+    expect(refusal(edited((copy) => void (copy[copy.byteLength - count * TIME_BYTES - 1] = 0x7b)))).toMatch(/idem\.rejected: not UTF-8 JSON/)
+    // A time that is not one: negative, fractional, NaN.
+    for (const time of [-1, 0.5, Number.NaN]) {
+      expect(refusal(edited((_, view) => view.setFloat64(bytes.byteLength - TIME_BYTES, time, true)))).toMatch(/idem\[4\]: decidedAtMs .* is not a time/)
+    }
+  })
+
+  test('a block of format 20 or older has no times: read with each entry decided at 0; one with times is refused as such, and the reverse', () => {
+    const index = sampleIndex()
+    const bytes = idempotencyColumns(index)
+    const older = bytes.subarray(0, bytes.byteLength - index.size * TIME_BYTES)
+    const decoded = decodeIdempotencyColumns(older, 'idem', { times: false })
+    expect([...decoded]).toEqual([...index].map(([key, entry]) => [key, { ...entry, decidedAtMs: 0 }]))
+    expect(() => decodeIdempotencyColumns(bytes, 'idem', { times: false })).toThrow(/do not add up/)
+    expect(() => decodeIdempotencyColumns(older, 'idem')).toThrow(/do not add up/)
+  })
+
+  test('an entry whose time cannot be written exactly is refused when encoding', () => {
+    for (const decidedAtMs of [-1, 1.5, Number.NaN]) {
+      expect(() => idempotencyColumns(new Map([['a k', { ...accepted(1, 'o'), decidedAtMs }]]))).toThrow(/decidedAtMs .* is not a time/)
+    }
   })
 })

@@ -8,7 +8,7 @@ import { cloneState, stateDigest } from '../../../src/kernel/index.ts'
 import { encodeKernelState, kernelStateBytes, kernelStateFromBytes, readableKernelSchemas } from '../../../src/runtime/snapshot/index.ts'
 import { kernelSectionOf } from '../../../src/runtime/snapshot/state-codec.ts'
 import { removeDir, type World } from '../harness.ts'
-import { tradedWorld, withoutOrderExpiry } from './support.ts'
+import { tradedWorld, withoutOrderExpiry, encodeAsFormat20 } from './support.ts'
 
 const worlds: World[] = []
 afterAll(async () => {
@@ -25,7 +25,7 @@ test("format 14's encoding (no revocations) is still read, with none, as replayi
   const world = await tradedWorld(22, 40, { beforeHeldCap: true })
   worlds.push(world)
   const state = cloneState(world.gateway.engine.state)
-  const { json, idempotency } = encodeKernelState(state)
+  const { json, idempotency } = encodeAsFormat20(state)
   const fields = withoutOrderExpiry(json)
   expect(fields.pop()).toEqual([])
   expect(fields.pop()).toEqual([[], [], 0])

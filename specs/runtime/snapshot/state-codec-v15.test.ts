@@ -9,7 +9,7 @@ import { orderListsOf } from '../../../src/domain/order-lists.ts'
 import { encodeKernelState, kernelStateBytes, kernelStateFromBytes, readableKernelSchemas } from '../../../src/runtime/snapshot/index.ts'
 import { kernelSectionOf } from '../../../src/runtime/snapshot/state-codec.ts'
 import { removeDir, type World } from '../harness.ts'
-import { tradedWorld, withoutOrderExpiry } from './support.ts'
+import { tradedWorld, withoutOrderExpiry, encodeAsFormat20 } from './support.ts'
 
 const worlds: World[] = []
 afterAll(async () => {
@@ -26,7 +26,7 @@ test("format 15's encoding (no order lists) is still read, with none, as replayi
   const world = await tradedWorld(23, 40, { beforeHeldCap: true })
   worlds.push(world)
   const state = cloneState(world.gateway.engine.state)
-  const { json, idempotency } = encodeKernelState(state)
+  const { json, idempotency } = encodeAsFormat20(state)
   const fields = withoutOrderExpiry(json)
   expect(fields.pop()).toEqual([])
   const v15 = kernelSectionOf(JSON.stringify(fields), idempotency)

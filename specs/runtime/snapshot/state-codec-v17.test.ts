@@ -9,7 +9,7 @@ import { cloneState, stateDigest } from '../../../src/kernel/index.ts'
 import { encodeKernelState, kernelStateBytes, kernelStateFromBytes, readableKernelSchemas } from '../../../src/runtime/snapshot/index.ts'
 import { KERNEL_STATE_SCHEMA_V17, kernelSectionOf } from '../../../src/runtime/snapshot/state-codec.ts'
 import { removeDir, type World } from '../harness.ts'
-import { tradedWorld, withoutHeldCapMember } from './support.ts'
+import { tradedWorld, withoutHeldCapMember, encodeAsFormat20 } from './support.ts'
 
 const worlds: World[] = []
 afterAll(async () => {
@@ -28,7 +28,7 @@ test("format 17's encoding (params without terminalOrdersHeldMax) is still read,
   worlds.push(world)
   const state = cloneState(world.gateway.engine.state)
   expect(state.config?.params.terminalOrdersHeldMax).toBeUndefined()
-  const { json, idempotency } = encodeKernelState(state)
+  const { json, idempotency } = encodeAsFormat20(state)
   const v17 = kernelSectionOf(JSON.stringify(withoutHeldCapMember(json)), idempotency)
   const decoded = kernelStateFromBytes(v17, { schema: previous })
   expect(stateDigest(decoded)).toBe(stateDigest(state))

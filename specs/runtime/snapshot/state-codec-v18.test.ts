@@ -11,7 +11,7 @@ import { cloneState, stateDigest } from '../../../src/kernel/index.ts'
 import { encodeKernelState, kernelStateBytes, kernelStateFromBytes, readableKernelSchemas } from '../../../src/runtime/snapshot/index.ts'
 import { KERNEL_STATE_SCHEMA_V18, kernelSectionOf } from '../../../src/runtime/snapshot/state-codec.ts'
 import { removeDir, type World } from '../harness.ts'
-import { tradedWorld, withoutProtectionMember } from './support.ts'
+import { tradedWorld, withoutProtectionMember, encodeAsFormat20 } from './support.ts'
 
 const worlds: World[] = []
 afterAll(async () => {
@@ -30,7 +30,7 @@ test("format 18's encoding (orders without protectionPrice) is still read, with 
   worlds.push(world)
   const state = cloneState(world.gateway.engine.state)
   expect(state.orders.size).toBeGreaterThan(0)
-  const { json, idempotency } = encodeKernelState(state)
+  const { json, idempotency } = encodeAsFormat20(state)
   const v18 = kernelSectionOf(JSON.stringify(withoutProtectionMember(json)), idempotency)
   const decoded = kernelStateFromBytes(v18, { schema: previous })
   expect(stateDigest(decoded)).toBe(stateDigest(state))

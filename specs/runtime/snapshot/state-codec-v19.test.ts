@@ -11,7 +11,7 @@ import { encodeKernelState, kernelStateBytes, kernelStateFromBytes, readableKern
 import { KERNEL_STATE_SCHEMA_V19, kernelSectionOf } from '../../../src/runtime/snapshot/state-codec.ts'
 import type { Policy } from '../../../src/domain/accounts.ts'
 import { removeDir, type World } from '../harness.ts'
-import { tradedWorld, withoutSelfTradeMember } from './support.ts'
+import { tradedWorld, withoutSelfTradeMember, encodeAsFormat20 } from './support.ts'
 
 const worlds: World[] = []
 afterAll(async () => {
@@ -30,7 +30,7 @@ test("format 19's encoding (policies without selfTrade) is still read, without i
   worlds.push(world)
   const state = cloneState(world.gateway.engine.state)
   expect(state.policies.size).toBeGreaterThan(0)
-  const { json, idempotency } = encodeKernelState(state)
+  const { json, idempotency } = encodeAsFormat20(state)
   const v19 = kernelSectionOf(JSON.stringify(withoutSelfTradeMember(json)), idempotency)
   const decoded = kernelStateFromBytes(v19, { schema: previous })
   expect(stateDigest(decoded)).toBe(stateDigest(state))

@@ -12,9 +12,9 @@ import { encodeSnapshot, KERNEL_SECTION, loadNewestValid, SnapshotStore, type Lo
 import {
   KERNEL_STATE_SCHEMA, KERNEL_STATE_SCHEMA_V5, kernelStateBytes, kernelStateFromBytes, readsKernelSchema,
 } from '../../../src/runtime/snapshot/state-codec.ts'
-import { d, Harness, report } from '../../kernel/fixtures.ts'
+import { config, d, Harness, report } from '../../kernel/fixtures.ts'
 import { removeDir, tempDataDir } from '../harness.ts'
-import { withoutHeldCap } from './support.ts'
+import { withoutHeldCap, withoutKeyWindow } from './support.ts'
 
 const dirs: string[] = []
 afterAll(() => {
@@ -30,7 +30,8 @@ const SECTION_V5 = new Uint8Array(Buffer.from('YwcAAFsxNCxbImNmZy0xIixbWyJzaW0iL
  * replayed.
  */
 function sameRunHere(): { state: KernelState; orderId: string } {
-  const harness = Harness.funded()
+  // Configured as that build was: without the key window (format 21), so its order ids are of account and key alone.
+  const harness = Harness.funded({ config: withoutKeyWindow(config()) })
   const orderId = harness.openOrder()
   const order = harness.order(orderId)
   const status = (cumQty: string) => ({ clientOrderId: order.venueClientOrderId, venueOrderId: `v-${orderId}`, account: order.accountId, symbol: order.symbol, side: order.side, qty: order.qty, cumQty: d(cumQty), status: 'partially_filled' as const })

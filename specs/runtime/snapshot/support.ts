@@ -59,7 +59,30 @@ export async function trade(world: World, options: { orders: number; tag: string
  * selfTrade (no self-trade check). A world configured so holds the state an older build's log gives.
  */
 export function withoutSelfTrade(config: KernelConfig): KernelConfig {
-  return { ...config, policies: config.policies.map(({ selfTrade: _, ...policy }) => policy) }
+  return { ...withoutKeyWindow(config), policies: config.policies.map(({ selfTrade: _, ...policy }) => policy) }
+}
+
+/**
+ * The kernel config as builds before kernel-state format 21 (payload version 11) recorded it: without the idempotency
+ * key window and its cap (keys held for good).
+ */
+export function withoutKeyWindow(config: KernelConfig): KernelConfig {
+  const { idempotencyKeyHeldMs: _, idempotencyKeysHeldMax: __, ...params } = config.params
+  return { ...config, params }
+}
+
+/**
+ * A state's kernel encoding as format 20 wrote it, for the specs that build an older format's section from this
+ * build's: its params without the key window's two members (null in a world configured before it: withoutKeyWindow),
+ * its idempotency columns without the times that end them.
+ */
+export function encodeAsFormat20(state: KernelState): EncodedKernelState {
+  const { json, idempotency } = encodeKernelState(state)
+  const fields = structuredClone(json) as unknown[]
+  const config = fields[1] as [string, unknown[], unknown[], unknown[]] | null
+  if (config !== null) for (let member = 0; member < 2; member++) expect(config[3].pop()).toBeNull()
+  const count = new DataView(idempotency.buffer, idempotency.byteOffset, 4).getUint32(0, true)
+  return { json: fields as Json, idempotency: idempotency.subarray(0, idempotency.byteLength - count * 8) }
 }
 
 /**
@@ -68,8 +91,9 @@ export function withoutSelfTrade(config: KernelConfig): KernelConfig {
  * older build's log gives, for the specs of older formats.
  */
 export function withoutHeldCap(config: KernelConfig): KernelConfig {
-  const { terminalOrdersHeldMax: _, ...params } = config.params
-  return { ...withoutSelfTrade(config), params }
+  const older = withoutSelfTrade(config)
+  const { terminalOrdersHeldMax: _, ...params } = older.params
+  return { ...older, params }
 }
 
 /**
@@ -89,7 +113,7 @@ export async function tradedWorld(seed: number, orders = 40, options: { beforeHe
  * an older format's section from this build's: this build's policy rows end in newOrdersBy, null when it is unset.
  */
 export function encodeWithFormat12Policies(state: KernelState): EncodedKernelState {
-  const { json, idempotency } = encodeKernelState(state)
+  const { json, idempotency } = encodeAsFormat20(state)
   const fields = withoutOrderExpiry(json)
   const config = fields[1] as unknown[] | null
   const rows = [...((config?.[2] as unknown[][] | undefined) ?? []), ...(fields[3] as [string, unknown[]][]).map(([, row]) => row)]

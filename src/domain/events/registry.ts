@@ -92,7 +92,9 @@ const PAYLOAD_VERSION_MAX = 10
  * src/kernel/intake/sent-order.ts), so order.accepted went from 7 to 10 and its 8 and 9 have 7's layout; version 9,
  * kernel.configured's policy selfTrade (self-trade prevention per account, src/kernel/intake/self-trade.ts), so
  * kernel.configured went from 8 to 9 — the next version after its own, within PAYLOAD_VERSION_MAX, with no version
- * of it skipped and no upgrade step added (9 → 10 was there). A type is at the newest
+ * of it skipped and no upgrade step added (9 → 10 was there); version 10 also, kernel.configured's idempotency key
+ * window and cap (params idempotencyKeyHeldMs, idempotencyKeysHeldMax, src/kernel/key-window.ts), so kernel.configured
+ * went from 9 to 10 the same way. A type is at the newest
  * version of its members, so order.rejected went from 3 to 6: it was never written as 4 or 5, whose layout is 3's.
  * binary-records.ts schemaAtVersion takes them out of the current schema for an older version's layout.
  */
@@ -115,6 +117,8 @@ export const MEMBERS_ADDED: Partial<Record<EventType, Readonly<Record<string, nu
     'config.params.touchShareBpsMax': 5,
     'config.params.terminalOrdersHeldMax': 8,
     'config.policies.selfTrade': 9,
+    'config.params.idempotencyKeyHeldMs': 10,
+    'config.params.idempotencyKeysHeldMax': 10,
   },
 }
 

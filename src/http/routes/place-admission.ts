@@ -57,7 +57,7 @@ export function admitPlace(services: Services, principal: Principal, account: st
   const params = state.config?.params
   if (params !== undefined) {
     const reason = shedReason(state, { lane: leg.reduce_only ? 1 : 2, accountId: account, params })
-    if (reason !== null) return { ok: false, kernel: { reason, orderId: orderIdFor(account, idempotencyKey) } }
+    if (reason !== null) return { ok: false, kernel: { reason, orderId: orderIdFor(state, account, idempotencyKey, services.gateway.clock.nowMs()) } }
   }
   // Only an instrument the gateway trades has a bucket: one it does not is refused by the kernel (INSTRUMENT_UNKNOWN),
   // and made-up symbols must not fill the bucket table the real ones share. Its key is made only when symbols have buckets.

@@ -2,18 +2,20 @@
  * Guard 7 — lane admission: reduce-only orders go to Lane1, other new orders and amends to Lane2. Two bounds shed
  * work, both retryable (the client retries with the same key): a lane at its configured depth (LANE_FULL), and one
  * account with as much Lane1/Lane2 work waiting as it may have (OVERLOADED), so one client cannot fill the lanes for
- * everyone. Cancels never pass here, so overload can never refuse a cancel.
+ * everyone. A third refuses a new order while the index of idempotency keys is at its cap (OVERLOADED; key-window.ts).
+ * Cancels never pass here, so overload can never refuse a cancel.
  */
 
 import type { KernelParams } from '../../domain/kernel-config.ts'
 import type { Lane } from '../../domain/modes.ts'
 import type { ReasonCode } from '../../domain/reasons.ts'
 import type { KernelState } from '../state.ts'
+import { keysCapReached } from '../key-window.ts'
 import { failed, passed, type GuardResult } from './guard-result.ts'
 
 export type AdmissionLane = 1 | 2
 
-export function laneGuard(state: KernelState, input: { lane: AdmissionLane; accountId: string; params: KernelParams }): GuardResult<Lane> {
+export function laneGuard(state: KernelState, input: { lane: AdmissionLane; accountId: string; params: KernelParams; newKeyAtMs?: number }): GuardResult<Lane> {
   const { lane, params } = input
   const depth = state.queues[lane].size
   const depthMax = lane === 1 ? params.lane1DepthMax : params.lane2DepthMax
@@ -21,6 +23,11 @@ export function laneGuard(state: KernelState, input: { lane: AdmissionLane; acco
   const inputs = { lane, depth, depthMax, accountQueued, accountQueuedMax: params.accountQueuedMax }
   const shed = shedReason(state, input)
   if (shed !== null) return failed(shed, inputs)
+  // The cap on idempotency keys held: not a shed (HTTP never refuses for it), so each refusal is recorded and its
+  // apply moves the key window on (key-window.ts), which is what frees keys while every new order is refused.
+  // An amend (no newKeyAtMs) takes no key.
+  const keysHeldMax = input.newKeyAtMs === undefined ? null : keysCapReached(state, input.newKeyAtMs)
+  if (keysHeldMax !== null) return failed('OVERLOADED', { ...inputs, keysHeld: state.idempotency.size, keysHeldMax })
   return passed(lane, inputs)
 }
 

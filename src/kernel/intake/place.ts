@@ -16,6 +16,7 @@ import { venueClientOrderId } from '../../domain/orders.ts'
 import type { ReasonCode } from '../../domain/reasons.ts'
 import type { Decision, PlaceCommand } from '../commands.ts'
 import { idempotencyIndexKey, type IdempotencyEntry, type KernelState } from '../state.ts'
+import { keySpanSuffix } from '../key-window.ts'
 import { record } from './guard-result.ts'
 import { capabilityGuard } from './guard-capability.ts'
 import { bookLimitsOff, dataHealthGuard } from './guard-data-health.ts'
@@ -26,9 +27,16 @@ import { reservationGuard } from './guard-reservation.ts'
 import { marketProtectionPrice, sentPrice } from './sent-order.ts'
 import { syntaxGuard, type SyntaxValue } from './guard-syntax.ts'
 
-/** Order ids are derived from account and idempotency key, so they are stable across replays and retries. */
-export function orderIdFor(accountId: string, idempotencyKey: string): string {
-  return sha256HexPrefix(`${accountId}\n${idempotencyKey}`, 10)
+/**
+ * Order ids are derived from account and idempotency key, so they are stable across replays and retries. Under the key
+ * window (src/kernel/key-window.ts) the window's span and the number of the span the decision falls in go in too: a
+ * key is forgotten no sooner than a whole window after its decision, so a key taken again after that names a new order,
+ * never the one it named before, while a retry of a refused order within the same span keeps its id. (One that crosses
+ * into the next span gets a new id, as would any retry once its key had been forgotten.) A log configured without the
+ * window keeps the ids it had.
+ */
+export function orderIdFor(state: KernelState, accountId: string, idempotencyKey: string, nowMs: number): string {
+  return sha256HexPrefix(`${accountId}\n${idempotencyKey}${keySpanSuffix(state, nowMs)}`, 10)
 }
 
 export function decidePlace(state: KernelState, command: PlaceCommand): Decision {
@@ -43,7 +51,7 @@ export function decidePlace(state: KernelState, command: PlaceCommand): Decision
   const { body, idempotencyKey } = syntax.value
   const existing = state.idempotency.get(idempotencyIndexKey(body.account, idempotencyKey))
   if (existing !== undefined) return repeat(existing, bodyDigest)
-  const ids = { orderId: orderIdFor(body.account, idempotencyKey), accountId: body.account, idempotencyKey, bodyDigest }
+  const ids = { orderId: orderIdFor(state, body.account, idempotencyKey, command.nowMs), accountId: body.account, idempotencyKey, bodyDigest }
   return runGuards(state, command, syntax.value, ids, records)
 }
 
@@ -74,7 +82,7 @@ function runGuards(state: KernelState, command: PlaceCommand, syntax: SyntaxValu
   if (!reservation.pass) return reject(command, records, ids, reservation.reason)
   const capability = record(records, 'capability', capabilityGuard(body, instrument, data.value))
   if (!capability.pass) return reject(command, records, ids, capability.reason)
-  const lane = record(records, 'lane', laneGuard(state, { lane: body.reduce_only ? 1 : 2, accountId: body.account, params }))
+  const lane = record(records, 'lane', laneGuard(state, { lane: body.reduce_only ? 1 : 2, accountId: body.account, params, newKeyAtMs: command.nowMs }))
   if (!lane.pass) return reject(command, records, ids, lane.reason)
   const orderId = ids.orderId
   const event: EventOf<'order.accepted'> = {

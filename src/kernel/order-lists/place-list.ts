@@ -21,10 +21,21 @@ import * as v from 'valibot'
 import type { Decision, PlaceCommand, PlaceListCommand, Reply } from '../commands.ts'
 import { decidePlace, orderIdFor } from '../intake/index.ts'
 import { idempotencyIndexKey, type KernelState } from '../state.ts'
+import { keyWindowMs } from '../key-window.ts'
 import { stateWithLeg } from './leg-view.ts'
 
-export function listIdFor(accountId: string, listKey: string): string {
-  return `L${sha256HexPrefix(`${accountId}\nlist\n${listKey}`, 10)}`
+/**
+ * A list's id: from account and list key; under the key window (src/kernel/key-window.ts) from its first leg's order id
+ * too, which the leg's held key gives back on a repeat, so a list key taken again after the window names a new list.
+ */
+export function listIdFor(state: KernelState, accountId: string, listKey: string, firstLegOrderId: string): string {
+  if (keyWindowMs(state) === null) return `L${sha256HexPrefix(`${accountId}\nlist\n${listKey}`, 10)}`
+  return `L${sha256HexPrefix(`${accountId}\nlist\n${listKey}\n${firstLegOrderId}`, 10)}`
+}
+
+/** A leg's order id: its held key's, else the one a new order under its key gets now. */
+function legIdOf(state: KernelState, accountId: string, legKey: string, nowMs: number): string {
+  return state.idempotency.get(idempotencyIndexKey(accountId, legKey))?.orderId ?? orderIdFor(state, accountId, legKey, nowMs)
 }
 
 /** A leg's idempotency key: its client_order_id, or the list key with the leg's index. */
@@ -46,10 +57,10 @@ export function decidePlaceList(state: KernelState, command: PlaceListCommand): 
   const [first, second] = body.orders as [(typeof body.orders)[number], (typeof body.orders)[number]]
   const mismatch = legsMismatch(body.account, first, second, listKey)
   if (mismatch !== null) return refused('ORDER_LIST_LEGS_MISMATCH', mismatch)
-  const listId = listIdFor(body.account, listKey)
   const bodyDigest = sha256Hex(canonicalJson(command.body))
   const legKeys = [legKeyOf(listKey, first, 0), legKeyOf(listKey, second, 1)]
-  const legIds = legKeys.map((key) => orderIdFor(body.account, key))
+  const legIds = legKeys.map((key) => legIdOf(state, body.account, key, command.nowMs))
+  const listId = listIdFor(state, body.account, listKey, legIds[0] as string)
   const existing = state.orderLists.lists.get(listId)
   if (existing !== undefined) {
     if (existing.bodyDigest !== bodyDigest) return refused('IDEMPOTENCY_CONFLICT', `list key ${listKey} was used with a different body (list ${listId})`)

@@ -13,7 +13,11 @@
  *   [..]     every key, UTF-8, concatenated
  *   [..]     every order id, UTF-8, concatenated
  *   [..]     [position, reason, guard] of each rejected entry, UTF-8 JSON
+ *   f64 ×n   each entry's decidedAtMs (little-endian; format 21 on: IDEMPOTENCY_TIMES_SHAPE)
  *
+ * An older format's block has no times: its entries are read with decidedAtMs 0. No such log had the key window, and
+ * the kernel stamps every entry it holds with the window's start when the window is adopted (src/kernel/key-window.ts),
+ * as replaying the log does, so both reach the same state.
  * Keys and order ids are decoded as one string each and cut by their lengths; digests become one hex string cut every
  * 64 characters. Every part is checked on decode (sizes that add up exactly, valid UTF-8 whose length matches the
  * lengths, outcomes, a reason for exactly the rejected entries, no duplicate key), so a damaged block is refused, not
@@ -44,6 +48,18 @@ type Rejected = [number, IdempotencyEntry['reason'], string | null]
 export const IDEMPOTENCY_COLUMNS_SHAPE =
   'idempotencyColumns/binary1(count,keyBytes,orderIdBytes,rejectedBytes:u32;keyLengths,orderIdLengths:u16;outcomes:u8(a|r);digests:sha256;keys,orderIds:utf8;rejected:json([num,nullable(reason),nullable(str)]))'
 
+/** The times column (format 21 on), hashed into the schema id beside IDEMPOTENCY_COLUMNS_SHAPE. */
+export const IDEMPOTENCY_TIMES_SHAPE = 'decidedAtMs:f64'
+
+const TIME_BYTES = 8
+
+/** Whether a block holds the times column: this build's format does, older ones do not. */
+export interface ColumnsFormat {
+  times: boolean
+}
+
+const WITH_TIMES: ColumnsFormat = { times: true }
+
 /** Fills the fixed-width columns entry by entry (the index's size is known up front) and collects the text parts. */
 class ColumnWriter {
   private at = 0
@@ -58,11 +74,13 @@ class ColumnWriter {
   private readonly keyChunks: Uint8Array[] = []
   private readonly orderIdChunks: Uint8Array[] = []
   private readonly rejected: Rejected[] = []
+  private readonly times: DataView
 
   constructor(private readonly count: number) {
     this.lengths = new DataView(new ArrayBuffer(count * 4))
     this.outcomes = new Uint8Array(count)
     this.digests = new Uint8Array(count * DIGEST_BYTES)
+    this.times = new DataView(new ArrayBuffer(count * TIME_BYTES))
   }
 
   add(indexKey: string, entry: IdempotencyEntry): void {
@@ -71,11 +89,13 @@ class ColumnWriter {
     if (at >= this.count) throw new CodecError(`idempotency: more entries than the ${this.count} counted (the index changed while encoded)`)
     if (!HEX_DIGEST.test(entry.bodyDigest)) throw new CodecError(`${where}: body digest is not ${DIGEST_CHARS} lowercase hex characters`)
     if (indexKey.length > LENGTH_MAX || entry.orderId.length > LENGTH_MAX) throw new CodecError(`${where}: key or order id longer than ${LENGTH_MAX} characters`)
+    if (!Number.isSafeInteger(entry.decidedAtMs) || entry.decidedAtMs < 0) throw new CodecError(`${where}: decidedAtMs ${entry.decidedAtMs} is not a time`)
     if (entry.outcome === 'rejected') this.rejected.push([at, entry.reason, entry.guard])
     else if (entry.reason !== null || entry.guard !== null) throw new CodecError(`${where}: an accepted entry holds a reason`)
     this.lengths.setUint16(at * 2, indexKey.length, true)
     this.lengths.setUint16((this.count + at) * 2, entry.orderId.length, true)
     this.outcomes[at] = entry.outcome === 'accepted' ? OUTCOME_ACCEPTED : OUTCOME_REJECTED
+    this.times.setFloat64(at * TIME_BYTES, entry.decidedAtMs, true)
     this.keys.push(indexKey)
     this.orderIds.push(entry.orderId)
     this.digestText.push(entry.bodyDigest)
@@ -101,7 +121,7 @@ class ColumnWriter {
     this.flush()
     if (this.at !== this.count) throw new CodecError(`idempotency: ${this.at} entries for the ${this.count} counted (the index changed while encoded)`)
     const rejected = new TextEncoder().encode(JSON.stringify(this.rejected))
-    const parts = [new Uint8Array(this.lengths.buffer), this.outcomes, this.digests, ...this.keyChunks, ...this.orderIdChunks, rejected]
+    const parts = [new Uint8Array(this.lengths.buffer), this.outcomes, this.digests, ...this.keyChunks, ...this.orderIdChunks, rejected, new Uint8Array(this.times.buffer)]
     const bytes = new Uint8Array(HEADER_BYTES + parts.reduce((sum, part) => sum + part.byteLength, 0))
     const header = new DataView(bytes.buffer)
     const textBytes = (chunks: Uint8Array[]): number => chunks.reduce((sum, chunk) => sum + chunk.byteLength, 0)
@@ -143,15 +163,15 @@ export async function idempotencyColumnsSliced(index: Index, options: { entriesP
   return writer.bytes()
 }
 
-/** Decodes the columns; throws CodecError naming the first problem. */
-export function decodeIdempotencyColumns(bytes: Uint8Array, path: string): Index {
-  const layout = layoutOf(bytes, path)
+/** Decodes the columns (an older format's without times); throws CodecError naming the first problem. */
+export function decodeIdempotencyColumns(bytes: Uint8Array, path: string, format: ColumnsFormat = WITH_TIMES): Index {
+  const layout = layoutOf(bytes, path, format)
   const { count } = layout
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength)
   const keys = textOf(bytes, layout.keys, layout.keyLengths, view, count, `${path}.keys`)
   const orderIds = textOf(bytes, layout.orderIds, layout.orderIdLengths, view, count, `${path}.orderIds`)
   const digests = Buffer.from(bytes.buffer, bytes.byteOffset + layout.digests, count * DIGEST_BYTES).toString('hex')
-  const details = rejectedDetails(bytes.subarray(layout.rejected), bytes.subarray(layout.outcomes, layout.outcomes + count), path)
+  const details = rejectedDetails(bytes.subarray(layout.rejected, layout.times ?? bytes.byteLength), bytes.subarray(layout.outcomes, layout.outcomes + count), path)
   // Built as a plain Map and handed over whole: a GenerationalMap would look each new key up in every generation.
   const index = new Map<string, IdempotencyEntry>()
   let keyAt = 0
@@ -165,11 +185,13 @@ export function decodeIdempotencyColumns(bytes: Uint8Array, path: string): Index
     keyAt = keyEnd
     orderIdAt = orderIdEnd
     const outcome = bytes[layout.outcomes + at]
-    if (outcome === OUTCOME_ACCEPTED) index.set(key, { bodyDigest, orderId, outcome: 'accepted', reason: null, guard: null })
+    const decidedAtMs = layout.times === null ? 0 : view.getFloat64(layout.times + at * TIME_BYTES, true)
+    if (!Number.isSafeInteger(decidedAtMs) || decidedAtMs < 0) throw new CodecError(`${path}[${at}]: decidedAtMs ${decidedAtMs} is not a time`)
+    if (outcome === OUTCOME_ACCEPTED) index.set(key, { bodyDigest, orderId, outcome: 'accepted', reason: null, guard: null, decidedAtMs })
     else {
       const detail = details.get(at)
       if (outcome !== OUTCOME_REJECTED || detail === undefined) throw new CodecError(`${path}[${at}]: outcome must be a (accepted) or r (rejected, with its reason)`)
-      index.set(key, { bodyDigest, orderId, outcome: 'rejected', reason: detail.reason, guard: detail.guard })
+      index.set(key, { bodyDigest, orderId, outcome: 'rejected', reason: detail.reason, guard: detail.guard, decidedAtMs })
     }
   }
   if (index.size !== count) throw new CodecError(`${path}: duplicate keys`)
@@ -185,10 +207,12 @@ interface Layout {
   keys: { from: number; to: number }
   orderIds: { from: number; to: number }
   rejected: number
+  /** Where the times start, null in an older format's block. */
+  times: number | null
 }
 
 /** Where each column starts; the sizes must add up to the block exactly. */
-function layoutOf(bytes: Uint8Array, path: string): Layout {
+function layoutOf(bytes: Uint8Array, path: string, format: ColumnsFormat): Layout {
   if (bytes.byteLength < HEADER_BYTES) throw new CodecError(`${path}: ${bytes.byteLength} bytes is shorter than the columns' header`)
   const view = new DataView(bytes.buffer, bytes.byteOffset, HEADER_BYTES)
   const [count, keyBytes, orderIdBytes, rejectedBytes] = [0, 1, 2, 3].map((index) => view.getUint32(index * 4, true)) as [number, number, number, number]
@@ -199,10 +223,11 @@ function layoutOf(bytes: Uint8Array, path: string): Layout {
   const keys = digests + count * DIGEST_BYTES
   const orderIds = keys + keyBytes
   const rejected = orderIds + orderIdBytes
-  if (rejected + rejectedBytes !== bytes.byteLength) {
-    throw new CodecError(`${path}: columns for ${count} entries (${keyBytes} + ${orderIdBytes} text bytes, ${rejectedBytes} rejected) do not add up to the block's ${bytes.byteLength} bytes`)
+  const times = rejected + rejectedBytes
+  if (times + (format.times ? count * TIME_BYTES : 0) !== bytes.byteLength) {
+    throw new CodecError(`${path}: columns for ${count} entries (${keyBytes} + ${orderIdBytes} text bytes, ${rejectedBytes} rejected${format.times ? ', times' : ''}) do not add up to the block's ${bytes.byteLength} bytes`)
   }
-  return { count, keyLengths, orderIdLengths, outcomes, digests, keys: { from: keys, to: orderIds }, orderIds: { from: orderIds, to: rejected }, rejected }
+  return { count, keyLengths, orderIdLengths, outcomes, digests, keys: { from: keys, to: orderIds }, orderIds: { from: orderIds, to: rejected }, rejected, times: format.times ? times : null }
 }
 
 /** One column's text, decoded at once (invalid UTF-8 refused), whose length must be the sum of the entries' lengths. */

@@ -11,7 +11,7 @@ import { orderListsCodec } from './order-lists-codec.ts'
 import { syntheticCumQtyOfExecIds } from '../../kernel/synthetic-cover.ts'
 import { CodecError, mapOf, nullable, num, record, type Codec } from './codec-kit.ts'
 import {
-  CONFIG_PARTS_V19, CONFIG_PARTS_V17, CONFIG_PARTS_V13, CONFIG_PARTS_V12, kernelStateFieldsV8, order, venueHealthEntries, orderFieldsV5, orderFieldsV6, orderFieldsV7, orderFieldsV9, orderFieldsV10, orderFieldsV16, orderFieldsV18, type KernelStateRest, type KernelStateRestV8,
+  CONFIG_PARTS_V20, CONFIG_PARTS_V19, CONFIG_PARTS_V17, CONFIG_PARTS_V13, CONFIG_PARTS_V12, kernelStateFieldsV8, order, venueHealthEntries, orderFieldsV5, orderFieldsV6, orderFieldsV7, orderFieldsV9, orderFieldsV10, orderFieldsV16, orderFieldsV18, type KernelStateRest, type KernelStateRestV8,
   type ConfigParts, type KernelStateRestV11, type KernelStateRestV14, type KernelStateRestV15,
   type OrderV5, type OrderV6, type OrderV7, type OrderV9, type OrderV10, type OrderV16, type OrderV18,
 } from './state-parts.ts'
@@ -147,7 +147,7 @@ export const kernelStateV15: Codec<KernelStateRest> = (() => {
 })()
 
 /**
- * A state of format 16 to 19 as it wrote it: every part this build holds (order lists included), its orders as `orders`
+ * A state of format 16 to 20 as it wrote it: every part this build holds (order lists included), its orders as `orders`
  * reads them and its config as `configParts` does — what each lacks is read as replaying its log gives.
  */
 function withOrderLists(version: number, orders: Codec<Map<string, Order>>, configParts: ConfigParts): Codec<KernelStateRest> {
@@ -190,6 +190,13 @@ export const kernelStateV18 = withOrderLists(18, mapOf(orderFromV18), CONFIG_PAR
  * self-trade check, as replaying its log gives — that build recorded no policy with it).
  */
 export const kernelStateV19 = withOrderLists(19, mapOf(order), CONFIG_PARTS_V19)
+
+/**
+ * A state as format 20 wrote it: this build's fields and orders, its params without the idempotency key window and its
+ * cap (read with them absent, keys held for good: as replaying its log gives — that build recorded none). Its
+ * idempotency columns have no times (state-codec.ts reads them with decidedAtMs 0).
+ */
+export const kernelStateV20 = withOrderLists(20, mapOf(order), CONFIG_PARTS_V20)
 
 /** A state as format 14 wrote it: everything but revocations (read with none). */
 export const kernelStateV14 = withVenueHealth(14, CONFIG_PARTS_V17)

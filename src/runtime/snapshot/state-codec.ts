@@ -18,13 +18,17 @@ import { sha256Hex } from '../../domain/canonical-json.ts'
 import type { KernelState } from '../../kernel/state.ts'
 import { endedKeyedByOwnId, ordersKeyedByOwnId, shareIdempotencyOrderIds } from '../../kernel/shared-strings.ts'
 import { CodecError, mapOf, nullable, num, record, type Codec, type Json, type MapCodec } from './codec-kit.ts'
-import { decodeIdempotencyColumns, IDEMPOTENCY_COLUMNS_SHAPE, idempotencyColumns, idempotencyColumnsSliced } from './idempotency-columns.ts'
+import { decodeIdempotencyColumns, IDEMPOTENCY_COLUMNS_SHAPE, IDEMPOTENCY_TIMES_SHAPE, idempotencyColumns, idempotencyColumnsSliced } from './idempotency-columns.ts'
 import { GenerationalMap, isMapLike } from '../../domain/generational-map.ts'
 import { CONFIG_PARTS, kernelStateFieldsV8, order, venueHealthEntries, type KernelStateRest } from './state-parts.ts'
-import { kernelStateV5, kernelStateV6, kernelStateV7, kernelStateV8, kernelStateV9, kernelStateV10, kernelStateV11, kernelStateV12, kernelStateV13, kernelStateV14, kernelStateV15, kernelStateV16, kernelStateV17, kernelStateV18, kernelStateV19 } from './state-codec-older.ts'
+import { kernelStateV5, kernelStateV6, kernelStateV7, kernelStateV8, kernelStateV9, kernelStateV10, kernelStateV11, kernelStateV12, kernelStateV13, kernelStateV14, kernelStateV15, kernelStateV16, kernelStateV17, kernelStateV18, kernelStateV19, kernelStateV20 } from './state-codec-older.ts'
 import { revocationsCodec } from './revocations-codec.ts'
 import { orderListsCodec } from './order-lists-codec.ts'
 
+// 21: the config's params hold the idempotency key window and its cap (idempotencyKeyHeldMs, idempotencyKeysHeldMax,
+// src/kernel/key-window.ts; absent: keys held for good), and the idempotency columns each entry's decidedAtMs (a
+// version 20 or older section is read with them absent and the times 0, as replaying its log gives: those builds
+// recorded no window, and the kernel stamps the entries it holds when a window is adopted);
 // 20: policies hold selfTrade (self-trade prevention per account, src/kernel/intake/self-trade.ts; absent: no check. A
 // version 19 or older section is read without it, as replaying its log gives: those builds recorded no policy with it);
 // 19: orders hold protectionPrice (a market order's limit at the venue, src/kernel/intake/sent-order.ts; a version 18
@@ -54,8 +58,8 @@ import { orderListsCodec } from './order-lists-codec.ts'
 // false); 6: orders hold syntheticCumQty, overfillCumQty and overfillRecheckMs (a version 5 section is read and
 // upgraded: KERNEL_STATE_SCHEMA_V5); 5: the section is the JSON of every other field, then the idempotency index as
 // binary columns (was all JSON); 4: terminalOrderIds maps order id → when it ended (was a set); 3: idempotency keys
-// `account key` (was a newline); 2: inFlight keyed by order id. The readers of 5 to 19: state-codec-older.ts.
-export const KERNEL_STATE_FORMAT_VERSION = 20
+// `account key` (was a newline); 2: inFlight keyed by order id. The readers of 5 to 20: state-codec-older.ts.
+export const KERNEL_STATE_FORMAT_VERSION = 21
 
 const kernelState = record<KernelStateRest>('KernelState', {
   ...kernelStateFieldsV8(mapOf(order), CONFIG_PARTS),
@@ -65,12 +69,12 @@ const kernelState = record<KernelStateRest>('KernelState', {
   orderLists: orderListsCodec,
 })
 
-function schemaId(version: number, state: Codec<KernelStateRest>): string {
-  return `kernel-state/v${version}/${sha256Hex(`${state.shape}+${IDEMPOTENCY_COLUMNS_SHAPE}`).slice(0, 16)}`
+function schemaId(version: number, state: Codec<KernelStateRest>, columns = IDEMPOTENCY_COLUMNS_SHAPE): string {
+  return `kernel-state/v${version}/${sha256Hex(`${state.shape}+${columns}`).slice(0, 16)}`
 }
 
 /** Identifies this build's kernel-state encoding; snapshots carry it and are refused when it differs. */
-export const KERNEL_STATE_SCHEMA = schemaId(KERNEL_STATE_FORMAT_VERSION, kernelState)
+export const KERNEL_STATE_SCHEMA = schemaId(KERNEL_STATE_FORMAT_VERSION, kernelState, `${IDEMPOTENCY_COLUMNS_SHAPE};${IDEMPOTENCY_TIMES_SHAPE}`)
 
 /**
  * The encodings earlier builds wrote, which this build still reads: a snapshot of either upgrades to the state
@@ -92,10 +96,12 @@ export const KERNEL_STATE_SCHEMA_V16 = schemaId(16, kernelStateV16)
 export const KERNEL_STATE_SCHEMA_V17 = schemaId(17, kernelStateV17)
 export const KERNEL_STATE_SCHEMA_V18 = schemaId(18, kernelStateV18)
 export const KERNEL_STATE_SCHEMA_V19 = schemaId(19, kernelStateV19)
+export const KERNEL_STATE_SCHEMA_V20 = schemaId(20, kernelStateV20)
 
 /** The schema ids this build reads, each with the codec that reads it; its own first. */
 const READABLE_SCHEMAS: ReadonlyMap<string, Codec<KernelStateRest>> = new Map([
   [KERNEL_STATE_SCHEMA, kernelState],
+  [KERNEL_STATE_SCHEMA_V20, kernelStateV20],
   [KERNEL_STATE_SCHEMA_V19, kernelStateV19],
   [KERNEL_STATE_SCHEMA_V18, kernelStateV18],
   [KERNEL_STATE_SCHEMA_V17, kernelStateV17],
@@ -140,7 +146,7 @@ export function decodeKernelState(encoded: { json: unknown; idempotency: Uint8Ar
   // Each held order's id (and its other repeated strings) as one instance, as applying events leaves them: decoded,
   // every place that holds the text had its own string (src/kernel/shared-strings.ts).
   const orders = new GenerationalMap(ordersKeyedByOwnId(rest.orders))
-  const idempotency = decodeIdempotencyColumns(encoded.idempotency, 'state.idempotency')
+  const idempotency = decodeIdempotencyColumns(encoded.idempotency, 'state.idempotency', { times: codec === kernelState })
   shareIdempotencyOrderIds(idempotency, orders)
   // The per-order Maps as the kernel builds them (initialState), so a restored state grows as a replayed one does.
   return {

@@ -27,7 +27,9 @@ const workKind = oneOf<WorkKind>(['place', 'cancel', 'amend', 'reconcile'])
 /** An instrument as formats 5–12 held it: without the book limit. */
 export type InstrumentV12 = Omit<Instrument, 'touchQtyMin'>
 /** The kernel params as formats 5–12 held them: without the book limits. */
-export type KernelParamsV12 = Omit<KernelParams, 'spreadBpsMax' | 'touchShareBpsMax' | 'terminalOrdersHeldMax'>
+export type KernelParamsV12 = Omit<KernelParamsV20, 'spreadBpsMax' | 'touchShareBpsMax' | 'terminalOrdersHeldMax'>
+/** The kernel params as formats 18–20 held them: without the idempotency key window and its cap. */
+export type KernelParamsV20 = Omit<KernelParams, 'idempotencyKeyHeldMs' | 'idempotencyKeysHeldMax'>
 
 const instrumentFieldsV12: Fields<InstrumentV12> = {
   venue: str,
@@ -116,10 +118,12 @@ const paramsFieldsV12: Fields<KernelParamsV12> = {
 }
 
 /** The kernel params as formats 14–17 held them: the book limits, without the cap on ended orders held. */
-export type KernelParamsV17 = Omit<KernelParams, 'terminalOrdersHeldMax'>
+export type KernelParamsV17 = Omit<KernelParamsV20, 'terminalOrdersHeldMax'>
 
 const paramsFieldsV17: Fields<KernelParamsV17> = { ...paramsFieldsV12, spreadBpsMax: absentOr(num), touchShareBpsMax: absentOr(num) }
-const params = record<KernelParams>('KernelParams', { ...paramsFieldsV17, terminalOrdersHeldMax: absentOr(num) })
+const paramsFieldsV20: Fields<KernelParamsV20> = { ...paramsFieldsV17, terminalOrdersHeldMax: absentOr(num) }
+const params = record<KernelParams>('KernelParams', { ...paramsFieldsV20, idempotencyKeyHeldMs: absentOr(num), idempotencyKeysHeldMax: absentOr(num) })
+const paramsV20 = record<KernelParamsV20>('KernelParams', paramsFieldsV20) as Codec<KernelParams>
 const paramsV17 = record<KernelParamsV17>('KernelParams', paramsFieldsV17) as Codec<KernelParams>
 const paramsV12 = record<KernelParamsV12>('KernelParams', paramsFieldsV12) as Codec<KernelParams>
 
@@ -138,14 +142,21 @@ function configParts(instruments: Codec<Instrument>, params: Codec<KernelParams>
   }
 }
 
-/** Format 20's (this build's): a policy's selfTrade (absent: an older log's, no check), besides format 18's parts. */
+/** Format 21's (this build's): the idempotency key window and its cap in the params (absent: keys held for good). */
 export const CONFIG_PARTS: ConfigParts = configParts(instrument, params, policy)
+
+/**
+ * Format 20's: a policy's selfTrade (absent: an older log's, no check), besides format 18's parts; no idempotency key
+ * window — read with it absent (keys held for good), what replaying its log gives: that build recorded none. It never
+ * writes.
+ */
+export const CONFIG_PARTS_V20: ConfigParts = configParts(instrument, paramsV20, policy)
 
 /**
  * Formats 18–19's: the cap on ended orders held (absent: none), besides format 14's parts; no policy selfTrade — read
  * without it (no self-trade check), what replaying their logs gives: those builds recorded none. They never write.
  */
-export const CONFIG_PARTS_V19: ConfigParts = configParts(instrument, params, policyV19)
+export const CONFIG_PARTS_V19: ConfigParts = configParts(instrument, paramsV20, policyV19)
 
 /**
  * Formats 14–17's: the book limits in the instruments and params, a policy's newOrdersBy; no cap on ended orders held

@@ -1,0 +1,174 @@
+/**
+ * The idempotency key window (params.idempotencyKeyHeldMs, src/kernel/key-window.ts): a key is held for the window
+ * after its decision and while the kernel holds its order, then forgotten, and a new order under it is a new order
+ * with an id of its own. The cap (params.idempotencyKeysHeldMax) refuses new orders rather than forget a key early.
+ * Forgetting is a pure function of the events: replay from genesis, from a snapshot taken at any event, and from an
+ * older snapshot without the entries' times all reach the same state. A log configured without the window holds every
+ * key for good, with the ids it had.
+ */
+
+import { describe, expect, test } from 'bun:test'
+import type { DomainEvent } from '../../src/domain/events/index.ts'
+import type { KernelParams } from '../../src/domain/kernel-config.ts'
+import { sha256HexPrefix } from '../../src/domain/canonical-json.ts'
+import { applyInPlace, initialState, stateDigest, type KernelState } from '../../src/kernel/index.ts'
+import { idempotencyIndexKey } from '../../src/kernel/state.ts'
+import { kernelStateBytes, kernelStateFromBytes } from '../../src/runtime/snapshot/state-codec.ts'
+import { encodeAsFormat20, withoutKeyWindow } from '../runtime/snapshot/support.ts'
+import { kernelSectionOf, KERNEL_STATE_SCHEMA_V20 } from '../../src/runtime/snapshot/state-codec.ts'
+import type { Decision } from '../../src/kernel/index.ts'
+import { ACCOUNT, config, Harness, market } from './fixtures.ts'
+
+const MINUTE_MS = 60_000
+const HOUR_MS = 60 * MINUTE_MS
+/** A one-hour window; ended orders retire by count at once (kept 1, no grace), so the window alone holds their keys. */
+const WINDOW: Partial<KernelParams> = { idempotencyKeyHeldMs: HOUR_MS, terminalOrdersKeptMax: 1, terminalOrderRetireAfterMs: 0 }
+
+function harnessWith(params: Partial<KernelParams>): Harness {
+  return Harness.funded({ config: config({ params }) })
+}
+
+function held(harness: Harness, key: string): boolean {
+  return harness.state.idempotency.has(idempotencyIndexKey(ACCOUNT, key))
+}
+
+/** Places on a fresh reference price (the clock moves hours in these specs). */
+function place(harness: Harness, overrides: Record<string, unknown>): Decision {
+  return harness.place(overrides, { market: market('50000', { observedAtMs: harness.nowMs }) })
+}
+
+function placedId(harness: Harness, key: string): string {
+  const { reply } = place(harness, { client_order_id: key })
+  if (reply.kind !== 'accepted') throw new Error(`expected accepted, got ${JSON.stringify(reply)}`)
+  return reply.orderId
+}
+
+/** Places under `key` and cancels it before any send (Canceled at once); its id. */
+function endedOrder(harness: Harness, key: string): string {
+  const orderId = placedId(harness, key)
+  harness.cancel(orderId)
+  return orderId
+}
+
+function replayed(log: readonly DomainEvent[], from: KernelState = initialState(), firstLsn = 1): KernelState {
+  log.forEach((event, index) => applyInPlace(from, event, { lsn: firstLsn + index }))
+  return from
+}
+
+describe('the idempotency key window', () => {
+  test('a repeat within the window answers the first answer; after it the key names a new order with an id of its own', () => {
+    const harness = harnessWith(WINDOW)
+    const first = endedOrder(harness, 'k1')
+    harness.nowMs += HOUR_MS - 1
+    expect(place(harness, { client_order_id: 'k1' }).reply).toEqual({ kind: 'accepted', orderId: first, duplicate: true })
+    // A later key's decision moves the window on: k1 is a whole window old now, its order long retired.
+    harness.nowMs += 1
+    endedOrder(harness, 'k2')
+    expect(held(harness, 'k1')).toBe(false)
+    const again = place(harness, { client_order_id: 'k1' })
+    expect(again.reply).toMatchObject({ kind: 'accepted', duplicate: false })
+    const second = (again.reply as { orderId: string }).orderId
+    expect(second).not.toBe(first)
+    expect(harness.log.filter((event) => event.type === 'order.accepted').map((event) => (event as { orderId: string }).orderId)).toEqual([first, expect.any(String), second])
+  })
+
+  test("a key whose order the kernel still holds stays past the window, and goes when retention retires the order", () => {
+    const harness = harnessWith(WINDOW)
+    const resting = placedId(harness, 'rest')
+    harness.nowMs += 2 * HOUR_MS
+    endedOrder(harness, 'later')
+    expect(held(harness, 'rest')).toBe(true)
+    expect(place(harness, { client_order_id: 'rest' }).reply).toEqual({ kind: 'accepted', orderId: resting, duplicate: true })
+    harness.cancel(resting)
+    // Retired by the next order event (kept 1, no grace): its key goes with it, the window being long past.
+    harness.nowMs += 1
+    endedOrder(harness, 'nudge')
+    expect(harness.state.orders.has(resting)).toBe(false)
+    expect(held(harness, 'rest')).toBe(false)
+    expect(replayed(harness.log).idempotency).toEqual(harness.state.idempotency)
+  })
+
+  test('a rejected key is forgotten after the window too; a retryable refusal keeps its id on the retry within the same span', () => {
+    const harness = harnessWith(WINDOW)
+    const refused = place(harness, { client_order_id: 'fat', qty: '1000' })
+    expect(refused.reply).toMatchObject({ kind: 'rejected', duplicate: false })
+    expect(held(harness, 'fat')).toBe(true)
+    harness.nowMs += HOUR_MS
+    endedOrder(harness, 'mover')
+    expect(held(harness, 'fat')).toBe(false)
+  })
+
+  test('the cap refuses new orders, OVERLOADED with the count, until keys age out; repeats still answer', () => {
+    const harness = harnessWith({ ...WINDOW, idempotencyKeysHeldMax: 3 })
+    const ids = ['a', 'b', 'c'].map((key) => endedOrder(harness, key))
+    const full = place(harness, { client_order_id: 'd' })
+    expect(full.reply).toMatchObject({ kind: 'rejected', reason: 'OVERLOADED', guard: 'lane' })
+    const rejected = full.events[0] as { decision: { guards: { guard: string; inputs: Record<string, unknown> }[] } }
+    expect(rejected.decision.guards.at(-1)?.inputs).toMatchObject({ keysHeld: 3, keysHeldMax: 3 })
+    expect(held(harness, 'd')).toBe(false)
+    expect(place(harness, { client_order_id: 'b' }).reply).toEqual({ kind: 'accepted', orderId: ids[1] as string, duplicate: true })
+    // A window later the keys have aged, but their ended orders are still held until retention's next walk: the first
+    // order is refused once more, and that refusal's walk retires them and frees their keys (all but the newest, kept
+    // by count); the retry is taken.
+    harness.nowMs += HOUR_MS
+    expect(place(harness, { client_order_id: 'd' }).reply).toMatchObject({ kind: 'rejected', reason: 'OVERLOADED' })
+    expect([held(harness, 'a'), held(harness, 'b'), held(harness, 'c')]).toEqual([false, false, true])
+    expect(place(harness, { client_order_id: 'd' }).reply).toMatchObject({ kind: 'accepted', duplicate: false })
+    expect(harness.state.idempotency.size).toBe(2)
+  })
+
+  test('replay from genesis and from a snapshot at every event reach the live state, digest for digest', () => {
+    const harness = harnessWith({ ...WINDOW, idempotencyKeysHeldMax: 4 })
+    const resting = placedId(harness, 'rest')
+    const outcomes: string[] = []
+    for (let round = 0; round < 8; round++) {
+      harness.nowMs += 25 * MINUTE_MS
+      for (const key of [`r${round}`, `r${round}`, `x${round}`, 'r0']) {
+        const { reply } = place(harness, { client_order_id: key, qty: key.startsWith('x') ? '1000' : '0.1' })
+        outcomes.push(`${reply.kind}${'reason' in reply ? `:${reply.reason}` : ''}${'duplicate' in reply && reply.duplicate ? ':repeat' : ''}`)
+        if (reply.kind === 'accepted' && !reply.duplicate) harness.cancel(reply.orderId)
+      }
+      if (round === 3) harness.cancel(resting)
+    }
+    // The run went through every case: taken, repeated, refused at the cap, rejected.
+    for (const outcome of ['accepted', 'accepted:repeat', 'rejected:OVERLOADED']) expect(outcomes).toContain(outcome)
+    expect(outcomes.filter((outcome) => outcome === 'accepted').length).toBeGreaterThanOrEqual(6)
+    const live = stateDigest(harness.state)
+    expect(stateDigest(replayed(harness.log))).toBe(live)
+    for (let cut = 1; cut < harness.log.length; cut++) {
+      const prefix = replayed(harness.log.slice(0, cut))
+      const restored = kernelStateFromBytes(kernelStateBytes(prefix))
+      expect(stateDigest(replayed(harness.log.slice(cut), restored, cut + 1))).toBe(live)
+    }
+  })
+
+  test('a log configured without the window holds every key for good, with ids of account and key alone', () => {
+    const harness = Harness.funded({ config: withoutKeyWindow(config({ params: { terminalOrdersKeptMax: 1, terminalOrderRetireAfterMs: 0 } })) })
+    const first = endedOrder(harness, 'k1')
+    expect(first).toBe(sha256HexPrefix(`${ACCOUNT}\nk1`, 10))
+    harness.nowMs += 400 * 24 * HOUR_MS
+    endedOrder(harness, 'k2')
+    expect(place(harness, { client_order_id: 'k1' }).reply).toEqual({ kind: 'accepted', orderId: first, duplicate: true })
+  })
+
+  test('a window adopted later counts the keys held from its adoption, and a format 20 snapshot restored before it reaches the same state', () => {
+    const harness = Harness.funded({ config: withoutKeyWindow(config({ params: { terminalOrdersKeptMax: 1, terminalOrderRetireAfterMs: 0 } })) })
+    endedOrder(harness, 'old')
+    harness.nowMs += 10 * HOUR_MS
+    const before = harness.log.length
+    const olderSnapshot = encodeAsFormat20(harness.state)
+    harness.run({ kind: 'configure', nowMs: harness.nowMs, config: config({ params: WINDOW }) })
+    expect(harness.log.at(-1)?.type).toBe('kernel.configured')
+    // Ten hours old when the window came, yet held a whole window from then.
+    harness.nowMs += HOUR_MS - 1
+    endedOrder(harness, 'new')
+    expect(held(harness, 'old')).toBe(true)
+    harness.nowMs += 1
+    endedOrder(harness, 'newer')
+    expect(held(harness, 'old')).toBe(false)
+    const live = stateDigest(harness.state)
+    expect(stateDigest(replayed(harness.log))).toBe(live)
+    const restored = kernelStateFromBytes(kernelSectionOf(JSON.stringify(olderSnapshot.json), olderSnapshot.idempotency), { schema: KERNEL_STATE_SCHEMA_V20 })
+    expect(stateDigest(replayed(harness.log.slice(before), restored, before + 1))).toBe(live)
+  })
+})

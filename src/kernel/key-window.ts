@@ -1,0 +1,163 @@
+/**
+ * The idempotency key window: a key is held for params.idempotencyKeyHeldMs (event time) after the decision that took
+ * it, and then for as long as the kernel holds its order; then it is forgotten, so the index is bounded by the order
+ * rate over the window, and by params.idempotencyKeysHeldMax (intake refuses new orders at it: forgetting a key early
+ * would let a client's retry place its order twice). A log configured without the window holds every key for good.
+ *
+ * Forgetting, as a pure function of the events applied (replay, a standby and a restored snapshot forget the same
+ * keys at the same events):
+ * - when a new key is taken (order.accepted, order.rejected), the keys at the head of the decision-order queue that
+ *   have aged out are forgotten, except those whose order the kernel still holds (open, or ended within its grace);
+ *   those leave the queue and stay in the index;
+ * - when retention retires an order (retention.ts), its key is forgotten if it has aged out.
+ * An aged key whose order is held is thus forgotten exactly when the order is retired. The queue is a cache of the
+ * index's insertion order (built from the index the first time an index object is seen: a restored snapshot, a
+ * clone), so a rebuilt queue holds again such keys that had left it; walking them again changes nothing, since their
+ * orders are still held, which is why the two hooks agree with a queue rebuilt at any event.
+ *
+ * Each queue item carries the time of the entry it was made for: a key forgotten and taken again has a new entry,
+ * and the old item is dropped when the walk meets it.
+ */
+
+import type { KernelConfig } from '../domain/kernel-config.ts'
+import type { Order } from '../domain/orders.ts'
+import { retireDueAt } from './retention.ts'
+import { idempotencyIndexKey, type IdempotencyEntry, type KernelState } from './state.ts'
+
+interface QueueItem {
+  readonly indexKey: string
+  readonly decidedAtMs: number
+}
+
+interface KeyQueue {
+  items: QueueItem[]
+  head: number
+}
+
+/** Dropped items are cut from the array's front once they are this many and half of it. */
+const COMPACT_AT_ITEMS = 4_096
+
+const queues = new WeakMap<Map<string, IdempotencyEntry>, KeyQueue>()
+
+/** The window in ms, or null when the log's config has none (keys held for good). */
+export function keyWindowMs(state: KernelState): number | null {
+  return state.config?.params.idempotencyKeyHeldMs ?? null
+}
+
+/**
+ * What an id derived from a key takes from the window (intake/place.ts orderIdFor, flatten.ts): the window's span and
+ * the span `nowMs` falls in, or nothing without a window. A key is forgotten a whole span after its decision at the
+ * soonest, so it is taken again in a later span, and ids of different spans never meet (the span's length goes in, so
+ * a window changed by config does not make them meet either).
+ */
+export function keySpanSuffix(state: KernelState, nowMs: number): string {
+  const windowMs = keyWindowMs(state)
+  return windowMs === null ? '' : `\n${windowMs}:${Math.floor(nowMs / windowMs)}`
+}
+
+/** Whether the entry's window has passed at `atMs`. */
+function agedOut(entry: IdempotencyEntry, windowMs: number, atMs: number): boolean {
+  return atMs - entry.decidedAtMs >= windowMs
+}
+
+function queueOf(index: Map<string, IdempotencyEntry>): KeyQueue {
+  let queue = queues.get(index)
+  if (queue === undefined) {
+    const items: QueueItem[] = []
+    for (const [indexKey, entry] of index) items.push({ indexKey, decidedAtMs: entry.decidedAtMs })
+    queue = { items, head: 0 }
+    queues.set(index, queue)
+  }
+  return queue
+}
+
+/**
+ * Takes a new key into the index (the only way apply adds one): first forgets what the window lets go at the entry's
+ * time, then sets the entry and queues it.
+ */
+export function takeKey(state: KernelState, indexKey: string, entry: IdempotencyEntry): void {
+  const windowMs = keyWindowMs(state)
+  if (windowMs !== null) forgetAged(state, windowMs, entry.decidedAtMs)
+  state.idempotency.set(indexKey, entry)
+  if (windowMs !== null) queueOf(state.idempotency).items.push({ indexKey, decidedAtMs: entry.decidedAtMs })
+}
+
+/**
+ * Forgets what the window lets go at `atMs` without taking a key: at a rejection that takes none (a retryable one,
+ * the cap's among them), so a full index frees the keys that aged out while every new order was refused. The ended
+ * orders retention may retire by then are retired first (retention.ts retireDueAt): their keys are held while they are.
+ */
+export function forgetAgedAt(state: KernelState, atMs: number): void {
+  const windowMs = keyWindowMs(state)
+  if (windowMs === null) return
+  retireDueAt(state, atMs)
+  forgetAged(state, windowMs, atMs)
+}
+
+function forgetAged(state: KernelState, windowMs: number, atMs: number): void {
+  const index = state.idempotency
+  const queue = queueOf(index)
+  const { items } = queue
+  while (queue.head < items.length) {
+    const item = items[queue.head] as QueueItem
+    const entry = index.get(item.indexKey)
+    if (entry !== undefined && entry.decidedAtMs === item.decidedAtMs) {
+      if (!agedOut(entry, windowMs, atMs)) break
+      // Held with its order: forgotten when retention retires the order (forgetRetired).
+      if (!state.orders.has(entry.orderId)) index.delete(item.indexKey)
+    }
+    queue.head++
+  }
+  if (queue.head >= COMPACT_AT_ITEMS && queue.head * 2 >= items.length) {
+    items.splice(0, queue.head)
+    queue.head = 0
+  }
+}
+
+/** Called by retention as it retires `order` at an event of time `atMs`: its key goes too if its window has passed. */
+export function forgetRetired(state: KernelState, order: Order, atMs: number): void {
+  const windowMs = keyWindowMs(state)
+  if (windowMs === null) return
+  const indexKey = idempotencyIndexKey(order.accountId, order.idempotencyKey)
+  const entry = state.idempotency.get(indexKey)
+  if (entry !== undefined && entry.orderId === order.orderId && agedOut(entry, windowMs, atMs)) state.idempotency.delete(indexKey)
+}
+
+/**
+ * The cap on keys held when the index is at it and taking a key at `nowMs` would forget none (intake refuses new
+ * orders then: guard-lane.ts), else null. Only looks: the walk that forgets is apply's.
+ */
+export function keysCapReached(state: KernelState, nowMs: number): number | null {
+  const cap = state.config?.params.idempotencyKeysHeldMax
+  if (cap === undefined || state.idempotency.size < cap) return null
+  const windowMs = keyWindowMs(state)
+  return windowMs !== null && forgetsAny(state, windowMs, nowMs) ? null : cap
+}
+
+function forgetsAny(state: KernelState, windowMs: number, atMs: number): boolean {
+  const index = state.idempotency
+  const { items, head } = queueOf(index)
+  for (let at = head; at < items.length; at++) {
+    const item = items[at] as QueueItem
+    const entry = index.get(item.indexKey)
+    if (entry === undefined || entry.decidedAtMs !== item.decidedAtMs) continue
+    if (!agedOut(entry, windowMs, atMs)) return false
+    if (!state.orders.has(entry.orderId)) return true
+  }
+  return false
+}
+
+/**
+ * At a kernel.configured that brings the window to a log that had none (before `state.config` takes it): every key
+ * held is stamped with the window's start if it was decided before, so its window runs from there — a state restored
+ * from an older snapshot (whose entries carry no time) and one replayed from scratch hold the same keys after.
+ */
+export function adoptKeyWindow(state: KernelState, config: KernelConfig, atMs: number): void {
+  if (keyWindowMs(state) !== null || config.params.idempotencyKeyHeldMs === undefined) return
+  const index = state.idempotency
+  const stamped: [string, IdempotencyEntry][] = []
+  for (const [indexKey, entry] of index) if (entry.decidedAtMs < atMs) stamped.push([indexKey, { ...entry, decidedAtMs: atMs }])
+  // New entry objects: a state cloned before shares the old ones.
+  for (const [indexKey, entry] of stamped) index.set(indexKey, entry)
+  queues.delete(index)
+}
