@@ -7,6 +7,7 @@
  */
 
 import type { Clock } from '../../domain/clock.ts'
+import { venueReasonText } from '../../domain/venue-report-schema.ts'
 import type { ExecutionReport } from '../adapter.ts'
 import type { FixLogLevel } from './log.ts'
 import { parseNonNegativeInt, parsePositiveInt, type FixMessage } from './message.ts'
@@ -14,6 +15,7 @@ import { FixReason, withDetail } from './reasons.ts'
 import { cancelRejectReason, cancelRejectVenueReason, isStatusReport, mapCancelReject, mapExecutionReport } from './reports.ts'
 import type { PendingRequests, RequestOperation } from './requests.ts'
 import { MsgType, Tag } from './tags.ts'
+import { parseUtcTimestamp } from './time.ts'
 import type { FixOrderMemory } from './venue-memory.ts'
 import { notStatusAnswer } from './venue-status.ts'
 import type { StatusQueriesOwed } from './venue-status-owed.ts'
@@ -94,8 +96,7 @@ export class FixVenueInbound {
    */
   onRefused(message: FixMessage): void {
     if (message.msgType !== MsgType.ExecutionReport && message.msgType !== MsgType.OrderCancelReject) return
-    const clientOrderId = message.get(Tag.ClOrdID) ?? message.get(Tag.OrigClOrdID)
-    if (clientOrderId !== undefined) this.#wantReadBack(clientOrderId)
+    this.#readBackNamed(message)
   }
 
   /** A session Reject or BusinessMessageReject of our message `refSeqNum`: the request it carried is refused. */
@@ -108,7 +109,9 @@ export class FixVenueInbound {
     const facts = this.#memory.factsOf(sent.origClientOrderId ?? sent.clientOrderId) ?? this.#memory.factsOf(sent.clientOrderId)
     if (kind === null || facts === undefined) return
     // Reported too, so a request that already timed out (outcome unknown) still learns the definite answer.
-    const at = message?.get(Tag.OrigSendingTime) ?? message?.get(Tag.SendingTime) ?? sent.sendingTime
+    // The time names the reject in its exec id: one the venue sent is taken only if it reads as a time.
+    const venueAt = message?.get(Tag.OrigSendingTime) ?? message?.get(Tag.SendingTime)
+    const at = venueAt !== undefined && parseUtcTimestamp(venueAt) !== null ? venueAt : sent.sendingTime
     this.#emit({
       venue: this.venue,
       execId: `reject:${sent.clientOrderId}:${refSeqNum}:${at}`,
@@ -120,7 +123,8 @@ export class FixVenueInbound {
       symbol: facts.symbol,
       side: facts.side,
       cumQty: 0n,
-      reason,
+      // The venue's Text, bounded as the other mappers bound it.
+      reason: venueReasonText(reason),
       venueTimeMs: this.#clock.nowMs(),
     })
   }
@@ -153,6 +157,8 @@ export class FixVenueInbound {
     if (mapped.kind === 'invalid') {
       this.#log('error', 'fix.report_unreadable', `ExecutionReport refused (${mapped.why}): ${message.toString()}`)
       this.#rejectMessage(message, mapped.why, mapped.tag)
+      // Its sequence number is spent: the venue never sends it again, so what it said (a fill, say) is read back.
+      this.#readBackNamed(message)
       return
     }
     if (mapped.kind === 'ignored') this.#log(/operator/.test(mapped.why) ? 'error' : 'debug', 'fix.report_ignored', `${mapped.why}: ${message.toString()}`)
@@ -167,8 +173,15 @@ export class FixVenueInbound {
     const reason = cancelRejectVenueReason(message) ?? withDetail(FixReason.cancelRejected, cancelRejectReason(message))
     for (const request of this.#pending.byKey(clientOrderId, ['cancel', 'amend'])) request.reject(reason)
     const mapped = mapCancelReject(this.venue, message, facts, this.#clock.nowMs())
-    if (mapped.kind === 'mapped') this.#emit(mapped.value)
-    else this.#log('error', 'fix.report_unreadable', `OrderCancelReject not reportable (${mapped.why}): ${message.toString()}`)
+    if (mapped.kind === 'mapped') return this.#emit(mapped.value)
+    this.#log('error', 'fix.report_unreadable', `OrderCancelReject not reportable (${mapped.why}): ${message.toString()}`)
+    this.#readBackNamed(message)
+  }
+
+  /** The order a message egress could not map names (ClOrdID, else OrigClOrdID), asked to be read back. */
+  #readBackNamed(message: FixMessage): void {
+    const clientOrderId = message.get(Tag.ClOrdID) ?? message.get(Tag.OrigClOrdID)
+    if (clientOrderId !== undefined && clientOrderId !== '') this.#wantReadBack(clientOrderId)
   }
 
   /**
