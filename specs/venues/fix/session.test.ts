@@ -399,6 +399,15 @@ describe('FIX session: gaps, resends and duplicates', () => {
     await settle()
     expect(h.logs.some((r) => r.event === 'fix.disconnected' && String(r.message).includes('queued above a sequence gap'))).toBe(true)
   })
+
+  test('messages above a gap are bounded by their fields too: 60 of 9,000 tiny fields (~0.6 MB of heap each) pass the default', async () => {
+    // Were: bounded by count alone, 10,000 such messages held ~6 GB.
+    const h = await loggedOn()
+    const junk = '9999=a|'.repeat(9_000)
+    for (let index = 0; index < 60; index++) h.acceptor.sendText(MsgType.Heartbeat, junk, { seqNum: 100 + index })
+    await settle()
+    expect(h.logs.some((r) => r.event === 'fix.disconnected' && String(r.message).includes('more than 500000 fields queued above a sequence gap'))).toBe(true)
+  })
 })
 
 describe('FIX session: heartbeats and TestRequest', () => {

@@ -29,6 +29,8 @@ export interface Connection {
    */
   resendProgress: { seqNum: number; atMs: number } | null
   readonly queued: Map<number, FixMessage>
+  /** The fields of the messages in `queued`: their heap, bounded by queuedFieldsMax (a message of tiny fields is large). */
+  queuedFields: number
   /** ResendRequests already answered while they sat above a gap (so dequeuing them does not answer twice). */
   readonly served: WeakSet<FixMessage>
   garbledInRow: number
@@ -51,6 +53,7 @@ export function openConnection(id: number, options: { nowMs: number; limits: Fix
     resendUpTo: null,
     resendProgress: null,
     queued: new Map(),
+    queuedFields: 0,
     served: new WeakSet(),
     garbledInRow: 0,
     writeChain: Promise.resolve(),

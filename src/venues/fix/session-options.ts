@@ -43,6 +43,11 @@ export interface FixSessionOptions {
   reconnectDelayMsMax?: number
   /** Messages above a sequence gap held until the gap is filled; beyond it the session disconnects. */
   queuedMessagesMax?: number
+  /**
+   * Fields of the messages held above a sequence gap, all together; beyond it the session disconnects. A message's heap
+   * follows its fields (~70 bytes each), not its bytes: a 64 KiB message of tiny fields holds ~0.6 MB.
+   */
+  queuedFieldsMax?: number
   /** Bytes accepted by the socket but not yet written; beyond it the peer is not reading and the session disconnects. */
   writeBufferBytesMax?: number
   /** Garbled messages (bad checksum or fields) in a row before the session gives up on the connection. */
@@ -73,6 +78,7 @@ export interface ResolvedFixSessionOptions {
   reconnectDelayMsMin: number
   reconnectDelayMsMax: number
   queuedMessagesMax: number
+  queuedFieldsMax: number
   writeBufferBytesMax: number
   garbledMessagesMax: number
   sendingTimeToleranceMs: number
@@ -108,6 +114,8 @@ export function resolveFixSessionOptions(options: FixSessionOptions): ResolvedFi
     reconnectDelayMsMin: integer('reconnectDelayMsMin', options.reconnectDelayMsMin ?? 500, 1, 3_600_000),
     reconnectDelayMsMax: integer('reconnectDelayMsMax', options.reconnectDelayMsMax ?? 30_000, 1, 3_600_000),
     queuedMessagesMax: integer('queuedMessagesMax', options.queuedMessagesMax ?? 10_000, 1, 1_000_000),
+    // 10,000 messages of 50 fields; ~35 MB of heap at most.
+    queuedFieldsMax: integer('queuedFieldsMax', options.queuedFieldsMax ?? 500_000, 100, 100_000_000),
     writeBufferBytesMax: integer('writeBufferBytesMax', options.writeBufferBytesMax ?? 4 * 1024 * 1024, 1024, 1024 ** 3),
     garbledMessagesMax: integer('garbledMessagesMax', options.garbledMessagesMax ?? 3, 1, 1_000),
     sendingTimeToleranceMs: integer('sendingTimeToleranceMs', options.sendingTimeToleranceMs ?? FIX_SENDING_TIME_TOLERANCE_MS, 1_000, 86_400_000),

@@ -26,7 +26,13 @@ export function queueAboveGap(session: SessionContext, connection: Connection, m
     session.disconnect(connection, `more than ${session.options.queuedMessagesMax} messages queued above a sequence gap`, 'error')
     return
   }
+  const replaced = connection.queued.get(message.seqNum)?.fields.length ?? 0
+  if (connection.queuedFields - replaced + message.fields.length > session.options.queuedFieldsMax) {
+    session.disconnect(connection, `more than ${session.options.queuedFieldsMax} fields queued above a sequence gap`, 'error')
+    return
+  }
   connection.queued.set(message.seqNum, message)
+  connection.queuedFields += message.fields.length - replaced
   if (connection.resendUpTo === null) {
     session.log('warn', 'fix.gap_detected', `expected MsgSeqNum ${expected}, received ${message.seqNum}: sending ResendRequest`)
     askResend(session, connection, expected)
@@ -59,14 +65,19 @@ export function askAgainIfStalled(session: SessionContext, connection: Connectio
   askResend(session, connection, expected)
 }
 
+function unqueue(connection: Connection, seqNum: number, message: FixMessage): void {
+  connection.queued.delete(seqNum)
+  connection.queuedFields -= message.fields.length
+}
+
 export function drainQueue(session: SessionContext, connection: Connection): void {
   const seqNums = session.seqNums()
   for (;;) {
     if (connection.closed) return
-    for (const seqNum of connection.queued.keys()) if (seqNum < seqNums.nextTarget) connection.queued.delete(seqNum)
+    for (const [seqNum, queued] of connection.queued) if (seqNum < seqNums.nextTarget) unqueue(connection, seqNum, queued)
     const next = connection.queued.get(seqNums.nextTarget)
     if (next === undefined) break
-    connection.queued.delete(seqNums.nextTarget)
+    unqueue(connection, seqNums.nextTarget, next)
     session.process(connection, next)
   }
   if (connection.resendUpTo !== null && seqNums.nextTarget > connection.resendUpTo) {
