@@ -22,6 +22,7 @@ import type { Instrument } from '../domain/instruments.ts'
 import { orderIdFromClientId } from '../domain/orders.ts'
 import { venueFormOf } from '../kernel/index.ts'
 import type { Engine } from '../runtime/engine.ts'
+import { EngineOverloadedError } from '../runtime/engine-types.ts'
 import type { Gateway, VenueSessions } from '../runtime/gateway.ts'
 import type { PriceSource } from '../runtime/market-feed.ts'
 import type { SnapshotSectionSource } from '../runtime/snapshot/index.ts'
@@ -183,10 +184,27 @@ export function staticPrices(config: FixVenueConfig, clock: Clock): PriceSource 
   }
 }
 
-/** The log as the store sees it: appends through the engine (in order with everything else), reads from its WAL. */
-export function engineSeqNumLog(engine: () => Engine): FixSeqNumLog {
+/** The longest wait between two tries of a sequence-number save the log's queue had no room for. */
+const SEQ_NUM_ROOM_WAIT_MS_MAX = 200
+
+/**
+ * The log as the store sees it: appends through the engine (in order with everything else), reads from its WAL. A save
+ * the log's queue has no room for waits for room and goes again (10 ms, doubling to 200 ms): a full queue is a moment
+ * of load, which a session must ride out as intake does — taken for a failed store, it ended the session for good (no
+ * reconnect: the venue's open orders could not be cancelled until a restart). A dead log still fails the save.
+ */
+export function engineSeqNumLog(engine: () => Engine, sleep: (ms: number) => Promise<void> = Bun.sleep): FixSeqNumLog {
   return {
-    append: (records) => engine().appendRecords(records),
+    append: async (records) => {
+      for (let waitMs = 10; ; waitMs = Math.min(waitMs * 2, SEQ_NUM_ROOM_WAIT_MS_MAX)) {
+        try {
+          return await engine().appendRecords(records)
+        } catch (error) {
+          if (!(error instanceof EngineOverloadedError) || engine().wal.fatalError !== null) throw error
+        }
+        await sleep(waitMs)
+      }
+    },
     read: (fromLsn, toLsn) => engine().wal.read(fromLsn, { toLsn }),
     bounds: () => ({ firstLsn: engine().wal.firstLsn, lastLsn: engine().wal.lastLsn }),
   }
