@@ -1,0 +1,40 @@
+/**
+ * Done for day (ExecType 3, OrdStatus 3) ends a day order only. A GTC or GTD order the venue reports done for the day
+ * rests there, renewed and filled on a later day: read as expired, egress released its reservation, would not cancel it,
+ * and booked the next day's fills as late ones on an ended order. The time in force is the message's (59), else the
+ * one egress sent; with neither, done for day reads as ended, as before.
+ */
+
+import { describe, expect, test } from 'bun:test'
+import { FixMessage } from '../../../src/venues/fix/message.ts'
+import { mapExecutionReport, mapStatusReport, type FixOrderFacts } from '../../../src/venues/fix/reports.ts'
+
+const UNIT = 100_000_000n
+const facts = (timeInForce: string): FixOrderFacts => ({ clientOrderId: 'eg-o1', account: 'A1', symbol: 'BTC-USD', side: 'buy', qty: 2n * UNIT, price: 100n * UNIT, ordType: '2', timeInForce })
+const message = (fields: Record<number, string>) => new FixMessage('FIX.4.4', Object.entries(fields).map(([tag, value]) => [Number(tag), value] as const))
+const doneForDay = (more: Record<number, string> = {}) => message({ 35: '8', 11: 'eg-o1', 37: 'V1', 17: 'E9', 150: '3', 39: '3', 54: '1', 55: 'BTC-USD', 14: '0.5', 151: '1.5', ...more })
+const statusAnswer = (cumQty: string, more: Record<number, string> = {}) => message({ 35: '8', 11: 'eg-o1', 37: 'V1', 17: 'S1', 150: 'I', 39: '3', 54: '1', 55: 'BTC-USD', 14: cumQty, 38: '2', ...more })
+
+describe('FIX done for day', () => {
+  test('an ExecutionReport of it ends a day order and is no transition for a GTC or GTD one', () => {
+    const day = mapExecutionReport('v', doneForDay(), facts('0'), 0)
+    expect(day.kind === 'mapped' ? day.value.kind : day.kind).toBe('expired')
+    for (const timeInForce of ['1', '6']) {
+      expect(mapExecutionReport('v', doneForDay(), facts(timeInForce), 0)).toMatchObject({ kind: 'ignored', why: expect.stringContaining('Done for day') })
+    }
+    // The message's own time in force wins over the one egress sent; with neither known it ends the order, as before.
+    expect(mapExecutionReport('v', doneForDay({ 59: '1' }), facts('0'), 0).kind).toBe('ignored')
+    const unknown = mapExecutionReport('v', doneForDay(), undefined, 0)
+    expect(unknown.kind === 'mapped' ? unknown.value.kind : unknown.kind).toBe('expired')
+  })
+
+  test('a status answer of it reads a GTC order as still open there, partly filled or not, and a day order as expired', () => {
+    const statusOf = (answer: FixMessage, timeInForce: string) => {
+      const mapped = mapStatusReport(answer, facts(timeInForce), 0)
+      return mapped.kind === 'mapped' ? mapped.value?.status : mapped.kind
+    }
+    expect(statusOf(statusAnswer('0.5'), '1')).toBe('partially_filled')
+    expect(statusOf(statusAnswer('0'), '1')).toBe('open')
+    expect(statusOf(statusAnswer('0.5'), '0')).toBe('expired')
+  })
+})
