@@ -31,6 +31,7 @@ describe('FIX session: a handler that throws', () => {
         onMessageRefused: () => {},
         onSessionReject: () => {},
         onMessagesAbandoned: () => {},
+        onInboundSkipped: () => {},
         onStateChange: () => {},
       },
     )

@@ -19,6 +19,7 @@ export interface Harness {
   refused: FixMessage[]
   rejects: { refSeqNum: number; reason: string }[]
   abandoned: { beginSeqNum: number; endSeqNum: number; cause: string }[]
+  skipped: { fromSeqNum: number; toSeqNum: number; how: string }[]
   states: FixSessionState[]
   logs: FixLogRecord[]
 }
@@ -28,12 +29,13 @@ export function harness(options: Partial<FixSessionOptions> = {}, parts: { accep
   const acceptor = parts.acceptor ?? new FakeAcceptor()
   acceptor.nowMs = () => clock.nowMs()
   const store = (parts.store ?? new MemoryFixSessionStore()) as MemoryFixSessionStore
-  const h: Omit<Harness, 'session'> = { acceptor, clock, store, app: [], refused: [], rejects: [], abandoned: [], states: [], logs: [] }
+  const h: Omit<Harness, 'session'> = { acceptor, clock, store, app: [], refused: [], rejects: [], abandoned: [], skipped: [], states: [], logs: [] }
   const handler: FixSessionHandler = {
     onApplicationMessage: (m) => h.app.push(m),
     onMessageRefused: (m) => h.refused.push(m),
     onSessionReject: (r) => h.rejects.push({ refSeqNum: r.refSeqNum, reason: r.reason }),
     onMessagesAbandoned: (r) => h.abandoned.push(r),
+    onInboundSkipped: (r) => h.skipped.push(r),
     onStateChange: (s) => h.states.push(s),
   }
   const session = new FixSession(

@@ -96,6 +96,8 @@ export function onGapFill(session: SessionContext, connection: Connection, messa
     return
   }
   advance(session, newSeqNo - 1)
+  // In answer to our ResendRequest, what it skips may have been fills: the venue will not send them.
+  if (connection.resendUpTo !== null) session.handler.onInboundSkipped({ fromSeqNum: seqNum, toSeqNum: newSeqNo - 1, how: 'gap_fill' })
 }
 
 /** SequenceReset-Reset: MsgSeqNum is ignored; NewSeqNo may only move the expected number up. */
@@ -106,8 +108,11 @@ export function onSequenceReset(session: SessionContext, connection: Connection,
     sendReject(session, connection, message, { reason: SessionRejectReason.valueIncorrect, text: `NewSeqNo ${message.get(Tag.NewSeqNo)} is not from the expected ${seqNums.nextTarget} to ${FIX_SEQ_NUM_MAX}` })
     return
   }
-  session.log('warn', 'fix.sequence_reset', `SequenceReset-Reset: next expected MsgSeqNum ${seqNums.nextTarget} -> ${newSeqNo}`)
+  const skippedFrom = seqNums.nextTarget
+  session.log('warn', 'fix.sequence_reset', `SequenceReset-Reset: next expected MsgSeqNum ${skippedFrom} -> ${newSeqNo}`)
   advance(session, newSeqNo - 1)
+  // The venue's recovery when it cannot resend: whatever the skipped numbers said is lost to egress.
+  if (newSeqNo > skippedFrom) session.handler.onInboundSkipped({ fromSeqNum: skippedFrom, toSeqNum: newSeqNo - 1, how: 'reset' })
   drainQueue(session, connection)
 }
 

@@ -32,6 +32,12 @@ export interface FixSessionHandler {
    * before the bytes reached the socket) or `gap_filled` (the venue asked for them again and egress gap-filled).
    */
   onMessagesAbandoned(range: { beginSeqNum: number; endSeqNum: number; cause: 'not_written' | 'gap_filled' }): void
+  /**
+   * The counterparty's messages with these numbers were skipped without their content: a SequenceReset-Reset moved the
+   * expected number (`reset`), or a SequenceReset-GapFill answered our ResendRequest (`gap_fill`). What they said —
+   * fills, say — is not coming, so the application reads back what it cannot see.
+   */
+  onInboundSkipped(range: { fromSeqNum: number; toSeqNum: number; how: 'reset' | 'gap_fill' }): void
   onStateChange(state: FixSessionState, detail: string): void
 }
 

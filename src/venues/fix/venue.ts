@@ -84,6 +84,7 @@ export class FixVenue implements VenueAdapter {
       onMessageRefused: (message) => this.#inbound.onRefused(message),
       onSessionReject: ({ refSeqNum, reason }) => this.#inbound.onRejectOf(refSeqNum, withDetail(FixReason.sessionReject, reason), null),
       onMessagesAbandoned: (range) => this.#onAbandoned(range.beginSeqNum, range.endSeqNum, range.cause),
+      onInboundSkipped: (range) => this.#onInboundSkipped(range),
       onStateChange: (state) => this.#onStateChange(state),
     })
     this.#log = (level, event, message) => sessionOptions.log({ level, event, session: this.session.id, message, venue: this.venue })
@@ -320,6 +321,23 @@ export class FixVenue implements VenueAdapter {
     }
   }
 
+  /** The venue's messages skipped unread (a SequenceReset, a GapFill over our ResendRequest): every open order is read back. */
+  #onInboundSkipped(range: { fromSeqNum: number; toSeqNum: number; how: 'reset' | 'gap_fill' }): void {
+    const how = range.how === 'reset' ? 'SequenceReset-Reset' : 'SequenceReset-GapFill answering our ResendRequest'
+    this.#log('warn', 'fix.inbound_skipped', `the venue's MsgSeqNum ${range.fromSeqNum}..${range.toSeqNum} skipped unread (${how}): whatever they said is not coming, so every order open here is read back`)
+    this.#readBackVenue()
+  }
+
+  #readBackVenue(): void {
+    for (const handler of [...this.#venueReadBackHandlers]) {
+      try {
+        handler()
+      } catch (error: unknown) {
+        this.#log('error', 'fix.read_back_handler_error', `a venue read-back handler threw: ${error instanceof Error ? error.message : String(error)}`)
+      }
+    }
+  }
+
   #onStateChange(state: FixSessionState): void {
     if (state === 'active') {
       if (this.session.seqNums?.nextSenderSeqNum === 2) {
@@ -328,13 +346,7 @@ export class FixVenue implements VenueAdapter {
         this.#memory.forgetSent()
         this.#statusOwed.clear()
         this.#log('warn', 'fix.numbering_restarted', 'sequence numbers restarted at Logon: the venue resends nothing from before, so every order open here is read back')
-        for (const handler of [...this.#venueReadBackHandlers]) {
-          try {
-            handler()
-          } catch (error: unknown) {
-            this.#log('error', 'fix.read_back_handler_error', `a venue read-back handler threw: ${error instanceof Error ? error.message : String(error)}`)
-          }
-        }
+        this.#readBackVenue()
       }
       for (const waiter of [...this.#activeWaiters]) waiter()
       return
