@@ -29,6 +29,11 @@ export interface Connection {
    */
   resendProgress: { seqNum: number; atMs: number } | null
   readonly queued: Map<number, FixMessage>
+  /**
+   * This connection's Logon began a new numbering: ours went out as MsgSeqNum 1 (a reset, or a fresh store), or the
+   * counterparty's answer reset both numbers. Old numbers mean nothing then (venue.ts reads every open order back).
+   */
+  numberingRestarted: boolean
   /** The fields of the messages in `queued`: their heap, bounded by queuedFieldsMax (a message of tiny fields is large). */
   queuedFields: number
   /** ResendRequests already answered while they sat above a gap (so dequeuing them does not answer twice). */
@@ -53,6 +58,7 @@ export function openConnection(id: number, options: { nowMs: number; limits: Fix
     resendUpTo: null,
     resendProgress: null,
     queued: new Map(),
+    numberingRestarted: false,
     queuedFields: 0,
     served: new WeakSet(),
     garbledInRow: 0,

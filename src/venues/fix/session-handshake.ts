@@ -18,6 +18,7 @@ export function onConnected(session: SessionContext, connection: Connection): vo
   const seqNums = session.seqNums()
   const reset = session.options.resetOnLogon === 'always'
   if (reset) seqNums.reset()
+  connection.numberingRestarted = seqNums.nextSender === 1
   enterPhase(connection, 'logon_sent', session.options.clock.nowMs())
   session.setState('logon_sent', reset ? 'Logon sent with ResetSeqNumFlag=Y' : `Logon sent with MsgSeqNum ${seqNums.nextSender}`)
   sendOn(session, connection, MsgType.Logon, logonBody(session, reset), {})
@@ -49,6 +50,7 @@ export function onLogonPhaseMessage(session: SessionContext, connection: Connect
     // Logon carrying ResetSeqNumFlag=Y under MsgSeqNum 1, so the next message goes out as 2.
     session.log('warn', 'fix.counterparty_reset', 'the Logon answer carries ResetSeqNumFlag=Y: both numbers reset, confirmed with a Logon (ResetSeqNumFlag=Y, MsgSeqNum 1)')
     seqNums.reset()
+    connection.numberingRestarted = true
     sendOn(session, connection, MsgType.Logon, logonBody(session, true), {})
   }
   const seqNum = message.seqNum

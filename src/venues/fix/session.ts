@@ -79,6 +79,14 @@ export class FixSession {
   }
 
   /** The in-memory numbers (durable or about to be); null before the store was first loaded. */
+  /**
+   * Whether the live connection's Logon began a new numbering (session-connection.ts): read when the session turns
+   * active, it says the old numbers mean nothing — also when a gap at Logon already took a number (a ResendRequest).
+   */
+  get numberingRestarted(): boolean {
+    return this.#connection?.numberingRestarted ?? false
+  }
+
   get seqNums(): { nextSenderSeqNum: number; nextTargetSeqNum: number } | null {
     const seqNums = this.#seqNums
     return seqNums === null ? null : { nextSenderSeqNum: seqNums.nextSender, nextTargetSeqNum: seqNums.nextTarget }

@@ -340,7 +340,7 @@ export class FixVenue implements VenueAdapter {
 
   #onStateChange(state: FixSessionState): void {
     if (state === 'active') {
-      if (this.session.seqNums?.nextSenderSeqNum === 2) {
+      if (this.session.numberingRestarted) {
         // Numbering restarted: old numbers mean nothing, and what was sent under them is never answered now; nor is what
         // the venue sent under its old numbers ever resent, so every order open here is read back.
         this.#memory.forgetSent()
