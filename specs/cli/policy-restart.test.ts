@@ -95,9 +95,9 @@ describe('configured policies across restarts', () => {
     expect(third.gateway.restoreReport?.snapshot).toBeNull()
     expect(third.gateway.engine.state.policies.get('demo-1')).toEqual(policy)
     expect(await answers(third, [...REQUESTS, [BOT, RESTING, 'bot-2']])).toEqual([...firstAnswers, ...later])
-    // The config never changed: one kernel.configured record, of schema version 9 (4 + the book limits at 5 + the cap on
-    // ended orders held at 8 + a policy's selfTrade), holds the policy.
+    // The config never changed: one kernel.configured record, of schema version 10 (4 + the book limits at 5 + the cap on
+    // ended orders held at 8 + a policy's selfTrade at 9 + the idempotency key window at 10), holds the policy.
     const configured = [...third.gateway.engine.wal.read(1)].filter((frame) => frame.type === EVENT_CODES['kernel.configured'])
-    expect(configured.map((frame) => frame.version)).toEqual([9])
+    expect(configured.map((frame) => frame.version)).toEqual([10])
   }, 30_000)
 })

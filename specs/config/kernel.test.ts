@@ -43,6 +43,11 @@ describe('config kernel section', () => {
     expect(messageOf(() => parseConfig({ kernel: { terminalOrdersHeldMax: 999 } }))).toContain('kernel.terminalOrdersHeldMax: expected an integer between 1000 and 100000000, got 999')
     expect(messageOf(() => parseConfig({ kernel: { terminalOrdersHeldMax: 5_000 } }))).toContain('kernel.terminalOrdersHeldMax: must be ≥ kernel.terminalOrdersKeptMax (10000)')
     expect(messageOf(() => parseConfig({ kernel: { terminalOrdersKeptMax: 2_000_000, terminalOrdersHeldMax: 1_500_000 } }))).toContain('kernel.terminalOrdersHeldMax: must be ≥ kernel.terminalOrdersKeptMax (2000000)')
+    // The cap on idempotency keys held: an explicit one within twice the ended orders kept is refused (their keys stay
+    // held, and a cap they fill would refuse every new order for good); unset, it follows a larger count.
+    expect(messageOf(() => parseConfig({ kernel: { idempotencyKeysHeldMax: 10_000 } }))).toContain('kernel.idempotencyKeysHeldMax: must be ≥ 2 × kernel.terminalOrdersKeptMax (20000)')
+    expect(messageOf(() => parseConfig({ kernel: { terminalOrdersKeptMax: 3_000, idempotencyKeysHeldMax: 5_999 } }))).toContain('(6000)')
+    expect(kernelParamsOverrides({ terminalOrdersKeptMax: 3_000_000, terminalOrdersHeldMax: 3_000_000 }).idempotencyKeysHeldMax).toBe(6_000_000)
     // A config from before the cap, keeping more than the default cap, still loads: unset, the cap follows the count.
     expect(kernelParamsOverrides(parseConfig({ kernel: { terminalOrdersKeptMax: 2_000_000 } }).kernel)).toEqual({ terminalOrdersKeptMax: 2_000_000, terminalOrdersHeldMax: 2_000_000 })
     expect(kernelParamsOverrides(parseConfig({ kernel: { terminalOrdersKeptMax: 500_000 } }).kernel)).toEqual({ terminalOrdersKeptMax: 500_000 })

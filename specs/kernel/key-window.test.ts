@@ -9,15 +9,15 @@
 
 import { describe, expect, test } from 'bun:test'
 import type { DomainEvent } from '../../src/domain/events/index.ts'
-import type { KernelParams } from '../../src/domain/kernel-config.ts'
+import type { KernelConfig, KernelParams } from '../../src/domain/kernel-config.ts'
 import { sha256HexPrefix } from '../../src/domain/canonical-json.ts'
-import { applyInPlace, initialState, stateDigest, type KernelState } from '../../src/kernel/index.ts'
+import { apply, applyInPlace, initialState, stateDigest, type KernelState } from '../../src/kernel/index.ts'
 import { idempotencyIndexKey } from '../../src/kernel/state.ts'
 import { kernelStateBytes, kernelStateFromBytes } from '../../src/runtime/snapshot/state-codec.ts'
 import { encodeAsFormat20, withoutKeyWindow } from '../runtime/snapshot/support.ts'
 import { kernelSectionOf, KERNEL_STATE_SCHEMA_V20 } from '../../src/runtime/snapshot/state-codec.ts'
 import type { Decision } from '../../src/kernel/index.ts'
-import { ACCOUNT, config, Harness, market } from './fixtures.ts'
+import { ACCOUNT, config, Harness, market, trader } from './fixtures.ts'
 
 const MINUTE_MS = 60_000
 const HOUR_MS = 60 * MINUTE_MS
@@ -171,4 +171,100 @@ describe('the idempotency key window', () => {
     const restored = kernelStateFromBytes(kernelSectionOf(JSON.stringify(olderSnapshot.json), olderSnapshot.idempotency), { schema: KERNEL_STATE_SCHEMA_V20 })
     expect(stateDigest(replayed(harness.log.slice(before), restored, before + 1))).toBe(live)
   })
+
+  test('a list key names its held list whatever its legs\' keys: a retry with new leg client_order_ids is a conflict, not a second list', () => {
+    // Review finding: the list id came from its first leg's id, so new leg keys made a new id and a whole second list.
+    const harness = harnessWith(WINDOW)
+    const legs = (tag: string) => [
+      { account: ACCOUNT, symbol: 'BTC-USD', side: 'sell', type: 'limit', qty: '0.1', price: '50500', client_order_id: `${tag}-a` },
+      { account: ACCOUNT, symbol: 'BTC-USD', side: 'sell', type: 'limit', qty: '0.1', price: '49500', client_order_id: `${tag}-b` },
+    ]
+    const first = placeList(harness, 'L1', legs('try1'))
+    expect(first.reply).toMatchObject({ kind: 'list_accepted', duplicate: false })
+    expect(placeList(harness, 'L1', legs('try1')).reply).toMatchObject({ kind: 'list_accepted', duplicate: true })
+    expect(placeList(harness, 'L1', legs('try2')).reply).toMatchObject({ kind: 'refused', reason: 'IDEMPOTENCY_CONFLICT' })
+    expect(harness.state.orderLists.lists.size).toBe(1)
+    expect([...harness.state.orders.values()].filter((order) => order.status !== 'Canceled')).toHaveLength(2)
+  })
+
+  test('a list placed before the window was adopted is still found by its key after it: its repeat is the first answer', () => {
+    const harness = Harness.funded({ config: withoutKeyWindow(config({ params: { terminalOrdersKeptMax: 1, terminalOrderRetireAfterMs: 0 } })) })
+    const legs = [
+      { account: ACCOUNT, symbol: 'BTC-USD', side: 'sell', type: 'limit', qty: '0.1', price: '50500', client_order_id: 'old-a' },
+      { account: ACCOUNT, symbol: 'BTC-USD', side: 'sell', type: 'limit', qty: '0.1', price: '49500', client_order_id: 'old-b' },
+    ]
+    const first = placeList(harness, 'OLD', legs).reply
+    if (first.kind !== 'list_accepted') throw new Error(`expected the list accepted, got ${JSON.stringify(first)}`)
+    harness.run({ kind: 'configure', nowMs: harness.nowMs, config: config({ params: WINDOW }) })
+    expect(placeList(harness, 'OLD', legs).reply).toEqual({ ...first, duplicate: true })
+  })
+
+  test('a window raised while an aged key waits on its held order: live, restored and cloned states forget alike', () => {
+    // Review finding: the live walk had dropped the key's queue item; a restored state had it, and forgot the key.
+    const harness = harnessWith(WINDOW)
+    const resting = placedId(harness, 'rest')
+    harness.nowMs += 2 * HOUR_MS
+    endedOrder(harness, 'walk')
+    harness.run({ kind: 'configure', nowMs: harness.nowMs, config: windowOf(4 * HOUR_MS, 'raised') })
+    expect(harness.state.config?.params.idempotencyKeyHeldMs).toBe(4 * HOUR_MS)
+    harness.nowMs += 1
+    harness.cancel(resting)
+    for (let step = 0; step < 6; step++) {
+      harness.nowMs += HOUR_MS
+      endedOrder(harness, `later-${step}`)
+    }
+    expect(held(harness, 'rest')).toBe(false)
+    const live = stateDigest(harness.state)
+    expect(stateDigest(replayed(harness.log))).toBe(live)
+    let cloned = initialState()
+    harness.log.forEach((event, index) => (cloned = apply(cloned, event, { lsn: index + 1 })))
+    expect(stateDigest(cloned)).toBe(live)
+    for (let cut = 1; cut < harness.log.length; cut++) {
+      const restored = kernelStateFromBytes(kernelStateBytes(replayed(harness.log.slice(0, cut))))
+      expect(stateDigest(replayed(harness.log.slice(cut), restored, cut + 1))).toBe(live)
+    }
+  })
+
+  test('no two orders get one id when the window is shortened and lengthened again: a key is held to the end of its hour', () => {
+    // Review finding: ids took the window's span, so A → B → A within one A-span gave a key taken again its old id.
+    const harness = Harness.funded({ config: windowOf(10 * MINUTE_MS, 'a') })
+    harness.nowMs = Math.ceil(harness.nowMs / HOUR_MS) * HOUR_MS
+    const first = endedOrder(harness, 'k')
+    harness.nowMs += 1_000
+    endedOrder(harness, 'x')
+    harness.run({ kind: 'configure', nowMs: harness.nowMs, config: windowOf(MINUTE_MS, 'b') })
+    harness.nowMs += MINUTE_MS
+    endedOrder(harness, 'y')
+    // A minute old under the short window, its order retired: still held, its hour not over.
+    expect(held(harness, 'k')).toBe(true)
+    harness.run({ kind: 'configure', nowMs: harness.nowMs, config: windowOf(10 * MINUTE_MS, 'a-again') })
+    harness.nowMs += 1_000
+    expect(place(harness, { client_order_id: 'k' }).reply).toEqual({ kind: 'accepted', orderId: first, duplicate: true })
+    // Taken again in a later hour, it names a new order.
+    harness.nowMs += HOUR_MS
+    endedOrder(harness, 'z')
+    const again = endedOrder(harness, 'k')
+    expect(again).not.toBe(first)
+    const accepted = harness.log.filter((event) => event.type === 'order.accepted').map((event) => (event as { orderId: string }).orderId)
+    expect(new Set(accepted).size).toBe(accepted.length)
+  })
 })
+
+/** The specs' config with another window, under a digest of its own (a config is recorded again only when it changes). */
+function windowOf(idempotencyKeyHeldMs: number, digest: string): KernelConfig {
+  return { ...config({ params: { ...WINDOW, idempotencyKeyHeldMs } }), digest }
+}
+
+function placeList(harness: Harness, key: string, legs: Record<string, unknown>[]): Decision {
+  return harness.run({
+    kind: 'place_list',
+    nowMs: harness.nowMs,
+    principal: trader,
+    idempotencyKey: null,
+    body: { type: 'oco', account: ACCOUNT, client_list_id: key, orders: legs },
+    market: market('50000', { observedAtMs: harness.nowMs }),
+    live: { credentialPresent: true, environmentLive: true, haLeader: true },
+    configDigest: 'cfg-1',
+    buildCommit: 'test',
+  })
+}

@@ -10,7 +10,7 @@
 import type { Principal } from '../../src/domain/accounts.ts'
 import { formatDecimal, type Units } from '../../src/domain/decimal.ts'
 import { isTerminal } from '../../src/domain/states.ts'
-import { idempotencyIndexKey, legKeyOf, listIdFor, orderIdFor, type Reply } from '../../src/kernel/index.ts'
+import { heldListIdOf, idempotencyIndexKey, legKeyOf, listIdFor, orderIdFor, type Reply } from '../../src/kernel/index.ts'
 import { EngineOverloadedError } from '../../src/runtime/index.ts'
 import type { SimSymbol } from './scenario.ts'
 import { indexKey, limitPrice, LOT, LOTS_MAX, referencePrice, TICK, TRADERS, type SentRequest, type WorkloadContext } from './workload.ts'
@@ -93,7 +93,8 @@ async function placeList(ctx: WorkloadContext, request: { principal: Principal; 
   const { state } = ctx.world.gateway.engine
   // The ids a new list's legs and the list get now (the kernel decides on the gateway's clock, which the sim holds).
   const legIds = keys.map((key) => state.idempotency.get(idempotencyIndexKey(account, key))?.orderId ?? orderIdFor(state, account, key, ctx.world.gateway.clock.nowMs()))
-  const listId = listIdFor(state, account, request.idempotencyKey ?? (request.body.client_list_id as string), legIds[0] as string)
+  const listKey = request.idempotencyKey ?? (request.body.client_list_id as string)
+  const listId = heldListIdOf(state, account, listKey) ?? listIdFor(state, account, listKey, legIds[0] as string)
   const listHeld = state.orderLists.lists.has(listId)
   const existed = legIds.map((orderId) => state.orders.has(orderId))
   const reply = await send(ctx, request)

@@ -113,5 +113,11 @@ export function kernelParamsOverrides(section: KernelSection | undefined, venues
   if (section.terminalOrdersHeldMax === undefined && heldMaxDefault !== undefined && keptMax !== undefined && keptMax > heldMaxDefault) {
     overrides.terminalOrdersHeldMax = keptMax
   }
+  // The cap on idempotency keys held leaves room beyond the ended orders kept (load.ts keysHeldMaxIssues): unset, it is
+  // at least twice the count a config keeps.
+  const keysMaxDefault = defaultKernelParams().idempotencyKeysHeldMax
+  if (section.idempotencyKeysHeldMax === undefined && keysMaxDefault !== undefined && keptMax !== undefined && 2 * keptMax > keysMaxDefault) {
+    overrides.idempotencyKeysHeldMax = 2 * keptMax
+  }
   return overrides
 }

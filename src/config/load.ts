@@ -209,7 +209,7 @@ function resolve(parsed: Parsed): Config {
   })
   issues.push(...venueIssues(parsed))
   issues.push(...policyIssues(parsed))
-  issues.push(...graceIssues(parsed), ...heldMaxIssues(parsed))
+  issues.push(...graceIssues(parsed), ...heldMaxIssues(parsed), ...keysHeldMaxIssues(parsed))
   issues.push(...venueHealthIssues(parsed.venueHealth))
   // An order without a `venue` goes to the sim venue (the order body's default, decided in the kernel): no config field
   // changes that. A config naming another default venue was accepted and had no effect — orders meant for a FIX venue
@@ -265,6 +265,19 @@ function heldMaxIssues(parsed: Parsed): ConfigIssue[] {
   const keptMax = parsed.kernel?.terminalOrdersKeptMax ?? defaults.terminalOrdersKeptMax
   if (heldMax >= keptMax) return []
   return [{ path: 'kernel.terminalOrdersHeldMax', message: `must be ≥ kernel.terminalOrdersKeptMax (${keptMax}): the cap retires orders even within the grace, the count keeps the newest; got ${heldMax}` }]
+}
+
+/**
+ * The cap on idempotency keys held leaves room beyond the ended orders kept by count: a key stays while the kernel holds
+ * its order, and ended orders within terminalOrdersKeptMax never retire, so a cap at or within that count could fill
+ * with their keys and refuse every new order for good (review finding). Twice the count, each unset its default.
+ */
+function keysHeldMaxIssues(parsed: Parsed): ConfigIssue[] {
+  // Unset, the cap follows a larger count (kernelParamsOverrides): only an explicit cap can be below it.
+  const keysMax = parsed.kernel?.idempotencyKeysHeldMax ?? Number.POSITIVE_INFINITY
+  const keptMax = parsed.kernel?.terminalOrdersKeptMax ?? defaultKernelParams().terminalOrdersKeptMax
+  if (keysMax >= 2 * keptMax) return []
+  return [{ path: 'kernel.idempotencyKeysHeldMax', message: `must be ≥ 2 × kernel.terminalOrdersKeptMax (${2 * keptMax}): the keys of the ended orders kept stay held, and a cap they fill refuses every new order; got ${keysMax}` }]
 }
 
 /** Writes env overrides into `input` in place; returns which fields they set, for error messages. */

@@ -42,7 +42,7 @@ export type {
 export { OVERRIDE_REASON_CHARS_MAX, venueHealthOf } from './venue-health.ts'
 export { decide } from './decide.ts'
 export { decideRevokeToken } from './revocations.ts'
-export { legKeyOf, listIdFor, LIST_KEY_CHARS_MAX } from './order-lists/index.ts'
+export { heldListIdOf, legKeyOf, listIdFor, LIST_KEY_CHARS_MAX } from './order-lists/index.ts'
 export { FLATTEN_KEY_PREFIX, flattenActs } from './flatten.ts'
 export { flattenUncovered, type FlattenUncovered } from './flatten-uncovered.ts'
 export { evaluateGate } from './gate.ts'

@@ -45,19 +45,23 @@ export function keyWindowMs(state: KernelState): number | null {
 }
 
 /**
- * What an id derived from a key takes from the window (intake/place.ts orderIdFor, flatten.ts): the window's span and
- * the span `nowMs` falls in, or nothing without a window. A key is forgotten a whole span after its decision at the
- * soonest, so it is taken again in a later span, and ids of different spans never meet (the span's length goes in, so
- * a window changed by config does not make them meet either).
+ * The span ids derived from a key take the number of (intake/place.ts orderIdFor, flatten.ts): an hour, whatever the
+ * window. A key is forgotten only once the span of its decision has ended (agedOut), so a key taken again is taken in a
+ * later span and names a new id; the span being fixed, no change of the window by config can make two spans' ids meet.
+ */
+const KEY_SPAN_MS = 3_600_000
+
+/**
+ * What an id derived from a key takes from the window: the number of the span `nowMs` falls in, or nothing without a
+ * window (a log configured before it keeps its ids). A retry of a refused order within the same span keeps its id.
  */
 export function keySpanSuffix(state: KernelState, nowMs: number): string {
-  const windowMs = keyWindowMs(state)
-  return windowMs === null ? '' : `\n${windowMs}:${Math.floor(nowMs / windowMs)}`
+  return keyWindowMs(state) === null ? '' : `\nspan ${Math.floor(nowMs / KEY_SPAN_MS)}`
 }
 
-/** Whether the entry's window has passed at `atMs`. */
+/** Whether the entry's window has passed at `atMs`, and the span its id was derived in has ended. */
 function agedOut(entry: IdempotencyEntry, windowMs: number, atMs: number): boolean {
-  return atMs - entry.decidedAtMs >= windowMs
+  return atMs - entry.decidedAtMs >= windowMs && Math.floor(atMs / KEY_SPAN_MS) > Math.floor(entry.decidedAtMs / KEY_SPAN_MS)
 }
 
 function queueOf(index: Map<string, IdempotencyEntry>): KeyQueue {
@@ -148,12 +152,16 @@ function forgetsAny(state: KernelState, windowMs: number, atMs: number): boolean
 }
 
 /**
- * At a kernel.configured that brings the window to a log that had none (before `state.config` takes it): every key
+ * At every kernel.configured, before `state.config` takes it. One that brings the window to a log that had none: every key
  * held is stamped with the window's start if it was decided before, so its window runs from there — a state restored
  * from an older snapshot (whose entries carry no time) and one replayed from scratch hold the same keys after.
  */
 export function adoptKeyWindow(state: KernelState, config: KernelConfig, atMs: number): void {
-  if (keyWindowMs(state) !== null || config.params.idempotencyKeyHeldMs === undefined) return
+  const windowMs = keyWindowMs(state)
+  // Another window: the queue walked so far left out aged keys of held orders the new one may forget by their walk,
+  // so it is rebuilt from the index, as a restored state's is (review: a raised window kept such a key for good).
+  if (windowMs !== null && config.params.idempotencyKeyHeldMs !== windowMs) queues.delete(state.idempotency)
+  if (windowMs !== null || config.params.idempotencyKeyHeldMs === undefined) return
   const index = state.idempotency
   const stamped: [string, IdempotencyEntry][] = []
   for (const [indexKey, entry] of index) if (entry.decidedAtMs < atMs) stamped.push([indexKey, { ...entry, decidedAtMs: atMs }])

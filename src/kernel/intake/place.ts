@@ -29,11 +29,10 @@ import { syntaxGuard, type SyntaxValue } from './guard-syntax.ts'
 
 /**
  * Order ids are derived from account and idempotency key, so they are stable across replays and retries. Under the key
- * window (src/kernel/key-window.ts) the window's span and the number of the span the decision falls in go in too: a
- * key is forgotten no sooner than a whole window after its decision, so a key taken again after that names a new order,
- * never the one it named before, while a retry of a refused order within the same span keeps its id. (One that crosses
- * into the next span gets a new id, as would any retry once its key had been forgotten.) A log configured without the
- * window keeps the ids it had.
+ * window (src/kernel/key-window.ts) the number of the hour the decision falls in goes in too: a key is forgotten only
+ * once that hour has ended (and its window passed), so a key taken again names a new order, never the one it named
+ * before, while a retry of a refused order within the hour keeps its id (one that crosses into the next hour gets a
+ * new id). A log configured without the window keeps the ids it had.
  */
 export function orderIdFor(state: KernelState, accountId: string, idempotencyKey: string, nowMs: number): string {
   return sha256HexPrefix(`${accountId}\n${idempotencyKey}${keySpanSuffix(state, nowMs)}`, 10)

@@ -11,6 +11,7 @@ import type { EventOf } from '../../domain/events/index.ts'
 import { ORDER_LISTS_ENDED_KEPT_MAX, type OrderList } from '../../domain/order-lists.ts'
 import { isTerminal } from '../../domain/states.ts'
 import type { KernelState } from '../state.ts'
+import { noteListForgotten, noteListHeld } from './list-keys.ts'
 
 export function applyOrderListEvent(state: KernelState, event: EventOf<'order_list.accepted' | 'order_list.triggered'>): void {
   const lists = state.orderLists
@@ -33,6 +34,7 @@ export function applyOrderListEvent(state: KernelState, event: EventOf<'order_li
       assert(!lists.byLeg.has(leg), () => `order ${leg} is a leg of two open lists`)
     }
     lists.lists.set(list.listId, list)
+    noteListHeld(lists.lists, list)
     lists.open++
     for (const leg of list.legs) lists.byLeg.set(leg, list.listId)
     // A list whose legs both ended within its own decision (never: they were just accepted) would end here.
@@ -78,6 +80,7 @@ function endIfDone(state: KernelState, list: OrderList, atMs: number): void {
     // so retired in time (retention.ts).
     if (legHeld(state, kept)) break
     lists.lists.delete(listId)
+    noteListForgotten(lists.lists, kept)
     for (const leg of kept.legs) lists.endedByLeg.delete(leg)
     ended--
   }

@@ -22,11 +22,13 @@ import type { Decision, PlaceCommand, PlaceListCommand, Reply } from '../command
 import { decidePlace, orderIdFor } from '../intake/index.ts'
 import { idempotencyIndexKey, type KernelState } from '../state.ts'
 import { keyWindowMs } from '../key-window.ts'
+import { heldListIdOf } from './list-keys.ts'
 import { stateWithLeg } from './leg-view.ts'
 
 /**
- * A list's id: from account and list key; under the key window (src/kernel/key-window.ts) from its first leg's order id
- * too, which the leg's held key gives back on a repeat, so a list key taken again after the window names a new list.
+ * A new list's id: from account and list key; under the key window (src/kernel/key-window.ts) from its first leg's new
+ * order id too, so a list key taken again once its list is forgotten names a new list. A repeat finds its list by the
+ * key (list-keys.ts), never by recomputing this.
  */
 export function listIdFor(state: KernelState, accountId: string, listKey: string, firstLegOrderId: string): string {
   if (keyWindowMs(state) === null) return `L${sha256HexPrefix(`${accountId}\nlist\n${listKey}`, 10)}`
@@ -60,7 +62,7 @@ export function decidePlaceList(state: KernelState, command: PlaceListCommand): 
   const bodyDigest = sha256Hex(canonicalJson(command.body))
   const legKeys = [legKeyOf(listKey, first, 0), legKeyOf(listKey, second, 1)]
   const legIds = legKeys.map((key) => legIdOf(state, body.account, key, command.nowMs))
-  const listId = listIdFor(state, body.account, listKey, legIds[0] as string)
+  const listId = heldListIdOf(state, body.account, listKey) ?? listIdFor(state, body.account, listKey, legIds[0] as string)
   const existing = state.orderLists.lists.get(listId)
   if (existing !== undefined) {
     if (existing.bodyDigest !== bodyDigest) return refused('IDEMPOTENCY_CONFLICT', `list key ${listKey} was used with a different body (list ${listId})`)
