@@ -10,16 +10,23 @@ import { MsgType, Tag } from '../../../src/venues/fix/tags.ts'
 import { settle } from './fake-acceptor.ts'
 import { fields, limitBuy, loggedOnVenue } from './venue-harness.ts'
 
+/** A venue with order c-1 placed and acknowledged (N1), and the order ids it asks to read back. */
+async function placedOrder(): Promise<Awaited<ReturnType<typeof loggedOnVenue>> & { readBacks: string[] }> {
+  const logged = await loggedOnVenue()
+  const { acceptor, venue } = logged
+  const readBacks: string[] = []
+  venue.onReadBackWanted((id) => readBacks.push(id))
+  acceptor.onMessage = (m) => {
+    if (m.msgType !== MsgType.NewOrderSingle) return
+    queueMicrotask(() => acceptor.send(MsgType.ExecutionReport, fields({ 37: 'O1', 11: 'c-1', 17: 'N1', 20: '0', 150: '0', 39: '0', 55: 'BTC-USD', 54: '1', 38: '1.5', 14: '0' })))
+  }
+  expect((await venue.place(limitBuy('c-1'))).kind).toBe('ok')
+  return { ...logged, readBacks }
+}
+
 describe('FixVenue: a malformed message naming an order', () => {
   test('a fill with a tag without a value is not reported; its order is read back; later reports still arrive', async () => {
-    const { acceptor, venue, reports } = await loggedOnVenue()
-    const readBacks: string[] = []
-    venue.onReadBackWanted((id) => readBacks.push(id))
-    acceptor.onMessage = (m) => {
-      if (m.msgType !== MsgType.NewOrderSingle) return
-      queueMicrotask(() => acceptor.send(MsgType.ExecutionReport, fields({ 37: 'O1', 11: 'c-1', 17: 'N1', 20: '0', 150: '0', 39: '0', 55: 'BTC-USD', 54: '1', 38: '1.5', 14: '0' })))
-    }
-    expect((await venue.place(limitBuy('c-1'))).kind).toBe('ok')
+    const { acceptor, reports, readBacks } = await placedOrder()
     acceptor.sendText(MsgType.ExecutionReport, '37=O1|11=c-1|17=F1|20=0|150=2|39=2|55=BTC-USD|54=1|38=1.5|14=1.5|32=1.5|31=100.25|58=|')
     acceptor.sendText(MsgType.OrderCancelReject, '37=O1|11=c-1.c1|41=c-1|39=2|434=1|102=|')
     acceptor.send(MsgType.ExecutionReport, fields({ 37: 'O2', 11: 'c-2', 17: 'N2', 20: '0', 150: '0', 39: '0', 55: 'BTC-USD', 54: '1', 38: '1', 14: '0' }))
@@ -35,14 +42,7 @@ describe('FixVenue: a malformed message naming an order', () => {
     ['no CumQty', { 14: undefined }],
   ] as const) {
     test(`a fill the adapter cannot map (${name}) is refused, not reported, and its order is read back: its sequence number is spent`, async () => {
-      const { acceptor, venue, reports } = await loggedOnVenue()
-      const readBacks: string[] = []
-      venue.onReadBackWanted((id) => readBacks.push(id))
-      acceptor.onMessage = (m) => {
-        if (m.msgType !== MsgType.NewOrderSingle) return
-        queueMicrotask(() => acceptor.send(MsgType.ExecutionReport, fields({ 37: 'O1', 11: 'c-1', 17: 'N1', 20: '0', 150: '0', 39: '0', 55: 'BTC-USD', 54: '1', 38: '1.5', 14: '0' })))
-      }
-      expect((await venue.place(limitBuy('c-1'))).kind).toBe('ok')
+      const { acceptor, reports, readBacks } = await placedOrder()
       const fill: Record<number, string | undefined> = { 37: 'O1', 11: 'c-1', 17: 'F1', 20: '0', 150: '2', 39: '2', 55: 'BTC-USD', 54: '1', 38: '1.5', 14: '1.5', 32: '1.5', 31: '100.25', ...changed }
       acceptor.send(MsgType.ExecutionReport, fields(Object.fromEntries(Object.entries(fill).filter(([, value]) => value !== undefined)) as Record<number, string>))
       await settle()
