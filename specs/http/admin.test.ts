@@ -104,6 +104,10 @@ describe('health, metrics, openapi, unknown routes', () => {
     }
     for (const order of t.gateway.engine.state.orders.keys()) expect(text).not.toContain(order)
     expect(text).not.toContain('demo-1')
+    // The idempotency keys held and their cap (src/kernel/key-window.ts), read from the state at scrape time.
+    expect(text).toContain(`egress_idempotency_keys_held ${t.gateway.engine.state.idempotency.size}\n`)
+    expect(t.gateway.engine.state.idempotency.size).toBeGreaterThan(0)
+    expect(text).toContain(`egress_idempotency_keys_held_max ${t.gateway.engine.state.config?.params.idempotencyKeysHeldMax}\n`)
   })
 
   test('/openapi.json describes the routes with the valibot-derived order schema', async () => {

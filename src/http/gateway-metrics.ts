@@ -148,6 +148,8 @@ export class GatewayMetrics {
     const inFlight = r.gauge({ name: 'egress_http_orders_in_flight', help: 'New orders being decided or waiting for the log.' })
     const ready = r.gauge({ name: 'egress_ready', help: '1 when intake is open.' })
     const reportsHeld = r.gauge({ name: 'egress_venue_reports_held', help: "Venue reports waiting for room in the log's queue now." })
+    const keysHeld = r.gauge({ name: 'egress_idempotency_keys_held', help: 'Idempotency keys the kernel holds now (src/kernel/key-window.ts): at egress_idempotency_keys_held_max new orders are refused OVERLOADED.' })
+    const keysHeldMax = r.gauge({ name: 'egress_idempotency_keys_held_max', help: 'The cap on idempotency keys held (kernel.idempotencyKeysHeldMax); absent without one.' })
     const reports = r.counter({
       name: 'egress_venue_reports_total',
       help: "Venue reports by what the intake did besides recording them at once: held for the log's room, resubmitted, dropped (holding queue full, or at stop: the order is read back), orphan_repeat (recorded without a second REPORT_ORPHANED).",
@@ -189,6 +191,9 @@ export class GatewayMetrics {
       unknown.set(open.length)
       unknownOldest.set(open.reduce((max, item) => Math.max(max, item.dwellMs), 0) / 1000)
       lastLsn.set(engine.wal.lastLsn)
+      keysHeld.set(engine.state.idempotency.size)
+      const keysCap = engine.state.config?.params.idempotencyKeysHeldMax
+      if (keysCap !== undefined) keysHeldMax.set(keysCap)
       queue.set(engine.wal.queueDepth.records)
       inFlight.set(extra.inFlight())
       ready.set(gateway.ready ? 1 : 0)
