@@ -248,11 +248,72 @@ describe('the idempotency key window', () => {
     const accepted = harness.log.filter((event) => event.type === 'order.accepted').map((event) => (event as { orderId: string }).orderId)
     expect(new Set(accepted).size).toBe(accepted.length)
   })
+
+  test('an upgraded log holding more keys than the cap takes new orders at once: only the newest half of the cap is held the hour', () => {
+    // Review finding: every key was stamped with the adoption, so an index past the cap refused every new order a day.
+    const harness = Harness.funded({ config: withoutKeyWindow(config({ params: { terminalOrdersKeptMax: 1, terminalOrderRetireAfterMs: 0 } })) })
+    for (let index = 0; index < 30; index++) {
+      harness.nowMs += 1
+      endedOrder(harness, `old-${index}`)
+    }
+    harness.nowMs += 1
+    const before = harness.log.length
+    const olderSnapshot = encodeAsFormat20(harness.state)
+    harness.run({ kind: 'configure', nowMs: harness.nowMs, config: windowOf(24 * HOUR_MS, 'upgraded', { idempotencyKeysHeldMax: 20 }) })
+    harness.nowMs += 1_000
+    expect(place(harness, { client_order_id: 'new' }).reply).toMatchObject({ kind: 'accepted', duplicate: false })
+    // The newest ten old keys (half the cap) are still repeats within the hour; the oldest are gone.
+    expect(place(harness, { client_order_id: 'old-29' }).reply).toMatchObject({ kind: 'accepted', duplicate: true })
+    expect(place(harness, { client_order_id: 'old-20' }).reply).toMatchObject({ kind: 'accepted', duplicate: true })
+    expect(held(harness, 'old-0')).toBe(false)
+    harness.nowMs += HOUR_MS
+    endedOrder(harness, 'later')
+    expect(held(harness, 'old-29')).toBe(false)
+    const live = stateDigest(harness.state)
+    expect(stateDigest(replayed(harness.log))).toBe(live)
+    const restored = kernelStateFromBytes(kernelSectionOf(JSON.stringify(olderSnapshot.json), olderSnapshot.idempotency), { schema: KERNEL_STATE_SCHEMA_V20 })
+    expect(stateDigest(replayed(harness.log.slice(before), restored, before + 1))).toBe(live)
+  })
+
+  test('one walk forgets at most 64 keys: a day of keys aging out together goes a few per order, not in one call', () => {
+    const harness = harnessWith(WINDOW)
+    // A millisecond apart, each retired by a later instant's event (kept 1): their keys wait for the window alone.
+    for (let index = 0; index < 200; index++) {
+      harness.nowMs += 1
+      endedOrder(harness, `k${index}`)
+    }
+    harness.nowMs += 2 * HOUR_MS
+    const sizeBefore = harness.state.idempotency.size
+    harness.cancel(placedId(harness, 'first-after'))
+    // 64 forgotten by the walk, one taken, and the newest old order's key with its order, retired by the cancel.
+    expect(harness.state.idempotency.size).toBe(sizeBefore - 64 + 1 - 1)
+    const oldKeys = () => [...harness.state.idempotency.keys()].filter((key) => / k\d+$/.test(key)).length
+    expect(oldKeys()).toBe(135)
+    const counts: number[] = []
+    for (let index = 0; index < 3; index++) {
+      endedOrder(harness, `after-${index}`)
+      counts.push(oldKeys())
+    }
+    expect(counts).toEqual([71, 7, 0])
+  })
+
+  test('at the cap a definite rejection takes no key: rejections cannot grow the index past it', () => {
+    // Review finding: the cap was checked by the lane guard only, so orders refused before it (a price band, funds)
+    // took a key each while valid orders were refused.
+    const harness = harnessWith({ ...WINDOW, idempotencyKeysHeldMax: 3 })
+    for (const key of ['a', 'b', 'c']) endedOrder(harness, key)
+    for (let index = 0; index < 20; index++) {
+      expect(place(harness, { client_order_id: `fat-${index}`, qty: '1000' }).reply).toMatchObject({ kind: 'rejected', duplicate: false })
+    }
+    expect(harness.state.idempotency.size).toBe(3)
+    // Not remembered, its repeat is decided again (the same rejection, recorded again).
+    expect(place(harness, { client_order_id: 'fat-0', qty: '1000' }).reply).toMatchObject({ kind: 'rejected', duplicate: false })
+  })
 })
 
 /** The specs' config with another window, under a digest of its own (a config is recorded again only when it changes). */
-function windowOf(idempotencyKeyHeldMs: number, digest: string): KernelConfig {
-  return { ...config({ params: { ...WINDOW, idempotencyKeyHeldMs } }), digest }
+function windowOf(idempotencyKeyHeldMs: number, digest: string, params: Partial<KernelParams> = {}): KernelConfig {
+  return { ...config({ params: { ...WINDOW, idempotencyKeyHeldMs, ...params } }), digest }
 }
 
 function placeList(harness: Harness, key: string, legs: Record<string, unknown>[]): Decision {

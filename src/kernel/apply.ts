@@ -18,7 +18,7 @@ import { applyRevocation } from './revocations.ts'
 import { applyOrderListEvent, noteLegEvent } from './order-lists/index.ts'
 import { applyVenueHealth } from './venue-health.ts'
 import { noteOwnQuote } from './own-quotes.ts'
-import { adoptKeyWindow, forgetAgedAt, takeKey } from './key-window.ts'
+import { adoptKeyWindow, forgetAgedAt, keysAtCap, takeKey } from './key-window.ts'
 
 export interface ApplyMeta {
   /** The event's log sequence number; strictly increasing. */
@@ -203,10 +203,14 @@ function applyAccepted(state: KernelState, event: EventOf<'order.accepted'>): vo
   syncQueues(state, order, null)
 }
 
-/** A definite rejection is remembered under its key; a retryable one (overload, stale data) is not, so a retry with
- * the same key is evaluated afresh (and the key window still moves: key-window.ts). */
+/**
+ * A definite rejection is remembered under its key; a retryable one (overload, stale data) is not, so a retry with the
+ * same key is evaluated afresh (and the key window still moves: key-window.ts). Nor is a definite one while the index is
+ * at its cap (a rejection's repeat is then decided afresh too): the cap bounds what rejections hold as well (review: they
+ * grew the index past it while valid orders were refused).
+ */
 function applyRejected(state: KernelState, event: EventOf<'order.rejected'>): void {
-  if (event.accountId === null || event.idempotencyKey === null || reasonInfo(event.reason).errorClass === 'retryable') {
+  if (event.accountId === null || event.idempotencyKey === null || reasonInfo(event.reason).errorClass === 'retryable' || keysAtCap(state)) {
     forgetAgedAt(state, event.atMs)
     return
   }

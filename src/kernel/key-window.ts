@@ -21,21 +21,17 @@
 
 import type { KernelConfig } from '../domain/kernel-config.ts'
 import type { Order } from '../domain/orders.ts'
+import { KeyQueue } from './key-queue.ts'
 import { retireDueAt } from './retention.ts'
 import { idempotencyIndexKey, type IdempotencyEntry, type KernelState } from './state.ts'
 
-interface QueueItem {
-  readonly indexKey: string
-  readonly decidedAtMs: number
-}
-
-interface KeyQueue {
-  items: QueueItem[]
-  head: number
-}
-
-/** Dropped items are cut from the array's front once they are this many and half of it. */
-const COMPACT_AT_ITEMS = 4_096
+/**
+ * Deletions one walk makes at most (skipped keys of held orders are not counted): a day's keys that age out together —
+ * after a quiet night, or an hour's under a window shorter than one — go a few per order over the next orders instead of
+ * in one call that held the event loop (1.8 s for 2M keys). Counting only deletions, a walk over a rebuilt queue (which
+ * holds such skipped keys again) deletes the same keys at the same events as the live one.
+ */
+const FORGET_PER_WALK_MAX = 64
 
 const queues = new WeakMap<Map<string, IdempotencyEntry>, KeyQueue>()
 
@@ -67,9 +63,8 @@ function agedOut(entry: IdempotencyEntry, windowMs: number, atMs: number): boole
 function queueOf(index: Map<string, IdempotencyEntry>): KeyQueue {
   let queue = queues.get(index)
   if (queue === undefined) {
-    const items: QueueItem[] = []
-    for (const [indexKey, entry] of index) items.push({ indexKey, decidedAtMs: entry.decidedAtMs })
-    queue = { items, head: 0 }
+    queue = new KeyQueue()
+    for (const [indexKey, entry] of index) queue.push(indexKey, entry.decidedAtMs)
     queues.set(index, queue)
   }
   return queue
@@ -83,7 +78,7 @@ export function takeKey(state: KernelState, indexKey: string, entry: Idempotency
   const windowMs = keyWindowMs(state)
   if (windowMs !== null) forgetAged(state, windowMs, entry.decidedAtMs)
   state.idempotency.set(indexKey, entry)
-  if (windowMs !== null) queueOf(state.idempotency).items.push({ indexKey, decidedAtMs: entry.decidedAtMs })
+  if (windowMs !== null) queueOf(state.idempotency).push(indexKey, entry.decidedAtMs)
 }
 
 /**
@@ -101,20 +96,19 @@ export function forgetAgedAt(state: KernelState, atMs: number): void {
 function forgetAged(state: KernelState, windowMs: number, atMs: number): void {
   const index = state.idempotency
   const queue = queueOf(index)
-  const { items } = queue
-  while (queue.head < items.length) {
-    const item = items[queue.head] as QueueItem
-    const entry = index.get(item.indexKey)
-    if (entry !== undefined && entry.decidedAtMs === item.decidedAtMs) {
+  let deleted = 0
+  while (!queue.empty && deleted < FORGET_PER_WALK_MAX) {
+    const indexKey = queue.frontKey
+    const entry = index.get(indexKey)
+    if (entry !== undefined && entry.decidedAtMs === queue.frontTime) {
       if (!agedOut(entry, windowMs, atMs)) break
       // Held with its order: forgotten when retention retires the order (forgetRetired).
-      if (!state.orders.has(entry.orderId)) index.delete(item.indexKey)
+      if (!state.orders.has(entry.orderId)) {
+        index.delete(indexKey)
+        deleted++
+      }
     }
-    queue.head++
-  }
-  if (queue.head >= COMPACT_AT_ITEMS && queue.head * 2 >= items.length) {
-    items.splice(0, queue.head)
-    queue.head = 0
+    queue.shift()
   }
 }
 
@@ -125,6 +119,12 @@ export function forgetRetired(state: KernelState, order: Order, atMs: number): v
   const indexKey = idempotencyIndexKey(order.accountId, order.idempotencyKey)
   const entry = state.idempotency.get(indexKey)
   if (entry !== undefined && entry.orderId === order.orderId && agedOut(entry, windowMs, atMs)) state.idempotency.delete(indexKey)
+}
+
+/** Whether the index holds as many keys as its cap allows: a definite rejection then takes none (apply.ts). */
+export function keysAtCap(state: KernelState): boolean {
+  const cap = state.config?.params.idempotencyKeysHeldMax
+  return cap !== undefined && keyWindowMs(state) !== null && state.idempotency.size >= cap
 }
 
 /**
@@ -140,31 +140,49 @@ export function keysCapReached(state: KernelState, nowMs: number): number | null
 
 function forgetsAny(state: KernelState, windowMs: number, atMs: number): boolean {
   const index = state.idempotency
-  const { items, head } = queueOf(index)
-  for (let at = head; at < items.length; at++) {
-    const item = items[at] as QueueItem
-    const entry = index.get(item.indexKey)
-    if (entry === undefined || entry.decidedAtMs !== item.decidedAtMs) continue
+  let forgets = false
+  queueOf(index).visitFromFront((indexKey, decidedAtMs) => {
+    const entry = index.get(indexKey)
+    if (entry === undefined || entry.decidedAtMs !== decidedAtMs) return true
     if (!agedOut(entry, windowMs, atMs)) return false
-    if (!state.orders.has(entry.orderId)) return true
-  }
-  return false
+    forgets = !state.orders.has(entry.orderId)
+    return !forgets
+  })
+  return forgets
 }
 
 /**
- * At every kernel.configured, before `state.config` takes it. One that brings the window to a log that had none: every key
- * held is stamped with the window's start if it was decided before, so its window runs from there — a state restored
- * from an older snapshot (whose entries carry no time) and one replayed from scratch hold the same keys after.
+ * How long the keys a log held when it adopts the window stay held from then: their true ages are unknown to a state
+ * restored from an older snapshot, so all are stamped alike — long enough for a client retrying across the upgrade,
+ * short enough that a log holding more keys than the cap does not refuse every new order for a whole window (review:
+ * a day of OVERLOADED after the upgrade).
+ */
+const ADOPTED_KEYS_HELD_MS = 3_600_000
+
+/**
+ * At every kernel.configured, before `state.config` takes it. One that brings the window to a log that had none: every
+ * key held is stamped as decided ADOPTED_KEYS_HELD_MS less a window before it, so each is held an hour from the
+ * adoption (and while its order is held); with the index at its cap, only the newest half of the cap is, the rest stamped
+ * as long aged — a state restored from an older snapshot (whose entries carry no time) and
+ * one replayed from scratch hold the same keys after. One that changes the window rebuilds the walk's queue.
  */
 export function adoptKeyWindow(state: KernelState, config: KernelConfig, atMs: number): void {
   const windowMs = keyWindowMs(state)
+  const adopted = config.params.idempotencyKeyHeldMs
   // Another window: the queue walked so far left out aged keys of held orders the new one may forget by their walk,
   // so it is rebuilt from the index, as a restored state's is (review: a raised window kept such a key for good).
-  if (windowMs !== null && config.params.idempotencyKeyHeldMs !== windowMs) queues.delete(state.idempotency)
-  if (windowMs !== null || config.params.idempotencyKeyHeldMs === undefined) return
+  if (windowMs !== null && adopted !== windowMs) queues.delete(state.idempotency)
+  if (windowMs !== null || adopted === undefined) return
   const index = state.idempotency
+  // Times are never below 0 (the snapshot's column holds none): only a log that starts near the epoch comes close.
+  const heldAtMs = Math.max(0, atMs - adopted + ADOPTED_KEYS_HELD_MS)
+  // Past the cap, only the newest half of it is held the hour; the older keys are stamped as long aged (their orders'
+  // keys still held while the orders are): new orders have room at once rather than after the hour.
+  const cap = config.params.idempotencyKeysHeldMax ?? Number.POSITIVE_INFINITY
+  const agedFrom = index.size >= cap ? index.size - Math.floor(cap / 2) : 0
+  const agedAtMs = Math.max(0, atMs - adopted - KEY_SPAN_MS)
   const stamped: [string, IdempotencyEntry][] = []
-  for (const [indexKey, entry] of index) if (entry.decidedAtMs < atMs) stamped.push([indexKey, { ...entry, decidedAtMs: atMs }])
+  for (const [indexKey, entry] of index) stamped.push([indexKey, { ...entry, decidedAtMs: stamped.length < agedFrom ? agedAtMs : heldAtMs }])
   // New entry objects: a state cloned before shares the old ones.
   for (const [indexKey, entry] of stamped) index.set(indexKey, entry)
   queues.delete(index)
