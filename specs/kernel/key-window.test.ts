@@ -166,10 +166,7 @@ describe('the idempotency key window', () => {
     harness.nowMs += 1
     endedOrder(harness, 'newer')
     expect(held(harness, 'old')).toBe(false)
-    const live = stateDigest(harness.state)
-    expect(stateDigest(replayed(harness.log))).toBe(live)
-    const restored = kernelStateFromBytes(kernelSectionOf(JSON.stringify(olderSnapshot.json), olderSnapshot.idempotency), { schema: KERNEL_STATE_SCHEMA_V20 })
-    expect(stateDigest(replayed(harness.log.slice(before), restored, before + 1))).toBe(live)
+    expectReplaysAgree(harness, olderSnapshot, before)
   })
 
   test('a list key names its held list whatever its legs\' keys: a retry with new leg client_order_ids is a conflict, not a second list', () => {
@@ -269,10 +266,7 @@ describe('the idempotency key window', () => {
     harness.nowMs += HOUR_MS
     endedOrder(harness, 'later')
     expect(held(harness, 'old-29')).toBe(false)
-    const live = stateDigest(harness.state)
-    expect(stateDigest(replayed(harness.log))).toBe(live)
-    const restored = kernelStateFromBytes(kernelSectionOf(JSON.stringify(olderSnapshot.json), olderSnapshot.idempotency), { schema: KERNEL_STATE_SCHEMA_V20 })
-    expect(stateDigest(replayed(harness.log.slice(before), restored, before + 1))).toBe(live)
+    expectReplaysAgree(harness, olderSnapshot, before)
   })
 
   test('one walk forgets at most 64 keys: a day of keys aging out together goes a few per order, not in one call', () => {
@@ -310,6 +304,14 @@ describe('the idempotency key window', () => {
     expect(place(harness, { client_order_id: 'fat-0', qty: '1000' }).reply).toMatchObject({ kind: 'rejected', duplicate: false })
   })
 })
+
+/** The live state equals a replay from genesis, and one from `older` (format 20) taken before the event at `before`. */
+function expectReplaysAgree(harness: Harness, older: ReturnType<typeof encodeAsFormat20>, before: number): void {
+  const live = stateDigest(harness.state)
+  expect(stateDigest(replayed(harness.log))).toBe(live)
+  const restored = kernelStateFromBytes(kernelSectionOf(JSON.stringify(older.json), older.idempotency), { schema: KERNEL_STATE_SCHEMA_V20 })
+  expect(stateDigest(replayed(harness.log.slice(before), restored, before + 1))).toBe(live)
+}
 
 /** The specs' config with another window, under a digest of its own (a config is recorded again only when it changes). */
 function windowOf(idempotencyKeyHeldMs: number, digest: string, params: Partial<KernelParams> = {}): KernelConfig {
