@@ -1,8 +1,8 @@
 /**
  * A FIX session's sequence numbers are saved through the engine's log (serve-fix.ts engineSeqNumLog). A save the log's
  * queue has no room for waits for room and goes again: taken for a failed store, one full moment ended the session for
- * good (state failed, no reconnect), and the venue's open orders could not be cancelled until a restart. A dead log
- * still fails the save at once.
+ * good (state failed, no reconnect), and the venue's open orders could not be cancelled until a restart. A dead
+ * or closed log still fails the save at once.
  */
 
 import { expect, test } from 'bun:test'
@@ -10,14 +10,15 @@ import { engineSeqNumLog } from '../../src/cli/serve-fix.ts'
 import type { Engine } from '../../src/runtime/engine.ts'
 import { EngineOverloadedError } from '../../src/runtime/engine-types.ts'
 
-function engineRefusing(refusals: number, fatalError: Error | null = null): { engine: Engine; tries: () => number } {
+function engineRefusing(refusals: number, fatalError: Error | null = null, isClosed = false): { engine: Engine; tries: () => number } {
   let tries = 0
   const engine = {
-    wal: { fatalError },
+    wal: { fatalError, isClosed },
     appendRecords: async () => {
       tries++
       if (fatalError !== null) throw fatalError
-      if (tries <= refusals) throw new EngineOverloadedError('log queue full')
+      // A closed log has no room either, and says so the same way (engine.ts appendRecords).
+      if (isClosed || tries <= refusals) throw new EngineOverloadedError('log queue full')
       return [41]
     },
   } as unknown as Engine
@@ -38,5 +39,12 @@ test('a dead log fails the save at once, whatever it says', async () => {
   const { engine, tries } = engineRefusing(0, dead)
   const log = engineSeqNumLog(() => engine, async () => undefined)
   await expect(log.append([])).rejects.toBe(dead)
+  expect(tries()).toBe(1)
+})
+
+test('a closed log fails the save at once: its "full" is not waited for (a failed start closes it without closeForStop)', async () => {
+  const { engine, tries } = engineRefusing(0, null, true)
+  const log = engineSeqNumLog(() => engine, async () => undefined)
+  await expect(log.append([])).rejects.toBeInstanceOf(EngineOverloadedError)
   expect(tries()).toBe(1)
 })

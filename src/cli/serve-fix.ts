@@ -200,7 +200,10 @@ export function engineSeqNumLog(engine: () => Engine, sleep: (ms: number) => Pro
         try {
           return await engine().appendRecords(records)
         } catch (error) {
-          if (!(error instanceof EngineOverloadedError) || engine().wal.fatalError !== null) throw error
+          // A closed or closing log has no room either, and says "full": only a live log's full queue is waited for
+          // (review: a log closed without closeForStop, at a failed start, kept this loop and the process alive).
+          const { wal } = engine()
+          if (!(error instanceof EngineOverloadedError) || wal.fatalError !== null || wal.isClosed) throw error
         }
         await sleep(waitMs)
       }

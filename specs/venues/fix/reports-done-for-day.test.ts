@@ -37,4 +37,16 @@ describe('FIX done for day', () => {
     expect(statusOf(statusAnswer('0'), '1')).toBe('open')
     expect(statusOf(statusAnswer('0.5'), '0')).toBe('expired')
   })
+
+  test('only with quantity left and OrdStatus 3: a GTC order the venue reports otherwise ended keeps that reading', () => {
+    // Review finding: ExecType 3 alone decided it, and a status answer ignored LeavesQty.
+    for (const ordStatus of ['4', 'C']) {
+      const ended = mapExecutionReport('v', doneForDay({ 39: ordStatus, 151: '0' }), facts('1'), 0)
+      expect(ended.kind === 'mapped' ? ended.value.kind : ended.kind).toBe('expired')
+    }
+    const nothingLeft = mapExecutionReport('v', doneForDay({ 151: '0' }), facts('1'), 0)
+    expect(nothingLeft.kind === 'mapped' ? nothingLeft.value.kind : nothingLeft.kind).toBe('expired')
+    const status = mapStatusReport(statusAnswer('0.5', { 151: '0' }), facts('1'), 0)
+    expect(status.kind === 'mapped' ? status.value?.status : status.kind).toBe('expired')
+  })
 })

@@ -61,4 +61,25 @@ describe('FixVenue: the venue skips numbers egress asked for', () => {
     expect(venueReadBacks).toBe(0)
     expect(venue.session.state).toBe('active')
   })
+
+  test('a resend holding several GapFills reads back once, when the gap has healed', async () => {
+    // Review finding: each GapFill read every open order back (a resend holds one per run of session messages).
+    const { acceptor, venue, reports } = await loggedOnVenue()
+    acceptor.answerResends = true
+    let venueReadBacks = 0
+    venue.onVenueReadBackWanted(() => venueReadBacks++)
+    acceptor.onMessage = (m) => {
+      if (m.msgType !== MsgType.NewOrderSingle) return
+      queueMicrotask(() => acceptor.send(MsgType.ExecutionReport, fields({ 37: 'O1', 11: 'c-1', 17: 'N1', 20: '0', 150: '0', 39: '0', 55: 'BTC-USD', 54: '1', 38: '1.5', 14: '0' })))
+    }
+    expect((await venue.place(limitBuy('c-1'))).kind).toBe('ok')
+    venueReadBacks = 0
+    acceptor.send(MsgType.Heartbeat, [], { lost: true })
+    acceptor.send(MsgType.ExecutionReport, fields({ 37: 'O1', 11: 'c-1', 17: 'F1', 20: '0', 150: '1', 39: '1', 55: 'BTC-USD', 54: '1', 38: '1.5', 14: '0.5', 32: '0.5', 31: '100.25' }), { lost: true })
+    acceptor.send(MsgType.Heartbeat, [], { lost: true })
+    acceptor.send(MsgType.Heartbeat)
+    await settle()
+    expect(reports.map((r) => r.execId)).toEqual(['N1', 'F1'])
+    expect(venueReadBacks).toBe(1)
+  })
 })

@@ -38,13 +38,18 @@ const KIND_BY_EXEC_TYPE: Readonly<Record<string, ExecutionReportKind>> = {
 }
 
 /**
- * Done for day (ExecType 3, OrdStatus 3) ends only a day order: a GTC or GTD order is done for the trading day and rests
- * at the venue, to be renewed and filled on a later day. The time in force is the message's (59), else the one egress
- * sent; an order of neither known reads as ended, as before.
+ * Done for day (OrdStatus 3) ends only a day order: a GTC or GTD order the venue reports done for the trading day, with
+ * quantity left (LeavesQty absent or above 0), rests at the venue, to be renewed and filled on a later day. The time in
+ * force is the message's (59), else the one egress sent; an order of neither known reads as ended, as before. A report
+ * whose OrdStatus says something else (canceled, expired) or that leaves nothing keeps its reading.
  */
-function doneForDayEnds(message: FixMessage, facts: FixOrderFacts | undefined): boolean {
+function restsForLaterDay(message: FixMessage, facts: FixOrderFacts | undefined): boolean {
   const timeInForce = message.get(Tag.TimeInForce) ?? facts?.timeInForce
-  return timeInForce !== '1' && timeInForce !== '6'
+  if (timeInForce !== '1' && timeInForce !== '6') return false
+  const ordStatus = message.get(Tag.OrdStatus)
+  if (ordStatus !== undefined && ordStatus !== '3') return false
+  const leaves = parseFixDecimal(message.get(Tag.LeavesQty))
+  return leaves === null || leaves > 0n
 }
 
 export function isStatusReport(message: FixMessage): boolean {
@@ -112,7 +117,7 @@ export function mapExecutionReport(venue: string, message: FixMessage, facts: Fi
   if (execTransType === '1' || execTransType === '2') return { kind: 'ignored', why: `trade bust/correction (ExecTransType ${execTransType}) needs an operator` }
   const execType = message.get(Tag.ExecType)
   if (execType === 'G' || execType === 'H') return { kind: 'ignored', why: `trade correction/cancel (ExecType ${execType}) needs an operator` }
-  if (execType === '3' && !doneForDayEnds(message, facts)) return { kind: 'ignored', why: 'Done for day (ExecType 3) on a GTC or GTD order: it rests at the venue for a later day' }
+  if (execType === '3' && restsForLaterDay(message, facts)) return { kind: 'ignored', why: 'Done for day (ExecType 3) on a GTC or GTD order: it rests at the venue for a later day' }
   const kind = execType === undefined ? undefined : KIND_BY_EXEC_TYPE[execType]
   if (kind === undefined) return execType === undefined ? { kind: 'invalid', why: 'ExecType (150) missing', tag: Tag.ExecType } : { kind: 'ignored', why: `ExecType ${execType} carries no transition` }
   const execId = message.get(Tag.ExecID)
@@ -236,7 +241,7 @@ export function mapStatusReport(message: FixMessage, facts: FixOrderFacts | unde
   if ('invalid' in common) return { kind: 'invalid', why: common.invalid, tag: common.tag }
   const parsed = parseFixOrdStatus(message.get(Tag.OrdStatus))
   // Done for day on an order that outlives the day: it is still open there (partly filled or not).
-  const status = message.get(Tag.OrdStatus) === '3' && !doneForDayEnds(message, facts) ? (common.cumQty > 0n ? 'partially_filled' : 'open') : parsed
+  const status = message.get(Tag.OrdStatus) === '3' && restsForLaterDay(message, facts) ? (common.cumQty > 0n ? 'partially_filled' : 'open') : parsed
   if (status === null) return { kind: 'invalid', why: `OrdStatus (39) unknown: ${message.get(Tag.OrdStatus)}`, tag: Tag.OrdStatus }
   const qty = positiveOrNull(parseFixDecimal(message.get(Tag.OrderQty))) ?? facts?.qty ?? null
   if (qty === null) return { kind: 'invalid', why: 'OrderQty (38) missing', tag: Tag.OrderQty }

@@ -34,6 +34,12 @@ export interface Connection {
    * counterparty's answer reset both numbers. Old numbers mean nothing then (venue.ts reads every open order back).
    */
   numberingRestarted: boolean
+  /**
+   * The venue's numbers that GapFills answering our ResendRequest skipped, gathered while the gap heals: told once, when
+   * it has (or when the connection closes first), not once per GapFill (a resend holds several, one per run of session
+   * messages it does not send again).
+   */
+  skippedUnread: { fromSeqNum: number; toSeqNum: number } | null
   /** The fields of the messages in `queued`: their heap, bounded by queuedFieldsMax (a message of tiny fields is large). */
   queuedFields: number
   /** ResendRequests already answered while they sat above a gap (so dequeuing them does not answer twice). */
@@ -59,6 +65,7 @@ export function openConnection(id: number, options: { nowMs: number; limits: Fix
     resendProgress: null,
     queued: new Map(),
     numberingRestarted: false,
+    skippedUnread: null,
     queuedFields: 0,
     served: new WeakSet(),
     garbledInRow: 0,

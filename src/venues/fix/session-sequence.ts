@@ -84,6 +84,7 @@ export function drainQueue(session: SessionContext, connection: Connection): voi
     session.log('info', 'fix.gap_filled', `sequence gap healed; next expected MsgSeqNum ${seqNums.nextTarget}`)
     connection.resendUpTo = null
     connection.resendProgress = null
+    tellSkipped(session, connection)
   }
 }
 
@@ -96,8 +97,20 @@ export function onGapFill(session: SessionContext, connection: Connection, messa
     return
   }
   advance(session, newSeqNo - 1)
-  // In answer to our ResendRequest, what it skips may have been fills: the venue will not send them.
-  if (connection.resendUpTo !== null) session.handler.onInboundSkipped({ fromSeqNum: seqNum, toSeqNum: newSeqNo - 1, how: 'gap_fill' })
+  // In answer to our ResendRequest, what it skips may have been fills: the venue will not send them. Told once the gap
+  // has healed (drainQueue), or the connection closed (tellSkipped).
+  if (connection.resendUpTo !== null) {
+    const skipped = connection.skippedUnread
+    connection.skippedUnread = { fromSeqNum: Math.min(skipped?.fromSeqNum ?? seqNum, seqNum), toSeqNum: Math.max(skipped?.toSeqNum ?? 0, newSeqNo - 1) }
+  }
+}
+
+/** Tells the handler, once, of the numbers GapFills skipped on `connection` (if any), and forgets them. */
+export function tellSkipped(session: SessionContext, connection: Connection): void {
+  const skipped = connection.skippedUnread
+  if (skipped === null) return
+  connection.skippedUnread = null
+  session.handler.onInboundSkipped({ ...skipped, how: 'gap_fill' })
 }
 
 /** SequenceReset-Reset: MsgSeqNum is ignored; NewSeqNo may only move the expected number up. */

@@ -30,6 +30,7 @@ import { logout, onConnected } from './session-handshake.ts'
 import { onData, processInSequence } from './session-inbound.ts'
 import { inSchedule, resolveFixSessionOptions, type FixSessionOptions, type ResolvedFixSessionOptions } from './session-options.ts'
 import { sendOn, sendReject } from './session-outbound.ts'
+import { tellSkipped } from './session-sequence.ts'
 import { checkConnectionTimers } from './session-timers.ts'
 import type { FixSendTicket, FixSessionHandler, FixSessionState } from './session-types.ts'
 import { SessionRejectReason } from './tags.ts'
@@ -78,7 +79,6 @@ export class FixSession {
     return this.#options.beginString
   }
 
-  /** The in-memory numbers (durable or about to be); null before the store was first loaded. */
   /**
    * Whether the live connection's Logon began a new numbering (session-connection.ts): read when the session turns
    * active, it says the old numbers mean nothing — also when a gap at Logon already took a number (a ResendRequest).
@@ -87,6 +87,7 @@ export class FixSession {
     return this.#connection?.numberingRestarted ?? false
   }
 
+  /** The in-memory numbers (durable or about to be); null before the store was first loaded. */
   get seqNums(): { nextSenderSeqNum: number; nextTargetSeqNum: number } | null {
     const seqNums = this.#seqNums
     return seqNums === null ? null : { nextSenderSeqNum: seqNums.nextSender, nextTargetSeqNum: seqNums.nextTarget }
@@ -173,6 +174,8 @@ export class FixSession {
       connection.closed = true
       this.#log(reason.startsWith('connection error') ? 'warn' : 'info', 'fix.disconnected', reason)
     }
+    // Numbers a GapFill skipped before the gap healed are not asked for again by the next connection.
+    tellSkipped(this.#context, connection)
     if (this.#connection !== connection) return
     this.#connection = null
     if (this.#state === 'failed') return this.#releaseStopWaiters()
