@@ -184,6 +184,27 @@ describe('the idempotency key window', () => {
     expect([...harness.state.orders.values()].filter((order) => order.status !== 'Canceled')).toHaveLength(2)
   })
 
+  test('an OCO list at the cap counts both its legs\' keys: it is refused rather than take one key past the cap', () => {
+    // Known since the window landed: the second leg was decided on a view that did not count the first leg's key.
+    const harness = harnessWith({ ...WINDOW, idempotencyKeysHeldMax: 3 })
+    endedOrder(harness, 'a')
+    endedOrder(harness, 'b')
+    const legs = [
+      { account: ACCOUNT, symbol: 'BTC-USD', side: 'sell', type: 'limit', qty: '0.1', price: '50500', client_order_id: 'leg-a' },
+      { account: ACCOUNT, symbol: 'BTC-USD', side: 'sell', type: 'limit', qty: '0.1', price: '49500', client_order_id: 'leg-b' },
+    ]
+    expect(placeList(harness, 'L1', legs).reply).toMatchObject({ reason: 'OVERLOADED' })
+    expect(harness.state.idempotency.size).toBe(2)
+    // A window later the old keys go as the list's legs take theirs: it is taken, and the index stays at the cap.
+    harness.nowMs += HOUR_MS
+    const outcomes: string[] = []
+    for (let attempt = 0; attempt < 3 && outcomes.at(-1) !== 'list_accepted'; attempt++) {
+      outcomes.push(placeList(harness, 'L1', legs).reply.kind)
+      expect(harness.state.idempotency.size).toBeLessThanOrEqual(3)
+    }
+    expect(outcomes.at(-1)).toBe('list_accepted')
+  })
+
   test('a list placed before the window was adopted is still found by its key after it: its repeat is the first answer', () => {
     const harness = Harness.funded({ config: withoutKeyWindow(config({ params: { terminalOrdersKeptMax: 1, terminalOrderRetireAfterMs: 0 } })) })
     const legs = [

@@ -128,27 +128,41 @@ export function keysAtCap(state: KernelState): boolean {
 }
 
 /**
- * The cap on keys held when the index is at it and taking a key at `nowMs` would forget none (intake refuses new
- * orders then: guard-lane.ts), else null. Only looks: the walk that forgets is apply's.
+ * The cap on keys held when the index is at it and taking a key at `nowMs` would not keep it there (intake refuses
+ * new orders then: guard-lane.ts), else null. Only looks: the walk that forgets is apply's. A leg view counts the key
+ * its first leg takes in the same decision (withPendingKey): the walks of both legs must forget one key each, or an
+ * OCO list took one key past the cap.
  */
 export function keysCapReached(state: KernelState, nowMs: number): number | null {
   const cap = state.config?.params.idempotencyKeysHeldMax
-  if (cap === undefined || state.idempotency.size < cap) return null
+  const pending = pendingKeys.get(state) ?? 0
+  if (cap === undefined || state.idempotency.size + pending < cap) return null
   const windowMs = keyWindowMs(state)
-  return windowMs !== null && forgetsAny(state, windowMs, nowMs) ? null : cap
+  // Past the cap (an adopted log's keys) one key forgotten per key taken is enough: the index shrinks toward it.
+  const forgetsNeeded = Math.min(state.idempotency.size + pending + 1 - cap, pending + 1)
+  return windowMs !== null && forgettableCount(state, windowMs, nowMs, forgetsNeeded) >= forgetsNeeded ? null : cap
 }
 
-function forgetsAny(state: KernelState, windowMs: number, atMs: number): boolean {
+const pendingKeys = new WeakMap<KernelState, number>()
+
+/** The leg view `view` counts one key more than its index holds: the first leg's, decided but not applied. */
+export function withPendingKey(view: KernelState): KernelState {
+  pendingKeys.set(view, (pendingKeys.get(view) ?? 0) + 1)
+  return view
+}
+
+/** How many keys the walks at `atMs` would forget, counted up to `countMax`. */
+function forgettableCount(state: KernelState, windowMs: number, atMs: number, countMax: number): number {
   const index = state.idempotency
-  let forgets = false
+  let count = 0
   queueOf(index).visitFromFront((indexKey, decidedAtMs) => {
     const entry = index.get(indexKey)
     if (entry === undefined || entry.decidedAtMs !== decidedAtMs) return true
     if (!agedOut(entry, windowMs, atMs)) return false
-    forgets = !state.orders.has(entry.orderId)
-    return !forgets
+    if (!state.orders.has(entry.orderId)) count++
+    return count < countMax
   })
-  return forgets
+  return count
 }
 
 /**

@@ -1,11 +1,12 @@
 /**
  * The state an OCO list's second leg is decided on: the kernel state as if the first leg's `order.accepted` had been
  * applied, in the parts the intake guards read — the account's open-order count and its own open orders (policy: the
- * second leg must not cross the first, own-quotes.ts), its reservations (reservation), and the lane's depth and the
- * account's queued work (lane admission). The first leg is not applied for
- * real: the list is one decision, recorded whole or not at all, so if the second leg is rejected nothing of the first
- * is left. A view, not a clone: a clone copies every order and the idempotency index, and a list must cost what two
- * orders cost. Everything else is the state itself, read only (decide never writes).
+ * second leg must not cross the first, own-quotes.ts), its reservations (reservation), the lane's depth, the
+ * account's queued work and the idempotency key the first leg takes (lane admission, and the cap on keys held:
+ * key-window.ts). The first leg is not applied for real: the list is one decision, recorded whole or not at all, so
+ * if the second leg is rejected nothing of the first is left. A view, not a clone: a clone copies every order and the
+ * idempotency index, and a list must cost what two orders cost. Everything else is the state itself, read only
+ * (decide never writes).
  *
  * Kept beside the guards it serves: a guard that comes to read another part of the state the first leg changes must
  * be given it here too (specs/kernel/order-lists.test.ts checks the reservation, open-order and lane bounds).
@@ -13,6 +14,7 @@
 
 import type { EventOf } from '../../domain/events/index.ts'
 import { instrumentKey } from '../../domain/instruments.ts'
+import { withPendingKey } from '../key-window.ts'
 import { withPendingLeg } from '../own-quotes.ts'
 import type { AccountLedger, KernelState, WorkKind } from '../state.ts'
 
@@ -29,7 +31,7 @@ export function stateWithLeg(state: KernelState, first: EventOf<'order.accepted'
   queues[first.lane] = new QueueWithOne(state.queues[first.lane], first.orderId)
   const view = { ...state, openOrders, queuedByAccount, accounts, queues }
   const leg = { orderId: first.orderId, accountId, instrumentKey: instrumentKey(first.venue, first.symbol), side: first.side, price: first.price }
-  return withPendingLeg(view, leg)
+  return withPendingKey(withPendingLeg(view, leg))
 }
 
 /**
