@@ -241,4 +241,29 @@ describe('the open-order sweep', () => {
     answer({ kind: 'unknown', reason: 'timeout' })
     expect(await first).toEqual({ dueCount: 1, confirmedCount: 0, readBackCount: 1 })
   })
+
+  test('a read-back from outside the sweep counts as news for an order open at its venue only: one of an ended order is not remembered', () => {
+    // Review finding: every read-back was remembered until its order left the venue's open set, which an ended (or
+    // Unknown, or Failed) order never entered: one entry per such read-back, kept for good.
+    const harness = Harness.funded()
+    const clock = new SimClock({ startMs: T0 })
+    const open = harness.openOrder({ client_order_id: 'open' })
+    const filled = harness.openOrder({ client_order_id: 'filled', qty: '0.001' })
+    harness.report(report(harness.order(filled), { kind: 'fill', execId: 'f1', lastQty: d('0.001'), lastPrice: d('50000'), cumQty: d('0.001') }))
+    expect(harness.order(filled).status).toBe('Filled')
+    const sweep = new OpenOrderSweep({
+      clock,
+      state: harness.state,
+      venueOpen: new VenueOpenOrders(harness.state),
+      callsBudgetLeft: () => 64,
+      listOpenOrders: () => Promise.resolve(null),
+      readBack: () => {},
+      intervalMs: INTERVAL_MS,
+      ordersMax: 100,
+    })
+    for (let round = 0; round < 100; round++) sweep.noteReadBack(filled)
+    expect(sweep.sweptCount).toBe(0)
+    sweep.noteReadBack(open)
+    expect(sweep.sweptCount).toBe(1)
+  })
 })

@@ -52,6 +52,10 @@ export class VenueOpenOrders {
     }
   }
 
+  has(orderId: string): boolean {
+    return this.ids.has(orderId)
+  }
+
   /** The candidates, in no particular order. */
   values(): IterableIterator<string> {
     return this.ids.values()
