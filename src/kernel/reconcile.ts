@@ -39,10 +39,12 @@ export function decideReconcile(state: KernelState, command: ReconcileResultComm
   const askedAtMs = Math.min(command.askedAtMs ?? command.nowMs, command.nowMs)
   // An order that is not Unknown and had news after the question (a fill report while the sweep's answer was on its
   // way) is newer than the venue's view, and converging to the view would undo the news (a Filled order read back as
-  // open). The order stands as the news left it; a quiet order is read back by the next sweep. An Unknown order takes
-  // the answer: it waits for one, and every conclusion it allows is checked against the grace. The answer's trades are
-  // still booked: each is a fact with its own execId whatever the answer's age, and one egress never heard of (a fill
-  // while it was down, read back by bootstrap) would otherwise wait for the next sweep.
+  // open). The order stands as the news left it; a quiet order is read back by the next sweep. The clock counts whole
+  // milliseconds: news in the question's own millisecond, after it, comes with an askedAtMs one earlier
+  // (runtime/read-back-asked.ts). An Unknown order takes the answer: it waits for one, and every conclusion it allows
+  // is checked against the grace. The answer's trades are still booked: each is a fact with its own execId whatever
+  // the answer's age, and one egress never heard of (a fill while it was down, read back by bootstrap) would otherwise
+  // wait for the next sweep.
   const emitter = emitterFor(order)
   if (order.status !== 'Unknown' && order.updatedAtMs > askedAtMs) {
     bookUnseenTrades(emitter, command, { quietOverfill: false })

@@ -20,6 +20,7 @@ import type { Engine } from './engine.ts'
 import type { Dispatch, ExecutorOptions, ExecutorStats } from './executor-options.ts'
 import { DispatchQueues } from './dispatch-queues.ts'
 import { HeldAnswers } from './held-answers.ts'
+import { askedAtMsFor, askedOrderOf } from './read-back-asked.ts'
 import { guarded, isUnanswered, READ_BACK_CALLS, readBack, type VenueCall } from './read-back.ts'
 import { invalidReadBackOf } from './read-back-check.ts'
 import { READ_BACKS_BEFORE_START_MAX, ReadBacksBeforeStart } from './read-backs-before-start.ts'
@@ -371,7 +372,7 @@ export class Executor {
     // Ask by the id the venue knows the order by now (the last applied amend's), like a real venue requires.
     const clientOrderId = currentClientOrderId(order)
     // The venue looks after this: its "not found" proves absence only if this is past the grace (kernel/reconcile.ts).
-    const askedAtMs = clock.nowMs()
+    const asked = askedOrderOf(order, clock.nowMs())
     const heldCumQty = () => engine.state.orders.get(item.orderId)?.cumQty ?? 0n
     return (async () => {
       const answer = await readBack(adapter, { orderId: item.orderId, clientOrderId, heldCumQty }, this.queryCall(item.venue, { timed: true }))
@@ -383,6 +384,8 @@ export class Executor {
       // An answer the log could not hold is no answer either (read-back-check.ts); the error says which member.
       const invalid = invalidReadBackOf(item.venue, clientOrderId, answer)
       if (invalid !== null) throw invalid
+      // News since the question in its own millisecond is newer than the answer (read-back-asked.ts).
+      const askedAtMs = askedAtMsFor(asked, engine.state.orders.get(item.orderId))
       await engine.submit({ kind: 'reconcile_result', nowMs: clock.nowMs(), askedAtMs, orderId: item.orderId, venueOrder: answer.venueOrder, trades: answer.trades })
     })()
       .catch((error: unknown) => {
