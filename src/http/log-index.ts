@@ -228,6 +228,12 @@ export class LogIndex {
     return index >= 0 && records.at(orderId, index) === lsn
   }
 
+  /** How many records of the order the index holds: positions only (no record is read). */
+  recordCountOf(orderId: string): number {
+    this.requireComplete(orderId)
+    return this.positions.records.count(orderId)
+  }
+
   /** The LSNs of the order's records, oldest first: positions only (no record is read). A copy. */
   positionsOf(orderId: string): readonly number[] {
     this.requireComplete(orderId)
@@ -273,11 +279,13 @@ export class LogIndex {
    */
   intakeRecord(orderId: string): LoggedEvent | null {
     this.requireComplete(orderId)
-    const lsns = this.positions.records.all(orderId)
+    const records = this.positions.records
+    const count = records.count(orderId)
     let rejected: LoggedEvent | null = null
-    // Rejections can only come before the acceptance, so the walk stops at the first record that is not one.
-    for (const lsn of lsns) {
-      const logged = readLsns(this.wal, [lsn])[0]
+    // Rejections can only come before the acceptance, so the walk stops at the first record that is not one (and
+    // copies no list: an order's history may be thousands of records long).
+    for (let index = 0; index < count; index++) {
+      const logged = readLsns(this.wal, [records.at(orderId, index) as number])[0]
       if (logged === undefined) continue
       if (logged.event.type === 'order.accepted') return logged
       if (logged.event.type !== 'order.rejected') break

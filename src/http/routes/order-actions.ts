@@ -15,7 +15,7 @@ import { ApiError, parseOrThrow, reasonError } from '../errors.ts'
 import { kernelPrincipal } from '../principal.ts'
 import { NO_QUERY, queryOf } from '../query.ts'
 import type { Services } from '../services.ts'
-import { findOrder } from './order-lookup.ts'
+import { findOrderRef } from './order-lookup.ts'
 import { refuseIfDiskLow } from '../disk/index.ts'
 import { requestTrace } from '../trace.ts'
 import { admitFor, appliedDurable, pathId, requireReady, runCommand, shedError } from './support.ts'
@@ -50,7 +50,7 @@ const AMEND: OrderAction = { operatorsMayAct: false, notActionable: 'ORDER_NOT_A
  */
 export function actionableOrder(c: Context<AuthEnv>, services: Services, action: OrderAction): { orderId: string; accountId: string; instrument: string } {
   const principal = principalOf(c)
-  const found = findOrder(services, principal, pathId(c, 'id'))
+  const found = findOrderRef(services, principal, pathId(c, 'id'))
   const account = found.accountId
   // An order of no account (its body failed syntax) is no trader's: only operators, where the action allows them.
   const operator = action.operatorsMayAct && canHalt(principal)
@@ -59,8 +59,8 @@ export function actionableOrder(c: Context<AuthEnv>, services: Services, action:
       details: account === null ? { order_id: found.orderId } : { account },
     })
   }
-  if (found.order === null || account === null) throw reasonError(action.notActionable, { details: { order_id: found.orderId, detail: 'the order was rejected' } })
-  return { orderId: found.orderId, accountId: account, instrument: instrumentKey(found.order.venue, found.order.symbol) }
+  if (found.instrument === null || account === null) throw reasonError(action.notActionable, { details: { order_id: found.orderId, detail: 'the order was rejected' } })
+  return { orderId: found.orderId, accountId: account, instrument: instrumentKey(found.instrument.venue, found.instrument.symbol) }
 }
 
 async function cancelOrder(c: Context<AuthEnv>, services: Services): Promise<Response> {

@@ -28,7 +28,7 @@ import { explainExcerpt } from './explain-excerpt.ts'
 import type { Services } from '../services.ts'
 import { apiJson } from '../views/json.ts'
 import { eventJson, venueRejectOf } from '../venue-reject/of-event.ts'
-import { findOrder, type FoundOrder } from './order-lookup.ts'
+import { findOrderRef, type OrderRef } from './order-lookup.ts'
 import { venueRejectCodeOf } from '../../venues/reject-code-of.ts'
 import { durableAnswer, pathId } from './support.ts'
 
@@ -39,7 +39,7 @@ export function orderLogRoutes(services: Services): Hono<AuthEnv> {
   const app = new Hono<AuthEnv>()
   app.get('/v1/orders/:id/events', (c) => {
     const query = queryOf(c, EVENTS_QUERY)
-    const found = findOrder(services, principalOf(c), pathId(c, 'id'))
+    const found = findOrderRef(services, principalOf(c), pathId(c, 'id'))
     const afterLsn = query.cursor ?? 0
     // next_cursor is always the LSN of one of this order's records. Any other LSN the log holds (another order's
     // next_cursor, a made-up number) would start the page after it and silently skip this order's records before it.
@@ -53,8 +53,8 @@ export function orderLogRoutes(services: Services): Hono<AuthEnv> {
   })
   app.get('/v1/orders/:id/explain', (c) => {
     queryOf(c, NO_QUERY)
-    const found = findOrder(services, principalOf(c), pathId(c, 'id'))
-    const held = found.order === null ? null : heldView(services.gateway.engine.state, found.order)
+    const found = findOrderRef(services, principalOf(c), pathId(c, 'id'))
+    const held = found.held === null ? null : heldView(services.gateway.engine.state, found.held)
     // The log is read once it holds what memory showed (durableAnswer): a refusal memory holds is in the story.
     return durableAnswer(c, services, () => explainBody(services, found, held))
   })
@@ -62,7 +62,7 @@ export function orderLogRoutes(services: Services): Hono<AuthEnv> {
 }
 
 /** /explain's answer: the order's decisions and story from the log, `held` from memory. */
-function explainBody(services: Services, found: FoundOrder, held: OrderExplainBody['held']): OrderExplainBody {
+function explainBody(services: Services, found: OrderRef, held: OrderExplainBody['held']): OrderExplainBody {
   const excerpt = explainExcerpt(services.logIndex, found.orderId)
   const decisions: OrderExplainBody['decisions'] = []
   const accepted = acceptanceOf(excerpt.events)

@@ -20,24 +20,22 @@ import { NO_QUERY, queryOf } from '../query.ts'
 import type { Services } from '../services.ts'
 import { orderView } from '../views/order-view.ts'
 import { admitPlace, isKernelLoadRefusal, refuseReservedKey, requireAdmitted } from './place-admission.ts'
-import { placeAnswer } from './place-response.ts'
+import { acceptedFieldsOf, placeAnswer, type AcceptedFields } from './place-response.ts'
 import { findOrder } from './order-lookup.ts'
 import { OrderCursors, type CursorReader } from '../order-list/cursor.ts'
 import { orderPage } from '../order-list/page.ts'
-import { rebuildRetiredOrder } from '../retired-order.ts'
 import { requestTrace } from '../trace.ts'
 import { acceptedTraceIdOf } from '../order-trace.ts'
 import { venueRejectView } from '../venue-reject/view.ts'
 import { commandError, durableAnswer, idempotencyKeyOf, markDecided, pathId, requireReady } from './support.ts'
 import type { Labels } from '../metrics/index.ts'
 import type { CommandResult } from '../../runtime/gateway-commands.ts'
-import type { Order } from '../../domain/orders.ts'
 
 export function orderRoutes(services: Services): Hono<AuthEnv> {
   const app = new Hono<AuthEnv>()
   const cursors = new OrderCursors(services.orderList, services.cursorSecret)
-  // A repeat of a retired order's key is answered from its records (place-response.ts); made once, not per order.
-  const retiredOrder = (orderId: string): Order | null => rebuildRetiredOrder(services.gateway.engine.state, orderId, services.logIndex.events(orderId))
+  // A repeat of a retired order's key is answered from its acceptance record (place-response.ts); made once, not per order.
+  const retiredOrder = (orderId: string): AcceptedFields | null => acceptedFieldsOf(services.logIndex.intakeRecord(orderId))
   app.post('/v1/orders', (c) => placeOrder(c, services, retiredOrder))
   app.get('/v1/orders', (c) => durableAnswer(c, services, listOrders(c, services, cursors)))
   app.get('/v1/orders/:id', (c) => {
@@ -50,7 +48,7 @@ export function orderRoutes(services: Services): Hono<AuthEnv> {
   return app
 }
 
-async function placeOrder(c: Context<AuthEnv>, services: Services, retiredOrder: (orderId: string) => Order | null): Promise<Response> {
+async function placeOrder(c: Context<AuthEnv>, services: Services, retiredOrder: (orderId: string) => AcceptedFields | null): Promise<Response> {
   const startedMs = performance.now()
   const trace = requestTrace(c)
   const principal = principalOf(c)

@@ -11,6 +11,7 @@ import type { Order } from '../../domain/orders.ts'
 import type { Reply } from '../../kernel/index.ts'
 import type { KernelState } from '../../kernel/index.ts'
 import { ApiError, reasonError } from '../errors.ts'
+import type { LoggedEvent } from '../log-index.ts'
 
 /** Acceptance is the one durable record of Draft → Validated → Enqueued (§7.1): every accepted order starts here. */
 export const ACCEPTED_STATE = 'Enqueued'
@@ -19,10 +20,21 @@ export const ACCEPTED_STATE = 'Enqueued'
  * The 202 body for an accepted order (a repeat when `reply.duplicate`: the caller says so in its header), or throws the
  * ApiError for any other reply. The body alone, not wrapped with its status and repeat flag: an object fewer per order.
  */
-export function placeAnswer(state: KernelState, reply: Reply, retired: (orderId: string) => Order | null = () => null): Record<string, unknown> {
+/** What an accepted order's 202 shows: every field fixed at its acceptance. */
+export type AcceptedFields = Pick<Order, 'orderId' | 'accountId' | 'idempotencyKey' | 'clientOrderId' | 'acceptedAtMs'>
+
+/** The 202's fields from an order's intake record, when it is an acceptance (LogIndex.intakeRecord); else null. */
+export function acceptedFieldsOf(intake: LoggedEvent | null): AcceptedFields | null {
+  if (intake === null || intake.event.type !== 'order.accepted') return null
+  const { orderId, accountId, idempotencyKey, clientOrderId, atMs } = intake.event
+  return { orderId, accountId, idempotencyKey, clientOrderId, acceptedAtMs: atMs }
+}
+
+export function placeAnswer(state: KernelState, reply: Reply, retired: (orderId: string) => AcceptedFields | null = () => null): Record<string, unknown> {
   switch (reply.kind) {
     case 'accepted': {
-      // A repeat of a retired order's key (src/kernel/retention.ts): the same fields, read back from its records.
+      // A repeat of a retired order's key (src/kernel/retention.ts): the same fields, read from its acceptance record
+      // alone (a repeat is admitted free: rebuilt from its whole history, each cost what the history is long).
       const order = state.orders.get(reply.orderId) ?? retired(reply.orderId)
       if (order === null) {
         // Retired and its records compacted away: still a repeat (nothing is placed), but the first answer is gone.
@@ -44,7 +56,7 @@ export function placeAnswer(state: KernelState, reply: Reply, retired: (orderId:
   }
 }
 
-function acceptedBody(order: Order): Record<string, unknown> {
+function acceptedBody(order: AcceptedFields): Record<string, unknown> {
   const self = `/v1/orders/${order.orderId}`
   return {
     order_id: order.orderId,

@@ -11,7 +11,7 @@ import { ApiError } from '../errors.ts'
 import { queryOf, queryPath } from '../query.ts'
 import type { Services } from '../services.ts'
 import { parseLastEventId, type StreamAuthority, type StreamScope } from '../sse/index.ts'
-import { findOrder } from './order-lookup.ts'
+import { findOrderRef } from './order-lookup.ts'
 import { appliedDurable, pathId } from './support.ts'
 
 /**
@@ -37,7 +37,7 @@ export function streamRoutes(services: Services): Hono<AuthEnv> {
   app.get('/v1/orders/:id/stream', async (c) => {
     // The query first, as GET /v1/orders/:id reads it: a bad one is 400 whether or not the order is found.
     const lastEventId = lastEventIdOf(c)
-    const found = findOrder(services, principalOf(c), pathId(c, 'id'))
+    const found = findOrderRef(services, principalOf(c), pathId(c, 'id'))
     // Found in memory, the order may not be durable yet: a 200 at once told a client of an order that a crash before
     // its batch was written then lost. Answered, as the other reads of an order are (durableAnswer), once the log
     // holds what memory held; the stream is opened first, so the events that become durable meanwhile (the order's
