@@ -53,8 +53,6 @@ export interface ExecutorStats {
   gateHolds: number
   /** Venue answers (to sends and read-backs) that came back after a stop's drain: not recorded, read back at the next start (stop-drain.ts). */
   answersRefusedAtStop: number
-  /** Calls not made because their send record became durable after the executor stopped (a stop's drain): read back at the next start. */
-  sendsSkippedAtStop: number
   /** Venue answers the log had no room for when they came: held, and submitted again once it had (held-answers.ts). */
   answersHeld: number
 }

@@ -33,7 +33,7 @@ import type { VenueOrder, VenueOutcome } from '../venues/adapter.ts'
 export type { ExecutorOptions, ExecutorStats } from './executor-options.ts'
 
 export class Executor {
-  readonly stats: ExecutorStats = { sends: 0, cancels: 0, amends: 0, reconciles: 0, callsInFlight: 0, leaseRefusals: 0, gateHolds: 0, answersRefusedAtStop: 0, sendsSkippedAtStop: 0, answersHeld: 0 }
+  readonly stats: ExecutorStats = { sends: 0, cancels: 0, amends: 0, reconciles: 0, callsInFlight: 0, leaseRefusals: 0, gateHolds: 0, answersRefusedAtStop: 0, answersHeld: 0 }
   private readonly options: ExecutorOptions
   /**
    * Orders with a send decided and its adapter call not yet answered (the kernel's in-flight slot also guards these),
@@ -254,13 +254,6 @@ export class Executor {
     const adapter = this.options.adapters.get(item.venue)
     const requested = sendRequestedOf(events)
     if (requested === undefined) return // the gate blocked or the kernel decided there is nothing to send
-    // A stopped executor asks no venue anything: a send record a stop's drain made durable is left in flight in the
-    // log, and the next start (or the new leader) reads its order back. Called, its answer would be refused at the
-    // stop and the order would rest at the venue with nothing recorded until then (review: send after stop).
-    if (this.stopped) {
-      this.stats.sendsSkippedAtStop++
-      return
-    }
     const order = engine.state.orders.get(item.orderId)
     if (order === undefined || adapter === undefined) {
       this.options.onError(new Error(`no adapter for venue ${item.venue}`), `send of ${item.orderId}`)
