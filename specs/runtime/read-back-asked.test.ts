@@ -69,4 +69,11 @@ describe('a read-back asked in the millisecond of later news', () => {
     expect(askedAtMsFor(asked, harness.order(orderId))).toBe(asked.askedAtMs)
     expect(askedAtMsFor(asked, undefined)).toBe(asked.askedAtMs)
   })
+
+  test('at time 0 the question stays at 0: a command record holds no negative time (review)', () => {
+    const harness = Harness.funded()
+    const orderId = harness.openOrder()
+    const asked = askedOrderOf({ ...harness.order(orderId), updatedAtMs: -5 }, 0)
+    expect(askedAtMsFor(asked, { ...harness.order(orderId), updatedAtMs: 0 })).toBe(0)
+  })
 })

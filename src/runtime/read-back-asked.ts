@@ -34,7 +34,8 @@ export function askedOrderOf(order: Order, askedAtMs: number): AskedOrder {
 /** The time to tell the kernel for an answer to the question `asked`, given the order as it is now (if still held). */
 export function askedAtMsFor(asked: AskedOrder, now: Order | undefined): number {
   if (now === undefined || now.updatedAtMs !== asked.askedAtMs) return asked.askedAtMs
-  return changedSince(asked, now) ? asked.askedAtMs - 1 : asked.askedAtMs
+  // Never below 0, which a command record cannot hold (a simulated clock may start there): at 0 the shift is given up.
+  return changedSince(asked, now) ? Math.max(0, asked.askedAtMs - 1) : asked.askedAtMs
 }
 
 function changedSince(asked: AskedOrder, now: Order): boolean {
