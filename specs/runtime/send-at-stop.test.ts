@@ -6,9 +6,10 @@ import { startWorld, traderA, worldsStoppedAfterEach, type World } from './harne
  * durable send record goes out. Its answer is refused at the stop (nothing may be recorded after the seal), and the
  * next start reads the order back and converges, placing nothing twice.
  *
- * A review of s52 skipped these calls and this spec pins why that was wrong (reverted): a cancel so skipped left the
- * order resting at the venue, where it could fill, for as long as egress was down; a place so skipped was never made
- * at a restart more than resendAgeMsMax (60 s) later, and its accepted order ended Failed (RECONCILE_NOT_FOUND).
+ * For a while (s52) these calls were skipped, on a review's finding that the venue took an order whose answer was
+ * then refused. A second review showed the skip was worse, and it was reverted: a cancel so skipped left the order
+ * resting at the venue, where it could fill, for as long as egress was down; a place so skipped was never made at a
+ * restart more than resendAgeMsMax (60 s) later, and its accepted order ended Failed (RECONCILE_NOT_FOUND).
  */
 
 const worlds = worldsStoppedAfterEach()

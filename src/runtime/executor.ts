@@ -254,6 +254,9 @@ export class Executor {
     const adapter = this.options.adapters.get(item.venue)
     const requested = sendRequestedOf(events)
     if (requested === undefined) return // the gate blocked or the kernel decided there is nothing to send
+    // A record a stop's drain makes durable is still sent, stopped or not: a durable send record goes out (a cancel
+    // skipped left its order resting at the venue while egress was down; specs/runtime/send-at-stop.test.ts). Its
+    // answer is refused at the stop, and the next start reads the order back.
     const order = engine.state.orders.get(item.orderId)
     if (order === undefined || adapter === undefined) {
       this.options.onError(new Error(`no adapter for venue ${item.venue}`), `send of ${item.orderId}`)
