@@ -2,7 +2,10 @@ import { describe, expect, test } from 'bun:test'
 import fc from 'fast-check'
 import { backOfficeOf } from '../../src/backoffice/backoffice.ts'
 import { reconcileVenue } from '../../src/backoffice/external-checks.ts'
+import { CoveredKeys } from '../../src/backoffice/covered-keys.ts'
 import { endedSince, ENDED_WALK_SLACK_MS, heldOrderOf, indexOpenOrders, openOrdersOf } from '../../src/backoffice/held-order-index.ts'
+import { venueTrades } from '../../src/backoffice/venue-trades.ts'
+import type { VenueAdapter } from '../../src/venues/adapter.ts'
 import { initialLedger, type LedgerState } from '../../src/backoffice/ledger-state.ts'
 import { applyEvent, cloneLedger } from '../../src/backoffice/ledger.ts'
 import type { TrackedOrder } from '../../src/backoffice/orders.ts'
@@ -201,6 +204,46 @@ describe('held-order index', () => {
     expect(found(venueClientOrderId('missing'))).toBeUndefined()
     expect(found('a')).toBeUndefined()
     expect(found('eg-')).toBeUndefined()
+  })
+
+  test('an amend sent and not answered: its id names the order (the venue may apply it first); a trade under it is a fill in flight, not a foreign trade', async () => {
+    // Review finding: such a trade read as one of an order egress does not hold, a false break, never a fill in flight.
+    const ledger = initialLedger()
+    const amendId = amendClientOrderId('o1', 1)
+    applyAll(ledger, [
+      accepted({ orderId: 'o1', side: 'buy', qty: '1', price: '100' }),
+      { type: 'order.amend_requested', atMs: AT_MS, orderId: 'o1', principalId: 'p', amendId: 1, amendClientOrderId: amendId, qty: 2n, price: 100n, reservationTotal: 200n, decision: {} } as unknown as DomainEvent,
+    ])
+    const found = (clientOrderId: string): string | undefined => heldOrderOf(ledger.orders, 'sim', 'acct-1', clientOrderId)?.orderId
+    // Asked for, not sent: the venue cannot know it yet.
+    expect(found(amendId)).toBeUndefined()
+    applyAll(ledger, [{ type: 'order.amend_send_requested', atMs: AT_MS, orderId: 'o1', amendId: 1, attempt: 1, amendClientOrderId: amendId, origClientOrderId: venueClientOrderId('o1'), qty: 2n, price: 100n, gate: null } as unknown as DomainEvent])
+    expect(found(amendId)).toBe('o1')
+    expect(found(amendClientOrderId('o1', 2))).toBeUndefined()
+
+    const nowMs = AT_MS + 1000
+    const trade = { execId: 'T1', clientOrderId: amendId, account: 'acct-1', symbol: 'BTC-USD', side: 'buy', qty: 150_000_000n, price: 10_000_000_000n, fee: 0n, feeAsset: 'USD', venueTimeMs: nowMs - 100 }
+    const adapter = { venue: 'sim', trades: () => Promise.resolve({ kind: 'ok', value: [trade] }) } as unknown as VenueAdapter
+    const lacking: unknown[] = []
+    const observations = await venueTrades({
+      adapter,
+      ledger,
+      accountId: 'acct-1',
+      orders: [...ledger.orders.values()],
+      nowMs,
+      covered: new CoveredKeys(),
+      slices: unslicedWork(),
+      fillsStoredThrough: () => true,
+      fillsFrom: () => [],
+      fillsOfOrder: () => [],
+      onLacking: (lacked) => void lacking.push(lacked),
+    })
+    expect(JSON.stringify(observations)).not.toContain('does not hold')
+    expect(lacking.length).toBe(1)
+
+    // Failed: the venue never applied it, and its id names nothing again.
+    applyAll(ledger, [{ type: 'order.amend_failed', atMs: AT_MS, orderId: 'o1', amendId: 1, reason: 'VENUE_REJECTED' } as unknown as DomainEvent])
+    expect(found(amendId)).toBeUndefined()
   })
 })
 

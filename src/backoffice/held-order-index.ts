@@ -24,7 +24,7 @@
  */
 
 import { assert } from '../domain/assert.ts'
-import { orderIdFromClientId } from '../domain/orders.ts'
+import { amendClientOrderId, orderIdFromClientId } from '../domain/orders.ts'
 import { isTerminal } from '../domain/states.ts'
 import { newestEnded, type EndedEntry } from '../kernel/ended-order-list.ts'
 import type { WorkSlices } from '../runtime/work-slices.ts'
@@ -190,12 +190,19 @@ export async function endedSince(
   return byAccount
 }
 
-/** The held order of `accountId` on `venue` that the venue knows by `clientOrderId` (its own id or an applied amend's). */
+/**
+ * The held order of `accountId` on `venue` that the venue may know by `clientOrderId`: its own id, an applied amend's,
+ * or that of an amend sent and not answered yet — the venue may apply it before egress hears, and its trades and its
+ * open order then carry the new id. Without the last, such a trade read as one of an order egress does not hold (a
+ * false break, never a fill in flight) and the open order as two breaks (review).
+ */
 export function heldOrderOf(orders: Map<string, TrackedOrder>, venue: string, accountId: string, clientOrderId: string): TrackedOrder | undefined {
   const orderId = orderIdFromClientId(clientOrderId)
   const order = orderId === null ? undefined : orders.get(orderId)
-  if (order === undefined || order.venue !== venue || order.accountId !== accountId || !knowsClientId(order, clientOrderId)) return undefined
-  return order
+  if (order === undefined || order.venue !== venue || order.accountId !== accountId) return undefined
+  if (knowsClientId(order, clientOrderId)) return order
+  const amend = order.amend
+  return amend !== null && amend.stage === 'sent' && clientOrderId === amendClientOrderId(order.orderId, amend.amendId) ? order : undefined
 }
 
 /** The first walk: files every held order (an order taken in or changed during a pause is filed by noteOrderStatus). */
