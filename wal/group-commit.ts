@@ -138,6 +138,11 @@ export class GroupCommit {
     return this.queue.length === 0 && !this.syncing
   }
 
+  /** A written batch's fdatasync (and its lead zeros) still out on the file: it must not be closed under them. */
+  get syncInFlight(): boolean {
+    return this.syncing
+  }
+
   /** Queues an append the caller has checked (bounds included) and schedules a flush. */
   enqueue(pending: PendingAppend): void {
     this.queue.push(pending)

@@ -346,7 +346,11 @@ export class Wal {
     if (this.closing !== null) return this.closing
     this.closing = new Promise<void>((resolve) => {
       const finish = (): void => {
-        if (!this.commit.idle && this.commit.fatalError === null) {
+        // A dead log's queue never drains (it was refused), but a batch written before the death may still have its
+        // sync and lead zeros out on the file: closed under them, the fd number went to the next file the process
+        // opened, which the sync then synced instead — acknowledging the batch as durable — and the zeros overwrote
+        // (review: a halt by a failed compaction or snapshot fsync, then the stop's close).
+        if (this.commit.syncInFlight || (!this.commit.idle && this.commit.fatalError === null)) {
           setImmediate(finish)
           return
         }
