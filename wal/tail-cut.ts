@@ -44,7 +44,9 @@ export function guardTailCut(io: WalIo, guard: TailCutGuard | undefined, cut: Ta
   try {
     const bytes = withoutTrailingZeros(readWhole(io, cut.file).subarray(cut.offsetBytes))
     const path = quarantinePathFor(io, dir, stem, bytes)
-    if (!io.exists(path)) writeQuarantine(io, path, bytes)
+    // Written afresh even when a file holds these bytes already: an open that failed after writing it (its directory's
+    // fsync, say) left it maybe not durable, and the cut that follows is synced (review; repair-tail does the same).
+    writeQuarantine(io, path, bytes)
     return path
   } catch (error) {
     const why = error instanceof Error ? error.message : String(error)
