@@ -82,6 +82,12 @@ describe('synchronous replication', () => {
     expect(early.status).toBe(503)
     expect(errorCode(early.body)).toBe('STANDBY_UNAVAILABLE')
     expect(pair.leader.gateway.engine.wal.lastLsn).toBe(lastLsn)
+    // An order list too (review: its legs were written, held by the send gate, and answered REPLICATION_UNCONFIRMED).
+    const list = { type: 'oco', account: 'demo-1', client_list_id: 'list-before-standby', orders: [{ ...LIMIT_BUY, price: '59000' }, { ...LIMIT_BUY, price: '58000' }] }
+    const listed = await fetch(`${pair.url}/v1/order-lists`, post(await pair.leader.token({}), list))
+    expect(listed.status).toBe(503)
+    expect(errorCode(await json(listed))).toBe('STANDBY_UNAVAILABLE')
+    expect(pair.leader.gateway.engine.wal.lastLsn).toBe(lastLsn)
     pair.standby.start()
     await waitFor(() => pair.sync.state === 'sync', 5_000, 'standby caught up')
     for (let index = 0; index < 5; index++) {

@@ -107,6 +107,13 @@ export function requireLeaderForWrites(ha: HaHttp): MiddlewareHandler {
 }
 
 /**
+ * The routes that place new orders, which the policy may refuse up front: a single order and an order list (its legs
+ * were written and held by the send gate, answered REPLICATION_UNCONFIRMED after the timeout: review). A flatten's
+ * closing orders reduce risk and are not refused here; the send gate holds their sends as it holds every place.
+ */
+const NEW_ORDER_PATHS: ReadonlySet<string> = new Set(['/v1/orders', '/v1/order-lists'])
+
+/**
  * A write on a leader in synchronous mode: a new order is refused up front when the policy says so (nothing written),
  * and an answer that rests on the log is held until the standby acknowledges the log up to where it stood when the
  * write completed (the write's records are at or below that LSN). That is every success, and every answer the gateway
@@ -117,7 +124,7 @@ export function requireLeaderForWrites(ha: HaHttp): MiddlewareHandler {
  * Answers no command decided (bad input, auth, shedding) wrote nothing and go at once.
  */
 async function replicatedWrite(c: Context, next: Next, sync: HaSyncHttp): Promise<void> {
-  if (c.req.method === 'POST' && c.req.path === '/v1/orders') {
+  if (c.req.method === 'POST' && NEW_ORDER_PATHS.has(c.req.path)) {
     const refusal = sync.refusal()
     if (refusal !== null) throw new ApiError('STANDBY_UNAVAILABLE', refusal, { headers: { 'Retry-After': '1' } })
   }
