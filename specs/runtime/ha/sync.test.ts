@@ -125,6 +125,20 @@ describe('synchronous replication', () => {
     expect(errorCode(refused.body)).toBe('STANDBY_UNAVAILABLE')
     expect(refused.elapsedMs).toBeLessThan(TIMEOUT_MS)
     expect(logHolds(pair.leader.gateway.engine.wal, { needle: 'while-gone-2' })).toBe(false)
+    // A repeat of the written order is told apart before the refusal: answered as the first was, still unconfirmed —
+    // never STANDBY_UNAVAILABLE ("nothing was written"), which sent a client retrying under a new key to two orders.
+    const repeated = await pair.place('while-gone-1')
+    expect(repeated.status).toBe(503)
+    expect(errorCode(repeated.body)).toBe('REPLICATION_UNCONFIRMED')
+    expect((repeated.body.error as { details: { answer: { order_id: string } } }).details.answer.order_id).toBe(answer.order_id)
+    // An amend adds risk as an order does: refused up front, nothing written (it was taken and its send held).
+    const token = await pair.leader.token({})
+    const okOrder = [...pair.leader.gateway.engine.state.orders.values()].find((order) => order.idempotencyKey === 'ok-1')
+    const lsnBeforeAmend = pair.leader.gateway.engine.wal.lastLsn
+    const amended = await fetch(`${pair.url}/v1/orders/${okOrder?.orderId}/amend`, post(token, { qty: '0.02' }))
+    expect(amended.status).toBe(503)
+    expect(errorCode(await json(amended))).toBe('STANDBY_UNAVAILABLE')
+    expect(pair.leader.gateway.engine.wal.lastLsn).toBe(lsnBeforeAmend)
 
     pair.standby.start()
     await waitFor(() => pair.sync.state === 'sync', 5_000, 'standby back')

@@ -16,6 +16,7 @@ import { kernelPrincipal } from '../principal.ts'
 import { NO_QUERY, queryOf } from '../query.ts'
 import type { Services } from '../services.ts'
 import { findOrderRef } from './order-lookup.ts'
+import { standbyRefusal, standbyUnavailable } from './place-admission.ts'
 import { refuseIfDiskLow } from '../disk/index.ts'
 import { requestTrace } from '../trace.ts'
 import { admitFor, appliedDurable, pathId, requireReady, runCommand, shedError } from './support.ts'
@@ -95,7 +96,15 @@ async function amendOrder(c: Context<AuthEnv>, services: Services): Promise<Resp
   const body = parseOrThrow(amendBodySchema, await readJson(c, { bodyBytesMax: services.limits.bodyBytesMax }))
   const { orderId, accountId, instrument } = actionableOrder(c, services, AMEND)
   requireReady(services)
-  // An amend can add risk and writes records: refused on a low disk like a new order (a cancel above is not).
+  // An amend can add risk and writes records: refused on a low disk like a new order (a cancel above is not), and
+  // without the standby under fail_closed (review: taken, its send was held until the standby came back, maybe much
+  // later) — unless the order has an amend under way, which this one may repeat (answered as the first, held for the
+  // standby like any write).
+  const underWay = services.gateway.engine.state.orders.get(orderId)?.amend
+  if (underWay == null || underWay.stage === 'failed') {
+    const standby = standbyRefusal(services)
+    if (standby !== null) throw standbyUnavailable(standby)
+  }
   refuseIfDiskLow(services.disk, 'amends')
   const admission = admitFor(services, accountId, principal, instrument)
   if (!admission.ok) {

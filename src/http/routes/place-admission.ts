@@ -40,6 +40,7 @@ export type PlaceAdmission =
   | { ok: false; kernel: { reason: ReasonCode; orderId: string } }
   | { ok: false; unknownAccount: string }
   | { ok: false; disk: DiskRefusal }
+  | { ok: false; standby: string }
 
 /** What admission reads of the order (or of a list's first leg): the parsed body's own members, passed as they are. */
 export interface PlaceLeg {
@@ -51,6 +52,11 @@ export interface PlaceLeg {
 export function admitPlace(services: Services, principal: Principal, account: string, idempotencyKey: string, leg: PlaceLeg): PlaceAdmission {
   const { state } = services.gateway.engine
   if (state.idempotency.has(idempotencyIndexKey(account, idempotencyKey))) return REPEAT_ADMISSION
+  // After the repeat check: a repeat writes nothing and is answered as the first was (under fail_closed, held for the
+  // standby: REPLICATION_UNCONFIRMED with its answer). Refused up front, it said "nothing was written" of a key whose
+  // order is in the log, and a client retrying under a new key then had two orders (review).
+  const standby = standbyRefusal(services)
+  if (standby !== null) return { ok: false, standby }
   const disk = services.disk.refusal()
   if (disk !== null) return { ok: false, disk }
   if (!accountKnown(state, account)) return { ok: false, unknownAccount: account }
@@ -75,6 +81,7 @@ export function admitPlace(services: Services, principal: Principal, account: st
  */
 export function requireAdmitted(services: Services, admission: PlaceAdmission): Extract<PlaceAdmission, { ok: true }> {
   if (admission.ok) return admission
+  if ('standby' in admission) throw standbyUnavailable(admission.standby)
   if ('disk' in admission) throw diskLowError('new orders', admission.disk)
   // What the kernel's policy guard would have answered (the same code and status), without its record or an order id.
   if ('unknownAccount' in admission) throw reasonError('POLICY_MISSING', { details: { account: admission.unknownAccount, guard: 'policy' } })
@@ -84,6 +91,19 @@ export function requireAdmitted(services: Services, admission: PlaceAdmission): 
   }
   services.metrics.countShed('place', admission.scope)
   throw shedError('new orders', admission)
+}
+
+/**
+ * Why new risk must be refused before anything is written (HA, fail_closed, the standby gone: src/runtime/ha/sync.ts),
+ * or null: on a single node, without synchronous replication, or with the standby in sync.
+ */
+export function standbyRefusal(services: Services): string | null {
+  return services.ha?.sync?.refusal() ?? null
+}
+
+/** 503 STANDBY_UNAVAILABLE: this request wrote nothing. */
+export function standbyUnavailable(refusal: string): ApiError {
+  return new ApiError('STANDBY_UNAVAILABLE', refusal, { headers: { 'Retry-After': '1' } })
 }
 
 /** A new order's (or list's, or leg's) key may not start with flatten's prefix: its closing orders use those keys. */

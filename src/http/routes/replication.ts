@@ -107,15 +107,9 @@ export function requireLeaderForWrites(ha: HaHttp): MiddlewareHandler {
 }
 
 /**
- * The routes that place new orders, which the policy may refuse up front: a single order and an order list (its legs
- * were written and held by the send gate, answered REPLICATION_UNCONFIRMED after the timeout: review). A flatten's
- * closing orders reduce risk and are not refused here; the send gate holds their sends as it holds every place.
- */
-const NEW_ORDER_PATHS: ReadonlySet<string> = new Set(['/v1/orders', '/v1/order-lists'])
-
-/**
- * A write on a leader in synchronous mode: a new order is refused up front when the policy says so (nothing written),
- * and an answer that rests on the log is held until the standby acknowledges the log up to where it stood when the
+ * A write on a leader in synchronous mode (new risk — an order, a list, an amend — is refused by its route when the
+ * policy says so, before anything is written and after a repeat is told apart: place-admission.ts standbyRefusal):
+ * an answer that rests on the log is held until the standby acknowledges the log up to where it stood when the
  * write completed (the write's records are at or below that LSN). That is every success, and every answer the gateway
  * decided, a rejection too: a rejected order is logged under its key, and a refusal reads state the standby may not
  * hold yet, so a new leader could otherwise answer the same key differently. A wait that times out turns the answer
@@ -124,10 +118,6 @@ const NEW_ORDER_PATHS: ReadonlySet<string> = new Set(['/v1/orders', '/v1/order-l
  * Answers no command decided (bad input, auth, shedding) wrote nothing and go at once.
  */
 async function replicatedWrite(c: Context, next: Next, sync: HaSyncHttp): Promise<void> {
-  if (c.req.method === 'POST' && NEW_ORDER_PATHS.has(c.req.path)) {
-    const refusal = sync.refusal()
-    if (refusal !== null) throw new ApiError('STANDBY_UNAVAILABLE', refusal, { headers: { 'Retry-After': '1' } })
-  }
   await next()
   const status = c.res.status
   const succeeded = status >= 200 && status < 300
