@@ -350,8 +350,10 @@ export class Wal {
         // sync and lead zeros out on the file: closed under them, the fd number went to the next file the process
         // opened, which the sync then synced instead — acknowledging the batch as durable — and the zeros overwrote
         // (review: a halt by a failed compaction or snapshot fsync, then the stop's close).
+        // Looked at again each millisecond, not each turn of the loop: a slow disk's sync (the dead log's case) kept a
+        // core busy for as long as it took (review).
         if (this.commit.syncInFlight || (!this.commit.idle && this.commit.fatalError === null)) {
-          setImmediate(finish)
+          setTimeout(finish, CLOSE_POLL_MS)
           return
         }
         if (!this.closed) {
@@ -377,6 +379,9 @@ export class Wal {
 }
 
 type Recovered = ReturnType<typeof recoverLog> & { lock: LogDirLock }
+
+/** How often a closing log looks whether its queue and sync are done. */
+const CLOSE_POLL_MS = 1
 
 /** Takes the directory's lock, recovers the log under it and builds the Wal; the lock is let go if anything throws. */
 function openLocked(dir: string, options: WalOptions, build: (recovered: Recovered) => Wal): Wal {

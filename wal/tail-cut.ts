@@ -7,7 +7,7 @@
  * bytes to its quarantine directory first (quarantine.ts), as `egress repair-tail` does.
  */
 
-import { basename, join } from 'node:path'
+import { basename, dirname, join } from 'node:path'
 import { WalRepairError } from './errors.ts'
 import type { WalIo } from './io.ts'
 import { writeQuarantine } from './quarantine.ts'
@@ -44,9 +44,11 @@ export function guardTailCut(io: WalIo, guard: TailCutGuard | undefined, cut: Ta
   try {
     const bytes = withoutTrailingZeros(readWhole(io, cut.file).subarray(cut.offsetBytes))
     const path = quarantinePathFor(io, dir, stem, bytes)
-    // Written afresh even when a file holds these bytes already: an open that failed after writing it (its directory's
-    // fsync, say) left it maybe not durable, and the cut that follows is synced (review; repair-tail does the same).
-    writeQuarantine(io, path, bytes)
+    // A file holding these bytes already (an open that failed after writing it: its directory's fsync, say) may not be
+    // durable, and the cut that follows is synced: it is synced where it is, file and directory (review). Written
+    // afresh instead, it needed room for a second copy, and a full disk refused a start the copy already allowed.
+    if (io.exists(path)) makeFileDurable(io, path)
+    else writeQuarantine(io, path, bytes)
     return path
   } catch (error) {
     const why = error instanceof Error ? error.message : String(error)
@@ -66,6 +68,17 @@ function quarantinePathFor(io: WalIo, dir: string, stem: string, bytes: Uint8Arr
     path = join(dir, `${stem}.${n}.tail`)
   }
   return path
+}
+
+/** fsyncs the file at `path` and its directory. */
+function makeFileDurable(io: WalIo, path: string): void {
+  const fd = io.openRead(path)
+  try {
+    io.fsync(fd)
+  } finally {
+    io.close(fd)
+  }
+  io.fsyncDirectory(dirname(path))
 }
 
 /** The bytes up to the last one that is not zero: the writer's preallocated zeros (up to MiBs) say nothing. */

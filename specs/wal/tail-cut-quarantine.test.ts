@@ -2,7 +2,8 @@
  * A writable open's cut of a torn tail keeps the removed bytes in the quarantine directory first (wal/tail-cut.ts), and
  * keeps them durably even when a file holding those bytes is there already: an open that failed after writing it (its
  * directory's fsync failed) left a copy that may not be durable, and the next open trusted it without a sync and cut
- * the log, so a power cut then could lose both the tail and its only copy (review of s52).
+ * the log, so a power cut then could lose both the tail and its only copy (review of s52). It is synced where it is:
+ * written afresh, it needed room for a second copy, and a full disk refused a start the first copy allowed.
  */
 
 import { afterEach, expect, test } from 'bun:test'
@@ -13,7 +14,7 @@ import { record, removeTempDirs, tempDir } from './support.ts'
 
 afterEach(removeTempDirs)
 
-test('the quarantine copy an earlier failed open left is made durable again before the cut', async () => {
+test('the quarantine copy an earlier failed open left is made durable where it is before the cut, with no room for another', async () => {
   const base = tempDir()
   const dir = join(base, 'log')
   const quarantineDir = join(base, 'quarantine')
@@ -41,6 +42,11 @@ test('the quarantine copy an earlier failed open left is made durable again befo
         throw Object.assign(new Error('EIO: injected'), { code: 'EIO' })
       }
       nodeIo.fsyncDirectory(path)
+    },
+    // The disk is full by the next open: the copy there must do, with no room for another.
+    openAppend: (path) => {
+      if (path.startsWith(quarantineDir) && !failQuarantineDirSync) throw Object.assign(new Error('ENOSPC: injected'), { code: 'ENOSPC' })
+      return nodeIo.openAppend(path)
     },
   }
   expect(() => Wal.open(dir, { io, tailCut: { quarantineDir } })).toThrow(expect.objectContaining({ code: 'QUARANTINE_FAILED' }))
