@@ -39,8 +39,8 @@ export interface ServeGatewayOptions {
   simSeed?: number
   /** HA: the role of this start (default leader of itself), the lease when leading, and whether it leads now. */
   role?: GatewayRole
-  /** GatewayOptions.beforeBootstrap (an HA leader's send gate). */
-  beforeBootstrap?: (engine: Engine) => void
+  /** GatewayOptions.beforeBootstrap (an HA leader's send gate, and its places held until it leads). */
+  beforeBootstrap?: (engine: Engine, gateway: Gateway) => void
   lease?: Lease
   haLeader?: () => boolean
   /** The audit config the gateway runs with, when not the config's (a single node's local seal key: withLocalSealKey). */
@@ -138,7 +138,7 @@ export async function startServeGateway(config: Config, options: ServeGatewayOpt
       },
       ...(options.role === undefined ? {} : { role: options.role }),
       beforeBootstrap: (engine, leader) => {
-        options.beforeBootstrap?.(engine)
+        options.beforeBootstrap?.(engine, leader)
         // Orders the log holds open on an instrument this config no longer lists stay manageable, but rest until
         // canceled: said at every start that finds them (dropped-instruments.ts).
         const served = new Set([(options.venue?.adapter ?? venue).venue, ...fixVenues.map((fix) => fix.name)])

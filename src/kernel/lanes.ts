@@ -36,6 +36,11 @@ export interface NextWorkOptions {
    * for the same order still goes first in Lane0.
    */
   reconcileHeld?: Pick<ReadonlySet<string>, 'has'>
+  /**
+   * No place or amend is picked (cancels and read-backs are): an HA leader still taking the lead, whose sends would be
+   * recorded in a log that may yet be set aside (Executor.holdPlaceSends).
+   */
+  placeSendsHeld?: boolean
 }
 
 /**

@@ -135,6 +135,7 @@ export class WorkIndex {
         if (group.instrumentKey !== null && (state.callsByInstrument.get(group.instrumentKey) ?? 0) >= callsMax) continue
         const entry = this.front(group, options)
         if (entry === null || (best !== null && entry.seq > best.seq)) continue
+        if (options.placeSendsHeld === true && (entry.kind === 'place' || entry.kind === 'amend')) continue
         if (entry.kind !== 'reconcile' && switchHolds(state, entry.order, entry.kind) !== null) continue
         best = entry
       }

@@ -54,6 +54,7 @@ export class Executor {
   private timerCancel: (() => void) | null = null
   private timerDueMs = Number.POSITIVE_INFINITY
   private stopped = true
+  private placeSendsHeld = false
   /** Whether start() or stop() ran once: a read-back asked for before either waits for the start (readBacksBeforeStart). */
   private started = false
   private readonly readBacksBeforeStart: ReadBacksBeforeStart
@@ -96,6 +97,22 @@ export class Executor {
     this.refusedRetries.clear()
   }
 
+  /**
+   * Picks no place or amend until releasePlaceSends (cancels and read-backs go on): an HA node taking the lead holds
+   * them until the whole promotion has succeeded (ha/leading.ts). Bootstrap ran the executor before the later start
+   * steps; a promotion that then failed had placed orders recorded only in its own log, which no other node could
+   * see (a promoting node serves no replication): the next leader placed them again under the same client ids, and
+   * this node's records were set aside when it followed again (review: a double send under sync `off`).
+   */
+  holdPlaceSends(): void {
+    this.placeSendsHeld = true
+  }
+
+  releasePlaceSends(): void {
+    this.placeSendsHeld = false
+    this.wake()
+  }
+
   /** Asks for a pump soon (coalesced): after any state change that may have made work due. */
   wake(): void {
     if (this.pumpQueued || this.stopped) return
@@ -120,7 +137,7 @@ export class Executor {
       // of another lane means no Lane0 work can start now.
       const budgetLeft = this.callsBudgetLeft
       const nowMs = this.reconcileHolds.pickAt(clock.nowMs())
-      const item = nextWork(engine.state, { nowMs, busy: this.busy, reconcileHeld: this.reconcileHolds.held })
+      const item = nextWork(engine.state, { nowMs, busy: this.busy, reconcileHeld: this.reconcileHolds.held, placeSendsHeld: this.placeSendsHeld })
       if (item === null || (item.lane !== 0 && budgetLeft < this.callsNeeded(item))) break
       if (item.kind === 'reconcile') {
         this.reconcileHolds.reconciling.add(item.orderId)

@@ -28,7 +28,7 @@ export interface TakeoverNode {
 }
 
 /** The options of a leader gateway over the world's venues for `dataDir`, writing under `lease`. */
-export function leaderOptionsOf(world: World, dataDir: string, errors: string[], lease: Lease, beforeBootstrap?: (engine: Engine) => void): Parameters<typeof Gateway.start>[0] {
+export function leaderOptionsOf(world: World, dataDir: string, errors: string[], lease: Lease, beforeBootstrap?: (engine: Engine, gateway: Gateway) => void): Parameters<typeof Gateway.start>[0] {
   const options = standbyOptionsOf(world, dataDir, errors)
   return {
     ...options,

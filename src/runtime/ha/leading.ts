@@ -30,9 +30,12 @@ export async function lead(node: NodeCore, lease: Lease, takenAtMs: number | nul
   node.lease = lease
   node.role = 'promoting'
   node.options.log(`lease epoch ${lease.epoch} taken; bootstrapping as leader`)
-  // The term's replication and its send gate exist before bootstrap starts the executor: resends are gated too.
+  // The term's replication and its send gate exist before bootstrap starts the executor: resends are gated too. Its
+  // places and amends are held until the promotion has succeeded (Executor.holdPlaceSends): a start that fails after
+  // bootstrap leaves nothing sent that only this node's log, set aside when it follows again, would record.
   const term: { sync: SyncReplication | null } = { sync: null }
-  const beforeBootstrap = (engine: Engine): void => {
+  const beforeBootstrap = (engine: Engine, starting?: Gateway): void => {
+    starting?.executor.holdPlaceSends()
     const sync = newSync(node, engine, () => node.sync === sync && (node.role === 'leader' || node.role === 'promoting'), lease)
     term.sync = sync
     node.sync = sync
@@ -50,6 +53,7 @@ export async function lead(node: NodeCore, lease: Lease, takenAtMs: number | nul
       if (term.sync === null) beforeBootstrap(gateway.engine)
       node.role = 'leader'
       node.options.onGateway(gateway)
+      gateway.executor.releasePlaceSends()
     }
   } catch (error) {
     if (term.sync !== null && node.sync === term.sync) {

@@ -25,9 +25,10 @@ export interface HaNodeOptions {
   replicationToken: string
   /**
    * Builds this node's gateway for a role (with the lease when leading). A leader's start calls `beforeBootstrap`
-   * with the engine before its executor starts (GatewayOptions.beforeBootstrap): the send gate goes in there.
+   * with the engine and the gateway before its executor starts (GatewayOptions.beforeBootstrap): the send gate goes in
+   * there, and the executor's places are held until the promotion has succeeded (ha/leading.ts).
    */
-  startGateway: (role: GatewayRole, lease: Lease | null, beforeBootstrap?: (engine: Engine) => void) => Promise<Gateway>
+  startGateway: (role: GatewayRole, lease: Lease | null, beforeBootstrap?: (engine: Engine, gateway?: Gateway) => void) => Promise<Gateway>
   /** Called whenever the node's gateway changes (the HTTP layer rebinds to it). */
   onGateway: (gateway: Gateway) => void
   log: (line: string) => void
