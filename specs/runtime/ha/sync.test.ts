@@ -104,6 +104,9 @@ describe('synchronous replication', () => {
     pair.standby.start()
     await waitFor(() => pair.sync.state === 'sync', 5_000, 'standby caught up')
     expect((await pair.place('ok-1')).status).toBe(202)
+    const listToken = await pair.leader.token({})
+    const list = (legKeys: [string, string]) => ({ type: 'oco', account: 'demo-1', client_list_id: 'list-ok', orders: [{ ...LIMIT_BUY, price: '59000', client_order_id: legKeys[0] }, { ...LIMIT_BUY, price: '58000', client_order_id: legKeys[1] }] })
+    expect((await fetch(`${pair.url}/v1/order-lists`, post(listToken, list(['a0', 'a1'])))).status).toBe(202)
     await pair.standby.stop()
 
     const unconfirmed = await pair.place('while-gone-1')
@@ -139,6 +142,14 @@ describe('synchronous replication', () => {
     expect(amended.status).toBe(503)
     expect(errorCode(await json(amended))).toBe('STANDBY_UNAVAILABLE')
     expect(pair.leader.gateway.engine.wal.lastLsn).toBe(lsnBeforeAmend)
+    // A cut adds no risk: taken (its send held for the standby like any place).
+    const cut = await fetch(`${pair.url}/v1/orders/${okOrder?.orderId}/amend`, post(token, { qty: '0.005' }))
+    expect(cut.status === 503 ? errorCode(await json(cut)) : cut.status).not.toBe('STANDBY_UNAVAILABLE')
+    // A list whose key is in the log, asked again with other leg keys: told apart as the kernel tells it (a conflict),
+    // never "nothing was written".
+    const relisted = await fetch(`${pair.url}/v1/order-lists`, post(listToken, list(['b0', 'b1'])))
+    const relistedBody = await json(relisted)
+    expect(relisted.status === 503 ? errorCode(relistedBody) : relisted.status).not.toBe('STANDBY_UNAVAILABLE')
 
     pair.standby.start()
     await waitFor(() => pair.sync.state === 'sync', 5_000, 'standby back')

@@ -7,7 +7,7 @@
 import { Hono, type Context } from 'hono'
 import * as v from 'valibot'
 import { instrumentKey } from '../../domain/instruments.ts'
-import { amendBodySchema } from '../../domain/orders.ts'
+import { amendBodySchema, type AmendBody, type Order } from '../../domain/orders.ts'
 import type { ReasonCode } from '../../domain/reasons.ts'
 import { canHalt, canTrade, principalOf, type AuthEnv } from '../auth/index.ts'
 import { readJson } from '../body.ts'
@@ -96,12 +96,12 @@ async function amendOrder(c: Context<AuthEnv>, services: Services): Promise<Resp
   const body = parseOrThrow(amendBodySchema, await readJson(c, { bodyBytesMax: services.limits.bodyBytesMax }))
   const { orderId, accountId, instrument } = actionableOrder(c, services, AMEND)
   requireReady(services)
-  // An amend can add risk and writes records: refused on a low disk like a new order (a cancel above is not), and
-  // without the standby under fail_closed (review: taken, its send was held until the standby came back, maybe much
-  // later) — unless the order has an amend under way, which this one may repeat (answered as the first, held for the
-  // standby like any write).
-  const underWay = services.gateway.engine.state.orders.get(orderId)?.amend
-  if (underWay == null || underWay.stage === 'failed') {
+  // An amend can add risk and writes records: refused on a low disk like a new order (a cancel above is not), and,
+  // when it adds risk, without the standby under fail_closed (review: taken, its send was held until the standby came
+  // back, maybe much later). One that adds none goes on: a repeat of an applied amend (answered unchanged), one that
+  // may repeat the amend under way, a cut (held for the standby like any write, as a flatten's orders are).
+  const held = services.gateway.engine.state.orders.get(orderId)
+  if (held !== undefined && amendAddsRisk(held, body)) {
     const standby = standbyRefusal(services)
     if (standby !== null) throw standbyUnavailable(standby)
   }
@@ -133,4 +133,16 @@ async function amendOrder(c: Context<AuthEnv>, services: Services): Promise<Resp
   if (reply.kind === 'done') return c.json({ ...view, amend_id: null, unchanged: true }, 200)
   if (reply.kind !== 'amend_accepted') throw new ApiError('INTERNAL', 'internal error', { cause: new Error(`unexpected amend reply ${reply.kind}`) })
   return c.json({ ...view, amend_id: reply.amendId }, 202)
+}
+
+/**
+ * Whether the amend asks for more than the order holds now: a larger quantity, or a price more aggressive (a buy's
+ * higher, a sell's lower), and no amend is under way that it may repeat.
+ */
+function amendAddsRisk(order: Order, body: AmendBody): boolean {
+  const underWay = order.amend
+  if (underWay !== null && underWay.stage !== 'failed') return false
+  if (body.qty !== undefined && body.qty > order.qty) return true
+  if (body.price === undefined || order.price === null || body.price === order.price) return false
+  return order.side === 'buy' ? body.price > order.price : body.price < order.price
 }

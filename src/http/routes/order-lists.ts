@@ -11,7 +11,7 @@ import { Hono, type Context } from 'hono'
 import * as v from 'valibot'
 import { formatDecimal } from '../../domain/decimal.ts'
 import { orderListBodySchema, type OrderList } from '../../domain/order-lists.ts'
-import { legKeyOf, LIST_KEY_CHARS_MAX, type Reply } from '../../kernel/index.ts'
+import { heldListIdOf, idempotencyIndexKey, legKeyOf, LIST_KEY_CHARS_MAX, type Reply } from '../../kernel/index.ts'
 import type { KernelState } from '../../kernel/index.ts'
 import { canRead, canTrade, principalOf, type AuthEnv } from '../auth/index.ts'
 import { readJson } from '../body.ts'
@@ -68,7 +68,12 @@ async function placeList(c: Context<AuthEnv>, services: Services): Promise<Respo
   requireReady(services)
   const first = parsed.orders[0]
   if (first === undefined) throw new ApiError('INTERNAL', 'internal error', { cause: new Error('a parsed list has two orders') })
-  const admission = requireAdmitted(services, admitPlace(services, principal, parsed.account, legKeys[0] as string, first))
+  // A list the kernel holds under its key, or one with a leg key it holds, is answered from what it holds (a repeat, a
+  // conflict, a leg's recorded rejection): nothing is written, and it is admitted as a repeat (under fail_closed, never
+  // "nothing was written" for a list whose key is in the log: review).
+  const { state } = services.gateway.engine
+  const known = heldListIdOf(state, parsed.account, listKey) !== undefined || legKeys.some((key) => state.idempotency.has(idempotencyIndexKey(parsed.account, key)))
+  const admission = requireAdmitted(services, admitPlace(services, principal, parsed.account, legKeys[0] as string, first, known))
   try {
     const result = await runCommand(c, () => services.gateway.placeList(kernelPrincipal(principal), body, headerKey, { traceparent: trace.traceparent })).catch((error: unknown) => {
       if (error instanceof ApiError && error.status === 429) admission.refund()

@@ -49,9 +49,13 @@ export interface PlaceLeg {
   symbol: string
 }
 
-export function admitPlace(services: Services, principal: Principal, account: string, idempotencyKey: string, leg: PlaceLeg): PlaceAdmission {
+/**
+ * `known`: the caller found the request a repeat by more than its key (a list: its list key, or a leg's other key),
+ * which writes nothing and is admitted as one.
+ */
+export function admitPlace(services: Services, principal: Principal, account: string, idempotencyKey: string, leg: PlaceLeg, known = false): PlaceAdmission {
   const { state } = services.gateway.engine
-  if (state.idempotency.has(idempotencyIndexKey(account, idempotencyKey))) return REPEAT_ADMISSION
+  if (known || state.idempotency.has(idempotencyIndexKey(account, idempotencyKey))) return REPEAT_ADMISSION
   // After the repeat check: a repeat writes nothing and is answered as the first was (under fail_closed, held for the
   // standby: REPLICATION_UNCONFIRMED with its answer). Refused up front, it said "nothing was written" of a key whose
   // order is in the log, and a client retrying under a new key then had two orders (review).
