@@ -48,7 +48,7 @@ async function snapshotOf(world: World): Promise<number> {
 }
 
 /** B's log: a replica of A's as it stands now (what B had followed when A was deposed). */
-async function followerLogOf(a: World): Promise<string> {
+export async function followerLogOf(a: World): Promise<string> {
   const dir = tempDataDir()
   const replica = Wal.openReplica(join(dir, 'log'), { durability: 'none' })
   const source = serveReplication(() => a.gateway.engine.wal)

@@ -16,12 +16,13 @@
 import { afterEach, expect, test } from 'bun:test'
 import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { Lease, Wal } from '../../../wal/index.ts'
+import { Lease } from '../../../wal/index.ts'
 import { Gateway } from '../../../src/runtime/index.ts'
 import type { Engine } from '../../../src/runtime/engine.ts'
 import { HaNode } from '../../../src/runtime/ha/index.ts'
 import { crashWorld, removeDir, run, standbyOptionsOf, startWorld, tempDataDir, traderA, type World } from '../harness.ts'
-import { TOKEN, haHttp, replicator, serveReplication, waitFor } from './support.ts'
+import { TOKEN, haHttp, serveReplication, waitFor } from './support.ts'
+import { followerLogOf } from './forked-pair.ts'
 import { leaderOptionsOf } from './takeover-node.ts'
 
 const TTL_MS = 1_000
@@ -43,20 +44,6 @@ function pumpClock(world: World): () => Promise<void> {
     on = false
     await loop
   }
-}
-
-/** B's log: a replica of A's as it stands (B followed A up to its end). */
-async function replicaOf(a: World): Promise<string> {
-  const dir = tempDataDir()
-  const replica = Wal.openReplica(join(dir, 'log'), { durability: 'none' })
-  const source = serveReplication(() => a.gateway.engine.wal)
-  const pulling = replicator(replica, () => source.url)
-  pulling.start()
-  await waitFor(() => replica.lastLsn === a.gateway.engine.wal.lastLsn, 5_000, 'B following A')
-  await pulling.stop()
-  source.stop()
-  await replica.close()
-  return dir
 }
 
 function nodeOf(name: string, world: World, dataDir: string, leaseDir: string, advertiseUrl: string, role: 'auto' | 'standby', lines: string[], errors: string[], onLeaderStart?: (start: number, gateway: Gateway) => void, sync: 'off' | 'degrade_async' | 'fail_closed' = 'off'): HaNode {
@@ -153,7 +140,7 @@ async function scenario(seed: number, s: Scenario) {
   const sCid = sId === null ? null : a.gateway.engine.state.orders.get(sId)!.venueClientOrderId
   const atCrash = { q: a.gateway.engine.state.orders.get(qId)!.status, s: sId === null ? null : a.gateway.engine.state.orders.get(sId)!.status, lastLsn: a.gateway.engine.wal.lastLsn }
 
-  const bDir = await replicaOf(a)
+  const bDir = await followerLogOf(a)
   cleanups.push(() => removeDir(bDir))
   await crashWorld(a)
   // A's lease runs out (as after a crash: released here rather than waited out).
