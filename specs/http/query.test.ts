@@ -89,6 +89,13 @@ describe('a query parameter the route does not take', () => {
     }
   })
 
+  test('one without a name (?=x) is refused too, not ignored', async () => {
+    for (const query of ['=x', 'account=demo-1&=2', '=']) {
+      const answer = await refusal(await app.request(`/v1/positions?${query}`, { headers: auth(everything) }))
+      expect({ query, ...answer }).toEqual({ query, status: 400, code: 'VALIDATION_FAILED', issues: [{ path: 'query.', message: 'a query parameter without a name; expected name=value' }] })
+    }
+  })
+
   test('on a route that takes some, the message says which it takes', async () => {
     const answer = await refusal(await app.request('/v1/positions?acount=demo-1', { headers: auth(everything) }))
     expect(answer).toEqual({ status: 400, code: 'VALIDATION_FAILED', issues: [{ path: 'query.acount', message: 'unknown query parameter; this route takes account' }] })

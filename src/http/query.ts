@@ -65,9 +65,20 @@ export function singleQuery(c: Context, names: readonly string[]): Record<string
       single[name] = values[0] as string
     }
   }
+  // A parameter without a name (`?=x`) is not among Hono's queries at all: read from the URL, refused as unknown.
+  if (hasUnnamedParameter(c.req.url)) issues.push({ path: queryPath(''), message: 'a query parameter without a name; expected name=value' })
   const first = issues[0]
   if (first !== undefined) throw new ApiError('VALIDATION_FAILED', `${first.path}: ${first.message}`, { details: { issues } })
   return single
+}
+
+/** Whether the URL's query has a part `=value` (or `=`): a value with no name. */
+function hasUnnamedParameter(url: string): boolean {
+  const start = url.indexOf('?')
+  if (start < 0) return false
+  const end = url.indexOf('#', start)
+  for (const part of url.slice(start + 1, end < 0 ? undefined : end).split('&')) if (part.startsWith('=')) return true
+  return false
 }
 
 function shown(name: string): string {
