@@ -223,6 +223,23 @@ describe('a watched token (an SSE stream’s authority)', () => {
     expect(await watch.check()).toBe(false)
   })
 
+  test('whose key left the key set is expired at the reload, told without verifying it; a token of a kept key is rechecked', async () => {
+    // Review: a rotated-out key's streams ended only at their turn among the re-checks spread over one more reload
+    // interval after the reload (up to two intervals from the rotation).
+    const { path, v } = staleWorld([edKey, otherEdKey])
+    const gone = v.watch(await keyToken(edKey, { expInSec: 600 }))
+    const kept = v.watch(await keyToken(otherEdKey, { expInSec: 600 }))
+    const hs = v.watch(await hsToken())
+    for (const watch of [gone, kept, hs]) expect(await watch.check()).toBe(true)
+    writeJwks(path, [otherEdKey])
+    await v.reloadKeys()
+    expect(gone.state()).toBe('expired')
+    expect(kept.state()).toBe('recheck')
+    expect(hs.state()).toBe('recheck')
+    expect(await kept.check()).toBe(true)
+    expect(kept.state()).toBe('held')
+  })
+
   test('is expired from its exp plus the clock tolerance on, told without verifying it', async () => {
     const { clock, v } = staleWorld([edKey])
     const token = await keyToken(edKey, { expInSec: 60 })

@@ -59,7 +59,8 @@ export interface VerifierOptions {
 export interface TokenWatch {
   /**
    * `expired`: past its exp and the clock tolerance, on the verifier's clock (the exp was authenticated when the token
-   * was verified, so no check is needed to know); `recheck`: the key set changed (reloaded with other keys, or went
+   * was verified, so no check is needed to know), or its key left the key set (a rotation: nothing to check it with);
+   * `recheck`: the key set changed (reloaded with other keys, or went
    * stale), or a revocation was recorded, since the last check that passed, so `check` may answer differently; `held`:
    * neither.
    */
@@ -209,10 +210,21 @@ export function createVerifier(options: VerifierOptions): Verifier {
     // jose refuses a token once exp <= now - tolerance (in whole seconds): from this instant on.
     const exp = expOf(token)
     const expiredAtMs = exp === null ? 0 : (exp + options.clockToleranceSec) * 1000
+    const kid = jwks === undefined ? null : kidOf(token)
+    // The key set this watch last found its key in (its version): asked again only when the set changed.
+    let kidSeenVersion = -1
     return {
       state: () => {
         if (nowMs() >= expiredAtMs) return 'expired'
-        return keysVersion() !== checkedVersion || revocationsVersion(revocations) !== checkedRevocations ? 'recheck' : 'held'
+        const version = keysVersion()
+        if (version === checkedVersion && revocationsVersion(revocations) === checkedRevocations) return 'held'
+        // Its key gone from the set: it cannot verify, told without a check, so its stream ends at the reload rather
+        // than when its turn among the spread re-checks comes (up to one more reload interval: review).
+        if (kid !== null && version !== kidSeenVersion) {
+          if (!jwks?.kids().includes(kid)) return 'expired'
+          kidSeenVersion = version
+        }
+        return 'recheck'
       },
       check: async () => {
         const version = keysVersion()
@@ -242,6 +254,19 @@ export function createVerifier(options: VerifierOptions): Verifier {
     },
     jwksStatus: () => jwks?.status() ?? null,
     close: () => jwks?.close(),
+  }
+}
+
+/**
+ * The kid of a token signed with a JWKS key, read without verifying: only for a token verified already; null for an
+ * HS256 one (its key is no JWKS key) or one without a kid.
+ */
+function kidOf(token: string): string | null {
+  try {
+    const header = decodeProtectedHeader(token)
+    return header.alg !== HS256 && typeof header.kid === 'string' ? header.kid : null
+  } catch {
+    return null
   }
 }
 

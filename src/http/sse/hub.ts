@@ -17,7 +17,7 @@
  * `unauthenticated` — the client reconnects with a fresh token and resumes with Last-Event-ID. (Checked once at open,
  * a stream outlived its token for as long as the connection lasted.) At each heartbeat the hub looks at every
  * stream's `StreamAuthority`: an expired token ends its stream at once, with no verification (its exp was verified at
- * open); a token is verified again only when the key set changed since its last check, and at most
+ * open), as does one whose key left the key set (nothing to verify it with); a token is verified again only when the key set changed since its last check, and at most
  * `authorityChecksPerHeartbeatMax` such checks start per heartbeat, the streams checked last going to the back.
  * (Before, every heartbeat verified every open stream's token: a cache hit normally, but with the token cache off up
  * to 1,024 signature checks in one event-loop turn every 5 s.)
