@@ -26,6 +26,7 @@ import type { AnchorsWriter } from './anchors-writer.ts'
 import type { AuditProblem } from './codes.ts'
 import { lengthWithoutTornLine, TAIL_SCAN_BYTES } from './anchor-writer.ts'
 import { fsyncDirectory } from './files.ts'
+import { AUDIT_SEAL, decodeSealRecord } from './records.ts'
 
 
 const LAST_LINE_SCHEMA = v.looseObject({ ...ANCHOR_SCHEMA.entries, at: v.optional(v.string()), sealRecordLsn: v.optional(v.number()) })
@@ -77,10 +78,26 @@ function disagreement(last: LastLine, log: StartLog, path: string): AuditProblem
   if (last.at === 'shutdown' && last.sealRecordLsn !== undefined && log.lastLsn > last.sealRecordLsn) {
     return at(last.sealRecordLsn + 1, `the anchors file's last line is the clean shutdown's, whose seal (LSN ${last.sealRecordLsn}) ended the log; the log now ends at LSN ${log.lastLsn}: records ${last.sealRecordLsn + 1}..${log.lastLsn} were appended while no gateway ran`)
   }
+  // The shutdown's seal record ends the log: it must be that seal (review: replaced by any record chained on, the start
+  // found nothing, as the head it checks is the sealed LSN's, one before).
+  if (last.at === 'shutdown' && last.sealRecordLsn !== undefined && last.seal !== undefined && log.lastLsn === last.sealRecordLsn && !holdsSeal(log, last.sealRecordLsn, last.seal)) {
+    return at(last.sealRecordLsn, `the anchors file's last line is the clean shutdown's, whose seal record is LSN ${last.sealRecordLsn}; the log holds another record there`)
+  }
   if (last.lsn < log.firstLsn || last.lsn > log.lastLsn) return null
   let head: string | null = null
   for (const frame of log.read(last.lsn, { toLsn: last.lsn })) head = toHex(frame.hash)
   return head === last.chainHead ? null : at(last.lsn, `the anchors file's last anchor says the head at LSN ${last.lsn} is ${last.chainHead}; the log's is ${head ?? 'missing'}`)
+}
+
+/** Whether the record at `lsn` is the seal record holding `jws`. */
+function holdsSeal(log: StartLog, lsn: number, jws: string): boolean {
+  if (lsn < log.firstLsn) return true
+  for (const frame of log.read(lsn, { toLsn: lsn })) {
+    if (frame.type !== AUDIT_SEAL.type) return false
+    const decoded = decodeSealRecord(frame.version, frame.payload)
+    return decoded.ok && decoded.value.jws === jws
+  }
+  return false
 }
 
 /** The file's last line as an anchor; null when there is no file or its last line is not one (a torn append). */

@@ -10,6 +10,7 @@ import { fromHex, hashesEqual } from '../../wal/index.ts'
 import type { AuditProblem } from './codes.ts'
 import type { SealKeyResolver } from './keys.ts'
 import { verifySeal } from './seal.ts'
+import { AUDIT_SEAL, decodeSealRecord } from './records.ts'
 
 /** Anchors read from one file: bounded, so a wrong file is refused rather than loaded whole. */
 export const ANCHORS_MAX = 1_000_000
@@ -35,6 +36,12 @@ export const ANCHOR_SCHEMA = v.looseObject({
   seal: v.optional(v.string()),
 })
 export type Anchor = v.InferOutput<typeof ANCHOR_SCHEMA>
+
+/** An anchor's `sealRecordLsn` (a loose member: anchors written from a seal have it), when it is a valid LSN. */
+export function sealRecordLsnOf(anchor: Anchor): number | null {
+  const lsn = (anchor as { sealRecordLsn?: unknown }).sealRecordLsn
+  return typeof lsn === 'number' && Number.isSafeInteger(lsn) && lsn >= 1 ? lsn : null
+}
 
 /** The anchors in `text` (a JSON array or JSON lines); AnchorsFileError naming `source` and the line or item. */
 export function parseAnchors(text: string, source: string): Anchor[] {
@@ -78,9 +85,33 @@ export class AnchorChecker {
   skipped = 0
   private readonly sorted: Anchor[]
   private next = 0
+  /** The seal each anchor's seal record holds, by that record's LSN (anchors written from a seal name it). */
+  private readonly sealRecords = new Map<number, string>()
+  /** The last LSN any anchor names: its own, or its seal record's after it. */
+  readonly endLsn: number
 
   constructor(anchors: readonly Anchor[]) {
     this.sorted = [...anchors].sort((a, b) => a.lsn - b.lsn)
+    let endLsn = 0
+    for (const anchor of anchors) {
+      const sealRecordLsn = sealRecordLsnOf(anchor)
+      if (sealRecordLsn !== null && anchor.seal !== undefined) this.sealRecords.set(sealRecordLsn, anchor.seal)
+      endLsn = Math.max(endLsn, anchor.lsn, sealRecordLsn ?? 0)
+    }
+    this.endLsn = endLsn
+  }
+
+  /**
+   * Call with every record in order: the record at an anchor's seal record LSN must be that seal. Checked by the head
+   * alone, the seal record (one after the sealed LSN) could be cut, or replaced by any record chained on, and verify
+   * still said CLEAN (review).
+   */
+  observeRecord(frame: { lsn: number; type: number; version: number; payload: Uint8Array; file: string; offsetBytes: number }): AuditProblem | null {
+    const jws = this.sealRecords.get(frame.lsn)
+    if (jws === undefined) return null
+    const decoded = frame.type === AUDIT_SEAL.type ? decodeSealRecord(frame.version, frame.payload) : null
+    if (decoded !== null && decoded.ok && decoded.value.jws === jws) return null
+    return { code: 'ANCHOR_MISMATCH', file: frame.file, offsetBytes: frame.offsetBytes, lsn: frame.lsn, detail: `an anchor names LSN ${frame.lsn} as the record of its seal; the log holds another record there` }
   }
 
   /** Call with every (lsn, head) in order; returns a problem for the first anchor at this LSN that disagrees. */

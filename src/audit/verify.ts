@@ -78,6 +78,7 @@ export async function verifyLogDirectory(dir: string, options: VerifyOptions = {
       seals ??= new SealChecker({ keys, headsFromLsn: frame.lsn })
       heads.push(frame.lsn, frame.hash)
       note(anchors.observe(frame.lsn, frame.hash, frame))
+      note(anchors.observeRecord(frame))
       if (isAuditRecordType(frame.type)) note(seals.observe(frame, heads))
     },
     afterSegment: async () => {
@@ -125,12 +126,14 @@ async function resolveKeys(options: VerifyOptions): Promise<SealKeyResolver | nu
   return null
 }
 
+/** An anchor that names an LSN past the log's end: its own, or its seal record's (the record after it, review). */
 function beyondEnd(anchors: AnchorChecker, lastLsn: number, dir: string): AuditProblem | null {
   const first = anchors.remaining()[0]
-  if (first === undefined) return null
+  const lsn = first?.lsn ?? (anchors.endLsn > lastLsn ? anchors.endLsn : null)
+  if (lsn === null) return null
   return {
-    code: 'ANCHOR_BEYOND_END', file: dir, offsetBytes: 0, lsn: first.lsn,
-    detail: `an anchor names LSN ${first.lsn}, the verified log ends at LSN ${lastLsn} (truncated, or a copy older than the anchor)`,
+    code: 'ANCHOR_BEYOND_END', file: dir, offsetBytes: 0, lsn,
+    detail: `an anchor names LSN ${lsn}, the verified log ends at LSN ${lastLsn} (truncated, or a copy older than the anchor)`,
   }
 }
 
