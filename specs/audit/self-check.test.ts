@@ -100,6 +100,16 @@ describe('tamper response', () => {
     await wal.close()
   })
 
+  test('a finding that names the log directory (not a segment) still gets its bundle, without a slice', async () => {
+    // Review: the slice read the directory (EISDIR), and the whole bundle was lost.
+    const keys = await testKeys()
+    const { wal } = await sealedWal(keys, 10)
+    const bundle = await writeForensicsBundle({ logDir: wal.dir, problem: { code: 'LOG_MISSING', lsn: 1, file: wal.dir, offsetBytes: 0, detail: 'a finding about the log as a whole' }, outDir: tempDir('egress-forensics-'), configDigest: 'ab'.repeat(32), nowMs: 1_700_000_000_000 })
+    expect(bundle.files.map((file) => file.name).filter((name) => name.startsWith('slice-') || name.startsWith('segment-header-'))).toEqual([])
+    expect(bundle.files.map((file) => file.name)).toContain('problem.json')
+    await wal.close()
+  })
+
   test('a bundle for a missing segment still has the problem, listing, seals, config and manifest', async () => {
     const keys = await testKeys()
     const { wal } = await sealedWal(keys, 12)

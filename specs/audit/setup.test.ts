@@ -54,6 +54,31 @@ describe('setUpAudit', () => {
     await wal.close()
   })
 
+  test('a publicKeyFile whose keys could never verify a seal is refused at start, not taken for tampering at the first self-check', async () => {
+    // Review: a JWKS holding the private key, a key with alg ES256 or use enc, an empty set or a malformed x passed the
+    // start; then every seal failed verification, which the self-check reported as tampering (HALT).
+    const dataDir = tempDir('egress-audit-setup-')
+    const wal = Wal.open(join(dataDir, 'log'), { durability: 'none' })
+    const mine = await testKeys()
+    const signingKeyFile = join(dataDir, 'signing.jwk.json')
+    writeFileSync(signingKeyFile, JSON.stringify(mine.privateJwk), { mode: 0o600 })
+    const bad: [string, unknown][] = [
+      ['private key in the set', { keys: [mine.privateJwk] }],
+      ['alg ES256', { keys: [{ ...mine.publicJwk, alg: 'ES256' }] }],
+      ['use enc', { keys: [{ ...mine.publicJwk, use: 'enc' }] }],
+      ['empty set', { keys: [] }],
+      ['malformed x', { keys: [{ ...mine.publicJwk, x: 'not-a-key' }] }],
+      ['one JWK with alg ES256', { ...mine.publicJwk, alg: 'ES256' }],
+    ]
+    for (const [name, json] of bad) {
+      const path = join(dataDir, 'bad.json')
+      writeFileSync(path, JSON.stringify(json))
+      const failure = await setUpAudit({ config: parseConfig({ audit: { signingKeyFile, publicKeyFile: path } }).audit, dataDir, log: wal }).then(() => null, (error: unknown) => (error as Error).message)
+      expect({ name, failure }).toEqual({ name, failure: expect.stringMatching(/^audit\.publicKeyFile: .*expected (a JWKS|an Ed25519 JWK)/) })
+    }
+    await wal.close()
+  })
+
   test('a key file missing or not JSON: the error names the config field and the file, never the file content', async () => {
     const dataDir = tempDir('egress-audit-setup-')
     const wal = Wal.open(join(dataDir, 'log'), { durability: 'none' })

@@ -76,7 +76,11 @@ function logSlice(file: string, offsetBytes: number, windowBytes: number): { nam
     return [] // a missing segment: the listing and problem say what is known
   }
   try {
-    const size = fstatSync(fd).size
+    // A finding about the log as a whole names its directory (LOG_MISSING, ANCHOR_*): no slice to take, and reading it
+    // threw EISDIR, which lost the whole bundle (review).
+    const stats = fstatSync(fd)
+    if (!stats.isFile()) return []
+    const size = stats.size
     const header = readAt(fd, 0, Math.min(SEGMENT_HEADER_BYTES, size))
     const start = SEGMENT_NAME_PATTERN.test(basename(file)) ? frameBoundaryBefore(fd, size, offsetBytes, windowBytes) : Math.max(0, offsetBytes - windowBytes)
     const end = Math.min(size, offsetBytes + windowBytes)

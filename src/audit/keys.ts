@@ -17,15 +17,27 @@ export interface SealSigningKey {
 /** Resolves the verifying key for a seal's protected header; throws when no key matches its kid. */
 export type SealKeyResolver = CompactVerifyGetKey
 
+/** An Ed25519 key's 32 bytes, base64url without padding. */
+const ED25519_BYTES = v.pipe(v.string(), v.regex(/^[A-Za-z0-9_-]{43}$/, 'expected 32 bytes, base64url'))
+
+/**
+ * An Ed25519 JWK for seals: `alg`, when given, EdDSA; `use`, when given, sig. Others passed the start and then failed
+ * every seal, which the self-check reported as tampering and halted on (review).
+ */
 const ED25519_JWK = v.looseObject({
   kty: v.literal('OKP'),
   crv: v.literal('Ed25519'),
-  x: v.string(),
+  x: ED25519_BYTES,
   kid: v.optional(v.string()),
-  d: v.optional(v.string()),
+  d: v.optional(ED25519_BYTES),
+  alg: v.optional(v.literal('EdDSA')),
+  use: v.optional(v.literal('sig')),
 })
 
-const JWKS = v.looseObject({ keys: v.array(v.looseObject({ kty: v.string() })) })
+/** A JWKS of seal public keys: at least one, each an Ed25519 public key (a private member is refused, as jose does). */
+const JWKS = v.looseObject({
+  keys: v.pipe(v.array(v.pipe(ED25519_JWK, v.check((key) => key.d === undefined, 'a JWKS holds public keys only'))), v.minLength(1, 'expected at least one key')),
+})
 
 /** Reads the private JWK at `path` (must not be group/other accessible) and imports it for EdDSA signing. */
 export async function loadSigningKey(path: string): Promise<SealSigningKey> {
@@ -94,7 +106,7 @@ export function keySourceOfJson(json: unknown, where: string): SealKeySource {
 }
 
 function jwksSource(json: unknown, where: string): SealKeySource {
-  if (!v.is(JWKS, json)) throw new Error(`${where}: expected a JWKS ({ "keys": [...] })`)
+  if (!v.is(JWKS, json)) throw new Error(`${where}: expected a JWKS ({ "keys": [...] }) of Ed25519 public keys (kty "OKP", crv "Ed25519", 32-byte x, no d; alg EdDSA and use sig when given)`)
   return { kind: 'jwks', jwks: json as JSONWebKeySet }
 }
 
@@ -116,7 +128,7 @@ export async function loadKeyResolver(options: KeySourcePaths): Promise<SealKeyR
 
 function parseJwk(value: unknown, where: string): v.InferOutput<typeof ED25519_JWK> {
   const result = v.safeParse(ED25519_JWK, value)
-  if (!result.success) throw new Error(`${where}: expected an Ed25519 JWK (kty "OKP", crv "Ed25519")`)
+  if (!result.success) throw new Error(`${where}: expected an Ed25519 JWK (kty "OKP", crv "Ed25519", 32-byte x; alg EdDSA and use sig when given)`)
   return result.output
 }
 
