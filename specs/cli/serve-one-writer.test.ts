@@ -6,9 +6,10 @@
  */
 
 import { afterAll, expect, test } from 'bun:test'
-import { mkdtempSync, rmSync } from 'node:fs'
+import { mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
+import { generateSealKeyPair } from '../../src/audit/key-pair.ts'
 import { mintHs256Token } from '../../src/http/auth/index.ts'
 import { freePort, waitFor } from '../../scripts/support/loopback.ts'
 import { openReadOnly } from '../../wal/index.ts'
@@ -65,3 +66,38 @@ test('a second serve on the same data directory exits 1 naming the first; the fi
   expect(log.lastLsn).toBeGreaterThan(0)
 
 }, 60_000)
+
+test('a second serve writes nothing in the data directory it is refused: no secrets, no local seal key', async () => {
+  // Review: it resolved its secrets and a local seal key before the log refused it, writing them into the live dir;
+  // verify then took that stray key for the dir's own (a false tamper finding).
+  const ownDir = mkdtempSync(join(tmpdir(), 'egress-serve-one-writer-keys-'))
+  try {
+    const pair = await generateSealKeyPair()
+    const keyFile = join(ownDir, 'seal.private.jwk.json')
+    writeFileSync(keyFile, JSON.stringify(pair.privateJwk), { mode: 0o600 })
+    const configFile = join(ownDir, 'egress.json')
+    writeFileSync(configFile, JSON.stringify({ audit: { signingKeyFile: keyFile } }))
+    const dataDir = join(ownDir, 'data')
+    const env = { ...process.env, EGRESS_DATA_DIR: dataDir, EGRESS_WAL_DURABILITY: 'none' }
+    const port = await freePort()
+    const first = Bun.spawn([process.execPath, 'src/main.ts', 'serve', '--config', configFile], { cwd: ROOT, env: { ...env, PORT: String(port) }, stdin: 'ignore', stdout: 'ignore', stderr: 'pipe' })
+    try {
+      await waitFor('the first serve to answer /health', 20_000, async () => (await fetch(`http://127.0.0.1:${port}/health/live`)).ok)
+      const before = filesUnder(dataDir)
+      const second = Bun.spawn([process.execPath, 'src/main.ts', 'serve'], { cwd: ROOT, env: { ...env, PORT: String(await freePort()) }, stdin: 'ignore', stdout: 'ignore', stderr: 'pipe' })
+      expect(await Promise.race([second.exited, Bun.sleep(15_000).then(() => 'still running after 15 s')])).toBe(1)
+      expect((await new Response(second.stderr).text()).trimEnd().split('\n').at(-1)).toStartWith('egress serve: LOG_LOCKED:')
+      expect(filesUnder(dataDir)).toEqual(before)
+    } finally {
+      first.kill('SIGTERM')
+      await first.exited
+    }
+  } finally {
+    rmSync(ownDir, { recursive: true, force: true })
+  }
+}, 60_000)
+
+/** Every file under `dir` (relative paths, sorted). */
+function filesUnder(dir: string): string[] {
+  return (readdirSync(dir, { recursive: true }) as string[]).filter((path) => statSync(join(dir, path)).isFile()).sort()
+}

@@ -2,7 +2,7 @@
 
 import { existsSync, readdirSync, statSync } from 'node:fs'
 import { join } from 'node:path'
-import { parseSegmentName } from '../../wal/index.ts'
+import { LOG_LOCK_FILE, LogDirLock, parseSegmentName } from '../../wal/index.ts'
 import { defaultConfig, loadConfig, snapshotsConfigOf, type SnapshotsConfig } from '../config/index.ts'
 import { DATA_DIR_LOCK_FILE, interruptedSwapsIn, lockDataDir } from '../runtime/ha/index.ts'
 import { UsageError, type CliIo } from './command.ts'
@@ -87,6 +87,18 @@ export async function withDataDirLockIfKept<T>(dataDir: string, work: () => T | 
     return work()
   }
   return withDataDirLock(dataDir, work)
+}
+
+/**
+ * Refuses (WalLockedError, LOG_LOCKED, naming the holder) a data dir a running node or serve holds, before a start
+ * writes anything in it: a second serve refused only once it opened the log, and had written its HS256 and cursor
+ * secrets and a local seal key there first (verify then took that stray key for the dir's own: a false tamper finding;
+ * review). Each lock is taken and let go at once, where its file exists: the start takes them for good.
+ */
+export function refuseLiveDataDir(dataDir: string): void {
+  if (existsSync(join(dataDir, DATA_DIR_LOCK_FILE))) lockDataDir(dataDir, { create: false }).release()
+  const logDir = join(dataDir, 'log')
+  if (existsSync(join(logDir, LOG_LOCK_FILE))) LogDirLock.acquire(logDir).release()
 }
 
 /** A progress line at most once a second, on stderr. */

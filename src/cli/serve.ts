@@ -20,6 +20,7 @@ import { httpUrlOf, startServeGateway } from './serve-gateway.ts'
 import { StoppableClock } from './stoppable-clock.ts'
 import { parseHaFlags, runServeHa } from './serve-ha.ts'
 import { pathsNamedBy, refuseForeignDataDir } from './foreign-data-dir.ts'
+import { refuseLiveDataDir } from './data-dir.ts'
 import { FAILED_GRACE_MS, SHUTDOWN_GRACE_MS, stopWithin } from './server-stop.ts'
 import { firstOrderExample } from './serve-sim.ts'
 import { listenRefusal, logLockedRefusal } from './serve-refusals.ts'
@@ -106,6 +107,12 @@ async function runServe(argv: readonly string[], io: CliIo): Promise<number> {
   // Before anything is written there (the HS256 secret below, the data dir's lock, the log).
   const configPath = values.config ?? (io.env[CONFIG_PATH_ENV] || undefined)
   refuseForeignDataDir(config.dataDir, [...(configPath === undefined ? [] : [configPath]), ...(ha === null ? [] : [ha.leaseDir]), ...pathsNamedBy(config)])
+  // A data dir a running node or serve holds is refused before anything is written in it (the secrets, a seal key).
+  try {
+    refuseLiveDataDir(config.dataDir)
+  } catch (error) {
+    throw error instanceof WalLockedError ? logLockedRefusal(error.message, config) : error
+  }
   const log = (line: string): void => io.err(`${new Date().toISOString()} ${line}`)
   // Read before anything is written or runs (the HS256 secret, the verifier's JWKS reloads): a bad scrape token file
   // exits 1 naming auth.scrapeTokenFile.
