@@ -5,7 +5,7 @@
  */
 
 import { afterAll, expect, test } from 'bun:test'
-import { mkdtempSync, rmSync } from 'node:fs'
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { freePort } from '../../scripts/support/loopback.ts'
@@ -14,6 +14,7 @@ import { recordingIo } from './io.ts'
 
 const ROOT = resolve(import.meta.dir, '../..')
 const dir = mkdtempSync(join(tmpdir(), 'egress-serve-ha-options-'))
+writeFileSync(join(dir, 'a-file'), '')
 
 afterAll(() => rmSync(dir, { recursive: true, force: true }))
 
@@ -50,6 +51,9 @@ test.each([
   [['--lease-dir', dir, '--lease-ttl-ms', '5'], { EGRESS_REPLICATION_TOKEN: 'x'.repeat(16) }, '--lease-ttl-ms: expected an integer between 200 and 600000, got "5"'],
   [['--lease-dir', dir, '--venue', 'tcp://x'], { EGRESS_REPLICATION_TOKEN: 'x'.repeat(16) }, '--venue must be jsonl://HOST:PORT, got "tcp://x"'],
   [['--lease-dir', dir], {}, 'HA needs EGRESS_REPLICATION_TOKEN (a shared secret of at least 16 characters)'],
+  // Review: an empty one took the lease in the working directory; a file failed only after the data dir was written.
+  [['--lease-dir', ''], {}, '--lease-dir is empty; give the lease directory shared by the nodes'],
+  [['--lease-dir', join(dir, 'a-file')], {}, `--lease-dir ${join(dir, 'a-file')} is not a directory`],
   // Taken as given before: a leader advertising "ftp://x" (or "http://a b", of which the follower took "b") could never
   // be followed; a 200-character node id stopped the node with "ENAMETOOLONG" (the lease's temp file is named after it),
   // one with a line break split every log line naming it.

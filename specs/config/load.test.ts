@@ -77,6 +77,14 @@ describe('bad config names the field and what was expected', () => {
     expect(loadConfig({ env: {} }).dataDir).toBe(loadConfig({ env: { PORT: '' } }).dataDir)
   })
 
+  test('an empty EGRESS_CONFIG is refused, not taken as unset: the gateway started on the embedded defaults (review)', () => {
+    for (const value of ['', ' ']) {
+      expect(messageOf(() => loadConfig({ env: { EGRESS_CONFIG: value } }))).toBe(
+        '(config file): environment variable EGRESS_CONFIG is set but empty; give a config file, or unset it for the embedded defaults',
+      )
+    }
+  })
+
   test('an environment variable that nearly names a setting is refused with the one it likely means, not ignored', () => {
     // EGRESS_DATADIR or EGRESS_PORT (the port's variable is PORT) was ignored without a word: the gateway started on
     // ./data, or on 8080.

@@ -8,6 +8,7 @@
  * host clocks within --clock-skew-ms of each other).
  */
 
+import { existsSync, statSync } from 'node:fs'
 import { join } from 'node:path'
 import { collectorConfigOf, haCursorSecret, type Config } from '../config/index.ts'
 import type { ServiceRoutesAuth, Verifier } from '../http/auth/index.ts'
@@ -81,6 +82,9 @@ export function parseHaFlags(flags: HaFlags, env: CliIo['env']): HaSettings {
   const role = (flags.role ?? 'auto') as RoleChoice
   if (!ROLES.includes(role)) throw new UsageError(`--role must be one of ${ROLES.join(', ')}, got ${JSON.stringify(flags.role)}`)
   if (flags.leaseDir === undefined) throw new UsageError('--role needs --lease-dir (the lease directory shared by the nodes)')
+  // Empty, the lease was taken in the working directory (review); a file there fails only after the data dir was written.
+  if (flags.leaseDir.trim() === '') throw new UsageError('--lease-dir is empty; give the lease directory shared by the nodes')
+  if (existsSync(flags.leaseDir) && !statSync(flags.leaseDir).isDirectory()) throw new UsageError(`--lease-dir ${flags.leaseDir} is not a directory`)
   const token = env.EGRESS_REPLICATION_TOKEN ?? ''
   if (token.length < 16) throw new UsageError('HA needs EGRESS_REPLICATION_TOKEN (a shared secret of at least 16 characters)')
   const leaseTtlMs = integerOption('lease-ttl-ms', flags.leaseTtlMs, 5_000, [200, 600_000])

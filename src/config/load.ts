@@ -48,6 +48,7 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
   const env = options.env ?? process.env
   refuseMisspeltEnv(env)
   refuseEmptyDataDir(env)
+  if (options.configPath === undefined) refuseEmptyConfigPath(env)
   const configPath = options.configPath ?? nonEmpty(env[CONFIG_PATH_ENV])
   const input = configPath === undefined ? {} : readConfigFile(configPath)
   const hidden = fileValuesOverridden(input, env)
@@ -82,6 +83,16 @@ function refuseEmptyDataDir(env: Record<string, string | undefined>): void {
   const value = env.EGRESS_DATA_DIR
   if (value === undefined || value.trim() !== '') return
   throw new ConfigError([{ path: 'dataDir', message: 'environment variable EGRESS_DATA_DIR is set but empty; give a directory, or unset it for the default (./data)' }])
+}
+
+/**
+ * `EGRESS_CONFIG=` set but empty read as "no config": a deployment whose variable lost its value started on the
+ * defaults (a fresh ./data, paper) and `egress token` minted from them (review). Refused as an empty EGRESS_DATA_DIR is.
+ */
+function refuseEmptyConfigPath(env: Record<string, string | undefined>): void {
+  const value = env[CONFIG_PATH_ENV]
+  if (value === undefined || value.trim() !== '') return
+  throw new ConfigError([{ path: '(config file)', message: `environment variable ${CONFIG_PATH_ENV} is set but empty; give a config file, or unset it for the embedded defaults` }])
 }
 
 /**
