@@ -56,6 +56,26 @@ test('a taken port exits 1 naming it, and leaves the data dir to the next start'
   }
 }, 60_000)
 
+test('an HA node on a taken port exits 1 with the same LISTEN_FAILED refusal (review: Bun\'s bare message)', async () => {
+  const holder = Bun.serve({ hostname: '127.0.0.1', port: 0, fetch: () => new Response('taken') })
+  const taken = holder.port as number
+  const child = Bun.spawn([process.execPath, 'src/main.ts', 'serve', '--lease-dir', join(dir, 'lease')], {
+    cwd: ROOT,
+    env: { ...process.env, EGRESS_DATA_DIR: join(dir, 'ha'), PORT: String(taken), EGRESS_WAL_DURABILITY: 'none', EGRESS_REPLICATION_TOKEN: 'port-taken-replication-token' },
+    stdout: 'ignore',
+    stderr: 'pipe',
+  })
+  try {
+    expect(await Promise.race([child.exited, Bun.sleep(15_000).then(() => 'still running after 15 s')])).toBe(1)
+    const last = (await new Response(child.stderr as ReadableStream).text()).trimEnd().split('\n').at(-1)
+    expect(last).toStartWith(`egress serve: LISTEN_FAILED: cannot listen on 127.0.0.1:${taken}: `)
+  } finally {
+    if (child.exitCode === null) child.kill('SIGKILL')
+    await child.exited
+    holder.stop(true)
+  }
+}, 60_000)
+
 /** sim-venue: its price interval started before the port was bound, and kept the process alive after the error. */
 test('sim-venue on a taken port exits 1 naming the address', async () => {
   const holder = Bun.listen({ hostname: '127.0.0.1', port: 0, socket: { data: () => {} } })

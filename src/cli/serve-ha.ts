@@ -22,6 +22,7 @@ import { EXIT_FAILURE, EXIT_IO_ERROR, EXIT_OK, integerOption, UsageError, type C
 import { httpUrlOf, startServeGateway } from './serve-gateway.ts'
 import { StoppableClock } from './stoppable-clock.ts'
 import { FAILED_GRACE_MS, SHUTDOWN_GRACE_MS, stopWithin } from './server-stop.ts'
+import { listenRefusal } from './serve-refusals.ts'
 
 export interface HaFlags {
   role: string | undefined
@@ -115,13 +116,20 @@ export async function runServeHa(settings: HaSettings, deps: ServeHaDeps): Promi
     http: null, venue: null, log: null, leaderVenues: null, snapshotting: () => false,
   }
   let signalledAtStart = false
-  const server = Bun.serve({
-    hostname: config.host,
-    port: config.port,
-    idleTimeout: SERVER_IDLE_TIMEOUT_SEC,
-    maxRequestBodySize: SERVER_REQUEST_BODY_BYTES_MAX,
-    fetch: (request) => (current.http === null ? answerWhileStarting(request) : current.http.app.fetch(request)),
-  })
+  let server: ReturnType<typeof Bun.serve>
+  try {
+    server = Bun.serve({
+      hostname: config.host,
+      port: config.port,
+      idleTimeout: SERVER_IDLE_TIMEOUT_SEC,
+      maxRequestBodySize: SERVER_REQUEST_BODY_BYTES_MAX,
+      fetch: (request) => (current.http === null ? answerWhileStarting(request) : current.http.app.fetch(request)),
+    })
+  } catch (error) {
+    // The typed refusal a single node gives (LISTEN_FAILED with the way out), not Bun's bare message (review).
+    deps.verifier.close()
+    throw listenRefusal(error, config)
+  }
   const advertiseUrl = settings.advertiseUrl ?? httpUrlOf(config.host, server.port as number)
   const nodeId = settings.nodeId ?? `${config.host}:${server.port}`
   const clock = new StoppableClock()
