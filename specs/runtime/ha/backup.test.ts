@@ -5,7 +5,7 @@
  */
 
 import { afterEach, describe, expect, test } from 'bun:test'
-import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { frameContinues, nodeIo, rawFrameBytes, toHex, type Wal } from '../../../wal/index.ts'
 import { runCli } from '../../../src/cli/index.ts'
@@ -205,9 +205,15 @@ describe('egress backup refuses, leaving no DIR', () => {
     const file = join(parent, 'file')
     writeFileSync(file, 'x')
     expect((await backup(['--from', url, '--out', file])).result.code).toBe('BACKUP_OUT_NOT_EMPTY')
-    // An empty directory is taken (and replaced by the copy).
+    // A symbolic link to an empty directory cannot be renamed onto: refused before any copy (review: the whole copy was
+    // made and verified, then the rename failed, exit 74).
     const empty = join(parent, 'empty')
     mkdirSync(empty)
+    const link = join(parent, 'link')
+    symlinkSync(empty, link)
+    expect((await backup(['--from', url, '--out', link])).result.code).toBe('BACKUP_OUT_UNUSABLE')
+    expect(readdirSync(parent).sort()).toEqual(['backup', 'empty', 'file', 'link'])
+    // An empty directory is taken (and replaced by the copy).
     const taken = await backup(['--from', url, '--out', empty])
     expect({ code: taken.code, ok: taken.result.ok }).toEqual({ code: 0, ok: true })
     expect(readdirSync(empty).sort()).toContain('log')

@@ -5,7 +5,7 @@
  * directory, whose name says what it is (`.DIR.backup-partial-<pid>-<ms>`), which a failure removes.
  */
 
-import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs'
+import { existsSync, lstatSync, mkdirSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs'
 import { basename, dirname, join, resolve } from 'node:path'
 import { nodeIo } from '../../../wal/index.ts'
 import { BackupError } from './backup-error.ts'
@@ -16,12 +16,24 @@ export function checkOutDir(out: string): void {
   if (!existsSync(parent) || !statSync(parent).isDirectory()) {
     throw new BackupError('BACKUP_OUT_UNUSABLE', `--out ${out}: its parent ${parent} is not an existing directory; nothing was written`)
   }
+  // The copy is renamed onto `out` at the end, which works for neither a symlink nor the working directory: refused
+  // here, before the whole copy was made and verified and then lost to the rename (review).
+  if (resolve(out) === process.cwd()) throw new BackupError('BACKUP_OUT_UNUSABLE', `--out ${out} is the working directory, which the finished copy cannot be renamed onto; give a new directory; nothing was written`)
+  if (isSymlink(out)) throw new BackupError('BACKUP_OUT_UNUSABLE', `--out ${out} is a symbolic link, which the finished copy cannot be renamed onto; give the directory itself or a new one; nothing was written`)
   if (!existsSync(out)) return
   if (!statSync(out).isDirectory()) throw new BackupError('BACKUP_OUT_NOT_EMPTY', `--out ${out} is a file, not an empty directory; nothing was written`)
   const entries = readdirSync(out)
   if (entries.length > 0) {
     const named = entries.slice(0, 3).map((name) => JSON.stringify(name)).join(', ')
     throw new BackupError('BACKUP_OUT_NOT_EMPTY', `--out ${out} is not empty (it holds ${named}${entries.length > 3 ? ` and ${entries.length - 3} more` : ''}); give a new or empty directory; nothing was written`)
+  }
+}
+
+function isSymlink(path: string): boolean {
+  try {
+    return lstatSync(path).isSymbolicLink()
+  } catch {
+    return false
   }
 }
 
