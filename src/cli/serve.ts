@@ -8,8 +8,8 @@
  */
 
 import { collectorConfigOf, CONFIG_PATH_ENV, loadConfig, resolveCursorSecret, resolveHs256Secret, storageConfigOf, type Config } from '../config/index.ts'
-import { withLocalSealKey } from '../audit/index.ts'
-import { createVerifier, serviceRoutesAuthFromConfig, verifierOptionsFromConfig } from '../http/auth/index.ts'
+import { loadSigningKey, withLocalSealKey } from '../audit/index.ts'
+import { checkJwksFile, createVerifier, JwksError, serviceRoutesAuthFromConfig, verifierOptionsFromConfig } from '../http/auth/index.ts'
 import { WalLockedError } from '../../wal/index.ts'
 import { createHttpService, SERVER_IDLE_TIMEOUT_SEC, SERVER_REQUEST_BODY_BYTES_MAX } from '../http/index.ts'
 import type { DiskWatch } from '../http/disk/index.ts'
@@ -107,6 +107,9 @@ async function runServe(argv: readonly string[], io: CliIo): Promise<number> {
   // Before anything is written there (the HS256 secret below, the data dir's lock, the log).
   const configPath = values.config ?? (io.env[CONFIG_PATH_ENV] || undefined)
   refuseForeignDataDir(config.dataDir, [...(configPath === undefined ? [] : [configPath]), ...(ha === null ? [] : [ha.leaseDir]), ...pathsNamedBy(config)])
+  // The key files the start reads later are read now, before anything is written: a missing seal key or a bad JWKS
+  // failed only once the data dir held a lock file, a log and secrets (review).
+  await checkKeyFiles(config)
   // A data dir a running node or serve holds is refused before anything is written in it (the secrets, a seal key).
   try {
     refuseLiveDataDir(config.dataDir)
@@ -327,4 +330,22 @@ function cliProgram(execPath: string): string {
 
 function shellWord(text: string): string {
   return /^[\w./:@%+=,-]+$/.test(text) ? text : `'${text.replaceAll("'", `'\\''`)}'`
+}
+
+/** The config's key files, read and checked as the start will: an error names the field and its env variable. */
+async function checkKeyFiles(config: Config): Promise<void> {
+  if (config.auth.jwksFile !== undefined) {
+    try {
+      checkJwksFile(config.auth.jwksFile)
+    } catch (error) {
+      throw new Error(`auth.jwksFile (EGRESS_JWKS_FILE): ${error instanceof JwksError ? `${error.code}: ` : ''}${error instanceof Error ? error.message : String(error)}`)
+    }
+  }
+  if (config.audit.signingKeyFile !== undefined) {
+    try {
+      await loadSigningKey(config.audit.signingKeyFile)
+    } catch (error) {
+      throw new Error(`audit.signingKeyFile: ${error instanceof Error ? error.message : String(error)}`)
+    }
+  }
 }

@@ -183,6 +183,11 @@ export function openJwksFile(path: string, options: JwksFileOptions): JwksFile {
   }
 }
 
+/** Reads and checks the JWKS file as its open does, without opening it: throws JwksError (a start checks it before writing). */
+export function checkJwksFile(path: string): void {
+  parseJwks(path, readText(path))
+}
+
 function readText(path: string): string {
   try {
     return readJwksText(path)
