@@ -76,6 +76,16 @@ describe('setUpAudit', () => {
       const failure = await setUpAudit({ config: parseConfig({ audit: { signingKeyFile, publicKeyFile: path } }).audit, dataDir, log: wal }).then(() => null, (error: unknown) => (error as Error).message)
       expect({ name, failure }).toEqual({ name, failure: expect.stringMatching(/^audit\.publicKeyFile: .*expected (a JWKS|an Ed25519 JWK)/) })
     }
+    // Sets shared with other signers still start: one seal key is enough beside keys of other types or uses, and the
+    // newer alg name Ed25519 is read as before (review of the first version, which refused them).
+    const rsaLike = { kty: 'RSA', kid: 'other', alg: 'RS256', n: 'AQAB', e: 'AQAB' }
+    for (const good of [{ keys: [rsaLike, mine.publicJwk] }, { keys: [{ ...mine.publicJwk, alg: 'Ed25519' }] }]) {
+      const path = join(dataDir, 'good.json')
+      writeFileSync(path, JSON.stringify(good))
+      const setup = await setUpAudit({ config: parseConfig({ audit: { signingKeyFile, publicKeyFile: path } }).audit, dataDir, log: wal })
+      expect(setup.sealer).not.toBeNull()
+      await setup.selfCheck.stop?.()
+    }
     await wal.close()
   })
 

@@ -17,12 +17,12 @@ export interface SealSigningKey {
 /** Resolves the verifying key for a seal's protected header; throws when no key matches its kid. */
 export type SealKeyResolver = CompactVerifyGetKey
 
-/** An Ed25519 key's 32 bytes, base64url without padding. */
-const ED25519_BYTES = v.pipe(v.string(), v.regex(/^[A-Za-z0-9_-]{43}$/, 'expected 32 bytes, base64url'))
+/** An Ed25519 key's 32 bytes, base64url (padding allowed, as jose reads it). */
+const ED25519_BYTES = v.pipe(v.string(), v.regex(/^[A-Za-z0-9_-]{43}=?$/, 'expected 32 bytes, base64url'))
 
 /**
- * An Ed25519 JWK for seals: `alg`, when given, EdDSA; `use`, when given, sig. Others passed the start and then failed
- * every seal, which the self-check reported as tampering and halted on (review).
+ * An Ed25519 JWK for seals: `alg`, when given, EdDSA (or its newer name Ed25519); `use`, when given, sig. Others passed
+ * the start and then failed every seal, which the self-check reported as tampering and halted on (review).
  */
 const ED25519_JWK = v.looseObject({
   kty: v.literal('OKP'),
@@ -30,13 +30,21 @@ const ED25519_JWK = v.looseObject({
   x: ED25519_BYTES,
   kid: v.optional(v.string()),
   d: v.optional(ED25519_BYTES),
-  alg: v.optional(v.literal('EdDSA')),
+  alg: v.optional(v.picklist(['EdDSA', 'Ed25519'])),
   use: v.optional(v.literal('sig')),
 })
 
-/** A JWKS of seal public keys: at least one, each an Ed25519 public key (a private member is refused, as jose does). */
+/**
+ * A JWKS that can verify seals: at least one of its keys an Ed25519 seal key; no key with a private member (jose
+ * refuses the set). Keys of other types or uses may sit beside them (a set shared with other signers), as before:
+ * they never match a seal's kid.
+ */
 const JWKS = v.looseObject({
-  keys: v.pipe(v.array(v.pipe(ED25519_JWK, v.check((key) => key.d === undefined, 'a JWKS holds public keys only'))), v.minLength(1, 'expected at least one key')),
+  keys: v.pipe(
+    v.array(v.looseObject({ kty: v.string() })),
+    v.check((keys) => keys.every((key) => !('d' in key)), 'a JWKS holds public keys only'),
+    v.check((keys) => keys.some((key) => v.is(ED25519_JWK, key) && key.d === undefined), 'expected at least one Ed25519 seal key'),
+  ),
 })
 
 /** Reads the private JWK at `path` (must not be group/other accessible) and imports it for EdDSA signing. */
@@ -106,7 +114,7 @@ export function keySourceOfJson(json: unknown, where: string): SealKeySource {
 }
 
 function jwksSource(json: unknown, where: string): SealKeySource {
-  if (!v.is(JWKS, json)) throw new Error(`${where}: expected a JWKS ({ "keys": [...] }) of Ed25519 public keys (kty "OKP", crv "Ed25519", 32-byte x, no d; alg EdDSA and use sig when given)`)
+  if (!v.is(JWKS, json)) throw new Error(`${where}: expected a JWKS ({ "keys": [...] }) of public keys, at least one an Ed25519 seal key (kty "OKP", crv "Ed25519", 32-byte x; alg EdDSA and use sig when given)`)
   return { kind: 'jwks', jwks: json as JSONWebKeySet }
 }
 

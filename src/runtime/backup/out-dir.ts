@@ -16,10 +16,9 @@ export function checkOutDir(out: string): void {
   if (!existsSync(parent) || !statSync(parent).isDirectory()) {
     throw new BackupError('BACKUP_OUT_UNUSABLE', `--out ${out}: its parent ${parent} is not an existing directory; nothing was written`)
   }
-  // The copy is renamed onto `out` at the end, which works for neither a symlink nor the working directory: refused
-  // here, before the whole copy was made and verified and then lost to the rename (review).
-  if (resolve(out) === process.cwd()) throw new BackupError('BACKUP_OUT_UNUSABLE', `--out ${out} is the working directory, which the finished copy cannot be renamed onto; give a new directory; nothing was written`)
-  if (isSymlink(out)) throw new BackupError('BACKUP_OUT_UNUSABLE', `--out ${out} is a symbolic link, which the finished copy cannot be renamed onto; give the directory itself or a new one; nothing was written`)
+  // The copy is renamed onto `out` at the end, which does not work for a symlink: refused here, before the whole copy
+  // was made and verified and then lost to the rename (review). (`.` is renamed onto by its full path: publishBuild.)
+  if (isSymlink(out.replace(/\/+$/, ''))) throw new BackupError('BACKUP_OUT_UNUSABLE', `--out ${out} is a symbolic link, which the finished copy cannot be renamed onto; give the directory itself or a new one; nothing was written`)
   if (!existsSync(out)) return
   if (!statSync(out).isDirectory()) throw new BackupError('BACKUP_OUT_NOT_EMPTY', `--out ${out} is a file, not an empty directory; nothing was written`)
   const entries = readdirSync(out)
@@ -58,7 +57,8 @@ export function publishBuild(build: string, out: string): void {
   try {
     for (const sub of ['log', 'snapshots']) if (existsSync(join(build, sub))) nodeIo.fsyncDirectory(join(build, sub))
     nodeIo.fsyncDirectory(build)
-    renameSync(build, out)
+    // By its full path: rename(2) refuses '.' (EBUSY), and takes the working directory named in full.
+    renameSync(build, resolve(out))
     nodeIo.fsyncDirectory(dirname(resolve(out)))
   } catch (error) {
     throw new BackupError('BACKUP_WRITE_FAILED', `publishing ${build} as ${out}: ${error instanceof Error ? error.message : String(error)}`)
