@@ -12,7 +12,7 @@ import { existsSync, statSync } from 'node:fs'
 import { join } from 'node:path'
 import { collectorConfigOf, haCursorSecret, type Config } from '../config/index.ts'
 import type { ServiceRoutesAuth, Verifier } from '../http/auth/index.ts'
-import { createHttpService, SERVER_IDLE_TIMEOUT_SEC, SERVER_REQUEST_BODY_BYTES_MAX, type ErrorBody, type HttpService, type LiveBody } from '../http/index.ts'
+import { createHttpService, type ErrorBody, type HttpService, type LiveBody } from '../http/index.ts'
 import { HaNode, NodeStoppingError, SYNC_POLICIES, syncFailureOf, type RoleChoice, type SyncPolicy } from '../runtime/ha/index.ts'
 import { CollectorPacer } from '../runtime/collector-pacing.ts'
 import { SnapshotStore } from '../runtime/snapshot/index.ts'
@@ -22,7 +22,7 @@ import { EXIT_FAILURE, EXIT_IO_ERROR, EXIT_OK, integerOption, UsageError, type C
 import { httpUrlOf, startServeGateway } from './serve-gateway.ts'
 import { StoppableClock } from './stoppable-clock.ts'
 import { FAILED_GRACE_MS, SHUTDOWN_GRACE_MS, stopWithin } from './server-stop.ts'
-import { listenRefusal } from './serve-refusals.ts'
+import { listenRefusal, serveOn } from './serve-refusals.ts'
 
 export interface HaFlags {
   role: string | undefined
@@ -118,13 +118,7 @@ export async function runServeHa(settings: HaSettings, deps: ServeHaDeps): Promi
   let signalledAtStart = false
   let server: ReturnType<typeof Bun.serve>
   try {
-    server = Bun.serve({
-      hostname: config.host,
-      port: config.port,
-      idleTimeout: SERVER_IDLE_TIMEOUT_SEC,
-      maxRequestBodySize: SERVER_REQUEST_BODY_BYTES_MAX,
-      fetch: (request) => (current.http === null ? answerWhileStarting(request) : current.http.app.fetch(request)),
-    })
+    server = serveOn(config, (request) => (current.http === null ? answerWhileStarting(request) : current.http.app.fetch(request)))
   } catch (error) {
     // The typed refusal a single node gives (LISTEN_FAILED with the way out), not Bun's bare message (review).
     deps.verifier.close()

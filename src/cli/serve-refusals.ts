@@ -7,6 +7,7 @@
  */
 
 import type { Config } from '../config/index.ts'
+import { SERVER_IDLE_TIMEOUT_SEC, SERVER_REQUEST_BODY_BYTES_MAX } from '../http/index.ts'
 
 /** A start refused: its message begins with its code, the one line `egress serve:` prints. */
 export class StartRefusedError extends Error {
@@ -49,4 +50,20 @@ export function listenRefusal(error: unknown, config: Pick<Config, 'host' | 'por
     : 'check that EGRESS_HOST (config "host") is an address of this machine, and PORT (config "port") one this user may bind'
   const sentence = /[.?!]$/.test(cause) ? cause : `${cause}.`
   return new StartRefusedError('LISTEN_FAILED', `cannot listen on ${config.host}:${config.port}: ${sentence} The gateway was stopped; ${hint}`)
+}
+
+/**
+ * Serves `fetch` on the config's address, as every `egress serve` does (its limits; an uncaught handler error answers
+ * the one error shape, never a stack trace); throws Bun's error when the address cannot be bound (the caller stops
+ * what it started, then throws listenRefusal).
+ */
+export function serveOn(config: Pick<Config, 'host' | 'port'>, fetch: (request: Request) => Response | Promise<Response>): ReturnType<typeof Bun.serve> {
+  return Bun.serve({
+    hostname: config.host,
+    port: config.port,
+    idleTimeout: SERVER_IDLE_TIMEOUT_SEC,
+    maxRequestBodySize: SERVER_REQUEST_BODY_BYTES_MAX,
+    fetch,
+    error: () => new Response(JSON.stringify({ error: { code: 'INTERNAL', message: 'internal error', details: {} } }), { status: 500, headers: { 'Content-Type': 'application/json' } }),
+  })
 }

@@ -11,7 +11,7 @@ import { collectorConfigOf, CONFIG_PATH_ENV, loadConfig, resolveCursorSecret, re
 import { loadSigningKey, withLocalSealKey } from '../audit/index.ts'
 import { checkJwksFile, createVerifier, JwksError, serviceRoutesAuthFromConfig, verifierOptionsFromConfig } from '../http/auth/index.ts'
 import { WalLockedError } from '../../wal/index.ts'
-import { createHttpService, SERVER_IDLE_TIMEOUT_SEC, SERVER_REQUEST_BODY_BYTES_MAX } from '../http/index.ts'
+import { createHttpService } from '../http/index.ts'
 import type { DiskWatch } from '../http/disk/index.ts'
 import { CollectorPacer } from '../runtime/collector-pacing.ts'
 import { currentBuild } from './build-info.ts'
@@ -23,7 +23,7 @@ import { pathsNamedBy, refuseForeignDataDir } from './foreign-data-dir.ts'
 import { refuseLiveDataDir } from './data-dir.ts'
 import { FAILED_GRACE_MS, SHUTDOWN_GRACE_MS, stopWithin } from './server-stop.ts'
 import { firstOrderExample } from './serve-sim.ts'
-import { listenRefusal, logLockedRefusal } from './serve-refusals.ts'
+import { listenRefusal, logLockedRefusal, serveOn } from './serve-refusals.ts'
 import { waitForStopSignal } from './stop-signals.ts'
 
 /** The exit status when the log failed (sysexits EX_IOERR): a supervisor restarts the process, which recovers. */
@@ -196,14 +196,7 @@ async function runServe(argv: readonly string[], io: CliIo): Promise<number> {
   await firstDiskReading(http.services.disk, storageConfigOf(config).checkEveryMs)
   let server: ReturnType<typeof Bun.serve>
   try {
-    server = Bun.serve({
-      hostname: config.host,
-      port: config.port,
-      idleTimeout: SERVER_IDLE_TIMEOUT_SEC,
-      maxRequestBodySize: SERVER_REQUEST_BODY_BYTES_MAX,
-      fetch: (request) => http.app.fetch(request),
-      error: () => new Response(JSON.stringify({ error: { code: 'INTERNAL', message: 'internal error', details: {} } }), { status: 500, headers: { 'Content-Type': 'application/json' } }),
-    })
+    server = serveOn(config, (request) => http.app.fetch(request))
   } catch (error) {
     // The port is taken or the host cannot be bound. The gateway is running by now (its threads, timers and the log's
     // lock): left so, the process printed the error and hung for good, holding the data dir. Stopped, it exits 1.
