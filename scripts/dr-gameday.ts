@@ -20,12 +20,12 @@
  * Progress on stderr; the report on stdout; the last line is one JSON object. Exit 1 if any scenario failed.
  */
 
-import { parseArgs } from 'node:util'
+import { parseArgs, type ParseArgsConfig } from 'node:util'
 import { DRILL_KERNEL } from '../specs/runtime/ha/drill.ts'
 import { DR_SCENARIOS, describeSummary, runGameDay, type DrScenario } from '../specs/runtime/ha/dr-gameday.ts'
 import type { SyncPolicy } from '../specs/runtime/ha/cluster.ts'
 
-const { values } = parseArgs({
+const { values } = parseArgsOrUsage({
   options: {
     cycles: { type: 'string', default: '3' },
     scenario: { type: 'string', default: 'all' },
@@ -42,10 +42,19 @@ const { values } = parseArgs({
   },
 })
 
-/** A whole number within [min, max], or exit 2 naming the option. */
+/** parseArgs, its refusal (an unknown flag, a missing value) said as a usage error rather than a stack trace. */
+function parseArgsOrUsage<T extends ParseArgsConfig>(config: T): ReturnType<typeof parseArgs<T>> {
+  try {
+    return parseArgs(config)
+  } catch (error) {
+    usage(error instanceof Error ? error.message : String(error))
+  }
+}
+
+/** A whole number within [min, max] written in decimal digits (not 0x2 or 1e1), or exit 2 naming the option. */
 function integer(name: string, min: number, max: number): number {
   const text = values[name as keyof typeof values]
-  const value = Number(text)
+  const value = typeof text === 'string' && /^\d{1,15}$/.test(text) ? Number(text) : NaN
   if (!Number.isInteger(value) || value < min || value > max) usage(`--${name} must be an integer in ${min}..${max}, got ${JSON.stringify(text)}`)
   return value
 }
