@@ -33,8 +33,13 @@ export interface AnchorsJudgement<L extends AnchoredLine> {
 
 /** The highest LSN a line vouches for: its seal record's when it gives one (the record after the sealed LSN). */
 export function anchoredLsnOf(line: AnchoredLine): number {
-  const sealRecordLsn = line['sealRecordLsn']
-  return Math.max(line.lsn, typeof sealRecordLsn === 'number' ? sealRecordLsn : 0)
+  return Math.max(line.lsn, sealRecordLsnOf(line) ?? 0)
+}
+
+/** A line's `sealRecordLsn` (anchors written from a seal have it), when it is a valid LSN; null otherwise. */
+export function sealRecordLsnOf(line: AnchoredLine): number | null {
+  const lsn = line['sealRecordLsn']
+  return typeof lsn === 'number' && Number.isSafeInteger(lsn) && lsn >= 1 ? lsn : null
 }
 
 /** Who wrote `line`, when it says (both members, well-formed); null otherwise. */

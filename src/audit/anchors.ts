@@ -11,6 +11,7 @@ import type { AuditProblem } from './codes.ts'
 import type { SealKeyResolver } from './keys.ts'
 import { verifySeal } from './seal.ts'
 import { AUDIT_SEAL, decodeSealRecord } from './records.ts'
+import { anchoredLsnOf, sealRecordLsnOf } from './anchors-judged.ts'
 
 /** Anchors read from one file: bounded, so a wrong file is refused rather than loaded whole. */
 export const ANCHORS_MAX = 1_000_000
@@ -36,12 +37,6 @@ export const ANCHOR_SCHEMA = v.looseObject({
   seal: v.optional(v.string()),
 })
 export type Anchor = v.InferOutput<typeof ANCHOR_SCHEMA>
-
-/** An anchor's `sealRecordLsn` (a loose member: anchors written from a seal have it), when it is a valid LSN. */
-export function sealRecordLsnOf(anchor: Anchor): number | null {
-  const lsn = (anchor as { sealRecordLsn?: unknown }).sealRecordLsn
-  return typeof lsn === 'number' && Number.isSafeInteger(lsn) && lsn >= 1 ? lsn : null
-}
 
 /** The anchors in `text` (a JSON array or JSON lines); AnchorsFileError naming `source` and the line or item. */
 export function parseAnchors(text: string, source: string): Anchor[] {
@@ -96,7 +91,7 @@ export class AnchorChecker {
     for (const anchor of anchors) {
       const sealRecordLsn = sealRecordLsnOf(anchor)
       if (sealRecordLsn !== null && anchor.seal !== undefined) this.sealRecords.set(sealRecordLsn, anchor.seal)
-      endLsn = Math.max(endLsn, anchor.lsn, sealRecordLsn ?? 0)
+      endLsn = Math.max(endLsn, anchoredLsnOf(anchor))
     }
     this.endLsn = endLsn
   }

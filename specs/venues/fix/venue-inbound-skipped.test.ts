@@ -11,16 +11,23 @@ import { MsgType, Tag } from '../../../src/venues/fix/tags.ts'
 import { settle } from './fake-acceptor.ts'
 import { fields, limitBuy, loggedOnVenue } from './venue-harness.ts'
 
-async function venueWithLostFill(): Promise<{ send: (fields: [number, string][], options: { seqNum: number; possDup?: boolean }) => Promise<void>; fillSeqNum: number; venueReadBacks: () => number; reports: () => string[] }> {
+/** A logged-on venue holding order c-1, acknowledged, whose venue-wide read-backs are counted from here on. */
+async function ackedOrderVenue(options: { answerResends?: boolean } = {}) {
   const { acceptor, venue, reports } = await loggedOnVenue()
-  let venueReadBacks = 0
-  venue.onVenueReadBackWanted(() => venueReadBacks++)
+  if (options.answerResends === true) acceptor.answerResends = true
+  const counted = { venueReadBacks: 0 }
+  venue.onVenueReadBackWanted(() => counted.venueReadBacks++)
   acceptor.onMessage = (m) => {
     if (m.msgType !== MsgType.NewOrderSingle) return
     queueMicrotask(() => acceptor.send(MsgType.ExecutionReport, fields({ 37: 'O1', 11: 'c-1', 17: 'N1', 20: '0', 150: '0', 39: '0', 55: 'BTC-USD', 54: '1', 38: '1.5', 14: '0' })))
   }
   expect((await venue.place(limitBuy('c-1'))).kind).toBe('ok')
-  venueReadBacks = 0
+  counted.venueReadBacks = 0
+  return { acceptor, venue, reports, counted }
+}
+
+async function venueWithLostFill(): Promise<{ send: (fields: [number, string][], options: { seqNum: number; possDup?: boolean }) => Promise<void>; fillSeqNum: number; venueReadBacks: () => number; reports: () => string[] }> {
+  const { acceptor, reports, counted } = await ackedOrderVenue()
   const fillSeqNum = acceptor.nextSeqNum
   acceptor.send(MsgType.ExecutionReport, fields({ 37: 'O1', 11: 'c-1', 17: 'F1', 20: '0', 150: '2', 39: '2', 55: 'BTC-USD', 54: '1', 38: '1.5', 14: '1.5', 32: '1.5', 31: '100.25' }), { lost: true })
   acceptor.send(MsgType.Heartbeat)
@@ -32,7 +39,7 @@ async function venueWithLostFill(): Promise<{ send: (fields: [number, string][],
       await settle()
     },
     fillSeqNum,
-    venueReadBacks: () => venueReadBacks,
+    venueReadBacks: () => counted.venueReadBacks,
     reports: () => reports.map((r) => r.execId),
   }
 }
@@ -64,22 +71,13 @@ describe('FixVenue: the venue skips numbers egress asked for', () => {
 
   test('a resend holding several GapFills reads back once, when the gap has healed', async () => {
     // Review finding: each GapFill read every open order back (a resend holds one per run of session messages).
-    const { acceptor, venue, reports } = await loggedOnVenue()
-    acceptor.answerResends = true
-    let venueReadBacks = 0
-    venue.onVenueReadBackWanted(() => venueReadBacks++)
-    acceptor.onMessage = (m) => {
-      if (m.msgType !== MsgType.NewOrderSingle) return
-      queueMicrotask(() => acceptor.send(MsgType.ExecutionReport, fields({ 37: 'O1', 11: 'c-1', 17: 'N1', 20: '0', 150: '0', 39: '0', 55: 'BTC-USD', 54: '1', 38: '1.5', 14: '0' })))
-    }
-    expect((await venue.place(limitBuy('c-1'))).kind).toBe('ok')
-    venueReadBacks = 0
+    const { acceptor, reports, counted } = await ackedOrderVenue({ answerResends: true })
     acceptor.send(MsgType.Heartbeat, [], { lost: true })
     acceptor.send(MsgType.ExecutionReport, fields({ 37: 'O1', 11: 'c-1', 17: 'F1', 20: '0', 150: '1', 39: '1', 55: 'BTC-USD', 54: '1', 38: '1.5', 14: '0.5', 32: '0.5', 31: '100.25' }), { lost: true })
     acceptor.send(MsgType.Heartbeat, [], { lost: true })
     acceptor.send(MsgType.Heartbeat)
     await settle()
     expect(reports.map((r) => r.execId)).toEqual(['N1', 'F1'])
-    expect(venueReadBacks).toBe(1)
+    expect(counted.venueReadBacks).toBe(1)
   })
 })
