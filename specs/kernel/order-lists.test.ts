@@ -106,7 +106,7 @@ describe('OCO intake', () => {
     expect(harness.log.length).toBe(logged)
   })
 
-  test('a repeat of a list no longer held (retired from memory) says so in its detail, not that its leg is none of the list\'s', () => {
+  test('a repeat of a list no longer held (retired from memory) is a leg repeat for the transport to read from the log; its detail says so', () => {
     const harness = Harness.funded()
     const decision = placeList(harness)
     if (decision.reply.kind !== 'list_accepted') throw new Error('expected list_accepted')
@@ -115,7 +115,9 @@ describe('OCO intake', () => {
     const logged = harness.log.length
     const again = placeList(harness)
     expect(again.events).toEqual([])
-    expect(again.reply).toMatchObject({ kind: 'refused', reason: 'IDEMPOTENCY_CONFLICT' })
+    const [legA] = decision.reply.orderIds as [string]
+    expect(again.reply).toMatchObject({ kind: 'list_leg_repeat', listId: decision.reply.listId, leg: 0, orderId: legA })
+    expect((again.reply as { bodyDigest: string }).bodyDigest).toBe((harness.log.find((event) => event.type === 'order_list.accepted') as { bodyDigest: string }).bodyDigest)
     const detail = (again.reply as { detail: string }).detail
     expect(detail).toContain(`and list ${decision.reply.listId} is not held: either that list was accepted and has since retired from memory`)
     expect(detail).not.toContain('which is not a leg of')

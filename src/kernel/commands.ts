@@ -326,6 +326,12 @@ export type Reply =
   /** An order list: both legs accepted (or a repeat of the list: duplicate), or the first leg that failed its guards. */
   | { kind: 'list_accepted'; listId: string; orderIds: string[]; duplicate: boolean }
   | { kind: 'list_rejected'; listId: string; leg: number; orderId: string; reason: ReasonCode; guard: string; duplicate: boolean }
+  /**
+   * A list whose key the kernel no longer holds, but one of whose leg keys names an order accepted with that leg's body:
+   * the list retired from memory (its first answer is in the log: the transport reads it there) or another order took
+   * the key with that body (a conflict). `detail` says both, for when the log cannot tell.
+   */
+  | { kind: 'list_leg_repeat'; listId: string; leg: number; orderId: string; bodyDigest: string; detail: string }
   | { kind: 'done' }
   | { kind: 'refused'; reason: ReasonCode; detail: string }
 

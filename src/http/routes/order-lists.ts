@@ -19,6 +19,7 @@ import { ApiError, reasonError, validationError } from '../errors.ts'
 import { kernelPrincipal } from '../principal.ts'
 import { NO_QUERY, queryOf } from '../query.ts'
 import type { Services } from '../services.ts'
+import { retiredListOf, type ListAccepted } from '../retired-list.ts'
 import { requestTrace } from '../trace.ts'
 import { admitPlace, isKernelLoadRefusal, refuseReservedKey, requireAdmitted } from './place-admission.ts'
 import { durableAnswer, idempotencyKeyOf, pathId, requireReady, runCommand } from './support.ts'
@@ -80,7 +81,7 @@ async function placeList(c: Context<AuthEnv>, services: Services): Promise<Respo
       throw error
     })
     if (isKernelLoadRefusal({ kind: result.reply.kind === 'list_rejected' ? 'rejected' : result.reply.kind, ...('reason' in result.reply ? { reason: result.reply.reason } : {}) })) admission.refund()
-    const answer = listAnswer(services.gateway.engine.state, result.reply)
+    const answer = listAnswer(services, result.reply, { accountId: parsed.account, listKey })
     if (answer.duplicate) c.header('Idempotent-Replayed', 'true')
     return c.json(answer.body, 202)
   } finally {
@@ -88,14 +89,27 @@ async function placeList(c: Context<AuthEnv>, services: Services): Promise<Respo
   }
 }
 
-/** The 202 for an accepted list (from the list as recorded, so a repeat gets the same body), or the error. */
-function listAnswer(state: KernelState, reply: Reply): { body: Record<string, unknown>; duplicate: boolean } {
+/**
+ * The 202 for an accepted list (from the list as recorded, so a repeat gets the same body; a list the kernel has
+ * forgotten, from its record in the log: retired-list.ts), or the error.
+ */
+function listAnswer(services: Services, reply: Reply, request: { accountId: string; listKey: string }): { body: Record<string, unknown>; duplicate: boolean } {
+  const state = services.gateway.engine.state
   const duplicateHeaders = (duplicate: boolean): Record<string, string> => (duplicate ? { 'Idempotent-Replayed': 'true' } : {})
   switch (reply.kind) {
     case 'list_accepted': {
       const list = state.orderLists.lists.get(reply.listId)
       if (list === undefined) throw new ApiError('INTERNAL', 'internal error', { cause: new Error(`list ${reply.listId} accepted but not held`) })
       return { body: acceptedBody(list), duplicate: reply.duplicate }
+    }
+    case 'list_leg_repeat': {
+      const leg = { orderId: reply.orderId, index: reply.leg }
+      const recorded = retiredListOf(services.logIndex, services.gateway.engine.wal, leg, request.accountId, request.listKey)
+      if (recorded === null) throw reasonError('IDEMPOTENCY_CONFLICT', { details: { detail: reply.detail } })
+      if (recorded.bodyDigest !== reply.bodyDigest) {
+        throw reasonError('IDEMPOTENCY_CONFLICT', { details: { detail: `list key ${request.listKey} was used with a different body (list ${recorded.listId})` } })
+      }
+      return { body: acceptedBody(listOfRecord(recorded)), duplicate: true }
     }
     case 'list_rejected':
       throw reasonError(reply.reason, {
@@ -109,7 +123,12 @@ function listAnswer(state: KernelState, reply: Reply): { body: Record<string, un
   }
 }
 
-function acceptedBody(list: OrderList): Record<string, unknown> {
+/** What acceptedBody shows of a list, from its acceptance record. */
+function listOfRecord(event: ListAccepted): Pick<OrderList, 'listId' | 'type' | 'accountId' | 'listKey' | 'acceptedAtMs' | 'legs'> {
+  return { listId: event.listId, type: event.listType, accountId: event.accountId, listKey: event.listKey, acceptedAtMs: event.atMs, legs: event.legs }
+}
+
+function acceptedBody(list: Pick<OrderList, 'listId' | 'type' | 'accountId' | 'listKey' | 'acceptedAtMs' | 'legs'>): Record<string, unknown> {
   return {
     list_id: list.listId,
     type: list.type,

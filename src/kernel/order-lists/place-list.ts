@@ -76,14 +76,14 @@ export function decidePlaceList(state: KernelState, command: PlaceListCommand): 
   // now), and a key naming another order is a conflict with nothing recorded. The place path's repeat answers it.
   for (const [index, key] of legKeys.entries()) {
     if (!state.idempotency.has(idempotencyIndexKey(body.account, key))) continue
-    const known = legOutcome(decidePlace(state, legCommand(index)), { listId, index })
+    const known = legOutcome(decidePlace(state, legCommand(index)), { listId, index, bodyDigest })
     if (known.kind === 'answer') return known.decision
   }
   const one = decidePlace(state, legCommand(0))
-  const firstAccepted = legOutcome(one, { listId, index: 0 })
+  const firstAccepted = legOutcome(one, { listId, index: 0, bodyDigest })
   if (firstAccepted.kind === 'answer') return firstAccepted.decision
   const two = decidePlace(stateWithLeg(state, firstAccepted.event), legCommand(1))
-  const secondAccepted = legOutcome(two, { listId, index: 1 })
+  const secondAccepted = legOutcome(two, { listId, index: 1, bodyDigest })
   if (secondAccepted.kind === 'answer') return secondAccepted.decision
   const accepted: EventOf<'order_list.accepted'> = {
     type: 'order_list.accepted',
@@ -104,9 +104,10 @@ type LegOutcome = { kind: 'accepted'; event: EventOf<'order.accepted'> } | { kin
 
 /**
  * A leg's decision as the list's: accepted (go on), or the list's answer — the leg's rejection (its record kept), or,
- * when the leg's key already names an order while the list is not held, a conflict (never a second order).
+ * when the leg's key already names an order while the list is not held, a repeat of a list that retired from memory or
+ * a conflict (never a second order): the transport tells which from the log (list_leg_repeat).
  */
-function legOutcome(decision: Decision, leg: { listId: string; index: number }): LegOutcome {
+function legOutcome(decision: Decision, leg: { listId: string; index: number; bodyDigest: string }): LegOutcome {
   const reply = decision.reply
   const event = decision.events[0]
   if (reply.kind === 'accepted' && !reply.duplicate && event?.type === 'order.accepted') return { kind: 'accepted', event }
@@ -115,13 +116,13 @@ function legOutcome(decision: Decision, leg: { listId: string; index: number }):
     return { kind: 'answer', decision: { events: decision.events, reply: rejected } }
   }
   const orderId = 'orderId' in reply ? reply.orderId : '?'
-  // The same leg body under a key whose order is not held with this list: the list retired from memory since (its
-  // first answer is no longer held here), or another order took the key with that body. Both give the same order id,
-  // so the detail says both rather than one that may be untrue.
-  const why = reply.kind === 'accepted'
-    ? `and list ${leg.listId} is not held: either that list was accepted and has since retired from memory (its first answer is no longer held), or another order was placed under this key with this leg's body`
-    : `which is not a leg of list ${leg.listId}`
-  return { kind: 'answer', decision: refused('IDEMPOTENCY_CONFLICT', `leg ${leg.index}'s key already names order ${orderId}, ${why}`) }
+  if (reply.kind === 'accepted') {
+    // The same leg body under a key whose order is not held with this list: the list retired from memory since, or
+    // another order was placed under this key with that body. Both give the same order id; the log tells them apart.
+    const detail = `leg ${leg.index}'s key already names order ${orderId}, and list ${leg.listId} is not held: either that list was accepted and has since retired from memory (its first answer is no longer held), or another order was placed under this key with this leg's body`
+    return { kind: 'answer', decision: { events: [], reply: { kind: 'list_leg_repeat', listId: leg.listId, leg: leg.index, orderId, bodyDigest: leg.bodyDigest, detail } } }
+  }
+  return { kind: 'answer', decision: refused('IDEMPOTENCY_CONFLICT', `leg ${leg.index}'s key already names order ${orderId}, which is not a leg of list ${leg.listId}`) }
 }
 
 function legsMismatch(account: string, first: LegBody, second: LegBody, listKey: string): string | null {
