@@ -10,7 +10,8 @@
  *
  * Bound: one number per order event, for every order in the retained log (kept in typed arrays, log-index-lsns.ts: no
  * heap cell per order for the collector to mark), and one more per decision after an order's intake (amends accepted
- * or refused, resends allowed or refused: `/explain` finds its latest decisions there without a read). Compaction
+ * or refused, resends allowed or refused: `/explain` finds its latest decisions there without a read), and one per record
+ * that may carry a venue's refusal (`GET /v1/orders/:id` finds the latest without reading the order's history). Compaction
  * (which drops old segments) is the bound, as for the log itself. Plus the account of each order the kernel held when the index was built or has
  * accepted since (`accounts`), one entry per order like the positions.
  *
@@ -50,10 +51,11 @@ export interface LogIndexOptions {
 /** Forgetting what compaction removed is housekeeping: it may hold a quarter of the loop at most. */
 const FORGET_LOOP_SHARE: LoopShareOptions = { shareMax: 0.25, waitMsMax: 50 }
 
-/** How much the index holds: orders with positions, orders with later decisions, orders with a known account. */
+/** How much the index holds: orders with positions, with later decisions, with venue refusals, with a known account. */
 export interface LogIndexEntryCounts {
   orders: number
   laterDecisions: number
+  venueRefusals: number
   accounts: number
 }
 
@@ -67,17 +69,23 @@ const BACKGROUND_FRAMES_PER_SLICE_DEFAULT = 20_000
  */
 const LATER_DECISION_TYPES = ['order.amend_requested', 'order.amend_rejected', 'order.resend_requested', 'order.resend_refused'] as const
 const LATER_DECISION_CODES: ReadonlySet<number> = new Set(LATER_DECISION_TYPES.map(eventCode))
+/**
+ * The records that may carry a venue's refusal of a call on the order (venue-reject/of-event.ts): their positions too,
+ * so the order's latest refusal is found without reading its history (venue-reject/last-of-order.ts).
+ */
+const VENUE_REFUSAL_CODES: ReadonlySet<number> = new Set((['order.venue_rejected', 'order.cancel_rejected', 'order.amend_failed'] as const).map(eventCode))
 const REJECTED_CODE = eventCode('order.rejected')
 const ACCEPTED_CODE = eventCode('order.accepted')
 
-/** Positions per order: of all its records, and of its decisions after its intake. */
+/** Positions per order: of all its records, of its decisions after its intake, and of its records of venue refusals. */
 interface Positions {
   records: LsnLists
   laterDecisions: LsnLists
+  venueRefusals: LsnLists
 }
 
 function noPositions(): Positions {
-  return { records: new LsnLists(), laterDecisions: new LsnLists() }
+  return { records: new LsnLists(), laterDecisions: new LsnLists(), venueRefusals: new LsnLists() }
 }
 
 export class LogIndex {
@@ -131,7 +139,9 @@ export class LogIndex {
         const orderId = (event as { orderId?: unknown }).orderId
         if (typeof orderId !== 'string') continue
         index.positions.records.append(orderId, lsn)
-        if (LATER_DECISION_CODES.has(eventCode(event.type))) index.positions.laterDecisions.append(orderId, lsn)
+        const code = eventCode(event.type)
+        if (LATER_DECISION_CODES.has(code)) index.positions.laterDecisions.append(orderId, lsn)
+        else if (VENUE_REFUSAL_CODES.has(code)) index.positions.venueRefusals.append(orderId, lsn)
       }
     })
     if (syncFrom > wal.firstLsn) index.startBackground(syncFrom - 1, options.backgroundFramesPerSlice ?? BACKGROUND_FRAMES_PER_SLICE_DEFAULT)
@@ -157,7 +167,8 @@ export class LogIndex {
 
   /** How much the index holds now (falls once what compaction removed is forgotten). */
   get entryCounts(): LogIndexEntryCounts {
-    return { orders: this.positions.records.size, laterDecisions: this.positions.laterDecisions.size, accounts: this.accounts.size }
+    const { records, laterDecisions, venueRefusals } = this.positions
+    return { orders: records.size, laterDecisions: laterDecisions.size, venueRefusals: venueRefusals.size, accounts: this.accounts.size }
   }
 
   /**
@@ -179,7 +190,7 @@ export class LogIndex {
   private async forgetBelow(firstLsn: number): Promise<void> {
     await new Promise<void>((resolve) => setImmediate(resolve))
     const walked = await forgetBelow(firstLsn, {
-      positionLists: [this.positions.records, this.positions.laterDecisions],
+      positionLists: [this.positions.records, this.positions.laterDecisions, this.positions.venueRefusals],
       accounts: this.accounts,
       heldByKernel: (orderId) => this.engine.state.orders.has(orderId),
       closed: () => this.unsubscribe === null,
@@ -238,6 +249,12 @@ export class LogIndex {
   positionsOf(orderId: string): readonly number[] {
     this.requireComplete(orderId)
     return this.positions.records.all(orderId)
+  }
+
+  /** The LSNs of the order's records that may carry a venue's refusal (VENUE_REFUSAL_CODES), oldest first: no read. */
+  venueRefusalPositionsOf(orderId: string): readonly number[] {
+    this.requireComplete(orderId)
+    return this.positions.venueRefusals.all(orderId)
   }
 
   /** The records at these ascending LSNs (ones the log no longer holds are left out). */
@@ -338,6 +355,7 @@ export class LogIndex {
       if (orderId === null) continue
       into.records.append(orderId, frame.lsn)
       if (LATER_DECISION_CODES.has(frame.type)) into.laterDecisions.append(orderId, frame.lsn)
+      else if (VENUE_REFUSAL_CODES.has(frame.type)) into.venueRefusals.append(orderId, frame.lsn)
     }
   }
 
@@ -363,6 +381,7 @@ export class LogIndex {
     const older = this.older ?? noPositions()
     older.records.appendAll(this.positions.records)
     older.laterDecisions.appendAll(this.positions.laterDecisions)
+    older.venueRefusals.appendAll(this.positions.venueRefusals)
     // The merged index in its place: older positions first, as they were found (a copy without a lookup per order).
     this.positions = older
     this.older = null
