@@ -122,6 +122,22 @@ describe('venue_trades reads', () => {
     ])
   })
 
+  test('a venue trade of the other side under the fill’s exec id is a break (the quantities agree, so only its side tells)', async () => {
+    // Before, side was not compared: the trade matched the fill, the order's filled quantity agreed, and nothing broke.
+    const held = order('side', 10, 2n)
+    const fills = [fill('side', 20, 2n)]
+    const trade: VenueTrade = { ...tradeOf(fills[0] as FillRecord), side: 'sell' }
+    const adapter = { venue: 'sim', trades: async () => ({ kind: 'ok' as const, value: [trade] }) } as unknown as VenueAdapter
+    const found = await venueTrades({
+      adapter, ledger: ledgerAt(1_000, [held]), accountId: 'acct-a', orders: [held], nowMs: 1_000, covered: new CoveredKeys(), slices: unslicedWork(),
+      fillsFrom: (page) => pageOf(fills, page),
+      fillsStoredThrough: () => true, fillsOfOrder: (orderId) => fills.filter((booked) => booked.orderId === orderId),
+    })
+    expect(Array.isArray(found) && found.map((observation) => [observation.key, observation.expected, observation.actual])).toEqual([
+      ['venue_trades:sim:x-20', 'buy 0.00000002 @ 0.000001 fee 0 USD', 'sell 0.00000002 @ 0.000001 fee 0 USD'],
+    ])
+  })
+
   test('an order with no fill booked and no venue trade is in the window but not read; a venue trade of one is compared', async () => {
     const unfilled = Array.from({ length: 50 }, (_, index) => order(`u${index}`, 10 + index))
     const surprise = order('s', 500)

@@ -165,7 +165,9 @@ export async function venueTrades(input: VenueTradesInput): Promise<Observation[
       continue
     }
     booked.delete(trade.execId)
-    if (fill.qty !== trade.qty || fill.price !== trade.price || fill.fee !== trade.fee || fill.feeAsset !== trade.feeAsset) tradeBreak(trade.execId, `fill ${trade.execId} differs from the venue's trade`, fillText(fill), tradeText(trade))
+    // The side too: a venue trade of the other side under the fill's exec id matched before, though it moved the
+    // account's assets the other way (the order's filled quantity agrees either way, so nothing else named it).
+    if (fill.side !== trade.side || fill.qty !== trade.qty || fill.price !== trade.price || fill.fee !== trade.fee || fill.feeAsset !== trade.feeAsset) tradeBreak(trade.execId, `fill ${trade.execId} differs from the venue's trade`, fillText(fill), tradeText(trade))
   }
   for (const fill of booked.values()) if (!fill.synthetic) tradeBreak(fill.execId, `fill ${fill.execId} booked, no such trade at the venue`, fillText(fill), 'absent')
   const bookedQty = new Map<string, Units>()
