@@ -8,7 +8,8 @@
  *                                      book:acct:<account>:<asset>          (other books: no account)
  *   ledger_balanced:<asset>                                                 (no account)
  *   venue_balances:<venue>:<account>:<asset>
- *   venue_open_orders:<venue>:<order id | venue's client order id>[:cum_qty]
+ *   venue_open_orders:<venue>:<order id>[:cum_qty]
+ *   venue_open_orders:<venue>:foreign:<account>:<venue's client order id>  (an older build's: <venue's client order id>)
  *   venue_trades:<venue>:order:<order id>
  *   venue_trades:<venue>:<exec id>                                          (no account in the key)
  *

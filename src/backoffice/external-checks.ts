@@ -245,7 +245,9 @@ async function openOrders(adapter: VenueAdapter, ledger: LedgerState, notDone: r
   for (const venueOrder of answer.value) {
     const order = heldOrderOf(ledger.orders, venue, accountId, venueOrder.clientOrderId)
     if (order === undefined) {
-      found.push(openBreak(venue, venueOrder.clientOrderId, 'an order open at the venue that egress does not hold', 'absent', describe(venueOrder)))
+      // Keyed by the account too: a venue's client ids are unique per account only, and two accounts' orders under one
+      // id were one break, shown to one account only, that the other's order kept open after the first's had gone.
+      found.push(openBreak(venue, `${FOREIGN_ORDER_SEGMENT}:${accountId}:${venueOrder.clientOrderId}`, 'an order open at the venue that egress does not hold', 'absent', describe(venueOrder)))
       continue
     }
     seen.add(order.orderId)
@@ -259,6 +261,9 @@ async function openOrders(adapter: VenueAdapter, ledger: LedgerState, notDone: r
   }
   return found
 }
+
+/** The key segment before an order egress does not hold (`:<account>:<client id>` follow): egress's ids are hex. */
+export const FOREIGN_ORDER_SEGMENT = 'foreign'
 
 function openBreak(venue: string, id: string, what: string, expected: string, actual: string): Observation {
   return { key: `venue_open_orders:${venue}:${id}`, check: 'venue_open_orders', what, expected, actual }
