@@ -186,6 +186,9 @@ export class BackOffice {
   }
 
   private async runReconcile(): Promise<ReconcileResult> {
+    // A run judged against a break book that lacks a record (one of the log's this build cannot read) would open breaks
+    // open already, or miss one to clear: refused, with the record's SchemaError.
+    if (this.projector.breaksUnread !== null) throw this.projector.breaksUnread
     const runId = `rc-${this.clock.nowMs()}-${++this.runCount}`
     this.reconciling = true
     try {

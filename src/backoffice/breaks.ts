@@ -12,6 +12,7 @@
  */
 
 import * as v from 'valibot'
+import { SchemaError } from '../domain/events/schema-error.ts'
 import type { RecordInput } from '../../wal/index.ts'
 
 export const BACKOFFICE_RECORD_TYPE_MIN = 0xb000
@@ -127,19 +128,37 @@ export function encodeBackOfficeRecord(record: BackOfficeRecord): RecordInput {
   return { type: code.type, version, payload: encoder.encode(JSON.stringify(record.value)) }
 }
 
-/** Decodes a back-office frame; a record that does not parse is a bug in whoever wrote it, so it throws. */
-export function decodeBackOfficeRecord(frame: { type: number; version: number; payload: Uint8Array }): BackOfficeRecord | null {
-  const json: unknown = JSON.parse(decoder.decode(frame.payload))
-  switch (frame.type) {
-    case BREAK_OPENED.type:
-      return { kind: 'break_opened', value: v.parse(BREAK_OPENED_SCHEMA, json) }
-    case BREAK_CLEARED.type:
-      return { kind: 'break_cleared', value: v.parse(BREAK_CLEARED_SCHEMA, json) }
-    case RECONCILED.type:
-      return { kind: 'reconciled', value: frame.version === 1 ? v.parse(RECONCILED_SCHEMA, json) : v.parse(RECONCILED_V2_SCHEMA, json) }
-    default:
-      return null
+/**
+ * Decodes a back-office frame (null: a type of the range this build does not write). A version this build does not
+ * read (a newer build's, in a log rolled back to this one or replicated to a standby not upgraded yet) or a payload
+ * that does not parse throws SchemaError (`unsupported_version`, `invalid_payload`), naming the record and its LSN, as
+ * the kernel's decoder does for its events. Before, a newer version was read with this build's schema: valibot's bare
+ * error came out of the back office's start, and on the live path it cut the subscriber's walk of its batch short.
+ */
+export function decodeBackOfficeRecord(frame: { type: number; version: number; payload: Uint8Array; lsn?: number }): BackOfficeRecord | null {
+  const code = frame.type === BREAK_OPENED.type ? BREAK_OPENED : frame.type === BREAK_CLEARED.type ? BREAK_CLEARED : frame.type === RECONCILED.type ? RECONCILED : null
+  if (code === null) return null
+  const at = frame.lsn === undefined ? '' : ` at LSN ${frame.lsn}`
+  if (!Number.isSafeInteger(frame.version) || frame.version < 1 || frame.version > code.version) {
+    throw new SchemaError('unsupported_version', `record type ${code.name}${at} has schema version ${frame.version}; this binary understands versions 1..${code.version}`)
   }
+  const what = `record type ${code.name} v${frame.version}${at}`
+  let json: unknown
+  try {
+    json = JSON.parse(decoder.decode(frame.payload))
+  } catch {
+    throw new SchemaError('invalid_payload', `${what}: not JSON`)
+  }
+  if (code === BREAK_OPENED) return { kind: 'break_opened', value: payloadOf(BREAK_OPENED_SCHEMA, json, what) }
+  if (code === BREAK_CLEARED) return { kind: 'break_cleared', value: payloadOf(BREAK_CLEARED_SCHEMA, json, what) }
+  return { kind: 'reconciled', value: frame.version === 1 ? payloadOf(RECONCILED_SCHEMA, json, what) : payloadOf(RECONCILED_V2_SCHEMA, json, what) }
+}
+
+function payloadOf<S extends v.GenericSchema>(schema: S, json: unknown, what: string): v.InferOutput<S> {
+  const parsed = v.safeParse(schema, json)
+  if (parsed.success) return parsed.output
+  const issue = parsed.issues[0]
+  throw new SchemaError('invalid_payload', `${what}: ${v.getDotPath(issue) ?? '(root)'}: ${issue.message}`)
 }
 
 /** The open breaks and the last run, folded from the records in log order. */

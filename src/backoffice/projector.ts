@@ -9,7 +9,7 @@
  * the ledger — is exact, and a stalled projection shows as the log growing while it does not.
  */
 
-import { toHex, type Wal } from '../../wal/index.ts'
+import { toHex, type Frame, type Wal } from '../../wal/index.ts'
 import { assert } from '../domain/assert.ts'
 import type { Clock } from '../domain/clock.ts'
 import type { Units } from '../domain/decimal.ts'
@@ -100,6 +100,8 @@ export class Projector {
    */
   private committedHash: Uint8Array | string
   private flushCancel: (() => void) | null = null
+  /** The error of the first live break record this build could not read: the break book lacks it (BackOffice). */
+  breaksUnread: unknown = null
   private readonly unsubscribes: (() => void)[] = []
   private closed = false
   readonly rebuiltStore: boolean
@@ -139,7 +141,12 @@ export class Projector {
   static open(options: ProjectorOptions): Projector {
     const { store, start } = openStartingStore(options.storePath, options.engine, options.section, { refuseBeyondLog: options.refuseStoreBeyondLog ?? false })
     const projector = new Projector(options, store, start)
-    projector.catchUp(start.section?.header.lsn ?? 0)
+    try {
+      projector.catchUp(start.section?.header.lsn ?? 0)
+    } catch (error) {
+      store.close()
+      throw error
+    }
     projector.follow()
     projector.flush()
     return projector
@@ -317,18 +324,21 @@ export class Projector {
     const scannedTo = this.engine.wal.lastLsn
     this.unsubscribes.push(
       this.engine.wal.subscribe((batch) => {
+        let unread: unknown = null
         for (const frame of batch.frames) {
           if (!isAuditRecord(frame.type)) this.undelivered.push(frame.lsn)
           // Break records are folded as they become durable, so the break book is always whole up to the commit.
           else if (isBackOfficeRecord(frame.type)) {
-            const record = decodeBackOfficeRecord(frame)
-            if (record !== null) this.breaks.apply(record, frame.lsn)
+            const problem = this.foldBreakRecord(frame)
+            unread ??= problem
           }
         }
         const last = batch.frames[batch.frames.length - 1]
         this.committedLsn = batch.lastLsn
         // A copy: the frame's hash is a view into the batch's buffer.
         if (last !== undefined) this.committedHash = last.hash.slice()
+        // Thrown only now (to onListenerError): from the walk, it left the batch's later LSNs out of `undelivered`.
+        if (unread !== null) throw unread
       }),
     )
     this.unsubscribes.push(
@@ -341,6 +351,18 @@ export class Projector {
       }),
     )
     this.scheduleFlush(this.options.flushIntervalMs)
+  }
+
+  /** Folds a live break record; returns what it threw (a SchemaError: a newer build's record), or null. */
+  private foldBreakRecord(frame: Frame): unknown {
+    try {
+      const record = decodeBackOfficeRecord(frame)
+      if (record !== null) this.breaks.apply(record, frame.lsn)
+      return null
+    } catch (error) {
+      this.breaksUnread ??= error
+      return error
+    }
   }
 
   private deliver(event: DomainEvent, lsn: number): void {
