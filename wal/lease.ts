@@ -43,6 +43,8 @@
  */
 
 import { join } from 'node:path'
+import { sha256 } from '@noble/hashes/sha2.js'
+import { toHex } from './chain.ts'
 import { makeDirDurable } from './durable-dir.ts'
 import { LeaseError } from './errors.ts'
 import { nodeIo, type WalIo } from './io.ts'
@@ -189,7 +191,7 @@ export class Lease implements LeaseGuard {
     // Write the record to a private temp file, then hard-link it into place: link fails with EEXIST if the epoch is
     // taken, and the epoch file never exists without its full content.
     const path = join(dir, epochFileName(epoch))
-    const tempPath = `${path}.${options.holderId.replace(/[^A-Za-z0-9_-]/g, '_')}.${process.pid}.tmp`
+    const tempPath = `${path}.${tempNameOf(options.holderId)}.${process.pid}.tmp`
     writeDurably(io, tempPath, record)
     try {
       io.link(tempPath, path)
@@ -342,4 +344,19 @@ function writeDurably(io: WalIo, path: string, record: LeaseRecord): void {
   } finally {
     io.close(fd)
   }
+}
+
+/** Characters of a holder id kept in a temp file's name (see tempNameOf). */
+const TEMP_NAME_ID_CHARS_MAX = 64
+
+/**
+ * The holder's part of the temp file an acquire writes: the holder id made safe for a file name, and, when it is long,
+ * cut short with a digest of the whole id (one per holder still). Taken whole, a holder id with a long advertised URL
+ * (the CLI takes 2048 characters) made a name past the file system's 255 bytes: ENAMETOOLONG at every acquire, so
+ * that node could never lead.
+ */
+function tempNameOf(holderId: string): string {
+  const safe = holderId.replace(/[^A-Za-z0-9_-]/g, '_')
+  if (safe.length <= TEMP_NAME_ID_CHARS_MAX) return safe
+  return `${safe.slice(0, TEMP_NAME_ID_CHARS_MAX)}_${toHex(sha256(new TextEncoder().encode(holderId)).subarray(0, 8))}`
 }
