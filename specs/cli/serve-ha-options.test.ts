@@ -59,6 +59,9 @@ test.each([
   // one with a line break split every log line naming it.
   [['--lease-dir', dir, '--advertise-url', 'ftp://x'], { EGRESS_REPLICATION_TOKEN: 'x'.repeat(16) }, '--advertise-url: expected an http:// or https:// URL without spaces, got "ftp://x"'],
   [['--lease-dir', dir, '--advertise-url', 'http://a b'], { EGRESS_REPLICATION_TOKEN: 'x'.repeat(16) }, '--advertise-url: expected an http:// or https:// URL without spaces, got "http://a b"'],
+  // A URL no follower takes from the lease (ha/lease-dir.ts): the leader would never be followed.
+  [['--lease-dir', dir, '--advertise-url', 'http://u:p@host-a:8080'], { EGRESS_REPLICATION_TOKEN: 'x'.repeat(16) }, '--advertise-url: credentials in the URL are refused: the replication token comes from EGRESS_REPLICATION_TOKEN, got "http://u:p@host-a:8080"'],
+  [['--lease-dir', dir, '--advertise-url', 'http://host-a:8080/?x=1'], { EGRESS_REPLICATION_TOKEN: 'x'.repeat(16) }, '--advertise-url: expected a node\'s base URL, without a query or fragment, got "http://host-a:8080/?x=1"'],
   [['--lease-dir', dir, '--node-id', 'n'.repeat(129)], { EGRESS_REPLICATION_TOKEN: 'x'.repeat(16) }, `--node-id: expected 1 to 128 characters, no control characters, got "${'n'.repeat(40)}"…`],
   [['--lease-dir', dir, '--node-id', 'a\nb'], { EGRESS_REPLICATION_TOKEN: 'x'.repeat(16) }, '--node-id: expected 1 to 128 characters, no control characters, got "a\\nb"'],
 ])('serve %p with a config that cannot load: the usage error, exit 2, not the config\'s', async (options, env, message) => {

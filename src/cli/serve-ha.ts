@@ -14,6 +14,7 @@ import { collectorConfigOf, haCursorSecret, type Config } from '../config/index.
 import type { ServiceRoutesAuth, Verifier } from '../http/auth/index.ts'
 import { createHttpService, type ErrorBody, type HttpService, type LiveBody } from '../http/index.ts'
 import { HaNode, NodeStoppingError, SYNC_POLICIES, syncFailureOf, type RoleChoice, type SyncPolicy } from '../runtime/ha/index.ts'
+import { sourceUrlOf } from '../runtime/backup/source-url.ts'
 import { CollectorPacer } from '../runtime/collector-pacing.ts'
 import { SnapshotStore } from '../runtime/snapshot/index.ts'
 import { JsonlVenueClient } from '../venues/jsonl/index.ts'
@@ -351,6 +352,10 @@ function parseAdvertiseUrl(url: string | undefined): string | undefined {
   if (parsed === null || (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') || url.length > 2048) {
     throw new UsageError(`--advertise-url: expected an http:// or https:// URL without spaces, got ${JSON.stringify(url.slice(0, 80))}`)
   }
+  // What a follower takes from the lease (ha/lease-dir.ts leaderUrlIn): a URL with credentials, a query or a fragment
+  // would be named by no node as the leader, and no standby would ever follow this one.
+  const checked = sourceUrlOf(url)
+  if ('invalid' in checked) throw new UsageError(`--advertise-url: ${checked.invalid}, got ${JSON.stringify(url.slice(0, 80))}`)
   return url
 }
 

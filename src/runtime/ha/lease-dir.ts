@@ -5,6 +5,7 @@
  */
 
 import { Lease, LeaseError, LeaseLogBehindError, LeaseNotInSyncError, readCurrentLease, type LeaseRecord } from '../../../wal/index.ts'
+import { sourceUrlOf } from '../backup/source-url.ts'
 import type { TakeoverGuard } from './takeover-guard.ts'
 
 export interface LeaseDirAccess {
@@ -39,17 +40,25 @@ export function acquireIfFree(access: LeaseDirAccess, holderId: string, guard: T
   return lease
 }
 
-/** The leader's URL as the current lease names it (null if none, if it has expired, or if it cannot be read). */
+/**
+ * The leader's URL as the current lease names it (null if none, if it has expired, if it cannot be read, or if it is
+ * no node's base URL). The lease file comes from another host: its URL is checked as `egress backup` checks a leader
+ * a node names (source-url.ts: absolute http(s), no credentials, query or fragment, bounded). Taken as it was, any
+ * text was fetched with the replication token attached and handed to clients in NOT_LEADER.
+ */
 export function leaderUrlIn(access: LeaseDirAccess): string | null {
+  let current: LeaseRecord | null
   try {
-    const current = readCurrentLease(access.leaseDir)
-    if (current === null || current.expiresAtMs + access.clockSkewMsMax < Date.now()) return null
-    // The URL is the last word: the node id before it is the operator's and may hold spaces itself.
-    const at = current.holderId.lastIndexOf(' ')
-    return at < 0 ? null : current.holderId.slice(at + 1)
+    current = readCurrentLease(access.leaseDir)
   } catch {
     return null
   }
+  if (current === null || current.expiresAtMs + access.clockSkewMsMax < Date.now()) return null
+  // The URL is the last word: the node id before it is the operator's and may hold spaces itself.
+  const at = current.holderId.lastIndexOf(' ')
+  if (at < 0) return null
+  const checked = sourceUrlOf(current.holderId.slice(at + 1))
+  return 'url' in checked ? checked.url : null
 }
 
 /**
