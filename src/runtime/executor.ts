@@ -32,6 +32,9 @@ import type { VenueOrder, VenueOutcome } from '../venues/adapter.ts'
 
 export type { ExecutorOptions, ExecutorStats } from './executor-options.ts'
 
+/** Why places and amends are held (Executor.holdPlaceSends): a promotion under way, or a fail_closed leader's standby gone. */
+export type PlaceSendHold = 'promotion' | 'standby'
+
 export class Executor {
   readonly stats: ExecutorStats = { sends: 0, cancels: 0, amends: 0, reconciles: 0, callsInFlight: 0, leaseRefusals: 0, gateHolds: 0, answersRefusedAtStop: 0, answersHeld: 0 }
   private readonly options: ExecutorOptions
@@ -54,7 +57,8 @@ export class Executor {
   private timerCancel: (() => void) | null = null
   private timerDueMs = Number.POSITIVE_INFINITY
   private stopped = true
-  private placeSendsHeld = false
+  /** Why no place or amend is picked now (holdPlaceSends); none: they are. */
+  private readonly placeSendHolds = new Set<PlaceSendHold>()
   /** Whether start() or stop() ran once: a read-back asked for before either waits for the start (readBacksBeforeStart). */
   private started = false
   private readonly readBacksBeforeStart: ReadBacksBeforeStart
@@ -104,12 +108,17 @@ export class Executor {
    * see (a promoting node serves no replication): the next leader placed them again under the same client ids, and
    * this node's records were set aside when it followed again (review: a double send under sync `off`).
    */
-  holdPlaceSends(): void {
-    this.placeSendsHeld = true
+  holdPlaceSends(why: PlaceSendHold = 'promotion'): void {
+    this.placeSendHolds.add(why)
   }
 
-  releasePlaceSends(): void {
-    this.placeSendsHeld = false
+  /**
+   * Ends the hold `why` (the others stay). `standby`: an HA leader under fail_closed whose standby is gone (ha/leader-sync.ts)
+   * — every send the gate would hold at once, each recorded as a retry, again after each sync timeout for as long as
+   * the standby stayed away: the log grew by a few records per held order per timeout, without bound.
+   */
+  releasePlaceSends(why: PlaceSendHold = 'promotion'): void {
+    this.placeSendHolds.delete(why)
     this.wake()
   }
 
@@ -137,7 +146,7 @@ export class Executor {
       // of another lane means no Lane0 work can start now.
       const budgetLeft = this.callsBudgetLeft
       const nowMs = this.reconcileHolds.pickAt(clock.nowMs())
-      const item = nextWork(engine.state, { nowMs, busy: this.busy, reconcileHeld: this.reconcileHolds.held, placeSendsHeld: this.placeSendsHeld })
+      const item = nextWork(engine.state, { nowMs, busy: this.busy, reconcileHeld: this.reconcileHolds.held, placeSendsHeld: this.placeSendHolds.size > 0 })
       if (item === null || (item.lane !== 0 && budgetLeft < this.callsNeeded(item))) break
       if (item.kind === 'reconcile') {
         this.reconcileHolds.reconciling.add(item.orderId)

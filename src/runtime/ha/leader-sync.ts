@@ -25,6 +25,13 @@ export interface LeaderSyncOptions {
   isCurrent: () => boolean
   /** The in-sync set carried in the lease, and how a changed one is written there (sync.ts; absent: no lease). */
   inSync?: SyncReplicationOptions['inSync']
+  /**
+   * fail_closed: told `true` while the standby is not in sync (from the start: a new term has none), `false` once it
+   * is. The executor then picks no place or amend (Executor.holdPlaceSends 'standby'): the gate would hold each at
+   * once, recorded as a retry, again after every sync timeout — a few records per held order per timeout, for as long
+   * as the standby stayed away.
+   */
+  holdSends?: (held: boolean) => void
 }
 
 export function leaderSync(engine: Engine, options: LeaderSyncOptions): SyncReplication {
@@ -46,12 +53,14 @@ export function leaderSync(engine: Engine, options: LeaderSyncOptions): SyncRepl
     },
     onTransition: (transition) => {
       log(`synchronous replication (${policy}) ${transition.state}: ${transition.reason}`)
+      if (policy === 'fail_closed' && options.isCurrent()) options.holdSends?.(transition.state !== 'sync')
       if (policy !== 'degrade_async' || !options.isCurrent()) return
       engine.appendRecords([syncTransitionRecord({ ...transition, policy })]).catch((error: unknown) => {
         log(`recording the replication ${transition.state === 'down' ? 'degraded' : 'restored'} alert: ${error instanceof Error ? error.message : String(error)}`)
       })
     },
   })
+  if (policy === 'fail_closed') options.holdSends?.(sync.state !== 'sync')
   if (policy !== 'off') {
     // A venue place call waits until the standby holds its send record (see Engine.placeSendGate, README HA).
     engine.placeSendGate = async (lsn) => {

@@ -36,7 +36,7 @@ export async function lead(node: NodeCore, lease: Lease, takenAtMs: number | nul
   const term: { sync: SyncReplication | null } = { sync: null }
   const beforeBootstrap = (engine: Engine, starting?: Gateway): void => {
     starting?.executor.holdPlaceSends()
-    const sync = newSync(node, engine, () => node.sync === sync && (node.role === 'leader' || node.role === 'promoting'), lease)
+    const sync = newSync(node, engine, () => node.sync === sync && (node.role === 'leader' || node.role === 'promoting'), lease, starting ?? null)
     term.sync = sync
     node.sync = sync
   }
@@ -50,7 +50,7 @@ export async function lead(node: NodeCore, lease: Lease, takenAtMs: number | nul
       node.gateway = gateway
       node.watchLog(gateway)
       // A startGateway that did not call beforeBootstrap still gets its gate (from here on).
-      if (term.sync === null) beforeBootstrap(gateway.engine)
+      if (term.sync === null) beforeBootstrap(gateway.engine, gateway)
       node.role = 'leader'
       node.options.onGateway(gateway)
       gateway.executor.releasePlaceSends()
@@ -131,8 +131,10 @@ export function giveUp(node: NodeCore, lease: Lease): void {
  * acknowledgements count only once that record is durable (renewLease tells the term). Under `off` no set is kept, and
  * the record carries none (takers are judged by the floor alone, as before the set).
  */
-function newSync(node: NodeCore, engine: Engine, isCurrent: () => boolean, lease: Lease): SyncReplication {
+function newSync(node: NodeCore, engine: Engine, isCurrent: () => boolean, lease: Lease, gateway: Gateway | null): SyncReplication {
   const setup = node.options.sync ?? { policy: 'off', timeoutMs: 1_000, waitersMax: 1 }
+  // fail_closed: no place or amend is decided while the standby is not in sync (leader-sync.ts holdSends).
+  const holdSends = (held: boolean): void => (held ? gateway?.executor.holdPlaceSends('standby') : gateway?.executor.releasePlaceSends('standby'))
   if (setup.policy === 'off') {
     lease.setInSync(undefined)
     return leaderSync(engine, { ...setup, log: node.options.log, isCurrent })
@@ -147,7 +149,7 @@ function newSync(node: NodeCore, engine: Engine, isCurrent: () => boolean, lease
       if (node.lease === lease) renewLease(node)
     }, 0)
   }
-  return leaderSync(engine, { ...setup, log: node.options.log, isCurrent, inSync: { carried: lease.inSync ?? [], publish } })
+  return leaderSync(engine, { ...setup, log: node.options.log, isCurrent, inSync: { carried: lease.inSync ?? [], publish }, holdSends })
 }
 
 /**
