@@ -9,6 +9,7 @@
 
 import { expect, test } from 'bun:test'
 import { GatewayMetrics } from '../../src/http/gateway-metrics.ts'
+import { currentClientOrderId } from '../../src/domain/orders.ts'
 import { domainEventOf } from '../../src/runtime/records.ts'
 import { crashWorld, run, startWorld, traderA, worldsStoppedAfterEach, type World } from './harness.ts'
 import { fillLogQueue, heldFlushes } from './log-queue-full.ts'
@@ -124,4 +125,43 @@ test('an answer held when the executor stops is refused as at a stop, and the ne
   expect(restarted.gateway.engine.state.inFlight.has(orderId)).toBe(false)
   // Read back, never placed again.
   expect(restarted.venue.inspect().requests.calls.place).toBe(1)
+})
+
+/**
+ * "While an answer is held, the executor does not read its order back" (held-answers.ts): reconcileOrder kept to it,
+ * but the executor's own pick did not — an Unknown order's Lane-3 item was picked as soon as its held answer freed
+ * the order, and its read-back went to the venue with the answer still waiting, its result to be decided before it
+ * (or refused by the full log, reported as an error). A report of a duplicate client id makes a Sent order Unknown
+ * with its place still out: the place's answer, held, must be decided before any read-back.
+ */
+test('an Unknown order whose call answer is held is not read back by the pick until the answer is decided', async () => {
+  const flushes = heldFlushes()
+  const world = await startWorld({ seed: 14, wal: { queueRecordsMax: 64, scheduleFlush: flushes.schedule } })
+  worlds.push(world)
+  const { engine, executor } = world.gateway
+  const orderId = await placed(world, 'u1', '59000')
+  await placeCallsOut(world, 1)
+  const order = engine.state.orders.get(orderId)
+  if (order === undefined) throw new Error('no order')
+  const report = {
+    venue: order.venue, execId: 'dup-1', kind: 'rejected', clientOrderId: currentClientOrderId(order), venueOrderId: '', account: 'acct-a', symbol: 'BTC-USD', side: 'buy',
+    cumQty: 0n, reason: 'duplicate_client_order_id', venueTimeMs: world.clock.nowMs(),
+  } as const
+  await engine.submit({ kind: 'venue_report', nowMs: world.clock.nowMs(), report })
+  expect(engine.state.orders.get(orderId)?.status).toBe('Unknown')
+  expect(engine.state.inFlight.get(orderId)?.action).toBe('place')
+  const statusQueries = world.venue.inspect().requests.calls.orderStatus
+
+  flushes.held = true
+  const appended = fillLogQueue(world)
+  await world.clock.advanceAsync(20)
+  expect(executor.stats.answersHeld).toBe(1)
+  for (let step = 0; step < 20; step++) await world.clock.advanceAsync(1)
+  expect(world.venue.inspect().requests.calls.orderStatus).toBe(statusQueries)
+  flushes.release()
+  await Promise.all(appended)
+  await run(world, 500)
+  expect(placeResults(world, orderId)).toBe(1)
+  expect(engine.state.inFlight.has(orderId)).toBe(false)
+  expect(world.errors).toEqual([])
 })

@@ -47,6 +47,10 @@ export class Executor {
   private readonly busy = new Map<string, WorkItem>()
   /** Reconcile items the pick passes over: a read-back in flight, or backing off (reconcile-holds.ts). */
   private readonly reconcileHolds: ReconcileHolds
+  /** Reconcile items not picked: ReconcileHolds', and an order whose answer waits for the log (held-answers.ts holds). */
+  private readonly reconcileHeld: Pick<ReadonlySet<string>, 'has'> = {
+    has: (orderId) => this.reconcileHolds.held.has(orderId) || this.heldAnswers.holds(orderId),
+  }
   /** Per venue×symbol, places and amends decided and not yet handed to the adapter, in decision order. */
   private readonly dispatchQueues = new DispatchQueues()
   /** The venue's answers on their way to the kernel, held while the log has no room (held-answers.ts). */
@@ -112,11 +116,7 @@ export class Executor {
     this.placeSendHolds.add(why)
   }
 
-  /**
-   * Ends the hold `why` (the others stay). `standby`: an HA leader under fail_closed whose standby is gone (ha/leader-sync.ts)
-   * — every send the gate would hold at once, each recorded as a retry, again after each sync timeout for as long as
-   * the standby stayed away: the log grew by a few records per held order per timeout, without bound.
-   */
+  /** Ends the hold `why`; `standby`: a fail_closed leader's standby is back in sync (ha/leader-sync.ts holdSends). */
   releasePlaceSends(why: PlaceSendHold = 'promotion'): void {
     this.placeSendHolds.delete(why)
     this.wake()
@@ -146,7 +146,7 @@ export class Executor {
       // of another lane means no Lane0 work can start now.
       const budgetLeft = this.callsBudgetLeft
       const nowMs = this.reconcileHolds.pickAt(clock.nowMs())
-      const item = nextWork(engine.state, { nowMs, busy: this.busy, reconcileHeld: this.reconcileHolds.held, placeSendsHeld: this.placeSendHolds.size > 0 })
+      const item = nextWork(engine.state, { nowMs, busy: this.busy, reconcileHeld: this.reconcileHeld, placeSendsHeld: this.placeSendHolds.size > 0 })
       if (item === null || (item.lane !== 0 && budgetLeft < this.callsNeeded(item))) break
       if (item.kind === 'reconcile') {
         this.reconcileHolds.reconciling.add(item.orderId)
