@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'bun:test'
-import { chmodSync, closeSync, mkdtempSync, openSync, readdirSync, readFileSync, readSync, statSync, writeFileSync } from 'node:fs'
+import { chmodSync, closeSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, readSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { CompactSign, compactVerify, importJWK, type JWK } from 'jose'
@@ -91,6 +91,24 @@ describe('egress keygen', () => {
     expect(readFileSync(path, 'utf8')).not.toBe(before)
     // No temporary file is left beside the keys.
     expect(readdirSync(dir).sort()).toEqual([PRIVATE_KEY_FILE, PUBLIC_KEY_FILE].sort())
+  })
+
+  test('--force onto a key path that is a directory is KEY_PATH_NOT_A_FILE, and neither key file is replaced', async () => {
+    // It failed as node's bare "EISDIR: illegal operation on a directory, rename …", after the private key had been
+    // replaced when it was the public file's path that was a directory (the pair then split).
+    const dir = outDir()
+    await runCli(['keygen', '--out', dir], recordingIo())
+    const before = readFileSync(join(dir, PRIVATE_KEY_FILE), 'utf8')
+    rmSync(join(dir, PUBLIC_KEY_FILE))
+    mkdirSync(join(dir, PUBLIC_KEY_FILE))
+    for (const argv of [['keygen', '--out', dir, '--force'], ['keygen', '--out', dir]]) {
+      const io = recordingIo()
+      expect(await runCli(argv, io)).toBe(1)
+      expect(io.stderr).toEqual([`egress keygen: KEY_PATH_NOT_A_FILE: ${join(dir, PUBLIC_KEY_FILE)} is a directory, not a key file; move it away or give another directory (no key was written)`])
+      expect(readFileSync(join(dir, PRIVATE_KEY_FILE), 'utf8')).toBe(before)
+      expect(statSync(join(dir, PUBLIC_KEY_FILE)).isDirectory()).toBe(true)
+      expect(readdirSync(dir).sort()).toEqual([PRIVATE_KEY_FILE, PUBLIC_KEY_FILE].sort())
+    }
   })
 
   test('--out is required', async () => {

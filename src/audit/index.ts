@@ -15,7 +15,7 @@ export {
   type SealKeyResolver, type SealKeySource, type SealSigningKey,
 } from './keys.ts'
 export {
-  KeyFileExistsError, PRIVATE_KEY_FILE, PUBLIC_KEY_FILE, generateSealKeyPair, jwkFileText, writeKeyFileDurably, type SealKeyPair,
+  KeyFileExistsError, KeyPathNotAFileError, PRIVATE_KEY_FILE, PUBLIC_KEY_FILE, generateSealKeyPair, jwkFileText, writeKeyFileDurably, type SealKeyPair,
 } from './key-pair.ts'
 export { SEAL_JWS_TYP, readSealUnverified, signSeal, verifySeal, type VerifiedSeal } from './seal.ts'
 export { Sealer, findLastSeal, type LastSeal, type ReadableLog, type SealResult, type SealableLog, type SealerOptions } from './sealer.ts'

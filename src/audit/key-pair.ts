@@ -38,6 +38,18 @@ export class KeyFileExistsError extends Error {
   }
 }
 
+/** `path`, where a key file goes, holds a directory or something else that is not a file: nothing is written there. */
+export class KeyPathNotAFileError extends Error {
+  override readonly name = 'KeyPathNotAFileError'
+  readonly code = 'KEY_PATH_NOT_A_FILE'
+  constructor(
+    readonly path: string,
+    kind: string,
+  ) {
+    super(`KEY_PATH_NOT_A_FILE: ${path} is ${kind}, not a key file; move it away or give another directory (no key was written)`)
+  }
+}
+
 /**
  * Writes `text` to a temporary file beside `path`, synced, then puts it in place whole: renamed over the old file when
  * `replace`, else linked to `path`, which fails if it exists (KeyFileExistsError). A crash or a full disk part way

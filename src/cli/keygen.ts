@@ -4,9 +4,9 @@
  * RFC 7638 thumbprint, so the same key always has the same kid.
  */
 
-import { existsSync, mkdirSync, statSync } from 'node:fs'
+import { existsSync, lstatSync, mkdirSync, statSync } from 'node:fs'
 import { join } from 'node:path'
-import { fsyncDirectory, generateSealKeyPair, jwkFileText, PRIVATE_KEY_FILE, PUBLIC_KEY_FILE, writeKeyFileDurably } from '../audit/index.ts'
+import { fsyncDirectory, generateSealKeyPair, jwkFileText, KeyPathNotAFileError, PRIVATE_KEY_FILE, PUBLIC_KEY_FILE, writeKeyFileDurably } from '../audit/index.ts'
 import { makeDirDurable, nodeIo } from '../../wal/index.ts'
 import { EXIT_OK, parseOptions, UsageError, type CliIo, type Command } from './command.ts'
 
@@ -38,8 +38,14 @@ async function runKeygen(argv: readonly string[], io: CliIo): Promise<number> {
 
   const privatePath = join(values.out, PRIVATE_KEY_FILE)
   const publicPath = join(values.out, PUBLIC_KEY_FILE)
+  // Checked up front so a refusal leaves neither file half-replaced. A directory (or anything but a file or a link)
+  // where a key file goes was found only by the rename under --force: node's bare EISDIR, after the private key had
+  // already replaced the old one when it was the public file's path that was taken.
+  for (const path of [privatePath, publicPath]) {
+    const kind = nonFileAt(path)
+    if (kind !== null) throw new KeyPathNotAFileError(path, kind)
+  }
   if (values.force !== true) {
-    // Checked up front so a refusal leaves neither file half-replaced.
     for (const path of [privatePath, publicPath]) {
       if (existsSync(path)) throw new Error(`${path} already exists; pass --force to replace it`)
     }
@@ -57,4 +63,16 @@ async function runKeygen(argv: readonly string[], io: CliIo): Promise<number> {
   io.err(`wrote ${privatePath} (mode 0600) and ${publicPath}`)
   io.out(kid)
   return EXIT_OK
+}
+
+/** What is at `path` when it is neither a file nor a symbolic link ('a directory', …); null when nothing is, or one is. */
+function nonFileAt(path: string): string | null {
+  let stats
+  try {
+    stats = lstatSync(path)
+  } catch {
+    return null // nothing there: the key file is made (or its write says why not)
+  }
+  if (stats.isFile() || stats.isSymbolicLink()) return null
+  return stats.isDirectory() ? 'a directory' : 'not a regular file'
 }
