@@ -101,8 +101,12 @@ export class AuditDuty {
     return this.keyResolver
   }
 
-  /** Reacts to what the anchors file said at start, checks the log as it stands, then repeats every selfCheckEveryMs. */
-  async start(): Promise<void> {
+  /**
+   * Reacts to what the anchors file said at start and checks the log as it stands: the start calls it before anything
+   * reaches a venue (venue sessions, bootstrap's lists, read-backs, cancels and resends), so a finding's kill switch
+   * holds those. Run after bootstrap, it let them go out on a log known to be tampered with.
+   */
+  async checkAtStart(): Promise<void> {
     const { finding, writeError } = this.options.setup.atStart
     if (writeError !== null) {
       const anchors = this.options.setup.anchors
@@ -111,6 +115,10 @@ export class AuditDuty {
     }
     if (finding !== null) await this.respond(finding)
     await this.selfCheck()
+  }
+
+  /** Checks the log every selfCheckEveryMs from now on (after checkAtStart, once bootstrap is done). */
+  async start(): Promise<void> {
     this.arm()
   }
 

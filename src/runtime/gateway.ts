@@ -202,6 +202,10 @@ export class Gateway extends GatewayCommands {
       gateway.restoreReport = restored.report
       gateway.restoredSections = restored.sections
       options.beforeBootstrap?.(gateway.engine, gateway)
+      // Before anything reaches a venue (the sessions, bootstrap's lists, read-backs, cancels and resends), after an HA
+      // leader's send gate is in (beforeBootstrap): a log found tampered with (the anchors file, the first self-check)
+      // has its kill switch engaged and its finding recorded first, so what bootstrap would send is held by it.
+      await gateway.audit?.checkAtStart()
       // Bootstrap reconciles the orders left in flight with their venues (DESIGN §6): sessions living on the log are
       // up first, or every call of theirs would answer retryable until bootstrap's converge wait ran out.
       if (options.venueSessions !== undefined) {

@@ -161,6 +161,7 @@ async function scenario(seed: number, s: Scenario) {
       afterCommit: () => {},
       stop: () => {},
       sealAtShutdown: async () => {},
+      checkAtStart: async () => {},
       start: async () => {
         // Bootstrap has returned; its executor's calls reach the venue meanwhile (a self-check takes real time).
         // Bootstrap has returned; its executor runs meanwhile (a self-check takes real time).
