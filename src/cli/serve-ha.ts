@@ -123,7 +123,7 @@ export async function runServeHa(settings: HaSettings, deps: ServeHaDeps): Promi
   } catch (error) {
     // The typed refusal a single node gives (LISTEN_FAILED with the way out), not Bun's bare message (review).
     deps.verifier.close()
-    throw listenRefusal(error, config)
+    throw listenRefusal(error, config, { gatewayStarted: false })
   }
   const advertiseUrl = settings.advertiseUrl ?? httpUrlOf(config.host, server.port as number)
   const nodeId = settings.nodeId ?? `${config.host}:${server.port}`

@@ -41,7 +41,7 @@ export function logLockedRefusal(lockMessage: string, config: Pick<Config, 'data
  * Bun.serve refused the address. Bun names EADDRINUSE for a port in use (and, in 1.4, for a host name that does not
  * resolve too), so the hint names both the port and the host.
  */
-export function listenRefusal(error: unknown, config: Pick<Config, 'host' | 'port'>): StartRefusedError {
+export function listenRefusal(error: unknown, config: Pick<Config, 'host' | 'port'>, options: { gatewayStarted: boolean } = { gatewayStarted: true }): StartRefusedError {
   const cause = error instanceof Error ? error.message : String(error)
   const inUse = (error as { code?: unknown } | null)?.code === 'EADDRINUSE'
   const hint = inUse
@@ -49,7 +49,25 @@ export function listenRefusal(error: unknown, config: Pick<Config, 'host' | 'por
       'if the port is free, check that EGRESS_HOST (config "host") is an address of this machine'
     : 'check that EGRESS_HOST (config "host") is an address of this machine, and PORT (config "port") one this user may bind'
   const sentence = /[.?!]$/.test(cause) ? cause : `${cause}.`
-  return new StartRefusedError('LISTEN_FAILED', `cannot listen on ${config.host}:${config.port}: ${sentence} The gateway was stopped; ${hint}`)
+  const done = options.gatewayStarted ? 'The gateway was stopped' : 'The gateway was not started'
+  return new StartRefusedError('LISTEN_FAILED', `cannot listen on ${config.host}:${config.port}: ${sentence} ${done}; ${hint}`)
+}
+
+/**
+ * Refuses (LISTEN_FAILED) an address a single node's serve could not listen on, before it writes anything: bound and
+ * let go at once, as the locks are (data-dir.ts refuseLiveDataDir); the start binds it for good once the gateway is
+ * up. Before, a host that is no address of this machine (EGRESS_HOST) or a port taken was found only then: the data
+ * directory had been made, its secrets, seal key and log written, and bootstrap had run. An address taken in between
+ * is still refused where it is bound (the gateway then stopped).
+ */
+export function refuseUnbindableAddress(config: Pick<Config, 'host' | 'port'>): void {
+  let probe: ReturnType<typeof Bun.serve>
+  try {
+    probe = serveOn(config, () => new Response(null, { status: 503 }))
+  } catch (error) {
+    throw listenRefusal(error, config, { gatewayStarted: false })
+  }
+  probe.stop(true)
 }
 
 /**

@@ -23,7 +23,7 @@ import { pathsNamedBy, refuseForeignDataDir } from './foreign-data-dir.ts'
 import { refuseLiveDataDir } from './data-dir.ts'
 import { FAILED_GRACE_MS, SHUTDOWN_GRACE_MS, stopWithin } from './server-stop.ts'
 import { firstOrderExample } from './serve-sim.ts'
-import { listenRefusal, logLockedRefusal, serveOn } from './serve-refusals.ts'
+import { listenRefusal, logLockedRefusal, refuseUnbindableAddress, serveOn } from './serve-refusals.ts'
 import { waitForStopSignal } from './stop-signals.ts'
 
 /** The exit status when the log failed (sysexits EX_IOERR): a supervisor restarts the process, which recovers. */
@@ -116,6 +116,8 @@ async function runServe(argv: readonly string[], io: CliIo): Promise<number> {
   } catch (error) {
     throw error instanceof WalLockedError ? logLockedRefusal(error.message, config) : error
   }
+  // An address serve cannot listen on is refused before anything is written (the HS256 secret below, the data dir).
+  refuseUnbindableAddress(config)
   const log = (line: string): void => io.err(`${new Date().toISOString()} ${line}`)
   // Read before anything is written or runs (the HS256 secret, the verifier's JWKS reloads): a bad scrape token file
   // exits 1 naming auth.scrapeTokenFile.
