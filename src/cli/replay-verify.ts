@@ -10,6 +10,7 @@ import { join, resolve } from 'node:path'
 import { refuseInterruptedSwap } from '../runtime/ha/index.ts'
 import { anchoredLsnOf, anchorsFileLines, anchorsFileTail, judgeAnchorLines, notJudgedReason } from '../audit/index.ts'
 import { anchorsPathOf, logBehindAnchorLine } from '../runtime/index.ts'
+import { backupManifestProblem } from '../runtime/backup/index.ts'
 import { parseSnapshotFileName, replayVerify, type ReplayVerifyReport } from '../runtime/snapshot/index.ts'
 import { EXIT_DATA_ERROR, EXIT_OK, parseOptions, UsageError, type CliIo, type Command } from './command.ts'
 import { progressLine, requireLogIn } from './data-dir.ts'
@@ -40,6 +41,9 @@ who wrote it (its own "ha" and "durability"): lines of a single node under durab
 line follows them. A line beyond the end written by an HA node or under durability none, or before the last HA run,
 is a NOTE, which does not change the exit code.
 
+A backup ("egress backup") records where it ends in DIR/BACKUP.json: a log that ends before it (BACKUP_TRUNCATED: a
+copy of the backup cut short) or holds another chain head there (BACKUP_HEAD_MISMATCH) is a problem.
+
 Exit codes: 0 everything matches, 65 a difference, an invalid snapshot or a log problem, 1 could not run (DIR missing
 or holding no log: not a data directory; --from naming no snapshot file in DIR/snapshots), 2 usage.`,
   run: runReplayVerify,
@@ -56,6 +60,12 @@ async function runReplayVerify(argv: readonly string[], io: CliIo): Promise<numb
   const progress = progressLine(io, 'replay-verify')
   const report = replayVerify(dir, { from, onProgress: ({ lsn, lastLsn, records }) => progress(lsn, lastLsn, records) })
   const anchorsNote = logBehindAnchorsOffline(dir, report)
+  // A backup (egress backup) says where it ends: a copy of it cut short passed as a MATCH.
+  const manifestProblem = backupManifestProblem(dir, report.log.lastLsn)
+  if (manifestProblem !== null) {
+    report.problems.push(manifestProblem)
+    report.ok = false
+  }
   const notes = [anchorsNote, garbageAnchorsNote(dir)].filter((note): note is string => note !== null)
   const cliReport: CliReport = { ...report, notes }
   io.out(values.json === true ? JSON.stringify(cliReport, null, 2) : summary(cliReport))

@@ -25,6 +25,7 @@ import { fetchLeaderSnapshot, PullEndedError, pullFrames, SnapshotRecoveryError,
 import { replayVerify, SnapshotStore } from '../snapshot/index.ts'
 import { BackupError } from './backup-error.ts'
 import { compactionRaceOf, LeaderCompactedError } from './compaction-race.ts'
+import { writeBackupManifest } from './manifest.ts'
 import { checkOutDir, discardBuild, makeBuildDir, publishBuild } from './out-dir.ts'
 import { resolveSource } from './source.ts'
 
@@ -86,10 +87,12 @@ export async function takeBackup(options: BackupOptions): Promise<BackupReport> 
     }
     options.log(`backup: LSN ${firstLsn}..${lastLsn} received; verifying the copy as replay-verify does`)
     verify(build, lastLsn)
+    // Where the copy ends, kept in it: a copy of DIR cut short passed replay-verify, having nothing to compare with.
+    const snapshotUsed = snapshot === null ? null : { lsn: snapshot.lsn, digest: snapshot.content.digest }
+    local('writing the backup manifest', () => writeBackupManifest(build, { format: 1, source: source.leaderUrl, firstLsn, lastLsn, chainHead, snapshot: snapshotUsed }))
     // A signal during the verification (synchronous) is seen only now: the copy is not published after it.
     if (options.signal?.aborted === true) throw new BackupError('BACKUP_INTERRUPTED', 'stopped by a signal before the copy was published; nothing was written')
     publishBuild(build, options.out)
-    const snapshotUsed = snapshot === null ? null : { lsn: snapshot.lsn, digest: snapshot.content.digest }
     return { ok: true, out: options.out, source: source.leaderUrl, leaderLastLsnAtStart: source.lastLsn, firstLsn, lastLsn, chainHead, snapshot: snapshotUsed, bytesReceived, durationMs: Math.round(performance.now() - started), verified: true }
   } catch (error) {
     discardBuild(build)

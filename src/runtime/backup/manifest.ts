@@ -1,0 +1,82 @@
+/**
+ * The backup's own record of where it ends: `BACKUP.json` in DIR, written (fsynced) once the copy is verified, before
+ * it is published. A copy of DIR cut short (a `cp` interrupted, a tape restore that stopped at a segment) is a log
+ * that ends early at a frame boundary, or with a torn tail: on its own, every check passes it — the chain holds up to
+ * where it ends and the snapshot lies before that — so `egress replay-verify` said MATCH of a backup missing its
+ * last records. The manifest gives the end to compare with: the log must reach `lastLsn` with `chainHead` there.
+ *
+ * A gateway started on DIR later appends past `lastLsn` (fine: the head there is still checked while the log holds
+ * it) and never removes the file; a log that no longer reaches it is a problem whatever ran since.
+ */
+
+import { closeSync, existsSync, fsyncSync, openSync, readFileSync, writeSync } from 'node:fs'
+import { join } from 'node:path'
+import * as v from 'valibot'
+import { openReadOnly, toHex } from '../../../wal/index.ts'
+
+export const BACKUP_MANIFEST_FILE = 'BACKUP.json'
+/** Bound on the file read back: a manifest is a few hundred bytes. */
+const MANIFEST_BYTES_MAX = 64 * 1024
+
+const LSN = v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(Number.MAX_SAFE_INTEGER))
+const MANIFEST_SCHEMA = v.looseObject({
+  format: v.literal(1),
+  firstLsn: LSN,
+  lastLsn: LSN,
+  chainHead: v.pipe(v.string(), v.regex(/^[0-9a-f]{64}$/)),
+})
+
+export interface BackupManifest {
+  format: 1
+  source: string
+  firstLsn: number
+  lastLsn: number
+  /** Hex chain head at lastLsn. */
+  chainHead: string
+  snapshot: { lsn: number; digest: string } | null
+}
+
+/** Writes DIR/BACKUP.json and fsyncs it (the caller fsyncs DIR before publishing it). */
+export function writeBackupManifest(dir: string, manifest: BackupManifest): void {
+  const fd = openSync(join(dir, BACKUP_MANIFEST_FILE), 'wx', 0o644)
+  try {
+    const bytes = new TextEncoder().encode(`${JSON.stringify(manifest, null, 2)}\n`)
+    let written = 0
+    while (written < bytes.byteLength) written += writeSync(fd, bytes, written)
+    fsyncSync(fd)
+  } finally {
+    closeSync(fd)
+  }
+}
+
+/**
+ * The problem with DIR's log against its backup manifest, or null: none there, or the log reaches its end with the same
+ * chain head. `logLastLsn`: where the verified log ends (replay-verify's report).
+ */
+export function backupManifestProblem(dir: string, logLastLsn: number): string | null {
+  const path = join(dir, BACKUP_MANIFEST_FILE)
+  if (!existsSync(path)) return null
+  let parsed: v.InferOutput<typeof MANIFEST_SCHEMA>
+  try {
+    const text = readFileSync(path)
+    if (text.byteLength > MANIFEST_BYTES_MAX) throw new Error(`${text.byteLength} bytes, more than a manifest holds`)
+    const result = v.safeParse(MANIFEST_SCHEMA, JSON.parse(text.toString('utf8')))
+    if (!result.success) throw new Error(`${result.issues[0]?.path?.map((item) => item.key).join('.') ?? 'its content'}: ${result.issues[0]?.message ?? 'invalid'}`)
+    parsed = result.output
+  } catch (error) {
+    return `BACKUP_MANIFEST_INVALID: ${path} is not a backup manifest egress wrote (${error instanceof Error ? error.message : String(error)}): where the backup ends cannot be checked`
+  }
+  if (logLastLsn < parsed.lastLsn) {
+    return `BACKUP_TRUNCATED: the log ends at LSN ${logLastLsn}, the backup (${path}) was taken through LSN ${parsed.lastLsn}: records ${logLastLsn + 1}..${parsed.lastLsn} are missing (a copy of the backup cut short?)`
+  }
+  let head: string | null = null
+  try {
+    const log = openReadOnly(join(dir, 'log'), { verifyChain: false })
+    if (parsed.lastLsn < log.firstLsn) return null // compacted past the backup's end by a gateway run on it since
+    for (const frame of log.read(parsed.lastLsn, { toLsn: parsed.lastLsn })) head = toHex(frame.hash)
+  } catch {
+    return null // a log that does not open: replay-verify has said why already
+  }
+  if (head === parsed.chainHead) return null
+  return `BACKUP_HEAD_MISMATCH: the log's chain head at LSN ${parsed.lastLsn} is ${head ?? 'missing'}, the backup (${path}) recorded ${parsed.chainHead}: this is not the log the backup wrote`
+}
