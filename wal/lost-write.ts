@@ -4,17 +4,19 @@
  * The group commit writes a batch, fdatasyncs it, and only then acknowledges it, and writes the next batch only after
  * that sync came back (group-commit.ts); a part of a batch before a segment roll is synced before the roll. So at any
  * moment at most one batch's bytes are written and not yet durable, all in the last segment, at its end; batchBytesMax
- * of them, except a single append larger than that, which is a batch of its own, never split (a decision's records
- * stay one write and one sync). Within such a batch the window below is smaller than the batch: a hole in it further
- * than batchBytesMax from the end is refused, as damage is (repair-tail's case), never cut past what the window
- * proves. A power cut then leaves every byte before that
- * batch as it was, and of the batch any subset of its pages, or of their sectors, in any order the page cache wrote
- * them back; a unit not written reads as zeros (the writer's preallocated zeros, or a file's unwritten end).
+ * of them, except a single append larger than that, which is a batch of its own, never split (a decision's records stay
+ * one write and one sync). A power cut then leaves every byte before that batch as it was, and of the batch any subset
+ * of its pages, or of their sectors, in any order the page cache wrote them back; a unit not written reads as zeros
+ * (the writer's preallocated zeros, or a file's unwritten end).
  *
  * So a bad frame followed by CRC-valid frames is cut on open, as a torn tail is, only when all of this holds:
  *
- * - it is in the last segment (checked by the caller), and from its start to the end of the last valid frame after it
- *   there are at most `windowBytes` (the largest batch): the bad frame and everything after it can be one batch;
+ * - it is in the last segment (checked by the caller), and the bad frame and everything after it can be one batch: from
+ *   its start to the end of the last valid frame after it there are at most `windowBytes` (the largest batch), or every
+ *   valid frame after it but the last says more of its append follows (frame.ts) — one append, which the writer writes
+ *   as a batch of its own whatever its size (a lost page early in an append of 6 MiB was refused while the window alone
+ *   decided, and the start needed repair-tail for a write that was never acknowledged). Frames of two appends further
+ *   apart than the window cannot be the batch in flight: refused, as damage is;
  * - a lost write explains it: the bad stretch (from the bad frame to the next valid frame) holds, overlapping the bad
  *   frame, either a whole zero-filled aligned sector or, from the bad frame's start up to a sector's end, zeros that
  *   cover at least its length field (a lost sector whose start lay in the acknowledged frames before). Bit rot and a
@@ -24,13 +26,14 @@
  *
  * Everything from the bad frame on is then cut: those frames were never acknowledged (their batch's sync never came
  * back), and nothing after a hole can be kept without the frames in it. What this cannot tell from a lost write is a
- * zero-filled sector inside the last batch's reach that was durable before (a device that returns zeros for a sector it
- * lost): that is cut too, and reported like every cut (RecoveryReport.tornTail, the serve's LOG_TAIL_TRUNCATED line).
+ * zero-filled sector inside the last batch's reach (the last append's, for one larger than a batch) that was durable
+ * before (a device that returns zeros for a sector it lost): that is cut too, and reported like every cut
+ * (RecoveryReport.tornTail, the serve's LOG_TAIL_TRUNCATED line).
  */
 
 import { HASH_BYTES } from './chain.ts'
 import { FRAME_HEADER_BYTES } from './frame.ts'
-import { chainHolds, copyStoredHash, crcHolds, epochAt, frameBody, frameBytesAt, lsnAt } from './frame-check.ts'
+import { chainHolds, continuesAt, copyStoredHash, crcHolds, epochAt, frameBody, frameBytesAt, lsnAt } from './frame-check.ts'
 import type { ChainPosition } from './scan.ts'
 
 /** The smallest unit a disk writes whole; a lost write leaves whole sectors zero (a page is 8 of them). */
@@ -62,9 +65,9 @@ interface FoundFrame {
 
 /**
  * The CRC-valid frames after the bad one, if they are what one batch would hold after `position`, all ending within
- * `windowBytes` of the bad frame's start; [] otherwise. The frames missing between two found ones (the bad one first)
- * must fit the bytes between them (a frame is at least its header), and one found right where the last ended must be
- * the next LSN and chain from it.
+ * `windowBytes` of the bad frame's start or all (but the last) continuing one append; [] otherwise. The frames missing
+ * between two found ones (the bad one first) must fit the bytes between them (a frame is at least its header), and one
+ * found right where the last ended must be the next LSN and chain from it.
  */
 function validFramesAfter(rest: Uint8Array, view: DataView, options: { position: Readonly<Omit<ChainPosition, 'appendOpen'>>; windowBytes: number }): FoundFrame[] {
   const { position, windowBytes } = options
@@ -74,6 +77,8 @@ function validFramesAfter(rest: Uint8Array, view: DataView, options: { position:
   let expectedLsn = position.lastLsn + 1
   let lastEpoch = position.lastEpoch
   let previousEnd = 0
+  // Every frame found so far says more of its append follows: they may all be one append's, which is a batch of its own.
+  let oneAppend = true
   for (let offset = 1; offset <= rest.byteLength - FRAME_HEADER_BYTES; offset++) {
     const frameBytes = frameBytesAt(view, offset, rest.byteLength)
     if (frameBytes < 0) continue
@@ -84,8 +89,11 @@ function validFramesAfter(rest: Uint8Array, view: DataView, options: { position:
     const missing = lsn - expectedLsn
     if (missing < (found.length === 0 ? 1 : 0) || missing * FRAME_HEADER_BYTES > offset - previousEnd || epoch < lastEpoch) return []
     if (missing === 0 && (offset !== previousEnd || !chainHolds(rest, offset, body, lastHash, scratchHash))) return []
-    // Beyond one batch's reach of the bad frame: not the batch in flight (and no need to walk the rest).
-    if (offset + frameBytes > windowBytes) return []
+    // Beyond one batch's reach of the bad frame: not the batch in flight (and no need to walk the rest) — unless the
+    // frames before it all continue their append: one append larger than a batch is written as a batch of its own,
+    // whatever its size, so the bad frame and every frame up to this one can still be its bytes.
+    if (offset + frameBytes > windowBytes && !oneAppend) return []
+    oneAppend &&= continuesAt(view, offset)
     found.push({ offsetBytes: offset })
     copyStoredHash(rest, offset, lastHash)
     expectedLsn = lsn + 1

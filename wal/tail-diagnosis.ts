@@ -4,9 +4,9 @@
  *
  * A power loss can leave a zero-filled page inside the part of the last segment written after the last fsync, with
  * pages written later intact after it: a bad stretch followed by CRC-valid frames. The open cuts that itself only
- * when it can be the one batch in flight (lost-write.ts: within batchBytesMax of the end, a lost sector explaining
- * it); any other such stretch it refuses (FRAME_CORRUPT, scan.ts) on purpose: the frames past the hole may have been
- * acknowledged, and the log must never drop them on its own. This module says exactly what a cut at the hole
+ * when it can be the one batch in flight (lost-write.ts: within batchBytesMax of the end or inside one append, a lost
+ * sector explaining it); any other such stretch it refuses (FRAME_CORRUPT, scan.ts) on purpose: the frames past the
+ * hole may have been acknowledged, and the log must never drop them on its own. This module says exactly what a cut at the hole
  * would discard, so an operator can decide — and recognises only that shape:
  *
  * - the refusal is FRAME_CORRUPT in the LAST segment (in a sealed segment nothing was ever unsynced);
