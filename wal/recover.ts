@@ -19,11 +19,12 @@
 import { join } from 'node:path'
 import { SegmentCatalog, type SegmentInfo } from './catalog.ts'
 import { hashesEqual, toHex } from './chain.ts'
-import { WalCorruptionError, WalSegmentUnreadableError } from './errors.ts'
+import { SyncFailedError, WalCorruptionError, WalSegmentUnreadableError } from './errors.ts'
 import { readFully, type WalIo } from './io.ts'
 import { ReadBuffer } from './read-buffer.ts'
 import { initialPosition, scanSegment, type ChainPosition, type OpenAppend, type SegmentSource } from './scan.ts'
 import { probeSealedSegmentEnd } from './segment-end.ts'
+import { syncFailuresMarked } from './sync-failures.ts'
 import { guardTailCut, type TailCutGuard } from './tail-cut.ts'
 import { SEGMENT_HEADER_BYTES, SEGMENT_TEMP_SUFFIX, decodeSegmentHeader, parseSegmentName, segmentName, type SegmentHeader } from './segment.ts'
 import type { Frame } from './frame.ts'
@@ -116,7 +117,9 @@ function removeTempFiles(dir: string, names: string[], options: RecoverOptions):
   if (!options.writable || temps.length === 0) return temps
   // A temp file is a segment roll that crashed before its rename: it never held an acknowledged frame.
   for (const name of temps) options.io.unlink(join(dir, name))
-  options.io.fsyncDirectory(dir)
+  // A failed fsync here and in truncateTail is FSYNC_FAILED, as the open's own sync is (open-sync.ts), never a raw errno
+  // no caller takes for one: the open fails, and the process recovers by opening again, which makes the same repair.
+  syncFailuresMarked(options.io, { during: "at open, after removing a crashed roll's temp files" }).fsyncDirectory(dir)
   return temps
 }
 
@@ -300,7 +303,11 @@ function truncateTail(io: WalIo, path: string, lengthBytes: number): void {
   const fd = io.openAppend(path)
   try {
     io.truncate(fd, lengthBytes)
-    io.fsync(fd)
+    try {
+      io.fsync(fd)
+    } catch (error) {
+      throw new SyncFailedError(path, error, { during: 'at open, after cutting the torn tail' })
+    }
   } finally {
     io.close(fd)
   }

@@ -1,8 +1,8 @@
 import { afterAll, afterEach, describe, expect, test } from 'bun:test'
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { Wal, WalFatalError } from '../../wal/index.ts'
+import { isSyncFailure, nodeIo, SyncFailedError, Wal, WalFatalError, type WalIo } from '../../wal/index.ts'
 import { countingIo, record, removeTempDirs, tempDir } from './support.ts'
 
 afterEach(removeTempDirs)
@@ -52,6 +52,58 @@ describe('I/O failures are fatal', () => {
     await reopened.close()
   })
 })
+
+describe('a failed fsync while a writable open repairs the log', () => {
+  /** A log whose last frame was torn (a crash mid-write), and the path of its segment. */
+  async function tornLog(): Promise<{ dir: string; segment: string }> {
+    const dir = tempDir()
+    const wal = Wal.open(dir, { preallocateBytes: 0 })
+    for (let index = 0; index < 3; index++) await wal.append([record(`record ${index}`)])
+    await wal.close()
+    const segment = join(dir, readdirSync(dir).find((name) => name.endsWith('.seg')) as string)
+    truncateSync(segment, statSync(segment).size - 5)
+    return { dir, segment }
+  }
+
+  function openError(dir: string, io: WalIo): unknown {
+    try {
+      Wal.open(dir, { io }).abandonAsCrashed()
+    } catch (error) {
+      return error
+    }
+    throw new Error('the open succeeded')
+  }
+
+  test('the fsync of a torn tail cut is FSYNC_FAILED (SyncFailedError naming the segment), not a raw errno; the next open goes on from the last whole frame', async () => {
+    const { dir, segment } = await tornLog()
+    const io = countingIo()
+    io.failNext('fsync', 'EIO')
+    const error = openError(dir, io)
+    // Before the fix: the node error (code EIO) came out as it was, which no caller takes as a failed fsync.
+    expect(error).toBeInstanceOf(SyncFailedError)
+    expect(isSyncFailure(error)).toBe(true)
+    expect(error).toMatchObject({ code: 'FSYNC_FAILED', target: segment })
+    expect(String(error)).toContain('EIO')
+    // The process recovers by opening again: the log ends at the last whole frame and takes appends.
+    const reopened = Wal.open(dir)
+    expect(reopened.lastLsn).toBe(2)
+    expect(await reopened.append([record('after')])).toEqual([3])
+    await reopened.close()
+  })
+
+  test('the directory fsync after removing a crashed roll\'s temp file is FSYNC_FAILED too', async () => {
+    const { dir } = await tornLog()
+    writeFileSync(join(dir, '00000000000000000004.seg.tmp'), 'a roll that crashed before its rename')
+    const io = { ...countingIo(), fsyncDirectory: (path: string) => (path === dir ? failDirectorySync() : nodeIo.fsyncDirectory(path)) }
+    const error = openError(dir, io)
+    expect(error).toBeInstanceOf(SyncFailedError)
+    expect(error).toMatchObject({ code: 'FSYNC_FAILED', target: dir })
+  })
+})
+
+function failDirectorySync(): never {
+  throw Object.assign(new Error('EIO: injected directory fsync failure'), { code: 'EIO' })
+}
 
 describe('a real full disk', () => {
   const mountPoint = mkdtempSync(join(tmpdir(), 'egress-tmpfs-'))
