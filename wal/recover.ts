@@ -26,7 +26,7 @@ import { initialPosition, scanSegment, type ChainPosition, type OpenAppend, type
 import { probeSealedSegmentEnd } from './segment-end.ts'
 import { syncFailuresMarked } from './sync-failures.ts'
 import { guardTailCut, type TailCutGuard } from './tail-cut.ts'
-import { SEGMENT_HEADER_BYTES, SEGMENT_TEMP_SUFFIX, decodeSegmentHeader, parseSegmentName, segmentName, type SegmentHeader } from './segment.ts'
+import { SEGMENT_HEADER_BYTES, decodeSegmentHeader, isSegmentTempName, parseSegmentName, segmentName, type SegmentHeader } from './segment.ts'
 import type { Frame } from './frame.ts'
 
 export interface RecoveryReport {
@@ -113,7 +113,7 @@ export function recoverLog(dir: string, options: RecoverOptions): RecoveredLog {
 }
 
 function removeTempFiles(dir: string, names: string[], options: RecoverOptions): string[] {
-  const temps = names.filter((name) => name.endsWith(SEGMENT_TEMP_SUFFIX))
+  const temps = names.filter(isSegmentTempName)
   if (!options.writable || temps.length === 0) return temps
   // A temp file is a segment roll that crashed before its rename: it never held an acknowledged frame.
   for (const name of temps) options.io.unlink(join(dir, name))

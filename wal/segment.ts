@@ -42,6 +42,15 @@ export function parseSegmentName(name: string): number | null {
   return match === null ? null : Number(match[1])
 }
 
+/**
+ * Whether `name` is a segment's temp file (`<first LSN>.seg.tmp`, a roll that crashed before its rename): the only
+ * temp files of the log, which an open removes. Any other name ending in `.tmp` is not the log's (an operator's file,
+ * another tool's) and is left alone.
+ */
+export function isSegmentTempName(name: string): boolean {
+  return name.endsWith(SEGMENT_TEMP_SUFFIX) && parseSegmentName(name.slice(0, -SEGMENT_TEMP_SUFFIX.length)) !== null
+}
+
 export function encodeSegmentHeader(header: SegmentHeader): Uint8Array {
   const bytes = new Uint8Array(SEGMENT_HEADER_BYTES)
   const view = new DataView(bytes.buffer)

@@ -249,4 +249,18 @@ describe('recovery on open', () => {
     expect(readdirSync(dir).some((name) => name.endsWith('.tmp'))).toBe(false)
     await wal.close()
   })
+
+  test('only a segment roll\'s temp file is removed: other files ending in .tmp in the log directory are not the log\'s', async () => {
+    const dir = await buildLog(5)
+    const others = ['notes.tmp', 'anchors.jsonl.4242.tmp', '6.seg.tmp', '00000000000000000006.seg.tmp.tmp']
+    for (const name of others) writeFileSync(join(dir, name), 'not the log\'s')
+    writeFileSync(join(dir, '00000000000000000006.seg.tmp'), new Uint8Array(10))
+    // Before the fix: every *.tmp went, the operator's and another tool's files with the roll's.
+    expect(openReadOnly(dir).report.removedTempFiles).toEqual(['00000000000000000006.seg.tmp'])
+    const wal = Wal.open(dir)
+    expect(wal.recovery.removedTempFiles).toEqual(['00000000000000000006.seg.tmp'])
+    expect(readdirSync(dir).filter((name) => name.endsWith('.tmp')).sort()).toEqual([...others].sort())
+    expect(wal.lastLsn).toBe(5)
+    await wal.close()
+  })
 })
