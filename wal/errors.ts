@@ -49,6 +49,24 @@ export class WalSegmentUnreadableError extends Error {
   }
 }
 
+/**
+ * A reader of the writable log (Wal.read) was left behind by a compaction: the segment holding the next LSN it was to
+ * yield was removed while it was paused between frames. It ended quietly there, as if the log did, and its caller took
+ * the frames it had for all there were; now it says so. `lsn` is the first LSN not read, `firstLsn` where the log now
+ * begins: the caller starts over from a snapshot or asks for a resync, never reads on across the gap.
+ */
+export class WalCompactedError extends Error {
+  override readonly name = 'WalCompactedError'
+  readonly code = 'LOG_COMPACTED'
+
+  constructor(
+    readonly lsn: number,
+    readonly firstLsn: number,
+  ) {
+    super(`LOG_COMPACTED: LSN ${lsn} was removed by a compaction while it was being read; the log now begins at LSN ${firstLsn}`)
+  }
+}
+
 /** The append queue is at its bound: the caller must shed load; nothing was written. */
 export class WalFullError extends Error {
   override readonly name = 'WalFullError'

@@ -33,6 +33,7 @@ export type { TailCut, TailCutGuard } from './tail-cut.ts'
 export {
   WalCorruptionError,
   WalSegmentUnreadableError,
+  WalCompactedError,
   WalFullError,
   WalFatalError,
   DirectoryOpenError,

@@ -287,7 +287,11 @@ export class Wal {
     })
   }
 
-  /** Reads frames from `fromLsn` (inclusive) to the durable end or `toLsn`, checking CRCs (and the chain if asked). */
+  /**
+   * Reads frames from `fromLsn` (inclusive) to the durable end or `toLsn`, checking CRCs (and the chain if asked). It
+   * starts at the log's first LSN if `fromLsn` is below it (a caller compares with `firstLsn`); a compaction that
+   * removes what it was still to read while it is paused throws WalCompactedError (LOG_COMPACTED) from it.
+   */
   read(fromLsn: number, options: Partial<ReadOptions> = {}): Generator<Frame> {
     return readFrames(this.catalog, { io: this.options.io, fromLsn, toLsn: this.commit.durableLsn, ...options })
   }

@@ -10,7 +10,7 @@
 import { assert } from './assert.ts'
 import type { SegmentCatalog, SegmentInfo } from './catalog.ts'
 import { HASH_BYTES } from './chain.ts'
-import { WalCorruptionError } from './errors.ts'
+import { WalCompactedError, WalCorruptionError } from './errors.ts'
 import { FRAME_SHORT, chainHolds, crcHolds, frameBody, frameBytesAt, frameViewAt, lengthProblem, lsnAt, type FrameProblem } from './frame-check.ts'
 import { FRAME_HEADER_BYTES, FRAME_PREFIX_BYTES, PAYLOAD_BYTES_MAX, type Frame } from './frame.ts'
 import type { WalIo } from './io.ts'
@@ -46,7 +46,12 @@ export function* readFrames(catalog: SegmentCatalog, options: Partial<ReadOption
   let lsn = fromLsn
   while (lsn <= toLsn) {
     const segment = catalog.segmentFor(lsn)
-    if (segment === undefined) return
+    if (segment === undefined) {
+      // Below the log's first LSN only when a compaction removed it while this reader was paused (it starts at or
+      // above it): a quiet end here read as the log's end.
+      if (lsn < catalog.firstLsn) throw new WalCompactedError(lsn, catalog.firstLsn)
+      return
+    }
     const start = catalog.seek(segment, lsn, SEGMENT_HEADER_BYTES)
     const previousHash = start.previousHash.slice()
     const segmentEnd = segment.sizeBytes

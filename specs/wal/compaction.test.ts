@@ -3,7 +3,8 @@
 import { afterAll, describe, expect, test } from 'bun:test'
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
-import { SyncFailedError, nodeIo, openReadOnly, Wal, type WalIo } from '../../wal/index.ts'
+import { SyncFailedError, nodeIo, openReadOnly, Wal, WalCompactedError, type WalIo } from '../../wal/index.ts'
+import type { SegmentInfo } from '../../wal/catalog.ts'
 import { record, removeTempDirs, tempDir } from './support.ts'
 
 const otherDevice: string[] = []
@@ -96,5 +97,41 @@ describe('compaction', () => {
     await wal.close().catch(() => undefined)
     const reopened = openReadOnly(dir)
     expect(reopened.firstLsn).toBe(first.lastLsn + 1)
+  })
+
+  test('a reader paused between frames that a compaction leaves behind throws LOG_COMPACTED instead of ending as if the log did', async () => {
+    const wal = await logOfSegments(tempDir())
+    const [first, second, third] = wal.segments.map((segment) => ({ ...segment })) as [SegmentInfo, SegmentInfo, SegmentInfo]
+    const reader = wal.read(1)
+    const read: number[] = []
+    // Paused on the first segment's last frame (its file stays open), the next segment not yet opened.
+    for (let lsn = 1; lsn <= first.lastLsn; lsn++) read.push((reader.next().value as { lsn: number }).lsn)
+    expect(wal.removeSegmentsBelow(third.firstLsn)).toHaveLength(2)
+    // Before the fix: the reader ended here, quietly, at the first segment's last LSN of a log that goes on past it.
+    let error: unknown = null
+    try {
+      reader.next()
+    } catch (caught) {
+      error = caught
+    }
+    expect(error).toBeInstanceOf(WalCompactedError)
+    expect(error).toMatchObject({ code: 'LOG_COMPACTED', lsn: first.lastLsn + 1, firstLsn: second.lastLsn + 1 })
+    expect(read).toEqual(Array.from({ length: first.lastLsn }, (_, index) => index + 1))
+    await wal.close()
+  })
+
+  test('a reader paused inside a segment that a compaction removes reads it to its end from the file it holds open', async () => {
+    const wal = await logOfSegments(tempDir())
+    const [first, , third] = wal.segments.map((segment) => ({ ...segment })) as [SegmentInfo, SegmentInfo, SegmentInfo]
+    const reader = wal.read(1, { toLsn: third.firstLsn - 1 })
+    expect(reader.next().value?.lsn).toBe(1)
+    // The segment it reads and the next one go: the next one was not open yet.
+    expect(wal.removeSegmentsBelow(third.firstLsn)).toHaveLength(2)
+    const rest: number[] = []
+    expect(() => {
+      for (let next = reader.next(); next.done !== true; next = reader.next()) rest.push(next.value.lsn)
+    }).toThrow(WalCompactedError)
+    expect(rest).toEqual(Array.from({ length: first.lastLsn - 1 }, (_, index) => index + 2))
+    await wal.close()
   })
 })
