@@ -257,3 +257,15 @@ describe('snapshot store', () => {
     expect(() => snapshots.keepUpTo(target, lsns[2] as number)).toThrow(/not empty/)
   })
 })
+
+test("removeTempFiles removes the store's own temp files only: a snapshot's and the manifest's, not another *.tmp in the directory", () => {
+  const dir = tempDataDir()
+  dirs.push(dir)
+  const snapshots = join(dir, 'snapshots')
+  mkdirSync(snapshots, { recursive: true })
+  const own = [`${snapshotFileName(42)}.tmp`, `${MANIFEST_NAME}.tmp`]
+  const others = ['notes.tmp', 'backup.tar.tmp', 'snapshot.tmp']
+  for (const name of [...own, ...others]) writeFileSync(join(snapshots, name), 'x')
+  expect(store(dir).removeTempFiles().sort()).toEqual([...own].sort())
+  expect(readdirSync(snapshots).sort()).toEqual([...others].sort())
+})

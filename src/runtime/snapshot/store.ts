@@ -29,6 +29,13 @@ const MANIFEST_FORMAT = 'egress.snapshot-manifest'
 const MANIFEST_BYTES_MAX = 1024 * 1024
 const NAME_PATTERN = /^snapshot-(\d{20})\.snap$/
 const TEMP_SUFFIX = '.tmp'
+
+/** Whether `name` is a temp file writeDurably makes: a snapshot file's or the manifest's name, then TEMP_SUFFIX. */
+function isOwnTempName(name: string): boolean {
+  if (!name.endsWith(TEMP_SUFFIX)) return false
+  const target = name.slice(0, -TEMP_SUFFIX.length)
+  return target === MANIFEST_NAME || parseSnapshotFileName(target) !== null
+}
 export const SNAPSHOTS_KEEP_DEFAULT = 3
 
 export interface ManifestEntry {
@@ -188,10 +195,13 @@ export class SnapshotStore {
     return kept
   }
 
-  /** Removes temp files a crash left behind (never a complete snapshot). */
+  /**
+   * Removes the temp files of this store's own writes a crash left behind (never a complete snapshot): a snapshot's or
+   * the manifest's name with TEMP_SUFFIX. Any other *.tmp in the directory is someone else's and stays (every one went).
+   */
   removeTempFiles(): string[] {
     if (!this.io.exists(this.dir)) return []
-    const removed = this.listDir().filter((name) => name.endsWith(TEMP_SUFFIX))
+    const removed = this.listDir().filter(isOwnTempName)
     for (const name of removed) this.io.unlink(join(this.dir, name))
     if (removed.length > 0) this.io.fsyncDirectory(this.dir)
     return removed
