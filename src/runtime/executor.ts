@@ -13,16 +13,15 @@
  * from the send record; only callVenue here makes it).
  */
 
-import { currentClientOrderId } from '../domain/orders.ts'
 import type { DomainEvent } from '../domain/events/index.ts'
 import { nextDueMs, nextWork, type WorkItem } from '../kernel/index.ts'
 import type { Engine } from './engine.ts'
 import type { Dispatch, ExecutorOptions, ExecutorStats } from './executor-options.ts'
 import { DispatchQueues } from './dispatch-queues.ts'
 import { HeldAnswers } from './held-answers.ts'
-import { askedAtMsFor, askedOrderOf } from './read-back-asked.ts'
-import { guarded, isUnanswered, READ_BACK_CALLS, readBack, type VenueCall } from './read-back.ts'
-import { invalidReadBackOf } from './read-back-check.ts'
+import { READ_BACK_CALLS } from './read-back.ts'
+import { readBackItem } from './read-back-item.ts'
+import { queryCallFor } from './query-call.ts'
 import { READ_BACKS_BEFORE_START_MAX, ReadBacksBeforeStart } from './read-backs-before-start.ts'
 import { ReconcileHolds } from './reconcile-holds.ts'
 import { isRefusedAtStop } from './stop-drain.ts'
@@ -344,7 +343,7 @@ export class Executor {
     const adapter = this.options.adapters.get(venue)
     if (this.stopped || adapter === undefined || this.callsBudgetLeft === 0) return null
     try {
-      return await this.queryCall(venue, { timed: false })(() => adapter.openOrders())
+      return await queryCallFor(this.stats, this.options, venue, { timed: false })(() => adapter.openOrders())
     } finally {
       this.wake()
     }
@@ -360,65 +359,15 @@ export class Executor {
     return item.kind === 'reconcile' ? Math.min(READ_BACK_CALLS, this.options.callsInFlightMax) : 1
   }
 
-  /** One venue call, guarded, counted in callsInFlight while it is out (a read-back's each, as they are made). */
-  private readonly countedCall = async <T>(call: () => Promise<VenueOutcome<T>>): Promise<VenueOutcome<T>> => {
-    this.stats.callsInFlight++
-    try {
-      return await guarded(call)
-    } finally {
-      this.stats.callsInFlight--
-    }
-  }
-
-  /** countedCall for a query to `venue`, its answer told to onQuery (venue health), with when it was asked if `timed`. */
-  private queryCall(venue: string, options: { timed: boolean }): VenueCall {
-    const { onQuery, clock } = this.options
-    if (onQuery === undefined) return this.countedCall
-    return async <T>(call: () => Promise<VenueOutcome<T>>): Promise<VenueOutcome<T>> => {
-      const sentAtMs = clock.nowMs()
-      const outcome = await this.countedCall(call)
-      onQuery(venue, outcome, options.timed ? sentAtMs : null)
-      return outcome
-    }
-  }
-
   private reconcile(item: WorkItem): Promise<void> {
-    const { engine, clock } = this.options
-    const adapter = this.options.adapters.get(item.venue)
-    const order = engine.state.orders.get(item.orderId)
-    if (adapter === undefined || order === undefined) {
-      this.reconcileHolds.reconciling.delete(item.orderId)
-      return Promise.resolve()
-    }
-    this.stats.reconciles++
-    // Ask by the id the venue knows the order by now (the last applied amend's), like a real venue requires.
-    const clientOrderId = currentClientOrderId(order)
-    // The venue looks after this: its "not found" proves absence only if this is past the grace (kernel/reconcile.ts).
-    const asked = askedOrderOf(order, clock.nowMs())
-    const heldCumQty = () => engine.state.orders.get(item.orderId)?.cumQty ?? 0n
-    return (async () => {
-      const answer = await readBack(adapter, { orderId: item.orderId, clientOrderId, heldCumQty }, this.queryCall(item.venue, { timed: true }))
-      if (isUnanswered(answer)) {
-        // The venue did not answer, which proves nothing: the order stays Unknown and is asked about again later.
-        this.reconcileHolds.backOff(item.orderId, answer.retryAfterMs)
-        return
-      }
-      // An answer the log could not hold is no answer either (read-back-check.ts); the error says which member.
-      const invalid = invalidReadBackOf(item.venue, clientOrderId, answer)
-      if (invalid !== null) throw invalid
-      // News since the question in its own millisecond is newer than the answer (read-back-asked.ts).
-      const askedAtMs = askedAtMsFor(asked, engine.state.orders.get(item.orderId))
-      await engine.submit({ kind: 'reconcile_result', nowMs: clock.nowMs(), askedAtMs, orderId: item.orderId, venueOrder: answer.venueOrder, trades: answer.trades })
-    })()
-      .catch((error: unknown) => {
-        // Asked again at once, an Unknown order whose answer cannot be decided on looped at the venue's speed.
-        this.reconcileHolds.backOff(item.orderId)
-        this.reportUnlessStopping(error, `reconcile of ${item.orderId}`)
-      })
-      .finally(() => {
-        this.reconcileHolds.reconciling.delete(item.orderId)
-        this.wake()
-      })
+    return readBackItem(item, {
+      ...this.options,
+      holds: this.reconcileHolds,
+      stats: this.stats,
+      queryCall: (venue) => queryCallFor(this.stats, this.options, venue, { timed: true }),
+      report: (error, context) => this.reportUnlessStopping(error, context),
+      done: () => this.wake(),
+    })
   }
 }
 

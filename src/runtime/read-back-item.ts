@@ -1,0 +1,65 @@
+/**
+ * Lane 3: the read-back of an Unknown order the executor picked (kernel reconcile work). It asks the venue by the id the
+ * venue knows the order by now (the last applied amend's), then hands the answer to the kernel as a reconcile_result;
+ * an unanswered question proves nothing (the order stays Unknown and is asked about again after a backoff), and an
+ * answer the log could not hold is an error (read-back-check.ts). The item is held (ReconcileHolds.reconciling) from
+ * the pick until this ends.
+ */
+
+import { currentClientOrderId } from '../domain/orders.ts'
+import type { WorkItem } from '../kernel/index.ts'
+import type { ExecutorOptions, ExecutorStats } from './executor-options.ts'
+import { askedAtMsFor, askedOrderOf } from './read-back-asked.ts'
+import { isUnanswered, readBack, type VenueCall } from './read-back.ts'
+import { invalidReadBackOf } from './read-back-check.ts'
+import type { ReconcileHolds } from './reconcile-holds.ts'
+
+export interface ReadBackPorts extends Pick<ExecutorOptions, 'engine' | 'clock' | 'adapters'> {
+  holds: ReconcileHolds
+  stats: Pick<ExecutorStats, 'reconciles'>
+  /** How a query to the venue is made (query-call.ts). */
+  queryCall: (venue: string) => VenueCall
+  /** Where an error goes (the executor's: one refused by a stopping engine is expected). */
+  report: (error: unknown, context: string) => void
+  /** Called once the read-back has ended, whatever its outcome (the executor picks again). */
+  done: () => void
+}
+
+export function readBackItem(item: WorkItem, ports: ReadBackPorts): Promise<void> {
+  const { engine, clock, holds } = ports
+  const adapter = ports.adapters.get(item.venue)
+  const order = engine.state.orders.get(item.orderId)
+  if (adapter === undefined || order === undefined) {
+    holds.reconciling.delete(item.orderId)
+    return Promise.resolve()
+  }
+  ports.stats.reconciles++
+  // Ask by the id the venue knows the order by now (the last applied amend's), like a real venue requires.
+  const clientOrderId = currentClientOrderId(order)
+  // The venue looks after this: its "not found" proves absence only if this is past the grace (kernel/reconcile.ts).
+  const asked = askedOrderOf(order, clock.nowMs())
+  const heldCumQty = () => engine.state.orders.get(item.orderId)?.cumQty ?? 0n
+  return (async () => {
+    const answer = await readBack(adapter, { orderId: item.orderId, clientOrderId, heldCumQty }, ports.queryCall(item.venue))
+    if (isUnanswered(answer)) {
+      // The venue did not answer, which proves nothing: the order stays Unknown and is asked about again later.
+      holds.backOff(item.orderId, answer.retryAfterMs)
+      return
+    }
+    // An answer the log could not hold is no answer either (read-back-check.ts); the error says which member.
+    const invalid = invalidReadBackOf(item.venue, clientOrderId, answer)
+    if (invalid !== null) throw invalid
+    // News since the question in its own millisecond is newer than the answer (read-back-asked.ts).
+    const askedAtMs = askedAtMsFor(asked, engine.state.orders.get(item.orderId))
+    await engine.submit({ kind: 'reconcile_result', nowMs: clock.nowMs(), askedAtMs, orderId: item.orderId, venueOrder: answer.venueOrder, trades: answer.trades })
+  })()
+    .catch((error: unknown) => {
+      // Asked again at once, an Unknown order whose answer cannot be decided on looped at the venue's speed.
+      holds.backOff(item.orderId)
+      ports.report(error, `reconcile of ${item.orderId}`)
+    })
+    .finally(() => {
+      holds.reconciling.delete(item.orderId)
+      ports.done()
+    })
+}
