@@ -187,3 +187,17 @@ export function decodeFrame(source: Uint8Array, offset: number, limit: number): 
 export function verifyFrameHash(source: Uint8Array, offset: number, frameBytes: number, previousHash: Uint8Array, scratchHash: Uint8Array): boolean {
   return chainHolds(source, offset, frameBody(source, offset, frameBytes), previousHash, scratchHash)
 }
+
+/** Whether `bytes` are whole frames of exactly one append: every frame but the last has the append flag (frame.ts). */
+export function isOneAppend(bytes: Uint8Array): boolean {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength)
+  let offset = 0
+  while (offset < bytes.byteLength) {
+    const frameBytes = frameBytesAt(view, offset, bytes.byteLength)
+    if (frameBytes < 0) return false
+    const last = offset + frameBytes === bytes.byteLength
+    if (continuesAt(view, offset) === last) return false
+    offset += frameBytes
+  }
+  return true
+}

@@ -14,20 +14,19 @@
 
 import { assert } from './assert.ts'
 import type { SegmentCatalog, SegmentInfo } from './catalog.ts'
-import { syncLastSegmentAtOpen } from './open-sync.ts'
 import { sliceOfCatalog, type LogSlice } from './slice.ts'
 import { HASH_BYTES } from './chain.ts'
 import { removeSegmentsBelow } from './compaction.ts'
-import { LogDirLock } from './dir-lock.ts'
-import { makeDirDurable } from './durable-dir.ts'
+import type { LogDirLock } from './dir-lock.ts'
+import { openLocked } from './open-locked.ts'
 import { isSyncFailure, LeaseError, WalClosedError, WalFatalError, WalFullError, WalRecordError, WalReplicationError } from './errors.ts'
 import { FRAME_HEADER_BYTES, frameBytesFor, recordProblem, type Frame, type RecordInput } from './frame.ts'
-import { continuesAt, frameBytesAt } from './frame-check.ts'
+import { isOneAppend } from './frame-check.ts'
 import { GroupCommit, WaiterAppend, type AppendWaiter, type CommitListener, type PendingAppend } from './group-commit.ts'
 import { nodeIo } from './io.ts'
 import { defaultWalOptions, optionsProblem, type Durability, type WalOptions } from './options.ts'
 import { readFrames, type ReadOptions } from './reader.ts'
-import { recoverLog, verifyChainTo, type RecoveryReport } from './recover.ts'
+import { verifyChainTo, type RecoveryReport } from './recover.ts'
 import { plainBytes, type EpochCeiling } from './replicate.ts'
 import type { ChainPosition } from './scan.ts'
 import { SegmentWriter, createSegment } from './segment-writer.ts'
@@ -382,45 +381,5 @@ export class Wal {
   }
 }
 
-type Recovered = ReturnType<typeof recoverLog> & { lock: LogDirLock }
-
 /** How often a closing log looks whether its queue and sync are done. */
 const CLOSE_POLL_MS = 1
-
-/** Takes the directory's lock, recovers the log under it and builds the Wal; the lock is let go if anything throws. */
-function openLocked(dir: string, options: WalOptions, build: (recovered: Recovered) => Wal): Wal {
-  // Its entry in the data directory durable before any record in it is acknowledged (durable-dir.ts).
-  makeDirDurable(options.io, dir, { syncParentOfExisting: true })
-  const lock = LogDirLock.acquire(dir)
-  try {
-    const recovered = recoverLog(dir, {
-      io: options.io,
-      writable: true,
-      verifyChain: options.verifyChainOnOpen,
-      indexStrideFrames: options.indexStrideFrames,
-      chainAnchorLsn: options.verifyChainOnOpen ? options.chainAnchorLsn : 0,
-      // The writer never has more than one batch written and not synced, and a batch spans at most batchBytesMax.
-      lostWriteWindowBytes: options.batchBytesMax,
-      ...(options.tailCut === undefined ? {} : { tailCut: options.tailCut }),
-    })
-    syncLastSegmentAtOpen(options.io, recovered.catalog.last?.path, options.durability)
-    return build({ ...recovered, lock })
-  } catch (error) {
-    lock.release()
-    throw error
-  }
-}
-
-/** Whether `bytes` are whole frames of exactly one append: every frame but the last has the append flag (frame.ts). */
-function isOneAppend(bytes: Uint8Array): boolean {
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength)
-  let offset = 0
-  while (offset < bytes.byteLength) {
-    const frameBytes = frameBytesAt(view, offset, bytes.byteLength)
-    if (frameBytes < 0) return false
-    const last = offset + frameBytes === bytes.byteLength
-    if (continuesAt(view, offset) === last) return false
-    offset += frameBytes
-  }
-  return true
-}
