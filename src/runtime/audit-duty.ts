@@ -117,8 +117,13 @@ export class AuditDuty {
     await this.selfCheck()
   }
 
-  /** Checks the log every selfCheckEveryMs from now on (after checkAtStart, once bootstrap is done). */
+  /**
+   * Once bootstrap is done (after checkAtStart): checks what the start wrote since (a tail check from where the first
+   * ended; on a new log the first had nothing to read, and the check's thread starts only here), then every
+   * selfCheckEveryMs.
+   */
   async start(): Promise<void> {
+    await this.selfCheck()
     this.arm()
   }
 
