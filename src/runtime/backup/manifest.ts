@@ -6,7 +6,9 @@
  * last records. The manifest gives the end to compare with: the log must reach `lastLsn` with `chainHead` there.
  *
  * A gateway started on DIR later appends past `lastLsn` (fine: the head there is still checked while the log holds
- * it) and never removes the file; a log that no longer reaches it is a problem whatever ran since.
+ * it) and never removes the file; a log that no longer reaches it is a problem whatever ran since — except an HA
+ * node's that set the records there aside as diverged from its leader (ha/divergence.ts): the file goes aside with
+ * them (`BACKUP.<suffix>.json`), as the leader's records fill those LSNs.
  */
 
 import { closeSync, existsSync, fsyncSync, openSync, readFileSync, writeSync } from 'node:fs'
@@ -46,6 +48,23 @@ export function writeBackupManifest(dir: string, manifest: BackupManifest): void
     fsyncSync(fd)
   } finally {
     closeSync(fd)
+  }
+}
+
+/**
+ * The LSN DIR's backup manifest names as the copy's end; null when there is none, or none that can be read (replay-verify
+ * reports that one as BACKUP_MANIFEST_INVALID).
+ */
+export function backupManifestEnd(dir: string): number | null {
+  const path = join(dir, BACKUP_MANIFEST_FILE)
+  if (!existsSync(path)) return null
+  try {
+    const text = readFileSync(path)
+    if (text.byteLength > MANIFEST_BYTES_MAX) return null
+    const result = v.safeParse(MANIFEST_SCHEMA, JSON.parse(text.toString('utf8')))
+    return result.success ? result.output.lastLsn : null
+  } catch {
+    return null
   }
 }
 

@@ -7,6 +7,7 @@
 
 import { join } from 'node:path'
 import { nodeIo, toHex, type Wal, type WalIo } from '../../../wal/index.ts'
+import { BACKUP_MANIFEST_FILE, backupManifestEnd } from '../backup/manifest.ts'
 import { freeAsideSuffix } from './dir-swap.ts'
 import { DivergedPrefixError, divergedAsideSuffix, finishKeepingPrefix, keepCommonPrefix, type KeepPrefixOptions } from './diverged-prefix.ts'
 import { fatalSyncs, renameDurably, syncFailureOf } from './durable-fs.ts'
@@ -170,7 +171,9 @@ export function setDivergedTailAside(dataDir: string, commonLsn: number, discard
     const asideSuffix = freeAsideSuffix(dataDir, base, io)
     movedTo = join(dataDir, `log.${asideSuffix}`)
     try {
-      return { ...describeDiscarded(commonLsn, discarded), ...keepCommonPrefix(dataDir, commonLsn, { ...options, io, asideSuffix }), outcome: 'prefix_kept', fallback: null, error: null }
+      const kept = keepCommonPrefix(dataDir, commonLsn, { ...options, io, asideSuffix })
+      setBackupManifestAside(dataDir, commonLsn, asideSuffix, io)
+      return { ...describeDiscarded(commonLsn, discarded), ...kept, outcome: 'prefix_kept', fallback: null, error: null }
     } catch (error) {
       if (!(error instanceof DivergedPrefixError)) throw error
       return { ...setDivergedLogAside(dataDir, commonLsn, discarded, { io, asideSuffix }), fallback: error.message }
@@ -241,7 +244,23 @@ export function setDivergedLogAside(dataDir: string, commonLsn: number, discarde
   renameDurably(io, join(dataDir, 'log'), movedTo)
   const snapshots = join(dataDir, 'snapshots')
   if (io.exists(snapshots)) renameDurably(io, snapshots, join(dataDir, `snapshots.${suffix}`))
+  setBackupManifestAside(dataDir, null, suffix, io)
   return { ...describeDiscarded(commonLsn, discarded), movedTo, ...nothingKept(), outcome: 'log_set_aside', fallback: null, error: null }
+}
+
+/**
+ * A backup's manifest (backup/manifest.ts: the LSN and chain head where the copy ends) goes aside with the records it
+ * vouched for, as `BACKUP.<suffix>.json`, once the log no longer holds that end: its records beyond `keptToLsn` set
+ * aside, or the whole log (null). Left in place, the leader's records that fill those LSNs failed replay-verify of a
+ * healthy standby for good (BACKUP_HEAD_MISMATCH; BACKUP_TRUNCATED until it had caught up). One whose end the kept log
+ * still holds (or that cannot be read: replay-verify says so) stays, and is still checked.
+ */
+function setBackupManifestAside(dataDir: string, keptToLsn: number | null, suffix: string, io: WalIo): void {
+  const path = join(dataDir, BACKUP_MANIFEST_FILE)
+  if (!io.exists(path)) return
+  const end = backupManifestEnd(dataDir)
+  if (keptToLsn !== null && (end === null || end <= keptToLsn)) return
+  renameDurably(io, path, join(dataDir, `BACKUP.${suffix}.json`))
 }
 
 /**
@@ -254,6 +273,7 @@ export function setKeptPrefixAside(dataDir: string, report: DivergenceReport, wh
   renameDurably(synced, join(dataDir, 'log'), join(dataDir, `log.${suffix}`))
   const snapshots = join(dataDir, 'snapshots')
   if (synced.exists(snapshots)) renameDurably(synced, snapshots, join(dataDir, `snapshots.${suffix}`))
+  setBackupManifestAside(dataDir, null, suffix, synced)
   const detail = why instanceof Error ? why.message : String(why)
   return {
     ...report, ...nothingKept(), outcome: 'log_set_aside',
