@@ -43,6 +43,8 @@ export class Wal {
   private readonly commit: GroupCommit
   private closed = false
   private closing: Promise<void> | null = null
+  /** Told once close() has finished (onClosed). */
+  private readonly closeListeners = new Set<() => void>()
   private anchorLsn: number
   /** A replica takes only replicated frames (appendFrames), never records of its own. */
   readonly replica: boolean
@@ -160,6 +162,17 @@ export class Wal {
   /** True once close() has begun (or the log was abandoned): it takes no more appends, and its live end moves no more. */
   get isClosed(): boolean {
     return this.closed || this.closing !== null
+  }
+
+  /** True once close() has finished: nothing is queued any more, lastLsn is final. */
+  get hasClosed(): boolean {
+    return this.closed
+  }
+
+  /** Calls `listener` once close() has finished (a reader waiting on new records learns of the end). Returns an unsubscribe function. */
+  onClosed(listener: () => void): () => void {
+    this.closeListeners.add(listener)
+    return () => this.closeListeners.delete(listener)
   }
 
   /** Null while healthy; the error that killed the writer otherwise. */
@@ -374,6 +387,7 @@ export class Wal {
           this.lock.release()
         }
         resolve()
+        for (const listener of [...this.closeListeners]) listener()
       }
       finish()
     })

@@ -22,7 +22,7 @@ import { NODE_ID_CHARS_MAX, NODE_ID_PATTERN, nodeIo, WalFatalError } from '../..
 import { EXIT_FAILURE, EXIT_IO_ERROR, EXIT_OK, integerOption, UsageError, type CliIo } from './command.ts'
 import { httpUrlOf, startServeGateway } from './serve-gateway.ts'
 import { StoppableClock } from './stoppable-clock.ts'
-import { FAILED_GRACE_MS, SHUTDOWN_GRACE_MS, stopWithin } from './server-stop.ts'
+import { FAILED_GRACE_MS, SHUTDOWN_GRACE_MS, STOPPED_NODE_GRACE_MS, stopWithin } from './server-stop.ts'
 import { listenRefusal, serveOn } from './serve-refusals.ts'
 
 export interface HaFlags {
@@ -267,8 +267,13 @@ export async function runServeHa(settings: HaSettings, deps: ServeHaDeps): Promi
   log(failed ? `the node failed: ${stopping.message}; exiting so that a restart recovers` : `${stopping}: stopping`)
   pacer.stop()
   current.http?.drain()
-  await stopWithin(server, failed ? FAILED_GRACE_MS : SHUTDOWN_GRACE_MS)
+  // The requests in flight get their grace to be answered, then the node stops, then the server: a leader's stop hands
+  // its log's tail (the stop's own records, the shutdown seal) to the standby over the replication routes, which stay
+  // served while draining (ha/tail-handoff.ts). The server used to close first, the replication stream with it, and the
+  // standby took over without what the stop wrote.
+  await current.http?.settled(failed ? FAILED_GRACE_MS : SHUTDOWN_GRACE_MS)
   const stopped = await stopNode(node, log)
+  await stopWithin(server, STOPPED_NODE_GRACE_MS)
   closeRest()
   if (!stopped) deps.exitNow(EXIT_FAILURE)
   // The log died while the node stopped (a failed fsync of the shutdown snapshot, or of the log's close): every

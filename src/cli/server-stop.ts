@@ -9,6 +9,11 @@
 export const SHUTDOWN_GRACE_MS = 5_000
 /** After the log (or the node) failed: how long the requests in flight get to be answered before connections are closed. */
 export const FAILED_GRACE_MS = 1_000
+/**
+ * An HA node stopped after its requests were answered (serve-ha.ts): what is still open — a replication stream sending
+ * the rest of a closed log, a refusal on its way — gets this long.
+ */
+export const STOPPED_NODE_GRACE_MS = 1_000
 
 /**
  * Stops accepting, waits up to `graceMs` for the requests in flight, then closes every connection. The grace timer is

@@ -56,11 +56,14 @@ export function createApp(services: Services): Hono<AuthEnv> {
     if (c.req.path.startsWith('/v1/')) services.requests.started++
     // First, so whatever refuses a traced request (draining, the body bound, auth) answers with its traceresponse too.
     if (isTracedRequest(c)) requestTrace(c)
-    if (services.draining() && !c.req.path.startsWith('/health')) {
+    // An HA leader's replication routes stay open while it drains: its planned stop hands the log's tail to the standby
+    // over them, the stop's own records included, before it lets the lease go (src/runtime/ha/tail-handoff.ts).
+    if (services.draining() && !c.req.path.startsWith('/health') && !(services.ha !== undefined && c.req.path.startsWith('/replication/'))) {
       // Refused before any route runs, so counted here: a shutdown's refusals are requests like any other.
       services.metrics.httpRequests.inc(1, { route: intendedRoute(c), status: '5xx' })
       throw new ApiError('UNAVAILABLE', 'the gateway is shutting down', { headers: { 'Retry-After': '5', Connection: 'close' } })
     }
+    services.requests.inFlight++
     try {
       await bound(c, next)
     } catch (error) {
@@ -69,6 +72,8 @@ export function createApp(services: Services): Hono<AuthEnv> {
       if (!(error instanceof Error)) throw error
       c.error = error
       c.res = await answerError(error, c)
+    } finally {
+      services.requests.inFlight--
     }
     services.metrics.httpRequests.inc(1, requestLabelsOf(c.req.routePath, c.res.status))
   })

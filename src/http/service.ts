@@ -61,8 +61,17 @@ export interface HttpService {
   services: Services
   /** Stops intake (503 for new requests) and ends every SSE stream with a final event. */
   drain(): void
+  /**
+   * Resolves once no request is in flight (Services.requests.inFlight), or after `graceMs`: a shutdown that drained
+   * gives the requests it took that long to be answered, without closing the server (an HA leader still serves its
+   * standby the log's tail meanwhile).
+   */
+  settled(graceMs: number): Promise<void>
   close(): void
 }
+
+/** How often settled() looks whether the requests in flight were answered. */
+const SETTLED_POLL_MS = 10
 
 export function createHttpService(options: HttpServiceOptions): HttpService {
   const { gateway } = options
@@ -115,7 +124,7 @@ export function createHttpService(options: HttpServiceOptions): HttpService {
   followCollectorPacing(metrics.registry, options.collectorPacing ?? idleCollectorPacingStats())
   const services: Services = {
     gateway,
-    requests: { started: 0 },
+    requests: { started: 0, inFlight: 0 },
     verifier: options.verifier,
     logIndex,
     orderList,
@@ -145,6 +154,10 @@ export function createHttpService(options: HttpServiceOptions): HttpService {
     drain: () => {
       draining = true
       hub.close('shutdown')
+    },
+    settled: async (graceMs) => {
+      const deadline = Date.now() + graceMs
+      while (services.requests.inFlight > 0 && Date.now() < deadline) await Bun.sleep(SETTLED_POLL_MS)
     },
     close: () => {
       draining = true

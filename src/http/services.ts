@@ -67,8 +67,12 @@ export interface HaHttp {
 
 export interface Services {
   gateway: Gateway
-  /** Requests under /v1 begun since the service was made: collector pacing's sign that the gateway is not idle. */
-  requests: { started: number }
+  /** Collector pacing's sign that the gateway is not idle (`started`); a shutdown's wait for answers (`inFlight`). */
+  /**
+   * `started`: requests under /v1 begun since the service was made. `inFlight`: requests taken (not refused while
+   * draining) whose answer is not decided yet — a streamed body (SSE, replication) counts until its Response is made.
+   */
+  requests: { started: number; inFlight: number }
   verifier: Verifier
   logIndex: LogIndex
   /** The kernel's orders in acceptance order, by account (GET /v1/orders). */

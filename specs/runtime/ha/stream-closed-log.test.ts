@@ -1,5 +1,7 @@
 import { afterEach, describe, expect, test } from 'bun:test'
 import { Wal, toHex } from '../../../wal/index.ts'
+import { EnvelopeReader } from '../../../src/runtime/ha/envelope.ts'
+import { replicationStream } from '../../../src/runtime/ha/stream.ts'
 import { record, removeTempDirs, tempDir } from '../../wal/support.ts'
 import { replicator, serveReplication, waitFor } from './support.ts'
 
@@ -38,6 +40,27 @@ describe('a replication stream whose log closes', () => {
     await pulling.stop()
     server.stop()
     await second.close()
+    await replica.close()
+  })
+
+  /**
+   * A leader's planned stop writes its last records (the stop's own, the shutdown seal), closes the log, and waits for
+   * the standby to hold them before it releases the lease (tail-handoff.ts). The stream used to end as soon as the log
+   * closed: records appended after the last envelope it sent never went out.
+   */
+  test('sends every frame the closed log holds before it ends', async () => {
+    const wal = Wal.open(tempDir(), { durability: 'none', epoch: 1 })
+    await wal.append([record('a'), record('b')])
+    const stream = replicationStream(wal, { fromLsn: 1, chunkBytesMax: 1 << 20, heartbeatMs: 10_000, signal: new AbortController().signal })
+    const replica = Wal.openReplica(tempDir(), { durability: 'none' })
+    const reader = new EnvelopeReader({ envelopeBytesMax: 1 << 21 })
+    const first = await stream.next()
+    for (const envelope of reader.push(first.value as Uint8Array)) await replica.appendFrames(envelope.frames)
+    // The stop's last records, then the close, while the stream waits for its reader.
+    await wal.append([record('last-202'), record('seal')])
+    await wal.close()
+    for await (const bytes of stream) for (const envelope of reader.push(bytes)) if (envelope.frames.byteLength > 0) await replica.appendFrames(envelope.frames)
+    expect({ lastLsn: replica.lastLsn, head: toHex(replica.chainHead) }).toEqual({ lastLsn: 4, head: toHex(wal.chainHead) })
     await replica.close()
   })
 })

@@ -12,7 +12,7 @@ type Counts = Record<keyof NodeParts, number>
 
 /** Parts that count their calls, with a gateway stop that ends only when `gatewayStopped` resolves. */
 function countingParts(gatewayStopped: Promise<void>): { parts: NodeParts; counts: Counts; order: string[] } {
-  const counts: Counts = { stopReplicator: 0, closeSync: 0, stopGateway: 0, clearTimer: 0, releaseLease: 0, releaseDataDir: 0 }
+  const counts: Counts = { stopReplicator: 0, closeSync: 0, stopGateway: 0, handTail: 0, clearTimer: 0, releaseLease: 0, releaseDataDir: 0 }
   const order: string[] = []
   const count = (name: keyof NodeParts): void => {
     counts[name] += 1
@@ -25,6 +25,7 @@ function countingParts(gatewayStopped: Promise<void>): { parts: NodeParts; count
       count('stopGateway')
       return gatewayStopped
     },
+    handTail: async () => count('handTail'),
     clearTimer: () => count('clearTimer'),
     releaseLease: () => count('releaseLease'),
     releaseDataDir: () => count('releaseDataDir'),
@@ -43,13 +44,13 @@ test('a teardown abandoned at its stuck gateway stop runs every step exactly onc
   expect(outcome).toBe('STOP_TIMEOUT teardown (stopping the gateway)')
   await Bun.sleep(0)
   // The data dir's lock is kept while the stuck step may still touch the data dir.
-  expect(counts).toEqual({ stopReplicator: 1, closeSync: 1, stopGateway: 1, clearTimer: 1, releaseLease: 1, releaseDataDir: 0 })
+  expect(counts).toEqual({ stopReplicator: 1, closeSync: 1, stopGateway: 1, handTail: 0, clearTimer: 1, releaseLease: 1, releaseDataDir: 0 })
   expect(order).toEqual(['stopReplicator', 'closeSync', 'stopGateway', 'clearTimer', 'releaseLease'])
-  // The stuck stop ends at last: the teardown goes on, finds the timer cleared and the lease released already, and
-  // lets the data dir go.
+  // The stuck stop ends at last: the teardown goes on (a node's hand-off of the tail does nothing once the lease is
+  // released), finds the timer cleared and the lease released already, and lets the data dir go.
   gatewayStopped.resolve()
   await Bun.sleep(10)
-  expect(counts).toEqual({ stopReplicator: 1, closeSync: 1, stopGateway: 1, clearTimer: 1, releaseLease: 1, releaseDataDir: 1 })
+  expect(counts).toEqual({ stopReplicator: 1, closeSync: 1, stopGateway: 1, handTail: 1, clearTimer: 1, releaseLease: 1, releaseDataDir: 1 })
   expect(lines.filter((line) => line.includes('failed'))).toEqual([])
 })
 

@@ -196,6 +196,18 @@ export class InSyncSet {
     return highest
   }
 
+  /** Each node that acknowledged within `withinMs` of `nowMs`, with the LSN it acknowledged. */
+  acknowledgedWithin(nowMs: number, withinMs: number): Map<string, number> {
+    const recent = new Map<string, number>()
+    for (const [nodeId, acks] of this.nodes) if (nowMs - acks.lastAckAtMs <= withinMs) recent.set(nodeId, acks.ackedLsn)
+    return recent
+  }
+
+  /** The LSN `nodeId` acknowledged last this term (0: none, or forgotten). */
+  ackedBy(nodeId: string): number {
+    return this.nodes.get(nodeId)?.ackedLsn ?? 0
+  }
+
   status(): InSyncMemberJson[] {
     const ids = new Set([...this.durable.keys(), ...this.wanted.keys()])
     return [...ids].map((nodeId) => {

@@ -40,6 +40,11 @@ export interface HaNodeOptions {
    * (a gateway stop that never ends) is abandoned, the lease released.
    */
   teardownWaitMsMax?: number
+  /**
+   * How long a leader's planned stop waits for its connected standbys to acknowledge its log's last LSN before it
+   * releases the lease (tail-handoff.ts; default TAIL_HANDOFF_WAIT_MS_MAX).
+   */
+  tailHandoffWaitMsMax?: number
   /** A standby below the leader's compacted log starts from the leader's snapshot (defaults: 1 GiB, 60 s, keep 3). */
   snapshotRecovery?: SnapshotRecoveryLimits
   /**

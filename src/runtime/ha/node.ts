@@ -60,6 +60,7 @@ import { TAKEOVER_BACKOFF_MS_MAX, TakeoverBackoff } from './takeover-backoff.ts'
 import { TAKEOVER_WOULD_REFUSE_CHECK_MS, TakeoverWouldRefuse } from './takeover-would-refuse.ts'
 import { logEndOfDataDir, readOnce, TakeoverRefusal, type TakeoverGuard } from './takeover-guard.ts'
 import type { TakeoverLag } from './takeover-lag.ts'
+import { handTailAtStop, TAIL_HANDOFF_WAIT_MS_MAX } from './tail-handoff.ts'
 import { abandonNode, onceEach, type NodeParts, tearDownNodeWithin, teardownWaitMsMax } from './teardown.ts'
 
 export type { HaNodeOptions, NodeRole, RoleChoice }
@@ -207,6 +208,7 @@ export class HaNode {
     stopReplicator: () => stopReplicator(this.core),
     closeSync: () => this.sync?.close(),
     stopGateway: () => this.gateway?.stop(),
+    handTail: () => handTailAtStop(this, { leaseTtlMs: this.options.leaseTtlMs, waitMsMax: this.options.tailHandoffWaitMsMax ?? TAIL_HANDOFF_WAIT_MS_MAX, log: this.options.log }),
     clearTimer: () => {
       if (this.timer !== null) clearInterval(this.timer)
       this.timer = null

@@ -94,7 +94,10 @@ function decisionEnd(wal: Wal, commandLsn: number): number {
  * Envelopes from `fromLsn` on, until the signal aborts or the log closes. Throws the log's fatal error if the writer
  * dies. A closed log ends the stream (the standby reconnects to whoever leads now): a leader that stepped down closed
  * it, and heartbeats from it would have kept the standby on a log that never moves again, even once the same node
- * leads again with a new log at the same URL.
+ * leads again with a new log at the same URL. It ends once every frame the log holds went out, not as soon as it
+ * closes: a leader's planned stop writes its last records (the stop's own, the shutdown seal) and closes the log, then
+ * waits for its standby to hold them before it lets the lease go (tail-handoff.ts). Before, the stream stopped as the
+ * log closed and the standby took over without them.
  */
 export async function* replicationStream(wal: Wal, options: StreamOptions): AsyncGenerator<Uint8Array> {
   let next = Math.max(options.fromLsn, wal.firstLsn)
@@ -102,8 +105,11 @@ export async function* replicationStream(wal: Wal, options: StreamOptions): Asyn
   const unsubscribe = wal.subscribe(() => wake?.())
   const onAbort = (): void => wake?.()
   options.signal.addEventListener('abort', onAbort)
+  // Once its close has finished (what was queued flushed), the log's last LSN is final: what is left goes out, then
+  // the stream ends.
+  const unsubscribeClose = wal.onClosed(() => wake?.())
   try {
-    while (!options.signal.aborted && !wal.isClosed) {
+    while (!options.signal.aborted) {
       if (next <= wal.lastLsn) {
         const parts: Uint8Array[] = []
         let bytes = 0
@@ -129,6 +135,7 @@ export async function* replicationStream(wal: Wal, options: StreamOptions): Asyn
         continue
       }
       if (wal.fatalError !== null) throw wal.fatalError
+      if (wal.hasClosed) break
       let timer: ReturnType<typeof setTimeout> | null = null
       await new Promise<void>((resolve) => {
         wake = resolve
@@ -140,6 +147,7 @@ export async function* replicationStream(wal: Wal, options: StreamOptions): Asyn
     }
   } finally {
     unsubscribe()
+    unsubscribeClose()
     options.signal.removeEventListener('abort', onAbort)
   }
 }

@@ -111,6 +111,8 @@ export class SyncReplication {
   /** While down: the LSN the standby must acknowledge to count as caught up (set at its first acknowledgement). */
   private catchUpLsn: number | null = null
   private closed = false
+  /** Told after every counted acknowledgement, closed or not (a planned stop's hand-off of the tail, tail-handoff.ts). */
+  onAcknowledged: (() => void) | null = null
   /** Every node's acknowledgements, and the in-sync set (none kept under `off`: its acknowledgements only count up). */
   private readonly members: InSyncSet
   private readonly keepsSet: boolean
@@ -152,6 +154,7 @@ export class SyncReplication {
     const tracked = this.members.track(nodeId, lsn, nowMs, this.options.leaderLastLsn())
     if (tracked.kind === 'untracked') return false
     this.lastAckAtMs = nowMs
+    this.onAcknowledged?.()
     if (tracked.kind === 'went_back') this.options.onWentBack?.({ nodeId, lsn, previousLsn: tracked.previousLsn })
     if (this.keepsSet) {
       const went = tracked.kind === 'went_back' ? ` after LSN ${tracked.previousLsn} (it lost records it had acknowledged: out of the in-sync set)` : ''
@@ -284,6 +287,16 @@ export class SyncReplication {
       }
       waiters.add(waiter)
     })
+  }
+
+  /** The standbys that acknowledged within `withinMs` (connected ones), each with the LSN it holds. */
+  standbysWithin(withinMs: number): Map<string, number> {
+    return this.members.acknowledgedWithin(this.options.nowMs(), withinMs)
+  }
+
+  /** The LSN standby `nodeId` acknowledged last this term (0: none). */
+  ackedBy(nodeId: string): number {
+    return this.members.ackedBy(nodeId)
   }
 
   /** Ends every wait (the node stops leading): nothing waiting is confirmed. */

@@ -43,6 +43,8 @@ export interface NodeParts {
   stopReplicator(): Promise<void> | undefined
   closeSync(): void
   stopGateway(): Promise<void> | undefined
+  /** A leader's: waits (bounded) for its standbys to hold its closed log's last LSN (tail-handoff.ts). */
+  handTail(): Promise<void> | undefined
   clearTimer(): void
   releaseLease(): void
   /** Lets go of the data dir's lock (data-dir-lock.ts): last, once nothing of the node touches the data dir. */
@@ -53,11 +55,13 @@ export interface NodeParts {
  * The node's teardown, every step in this order. The timer keeps renewing a leader's lease until its gateway has
  * stopped (tick does nothing else meanwhile): a shutdown longer than the lease's remaining life (a large snapshot at
  * shutdown) would otherwise let the standby take over while this node still writes its last records, which its log
- * would then refuse (LEASE_LOST).
+ * would then refuse (LEASE_LOST). It goes on renewing while the standby is handed the log's tail (tail-handoff.ts):
+ * the lease is released once the standby holds every record, the stop's own included.
  */
 export function tearDownNode(parts: NodeParts, log: (line: string) => void, onStep?: (name: string) => void): Promise<unknown[]> {
   const steps = [
     ...stopSteps(parts),
+    { name: 'handing the tail to the standby', run: () => parts.handTail() },
     { name: 'clearing the timer', run: () => parts.clearTimer() },
     { name: 'releasing the lease', run: () => parts.releaseLease() },
     { name: 'releasing the data dir', run: () => parts.releaseDataDir() },
@@ -95,6 +99,7 @@ export function onceEach(parts: NodeParts): NodeParts {
     stopReplicator: once(() => parts.stopReplicator()),
     closeSync: once(() => parts.closeSync()),
     stopGateway: once(() => parts.stopGateway()),
+    handTail: once(() => parts.handTail()),
     clearTimer: once(() => parts.clearTimer()),
     releaseLease: once(() => parts.releaseLease()),
     releaseDataDir: once(() => parts.releaseDataDir()),
