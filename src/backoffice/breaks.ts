@@ -20,6 +20,11 @@ export const BACKOFFICE_RECORD_TYPE_MAX = 0xbfff
 export const BREAK_OPENED = { type: 0xb001, version: 2, name: 'backoffice.break_opened' } as const
 export const BREAK_CLEARED = { type: 0xb002, version: 1, name: 'backoffice.break_cleared' } as const
 export const RECONCILED = { type: 0xb003, version: 2, name: 'backoffice.reconciled' } as const
+/**
+ * Every back-office record type, each at the version this build writes (and reads up to): what the decoder knows, and
+ * what a standby of this build says it reads (src/runtime/ha/log-reads.ts).
+ */
+export const BACKOFFICE_RECORDS = [BREAK_OPENED, BREAK_CLEARED, RECONCILED] as const
 
 /** The checks a reconcile runs; a break belongs to one, and only a run of that check can clear it. */
 export const RECONCILE_CHECKS = [
@@ -136,8 +141,8 @@ export function encodeBackOfficeRecord(record: BackOfficeRecord): RecordInput {
  * error came out of the back office's start, and on the live path it cut the subscriber's walk of its batch short.
  */
 export function decodeBackOfficeRecord(frame: { type: number; version: number; payload: Uint8Array; lsn?: number }): BackOfficeRecord | null {
-  const code = frame.type === BREAK_OPENED.type ? BREAK_OPENED : frame.type === BREAK_CLEARED.type ? BREAK_CLEARED : frame.type === RECONCILED.type ? RECONCILED : null
-  if (code === null) return null
+  const code = BACKOFFICE_RECORDS.find((known) => known.type === frame.type)
+  if (code === undefined) return null
   const at = frame.lsn === undefined ? '' : ` at LSN ${frame.lsn}`
   if (!Number.isSafeInteger(frame.version) || frame.version < 1 || frame.version > code.version) {
     throw new SchemaError('unsupported_version', `record type ${code.name}${at} has schema version ${frame.version}; this binary understands versions 1..${code.version}`)

@@ -11,6 +11,7 @@ import {
 } from '../../../src/runtime/ha/index.ts'
 import { formatLogReads, parseLogReads } from '../../../src/runtime/ha/log-reads.ts'
 import { EVENT_CODES, EVENT_VERSIONS } from '../../../src/domain/events/registry.ts'
+import { BACKOFFICE_RECORDS, BREAK_OPENED, RECONCILED } from '../../../src/backoffice/breaks.ts'
 import { KERNEL_STATE_FORMAT_VERSION } from '../../../src/runtime/snapshot/index.ts'
 import { record, removeTempDirs, tempDir } from '../../wal/support.ts'
 import { afterEach } from 'bun:test'
@@ -85,6 +86,32 @@ describe('what a build reads, as the header says it', () => {
     expect(KERNEL_STATE_FORMAT_VERSION).toBeGreaterThanOrEqual(20)
   })
 
+  // The back office's records are the leader's too (a reconcile's breaks and runs): a standby that cannot read their
+  // version stops at the first one (SchemaError). The header named the domain events only, so a leader writing
+  // break_opened v2 let in a standby reading v1 of it.
+  test('the back-office record versions are said and checked: a standby reading an older one is too old, and is told which', () => {
+    const own = thisBuildsLogReads()
+    for (const record of BACKOFFICE_RECORDS) expect([record.name, own.events.get(record.type)]).toEqual([record.name, record.version])
+    expect(parseLogReads(THIS_BUILDS_LOG_READS_TEXT)).toEqual(own)
+    expect(BREAK_OPENED.version).toBeGreaterThanOrEqual(2)
+    const olderBreaks = standbyRefusal(formatLogReads(readsWith((events) => events.set(BREAK_OPENED.type, 1))))
+    expect(olderBreaks).toEqual({ code: 'STANDBY_TOO_OLD', message: expect.stringContaining(`type ${BREAK_OPENED.type} v${BREAK_OPENED.version} (reads up to v1)`) })
+    const olderRuns = standbyRefusal(formatLogReads(readsWith((events) => events.set(RECONCILED.type, RECONCILED.version - 1))))
+    expect(olderRuns?.message).toContain(`type ${RECONCILED.type} v${RECONCILED.version} (reads up to v${RECONCILED.version - 1})`)
+  })
+
+  test('a standby of a build before the back-office entries (its header names none) is refused as for any type it does not name; a leader of that build follows this build\'s standby', () => {
+    const before = formatLogReads(readsWith((events) => {
+      for (const record of BACKOFFICE_RECORDS) events.delete(record.type)
+    }))
+    expect(before).not.toContain(String(BREAK_OPENED.type))
+    const refusal = standbyRefusal(before)
+    expect(refusal?.code).toBe('STANDBY_TOO_OLD')
+    for (const record of BACKOFFICE_RECORDS) expect(refusal?.message).toContain(`type ${record.type}`)
+    // That build's leader writes no back-office entry it would check: the codes this build names besides are ignored.
+    expect(standbyRefusal(THIS_BUILDS_LOG_READS_TEXT, parseLogReads(before) as LogReads)).toBeNull()
+  })
+
   test('no header is a build older than the check: too old; a malformed or oversized one is VALIDATION_FAILED', () => {
     expect(standbyRefusal(null)?.code).toBe('STANDBY_TOO_OLD')
     for (const bad of ['', 'events@3=200-100;snapshot=1;kernel-state=11;backoffice=5', 'events@3=70000;snapshot=1;kernel-state=11;backoffice=5', 'events@3=200;snapshot=1;kernel-state=11', 'events=200;snapshot=1', `events@3=${'1,'.repeat(3000)}1;snapshot=1;kernel-state=11;backoffice=5`]) {
@@ -113,7 +140,8 @@ describe('the leader\'s replication routes', () => {
     const app = replicationApp(() => leader)
     const head = '0'.repeat(64)
     const tooOld = formatLogReads(readsWith((events) => events.delete(NEWEST_CODE)))
-    for (const reads of [null, tooOld]) {
+    const olderBreaks = formatLogReads(readsWith((events) => events.set(BREAK_OPENED.type, 1)))
+    for (const reads of [null, tooOld, olderBreaks]) {
       const refused = await app.request(`/replication/stream?from_lsn=1&head=${head}`, { headers: auth(reads) })
       expect(refused.status).toBe(409)
       const body = (await refused.json()) as { error: { code: string; message: string; details: { leader_writes: string } } }

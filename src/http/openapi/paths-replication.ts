@@ -37,7 +37,7 @@ const LOG_READS_PARAMETER: Json = {
   in: 'header',
   required: true,
   description:
-    "What the standby's build reads: `events@<version>=<code ranges>` per version, then `snapshot=`, `kernel-state=` and `backoffice=` versions (e.g. `events@3=100-103,200-228;snapshot=1;kernel-state=11;backoffice=5`), at most 4096 bytes, naming at most 65536 codes in all (each once)",
+    "What the standby's build reads: `events@<version>=<code ranges>` per version (the domain events' codes and the back office's records', 45057-45059), then `snapshot=`, `kernel-state=` and `backoffice=` versions (e.g. `events@3=100-103,200-228;snapshot=1;kernel-state=11;backoffice=5`), at most 4096 bytes, naming at most 65536 codes in all (each once)",
   schema: { type: 'string' },
 }
 const TOO_OLD = "STANDBY_TOO_OLD: the standby's build cannot read what this leader writes (the message lists the record types or snapshot parts), or it sent no " + LOG_READS_HEADER + ' header (a build older than the check): upgrade standbys before their leader'

@@ -16,8 +16,14 @@
  *   `events@3=100-103,110-111,200-228;snapshot=1;kernel-state=11;backoffice=5;frames=2`
  * one `events@V=` group per version V, listing as code ranges the types read up to V. A request without it comes from
  * a build older than the check, which cannot say what it reads: it is refused too, as "upgrade standbys first" asks.
+ *
+ * The back office's records (0xB001–0xB003, src/backoffice/breaks.ts) are named among the types as the domain events
+ * are, with their own versions (`events@2=45057,45059`): a leader writes them too, and a standby that cannot read one
+ * stops at it (SchemaError). A build before they were named does not name them: read as for any type a standby does not
+ * name, it is refused (upgrade standbys first). A leader of that build ignores the codes it does not write.
  */
 
+import { BACKOFFICE_RECORDS } from '../../backoffice/breaks.ts'
 import { BACKOFFICE_SECTION_VERSION } from '../../backoffice/section.ts'
 import { EVENT_CODES, EVENT_VERSIONS } from '../../domain/events/registry.ts'
 import type { EventType } from '../../domain/events/types.ts'
@@ -26,7 +32,7 @@ import { SNAPSHOT_FORMAT_VERSION } from '../snapshot/file.ts'
 import { FRAME_FORMAT_VERSION } from '../../../wal/index.ts'
 
 export const LOG_READS_HEADER = 'x-egress-log-reads'
-/** Far above this build's text (about 100 bytes): room for many more types, not for an unbounded header. */
+/** Far above this build's text (about 150 bytes): room for many more types, not for an unbounded header. */
 export const LOG_READS_TEXT_BYTES_MAX = 4096
 
 /** The snapshot parts a standby reads, by name, with the newest version of each it reads. */
@@ -36,7 +42,7 @@ type SnapshotPart = (typeof SNAPSHOT_PARTS)[number]
 const FRAMES_PART = 'frames'
 
 export interface LogReads {
-  /** Record type code → the newest schema version read (every older one is read too). */
+  /** Record type code (domain events and back-office records) → the newest schema version read (every older one too). */
   events: ReadonlyMap<number, number>
   snapshot: Readonly<Record<SnapshotPart, number>>
   /** The newest frame format read (1 when not named: a build before the append flag). */
@@ -47,6 +53,7 @@ export interface LogReads {
 export function thisBuildsLogReads(): LogReads {
   const events = new Map<number, number>()
   for (const [name, code] of Object.entries(EVENT_CODES) as [EventType, number][]) events.set(code, EVENT_VERSIONS[name])
+  for (const record of BACKOFFICE_RECORDS) events.set(record.type, record.version)
   return {
     events,
     snapshot: { snapshot: SNAPSHOT_FORMAT_VERSION, 'kernel-state': KERNEL_STATE_FORMAT_VERSION, backoffice: BACKOFFICE_SECTION_VERSION },
