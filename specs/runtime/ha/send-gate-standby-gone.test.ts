@@ -15,7 +15,7 @@ import { join } from 'node:path'
 import { parseConfig } from '../../../src/config/index.ts'
 import { startServeGateway, type ServeGateway } from '../../../src/cli/serve-gateway.ts'
 import { StoppableClock } from '../../../src/cli/stoppable-clock.ts'
-import { leaderSync } from '../../../src/runtime/ha/leader-sync.ts'
+import { executorSendHold, leaderSync } from '../../../src/runtime/ha/leader-sync.ts'
 import type { SyncReplication } from '../../../src/runtime/ha/index.ts'
 import { LIMIT_BUY, SECRET } from '../../http/fixture.ts'
 import { waitFor } from './support.ts'
@@ -28,7 +28,7 @@ afterEach(async () => {
 const SYNC_TIMEOUT_MS = 20
 const principal = { id: 'alice', roles: ['trader' as const], accounts: ['demo-1'], liveAllowed: false }
 
-/** A gateway leading under fail_closed, wired as an HA leader's term is (leading.ts newSync). */
+/** A gateway leading under fail_closed, wired as an HA leader's term is (leading.ts newSync: executorSendHold). */
 async function leaderUnderFailClosed(): Promise<{ served: ServeGateway; sync: () => SyncReplication }> {
   const dir = mkdtempSync(join(tmpdir(), 'egress-standby-gone-'))
   closers.push(() => rmSync(dir, { recursive: true, force: true }))
@@ -42,7 +42,7 @@ async function leaderUnderFailClosed(): Promise<{ served: ServeGateway; sync: ()
     beforeBootstrap: (engine, gateway) => {
       term = leaderSync(engine, {
         policy: 'fail_closed', timeoutMs: SYNC_TIMEOUT_MS, waitersMax: 16, log: () => {}, isCurrent: () => true,
-        holdSends: (held) => (held ? gateway.executor.holdPlaceSends('standby') : gateway.executor.releasePlaceSends('standby')),
+        holdSends: executorSendHold(gateway),
       })
     },
   })

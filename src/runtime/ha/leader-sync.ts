@@ -13,6 +13,7 @@
  */
 
 import type { Engine } from '../engine.ts'
+import type { Gateway } from '../gateway.ts'
 import { syncTransitionRecord } from './records.ts'
 import { standbyName, SyncReplication, type SyncPolicy, type SyncReplicationOptions } from './sync.ts'
 
@@ -32,6 +33,14 @@ export interface LeaderSyncOptions {
    * as the standby stayed away.
    */
   holdSends?: (held: boolean) => void
+}
+
+/**
+ * The holdSends of a term leading `gateway` (ha/leading.ts newSync): the executor's 'standby' hold, set while the
+ * standby is not in sync; none without a gateway.
+ */
+export function executorSendHold(gateway: Pick<Gateway, 'executor'> | null): (held: boolean) => void {
+  return (held) => (held ? gateway?.executor.holdPlaceSends('standby') : gateway?.executor.releasePlaceSends('standby'))
 }
 
 export function leaderSync(engine: Engine, options: LeaderSyncOptions): SyncReplication {

@@ -19,7 +19,7 @@ import { LeaseError, type Lease, type LeaseInSyncMember } from '../../../wal/ind
 import type { Engine } from '../engine.ts'
 import type { Gateway } from '../gateway.ts'
 import { fatalFailureOf, throwIfLogDied } from './durable-fs.ts'
-import { leaderSync } from './leader-sync.ts'
+import { executorSendHold, leaderSync } from './leader-sync.ts'
 import type { NodeCore } from './node-core.ts'
 import type { SyncReplication } from './sync.ts'
 
@@ -134,7 +134,7 @@ export function giveUp(node: NodeCore, lease: Lease): void {
 function newSync(node: NodeCore, engine: Engine, isCurrent: () => boolean, lease: Lease, gateway: Gateway | null): SyncReplication {
   const setup = node.options.sync ?? { policy: 'off', timeoutMs: 1_000, waitersMax: 1 }
   // fail_closed: no place or amend is decided while the standby is not in sync (leader-sync.ts holdSends).
-  const holdSends = (held: boolean): void => (held ? gateway?.executor.holdPlaceSends('standby') : gateway?.executor.releasePlaceSends('standby'))
+  const holdSends = executorSendHold(gateway)
   if (setup.policy === 'off') {
     lease.setInSync(undefined)
     return leaderSync(engine, { ...setup, log: node.options.log, isCurrent })
