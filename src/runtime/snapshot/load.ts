@@ -68,6 +68,22 @@ export function openSnapshot(store: SnapshotStore, candidate: SnapshotCandidate,
   return { file: candidate.file, path: candidate.path, lsn: header.lsn, header, digest: content.digest, state, sections: content.sections, loadMs: performance.now() - started }
 }
 
+/**
+ * Whether `candidate` makes a new snapshot at its LSN unnecessary: its file intact, in an encoding this build reads,
+ * and the log's chain head at its LSN the one it carries. An intact file of a later build (SCHEMA_MISMATCH, after a
+ * rollback) or of another log (CHAIN_MISMATCH) is never started from: taken for current, no usable snapshot was ever
+ * written at that LSN (specs/runtime/snapshot/unusable-newest.test.ts). Its state is not decoded: the header decides.
+ */
+export function isUsableAt(store: SnapshotStore, candidate: SnapshotCandidate, log: LogView): boolean {
+  const header = store.intactHeader(candidate)
+  if (header === null || !readsKernelSchema(header.kernelSchema)) return false
+  try {
+    return chainHeadAt(log, header.lsn) === header.chainHead
+  } catch {
+    return false
+  }
+}
+
 /** The newest snapshot that passes every check (optionally at or below `lsnMax`), and the ones that did not. */
 export function loadNewestValid(store: SnapshotStore, log: LogView, options: { lsnMax?: number } = {}): LoadResult {
   const rejected: RejectedSnapshot[] = []

@@ -12,7 +12,7 @@ import {
 } from '../../backoffice/index.ts'
 import { compactLog, planCompaction, type CompactResult, type CompactionMode } from './compact.ts'
 import { encodeSnapshot, KERNEL_SECTION } from './file.ts'
-import { chainHeadAt, loadNewestValid } from './load.ts'
+import { chainHeadAt, isUsableAt, loadNewestValid } from './load.ts'
 import { rebuildState } from './rebuild.ts'
 import { refuseSnapshotBeyondLog } from './restore.ts'
 import { RestoreError } from './restore-error.ts'
@@ -97,9 +97,10 @@ function snapshotLocked(dataDir: string, options: OfflineSnapshotOptions): Offli
   })
   const lsn = rebuilt.state.lastLsn
   const base = { lsn, baseLsn: loaded?.lsn ?? 0, replayedRecords: rebuilt.records, rejected }
-  // Current only when the newest snapshot at this LSN is intact: a damaged one there (reported above) is replaced.
+  // Current only when the newest snapshot at this LSN is one a start uses: a damaged or unusable one there (reported
+  // above) is replaced.
   const newest = store.candidates()[0]
-  if (lsn === 0 || (newest?.lsn === lsn && store.isIntact(newest))) return { written: null, ...base, backOffice: { missing: 'no snapshot written' }, elapsedMs: performance.now() - started }
+  if (lsn === 0 || (newest?.lsn === lsn && isUsableAt(store, newest, log))) return { written: null, ...base, backOffice: { missing: 'no snapshot written' }, elapsedMs: performance.now() - started }
   store.removeTempFiles()
   const sections = new Map([[KERNEL_SECTION, kernelStateBytes(rebuilt.state)]])
   const decodeOptions: DecodeSectionOptions = options.onSectionDecoded === undefined ? {} : { onDecoded: options.onSectionDecoded }

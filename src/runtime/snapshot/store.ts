@@ -80,10 +80,11 @@ export class SnapshotStore {
   readonly keep: number
   private readonly io: WalIo
   /**
-   * Files this store wrote or read intact (digest and framing). A snapshot file is never written again in place once
-   * renamed there (a new one at the same LSN replaces it by a rename, through write), so the answer holds while it is.
+   * Files this store wrote or read intact (digest and framing), with their headers. A snapshot file is never written
+   * again in place once renamed there (a new one at the same LSN replaces it by a rename, through write), so the
+   * answer holds while it is.
    */
-  private readonly intactFiles = new Set<string>()
+  private readonly intactFiles = new Map<string, SnapshotHeader>()
 
   constructor(dir: string, options: { io: WalIo; keep: number }) {
     if (!(Number.isSafeInteger(options.keep) && options.keep >= 1)) throw new RangeError(`snapshots keep must be an integer ≥ 1, got ${options.keep}`)
@@ -104,7 +105,7 @@ export class SnapshotStore {
       if (error instanceof DirectoryOpenError) this.removeUndurable(file)
       throw error
     }
-    this.intactFiles.add(file)
+    this.intactFiles.set(file, content.header)
     const entry: ManifestEntry = { file, lsn: content.header.lsn, digest: content.digest, bytes: content.bytes.byteLength, createdAtMs: content.header.createdAtMs }
     const retained = [entry, ...this.knownEntries(file)].sort((a, b) => b.lsn - a.lsn).slice(0, this.keep)
     this.writeManifest(retained)
@@ -151,21 +152,22 @@ export class SnapshotStore {
     }
     const content = decodeSnapshot(bytes)
     if (content.header.lsn !== candidate.lsn) throw new SnapshotError('HEADER_INVALID', `file is named for LSN ${candidate.lsn}, header says ${content.header.lsn}`)
-    this.intactFiles.add(candidate.file)
+    this.intactFiles.set(candidate.file, content.header)
     return { ...content, fileBytes: bytes.byteLength }
   }
 
   /**
-   * Whether `candidate`'s file is intact (read once, or known from this store's own write or read of it). A damaged
-   * file at the LSN a new snapshot would take does not make that snapshot unnecessary: it is written, replacing it.
+   * The header of `candidate`'s file when it is intact (read once, or known from this store's own write or read of
+   * it), else null. A damaged file at the LSN a new snapshot would take does not make that snapshot unnecessary: it is
+   * written, replacing it (load.ts isUsableAt says when an intact one does).
    */
-  isIntact(candidate: SnapshotCandidate): boolean {
-    if (this.intactFiles.has(candidate.file)) return true
+  intactHeader(candidate: SnapshotCandidate): SnapshotHeader | null {
+    const known = this.intactFiles.get(candidate.file)
+    if (known !== undefined) return known
     try {
-      this.read(candidate)
-      return true
+      return this.read(candidate).header
     } catch {
-      return false
+      return null
     }
   }
 

@@ -13,7 +13,7 @@ import { join } from 'node:path'
 import { cloneState } from '../../kernel/index.ts'
 import type { Engine } from '../engine.ts'
 import { encodeSnapshot, KERNEL_SECTION } from './file.ts'
-import { chainHeadAt } from './load.ts'
+import { chainHeadAt, isUsableAt } from './load.ts'
 import { KERNEL_STATE_SCHEMA, kernelStateBytesSliced } from './state-codec.ts'
 import type { ManifestEntry, SnapshotStore } from './store.ts'
 
@@ -59,13 +59,14 @@ const ENTRIES_PER_SLICE_DEFAULT = 5_000
 
 /**
  * Takes a snapshot at the engine's current LSN; null when there is nothing new since the newest one (or no state), or
- * a section's projection is not open yet. A newest file at this LSN that is damaged does not count: it is replaced.
+ * a section's projection is not open yet. A newest file at this LSN that is damaged, or intact but not one a start
+ * would use (load.ts isUsableAt), does not count: it is replaced.
  */
 export async function takeSnapshot(engine: Engine, store: SnapshotStore, options: TakeOptions): Promise<SnapshotTaken | null> {
   const started = performance.now()
   const lsn = engine.state.lastLsn
   const newest = store.candidates()[0]
-  if (lsn === 0 || (newest?.lsn === lsn && store.isIntact(newest))) return null
+  if (lsn === 0 || (newest?.lsn === lsn && isUsableAt(store, newest, engine.wal))) return null
   if ((options.sections ?? []).some((source) => source.ready?.() === false)) return null
   const meter = blockMeter()
   const captured = cloneState(engine.state)
