@@ -116,7 +116,8 @@ export async function runServeHa(settings: HaSettings, deps: ServeHaDeps): Promi
   const current: { http: HttpService | null; venue: JsonlVenueClient | null; log: { fatalError: Error | null; lastLsn: number } | null; leaderVenues: ReadonlySet<string> | null; snapshotting: () => boolean } = {
     http: null, venue: null, log: null, leaderVenues: null, snapshotting: () => false,
   }
-  let signalledAtStart = false
+  // Set once the stop begins: from then on every HTTP service the node makes (a role change while it stops) drains too.
+  let intakeStopped = false
   let server: ReturnType<typeof Bun.serve>
   try {
     server = serveOn(config, (request) => (current.http === null ? answerWhileStarting(request) : current.http.app.fetch(request)))
@@ -208,8 +209,10 @@ export async function runServeHa(settings: HaSettings, deps: ServeHaDeps): Promi
         log: (message, error) => log(`${message}: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`),
       })
       previous?.close()
-      // A gateway the start brought up after a stop signal came: no request is taken, as at any shutdown.
-      if (signalledAtStart) current.http.drain()
+      // A gateway brought up after the stop began (a start after a stop signal, or a role change while the stop waits
+      // on its requests in flight, the server still up): no request is taken, as at any shutdown. A standby that took
+      // over in that wait served 202s from a fresh service until its stop reached the gateway.
+      if (intakeStopped) current.http.drain()
     },
   })
   log(`HA node ${nodeId} at ${advertiseUrl}: role ${role}, lease ${settings.leaseDir} (ttl ${leaseTtlMs} ms, skew ${clockSkewMsMax} ms), sync replication ${syncPolicy}${syncPolicy === 'off' ? '' : ` (timeout ${syncTimeoutMs} ms)`}`)
@@ -234,7 +237,7 @@ export async function runServeHa(settings: HaSettings, deps: ServeHaDeps): Promi
     // The stop ends what waits on the lease or the leader and lets the rest of the start finish (HaNode.stop); a
     // gateway the start still brings up takes no request (onGateway drains it).
     log(`${startedOrSignalled} during start-up: stopping the node before it serves`)
-    signalledAtStart = true
+    intakeStopped = true
     current.http?.drain()
     const stopped = await stopNode(node, log)
     const startError = await start.then(() => null, (error: unknown) => error)
@@ -266,6 +269,7 @@ export async function runServeHa(settings: HaSettings, deps: ServeHaDeps): Promi
   const failed = typeof stopping !== 'string'
   log(failed ? `the node failed: ${stopping.message}; exiting so that a restart recovers` : `${stopping}: stopping`)
   pacer.stop()
+  intakeStopped = true
   current.http?.drain()
   // The requests in flight get their grace to be answered, then the node stops, then the server: a leader's stop hands
   // its log's tail (the stop's own records, the shutdown seal) to the standby over the replication routes, which stay
