@@ -225,10 +225,10 @@ export class Harness {
 
 /**
  * An order sent, answered unknown, read back "not found" (Failed, not at the venue) and resent by an admin: Enqueued,
- * attempt 1, sent before. 1 BTC at 50000.
+ * attempt 1, sent before. 1 BTC at 50000 (a buy unless `overrides` say otherwise).
  */
-export function resentOrder(harness: Harness): string {
-  const orderId = harness.placedId({ qty: '1', price: '50000' })
+export function resentOrder(harness: Harness, overrides: Record<string, unknown> = {}): string {
+  const orderId = harness.placedId({ qty: '1', price: '50000', ...overrides })
   harness.send(orderId)
   harness.placeResult(orderId, { kind: 'unknown', reason: 'timeout' })
   harness.nowMs += 5_000

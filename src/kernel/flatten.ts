@@ -48,7 +48,9 @@ export function decideFlatten(state: KernelState, command: FlattenCommand): Deci
     const cancel = cancelEvents(order, { atMs: command.nowMs, principalId: command.principal.id, reason: 'FLATTEN_REQUESTED', ...traceMemberOf(command) })
     if (cancel === null) continue
     events.push(...cancel)
-    if (order.status === 'Enqueued') released.set(order.reservation.asset, (released.get(order.reservation.asset) ?? 0n) + order.reservation.remaining)
+    // Only an order ended on the spot frees what it held. One sent before (Enqueued again after a retryable answer or a
+    // resend) goes Unknown with its worst case held (cancel.ts): an earlier copy may be live at the venue.
+    if (cancel.some((event) => event.type === 'order.canceled')) released.set(order.reservation.asset, (released.get(order.reservation.asset) ?? 0n) + order.reservation.remaining)
   }
   for (const instrument of closingInstruments(state, command)) {
     const available = availableBalance(state, command.accountId, instrument.baseAsset) + (released.get(instrument.baseAsset) ?? 0n)
