@@ -19,6 +19,7 @@ import type { Order } from '../../domain/orders.ts'
 import { failed, passed, type GuardResult } from '../intake/guard-result.ts'
 import { selfTradeCheck } from '../intake/self-trade.ts'
 import { sentPrice, sentQty } from '../intake/sent-order.ts'
+import { isRecordableUnits, RECORD_UNITS_MAX } from '../../domain/recordable-amounts.ts'
 import { remainingAfterFill, reservationFor } from '../reservations.ts'
 import { availableBalance, type KernelState } from '../state.ts'
 
@@ -110,6 +111,8 @@ export function amendReservationGuard(
     extra: formatDecimal(extra),
     available: formatDecimal(available),
   }
+  // A total no record can hold could not be logged (guard-reservation.ts).
+  if (!isRecordableUnits(quote.amount)) return failed('ORDER_NOTIONAL_LIMIT', { ...inputs, recordableMax: formatDecimal(RECORD_UNITS_MAX) })
   if (available < extra) return failed(order.side === 'buy' ? 'INSUFFICIENT_FUNDS' : 'INSUFFICIENT_POSITION', inputs)
   return passed(quote.amount, inputs)
 }

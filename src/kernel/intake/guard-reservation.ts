@@ -13,6 +13,7 @@ import { formatDecimal, type Units } from '../../domain/decimal.ts'
 import type { Instrument } from '../../domain/instruments.ts'
 import type { KernelParams } from '../../domain/kernel-config.ts'
 import type { PlaceBody } from '../../domain/orders.ts'
+import { isRecordableUnits, RECORD_UNITS_MAX } from '../../domain/recordable-amounts.ts'
 import { reservationFor, type ReservationQuote } from '../reservations.ts'
 import { availableBalance, type KernelState } from '../state.ts'
 import { failed, passed, type GuardResult } from './guard-result.ts'
@@ -34,6 +35,8 @@ export function reservationGuard(state: KernelState, body: PlaceBody, instrument
     worstPrice: formatDecimal(worstPrice),
     takerFeeBps: params.takerFeeBps,
   }
+  // An amount no record can hold is no order the kernel can take (the acceptance could not be logged: it was a 500).
+  if (!isRecordableUnits(quote.amount)) return failed('ORDER_NOTIONAL_LIMIT', { ...inputs, recordableMax: formatDecimal(RECORD_UNITS_MAX) })
   // Spot accounts hold no short positions, so a reduce-only buy can only open one.
   if (body.reduce_only && body.side === 'buy') return failed('REDUCE_ONLY_WOULD_INCREASE', inputs)
   if (available < quote.amount) return failed(body.side === 'buy' ? 'INSUFFICIENT_FUNDS' : 'INSUFFICIENT_POSITION', inputs)
