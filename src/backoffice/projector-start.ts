@@ -8,6 +8,11 @@
  * to what the section's header recorded. Without a usable section, a store that does not match the log is reset
  * and rebuilt by the replay.
  *
+ * Without a usable section on a compacted log the ledger folds only from the log's first record. A kept store holding
+ * rows from before it (the history compaction removed, here alone) is then held: written no further (`storeHeld`),
+ * so the partial ledger never overwrites its balances and positions — it stays right as of its LSN, and stats say
+ * why it does not move, until a start from a snapshot with a usable section carries it on.
+ *
  * A store or a section's copy of an older query model version (store-schema.ts) is never written on as it is: where
  * the log still starts at LSN 1 it is rebuilt from there (the store reset, the section's copy passed over), keeping
  * the lots rule its rows were split by; on a compacted log, where its history lives nowhere else, it is upgraded in
@@ -35,6 +40,8 @@ export interface ProjectorStart {
   sectionProblem: string | null
   /** The ledger's LedgerState.lotsUntrackedThroughLsn (set on the section's ledger too): the kept store's rule. */
   lotsUntrackedThroughLsn: number
+  /** Why the kept store is written no further (LEDGER_INCOMPLETE: it holds history the ledger lacks), or null. */
+  storeHeld: string | null
 }
 
 /**
@@ -97,7 +104,24 @@ export function openStartingStore(
   const keptUntracked = restoredStore ? 0 : (store.lotsUntrackedThroughLsn() ?? store.lastLsn)
   const lotsUntrackedThroughLsn = Math.max(section?.ledger.lotsUntrackedThroughLsn ?? 0, keptUntracked, rebuiltLotsUntracked)
   if (section !== null) section.ledger.lotsUntrackedThroughLsn = lotsUntrackedThroughLsn
-  return { store, start: { rebuilt, restoredStore, section, sectionProblem, lotsUntrackedThroughLsn } }
+  const storeHeld = section === null && !rebuilt && !logWhole ? heldStore(store, engine) : null
+  return { store, start: { rebuilt, restoredStore, section, sectionProblem, lotsUntrackedThroughLsn, storeHeld } }
+}
+
+/**
+ * Why a kept store is not to be written by a ledger folded from the log's first record (a compacted log, no section):
+ * it holds rows from before that record, so its balances and positions hold history the ledger lacks. Null when it
+ * holds none (empty, or written by a ledger that folded from the same record at an earlier start).
+ */
+function heldStore(store: Store, engine: Engine): string | null {
+  const oldest = store.oldestRowLsn()
+  const firstLsn = engine.wal.firstLsn
+  if (oldest === null || oldest >= firstLsn) return null
+  return (
+    `LEDGER_INCOMPLETE: the log starts at LSN ${firstLsn} (compacted) and no usable snapshot section is at hand; the query model holds ` +
+    `the history before it (rows from LSN ${oldest}) and is kept as it is at LSN ${store.lastLsn}, written no further: a start from a ` +
+    'snapshot with a usable back-office section carries it on; moved aside, it is written again from the log\'s first record only'
+  )
 }
 
 /** The store matches the log when its position exists in the log and the record there has the hash it remembers. */

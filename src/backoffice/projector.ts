@@ -75,6 +75,8 @@ export interface ProjectorStats {
   restoredStore: boolean
   /** Why a section given at start was not used, or null. */
   sectionProblem: string | null
+  /** Why the query model is written no further (projector-start.ts: LEDGER_INCOMPLETE), or null. */
+  storeHeld: string | null
 }
 
 export class Projector {
@@ -110,6 +112,8 @@ export class Projector {
   readonly restoredStore: boolean
   readonly sectionLsn: number | null
   readonly sectionProblem: string | null
+  /** The store holds history the ledger lacks: nothing is written to it (projector-start.ts), and this says why. */
+  readonly storeHeld: string | null
   /**
    * The ledger at the newest snapshot section (the one started from, then each one captured): where the replay check
    * starts once the log no longer begins at LSN 1. Never mutated (the check replays a copy).
@@ -127,6 +131,7 @@ export class Projector {
     this.restoredStore = start.restoredStore
     this.sectionLsn = start.section?.header.lsn ?? null
     this.sectionProblem = start.sectionProblem
+    this.storeHeld = start.storeHeld
     this.replayBase = start.section === null ? null : { ledger: cloneLedger(start.section.ledger), lsn: start.section.header.lsn }
     this.startedFromLsn = store.lastLsn
     this.ledgerComplete = options.engine.wal.firstLsn <= 1 || start.section !== null
@@ -177,6 +182,7 @@ export class Projector {
       sectionLsn: this.sectionLsn,
       restoredStore: this.restoredStore,
       sectionProblem: this.sectionProblem,
+      storeHeld: this.storeHeld,
     }
   }
 
@@ -187,7 +193,8 @@ export class Projector {
    * copies it and trims the copy back to exactly that LSN. Null once closed.
    */
   captureSection(): ((kernelLsn: number, pause: () => Promise<void>) => Promise<Uint8Array>) | null {
-    if (this.closed) return null
+    // A ledger missing the compacted history gives no section: a start from it would take its figures as whole.
+    if (this.closed || !this.ledgerComplete) return null
     const appliedLsn = this.appliedLsn
     const ledger = cloneLedger(this.ledger)
     const breaks = copyBreaks(this.breaks, new BreakBook())
@@ -247,6 +254,8 @@ export class Projector {
 
   flush(): boolean {
     if (this.closed) return false
+    // Nothing is kept for a held store (keep): it stays as it is, and there is nothing to wait for.
+    if (this.storeHeld !== null) return true
     const lsn = this.appliedLsn
     if (this.undelivered.size > 0 || lsn < this.store.lastLsn) return false
     if (lsn === this.store.lastLsn && this.pendingRows === 0 && this.dirtyPositions.size === 0) return true
@@ -316,6 +325,7 @@ export class Projector {
       // Rows the store already holds are not written again: the LSN says where it stopped.
       if (booked !== null && frame.lsn > resumeAfter) this.keep(booked)
     }
+    if (this.storeHeld !== null) return
     for (const position of this.ledger.positions.values()) if (position.lastLsn > resumeAfter) this.dirtyPositions.add(position)
     this.writtenBalances.load(this.store.balances())
   }
@@ -374,6 +384,7 @@ export class Projector {
   }
 
   private keep(booked: Booked): void {
+    if (this.storeHeld !== null) return
     if (booked.postings.length > 0) this.pendingPostings.push(...booked.postings)
     if (booked.fill !== null) {
       this.pendingFills.push(booked.fill)

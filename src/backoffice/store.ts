@@ -343,6 +343,15 @@ export class Store {
     return last
   }
 
+  /**
+   * The LSN of the oldest posting or fill the store holds (null: none): a ledger that writes on the store must have
+   * folded the log from there, or its balances and positions lack what those rows booked (projector-start.ts).
+   */
+  oldestRowLsn(): number | null {
+    const row = this.db.query('SELECT min(lsn) AS lsn FROM (SELECT min(lsn) AS lsn FROM postings UNION ALL SELECT min(lsn) FROM fills)').get() as { lsn: bigint | null }
+    return row.lsn === null ? null : Number(row.lsn)
+  }
+
   /** How many times the store was emptied (reset): what was read from it before is void. */
   get resets(): number {
     return this.#resets

@@ -42,6 +42,7 @@ export const BACKOFFICE_STATS = v.strictObject({
   section_lsn: orNull(count('LSN'), 'The snapshot section the back office started from; null: it replayed the log'),
   store_restored_from_section: flag("The stored query model was replaced by the section's copy (missing, behind, or not matching the log)"),
   section_problem: orNull(text('CODE: why'), 'Why a snapshot section was refused; null: none was'),
+  store_held: orNull(text('CODE: why'), 'Why the query model is written no further (LEDGER_INCOMPLETE: it holds compacted history the ledger lacks, kept as it is at stored_lsn); null: it is written'),
   ledger: orNull(LEDGER, "The ledger's counters, over every account; null unless the caller reads every account"),
   store: orNull(STORE, 'Rows of the query model, its model version and through which LSN it holds no true-up fills; null unless the caller reads every account'),
   open_breaks: count('Reconcile breaks open: every one for every-account readers; for a trader or bot, those of its accounts (as GET /v1/reconcile lists them)'),

@@ -252,6 +252,7 @@ function statsView(office: BackOffice, principal: Principal): BackOfficeStatsBod
     section_lsn: stats.sectionLsn,
     store_restored_from_section: stats.restoredStore,
     section_problem: stats.sectionProblem,
+    store_held: stats.storeHeld,
     ledger: readAll ? ledgerView(office) : null,
     // The query model's rows, its version, and through which LSN it holds no true-up fills (src/backoffice/store-schema.ts).
     store: readAll ? storeView(office.projector.store.counts(), office.projector.store.modelVersion) : null,
