@@ -246,7 +246,7 @@ describe('snapshot store', () => {
     await crashWorld(world)
     const target = join(tempDataDir(), 'snapshots.kept')
     dirs.push(target)
-    const kept = snapshots.keepUpTo(target, lsns[1] as number)
+    const kept = snapshots.keepUpTo(target, lsns[1] as number, () => false)
     expect(kept.map((entry) => entry.lsn)).toEqual([lsns[1] as number, lsns[0] as number])
     const keptStore = new SnapshotStore(target, { io: nodeIo, keep: 3 })
     expect(keptStore.readManifest()).toEqual({ entries: kept, problem: null })
@@ -254,7 +254,7 @@ describe('snapshot store', () => {
     for (const entry of kept) expect(statSync(join(target, entry.file)).ino).toBe(statSync(join(snapshots.dir, entry.file)).ino)
     // The source directory is as it was: all three, in its manifest too.
     expect(snapshots.readManifest().entries.map((entry) => entry.lsn)).toEqual([...lsns].reverse())
-    expect(() => snapshots.keepUpTo(target, lsns[2] as number)).toThrow(/not empty/)
+    expect(() => snapshots.keepUpTo(target, lsns[2] as number, () => false)).toThrow(/not empty/)
   })
 })
 

@@ -7,7 +7,7 @@
  *   1. build, beside the live directories: in `log.prefix/` the log up to and including commonLsn (wal/prefix.ts:
  *      sealed segments hard-linked, the segment holding commonLsn copied and cut after its frame; checked and fsynced),
  *      in `snapshots.prefix/` the snapshots at LSN ≤ commonLsn (linked) with their manifest — a snapshot above it holds
- *      state built from the records set aside. A compacted log (first LSN above 1) is kept only if a kept snapshot
+ *      state built from the records set aside, and so does one whose back-office section is past it (backOfficePast). A compacted log (first LSN above 1) is kept only if a kept snapshot
  *      covers its first LSN: a restart from it needs one. Then the data dir is fsynced.
  *   2. commit and 3. swap (dir-swap.ts): the old log and snapshots go aside whole, as `log.diverged-<ms>` and
  *      `snapshots.diverged-<ms>` (bumped to `-<ms>-1`, … when taken) — every frame beyond commonLsn stays on disk
@@ -22,6 +22,7 @@
 
 import { join } from 'node:path'
 import { copyLogPrefix, nodeIo, type WalIo } from '../../../wal/index.ts'
+import { BACKOFFICE_SECTION, sectionHeaderOf } from '../../backoffice/section.ts'
 import { SnapshotStore, SNAPSHOTS_KEEP_DEFAULT } from '../snapshot/index.ts'
 import { builtDir, finishSwap, freeAsideSuffix, rollBack, swapCommitted, swapIn, writeCommitFile, type DirSwap, type SwapStep } from './dir-swap.ts'
 import { fatalSyncs, SyncFailedError } from './durable-fs.ts'
@@ -100,7 +101,7 @@ export function keepCommonPrefix(dataDir: string, commonLsn: number, options: Ke
   try {
     const log = copyLogPrefix(join(dataDir, 'log'), builtDir(swap, 'log'), commonLsn, { io })
     halt('log_built')
-    const snapshots = new SnapshotStore(join(dataDir, 'snapshots'), { io, keep: SNAPSHOTS_KEEP_DEFAULT }).keepUpTo(builtDir(swap, 'snapshots'), commonLsn)
+    const snapshots = new SnapshotStore(join(dataDir, 'snapshots'), { io, keep: SNAPSHOTS_KEEP_DEFAULT }).keepUpTo(builtDir(swap, 'snapshots'), commonLsn, backOfficePast)
     if (log.firstLsn > 1 && !snapshots.some((entry) => entry.lsn >= log.firstLsn)) {
       throw new DivergedPrefixError('COMPACTED_WITHOUT_SNAPSHOT', `the log starts at LSN ${log.firstLsn} and no snapshot between it and LSN ${commonLsn} is kept`)
     }
@@ -125,6 +126,21 @@ export function keepCommonPrefix(dataDir: string, commonLsn: number, options: Ke
   }
   swapIn(swap, suffix, { halt, io })
   return { ...kept, movedTo: `${join(dataDir, 'log')}.${suffix}`, buildMs: Math.round(performance.now() - started) }
+}
+
+/**
+ * Whether a snapshot's back-office section holds records past `lsnMax`: built at its own LSN, at or after the
+ * snapshot's (projector.ts captureSection), it covers a reconcile's records, break records and seals after the last
+ * kernel event. A section whose header does not read is used by no start (projector-start.ts usableSection).
+ */
+function backOfficePast(sections: ReadonlyMap<string, Uint8Array>, lsnMax: number): boolean {
+  const bytes = sections.get(BACKOFFICE_SECTION)
+  if (bytes === undefined) return false
+  try {
+    return sectionHeaderOf(bytes).lsn > lsnMax
+  } catch {
+    return false
+  }
 }
 
 /**

@@ -177,12 +177,20 @@ export class SnapshotStore {
    * sets aside what it held beyond it, snapshots built from those records included (ha/diverged-prefix.ts). A snapshot
    * file is never written again once renamed into place (a new one is a new file, pruning unlinks), so each is
    * hard-linked, or copied where the filesystem refuses. Returns the entries kept, newest first.
+   *
+   * A snapshot is named by its kernel state's LSN, but another section may be built at a later one (the back office's
+   * covers the records after it that the kernel does not apply: projector.ts captureSection). An intact snapshot
+   * `sectionsPast` finds holding records past `lsnMax` is not kept: a start would use its kernel state and refuse
+   * that section (LOG_MISMATCH), and the back office of a compacted log lost its history before the log's first LSN.
+   * Without it, an older snapshot whose sections are within the prefix is the newest, and a start uses it whole.
    */
-  keepUpTo(targetDir: string, lsnMax: number): ManifestEntry[] {
+  keepUpTo(targetDir: string, lsnMax: number, sectionsPast: (sections: ReadonlyMap<string, Uint8Array>, lsnMax: number) => boolean): ManifestEntry[] {
     const { io } = this
     io.mkdirp(targetDir)
     if (io.readdir(targetDir).length > 0) throw new RangeError(`${targetDir} is not empty; snapshots are kept only into an empty directory`)
-    const kept = this.knownEntries('').filter((entry) => entry.lsn <= lsnMax).sort((a, b) => b.lsn - a.lsn)
+    const kept = this.knownEntries('')
+      .filter((entry) => entry.lsn <= lsnMax && !this.holdsPast(entry, lsnMax, sectionsPast))
+      .sort((a, b) => b.lsn - a.lsn)
     for (const entry of kept) {
       const path = join(targetDir, entry.file)
       linkOrCopyFile(io, join(this.dir, entry.file), path)
@@ -195,6 +203,20 @@ export class SnapshotStore {
     }
     new SnapshotStore(targetDir, { io, keep: this.keep }).writeManifest(kept)
     return kept
+  }
+
+  /**
+   * Whether `entry`'s file is intact and `sectionsPast` finds its sections past `lsnMax`. A file that cannot be read
+   * is kept as it was: no start uses any of it (load.ts refuses it, reported).
+   */
+  private holdsPast(entry: ManifestEntry, lsnMax: number, sectionsPast: (sections: ReadonlyMap<string, Uint8Array>, lsnMax: number) => boolean): boolean {
+    let sections: ReadonlyMap<string, Uint8Array>
+    try {
+      sections = this.read({ file: entry.file, path: join(this.dir, entry.file), lsn: entry.lsn }).sections
+    } catch {
+      return false
+    }
+    return sectionsPast(sections, lsnMax)
   }
 
   /**
