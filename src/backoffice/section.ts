@@ -122,6 +122,23 @@ export function sectionHeaderOf(bytes: Uint8Array): SectionHeader {
 }
 
 /**
+ * The LSN a snapshot's back-office section is built at, or null when it has none or its header does not read (no
+ * start uses such a section: projector-start.ts). A snapshot is named by its kernel state's LSN; the section is at or
+ * after it, covering the records after the last kernel event that the kernel does not apply (a reconcile's, break
+ * records, seals: projector.ts captureSection). Whoever keeps or copies a snapshot with a log cut at an LSN between
+ * the two must not take its name for everything it holds.
+ */
+export function snapshotSectionLsn(sections: ReadonlyMap<string, Uint8Array>): number | null {
+  const bytes = sections.get(BACKOFFICE_SECTION)
+  if (bytes === undefined) return null
+  try {
+    return sectionHeaderOf(bytes).lsn
+  } catch {
+    return null
+  }
+}
+
+/**
  * What a version 1 section lacks and the running kernel knows: when each ended order it still holds ended, and how
  * long it keeps them. Without it (offline rebuilds) the upgraded ledger retires nothing held before it.
  */

@@ -3,10 +3,11 @@
  * routes with the standby's own client code, without stopping it or touching its HA:
  *
  *   1. where the leader's log ends now (source.ts) — the backup's end, unless --to-lsn names an earlier one (or, with
- *      no --to-lsn, the snapshot of step 2 was taken after it: the end is then the snapshot's LSN);
+ *      no --to-lsn, the snapshot of step 2 was taken after it: the end is then the snapshot's LSN, or its back-office
+ *      section's when later);
  *   2. the leader's newest snapshot (`fetchLeaderSnapshot`, digest and framing checked; skipped with --whole-log, or
- *      when it lies beyond the end or the leader has none): the new log is anchored at its LSN (`startAnchoredLog`,
- *      the shape of a compacted log), otherwise it starts at LSN 1;
+ *      when it or its back-office section lies beyond the end, or the leader has none): the new log is anchored at its
+ *      LSN (`startAnchoredLog`, the shape of a compacted log), otherwise it starts at LSN 1;
  *   3. the frames from there to the end (`pullFrames`: every frame's CRC, LSN and chain checked by `Wal.appendFrames`
  *      before it is written; the log ends exactly at the end, or at the end of the decision holding it), and the
  *      snapshot's chain head checked against the frame at its LSN. A leader that compacted past the snapshot in the
@@ -22,6 +23,7 @@ import { rmSync } from 'node:fs'
 import { join } from 'node:path'
 import { defaultWalOptions, nodeIo, WalFatalError, WalReplicationError, Wal, isSyncFailure, toHex } from '../../../wal/index.ts'
 import { fetchLeaderSnapshot, PullEndedError, pullFrames, SnapshotRecoveryError, startAnchoredLog, type LeaderAccess, type LeaderSnapshot } from '../ha/index.ts'
+import { snapshotSectionLsn } from '../../backoffice/section.ts'
 import { replayVerify, SnapshotStore } from '../snapshot/index.ts'
 import { BackupError } from './backup-error.ts'
 import { compactionRaceOf, LeaderCompactedError } from './compaction-race.ts'
@@ -147,7 +149,7 @@ async function copyLog(logDir: string, access: LeaderAccess, leaderLastLsn: numb
   const snapshot = options.wholeLog ? null : await usableSnapshot(access, endLsn, options)
   // With no --to-lsn, a snapshot the leader took after its end was read (it keeps trading) moves the end to it: the
   // log before that snapshot may be compacted already, and the leader's log holds every record through its LSN.
-  if (snapshot !== null && snapshot.lsn > endLsn) endLsn = snapshot.lsn
+  if (snapshot !== null) endLsn = Math.max(endLsn, snapshotThroughLsn(snapshot))
   if (snapshot !== null) local('anchoring the log', () => startAnchoredLog(logDir, { firstLsn: snapshot.lsn, previousHash: snapshot.chainBefore }))
   // An envelope is appended as one batch: the batch bound must hold the largest envelope accepted.
   const wal = local('opening the log', () => Wal.openReplica(logDir, { batchBytesMax: Math.max(defaultWalOptions.batchBytesMax, options.envelopeBytesMax) }))
@@ -194,18 +196,20 @@ function rangeUnavailable(error: LeaderCompactedError, options: BackupOptions): 
 }
 
 /**
- * The leader's newest snapshot if it is at or before `endLsn`, or with no --to-lsn at all (the end then moves to it);
- * null when it has none (or, for a --to-lsn, none that early).
+ * The leader's newest snapshot if it is at or before `endLsn` (its back-office section too: snapshotThroughLsn), or
+ * with no --to-lsn at all (the end then moves to it); null when it has none (or, for a --to-lsn, none that early).
  */
 async function usableSnapshot(access: LeaderAccess, endLsn: number, options: BackupOptions): Promise<LeaderSnapshot | null> {
   try {
     const snapshot = await fetchLeaderSnapshot({ ...access, bytesMax: options.snapshotBytesMax })
-    if (snapshot.lsn <= endLsn || options.toLsn === null) {
-      const past = snapshot.lsn > endLsn ? `; it was taken after the log's end was read: copying through its LSN instead of ${endLsn}` : ''
-      options.log(`backup: the leader's snapshot at LSN ${snapshot.lsn} (${snapshot.bytes.byteLength} bytes), then its log from there${past}`)
+    const throughLsn = snapshotThroughLsn(snapshot)
+    const section = throughLsn > snapshot.lsn ? `, its back-office section at LSN ${throughLsn}` : ''
+    if (throughLsn <= endLsn || options.toLsn === null) {
+      const past = throughLsn > endLsn ? `; it was taken after the log's end was read: copying through LSN ${throughLsn} instead of ${endLsn}` : ''
+      options.log(`backup: the leader's snapshot at LSN ${snapshot.lsn} (${snapshot.bytes.byteLength} bytes${section}), then its log from there${past}`)
       return snapshot
     }
-    options.log(`backup: the leader's newest snapshot (LSN ${snapshot.lsn}) is beyond LSN ${endLsn}: copying the log from LSN 1`)
+    options.log(`backup: the leader's newest snapshot (LSN ${snapshot.lsn}${section}) is beyond LSN ${endLsn}: copying the log from LSN 1`)
     return null
   } catch (error) {
     if (!(error instanceof SnapshotRecoveryError) || error.code !== 'SNAPSHOT_UNAVAILABLE' || options.signal?.aborted === true) throw error
@@ -213,6 +217,15 @@ async function usableSnapshot(access: LeaderAccess, endLsn: number, options: Bac
     options.log('backup: the leader keeps no snapshot: copying its log from LSN 1')
     return null
   }
+}
+
+/**
+ * Through which LSN the snapshot holds records: its own (the kernel state's), or its back-office section's, built at
+ * or after it (section.ts snapshotSectionLsn). A copy ending between the two held a section past its log: replay-verify
+ * failed it (BACKUP_VERIFY_FAILED), and a start from it refused the section and lost the back office's history.
+ */
+function snapshotThroughLsn(snapshot: LeaderSnapshot): number {
+  return Math.max(snapshot.lsn, snapshotSectionLsn(snapshot.content.sections) ?? 0)
 }
 
 /** The frame at the snapshot's LSN must carry its chain head, as a standby's install checks it. */

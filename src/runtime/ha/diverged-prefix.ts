@@ -22,7 +22,7 @@
 
 import { join } from 'node:path'
 import { copyLogPrefix, nodeIo, type WalIo } from '../../../wal/index.ts'
-import { BACKOFFICE_SECTION, sectionHeaderOf } from '../../backoffice/section.ts'
+import { snapshotSectionLsn } from '../../backoffice/section.ts'
 import { SnapshotStore, SNAPSHOTS_KEEP_DEFAULT } from '../snapshot/index.ts'
 import { builtDir, finishSwap, freeAsideSuffix, rollBack, swapCommitted, swapIn, writeCommitFile, type DirSwap, type SwapStep } from './dir-swap.ts'
 import { fatalSyncs, SyncFailedError } from './durable-fs.ts'
@@ -128,19 +128,9 @@ export function keepCommonPrefix(dataDir: string, commonLsn: number, options: Ke
   return { ...kept, movedTo: `${join(dataDir, 'log')}.${suffix}`, buildMs: Math.round(performance.now() - started) }
 }
 
-/**
- * Whether a snapshot's back-office section holds records past `lsnMax`: built at its own LSN, at or after the
- * snapshot's (projector.ts captureSection), it covers a reconcile's records, break records and seals after the last
- * kernel event. A section whose header does not read is used by no start (projector-start.ts usableSection).
- */
+/** Whether a snapshot's back-office section holds records past `lsnMax` (section.ts snapshotSectionLsn). */
 function backOfficePast(sections: ReadonlyMap<string, Uint8Array>, lsnMax: number): boolean {
-  const bytes = sections.get(BACKOFFICE_SECTION)
-  if (bytes === undefined) return false
-  try {
-    return sectionHeaderOf(bytes).lsn > lsnMax
-  } catch {
-    return false
-  }
+  return (snapshotSectionLsn(sections) ?? 0) > lsnMax
 }
 
 /**
