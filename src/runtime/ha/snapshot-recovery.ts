@@ -33,6 +33,7 @@
  * did not fail), and an install whose pull it ended is rolled back like any other failure before the commit.
  */
 
+import { snapshotSectionLsn } from '../../backoffice/section.ts'
 import { join } from 'node:path'
 import { fromHex, nodeIo, toHex, Wal, type EpochCeiling, type WalIo } from '../../../wal/index.ts'
 import { encodeSegmentHeader, segmentName, SEGMENT_TEMP_SUFFIX } from '../../../wal/segment.ts'
@@ -187,7 +188,10 @@ export async function installLeaderSnapshot(
     io.fsyncDirectory(dataDir)
     halt('anchored')
     wal = Wal.openReplica(newLogDir, { io })
-    await pullThrough(wal, snapshot.lsn, access)
+    // Through the snapshot's back-office section too (built past the kernel's LSN when the log ended in records the
+    // kernel does not apply): a log ending before it refuses the section at the start, and a compacted one then loses
+    // the back office's history (as a backup's copy would: take-backup.ts).
+    await pullThrough(wal, Math.max(snapshot.lsn, snapshotSectionLsn(snapshot.content.sections) ?? 0), access)
     let head: Uint8Array | null = null
     for (const frame of wal.read(snapshot.lsn, { toLsn: snapshot.lsn })) head = frame.hash.slice()
     if (head === null || toHex(head) !== snapshot.content.header.chainHead) {
