@@ -16,8 +16,8 @@ import type { Units } from '../domain/decimal.ts'
 import type { DomainEvent } from '../domain/events/index.ts'
 import type { Engine } from '../runtime/engine.ts'
 import { isAuditRecord } from '../runtime/records.ts'
-import { balanceRowsOf } from './balances.ts'
 import { BreakBook, decodeBackOfficeRecord, isBackOfficeRecord, type BackOfficeRecord } from './breaks.ts'
+import { balanceRowsOf } from './balances.ts'
 import { copyBreaks, foldFrame } from './fold.ts'
 import { accountBook } from './books.ts'
 import { genesisLedger, initialLedger, type Booked, type FillRecord, type LedgerState, type Posting } from './ledger-state.ts'
@@ -26,7 +26,7 @@ import { LsnQueue } from './lsn-queue.ts'
 import { positionKey, type Position } from './positions.ts'
 import { openStartingStore, type ProjectorStart } from './projector-start.ts'
 import type { FillReads } from './external-checks.ts'
-import { encodeSection } from './section.ts'
+import { finishSection } from './section-capture.ts'
 import { Store, type BalanceRow } from './store.ts'
 import type { TrueUpFill } from './true-up-fills.ts'
 import { WrittenBalances } from './written-balances.ts'
@@ -49,9 +49,6 @@ export interface ProjectorOptions {
   /** A stored query model past the log's end refuses the open (projector-start.ts, QUERY_MODEL_BEYOND_LOG); default false. */
   refuseStoreBeyondLog?: boolean
 }
-
-/** How long a snapshot waits for the query model to be written up to its LSN before it fails. */
-const SECTION_WAIT_MS_MAX = 10_000
 
 export const PROJECTOR_DEFAULTS = { flushIntervalMs: 100, batchRowsMax: 5_000 } as const
 
@@ -199,44 +196,12 @@ export class Projector {
     const ledger = cloneLedger(this.ledger)
     const breaks = copyBreaks(this.breaks, new BreakBook())
     return async (kernelLsn, pause) => {
-      // At or after the kernel's LSN, and covering every record the copies already hold (all durable by now).
-      const lsn = Math.max(kernelLsn, appliedLsn, breaks.lastLsn)
-      const wal = this.engine.wal
-      let chainHead = ''
-      for (const frame of wal.read(appliedLsn + 1, { toLsn: lsn })) foldFrame(ledger, breaks, frame)
-      for (const frame of wal.read(lsn, { toLsn: lsn })) chainHead = toHex(frame.hash)
-      if (chainHead === '') throw new Error(`the log has no record at LSN ${lsn} for the back-office section`)
-      const deadline = performance.now() + SECTION_WAIT_MS_MAX
-      while (this.store.lastLsn < lsn) {
-        if (this.closed) throw new Error('the back office closed before its snapshot section was written')
-        if (performance.now() > deadline) throw new Error(`the query model did not reach LSN ${lsn} within ${SECTION_WAIT_MS_MAX} ms (at ${this.store.lastLsn})`)
-        if (!this.flush()) await pause()
-      }
-      const copy = Store.openImage(this.store.image())
-      try {
-        await pause()
-        copy.transaction((db) => {
-          db.query('DELETE FROM postings WHERE lsn > ?1').run(lsn)
-          db.query('DELETE FROM fills WHERE lsn > ?1').run(lsn)
-          db.query('DELETE FROM true_up_fills WHERE lsn > ?1').run(lsn)
-        })
-        copy.replaceDerived([...ledger.positions.values()], balanceRowsOf(ledger))
-        copy.setPosition(lsn, chainHead)
-        const queryModel = await copy.contentDigestSliced(pause)
-        await pause()
-        const bytes = encodeSection({ lsn, chainHead, queryModel, ledger, breaks, image: copy.image() })
-        if (this.replayBase === null || this.replayBase.lsn < lsn) this.replayBase = { ledger, lsn }
-        return bytes
-      } finally {
-        copy.close()
-      }
+      const section = await finishSection({ wal: this.engine.wal, store: this.store, ledger, breaks, appliedLsn, kernelLsn, pause, closed: () => this.closed, flush: () => this.flush() })
+      if (this.replayBase === null || this.replayBase.lsn < section.lsn) this.replayBase = { ledger, lsn: section.lsn }
+      return section.bytes
     }
   }
 
-  /**
-   * Writes pending rows, positions and balances with the position they reflect, in one transaction. Skipped (and
-   * retried on the next tick) in the instant between a commit and the engine delivering it.
-   */
   /**
    * The query model's fills for the trades check. `storedThrough` writes every fill folded so far first; the store's
    * LSN moves only by a whole flush, so at or past `lsn` every fill through it is stored (a flush declined for a batch
@@ -252,6 +217,10 @@ export class Projector {
     }
   }
 
+  /**
+   * Writes pending rows, positions and balances with the position they reflect, in one transaction. Skipped (and
+   * retried on the next tick) in the instant between a commit and the engine delivering it.
+   */
   flush(): boolean {
     if (this.closed) return false
     // Nothing is kept for a held store (keep): it stays as it is, and there is nothing to wait for.
