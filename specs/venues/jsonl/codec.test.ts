@@ -50,3 +50,22 @@ describe('LineReader decoding', () => {
     expect(reader.overlong).toBe(true)
   })
 })
+
+describe('LineReader memory', () => {
+  test('a line trickled a byte per chunk holds about its bytes, not an object per chunk', () => {
+    // A venue sending a never-ending line one byte per TCP segment: each chunk was kept as its own copy, about 100
+    // bytes of heap per byte sent, so the 1 MiB bound held some 100 MB per connection.
+    const reader = new LineReader()
+    const byte = encoder.encode('x')
+    Bun.gc(true)
+    const before = process.memoryUsage().heapUsed
+    for (let sent = 0; sent < LINE_BYTES_MAX; sent++) reader.read(byte)
+    Bun.gc(true)
+    const held = process.memoryUsage().heapUsed - before
+    expect(reader.overlong).toBe(false)
+    expect(held).toBeLessThan(8 * LINE_BYTES_MAX)
+    expect(reader.read(encoder.encode('\n'))).toEqual(['x'.repeat(LINE_BYTES_MAX)])
+    expect(reader.read(byte)).toEqual([])
+    expect(reader.read(encoder.encode('\n'))).toEqual(['x'])
+  })
+})
