@@ -8,11 +8,10 @@
 import { afterAll, describe, expect, test } from 'bun:test'
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { Engine } from '../../../src/runtime/index.ts'
-import { loadNewestValid, SnapshotStore, takeSnapshot } from '../../../src/runtime/snapshot/index.ts'
-import { nodeIo, openReadOnly, Wal } from '../../../wal/index.ts'
+import { openReadOnly } from '../../../wal/index.ts'
 import { removeDir, startWorld, type World } from '../harness.ts'
 import { cli } from '../../cli/io.ts'
+import { expectRunningSnapshotReplaces, newestValid } from './newest-replaced.ts'
 import { trade } from './support.ts'
 
 const dirs: string[] = []
@@ -39,11 +38,6 @@ async function damagedNewest(seed: number): Promise<{ world: World; file: string
   return { world, file, lsn }
 }
 
-function newestValid(dir: string): number | null {
-  const store = new SnapshotStore(join(dir, 'snapshots'), { io: nodeIo, keep: 3 })
-  return loadNewestValid(store, openReadOnly(join(dir, 'log'))).loaded?.lsn ?? null
-}
-
 describe('a damaged snapshot at the log\'s last LSN', () => {
   test('egress snapshot replaces it with an intact one at that LSN', async () => {
     const { world, file, lsn } = await damagedNewest(670)
@@ -58,17 +52,6 @@ describe('a damaged snapshot at the log\'s last LSN', () => {
 
   test('a snapshot taken of a running engine at that LSN replaces it, though no record came since', async () => {
     const { world, lsn } = await damagedNewest(671)
-    const wal = Wal.open(join(world.dir, 'log'), { durability: 'none', preallocateBytes: 0 })
-    try {
-      const engine = Engine.replay(wal)
-      expect(engine.state.lastLsn).toBe(lsn)
-      const store = new SnapshotStore(join(world.dir, 'snapshots'), { io: nodeIo, keep: 3 })
-      const taken = await takeSnapshot(engine, store, { nowMs: world.clock.nowMs() })
-      expect(taken?.lsn).toBe(lsn)
-      expect(await takeSnapshot(engine, store, { nowMs: world.clock.nowMs() })).toBeNull() // now intact: nothing to do
-    } finally {
-      await wal.close()
-    }
-    expect(newestValid(world.dir)).toBe(lsn)
+    await expectRunningSnapshotReplaces(world.dir, lsn, world.clock.nowMs())
   })
 })

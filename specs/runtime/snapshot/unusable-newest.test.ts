@@ -7,11 +7,11 @@
 import { afterAll, describe, expect, test } from 'bun:test'
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { Engine } from '../../../src/runtime/index.ts'
-import { decodeSnapshot, encodeSnapshot, loadNewestValid, SnapshotStore, takeSnapshot } from '../../../src/runtime/snapshot/index.ts'
-import { nodeIo, openReadOnly, Wal } from '../../../wal/index.ts'
+import { decodeSnapshot, encodeSnapshot } from '../../../src/runtime/snapshot/index.ts'
+import { openReadOnly } from '../../../wal/index.ts'
 import { removeDir, startWorld, type World } from '../harness.ts'
 import { cli } from '../../cli/io.ts'
+import { expectRunningSnapshotReplaces, newestValid } from './newest-replaced.ts'
 import { trade } from './support.ts'
 
 const dirs: string[] = []
@@ -44,11 +44,6 @@ async function unusableNewest(seed: number, how: Unusable): Promise<{ world: Wor
   return { world, file, lsn }
 }
 
-function newestValid(dir: string): number | null {
-  const store = new SnapshotStore(join(dir, 'snapshots'), { io: nodeIo, keep: 3 })
-  return loadNewestValid(store, openReadOnly(join(dir, 'log'))).loaded?.lsn ?? null
-}
-
 describe('an intact but unusable snapshot at the log\'s last LSN', () => {
   for (const [how, code, seed] of [['schema', 'SCHEMA_MISMATCH', 690], ['chain', 'CHAIN_MISMATCH', 692]] as const) {
     test(`egress snapshot replaces it (${code})`, async () => {
@@ -64,18 +59,7 @@ describe('an intact but unusable snapshot at the log\'s last LSN', () => {
 
     test(`a snapshot of a running engine at that LSN replaces it (${code})`, async () => {
       const { world, lsn } = await unusableNewest(seed + 1, how)
-      const wal = Wal.open(join(world.dir, 'log'), { durability: 'none', preallocateBytes: 0 })
-      try {
-        const engine = Engine.replay(wal)
-        expect(engine.state.lastLsn).toBe(lsn)
-        const store = new SnapshotStore(join(world.dir, 'snapshots'), { io: nodeIo, keep: 3 })
-        const taken = await takeSnapshot(engine, store, { nowMs: world.clock.nowMs() })
-        expect(taken?.lsn).toBe(lsn)
-        expect(await takeSnapshot(engine, store, { nowMs: world.clock.nowMs() })).toBeNull() // usable now: nothing to do
-      } finally {
-        await wal.close()
-      }
-      expect(newestValid(world.dir)).toBe(lsn)
+      await expectRunningSnapshotReplaces(world.dir, lsn, world.clock.nowMs())
     })
   }
 })
