@@ -16,7 +16,9 @@
  * durable (the archive directory fsynced) before its old name's removal (the log directory fsynced), so a power cut
  * leaves it in the log, in the archive or in both, never in neither. On another file system (rename fails EXDEV) it is
  * copied instead: written beside its name, fsynced, renamed into place and the archive directory fsynced, and only
- * then unlinked from the log.
+ * then unlinked from the log. A name the archive already holds is never replaced: with the same bytes it is this
+ * segment, archived by a run a crash stopped before the log's name went (that name is then removed); with other bytes
+ * it is another log's, and the compaction stops there (ArchiveSegmentExistsError), the segment left in the log.
  *
  * A failed fsync (of a directory, or of an archive copy) is a SyncFailedError: what reached the disk is unknown and
  * a second fsync proves nothing (the kernel may report success the next time), so the log that owns the directory
@@ -26,10 +28,11 @@
  * crash it may be back, a longer suffix of the same log), nothing after it is touched, and the log goes on.
  */
 
-import { dirname, join } from 'node:path'
+import { dirname, join, resolve } from 'node:path'
 import type { SegmentCatalog, SegmentInfo } from './catalog.ts'
 import { makeDirDurable } from './durable-dir.ts'
-import type { WalIo } from './io.ts'
+import { ArchiveSegmentExistsError } from './errors.ts'
+import { readFully, type WalIo } from './io.ts'
 import { linkOrCopyFile } from './prefix.ts'
 import { SEGMENT_TEMP_SUFFIX } from './segment.ts'
 import { syncFailuresMarked } from './sync-failures.ts'
@@ -45,6 +48,9 @@ export function removeSegmentsBelow(catalog: SegmentCatalog, lsn: number, option
   const io = syncFailuresMarked(options.io, { during: 'while compacting' })
   const removable = catalog.removableBelow(lsn).slice(0, options.segmentsMax ?? Number.POSITIVE_INFINITY)
   if (removable.length === 0) return []
+  // Archived into the log directory itself, a segment would be "moved" onto its own name (and, being the same bytes,
+  // taken for one archived already and unlinked).
+  if (archiveDir !== undefined && resolve(archiveDir) === resolve(dir)) throw new RangeError(`the archive directory ${archiveDir} is the log directory; give another`)
   if (archiveDir !== undefined) makeDirDurable(io, archiveDir)
   const removed: string[] = []
   for (const segment of removable) {
@@ -66,6 +72,11 @@ export function removeSegmentsBelow(catalog: SegmentCatalog, lsn: number, option
  */
 function archiveSegment(io: WalIo, segment: SegmentInfo, archiveDir: string): void {
   const target = join(archiveDir, segment.name)
+  if (io.exists(target)) {
+    if (!sameBytes(io, segment.path, target)) throw new ArchiveSegmentExistsError(target, segment.path)
+    io.unlink(segment.path)
+    return
+  }
   try {
     io.rename(segment.path, target)
   } catch (error) {
@@ -83,4 +94,28 @@ function copySegment(io: WalIo, segment: SegmentInfo, target: string): void {
   io.rename(temp, target)
   io.fsyncDirectory(archiveDir)
   io.unlink(segment.path)
+}
+
+/** How much of each file `sameBytes` reads at a time. */
+const COMPARE_CHUNK_BYTES = 1024 * 1024
+
+/** Whether the files at `a` and `b` hold the same bytes. */
+function sameBytes(io: WalIo, a: string, b: string): boolean {
+  const fdA = io.openRead(a)
+  try {
+    const fdB = io.openRead(b)
+    try {
+      const sizeBytes = io.sizeBytes(fdA)
+      if (io.sizeBytes(fdB) !== sizeBytes) return false
+      for (let position = 0; position < sizeBytes; position += COMPARE_CHUNK_BYTES) {
+        const length = Math.min(COMPARE_CHUNK_BYTES, sizeBytes - position)
+        if (Buffer.compare(readFully(io, fdA, position, length), readFully(io, fdB, position, length)) !== 0) return false
+      }
+      return true
+    } finally {
+      io.close(fdB)
+    }
+  } finally {
+    io.close(fdA)
+  }
 }

@@ -296,3 +296,18 @@ export class WalRepairError extends Error {
     this.code = code
   }
 }
+
+/**
+ * Compaction would archive a segment under a name the archive directory already holds with other bytes: another log's
+ * segment of that first LSN (a data dir started afresh, a second gateway sharing the archive directory). The rename
+ * replaced it without a word, and that log's archived history was gone. Nothing is overwritten; the segment stays in
+ * the log.
+ */
+export class ArchiveSegmentExistsError extends Error {
+  override readonly name = 'ArchiveSegmentExistsError'
+  readonly code = 'ARCHIVE_SEGMENT_EXISTS'
+
+  constructor(readonly target: string, source: string) {
+    super(`ARCHIVE_SEGMENT_EXISTS: ${target} exists and holds other bytes than ${source} (another log's segment of that name, archived there before); nothing overwritten, the segment stays in the log: give each log its own archive directory (--archive, snapshots.archiveDir) or move that file aside`)
+  }
+}

@@ -47,6 +47,7 @@ export {
   LeaseNotInSyncError,
   WalReplicationError,
   LockFailedError,
+  ArchiveSegmentExistsError,
   LockFileError,
   WalLockedError,
   WalPrefixError,
