@@ -78,9 +78,22 @@ async function runCommand(command: Command, argv: readonly string[], io: CliIo):
       io.err(oneLine(`${prefix} config: ${error.message}`))
       return EXIT_FAILURE
     }
-    io.err(oneLine(`${prefix} ${error instanceof Error ? error.message : String(error)}`))
+    io.err(oneLine(`${prefix} ${error instanceof Error ? withCode(error) : String(error)}`))
     return EXIT_FAILURE
   }
+}
+
+/** A project error's stable code (LOG_LOCKED, …: an underscore, unlike errno's ENOENT), said first where its text lacks it. */
+const STABLE_CODE = /^[A-Z][A-Z0-9]*(_[A-Z0-9]+)+$/
+
+/**
+ * The error's message, led by its stable code when the message does not say it: a log or data dir held by a running
+ * gateway (WalLockedError) was refused as "the log in … is open in another process", without the LOG_LOCKED that
+ * the help texts and the README name, for a script or a runbook to match.
+ */
+function withCode(error: Error): string {
+  const code = (error as { code?: unknown }).code
+  return typeof code === 'string' && STABLE_CODE.test(code) && !error.message.includes(code) ? `${code}: ${error.message}` : error.message
 }
 
 function oneLine(text: string): string {

@@ -1,0 +1,59 @@
+/**
+ * An offline command refused by a typed error says its stable code on its one line of stderr, as the help texts and
+ * the README name it: a log or data dir held by a running gateway or node is LOG_LOCKED. It said only "the log in …
+ * is open in another process", the code nowhere (`egress serve` alone said LOG_LOCKED: serve-refusals.ts), so a
+ * runbook's or a script's match on LOG_LOCKED never met it. A lock file that is a directory likewise
+ * (LOCK_FILE_UNUSABLE).
+ */
+
+import { afterAll, expect, test } from 'bun:test'
+import { mkdirSync, rmSync } from 'node:fs'
+import { join } from 'node:path'
+import { lockDataDir } from '../../src/runtime/ha/index.ts'
+import { LogDirLock } from '../../wal/index.ts'
+import { removeDir, startWorld } from '../runtime/harness.ts'
+import { trade } from '../runtime/snapshot/support.ts'
+import { cli } from './io.ts'
+
+const dirs: string[] = []
+afterAll(() => {
+  for (const dir of dirs) removeDir(dir)
+})
+
+async function stoppedDir(seed: number): Promise<string> {
+  const world = await startWorld({ seed })
+  dirs.push(world.dir)
+  await trade(world, { orders: 5, tag: 'e', seed })
+  await world.gateway.stop()
+  return world.dir
+}
+
+const COMMANDS = [['snapshot'], ['compact'], ['compact', '--dry-run'], ['repair-tail', '--truncate-at-lsn', '2']]
+
+test('a log or data dir held by another process: LOG_LOCKED first on the one line, exit 1, for every offline command that writes', async () => {
+  const dir = await stoppedDir(501)
+  for (const hold of [() => LogDirLock.acquire(join(dir, 'log')), () => lockDataDir(dir, { create: false })]) {
+    const lock = hold()
+    try {
+      for (const [name, ...options] of COMMANDS) {
+        const run = await cli([name as string, dir, ...options])
+        expect({ name, options, code: run.code }).toEqual({ name, options, code: 1 })
+        expect(run.err).toStartWith(`egress ${name}: LOG_LOCKED: the `)
+        expect(run.err).toContain('is open in another process')
+        expect(run.err.match(/LOG_LOCKED/g)).toHaveLength(1)
+        expect(run.err.split('\n')).toHaveLength(1)
+      }
+    } finally {
+      lock.release()
+    }
+  }
+})
+
+test('a lock file that cannot be used: LOCK_FILE_UNUSABLE first, exit 1', async () => {
+  const dir = await stoppedDir(502)
+  rmSync(join(dir, 'log', 'LOCK'), { force: true })
+  mkdirSync(join(dir, 'log', 'LOCK'))
+  const run = await cli(['snapshot', dir])
+  expect(run.code).toBe(1)
+  expect(run.err).toStartWith(`egress snapshot: LOCK_FILE_UNUSABLE: the lock file ${join(dir, 'log', 'LOCK')} cannot be used`)
+})
