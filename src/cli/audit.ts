@@ -42,7 +42,7 @@ anchor   Verifies DIR as verify does (a problem exits 65 with the summary on std
 Options:
   --public-key FILE   the seal public key (JWK, as written by egress keygen)
   --jwks FILE         a JWKS holding seal public keys (keys chosen by kid; for rotated keys)
-  --no-signatures     check seals' heads and sequence but not their signatures (say so explicitly)
+  --no-signatures     verify only: check seals' heads and sequence but not their signatures (say so explicitly)
                       (one of the three is needed unless DIR is a data directory with its local seal key)
   --anchors FILE      anchors to check instead of the data directory's own: a JSON array or JSON lines of
                       { "lsn": N, "chainHead": "hex", "seal"?: JWS }
@@ -69,9 +69,14 @@ async function runAudit(argv: readonly string[], io: CliIo): Promise<number> {
   if (dirArgument === undefined) throw new UsageError(`audit ${action} needs a directory`)
   if (extra.length > 0) throw new UsageError(`unexpected argument ${JSON.stringify(extra[0])}`)
   if (values.anchors !== undefined && values['no-anchors'] === true) throw new UsageError('give --anchors FILE or --no-anchors, not both')
+  // An anchor vouches for a signed head: anchor checks signatures always. --no-signatures was passed over without a
+  // word (a data directory's own key used), or refused with advice to give it, when the data directory had none.
+  if (action === 'anchor' && values['no-signatures'] === true) {
+    throw new UsageError('--no-signatures is for "audit verify": "audit anchor" checks the seals\' signatures (give --public-key FILE or --jwks FILE, or none for a data directory\'s own key)')
+  }
   const { logDir, dataDir } = logDirectoryOf(dirArgument, `audit ${action}`)
   const ownPublicKey = dataDir === null ? null : ownPublicKeyFile(dataDir)
-  const { keys, keyFound } = await keysFrom(values, { unsigned: action === 'verify' && values['no-signatures'] === true, ownPublicKey })
+  const { keys, keyFound } = await keysFrom(values, { unsigned: values['no-signatures'] === true, ownPublicKey, anchor: action === 'anchor' })
   const anchors = anchorsFrom(values, dataDir)
   const options = {
     ...(keys === null ? {} : { keys }),
@@ -99,13 +104,14 @@ async function runAudit(argv: readonly string[], io: CliIo): Promise<number> {
 
 async function keysFrom(
   values: { 'public-key'?: string; jwks?: string },
-  options: { unsigned: boolean; ownPublicKey: string | null },
+  options: { unsigned: boolean; ownPublicKey: string | null; anchor: boolean },
 ): Promise<{ keys: SealKeyResolver | null; keyFound: string | null }> {
   const given = [values['public-key'], values.jwks].filter((value) => value !== undefined).length + (options.unsigned ? 1 : 0)
   // None given: the data directory's local seal key, when it has one (said in the output: it is on the log's disk).
   const keyFound = given === 0 ? options.ownPublicKey : null
   if (given > 1 || (given === 0 && keyFound === null)) {
-    throw new UsageError(`give exactly one of --public-key FILE, --jwks FILE or --no-signatures${given === 0 ? ` (DIR holds no audit/${PUBLIC_KEY_FILE} to use instead)` : ''}`)
+    const choices = options.anchor ? '--public-key FILE or --jwks FILE' : '--public-key FILE, --jwks FILE or --no-signatures'
+    throw new UsageError(`give exactly one of ${choices}${given === 0 ? ` (DIR holds no audit/${PUBLIC_KEY_FILE} to use instead)` : ''}`)
   }
   if (options.unsigned) return { keys: null, keyFound }
   const publicKeyPath = keyFound ?? values['public-key']
