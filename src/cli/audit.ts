@@ -16,7 +16,7 @@ import {
 import { ownAnchorsFiles, ownPublicKeyFile, readAnchorsFiles, type AnchorsRead } from './audit-inputs.ts'
 import { refuseInterruptedSwap } from '../runtime/ha/index.ts'
 import { EXIT_DATA_ERROR, EXIT_OK, parseOptions, UsageError, type CliIo, type Command } from './command.ts'
-import { requireLogIn } from './data-dir.ts'
+import { refuseEmptyDir, requireLogIn } from './data-dir.ts'
 
 const PROGRESS_INTERVAL_MS = 1_000
 
@@ -68,6 +68,7 @@ async function runAudit(argv: readonly string[], io: CliIo): Promise<number> {
   if (action !== 'verify' && action !== 'anchor') throw new UsageError(`expected "verify DIR" or "anchor DIR", got ${JSON.stringify(action ?? '')}`)
   if (dirArgument === undefined) throw new UsageError(`audit ${action} needs a directory`)
   if (extra.length > 0) throw new UsageError(`unexpected argument ${JSON.stringify(extra[0])}`)
+  refuseEmptyDir(dirArgument)
   if (values.anchors !== undefined && values['no-anchors'] === true) throw new UsageError('give --anchors FILE or --no-anchors, not both')
   // An anchor vouches for a signed head: anchor checks signatures always. --no-signatures was passed over without a
   // word (a data directory's own key used), or refused with advice to give it, when the data directory had none.

@@ -7,9 +7,18 @@ import { defaultConfig, loadConfig, snapshotsConfigOf, type SnapshotsConfig } fr
 import { DATA_DIR_LOCK_FILE, interruptedSwapsIn, lockDataDir } from '../runtime/ha/index.ts'
 import { UsageError, type CliIo } from './command.ts'
 
+/**
+ * DIR given empty (`egress snapshot "$DIR"` with the variable unset) is wrong usage, exit 2: it was looked for as a
+ * directory named "" (" does not exist", exit 1), and the swap checks before that read the working directory.
+ */
+export function refuseEmptyDir(dir: string | undefined): void {
+  if (dir === '') throw new UsageError('DIR: expected a directory, got ""')
+}
+
 export function dataDirFrom(positionals: readonly string[], configPath: string | undefined, io: CliIo): string {
   const [dir, ...extra] = positionals
   if (extra.length > 0) throw new UsageError(`unexpected argument ${JSON.stringify(extra[0])}`)
+  refuseEmptyDir(dir)
   if (dir !== undefined) {
     if (configPath !== undefined) throw new UsageError('give DIR or --config, not both')
     return dir
@@ -30,6 +39,7 @@ export function offlineTarget(
 ): { dataDir: string; snapshots: SnapshotsConfig; refuseQueryModelBeyondLog: boolean; durability: 'fsync' | 'none'; anchorsFile: string | undefined } {
   const [dir, ...extra] = positionals
   if (extra.length > 0) throw new UsageError(`unexpected argument ${JSON.stringify(extra[0])}`)
+  refuseEmptyDir(dir)
   if (dir !== undefined && configPath !== undefined) throw new UsageError('give DIR or --config, not both')
   const config = dir === undefined ? loadConfig({ configPath, env: io.env }) : defaultConfig()
   const durability = config.wal.durability

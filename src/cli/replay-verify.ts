@@ -13,7 +13,7 @@ import { anchorsPathOf, logBehindAnchorLine } from '../runtime/index.ts'
 import { backupManifestProblem } from '../runtime/backup/index.ts'
 import { parseSnapshotFileName, replayVerify, type ReplayVerifyReport } from '../runtime/snapshot/index.ts'
 import { EXIT_DATA_ERROR, EXIT_OK, parseOptions, UsageError, type CliIo, type Command } from './command.ts'
-import { progressLine, requireLogIn } from './data-dir.ts'
+import { progressLine, refuseEmptyDir, requireLogIn } from './data-dir.ts'
 
 export const replayVerifyCommand: Command = {
   name: 'replay-verify',
@@ -54,6 +54,7 @@ async function runReplayVerify(argv: readonly string[], io: CliIo): Promise<numb
   const [dir, ...extra] = positionals
   if (dir === undefined) throw new UsageError('replay-verify needs a data directory')
   if (extra.length > 0) throw new UsageError(`unexpected argument ${JSON.stringify(extra[0])}`)
+  refuseEmptyDir(dir)
   refuseInterruptedSwap(dir, 'replay-verify')
   requireLogIn(dir) // a missing DIR could not run (1), as for compact and snapshot; 65 is for what the log holds
   const from = values.from === undefined ? 'auto' : values.from === 'genesis' ? 'genesis' : { snapshot: snapshotFileNamed(dir, values.from) }
