@@ -43,6 +43,8 @@ a query model DIR/backoffice.sqlite that is no usable store (QUERY_MODEL_UNREADA
 when the config's wal.durability is "none"; on an HA node's data dir after a re-sync, move it aside: a start rebuilds it),
 a last segment damaged past its last whole frame where a snapshot, the anchors file or the query model shows those
 records were durable (LOG_TAIL_DURABLE: nothing cut; a torn tail it does cut is kept in DIR/quarantine/ first).
+An archived segment is never replaced: one of that name in ARCHIVE_DIR with other bytes (another log's) stops the
+compaction there (ARCHIVE_SEGMENT_EXISTS, exit 1, the segment left in the log).
 
 Exit codes: 0 done (also when there was nothing to remove), 65 a snapshot failed verification (reported; compaction
 used the oldest valid one, or removed nothing), 1 could not run or refused, 2 usage.`,
