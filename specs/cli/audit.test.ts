@@ -123,11 +123,11 @@ describe('egress audit verify', () => {
     const file = join(emptyLog, 'a-file')
     writeFileSync(file, 'not a data directory')
     const cases: Array<[string, string]> = [
-      [empty, `egress audit: no log in ${join(empty, 'log')}: not a data directory (nothing verified)`],
-      [join(empty, 'absent'), `egress audit: ${join(empty, 'absent')} does not exist: not a data directory (nothing verified)`],
-      [emptyLog, `egress audit: no log segment (NNNN….seg) in ${join(emptyLog, 'log')}: not a data directory (nothing verified)`],
+      [empty, `egress audit: NOT_A_DATA_DIR: no log in ${join(empty, 'log')}: not a data directory (nothing verified)`],
+      [join(empty, 'absent'), `egress audit: NOT_A_DATA_DIR: ${join(empty, 'absent')} does not exist: not a data directory (nothing verified)`],
+      [emptyLog, `egress audit: NOT_A_DATA_DIR: no log segment (NNNN….seg) in ${join(emptyLog, 'log')}: not a data directory (nothing verified)`],
       // A file as DIR said node's "ENOTDIR: not a directory, scandir …" (the other commands: "no log in FILE/log").
-      [file, `egress audit: ${file} is a file: not a data directory (nothing verified)`],
+      [file, `egress audit: NOT_A_DATA_DIR: ${file} is a file: not a data directory (nothing verified)`],
     ]
     for (const [dir, message] of cases) {
       for (const argv of [['audit', 'verify', dir, '--no-signatures'], ['audit', 'anchor', dir, '--public-key', publicKeyPath]]) {
@@ -138,9 +138,9 @@ describe('egress audit verify', () => {
     // The replay-verify of the same DIR says the same.
     const io = recordingIo()
     expect(await runCli(['replay-verify', empty], io)).toBe(1)
-    expect(io.stderr).toEqual([`egress replay-verify: no log in ${join(empty, 'log')}: not a data directory (nothing created)`])
+    expect(io.stderr).toEqual([`egress replay-verify: NOT_A_DATA_DIR: no log in ${join(empty, 'log')}: not a data directory (nothing created)`])
     const fileIo = recordingIo()
     expect(await runCli(['replay-verify', file], fileIo)).toBe(1)
-    expect(fileIo.stderr).toEqual([`egress replay-verify: ${file} is a file: not a data directory (nothing created)`])
+    expect(fileIo.stderr).toEqual([`egress replay-verify: NOT_A_DATA_DIR: ${file} is a file: not a data directory (nothing created)`])
   })
 })

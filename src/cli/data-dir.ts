@@ -53,11 +53,17 @@ export function offlineTarget(
  * empty log, writing a LOCK and a first segment into /var/log and a DATA_DIR_LOCK into /var.
  */
 export function requireLogIn(dataDir: string, nothingDone = 'nothing created'): void {
-  if (!existsSync(dataDir)) throw new Error(`${dataDir} does not exist: not a data directory (${nothingDone})`)
-  if (!statSync(dataDir).isDirectory()) throw new Error(`${dataDir} is a file: not a data directory (${nothingDone})`)
+  if (!existsSync(dataDir)) throw new NotADataDirError(`${dataDir} does not exist: not a data directory (${nothingDone})`)
+  if (!statSync(dataDir).isDirectory()) throw new NotADataDirError(`${dataDir} is a file: not a data directory (${nothingDone})`)
   const logDir = join(dataDir, 'log')
-  if (!existsSync(logDir)) throw new Error(`no log in ${logDir}: not a data directory (${nothingDone})`)
-  if (!holdsLog(dataDir)) throw new Error(`no log segment (NNNN….seg) in ${logDir}: not a data directory (${nothingDone})`)
+  if (!existsSync(logDir)) throw new NotADataDirError(`no log in ${logDir}: not a data directory (${nothingDone})`)
+  if (!holdsLog(dataDir)) throw new NotADataDirError(`no log segment (NNNN….seg) in ${logDir}: not a data directory (${nothingDone})`)
+}
+
+/** An offline command's DIR holds no log (NOT_A_DATA_DIR: exit 1, nothing done); the CLI puts the code first. */
+export class NotADataDirError extends Error {
+  override readonly name = 'NotADataDirError'
+  readonly code = 'NOT_A_DATA_DIR'
 }
 
 /** `dataDir/log` is a directory with at least one segment file in it. */
