@@ -62,6 +62,8 @@ const TERMINAL = new Set(['Filled', 'Canceled', 'Rejected', 'Expired', 'Failed']
  */
 export interface FillReads {
   storedThrough(lsn: number): boolean
+  /** Why the query model is written no further (LEDGER_INCOMPLETE: projector-start.ts), or null: it never stores them. */
+  held: string | null
   from(accountId: string, venue: string, page: FillPage): FillRecord[]
   ofOrder(accountId: string, venue: string, orderId: string): FillRecord[]
 }
@@ -139,6 +141,7 @@ async function checkAccounts(
         return venueTrades({
           adapter: source.adapter, ledger, accountId, orders: held.windows.windowOf(accountId), nowMs, covered: tradesCovered, slices,
           fillsStoredThrough: (lsn) => fillsOf.storedThrough(lsn),
+          fillsHeld: fillsOf.held,
           fillsFrom: (page) => fillsOf.from(accountId, venue, page),
           fillsOfOrder: (orderId) => fillsOf.ofOrder(accountId, venue, orderId),
           onLacking: (trade) => noteLacking(accountId, trade, nowMs),

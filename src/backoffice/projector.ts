@@ -210,6 +210,7 @@ export class Projector {
   fillReads(): FillReads {
     return {
       storedThrough: (lsn) => (this.flush(), this.store.lastLsn >= lsn),
+      held: this.storeHeld,
       from: (accountId, venue, page) => this.store.fills({ accountId, venue, ...page }),
       // By order id alone, so SQLite takes the fills_order index (with the account too it may take fills_account).
       ofOrder: (accountId, venue, orderId) =>

@@ -76,6 +76,8 @@ export interface VenueTradesInput {
   nowMs: number
   /** Whether the query model holds every fill through `lsn` (after writing what the ledger folded). */
   fillsStoredThrough: (lsn: number) => boolean
+  /** Why the query model is written no further, or null (FillReads.held): past its LSN it never holds the fills. */
+  fillsHeld?: string | null
   /** The account's fills on the venue from an LSN on (the first acceptance the range read covers), a page at a time. */
   fillsFrom: (page: FillPage) => FillRecord[]
   /** One order's fills (an indexed read): for the oldest compared orders (splitFillReads). */
@@ -125,7 +127,9 @@ export async function venueTrades(input: VenueTradesInput): Promise<Observation[
   }
   covered.addEach(orderKey(venue, ''), compared)
   window.coverRest(covered, orderKey(venue, ''), ordersFromMs, compared)
-  // Read only once the query model holds every fill through toLsn: one missing there would be a false break.
+  // Read only once the query model holds every fill through toLsn: one missing there would be a false break. A held
+  // one never will: said as such, not waited on.
+  if ((input.fillsHeld ?? null) !== null && !input.fillsStoredThrough(toLsn)) return `trades: ${input.fillsHeld}`
   if (!(await storedThrough(toLsn, input))) return `trades: the query model did not store the fills through LSN ${toLsn} within ${STORE_WAITS_MAX} pauses`
   const fills = await bookedFills(withFills, compared, toLsn, input)
   const booked = new Map<string, RecordedTrade>()
