@@ -107,6 +107,7 @@ describe('a query model holding history the ledger lacks (compacted log, no usab
     // A snapshot takes no back-office section from a ledger missing history (a later start would take it as whole).
     expect(await second.gateway.snapshot()).not.toBeNull()
     expect(second.gateway.snapshotter.stats.failed).toBe(0)
+    expect(newestSnapshotSections(first.dir).has(BACKOFFICE_SECTION)).toBe(false)
     expect(second.errors).toEqual([])
   })
 

@@ -120,7 +120,9 @@ function heldStore(store: Store, engine: Engine): string | null {
   return (
     `LEDGER_INCOMPLETE: the log starts at LSN ${firstLsn} (compacted) and no usable snapshot section is at hand; the query model holds ` +
     `the history before it (rows from LSN ${oldest}) and is kept as it is at LSN ${store.lastLsn}, written no further: a start from a ` +
-    'snapshot with a usable back-office section carries it on; moved aside, it is written again from the log\'s first record only'
+    'snapshot with a usable back-office section carries it on; moved aside, it is written again from the log\'s first record only, ' +
+    'and held again once compaction has passed that record (a back office missing history gives snapshots no section): the way back ' +
+    'to whole figures is the history itself (a snapshot with a usable section, or the archived segments restored into the log)'
   )
 }
 

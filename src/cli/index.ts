@@ -83,7 +83,10 @@ async function runCommand(command: Command, argv: readonly string[], io: CliIo):
   }
 }
 
-/** A project error's stable code (LOG_LOCKED, …: an underscore, unlike errno's ENOENT), said first where its text lacks it. */
+/**
+ * A project error's stable code (LOG_LOCKED, …: an underscore, unlike errno's ENOENT; not Node's ERR_* or SQLite's
+ * SQLITE_*), said first where its text lacks it.
+ */
 const STABLE_CODE = /^[A-Z][A-Z0-9]*(_[A-Z0-9]+)+$/
 
 /**
@@ -93,7 +96,8 @@ const STABLE_CODE = /^[A-Z][A-Z0-9]*(_[A-Z0-9]+)+$/
  */
 function withCode(error: Error): string {
   const code = (error as { code?: unknown }).code
-  return typeof code === 'string' && STABLE_CODE.test(code) && !error.message.includes(code) ? `${code}: ${error.message}` : error.message
+  const ours = typeof code === 'string' && STABLE_CODE.test(code) && !/^(ERR|SQLITE)_/.test(code)
+  return ours && !error.message.includes(code) ? `${code}: ${error.message}` : error.message
 }
 
 function oneLine(text: string): string {

@@ -49,6 +49,10 @@ export function decodeLine(line: string): unknown {
   })
 }
 
+const NOTHING_PENDING = new Uint8Array(0)
+/** The first size of the line-under-way buffer: a line split across two chunks fits it or one doubling. */
+const PENDING_BYTES_MIN = 256
+
 /**
  * Splits a byte stream into lines, bounded by LINE_BYTES_MAX bytes. A line past the bound, complete or not, ends the
  * stream: where the next line starts can no longer be trusted, so the caller drops the connection. Each line is
@@ -56,10 +60,6 @@ export function decodeLine(line: string): unknown {
  * UTF-8 is skipped and counted in `notUtf8Lines`, never read as text with replacement characters (an id with U+FFFD
  * in it passed every schema that takes a string).
  */
-const NOTHING_PENDING = new Uint8Array(0)
-/** The first size of the line-under-way buffer: a line split across two chunks fits it or one doubling. */
-const PENDING_BYTES_MIN = 256
-
 export class LineReader {
   /**
    * The bytes of the line under way, from earlier chunks (copied: the socket may reuse its buffer), in one buffer grown
