@@ -61,7 +61,8 @@ describe('egress snapshot, compact, replay-verify', () => {
         const segmentsBefore = readdirSync(join(dir, 'log')).filter((name) => name.endsWith('.seg')).length
         const dry = await cli(['compact', dir, '--dry-run'])
         expect(dry.code).toBe(0)
-        expect(dry.out).toContain('would remove')
+        expect(dry.out).toContain('would be archived to')
+        const dryJson = JSON.parse((await cli(['compact', dir, '--dry-run', '--json'])).out) as { removed: string[]; firstLsnAfter: number }
         expect(readdirSync(join(dir, 'log')).filter((name) => name.endsWith('.seg'))).toHaveLength(segmentsBefore)
         const compacted = await cli(['compact', dir, '--json'])
         expect(compacted.code).toBe(0)
@@ -70,6 +71,11 @@ describe('egress snapshot, compact, replay-verify', () => {
         expect(result.firstLsnAfter).toBeGreaterThan(1)
         expect(result.firstLsnAfter).toBeLessThanOrEqual(result.basis.lsn)
         expect(readdirSync(join(dir, 'archive')).sort()).toEqual(result.removed.sort())
+        // The dry run said where the log would start: where it starts now (it said LSN 1, "compacted below").
+        expect(dryJson.removed.sort()).toEqual(result.removed.sort())
+        expect(dryJson.firstLsnAfter).toBe(result.firstLsnAfter)
+        expect(dry.out).toStartWith('would compact below ')
+        expect(dry.out).toContain(`the log would start at LSN ${result.firstLsnAfter} (now 1); nothing was changed`)
         const verify = await cli(['replay-verify', dir])
         expect(verify.code).toBe(0)
         expect(verify.out).toContain('(compacted)')

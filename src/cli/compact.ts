@@ -96,9 +96,15 @@ async function runCompact(argv: readonly string[], io: CliIo): Promise<number> {
   if (values.json === true) io.out(JSON.stringify({ dataDir, dryRun, ...result }, null, 2))
   else if (result.basis === null) io.out(`nothing to compact in ${dataDir}: no valid snapshot`)
   else {
-    const verb = dryRun ? 'would remove' : mode === 'archive' ? `archived to ${archiveDir}` : 'deleted'
-    io.out(`compacted below ${result.basis.file} (LSN ${result.basis.lsn}, chain head ${result.basis.chainHead}): ` +
-      `${result.removed.length} segment(s) ${verb}; log starts at LSN ${result.firstLsnAfter} (was ${result.firstLsnBefore})`)
+    const basis = `${result.basis.file} (LSN ${result.basis.lsn}, chain head ${result.basis.chainHead})`
+    // A dry run says what a run would do, not "compacted" with the log's present start as where it would start.
+    if (dryRun) {
+      io.out(`would compact below ${basis}: ${result.removed.length} segment(s) would be ${mode === 'archive' ? `archived to ${archiveDir}` : 'deleted'}; ` +
+        `the log would start at LSN ${result.firstLsnAfter} (now ${result.firstLsnBefore}); nothing was changed`)
+    } else {
+      const verb = mode === 'archive' ? `archived to ${archiveDir}` : 'deleted'
+      io.out(`compacted below ${basis}: ${result.removed.length} segment(s) ${verb}; log starts at LSN ${result.firstLsnAfter} (was ${result.firstLsnBefore})`)
+    }
   }
   return result.rejected.length > 0 ? EXIT_DATA_ERROR : EXIT_OK
 }

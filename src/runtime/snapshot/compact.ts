@@ -82,6 +82,10 @@ export function planCompaction(log: CompactionView, store: SnapshotStore, option
   const segments = log.segments
   const removableBelow = (lsn: number) => segments.filter((segment, index) => index < segments.length - 1 && segment.lastLsn < lsn)
   result.heldBack = removableBelow(basis.lsn).length > removableBelow(boundLsn).length
-  result.removed = removableBelow(boundLsn).map((segment) => segment.name)
+  const removable = removableBelow(boundLsn)
+  result.removed = removable.map((segment) => segment.name)
+  // Where the log starts once they are gone (a dry run reported the first LSN it had, as if nothing would move).
+  const lastRemoved = removable[removable.length - 1]
+  if (lastRemoved !== undefined) result.firstLsnAfter = lastRemoved.lastLsn + 1
   return result
 }
