@@ -18,14 +18,34 @@ export type StopSignal = (typeof STOP_SIGNALS)[number]
 const SIGHUP_NUMBER = 1
 
 /**
- * Resolves with the name of the first stop signal the process gets; the handlers are removed then, so a second
- * signal falls through to its default action and ends the process at once.
+ * How long after the first stop signal the same signal again is taken as its echo, not as a second signal: a terminal's
+ * Ctrl-C reaches the whole foreground process group, and `npm start` (which runs the gateway with `exec`, so that a
+ * SIGTERM to npm's pid reaches it) passes the SIGINT it got on to its child too, milliseconds later.
  */
-export function waitForStopSignal(signals: readonly StopSignal[] = watchedStopSignals()): Promise<StopSignal> {
+export const SIGNAL_ECHO_MS = 500
+
+/**
+ * Resolves with the name of the first stop signal the process gets. A second signal ends the process at once (its
+ * default action): any other stop signal, or the same one after SIGNAL_ECHO_MS; the same one sooner is its echo, and
+ * ignored.
+ */
+export function waitForStopSignal(signals: readonly StopSignal[] = watchedStopSignals(), options: { echoMs?: number } = {}): Promise<StopSignal> {
   return new Promise((resolve) => {
-    const handler = (signal: StopSignal): void => {
+    let first: StopSignal | null = null
+    const letThrough = (): void => {
       for (const name of signals) process.off(name, handler)
-      resolve(signal)
+    }
+    const handler = (signal: StopSignal): void => {
+      if (first === null) {
+        first = signal
+        setTimeout(letThrough, options.echoMs ?? SIGNAL_ECHO_MS).unref()
+        resolve(signal)
+        return
+      }
+      if (signal === first) return
+      // Another signal within the window is no echo: its default action, as once the window has passed.
+      letThrough()
+      process.kill(process.pid, signal)
     }
     for (const name of signals) process.on(name, handler)
   })
