@@ -45,14 +45,19 @@ export class SimOrderStore {
   /** Held orders that ended, in the order they ended (so the head is the first that may be forgotten). */
   #endedHead: SimOrder | null = null
   #endedTail: SimOrder | null = null
-  /** Trades in execution order; those of forgotten orders are dropped from the head. */
+  /** Trades in execution order; those of forgotten orders are dropped from the head, and swept from behind it (#forget). */
   #tradesHead: TradeLink | null = null
   #tradesTail: TradeLink | null = null
+  /** Links in the trade list: trades of held orders, and of forgotten ones behind an older held trade (#forget). */
+  #tradeCount = 0
+  /** The list is swept of forgotten orders' trades when it grows past this (#forget). */
+  #sweepAt: number
   #heldCount = 0
   forgottenCount = 0
 
   constructor(options: SimOrderStoreOptions) {
     this.#options = options
+    this.#sweepAt = options.ordersMax
   }
 
   get heldCount(): number {
@@ -160,6 +165,7 @@ export class SimOrderStore {
     if (this.#tradesTail === null) this.#tradesHead = link
     else this.#tradesTail.next = link
     this.#tradesTail = link
+    this.#tradeCount++
   }
 
   /** Trades of held orders, in execution order. */
@@ -203,8 +209,30 @@ export class SimOrderStore {
     else for (const clientOrderId of order.clientOrderIdChain) this.#unindex(clientOrderId, order)
     this.forgottenCount++
     // Trades are dropped from the head while they belong to orders no longer held (an order is found by any of its ids).
-    while (this.#tradesHead !== null && !this.#holds(this.#tradesHead.trade)) this.#tradesHead = this.#tradesHead.next
+    while (this.#tradesHead !== null && !this.#holds(this.#tradesHead.trade)) {
+      this.#tradesHead = this.#tradesHead.next
+      this.#tradeCount--
+    }
     if (this.#tradesHead === null) this.#tradesTail = null
+    // A trade of an order still open (a partial fill of a GTC order resting for days) stops that at the head, and every
+    // trade after it stayed: swept once the list has doubled since the last sweep, so its cost per trade is constant.
+    if (this.#tradeCount > this.#sweepAt) this.#sweep()
+  }
+
+  /** Unlinks every trade of an order no longer held, keeping execution order. */
+  #sweep(): void {
+    let previous: TradeLink | null = null
+    for (let link = this.#tradesHead; link !== null; link = link.next) {
+      if (this.#holds(link.trade)) {
+        previous = link
+        continue
+      }
+      if (previous === null) this.#tradesHead = link.next
+      else previous.next = link.next
+      this.#tradeCount--
+    }
+    this.#tradesTail = previous
+    this.#sweepAt = Math.max(2 * this.#tradeCount, this.#options.ordersMax)
   }
 
   #holds(trade: VenueTrade): boolean {
