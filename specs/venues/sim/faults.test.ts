@@ -120,6 +120,28 @@ describe('sim venue request faults', () => {
       }
     }
   })
+
+  test('a hold outage delivers its held reports in emission order, before a report due at its very end', async () => {
+    // A report due exactly at the end was scheduled when emitted, before earlier ones arrived and were held to the end:
+    // it overtook them (seed 4 here, among these). Fills emitted every ms up to 50 ms before the end, latency 0..40 ms.
+    for (const seed of [1, 2, 3, 4, 5, 6, 7, 8]) {
+      const outage = { startMs: START_MS + 10_000, endMs: START_MS + 10_100, calls: 'unknown' as const, reports: 'hold' as const }
+      const { clock, venue, reports } = harness({ seed, latencyMsMin: 0, latencyMsMax: 40, requestTimeoutMs: 100, faults: { outages: [outage] } })
+      for (let index = 0; index < 60; index++) {
+        okValue(await within(clock, venue.place(limit({ clientOrderId: `h${index}`, price: d('49000') - BigInt(index) * d('1') })), 100))
+      }
+      await clock.advanceAsync(START_MS + 10_050 - clock.nowMs())
+      for (let index = 0; index < 60; index++) {
+        venue.setReferencePrice('BTC-USD', d('49000') - BigInt(index) * d('1'))
+        await clock.advanceAsync(1)
+      }
+      await clock.advanceAsync(500)
+      const sequence = reports.map((report) => Number(report.execId.slice('sim-x'.length)))
+      expect(sequence).toHaveLength(120)
+      expect({ seed, sequence }).toEqual({ seed, sequence: [...sequence].sort((a, b) => a - b) })
+      expect(venue.inspect().reportsInFlight).toBe(0)
+    }
+  })
 })
 
 describe('sim venue report faults', () => {

@@ -38,6 +38,13 @@ export class ReportStream {
   #inFlight = 0
   /** Due time of the last in-order report: later ones are never due earlier, so delivery keeps emission order. */
   #lastDueMs = 0
+  /**
+   * Reports that arrived during a `hold` outage, in arrival order (still in flight, so bounded by inFlightMax). They go
+   * out before any report arriving after them: one due at the outage's very end, scheduled before they were held,
+   * would otherwise overtake them.
+   */
+  #held: ExecutionReport[] = []
+  #releaseScheduled = false
 
   constructor(options: ReportStreamOptions) {
     this.#options = options
@@ -103,16 +110,57 @@ export class ReportStream {
 
   #arrive(report: ExecutionReport): void {
     this.#inFlight--
-    const nowMs = this.#options.clock.nowMs()
-    const outage = this.#options.outageAt(nowMs)
+    const outage = this.#options.outageAt(this.#options.clock.nowMs())
     if (outage === null) {
-      this.counters.delivered++
-      for (const handler of this.#handlers) handler(report)
+      this.#release()
+      this.#deliver(report)
     } else if (outage.reports === 'hold') {
       this.counters.held++
-      this.#send(report, outage.endMs - nowMs)
+      this.#hold(report, outage)
     } else {
       this.counters.dropped++
     }
+  }
+
+  #hold(report: ExecutionReport, outage: SimOutage): void {
+    if (this.#inFlight >= this.#options.inFlightMax) {
+      this.counters.overflowed++
+      return
+    }
+    this.#inFlight++
+    this.#held.push(report)
+    if (this.#releaseScheduled) return
+    this.#releaseScheduled = true
+    this.#options.clock.after(outage.endMs - this.#options.clock.nowMs(), this.#releaseBound, undefined)
+  }
+
+  /** At an outage's end: the held reports go out in order (held again, or lost, if another outage has begun). */
+  readonly #releaseBound = (): void => {
+    this.#releaseScheduled = false
+    const outage = this.#options.outageAt(this.#options.clock.nowMs())
+    if (outage === null) return this.#release()
+    const held = this.#held
+    this.#held = []
+    this.#inFlight -= held.length
+    for (const report of held) {
+      if (outage.reports === 'hold') {
+        this.counters.held++
+        this.#hold(report, outage)
+      } else this.counters.dropped++
+    }
+  }
+
+  /** Delivers every held report, in the order they arrived. */
+  #release(): void {
+    if (this.#held.length === 0) return
+    const held = this.#held
+    this.#held = []
+    this.#inFlight -= held.length
+    for (const report of held) this.#deliver(report)
+  }
+
+  #deliver(report: ExecutionReport): void {
+    this.counters.delivered++
+    for (const handler of this.#handlers) handler(report)
   }
 }
