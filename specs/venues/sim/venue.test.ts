@@ -154,6 +154,17 @@ describe('sim venue orders', () => {
     expect(() => harness({ requestTimeoutMs: 5 })).toThrow(/requestTimeoutMs/)
   })
 
+  test('an option the venue draws from (nextInt, a span below 2^32) is refused at construction, not at the first fill', () => {
+    // Each was accepted and then threw inside a clock callback, mid-operation: a place half applied, its answer never sent.
+    expect(() => harness({ fillsPerMatchMax: 2 ** 33 })).toThrow('fillsPerMatchMax must be at most')
+    expect(() => harness({ marketSlippageTicksMax: 2 ** 32 })).toThrow('marketSlippageTicksMax must be at most')
+    expect(() => harness({ priceStepTicksMax: 2 ** 31 })).toThrow('priceStepTicksMax must be at most')
+    expect(() => harness({ latencyMsMin: 1, latencyMsMax: 2 ** 32 + 1, requestTimeoutMs: 2 ** 34 })).toThrow('latencyMsMax must be at most')
+    expect(() => harness({ faults: { reorderDelayMsMax: 2 ** 32 + 1 } })).toThrow('faults.reorderDelayMsMax must be at most')
+    expect(() => harness().venue.setFaults({ reorderDelayMsMax: 2 ** 32 + 1 })).toThrow('faults.reorderDelayMsMax must be at most')
+    harness({ fillsPerMatchMax: 2 ** 32, marketSlippageTicksMax: 2 ** 32 - 1, priceStepTicksMax: 2 ** 31 - 1, faults: { reorderDelayMsMax: 2 ** 32 } })
+  })
+
   test('the venue name is configurable and prefixes order and execution ids', async () => {
     const { clock, venue, reports } = harness({ venue: 'paper' })
     expect(okValue(await within(clock, venue.place(limit()))).venueOrderId).toBe('paper-o1')

@@ -166,6 +166,7 @@ export function resolveFaults(faults: Partial<SimFaults>): SimFaults {
   for (const key of PROBABILITY_KEYS) checkProbability(key, resolved[key])
   checkInteger('faults.throttleBurstMs', resolved.throttleBurstMs, 1)
   checkInteger('faults.reorderDelayMsMax', resolved.reorderDelayMsMax, 1)
+  checkSpan('faults.reorderDelayMsMax', resolved.reorderDelayMsMax, 1)
   for (const window of [...resolved.outages, ...resolved.priceStalls]) {
     if (!(window.endMs > window.startMs)) {
       throw new RangeError(`a fault window needs endMs > startMs, got [${window.startMs}, ${window.endMs})`)
@@ -209,6 +210,10 @@ function validate(options: ResolvedSimOptions): void {
   checkInteger('ordersMax', options.ordersMax, 1)
   checkInteger('endedOrderRetentionMs', options.endedOrderRetentionMs, 0)
   checkInteger('reportsInFlightMax', options.reportsInFlightMax, 1)
+  checkSpan('latencyMsMax', options.latencyMsMax, options.latencyMsMin)
+  checkSpan('priceStepTicksMax', options.priceStepTicksMax, -options.priceStepTicksMax)
+  checkSpan('fillsPerMatchMax', options.fillsPerMatchMax, 1)
+  checkSpan('marketSlippageTicksMax', options.marketSlippageTicksMax, 0)
   if (options.instruments.length === 0) throw new RangeError('instruments must list at least one instrument')
   const symbols = new Set<string>()
   for (const instrument of options.instruments) {
@@ -224,6 +229,11 @@ function validate(options: ResolvedSimOptions): void {
 
 function checkProbability(name: string, value: number): void {
   if (!(value >= 0 && value <= 1)) throw new RangeError(`${name} must be a probability in [0, 1], got ${value}`)
+}
+
+/** `max` is drawn by nextInt from [low, max], whose span must be below 2^32 (prng.ts): refused here, not at the draw. */
+function checkSpan(name: string, max: number, low: number): void {
+  if (max - low >= 2 ** 32) throw new RangeError(`${name} must be at most ${low + 2 ** 32 - 1}, got ${max}`)
 }
 
 function checkInteger(name: string, value: number, min: number): void {
