@@ -2,7 +2,8 @@
  * The sim venue's price process: one random walk per symbol, in whole ticks, stepping every `stepMs` of simulated
  * time. Step k of a symbol happens at `epochMs + k·stepMs` and draws from that symbol's own PRNG stream, so the path
  * is a function of (seed, symbol, time) alone: it does not matter when or how often anyone looks. The walk is caught
- * up lazily on every read, which lets an idle venue schedule nothing.
+ * up lazily on every read, which lets an idle venue schedule nothing — at most CATCH_UP_STEPS_MAX steps at a read: after
+ * a longer gap the walk goes on from where it was (#catchUp).
  *
  * The touch shown with each price: both sides at the reference price (the venue fills at it: book.ts, matching.ts),
  * each with a visible size of `touchLotsMin..touchLotsMax` lots drawn from a stream of its own seeded by
@@ -51,6 +52,9 @@ export interface PriceProcessOptions {
   /** Read on every step, so stalls configured at runtime take effect. */
   stalls: () => readonly SimPriceStall[]
 }
+
+/** The most steps one read walks (at the default 100 ms a step, about 17 minutes of the walk); see #catchUp. */
+export const CATCH_UP_STEPS_MAX = 10_000
 
 export class PriceProcess {
   readonly #options: PriceProcessOptions
@@ -113,6 +117,14 @@ export class PriceProcess {
   #catchUp(walk: Walk, nowMs: number): void {
     const { epochMs, stepMs, stepTicksMax } = this.#options
     const target = Math.floor((nowMs - epochMs) / stepMs)
+    // A read after a long gap (an idle weekend, a clock stepped forward) walked every step since, on the event loop: a
+    // 50-day jump held it ~10 s. Past CATCH_UP_STEPS_MAX the walk lands that many steps before the target, the price
+    // where it was, and draws on from a stream seeded by the landing step: still a function of seed, symbol and time,
+    // now also of where the gap began.
+    if (target - walk.stepsApplied > CATCH_UP_STEPS_MAX) {
+      walk.stepsApplied = target - CATCH_UP_STEPS_MAX
+      walk.rng = Xoshiro128ss.fromSeed(deriveSeed(this.#options.seed, `price:${walk.instrument.symbol}:from:${walk.stepsApplied}`))
+    }
     const stalls = this.#options.stalls()
     while (walk.stepsApplied < target) {
       walk.stepsApplied++
