@@ -19,7 +19,7 @@
 import { join } from 'node:path'
 import { SegmentCatalog, type SegmentInfo } from './catalog.ts'
 import { hashesEqual, toHex } from './chain.ts'
-import { SyncFailedError, WalCorruptionError, WalSegmentUnreadableError } from './errors.ts'
+import { SyncFailedError, WalCorruptionError, WalFatalError, WalSegmentUnreadableError } from './errors.ts'
 import { readFully, type WalIo } from './io.ts'
 import { ReadBuffer } from './read-buffer.ts'
 import { initialPosition, scanSegment, type ChainPosition, type OpenAppend, type SegmentSource } from './scan.ts'
@@ -300,9 +300,18 @@ function cutOpenAppend(path: string, open: OpenAppend, log: { segment: SegmentIn
 }
 
 function truncateTail(io: WalIo, path: string, lengthBytes: number): void {
-  const fd = io.openAppend(path)
+  let fd: number
   try {
-    io.truncate(fd, lengthBytes)
+    fd = io.openAppend(path)
+  } catch (error) {
+    throw cutFailed(path, lengthBytes, error)
+  }
+  try {
+    try {
+      io.truncate(fd, lengthBytes)
+    } catch (error) {
+      throw cutFailed(path, lengthBytes, error)
+    }
     try {
       io.fsync(fd)
     } catch (error) {
@@ -311,6 +320,14 @@ function truncateTail(io: WalIo, path: string, lengthBytes: number): void {
   } finally {
     io.close(fd)
   }
+}
+
+/**
+ * The torn tail could not be cut (its segment not opened for writing, or not truncated: EROFS, EACCES, EIO): the open
+ * refuses with the log's own code (WAL_FATAL) naming the cut, where a raw errno came out. Nothing was cut.
+ */
+function cutFailed(path: string, lengthBytes: number, error: unknown): WalFatalError {
+  return new WalFatalError(`cutting the torn tail of ${path} at ${lengthBytes} bytes failed (${error instanceof Error ? error.message : String(error)}); nothing was cut, and the log does not open until it can be`, { cause: error })
 }
 
 /**

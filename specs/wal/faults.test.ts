@@ -91,6 +91,22 @@ describe('a failed fsync while a writable open repairs the log', () => {
     await reopened.close()
   })
 
+  test('a torn tail that cannot be cut (the truncate fails: EROFS) is WAL_FATAL naming the cut, not a raw errno; nothing is cut', async () => {
+    const { dir, segment } = await tornLog()
+    const sizeBefore = statSync(segment).size
+    const io: WalIo = { ...nodeIo, truncate: () => failTruncate() }
+    const error = openError(dir, io)
+    expect(error).toBeInstanceOf(WalFatalError)
+    expect(error).toMatchObject({ code: 'WAL_FATAL' })
+    expect(String(error)).toContain(`cutting the torn tail of ${segment}`)
+    expect(String(error)).toContain('EROFS')
+    expect(statSync(segment).size).toBe(sizeBefore)
+    // Once the cut can be made, the open makes it.
+    const reopened = Wal.open(dir)
+    expect(reopened.lastLsn).toBe(2)
+    await reopened.close()
+  })
+
   test('the directory fsync after removing a crashed roll\'s temp file is FSYNC_FAILED too', async () => {
     const { dir } = await tornLog()
     writeFileSync(join(dir, '00000000000000000004.seg.tmp'), 'a roll that crashed before its rename')
@@ -100,6 +116,10 @@ describe('a failed fsync while a writable open repairs the log', () => {
     expect(error).toMatchObject({ code: 'FSYNC_FAILED', target: dir })
   })
 })
+
+function failTruncate(): never {
+  throw Object.assign(new Error('EROFS: injected read-only file system, ftruncate'), { code: 'EROFS' })
+}
 
 function failDirectorySync(): never {
   throw Object.assign(new Error('EIO: injected directory fsync failure'), { code: 'EIO' })
