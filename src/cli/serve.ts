@@ -25,7 +25,7 @@ import { FAILED_GRACE_MS, SHUTDOWN_GRACE_MS, stopWithin } from './server-stop.ts
 import { firstOrderExample } from './serve-sim.ts'
 import { listenRefusal, logLockedRefusal, refuseUnbindableAddress, serveOn } from './serve-refusals.ts'
 import { waitForStopSignal } from './stop-signals.ts'
-import { hs256SecretUnused } from '../config/hs256-unused.ts'
+import { configWarnings } from '../config/config-warnings.ts'
 
 /** The exit status when the log failed (sysexits EX_IOERR): a supervisor restarts the process, which recovers. */
 export const EXIT_LOG_FAILED = EXIT_IO_ERROR
@@ -132,8 +132,7 @@ async function runServe(argv: readonly string[], io: CliIo): Promise<number> {
   // The binary's own commit (or the checkout's): EGRESS_BUILD_COMMIT only when neither is known (build-info.ts).
   const build = currentBuild(io.env)
   if (build.warning !== null) log(`warning: ${build.warning}`)
-  const unusedSecret = hs256SecretUnused(config)
-  if (unusedSecret !== null) log(`warning: ${unusedSecret}`)
+  for (const warning of configWarnings(config)) log(`warning: ${warning}`)
   log(`build ${build.info.recorded} (${build.info.source}), recorded in every decision record`)
   const buildCommit = build.info.recorded
   if (ha !== null) return runServeHa(ha, { config, verifier, serviceRoutes, buildCommit, log, io, waitForSignal: waitForStopSignal, exitNow: (code) => process.exit(code) })
