@@ -286,3 +286,21 @@ describe('egress snapshot, compact, replay-verify', () => {
     expect(verify.code).toBe(0)
   })
 })
+
+test('egress snapshot with neither --keep nor a config prunes none of the snapshots a gateway keeping more left there', async () => {
+  // A gateway keeping 10 left 4 snapshots; run without its config, the default keep (3) pruned one of them.
+  const world = await startWorld({ seed: 140, wal: { segmentBytesMax: 4096 }, snapshots: { keep: 10, atShutdown: false } })
+  dirs.push(world.dir)
+  for (let round = 0; round < 4; round++) {
+    await trade(world, { orders: 4, tag: `k${round}`, seed: 140 + round })
+    expect(await world.gateway.snapshot()).not.toBeNull()
+  }
+  await trade(world, { orders: 4, tag: 'after', seed: 150 })
+  await world.gateway.stop()
+  const before = snapshotFiles(world.dir)
+  expect(before).toHaveLength(4)
+  expect((await cli(['snapshot', world.dir])).code).toBe(0)
+  const after = snapshotFiles(world.dir)
+  expect(after).toHaveLength(5)
+  expect(after.filter((file) => before.includes(file))).toEqual(before)
+})

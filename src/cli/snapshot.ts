@@ -6,8 +6,10 @@
  * data dir's lock (data-dir-lock.ts): a running HA node holds it, and its swap in progress is never touched.
  */
 
+import { readdirSync } from 'node:fs'
+import { CONFIG_PATH_ENV } from '../config/index.ts'
 import { finishInterruptedSwaps } from '../runtime/ha/index.ts'
-import { snapshotOffline, describeRejection } from '../runtime/snapshot/index.ts'
+import { parseSnapshotFileName, snapshotDirOf, snapshotOffline, describeRejection } from '../runtime/snapshot/index.ts'
 import { EXIT_OK, integerOption, parseOptions, type CliIo, type Command } from './command.ts'
 import { offlineTarget, progressLine, withDataDirLock } from './data-dir.ts'
 
@@ -26,7 +28,7 @@ half done (a crash while it kept a diverged log's shared part or recovered from 
 
 Options:
   --config FILE   take the data directory from this config file (or EGRESS_CONFIG / EGRESS_DATA_DIR)
-  --keep N        snapshots to retain, 1..100 (default: the config's snapshots.keep, 3)
+  --keep N        snapshots to retain, 1..100 (default: the config's snapshots.keep; with no config, 3 or all DIR holds and the new one)
   --json          print the result as JSON
   --help          show this help
 
@@ -43,7 +45,10 @@ Exit codes: 0 written (or already current), 1 could not run or refused, 2 usage.
 async function runSnapshot(argv: readonly string[], io: CliIo): Promise<number> {
   const { values, positionals } = parseOptions(argv, { config: { type: 'string' }, keep: { type: 'string' }, json: { type: 'boolean' } })
   const { dataDir, snapshots, refuseQueryModelBeyondLog } = offlineTarget(positionals, values.config, io)
-  const keep = integerOption('keep', values.keep, snapshots.keep, [1, 100])
+  // With neither --keep nor a config, nothing that is there is pruned: run without the gateway's config (its keep 10,
+  // say), the default 3 pruned snapshots the gateway keeps (the gateway prunes to its own keep at its next snapshot).
+  const configGiven = values.config !== undefined || (io.env[CONFIG_PATH_ENV] ?? '') !== ''
+  const keep = values.keep === undefined && !configGiven ? Math.min(100, Math.max(snapshots.keep, snapshotsIn(dataDir) + 1)) : integerOption('keep', values.keep, snapshots.keep, [1, 100])
   const progress = progressLine(io, 'snapshot')
   const result = await withDataDirLock(dataDir, () => {
     finishInterruptedSwaps(dataDir, (line) => io.err(line), 'before the offline snapshot')
@@ -63,4 +68,13 @@ async function runSnapshot(argv: readonly string[], io: CliIo): Promise<number> 
     io.out('missing' in result.backOffice ? `back office: not in this snapshot — ${result.backOffice.missing}` : `back office: ledger and query model at LSN ${result.backOffice.lsn} included`)
   }
   return EXIT_OK
+}
+
+/** How many snapshot files DIR/snapshots holds (none when it cannot be read: the snapshot itself says why). */
+function snapshotsIn(dataDir: string): number {
+  try {
+    return readdirSync(snapshotDirOf(dataDir)).filter((name) => parseSnapshotFileName(name) !== null).length
+  } catch {
+    return 0
+  }
 }
