@@ -28,10 +28,11 @@
  * crash it may be back, a longer suffix of the same log), nothing after it is touched, and the log goes on.
  */
 
+import { realpathSync } from 'node:fs'
 import { dirname, join, resolve } from 'node:path'
 import type { SegmentCatalog, SegmentInfo } from './catalog.ts'
 import { makeDirDurable } from './durable-dir.ts'
-import { ArchiveSegmentExistsError } from './errors.ts'
+import { ArchiveDirIsLogDirError, ArchiveSegmentExistsError } from './errors.ts'
 import { readFully, type WalIo } from './io.ts'
 import { linkOrCopyFile } from './prefix.ts'
 import { SEGMENT_TEMP_SUFFIX } from './segment.ts'
@@ -48,9 +49,9 @@ export function removeSegmentsBelow(catalog: SegmentCatalog, lsn: number, option
   const io = syncFailuresMarked(options.io, { during: 'while compacting' })
   const removable = catalog.removableBelow(lsn).slice(0, options.segmentsMax ?? Number.POSITIVE_INFINITY)
   if (removable.length === 0) return []
-  // Archived into the log directory itself, a segment would be "moved" onto its own name (and, being the same bytes,
-  // taken for one archived already and unlinked).
-  if (archiveDir !== undefined && resolve(archiveDir) === resolve(dir)) throw new RangeError(`the archive directory ${archiveDir} is the log directory; give another`)
+  // Archived into the log directory itself (by its path or a link), a segment would be "moved" onto its own name (and,
+  // being the same bytes, taken for one archived already and unlinked).
+  if (archiveDir !== undefined && sameDirectory(archiveDir, dir)) throw new ArchiveDirIsLogDirError(archiveDir)
   if (archiveDir !== undefined) makeDirDurable(io, archiveDir)
   const removed: string[] = []
   for (const segment of removable) {
@@ -118,4 +119,16 @@ function sameBytes(io: WalIo, a: string, b: string): boolean {
   } finally {
     io.close(fdA)
   }
+}
+
+/** Whether `a` and `b` name one directory, through links too (a path that does not exist yet is compared as given). */
+function sameDirectory(a: string, b: string): boolean {
+  const real = (path: string): string => {
+    try {
+      return realpathSync(path)
+    } catch {
+      return resolve(path)
+    }
+  }
+  return real(a) === real(b)
 }

@@ -311,3 +311,13 @@ export class ArchiveSegmentExistsError extends Error {
     super(`ARCHIVE_SEGMENT_EXISTS: ${target} exists and holds other bytes than ${source} (another log's segment of that name, archived there before); nothing overwritten, the segment stays in the log: give each log its own archive directory (--archive, snapshots.archiveDir) or move that file aside`)
   }
 }
+
+/** Compaction was given the log's own directory (by its path or a link) to archive into: nothing is removed. */
+export class ArchiveDirIsLogDirError extends Error {
+  override readonly name = 'ArchiveDirIsLogDirError'
+  readonly code = 'ARCHIVE_DIR_IS_LOG_DIR'
+
+  constructor(readonly archiveDir: string) {
+    super(`ARCHIVE_DIR_IS_LOG_DIR: the archive directory ${archiveDir} is the log directory; give one of its own (--archive, snapshots.archiveDir); nothing removed`)
+  }
+}

@@ -47,6 +47,7 @@ export {
   LeaseNotInSyncError,
   WalReplicationError,
   LockFailedError,
+  ArchiveDirIsLogDirError,
   ArchiveSegmentExistsError,
   LockFileError,
   WalLockedError,

@@ -7,8 +7,8 @@
 
 import { afterAll, expect, test } from 'bun:test'
 import { join } from 'node:path'
-import { removeDir, startWorld } from '../runtime/harness.ts'
-import { trade } from '../runtime/snapshot/support.ts'
+import { removeDir } from '../runtime/harness.ts'
+import { stoppedDataDir } from './support/stopped-data-dir.ts'
 import { cli } from './io.ts'
 
 const dirs: string[] = []
@@ -16,12 +16,8 @@ afterAll(() => {
   for (const dir of dirs) removeDir(dir)
 })
 
-async function stoppedDir(seed: number): Promise<string> {
-  const world = await startWorld({ seed })
-  dirs.push(world.dir)
-  await trade(world, { orders: 3, tag: 'n', seed })
-  await world.gateway.stop()
-  return world.dir
+function stoppedDir(seed: number): Promise<string> {
+  return stoppedDataDir(seed, { orders: 3, tag: 'n', dirs })
 }
 
 test('audit anchor --no-signatures: exit 2, said to be verify\'s option, with or without the data directory\'s own key', async () => {

@@ -81,7 +81,7 @@ describe('egress compact --archive into a directory holding segments of that nam
     for (const archive of [join(dir, 'log'), join(dir, 'log-link')]) {
       const run = await cli(['compact', dir, '--archive', archive])
       expect(run.code).toBe(1)
-      expect(run.err).toContain(`the archive directory ${archive} is the log directory of ${dir}`)
+      expect(run.err).toContain(`ARCHIVE_DIR_IS_LOG_DIR: the archive directory ${archive} is the log directory`)
       expect(segments(join(dir, 'log'))).toEqual(before)
     }
   }, 60_000)

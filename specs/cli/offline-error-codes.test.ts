@@ -11,8 +11,8 @@ import { mkdirSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
 import { lockDataDir } from '../../src/runtime/ha/index.ts'
 import { LogDirLock } from '../../wal/index.ts'
-import { removeDir, startWorld } from '../runtime/harness.ts'
-import { trade } from '../runtime/snapshot/support.ts'
+import { removeDir } from '../runtime/harness.ts'
+import { stoppedDataDir } from './support/stopped-data-dir.ts'
 import { cli } from './io.ts'
 
 const dirs: string[] = []
@@ -20,12 +20,8 @@ afterAll(() => {
   for (const dir of dirs) removeDir(dir)
 })
 
-async function stoppedDir(seed: number): Promise<string> {
-  const world = await startWorld({ seed })
-  dirs.push(world.dir)
-  await trade(world, { orders: 5, tag: 'e', seed })
-  await world.gateway.stop()
-  return world.dir
+function stoppedDir(seed: number): Promise<string> {
+  return stoppedDataDir(seed, { orders: 5, tag: 'e', dirs })
 }
 
 const COMMANDS = [['snapshot'], ['compact'], ['compact', '--dry-run'], ['repair-tail', '--truncate-at-lsn', '2']]

@@ -7,7 +7,7 @@
  * node holds it, and its swap in progress is never finished or rolled back under it.
  */
 
-import { existsSync, realpathSync, statSync } from 'node:fs'
+import { existsSync, statSync } from 'node:fs'
 import { join } from 'node:path'
 import { finishInterruptedSwaps, refuseInterruptedSwap } from '../runtime/ha/index.ts'
 import { tailCutGuardOf } from '../runtime/index.ts'
@@ -72,9 +72,6 @@ async function runCompact(argv: readonly string[], io: CliIo): Promise<number> {
   const tailCut = tailCutGuardOf(dataDir, { anchorsFile, durability })
   const mode = values.delete === true || (values.archive === undefined && snapshots.compaction === 'delete') ? 'delete' : 'archive'
   const archiveDir = mode === 'archive' ? (values.archive ?? snapshots.archiveDir ?? join(dataDir, 'archive')) : null
-  if (archiveDir !== null && sameDirectory(archiveDir, join(dataDir, 'log'))) {
-    throw new Error(`the archive directory ${archiveDir} is the log directory of ${dataDir}; give one of its own (--archive, snapshots.archiveDir); nothing removed`)
-  }
   const dryRun = values['dry-run'] === true
   // A dry run finishes no swap (it refuses one), but its open of the log takes the log's lock, which an HA node's
   // gateway start (a takeover, following again after a re-sync) then finds taken: so it holds the data dir's lock too,
@@ -107,13 +104,4 @@ async function runCompact(argv: readonly string[], io: CliIo): Promise<number> {
     }
   }
   return result.rejected.length > 0 ? EXIT_DATA_ERROR : EXIT_OK
-}
-
-/** Whether `a` and `b` are one directory (through links too); false when either is missing. */
-function sameDirectory(a: string, b: string): boolean {
-  try {
-    return realpathSync(a) === realpathSync(b)
-  } catch {
-    return false
-  }
 }

@@ -67,10 +67,10 @@ export interface HaHttp {
 
 export interface Services {
   gateway: Gateway
-  /** Collector pacing's sign that the gateway is not idle (`started`); a shutdown's wait for answers (`inFlight`). */
   /**
-   * `started`: requests under /v1 begun since the service was made. `inFlight`: requests taken (not refused while
-   * draining) whose answer is not decided yet — a streamed body (SSE, replication) counts until its Response is made.
+   * `started`: requests under /v1 begun since the service was made (collector pacing's sign that the gateway is not
+   * idle). `inFlight`: requests taken (not refused while draining) whose answer is not decided yet — a streamed body
+   * (SSE, replication) counts until its Response is made (a shutdown's wait for answers, HttpService.settled).
    */
   requests: { started: number; inFlight: number }
   verifier: Verifier

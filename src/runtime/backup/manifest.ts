@@ -51,21 +51,30 @@ export function writeBackupManifest(dir: string, manifest: BackupManifest): void
   }
 }
 
+type ManifestRead = { manifest: v.InferOutput<typeof MANIFEST_SCHEMA> } | { invalid: string }
+
+/** DIR's backup manifest as read and checked; null when there is none. */
+function readManifest(dir: string): ManifestRead | null {
+  const path = join(dir, BACKUP_MANIFEST_FILE)
+  if (!existsSync(path)) return null
+  try {
+    const text = readFileSync(path)
+    if (text.byteLength > MANIFEST_BYTES_MAX) return { invalid: `${text.byteLength} bytes, more than a manifest holds` }
+    const result = v.safeParse(MANIFEST_SCHEMA, JSON.parse(text.toString('utf8')))
+    if (result.success) return { manifest: result.output }
+    return { invalid: `${result.issues[0]?.path?.map((item) => item.key).join('.') ?? 'its content'}: ${result.issues[0]?.message ?? 'invalid'}` }
+  } catch (error) {
+    return { invalid: error instanceof Error ? error.message : String(error) }
+  }
+}
+
 /**
  * The LSN DIR's backup manifest names as the copy's end; null when there is none, or none that can be read (replay-verify
  * reports that one as BACKUP_MANIFEST_INVALID).
  */
 export function backupManifestEnd(dir: string): number | null {
-  const path = join(dir, BACKUP_MANIFEST_FILE)
-  if (!existsSync(path)) return null
-  try {
-    const text = readFileSync(path)
-    if (text.byteLength > MANIFEST_BYTES_MAX) return null
-    const result = v.safeParse(MANIFEST_SCHEMA, JSON.parse(text.toString('utf8')))
-    return result.success ? result.output.lastLsn : null
-  } catch {
-    return null
-  }
+  const read = readManifest(dir)
+  return read !== null && 'manifest' in read ? read.manifest.lastLsn : null
 }
 
 /**
@@ -74,17 +83,10 @@ export function backupManifestEnd(dir: string): number | null {
  */
 export function backupManifestProblem(dir: string, logLastLsn: number): string | null {
   const path = join(dir, BACKUP_MANIFEST_FILE)
-  if (!existsSync(path)) return null
-  let parsed: v.InferOutput<typeof MANIFEST_SCHEMA>
-  try {
-    const text = readFileSync(path)
-    if (text.byteLength > MANIFEST_BYTES_MAX) throw new Error(`${text.byteLength} bytes, more than a manifest holds`)
-    const result = v.safeParse(MANIFEST_SCHEMA, JSON.parse(text.toString('utf8')))
-    if (!result.success) throw new Error(`${result.issues[0]?.path?.map((item) => item.key).join('.') ?? 'its content'}: ${result.issues[0]?.message ?? 'invalid'}`)
-    parsed = result.output
-  } catch (error) {
-    return `BACKUP_MANIFEST_INVALID: ${path} is not a backup manifest egress wrote (${error instanceof Error ? error.message : String(error)}): where the backup ends cannot be checked`
-  }
+  const read = readManifest(dir)
+  if (read === null) return null
+  if ('invalid' in read) return `BACKUP_MANIFEST_INVALID: ${path} is not a backup manifest egress wrote (${read.invalid}): where the backup ends cannot be checked`
+  const parsed = read.manifest
   if (logLastLsn < parsed.lastLsn) {
     return `BACKUP_TRUNCATED: the log ends at LSN ${logLastLsn}, the backup (${path}) was taken through LSN ${parsed.lastLsn}: records ${logLastLsn + 1}..${parsed.lastLsn} are missing (a copy of the backup cut short?)`
   }
