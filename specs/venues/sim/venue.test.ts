@@ -30,6 +30,16 @@ describe('sim venue orders', () => {
     expect(venue.inspect().orders).toHaveLength(1)
   })
 
+  test('with duplicateClientOrderId "ack" a resend of a rejected order is rejected again, for the same reason', async () => {
+    const { clock, venue, reports } = harness({ duplicateClientOrderId: 'ack' })
+    const request = limit({ clientOrderId: 'refused', price: d('49000.005') })
+    const first = await within(clock, venue.place(request))
+    expect(first).toEqual({ kind: 'rejected', reason: SimReason.invalidPrice })
+    expect(await within(clock, venue.place(request))).toEqual(first)
+    expect(venue.inspect().orders).toHaveLength(1)
+    expect(kinds(reports)).toEqual(['rejected'])
+  })
+
   test('two sends of one clientOrderId in flight at once still make one venue order', async () => {
     const { clock, venue } = harness()
     const request = limit({ clientOrderId: 'race', price: d('49000') })

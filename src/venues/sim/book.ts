@@ -123,8 +123,12 @@ export class SimBook {
     if (known !== undefined) {
       this.duplicatePlaceCount++
       // No report: a report carrying this clientOrderId would be read as news about the existing order.
-      if (this.#options.duplicateClientOrderId === 'ack') return ok({ venueOrderId: known.venueOrderId })
-      return rejected(SimReason.duplicateClientOrderId)
+      if (this.#options.duplicateClientOrderId === 'reject') return rejected(SimReason.duplicateClientOrderId)
+      // An idempotent venue answers a repeat as it answered the first: an order it refused is refused again, for the
+      // same reason (an `ok` would tell the gateway a rejected order lives at the venue, until a report or a
+      // reconcile said otherwise).
+      if (known.status === 'rejected') return rejected(known.rejectReason ?? SimReason.duplicateClientOrderId)
+      return ok({ venueOrderId: known.venueOrderId })
     }
     if (!this.#store.hasRoom(nowMs)) return rejected(SimReason.venueOrderLimit)
     const order = this.#create(request, nowMs)

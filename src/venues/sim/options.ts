@@ -91,7 +91,7 @@ export interface SimVenueOptions {
   fillsPerMatchMax?: number
   /** Market orders fill at reference ± a uniform 0..`marketSlippageTicksMax` ticks against the taker. */
   marketSlippageTicksMax?: number
-  /** A second place with a known clientOrderId: `reject` (FIX/Binance behaviour, default) or `ack` the existing. */
+  /** A second place with a known clientOrderId: `reject` (FIX/Binance behaviour, default) or `ack`: answer it as the first was (the existing order's id, or the first's rejection). */
   duplicateClientOrderId?: 'reject' | 'ack'
   /** DAY orders expire this long after they were accepted (the sim has no session calendar). */
   dayOrderTtlMs?: number
