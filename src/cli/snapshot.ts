@@ -52,7 +52,7 @@ async function runSnapshot(argv: readonly string[], io: CliIo): Promise<number> 
   const progress = progressLine(io, 'snapshot')
   const result = await withDataDirLock(dataDir, () => {
     finishInterruptedSwaps(dataDir, (line) => io.err(line), 'before the offline snapshot')
-    return snapshotOffline(dataDir, { keep, nowMs: Date.now(), refuseQueryModelBeyondLog, onProgress: (lsn, records) => progress(lsn, lsn, records) })
+    return snapshotOffline(dataDir, { keep, nowMs: Date.now(), refuseQueryModelBeyondLog, onProgress: progress })
   })
   for (const rejected of result.rejected) io.err(describeRejection(rejected))
   if (values.json === true) {

@@ -39,6 +39,19 @@ describe('offline snapshot and compaction', () => {
     expect((await compactOffline(world.dir, { mode: 'delete', archiveDir: null, keep: 3, dryRun: false })).basis).not.toBeNull()
   }, 60_000)
 
+  test('the progress it reports names the log\'s last LSN, so the share done climbs to 100 % (it was always 100 %)', async () => {
+    const world = await startWorld({ seed: 803, snapshots: { atShutdown: false } })
+    worlds.push(world)
+    await trade(world, { orders: 10, tag: 'progress', seed: 803 })
+    await world.gateway.stop()
+    const lastLsn = openReadOnly(join(world.dir, 'log')).lastLsn
+    const told: { lsn: number; lastLsn: number }[] = []
+    snapshotOffline(world.dir, { keep: 3, nowMs: 0, progressEveryRecords: 5, onProgress: (lsn, last) => told.push({ lsn, lastLsn: last }) })
+    expect(told.length).toBeGreaterThan(2)
+    expect(told.every((progress) => progress.lastLsn === lastLsn)).toBe(true)
+    expect(told[0]!.lsn).toBeLessThan(lastLsn)
+  }, 60_000)
+
   test('egress compact works on a stopped log whose frames carry an epoch above 1 (an HA node\'s)', async () => {
     const world = await startWorld({ seed: 802, wal: { segmentBytesMax: 4096, epoch: 3 }, snapshots: { atShutdown: false } })
     worlds.push(world)

@@ -55,7 +55,9 @@ export interface OfflineSnapshotOptions extends OfflineQueryModelOptions {
   keep: number
   nowMs: number
   io?: WalIo
-  onProgress?: (lsn: number, records: number) => void
+  /** Told every `progressEveryRecords` (100,000) records replayed: the LSN reached, the log's last LSN, the records. */
+  onProgress?: (lsn: number, lastLsn: number, records: number) => void
+  progressEveryRecords?: number
   /** Told of every back-office section decode (the base snapshot's section is decoded once). */
   onSectionDecoded?: SectionDecodeObserver
 }
@@ -93,7 +95,8 @@ function snapshotLocked(dataDir: string, options: OfflineSnapshotOptions): Offli
   }
   const rebuilt = rebuildState(log, {
     ...(loaded === null ? {} : { from: { state: loaded.state, lsn: loaded.lsn } }),
-    ...(options.onProgress === undefined ? {} : { onProgress: options.onProgress }),
+    ...(options.onProgress === undefined ? {} : { onProgress: (lsn: number, records: number) => options.onProgress?.(lsn, log.lastLsn, records) }),
+    ...(options.progressEveryRecords === undefined ? {} : { progressEveryRecords: options.progressEveryRecords }),
   })
   const lsn = rebuilt.state.lastLsn
   const base = { lsn, baseLsn: loaded?.lsn ?? 0, replayedRecords: rebuilt.records, rejected }
