@@ -1,7 +1,7 @@
 import { afterAll, describe, expect, test } from 'bun:test'
 import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { findLastSeal, sealRecord, setUpAudit, signSeal } from '../../src/audit/index.ts'
+import { findLastSeal, KeyFileError, sealRecord, setUpAudit, signSeal } from '../../src/audit/index.ts'
 import { parseConfig } from '../../src/config/index.ts'
 import { toHex, Wal } from '../../wal/index.ts'
 import { payloadRecord, removeTempDirs, sealedWal, tempDir, testKeys } from './support.ts'
@@ -96,15 +96,17 @@ describe('setUpAudit', () => {
     const garbled = join(dataDir, 'garbled.jwk.json')
     // A private key with its quotes lost: the parser's message would quote the key material it stopped at.
     writeFileSync(garbled, '{ d: SECRETKEYMATERIAL }', { mode: 0o600 })
-    const cases: [Record<string, string>, string][] = [
-      [{ signingKeyFile: missing }, `audit.signingKeyFile: ${missing}: cannot read (ENOENT)`],
-      [{ publicKeyFile: missing }, `audit.publicKeyFile: ${missing}: cannot read (ENOENT)`],
-      [{ signingKeyFile: garbled }, `audit.signingKeyFile: ${garbled}: not valid JSON`],
-      [{ publicKeyFile: garbled }, `audit.publicKeyFile: ${garbled}: not valid JSON`],
+    // Each with its stable code (the CLI leads its line with it): a missing key file said only ENOENT.
+    const cases: [Record<string, string>, KeyFileError['code'], string][] = [
+      [{ signingKeyFile: missing }, 'KEY_FILE_UNREADABLE', `audit.signingKeyFile: ${missing}: cannot read (ENOENT)`],
+      [{ publicKeyFile: missing }, 'KEY_FILE_UNREADABLE', `audit.publicKeyFile: ${missing}: cannot read (ENOENT)`],
+      [{ signingKeyFile: garbled }, 'KEY_FILE_INVALID', `audit.signingKeyFile: ${garbled}: not valid JSON`],
+      [{ publicKeyFile: garbled }, 'KEY_FILE_INVALID', `audit.publicKeyFile: ${garbled}: not valid JSON`],
     ]
-    for (const [audit, message] of cases) {
+    for (const [audit, code, message] of cases) {
       const failure = await setUpAudit({ config: parseConfig({ audit }).audit, dataDir, log: wal }).then(() => null, (error: unknown) => error)
-      expect(failure).toBeInstanceOf(Error)
+      expect(failure).toBeInstanceOf(KeyFileError)
+      expect((failure as KeyFileError).code).toBe(code)
       expect((failure as Error).message).toBe(message)
       expect((failure as Error).message).not.toContain('SECRETKEYMATERIAL')
     }

@@ -39,6 +39,18 @@ describe('egress audit verify', () => {
     expect(io.stdout.join('\n')).toContain('seals     4 checked, signatures verified')
   })
 
+  test('a key file missing or not a key: exit 1, the line led by its stable code', async () => {
+    const missing = join(tempDir('egress-cli-audit-key-'), 'nope.jwk.json')
+    const io = recordingIo()
+    expect(await runCli(['audit', 'verify', dataDir, '--public-key', missing], io)).toBe(1)
+    expect(io.stderr).toEqual([`egress audit: KEY_FILE_UNREADABLE: ${missing}: cannot read (ENOENT)`])
+    const notKey = join(tempDir('egress-cli-audit-key-'), 'not-a-key.json')
+    writeFileSync(notKey, '{"kty":"RSA"}')
+    const refused = recordingIo()
+    expect(await runCli(['audit', 'verify', dataDir, '--public-key', notKey], refused)).toBe(1)
+    expect(refused.stderr[0]).toStartWith(`egress audit: KEY_FILE_INVALID: ${notKey}: expected an Ed25519 JWK`)
+  })
+
   test('a clean data directory (log in log/) exits 0 with a summary', async () => {
     const io = recordingIo()
     expect(await runCli(['audit', 'verify', dataDir, '--public-key', publicKeyPath], io)).toBe(0)

@@ -11,7 +11,7 @@ export {
   isAuditRecordType, sealRecord, tamperRecord, type SealClaims, type TamperFinding, type TamperResponse,
 } from './records.ts'
 export {
-  keyResolverFromJwk, keyResolverFromJwks, keyResolverOf, loadKeyResolver, loadKeySource, loadSigningKey, publicKeySource,
+  KeyFileError, keyResolverFromJwk, keyResolverFromJwks, keyResolverOf, loadKeyResolver, loadKeySource, loadSigningKey, publicKeySource,
   type SealKeyResolver, type SealKeySource, type SealSigningKey,
 } from './keys.ts'
 export {

@@ -9,6 +9,21 @@ import { readFailureOf, readFileBounded } from '../config/bounded-read.ts'
 import { createLocalJWKSet, importJWK, type CompactVerifyGetKey, type JSONWebKeySet, type JWK } from 'jose'
 import * as v from 'valibot'
 
+/**
+ * Why a key file could not be used, naming the file and never its content: KEY_FILE_UNREADABLE (missing, a directory,
+ * too large, a pipe), KEY_FILE_EXPOSED (a private key group or others can read), KEY_FILE_INVALID (not JSON, not an
+ * Ed25519 key or key set, a public key where the private one is needed, no kid).
+ */
+export class KeyFileError extends Error {
+  override readonly name = 'KeyFileError'
+  constructor(
+    readonly code: 'KEY_FILE_UNREADABLE' | 'KEY_FILE_EXPOSED' | 'KEY_FILE_INVALID',
+    message: string,
+  ) {
+    super(message)
+  }
+}
+
 export interface SealSigningKey {
   key: CryptoKey
   kid: string
@@ -53,16 +68,16 @@ export async function loadSigningKey(path: string): Promise<SealSigningKey> {
   try {
     mode = statSync(path).mode & 0o777
   } catch (error) {
-    throw new Error(`seal key ${path}: cannot read (${(error as NodeJS.ErrnoException).code ?? String(error)})`)
+    throw new KeyFileError('KEY_FILE_UNREADABLE', `seal key ${path}: cannot read (${(error as NodeJS.ErrnoException).code ?? String(error)})`)
   }
   if ((mode & 0o077) !== 0) {
-    throw new Error(`seal key ${path} is accessible to group or others (mode ${mode.toString(8)}); run chmod 600 on it`)
+    throw new KeyFileError('KEY_FILE_EXPOSED', `seal key ${path} is accessible to group or others (mode ${mode.toString(8)}); run chmod 600 on it`)
   }
   const jwk = parseJwk(readKeyJson(path), path)
-  if (jwk.d === undefined) throw new Error(`seal key ${path} is a public key; signing needs the private key file`)
-  if (jwk.kid === undefined) throw new Error(`seal key ${path} has no kid; create keys with "egress keygen"`)
+  if (jwk.d === undefined) throw new KeyFileError('KEY_FILE_INVALID', `seal key ${path} is a public key; signing needs the private key file`)
+  if (jwk.kid === undefined) throw new KeyFileError('KEY_FILE_INVALID', `seal key ${path} has no kid; create keys with "egress keygen"`)
   const key = await importJWK(jwk as JWK, 'EdDSA')
-  if (!(key instanceof CryptoKey)) throw new Error(`seal key ${path} did not import as an asymmetric key`)
+  if (!(key instanceof CryptoKey)) throw new KeyFileError('KEY_FILE_INVALID', `seal key ${path} did not import as an asymmetric key`)
   return { key, kid: jwk.kid }
 }
 
@@ -114,7 +129,7 @@ export function keySourceOfJson(json: unknown, where: string): SealKeySource {
 }
 
 function jwksSource(json: unknown, where: string): SealKeySource {
-  if (!v.is(JWKS, json)) throw new Error(`${where}: expected a JWKS ({ "keys": [...] }) of public keys, at least one an Ed25519 seal key (kty "OKP", crv "Ed25519", 32-byte x; alg EdDSA and use sig when given)`)
+  if (!v.is(JWKS, json)) throw new KeyFileError('KEY_FILE_INVALID', `${where}: expected a JWKS ({ "keys": [...] }) of public keys, at least one an Ed25519 seal key (kty "OKP", crv "Ed25519", 32-byte x; alg EdDSA and use sig when given)`)
   return { kind: 'jwks', jwks: json as JSONWebKeySet }
 }
 
@@ -136,7 +151,7 @@ export async function loadKeyResolver(options: KeySourcePaths): Promise<SealKeyR
 
 function parseJwk(value: unknown, where: string): v.InferOutput<typeof ED25519_JWK> {
   const result = v.safeParse(ED25519_JWK, value)
-  if (!result.success) throw new Error(`${where}: expected an Ed25519 JWK (kty "OKP", crv "Ed25519", 32-byte x; alg EdDSA and use sig when given)`)
+  if (!result.success) throw new KeyFileError('KEY_FILE_INVALID', `${where}: expected an Ed25519 JWK (kty "OKP", crv "Ed25519", 32-byte x; alg EdDSA and use sig when given)`)
   return result.output
 }
 
@@ -153,11 +168,11 @@ export function readKeyJson(path: string, options: { allowPipes: boolean } = { a
   try {
     text = new TextDecoder().decode(readFileBounded(path, KEY_FILE_BYTES_MAX, { allowPipes: options.allowPipes }))
   } catch (error) {
-    throw new Error(`${path}: cannot read (${readFailureOf(error)})`)
+    throw new KeyFileError('KEY_FILE_UNREADABLE', `${path}: cannot read (${readFailureOf(error)})`)
   }
   try {
     return JSON.parse(text)
   } catch {
-    throw new Error(`${path}: not valid JSON`)
+    throw new KeyFileError('KEY_FILE_INVALID', `${path}: not valid JSON`)
   }
 }

@@ -14,7 +14,7 @@ import type { AnchorsWriter } from './anchors-writer.ts'
 import type { AuditProblem } from './codes.ts'
 import { checkAnchorsAtStart, noteStartInAnchorsFile } from './anchor-at-start.ts'
 import { ANCHOR_EVERY_MS_DEFAULT, ANCHORS_FILE_BYTES_MAX_DEFAULT, AnchorWriter } from './anchor-writer.ts'
-import { keySourceOfJson, loadSigningKey, publicKeySource, readKeyJson, type SealKeySource } from './keys.ts'
+import { KeyFileError, keySourceOfJson, loadSigningKey, publicKeySource, readKeyJson, type SealKeySource } from './keys.ts'
 import { AUDIT_DATA_DIR } from './local-key.ts'
 import type { TamperResponse } from './records.ts'
 import { SelfCheckThread, type SliceableLog } from './self-check-thread.ts'
@@ -141,11 +141,15 @@ async function refuseForeignPublicKey(keys: SealKeySource, signingKeyFile: strin
   throw new Error(`audit.publicKeyFile: ${publicKeyFile} does not hold the public half of audit.signingKeyFile's key ${String(kid)}: every seal would fail verification; give the public key "egress keygen" wrote with it`)
 }
 
-/** Runs `load`; a failure names the config field whose file it was (a missing key file said only ENOENT). */
+/**
+ * Runs `load`; a failure names the config field whose file it was (a missing key file said only ENOENT), and keeps a
+ * key file's stable code (KeyFileError), which the CLI leads its line with.
+ */
 async function naming<T>(field: string, load: () => T | Promise<T>): Promise<T> {
   try {
     return await load()
   } catch (error) {
-    throw new Error(`${field}: ${error instanceof Error ? error.message : String(error)}`, { cause: error })
+    const message = `${field}: ${error instanceof Error ? error.message : String(error)}`
+    throw error instanceof KeyFileError ? new KeyFileError(error.code, message) : new Error(message, { cause: error })
   }
 }
