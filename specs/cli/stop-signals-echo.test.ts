@@ -2,7 +2,7 @@
  * The same stop signal again within SIGNAL_ECHO_MS of the first is its echo and ignored: `npm start` runs the gateway
  * with `exec` (so a SIGTERM to npm's pid reaches it: it used to end npm and its shell and leave the gateway running,
  * holding ./data), and npm passes a terminal's Ctrl-C on to its child, which got it from the terminal too. Any other
- * second signal, or the same one after the window, still ends the process at once.
+ * second signal, the same one after the window, or a third of it within (a second press), still ends the process at once.
  */
 
 import { expect, test } from 'bun:test'
@@ -45,6 +45,17 @@ test('a Ctrl-C echoed by npm (the same signal twice within the window) stops onc
   spawned.kill('SIGINT')
   expect(await spawned.exited).toBe(0)
   expect(await output()).toContain('stopped')
+})
+
+test('a second Ctrl-C under npm (two more of the signal within the window: the press and its echo) ends it at once', async () => {
+  const { process: spawned, output } = await startedChild()
+  spawned.kill('SIGINT')
+  await Bun.sleep(20)
+  spawned.kill('SIGINT')
+  await Bun.sleep(100)
+  spawned.kill('SIGINT')
+  expect(await spawned.exited).not.toBe(0)
+  expect(await output()).not.toContain('stopped')
 })
 
 test('another signal within the window, or the same one after it, ends the process at once', async () => {

@@ -27,11 +27,13 @@ export const SIGNAL_ECHO_MS = 500
 /**
  * Resolves with the name of the first stop signal the process gets. A second signal ends the process at once (its
  * default action): any other stop signal, or the same one after SIGNAL_ECHO_MS; the same one sooner is its echo, and
- * ignored.
+ * ignored — once: a runner passes a signal on once, so a third within the window is a second press (under `npm
+ * start`, a deliberate double Ctrl-C within the window was all echoes and needed a third press).
  */
 export function waitForStopSignal(signals: readonly StopSignal[] = watchedStopSignals(), options: { echoMs?: number } = {}): Promise<StopSignal> {
   return new Promise((resolve) => {
     let first: StopSignal | null = null
+    let echoSeen = false
     const letThrough = (): void => {
       for (const name of signals) process.off(name, handler)
     }
@@ -42,7 +44,10 @@ export function waitForStopSignal(signals: readonly StopSignal[] = watchedStopSi
         resolve(signal)
         return
       }
-      if (signal === first) return
+      if (signal === first && !echoSeen) {
+        echoSeen = true
+        return
+      }
       // Another signal within the window is no echo: its default action, as once the window has passed.
       letThrough()
       process.kill(process.pid, signal)
