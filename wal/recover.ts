@@ -270,7 +270,7 @@ function recoverSegment(dir: string, firstLsn: number, context: SegmentContext, 
           report.tornTail.quarantineFile = guardTailCut(io, options.tailCut, cut)
         }
       }
-      if (options.writable) truncateTail(io, path, segment.sizeBytes)
+      if (options.writable) truncateTail(io, path, segment.sizeBytes, report.tornTail)
     }
     catalog.add(segment)
     return position
@@ -299,7 +299,12 @@ function cutOpenAppend(path: string, open: OpenAppend, log: { segment: SegmentIn
   report.frameCount -= open.frameCount
 }
 
-function truncateTail(io: WalIo, path: string, lengthBytes: number): void {
+/**
+ * Cuts the last segment to `lengthBytes` and syncs it. A failed sync names the cut it made (`torn`, the report's): the
+ * truncate has usually taken effect, so the next open finds no torn tail and reports none; this error is the only
+ * place the cut is told, beside its quarantine file.
+ */
+function truncateTail(io: WalIo, path: string, lengthBytes: number, torn: RecoveryReport['tornTail']): void {
   let fd: number
   try {
     fd = io.openAppend(path)
@@ -315,7 +320,8 @@ function truncateTail(io: WalIo, path: string, lengthBytes: number): void {
     try {
       io.fsync(fd)
     } catch (error) {
-      throw new SyncFailedError(path, error, { during: 'at open, after cutting the torn tail' })
+      const cut = torn === null ? '' : ` (${torn.removedBytes} bytes from LSN ${torn.lsn} on: ${torn.reason}${torn.quarantineFile === null ? '' : `; kept in ${torn.quarantineFile}`})`
+      throw new SyncFailedError(path, error, { during: `at open, after cutting the torn tail at ${lengthBytes} bytes${cut}`, then: 'the next open may find the cut already made and report none' })
     }
   } finally {
     io.close(fd)

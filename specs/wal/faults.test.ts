@@ -84,6 +84,8 @@ describe('a failed fsync while a writable open repairs the log', () => {
     expect(isSyncFailure(error)).toBe(true)
     expect(error).toMatchObject({ code: 'FSYNC_FAILED', target: segment })
     expect(String(error)).toContain('EIO')
+    // The cut it made, told here: the next open finds it made and reports no torn tail (before, nothing said it).
+    expect(String(error)).toMatch(new RegExp(`after cutting the torn tail at ${statSync(segment).size} bytes \\(\\d+ bytes from LSN 3 on: `))
     // The process recovers by opening again: the log ends at the last whole frame and takes appends.
     const reopened = Wal.open(dir)
     expect(reopened.lastLsn).toBe(2)
