@@ -12,7 +12,8 @@
  * What stays: the order's idempotency entry (a repeat of its key is still answered as a repeat, never placed again)
  * and every record in the log. Reads of a retired order (HTTP get/events/explain, the first response of an idempotent
  * repeat) are served from its records in the log (src/http/retired-order.ts). What changes for a retired order: the
- * kernel no longer knows it, so a cancel or amend answers ORDER_NOT_FOUND and a late venue report for it is an orphan
+ * kernel no longer knows it, so a cancel or amend is refused ORDER_NOT_FOUND (HTTP answers 409 ORDER_NOT_CANCELABLE or
+ * ORDER_NOT_AMENDABLE first, from the log index: routes/order-actions.ts) and a late venue report for it is an orphan
  * (REPORT_ORPHANED alert), as for any order it does not hold. An order with a venue call still in flight, work
  * queued or a bootstrap suspect's mark is never retired; it is skipped (the idle ones behind it still retire) and
  * retired once idle.

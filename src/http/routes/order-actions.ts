@@ -46,7 +46,7 @@ const AMEND: OrderAction = { operatorsMayAct: false, notActionable: 'ORDER_NOT_A
 
 /**
  * The order named in the path, if the caller may act on it: 404 if it may not even read it, 403 if only read, then
- * the action's own 409 (ORDER_NOT_CANCELABLE, ORDER_NOT_AMENDABLE) for an order the kernel rejected. Who may act is
+ * the action's own 409 (ORDER_NOT_CANCELABLE, ORDER_NOT_AMENDABLE) for an order the kernel rejected or retired. Who may act is
  * asked first, so a caller who may not act gets its 403 whatever became of the order.
  */
 export function actionableOrder(c: Context<AuthEnv>, services: Services, action: OrderAction): { orderId: string; accountId: string; instrument: string } {
@@ -61,6 +61,9 @@ export function actionableOrder(c: Context<AuthEnv>, services: Services, action:
     })
   }
   if (found.instrument === null || account === null) throw reasonError(action.notActionable, { details: { order_id: found.orderId, detail: 'the order was rejected' } })
+  // Retired (ended, and past the kernel's bound: kernel/retention.ts): the kernel no longer knows it and answered
+  // 404, while GET showed it in its final state; its state is not read here (that is its whole history).
+  if (found.held === null) throw reasonError(action.notActionable, { details: { order_id: found.orderId, detail: 'the order has ended (retired from the hot state: GET shows its final state)' } })
   return { orderId: found.orderId, accountId: account, instrument: instrumentKey(found.instrument.venue, found.instrument.symbol) }
 }
 
