@@ -68,8 +68,14 @@ export function onLogout(session: SessionContext, connection: Connection, messag
   const text = message.get(Tag.Text) ?? '(no text)'
   if (connection.phase === 'logout_sent') return session.disconnect(connection, `logout confirmed: ${text}`, 'info')
   session.log(/too low/i.test(text) ? 'error' : 'warn', 'fix.logout_received', `the counterparty logged out: ${text}`)
-  sendOn(session, connection, MsgType.Logout, [], {})
-  session.disconnect(connection, `logged out by the counterparty: ${text}`, 'info')
+  // The answer is written before the connection closes: a write finds the connection closed and drops the message, so
+  // disconnecting at once (as before) never sent it — the venue waited out its logout timeout, and the number, taken
+  // but never written, was a gap the venue asked about at the next Logon, gap-filling what egress sent right after it.
+  // Nothing more goes out meanwhile (send() needs `active`); logoutTimeoutMs bounds the wait (session-timers.ts).
+  const { written } = sendOn(session, connection, MsgType.Logout, [], {})
+  enterPhase(connection, 'logout_sent', session.options.clock.nowMs())
+  const close = (): void => session.disconnect(connection, `logged out by the counterparty: ${text}`, 'info')
+  void written.then(close, close)
 }
 
 /** Sends Logout and waits (logoutTimeoutMs) for the answer; `fatal` also logs the cause as an error. */
