@@ -110,6 +110,7 @@ describe('LogFixSessionStore', () => {
     const before = new LogFixSessionStore({ venue: 'a', log })
     await before.save({ nextSenderSeqNum: 40, nextTargetSeqNum: 30 })
     const section = before.capture()
+    if (!(section instanceof Uint8Array)) throw new Error('no save under way: the section is captured at once')
     expect(LogFixSessionStore.sectionName('a')).toBe('fix-session:a')
     // The segments holding the record are gone: the log now starts after it.
     const compacted: FixSeqNumLog = { ...log, bounds: () => ({ firstLsn: 2, lastLsn: 1 }) }

@@ -68,6 +68,10 @@ export class LogFixSessionStore implements FixSessionStore {
   readonly #scanChunkRecords: number
   /** The numbers of the newest record this store knows of (loaded or saved); null before `load`. */
   #durable: FixSeqNums | null = null
+  /** Where #durable's record is in the log (0: none there, the numbers are the snapshot's or fresh). */
+  #durableLsn = 0
+  /** The save under way (one at a time: the session orders them), its LSN set once durable. */
+  #saving: { seqNums: FixSeqNums; lsn: number | null } | null = null
   /** Where `load` found its numbers, for the start log line and tests. */
   loadedFrom: 'log' | 'snapshot' | 'fresh' | null = null
 
@@ -89,10 +93,12 @@ export class LogFixSessionStore implements FixSessionStore {
     try {
       const section = this.#restoredSection()
       this.#restored = section === undefined ? null : decodeOwn(section, this.venue, `snapshot section ${LogFixSessionStore.sectionName(this.venue)}`)
-      const found = this.#scanBack()
-      const seqNums = found ?? this.#restored ?? FRESH_SEQ_NUMS
+      const { firstLsn, lastLsn } = this.#log.bounds()
+      const found = this.#newestIn(firstLsn, lastLsn)
+      const seqNums = found?.seqNums ?? this.#restored ?? FRESH_SEQ_NUMS
       this.loadedFrom = found !== null ? 'log' : this.#restored !== null ? 'snapshot' : 'fresh'
       this.#durable = { ...seqNums }
+      this.#durableLsn = found?.lsn ?? 0
       return Promise.resolve({ ...seqNums })
     } catch (error: unknown) {
       return Promise.reject(error)
@@ -101,26 +107,50 @@ export class LogFixSessionStore implements FixSessionStore {
 
   async save(seqNums: FixSeqNums): Promise<void> {
     const record = encodeFixSeqNumsRecord(this.venue, seqNums)
-    await this.#log.append([record])
-    this.#durable = { ...seqNums }
+    const saving = { seqNums: { ...seqNums }, lsn: null as number | null }
+    this.#saving = saving
+    try {
+      const [lsn] = await this.#log.append([record])
+      saving.lsn = lsn ?? null
+      this.#durable = { ...seqNums }
+      this.#durableLsn = lsn ?? this.#durableLsn
+    } finally {
+      if (this.#saving === saving) this.#saving = null
+    }
   }
 
-  /** The snapshot section: the newest numbers this store has made durable (or loaded). */
-  capture(): Uint8Array {
-    const seqNums = this.#durable ?? this.#restored ?? FRESH_SEQ_NUMS
-    return encodeFixSeqNumsRecord(this.venue, seqNums).payload
+  /**
+   * The snapshot section: the numbers of the venue's newest record at or below the snapshot's LSN. Taken from what was
+   * durable at the capture, a save under way then — its record below the snapshot's LSN, durable by the time the
+   * snapshot is written, its promise not yet settled — was left out: a compaction through the snapshot removed that
+   * record, and a restart before the next save took the older numbers and logged on with a number the venue had seen
+   * ("MsgSeqNum too low", the session down for good). A save under way is settled once the snapshot's LSN is durable
+   * (the finisher): its record is in the section if it is at or below the LSN.
+   */
+  capture(): Uint8Array | ((lsn: number, pause: () => Promise<void>) => Promise<Uint8Array>) {
+    const durable = this.#durable ?? this.#restored ?? FRESH_SEQ_NUMS
+    const saving = this.#saving
+    if (saving === null) return encodeFixSeqNumsRecord(this.venue, durable).payload
+    const durableLsn = this.#durableLsn
+    return async (lsn, pause) => {
+      // Every record up to `lsn` is durable now; the save's promise settles within a turn if its record is one of them.
+      if (saving.lsn === null) await pause()
+      const seqNums = saving.lsn !== null
+        ? (saving.lsn <= lsn ? saving.seqNums : durable)
+        : (this.#newestIn(Math.max(durableLsn + 1, this.#log.bounds().firstLsn), lsn)?.seqNums ?? durable)
+      return encodeFixSeqNumsRecord(this.venue, seqNums).payload
+    }
   }
 
-  /** The newest record of this venue, walking back from the end of the log one chunk at a time. */
-  #scanBack(): FixSeqNums | null {
-    const { firstLsn, lastLsn } = this.#log.bounds()
+  /** The newest record of this venue in `firstLsn..lastLsn`, walking back from its end one chunk at a time. */
+  #newestIn(firstLsn: number, lastLsn: number): { seqNums: FixSeqNums; lsn: number } | null {
     for (let toLsn = lastLsn; toLsn >= firstLsn && toLsn > 0; toLsn -= this.#scanChunkRecords) {
       const fromLsn = Math.max(firstLsn, toLsn - this.#scanChunkRecords + 1)
-      let newest: FixSeqNums | null = null
+      let newest: { seqNums: FixSeqNums; lsn: number } | null = null
       for (const frame of this.#log.read(fromLsn, toLsn)) {
         if (frame.type !== FIX_SEQ_NUMS_RECORD.type) continue
         const decoded = decodeFixSeqNumsRecord(frame)
-        if (decoded.venue === this.venue) newest = decoded.seqNums
+        if (decoded.venue === this.venue) newest = { seqNums: decoded.seqNums, lsn: frame.lsn }
       }
       if (newest !== null) return newest
     }
