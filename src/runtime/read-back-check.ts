@@ -10,9 +10,16 @@
  * (cumQty × price at most), and its trades' running total quantity.
  * An answer that fails is refused (VenueAnswerInvalidError, to onError) and taken as no answer: the order stays as it
  * is and is asked about again after the executor's back-off.
+ *
+ * The answer must also be about the order asked (otherOrderOf), as a report must (kernel/inbox.ts mismatchOf): a status
+ * under a client id that is not one of the order's, or of another account, symbol or side (a member left empty, as a
+ * FIX answer without Account can, is not compared), and a trade under one of the order's ids stating another account,
+ * symbol or side, are some other order's news. Taken, a venue's status of another order converged the order asked
+ * onto it — a Filled status booked its whole quantity as a synthetic fill (found by the JSONL adversarial review).
  */
 
 import { formatDecimal, type Units } from '../domain/decimal.ts'
+import { orderIdFromClientId, type Order } from '../domain/orders.ts'
 import { fillCashRecordable, isRecordableUnits, RECORD_UNITS_MAX } from '../domain/recordable-amounts.ts'
 import { venueIdProblem } from '../domain/venue-report-schema.ts'
 import type { VenueOrder, VenueTrade } from '../venues/adapter.ts'
@@ -28,6 +35,34 @@ export class VenueAnswerInvalidError extends Error {
 export function invalidReadBackOf(venue: string, clientOrderId: string, answer: ReadBack): VenueAnswerInvalidError | null {
   const problem = (answer.venueOrder === null ? null : orderProblem(answer.venueOrder)) ?? tradesProblem(answer.trades)
   return problem === null ? null : new VenueAnswerInvalidError(`${venue} read-back of ${clientOrderId} refused, the log could not hold it (${problem})`)
+}
+
+/** Null when every order and trade `answer` states is the order asked about (`asked`, by `clientOrderId`); else the error. */
+export function otherOrderOf(venue: string, asked: Pick<Order, 'orderId' | 'accountId' | 'symbol' | 'side'>, clientOrderId: string, answer: ReadBack): VenueAnswerInvalidError | null {
+  const problem = (answer.venueOrder === null ? null : statusOfOther(asked, answer.venueOrder)) ?? tradeOfOther(asked, answer.trades)
+  return problem === null ? null : new VenueAnswerInvalidError(`${venue} read-back of ${clientOrderId} refused, it is about another order (${problem})`)
+}
+
+function statusOfOther(asked: Pick<Order, 'orderId' | 'accountId' | 'symbol' | 'side'>, order: VenueOrder): string | null {
+  if (orderIdFromClientId(order.clientOrderId) !== asked.orderId) return `venueOrder.clientOrderId: ${JSON.stringify(order.clientOrderId)} is no id of order ${asked.orderId}`
+  return mismatch('venueOrder', asked, order)
+}
+
+/** Trades under another order's ids are not this order's (the kernel skips them); one under its ids must be its own. */
+function tradeOfOther(asked: Pick<Order, 'orderId' | 'accountId' | 'symbol' | 'side'>, trades: readonly VenueTrade[]): string | null {
+  for (const [index, trade] of trades.entries()) {
+    if (orderIdFromClientId(trade.clientOrderId) !== asked.orderId) continue
+    const problem = mismatch(`trades.${index}`, asked, trade)
+    if (problem !== null) return problem
+  }
+  return null
+}
+
+function mismatch(path: string, asked: Pick<Order, 'accountId' | 'symbol' | 'side'>, stated: Pick<VenueOrder, 'account' | 'symbol' | 'side'>): string | null {
+  if (stated.account !== '' && stated.account !== asked.accountId) return `${path}.account: ${JSON.stringify(stated.account)}, the order is of ${asked.accountId}`
+  if (stated.symbol !== '' && stated.symbol !== asked.symbol) return `${path}.symbol: ${JSON.stringify(stated.symbol)}, the order is on ${asked.symbol}`
+  if (stated.side !== asked.side) return `${path}.side: ${JSON.stringify(stated.side)}, the order is a ${asked.side}`
+  return null
 }
 
 function orderProblem(order: VenueOrder): string | null {

@@ -11,7 +11,7 @@ import type { WorkItem } from '../kernel/index.ts'
 import type { ExecutorOptions, ExecutorStats } from './executor-options.ts'
 import { askedAtMsFor, askedOrderOf } from './read-back-asked.ts'
 import { isUnanswered, readBack, type VenueCall } from './read-back.ts'
-import { invalidReadBackOf } from './read-back-check.ts'
+import { invalidReadBackOf, otherOrderOf } from './read-back-check.ts'
 import type { ReconcileHolds } from './reconcile-holds.ts'
 
 export interface ReadBackPorts extends Pick<ExecutorOptions, 'engine' | 'clock' | 'adapters'> {
@@ -47,7 +47,8 @@ export function readBackItem(item: WorkItem, ports: ReadBackPorts): Promise<void
       return
     }
     // An answer the log could not hold is no answer either (read-back-check.ts); the error says which member.
-    const invalid = invalidReadBackOf(item.venue, clientOrderId, answer)
+    // An answer about another order (its status, or a trade under the order's ids) is refused as well: not booked.
+    const invalid = invalidReadBackOf(item.venue, clientOrderId, answer) ?? otherOrderOf(item.venue, order, clientOrderId, answer)
     if (invalid !== null) throw invalid
     // News since the question in its own millisecond is newer than the answer (read-back-asked.ts).
     const askedAtMs = askedAtMsFor(asked, engine.state.orders.get(item.orderId))
