@@ -3,11 +3,19 @@
  * order.cancel_send_requested, order.amend_send_requested), built from the record and the order, made guarded, and
  * its answer handed back as the kernel's result command. The executor makes it only once the record is durable (the
  * outbox rule) and while this process still holds the lease (executor.ts callVenue); it counts the call.
+ *
+ * The answer's venue text is bounded as a report's is (src/domain/venue-report-schema.ts) before the kernel records it
+ * (boundedOutcome): a place ack's venue order id that is no venue id (past 256 characters, a control character) makes
+ * the place `unknown` (the venue may hold the order: it is read back), and a reason past 1,024 characters is cut.
+ * Before, any string was recorded as is: a JSONL venue's ack could put a line break, or an id of 900 KB, into the
+ * order's send_acked record and its state, and an answer past a record's size left its order Sent, its call in flight,
+ * until a restart (found by the JSONL adversarial review).
  */
 
 import type { Clock } from '../domain/clock.ts'
 import type { DomainEvent, EventOf } from '../domain/events/index.ts'
 import { currentClientOrderId, type Order } from '../domain/orders.ts'
+import { venueIdProblem, venueReasonText } from '../domain/venue-report-schema.ts'
 import type { AmendResultCommand, CancelResultCommand, PlaceResultCommand } from '../kernel/index.ts'
 import { venueFormOf } from '../kernel/index.ts'
 import type { PlaceAck, PlaceRequest, VenueAdapter, VenueOutcome } from '../venues/adapter.ts'
@@ -63,7 +71,7 @@ export async function sendToVenue(adapter: VenueAdapter, order: Order, requested
     if (requested.attempt > 1) request.possibleResend = true
     let outcome: VenueOutcome<PlaceAck>
     try {
-      outcome = await adapter.place(request)
+      outcome = boundedOutcome(await adapter.place(request))
     } catch (error) {
       outcome = thrownOutcome(error)
     }
@@ -72,12 +80,12 @@ export async function sendToVenue(adapter: VenueAdapter, order: Order, requested
   } else if (requested.type === 'order.cancel_send_requested') {
     let outcome: VenueOutcome<{ accepted: true }>
     try {
-      outcome = await adapter.cancel({
+      outcome = boundedOutcome(await adapter.cancel({
         clientOrderId: requested.cancelClientOrderId,
         origClientOrderId: requested.origClientOrderId ?? currentClientOrderId(order),
         account: order.accountId,
         symbol: order.symbol,
-      })
+      }))
     } catch (error) {
       outcome = thrownOutcome(error)
     }
@@ -86,18 +94,33 @@ export async function sendToVenue(adapter: VenueAdapter, order: Order, requested
   } else {
     let outcome: VenueOutcome<{ accepted: true }>
     try {
-      outcome = await adapter.amend({
+      outcome = boundedOutcome(await adapter.amend({
         clientOrderId: requested.amendClientOrderId,
         origClientOrderId: requested.origClientOrderId,
         account: order.accountId,
         symbol: order.symbol,
         qty: requested.qty,
         ...(requested.price === null ? {} : { price: requested.price }),
-      })
+      }))
     } catch (error) {
       outcome = thrownOutcome(error)
     }
     ports.observe?.(order.venue, outcome, sentAtMs, 'amend_result')
     await ports.submit({ kind: 'amend_result', nowMs: clock.nowMs(), orderId, outcome })
   }
+}
+
+/**
+ * `outcome` with its venue text as a record may hold it (see the header): a place ack's venue order id that is no venue
+ * id (an empty one is taken: a FIX ack without OrderID) is `unknown`, a reason past VENUE_REASON_CHARS_MAX is cut.
+ */
+export function boundedOutcome<T>(outcome: VenueOutcome<T>): VenueOutcome<T> {
+  if (outcome.kind === 'ok') {
+    const value: unknown = outcome.value
+    if (typeof value !== 'object' || value === null || !('venueOrderId' in value)) return outcome
+    const problem = venueIdProblem(value.venueOrderId, true)
+    return problem === null ? outcome : { kind: 'unknown', reason: `VENUE_ANSWER_INVALID: the ack's venueOrderId: ${problem}` }
+  }
+  const reason = venueReasonText(outcome.reason)
+  return reason === outcome.reason ? outcome : { ...outcome, reason }
 }
