@@ -40,7 +40,7 @@ export {
   BACKOFFICE_SECTION, BACKOFFICE_SECTION_VERSION, BackOfficeSectionError, decodeSection, encodeSection, sectionHeaderOf, type BackOfficeSection,
   type DecodeSectionOptions, type SectionDecodeObserver, type SectionHeader,
 } from './section.ts'
-export { replaceStoreFile } from './store-file.ts'
+export { finishStoreReplacement, replaceStoreFile, stagedPathOf } from './store-file.ts'
 export { diffAmounts, ledgerBalanced, ledgerFigures, ledgerVsKernel, ledgerVsReplay, ledgerVsStore, type LedgerFigures, type Observation } from './internal-checks.ts'
 export { reconcileVenue, tradingFlows, type BalanceBasis, type ExternalResult, type VenueSource } from './external-checks.ts'
 export { breakAccountOf, type OrderAccount } from './break-account.ts'

@@ -26,7 +26,7 @@ import { BackOfficeSectionError, decodeSection, type BackOfficeSection } from '.
 import { openSectionImage, sectionImageIsVersion1 } from './section-model.ts'
 import { Store } from './store.ts'
 import { QueryModelStoreError } from './store-error.ts'
-import { replaceStoreFile } from './store-file.ts'
+import { finishStoreReplacement, replaceStoreFile } from './store-file.ts'
 import { isKnownModelVersion, QUERY_MODEL_VERSION } from './store-schema.ts'
 
 /** How the projector started: what it does with the store and which section (if any) it starts from. */
@@ -57,6 +57,8 @@ export function openStartingStore(
 ): { store: Store; start: ProjectorStart } {
   const usable = sectionBytes === undefined ? { section: null, problem: null } : usableSection(sectionBytes, engine)
   const logWhole = engine.wal.firstLsn <= 1
+  // A replacement by a section's copy that a crash interrupted is finished first (store-file.ts).
+  if (storePath !== ':memory:') finishStoreReplacement(storePath)
   let store = Store.open(storePath)
   if (options.refuseBeyondLog && store.lastLsn > engine.wal.lastLsn) {
     const storeLsn = store.lastLsn

@@ -1,19 +1,24 @@
 /**
- * Replacing the query model's SQLite file with a snapshot's copy, crash-safely: the old file's WAL and shared-memory
- * files go first, their removal made durable (a stale WAL applied to a new main file would corrupt it), then the copy
- * is written to a temp file, fsynced, renamed over the store and the directory fsynced. A crash at any point leaves either the old store (at
- * some LSN it records, checked against the log on the next start) or the copy — never a mix.
+ * Replacing the query model's SQLite file with a snapshot's copy, crash-safely, in two steps:
+ *
+ * 1. stage: the copy is written to a temp file, fsynced, and renamed to `<store>.restore` (the directory fsynced): a
+ *    whole copy under that name is the decision, taken;
+ * 2. finish: the old file's WAL and shared-memory files go, their removal made durable (a stale WAL applied to the
+ *    new main file would corrupt it), then the staged copy is renamed over the store and the directory fsynced.
+ *
+ * A crash in step 1 leaves the old store as it was (a stray temp file, removed at the next start). A crash in step 2
+ * leaves the staged copy, which the next start finishes (finishStoreReplacement) before it opens the store: the store
+ * is then the copy, as if the crash had come after the rename. Before, a crash between the removal of the old WAL and
+ * the rename left the old main file without its WAL — a main file a checkpoint was writing when an earlier crash came
+ * is whole only with its WAL, and the next start refused it QUERY_MODEL_UNREADABLE (crash review).
  */
 
 import { closeSync, existsSync, fsyncSync, openSync, renameSync, unlinkSync, writeSync } from 'node:fs'
 import { dirname } from 'node:path'
 
 export function replaceStoreFile(path: string, image: Uint8Array): void {
-  for (const suffix of ['-wal', '-shm']) if (existsSync(path + suffix)) unlinkSync(path + suffix)
-  // The removals must be durable before the new image takes the name: after a crash that kept the rename but not an
-  // unlink, SQLite would replay the old image's -wal onto the new one.
-  syncDir(dirname(path))
-  const temp = `${path}.restore.tmp`
+  const staged = stagedPathOf(path)
+  const temp = `${staged}.tmp`
   const fd = openSync(temp, 'w')
   try {
     let written = 0
@@ -22,8 +27,33 @@ export function replaceStoreFile(path: string, image: Uint8Array): void {
   } finally {
     closeSync(fd)
   }
-  renameSync(temp, path)
+  renameSync(temp, staged)
   syncDir(dirname(path))
+  finishStoreReplacement(path)
+}
+
+/**
+ * Finishes a replacement a crash interrupted after its copy was staged (true), else removes a copy left half-written
+ * (false). Run before the store is opened.
+ */
+export function finishStoreReplacement(path: string): boolean {
+  const staged = stagedPathOf(path)
+  if (!existsSync(staged)) {
+    if (existsSync(`${staged}.tmp`)) unlinkSync(`${staged}.tmp`)
+    return false
+  }
+  for (const suffix of ['-wal', '-shm']) if (existsSync(path + suffix)) unlinkSync(path + suffix)
+  // The removals must be durable before the copy takes the name: after a crash that kept the rename but not an
+  // unlink, SQLite would replay the old image's -wal onto the new one.
+  syncDir(dirname(path))
+  renameSync(staged, path)
+  syncDir(dirname(path))
+  return true
+}
+
+/** Where a whole copy waits to take the store's name. */
+export function stagedPathOf(path: string): string {
+  return `${path}.restore`
 }
 
 function syncDir(path: string): void {

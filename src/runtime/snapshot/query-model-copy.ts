@@ -7,12 +7,16 @@
 
 import { copyFileSync, existsSync, statSync } from 'node:fs'
 import { join } from 'node:path'
-import { QueryModelStoreError } from '../../backoffice/index.ts'
+import { QueryModelStoreError, stagedPathOf } from '../../backoffice/index.ts'
 
-/** Copies `path` (and `path`-wal, when present) into `scratchDir` as `name`; returns the copy's path. */
+/**
+ * Copies `path` (and `path`-wal, when present) into `scratchDir` as `name`; returns the copy's path. A replacement a
+ * crash left staged (src/backoffice/store-file.ts) is the store the next start opens: its copy is read instead.
+ */
 export function copyStoredQueryModel(path: string, scratchDir: string, name: string): string {
-  for (const suffix of ['', '-wal']) {
-    const from = path + suffix
+  const staged = stagedPathOf(path)
+  const sources: [string, string][] = existsSync(staged) ? [[staged, '']] : [[path, ''], [`${path}-wal`, '-wal']]
+  for (const [from, suffix] of sources) {
     if (!existsSync(from)) continue
     try {
       if (!statSync(from).isFile()) throw new Error(`${from} is not a regular file`)
