@@ -205,23 +205,42 @@ describe('OCO: one leg cancels the other', () => {
     expect(harness.reserved('BTC')).toBe(0n)
   })
 
-  test('both legs filling in a race fire the list once: no second cancel, nothing to send twice', () => {
+  test('both legs executing in a race fire the list once; the rest of the leg that fired it is canceled, once', () => {
+    // Found by specs/kernel/order-race-fuzz.test.ts (seeds 3, 27, 40): A's partial fill fired the list and asked B's
+    // cancel, but B had filled at the venue already. A kept working its rest: a take-profit still selling after the
+    // stop-loss had sold the position, up to twice the exit the list was for.
     const harness = Harness.funded()
     const { listId, a, b } = openList(harness)
     harness.report(report(harness.order(a), { execId: 'fa', kind: 'fill', lastQty: d('0.04'), lastPrice: d('50500'), cumQty: d('0.04') }))
-    // B filled at the venue before its cancel got there: its fill fires nothing (the list fired already).
+    // B filled at the venue before its cancel got there: the list does not fire again, A's rest is canceled.
     const raced = harness.report(report(harness.order(b), { execId: 'fb', kind: 'fill', lastQty: d('0.1'), lastPrice: d('49500'), cumQty: d('0.1') }))
-    expect(harness.eventTypes(raced)).toEqual(['inbox.report_accepted', 'order.fill'])
+    expect(harness.eventTypes(raced)).toEqual(['inbox.report_accepted', 'order.fill', 'order.cancel_requested'])
+    expect(cancelsOf(raced)).toEqual([{ type: 'order.cancel_requested', atMs: T0, orderId: a, principalId: trader.id, reason: 'OCO_SIBLING_FILLED' }])
     expect(harness.order(b).status).toBe('Filled')
-    expect(harness.order(a).status).toBe('Partial')
+    expect(harness.order(a)).toMatchObject({ status: 'CancelRequested', cumQty: d('0.04') })
     expect(harness.log.filter((event) => event.type === 'order_list.triggered')).toHaveLength(1)
-    expect(harness.log.filter((event) => event.type === 'order.cancel_requested')).toHaveLength(1)
-    // B's cancel left the queues with B's fill; A keeps working: nothing is due.
-    expect(harness.next()).toBeNull()
-    // The list ends when A ends too.
-    harness.report(report(harness.order(a), { execId: 'fa2', kind: 'fill', lastQty: d('0.06'), lastPrice: d('50500'), cumQty: d('0.1') }))
+    expect(harness.state.orderLists.lists.get(listId)?.triggered).toMatchObject({ legOrderId: a, cause: 'fill' })
+    expect(harness.next()).toMatchObject({ orderId: a, kind: 'cancel', lane: 0 })
+    // A fill of A racing its cancel asks nothing more; the list ends when A ends.
+    const more = harness.report(report(harness.order(a), { execId: 'fa2', kind: 'fill', lastQty: d('0.02'), lastPrice: d('50500'), cumQty: d('0.06') }))
+    expect(cancelsOf(more)).toEqual([])
+    harness.send(a, 'cancel')
+    harness.cancelResult(a, { kind: 'ok', value: { accepted: true } })
+    harness.report(report(harness.order(a), { execId: 'ca', kind: 'canceled', cumQty: d('0.06') }))
+    expect(harness.order(a).status).toBe('Canceled')
+    expect(harness.log.filter((event) => event.type === 'order.cancel_requested')).toHaveLength(2)
     expect(harness.state.orderLists.lists.get(listId)?.endedAtMs).toBe(T0)
     expect(harness.state.orderLists.open).toBe(0)
+  })
+
+  test('both legs filled in full: nothing is left to cancel, nothing more is asked', () => {
+    const harness = Harness.funded()
+    const { a, b } = openList(harness)
+    harness.report(report(harness.order(a), { execId: 'fa', kind: 'fill', lastQty: d('0.1'), lastPrice: d('50500'), cumQty: d('0.1') }))
+    const raced = harness.report(report(harness.order(b), { execId: 'fb', kind: 'fill', lastQty: d('0.1'), lastPrice: d('49500'), cumQty: d('0.1') }))
+    expect(harness.eventTypes(raced)).toEqual(['inbox.report_accepted', 'order.fill'])
+    expect(harness.log.filter((event) => event.type === 'order.cancel_requested')).toHaveLength(1)
+    expect(harness.next()).toBeNull()
   })
 
   test('a leg proven never received fires its list, and is then not resent: no leg works on without its sibling', () => {

@@ -5,7 +5,8 @@
  *   cancel or end a leg of an open list not fired yet carries the list's `order_list.triggered` (the fill and the
  *   sibling's cancel are one durable batch: no crash can come between them); a list fires once; the kernel's OCO
  *   cancel of an order (reason OCO_SIBLING_*) is decided at most once, only for the sibling of the leg that fired its
- *   list, in that same command; a command that leaves a guarded leg of a fired list (its sibling, and the leg that
+ *   list, in that same command, or (both legs executed) for the leg that fired it by executing, in the command that
+ *   fills its sibling; a command that leaves a guarded leg of a fired list (its sibling, and the leg that
  *   fired it unless by executing; revived-legs.ts) not ended with no cancel asked — venue news brought it back —
  *   carries its cancel (OCO_LEG_REVIVED), and that cancel is only for such a leg; an order is canceled by its list at
  *   most once in all; and after that nothing sends, re-sends or amends it.
@@ -70,6 +71,8 @@ export class OcoWatch {
   private command(events: readonly { event: DomainEvent; lsn: number }[], judge: boolean): void {
     const mustFire = new Map<string, string>()
     const firedHere = new Set<string>()
+    /** Legs with a fill in the command: the sibling of a leg that fired its list by executing may be canceled for one. */
+    const filledHere = new Set<string>()
     /** Legs of fired lists the command touched: each must end it ended or with a cancel asked. */
     const touchedLegs = new Map<string, string>()
     for (const { event, lsn } of events) {
@@ -90,11 +93,12 @@ export class OcoWatch {
         if (orderId !== null && isOcoCancel(event)) this.ocoCanceled.add(orderId)
         continue
       }
+      if (event.type === 'order.fill') filledHere.add(orderId)
       const order = this.shadow.orders.get(orderId)
       if (openList !== undefined && openList.triggered === null && order !== undefined && fires(event, order)) mustFire.set(openList.listId, `${event.type} of ${orderId}`)
       if (this.listOfLeg.has(orderId)) touchedLegs.set(orderId, `${event.type} at LSN ${lsn}`)
       if (isRevivedCancel(event)) this.judgeRevivedCancel(orderId)
-      else if (isOcoCancel(event)) this.judgeOcoCancel(orderId, firedHere)
+      else if (isOcoCancel(event)) this.judgeOcoCancel(orderId, { firedHere, filledHere })
       else if (this.ocoCanceled.has(orderId) && AFTER_OCO_CANCEL_FORBIDDEN.has(event.type)) this.violation(`${event.type} of ${orderId} at LSN ${lsn}, after its list canceled it`)
     }
     for (const [listId, cause] of mustFire) {
@@ -126,7 +130,7 @@ export class OcoWatch {
     else if (!guardedLeg(list, orderId)) this.violation(`order ${orderId} canceled as a revived leg of list ${list.listId}, but it fired the list by executing`)
   }
 
-  private judgeOcoCancel(orderId: string, firedHere: Set<string>): void {
+  private judgeOcoCancel(orderId: string, here: { firedHere: Set<string>; filledHere: Set<string> }): void {
     if (this.ocoCanceled.has(orderId)) {
       // order.unknown + cancel_requested, or a local cancel: one decision gives one of them per order.
       this.violation(`order ${orderId} canceled by its list twice`)
@@ -140,7 +144,10 @@ export class OcoWatch {
       this.violation(`order ${orderId} canceled with an OCO reason but its list ${listId ?? '(none)'} has not fired`)
       return
     }
-    if (!firedHere.has(listId)) this.violation(`order ${orderId} canceled for list ${listId} in a command that did not fire the list`)
+    // Both legs executed: the leg that fired the list by executing is canceled in the command that fills its sibling.
+    const sibling = siblingOf(list, orderId)
+    if (orderId === list.triggered.legOrderId && list.triggered.cause === 'fill' && sibling !== null && here.filledHere.has(sibling)) return
+    if (!here.firedHere.has(listId)) this.violation(`order ${orderId} canceled for list ${listId} in a command that did not fire the list`)
     if (siblingOf(list, list.triggered.legOrderId) !== orderId) this.violation(`order ${orderId} canceled for list ${listId}, but ${list.triggered.legOrderId} fired it and ${orderId} is not its sibling`)
   }
 }

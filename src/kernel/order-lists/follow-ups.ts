@@ -9,7 +9,8 @@
  * so no crash, restart or failover can leave a list whose leg filled with its sibling still working and no record of
  * why; replay applies the records, and a standby or redecide deciding the same command on the same state gets the same
  * events. A list fires once (`triggered` is set when its record applies): a fill of the second leg racing the sibling
- * cancel (both legs filled) fires nothing more, so nothing is canceled or sent twice.
+ * cancel (both legs executed) fires nothing more and cancels nothing twice; it asks the cancel of the first leg's rest
+ * when that leg is still working with none asked (executedAfterFiring), once, as any sibling's.
  */
 
 import type { DomainEvent } from '../../domain/events/index.ts'
@@ -44,6 +45,7 @@ export function withListFollowUps(state: KernelState, decision: Decision): Decis
   // Each leg the decision touches, as its events leave it (status and whether a cancel is wanted).
   const drafts = new Map<string, Order>()
   const fired: Fired[] = []
+  const raced: Fired[] = []
   for (const event of decision.events) {
     const orderId = legEventOrderId(event)
     if (orderId === null) continue
@@ -52,14 +54,31 @@ export function withListFollowUps(state: KernelState, decision: Decision): Decis
     const draft = advanceDraft(state, drafts, orderId, event)
     if (draft === null) continue
     const list = lists.get(listId)
-    if (list === undefined || list.triggered !== null || fired.some((item) => item.list === list)) continue
+    if (list === undefined || fired.some((item) => item.list === list)) continue
+    if (list.triggered !== null) {
+      if (executedAfterFiring(list, orderId, event) && !raced.some((item) => item.list === list)) raced.push({ list, legOrderId: orderId, cause: 'fill', atMs: event.atMs })
+      continue
+    }
     const cause = causeOf(event, draft)
     if (cause !== null) fired.push({ list, legOrderId: orderId, cause, atMs: event.atMs })
   }
-  if (fired.length === 0) return decision
+  if (fired.length === 0 && raced.length === 0) return decision
   const events = [...decision.events]
   for (const item of fired) events.push(...followUp(state, drafts, item))
+  // The leg that fired the list works on only while its sibling has not executed too.
+  for (const item of raced) events.push(...siblingCancel(state, drafts, item))
   return { events, reply: decision.reply }
+}
+
+/**
+ * Whether `event` is a fill of the leg that did not fire the fired `list`: both legs executed (the sibling filled at
+ * the venue before its cancel got there). The leg that fired it by executing, left working, would take the rest of its
+ * quantity on top of the sibling's: a take-profit's remainder still selling after the stop-loss sold the position.
+ * It is canceled as the sibling of an executed leg (siblingCancel: nothing when it has ended or has its cancel asked).
+ * A list still fires once; its `triggered` record stays the first leg's.
+ */
+function executedAfterFiring(list: OrderList, orderId: string, event: DomainEvent): boolean {
+  return event.type === 'order.fill' && list.triggered !== null && list.triggered.legOrderId !== orderId
 }
 
 /**
