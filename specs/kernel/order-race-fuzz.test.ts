@@ -5,7 +5,7 @@
  * ended order leaves its end only for Unknown (venue news contradicting it) or Filled (a late fill). Once everything is
  * delivered and read back: egress holds each order as the venue does, no OCO leg executed with its sibling still open at
  * the venue, nothing open past its time-to-live, and a replay of the log from genesis gives the live state. A failing
- * seed is named with its last steps; replay one with ORDER_RACE_SEED=<seed>, run more with ORDER_RACE_SEEDS=<count>.
+ * seed is named with its last steps; replay one with ORDER_RACE_SEED=<seed>, run more with ORDER_RACE_SEEDS=<count> and ORDER_RACE_STEPS=<steps>.
  */
 
 import { describe, expect, test } from 'bun:test'
@@ -16,7 +16,7 @@ import { applyInPlace, initialState, stateDigest } from '../../src/kernel/index.
 import { checkReservations } from '../simulation/invariants.ts'
 import { OrderRaceDriver } from './order-race-driver.ts'
 
-const STEPS = 250
+const STEPS = Number(process.env.ORDER_RACE_STEPS ?? 250)
 const ONE_SEED = process.env.ORDER_RACE_SEED === undefined ? null : Number(process.env.ORDER_RACE_SEED)
 /** Seeds that found a defect: 148 and 330 both OCO legs executing, the rest of the leg that fired the list left working. */
 const FOUND = [148, 330]
