@@ -46,6 +46,7 @@ export { heldListIdOf, legKeyOf, listIdFor, LIST_KEY_CHARS_MAX } from './order-l
 export { FLATTEN_KEY_PREFIX, flattenActs } from './flatten.ts'
 export { flattenUncovered, type FlattenUncovered } from './flatten-uncovered.ts'
 export { evaluateGate } from './gate.ts'
+export { switchHolds } from './send.ts'
 export { orderIdFor, shedReason, type AdmissionLane } from './intake/index.ts'
 export { keyWindowMs } from './key-window.ts'
 export { notAmendable } from './amend/index.ts'

@@ -55,6 +55,8 @@ export interface ExecutorStats {
   answersRefusedAtStop: number
   /** Venue answers the log had no room for when they came: held, and submitted again once it had (held-answers.ts). */
   answersHeld: number
+  /** Place/amend calls not made because a kill switch engaged, or the mode changed, after their send was decided (call-holds.ts): answered retryable. */
+  callsHeld: number
 }
 
 /**

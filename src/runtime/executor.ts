@@ -15,6 +15,7 @@
 
 import type { DomainEvent } from '../domain/events/index.ts'
 import { nextDueMs, nextWork, type WorkItem } from '../kernel/index.ts'
+import { callHeld } from './call-holds.ts'
 import type { Engine } from './engine.ts'
 import type { Dispatch, ExecutorOptions, ExecutorStats } from './executor-options.ts'
 import { DispatchQueues } from './dispatch-queues.ts'
@@ -35,7 +36,7 @@ export type { ExecutorOptions, ExecutorStats } from './executor-options.ts'
 export type PlaceSendHold = 'promotion' | 'standby'
 
 export class Executor {
-  readonly stats: ExecutorStats = { sends: 0, cancels: 0, amends: 0, reconciles: 0, callsInFlight: 0, leaseRefusals: 0, gateHolds: 0, answersRefusedAtStop: 0, answersHeld: 0 }
+  readonly stats: ExecutorStats = { sends: 0, cancels: 0, amends: 0, reconciles: 0, callsInFlight: 0, leaseRefusals: 0, gateHolds: 0, answersRefusedAtStop: 0, answersHeld: 0, callsHeld: 0 }
   private readonly options: ExecutorOptions
   /**
    * Orders with a send decided and its adapter call not yet answered (the kernel's in-flight slot also guards these),
@@ -258,13 +259,14 @@ export class Executor {
   /**
    * The HA send gate held this place/amend (Committed.sendHeld): the venue is not called; the kernel gets the answer
    * a throttled venue would give (retryable), so it records order.send_retry and the send is decided, and gated,
-   * again once due — never made before the standby holds a send record for it.
+   * again once due — never made before the standby holds a send record for it. A kill switch or a mode change since the
+   * send was decided holds it the same way (callVenue, call-holds.ts), counted apart.
    */
-  private async holdCall(item: WorkItem, events: DomainEvent[], held: { reason: string; retryAfterMs: number }): Promise<void> {
+  private async holdCall(item: WorkItem, events: DomainEvent[], held: { reason: string; retryAfterMs: number }, counted: 'gateHolds' | 'callsHeld' = 'gateHolds'): Promise<void> {
     const { clock } = this.options
     const requested = events.find((event) => event.type === 'order.send_requested' || event.type === 'order.amend_send_requested')
     if (requested === undefined) return
-    this.stats.gateHolds++
+    this.stats[counted]++
     const outcome = { kind: 'retryable', reason: held.reason, retryAfterMs: held.retryAfterMs } as const
     if (requested.type === 'order.send_requested') {
       await this.submitResult(item.orderId, { kind: 'place_result', nowMs: clock.nowMs(), orderId: item.orderId, outcome })
@@ -297,6 +299,9 @@ export class Executor {
       this.options.onError(error, `send of ${item.orderId} refused: not the leader`)
       return
     }
+    // A kill switch engaged, or the mode changed, since this place or amend was decided: not called (call-holds.ts).
+    const held = callHeld(engine.state, order, requested)
+    if (held !== null) return this.holdCall(item, events, { reason: held, retryAfterMs: HELD_AT_CALL_RETRY_MS }, 'callsHeld')
     if (requested.type === 'order.send_requested') this.stats.sends++
     else if (requested.type === 'order.cancel_send_requested') this.stats.cancels++
     else this.stats.amends++
@@ -370,6 +375,9 @@ export class Executor {
     })
   }
 }
+
+/** When a send held at its call (call-holds.ts) may be decided again: it is picked only once the switch allows it. */
+const HELD_AT_CALL_RETRY_MS = 1_000
 
 /** How long a send the log refused waits before it is picked again (see Executor.releaseLater). */
 export const SEND_REFUSED_RETRY_MS = 100
