@@ -76,7 +76,7 @@ export class GatewayMetrics {
     this.trackedOrdersMax = options.trackedOrdersMax ?? 100_000
     const r = this.registry
     const latency = (name: string, help: string, labelNames: string[] = []): Histogram => r.histogram({ name, help, labelNames, buckets: LATENCY_BUCKETS_SEC })
-    this.ackLatency = latency('egress_order_ack_latency_seconds', 'POST /v1/orders: request received to durable answer (the ACK boundary).', ['outcome'])
+    this.ackLatency = latency('egress_order_ack_latency_seconds', 'POST /v1/orders: request received to durable answer (the ACK boundary), by outcome: accepted, rejected (a new order decided), replayed (a repeat of a key, answered as first decided), conflict, error.', ['outcome'])
     this.timings = new OrderTimings(
       {
         acceptToSent: latency('egress_order_accept_to_sent_seconds', 'Order accepted to its first send_requested record.'),

@@ -87,8 +87,9 @@ async function placeOrder(c: Context<AuthEnv>, services: Services, retiredOrder:
     }
     markDecided(c)
     if (isKernelLoadRefusal(result.reply)) admission.refund()
-    outcome = result.reply.kind
     const reply = result.reply
+    // A repeat of a key answers the first decision again: no acceptance of its own, so not timed as one.
+    outcome = (reply.kind === 'accepted' || reply.kind === 'rejected') && reply.duplicate ? 'replayed' : reply.kind
     const answer = placeAnswer(services.gateway.engine.state, reply, retiredOrder)
     if (reply.kind === 'accepted' && reply.duplicate) c.header('Idempotent-Replayed', 'true')
     return c.body(JSON.stringify(answer), 202, JSON_CONTENT_TYPE)
