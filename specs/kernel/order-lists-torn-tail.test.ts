@@ -124,11 +124,34 @@ describe('a torn tail that cut a list\'s firing', () => {
     expect(listEvents(start(harness))).toEqual([])
   })
 
+  test("both legs executed, the fill of the second kept and the cancel of the first leg's rest cut: the start asks that cancel, once", () => {
+    // The list fired on A's partial fill and asked B's cancel; B had filled at the venue already. B's fill and the
+    // cancel of A's rest (follow-ups.ts executedAfterFiring) are one decision: a cut between them left A working on.
+    const harness = Harness.funded()
+    const { listId, a, b } = openList(harness)
+    harness.report(report(harness.order(a), { execId: 'fa', kind: 'fill', lastQty: d('0.04'), lastPrice: d('50500'), cumQty: d('0.04') }))
+    const fill = report(harness.order(b), { execId: 'fb', kind: 'fill', lastQty: d('0.1'), lastPrice: d('49500'), cumQty: d('0.1') })
+    const live = tornRun(harness, { kind: 'venue_report', nowMs: harness.nowMs, report: fill }, (event) => event.type === 'order.fill')
+    expect(listEvents(live)).toEqual([['order.cancel_requested', a, 'OCO_SIBLING_FILLED']])
+    expect(harness.order(a)).toMatchObject({ status: 'Partial', cancelWanted: false })
+    expect(harness.order(b).status).toBe('Filled')
+
+    expect(listEvents(start(harness))).toEqual([['order.cancel_requested', a, 'OCO_SIBLING_FILLED']])
+    expect(harness.order(a)).toMatchObject({ status: 'CancelRequested', cancelWanted: true })
+    expect(harness.state.orderLists.lists.get(listId)?.triggered).toMatchObject({ legOrderId: a, cause: 'fill' })
+    expect(listEvents(start(harness))).toEqual([])
+  })
+
   test('a whole log: the start touches no list, fired or not', () => {
     const harness = Harness.funded()
     openList(harness)
     const fired = openList(harness, 'torn-2')
     harness.report(report(harness.order(fired.a), { execId: 'f1', kind: 'fill', lastQty: d('0.1'), lastPrice: d('50500'), cumQty: d('0.1') }))
+    // Both legs of a third executed in a race, the first's rest canceled live: nothing to repair either.
+    const raced = openList(harness, 'torn-3')
+    harness.report(report(harness.order(raced.a), { execId: 'r1', kind: 'fill', lastQty: d('0.04'), lastPrice: d('50500'), cumQty: d('0.04') }))
+    harness.report(report(harness.order(raced.b), { execId: 'r2', kind: 'fill', lastQty: d('0.1'), lastPrice: d('49500'), cumQty: d('0.1') }))
+    expect(harness.order(raced.a).cancelWanted).toBe(true)
     expect(listEvents(start(harness))).toEqual([])
   })
 })

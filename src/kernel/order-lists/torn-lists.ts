@@ -12,6 +12,9 @@
  *     the leg's state shows (fill before a cancel before an end; the first such leg in the list's order);
  *   - fired, with the sibling not ended and no cancel ever asked for it (the cut fell between the trigger and the
  *     cancel): the sibling's cancel, with the reason of the recorded cause;
+ *   - fired by a leg's fill, open, the sibling executed too and the leg that fired it not ended with no cancel asked (the
+ *     cut fell between the sibling's fill and the cancel of that leg's rest, follow-ups.ts executedAfterFiring): that
+ *     leg's cancel, OCO_SIBLING_FILLED;
  *   - fired, open or ended, with a leg that came back live and no cancel asked (revived-legs.ts: the cut fell between
  *     the news that brought it back and its cancel) — the leg that fired it (unless by executing), or a leg of an
  *     ended list: its cancel, OCO_LEG_REVIVED.
@@ -25,6 +28,7 @@
 
 import type { DomainEvent } from '../../domain/events/index.ts'
 import type { OrderList, OrderListTriggerCause } from '../../domain/order-lists.ts'
+import { siblingOf } from '../../domain/order-lists.ts'
 import type { Order } from '../../domain/orders.ts'
 import { isTerminal } from '../../domain/states.ts'
 import type { Decision } from '../commands.ts'
@@ -57,6 +61,10 @@ export function withTornListsFired(state: KernelState, decision: Decision, atMs:
       if (!revived) added.push(...siblingCancel(state, drafts, { list, legOrderId, cause, atMs }))
       else added.push(...revivedCancel(list, leg, atMs))
     }
+    // Both legs executed (the sibling filled before its cancel got there): the rest of the leg that fired the list by
+    // executing is canceled in the decision of the sibling's fill (follow-ups.ts executedAfterFiring), cut after the fill.
+    const sibling = cause === 'fill' && list.endedAtMs === null ? siblingOf(list, legOrderId) : null
+    if (sibling !== null && (legOf(sibling)?.cumQty ?? 0n) > 0n) added.push(...siblingCancel(state, drafts, { list, legOrderId: sibling, cause, atMs }))
   }
   return added.length === 0 ? decision : { events: [...decision.events, ...added], reply: decision.reply }
 }
