@@ -41,6 +41,8 @@ export interface TestGatewayOptions {
   verifier?: Partial<VerifierOptions>
   /** Streams one caller may hold open (HTTP_DEFAULTS.sseSubscribersPerPrincipalMax by default). */
   sseSubscribersPerPrincipalMax?: number
+  /** Streams every caller may hold open together (HTTP_DEFAULTS.sseSubscribersMax by default). */
+  sseSubscribersMax?: number
   /** The clock the rate buckets (new orders, reads) refill by; performance.now() by default. */
   bucketsNowMs?: () => number
   /** The data dir's free-space reader (statfs by default): a spec's own shows a disk filling up. */
@@ -91,6 +93,7 @@ export async function startTestGateway(options: TestGatewayOptions = {}): Promis
     log: () => {},
     ...(options.httpLimits === undefined ? {} : { limits: options.httpLimits }),
     ...(options.sseSubscribersPerPrincipalMax === undefined ? {} : { sseSubscribersPerPrincipalMax: options.sseSubscribersPerPrincipalMax }),
+    ...(options.sseSubscribersMax === undefined ? {} : { sseSubscribersMax: options.sseSubscribersMax }),
     ...(options.bucketsNowMs === undefined ? {} : { bucketsNowMs: options.bucketsNowMs }),
   })
   return {
