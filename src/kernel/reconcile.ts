@@ -156,7 +156,10 @@ function tradeAsFill(trade: VenueTrade, venueCumQty: Units): VenueFill & { lastQ
 function notFound(state: KernelState, emitter: Emitter, at: { nowMs: number; askedAtMs: number }): void {
   const { nowMs } = at
   const { draft } = emitter
-  if (draft.status !== 'Unknown') return
+  if (draft.status !== 'Unknown') {
+    deniedOpen(state, emitter, at)
+    return
+  }
   const graceMs = state.config?.params.reconcileGraceMs ?? 0
   const sentAtMs = draft.lastSendAtMs ?? 0
   if (at.askedAtMs - sentAtMs < graceMs || draft.cumQty > 0n) {
@@ -165,6 +168,29 @@ function notFound(state: KernelState, emitter: Emitter, at: { nowMs: number; ask
     return
   }
   emit(emitter, reconciled(draft, { to: 'Failed', nowMs, venueStatus: 'not_found', notAtVenue: draft.venueOrderId === null, venueOrderId: null }))
+}
+
+/** The states in which egress holds an order open at its venue (acknowledged, resting, or being canceled). */
+const HELD_OPEN: ReadonlySet<OrderState> = new Set(['AckedOpen', 'Partial', 'CancelRequested', 'CancelPending'])
+
+/**
+ * The venue does not know an order egress holds open there, asked past the grace since the order's last news: the
+ * venue ended it and forgot it while egress was not listening (a restart after a downtime longer than the venue keeps
+ * ended orders), or lost it. Left as it was, the order stayed open for good without a word: its reservation held,
+ * read back by every sweep and bootstrap, each finding nothing. It goes Unknown instead, as a cancel answered
+ * unknown_order does (VENUE_UNKNOWN_ORDER): it holds its worst case, shows in the Unknown metrics and runbook, and is
+ * read back again after the recheck time; not found then, it ends Failed (not proven absent: the venue acknowledged
+ * it), and with fills booked it stays Unknown until the venue answers. Within the grace since the order's last news
+ * (an amend applied: the venue may not list it under the new id yet), or with an amend under way (the venue may know
+ * the order by the amend's id by now), "not found" proves nothing.
+ */
+function deniedOpen(state: KernelState, emitter: Emitter, at: { nowMs: number; askedAtMs: number }): void {
+  const { draft } = emitter
+  if (!HELD_OPEN.has(draft.status) || (draft.amend !== null && draft.amend.stage !== 'failed')) return
+  // Measured from the order's last news (its place, an amend sent or applied, a fill), which is never after the question.
+  if (at.askedAtMs - draft.updatedAtMs < (state.config?.params.reconcileGraceMs ?? 0)) return
+  const detail = `read back not found: the venue does not know an order egress holds ${draft.status}`
+  emit(emitter, { type: 'order.unknown', atMs: at.nowMs, orderId: draft.orderId, reason: 'VENUE_UNKNOWN_ORDER', detail })
 }
 
 /**
