@@ -98,6 +98,17 @@ describe('the book rules in data health', () => {
     expect(placeOn(h, touch('0.4'), { ...MARKET_BUY, client_order_id: 'c-share' }).reply.kind).toBe('accepted')
   })
 
+  test('the share is the quantity as sent: one off the lot that rounds down to within the bound passes, as at the send', () => {
+    const h = Harness.funded({ config: limitsConfig({ touchShareBpsMax: 2_500 }) })
+    // 25 % of the 0.4 offer is 0.1; 0.10009 goes out as 0.1 (lot 0.0001), which the send's recheck passes too.
+    const decision = placeOn(h, touch('0.4'), { ...MARKET_BUY, qty: '0.10009', client_order_id: 'c-off-lot' })
+    expect(decision.reply.kind).toBe('accepted')
+    expect(dataHealthOf(decision)?.inputs).toMatchObject({ touchQty: '0.4', qty: '0.1', touchShareBpsMax: 2_500 })
+    expect((decision.events[0] as EventOf<'order.accepted'>).qty).toBe(d('0.1'))
+    // One lot more than the share is still refused.
+    expect(placeOn(h, touch('0.4'), { ...MARKET_BUY, qty: '0.1001', client_order_id: 'c-over' }).reply).toMatchObject({ kind: 'rejected', reason: 'IMPACT_TOO_LARGE' })
+  })
+
   test('passive and reduce-only orders pass on a thin touch', () => {
     const h = Harness.funded({ config: limitsConfig({ touchQtyMin: '1', touchShareBpsMax: 100 }) })
     const passive = placeOn(h, touch('0.001'), { price: '49995', client_order_id: 'c-passive' })

@@ -24,7 +24,7 @@ import { laneGuard } from './guard-lane.ts'
 import { modeGuard } from './guard-mode.ts'
 import { policyGuard } from './guard-policy.ts'
 import { reservationGuard } from './guard-reservation.ts'
-import { marketProtectionPrice, sentPrice } from './sent-order.ts'
+import { marketProtectionPrice, sentPrice, sentQty } from './sent-order.ts'
 import { syntaxGuard, type SyntaxValue } from './guard-syntax.ts'
 
 /**
@@ -73,8 +73,10 @@ function runGuards(state: KernelState, command: PlaceCommand, syntax: SyntaxValu
   if (!mode.pass) return reject(command, records, ids, mode.reason)
   // The band holds for the price as it will be sent (a sell's rounds up to the tick, a buy's down).
   const bandPrice = body.price === undefined ? null : sentPrice(body.price, body.side, instrument)
-  // The order as the book rules see it, only when one is on (with every limit off the guard never reads it).
-  const order = bookLimitsOff(instrument, params) ? null : { side: body.side, orderType: body.type, price: bandPrice, qty: body.qty, reduceOnly: body.reduce_only }
+  // The order as the book rules see it, only when one is on (with every limit off the guard never reads it): as sent,
+  // its quantity rounded down to the lot like its price to the tick — the share of the touch it can take is the sent
+  // quantity's, as at an amend, a resend and the send's recheck, which all see the order as recorded.
+  const order = bookLimitsOff(instrument, params) ? null : { side: body.side, orderType: body.type, price: bandPrice, qty: sentQty(body.qty, instrument), reduceOnly: body.reduce_only }
   const data = record(records, 'data_health', dataHealthGuard({ price: bandPrice, order, instrument, params, market: command.market, nowMs: command.nowMs }))
   if (!data.pass) return reject(command, records, ids, data.reason)
   const reservation = record(records, 'reservation', reservationGuard(state, body, instrument, params, data.value))
