@@ -57,6 +57,8 @@ export interface HaHttp {
   /** Bytes of frames per replication envelope; heartbeat interval of an idle stream. */
   chunkBytesMax: number
   heartbeatMs: number
+  /** Replication streams and snapshot downloads served at once (routes/replication.ts REPLICATION_TRANSFERS_MAX unset). */
+  transfersMax?: number
   /** The leader's synchronous replication; absent on a standby (and in older callers: acknowledgements ignored). */
   sync?: HaSyncHttp
   /** This node's own id (`--node-id`): an acknowledgement naming it is refused (two nodes on one id). Absent: not checked. */

@@ -17,6 +17,10 @@ const BAD_QUERY_TEXT =
   'VALIDATION_FAILED: a parameter is missing or bad; the message says which and what it must be (`lsn must be an integer ≥ 0, got "x"`). A parameter the route does not take, or one given twice, is refused first, each listed in details.issues'
 const BAD_QUERY = errorResponse(BAD_QUERY_TEXT)
 const NOT_LEADER = errorResponse('NOT_LEADER: only the leader serves replication (details.leader); or the node is draining')
+/** The stream and the snapshot share a bound on transfers served at once (routes/replication.ts REPLICATION_TRANSFERS_MAX). */
+const TRANSFERS_BUSY = errorResponse(
+  'NOT_LEADER: only the leader serves replication (details.leader); or the node is draining; or UNAVAILABLE with Retry-After: the leader serves as many replication streams and snapshot downloads at once as it takes (details.reason too_many_replication_transfers, details.transfers_max)',
+)
 
 /** Every replication route: 401 without the token, 503 on a node not leading; `errors` adds the shared ones it can give. */
 function replication(spec: { summary: string; errors: readonly ErrorStatus[]; responses: Json; parameters?: Json[]; requestBody?: Json }): Json {
@@ -97,6 +101,7 @@ export function replicationPart(): DocumentPart {
             '400': errorResponse(`VALIDATION_FAILED: a query parameter was sent (this route takes none), or the ${LOG_READS_HEADER} header is malformed`),
             '404': errorResponse('This leader keeps no snapshots, or holds none that matches its log'),
             '409': jsonAnswer(TOO_OLD, ref('ReplicationRefusal')),
+            '503': TRANSFERS_BUSY,
           },
           parameters: [LOG_READS_PARAMETER],
         }),
@@ -113,6 +118,7 @@ export function replicationPart(): DocumentPart {
               content: { [WAL_FRAMES_CONTENT_TYPE]: { schema: { type: 'string', format: 'binary' } } },
             },
             '409': jsonAnswer(`DIVERGED: the standby holds records this log does not; RESYNC_REQUIRED: this log is compacted past from_lsn (start from the snapshot); ${TOO_OLD}`, ref('ReplicationRefusal')),
+            '503': TRANSFERS_BUSY,
           },
           parameters: [
             ...queryParameters(REPLICATION_STREAM_QUERY, {

@@ -82,6 +82,18 @@ export const ACK_BODY_SCHEMA = v.object({
 /** What GET /replication/stream answers with: envelopes of raw WAL frames (src/runtime/ha/envelope.ts). */
 export const WAL_FRAMES_CONTENT_TYPE = 'application/vnd.egress.wal-frames'
 
+/**
+ * Replication transfers (streams, snapshot downloads) a leader serves at once when HaHttp.transfersMax is not set: a
+ * standby holds one stream (and, recovering, one snapshot), `egress backup` one of each. Each stream wakes at every
+ * commit and reads the log again, and a snapshot download holds the whole file: unbounded, a peer reconnecting in a
+ * loop without closing its old streams (or any holder of the token) slowed every write of the leader in proportion,
+ * and held memory without bound. Past it: 503 UNAVAILABLE with Retry-After, nothing held.
+ */
+export const REPLICATION_TRANSFERS_MAX = 8
+
+/** The bytes of a snapshot download handed to the server per read. */
+const SNAPSHOT_READ_BYTES = 1024 * 1024
+
 /** The first problem with a value, as these routes have always reported it: the message alone, no details. */
 function parseReplicationQuery<TSchema extends v.GenericSchema & { readonly entries: v.ObjectEntries }>(schema: TSchema, c: Context): v.InferOutput<TSchema> {
   const parsed = v.safeParse(schema, singleQuery(c, Object.keys(schema.entries)), { abortEarly: true })
@@ -135,6 +147,7 @@ async function replicatedWrite(c: Context, next: Next, sync: HaSyncHttp): Promis
 
 export function replicationRoutes(ha: HaHttp, wal: () => Wal): Hono {
   const app = new Hono()
+  const transfers = new TransferSlots(ha.transfersMax ?? REPLICATION_TRANSFERS_MAX)
   app.use('/replication/*', requireReplicationToken(ha.replicationToken))
   app.use('/replication/*', async function requireLeader(_c, next) {
     // Only the leader's log is the history to follow; a deposed or standby node must never be copied from.
@@ -189,11 +202,27 @@ export function replicationRoutes(ha: HaHttp, wal: () => Wal): Hono {
     if (store === null) throw new ApiError('NOT_FOUND', 'this leader keeps no snapshots')
     const served = newestServableSnapshot(store, wal())
     if (served === null) throw new ApiError('NOT_FOUND', 'this leader holds no snapshot that matches its log', { details: { first_lsn: wal().firstLsn } })
-    return new Response(served.bytes, {
+    const release = transfers.take(c.req.raw.signal)
+    let sent = 0
+    const body = new ReadableStream<Uint8Array>({
+      pull(controller) {
+        if (sent >= served.bytes.byteLength) {
+          controller.close()
+          release()
+          return
+        }
+        const part = served.bytes.subarray(sent, sent + SNAPSHOT_READ_BYTES)
+        sent += part.byteLength
+        controller.enqueue(part)
+      },
+      cancel: release,
+    }, { highWaterMark: 1 })
+    return new Response(body, {
       status: 200,
       headers: {
         'Content-Type': SNAPSHOT_CONTENT_TYPE,
         'Cache-Control': 'no-store',
+        'Content-Length': String(served.bytes.byteLength),
         [SNAPSHOT_HEADERS.lsn]: String(served.lsn),
         [SNAPSHOT_HEADERS.digest]: served.digest,
         [SNAPSHOT_HEADERS.chainBefore]: toHex(served.chainBefore),
@@ -209,6 +238,7 @@ export function replicationRoutes(ha: HaHttp, wal: () => Wal): Hono {
       const details = refusal.code === 'DIVERGED' ? { leader_last_lsn: refusal.leaderLastLsn } : { leader_first_lsn: refusal.leaderFirstLsn }
       return c.json({ error: { code: refusal.code, message: refusal.message, details } }, 409)
     }
+    const release = transfers.take(c.req.raw.signal)
     const abort = new AbortController()
     const frames = replicationStream(log, { fromLsn, chunkBytesMax: ha.chunkBytesMax, heartbeatMs: ha.heartbeatMs, signal: abort.signal })
     c.req.raw.signal.addEventListener('abort', () => abort.abort())
@@ -216,13 +246,19 @@ export function replicationRoutes(ha: HaHttp, wal: () => Wal): Hono {
       async pull(controller) {
         try {
           const next = await frames.next()
-          if (next.done === true) controller.close()
-          else controller.enqueue(next.value)
+          if (next.done === true) {
+            controller.close()
+            release()
+          } else {
+            controller.enqueue(next.value)
+          }
         } catch (error) {
+          release()
           controller.error(error)
         }
       },
       async cancel() {
+        release()
         abort.abort()
         await frames.return(undefined)
       },
@@ -230,6 +266,36 @@ export function replicationRoutes(ha: HaHttp, wal: () => Wal): Hono {
     return new Response(body, { status: 200, headers: { 'Content-Type': WAL_FRAMES_CONTENT_TYPE, 'Cache-Control': 'no-store', [LEADER_EPOCH_HEADER]: String(log.epoch) } })
   })
   return app
+}
+
+/**
+ * The transfers under way, at most `max`: a slot is taken once a transfer is answered 200 and given back once its body
+ * ends, fails, is cancelled, or its request is aborted (a client gone before the body began), whichever comes first.
+ */
+class TransferSlots {
+  private open = 0
+
+  constructor(private readonly max: number) {}
+
+  /** A slot, or 503 UNAVAILABLE when every one is taken; returns its release (idempotent). */
+  take(requestSignal: AbortSignal): () => void {
+    if (this.open >= this.max) {
+      throw new ApiError('UNAVAILABLE', `this leader serves at most ${this.max} replication transfers at once; retry later`, {
+        headers: { 'Retry-After': '1' },
+        details: { reason: 'too_many_replication_transfers', transfers_max: this.max },
+      })
+    }
+    this.open++
+    let released = false
+    const release = (): void => {
+      if (released) return
+      released = true
+      this.open--
+      requestSignal.removeEventListener('abort', release)
+    }
+    requestSignal.addEventListener('abort', release, { once: true })
+    return release
+  }
 }
 
 /**
