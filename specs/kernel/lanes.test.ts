@@ -46,6 +46,33 @@ describe('lanes and the executor choice', () => {
     expect(harness.next()).toMatchObject({ lane: 0, kind: 'cancel', orderId: open })
   })
 
+  test('Lane0 has callsPerInstrumentMax slots of its own: a cancel is not held by places filling the instrument, and places never take its slots', () => {
+    const harness = Harness.funded({ config: config({ policies: [policy({ maxOpenOrders: 1_000 })], params: { callsPerInstrumentMax: 2 } }) })
+    const open = ['o1', 'o2', 'o3'].map((key) => harness.openOrder({ client_order_id: key, qty: '0.01' }))
+    const places = ['a', 'b', 'c'].map((key) => harness.placedId({ client_order_id: key, qty: '0.01' }))
+    harness.send(places[0] as string)
+    harness.send(places[1] as string)
+    for (const orderId of open) harness.cancel(orderId)
+    for (const orderId of open.slice(0, 2)) {
+      expect(harness.next()).toMatchObject({ lane: 0, kind: 'cancel', orderId })
+      expect(harness.send(orderId, 'cancel').reply).toMatchObject({ kind: 'done' })
+    }
+    expect(harness.state.callsByInstrument.get('sim:BTC-USD')).toBe(4)
+    // Lane0's own two are taken; the third cancel waits for one of the four, the third place for a place slot.
+    expect(harness.next()).toBeNull()
+    expect(harness.send(open[2] as string, 'cancel').reply).toMatchObject({ kind: 'refused', detail: '4 calls already in flight for sim:BTC-USD (at most 4)' })
+    harness.cancelResult(open[0] as string, { kind: 'ok', value: { accepted: true } })
+    expect(harness.next()).toMatchObject({ lane: 0, kind: 'cancel', orderId: open[2] })
+    harness.send(open[2] as string, 'cancel')
+    harness.cancelResult(open[1] as string, { kind: 'ok', value: { accepted: true } })
+    // Three calls in flight, two of them places: the place waits although Lane0 has a slot free.
+    expect(harness.next()).toBeNull()
+    expect(harness.send(places[2] as string).reply).toMatchObject({ kind: 'refused', detail: '3 calls already in flight for sim:BTC-USD (at most 2)' })
+    harness.placeResult(places[0] as string, { kind: 'ok', value: { venueOrderId: 'v-a' } })
+    harness.cancelResult(open[2] as string, { kind: 'ok', value: { accepted: true } })
+    expect(harness.next()).toMatchObject({ lane: 2, kind: 'place', orderId: places[2] })
+  })
+
   test('pipelining: up to callsPerInstrumentMax calls in flight per venue×symbol, picked in FIFO order; the bound is enforced by decide', () => {
     const harness = Harness.funded({ config: config({ params: { callsPerInstrumentMax: 3 } }) })
     const ids = ['a', 'b', 'c', 'd'].map((key) => harness.placedId({ client_order_id: key, qty: '0.01' }))

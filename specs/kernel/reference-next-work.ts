@@ -5,13 +5,12 @@
  */
 
 import type { KernelState, NextWorkOptions, WorkItem } from '../../src/kernel/index.ts'
-import { callSlotFree, everyInstrumentFull } from '../../src/kernel/in-flight.ts'
+import { callSlotFree, callsMaxFor, everyInstrumentFull } from '../../src/kernel/in-flight.ts'
 import { switchHolds } from '../../src/kernel/send.ts'
 
 export function referenceNextWork(state: KernelState, options: NextWorkOptions): WorkItem | null {
-  const callsBlocked = everyInstrumentFull(state)
   for (const lane of [0, 1, 2, 3] as const) {
-    if (callsBlocked && lane !== 3) continue
+    if (lane !== 3 && everyInstrumentFull(state, callsMaxFor(state, lane))) continue
     for (const [orderId, kind] of state.queues[lane]) {
       const order = state.orders.get(orderId)
       if (order === undefined || order.notBeforeMs > options.nowMs || options.busy?.has(orderId) === true) continue

@@ -10,7 +10,7 @@ import { describe, expect, test } from 'bun:test'
 import { defaultSimInstruments, instrumentKey } from '../../src/domain/instruments.ts'
 import type { Lane } from '../../src/domain/modes.ts'
 import { nextDueMs, nextWork, type KernelCommand, type NextWorkOptions, type WorkItem } from '../../src/kernel/index.ts'
-import { callsPerInstrumentMax, everyInstrumentFull } from '../../src/kernel/in-flight.ts'
+import { callsMaxFor, everyInstrumentFull } from '../../src/kernel/in-flight.ts'
 import { queueMismatches } from '../../src/kernel/queues.ts'
 import { workIndexOf } from '../../src/kernel/work-index.ts'
 import { switchHolds } from '../../src/kernel/send.ts'
@@ -88,15 +88,16 @@ class Driver {
     let firstDueMs = Number.POSITIVE_INFINITY
     let firstStartableDueMs = Number.POSITIVE_INFINITY
     const dues = new Set<number>()
-    const callsBlocked = everyInstrumentFull(state)
     for (const [lane, queue] of state.queues.entries()) {
+      const callsMax = callsMaxFor(state, lane as Lane)
+      const callsBlocked = (lane as Lane) !== 3 && everyInstrumentFull(state, callsMax)
       for (const [orderId, kind] of queue) {
         const order = state.orders.get(orderId)
         if (order === undefined || order.notBeforeMs <= options.nowMs) continue
         dues.add(order.notBeforeMs)
         firstDueMs = Math.min(firstDueMs, order.notBeforeMs)
         const held = options.busy?.has(orderId) === true || (kind === 'reconcile' ? options.reconcileHeld?.has(orderId) === true : state.inFlight.has(orderId))
-        const slotFree = kind === 'reconcile' || (!(callsBlocked && (lane as Lane) !== 3) && (state.callsByInstrument.get(instrumentKey(order.venue, order.symbol)) ?? 0) < callsPerInstrumentMax(state) && switchHolds(state, order, kind) === null)
+        const slotFree = kind === 'reconcile' || (!callsBlocked && (state.callsByInstrument.get(instrumentKey(order.venue, order.symbol)) ?? 0) < callsMax && switchHolds(state, order, kind) === null)
         if (!held && slotFree) firstStartableDueMs = Math.min(firstStartableDueMs, order.notBeforeMs)
       }
     }

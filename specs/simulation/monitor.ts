@@ -113,7 +113,7 @@ export class Monitor {
   /**
    * The executor must pick the first eligible item in (lane, FIFO) order. Before each send decision, every Lane0 item
    * that comes before the one being sent (all of Lane0 for a Lane1/2 place; the items queued ahead of it for a Lane0
-   * item) and could have been sent — due, room for its call (none of its own in flight, its instrument below callsPerInstrumentMax), not held by a kill switch — was overtaken.
+   * item) and could have been sent — due, room for its call (none of its own in flight, its instrument below its lane's bound, in-flight.ts callsMaxFor), not held by a kill switch — was overtaken.
    */
   #beforeDecide(state: KernelState, command: KernelCommand): void {
     if (command.kind === 'place_result') this.#placeAnsweredAtMs.set(command.orderId, command.nowMs)

@@ -1,8 +1,9 @@
 /**
  * The executor's choice of what to do next (§6). Strict priority: Lane0 (cancel/close/flatten) first, always, then
  * Lane1 (reduce-only new), Lane2 (new and amends), Lane3 (reconcile queries); FIFO within a lane. Calls are pipelined
- * per venue×symbol (in-flight.ts): an item whose order already has a call in flight, or whose instrument has
- * callsPerInstrumentMax calls in flight, waits, and the scan moves on, so one slow symbol never blocks the rest.
+ * per venue×symbol (in-flight.ts): an item whose order already has a call in flight, or whose instrument has no slot
+ * left for its lane (callsPerInstrumentMax places and amends; Lane0 as many again of its own), waits, and the scan
+ * moves on, so one slow symbol never blocks the rest.
  * Items backing off (retry-after, gate block, reconcile grace) wait until due.
  * Kill switches hold new orders here too, not just at intake: HALT holds Lane1/Lane2 places and amends, CANCEL_ONLY
  * every place and amend.

@@ -80,7 +80,7 @@ export interface KernelState {
   queuedByAccount: Map<string, number>
   /** Venue calls in flight, one at most per order: order id → the call. */
   inFlight: Map<string, InFlightCall>
-  /** Calls in flight per venue×symbol (instrument key → count ≥ 1), bounded by params.callsPerInstrumentMax. */
+  /** Calls in flight per venue×symbol (instrument key → count ≥ 1), bounded by twice params.callsPerInstrumentMax (in-flight.ts callsMaxFor). */
   callsByInstrument: Map<string, number>
   counters: KernelCounters
   /**

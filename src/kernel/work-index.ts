@@ -19,7 +19,7 @@
  *
  * Why the answer is the same as the walk's (the first item in lane order, FIFO within the lane, that is due, free, has
  * a call slot and is not held by a kill switch): eligibility is a conjunction of a group-wide part (the instrument has
- * a free slot; the kill switch, which depends only on kind, lane and switch — a queued place's lane is its order's)
+ * a free slot for the group's lane, in-flight.ts callsMaxFor; the kill switch, which depends only on kind, lane and switch — a queued place's lane is its order's)
  * and a per-item part. A group failing the group-wide part holds no eligible item and is passed over whole. In any
  * other group, entries are taken off the front of the ready heap only when they fail the per-item part, and each is
  * looked at again before it could pass it (parked: when due; held: before its lane is next looked at). So each
@@ -30,7 +30,7 @@
 import { assert } from '../domain/assert.ts'
 import type { Lane } from '../domain/modes.ts'
 import type { Order } from '../domain/orders.ts'
-import { callsPerInstrumentMax, everyInstrumentFull, orderInstrumentKey } from './in-flight.ts'
+import { callsMaxFor, everyInstrumentFull, orderInstrumentKey } from './in-flight.ts'
 import type { NextWorkOptions, WorkItem } from './lanes.ts'
 import { MinHeap } from './min-heap.ts'
 import type { Work } from './queues.ts'
@@ -121,12 +121,13 @@ export class WorkIndex {
   next(options: NextWorkOptions): WorkItem | null {
     const state = this.state
     this.unpark(options.nowMs)
-    // Lanes 0–2 hold venue calls only: with every instrument full none can start (in-flight.ts; this also keeps an
-    // order on an instrument a reconfiguration removed waiting, exactly as before).
-    const callsBlocked = everyInstrumentFull(state)
-    const callsMax = callsPerInstrumentMax(state)
+    // Lanes 0–2 hold venue calls only: with every instrument full for a lane none of its calls can start (in-flight.ts;
+    // this also keeps an order on an instrument a reconfiguration removed waiting, exactly as before).
+    const placesBlocked = everyInstrumentFull(state, callsMaxFor(state, 2))
+    const lane0Blocked = placesBlocked && everyInstrumentFull(state, callsMaxFor(state, 0))
     for (const lane of LANES) {
-      if (callsBlocked && lane !== 3) continue
+      if (lane === 0 ? lane0Blocked : lane !== 3 && placesBlocked) continue
+      const callsMax = callsMaxFor(state, lane)
       const held = this.held[lane]
       if (held.length > 0) this.recheckHeld(held, options)
       let best: Entry | null = null
