@@ -192,7 +192,9 @@ export class Executor {
       // The dispatch is the decision's sink: told from the log's batch answer, never from inside submitTo.
       engine.submitTo({ kind: 'send', nowMs: clock.nowMs(), orderId: item.orderId, action, facts: this.options.gateFacts(), market }, dispatch)
     } catch (error) {
-      this.release(item)
+      // Held as a refused send is (releaseLater): released at once, the item was the next pick again, thrown again, up
+      // to the pump's guard — every pump — and no item behind it in its lane, or in a later lane, was ever sent.
+      this.releaseLater(item)
       this.options.onError(error, `send decision for ${item.orderId}`)
       return
     }
@@ -231,8 +233,8 @@ export class Executor {
   }
 
   /**
-   * A send the log refused to record (its queue full, or the log dead) is picked again only after
-   * SEND_REFUSED_RETRY_MS. The refusal comes back within microtasks: picked again at once, the order looped from pump
+   * A send the log refused to record (its queue full, or the log dead), or whose decision threw, is picked again only
+   * after SEND_REFUSED_RETRY_MS. The refusal comes back within microtasks: picked again at once, the order looped from pump
    * to refusal and back without the event loop ever running — and the event loop is what drains the log's queue, or
    * lets a process whose log died exit (a serve spun at full CPU, its error log growing by gigabytes).
    */
