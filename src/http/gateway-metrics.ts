@@ -80,7 +80,7 @@ export class GatewayMetrics {
     this.timings = new OrderTimings(
       {
         acceptToSent: latency('egress_order_accept_to_sent_seconds', 'Order accepted to its first send_requested record.'),
-        sentToAck: latency('egress_order_sent_to_venue_ack_seconds', 'First send_requested to the venue acknowledging the order.'),
+        sentToAck: latency('egress_order_sent_to_venue_ack_seconds', 'First send_requested to the venue acknowledging the order; a send held before the venue (never called: a kill switch, a mode change, the HA send gate) does not start it, the next send does.'),
         acceptToFill: latency('egress_order_accept_to_first_fill_seconds', 'Order accepted to its first fill.'),
       },
       { trackedOrdersMax: this.trackedOrdersMax, lateFillWindowMs: options.lateFillWindowMs ?? 60_000 },

@@ -10,9 +10,16 @@
  * the first of those events, so the racing fill still gives its accept → first-fill sample; then the entry goes.
  * Entries are at most `trackedOrdersMax` (an order accepted beyond that is not timed), so memory is bounded by count
  * and, for ended orders, by time.
+ *
+ * First send → venue ack times the venue: a place the executor answered retryable on the venue's behalf, the venue
+ * never called (held at the call by a kill switch or a mode change, or by the HA send gate: call-holds.ts
+ * heldBeforeVenue), did not start it. Its clock starts again at the next send (the switch's RESUME, the standby back in
+ * sync); timed from the held send, a flatten's close held by CANCEL_ONLY for ten minutes was a venue ack of ten minutes.
+ * Accept → first send still times the first send record.
  */
 
 import type { DomainEvent } from '../domain/events/index.ts'
+import { heldBeforeVenue } from '../runtime/call-holds.ts'
 import type { Histogram } from './metrics/index.ts'
 
 export interface OrderTimingsOptions {
@@ -28,8 +35,14 @@ export interface OrderTimingHistograms {
   acceptToFill: Histogram
 }
 
+/** A timed order's first send, held before the venue: the next send starts its ack clock (see the header). */
+const NOT_CALLED = -1
+
 export class OrderTimings {
-  /** Timed orders' accept times, and their first sends once made: two maps of numbers, not an object per order. */
+  /**
+   * Timed orders' accept times, and their first sends once made: two maps of numbers, not an object per order. A first
+   * send held before the venue is NOT_CALLED until the next send.
+   */
   readonly #acceptedAtMs = new Map<string, number>()
   readonly #sentAtMs = new Map<string, number>()
   /** Orders whose venue said canceled or expired, by when it first did; in insertion order, so oldest first. */
@@ -60,15 +73,19 @@ export class OrderTimings {
         return
       case 'order.send_requested': {
         const acceptedAtMs = this.#acceptedAtMs.get(event.orderId)
-        if (acceptedAtMs !== undefined && !this.#sentAtMs.has(event.orderId)) {
-          this.#sentAtMs.set(event.orderId, event.atMs)
-          this.#histograms.acceptToSent.observe((event.atMs - acceptedAtMs) / 1000)
-        }
+        if (acceptedAtMs === undefined) return
+        const sentAtMs = this.#sentAtMs.get(event.orderId)
+        if (sentAtMs === undefined) this.#histograms.acceptToSent.observe((event.atMs - acceptedAtMs) / 1000)
+        if (sentAtMs === undefined || sentAtMs === NOT_CALLED) this.#sentAtMs.set(event.orderId, event.atMs)
         return
       }
+      case 'order.send_retry':
+        // The venue was not called: the send it answers for does not start the venue's ack clock (see the header).
+        if (event.action === 'place' && this.#sentAtMs.has(event.orderId) && heldBeforeVenue(event.venueReason)) this.#sentAtMs.set(event.orderId, NOT_CALLED)
+        return
       case 'order.send_acked': {
         const sentAtMs = this.#sentAtMs.get(event.orderId)
-        if (sentAtMs !== undefined) this.#histograms.sentToAck.observe((event.atMs - sentAtMs) / 1000)
+        if (sentAtMs !== undefined && sentAtMs !== NOT_CALLED) this.#histograms.sentToAck.observe((event.atMs - sentAtMs) / 1000)
         return
       }
       case 'order.fill': {

@@ -25,3 +25,15 @@ export function callHeld(state: KernelState, order: Order, requested: SendReques
   if (requested.gate.mode !== state.mode) return `MODE_CHANGED: decided in ${requested.gate.mode}, the mode is ${state.mode} now; not called`
   return null
 }
+
+/**
+ * Whether a retryable answer's reason is one the executor gave on the venue's behalf, the venue never called: a call
+ * held here (a switch's code or MODE_CHANGED, as callHeld words it) or by the HA send gate (HA_STANDBY_UNCONFIRMED,
+ * ha/leader-sync.ts). Each leads with its code and a colon. What reads the log tells them apart by it from a venue's
+ * own retryable answer: the story of an order (routes/order-log.ts) and the send → venue ack latency (order-timings.ts).
+ */
+export function heldBeforeVenue(reason: string): boolean {
+  return HELD_BEFORE_VENUE.some((code) => reason.startsWith(`${code}:`))
+}
+
+const HELD_BEFORE_VENUE = ['HA_STANDBY_UNCONFIRMED', 'KILL_SWITCH_HALT', 'KILL_SWITCH_CANCEL_ONLY', 'MODE_CHANGED'] as const

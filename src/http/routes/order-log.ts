@@ -30,6 +30,7 @@ import { apiJson } from '../views/json.ts'
 import { eventJson, venueRejectOf } from '../venue-reject/of-event.ts'
 import { findOrderRef, type OrderRef } from './order-lookup.ts'
 import { venueRejectCodeOf } from '../../venues/reject-code-of.ts'
+import { heldBeforeVenue } from '../../runtime/call-holds.ts'
 import { durableAnswer, pathId } from './support.ts'
 
 /** The query `/events` parses (events-page.ts), exported here beside its route for the document's check. */
@@ -261,11 +262,16 @@ export function summaryOf(event: DomainEvent): string {
     case 'order.amend_send_requested': return `amend #${event.amendId} sent to the venue, attempt ${event.attempt}; ${gateText(event.gate)}`
     case 'order.resend_requested': return `resend requested by ${event.principalId}; reserves ${d(event.reservationAmount)} again`
     case 'order.resend_refused': return `resend by ${event.principalId} refused ${event.reason}: ${event.detail}`
-    case 'order.call_completed': return `${event.action} call returned ${event.outcome}${event.detail === '' ? '' : `: ${event.detail}`}`
+    case 'order.call_completed':
+      // A call held before the venue (call-holds.ts heldBeforeVenue) was answered by the executor, never made.
+      return event.outcome === 'retryable' && heldBeforeVenue(event.detail)
+        ? `${event.action} not called, answered retryable on the venue's behalf: ${event.detail}`
+        : `${event.action} call returned ${event.outcome}${event.detail === '' ? '' : `: ${event.detail}`}`
     case 'order.send_acked': return `venue acknowledged the order as ${event.venueOrderId}`
     case 'order.send_retry':
-      // The HA send gate holds a call before it reaches the venue; every other retry is the venue's own answer.
-      return event.venueReason.startsWith('HA_STANDBY_UNCONFIRMED')
+      // The HA send gate, a kill switch or a mode change holds a call before it reaches the venue (call-holds.ts
+      // heldBeforeVenue); every other retry is the venue's own answer.
+      return heldBeforeVenue(event.venueReason)
         ? `${event.action} held before the venue, to be retried: ${event.venueReason}`
         : `${event.action} to be retried: the venue said ${event.venueReason}`
     case 'order.venue_rejected': return `venue rejected the order (${venueRejectCodeOf(event.venueReason)}): ${event.venueReason}`
@@ -297,9 +303,12 @@ export function summaryOf(event: DomainEvent): string {
       // kernel/inbox.ts resumeCancel: a cancel wanted while the order was Unknown, asked for again once the venue shows
       // it open. Its record names the gateway and USER_CANCEL whoever first asked: that request is earlier in the story.
       // No token subject is the gateway's name (http/auth/principal.ts), so no caller's cancel reads as this one.
-      return event.principalId === GATEWAY_PRINCIPAL_ID
-        ? `cancel requested again by the gateway (${event.reason}): a cancel was wanted while the order's state was unknown, and the venue now shows it open; the first cancel request says who asked and why`
-        : `cancel requested by ${event.principalId} (${event.reason})`
+      // kernel/results.ts: a place answered retryable under a kill switch that holds it is read back and canceled, a
+      // first request by the gateway, the switch's.
+      if (event.principalId !== GATEWAY_PRINCIPAL_ID) return `cancel requested by ${event.principalId} (${event.reason})`
+      return event.reason === 'KILL_SWITCH_HALT' || event.reason === 'KILL_SWITCH_CANCEL_ONLY'
+        ? `cancel requested by the gateway (${event.reason}): the trading switch holds the order's place, which is not sent again; the order is read back and canceled where the venue has it`
+        : `cancel requested again by the gateway (${event.reason}): a cancel was wanted while the order's state was unknown, and the venue now shows it open; the first cancel request says who asked and why`
     case 'order.canceled': return `canceled (${event.reason}, ${event.source})`
     case 'order.reconciled': return `reconciled to ${event.to}: venue status ${event.venueStatus}${event.notAtVenue ? ', not at the venue' : ''} (${event.reason})`
     case 'order.reconcile_deferred': return 'reconciliation deferred'
