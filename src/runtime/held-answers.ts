@@ -10,8 +10,8 @@
  * room (`resume`: from every executor pump, which each durable batch wakes, and on a timer while any are held); while
  * any are held, a new answer queues behind them. Submitting again is safe: a refused answer applied nothing, and an
  * answer is inbound (it sends nothing). The queue holds at most one answer per call in flight (the kernel allows one
- * call per order, and at most callsPerInstrumentMax per venue×symbol); `heldMax` bounds it besides. At stop, what is
- * held is refused with WalClosedError, as the stopping engine refuses an answer (stop-drain.ts), and a stopped
+ * call per order, and at most callsPerInstrumentMax places and amends per venue×symbol, Lane0 as many again: in-flight.ts
+ * callsMaxFor); `heldMax` bounds it besides. At stop, what is held is refused with WalClosedError, as the stopping engine refuses an answer (stop-drain.ts), and a stopped
  * executor holds nothing: the orders stay in flight in the log and are read back at the next start. While an answer
  * is held, the executor does not read its order back (`holds`): the read-back's answer would be decided before it.
  */

@@ -6,9 +6,10 @@
  * may conclude: a definite reject is venue evidence; a retryable error means the venue did not act; an unknown
  * outcome (timeout, disconnect) means the order may or may not exist and must be reconciled.
  *
- * Ordering contract (§6 ordered pipelining): the executor keeps up to callsPerInstrumentMax calls in flight per
- * venue×symbol and issues place/cancel/amend calls for one venue×symbol in decision order (src/runtime/executor.ts,
- * src/kernel/in-flight.ts); it waits for no answer between them. An adapter must deliver the calls it sends for one
+ * Ordering contract (§6 ordered pipelining): the executor keeps up to callsPerInstrumentMax place and amend calls in
+ * flight per venue×symbol, and as many cancels and closes again (src/kernel/in-flight.ts callsMaxFor), and issues
+ * place/cancel/amend calls for one venue×symbol in decision order (src/runtime/executor.ts); it waits for no answer
+ * between them. An adapter must deliver the calls it sends for one
  * venue×symbol to the venue in the order they were issued (the order of the method calls), e.g. by writing them in call
  * order on one ordered stream (one TCP connection, one FIX session). An adapter that sends calls concurrently over
  * independent requests (an HTTP client with a connection pool, say) breaks it and must serialise per venue×symbol
