@@ -7,37 +7,18 @@
 import { describe, expect, test } from 'bun:test'
 import { copyFileSync, existsSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { backOfficeOf, backOfficeSectionSource, QueryModelRebuild } from '../../src/backoffice/index.ts'
-import type { Gateway } from '../../src/runtime/gateway.ts'
+import { backOfficeOf } from '../../src/backoffice/index.ts'
 import { storedQueryModelLastLsn } from '../../src/runtime/snapshot/index.ts'
 import { openReadOnly } from '../../wal/index.ts'
-import { startWorld, worldsStoppedAfterEach, type World } from '../runtime/harness.ts'
+import { worldsStoppedAfterEach, type World } from '../runtime/harness.ts'
 import { trade } from '../runtime/snapshot/support.ts'
+import { officeWorld, rebuiltDigest } from './office-restart.ts'
 
 const worlds = worldsStoppedAfterEach()
 
-async function officeWorld(seed: number, from?: World): Promise<World> {
-  let gateway: Gateway | null = null
-  const restart = from === undefined ? {} : { dir: from.dir, clock: from.clock, venue: from.venue }
-  const world = await startWorld({ seed, ...restart, snapshotSections: [backOfficeSectionSource(() => gateway)] })
-  gateway = world.gateway
-  worlds.push(world)
-  return world
-}
-
-function rebuiltDigest(dir: string): string {
-  const rebuild = QueryModelRebuild.fromGenesis()
-  try {
-    for (const frame of openReadOnly(join(dir, 'log')).read(1)) rebuild.apply(frame)
-    return rebuild.digest().digest
-  } finally {
-    rebuild.close()
-  }
-}
-
 /** A stopped world whose store is whole and closed (no -wal, no -shm), and the store's path. */
 async function stoppedOffice(seed: number): Promise<{ first: World; path: string }> {
-  const first = await officeWorld(seed)
+  const first = await officeWorld(worlds, seed)
   backOfficeOf(first.gateway, { reconcileIntervalMs: null })
   await trade(first, { orders: 12, tag: `r${seed}`, seed })
   await first.gateway.stop()
@@ -55,7 +36,7 @@ describe('a store replacement a crash interrupted', () => {
     // The offline commands read the store the next start opens: the staged copy, not the unusable file.
     expect(storedQueryModelLastLsn(first.dir)).toBe(openReadOnly(join(first.dir, 'log')).lastLsn)
 
-    const second = await officeWorld(661, first)
+    const second = await officeWorld(worlds, 661, first)
     const office = backOfficeOf(second.gateway, { reconcileIntervalMs: null })
     expect(existsSync(`${path}.restore`)).toBe(false)
     office.projector.flush()
@@ -66,7 +47,7 @@ describe('a store replacement a crash interrupted', () => {
     const { first, path } = await stoppedOffice(662)
     writeFileSync(`${path}.restore.tmp`, 'half a copy')
 
-    const second = await officeWorld(662, first)
+    const second = await officeWorld(worlds, 662, first)
     const office = backOfficeOf(second.gateway, { reconcileIntervalMs: null })
     expect(existsSync(`${path}.restore.tmp`)).toBe(false)
     expect(office.projector.restoredStore).toBe(false)

@@ -7,32 +7,12 @@ import { describe, expect, test } from 'bun:test'
 import { Database } from 'bun:sqlite'
 import { existsSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { backOfficeOf, backOfficeSectionSource, QueryModelRebuild, QueryModelStoreError } from '../../src/backoffice/index.ts'
-import type { Gateway } from '../../src/runtime/gateway.ts'
-import { openReadOnly } from '../../wal/index.ts'
-import { startWorld, worldsStoppedAfterEach, type World } from '../runtime/harness.ts'
+import { backOfficeOf, QueryModelStoreError } from '../../src/backoffice/index.ts'
+import { worldsStoppedAfterEach } from '../runtime/harness.ts'
 import { trade } from '../runtime/snapshot/support.ts'
+import { officeWorld, rebuiltDigest } from './office-restart.ts'
 
 const worlds = worldsStoppedAfterEach()
-
-async function officeWorld(seed: number, from?: World): Promise<World> {
-  let gateway: Gateway | null = null
-  const restart = from === undefined ? {} : { dir: from.dir, clock: from.clock, venue: from.venue }
-  const world = await startWorld({ seed, ...restart, snapshotSections: [backOfficeSectionSource(() => gateway)] })
-  gateway = world.gateway
-  worlds.push(world)
-  return world
-}
-
-function rebuiltDigest(dir: string): string {
-  const rebuild = QueryModelRebuild.fromGenesis()
-  try {
-    for (const frame of openReadOnly(join(dir, 'log')).read(1)) rebuild.apply(frame)
-    return rebuild.digest().digest
-  } finally {
-    rebuild.close()
-  }
-}
 
 const DAMAGES: { name: string; damage: (path: string) => void }[] = [
   { name: 'not a SQLite database', damage: (path) => writeFileSync(path, 'not a database '.repeat(400)) },
@@ -53,7 +33,7 @@ describe('a query model file that is no usable store', () => {
   for (const [index, { name, damage }] of DAMAGES.entries()) {
     test(`${name}: refused with QUERY_MODEL_UNREADABLE naming the file, left as it was; moved aside, it is restored`, async () => {
       const seed = 640 + index
-      const first = await officeWorld(seed)
+      const first = await officeWorld(worlds, seed)
       backOfficeOf(first.gateway, { reconcileIntervalMs: null })
       await trade(first, { orders: 12, tag: `q${seed}`, seed })
       await first.gateway.stop() // the shutdown snapshot carries the back-office section
@@ -62,7 +42,7 @@ describe('a query model file that is no usable store', () => {
       damage(path)
       const damaged = readFileSync(path)
 
-      const second = await officeWorld(seed, first)
+      const second = await officeWorld(worlds, seed, first)
       let caught: unknown = null
       try {
         backOfficeOf(second.gateway, { reconcileIntervalMs: null })
@@ -77,7 +57,7 @@ describe('a query model file that is no usable store', () => {
       await second.gateway.stop()
 
       renameSync(path, `${path}.damaged`)
-      const third = await officeWorld(seed, first)
+      const third = await officeWorld(worlds, seed, first)
       const office = backOfficeOf(third.gateway, { reconcileIntervalMs: null })
       expect(office.projector.restoredStore).toBe(true)
       office.projector.flush()
