@@ -21,8 +21,9 @@ afterAll(() => {
 
 const WAL = { durability: 'none', preallocateBytes: 0, segmentBytesMax: 1 << 20 } as const
 
-test('a save under way at the capture, its record below the snapshot\'s LSN, is in the snapshot: a restart from it after compaction resumes after the numbers used', async () => {
-  const world = await tradedWorld(93, 2)
+/** A traded world whose log holds a fix-session store's save of {40, 30}: the store, its log and the engine. */
+async function storeSaved(seed: number) {
+  const world = await tradedWorld(seed, 2)
   dirs.push(world.dir)
   const engine = world.gateway.engine
   const log: FixSeqNumLog = {
@@ -33,6 +34,11 @@ test('a save under way at the capture, its record below the snapshot\'s LSN, is 
   const store = new LogFixSessionStore({ venue: 'broker-a', log })
   await store.load()
   await store.save({ nextSenderSeqNum: 40, nextTargetSeqNum: 30 })
+  return { world, engine, log, store }
+}
+
+test('a save under way at the capture, its record below the snapshot\'s LSN, is in the snapshot: a restart from it after compaction resumes after the numbers used', async () => {
+  const { world, engine, log, store } = await storeSaved(93)
   // The session saves before it writes MsgSeqNum 40; a kernel decision lands after the record, before the snapshot.
   const saving = store.save({ nextSenderSeqNum: 41, nextTargetSeqNum: 31 })
   const recordLsn = engine.appendedLsn
@@ -57,17 +63,7 @@ test('a save under way at the capture, its record below the snapshot\'s LSN, is 
 })
 
 test('a save under way whose record comes after the snapshot\'s LSN is not in it: the snapshot keeps the numbers durable at its LSN', async () => {
-  const world = await tradedWorld(94, 2)
-  dirs.push(world.dir)
-  const engine = world.gateway.engine
-  const log: FixSeqNumLog = {
-    append: (records) => engine.appendRecords(records),
-    read: (fromLsn, toLsn) => engine.wal.read(fromLsn, { toLsn }),
-    bounds: () => ({ firstLsn: engine.wal.firstLsn, lastLsn: engine.wal.lastLsn }),
-  }
-  const store = new LogFixSessionStore({ venue: 'broker-a', log })
-  await store.load()
-  await store.save({ nextSenderSeqNum: 40, nextTargetSeqNum: 30 })
+  const { world, engine, log, store } = await storeSaved(94)
   const saving = store.save({ nextSenderSeqNum: 41, nextTargetSeqNum: 31 })
   const name = LogFixSessionStore.sectionName('broker-a')
   // No kernel decision after the record: the snapshot's LSN is the kernel's, below the record's.
