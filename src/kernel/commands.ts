@@ -290,6 +290,20 @@ export interface ClearSuspectsCommand {
   nowMs: number
 }
 
+/**
+ * At a start: orders a venue lists as open under egress's client ids, which the start found egress does not hold
+ * (unheld-venue-orders.ts). Each is raised as an alert; nothing else changes.
+ */
+export interface UnheldVenueOrdersCommand {
+  kind: 'unheld_venue_orders'
+  nowMs: number
+  venue: string
+  /** At most UNHELD_ALERTS_MAX, each alerted if the state still holds no order by its client id. */
+  orders: VenueOrder[]
+  /** Further listed orders the start found unheld, not named (alerted as a count). */
+  moreCount: number
+}
+
 export type KernelCommand =
   | PlaceCommand
   | PlaceListCommand
@@ -310,6 +324,7 @@ export type KernelCommand =
   | BootstrapCommand
   | MarkSuspectsCommand
   | ClearSuspectsCommand
+  | UnheldVenueOrdersCommand
   | VenueHealthCommand
   | VenueOverrideCommand
   | VenueOverrideLapseCommand

@@ -21,6 +21,7 @@ import type { KernelState } from './state.ts'
 import { decideRevokeToken } from './revocations.ts'
 import { decidePlaceList, withListFollowUps, withRevivedLegsCanceled, withTornListsFired } from './order-lists/index.ts'
 import { decideTtlExpire } from './ttl.ts'
+import { decideUnheldVenueOrders } from './unheld-venue-orders.ts'
 import { decideVenueHealth, decideVenueOverride, decideVenueOverrideLapse } from './venue-health.ts'
 
 export function decide(state: KernelState, command: KernelCommand): Decision {
@@ -71,6 +72,8 @@ function decideCommand(state: KernelState, command: KernelCommand): Decision {
       return decideMarkSuspects(state, command)
     case 'clear_suspects':
       return decideClearSuspects(state, command)
+    case 'unheld_venue_orders':
+      return decideUnheldVenueOrders(state, command)
     case 'venue_health':
       return decideVenueHealth(state, command)
     case 'venue_override':

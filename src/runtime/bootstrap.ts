@@ -13,6 +13,7 @@ import type { KernelConfig } from '../domain/kernel-config.ts'
 import type { MarketSnapshot } from '../domain/market.ts'
 import type { Mode } from '../domain/modes.ts'
 import { resendable, type KernelState } from '../kernel/index.ts'
+import { isUnheld, UNHELD_ALERTS_MAX } from '../kernel/unheld-venue-orders.ts'
 import type { Engine } from './engine.ts'
 import type { Order } from '../domain/orders.ts'
 import type { Executor } from './executor.ts'
@@ -66,6 +67,11 @@ export interface BootstrapReport {
   openOrdersInCall: number
   /** Open orders not re-read by the converge deadline (convergeWaitMsMax): the open-order sweep reads them. */
   openOrdersLeftToSweep: number
+  /**
+   * Orders the venues list as open under egress's client ids that egress does not hold (placed past the end of the
+   * log replayed, or retired): each raised as a REPORT_ORPHANED alert, nothing else done (unheld-venue-orders.ts).
+   */
+  unheldVenueOrders: number
   unknownAfterWait: number
   resent: string[]
   waitedMs: number
@@ -128,7 +134,11 @@ export async function bootstrap(options: BootstrapOptions): Promise<BootstrapRep
   // Orders the venue acknowledged may have filled or been canceled while egress was down: each venue's list of open
   // orders confirms those that did not change; the others are read back, a bounded number at a time.
   const open = [...engine.state.orders.values()].filter((order) => OPEN_AT_VENUE.has(order.status))
-  const toRead = await unconfirmedByLists(open, options.executor)
+  // Every attached venue is asked, not only those egress holds open orders at: one holding orders egress does not
+  // (past the end of a restored log) is found now, not at their first fill (unheld-open-orders.ts).
+  const lists = await openOrderLists(options.executor)
+  const toRead = unconfirmedByLists(open, lists)
+  const unheld = await alertUnheld(engine, lists, clock)
   // Bounded in time too: what is not read back by the converge deadline is left to the sweep, which runs from the start.
   const reads = await readBackBounded(toRead, options.executor, () => clock.nowMs() - started < options.convergeWaitMsMax)
   while (countUnknown(engine, suspects) > 0 && clock.nowMs() - started < options.convergeWaitMsMax) {
@@ -154,24 +164,45 @@ export async function bootstrap(options: BootstrapOptions): Promise<BootstrapRep
     openOrdersReconciled: reads.readCount,
     openOrdersInCall: reads.inCallCount,
     openOrdersLeftToSweep: toRead.length - reads.readCount - reads.inCallCount,
+    unheldVenueOrders: unheld,
     unknownAfterWait: countUnknown(engine, suspects),
     resent,
     waitedMs: clock.nowMs() - started,
   }
 }
 
-/** The open orders their venue's list does not show as egress holds them (all of a venue's when it cannot list). */
-async function unconfirmedByLists(open: readonly Order[], executor: Executor): Promise<string[]> {
-  const venues = [...new Set(open.map((order) => order.venue))]
+type ListAnswer = Awaited<ReturnType<typeof openOrderListOf>>
+
+/** Each attached venue's list of open orders, asked at once. */
+async function openOrderLists(executor: Executor): Promise<Map<string, ListAnswer>> {
+  const venues = executor.venues
   const lists = await Promise.all(venues.map((venue) => openOrderListOf(venue, (name) => executor.listOpenOrders(name))))
-  const listOf = new Map<string, Awaited<ReturnType<typeof openOrderListOf>>>(venues.map((venue, index) => [venue, lists[index] ?? null]))
+  return new Map(venues.map((venue, index) => [venue, lists[index] ?? null]))
+}
+
+/** The open orders their venue's list does not show as egress holds them (all of a venue's when it cannot list). */
+function unconfirmedByLists(open: readonly Order[], lists: ReadonlyMap<string, ListAnswer>): string[] {
   return open
     .filter((order) => {
       // A venue that asked for time is read order by order all the same: bootstrap must know, and reads are bounded.
-      const list = listOf.get(order.venue) ?? null
+      const list = lists.get(order.venue) ?? null
       return list === null || list === LIST_THROTTLED || !listedAsHeld(order, list)
     })
     .map((order) => order.orderId)
+}
+
+/** Raises an alert for each listed order egress does not hold (src/kernel/unheld-venue-orders.ts); how many. */
+async function alertUnheld(engine: Engine, lists: ReadonlyMap<string, ListAnswer>, clock: Clock): Promise<number> {
+  let count = 0
+  for (const [venue, list] of lists) {
+    if (list === null || list === LIST_THROTTLED) continue
+    const unheld = [...list.values()].filter((venueOrder) => isUnheld(engine.state.orders, venueOrder))
+    if (unheld.length === 0) continue
+    count += unheld.length
+    const orders = unheld.slice(0, UNHELD_ALERTS_MAX)
+    await engine.submit({ kind: 'unheld_venue_orders', nowMs: clock.nowMs(), venue, orders, moreCount: unheld.length - orders.length })
+  }
+  return count
 }
 
 /**

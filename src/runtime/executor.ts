@@ -356,6 +356,11 @@ export class Executor {
     }
   }
 
+  /** The venues attached (their adapters), by name. */
+  get venues(): string[] {
+    return [...this.options.adapters.keys()]
+  }
+
   /** Calls that may still start under callsInFlightMax (the bound on Lanes 1–3) before it is spent. */
   get callsBudgetLeft(): number {
     return Math.max(0, this.options.callsInFlightMax - this.stats.callsInFlight)
