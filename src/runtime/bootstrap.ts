@@ -58,8 +58,10 @@ export interface BootstrapReport {
   inFlightMarkedUnknown: number
   /** Open orders their venue's list showed as egress holds them (open-order-listing.ts): nothing missed. */
   openOrdersConfirmed: number
-  /** Open orders whose venue state was re-read (reports may have been missed while egress was down). */
+  /** Open orders whose venue state was re-read (reports may have been missed while egress was down): answered. */
   openOrdersReconciled: number
+  /** Open orders asked about whose venue gave no answer that could be taken (a timeout, an error): the sweep asks again. */
+  openOrdersUnanswered: number
   /**
    * Open orders not re-read because a call of the executor's for them was under way (a cancel picked from Lane0 as it
    * started): that call's answer brings their venue state.
@@ -162,8 +164,9 @@ export async function bootstrap(options: BootstrapOptions): Promise<BootstrapRep
     inFlightMarkedUnknown: markedUnknown.size,
     openOrdersConfirmed: open.length - toRead.length,
     openOrdersReconciled: reads.readCount,
+    openOrdersUnanswered: reads.unansweredCount,
     openOrdersInCall: reads.inCallCount,
-    openOrdersLeftToSweep: toRead.length - reads.readCount - reads.inCallCount,
+    openOrdersLeftToSweep: toRead.length - reads.readCount - reads.unansweredCount - reads.inCallCount,
     unheldVenueOrders: unheld,
     unknownAfterWait: countUnknown(engine, suspects),
     resent,
@@ -205,20 +208,28 @@ async function alertUnheld(engine: Engine, lists: ReadonlyMap<string, ListAnswer
   return count
 }
 
+interface ReadBackCounts {
+  readCount: number
+  unansweredCount: number
+  inCallCount: number
+}
+
 /**
  * Reads the orders back, at most half the executor's free call budget at a time (READ_BACK_CALLS calls each; at least
  * one read-back), while `inTime`: a book of thousands of open orders must not become thousands of calls at once (a
  * venue's rate limit, every one timing out), nor hold intake closed for as many rounds of venue timeouts. Resolves
- * with how many were read back and how many had a call under way instead (Executor.reconcileOrder), once the reads
- * have answered.
+ * with how many were read back (answered), asked without an answer, and not asked because a call was under way
+ * (Executor.readBackOrder), once the reads have ended.
  */
-async function readBackBounded(orderIds: readonly string[], executor: Executor, inTime: () => boolean): Promise<{ readCount: number; inCallCount: number }> {
+async function readBackBounded(orderIds: readonly string[], executor: Executor, inTime: () => boolean): Promise<ReadBackCounts> {
   const inFlightMax = Math.max(1, Math.floor(executor.callsBudgetLeft / 2 / READ_BACK_CALLS))
-  const counts = { readCount: 0, inCallCount: 0 }
+  const counts = { readCount: 0, unansweredCount: 0, inCallCount: 0 }
   let next = 0
   const worker = async (): Promise<void> => {
     while (next < orderIds.length && inTime()) {
-      if (await executor.reconcileOrder(orderIds[next++] as string)) counts.readCount++
+      const outcome = await executor.readBackOrder(orderIds[next++] as string)
+      if (outcome === 'answered') counts.readCount++
+      else if (outcome === 'unanswered') counts.unansweredCount++
       else counts.inCallCount++
     }
   }

@@ -332,13 +332,22 @@ export class Executor {
    */
   async reconcileOrder(orderId: string): Promise<boolean> {
     if (!this.started) return this.readBacksBeforeStart.wait(orderId)
+    return (await this.readBackOrder(orderId)) !== 'not_asked'
+  }
+
+  /**
+   * reconcileOrder once started, saying how it went: 'answered' (the venue's answer is durable), 'unanswered' (asked,
+   * and no answer could be taken: a timeout, an error, an answer refused) or 'not_asked' (as reconcileOrder's false).
+   */
+  async readBackOrder(orderId: string): Promise<'answered' | 'unanswered' | 'not_asked'> {
     const order = this.options.engine.state.orders.get(orderId)
     // A stopped executor (shutdown, a lost lease, a crash in the simulation) asks no venue anything.
     // An answer held for the log's room (held-answers.ts) is the order's news still to be decided: read back after it.
-    if (this.stopped || order === undefined || this.busy.has(orderId) || this.reconcileHolds.reconciling.has(orderId) || this.heldAnswers.holds(orderId)) return false
+    if (!this.started || this.stopped || order === undefined || this.busy.has(orderId) || this.reconcileHolds.reconciling.has(orderId) || this.heldAnswers.holds(orderId)) {
+      return 'not_asked'
+    }
     this.reconcileHolds.reconciling.add(orderId)
-    await this.reconcile({ lane: 3, kind: 'reconcile', orderId, venue: order.venue, symbol: order.symbol })
-    return true
+    return (await this.reconcile({ lane: 3, kind: 'reconcile', orderId, venue: order.venue, symbol: order.symbol })) ? 'answered' : 'unanswered'
   }
 
   /**
@@ -371,7 +380,7 @@ export class Executor {
     return item.kind === 'reconcile' ? Math.min(READ_BACK_CALLS, this.options.callsInFlightMax) : 1
   }
 
-  private reconcile(item: WorkItem): Promise<void> {
+  private reconcile(item: WorkItem): Promise<boolean> {
     return readBackItem(item, {
       ...this.options,
       holds: this.reconcileHolds,

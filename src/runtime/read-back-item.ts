@@ -25,13 +25,17 @@ export interface ReadBackPorts extends Pick<ExecutorOptions, 'engine' | 'clock' 
   done: () => void
 }
 
-export function readBackItem(item: WorkItem, ports: ReadBackPorts): Promise<void> {
+/**
+ * Resolves once the read-back has ended: true when the venue's answer was handed to the kernel and is durable, false
+ * when there was none to hand (no answer, an answer refused, the order or its venue gone).
+ */
+export function readBackItem(item: WorkItem, ports: ReadBackPorts): Promise<boolean> {
   const { engine, clock, holds } = ports
   const adapter = ports.adapters.get(item.venue)
   const order = engine.state.orders.get(item.orderId)
   if (adapter === undefined || order === undefined) {
     holds.reconciling.delete(item.orderId)
-    return Promise.resolve()
+    return Promise.resolve(false)
   }
   ports.stats.reconciles++
   // Ask by the id the venue knows the order by now (the last applied amend's), like a real venue requires.
@@ -44,7 +48,7 @@ export function readBackItem(item: WorkItem, ports: ReadBackPorts): Promise<void
     if (isUnanswered(answer)) {
       // The venue did not answer, which proves nothing: the order stays Unknown and is asked about again later.
       holds.backOff(item.orderId, answer.retryAfterMs)
-      return
+      return false
     }
     // An answer the log could not hold is no answer either (read-back-check.ts); the error says which member.
     // An answer about another order (its status, or a trade under the order's ids) is refused as well: not booked.
@@ -53,11 +57,13 @@ export function readBackItem(item: WorkItem, ports: ReadBackPorts): Promise<void
     // News since the question in its own millisecond is newer than the answer (read-back-asked.ts).
     const askedAtMs = askedAtMsFor(asked, engine.state.orders.get(item.orderId))
     await engine.submit({ kind: 'reconcile_result', nowMs: clock.nowMs(), askedAtMs, orderId: item.orderId, venueOrder: answer.venueOrder, trades: answer.trades })
+    return true
   })()
     .catch((error: unknown) => {
       // Asked again at once, an Unknown order whose answer cannot be decided on looped at the venue's speed.
       holds.backOff(item.orderId)
       ports.report(error, `reconcile of ${item.orderId}`)
+      return false
     })
     .finally(() => {
       holds.reconciling.delete(item.orderId)
