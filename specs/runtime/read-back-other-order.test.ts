@@ -5,10 +5,12 @@
  * Before, the status was converged onto the order asked: a venue answering with another order's Filled status had the
  * order's whole quantity booked as a synthetic fill (found by the JSONL adversarial review). Refused, the order stays
  * Unknown, holding its worst case, is asked again after the back-off, and converges once the venue answers about it.
+ * Each refusal is counted (`egress_read_backs_refused_total{check="other_order"}`): it writes no record.
  */
 
 import { expect, test } from 'bun:test'
 import { defaultSimInstruments } from '../../src/domain/instruments.ts'
+import { GatewayMetrics } from '../../src/http/gateway-metrics.ts'
 import { SimClock } from '../../src/runtime/index.ts'
 import { simInstrumentsFor } from '../../src/runtime/paper.ts'
 import type { PlaceAck, PlaceRequest, VenueOrder, VenueOutcome, VenueTrade } from '../../src/venues/adapter.ts'
@@ -69,6 +71,12 @@ for (const [name, other, path] of OTHERS) {
     expect(order()?.cumQty).toBe(0n)
     expect(world.errors.length).toBeGreaterThan(0)
     expect(world.errors.every((line) => line.includes('VenueAnswerInvalidError') && line.includes('another order') && line.includes(path))).toBe(true)
+    // Counted, so an operator sees it without reading the log (it writes no record).
+    expect(world.gateway.executor.stats.readBacksRefused).toEqual({ unrecordable: 0, other_order: world.errors.length })
+    const metrics = new GatewayMetrics()
+    metrics.attach(world.gateway, { inFlight: () => 0 })
+    expect(metrics.render()).toContain(`egress_read_backs_refused_total{check="other_order"} ${world.errors.length}`)
+    metrics.detach()
     // The venue answers about the order again: it converges from the next read-back, with nothing filled.
     venue.other = null
     await run(world, 1_000)

@@ -70,6 +70,7 @@ for (const [name, change, path] of BAD_TRADES) {
     expect(venue.statusCalls).toBeLessThanOrEqual(2)
     expect(world.errors.length).toBeGreaterThan(0)
     expect(world.errors.every((line) => line.includes('VenueAnswerInvalidError') && line.includes(path))).toBe(true)
+    expect(world.gateway.executor.stats.readBacksRefused).toEqual({ unrecordable: world.errors.length, other_order: 0 })
     expect(order()?.cumQty).toBe(0n)
     // The venue answers sanely again: the order converges from the next read-back.
     venue.tradeChange = null

@@ -50,6 +50,8 @@ export interface GatewayMetricsOptions {
 /** What was shed (egress_orders_shed_total's `action`): a new order, an amend, a flatten with nothing to do. */
 export type ShedAction = 'place' | 'amend' | 'flatten'
 
+const READ_BACK_CHECKS = ['unrecordable', 'other_order'] as const
+
 export class GatewayMetrics {
   readonly registry = new MetricsRegistry({ seriesMax: 200 })
   readonly ackLatency: Histogram
@@ -173,6 +175,12 @@ export class GatewayMetrics {
     const reportsTold = { held: 0, resubmitted: 0, dropped: 0, orphan_repeat: 0 }
     const answersHeld = r.counter({ name: 'egress_venue_answers_held_total', help: "Venue answers (place, cancel, amend) the log's queue had no room for when they came: held and recorded once it had (src/runtime/held-answers.ts)." })
     let answersHeldTold = 0
+    const readBacksRefused = r.counter({
+      name: 'egress_read_backs_refused_total',
+      help: 'Venue read-back answers refused before the kernel, by check: unrecordable (an amount or id the log could not hold), other_order (about another order than the one asked). The order is asked again after a back-off; growing, the venue answers something egress cannot take (src/runtime/read-back-check.ts).',
+      labelNames: ['check'],
+    })
+    const readBacksRefusedTold = { unrecordable: 0, other_order: 0 }
     // Each node counts what the cap retired from the state it holds (a standby applies the same rule to the same log).
     const retiredEarly = r.counter({
       name: 'egress_orders_retired_early_total',
@@ -193,6 +201,11 @@ export class GatewayMetrics {
       for (const outcome of Object.keys(now) as (keyof typeof now)[]) {
         reports.inc(now[outcome] - reportsTold[outcome], { outcome })
         reportsTold[outcome] = now[outcome]
+      }
+      const refusedNow = gateway.executor.stats.readBacksRefused
+      for (const check of READ_BACK_CHECKS) {
+        readBacksRefused.inc(refusedNow[check] - readBacksRefusedTold[check], { check })
+        readBacksRefusedTold[check] = refusedNow[check]
       }
       const answersHeldNow = gateway.executor.stats.answersHeld
       answersHeld.inc(answersHeldNow - answersHeldTold)

@@ -57,6 +57,11 @@ export interface ExecutorStats {
   answersHeld: number
   /** Place/amend calls not made because a kill switch engaged, or the mode changed, after their send was decided (call-holds.ts): answered retryable. */
   callsHeld: number
+  /**
+   * Read-back answers refused before the kernel (read-back-check.ts), by check: one the log could not hold
+   * (`unrecordable`), one about another order (`other_order`). Each is an error line and the order is asked again.
+   */
+  readBacksRefused: { unrecordable: number; other_order: number }
 }
 
 /**

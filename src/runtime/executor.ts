@@ -36,7 +36,7 @@ export type { ExecutorOptions, ExecutorStats } from './executor-options.ts'
 export type PlaceSendHold = 'promotion' | 'standby'
 
 export class Executor {
-  readonly stats: ExecutorStats = { sends: 0, cancels: 0, amends: 0, reconciles: 0, callsInFlight: 0, leaseRefusals: 0, gateHolds: 0, answersRefusedAtStop: 0, answersHeld: 0, callsHeld: 0 }
+  readonly stats: ExecutorStats = { sends: 0, cancels: 0, amends: 0, reconciles: 0, callsInFlight: 0, leaseRefusals: 0, gateHolds: 0, answersRefusedAtStop: 0, answersHeld: 0, callsHeld: 0, readBacksRefused: { unrecordable: 0, other_order: 0 } }
   private readonly options: ExecutorOptions
   /**
    * Orders with a send decided and its adapter call not yet answered (the kernel's in-flight slot also guards these),

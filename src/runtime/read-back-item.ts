@@ -16,7 +16,7 @@ import type { ReconcileHolds } from './reconcile-holds.ts'
 
 export interface ReadBackPorts extends Pick<ExecutorOptions, 'engine' | 'clock' | 'adapters'> {
   holds: ReconcileHolds
-  stats: Pick<ExecutorStats, 'reconciles'>
+  stats: Pick<ExecutorStats, 'reconciles' | 'readBacksRefused'>
   /** How a query to the venue is made (query-call.ts). */
   queryCall: (venue: string) => VenueCall
   /** Where an error goes (the executor's: one refused by a stopping engine is expected). */
@@ -52,8 +52,16 @@ export function readBackItem(item: WorkItem, ports: ReadBackPorts): Promise<bool
     }
     // An answer the log could not hold is no answer either (read-back-check.ts); the error says which member.
     // An answer about another order (its status, or a trade under the order's ids) is refused as well: not booked.
-    const invalid = invalidReadBackOf(item.venue, clientOrderId, answer) ?? otherOrderOf(item.venue, order, clientOrderId, answer)
-    if (invalid !== null) throw invalid
+    const unrecordable = invalidReadBackOf(item.venue, clientOrderId, answer)
+    if (unrecordable !== null) {
+      ports.stats.readBacksRefused.unrecordable++
+      throw unrecordable
+    }
+    const other = otherOrderOf(item.venue, order, clientOrderId, answer)
+    if (other !== null) {
+      ports.stats.readBacksRefused.other_order++
+      throw other
+    }
     // News since the question in its own millisecond is newer than the answer (read-back-asked.ts).
     const askedAtMs = askedAtMsFor(asked, engine.state.orders.get(item.orderId))
     await engine.submit({ kind: 'reconcile_result', nowMs: clock.nowMs(), askedAtMs, orderId: item.orderId, venueOrder: answer.venueOrder, trades: answer.trades })
