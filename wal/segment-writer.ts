@@ -24,6 +24,9 @@ import type { ChainPosition } from './scan.ts'
 import { SEGMENT_HEADER_BYTES, SEGMENT_TEMP_SUFFIX, encodeSegmentHeader, segmentName } from './segment.ts'
 import { noteFsync, type WalStats } from './stats.ts'
 
+/** The descriptor of a writer whose file is closed (a roll that failed after closing the sealed segment, a close). */
+const NO_FD = -1
+
 /** The most zeros written ahead per batch (~1.5 ms of writing); see SegmentWriter.takeLeadStep. */
 const PREALLOCATE_STEP_BYTES = 256 * 1024
 
@@ -110,11 +113,17 @@ export class SegmentWriter {
     noteFsync(this.stats, performance.now() - started)
   }
 
-  /** Starts a new segment after the current one. The current one was fully synced by syncPartNow. */
+  /**
+   * Starts a new segment after the current one. The current one was fully synced by syncPartNow. Its descriptor is
+   * forgotten as it is closed: a roll that fails after that (the new segment not created, not opened) leaves none, and
+   * the dead log's close closed the old number again — by then another file's (review: the process's next open took it).
+   */
   roll(): SegmentInfo {
     const { io } = this.options
     this.trimCurrentSegment()
-    io.close(this.fdOpen)
+    const closing = this.fdOpen
+    this.fdOpen = NO_FD
+    io.close(closing)
     const header = { firstLsn: this.position.lastLsn + 1, previousHash: this.position.lastHash, epoch: this.options.epoch }
     const segment = createSegment(this.dir, this.options, header, this.catalog)
     this.fdOpen = io.openAppend(segment.path)
@@ -129,7 +138,7 @@ export class SegmentWriter {
    */
   trimCurrentSegment(): void {
     const segment = this.currentSegment()
-    if (this.allocatedBytes <= segment.sizeBytes) return
+    if (this.fdOpen === NO_FD || this.allocatedBytes <= segment.sizeBytes) return
     this.options.io.truncate(this.fdOpen, segment.sizeBytes)
     try {
       this.options.io.fsync(this.fdOpen)
@@ -141,10 +150,12 @@ export class SegmentWriter {
 
   /** Closes the file; with `trim`, cuts the preallocated zeros off first (a clean close; not after a fatal error). */
   close(options: { trim: boolean }): void {
+    if (this.fdOpen === NO_FD) return
     try {
       if (options.trim) this.trimCurrentSegment()
     } finally {
       this.options.io.close(this.fdOpen)
+      this.fdOpen = NO_FD
     }
   }
 }

@@ -6,6 +6,7 @@
  */
 
 import { afterEach, describe, expect, test } from 'bun:test'
+import { closeSync, fstatSync, openSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { nodeIo, openReadOnly, Wal, WalFatalError, type WalIo } from '../../wal/index.ts'
 import { record, removeTempDirs, tempDir } from './support.ts'
@@ -38,5 +39,30 @@ describe('a segment roll whose directory cannot be opened for its fsync', () => 
     armed = false
     // The part written before the roll may be on disk (synced there, never acknowledged); the log opens as it is.
     expect(openReadOnly(dir).lastLsn).toBeGreaterThanOrEqual(1)
+  })
+
+  test("the dead log's close leaves alone the descriptor number the sealed segment had (the next file opened takes it)", async () => {
+    const dir = tempDir()
+    let armed = false
+    const io: WalIo = { ...nodeIo, fsyncDirectory: (path) => nodeIo.fsyncDirectory(armed ? join(path, 'not-openable') : path) }
+    const wal = Wal.open(dir, { io, segmentBytesMax: 4096, durability: 'fsync', preallocateBytes: 0 })
+    await wal.append([record('before')])
+    armed = true
+    await wal.append(Array.from({ length: 60 }, (_, index) => record(`rolls ${index}`.padEnd(60, '.')))).catch(() => undefined)
+    expect(wal.fatalError).not.toBeNull()
+    // Another part of the process opens a file now: it gets the lowest free number, the sealed segment's.
+    const other = join(dir, 'unrelated')
+    writeFileSync(other, 'not the log')
+    const fd = openSync(other, 'r')
+    try {
+      await wal.close().catch(() => undefined)
+      expect(() => fstatSync(fd)).not.toThrow()
+    } finally {
+      try {
+        closeSync(fd)
+      } catch {
+        // closed by the log (the failure above says so)
+      }
+    }
   })
 })
