@@ -107,9 +107,10 @@ export class SnapshotStore {
     }
     this.intactFiles.set(file, content.header)
     const entry: ManifestEntry = { file, lsn: content.header.lsn, digest: content.digest, bytes: content.bytes.byteLength, createdAtMs: content.header.createdAtMs }
-    const retained = [entry, ...this.knownEntries(file)].sort((a, b) => b.lsn - a.lsn).slice(0, this.keep)
+    const unread = new Set<string>()
+    const retained = [entry, ...this.knownEntries(file, unread)].sort((a, b) => b.lsn - a.lsn).slice(0, this.keep)
     this.writeManifest(retained)
-    this.prune(new Set(retained.map((kept) => kept.file)))
+    this.prune(new Set([...retained.map((kept) => kept.file), ...unread]))
     return entry
   }
 
@@ -234,8 +235,11 @@ export class SnapshotStore {
   /**
    * Entries for every other snapshot present: the manifest's, plus files a crash left out of it (read and checked
    * here, so a damaged one is never listed). A lost or damaged manifest therefore never makes retention forget files.
+   * A file that could not be read at all (UNREADABLE: EMFILE, EACCES) is not known damaged: it goes into `unread`,
+   * which the caller does not prune — taken for damaged, a valid snapshot well within `keep` was deleted for a
+   * passing EMFILE (review), and with the manifest lost, every older one with it.
    */
-  private knownEntries(exceptFile: string): ManifestEntry[] {
+  private knownEntries(exceptFile: string, unread?: Set<string>): ManifestEntry[] {
     const listed = new Map(this.readManifest().entries.map((entry) => [entry.file, entry]))
     const entries: ManifestEntry[] = []
     for (const candidate of this.candidates()) {
@@ -248,8 +252,9 @@ export class SnapshotStore {
       try {
         const content = this.read(candidate)
         entries.push({ file: candidate.file, lsn: candidate.lsn, digest: content.digest, bytes: content.fileBytes, createdAtMs: content.header.createdAtMs })
-      } catch {
-        // Not a usable snapshot: left out of the manifest and pruned.
+      } catch (error) {
+        // Damaged: not a usable snapshot, left out of the manifest and pruned. Not read: left as it is.
+        if (error instanceof SnapshotError && error.code === 'UNREADABLE') unread?.add(candidate.file)
       }
     }
     return entries
