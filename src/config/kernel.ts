@@ -59,7 +59,10 @@ export const KERNEL = v.strictObject({
    * and the longest of them.
    */
   reconcileGraceMs: v.optional(integerIn(100, HOUR_MS)),
-  /** How long to wait before asking the venue again about an Unknown order it did not know yet. */
+  /**
+   * How long to wait before asking the venue again about an Unknown order it did not know yet; an answer that repeats
+   * without settling the order waits twice as long as the one before, up to 5 min (kernel/reconcile-recheck.ts).
+   */
   reconcileRecheckMs: v.optional(integerIn(10, HOUR_MS)),
   /** Back-off for a cancel the I-100 gate blocked (a blocked place or amend is final; a venue's retryable answer carries its own wait). */
   sendRetryMs: v.optional(integerIn(10, HOUR_MS)),

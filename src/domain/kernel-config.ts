@@ -63,7 +63,7 @@ export const kernelParamsSchema = v.strictObject({
   idempotencyKeysHeldMax: v.optional(v.pipe(countSchema, v.minValue(1))),
   /** "Not found" within this time after a send is not proof of absence (§7 Unknown). */
   reconcileGraceMs: msSchema,
-  /** How long to wait before asking the venue again about an Unknown order. */
+  /** How long to wait before asking the venue again about an Unknown order (doubling while its answer repeats, to 5 min). */
   reconcileRecheckMs: msSchema,
   /** Back-off for a send the gate blocked or the venue throttled without a Retry-After. */
   sendRetryMs: msSchema,

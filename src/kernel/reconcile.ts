@@ -3,7 +3,8 @@
  * trades), produce the events that converge the order to a definite state. Trades not yet seen are applied first (in
  * venue time order), then the status. "Not found" within the grace time after the last send is not proof — the
  * venue may not have indexed the order yet — so the decision is deferred; after the grace time an Unknown order the
- * venue does not know is Failed and marked not-at-venue, which is what makes it resendable.
+ * venue does not know is Failed and marked not-at-venue, which is what makes it resendable — unless fills prove the
+ * venue had it: it stays Unknown and is asked again, less often while the answer repeats (reconcile-recheck.ts).
  *
  * An amend still pending (its answer lost or unknown) is settled first, from the venue's view of the order: the venue
  * knowing the order by the amend's id, or holding the amend's quantity and price, proves the replace; the old values
@@ -23,6 +24,7 @@ import { applyAmend, failAmend } from './amend/evidence.ts'
 import { emitFill, type VenueFill } from './inbox.ts'
 import { fillAmounts } from './ledger.ts'
 import { isRepeatedOverfill, overfillRecheck } from './overfill-recheck.ts'
+import { recheckLater } from './reconcile-recheck.ts'
 import { reconcileTransition } from './state-machine.ts'
 import type { KernelState } from './state.ts'
 import { coveredQtyOf, syntheticExecId } from './synthetic-cover.ts'
@@ -59,10 +61,10 @@ export function decideReconcile(state: KernelState, command: ReconcileResultComm
   else if (command.venueOrder === null) notFound(state, emitter, { nowMs: command.nowMs, askedAtMs })
   else found(state, emitter, command.venueOrder, { nowMs: command.nowMs, wasUnknown: order.status === 'Unknown' })
   // An answer that leaves the order Unknown without saying when to ask again (venue state the order cannot take) is
-  // asked about again after the recheck time. Otherwise the order is due at once, and every answer is followed by the
-  // next query, as fast as the venue answers.
+  // asked about again after the recheck time, backing off while it repeats (reconcile-recheck.ts). Otherwise the order
+  // is due at once, and every answer is followed by the next query, as fast as the venue answers.
   if (emitter.draft.status === 'Unknown' && !emitter.events.some((event) => event.type === 'order.reconcile_deferred' || event.type === 'order.overfill_recheck')) {
-    deferred(state, emitter, command.nowMs, Number.NEGATIVE_INFINITY)
+    recheckLater(state, emitter, command.nowMs)
   }
   return { events: emitter.events, reply: DONE_REPLY }
 }
@@ -162,9 +164,14 @@ function notFound(state: KernelState, emitter: Emitter, at: { nowMs: number; ask
   }
   const graceMs = state.config?.params.reconcileGraceMs ?? 0
   const sentAtMs = draft.lastSendAtMs ?? 0
-  if (at.askedAtMs - sentAtMs < graceMs || draft.cumQty > 0n) {
-    // Too early to conclude absence (or trades prove the order existed): ask again later.
+  if (at.askedAtMs - sentAtMs < graceMs) {
+    // Too early to conclude absence: ask again later.
     deferred(state, emitter, nowMs, sentAtMs)
+    return
+  }
+  if (draft.cumQty > 0n) {
+    // Trades prove the order existed, so its absence is no conclusion: asked again, less often while this repeats.
+    recheckLater(state, emitter, nowMs)
     return
   }
   emit(emitter, reconciled(draft, { to: 'Failed', nowMs, venueStatus: 'not_found', notAtVenue: draft.venueOrderId === null, venueOrderId: null }))
