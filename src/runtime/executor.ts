@@ -27,6 +27,7 @@ import { READ_BACKS_BEFORE_START_MAX, ReadBacksBeforeStart } from './read-backs-
 import { ReconcileHolds } from './reconcile-holds.ts'
 import { isRefusedAtStop } from './stop-drain.ts'
 import { SendDispatch, type SendOwner } from './send-dispatch.ts'
+import { SendThrows } from './send-throws.ts'
 import { sendRequestedOf, sendToVenue, type SendPorts, type SendResultCommand } from './venue-send.ts'
 import type { VenueOrder, VenueOutcome } from '../venues/adapter.ts'
 
@@ -55,6 +56,12 @@ export class Executor {
   private readonly dispatchQueues = new DispatchQueues()
   /** The venue's answers on their way to the kernel, held while the log has no room (held-answers.ts). */
   private readonly heldAnswers: HeldAnswers
+  /** Orders whose send decision threw, each held until its back-off ends (send-throws.ts). */
+  private readonly sendThrows: SendThrows
+  /** Orders not picked at all: `busy`, or a send decision that threw backing off. */
+  private readonly busyOrHeld: Pick<ReadonlySet<string>, 'has'> = {
+    has: (orderId) => this.busy.has(orderId) || this.sendThrows.held.has(orderId),
+  }
   /** Pending releases of sends the log refused (releaseLater): cancelled by stop(). */
   private readonly refusedRetries = new Set<() => void>()
   private pumpQueued = false
@@ -79,6 +86,7 @@ export class Executor {
       onError: (error, dispatch) => this.options.onError(error, `send of ${dispatch.item.orderId}`),
     }
     this.reconcileHolds = new ReconcileHolds(options)
+    this.sendThrows = new SendThrows({ engine: options.engine, clock: options.clock, report: (error, context) => this.options.onError(error, context) })
     this.heldAnswers = new HeldAnswers({ engine: options.engine, clock: options.clock, onHeld: () => this.stats.answersHeld++ })
     this.readBacksBeforeStart = new ReadBacksBeforeStart((orderId) =>
       options.onError(new Error(`${READ_BACKS_BEFORE_START_MAX} read-backs wait for the executor's start already; ${orderId} (and any further) is not read back`), 'read-back before start'),
@@ -146,7 +154,8 @@ export class Executor {
       // of another lane means no Lane0 work can start now.
       const budgetLeft = this.callsBudgetLeft
       const nowMs = this.reconcileHolds.pickAt(clock.nowMs())
-      const item = nextWork(engine.state, { nowMs, busy: this.busy, reconcileHeld: this.reconcileHeld, placeSendsHeld: this.placeSendHolds.size > 0 })
+      this.sendThrows.pickAt(nowMs)
+      const item = nextWork(engine.state, { nowMs, busy: this.busyOrHeld, reconcileHeld: this.reconcileHeld, placeSendsHeld: this.placeSendHolds.size > 0 })
       if (item === null || (item.lane !== 0 && budgetLeft < this.callsNeeded(item))) break
       if (item.kind === 'reconcile') {
         this.reconcileHolds.reconciling.add(item.orderId)
@@ -164,7 +173,7 @@ export class Executor {
     const { engine, clock } = this.options
     // nextDueMs covers the items nextWork set aside as not due (see there); the others wait behind something whose
     // end wakes the executor (an answer, a log record).
-    const dueMs = this.reconcileHolds.dueMsBefore(nextDueMs(engine.state))
+    const dueMs = this.sendThrows.dueMsBefore(this.reconcileHolds.dueMsBefore(nextDueMs(engine.state)))
     if (dueMs === Number.POSITIVE_INFINITY || dueMs >= this.timerDueMs) return
     this.timerCancel?.()
     this.timerDueMs = dueMs
@@ -192,12 +201,18 @@ export class Executor {
       // The dispatch is the decision's sink: told from the log's batch answer, never from inside submitTo.
       engine.submitTo({ kind: 'send', nowMs: clock.nowMs(), orderId: item.orderId, action, facts: this.options.gateFacts(), market }, dispatch)
     } catch (error) {
-      // Held as a refused send is (releaseLater): released at once, the item was the next pick again, thrown again, up
-      // to the pump's guard — every pump — and no item behind it in its lane, or in a later lane, was ever sent.
-      this.releaseLater(item)
-      this.options.onError(error, `send decision for ${item.orderId}`)
+      // Held, backing off (send-throws.ts): released at once, the item was the next pick again, thrown again, up to the
+      // pump's guard — every pump — and no item behind it in its lane, or in a later lane, was ever sent.
+      this.release(item)
+      // Its wake is armed even when the report throws (a logger that failed), which escapes the pump before its end.
+      try {
+        this.sendThrows.thrown(item, error)
+      } finally {
+        this.armTimer()
+      }
       return
     }
+    this.sendThrows.decided(item.orderId)
     this.stats.callsInFlight++
     if (queue !== null) queue.push(dispatch)
   }
@@ -233,10 +248,11 @@ export class Executor {
   }
 
   /**
-   * A send the log refused to record (its queue full, or the log dead), or whose decision threw, is picked again only
-   * after SEND_REFUSED_RETRY_MS. The refusal comes back within microtasks: picked again at once, the order looped from pump
-   * to refusal and back without the event loop ever running — and the event loop is what drains the log's queue, or
-   * lets a process whose log died exit (a serve spun at full CPU, its error log growing by gigabytes).
+   * A send the log refused to record (its queue full, or the log dead) is picked again only after SEND_REFUSED_RETRY_MS
+   * (one whose decision threw backs off: send-throws.ts). The refusal comes back within microtasks: picked again at
+   * once, the order looped from pump to refusal and back without the event loop ever running — and the event loop is
+   * what drains the log's queue, or lets a process whose log died exit (a serve spun at full CPU, its error log
+   * growing by gigabytes).
    */
   private releaseLater(item: WorkItem): void {
     const cancel = this.options.clock.schedule(SEND_REFUSED_RETRY_MS, () => {
