@@ -128,6 +128,48 @@ describe('lanes and the executor choice', () => {
     expect(harness.next()).toMatchObject({ orderId, lane: 3, kind: 'reconcile' })
   })
 
+  test('the read-back of an order whose cancel answer was lost goes right after Lane0, ahead of Lanes 1–2; Lane3 may be asked first', () => {
+    const harness = Harness.funded({ config: config({ policies: [policy({ maxOpenOrders: 1_000 })], params: { callsPerInstrumentMax: 8 } }) })
+    // A plain Unknown order (its place answer lost), then one whose cancel answer was lost, then an open order to cancel.
+    const lostPlace = harness.placedId({ client_order_id: 'lost-place', qty: '0.01' })
+    harness.send(lostPlace)
+    harness.placeResult(lostPlace, { kind: 'unknown', reason: 'timeout' })
+    const lostCancel = harness.openOrder({ client_order_id: 'lost-cancel', qty: '0.01' })
+    harness.cancel(lostCancel)
+    harness.send(lostCancel, 'cancel')
+    harness.cancelResult(lostCancel, { kind: 'unknown', reason: 'timeout' })
+    expect(harness.order(lostCancel)).toMatchObject({ status: 'Unknown', cancelWanted: true })
+    const open = harness.openOrder({ client_order_id: 'open', qty: '0.01' })
+    const places = ['a', 'b'].map((key) => harness.placedId({ client_order_id: key, qty: '0.01' }))
+    harness.cancel(open)
+    // The queues are as before: both read-backs wait in Lane3, in the order they joined it.
+    expect([...harness.state.queues[3].keys()]).toEqual([lostPlace, lostCancel])
+    expect(harness.next()).toMatchObject({ lane: 0, kind: 'cancel', orderId: open })
+    const notOpen = { nowMs: harness.nowMs, busy: new Set([open]) }
+    expect(nextWork(harness.state, notOpen)).toMatchObject({ lane: 3, kind: 'reconcile', orderId: lostCancel })
+    const neither = { nowMs: harness.nowMs, busy: new Set([open]), reconcileHeld: new Set([lostCancel]) }
+    expect(nextWork(harness.state, neither)).toMatchObject({ lane: 2, kind: 'place', orderId: places[0] })
+    expect(nextWork(harness.state, { ...neither, lane3First: true })).toMatchObject({ lane: 3, kind: 'reconcile', orderId: lostPlace })
+    // Lane0 stays first with lane3First.
+    expect(nextWork(harness.state, { nowMs: harness.nowMs, lane3First: true })).toMatchObject({ lane: 0, orderId: open })
+  })
+
+  test('an Unknown order canceled (a cancel wanted while its read-back waits) has its read-back go right after Lane0', () => {
+    const harness = Harness.funded()
+    const other = harness.placedId({ client_order_id: 'other', qty: '0.01' })
+    harness.send(other)
+    harness.placeResult(other, { kind: 'unknown', reason: 'timeout' })
+    const unknown = harness.placedId({ client_order_id: 'unknown', qty: '0.01' })
+    harness.send(unknown)
+    harness.placeResult(unknown, { kind: 'unknown', reason: 'timeout' })
+    const place = harness.placedId({ client_order_id: 'place', qty: '0.01' })
+    expect(harness.next()).toMatchObject({ lane: 2, orderId: place })
+    harness.cancel(unknown)
+    expect(harness.order(unknown)).toMatchObject({ status: 'Unknown', cancelWanted: true })
+    expect(harness.next()).toMatchObject({ lane: 3, kind: 'reconcile', orderId: unknown })
+    expect([...harness.state.queues[3].keys()]).toEqual([other, unknown])
+  })
+
   test('reconcile work in Lane3 can be skipped while its query is in flight', () => {
     const harness = Harness.funded()
     const orderId = harness.placedId()

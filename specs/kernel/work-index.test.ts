@@ -63,7 +63,8 @@ class Driver {
     for (const queue of state.queues) for (const orderId of queue.keys()) if (this.rand() < 0.04) busy.add(orderId)
     for (const orderId of state.queues[3].keys()) if (this.rand() < 0.3) reconcileHeld.add(orderId)
     const nowMs = this.rand() < 0.1 ? this.harness.nowMs - this.int(2_000) : this.harness.nowMs
-    return { nowMs, busy, reconcileHeld }
+    // The executor's share for Lane3 (runtime/lane3-share.ts): now and then Lane3 is looked at before Lanes 1–2.
+    return { nowMs, busy, reconcileHeld, lane3First: this.rand() < 0.2 }
   }
 
   /** Both answers for the same question; they must agree. */

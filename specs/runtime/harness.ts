@@ -89,6 +89,8 @@ export interface WorldOptions {
   venueHealth?: GatewayOptions['venueHealth']
   /** The auto-stop breakers (GatewayOptions.autoStop); absent: none. */
   autoStop?: GatewayOptions['autoStop']
+  /** Lane3's share of the executor's picks (GatewayOptions.lane3Every); absent: the default. */
+  lane3Every?: number
   /** Write kernel.command records (GatewayOptions.commandRecords), for `redecideLog`. */
   commandRecords?: boolean
 }
@@ -139,6 +141,7 @@ export async function startWorld(options: WorldOptions): Promise<World> {
     buildCommit: 'test',
     facts: () => ({ haLeader: true, liveExplicit: false, schemaCompatible: true, auditVerified: true }),
     callsInFlightMax: CALLS_IN_FLIGHT_MAX,
+    ...(options.lane3Every === undefined ? {} : { lane3Every: options.lane3Every }),
     reconcileRetryMs: 500,
     convergeWaitMsMax: 30_000,
     reconcileSweepMs: options.reconcileSweepMs ?? RECONCILE_SWEEP_MS,

@@ -188,6 +188,7 @@ export async function startServeGateway(config: Config, options: ServeGatewayOpt
       // A single paper node: leader of itself, never live; the gateway folds its own audit verdict into the gate facts.
       facts: () => ({ haLeader: options.haLeader?.() ?? true, liveExplicit: false, schemaCompatible: true, auditVerified: true }),
       callsInFlightMax: 512,
+      ...(config.executor?.lane3Every === undefined ? {} : { lane3Every: config.executor.lane3Every }),
       reconcileRetryMs: 500,
       convergeWaitMsMax: 10_000,
       reconcileSweepMs: 5_000,

@@ -214,6 +214,15 @@ const COLLECTOR = strict({
   fullAfterGrowthPct: v.optional(integerIn(1, 1_000), 25),
 })
 
+/** The executor's picks (src/runtime/executor.ts, lane3-share.ts). */
+const EXECUTOR = strict({
+  /**
+   * Lane3's share: after this many picks of Lanes 1–2 (new orders, amends) in a row, Lane3's first read-back that can
+   * start goes before them, so Unknown orders converge under sustained load. Unset: 8. The range is lane3-share.ts's.
+   */
+  lane3Every: v.optional(integerIn(1, 1_000)),
+})
+
 /** The back office (ledger, query model, reconciliation; src/backoffice). */
 const BACKOFFICE = strict({
   /** How often reconcile runs on its own (env EGRESS_BACKOFFICE_RECONCILE_MS). */
@@ -271,6 +280,8 @@ export const CONFIG_SCHEMA = strict({
   backoffice: v.optional(BACKOFFICE),
   /** Collector pacing. No default value: a config without it keeps its digest (and paces with the defaults). */
   collector: v.optional(COLLECTOR),
+  /** The executor's picks. No default value: a config without it keeps its digest (and the defaults). */
+  executor: v.optional(EXECUTOR),
   /** Kernel parameters (src/config/kernel.ts), each optional; no default value, so a config without it keeps its digest. */
   kernel: v.optional(KERNEL),
   /** Venue health scoring and overrides (src/config/venue-health.ts). No default value: a config without it keeps its digest. */

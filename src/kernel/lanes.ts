@@ -1,6 +1,10 @@
 /**
  * The executor's choice of what to do next (§6). Strict priority: Lane0 (cancel/close/flatten) first, always, then
- * Lane1 (reduce-only new), Lane2 (new and amends), Lane3 (reconcile queries); FIFO within a lane. Calls are pipelined
+ * Lane1 (reduce-only new), Lane2 (new and amends), Lane3 (reconcile queries); FIFO within a lane. Two exceptions for
+ * Lane3, both in the pick only (the queues, the log and snapshots hold the lanes as they are): the read-back of an
+ * Unknown order with a cancel wanted (its cancel's answer lost) goes right after Lane0, ahead of Lanes 1–2 — the
+ * cancel is not done until its outcome is known; and `lane3First` (the executor's share for Lane3, so Unknown orders
+ * converge under sustained new-order load) looks at Lane3 before Lanes 1 and 2. Calls are pipelined
  * per venue×symbol (in-flight.ts): an item whose order already has a call in flight, or whose instrument has no slot
  * left for its lane (callsPerInstrumentMax places and amends; Lane0 as many again of its own), waits, and the scan
  * moves on, so one slow symbol never blocks the rest.
@@ -42,6 +46,11 @@ export interface NextWorkOptions {
    * recorded in a log that may yet be set aside (Executor.holdPlaceSends).
    */
   placeSendsHeld?: boolean
+  /**
+   * Lane3 is looked at before Lanes 1 and 2 (after Lane0 and the read-backs of wanted cancels): the executor's share
+   * for Lane3, given it after every so many picks of theirs (Executor lane3Every), so read-backs are never starved.
+   */
+  lane3First?: boolean
 }
 
 /**

@@ -10,7 +10,7 @@ import { assert } from '../domain/assert.ts'
 import type { Lane } from '../domain/modes.ts'
 import type { Order } from '../domain/orders.ts'
 import type { KernelState, WorkKind } from './state.ts'
-import { noteWorkMoved } from './work-index.ts'
+import { noteWorkKept, noteWorkMoved } from './work-index.ts'
 
 export interface Work {
   readonly lane: Lane
@@ -54,8 +54,12 @@ export function workFor(order: Order): Work | null {
  */
 export function syncQueues(state: KernelState, order: Order, before: Work | null): void {
   const after = workFor(order)
-  // workFor answers one shared object per (lane, kind): the same object is the same work.
-  if (after === before) return
+  // workFor answers one shared object per (lane, kind): the same object is the same work. A read-back kept may still
+  // change its place in the pick (a cancel wanted for an Unknown order: work-index.ts).
+  if (after === before) {
+    if (after === RECONCILE) noteWorkKept(state, order)
+    return
+  }
   if (before !== null) {
     const queue = state.queues[before.lane]
     if (queue.get(order.orderId) !== before.kind) assert(false, `order ${order.orderId} is not queued for ${before.kind} in lane ${before.lane}`)

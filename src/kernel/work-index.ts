@@ -8,13 +8,17 @@
  * WeakMap, so snapshots, clones and the log never see it; a state no one picks work from never has one.
  *
  * Each lane's items are split into groups by kind and venue×symbol (reconcile queries: one group per lane, they take
- * no call slot). Every queued order has one entry holding its position in its lane (`seq`: the order in which it
- * joined, which is the lane Map's insertion order). A live entry is in exactly one place:
+ * no call slot). The read-backs of Unknown orders with a cancel wanted have a rank of their own (CANCEL_READ_BACKS),
+ * looked at right after Lane0: a cancel whose answer was lost is not done until the read-back tells its outcome (§6,
+ * cancels pass under overload). The rank follows order.cancelWanted, which is in the order, so a rebuilt index (a
+ * snapshot loaded) has it too; the lane queues are unchanged. Lane3 may be looked at before Lanes 1 and 2
+ * (NextWorkOptions.lane3First). Every queued order has one entry holding its position in its lane (`seq`: the order
+ * in which it joined, which is the lane Map's insertion order). A live entry is in exactly one place:
  *  - ready: in its group's heap by position;
  *  - parked: it was not due (notBeforeMs > now) when looked at; in the due heap until its notBeforeMs passes (or
  *    changes: apply tells the index and the entry is ready again);
  *  - held: busy, its order has a call in flight, or its reconcile query is held (options of nextWork); looked at again
- *    at every pick that reaches its lane. Kept per lane: reconcile queries backing off are not few when a venue is
+ *    at every pick that reaches its rank. Kept per rank: reconcile queries backing off are not few when a venue is
  *    unreachable (one per Unknown order), and a pick that ends in Lane0 must not pay for them.
  *
  * Why the answer is the same as the walk's (the first item in lane order, FIFO within the lane, that is due, free, has
@@ -22,9 +26,9 @@
  * a free slot for the group's lane, in-flight.ts callsMaxFor; the kill switch, which depends only on kind, lane and switch — a queued place's lane is its order's)
  * and a per-item part. A group failing the group-wide part holds no eligible item and is passed over whole. In any
  * other group, entries are taken off the front of the ready heap only when they fail the per-item part, and each is
- * looked at again before it could pass it (parked: when due; held: before its lane is next looked at). So each
- * group's front is its first eligible item, and the smallest position among the fronts is the lane's first eligible
- * item.
+ * looked at again before it could pass it (parked: when due; held: before its rank is next looked at). So each
+ * group's front is its first eligible item, and the smallest position among the fronts is the rank's first eligible
+ * item (a rank is a lane, or Lane3's items with a cancel wanted, each in its lane's order).
  */
 
 import { assert } from '../domain/assert.ts'
@@ -37,8 +41,12 @@ import type { Work } from './queues.ts'
 import { switchHolds } from './send.ts'
 import type { KernelState, WorkKind } from './state.ts'
 
+/** Where a group is looked at in a pick: its lane's rank, or CANCEL_READ_BACKS (Lane3 items, looked at after Lane0). */
+type Rank = Lane | typeof CANCEL_READ_BACKS
+
 interface Group {
   readonly lane: Lane
+  readonly rank: Rank
   readonly kind: WorkKind
   /** The venue×symbol whose call slots the group's items take; null for reconcile queries, which take none. */
   readonly instrumentKey: string | null
@@ -70,6 +78,12 @@ interface Parking {
 }
 
 const LANES = [0, 1, 2, 3] as const
+/** The rank of the read-backs of Unknown orders with a cancel wanted. */
+const CANCEL_READ_BACKS = 4
+const RANKS = [0, 1, 2, 3, CANCEL_READ_BACKS] as const
+/** The order ranks are looked at in a pick; with lane3First, Lane3 before Lanes 1 and 2. */
+const PICK_ORDER: readonly Rank[] = [0, CANCEL_READ_BACKS, 1, 2, 3]
+const PICK_ORDER_LANE3_FIRST: readonly Rank[] = [0, CANCEL_READ_BACKS, 3, 1, 2]
 const KINDS: readonly WorkKind[] = ['place', 'cancel', 'amend', 'reconcile']
 const KIND_INDEX: Readonly<Record<WorkKind, number>> = { place: 0, cancel: 1, amend: 2, reconcile: 3 }
 /** Stale entries a group's ready heap may keep beyond twice its live ones before it is swept. */
@@ -78,12 +92,12 @@ const STALE_SLACK = 64
 export class WorkIndex {
   private readonly state: KernelState
   private readonly entries = new Map<string, Entry>()
-  /** Per lane and kind (KIND_INDEX): instrument key ('' for reconcile) → group; and the same groups as a list, to walk. */
-  private readonly groupsByKey: Map<string, Group>[][] = LANES.map(() => KINDS.map(() => new Map<string, Group>()))
-  private readonly groups: [Group[], Group[], Group[], Group[]] = [[], [], [], []]
+  /** Per rank and kind (KIND_INDEX): instrument key ('' for reconcile) → group; and the same groups as a list, to walk. */
+  private readonly groupsByKey: Map<string, Group>[][] = RANKS.map(() => KINDS.map(() => new Map<string, Group>()))
+  private readonly groups: Group[][] = RANKS.map(() => [])
   private readonly parked = new MinHeap<Parking>()
-  /** Per lane, the entries set aside as held. */
-  private readonly held: [Entry[], Entry[], Entry[], Entry[]] = [[], [], [], []]
+  /** Per rank, the entries set aside as held. */
+  private readonly held: Entry[][] = RANKS.map(() => [])
   private seqNext = 0
 
   private constructor(state: KernelState) {
@@ -109,6 +123,17 @@ export class WorkIndex {
     if (after !== null) this.add(order, after.lane, after.kind)
   }
 
+  /**
+   * syncQueues: an event left the order's work as it was. A read-back whose order now has a cancel wanted (an Unknown
+   * order canceled) moves to CANCEL_READ_BACKS, keeping its position in Lane3.
+   */
+  workKept(order: Order): void {
+    const entry = this.entries.get(order.orderId)
+    if (entry === undefined || entry.kind !== 'reconcile' || entry.group.rank === rankOf(order, entry.group.lane, entry.kind)) return
+    this.remove(order.orderId)
+    this.add(order, entry.group.lane, entry.kind, entry.seq)
+  }
+
   /** apply changed the order's notBeforeMs: a parked entry is looked at again (it may be due sooner). */
   dueChanged(order: Order): void {
     const entry = this.entries.get(order.orderId)
@@ -125,13 +150,14 @@ export class WorkIndex {
     // this also keeps an order on an instrument a reconfiguration removed waiting, exactly as before).
     const placesBlocked = everyInstrumentFull(state, callsMaxFor(state, 2))
     const lane0Blocked = placesBlocked && everyInstrumentFull(state, callsMaxFor(state, 0))
-    for (const lane of LANES) {
+    for (const rank of options.lane3First === true ? PICK_ORDER_LANE3_FIRST : PICK_ORDER) {
+      const lane = rank === CANCEL_READ_BACKS ? 3 : rank
       if (lane === 0 ? lane0Blocked : lane !== 3 && placesBlocked) continue
       const callsMax = callsMaxFor(state, lane)
-      const held = this.held[lane]
+      const held = this.held[rank] as Entry[]
       if (held.length > 0) this.recheckHeld(held, options)
       let best: Entry | null = null
-      for (const group of this.groups[lane]) {
+      for (const group of this.groups[rank] as Group[]) {
         if (group.ready.size === 0) continue
         if (group.instrumentKey !== null && (state.callsByInstrument.get(group.instrumentKey) ?? 0) >= callsMax) continue
         const entry = this.front(group, options)
@@ -168,9 +194,10 @@ export class WorkIndex {
     return { entries: this.entries.size, readySlots, parkedSlots: this.parked.size, held }
   }
 
-  private add(order: Order, lane: Lane, kind: WorkKind): void {
-    const group = this.groupFor(lane, kind, kind === 'reconcile' ? null : orderInstrumentKey(order))
-    const entry: Entry = { orderId: order.orderId, order, kind, seq: this.seqNext++, group, live: true, where: 'ready', parkings: 0 }
+  /** Indexes the order's work; `seq`: its position in its lane, a new one (at the back) unless it keeps one (workKept). */
+  private add(order: Order, lane: Lane, kind: WorkKind, seq = this.seqNext++): void {
+    const group = this.groupFor(lane, rankOf(order, lane, kind), kind, kind === 'reconcile' ? null : orderInstrumentKey(order))
+    const entry: Entry = { orderId: order.orderId, order, kind, seq, group, live: true, where: 'ready', parkings: 0 }
     const entryCount = this.entries.size
     this.entries.set(order.orderId, entry)
     if (this.entries.size !== entryCount + 1) assert(false, `order ${order.orderId} already has work in the index`)
@@ -190,13 +217,13 @@ export class WorkIndex {
     if (group.ready.size > 2 * group.live + STALE_SLACK) group.ready.retain(isLive)
   }
 
-  private groupFor(lane: Lane, kind: WorkKind, instrumentKey: string | null): Group {
-    const byInstrument = this.groupsByKey[lane]?.[KIND_INDEX[kind]] as Map<string, Group>
+  private groupFor(lane: Lane, rank: Rank, kind: WorkKind, instrumentKey: string | null): Group {
+    const byInstrument = this.groupsByKey[rank]?.[KIND_INDEX[kind]] as Map<string, Group>
     let group = byInstrument.get(instrumentKey ?? '')
     if (group === undefined) {
-      group = { lane, kind, instrumentKey, ready: new MinHeap(), live: 0 }
+      group = { lane, rank, kind, instrumentKey, ready: new MinHeap(), live: 0 }
       byInstrument.set(instrumentKey ?? '', group)
-      this.groups[lane].push(group)
+      this.groups[rank]?.push(group)
     }
     return group
   }
@@ -217,7 +244,7 @@ export class WorkIndex {
       if (this.isHeld(entry, options)) {
         ready.pop()
         entry.where = 'held'
-        this.held[group.lane].push(entry)
+        this.held[group.rank]?.push(entry)
         continue
       }
       return entry
@@ -261,6 +288,11 @@ export class WorkIndex {
   }
 }
 
+/** Where an item of `lane` and `kind` is looked at: a read-back of an order with a cancel wanted after Lane0. */
+function rankOf(order: Order, lane: Lane, kind: WorkKind): Rank {
+  return kind === 'reconcile' && order.cancelWanted ? CANCEL_READ_BACKS : lane
+}
+
 function isLive(entry: Entry): boolean {
   return entry.live
 }
@@ -285,6 +317,11 @@ export function workIndexOf(state: KernelState): WorkIndex {
 /** syncQueues: the order's work moved (nothing to do for a state without an index, as in replay). */
 export function noteWorkMoved(state: KernelState, order: Order, before: Work | null, after: Work | null): void {
   indexes.get(state)?.moved(order, before, after)
+}
+
+/** syncQueues: an event left the order's work where it was (its read-back's rank may change: WorkIndex.workKept). */
+export function noteWorkKept(state: KernelState, order: Order): void {
+  indexes.get(state)?.workKept(order)
 }
 
 /** apply: the order's notBeforeMs changed. */

@@ -23,6 +23,12 @@ export interface ExecutorOptions {
    * per order and callsPerInstrumentMax per venue×symbol.
    */
   callsInFlightMax: number
+  /**
+   * Lane3's share of the picks: after this many picks of Lanes 1–2 in a row, Lane3's first read-back that can start
+   * goes before them (an integer in 1..1,000; default 8: lane3-share.ts). Without it a read-back
+   * waited for Lanes 1–2 to empty: under sustained new-order load, an Unknown order never converged.
+   */
+  lane3Every?: number
   /** How long to wait before asking an unreachable venue about an Unknown order again. */
   reconcileRetryMs: number
   /** Called when something unexpected happens (an adapter that threw, an engine error). */

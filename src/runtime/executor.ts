@@ -9,6 +9,8 @@
  * and amends reach the adapter in decision order per venue×symbol: they wait in the instrument's FIFO and leave it
  * only from its head, once durable. Cancels go as soon as durable (never behind a held place).
  *
+ * Lane3 gets a share of the picks (lane3-share.ts), so Unknown orders converge under sustained new-order load.
+ *
  * Nothing else in egress calls an adapter's place/cancel: this file is the single exit (venue-send.ts builds the call
  * from the send record; only callVenue here makes it).
  */
@@ -25,6 +27,7 @@ import { readBackItem } from './read-back-item.ts'
 import { queryCallFor } from './query-call.ts'
 import { READ_BACKS_BEFORE_START_MAX, ReadBacksBeforeStart } from './read-backs-before-start.ts'
 import { ReconcileHolds } from './reconcile-holds.ts'
+import { Lane3Share } from './lane3-share.ts'
 import { isRefusedAtStop } from './stop-drain.ts'
 import { SendDispatch, type SendOwner } from './send-dispatch.ts'
 import { SendThrows } from './send-throws.ts'
@@ -64,6 +67,8 @@ export class Executor {
   }
   /** Pending releases of sends the log refused (releaseLater): cancelled by stop(). */
   private readonly refusedRetries = new Set<() => void>()
+  /** When Lane3 is looked at before Lanes 1–2 (ExecutorOptions.lane3Every). */
+  private readonly lane3Share: Lane3Share
   private pumpQueued = false
   private timerCancel: (() => void) | null = null
   private timerDueMs = Number.POSITIVE_INFINITY
@@ -80,6 +85,7 @@ export class Executor {
 
   constructor(options: ExecutorOptions) {
     this.options = options
+    this.lane3Share = new Lane3Share(options.lane3Every)
     this.sendPorts = { clock: options.clock, submit: (command) => this.submitResult(command.orderId, command), observe: options.onCall }
     this.sendOwner = {
       decided: (dispatch) => this.sendDecided(dispatch),
@@ -155,8 +161,10 @@ export class Executor {
       const budgetLeft = this.callsBudgetLeft
       const nowMs = this.reconcileHolds.pickAt(clock.nowMs())
       this.sendThrows.pickAt(nowMs)
-      const item = nextWork(engine.state, { nowMs, busy: this.busyOrHeld, reconcileHeld: this.reconcileHeld, placeSendsHeld: this.placeSendHolds.size > 0 })
+      const lane3First = this.lane3Share.due
+      const item = nextWork(engine.state, { nowMs, busy: this.busyOrHeld, reconcileHeld: this.reconcileHeld, placeSendsHeld: this.placeSendHolds.size > 0, lane3First })
       if (item === null || (item.lane !== 0 && budgetLeft < this.callsNeeded(item))) break
+      this.lane3Share.picked(item, lane3First)
       if (item.kind === 'reconcile') {
         this.reconcileHolds.reconciling.add(item.orderId)
         void this.reconcile(item)

@@ -32,6 +32,8 @@ export interface GatewayOptions {
   /** Facts only the process knows (HA role, live markers, health, audit state); durability comes from the log. */
   facts: () => Omit<GateFacts, 'durabilityMode'>
   callsInFlightMax: number
+  /** ExecutorOptions.lane3Every (config `executor.lane3Every`); default EXECUTOR_LANE3_EVERY. */
+  lane3Every?: number
   reconcileRetryMs: number
   convergeWaitMsMax: number
   resendAgeMsMax: number
