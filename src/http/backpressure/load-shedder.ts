@@ -27,8 +27,9 @@ export type ShedScope = 'global' | 'account' | 'bot' | 'symbol'
 
 /**
  * An admitted order holds an in-flight slot until `release`. `refund` gives back the rate tokens it took, for an order
- * refused further on for load (the kernel's lanes, the log's queue): it did no work, and a client pushed back there
- * must not also lose its place at the rate limit. Both are safe to call more than once.
+ * refused further on before it was written (the kernel's lanes, the log's queue, a closed log, a lost lease): it did
+ * no work, and a client pushed back there must not also lose its place at the rate limit. Both are safe to call more
+ * than once.
  */
 export type Admission = { ok: true; release: () => void; refund: () => void } | { ok: false; scope: ShedScope; retryAfterSec: number }
 

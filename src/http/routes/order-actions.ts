@@ -19,7 +19,7 @@ import { findOrderRef } from './order-lookup.ts'
 import { standbyRefusal, standbyUnavailable } from './place-admission.ts'
 import { refuseIfDiskLow } from '../disk/index.ts'
 import { requestTrace } from '../trace.ts'
-import { admitFor, appliedDurable, pathId, requireReady, runCommand, shedError } from './support.ts'
+import { admitFor, appliedDurable, pathId, refusedUndone, requireReady, runCommand, shedError } from './support.ts'
 
 /**
  * A cancel takes no options: no body, or `{}`. Anything else is refused rather than ignored — a client sending
@@ -118,7 +118,7 @@ async function amendOrder(c: Context<AuthEnv>, services: Services): Promise<Resp
   try {
     result = await runCommand(c, () => services.gateway.amend(kernelPrincipal(principal), orderId, { qty: body.qty ?? null, price: body.price ?? null }, { traceparent: trace.traceparent }))
   } catch (error) {
-    if (error instanceof ApiError && error.status === 429) admission.refund()
+    if (refusedUndone(error)) admission.refund()
     throw error
   } finally {
     admission.release()

@@ -22,7 +22,7 @@ import type { Services } from '../services.ts'
 import { retiredListOf, type ListAccepted } from '../retired-list.ts'
 import { requestTrace } from '../trace.ts'
 import { admitPlace, isKernelLoadRefusal, refuseReservedKey, requireAdmitted } from './place-admission.ts'
-import { durableAnswer, idempotencyKeyOf, pathId, requireReady, runCommand } from './support.ts'
+import { durableAnswer, idempotencyKeyOf, pathId, refusedUndone, requireReady, runCommand } from './support.ts'
 
 /** The body as /openapi.json documents it (the kernel checks the same schema). */
 export const ORDER_LIST_BODY_SCHEMA = orderListBodySchema
@@ -77,7 +77,7 @@ async function placeList(c: Context<AuthEnv>, services: Services): Promise<Respo
   const admission = requireAdmitted(services, admitPlace(services, principal, parsed.account, legKeys[0] as string, first, known))
   try {
     const result = await runCommand(c, () => services.gateway.placeList(kernelPrincipal(principal), body, headerKey, { traceparent: trace.traceparent })).catch((error: unknown) => {
-      if (error instanceof ApiError && error.status === 429) admission.refund()
+      if (refusedUndone(error)) admission.refund()
       throw error
     })
     if (isKernelLoadRefusal({ kind: result.reply.kind === 'list_rejected' ? 'rejected' : result.reply.kind, ...('reason' in result.reply ? { reason: result.reply.reason } : {}) })) admission.refund()

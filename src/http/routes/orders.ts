@@ -27,7 +27,7 @@ import { orderPage } from '../order-list/page.ts'
 import { requestTrace } from '../trace.ts'
 import { acceptedTraceIdOf } from '../order-trace.ts'
 import { venueRejectView } from '../venue-reject/view.ts'
-import { commandError, durableAnswer, idempotencyKeyOf, markDecided, pathId, requireReady } from './support.ts'
+import { commandError, durableAnswer, idempotencyKeyOf, markDecided, pathId, refusedUndone, requireReady } from './support.ts'
 import type { Labels } from '../metrics/index.ts'
 import type { CommandResult } from '../../runtime/gateway-commands.ts'
 
@@ -82,7 +82,7 @@ async function placeOrder(c: Context<AuthEnv>, services: Services, retiredOrder:
       result = await services.gateway.place(kernelPrincipal(principal), body, headerKey, trace)
     } catch (error) {
       const answered = commandError(error)
-      if (answered instanceof ApiError && answered.status === 429) admission.refund()
+      if (refusedUndone(answered)) admission.refund()
       throw answered
     }
     markDecided(c)

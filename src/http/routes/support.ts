@@ -53,6 +53,18 @@ export function commandError(error: unknown): unknown {
 }
 
 /**
+ * Whether a command's error (commandError's answer) refused it before it did any work: the log at capacity (429), not
+ * accepting records, or this node not holding the lease (503). The admission's rate tokens then go back, as for a
+ * refusal for load: a client answered "retry" must not also lose its place at the rate limit (review: only the 429 did).
+ */
+export function refusedUndone(answered: unknown): boolean {
+  return answered instanceof ApiError && UNDONE_CODES.has(answered.code)
+}
+
+/** What commandError answers for a command refused before it was written. */
+const UNDONE_CODES: ReadonlySet<string> = new Set(['RATE_LIMITED', 'UNAVAILABLE', 'NOT_LEADER'])
+
+/**
  * The load shedder's answer for a request on `accountId` by `principal`: the account's bucket, a bot's own too, and the
  * instrument's (`venue:symbol`) for an order or amend on one.
  */
