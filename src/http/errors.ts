@@ -136,14 +136,29 @@ export function reasonError(reason: ReasonCode, options: { details?: ErrorDetail
 const KERNEL_SHED_RETRY_AFTER_SEC = '1'
 
 /**
- * Turns valibot issues into one VALIDATION_FAILED error listing every issue with its path. `pathPrefix` says where the
- * input came from when it is not the body (`query`: `query.limit`), as header issues say `header.Idempotency-Key`.
+ * The issues a VALIDATION_FAILED answer lists. Every issue was listed: a 16 KiB order list of 5,000 empty legs was
+ * answered with 27,000 of them, 2.6 MB (review), so an answer grew with what a body could make the schema find rather
+ * than with the body. The first ISSUES_LISTED_MAX are listed, and `issues_total` counts them all when some were left out.
+ */
+export const ISSUES_LISTED_MAX = 20
+
+/** `details` of a VALIDATION_FAILED answer for `issues` (at most ISSUES_LISTED_MAX of them listed). */
+export function issueDetails(issues: readonly ValidationIssue[]): ErrorDetails {
+  if (issues.length <= ISSUES_LISTED_MAX) return { issues }
+  return { issues: issues.slice(0, ISSUES_LISTED_MAX), issues_total: issues.length }
+}
+
+/**
+ * Turns valibot issues into one VALIDATION_FAILED error listing each issue with its path (the first
+ * ISSUES_LISTED_MAX: issueDetails). `pathPrefix` says where the input came from when it is not the body (`query`:
+ * `query.limit`), as header issues say `header.Idempotency-Key`.
  */
 export function validationError(issues: readonly v.BaseIssue<unknown>[], pathPrefix?: string): ApiError {
-  const list: ValidationIssue[] = issues.map((issue) => ({ path: prefixed(pathPrefix, v.getDotPath(issue) ?? ''), message: issue.message }))
-  const first = list[0]
+  const listed: ValidationIssue[] = issues.slice(0, ISSUES_LISTED_MAX).map((issue) => ({ path: prefixed(pathPrefix, v.getDotPath(issue) ?? ''), message: issue.message }))
+  const first = listed[0]
   const summary = first === undefined ? 'request is invalid' : `${first.path || 'body'}: ${first.message}`
-  return new ApiError('VALIDATION_FAILED', summary, { details: { issues: list } })
+  const details = issues.length > ISSUES_LISTED_MAX ? { issues: listed, issues_total: issues.length } : { issues: listed }
+  return new ApiError('VALIDATION_FAILED', summary, { details })
 }
 
 function prefixed(prefix: string | undefined, path: string): string {

@@ -14,7 +14,7 @@
 
 import type { Context } from 'hono'
 import * as v from 'valibot'
-import { ApiError, parseOrThrow, type ValidationIssue } from './errors.ts'
+import { ApiError, issueDetails, parseOrThrow, type ValidationIssue } from './errors.ts'
 import { shownText } from './shown-text.ts'
 
 /** A route's query schema: an object schema, one entry per parameter the route takes. */
@@ -68,7 +68,7 @@ export function singleQuery(c: Context, names: readonly string[]): Record<string
   // A parameter without a name (`?=x`) is not among Hono's queries at all: read from the URL, refused as unknown.
   if (hasUnnamedParameter(c.req.url)) issues.push({ path: queryPath(''), message: 'a query parameter without a name; expected name=value' })
   const first = issues[0]
-  if (first !== undefined) throw new ApiError('VALIDATION_FAILED', `${first.path}: ${first.message}`, { details: { issues } })
+  if (first !== undefined) throw new ApiError('VALIDATION_FAILED', `${first.path}: ${first.message}`, { details: issueDetails(issues) })
   return single
 }
 

@@ -65,7 +65,7 @@ export function record(properties: Record<string, Json>, description?: string): 
 
 export const ERRORS = {
   '400': errorResponse(
-    'MALFORMED_REQUEST: the body is not JSON (missing, not valid UTF-8, a member given twice). VALIDATION_FAILED: a body or query that fails validation (each issue in details.issues with its path: in the body as it is, `qty`; a query parameter as `query.<name>`, `query.limit`), or a query parameter the route does not take or one given more than once (path `query.<name>`)',
+    'MALFORMED_REQUEST: the body is not JSON (missing, not valid UTF-8, a member given twice). VALIDATION_FAILED: a body or query that fails validation (each issue in details.issues with its path: in the body as it is, `qty`; a query parameter as `query.<name>`, `query.limit`; the first 20 issues, with details.issues_total counting them all when there are more), or a query parameter the route does not take or one given more than once (path `query.<name>`)',
   ),
   '401': errorResponse(
     'UNAUTHENTICATED: no bearer token, or one refused; details.reason says which check (missing, malformed, expired, bad_signature, unknown_key, wrong_issuer, wrong_audience, …). TOKEN_REVOKED: a valid token an admin revoked',
