@@ -33,8 +33,9 @@ async function gatewayWithDisk(disk: { freeBytes: number; error: Error | null },
   return { t, lines }
 }
 
-async function health(gateway: TestGateway): Promise<{ status: number; disk: unknown; ready: unknown }> {
-  const res = await gateway.request('/health')
+/** /health as a caller without a token sees it, or as `token`'s holder (an ops token sees the error texts). */
+async function health(gateway: TestGateway, token?: string): Promise<{ status: number; disk: unknown; ready: unknown }> {
+  const res = await gateway.request('/health', token === undefined ? {} : { headers: auth(token) })
   const body = await json(res)
   return { status: res.status, disk: body.disk, ready: body.ready }
 }
@@ -107,7 +108,10 @@ describe('DISK_LOW', () => {
     const refused = await t.request('/v1/orders', post(trader, LIMIT_BUY, { 'Idempotency-Key': 'unreadable' }))
     expect(refused.status).toBe(503)
     expect((await json(refused)).error).toMatchObject({ code: 'DISK_LOW', details: { reason: 'unreadable', free_bytes: 2 * FLOOR } })
-    expect((await health(t)).disk).toEqual({ free_bytes: 2 * FLOOR, free_bytes_min: FLOOR, new_orders_refused: true, error: "ENOENT: no such file or directory, statfs '/gone'" })
+    const ops = await t.token({ sub: 'oscar', roles: ['ops'], accounts: [] })
+    expect((await health(t, ops)).disk).toEqual({ free_bytes: 2 * FLOOR, free_bytes_min: FLOOR, new_orders_refused: true, error: "ENOENT: no such file or directory, statfs '/gone'" })
+    // The text names the data dir: a caller without a service reader's token gets the code.
+    expect((await health(t)).disk).toEqual({ free_bytes: 2 * FLOOR, free_bytes_min: FLOOR, new_orders_refused: true, error: 'FREE_SPACE_UNREADABLE' })
     expect(await metric(t, 'egress_data_dir_read_failures_total')).toBe('1')
 
     disk.error = null
@@ -152,6 +156,7 @@ describe('DISK_LOW', () => {
     disk.error = new Error('EIO: i/o error, statfs')
     await t.http.services.disk.refresh()
     expect((await t.request('/v1/orders', post(trader, LIMIT_BUY, { 'Idempotency-Key': 'no-floor-2' }))).status).toBe(202)
-    expect((await health(t)).disk).toEqual({ free_bytes: 0, free_bytes_min: 0, new_orders_refused: false, error: 'EIO: i/o error, statfs' })
+    const admin = await t.token({ sub: 'ada', roles: ['admin'], accounts: [] })
+    expect((await health(t, admin)).disk).toEqual({ free_bytes: 0, free_bytes_min: 0, new_orders_refused: false, error: 'EIO: i/o error, statfs' })
   })
 })

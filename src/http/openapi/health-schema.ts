@@ -22,7 +22,10 @@ const LOG = v.strictObject({
   last_lsn: count('The last LSN written (0: an empty log)'),
   durability: v.pipe(v.picklist(DURABILITIES), v.description('fsync: a write is answered once on disk; none: tests and paper only')),
   queued_records: count('Records waiting to be written'),
-  error: orNull(text('message'), 'Why the log stopped accepting writes (fatal; not ready until a restart); null while it is healthy'),
+  error: orNull(
+    text('message'),
+    'Why the log stopped accepting writes (fatal; not ready until a restart); null while it is healthy. The message (it may name segment files) to an ops, auditor or admin token; without one, its stable code alone (WAL_FATAL, FSYNC_FAILED, LEASE_LOST, …)',
+  ),
 })
 
 const PRIORITY = v.variant('lowered', [
@@ -51,7 +54,7 @@ const DISK = v.strictObject({
   free_bytes: orNull(count("Free bytes on the data dir's file system at the last good read (read every storage.checkEveryMs)"), 'null before the first read'),
   free_bytes_min: count('The floor, storage.freeBytesMin; 0: none'),
   new_orders_refused: flag('New orders and amends get 503 DISK_LOW: below the floor, or the free space unreadable with a floor set. Cancels, flattens and reads pass, so `ready` stays as it is'),
-  error: orNull(text('message'), "Why the last read of the free space failed or has not answered; null when it succeeded"),
+  error: orNull(text('message'), "Why the last read of the free space failed or has not answered; null when it succeeded. The message (it names the data dir) to an ops, auditor or admin token; without one, FREE_SPACE_UNREADABLE"),
 })
 
 export const HEALTH = v.pipe(

@@ -3,7 +3,8 @@
  * role and log position. 200 when ready, 503 when not — the body says which part is missing either way.
  * `/health/live` is the bare liveness probe. With config auth.protectServiceRoutes, a caller without a token gets the
  * summary (HealthSummaryBody: live, ready, draining, role, the same status) and the rest takes a service reader's
- * token (auth/service-routes.ts).
+ * token (auth/service-routes.ts). Without it, anyone gets the whole body, but the error texts (`log.error`,
+ * `disk.error`: they name files of the data dir) only with a service reader's token; others get a stable code.
  *
  * The body is built as HealthBody, the output type of the schema the document's Health component is generated from
  * (openapi/health-schema.ts): a field the route adds, drops, renames or retypes without the schema, or the schema
@@ -11,8 +12,9 @@
  * and `ha`: HaNodeStatus, tied to the HaStatus component in ha-status-schema.ts).
  */
 
-import { Hono } from 'hono'
-import { assertServiceReader } from '../auth/index.ts'
+import { Hono, type Context } from 'hono'
+import { assertServiceReader, type ServiceRoutesAuth } from '../auth/index.ts'
+import { ApiError } from '../errors.ts'
 import type { HealthBody, HealthSummaryBody, LiveBody } from '../openapi/health-schema.ts'
 import { NO_QUERY, queryOf } from '../query.ts'
 import type { Services } from '../services.ts'
@@ -40,6 +42,7 @@ export function healthRoutes(services: Services): Hono {
       if (c.req.header('Authorization') === undefined) return c.json({ live: true, ready, draining, role: services.role() } satisfies HealthSummaryBody, ready ? 200 : 503)
       await assertServiceReader(c, services.verifier, protection)
     }
+    const errorTexts = protection !== undefined || (await isServiceReader(c, services))
     const body: HealthBody = {
       live: true,
       ready,
@@ -52,7 +55,7 @@ export function healthRoutes(services: Services): Hono {
         last_lsn: wal.lastLsn,
         durability: wal.durability,
         queued_records: wal.queueDepth.records,
-        error: wal.fatalError === null ? null : wal.fatalError.message,
+        error: wal.fatalError === null ? null : errorTexts ? wal.fatalError.message : stableCodeOf(wal.fatalError, 'WAL_FATAL'),
       },
       config_digest: services.configDigest,
       sse_subscribers: services.hub.subscriberCount,
@@ -64,7 +67,7 @@ export function healthRoutes(services: Services): Hono {
       venues: venueLevels(services),
       // The data dir's free space (http/disk/). Not part of `ready`: a node refusing new orders for its disk must still
       // be routed cancels, which a load balancer would stop sending to a node whose /health answered 503.
-      disk: diskJson(services),
+      disk: diskJson(services, errorTexts),
       // `satisfies`: a spread's fields escape the excess-property check of the literal around it.
       ...(services.ha === undefined ? {} : ({ ha: services.ha.status() } satisfies Pick<HealthBody, 'ha'>)),
     }
@@ -73,7 +76,37 @@ export function healthRoutes(services: Services): Hono {
   return app
 }
 
-function diskJson(services: Services): HealthBody['disk'] {
+function diskJson(services: Services, errorTexts: boolean): HealthBody['disk'] {
   const status = services.disk.status
-  return { free_bytes: status.freeBytes, free_bytes_min: status.freeBytesMin, new_orders_refused: status.refusing, error: status.error }
+  const error = status.error === null || errorTexts ? status.error : DISK_UNREADABLE
+  return { free_bytes: status.freeBytes, free_bytes_min: status.freeBytesMin, new_orders_refused: status.refusing, error }
+}
+
+/** What an open /health shows for a failed read of the free space: statfs's message names the data dir. */
+const DISK_UNREADABLE = 'FREE_SPACE_UNREADABLE'
+
+/**
+ * Whether an open /health (auth.protectServiceRoutes off) may show its caller the error texts: the log's fatal error
+ * and the free-space read's, which name segment files and the data dir. Only to a service reader's token (ops,
+ * auditor, admin), as the protected route shows its details; anyone else gets the stable code alone (review: the
+ * texts went to every caller, token or not). A header that does not admit is not refused here: the route is open.
+ */
+async function isServiceReader(c: Context, services: Services): Promise<boolean> {
+  if (c.req.header('Authorization') === undefined) return false
+  try {
+    await assertServiceReader(c, services.verifier, OPEN)
+    return true
+  } catch (error) {
+    if (error instanceof ApiError) return false
+    throw error
+  }
+}
+
+/** An open /health's protection: no scrape token (one is configured only with protectServiceRoutes). */
+const OPEN: ServiceRoutesAuth = { scrapeToken: null }
+
+/** The error's stable code (`WAL_FATAL`, `FSYNC_FAILED`, `LEASE_LOST`), or `fallback` when it carries none. */
+function stableCodeOf(error: Error, fallback: string): string {
+  const { code } = error as { code?: unknown }
+  return typeof code === 'string' && /^[A-Z][A-Z0-9_]{0,63}$/.test(code) ? code : fallback
 }
