@@ -35,7 +35,7 @@ describe('egress serve', () => {
     expect(at('-X POST http://127.0.0.1:8080/v1/orders ')).toBeGreaterThan(at('/v1/accounts/demo-1/stream'))
     expect(lines[at('/v1/accounts/demo-1/stream')]).toEndWith('-H "Authorization: Bearer $TOKEN" &')
     expect(banner(lines)).toContain('Last-Event-ID: 0')
-    expect(lines[at('/cancel')]).toBe(`  curl -s -w '\\n' -X POST http://127.0.0.1:8080/v1/orders/ORDER_ID/cancel -H "Authorization: Bearer $TOKEN"`)
+    expect(lines[at('/cancel')]).toBe(`  curl -s -w '\\n' -X POST http://127.0.0.1:8080/v1/orders/$ORDER_ID/cancel -H "Authorization: Bearer $TOKEN"`)
     expect(at('/cancel')).toBeGreaterThan(at('-X POST http://127.0.0.1:8080/v1/orders '))
   })
 

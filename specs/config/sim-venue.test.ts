@@ -114,9 +114,10 @@ describe('config venues: the sim entry', () => {
   })
 
   test("serve's paper banner shows a first order the configured sim takes", () => {
-    expect(firstOrderExample(defaultConfig())).toEqual({ symbol: 'BTC-USD', qty: '0.01', price: '60000' })
-    // DOGE: minQty 10 at 0.15 is 1.5 of notional, below minNotional 5: 34 (whole lots) is the least that passes.
-    expect(firstOrderExample(parseConfig({ venues: [sim(DOGE, SOL)] }))).toEqual({ symbol: 'DOGE-USDT', qty: '34', price: '0.15' })
+    expect(firstOrderExample(defaultConfig())).toEqual({ symbol: 'BTC-USD', qty: '0.01', price: '60000', restingPrice: '58000' })
+    // DOGE: resting half its band (500 bps) below 0.15, on its tick: 0.1462; minQty 10 there is 1.462 of notional, below
+    // minNotional 5: 35 (whole lots) is the least that passes at the resting price, and so at the opening price.
+    expect(firstOrderExample(parseConfig({ venues: [sim(DOGE, SOL)] }))).toEqual({ symbol: 'DOGE-USDT', qty: '35', price: '0.15', restingPrice: '0.1462' })
     expect(paperBanner(parseConfig({ venues: [sim(SOL)] }), 'http://127.0.0.1:8080')).toContain('"symbol":"SOL-USD","side":"buy","type":"limit","qty":"0.01","price":"150"')
   })
 

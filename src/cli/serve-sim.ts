@@ -6,7 +6,7 @@
  */
 
 import { SIM_VENUE_NAME, simInstrumentConfigs, type Config } from '../config/index.ts'
-import { divUnits, formatDecimal, maxUnits, parseDecimal, roundToStep } from '../domain/decimal.ts'
+import { divUnits, formatDecimal, maxUnits, parseDecimal, roundToStep, smallBigInt } from '../domain/decimal.ts'
 import { defaultSimInstruments, type Instrument } from '../domain/instruments.ts'
 import { simInstrumentsFor } from '../runtime/paper.ts'
 import type { SimInstrument } from '../venues/sim/index.ts'
@@ -38,23 +38,31 @@ export function simVenueInstruments(config: Pick<Config, 'venues'>): SimVenueIns
   }
 }
 
-/** The first order serve's paper banner shows: a limit buy the sim takes, on its first instrument at its opening price. */
+/**
+ * The orders serve's paper banner shows: a limit buy the sim takes, on its first instrument at its opening price, and
+ * one below the market that rests (to cancel), both for the same quantity.
+ */
 export interface FirstOrderExample {
   symbol: string
   qty: string
   price: string
+  /** Half the instrument's price band below the opening price, on a tick: within the band, and far from a fill. */
+  restingPrice: string
 }
 
 /**
- * The built-in one (0.01 BTC-USD at 60000) without configured sim instruments; else the first configured instrument
- * at its opening price, for the least quantity (a multiple of the lot) at or above minQty and minNotional.
+ * The built-in one (0.01 BTC-USD at 60000, resting at 58000 as the README's) without configured sim instruments; else
+ * the first configured instrument at its opening price, for the least quantity (a multiple of the lot) at or above
+ * minQty and minNotional at the resting price (so at the opening price too).
  */
 export function firstOrderExample(config: Pick<Config, 'venues'>): FirstOrderExample {
   const first = simInstrumentConfigs(config.venues)?.[0]
-  if (first === undefined) return { symbol: 'BTC-USD', qty: '0.01', price: '60000' }
+  if (first === undefined) return { symbol: 'BTC-USD', qty: '0.01', price: '60000', restingPrice: '58000' }
   const price = parseDecimal(first.openingPrice)
+  const below = roundToStep((price * smallBigInt(20_000 - first.priceBandBps)) / 20_000n, parseDecimal(first.tickSize), 'down')
+  const restingPrice = below > 0n ? below : price
   const lot = parseDecimal(first.lotSize)
-  const forNotional = divUnits(parseDecimal(first.minNotional), price, 'up')
+  const forNotional = divUnits(parseDecimal(first.minNotional), restingPrice, 'up')
   const qty = roundToStep(maxUnits(parseDecimal(first.minQty), forNotional), lot, 'up')
-  return { symbol: first.symbol, qty: formatDecimal(qty), price: formatDecimal(price) }
+  return { symbol: first.symbol, qty: formatDecimal(qty), price: formatDecimal(price), restingPrice: formatDecimal(restingPrice) }
 }

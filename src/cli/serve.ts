@@ -286,13 +286,21 @@ export function paperBanner(config: Config, url: string, options: PaperBannerOpt
     ...tokenHint(config, account, options),
     "Watch the account's live stream (in the background: kill %1 ends it; -H 'Last-Event-ID: 0' replays from the log's start):",
     `  curl -N ${url}/v1/accounts/${account}/stream -H "Authorization: Bearer $TOKEN" &`,
-    'Place an order (202 with its order_id; the stream shows it accepted, sent, acknowledged and filled):',
+    'Place an order (202 with its order_id; the stream shows it accepted, sent, acknowledged and filled; its key names',
+    'one order, so a repeat answers the first order again: each paste of this line makes a new key, and a new order):',
     `  curl -s -w '\\n' -X POST ${url}/v1/orders -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' \\`,
-    `    -H 'Idempotency-Key: first-order' -d '{"account":"${account}","symbol":"${order.symbol}","side":"buy","type":"limit","qty":"${order.qty}","price":"${order.price}"}'`,
-    'Cancel an order that has not filled yet (ORDER_ID: the order_id its POST answered; a filled one is 409 ORDER_NOT_CANCELABLE):',
-    `  curl -s -w '\\n' -X POST ${url}/v1/orders/ORDER_ID/cancel -H "Authorization: Bearer $TOKEN"`,
+    `    -H "Idempotency-Key: first-order-$(date +%s)" -d '{${orderBody(account, order.symbol, order.qty, order.price)}}'`,
+    'Place one below the market, which rests, and cancel it (ORDER_ID: the order_id its POST answered):',
+    `  ORDER_ID=$(curl -s -X POST ${url}/v1/orders -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' \\`,
+    `    -H "Idempotency-Key: resting-order-$(date +%s)" -d '{${orderBody(account, order.symbol, order.qty, order.restingPrice)}}' \\`,
+    `    | grep -o '"order_id":"[^"]*"' | cut -d'"' -f4)`,
+    `  curl -s -w '\\n' -X POST ${url}/v1/orders/$ORDER_ID/cancel -H "Authorization: Bearer $TOKEN"`,
     '',
   ].join('\n')
+}
+
+function orderBody(account: string, symbol: string, qty: string, price: string): string {
+  return `"account":"${account}","symbol":"${symbol}","side":"buy","type":"limit","qty":"${qty}","price":"${price}"`
 }
 
 /**
