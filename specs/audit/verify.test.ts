@@ -90,6 +90,17 @@ describe('verifyLogDirectory', () => {
     expect(report.ok).toBe(true)
   })
 
+  test('a JWKS whose seal key carries the newer alg name Ed25519 verifies the seals (it is read as a seal key)', async () => {
+    // jose's key set takes a key only under the header's alg (EdDSA): every seal failed, SEAL_SIGNATURE_INVALID.
+    const report = await verifyLogDirectory(pristine, { jwks: { keys: [{ ...keys.publicJwk, alg: 'Ed25519' }] } })
+    expect(report.problems).toEqual([])
+    expect(report.seals).toMatchObject({ checked: sealLsns(pristine).length, signaturesChecked: true })
+    // Another key under that name still verifies nothing.
+    const other = await testKeys()
+    const foreign = await verifyLogDirectory(pristine, { jwks: { keys: [{ ...other.publicJwk, alg: 'Ed25519', kid: keys.publicJwk.kid as string }] } })
+    expect(foreign.firstProblem?.code).toBe('SEAL_SIGNATURE_INVALID')
+  })
+
   test('without a key, seals are checked for head and sequence but the report says signatures were not', async () => {
     const report = await verifyLogDirectory(pristine)
     expect(report.ok).toBe(true)

@@ -94,8 +94,15 @@ export async function keyResolverFromJwk(publicJwk: JWK): Promise<SealKeyResolve
   }
 }
 
+/**
+ * A resolver for a JWKS. Seals are signed under the alg name EdDSA, and jose's key set takes a key only when its alg is
+ * the header's: a seal key under the newer name Ed25519 (read as one: ED25519_JWK) matched no seal, so every seal
+ * failed its signature — a tamper finding at the self-check, exit 65 from audit verify — on a clean log (review). Such
+ * a key is read under the name EdDSA, the same Ed25519 key.
+ */
 export function keyResolverFromJwks(jwks: JSONWebKeySet): SealKeyResolver {
-  return createLocalJWKSet(jwks)
+  const keys = jwks.keys.map((jwk) => (jwk.alg === 'Ed25519' && v.is(ED25519_JWK, jwk) ? { ...jwk, alg: 'EdDSA' } : jwk))
+  return createLocalJWKSet({ ...jwks, keys })
 }
 
 /**
