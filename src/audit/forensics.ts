@@ -21,6 +21,15 @@ import { SealChecker, type SealEntry } from './seal-check.ts'
 /** Raw bytes kept on each side of the problem offset. */
 export const FORENSICS_WINDOW_BYTES_DEFAULT = 1024 * 1024
 export const FORENSICS_WINDOW_BYTES_MAX = 64 * 1024 * 1024
+/**
+ * Log bytes the bundle's seals are read from: the segments before the problem's, newest first, while within this (the
+ * problem's own segment always). The seals come from audit's independent scan, which re-derives the chain with the
+ * reference hash (~45 MB/s) on the event loop of a gateway that has just gone to CANCEL_ONLY or HALT: over the whole
+ * log it held the loop for the whole scan (1.1 s per 200,000 records measured, a minute for ten million), while
+ * cancels, /health and the lease renewal waited, and the finding record after it (review). As the live verification's
+ * bound (LIVE_VERIFY_BYTES_MAX_DEFAULT); `egress audit verify` on a copy lists every seal.
+ */
+export const FORENSICS_SEALS_SCAN_BYTES_DEFAULT = 64 * 1024 * 1024
 
 export interface ForensicsOptions {
   logDir: string
@@ -30,8 +39,13 @@ export interface ForensicsOptions {
   configDigest: string
   /** The effective config (with secrets already replaced by their hashes, as canonicalConfigJson does). */
   config?: unknown
-  /** Seals known to the caller; when absent they are collected from the log (up to the first structural damage). */
+  /**
+   * Seals known to the caller; when absent they are collected from the log near the problem (up to the first
+   * structural damage): from the segments that end at the problem's, within `sealsScanBytes`.
+   */
   seals?: readonly SealEntry[]
+  /** Default FORENSICS_SEALS_SCAN_BYTES_DEFAULT. */
+  sealsScanBytes?: number
   windowBytes?: number
   nowMs: number
 }
@@ -59,7 +73,8 @@ export async function writeForensicsBundle(options: ForensicsOptions): Promise<F
   put('problem.json', json({ ...options.problem, logDir: options.logDir, detectedAtMs: options.nowMs }))
   for (const part of logSlice(options.problem.file, options.problem.offsetBytes, windowBytes)) put(part.name, part.bytes)
   put('log-listing.json', json(listing(options.logDir)))
-  put('seals.json', json(options.seals ?? (await collectSeals(options.logDir))))
+  const near = { lsn: options.problem.lsn, bytesMax: options.sealsScanBytes ?? FORENSICS_SEALS_SCAN_BYTES_DEFAULT }
+  put('seals.json', json(options.seals ?? (await collectSeals(options.logDir, near))))
   put('config.json', json({ configDigest: options.configDigest, config: options.config ?? null }))
   put(MANIFEST_FILE, json({ createdAtMs: options.nowMs, problem: options.problem, files }))
   fsyncDirectory(dir)
@@ -125,12 +140,17 @@ function listing(logDir: string): { name: string; bytes: number; modifiedMs: num
     })
 }
 
-/** Seals found in the log up to its first structural damage (signatures are not checked here). */
-export async function collectSeals(logDir: string): Promise<SealEntry[]> {
+/**
+ * Seals found in the log up to its first structural damage (signatures are not checked here). `near`: only in the
+ * segments up to the one holding `lsn`, newest first within `bytesMax` (at least that one), the event loop let run
+ * between segments; without it, the whole log.
+ */
+export async function collectSeals(logDir: string, near?: { lsn: number; bytesMax: number }): Promise<SealEntry[]> {
   const seals: SealEntry[] = []
   const heads = new HeadHistory(1)
   let checker: SealChecker | null = null
   await scanLogIndependently(logDir, {
+    ...(near === undefined ? {} : { selectSegments: (listed) => segmentsNear(logDir, listed, near), afterSegment: () => new Promise<void>((resolve) => setImmediate(resolve)) }),
     onFrame: (frame) => {
       checker ??= new SealChecker({ keys: null, headsFromLsn: frame.lsn })
       if (!isAuditRecordType(frame.type)) return
@@ -140,6 +160,29 @@ export async function collectSeals(logDir: string): Promise<SealEntry[]> {
     },
   })
   return seals
+}
+
+/** The run of segments ending at the one holding `near.lsn` (the last, past the log's end), within `near.bytesMax`. */
+function segmentsNear<S extends { name: string; firstLsn: number }>(logDir: string, listed: readonly S[], near: { lsn: number; bytesMax: number }): S[] {
+  if (listed.length === 0) return []
+  let end = listed.findLastIndex((segment) => segment.firstLsn <= near.lsn)
+  if (end < 0) end = listed.length - 1
+  let start = end
+  let bytes = sizeOf(join(logDir, (listed[end] as S).name))
+  while (start > 0) {
+    bytes += sizeOf(join(logDir, (listed[start - 1] as S).name))
+    if (bytes > near.bytesMax) break
+    start--
+  }
+  return listed.slice(start, end + 1)
+}
+
+function sizeOf(path: string): number {
+  try {
+    return statSync(path).size
+  } catch {
+    return 0 // gone: the scan says so
+  }
 }
 
 function json(value: unknown): string {

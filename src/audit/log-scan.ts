@@ -81,6 +81,11 @@ export interface LogScanHooks {
   /** Awaited after each segment (a place to settle asynchronous checks, such as seal signatures). */
   afterSegment?: () => Promise<void>
   onProgress?: (progress: LogScanProgress) => void
+  /**
+   * The segments to scan, of those listed (in LSN order): a run of them, whose first is read from its header's chain
+   * base as a compacted log's is. Default: all. The forensics bundle's seals read only those near the problem.
+   */
+  selectSegments?: (listed: readonly { name: string; firstLsn: number }[]) => { name: string; firstLsn: number }[]
 }
 
 export interface LogScanResult {
@@ -125,7 +130,8 @@ export function listSegments(dir: string): { name: string; firstLsn: number }[] 
 }
 
 export async function scanLogIndependently(dir: string, hooks: LogScanHooks = {}): Promise<LogScanResult> {
-  const segments = listSegments(dir)
+  const listed = listSegments(dir)
+  const segments = hooks.selectSegments === undefined ? listed : hooks.selectSegments(listed)
   const result: LogScanResult = {
     segments: segments.length, records: 0, bytes: 0, firstLsn: 0, lastLsn: 0, chainHead: GENESIS_HASH.slice(),
     tornTail: null, preallocatedBytes: 0, problem: null,
