@@ -44,6 +44,8 @@ async function askLastLsn(url: string, token: string, timeoutMs: number, signal?
     status = response.status
     text = await answerText(response, ANSWER_BYTES_MAX)
   } catch (error) {
+    // A signal here is the operator's stop, not the source failing (it said "The operation was aborted", of the source).
+    if (signal?.aborted === true) throw new BackupError('BACKUP_INTERRUPTED', 'stopped by a signal before the copy began; nothing was written')
     throw new BackupError('BACKUP_SOURCE_FAILED', `GET ${url}/replication/hash: ${error instanceof Error ? error.message : String(error)}`)
   }
   const body = parsed(text)
