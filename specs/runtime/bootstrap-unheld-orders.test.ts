@@ -96,3 +96,22 @@ test(`past ${UNHELD_ALERTS_MAX} unheld orders at a venue, the rest are counted i
   expect(alerts).toHaveLength(UNHELD_ALERTS_MAX + 1)
   expect(alerts.at(-1)).toBe(`sim lists 52 more open orders under egress's client ids that egress does not hold (named: the first ${UNHELD_ALERTS_MAX})`)
 })
+
+test('an unheld order whose ids a record cannot hold is counted, not named, and the start goes on', async () => {
+  const { first, backupDir } = await restoredWorld(84)
+  const openOrders = first.venue.openOrders.bind(first.venue)
+  first.venue.openOrders = async () => {
+    const answer = await openOrders()
+    if (answer.kind !== 'ok') return answer
+    // The list is the venue's text: an id of 2 MB made the alert a record past the log's 1 MiB, and the start failed.
+    const huge: VenueOrder = { ...(answer.value[0] as VenueOrder), clientOrderId: 'eg-ghost-huge', venueOrderId: 'v'.repeat(2_000_000) }
+    return { kind: 'ok', value: [...answer.value, huge] }
+  }
+  const restored = await startWorld({ seed: 84, dir: backupDir, clock: first.clock, venue: first.venue })
+  worlds.push(restored)
+  expect(restored.gateway.bootstrapReport?.unheldVenueOrders).toBe(3)
+  const alerts = orphanAlerts(restored)
+  expect(alerts).toHaveLength(3)
+  expect(alerts.at(-1)).toBe(`sim lists 1 more open orders under egress's client ids that egress does not hold (named: the first ${UNHELD_ALERTS_MAX})`)
+  expect(alerts.some((detail) => detail.includes('eg-ghost-huge'))).toBe(false)
+})

@@ -33,7 +33,7 @@ export class VenueAnswerInvalidError extends Error {
 
 /** Null when every amount and time of `answer` is one the log can hold; else the error naming the first that is not. */
 export function invalidReadBackOf(venue: string, clientOrderId: string, answer: ReadBack): VenueAnswerInvalidError | null {
-  const problem = (answer.venueOrder === null ? null : orderProblem(answer.venueOrder)) ?? tradesProblem(answer.trades)
+  const problem = (answer.venueOrder === null ? null : venueOrderProblem(answer.venueOrder)) ?? tradesProblem(answer.trades)
   return problem === null ? null : new VenueAnswerInvalidError(`${venue} read-back of ${clientOrderId} refused, the log could not hold it (${problem})`)
 }
 
@@ -65,7 +65,8 @@ function mismatch(path: string, asked: Pick<Order, 'accountId' | 'symbol' | 'sid
   return null
 }
 
-function orderProblem(order: VenueOrder): string | null {
+/** Null when a record can hold every id and amount of the venue's `order` (a listed one too: bootstrap.ts); else the problem. */
+export function venueOrderProblem(order: VenueOrder): string | null {
   const ids = idsProblem('venueOrder', order, ORDER_IDS)
   if (ids !== null) return ids
   if (!recordable(order.qty) || order.qty <= 0n) return 'venueOrder.qty: expected a positive amount a record can hold'
