@@ -42,6 +42,12 @@ export interface NextWorkOptions {
    */
   reconcileHeld?: Pick<ReadonlySet<string>, 'has'>
   /**
+   * When an order's reconcile hold ends by itself (its back-off's end; 0 for none): a held read-back is set aside until
+   * then like one not yet due, not looked at again by every pick. Ending earlier (a shorter back-off set), the hold is
+   * told to the kernel (noteHoldChanged).
+   */
+  reconcileHeldUntilMs?: (orderId: string) => number
+  /**
    * No place or amend is picked (cancels and read-backs are): an HA leader still taking the lead, whose sends would be
    * recorded in a log that may yet be set aside (Executor.holdPlaceSends).
    */

@@ -16,7 +16,8 @@
  * in which it joined, which is the lane Map's insertion order). A live entry is in exactly one place:
  *  - ready: in its group's heap by position;
  *  - parked: it was not due (notBeforeMs > now) when looked at; in the due heap until its notBeforeMs passes (or
- *    changes: apply tells the index and the entry is ready again);
+ *    changes: apply tells the index and the entry is ready again). Likewise a read-back held by a back-off of the
+ *    runtime's (NextWorkOptions.reconcileHeldUntilMs), until its end (a shorter one set: noteHoldChanged);
  *  - held: busy, its order has a call in flight, or its reconcile query is held (options of nextWork); looked at again
  *    at every pick that reaches its rank. Kept per rank: reconcile queries backing off are not few when a venue is
  *    unreachable (one per Unknown order), and a pick that ends in Lane0 must not pay for them.
@@ -243,13 +244,27 @@ export class WorkIndex {
       }
       if (this.isHeld(entry, options)) {
         ready.pop()
-        entry.where = 'held'
-        this.held[group.rank]?.push(entry)
+        const untilMs = this.heldUntilMs(entry, options)
+        if (untilMs > options.nowMs) this.park(entry, untilMs)
+        else {
+          entry.where = 'held'
+          this.held[group.rank]?.push(entry)
+        }
         continue
       }
       return entry
     }
     return null
+  }
+
+  /**
+   * When the entry's hold ends by itself: a read-back's back-off (NextWorkOptions.reconcileHeldUntilMs). Such an entry
+   * is parked until then rather than held: the read-backs of Unknown orders at an unreachable venue all back off, and
+   * a held list is looked at again by every pick that reaches its rank — for the read-backs of wanted cancels, every
+   * pick past Lane0 (3,000 held cost a pick of Lane2 ~170 us), and Lane3's at each turn of its share.
+   */
+  private heldUntilMs(entry: Entry, options: NextWorkOptions): number {
+    return entry.kind === 'reconcile' && options.reconcileHeldUntilMs !== undefined ? options.reconcileHeldUntilMs(entry.orderId) : 0
   }
 
   private isHeld(entry: Entry, options: NextWorkOptions): boolean {
@@ -277,7 +292,11 @@ export class WorkIndex {
     for (const entry of held) {
       if (!entry.live) continue
       if (!this.isHeld(entry, options)) this.makeReady(entry)
-      else held[kept++] = entry
+      else {
+        const untilMs = this.heldUntilMs(entry, options)
+        if (untilMs > options.nowMs) this.park(entry, untilMs)
+        else held[kept++] = entry
+      }
     }
     held.length = kept
   }
@@ -322,6 +341,12 @@ export function noteWorkMoved(state: KernelState, order: Order, before: Work | n
 /** syncQueues: an event left the order's work where it was (its read-back's rank may change: WorkIndex.workKept). */
 export function noteWorkKept(state: KernelState, order: Order): void {
   indexes.get(state)?.workKept(order)
+}
+
+/** The runtime set a shorter hold on the order's read-back (NextWorkOptions.reconcileHeldUntilMs): looked at again. */
+export function noteHoldChanged(state: KernelState, orderId: string): void {
+  const order = state.orders.get(orderId)
+  if (order !== undefined) indexes.get(state)?.dueChanged(order)
 }
 
 /** apply: the order's notBeforeMs changed. */

@@ -3,6 +3,7 @@
  * those whose venue did not answer one, until their backoff ends. Only the reconcile item is held, never a cancel.
  */
 
+import { noteHoldChanged } from '../kernel/index.ts'
 import type { ExecutorOptions } from './executor-options.ts'
 import { READ_BACK_RETRY_AFTER_MS_MAX } from './read-back.ts'
 
@@ -21,10 +22,15 @@ export class ReconcileHolds {
       return dueMs !== undefined && dueMs > this.pickNowMs
     },
   }
-  /** The executor's options: read at each use, as the executor read them. */
-  private readonly options: Pick<ExecutorOptions, 'clock' | 'reconcileRetryMs'>
+  /**
+   * When the order's back-off ends (0: none): the pick sets its read-back aside until then (NextWorkOptions
+   * reconcileHeldUntilMs) instead of looking at it again at every pick.
+   */
+  readonly heldUntilMs = (orderId: string): number => this.reconcileBackoff.get(orderId) ?? 0
+  /** The executor's options: read at each use, as the executor read them. `engine`: whose work index a back-off tells. */
+  private readonly options: Pick<ExecutorOptions, 'clock' | 'reconcileRetryMs'> & Partial<Pick<ExecutorOptions, 'engine'>>
 
-  constructor(options: Pick<ExecutorOptions, 'clock' | 'reconcileRetryMs'>) {
+  constructor(options: Pick<ExecutorOptions, 'clock' | 'reconcileRetryMs'> & Partial<Pick<ExecutorOptions, 'engine'>>) {
     this.options = options
   }
 
@@ -59,5 +65,7 @@ export class ReconcileHolds {
     const { reconcileRetryMs } = this.options
     const waitMs = retryAfterMs === null ? reconcileRetryMs : Math.max(reconcileRetryMs, Math.min(Math.ceil(retryAfterMs), READ_BACK_RETRY_AFTER_MS_MAX))
     this.reconcileBackoff.set(orderId, this.options.clock.nowMs() + waitMs)
+    // A read-back set aside until an earlier back-off's end (a longer Retry-After) is looked at again for this one.
+    if (this.options.engine !== undefined) noteHoldChanged(this.options.engine.state, orderId)
   }
 }
