@@ -83,7 +83,7 @@ export class Replays {
     }
   }
 
-  /** One turn of a replay: a chunk of the log, then live once it has read to the log's end (all synchronous). */
+  /** One turn of a replay: a chunk of the log, then live once it has read to the log's end with room left (all synchronous). */
   private step(stream: ReplayedStream, accountOf: (orderId: string) => string | null): void {
     const { subscriber } = stream
     if (subscriber.phase !== 'replaying') return
@@ -107,7 +107,10 @@ export class Replays {
     if (subscriber.lastLsn < toLsn && this.chunk(stream, toLsn, accountOf)) subscriber.skip(toLsn)
     // Synchronous with the read: the log has not moved since, so every later event reaches this subscriber through
     // the hub's publish(), and the ones publish() is still to hand over are at or below lastLsn (Subscriber.send skips them).
-    if (subscriber.phase === 'replaying' && subscriber.lastLsn >= wal.lastLsn) subscriber.phase = 'live'
+    // Live only with room: a replay fills the buffer to the brim while it waits for the client, and switched with it
+    // full, the next live batch cut off (slow_consumer) a client only keeping the replay's pace. Without room it waits
+    // as in the middle of a replay, and the next turn reads from the log what was written meanwhile.
+    if (subscriber.phase === 'replaying' && subscriber.lastLsn >= wal.lastLsn && subscriber.hasRoom) subscriber.phase = 'live'
   }
 
   /**
