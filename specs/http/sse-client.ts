@@ -12,6 +12,11 @@ export class SseReader {
   private readonly decoder = new TextDecoder()
   private buffer = ''
   private readonly frames: SseFrame[] = []
+  /**
+   * The read under way, kept across calls: one `until` timed out waiting for it, and the next takes its chunk. (Left
+   * behind, it took the next chunk for no one and the stream lost it: a whole burst of events, read as one chunk.)
+   */
+  private pending: Promise<{ done: boolean; value?: Uint8Array }> | null = null
   done = false
 
   constructor(response: Response) {
@@ -25,8 +30,10 @@ export class SseReader {
     while (!predicate(this.frames) && !this.done) {
       const remaining = deadline - Date.now()
       if (remaining <= 0) throw new Error(`timed out; got ${JSON.stringify(this.frames.map((frame) => frame.event ?? frame.comment))}`)
-      const chunk = await Promise.race([this.reader.read(), Bun.sleep(remaining).then(() => null)])
+      this.pending ??= this.reader.read()
+      const chunk = await Promise.race([this.pending, Bun.sleep(remaining).then(() => null)])
       if (chunk === null) continue
+      this.pending = null
       if (chunk.done) this.done = true
       else if (chunk.value !== undefined) this.push(this.decoder.decode(chunk.value, { stream: true }))
     }
