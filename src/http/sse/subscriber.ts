@@ -1,12 +1,21 @@
 /**
- * One SSE subscriber: a ReadableStream whose queue is the subscriber's bounded buffer. Bun pulls from the stream only
- * as fast as the socket drains (measured: a client that stops reading backs the queue up after the kernel's socket
- * buffers fill), so `desiredSize` tells how far behind the client is. When a batch of live events arrives while
+ * One SSE subscriber: a ReadableStream fed from the subscriber's own bounded queue, handed to the server a piece at a
+ * time as it reads. Bun reads the stream only as fast as the socket drains (measured: a client that stops reading
+ * backs the queue up after the kernel's socket buffers fill, Send-Q holding what Bun took), so the queue's length tells
+ * how far behind the client is. When a batch of live events arrives while
  * `bufferEventsMax` events are still waiting, the subscriber is cut off with a final `disconnect` event saying why,
  * rather than buffering without bound. Room is judged once per batch: the hub hands a batch over in one call, before
  * any of it can reach the socket, so judging each event would cut off a client that keeps up whenever one batch
  * (a flatten canceling every open order of an account, a burst committed together) holds more events than the buffer.
  * The queue therefore holds at most `bufferEventsMax` events plus one batch.
+ *
+ * A stream cut off as `slow_consumer` keeps nothing but its final event: the queue is the subscriber's own, not the
+ * stream's, so the cut drops what the client has yet to read, and the final event names the last event id it was
+ * handed (where it resumes). Queued in the stream itself (the stream's queue was the buffer), a cut stream held its
+ * whole backlog for as long as the socket stayed open — until Bun's idle timeout closed a stalled one (measured: 258
+ * events kept 30 s), its slot long since free for the next stream to fill: what stalled clients held was bounded by
+ * the idle timeout, not by subscribersMax × bufferEventsMax. (The socket itself still lives until the client reads the
+ * final event or the idle timeout closes it; what the kernel holds for it is bounded by its send buffer.)
  *
  * Life: `replaying` (reading the log from the resume point, at the client's pace), then `live` (fed by the hub from
  * durable events), then `closed`. Events at or below `lastLsn` are never sent again, which is what makes the switch
@@ -25,6 +34,18 @@ export interface SubscriberOptions {
   onClose: (subscriber: Subscriber, reason: DisconnectReason) => void
 }
 
+/**
+ * The most bytes handed to the server in one read: queued pieces are joined up to it, so a client that keeps up takes
+ * a burst in a few reads rather than one read per event. What the server has taken is past dropping (see the class).
+ */
+const READ_BYTES_MAX = 16 * 1024
+
+/** A queued piece of the stream and the resume point once the client has it (lastLsn when it was queued). */
+interface Queued {
+  bytes: Uint8Array
+  resumeLsn: number
+}
+
 export class Subscriber {
   readonly stream: ReadableStream<Uint8Array>
   phase: SubscriberPhase = 'replaying'
@@ -33,34 +54,38 @@ export class Subscriber {
   private controller: ReadableStreamDefaultController<Uint8Array> | null = null
   private readonly options: SubscriberOptions
   private roomWaiter: (() => void) | null = null
+  /** What the server has yet to take, oldest first from `head` (the buffer bufferEventsMax bounds). */
+  private queue: Queued[] = []
+  private head = 0
+  /** The server asked for more while the queue was empty: the next piece goes to it at once. */
+  private pulled = false
+  /** The resume point of the last piece the server took: where the client resumes when the rest is dropped. */
+  private handedLsn: number
 
   constructor(startLsn: number, options: SubscriberOptions) {
     this.lastLsn = startLsn
+    this.handedLsn = startLsn
     this.options = options
     this.stream = new ReadableStream<Uint8Array>(
       {
         start: (controller) => {
           this.controller = controller
         },
-        pull: () => {
-          const waiter = this.roomWaiter
-          this.roomWaiter = null
-          waiter?.()
-        },
+        pull: () => this.pull(),
         cancel: () => this.close('client_closed'),
       },
-      { highWaterMark: options.bufferEventsMax, size: () => 1 },
+      // Nothing waits in the stream itself: it asks (pull) when the server reads, and gets the queue's next piece.
+      { highWaterMark: 0 },
     )
   }
 
-  /** Events the client has not read yet (bounded by bufferEventsMax, plus one final event). */
+  /** Events (and comments) the server has not taken yet (bounded by bufferEventsMax plus one batch). */
   get backlog(): number {
-    const desired = this.controller?.desiredSize ?? 0
-    return this.options.bufferEventsMax - (desired ?? 0)
+    return this.queue.length - this.head
   }
 
   get hasRoom(): boolean {
-    return (this.controller?.desiredSize ?? 0) > 0
+    return this.phase !== 'closed' && this.backlog < this.options.bufferEventsMax
   }
 
   /** Resolves when the client has drained below the buffer bound (or the subscriber closed). */
@@ -100,21 +125,32 @@ export class Subscriber {
   }
 
   heartbeat(): void {
-    if (this.phase !== 'closed' && this.hasRoom) this.enqueue(sseComment('heartbeat'))
+    if (this.hasRoom) this.enqueue(sseComment('heartbeat'))
   }
 
   raw(bytes: Uint8Array): void {
     this.enqueue(bytes)
   }
 
-  /** Ends the stream; unless the client itself went away, with a final `disconnect` event saying why. */
+  /**
+   * Ends the stream; unless the client itself went away, with a final `disconnect` event saying why. A client cut off
+   * as `slow_consumer` is behind and may never read again: what it has yet to take is dropped (the log holds it), and
+   * the final event names the last event id it was handed. Any other end hands the client what is queued first.
+   */
   close(reason: DisconnectReason): void {
     if (this.phase === 'closed') return
     this.phase = 'closed'
-    if (reason !== 'client_closed') {
-      this.enqueue(sseEvent({ event: 'disconnect', data: { reason, last_event_id: this.lastLsn, buffer_events_max: this.options.bufferEventsMax } }))
-    }
+    const dropped = reason === 'slow_consumer' && this.backlog > 0
+    const resumeLsn = dropped ? this.handedLsn : this.lastLsn
+    const queued = dropped ? [] : this.queue.slice(this.head)
+    this.queue = []
+    this.head = 0
     try {
+      for (const piece of queued) this.controller?.enqueue(piece.bytes)
+      if (reason !== 'client_closed') {
+        const data = { reason, last_event_id: resumeLsn, buffer_events_max: this.options.bufferEventsMax }
+        this.controller?.enqueue(sseEvent({ event: 'disconnect', data }))
+      }
       this.controller?.close()
     } catch {
       // Already closed or errored by the runtime (client gone): nothing left to flush.
@@ -125,7 +161,50 @@ export class Subscriber {
     this.options.onClose(this, reason)
   }
 
+  /** The server reads: the queue's next pieces (joined up to READ_BYTES_MAX), or the next one queued. */
+  private pull(): void {
+    if (this.backlog === 0) {
+      this.pulled = true
+      return
+    }
+    const pieces: Uint8Array[] = []
+    let bytes = 0
+    while (this.head < this.queue.length) {
+      const next = this.queue[this.head] as Queued
+      if (pieces.length > 0 && bytes + next.bytes.byteLength > READ_BYTES_MAX) break
+      pieces.push(next.bytes)
+      bytes += next.bytes.byteLength
+      this.handedLsn = next.resumeLsn
+      this.head++
+    }
+    if (this.head === this.queue.length) {
+      this.queue = []
+      this.head = 0
+    } else if (this.head >= 1_024 && this.head * 2 >= this.queue.length) {
+      // Taken pieces are let go in steps, so the queue's memory follows what it holds.
+      this.queue = this.queue.slice(this.head)
+      this.head = 0
+    }
+    this.hand(pieces.length === 1 ? (pieces[0] as Uint8Array) : joined(pieces, bytes))
+    if (this.hasRoom) {
+      const waiter = this.roomWaiter
+      this.roomWaiter = null
+      waiter?.()
+    }
+  }
+
   private enqueue(bytes: Uint8Array): void {
+    if (this.phase === 'closed') return
+    if (this.pulled && this.backlog === 0) {
+      this.pulled = false
+      this.handedLsn = this.lastLsn
+      this.hand(bytes)
+    } else {
+      this.queue.push({ bytes, resumeLsn: this.lastLsn })
+    }
+  }
+
+  private hand(bytes: Uint8Array): void {
     try {
       this.controller?.enqueue(bytes)
     } catch {
@@ -133,4 +212,14 @@ export class Subscriber {
       if (this.phase !== 'closed') this.close('client_closed')
     }
   }
+}
+
+function joined(pieces: Uint8Array[], bytes: number): Uint8Array {
+  const out = new Uint8Array(bytes)
+  let offset = 0
+  for (const piece of pieces) {
+    out.set(piece, offset)
+    offset += piece.byteLength
+  }
+  return out
 }
