@@ -140,7 +140,8 @@ export class Subscriber {
   close(reason: DisconnectReason): void {
     if (this.phase === 'closed') return
     this.phase = 'closed'
-    const dropped = reason === 'slow_consumer' && this.backlog > 0
+    // A client that went away reads nothing more: its queue goes too.
+    const dropped = (reason === 'slow_consumer' || reason === 'client_closed') && this.backlog > 0
     const resumeLsn = dropped ? this.handedLsn : this.lastLsn
     const queued = dropped ? [] : this.queue.slice(this.head)
     this.queue = []
