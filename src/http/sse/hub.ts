@@ -183,6 +183,8 @@ export class SseHub {
       openedMs: this.options.nowMs(),
       subscriber: new Subscriber(endLsn, {
         bufferEventsMax: this.options.bufferEventsMax,
+        // Cut off before it was handed an event, the client resumes where it asked to (not at the log's end).
+        resumedAfterLsn: lastEventId ?? endLsn,
         onClose: (subscriber, reason) => this.remove(subscriber, reason),
       }),
     }

@@ -11,7 +11,7 @@
  *
  * A stream cut off as `slow_consumer` keeps nothing but its final event: the queue is the subscriber's own, not the
  * stream's, so the cut drops what the client has yet to read, and the final event names the last event id it was
- * handed (where it resumes). Queued in the stream itself (the stream's queue was the buffer), a cut stream held its
+ * handed (where it resumes; handed none, the id it resumed after, never the log's end at the open). Queued in the stream itself (the stream's queue was the buffer), a cut stream held its
  * whole backlog for as long as the socket stayed open — until Bun's idle timeout closed a stalled one (measured: 258
  * events kept 30 s), its slot long since free for the next stream to fill: what stalled clients held was bounded by
  * the idle timeout, not by subscribersMax × bufferEventsMax. (The socket itself still lives until the client reads the
@@ -31,6 +31,11 @@ export type DisconnectReason = 'slow_consumer' | 'shutdown' | 'client_closed' | 
 
 export interface SubscriberOptions {
   bufferEventsMax: number
+  /**
+   * The event id the client resumes after (its Last-Event-ID; startLsn by default): what the final event names when
+   * the stream is cut off before the client was handed an event.
+   */
+  resumedAfterLsn?: number
   onClose: (subscriber: Subscriber, reason: DisconnectReason) => void
 }
 
@@ -40,10 +45,13 @@ export interface SubscriberOptions {
  */
 const READ_BYTES_MAX = 16 * 1024
 
-/** A queued piece of the stream and the resume point once the client has it (lastLsn when it was queued). */
+/**
+ * A queued piece of the stream and the resume point once the client has it (lastLsn when it was queued); null for a
+ * piece without an id (`retry:`, a comment), which moves no resume point.
+ */
 interface Queued {
   bytes: Uint8Array
-  resumeLsn: number
+  resumeLsn: number | null
 }
 
 export class Subscriber {
@@ -64,7 +72,7 @@ export class Subscriber {
 
   constructor(startLsn: number, options: SubscriberOptions) {
     this.lastLsn = startLsn
-    this.handedLsn = startLsn
+    this.handedLsn = options.resumedAfterLsn ?? startLsn
     this.options = options
     this.stream = new ReadableStream<Uint8Array>(
       {
@@ -109,7 +117,7 @@ export class Subscriber {
       return false
     }
     this.lastLsn = lsn
-    this.enqueue(bytes)
+    this.enqueue(bytes, lsn)
     return true
   }
 
@@ -121,15 +129,16 @@ export class Subscriber {
   /** A control event (resync_required); carries `id` so a reconnecting client resumes after it. */
   control(type: string, data: unknown, id?: number): void {
     if (id !== undefined && id > this.lastLsn) this.lastLsn = id
-    this.enqueue(sseEvent({ ...(id === undefined ? {} : { id }), event: type, data }))
+    this.enqueue(sseEvent({ ...(id === undefined ? {} : { id }), event: type, data }), id === undefined ? null : this.lastLsn)
   }
 
   heartbeat(): void {
-    if (this.hasRoom) this.enqueue(sseComment('heartbeat'))
+    if (this.hasRoom) this.enqueue(sseComment('heartbeat'), null)
   }
 
+  /** Bytes without an event id (the opening `retry:` and comment). */
   raw(bytes: Uint8Array): void {
-    this.enqueue(bytes)
+    this.enqueue(bytes, null)
   }
 
   /**
@@ -175,7 +184,7 @@ export class Subscriber {
       if (pieces.length > 0 && bytes + next.bytes.byteLength > READ_BYTES_MAX) break
       pieces.push(next.bytes)
       bytes += next.bytes.byteLength
-      this.handedLsn = next.resumeLsn
+      if (next.resumeLsn !== null) this.handedLsn = next.resumeLsn
       this.head++
     }
     if (this.head === this.queue.length) {
@@ -194,14 +203,14 @@ export class Subscriber {
     }
   }
 
-  private enqueue(bytes: Uint8Array): void {
+  private enqueue(bytes: Uint8Array, resumeLsn: number | null): void {
     if (this.phase === 'closed') return
     if (this.pulled && this.backlog === 0) {
       this.pulled = false
-      this.handedLsn = this.lastLsn
+      if (resumeLsn !== null) this.handedLsn = resumeLsn
       this.hand(bytes)
     } else {
-      this.queue.push({ bytes, resumeLsn: this.lastLsn })
+      this.queue.push({ bytes, resumeLsn })
     }
   }
 
