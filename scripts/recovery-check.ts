@@ -155,7 +155,10 @@ async function checkLedger(options: RecoveryCheckOptions, accountQuery: string, 
 function checkReconcile(options: RecoveryCheckOptions, body: Json, reasons: string[], notes: string[], figures: Record<string, unknown>): void {
   const breaks = body.open_breaks as Json[]
   const lastRun = body.last_run as Json | null
-  figures.reconcile = { open_breaks: breaks.length, last_run: lastRun === null ? null : { run_id: lastRun.run_id, as_of_lsn: lastRun.as_of_lsn, checks: lastRun.checks, skipped: lastRun.skipped } }
+  // The answer lists one page of the open breaks (the first): their count is over all of them.
+  const openCount = typeof body.open_break_count === 'number' ? body.open_break_count : breaks.length
+  if (openCount > breaks.length) reasons.push(`${openCount - breaks.length} more open breaks than listed here (GET /v1/reconcile pages them)`)
+  figures.reconcile = { open_breaks: openCount, last_run: lastRun === null ? null : { run_id: lastRun.run_id, as_of_lsn: lastRun.as_of_lsn, checks: lastRun.checks, skipped: lastRun.skipped } }
   for (const item of breaks) reasons.push(`open break ${String(item.key)}: ${String(item.what)} — expected ${String(item.expected)}, actual ${String(item.actual)} (first seen ${new Date(item.first_seen_ms as number).toISOString()})`)
   if (lastRun === null) (options.requireReconcile ? reasons : notes).push('no reconcile has run yet')
   else if ((lastRun.skipped as unknown[]).length > 0) notes.push(`the last reconcile skipped: ${JSON.stringify(lastRun.skipped)}`)

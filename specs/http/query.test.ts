@@ -84,7 +84,8 @@ describe('a query parameter the route does not take', () => {
         path,
         status: 400,
         code: 'VALIDATION_FAILED',
-        issues: [{ path: 'query.account', message: 'unknown query parameter; this route takes no query parameters' }],
+        // /v1/reconcile pages its open breaks since (specs/backoffice/reconcile-page.test.ts).
+        issues: [{ path: 'query.account', message: `unknown query parameter; this route takes ${path === '/v1/reconcile' ? 'limit, cursor' : 'no query parameters'}` }],
       })
     }
   })

@@ -4,7 +4,7 @@
  */
 
 import { RECONCILE_CHECKS } from '../../backoffice/index.ts'
-import { ACCOUNT_QUERY, FILLS_QUERY, LEDGER_QUERY } from '../routes/backoffice.ts'
+import { ACCOUNT_QUERY, FILLS_QUERY, LEDGER_QUERY, RECONCILE_QUERY } from '../routes/backoffice.ts'
 import { answerComponents, decimal, integer, jsonAnswer, nullable, operation, queryParameters, record, ref, type DocumentPart, type ErrorStatus, type Json } from './shared.ts'
 import { BACKOFFICE_STATS } from './stats-schema.ts'
 
@@ -60,8 +60,9 @@ const RECONCILE_RUN = record({
 
 const RECONCILE = record({
   ok: { type: 'boolean', description: 'No break is open: for any account (every-account readers); for a trader or bot, none of those it is shown' },
-  open_breaks: rowsOf('ReconcileBreak'),
-  open_break_count: integer('The breaks listed: every open one for every-account readers, those of its accounts for a trader or bot'),
+  open_breaks: { ...rowsOf('ReconcileBreak'), description: 'A page of the open breaks, oldest opened first: follow next_cursor until it is null' },
+  open_break_count: integer('The open breaks shown, on every page together: every open one for every-account readers, those of its accounts for a trader or bot'),
+  next_cursor: nullable('string', 'The opened_lsn of the page\'s last break when more follow (the next page starts after it); null at the end'),
   last_run: { anyOf: [RECONCILE_RUN, { type: 'null' }], description: 'The last run recorded in the log; null before the first' },
   last_error: {
     anyOf: [record({ atMs: integer('When it failed (ms since the epoch)'), message: { type: 'string' } }), { type: 'null' }],
@@ -183,8 +184,9 @@ export function backofficePart(): DocumentPart {
       '/v1/reconcile': {
         get: read({
           summary: 'Reconcile state: open breaks (a trader or bot sees those naming its accounts), the last run, the last error',
-          errors: ['401', '503'],
-          answer: jsonAnswer('{ ok, open_breaks, open_break_count, last_run, last_error }', RECONCILE),
+          errors: ['400', '401', '503'],
+          answer: jsonAnswer('{ ok, open_breaks, open_break_count, next_cursor, last_run, last_error }', RECONCILE),
+          parameters: queryParameters(RECONCILE_QUERY, { limit: 'Breaks per page, 1–1000 (default 100, capped at the configured page bound)', cursor: 'next_cursor of the previous page' }),
         }),
       },
     },

@@ -27,6 +27,7 @@ import {
   type BackOffice,
   type PageReader,
   type ModelVersion,
+  type OpenBreak,
   type ReconcileCheck,
   type StoreCounts,
 } from '../../backoffice/index.ts'
@@ -93,17 +94,19 @@ export function backofficeRoutes(services: Services): Hono<AuthEnv> {
     return c.json(statsView(office(), principalOf(c)))
   })
   app.get('/v1/reconcile', (c) => {
-    queryOf(c, NO_QUERY)
+    const query = queryOf(c, RECONCILE_QUERY)
     const principal = principalOf(c)
     const lastRun = office().projector.breaks.lastRun
     const readAll = canReadEvery(principal)
     const visible = visibleBreaks(office(), principal)
+    const { breaks, nextAfterLsn } = breakPage(visible, { afterLsn: query.cursor === undefined ? 0 : Number(query.cursor), limit: Math.min(query.limit ?? 100, services.limits.listPageMax) })
     // A scoped reader's answer says nothing of other accounts: whether any break is open (ok) is asked of its own
     // breaks, and a run's counts (every account's differences, openings and clearings) are for every-account readers.
     return c.json({
       ok: visible.length === 0,
-      open_breaks: visible.map(breakView),
+      open_breaks: breaks.map(breakView),
       open_break_count: visible.length,
+      next_cursor: nextAfterLsn === null ? null : String(nextAfterLsn),
       last_run:
         lastRun === null
           ? null
@@ -118,6 +121,24 @@ export function backofficeRoutes(services: Services): Hono<AuthEnv> {
     })
   })
   return app
+}
+
+/**
+ * GET /v1/reconcile: the open breaks are paged like every other list, oldest opened first, the cursor the LSN of the
+ * record that opened the page's last break. Open breaks are not bounded (a venue with thousands of orders egress does
+ * not hold opens one each, and a venue_trades break whose trade left the compared window stays open): the answer held
+ * every one of them, megabytes for a few thousand.
+ */
+export const RECONCILE_QUERY = v.strictObject({
+  limit: v.exactOptional(LIMIT),
+  cursor: v.exactOptional(v.pipe(v.string(), v.regex(/^\d{1,15}$/, 'expected a cursor from next_cursor'))),
+})
+
+/** At most `limit` of `breaks` opened after `afterLsn`, oldest first, and where the next page starts (null: none). */
+function breakPage(breaks: readonly OpenBreak[], page: { afterLsn: number; limit: number }): { breaks: OpenBreak[]; nextAfterLsn: number | null } {
+  const after = breaks.filter((item) => item.lsn > page.afterLsn).sort((a, b) => a.lsn - b.lsn)
+  const rows = after.slice(0, page.limit)
+  return { breaks: rows, nextAfterLsn: after.length > rows.length ? (rows.at(-1)?.lsn ?? null) : null }
 }
 
 /** Shown in place of a detail that names an account the reader may not read. */
