@@ -8,7 +8,7 @@
  * host clocks within --clock-skew-ms of each other).
  */
 
-import { existsSync, statSync } from 'node:fs'
+import { lstatSync, statSync } from 'node:fs'
 import { join } from 'node:path'
 import { collectorConfigOf, haCursorSecret, type Config } from '../config/index.ts'
 import type { ServiceRoutesAuth, Verifier } from '../http/auth/index.ts'
@@ -86,7 +86,7 @@ export function parseHaFlags(flags: HaFlags, env: CliIo['env']): HaSettings {
   if (flags.leaseDir === undefined) throw new UsageError('--role needs --lease-dir (the lease directory shared by the nodes)')
   // Empty, the lease was taken in the working directory (review); a file there fails only after the data dir was written.
   if (flags.leaseDir.trim() === '') throw new UsageError('--lease-dir is empty; give the lease directory shared by the nodes')
-  if (existsSync(flags.leaseDir) && !statSync(flags.leaseDir).isDirectory()) throw new UsageError(`--lease-dir ${flags.leaseDir} is not a directory`)
+  refuseLeaseDirPath(flags.leaseDir)
   const token = env.EGRESS_REPLICATION_TOKEN ?? ''
   if (token.length < 16) throw new UsageError('HA needs EGRESS_REPLICATION_TOKEN (a shared secret of at least 16 characters)')
   const leaseTtlMs = integerOption('lease-ttl-ms', flags.leaseTtlMs, 5_000, [200, 600_000])
@@ -368,9 +368,30 @@ function parseAdvertiseUrl(url: string | undefined): string | undefined {
   return url
 }
 
+/**
+ * Missing (the start makes it) or a directory. Only a file was refused here: a path under a file, a symbolic link
+ * loop or one to nowhere passed (existsSync says false), and the node took the data dir's lock and wrote its secrets
+ * before the lease's mkdir failed, NOT_A_DIRECTORY, exit 1.
+ */
+function refuseLeaseDirPath(dir: string): void {
+  let kind: string | null
+  try {
+    kind = statSync(dir).isDirectory() ? null : 'is not a directory'
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code
+    const link = code === 'ENOENT' && lstatSync(dir, { throwIfNoEntry: false })?.isSymbolicLink() === true
+    kind = link ? 'is a symbolic link to nothing' : code === 'ENOENT' ? null : code === 'ENOTDIR' ? 'lies under a file' : code === 'ELOOP' ? 'is a symbolic link loop' : `cannot be used (${code})`
+  }
+  if (kind !== null) throw new UsageError(`--lease-dir ${dir} ${kind}`)
+}
+
 function parseVenue(spec: string | undefined): { hostname: string; port: number } | null {
   if (spec === undefined) return null
   const match = /^jsonl:\/\/([^:/]+):(\d+)$/.exec(spec)
   if (match === null) throw new UsageError(`--venue must be jsonl://HOST:PORT, got ${JSON.stringify(spec)}`)
-  return { hostname: match[1] as string, port: Number(match[2]) }
+  // Out of range it passed, and the node took the lease and wrote the data dir before its venue client failed, after
+  // ten seconds of "SocketOptions.port must be in the range", exit 1.
+  const port = Number(match[2])
+  if (!(port >= 1 && port <= 65_535)) throw new UsageError(`--venue: expected a port between 1 and 65535, got ${JSON.stringify(spec)}`)
+  return { hostname: match[1] as string, port }
 }
