@@ -109,7 +109,8 @@ function refuseNotADirectory(field: string, dir: string, source: string | undefi
     const code = (error as NodeJS.ErrnoException).code
     // A symbolic link to nowhere (a volume not mounted, a target moved): mkdir on it failed as "ENOENT, mkdir
     // <dataDir>/auth", naming neither the field nor the link.
-    kind = code === 'ENOTDIR' ? 'a path under a file' : code === 'ENOENT' ? danglingLink(dir) : null
+    // A symbolic link loop: "secret file …/auth/hs256.secret cannot read (ELOOP)", blamed on auth.hs256Secret.
+    kind = code === 'ENOTDIR' ? 'a path under a file' : code === 'ENOENT' ? danglingLink(dir) : code === 'ELOOP' ? LINK_LOOP : null
   }
   if (kind === null) return
   const from = source === undefined ? '' : ` (from ${source})`
@@ -123,11 +124,14 @@ function refuseNotAFile(field: string, path: string): void {
     const stat = statSync(path)
     kind = stat.isFile() ? null : stat.isDirectory() ? 'a directory, not a file' : 'not a regular file'
   } catch (error) {
-    kind = (error as NodeJS.ErrnoException).code === 'ENOTDIR' ? 'a path under a file' : null
+    const code = (error as NodeJS.ErrnoException).code
+    kind = code === 'ENOTDIR' ? 'a path under a file' : code === 'ELOOP' ? LINK_LOOP : null
   }
   if (kind === null) return
   throw new ConfigError([{ path: field, message: `expected a regular file (or none yet), got ${JSON.stringify(path)}: ${kind}` }])
 }
+
+const LINK_LOOP = 'a symbolic link loop (ELOOP)'
 
 function danglingLink(path: string): string | null {
   try {

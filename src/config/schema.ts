@@ -38,7 +38,11 @@ function text(message: string, pattern: RegExp) {
 const AMOUNT = text('expected a non-negative decimal string with at most 8 places, like "1000000" or "2.5"', /^\d{1,20}(\.\d{1,8})?$/)
 const ID = text('expected an id of 1-64 characters [A-Za-z0-9._-], starting with a letter or digit', /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/)
 const ASSET = text('expected an asset code of 2-12 characters [A-Z0-9]', /^[A-Z0-9]{2,12}$/)
-const PATH = text('expected a non-empty path', /^.+$/)
+/**
+ * A NUL character passed (`.` matches it), and every file call on the path threw ERR_INVALID_ARG_VALUE: a data dir's
+ * was blamed on auth.hs256Secret, an anchors file, archive or forensics dir's failed only when first written.
+ */
+const PATH = v.pipe(text('expected a non-empty path', /^.+$/), v.regex(/^[^\0]*$/, 'expected a path without a NUL character'))
 
 function strict<TEntries extends v.ObjectEntries>(entries: TEntries) {
   return v.strictObject(entries)
