@@ -30,8 +30,8 @@ const EXIT_CODES = `Exit codes (every command):
   ${EXIT_OK}   done
   ${EXIT_FAILURE}   could not run or refused: a bad config (the field named on stderr), a missing or locked data dir, …
   ${EXIT_USAGE}   wrong usage: an unknown command or option, a bad or repeated option value
-  ${EXIT_DATA_ERROR}  a problem found in the data (audit verify, replay-verify, compact, repair-tail)
-  ${EXIT_IO_ERROR}  a write or fsync failed (serve, an HA node): restart it, it recovers from the log`
+  ${EXIT_DATA_ERROR}  a problem found in the data (audit verify, replay-verify, compact, repair-tail; backup: the source's)
+  ${EXIT_IO_ERROR}  a write or fsync failed (serve, an HA node: restart it, it recovers from the log; backup: a local write, no DIR made)`
 
 function overview(): string {
   const width = Math.max(...COMMANDS.map((command) => command.name.length))

@@ -40,7 +40,7 @@ export const serveCommand: Command = {
 Starts the gateway: verifies the log, rebuilds projections, reconciles with venues, then opens HTTP intake.
 Defaults: paper mode, sim venue, demo account demo-1 funded, data in ./data, http://127.0.0.1:8080.
 Env overrides: PORT, EGRESS_HOST, EGRESS_DATA_DIR, EGRESS_MODE, EGRESS_WAL_DURABILITY, EGRESS_JWKS_FILE,
-EGRESS_HS256_SECRET, EGRESS_BACKOFFICE_RECONCILE_MS, EGRESS_CONFIG. Snapshots (periodic, retention, compaction) come
+EGRESS_HS256_SECRET, EGRESS_BACKOFFICE_RECONCILE_MS, EGRESS_STORAGE_FREE_BYTES_MIN, EGRESS_CONFIG. Snapshots (periodic, retention, compaction) come
 from the config's "snapshots" section, kernel parameters (reconcileGraceMs, callsPerInstrumentMax, …) from its
 "kernel" section. SIGTERM, SIGINT or SIGHUP (the terminal closed; ignored if started so, as by nohup) shuts down
 cleanly (exit 0), taking a snapshot and releasing an HA node's lease; one during the start lets the start finish (an
