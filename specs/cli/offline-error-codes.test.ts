@@ -7,7 +7,8 @@
  */
 
 import { afterAll, expect, test } from 'bun:test'
-import { mkdirSync, rmSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs'
+import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { lockDataDir } from '../../src/runtime/ha/index.ts'
 import { LogDirLock } from '../../wal/index.ts'
@@ -52,4 +53,24 @@ test('a lock file that cannot be used: LOCK_FILE_UNUSABLE first, exit 1', async 
   const run = await cli(['snapshot', dir])
   expect(run.code).toBe(1)
   expect(run.err).toStartWith(`egress snapshot: LOCK_FILE_UNUSABLE: the lock file ${join(dir, 'log', 'LOCK')} cannot be used`)
+})
+
+/**
+ * A DIR that does not exist is NOT_A_DATA_DIR for every offline command: snapshot and compact (which take the data
+ * dir's lock first) said "… does not exist: not a data directory" without the code that compact --dry-run,
+ * replay-verify, repair-tail and audit put first (review). A symbolic link loop was said not to exist.
+ */
+test('a missing DIR or a symbolic link loop: NOT_A_DATA_DIR first, exit 1, for every offline command', async () => {
+  const parent = mkdtempSync(join(tmpdir(), 'egress-offline-missing-'))
+  dirs.push(parent)
+  const missing = join(parent, 'absent')
+  const loop = join(parent, 'loop-a')
+  symlinkSync(join(parent, 'loop-b'), loop)
+  symlinkSync(loop, join(parent, 'loop-b'))
+  for (const [name, ...options] of [...COMMANDS, ['replay-verify']]) {
+    const run = await cli([name as string, missing, ...options])
+    expect({ name, options, code: run.code, err: run.err }).toEqual({ name, options, code: 1, err: `egress ${name}: NOT_A_DATA_DIR: ${missing} does not exist: not a data directory (nothing created)` })
+    const looped = await cli([name as string, loop, ...options])
+    expect({ name, options, code: looped.code, err: looped.err }).toEqual({ name, options, code: 1, err: `egress ${name}: NOT_A_DATA_DIR: ${loop} cannot be read (ELOOP): not a data directory (nothing created)` })
+  }
 })

@@ -53,8 +53,15 @@ export function offlineTarget(
  * empty log, writing a LOCK and a first segment into /var/log and a DATA_DIR_LOCK into /var.
  */
 export function requireLogIn(dataDir: string, nothingDone = 'nothing created'): void {
-  if (!existsSync(dataDir)) throw new NotADataDirError(`${dataDir} does not exist: not a data directory (${nothingDone})`)
-  if (!statSync(dataDir).isDirectory()) throw new NotADataDirError(`${dataDir} is a file: not a data directory (${nothingDone})`)
+  let isDirectory: boolean
+  try {
+    isDirectory = statSync(dataDir).isDirectory()
+  } catch (error) {
+    // A symbolic link loop (ELOOP) was said not to exist.
+    const code = (error as NodeJS.ErrnoException).code
+    throw new NotADataDirError(`${dataDir} ${code === 'ENOENT' ? 'does not exist' : `cannot be read (${code})`}: not a data directory (${nothingDone})`)
+  }
+  if (!isDirectory) throw new NotADataDirError(`${dataDir} is a file: not a data directory (${nothingDone})`)
   const logDir = join(dataDir, 'log')
   if (!existsSync(logDir)) throw new NotADataDirError(`no log in ${logDir}: not a data directory (${nothingDone})`)
   if (!holdsLog(dataDir)) throw new NotADataDirError(`no log segment (NNNN….seg) in ${logDir}: not a data directory (${nothingDone})`)
@@ -82,8 +89,9 @@ function holdsLog(dataDir: string): boolean {
  */
 export async function withDataDirLock<T>(dataDir: string, work: () => T | Promise<T>): Promise<T> {
   // Nothing is created in a directory that is not a data dir (a typo, a parent): the lock file would be the first file
-  // written there. One an HA node left mid-swap may lack log/ (moved aside): its commit file makes it one.
-  if (existsSync(dataDir) && !holdsLog(dataDir) && interruptedSwapsIn(dataDir).length === 0) requireLogIn(dataDir)
+  // written there. One an HA node left mid-swap may lack log/ (moved aside): its commit file makes it one. A missing
+  // one is said so by requireLogIn too (NOT_A_DATA_DIR): lockDataDir's plain Error carried no code.
+  if (!existsSync(dataDir) || (!holdsLog(dataDir) && interruptedSwapsIn(dataDir).length === 0)) requireLogIn(dataDir)
   const lock = lockDataDir(dataDir, { create: false })
   try {
     return await work()
