@@ -48,6 +48,20 @@ function refuseRecordPath(path: string): void {
   if (!stats.isFile()) throw new UsageError(`--record ${JSON.stringify(path)}: ${stats.isDirectory() ? 'a directory' : 'not a regular file'}; give the path of a file (made if missing)`)
 }
 
+/**
+ * What stopped the start, naming the option: the record file's open failed as node's bare "ENOENT: no such file or
+ * directory, open '…'", and a port taken or a host of another machine as Bun's "Failed to listen at 127.0.0.1",
+ * naming neither the port nor --port.
+ */
+function startFailure(error: unknown, recordPath: string | undefined, address: string): Error {
+  const code = (error as NodeJS.ErrnoException | null)?.code
+  if (recordPath !== undefined && (error as NodeJS.ErrnoException | null)?.path === recordPath) {
+    return new Error(`--record ${JSON.stringify(recordPath)}: cannot open it to append (${code ?? String(error)})`)
+  }
+  const cause = code ?? (error instanceof Error ? error.message : String(error))
+  return Object.assign(new Error(`LISTEN_FAILED: cannot listen on ${address} (${cause}): give a free --port (0 picks one) and a --host that is an address of this machine`), { code: 'LISTEN_FAILED' })
+}
+
 async function runSimVenue(argv: readonly string[], io: CliIo): Promise<number> {
   const { values, positionals } = parseOptions(argv, {
     port: { type: 'string' },
@@ -74,14 +88,20 @@ async function runSimVenue(argv: readonly string[], io: CliIo): Promise<number> 
   const deposits = simDepositsOf(config.accounts.map((account) => ({ accountId: account.id, balances: account.balances })))
   const venue = new SimVenue({ clock, seed, instruments: simInstruments, deposits, ...simStoreOptions(config.venues) })
   const hostname = values.host ?? '127.0.0.1'
-  const server = serveJsonlVenue(venue, {
-    hostname,
-    port,
-    recordPath: values.record ?? null,
-    symbols: instruments.map((instrument) => instrument.symbol),
-    pricePushMs: 200,
-    log: (line) => io.err(`${new Date().toISOString()} sim-venue: ${line}`),
-  })
+  let server: ReturnType<typeof serveJsonlVenue>
+  try {
+    server = serveJsonlVenue(venue, {
+      hostname,
+      port,
+      recordPath: values.record ?? null,
+      symbols: instruments.map((instrument) => instrument.symbol),
+      pricePushMs: 200,
+      log: (line) => io.err(`${new Date().toISOString()} sim-venue: ${line}`),
+    })
+  } catch (error) {
+    clock.cancelAll()
+    throw startFailure(error, values.record, `${hostname}:${port}`)
+  }
   io.out(`listening on ${hostname}:${server.port}`)
   const signal = await stopSignal
   io.err(`${new Date().toISOString()} sim-venue: ${signal}: stopping`)
