@@ -187,11 +187,15 @@ function distinct(issues: ConfigIssue[]): ConfigIssue[] {
   })
 }
 
+/** The most of a value an issue quotes: a 3 MB string (or object) given where an id goes was quoted whole. */
+const SHOWN_CHARS_MAX = 100
+
 /** A value as the file gave it. JSON.stringify wrote a number too large for a double (1e400, Infinity) as null. */
 function shown(input: unknown): string {
   if (input === undefined) return 'nothing'
   if (typeof input === 'number' && !Number.isFinite(input)) return `${input} (too large)`
-  return JSON.stringify(input)
+  const text = JSON.stringify(input)
+  return text.length <= SHOWN_CHARS_MAX ? text : `${text.slice(0, SHOWN_CHARS_MAX)}… (${text.length} characters)`
 }
 
 type Parsed = v.InferOutput<typeof CONFIG_SCHEMA>
