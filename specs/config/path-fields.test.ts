@@ -13,6 +13,7 @@ import { mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { loadConfig, parseConfig } from '../../src/config/index.ts'
+import { fixServeConfigAt } from '../cli/serve-fix-config.ts'
 import { messageOf } from './support.ts'
 
 const dir = mkdtempSync(join(tmpdir(), 'egress-config-paths-'))
@@ -44,4 +45,10 @@ test('an anchors file that is a symbolic link loop names audit.anchorsFile at lo
   expect(messageOf(() => loadConfig({ configPath: path, env: {} }))).toBe(
     `audit.anchorsFile: expected a regular file (or none yet), got ${JSON.stringify(loop)}: a symbolic link loop (ELOOP)`,
   )
+})
+
+/** A FIX venue's CA file took the same care: a number was "Invalid type: Expected string but received 5", a NUL passed. */
+test('a FIX venue tls.caFile that is no path names the field in the config\'s words', () => {
+  expect(messageOf(() => fixServeConfigAt(dir, { tls: { caFile: 5 } }))).toBe('venues.0.tls.caFile: expected a non-empty path, got 5')
+  expect(messageOf(() => fixServeConfigAt(dir, { tls: { caFile: 'a\u0000b' } }))).toBe('venues.0.tls.caFile: expected a path without a NUL character, got "a\\u0000b"')
 })

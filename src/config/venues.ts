@@ -37,6 +37,9 @@ export const FIX_BEGIN_STRINGS = ['FIX.4.2', 'FIX.4.4'] as const
 export const FIX_RESET_ON_LOGON = ['always', 'never'] as const
 export const VENUE_MARKET_DATA = ['static'] as const
 
+/** As the config's other paths (schema.ts PATH): a number was "Invalid type: Expected string but received 5", a NUL passed. */
+const CA_FILE = v.pipe(v.string('expected a non-empty path'), v.minLength(1, 'expected a non-empty path'), v.regex(/^[^\0]*$/, 'expected a path without a NUL character'))
+
 const INSTRUMENT = v.strictObject({
   ...INSTRUMENT_FIELDS,
   /** With `marketData: "static"`: the reference price the data-health guard sees, always fresh. Test venues only. */
@@ -58,7 +61,7 @@ export const FIX_VENUE = v.strictObject({
   /** A daily window (UTC) in which the session may be logged on; unset: always. */
   schedule: v.optional(v.strictObject({ startUtc: TIME_UTC, endUtc: TIME_UTC })),
   /** TLS to the venue; unset: plain TCP. */
-  tls: v.optional(v.strictObject({ servername: v.optional(HOST), caFile: v.optional(v.pipe(v.string(), v.minLength(1, 'expected a non-empty path'))) })),
+  tls: v.optional(v.strictObject({ servername: v.optional(HOST), caFile: v.optional(CA_FILE) })),
   /** Wait for an answer to place/cancel/amend before the outcome is `unknown` (and the kernel reconciles). */
   requestTimeoutMs: v.optional(integerIn(100, 600_000), 10_000),
   /** Wait for an OrderStatusRequest answer. */
