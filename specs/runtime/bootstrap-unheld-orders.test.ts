@@ -35,10 +35,14 @@ function orphanAlerts(world: World): string[] {
   return events.flatMap((event) => (event.type === 'alert.raised' && event.reason === 'REPORT_ORPHANED' ? [event.detail] : []))
 }
 
-/** A world with no open order, its data dir copied (the "backup"), then two orders resting at the venue. */
-async function restoredWorld(seed: number): Promise<{ first: World; backupDir: string; later: string[] }> {
+/**
+ * A world with one order resting (none with `empty`), its data dir copied (the "backup"), then two more orders resting
+ * at the venue.
+ */
+async function restoredWorld(seed: number, options: { empty?: boolean } = {}): Promise<{ first: World; backupDir: string; later: string[] }> {
   const first = await startWorld({ seed })
   worlds.push(first)
+  if (options.empty !== true) await rest(first, 'kept-1')
   await run(first, 50)
   await crashWorld(first)
   const backupDir = tempDataDir()
@@ -54,7 +58,27 @@ test('a start from a copy taken before two orders were placed alerts each of the
   const { first, backupDir, later } = await restoredWorld(81)
   const restored = await startWorld({ seed: 81, dir: backupDir, clock: first.clock, venue: first.venue })
   worlds.push(restored)
-  expect(restored.gateway.bootstrapReport?.unheldVenueOrders).toBe(2)
+  expect(restored.gateway.bootstrapReport).toMatchObject({ openOrdersConfirmed: 1, unheldVenueOrders: 2 })
+  expectAlerted(restored, later)
+})
+
+test('a venue egress holds no open order at is listed without holding the start, and its unheld orders alerted just after', async () => {
+  const { first, backupDir, later } = await restoredWorld(84, { empty: true })
+  let listsAsked = 0
+  const openOrders = first.venue.openOrders.bind(first.venue)
+  first.venue.openOrders = () => {
+    listsAsked++
+    return openOrders()
+  }
+  const restored = await startWorld({ seed: 84, dir: backupDir, clock: first.clock, venue: first.venue })
+  worlds.push(restored)
+  expect(restored.gateway.bootstrapReport?.unheldVenueOrders).toBe(0)
+  await run(restored, 100)
+  expect(listsAsked).toBe(1)
+  expectAlerted(restored, later)
+})
+
+function expectAlerted(restored: World, later: string[]): void {
   const alerts = orphanAlerts(restored)
   expect(alerts).toHaveLength(2)
   for (const orderId of later) {
@@ -62,7 +86,7 @@ test('a start from a copy taken before two orders were placed alerts each of the
     expect(alerts.some((detail) => detail.startsWith(`sim lists eg-${orderId} (venue order `) && detail.includes('egress holds no such order'))).toBe(true)
   }
   expect(restored.errors).toEqual([])
-})
+}
 
 test('a start on the log that holds them alerts nothing, and another system\'s open orders are not egress\'s to alert', async () => {
   const { first } = await restoredWorld(82)
@@ -75,7 +99,7 @@ test('a start on the log that holds them alerts nothing, and another system\'s o
   }
   const again = await startWorld({ seed: 82, dir: first.dir, clock: first.clock, venue: first.venue })
   worlds.push(again)
-  expect(again.gateway.bootstrapReport).toMatchObject({ openOrdersConfirmed: 2, unheldVenueOrders: 0 })
+  expect(again.gateway.bootstrapReport).toMatchObject({ openOrdersConfirmed: 3, unheldVenueOrders: 0 })
   expect(orphanAlerts(again)).toEqual([])
 })
 

@@ -21,6 +21,7 @@ import { LIST_THROTTLED, listedAsHeld, openOrderListOf } from './open-order-list
 import { READ_BACK_CALLS } from './read-back.ts'
 import { venueOrderProblem } from './read-back-check.ts'
 import { startModeNote, startModeOf, type StartMode } from './start-mode.ts'
+import { isRefusedAtStop } from './stop-drain.ts'
 
 export interface Funding {
   accountId: string
@@ -45,6 +46,8 @@ export interface BootstrapOptions {
   resendAgeMsMax: number
   /** The reference price of an instrument as the runtime observes it now (null: none): a resend is guarded at it. */
   market: (venue: string, symbol: string) => MarketSnapshot | null
+  /** Where an error of work the start leaves running goes (the listing of venues egress holds no open order at). */
+  onError?: (error: unknown, context: string) => void
   /**
    * Called once the start's configuration, fundings and mode are recorded, before anything is marked Unknown: venue
    * reports held until then may go in (the gateway opens its report intake).
@@ -71,8 +74,10 @@ export interface BootstrapReport {
   /** Open orders not re-read by the converge deadline (convergeWaitMsMax): the open-order sweep reads them. */
   openOrdersLeftToSweep: number
   /**
-   * Orders the venues list as open under egress's client ids that egress does not hold (placed past the end of the
-   * log replayed, or retired): each raised as a REPORT_ORPHANED alert, nothing else done (unheld-venue-orders.ts).
+   * Orders the venues egress holds open orders at list as open under egress's client ids that egress does not hold
+   * (placed past the end of the log replayed, or retired): each raised as a REPORT_ORPHANED alert, nothing else done
+   * (unheld-venue-orders.ts). The other venues are listed once the start is under way, without holding it: theirs are
+   * alerted the same, and not counted here.
    */
   unheldVenueOrders: number
   unknownAfterWait: number
@@ -137,11 +142,21 @@ export async function bootstrap(options: BootstrapOptions): Promise<BootstrapRep
   // Orders the venue acknowledged may have filled or been canceled while egress was down: each venue's list of open
   // orders confirms those that did not change; the others are read back, a bounded number at a time.
   const open = [...engine.state.orders.values()].filter((order) => OPEN_AT_VENUE.has(order.status))
-  // Every attached venue is asked, not only those egress holds open orders at: one holding orders egress does not
-  // (past the end of a restored log) is found now, not at their first fill (unheld-open-orders.ts).
-  const lists = await openOrderLists(options.executor)
+  const heldAt = new Set(open.map((order) => order.venue))
+  const lists = await openOrderLists(options.executor, [...heldAt])
   const toRead = unconfirmedByLists(open, lists)
+  // Each list also shows the open orders egress does not hold (past the end of a restored log): alerted now, not at
+  // their first fill (src/kernel/unheld-venue-orders.ts). The other attached venues are listed for them too, without
+  // holding the start: a venue slow to answer, where egress holds nothing, must not keep intake closed.
   const unheld = await alertUnheld(engine, lists, clock)
+  const elsewhere = options.executor.venues.filter((venue) => !heldAt.has(venue))
+  if (elsewhere.length > 0) {
+    void openOrderLists(options.executor, elsewhere)
+      .then((later) => alertUnheld(engine, later, clock))
+      .catch((error: unknown) => {
+        if (!isRefusedAtStop(error)) options.onError?.(error, 'listing the open orders of venues egress holds none at')
+      })
+  }
   // Bounded in time too: what is not read back by the converge deadline is left to the sweep, which runs from the start.
   const reads = await readBackBounded(toRead, options.executor, () => clock.nowMs() - started < options.convergeWaitMsMax)
   while (countUnknown(engine, suspects) > 0 && clock.nowMs() - started < options.convergeWaitMsMax) {
@@ -177,9 +192,8 @@ export async function bootstrap(options: BootstrapOptions): Promise<BootstrapRep
 
 type ListAnswer = Awaited<ReturnType<typeof openOrderListOf>>
 
-/** Each attached venue's list of open orders, asked at once. */
-async function openOrderLists(executor: Executor): Promise<Map<string, ListAnswer>> {
-  const venues = executor.venues
+/** The venues' lists of open orders, asked at once. */
+async function openOrderLists(executor: Executor, venues: readonly string[]): Promise<Map<string, ListAnswer>> {
   const lists = await Promise.all(venues.map((venue) => openOrderListOf(venue, (name) => executor.listOpenOrders(name))))
   return new Map(venues.map((venue, index) => [venue, lists[index] ?? null]))
 }

@@ -227,6 +227,7 @@ export class Gateway extends GatewayCommands {
         resendAgeMsMax: options.resendAgeMsMax,
         market: (venue, symbol) => marketFeed.snapshot(venue, symbol),
         onConfigured: () => gateway?.reportIntake.open(),
+        onError: options.onError,
       })
       await gateway.audit?.start()
       gateway.unsubscribes.push(gateway.snapshotter.start())
