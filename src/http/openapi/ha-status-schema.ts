@@ -65,7 +65,7 @@ const DIVERGENCE = v.strictObject({
     v.array(v.strictObject({ lsn: count('LSN'), epoch: count('epoch') })),
     v.description('The first and the last 3 of those records, oldest first'),
   ),
-  moved_to: text('Where the old log went whole (its snapshots beside it); when failed, where it was being moved'),
+  moved_to: text("Where the old log went whole (its snapshots beside it); when failed, where it was being moved. Its path to an ops, auditor or admin token on an open /health; without one, its name in the data dir"),
   kept_prefix_to_lsn: orNull(count('LSN'), 'The log was kept up to and including this LSN; null: re-synced from scratch'),
   linked_segments: count('Segments of the kept log shared with the one set aside (hard links)'),
   linked_bytes: count('bytes'),
@@ -73,8 +73,8 @@ const DIVERGENCE = v.strictObject({
   copied_bytes: count('bytes'),
   snapshots_kept: v.pipe(v.array(count('LSN')), v.description('LSNs of the snapshots kept, newest first')),
   build_ms: count('How long building the kept log and swapping it in took (0 when nothing was kept)'),
-  fallback: orNull(text('CODE: why'), 'Why the shared log was not kept, or null'),
-  error: orNull(text('FSYNC_FAILED: … or SET_ASIDE_FAILED: …'), 'Why setting the records aside failed, or null'),
+  fallback: orNull(text('CODE: why'), 'Why the shared log was not kept, or null. The text (it may name the data dir) to an ops, auditor or admin token on an open /health; without one, its code alone'),
+  error: orNull(text('FSYNC_FAILED: … or SET_ASIDE_FAILED: …'), 'Why setting the records aside failed, or null. The text (it may name the data dir) to an ops, auditor or admin token on an open /health; without one, its code alone'),
 })
 
 const AT_MS = integer('When it ended (ms since the epoch)')
@@ -88,7 +88,7 @@ const SNAPSHOT_RECOVERY = v.variant('state', [
     snapshot_lsn: count("The leader's snapshot this node started again from"),
     snapshot_digest: text("The snapshot's digest"),
     previous_last_lsn: count('Last LSN of the log moved aside'),
-    moved_to: text('Where the old log went (its snapshots beside it)'),
+    moved_to: text('Where the old log went (its snapshots beside it). Its path to an ops, auditor or admin token on an open /health; without one, its name in the data dir'),
     last_lsn: count("The new log's last LSN after the first pull"),
   }),
   v.strictObject({
@@ -99,7 +99,7 @@ const SNAPSHOT_RECOVERY = v.variant('state', [
       v.picklist(['SNAPSHOT_UNAVAILABLE', 'SNAPSHOT_TOO_LARGE', 'SNAPSHOT_INVALID', 'CATCH_UP_FAILED', 'SNAPSHOT_RECOVERY_FAILED', 'FSYNC_FAILED']),
       v.description('FSYNC_FAILED is fatal (role failed); the others are retried'),
     ),
-    error: text('What went wrong'),
+    error: text('What went wrong. The text to an ops, auditor or admin token on an open /health; without one, the code again'),
   }),
 ])
 
@@ -140,7 +140,7 @@ export const HA_STATUS = v.pipe(
       'What this log lacked of the old leader\'s when this node last took the lease; null: it never took over',
     ),
     last_divergence: orNull(DIVERGENCE, 'The last time this node found it held records the leader lacks, and what became of them; null: never'),
-    failure: orNull(text('CODE: message'), 'What stopped this node for good (role failed: FSYNC_FAILED, FOLLOW_FAILED, NODE_STUCK); null while it runs'),
+    failure: orNull(text('CODE: message'), 'What stopped this node for good (role failed: FSYNC_FAILED, WAL_FATAL, FOLLOW_FAILED, NODE_STUCK); null while it runs. The text (it may name the data dir) to an ops, auditor or admin token on an open /health; without one, its code alone'),
     last_snapshot_recovery: orNull(SNAPSHOT_RECOVERY, "The last time this node started again from the leader's snapshot (or tried to); null: never"),
     sync: v.pipe(v.union([SYNC_LEADING, SYNC_NOT_LEADING]), v.description('Synchronous replication: in full while leading; only the policy otherwise')),
     shadow: orNull(SHADOW, 'Shadow decisions while following: leader commands decided again here; null while leading'),

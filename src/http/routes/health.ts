@@ -4,7 +4,8 @@
  * `/health/live` is the bare liveness probe. With config auth.protectServiceRoutes, a caller without a token gets the
  * summary (HealthSummaryBody: live, ready, draining, role, the same status) and the rest takes a service reader's
  * token (auth/service-routes.ts). Without it, anyone gets the whole body, but the error texts (`log.error`,
- * `disk.error`: they name files of the data dir) only with a service reader's token; others get a stable code.
+ * `disk.error`, and `ha`'s: they name files of the data dir) only with a service reader's token; others get a stable
+ * code (and `ha`'s `moved_to` only the set-aside log's name in the data dir).
  *
  * The body is built as HealthBody, the output type of the schema the document's Health component is generated from
  * (openapi/health-schema.ts): a field the route adds, drops, renames or retypes without the schema, or the schema
@@ -13,6 +14,7 @@
  */
 
 import { Hono, type Context } from 'hono'
+import { haStatusCodesOnly, type HaNodeStatus } from '../../runtime/ha/index.ts'
 import { assertServiceReader, type ServiceRoutesAuth } from '../auth/index.ts'
 import { ApiError } from '../errors.ts'
 import type { HealthBody, HealthSummaryBody, LiveBody } from '../openapi/health-schema.ts'
@@ -69,11 +71,16 @@ export function healthRoutes(services: Services): Hono {
       // be routed cancels, which a load balancer would stop sending to a node whose /health answered 503.
       disk: diskJson(services, errorTexts),
       // `satisfies`: a spread's fields escape the excess-property check of the literal around it.
-      ...(services.ha === undefined ? {} : ({ ha: services.ha.status() } satisfies Pick<HealthBody, 'ha'>)),
+      ...(services.ha === undefined ? {} : ({ ha: haJson(services.ha.status(), errorTexts) } satisfies Pick<HealthBody, 'ha'>)),
     }
     return c.json(body, ready ? 200 : 503)
   })
   return app
+}
+
+/** `ha`: its error texts and the paths it names (a set-aside log's) only to a service reader, as `log.error`. */
+function haJson(status: HaNodeStatus, errorTexts: boolean): HaNodeStatus {
+  return errorTexts ? status : haStatusCodesOnly(status)
 }
 
 function diskJson(services: Services, errorTexts: boolean): HealthBody['disk'] {
@@ -87,7 +94,7 @@ const DISK_UNREADABLE = 'FREE_SPACE_UNREADABLE'
 
 /**
  * Whether an open /health (auth.protectServiceRoutes off) may show its caller the error texts: the log's fatal error
- * and the free-space read's, which name segment files and the data dir. Only to a service reader's token (ops,
+ * and the free-space read's, which name segment files and the data dir (and `ha`'s). Only to a service reader's token (ops,
  * auditor, admin), as the protected route shows its details; anyone else gets the stable code alone (review: the
  * texts went to every caller, token or not). A header that does not admit is not refused here: the route is open.
  */

@@ -5,6 +5,7 @@
  * divergence, a snapshot recovery, the shadow decisions) are mapped by status-json.ts.
  */
 
+import { basename } from 'node:path'
 import type { Gateway } from '../gateway.ts'
 import type { Lease } from '../../../wal/index.ts'
 import type { DivergenceReport } from './divergence.ts'
@@ -94,7 +95,7 @@ export function nodeStatusOf(
     last_takeover_ms: node.lastTakeoverMs,
     last_takeover_lag: lagJson(node.lastTakeoverLag),
     last_divergence: node.lastDivergence === null ? null : divergenceJson(node.lastDivergence),
-    failure: node.failure?.message ?? null,
+    failure: node.failure === null ? null : failureText(node.failure),
     last_snapshot_recovery: node.lastSnapshotRecovery === null ? null : snapshotRecoveryJson(node.lastSnapshotRecovery),
     sync: node.sync?.status() ?? { policy: known.syncPolicy, state: 'down' },
     // Shadow decisions of this node while it follows (null while leading): counts and the last mismatches.
@@ -104,6 +105,47 @@ export function nodeStatusOf(
     takeover_refused: known.takeoverRefused,
     takeover_would_refuse: known.takeoverWouldRefuse,
   }
+}
+
+/**
+ * `ha.failure` as documented, `CODE: message`: a failure whose message does not start with its code (WalFatalError's)
+ * gets it in front, so that an open /health, which shows only the code (haStatusCodesOnly), has one.
+ */
+function failureText(failure: Error): string {
+  const { code } = failure as { code?: unknown }
+  const known = typeof code === 'string' && STATUS_CODE.test(code) ? code : 'NODE_FAILED'
+  return failure.message.startsWith(`${known}: `) ? failure.message : `${known}: ${failure.message}`
+}
+
+/** A stable code as the texts of the status start with one (`FSYNC_FAILED`, `SET_ASIDE_FAILED`, `PREFIX_BUILD_FAILED`). */
+const STATUS_CODE = /^[A-Z][A-Z0-9_]{0,63}$/
+
+/**
+ * The status as an open /health (auth.protectServiceRoutes off) shows it to a caller without a service reader's token
+ * (routes/health.ts): each error text (`failure`, `last_divergence.error` and `.fallback`, `last_snapshot_recovery.error`)
+ * cut to its stable code, and each `moved_to` to its name in the data dir. Those texts name the data dir and its
+ * files (`FSYNC_FAILED: fsync of /srv/egress/data/log failed …`), as `log.error` does (review: they went to anyone).
+ */
+export function haStatusCodesOnly(status: HaNodeStatus): HaNodeStatus {
+  const divergence = status.last_divergence
+  const recovery = status.last_snapshot_recovery
+  return {
+    ...status,
+    failure: status.failure === null ? null : codeOfText(status.failure, 'NODE_FAILED'),
+    last_divergence: divergence === null ? null : {
+      ...divergence,
+      moved_to: basename(divergence.moved_to),
+      fallback: divergence.fallback === null ? null : codeOfText(divergence.fallback, 'PREFIX_NOT_KEPT'),
+      error: divergence.error === null ? null : codeOfText(divergence.error, 'SET_ASIDE_FAILED'),
+    },
+    last_snapshot_recovery: recovery === null ? null : recovery.state === 'failed' ? { ...recovery, error: recovery.code } : { ...recovery, moved_to: basename(recovery.moved_to) },
+  }
+}
+
+/** The code a `CODE: message` text starts with, or `fallback`. */
+function codeOfText(text: string, fallback: string): string {
+  const code = text.slice(0, Math.max(0, text.indexOf(': ')))
+  return STATUS_CODE.test(code) ? code : fallback
 }
 
 function lagJson(lag: TakeoverLag | null): HaNodeStatus['last_takeover_lag'] {
