@@ -54,6 +54,9 @@ interface Queued {
   resumeLsn: number | null
 }
 
+/** What a taken piece's place in the queue holds until the queue is compacted: nothing of the piece's bytes. */
+const TAKEN: Queued = { bytes: new Uint8Array(0), resumeLsn: null }
+
 export class Subscriber {
   readonly stream: ReadableStream<Uint8Array>
   phase: SubscriberPhase = 'replaying'
@@ -185,13 +188,16 @@ export class Subscriber {
       pieces.push(next.bytes)
       bytes += next.bytes.byteLength
       if (next.resumeLsn !== null) this.handedLsn = next.resumeLsn
+      // Let go at once: a queue that never empties (a client behind by more than a read, a replay refilling it as it
+      // reads) is compacted only every 1,024 pieces, and its taken pieces held their bytes till then.
+      this.queue[this.head] = TAKEN
       this.head++
     }
     if (this.head === this.queue.length) {
       this.queue = []
       this.head = 0
     } else if (this.head >= 1_024 && this.head * 2 >= this.queue.length) {
-      // Taken pieces are let go in steps, so the queue's memory follows what it holds.
+      // Taken places are let go in steps, so the queue's array follows what it holds.
       this.queue = this.queue.slice(this.head)
       this.head = 0
     }
