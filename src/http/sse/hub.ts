@@ -10,7 +10,8 @@
  * than it can read (a global stream decodes every record) would otherwise chase the log's end for good.
  *
  * Live events come from `engine.onDurable` (only durable events are ever streamed); each is encoded once per batch,
- * and those bytes go to every subscriber it matches. Heartbeat comments go out every `heartbeatMs`, under Bun's 10 s idle timeout.
+ * and those bytes go to every subscriber it matches. Heartbeat comments go out every `heartbeatMs` (to every stream with
+ * nothing queued: Subscriber.heartbeat), under the server's idle timeout.
  *
  * A stream is read with the authority of the token it was opened with, and that authority ends: a stream whose token
  * has expired, or whose key was rotated out or went stale, ends with a final `disconnect` event, reason

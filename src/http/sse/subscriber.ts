@@ -135,8 +135,13 @@ export class Subscriber {
     this.enqueue(sseEvent({ ...(id === undefined ? {} : { id }), event: type, data }), id === undefined ? null : this.lastLsn)
   }
 
+  /**
+   * The comment that keeps a quiet stream's connection open, only when nothing is queued: queued pieces mean the server
+   * is waiting for the socket, which a comment behind them cannot reach sooner. Queued as the buffer had room, it took
+   * a place from events: a replay gone live with room for one more lost it, and the first live batch cut it off.
+   */
   heartbeat(): void {
-    if (this.hasRoom) this.enqueue(sseComment('heartbeat'), null)
+    if (this.phase !== 'closed' && this.backlog === 0) this.enqueue(sseComment('heartbeat'), null)
   }
 
   /** Bytes without an event id (the opening `retry:` and comment). */
