@@ -34,7 +34,9 @@ export interface PendingRequest {
 
 export class PendingRequests {
   readonly #clock: Clock
+  readonly #all = new Set<PendingRequest>()
   readonly #byKey = new Map<string, Set<PendingRequest>>()
+  /** Requests by the MsgSeqNum they went out with, in the current numbering only (forgetSeqNums). */
   readonly #bySeqNum = new Map<number, PendingRequest>()
 
   constructor(clock: Clock) {
@@ -42,7 +44,7 @@ export class PendingRequests {
   }
 
   get size(): number {
-    return this.#bySeqNum.size
+    return this.#all.size
   }
 
   /**
@@ -87,14 +89,29 @@ export class PendingRequests {
     return this.#bySeqNum.get(seqNum)
   }
 
+  /** Every request waiting, whatever numbering it went out in. */
   all(): PendingRequest[] {
-    return [...this.#bySeqNum.values()]
+    return [...this.#all]
+  }
+
+  /** The requests sent under `beginSeqNum..endSeqNum` in the current numbering. */
+  inSeqNumRange(beginSeqNum: number, endSeqNum: number): PendingRequest[] {
+    return [...this.#bySeqNum.values()].filter((request) => request.seqNum >= beginSeqNum && request.seqNum <= endSeqNum)
+  }
+
+  /**
+   * The numbering restarted: the numbers the waiting requests went out with now name other messages, so a reject or a
+   * gap-fill naming them is not about these requests. They keep waiting for their answers (matched by key) or time out.
+   */
+  forgetSeqNums(): void {
+    this.#bySeqNum.clear()
   }
 
   #add(request: PendingRequest): void {
     let set = this.#byKey.get(request.key)
     if (set === undefined) this.#byKey.set(request.key, (set = new Set()))
     set.add(request)
+    this.#all.add(request)
     this.#bySeqNum.set(request.seqNum, request)
   }
 
@@ -102,6 +119,7 @@ export class PendingRequests {
     const set = this.#byKey.get(request.key)
     set?.delete(request)
     if (set?.size === 0) this.#byKey.delete(request.key)
+    this.#all.delete(request)
     if (this.#bySeqNum.get(request.seqNum) === request) this.#bySeqNum.delete(request.seqNum)
   }
 }

@@ -31,9 +31,12 @@ export interface Connection {
   readonly queued: Map<number, FixMessage>
   /**
    * This connection's Logon began a new numbering: ours went out as MsgSeqNum 1 (a reset, or a fresh store), or the
-   * counterparty's answer reset both numbers. Old numbers mean nothing then (venue.ts reads every open order back).
+   * counterparty's answer reset both numbers, or its Logon with ResetSeqNumFlag=Y did during the session. Old numbers
+   * mean nothing then (venue.ts reads every open order back).
    */
   numberingRestarted: boolean
+  /** We confirmed a reset of the counterparty's with our Logon (ResetSeqNumFlag=Y) on this connection. */
+  resetConfirmed: boolean
   /**
    * The venue's numbers that GapFills answering our ResendRequest skipped, gathered while the gap heals: told once, when
    * it has (or when the connection closes first), not once per GapFill (a resend holds several, one per run of session
@@ -65,6 +68,7 @@ export function openConnection(id: number, options: { nowMs: number; limits: Fix
     resendProgress: null,
     queued: new Map(),
     numberingRestarted: false,
+    resetConfirmed: false,
     skippedUnread: null,
     queuedFields: 0,
     served: new WeakSet(),

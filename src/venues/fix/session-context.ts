@@ -17,6 +17,12 @@ export interface SessionContext {
   readonly id: string
   readonly options: ResolvedFixSessionOptions
   readonly handler: FixSessionHandler
+  /**
+   * The counterparty asked for a reset that is ours to make at the next Logon (a Logout with ResetSeqNumFlag=Y, or
+   * its reset Logon while we were logging out): that Logon carries ResetSeqNumFlag=Y. Cleared once it is answered.
+   * Held in memory only: a restart in between logs on with the saved numbers (README, "Inbound rules").
+   */
+  resetAtNextLogon: boolean
   /** The loaded sequence numbers; they are loaded before any connection exists. */
   seqNums(): DurableSeqNums
   setState(state: FixSessionState, detail: string): void

@@ -1,6 +1,7 @@
 /**
- * The Logon/Logout handshake: sending Logon once the transport connects (with ResetSeqNumFlag=Y when configured),
- * accepting the counterparty's answer only if it is a Logon with a number that is not too low, and logging out —
+ * The Logon/Logout handshake: sending Logon once the transport connects (with ResetSeqNumFlag=Y when configured, or
+ * when the counterparty asked for a reset), accepting the counterparty's answer only if it is a Logon with a number
+ * that is not too low, its Logon with ResetSeqNumFlag=Y during the session (both numbers restart), and logging out —
  * our Logout waits logoutTimeoutMs for the answer; theirs is answered and the connection closed. Kept apart from
  * inbound dispatch because these are the only messages whose handling depends on the connection's phase.
  */
@@ -9,19 +10,24 @@ import type { FixField, FixMessage } from './message.ts'
 import { enterPhase, type Connection } from './session-connection.ts'
 import type { SessionContext } from './session-context.ts'
 import { sendOn } from './session-outbound.ts'
-import { advance, drainQueue, queueAboveGap } from './session-sequence.ts'
+import { advance, drainQueue, forgetGap, queueAboveGap } from './session-sequence.ts'
 import { MsgType, Tag } from './tags.ts'
 
-/** The transport connected: send Logon (resetting both numbers first when resetOnLogon is `always`). */
+/** The transport connected: send Logon (resetting both numbers first when resetOnLogon is `always` or the counterparty asked for a reset). */
 export function onConnected(session: SessionContext, connection: Connection): void {
   if (connection.closed) return
   const seqNums = session.seqNums()
-  const reset = session.options.resetOnLogon === 'always'
+  const reset = sendsReset(session)
   if (reset) seqNums.reset()
   connection.numberingRestarted = seqNums.nextSender === 1
   enterPhase(connection, 'logon_sent', session.options.clock.nowMs())
   session.setState('logon_sent', reset ? 'Logon sent with ResetSeqNumFlag=Y' : `Logon sent with MsgSeqNum ${seqNums.nextSender}`)
   sendOn(session, connection, MsgType.Logon, logonBody(session, reset), {})
+}
+
+/** Whether our Logon carries ResetSeqNumFlag=Y: configured so, or the counterparty asked for a reset (and it is not yet answered). */
+function sendsReset(session: SessionContext): boolean {
+  return session.options.resetOnLogon === 'always' || session.resetAtNextLogon
 }
 
 function logonBody(session: SessionContext, reset: boolean): FixField[] {
@@ -33,6 +39,7 @@ function logonBody(session: SessionContext, reset: boolean): FixField[] {
 export function onLogonPhaseMessage(session: SessionContext, connection: Connection, message: FixMessage): void {
   if (message.msgType === MsgType.Logout) {
     session.log('error', 'fix.logon_rejected', `the counterparty answered our Logon with Logout: ${message.get(Tag.Text) ?? '(no text)'}`)
+    resetAsked(session, message)
     session.disconnect(connection, 'logon rejected', 'warn')
     return
   }
@@ -42,7 +49,7 @@ export function onLogonPhaseMessage(session: SessionContext, connection: Connect
     return
   }
   const seqNums = session.seqNums()
-  if (message.get(Tag.ResetSeqNumFlag) === 'Y' && session.options.resetOnLogon !== 'always') {
+  if (message.get(Tag.ResetSeqNumFlag) === 'Y' && !sendsReset(session)) {
     // ResetSeqNumFlag resets both sides (FIX session layer): the venue now expects our next message to be 2 after a
     // Logon numbered 1. Resetting only the inbound number kept ours running on, so the venue saw ours as too high and
     // asked for them again: everything sent after the logon was gap-filled (unknown). The flag on an answer to a Logon
@@ -51,6 +58,7 @@ export function onLogonPhaseMessage(session: SessionContext, connection: Connect
     session.log('warn', 'fix.counterparty_reset', 'the Logon answer carries ResetSeqNumFlag=Y: both numbers reset, confirmed with a Logon (ResetSeqNumFlag=Y, MsgSeqNum 1)')
     seqNums.reset()
     connection.numberingRestarted = true
+    connection.resetConfirmed = true
     sendOn(session, connection, MsgType.Logon, logonBody(session, true), {})
   }
   const seqNum = message.seqNum
@@ -58,14 +66,55 @@ export function onLogonPhaseMessage(session: SessionContext, connection: Connect
   if (seqNum < expected) return logout(session, connection, `MsgSeqNum too low, expecting ${expected} but received ${seqNum}`, true)
   enterPhase(connection, 'active', session.options.clock.nowMs())
   connection.loggedOnAtMs = session.options.clock.nowMs()
+  session.resetAtNextLogon = false
   if (seqNum > expected) queueAboveGap(session, connection, message)
   else advance(session, seqNum)
   session.setState('active', `logged on (next sender ${seqNums.nextSender}, next target ${seqNums.nextTarget})`)
   drainQueue(session, connection)
 }
 
+/**
+ * The counterparty's Logon with ResetSeqNumFlag=Y (not a PossDup copy) after logon: it restarted both numbers at 1
+ * (FIX session layer; QuickFIX's nextLogon resets its store and answers with a Logon carrying the flag). Both of ours
+ * restart, saved before the answer — our Logon (ResetSeqNumFlag=Y, MsgSeqNum 1) — is written; nothing of the old range
+ * is resent or gap-filled, and what sat above a gap in the old numbering is dropped with it (the venue resends nothing
+ * from before). The session is told `active` again with `numberingRestarted` set: the adapter forgets the old numbers
+ * (requests in flight stay pending, answered by ClOrdID) and reads every open order back. Taken whatever its number,
+ * as QuickFIX does (a number above 1 is a gap in the new numbering, asked about). While our Logout is out the
+ * connection is ending: the reset is left to our next Logon. One numbered 1 right after we confirmed a reset of the
+ * venue's (nothing else received since) is that reset — a venue answering our confirming Logon with its own — and is
+ * not answered again: answering it had each side confirm the other's confirmation without end.
+ */
+export function onCounterpartyReset(session: SessionContext, connection: Connection, message: FixMessage): void {
+  const seqNums = session.seqNums()
+  if (connection.phase !== 'active') {
+    session.log('warn', 'fix.counterparty_reset', `Logon with ResetSeqNumFlag=Y while logging out: our next Logon resets the numbers`)
+    session.resetAtNextLogon = true
+    return
+  }
+  if (connection.resetConfirmed && message.seqNum === 1 && seqNums.nextTarget === 2) {
+    session.log('info', 'fix.counterparty_reset_repeated', 'a Logon with ResetSeqNumFlag=Y numbered 1 right after the numbering restarted: the reset is made, not answered again')
+    return
+  }
+  const dropped = connection.queued.size
+  session.log('warn', 'fix.counterparty_reset', `Logon with ResetSeqNumFlag=Y (MsgSeqNum ${message.seqNum}) during the session: both numbers restart at 1 (were sender ${seqNums.nextSender}, target ${seqNums.nextTarget}${dropped > 0 ? `; ${dropped} messages queued above a gap dropped` : ''}), confirmed with a Logon (ResetSeqNumFlag=Y, MsgSeqNum 1)`)
+  forgetGap(connection)
+  seqNums.reset()
+  connection.numberingRestarted = true
+  connection.resetConfirmed = true
+  sendOn(session, connection, MsgType.Logon, logonBody(session, true), {})
+  if (message.seqNum > seqNums.nextTarget) queueAboveGap(session, connection, message)
+  else advance(session, message.seqNum)
+  session.setState('active', `numbering restarted by the counterparty's Logon (ResetSeqNumFlag=Y): next sender ${seqNums.nextSender}, next target ${seqNums.nextTarget}`)
+}
+
+/**
+ * A counterparty Logout. One carrying ResetSeqNumFlag=Y (a Logon field, not a Logout's) is a Logout: the reset the
+ * venue asks for is made by our next Logon (ResetSeqNumFlag=Y, MsgSeqNum 1).
+ */
 export function onLogout(session: SessionContext, connection: Connection, message: FixMessage): void {
   const text = message.get(Tag.Text) ?? '(no text)'
+  resetAsked(session, message)
   if (connection.phase === 'logout_sent') return session.disconnect(connection, `logout confirmed: ${text}`, 'info')
   session.log(/too low/i.test(text) ? 'error' : 'warn', 'fix.logout_received', `the counterparty logged out: ${text}`)
   // The answer is written before the connection closes: a write finds the connection closed and drops the message, so
@@ -76,6 +125,12 @@ export function onLogout(session: SessionContext, connection: Connection, messag
   enterPhase(connection, 'logout_sent', session.options.clock.nowMs())
   const close = (): void => session.disconnect(connection, `logged out by the counterparty: ${text}`, 'info')
   void written.then(close, close)
+}
+
+function resetAsked(session: SessionContext, message: FixMessage): void {
+  if (message.get(Tag.ResetSeqNumFlag) !== 'Y' || session.resetAtNextLogon) return
+  session.log('warn', 'fix.counterparty_reset', 'the counterparty\'s Logout carries ResetSeqNumFlag=Y: our next Logon resets the numbers')
+  session.resetAtNextLogon = true
 }
 
 /** Sends Logout and waits (logoutTimeoutMs) for the answer; `fatal` also logs the cause as an error. */

@@ -10,7 +10,7 @@ import { describeError } from './log.ts'
 import { FixMessage, parsePositiveInt, type FixMessageDefect } from './message.ts'
 import type { Connection } from './session-connection.ts'
 import type { SessionContext } from './session-context.ts'
-import { logout, onLogonPhaseMessage, onLogout } from './session-handshake.ts'
+import { logout, onCounterpartyReset, onLogonPhaseMessage, onLogout } from './session-handshake.ts'
 import { sendOn, sendReject } from './session-outbound.ts'
 import { sendingTimeDefect } from './session-sending-time.ts'
 import { advance, drainQueue, onGapFill, onSequenceReset, queueAboveGap, serveResend } from './session-sequence.ts'
@@ -81,6 +81,7 @@ function onMessage(session: SessionContext, connection: Connection, received: Fi
   }
   // A malformed message takes its place in the sequence like any other and is rejected there (processInSequence); none
   // of what its type would do happens.
+  if (defect === undefined && message.msgType === MsgType.Logon && message.get(Tag.ResetSeqNumFlag) === 'Y' && !message.possDup) return onCounterpartyReset(session, connection, message)
   if (defect === undefined && message.msgType === MsgType.SequenceReset && message.get(Tag.GapFillFlag) !== 'Y') return onSequenceReset(session, connection, message)
   const expected = session.seqNums().nextTarget
   if (seqNum > expected) {

@@ -65,6 +65,18 @@ export function askAgainIfStalled(session: SessionContext, connection: Connectio
   askResend(session, connection, expected)
 }
 
+/**
+ * Forgets the gap and what is queued above it, unread: the numbering restarted (session-handshake.ts
+ * onCounterpartyReset), so the venue will resend nothing of it; the adapter reads every open order back instead.
+ */
+export function forgetGap(connection: Connection): void {
+  connection.queued.clear()
+  connection.queuedFields = 0
+  connection.resendUpTo = null
+  connection.resendProgress = null
+  connection.skippedUnread = null
+}
+
 function unqueue(connection: Connection, seqNum: number, message: FixMessage): void {
   connection.queued.delete(seqNum)
   connection.queuedFields -= message.fields.length

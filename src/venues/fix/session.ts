@@ -62,6 +62,7 @@ export class FixSession {
       id: this.id,
       options: this.#options,
       handler,
+      resetAtNextLogon: false,
       seqNums: () => this.#requireSeqNums(),
       setState: (state, detail) => this.#setState(state, detail),
       disconnect: (connection, reason, level) => this.#disconnect(connection, reason, level),

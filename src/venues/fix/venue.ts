@@ -313,8 +313,7 @@ export class FixVenue implements VenueAdapter {
   #onAbandoned(beginSeqNum: number, endSeqNum: number, cause: 'not_written' | 'gap_filled'): void {
     this.#memory.forgetSentRange(beginSeqNum, endSeqNum)
     this.#statusOwed.abandoned(beginSeqNum, endSeqNum)
-    for (const request of this.#pending.all()) {
-      if (request.seqNum < beginSeqNum || request.seqNum > endSeqNum) continue
+    for (const request of this.#pending.inSeqNumRange(beginSeqNum, endSeqNum)) {
       if (cause === 'not_written') request.abandon('retryable', withDetail(FixReason.notWritten, undefined))
       // Conservative: a compliant venue drops a gap-filled message, but only reconciliation can prove it did.
       else request.abandon('unknown', withDetail(FixReason.gapFilled, `MsgSeqNum ${request.seqNum} gap-filled on the venue's ResendRequest`))
@@ -342,8 +341,10 @@ export class FixVenue implements VenueAdapter {
     if (state === 'active') {
       if (this.session.numberingRestarted) {
         // Numbering restarted: old numbers mean nothing, and what was sent under them is never answered now; nor is what
-        // the venue sent under its old numbers ever resent, so every order open here is read back.
+        // the venue sent under its old numbers ever resent, so every order open here is read back. Requests still
+        // waiting (the venue reset during the session) keep waiting for their answers by ClOrdID, not by number.
         this.#memory.forgetSent()
+        this.#pending.forgetSeqNums()
         this.#statusOwed.clear()
         this.#log('warn', 'fix.numbering_restarted', 'sequence numbers restarted at Logon: the venue resends nothing from before, so every order open here is read back')
         this.#readBackVenue()
