@@ -48,6 +48,13 @@ export interface Connection {
   /** ResendRequests already answered while they sat above a gap (so dequeuing them does not answer twice). */
   readonly served: WeakSet<FixMessage>
   garbledInRow: number
+  /**
+   * Our one Logout on this connection (null: none yet) and whether its bytes are written. Only a counterparty Logout
+   * taken after they are is the confirmation (session-handshake.ts onLogout).
+   */
+  logoutSent: { written: Promise<boolean>; done: boolean } | null
+  /** The counterparty's Logout was taken on this connection: another is a duplicate, ignored. */
+  logoutReceived: boolean
   writeChain: Promise<unknown>
   closed: boolean
 }
@@ -73,6 +80,8 @@ export function openConnection(id: number, options: { nowMs: number; limits: Fix
     queuedFields: 0,
     served: new WeakSet(),
     garbledInRow: 0,
+    logoutSent: null,
+    logoutReceived: false,
     writeChain: Promise.resolve(),
     closed: false,
   }

@@ -2,8 +2,9 @@
  * The Logon/Logout handshake: sending Logon once the transport connects (with ResetSeqNumFlag=Y when configured, or
  * when the counterparty asked for a reset), accepting the counterparty's answer only if it is a Logon with a number
  * that is not too low, its Logon with ResetSeqNumFlag=Y during the session (both numbers restart), and logging out —
- * our Logout waits logoutTimeoutMs for the answer; theirs is answered and the connection closed. Kept apart from
- * inbound dispatch because these are the only messages whose handling depends on the connection's phase.
+ * one Logout of ours per connection, confirmed only by a counterparty Logout taken after it is written; theirs is
+ * answered once and the connection closed. Kept apart from inbound dispatch because these are the only messages whose
+ * handling depends on the connection's phase.
  */
 
 import type { FixField, FixMessage } from './message.ts'
@@ -109,22 +110,33 @@ export function onCounterpartyReset(session: SessionContext, connection: Connect
 }
 
 /**
- * A counterparty Logout. One carrying ResetSeqNumFlag=Y (a Logon field, not a Logout's) is a Logout: the reset the
- * venue asks for is made by our next Logon (ResetSeqNumFlag=Y, MsgSeqNum 1).
+ * A counterparty Logout. The first one on a connection is taken; another is a duplicate (a venue resending its Logout
+ * while our answer waits for the store) and ignored. Taking the first: after our Logout was written, it confirms ours
+ * (close). Otherwise it is the venue logging out: answered by our Logout — the one already queued if ours crossed it,
+ * else one sent now — and the connection closed once that answer is written. Closing at a second Logout, or at one
+ * that crossed ours while ours waited for the store, dropped our Logout unwritten: the venue never got its answer, and
+ * its number was a gap asked about at the next Logon. A Logout carrying ResetSeqNumFlag=Y (a Logon field, not a
+ * Logout's) is a Logout: the reset the venue asks for is made by our next Logon (ResetSeqNumFlag=Y, MsgSeqNum 1).
  */
 export function onLogout(session: SessionContext, connection: Connection, message: FixMessage): void {
   const text = message.get(Tag.Text) ?? '(no text)'
   resetAsked(session, message)
-  if (connection.phase === 'logout_sent') return session.disconnect(connection, `logout confirmed: ${text}`, 'info')
+  if (connection.logoutReceived) {
+    session.log('info', 'fix.logout_duplicate', `ignored another Logout from the counterparty (MsgSeqNum ${message.seqNum}): ${text}`)
+    return
+  }
+  connection.logoutReceived = true
+  const ours = connection.logoutSent
+  if (ours?.done === true) return session.disconnect(connection, `logout confirmed: ${text}`, 'info')
   session.log(/too low/i.test(text) ? 'error' : 'warn', 'fix.logout_received', `the counterparty logged out: ${text}`)
   // The answer is written before the connection closes: a write finds the connection closed and drops the message, so
   // disconnecting at once (as before) never sent it — the venue waited out its logout timeout, and the number, taken
   // but never written, was a gap the venue asked about at the next Logon, gap-filling what egress sent right after it.
   // Nothing more goes out meanwhile (send() needs `active`); logoutTimeoutMs bounds the wait (session-timers.ts).
-  const { written } = sendOn(session, connection, MsgType.Logout, [], {})
+  const answer = ours ?? sendLogout(session, connection, [])
   enterPhase(connection, 'logout_sent', session.options.clock.nowMs())
   const close = (): void => session.disconnect(connection, `logged out by the counterparty: ${text}`, 'info')
-  void written.then(close, close)
+  void answer.written.then(close, close)
 }
 
 function resetAsked(session: SessionContext, message: FixMessage): void {
@@ -141,7 +153,15 @@ export function logout(session: SessionContext, connection: Connection, text: st
   // One Logout per connection: a second, in answer to a venue message refused while ours is out (a Logout answer with
   // a bad SendingTime, say), would be answered again, and so on without end.
   if (connection.phase === 'logout_sent') return session.disconnect(connection, text, 'warn')
-  sendOn(session, connection, MsgType.Logout, [[Tag.Text, text]], {})
+  sendLogout(session, connection, [[Tag.Text, text]])
   enterPhase(connection, 'logout_sent', session.options.clock.nowMs())
   session.setState('logout_sent', text)
+}
+
+function sendLogout(session: SessionContext, connection: Connection, body: FixField[]): { written: Promise<boolean>; done: boolean } {
+  const { written } = sendOn(session, connection, MsgType.Logout, body, {})
+  const sent = { written, done: false }
+  connection.logoutSent = sent
+  void written.then(() => (sent.done = true))
+  return sent
 }

@@ -1,0 +1,75 @@
+/**
+ * The logout handshake while a Logout of egress's waits for the store (a number is saved before it is written): a
+ * second Logout from the venue, or one crossing ours, was taken as the confirmation of ours and closed the connection,
+ * and a write finds a closed connection and drops its message — so egress's Logout never went out: the venue waited
+ * out its logout timeout, and the number taken for it was a gap asked about at the next Logon (gap-filling what egress
+ * sent right after). Now a venue-initiated Logout gets exactly one Logout answer, ours is confirmed only by a venue
+ * Logout taken after it is written, and a duplicate is ignored.
+ */
+
+import { expect, test } from 'bun:test'
+import { MemoryFixSessionStore, type FixSeqNums } from '../../../src/venues/fix/store.ts'
+import { MsgType, Tag } from '../../../src/venues/fix/tags.ts'
+import { settle } from './fake-acceptor.ts'
+import { loggedOn } from './session-harness.ts'
+
+/** A store whose saves wait (an fsync under way) while `hold` is set, until `release`. */
+function slowStore() {
+  const store = new MemoryFixSessionStore()
+  const waiting: (() => void)[] = []
+  const control = { hold: false, release: () => waiting.splice(0).forEach((go) => go()) }
+  const save = store.save.bind(store)
+  store.save = (seqNums: FixSeqNums) => (control.hold ? new Promise<void>((resolve) => waiting.push(() => resolve(save(seqNums)))) : save(seqNums))
+  return { store, control }
+}
+
+test("a second Logout from the venue while egress's answer waits for the store is ignored: the answer is written, once, then the connection closes", async () => {
+  const { store, control } = slowStore()
+  const h = await loggedOn({ reconnectDelayMsMin: 1_000 }, { store })
+  control.hold = true
+  h.acceptor.send(MsgType.Logout, [[Tag.Text, 'end of day']])
+  await settle()
+  h.acceptor.send(MsgType.Logout, [[Tag.Text, 'end of day (again)']])
+  await settle()
+  expect(h.acceptor.connected).toBe(true)
+  control.hold = false
+  control.release()
+  await settle()
+  expect(h.acceptor.received.map((m) => [m.msgType, m.seqNum])).toEqual([[MsgType.Logon, 1], [MsgType.Logout, 2]])
+  expect(h.acceptor.connected).toBe(false)
+  expect(h.abandoned).toEqual([])
+  expect(h.logs.filter((r) => r.event === 'fix.logout_duplicate').length).toBeGreaterThanOrEqual(1)
+  await h.clock.advanceAsync(1_000)
+  await settle()
+  // No number left unwritten: the next Logon follows the answer.
+  expect(h.acceptor.received.map((m) => m.seqNum)).toEqual([1, 2, 3])
+})
+
+test("a venue Logout crossing egress's own while ours waits for the store is answered by ours: ours is written, then the connection closes", async () => {
+  const { store, control } = slowStore()
+  const h = await loggedOn({}, { store })
+  control.hold = true
+  const stopped = h.session.stop()
+  await settle()
+  h.acceptor.send(MsgType.Logout, [[Tag.Text, 'end of day']])
+  await settle()
+  expect(h.acceptor.connected).toBe(true)
+  control.hold = false
+  control.release()
+  await stopped
+  await settle()
+  expect(h.acceptor.received.map((m) => [m.msgType, m.seqNum, m.get(Tag.Text)])).toEqual([[MsgType.Logon, 1, undefined], [MsgType.Logout, 2, 'egress stopping']])
+  expect(h.acceptor.connected).toBe(false)
+  expect(h.abandoned).toEqual([])
+  expect(h.session.state).toBe('stopped')
+})
+
+test("once egress's Logout is written, the venue's Logout confirms it: the connection closes, nothing more is sent", async () => {
+  const h = await loggedOn()
+  const stopped = h.session.stop()
+  await stopped
+  await settle()
+  expect(h.acceptor.connected).toBe(false)
+  expect(h.acceptor.received.map((m) => [m.msgType, m.seqNum])).toEqual([[MsgType.Logon, 1], [MsgType.Logout, 2]])
+  expect(h.session.state).toBe('stopped')
+})
