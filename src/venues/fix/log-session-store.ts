@@ -68,10 +68,11 @@ export class LogFixSessionStore implements FixSessionStore {
   readonly #scanChunkRecords: number
   /** The numbers of the newest record this store knows of (loaded or saved); null before `load`. */
   #durable: FixSeqNums | null = null
-  /** Where #durable's record is in the log (0: none there, the numbers are the snapshot's or fresh). */
-  #durableLsn = 0
-  /** The save under way (one at a time: the session orders them), its LSN set once durable. */
-  #saving: { seqNums: FixSeqNums; lsn: number | null } | null = null
+  /**
+   * The save under way (one at a time: the session orders them), its LSN set once durable; `after`: the log's last
+   * durable LSN when it began — its record comes after it.
+   */
+  #saving: { seqNums: FixSeqNums; lsn: number | null; after: number } | null = null
   /** Where `load` found its numbers, for the start log line and tests. */
   loadedFrom: 'log' | 'snapshot' | 'fresh' | null = null
 
@@ -98,7 +99,6 @@ export class LogFixSessionStore implements FixSessionStore {
       const seqNums = found?.seqNums ?? this.#restored ?? FRESH_SEQ_NUMS
       this.loadedFrom = found !== null ? 'log' : this.#restored !== null ? 'snapshot' : 'fresh'
       this.#durable = { ...seqNums }
-      this.#durableLsn = found?.lsn ?? 0
       return Promise.resolve({ ...seqNums })
     } catch (error: unknown) {
       return Promise.reject(error)
@@ -107,13 +107,12 @@ export class LogFixSessionStore implements FixSessionStore {
 
   async save(seqNums: FixSeqNums): Promise<void> {
     const record = encodeFixSeqNumsRecord(this.venue, seqNums)
-    const saving = { seqNums: { ...seqNums }, lsn: null as number | null }
+    const saving = { seqNums: { ...seqNums }, lsn: null as number | null, after: this.#log.bounds().lastLsn }
     this.#saving = saving
     try {
       const [lsn] = await this.#log.append([record])
       saving.lsn = lsn ?? null
       this.#durable = { ...seqNums }
-      this.#durableLsn = lsn ?? this.#durableLsn
     } finally {
       if (this.#saving === saving) this.#saving = null
     }
@@ -125,37 +124,54 @@ export class LogFixSessionStore implements FixSessionStore {
    * snapshot is written, its promise not yet settled — was left out: a compaction through the snapshot removed that
    * record, and a restart before the next save took the older numbers and logged on with a number the venue had seen
    * ("MsgSeqNum too low", the session down for good). A save under way is settled once the snapshot's LSN is durable
-   * (the finisher): its record is in the section if it is at or below the LSN.
+   * (the finisher): its record is in the section if it is at or below the LSN. Not settled within a turn, its record
+   * is looked for after the log's end when the save began (nowhere before), a chunk at a time with a pause between:
+   * scanning from the last durable record — LSN 0 when none was saved since the start — held the event loop over the
+   * whole log.
    */
   capture(): Uint8Array | ((lsn: number, pause: () => Promise<void>) => Promise<Uint8Array>) {
     const durable = this.#durable ?? this.#restored ?? FRESH_SEQ_NUMS
     const saving = this.#saving
     if (saving === null) return encodeFixSeqNumsRecord(this.venue, durable).payload
-    const durableLsn = this.#durableLsn
     return async (lsn, pause) => {
       // Every record up to `lsn` is durable now; the save's promise settles within a turn if its record is one of them.
       if (saving.lsn === null) await pause()
-      const seqNums = saving.lsn !== null
-        ? (saving.lsn <= lsn ? saving.seqNums : durable)
-        : (this.#newestIn(Math.max(durableLsn + 1, this.#log.bounds().firstLsn), lsn)?.seqNums ?? durable)
-      return encodeFixSeqNumsRecord(this.venue, seqNums).payload
+      // A record of the venue after the save began can only be its own (saves are one at a time).
+      let inIt = saving.lsn === null ? null : saving.lsn <= lsn
+      for (const [fromLsn, toLsn] of chunksBack(Math.max(saving.after + 1, this.#log.bounds().firstLsn), lsn, this.#scanChunkRecords)) {
+        if (inIt !== null) break
+        if (this.#newestInChunk(fromLsn, toLsn) !== null) inIt = true
+        else await pause()
+        // Settled meanwhile: its LSN says.
+        if (inIt === null && saving.lsn !== null) inIt = saving.lsn <= lsn
+      }
+      return encodeFixSeqNumsRecord(this.venue, inIt === true ? saving.seqNums : durable).payload
     }
   }
 
   /** The newest record of this venue in `firstLsn..lastLsn`, walking back from its end one chunk at a time. */
   #newestIn(firstLsn: number, lastLsn: number): { seqNums: FixSeqNums; lsn: number } | null {
-    for (let toLsn = lastLsn; toLsn >= firstLsn && toLsn > 0; toLsn -= this.#scanChunkRecords) {
-      const fromLsn = Math.max(firstLsn, toLsn - this.#scanChunkRecords + 1)
-      let newest: { seqNums: FixSeqNums; lsn: number } | null = null
-      for (const frame of this.#log.read(fromLsn, toLsn)) {
-        if (frame.type !== FIX_SEQ_NUMS_RECORD.type) continue
-        const decoded = decodeFixSeqNumsRecord(frame)
-        if (decoded.venue === this.venue) newest = { seqNums: decoded.seqNums, lsn: frame.lsn }
-      }
+    for (const [fromLsn, toLsn] of chunksBack(firstLsn, lastLsn, this.#scanChunkRecords)) {
+      const newest = this.#newestInChunk(fromLsn, toLsn)
       if (newest !== null) return newest
     }
     return null
   }
+
+  #newestInChunk(fromLsn: number, toLsn: number): { seqNums: FixSeqNums; lsn: number } | null {
+    let newest: { seqNums: FixSeqNums; lsn: number } | null = null
+    for (const frame of this.#log.read(fromLsn, toLsn)) {
+      if (frame.type !== FIX_SEQ_NUMS_RECORD.type) continue
+      const decoded = decodeFixSeqNumsRecord(frame)
+      if (decoded.venue === this.venue) newest = { seqNums: decoded.seqNums, lsn: frame.lsn }
+    }
+    return newest
+  }
+}
+
+/** `firstLsn..lastLsn` in ranges of at most `size` LSNs, from its end back (LSNs start at 1). */
+function* chunksBack(firstLsn: number, lastLsn: number, size: number): Generator<[number, number]> {
+  for (let toLsn = lastLsn; toLsn >= firstLsn && toLsn > 0; toLsn -= size) yield [Math.max(firstLsn, toLsn - size + 1), toLsn]
 }
 
 /** The record for a save; checks the numbers before they are written (and `decode` checks them again on the way back). */
