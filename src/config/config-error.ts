@@ -17,9 +17,17 @@ export class ConfigError extends Error {
   readonly issues: readonly ConfigIssue[]
 
   constructor(issues: readonly ConfigIssue[]) {
-    const shown = issues.slice(0, CONFIG_ISSUES_SHOWN_MAX).map((issue) => (issue.path === '' ? issue.message : `${issue.path}: ${issue.message}`))
+    const shown = issues.slice(0, CONFIG_ISSUES_SHOWN_MAX).map((issue) => (issue.path === '' ? issue.message : `${shownPath(issue.path)}: ${issue.message}`))
     const more = issues.length - shown.length
     super(more > 0 ? `${shown.join('; ')}; and ${more} more issue${more === 1 ? '' : 's'}` : shown.join('; '))
     this.issues = issues
   }
+}
+
+/** The most of a path the message shows: an unknown key is the file's text, and one of 3 MB made the path 3 MB. */
+const PATH_SHOWN_CHARS_MAX = 200
+
+/** `path` as the message shows it: cut, with its length said, past PATH_SHOWN_CHARS_MAX (`issues` keeps it whole). */
+function shownPath(path: string): string {
+  return path.length <= PATH_SHOWN_CHARS_MAX ? path : `${path.slice(0, PATH_SHOWN_CHARS_MAX)}… (${path.length} characters)`
 }
