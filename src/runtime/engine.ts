@@ -189,7 +189,7 @@ export class Engine {
     }
     const payloadBytes = records.reduce((sum, record) => sum + record.payload.byteLength, 0)
     // A dead log has no room either: its error says why (a lost lease, a failed fsync), not "full".
-    if (!this.wal.hasRoomFor(records.length, payloadBytes)) return Promise.reject(this.wal.fatalError ?? new EngineOverloadedError('log queue full'))
+    if (!this.wal.hasRoomFor(records.length, payloadBytes)) return Promise.reject(this.deadLogError() ?? new EngineOverloadedError('log queue full'))
     const firstLsn = this.reserveLsns(records.length)
     const appended = this.wal.append(records)
     // A batch may hold these records alone: its waiting event-less decisions are answered from here then.
@@ -229,6 +229,15 @@ export class Engine {
   onDurable(listener: DurableListener): () => void {
     this.listeners.add(listener)
     return () => this.listeners.delete(listener)
+  }
+
+  /**
+   * Why the log takes nothing more, or null when it is only full: its fatal error (a lost lease, a failed fsync), or
+   * WalClosedError once closed. A log closed without the stop's drain (a start that failed part way: Gateway.abandon)
+   * answered "log queue full; retry later" to what came back after (bootstrap's listing of the other venues).
+   */
+  private deadLogError(): Error | null {
+    return this.wal.fatalError ?? (this.wal.isClosed ? new WalClosedError('the log is closed') : null)
   }
 
   /** A drained clean stop (stop-drain.ts): later commands and records but the stop's own get WalClosedError. */
@@ -273,8 +282,8 @@ export class Engine {
     }
     if (!this.wal.hasRoomFor(records.length, payloadBytes)) {
       // Nothing was applied: the decision is dropped whole, so memory never holds what the log refused.
-      const fatal = this.wal.fatalError
-      return fatal === null ? null : Promise.reject(fatal)
+      const dead = this.deadLogError()
+      return dead === null ? null : Promise.reject(dead)
     }
     const firstLsn = this.reserveLsns(records.length)
     const meta = this.applyMeta
