@@ -1,6 +1,6 @@
 /**
  * `egress serve --lease-dir DIR` where DIR can never be the lease directory (under a file, a symbolic link loop or to
- * nowhere), or `--venue jsonl://HOST:PORT` with a port out of range: a usage error, exit 2, before anything is written.
+ * nowhere, or under one to nowhere: only DIR itself was looked at, and the lease's mkdir failed a bare ENOENT, exit 1), or `--venue jsonl://HOST:PORT` with a port out of range: a usage error, exit 2, before anything is written.
  * Only a file at DIR was refused so: the others passed the check (existsSync said false), and the node took the data
  * dir's lock and wrote its HS256 secret before the lease's mkdir failed (NOT_A_DIRECTORY, exit 1); a venue port of
  * 99999 took the lease and wrote the data dir, then failed ten seconds later (review).
@@ -28,6 +28,7 @@ test.each([
   [['--lease-dir', join(dir, 'a-file', 'lease')], `--lease-dir ${join(dir, 'a-file', 'lease')} lies under a file`],
   [['--lease-dir', join(dir, 'loop-a')], `--lease-dir ${join(dir, 'loop-a')} is a symbolic link loop`],
   [['--lease-dir', join(dir, 'dangling')], `--lease-dir ${join(dir, 'dangling')} is a symbolic link to nothing`],
+  [['--lease-dir', join(dir, 'dangling', 'a', 'lease')], `--lease-dir ${join(dir, 'dangling', 'a', 'lease')} lies under a symbolic link to nothing (${join(dir, 'dangling')})`],
   [['--lease-dir', dir, '--venue', 'jsonl://127.0.0.1:99999'], '--venue: expected a port between 1 and 65535, got "jsonl://127.0.0.1:99999"'],
   [['--lease-dir', dir, '--venue', 'jsonl://127.0.0.1:0'], '--venue: expected a port between 1 and 65535, got "jsonl://127.0.0.1:0"'],
 ])('serve %p: exit 2 naming the option, whatever the config holds', async (options, message) => {

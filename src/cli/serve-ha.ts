@@ -8,8 +8,8 @@
  * host clocks within --clock-skew-ms of each other).
  */
 
-import { lstatSync, statSync } from 'node:fs'
-import { join } from 'node:path'
+import { existsSync, lstatSync, statSync } from 'node:fs'
+import { dirname, join, resolve } from 'node:path'
 import { collectorConfigOf, haCursorSecret, type Config } from '../config/index.ts'
 import type { ServiceRoutesAuth, Verifier } from '../http/auth/index.ts'
 import { createHttpService, type ErrorBody, type HttpService, type LiveBody } from '../http/index.ts'
@@ -370,8 +370,8 @@ function parseAdvertiseUrl(url: string | undefined): string | undefined {
 
 /**
  * Missing (the start makes it) or a directory. Only a file was refused here: a path under a file, a symbolic link
- * loop or one to nowhere passed (existsSync says false), and the node took the data dir's lock and wrote its secrets
- * before the lease's mkdir failed, NOT_A_DIRECTORY, exit 1.
+ * loop or one to nowhere (or a path under one) passed (existsSync says false), and the node took the data dir's lock
+ * and wrote its secrets before the lease's mkdir failed, NOT_A_DIRECTORY (under a link to nothing: a bare ENOENT), exit 1.
  */
 function refuseLeaseDirPath(dir: string): void {
   let kind: string | null
@@ -379,10 +379,17 @@ function refuseLeaseDirPath(dir: string): void {
     kind = statSync(dir).isDirectory() ? null : 'is not a directory'
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code
-    const link = code === 'ENOENT' && lstatSync(dir, { throwIfNoEntry: false })?.isSymbolicLink() === true
-    kind = link ? 'is a symbolic link to nothing' : code === 'ENOENT' ? null : code === 'ENOTDIR' ? 'lies under a file' : code === 'ELOOP' ? 'is a symbolic link loop' : `cannot be used (${code})`
+    const link = code === 'ENOENT' ? danglingLinkAbove(dir) : null
+    kind = link !== null ? (link === resolve(dir) ? 'is a symbolic link to nothing' : `lies under a symbolic link to nothing (${link})`) : code === 'ENOENT' ? null : code === 'ENOTDIR' ? 'lies under a file' : code === 'ELOOP' ? 'is a symbolic link loop' : `cannot be used (${code})`
   }
   if (kind !== null) throw new UsageError(`--lease-dir ${dir} ${kind}`)
+}
+
+/** The nearest existing part of a missing `dir` (itself included), when a link to nothing: mkdir cannot make under it. */
+function danglingLinkAbove(dir: string): string | null {
+  let path = resolve(dir)
+  while (path !== dirname(path) && lstatSync(path, { throwIfNoEntry: false }) === undefined) path = dirname(path)
+  return lstatSync(path, { throwIfNoEntry: false })?.isSymbolicLink() === true && !existsSync(path) ? path : null
 }
 
 function parseVenue(spec: string | undefined): { hostname: string; port: number } | null {
