@@ -229,6 +229,19 @@ describe('bad config names the field and what was expected', () => {
     )
   })
 
+  test('a data dir under a symbolic link to nowhere names dataDir and the link, not "ENOENT, mkdir <dir>/auth"', () => {
+    const parent = mkdtempSync(join(tmpdir(), 'egress-config-link-'))
+    const link = join(parent, 'volume')
+    symlinkSync(join(parent, 'unmounted-volume'), link)
+    const dataDir = join(link, 'egress', 'data')
+    expect(messageOf(() => loadConfig({ env: { EGRESS_DATA_DIR: dataDir } }))).toBe(
+      `dataDir: expected a directory, got ${JSON.stringify(dataDir)}: under ${JSON.stringify(link)}, a symbolic link to ${JSON.stringify(join(parent, 'unmounted-volume'))}, which does not exist (from env EGRESS_DATA_DIR)`,
+    )
+    // Under a link to a directory that exists, a missing data dir is fine (made on first use).
+    symlinkSync(parent, join(parent, 'here'))
+    expect(loadConfig({ env: { EGRESS_DATA_DIR: join(parent, 'here', 'data'), EGRESS_HS256_SECRET: 'x'.repeat(32) } }).dataDir).toBe(join(parent, 'here', 'data'))
+  })
+
   test("an env override inside a section the file got wrong does not hide the file's error", () => {
     const path = configFile({ auth: 'oops', wal: null })
     const env = { EGRESS_HS256_SECRET: 'x'.repeat(32), EGRESS_WAL_DURABILITY: 'none' }

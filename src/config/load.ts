@@ -3,7 +3,8 @@
  * Every failure is a ConfigError whose message names the field and what was expected, on one line.
  */
 
-import { lstatSync, readlinkSync, statSync } from 'node:fs'
+import { existsSync, lstatSync, readlinkSync, statSync } from 'node:fs'
+import { dirname, resolve as absolute } from 'node:path'
 import * as v from 'valibot'
 import { readConfigFile } from './config-file.ts'
 import { ConfigError, type ConfigIssue } from './config-error.ts'
@@ -133,9 +134,17 @@ function refuseNotAFile(field: string, path: string): void {
 
 const LINK_LOOP = 'a symbolic link loop (ELOOP)'
 
+/**
+ * The nearest existing part of a missing `path` (itself included), when it is a symbolic link to nowhere: nothing can be
+ * made under it. Only `path` itself was looked at: a data dir under such a link failed as "ENOENT, mkdir <dir>/auth".
+ */
 function danglingLink(path: string): string | null {
+  let at = absolute(path)
+  while (at !== dirname(at) && lstatSync(at, { throwIfNoEntry: false }) === undefined) at = dirname(at)
   try {
-    return lstatSync(path).isSymbolicLink() ? `a symbolic link to ${JSON.stringify(readlinkSync(path))}, which does not exist` : null
+    if (!lstatSync(at).isSymbolicLink() || existsSync(at)) return null
+    const link = `a symbolic link to ${JSON.stringify(readlinkSync(at))}, which does not exist`
+    return at === absolute(path) ? link : `under ${JSON.stringify(at)}, ${link}`
   } catch {
     return null
   }
