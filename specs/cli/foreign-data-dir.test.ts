@@ -161,13 +161,13 @@ test('egress serve starts on a data dir holding only the seal keys `egress keyge
     const reader = (child.stdout as ReadableStream<Uint8Array>).getReader()
     const decoder = new TextDecoder()
     let out = ''
-    while (!out.includes('Cancel an order')) {
+    while (!out.includes('/cancel -H')) {
       const { value, done } = await reader.read()
       if (done) break
       out += decoder.decode(value, { stream: true })
     }
     // Before, it exited 1: DATA_DIR_FOREIGN … it holds "keys".
-    if (!out.includes('Cancel an order')) throw new Error(`serve exited ${await child.exited}: ${await new Response(child.stderr as ReadableStream).text()}`)
+    if (!out.includes('/cancel -H')) throw new Error(`serve exited ${await child.exited}: ${await new Response(child.stderr as ReadableStream).text()}`)
     expect(readdirSync(dir)).toContain('log')
   } finally {
     child.kill('SIGTERM')

@@ -110,7 +110,9 @@ test('sim-venue on a taken port exits 1 naming the address', async () => {
     const code = await Promise.race([child.exited, Bun.sleep(15_000).then(() => 'still running after 15 s')])
     expect(code).toBe(1)
     expect(await new Response(child.stdout as ReadableStream).text()).toBe('')
-    expect((await new Response(child.stderr as ReadableStream).text()).trimEnd()).toBe('egress sim-venue: Failed to listen at 127.0.0.1')
+    expect((await new Response(child.stderr as ReadableStream).text()).trimEnd()).toBe(
+      `egress sim-venue: LISTEN_FAILED: cannot listen on 127.0.0.1:${holder.port} (EADDRINUSE): give a free --port (0 picks one) and a --host that is an address of this machine`,
+    )
   } finally {
     if (child.exitCode === null) child.kill('SIGKILL')
     await child.exited

@@ -38,7 +38,7 @@ test('serve on ::1 prints a URL that reaches it', async () => {
     const reader = (child.stdout as ReadableStream<Uint8Array>).getReader()
     const decoder = new TextDecoder()
     let banner = ''
-    while (!banner.includes('Cancel an order')) {
+    while (!banner.includes('/cancel -H')) {
       const { value, done } = await reader.read()
       if (done) break
       banner += decoder.decode(value, { stream: true })

@@ -14,7 +14,7 @@ import { createApp } from '../../src/http/app.ts'
 import { queryParameters } from '../../src/http/openapi/shared.ts'
 import type { AuthEnv } from '../../src/http/auth/index.ts'
 import { SEALS_QUERY } from '../../src/http/routes/audit.ts'
-import { ACCOUNT_QUERY, FILLS_QUERY, LEDGER_QUERY } from '../../src/http/routes/backoffice.ts'
+import { ACCOUNT_QUERY, FILLS_QUERY, LEDGER_QUERY, RECONCILE_QUERY } from '../../src/http/routes/backoffice.ts'
 import { LIST_QUERY_SCHEMA } from '../../src/http/routes/orders.ts'
 import { HASH_QUERY, REPLICATION_STREAM_QUERY } from '../../src/http/routes/replication.ts'
 import { STREAM_QUERY } from '../../src/http/routes/streams.ts'
@@ -35,6 +35,7 @@ const QUERY_SCHEMAS: Record<string, GenericSchema> = {
   'GET /v1/pnl': ACCOUNT_QUERY,
   'GET /v1/fills': FILLS_QUERY,
   'GET /v1/ledger': LEDGER_QUERY,
+  'GET /v1/reconcile': RECONCILE_QUERY,
   'GET /v1/audit/seals': SEALS_QUERY,
   'GET /v1/stream': STREAM_QUERY,
   'GET /v1/accounts/{id}/stream': STREAM_QUERY,

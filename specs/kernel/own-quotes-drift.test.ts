@@ -364,11 +364,12 @@ describe('the own-quotes index holds what a scan of the orders finds, through ra
         }
       }
       // The traffic reached what matters: refusals, amends applied and failed, synthetic fills, revived orders,
-      // retirement, TTL ends, fills, lists, flattens and market orders (the least of seeds 1–6: 76, 7, 18, 5, 45, 150,
-      // 4, 56, 22, 3, 8).
+      // retirement, TTL ends, fills, lists, flattens and market orders (the least of seeds 1–6: 76, 5, 18, 5, 45, 150,
+      // 4, 56, 22, 3, 8; amends applied fell from 7 to 5 on seed 3 when Unknown orders the venue does not find began to
+      // back off, kernel/reconcile-recheck.ts, which moves the random traffic).
       const seen = driver.seen
       expect(seen.stpRefused).toBeGreaterThan(50)
-      expect(seen.amendsApplied).toBeGreaterThan(5)
+      expect(seen.amendsApplied).toBeGreaterThan(3)
       expect(seen.amendsFailed).toBeGreaterThan(0)
       expect(seen.revived).toBeGreaterThan(10)
       expect(seen.retired).toBeGreaterThan(50)
