@@ -13,6 +13,7 @@ import { dirname, join, resolve } from 'node:path'
 import { freePort } from '../../scripts/support/loopback.ts'
 import { DataDirForeignError, pathsNamedBy, refuseForeignDataDir } from '../../src/cli/foreign-data-dir.ts'
 import { parseConfig } from '../../src/config/index.ts'
+import { BANNER_END, bannerOf } from './serve-banner.ts'
 
 const ROOT = resolve(import.meta.dir, '../..')
 const root = mkdtempSync(join(tmpdir(), 'egress-foreign-data-dir-'))
@@ -158,16 +159,9 @@ test('egress serve starts on a data dir holding only the seal keys `egress keyge
     stderr: 'pipe',
   })
   try {
-    const reader = (child.stdout as ReadableStream<Uint8Array>).getReader()
-    const decoder = new TextDecoder()
-    let out = ''
-    while (!out.includes('/cancel -H')) {
-      const { value, done } = await reader.read()
-      if (done) break
-      out += decoder.decode(value, { stream: true })
-    }
+    const out = await bannerOf(child)
     // Before, it exited 1: DATA_DIR_FOREIGN … it holds "keys".
-    if (!out.includes('/cancel -H')) throw new Error(`serve exited ${await child.exited}: ${await new Response(child.stderr as ReadableStream).text()}`)
+    if (!out.includes(BANNER_END)) throw new Error(`serve exited ${await child.exited}: ${await new Response(child.stderr as ReadableStream).text()}`)
     expect(readdirSync(dir)).toContain('log')
   } finally {
     child.kill('SIGTERM')

@@ -10,6 +10,7 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { freePort } from '../../scripts/support/loopback.ts'
+import { BANNER_END, bannerOf } from './serve-banner.ts'
 
 const ROOT = resolve(import.meta.dir, '../..')
 const dir = mkdtempSync(join(tmpdir(), 'egress-banner-run-'))
@@ -49,17 +50,8 @@ test("the banner's token, order (twice) and rest-then-cancel commands work paste
     stderr: 'ignore',
   })
   try {
-    const reader = (child.stdout as ReadableStream<Uint8Array>).getReader()
-    const decoder = new TextDecoder()
-    let banner = ''
-    const deadline = Date.now() + 20_000
-    while (!banner.includes('/cancel -H')) {
-      if (Date.now() > deadline) throw new Error(`no banner within 20 s:\n${banner}`)
-      const { value, done } = await reader.read()
-      if (done) throw new Error(`serve ended:\n${banner}`)
-      banner += decoder.decode(value, { stream: true })
-    }
-    reader.releaseLock()
+    const banner = await bannerOf(child, Date.now() + 20_000)
+    if (!banner.includes(BANNER_END)) throw new Error(`no whole banner within 20 s:\n${banner}`)
     // `npx bun` is how a newcomer runs it; the spec's own Bun is the same program.
     const tokenLine = commandAfter(banner, 'Get a token').replace(/\bnpx bun\b/, process.execPath)
     const env = { EGRESS_DATA_DIR: dataDir }

@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { httpUrlOf } from '../../src/cli/serve-gateway.ts'
 import { freePort } from '../../scripts/support/loopback.ts'
+import { bannerOf } from './serve-banner.ts'
 
 const ROOT = resolve(import.meta.dir, '../..')
 const dir = mkdtempSync(join(tmpdir(), 'egress-serve-ipv6-'))
@@ -35,14 +36,7 @@ test('serve on ::1 prints a URL that reaches it', async () => {
     stderr: 'ignore',
   })
   try {
-    const reader = (child.stdout as ReadableStream<Uint8Array>).getReader()
-    const decoder = new TextDecoder()
-    let banner = ''
-    while (!banner.includes('/cancel -H')) {
-      const { value, done } = await reader.read()
-      if (done) break
-      banner += decoder.decode(value, { stream: true })
-    }
+    const banner = await bannerOf(child)
     const url = /paper mode at (\S+) /.exec(banner)?.[1] ?? ''
     expect(url).toBe(`http://[::1]:${port}`)
     expect((await fetch(`${url}/health/live`)).status).toBe(200)
