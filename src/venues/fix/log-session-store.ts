@@ -5,7 +5,7 @@
  * Each save appends one `fix.seq_nums` record (type 0xC001, JSON `{ venue, nextSenderSeqNum, nextTargetSeqNum }`)
  * through the engine, in log order with everything else, and resolves once it is durable. Codes from 0xC000 up to
  * 0xC0FF are this folder's: they sit in the range the kernel does not fold (≥ 0xA000, src/runtime/records.ts) and
- * audit reads only its own codes among them. Loading scans the log back from the end, a chunk at a time, for the
+ * audit reads only its own codes among them. Loading scans the log back from the end, a chunk at a time (yielding), for the
  * newest record of this venue: the newest, not the highest, because a session that resets (ResetSeqNumFlag=Y) moves
  * its numbers down.
  *
@@ -51,8 +51,10 @@ export interface LogFixSessionStoreOptions {
    * restore after the store was built).
    */
   restoredSection?: () => Uint8Array | undefined
-  /** Records read per step of the backward scan; bounds what one step holds in memory. */
+  /** Records read per step of the backward scan; bounds what one step holds in memory and the event loop. */
   scanChunkRecords?: number
+  /** Yields to the event loop between two steps of `load`'s scan (default: setImmediate). */
+  pause?: () => Promise<void>
 }
 
 const SCAN_CHUNK_RECORDS_DEFAULT = 4_096
@@ -66,6 +68,9 @@ export class LogFixSessionStore implements FixSessionStore {
   readonly #restoredSection: () => Uint8Array | undefined
   #restored: FixSeqNums | null = null
   readonly #scanChunkRecords: number
+  readonly #pause: () => Promise<void>
+  /** `load` under way or done (one scan, however often asked: the session, a snapshot's finisher). */
+  #loading: Promise<FixSeqNums> | null = null
   /** The numbers of the newest record this store knows of (loaded or saved); null before `load`. */
   #durable: FixSeqNums | null = null
   /**
@@ -83,6 +88,7 @@ export class LogFixSessionStore implements FixSessionStore {
     this.#log = options.log
     this.#scanChunkRecords = chunk
     this.#restoredSection = options.restoredSection ?? (() => undefined)
+    this.#pause = options.pause ?? (() => new Promise<void>((resolve) => setImmediate(resolve)))
   }
 
   /** The snapshot section this store's numbers travel in. */
@@ -90,19 +96,30 @@ export class LogFixSessionStore implements FixSessionStore {
     return `fix-session:${venue}`
   }
 
+  /**
+   * The venue's newest numbers, scanned back from the log's end a chunk at a time with a yield between chunks: a venue
+   * with no record scans the whole log, and a synchronous scan held the event loop for it.
+   */
   load(): Promise<FixSeqNums> {
-    try {
-      const section = this.#restoredSection()
-      this.#restored = section === undefined ? null : decodeOwn(section, this.venue, `snapshot section ${LogFixSessionStore.sectionName(this.venue)}`)
-      const { firstLsn, lastLsn } = this.#log.bounds()
-      const found = this.#newestIn(firstLsn, lastLsn)
-      const seqNums = found?.seqNums ?? this.#restored ?? FRESH_SEQ_NUMS
-      this.loadedFrom = found !== null ? 'log' : this.#restored !== null ? 'snapshot' : 'fresh'
-      this.#durable = { ...seqNums }
-      return Promise.resolve({ ...seqNums })
-    } catch (error: unknown) {
-      return Promise.reject(error)
+    this.#loading ??= this.#load()
+    return this.#loading.then((seqNums) => ({ ...seqNums }))
+  }
+
+  async #load(): Promise<FixSeqNums> {
+    const section = this.#restoredSection()
+    this.#restored = section === undefined ? null : decodeOwn(section, this.venue, `snapshot section ${LogFixSessionStore.sectionName(this.venue)}`)
+    const { firstLsn, lastLsn } = this.#log.bounds()
+    let found: FixSeqNums | null = null
+    for (const [fromLsn, toLsn] of chunksBack(firstLsn, lastLsn, this.#scanChunkRecords)) {
+      // Compaction between two chunks removes only what a snapshot holding these numbers covers (capture waits for us).
+      found = this.#newestInChunk(Math.max(fromLsn, this.#log.bounds().firstLsn), toLsn)?.seqNums ?? null
+      if (found !== null) break
+      await this.#pause()
     }
+    const seqNums = found ?? this.#restored ?? FRESH_SEQ_NUMS
+    this.loadedFrom = found !== null ? 'log' : this.#restored !== null ? 'snapshot' : 'fresh'
+    this.#durable = { ...seqNums }
+    return seqNums
   }
 
   async save(seqNums: FixSeqNums): Promise<void> {
@@ -130,7 +147,11 @@ export class LogFixSessionStore implements FixSessionStore {
    * whole log.
    */
   capture(): Uint8Array | ((lsn: number, pause: () => Promise<void>) => Promise<Uint8Array>) {
-    const durable = this.#durable ?? this.#restored ?? FRESH_SEQ_NUMS
+    // Not loaded yet (the session waits for its schedule, or its load is under way): the numbers are the log's newest,
+    // not fresh ones — a section of 1/1 let a compaction through the snapshot remove the record, and a restart logged on
+    // with 1. No save comes before the load, so the newest record is at or below the snapshot's LSN.
+    if (this.#durable === null) return async () => encodeFixSeqNumsRecord(this.venue, await this.load()).payload
+    const durable = this.#durable
     const saving = this.#saving
     if (saving === null) return encodeFixSeqNumsRecord(this.venue, durable).payload
     return async (lsn, pause) => {
@@ -147,15 +168,6 @@ export class LogFixSessionStore implements FixSessionStore {
       }
       return encodeFixSeqNumsRecord(this.venue, inIt === true ? saving.seqNums : durable).payload
     }
-  }
-
-  /** The newest record of this venue in `firstLsn..lastLsn`, walking back from its end one chunk at a time. */
-  #newestIn(firstLsn: number, lastLsn: number): { seqNums: FixSeqNums; lsn: number } | null {
-    for (const [fromLsn, toLsn] of chunksBack(firstLsn, lastLsn, this.#scanChunkRecords)) {
-      const newest = this.#newestInChunk(fromLsn, toLsn)
-      if (newest !== null) return newest
-    }
-    return null
   }
 
   #newestInChunk(fromLsn: number, toLsn: number): { seqNums: FixSeqNums; lsn: number } | null {
