@@ -73,3 +73,23 @@ test("once egress's Logout is written, the venue's Logout confirms it: the conne
   expect(h.acceptor.received.map((m) => [m.msgType, m.seqNum])).toEqual([[MsgType.Logon, 1], [MsgType.Logout, 2]])
   expect(h.session.state).toBe('stopped')
 })
+
+test("a venue message refused while egress's Logout waits for the store closes the connection only once that Logout is written", async () => {
+  const { store, control } = slowStore()
+  const h = await loggedOn({ reconnectDelayMsMin: 1_000 }, { store })
+  control.hold = true
+  const stopped = h.session.stop()
+  await settle()
+  // MsgSeqNum too low, not a PossDup: fatal, a Logout of its own — but ours is already out.
+  h.acceptor.send(MsgType.Heartbeat, [], { seqNum: 1 })
+  await settle()
+  expect(h.acceptor.connected).toBe(true)
+  control.hold = false
+  control.release()
+  await stopped
+  await settle()
+  expect(h.acceptor.received.map((m) => [m.msgType, m.seqNum, m.get(Tag.Text)])).toEqual([[MsgType.Logon, 1, undefined], [MsgType.Logout, 2, 'egress stopping']])
+  expect(h.acceptor.connected).toBe(false)
+  expect(h.abandoned).toEqual([])
+  expect(h.session.state).toBe('stopped')
+})

@@ -151,8 +151,16 @@ export function logout(session: SessionContext, connection: Connection, text: st
   if (fatal) session.log('error', 'fix.session_error', text)
   if (connection.phase === 'connecting') return session.disconnect(connection, text, 'warn')
   // One Logout per connection: a second, in answer to a venue message refused while ours is out (a Logout answer with
-  // a bad SendingTime, say), would be answered again, and so on without end.
-  if (connection.phase === 'logout_sent') return session.disconnect(connection, text, 'warn')
+  // a bad SendingTime, say), would be answered again, and so on without end. The connection closes once the one that
+  // is out is written: closing at once while it waited for the store dropped it unwritten (the venue never got it, and
+  // its number was a gap at the next Logon).
+  if (connection.phase === 'logout_sent') {
+    const close = (): void => session.disconnect(connection, text, 'warn')
+    const ours = connection.logoutSent
+    if (ours === null || ours.done) return close()
+    void ours.written.then(close, close)
+    return
+  }
   sendLogout(session, connection, [[Tag.Text, text]])
   enterPhase(connection, 'logout_sent', session.options.clock.nowMs())
   session.setState('logout_sent', text)
