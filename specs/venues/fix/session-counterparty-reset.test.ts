@@ -83,6 +83,28 @@ describe('FIX session: the counterparty resets the numbering mid-session', () =>
     expect(h.session.state).toBe('active')
   })
 
+  test('a venue that answers our confirming Logon with a reset Logon numbered on (2) is not answered again either', async () => {
+    const h = await loggedOn()
+    h.acceptor.send(MsgType.Heartbeat)
+    await settle()
+    h.acceptor.take()
+    h.acceptor.autoLogon = false
+    h.acceptor.nextSeqNum = 1
+    h.acceptor.send(MsgType.Logon, resetLogon) // the venue resets
+    await settle()
+    expect(h.acceptor.take().map((m) => [m.msgType, m.seqNum])).toEqual([[MsgType.Logon, 1]])
+    h.acceptor.send(MsgType.Logon, resetLogon) // its answer to our confirming Logon, numbered on: 2 (QuickFIX's acceptor)
+    await settle()
+    // Before: a second reset — another Logon under MsgSeqNum 1, the numbers reset again, a ResendRequest for 1 on.
+    expect(h.acceptor.take()).toEqual([])
+    expect(h.session.seqNums).toEqual({ nextSenderSeqNum: 2, nextTargetSeqNum: 3 })
+    expect(h.logs.filter((r) => r.event === 'fix.counterparty_reset_repeated')).toHaveLength(1)
+    h.acceptor.send(MsgType.ExecutionReport, exec('c1', 'e3'))
+    await settle()
+    expect(h.app.map((m) => m.get(Tag.ExecID))).toEqual(['e3'])
+    expect(h.session.state).toBe('active')
+  })
+
   test('a Logout with 141=Y is answered as a Logout; egress\'s next Logon resets (141=Y, MsgSeqNum 1)', async () => {
     const store = new MemoryFixSessionStore({ nextSenderSeqNum: 41, nextTargetSeqNum: 17 })
     const acceptor = new FakeAcceptor()

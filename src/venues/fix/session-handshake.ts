@@ -82,9 +82,10 @@ export function onLogonPhaseMessage(session: SessionContext, connection: Connect
  * from before). The session is told `active` again with `numberingRestarted` set: the adapter forgets the old numbers
  * (requests in flight stay pending, answered by ClOrdID) and reads every open order back. Taken whatever its number,
  * as QuickFIX does (a number above 1 is a gap in the new numbering, asked about). While our Logout is out the
- * connection is ending: the reset is left to our next Logon. One numbered 1 right after we confirmed a reset of the
- * venue's (nothing else received since) is that reset — a venue answering our confirming Logon with its own — and is
- * not answered again: answering it had each side confirm the other's confirmation without end.
+ * connection is ending: the reset is left to our next Logon. One numbered 1 or 2 right after we confirmed a reset of
+ * the venue's (nothing else received since) is that reset — a venue answering our confirming Logon with its own — and
+ * is not answered again (one numbered 2 takes its number): answering it had each side confirm the other's
+ * confirmation without end.
  */
 export function onCounterpartyReset(session: SessionContext, connection: Connection, message: FixMessage): void {
   const seqNums = session.seqNums()
@@ -93,8 +94,13 @@ export function onCounterpartyReset(session: SessionContext, connection: Connect
     session.resetAtNextLogon = true
     return
   }
-  if (connection.resetConfirmed && message.seqNum === 1 && seqNums.nextTarget === 2) {
-    session.log('info', 'fix.counterparty_reset_repeated', 'a Logon with ResetSeqNumFlag=Y numbered 1 right after the numbering restarted: the reset is made, not answered again')
+  // Nothing received since the reset's own Logon (numbered 1, next target 2): a reset Logon now is the venue's answer to
+  // our confirming one — numbered 1 again (it reset once more) or 2 (it numbered on, as QuickFIX's acceptor answering
+  // a Logon it does not take for a reset of its own): answered, either had us reset again, numbers reused and a
+  // ResendRequest sent, the two sides going round.
+  if (connection.resetConfirmed && seqNums.nextTarget === 2 && (message.seqNum === 1 || message.seqNum === 2)) {
+    session.log('info', 'fix.counterparty_reset_repeated', `a Logon with ResetSeqNumFlag=Y numbered ${message.seqNum} right after the numbering restarted: the reset is made, not answered again`)
+    if (message.seqNum === 2) advance(session, 2)
     return
   }
   const dropped = connection.queued.size
