@@ -27,7 +27,7 @@ export interface ReplayedStream {
   scope: StreamScope
   /** The caller whose turns its steps take, or null: a stream of its own. */
   owner: string | null
-  /** When its replay began (nowMs), for msMax. */
+  /** When its replay began (nowMs), for msMax; restarted by a `resync_required` that left it waiting for room. */
   openedMs: number
 }
 
@@ -93,14 +93,14 @@ export class Replays {
       // Compaction removed what this replay had yet to read while it waited for the client: the log's reader
       // would start at its first LSN and the gap go unseen. Told as at connect, then live from here.
       subscriber.control('resync_required', this.options.resyncData(stream.scope, subscriber.lastLsn, endLsn, false), endLsn)
-      subscriber.phase = 'live'
+      this.resynced(stream)
       return
     }
     if (this.options.nowMs() - stream.openedMs >= this.options.msMax) {
       // Replaying for too long (a log written faster than this replay's share of the loop reads it, or a client that
       // reads slowly): the client re-fetches what it names and the stream goes on live from the log's end.
       subscriber.control('resync_required', this.options.resyncData(stream.scope, subscriber.lastLsn, endLsn, true), endLsn)
-      subscriber.phase = 'live'
+      this.resynced(stream)
       return
     }
     const toLsn = Math.min(endLsn, subscriber.lastLsn + this.options.chunkFrames)
@@ -111,6 +111,18 @@ export class Replays {
     // full, the next live batch cut off (slow_consumer) a client only keeping the replay's pace. Without room it waits
     // as in the middle of a replay, and the next turn reads from the log what was written meanwhile.
     if (subscriber.phase === 'replaying' && subscriber.lastLsn >= wal.lastLsn && subscriber.hasRoom) subscriber.phase = 'live'
+  }
+
+  /**
+   * After `resync_required`: live from the log's end, only with room, as at the end of a replay (step). The control
+   * event takes a place in the buffer, and a replay that had stopped one short of full went live full: the next live
+   * batch cut off (slow_consumer) a client only keeping the replay's pace. Without room it waits as in the middle of a
+   * replay, its time counted from here (the resync ended the replay it bounded), and the next turn reads from the log
+   * what was written meanwhile.
+   */
+  private resynced(stream: ReplayedStream): void {
+    stream.openedMs = this.options.nowMs()
+    if (stream.subscriber.hasRoom) stream.subscriber.phase = 'live'
   }
 
   /**
