@@ -25,3 +25,25 @@ export async function answerText(response: Response, bytesMax: number = ANSWER_T
   }
   return new TextDecoder().decode(Buffer.concat(parts).subarray(0, bytesMax))
 }
+
+/**
+ * A whole answer's body as text, or null when it is longer than `bytesMax` (at most `bytesMax` + 1 bytes are read, then
+ * the body is cancelled): for an answer that is used, not only shown, where a cut one must not be taken for the whole.
+ */
+export async function answerTextWithin(response: Response, bytesMax: number = ANSWER_TEXT_BYTES_MAX): Promise<string | null> {
+  if (response.body === null) return ''
+  const reader = response.body.getReader()
+  const parts: Uint8Array[] = []
+  let bytes = 0
+  try {
+    while (bytes <= bytesMax) {
+      const { done, value } = await reader.read()
+      if (done) return new TextDecoder().decode(Buffer.concat(parts))
+      parts.push(value)
+      bytes += value.byteLength
+    }
+    return null
+  } finally {
+    await reader.cancel().catch(() => undefined)
+  }
+}

@@ -8,6 +8,7 @@
 import { join } from 'node:path'
 import { nodeIo, toHex, type Wal, type WalIo } from '../../../wal/index.ts'
 import { BACKUP_MANIFEST_FILE, backupManifestEnd } from '../backup/manifest.ts'
+import { ANSWER_TEXT_BYTES_MAX, answerTextWithin } from './answer-text.ts'
 import { freeAsideSuffix } from './dir-swap.ts'
 import { DivergedPrefixError, divergedAsideSuffix, finishKeepingPrefix, keepCommonPrefix, type KeepPrefixOptions } from './diverged-prefix.ts'
 import { fatalSyncs, renameDurably, syncFailureOf } from './durable-fs.ts'
@@ -83,15 +84,19 @@ export class SetAsideFailedError extends Error {
   }
 }
 
+/** The most bytes of a /replication/hash answer read (`{"lsn":…,"hash":…,"last_lsn":…}` takes about 120). */
+export const HASH_ANSWER_BYTES_MAX = ANSWER_TEXT_BYTES_MAX
+
 /** A chain hash as the leader's /replication/hash answers it (hex SHA-256). */
 const HASH_HEX = /^[0-9a-f]{64}$/
 
 /**
  * The highest LSN at which this log and the leader's have the same chain hash (chains agree on every LSN below it).
  * Each request is bounded by `timeoutMs`: a leader stopped with its socket open would otherwise hold the search, and
- * the node's role lock with it, forever. Throws DivergedPrefixError COMMON_LSN_UNKNOWN when the leader does not answer
- * (in time, with 200 or 404, with a hash): nothing was changed, the caller follows again and asks anew. The node's
- * stop signal ends the search at once (NodeStoppingError, stop-signal.ts), nothing changed either.
+ * the node's role lock with it, forever; and each answer is read to HASH_ANSWER_BYTES_MAX at most. Throws
+ * DivergedPrefixError COMMON_LSN_UNKNOWN when the leader does not answer (in time, with 200 or 404, within that bound,
+ * with a hash): nothing was changed, the caller follows again and asks anew. The node's stop signal ends the search at
+ * once (NodeStoppingError, stop-signal.ts), nothing changed either.
  */
 export async function commonLsnWithLeader(wal: Wal, leader: { url: string; token: string; timeoutMs: number; stopSignal?: AbortSignal }): Promise<number> {
   const ours = (lsn: number): string => {
@@ -106,7 +111,11 @@ export async function commonLsnWithLeader(wal: Wal, leader: { url: string; token
       response = await fetch(`${leader.url}/replication/hash?lsn=${lsn}`, { headers: { Authorization: `Bearer ${leader.token}` }, signal: requestSignal(leader.timeoutMs, leader.stopSignal) })
       if (response.status === 404) return null
       if (!response.ok) throw unknown(`${response.status}`)
-      body = await response.json()
+      // Read within a bound, as every other answer of a replication read: a body of any length (a proxy, a wrong port,
+      // a broken leader) was held whole in memory, however fast it came, for as long as the timeout allowed.
+      const text = await answerTextWithin(response, HASH_ANSWER_BYTES_MAX)
+      if (text === null) throw unknown(`ANSWER_TOO_LARGE: the answer is longer than ${HASH_ANSWER_BYTES_MAX} bytes`)
+      body = JSON.parse(text)
     } catch (error) {
       throwIfStopping(leader.stopSignal)
       if (error instanceof DivergedPrefixError) throw error
