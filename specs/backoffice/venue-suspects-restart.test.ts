@@ -38,7 +38,7 @@ describe('venue suspects across a restart', () => {
       expect(before.suspected).toContain(balanceKey)
       expect(before.opened).toEqual([])
       // The run recorded what it suspected.
-      const recorded = [...first.gateway.engine.wal.read(1)].filter((frame) => frame.type === RECONCILED.type).map((frame) => decodeBackOfficeRecord(frame))
+      const recorded = Array.from(first.gateway.engine.wal.read(1), (frame) => (frame.type === RECONCILED.type ? decodeBackOfficeRecord(frame) : null)).filter((value) => value !== null)
       expect(recorded.at(-1)).toMatchObject({ kind: 'reconciled', value: { suspects: expect.arrayContaining([expect.objectContaining({ key: balanceKey, firstSeenMs: before.atMs, sightings: 1 })]) } })
       if (snapshots) await drive(first, first.gateway.snapshot())
       await first.gateway.stop()

@@ -64,7 +64,7 @@ describe('POST /v1/orders', () => {
     expect(errorCode(await json(res))).toBe('IDEMPOTENCY_CONFLICT')
     // The conflict is answered once the log holds everything queued before it (the first order's send record, say),
     // and writes nothing itself: whatever the log gained since is about the first order.
-    const since = [...t.gateway.engine.wal.read(lsn + 1)].map((frame) => domainEventOf(frame)).filter((event) => event !== null)
+    const since = Array.from(t.gateway.engine.wal.read(lsn + 1), (frame) => domainEventOf(frame)).filter((event) => event !== null)
     expect(since.filter((event) => !('orderId' in event) || event.orderId !== orderId)).toEqual([])
   })
 

@@ -122,7 +122,7 @@ describe('traceparent on POST /v1/orders', () => {
       expect(again.headers.get('traceresponse')).not.toBeNull()
     }
     expect(recordsOf(orderId, 'order.accepted')).toHaveLength(1)
-    expect([...t.gateway.engine.wal.read(lsn + 1)].map(domainEventOf).filter((event) => event?.type === 'order.accepted')).toEqual([])
+    expect(Array.from(t.gateway.engine.wal.read(lsn + 1), domainEventOf).filter((event) => event?.type === 'order.accepted')).toEqual([])
     expect((await json(await t.request(`/v1/orders/${orderId}`, { headers: auth(trader) }))).trace_id).toBe(TRACE_ID)
   })
 

@@ -45,7 +45,7 @@ test('on the thin touch the sim shows, an aggressive buy is refused DATA_THIN_BO
   await gateway.engine.settled()
   const logDir = join(world.dir, 'log')
   // The decision record (what /explain shows) carries what the rule looked at.
-  const events = [...openReadOnly(logDir).read(1)].map((frame) => domainEventOf(frame))
+  const events = Array.from(openReadOnly(logDir).read(1), (frame) => domainEventOf(frame))
   const rejected = events.find((event) => event?.type === 'order.rejected')
   if (rejected?.type !== 'order.rejected') throw new Error('the refusal is recorded')
   expect(rejected.decision.guards.find((guard) => guard.guard === 'data_health')).toMatchObject({

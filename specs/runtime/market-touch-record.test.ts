@@ -23,10 +23,8 @@ describe('market fact with the book touch', () => {
     await run(world, 2_000)
     await world.gateway.stop()
 
-    const places = [...world.gateway.engine.wal.read(world.gateway.engine.wal.firstLsn)]
-      .filter((frame) => isCommandRecord(frame.type))
-      .map((frame) => decodeCommandRecord(frame).command)
-      .filter((command) => command.kind === 'place')
+    const places = Array.from(world.gateway.engine.wal.read(world.gateway.engine.wal.firstLsn), (frame) => (isCommandRecord(frame.type) ? decodeCommandRecord(frame).command : null))
+      .filter((command) => command?.kind === 'place')
     expect(places).toHaveLength(1)
     const market = places[0]?.kind === 'place' ? places[0].market : null
     expect(market?.touch).toEqual(quote.touch)

@@ -46,7 +46,7 @@ test('traced orders, a kill switch ending queued places, and a lapse: re-decided
   await world.gateway.stop()
   expect(world.errors).toEqual([])
 
-  const events = [...openReadOnly(join(world.dir, 'log')).read(1)].map(domainEventOf).filter((event) => event !== null)
+  const events = Array.from(openReadOnly(join(world.dir, 'log')).read(1), domainEventOf).filter((event) => event !== null)
   const types = events.map((event) => event.type)
   expect(types).toContain('venue.override_lapsed')
   expect(events.filter((event) => event.type === 'order.canceled').map((event) => event.type === 'order.canceled' && event.reason)).toContain('KILL_SWITCH_HALT')

@@ -44,10 +44,7 @@ test('a stray order at a venue that states no account is recorded as orphaned an
   worlds.push(world)
   await world.gateway.reportIntake.submit({ ...FILL, clientOrderId: 'other-system-1', execId: 'stray-1' })
   await run(world, 50)
-  const events = [...world.gateway.engine.wal.read(1)].flatMap((frame) => {
-    const event = domainEventOf(frame)
-    return event === null ? [] : [event]
-  })
+  const events = Array.from(world.gateway.engine.wal.read(1), domainEventOf).flatMap((event) => (event === null ? [] : [event]))
   expect(events.filter((event) => event.type === 'alert.raised' && event.reason === 'REPORT_ORPHANED').map((event) => (event as { detail: string }).detail)).toEqual([
     'sim fill for other-system-1',
   ])

@@ -35,7 +35,7 @@ function body(id: string, side: 'buy' | 'sell', price: bigint): Record<string, u
 
 /** The records of `logDir` with every kernel.configured as the build before wrote it: version 8's layout. */
 function asOlderBuild(logDir: string): RecordInput[] {
-  return [...openReadOnly(logDir).read(1)].map((frame) => {
+  return Array.from(openReadOnly(logDir).read(1), (frame) => {
     const record: EncodedEvent = { type: frame.type, version: frame.version, payload: frame.payload.slice() }
     if (record.type !== EVENT_CODES['kernel.configured']) return record
     const { type, ...written } = decodeEvent(record)
@@ -80,7 +80,7 @@ test('a log configured before self-trade prevention replays and re-decides its c
   await gateway.stop()
   const again = await startWorld({ seed: 12, dir: world.dir, clock: world.clock, venue, commandRecords: true })
   worlds.push(again)
-  const configured = [...openReadOnly(logDir).read(1)].map((frame) => domainEventOf(frame)).filter((event) => event?.type === 'kernel.configured')
+  const configured = Array.from(openReadOnly(logDir).read(1), (frame) => domainEventOf(frame)).filter((event) => event?.type === 'kernel.configured')
   expect(configured.length).toBe(2)
   expect(again.gateway.engine.state.policies.get('acct-a')?.selfTrade).toBe('reject')
   const open = [...again.gateway.engine.state.orders.values()].find((order) => order.accountId === 'acct-a' && order.side === 'buy' && order.status === 'AckedOpen')

@@ -39,7 +39,7 @@ test('a traced rejection and a traced flatten: re-decided and replay-verified cl
   await world.gateway.stop()
   expect(world.errors).toEqual([])
 
-  const events = [...openReadOnly(join(world.dir, 'log')).read(1)].map(domainEventOf).filter((event) => event !== null)
+  const events = Array.from(openReadOnly(join(world.dir, 'log')).read(1), domainEventOf).filter((event) => event !== null)
   const traceOf = (event: object): string | undefined => (event as { traceparent?: string }).traceparent
   expect(events.filter((event) => event.type === 'order.rejected').map(traceOf)).toEqual([TRACE])
   const closes = events.filter((event) => event.type === 'order.accepted' && event.flattenId === 'f-traced')

@@ -47,7 +47,7 @@ test("a venue recorded CRITICAL by the process that crashed does not hold the ne
   expect([order?.status, order?.sendAttempts]).toEqual(['AckedOpen', 2])
   expect(second.gateway.engine.state.venueHealth.get('sim')?.level).toBe('OK')
   await second.gateway.engine.settled()
-  const blocks = [...openReadOnly(join(second.dir, 'log')).read(1)].map(domainEventOf).filter((event) => event?.type === 'order.send_blocked')
+  const blocks = Array.from(openReadOnly(join(second.dir, 'log')).read(1), domainEventOf).filter((event) => event?.type === 'order.send_blocked')
   expect(blocks).toEqual([])
   expect(second.errors).toEqual([])
 })

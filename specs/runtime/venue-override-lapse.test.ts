@@ -29,7 +29,7 @@ async function overrideInForce(world: World, durationMs: number): Promise<void> 
 
 async function lapses(world: World): Promise<DomainEvent[]> {
   await world.gateway.engine.settled()
-  return [...openReadOnly(join(world.dir, 'log')).read(1)].map(domainEventOf).filter((event): event is DomainEvent => event?.type === 'venue.override_lapsed')
+  return Array.from(openReadOnly(join(world.dir, 'log')).read(1), domainEventOf).filter((event): event is DomainEvent => event?.type === 'venue.override_lapsed')
 }
 
 test('the leader records the lapse at the expiry, once, and the override is gone from the state', async () => {

@@ -15,7 +15,7 @@ import { EVENT_CODES, EVENT_SCHEMAS, EVENT_VERSIONS, type DomainEvent } from '..
 import { isCommandRecord, ShadowDecider } from '../../../src/runtime/ha/index.ts'
 import { domainEventOf } from '../../../src/runtime/records.ts'
 import { applyInPlace, initialState } from '../../../src/kernel/index.ts'
-import type { Frame } from '../../../wal/index.ts'
+import { copyFrame, type Frame } from '../../../wal/index.ts'
 import { removeTempDirs } from '../../wal/support.ts'
 import { removeDir, run, startWorld, traderA, traderB } from '../harness.ts'
 
@@ -41,7 +41,8 @@ async function leaderFrames(): Promise<Frame[]> {
   await world.gateway.cancel(traderA, 'versions-missing').catch(() => {})
   await run(world, 500)
   const wal = world.gateway.engine.wal
-  const frames = [...wal.read(wal.firstLsn)].map((frame) => ({ ...frame, payload: frame.payload.slice() }))
+  // Copied as each comes: a frame's views last until the next (wal/reader.ts).
+  const frames = Array.from(wal.read(wal.firstLsn), copyFrame)
   await world.gateway.stop()
   removeDir(world.dir)
   return frames
