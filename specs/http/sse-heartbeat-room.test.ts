@@ -6,57 +6,35 @@
  * it keeps nothing alive that they do not (they leave as soon as the socket takes them).
  */
 
-import { afterAll, beforeAll, expect, test } from 'bun:test'
-import { domainEventOf } from '../../src/runtime/records.ts'
-import { eventually, LIMIT_BUY, post, startTestGateway, type TestGateway } from './fixture.ts'
+import { expect, test } from 'bun:test'
+import { eventually, LIMIT_BUY, post } from './fixture.ts'
+import { answeredOrders, OPENING_PIECES } from './sse-answered-orders.ts'
 import { SseReader } from './sse-client.ts'
 
 const BUFFER_EVENTS_MAX = 8
-/** The stream's opening pieces (`retry:`, the comment naming the log's end) take their places in the buffer too. */
-const OPENING_PIECES = 2
 
-let t: TestGateway
-let token: string
-
-beforeAll(async () => {
-  t = await startTestGateway({ config: { sse: { heartbeatMs: 9_999, subscriberBufferEventsMax: BUFFER_EVENTS_MAX } } })
-  token = await t.token({ accounts: ['demo-1'] })
-})
-afterAll(async () => t.stop())
-
-/** Places an order and waits until the venue has answered it: the log holds all it will for it. */
-async function placeAnswered(key: string): Promise<void> {
-  expect((await t.request('/v1/orders', post(token, LIMIT_BUY, { 'Idempotency-Key': key }))).status).toBe(202)
-  await eventually(() => [...t.gateway.engine.state.orders.values()].every((order) => !['Validated', 'Enqueued', 'Sent'].includes(order.status)))
-  await t.gateway.engine.settled()
-}
-
-/** The LSNs of the log's events after `fromLsn`, to its end. */
-function eventsAfter(fromLsn: number): number[] {
-  const lsns: number[] = []
-  for (const frame of t.gateway.engine.wal.read(fromLsn + 1, { toLsn: t.gateway.engine.wal.lastLsn })) if (domainEventOf(frame) !== null) lsns.push(frame.lsn)
-  return lsns
-}
+const orders = answeredOrders({ config: { sse: { heartbeatMs: 9_999, subscriberBufferEventsMax: BUFFER_EVENTS_MAX } } })
+const { placeAnswered, eventsAfter } = orders
 
 test('a heartbeat does not take the room a replay went live with', async () => {
   for (let index = 0; index < 3; index++) await placeAnswered(`beat-${index}`)
   // Resumed so that the opening pieces and the events left leave room for one more piece.
-  const lastEventId = t.gateway.engine.wal.lastLsn - (BUFFER_EVENTS_MAX - OPENING_PIECES - 1)
+  const lastEventId = orders.t.gateway.engine.wal.lastLsn - (BUFFER_EVENTS_MAX - OPENING_PIECES - 1)
   expect(eventsAfter(lastEventId)).toHaveLength(BUFFER_EVENTS_MAX - OPENING_PIECES - 1)
-  const opened = t.http.services.hub.open({ kind: 'global' }, lastEventId)
+  const opened = orders.t.http.services.hub.open({ kind: 'global' }, lastEventId)
   if (!opened.ok) throw new Error('not opened')
   await Bun.sleep(50) // the replay reads to the log's end and goes live with room for one; the client reads nothing yet
-  t.http.services.hub.heartbeat()
+  orders.t.http.services.hub.heartbeat()
   // The order's first batch is durable before its 202; the client reads from then on.
-  expect((await t.request('/v1/orders', post(token, LIMIT_BUY, { 'Idempotency-Key': 'beat-live' }))).status).toBe(202)
+  expect((await orders.t.request('/v1/orders', post(orders.token, LIMIT_BUY, { 'Idempotency-Key': 'beat-live' }))).status).toBe(202)
   const stream = new SseReader(new Response(opened.stream))
   let wanted = Number.POSITIVE_INFINITY
   const reading = stream.until((all) => all.some((frame) => frame.event === 'disconnect') || all.filter((frame) => frame.id !== null).length >= wanted, 3_000)
-  await eventually(() => [...t.gateway.engine.state.orders.values()].every((order) => !['Validated', 'Enqueued', 'Sent'].includes(order.status)))
-  await t.gateway.engine.settled()
+  await eventually(() => [...orders.t.gateway.engine.state.orders.values()].every((order) => !['Validated', 'Enqueued', 'Sent'].includes(order.status)))
+  await orders.t.gateway.engine.settled()
   const want = eventsAfter(lastEventId)
   wanted = want.length
-  t.http.services.hub.heartbeat() // a chunk for the reader to look at the frames again, now that it knows how many
+  orders.t.http.services.hub.heartbeat() // a chunk for the reader to look at the frames again, now that it knows how many
   const frames = await reading
   await stream.cancel()
   expect(frames.find((frame) => frame.event === 'disconnect') ?? null).toBeNull()

@@ -7,44 +7,22 @@
  * from the log.
  */
 
-import { afterAll, beforeAll, expect, test } from 'bun:test'
-import { domainEventOf } from '../../src/runtime/records.ts'
-import { eventually, LIMIT_BUY, post, startTestGateway, type TestGateway } from './fixture.ts'
+import { expect, test } from 'bun:test'
+import { eventually, LIMIT_BUY, post } from './fixture.ts'
+import { answeredOrders, OPENING_PIECES } from './sse-answered-orders.ts'
 import { SseReader } from './sse-client.ts'
 
 const BUFFER_EVENTS_MAX = 8
-/** The stream's opening pieces (`retry:`, the comment naming the log's end) take their places in the buffer too. */
-const OPENING_PIECES = 2
 
-let t: TestGateway
-let token: string
-
-beforeAll(async () => {
-  t = await startTestGateway({ config: { sse: { heartbeatMs: 9_999, subscriberBufferEventsMax: BUFFER_EVENTS_MAX } } })
-  token = await t.token({ accounts: ['demo-1'] })
-})
-afterAll(async () => t.stop())
-
-/** Places an order and waits until the venue has answered it: the log holds all it will for it. */
-async function placeAnswered(key: string): Promise<void> {
-  expect((await t.request('/v1/orders', post(token, LIMIT_BUY, { 'Idempotency-Key': key }))).status).toBe(202)
-  await eventually(() => [...t.gateway.engine.state.orders.values()].every((order) => !['Validated', 'Enqueued', 'Sent'].includes(order.status)))
-  await t.gateway.engine.settled()
-}
-
-/** The LSNs of the log's events after `fromLsn`, to its end. */
-function eventsAfter(fromLsn: number): number[] {
-  const lsns: number[] = []
-  for (const frame of t.gateway.engine.wal.read(fromLsn + 1, { toLsn: t.gateway.engine.wal.lastLsn })) if (domainEventOf(frame) !== null) lsns.push(frame.lsn)
-  return lsns
-}
+const orders = answeredOrders({ config: { sse: { heartbeatMs: 9_999, subscriberBufferEventsMax: BUFFER_EVENTS_MAX } } })
+const { placeAnswered, eventsAfter } = orders
 
 test('a replay whose last events fill the buffer is not cut off by the first live batch', async () => {
   for (let index = 0; index < 3; index++) await placeAnswered(`room-${index}`)
   // Resumed so that the opening pieces and the events left fill the buffer exactly, the last one at the log's end.
-  const lastEventId = t.gateway.engine.wal.lastLsn - (BUFFER_EVENTS_MAX - OPENING_PIECES)
+  const lastEventId = orders.t.gateway.engine.wal.lastLsn - (BUFFER_EVENTS_MAX - OPENING_PIECES)
   expect(eventsAfter(lastEventId)).toHaveLength(BUFFER_EVENTS_MAX - OPENING_PIECES)
-  const opened = t.http.services.hub.open({ kind: 'global' }, lastEventId)
+  const opened = orders.t.http.services.hub.open({ kind: 'global' }, lastEventId)
   if (!opened.ok) throw new Error('not opened')
   await Bun.sleep(50) // the replay reads to the log's end and finds the buffer full; the client reads nothing yet
   await placeAnswered('room-live') // its events are published while the buffer is full

@@ -7,44 +7,22 @@
  * (its time counted again from the resync), and takes what was written meanwhile from the log once the client reads.
  */
 
-import { afterAll, beforeAll, expect, test } from 'bun:test'
+import { expect, test } from 'bun:test'
 import { SseHub } from '../../src/http/sse/index.ts'
-import { domainEventOf } from '../../src/runtime/records.ts'
 import type { Frame } from '../../wal/index.ts'
-import { eventually, LIMIT_BUY, post, startTestGateway, type TestGateway } from './fixture.ts'
+import { eventually, LIMIT_BUY, post } from './fixture.ts'
+import { answeredOrders, OPENING_PIECES } from './sse-answered-orders.ts'
 import { SseReader } from './sse-client.ts'
 
 const BUFFER_EVENTS_MAX = 8
-/** The stream's opening pieces (`retry:`, the comment naming the log's end) take their places in the buffer too. */
-const OPENING_PIECES = 2
 const REPLAY_MS_MAX = 60_000
 
-let t: TestGateway
-let token: string
-
-beforeAll(async () => {
-  t = await startTestGateway()
-  token = await t.token({ accounts: ['demo-1'] })
-})
-afterAll(async () => t.stop())
-
-/** Places an order and waits until the venue has answered it: the log holds all it will for it. */
-async function placeAnswered(key: string): Promise<void> {
-  expect((await t.request('/v1/orders', post(token, LIMIT_BUY, { 'Idempotency-Key': key }))).status).toBe(202)
-  await eventually(() => [...t.gateway.engine.state.orders.values()].every((order) => !['Validated', 'Enqueued', 'Sent'].includes(order.status)))
-  await t.gateway.engine.settled()
-}
-
-/** The LSNs of the log's events after `fromLsn`, to its end. */
-function eventsAfter(fromLsn: number): number[] {
-  const lsns: number[] = []
-  for (const frame of t.gateway.engine.wal.read(fromLsn + 1, { toLsn: t.gateway.engine.wal.lastLsn })) if (domainEventOf(frame) !== null) lsns.push(frame.lsn)
-  return lsns
-}
+const orders = answeredOrders()
+const { placeAnswered, eventsAfter } = orders
 
 test('a replay that ends with resync_required one place short of a full buffer is not cut off by the first live batch', async () => {
   for (let index = 0; index < 3; index++) await placeAnswered(`resync-room-${index}`)
-  const wal = t.gateway.engine.wal
+  const wal = orders.t.gateway.engine.wal
   const endLsn = wal.lastLsn
   const replayed = eventsAfter(0)
   // The first step's chunk ends on the event that leaves the buffer one place short of full, well before the log's end.
@@ -58,7 +36,7 @@ test('a replay that ends with resync_required one place short of a full buffer i
     yield* read.apply(this, args)
     nowMs = REPLAY_MS_MAX
   } as typeof read
-  const hub = new SseHub({ engine: t.gateway.engine, heartbeatMs: 3_600_000, bufferEventsMax: BUFFER_EVENTS_MAX, subscribersMax: 4, replayChunkFrames: chunkFrames, replayMsMax: REPLAY_MS_MAX, nowMs: () => nowMs })
+  const hub = new SseHub({ engine: orders.t.gateway.engine, heartbeatMs: 3_600_000, bufferEventsMax: BUFFER_EVENTS_MAX, subscribersMax: 4, replayChunkFrames: chunkFrames, replayMsMax: REPLAY_MS_MAX, nowMs: () => nowMs })
   try {
     const opened = hub.open({ kind: 'global' }, 0)
     if (!opened.ok) throw new Error('not opened')

@@ -7,48 +7,32 @@
  * client gets every event once.
  */
 
-import { afterAll, beforeAll, expect, test } from 'bun:test'
-import { domainEventOf } from '../../src/runtime/records.ts'
-import { eventually, LIMIT_BUY, post, startTestGateway, type TestGateway } from './fixture.ts'
+import { beforeAll, expect, test } from 'bun:test'
+import { answeredOrders } from './sse-answered-orders.ts'
 import { type SseFrame, SseReader } from './sse-client.ts'
 
 const BUFFER_EVENTS_MAX = 8
 
-let t: TestGateway
-let token: string
+const world = answeredOrders({ config: { sse: { heartbeatMs: 9_999, subscriberBufferEventsMax: BUFFER_EVENTS_MAX } } })
+const { eventsAfter } = world
 let key = 0
+const placeAnswered = (): Promise<void> => world.placeAnswered(`resume-point-${key++}`)
 
 beforeAll(async () => {
-  t = await startTestGateway({ config: { sse: { heartbeatMs: 9_999, subscriberBufferEventsMax: BUFFER_EVENTS_MAX } } })
-  token = await t.token({ accounts: ['demo-1'] })
   for (let index = 0; index < 3; index++) await placeAnswered()
 })
-afterAll(async () => t.stop())
-
-/** Places an order and waits until the venue has answered it: the log holds all it will for it. */
-async function placeAnswered(): Promise<void> {
-  expect((await t.request('/v1/orders', post(token, LIMIT_BUY, { 'Idempotency-Key': `resume-point-${key++}` }))).status).toBe(202)
-  await eventually(() => [...t.gateway.engine.state.orders.values()].every((order) => !['Validated', 'Enqueued', 'Sent'].includes(order.status)))
-  await t.gateway.engine.settled()
-}
-
-function eventsAfter(fromLsn: number): number[] {
-  const lsns: number[] = []
-  for (const frame of t.gateway.engine.wal.read(fromLsn + 1, { toLsn: t.gateway.engine.wal.lastLsn })) if (domainEventOf(frame) !== null) lsns.push(frame.lsn)
-  return lsns
-}
 
 /** Resumes after `lastEventId`; `readFirst` reads the stream's first chunk at once (before its replay's first turn). */
 async function cutOff(lastEventId: number, readFirst: boolean): Promise<{ firstChunk: string; frames: SseFrame[] }> {
-  const opened = t.http.services.hub.open({ kind: 'global' }, lastEventId)
+  const opened = world.t.http.services.hub.open({ kind: 'global' }, lastEventId)
   if (!opened.ok) throw new Error('not opened')
   const reader = opened.stream.getReader()
   const first = readFirst ? await reader.read() : null
   const firstChunk = first?.value === undefined ? '' : new TextDecoder().decode(first.value)
-  const before = t.http.services.hub.subscriberCount
+  const before = world.t.http.services.hub.subscriberCount
   // The replay queues its few events and goes live; the client reads nothing more, and live batches fill the buffer.
-  for (let orders = 0; orders < 6 && t.http.services.hub.subscriberCount === before; orders++) await placeAnswered()
-  expect(t.http.services.hub.subscriberCount).toBe(before - 1)
+  for (let orders = 0; orders < 6 && world.t.http.services.hub.subscriberCount === before; orders++) await placeAnswered()
+  expect(world.t.http.services.hub.subscriberCount).toBe(before - 1)
   const rest = new ReadableStream<Uint8Array>({
     pull: async (controller) => {
       const chunk = await reader.read()
@@ -63,7 +47,7 @@ async function cutOff(lastEventId: number, readFirst: boolean): Promise<{ firstC
 /** Every event id a stream resumed after `lastEventId` delivers up to the log's end now. */
 async function resumedIds(lastEventId: number): Promise<number[]> {
   const want = eventsAfter(lastEventId)
-  const opened = t.http.services.hub.open({ kind: 'global' }, lastEventId)
+  const opened = world.t.http.services.hub.open({ kind: 'global' }, lastEventId)
   if (!opened.ok) throw new Error('not opened')
   const stream = new SseReader(new Response(opened.stream))
   const frames = await stream.until((all) => all.filter((frame) => frame.id !== null).length >= want.length, 2_000)
@@ -73,7 +57,7 @@ async function resumedIds(lastEventId: number): Promise<number[]> {
 
 for (const readFirst of [false, true]) {
   test(`a resumed stream cut off before any event was handed names its resume point (${readFirst ? 'the opening read' : 'nothing read'})`, async () => {
-    const lastEventId = t.gateway.engine.wal.lastLsn - 3
+    const lastEventId = world.t.gateway.engine.wal.lastLsn - 3
     const { firstChunk, frames } = await cutOff(lastEventId, readFirst)
     expect(firstChunk).not.toContain('id: ') // the opening pieces only
     const events = frames.filter((frame) => frame.event !== null)
