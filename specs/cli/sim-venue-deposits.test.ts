@@ -2,8 +2,8 @@
  * `egress sim-venue` models reduce_only (src/venues/sim/reduce-only.ts), which counts what an account holds at the
  * venue: its trades plus its deposits. serve hands its own sim the paper fundings as deposits; the standalone venue
  * had none, so a gateway on it (`--venue jsonl://…`) had every reduce-only sell of a funded asset refused — a
- * flatten's closing orders included. It now takes the gateways' accounts from `--config FILE` (default: the built-in
- * demo accounts').
+ * flatten's closing orders included. It now takes the gateways' accounts from `--config FILE` (or the file
+ * `EGRESS_CONFIG` names; default: the built-in demo accounts').
  */
 
 import { afterEach, expect, test } from 'bun:test'
@@ -20,8 +20,8 @@ afterEach(() => {
   for (const cleanup of cleanups.splice(0).reverse()) cleanup()
 })
 
-async function startSimVenueWith(extra: string[]): Promise<number> {
-  const { child, port } = await startSimVenue(extra)
+async function startSimVenueWith(extra: string[], env: Record<string, string | undefined> = process.env): Promise<number> {
+  const { child, port } = await startSimVenue(extra, [], env)
   cleanups.push(() => void child.kill('SIGKILL'))
   return port
 }
@@ -51,6 +51,18 @@ test('with --config the config\'s accounts are the deposits', async () => {
   const configPath = join(dir, 'egress.json')
   writeFileSync(configPath, JSON.stringify({ accounts: [{ id: 'desk-7', venue: 'sim', balances: { USD: '1000', BTC: '2' } }] }))
   const port = await startSimVenueWith(['--config', configPath])
+  expect(await reduceOnlySell(port, 'desk-7')).toBe('ok')
+  expect(await reduceOnlySell(port, 'demo-1')).toContain('reduce_only_would_increase')
+}, 30_000)
+
+test('without --config the file EGRESS_CONFIG names is the config, as for every command; the overrides are not read', async () => {
+  // Before, sim-venue read no environment at all: started in the gateways' shell, it traded the demo accounts.
+  const dir = mkdtempSync(join(tmpdir(), 'egress-sim-venue-deposits-'))
+  cleanups.push(() => rmSync(dir, { recursive: true, force: true }))
+  const configPath = join(dir, 'egress.json')
+  writeFileSync(configPath, JSON.stringify({ accounts: [{ id: 'desk-7', venue: 'sim', balances: { USD: '1000', BTC: '2' } }] }))
+  // An override the gateways take (a port) is theirs, not the venue's: it listens where --port says (0: any).
+  const port = await startSimVenueWith([], { ...process.env, EGRESS_CONFIG: configPath, PORT: 'not-a-port' })
   expect(await reduceOnlySell(port, 'desk-7')).toBe('ok')
   expect(await reduceOnlySell(port, 'demo-1')).toContain('reduce_only_would_increase')
 }, 30_000)

@@ -5,11 +5,15 @@ import { resolve } from 'node:path'
 const ROOT = resolve(import.meta.dir, '../..')
 
 /**
- * Starts `egress sim-venue --port 0 …extra` (after `prefix`, e.g. `nohup`) from a checkout and resolves once it says
+ * Starts `egress sim-venue --port 0 …extra` (after `prefix`, e.g. `nohup`; with `env`) from a checkout and resolves once it says
  * "listening on HOST:PORT", with its port; rejects with its stderr if it ends first.
  */
-export async function startSimVenue(extra: string[] = [], prefix: string[] = []): Promise<{ child: Bun.Subprocess<'ignore', 'pipe', 'pipe'>; port: number }> {
-  const child = Bun.spawn([...prefix, process.execPath, 'src/main.ts', 'sim-venue', '--port', '0', ...extra], { cwd: ROOT, stdin: 'ignore', stdout: 'pipe', stderr: 'pipe' })
+export async function startSimVenue(
+  extra: string[] = [],
+  prefix: string[] = [],
+  env: Record<string, string | undefined> = process.env,
+): Promise<{ child: Bun.Subprocess<'ignore', 'pipe', 'pipe'>; port: number }> {
+  const child = Bun.spawn([...prefix, process.execPath, 'src/main.ts', 'sim-venue', '--port', '0', ...extra], { cwd: ROOT, env, stdin: 'ignore', stdout: 'pipe', stderr: 'pipe' })
   const reader = child.stdout.getReader()
   let text = ''
   while (!text.includes('listening on')) {

@@ -5,7 +5,7 @@
  */
 
 import { statSync, type Stats } from 'node:fs'
-import { loadConfig, simStoreOptions } from '../config/index.ts'
+import { CONFIG_PATH_ENV, loadConfig, simStoreOptions } from '../config/index.ts'
 import { simDepositsOf } from '../runtime/paper.ts'
 import { simVenueInstruments } from './serve-sim.ts'
 import { SimVenue } from '../venues/sim/index.ts'
@@ -29,7 +29,7 @@ Options:
   --host H       address to bind (default 127.0.0.1)
   --seed N       seed of the price walk and fills (default 1)
   --record FILE  append-only record of place requests
-  --config FILE  the gateways' config: its accounts' fundings are what each account holds at the venue, so
+  --config FILE  the gateways' config (or EGRESS_CONFIG; the environment's overrides are not read): its accounts' fundings are what each account holds at the venue, so
                  reduce-only orders (a flatten's closes) can sell them (default: the built-in demo accounts'),
                  its sim instruments (a venues entry of type "sim") are what the venue trades, and that
                  entry's ordersMax and endedOrderRetentionMs bound the orders it holds
@@ -79,7 +79,11 @@ async function runSimVenue(argv: readonly string[], io: CliIo): Promise<number> 
   // signal sent on seeing that line found no handler yet and killed the process the same way.
   const stopSignal = waitForStopSignal()
   const clock = new StoppableClock()
-  const config = loadConfig({ env: {}, ...(values.config === undefined ? {} : { configPath: values.config }) })
+  // The gateways' config file, named by --config or EGRESS_CONFIG as for every command; not the environment's
+  // overrides, which are the gateways' own settings (PORT, EGRESS_DATA_DIR, …), not the venue's. Ignoring
+  // EGRESS_CONFIG, a venue started in the gateways' shell traded the built-in instruments and fundings, quietly.
+  const configPath = values.config ?? (io.env[CONFIG_PATH_ENV] || undefined)
+  const config = loadConfig({ env: {}, ...(configPath === undefined ? {} : { configPath }) })
   // The gateways' sim instruments (their config's `venues` entry of type "sim", else the built-in ones), so the venue
   // trades what their kernels accept.
   const { instruments, simInstruments } = simVenueInstruments(config)
