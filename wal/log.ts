@@ -303,9 +303,8 @@ export class Wal {
    * Reads frames from `fromLsn` (inclusive) to the durable end or `toLsn`, checking CRCs (and the chain if asked). It
    * starts at the log's first LSN if `fromLsn` is below it (a caller compares with `firstLsn`); a compaction that
    * removes what it was still to read while it is paused throws WalCompactedError (LOG_COMPACTED) from it.
-   * A frame's payload and hash are views valid until the next frame (reader.ts): decode or copy them as each comes
-   * (`Array.from(wal.read(n), copyFrame)`), never after collecting the frames (`[...wal.read(n)]`): past the first read
-   * (64 KiB) the early frames show later bytes.
+   * A frame's payload and hash are views valid until the next frame: decode or copy each as it comes (copyFrame), not
+   * after collecting them (`[...wal.read(n)]`): past the first read (64 KiB) early frames show later bytes.
    */
   read(fromLsn: number, options: Partial<ReadOptions> = {}): Generator<Frame> {
     return readFrames(this.catalog, { io: this.options.io, fromLsn, toLsn: this.commit.durableLsn, ...options })

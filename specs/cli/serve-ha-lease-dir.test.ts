@@ -25,10 +25,10 @@ symlinkSync(join(dir, 'nowhere'), join(dir, 'dangling'))
 afterAll(() => rmSync(dir, { recursive: true, force: true }))
 
 test.each([
-  [['--lease-dir', join(dir, 'a-file', 'lease')], `--lease-dir ${join(dir, 'a-file', 'lease')} lies under a file`],
-  [['--lease-dir', join(dir, 'loop-a')], `--lease-dir ${join(dir, 'loop-a')} is a symbolic link loop`],
-  [['--lease-dir', join(dir, 'dangling')], `--lease-dir ${join(dir, 'dangling')} is a symbolic link to nothing`],
-  [['--lease-dir', join(dir, 'dangling', 'a', 'lease')], `--lease-dir ${join(dir, 'dangling', 'a', 'lease')} lies under a symbolic link to nothing (${join(dir, 'dangling')})`],
+  [['--lease-dir', join(dir, 'a-file', 'lease')], `--lease-dir ${join(dir, 'a-file', 'lease')}: a path under a file`],
+  [['--lease-dir', join(dir, 'loop-a')], `--lease-dir ${join(dir, 'loop-a')}: a symbolic link loop (ELOOP)`],
+  [['--lease-dir', join(dir, 'dangling')], `--lease-dir ${join(dir, 'dangling')}: a symbolic link to ${JSON.stringify(join(dir, 'nowhere'))}, which does not exist`],
+  [['--lease-dir', join(dir, 'dangling', 'a', 'lease')], `--lease-dir ${join(dir, 'dangling', 'a', 'lease')}: under ${JSON.stringify(join(dir, 'dangling'))}, a symbolic link to ${JSON.stringify(join(dir, 'nowhere'))}, which does not exist`],
   [['--lease-dir', dir, '--venue', 'jsonl://127.0.0.1:99999'], '--venue: expected a port between 1 and 65535, got "jsonl://127.0.0.1:99999"'],
   [['--lease-dir', dir, '--venue', 'jsonl://127.0.0.1:0'], '--venue: expected a port between 1 and 65535, got "jsonl://127.0.0.1:0"'],
 ])('serve %p: exit 2 naming the option, whatever the config holds', async (options, message) => {
@@ -50,7 +50,7 @@ test('a lease dir under a file: refused before the data dir is made or written',
     const stderr = await new Response(child.stderr as ReadableStream).text()
     expect({ code, stderr: stderr.trim(), dataDirMade: existsSync(dataDir) }).toEqual({
       code: 2,
-      stderr: `egress serve: --lease-dir ${join(dir, 'a-file', 'lease')} lies under a file (see "egress serve --help")`,
+      stderr: `egress serve: --lease-dir ${join(dir, 'a-file', 'lease')}: a path under a file (see "egress serve --help")`,
       dataDirMade: false,
     })
   } finally {

@@ -8,9 +8,8 @@
  * host clocks within --clock-skew-ms of each other).
  */
 
-import { existsSync, lstatSync, statSync } from 'node:fs'
-import { dirname, join, resolve } from 'node:path'
-import { collectorConfigOf, haCursorSecret, type Config } from '../config/index.ts'
+import { join } from 'node:path'
+import { collectorConfigOf, directoryProblem, haCursorSecret, type Config } from '../config/index.ts'
 import type { ServiceRoutesAuth, Verifier } from '../http/auth/index.ts'
 import { createHttpService, type ErrorBody, type HttpService, type LiveBody } from '../http/index.ts'
 import { HaNode, NodeStoppingError, SYNC_POLICIES, syncFailureOf, type RoleChoice, type SyncPolicy } from '../runtime/ha/index.ts'
@@ -369,27 +368,13 @@ function parseAdvertiseUrl(url: string | undefined): string | undefined {
 }
 
 /**
- * Missing (the start makes it) or a directory. Only a file was refused here: a path under a file, a symbolic link
- * loop or one to nowhere (or a path under one) passed (existsSync says false), and the node took the data dir's lock
- * and wrote its secrets before the lease's mkdir failed, NOT_A_DIRECTORY (under a link to nothing: a bare ENOENT), exit 1.
+ * Missing (the start makes it) or a directory (config/load.ts directoryProblem, as the config's directories). Only a
+ * file was refused here: a path under a file, a symbolic link loop or under a link to nowhere passed (existsSync says
+ * false), and the node took the data dir's lock and wrote its secrets before the lease's mkdir failed, exit 1.
  */
 function refuseLeaseDirPath(dir: string): void {
-  let kind: string | null
-  try {
-    kind = statSync(dir).isDirectory() ? null : 'is not a directory'
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code
-    const link = code === 'ENOENT' ? danglingLinkAbove(dir) : null
-    kind = link !== null ? (link === resolve(dir) ? 'is a symbolic link to nothing' : `lies under a symbolic link to nothing (${link})`) : code === 'ENOENT' ? null : code === 'ENOTDIR' ? 'lies under a file' : code === 'ELOOP' ? 'is a symbolic link loop' : `cannot be used (${code})`
-  }
-  if (kind !== null) throw new UsageError(`--lease-dir ${dir} ${kind}`)
-}
-
-/** The nearest existing part of a missing `dir` (itself included), when a link to nothing: mkdir cannot make under it. */
-function danglingLinkAbove(dir: string): string | null {
-  let path = resolve(dir)
-  while (path !== dirname(path) && lstatSync(path, { throwIfNoEntry: false }) === undefined) path = dirname(path)
-  return lstatSync(path, { throwIfNoEntry: false })?.isSymbolicLink() === true && !existsSync(path) ? path : null
+  const problem = directoryProblem(dir)
+  if (problem !== null) throw new UsageError(`--lease-dir ${dir}: ${problem}`)
 }
 
 function parseVenue(spec: string | undefined): { hostname: string; port: number } | null {

@@ -103,19 +103,27 @@ function refuseEmptyConfigPath(env: Record<string, string | undefined>): void {
  * directories the config names.
  */
 function refuseNotADirectory(field: string, dir: string, source: string | undefined): void {
-  let kind: string | null
+  const kind = directoryProblem(dir)
+  if (kind === null) return
+  const from = source === undefined ? '' : ` (from ${source})`
+  throw new ConfigError([{ path: field, message: `expected a directory, got ${JSON.stringify(dir)}: ${kind}${from}` }])
+}
+
+/**
+ * Why `dir` can never be a directory the gateway makes or uses, or null when it is one or may become one (missing; a
+ * directory it cannot write fails where it is written, naming the path): a file, a path under a file, a symbolic link
+ * loop, or under a symbolic link to nowhere. The config's directories and serve's --lease-dir are checked with it.
+ */
+export function directoryProblem(dir: string): string | null {
   try {
-    kind = statSync(dir).isDirectory() ? null : 'a file, not a directory'
+    return statSync(dir).isDirectory() ? null : 'a file, not a directory'
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code
     // A symbolic link to nowhere (a volume not mounted, a target moved): mkdir on it failed as "ENOENT, mkdir
     // <dataDir>/auth", naming neither the field nor the link.
     // A symbolic link loop: "secret file …/auth/hs256.secret cannot read (ELOOP)", blamed on auth.hs256Secret.
-    kind = code === 'ENOTDIR' ? 'a path under a file' : code === 'ENOENT' ? danglingLink(dir) : code === 'ELOOP' ? LINK_LOOP : null
+    return code === 'ENOTDIR' ? 'a path under a file' : code === 'ENOENT' ? danglingLink(dir) : code === 'ELOOP' ? LINK_LOOP : null
   }
-  if (kind === null) return
-  const from = source === undefined ? '' : ` (from ${source})`
-  throw new ConfigError([{ path: field, message: `expected a directory, got ${JSON.stringify(dir)}: ${kind}${from}` }])
 }
 
 /** A file the gateway appends to: refused when something other than a regular file is there (it may be missing). */

@@ -162,7 +162,7 @@ export class Executor {
       const nowMs = this.reconcileHolds.pickAt(clock.nowMs())
       this.sendThrows.pickAt(nowMs)
       const lane3First = this.lane3Share.due
-      const item = nextWork(engine.state, { nowMs, busy: this.busyOrHeld, reconcileHeld: this.reconcileHeld, reconcileHeldUntilMs: this.reconcileHolds.heldUntilMs, placeSendsHeld: this.placeSendHolds.size > 0, lane3First })
+      const item = nextWork(engine.state, { nowMs, busy: this.sendThrows.size === 0 ? this.busy : this.busyOrHeld, reconcileHeld: this.reconcileHeld, reconcileHeldUntilMs: this.reconcileHolds.heldUntilMs, placeSendsHeld: this.placeSendHolds.size > 0, lane3First })
       if (item === null || (item.lane !== 0 && budgetLeft < this.callsNeeded(item))) break
       this.lane3Share.picked(item, lane3First)
       if (item.kind === 'reconcile') {

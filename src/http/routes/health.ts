@@ -14,7 +14,7 @@
  */
 
 import { Hono, type Context } from 'hono'
-import { haStatusCodesOnly, type HaNodeStatus } from '../../runtime/ha/index.ts'
+import { haStatusCodesOnly, stableCodeOf, type HaNodeStatus } from '../../runtime/ha/index.ts'
 import { assertServiceReader, type ServiceRoutesAuth } from '../auth/index.ts'
 import { ApiError } from '../errors.ts'
 import type { HealthBody, HealthSummaryBody, LiveBody } from '../openapi/health-schema.ts'
@@ -111,9 +111,3 @@ async function isServiceReader(c: Context, services: Services): Promise<boolean>
 
 /** An open /health's protection: no scrape token (one is configured only with protectServiceRoutes). */
 const OPEN: ServiceRoutesAuth = { scrapeToken: null }
-
-/** The error's stable code (`WAL_FATAL`, `FSYNC_FAILED`, `LEASE_LOST`), or `fallback` when it carries none. */
-function stableCodeOf(error: Error, fallback: string): string {
-  const { code } = error as { code?: unknown }
-  return typeof code === 'string' && /^[A-Z][A-Z0-9_]{0,63}$/.test(code) ? code : fallback
-}

@@ -9,21 +9,8 @@
 export const ANSWER_TEXT_BYTES_MAX = 16 * 1024
 
 export async function answerText(response: Response, bytesMax: number = ANSWER_TEXT_BYTES_MAX): Promise<string> {
-  if (response.body === null) return ''
-  const reader = response.body.getReader()
-  const parts: Uint8Array[] = []
-  let bytes = 0
-  try {
-    while (bytes < bytesMax) {
-      const { done, value } = await reader.read()
-      if (done) break
-      parts.push(value)
-      bytes += value.byteLength
-    }
-  } finally {
-    await reader.cancel().catch(() => undefined)
-  }
-  return new TextDecoder().decode(Buffer.concat(parts).subarray(0, bytesMax))
+  const { bytes } = await bodyUpTo(response, bytesMax)
+  return new TextDecoder().decode(bytes.subarray(0, bytesMax))
 }
 
 /**
@@ -31,18 +18,24 @@ export async function answerText(response: Response, bytesMax: number = ANSWER_T
  * the body is cancelled): for an answer that is used, not only shown, where a cut one must not be taken for the whole.
  */
 export async function answerTextWithin(response: Response, bytesMax: number = ANSWER_TEXT_BYTES_MAX): Promise<string | null> {
-  if (response.body === null) return ''
+  const { bytes, whole } = await bodyUpTo(response, bytesMax)
+  return whole ? new TextDecoder().decode(bytes) : null
+}
+
+/** The body's bytes until more than `bytesMax` were read (then cancelled), and whether that was all of it. */
+async function bodyUpTo(response: Response, bytesMax: number): Promise<{ bytes: Uint8Array; whole: boolean }> {
+  if (response.body === null) return { bytes: new Uint8Array(0), whole: true }
   const reader = response.body.getReader()
   const parts: Uint8Array[] = []
   let bytes = 0
   try {
     while (bytes <= bytesMax) {
       const { done, value } = await reader.read()
-      if (done) return new TextDecoder().decode(Buffer.concat(parts))
+      if (done) return { bytes: Buffer.concat(parts), whole: true }
       parts.push(value)
       bytes += value.byteLength
     }
-    return null
+    return { bytes: Buffer.concat(parts), whole: false }
   } finally {
     await reader.cancel().catch(() => undefined)
   }

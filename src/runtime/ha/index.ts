@@ -12,7 +12,7 @@ export { ENVELOPE_HEADER_BYTES, EnvelopeReader, encodeEnvelope, type Envelope } 
 export { LEADER_EPOCH_HEADER, chainHashAt, replicationStream, streamRefusal, type StreamOptions, type StreamRefusal } from './stream.ts'
 export { Replicator, type ReplicatorOptions, type ReplicatorStatus } from './replicator.ts'
 export { HaNode, type HaNodeOptions, type NodeRole, type RoleChoice } from './node.ts'
-export { haStatusCodesOnly, type HaNodeStatus, type SyncNotLeading } from './node-status.ts'
+export { haStatusCodesOnly, stableCodeOf, type HaNodeStatus, type SyncNotLeading } from './node-status.ts'
 export { divergenceJson, shadowJson, snapshotRecoveryJson, type DivergenceJson, type ShadowJson, type SnapshotRecoveryJson } from './status-json.ts'
 export type { SnapshotRecoveryFailure, SnapshotRecoveryStatus } from './resync.ts'
 export type { DivergenceReport } from './divergence.ts'

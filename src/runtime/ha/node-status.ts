@@ -112,9 +112,14 @@ export function nodeStatusOf(
  * gets it in front, so that an open /health, which shows only the code (haStatusCodesOnly), has one.
  */
 function failureText(failure: Error): string {
-  const { code } = failure as { code?: unknown }
-  const known = typeof code === 'string' && STATUS_CODE.test(code) ? code : 'NODE_FAILED'
+  const known = stableCodeOf(failure, 'NODE_FAILED')
   return failure.message.startsWith(`${known}: `) ? failure.message : `${known}: ${failure.message}`
+}
+
+/** The error's stable code (`WAL_FATAL`, `FSYNC_FAILED`, `LEASE_LOST`), or `fallback` when it carries none. */
+export function stableCodeOf(error: Error, fallback: string): string {
+  const { code } = error as { code?: unknown }
+  return typeof code === 'string' && STATUS_CODE.test(code) ? code : fallback
 }
 
 /** A stable code as the texts of the status start with one (`FSYNC_FAILED`, `SET_ASIDE_FAILED`, `PREFIX_BUILD_FAILED`). */

@@ -89,11 +89,7 @@ export function onLogonPhaseMessage(session: SessionContext, connection: Connect
  */
 export function onCounterpartyReset(session: SessionContext, connection: Connection, message: FixMessage): void {
   const seqNums = session.seqNums()
-  if (connection.phase !== 'active') {
-    session.log('warn', 'fix.counterparty_reset', `Logon with ResetSeqNumFlag=Y while logging out: our next Logon resets the numbers`)
-    session.resetAtNextLogon = true
-    return
-  }
+  if (connection.phase !== 'active') return resetAtNextLogon(session, 'a Logon with ResetSeqNumFlag=Y while logging out')
   // Nothing received since the reset's own Logon (numbered 1, next target 2): a reset Logon now is the venue's answer to
   // our confirming one — numbered 1 again (it reset once more) or 2 (it numbered on, as QuickFIX's acceptor answering
   // a Logon it does not take for a reset of its own): answered, either had us reset again, numbers reused and a
@@ -145,9 +141,15 @@ export function onLogout(session: SessionContext, connection: Connection, messag
   void answer.written.then(close, close)
 }
 
+/** A counterparty Logout carrying ResetSeqNumFlag=Y: the reset it asks for is our next Logon's. */
 function resetAsked(session: SessionContext, message: FixMessage): void {
-  if (message.get(Tag.ResetSeqNumFlag) !== 'Y' || session.resetAtNextLogon) return
-  session.log('warn', 'fix.counterparty_reset', 'the counterparty\'s Logout carries ResetSeqNumFlag=Y: our next Logon resets the numbers')
+  if (message.get(Tag.ResetSeqNumFlag) === 'Y') resetAtNextLogon(session, "the counterparty's Logout carries ResetSeqNumFlag=Y")
+}
+
+/** The counterparty asked for a reset this connection will not make: our next Logon makes it (141=Y, MsgSeqNum 1). */
+function resetAtNextLogon(session: SessionContext, why: string): void {
+  if (session.resetAtNextLogon) return
+  session.log('warn', 'fix.counterparty_reset', `${why}: our next Logon resets the numbers`)
   session.resetAtNextLogon = true
 }
 
