@@ -53,7 +53,7 @@ test.each([
   [['--lease-dir', dir], {}, 'HA needs EGRESS_REPLICATION_TOKEN (a shared secret of at least 16 characters)'],
   // Review: an empty one took the lease in the working directory; a file failed only after the data dir was written.
   [['--lease-dir', ''], {}, '--lease-dir is empty; give the lease directory shared by the nodes'],
-  [['--lease-dir', join(dir, 'a-file')], {}, `--lease-dir ${join(dir, 'a-file')} is not a directory`],
+  [['--lease-dir', join(dir, 'a-file')], {}, `--lease-dir ${join(dir, 'a-file')}: a file, not a directory`],
   // Taken as given before: a leader advertising "ftp://x" (or "http://a b", of which the follower took "b") could never
   // be followed; a 200-character node id stopped the node with "ENAMETOOLONG" (the lease's temp file is named after it),
   // one with a line break split every log line naming it.
