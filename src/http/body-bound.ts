@@ -8,6 +8,7 @@
 
 import type { Context, MiddlewareHandler } from 'hono'
 import { bodyLimit as honoBodyLimit } from 'hono/body-limit'
+import { bodyBrokenOff } from './body.ts'
 
 export function boundBodies(options: { maxSize: number; onError: (c: Context) => Response | Promise<Response> }): MiddlewareHandler {
   const counted = honoBodyLimit(options)
@@ -15,11 +16,20 @@ export function boundBodies(options: { maxSize: number; onError: (c: Context) =>
     const raw = c.req.raw
     const declared = raw.headers.get('content-length')
     // hono's own test, in its order: a body, no Transfer-Encoding, a Content-Length; `raw.body` (a stream made on
-    // first read) only looked at when the length is past the bound.
-    if (declared === null || raw.headers.has('transfer-encoding')) return counted(c, next)
+    // first read) only looked at when the length is past the bound, or when there is none (hono's middleware looks).
+    if (declared === null || raw.headers.has('transfer-encoding')) {
+      if (raw.body === null) return next()
+      // What hono's middleware throws is its read of the body (the routes' own errors are answered inside next()): a
+      // body the client broke off is its 400, not an INTERNAL 500 (body.ts bodyBrokenOff).
+      return counted(c, next).catch(rethrowBrokenOff)
+    }
     if (Number.parseInt(declared || '0', 10) > options.maxSize && raw.body !== null) return overBound(options.onError, c)
     return next()
   }
+}
+
+function rethrowBrokenOff(error: unknown): never {
+  throw bodyBrokenOff(error)
 }
 
 /** A body past the bound: the caller's answer (app.ts throws PAYLOAD_TOO_LARGE), as a promise as hono's middleware gives it. */

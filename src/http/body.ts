@@ -10,11 +10,34 @@ import { ApiError } from './errors.ts'
 
 /** Parses the body as JSON; an empty body is `{}` when `emptyAsObject`, otherwise MALFORMED_REQUEST. */
 export async function readJson(c: Context, options: { bodyBytesMax: number; emptyAsObject?: boolean }): Promise<unknown> {
-  return jsonBodyOf(c, await c.req.arrayBuffer(), options)
+  return jsonBodyOf(c, await requestBytes(c), options)
 }
 
 /**
- * readJson's checks and parse of a body already read (`await c.req.arrayBuffer()`): synchronous, so a route that reads
+ * The request's body, read whole. A read the client broke off (it closed the connection before the body's end, or
+ * sent a chunked encoding that does not parse: Bun ends the body with an AbortError) is 400 MALFORMED_REQUEST: the
+ * client's doing. It was an opaque 500 INTERNAL, logged with its stack as an unexpected error and counted as one, so
+ * any client could raise the gateway's internal-error count and fill its log by cutting its uploads short.
+ */
+export async function requestBytes(c: Context): Promise<ArrayBuffer> {
+  try {
+    return await c.req.arrayBuffer()
+  } catch (error) {
+    throw bodyBrokenOff(error)
+  }
+}
+
+/** What reading the request's body threw, as the API's error when the client broke the body off; else as it was. */
+export function bodyBrokenOff(error: unknown): unknown {
+  if (!(error instanceof DOMException && error.name === 'AbortError')) return error
+  return new ApiError('MALFORMED_REQUEST', 'the request body ended before it was complete (the connection closed, or its chunked encoding broke)', {
+    details: { reason: 'body_incomplete' },
+    cause: error,
+  })
+}
+
+/**
+ * readJson's checks and parse of a body already read (`await requestBytes(c)`): synchronous, so a route that reads
  * the body itself (POST /v1/orders) spares readJson's promise per request.
  */
 export function jsonBodyOf(c: Context, body: ArrayBuffer, options: { bodyBytesMax: number; emptyAsObject?: boolean }): unknown {

@@ -13,7 +13,7 @@ import * as v from 'valibot'
 import { safeParsePlaceBody } from '../../domain/orders.ts'
 import { ORDER_STATES } from '../../domain/states.ts'
 import { canRead, canReadEvery, canTrade, principalOf, type AuthEnv, type Principal } from '../auth/index.ts'
-import { jsonBodyOf } from '../body.ts'
+import { bodyBrokenOff, jsonBodyOf } from '../body.ts'
 import { ApiError, reasonError, validationError } from '../errors.ts'
 import { kernelPrincipal } from '../principal.ts'
 import { NO_QUERY, queryOf } from '../query.ts'
@@ -53,7 +53,14 @@ async function placeOrder(c: Context<AuthEnv>, services: Services, retiredOrder:
   const trace = requestTrace(c)
   const principal = principalOf(c)
   queryOf(c, NO_QUERY)
-  const body = jsonBodyOf(c, await c.req.arrayBuffer(), { bodyBytesMax: services.limits.bodyBytesMax })
+  // requestBytes's read, written out (no promise of its own per order).
+  let bytes: ArrayBuffer
+  try {
+    bytes = await c.req.arrayBuffer()
+  } catch (error) {
+    throw bodyBrokenOff(error)
+  }
+  const body = jsonBodyOf(c, bytes, { bodyBytesMax: services.limits.bodyBytesMax })
   const headerKey = idempotencyKeyOf(c)
   const parsing = safeParsePlaceBody(body)
   if (!parsing.success) throw validationError(parsing.issues)
