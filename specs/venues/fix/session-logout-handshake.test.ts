@@ -86,3 +86,35 @@ test("a venue message refused while egress's Logout waits for the store closes t
   // MsgSeqNum too low, not a PossDup: fatal, a Logout of its own — but ours is already out.
   await stopWithLogoutHeld((h) => h.acceptor.send(MsgType.Heartbeat, [], { seqNum: 1 }))
 })
+
+/**
+ * egress stops while a Logout of its — `logOut` has it sent: an answer to the venue's, or its own — waits for the store:
+ * it is written, once, then the connection closes. stop() disconnected at once once the connection was logging out,
+ * and the Logout was dropped unwritten (reported not_written: a gap at the next Logon).
+ */
+async function stopWhileLoggingOut(logOut: (h: Awaited<ReturnType<typeof loggedOn>>) => void, text: string | undefined): Promise<void> {
+  const { store, control } = slowStore()
+  const h = await loggedOn({ reconnectDelayMsMin: 1_000 }, { store })
+  control.hold = true
+  logOut(h)
+  await settle()
+  const stopped = h.session.stop()
+  await settle()
+  expect(h.acceptor.connected).toBe(true)
+  control.hold = false
+  control.release()
+  await stopped
+  await settle()
+  expect(h.acceptor.received.map((m) => [m.msgType, m.seqNum, m.get(Tag.Text)])).toEqual([[MsgType.Logon, 1, undefined], [MsgType.Logout, 2, text]])
+  expect(h.acceptor.connected).toBe(false)
+  expect(h.abandoned).toEqual([])
+  expect(h.session.state).toBe('stopped')
+}
+
+test("egress stopping while its answer to the venue's Logout waits for the store writes that answer, then closes", async () => {
+  await stopWhileLoggingOut((h) => h.acceptor.send(MsgType.Logout, [[Tag.Text, 'end of day']]), undefined)
+})
+
+test('egress stopping while its own Logout (MsgSeqNum too low) waits for the store writes that Logout, then closes', async () => {
+  await stopWhileLoggingOut((h) => h.acceptor.send(MsgType.Heartbeat, [], { seqNum: 1 }), 'MsgSeqNum too low, expecting 2 but received 1')
+})

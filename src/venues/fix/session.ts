@@ -114,7 +114,9 @@ export class FixSession {
       return Promise.resolve()
     }
     const stopped = new Promise<void>((resolve) => this.#stopWaiters.push(resolve))
-    if (connection.phase === 'active') logout(this.#context, connection, 'egress stopping')
+    // A Logout already out (ours, or our answer to the venue's) still waiting for the store's save: logout closes the
+    // connection once it is written. Disconnecting at once dropped it unwritten (a gap at the next Logon).
+    if (connection.phase === 'active' || connection.phase === 'logout_sent') logout(this.#context, connection, 'egress stopping')
     else this.#disconnect(connection, 'stopped by the gateway', 'info')
     return stopped
   }
