@@ -6,7 +6,7 @@ import type { FixLogRecord } from '../../../src/venues/fix/log.ts'
 import type { FixMessage } from '../../../src/venues/fix/message.ts'
 import { FixSession, type FixSessionHandler, type FixSessionState } from '../../../src/venues/fix/session.ts'
 import type { FixSessionOptions } from '../../../src/venues/fix/session-options.ts'
-import { MemoryFixSessionStore, type FixSessionStore } from '../../../src/venues/fix/store.ts'
+import { MemoryFixSessionStore, type FixSeqNums, type FixSessionStore } from '../../../src/venues/fix/store.ts'
 import { Tag } from '../../../src/venues/fix/tags.ts'
 import { FakeAcceptor, settle } from './fake-acceptor.ts'
 
@@ -67,3 +67,13 @@ export async function loggedOn(options: Partial<FixSessionOptions> = {}, parts: 
 
 export const exec = (clOrdId: string, execId: string): [number, string][] => [[Tag.ClOrdID, clOrdId], [Tag.ExecID, execId], [Tag.ExecType, '0']]
 
+
+/** A store whose saves wait (an fsync under way) while `hold` is set, until `release`. */
+export function slowStore(): { store: MemoryFixSessionStore; control: { hold: boolean; release: () => void } } {
+  const store = new MemoryFixSessionStore()
+  const waiting: (() => void)[] = []
+  const control = { hold: false, release: () => waiting.splice(0).forEach((go) => go()) }
+  const save = store.save.bind(store)
+  store.save = (seqNums: FixSeqNums) => (control.hold ? new Promise<void>((resolve) => waiting.push(() => resolve(save(seqNums)))) : save(seqNums))
+  return { store, control }
+}

@@ -8,20 +8,9 @@
  */
 
 import { expect, test } from 'bun:test'
-import { MemoryFixSessionStore, type FixSeqNums } from '../../../src/venues/fix/store.ts'
 import { MsgType, Tag } from '../../../src/venues/fix/tags.ts'
 import { settle } from './fake-acceptor.ts'
-import { loggedOn } from './session-harness.ts'
-
-/** A store whose saves wait (an fsync under way) while `hold` is set, until `release`. */
-function slowStore() {
-  const store = new MemoryFixSessionStore()
-  const waiting: (() => void)[] = []
-  const control = { hold: false, release: () => waiting.splice(0).forEach((go) => go()) }
-  const save = store.save.bind(store)
-  store.save = (seqNums: FixSeqNums) => (control.hold ? new Promise<void>((resolve) => waiting.push(() => resolve(save(seqNums)))) : save(seqNums))
-  return { store, control }
-}
+import { loggedOn, slowStore } from './session-harness.ts'
 
 test("a second Logout from the venue while egress's answer waits for the store is ignored: the answer is written, once, then the connection closes", async () => {
   const { store, control } = slowStore()

@@ -19,6 +19,11 @@ export interface Connection {
   /** When the Logon was answered (null: never logged on). Decides whether the reconnect delay starts over (session.ts). */
   loggedOnAtMs: number | null
   lastSentMs: number
+  /**
+   * Messages queued on the write chain and not yet handed to the socket (waiting for the store's save). A Heartbeat is
+   * not due while one is (session-timers.ts): each tick of a slow save queued another, a burst and a number each.
+   */
+  unwritten: number
   lastReceivedMs: number
   testRequest: { id: string; sentMs: number } | null
   /** Set while a ResendRequest is outstanding: the highest number seen above the gap. */
@@ -69,6 +74,7 @@ export function openConnection(id: number, options: { nowMs: number; limits: Fix
     phaseSinceMs: options.nowMs,
     loggedOnAtMs: null,
     lastSentMs: options.nowMs,
+    unwritten: 0,
     lastReceivedMs: options.nowMs,
     testRequest: null,
     resendUpTo: null,

@@ -38,13 +38,16 @@ export function sendOn(
   if (options.possResend === true) fields.push([Tag.PossResend, 'Y'])
   fields.push(...body)
   const bytes = encodeFixMessage(session.options.beginString, fields)
+  connection.unwritten++
   const written = connection.writeChain.then(async () => {
     try {
       await seqNums.flush()
     } catch (error: unknown) {
+      connection.unwritten--
       session.failStore(error)
       return false
     }
+    connection.unwritten--
     const transport = connection.transport
     if (connection.closed || transport === null) return false
     const queuedBytes = transport.write(bytes)

@@ -41,7 +41,9 @@ export function checkConnectionTimers(session: SessionContext, connection: Conne
         sendOn(session, connection, MsgType.TestRequest, [[Tag.TestReqID, id]], {})
       }
       askAgainIfStalled(session, connection, { nowMs, stallMs: heartbeatMs })
-      if (nowMs - connection.lastSentMs >= heartbeatMs) sendOn(session, connection, MsgType.Heartbeat, [], {})
+      // Not while a message waits for the store's save: it goes out with it (one Heartbeat per tick of a slow save queued
+      // a burst of them, a number each, for as long as the save took).
+      if (nowMs - connection.lastSentMs >= heartbeatMs && connection.unwritten === 0) sendOn(session, connection, MsgType.Heartbeat, [], {})
       return
   }
 }
