@@ -150,4 +150,30 @@ describe('FixVenue: the venue resets the numbering mid-session', () => {
     expect(reports.map((r) => r.kind)).toEqual(['new'])
     expect(venue.session.state).toBe('active')
   })
+
+  test('an order numbered before the reset and still waiting for the store is not written under its old number: not_written, retryable; the new numbering\'s own 2 is not touched', async () => {
+    const { acceptor, venue, store } = await loggedOnVenue()
+    const waiting: (() => void)[] = []
+    const save = store.save.bind(store)
+    store.save = (seqNums) => new Promise<void>((resolve) => waiting.push(() => resolve(save(seqNums))))
+    const first = venue.place(limitBuy('c-1')) // MsgSeqNum 2 of the old numbering, waiting for the save
+    await settle()
+    acceptor.take()
+    acceptor.autoLogon = false
+    acceptor.nextSeqNum = 1
+    acceptor.send(MsgType.Logon, resetLogon)
+    await settle()
+    const second = venue.place(limitBuy('c-2')) // MsgSeqNum 2 of the new numbering
+    store.save = save
+    waiting.splice(0).forEach((go) => go())
+    await settle()
+    // On the wire: the confirming Logon and the new 2, never the old 2 (the venue took it in the new numbering's turn,
+    // and egress's own 2 was then "MsgSeqNum too low").
+    expect(acceptor.take().map((m) => [m.msgType, m.seqNum, m.get(Tag.ClOrdID)])).toEqual([[MsgType.Logon, 1, undefined], [MsgType.NewOrderSingle, 2, 'c-2']])
+    expect(await first).toMatchObject({ kind: 'retryable', reason: expect.stringContaining('fix_not_written') })
+    acceptor.send(MsgType.ExecutionReport, fields({ 37: 'O2', 11: 'c-2', 17: 'N2', 20: '0', 150: '0', 39: '0', 55: 'BTC-USD', 54: '1', 38: '1.5', 14: '0' }))
+    await settle()
+    expect(await second).toEqual({ kind: 'ok', value: { venueOrderId: 'O2' } })
+    expect(venue.session.state).toBe('active')
+  })
 })

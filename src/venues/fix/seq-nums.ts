@@ -12,6 +12,7 @@ export class DurableSeqNums {
   #durable: FixSeqNums
   #tail: Promise<void> = Promise.resolve()
   #failure: unknown = null
+  #numbering = 0
 
   constructor(store: FixSessionStore, loaded: FixSeqNums) {
     this.#store = store
@@ -25,6 +26,11 @@ export class DurableSeqNums {
 
   get nextTarget(): number {
     return this.#current.nextTargetSeqNum
+  }
+
+  /** Counts the restarts (`reset`): a number taken under one means nothing under the next. */
+  get numbering(): number {
+    return this.#numbering
   }
 
   /** A save failed: the session must stop. */
@@ -44,6 +50,7 @@ export class DurableSeqNums {
   }
 
   reset(): void {
+    this.#numbering++
     this.#current = { nextSenderSeqNum: 1, nextTargetSeqNum: 1 }
   }
 

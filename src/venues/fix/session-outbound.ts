@@ -25,6 +25,7 @@ export function sendOn(
 ): { seqNum: number; written: Promise<boolean> } {
   const seqNums = session.seqNums()
   const seqNum = options.seqNum ?? seqNums.takeSender()
+  const numbering = seqNums.numbering
   const sendingTime = formatUtcTimestamp(session.options.clock.nowMs())
   const fields: FixField[] = [
     [Tag.MsgType, msgType],
@@ -50,6 +51,10 @@ export function sendOn(
     connection.unwritten--
     const transport = connection.transport
     if (connection.closed || transport === null) return false
+    // Numbered before the numbers restarted (the venue's reset Logon, answered meanwhile): written, it went out under a
+    // number of the old numbering after the reset — a second message under a number the new numbering gives again
+    // (the venue queued it above its gap and took it in the new numbering's turn; egress's own was then too low).
+    if (seqNums.numbering !== numbering) return false
     const queuedBytes = transport.write(bytes)
     connection.lastSentMs = session.options.clock.nowMs()
     if (queuedBytes > session.options.writeBufferBytesMax) {
@@ -59,9 +64,10 @@ export function sendOn(
   })
   connection.writeChain = written
   if (options.seqNum === undefined) {
-    // A number taken but never written leaves a gap the venue will ask about; tell the handler now.
+    // A number taken but never written leaves a gap the venue will ask about; tell the handler now. Not one of a
+    // numbering since restarted: the number means nothing now, and may name a message of the new one.
     void written.then((ok) => {
-      if (!ok) session.handler.onMessagesAbandoned({ beginSeqNum: seqNum, endSeqNum: seqNum, cause: 'not_written' })
+      if (!ok && seqNums.numbering === numbering) session.handler.onMessagesAbandoned({ beginSeqNum: seqNum, endSeqNum: seqNum, cause: 'not_written' })
     })
   }
   return { seqNum, written }
