@@ -12,7 +12,7 @@ import { firstOrderExample, simVenueInstruments } from '../../src/cli/serve-sim.
 import { paperBanner } from '../../src/cli/serve.ts'
 import { canonicalConfigJson, configDigest, defaultConfig, parseConfig, servedInstrumentKeys, simStoreOptions } from '../../src/config/index.ts'
 import { parseDecimal } from '../../src/domain/decimal.ts'
-import { defaultSimInstruments } from '../../src/domain/instruments.ts'
+import { defaultSimInstruments, SIM_RATE_LIMIT_PER_SECOND } from '../../src/domain/instruments.ts'
 import { simInstrumentsFor } from '../../src/runtime/paper.ts'
 import { cli } from '../cli/io.ts'
 import { messageOf } from './support.ts'
@@ -44,8 +44,13 @@ describe('config venues: the sim entry', () => {
     expect(instruments[0]).toEqual({
       venue: 'sim', symbol: 'SOL-USD', baseAsset: 'SOL', quoteAsset: 'USD', tickSize: parseDecimal('0.01'), lotSize: parseDecimal('0.01'), minQty: parseDecimal('0.01'),
       maxQty: parseDecimal('10000'), minNotional: 0n, priceBandBps: 500, orderTypes: ['limit', 'market'], timeInForce: ['GTC', 'IOC', 'FOK', 'DAY'],
-      postOnly: true, reduceOnly: true, rateLimitPerSecond: 50,
+      postOnly: true, reduceOnly: true, rateLimitPerSecond: SIM_RATE_LIMIT_PER_SECOND,
     })
+    // The sim takes whatever it is sent: its request budget is the largest the config takes, so a paper run is not
+    // paced (runtime/send-pacing.ts) unless the instrument sets one.
+    expect(SIM_RATE_LIMIT_PER_SECOND).toBe(1_000_000)
+    const budgeted = simVenueInstruments(parseConfig({ venues: [sim({ ...SOL, rateLimitPerSecond: 20 })] })).instruments[0]
+    expect(budgeted?.rateLimitPerSecond).toBe(20)
     expect('touchQtyMin' in (instruments[0] ?? {})).toBe(false)
     expect(simInstruments[1]).toEqual({ symbol: 'DOGE-USDT', baseAsset: 'DOGE', quoteAsset: 'USDT', tick: parseDecimal('0.0001'), lot: parseDecimal('1'), initialPrice: parseDecimal('0.15') })
     const limited = simVenueInstruments(parseConfig({ venues: [sim({ ...SOL, touchQtyMin: '25', orderTypes: ['limit'], postOnly: false })] })).instruments[0]

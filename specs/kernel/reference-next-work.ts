@@ -2,11 +2,12 @@
  * The walk of the lane queues that nextWork did before the work index (src/kernel/lanes.ts at d76ef13), kept for the
  * index's specs as the reference answer: lanes in priority order, FIFO within a lane, skipping what is not due, busy,
  * reconcile-held, without a free call slot or held by a kill switch. Since, two ranks of Lane3 in the pick: the
- * read-backs of orders with a cancel wanted right after Lane0, and Lane3 before Lanes 1–2 with `lane3First`.
+ * read-backs of orders with a cancel wanted right after Lane0, and Lane3 before Lanes 1–2 with `lane3First`; and
+ * Lanes 1–2 of an instrument whose request budget is spent (`instrumentPaced`) skipped.
  */
 
 import type { KernelState, NextWorkOptions, WorkItem } from '../../src/kernel/index.ts'
-import { callSlotFree, callsMaxFor, everyInstrumentFull } from '../../src/kernel/in-flight.ts'
+import { callSlotFree, callsMaxFor, everyInstrumentFull, orderInstrumentKey } from '../../src/kernel/in-flight.ts'
 import { switchHolds } from '../../src/kernel/send.ts'
 
 /** A lane, or Lane3's read-backs of orders with a cancel wanted. */
@@ -25,6 +26,7 @@ export function referenceNextWork(state: KernelState, options: NextWorkOptions):
       if (kind !== 'reconcile') {
         if (!callSlotFree(state, order)) continue
         if (switchHolds(state, order, kind) !== null) continue
+        if ((lane === 1 || lane === 2) && options.instrumentPaced?.(orderInstrumentKey(order)) === true) continue
       }
       return { lane, kind, orderId, venue: order.venue, symbol: order.symbol }
     }

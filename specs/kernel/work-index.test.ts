@@ -55,7 +55,10 @@ class Driver {
     return { referencePrice: d(price), observedAtMs: this.harness.nowMs, previousPrice: null }
   }
 
-  /** Random options as the executor passes them: a few busy orders, some reconcile items held; now, or a bit earlier. */
+  /**
+   * Random options as the executor passes them: a few busy orders, some reconcile items held, some instruments paced;
+   * now, or a bit earlier.
+   */
   options(): NextWorkOptions {
     const state = this.harness.state
     const busy = new Set<string>()
@@ -64,7 +67,9 @@ class Driver {
     for (const orderId of state.queues[3].keys()) if (this.rand() < 0.3) reconcileHeld.add(orderId)
     const nowMs = this.rand() < 0.1 ? this.harness.nowMs - this.int(2_000) : this.harness.nowMs
     // The executor's share for Lane3 (runtime/lane3-share.ts): now and then Lane3 is looked at before Lanes 1–2.
-    return { nowMs, busy, reconcileHeld, lane3First: this.rand() < 0.2 }
+    // The executor's pacing (runtime/send-pacing.ts): now and then an instrument's request budget is spent.
+    const paced = new Set(['sim:BTC-USD', 'sim:ETH-USD', 'sim:AAPL'].filter(() => this.rand() < 0.25))
+    return { nowMs, busy, reconcileHeld, lane3First: this.rand() < 0.2, instrumentPaced: (key) => paced.has(key) }
   }
 
   /** Both answers for the same question; they must agree. */
@@ -81,7 +86,7 @@ class Driver {
 
   /**
    * After a null pick, the timer the executor arms (nextDueMs) is no later than any not-due item nextWork can start
-   * once due (not held, in a group with a free slot and no kill switch holding it), and is the notBeforeMs of a queued
+   * once due (not held, in a group with a free slot, budget left and no kill switch holding it), and is the notBeforeMs of a queued
    * item — never earlier than the first one.
    */
   checkDue(options: NextWorkOptions, context: string): void {
@@ -98,7 +103,9 @@ class Driver {
         dues.add(order.notBeforeMs)
         firstDueMs = Math.min(firstDueMs, order.notBeforeMs)
         const held = options.busy?.has(orderId) === true || (kind === 'reconcile' ? options.reconcileHeld?.has(orderId) === true : state.inFlight.has(orderId))
-        const slotFree = kind === 'reconcile' || (!callsBlocked && (state.callsByInstrument.get(instrumentKey(order.venue, order.symbol)) ?? 0) < callsMax && switchHolds(state, order, kind) === null)
+        // An instrument whose budget is spent wakes the executor when it returns (runtime/send-pacing.ts dueMsBefore).
+        const paced = (lane === 1 || lane === 2) && options.instrumentPaced?.(instrumentKey(order.venue, order.symbol)) === true
+        const slotFree = kind === 'reconcile' || (!callsBlocked && !paced && (state.callsByInstrument.get(instrumentKey(order.venue, order.symbol)) ?? 0) < callsMax && switchHolds(state, order, kind) === null)
         if (!held && slotFree) firstStartableDueMs = Math.min(firstStartableDueMs, order.notBeforeMs)
       }
     }

@@ -2,8 +2,8 @@
  * The built-in sim venue's instruments in the config: one `venues[]` entry `{ "type": "sim", "instruments": [...] }`,
  * so a paper user trades the symbols their strategy does rather than the built-in BTC-USD, ETH-USD and AAPL. Each
  * instrument is what a FIX venue's is (instrument-fields.ts) plus `openingPrice`, where the sim's price walk starts
- * (src/venues/sim/prices.ts); the defaults are the built-in instruments' (market orders, post-only and reduce-only on:
- * the sim takes them all).
+ * (src/venues/sim/prices.ts); the defaults are the built-in instruments' (market orders, post-only and reduce-only on,
+ * and a request budget of SIM_RATE_LIMIT_PER_SECOND: the sim takes them all).
  *
  * The list replaces the built-in one: a symbol it does not name is unknown (INSTRUMENT_UNKNOWN), and an account
  * policy naming one is refused at load (policy.ts). Without the entry, or with it and no `instruments`, the sim
@@ -13,7 +13,8 @@
 import * as v from 'valibot'
 import { isMultipleOf, parseDecimal } from '../domain/decimal.ts'
 import type { ConfigIssue } from './config-error.ts'
-import { AMOUNT, INSTRUMENT_FIELDS, instrumentIssues, isPositive, ORDER_TYPES, ORDER_TYPES_MESSAGE } from './instrument-fields.ts'
+import { SIM_RATE_LIMIT_PER_SECOND } from '../domain/instruments.ts'
+import { AMOUNT, INSTRUMENT_FIELDS, integerIn, instrumentIssues, isPositive, ORDER_TYPES, ORDER_TYPES_MESSAGE } from './instrument-fields.ts'
 
 /** The sim venue's name: orders name it (`"venue": "sim"`, the order body's default) and so do instrument keys. */
 export const SIM_VENUE_NAME = 'sim'
@@ -36,6 +37,8 @@ const SIM_INSTRUMENT = v.strictObject({
   orderTypes: v.optional(v.array(v.picklist(ORDER_TYPES, ORDER_TYPES_MESSAGE)), ['limit', 'market']),
   postOnly: v.optional(v.boolean('expected true or false'), true),
   reduceOnly: v.optional(v.boolean('expected true or false'), true),
+  /** The sim takes whatever it is sent: not paced unless set (runtime/send-pacing.ts). */
+  rateLimitPerSecond: v.optional(integerIn(1, 1_000_000), SIM_RATE_LIMIT_PER_SECOND),
   /** The sim's reference price at the start of a run, from which its price walk moves; a positive multiple of tickSize. */
   openingPrice: AMOUNT,
 })

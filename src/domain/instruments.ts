@@ -69,6 +69,13 @@ const INSTRUMENT_KEYS_MAX = 4096
 const instrumentKeys = new Map<string, Map<string, string>>()
 let instrumentKeysCount = 0
 
+/**
+ * The sim venue's request budget per instrument (its default rateLimitPerSecond): the largest the config takes. The
+ * sim takes whatever it is sent, so paper runs and the benchmarks are never paced by it; a FIX or JSONL venue's
+ * default, 50, is (runtime/send-pacing.ts).
+ */
+export const SIM_RATE_LIMIT_PER_SECOND = 1_000_000
+
 interface SimInstrumentSpec {
   symbol: string
   base: string
@@ -96,7 +103,7 @@ function simInstrument(spec: SimInstrumentSpec): Instrument {
     timeInForce: ['GTC', 'IOC', 'FOK', 'DAY'],
     postOnly: true,
     reduceOnly: true,
-    rateLimitPerSecond: 50,
+    rateLimitPerSecond: SIM_RATE_LIMIT_PER_SECOND,
   }
 }
 

@@ -16,6 +16,7 @@ import type { Gateway } from '../runtime/gateway.ts'
 import type { JwksErrorCode, JwksStatus } from './auth/index.ts'
 import { LATENCY_BUCKETS_SEC, MetricsRegistry, type Counter, type Gauge, type Histogram } from './metrics/index.ts'
 import { followFillGaps } from './fill-gap-metrics.ts'
+import { followSendPacing } from './send-pacing-metrics.ts'
 import { OrderTimings } from './order-timings.ts'
 import { venueRejectOf } from './venue-reject/of-event.ts'
 import type { ShedScope } from './backpressure/index.ts'
@@ -188,6 +189,7 @@ export class GatewayMetrics {
     })
     let retiredEarlyTold = retiredEarlyCount(engine.state)
     followFillGaps(r, () => gateway.readBacks.fillGaps)
+    followSendPacing(r, gateway.executor.pacing.stats)
     const shadow = engine.shadow === null ? null : r.counter({ name: 'egress_ha_shadow_decisions_total', help: 'Standby shadow mode: leader commands decided again here, by outcome (match, mismatch).', labelNames: ['outcome'] })
     r.beforeRender(() => {
       if (shadow !== null && engine.shadow !== null) {

@@ -57,11 +57,18 @@ export interface NextWorkOptions {
    * for Lane3, given it after every so many picks of theirs (Executor lane3Every), so read-backs are never starved.
    */
   lane3First?: boolean
+  /**
+   * Whether the venue×symbol (its instrument key) has no request budget left now: its places and amends (Lanes 1–2) are
+   * not picked, as on a full instrument; Lane0 and read-backs are never held by it (the runtime's pacing,
+   * runtime/send-pacing.ts, which counts what is picked). Absent: nothing is paced.
+   */
+  instrumentPaced?: ((instrumentKey: string) => boolean) | undefined
 }
 
 /**
  * The first item, in lane order and FIFO within a lane, that is due (notBeforeMs ≤ nowMs), not busy, not held by a
- * kill switch and — for a venue call — whose order has no call in flight and whose instrument has a free slot; null
+ * kill switch and — for a venue call — whose order has no call in flight and whose instrument has a free slot (and,
+ * for a place or amend of Lanes 1–2, budget left: instrumentPaced); null
  * when there is none. Amortised O(groups), not O(queue): it reads the state's work index (work-index.ts, where the
  * argument that it answers as a walk of the queues would is written down).
  */
@@ -72,7 +79,8 @@ export function nextWork(state: KernelState, options: NextWorkOptions): WorkItem
 /**
  * When a timer should wake the picker: the earliest notBeforeMs of the items nextWork set aside as not yet due, or
  * +Infinity. Items it never looked at are behind a full instrument, a kill switch or an earlier item, whose change
- * wakes the picker anyway (an answer, a log record), so they need no timer of their own.
+ * wakes the picker anyway (an answer, a log record), or behind an instrument whose request budget is spent, whose
+ * return the runtime's pacing times (instrumentPaced); so they need no timer of their own.
  */
 export function nextDueMs(state: KernelState): number {
   return workIndexOf(state).nextDueMs()

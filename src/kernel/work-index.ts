@@ -24,7 +24,8 @@
  *
  * Why the answer is the same as the walk's (the first item in lane order, FIFO within the lane, that is due, free, has
  * a call slot and is not held by a kill switch): eligibility is a conjunction of a group-wide part (the instrument has
- * a free slot for the group's lane, in-flight.ts callsMaxFor; the kill switch, which depends only on kind, lane and switch — a queued place's lane is its order's)
+ * a free slot for the group's lane, in-flight.ts callsMaxFor; the kill switch, which depends only on kind, lane and switch — a queued place's lane is its order's;
+ * for Lanes 1–2, the instrument's request budget, NextWorkOptions.instrumentPaced)
  * and a per-item part. A group failing the group-wide part holds no eligible item and is passed over whole. In any
  * other group, entries are taken off the front of the ready heap only when they fail the per-item part, and each is
  * looked at again before it could pass it (parked: when due; held: before its rank is next looked at). So each
@@ -151,6 +152,7 @@ export class WorkIndex {
     // this also keeps an order on an instrument a reconfiguration removed waiting, exactly as before).
     const placesBlocked = everyInstrumentFull(state, callsMaxFor(state, 2))
     const lane0Blocked = placesBlocked && everyInstrumentFull(state, callsMaxFor(state, 0))
+    const paced = options.instrumentPaced
     for (const rank of options.lane3First === true ? PICK_ORDER_LANE3_FIRST : PICK_ORDER) {
       const lane = rank === CANCEL_READ_BACKS ? 3 : rank
       if (lane === 0 ? lane0Blocked : lane !== 3 && placesBlocked) continue
@@ -165,6 +167,8 @@ export class WorkIndex {
         if (entry === null || (best !== null && entry.seq > best.seq)) continue
         if (options.placeSendsHeld === true && (entry.kind === 'place' || entry.kind === 'amend')) continue
         if (entry.kind !== 'reconcile' && switchHolds(state, entry.order, entry.kind) !== null) continue
+        // Asked last, of a group that would be picked: the runtime counts an instrument found paced as waiting.
+        if (paced !== undefined && (lane === 1 || lane === 2) && group.instrumentKey !== null && paced(group.instrumentKey)) continue
         best = entry
       }
       if (best !== null) return { lane, kind: best.kind, orderId: best.orderId, venue: best.order.venue, symbol: best.order.symbol }

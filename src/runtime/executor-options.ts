@@ -29,6 +29,12 @@ export interface ExecutorOptions {
    * waited for Lanes 1–2 to empty: under sustained new-order load, an Unknown order never converged.
    */
   lane3Every?: number
+  /**
+   * The venues' request budgets (each instrument's rateLimitPerSecond, as this process is configured): places and
+   * amends of a venue×symbol are picked at most that many a second, with a burst of one second's worth; cancels are
+   * counted, never held (send-pacing.ts). Absent or empty: nothing is paced.
+   */
+  rateLimits?: Iterable<{ venue: string; symbol: string; rateLimitPerSecond: number }>
   /** How long to wait before asking an unreachable venue about an Unknown order again. */
   reconcileRetryMs: number
   /** Called when something unexpected happens (an adapter that threw, an engine error). */

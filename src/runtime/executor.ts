@@ -11,6 +11,9 @@
  *
  * Lane3 gets a share of the picks (lane3-share.ts), so Unknown orders converge under sustained new-order load.
  *
+ * Places and amends are paced per venue×symbol by the instrument's request budget, rateLimitPerSecond (send-pacing.ts):
+ * one whose budget is spent is not picked until it returns. Cancels spend it but are never held by it.
+ *
  * Nothing else in egress calls an adapter's place/cancel: this file is the single exit (venue-send.ts builds the call
  * from the send record; only callVenue here makes it).
  */
@@ -30,6 +33,7 @@ import { ReconcileHolds } from './reconcile-holds.ts'
 import { Lane3Share } from './lane3-share.ts'
 import { isRefusedAtStop } from './stop-drain.ts'
 import { SendDispatch, type SendOwner } from './send-dispatch.ts'
+import { SendPacing } from './send-pacing.ts'
 import { SendThrows } from './send-throws.ts'
 import { sendRequestedOf, sendToVenue, type SendPorts, type SendResultCommand } from './venue-send.ts'
 import type { VenueOrder, VenueOutcome } from '../venues/adapter.ts'
@@ -69,6 +73,10 @@ export class Executor {
   private readonly refusedRetries = new Set<() => void>()
   /** When Lane3 is looked at before Lanes 1–2 (ExecutorOptions.lane3Every). */
   private readonly lane3Share: Lane3Share
+  /** The venues' request budgets per venue×symbol (ExecutorOptions.rateLimits): places and amends wait for them. */
+  readonly pacing: SendPacing
+  /** nextWork's instrumentPaced: the pacing's, or none when no instrument is paced (the pick asks nothing). */
+  private readonly instrumentPaced: ((instrumentKey: string) => boolean) | undefined
   private pumpQueued = false
   private timerCancel: (() => void) | null = null
   private timerDueMs = Number.POSITIVE_INFINITY
@@ -86,6 +94,8 @@ export class Executor {
   constructor(options: ExecutorOptions) {
     this.options = options
     this.lane3Share = new Lane3Share(options.lane3Every)
+    this.pacing = new SendPacing(options.clock, options.rateLimits ?? [])
+    this.instrumentPaced = this.pacing.active ? this.pacing.spent : undefined
     this.sendPorts = { clock: options.clock, submit: (command) => this.submitResult(command.orderId, command), observe: options.onCall }
     this.sendOwner = {
       decided: (dispatch) => this.sendDecided(dispatch),
@@ -155,20 +165,25 @@ export class Executor {
     // Answers first: each frees its order's call slot, which the work picked below may need.
     this.heldAnswers.resume()
     this.reconcileHolds.dropExpired()
+    this.pacing.pumpAt(clock.nowMs())
     for (let guard = 0; guard < 10_000; guard++) {
       // The bound holds Lanes 1–3 only (see ExecutorOptions.callsInFlightMax): nextWork answers Lane0 first, so an item
       // of another lane means no Lane0 work can start now.
       const budgetLeft = this.callsBudgetLeft
       const nowMs = this.reconcileHolds.pickAt(clock.nowMs())
       this.sendThrows.pickAt(nowMs)
+      this.pacing.pickAt(nowMs)
       const lane3First = this.lane3Share.due
-      const item = nextWork(engine.state, { nowMs, busy: this.sendThrows.size === 0 ? this.busy : this.busyOrHeld, reconcileHeld: this.reconcileHeld, reconcileHeldUntilMs: this.reconcileHolds.heldUntilMs, placeSendsHeld: this.placeSendHolds.size > 0, lane3First })
+      const item = nextWork(engine.state, { nowMs, busy: this.sendThrows.size === 0 ? this.busy : this.busyOrHeld, reconcileHeld: this.reconcileHeld, reconcileHeldUntilMs: this.reconcileHolds.heldUntilMs, placeSendsHeld: this.placeSendHolds.size > 0, lane3First, instrumentPaced: this.instrumentPaced })
       if (item === null || (item.lane !== 0 && budgetLeft < this.callsNeeded(item))) break
       this.lane3Share.picked(item, lane3First)
       if (item.kind === 'reconcile') {
         this.reconcileHolds.reconciling.add(item.orderId)
         void this.reconcile(item)
       } else {
+        // Spent at the pick, before the decision: a send that then makes no call (a gate block) wastes a token, never
+        // lets the venue be sent more than its budget.
+        if (this.instrumentPaced !== undefined) this.pacing.took(item.venue, item.symbol)
         this.busy.set(item.orderId, item)
         this.send(item)
       }
@@ -176,12 +191,12 @@ export class Executor {
     this.armTimer()
   }
 
-  /** Schedules a pump at the earliest time a backing-off item becomes due. */
+  /** Schedules a pump at the earliest time a backing-off item becomes due, or a spent request budget returns. */
   private armTimer(): void {
     const { engine, clock } = this.options
     // nextDueMs covers the items nextWork set aside as not due (see there); the others wait behind something whose
     // end wakes the executor (an answer, a log record).
-    const dueMs = this.sendThrows.dueMsBefore(this.reconcileHolds.dueMsBefore(nextDueMs(engine.state)))
+    const dueMs = this.pacing.dueMsBefore(this.sendThrows.dueMsBefore(this.reconcileHolds.dueMsBefore(nextDueMs(engine.state))))
     if (dueMs === Number.POSITIVE_INFINITY || dueMs >= this.timerDueMs) return
     this.timerCancel?.()
     this.timerDueMs = dueMs

@@ -122,6 +122,7 @@ export class Gateway extends GatewayCommands {
       market: (venue, symbol) => this.market.snapshot(venue, symbol),
       callsInFlightMax: options.callsInFlightMax,
       ...(options.lane3Every === undefined ? {} : { lane3Every: options.lane3Every }),
+      rateLimits: options.kernelConfig.instruments,
       reconcileRetryMs: options.reconcileRetryMs,
       onError: options.onError,
       ...(options.lease === undefined ? {} : { lease: options.lease }),
