@@ -91,6 +91,7 @@ export function createHttpService(options: HttpServiceOptions): HttpService {
   const log = options.log ?? ((message, error) => console.error(message, error))
   const orderList = new OrderListIndex(gateway.engine.state.orders, (error) => log('order list index: a change could not be followed; rebuilding it at the next read', error))
   const subscribersMax = options.sseSubscribersMax ?? HTTP_DEFAULTS.sseSubscribersMax
+  const sync = options.ha?.sync
   const hub = new SseHub({
     engine: gateway.engine,
     retiredOrderAccountOf: (orderId) => logIndex.orderAccountOf(orderId),
@@ -105,6 +106,8 @@ export function createHttpService(options: HttpServiceOptions): HttpService {
     subscribersPerPrincipalMax: options.sseSubscribersPerPrincipalMax ?? HTTP_DEFAULTS.sseSubscribersPerPrincipalMax,
     onSubscribersChanged: (count, kind) => metrics.sseSubscribers.set(count, { stream: kind }),
     onDisconnect: (reason) => metrics.sseDisconnects.inc(1, { reason }),
+    // Under synchronous replication the streams show only what the node may acknowledge (sse/held-back.ts).
+    ...(sync === undefined || sync.policy === 'off' ? {} : { bound: sync }),
   })
   metrics.attach(gateway, { inFlight: () => shedder.inFlight })
   const storage = storageConfigOf({ storage: options.storage })

@@ -42,6 +42,12 @@ export interface HaSyncHttp {
   wait(lsn: number): Promise<'replicated' | 'not_waited' | 'timeout'>
   /** This log's last LSN now (what a write just made durable is at or below it). */
   leaderLastLsn(): number
+  /** `off`: nothing waits, and the SSE streams show what is durable here (no bound). */
+  readonly policy: 'off' | 'fail_closed' | 'degrade_async'
+  /** The highest LSN the node may show as acknowledged, given this log's durable end (the SSE streams' bound). */
+  acknowledgeableLsn(localLsn: number): number
+  /** Calls `listener` whenever acknowledgeableLsn may have moved; returns its removal. */
+  onAcknowledgeableMoved(listener: () => void): () => void
 }
 
 /** What the HTTP layer needs from the HA node (src/runtime/ha); absent on a single node. */

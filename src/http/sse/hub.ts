@@ -10,8 +10,10 @@
  * than it can read (a global stream decodes every record) would otherwise chase the log's end for good.
  *
  * Live events come from `engine.onDurable` (only durable events are ever streamed); each is encoded once per batch,
- * and those bytes go to every subscriber it matches. Heartbeat comments go out every `heartbeatMs` (to every stream with
- * nothing queued: Subscriber.heartbeat), under the server's idle timeout.
+ * and those bytes go to every subscriber it matches. Under synchronous replication (`bound`) only what the node may
+ * acknowledge is streamed, live or replayed: the rest waits for the standby's acknowledgement (held-back.ts).
+ * Heartbeat comments go out every `heartbeatMs` (to every stream with nothing queued: Subscriber.heartbeat), under the
+ * server's idle timeout.
  *
  * A stream is read with the authority of the token it was opened with, and that authority ends: a stream whose token
  * has expired, or whose key was rotated out or went stale, ends with a final `disconnect` event, reason
@@ -29,6 +31,7 @@ import type { Engine } from '../../runtime/engine.ts'
 import type { LoopShareOptions } from '../../runtime/loop-share.ts'
 import { WORK_SLICE_DEFAULTS } from '../../runtime/work-slices.ts'
 import { sseComment, sseRetry } from './format.ts'
+import { HELD_EVENTS_MAX_DEFAULT, HeldBack, type StreamBound } from './held-back.ts'
 import { REPLAY_MS_MAX_DEFAULT, Replays } from './replay.ts'
 import { REPLAY_LOOP_SHARE } from './replay-turns.ts'
 import { accountLookup, encodeEvent, matches, type StreamScope } from './stream-events.ts'
@@ -71,6 +74,13 @@ export interface SseHubOptions {
    * bound); unbounded by default.
    */
   authorityChecksPerHeartbeatMax?: number
+  /**
+   * What the streams may show, under synchronous replication (held-back.ts); absent (a single node, `off`): what is
+   * durable here, with no work per event.
+   */
+  bound?: StreamBound
+  /** Durable events waiting for `bound` at most, before they are read again from the log (HELD_EVENTS_MAX_DEFAULT). */
+  heldEventsMax?: number
 }
 
 /** Whether the caller that opened a stream may still read it (the verifier's TokenWatch for the stream's token). */
@@ -105,12 +115,14 @@ interface Entry {
 }
 
 export class SseHub {
-  private readonly options: Required<Omit<SseHubOptions, 'onSubscribersChanged' | 'onDisconnect'>> & Pick<SseHubOptions, 'onSubscribersChanged' | 'onDisconnect'>
+  private readonly options: Required<Omit<SseHubOptions, 'onSubscribersChanged' | 'onDisconnect' | 'bound'>> & Pick<SseHubOptions, 'onSubscribersChanged' | 'onDisconnect'>
   private readonly entries = new Set<Entry>()
   private readonly unsubscribe: () => void
   private readonly timer: ReturnType<typeof setInterval>
   private closed = false
   private readonly replays: Replays
+  /** Under synchronous replication, the events waiting for the standby (held-back.ts); null without a bound. */
+  private readonly heldBack: HeldBack | null
 
   constructor(options: SseHubOptions) {
     this.options = {
@@ -124,6 +136,7 @@ export class SseHub {
       retryMs: 1_000,
       retiredOrderAccountOf: () => null,
       retiredOrdersKnown: () => Promise.resolve(),
+      heldEventsMax: HELD_EVENTS_MAX_DEFAULT,
       ...options,
     }
     if (!(this.options.replayMsMax > 0)) throw new RangeError(`replayMsMax must be > 0, got ${this.options.replayMsMax}`)
@@ -135,10 +148,24 @@ export class SseHub {
       loopShare: this.options.replayLoopShare,
       nowMs: this.options.nowMs,
       retiredOrdersKnown: this.options.retiredOrdersKnown,
+      headLsn: () => this.headLsn(),
       accountLookup: () => this.accountLookup(),
       resyncData: (scope, lastEventId, endLsn, replayTooLong) => this.resyncData(scope, lastEventId, endLsn, replayTooLong),
     })
-    this.unsubscribe = options.engine.onDurable((events) => this.publish(events))
+    const { bound } = options
+    this.heldBack =
+      bound === undefined
+        ? null
+        : new HeldBack({
+            engine: options.engine,
+            bound,
+            heldEventsMax: this.options.heldEventsMax,
+            chunkFrames: this.options.replayChunkFrames,
+            publish: (events) => this.publish(events),
+            readFailed: () => this.endLive('log_unavailable'),
+          })
+    const heldBack = this.heldBack
+    this.unsubscribe = options.engine.onDurable(heldBack === null ? (events) => this.publish(events) : (events) => heldBack.told(events))
     this.timer = setInterval(() => this.heartbeat(), options.heartbeatMs)
     // The heartbeat must not keep a process alive that is otherwise done.
     ;(this.timer as { unref?: () => void }).unref?.()
@@ -146,6 +173,14 @@ export class SseHub {
 
   get subscribersPerPrincipalMax(): number {
     return this.options.subscribersPerPrincipalMax
+  }
+
+  /**
+   * Where the live feed stands: the log's durable end, or under synchronous replication what the node may acknowledge
+   * of it (held-back.ts). A stream opened live starts here; a replay reads up to here before it goes live.
+   */
+  headLsn(): number {
+    return this.heldBack?.headLsn ?? this.options.engine.wal.lastLsn
   }
 
   get subscriberCount(): number {
@@ -175,7 +210,7 @@ export class SseHub {
     if (owner !== null && this.countOpenedBy(owner) >= this.options.subscribersPerPrincipalMax) return { ok: false, reason: 'too_many_subscribers_for_principal' }
     if (this.entries.size >= this.options.subscribersMax) return { ok: false, reason: 'too_many_subscribers' }
     const wal = this.options.engine.wal
-    const endLsn = wal.lastLsn
+    const endLsn = this.headLsn()
     const entry: Entry = {
       scope,
       authority,
@@ -222,6 +257,7 @@ export class SseHub {
     this.closed = true
     clearInterval(this.timer)
     this.unsubscribe()
+    this.heldBack?.close()
     for (const entry of [...this.entries]) entry.subscriber.close(reason)
   }
 
@@ -270,6 +306,11 @@ export class SseHub {
         entry.subscriber.close('log_unavailable')
       }
     }
+  }
+
+  /** Ends every live stream (its client resumes with Last-Event-ID). */
+  private endLive(reason: DisconnectReason): void {
+    for (const entry of [...this.entries]) if (entry.subscriber.phase === 'live') entry.subscriber.close(reason)
   }
 
   /** The batch for one live stream; throws when an order's account cannot be looked up (see publish). */

@@ -44,6 +44,8 @@ export interface ReplaysOptions {
   nowMs: () => number
   /** Resolves once retired orders' accounts are known for the whole retained log (account streams wait for it). */
   retiredOrdersKnown: () => Promise<void>
+  /** Where the live feed stands (the hub's headLsn): a replay reads up to it, then goes live. */
+  headLsn: () => number
   /** A fresh order → account lookup (stream-events.ts accountLookup), one per replay. */
   accountLookup: () => (orderId: string) => string | null
   /** The `resync_required` event's data (the hub's). */
@@ -83,12 +85,15 @@ export class Replays {
     }
   }
 
-  /** One turn of a replay: a chunk of the log, then live once it has read to the log's end with room left (all synchronous). */
+  /**
+   * One turn of a replay: a chunk of the log, then live once it has read to the live feed's head (the hub's headLsn:
+   * the log's end, or under synchronous replication what the node may acknowledge) with room left (all synchronous).
+   */
   private step(stream: ReplayedStream, accountOf: (orderId: string) => string | null): void {
     const { subscriber } = stream
     if (subscriber.phase !== 'replaying') return
     const wal = this.options.engine.wal
-    const endLsn = wal.lastLsn
+    const endLsn = this.options.headLsn()
     if (subscriber.lastLsn + 1 < wal.firstLsn && subscriber.lastLsn < endLsn) {
       // Compaction removed what this replay had yet to read while it waited for the client: the log's reader
       // would start at its first LSN and the gap go unseen. Told as at connect, then live from here.
@@ -105,12 +110,12 @@ export class Replays {
     }
     const toLsn = Math.min(endLsn, subscriber.lastLsn + this.options.chunkFrames)
     if (subscriber.lastLsn < toLsn && this.chunk(stream, toLsn, accountOf)) subscriber.skip(toLsn)
-    // Synchronous with the read: the log has not moved since, so every later event reaches this subscriber through
+    // Synchronous with the read: the head has not moved since, so every later event reaches this subscriber through
     // the hub's publish(), and the ones publish() is still to hand over are at or below lastLsn (Subscriber.send skips them).
     // Live only with room: a replay fills the buffer to the brim while it waits for the client, and switched with it
     // full, the next live batch cut off (slow_consumer) a client only keeping the replay's pace. Without room it waits
     // as in the middle of a replay, and the next turn reads from the log what was written meanwhile.
-    if (subscriber.phase === 'replaying' && subscriber.lastLsn >= wal.lastLsn && subscriber.hasRoom) subscriber.phase = 'live'
+    if (subscriber.phase === 'replaying' && subscriber.lastLsn >= this.options.headLsn() && subscriber.hasRoom) subscriber.phase = 'live'
   }
 
   /**

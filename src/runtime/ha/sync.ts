@@ -113,6 +113,8 @@ export class SyncReplication {
   private closed = false
   /** Told after every counted acknowledgement, closed or not (a planned stop's hand-off of the tail, tail-handoff.ts). */
   onAcknowledged: (() => void) | null = null
+  /** Told whenever acknowledgeableLsn may have moved (the SSE streams' bound, src/http/sse/held-back.ts). */
+  private readonly acknowledgeableListeners = new Set<() => void>()
   /** Every node's acknowledgements, and the in-sync set (none kept under `off`: its acknowledgements only count up). */
   private readonly members: InSyncSet
   private readonly keepsSet: boolean
@@ -167,7 +169,29 @@ export class SyncReplication {
       this.catchUpLsn ??= this.options.leaderLastLsn()
       if (this.standbyDurableLsn >= this.catchUpLsn) this.transition('sync', `the standby acknowledged LSN ${this.standbyDurableLsn} and is caught up`)
     }
+    this.acknowledgeableMoved()
     return true
+  }
+
+  /**
+   * The highest LSN of this log the node may show as acknowledged (what the SSE streams show, src/http/sse/held-back.ts),
+   * given the log's durable end `localLsn`: under fail_closed what the standby (every in-sync member) holds durably;
+   * under degrade_async the same while in sync, and `localLsn` while degraded (the degradation is on record); under
+   * off, `localLsn`.
+   */
+  acknowledgeableLsn(localLsn: number): number {
+    if (this.options.policy === 'off' || (this.options.policy === 'degrade_async' && this.state === 'down')) return localLsn
+    return Math.min(localLsn, this.standbyDurableLsn)
+  }
+
+  /** Calls `listener` whenever acknowledgeableLsn may have moved (an acknowledgement counted, a change of state). */
+  onAcknowledgeableMoved(listener: () => void): () => void {
+    this.acknowledgeableListeners.add(listener)
+    return () => this.acknowledgeableListeners.delete(listener)
+  }
+
+  private acknowledgeableMoved(): void {
+    for (const listener of this.acknowledgeableListeners) listener()
   }
 
   /** A lease record holding `members` is durable (a renewal after `inSync.publish`, or any later one). */
@@ -189,6 +213,7 @@ export class SyncReplication {
     const inSync = this.members.inSync()
     if (inSync && this.state === 'down') this.transition('sync', `${why}: every in-sync standby is caught up (durable to LSN ${this.standbyDurableLsn})`)
     else if (!inSync && this.state === 'sync') this.transition('down', `${why}: no in-sync standby is left caught up`)
+    this.acknowledgeableMoved()
   }
 
   private releaseUpTo(lsn: number): void {
@@ -328,6 +353,7 @@ export class SyncReplication {
       this.endWaits(this.options.policy === 'degrade_async' ? 'not_waited' : 'timeout')
     }
     this.options.onTransition({ state, atMs: this.options.nowMs(), reason, standbyDurableLsn: this.standbyDurableLsn, leaderLastLsn: this.options.leaderLastLsn() })
+    this.acknowledgeableMoved()
   }
 
   private endWaits(outcome: SyncOutcome): void {
