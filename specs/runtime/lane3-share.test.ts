@@ -11,7 +11,9 @@
  */
 
 import { describe, expect, test } from 'bun:test'
+import { nextWork } from '../../src/kernel/index.ts'
 import { EXECUTOR_LANE3_EVERY, EXECUTOR_LANE3_EVERY_MAX, Lane3Share } from '../../src/runtime/lane3-share.ts'
+import { config, Harness, policy } from '../kernel/fixtures.ts'
 import type { World } from './harness.ts'
 import { CALLS_IN_FLIGHT_MAX, run, startWorld, traderA, worldsStoppedAfterEach } from './harness.ts'
 
@@ -159,4 +161,41 @@ test('the share is an integer in 1..EXECUTOR_LANE3_EVERY_MAX: anything else is r
   }
   expect(new Lane3Share(1).due).toBe(false)
   expect(new Lane3Share().due).toBe(false)
+})
+
+test('the read-backs of wanted cancels are not Lane3\'s share: coming back every few places, they do not keep the rest of Lane3 waiting', () => {
+  // Found by the scheduling review: counted as Lane3 picks, they started the share's count again, and with one of them
+  // asked (again) every 6 places — wanted cancels a venue leaves unanswered — a plain Unknown order was never read back.
+  const harness = Harness.funded({ config: config({ policies: [policy({ maxOpenOrders: 1_000 })], params: { callsPerInstrumentMax: 1_024 } }) })
+  const lostPlace = harness.placedId({ client_order_id: 'lost-place', qty: '0.001' })
+  harness.send(lostPlace)
+  harness.placeResult(lostPlace, { kind: 'unknown', reason: 'timeout' })
+  const lostCancels = ['c0', 'c1', 'c2', 'c3'].map((key) => {
+    const orderId = harness.openOrder({ client_order_id: key, qty: '0.001' })
+    harness.cancel(orderId)
+    harness.send(orderId, 'cancel')
+    harness.cancelResult(orderId, { kind: 'unknown', reason: 'timeout' })
+    return orderId
+  })
+  for (let index = 0; index < 200; index++) harness.placedId({ client_order_id: `p${index}`, qty: '0.001' })
+  // The executor's pick, as executor.ts makes it: places stay in flight, read-backs stay asked (unanswered) until let go.
+  const share = new Lane3Share()
+  const busy = new Set<string>()
+  const reconcileHeld = new Set(lostCancels)
+  const picks: string[] = []
+  for (let pick = 0; pick < 200 && !picks.includes(lostPlace); pick++) {
+    if (pick % 6 === 0) reconcileHeld.delete(lostCancels[(pick / 6) % lostCancels.length] as string)
+    const lane3First = share.due
+    const item = nextWork(harness.state, { nowMs: harness.nowMs, busy, reconcileHeld, lane3First })
+    if (item === null) break
+    share.picked(item, lane3First, harness.state.orders.get(item.orderId))
+    picks.push(item.orderId)
+    if (item.kind === 'reconcile') reconcileHeld.add(item.orderId)
+    else busy.add(item.orderId)
+  }
+  // Within its share: at most EXECUTOR_LANE3_EVERY places (the wanted cancels' read-backs besides) before it.
+  const placesBefore = picks.slice(0, picks.indexOf(lostPlace)).filter((orderId) => !lostCancels.includes(orderId)).length
+  expect(picks).toContain(lostPlace)
+  expect(placesBefore).toBeLessThanOrEqual(EXECUTOR_LANE3_EVERY)
+  expect(picks.slice(0, picks.indexOf(lostPlace)).filter((orderId) => lostCancels.includes(orderId)).length).toBeGreaterThan(0)
 })

@@ -313,7 +313,12 @@ export class WorkIndex {
 
 /** Where an item of `lane` and `kind` is looked at: a read-back of an order with a cancel wanted after Lane0. */
 function rankOf(order: Order, lane: Lane, kind: WorkKind): Rank {
-  return kind === 'reconcile' && order.cancelWanted ? CANCEL_READ_BACKS : lane
+  return isCancelReadBack(order, kind) ? CANCEL_READ_BACKS : lane
+}
+
+/** Is the order's `kind` of work the read-back of a wanted cancel, looked at right after Lane0 (not in Lane3's turn)? */
+export function isCancelReadBack(order: Pick<Order, 'cancelWanted'>, kind: WorkKind): boolean {
+  return kind === 'reconcile' && order.cancelWanted
 }
 
 function isLive(entry: Entry): boolean {

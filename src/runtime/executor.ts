@@ -176,7 +176,7 @@ export class Executor {
       const lane3First = this.lane3Share.due
       const item = nextWork(engine.state, { nowMs, busy: this.sendThrows.size === 0 ? this.busy : this.busyOrHeld, reconcileHeld: this.reconcileHeld, reconcileHeldUntilMs: this.reconcileHolds.heldUntilMs, placeSendsHeld: this.placeSendHolds.size > 0, lane3First, instrumentPaced: this.instrumentPaced })
       if (item === null || (item.lane !== 0 && budgetLeft < this.callsNeeded(item))) break
-      this.lane3Share.picked(item, lane3First)
+      this.lane3Share.picked(item, lane3First, engine.state.orders.get(item.orderId))
       if (item.kind === 'reconcile') {
         this.reconcileHolds.reconciling.add(item.orderId)
         void this.reconcile(item)

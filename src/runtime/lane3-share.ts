@@ -9,7 +9,8 @@
  * Runtime only, like the rest of the pick: the log records the decisions the picks lead to, and replay never picks.
  */
 
-import type { WorkItem } from '../kernel/index.ts'
+import type { Order } from '../domain/orders.ts'
+import { isCancelReadBack, type WorkItem } from '../kernel/index.ts'
 
 /** The default share: Lane3 is looked at first after every 8 places and amends. */
 export const EXECUTOR_LANE3_EVERY = 8
@@ -37,10 +38,14 @@ export class Lane3Share {
   /**
    * Counts a pick made with lane3First = `first`. Lane3 picked starts the count again; so does Lane3 looked at first
    * and found with nothing to start (its turn is spent: looking again at every pick would walk its held read-backs each
-   * time, and it is looked at again after `every` more picks). Lane0 is not counted.
+   * time, and it is looked at again after `every` more picks). Lane0 is not counted, nor the read-back of a wanted
+   * cancel (`order`: the item's; picked right after Lane0, not in Lane3's turn). Counted as Lane3's, such read-backs
+   * coming at least once every `every` places (wanted cancels a venue leaves unanswered, asked again after each
+   * back-off) started the count again each time, and the rest of Lane3 was never picked under load.
    */
-  picked(item: WorkItem, first: boolean): void {
+  picked(item: WorkItem, first: boolean, order?: Pick<Order, 'cancelWanted'>): void {
+    if (item.lane === 0 || (order !== undefined && isCancelReadBack(order, item.kind))) return
     if (item.lane === 3) this.picksSince = 0
-    else if (item.lane !== 0) this.picksSince = (first ? 0 : this.picksSince) + 1
+    else this.picksSince = (first ? 0 : this.picksSince) + 1
   }
 }
