@@ -8,7 +8,7 @@ import type { DomainEvent } from '../../src/domain/events/index.ts'
 import { applyInPlace, initialState, stateDigest } from '../../src/kernel/index.ts'
 import { RECONCILE_RECHECK_MS_MAX } from '../../src/kernel/reconcile-recheck.ts'
 import { kernelStateBytes, kernelStateFromBytes } from '../../src/runtime/snapshot/index.ts'
-import { Harness } from './fixtures.ts'
+import { config, Harness } from './fixtures.ts'
 import { realFillReport, unknownOrder, venueTradeOf } from './venue-fixtures.ts'
 
 const HOUR_MS = 3_600_000
@@ -62,6 +62,17 @@ describe('an Unknown order with fills the venue does not find', () => {
     expect(events.length).toBeLessThanOrEqual(22)
     expect(harness.order(orderId)).toMatchObject({ status: 'Unknown', unknownSinceMs })
     expect(harness.order(orderId).notBeforeMs - harness.nowMs).toBeLessThanOrEqual(RECONCILE_RECHECK_MS_MAX)
+  })
+
+  test('a recheck configured at 0 still backs off: over 10 s a handful of deferrals, not one per ms the venue answers in', () => {
+    // Found by the scheduling review: twice a wait of 0 is 0, so with reconcileRecheckMs 0 (the schema allows it) the
+    // order was asked again the moment each answer came, a deferral and two venue calls per round trip, for good.
+    const harness = Harness.funded({ config: config({ params: { reconcileRecheckMs: 0 } }) })
+    const orderId = unknownWithFill(harness)
+    const events = askFor(harness, orderId, 10_000)
+    // 1, 2, 4 … 8,192 ms: 14 answers.
+    expect(events.length).toBeLessThanOrEqual(16)
+    expect(harness.order(orderId).status).toBe('Unknown')
   })
 
   test('the wait doubles from the configured recheck to the bound', () => {

@@ -27,7 +27,8 @@ export const RECONCILE_RECHECK_MS_MAX = OVERFILL_RECHECK_MS_MAX
 
 /** Defers the Unknown order's next question: twice the wait it is under, from `reconcileRecheckMs` up to the bound. */
 export function recheckLater(state: KernelState, emitter: Emitter, nowMs: number): void {
-  const recheckMs = state.config?.params.reconcileRecheckMs ?? 1_000
+  // A recheck configured at 0 starts at 1 ms: twice 0 is 0, and the order was asked again at each answer, for good.
+  const recheckMs = Math.max(1, state.config?.params.reconcileRecheckMs ?? 1_000)
   // News of the order in this decision (a trade booked, a move to Unknown) starts the waits over.
   const previousMs = emitter.events.some(isOrderNews) ? 0 : waitUnderMs(emitter.draft)
   const retryAtMs = nowMs + nextRecheckMs(previousMs, recheckMs)
