@@ -7,7 +7,8 @@
  * Accepted as they are: an absent or empty directory (a first start); one holding only what an egress data dir holds
  * (a start interrupted before its log existed, a token's auth/hs256.secret, an HA node's set-aside logs and swap
  * files, archive/, quarantine/, forensics/) and harmless entries (JSON files — a config, seal keys, anchors —, a
- * volume's lost+found), and the entries holding what serve was given (its config, lease directory, seal keys…); and
+ * volume's lost+found), and the entries holding what serve was given (its config, seal keys…; never its lease
+ * directory, refused there: lease-dir-place.ts); and
  * any directory with a mark of a data dir (its lock, a log with segments, a snapshot, the query model, a swap's commit
  * file), whatever else an operator keeps beside it.
  */
@@ -45,8 +46,8 @@ export class DataDirForeignError extends Error {
 
 /**
  * Throws DataDirForeignError if `dataDir` holds entries foreign to a data dir and no mark of one (file comment).
- * `givenPaths`: paths the command was given that may lie in the data dir (its config file, an HA node's lease
- * directory, the files and directories its config names), which are never foreign there: neither is the entry of the
+ * `givenPaths`: paths the command was given that may lie in the data dir (its config file, the files and
+ * directories its config names), which are never foreign there: neither is the entry of the
  * data dir one of them lies in (`egress keygen --out data/keys` then `audit.signingKeyFile: data/keys/…`).
  */
 export function refuseForeignDataDir(dataDir: string, givenPaths: readonly string[] = []): void {

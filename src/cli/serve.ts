@@ -19,6 +19,7 @@ import { EXIT_IO_ERROR, EXIT_OK, parseOptions, UsageError, type CliIo, type Comm
 import { httpUrlOf, startServeGateway } from './serve-gateway.ts'
 import { StoppableClock } from './stoppable-clock.ts'
 import { parseHaFlags, runServeHa } from './serve-ha.ts'
+import { refuseLeaseDirInDataDir } from './lease-dir-place.ts'
 import { pathsNamedBy, refuseForeignDataDir } from './foreign-data-dir.ts'
 import { refuseLiveDataDir } from './data-dir.ts'
 import { FAILED_GRACE_MS, SHUTDOWN_GRACE_MS, stopWithin } from './server-stop.ts'
@@ -54,7 +55,8 @@ refused, exit 1, VENUE_GONE_ORDERS_OPEN naming the venue and the orders: put the
 
 HA (one node of a leader/standby pair; needs EGRESS_REPLICATION_TOKEN shared by the nodes):
   --role R            auto (default: lead if the lease is free, else follow) | leader (wait for the lease) | standby
-  --lease-dir DIR     lease directory shared by the nodes (link/rename atomic and durable; clocks within skew)
+  --lease-dir DIR     lease directory shared by the nodes, outside the data directory (link/rename atomic and
+                      durable; clocks within skew)
   --node-id ID        this node's name in the lease, 1-128 characters (default HOST:PORT)
   --advertise-url URL where the other node reaches this one, http(s) (default http://HOST:PORT)
   --lease-ttl-ms N    lease time to live (default 5000); a standby takes over after ttl + skew without renewal
@@ -105,9 +107,11 @@ async function runServe(argv: readonly string[], io: CliIo): Promise<number> {
     : null
   const config = loadConfig({ configPath: values.config, env: io.env })
   if (config.mode === 'live') throw new Error('mode "live" needs a live venue adapter and HA lease; this build serves paper and shadow only')
+  // The lease's place is known only now, with the data dir: before anything is written in either.
+  if (ha !== null) refuseLeaseDirInDataDir(ha.leaseDir, config.dataDir)
   // Before anything is written there (the HS256 secret below, the data dir's lock, the log).
   const configPath = values.config ?? (io.env[CONFIG_PATH_ENV] || undefined)
-  refuseForeignDataDir(config.dataDir, [...(configPath === undefined ? [] : [configPath]), ...(ha === null ? [] : [ha.leaseDir]), ...pathsNamedBy(config)])
+  refuseForeignDataDir(config.dataDir, [...(configPath === undefined ? [] : [configPath]), ...pathsNamedBy(config)])
   // The key files the start reads later are read now, before anything is written: a missing seal key or a bad JWKS
   // failed only once the data dir held a lock file, a log and secrets (review).
   await checkKeyFiles(config)
