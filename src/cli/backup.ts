@@ -24,7 +24,9 @@ Copies the data of a running HA leader (or of the leader a running standby names
 its newest snapshot and its log from there, over the replication routes (the replication token from
 EGRESS_REPLICATION_TOKEN, as "egress serve" takes it), up to where its log ends when the backup starts (or --to-lsn).
 Every frame's CRC, LSN and hash chain is checked as a standby checks it; the copy is built beside DIR, fsynced, checked
-as "egress replay-verify" checks a data directory, and only then renamed to DIR. A failure leaves no DIR. DIR also
+as "egress replay-verify" checks a data directory, and only then renamed to DIR. A failure leaves no DIR; a run
+killed leaves its build directory (.DIR.backup-partial-…) beside DIR, which the next run to DIR removes (never one a
+running backup writes: each holds a lock on its own). DIR also
 holds BACKUP.json, where the copy ends (LSN and chain head): "egress replay-verify DIR" refuses a copy of it cut short.
 
 The backup is a copy, not a standby: it never acknowledges what it received (a leader in synchronous mode does not

@@ -81,7 +81,8 @@ export async function takeBackup(options: BackupOptions): Promise<BackupReport> 
   }
   options.log(`backup: copying ${source.leaderUrl} through LSN ${options.toLsn ?? source.lastLsn} (its log ends at ${source.lastLsn})`)
   const access = { leaderUrl: source.leaderUrl, token: options.token, timeoutMs: options.timeoutMs, ...(options.signal === undefined ? {} : { stopSignal: options.signal }) }
-  const build = makeBuildDir(options.out)
+  const buildDir = makeBuildDir(options.out, options.log)
+  const build = buildDir.path
   try {
     const { snapshot, lastLsn, firstLsn, chainHead, bytesReceived } = await copyLogRetrying(build, access, source.lastLsn, options)
     if (snapshot !== null) {
@@ -94,10 +95,10 @@ export async function takeBackup(options: BackupOptions): Promise<BackupReport> 
     local('writing the backup manifest', () => writeBackupManifest(build, { format: 1, source: source.leaderUrl, firstLsn, lastLsn, chainHead, snapshot: snapshotUsed }))
     // A signal during the verification (synchronous) is seen only now: the copy is not published after it.
     if (options.signal?.aborted === true) throw new BackupError('BACKUP_INTERRUPTED', 'stopped by a signal before the copy was published; nothing was written')
-    publishBuild(build, options.out)
+    publishBuild(buildDir, options.out)
     return { ok: true, out: options.out, source: source.leaderUrl, leaderLastLsnAtStart: source.lastLsn, firstLsn, lastLsn, chainHead, snapshot: snapshotUsed, bytesReceived, durationMs: Math.round(performance.now() - started), verified: true }
   } catch (error) {
-    discardBuild(build)
+    discardBuild(buildDir)
     throw backupErrorOf(error, options.signal)
   }
 }
