@@ -14,6 +14,7 @@ import {
   type LogScanProgress, type SealKeyResolver, type VerifyReport,
 } from '../audit/index.ts'
 import { ownAnchorsFiles, ownPublicKeyFile, readAnchorsFiles, type AnchorsRead } from './audit-inputs.ts'
+import { backupManifestCheck } from '../runtime/backup/index.ts'
 import { refuseInterruptedSwap } from '../runtime/ha/index.ts'
 import { EXIT_DATA_ERROR, EXIT_OK, parseOptions, UsageError, type CliIo, type Command } from './command.ts'
 import { refuseEmptyDir, requireLogIn } from './data-dir.ts'
@@ -34,7 +35,9 @@ verify   Checks DIR read-only: every frame's CRC, the whole hash chain (recomput
          Of a data directory, unless told otherwise, it checks the anchors its gateway appended
          (DIR/audit/anchors.jsonl, and anchors.jsonl.1 rotated out before it) and, with no key given, uses its local
          seal key (DIR/audit/${PUBLIC_KEY_FILE}); the summary names what it used. Both sit beside
-         the log: anchors and a key kept elsewhere hold against more.
+         the log: anchors and a key kept elsewhere hold against more. A backup ("egress backup") records where it
+         ends in DIR/BACKUP.json: a log that ends before it (BACKUP_TRUNCATED: a copy of the backup cut short) or
+         holds another chain head there (BACKUP_HEAD_MISMATCH) is a problem, as replay-verify finds it.
 anchor   Verifies DIR as verify does (a problem exits 65 with the summary on stderr), then prints its latest seal as
          one JSON line { lsn, chainHead, seal, sealRecordLsn, sealedAtMs } to keep outside the gateway (append it to an
          anchors file). sealedAtMs is when that seal was signed, which may be long before this run.
@@ -85,6 +88,7 @@ async function runAudit(argv: readonly string[], io: CliIo): Promise<number> {
     onProgress: progressPrinter(io),
   }
   const report = await verifyLogDirectory(logDir, options)
+  checkBackupManifest(report, dataDir)
   const inputs: SummaryInputs = { anchors: anchors.read, anchorsNote: anchors.note, keyFound }
   if (action === 'anchor') {
     // What was found in the data directory goes to stderr: stdout is the anchor line alone.
@@ -101,6 +105,19 @@ async function runAudit(argv: readonly string[], io: CliIo): Promise<number> {
   const sources = { publicKeyFile, anchorsFiles: anchors.read?.files ?? [], anchorsTornLastLines: anchors.read?.tornLastLines ?? [] }
   io.out(values.json === true ? JSON.stringify({ ...report, sources }, null, 2) : verifySummary(report, inputs))
   return report.ok ? EXIT_OK : EXIT_DATA_ERROR
+}
+
+/**
+ * A backup (egress backup) records where it ends, DIR/BACKUP.json: a log that ends before it, or holds another chain
+ * head there, is a problem as replay-verify finds it (the same check, runtime/backup/manifest.ts). A copy of a backup
+ * cut short at a frame boundary was CLEAN here: its chain holds up to where it ends, with nothing to compare with.
+ */
+function checkBackupManifest(report: VerifyReport, dataDir: string | null): void {
+  const problem = dataDir === null ? null : backupManifestCheck(dataDir, report.lastLsn)
+  if (problem === null) return
+  report.problems.push({ code: problem.code, file: problem.file, offsetBytes: 0, lsn: problem.lsn, detail: problem.detail })
+  report.firstProblem ??= report.problems[0] ?? null
+  report.ok = false
 }
 
 async function keysFrom(

@@ -1,7 +1,8 @@
 /**
  * A backup records where it ends (DIR/BACKUP.json, src/runtime/backup/manifest.ts), and `egress replay-verify` holds
  * the copy to it. A copy of the backup cut short — cut at a frame boundary, or inside its last frame —
- * is a log that ends early with its chain intact: with nothing to compare with, replay-verify said MATCH (exit 0).
+ * is a log that ends early with its chain intact: with nothing to compare with, replay-verify said MATCH (exit 0), and
+ * `egress audit verify`, which did not read the manifest, said CLEAN (exit 0) after replay-verify had learnt to.
  */
 
 import { afterEach, expect, test } from 'bun:test'
@@ -9,6 +10,8 @@ import { cpSync, readdirSync, readFileSync, statSync, truncateSync, writeFileSyn
 import { join } from 'node:path'
 import { crashCopyAt, removeDir } from '../harness.ts'
 import { trade } from '../snapshot/support.ts'
+import { runCli } from '../../../src/cli/index.ts'
+import { recordingIo } from '../../cli/io.ts'
 import { backup, outDir, replayVerify } from './backup-support.ts'
 import { compactingLeader } from './compacting-leader.ts'
 
@@ -52,4 +55,46 @@ test('a copy of a backup cut short fails replay-verify (BACKUP_TRUNCATED), as do
   const manifest = JSON.parse(readFileSync(join(foreign, 'BACKUP.json'), 'utf8')) as { chainHead: string }
   writeFileSync(join(foreign, 'BACKUP.json'), JSON.stringify({ ...manifest, chainHead: '00'.repeat(32) }))
   expect((await replayVerify(foreign)).out).toContain(`BACKUP_HEAD_MISMATCH: the log's chain head at LSN ${lastLsn} is`)
+}, 60_000)
+
+async function auditVerify(dir: string): Promise<{ code: number; out: string }> {
+  const io = recordingIo({})
+  const code = await runCli(['audit', 'verify', dir, '--no-signatures'], io)
+  return { code, out: io.stdout.join('\n') }
+}
+
+test('audit verify holds a backup to its manifest as replay-verify does: cut short or another log, not CLEAN, exit 65, naming the problem', async () => {
+  const { world, url } = await compactingLeader(82, cleanups)
+  await trade(world, { orders: 6, tag: 'a', seed: 82 })
+  const { parent, out } = outDir(cleanups)
+  const run = await backup(['--from', url, '--out', out])
+  if (run.code !== 0) throw new Error(`backup failed: ${run.stderr}`)
+  const lastLsn = (run.result as { lastLsn: number }).lastLsn
+  const whole = await auditVerify(out)
+  expect({ code: whole.code, first: whole.out.split('\n')[0] }).toEqual({ code: 0, first: `CLEAN: ${join(out, 'log')}` })
+
+  // The last segment cut inside its last frame: a torn tail, on its own "not an error".
+  const torn = join(parent, 'torn')
+  cpSync(out, torn, { recursive: true })
+  const last = join(torn, 'log', segmentsOf(torn).at(-1) as string)
+  truncateSync(last, statSync(last).size - 10)
+  const shortByBytes = await auditVerify(torn)
+  expect(shortByBytes.code).toBe(65)
+  expect(shortByBytes.out).toStartWith('PROBLEMS FOUND: ')
+  expect(shortByBytes.out).toContain(`BACKUP_TRUNCATED at ${join(torn, 'BACKUP.json')} offset 0 (LSN ${lastLsn}): the log ends at LSN ${lastLsn - 1}, the backup`)
+
+  // Cut at a frame boundary: the chain holds up to there.
+  const cut = crashCopyAt(out, lastLsn - 3)
+  cleanups.push(() => removeDir(cut))
+  const shortByFrames = await auditVerify(cut)
+  expect(shortByFrames.code).toBe(65)
+  expect(shortByFrames.out).toMatch(new RegExp(`BACKUP_TRUNCATED at .*BACKUP\\.json offset 0 \\(LSN ${lastLsn}\\): the log ends at LSN \\d+`))
+
+  const foreign = join(parent, 'foreign')
+  cpSync(out, foreign, { recursive: true })
+  const manifest = JSON.parse(readFileSync(join(foreign, 'BACKUP.json'), 'utf8')) as { chainHead: string }
+  writeFileSync(join(foreign, 'BACKUP.json'), JSON.stringify({ ...manifest, chainHead: '00'.repeat(32) }))
+  const mismatch = await auditVerify(foreign)
+  expect(mismatch.code).toBe(65)
+  expect(mismatch.out).toContain(`BACKUP_HEAD_MISMATCH at ${join(foreign, 'BACKUP.json')} offset 0 (LSN ${lastLsn}): the log's chain head at LSN ${lastLsn} is`)
 }, 60_000)

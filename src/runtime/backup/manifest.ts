@@ -15,6 +15,7 @@ import { closeSync, existsSync, fsyncSync, openSync, readFileSync, writeSync } f
 import { join } from 'node:path'
 import * as v from 'valibot'
 import { openReadOnly, toHex } from '../../../wal/index.ts'
+import type { AuditProblemCode } from '../../audit/index.ts'
 
 export const BACKUP_MANIFEST_FILE = 'BACKUP.json'
 /** Bound on the file read back: a manifest is a few hundred bytes. */
@@ -77,18 +78,41 @@ export function backupManifestEnd(dir: string): number | null {
   return read !== null && 'manifest' in read ? read.manifest.lastLsn : null
 }
 
+/** What is wrong with a log against its backup manifest: the code (audit's dictionary), the LSN and the text. */
+export interface BackupManifestProblem {
+  code: Extract<AuditProblemCode, 'BACKUP_TRUNCATED' | 'BACKUP_HEAD_MISMATCH' | 'BACKUP_MANIFEST_INVALID'>
+  /** The manifest file. */
+  file: string
+  /** The backup's end (0 when the manifest cannot be read). */
+  lsn: number
+  detail: string
+}
+
 /**
- * The problem with DIR's log against its backup manifest, or null: none there, or the log reaches its end with the same
- * chain head. `logLastLsn`: where the verified log ends (replay-verify's report).
+ * The problem with DIR's log against its backup manifest as `CODE: text` (replay-verify's report), or null
+ * (backupManifestCheck).
  */
 export function backupManifestProblem(dir: string, logLastLsn: number): string | null {
+  const problem = backupManifestCheck(dir, logLastLsn)
+  return problem === null ? null : `${problem.code}: ${problem.detail}`
+}
+
+/**
+ * The problem with DIR's log against its backup manifest, or null: none there, or the log reaches its end with the same
+ * chain head. `logLastLsn`: where the verified log ends (replay-verify's or audit verify's report). Both commands
+ * check a backup with it.
+ */
+export function backupManifestCheck(dir: string, logLastLsn: number): BackupManifestProblem | null {
   const path = join(dir, BACKUP_MANIFEST_FILE)
   const read = readManifest(dir)
   if (read === null) return null
-  if ('invalid' in read) return `BACKUP_MANIFEST_INVALID: ${path} is not a backup manifest egress wrote (${read.invalid}): where the backup ends cannot be checked`
+  if ('invalid' in read) return { code: 'BACKUP_MANIFEST_INVALID', file: path, lsn: 0, detail: `${path} is not a backup manifest egress wrote (${read.invalid}): where the backup ends cannot be checked` }
   const parsed = read.manifest
   if (logLastLsn < parsed.lastLsn) {
-    return `BACKUP_TRUNCATED: the log ends at LSN ${logLastLsn}, the backup (${path}) was taken through LSN ${parsed.lastLsn}: records ${logLastLsn + 1}..${parsed.lastLsn} are missing (a copy of the backup cut short?)`
+    return {
+      code: 'BACKUP_TRUNCATED', file: path, lsn: parsed.lastLsn,
+      detail: `the log ends at LSN ${logLastLsn}, the backup (${path}) was taken through LSN ${parsed.lastLsn}: records ${logLastLsn + 1}..${parsed.lastLsn} are missing (a copy of the backup cut short?)`,
+    }
   }
   let head: string | null = null
   try {
@@ -96,8 +120,11 @@ export function backupManifestProblem(dir: string, logLastLsn: number): string |
     if (parsed.lastLsn < log.firstLsn) return null // compacted past the backup's end by a gateway run on it since
     for (const frame of log.read(parsed.lastLsn, { toLsn: parsed.lastLsn })) head = toHex(frame.hash)
   } catch {
-    return null // a log that does not open: replay-verify has said why already
+    return null // a log that does not open: the verification has said why already
   }
   if (head === parsed.chainHead) return null
-  return `BACKUP_HEAD_MISMATCH: the log's chain head at LSN ${parsed.lastLsn} is ${head ?? 'missing'}, the backup (${path}) recorded ${parsed.chainHead}: this is not the log the backup wrote`
+  return {
+    code: 'BACKUP_HEAD_MISMATCH', file: path, lsn: parsed.lastLsn,
+    detail: `the log's chain head at LSN ${parsed.lastLsn} is ${head ?? 'missing'}, the backup (${path}) recorded ${parsed.chainHead}: this is not the log the backup wrote`,
+  }
 }
