@@ -5,15 +5,16 @@
  * manifest.json with the SHA-256 of every file, so the bundle can itself be checked after it is copied away.
  */
 
-import { closeSync, fstatSync, mkdirSync, openSync, readSync, readdirSync, statSync } from 'node:fs'
-import { basename, join } from 'node:path'
+import { closeSync, fstatSync, mkdirSync, openSync, readdirSync, statSync } from 'node:fs'
+import { basename, join, resolve } from 'node:path'
 import { sha256 } from '@noble/hashes/sha2.js'
 import { bytesToHex } from '@noble/hashes/utils.js'
 import type { AuditProblem } from './codes.ts'
 import { makeDirDurable, nodeIo } from '../../wal/index.ts'
 import { fsyncDirectory, makePrivateDir, PRIVATE_DIR_MODE, writePrivateFile } from './files.ts'
-import { FRAME_PREFIX_BYTES, SEGMENT_HEADER_BYTES, SEGMENT_NAME_PATTERN } from './layout.ts'
-import { scanLogIndependently } from './log-scan.ts'
+import { firstFrameIn, readAt, sealsInWindow, sealsWindowOf } from './forensics-window.ts'
+import { SEGMENT_HEADER_BYTES, SEGMENT_NAME_PATTERN } from './layout.ts'
+import { listSegments, scanLogIndependently } from './log-scan.ts'
 import { isAuditRecordType } from './records.ts'
 import { HeadHistory } from './head-history.ts'
 import { SealChecker, type SealEntry } from './seal-check.ts'
@@ -73,7 +74,7 @@ export async function writeForensicsBundle(options: ForensicsOptions): Promise<F
   put('problem.json', json({ ...options.problem, logDir: options.logDir, detectedAtMs: options.nowMs }))
   for (const part of logSlice(options.problem.file, options.problem.offsetBytes, windowBytes)) put(part.name, part.bytes)
   put('log-listing.json', json(listing(options.logDir)))
-  const near = { lsn: options.problem.lsn, bytesMax: options.sealsScanBytes ?? FORENSICS_SEALS_SCAN_BYTES_DEFAULT }
+  const near = { lsn: options.problem.lsn, bytesMax: options.sealsScanBytes ?? FORENSICS_SEALS_SCAN_BYTES_DEFAULT, file: options.problem.file, offsetBytes: options.problem.offsetBytes }
   put('seals.json', json(options.seals ?? (await collectSeals(options.logDir, near))))
   put('config.json', json({ configDigest: options.configDigest, config: options.config ?? null }))
   put(MANIFEST_FILE, json({ createdAtMs: options.nowMs, problem: options.problem, files }))
@@ -82,7 +83,10 @@ export async function writeForensicsBundle(options: ForensicsOptions): Promise<F
   return { dir, files }
 }
 
-/** The segment header plus [start, offset + window) of the problem file, where start is a frame boundary if one can be found. */
+/**
+ * The segment header plus [start, offset + window) of the problem file, where start is the first frame at or after
+ * offset - window (found by its CRC in the bytes read: forensics-window.ts), or offset - window if none is.
+ */
 function logSlice(file: string, offsetBytes: number, windowBytes: number): { name: string; bytes: Uint8Array }[] {
   let fd: number
   try {
@@ -97,38 +101,16 @@ function logSlice(file: string, offsetBytes: number, windowBytes: number): { nam
     if (!stats.isFile()) return []
     const size = stats.size
     const header = readAt(fd, 0, Math.min(SEGMENT_HEADER_BYTES, size))
-    const start = SEGMENT_NAME_PATTERN.test(basename(file)) ? frameBoundaryBefore(fd, size, offsetBytes, windowBytes) : Math.max(0, offsetBytes - windowBytes)
+    const isSegment = SEGMENT_NAME_PATTERN.test(basename(file))
+    const floor = Math.max(isSegment ? SEGMENT_HEADER_BYTES : 0, offsetBytes - windowBytes)
     const end = Math.min(size, offsetBytes + windowBytes)
-    const name = `slice-${basename(file)}-${start}-${end}.bin`
-    return [{ name: `segment-header-${basename(file)}.bin`, bytes: header }, { name, bytes: readAt(fd, start, Math.max(0, end - start)) }]
+    const read = readAt(fd, floor, Math.max(0, end - floor))
+    const skip = isSegment ? (firstFrameIn(read, 0, offsetBytes - floor + 1) ?? 0) : 0
+    const name = `slice-${basename(file)}-${floor + skip}-${end}.bin`
+    return [{ name: `segment-header-${basename(file)}.bin`, bytes: header }, { name, bytes: read.subarray(skip) }]
   } finally {
     closeSync(fd)
   }
-}
-
-/** Walks frame lengths from the segment header to find the first frame start at or after offset - window. */
-function frameBoundaryBefore(fd: number, size: number, offsetBytes: number, windowBytes: number): number {
-  const floor = Math.max(SEGMENT_HEADER_BYTES, offsetBytes - windowBytes)
-  const prefix = new Uint8Array(FRAME_PREFIX_BYTES)
-  let at = SEGMENT_HEADER_BYTES
-  while (at < floor) {
-    if (readSync(fd, prefix, 0, FRAME_PREFIX_BYTES, at) < FRAME_PREFIX_BYTES) return floor
-    const next = at + new DataView(prefix.buffer).getUint32(0, true) + FRAME_PREFIX_BYTES
-    if (next <= at || next > Math.min(size, offsetBytes)) return floor // lengths do not lead to the problem: raw window
-    at = next
-  }
-  return at
-}
-
-function readAt(fd: number, position: number, length: number): Uint8Array {
-  const bytes = new Uint8Array(length)
-  let filled = 0
-  while (filled < length) {
-    const count = readSync(fd, bytes, filled, length - filled, position + filled)
-    if (count <= 0) break
-    filled += count
-  }
-  return bytes.subarray(0, filled)
 }
 
 function listing(logDir: string): { name: string; bytes: number; modifiedMs: number }[] {
@@ -145,7 +127,9 @@ function listing(logDir: string): { name: string; bytes: number; modifiedMs: num
  * segments up to the one holding `lsn`, newest first within `bytesMax` (at least that one), the event loop let run
  * between segments; without it, the whole log.
  */
-export async function collectSeals(logDir: string, near?: { lsn: number; bytesMax: number }): Promise<SealEntry[]> {
+export async function collectSeals(logDir: string, near?: SealsNear): Promise<SealEntry[]> {
+  const window = near === undefined ? null : ownSegmentWindow(logDir, near)
+  if (window !== null) return sealsInWindow(window.file, window)
   const seals: SealEntry[] = []
   const heads = new HeadHistory(1)
   let checker: SealChecker | null = null
@@ -162,11 +146,42 @@ export async function collectSeals(logDir: string, near?: { lsn: number; bytesMa
   return seals
 }
 
+/** Where the seals are read from: near the problem's LSN, within `bytesMax`; its file and offset when it names a segment. */
+interface SealsNear {
+  lsn: number
+  bytesMax: number
+  file?: string
+  offsetBytes?: number
+}
+
+/**
+ * The window of the segment holding `near.lsn` to read seals from, when that segment alone is larger than
+ * `near.bytesMax` (forensics-window.ts); null when it is not (or cannot be read: the scan says why).
+ */
+function ownSegmentWindow(logDir: string, near: SealsNear): { file: string; start: number; end: number } | null {
+  const listed = listSegments(logDir)
+  const own = listed[ownSegmentIndex(listed, near.lsn)]
+  if (own === undefined) return null
+  const file = join(logDir, own.name)
+  const offsetBytes = near.file !== undefined && near.offsetBytes !== undefined && resolve(near.file) === resolve(file) ? near.offsetBytes : null
+  try {
+    const window = sealsWindowOf(file, offsetBytes, near.bytesMax)
+    return window === null ? null : { file, ...window }
+  } catch {
+    return null
+  }
+}
+
+/** The index of the segment holding `lsn` (the last, past the log's end); -1 when there are none. */
+function ownSegmentIndex(listed: readonly { firstLsn: number }[], lsn: number): number {
+  const index = listed.findLastIndex((segment) => segment.firstLsn <= lsn)
+  return index < 0 ? listed.length - 1 : index
+}
+
 /** The run of segments ending at the one holding `near.lsn` (the last, past the log's end), within `near.bytesMax`. */
 function segmentsNear<S extends { name: string; firstLsn: number }>(logDir: string, listed: readonly S[], near: { lsn: number; bytesMax: number }): S[] {
   if (listed.length === 0) return []
-  let end = listed.findLastIndex((segment) => segment.firstLsn <= near.lsn)
-  if (end < 0) end = listed.length - 1
+  const end = ownSegmentIndex(listed, near.lsn)
   let start = end
   let bytes = sizeOf(join(logDir, (listed[end] as S).name))
   while (start > 0) {

@@ -281,8 +281,8 @@ function scanFrames(bytes: Uint8Array, scan: FrameScan): void {
   }
 }
 
-/** Why the frame at `offset` is not a whole, CRC-valid frame; null when it is. */
-function frameDamage(bytes: Uint8Array, view: DataView, offset: number): string | null {
+/** Why the frame at `offset` is not a whole, CRC-valid frame; null when it is. (Also the forensics window's check.) */
+export function frameDamage(bytes: Uint8Array, view: DataView, offset: number): string | null {
   if (bytes.byteLength - offset < FRAME_HEADER_BYTES) return 'short'
   const frameBytes = view.getUint32(offset, true) + FRAME_PREFIX_BYTES
   if (frameBytes < FRAME_HEADER_BYTES || frameBytes - FRAME_HEADER_BYTES > FRAME_PAYLOAD_BYTES_MAX) return 'length'
