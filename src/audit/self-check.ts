@@ -14,9 +14,9 @@
  * the symptoms after it).
  */
 
-import { readFileSync } from 'node:fs'
 import { FRAME_HEADER_BYTES, FrameView, GENESIS_HASH, PAYLOAD_BYTES_MAX, WalCorruptionError, chainHashInPlace, hashesEqual, rawFrameBytes, toHex, type Frame } from '../../wal/index.ts'
 import type { AuditProblem } from './codes.ts'
+import { frameOffset, type WalkedSegment } from './frame-offset.ts'
 import { HeadHistory } from './head-history.ts'
 import type { SealKeyResolver } from './keys.ts'
 import { FRAME_CONTENT_OFFSET, FRAME_PAYLOAD_OFFSET, FRAME_PREFIX_BYTES, HASH_BYTES, SEGMENT_HEADER_BYTES } from './layout.ts'
@@ -28,7 +28,7 @@ export interface CheckableLog {
   readonly dir: string
   readonly firstLsn: number
   readonly lastLsn: number
-  readonly segments: readonly { readonly path: string; readonly firstLsn: number; readonly lastLsn: number; readonly previousHash: Uint8Array }[]
+  readonly segments: readonly (WalkedSegment & { readonly lastLsn: number; readonly previousHash: Uint8Array })[]
   read(fromLsn: number, options?: { toLsn?: number; verifyChain?: boolean; chunkBytes?: number }): Iterable<Frame>
 }
 
@@ -182,17 +182,6 @@ export class SelfCheck implements SelfChecker {
   private locate(lsn: number): { file: string; offsetBytes: number } {
     const segment = this.log.segments.find((candidate) => candidate.firstLsn <= lsn && lsn <= candidate.lastLsn)
     if (segment === undefined) return { file: this.log.dir, offsetBytes: 0 }
-    return { file: segment.path, offsetBytes: frameOffset(segment.path, lsn - segment.firstLsn) }
+    return { file: segment.path, offsetBytes: frameOffset(segment, lsn) }
   }
-}
-
-/** The offset of the `index`-th frame of a segment file, by its length fields; 0 if the walk leaves the file. */
-function frameOffset(path: string, index: number): number {
-  const bytes = readFileSync(path)
-  let offset = SEGMENT_HEADER_BYTES
-  for (let step = 0; step < index; step++) {
-    if (offset + FRAME_PREFIX_BYTES > bytes.byteLength) return 0
-    offset += bytes.readUInt32LE(offset) + FRAME_PREFIX_BYTES
-  }
-  return offset <= bytes.byteLength ? offset : 0
 }
