@@ -9,7 +9,8 @@
  * A durable batch the bound does not cover yet waits here, in log order, and goes out when an acknowledgement (a
  * heartbeat's too) or a change of state moves the bound past it: once, in order, as one live batch. What waits is
  * bounded (`heldEventsMax`): past it the waiting events are dropped and read again from the log when the bound moves,
- * `chunkFrames` records per step, a step per event-loop turn, until the feed has caught up with the log's end.
+ * `chunkFrames` records per step, a step per event-loop turn, until the feed has caught up with the log's end. Records
+ * compaction removed meanwhile are not read: the live streams get `resync_required` for them, as a replay does.
  *
  * `headLsn` is where the live feed stands: a stream opened live starts there, and a replay (Last-Event-ID) reads the
  * log up to it before it goes live. Every domain event at or below it has gone (or will never go) to the live feed;
@@ -44,6 +45,11 @@ export interface HeldBackOptions {
   publish: (events: Batch) => void
   /** Reading the log failed: the live streams cannot be told what they miss (the hub ends them; the next step reads again). */
   readFailed: () => void
+  /**
+   * Compaction removed the records after where the feed stood up to `toLsn` before it read them: the live streams are
+   * told (the hub's resync_required), and the feed goes on after `toLsn`.
+   */
+  notRetained: (toLsn: number) => void
 }
 
 export class HeldBack {
@@ -121,7 +127,16 @@ export class HeldBack {
   private logStep(): void {
     if (this.stepDue !== null) return
     const wal = this.options.engine.wal
-    const toLsn = Math.min(this.boundNow(), this.shownLsn + this.options.chunkFrames)
+    const bound = this.boundNow()
+    if (this.shownLsn + 1 < wal.firstLsn) {
+      // Compaction removed what the feed had yet to read (the log's reader would start at its first LSN, and the gap go
+      // unseen by every live stream): told once the bound has passed what was removed, then on from there.
+      const cutLsn = wal.firstLsn - 1
+      if (bound < cutLsn) return
+      this.shownLsn = cutLsn
+      this.options.notRetained(cutLsn)
+    }
+    const toLsn = Math.min(bound, this.shownLsn + this.options.chunkFrames)
     if (toLsn <= this.shownLsn) return
     const batch: Batch = []
     try {

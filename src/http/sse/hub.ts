@@ -163,6 +163,7 @@ export class SseHub {
             chunkFrames: this.options.replayChunkFrames,
             publish: (events) => this.publish(events),
             readFailed: () => this.endLive('log_unavailable'),
+            notRetained: (toLsn) => this.resyncLive(toLsn),
           })
     const heldBack = this.heldBack
     this.unsubscribe = options.engine.onDurable(heldBack === null ? (events) => this.publish(events) : (events) => heldBack.told(events))
@@ -311,6 +312,17 @@ export class SseHub {
   /** Ends every live stream (its client resumes with Last-Event-ID). */
   private endLive(reason: DisconnectReason): void {
     for (const entry of [...this.entries]) if (entry.subscriber.phase === 'live') entry.subscriber.close(reason)
+  }
+
+  /**
+   * Compaction removed records up to `toLsn` before the held-back feed read them (held-back.ts): each live stream not
+   * past them is told as at connect (resync_required, resume_point_not_retained), then goes on after them.
+   */
+  private resyncLive(toLsn: number): void {
+    for (const entry of this.entries) {
+      const { subscriber } = entry
+      if (subscriber.phase === 'live' && subscriber.lastLsn < toLsn) subscriber.control('resync_required', this.resyncData(entry.scope, subscriber.lastLsn, toLsn), toLsn)
+    }
   }
 
   /** The batch for one live stream; throws when an order's account cannot be looked up (see publish). */
