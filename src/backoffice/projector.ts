@@ -231,9 +231,15 @@ export class Projector {
     if (lsn === this.store.lastLsn && this.pendingRows === 0 && this.dirtyPositions.size === 0) return true
     assert(lsn === this.committedLsn, 'the projector flushes only at a committed batch end')
     if (typeof this.committedHash !== 'string') this.committedHash = toHex(this.committedHash)
+    this.writeBatch(lsn, this.committedHash)
+    return true
+  }
+
+  /** Writes the pending rows, the positions they changed and the balances that changed, at `lsn` (the ledger's there). */
+  private writeBatch(lsn: number, hash: string): void {
     this.store.write({
       lastLsn: lsn,
-      lastHash: this.committedHash,
+      lastHash: hash,
       postings: this.pendingPostings,
       fills: this.pendingFills,
       trueUpFills: this.pendingTrueUpFills,
@@ -245,7 +251,6 @@ export class Projector {
     this.pendingFills = []
     this.pendingTrueUpFills = []
     this.dirtyPositions.clear()
-    return true
   }
 
   /** Applies a back-office record this process appended, once durable (a no-op when the commit listener has). */
@@ -286,18 +291,23 @@ export class Projector {
     return balanceRowsOf(this.ledger)
   }
 
-  /** Folds the log after `fromLsn` (a section's LSN, or 0) into the ledger and break book. */
+  /**
+   * Folds the log after `fromLsn` (a section's LSN, or 0) into the ledger and break book. What it keeps for the store
+   * is written every batchRowsMax rows, at the record that reached them, as the live path writes: a rebuild over a long
+   * log held every row of it in memory and wrote them in one transaction.
+   */
   private catchUp(afterLsn: number): void {
     const wal = this.engine.wal
     const resumeAfter = this.store.lastLsn
+    if (this.storeHeld === null) this.writtenBalances.load(this.store.balances())
     for (const frame of wal.read(Math.max(wal.firstLsn, afterLsn + 1))) {
       const booked = foldFrame(this.ledger, this.breaks, frame)
       // Rows the store already holds are not written again: the LSN says where it stopped.
       if (booked !== null && frame.lsn > resumeAfter) this.keep(booked)
+      if (this.pendingRows >= this.options.batchRowsMax && this.storeHeld === null) this.writeBatch(frame.lsn, toHex(frame.hash))
     }
     if (this.storeHeld !== null) return
     for (const position of this.ledger.positions.values()) if (position.lastLsn > resumeAfter) this.dirtyPositions.add(position)
-    this.writtenBalances.load(this.store.balances())
   }
 
   private follow(): void {
