@@ -132,3 +132,34 @@ test('the bound per policy: fail_closed what the standby holds; degrade_async th
 
   expect(syncOf('off', leader).acknowledgeableLsn(100)).toBe(100)
 })
+
+test('what the term wrote before the streams were made (its bootstrap) waits for the bound like the rest; the log before the term does not', async () => {
+  const gateway = await startTestGateway()
+  cleanups.push(() => gateway.stop())
+  const wal = gateway.gateway.engine.wal
+  // Records of "this term" already in the log when the hub is made: a promotion's bootstrap writes before the service.
+  const termStartLsn = wal.lastLsn
+  for (let index = 0; index < 2; index++) expect((await gateway.gateway.place(principal, { ...LIMIT_BUY, client_order_id: `bootstrap-${index}` }, null)).reply.kind).toBe('accepted')
+  await gateway.gateway.engine.settled()
+  const written = domainLsns(wal, termStartLsn, wal.lastLsn)
+  expect(written.length).toBeGreaterThan(2)
+  const bound = Object.assign(new MovableBound(termStartLsn), { termStartLsn })
+  const { hub, read } = await hubOver(gateway, bound, 10_000)
+  expect(hub.headLsn()).toBe(termStartLsn)
+  // A resume from before the term gets the log up to the term's start, and nothing the standby does not hold.
+  const history = domainLsns(wal, termStartLsn - 3, termStartLsn)
+  const resumed = read(termStartLsn - 3)
+  const live = read(null)
+  await resumed.until(() => ids(resumed).length >= history.length)
+  await Bun.sleep(20)
+  await live.until(() => true, 0)
+  expect(ids(resumed)).toEqual(history)
+  expect(live.events()).toEqual([])
+
+  bound.moveTo(Number.MAX_SAFE_INTEGER)
+  const lastLsn = written.at(-1) as number
+  // The sim's answers go on being written: each stream holds the log's events, in order, up to its last one.
+  for (const reader of [live, resumed]) await reader.until(() => (ids(reader).at(-1) ?? 0) >= lastLsn)
+  expect(ids(live)).toEqual(domainLsns(wal, termStartLsn, ids(live).at(-1) as number))
+  expect(ids(resumed)).toEqual([...history, ...domainLsns(wal, termStartLsn, ids(resumed).at(-1) as number)])
+})

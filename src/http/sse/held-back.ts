@@ -14,8 +14,8 @@
  *
  * `headLsn` is where the live feed stands: a stream opened live starts there, and a replay (Last-Event-ID) reads the
  * log up to it before it goes live. Every domain event at or below it has gone (or will never go) to the live feed;
- * every one above it will. The records a log held before the service started are streamed as before (its history);
- * only what is written while it serves is held back.
+ * every one above it will. The records a log held when the term began are streamed as before (its history); what the
+ * term wrote, its bootstrap's records included (StreamBound.termStartLsn), is held back.
  */
 
 import type { DomainEvent } from '../../domain/events/index.ts'
@@ -28,6 +28,11 @@ export interface StreamBound {
   acknowledgeableLsn(localLsn: number): number
   /** Calls `listener` whenever acknowledgeableLsn may have moved; returns its removal. */
   onAcknowledgeableMoved(listener: () => void): () => void
+  /**
+   * The log's end when this term's replication began, before its bootstrap wrote (read-back answers, orphan reports):
+   * the feed holds back what was written from there on; absent, from the log's end when the feed is made.
+   */
+  readonly termStartLsn?: number
 }
 
 type Batch = { event: DomainEvent; lsn: number }[]
@@ -68,8 +73,14 @@ export class HeldBack {
   constructor(options: HeldBackOptions) {
     if (!(options.heldEventsMax >= 1)) throw new RangeError(`heldEventsMax must be ≥ 1, got ${options.heldEventsMax}`)
     this.options = options
-    this.shownLsn = options.engine.wal.lastLsn
+    // The term's records written before the service was made (its bootstrap's) wait like any other: read from the log
+    // as the bound passes them. Shown at once, a leader that died before a standby held them left them on the streams,
+    // and the next leader wrote its own records at those LSNs.
+    const lastLsn = options.engine.wal.lastLsn
+    this.shownLsn = Math.min(lastLsn, Math.max(options.bound.termStartLsn ?? lastLsn, options.engine.wal.firstLsn - 1))
+    this.fromLog = this.shownLsn < lastLsn
     this.stopWatching = options.bound.onAcknowledgeableMoved(() => this.release())
+    this.release()
   }
 
   /** Where the live feed stands (see the file's comment). */

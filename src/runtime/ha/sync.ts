@@ -118,6 +118,8 @@ export class SyncReplication {
   /** Every node's acknowledgements, and the in-sync set (none kept under `off`: its acknowledgements only count up). */
   private readonly members: InSyncSet
   private readonly keepsSet: boolean
+  /** The log's end when this replication began: before the term's bootstrap wrote (the SSE streams hold back from it). */
+  readonly termStartLsn: number
 
   constructor(options: SyncReplicationOptions) {
     if (!Number.isInteger(options.timeoutMs) || options.timeoutMs < 1) throw new RangeError(`sync timeoutMs must be a positive integer, got ${options.timeoutMs}`)
@@ -125,6 +127,7 @@ export class SyncReplication {
     this.options = options
     this.keepsSet = options.policy !== 'off'
     this.members = new InSyncSet(options.inSync?.carried ?? [], options.inSync?.publish ?? null)
+    this.termStartLsn = options.leaderLastLsn()
   }
 
   get policy(): SyncPolicy {
