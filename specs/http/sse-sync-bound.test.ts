@@ -87,6 +87,8 @@ test('fail_closed: what the standby does not hold is not streamed; once it ackno
   const confirmed = await fetch(`${pair.url}/v1/orders`, post(pair.trader, LIMIT_BUY, { 'Idempotency-Key': 'ok-1' }))
   expect(confirmed.status).toBe(202)
   const confirmedId = String((await json(confirmed)).order_id)
+  // Its venue call ended (the sim's report and the call's end written), so nothing of it is written after beforeLsn.
+  await waitFor(() => logEvents(wal, 0, wal.lastLsn, new Set([confirmedId])).some((event) => event.type === 'order.call_completed'), 5_000, 'the confirmed order\'s call completed')
   await waitFor(() => pair.sync.standbyDurableLsn === wal.lastLsn, 5_000, 'the standby holds the whole log')
   const beforeLsn = wal.lastLsn
 
