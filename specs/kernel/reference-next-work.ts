@@ -2,8 +2,9 @@
  * The walk of the lane queues that nextWork did before the work index (src/kernel/lanes.ts at d76ef13), kept for the
  * index's specs as the reference answer: lanes in priority order, FIFO within a lane, skipping what is not due, busy,
  * reconcile-held, without a free call slot or held by a kill switch. Since, two ranks of Lane3 in the pick: the
- * read-backs of orders with a cancel wanted right after Lane0, and Lane3 before Lanes 1–2 with `lane3First`; and
- * Lanes 1–2 of an instrument whose request budget is spent (`instrumentPaced`) skipped.
+ * read-backs of orders with a cancel wanted right after Lane0, and Lane3 before Lanes 1–2 with `lane3First`;
+ * Lanes 1–2 of an instrument whose request budget is spent (`instrumentPaced`) skipped; and the work of an order whose
+ * send decision threw skipped while its wait runs (`sendHeldUntilMs`).
  */
 
 import type { KernelState, NextWorkOptions, WorkItem } from '../../src/kernel/index.ts'
@@ -21,6 +22,7 @@ export function referenceNextWork(state: KernelState, options: NextWorkOptions):
     for (const [orderId, kind] of state.queues[lane]) {
       const order = state.orders.get(orderId)
       if (order === undefined || order.notBeforeMs > options.nowMs || options.busy?.has(orderId) === true) continue
+      if ((options.sendHeldUntilMs?.(orderId) ?? 0) > options.nowMs) continue
       if (lane === 3 && order.cancelWanted !== (rank === 'cancelReadBacks')) continue
       if (kind === 'reconcile' && options.reconcileHeld?.has(orderId) === true) continue
       if (kind !== 'reconcile') {

@@ -2,7 +2,8 @@
  * nextWork reads the work index (src/kernel/work-index.ts) instead of walking the lane queues. These specs drive a
  * kernel through seeded random traffic — places in Lane1/Lane2, flatten closes in Lane0, cancels, amends, venue
  * answers (ok, rejected, retryable with a backoff, unknown), reconcile answers, kill switches, reconfigured call
- * slots, time passing — and after every step ask both the index and the walk it replaced (kept below as the
+ * slots, time passing, send decisions that threw (held while their wait runs and the order is unchanged, as the
+ * executor's send-throws.ts) — and after every step ask both the index and the walk it replaced (kept below as the
  * reference) with random busy and reconcile-held sets: the answers must be the same item, pick after pick.
  */
 
@@ -34,7 +35,18 @@ class Driver {
   /** Null picks with items backing off (the timer case), and reconcile items picked. */
   dueChecks = 0
   reconcilesPicked = 0
+  /** Send decisions that threw (picks whose send was not made), and picks made while one was held. */
+  sendThrows = 0
+  picksWhileSendHeld = 0
   private key = 0
+  /** Orders whose send decision threw: the order as it was then, and when its wait ends (runtime/send-throws.ts). */
+  private readonly sendHolds = new Map<string, { status: string; updatedAtMs: number; untilMs: number }>()
+  /** As the executor's: the wait's end while the order is unchanged since the throw, else 0. */
+  readonly sendHeldUntilMs = (orderId: string): number => {
+    const hold = this.sendHolds.get(orderId)
+    const order = this.harness.state.orders.get(orderId)
+    return hold !== undefined && order !== undefined && order.status === hold.status && order.updatedAtMs === hold.updatedAtMs ? hold.untilMs : 0
+  }
 
   constructor(seed: number) {
     this.rand = random(seed)
@@ -69,7 +81,12 @@ class Driver {
     // The executor's share for Lane3 (runtime/lane3-share.ts): now and then Lane3 is looked at before Lanes 1–2.
     // The executor's pacing (runtime/send-pacing.ts): now and then an instrument's request budget is spent.
     const paced = new Set(['sim:BTC-USD', 'sim:ETH-USD', 'sim:AAPL'].filter(() => this.rand() < 0.25))
-    return { nowMs, busy, reconcileHeld, lane3First: this.rand() < 0.2, instrumentPaced: (key) => paced.has(key) }
+    return { nowMs, busy, reconcileHeld, lane3First: this.rand() < 0.2, instrumentPaced: (key) => paced.has(key), sendHeldUntilMs: this.sendHeldUntilMs }
+  }
+
+  /** The options of a plain pick: the send holds are the executor's state, passed to every pick (as it does). */
+  plain(): NextWorkOptions {
+    return { nowMs: this.harness.nowMs, sendHeldUntilMs: this.sendHeldUntilMs }
   }
 
   /** Both answers for the same question; they must agree. */
@@ -87,7 +104,8 @@ class Driver {
   /**
    * After a null pick, the timer the executor arms (nextDueMs) is no later than any not-due item nextWork can start
    * once due (not held, in a group with a free slot, budget left and no kill switch holding it), and is the notBeforeMs of a queued
-   * item — never earlier than the first one.
+   * item or the end of its send hold — never earlier than the first one. An item held by its send hold is startable
+   * once both have passed.
    */
   checkDue(options: NextWorkOptions, context: string): void {
     const state = this.harness.state
@@ -99,14 +117,17 @@ class Driver {
       const callsBlocked = (lane as Lane) !== 3 && everyInstrumentFull(state, callsMax)
       for (const [orderId, kind] of queue) {
         const order = state.orders.get(orderId)
-        if (order === undefined || order.notBeforeMs <= options.nowMs) continue
-        dues.add(order.notBeforeMs)
-        firstDueMs = Math.min(firstDueMs, order.notBeforeMs)
+        if (order === undefined) continue
+        const sendHeldUntilMs = options.sendHeldUntilMs?.(orderId) ?? 0
+        const waits = [order.notBeforeMs, sendHeldUntilMs].filter((untilMs) => untilMs > options.nowMs)
+        if (waits.length === 0) continue
+        for (const untilMs of waits) dues.add(untilMs)
+        firstDueMs = Math.min(firstDueMs, ...waits)
         const held = options.busy?.has(orderId) === true || (kind === 'reconcile' ? options.reconcileHeld?.has(orderId) === true : state.inFlight.has(orderId))
         // An instrument whose budget is spent wakes the executor when it returns (runtime/send-pacing.ts dueMsBefore).
         const paced = (lane === 1 || lane === 2) && options.instrumentPaced?.(instrumentKey(order.venue, order.symbol)) === true
         const slotFree = kind === 'reconcile' || (!callsBlocked && !paced && (state.callsByInstrument.get(instrumentKey(order.venue, order.symbol)) ?? 0) < callsMax && switchHolds(state, order, kind) === null)
-        if (!held && slotFree) firstStartableDueMs = Math.min(firstStartableDueMs, order.notBeforeMs)
+        if (!held && slotFree) firstStartableDueMs = Math.min(firstStartableDueMs, Math.max(...waits))
       }
     }
     const dueMs = nextDueMs(state)
@@ -131,7 +152,7 @@ class Driver {
     else if (roll < 0.985) this.flatten()
     else this.reconcileSome()
     this.compare(this.options(), context)
-    this.compare({ nowMs: this.harness.nowMs }, context)
+    this.compare(this.plain(), context)
   }
 
   place(): void {
@@ -144,14 +165,27 @@ class Driver {
   /** What the executor does: pick, then start it (a send decision, or a reconcile answered at once). */
   pick(context: string): void {
     for (let picks = 1 + this.int(6); picks > 0; picks--) {
-      const item = this.compare({ nowMs: this.harness.nowMs }, context)
+      const item = this.compare(this.plain(), context)
       if (item === null) return
       this.picked++
+      if ([...this.sendHolds.keys()].some((orderId) => this.sendHeldUntilMs(orderId) > this.harness.nowMs)) this.picksWhileSendHeld++
       if (item.kind === 'reconcile') {
         this.reconcilesPicked++
         this.reconcile(item.orderId)
-      } else this.harness.send(item.orderId, item.kind, paperFacts)
+      } else if (this.rand() < 0.2) this.sendThrew(item.orderId)
+      else {
+        this.sendHolds.delete(item.orderId)
+        this.harness.send(item.orderId, item.kind, paperFacts)
+      }
     }
+  }
+
+  /** The send decision threw: nothing recorded, the order held for a wait (it ends sooner with any record of it). */
+  sendThrew(orderId: string): void {
+    const order = this.harness.state.orders.get(orderId)
+    if (order === undefined) return
+    this.sendThrows++
+    this.sendHolds.set(orderId, { status: order.status, updatedAtMs: order.updatedAtMs, untilMs: this.harness.nowMs + 1 + this.int(2_000) })
   }
 
   answer(): void {
@@ -240,6 +274,8 @@ describe('the work index picks what the walk of the queues picked', () => {
       expect(driver.reconcilesPicked).toBeGreaterThan(5)
       expect(driver.dueChecks).toBeGreaterThan(50)
       expect(driver.compared).toBeGreaterThan(3_000)
+      expect(driver.sendThrows).toBeGreaterThan(10)
+      expect(driver.picksWhileSendHeld).toBeGreaterThan(10)
     })
   }
 

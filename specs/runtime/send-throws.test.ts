@@ -18,10 +18,7 @@ function setUp() {
     if (!orders.has(orderId)) orders.set(orderId, { orderId, status: 'Enqueued', updatedAtMs: 0 } as Order)
     return { lane: 2, kind: 'place', orderId, venue: 'sim', symbol: 'BTC-USD' }
   }
-  const heldNow = (orderId: string): boolean => {
-    throws.pickAt(clock.nowMs())
-    return throws.held.has(orderId)
-  }
+  const heldNow = (orderId: string): boolean => throws.heldUntilMs(orderId) > clock.nowMs()
   return { clock, orders, reported, throws, item, heldNow }
 }
 
@@ -45,14 +42,35 @@ test('held until its wait ends, or at once when the order changed; forgotten whe
   clock.advance(SEND_THROW_RETRY_MS)
   expect(heldNow('a')).toBe(false)
   throws.thrown(item('a'), new Error('boom'))
-  expect(throws.dueMsBefore(Number.POSITIVE_INFINITY)).toBe(clock.nowMs() + 2 * SEND_THROW_RETRY_MS)
+  expect(throws.heldUntilMs('a')).toBe(clock.nowMs() + 2 * SEND_THROW_RETRY_MS)
+  expect(throws.waitEndMs('a')).toBe(clock.nowMs() + 2 * SEND_THROW_RETRY_MS)
   // A record of the order (a cancel asked for) ends the wait.
   ;(orders.get('a') as Order).updatedAtMs = 5
   expect(heldNow('a')).toBe(false)
+  expect(throws.heldUntilMs('a')).toBe(0)
   throws.decided('a')
   expect(throws.size).toBe(0)
   throws.thrown(item('b'), new Error('boom'))
   ;(orders.get('b') as Order).status = 'Canceled'
-  expect(throws.dueMsBefore(Number.POSITIVE_INFINITY)).toBe(Number.POSITIVE_INFINITY)
+  throws.forgetEnded(clock.nowMs())
+  expect(throws.size).toBe(0)
+  expect(throws.waitEndMs('b')).toBe(Number.POSITIVE_INFINITY)
+})
+
+test('ended orders are forgotten by a sweep at most every SEND_THROW_RETRY_MS, at once after the clock stepped back', () => {
+  const { clock, orders, throws, item } = setUp()
+  throws.forgetEnded(clock.nowMs())
+  throws.thrown(item('a'), new Error('boom'))
+  throws.thrown(item('b'), new Error('boom'))
+  throws.forgetEnded(clock.nowMs())
+  ;(orders.get('a') as Order).status = 'Canceled'
+  clock.advance(SEND_THROW_RETRY_MS - 1)
+  throws.forgetEnded(clock.nowMs())
+  expect(throws.size).toBe(2)
+  clock.advance(1)
+  throws.forgetEnded(clock.nowMs())
+  expect(throws.size).toBe(1)
+  orders.delete('b')
+  throws.forgetEnded(clock.nowMs() - 1)
   expect(throws.size).toBe(0)
 })

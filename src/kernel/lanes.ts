@@ -48,6 +48,13 @@ export interface NextWorkOptions {
    */
   reconcileHeldUntilMs?: (orderId: string) => number
   /**
+   * Until when the order's send decision, which threw, is not made again (0, or a time not after nowMs: none): until
+   * then none of its work is picked, and the pick sets it aside like work not yet due, not looked at again by every
+   * pick. The hold ends with any record of the order (a cancel asked for): the runtime answers 0 from then on, and the
+   * kernel looks at the order's work again (syncQueues). Absent: no order is held so.
+   */
+  sendHeldUntilMs?: ((orderId: string) => number) | undefined
+  /**
    * No place or amend is picked (cancels and read-backs are): an HA leader still taking the lead, whose sends would be
    * recorded in a log that may yet be set aside (Executor.holdPlaceSends).
    */
@@ -66,11 +73,11 @@ export interface NextWorkOptions {
 }
 
 /**
- * The first item, in lane order and FIFO within a lane, that is due (notBeforeMs ≤ nowMs), not busy, not held by a
- * kill switch and — for a venue call — whose order has no call in flight and whose instrument has a free slot (and,
- * for a place or amend of Lanes 1–2, budget left: instrumentPaced); null
- * when there is none. Amortised O(groups), not O(queue): it reads the state's work index (work-index.ts, where the
- * argument that it answers as a walk of the queues would is written down).
+ * The first item, in lane order and FIFO within a lane, that is due (notBeforeMs ≤ nowMs), not busy nor send-held, not
+ * held by a kill switch and — for a venue call — whose order has no call in flight and whose instrument has a free slot
+ * (and, for a place or amend of Lanes 1–2, budget left: instrumentPaced); null when there is none. Amortised
+ * O(groups), not O(queue): it reads the state's work index (work-index.ts, where the argument that it answers as a
+ * walk of the queues would is written down).
  */
 export function nextWork(state: KernelState, options: NextWorkOptions): WorkItem | null {
   return workIndexOf(state).next(options)

@@ -55,9 +55,10 @@ export function workFor(order: Order): Work | null {
 export function syncQueues(state: KernelState, order: Order, before: Work | null): void {
   const after = workFor(order)
   // workFor answers one shared object per (lane, kind): the same object is the same work. A read-back kept may still
-  // change its place in the pick (a cancel wanted for an Unknown order: work-index.ts).
+  // change its place in the pick (a cancel wanted for an Unknown order), and work set aside while its send was held
+  // is looked at again (the record ended the hold): work-index.ts workKept.
   if (after === before) {
-    if (after === RECONCILE) noteWorkKept(state, order)
+    if (after !== null) noteWorkKept(state, order)
     return
   }
   if (before !== null) {

@@ -17,7 +17,9 @@
  *  - ready: in its group's heap by position;
  *  - parked: it was not due (notBeforeMs > now) when looked at; in the due heap until its notBeforeMs passes (or
  *    changes: apply tells the index and the entry is ready again). Likewise a read-back held by a back-off of the
- *    runtime's (NextWorkOptions.reconcileHeldUntilMs), until its end (a shorter one set: noteHoldChanged);
+ *    runtime's (NextWorkOptions.reconcileHeldUntilMs), until its end (a shorter one set: noteHoldChanged), and the
+ *    work of an order whose send decision threw (sendHeldUntilMs), until its wait ends or any record of the order
+ *    (one that leaves its work where it was makes the entry ready: syncQueues tells workKept);
  *  - held: busy, its order has a call in flight, or its reconcile query is held (options of nextWork); looked at again
  *    at every pick that reaches its rank. Kept per rank: reconcile queries backing off are not few when a venue is
  *    unreachable (one per Unknown order), and a pick that ends in Lane0 must not pay for them.
@@ -127,21 +129,23 @@ export class WorkIndex {
 
   /**
    * syncQueues: an event left the order's work as it was. A read-back whose order now has a cancel wanted (an Unknown
-   * order canceled) moves to CANCEL_READ_BACKS, keeping its position in Lane3.
+   * order canceled) moves to CANCEL_READ_BACKS, keeping its position in Lane3. A parked venue call is looked at again:
+   * the record ended the hold of a send decision that threw (NextWorkOptions.sendHeldUntilMs) — a fill of an order
+   * whose amend's decision threw, say. (A read-back's order changed since any send of it: no such hold.)
    */
   workKept(order: Order): void {
     const entry = this.entries.get(order.orderId)
-    if (entry === undefined || entry.kind !== 'reconcile' || entry.group.rank === rankOf(order, entry.group.lane, entry.kind)) return
-    this.remove(order.orderId)
-    this.add(order, entry.group.lane, entry.kind, entry.seq)
+    if (entry === undefined) return
+    if (entry.kind === 'reconcile' && entry.group.rank !== rankOf(order, entry.group.lane, entry.kind)) {
+      this.remove(order.orderId)
+      this.add(order, entry.group.lane, entry.kind, entry.seq)
+    } else if (entry.kind !== 'reconcile' && entry.where === 'parked') this.unparkEarly(entry)
   }
 
   /** apply changed the order's notBeforeMs: a parked entry is looked at again (it may be due sooner). */
   dueChanged(order: Order): void {
     const entry = this.entries.get(order.orderId)
-    if (entry === undefined || entry.where !== 'parked') return
-    entry.parkings++
-    this.makeReady(entry)
+    if (entry !== undefined && entry.where === 'parked') this.unparkEarly(entry)
   }
 
   /** nextWork: the first eligible item in lane order, FIFO within a lane (see the file header), or null. */
@@ -262,17 +266,22 @@ export class WorkIndex {
   }
 
   /**
-   * When the entry's hold ends by itself: a read-back's back-off (NextWorkOptions.reconcileHeldUntilMs). Such an entry
-   * is parked until then rather than held: the read-backs of Unknown orders at an unreachable venue all back off, and
-   * a held list is looked at again by every pick that reaches its rank — for the read-backs of wanted cancels, every
-   * pick past Lane0 (3,000 held cost a pick of Lane2 ~170 us), and Lane3's at each turn of its share.
+   * When the entry's hold ends by itself: a send decision's wait after it threw (NextWorkOptions.sendHeldUntilMs), a
+   * read-back's back-off (reconcileHeldUntilMs). Such an entry is parked until then rather than held: the read-backs of
+   * Unknown orders at an unreachable venue all back off, and a held list is looked at again by every pick that reaches
+   * its rank — for the read-backs of wanted cancels, every pick past Lane0 (3,000 held cost a pick of Lane2 ~170 us),
+   * and Lane3's at each turn of its share. Held, a wave of n places whose decisions threw (a price source down) cost
+   * n²/2 looks: 2,000 took ~300 ms of the event loop, at each of their tries.
    */
   private heldUntilMs(entry: Entry, options: NextWorkOptions): number {
+    const sendHeldUntilMs = options.sendHeldUntilMs === undefined ? 0 : options.sendHeldUntilMs(entry.orderId)
+    if (sendHeldUntilMs > options.nowMs) return sendHeldUntilMs
     return entry.kind === 'reconcile' && options.reconcileHeldUntilMs !== undefined ? options.reconcileHeldUntilMs(entry.orderId) : 0
   }
 
   private isHeld(entry: Entry, options: NextWorkOptions): boolean {
     if (options.busy?.has(entry.orderId) === true) return true
+    if (options.sendHeldUntilMs !== undefined && options.sendHeldUntilMs(entry.orderId) > options.nowMs) return true
     if (entry.kind === 'reconcile') return options.reconcileHeld?.has(entry.orderId) === true
     return this.state.inFlight.has(entry.orderId)
   }
@@ -303,6 +312,12 @@ export class WorkIndex {
       }
     }
     held.length = kept
+  }
+
+  /** The parked entry is looked at again by the next pick (its due-heap node is stale from now on). */
+  private unparkEarly(entry: Entry): void {
+    entry.parkings++
+    this.makeReady(entry)
   }
 
   private makeReady(entry: Entry): void {
@@ -347,7 +362,7 @@ export function noteWorkMoved(state: KernelState, order: Order, before: Work | n
   indexes.get(state)?.moved(order, before, after)
 }
 
-/** syncQueues: an event left the order's work where it was (its read-back's rank may change: WorkIndex.workKept). */
+/** syncQueues: an event left the order's work where it was (a read-back's rank may change, a hold end: WorkIndex.workKept). */
 export function noteWorkKept(state: KernelState, order: Order): void {
   indexes.get(state)?.workKept(order)
 }

@@ -63,12 +63,8 @@ export class Executor {
   private readonly dispatchQueues = new DispatchQueues()
   /** The venue's answers on their way to the kernel, held while the log has no room (held-answers.ts). */
   private readonly heldAnswers: HeldAnswers
-  /** Orders whose send decision threw, each held until its back-off ends (send-throws.ts). */
+  /** Orders whose send decision threw, each held until its back-off ends (send-throws.ts; nextWork's sendHeldUntilMs). */
   private readonly sendThrows: SendThrows
-  /** Orders not picked at all: `busy`, or a send decision that threw backing off. */
-  private readonly busyOrHeld: Pick<ReadonlySet<string>, 'has'> = {
-    has: (orderId) => this.busy.has(orderId) || this.sendThrows.held.has(orderId),
-  }
   /** Pending releases of sends the log refused (releaseLater): cancelled by stop(). */
   private readonly refusedRetries = new Set<() => void>()
   /** When Lane3 is looked at before Lanes 1–2 (ExecutorOptions.lane3Every). */
@@ -166,15 +162,16 @@ export class Executor {
     this.heldAnswers.resume()
     this.reconcileHolds.dropExpired()
     this.pacing.pumpAt(clock.nowMs())
+    this.sendThrows.forgetEnded(clock.nowMs())
     for (let guard = 0; guard < 10_000; guard++) {
       // The bound holds Lanes 1–3 only (see ExecutorOptions.callsInFlightMax): nextWork answers Lane0 first, so an item
       // of another lane means no Lane0 work can start now.
       const budgetLeft = this.callsBudgetLeft
       const nowMs = this.reconcileHolds.pickAt(clock.nowMs())
-      this.sendThrows.pickAt(nowMs)
       this.pacing.pickAt(nowMs)
       const lane3First = this.lane3Share.due
-      const item = nextWork(engine.state, { nowMs, busy: this.sendThrows.size === 0 ? this.busy : this.busyOrHeld, reconcileHeld: this.reconcileHeld, reconcileHeldUntilMs: this.reconcileHolds.heldUntilMs, placeSendsHeld: this.placeSendHolds.size > 0, lane3First, instrumentPaced: this.instrumentPaced })
+      const sendHeldUntilMs = this.sendThrows.size === 0 ? undefined : this.sendThrows.heldUntilMs
+      const item = nextWork(engine.state, { nowMs, busy: this.busy, sendHeldUntilMs, reconcileHeld: this.reconcileHeld, reconcileHeldUntilMs: this.reconcileHolds.heldUntilMs, placeSendsHeld: this.placeSendHolds.size > 0, lane3First, instrumentPaced: this.instrumentPaced })
       if (item === null || (item.lane !== 0 && budgetLeft < this.callsNeeded(item))) break
       this.lane3Share.picked(item, lane3First, engine.state.orders.get(item.orderId))
       if (item.kind === 'reconcile') {
@@ -193,10 +190,14 @@ export class Executor {
 
   /** Schedules a pump at the earliest time a backing-off item becomes due, or a spent request budget returns. */
   private armTimer(): void {
-    const { engine, clock } = this.options
-    // nextDueMs covers the items nextWork set aside as not due (see there); the others wait behind something whose
-    // end wakes the executor (an answer, a log record).
-    const dueMs = this.pacing.dueMsBefore(this.sendThrows.dueMsBefore(this.reconcileHolds.dueMsBefore(nextDueMs(engine.state))))
+    // nextDueMs covers the items nextWork set aside as not due, or held by a send decision that threw (see there); the
+    // others wait behind something whose end wakes the executor (an answer, a log record).
+    this.armTimerAt(this.pacing.dueMsBefore(this.reconcileHolds.dueMsBefore(nextDueMs(this.options.engine.state))))
+  }
+
+  /** Schedules a pump at `dueMs`, unless one is due as early already. */
+  private armTimerAt(dueMs: number): void {
+    const { clock } = this.options
     if (dueMs === Number.POSITIVE_INFINITY || dueMs >= this.timerDueMs) return
     this.timerCancel?.()
     this.timerDueMs = dueMs
@@ -227,11 +228,12 @@ export class Executor {
       // Held, backing off (send-throws.ts): released at once, the item was the next pick again, thrown again, up to the
       // pump's guard — every pump — and no item behind it in its lane, or in a later lane, was ever sent.
       this.release(item)
-      // Its wake is armed even when the report throws (a logger that failed), which escapes the pump before its end.
+      // Its wake is armed even when the report throws (a logger that failed), which escapes the pump before the pick
+      // that sets the order aside: its own wait's end, O(1) (a whole armTimer per throw cost O(wave) each).
       try {
         this.sendThrows.thrown(item, error)
       } finally {
-        this.armTimer()
+        this.armTimerAt(this.sendThrows.waitEndMs(item.orderId))
       }
       return
     }

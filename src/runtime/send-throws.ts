@@ -10,7 +10,11 @@
  * be sent twice. Only the order is held (the orders behind it go on), and only while it is unchanged: any record of it
  * (a cancel asked for, which is Lane0 work) ends the wait at once and starts the waits over, so a back-off never holds
  * back a risk-reducing cancel. A decision that no longer throws forgets the order. Bounded: SEND_THROWS_HELD_MAX
- * orders; past it the longest held is forgotten, which only makes its next throw count as a first.
+ * orders; past it the longest held is forgotten, which only makes its next throw count as a first. Ended orders are
+ * forgotten by a sweep at most every SEND_THROW_RETRY_MS (forgetEnded).
+ *
+ * The pick sets a held order's work aside until its wait ends (NextWorkOptions.sendHeldUntilMs: parked in the work
+ * index, which also times the wake); looked at again by every pick, a wave of n throws cost n²/2 looks.
  */
 
 import { isTerminal, type OrderState } from '../domain/states.ts'
@@ -47,24 +51,20 @@ interface Throwing {
 
 export class SendThrows {
   private readonly throwing = new Map<string, Throwing>()
-  /** The time of the pick under way (`held` compares waits with it). */
-  private pickNowMs = 0
+  /** When forgetEnded last swept. */
+  private sweptAtMs = Number.NEGATIVE_INFINITY
   private readonly options: SendThrowsOptions
-  /** Orders not to pick now: their wait is not over and nothing happened to them since their decision threw. */
-  readonly held: Pick<ReadonlySet<string>, 'has'> = {
-    has: (orderId) => {
-      const entry = this.throwing.get(orderId)
-      return entry !== undefined && entry.dueMs > this.pickNowMs && this.unchanged(orderId, entry)
-    },
+  /**
+   * Until when the order is not picked (NextWorkOptions.sendHeldUntilMs): the end of its wait while nothing happened
+   * to it since its decision threw; 0 once anything did (the hold is over), or for an order not remembered.
+   */
+  readonly heldUntilMs = (orderId: string): number => {
+    const entry = this.throwing.get(orderId)
+    return entry !== undefined && this.unchanged(orderId, entry) ? entry.dueMs : 0
   }
 
   constructor(options: SendThrowsOptions) {
     this.options = options
-  }
-
-  /** Sets the time of the pick about to be made. */
-  pickAt(nowMs: number): void {
-    this.pickNowMs = nowMs
   }
 
   /**
@@ -102,16 +102,23 @@ export class SendThrows {
     if (this.throwing.size > 0) this.throwing.delete(orderId)
   }
 
-  /** The earlier of `dueMs` and the end of the first wait still running; forgets orders that ended or are gone. */
-  dueMsBefore(dueMs: number): number {
-    if (this.throwing.size === 0) return dueMs
-    const nowMs = this.options.clock.nowMs()
-    for (const [orderId, entry] of this.throwing) {
+  /** When the order's wait ends (the executor's wake after a throw); +Infinity for an order not remembered. */
+  waitEndMs(orderId: string): number {
+    return this.throwing.get(orderId)?.dueMs ?? Number.POSITIVE_INFINITY
+  }
+
+  /**
+   * Forgets orders that ended or are gone (the picks pass sendHeldUntilMs only while any is remembered), at most once
+   * per SEND_THROW_RETRY_MS: a sweep per pump cost O(remembered) each time (10,000 at the bound). A clock stepped back
+   * sweeps at once.
+   */
+  forgetEnded(nowMs: number): void {
+    if (this.throwing.size === 0 || (nowMs >= this.sweptAtMs && nowMs < this.sweptAtMs + SEND_THROW_RETRY_MS)) return
+    this.sweptAtMs = nowMs
+    for (const orderId of this.throwing.keys()) {
       const order = this.options.engine.state.orders.get(orderId)
       if (order === undefined || isTerminal(order.status)) this.throwing.delete(orderId)
-      else if (entry.dueMs > nowMs && entry.dueMs < dueMs) dueMs = entry.dueMs
     }
-    return dueMs
   }
 
   /** Orders remembered now (for the specs and the bound). */
