@@ -9,7 +9,7 @@ import { policyValidAt } from '../domain/accounts.ts'
 import { instrumentKey, type Instrument } from '../domain/instruments.ts'
 import type { GateInput, GateVerdict, GateAction } from '../domain/gate.ts'
 import { cancelClientOrderId, currentClientOrderId, type Order } from '../domain/orders.ts'
-import type { Units } from '../domain/decimal.ts'
+import { mulUnits, type Units } from '../domain/decimal.ts'
 import type { KernelParams } from '../domain/kernel-config.ts'
 import type { MarketSnapshot } from '../domain/market.ts'
 import type { ReasonCode } from '../domain/reasons.ts'
@@ -151,7 +151,8 @@ function blockedReason(gate: GateVerdict): 'GATE_BLOCKED' | 'VENUE_HEALTH_CRITIC
  * its lane (a HALT, a venue throttling, a full instrument) while its reference price goes missing, stale or jumps, or
  * moves away from its limit. So a place or amend faces data health and the price band again, at the reference price
  * observed for this send, on the price it sends (an amend's as its own intake checked it: a new price, or the standing
- * one when it adds quantity). Cancels reduce risk and never face it; nor do flatten's closes, operator-issued risk
+ * one when it adds quantity), and the account policy's limits on the order (policyLimitRefusing: its config may have
+ * changed since, at a start). Cancels reduce risk and never face it; nor do flatten's closes, operator-issued risk
  * reducers that bypass intake by design. A send command without a market (a command record of an older leader) is
  * decided as that leader decided it.
  */
@@ -166,7 +167,28 @@ function guardRefusingSend(state: KernelState, order: Order, command: SendComman
   // argument object per send, and the book order is built only when a book limit is on.
   const reason = marketDataReason(market, command.nowMs, price, instrument, params) ?? bookRecheck(order, command.action, price, market, instrument, params)
   if (reason !== null || market === null) return reason
+  const limit = policyLimitRefusing(state, order, command.action, { instrument, referencePrice: market.referencePrice })
+  if (limit !== null) return limit
   return command.action === 'place' && !marketOrderCovered(order, { instrument, takerFeeBps: params.takerFeeBps, referencePrice: market.referencePrice }) ? 'INSUFFICIENT_FUNDS' : null
+}
+
+/**
+ * The account policy's limits on the order itself (guard 2's market-order enablement and maxOrderNotional), read again
+ * at the send, as a resend reads them (resend.ts): a start whose config changed records the new policies
+ * (kernel.configured) before its executor sends what the stop left queued, and an order accepted under the old ones
+ * would otherwise go out as a market order the policy no longer allows, or past the cap it lowered. The order is
+ * priced as recorded, as a resend prices it: its limit, a protected buy's protection price, else the band's upper edge
+ * of the reference price of this send; an amend at its target. A missing policy or an unlisted instrument is check
+ * 3's (policy_allow), not this.
+ */
+function policyLimitRefusing(state: KernelState, order: Order, action: 'place' | 'amend', at: { instrument: Instrument; referencePrice: Units }): ReasonCode | null {
+  const policy = state.policies.get(order.accountId)
+  if (policy === undefined) return null
+  if (order.type === 'market' && !policy.marketOrderInstruments.includes(instrumentKey(order.venue, order.symbol))) return 'MARKET_ORDERS_DISABLED'
+  const amend = action === 'amend' ? order.amend : null
+  const qty = amend?.qty ?? order.qty
+  const price = amend?.price ?? order.price ?? (order.side === 'buy' ? order.protectionPrice : null) ?? marketWorstPrice(at.referencePrice, at.instrument)
+  return mulUnits(qty, price, 'up') > policy.maxOrderNotional ? 'ORDER_NOTIONAL_LIMIT' : null
 }
 
 /** The book rules at the send (data health's last part), for what faces them: a place, an amend its intake checked. */
