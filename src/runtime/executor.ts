@@ -35,6 +35,7 @@ import { isRefusedAtStop } from './stop-drain.ts'
 import { SendDispatch, type SendOwner } from './send-dispatch.ts'
 import { SendPacing } from './send-pacing.ts'
 import { SendThrows } from './send-throws.ts'
+import { WakeTimer } from './wake-timer.ts'
 import { sendRequestedOf, sendToVenue, type SendPorts, type SendResultCommand } from './venue-send.ts'
 import type { VenueOrder, VenueOutcome } from '../venues/adapter.ts'
 
@@ -74,8 +75,8 @@ export class Executor {
   /** nextWork's instrumentPaced: the pacing's, or none when no instrument is paced (the pick asks nothing). */
   private readonly instrumentPaced: ((instrumentKey: string) => boolean) | undefined
   private pumpQueued = false
-  private timerCancel: (() => void) | null = null
-  private timerDueMs = Number.POSITIVE_INFINITY
+  /** Wakes the pump when an item set aside becomes due (armTimer). */
+  private readonly timer: WakeTimer
   private stopped = true
   /** Why no place or amend is picked now (holdPlaceSends); none: they are. */
   private readonly placeSendHolds = new Set<PlaceSendHold>()
@@ -89,6 +90,7 @@ export class Executor {
 
   constructor(options: ExecutorOptions) {
     this.options = options
+    this.timer = new WakeTimer(options.clock, () => this.wake())
     this.lane3Share = new Lane3Share(options.lane3Every)
     this.pacing = new SendPacing(options.clock, options.rateLimits ?? [])
     this.instrumentPaced = this.pacing.active ? this.pacing.spent : undefined
@@ -119,8 +121,7 @@ export class Executor {
     this.started = true
     this.readBacksBeforeStart.drop()
     this.heldAnswers.stop()
-    this.timerCancel?.()
-    this.timerCancel = null
+    this.timer.cancel()
     for (const cancel of this.refusedRetries) cancel()
     this.refusedRetries.clear()
   }
@@ -192,23 +193,10 @@ export class Executor {
   private armTimer(): void {
     // nextDueMs covers the items nextWork set aside as not due, or held by a send decision that threw (see there); the
     // others wait behind something whose end wakes the executor (an answer, a log record).
-    this.armTimerAt(this.pacing.dueMsBefore(this.reconcileHolds.dueMsBefore(nextDueMs(this.options.engine.state))))
+    this.timer.armAt(this.pacing.dueMsBefore(this.reconcileHolds.dueMsBefore(nextDueMs(this.options.engine.state))))
   }
 
   /** Schedules a pump at `dueMs`, unless one is due as early already. */
-  private armTimerAt(dueMs: number): void {
-    const { clock } = this.options
-    if (dueMs === Number.POSITIVE_INFINITY || dueMs >= this.timerDueMs) return
-    this.timerCancel?.()
-    this.timerDueMs = dueMs
-    this.timerCancel = clock.schedule(Math.max(0, dueMs - clock.nowMs()), this.onTimer)
-  }
-
-  private readonly onTimer = (): void => {
-    this.timerCancel = null
-    this.timerDueMs = Number.POSITIVE_INFINITY
-    this.wake()
-  }
 
   private send(item: WorkItem): void {
     const { engine, clock } = this.options
@@ -233,7 +221,7 @@ export class Executor {
       try {
         this.sendThrows.thrown(item, error)
       } finally {
-        this.armTimerAt(this.sendThrows.waitEndMs(item.orderId))
+        this.timer.armAt(this.sendThrows.waitEndMs(item.orderId))
       }
       return
     }
