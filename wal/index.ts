@@ -30,6 +30,7 @@ export { parseSegmentName } from './segment.ts'
 export { diagnoseTail, HOLE_PAGE_BYTES, type FramesBeyond, type TailDiagnosis, type TailHole } from './tail-diagnosis.ts'
 export { checkCut, checkCutLsn, quarantineFileOf, repairTail, type CutPlan, type TailRepairOptions, type TailRepairResult } from './tail-repair.ts'
 export type { TailCut, TailCutGuard } from './tail-cut.ts'
+export { quarantineUsage, type QuarantineUsage } from './quarantine.ts'
 export {
   WalCorruptionError,
   WalSegmentUnreadableError,

@@ -4,7 +4,7 @@
  * (tail-cut.ts) both keep what they remove this way, so what a cut removed can still be looked at afterwards.
  */
 
-import { basename, dirname } from 'node:path'
+import { basename, dirname, join } from 'node:path'
 import { makeDirDurable } from './durable-dir.ts'
 import { WalRepairError } from './errors.ts'
 import type { WalIo } from './io.ts'
@@ -29,4 +29,31 @@ export function writeQuarantine(io: WalIo, path: string, bytes: Uint8Array): voi
   if (Buffer.compare(readBack, bytes) !== 0) {
     throw new WalRepairError('REPAIR_UNVERIFIED', `the quarantine file ${basename(path)} does not read back as written; the log was not cut`)
   }
+}
+
+/** What a quarantine directory holds: its files (set-aside bytes, `*.tail`) and their bytes in all. */
+export interface QuarantineUsage {
+  files: number
+  bytes: number
+}
+
+/**
+ * Counts the quarantine files in `dir` (none when it does not exist). A cut's unfinished temp file is not one: the
+ * cut that wrote it failed, and the next one rewrites it. Reads the directory and each file's size, nothing more.
+ */
+export function quarantineUsage(io: WalIo, dir: string): QuarantineUsage {
+  if (!io.exists(dir)) return { files: 0, bytes: 0 }
+  let files = 0
+  let bytes = 0
+  for (const name of io.readdir(dir)) {
+    if (!name.endsWith('.tail')) continue
+    const fd = io.openRead(join(dir, name))
+    try {
+      bytes += io.sizeBytes(fd)
+    } finally {
+      io.close(fd)
+    }
+    files++
+  }
+  return { files, bytes }
 }

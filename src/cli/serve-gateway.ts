@@ -16,6 +16,7 @@ import type { Clock } from '../domain/clock.ts'
 import { Gateway, type GatewayRole } from '../runtime/gateway.ts'
 import { finishInterruptedSwaps, lockDataDir } from '../runtime/ha/index.ts'
 import type { PriceSource } from '../runtime/market-feed.ts'
+import { QUARANTINE_BYTES_WARN, QUARANTINE_FILES_WARN } from '../runtime/quarantine-status.ts'
 import type { VenueAdapter } from '../venues/adapter.ts'
 import { paperFundings, paperKernelConfig, simDepositsAtRestart, simDepositsOf, type PaperAccount } from '../runtime/paper.ts'
 import { simMemoryOf, trueUpTimesOf } from '../runtime/paper-sim-memory.ts'
@@ -137,6 +138,7 @@ export async function startServeGateway(config: Config, options: ServeGatewayOpt
         ...(options.lease === undefined ? {} : { lease: options.lease, epoch: options.lease.epoch }),
       },
       ...(options.role === undefined ? {} : { role: options.role }),
+      quarantineWarn: { files: config.wal.quarantineFilesWarn ?? QUARANTINE_FILES_WARN, bytes: config.wal.quarantineBytesWarn ?? QUARANTINE_BYTES_WARN },
       beforeBootstrap: (engine, leader) => {
         options.beforeBootstrap?.(engine, leader)
         // Orders the log holds open on an instrument this config no longer lists stay manageable, but rest until

@@ -52,6 +52,13 @@ const WAL = strict({
   durability: v.optional(v.picklist(DURABILITIES, 'expected "fsync" or "none"'), 'fsync'),
   /** A segment rolls once it reaches this size. */
   segmentBytesMax: v.optional(integerIn(MIB, 1024 * MIB), 64 * MIB),
+  /**
+   * Past this many files in the data dir's quarantine/ (bytes cut from torn tails, kept), /health says
+   * log.quarantine.review_needed. Unset: 100 (no default value here, so a config without it keeps its digest).
+   */
+  quarantineFilesWarn: v.optional(integerIn(0, 1_000_000)),
+  /** The same past this many bytes in quarantine/. Unset: 1 GiB. */
+  quarantineBytesWarn: v.optional(integerIn(0, FREE_BYTES_MIN_MAX)),
 })
 
 const AUTH = strict({

@@ -163,6 +163,13 @@ export class GatewayMetrics {
     const unknownOldest = r.gauge({ name: 'egress_orders_unknown_oldest_seconds', help: 'Dwell of the longest-Unknown order now.' })
     const lastLsn = r.gauge({ name: 'egress_wal_last_lsn', help: 'Last durable LSN.' })
     const queue = r.gauge({ name: 'egress_wal_queue_records', help: 'Records waiting for the next group commit.' })
+    // Read when the log was opened (the only time a node cuts a torn tail), not per scrape: runtime/quarantine-status.ts.
+    const quarantine = gateway.quarantine
+    if (quarantine !== null) {
+      const help = "in the data dir's quarantine/ when the log was opened: bytes cut from torn tails, kept (they may hold acknowledged records). Review them and archive them elsewhere; egress never deletes them."
+      r.gauge({ name: 'egress_wal_quarantine_files', help: `Files ${help}` }).set(quarantine.files)
+      r.gauge({ name: 'egress_wal_quarantine_bytes', help: `Bytes of the files ${help}` }).set(quarantine.bytes)
+    }
     const inFlight = r.gauge({ name: 'egress_http_orders_in_flight', help: 'New orders being decided or waiting for the log.' })
     const ready = r.gauge({ name: 'egress_ready', help: '1 when intake is open.' })
     const reportsHeld = r.gauge({ name: 'egress_venue_reports_held', help: "Venue reports waiting for room in the log's queue now." })

@@ -11,6 +11,7 @@ import type { Funding } from './bootstrap.ts'
 import type { Engine } from './engine.ts'
 import type { Gateway } from './gateway.ts'
 import type { PriceSource } from './market-feed.ts'
+import type { QuarantineWarn } from './quarantine-status.ts'
 import type { SnapshotPolicy, SnapshotSectionSource } from './snapshot/index.ts'
 
 export interface GatewayOptions {
@@ -38,6 +39,8 @@ export interface GatewayOptions {
   convergeWaitMsMax: number
   resendAgeMsMax: number
   onError: (error: unknown, context: string) => void
+  /** When the data dir's quarantine/ wants a review (config wal.quarantineFilesWarn, …); default QUARANTINE_FILES_WARN, …_BYTES_WARN. */
+  quarantineWarn?: QuarantineWarn
   /** Lines worth an operator's eye that are not errors (a torn tail the log's open cut: LOG_TAIL_TRUNCATED); default: none. */
   log?: (line: string) => void
   /**

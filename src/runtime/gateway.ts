@@ -31,6 +31,7 @@ import { AutoStop } from './auto-stop.ts'
 import { callObservers } from './call-observers.ts'
 import { VenueOverrideLapses } from './venue-override-lapses.ts'
 import { TtlExpiries } from './ttl-expiries.ts'
+import { QUARANTINE_BYTES_WARN, QUARANTINE_FILES_WARN, readQuarantineStatus, type QuarantineStatus } from './quarantine-status.ts'
 
 export type { CommandResult, RequestTrace } from './gateway-commands.ts'
 export type { GatewayOptions, GatewayRole, VenueSessions } from './gateway-options.ts'
@@ -67,10 +68,14 @@ export class Gateway extends GatewayCommands {
   private readonly overrideLapses: VenueOverrideLapses
   /** Ends orders whose time-to-live passes (ttl-expiries.ts); the leader's, after bootstrap. */
   readonly ttlExpiries: TtlExpiries
+  /** The data dir's quarantine/ once the log was opened (and cut, if it was): /metrics and /health show it. */
+  readonly quarantine: QuarantineStatus | null
 
   private constructor(options: GatewayOptions, engine: Engine, auditSetup: AuditSetup | null, snapshots: { store: SnapshotStore; policy: SnapshotPolicy }) {
     super(options, engine)
     this.role = options.role ?? 'leader'
+    const warn = options.quarantineWarn ?? { files: QUARANTINE_FILES_WARN, bytes: QUARANTINE_BYTES_WARN }
+    this.quarantine = readQuarantineStatus(options.dataDir, { warn, onError: options.onError, ...(options.wal.io === undefined ? {} : { io: options.wal.io }) })
     this.snapshotPolicy = snapshots.policy
     this.snapshotter = new Snapshotter({
       engine,

@@ -26,6 +26,14 @@ const LOG = v.strictObject({
     text('message'),
     'Why the log stopped accepting writes (fatal; not ready until a restart); null while it is healthy. The message (it may name segment files) to an ops, auditor or admin token; without one, its stable code alone (WAL_FATAL, FSYNC_FAILED, LEASE_LOST, …)',
   ),
+  quarantine: orNull(
+    v.strictObject({
+      files: count("Files in the data dir's quarantine/ when the log was opened: bytes cut from torn tails, kept since (they may hold acknowledged records; egress never deletes them)"),
+      bytes: count('Their bytes in all'),
+      review_needed: flag('More than config wal.quarantineFilesWarn files (default 100) or wal.quarantineBytesWarn bytes (default 1 GiB): review them and archive them elsewhere. Not part of `ready`'),
+    }),
+    'null: the directory could not be read',
+  ),
 })
 
 const PRIORITY = v.variant('lowered', [

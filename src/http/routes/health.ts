@@ -58,6 +58,7 @@ export function healthRoutes(services: Services): Hono {
         durability: wal.durability,
         queued_records: wal.queueDepth.records,
         error: wal.fatalError === null ? null : errorTexts ? wal.fatalError.message : stableCodeOf(wal.fatalError, 'WAL_FATAL'),
+        quarantine: gateway.quarantine === null ? null : { files: gateway.quarantine.files, bytes: gateway.quarantine.bytes, review_needed: gateway.quarantine.reviewNeeded },
       },
       config_digest: services.configDigest,
       sse_subscribers: services.hub.subscriberCount,
