@@ -208,9 +208,12 @@ export class FixSession {
     if (connection.closed) return
     connection.closed = true
     this.#log(level, 'fix.disconnected', reason)
-    const transport = connection.transport
-    // Let queued writes (a Logout) reach the socket before closing it.
-    void connection.writeChain.then(() => transport?.close())
+    // Closed at once, before a reconnect can be scheduled: nothing queued is written once the connection is closed (a
+    // write finds it so: session-outbound.ts, the message abandoned fix_not_written), and a Logout is written before
+    // the session disconnects (session-handshake.ts; logoutTimeoutMs bounds that wait). Closed after the write chain,
+    // as before, a save that hung kept the old socket open while the session reconnected: two connections at once.
+    // The transport's close still flushes bytes already handed to it (transport.ts: end, then destroy).
+    connection.transport?.close()
     this.#onClosed(connection, reason)
   }
 
