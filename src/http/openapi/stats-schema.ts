@@ -41,7 +41,10 @@ export const BACKOFFICE_STATS = v.strictObject({
   ledger_complete: flag('False when the log no longer starts at LSN 1 and the back office did not start from a snapshot section: its figures miss the compacted history'),
   section_lsn: orNull(count('LSN'), 'The snapshot section the back office started from; null: it replayed the log'),
   store_restored_from_section: flag("The stored query model was replaced by the section's copy (missing, behind, or not matching the log)"),
-  section_problem: orNull(text('CODE: why'), 'Why a snapshot section was refused; null: none was'),
+  section_problem: orNull(
+    text('CODE: why'),
+    "Why a snapshot section was refused; null: none was. The text (it may name an order or a position) to every-account readers; others get its code alone (STATE_INVALID, LOG_MISMATCH, FORMAT_VERSION, HEADER_INVALID, QUERY_MODEL_VERSION; SECTION_REFUSED for a text without one)",
+  ),
   store_held: orNull(text('CODE: why'), 'Why the query model is written no further (LEDGER_INCOMPLETE: it holds compacted history the ledger lacks, kept as it is at stored_lsn); null: it is written'),
   ledger: orNull(LEDGER, "The ledger's counters, over every account; null unless the caller reads every account"),
   store: orNull(STORE, 'Rows of the query model, its model version and through which LSN it holds no true-up fills; null unless the caller reads every account'),

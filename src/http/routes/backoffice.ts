@@ -252,7 +252,8 @@ function pick<Q extends Record<string, unknown>, K extends keyof Q & string, M e
 
 /**
  * The back office's figures. How far it got (LSNs, lag) and how it started are for every caller: every answer carries
- * the log's position already (as_of_lsn). Counts over every account (the ledger's, the query model's rows, rows
+ * the log's position already (as_of_lsn). Why a section was refused is too, but its text (it may name another
+ * account's order) only to every-account readers: others get its code. Counts over every account (the ledger's, the query model's rows, rows
  * pending and batches written) are for every-account readers only, null otherwise; open breaks are the caller's.
  */
 function statsView(office: BackOffice, principal: Principal): BackOfficeStatsBody {
@@ -272,7 +273,7 @@ function statsView(office: BackOffice, principal: Principal): BackOfficeStatsBod
     // replaced the stored one, and why a section was refused.
     section_lsn: stats.sectionLsn,
     store_restored_from_section: stats.restoredStore,
-    section_problem: stats.sectionProblem,
+    section_problem: stats.sectionProblem === null || readAll ? stats.sectionProblem : sectionProblemCode(stats.sectionProblem),
     store_held: stats.storeHeld,
     ledger: readAll ? ledgerView(office) : null,
     // The query model's rows, its version, and through which LSN it holds no true-up fills (src/backoffice/store-schema.ts).
@@ -280,6 +281,14 @@ function statsView(office: BackOffice, principal: Principal): BackOfficeStatsBod
     open_breaks: visibleBreaks(office, principal).length,
     last_reconcile_lsn: office.projector.breaks.lastRun?.lsn ?? null,
   }
+}
+
+/**
+ * A refused section's code alone (`STATE_INVALID`, `LOG_MISMATCH`, …), for a reader scoped to accounts: the text may
+ * name an order or a position of any account (`STATE_INVALID: order <id>: …`). A text without one: SECTION_REFUSED.
+ */
+function sectionProblemCode(problem: string): string {
+  return /^([A-Z][A-Z0-9_]*): /.exec(problem)?.[1] ?? 'SECTION_REFUSED'
 }
 
 function ledgerView(office: BackOffice): NonNullable<BackOfficeStatsBody['ledger']> {
