@@ -14,7 +14,7 @@ import {
 } from '../../../src/runtime/snapshot/state-codec.ts'
 import { config, d, Harness, report } from '../../kernel/fixtures.ts'
 import { removeDir, tempDataDir } from '../harness.ts'
-import { withoutHeldCap, withoutKeyWindow } from './support.ts'
+import { withEarlierSimRateLimit, withoutHeldCap, withoutKeyWindow } from './support.ts'
 
 const dirs: string[] = []
 afterAll(() => {
@@ -30,8 +30,9 @@ const SECTION_V5 = new Uint8Array(Buffer.from('YwcAAFsxNCxbImNmZy0xIixbWyJzaW0iL
  * replayed.
  */
 function sameRunHere(): { state: KernelState; orderId: string } {
-  // Configured as that build was: without the key window (format 21), so its order ids are of account and key alone.
-  const harness = Harness.funded({ config: withoutKeyWindow(config()) })
+  // Configured as that build was: without the key window (format 21), so its order ids are of account and key alone;
+  // the sim's request budget its default then (50 a second).
+  const harness = Harness.funded({ config: withoutKeyWindow(withEarlierSimRateLimit(config())) })
   const orderId = harness.openOrder()
   const order = harness.order(orderId)
   const status = (cumQty: string) => ({ clientOrderId: order.venueClientOrderId, venueOrderId: `v-${orderId}`, account: order.accountId, symbol: order.symbol, side: order.side, qty: order.qty, cumQty: d(cumQty), status: 'partially_filled' as const })

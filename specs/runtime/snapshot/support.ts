@@ -66,6 +66,11 @@ export function withoutSelfTrade(config: KernelConfig): KernelConfig {
  * The kernel config as builds before kernel-state format 21 (payload version 11) recorded it: without the idempotency
  * key window and its cap (keys held for good).
  */
+/** `config` with the sim's request budget of the builds before s56 (50 a second; the sim's default is now the largest). */
+export function withEarlierSimRateLimit(config: KernelConfig): KernelConfig {
+  return { ...config, instruments: config.instruments.map((instrument) => (instrument.venue === 'sim' ? { ...instrument, rateLimitPerSecond: 50 } : instrument)) }
+}
+
 export function withoutKeyWindow(config: KernelConfig): KernelConfig {
   const { idempotencyKeyHeldMs: _, idempotencyKeysHeldMax: __, ...params } = config.params
   return { ...config, params }
