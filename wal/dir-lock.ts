@@ -65,10 +65,12 @@ export class LogDirLock {
   /**
    * Takes the lock on `dir` (which must exist), or throws WalLockedError naming the holder. `file` names the lock file
    * (default LOCK) and `refusal` says what the lock guards, for the error (default: the log in `dir`, one writer).
+   * `noFollow`: a link at the path is refused (LockFileError), not followed — for a lock in a directory others may
+   * write (a backup's parent), where a link would have the holder's line written over, or a file made, anywhere.
    */
-  static acquire(dir: string, options: { file?: string; refusal?: string; flock?: Flock } = {}): LogDirLock {
+  static acquire(dir: string, options: { file?: string; refusal?: string; flock?: Flock; noFollow?: boolean } = {}): LogDirLock {
     const path = join(dir, options.file ?? LOG_LOCK_FILE)
-    const fd = openLockFile(path)
+    const fd = openLockFile(path, options.noFollow === true)
     const errno = (options.flock ?? libcFlock())(fd, LOCK_EX | LOCK_NB)
     if (errno !== 0 && errno !== HELD_ERRNO) {
       // Not another holder: the file system cannot lock (ENOLCK on NFS, ENOSYS, ...). Read as LOG_LOCKED it sent the
@@ -99,10 +101,10 @@ export class LogDirLock {
  * file (a FIFO, a socket, a device such as /dev/null behind a link) is refused: it holds no holder's line, and the
  * truncation below failed on it with a bare EINVAL.
  */
-function openLockFile(path: string): number {
+function openLockFile(path: string, noFollow: boolean): number {
   let fd: number
   try {
-    fd = openSync(path, constants.O_RDWR | constants.O_CREAT | constants.O_APPEND | constants.O_NONBLOCK, 0o666)
+    fd = openSync(path, constants.O_RDWR | constants.O_CREAT | constants.O_APPEND | constants.O_NONBLOCK | (noFollow ? constants.O_NOFOLLOW : 0), 0o666)
   } catch (error) {
     throw unusable(path, error, 'on open')
   }

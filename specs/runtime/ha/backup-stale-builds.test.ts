@@ -6,7 +6,7 @@
  */
 
 import { afterEach, expect, test } from 'bun:test'
-import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { BackupError, takeBackup } from '../../../src/runtime/backup/index.ts'
 import { nothingLeft, outDir } from './backup-support.ts'
@@ -91,4 +91,20 @@ test('a run that fails or is published leaves no lock file beside DIR', async ()
   const { parent, out } = outDir(cleanups)
   await failingRun(out)
   nothingLeft(parent)
+})
+
+test("a link named as a build's lock file is left as it is: no file it points to outside DIR's parent is written or made", async () => {
+  const { parent, out } = outDir(cleanups)
+  const { parent: elsewhere } = outDir(cleanups)
+  // Anyone who may write in DIR's parent (a shared backup volume): a link to a file of the operator's, and one to none.
+  const victim = join(elsewhere, 'precious')
+  writeFileSync(victim, 'precious\n')
+  symlinkSync(victim, join(parent, '.backup.backup-partial-1-2.lock'))
+  symlinkSync(join(elsewhere, 'made'), join(parent, '.backup.backup-partial-3-4.lock'))
+  const lines = await failingRun(out)
+  // Were: the lock's open followed the links: the victim truncated to the run's holder line, `made` created.
+  expect(readFileSync(victim, 'utf8')).toBe('precious\n')
+  expect(readdirSync(elsewhere)).toEqual(['precious'])
+  expect(lines.some((line) => line.startsWith(`backup: left ${join(parent, '.backup.backup-partial-1-2')}: cannot tell whether a run still writes it`))).toBe(true)
+  expect(readdirSync(parent).sort()).toEqual(['.backup.backup-partial-1-2.lock', '.backup.backup-partial-3-4.lock'])
 })

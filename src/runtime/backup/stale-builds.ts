@@ -20,6 +20,15 @@ import { LockFailedError, LogDirLock, WalLockedError } from '../../../wal/index.
 /** The lock file's name beside a build directory: the directory's name and this. */
 export const BUILD_LOCK_SUFFIX = '.lock'
 
+/**
+ * The lock of the build directory `build`. A link at its path is refused, never followed: anyone who may write in DIR's
+ * parent could name one so, and the lock's open had the holder's line written over the file it points to (or made one
+ * where it points); the build is then left as it is, its lock not taken.
+ */
+function buildLockOptions(build: string): { file: string; refusal: string; noFollow: true } {
+  return { file: `${basename(build)}${BUILD_LOCK_SUFFIX}`, refusal: 'another backup run writes this build directory', noFollow: true }
+}
+
 /** The start of the name of every build directory of a backup to `out` (the run's `<pid>-<ms>` follows). */
 export function buildPrefixOf(out: string): string {
   return `.${basename(resolve(out))}.backup-partial-`
@@ -31,7 +40,7 @@ export function buildPrefixOf(out: string): string {
  */
 export function lockBuild(build: string, log: (line: string) => void): LogDirLock | null {
   try {
-    return LogDirLock.acquire(dirname(build), { file: `${basename(build)}${BUILD_LOCK_SUFFIX}`, refusal: 'another backup run writes this build directory' })
+    return LogDirLock.acquire(dirname(build), buildLockOptions(build))
   } catch (error) {
     if (!(error instanceof LockFailedError)) throw error
     log(`backup: note: ${error.message}; a later run cannot tell whether this one still runs, and will leave its build directory if it is killed`)
@@ -62,7 +71,7 @@ export function removeStaleBuilds(out: string, log: (line: string) => void): voi
 function removeIfOver(build: string, log: (line: string) => void): void {
   let lock: LogDirLock
   try {
-    lock = LogDirLock.acquire(dirname(build), { file: `${basename(build)}${BUILD_LOCK_SUFFIX}`, refusal: 'another backup run writes this build directory' })
+    lock = LogDirLock.acquire(dirname(build), buildLockOptions(build))
   } catch (error) {
     const why = error instanceof WalLockedError ? 'another backup run is still writing it' : `cannot tell whether a run still writes it: ${error instanceof Error ? error.message : String(error)}`
     log(`backup: left ${build}: ${why}`)
