@@ -196,8 +196,6 @@ export class Executor {
     this.timer.armAt(this.pacing.dueMsBefore(this.reconcileHolds.dueMsBefore(nextDueMs(this.options.engine.state))))
   }
 
-  /** Schedules a pump at `dueMs`, unless one is due as early already. */
-
   private send(item: WorkItem): void {
     const { engine, clock } = this.options
     if (item.kind === 'reconcile') return
