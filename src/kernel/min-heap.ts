@@ -49,14 +49,15 @@ export class MinHeap<T> {
     return top
   }
 
-  /** Keeps only the items `keep` accepts, in heap order again (O(n)): drops stale entries in one pass. */
-  retain(keep: (item: T) => boolean): void {
+  /** Keeps only the items `keep` accepts (given each one's key), in heap order again (O(n)): drops stale entries in one pass. */
+  retain(keep: (item: T, key: number) => boolean): void {
     const { keys, items } = this
     let kept = 0
     for (let index = 0; index < items.length; index++) {
       const item = items[index] as T
-      if (!keep(item)) continue
-      keys[kept] = keys[index] as number
+      const key = keys[index] as number
+      if (!keep(item, key)) continue
+      keys[kept] = key
       items[kept] = item
       kept++
     }
