@@ -4,6 +4,10 @@
  * answer within `requestTimeoutMs` after sending → `unknown` (it may have acted: reconcile). Never rejects.
  * Reconnects with bounded backoff. Reference prices pushed by the venue are cached for the data-health guard.
  *
+ * The venue sends a report once, to the clients connected then, and never again: every report of the time a connection
+ * was down is lost (a fill included). So a connection made after a lost one asks the gateway to read back every order
+ * open at the venue (onVenueReadBackWanted), as a FIX session whose numbering restarted does.
+ *
  * Ordering (the adapter contract in ../adapter.ts): every call writes its request line synchronously, in call order,
  * on the one TCP connection, and the server hands lines to its venue in arrival order — so calls for one symbol reach
  * the venue in the order issued. Bun's socket.write is unbuffered (under backpressure it takes part of a line), so lines
@@ -82,6 +86,9 @@ export class JsonlVenueClient implements VenueAdapter {
   private writer: LineWriter | null = null
   private readonly pending: PendingRequests
   private readonly handlers = new Set<(report: ExecutionReport) => void>()
+  private readonly venueReadBackHandlers = new Set<() => void>()
+  /** Whether a connection was ever made: the next one follows a lost one, whose reports the venue did not keep. */
+  private connectedBefore = false
   private readonly prices = new Map<string, { price: Units; observedAtMs: number; touch?: BookTouch }>()
   private readonly unknownMembers = new UnknownMembersNotice()
   /** How long the venue keeps trades, as its `info` message said; undefined until one arrives (or if it was bad). */
@@ -204,6 +211,15 @@ export class JsonlVenueClient implements VenueAdapter {
     return () => this.handlers.delete(handler)
   }
 
+  /**
+   * A connection was made after one was lost: the venue's reports of the time between reached no one, so every order
+   * open there is read back (VenueAdapter.onVenueReadBackWanted). Not on the first connection: bootstrap reads back.
+   */
+  onVenueReadBackWanted(handler: () => void): () => void {
+    this.venueReadBackHandlers.add(handler)
+    return () => this.venueReadBackHandlers.delete(handler)
+  }
+
   /** `schema` is OUTCOME_SCHEMAS[op]; passed in so the answer's type follows from it without a cast. */
   private async call<T>(op: OutcomeOp, args: unknown, schema: v.GenericSchema<unknown, VenueOutcome<T>>): Promise<VenueOutcome<T>> {
     if (this.socket === null) return { kind: 'retryable', reason: JsonlReason.notConnected, retryAfterMs: this.reconnectMs }
@@ -261,6 +277,8 @@ export class JsonlVenueClient implements VenueAdapter {
       // The first line on the connection, so every call after it is counted under the name. An older venue answers
       // `rejected` (unknown op); nothing depends on the answer.
       if (this.options.clientName !== undefined) void this.request('hello', { client: this.options.clientName }, INSPECT_SCHEMA)
+      if (this.connectedBefore) this.readBackVenue()
+      this.connectedBefore = true
     } catch (error) {
       this.options.log(`venue connect failed: ${String(error)}`)
       if (!connection.lost) this.onClose(0)
@@ -318,6 +336,17 @@ export class JsonlVenueClient implements VenueAdapter {
       handler(report)
     } catch (error) {
       this.options.log(`a report subscriber threw on ${report.execId}: ${error instanceof Error ? error.message : String(error)}`)
+    }
+  }
+
+  /** A handler that throws is logged; the others still run. */
+  private readBackVenue(): void {
+    for (const handler of [...this.venueReadBackHandlers]) {
+      try {
+        handler()
+      } catch (error) {
+        this.options.log(`a venue read-back subscriber threw: ${error instanceof Error ? error.message : String(error)}`)
+      }
     }
   }
 
