@@ -9,9 +9,6 @@ import { afterAll, beforeAll, expect } from 'bun:test'
 import { domainEventOf } from '../../src/runtime/records.ts'
 import { eventually, LIMIT_BUY, post, startTestGateway, type TestGateway } from './fixture.ts'
 
-/** The stream's opening pieces (`retry:`, the comment naming the log's end) take their places in the buffer too. */
-export const OPENING_PIECES = 2
-
 export interface AnsweredOrders {
   readonly t: TestGateway
   readonly token: string

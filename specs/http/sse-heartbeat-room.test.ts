@@ -8,7 +8,7 @@
 
 import { expect, test } from 'bun:test'
 import { eventually, LIMIT_BUY, post } from './fixture.ts'
-import { answeredOrders, OPENING_PIECES } from './sse-answered-orders.ts'
+import { answeredOrders } from './sse-answered-orders.ts'
 import { SseReader } from './sse-client.ts'
 
 const BUFFER_EVENTS_MAX = 8
@@ -18,9 +18,9 @@ const { placeAnswered, eventsAfter } = orders
 
 test('a heartbeat does not take the room a replay went live with', async () => {
   for (let index = 0; index < 3; index++) await placeAnswered(`beat-${index}`)
-  // Resumed so that the opening pieces and the events left leave room for one more piece.
-  const lastEventId = orders.t.gateway.engine.wal.lastLsn - (BUFFER_EVENTS_MAX - OPENING_PIECES - 1)
-  expect(eventsAfter(lastEventId)).toHaveLength(BUFFER_EVENTS_MAX - OPENING_PIECES - 1)
+  // Resumed so that the events left leave room for one more (the opening pieces take none: sse-opening-room).
+  const lastEventId = orders.t.gateway.engine.wal.lastLsn - (BUFFER_EVENTS_MAX - 1)
+  expect(eventsAfter(lastEventId)).toHaveLength(BUFFER_EVENTS_MAX - 1)
   const opened = orders.t.http.services.hub.open({ kind: 'global' }, lastEventId)
   if (!opened.ok) throw new Error('not opened')
   await Bun.sleep(50) // the replay reads to the log's end and goes live with room for one; the client reads nothing yet

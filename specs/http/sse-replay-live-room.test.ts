@@ -9,7 +9,7 @@
 
 import { expect, test } from 'bun:test'
 import { eventually, LIMIT_BUY, post } from './fixture.ts'
-import { answeredOrders, OPENING_PIECES } from './sse-answered-orders.ts'
+import { answeredOrders } from './sse-answered-orders.ts'
 import { SseReader } from './sse-client.ts'
 
 const BUFFER_EVENTS_MAX = 8
@@ -19,9 +19,9 @@ const { placeAnswered, eventsAfter } = orders
 
 test('a replay whose last events fill the buffer is not cut off by the first live batch', async () => {
   for (let index = 0; index < 3; index++) await placeAnswered(`room-${index}`)
-  // Resumed so that the opening pieces and the events left fill the buffer exactly, the last one at the log's end.
-  const lastEventId = orders.t.gateway.engine.wal.lastLsn - (BUFFER_EVENTS_MAX - OPENING_PIECES)
-  expect(eventsAfter(lastEventId)).toHaveLength(BUFFER_EVENTS_MAX - OPENING_PIECES)
+  // Resumed so that the events left fill the buffer exactly (the opening pieces take no room), the last one at the log's end.
+  const lastEventId = orders.t.gateway.engine.wal.lastLsn - BUFFER_EVENTS_MAX
+  expect(eventsAfter(lastEventId)).toHaveLength(BUFFER_EVENTS_MAX)
   const opened = orders.t.http.services.hub.open({ kind: 'global' }, lastEventId)
   if (!opened.ok) throw new Error('not opened')
   await Bun.sleep(50) // the replay reads to the log's end and finds the buffer full; the client reads nothing yet

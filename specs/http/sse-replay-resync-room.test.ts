@@ -11,7 +11,7 @@ import { expect, test } from 'bun:test'
 import { SseHub } from '../../src/http/sse/index.ts'
 import type { Frame } from '../../wal/index.ts'
 import { eventually, LIMIT_BUY, post } from './fixture.ts'
-import { answeredOrders, OPENING_PIECES } from './sse-answered-orders.ts'
+import { answeredOrders } from './sse-answered-orders.ts'
 import { SseReader } from './sse-client.ts'
 
 const BUFFER_EVENTS_MAX = 8
@@ -26,7 +26,7 @@ test('a replay that ends with resync_required one place short of a full buffer i
   const endLsn = wal.lastLsn
   const replayed = eventsAfter(0)
   // The first step's chunk ends on the event that leaves the buffer one place short of full, well before the log's end.
-  const stepEvents = BUFFER_EVENTS_MAX - OPENING_PIECES - 1
+  const stepEvents = BUFFER_EVENTS_MAX - 1
   expect(replayed.length).toBeGreaterThan(stepEvents)
   const chunkFrames = replayed[stepEvents - 1] as number
   // The simulated clock: that first step's read ends a replayMsMax after the open, so the next step ends the replay.

@@ -230,10 +230,11 @@ export class SseHub {
     const { subscriber } = entry
     subscriber.raw(sseRetry(this.options.retryMs))
     subscriber.raw(sseComment(`egress ${scope.kind} stream; log at ${endLsn}`))
-    if (lastEventId === null) {
-      subscriber.phase = 'live'
-    } else if (lastEventId + 1 < wal.firstLsn || lastEventId > endLsn) {
-      subscriber.control('resync_required', this.resyncData(scope, lastEventId, endLsn), endLsn)
+    const resync = lastEventId !== null && (lastEventId + 1 < wal.firstLsn || lastEventId > endLsn)
+    if (resync) subscriber.control('resync_required', this.resyncData(scope, lastEventId, endLsn), endLsn)
+    // These pieces take no room from the events that follow (Subscriber.opened).
+    subscriber.opened()
+    if (lastEventId === null || resync) {
       subscriber.phase = 'live'
     } else {
       subscriber.lastLsn = lastEventId

@@ -7,7 +7,7 @@
  * rather than buffering without bound. Room is judged once per batch: the hub hands a batch over in one call, before
  * any of it can reach the socket, so judging each event would cut off a client that keeps up whenever one batch
  * (a flatten canceling every open order of an account, a burst committed together) holds more events than the buffer.
- * The queue therefore holds at most `bufferEventsMax` events plus one batch.
+ * The queue therefore holds at most `bufferEventsMax` events plus one batch, and the stream's opening pieces (`opened`).
  *
  * A stream cut off as `slow_consumer` keeps nothing but its final event: the queue is the subscriber's own, not the
  * stream's, so the cut drops what the client has yet to read, and the final event names the last event id it was
@@ -72,6 +72,8 @@ export class Subscriber {
   private pulled = false
   /** The resume point of the last piece the server took: where the client resumes when the rest is dropped. */
   private handedLsn: number
+  /** How many of the queue's first pieces open the stream (`opened`): they take no room from events. */
+  private openingQueued = 0
 
   constructor(startLsn: number, options: SubscriberOptions) {
     this.lastLsn = startLsn
@@ -96,7 +98,17 @@ export class Subscriber {
   }
 
   get hasRoom(): boolean {
-    return this.phase !== 'closed' && this.backlog < this.options.bufferEventsMax
+    return this.phase !== 'closed' && this.backlog - this.openingQueued < this.options.bufferEventsMax
+  }
+
+  /**
+   * What is queued so far opens the stream (the `retry:` line, the comment naming the log's end, a connect-time
+   * `resync_required`): it takes no room from events until the server has taken it. Counted as events, the opening
+   * pieces filled a small buffer (bufferEventsMax 3 or less) before the client could read once, and the first live
+   * batch cut it off (`slow_consumer`) though it was not behind.
+   */
+  opened(): void {
+    this.openingQueued = this.backlog
   }
 
   /** Resolves when the client has drained below the buffer bound (or the subscriber closed). */
@@ -163,6 +175,7 @@ export class Subscriber {
     const queued = dropped ? [] : this.queue.slice(this.head)
     this.queue = []
     this.head = 0
+    this.openingQueued = 0
     try {
       for (const piece of queued) this.controller?.enqueue(piece.bytes)
       if (reason !== 'client_closed') {
@@ -198,6 +211,8 @@ export class Subscriber {
       this.queue[this.head] = TAKEN
       this.head++
     }
+    // The opening pieces are the queue's first: taken first.
+    this.openingQueued = Math.max(0, this.openingQueued - pieces.length)
     if (this.head === this.queue.length) {
       this.queue = []
       this.head = 0
