@@ -222,6 +222,9 @@ export class SseHub {
         bufferEventsMax: this.options.bufferEventsMax,
         // Cut off before it was handed an event, the client resumes where it asked to (not at the log's end).
         resumedAfterLsn: lastEventId ?? endLsn,
+        // Nothing is handed once the token is known to be past its authority (expired, its key gone); the heartbeat
+        // ends a stream not read meanwhile, and the checks that need the verifier.
+        ...(authority === null ? {} : { authorityEnded: () => authority.state() === 'expired' }),
         onClose: (subscriber, reason) => this.remove(subscriber, reason),
       }),
     }

@@ -36,6 +36,12 @@ export interface SubscriberOptions {
    * the stream is cut off before the client was handed an event.
    */
   resumedAfterLsn?: number
+  /**
+   * Whether the authority the stream is read with has ended (its token expired, its key left the key set: the hub's
+   * StreamAuthority says `expired`, known without a check). Looked at before each piece is handed to the server: once
+   * it has, the stream ends (`unauthenticated`) and nothing more is handed, whenever it was published.
+   */
+  authorityEnded?: () => boolean
   onClose: (subscriber: Subscriber, reason: DisconnectReason) => void
 }
 
@@ -162,15 +168,18 @@ export class Subscriber {
   }
 
   /**
-   * Ends the stream; unless the client itself went away, with a final `disconnect` event saying why. A client cut off
-   * as `slow_consumer` is behind and may never read again: what it has yet to take is dropped (the log holds it), and
-   * the final event names the last event id it was handed. Any other end hands the client what is queued first.
+   * Ends the stream; unless the client itself went away, with a final `disconnect` event saying why. What the client
+   * has yet to take is dropped (the log holds it), and the final event names the last event id it was handed: a client
+   * cut off as `slow_consumer` is behind and may never read again; one whose token's authority ended may read no more
+   * with it (`unauthenticated`); and after `log_unavailable` as after those, the final event comes next rather than
+   * behind a queue that a client not reading held in the gateway until the idle timeout. Only `shutdown` hands the
+   * client what is queued first.
    */
   close(reason: DisconnectReason): void {
     if (this.phase === 'closed') return
     this.phase = 'closed'
     // A client that went away reads nothing more: its queue goes too.
-    const dropped = (reason === 'slow_consumer' || reason === 'client_closed') && this.backlog > 0
+    const dropped = reason !== 'shutdown' && this.backlog > 0
     const resumeLsn = dropped ? this.handedLsn : this.lastLsn
     const queued = dropped ? [] : this.queue.slice(this.head)
     this.queue = []
@@ -194,6 +203,7 @@ export class Subscriber {
 
   /** The server reads: the queue's next pieces (joined up to READ_BYTES_MAX), or the next one queued. */
   private pull(): void {
+    if (this.endedByAuthority()) return
     if (this.backlog === 0) {
       this.pulled = true
       return
@@ -232,12 +242,20 @@ export class Subscriber {
   private enqueue(bytes: Uint8Array, resumeLsn: number | null): void {
     if (this.phase === 'closed') return
     if (this.pulled && this.backlog === 0) {
+      if (this.endedByAuthority()) return
       this.pulled = false
       if (resumeLsn !== null) this.handedLsn = resumeLsn
       this.hand(bytes)
     } else {
       this.queue.push({ bytes, resumeLsn })
     }
+  }
+
+  /** The stream's authority has ended: it is closed (`unauthenticated`), and nothing more is handed (authorityEnded). */
+  private endedByAuthority(): boolean {
+    if (this.options.authorityEnded?.() !== true) return false
+    this.close('unauthenticated')
+    return true
   }
 
   private hand(bytes: Uint8Array): void {
