@@ -63,7 +63,10 @@ for (const readFirst of [false, true]) {
     const events = frames.filter((frame) => frame.event !== null)
     expect(events).toEqual([{ id: null, event: 'disconnect', data: { reason: 'slow_consumer', last_event_id: lastEventId, buffer_events_max: BUFFER_EVENTS_MAX }, comment: null }])
     // Resumed from there: every event after it, once, the replayed ones the cut dropped included.
+    // (An order's answers may still be written meanwhile: every event up to the last one delivered, none twice.)
     const want = eventsAfter(lastEventId)
-    expect(await resumedIds(lastEventId)).toEqual(want)
+    const got = await resumedIds(lastEventId)
+    expect(got.length).toBeGreaterThanOrEqual(want.length)
+    expect(got).toEqual(eventsAfter(lastEventId).filter((id) => id <= (got.at(-1) as number)))
   })
 }
