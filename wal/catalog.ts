@@ -83,22 +83,7 @@ export class SegmentCatalog {
 
   /** The index point at or before `lsn` in `segment` (the segment start if none). */
   seek(segment: SegmentInfo, lsn: number, headerBytes: number): IndexPoint {
-    let best: IndexPoint = { lsn: segment.firstLsn, offsetBytes: headerBytes, previousHash: segment.previousHash }
-    const index = segment.index
-    let low = 0
-    let high = index.length - 1
-    while (low <= high) {
-      const middle = (low + high) >>> 1
-      const point = index[middle]
-      assert(point !== undefined, 'binary search stays in bounds')
-      if (point.lsn <= lsn) {
-        best = point
-        low = middle + 1
-      } else {
-        high = middle - 1
-      }
-    }
-    return best
+    return indexPointAtOrBefore(segment.index, lsn) ?? { lsn: segment.firstLsn, offsetBytes: headerBytes, previousHash: segment.previousHash }
   }
 
   /** The segments whose every LSN is below `lsn`, oldest first, without dropping them. Never the last one. */
@@ -116,4 +101,23 @@ export class SegmentCatalog {
     assert(this.segments[0] === segment && this.segments.length > 1, 'only the first of several segments is dropped')
     this.segments.shift()
   }
+}
+
+/** The last point of a sparse index (ascending by LSN) at or before `lsn`; undefined when none is. */
+export function indexPointAtOrBefore<P extends { readonly lsn: number }>(index: readonly P[], lsn: number): P | undefined {
+  let best: P | undefined
+  let low = 0
+  let high = index.length - 1
+  while (low <= high) {
+    const middle = (low + high) >>> 1
+    const point = index[middle]
+    assert(point !== undefined, 'binary search stays in bounds')
+    if (point.lsn <= lsn) {
+      best = point
+      low = middle + 1
+    } else {
+      high = middle - 1
+    }
+  }
+  return best
 }

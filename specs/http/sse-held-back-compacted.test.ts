@@ -9,7 +9,8 @@
 
 import { afterEach, expect, test } from 'bun:test'
 import { domainEventOf } from '../../src/runtime/records.ts'
-import { SseHub, type StreamBound } from '../../src/http/sse/index.ts'
+import { SseHub } from '../../src/http/sse/index.ts'
+import { MovableBound } from './movable-bound.ts'
 import { LIMIT_BUY, startTestGateway } from './fixture.ts'
 import { SseReader } from './sse-client.ts'
 
@@ -17,23 +18,6 @@ const cleanups: Array<() => Promise<void> | void> = []
 afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup()
 })
-
-/** A bound the spec moves itself. */
-class MovableBound implements StreamBound {
-  private readonly listeners = new Set<() => void>()
-  constructor(public lsn: number) {}
-  acknowledgeableLsn(localLsn: number): number {
-    return Math.min(localLsn, this.lsn)
-  }
-  onAcknowledgeableMoved(listener: () => void): () => void {
-    this.listeners.add(listener)
-    return () => this.listeners.delete(listener)
-  }
-  moveTo(lsn: number): void {
-    this.lsn = lsn
-    for (const listener of this.listeners) listener()
-  }
-}
 
 const principal = { id: 'alice', roles: ['trader' as const], accounts: ['demo-1'], liveAllowed: false }
 

@@ -8,7 +8,8 @@
 import { afterEach, expect, test } from 'bun:test'
 import type { Wal } from '../../wal/index.ts'
 import { domainEventOf } from '../../src/runtime/records.ts'
-import { SseHub, type StreamBound } from '../../src/http/sse/index.ts'
+import { SseHub } from '../../src/http/sse/index.ts'
+import { MovableBound } from './movable-bound.ts'
 import { SyncReplication, type SyncPolicy } from '../../src/runtime/ha/index.ts'
 import { LIMIT_BUY, startTestGateway, type TestGateway } from './fixture.ts'
 import { SseReader } from './sse-client.ts'
@@ -17,23 +18,6 @@ const cleanups: Array<() => Promise<void> | void> = []
 afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup()
 })
-
-/** A bound the spec moves itself. */
-class MovableBound implements StreamBound {
-  private readonly listeners = new Set<() => void>()
-  constructor(public lsn: number) {}
-  acknowledgeableLsn(localLsn: number): number {
-    return Math.min(localLsn, this.lsn)
-  }
-  onAcknowledgeableMoved(listener: () => void): () => void {
-    this.listeners.add(listener)
-    return () => this.listeners.delete(listener)
-  }
-  moveTo(lsn: number): void {
-    this.lsn = lsn
-    for (const listener of this.listeners) listener()
-  }
-}
 
 async function hubOver(gateway: TestGateway, bound: MovableBound, heldEventsMax: number): Promise<{ hub: SseHub; read: (lastEventId: number | null) => SseReader }> {
   const hub = new SseHub({ engine: gateway.gateway.engine, heartbeatMs: 3_600_000, bufferEventsMax: 10_000, subscribersMax: 8, bound, heldEventsMax, replayChunkFrames: 3 })

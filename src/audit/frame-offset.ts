@@ -7,6 +7,7 @@
  */
 
 import { closeSync, openSync, readSync } from 'node:fs'
+import { indexPointAtOrBefore } from '../../wal/index.ts'
 import { FRAME_PREFIX_BYTES, SEGMENT_HEADER_BYTES } from './layout.ts'
 
 /** Bytes read at once while walking; a frame longer than this is stepped over with one read at its end. */
@@ -24,7 +25,7 @@ export interface WalkedSegment {
 
 /** The byte offset of the frame `lsn` in `segment`; 0 when the walk leaves the file or it cannot be read. */
 export function frameOffset(segment: WalkedSegment, lsn: number): number {
-  const start = indexPointAtOrBefore(segment, lsn)
+  const start = indexPointAtOrBefore(segment.index ?? [], lsn) ?? { lsn: segment.firstLsn, offsetBytes: SEGMENT_HEADER_BYTES }
   let fd: number
   try {
     fd = openSync(segment.path, 'r')
@@ -59,22 +60,3 @@ export function frameOffset(segment: WalkedSegment, lsn: number): number {
   }
 }
 
-/** The last index point at or before `lsn`, or the segment's header. */
-function indexPointAtOrBefore(segment: WalkedSegment, lsn: number): { lsn: number; offsetBytes: number } {
-  let best = { lsn: segment.firstLsn, offsetBytes: SEGMENT_HEADER_BYTES }
-  const index = segment.index ?? []
-  let low = 0
-  let high = index.length - 1
-  while (low <= high) {
-    const middle = (low + high) >>> 1
-    const point = index[middle]
-    if (point === undefined) break
-    if (point.lsn <= lsn) {
-      best = point
-      low = middle + 1
-    } else {
-      high = middle - 1
-    }
-  }
-  return best
-}
