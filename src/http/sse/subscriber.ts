@@ -242,7 +242,12 @@ export class Subscriber {
   private enqueue(bytes: Uint8Array, resumeLsn: number | null): void {
     if (this.phase === 'closed') return
     if (this.pulled && this.backlog === 0) {
-      if (this.endedByAuthority()) return
+      if (this.options.authorityEnded?.() === true) {
+        // Queued for the close to drop: its final event names the last piece handed, not this one (whose id the stream
+        // has taken as sent already: named, a client resuming there would never get it).
+        this.queue.push({ bytes, resumeLsn })
+        return this.close('unauthenticated')
+      }
       this.pulled = false
       if (resumeLsn !== null) this.handedLsn = resumeLsn
       this.hand(bytes)
