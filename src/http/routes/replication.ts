@@ -30,8 +30,8 @@ import { answeredByGateway } from './support.ts'
  * `<name> must be <rule>, got <value>` and no details, as these routes have always answered.
  */
 const QUERY_RULES = {
-  lsn: 'an integer ≥ 0',
-  from_lsn: 'an integer ≥ 1',
+  lsn: 'an integer ≥ 0 in decimal digits',
+  from_lsn: 'an integer ≥ 1 in decimal digits',
   head: 'the 32-byte chain head as 64 lowercase hex digits',
 } as const
 
@@ -41,10 +41,16 @@ function mustBe(name: QueryName, input: unknown): string {
   return `${name} must be ${QUERY_RULES[name]}, got ${JSON.stringify(input ?? null)}`
 }
 
-/** An integer as `Number()` reads it (so `1e3` is 1000), safe and at least `min`. */
+/**
+ * An integer written in decimal digits, no sign, no leading zero (as a standby writes it), safe and at least `min`.
+ * Read with `Number()` alone, `""` and `-0` were LSN 0, and `0x10`, `1e3`, `12.0`, `+1`, `010` or ` 12 ` another
+ * spelling of an LSN: an answer to a question the caller may not have asked.
+ */
+const DECIMAL_TEXT = /^(0|[1-9]\d{0,15})$/
+
 function integerText(name: QueryName, min: number) {
   const message = (issue: v.BaseIssue<unknown>): string => mustBe(name, issue.input)
-  return v.pipe(v.string(message), v.check((text) => Number.isSafeInteger(Number(text)) && Number(text) >= min, message), v.transform(Number))
+  return v.pipe(v.string(message), v.check((text) => DECIMAL_TEXT.test(text) && Number.isSafeInteger(Number(text)) && Number(text) >= min, message), v.transform(Number))
 }
 
 /**
