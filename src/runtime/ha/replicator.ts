@@ -3,8 +3,9 @@
  * frames with `Wal.appendFrames` (which checks CRC, LSN, epoch and chain against this log's own head before writing,
  * and refuses a frame whose epoch is above the lease's current one, `epochCeiling`), and let the commit listener apply
  * them to the engine. A refused envelope (WalReplicationError: a buggy or hostile peer holding the token) appends
- * nothing of itself; the stream is dropped and re-opened after a backoff, as for a malformed envelope. Reconnects with bounded exponential backoff; a stream silent
- * for longer than `silenceMsMax` (a paused leader keeps its sockets open) is dropped and re-opened.
+ * nothing of itself; the stream is dropped and re-opened after a backoff, as for a malformed envelope. Reconnects with bounded exponential backoff; a stream with
+ * no whole envelope for longer than `silenceMsMax` (a paused leader keeps its sockets open; a broken one may trickle
+ * bytes that never make one) is dropped and re-opened.
  *
  * After every envelope (heartbeats included) the standby acknowledges its durable LSN to the leader
  * (`POST /replication/ack`, at most one in flight, the newest LSN wins), which is what a leader in synchronous mode
@@ -181,8 +182,10 @@ export class Replicator {
       // acknowledgements and the lease floor never stand inside one. A new stream starts after the last whole append.
       const whole = new WholeAppends(wal.options.batchBytesMax)
       for await (const received of response.body) {
-        armSilence()
+        // Only a whole envelope (a heartbeat at least) says the leader is alive: restarted by any bytes, the timer let a
+        // leader trickling an envelope a byte at a time (or bytes that never make one) hold this standby, never noticed.
         for (const envelope of reader.push(received)) {
+          armSilence()
           if (envelope.frames.byteLength > 0) {
             for (const chunk of whole.take(envelope.frames)) await wal.appendFrames(chunk, { epochCeiling: this.options.epochCeiling })
           }
