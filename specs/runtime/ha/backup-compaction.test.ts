@@ -103,6 +103,30 @@ describe('egress backup of a leader that compacts during the backup', () => {
     expect((await replayVerify(out)).code).toBe(0)
   })
 
+  test('compacted past it during the stream, the leader ending the stream there (src/runtime/ha/stream.ts), then answering RESYNC_REQUIRED: a race too: one fresh start, a verified copy', async () => {
+    let endServed = false
+    const { url, streams } = await leaderServing(151, (request, traded, _next) => {
+      if (streams() > 1) return undefined
+      const wal = traded.gateway.engine.wal
+      const fromLsn = fromLsnOf(request)
+      if (fromLsn + 2 > wal.lastLsn) throw new Error(`the leader holds no records past LSN ${fromLsn + 1} to stream`)
+      const before = framesOf(wal, fromLsn, 2)
+      return (async () => {
+        await tradeUntilCompacted(traded, fromLsn + 2, 152)
+        endServed = true
+        return streamAnswer([encodeEnvelope(before, wal.lastLsn)])
+      })()
+    })
+    const { out } = outDir(cleanups)
+    const run = await backup(['--from', url, '--out', out])
+    if (run.code !== 0) throw new Error(`backup failed (${String(run.result.code)}): ${run.stderr}`)
+    expect(endServed).toBe(true)
+    expect(run.stderr).toContain('starting again from its newest snapshot')
+    // The ended stream, the probe answered RESYNC_REQUIRED, the fresh start's stream.
+    expect(streams()).toBe(3)
+    expect((await replayVerify(out)).code).toBe(0)
+  })
+
   test('a leader that keeps compacting past each snapshot fetched: BACKUP_SOURCE_COMPACTING after one fresh start, exit 1, no DIR', async () => {
     const { url, streams } = await leaderServing(151, (request, traded, next) => (async () => {
       await tradeUntilCompacted(traded, fromLsnOf(request), 152 + streams() * 20)

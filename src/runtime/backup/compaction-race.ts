@@ -4,13 +4,14 @@
  * backup's snapshot fetch and its stream — or during the stream — the records the backup needs next can go:
  *
  * - before the stream starts, the leader says so: 409 RESYNC_REQUIRED (its log starts after the LSN asked for);
- * - during the stream, the leader's read of its log starts at its new first LSN (wal/reader.ts clamps to it), so the
- *   next envelope begins past the LSN the backup expects: `Wal.appendFrames` refuses it, LSN_GAP, nothing kept.
- *   A gap alone does not say why (a leader's bug would look the same), so it is confirmed by asking the stream again
- *   from the LSN the backup expects, as a standby would: only a RESYNC_REQUIRED answer makes it a compaction race.
+ * - during the stream, the leader ends it (src/runtime/ha/stream.ts); a leader of an older build read on from its new
+ *   first LSN (wal/reader.ts clamps to it), so the next envelope began past the LSN the backup expects:
+ *   `Wal.appendFrames` refuses it, LSN_GAP, nothing kept. Neither an end nor a gap says why (a leader stepping down,
+ *   or a leader's bug, would look the same), so it is confirmed by asking the stream again from the LSN the backup
+ *   expects, as a standby would: only a RESYNC_REQUIRED answer makes it a compaction race.
  *   The probe is read no further than its answer's status (its body, frames or refusal, is cancelled).
  *
- * Corruption (a CRC, chain or epoch check) is never a race: only LSN_GAP is probed.
+ * Corruption (a CRC, chain or epoch check) is never a race: only LSN_GAP and an ended stream are probed.
  */
 
 import { toHex, WalReplicationError, type Wal } from '../../../wal/index.ts'
@@ -43,10 +44,12 @@ export function isResyncRequired(error: unknown): error is PullEndedError {
 export async function compactionRaceOf(error: unknown, wal: Wal, access: LeaderAccess): Promise<LeaderCompactedError | null> {
   const neededLsn = wal.lastLsn + 1
   if (isResyncRequired(error)) return new LeaderCompactedError(neededLsn, false, error.message)
-  if (!(error instanceof WalReplicationError) || error.code !== 'LSN_GAP' || access.stopSignal?.aborted === true) return null
+  const gap = error instanceof WalReplicationError && error.code === 'LSN_GAP'
+  const ended = error instanceof PullEndedError && error.ended.kind === 'ended'
+  if (!(gap || ended) || access.stopSignal?.aborted === true) return null
   const answer = await streamAnswer(access, neededLsn, wal.chainHead)
   if (answer === null || answer.status !== 409 || !answer.body.includes('"RESYNC_REQUIRED"')) return null
-  return new LeaderCompactedError(neededLsn, true, `a frame from the leader was refused (${error.message}) and the leader now answers, asked from LSN ${neededLsn}: ${answer.body}`)
+  return new LeaderCompactedError(neededLsn, true, `${gap ? `a frame from the leader was refused (${error.message})` : error.message} and the leader now answers, asked from LSN ${neededLsn}: ${answer.body}`)
 }
 
 /** The status (and a refusal's body) of a stream request from `fromLsn`; null if it could not be asked. */

@@ -97,10 +97,10 @@ function decisionEnd(wal: Wal, commandLsn: number): number {
  * leads again with a new log at the same URL. It ends once every frame the log holds went out, not as soon as it
  * closes: a leader's planned stop writes its last records (the stop's own, the shutdown seal) and closes the log, then
  * waits for its standby to hold them before it lets the lease go (tail-handoff.ts). Before, the stream stopped as the
- * log closed and the standby took over without them.
+ * log closed and the standby took over without them. A compaction below the next LSN to send ends it too.
  */
 export async function* replicationStream(wal: Wal, options: StreamOptions): AsyncGenerator<Uint8Array> {
-  let next = Math.max(options.fromLsn, wal.firstLsn)
+  let next = options.fromLsn
   let wake: (() => void) | null = null
   const unsubscribe = wal.subscribe(() => wake?.())
   const onAbort = (): void => wake?.()
@@ -110,6 +110,10 @@ export async function* replicationStream(wal: Wal, options: StreamOptions): Asyn
   const unsubscribeClose = wal.onClosed(() => wake?.())
   try {
     while (!options.signal.aborted) {
+      // Compacted below the next LSN to send (meanwhile, or before: the route refuses that first, streamRefusal): the
+      // read would start at the log's new first LSN, an envelope past a gap the standby refuses (LSN_GAP), read and
+      // sent for nothing. Ended here, the standby asks again and is told RESYNC_REQUIRED at once.
+      if (next < wal.firstLsn) break
       if (next <= wal.lastLsn) {
         const parts: Uint8Array[] = []
         let bytes = 0
