@@ -170,7 +170,9 @@ export class SimBook {
     // An expiry's report goes first; every refusal after it adds a cancel_rejected (#refuse).
     this.#expireIfDue(order, nowMs, caused)
     if (!isOpen(order)) return this.#refuse(order, request, SimReason.tooLateToAmend, nowMs, caused)
-    const instrument = this.#instrument(order.symbol)
+    // None for a symbol the venue stopped trading (a restart on a config that dropped it): refused, as a place is.
+    const instrument = this.#instruments.get(order.symbol)
+    if (instrument === undefined) return this.#refuse(order, request, SimReason.unknownSymbol, nowMs, caused)
     const price = request.price ?? order.price
     if (request.qty <= order.cumQty || request.qty % instrument.lot !== 0n) return this.#refuse(order, request, SimReason.invalidQuantity, nowMs, caused)
     if (price === undefined || price <= 0n || price % instrument.tick !== 0n) return this.#refuse(order, request, SimReason.invalidPrice, nowMs, caused)

@@ -34,6 +34,11 @@ export const SimReason = {
   venueUnavailable: 'venue_unavailable',
   /** The caller gave up waiting: the request may or may not have been applied. */
   timeout: 'timeout',
+  /**
+   * The operation failed inside the venue (a book bug): it may have been applied in part, so the answer is `unknown`
+   * (followed by `: <detail>`), never a call left pending.
+   */
+  venueError: 'venue_error',
 } as const
 
 export type SimReasonCode = (typeof SimReason)[keyof typeof SimReason]

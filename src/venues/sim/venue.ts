@@ -266,9 +266,16 @@ export class SimVenue implements VenueAdapter {
   #arrive<A, T>(call: CallInFlight<A, T>): void {
     this.#counters.applied++
     const caused = this.#caused
-    // Emptied first too: an operation that threw (a book bug) left its reports there, never to be emitted.
     caused.length = 0
-    const outcome = call.apply(this.#book, call.argument, this.#clock.nowMs(), caused)
+    let outcome: VenueOutcome<T>
+    try {
+      outcome = call.apply(this.#book, call.argument, this.#clock.nowMs(), caused)
+    } catch (error) {
+      // A book bug: the call is answered `unknown` (it may have been applied in part; the caller reconciles) rather
+      // than left pending, and the reports it caused before it threw are dropped, never emitted.
+      caused.length = 0
+      outcome = { kind: 'unknown', reason: `${SimReason.venueError}: ${error instanceof Error ? error.message : String(error)}` }
+    }
     this.#emitCaused()
     this.#ensureStepping()
     if (!call.lost) return this.#answer(call.returnMs, call.resolve, outcome)
