@@ -109,6 +109,20 @@ describe('the open-order sweep', () => {
     expect([...r.readBacks].sort()).toEqual([gone, cum, qty, price, status].sort())
   })
 
+  test('an order listed under its client id for another account, symbol or side is read back: client ids are unique per account only', async () => {
+    const r = rig()
+    const ids = ['account', 'symbol', 'side'].map((id) => r.harness.openOrder({ client_order_id: id }))
+    const [account, symbol, side] = ids as [string, string, string]
+    r.listed = () => [
+      listedAs(r.harness.order(account), { account: 'someone-else' }),
+      listedAs(r.harness.order(symbol), { symbol: 'ETH-USD' }),
+      listedAs(r.harness.order(side), { side: r.harness.order(side).side === 'buy' ? 'sell' : 'buy' }),
+    ]
+    r.clock.advance(INTERVAL_MS)
+    expect(await r.sweep()).toEqual({ dueCount: 3, confirmedCount: 0, readBackCount: 3 })
+    expect([...r.readBacks].sort()).toEqual([...ids].sort())
+  })
+
   test('an order with a cancel or an amend under way is read back whatever the list says; a failed amend changes nothing', async () => {
     const r = rig()
     const canceling = r.harness.openOrder({ client_order_id: 'canceling' })

@@ -1,9 +1,9 @@
 /**
  * A venue's list of its open orders, compared with the orders egress holds open there. An order the list shows as
- * egress holds it (open, the same quantity, price and filled quantity, under the client id of its last applied amend,
- * with nothing of egress's own under way) has lost nothing: no fill, cancel or expiry egress has not booked. Any other
- * open order (missing from the list, or listed differently) is read back one by one (status and trades), which is
- * what finds and books what was lost. One call per venue instead of one or two per order: the open-order sweep
+ * egress holds it (open, of its account, symbol and side, the same quantity, price and filled quantity, under the
+ * client id of its last applied amend, with nothing of egress's own under way) has lost nothing: no fill, cancel or
+ * expiry egress has not booked. Any other open order (missing from the list, or listed differently) is read back one
+ * by one (status and trades), which is what finds and books what was lost. One call per venue instead of one or two per order: the open-order sweep
  * (open-order-sweep.ts) and bootstrap's check of the orders open when egress stopped (bootstrap.ts) both use it.
  */
 
@@ -46,6 +46,8 @@ export function listedAsHeld(order: Order, list: OpenOrderList): boolean {
   if (order.syntheticPendingQty > 0n) return false
   const venueOrder = list.get(currentClientOrderId(order))
   if (venueOrder === undefined || !LISTED_OPEN.has(venueOrder.status)) return false
+  // Client ids are unique per account only at a venue: another account's order under ours confirms nothing of ours.
+  if (venueOrder.account !== order.accountId || venueOrder.symbol !== order.symbol || venueOrder.side !== order.side) return false
   if (venueOrder.cumQty !== order.cumQty || venueOrder.qty !== order.qty) return false
   return order.price === null || venueOrder.price === undefined || venueOrder.price === order.price
 }
