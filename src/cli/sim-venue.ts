@@ -1,7 +1,7 @@
 /**
  * `egress sim-venue`: the simulated venue as its own process, behind JSONL over TCP (src/venues/jsonl), so two
  * gateways (a leader and its standby) share one venue whose book survives either of them. Every place request is
- * recorded (fsynced) in `--record FILE` before it reaches the book.
+ * recorded (fsynced) in `--record FILE` before it reaches the book; a failed write or fsync of it is fatal (exit 74).
  */
 
 import { statSync, type Stats } from 'node:fs'
@@ -10,7 +10,7 @@ import { simDepositsOf } from '../runtime/paper.ts'
 import { simVenueInstruments } from './serve-sim.ts'
 import { SimVenue } from '../venues/sim/index.ts'
 import { serveJsonlVenue } from '../venues/jsonl/index.ts'
-import { EXIT_OK, integerOption, parseOptions, UsageError, type CliIo, type Command } from './command.ts'
+import { EXIT_IO_ERROR, EXIT_OK, integerOption, parseOptions, UsageError, type CliIo, type Command } from './command.ts'
 import { StoppableClock } from './stoppable-clock.ts'
 import { waitForStopSignal } from './stop-signals.ts'
 
@@ -20,7 +20,8 @@ export const simVenueCommand: Command = {
   help: `Usage: egress sim-venue [--port N] [--host H] [--seed N] [--record FILE] [--config FILE]
 
 Runs the simulated venue as its own process, one JSON object per line over TCP. Gateways reach it with
---venue jsonl://HOST:PORT. Every place request is appended to --record FILE (fsynced) before the book sees it.
+--venue jsonl://HOST:PORT. Every place request is appended to --record FILE (fsynced) before the book sees it; a
+failed write or fsync of it is fatal: the requests in flight are answered unknown and it exits 74.
 Prints "listening on HOST:PORT" on stdout once ready. SIGTERM, SIGINT or SIGHUP (its terminal closed) stops it;
 a SIGHUP it was started ignoring (nohup) stays ignored.
 
@@ -107,9 +108,13 @@ async function runSimVenue(argv: readonly string[], io: CliIo): Promise<number> 
     throw startFailure(error, values.record, `${hostname}:${port}`)
   }
   io.out(`listening on ${hostname}:${server.port}`)
-  const signal = await stopSignal
-  io.err(`${new Date().toISOString()} sim-venue: ${signal}: stopping`)
+  // A failed write or fsync of the record is fatal, as the gateway's log's is (serve.ts): the server answered what was
+  // in flight `unknown` and takes nothing more; the process exits non-zero.
+  const stopping = await Promise.race([stopSignal, server.died])
+  const recordFailed = stopping instanceof Error
+  if (recordFailed) io.err(`${new Date().toISOString()} sim-venue: the record file failed: ${stopping.message}; exiting`)
+  else io.err(`${new Date().toISOString()} sim-venue: ${stopping}: stopping`)
   server.stop()
   clock.cancelAll()
-  return EXIT_OK
+  return recordFailed ? EXIT_IO_ERROR : EXIT_OK
 }

@@ -42,7 +42,10 @@ export const JsonlReason = {
   requestInvalid: 'jsonl_request_invalid',
   /** Server: this client has requestsInFlightMax requests in the book already; not handed to it (`retryable`). */
   venueBusy: 'jsonl_venue_busy',
-  /** Server: answering failed after the book took the request (its record file): it may have acted (`unknown`). */
+  /**
+   * Server: its record file failed (fatal: it stops). The requests in flight then are answered `unknown` (it may have
+   * acted); one read after it, `retryable` (it did nothing).
+   */
   venueFailed: 'jsonl_venue_failed',
 } as const
 

@@ -12,6 +12,11 @@
  *
  * A client may name its connection (`hello`, a gateway node's id): every place call is then counted, and recorded,
  * under that name, so a failover drill can tell which node called the venue and not only that someone did.
+ *
+ * A failed write or fsync of the record file is fatal, as a failed fsync of the gateway's log is (DESIGN §3): the
+ * record may no longer hold what the venue was asked. The server answers every request in flight `unknown`
+ * (venue_failed: the book may have taken them), hands nothing more to the book (a request read after it is answered
+ * `retryable`: the venue did nothing), and `died` resolves with the failure, for its process to exit (sim-venue.ts).
  */
 
 import { closeSync, fsyncSync, openSync, writeSync } from 'node:fs'
@@ -33,7 +38,17 @@ export interface JsonlVenueServerOptions {
   /** Requests of one connection the venue holds awaiting the book's answer; default REQUESTS_IN_FLIGHT_MAX. */
   requestsInFlightMax?: number
   log: (line: string) => void
+  /** How the record file is written and synced: node:fs unless given (specs inject failures). */
+  recordIo?: RecordIo
 }
+
+/** The file calls the record makes after its open. */
+export interface RecordIo {
+  writeSync(fd: number, data: string): number
+  fsyncSync(fd: number): void
+}
+
+const nodeRecordIo: RecordIo = { writeSync: (fd, data) => writeSync(fd, data), fsyncSync }
 
 /** A line that has the shape of a request; its op and arguments are checked next (requests.ts). */
 interface Request {
@@ -50,6 +65,8 @@ interface SocketData {
   client: string
   /** Requests read and not yet answered (bounded: requestsInFlightMax). */
   inFlight: number
+  /** The ids of the requests in flight, answered `unknown` at once should the record fail. */
+  pending: Set<number>
 }
 
 /** Bytes held for one client while its socket pushes back (reports and price pushes included). */
@@ -67,6 +84,8 @@ const OTHER_CLIENTS = '(other)'
 
 export interface JsonlVenueServer {
   port: number
+  /** Resolves with the record file's failure (fatal: the process exits); never otherwise. */
+  died: Promise<Error>
   stop(): void
 }
 
@@ -75,6 +94,10 @@ export function serveJsonlVenue(venue: SimVenue, options: JsonlVenueServerOption
   const placeCallsByClient = new Map<string, number>()
   const requestsInFlightMax = options.requestsInFlightMax ?? REQUESTS_IN_FLIGHT_MAX
   const recordFd = options.recordPath === null ? null : openSync(options.recordPath, 'a')
+  const recordIo = options.recordIo ?? nodeRecordIo
+  /** The record's failure, once it failed: nothing more goes to the book. */
+  let failure: Error | null = null
+  const { promise: died, resolve: die } = Promise.withResolvers<Error>()
   const sendLine = (socket: Socket<SocketData>, line: string): void => {
     if (!socket.data.writer.write(line)) {
       options.log('dropping a client that does not read its answers')
@@ -97,8 +120,28 @@ export function serveJsonlVenue(venue: SimVenue, options: JsonlVenueServerOption
     const counted = placeCallsByClient.has(client) || placeCallsByClient.size < CLIENT_NAMES_MAX ? client : OTHER_CLIENTS
     placeCallsByClient.set(counted, (placeCallsByClient.get(counted) ?? 0) + 1)
     if (recordFd === null) return
-    writeSync(recordFd, encodeLine({ atMs: Date.now(), op: 'place', client, clientOrderId: request.clientOrderId, account: request.account, symbol: request.symbol }))
-    fsyncSync(recordFd)
+    try {
+      const line = encodeLine({ atMs: Date.now(), op: 'place', client, clientOrderId: request.clientOrderId, account: request.account, symbol: request.symbol })
+      const written = recordIo.writeSync(recordFd, line)
+      // A short write (a full disk, a file size limit) left a torn line: as fatal as an error.
+      if (written !== Buffer.byteLength(line)) throw new Error(`short write of the record: ${written} of ${Buffer.byteLength(line)} bytes`)
+      recordIo.fsyncSync(recordFd)
+    } catch (error) {
+      fail(error instanceof Error ? error : new Error(String(error)))
+      throw error
+    }
+  }
+  /** The record failed: every request in flight is answered `unknown` now, and `died` says why. */
+  const fail = (error: Error): void => {
+    if (failure !== null) return
+    failure = error
+    options.log(`the record file failed: ${error.message}; answering the requests in flight unknown and stopping`)
+    const unknown = { kind: 'unknown', reason: withDetail(JsonlReason.venueFailed, 'the venue stopped: its record file failed') }
+    for (const socket of clients) {
+      for (const id of socket.data.pending) send(socket, { id, result: unknown })
+      socket.data.pending.clear()
+    }
+    die(error)
   }
   const answer = async (request: CheckedRequest, socket: Socket<SocketData>): Promise<unknown> => {
     switch (request.op) {
@@ -132,7 +175,7 @@ export function serveJsonlVenue(venue: SimVenue, options: JsonlVenueServerOption
     port: options.port,
     socket: {
       open(socket) {
-        socket.data = { lines: new LineReader(), writer: new LineWriter(socket, CLIENT_OUTBOUND_BYTES_MAX), client: UNNAMED_CLIENT, inFlight: 0 }
+        socket.data = { lines: new LineReader(), writer: new LineWriter(socket, CLIENT_OUTBOUND_BYTES_MAX), client: UNNAMED_CLIENT, inFlight: 0, pending: new Set() }
         clients.add(socket)
         // What the client cannot ask the venue per request: how far back its trade history reaches (the back
         // office's venue_trades window, venue-trades.ts). Sent first, so a client that waits for prices has it.
@@ -161,11 +204,15 @@ export function serveJsonlVenue(venue: SimVenue, options: JsonlVenueServerOption
           const checked = checkRequest(request.id, request.op, request.args)
           // Refused before the book sees it: the venue did nothing, so `rejected` is the truth.
           if (typeof checked === 'string') send(socket, { id: request.id, result: { kind: 'rejected', reason: checked } })
-          else if (socket.data.inFlight >= requestsInFlightMax) {
+          else if (failure !== null) {
+            // The venue is stopping (its record failed): the book never sees it, so the client may send it again.
+            send(socket, { id: request.id, result: { kind: 'retryable', reason: withDetail(JsonlReason.venueFailed, 'the venue is stopping: its record file failed'), retryAfterMs: 1_000 } })
+          } else if (socket.data.inFlight >= requestsInFlightMax) {
             // Not handed to the book: the venue did nothing, so the client may send it again.
             send(socket, { id: request.id, result: { kind: 'retryable', reason: withDetail(JsonlReason.venueBusy, 'too many requests in flight'), retryAfterMs: 50 } })
           } else {
             socket.data.inFlight++
+            socket.data.pending.add(request.id)
             // The book answers every request it reads; what can still fail here is the venue's own record file.
             void answer(checked, socket)
               .catch((error: unknown): unknown => {
@@ -174,7 +221,9 @@ export function serveJsonlVenue(venue: SimVenue, options: JsonlVenueServerOption
               })
               .then((result) => {
                 socket.data.inFlight--
-                sendAnswer(socket, request.id, checked.op, result)
+                socket.data.pending.delete(request.id)
+                // Once the record failed, every request in flight was answered `unknown` then: the book's word goes nowhere.
+                if (failure === null) sendAnswer(socket, request.id, checked.op, result)
               })
           }
         }
@@ -202,11 +251,17 @@ export function serveJsonlVenue(venue: SimVenue, options: JsonlVenueServerOption
   }, options.pricePushMs)
   return {
     port: listener.port,
+    died,
     stop: () => {
       clearInterval(pushPrices)
       unsubscribe()
       listener.stop(true)
-      if (recordFd !== null) closeSync(recordFd)
+      try {
+        if (recordFd !== null) closeSync(recordFd)
+      } catch (error) {
+        // A record that failed may fail its close too: the failure is known already.
+        if (failure === null) throw error
+      }
     },
   }
 }
