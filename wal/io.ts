@@ -33,6 +33,11 @@ export interface WalIo {
   fsync(fd: number): void
   close(fd: number): void
   sizeBytes(fd: number): number
+  /**
+   * The size of the regular file at `path`, by lstat: nothing is opened and no link followed, so a FIFO is never
+   * waited on. Null when `path` is anything else (a FIFO, a link, a directory, a device).
+   */
+  regularFileBytes(path: string): number | null
   truncate(fd: number, lengthBytes: number): void
   /**
    * fsyncs a directory so that entries created, renamed or removed in it are durable. When the directory cannot be
@@ -84,6 +89,10 @@ export const nodeIo: WalIo = {
   fsync: (fd) => fs.fsyncSync(fd),
   close: (fd) => fs.closeSync(fd),
   sizeBytes: (fd) => fs.fstatSync(fd).size,
+  regularFileBytes: (path) => {
+    const stats = fs.lstatSync(path)
+    return stats.isFile() ? stats.size : null
+  },
   truncate: (fd, lengthBytes) => fs.ftruncateSync(fd, lengthBytes),
   fsyncDirectory: (path) => {
     let fd: number

@@ -39,7 +39,9 @@ export interface QuarantineUsage {
 
 /**
  * Counts the quarantine files in `dir` (none when it does not exist). A cut's unfinished temp file is not one: the
- * cut that wrote it failed, and the next one rewrites it. Reads the directory and each file's size, nothing more.
+ * cut that wrote it failed, and the next one rewrites it; nor is a `*.tail` that is no regular file (a cut writes
+ * only those): a FIFO opened to be sized held the start until something wrote to it. Reads the directory and each
+ * file's size (lstat), opening none.
  */
 export function quarantineUsage(io: WalIo, dir: string): QuarantineUsage {
   if (!io.exists(dir)) return { files: 0, bytes: 0 }
@@ -47,12 +49,9 @@ export function quarantineUsage(io: WalIo, dir: string): QuarantineUsage {
   let bytes = 0
   for (const name of io.readdir(dir)) {
     if (!name.endsWith('.tail')) continue
-    const fd = io.openRead(join(dir, name))
-    try {
-      bytes += io.sizeBytes(fd)
-    } finally {
-      io.close(fd)
-    }
+    const size = io.regularFileBytes(join(dir, name))
+    if (size === null) continue
+    bytes += size
     files++
   }
   return { files, bytes }
