@@ -4,8 +4,8 @@
  * and refuses a frame whose epoch is above the lease's current one, `epochCeiling`), and let the commit listener apply
  * them to the engine. A refused envelope (WalReplicationError: a buggy or hostile peer holding the token) appends
  * nothing of itself; the stream is dropped and re-opened after a backoff, as for a malformed envelope. Reconnects with bounded exponential backoff; a stream with
- * no whole envelope for longer than `silenceMsMax` (a paused leader keeps its sockets open; a broken one may trickle
- * bytes that never make one) is dropped and re-opened.
+ * neither a whole envelope nor SILENCE_PROGRESS_BYTES for longer than `silenceMsMax` (a paused leader keeps its sockets
+ * open; a broken one may trickle bytes that never make one) is dropped and re-opened.
  *
  * After every envelope (heartbeats included) the standby acknowledges its durable LSN to the leader
  * (`POST /replication/ack`, at most one in flight, the newest LSN wins), which is what a leader in synchronous mode
@@ -29,6 +29,13 @@ import { EnvelopeReader } from './envelope.ts'
 import { WholeAppends } from './whole-appends.ts'
 import { standbyRequestHeaders } from './log-reads.ts'
 import { LEADER_EPOCH_HEADER } from './stream.ts'
+
+/**
+ * Bytes that restart the silence timer though they make no whole envelope yet: a large envelope (up to twice the
+ * leader's chunkBytesMax) on a slow link is progress. A leader trickling less within silenceMsMax is dropped; one
+ * sending more but never ending its envelope is, once it passes envelopeBytesMax (EnvelopeReader refuses it).
+ */
+export const SILENCE_PROGRESS_BYTES = 64 * 1024
 
 export interface ReplicatorOptions {
   /** The replica log (Wal.openReplica). */
@@ -151,7 +158,10 @@ export class Replicator {
     this.state.leaderUrl = leaderUrl
     const abort = new AbortController()
     let silence: ReturnType<typeof setTimeout> | null = null
+    // Bytes taken since the timer was last restarted: SILENCE_PROGRESS_BYTES of them restart it too.
+    let bytesSinceArmed = 0
     const armSilence = (): void => {
+      bytesSinceArmed = 0
       if (silence !== null) clearTimeout(silence)
       silence = setTimeout(() => abort.abort(new Error(`no envelope from ${leaderUrl} for ${this.options.silenceMsMax} ms`)), this.options.silenceMsMax)
     }
@@ -182,8 +192,12 @@ export class Replicator {
       // acknowledgements and the lease floor never stand inside one. A new stream starts after the last whole append.
       const whole = new WholeAppends(wal.options.batchBytesMax)
       for await (const received of response.body) {
-        // Only a whole envelope (a heartbeat at least) says the leader is alive: restarted by any bytes, the timer let a
-        // leader trickling an envelope a byte at a time (or bytes that never make one) hold this standby, never noticed.
+        // A whole envelope (a heartbeat at least) says the leader is alive, and so do SILENCE_PROGRESS_BYTES taken
+        // within silenceMsMax (a large envelope on a slow link: restarted by envelopes alone, the standby dropped it
+        // mid-way, was sent it again and never caught up). Restarted by any bytes, the timer let a leader trickling an
+        // envelope a byte at a time (or bytes that never make one) hold this standby, never noticed.
+        bytesSinceArmed += received.byteLength
+        if (bytesSinceArmed >= SILENCE_PROGRESS_BYTES) armSilence()
         for (const envelope of reader.push(received)) {
           armSilence()
           if (envelope.frames.byteLength > 0) {
