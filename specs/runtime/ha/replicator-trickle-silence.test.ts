@@ -7,9 +7,9 @@
 
 import { afterEach, expect, test } from 'bun:test'
 import { Wal } from '../../../wal/index.ts'
-import { encodeEnvelope, ENVELOPE_HEADER_BYTES } from '../../../src/runtime/ha/index.ts'
 import { removeTempDirs, tempDir } from '../../wal/support.ts'
 import { replicator, waitFor } from './support.ts'
+import { tricklingStream } from './trickling-stream.ts'
 
 const stops: (() => void)[] = []
 afterEach(() => {
@@ -17,10 +17,7 @@ afterEach(() => {
   removeTempDirs()
 })
 
-/**
- * A fake leader: each stream opens with a heartbeat (a whole envelope), then the header of an envelope of 1 000 bytes
- * and one byte of it every 20 ms, never completing it (150 bytes in the spec's 3 s at most). Counts the streams opened.
- */
+/** A fake leader whose every stream trickles (trickling-stream.ts). Counts the streams opened. */
 function tricklingLeader(): { url: string; streams: () => number } {
   let streams = 0
   const server = Bun.serve({
@@ -30,27 +27,7 @@ function tricklingLeader(): { url: string; streams: () => number } {
       // The standby acknowledges the heartbeat: taken, not counted.
       if (new URL(request.url).pathname !== '/replication/stream') return new Response(null, { status: 204 })
       streams++
-      let timer: ReturnType<typeof setInterval> | null = null
-      const end = (): void => {
-        if (timer !== null) clearInterval(timer)
-        timer = null
-      }
-      request.signal.addEventListener('abort', end, { once: true })
-      const body = new ReadableStream<Uint8Array>({
-        start(controller) {
-          controller.enqueue(encodeEnvelope(new Uint8Array(0), 0))
-          controller.enqueue(encodeEnvelope(new Uint8Array(1_000), 1).subarray(0, ENVELOPE_HEADER_BYTES))
-          timer = setInterval(() => {
-            try {
-              controller.enqueue(new Uint8Array([0]))
-            } catch {
-              end()
-            }
-          }, 20)
-        },
-        cancel: end,
-      })
-      return new Response(body, { status: 200, headers: { 'Content-Type': 'application/vnd.egress.wal-frames' } })
+      return tricklingStream(request.signal)
     },
   })
   stops.push(() => void server.stop(true))

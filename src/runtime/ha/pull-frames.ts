@@ -37,7 +37,11 @@ export interface PullOptions {
    * envelope; otherwise the last envelope is appended whole, so the log may end past it.
    */
   exact: boolean
-  /** 'total': `timeoutMs` bounds the whole pull; 'silence': it bounds each wait for the next bytes (a long log). */
+  /**
+   * 'total': `timeoutMs` bounds the whole pull; 'silence': it bounds each wait for the next whole envelope (a long log),
+   * a heartbeat at least, not for any bytes, as a standby's replicator (replicator.ts): a leader trickling bytes that
+   * never make an envelope is a silent one.
+   */
   timeout: 'total' | 'silence'
   /** After each envelope appended: the log's last LSN, the leader's as the envelope says, the bytes received so far. */
   onEnvelope?: (progress: { lastLsn: number; leaderLastLsn: number; bytesReceived: number }) => void
@@ -52,7 +56,7 @@ export async function pullFrames(wal: Wal, access: LeaderAccess & { envelopeByte
   let timer: ReturnType<typeof setTimeout> | null = null
   const arm = (): void => {
     if (timer !== null) clearTimeout(timer)
-    const why = options.timeout === 'silence' ? `no bytes from ${access.leaderUrl} for ${access.timeoutMs} ms` : `not done within ${access.timeoutMs} ms`
+    const why = options.timeout === 'silence' ? `no envelope from ${access.leaderUrl} for ${access.timeoutMs} ms` : `not done within ${access.timeoutMs} ms`
     timer = setTimeout(() => abort.abort(new Error(why)), access.timeoutMs)
   }
   arm()
@@ -70,9 +74,9 @@ export async function pullFrames(wal: Wal, access: LeaderAccess & { envelopeByte
     const whole = new WholeAppends(wal.options.batchBytesMax)
     let bytesReceived = 0
     for await (const received of response.body) {
-      if (options.timeout === 'silence') arm()
       bytesReceived += received.byteLength
       for (const envelope of reader.push(received)) {
+        if (options.timeout === 'silence') arm()
         if (wal.lastLsn >= endLsn) break
         const through = options.exact ? framesThrough(envelope.frames, endLsn) : { bytes: envelope.frames, endLsn }
         endLsn = through.endLsn
