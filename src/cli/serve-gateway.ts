@@ -77,7 +77,10 @@ export async function startServeGateway(config: Config, options: ServeGatewayOpt
   // The config's sim instruments (a `venues[]` entry of type "sim"), else the built-in ones.
   const { instruments: simInstruments, simInstruments: simBook } = simVenueInstruments(config)
   // The paper fundings are held at the sim too: a reduce-only sell (a flatten's close) may reduce them.
-  const venue = new SimVenue({ clock: options.clock, seed: options.simSeed ?? 1, instruments: simBook, deposits: simDepositsOf(accounts), ...simStoreOptions(config.venues) })
+  const venue = new SimVenue({
+    clock: options.clock, seed: options.simSeed ?? 1, instruments: simBook, deposits: simDepositsOf(accounts), ...simStoreOptions(config.venues),
+    onBookError: (message) => options.log?.(`sim venue: book error (skipped): ${message}`),
+  })
   const fixConfigs = fixVenueConfigs(config.venues)
   if (fixConfigs.length > 0 && (options.role !== undefined || options.lease !== undefined || options.venue !== undefined)) {
     throw new Error('config venues (FIX) are served by a single node: not with --role, --lease-dir or --venue (HA with FIX venues is not supported yet)')

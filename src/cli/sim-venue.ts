@@ -91,7 +91,10 @@ async function runSimVenue(argv: readonly string[], io: CliIo): Promise<number> 
   // What each account holds besides its trades: the gateways' paper fundings (serve passes the same to its own sim),
   // without which the venue refuses every reduce-only sell of a funded asset (reduce-only.ts).
   const deposits = simDepositsOf(config.accounts.map((account) => ({ accountId: account.id, balances: account.balances })))
-  const venue = new SimVenue({ clock, seed, instruments: simInstruments, deposits, ...simStoreOptions(config.venues) })
+  const venue = new SimVenue({
+    clock, seed, instruments: simInstruments, deposits, ...simStoreOptions(config.venues),
+    onBookError: (message) => io.err(`${new Date().toISOString()} sim-venue: book error (skipped): ${message}`),
+  })
   const hostname = values.host ?? '127.0.0.1'
   let server: ReturnType<typeof serveJsonlVenue>
   try {

@@ -71,6 +71,8 @@ export class SimBook {
   /** Leads every id the venue issues: `<venue>-`, or `<venue>-<session>-` once resumed (memory.ts). */
   #idPrefix: string
   duplicatePlaceCount = 0
+  /** Orders a price step failed on (step), told once each: a step fails on them again every priceStepMs. */
+  readonly #stepFailed = new WeakSet<SimOrder>()
 
   constructor(options: BookOptions, prices: PriceProcess, rng: Xoshiro128ss) {
     this.#options = options
@@ -193,21 +195,38 @@ export class SimBook {
     return ok({ accepted: true })
   }
 
-  /** One price step: expire DAY orders past their time, then fill resting orders the price has reached. */
-  step(nowMs: number, caused: CausedReports): void {
+  /**
+   * One price step: expire DAY orders past their time, then fill resting orders the price has reached. An error on an
+   * order (a bug, such as a resting order with no price) skips it, its reports of the step dropped, and goes on with
+   * the others: `failed` is told, the first time only for that order, rather than the step throwing out of its clock.
+   */
+  step(nowMs: number, caused: CausedReports, failed: (message: string) => void): void {
     for (const order of this.#store.openOrders()) {
-      if (this.#expireIfDue(order, nowMs, caused)) continue
-      // None for a symbol the venue stopped trading (a restart on a config that dropped it): its orders rest until canceled.
-      const reference = this.#prices.reference(order.symbol, nowMs)?.price
-      if (reference !== undefined && isMarketable(order, reference)) {
-        // The position may have shrunk since the order was placed: it would now trade past it, so it ends unfilled.
-        if (this.#reduceOnlyExceeds(order, order.qty - order.cumQty)) {
-          order.status = 'expired'
-          caused.push({ ...this.#report(order, 'expired', nowMs), reason: SimReason.reduceOnlyWouldIncrease })
-        } else this.#make(order, nowMs, caused)
+      const reportsBefore = caused.length
+      try {
+        this.#stepOrder(order, nowMs, caused)
+      } catch (error) {
+        caused.length = reportsBefore
+        if (this.#stepFailed.has(order)) continue
+        this.#stepFailed.add(order)
+        failed(`price step: ${error instanceof Error ? error.message : String(error)}`)
       }
-      if (!isOpen(order)) this.#store.settle(order, nowMs)
     }
+  }
+
+  /** An order's part of a price step: expired if due, else filled if the price has reached it. */
+  #stepOrder(order: SimOrder, nowMs: number, caused: CausedReports): void {
+    if (this.#expireIfDue(order, nowMs, caused)) return
+    // None for a symbol the venue stopped trading (a restart on a config that dropped it): its orders rest until canceled.
+    const reference = this.#prices.reference(order.symbol, nowMs)?.price
+    if (reference !== undefined && isMarketable(order, reference)) {
+      // The position may have shrunk since the order was placed: it would now trade past it, so it ends unfilled.
+      if (this.#reduceOnlyExceeds(order, order.qty - order.cumQty)) {
+        order.status = 'expired'
+        caused.push({ ...this.#report(order, 'expired', nowMs), reason: SimReason.reduceOnlyWouldIncrease })
+      } else this.#make(order, nowMs, caused)
+    }
+    if (!isOpen(order)) this.#store.settle(order, nowMs)
   }
 
   /**

@@ -108,6 +108,12 @@ export interface SimVenueOptions {
   /** Bound on reports scheduled but not yet delivered; beyond it new reports are dropped and counted. */
   reportsInFlightMax?: number
   faults?: Partial<SimFaults>
+  /**
+   * Told of an error inside the book in a price step, which has no caller to answer (a bug, e.g. a resting order with
+   * no price): that order's fills of the step are skipped, the venue steps on; told once per order. An operation's
+   * error is answered `unknown` (venue_error) to its caller instead. Default: none.
+   */
+  onBookError?: (message: string) => void
 }
 
 export type ResolvedSimOptions = Required<Omit<SimVenueOptions, 'faults' | 'balances' | 'deposits'>> & {
@@ -156,6 +162,7 @@ export function resolveSimOptions(options: SimVenueOptions): ResolvedSimOptions 
     endedOrderRetentionMs: options.endedOrderRetentionMs ?? 300_000,
     reportsInFlightMax: options.reportsInFlightMax ?? 100_000,
     faults: resolveFaults(options.faults ?? {}),
+    onBookError: options.onBookError ?? (() => {}),
   }
   validate(resolved)
   return resolved

@@ -305,7 +305,7 @@ export class SimVenue implements VenueAdapter {
   /** One price step of the book now, its reports emitted. */
   #step(): void {
     this.#caused.length = 0
-    this.#book.step(this.#clock.nowMs(), this.#caused)
+    this.#book.step(this.#clock.nowMs(), this.#caused, this.#options.onBookError)
     this.#emitCaused()
   }
 
