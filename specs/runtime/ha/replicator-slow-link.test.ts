@@ -8,9 +8,9 @@
 
 import { afterEach, expect, test } from 'bun:test'
 import { Wal } from '../../../wal/index.ts'
-import { encodeEnvelope } from '../../../src/runtime/ha/index.ts'
 import { replicationStream } from '../../../src/runtime/ha/stream.ts'
 import { record, removeTempDirs, tempDir } from '../../wal/support.ts'
+import { slowLeader } from './slow-link-leader.ts'
 import { replicator, waitFor } from './support.ts'
 
 const stops: (() => void)[] = []
@@ -18,45 +18,6 @@ afterEach(() => {
   for (const stop of stops.splice(0)) stop()
   removeTempDirs()
 })
-
-/** A leader on a slow link: its one envelope (`envelope`) goes out 16 KiB every 20 ms, then a heartbeat every 50 ms. */
-function slowLeader(envelope: Uint8Array, lastLsn: number): { url: string; streams: () => number } {
-  let streams = 0
-  const server = Bun.serve({
-    hostname: '127.0.0.1',
-    port: 0,
-    fetch: (request) => {
-      if (new URL(request.url).pathname !== '/replication/stream') return new Response(null, { status: 204 })
-      streams++
-      const fromLsn = Number(new URL(request.url).searchParams.get('from_lsn'))
-      let timer: ReturnType<typeof setInterval> | null = null
-      const end = (): void => {
-        if (timer !== null) clearInterval(timer)
-        timer = null
-      }
-      request.signal.addEventListener('abort', end, { once: true })
-      let offset = fromLsn === 1 ? 0 : envelope.byteLength
-      const body = new ReadableStream<Uint8Array>({
-        start(controller) {
-          timer = setInterval(() => {
-            try {
-              if (offset < envelope.byteLength) {
-                controller.enqueue(envelope.subarray(offset, offset + 16 * 1024))
-                offset += 16 * 1024
-              } else controller.enqueue(encodeEnvelope(new Uint8Array(0), lastLsn))
-            } catch {
-              end()
-            }
-          }, 20)
-        },
-        cancel: end,
-      })
-      return new Response(body, { status: 200, headers: { 'Content-Type': 'application/vnd.egress.wal-frames' } })
-    },
-  })
-  stops.push(() => void server.stop(true))
-  return { url: `http://127.0.0.1:${server.port}`, streams: () => streams }
-}
 
 test('an envelope taking longer than silenceMsMax to arrive, its bytes steady, is taken: the standby catches up', async () => {
   const leaderLog = Wal.open(tempDir('slow-link-leader'), { durability: 'none' })
@@ -67,7 +28,7 @@ test('an envelope taking longer than silenceMsMax to arrive, its bytes steady, i
   const envelope = first.value as Uint8Array
   // About 200 KiB: 13 pieces, some 260 ms on this link, over the standby's 150 ms.
   expect(envelope.byteLength).toBeGreaterThan(180 * 1024)
-  const leader = slowLeader(envelope, leaderLog.lastLsn)
+  const leader = slowLeader(envelope, leaderLog.lastLsn, stops)
   const wal = Wal.openReplica(tempDir('slow-link-standby'), { durability: 'none' })
   const lines: string[] = []
   const standby = replicator(wal, () => leader.url, { silenceMsMax: 150, backoffMsMin: 10, backoffMsMax: 10, log: (line) => void lines.push(line) })

@@ -12,7 +12,7 @@
 
 import { toHex, type Wal } from '../../../wal/index.ts'
 import { answerText } from './answer-text.ts'
-import { EnvelopeReader } from './envelope.ts'
+import { EnvelopeReader, SILENCE_PROGRESS_BYTES } from './envelope.ts'
 import { framesThrough } from './frames-through.ts'
 import { WholeAppends } from './whole-appends.ts'
 import { standbyRequestHeaders } from './log-reads.ts'
@@ -73,10 +73,21 @@ export async function pullFrames(wal: Wal, access: LeaderAccess & { envelopeByte
     // Whole appends only (whole-appends.ts): a pull's log never ends inside one, which its next open would cut.
     const whole = new WholeAppends(wal.options.batchBytesMax)
     let bytesReceived = 0
+    // Bytes taken since the timer was last restarted: in 'silence' mode SILENCE_PROGRESS_BYTES of them restart it too
+    // (a large envelope on a slow link is progress; a trickle is not).
+    let bytesSinceArmed = 0
     for await (const received of response.body) {
       bytesReceived += received.byteLength
+      bytesSinceArmed += received.byteLength
+      if (options.timeout === 'silence' && bytesSinceArmed >= SILENCE_PROGRESS_BYTES) {
+        bytesSinceArmed = 0
+        arm()
+      }
       for (const envelope of reader.push(received)) {
-        if (options.timeout === 'silence') arm()
+        if (options.timeout === 'silence') {
+          bytesSinceArmed = 0
+          arm()
+        }
         if (wal.lastLsn >= endLsn) break
         const through = options.exact ? framesThrough(envelope.frames, endLsn) : { bytes: envelope.frames, endLsn }
         endLsn = through.endLsn

@@ -25,17 +25,10 @@
 
 import { toHex, type EpochCeiling, type Wal } from '../../../wal/index.ts'
 import { answerText } from './answer-text.ts'
-import { EnvelopeReader } from './envelope.ts'
+import { EnvelopeReader, SILENCE_PROGRESS_BYTES } from './envelope.ts'
 import { WholeAppends } from './whole-appends.ts'
 import { standbyRequestHeaders } from './log-reads.ts'
 import { LEADER_EPOCH_HEADER } from './stream.ts'
-
-/**
- * Bytes that restart the silence timer though they make no whole envelope yet: a large envelope (up to twice the
- * leader's chunkBytesMax) on a slow link is progress. A leader trickling less within silenceMsMax is dropped; one
- * sending more but never ending its envelope is, once it passes envelopeBytesMax (EnvelopeReader refuses it).
- */
-export const SILENCE_PROGRESS_BYTES = 64 * 1024
 
 export interface ReplicatorOptions {
   /** The replica log (Wal.openReplica). */
