@@ -8,7 +8,7 @@ import { SNAPSHOT_RECOVERY_DEFAULTS } from '../runtime/ha/resync.ts'
 import { BackupError, sourceUrlOf, takeBackup, type BackupErrorCode } from '../runtime/backup/index.ts'
 import { EXIT_DATA_ERROR, EXIT_FAILURE, EXIT_IO_ERROR, EXIT_OK, integerOption, parseOptions, UsageError, type CliIo, type Command } from './command.ts'
 
-/** How long the source may stay silent by default (each request, each wait for the stream's next bytes). */
+/** How long the source may stay silent by default (each request, each wait for the stream's next envelope or SILENCE_PROGRESS_BYTES). */
 export const BACKUP_TIMEOUT_MS_DEFAULT = 30_000
 /** The largest envelope accepted, as a serve standby's (serve-ha.ts). */
 const ENVELOPE_BYTES_MAX = 8 * 1024 * 1024

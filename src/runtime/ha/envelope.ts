@@ -23,6 +23,14 @@ export function encodeEnvelope(frames: Uint8Array, leaderLastLsn: number): Uint8
 }
 
 /**
+ * Bytes that restart the silence timer though they make no whole envelope yet: a large envelope (up to twice the
+ * leader's chunkBytesMax) on a slow link is progress. A leader trickling less within the silence bound (the standby's
+ * silenceMsMax, a backup's --timeout-ms) is dropped; one sending more but never ending its envelope is, once it passes
+ * envelopeBytesMax (EnvelopeReader refuses it).
+ */
+export const SILENCE_PROGRESS_BYTES = 64 * 1024
+
+/**
  * Reassembles envelopes from stream reads of any size. Bounded: an envelope claiming more than `envelopeBytesMax`
  * is refused (a broken or hostile peer), so the reader never holds more than one envelope plus one read.
  *
@@ -31,13 +39,6 @@ export function encodeEnvelope(frames: Uint8Array, leaderLastLsn: number): Uint8
  * loop; review). A read handed to `push` is kept until then, so the caller must not reuse its buffer (a stream's
  * chunks are fresh arrays).
  */
-/**
- * Bytes that restart the silence timer though they make no whole envelope yet: a large envelope (up to twice the
- * leader's chunkBytesMax) on a slow link is progress. A leader trickling less within the silence bound (the standby's silenceMsMax, a backup's --timeout-ms) is dropped; one
- * sending more but never ending its envelope is, once it passes envelopeBytesMax (EnvelopeReader refuses it).
- */
-export const SILENCE_PROGRESS_BYTES = 64 * 1024
-
 export class EnvelopeReader {
   /** The bytes received and not yet taken as an envelope, oldest first. */
   private chunks: Uint8Array[] = []

@@ -39,8 +39,8 @@ export interface PullOptions {
   exact: boolean
   /**
    * 'total': `timeoutMs` bounds the whole pull; 'silence': it bounds each wait for the next whole envelope (a long log),
-   * a heartbeat at least, not for any bytes, as a standby's replicator (replicator.ts): a leader trickling bytes that
-   * never make an envelope is a silent one.
+   * a heartbeat at least, or for SILENCE_PROGRESS_BYTES (a large envelope on a slow link), as a standby's replicator
+   * (replicator.ts): a leader trickling fewer bytes that never make an envelope is a silent one.
    */
   timeout: 'total' | 'silence'
   /** After each envelope appended: the log's last LSN, the leader's as the envelope says, the bytes received so far. */

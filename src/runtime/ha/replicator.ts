@@ -52,7 +52,7 @@ export interface ReplicatorOptions {
   backoffMsMax: number
   /** Largest envelope accepted (the leader's chunk bound plus one frame). */
   envelopeBytesMax: number
-  /** A stream with no envelope (not even a heartbeat) for this long is dropped and re-opened. */
+  /** A stream with neither an envelope (a heartbeat at least) nor SILENCE_PROGRESS_BYTES for this long is dropped and re-opened. */
   silenceMsMax: number
   onDiverged: (details: { leaderUrl: string; message: string; leaderLastLsn: number }) => void
   /**
