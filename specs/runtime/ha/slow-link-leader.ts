@@ -2,7 +2,7 @@
 
 import { encodeEnvelope } from '../../../src/runtime/ha/index.ts'
 
-/** A leader on a slow link: its one envelope (`envelope`) goes out 16 KiB every 20 ms, then a heartbeat every 50 ms. */
+/** A leader on a slow link: its one envelope (`envelope`) goes out 16 KiB every 20 ms, then a heartbeat every 20 ms. */
 export function slowLeader(envelope: Uint8Array, lastLsn: number, stops: (() => void)[]): { url: string; streams: () => number } {
   let streams = 0
   const server = Bun.serve({
