@@ -243,9 +243,10 @@ export class Subscriber {
     if (this.phase === 'closed') return
     if (this.pulled && this.backlog === 0) {
       if (this.options.authorityEnded?.() === true) {
-        // Queued for the close to drop: its final event names the last piece handed, not this one (whose id the stream
-        // has taken as sent already: named, a client resuming there would never get it).
-        this.queue.push({ bytes, resumeLsn })
+        // An event is queued for the close to drop: its final event names the last piece handed, not this one (whose id
+        // the stream has taken as sent already: named, a client resuming there would never get it). A piece without an
+        // id (the heartbeat's comment) is not: the close names lastLsn, past the events filtered out since.
+        if (resumeLsn !== null) this.queue.push({ bytes, resumeLsn })
         return this.close('unauthenticated')
       }
       this.pulled = false
