@@ -21,17 +21,17 @@ afterEach(() => {
 
 test('an envelope taking longer than the silence bound to arrive, its bytes steady, is pulled whole', async () => {
   const leaderLog = Wal.open(tempDir('pull-slow-leader'), { durability: 'none' })
-  for (let batch = 0; batch < 100; batch++) await leaderLog.append([record(`record-${batch}-${'x'.repeat(2_000)}`)])
+  for (let batch = 0; batch < 250; batch++) await leaderLog.append([record(`record-${batch}-${'x'.repeat(2_000)}`)])
   const abort = new AbortController()
   const first = await replicationStream(leaderLog, { fromLsn: 1, chunkBytesMax: 1024 * 1024, heartbeatMs: 10_000, signal: abort.signal }).next()
   abort.abort()
   const envelope = first.value as Uint8Array
-  // About 200 KiB: 13 pieces, some 260 ms on this link, over the pull's 150 ms.
-  expect(envelope.byteLength).toBeGreaterThan(180 * 1024)
+  // About 500 KiB: 31 pieces, some 620 ms on this link, over the pull's 300 ms (64 KiB every 80 ms: 220 ms of margin).
+  expect(envelope.byteLength).toBeGreaterThan(450 * 1024)
   const leader = slowLeader(envelope, leaderLog.lastLsn, stops)
   const wal = Wal.openReplica(tempDir('pull-slow-copy'), { durability: 'none' })
   try {
-    const pulled = await pullFrames(wal, { leaderUrl: leader.url, token: TOKEN, timeoutMs: 150, envelopeBytesMax: 4 * 1024 * 1024 }, { throughLsn: leaderLog.lastLsn, exact: false, timeout: 'silence' }).then(
+    const pulled = await pullFrames(wal, { leaderUrl: leader.url, token: TOKEN, timeoutMs: 300, envelopeBytesMax: 4 * 1024 * 1024 }, { throughLsn: leaderLog.lastLsn, exact: false, timeout: 'silence' }).then(
       (lastLsn) => ({ lastLsn }),
       (error: unknown) => ({ error: error instanceof Error ? error.message : String(error) }),
     )
