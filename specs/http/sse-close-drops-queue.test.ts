@@ -10,27 +10,13 @@
  */
 
 import { expect, test } from 'bun:test'
-import type { DomainEvent } from '../../src/domain/events/index.ts'
 import { ApiError } from '../../src/http/errors.ts'
-import { SseHub, type StreamAuthority } from '../../src/http/sse/index.ts'
+import { SseHub } from '../../src/http/sse/index.ts'
 import { SseReader } from './sse-client.ts'
-import { engineWithFeed } from './sse-feed.ts'
+import { canceled, engineWithFeed, expiringAuthority } from './sse-feed.ts'
 
 const BUFFER_EVENTS_MAX = 64
 const QUEUED = 40
-
-const canceled = (orderId: string, lsn: number): { event: DomainEvent; lsn: number } => ({ lsn, event: { type: 'order.canceled', atMs: 1, orderId } as unknown as DomainEvent })
-
-/** A token's authority that holds until `expired` is set (as TokenWatch says once the token is past its exp). */
-function authority(): StreamAuthority & { expired: boolean } {
-  return {
-    expired: false,
-    state() {
-      return this.expired ? 'expired' : 'held'
-    },
-    check: () => Promise.resolve(true),
-  }
-}
 
 function hubOf(orders: Record<string, string> = {}): { hub: SseHub; publish: ReturnType<typeof engineWithFeed>['publish'] } {
   const { engine, publish } = engineWithFeed(orders)
@@ -49,7 +35,7 @@ function hubOf(orders: Record<string, string> = {}): { hub: SseHub; publish: Ret
 
 test('a stream whose token expired with events queued ends with the final event first, and no event', async () => {
   const { hub, publish } = hubOf()
-  const watch = authority()
+  const watch = expiringAuthority()
   const opened = hub.open({ kind: 'global' }, null, watch)
   if (!opened.ok) throw new Error('not opened')
   const stream = new SseReader(new Response(opened.stream))
@@ -68,7 +54,7 @@ test('a stream whose token expired with events queued ends with the final event 
 
 test('a reading client is handed nothing published after its token expired, before the heartbeat noticed', async () => {
   const { hub, publish } = hubOf()
-  const watch = authority()
+  const watch = expiringAuthority()
   const opened = hub.open({ kind: 'global' }, null, watch)
   if (!opened.ok) throw new Error('not opened')
   const stream = new SseReader(new Response(opened.stream))

@@ -7,28 +7,14 @@
  */
 
 import { expect, test } from 'bun:test'
-import type { DomainEvent } from '../../src/domain/events/index.ts'
-import { SseHub, type StreamAuthority } from '../../src/http/sse/index.ts'
+import { SseHub } from '../../src/http/sse/index.ts'
 import { SseReader } from './sse-client.ts'
-import { engineWithFeed } from './sse-feed.ts'
-
-const canceled = (orderId: string, lsn: number): { event: DomainEvent; lsn: number } => ({ lsn, event: { type: 'order.canceled', atMs: 1, orderId } as unknown as DomainEvent })
-
-/** A token's authority that holds until `expired` is set (as TokenWatch says once the token is past its exp). */
-function authority(): StreamAuthority & { expired: boolean } {
-  return {
-    expired: false,
-    state() {
-      return this.expired ? 'expired' : 'held'
-    },
-    check: () => Promise.resolve(true),
-  }
-}
+import { canceled, engineWithFeed, expiringAuthority } from './sse-feed.ts'
 
 test('the heartbeat ending a waiting stream names the events it filtered out since the last one handed', async () => {
   const { engine, publish } = engineWithFeed({ 'order-1': 'acct-1', 'order-2': 'acct-1' })
   const hub = new SseHub({ engine, heartbeatMs: 3_600_000, bufferEventsMax: 64, subscribersMax: 4 })
-  const watch = authority()
+  const watch = expiringAuthority()
   const opened = hub.open({ kind: 'order', orderId: 'order-1' }, null, watch)
   if (!opened.ok) throw new Error('not opened')
   const stream = new SseReader(new Response(opened.stream))

@@ -7,28 +7,14 @@
  */
 
 import { expect, test } from 'bun:test'
-import type { DomainEvent } from '../../src/domain/events/index.ts'
-import { SseHub, type StreamAuthority } from '../../src/http/sse/index.ts'
+import { SseHub } from '../../src/http/sse/index.ts'
 import { SseReader } from './sse-client.ts'
-import { engineWithFeed } from './sse-feed.ts'
-
-const canceled = (orderId: string, lsn: number): { event: DomainEvent; lsn: number } => ({ lsn, event: { type: 'order.canceled', atMs: 1, orderId } as unknown as DomainEvent })
-
-/** A token's authority that holds until `expired` is set (as TokenWatch says once the token is past its exp). */
-function authority(): StreamAuthority & { expired: boolean } {
-  return {
-    expired: false,
-    state() {
-      return this.expired ? 'expired' : 'held'
-    },
-    check: () => Promise.resolve(true),
-  }
-}
+import { canceled, engineWithFeed, expiringAuthority } from './sse-feed.ts'
 
 test('an event published to a waiting read after the token expired is not named as handed: the client resumes before it', async () => {
   const { engine, publish } = engineWithFeed()
   const hub = new SseHub({ engine, heartbeatMs: 3_600_000, bufferEventsMax: 64, subscribersMax: 4 })
-  const watch = authority()
+  const watch = expiringAuthority()
   const opened = hub.open({ kind: 'global' }, null, watch)
   if (!opened.ok) throw new Error('not opened')
   const stream = new SseReader(new Response(opened.stream))
@@ -48,7 +34,7 @@ test('an event published to a waiting read after the token expired is not named 
 test('handed no event yet, the final event names the log end at the open, not the event it was not handed', async () => {
   const { engine, publish } = engineWithFeed()
   const hub = new SseHub({ engine, heartbeatMs: 3_600_000, bufferEventsMax: 64, subscribersMax: 4 })
-  const watch = authority()
+  const watch = expiringAuthority()
   const opened = hub.open({ kind: 'global' }, null, watch)
   if (!opened.ok) throw new Error('not opened')
   const stream = new SseReader(new Response(opened.stream))

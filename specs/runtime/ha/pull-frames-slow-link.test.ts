@@ -8,9 +8,8 @@
 import { afterEach, expect, test } from 'bun:test'
 import { Wal } from '../../../wal/index.ts'
 import { pullFrames } from '../../../src/runtime/ha/pull-frames.ts'
-import { replicationStream } from '../../../src/runtime/ha/stream.ts'
-import { record, removeTempDirs, tempDir } from '../../wal/support.ts'
-import { slowLeader } from './slow-link-leader.ts'
+import { removeTempDirs, tempDir } from '../../wal/support.ts'
+import { slowLinkLeader } from './slow-link-leader.ts'
 import { TOKEN } from './support.ts'
 
 const stops: (() => void)[] = []
@@ -20,15 +19,7 @@ afterEach(() => {
 })
 
 test('an envelope taking longer than the silence bound to arrive, its bytes steady, is pulled whole', async () => {
-  const leaderLog = Wal.open(tempDir('pull-slow-leader'), { durability: 'none' })
-  for (let batch = 0; batch < 250; batch++) await leaderLog.append([record(`record-${batch}-${'x'.repeat(2_000)}`)])
-  const abort = new AbortController()
-  const first = await replicationStream(leaderLog, { fromLsn: 1, chunkBytesMax: 1024 * 1024, heartbeatMs: 10_000, signal: abort.signal }).next()
-  abort.abort()
-  const envelope = first.value as Uint8Array
-  // About 500 KiB: 31 pieces, some 620 ms on this link, over the pull's 300 ms (64 KiB every 80 ms: 220 ms of margin).
-  expect(envelope.byteLength).toBeGreaterThan(450 * 1024)
-  const leader = slowLeader(envelope, leaderLog.lastLsn, stops)
+  const { leaderLog, leader } = await slowLinkLeader(stops)
   const wal = Wal.openReplica(tempDir('pull-slow-copy'), { durability: 'none' })
   try {
     const pulled = await pullFrames(wal, { leaderUrl: leader.url, token: TOKEN, timeoutMs: 300, envelopeBytesMax: 4 * 1024 * 1024 }, { throughLsn: leaderLog.lastLsn, exact: false, timeout: 'silence' }).then(

@@ -1,6 +1,25 @@
 /** A fake leader on a slow link, for the specs of the silence timers (replicator.ts, pull-frames.ts). */
 
+import { expect } from 'bun:test'
+import { Wal } from '../../../wal/index.ts'
 import { encodeEnvelope } from '../../../src/runtime/ha/index.ts'
+import { replicationStream } from '../../../src/runtime/ha/stream.ts'
+import { record, tempDir } from '../../wal/support.ts'
+
+/**
+ * A leader's log of one envelope of about 500 KiB, served by slowLeader: 31 pieces, some 620 ms on its link, over a
+ * silence bound of 300 ms (64 KiB every 80 ms: 220 ms of margin). The caller closes the log.
+ */
+export async function slowLinkLeader(stops: (() => void)[]): Promise<{ leaderLog: Wal; leader: { url: string; streams: () => number } }> {
+  const leaderLog = Wal.open(tempDir('slow-link-leader'), { durability: 'none' })
+  for (let batch = 0; batch < 250; batch++) await leaderLog.append([record(`record-${batch}-${'x'.repeat(2_000)}`)])
+  const abort = new AbortController()
+  const first = await replicationStream(leaderLog, { fromLsn: 1, chunkBytesMax: 1024 * 1024, heartbeatMs: 10_000, signal: abort.signal }).next()
+  abort.abort()
+  const envelope = first.value as Uint8Array
+  expect(envelope.byteLength).toBeGreaterThan(450 * 1024)
+  return { leaderLog, leader: slowLeader(envelope, leaderLog.lastLsn, stops) }
+}
 
 /** A leader on a slow link: its one envelope (`envelope`) goes out 16 KiB every 20 ms, then a heartbeat every 20 ms. */
 export function slowLeader(envelope: Uint8Array, lastLsn: number, stops: (() => void)[]): { url: string; streams: () => number } {
