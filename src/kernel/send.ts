@@ -9,7 +9,8 @@ import { policyValidAt } from '../domain/accounts.ts'
 import { instrumentKey, type Instrument } from '../domain/instruments.ts'
 import type { GateInput, GateVerdict, GateAction } from '../domain/gate.ts'
 import { cancelClientOrderId, currentClientOrderId, type Order } from '../domain/orders.ts'
-import { mulUnits, type Units } from '../domain/decimal.ts'
+import { formatDecimal, mulUnits, type Units } from '../domain/decimal.ts'
+import type { DomainEvent } from '../domain/events/index.ts'
 import type { KernelParams } from '../domain/kernel-config.ts'
 import type { MarketSnapshot } from '../domain/market.ts'
 import type { ReasonCode } from '../domain/reasons.ts'
@@ -35,6 +36,8 @@ export function decideSend(state: KernelState, command: SendCommand): Decision {
   // ended; the amend is superseded and the order's cancel asked, as the expiry's notice would. Cancels always go.
   const expired = command.action === 'cancel' ? null : ttlEndOf(order, command.nowMs)
   if (expired !== null) return { events: expired, reply: DONE_REPLY }
+  const overtaken = command.action === 'amend' ? amendOvertaken(order, command.nowMs) : null
+  if (overtaken !== null) return { events: overtaken, reply: DONE_REPLY }
   const busy = callSlotBusy(state, order)
   if (busy !== null) return { events: [], reply: { kind: 'refused', reason: 'TRANSITION_REFUSED', detail: busy } }
   const held = switchHolds(state, order, command.action)
@@ -85,6 +88,21 @@ function readBackBlocked(emitter: Emitter, input: { atMs: number; orderId: strin
   const failing = input.gate.checks.filter((check) => !check.pass).map((check) => `${check.check}: ${check.detail}`)
   const detail = `the I-100 gate blocked sending it again (${failing.join('; ')}); sent before, so read back before it ends`
   emit(emitter, { type: 'order.unknown', atMs: input.atMs, orderId: input.orderId, reason: input.reason, detail })
+}
+
+/**
+ * A waiting amend whose quantity fills have reached since it was accepted (its intake checked it above the filled
+ * quantity then): never sent. A replace to no more than has filled is one its own intake refuses (AMEND_QTY_BELOW_FILLED);
+ * sent, a venue refuses it or takes it as the order done, and its `ok` could not be applied (amend/evidence.ts). It
+ * fails with that reason instead, and the order stands as the venue holds it; null when the amend may go.
+ */
+function amendOvertaken(order: Order, atMs: number): DomainEvent[] | null {
+  const amend = order.amend
+  if (amend === null || amend.qty > order.cumQty) return null
+  const emitter = emitterFor(order)
+  const detail = `amend ${amend.amendId} to ${formatDecimal(amend.qty)} is not above the ${formatDecimal(order.cumQty)} filled while it waited: not sent`
+  emit(emitter, { type: 'order.amend_failed', atMs, orderId: order.orderId, amendId: amend.amendId, reason: 'AMEND_QTY_BELOW_FILLED', detail })
+  return emitter.events
 }
 
 /** Why the order has no `action` to send now, or null when it has. */
