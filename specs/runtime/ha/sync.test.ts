@@ -314,6 +314,18 @@ describe('synchronous replication', () => {
     expect(calls).toEqual([])
   })
 
+  test('a wait begun after this node stopped leading is answered unconfirmed at once, under degrade_async too', async () => {
+    const pair = await startPair('degrade_async')
+    pair.standby.start()
+    await waitFor(() => pair.sync.state === 'sync', 5_000, 'standby caught up')
+    await pair.standby.stop()
+    pair.sync.close()
+    const started = Date.now()
+    const outcome = await pair.sync.wait(pair.leader.gateway.engine.wal.lastLsn + 1)
+    expect(outcome).toBe('timeout')
+    expect(Date.now() - started).toBeLessThan(TIMEOUT_MS / 2)
+  })
+
   test('the acknowledgement route checks the token and the body', async () => {
     const pair = await startPair('fail_closed')
     const ack = (body: string, token = 'test-replication-token'): Promise<Response> =>

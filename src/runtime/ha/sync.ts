@@ -286,6 +286,9 @@ export class SyncReplication {
   private waitIn(waiters: Set<Waiter>, lsn: number, waitersMax: number): Promise<SyncOutcome> {
     if (lsn <= this.standbyDurableLsn) return Promise.resolve('replicated')
     if (this.options.policy === 'off') return Promise.resolve('not_waited')
+    // This node stopped leading (close): a wait begun now ends as those under way at the close did, unconfirmed. Under
+    // degrade_async it would have waited out the timeout and answered as a degraded send, with nothing on record.
+    if (this.closed) return Promise.resolve('timeout')
     this.check()
     if (this.state === 'down') return Promise.resolve(this.options.policy === 'degrade_async' ? 'not_waited' : 'timeout')
     if (waiters.size >= waitersMax) return Promise.resolve('timeout')
