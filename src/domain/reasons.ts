@@ -61,6 +61,8 @@ export const REASONS = {
   QTY_BELOW_MIN: reason('definite_reject', 422, 'The quantity, rounded down to the lot, is below the minimum'),
   QTY_ABOVE_MAX: reason('definite_reject', 422, 'The quantity exceeds the instrument maximum'),
   NOTIONAL_BELOW_MIN: reason('definite_reject', 422, 'The rounded order notional is below the instrument minimum'),
+  PRICE_OFF_TICK: reason('definite_reject', 422, 'The price the order was accepted at is not a multiple of the instrument tick size, changed since; nothing was sent'),
+  QTY_OFF_LOT: reason('definite_reject', 422, 'The quantity the order was accepted for is not a multiple of the instrument lot size, changed since; nothing was sent'),
   // guard 7: lane admission
   LANE_FULL: reason('retryable', 429, 'The lane is at capacity; new orders are shed, retry later'),
   OVERLOADED: reason('retryable', 429, 'The gateway or the account is over its load bound; new orders are shed, retry later'),

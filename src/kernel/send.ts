@@ -19,8 +19,9 @@ import { emit, emitterFor, type Emitter } from './emit.ts'
 import { evaluateGate, LIVE_ONLY } from './gate.ts'
 import { callSlotBusy } from './in-flight.ts'
 import type { BookOrder } from './intake/book-check.ts'
+import { sizeReason, unsupportedReason } from './intake/guard-capability.ts'
 import { bookLimitsOff, bookReason, marketDataReason } from './intake/guard-data-health.ts'
-import { marketWorstPrice } from './intake/sent-order.ts'
+import { marketWorstPrice, sentPrice, sentQty } from './intake/sent-order.ts'
 import { heldFor, reservationFor } from './reservations.ts'
 import type { KernelState } from './state.ts'
 import { healthGateFacts } from './venue-health.ts'
@@ -169,10 +170,10 @@ function blockedReason(gate: GateVerdict): 'GATE_BLOCKED' | 'VENUE_HEALTH_CRITIC
  * its lane (a HALT, a venue throttling, a full instrument) while its reference price goes missing, stale or jumps, or
  * moves away from its limit. So a place or amend faces data health and the price band again, at the reference price
  * observed for this send, on the price it sends (an amend's as its own intake checked it: a new price, or the standing
- * one when it adds quantity), and the account policy's limits on the order (policyLimitRefusing: its config may have
- * changed since, at a start). Cancels reduce risk and never face it; nor do flatten's closes, operator-issued risk
- * reducers that bypass intake by design. A send command without a market (a command record of an older leader) is
- * decided as that leader decided it.
+ * one when it adds quantity), the account policy's limits on the order (policyLimitRefusing) and the instrument's
+ * rules (instrumentRuleRefusing): its config may have changed since, at a start. Cancels reduce risk and never face
+ * it; nor do flatten's closes, operator-issued risk reducers that bypass intake by design. A send command without a
+ * market (a command record of an older leader) is decided as that leader decided it.
  */
 function guardRefusingSend(state: KernelState, order: Order, command: SendCommand): ReasonCode | null {
   if (command.action === 'cancel' || order.flattenId !== null || command.market === undefined) return null
@@ -187,7 +188,8 @@ function guardRefusingSend(state: KernelState, order: Order, command: SendComman
   if (reason !== null || market === null) return reason
   const limit = policyLimitRefusing(state, order, command.action, { instrument, referencePrice: market.referencePrice })
   if (limit !== null) return limit
-  return command.action === 'place' && !marketOrderCovered(order, { instrument, takerFeeBps: params.takerFeeBps, referencePrice: market.referencePrice }) ? 'INSUFFICIENT_FUNDS' : null
+  if (command.action === 'place' && !marketOrderCovered(order, { instrument, takerFeeBps: params.takerFeeBps, referencePrice: market.referencePrice })) return 'INSUFFICIENT_FUNDS'
+  return instrumentRuleRefusing(order, command.action, { instrument, referencePrice: market.referencePrice })
 }
 
 /**
@@ -207,6 +209,30 @@ function policyLimitRefusing(state: KernelState, order: Order, action: 'place' |
   const qty = amend?.qty ?? order.qty
   const price = amend?.price ?? order.price ?? (order.side === 'buy' ? order.protectionPrice : null) ?? marketWorstPrice(at.referencePrice, at.instrument)
   return mulUnits(qty, price, 'up') > policy.maxOrderNotional ? 'ORDER_NOTIONAL_LIMIT' : null
+}
+
+/**
+ * The instrument's rules on the order as recorded (guard 6's, unsupportedReason and sizeReason; an amend's, at its
+ * target, its sizes only, as its intake checked), read again at the send for the same reason as the policy's limits:
+ * a start may have recorded changed instruments, and the venue refuses what they no longer take. The order was rounded
+ * to the tick and lot of its intake and goes out as recorded, never rounded again (its reservation is for what it
+ * was): a price (a limit, an amend's, a protected market order's protection price) or a quantity the rounding would now
+ * move is off the new tick (PRICE_OFF_TICK) or lot (QTY_OFF_LOT). The notional is intake's: a market order's at the
+ * reference price of this send.
+ */
+function instrumentRuleRefusing(order: Order, action: 'place' | 'amend', at: { instrument: Instrument; referencePrice: Units }): ReasonCode | null {
+  const { instrument } = at
+  const amend = action === 'amend' ? order.amend : null
+  if (amend === null) {
+    const unsupported = unsupportedReason(order, instrument)
+    if (unsupported !== null) return unsupported
+  }
+  const qty = amend?.qty ?? order.qty
+  const limit = amend?.price ?? order.price
+  const sentAt = limit ?? order.protectionPrice
+  if (sentQty(qty, instrument) !== qty) return 'QTY_OFF_LOT'
+  if (sentAt !== null && sentPrice(sentAt, order.side, instrument) !== sentAt) return 'PRICE_OFF_TICK'
+  return sizeReason({ qty, price: limit, notional: mulUnits(qty, limit ?? at.referencePrice, 'down') }, instrument)
 }
 
 /** The book rules at the send (data health's last part), for what faces them: a place, an amend its intake checked. */
