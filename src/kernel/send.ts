@@ -199,11 +199,13 @@ function guardRefusingSend(state: KernelState, order: Order, command: SendComman
  * would otherwise go out as a market order the policy no longer allows, or past the cap it lowered. The order is
  * priced as recorded, as a resend prices it: its limit, a protected buy's protection price, else the band's upper edge
  * of the reference price of this send; an amend at its target. A missing policy or an unlisted instrument is check
- * 3's (policy_allow), not this.
+ * 3's (policy_allow), not this. Of newOrdersBy only the empty list is read (no kind may place or amend): the order does
+ * not record the kind of principal that placed it, so a list naming some kinds cannot be checked against it.
  */
 function policyLimitRefusing(state: KernelState, order: Order, action: 'place' | 'amend', at: { instrument: Instrument; referencePrice: Units }): ReasonCode | null {
   const policy = state.policies.get(order.accountId)
   if (policy === undefined) return null
+  if (policy.newOrdersBy?.length === 0) return 'PRINCIPAL_KIND_NOT_ALLOWED'
   if (order.type === 'market' && !policy.marketOrderInstruments.includes(instrumentKey(order.venue, order.symbol))) return 'MARKET_ORDERS_DISABLED'
   const amend = action === 'amend' ? order.amend : null
   const qty = amend?.qty ?? order.qty
