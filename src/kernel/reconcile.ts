@@ -163,7 +163,11 @@ function notFound(state: KernelState, emitter: Emitter, at: { nowMs: number; ask
     return
   }
   const graceMs = state.config?.params.reconcileGraceMs ?? 0
-  const sentAtMs = draft.lastSendAtMs ?? 0
+  // Measured from its last request to the venue: the place, or an amend still under way. A venue that replaced the
+  // order may not know it by the id asked yet, or any more (an amend renames it); measured from the place alone, an
+  // Unknown amend read back at once was Failed, its reservation released, while it rested at the venue.
+  const amendSentAtMs = draft.amend?.stage === 'sent' ? (draft.amend.sentAtMs ?? 0) : 0
+  const sentAtMs = Math.max(draft.lastSendAtMs ?? 0, amendSentAtMs)
   if (at.askedAtMs - sentAtMs < graceMs) {
     // Too early to conclude absence: ask again later.
     deferred(state, emitter, nowMs, sentAtMs)
