@@ -43,8 +43,10 @@ export function readBackItem(item: WorkItem, ports: ReadBackPorts): Promise<bool
   // The venue looks after this: its "not found" proves absence only if this is past the grace (kernel/reconcile.ts).
   const asked = askedOrderOf(order, clock.nowMs())
   const heldCumQty = () => engine.state.orders.get(item.orderId)?.cumQty ?? 0n
+  // An amend under way may have renamed the order at the venue: asked by its id too when the order's is not found.
+  const amendClientOrderId = order.amend?.stage === 'sent' ? order.amend.clientOrderId : undefined
   return (async () => {
-    const answer = await readBack(adapter, { orderId: item.orderId, clientOrderId, heldCumQty }, ports.queryCall(item.venue))
+    const answer = await readBack(adapter, { orderId: item.orderId, clientOrderId, heldCumQty, amendClientOrderId }, ports.queryCall(item.venue))
     if (isUnanswered(answer)) {
       // The venue did not answer, which proves nothing: the order stays Unknown and is asked about again later.
       holds.backOff(item.orderId, answer.retryAfterMs)

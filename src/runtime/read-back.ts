@@ -62,6 +62,11 @@ export interface ReadBackRequest {
   clientOrderId: string
   /** The quantity egress holds fills for, read when the answers are back (reports may land meanwhile). */
   heldCumQty: () => Units
+  /**
+   * The id of an amend under way (sent, its answer lost): a venue whose replace renames the order may know it only by
+   * this one, so "not found" by `clientOrderId` is asked again by it before it is taken.
+   */
+  amendClientOrderId?: string | undefined
 }
 
 /**
@@ -77,7 +82,14 @@ export async function readBack(adapter: VenueAdapter, request: ReadBackRequest, 
     adapter.tradesQueryable === false ? NO_TRADE_QUERY : call(() => adapter.trades({ clientOrderId })),
   ])
   if (status.kind !== 'ok' || trades.kind !== 'ok') return unanswered([status, trades])
-  const venueOrder = status.value
+  let venueOrder = status.value
+  // Not found by the id asked, the order may be at the venue under its amend's: "not found" means by neither.
+  const { amendClientOrderId } = request
+  if (venueOrder === null && amendClientOrderId !== undefined && amendClientOrderId !== clientOrderId) {
+    const renamed = await call(() => adapter.orderStatus(amendClientOrderId))
+    if (renamed.kind !== 'ok') return unanswered([renamed])
+    venueOrder = renamed.value
+  }
   if (adapter.tradesQueryable === false || venueOrder === null || explained(venueOrder, trades.value, request)) return { venueOrder, trades: trades.value }
   const later = await call(() => adapter.trades({ clientOrderId }))
   if (later.kind !== 'ok') return unanswered([later])
