@@ -14,6 +14,11 @@ import { DirectoryOpenError } from './errors.ts'
 
 export interface WalIo {
   openAppend(path: string): number
+  /**
+   * Opens a file to read it, never waiting: a FIFO under a file's name (a segment's, a snapshot's, the manifest's)
+   * opens at once, reads as empty and is refused as the file it poses as would be; a blocking open waited for a
+   * writer that never came, holding a start (or a running gateway's snapshot) for good.
+   */
   openRead(path: string): number
   write(fd: number, data: Uint8Array, positionBytes: number): void
   read(fd: number, target: Uint8Array, positionBytes: number): number
@@ -80,7 +85,8 @@ function writeFullyOffLoop(fd: number, data: Uint8Array, positionBytes: number, 
 
 export const nodeIo: WalIo = {
   openAppend: (path) => fs.openSync(path, fs.constants.O_RDWR | fs.constants.O_CREAT, 0o640),
-  openRead: (path) => fs.openSync(path, fs.constants.O_RDONLY),
+  // O_NONBLOCK: a FIFO opens at once (see WalIo.openRead); a regular file reads as usual.
+  openRead: (path) => fs.openSync(path, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK),
   write: writeFully,
   read: (fd, target, positionBytes) => fs.readSync(fd, target, 0, target.byteLength, positionBytes),
   fdatasync: (fd) => fs.fdatasyncSync(fd),
