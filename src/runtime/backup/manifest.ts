@@ -11,11 +11,12 @@
  * them (`BACKUP.<suffix>.json`), as the leader's records fill those LSNs.
  */
 
-import { closeSync, existsSync, fsyncSync, openSync, readFileSync, writeSync } from 'node:fs'
+import { closeSync, existsSync, fsyncSync, openSync, writeSync } from 'node:fs'
 import { join } from 'node:path'
 import * as v from 'valibot'
 import { openReadOnly, toHex } from '../../../wal/index.ts'
 import type { AuditProblemCode } from '../../audit/index.ts'
+import { readFailureOf, readFileBounded } from '../../config/bounded-read.ts'
 
 export const BACKUP_MANIFEST_FILE = 'BACKUP.json'
 /** Bound on the file read back: a manifest is a few hundred bytes. */
@@ -58,10 +59,16 @@ type ManifestRead = { manifest: v.InferOutput<typeof MANIFEST_SCHEMA> } | { inva
 function readManifest(dir: string): ManifestRead | null {
   const path = join(dir, BACKUP_MANIFEST_FILE)
   if (!existsSync(path)) return null
+  // Bounded, and no pipe: a file of any size was read whole before its size was judged, and a FIFO under the name held
+  // replay-verify and audit verify for good (an open waiting for a writer).
+  let text: Uint8Array
   try {
-    const text = readFileSync(path)
-    if (text.byteLength > MANIFEST_BYTES_MAX) return { invalid: `${text.byteLength} bytes, more than a manifest holds` }
-    const result = v.safeParse(MANIFEST_SCHEMA, JSON.parse(text.toString('utf8')))
+    text = readFileBounded(path, MANIFEST_BYTES_MAX, { allowPipes: false })
+  } catch (error) {
+    return { invalid: readFailureOf(error) }
+  }
+  try {
+    const result = v.safeParse(MANIFEST_SCHEMA, JSON.parse(new TextDecoder().decode(text)))
     if (result.success) return { manifest: result.output }
     return { invalid: `${result.issues[0]?.path?.map((item) => item.key).join('.') ?? 'its content'}: ${result.issues[0]?.message ?? 'invalid'}` }
   } catch (error) {
