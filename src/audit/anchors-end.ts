@@ -10,7 +10,7 @@
  * error: lines that do not parse are passed over.
  */
 
-import { closeSync, fstatSync, openSync, readSync } from 'node:fs'
+import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs'
 import * as v from 'valibot'
 import { ANCHOR_SCHEMA } from './anchors.ts'
 import { TAIL_SCAN_BYTES } from './anchor-writer.ts'
@@ -45,7 +45,9 @@ export function anchorsFileTailLines(path: string): AnchorsFileLine[] {
 export function anchorsFileTail(path: string): { lines: AnchorsFileLine[]; passedOver: number } {
   let fd: number
   try {
-    fd = openSync(path, 'r')
+    // O_NONBLOCK: a FIFO under the name opens at once, to be passed over below (a blocking open waited for a writer,
+    // holding a start and replay-verify for good, before the check that it is a file could run).
+    fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK)
   } catch {
     return { lines: [], passedOver: 0 }
   }
