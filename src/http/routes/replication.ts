@@ -12,7 +12,7 @@
  */
 
 import { matchesSecretDigest, secretDigest } from '../auth/secret-digest.ts'
-import { readFileSync } from 'node:fs'
+import { closeSync, constants, openSync, readFileSync } from 'node:fs'
 import { Hono, type Context, type MiddlewareHandler, type Next } from 'hono'
 import * as v from 'valibot'
 import { fromHex, IN_SYNC_MEMBERS_MAX, NODE_ID_PATTERN, toHex, type Wal } from '../../../wal/index.ts'
@@ -322,7 +322,7 @@ function newestServableSnapshot(store: SnapshotStore, log: Wal): { bytes: Uint8A
   for (const candidate of store.candidates()) {
     let bytes: Uint8Array
     try {
-      bytes = readFileSync(candidate.path)
+      bytes = readWithoutWaiting(candidate.path)
     } catch {
       continue
     }
@@ -338,6 +338,20 @@ function newestServableSnapshot(store: SnapshotStore, log: Wal): { bytes: Uint8A
     }
   }
   return null
+}
+
+/**
+ * The file's bytes, its open never waiting: a FIFO under a snapshot's name reads as empty (and is passed over as
+ * damaged), where a blocking open waited for a writer and held the leader's event loop — intake, replication, its
+ * lease — for as long.
+ */
+function readWithoutWaiting(path: string): Uint8Array {
+  const fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK)
+  try {
+    return readFileSync(fd)
+  } finally {
+    closeSync(fd)
+  }
 }
 
 function requireReplicationToken(token: string): MiddlewareHandler {
