@@ -23,6 +23,8 @@ export interface FakeAcceptorOptions {
   refuse?: boolean
   /** Answer egress's ResendRequests by resending what was sent (default false: a spec answers them itself). */
   answerResends?: boolean
+  /** Answer egress's Logout with a Logout (default true; false: a venue that never answers it). */
+  answerLogouts?: boolean
   /**
    * The acceptor's clock, for SendingTime (egress refuses one too far from its own clock): the spec's SimClock, or the
    * wall clock for a spec running a whole gateway. Default: always 1_700_000_000_000, the SimClocks' usual start.
@@ -59,6 +61,7 @@ export class FakeAcceptor {
   autoLogon: boolean
   refuse: boolean
   answerResends: boolean
+  answerLogouts: boolean
   nowMs: () => number
   /** Every message egress sent, over all connections, in order. */
   readonly received: FixMessage[] = []
@@ -79,6 +82,7 @@ export class FakeAcceptor {
     this.autoLogon = options.autoLogon ?? true
     this.refuse = options.refuse ?? false
     this.answerResends = options.answerResends ?? false
+    this.answerLogouts = options.answerLogouts ?? true
     this.nowMs = options.nowMs ?? (() => 1_700_000_000_000)
   }
 
@@ -188,7 +192,7 @@ export class FakeAcceptor {
       queueMicrotask(() => this.send(MsgType.Logon, body))
     }
     if (message.msgType === MsgType.ResendRequest && this.answerResends && this.connected) queueMicrotask(() => this.answerResend(message))
-    if (message.msgType === MsgType.Logout && this.connected) {
+    if (message.msgType === MsgType.Logout && this.answerLogouts && this.connected) {
       queueMicrotask(() => {
         if (this.connected) this.send(MsgType.Logout)
       })

@@ -61,6 +61,11 @@ export interface Connection {
   /** The counterparty's Logout was taken on this connection: another is a duplicate, ignored. */
   logoutReceived: boolean
   writeChain: Promise<unknown>
+  /**
+   * Nothing more is read on this connection (it closes once our Logout is written): the counterparty's numbering went
+   * back (session-handshake.ts logoutSeqNumTooLow), so nothing it says now can be taken in sequence.
+   */
+  inboundStopped: boolean
   closed: boolean
 }
 
@@ -89,6 +94,7 @@ export function openConnection(id: number, options: { nowMs: number; limits: Fix
     logoutSent: null,
     logoutReceived: false,
     writeChain: Promise.resolve(),
+    inboundStopped: false,
     closed: false,
   }
 }

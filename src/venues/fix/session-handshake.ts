@@ -64,7 +64,7 @@ export function onLogonPhaseMessage(session: SessionContext, connection: Connect
   }
   const seqNum = message.seqNum
   const expected = seqNums.nextTarget
-  if (seqNum < expected) return logout(session, connection, `MsgSeqNum too low, expecting ${expected} but received ${seqNum}`, true)
+  if (seqNum < expected) return logoutSeqNumTooLow(session, connection, `MsgSeqNum too low, expecting ${expected} but received ${seqNum}`)
   enterPhase(connection, 'active', session.options.clock.nowMs())
   connection.loggedOnAtMs = session.options.clock.nowMs()
   session.resetAtNextLogon = false
@@ -172,6 +172,22 @@ export function logout(session: SessionContext, connection: Connection, text: st
   sendLogout(session, connection, [[Tag.Text, text]])
   enterPhase(connection, 'logout_sent', session.options.clock.nowMs())
   session.setState('logout_sent', text)
+}
+
+/**
+ * "MsgSeqNum too low" (not a PossDup): the counterparty's numbering went back, so nothing more it says can be taken in
+ * sequence. Logout, as `logout` sends it, and the connection closed once it is written, with no wait for the answer
+ * and nothing more read: as QuickFIX does (Session::doTargetTooLow, generateLogout then disconnect). Waiting for the
+ * answer (logoutTimeoutMs) read on meanwhile, and a message under the expected number was taken as in sequence.
+ */
+export function logoutSeqNumTooLow(session: SessionContext, connection: Connection, text: string): void {
+  logout(session, connection, text, true)
+  if (connection.closed) return
+  connection.inboundStopped = true
+  const close = (): void => session.disconnect(connection, text, 'warn')
+  const ours = connection.logoutSent
+  if (ours === null || ours.done) return close()
+  void ours.written.then(close, close)
 }
 
 function sendLogout(session: SessionContext, connection: Connection, body: FixField[]): { written: Promise<boolean>; done: boolean } {

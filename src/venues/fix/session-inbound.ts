@@ -10,20 +10,20 @@ import { describeError } from './log.ts'
 import { FixMessage, parsePositiveInt, type FixMessageDefect } from './message.ts'
 import type { Connection } from './session-connection.ts'
 import type { SessionContext } from './session-context.ts'
-import { logout, onCounterpartyReset, onLogonPhaseMessage, onLogout } from './session-handshake.ts'
+import { logout, logoutSeqNumTooLow, onCounterpartyReset, onLogonPhaseMessage, onLogout } from './session-handshake.ts'
 import { sendOn, sendReject } from './session-outbound.ts'
 import { sendingTimeDefect } from './session-sending-time.ts'
 import { advance, drainQueue, onGapFill, onSequenceReset, queueAboveGap, serveResend } from './session-sequence.ts'
 import { MsgType, SessionRejectReason, Tag } from './tags.ts'
 
 export function onData(session: SessionContext, connection: Connection, bytes: Uint8Array): void {
-  if (connection.closed) return
+  if (connection.closed || connection.inboundStopped) return
   try {
     connection.reader.push(bytes)
   } catch (error: unknown) {
     return onCodecError(session, connection, error)
   }
-  while (!connection.closed) {
+  while (!connection.closed && !connection.inboundStopped) {
     let message: FixMessage | null
     try {
       message = connection.reader.next()
@@ -98,7 +98,7 @@ function onMessage(session: SessionContext, connection: Connection, received: Fi
       session.log('debug', 'fix.possdup_dropped', `dropped PossDup MsgSeqNum ${seqNum} (expecting ${expected})`)
       return
     }
-    return logout(session, connection, `MsgSeqNum too low, expecting ${expected} but received ${seqNum}`, true)
+    return logoutSeqNumTooLow(session, connection, `MsgSeqNum too low, expecting ${expected} but received ${seqNum}`)
   }
   processInSequence(session, connection, message)
   drainQueue(session, connection)
