@@ -1,5 +1,5 @@
-// A price step runs in the clock's callback: a book error there on one order (a bug, e.g. a resting order with no
-// price, which only a resumed memory can hold) threw out of the callback — uncaught under the real clock — and, the
+// A price step runs in the clock's callback: a book error there on one order (a bug, e.g. a resting limit order with
+// no price, which only a malformed resumed memory can hold) threw out of the callback — uncaught under the real clock — and, the
 // step never rescheduled, the venue stopped stepping: no more fills, no DAY order expired by a step. Now the step
 // skips that order's fills (its reports dropped), reports the error once through `onBookError`, and goes on with the
 // other orders and the steps after.
@@ -8,14 +8,14 @@ import { parseDecimal as d } from '../../../src/domain/decimal.ts'
 import type { RestingOrder } from '../../../src/venues/sim/index.ts'
 import { START_MS, harness, kinds, limit, okValue, within } from './fixture.ts'
 
-/** A market order resting (no price): a step reaching it throws 'resting order … has no price' in the book. */
+/** A limit order resting with no price: a step reaching it throws 'resting order … has no price' in the book. */
 const PRICELESS: RestingOrder = {
   venueOrderId: 'sim-o1',
   clientOrderIds: ['m1'],
   account: 'acct',
   symbol: 'BTC-USD',
   side: 'buy',
-  type: 'market',
+  type: 'limit',
   tif: 'GTC',
   postOnly: false,
   reduceOnly: false,

@@ -36,8 +36,9 @@ import { ok, rejected, unknown, type CausedReports } from './book-result.ts'
 import { placeProblem } from './place-check.ts'
 import { reduceOnlyExceeds } from './reduce-only.ts'
 import { SimReason } from './reasons.ts'
-import { bookView, isOpen, placedOrder, renameOrder, venueOrder, type SimOrder, type SimOrderView } from './order.ts'
+import { bookView, isOpen, neverRests, placedOrder, renameOrder, venueOrder, type SimOrder, type SimOrderView } from './order.ts'
 import { SimOrderStore } from './order-store.ts'
+import { stepOrders, type SteppedBook } from './book-step.ts'
 
 type BookOptions = Pick<
   ResolvedSimOptions,
@@ -73,6 +74,18 @@ export class SimBook {
   duplicatePlaceCount = 0
   /** Orders a price step failed on (step), told once each: a step fails on them again every priceStepMs. */
   readonly #stepFailed = new WeakSet<SimOrder>()
+  /** What a price step needs of the book (book-step.ts): made once, not per step. */
+  readonly #stepped: SteppedBook = {
+    expireIfDue: (order, nowMs, caused) => this.#expireIfDue(order, nowMs, caused),
+    reference: (symbol, nowMs) => this.#prices.reference(symbol, nowMs)?.price,
+    reduceOnlyExceeds: (order, qty) => this.#reduceOnlyExceeds(order, qty),
+    expire: (order, reason, nowMs, caused) => {
+      order.status = 'expired'
+      caused.push({ ...this.#report(order, 'expired', nowMs), reason })
+    },
+    make: (order, nowMs, caused) => this.#make(order, nowMs, caused),
+    settle: (order, nowMs) => this.#store.settle(order, nowMs),
+  }
 
   constructor(options: BookOptions, prices: PriceProcess, rng: Xoshiro128ss) {
     this.#options = options
@@ -144,7 +157,7 @@ export class SimBook {
     order.status = 'open'
     caused.push(this.#report(order, 'new', nowMs))
     if (marketable) this.#take(order, instrument, reference, nowMs, caused)
-    if (isOpen(order) && (order.tif === 'IOC' || order.tif === 'FOK' || order.type === 'market')) {
+    if (isOpen(order) && neverRests(order)) {
       order.status = 'expired'
       caused.push(this.#report(order, 'expired', nowMs))
     }
@@ -196,37 +209,11 @@ export class SimBook {
   }
 
   /**
-   * One price step: expire DAY orders past their time, then fill resting orders the price has reached. An error on an
-   * order (a bug, such as a resting order with no price) skips it, its reports of the step dropped, and goes on with
-   * the others: `failed` is told, the first time only for that order, rather than the step throwing out of its clock.
+   * One price step: expire the orders that are due, then fill resting orders the price has reached (book-step.ts). An
+   * error on an order (a bug) skips it and goes on with the others: `failed` is told, the first time only for that order.
    */
   step(nowMs: number, caused: CausedReports, failed: (message: string) => void): void {
-    for (const order of this.#store.openOrders()) {
-      const reportsBefore = caused.length
-      try {
-        this.#stepOrder(order, nowMs, caused)
-      } catch (error) {
-        caused.length = reportsBefore
-        if (this.#stepFailed.has(order)) continue
-        this.#stepFailed.add(order)
-        failed(`price step: ${error instanceof Error ? error.message : String(error)}`)
-      }
-    }
-  }
-
-  /** An order's part of a price step: expired if due, else filled if the price has reached it. */
-  #stepOrder(order: SimOrder, nowMs: number, caused: CausedReports): void {
-    if (this.#expireIfDue(order, nowMs, caused)) return
-    // None for a symbol the venue stopped trading (a restart on a config that dropped it): its orders rest until canceled.
-    const reference = this.#prices.reference(order.symbol, nowMs)?.price
-    if (reference !== undefined && isMarketable(order, reference)) {
-      // The position may have shrunk since the order was placed: it would now trade past it, so it ends unfilled.
-      if (this.#reduceOnlyExceeds(order, order.qty - order.cumQty)) {
-        order.status = 'expired'
-        caused.push({ ...this.#report(order, 'expired', nowMs), reason: SimReason.reduceOnlyWouldIncrease })
-      } else this.#make(order, nowMs, caused)
-    }
-    if (!isOpen(order)) this.#store.settle(order, nowMs)
+    stepOrders(this.#stepped, this.#store.openOrders(), { nowMs, caused, failed, stepFailed: this.#stepFailed })
   }
 
   /**
@@ -290,10 +277,12 @@ export class SimBook {
   /**
    * Expires an open DAY order whose time has come, and settles it. Price steps expire them too, but only at step
    * boundaries: a cancel or amend arriving between the expiry and the next step must find the order expired, or an
-   * amend into a cross would fill it after its time. Its report goes onto `caused`; true when it expired it.
+   * amend into a cross would fill it after its time. Its report goes onto `caused`; true when it expired it. One that
+   * never rests (market, IOC, FOK) yet is open — a resumed memory's, or one a book error left so — is due at once.
    */
   #expireIfDue(order: SimOrder, nowMs: number, caused: CausedReports): boolean {
-    if (!isOpen(order) || order.expireAtMs === undefined || nowMs < order.expireAtMs) return false
+    if (!isOpen(order)) return false
+    if (!neverRests(order) && (order.expireAtMs === undefined || nowMs < order.expireAtMs)) return false
     order.status = 'expired'
     this.#store.settle(order, nowMs)
     caused.push(this.#report(order, 'expired', nowMs))

@@ -138,6 +138,14 @@ export function isOpen(order: Pick<SimOrder, 'status'>): boolean {
   return order.status === 'open' || order.status === 'partially_filled'
 }
 
+/**
+ * Whether the order never rests on the book: a market, IOC or FOK order trades at once, and the venue ends what it
+ * could not fill right then (expired), as real venues cancel such a remainder.
+ */
+export function neverRests(order: Pick<SimOrder, 'type' | 'tif'>): boolean {
+  return order.type === 'market' || order.tif === 'IOC' || order.tif === 'FOK'
+}
+
 export function bookView(order: SimOrder): SimOrderView {
   const view: { -readonly [K in keyof SimOrderView]: SimOrderView[K] } = {
     venueOrderId: order.venueOrderId,
