@@ -1,8 +1,8 @@
 // A price step runs in the clock's callback: a book error there on one order (a bug, e.g. a resting limit order with
-// no price, which only a malformed resumed memory can hold) threw out of the callback — uncaught under the real clock — and, the
-// step never rescheduled, the venue stopped stepping: no more fills, no DAY order expired by a step. Now the step
-// skips that order's fills (its reports dropped), reports the error once through `onBookError`, and goes on with the
-// other orders and the steps after.
+// no price, which only a malformed resumed memory can hold) threw out of the callback — uncaught under the real clock
+// — and, the step never rescheduled, the venue stopped stepping: no more fills, no DAY order expired by a step. Now
+// the step skips the rest of that order's step (what it booked before the error is reported: book-error-reports),
+// reports the error once through `onBookError`, and goes on with the other orders and the steps after.
 import { expect, test } from 'bun:test'
 import { parseDecimal as d } from '../../../src/domain/decimal.ts'
 import type { RestingOrder } from '../../../src/venues/sim/index.ts'

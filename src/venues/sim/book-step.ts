@@ -36,16 +36,15 @@ export interface StepRun {
 }
 
 /**
- * Steps each of `orders`. An error on one (a bug, such as a resting limit order with no price) skips it, its reports of
- * the step dropped, and goes on with the others, rather than throwing out of the venue's clock.
+ * Steps each of `orders`. An error on one (a bug, such as a resting limit order with no price) skips the rest of that
+ * order's step and goes on with the others, rather than throwing out of the venue's clock. The reports it queued before
+ * the error stay: each tells of a change already made on the book (a fill booked is a trade the venue holds).
  */
 export function stepOrders(book: SteppedBook, orders: readonly SimOrder[], run: StepRun): void {
   for (const order of orders) {
-    const reportsBefore = run.caused.length
     try {
       stepOrder(book, order, run.nowMs, run.caused)
     } catch (error) {
-      run.caused.length = reportsBefore
       if (run.stepFailed.has(order)) continue
       run.stepFailed.add(order)
       run.failed(`price step: ${error instanceof Error ? error.message : String(error)}`)

@@ -281,8 +281,7 @@ export class SimBook {
    * never rests (market, IOC, FOK) yet is open — a resumed memory's, or one a book error left so — is due at once.
    */
   #expireIfDue(order: SimOrder, nowMs: number, caused: CausedReports): boolean {
-    if (!isOpen(order)) return false
-    if (!neverRests(order) && (order.expireAtMs === undefined || nowMs < order.expireAtMs)) return false
+    if (!isOpen(order) || (!neverRests(order) && (order.expireAtMs === undefined || nowMs < order.expireAtMs))) return false
     order.status = 'expired'
     this.#store.settle(order, nowMs)
     caused.push(this.#report(order, 'expired', nowMs))
@@ -335,9 +334,10 @@ export class SimBook {
 
   #fill(order: SimOrder, qty: Units, price: Units, liquidity: Liquidity, nowMs: number, reports: ExecutionReport[]) {
     const instrument = this.#instrument(order.symbol)
+    // Checked before anything changes, so an error leaves no fill on the book without its report (venue.ts #arrive).
+    if (order.cumQty + qty > order.qty) throw new Error(`overfill of ${order.venueOrderId}: a matching bug`)
     const { cash, fee } = this.#liquidity.charges(order.side, qty, price, liquidity)
     order.cumQty += qty
-    if (order.cumQty > order.qty) throw new Error(`overfill of ${order.venueOrderId}: a matching bug`)
     order.status = order.cumQty === order.qty ? 'filled' : 'partially_filled'
     const sign = order.side === 'buy' ? 1n : -1n
     this.#balances.credit(order.account, instrument.baseAsset, sign * qty)

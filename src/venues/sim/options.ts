@@ -109,8 +109,9 @@ export interface SimVenueOptions {
   reportsInFlightMax?: number
   faults?: Partial<SimFaults>
   /**
-   * Told of an error inside the book in a price step, which has no caller to answer (a bug, e.g. a resting order with
-   * no price): that order's fills of the step are skipped, the venue steps on; told once per order. An operation's
+   * Told of an error inside the book in a price step, which has no caller to answer (a bug, e.g. a resting limit order
+   * with no price): the rest of that order's step is skipped (what it booked before the error is reported), the venue
+   * steps on; told once per order. An operation's
    * error is answered `unknown` (venue_error) to its caller instead. Default: none.
    */
   onBookError?: (message: string) => void

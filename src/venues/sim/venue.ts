@@ -272,8 +272,9 @@ export class SimVenue implements VenueAdapter {
       outcome = call.apply(this.#book, call.argument, this.#clock.nowMs(), caused)
     } catch (error) {
       // A book bug: the call is answered `unknown` (it may have been applied in part; the caller reconciles) rather
-      // than left pending, and the reports it caused before it threw are dropped, never emitted.
-      caused.length = 0
+      // than left pending. The reports it caused before it threw are emitted: each tells of a change already made on
+      // the book (a fill's, of a trade the venue now holds). Dropped, as before, such a trade was never reported, and
+      // its order, taken and filled in part, was open at the venue unannounced.
       outcome = { kind: 'unknown', reason: `${SimReason.venueError}: ${error instanceof Error ? error.message : String(error)}` }
     }
     this.#emitCaused()
