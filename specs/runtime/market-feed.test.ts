@@ -37,6 +37,13 @@ describe('market feed', () => {
     expect(plain !== null && 'touch' in plain).toBe(false)
   })
 
+  test('snapshots reads each instrument by its own venue and symbol, a symbol holding a colon among them', () => {
+    const feed = new MarketFeed()
+    feed.addSource('sim', { referencePrice: (symbol: string) => (symbol === 'BTC:PERP' ? { price: parseDecimal('100'), observedAtMs: 1 } : null) })
+    const snapshots = feed.snapshots([['sim:BTC:PERP', { venue: 'sim', symbol: 'BTC:PERP' }]])
+    expect(snapshots).toEqual({ 'sim:BTC:PERP': { referencePrice: parseDecimal('100'), observedAtMs: 1, previousPrice: null } })
+  })
+
   test('an unknown venue or symbol gives no snapshot', () => {
     const { feed } = feedWith([])
     expect(feed.snapshot('sim', 'X')).toBeNull()

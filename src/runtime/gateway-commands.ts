@@ -131,8 +131,7 @@ export abstract class GatewayCommands {
   }
 
   private flattenCommand(principal: Principal, accountId: string, flattenId: string): FlattenCommand {
-    const keys = new Set<string>(this.engine.state.instruments.keys())
-    return { kind: 'flatten', nowMs: this.clock.nowMs(), principal, accountId, flattenId, markets: this.market.snapshots(keys), buildCommit: this.options.buildCommit }
+    return { kind: 'flatten', nowMs: this.clock.nowMs(), principal, accountId, flattenId, markets: this.market.snapshots(this.engine.state.instruments), buildCommit: this.options.buildCommit }
   }
 
   private run(command: Parameters<Engine['submit']>[0]): Promise<CommandResult> {

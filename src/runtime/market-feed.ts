@@ -60,10 +60,13 @@ export class MarketFeed {
     return snapshot
   }
 
-  snapshots(keys: Iterable<string>): Record<string, MarketSnapshot> {
+  /**
+   * The snapshots of the instruments given by their keys (instrumentKey): each read by its own venue and symbol, not
+   * by splitting the key, which a symbol holding ':' (the kernel's ids allow it) would cut in the wrong place.
+   */
+  snapshots(instruments: Iterable<readonly [key: string, instrument: { readonly venue: string; readonly symbol: string }]>): Record<string, MarketSnapshot> {
     const result: Record<string, MarketSnapshot> = {}
-    for (const key of keys) {
-      const [venue, symbol] = key.split(':') as [string, string]
+    for (const [key, { venue, symbol }] of instruments) {
       const snapshot = this.snapshot(venue, symbol)
       if (snapshot !== null) result[key] = snapshot
     }
