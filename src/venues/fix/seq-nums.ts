@@ -11,6 +11,9 @@ export class DurableSeqNums {
   #current: FixSeqNums
   #durable: FixSeqNums
   #tail: Promise<void> = Promise.resolve()
+  /** The save running (or about to), and the one flushes made meanwhile share (flush). */
+  #underWay: Promise<void> | null = null
+  #queued: Promise<void> | null = null
   #failure: unknown = null
   #numbering = 0
 
@@ -54,12 +57,30 @@ export class DurableSeqNums {
     this.#current = { nextSenderSeqNum: 1, nextTargetSeqNum: 1 }
   }
 
-  /** Resolves when the current numbers are durable; rejects if a save fails (and every later flush rejects too). */
+  /**
+   * Resolves when the current numbers are durable; rejects if a save fails (and every later flush rejects too). Saves
+   * run one at a time; flushes while one is under way share the one save queued behind it, which saves the numbers as
+   * they are when it starts. Each flush queued a save of its own: every inbound message flushes (advance), and with
+   * messages coming during every save each queued save found the numbers moved and saved again, so the queue grew by
+   * the venue's rate less the store's, without bound, and a flush waited for every save queued before it.
+   */
   flush(): Promise<void> {
-    const next = this.#tail.then(() => this.#saveIfChanged())
+    if (this.#underWay === null) return this.#start()
+    this.#queued ??= this.#underWay.catch(() => undefined).then(() => {
+      this.#queued = null
+      return this.#start()
+    })
+    return this.#queued
+  }
+
+  #start(): Promise<void> {
+    const run: Promise<void> = this.#tail.then(() => this.#saveIfChanged()).finally(() => {
+      if (this.#underWay === run) this.#underWay = null
+    })
+    this.#underWay = run
     // Keep the chain alive after a failure so later flushes report it instead of hanging.
-    this.#tail = next.catch(() => undefined)
-    return next
+    this.#tail = run.catch(() => undefined)
+    return run
   }
 
   async #saveIfChanged(): Promise<void> {
