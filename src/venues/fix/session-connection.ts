@@ -24,6 +24,8 @@ export interface Connection {
    * not due while one is (session-timers.ts): each tick of a slow save queued another, a burst and a number each.
    */
   unwritten: number
+  /** Their bytes: bounded, with the socket's, by writeBufferBytesMax (session-outbound.ts). */
+  unwrittenBytes: number
   lastReceivedMs: number
   testRequest: { id: string; sentMs: number } | null
   /** Set while a ResendRequest is outstanding: the highest number seen above the gap. */
@@ -80,6 +82,7 @@ export function openConnection(id: number, options: { nowMs: number; limits: Fix
     loggedOnAtMs: null,
     lastSentMs: options.nowMs,
     unwritten: 0,
+    unwrittenBytes: 0,
     lastReceivedMs: options.nowMs,
     testRequest: null,
     resendUpTo: null,

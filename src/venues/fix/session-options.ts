@@ -48,7 +48,10 @@ export interface FixSessionOptions {
    * follows its fields (~70 bytes each), not its bytes: a 64 KiB message of tiny fields holds ~0.6 MB.
    */
   queuedFieldsMax?: number
-  /** Bytes accepted by the socket but not yet written; beyond it the peer is not reading and the session disconnects. */
+  /**
+   * Bytes accepted by the socket but not yet written, and bytes waiting for the store's save, each at most; beyond it the
+   * peer is not reading (or the store not keeping up) and the session disconnects.
+   */
   writeBufferBytesMax?: number
   /** Garbled messages (bad checksum or fields) in a row before the session gives up on the connection. */
   garbledMessagesMax?: number

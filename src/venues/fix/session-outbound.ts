@@ -40,15 +40,23 @@ export function sendOn(
   fields.push(...body)
   const bytes = encodeFixMessage(session.options.beginString, fields)
   connection.unwritten++
+  connection.unwrittenBytes += bytes.length
+  // Bounded before the socket too: a venue's messages that each draw an answer (a TestRequest, one refused) queued an
+  // answer each here while a save was slow, without bound, the bound looked at only once they reached the socket.
+  if (connection.unwrittenBytes > session.options.writeBufferBytesMax && !connection.closed) {
+    session.disconnect(connection, `${connection.unwrittenBytes} bytes wait for the store's save (writeBufferBytesMax ${session.options.writeBufferBytesMax}): the store is not keeping up with the session`, 'error')
+  }
   const written = connection.writeChain.then(async () => {
     try {
       await seqNums.flush()
     } catch (error: unknown) {
       connection.unwritten--
+      connection.unwrittenBytes -= bytes.length
       session.failStore(error)
       return false
     }
     connection.unwritten--
+    connection.unwrittenBytes -= bytes.length
     const transport = connection.transport
     if (connection.closed || transport === null) return false
     // Numbered before the numbers restarted (the venue's reset Logon, answered meanwhile): written, it went out under a
