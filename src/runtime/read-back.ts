@@ -85,15 +85,26 @@ export async function readBack(adapter: VenueAdapter, request: ReadBackRequest, 
   let venueOrder = status.value
   // Not found by the id asked, the order may be at the venue under its amend's: "not found" means by neither.
   const { amendClientOrderId } = request
+  let renamedTo: string | null = null
   if (venueOrder === null && amendClientOrderId !== undefined && amendClientOrderId !== clientOrderId) {
     const renamed = await call(() => adapter.orderStatus(amendClientOrderId))
     if (renamed.kind !== 'ok') return unanswered([renamed])
     venueOrder = renamed.value
+    if (venueOrder !== null) renamedTo = amendClientOrderId
   }
   if (adapter.tradesQueryable === false || venueOrder === null || explained(venueOrder, trades.value, request)) return { venueOrder, trades: trades.value }
-  const later = await call(() => adapter.trades({ clientOrderId }))
+  // Found under its amend's id, its trades since the replace are listed under that id too: asked by it, and added to
+  // those listed under the old one. Asked by the old id alone, they were missing, and their quantity was booked as a
+  // synthetic fill (RECONCILE_SYNTHETIC_FILL) the venue's own trades then had to true up.
+  const later = await call(() => adapter.trades({ clientOrderId: renamedTo ?? clientOrderId }))
   if (later.kind !== 'ok') return unanswered([later])
-  return { venueOrder, trades: later.value }
+  return { venueOrder, trades: renamedTo === null ? later.value : withoutRepeats(trades.value, later.value) }
+}
+
+/** `first` and then those of `then` whose execution id `first` does not list (the same trade under both of an order's ids). */
+function withoutRepeats(first: readonly VenueTrade[], then: readonly VenueTrade[]): VenueTrade[] {
+  const listed = new Set(first.map((trade) => trade.execId))
+  return [...first, ...then.filter((trade) => !listed.has(trade.execId))]
 }
 
 /** Whether the read-back went unanswered. */
