@@ -105,8 +105,19 @@ describe('refused: DATA_DIR_FOREIGN, naming the unexpected entries', () => {
     expect(error?.message).toStartWith(`DATA_DIR_FOREIGN: ${dir} is not an egress data directory: it holds ".git", "README.md", "src", and no log`)
   })
 
-  test('a directory like /var: a log/ without segments is no mark of a data dir', () => {
-    expect(refusal(layout(['log/syslog', 'lib/', 'cache/']))?.entries).toEqual(['cache', 'lib'])
+  test('a directory like /var: a log/ without segments is no mark of a data dir, and what it holds is named', () => {
+    expect(refusal(layout(['log/syslog', 'lib/', 'cache/']))?.entries).toEqual(['cache', 'lib', 'log/syslog'])
+  })
+
+  test("a program's data dir of a settings file and a log/ of its own: what log/ holds is foreign", () => {
+    // Only top-level names were looked at: log/ and a .json passed, and serve wrote its segments beside app.log.
+    const error = refusal(layout(['settings.json', 'log/app.log', 'log/app.log.1']))
+    expect(error?.entries).toEqual(['log/app.log', 'log/app.log.1'])
+    expect(error?.message).toContain('it holds "log/app.log", "log/app.log.1", and no log')
+    // A file named log can hold no log either.
+    expect(refusal(layout(['log']))?.entries).toEqual(['log'])
+    // The log's own names are not: a roll's temp file, an empty log/ (accepted above), a lock with segments (a mark).
+    expect(refusal(layout(['log/00000000000000000001.seg.tmp']))).toBeNull()
   })
 
   test("a checkout `egress token` was pointed at first: the HS256 secret it generated there is no mark of a data dir", () => {

@@ -15,7 +15,7 @@
 
 import { existsSync, readdirSync, statSync } from 'node:fs'
 import { join, relative, resolve, sep } from 'node:path'
-import { parseSegmentName } from '../../wal/index.ts'
+import { LOG_LOCK_FILE, parseSegmentName } from '../../wal/index.ts'
 import type { Config } from '../config/index.ts'
 import { DATA_DIR_LOCK_FILE, interruptedSwapsIn } from '../runtime/ha/index.ts'
 import { STORED_QUERY_MODEL } from '../runtime/snapshot/index.ts'
@@ -54,7 +54,9 @@ export function refuseForeignDataDir(dataDir: string, givenPaths: readonly strin
   if (!existsSync(dataDir)) return
   const given = new Set(givenPaths.flatMap((path) => entryHolding(dataDir, path)))
   const names = readdirSync(dataDir)
-  const foreign = names.filter((name) => !EGRESS_NAMES.test(name) && !HARMLESS_NAMES.test(name) && !given.has(name)).sort()
+  const foreign = names.filter((name) => !EGRESS_NAMES.test(name) && !HARMLESS_NAMES.test(name) && !given.has(name))
+  if (names.includes('log') && !given.has('log')) foreign.push(...foreignInLog(join(dataDir, 'log')))
+  foreign.sort()
   if (foreign.length === 0 || isEgressDataDir(dataDir, names)) return
   throw new DataDirForeignError(dataDir, foreign)
 }
@@ -85,6 +87,20 @@ function isEgressDataDir(dataDir: string, names: readonly string[]): boolean {
   if (holdsAny(join(dataDir, 'log'), (name) => name === 'LOCK' || parseSegmentName(name) !== null)) return true
   if (holdsAny(join(dataDir, 'snapshots'), (name) => name === 'MANIFEST.json' || name.endsWith('.snap'))) return true
   return interruptedSwapsIn(dataDir).length > 0
+}
+
+/**
+ * What a `log` entry holds that the log never writes (its segments, a roll's `.seg.tmp`, its LOCK), as `log/NAME`; the
+ * entry itself when it is not a directory. Only the top level's names were looked at: a directory holding `log/app.log`
+ * and a `settings.json` (a program's data dir) passed for one, and serve wrote its segments beside app.log.
+ */
+function foreignInLog(dir: string): string[] {
+  try {
+    if (!statSync(dir).isDirectory()) return ['log']
+    return readdirSync(dir).filter((name) => name !== LOG_LOCK_FILE && parseSegmentName(name.replace(/\.tmp$/, '')) === null).map((name) => `log/${name}`)
+  } catch {
+    return []
+  }
 }
 
 function holdsAny(dir: string, matches: (name: string) => boolean): boolean {
