@@ -85,6 +85,12 @@ describe('bad config names the field and what was expected', () => {
     }
   })
 
+  test('an empty --config is refused naming the option: it failed as "config file : cannot read (ENOENT)"', () => {
+    for (const configPath of ['', ' ']) {
+      expect(messageOf(() => loadConfig({ configPath, env: {} }))).toBe('(config file): --config is empty; give a config file, or leave the option out for the embedded defaults')
+    }
+  })
+
   test('an environment variable that nearly names a setting is refused with the one it likely means, not ignored', () => {
     // EGRESS_DATADIR or EGRESS_PORT (the port's variable is PORT) was ignored without a word: the gateway started on
     // ./data, or on 8080.

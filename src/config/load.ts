@@ -50,6 +50,8 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
   refuseMisspeltEnv(env)
   refuseEmptyDataDir(env)
   if (options.configPath === undefined) refuseEmptyConfigPath(env)
+  // `--config=` (a script's variable that came out empty) failed as "config file : cannot read (ENOENT)".
+  else if (options.configPath.trim() === '') throw new ConfigError([{ path: '(config file)', message: '--config is empty; give a config file, or leave the option out for the embedded defaults' }])
   const configPath = options.configPath ?? nonEmpty(env[CONFIG_PATH_ENV])
   const input = configPath === undefined ? {} : readConfigFile(configPath)
   const hidden = fileValuesOverridden(input, env)
