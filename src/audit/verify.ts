@@ -5,7 +5,7 @@
  * be trusted); seal and anchor problems are collected and the scan goes on, up to PROBLEMS_MAX.
  */
 
-import { toHex } from '../../wal/index.ts'
+import { hashesEqual, toHex } from '../../wal/index.ts'
 import { AnchorChecker, type Anchor } from './anchors.ts'
 import type { AuditProblem } from './codes.ts'
 import { HeadHistory } from './head-history.ts'
@@ -34,6 +34,20 @@ export interface VerifyOptions {
    */
   anchorsAllBeforeLog?: 'problem' | 'skipped'
   onProgress?: (progress: LogScanProgress) => void
+  /**
+   * The live log's own account of itself, for a verification of the directory a running gateway writes (GET
+   * /v1/audit/verify): its first held LSN, its last durable LSN and the writer's chain head there, read just before
+   * the scan. The directory must hold all of it, and re-derive to that head. Without it, a log missing its first
+   * segment read as a compacted one, and durable records zeroed or cut at the tail as preallocated space or a torn
+   * tail: CLEAN, for records the gateway had acknowledged.
+   */
+  held?: HeldLog
+}
+
+export interface HeldLog {
+  firstLsn: number
+  lastLsn: number
+  chainHead: Uint8Array
 }
 
 export interface VerifyReport {
@@ -73,10 +87,12 @@ export async function verifyLogDirectory(dir: string, options: VerifyOptions = {
     if (problem !== null && problems.length < PROBLEMS_MAX) problems.push(problem)
   }
   let seals: SealChecker | null = null
+  let heldHead: Uint8Array | null = null
   const scan = await scanLogIndependently(dir, {
     onFrame: (frame) => {
       seals ??= new SealChecker({ keys, headsFromLsn: frame.lsn })
       heads.push(frame.lsn, frame.hash)
+      if (frame.lsn === options.held?.lastLsn) heldHead = frame.hash.slice()
       note(anchors.observe(frame.lsn, frame.hash, frame))
       note(anchors.observeRecord(frame))
       if (isAuditRecordType(frame.type)) note(seals.observe(frame, heads))
@@ -89,6 +105,7 @@ export async function verifyLogDirectory(dir: string, options: VerifyOptions = {
   const checker = seals as SealChecker | null
   if (checker !== null) note(await checker.settle())
   note(scan.problem)
+  if (scan.problem === null && options.held !== undefined) note(notHeld(options.held, scan, heldHead, dir))
   note(beyondEnd(anchors, scan.lastLsn, dir))
   if (options.anchorsAllBeforeLog !== 'skipped') note(noneInLog(anchors, scan.firstLsn, dir))
   if (keys !== null && options.anchors !== undefined) note(await AnchorChecker.checkSeals(options.anchors, keys, options.anchorsSource ?? 'anchors'))
@@ -148,6 +165,28 @@ function noneInLog(anchors: AnchorChecker, firstLsn: number, dir: string): Audit
     code: 'ANCHORS_ALL_BEFORE_LOG', file: dir, offsetBytes: 0, lsn: firstLsn,
     detail: `all ${anchors.skipped} anchor(s) name LSNs before the log's first (${firstLsn}), so none could be checked (compacted past every anchor, or the first segments are missing); export a new anchor from a verified copy`,
   }
+}
+
+/**
+ * Where the directory falls short of the live log (`held`): its first held segment gone (SEGMENT_MISSING), its durable
+ * tail missing (FRAME_CORRUPT, as the self-check says when the log ends before the durable head), or another head at
+ * the durable end (CHAIN_BREAK, as the self-check's comparison with the writer's head). `headAtHeld`: the head the
+ * scan re-derived at held.lastLsn, or null if it did not reach it (frames an incomplete append took back were seen,
+ * but the scan's lastLsn is before them).
+ */
+function notHeld(held: HeldLog, scan: { firstLsn: number; lastLsn: number }, headAtHeld: Uint8Array | null, dir: string): AuditProblem | null {
+  const at = { file: dir, offsetBytes: 0 }
+  if (held.lastLsn >= held.firstLsn && scan.firstLsn > held.firstLsn) {
+    return { code: 'SEGMENT_MISSING', ...at, lsn: held.firstLsn, detail: `the log holds LSNs from ${held.firstLsn}, the directory's first segment starts at ${scan.firstLsn}: segments removed outside the gateway` }
+  }
+  if (held.lastLsn < 1) return null
+  if (scan.lastLsn < held.lastLsn || headAtHeld === null) {
+    return { code: 'FRAME_CORRUPT', ...at, lsn: scan.lastLsn + 1, detail: `the directory's log ends at LSN ${scan.lastLsn}, the gateway holds durable records through ${held.lastLsn}` }
+  }
+  if (!hashesEqual(headAtHeld, held.chainHead)) {
+    return { code: 'CHAIN_BREAK', ...at, lsn: held.lastLsn, detail: `the chain re-derived from the disk reaches head ${toHex(headAtHeld)} at LSN ${held.lastLsn}, but the writer's head there is ${toHex(held.chainHead)}: records at or before it were rewritten with their chain recomputed` }
+  }
+  return null
 }
 
 /** Records after the last sealed LSN, not counting the seal record itself. */

@@ -114,7 +114,10 @@ async function runVerify(services: Services): Promise<VerifyReport> {
   try {
     // The keys read at start, as the self-check's: the key file is not read again per request.
     const keys = (await gateway.audit?.verifyingKeys()) ?? null
-    return await verifyLogDirectory(gateway.engine.wal.dir, keys === null ? {} : { keys })
+    // What the log holds, read in one synchronous step before the scan: the directory must hold all of it (verify.ts).
+    const wal = gateway.engine.wal
+    const held = { firstLsn: wal.firstLsn, lastLsn: wal.lastLsn, chainHead: wal.chainHead }
+    return await verifyLogDirectory(wal.dir, { held, ...(keys === null ? {} : { keys }) })
   } finally {
     release()
   }
