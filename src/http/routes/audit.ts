@@ -86,7 +86,7 @@ async function verifyRoute(c: Context<AuthEnv>, services: Services, bounds: Audi
     if (report.firstProblem !== null && report.firstProblem !== undefined) await services.gateway.audit?.respond(report.firstProblem)
     return c.json({ method: 'full', report, runtime: runtimeState(services, null) })
   }
-  const finding = (await services.gateway.audit?.selfCheck()) ?? null
+  const finding = await selfCheckThroughHead(services)
   return c.json({
     method: 'self-check',
     note: `the log holds ${logBytes} bytes, above the ${bounds.liveVerifyBytesMax} a live full verification may read; ` +
@@ -94,6 +94,22 @@ async function verifyRoute(c: Context<AuthEnv>, services: Services, bounds: Audi
     report: null,
     runtime: runtimeState(services, finding),
   })
+}
+
+/**
+ * The self-check brought through the durable head; a check that could not run (its thread lost, a read failing) is 503
+ * AUDIT_SELF_CHECK_FAILED: nothing is known about the log's bytes, and it was an opaque 500.
+ */
+async function selfCheckThroughHead(services: Services): Promise<AuditProblem | null> {
+  const audit = services.gateway.audit
+  if (audit === null) return null
+  try {
+    return await audit.selfCheckThroughHead()
+  } catch (error) {
+    throw new ApiError('UNAVAILABLE', `the audit self-check could not run: ${error instanceof Error ? error.message : String(error)}`, {
+      details: { reason: 'AUDIT_SELF_CHECK_FAILED' },
+    })
+  }
 }
 
 function runtimeState(services: Services, finding: AuditProblem | null): Record<string, unknown> {
