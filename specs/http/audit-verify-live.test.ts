@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
-import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { allRawFrames, rechainFrom, segmentFiles, testKeys, type TestKeys } from '../audit/support.ts'
@@ -92,6 +92,21 @@ describe('GET /v1/audit/verify against the live log it holds', () => {
       expect(report.ok).toBe(false)
       expect(report.firstProblem).toMatchObject({ code: 'SEGMENT_MISSING', lsn: 1 })
       expect(t.gateway.audit?.verified).toBe(false)
+    } finally {
+      await t.stop().catch(() => undefined)
+    }
+  })
+
+  test('a segment file the scan cannot read (a directory under a segment\'s name) is 503 SEGMENT_UNREADABLE naming it, not a 500', async () => {
+    const t = await startSealedGateway()
+    try {
+      await placeSome(t, 1)
+      const stray = join(t.dir, 'log', '99999999999999999999.seg')
+      mkdirSync(stray)
+      const auditor = await t.token({ sub: 'auditor-1', roles: ['auditor'], accounts: [] })
+      const response = await t.request('/v1/audit/verify', { headers: auth(auditor) })
+      expect(response.status).toBe(503)
+      expect((await json(response)).error).toMatchObject({ code: 'UNAVAILABLE', details: { reason: 'SEGMENT_UNREADABLE', file: stray } })
     } finally {
       await t.stop().catch(() => undefined)
     }

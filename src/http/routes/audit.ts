@@ -25,7 +25,7 @@ import {
   AUDIT_SEAL, decodeSealRecord, describeProblem, heldSegmentDamage, readSealUnverified, verifyLogDirectory, type AuditProblem,
   type VerifyReport,
 } from '../../audit/index.ts'
-import { WalCorruptionError } from '../../../wal/index.ts'
+import { WalCorruptionError, WalSegmentUnreadableError } from '../../../wal/index.ts'
 import { requireRole, type AuthEnv } from '../auth/index.ts'
 import { readJson } from '../body.ts'
 import { ApiError, parseOrThrow } from '../errors.ts'
@@ -80,7 +80,7 @@ async function verifyRoute(c: Context<AuthEnv>, services: Services, bounds: Audi
   queryOf(c, NO_QUERY)
   const logBytes = services.gateway.engine.wal.segments.reduce((sum, segment) => sum + segment.sizeBytes, 0)
   if (logBytes <= bounds.liveVerifyBytesMax) {
-    const report = await verifyOnce()
+    const report = await verifyOnce().catch(unreadableAsUnavailable)
     // Damage found by the full verification gets the same response as the self-check's (kill switch, finding
     // record, forensics bundle): the self-check never re-reads bytes it already passed, so this may be the only witness.
     if (report.firstProblem !== null && report.firstProblem !== undefined) await services.gateway.audit?.respond(report.firstProblem)
@@ -94,6 +94,15 @@ async function verifyRoute(c: Context<AuthEnv>, services: Services, bounds: Audi
     report: null,
     runtime: runtimeState(services, finding),
   })
+}
+
+/**
+ * A segment file the scan could not read (EIO, EISDIR: WalSegmentUnreadableError) is 503 SEGMENT_UNREADABLE naming it:
+ * nothing was verified, and it was an opaque 500.
+ */
+function unreadableAsUnavailable(error: unknown): never {
+  if (!(error instanceof WalSegmentUnreadableError)) throw error
+  throw new ApiError('UNAVAILABLE', `the log could not be verified: ${error.message}`, { details: { reason: 'SEGMENT_UNREADABLE', file: error.file } })
 }
 
 /**
