@@ -35,6 +35,12 @@ export const ANCHOR_SCHEMA = v.looseObject({
   chainHead: v.pipe(v.string(), v.regex(/^[0-9a-f]{64}$/, 'expected 64 lowercase hex characters')),
   /** The seal (compact JWS) that signed this head, when the anchor came from one. */
   seal: v.optional(v.string()),
+  /**
+   * The LSN of that seal's record (the record after `lsn`): checked to hold the seal, and counted as reached. Another
+   * value (a string, as a pipeline that quotes numbers writes it) was read as none, and a log cut just after the
+   * sealed LSN verified CLEAN against the anchor (review): it is refused, as a malformed lsn is.
+   */
+  sealRecordLsn: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(Number.MAX_SAFE_INTEGER))),
 })
 export type Anchor = v.InferOutput<typeof ANCHOR_SCHEMA>
 

@@ -1,0 +1,37 @@
+// An anchor's sealRecordLsn is what makes verify check the record after the sealed LSN (the seal itself) and count it
+// as reached: an anchors line whose sealRecordLsn is not an LSN (a string, as a pipeline that quotes numbers writes it)
+// was read as if it had none, so a log cut just after the sealed LSN (its seal record gone) verified CLEAN against it.
+import { afterAll, describe, expect, test } from 'bun:test'
+import { truncateSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { AnchorsFileError } from '../../src/audit/anchors.ts'
+import { anchorOf, keyResolverFromJwk, parseAnchors, readAnchorsFile, verifyLogDirectory } from '../../src/audit/index.ts'
+import { allRawFrames, removeTempDirs, sealedLog, tempDir, testKeys } from './support.ts'
+
+afterAll(removeTempDirs)
+
+describe('an anchor\'s sealRecordLsn', () => {
+  test('a number: a log cut before the seal record is ANCHOR_BEYOND_END; not a number: the anchors file is refused, not read without it', async () => {
+    const keys = await testKeys()
+    const dir = tempDir('egress-anchor-seal-record-')
+    await sealedLog(dir, keys, { records: 20, sealEvery: 1_000 })
+    const verifyKeys = await keyResolverFromJwk(keys.publicJwk)
+    const anchor = anchorOf(await verifyLogDirectory(dir, { keys: verifyKeys }))
+    const sealFrame = allRawFrames(dir).at(-1)
+    if (sealFrame?.lsn !== anchor.sealRecordLsn) throw new Error('expected the log to end with the anchored seal')
+    truncateSync(sealFrame.file, sealFrame.offset) // the seal record cut; the sealed LSN and its head intact
+
+    const numeric = parseAnchors(JSON.stringify(anchor), 'anchor')
+    const report = await verifyLogDirectory(dir, { keys: verifyKeys, anchors: numeric })
+    expect(report.firstProblem).toMatchObject({ code: 'ANCHOR_BEYOND_END', lsn: anchor.sealRecordLsn })
+
+    const quoted = JSON.stringify({ ...anchor, sealRecordLsn: String(anchor.sealRecordLsn) })
+    const path = join(dir, '..', `anchors-${crypto.randomUUID()}.jsonl`)
+    writeFileSync(path, `${quoted}\n`)
+    for (const read of [() => parseAnchors(quoted, 'anchor'), () => readAnchorsFile(path)]) {
+      expect(read).toThrow(AnchorsFileError)
+      expect(read).toThrow(/ANCHORS_INVALID.*sealRecordLsn/)
+    }
+    for (const bad of [0, -1, 1.5, null]) expect(() => parseAnchors(JSON.stringify({ ...anchor, sealRecordLsn: bad }), 'anchor')).toThrow(/sealRecordLsn/)
+  })
+})
