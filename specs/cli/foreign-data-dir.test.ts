@@ -59,6 +59,9 @@ describe('accepted: what egress leaves, and harmless entries', () => {
     ['archive, quarantine and forensics beside the log', ['archive/00000000000000000001.seg', 'quarantine/tail-1.bin', 'forensics/bundle-1/', 'log/LOCK']],
     ['the query model and its SQLite side files', ['backoffice.sqlite', 'backoffice.sqlite-wal', 'backoffice.sqlite-shm', 'backoffice.sqlite.restore.tmp']],
     ['a volume mount point', ['lost+found/']],
+    // The log on a volume of its own: its first start found log/lost+found foreign (DATA_DIR_FOREIGN), no mark yet.
+    ['a first start on a log volume of its own', ['log/lost+found/']],
+    ['a first start on a kept empty log/', ['log/.gitkeep']],
     ['a data dir with an operator\'s notes beside it', ['DATA_DIR_LOCK', 'log/00000000000000000001.seg', 'NOTES.txt', 'backup.sh']],
     ['notes beside a data dir known by its snapshots alone', ['snapshots/snapshot-00000000000000000009.snap', 'NOTES.txt']],
   ])('%s', (_name, entries) => {
@@ -118,6 +121,8 @@ describe('refused: DATA_DIR_FOREIGN, naming the unexpected entries', () => {
     expect(refusal(layout(['log']))?.entries).toEqual(['log'])
     // The log's own names are not: a roll's temp file, an empty log/ (accepted above), a lock with segments (a mark).
     expect(refusal(layout(['log/00000000000000000001.seg.tmp']))).toBeNull()
+    // Nor is what tells nothing, but it hides nothing beside it.
+    expect(refusal(layout(['log/lost+found/', 'log/syslog']))?.entries).toEqual(['log/syslog'])
   })
 
   test("a checkout `egress token` was pointed at first: the HS256 secret it generated there is no mark of a data dir", () => {

@@ -27,6 +27,8 @@ const ENTRIES_NAMED_MAX = 5
 const EGRESS_NAMES = /^(log|snapshots)(\..+)?$|^(auth|audit|archive|quarantine|forensics)$|^backoffice\.sqlite.*$|^(diverged-prefix|snapshot-recovery)\.commit$/
 /** Entries that tell nothing about whose a directory is. */
 const HARMLESS_NAMES = /^(lost\+found|\.DS_Store|\.gitkeep|\.keep)$|\.json$/
+/** The same in log/ (a JSON file there is not a config kept beside the data): a volume of its own mounted there, a kept empty dir. */
+const HARMLESS_IN_LOG = /^(lost\+found|\.DS_Store|\.gitkeep|\.keep)$/
 
 /** `serve` or `token` was pointed at a directory holding another program's files (DATA_DIR_FOREIGN); nothing was written. */
 export class DataDirForeignError extends Error {
@@ -90,14 +92,15 @@ function isEgressDataDir(dataDir: string, names: readonly string[]): boolean {
 }
 
 /**
- * What a `log` entry holds that the log never writes (its segments, a roll's `.seg.tmp`, its LOCK), as `log/NAME`; the
- * entry itself when it is not a directory. Only the top level's names were looked at: a directory holding `log/app.log`
- * and a `settings.json` (a program's data dir) passed for one, and serve wrote its segments beside app.log.
+ * What a `log` entry holds that the log never writes (its segments, a roll's `.seg.tmp`, its LOCK) and that tells
+ * something (HARMLESS_IN_LOG: the log on a volume of its own has its lost+found, refused at its first start), as
+ * `log/NAME`; the entry itself when it is not a directory. Only the top level's names were looked at: a directory
+ * holding `log/app.log` and a `settings.json` (a program's data dir) passed for one, and serve wrote its segments there.
  */
 function foreignInLog(dir: string): string[] {
   try {
     if (!statSync(dir).isDirectory()) return ['log']
-    return readdirSync(dir).filter((name) => name !== LOG_LOCK_FILE && parseSegmentName(name.replace(/\.tmp$/, '')) === null).map((name) => `log/${name}`)
+    return readdirSync(dir).filter((name) => name !== LOG_LOCK_FILE && !HARMLESS_IN_LOG.test(name) && parseSegmentName(name.replace(/\.tmp$/, '')) === null).map((name) => `log/${name}`)
   } catch {
     return []
   }
