@@ -8,9 +8,12 @@
  * positions) through the real runtime on the sim venue with the back office open, then alternates R times (default 7)
  * between a kernel-only snapshot (the baseline) and a full one (kernel + back office), one new order between each.
  * Reports medians of the intake pause (the synchronous capture), the longest event-loop block, the total time and
- * the file size. Then, on the gateway restarted from its shutdown snapshot, how long the back office takes to open:
- * from the section with its query model present (replays only the log after the section), from the section with the
- * query model missing (its copy restored), and without a section (the whole log replayed, the query model rebuilt).
+ * the file size. Then what choosing a compaction's basis costs the event loop: one synchronous stretch in
+ * planCompaction (offline `egress compact`), against the longest stretch, watched by a 1 ms timer, of the running
+ * gateway's compactLogInTurns, which checks the basis in a thread (dry runs, medians of R). Then, on the gateway
+ * restarted from its shutdown snapshot, how long the back office takes to open: from the section with its query
+ * model present (replays only the log after the section), from the section with the query model missing (its copy
+ * restored), and without a section (the whole log replayed, the query model rebuilt).
  * Progress on stderr; the last stdout line is one JSON object.
  */
 
@@ -21,6 +24,9 @@ import { parseArgs } from 'node:util'
 import { BACKOFFICE_SECTION, BackOffice, backOfficeOf, backOfficeSectionSource, sectionHeaderOf } from '../src/backoffice/index.ts'
 import type { Gateway } from '../src/runtime/gateway.ts'
 import { SnapshotStore, takeSnapshot, type SnapshotTaken } from '../src/runtime/snapshot/index.ts'
+import { planCompaction } from '../src/runtime/snapshot/compact.ts'
+import { compactLogInTurns } from '../src/runtime/snapshot/compact-turns.ts'
+import { prepareSharedThreads } from '../src/runtime/thread-priority.ts'
 import { nodeIo } from '../wal/index.ts'
 import { removeDir, run, startWorld, traderA } from '../specs/runtime/harness.ts'
 import { allowSelfTrade, SelfTradeRefusals } from './support/self-trade-allowed.ts'
@@ -76,6 +82,7 @@ try {
   const kernel = summary(samples.kernel)
   const full = summary(samples.full)
   refusals.assertNone('bench-snapshot')
+  const compaction = await compactionBasisTimes(kernelOnly)
   const open = await backOfficeOpenTimes()
   console.log(JSON.stringify({
     bench: 'snapshot-pause',
@@ -87,11 +94,47 @@ try {
     withBackOffice: full,
     pauseRatio: round3(full.pauseMsMedian / Math.max(kernel.pauseMsMedian, 1e-9)),
     blockRatio: round3(full.blockMsMaxMedian / Math.max(kernel.blockMsMaxMedian, 1e-9)),
+    compactionBasis: compaction,
     backOfficeOpenMs: open,
   }))
 } finally {
   await world.gateway.stop().catch(() => undefined)
   removeDir(world.dir)
+}
+
+/**
+ * The stretch a compaction's choice of basis holds the loop: checked on it (planCompaction), and in a thread
+ * (compactLogInTurns, the running gateway's), its longest stretch and its total; dry runs, nothing removed.
+ */
+async function compactionBasisTimes(store: SnapshotStore): Promise<{ onLoopMs: number; offLoopStretchMsMax: number; offLoopTotalMs: number }> {
+  const wal = world.gateway.engine.wal
+  // A gateway with compaction on makes the collection before its first worker at its start (thread-priority.ts).
+  prepareSharedThreads()
+  const onLoop: number[] = []
+  const stretch: number[] = []
+  const total: number[] = []
+  for (let round = 0; round < rounds; round++) {
+    let started = performance.now()
+    planCompaction(wal, store, { mode: 'delete', archiveDir: null })
+    onLoop.push(performance.now() - started)
+    let longest = 0
+    let last = performance.now()
+    let on = true
+    const tick = (): void => {
+      const now = performance.now()
+      longest = Math.max(longest, now - last)
+      last = now
+      if (on) setTimeout(tick, 1)
+    }
+    setTimeout(tick, 1)
+    started = performance.now()
+    await compactLogInTurns(wal, store, { mode: 'delete', archiveDir: null, dryRun: true })
+    total.push(performance.now() - started)
+    on = false
+    stretch.push(longest)
+    log(`compaction basis, round ${round}: on the loop ${onLoop.at(-1)?.toFixed(1)} ms; in a thread: longest stretch ${longest.toFixed(1)} ms of ${total.at(-1)?.toFixed(1)} ms`)
+  }
+  return { onLoopMs: round3(median(onLoop)), offLoopStretchMsMax: round3(median(stretch)), offLoopTotalMs: round3(median(total)) }
 }
 
 /** Restarts on the same directory (from the newest snapshot) and opens the back office three ways, each on its own copy. */

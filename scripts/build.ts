@@ -21,7 +21,7 @@ import { writeSbom } from './sbom.ts'
 
 const ROOT = resolve(import.meta.dir, '..')
 /** The main entry and the workers it starts (src/runtime/worker-url.ts finds them inside the binary by these paths). */
-const ENTRY_POINTS = ['src/main.ts', 'src/backoffice/replay-worker.ts', 'src/audit/self-check-worker.ts'] as const
+const ENTRY_POINTS = ['src/main.ts', 'src/backoffice/replay-worker.ts', 'src/audit/self-check-worker.ts', 'src/runtime/snapshot/basis-check-worker.ts'] as const
 const COMPILE_FLAGS = ['--compile', '--no-compile-autoload-dotenv', '--no-compile-autoload-bunfig'] as const
 const STEP_TIMEOUT_MS = 120_000
 

@@ -13,11 +13,16 @@
  * grows; a live verification's hold, log-holds.ts, can come between two turns), so it is read again before each
  * removal (`keepFromLsnNow`) and the compaction never removes past it. A log closed or dead meanwhile, or a snapshotter stopped, ends the compaction
  * where it is: every removal done is durable, and the next compaction removes the rest.
+ *
+ * Before the first removal, the basis is chosen as compactLog chooses it, each candidate checked in full but its file
+ * read, hashed and decoded in a thread (basis-check.ts): on the loop, that check alone held it ~520 ms for 100k orders.
  */
 
 import type { Wal } from '../../../wal/index.ts'
-import { compactLog, type CompactOptions, type CompactResult } from './compact.ts'
-import type { SnapshotStore } from './store.ts'
+import { BasisChecker, BasisCheckUnavailableError, type CheckedBasis } from './basis-check.ts'
+import { basisCandidates, checkCompactOptions, planOnBasis, type CompactOptions, type CompactResult } from './compact.ts'
+import { rejection, type LogView } from './load.ts'
+import type { RejectedSnapshot, SnapshotStore } from './store.ts'
 
 /** Segments removed per turn of the event loop: one, so a turn waits for one or two directory fsyncs at most. */
 export const COMPACTION_SEGMENTS_PER_TURN = 1
@@ -25,30 +30,72 @@ export const COMPACTION_SEGMENTS_PER_TURN = 1
 export interface CompactInTurnsOptions {
   /** Waits for the next turn of the event loop (default: setImmediate). */
   nextTurn?: () => Promise<void>
-  /** True once the compaction should end where it is (a stopping snapshotter). */
-  stopped?: () => boolean
+  /**
+   * Aborted once the compaction should end where it is (a stopping snapshotter): after the removal under way, or at
+   * once while its basis is being checked (the check is abandoned, nothing is removed).
+   */
+  signal?: AbortSignal
   /**
    * The readers' floor now (SnapshotterOptions.compactionKeepFromLsn), read before each removal: no segment holding it
    * or a later LSN goes. It stands for compactLog's `keepFromLsn`, which is not given here.
    */
   keepFromLsnNow?: () => number
+  /** The thread that checks the basis (a snapshotter's, kept between compactions); default: one for this compaction. */
+  checker?: BasisChecker
 }
 
-/** compactLog, COMPACTION_SEGMENTS_PER_TURN segments per turn; its result covers every turn. */
+/**
+ * compactLog, its basis checked off the loop (basis-check.ts), COMPACTION_SEGMENTS_PER_TURN segments per turn; its
+ * result covers every turn.
+ */
 export async function compactLogInTurns(wal: Wal, store: SnapshotStore, options: Omit<CompactOptions, 'keepFromLsn'> & CompactInTurnsOptions): Promise<CompactResult> {
-  const { nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve)), stopped = () => false, keepFromLsnNow = () => Number.POSITIVE_INFINITY, ...compact } = options
-  const result = compactLog(wal, store, { ...compact, keepFromLsn: keepFromLsnNow(), segmentsMax: COMPACTION_SEGMENTS_PER_TURN })
+  const { nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve)), signal, keepFromLsnNow = () => Number.POSITIVE_INFINITY, checker, ...compact } = options
+  checkCompactOptions(compact)
+  const own = checker === undefined ? new BasisChecker() : null
+  let checked: Awaited<ReturnType<typeof checkedBasis>>
+  try {
+    checked = await checkedBasis(wal, store, checker ?? (own as BasisChecker), () => signal?.aborted === true || wal.isClosed || wal.fatalError !== null, signal)
+  } finally {
+    own?.release()
+  }
+  const { basis, rejected } = checked
+  const result = planOnBasis(wal, basis, rejected, { ...compact, keepFromLsn: keepFromLsnNow() })
   const boundLsn = result.boundLsn
   if (boundLsn === null || compact.dryRun === true) return result
+  result.removed = []
   const archive = compact.mode === 'archive' ? { archiveDir: compact.archiveDir as string } : {}
-  let removedLast = result.removed.length
-  while (removedLast === COMPACTION_SEGMENTS_PER_TURN) {
-    await nextTurn()
-    if (stopped() || wal.isClosed || wal.fatalError !== null) break
+  // The check's wait was a turn: the log may have closed or died meanwhile, as between two removals.
+  for (let first = true; ; first = false) {
+    if (!first) await nextTurn()
+    if (signal?.aborted === true || wal.isClosed || wal.fatalError !== null) break
     const removed = wal.removeSegmentsBelow(Math.min(boundLsn, keepFromLsnNow()), { ...archive, segmentsMax: COMPACTION_SEGMENTS_PER_TURN })
     result.removed.push(...removed)
-    removedLast = removed.length
+    if (removed.length < COMPACTION_SEGMENTS_PER_TURN) break
   }
   result.firstLsnAfter = wal.firstLsn
   return result
+}
+
+/** planCompaction's choice of a basis (the oldest snapshot that passes every check), each candidate checked in a thread. */
+async function checkedBasis(log: LogView, store: SnapshotStore, checker: BasisChecker, ended: () => boolean, signal: AbortSignal | undefined): Promise<{ basis: CheckedBasis | null; rejected: RejectedSnapshot[] }> {
+  const rejected: RejectedSnapshot[] = []
+  if (ended()) return { basis: null, rejected }
+  // A stop does not wait for the thread (it runs at the lowest priority, and may wait long on a busy machine).
+  const abandon = (): void => checker.release()
+  signal?.addEventListener('abort', abandon, { once: true })
+  try {
+    for (const candidate of basisCandidates(store)) {
+      try {
+        return { basis: await checker.check(store, candidate, log), rejected }
+      } catch (error) {
+        // The log closed or died meanwhile, or a stop came: no basis, nothing removed (not a refusal of this file).
+        if (ended()) return { basis: null, rejected }
+        if (error instanceof BasisCheckUnavailableError) throw error
+        rejected.push(rejection(candidate.file, error))
+      }
+    }
+    return { basis: null, rejected }
+  } finally {
+    signal?.removeEventListener('abort', abandon)
+  }
 }

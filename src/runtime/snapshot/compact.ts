@@ -12,7 +12,7 @@
 
 import type { Wal } from '../../../wal/index.ts'
 import { openSnapshot, rejection, type LogView } from './load.ts'
-import type { RejectedSnapshot, SnapshotStore } from './store.ts'
+import type { RejectedSnapshot, SnapshotCandidate, SnapshotStore } from './store.ts'
 
 export type CompactionMode = 'archive' | 'delete'
 
@@ -29,7 +29,10 @@ export interface CompactOptions {
 }
 
 export interface CompactResult {
-  /** The snapshot compaction is based on, or null when no valid snapshot exists (then nothing is removed). */
+  /**
+   * The snapshot compaction is based on, or null when no valid snapshot exists, or a stop came while a running
+   * gateway's compaction checked one (compact-turns.ts); then nothing is removed.
+   */
   basis: { file: string; lsn: number; chainHead: string } | null
   removed: string[]
   /** The LSN compaction stopped below: the basis's, or keepFromLsn when that is lower (then `heldBack`). */
@@ -60,11 +63,10 @@ export function compactLog(wal: Wal, store: SnapshotStore, options: CompactOptio
 
 /** compactLog without removing anything: the basis, the bound, and in `removed` the segments a run would remove. */
 export function planCompaction(log: CompactionView, store: SnapshotStore, options: Omit<CompactOptions, 'dryRun' | 'segmentsMax'>): CompactResult {
-  if (options.mode === 'archive' && options.archiveDir === null) throw new RangeError('compaction mode "archive" needs an archive directory')
-  const firstLsnBefore = log.firstLsn
+  checkCompactOptions(options)
   const rejected: RejectedSnapshot[] = []
   let basis: CompactResult['basis'] = null
-  for (const candidate of [...store.candidates()].reverse()) {
+  for (const candidate of basisCandidates(store)) {
     try {
       const loaded = openSnapshot(store, candidate, log)
       basis = { file: loaded.file, lsn: loaded.lsn, chainHead: loaded.header.chainHead }
@@ -73,6 +75,21 @@ export function planCompaction(log: CompactionView, store: SnapshotStore, option
       rejected.push(rejection(candidate.file, error))
     }
   }
+  return planOnBasis(log, basis, rejected, options)
+}
+
+export function checkCompactOptions(options: Pick<CompactOptions, 'mode' | 'archiveDir'>): void {
+  if (options.mode === 'archive' && options.archiveDir === null) throw new RangeError('compaction mode "archive" needs an archive directory')
+}
+
+/** The snapshots a basis is looked for in, in the order they are tried: the oldest first. */
+export function basisCandidates(store: SnapshotStore): SnapshotCandidate[] {
+  return [...store.candidates()].reverse()
+}
+
+/** planCompaction once its basis is chosen (null: none passed; `rejected`: the candidates refused before it). */
+export function planOnBasis(log: CompactionView, basis: CompactResult['basis'], rejected: RejectedSnapshot[], options: Omit<CompactOptions, 'dryRun' | 'segmentsMax'>): CompactResult {
+  const firstLsnBefore = log.firstLsn
   const result: CompactResult = { basis, removed: [], boundLsn: null, heldBack: false, firstLsnBefore, firstLsnAfter: firstLsnBefore, mode: options.mode, archiveDir: options.archiveDir, rejected }
   if (basis === null) return result
   const keepFromLsn = options.keepFromLsn ?? Number.POSITIVE_INFINITY

@@ -9,7 +9,7 @@
 import { toHex, type Frame } from '../../../wal/index.ts'
 import type { KernelState } from '../../kernel/index.ts'
 import { CodecError } from './codec-kit.ts'
-import { KERNEL_SECTION, SnapshotError, type SnapshotHeader } from './file.ts'
+import { KERNEL_SECTION, SnapshotError, type SnapshotContent, type SnapshotHeader } from './file.ts'
 import { kernelStateFromBytes, readableKernelSchemas, readsKernelSchema } from './state-codec.ts'
 import type { RejectedSnapshot, SnapshotCandidate, SnapshotStore } from './store.ts'
 
@@ -48,15 +48,38 @@ export function chainHeadAt(log: LogView, lsn: number): string {
 /** Reads and fully verifies one candidate. Throws SnapshotError. */
 export function openSnapshot(store: SnapshotStore, candidate: SnapshotCandidate, log: LogView): LoadedSnapshot {
   const started = performance.now()
+  const content = readReadable(store, candidate)
+  const { header } = content
+  checkChainHead(log, header)
+  const state = decodeChecked(content)
+  return { file: candidate.file, path: candidate.path, lsn: header.lsn, header, digest: content.digest, state, sections: content.sections, loadMs: performance.now() - started }
+}
+
+/**
+ * openSnapshot's checks of the file alone, first part: it reads intact (digest, framing, the LSN its name gives) in an
+ * encoding this build reads. Throws SnapshotError. The running gateway's compaction runs these parts in a thread
+ * (basis-check.ts), the chain head on the event loop, in openSnapshot's order.
+ */
+export function readReadable(store: SnapshotStore, candidate: SnapshotCandidate): SnapshotContent {
   const content = store.read(candidate)
   const { header } = content
   if (!readsKernelSchema(header.kernelSchema)) {
     throw new SnapshotError('SCHEMA_MISMATCH', `kernel state schema ${header.kernelSchema}; this build reads ${readableKernelSchemas().join(' and ')} (older or newer build): not used, replay covers it`)
   }
+  return content
+}
+
+/** openSnapshot's check against the log: its chain head at the snapshot's LSN is the one the header carries. */
+export function checkChainHead(log: LogView, header: SnapshotHeader): void {
   const logHead = chainHeadAt(log, header.lsn)
   if (logHead !== header.chainHead) {
     throw new SnapshotError('CHAIN_MISMATCH', `chain head at LSN ${header.lsn} is ${logHead} in the log, ${header.chainHead} in the snapshot`)
   }
+}
+
+/** openSnapshot's last check: the kernel section decodes, to a state at the header's LSN. Throws SnapshotError. */
+export function decodeChecked(content: SnapshotContent): KernelState {
+  const { header } = content
   let state: KernelState
   try {
     state = kernelStateFromBytes(content.sections.get(KERNEL_SECTION) as Uint8Array, { schema: header.kernelSchema })
@@ -65,7 +88,7 @@ export function openSnapshot(store: SnapshotStore, candidate: SnapshotCandidate,
     throw new SnapshotError('STATE_INVALID', `kernel state does not decode: ${detail}`)
   }
   if (state.lastLsn !== header.lsn) throw new SnapshotError('STATE_INVALID', `kernel state is at LSN ${state.lastLsn}, the header says ${header.lsn}`)
-  return { file: candidate.file, path: candidate.path, lsn: header.lsn, header, digest: content.digest, state, sections: content.sections, loadMs: performance.now() - started }
+  return state
 }
 
 /**

@@ -7,8 +7,10 @@
 import { join } from 'node:path'
 import type { Clock } from '../../domain/clock.ts'
 import { isSyncFailure, type WalIo } from '../../../wal/index.ts'
+import { prepareSharedThreads } from '../thread-priority.ts'
 import type { Engine } from '../engine.ts'
 import type { CompactResult, CompactionMode } from './compact.ts'
+import { BASIS_THREAD_IDLE_MS, BasisChecker } from './basis-check.ts'
 import { compactLogInTurns } from './compact-turns.ts'
 import { SNAPSHOTS_KEEP_DEFAULT, type SnapshotStore } from './store.ts'
 import { takeSnapshot, type SnapshotSectionSource, type SnapshotTaken } from './take.ts'
@@ -94,6 +96,10 @@ export class Snapshotter {
   private recordsSince = 0
   private cancelTimer: (() => void) | null = null
   private stopped = false
+  /** Aborted by stop(): ends a compaction under way (compact-turns.ts). */
+  private readonly stopping = new AbortController()
+  /** Checks each compaction's basis in a thread, kept between compactions (basis-check.ts). */
+  private readonly basisChecker = new BasisChecker({ idleMs: BASIS_THREAD_IDLE_MS })
 
   /** Whether a snapshot (or the compaction after it) is being taken now. */
   get busy(): boolean {
@@ -108,6 +114,9 @@ export class Snapshotter {
   start(): () => void {
     const { engine, policy } = this.options
     if (!policy.enabled) return () => undefined
+    // The compaction's basis check runs in a thread: the collection that must precede a process's first worker
+    // (thread-priority.ts) is made now, not on the event loop of a gateway at work with a heap grown since.
+    if (policy.compaction !== 'off') prepareSharedThreads()
     const unsubscribe = engine.onDurable((events) => {
       this.recordsSince += events.length
       if (policy.everyRecords > 0 && this.recordsSince >= policy.everyRecords && this.running === null) this.background('records')
@@ -118,6 +127,7 @@ export class Snapshotter {
 
   stop(): void {
     this.stopped = true
+    this.stopping.abort()
     this.cancelTimer?.()
     this.cancelTimer = null
   }
@@ -132,6 +142,10 @@ export class Snapshotter {
       return await running
     } finally {
       this.running = null
+      // The records a snapshot is due after became durable while this one was taken (their trigger found it running,
+      // its compaction waiting for its basis check, say): the next is taken now, not at some later record.
+      const { everyRecords } = this.options.policy
+      if (!this.stopped && everyRecords > 0 && this.recordsSince >= everyRecords) this.background('records')
     }
   }
 
@@ -158,8 +172,8 @@ export class Snapshotter {
   private async takeAndCompact(): Promise<SnapshotTaken | null> {
     const { engine, store, clock, policy, sections } = this.options
     this.recordsSince = 0
-    // A compaction running when stop() comes ends after its current segment (the stop waits for it: idle()); the
-    // shutdown snapshot's own, taken after stop(), runs to its end.
+    // A compaction running when stop() comes ends after its current segment, or at once while its basis is checked
+    // (the stop waits for it: idle()); the shutdown snapshot's own, taken after stop(), runs to its end.
     const stoppedBefore = this.stopped
     let taken: SnapshotTaken | null
     try {
@@ -180,10 +194,16 @@ export class Snapshotter {
     if (policy.compaction !== 'off') {
       const archiveDir = policy.archiveDir ?? join(this.options.dataDir, 'archive')
       const keepFromLsnNow = this.options.compactionKeepFromLsn
-      // One segment per turn of the event loop, each removal fsynced on its own (compact-turns.ts).
-      this.stats.lastCompaction = await compactLogInTurns(engine.wal, store, {
-        mode: policy.compaction, archiveDir, stopped: () => this.stopped && !stoppedBefore, ...(keepFromLsnNow === undefined ? {} : { keepFromLsnNow }),
-      })
+      // Its basis checked in a thread (basis-check.ts), then one segment per turn of the event loop, each removal
+      // fsynced on its own (compact-turns.ts).
+      try {
+        this.stats.lastCompaction = await compactLogInTurns(engine.wal, store, {
+          mode: policy.compaction, archiveDir, checker: this.basisChecker, ...(stoppedBefore ? {} : { signal: this.stopping.signal }), ...(keepFromLsnNow === undefined ? {} : { keepFromLsnNow }),
+        })
+      } finally {
+        // A stopped snapshotter's thread is not kept for a next compaction (the shutdown snapshot's was the last).
+        if (this.stopped) this.basisChecker.release()
+      }
     }
     return taken
   }
