@@ -111,4 +111,20 @@ describe('GET /v1/audit/verify against the live log it holds', () => {
       await t.stop().catch(() => undefined)
     }
   })
+
+  test('GET /v1/audit/seals over a held segment it cannot read (a directory under its name) is 503 SEGMENT_UNREADABLE naming it, not a 500', async () => {
+    const t = await startSealedGateway({ segmentBytesMax: 4096 })
+    try {
+      await placeSome(t, 20)
+      const first = segmentFiles(join(t.dir, 'log'))[0] as string
+      rmSync(first)
+      mkdirSync(first)
+      const auditor = await t.token({ sub: 'auditor-1', roles: ['auditor'], accounts: [] })
+      const response = await t.request('/v1/audit/seals', { headers: auth(auditor) })
+      expect(response.status).toBe(503)
+      expect((await json(response)).error).toMatchObject({ code: 'UNAVAILABLE', details: { reason: 'SEGMENT_UNREADABLE', file: first } })
+    } finally {
+      await t.stop().catch(() => undefined)
+    }
+  })
 })

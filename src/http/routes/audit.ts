@@ -181,13 +181,32 @@ function sealsPage(c: Context<AuthEnv>, services: Services, bounds: AuditRoutesO
   const seals: Record<string, unknown>[] = []
   let scannedTo = fromLsn - 1
   if (fromLsn <= toLsn) {
-    for (const frame of wal.read(fromLsn, { toLsn, verifyChain: false })) {
-      scannedTo = frame.lsn
-      if (frame.type === AUDIT_SEAL.type) seals.push(sealView(frame.lsn, frame.version, frame.payload))
-      if (seals.length === limit) break
+    try {
+      for (const frame of wal.read(fromLsn, { toLsn, verifyChain: false })) {
+        scannedTo = frame.lsn
+        if (frame.type === AUDIT_SEAL.type) seals.push(sealView(frame.lsn, frame.version, frame.payload))
+        if (seals.length === limit) break
+      }
+    } catch (error) {
+      unreadableSegmentAt(error, wal, scannedTo + 1)
     }
   }
   return c.json({ seals, next_cursor: scannedTo < wal.lastLsn ? String(scannedTo) : null })
+}
+
+/** The system calls whose failure means a segment file cannot be read (as the log's open judges: wal/recover.ts). */
+const READ_SYSCALLS: ReadonlySet<string> = new Set(['open', 'read', 'fstat', 'stat'])
+
+/**
+ * A read of the segment holding `lsn` that failed (EIO, EACCES, EISDIR for a directory under its name; a file gone is
+ * damageOf's) is 503 SEGMENT_UNREADABLE naming it, as verify answers it: node's error names no file, and it was an
+ * opaque 500. Anything else is thrown on.
+ */
+function unreadableSegmentAt(error: unknown, wal: Services['gateway']['engine']['wal'], lsn: number): never {
+  const { code, syscall } = (error ?? {}) as { code?: unknown; syscall?: unknown }
+  const segment = wal.segments.find((candidate) => candidate.firstLsn <= lsn && lsn <= candidate.lastLsn)
+  if (code === 'ENOENT' || typeof syscall !== 'string' || !READ_SYSCALLS.has(syscall) || segment === undefined) throw error
+  unreadableAsUnavailable(new WalSegmentUnreadableError(segment.path, error))
 }
 
 /** A seal as recorded; one that does not parse is listed with why (a malformed seal is a finding, never skipped). */
