@@ -105,7 +105,10 @@ export async function verifyLogDirectory(dir: string, options: VerifyOptions = {
   const checker = seals as SealChecker | null
   if (checker !== null) note(await checker.settle())
   note(scan.problem)
-  if (scan.problem === null && options.held !== undefined) note(notHeld(options.held, scan, heldHead, dir))
+  // No frame at held.lastLsn but the directory ends there: it is the chain base the first segment's header carries (a
+  // log holding no record past it, as one anchored at a snapshot's LSN before its first frame), the head the scan holds.
+  const headAtHeld = heldHead ?? (scan.lastLsn === options.held?.lastLsn ? scan.chainHead : null)
+  if (scan.problem === null && options.held !== undefined) note(notHeld(options.held, scan, headAtHeld, dir))
   note(beyondEnd(anchors, scan.lastLsn, dir))
   if (options.anchorsAllBeforeLog !== 'skipped') note(noneInLog(anchors, scan.firstLsn, dir))
   if (keys !== null && options.anchors !== undefined) note(await AnchorChecker.checkSeals(options.anchors, keys, options.anchorsSource ?? 'anchors'))
