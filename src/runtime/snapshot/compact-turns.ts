@@ -42,6 +42,11 @@ export interface CompactInTurnsOptions {
   keepFromLsnNow?: () => number
   /** The thread that checks the basis (a snapshotter's, kept between compactions); default: one for this compaction. */
   checker?: BasisChecker
+  /**
+   * How long (real time) the basis check may wait for its thread: past it the check is abandoned and nothing is removed
+   * (BasisCheckUnavailableError). For a compaction no stop can abandon (the shutdown snapshot's). Unset: no bound.
+   */
+  checkWaitMsMax?: number
 }
 
 /**
@@ -49,13 +54,17 @@ export interface CompactInTurnsOptions {
  * result covers every turn.
  */
 export async function compactLogInTurns(wal: Wal, store: SnapshotStore, options: Omit<CompactOptions, 'keepFromLsn'> & CompactInTurnsOptions): Promise<CompactResult> {
-  const { nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve)), signal, keepFromLsnNow = () => Number.POSITIVE_INFINITY, checker, ...compact } = options
+  const { nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve)), signal, keepFromLsnNow = () => Number.POSITIVE_INFINITY, checker, checkWaitMsMax, ...compact } = options
   checkCompactOptions(compact)
   const own = checker === undefined ? new BasisChecker() : null
+  const used = checker ?? (own as BasisChecker)
+  // A thread that never answers (starved at SCHED_IDLE, stuck) ends the wait here, not the process's stop.
+  const waitEnd = checkWaitMsMax === undefined ? null : setTimeout(() => used.release(), checkWaitMsMax)
   let checked: Awaited<ReturnType<typeof checkedBasis>>
   try {
-    checked = await checkedBasis(wal, store, checker ?? (own as BasisChecker), () => signal?.aborted === true || wal.isClosed || wal.fatalError !== null, signal)
+    checked = await checkedBasis(wal, store, used, () => signal?.aborted === true || wal.isClosed || wal.fatalError !== null, signal)
   } finally {
+    if (waitEnd !== null) clearTimeout(waitEnd)
     own?.release()
   }
   const { basis, rejected } = checked

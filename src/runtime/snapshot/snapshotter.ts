@@ -89,6 +89,13 @@ export interface SnapshotterOptions {
  */
 export const TAKEOVER_REPLAY_RECORDS_PER_ORDER = 4
 
+/**
+ * How long the shutdown snapshot's compaction waits for its basis check (basis-check.ts): its thread runs at the lowest
+ * priority and, on a machine busy with other work, may not answer for minutes. Past it that compaction removes nothing
+ * (the next start's compactions do) and the stop goes on.
+ */
+export const SHUTDOWN_BASIS_CHECK_MS_MAX = 5_000
+
 export class Snapshotter {
   readonly stats: SnapshotterStats = { taken: 0, failed: 0, pauseMsLast: 0, pauseMsMax: 0, blockMsMax: 0, last: null, lastCompaction: null }
   private readonly options: SnapshotterOptions
@@ -198,7 +205,7 @@ export class Snapshotter {
       // fsynced on its own (compact-turns.ts).
       try {
         this.stats.lastCompaction = await compactLogInTurns(engine.wal, store, {
-          mode: policy.compaction, archiveDir, checker: this.basisChecker, ...(stoppedBefore ? {} : { signal: this.stopping.signal }), ...(keepFromLsnNow === undefined ? {} : { keepFromLsnNow }),
+          mode: policy.compaction, archiveDir, checker: this.basisChecker, ...(stoppedBefore ? { checkWaitMsMax: SHUTDOWN_BASIS_CHECK_MS_MAX } : { signal: this.stopping.signal }), ...(keepFromLsnNow === undefined ? {} : { keepFromLsnNow }),
         })
       } finally {
         // A stopped snapshotter's thread is not kept for a next compaction (the shutdown snapshot's was the last).
