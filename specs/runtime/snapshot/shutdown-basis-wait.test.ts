@@ -30,6 +30,25 @@ describe('a stop whose shutdown compaction waits for a basis check that never co
     expect(performance.now() - startedMs).toBeGreaterThanOrEqual(SHUTDOWN_BASIS_CHECK_MS_MAX - 50)
     expect(world.gateway.snapshotter.stats.taken).toBe(1)
     expect(readdirSync(join(world.dir, 'log')).filter((name) => name.endsWith('.seg')).length).toBe(segmentsBefore)
-    expect(world.errors.some((error) => error.startsWith('snapshot at shutdown: BasisCheckUnavailableError'))).toBe(true)
+    expect(world.errors.some((error) => error.startsWith('compaction after a snapshot: BasisCheckUnavailableError'))).toBe(true)
+  }, 30_000)
+
+  test('a snapshot whose compaction cannot check its basis is answered as taken, the compaction as having removed nothing', async () => {
+    const world = await startWorld({ seed: 5202, snapshots: { keep: 1, atShutdown: false, compaction: 'delete' }, wal: { segmentBytesMax: 4096 } })
+    worlds.push(world)
+    await trade(world, { orders: 20, tag: 'lost', seed: 5202 })
+    await run(world, 100)
+    const segmentsBefore = world.gateway.engine.wal.segments.length
+    // The snapshotter's checker talks to a thread already ended: every check is answered as failed.
+    const ended = new WorkerChannel<BasisCheckRequest, BasisCheckReply>({ url: new URL('./silent-worker.ts', import.meta.url).href, failed: (id, message) => ({ id, ok: false, message }) })
+    ended.stop('ended by the spec')
+    world.gateway.snapshotter['basisChecker']['channel'] = ended
+    const taken = await world.gateway.snapshot()
+    expect(taken).not.toBeNull()
+    expect(world.gateway.snapshotter.stats.failed).toBe(0)
+    expect(world.gateway.snapshotter.stats.lastCompaction?.basis).toBeNull()
+    expect(world.gateway.snapshotter.stats.lastCompaction?.removed).toEqual([])
+    expect(world.gateway.engine.wal.segments.length).toBe(segmentsBefore)
+    expect(world.errors.some((error) => error.startsWith('compaction after a snapshot: BasisCheckUnavailableError'))).toBe(true)
   }, 30_000)
 })

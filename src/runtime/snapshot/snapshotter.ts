@@ -10,7 +10,7 @@ import { isSyncFailure, type WalIo } from '../../../wal/index.ts'
 import { prepareSharedThreads } from '../thread-priority.ts'
 import type { Engine } from '../engine.ts'
 import type { CompactResult, CompactionMode } from './compact.ts'
-import { BASIS_THREAD_IDLE_MS, BasisChecker } from './basis-check.ts'
+import { BASIS_THREAD_IDLE_MS, BasisChecker, BasisCheckUnavailableError } from './basis-check.ts'
 import { compactLogInTurns } from './compact-turns.ts'
 import { SNAPSHOTS_KEEP_DEFAULT, type SnapshotStore } from './store.ts'
 import { takeSnapshot, type SnapshotSectionSource, type SnapshotTaken } from './take.ts'
@@ -207,6 +207,13 @@ export class Snapshotter {
         this.stats.lastCompaction = await compactLogInTurns(engine.wal, store, {
           mode: policy.compaction, archiveDir, checker: this.basisChecker, ...(stoppedBefore ? { checkWaitMsMax: SHUTDOWN_BASIS_CHECK_MS_MAX } : { signal: this.stopping.signal }), ...(keepFromLsnNow === undefined ? {} : { keepFromLsnNow }),
         })
+      } catch (error) {
+        // The snapshot is durable: only its compaction did not run (its basis could not be checked). Said on its own,
+        // and the snapshot answered as taken; thrown, it made the snapshot read as failed (POST /v1/admin/snapshot
+        // 503 snapshot_failed for a snapshot on disk). The next snapshot's compaction tries again.
+        if (!(error instanceof BasisCheckUnavailableError)) throw error
+        this.options.onError(error, 'compaction after a snapshot')
+        this.stats.lastCompaction = uncompacted(engine.wal.firstLsn, policy.compaction, archiveDir)
       } finally {
         // A stopped snapshotter's thread is not kept for a next compaction (the shutdown snapshot's was the last).
         if (this.stopped) this.basisChecker.release()
@@ -226,4 +233,9 @@ export class Snapshotter {
       this.arm()
     })
   }
+}
+
+/** A compaction that removed nothing and chose no basis: its basis could not be checked. */
+function uncompacted(firstLsn: number, mode: CompactionMode, archiveDir: string): CompactResult {
+  return { basis: null, removed: [], boundLsn: null, heldBack: false, firstLsnBefore: firstLsn, firstLsnAfter: firstLsn, mode, archiveDir, rejected: [] }
 }
