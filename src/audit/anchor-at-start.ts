@@ -28,8 +28,12 @@ import { lengthWithoutTornLine, TAIL_SCAN_BYTES } from './anchor-writer.ts'
 import { fsyncDirectory } from './files.ts'
 import { AUDIT_SEAL, decodeSealRecord } from './records.ts'
 
-
-const LAST_LINE_SCHEMA = v.looseObject({ ...ANCHOR_SCHEMA.entries, at: v.optional(v.string()), sealRecordLsn: v.optional(v.number()) })
+/**
+ * An anchor, as verify reads one (sealRecordLsn an LSN or absent: a line with another value is no anchor here either;
+ * read as any number, a shutdown line's 0 or 1.5, which verify refuses as ANCHORS_INVALID, had the log's own records
+ * "appended while no gateway ran": review), and who wrote it.
+ */
+const LAST_LINE_SCHEMA = v.looseObject({ ...ANCHOR_SCHEMA.entries, at: v.optional(v.string()) })
 type LastLine = v.InferOutput<typeof LAST_LINE_SCHEMA>
 
 export interface StartLog {
