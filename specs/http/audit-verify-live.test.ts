@@ -32,6 +32,13 @@ async function verifyLive(t: TestGateway): Promise<Report> {
   return body.report as Report
 }
 
+/** The description /openapi.json gives GET `path`'s 503: it must name what a client meets there, by code and reason. */
+async function documented503(t: TestGateway, path: string): Promise<string> {
+  const doc = await json(await t.request('/openapi.json'))
+  const operation = (doc.paths as Record<string, { get?: { responses?: Record<string, { description?: string }> } }>)[path]?.get
+  return operation?.responses?.['503']?.description ?? 'not documented'
+}
+
 async function placeSome(t: TestGateway, count: number): Promise<void> {
   const trader = await t.token({ sub: 'trader-1', roles: ['trader'], accounts: ['demo-1'] })
   for (let index = 0; index < count; index++) {
@@ -107,6 +114,7 @@ describe('GET /v1/audit/verify against the live log it holds', () => {
       const response = await t.request('/v1/audit/verify', { headers: auth(auditor) })
       expect(response.status).toBe(503)
       expect((await json(response)).error).toMatchObject({ code: 'UNAVAILABLE', details: { reason: 'SEGMENT_UNREADABLE', file: stray } })
+      expect(await documented503(t, '/v1/audit/verify')).toMatch(/UNAVAILABLE.*details\.reason SEGMENT_UNREADABLE/)
     } finally {
       await t.stop().catch(() => undefined)
     }
@@ -123,6 +131,7 @@ describe('GET /v1/audit/verify against the live log it holds', () => {
       const response = await t.request('/v1/audit/seals', { headers: auth(auditor) })
       expect(response.status).toBe(503)
       expect((await json(response)).error).toMatchObject({ code: 'UNAVAILABLE', details: { reason: 'SEGMENT_UNREADABLE', file: first } })
+      expect(await documented503(t, '/v1/audit/seals')).toMatch(/UNAVAILABLE.*details\.reason SEGMENT_UNREADABLE/)
     } finally {
       await t.stop().catch(() => undefined)
     }

@@ -58,6 +58,10 @@ describe('GET /v1/audit/verify answered by the runtime self-check', () => {
       const body = await json(res)
       expect(res.status).toBe(503)
       expect(body.error).toMatchObject({ code: 'UNAVAILABLE', details: { reason: 'AUDIT_SELF_CHECK_FAILED' } })
+      // The document names it under the route's 503, as a client must handle it.
+      const doc = await json(await other.request('/openapi.json'))
+      const documented = (doc.paths as Record<string, { get: { responses: Record<string, { description: string }> } }>)['/v1/audit/verify']?.get.responses['503']
+      expect(documented?.description).toMatch(/UNAVAILABLE.*AUDIT_SELF_CHECK_FAILED/)
     } finally {
       await other.stop().catch(() => undefined)
     }

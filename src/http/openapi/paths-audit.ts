@@ -7,6 +7,8 @@ import { ANCHOR_BODY_SCHEMA, LIVE_VERIFY_BYTES_MAX_DEFAULT, SEALS_QUERY, SEALS_S
 import { errorResponse, integer, jsonAnswer, jsonContent, nullable, operation, queryParameters, record, ref, schemaOf, type DocumentPart } from './shared.ts'
 
 const WHO = 'auditor, admin (others 403)'
+/** A held segment file a read failed on (routes/audit.ts unreadableAsUnavailable): nothing was verified or listed. */
+const SEGMENT_UNREADABLE = 'details.reason SEGMENT_UNREADABLE: a segment file of the log could not be read (EIO, EACCES, a directory under its name; details.file names it)'
 
 export function auditPart(): DocumentPart {
   return {
@@ -67,8 +69,13 @@ export function auditPart(): DocumentPart {
           tag: 'audit',
           summary: `Verify the live log independently: every CRC, the whole hash chain, every seal signature (damage found triggers the self-check's response). ${WHO}`,
           security: 'bearer',
-          errors: ['401', '403', '503'],
-          responses: { '200': jsonAnswer('The verification and the runtime self-check state', ref('AuditVerification')) },
+          errors: ['401', '403'],
+          responses: {
+            '200': jsonAnswer('The verification and the runtime self-check state', ref('AuditVerification')),
+            '503': errorResponse(
+              `UNAVAILABLE: the gateway is draining (Retry-After); or nothing was verified: ${SEGMENT_UNREADABLE}, or details.reason AUDIT_SELF_CHECK_FAILED: the log is above ${LIVE_VERIFY_BYTES_MAX_DEFAULT} bytes and the runtime self-check answering instead could not run (its thread stopped, a read failing)`,
+            ),
+          },
         }),
       },
       '/v1/audit/seals': {
@@ -76,8 +83,9 @@ export function auditPart(): DocumentPart {
           tag: 'audit',
           summary: `The seal records in the log, oldest first, cursor pagination. ${WHO}`,
           security: 'bearer',
-          errors: ['400', '401', '403', '503'],
+          errors: ['400', '401', '403'],
           responses: {
+            '503': errorResponse(`UNAVAILABLE: the gateway is draining (Retry-After); or nothing was listed: ${SEGMENT_UNREADABLE}`),
             '409': errorResponse('The log is damaged where the page reads (details.reason LOG_DAMAGED, details.problem: code, file, offsetBytes, lsn, detail); the self-check\'s tamper response is engaged'),
             '200': jsonAnswer(
               `{ seals, next_cursor }: follow next_cursor until it is null; a page reads at most ${SEALS_SCAN_RECORDS_MAX_DEFAULT} log records, so a short or empty page may still have one`,
