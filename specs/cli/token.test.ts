@@ -125,7 +125,7 @@ describe('egress token', () => {
       [['token', '--account', 'demo-1'], '--sub NAME is required'],
       [['token', '--sub', 'a'], 'a trader or bot token needs at least one --account'],
       [['token', '--sub', 'a', '--account', 'x', '--role', 'god'], '--role: expected one of trader, bot, ops, auditor, admin, got "god"'],
-      [['token', '--sub', 'a', '--account', 'x', '--ttl', '0'], '--ttl: expected an integer between 1 and 2592000, got "0"'],
+      [['token', '--sub', 'a', '--account', 'x', '--ttl', '0'], '--ttl: expected an integer between 1 and 86400 (auth.tokenTtlSecMax, the default), got "0"; a shorter-lived token bounds what a leaked one can do'],
       [['token', '--sub', 'a', '--account', 'demo-1', '--account', ''], '--account: expected an account id, got ""'],
     ]
     for (const [argv, message] of cases) {

@@ -10,10 +10,10 @@ import { decodeJwt } from 'jose'
 import { CONFIG_PATH_ENV, ConfigError, hs256SecretPath, loadConfig, resolveHs256Secret, type Config } from '../config/index.ts'
 import { mintHs256Token, principalFromClaims, ROLES, type Role } from '../http/auth/index.ts'
 import { TOKEN_TTL_SEC_MAX_DEFAULT, TOKEN_TTL_SEC_MAX_LIMIT } from '../http/auth/mint.ts'
-import { EXIT_OK, integerOption, parseOptions, UsageError, type CliIo, type Command } from './command.ts'
+import { EXIT_OK, parseOptions, UsageError, type CliIo, type Command } from './command.ts'
 import { refuseForeignDataDir } from './foreign-data-dir.ts'
 
-/** The default --ttl: an hour. */
+/** The default --ttl: an hour (or auth.tokenTtlSecMax, when that is shorter). */
 const TTL_SEC_DEFAULT = 3600
 
 export const tokenCommand: Command = {
@@ -32,9 +32,10 @@ Options:
                     egress or egress-... (the gateway's own names); required
   --account ID      an account the token may trade and read; repeatable; needed for trader and bot
   --role ROLE       one of ${ROLES.join(', ')}; repeatable; default trader
-  --ttl SECONDS     lifetime; default ${TTL_SEC_DEFAULT}; at most auth.tokenTtlSecMax (${TOKEN_TTL_SEC_MAX_DEFAULT} = 24 h unless
-                    configured, up to ${TOKEN_TTL_SEC_MAX_LIMIT}): a longer one is refused (exit 2). A leaked token is good
-                    until it expires or an admin revokes it (POST /v1/admin/revocations with its jti, printed on stderr)
+  --ttl SECONDS     lifetime; default ${TTL_SEC_DEFAULT}, or auth.tokenTtlSecMax if shorter; at most auth.tokenTtlSecMax
+                    (${TOKEN_TTL_SEC_MAX_DEFAULT} = 24 h unless configured, up to ${TOKEN_TTL_SEC_MAX_LIMIT}): a longer one is refused
+                    (exit 2). A leaked token is good until it expires or an admin revokes it
+                    (POST /v1/admin/revocations with its jti, printed on stderr)
   --config FILE     the gateway config file (or set EGRESS_CONFIG)
   --help            show this help
 
@@ -60,7 +61,6 @@ async function runToken(argv: readonly string[], io: CliIo): Promise<number> {
   if (accounts.length === 0 && roles.some((role) => role === 'trader' || role === 'bot')) {
     throw new UsageError('a trader or bot token needs at least one --account')
   }
-  const ttlSec = integerOption('ttl', values.ttl, TTL_SEC_DEFAULT, [1, TOKEN_TTL_SEC_MAX_LIMIT])
   // The gateway's own check of a token's claims: a --sub of 300 characters or an --account of 65 was minted, exit 0,
   // into a token every request then answered 401 claims_invalid.
   const claims = principalFromClaims({ sub: values.sub, roles, accounts })
@@ -68,10 +68,7 @@ async function runToken(argv: readonly string[], io: CliIo): Promise<number> {
 
   const config = loadConfig({ configPath: values.config, env: io.env })
   refuseWithoutHs256(config)
-  const ttlSecMax = config.auth.tokenTtlSecMax ?? TOKEN_TTL_SEC_MAX_DEFAULT
-  if (ttlSec > ttlSecMax) {
-    throw new UsageError(`--ttl: expected at most auth.tokenTtlSecMax (${ttlSecMax} s${config.auth.tokenTtlSecMax === undefined ? ', the default' : ''}), got ${ttlSec}; a shorter-lived token bounds what a leaked one can do`)
-  }
+  const ttlSec = ttlOf(values.ttl, config)
   const known = new Set(config.accounts.map((account) => account.id))
   for (const account of accounts) {
     if (!known.has(account)) io.err(`warning: account ${account} is not in the config's accounts`)
@@ -118,6 +115,21 @@ function refuseWithoutHs256(config: Config): void {
       `no token minted. Use a JWT from your identity provider signed by a key in ${auth.jwksFile ?? 'auth.jwksFile'} (issuer ${auth.issuer}, audience ${auth.audience}), ` +
       'or set auth.hs256Enabled: true (paper or shadow mode)',
   }])
+}
+
+/**
+ * --ttl, checked against the one bound that holds, auth.tokenTtlSecMax, with the config loaded: checked first against
+ * the config's own limit (30 days), --ttl 999999999 was told that limit, and a retry with it was then told 86400, the
+ * default bound (a newcomer's walkthrough). Not given: an hour, or the bound when it is shorter (a config's 600 s
+ * refused every token minted without --ttl).
+ */
+function ttlOf(raw: string | undefined, config: Config): number {
+  const ttlSecMax = config.auth.tokenTtlSecMax ?? TOKEN_TTL_SEC_MAX_DEFAULT
+  if (raw === undefined) return Math.min(TTL_SEC_DEFAULT, ttlSecMax)
+  const value = /^\d{1,15}$/.test(raw) ? Number(raw) : NaN
+  if (value >= 1 && value <= ttlSecMax) return value
+  const source = config.auth.tokenTtlSecMax === undefined ? 'auth.tokenTtlSecMax, the default' : 'auth.tokenTtlSecMax'
+  throw new UsageError(`--ttl: expected an integer between 1 and ${ttlSecMax} (${source}), got ${JSON.stringify(raw)}; a shorter-lived token bounds what a leaked one can do`)
 }
 
 function parseRoles(raw: readonly string[]): Role[] {
