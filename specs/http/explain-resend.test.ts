@@ -51,7 +51,7 @@ test('an allowed resend is among the /explain decisions, with who asked and what
     reason: null,
     reason_description: null,
     failed_guard: null,
-    detail: `resend by olga allowed: the trading switch, data health, the account's policy and the price band, and the reservation passed again; the order goes out again as recorded and reserves ${amount} USD again`,
+    detail: `resend by olga allowed: the trading switch, data health, the account's policy, the price band and the instrument's rules, and the reservation passed again; the order goes out again as recorded and reserves ${amount} USD again`,
     principal: 'olga',
     roles: null,
     config_digest: null,

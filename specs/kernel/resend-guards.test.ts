@@ -103,21 +103,21 @@ describe('resend guards', () => {
     expectRefused(harness, orderId, resend(harness, orderId), 'KILL_SWITCH_HALT')
   })
 
-  test('a resend reserves for the price it sends, the recorded one, even after the tick changed: not one rounded again', () => {
+  test('a resend is sent as recorded, never rounded again: a price off a tick changed since is refused PRICE_OFF_TICK', () => {
     // The order is sent as recorded (rounded at intake, to the tick of the time). Rounded again to a coarser tick, a
     // buy's price went down: the resend reserved less cash than the order it sent can cost (a sell's notional went up).
+    // Kept as it is, it is off the new tick, which the send refuses (send.ts instrumentRuleRefusing), so the resend
+    // refuses it up front, holding nothing (resend-instrument-rules.test.ts has the other rules).
     const harness = Harness.funded()
     const orderId = harness.placedId({ price: '50000.05' })
-    const acceptedTotal = harness.order(orderId).reservation.total
     harness.send(orderId)
     harness.placeResult(orderId, { kind: 'unknown', reason: 'timeout' })
     harness.nowMs += 5_000
     harness.run({ kind: 'reconcile_result', nowMs: harness.nowMs, orderId, venueOrder: null, trades: [] })
     const instruments = defaultSimInstruments().map((instrument) => (instrument.symbol === 'BTC-USD' ? { ...instrument, tickSize: d('1') } : instrument))
     harness.run({ kind: 'configure', nowMs: harness.nowMs, config: { ...config(), instruments, digest: 'cfg-resend-tick' } })
-    const decision = resend(harness, orderId)
-    expect(decision.events).toEqual([expect.objectContaining({ type: 'order.resend_requested', reservationAmount: acceptedTotal })])
-    expect(harness.order(orderId)).toMatchObject({ price: d('50000.05'), reservation: { total: acceptedTotal, remaining: acceptedTotal } })
+    expectRefused(harness, orderId, resend(harness, orderId), 'PRICE_OFF_TICK')
+    expect(harness.order(orderId).price).toBe(d('50000.05'))
   })
 
   test('the account and the trader who may act for it are still checked first', () => {

@@ -8,9 +8,11 @@
  * have changed since, on the order as recorded (already rounded): the trading switch (as the send path applies it),
  * the account's policy (present, valid now, instrument listed, market orders enabled, max notional, open orders, no
  * cross of the account's own open orders — while Failed the order blocked none, so one crossing it may be open now),
- * data health and the price band at the current reference price, and the reservation (a market order's at the band
- * edge of the current price, or a protected buy's at its recorded protection price, the limit it is sent at again).
- * Flatten closes skip policy and band, as they skip intake (flatten.ts). The mode guard's
+ * data health and the price band at the current reference price, the instrument's rules (send.ts
+ * instrumentRuleRefusing, the send's own check: a start may have recorded changed ones, and the send would block the
+ * order after it was reserved again), and the reservation (a market order's at the band edge of the current price, or
+ * a protected buy's at its recorded protection price, the limit it is sent at again). Flatten closes skip policy, band
+ * and instrument rules, as they skip intake (flatten.ts) and the send's guards. The mode guard's
  * live prerequisites are the I-100 gate's at the send itself. Lane admission is not re-run: a resend is not new
  * client load, and a start resends before intake opens.
  *
@@ -35,7 +37,7 @@ import { mayActFor } from './permissions.ts'
 import { firedListOf } from './order-lists/index.ts'
 import { resendable } from './reconcile.ts'
 import { reservationFor } from './reservations.ts'
-import { switchHolds } from './send.ts'
+import { instrumentRuleRefusing, switchHolds } from './send.ts'
 import { ttlPassed } from './ttl.ts'
 import { availableBalance, type KernelState } from './state.ts'
 
@@ -71,6 +73,9 @@ export function decideResend(state: KernelState, command: ResendCommand): Decisi
   if (order.flattenId === null) {
     const policyRefusal = policyRefuses(state, { order, instrument, worstPrice, nowMs: command.nowMs })
     if (policyRefusal !== null) return refused(policyRefusal.reason, policyRefusal.detail)
+    // The send reads the instrument's rules again (a start may have recorded changed ones) and would block the order.
+    const rule = instrumentRuleRefusing(order, 'place', { instrument, referencePrice: data.value })
+    if (rule !== null) return refused(rule, `the instrument's rules refuse the order as recorded now (${rulesText(instrument)})`)
   }
   const quote = reservationFor({ side: order.side, qty: order.qty, worstPrice, takerFeeBps: params.takerFeeBps, instrument })
   const available = availableBalance(state, order.accountId, quote.asset)
@@ -120,6 +125,14 @@ function refusedRecorded(command: ResendCommand, reason: ReasonCode, detail: str
 
 function refusedUnrecorded(reason: ReasonCode, detail: string): Decision {
   return { events: [], reply: { kind: 'refused', reason, detail } }
+}
+
+/** The instrument's rules a resend is checked against, as guard 6 records them. */
+function rulesText(instrument: Instrument): string {
+  const { tickSize, lotSize, minQty, maxQty, minNotional } = instrument
+  const sizes = Object.entries({ tickSize, lotSize, minQty, maxQty, minNotional }).map(([name, value]) => `${name}=${formatDecimal(value)}`)
+  const capabilities = [`orderTypes=${instrument.orderTypes.join('|')}`, `timeInForce=${instrument.timeInForce.join('|')}`, `postOnly=${instrument.postOnly}`, `reduceOnly=${instrument.reduceOnly}`]
+  return [`instrument=${instrumentKey(instrument.venue, instrument.symbol)}`, ...capabilities, ...sizes].join(', ')
 }
 
 /** A guard's inputs as `name=value, …`, in the guard's own order (deterministic: the standby re-decides the same text). */

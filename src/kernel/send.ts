@@ -220,9 +220,9 @@ function policyLimitRefusing(state: KernelState, order: Order, action: 'place' |
  * to the tick and lot of its intake and goes out as recorded, never rounded again (its reservation is for what it
  * was): a price (a limit, an amend's, a protected market order's protection price) or a quantity the rounding would now
  * move is off the new tick (PRICE_OFF_TICK) or lot (QTY_OFF_LOT). The notional is intake's: a market order's at the
- * reference price of this send.
+ * reference price of this send. A resend reads them too (resend.ts), as a place: refused up front, not reserved again.
  */
-function instrumentRuleRefusing(order: Order, action: 'place' | 'amend', at: { instrument: Instrument; referencePrice: Units }): ReasonCode | null {
+export function instrumentRuleRefusing(order: Order, action: 'place' | 'amend', at: { instrument: Instrument; referencePrice: Units }): ReasonCode | null {
   const { instrument } = at
   const amend = action === 'amend' ? order.amend : null
   if (amend === null) {

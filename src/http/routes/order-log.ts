@@ -135,7 +135,7 @@ function decisionView(lsn: number, outcome: DecisionView['outcome'], record: Dec
  * A resend the kernel allowed (`order.resend_requested`), as a decision from what its record carries: who asked and
  * what it reserves again. Like a refused one it has no roles, config digest, build or guards on record (null, empty):
  * resend.ts re-runs its checks (the trading switch, data health, and for an order not a flatten close the account's
- * policy and the price band; then the reservation) and logs only the amount reserved. The asset, and whether the order
+ * policy, the price band and the instrument's rules; then the reservation) and logs only the amount reserved. The asset, and whether the order
  * is a flatten close, come from its acceptance (a resend reserves the order as recorded, in the same asset); when the
  * acceptance is not among the records read, the detail says less rather than guess.
  */
@@ -143,8 +143,8 @@ function resendView(lsn: number, event: EventOf<'order.resend_requested'>, accep
   const checks = accepted === null
     ? 'the checks a resend re-runs passed'
     : accepted.flattenId === null
-      ? "the trading switch, data health, the account's policy and the price band, and the reservation passed again"
-      : 'the trading switch, data health and the reservation passed again (a flatten close skips policy and band)'
+      ? "the trading switch, data health, the account's policy, the price band and the instrument's rules, and the reservation passed again"
+      : "the trading switch, data health and the reservation passed again (a flatten close skips policy, band and the instrument's rules)"
   const amount = `${d(event.reservationAmount)}${accepted === null ? '' : ` ${accepted.reservationAsset}`}`
   return {
     lsn,
