@@ -224,15 +224,24 @@ export class Harness {
 }
 
 /**
- * An order sent, answered unknown, read back "not found" (Failed, not at the venue) and resent by an admin: Enqueued,
- * attempt 1, sent before. 1 BTC at 50000 (a buy unless `overrides` say otherwise).
+ * An order (the fixture's place body with `overrides`) sent, answered unknown and read back "not found" past the grace:
+ * Failed, not at the venue, resendable.
  */
-export function resentOrder(harness: Harness, overrides: Record<string, unknown> = {}): string {
-  const orderId = harness.placedId({ qty: '1', price: '50000', ...overrides })
+export function failedAbsentOrder(harness: Harness, overrides: Record<string, unknown> = {}): string {
+  const orderId = harness.placedId(overrides)
   harness.send(orderId)
   harness.placeResult(orderId, { kind: 'unknown', reason: 'timeout' })
   harness.nowMs += 5_000
   harness.run({ kind: 'reconcile_result', nowMs: harness.nowMs, orderId, venueOrder: null, trades: [] })
+  return orderId
+}
+
+/**
+ * An order sent, answered unknown, read back "not found" (Failed, not at the venue) and resent by an admin: Enqueued,
+ * attempt 1, sent before. 1 BTC at 50000 (a buy unless `overrides` say otherwise).
+ */
+export function resentOrder(harness: Harness, overrides: Record<string, unknown> = {}): string {
+  const orderId = failedAbsentOrder(harness, { qty: '1', price: '50000', ...overrides })
   const resend = harness.run({ kind: 'resend', nowMs: harness.nowMs, principal: admin, orderId, market: market('50000', { observedAtMs: harness.nowMs }) })
   if (resend.reply.kind !== 'done') throw new Error(`expected the resend done, got ${JSON.stringify(resend.reply)}`)
   const order = harness.order(orderId)

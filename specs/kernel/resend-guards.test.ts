@@ -17,7 +17,7 @@ import { describe, expect, test } from 'bun:test'
 import type { MarketSnapshot } from '../../src/domain/market.ts'
 import type { ReasonCode } from '../../src/domain/reasons.ts'
 import { defaultSimInstruments } from '../../src/domain/instruments.ts'
-import { ACCOUNT, config, d, Harness, market, ops, policy, T0, trader } from './fixtures.ts'
+import { ACCOUNT, config, d, failedAbsentOrder, Harness, market, ops, policy, T0, trader } from './fixtures.ts'
 import { unknownOrder } from './venue-fixtures.ts'
 
 /** An order accepted, sent, timed out and proven not at the venue: Failed, resendable, holding nothing. */
@@ -109,11 +109,7 @@ describe('resend guards', () => {
     // Kept as it is, it is off the new tick, which the send refuses (send.ts instrumentRuleRefusing), so the resend
     // refuses it up front, holding nothing (resend-instrument-rules.test.ts has the other rules).
     const harness = Harness.funded()
-    const orderId = harness.placedId({ price: '50000.05' })
-    harness.send(orderId)
-    harness.placeResult(orderId, { kind: 'unknown', reason: 'timeout' })
-    harness.nowMs += 5_000
-    harness.run({ kind: 'reconcile_result', nowMs: harness.nowMs, orderId, venueOrder: null, trades: [] })
+    const orderId = failedAbsentOrder(harness, { price: '50000.05' })
     const instruments = defaultSimInstruments().map((instrument) => (instrument.symbol === 'BTC-USD' ? { ...instrument, tickSize: d('1') } : instrument))
     harness.run({ kind: 'configure', nowMs: harness.nowMs, config: { ...config(), instruments, digest: 'cfg-resend-tick' } })
     expectRefused(harness, orderId, resend(harness, orderId), 'PRICE_OFF_TICK')

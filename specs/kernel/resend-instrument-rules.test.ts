@@ -12,7 +12,7 @@ import { describe, expect, test } from 'bun:test'
 import type { EventOf } from '../../src/domain/events/index.ts'
 import type { Instrument } from '../../src/domain/instruments.ts'
 import type { ReasonCode } from '../../src/domain/reasons.ts'
-import { ACCOUNT, config, d, Harness, market, ops, paperFacts } from './fixtures.ts'
+import { ACCOUNT, config, d, failedAbsentOrder, Harness, market, ops, paperFacts } from './fixtures.ts'
 
 let configs = 0
 
@@ -26,11 +26,7 @@ function restartWith(harness: Harness, change: Partial<Instrument>): void {
 
 /** An order (`overrides` on the fixture's 0.1 BTC buy at 50000) sent, answered unknown, proven not at the venue: Failed. */
 function failedOrder(harness: Harness, overrides: Record<string, unknown> = {}): string {
-  const orderId = harness.placedId(overrides)
-  harness.send(orderId)
-  harness.placeResult(orderId, { kind: 'unknown', reason: 'timeout' })
-  harness.nowMs += 5_000
-  harness.run({ kind: 'reconcile_result', nowMs: harness.nowMs, orderId, venueOrder: null, trades: [] })
+  const orderId = failedAbsentOrder(harness, overrides)
   expect(harness.order(orderId)).toMatchObject({ status: 'Failed', notAtVenue: true })
   return orderId
 }

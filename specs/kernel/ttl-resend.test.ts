@@ -7,17 +7,13 @@
  */
 
 import { describe, expect, test } from 'bun:test'
-import { admin, Harness, market, T0 } from './fixtures.ts'
+import { admin, failedAbsentOrder, Harness, market, T0 } from './fixtures.ts'
 
 const TTL_MS = 30_000
 
 /** An order with a time-to-live sent, answered unknown and read back "not found": Failed, not at the venue. */
 function provenAbsent(harness: Harness): string {
-  const orderId = harness.placedId({ qty: '1', price: '50000', ttl_ms: TTL_MS })
-  harness.send(orderId)
-  harness.placeResult(orderId, { kind: 'unknown', reason: 'timeout' })
-  harness.nowMs += 5_000
-  harness.run({ kind: 'reconcile_result', nowMs: harness.nowMs, orderId, venueOrder: null, trades: [] })
+  const orderId = failedAbsentOrder(harness, { qty: '1', price: '50000', ttl_ms: TTL_MS })
   expect(harness.order(orderId)).toMatchObject({ status: 'Failed', notAtVenue: true })
   return orderId
 }

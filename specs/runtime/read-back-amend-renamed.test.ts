@@ -50,12 +50,17 @@ class RenamingVenue extends SimVenue {
   }
 }
 
-test('an Unknown order whose amend renamed it at the venue is found by the amend id, not Failed while it rests there', async () => {
+/**
+ * A 0.01 BTC buy at 59000 resting (AckedOpen) at a renaming venue, every durable event from then on collected, and the
+ * venue's reports dropped from then on: an amend's answer and reports are lost, nothing tells egress the replace
+ * happened.
+ */
+async function restingWithReportsLost(clientOrderId: string) {
   const clock = new SimClock({ startMs: T0 })
   const venue = new RenamingVenue(clock)
   const world = await startWorld({ seed: 7, clock, venue })
   worlds.push(world)
-  const body = { account: 'acct-a', symbol: 'BTC-USD', side: 'buy', type: 'limit', qty: '0.01', price: '59000', tif: 'GTC', client_order_id: 'renamed' }
+  const body = { account: 'acct-a', symbol: 'BTC-USD', side: 'buy', type: 'limit', qty: '0.01', price: '59000', tif: 'GTC', client_order_id: clientOrderId }
   const placed = await world.gateway.place(traderA, body, null)
   if (placed.reply.kind !== 'accepted') throw new Error(`not accepted: ${JSON.stringify(placed.reply)}`)
   const { orderId } = placed.reply
@@ -64,8 +69,12 @@ test('an Unknown order whose amend renamed it at the venue is found by the amend
   expect(order()?.status).toBe('AckedOpen')
   const events: DomainEvent[] = []
   world.gateway.engine.onDurable((applied) => void events.push(...applied.map(({ event }) => event)))
-  // The amend's own report is lost with its answer: nothing tells egress the replace happened.
   venue.setFaults({ dropReportProbability: 1 })
+  return { world, venue, orderId, order, events }
+}
+
+test('an Unknown order whose amend renamed it at the venue is found by the amend id, not Failed while it rests there', async () => {
+  const { world, venue, orderId, order, events } = await restingWithReportsLost('renamed')
   const amended = await world.gateway.amend(traderA, orderId, { qty: parseDecimal('0.02'), price: null })
   expect(amended.reply.kind).toBe('amend_accepted')
   // Past the grace (5 s) a "not found" would conclude.
@@ -78,20 +87,7 @@ test('an Unknown order whose amend renamed it at the venue is found by the amend
 })
 
 test('an order found by its amend id has its trades asked by that id too: its real fills booked, not a synthetic one', async () => {
-  const clock = new SimClock({ startMs: T0 })
-  const venue = new RenamingVenue(clock)
-  const world = await startWorld({ seed: 7, clock, venue })
-  worlds.push(world)
-  const body = { account: 'acct-a', symbol: 'BTC-USD', side: 'buy', type: 'limit', qty: '0.01', price: '59000', tif: 'GTC', client_order_id: 'renamed-fills' }
-  const placed = await world.gateway.place(traderA, body, null)
-  if (placed.reply.kind !== 'accepted') throw new Error(`not accepted: ${JSON.stringify(placed.reply)}`)
-  const { orderId } = placed.reply
-  await run(world, 100)
-  const order = () => world.gateway.engine.state.orders.get(orderId)
-  expect(order()?.status).toBe('AckedOpen')
-  const events: DomainEvent[] = []
-  world.gateway.engine.onDurable((applied) => void events.push(...applied.map(({ event }) => event)))
-  venue.setFaults({ dropReportProbability: 1 })
+  const { world, venue, orderId, order, events } = await restingWithReportsLost('renamed-fills')
   // The replace crosses (the market is above 59000, within the band of 60770): it fills at once, under the amend's id,
   // and neither its answer nor its reports arrive.
   const amended = await world.gateway.amend(traderA, orderId, { qty: parseDecimal('0.02'), price: parseDecimal('60770') })
