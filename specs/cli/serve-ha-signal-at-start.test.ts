@@ -4,7 +4,8 @@
  * lease another node holds — killed the process outright (exit 143 / 130 / 129), the lease it had taken left to
  * expire instead of released. Now the stop ends what waits on the lease, lets the rest of the start finish, and the
  * node stops as at any shutdown: lease released, exit 0. SIGHUP (the terminal closed) stops a running node the same
- * way. Real processes; the mid-start signal comes from specs/cli/support/signal-at-start-preload.ts.
+ * way. Real processes; the mid-start signal comes from specs/cli/support/signal-at-start-preload.ts. An fsync failing
+ * in that stop (the shutdown snapshot's) is exit 74, as at a running node's stop: it said "stopped cleanly", exit 0.
  */
 
 import { afterAll, expect, test } from 'bun:test'
@@ -12,10 +13,12 @@ import { mkdirSync, mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { freePort, waitFor } from '../../scripts/support/loopback.ts'
+import { EXIT_IO_ERROR } from '../../src/cli/command.ts'
 import { Lease, readCurrentLease } from '../../wal/index.ts'
 
 const ROOT = resolve(import.meta.dir, '../..')
 const PRELOAD = join(import.meta.dir, 'support', 'signal-at-start-preload.ts')
+const FAIL_FSYNC_PRELOAD = join(import.meta.dir, 'support', 'fail-fsync-preload.ts')
 const TOKEN = 'signal-at-start-replication-token'
 const dir = mkdtempSync(join(tmpdir(), 'egress-ha-signal-at-start-'))
 
@@ -27,12 +30,12 @@ interface Node {
   leaseDir: string
 }
 
-async function spawnNode(name: string, role: string, extraEnv: Record<string, string> = {}, preload = false): Promise<Node> {
+async function spawnNode(name: string, role: string, extraEnv: Record<string, string> = {}, preloads: string[] = []): Promise<Node> {
   const port = await freePort()
   const leaseDir = join(dir, name, 'lease')
   mkdirSync(leaseDir, { recursive: true })
   const child = Bun.spawn([
-    process.execPath, ...(preload ? ['--preload', PRELOAD] : []), 'src/main.ts', 'serve', '--role', role, '--lease-dir', leaseDir,
+    process.execPath, ...preloads.flatMap((preload) => ['--preload', preload]), 'src/main.ts', 'serve', '--role', role, '--lease-dir', leaseDir,
     '--node-id', name, '--lease-ttl-ms', '1000', '--clock-skew-ms', '100',
   ], {
     cwd: ROOT,
@@ -52,7 +55,7 @@ async function ended(node: Node): Promise<{ code: number | string; stdout: strin
 
 for (const signal of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) {
   test(`${signal} while a leader starts its gateway: the start finishes, the node stops, the lease is released, exit 0`, async () => {
-    const node = await spawnNode(`leader-${signal}`, 'auto', { EGRESS_SPEC_SIGNAL_AT_START: signal }, true)
+    const node = await spawnNode(`leader-${signal}`, 'auto', { EGRESS_SPEC_SIGNAL_AT_START: signal }, [PRELOAD])
     try {
       const { code, stdout, stderr } = await ended(node)
       expect(code).toBe(0)
@@ -67,6 +70,22 @@ for (const signal of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) {
     }
   }, 30_000)
 }
+
+test('SIGTERM while a leader starts its gateway, an fsync failing as it stops (the shutdown snapshot): exit 74, not "stopped cleanly"', async () => {
+  const dataDir = join(dir, 'fsync-failure', 'data')
+  const failFsync = { EGRESS_SPEC_FAIL_FSYNC_FLAG: join(dir, 'fail-fsync-now'), EGRESS_SPEC_FAIL_FSYNC_CALL: 'fsync', EGRESS_SPEC_FAIL_FSYNC_UNDER: dataDir }
+  const node = await spawnNode('fsync-failure', 'auto', { EGRESS_SPEC_SIGNAL_AT_START: 'SIGTERM', EGRESS_WAL_DURABILITY: 'fsync', ...failFsync }, [FAIL_FSYNC_PRELOAD, PRELOAD])
+  try {
+    const { code, stderr } = await ended(node)
+    expect(stderr).toContain('SIGTERM during start-up: stopping the node before it serves')
+    expect(stderr).toContain('snapshot at shutdown: FSYNC_FAILED')
+    // Before the fix: "stopped cleanly", exit 0.
+    expect({ code, failed: stderr.includes('the log failed while stopping'), clean: stderr.includes('stopped cleanly') }).toEqual({ code: EXIT_IO_ERROR, failed: true, clean: false })
+  } finally {
+    if (node.child.exitCode === null) node.child.kill('SIGKILL')
+    await node.child.exited
+  }
+}, 30_000)
 
 test('SIGTERM while a --role leader waits for a lease another node holds: the wait ends, exit 0, the lease untouched', async () => {
   const name = 'waiting-leader'

@@ -4,6 +4,8 @@
  * snapshot. Now the start finishes, intake never opens, and the gateway stops as at any shutdown, exit 0. SIGHUP (the
  * terminal of an `npm start` closed) was not handled at all (exit 129): it stops the same way.
  * The signal is sent by a preload at a fixed point of the start (specs/cli/support/signal-at-start-preload.ts).
+ * An fsync failing in that stop (the shutdown snapshot's) is exit 74, as at a stop after the start: it said "stopped
+ * cleanly", exit 0.
  */
 
 import { afterAll, expect, test } from 'bun:test'
@@ -11,9 +13,11 @@ import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { freePort } from '../../scripts/support/loopback.ts'
+import { EXIT_LOG_FAILED } from '../../src/cli/serve.ts'
 
 const ROOT = resolve(import.meta.dir, '../..')
 const PRELOAD = join(import.meta.dir, 'support', 'signal-at-start-preload.ts')
+const FAIL_FSYNC_PRELOAD = join(import.meta.dir, 'support', 'fail-fsync-preload.ts')
 const dir = mkdtempSync(join(tmpdir(), 'egress-signal-at-start-'))
 
 afterAll(() => rmSync(dir, { recursive: true, force: true }))
@@ -43,3 +47,27 @@ for (const signal of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) {
     }
   }, 30_000)
 }
+
+test('SIGTERM during the start, an fsync failing as the gateway stops (the shutdown snapshot): exit 74, not "stopped cleanly"', async () => {
+  const dataDir = join(dir, 'fsync-failure')
+  const child = Bun.spawn([process.execPath, '--preload', FAIL_FSYNC_PRELOAD, '--preload', PRELOAD, 'src/main.ts', 'serve'], {
+    cwd: ROOT,
+    env: {
+      ...process.env, EGRESS_DATA_DIR: dataDir, PORT: String(await freePort()), EGRESS_WAL_DURABILITY: 'fsync', EGRESS_SPEC_SIGNAL_AT_START: 'SIGTERM',
+      EGRESS_SPEC_FAIL_FSYNC_FLAG: join(dir, 'fail-fsync-now'), EGRESS_SPEC_FAIL_FSYNC_CALL: 'fsync', EGRESS_SPEC_FAIL_FSYNC_UNDER: dataDir,
+    },
+    stdout: 'ignore',
+    stderr: 'pipe',
+  })
+  try {
+    const code = await Promise.race([child.exited, Bun.sleep(20_000).then(() => 'still running after 20 s')])
+    const stderr = await new Response(child.stderr).text()
+    expect(stderr).toContain('SIGTERM during start-up: stopping before intake opens')
+    expect(stderr).toContain('snapshot at shutdown: FSYNC_FAILED')
+    // Before the fix: "stopped cleanly at LSN …", exit 0.
+    expect({ code, failed: stderr.includes('the log failed while stopping'), clean: stderr.includes('stopped cleanly') }).toEqual({ code: EXIT_LOG_FAILED, failed: true, clean: false })
+  } finally {
+    if (child.exitCode === null) child.kill('SIGKILL')
+    await child.exited
+  }
+}, 30_000)

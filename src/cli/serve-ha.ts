@@ -117,6 +117,8 @@ export async function runServeHa(settings: HaSettings, deps: ServeHaDeps): Promi
   }
   // Set once the stop begins: from then on every HTTP service the node makes (a role change while it stops) drains too.
   let intakeStopped = false
+  // The log of the last gateway started: one a stop during the start stops before the node hands it over (onGateway).
+  const lastStarted: { log: { fatalError: Error | null } | null } = { log: null }
   let server: ReturnType<typeof Bun.serve>
   try {
     server = serveOn(config, (request) => (current.http === null ? answerWhileStarting(request) : current.http.app.fetch(request)))
@@ -170,6 +172,7 @@ export async function runServeHa(settings: HaSettings, deps: ServeHaDeps): Promi
         haLeader: () => node.mayCallVenues(),
         ...venue,
       })
+      lastStarted.log = started.gateway.engine.wal
       // What a leader start on this config serves (a standby's gateway has no venues): the venue client's venue, or the
       // in-process sim's, with the FIX venues. A standby checks its log against it (takeover-would-refuse.ts).
       current.leaderVenues = new Set([venueAddress !== null ? HA_VENUE_CLIENT_VENUE : started.venue.venue, ...started.fixVenues.map((fix) => fix.name)])
@@ -243,7 +246,7 @@ export async function runServeHa(settings: HaSettings, deps: ServeHaDeps): Promi
     await stopWithin(server, SHUTDOWN_GRACE_MS)
     closeRest()
     if (!stopped) deps.exitNow(EXIT_FAILURE)
-    return exitAfterStopAtStart(stopped, startError, log)
+    return exitAfterStopAtStart(stopped, startError, lastStarted.log?.fatalError ?? null, log)
   }
   try {
     await start
@@ -293,14 +296,20 @@ export async function runServeHa(settings: HaSettings, deps: ServeHaDeps): Promi
 /**
  * The exit status of a node stopped by a signal during its start: 0 when the start finished or was cut short by the
  * stop (NODE_STOPPING), as at any clean stop; else as a start that failed on its own — 74 for a failed fsync (a restart
- * recovers from what is on disk), 1 otherwise, and 1 when the stop itself did not end cleanly (stopNode said why).
+ * recovers from what is on disk), 1 otherwise, and 1 when the stop itself did not end cleanly (stopNode said why); 74
+ * when the log died while the node stopped (it said "stopped cleanly", exit 0, past a failed fsync).
  */
-function exitAfterStopAtStart(stopped: boolean, startError: unknown, log: (line: string) => void): number {
+function exitAfterStopAtStart(stopped: boolean, startError: unknown, stopFailure: unknown, log: (line: string) => void): number {
   if (startError !== null && !(startError instanceof NodeStoppingError)) {
     log(`the node could not start: ${startError instanceof Error ? startError.message : String(startError)}; exiting`)
     return syncFailureOf(startError) === null ? EXIT_FAILURE : EXIT_IO_ERROR
   }
   if (!stopped) return EXIT_FAILURE
+  // The log died while the node stopped (the shutdown snapshot's fsync, the close's): as after a running node's stop.
+  if (stopFailure instanceof WalFatalError) {
+    log(`the log failed while stopping: ${stopFailure.message}`)
+    return EXIT_IO_ERROR
+  }
   log('stopped cleanly')
   return EXIT_OK
 }

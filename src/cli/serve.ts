@@ -16,7 +16,7 @@ import type { DiskWatch } from '../http/disk/index.ts'
 import { CollectorPacer } from '../runtime/collector-pacing.ts'
 import { currentBuild } from './build-info.ts'
 import { EXIT_IO_ERROR, EXIT_OK, parseOptions, UsageError, type CliIo, type Command } from './command.ts'
-import { httpUrlOf, startServeGateway } from './serve-gateway.ts'
+import { httpUrlOf, startServeGateway, type ServeGateway } from './serve-gateway.ts'
 import { StoppableClock } from './stoppable-clock.ts'
 import { parseHaFlags, runServeHa } from './serve-ha.ts'
 import { refuseLeaseDirInDataDir } from './lease-dir-place.ts'
@@ -172,8 +172,7 @@ async function runServe(argv: readonly string[], io: CliIo): Promise<number> {
     await served.stop()
     clock.cancelAll()
     verifier.close()
-    log(`stopped cleanly at LSN ${gateway.engine.wal.lastLsn}`)
-    return EXIT_OK
+    return stoppedExit(gateway, log)
   }
   for (const fix of served.fixVenues) {
     log(`FIX venue ${fix.name}: session ${fix.adapter.session.id} ${fix.adapter.session.state}, sequence numbers kept in the log (loaded from the ${fix.store.loadedFrom})`)
@@ -245,8 +244,16 @@ async function runServe(argv: readonly string[], io: CliIo): Promise<number> {
   http.close()
   verifier.close()
   if (logFailed) return EXIT_LOG_FAILED
-  // The log died while stopping: a failed fsync of the shutdown snapshot (Snapshotter) or of the close's trim
-  // (Wal.close). Every acknowledged record was synced before, but a failed fsync is never reported as a clean stop.
+  return stoppedExit(gateway, log)
+}
+
+/**
+ * The exit status of a stop that began cleanly (a signal, during the start or after): 74 when the log died while
+ * stopping — a failed fsync of the shutdown snapshot (Snapshotter) or of the close's trim (Wal.close). Every
+ * acknowledged record was synced before, but a failed fsync is never reported as a clean stop. A signal during the
+ * start said "stopped cleanly", exit 0, past one.
+ */
+function stoppedExit(gateway: ServeGateway['gateway'], log: (line: string) => void): number {
   const stopFailure = gateway.engine.wal.fatalError
   if (stopFailure !== null) {
     log(`the log failed while stopping: ${stopFailure.message}`)
