@@ -22,7 +22,7 @@ import { parseHaFlags, runServeHa } from './serve-ha.ts'
 import { refuseLeaseDirInDataDir } from './lease-dir-place.ts'
 import { pathsNamedBy, refuseForeignDataDir } from './foreign-data-dir.ts'
 import { refuseLiveDataDir } from './data-dir.ts'
-import { FAILED_GRACE_MS, SHUTDOWN_GRACE_MS, stopWithin } from './server-stop.ts'
+import { FAILED_GRACE_MS, INTAKE_CLOSE_READ_MS, SHUTDOWN_GRACE_MS, stopWithin } from './server-stop.ts'
 import { firstOrderExample } from './serve-sim.ts'
 import { listenRefusal, logLockedRefusal, refuseUnbindableAddress, serveOn } from './serve-refusals.ts'
 import { waitForStopSignal } from './stop-signals.ts'
@@ -235,6 +235,7 @@ async function runServe(argv: readonly string[], io: CliIo): Promise<number> {
   else log(`${stopping}: stopping intake, closing streams, draining the log`)
   http.drain()
   pacer.stop()
+  await Bun.sleep(INTAKE_CLOSE_READ_MS)
   await stopWithin(server, logFailed ? FAILED_GRACE_MS : SHUTDOWN_GRACE_MS)
   await served.stop().catch((error: unknown) => {
     if (!logFailed) throw error

@@ -16,6 +16,15 @@ export const FAILED_GRACE_MS = 1_000
 export const STOPPED_NODE_GRACE_MS = 1_000
 
 /**
+ * `egress serve`, once intake has stopped: how long the server still reads before it closes its listener and idle
+ * connections, so that a request a client had sent when the stop signal came is answered (503 UNAVAILABLE, Connection:
+ * close, or its answer if it got in first). The listener closed in the signal's own turn of the event loop: such a
+ * request was not read yet, its connection counted idle and closed, and the client got a reset with no answer (every
+ * busy keep-alive connection at once, under load) — not knowing whether its order was taken.
+ */
+export const INTAKE_CLOSE_READ_MS = 50
+
+/**
  * Stops accepting, waits up to `graceMs` for the requests in flight, then closes every connection. The grace timer is
  * cleared when they finish sooner: left pending, it held the process alive for the rest of the grace after "stopped
  * cleanly".
