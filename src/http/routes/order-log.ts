@@ -135,15 +135,17 @@ function decisionView(lsn: number, outcome: DecisionView['outcome'], record: Dec
  * A resend the kernel allowed (`order.resend_requested`), as a decision from what its record carries: who asked and
  * what it reserves again. Like a refused one it has no roles, config digest, build or guards on record (null, empty):
  * resend.ts re-runs its checks (the trading switch, data health, and for an order not a flatten close the account's
- * policy, the price band and the instrument's rules; then the reservation) and logs only the amount reserved. The asset, and whether the order
- * is a flatten close, come from its acceptance (a resend reserves the order as recorded, in the same asset); when the
- * acceptance is not among the records read, the detail says less rather than guess.
+ * policy, the price band and the instrument's rules; then the reservation) and logs only the amount reserved. A build
+ * before de1f40f9 did not read the instrument's rules at a resend, and its record is the same: the detail names them
+ * as a newer build's check, not as one this record passed. The asset, and whether the order is a flatten close, come
+ * from its acceptance (a resend reserves the order as recorded, in the same asset); when the acceptance is not among
+ * the records read, the detail says less rather than guess.
  */
 function resendView(lsn: number, event: EventOf<'order.resend_requested'>, accepted: EventOf<'order.accepted'> | null): DecisionView {
   const checks = accepted === null
     ? 'the checks a resend re-runs passed'
     : accepted.flattenId === null
-      ? "the trading switch, data health, the account's policy, the price band and the instrument's rules, and the reservation passed again"
+      ? "the trading switch, data health, the account's policy, the price band and the reservation passed again (the instrument's rules too, by a build that reads them at a resend: the record does not say which build)"
       : "the trading switch, data health and the reservation passed again (a flatten close skips policy, band and the instrument's rules)"
   const amount = `${d(event.reservationAmount)}${accepted === null ? '' : ` ${accepted.reservationAsset}`}`
   return {
