@@ -170,7 +170,7 @@ async function runServe(argv: readonly string[], io: CliIo): Promise<number> {
   const { gateway, digest } = served
   if (signalled !== null) {
     log(`${signalled} during start-up: stopping before intake opens`)
-    await stopGatewayWithin(served.stop(), log, EXIT_FAILURE)
+    await stopGatewayWithin(served.stop(), log, () => (gateway.engine.wal.fatalError !== null ? EXIT_LOG_FAILED : EXIT_FAILURE))
     clock.cancelAll()
     verifier.close()
     return stoppedExit(gateway, log)
@@ -241,7 +241,7 @@ async function runServe(argv: readonly string[], io: CliIo): Promise<number> {
   await stopGatewayWithin(served.stop().catch((error: unknown) => {
     if (!logFailed) throw error
     log(`stopping after the log failed: ${error instanceof Error ? error.message : String(error)}`)
-  }), log, logFailed ? EXIT_LOG_FAILED : EXIT_FAILURE)
+  }), log, () => (logFailed || gateway.engine.wal.fatalError !== null ? EXIT_LOG_FAILED : EXIT_FAILURE))
   clock.cancelAll()
   http.close()
   verifier.close()
@@ -258,7 +258,8 @@ async function runServe(argv: readonly string[], io: CliIo): Promise<number> {
  */
 export const GATEWAY_STOP_WAIT_MS_MAX = 30_000
 
-async function stopGatewayWithin(stop: Promise<void>, log: (line: string) => void, exitCode: number): Promise<void> {
+/** `exitCode` is read when the bound passes: the log may have died during the stop (74, as stoppedExit says it). */
+async function stopGatewayWithin(stop: Promise<void>, log: (line: string) => void, exitCode: () => number): Promise<void> {
   let timer: ReturnType<typeof setTimeout> | undefined
   const expired = new Promise<true>((resolve) => {
     timer = setTimeout(() => resolve(true), GATEWAY_STOP_WAIT_MS_MAX)
@@ -269,7 +270,7 @@ async function stopGatewayWithin(stop: Promise<void>, log: (line: string) => voi
     clearTimeout(timer)
   }
   log(`the gateway did not stop within ${GATEWAY_STOP_WAIT_MS_MAX} ms (a disk not answering?); exiting without the rest of the stop, a restart recovers from the log`)
-  process.exit(exitCode)
+  process.exit(exitCode())
 }
 
 /**
