@@ -172,6 +172,8 @@ function emitReport(emitter: Emitter, report: ExecutionReport, atMs: number): vo
         if (emitter.draft.status === 'Sent') emit(emitter, { type: 'order.unknown', atMs, orderId, reason: 'VENUE_DUPLICATE_CLIENT_ORDER_ID', detail: report.reason })
         return
       }
+      // A reject stating fills egress has not booked contradicts itself: not an end, fills were lost (as below).
+      if (missedFills(emitter, report, atMs)) return
       emit(emitter, { type: 'order.venue_rejected', atMs, orderId, venueReason: report.reason ?? '' })
       return
     case 'expired':
@@ -190,7 +192,7 @@ function emitReport(emitter: Emitter, report: ExecutionReport, atMs: number): vo
 }
 
 /**
- * A final report (canceled, expired) whose cumulative quantity is above what egress has booked means fill reports
+ * A final report (canceled, expired, rejected) whose cumulative quantity is above what egress has booked means fill reports
  * were lost: closing the order now would freeze a wrong position. The order goes Unknown instead, and reconciliation
  * books the missing trades before it settles the final state.
  */
