@@ -10,7 +10,8 @@
  * error: lines that do not parse are passed over.
  */
 
-import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs'
+import { closeSync, fstatSync, readSync } from 'node:fs'
+import { nodeIo } from '../../wal/index.ts'
 import * as v from 'valibot'
 import { ANCHOR_SCHEMA } from './anchors.ts'
 import { TAIL_SCAN_BYTES } from './anchor-writer.ts'
@@ -47,7 +48,7 @@ export function anchorsFileTail(path: string): { lines: AnchorsFileLine[]; passe
   try {
     // O_NONBLOCK: a FIFO under the name opens at once, to be passed over below (a blocking open waited for a writer,
     // holding a start and replay-verify for good, before the check that it is a file could run).
-    fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK)
+    fd = nodeIo.openRead(path)
   } catch {
     return { lines: [], passedOver: 0 }
   }

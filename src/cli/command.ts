@@ -63,11 +63,13 @@ export function parseOptions<const TOptions extends Options>(argv: readonly stri
 }
 
 /** An integer option within [min, max], or a UsageError naming the option. */
-export function integerOption(name: string, raw: string | undefined, fallback: number, range: [number, number]): number {
+export function integerOption(name: string, raw: string | undefined, fallback: number, range: [number, number], said: { bound?: string; why?: string } = {}): number {
   if (raw === undefined) return fallback
   const value = /^\d{1,15}$/.test(raw) ? Number(raw) : NaN
   if (!(value >= range[0] && value <= range[1])) {
-    throw new UsageError(`--${name}: expected an integer between ${range[0]} and ${range[1]}, got ${JSON.stringify(raw)}`)
+    const bound = said.bound === undefined ? '' : ` (${said.bound})`
+    const why = said.why === undefined ? '' : `; ${said.why}`
+    throw new UsageError(`--${name}: expected an integer between ${range[0]} and ${range[1]}${bound}, got ${JSON.stringify(raw)}${why}`)
   }
   return value
 }

@@ -10,7 +10,7 @@ import { decodeJwt } from 'jose'
 import { CONFIG_PATH_ENV, ConfigError, hs256SecretPath, loadConfig, resolveHs256Secret, type Config } from '../config/index.ts'
 import { mintHs256Token, principalFromClaims, ROLES, type Role } from '../http/auth/index.ts'
 import { TOKEN_TTL_SEC_MAX_DEFAULT, TOKEN_TTL_SEC_MAX_LIMIT } from '../http/auth/mint.ts'
-import { EXIT_OK, parseOptions, UsageError, type CliIo, type Command } from './command.ts'
+import { EXIT_OK, integerOption, parseOptions, UsageError, type CliIo, type Command } from './command.ts'
 import { refuseForeignDataDir } from './foreign-data-dir.ts'
 
 /** The default --ttl: an hour (or auth.tokenTtlSecMax, when that is shorter). */
@@ -125,11 +125,8 @@ function refuseWithoutHs256(config: Config): void {
  */
 function ttlOf(raw: string | undefined, config: Config): number {
   const ttlSecMax = config.auth.tokenTtlSecMax ?? TOKEN_TTL_SEC_MAX_DEFAULT
-  if (raw === undefined) return Math.min(TTL_SEC_DEFAULT, ttlSecMax)
-  const value = /^\d{1,15}$/.test(raw) ? Number(raw) : NaN
-  if (value >= 1 && value <= ttlSecMax) return value
-  const source = config.auth.tokenTtlSecMax === undefined ? 'auth.tokenTtlSecMax, the default' : 'auth.tokenTtlSecMax'
-  throw new UsageError(`--ttl: expected an integer between 1 and ${ttlSecMax} (${source}), got ${JSON.stringify(raw)}; a shorter-lived token bounds what a leaked one can do`)
+  const bound = config.auth.tokenTtlSecMax === undefined ? 'auth.tokenTtlSecMax, the default' : 'auth.tokenTtlSecMax'
+  return integerOption('ttl', raw, Math.min(TTL_SEC_DEFAULT, ttlSecMax), [1, ttlSecMax], { bound, why: 'a shorter-lived token bounds what a leaked one can do' })
 }
 
 function parseRoles(raw: readonly string[]): Role[] {

@@ -12,10 +12,10 @@
  */
 
 import { matchesSecretDigest, secretDigest } from '../auth/secret-digest.ts'
-import { closeSync, constants, openSync, readFileSync } from 'node:fs'
+import { closeSync, readFileSync } from 'node:fs'
 import { Hono, type Context, type MiddlewareHandler, type Next } from 'hono'
 import * as v from 'valibot'
-import { fromHex, IN_SYNC_MEMBERS_MAX, NODE_ID_PATTERN, toHex, type Wal } from '../../../wal/index.ts'
+import { fromHex, IN_SYNC_MEMBERS_MAX, NODE_ID_PATTERN, nodeIo, toHex, type Wal } from '../../../wal/index.ts'
 import {
   LEADER_EPOCH_HEADER, LOG_READS_HEADER, SNAPSHOT_CONTENT_TYPE, SNAPSHOT_HEADERS, THIS_BUILDS_LOG_READS_TEXT, chainHashAt, replicationStream, standbyRefusal, streamRefusal,
 } from '../../runtime/ha/index.ts'
@@ -346,7 +346,7 @@ function newestServableSnapshot(store: SnapshotStore, log: Wal): { bytes: Uint8A
  * lease — for as long.
  */
 function readWithoutWaiting(path: string): Uint8Array {
-  const fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK)
+  const fd = nodeIo.openRead(path) // O_NONBLOCK (wal/io.ts)
   try {
     return readFileSync(fd)
   } finally {
