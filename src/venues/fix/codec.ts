@@ -276,7 +276,7 @@ export class FixFrameReader {
     if (received !== frame.checksum % 256) {
       throw new FixCodecError('checksum', `CheckSum ${received} does not match computed ${frame.checksum % 256}`, { recoverable: true, ...seqNumHint(text) })
     }
-    const read = parseFields(text, frame.bodyStart)
+    const read = parseFields(text, frame.bodyStart, { cut: true })
     return new FixMessage(read.beginString, read.fields, {
       reason: SessionRejectReason.valueIncorrect,
       refTagId: Tag.BodyLength,
@@ -290,7 +290,12 @@ export class FixFrameReader {
   }
 }
 
-function parseFields(text: string, bodyStart: number): FixMessage {
+/**
+ * `cut`: `text` is an oversized frame's kept head, cut short. A data field whose value runs past its end (the likely
+ * reason the message is that large) ends the fields read: taken for garbled, the message was ignored, its number never
+ * consumed, and the venue's resend of the same bytes ignored again, every later message queued above the gap for good.
+ */
+function parseFields(text: string, bodyStart: number, options: { cut: boolean } = { cut: false }): FixMessage {
   const beginString = text.slice(2, text.indexOf(SOH_CHAR))
   const fields: FixField[] = []
   let defect: FixMessageDefect | undefined
@@ -304,6 +309,7 @@ function parseFields(text: string, bodyStart: number): FixMessage {
     let valueEnd: number
     if (pendingDataLength !== null && pendingDataLength.dataTag === tag) {
       valueEnd = equals + 1 + pendingDataLength.length
+      if (options.cut && valueEnd >= text.length) break
       if (text.charCodeAt(valueEnd) !== SOH) throw fieldError(`data field ${tag} is not ${pendingDataLength.length} bytes long`, text)
     } else {
       valueEnd = text.indexOf(SOH_CHAR, equals + 1)
