@@ -40,4 +40,15 @@ describe('FIX values', () => {
     expect(parseUtcTimestamp('20240102-03:04:05.678123')).toBe(ms)
     expect(parseUtcTimestamp('2024-01-02')).toBeNull()
   })
+
+  test('a UTCTimestamp whose fields are out of range is none: not rolled over into another time', () => {
+    // 2023-11-14 22:13:20 UTC, written as hour 46 of the day before, or as 31 November's hour: Date.UTC rolled both over.
+    for (const text of ['20231113-46:13:20', '20231131-10:00:00', '20231114-22:73:20', '20231114-22:13:61', '20230229-00:00:00', '20231300-00:00:00', '20231100-00:00:00']) {
+      expect([text, parseUtcTimestamp(text)]).toEqual([text, null])
+    }
+    // Years 0–99 are years 0–99, not 1900–1999; a leap second and 29 February of a leap year read.
+    expect(parseUtcTimestamp('00991114-22:13:20')).toBe(new Date('0099-11-14T22:13:20Z').getTime())
+    expect(parseUtcTimestamp('20231114-23:59:60')).toBe(Date.UTC(2023, 10, 15))
+    expect(parseUtcTimestamp('20240229-00:00:00.050')).toBe(Date.UTC(2024, 1, 29) + 50)
+  })
 })
