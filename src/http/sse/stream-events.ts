@@ -33,8 +33,10 @@ export function matches(engine: Engine, scope: StreamScope, event: DomainEvent, 
   if (scope.kind === 'order') return orderId === scope.orderId
   // An event that names its account (order.accepted, a rejection, a funding) is decided by it, with no lookup.
   if (typeof record.accountId === 'string') return record.accountId === scope.accountId
-  if (orderId === null) return false
-  const accountId = accountOf === undefined ? engine.state.orders.get(orderId)?.accountId : accountOf(orderId)
+  // An order list's trigger names the leg that fired it, not an order: its account is the leg's.
+  const ofOrder = orderId ?? (event.type === 'order_list.triggered' ? event.legOrderId : null)
+  if (ofOrder === null) return false
+  const accountId = accountOf === undefined ? engine.state.orders.get(ofOrder)?.accountId : accountOf(ofOrder)
   return accountId === scope.accountId
 }
 
