@@ -2,7 +2,8 @@
  * Where a stream resumes: the `Last-Event-ID` header, else `?last_event_id=`. A bad query value was reported under the
  * path `header.Last-Event-ID` (a client that never sent the header was told to fix it), and an empty header — which
  * means "absent", as the header parser reads it — hid the query: `?last_event_id=` was ignored and the stream
- * started live, silently skipping what the client asked to replay.
+ * started live, silently skipping what the client asked to replay. A bad query value behind a good header passed
+ * unread: it is refused as when it stands alone.
  */
 
 import { afterAll, beforeAll, expect, test } from 'bun:test'
@@ -40,6 +41,14 @@ test('a bad Last-Event-ID header is still reported under header.Last-Event-ID, a
     message: 'Last-Event-ID: expected an event id (a non-negative integer)',
     issues: [{ path: 'header.Last-Event-ID', message: 'expected a non-negative integer' }],
   })
+})
+
+test('a bad ?last_event_id= is refused behind a good Last-Event-ID header too', async () => {
+  expect(await issues('/v1/accounts/demo-1/stream?last_event_id=-1', { 'Last-Event-ID': '3' })).toEqual({
+    message: 'last_event_id: expected an event id (a non-negative integer)',
+    issues: [{ path: 'query.last_event_id', message: 'expected a non-negative integer' }],
+  })
+  expect(t.http.services.hub.subscriberCount).toBe(0)
 })
 
 test('an empty Last-Event-ID header counts as absent: the query is checked and used', async () => {

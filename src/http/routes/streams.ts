@@ -86,14 +86,16 @@ function tokenAuthority(services: Services, token: string): StreamAuthority {
 /**
  * Where to resume: the `Last-Event-ID` header, else `?last_event_id=`, as an LSN (null: live from the log's end). An
  * empty (or blank) header counts as absent, as parseLastEventId reads it, so it does not hide the query. A bad value
- * is 400 VALIDATION_FAILED with the issue under the path it came from (`header.Last-Event-ID`, `query.last_event_id`).
+ * of either, used or not, is 400 VALIDATION_FAILED with the issue under the path it came from (`query.last_event_id`
+ * first, then `header.Last-Event-ID`).
  */
 function lastEventIdOf(c: Context<AuthEnv>): number | null {
-  // Read whole even when the header wins, so a parameter the streams do not take is refused either way.
-  const query = queryOf(c, STREAM_QUERY).last_event_id
+  // Read and checked whole even when the header wins, so a parameter the streams do not take, or a bad value of the one
+  // they do, is refused either way (a bad query behind a good header passed unread).
+  const query = validLastEventId(queryOf(c, STREAM_QUERY).last_event_id, { path: queryPath('last_event_id'), name: 'last_event_id' })
   const header = c.req.header('Last-Event-ID')
   if (header !== undefined && header.trim() !== '') return validLastEventId(header, { path: 'header.Last-Event-ID', name: 'Last-Event-ID' })
-  return validLastEventId(query, { path: queryPath('last_event_id'), name: 'last_event_id' })
+  return query
 }
 
 function validLastEventId(raw: string | undefined, source: { path: string; name: string }): number | null {
