@@ -24,6 +24,11 @@ import type { ShedScope } from './backpressure/index.ts'
 const BATCH_SIZE_BUCKETS = [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 4096]
 const DWELL_BUCKETS_SEC = [0.01, 0.1, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 1800]
 /**
+ * Accept → first fill: the latency buckets, then up to an hour. A resting limit order fills when the market comes to it,
+ * seconds to hours after its acceptance; with the order paths' buckets (to 10 s) most such samples fell in +Inf alone.
+ */
+const FIRST_FILL_BUCKETS_SEC: readonly number[] = [...LATENCY_BUCKETS_SEC, 30, 60, 300, 900, 3600]
+/**
  * egress_reconcile_outcomes_total's series for `order.reconcile_deferred`: no new state, and no reason in the record,
  * so the dictionary's code for it. Every `reason` label is a reason code (specs/http/metrics/reason-labels.test.ts).
  */
@@ -84,7 +89,7 @@ export class GatewayMetrics {
       {
         acceptToSent: latency('egress_order_accept_to_sent_seconds', 'Order accepted to its first send_requested record.'),
         sentToAck: latency('egress_order_sent_to_venue_ack_seconds', 'First send_requested to the venue acknowledging the order; a send held before the venue (never called: a kill switch, a mode change, the HA send gate) does not start it, the next send does.'),
-        acceptToFill: latency('egress_order_accept_to_first_fill_seconds', 'Order accepted to its first fill.'),
+        acceptToFill: r.histogram({ name: 'egress_order_accept_to_first_fill_seconds', help: 'Order accepted to its first fill (a resting order: up to an hour in buckets).', buckets: FIRST_FILL_BUCKETS_SEC }),
       },
       { trackedOrdersMax: this.trackedOrdersMax, lateFillWindowMs: options.lateFillWindowMs ?? 60_000 },
     )

@@ -82,3 +82,14 @@ test('a deferred reconcile answer is counted in egress_reconcile_outcomes_total'
   expect(sample(metrics, 'egress_reconcile_outcomes_total', { state: 'deferred', reason: 'RECONCILE_DEFERRED' })).toBe(1)
   expect(sample(metrics, 'egress_reconcile_outcomes_total', { state: 'AckedOpen', reason: 'RECONCILE_CONVERGED' })).toBe(1)
 })
+
+test('a resting order filled minutes after its acceptance falls in a bucket of its own, not +Inf alone', () => {
+  const metrics = new GatewayMetrics()
+  metrics.observe([...placedAndAcked('o-1', 1_000), event('order.fill', 'o-1', 121_000)]) // 2 minutes
+  const bucket = (le: string): number | undefined => sample(metrics, 'egress_order_accept_to_first_fill_seconds_bucket', { le })
+  expect(bucket('60')).toBe(0)
+  expect(bucket('300')).toBe(1)
+  expect(bucket('3600')).toBe(1)
+  // The other order paths keep their buckets (to 10 s).
+  expect(sample(metrics, 'egress_order_accept_to_sent_seconds_bucket', { le: '60' })).toBeUndefined()
+})
