@@ -8,6 +8,7 @@
  */
 
 import * as v from 'valibot'
+import { CLOCK_TOLERANCE_SEC_MAX } from '../domain/revocations.ts'
 import { KERNEL } from './kernel.ts'
 import { POLICY } from './policy.ts'
 import { VENUE } from './venues.ts'
@@ -64,7 +65,7 @@ const WAL = strict({
 const AUTH = strict({
   issuer: v.optional(text('expected a non-empty string', /^.+$/), 'egress'),
   audience: v.optional(text('expected a non-empty string', /^.+$/), 'egress-api'),
-  clockToleranceSec: v.optional(integerIn(0, 300), 5),
+  clockToleranceSec: v.optional(integerIn(0, CLOCK_TOLERANCE_SEC_MAX), 5),
   /** HS256 tokens; unset means "on in paper mode only" (shadow needs it said). Live never accepts HS256 (checked after parsing). */
   hs256Enabled: v.optional(v.boolean('expected true or false')),
   /**

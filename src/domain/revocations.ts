@@ -2,9 +2,11 @@
  * Token revocations (spec 004 §9 auth, §14 security) as the kernel holds them: the bearer tokens the gateway refuses
  * before they expire. Two kinds, each a record in the log (`auth.token_revoked` 261, `auth.subject_revoked` 262):
  *
- * - one token, by its `jti`, until `untilMs` (the token's own expiry or later: after it the token is refused anyway);
+ * - one token, by its `jti`, until `untilMs` (the token's own expiry plus the verifier's clock tolerance, or later:
+ *   after it the token is refused anyway);
  * - every token of a subject (`sub`, in any letter case, as the two-admin rule reads subjects) issued before
- *   `issuedBeforeMs` (its `iat` in ms; a token without `iat` counts as issued before), until `untilMs`.
+ *   `issuedBeforeMs` (its `iat` in ms; a token without `iat`, which the verifier refuses, counts as issued before),
+ *   until `untilMs`.
  *
  * An entry ends at its untilMs: it is no longer matched from then on, and it leaves the kernel state at the next
  * revocation record (applied, it drops every entry ended by its time), so the set holds only live entries and at most
@@ -15,8 +17,21 @@
 /** Hard bound on the entries (tokens and subjects together) alive at once. */
 export const REVOCATIONS_MAX = 10_000
 
-/** The longest a revocation may last from the time it is recorded: 30 days (what `egress token` once allowed). */
-export const REVOCATION_MS_MAX = 30 * 24 * 3600 * 1000
+/** The longest a token is taken for after its `iat` (its exp at most this after it): 30 days (http/auth/verifier.ts). */
+export const TOKEN_LIFE_MS_MAX = 30 * 24 * 3600 * 1000
+
+/** The largest clock tolerance the token verifier may be configured with (config auth.clockToleranceSec). */
+export const CLOCK_TOLERANCE_SEC_MAX = 300
+
+/**
+ * The longest a revocation may last from the time it is recorded (the default of POST /v1/admin/revocations): a token's
+ * life (TOKEN_LIFE_MS_MAX) plus twice the largest clock tolerance, 30 days and 10 minutes. The verifier takes a token
+ * until its exp plus the tolerance, and an `iat` up to the tolerance ahead of its clock (an issuer's clock running
+ * ahead), so a 30-day token revoked at once is taken until 30 days plus twice the tolerance after the revocation: one
+ * of 30 days lapsed first, and the token worked again for that while. The largest tolerance, not the configured one:
+ * the kernel has no auth config, and a tolerance raised by a restart must not shorten the revocations recorded before.
+ */
+export const REVOCATION_MS_MAX = TOKEN_LIFE_MS_MAX + 2 * CLOCK_TOLERANCE_SEC_MAX * 1000
 
 /** An operator's note on a revocation: bounded like the other operators' notes. */
 export const REVOCATION_NOTE_CHARS_MAX = 256

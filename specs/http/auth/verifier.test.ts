@@ -67,7 +67,7 @@ describe('HS256 (paper)', () => {
     const v = track(verifier({ hs256Secret: SECRET }))
     const { SignJWT } = await import('jose')
     const token = await new SignJWT({ sub: 'alice', roles: ['trader'] })
-      .setProtectedHeader({ alg: 'HS512' }).setIssuer('egress').setAudience('egress-api').setExpirationTime('1h')
+      .setProtectedHeader({ alg: 'HS512' }).setIssuer('egress').setAudience('egress-api').setIssuedAt().setExpirationTime('1h')
       .sign(new TextEncoder().encode(SECRET))
     expect(await rejection(v, token)).toBe('algorithm_not_allowed')
   })
@@ -186,7 +186,7 @@ describe('token attacks are all 401', () => {
     const now = Math.floor(Date.now() / 1000)
     const token = await new SignJWT({ sub: 'alice', roles: ['trader'], accounts: ['demo-1'] })
       .setProtectedHeader({ alg: 'HS256', crit: ['urn:example:policy'], 'urn:example:policy': 'strict' })
-      .setIssuer('egress').setAudience('egress-api').setExpirationTime(now + 600)
+      .setIssuer('egress').setAudience('egress-api').setIssuedAt(now).setExpirationTime(now + 600)
       .sign(new TextEncoder().encode(SECRET), { crit: { 'urn:example:policy': true } })
     expect(await rejection(v, token)).toBe('critical_header_unsupported')
   })
@@ -198,7 +198,7 @@ describe('token attacks are all 401', () => {
     const typed = (typ: string | undefined): Promise<string> =>
       new SignJWT({ sub: 'alice', roles: ['trader'], accounts: ['demo-1'] })
         .setProtectedHeader(typ === undefined ? { alg: 'HS256' } : { alg: 'HS256', typ })
-        .setIssuer('egress').setAudience('egress-api').setExpirationTime(now + 600)
+        .setIssuer('egress').setAudience('egress-api').setIssuedAt(now).setExpirationTime(now + 600)
         .sign(new TextEncoder().encode(SECRET))
     for (const typ of [undefined, 'JWT', 'jwt', 'at+jwt', 'application/at+JWT']) expect((await v.verify(await typed(typ))).sub).toBe('alice')
     for (const typ of ['logout+jwt', 'JOSE', 'secevent+jwt', 'application/jwt+x']) expect(await rejection(v, await typed(typ))).toBe('wrong_type')
@@ -219,8 +219,8 @@ describe('token attacks are all 401', () => {
 
   test('a member named twice in the payload or header is refused: another reader of the same token may keep the first', async () => {
     const v = track(verifier({ hs256Secret: SECRET }))
-    const expSec = Math.floor(Date.now() / 1000) + 300
-    const claims = `"sub":"alice","iss":"${ISSUER}","aud":"${AUDIENCE}","exp":${expSec},"accounts":["demo-1"]`
+    const nowSec = Math.floor(Date.now() / 1000)
+    const claims = `"sub":"alice","iss":"${ISSUER}","aud":"${AUDIENCE}","iat":${nowSec},"exp":${nowSec + 300},"accounts":["demo-1"]`
     const signed = (payload: string, header = '{"alg":"HS256"}') =>
       new CompactSign(new TextEncoder().encode(payload)).setProtectedHeader(JSON.parse(header) as { alg: string }).sign(new TextEncoder().encode(SECRET))
     const twice = await signed(`{${claims},"roles":["trader"],"roles":["admin"]}`)

@@ -4,10 +4,12 @@
  * - algorithms: EdDSA, ES256, RS256 with keys from the JWKS file (chosen by `kid`, which is required), and HS256 with
  *   the local secret only when the config enables it. `alg: none` is never accepted (jose refuses it outright), and
  *   the key source follows the algorithm, so an HS256 token can never be checked against a public key.
- * - issuer, audience, expiry (required), not-before, with a clock tolerance in seconds; an `iat` further in the future
- *   than the tolerance is refused too (jose checks `iat` only against a maximum token age, which is not used here),
- *   and so is an `exp` more than REVOCATION_MS_MAX (30 days) after `iat` (after now without one): a revocation lasts
- *   no longer, so the token would work again once its revocation lapsed.
+ * - issuer, audience, expiry and issue time (`iat`: both required, as RFC 9068 §2.2 has them), not-before, with a
+ *   clock tolerance in seconds; an `iat` further in the future than the tolerance is refused too (jose checks `iat`
+ *   only against a maximum token age, which is not used here), and so is an `exp` more than TOKEN_LIFE_MS_MAX
+ *   (30 days) after `iat`: a revocation lasts that plus twice the largest tolerance (REVOCATION_MS_MAX), so no token
+ *   works again once its revocation lapsed. Without `iat` nothing bounded the token: revoked while its exp was more
+ *   than 30 days away, it worked again once the revocation lapsed.
  * - the header's `typ`, when present, is `JWT` or `at+jwt` (RFC 9068), letter case and an `application/` prefix aside:
  *   a signed object of another type (a logout token, a JWS meant for something else) is not an access token.
  * - a `crit` header naming an extension (none is understood here) is refused as such, not as an algorithm problem.
@@ -18,7 +20,7 @@
 
 import { base64url, decodeJwt, decodeProtectedHeader, errors, jwtVerify, type JWTVerifyGetKey } from 'jose'
 import type { AuthConfig } from '../../config/index.ts'
-import { REVOCATION_MS_MAX } from '../../domain/revocations.ts'
+import { TOKEN_LIFE_MS_MAX } from '../../domain/revocations.ts'
 import { ApiError } from '../errors.ts'
 import { firstDuplicateMember } from '../duplicate-members.ts'
 import { JwksStaleError, openJwksFile, type JwksFile, type JwksReloadFailure, type JwksStatus } from './jwks.ts'
@@ -183,19 +185,20 @@ export function createVerifier(options: VerifierOptions): Verifier {
         issuer: options.issuer,
         audience: options.audience,
         clockTolerance: options.clockToleranceSec,
-        requiredClaims: ['exp', 'sub'],
+        requiredClaims: ['exp', 'iat', 'sub'],
         currentDate: new Date(now),
       })
       payload = result.payload
       const repeated = repeatedMemberOf(token)
       if (repeated !== null) throw unauthenticated('claims_invalid', repeated)
       if (!ACCESS_TOKEN_TYPES.has(normalizedTyp(result.protectedHeader.typ))) throw unauthenticated('wrong_type')
-      // jose has checked iat is a finite number when present.
-      if (typeof payload.iat === 'number' && payload.iat > now / 1000 + options.clockToleranceSec) throw unauthenticated('not_yet_valid', 'iat is in the future')
-      if (outlivesRevocation(payload, now)) throw unauthenticated('claims_invalid', OUTLIVES_REVOCATION)
+      // jose has checked iat is present and a finite number.
+      if ((payload.iat as number) > now / 1000 + options.clockToleranceSec) throw unauthenticated('not_yet_valid', 'iat is in the future')
+      if (outlivesRevocation(payload)) throw unauthenticated('claims_invalid', OUTLIVES_REVOCATION)
     } catch (error) {
       if (error instanceof ApiError) throw error
-      throw unauthenticated(reasonFor(error, token))
+      const reason = reasonFor(error, token)
+      throw unauthenticated(reason, reason === 'claims_invalid' ? missingClaimOf(error) : undefined)
     }
     const principal = principalFromClaims(payload)
     if ('error' in principal) throw unauthenticated('claims_invalid', principal.error)
@@ -261,17 +264,21 @@ export function createVerifier(options: VerifierOptions): Verifier {
   }
 }
 
-const OUTLIVES_REVOCATION = `exp is more than ${REVOCATION_MS_MAX / 86_400_000} days after iat (after now without iat): a revocation of the token could not outlast it`
+const OUTLIVES_REVOCATION = `exp is more than ${TOKEN_LIFE_MS_MAX / 86_400_000} days after iat: a revocation of the token could not outlast it`
 
 /**
- * Whether the token is good for longer than a revocation of it can last (REVOCATION_MS_MAX from when it is recorded,
- * domain/revocations.ts): its exp counted from its iat, or from now without one (jose has checked both are numbers).
- * Such a token (an identity provider's year-long one, an exp set far ahead) was taken, and once revoked it worked again
- * 30 days later, while still good.
+ * Whether the token is good for longer than a revocation of it can last (TOKEN_LIFE_MS_MAX after its iat, the clock
+ * tolerance aside: domain/revocations.ts): jose has checked both claims are present and numbers. Such a token (an
+ * identity provider's year-long one, an exp set far ahead) was taken, and once revoked it worked again 30 days later,
+ * while still good.
  */
-function outlivesRevocation(payload: Record<string, unknown>, nowMs: number): boolean {
-  const fromMs = typeof payload.iat === 'number' ? payload.iat * 1000 : nowMs
-  return (payload.exp as number) * 1000 - fromMs > REVOCATION_MS_MAX
+function outlivesRevocation(payload: Record<string, unknown>): boolean {
+  return (payload.exp as number) * 1000 - (payload.iat as number) * 1000 > TOKEN_LIFE_MS_MAX
+}
+
+/** What a refusal for a claim jose found missing says (`the "iat" claim is required`); undefined for another. */
+function missingClaimOf(error: unknown): string | undefined {
+  return error instanceof errors.JWTClaimValidationFailed && error.reason === 'missing' ? `the "${error.claim}" claim is required` : undefined
 }
 
 /**

@@ -18,7 +18,7 @@ export function revocationsPart(): DocumentPart {
         post: operation({
           tag: 'admin',
           summary:
-            "Revoke one token (jti) or a subject's tokens issued before issued_before_ms (default now), until until_ms (default and at most now + 30 days, so it cannot lapse before a token egress token mints): recorded (auth.token_revoked / auth.subject_revoked) before the answer; the token then gets 401 TOKEN_REVOKED. admin",
+            "Revoke one token (jti) or a subject's tokens issued before issued_before_ms (default now), until until_ms (default and at most now + 30 days and 10 minutes, so it cannot lapse before a token the gateway takes: 30 days after its iat, plus the clock tolerance twice): recorded (auth.token_revoked / auth.subject_revoked) before the answer; the token then gets 401 TOKEN_REVOKED. admin",
           description:
             'Reads no Idempotency-Key (one sent is ignored): each request, a repeat too, is a record of its own. A repeat for the same token or subject widens the entry (the later until_ms and issued_before_ms), never narrows it; with their defaults (relative to now) a repeat lengthens the revocation, and for a subject also revokes the tokens issued between the two requests.',
           security: 'bearer',

@@ -18,10 +18,11 @@ import type { Services } from '../services.ts'
 import { durableAnswer, requireReady, runCommand } from './support.ts'
 
 /**
- * `until_ms` when the request gives none: the longest a revocation may last (30 days), which outlives every token
- * `egress token` can mint (auth.tokenTtlSecMax is at most 30 days). A shorter default (it was 24 h, `egress token`'s
- * default cap) let the revocation of a longer-lived token — a raised cap, an identity provider's — lapse while the token
- * was still good, and the token worked again. Give the token's `exp` × 1000 to free its slot sooner.
+ * `until_ms` when the request gives none: the longest a revocation may last (30 days and 10 minutes), which outlives
+ * every token the verifier takes (30 days after its iat, plus the clock tolerance twice: domain/revocations.ts). A
+ * shorter default (it was 24 h, `egress token`'s default cap) let the revocation of a longer-lived token — a raised cap,
+ * an identity provider's — lapse while the token was still good, and the token worked again. Give the token's
+ * `exp` × 1000 plus the clock tolerance to free its slot sooner.
  */
 export const REVOCATION_MS_DEFAULT = REVOCATION_MS_MAX
 
@@ -39,7 +40,7 @@ export const REVOCATION_BODY_SCHEMA = v.strictObject({
   sub: v.exactOptional(id('a token subject (sub)')),
   /** With sub: tokens issued (iat_ms, else iat × 1000) before this are refused; default now. */
   issued_before_ms: v.exactOptional(ms),
-  /** When the revocation ends (the token's exp × 1000, or later); default and at most now + 30 days. */
+  /** When it ends (the token's exp × 1000 plus the clock tolerance, or later); default and at most now + 30 days 10 min. */
   until_ms: v.exactOptional(ms),
   note: v.exactOptional(v.pipe(v.string('expected a string'), v.maxLength(REVOCATION_NOTE_CHARS_MAX, `expected at most ${REVOCATION_NOTE_CHARS_MAX} characters`)), ''),
 })
@@ -75,7 +76,7 @@ function requestOf(body: RevocationBody, principal: RevokeTokenRequest['principa
   if (body.jti !== undefined && body.issued_before_ms !== undefined) issues.push({ path: 'issued_before_ms', message: 'expected only with sub' })
   const untilMs = body.until_ms ?? nowMs + REVOCATION_MS_DEFAULT
   if (untilMs <= nowMs) issues.push({ path: 'until_ms', message: `expected a time after now (${nowMs})` })
-  if (untilMs > nowMs + REVOCATION_MS_MAX) issues.push({ path: 'until_ms', message: `expected at most now + ${REVOCATION_MS_MAX} ms (30 days), ${nowMs + REVOCATION_MS_MAX}` })
+  if (untilMs > nowMs + REVOCATION_MS_MAX) issues.push({ path: 'until_ms', message: `expected at most now + ${REVOCATION_MS_MAX} ms (30 days and 10 minutes), ${nowMs + REVOCATION_MS_MAX}` })
   const issuedBeforeMs = body.issued_before_ms ?? nowMs
   if (issuedBeforeMs > nowMs) issues.push({ path: 'issued_before_ms', message: `expected a time not after now (${nowMs})` })
   const first = issues[0]
