@@ -26,6 +26,7 @@ import { FAILED_GRACE_MS, INTAKE_CLOSE_READ_MS, SHUTDOWN_GRACE_MS, stopWithin } 
 import { firstOrderExample } from './serve-sim.ts'
 import { listenRefusal, logLockedRefusal, refuseUnbindableAddress, serveOn } from './serve-refusals.ts'
 import { waitForStopSignal } from './stop-signals.ts'
+import { GATEWAY_STOP_BOUNDS, stopCutLine, watchStop } from './stop-watch.ts'
 import { configWarnings } from '../config/config-warnings.ts'
 
 /** The exit status when the log failed (sysexits EX_IOERR): a supervisor restarts the process, which recovers. */
@@ -46,8 +47,8 @@ from the config's "snapshots" section, kernel parameters (reconcileGraceMs, call
 "kernel" section. SIGTERM, SIGINT or SIGHUP (the terminal closed; ignored if started so, as by nohup) shuts down
 cleanly (exit 0), taking a snapshot and releasing an HA node's lease; one during the start lets the start finish (an
 HA node's wait for the lease or its leader is cut short) and stops without opening intake; a second signal ends the
-process at once; a stop stuck for 30 s (a disk not answering) exits 1. If the log fails (a write or fsync error) it
-exits 74: restart it, and it recovers from the log.
+process at once; a stop that makes no progress for 30 s (a disk not answering), or still runs at 10 minutes, exits
+1. If the log fails (a write or fsync error) it exits 74: restart it, and it recovers from the log.
 An HA node also exits 74 when an fsync fails while it sets a diverged log aside or installs the leader's snapshot;
 restarted, it finishes or rolls back that from what is on disk. A data directory holding another program's files
 (and no log, snapshot or DATA_DIR_LOCK) is refused, exit 1, DATA_DIR_FOREIGN naming some of them: give an empty or
@@ -170,7 +171,7 @@ async function runServe(argv: readonly string[], io: CliIo): Promise<number> {
   const { gateway, digest } = served
   if (signalled !== null) {
     log(`${signalled} during start-up: stopping before intake opens`)
-    await stopGatewayWithin(served.stop(), log, () => (gateway.engine.wal.fatalError !== null ? EXIT_LOG_FAILED : EXIT_FAILURE))
+    await stopGatewayWithin(served.stop(), gateway, log, () => (gateway.engine.wal.fatalError !== null ? EXIT_LOG_FAILED : EXIT_FAILURE))
     clock.cancelAll()
     verifier.close()
     return stoppedExit(gateway, log)
@@ -241,7 +242,7 @@ async function runServe(argv: readonly string[], io: CliIo): Promise<number> {
   await stopGatewayWithin(served.stop().catch((error: unknown) => {
     if (!logFailed) throw error
     log(`stopping after the log failed: ${error instanceof Error ? error.message : String(error)}`)
-  }), log, () => (logFailed || gateway.engine.wal.fatalError !== null ? EXIT_LOG_FAILED : EXIT_FAILURE))
+  }), gateway, log, () => (logFailed || gateway.engine.wal.fatalError !== null ? EXIT_LOG_FAILED : EXIT_FAILURE))
   clock.cancelAll()
   http.close()
   verifier.close()
@@ -250,26 +251,15 @@ async function runServe(argv: readonly string[], io: CliIo): Promise<number> {
 }
 
 /**
- * How long the gateway may take to stop once the HTTP server has closed: the drain (STOP_DRAIN_MS_MAX), the seal, a
- * shutdown snapshot of a large state and the log's close, with room to spare, as an HA node's teardown
- * (TEARDOWN_WAIT_MS_MAX_DEFAULT). Past it a step is stuck (a disk whose sync never answers) and the process exits 1
- * (74 after the log failed) saying so; it waited for good before, holding the data dir, until a second signal or a SIGKILL ended it unexplained.
- * Every acknowledged record was synced before its answer: the exit loses none, and a restart recovers from the log.
+ * Waits for the gateway's stop while it makes progress (stop-watch.ts, GATEWAY_STOP_BOUNDS). Cut, a step is stuck (a
+ * disk whose sync never answers) and the process exits 1 (74 after the log failed; `exitCode` is read then) saying so;
+ * it waited for good before, holding the data dir. Every acknowledged record was synced before its answer: the exit
+ * loses none, and a restart recovers from the log.
  */
-export const GATEWAY_STOP_WAIT_MS_MAX = 30_000
-
-/** `exitCode` is read when the bound passes: the log may have died during the stop (74, as stoppedExit says it). */
-async function stopGatewayWithin(stop: Promise<void>, log: (line: string) => void, exitCode: () => number): Promise<void> {
-  let timer: ReturnType<typeof setTimeout> | undefined
-  const expired = new Promise<true>((resolve) => {
-    timer = setTimeout(() => resolve(true), GATEWAY_STOP_WAIT_MS_MAX)
-  })
-  try {
-    if (!(await Promise.race([stop.then(() => false), expired]))) return
-  } finally {
-    clearTimeout(timer)
-  }
-  log(`the gateway did not stop within ${GATEWAY_STOP_WAIT_MS_MAX} ms (a disk not answering?); exiting without the rest of the stop, a restart recovers from the log`)
+async function stopGatewayWithin(stop: Promise<void>, gateway: ServeGateway['gateway'], log: (line: string) => void, exitCode: () => number): Promise<void> {
+  const end = await watchStop(stop, () => gateway.stopProgress, GATEWAY_STOP_BOUNDS)
+  if (end === 'stopped') return
+  log(stopCutLine(end, GATEWAY_STOP_BOUNDS))
   process.exit(exitCode())
 }
 

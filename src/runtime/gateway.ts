@@ -53,6 +53,7 @@ export class Gateway extends GatewayCommands {
   /** GatewayOptions.venueSessions was started (a stop, or a failed start, stops it before the log closes). */
   private venueSessionsStarted = false
   private stopRun: Promise<void> | null = null
+  private stopSteps = 0
   private readonly unsubscribes: (() => void)[] = []
   private readonly replicaApply = Promise.withResolvers<ReplicaApplyError>()
   /** The open orders the gateway reads back on its own: the periodic sweep, the fill gaps that stay open (`fillGaps`: /metrics). */
@@ -333,6 +334,14 @@ export class Gateway extends GatewayCommands {
     return this.readyFlag && this.engine.wal.fatalError === null
   }
 
+  /**
+   * Grows while a stop advances, stays put while it is stuck (serve's bound: src/cli/stop-watch.ts): its steps done, the
+   * log's durable records and segments removed, the snapshots' steps (Snapshotter.progress); each part only grows.
+   */
+  get stopProgress(): number {
+    const { wal } = this.engine
+    return this.stopSteps + wal.lastLsn + wal.firstLsn + this.snapshotter.progress
+  }
 
   /**
    * Stops the executor and venue subscriptions, drains the commit queue before the seal (stop-drain.ts), closes the
@@ -355,16 +364,19 @@ export class Gateway extends GatewayCommands {
     this.overrideLapses.stop()
     this.ttlExpiries.stop()
     await this.stopVenueSessions()
+    this.stopSteps++
     this.readBacks.stop()
     this.reportIntake.stop()
     this.executor.stop()
     this.audit?.stop()
     const drain = await drainForStop(this.engine, this.clock)
+    this.stopSteps++
     if (!drain.settled) this.options.onError(new Error(`${drain.pending} command(s) still wait for the log ${STOP_DRAIN_MS_MAX} ms into the stop; sealing without waiting longer`), 'stopping')
     // A clean shutdown seals the head, so the last records are covered by a signature. A deposed leader does not: its
     // log could not acknowledge the seal, and the frame would stay on its disk as a record the new leader lacks, so
     // the node would diverge when it follows (its log moved aside, everything copied again).
     if (leaseStillHeld(this.engine.wal.options.lease)) await this.audit?.sealAtShutdown().catch((error: unknown) => this.options.onError(error, 'shutdown seal'))
+    this.stopSteps++
     for (const unsubscribe of this.unsubscribes.splice(0)) unsubscribe()
     this.snapshotter.stop()
     await this.snapshotter.idle()

@@ -103,10 +103,19 @@ export class Snapshotter {
   private recordsSince = 0
   private cancelTimer: (() => void) | null = null
   private stopped = false
+  private steps = 0
   /** Aborted by stop(): ends a compaction under way (compact-turns.ts). */
   private readonly stopping = new AbortController()
   /** Checks each compaction's basis in a thread, kept between compactions (basis-check.ts). */
   private readonly basisChecker = new BasisChecker({ idleMs: BASIS_THREAD_IDLE_MS })
+
+  /**
+   * Steps done by the snapshots taken so far (encode slices, section steps, file writes), only ever growing: a stop's
+   * bound (src/cli/stop-watch.ts) takes a shutdown snapshot that keeps adding to it for one making progress.
+   */
+  get progress(): number {
+    return this.steps
+  }
 
   /** Whether a snapshot (or the compaction after it) is being taken now. */
   get busy(): boolean {
@@ -184,7 +193,9 @@ export class Snapshotter {
     const stoppedBefore = this.stopped
     let taken: SnapshotTaken | null
     try {
-      taken = await takeSnapshot(engine, store, { nowMs: clock.nowMs(), sections })
+      taken = await takeSnapshot(engine, store, { nowMs: clock.nowMs(), sections, onStep: () => {
+        this.steps++
+      } })
     } catch (error) {
       this.stats.failed++
       // A failed fsync leaves unknown what reached the disk, and the next snapshot's fsync would prove nothing: fatal,

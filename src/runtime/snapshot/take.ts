@@ -53,6 +53,8 @@ export interface TakeOptions {
   sections?: readonly SnapshotSectionSource[]
   /** Map entries encoded between two yields to the event loop (default 5,000). */
   entriesPerSlice?: number
+  /** Told at each step done (an encode slice, a section's step, the file's write): a stop's bound watches it (Snapshotter.progress). */
+  onStep?: () => void
 }
 
 const ENTRIES_PER_SLICE_DEFAULT = 5_000
@@ -68,7 +70,7 @@ export async function takeSnapshot(engine: Engine, store: SnapshotStore, options
   const newest = store.candidates()[0]
   if (lsn === 0 || (newest?.lsn === lsn && isUsableAt(store, newest, engine.wal))) return null
   if ((options.sections ?? []).some((source) => source.ready?.() === false)) return null
-  const meter = blockMeter()
+  const meter = blockMeter(options.onStep)
   const captured = cloneState(engine.state)
   const captures = (options.sections ?? []).map((source) => [source.name, source.capture()] as const)
   const pauseMs = performance.now() - started
@@ -85,13 +87,17 @@ export async function takeSnapshot(engine: Engine, store: SnapshotStore, options
   const encoded = encodeSnapshot({ lsn, chainHead, createdAtMs: options.nowMs, kernelSchema: KERNEL_STATE_SCHEMA }, sections)
   await meter.pause()
   const entry = store.write(encoded)
+  options.onStep?.()
   const blockMsMax = meter.stop()
   const totalMs = performance.now() - started
   return { ...entry, path: join(store.dir, entry.file), pauseMs, blockMsMax, writeMs: totalMs - pauseMs, totalMs }
 }
 
-/** Measures the stretches between yields to the event loop; `pause` yields (setImmediate) and records the stretch. */
-function blockMeter(): { pause: () => Promise<void>; resume: () => void; stop: () => number } {
+/**
+ * Measures the stretches between yields to the event loop; `pause` yields (setImmediate) and records the stretch, a
+ * step done: `onStep` is told before the yield, so a timer that fires after a long stretch already sees the step.
+ */
+function blockMeter(onStep: (() => void) | undefined): { pause: () => Promise<void>; resume: () => void; stop: () => number } {
   let since = performance.now()
   let longest = 0
   const close = (): void => {
@@ -100,6 +106,7 @@ function blockMeter(): { pause: () => Promise<void>; resume: () => void; stop: (
   return {
     pause: async () => {
       close()
+      onStep?.()
       await new Promise<void>((resolve) => setImmediate(resolve))
       since = performance.now()
     },
