@@ -16,7 +16,8 @@
  *
  * Everything the venue sends is checked (schemas in messages.ts) before it reaches a caller, the kernel's inbox or the
  * reference-price cache, and nothing it sends makes the socket callback throw. Bad input is logged as one line led by
- * a JsonlLogCode (reasons.ts) naming the path of the first issue, never the whole payload, and then:
+ * a JsonlLogCode (reasons.ts) naming the path of the first issue, never the whole payload — at most INPUT_LOG_LINES_MAX
+ * such lines per window, the rest counted into one summary line (input-log.ts) — and then:
  *   - an answer whose result does not fit its request's op (each pending id remembers its op: pending-requests.ts): the call resolves
  *     `unknown` with reason `jsonl_answer_invalid: <path>: <issue>` (every reason leads with a JsonlReason code), because the venue may have acted — reconciled,
  *     never assumed failed and never resent (`inspect`, for tests and drills, gets the venue's view as it comes);
@@ -39,6 +40,7 @@ import {
   type VenueOrder, type VenueOutcome, type VenueTrade,
 } from '../adapter.ts'
 import { LINE_BYTES_MAX, LineReader, OPEN_ORDERS_PAGE_MAX, decodeLine, encodeLine } from './codec.ts'
+import { InputLog, INPUT_LOG_LINES_MAX, INPUT_LOG_WINDOW_MS } from './input-log.ts'
 import { LineWriter } from './line-writer.ts'
 import { INSPECT_SCHEMA, OUTCOME_SCHEMAS, preview, readVenueMessage, type JsonlOp, type OutcomeOp, type PriceEntry } from './messages.ts'
 import { PendingRequests, type NotAnswered } from './pending-requests.ts'
@@ -91,6 +93,8 @@ export class JsonlVenueClient implements VenueAdapter {
   private connectedBefore = false
   private readonly prices = new Map<string, { price: Units; observedAtMs: number; touch?: BookTouch }>()
   private readonly unknownMembers = new UnknownMembersNotice()
+  /** Every refusal of venue input is logged through it: rate-limited, so a flood of bad lines cannot flood the log. */
+  private readonly inputLog: InputLog
   /** How long the venue keeps trades, as its `info` message said; undefined until one arrives (or if it was bad). */
   private tradeHistoryMsSaid: number | undefined = undefined
   private closed = false
@@ -101,7 +105,8 @@ export class JsonlVenueClient implements VenueAdapter {
   private constructor(options: JsonlVenueClientOptions) {
     this.options = options
     this.venue = options.venue
-    this.pending = new PendingRequests({ requestTimeoutMs: options.requestTimeoutMs, log: options.log })
+    this.inputLog = new InputLog({ log: options.log, windowMs: INPUT_LOG_WINDOW_MS, linesMax: INPUT_LOG_LINES_MAX, nowMs: () => performance.now() })
+    this.pending = new PendingRequests({ requestTimeoutMs: options.requestTimeoutMs, log: (code, text) => this.inputLog.line(code, text) })
   }
 
   /** Connects (retrying until `connectWaitMs`) and resolves once the first price push has arrived. */
@@ -127,6 +132,7 @@ export class JsonlVenueClient implements VenueAdapter {
     // Told first: ending the socket runs onClose at once, which would answer them as a lost connection instead.
     this.pending.failAll(JsonlReason.closed)
     this.socket?.end()
+    this.inputLog.flush()
   }
 
   /** The venue's trade history (VenueAdapter.tradeHistoryMs), as it said on connecting; undefined before it did. */
@@ -290,7 +296,7 @@ export class JsonlVenueClient implements VenueAdapter {
     const notUtf8Before = lines.notUtf8Lines
     for (const line of lines.read(bytes)) this.onLine(line)
     const notUtf8 = lines.notUtf8Lines - notUtf8Before
-    if (notUtf8 > 0) this.options.log(`${JsonlLogCode.lineMalformed}: skipped ${notUtf8} line(s) that are not UTF-8`)
+    if (notUtf8 > 0) this.inputLog.line(JsonlLogCode.lineMalformed, `${JsonlLogCode.lineMalformed}: skipped ${notUtf8} line(s) that are not UTF-8`, notUtf8)
     if (!lines.overlong) return
     this.options.log(`${JsonlLogCode.lineTooLong}: the venue sent a line longer than ${LINE_BYTES_MAX} bytes; dropping the connection`)
     socket.terminate()
@@ -302,7 +308,7 @@ export class JsonlVenueClient implements VenueAdapter {
       message = decodeLine(line)
     } catch (error) {
       const why = error instanceof Error ? error.message : String(error)
-      this.options.log(`${JsonlLogCode.lineMalformed}: skipped a line that is not JSON (${why}): ${preview(line)}`)
+      this.inputLog.line(JsonlLogCode.lineMalformed, `${JsonlLogCode.lineMalformed}: skipped a line that is not JSON (${why}): ${preview(line)}`)
       return
     }
     this.onMessage(message)
@@ -315,7 +321,7 @@ export class JsonlVenueClient implements VenueAdapter {
         return this.pending.answer(read.id, read.result)
       case 'report':
         // A report naming another venue would be booked against orders it is not about (the inbox keys on venue).
-        if (read.report.venue !== this.venue) return this.options.log(`${JsonlLogCode.messageInvalid}: dropped a report for venue ${preview(read.report.venue)}; this connection is to ${this.venue}`)
+        if (read.report.venue !== this.venue) return this.inputLog.line(JsonlLogCode.messageInvalid, `${JsonlLogCode.messageInvalid}: dropped a report for venue ${preview(read.report.venue)}; this connection is to ${this.venue}`)
         for (const handler of this.handlers) this.tell(handler, read.report)
         return
       case 'prices': {
@@ -326,7 +332,7 @@ export class JsonlVenueClient implements VenueAdapter {
       case 'info':
         return this.noteInfo(read.info)
       case 'invalid':
-        return this.options.log(`${JsonlLogCode.messageInvalid}: dropped a venue message (${read.problem})`)
+        return this.inputLog.line(JsonlLogCode.messageInvalid, `${JsonlLogCode.messageInvalid}: dropped a venue message (${read.problem})`)
     }
   }
 
@@ -364,8 +370,8 @@ export class JsonlVenueClient implements VenueAdapter {
         this.prices.set(entry.symbol, touch === undefined ? { price, observedAtMs } : { price, observedAtMs, touch })
       }
     }
-    if (problem !== null) this.options.log(`${JsonlLogCode.messageInvalid}: dropped ${dropped} of ${dropped + prices.length} price entries (first: ${problem})`)
-    if (beyond > 0) this.options.log(`${JsonlLogCode.messageInvalid}: dropped prices for ${beyond} new symbols, past the ${REFERENCE_SYMBOLS_MAX} symbols cached`)
+    if (problem !== null) this.inputLog.line(JsonlLogCode.messageInvalid, `${JsonlLogCode.messageInvalid}: dropped ${dropped} of ${dropped + prices.length} price entries (first: ${problem})`, dropped)
+    if (beyond > 0) this.inputLog.line(JsonlLogCode.messageInvalid, `${JsonlLogCode.messageInvalid}: dropped prices for ${beyond} new symbols, past the ${REFERENCE_SYMBOLS_MAX} symbols cached`, beyond)
   }
 
   /** The venue's `info` message: a trade history that is not a non-negative whole number of ms is logged and ignored. */
@@ -376,7 +382,7 @@ export class JsonlVenueClient implements VenueAdapter {
       return
     }
     this.tradeHistoryMsSaid = undefined
-    this.options.log(`${JsonlLogCode.messageInvalid}: venue info ignored: tradeHistoryMs must be a non-negative integer of ms, got ${preview(tradeHistoryMs)}`)
+    this.inputLog.line(JsonlLogCode.messageInvalid, `${JsonlLogCode.messageInvalid}: venue info ignored: tradeHistoryMs must be a non-negative integer of ms, got ${preview(tradeHistoryMs)}`)
   }
 
   /** A connection lost (or never made), after `upMs` of it: the reconnect is scheduled, its delay as CONNECTION_PROVEN_MS says. */

@@ -9,6 +9,7 @@
 import type * as v from 'valibot'
 import type { VenueOutcome } from '../adapter.ts'
 import { readResult, type JsonlOp } from './messages.ts'
+import type { InputLog } from './input-log.ts'
 import { JsonlLogCode, JsonlReason, withDetail } from './reasons.ts'
 
 /** What a call settles with when the venue cannot have acted or may have: fits every op's outcome type. */
@@ -26,7 +27,8 @@ interface Pending {
 
 export interface PendingRequestsOptions {
   requestTimeoutMs: number
-  log: (line: string) => void
+  /** Logs an answer refused, led by its code (the client's InputLog: rate-limited). */
+  log: InputLog['line']
 }
 
 export class PendingRequests {
@@ -72,12 +74,12 @@ export class PendingRequests {
     // settle, but a venue that answers ids it was not asked, or twice, is worth a line.
     if (pending === undefined) {
       const why = id < this.nextId ? 'settled already (answered, timed out or its connection lost)' : 'never asked'
-      return this.options.log(`${JsonlLogCode.answerUnexpected}: skipped an answer to request ${id}, ${why}`)
+      return this.options.log(JsonlLogCode.answerUnexpected, `${JsonlLogCode.answerUnexpected}: skipped an answer to request ${id}, ${why}`)
     }
     this.pending.delete(id)
     clearTimeout(pending.timer)
     const problem = pending.answer(result)
-    if (problem !== null) this.options.log(`${JsonlLogCode.messageInvalid}: the answer to ${pending.op} request ${id} does not fit it (${problem}); its outcome is unknown`)
+    if (problem !== null) this.options.log(JsonlLogCode.messageInvalid, `${JsonlLogCode.messageInvalid}: the answer to ${pending.op} request ${id} does not fit it (${problem}); its outcome is unknown`)
   }
 
   /** Settles every request in flight `unknown` with `reason`: they may have been acted on, their outcome is never assumed. */

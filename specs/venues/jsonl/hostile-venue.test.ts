@@ -1,0 +1,51 @@
+/**
+ * A broken or hostile JSONL venue: a flood of invalid lines is logged at a bounded rate with every refusal counted
+ * (input-log.ts).
+ */
+
+import { afterEach, describe, expect, test } from 'bun:test'
+import { encodeLine } from '../../../src/venues/jsonl/index.ts'
+import { INPUT_LOG_LINES_MAX, INPUT_LOG_SUPPRESSED_CODE, InputLog } from '../../../src/venues/jsonl/input-log.ts'
+import { JsonlLogCode } from '../../../src/venues/jsonl/reasons.ts'
+import { connect, report, startFakeVenue, stopFakeVenues, until, withCode } from './fake-venue.ts'
+
+afterEach(stopFakeVenues)
+
+/** The count a summary line gives for `code`, summed over every summary line logged. */
+function suppressedCount(logged: readonly string[], code: string): number {
+  let total = 0
+  for (const line of withCode(logged, INPUT_LOG_SUPPRESSED_CODE)) total += Number(new RegExp(`${code} ×(\\d+)`).exec(line)?.[1] ?? 0)
+  return total
+}
+
+describe('JSONL client: a flood of invalid lines', () => {
+  test('10,000 invalid lines give a bounded number of log lines, and the lines logged plus the counts said are all of them', async () => {
+    const venue = startFakeVenue()
+    const { client, logged, reports } = await connect(venue)
+    const notJson = 100
+    venue.send(`${'{"hello":1}\n'.repeat(10_000 - notJson)}${'{not json\n'.repeat(notJson)}${encodeLine({ report: report('x-1') })}`)
+    await until(() => reports.length === 1, 'the report after the flood')
+    client.close()
+    expect(logged.length).toBeLessThanOrEqual(INPUT_LOG_LINES_MAX + 1)
+    expect(withCode(logged, INPUT_LOG_SUPPRESSED_CODE)).toHaveLength(1)
+    expect(withCode(logged, JsonlLogCode.messageInvalid).length + suppressedCount(logged, JsonlLogCode.messageInvalid)).toBe(10_000 - notJson)
+    expect(withCode(logged, JsonlLogCode.lineMalformed).length + suppressedCount(logged, JsonlLogCode.lineMalformed)).toBe(notJson)
+  })
+
+  test('past its window the summary is written, and the next window logs in full again', () => {
+    const logged: string[] = []
+    let nowMs = 0
+    const log = new InputLog({ log: (line) => void logged.push(line), windowMs: 1_000, linesMax: 2, nowMs: () => nowMs })
+    for (let index = 0; index < 5; index++) log.line(JsonlLogCode.messageInvalid, `${JsonlLogCode.messageInvalid}: ${index}`)
+    log.line(JsonlLogCode.lineMalformed, `${JsonlLogCode.lineMalformed}: 9 lines`, 9)
+    expect(logged).toEqual([`${JsonlLogCode.messageInvalid}: 0`, `${JsonlLogCode.messageInvalid}: 1`])
+    nowMs = 1_000
+    log.line(JsonlLogCode.messageInvalid, `${JsonlLogCode.messageInvalid}: 5`)
+    expect(logged.slice(2)).toEqual([
+      `${INPUT_LOG_SUPPRESSED_CODE}: refusals of venue input not logged in full (past 2 lines in 1000 ms): ${JsonlLogCode.messageInvalid} ×3, ${JsonlLogCode.lineMalformed} ×9`,
+      `${JsonlLogCode.messageInvalid}: 5`,
+    ])
+    log.flush()
+    expect(logged).toHaveLength(4)
+  })
+})
