@@ -1,13 +1,15 @@
 /**
  * A broken or hostile JSONL venue: a flood of invalid lines is logged at a bounded rate with every refusal counted
- * (input-log.ts).
+ * (input-log.ts), and an open-order page repeating an order is refused.
  */
 
 import { afterEach, describe, expect, test } from 'bun:test'
+import type { VenueOrder } from '../../../src/venues/adapter.ts'
 import { encodeLine } from '../../../src/venues/jsonl/index.ts'
 import { INPUT_LOG_LINES_MAX, INPUT_LOG_SUPPRESSED_CODE, InputLog } from '../../../src/venues/jsonl/input-log.ts'
-import { JsonlLogCode } from '../../../src/venues/jsonl/reasons.ts'
-import { connect, report, startFakeVenue, stopFakeVenues, until, withCode } from './fake-venue.ts'
+import { OPEN_ORDERS_PAGE_MAX } from '../../../src/venues/jsonl/codec.ts'
+import { JsonlLogCode, JsonlReason } from '../../../src/venues/jsonl/reasons.ts'
+import { ORDER, connect, report, requestId, startFakeVenue, stopFakeVenues, until, withCode } from './fake-venue.ts'
 
 afterEach(stopFakeVenues)
 
@@ -47,5 +49,39 @@ describe('JSONL client: a flood of invalid lines', () => {
     ])
     log.flush()
     expect(logged).toHaveLength(4)
+  })
+})
+
+describe('JSONL client: open-order pages', () => {
+  const order = (clientOrderId: string, account = 'acct-a'): VenueOrder => ({ ...ORDER, clientOrderId, account })
+
+  test('an order listed twice in one page, or again in the next page, makes the listing unknown', async () => {
+    const venue = startFakeVenue()
+    const { client, logged } = await connect(venue)
+    const twiceInPage = client.openOrders()
+    venue.send(encodeLine({ id: await requestId(venue, 1), result: { kind: 'ok', value: [order('c-1'), order('c-2'), order('c-2')] } }))
+    const first = await twiceInPage
+    expect(first.kind === 'unknown' && first.reason).toStartWith(`${JsonlReason.answerInvalid}: openOrders: 2: client order id "c-2" of account "acct-a" listed twice`)
+
+    // A full first page ends at c-0999; the second repeats c-0500 before ids after c-0999.
+    const full = Array.from({ length: OPEN_ORDERS_PAGE_MAX }, (_, index) => order(`c-${String(index).padStart(4, '0')}`))
+    const acrossPages = client.openOrders()
+    venue.send(encodeLine({ id: await requestId(venue, 2), result: { kind: 'ok', value: full } }))
+    venue.send(encodeLine({ id: await requestId(venue, 3), result: { kind: 'ok', value: [order('c-0500'), order('c-1000')] } }))
+    const second = await acrossPages
+    expect(second.kind === 'unknown' && second.reason).toStartWith(`${JsonlReason.answerInvalid}: openOrders: 0: client order id "c-0500" not after "c-0999"`)
+    expect(withCode(logged, JsonlLogCode.messageInvalid)).toHaveLength(2)
+  })
+
+  test('a page going back in client id order is refused; one id under two accounts is listed as given', async () => {
+    const venue = startFakeVenue()
+    const { client } = await connect(venue)
+    const backwards = client.openOrders()
+    venue.send(encodeLine({ id: await requestId(venue, 1), result: { kind: 'ok', value: [order('c-1'), order('c-3'), order('c-2')] } }))
+    expect((await backwards).kind).toBe('unknown')
+    const twoAccounts = [order('c-1', 'acct-a'), order('c-1', 'acct-b'), order('c-2')]
+    const listed = client.openOrders()
+    venue.send(encodeLine({ id: await requestId(venue, 2), result: { kind: 'ok', value: twoAccounts } }))
+    expect(await listed).toEqual({ kind: 'ok', value: twoAccounts })
   })
 })

@@ -42,6 +42,7 @@ import {
 import { LINE_BYTES_MAX, LineReader, OPEN_ORDERS_PAGE_MAX, decodeLine, encodeLine } from './codec.ts'
 import { InputLog, INPUT_LOG_LINES_MAX, INPUT_LOG_WINDOW_MS } from './input-log.ts'
 import { LineWriter } from './line-writer.ts'
+import { pageProblem } from './open-orders-page.ts'
 import { INSPECT_SCHEMA, OUTCOME_SCHEMAS, preview, readVenueMessage, type JsonlOp, type OutcomeOp, type PriceEntry } from './messages.ts'
 import { PendingRequests, type NotAnswered } from './pending-requests.ts'
 import { JSONL_LOCAL_REASONS, JsonlLogCode, JsonlReason, withDetail } from './reasons.ts'
@@ -164,7 +165,7 @@ export class JsonlVenueClient implements VenueAdapter {
 
   /**
    * Every open order (of `account`), asked a page at a time (codec.ts): at most OPEN_ORDERS_PAGES_MAX pages. A page
-   * longer than asked, or not after the previous one, is the venue's fault: `unknown`, so the caller reads the
+   * that is not one the venue may give (pageProblem) is the venue's fault: `unknown`, logged, so the caller reads the
    * orders one by one instead.
    */
   async openOrders(account?: string): Promise<VenueOutcome<VenueOrder[]>> {
@@ -176,8 +177,10 @@ export class JsonlVenueClient implements VenueAdapter {
       if (outcome.kind !== 'ok') return outcome
       const listed = outcome.value
       const last = listed.at(-1)?.clientOrderId
-      if (listed.length > OPEN_ORDERS_PAGE_MAX || (last !== undefined && after !== undefined && last <= after)) {
-        return { kind: 'unknown', reason: withDetail(JsonlReason.answerInvalid, `openOrders: a page of ${listed.length} not after ${after ?? 'the start'}`) }
+      const problem = pageProblem(listed, after)
+      if (problem !== null) {
+        this.inputLog.line(JsonlLogCode.messageInvalid, `${JsonlLogCode.messageInvalid}: an openOrders page (${problem}); the listing's outcome is unknown`)
+        return { kind: 'unknown', reason: withDetail(JsonlReason.answerInvalid, `openOrders: ${problem}`) }
       }
       orders.push(...listed)
       if (listed.length < OPEN_ORDERS_PAGE_MAX || last === undefined) return { kind: 'ok', value: orders }
