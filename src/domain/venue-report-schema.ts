@@ -30,7 +30,14 @@ export const VENUE_REASON_CHARS_MAX = 1_024
 
 /** No control characters (C0, DEL): an id is a token, never text with line breaks or NULs. */
 const ID_PATTERN = new RegExp(`^[^\\x00-\\x1f\\x7f]{1,${VENUE_ID_CHARS_MAX}}$`)
-const venueIdSchema = v.pipe(v.string(), v.regex(ID_PATTERN, `expected 1–${VENUE_ID_CHARS_MAX} characters, no control characters`))
+/**
+ * No lone surrogate (a JSON escape such as "\ud800"): UTF-8 cannot hold one, so the engine makes commands well-formed
+ * (src/domain/well-formed.ts) and every lone surrogate became U+FFFD. Two exec ids differing only there became one,
+ * and the second fill was dropped as a duplicate of the first (inbox.duplicate_dropped) until a read-back. Refused
+ * here, an id is kept exactly as the venue gave it or not at all.
+ */
+const WELL_FORMED = v.check((id: string) => id.isWellFormed(), 'expected well-formed Unicode (no unpaired surrogate such as \\ud800)')
+const venueIdSchema = v.pipe(v.string(), v.regex(ID_PATTERN, `expected 1–${VENUE_ID_CHARS_MAX} characters, no control characters`), WELL_FORMED)
 /**
  * Ids a venue may leave empty: a venue order id (a reject of an order the venue never created names none: FIX OrderID
  * absent), and the account and symbol (a FIX report without Account, about an order the adapter has no facts of,
@@ -41,7 +48,7 @@ const ID_OR_EMPTY_PATTERN = new RegExp(`^[^\\x00-\\x1f\\x7f]{0,${VENUE_ID_CHARS_
 const ID_OR_EMPTY_EXPECTED = `expected an empty id or 1–${VENUE_ID_CHARS_MAX} characters, no control characters`
 // One pattern, not a union of '' and venueIdSchema: a union tries '' first and builds an issue for every non-empty id
 // (three per report, about 1 % of the event loop in the bench's profile).
-const venueIdOrEmptySchema = v.pipe(v.string(ID_OR_EMPTY_EXPECTED), v.regex(ID_OR_EMPTY_PATTERN, ID_OR_EMPTY_EXPECTED))
+const venueIdOrEmptySchema = v.pipe(v.string(ID_OR_EMPTY_EXPECTED), v.regex(ID_OR_EMPTY_PATTERN, ID_OR_EMPTY_EXPECTED), WELL_FORMED)
 /** Null when `text` is a venue id as venueReportSchema bounds it (empty too, when `emptyAllowed`); else the problem. */
 export function venueIdProblem(text: unknown, emptyAllowed = false): string | null {
   const parsed = v.safeParse(emptyAllowed ? venueIdOrEmptySchema : venueIdSchema, text, PARSE_CONFIG)

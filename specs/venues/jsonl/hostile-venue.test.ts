@@ -1,9 +1,11 @@
 /**
  * A broken or hostile JSONL venue: a flood of invalid lines is logged at a bounded rate with every refusal counted
- * (input-log.ts), and an open-order page repeating an order is refused.
+ * (input-log.ts), an open-order page repeating an order is refused, and an exec id with a lone surrogate is refused
+ * instead of collapsing onto another id as U+FFFD.
  */
 
 import { afterEach, describe, expect, test } from 'bun:test'
+import { venueIdProblem } from '../../../src/domain/venue-report-schema.ts'
 import type { VenueOrder } from '../../../src/venues/adapter.ts'
 import { encodeLine } from '../../../src/venues/jsonl/index.ts'
 import { INPUT_LOG_LINES_MAX, INPUT_LOG_SUPPRESSED_CODE, InputLog } from '../../../src/venues/jsonl/input-log.ts'
@@ -83,5 +85,26 @@ describe('JSONL client: open-order pages', () => {
     const listed = client.openOrders()
     venue.send(encodeLine({ id: await requestId(venue, 2), result: { kind: 'ok', value: twoAccounts } }))
     expect(await listed).toEqual({ kind: 'ok', value: twoAccounts })
+  })
+})
+
+describe('JSONL client: ids that are not well-formed Unicode', () => {
+  test('a report whose exec id holds a lone surrogate is refused and logged as valid JSON-escaped text; the next report is delivered', async () => {
+    const venue = startFakeVenue()
+    const { logged, reports } = await connect(venue)
+    // JSON.stringify writes a lone surrogate as the escape \ud800, as a venue's JSON would carry it.
+    venue.send(`${encodeLine({ report: report('x-\uD800') })}${encodeLine({ report: report('x-\uD801') })}${encodeLine({ report: report('x-2') })}`)
+    await until(() => reports.length === 1, 'the well-formed report')
+    expect(reports.map((delivered) => delivered.execId)).toEqual(['x-2'])
+    const refused = withCode(logged, JsonlLogCode.messageInvalid)
+    expect(refused).toHaveLength(2)
+    expect(refused[0]).toContain('report.execId: expected well-formed Unicode')
+    for (const line of refused) expect(line.isWellFormed()).toBe(true)
+  })
+
+  test('the read-back check of a venue trade or order refuses such an id too, empty-allowed ids included', () => {
+    expect(venueIdProblem('x-\uD800')).toStartWith('expected well-formed Unicode')
+    expect(venueIdProblem('\uDC00', true)).toStartWith('expected well-formed Unicode')
+    expect(venueIdProblem('x-\uD83D\uDE00')).toBeNull() // a surrogate pair is one character, well-formed
   })
 })
