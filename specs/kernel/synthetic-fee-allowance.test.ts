@@ -1,24 +1,108 @@
 /**
- * KNOWN DEFECT (s57 money review; section 5 of its note): a synthetic fill (a status-only read-back books the order's
- * missing quantity at its limit with no fee, reconcile.ts) ends a buy and releases all it held, its fee allowance
- * included, before the real fill's fee is booked by its true-up (order.fill_trued_up). The allowance freed can be
- * reserved by another order; the true-up then takes the account's available USD below zero. The fix keeps the fee
- * allowance on the synthetic quantity held until the true-up, in the kernel's heldFor and the back office's copy of
- * the reservation rules (a snapshot section layout change), not assigned yet: marked failing until it is.
+ * A synthetic fill (a status-only read-back books the order's missing quantity at its limit with no fee,
+ * reconcile.ts) ends a buy before the real fill's fee is booked by its true-up (order.fill_trued_up). Released with
+ * the fill, the fee allowance could be reserved by another order, and the true-up then took the account's available
+ * USD below zero (s57 money review). The share of the reservation beyond the synthetic cash stays held until the
+ * true-ups take the synthetic quantity (src/kernel/reservations.ts syntheticHeldFor), in the kernel and in the back
+ * office's copy of the rules (src/backoffice/orders.ts), which must agree at every step (ledger_vs_kernel).
  */
 
 import { expect, test } from 'bun:test'
+import { balanceRowsOf } from '../../src/backoffice/balances.ts'
+import { ledgerVsKernel } from '../../src/backoffice/internal-checks.ts'
+import { initialLedger } from '../../src/backoffice/ledger-state.ts'
+import { foldOn } from '../backoffice/kernel-log-fold.ts'
 import { ACCOUNT, config, d, Harness } from './fixtures.ts'
 import { filledSynthetically, realFillReport } from './venue-fixtures.ts'
 
-test.failing('the fee allowance of synthetic quantity stays held until its true-up pays the fee', () => {
+/** 50 050 USD, a buy of 1 BTC at 50 000 holding all of it (10 bps allowance), filled synthetically. */
+function syntheticallyFilledBuy(params: Parameters<typeof config>[0] = {}): { h: Harness; id: string } {
+  const h = new Harness()
+  h.run({ kind: 'configure', nowMs: h.nowMs, config: config(params) })
+  h.run({ kind: 'fund', nowMs: h.nowMs, principalId: 'config', accountId: ACCOUNT, asset: 'USD', amount: d('50050'), reference: 'config' })
+  const id = h.openOrder({ qty: '1', price: '50000' })
+  expect(h.reserved('USD')).toBe(d('50050')) // 50 000 + 10 bps
+  filledSynthetically(h, id)
+  expect(h.order(id).status).toBe('Filled')
+  return { h, id }
+}
+
+const available = (h: Harness) => h.balance('USD') - h.reserved('USD')
+
+test('the fee allowance of synthetic quantity stays held until its true-up pays the fee', () => {
+  const { h, id } = syntheticallyFilledBuy()
+  expect(h.reserved('USD')).toBe(d('50')) // the allowance, held by the Filled order
+  expect(available(h)).toBe(0n)
+  const second = h.place({ qty: '0.001', price: '49950', client_order_id: 'c2' }) // 49.99995: refused, nothing free
+  expect(second.events.some((event) => event.type === 'order.accepted')).toBe(false)
+  realFillReport(h, id, { execId: 'real-1', lastQty: '1', cumQty: '1', price: '50000', fee: '50' }) // the venue's 10 bps
+  expect(h.reserved('USD')).toBe(0n)
+  expect(available(h)).toBe(0n)
+})
+
+test('partial true-ups release the allowance share by share, and a fee below it frees the rest', () => {
+  const { h, id } = syntheticallyFilledBuy()
+  const ledger = foldOn(initialLedger(), h, 1)
+  expect(ledgerVsKernel(balanceRowsOf(ledger), h.state)).toEqual([])
+  // 0.4 BTC at 49 990 with 19.996 fee: the rest, 0.6 pending, keeps its share (30 030 less its 30 000 synthetic cash).
+  realFillReport(h, id, { execId: 'real-1', lastQty: '0.4', cumQty: '0.4', price: '49990', fee: '19.996' })
+  expect(h.order(id).syntheticPendingQty).toBe(d('0.6'))
+  expect(h.reserved('USD')).toBe(d('30'))
+  expect(available(h)).toBe(d('4.004')) // 0.4 × 10 under the limit, and the fee 0.004 under its 20 allowance
+  let lsn = ledger.lastLsn
+  expect(ledgerVsKernel(balanceRowsOf(foldOn(ledger, h, lsn + 1)), h.state)).toEqual([])
+  // 0.6 BTC at 50 000 with a fee of 1: nothing pending, nothing held, all that was not spent is free.
+  realFillReport(h, id, { execId: 'real-2', lastQty: '0.6', cumQty: '1', price: '50000', fee: '1' })
+  expect(h.order(id).syntheticPendingQty).toBe(0n)
+  expect(h.reserved('USD')).toBe(0n)
+  expect(available(h)).toBe(d('50050') - d('19996') - d('19.996') - d('30000') - d('1'))
+  lsn = ledger.lastLsn
+  expect(ledgerVsKernel(balanceRowsOf(foldOn(ledger, h, lsn + 1)), h.state)).toEqual([])
+})
+
+test('a partly filled buy keeps its open share and the allowance of its synthetic part, in the kernel and the ledger', () => {
   const h = new Harness()
   h.run({ kind: 'configure', nowMs: h.nowMs, config: config() })
   h.run({ kind: 'fund', nowMs: h.nowMs, principalId: 'config', accountId: ACCOUNT, asset: 'USD', amount: d('50050'), reference: 'config' })
   const id = h.openOrder({ qty: '1', price: '50000' })
-  expect(h.reserved('USD')).toBe(d('50050')) // 50 000 + 10 bps
-  filledSynthetically(h, id) // Filled at 50000, no fee: 50 USD left, nothing held
-  h.place({ qty: '0.001', price: '49950', client_order_id: 'c2' }) // reserves 49.99995 of the 50 (accepted today)
-  realFillReport(h, id, { execId: 'real-1', lastQty: '1', cumQty: '1', price: '50000', fee: '50' }) // the venue's 10 bps
-  expect(h.balance('USD') - h.reserved('USD')).toBeGreaterThanOrEqual(0n) // today: -49.99995
+  const ledger = foldOn(initialLedger(), h, 1)
+  // The venue says 0.25 filled, no trades listed: 12 500 booked synthetically, its 12.5 allowance kept.
+  h.nowMs += 5_000
+  const order = h.order(id)
+  const venueOrder = { clientOrderId: order.venueClientOrderId, venueOrderId: `v-${id}`, account: order.accountId, symbol: order.symbol, side: order.side, qty: order.qty, cumQty: d('0.25'), status: 'partially_filled' as const }
+  h.run({ kind: 'reconcile_result', nowMs: h.nowMs, askedAtMs: h.nowMs - 20, orderId: id, venueOrder, trades: [] })
+  expect(h.order(id).status).toBe('Partial')
+  expect(h.reserved('USD')).toBe(d('37537.5') + d('12.5'))
+  expect(ledgerVsKernel(balanceRowsOf(foldOn(ledger, h, ledger.lastLsn + 1)), h.state)).toEqual([])
+  // Canceled at the venue: the open share goes, the synthetic part's allowance stays until its true-up.
+  h.report({ ...reportOf(h, id), kind: 'canceled', execId: 'x-1', cumQty: d('0.25') })
+  expect(h.order(id).status).toBe('Canceled')
+  expect(h.reserved('USD')).toBe(d('12.5'))
+  expect(ledgerVsKernel(balanceRowsOf(foldOn(ledger, h, ledger.lastLsn + 1)), h.state)).toEqual([])
+  realFillReport(h, id, { execId: 'real-1', lastQty: '0.25', cumQty: '0.25', price: '50000', fee: '12.5' })
+  expect(h.reserved('USD')).toBe(0n)
+  expect(available(h)).toBe(d('50050') - d('12500') - d('12.5'))
+  expect(ledgerVsKernel(balanceRowsOf(foldOn(ledger, h, ledger.lastLsn + 1)), h.state)).toEqual([])
 })
+
+test('an order retired before its true-up releases what it held, in the kernel and the ledger alike', () => {
+  const { h, id } = syntheticallyFilledBuy({ params: { terminalOrdersKeptMax: 1, terminalOrderRetireAfterMs: 1_000 } })
+  expect(h.reserved('USD')).toBe(d('50'))
+  const ledger = foldOn(initialLedger(), h, 1)
+  h.run({ kind: 'fund', nowMs: h.nowMs, principalId: 'config', accountId: ACCOUNT, asset: 'USD', amount: d('100'), reference: 'config' })
+  const other = h.placedId({ qty: '0.001', price: '50000', client_order_id: 'c2' })
+  // It is canceled 2 minutes on (past the kernel's grace and the ledger's margin): the synthetic one retires.
+  h.nowMs += 120_000
+  h.cancel(other)
+  expect(h.order(other).status).toBe('Canceled')
+  expect(h.state.orders.has(id)).toBe(false)
+  expect(h.reserved('USD')).toBe(0n)
+  foldOn(ledger, h, ledger.lastLsn + 1)
+  expect(ledger.orders.has(id)).toBe(false)
+  expect(ledgerVsKernel(balanceRowsOf(ledger), h.state)).toEqual([])
+})
+
+function reportOf(h: Harness, id: string) {
+  const order = h.order(id)
+  return { venue: order.venue, venueOrderId: `v-${id}`, clientOrderId: order.venueClientOrderId, account: order.accountId, symbol: order.symbol, side: order.side, venueTimeMs: h.nowMs }
+}

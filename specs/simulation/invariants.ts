@@ -97,7 +97,7 @@ export function checkFills(state: KernelState, previous: Map<string, Units>, ven
   return violations
 }
 
-/** 3. Reservations are never negative, are zero at terminal states, and each account's totals are the sum of its orders'. */
+/** 3. Reservations are never negative, are zero at terminal states (but a buy's synthetic quantity pending a true-up), and each account's totals are the sum of its orders'. */
 export function checkReservations(state: KernelState): Violation[] {
   const violations: Violation[] = []
   const expected = new Map<string, Units>()
@@ -110,10 +110,13 @@ export function checkReservations(state: KernelState): Violation[] {
     if (reservation.remaining < 0n || reservation.remaining > ceiling) {
       violations.push({ invariant: 'reservations', message: `order ${order.orderId} holds ${formatDecimal(reservation.remaining)} of ${formatDecimal(ceiling)}` })
     }
+    const key = `${order.accountId}/${reservation.asset}`
     if (isTerminal(order.status)) {
-      if (reservation.remaining !== 0n) {
-        violations.push({ invariant: 'reservations', message: `order ${order.orderId} is ${order.status} but still holds ${formatDecimal(reservation.remaining)} ${reservation.asset}` })
+      // Nothing but what a buy's synthetic quantity pending a true-up keeps held (src/kernel/reservations.ts).
+      if (reservation.remaining !== heldFor(order)) {
+        violations.push({ invariant: 'reservations', message: `order ${order.orderId} is ${order.status} but holds ${formatDecimal(reservation.remaining)} ${reservation.asset}, its pending synthetic quantity ${formatDecimal(heldFor(order))}` })
       }
+      expected.set(key, (expected.get(key) ?? 0n) + reservation.remaining)
       continue
     }
     // And never less than its worst case: an open order the venue may fill holds what it can still cost.
@@ -122,7 +125,6 @@ export function checkReservations(state: KernelState): Violation[] {
       violations.push({ invariant: 'reservations', message: `order ${order.orderId} is ${order.status} and holds ${formatDecimal(reservation.remaining)}, less than its worst case ${formatDecimal(held)}` })
     }
     openCount.set(order.accountId, (openCount.get(order.accountId) ?? 0) + 1)
-    const key = `${order.accountId}/${reservation.asset}`
     expected.set(key, (expected.get(key) ?? 0n) + reservation.remaining)
   }
   for (const [accountId, ledger] of state.accounts) {

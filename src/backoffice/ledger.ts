@@ -14,7 +14,7 @@ import { accountBook, bookEntry, feeBook, FUNDING_BOOK, venueBook } from './book
 import { noteCoveredFill } from './covered-fills.ts'
 import { noteOrderStatus } from './held-order-index.ts'
 import type { Booked, FillRecord, LedgerState, Posting } from './ledger-state.ts'
-import { addReserved, applyOrderEvent, trackAccepted } from './orders.ts'
+import { addReserved, applyOrderEvent, takeSyntheticPending, trackAccepted } from './orders.ts'
 import { applyFillToPosition, applyTrueUpToPosition, noteSynthetic, positionFor, positionKey } from './positions.ts'
 import { ledgerRetentionOf, retainEnded } from './retention.ts'
 import { trueUpFillOf } from './true-up-fills.ts'
@@ -166,6 +166,7 @@ function bookTrueUp(state: LedgerState, event: EventOf<'order.fill_trued_up'>, l
   const { accountId, quoteAsset } = order
   const { execId: ref, atMs } = event
   order.updatedAtMs = atMs
+  takeSyntheticPending(order, event, state.reserved)
   // What the account's quote holding changes by: a buy pays the real cash instead of the synthetic, a sell receives it.
   const cashDelta = order.side === 'buy' ? event.syntheticCash - event.cash : event.cash - event.syntheticCash
   const postings: Posting[] = []

@@ -6,12 +6,13 @@
  *
  * Rules: an accepted order holds its reservation; a fill lowers the hold to the unfilled share (never raises it); an
  * amend holds the larger worst case while it is pending and the amended order's share once applied; a terminal order
- * holds nothing; an Unknown order keeps what it held (the worst case: it may still be open at the venue), and one that
+ * holds nothing but what a buy's synthetic quantity pending a true-up keeps held (syntheticHeld), until the true-ups
+ * take it or the order is retired (retention.ts); an Unknown order keeps what it held (the worst case: it may still be open at the venue), and one that
  * venue news brings back from an end to Unknown holds its worst case again; a resend holds afresh.
  */
 
 import { assert } from '../domain/assert.ts'
-import type { Units } from '../domain/decimal.ts'
+import { mulUnits, type Units } from '../domain/decimal.ts'
 import type { DomainEvent, EventOf } from '../domain/events/index.ts'
 import type { Side } from '../domain/orders.ts'
 import { isTerminal, type OrderState } from '../domain/states.ts'
@@ -76,6 +77,13 @@ export interface TrackedOrder {
   renamedReports?: readonly RenamedReport[]
   /** How it had ended, while it is Unknown after an end (venue-facts.ts); absent otherwise. */
   endedAs?: EndedAs
+  /**
+   * A buy's synthetic quantity pending its true-up, and the cash its synthetic fills paid for it, as the kernel's
+   * Order.syntheticPendingQty and …Cash (`order.synthetic_pending` adds, `order.fill_trued_up` takes): what it keeps
+   * held for them (syntheticHeld). Absent while none is pending, and on a sell (which keeps nothing held for them).
+   */
+  syntheticPendingQty?: Units
+  syntheticPendingCash?: Units
 }
 
 /**
@@ -169,12 +177,15 @@ export function copyTrackedOrder(order: TrackedOrder): TrackedOrder {
 }
 
 /** The members only some orders have, added when they occur (see TrackedOrder). */
-const RARE_MEMBERS: ReadonlySet<string> = new Set(['amendClientIds', 'bootstrapSuspect', 'coveredFills', 'renamedReports', 'endedAs'])
+const RARE_MEMBERS: ReadonlySet<string> = new Set(['amendClientIds', 'bootstrapSuspect', 'coveredFills', 'renamedReports', 'endedAs', 'syntheticPendingQty', 'syntheticPendingCash'])
 /** Those of them a section writes as members of their own, after the rest (section-orders.ts). */
 const FACT_MEMBERS: ReadonlySet<string> = new Set(['coveredFills', 'renamedReports', 'endedAs'])
 
 function hasRareMembers(order: TrackedOrder): boolean {
-  return order.amendClientIds !== undefined || order.bootstrapSuspect !== undefined || order.coveredFills !== undefined || order.renamedReports !== undefined || order.endedAs !== undefined
+  return (
+    order.amendClientIds !== undefined || order.bootstrapSuspect !== undefined || order.coveredFills !== undefined || order.renamedReports !== undefined ||
+    order.endedAs !== undefined || order.syntheticPendingQty !== undefined
+  )
 }
 
 /** Copies the rarer venue facts `from` holds (FACT_MEMBERS) to `to`, in the order they were noted. */
@@ -220,6 +231,9 @@ export function applyOrderEvent(order: TrackedOrder, event: DomainEvent, reserve
     case 'order.amend_failed':
       applyAmend(order, event, reserved)
       break
+    case 'order.synthetic_pending':
+      addSyntheticPending(order, event, reserved)
+      break
     case 'order.suspect_marked':
     case 'order.suspect_cleared':
       // Only a marked order holds the member (see TrackedOrder): a clear of one never marked adds none.
@@ -235,20 +249,71 @@ export function applyOrderEvent(order: TrackedOrder, event: DomainEvent, reserve
   // Brought back from an end (venue news contradicting it): it may be live at the venue again (a resend set it already).
   if (wasTerminal && !isTerminal(order.status)) setHeld(order, heldFor(order), reserved)
   if (isTerminal(order.status)) {
-    lowerTo(order, 0n, reserved)
+    lowerTo(order, heldFor(order), reserved)
     if (order.amend?.stage === 'requested') order.amend = { ...order.amend, stage: 'failed' }
   }
 }
 
-/** What the order must hold now: its unfilled share, or a pending amend's if larger; nothing once terminal. */
+/**
+ * What the order must hold now: what its synthetic quantity pending a true-up keeps held (syntheticHeld) and, unless
+ * terminal, its unfilled share, or a pending amend's if larger.
+ */
 export function heldFor(order: TrackedOrder): Units {
-  if (isTerminal(order.status)) return 0n
+  const synthetic = syntheticHeld(order)
+  if (isTerminal(order.status)) return synthetic
   const filled = order.cumQty < order.qty ? order.cumQty : order.qty
   const own = unfilledShare(order.reservationTotal, order.qty, filled)
   const amend = order.amend
-  if (amend === null || amend.stage === 'failed' || order.cumQty >= amend.qty) return own
+  if (amend === null || amend.stage === 'failed' || order.cumQty >= amend.qty) return own + synthetic
   const pending = unfilledShare(amend.reservationTotal, amend.qty, order.cumQty)
-  return pending > own ? pending : own
+  return (pending > own ? pending : own) + synthetic
+}
+
+/**
+ * What a buy keeps held for its synthetic quantity pending a true-up: its reservation's share for that quantity less
+ * the cash the synthetic fills paid — the real fee and any cash above the synthetic fill's, which the true-up pays.
+ */
+function syntheticHeld(order: TrackedOrder): Units {
+  const pendingQty = order.syntheticPendingQty
+  if (pendingQty === undefined) return 0n
+  const filled = order.cumQty < order.qty ? order.cumQty : order.qty
+  const share = unfilledShare(order.reservationTotal, order.qty, filled > pendingQty ? filled - pendingQty : 0n) - unfilledShare(order.reservationTotal, order.qty, filled)
+  const cash = order.syntheticPendingCash ?? 0n
+  return share > cash ? share - cash : 0n
+}
+
+/** A buy's synthetic fill just booked (its order.fill released its share): what the pending quantity adds is held again. */
+function addSyntheticPending(order: TrackedOrder, event: EventOf<'order.synthetic_pending'>, reserved: ReservedHolds): void {
+  if (order.side !== 'buy') return
+  const before = syntheticHeld(order)
+  order.syntheticPendingQty = (order.syntheticPendingQty ?? 0n) + event.qty
+  order.syntheticPendingCash = (order.syntheticPendingCash ?? 0n) + mulUnits(event.qty, event.price, 'up')
+  const added = syntheticHeld(order) - before
+  if (added > 0n) setHeld(order, order.held + added, reserved)
+}
+
+/**
+ * A true-up took `qty` of the synthetic quantity pending, which the synthetic fills had booked `syntheticCash` for:
+ * the hold is lowered to what the rest keeps. Quantity the ledger never saw pending (a section written before it was
+ * kept) is none to take.
+ */
+export function takeSyntheticPending(order: TrackedOrder, event: EventOf<'order.fill_trued_up'>, reserved: ReservedHolds): void {
+  const pendingQty = order.syntheticPendingQty
+  if (pendingQty === undefined) return
+  const cash = order.syntheticPendingCash ?? 0n
+  if (event.qty >= pendingQty) {
+    delete order.syntheticPendingQty
+    delete order.syntheticPendingCash
+  } else {
+    order.syntheticPendingQty = pendingQty - event.qty
+    order.syntheticPendingCash = event.syntheticCash < cash ? cash - event.syntheticCash : 0n
+  }
+  lowerTo(order, heldFor(order), reserved)
+}
+
+/** An order retired (retention.ts) releases what it still holds: a true-up of it is never booked. */
+export function releaseHeld(order: TrackedOrder, reserved: ReservedHolds): void {
+  lowerTo(order, 0n, reserved)
 }
 
 function unfilledShare(total: Units, qty: Units, filled: Units): Units {

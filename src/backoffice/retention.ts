@@ -29,7 +29,7 @@ import { addEnded, entryEndedAtMs, oldestEnded, removeEnded, retireEnded } from 
 import type { KernelParams } from '../domain/kernel-config.ts'
 import { isTerminal } from '../domain/states.ts'
 import { noteEndedFill, noteOrderStatus, noteRetired } from './held-order-index.ts'
-import type { TrackedOrder } from './orders.ts'
+import { releaseHeld, type ReservedHolds, type TrackedOrder } from './orders.ts'
 import { dropSyntheticLot, positionKey, type Position } from './positions.ts'
 
 /** How much longer than the kernel the back office keeps an ended order (see the module comment). */
@@ -78,6 +78,8 @@ export interface RetainedOrders {
   retention: LedgerRetention | null
   retiredThroughAtMs: number
   counters: { retiredOrders: number }
+  /** What orders hold: a retired order's hold (a buy's synthetic quantity pending a true-up) is released. */
+  reserved: ReservedHolds
 }
 
 /**
@@ -123,6 +125,7 @@ export function retainEnded(state: RetainedOrders, order: TrackedOrder, wasTermi
     const endedAtMs = entryEndedAtMs(state.endedOrders, entry)
     retireEnded(state.endedOrders, entry)
     if (retired !== undefined) {
+      releaseHeld(retired, state.reserved)
       const position = state.positions.get(positionKey(retired.accountId, retired.venue, retired.symbol))
       if (position !== undefined) dropSyntheticLot(position, retired.orderId)
     }

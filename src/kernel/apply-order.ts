@@ -16,7 +16,7 @@ import { syncQueues, workFor } from './queues.ts'
 import { noteDueChanged } from './work-index.ts'
 import { retainTerminal } from './retention.ts'
 import { noteOwnQuote } from './own-quotes.ts'
-import { heldFor } from './reservations.ts'
+import { heldFor, syntheticHeldFor } from './reservations.ts'
 import { transitionTarget } from './state-machine.ts'
 import type { KernelState } from './state.ts'
 
@@ -41,7 +41,8 @@ export function applyOrderEvent(state: KernelState, order: Order, event: DomainE
   // order is what is at risk. (A resend has reserved again already: its worst case is held, so this adds nothing.)
   if (wasTerminal && !terminal) holdTo(state, order, heldFor(order))
   if (terminal) {
-    releaseTo(state, order, 0n)
+    // All but what its synthetic quantity pending a true-up keeps held (reservations.ts syntheticHeldFor).
+    releaseTo(state, order, heldFor(order))
     // An amend that never left Lane2 cannot happen any more; one in flight is settled by its answer.
     if (order.amend?.stage === 'requested') order.amend = { ...order.amend, stage: 'failed' }
   }
@@ -150,10 +151,22 @@ function applyFill(state: KernelState, order: Order, event: Extract<DomainEvent,
   if (!wasTerminal) releaseTo(state, order, heldFor(order))
 }
 
-/** The synthetic quantity pending a true-up grows with a synthetic fill and shrinks, repriced, with a real one. */
+/**
+ * The synthetic quantity pending a true-up grows with a synthetic fill and shrinks, repriced, with a real one. A buy
+ * holds its share of the reservation beyond the synthetic cash until then (reservations.ts syntheticHeldFor): the
+ * synthetic fill just released it (with its order.fill, before this event), and it is held again here, by what the
+ * pending quantity adds, without a funds check — it was held a moment before, or the venue's fill needs it.
+ */
 function applySyntheticPending(state: KernelState, order: Order, event: PendingEvent): void {
+  const before = syntheticHeldFor(order)
   changePending(order, event)
-  if (event.type === 'order.fill_trued_up') bookTrueUp(state, order, event)
+  if (event.type === 'order.synthetic_pending') {
+    const added = syntheticHeldFor(order) - before
+    if (added > 0n) holdTo(state, order, order.reservation.remaining + added)
+    return
+  }
+  bookTrueUp(state, order, event)
+  releaseTo(state, order, heldFor(order))
 }
 
 type AmendEvent = Extract<DomainEvent, { type: 'order.amend_requested' | 'order.amend_send_requested' | 'order.amended' | 'order.amend_failed' }>

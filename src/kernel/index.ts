@@ -58,7 +58,7 @@ export { findOrderByKey, replay, unknownOrders } from './queries.ts'
 export { resendable } from './reconcile.ts'
 export { TTL_PRINCIPAL_ID, ttlPassed } from './ttl.ts'
 export { venueFormOf, type VenueForm } from './venue-form.ts'
-export { feeAllowance, heldFor, remainingAfterFill, reservationFor } from './reservations.ts'
+export { feeAllowance, heldFor, remainingAfterFill, reservationFor, syntheticHeldFor } from './reservations.ts'
 export {
   availableBalance,
   cloneState,

@@ -1,7 +1,8 @@
 /**
  * Reservation arithmetic. A buy holds quote cash for qty × worst price plus a taker-fee allowance, each rounded up per
- * lot; a sell holds the base position. What is held shrinks in proportion to the filled quantity and is released in
- * full at a terminal state. Rounding always favours holding more, never less.
+ * lot; a sell holds the base position. What is held shrinks in proportion to the filled quantity and is released at a
+ * terminal state, but for a buy's synthetic quantity pending its true-up (syntheticHeldFor). Rounding always favours
+ * holding more, never less.
  */
 
 import { assert } from '../domain/assert.ts'
@@ -60,16 +61,37 @@ export function remainingAfterFill(total: Units, qty: Units, cumQty: Units): Uni
 }
 
 /**
- * What an order must hold now: nothing once terminal; otherwise the unfilled share of its reservation and, while an
- * amend is requested or in flight, of the amend's too, whichever is larger — until the venue answers, the order may
- * be either, so it holds the worst case. An amend the fills have already overtaken cannot apply and adds nothing.
+ * What an order must hold now: its synthetic quantity's share (syntheticHeldFor) and, unless terminal, the unfilled
+ * share of its reservation and, while an amend is requested or in flight, of the amend's too, whichever is larger —
+ * until the venue answers, the order may be either, so it holds the worst case. An amend the fills have already
+ * overtaken cannot apply and adds nothing.
  */
-export function heldFor(order: Pick<Order, 'status' | 'reservation' | 'qty' | 'cumQty' | 'amend'>): Units {
-  if (isTerminal(order.status)) return 0n
+export function heldFor(order: HeldOrder): Units {
+  const synthetic = syntheticHeldFor(order)
+  if (isTerminal(order.status)) return synthetic
   const own = remainingAfterFill(order.reservation.total, order.qty, minUnits(order.cumQty, order.qty))
   const amend = order.amend
-  if (amend === null || amend.stage === 'failed' || order.cumQty >= amend.qty) return own
-  return maxUnits(own, remainingAfterFill(amend.reservationTotal, amend.qty, order.cumQty))
+  if (amend === null || amend.stage === 'failed' || order.cumQty >= amend.qty) return own + synthetic
+  return maxUnits(own, remainingAfterFill(amend.reservationTotal, amend.qty, order.cumQty)) + synthetic
+}
+
+export type HeldOrder = Pick<Order, 'status' | 'side' | 'reservation' | 'qty' | 'cumQty' | 'amend' | 'syntheticPendingQty' | 'syntheticPendingCash'>
+
+/**
+ * What a buy keeps held for its synthetic quantity pending a true-up (kernel/synthetic-cover.ts), terminal or not: its
+ * reservation's share for that quantity less the cash the synthetic fills paid for it. A synthetic fill is booked at
+ * the order's limit with no fee; the real fills behind it come later and their true-up pays the real fee and any
+ * cash above the synthetic (order.fill_trued_up). Released with the fill, that share could be reserved by another
+ * order, and the true-up then took the account's available cash below zero. It goes as the true-ups take the pending
+ * quantity, and when the order retires (retention.ts: a true-up of it is never booked). A sell holds its base
+ * position, which the synthetic fill moved in full: its fee is paid in quote from the proceeds, nothing to keep held.
+ */
+export function syntheticHeldFor(order: Pick<HeldOrder, 'side' | 'reservation' | 'qty' | 'cumQty' | 'syntheticPendingQty' | 'syntheticPendingCash'>): Units {
+  const pendingQty = order.syntheticPendingQty
+  if (order.side !== 'buy' || pendingQty === 0n) return 0n
+  const filled = minUnits(order.cumQty, order.qty)
+  const share = remainingAfterFill(order.reservation.total, order.qty, maxUnits(0n, filled - pendingQty)) - remainingAfterFill(order.reservation.total, order.qty, filled)
+  return maxUnits(0n, share - order.syntheticPendingCash)
 }
 
 export function ceilDiv(numerator: bigint, denominator: bigint): bigint {

@@ -20,7 +20,7 @@ import { failed, passed, type GuardResult } from '../intake/guard-result.ts'
 import { selfTradeCheck } from '../intake/self-trade.ts'
 import { sentPrice, sentQty } from '../intake/sent-order.ts'
 import { isRecordableUnits, RECORD_UNITS_MAX } from '../../domain/recordable-amounts.ts'
-import { remainingAfterFill, reservationFor } from '../reservations.ts'
+import { remainingAfterFill, reservationFor, syntheticHeldFor } from '../reservations.ts'
 import { availableBalance, type KernelState } from '../state.ts'
 
 /** The amended order: the new values, or the order's where the amend leaves them; before rounding, or after (sentTarget). */
@@ -100,7 +100,10 @@ export function amendReservationGuard(
   })
   // Rounding may take the qty to or below what has filled; capability (next) refuses that, so hold nothing more here.
   const needed = sent.qty > order.cumQty ? remainingAfterFill(quote.amount, sent.qty, order.cumQty) : 0n
-  const extra = maxUnits(0n, needed - order.reservation.remaining)
+  // The order's synthetic quantity pending a true-up keeps its share held beside (syntheticHeldFor), the current
+  // version's while the amend is pending and the amended one's once it applies: the larger is checked.
+  const amended = sent.qty > order.cumQty ? syntheticHeldFor({ ...order, qty: sent.qty, reservation: { ...order.reservation, total: quote.amount } }) : 0n
+  const extra = maxUnits(0n, needed + maxUnits(syntheticHeldFor(order), amended) - order.reservation.remaining)
   const available = availableBalance(state, order.accountId, quote.asset)
   const inputs = {
     side: order.side,
