@@ -214,7 +214,8 @@ describe('OCO: one leg cancels the other', () => {
     harness.report(report(harness.order(a), { execId: 'fa', kind: 'fill', lastQty: d('0.04'), lastPrice: d('50500'), cumQty: d('0.04') }))
     // B filled at the venue before its cancel got there: the list does not fire again, A's rest is canceled.
     const raced = harness.report(report(harness.order(b), { execId: 'fb', kind: 'fill', lastQty: d('0.1'), lastPrice: d('49500'), cumQty: d('0.1') }))
-    expect(harness.eventTypes(raced)).toEqual(['inbox.report_accepted', 'order.fill', 'order.cancel_requested'])
+    // The pair's overfill is alerted (order-lists-both-executed.test.ts).
+    expect(harness.eventTypes(raced)).toEqual(['inbox.report_accepted', 'order.fill', 'order.cancel_requested', 'alert.raised'])
     expect(cancelsOf(raced)).toEqual([{ type: 'order.cancel_requested', atMs: T0, orderId: a, principalId: trader.id, reason: 'OCO_SIBLING_FILLED' }])
     expect(harness.order(b).status).toBe('Filled')
     expect(harness.order(a)).toMatchObject({ status: 'CancelRequested', cumQty: d('0.04') })
@@ -238,7 +239,7 @@ describe('OCO: one leg cancels the other', () => {
     const { a, b } = openList(harness)
     harness.report(report(harness.order(a), { execId: 'fa', kind: 'fill', lastQty: d('0.1'), lastPrice: d('50500'), cumQty: d('0.1') }))
     const raced = harness.report(report(harness.order(b), { execId: 'fb', kind: 'fill', lastQty: d('0.1'), lastPrice: d('49500'), cumQty: d('0.1') }))
-    expect(harness.eventTypes(raced)).toEqual(['inbox.report_accepted', 'order.fill'])
+    expect(harness.eventTypes(raced)).toEqual(['inbox.report_accepted', 'order.fill', 'alert.raised'])
     expect(harness.log.filter((event) => event.type === 'order.cancel_requested')).toHaveLength(1)
     expect(harness.next()).toBeNull()
   })

@@ -85,6 +85,7 @@ export const REASONS = {
   OCO_SIBLING_CANCELED: reason('definite_reject', 200, 'Canceled by its OCO list: the other order of the list was canceled'),
   OCO_SIBLING_ENDED: reason('definite_reject', 200, 'Canceled by its OCO list: the other order of the list ended (rejected, expired or failed)'),
   OCO_LEG_REVIVED: reason('definite_reject', 200, 'Canceled by its OCO list, which had fired: venue news brought the order back live after it had ended or been canceled'),
+  OCO_BOTH_EXECUTED: reason('internal', 200, 'Both orders of an OCO list executed (the second filled before its cancel reached the venue): up to twice the exposure the list was for; operator attention needed'),
   // cancel / resend commands
   ORDER_NOT_FOUND: reason('definite_reject', 404, 'No such order'),
   ORDER_NOT_CANCELABLE: reason('conflict', 409, 'The order is in a state that cannot be canceled'),

@@ -13,6 +13,7 @@
  * when that leg is still working with none asked (executedAfterFiring), once, as any sibling's.
  */
 
+import { formatDecimal } from '../../domain/decimal.ts'
 import type { DomainEvent } from '../../domain/events/index.ts'
 import type { OrderList, OrderListTriggerCause } from '../../domain/order-lists.ts'
 import { siblingOf } from '../../domain/order-lists.ts'
@@ -46,6 +47,7 @@ export function withListFollowUps(state: KernelState, decision: Decision): Decis
   const drafts = new Map<string, Order>()
   const fired: Fired[] = []
   const raced: Fired[] = []
+  const doubled: DomainEvent[] = []
   for (const event of decision.events) {
     const orderId = legEventOrderId(event)
     if (orderId === null) continue
@@ -57,17 +59,35 @@ export function withListFollowUps(state: KernelState, decision: Decision): Decis
     if (list === undefined || fired.some((item) => item.list === list)) continue
     if (list.triggered !== null) {
       if (executedAfterFiring(list, orderId, event) && !raced.some((item) => item.list === list)) raced.push({ list, legOrderId: orderId, cause: 'fill', atMs: event.atMs })
+      const alert = bothExecutedAlert(state, list, orderId, event)
+      if (alert !== null && !doubled.some((item) => item.type === 'alert.raised' && item.orderId === orderId)) doubled.push(alert)
       continue
     }
     const cause = causeOf(event, draft)
     if (cause !== null) fired.push({ list, legOrderId: orderId, cause, atMs: event.atMs })
   }
-  if (fired.length === 0 && raced.length === 0) return decision
+  if (fired.length === 0 && raced.length === 0 && doubled.length === 0) return decision
   const events = [...decision.events]
   for (const item of fired) events.push(...followUp(state, drafts, item))
   // The leg that fired the list works on only while its sibling has not executed too.
   for (const item of raced) events.push(...siblingCancel(state, drafts, item))
+  events.push(...doubled)
   return { events, reply: decision.reply }
+}
+
+/**
+ * The alert (OCO_BOTH_EXECUTED) when `event` is the first fill of a leg of fired `list` whose other leg has executed
+ * already: both legs of a one-cancels-the-other list traded (the second's cancel reached the venue too late), so the
+ * account holds up to twice the exposure the list was for — a stop-loss sold on top of a take-profit — and an operator
+ * must hear of it, once, as the pair's overfill it is. Each leg held its own reservation, so both are covered.
+ */
+function bothExecutedAlert(state: KernelState, list: OrderList, orderId: string, event: DomainEvent): DomainEvent | null {
+  if (event.type !== 'order.fill' || (state.orders.get(orderId)?.cumQty ?? 0n) > 0n) return null
+  const siblingId = siblingOf(list, orderId)
+  const sibling = siblingId === null ? undefined : state.orders.get(siblingId)
+  if (sibling === undefined || sibling.cumQty === 0n) return null
+  const detail = `both legs of OCO list ${list.listId} executed: ${orderId} filled after ${sibling.orderId} had (${formatDecimal(sibling.cumQty)}); its cancel came too late`
+  return { type: 'alert.raised', atMs: event.atMs, reason: 'OCO_BOTH_EXECUTED', orderId, detail }
 }
 
 /**
