@@ -43,6 +43,8 @@ export interface GateInput extends GateFacts {
   action: GateAction
   mode: Mode
   policyAllows: boolean
+  /** Check 3's detail when the kernel says more than its usual text (a flatten close, which the window and list do not hold). */
+  policyDetail?: string
   guardsPassed: boolean
   /** When a guard re-run at the send refused it (§15 check 4: data health, the price band): its reason code, for the detail. */
   guardsFailure?: string

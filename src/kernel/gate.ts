@@ -8,7 +8,7 @@
  * - paper: the two live-only checks (mode_live_explicit, durability_live) are informative; the rest must pass.
  * - shadow: nothing is ever sent; the verdict is still computed and recorded.
  * Amends face every check, like places; check 8 (venue health, src/kernel/venue-health.ts) holds neither a flatten
- * close nor a cancel. Cancels reduce risk, so only the checks that keep a non-leader or an incompatible binary from talking to the venue
+ * close nor a cancel, and check 3 asks of a flatten close only that its account has a policy (allowing live in live). Cancels reduce risk, so only the checks that keep a non-leader or an incompatible binary from talking to the venue
  * apply to them (ha_leader, mode_live_explicit in live, schema_compatible); a tampered audit chain or CRITICAL health
  * must not stop a cancel.
  */
@@ -26,7 +26,7 @@ export function evaluateGate(input: GateInput): GateVerdict {
   const checks: GateCheckResult[] = [
     checkLine(input, 'ha_leader', input.haLeader, input.haLeader ? 'this node is the HA leader' : 'this node is not the HA leader'),
     checkLine(input, 'mode_live_explicit', input.mode === 'live' && input.liveExplicit, modeDetail(input.mode, input.liveExplicit)),
-    checkLine(input, 'policy_allow', input.policyAllows, input.policyAllows ? 'policy allows within its validity' : 'policy missing, expired or not allowing'),
+    checkLine(input, 'policy_allow', input.policyAllows, input.policyDetail ?? (input.policyAllows ? 'policy allows within its validity' : 'policy missing, expired or not allowing')),
     checkLine(input, 'guards_pass', input.guardsPassed, guardsDetail(input)),
     checkLine(input, 'reservation_held', input.reservationHeld, input.reservationHeld ? 'reservation held' : 'reservation not held'),
     checkLine(input, 'durability_live', input.durabilityMode === 'fsync', durabilityDetail(input.durabilityMode)),

@@ -131,10 +131,14 @@ export function switchHolds(state: KernelState, order: Order, action: GateAction
 function gateInput(state: KernelState, order: Order, command: SendCommand): GateInput {
   const policy = state.policies.get(order.accountId)
   const key = instrumentKey(order.venue, order.symbol)
+  // A flatten close only reduces risk and bypasses intake's policy guard by design (flatten.ts): the policy's window
+  // and instrument list do not hold it, or the account an operator flattens because its policy ran out, or dropped
+  // the instrument, keeps its position (the close was Rejected GATE_BLOCKED). The policy must still exist, and allow
+  // live in live: those are who may trade live at all, not what.
+  const close = order.flattenId !== null
   const policyAllows =
     policy !== undefined &&
-    policyValidAt(policy, command.nowMs) &&
-    policy.instruments.includes(key) &&
+    (close || (policyValidAt(policy, command.nowMs) && policy.instruments.includes(key))) &&
     (state.mode !== 'live' || policy.liveAllowed)
   const reserved = state.accounts.get(order.accountId)?.reserved.get(order.reservation.asset) ?? 0n
   // A place must hold its whole reservation; an amend must hold the worst case of the order and the amend.
@@ -152,8 +156,11 @@ function gateInput(state: KernelState, order: Order, command: SendCommand): Gate
   }
   // Set, not spread from an object made for it (the gate reads members by name: their order does not matter).
   if (guardsFailure !== null) input.guardsFailure = guardsFailure
+  if (close && policyAllows) input.policyDetail = CLOSE_POLICY_DETAIL
   return input
 }
+
+const CLOSE_POLICY_DETAIL = "a flatten close: the account's policy exists (and allows live in live); its validity and instrument list do not hold a close"
 
 /**
  * The reason of a send the gate blocked: VENUE_HEALTH_CRITICAL when check 8 is the first check that holds the send in
