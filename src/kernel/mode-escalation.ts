@@ -11,7 +11,11 @@
  *   back: absent after the grace it ends, found open it is canceled there;
  * - a place whose call is in flight is canceled too (a cancel is requested, MODE_ESCALATED): its answer may be a
  *   retry, which would be a new send under the new mode — now it goes Unknown and is read back instead (results.ts),
- *   and an order the venue did take is canceled there.
+ *   and an order the venue did take is canceled there;
+ * - a place whose outcome is Unknown, never acknowledged (no venue order id, nothing filled), is canceled the same way:
+ *   read back absent it would be resendable, and a resend (an operator's, or a start's, which resends its suspects on
+ *   its own) would send the paper decision under live. With its cancel wanted it ends Failed, not resendable; found
+ *   at the venue it is canceled there. An Unknown order the venue acknowledged is at the venue, and stays.
  * The client asks again and is decided under the new mode. A change that reaches less (live → paper or shadow) leaves
  * the work alone: the gate of the new mode holds what it must.
  */
@@ -31,7 +35,7 @@ export function endDecidedWork(state: KernelState, input: { atMs: number; princi
   // By order id: the same events whatever order the queues and the calls were restored in (replay or snapshot).
   for (const { order, work } of decidedWork(state).sort((a, b) => (a.order.orderId < b.order.orderId ? -1 : 1))) {
     const at = { atMs: input.atMs, orderId: order.orderId }
-    if (work === 'place_in_flight' || work === 'place') {
+    if (work !== 'amend') {
       events.push(...(cancelEvents(order, { atMs: input.atMs, principalId: input.principalId, reason: 'MODE_ESCALATED', unsentReason: 'MODE_ESCALATED' }) ?? []))
       continue
     }
@@ -42,7 +46,7 @@ export function endDecidedWork(state: KernelState, input: { atMs: number; princi
   return events
 }
 
-type DecidedWork = { order: Order; work: 'place' | 'amend' | 'place_in_flight' }
+type DecidedWork = { order: Order; work: 'place' | 'amend' | 'place_in_flight' | 'place_unknown' }
 
 function decidedWork(state: KernelState): DecidedWork[] {
   const found: DecidedWork[] = []
@@ -52,9 +56,18 @@ function decidedWork(state: KernelState): DecidedWork[] {
       if (order !== undefined && (kind === 'place' || kind === 'amend')) found.push({ order, work: kind })
     }
   }
+  for (const orderId of state.queues[3].keys()) {
+    const order = state.orders.get(orderId)
+    if (order !== undefined && placeUnknown(order)) found.push({ order, work: 'place_unknown' })
+  }
   for (const call of state.inFlight.values()) {
     const order = state.orders.get(call.orderId)
     if (order !== undefined && call.action === 'place' && order.status === 'Sent') found.push({ order, work: 'place_in_flight' })
   }
   return found
+}
+
+/** An Unknown order whose place the venue never acknowledged: read back absent, it would be resendable (reconcile.ts). */
+function placeUnknown(order: Order): boolean {
+  return order.status === 'Unknown' && order.venueOrderId === null && order.cumQty === 0n && !order.cancelWanted
 }
