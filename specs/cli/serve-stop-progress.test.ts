@@ -3,7 +3,7 @@
  * slice on a loaded machine (a million orders: 19.5 s, scripts/bench-takeover-stop.ts) — finishes it: exit 0, the
  * snapshot on disk. The stop's bound was a fixed 30 s from the signal, which such a stop outgrew: it exited 1 with no
  * snapshot, and the next start replayed the whole log. It is now a bound on time without progress (GATEWAY_STOP_BOUNDS,
- * src/cli/stop-watch.ts; a stop that makes none is cut: serve-stop-stuck.test.ts) under a ceiling that ends a stop
+ * src/runtime/stop-watch.ts; a stop that makes none is cut: serve-stop-stuck.test.ts) under a ceiling that ends a stop
  * advancing without end (exit 1, saying so). The slow slices and short bounds come from a spec-only preload: every
  * turn of the event loop asked with setImmediate comes SLOW_TURN_MS late once the stop begins.
  */

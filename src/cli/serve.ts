@@ -26,7 +26,7 @@ import { FAILED_GRACE_MS, INTAKE_CLOSE_READ_MS, SHUTDOWN_GRACE_MS, stopWithin } 
 import { firstOrderExample } from './serve-sim.ts'
 import { listenRefusal, logLockedRefusal, refuseUnbindableAddress, serveOn } from './serve-refusals.ts'
 import { waitForStopSignal } from './stop-signals.ts'
-import { GATEWAY_STOP_BOUNDS, stopCutLine, watchStop } from './stop-watch.ts'
+import { GATEWAY_STOP_BOUNDS, stopCutLine, watchStop } from '../runtime/stop-watch.ts'
 import { configWarnings } from '../config/config-warnings.ts'
 
 /** The exit status when the log failed (sysexits EX_IOERR): a supervisor restarts the process, which recovers. */

@@ -335,7 +335,7 @@ export class Gateway extends GatewayCommands {
   }
 
   /**
-   * Grows while a stop advances, stays put while it is stuck (serve's bound: src/cli/stop-watch.ts): its steps done, the
+   * Grows while a stop advances, stays put while it is stuck (serve's bound: src/runtime/stop-watch.ts): its steps done, the
    * log's durable records and segments removed, the snapshots' steps (Snapshotter.progress); each part only grows.
    */
   get stopProgress(): number {

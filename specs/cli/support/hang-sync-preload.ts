@@ -1,15 +1,16 @@
 /**
- * Preloaded into a real `egress serve` by specs/cli/serve-stop-stuck.test.ts and serve-stop-progress.test.ts: once the
- * file named by EGRESS_SPEC_HANG_SYNC_FLAG exists, every off-loop fdatasync of the log never answers, as a disk that
- * hangs (a dead NFS server, a stuck controller) would; once the file named by EGRESS_SPEC_SLOW_TURN_FLAG exists, each
- * turn of the event loop asked with setImmediate (the shutdown snapshot's slices, the log's flushes) comes
- * EGRESS_SPEC_SLOW_TURN_MS late, as a large state's slices do on a loaded machine. serve's stop bounds
- * (GATEWAY_STOP_BOUNDS) are EGRESS_SPEC_STOP_STALL_MS without progress and EGRESS_SPEC_STOP_CEILING_MS in all, so the
- * specs need not wait out the real ones. The WAL calls its I/O through the shared `nodeIo` object.
+ * Preloaded into a real `egress serve` by specs/cli/serve-stop-stuck.test.ts, serve-stop-progress.test.ts and
+ * serve-ha-stop-progress.test.ts (an HA node's teardown has the same bounds): once the file named by
+ * EGRESS_SPEC_HANG_SYNC_FLAG exists, every off-loop fdatasync of the log never answers, as a disk that hangs (a dead
+ * NFS server, a stuck controller) would; once the file named by EGRESS_SPEC_SLOW_TURN_FLAG exists, each turn of the
+ * event loop asked with setImmediate (the shutdown snapshot's slices, the log's flushes) comes EGRESS_SPEC_SLOW_TURN_MS
+ * late, as a large state's slices do on a loaded machine. serve's stop bounds (GATEWAY_STOP_BOUNDS) are
+ * EGRESS_SPEC_STOP_STALL_MS without progress and EGRESS_SPEC_STOP_CEILING_MS in all, so the specs need not wait out
+ * the real ones. The WAL calls its I/O through the shared `nodeIo` object.
  */
 
 import { existsSync } from 'node:fs'
-import { GATEWAY_STOP_BOUNDS } from '../../../src/cli/stop-watch.ts'
+import { GATEWAY_STOP_BOUNDS } from '../../../src/runtime/stop-watch.ts'
 import { nodeIo } from '../../../wal/io.ts'
 
 const hangFlag = process.env.EGRESS_SPEC_HANG_SYNC_FLAG ?? ''

@@ -84,7 +84,7 @@ export interface TakeoverNodeOptions {
   snapshotRecovery?: HaNodeOptions['snapshotRecovery']
   /** The node's role choice (default `standby`; `auto` with no old leader: it leads at once). */
   role?: HaNodeOptions['role']
-  /** The bound of stop()'s teardown (default: the node's, 30 s). */
+  /** The bound on time without progress of stop()'s teardown (default: the node's, 30 s). */
   teardownWaitMsMax?: number
   /** The bound of the wait between failed takeovers (default: the node's, 30 s). */
   takeoverBackoffMsMax?: number

@@ -6,7 +6,7 @@
  */
 
 import { expect, test } from 'bun:test'
-import { onceEach, tearDownNodeWithin, type NodeParts } from '../../../src/runtime/ha/teardown.ts'
+import { onceEach, teardownBounds, tearDownNodeWithin, type NodeParts } from '../../../src/runtime/ha/teardown.ts'
 
 type Counts = Record<keyof NodeParts, number>
 
@@ -37,7 +37,7 @@ test('a teardown abandoned at its stuck gateway stop runs every step exactly onc
   const gatewayStopped = Promise.withResolvers<void>()
   const { parts, counts, order } = countingParts(gatewayStopped.promise)
   const lines: string[] = []
-  const outcome = await tearDownNodeWithin(onceEach(parts), (line) => lines.push(line), 50).then(
+  const outcome = await tearDownNodeWithin(onceEach(parts), (line) => lines.push(line), teardownBounds({ teardownWaitMsMax: 50 })).then(
     () => 'resolved',
     (error: unknown) => (error as { code?: string; change?: string }).code + ' ' + (error as { change?: string }).change,
   )
@@ -65,7 +65,7 @@ test('a step that threw is not run again by the abandonment', async () => {
     },
   }
   const lines: string[] = []
-  await tearDownNodeWithin(onceEach(failing), (line) => lines.push(line), 50).catch(() => {})
+  await tearDownNodeWithin(onceEach(failing), (line) => lines.push(line), teardownBounds({ teardownWaitMsMax: 50 })).catch(() => {})
   gatewayStopped.resolve()
   await Bun.sleep(10)
   expect(counts.closeSync).toBe(1)

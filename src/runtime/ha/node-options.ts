@@ -36,8 +36,8 @@ export interface HaNodeOptions {
   /** Synchronous replication while leading (default: off, asynchronous). */
   sync?: { policy: SyncPolicy; timeoutMs: number; waitersMax: number }
   /**
-   * How long stop()'s teardown may take once no role change runs (default 30 s, teardown.ts): past it a stuck step
-   * (a gateway stop that never ends) is abandoned, the lease released.
+   * How long stop()'s teardown may go without progress once no role change runs (default 30 s, serve's stop bound;
+   * teardown.ts teardownBounds): past it a stuck step (a gateway stop that never ends) is abandoned, the lease released.
    */
   teardownWaitMsMax?: number
   /**

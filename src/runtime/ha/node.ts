@@ -61,7 +61,7 @@ import { TAKEOVER_WOULD_REFUSE_CHECK_MS, TakeoverWouldRefuse } from './takeover-
 import { logEndOfDataDir, readOnce, TakeoverRefusal, type TakeoverGuard } from './takeover-guard.ts'
 import type { TakeoverLag } from './takeover-lag.ts'
 import { handTailAtStop, TAIL_HANDOFF_WAIT_MS_MAX } from './tail-handoff.ts'
-import { abandonNode, onceEach, type NodeParts, tearDownNodeWithin, teardownWaitMsMax } from './teardown.ts'
+import { abandonNode, onceEach, type NodeParts, teardownBounds, tearDownNodeWithin } from './teardown.ts'
 
 export type { HaNodeOptions, NodeRole, RoleChoice }
 
@@ -179,8 +179,8 @@ export class HaNode {
 
   /**
    * Aborts the requests to the leader in flight, waits for a role change in progress to finish or be abandoned (within
-   * roleChangeWaitMsMax), then takes the node apart (teardown.ts: every step at most once, even when one throws; within
-   * teardownWaitMsMax) and rejects with the first step's error, if any. Past either bound it releases the lease first
+   * roleChangeWaitMsMax), then takes the node apart (teardown.ts: every step at most once, even when one throws; cut
+   * once it makes no progress for a while, teardownBounds) and rejects with the first step's error, if any. Past either bound it releases the lease first
    * and rejects with StopTimeoutError (the process should exit then).
    */
   async stop(): Promise<void> {
@@ -196,7 +196,7 @@ export class HaNode {
     }
     let failures: unknown[]
     try {
-      failures = await tearDownNodeWithin(parts, this.options.log, teardownWaitMsMax(this.options))
+      failures = await tearDownNodeWithin(parts, this.options.log, teardownBounds(this.options), () => this.gateway?.stopProgress ?? 0)
     } finally {
       this.role = 'stopped'
     }

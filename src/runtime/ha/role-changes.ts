@@ -17,18 +17,21 @@ import { SNAPSHOT_RECOVERY_DEFAULTS } from './resync.ts'
 import { NodeStoppingError } from './stop-signal.ts'
 
 /**
- * stop() waited `waitMsMax` and a role change (or the teardown after it, teardown.ts) was still running: the caller
- * should exit (see the file comment).
+ * stop() waited `waitMsMax` and a role change (or the teardown after it, teardown.ts, which made no progress for that
+ * long or reached its ceiling) was still running: the caller should exit (see the file comment).
  */
 export class StopTimeoutError extends Error {
   override readonly name = 'StopTimeoutError'
   readonly code = 'STOP_TIMEOUT'
 
+  /** `stalled`: cut for making no progress for `waitMsMax` (the teardown, teardown.ts), not for running that long. */
   constructor(
     readonly change: string,
     readonly waitMsMax: number,
+    stalled = false,
   ) {
-    super(`STOP_TIMEOUT: the node's ${change} was still running ${waitMsMax} ms after stop() began waiting for it; exit, and the next start finishes or rolls back whatever it left in the data dir`)
+    const why = stalled ? `made no progress for ${waitMsMax} ms` : `was still running ${waitMsMax} ms after stop() began waiting for it`
+    super(`STOP_TIMEOUT: the node's ${change} ${why}; exit, and the next start finishes or rolls back whatever it left in the data dir`)
   }
 }
 

@@ -3,15 +3,18 @@
  * stop failed used to end stop() there, leaving the lease-renewal timer running — renewing the lease for good, so no
  * other node could ever take over — and the lease unreleased. Each failure is logged; the caller surfaces the first.
  * The teardown is bounded too (tearDownNodeWithin): a gateway whose stop never ends (stuck on a disk) kept the timer
- * renewing the lease until the process was killed. Its bound is its own (teardownWaitMsMax, seconds): it used to be
- * the role changes' (roleChangeWaitMsMax, over two minutes with serve's defaults, sized for a re-sync's requests to the
- * leader), all that time with the lease renewed and no node leading.
+ * renewing the lease until the process was killed. Its bound is its own (teardownBounds): it used to be the role
+ * changes' (roleChangeWaitMsMax, over two minutes with serve's defaults, sized for a re-sync's requests to the leader),
+ * all that time with the lease renewed and no node leading. It is serve's stop bound (../stop-watch.ts), on time
+ * without progress: a fixed 30 s cut a leader's healthy stop whose shutdown snapshot of a large state outlasted it
+ * (a million orders: 19.5 s under load), exit 1 without the snapshot.
  *
  * Each step runs at most once (onceEach), however the teardown ends: an abandoned teardown (abandonNode) used to run
  * the stop steps again from the start — the replicator stopped twice, the gateway's stop begun a second time — and the
  * stuck teardown, once its step ended, went on to clear the timer and release the lease again after that.
  */
 
+import { GATEWAY_STOP_BOUNDS, watchStop, type StopBounds } from '../stop-watch.ts'
 import { StopTimeoutError } from './role-changes.ts'
 
 export interface TeardownStep {
@@ -70,15 +73,15 @@ export function tearDownNode(parts: NodeParts, log: (line: string) => void, onSt
 }
 
 /**
- * How long the teardown may take by default: room for the shutdown snapshot of a large state (measured at about 3 s
- * for a large one, snapshotter.ts) ten times over. Meanwhile the leader's lease is renewed and no other node can lead,
- * so the bound is how long a stuck stop may keep the pair without a leader.
+ * The teardown's bounds: serve's gateway stop's (GATEWAY_STOP_BOUNDS: cut after 30 s without progress, or at a
+ * 10-minute ceiling), read when the stop begins (a spec's preload shortens them). `teardownWaitMsMax`, given, is the time
+ * without progress instead (specs). Meanwhile the leader's lease is renewed and no other node can lead: the stall bound
+ * is how long a stuck stop may keep the pair without a leader.
  */
-export const TEARDOWN_WAIT_MS_MAX_DEFAULT = 30_000
-
-/** The teardown's bound (HaNodeOptions.teardownWaitMsMax, else TEARDOWN_WAIT_MS_MAX_DEFAULT). */
-export function teardownWaitMsMax(options: { teardownWaitMsMax?: number }): number {
-  return options.teardownWaitMsMax ?? TEARDOWN_WAIT_MS_MAX_DEFAULT
+export function teardownBounds(options: { teardownWaitMsMax?: number }): StopBounds {
+  const stallMsMax = options.teardownWaitMsMax
+  if (stallMsMax === undefined) return { ...GATEWAY_STOP_BOUNDS }
+  return { ...GATEWAY_STOP_BOUNDS, stallMsMax, checkEveryMs: Math.min(GATEWAY_STOP_BOUNDS.checkEveryMs, Math.max(1, stallMsMax / 5)) }
 }
 
 /**
@@ -107,24 +110,31 @@ export function onceEach(parts: NodeParts): NodeParts {
 }
 
 /**
- * tearDownNode within `waitMsMax` (HaNode.stop gives it teardownWaitMsMax: room for a shutdown snapshot of a large
- * state). `parts` should run each step at most once (onceEach): the abandonment below shares them. Past it a step is stuck — a gateway whose stop never ends, its disk not
- * answering — and, the timer renewing the lease meanwhile, no other node could take over for as long as the process
- * lived: the node is abandoned (abandonNode: the lease released first, which fences the gateway's log) and this
- * rejects with StopTimeoutError naming the step; the caller should exit.
+ * tearDownNode while it makes progress, within `bounds` (HaNode.stop gives it teardownBounds). Progress is a step begun
+ * or `gatewayProgress()` changing: the node's gateway's (Gateway.stopProgress, the shutdown snapshot's slices included;
+ * a standby's records applied while its replicator stops); with no gateway there is only the steps'. `parts` should run
+ * each step at most once (onceEach): the abandonment below shares them. Cut, a step is stuck — a gateway whose stop
+ * never ends, its disk not answering — and, the timer renewing the lease meanwhile, no other node could take over for
+ * as long as the process lived: the node is abandoned (abandonNode: the lease released first, which fences the
+ * gateway's log) and this rejects with StopTimeoutError naming the step; the caller should exit.
  */
-export async function tearDownNodeWithin(parts: NodeParts, log: (line: string) => void, waitMsMax: number): Promise<unknown[]> {
+export async function tearDownNodeWithin(parts: NodeParts, log: (line: string) => void, bounds: StopBounds, gatewayProgress: () => number = () => 0): Promise<unknown[]> {
   let step = 'teardown'
-  let timer: ReturnType<typeof setTimeout> | null = null
-  const expired = new Promise<null>((resolve) => {
-    timer = setTimeout(() => resolve(null), waitMsMax)
-  })
-  const failures = await Promise.race([tearDownNode(parts, log, (name) => (step = name)), expired])
-  if (timer !== null) clearTimeout(timer)
-  if (failures !== null) return failures
-  log(`stop: the teardown was still ${step} after ${waitMsMax} ms; releasing the lease and giving up on it`)
+  let stepsBegun = 0
+  let failures: unknown[] = []
+  const teardown = tearDownNode(parts, log, (name) => {
+    step = name
+    stepsBegun++
+  }).then((errors) => void (failures = errors))
+  const end = await watchStop(teardown, () => stepsBegun + gatewayProgress(), bounds)
+  if (end === 'stopped') return failures
+  const stalled = end === 'stalled'
+  const waitMsMax = stalled ? bounds.stallMsMax : bounds.ceilingMs
+  log(stalled
+    ? `stop: the teardown made no progress for ${waitMsMax} ms, still ${step}; releasing the lease and giving up on it`
+    : `stop: the teardown was still ${step} at ${waitMsMax} ms, its ceiling; releasing the lease and giving up on it`)
   abandonNode(parts, log)
-  throw new StopTimeoutError(`teardown (${step})`, waitMsMax)
+  throw new StopTimeoutError(`teardown (${step})`, waitMsMax, stalled)
 }
 
 /**

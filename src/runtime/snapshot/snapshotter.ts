@@ -111,7 +111,7 @@ export class Snapshotter {
 
   /**
    * Steps done by the snapshots taken so far (encode slices, section steps, file writes), only ever growing: a stop's
-   * bound (src/cli/stop-watch.ts) takes a shutdown snapshot that keeps adding to it for one making progress.
+   * bound (src/runtime/stop-watch.ts) takes a shutdown snapshot that keeps adding to it for one making progress.
    */
   get progress(): number {
     return this.steps

@@ -1,10 +1,11 @@
 /**
- * The bound on serve's gateway stop once the port has closed: the drain, the seal, the shutdown snapshot, the log's
- * close. It was a fixed 30 s from the signal, which a healthy stop of a large state outgrew (a million orders: the
- * shutdown snapshot alone 19.5 s on a loaded 2-core machine, scripts/bench-takeover-stop.ts): it exited 1 with the
- * snapshot not written, and the next start replayed the log. Now the stop is cut only when it makes no progress for
- * `stallMsMax` (Gateway.stopProgress: steps done, records and segments, the snapshot's slices and write), as a disk
- * whose syncs never answer makes none, or when it still runs at `ceilingMs` however it advances.
+ * The bound on serve's gateway stop once the port has closed (src/cli/serve.ts), and on an HA node's teardown
+ * (ha/teardown.ts): the drain, the seal, the shutdown snapshot, the log's close. It was a fixed 30 s, which a healthy
+ * stop of a large state outgrew (a million orders: the shutdown snapshot alone 19.5 s on a loaded 2-core machine,
+ * scripts/bench-takeover-stop.ts): it exited 1 with the snapshot not written, and the next start replayed the log. Now
+ * the stop is cut only when it makes no progress for `stallMsMax` (Gateway.stopProgress: steps done, records and
+ * segments, the snapshot's slices and write), as a disk whose syncs never answer makes none, or when it still runs at
+ * `ceilingMs` however it advances.
  *
  * A step that holds the event loop (the snapshot file's write and fsync) is not cut while it runs: no timer fires
  * meanwhile. It tells its progress before the loop turns, so the check after it sees the step, not a stall.
@@ -20,10 +21,11 @@ export interface StopBounds {
 }
 
 /**
- * serve's bounds. 30 s without progress, the fixed bound's old figure: longer than any wait of the stop that has its own
- * bound and tells nothing meanwhile (the drain, STOP_DRAIN_MS_MAX 10 s; the shutdown compaction's basis check, 5 s;
- * a FIX session's Logout answer, logoutTimeoutMs, 2 s by default). The ceiling, 10 minutes (some 30 times the measured
- * million-order snapshot), ends a stop that keeps advancing without end.
+ * serve's bounds, and an HA node's teardown's (ha/teardown.ts teardownBounds). 30 s without progress, the fixed bound's
+ * old figure: longer than any wait of the stop that has its own bound and tells nothing meanwhile (the drain,
+ * STOP_DRAIN_MS_MAX 10 s; the shutdown compaction's basis check, 5 s; a FIX session's Logout answer, logoutTimeoutMs,
+ * 2 s, which serve's config does not set; an HA leader's hand-off of its log's tail, TAIL_HANDOFF_WAIT_MS_MAX 3 s). The
+ * ceiling, 10 minutes (some 30 times the measured million-order snapshot), ends a stop that keeps advancing without end.
  * A spec's preload shortens them (specs/cli/support/hang-sync-preload.ts), as it replaces nodeIo's calls.
  */
 export const GATEWAY_STOP_BOUNDS: StopBounds = { stallMsMax: 30_000, ceilingMs: 600_000, checkEveryMs: 250 }
