@@ -12,7 +12,7 @@ import { balanceRowsOf } from '../../src/backoffice/balances.ts'
 import { ledgerVsKernel } from '../../src/backoffice/internal-checks.ts'
 import { initialLedger } from '../../src/backoffice/ledger-state.ts'
 import { foldOn } from '../backoffice/kernel-log-fold.ts'
-import { ACCOUNT, config, d, Harness } from './fixtures.ts'
+import { ACCOUNT, config, d, Harness, market } from './fixtures.ts'
 import { filledSynthetically, realFillReport } from './venue-fixtures.ts'
 
 /** 50 050 USD, a buy of 1 BTC at 50 000 holding all of it (10 bps allowance), filled synthetically. */
@@ -119,6 +119,19 @@ test('in the minute the ledger holds an order the kernel retired, its synthetic 
   // An order the kernel still holds is compared as it is: its hold taken off the ledger's side is a break.
   const held = ledgerVsKernel(balanceRowsOf(ledger), { ...h.state, orders: new Map([[id, h.state.orders.get(other)!]]) }, ledger.orders.values())
   expect(held.map((found) => [found.key, found.expected, found.actual])).toEqual([['ledger_vs_kernel:reserved:acct-1:USD', '50', '0']])
+})
+
+// Known defect (review rev-late1), not fixed: the hold goes at retirement only, and the kernel retires an ended order
+// only once more than terminalOrdersKeptMax (10,000) have ended; a gateway ending fewer keeps a synthetic fill's hold
+// whose real fills never come (the trades the read-back lacked) for good. Turns into a pass when it is bounded in time.
+test.failing('a synthetic hold whose true-up never comes is released a grace after the end, however few orders end', () => {
+  const { h } = syntheticallyFilledBuy()
+  h.run({ kind: 'fund', nowMs: h.nowMs, principalId: 'config', accountId: ACCOUNT, asset: 'USD', amount: d('100'), reference: 'config' })
+  for (let day = 1; day <= 30; day++) {
+    h.nowMs += 86_400_000 // the grace is an hour
+    h.cancel(h.placedId({ qty: '0.001', price: '50000', client_order_id: `day-${day}` }, { market: market('50000', { observedAtMs: h.nowMs }) }))
+  }
+  expect(h.reserved('USD')).toBe(0n)
 })
 
 function reportOf(h: Harness, id: string) {
