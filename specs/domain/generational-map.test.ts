@@ -218,6 +218,25 @@ describe('GenerationalMap', () => {
     expect(fromPairs.size).toBe(2)
   })
 
+  test('copyWith: each value copied, and the copy (its filters copied, not rebuilt) answers as a Map for any history, mid-merge and mid-rebuild included (seeded)', () => {
+    fc.assert(
+      fc.property(fc.array(opArb, { maxLength: 80 }), fc.array(opArb, { maxLength: 60 }), fc.integer({ min: 1, max: 4 }), (before, after, generationSizeMin) => {
+        // One entry copied per write and one key per rebuild step: merges and held-filter rebuilds stay pending across the copy.
+        const source = new GenerationalMap<string, number>(null, { generationSizeMin, generationsTarget: 2, mergeStepEntriesMin: 1, heldFilterStepKeys: 1 })
+        const model = new Map<string, number>()
+        for (const op of before) expect(run(source, op)).toEqual(run(model, op))
+        const copy = source.copyWith((value) => value + 1)
+        const copied = new Map([...model].map(([key, value]) => [key, value + 1]))
+        expectSame(copy, copied)
+        expect(copy.size).toBe(model.size)
+        for (const op of after) expect(run(copy, op)).toEqual(run(copied, op))
+        expectSame(copy, copied)
+        expectSame(source, model)
+      }),
+      { numRuns: 2_000, seed: 20261125 },
+    )
+  })
+
   test('an undefined value or a bad option is refused (a programming error)', () => {
     const map = new GenerationalMap<string, number | undefined>()
     expect(() => map.set('a', undefined)).toThrow('may not be undefined')

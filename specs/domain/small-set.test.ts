@@ -39,6 +39,20 @@ describe('SmallSet', () => {
     }
   })
 
+  test('a copy holds the same members in the same order, and each grows without the other (past the Set index too)', () => {
+    for (const count of [0, 2, 20]) {
+      const set = new SmallSet(Array.from({ length: count }, (_, index) => `x${index}`))
+      const copy = set.copy()
+      expect(copy).toEqual(set)
+      copy.add('new')
+      set.add('other')
+      expect(copy.has('other')).toBe(false)
+      expect(set.has('new')).toBe(false)
+      expect(copy.members).toEqual([...Array.from({ length: count }, (_, index) => `x${index}`), 'new'])
+      expect(copy.has(`x${count - 1}`)).toBe(count > 0)
+    }
+  })
+
   test('the constructor drops repeats, and two sets with the same members in the same order are equal', () => {
     const set = new SmallSet(['a', 'b', 'a', 'c', 'b'])
     expect(set.members).toEqual(['a', 'b', 'c'])

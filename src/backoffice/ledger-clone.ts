@@ -3,7 +3,7 @@
 import { GenerationalMap } from '../domain/generational-map.ts'
 import type { Units } from '../domain/decimal.ts'
 import type { LedgerState } from './ledger-state.ts'
-import { copyTrackedOrder, type TrackedOrder } from './orders.ts'
+import { copyTrackedOrder } from './orders.ts'
 import type { Position } from './positions.ts'
 
 /**
@@ -20,18 +20,16 @@ export function cloneLedger(state: LedgerState): LedgerState {
     if (position.syntheticLots !== undefined) copy.syntheticLots = new Map(position.syntheticLots)
     positions.set(key, copy)
   }
-  // A plain Map built entry by entry, then handed over whole (a GenerationalMap would look each key up).
-  const orders = new Map<string, TrackedOrder>()
   // In the held orders' layout (orders.ts), as small as the live ledger's: the projector keeps a snapshot's copy as its
-  // replay base until the next snapshot.
-  for (const [orderId, order] of state.orders) orders.set(orderId, copyTrackedOrder(order))
+  // replay base until the next snapshot. Each copied into the same generations (a plain Map is handed over whole).
+  const orders = state.orders instanceof GenerationalMap ? state.orders.copyWith(copyTrackedOrder) : new GenerationalMap(new Map([...state.orders].map(([id, order]) => [id, copyTrackedOrder(order)])))
   const reserved = new Map<string, Map<string, Units>>()
   for (const [accountId, assets] of state.reserved) reserved.set(accountId, new Map(assets))
   return {
     lastLsn: state.lastLsn,
     books,
     positions,
-    orders: new GenerationalMap(orders),
+    orders,
     // A new Map in the same order: ended-order-list.ts builds its list for it on first use.
     endedOrders: new GenerationalMap(state.endedOrders),
     retention: state.retention === null ? null : { ...state.retention },

@@ -323,17 +323,37 @@ export class GenerationalMap<K, V> implements Map<K, V> {
     this.swapMerged(merge)
   }
 
-  /** A copy of a GenerationalMap, generation by generation (each a native Map copy), without a lookup per entry. */
-  private copyGenerations(source: GenerationalMap<K, V>): void {
-    this.generations = source.generations.filter((generation) => generation.size > 0).map((generation) => new Map(generation))
-    if (this.generations.length === 0) this.generations.push(new Map())
-    this.#youngSizeMax = source.#youngSizeMax
-    this.#held = this.newHeldFilter(source.#entryCount)
-    this.#filters = this.generations.map((generation) => {
-      const filter = new KeyFilter(Math.max(generation.size, this.#youngSizeMax))
-      for (const key of generation.keys()) this.noteCopiedKey(filter, keyHash(key))
-      return filter
+  /**
+   * A copy whose values are `copyValue` of these (a deep copy's step: the kernel's orders, the back office's), the
+   * same keys in the same generations and order, the filters copied rather than every key hashed again.
+   */
+  copyWith(copyValue: (value: V) => V): GenerationalMap<K, V> {
+    const copy = new GenerationalMap<K, V>(null, this.#options)
+    copy.copyGenerations(this, copyValue)
+    return copy
+  }
+
+  /**
+   * A copy of a GenerationalMap, generation by generation (each a native Map copy, or built entry by entry with each
+   * value copied), without a lookup per entry; each generation's filter and the filter of held keys copied, not
+   * rebuilt (a filter answers for every key its generation holds, and "maybe" for a few more: so does its copy).
+   */
+  private copyGenerations(source: GenerationalMap<K, V>, copyValue: ((value: V) => V) | null = null): void {
+    const kept = source.generations.map((_, index) => index).filter((index) => source.generations[index]!.size > 0)
+    this.generations = kept.map((index) => {
+      const generation = source.generations[index]!
+      if (copyValue === null) return new Map(generation)
+      const copy = new Map<K, V>()
+      for (const [key, value] of generation) copy.set(key, copyValue(value))
+      return copy
     })
+    this.#filters = kept.map((index) => source.#filters[index]!.copy())
+    this.#youngSizeMax = source.#youngSizeMax
+    if (this.generations.length === 0) {
+      this.generations.push(new Map())
+      this.#filters.push(new KeyFilter(this.#youngSizeMax))
+    }
+    this.#held = source.#held.copy()
     this.#entryCount = source.#entryCount
   }
 

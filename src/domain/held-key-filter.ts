@@ -44,6 +44,16 @@ export class HeldKeyFilter<K> {
     this.#current = new KeyFilter(Math.max(capacityMin, capacity))
   }
 
+  /**
+   * A filter answering as this one does, for a copy of its map: the filter in use copied (a fresh one being built is
+   * not: the copy starts one of its own once the copied one saturates).
+   */
+  copy(): HeldKeyFilter<K> {
+    const copy = new HeldKeyFilter<K>({ capacityMin: this.#capacityMin, stepKeys: this.#stepKeys }, 0)
+    copy.#current = this.#current.copy()
+    return copy
+  }
+
   /** Whether a fresh filter is being built. */
   get rebuilding(): boolean {
     return this.#next !== null

@@ -35,9 +35,10 @@ export function keyHash(key: unknown): number {
 }
 
 export class KeyFilter {
-  private readonly bits: Uint32Array
-  private readonly mask: number
-  private readonly addsMax: number
+  // Not readonly only so that copy() can set them.
+  private bits: Uint32Array
+  private mask: number
+  private addsMax: number
   private adds = 0
 
   /** A filter for about `capacity` keys. */
@@ -54,6 +55,16 @@ export class KeyFilter {
     const filter = new KeyFilter(Math.max(count, capacity))
     for (const key of keys) filter.add(keyHash(key))
     return filter
+  }
+
+  /** A filter answering as this one does, that keys can be added to without changing it: its bits copied, not its keys hashed again. */
+  copy(): KeyFilter {
+    const copy = new KeyFilter(0)
+    copy.bits = this.bits.slice()
+    copy.mask = this.mask
+    copy.addsMax = this.addsMax
+    copy.adds = this.adds
+    return copy
   }
 
   /** More keys were added than the filter was sized for: its "maybe" answers are no longer worth asking. */

@@ -51,7 +51,13 @@ export class SmallSet<T> implements Iterable<T> {
 
   /** A copy that can be added to without changing this one. */
   copy(): SmallSet<T> {
-    return new SmallSet(this)
+    // Member by member, without add()'s search: these are already unique (a snapshot's capture copies one per order).
+    const copy = new SmallSet<T>()
+    const members = copy as { [position: number]: T }
+    for (let position = 0; position < this.size; position++) members[position] = this[position] as T
+    copy.size = this.size
+    if (this.#index !== null) copy.#index = new Set(this.#index)
+    return copy
   }
 
   *[Symbol.iterator](): Generator<T, void, undefined> {

@@ -125,23 +125,14 @@ export function cloneState(state: KernelState): KernelState {
   for (const [id, ledger] of state.accounts) {
     accounts.set(id, { balances: new Map(ledger.balances), reserved: new Map(ledger.reserved) })
   }
-  // A plain Map built entry by entry, then handed over whole (a GenerationalMap would look each key up).
-  const orders = new Map<string, Order>()
-  for (const [id, order] of state.orders) {
-    orders.set(id, {
-      ...order,
-      reservation: { ...order.reservation },
-      execIds: order.execIds.copy(),
-      clientIdChain: [...order.clientIdChain],
-      amend: order.amend === null ? null : { ...order.amend },
-    })
-  }
+  // Each order copied into the same generations (a plain Map would be handed over whole: the same order).
+  const orders = state.orders instanceof GenerationalMap ? state.orders.copyWith(copyOrder) : new GenerationalMap(new Map([...state.orders].map(([id, order]) => [id, copyOrder(order)])))
   return {
     ...state,
     instruments: new Map(state.instruments),
     policies: new Map(state.policies),
     accounts,
-    orders: new GenerationalMap(orders),
+    orders,
     terminalOrderIds: new GenerationalMap(state.terminalOrderIds),
     openOrders: new Map(state.openOrders),
     queuedByAccount: new Map(state.queuedByAccount),
@@ -154,6 +145,17 @@ export function cloneState(state: KernelState): KernelState {
     // Its own copy: a snapshot encodes the clone across event-loop turns while revocations go on being applied.
     revocations: cloneRevocations(state.revocations),
     orderLists: cloneOrderLists(state.orderLists),
+  }
+}
+
+/** An order's copy: its own members copied, and those apply changes in place (reservation, execIds) copied too. */
+function copyOrder(order: Order): Order {
+  return {
+    ...order,
+    reservation: { ...order.reservation },
+    execIds: order.execIds.copy(),
+    clientIdChain: [...order.clientIdChain],
+    amend: order.amend === null ? null : { ...order.amend },
   }
 }
 

@@ -1,5 +1,6 @@
 /**
- * Taking a snapshot of a running engine. The state is captured synchronously by a deep copy (cloneState) — nothing
+ * Taking a snapshot of a running engine. The state is captured synchronously by a deep copy (cloneState: each
+ * GenerationalMap copied generation by generation, its filters copied, each order copied into it) — nothing
  * else runs meanwhile, so the copy is consistent at `state.lastLsn`, and that copy is the intake pause. The copy is
  * then encoded in slices, yielding to the event loop between them, so intake keeps flowing; the writer waits until
  * the LSN is durable in the log (memory may run a group-commit batch ahead of disk), reads the chain head at it, and
