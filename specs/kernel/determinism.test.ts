@@ -110,6 +110,7 @@ function checkInvariants(harness: Harness): void {
     if (order.reservation.remaining < heldFor(order)) expect(harness.log.some((e) => e.type === 'order.transition_refused' || e.type === 'alert.raised')).toBe(true)
     expect(order.clientIdChain[0]).toBe(order.venueClientOrderId)
     held.set(order.reservation.asset, (held.get(order.reservation.asset) ?? 0n) + order.reservation.remaining)
+    if (order.syntheticFeeHeld > 0n) held.set(order.quoteAsset, (held.get(order.quoteAsset) ?? 0n) + order.syntheticFeeHeld)
   }
   const reserved = harness.state.accounts.get('acct-1')?.reserved ?? new Map<string, Units>()
   for (const asset of new Set([...held.keys(), ...reserved.keys()])) expect(reserved.get(asset) ?? 0n).toBe(held.get(asset) ?? 0n)

@@ -4,7 +4,9 @@
  * the fill, the fee allowance could be reserved by another order, and the true-up then took the account's available
  * USD below zero (s57 money review). The share of the reservation beyond the synthetic cash stays held until the
  * true-ups take the synthetic quantity (src/kernel/reservations.ts syntheticHeldFor), in the kernel and in the back
- * office's copy of the rules (src/backoffice/orders.ts), which must agree at every step (ledger_vs_kernel).
+ * office's copy of the rules (src/backoffice/orders.ts), which must agree at every step (ledger_vs_kernel). A sell
+ * filled synthetically credits its proceeds at once and holds its base asset only: the fee allowance on its proceeds
+ * is held in its quote asset (Order.syntheticFeeHeld, src/backoffice/synthetic-fee-hold.ts) until the true-ups.
  */
 
 import { expect, test } from 'bun:test'
@@ -134,7 +136,84 @@ test.failing('a synthetic hold whose true-up never comes is released a grace aft
   expect(h.reserved('USD')).toBe(0n)
 })
 
+/** 1 BTC and no USD, a sell of 1 BTC at 50 000 filled synthetically: 50 000 USD of proceeds, no fee booked yet. */
+function syntheticallyFilledSell(params: Parameters<typeof config>[0] = {}): { h: Harness; id: string } {
+  const h = new Harness()
+  h.run({ kind: 'configure', nowMs: h.nowMs, config: config(params) })
+  h.run({ kind: 'fund', nowMs: h.nowMs, principalId: 'config', accountId: ACCOUNT, asset: 'BTC', amount: d('1'), reference: 'config' })
+  const id = h.openOrder({ side: 'sell', qty: '1', price: '50000' })
+  expect(h.reserved('BTC')).toBe(d('1'))
+  filledSynthetically(h, id)
+  expect(h.order(id).status).toBe('Filled')
+  expect(h.balance('USD')).toBe(d('50000'))
+  return { h, id }
+}
+
+test('a sell filled synthetically holds the fee allowance on its proceeds in its quote until the true-up pays the fee', () => {
+  const { h, id } = syntheticallyFilledSell()
+  const ledger = foldOn(initialLedger(), h, 1)
+  expect(h.reserved('BTC')).toBe(0n)
+  expect(h.reserved('USD')).toBe(d('50')) // 10 bps of 50 000, held by the Filled sell
+  expect(h.order(id).syntheticFeeHeld).toBe(d('50'))
+  expect(available(h)).toBe(d('49950'))
+  expect(ledgerVsKernel(balanceRowsOf(ledger), h.state)).toEqual([])
+  // 0.999 at 50 000 reserves 49 999.95: more than is free once the fee is kept back.
+  const buy = h.place({ qty: '0.999', price: '50000', client_order_id: 'c2' })
+  expect(buy.events.some((event) => event.type === 'order.accepted')).toBe(false)
+  realFillReport(h, id, { execId: 'real-1', lastQty: '1', cumQty: '1', price: '50000', fee: '50' }) // the venue's 10 bps
+  expect(h.reserved('USD')).toBe(0n)
+  expect(h.order(id).syntheticFeeHeld).toBe(0n)
+  expect(available(h)).toBe(d('49950'))
+  expect(ledgerVsKernel(balanceRowsOf(foldOn(ledger, h, ledger.lastLsn + 1)), h.state)).toEqual([])
+})
+
+test("partial true-ups of a sell release its fee allowance share by share, in the kernel and the ledger", () => {
+  const { h, id } = syntheticallyFilledSell()
+  const ledger = foldOn(initialLedger(), h, 1)
+  // 0.4 BTC at 50 100 with 20.04 fee: the rest, 0.6 pending, keeps its share of the allowance (30).
+  realFillReport(h, id, { execId: 'real-1', lastQty: '0.4', cumQty: '0.4', price: '50100', fee: '20.04' })
+  expect(h.order(id).syntheticPendingQty).toBe(d('0.6'))
+  expect(h.reserved('USD')).toBe(d('30'))
+  expect(available(h)).toBe(d('50000') + d('40') - d('20.04') - d('30'))
+  expect(ledgerVsKernel(balanceRowsOf(foldOn(ledger, h, ledger.lastLsn + 1)), h.state)).toEqual([])
+  // 0.6 BTC at 50 000 with 30 fee: nothing pending, nothing held.
+  realFillReport(h, id, { execId: 'real-2', lastQty: '0.6', cumQty: '1', price: '50000', fee: '30' })
+  expect(h.order(id).syntheticPendingQty).toBe(0n)
+  expect(h.reserved('USD')).toBe(0n)
+  expect(available(h)).toBe(d('50000') + d('40') - d('20.04') - d('30'))
+  expect(ledgerVsKernel(balanceRowsOf(foldOn(ledger, h, ledger.lastLsn + 1)), h.state)).toEqual([])
+})
+
+test("a sell retired before its true-up releases its fee allowance, in the kernel and the ledger alike", () => {
+  const { h, id } = syntheticallyFilledSell({ params: { terminalOrdersKeptMax: 1, terminalOrderRetireAfterMs: 1_000 } })
+  expect(h.reserved('USD')).toBe(d('50'))
+  const ledger = foldOn(initialLedger(), h, 1)
+  const other = h.placedId({ qty: '0.001', price: '49950', client_order_id: 'c2' })
+  h.nowMs += 120_000
+  h.cancel(other)
+  expect(h.order(other).status).toBe('Canceled')
+  expect(h.state.orders.has(id)).toBe(false)
+  expect(h.reserved('USD')).toBe(0n)
+  foldOn(ledger, h, ledger.lastLsn + 1)
+  expect(ledger.orders.has(id)).toBe(false)
+  expect(ledgerVsKernel(balanceRowsOf(ledger), h.state)).toEqual([])
+})
+
 function reportOf(h: Harness, id: string) {
   const order = h.order(id)
   return { venue: order.venue, venueOrderId: `v-${id}`, clientOrderId: order.venueClientOrderId, account: order.accountId, symbol: order.symbol, side: order.side, venueTimeMs: h.nowMs }
 }
+
+test("in the minute the ledger holds a sell the kernel retired, its fee allowance is no ledger_vs_kernel break", () => {
+  const { h, id } = syntheticallyFilledSell({ params: { terminalOrdersKeptMax: 1, terminalOrderRetireAfterMs: 1_000 } })
+  const ledger = foldOn(initialLedger(), h, 1)
+  const other = h.placedId({ qty: '0.001', price: '49950', client_order_id: 'c2' })
+  // Canceled 30 s on: past the kernel's grace (1 s), within the ledger's (1 s + RETIRE_MARGIN_MS).
+  h.nowMs += 30_000
+  h.cancel(other)
+  expect(h.state.orders.has(id)).toBe(false)
+  expect(h.reserved('USD')).toBe(0n)
+  foldOn(ledger, h, ledger.lastLsn + 1)
+  expect(ledger.orders.get(id)?.syntheticFeeHeld).toBe(d('50'))
+  expect(ledgerVsKernel(balanceRowsOf(ledger), h.state, ledger.orders.values())).toEqual([])
+})

@@ -24,7 +24,7 @@ function order(orderId: string, overrides: Partial<Order>): Order {
     execIds: new SmallSet<string>(), acceptedAtMs: NOW_MS - 10_000, updatedAtMs: NOW_MS - 5_000, unknownSinceMs: null,
     lastReason: null, flattenId: null, clientIdChain: [`eg-${orderId}`], amendCount: 0, amend: null, syntheticCumQty: 0n,
     syntheticPendingQty: 0n, syntheticPendingCash: 0n, syntheticPendingNotional: 0n, overfillCumQty: null,
-    overfillRecheckMs: 0, bootstrapSuspect: false, limitLoosest: null, syntheticDeclinedCumQty: null, expiresAtMs: null, protectionPrice: null,
+    overfillRecheckMs: 0, bootstrapSuspect: false, limitLoosest: null, syntheticDeclinedCumQty: null, expiresAtMs: null, protectionPrice: null, syntheticFeeHeld: 0n,
     ...overrides,
   }
 }

@@ -111,6 +111,8 @@ export function checkReservations(state: KernelState): Violation[] {
       violations.push({ invariant: 'reservations', message: `order ${order.orderId} holds ${formatDecimal(reservation.remaining)} of ${formatDecimal(ceiling)}` })
     }
     const key = `${order.accountId}/${reservation.asset}`
+    // A sell's fee allowance for its synthetic quantity pending, held in its quote asset beside (Order.syntheticFeeHeld).
+    if (order.syntheticFeeHeld > 0n) expected.set(`${order.accountId}/${order.quoteAsset}`, (expected.get(`${order.accountId}/${order.quoteAsset}`) ?? 0n) + order.syntheticFeeHeld)
     if (isTerminal(order.status)) {
       // Nothing but what a buy's synthetic quantity pending a true-up keeps held (src/kernel/reservations.ts).
       if (reservation.remaining !== heldFor(order)) {

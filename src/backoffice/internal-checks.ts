@@ -46,7 +46,7 @@ export function diffAmounts(
  * Ledger balances and reservations (expected) against the kernel's (actual), per account × asset. An ended order the
  * kernel has retired while the ledger still holds it (the ledger keeps ended orders up to RETIRE_MARGIN_MS longer,
  * retention.ts) is released in the kernel already: what the ledger's copy still holds (a buy's synthetic quantity
- * pending a true-up, orders.ts syntheticHeld) is left out of the ledger's side, as the ledger leaves it at its own
+ * pending a true-up, orders.ts syntheticHeld; a sell's fee allowance, synthetic-fee-hold.ts) is left out of the ledger's side, as the ledger leaves it at its own
  * retirement. `ledgerOrders`: the ledger's held orders.
  */
 export function ledgerVsKernel(rows: readonly BalanceRow[], kernel: KernelState, ledgerOrders: Iterable<TrackedOrder> = []): Observation[] {
@@ -56,10 +56,15 @@ export function ledgerVsKernel(rows: readonly BalanceRow[], kernel: KernelState,
     ledgerTotals.set(`${row.accountId}\n${row.asset}`, row.total)
     ledgerReserved.set(`${row.accountId}\n${row.asset}`, row.reserved)
   }
+  const leaveOut = (accountId: string, asset: string, amount: Units): void => {
+    const key = `${accountId}\n${asset}`
+    ledgerReserved.set(key, (ledgerReserved.get(key) ?? 0n) - amount)
+  }
   for (const order of ledgerOrders) {
-    if (order.syntheticPendingQty === undefined || order.held === 0n || !isTerminal(order.status) || kernel.orders.has(order.orderId)) continue
-    const key = `${order.accountId}\n${order.reservationAsset}`
-    ledgerReserved.set(key, (ledgerReserved.get(key) ?? 0n) - order.held)
+    if (order.syntheticPendingQty === undefined || !isTerminal(order.status) || kernel.orders.has(order.orderId)) continue
+    if (order.held !== 0n) leaveOut(order.accountId, order.reservationAsset, order.held)
+    // A sell's fee allowance on its synthetic proceeds, held in its quote asset (synthetic-fee-hold.ts).
+    if (order.syntheticFeeHeld !== undefined) leaveOut(order.accountId, order.quoteAsset, order.syntheticFeeHeld)
   }
   const kernelTotals: Amounts = new Map()
   const kernelReserved: Amounts = new Map()

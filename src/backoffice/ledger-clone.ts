@@ -33,6 +33,7 @@ export function cloneLedger(state: LedgerState): LedgerState {
     // A new Map in the same order: ended-order-list.ts builds its list for it on first use.
     endedOrders: new GenerationalMap(state.endedOrders),
     retention: state.retention === null ? null : { ...state.retention },
+    takerFeeBps: state.takerFeeBps,
     retiredThroughAtMs: state.retiredThroughAtMs,
     venueAccounts: new Map([...state.venueAccounts].map(([venue, accounts]) => [venue, new Map(accounts)])),
     reserved,

@@ -75,6 +75,11 @@ export interface LedgerState {
   endedOrders: Map<string, number>
   /** How many ended orders are kept and for how long (from the recorded kernel configuration; null: all of them). */
   retention: LedgerRetention | null
+  /**
+   * The recorded kernel configuration's takerFeeBps: what a sell's synthetic fill holds for its fee
+   * (synthetic-fee-hold.ts). A section written before it was kept reads the running kernel's (section.ts).
+   */
+  takerFeeBps: number
   /** The latest end time among the orders retired (0 before any). */
   retiredThroughAtMs: number
   /** Venue → every account that placed an order there → how many (reconcile checks each, retired orders or not). */
@@ -111,6 +116,7 @@ export function initialLedger(): LedgerState {
     orders: new GenerationalMap(),
     endedOrders: new GenerationalMap(),
     retention: null,
+    takerFeeBps: 0,
     retiredThroughAtMs: 0,
     venueAccounts: new Map(),
     reserved: new Map(),

@@ -17,6 +17,7 @@ import type { Booked, FillRecord, LedgerState, Posting } from './ledger-state.ts
 import { addReserved, applyOrderEvent, takeSyntheticPending, trackAccepted } from './orders.ts'
 import { applyFillToPosition, applyTrueUpToPosition, noteSynthetic, positionFor, positionKey } from './positions.ts'
 import { ledgerRetentionOf, retainEnded } from './retention.ts'
+import { holdSyntheticFee, keepSyntheticFee } from './synthetic-fee-hold.ts'
 import { trueUpFillOf } from './true-up-fills.ts'
 import { noteEndedAs, noteReportFacts } from './venue-facts.ts'
 
@@ -36,6 +37,7 @@ export function applyEvent(state: LedgerState, event: DomainEvent, lsn: number):
   switch (event.type) {
     case 'kernel.configured':
       state.retention = ledgerRetentionOf(event.config.params)
+      state.takerFeeBps = event.config.params.takerFeeBps
       return NOTHING
     case 'account.funded': {
       const booked = bookEntry(state, fundingPostings(event, lsn), null)
@@ -75,6 +77,7 @@ export function applyEvent(state: LedgerState, event: DomainEvent, lsn: number):
           const statusBefore = order.status
           const wasTerminal = isTerminal(statusBefore)
           applyOrderEvent(order, event, state.reserved)
+          if (event.type === 'order.synthetic_pending') holdSyntheticFee(order, event, state.takerFeeBps, state.reserved)
           order.updatedAtMs = event.atMs
           noteEndedAs(order, statusBefore, state.endedOrders)
           retainEnded(state, order, wasTerminal, event.atMs)
@@ -166,7 +169,9 @@ function bookTrueUp(state: LedgerState, event: EventOf<'order.fill_trued_up'>, l
   const { accountId, quoteAsset } = order
   const { execId: ref, atMs } = event
   order.updatedAtMs = atMs
+  const pendingBefore = order.syntheticPendingQty
   takeSyntheticPending(order, event, state.reserved)
+  keepSyntheticFee(order, pendingBefore, state.reserved)
   // What the account's quote holding changes by: a buy pays the real cash instead of the synthetic, a sell receives it.
   const cashDelta = order.side === 'buy' ? event.syntheticCash - event.cash : event.cash - event.syntheticCash
   const postings: Posting[] = []

@@ -78,12 +78,14 @@ export interface TrackedOrder {
   /** How it had ended, while it is Unknown after an end (venue-facts.ts); absent otherwise. */
   endedAs?: EndedAs
   /**
-   * A buy's synthetic quantity pending its true-up, and the cash its synthetic fills paid for it, as the kernel's
-   * Order.syntheticPendingQty and …Cash (`order.synthetic_pending` adds, `order.fill_trued_up` takes): what it keeps
-   * held for them (syntheticHeld). Absent while none is pending, and on a sell (which keeps nothing held for them).
+   * The synthetic quantity pending its true-up, and the cash its synthetic fills booked for it (rounded up), as the
+   * kernel's Order.syntheticPendingQty and …Cash (`order.synthetic_pending` adds, `order.fill_trued_up` takes): what a
+   * buy keeps held for them (syntheticHeld). Absent while none is pending.
    */
   syntheticPendingQty?: Units
   syntheticPendingCash?: Units
+  /** What a sell holds in its quote asset for the fee of that quantity (synthetic-fee-hold.ts); absent while none. */
+  syntheticFeeHeld?: Units
 }
 
 /**
@@ -177,14 +179,14 @@ export function copyTrackedOrder(order: TrackedOrder): TrackedOrder {
 }
 
 /** The members only some orders have, added when they occur (see TrackedOrder). */
-const RARE_MEMBERS: ReadonlySet<string> = new Set(['amendClientIds', 'bootstrapSuspect', 'coveredFills', 'renamedReports', 'endedAs', 'syntheticPendingQty', 'syntheticPendingCash'])
+const RARE_MEMBERS: ReadonlySet<string> = new Set(['amendClientIds', 'bootstrapSuspect', 'coveredFills', 'renamedReports', 'endedAs', 'syntheticPendingQty', 'syntheticPendingCash', 'syntheticFeeHeld'])
 /** Those of them a section writes as members of their own, after the rest (section-orders.ts). */
 const FACT_MEMBERS: ReadonlySet<string> = new Set(['coveredFills', 'renamedReports', 'endedAs'])
 
 function hasRareMembers(order: TrackedOrder): boolean {
   return (
     order.amendClientIds !== undefined || order.bootstrapSuspect !== undefined || order.coveredFills !== undefined || order.renamedReports !== undefined ||
-    order.endedAs !== undefined || order.syntheticPendingQty !== undefined
+    order.endedAs !== undefined || order.syntheticPendingQty !== undefined || order.syntheticFeeHeld !== undefined
   )
 }
 
@@ -275,16 +277,18 @@ export function heldFor(order: TrackedOrder): Units {
  */
 function syntheticHeld(order: TrackedOrder): Units {
   const pendingQty = order.syntheticPendingQty
-  if (pendingQty === undefined) return 0n
+  if (pendingQty === undefined || order.side !== 'buy') return 0n
   const filled = order.cumQty < order.qty ? order.cumQty : order.qty
   const share = unfilledShare(order.reservationTotal, order.qty, filled > pendingQty ? filled - pendingQty : 0n) - unfilledShare(order.reservationTotal, order.qty, filled)
   const cash = order.syntheticPendingCash ?? 0n
   return share > cash ? share - cash : 0n
 }
 
-/** A buy's synthetic fill just booked (its order.fill released its share): what the pending quantity adds is held again. */
+/**
+ * A synthetic fill just booked (a buy's order.fill released its share): what the pending quantity adds to a buy's hold
+ * is held again. A sell's fee allowance is held by the ledger beside (synthetic-fee-hold.ts).
+ */
 function addSyntheticPending(order: TrackedOrder, event: EventOf<'order.synthetic_pending'>, reserved: ReservedHolds): void {
-  if (order.side !== 'buy') return
   const before = syntheticHeld(order)
   order.syntheticPendingQty = (order.syntheticPendingQty ?? 0n) + event.qty
   order.syntheticPendingCash = (order.syntheticPendingCash ?? 0n) + mulUnits(event.qty, event.price, 'up')

@@ -31,6 +31,7 @@ import { isTerminal } from '../domain/states.ts'
 import { noteEndedFill, noteOrderStatus, noteRetired } from './held-order-index.ts'
 import { releaseHeld, type ReservedHolds, type TrackedOrder } from './orders.ts'
 import { dropSyntheticLot, positionKey, type Position } from './positions.ts'
+import { releaseSyntheticFee } from './synthetic-fee-hold.ts'
 
 /** How much longer than the kernel the back office keeps an ended order (see the module comment). */
 export const RETIRE_MARGIN_MS = 60_000
@@ -78,7 +79,7 @@ export interface RetainedOrders {
   retention: LedgerRetention | null
   retiredThroughAtMs: number
   counters: { retiredOrders: number }
-  /** What orders hold: a retired order's hold (a buy's synthetic quantity pending a true-up) is released. */
+  /** What orders hold: a retired order's hold (its synthetic quantity pending a true-up) is released. */
   reserved: ReservedHolds
 }
 
@@ -126,6 +127,7 @@ export function retainEnded(state: RetainedOrders, order: TrackedOrder, wasTermi
     retireEnded(state.endedOrders, entry)
     if (retired !== undefined) {
       releaseHeld(retired, state.reserved)
+      releaseSyntheticFee(retired, state.reserved)
       const position = state.positions.get(positionKey(retired.accountId, retired.venue, retired.symbol))
       if (position !== undefined) dropSyntheticLot(position, retired.orderId)
     }

@@ -4,7 +4,7 @@
  * member by member in the order those builds held it: its client ids as one list (`clientIds`, its own first) where the
  * ledger keeps its own and its applied amends' apart; `bootstrapSuspect` on every order, false where the ledger holds
  * none; `venueAcceptedAtMs`, which the ledger has from the start, after `updatedAtMs`, where those builds added it when
- * the venue's `new` report came; a buy's synthetic quantity pending a true-up, where it has one; then the rarer venue facts in the order they were noted. One history writes other
+ * the venue's `new` report came; the synthetic quantity pending a true-up and a sell's fee held for it, where it has them; then the rarer venue facts in the order they were noted. One history writes other
  * bytes than those builds did: a `new` report noted after one of those facts (they wrote `venueAcceptedAtMs` after
  * that fact, this build before it); reading either gives the same order.
  */
@@ -38,10 +38,12 @@ export function sectionFormOf(order: TrackedOrder): unknown {
     bootstrapSuspect: order.bootstrapSuspect === true,
     updatedAtMs: order.updatedAtMs,
     venueAcceptedAtMs: order.venueAcceptedAtMs,
-    // A buy's synthetic quantity pending a true-up (TrackedOrder): absent on most orders, as in sections before it was
+    // The synthetic quantity pending a true-up (TrackedOrder): absent on most orders, as in sections before it was
     // kept, which read as none pending (their holds did not keep it either).
     syntheticPendingQty: order.syntheticPendingQty,
     syntheticPendingCash: order.syntheticPendingCash,
+    // A sell's fee allowance held for it (synthetic-fee-hold.ts): absent while none, as in sections before it was kept.
+    syntheticFeeHeld: order.syntheticFeeHeld,
   }
   copyFacts(order, form)
   return form
@@ -62,6 +64,10 @@ export function trackedOrderFromSection(value: unknown): TrackedOrder | string {
     return 'syntheticPendingQty is not a positive amount with a syntheticPendingCash of zero or more'
   }
   if (pendingQty === undefined && pendingCash !== undefined) return 'syntheticPendingCash without a syntheticPendingQty'
+  const { syntheticFeeHeld: feeHeld } = written as { syntheticFeeHeld?: unknown }
+  if (feeHeld !== undefined && !(typeof feeHeld === 'bigint' && feeHeld > 0n && pendingQty !== undefined && written.side === 'sell')) {
+    return 'syntheticFeeHeld is not a positive amount held by a sell with synthetic quantity pending'
+  }
   written.clientId = clientIds[0] as string
   if (clientIds.length > 1) written.amendClientIds = clientIds.slice(1)
   // Only a marked order holds the member (TrackedOrder); a section writes it on every order.

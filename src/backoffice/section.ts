@@ -209,6 +209,10 @@ function decodeSectionOnce(bytes: Uint8Array, upgradeFrom: SectionUpgradeSource 
   if (!ledgerValid || !breaksValid) throw new BackOfficeSectionError('STATE_INVALID', 'back-office state fields missing or of the wrong type')
   // A section written before the cap on ended orders held: no cap, as the kernel.configured that ledger saw had none.
   if (ledger.retention !== null && ledger.retention.heldMax === undefined) ledger.retention = { ...ledger.retention, heldMax: null }
+  // A section written before the ledger kept the fee rate (synthetic-fee-hold.ts): the running kernel's, the rate its
+  // configuration recorded; offline, none (a sell's synthetic fill then holds no fee until a kernel.configured).
+  if (ledger.takerFeeBps === undefined) ledger.takerFeeBps = upgradeFrom?.config?.params.takerFeeBps ?? 0
+  else if (!(Number.isSafeInteger(ledger.takerFeeBps) && ledger.takerFeeBps >= 0 && ledger.takerFeeBps <= 10_000)) throw new BackOfficeSectionError('STATE_INVALID', 'takerFeeBps is not a rate in basis points')
   // Each order in the ledger's own layout (section-orders.ts), in a plain Map built entry by entry, then handed over whole.
   const orders = new Map<string, TrackedOrder>()
   for (const [orderId, written] of ledger.orders) {

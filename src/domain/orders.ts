@@ -177,6 +177,13 @@ export interface Order {
   syntheticPendingCash: Units
   syntheticPendingNotional: Units
   /**
+   * What a sell holds in its quote asset for the fee of its synthetic quantity pending a true-up: the taker-fee
+   * allowance on what each synthetic fill booked, as the fill left it (kernel/reservations.ts syntheticFeeHeldAfter).
+   * The true-up pays the real fee from the account's quote; free, the proceeds could be spent first. 0 on a buy (its
+   * reservation keeps its allowance: syntheticHeldFor) and while nothing is pending.
+   */
+  syntheticFeeHeld: Units
+  /**
    * The venue cumulative quantity of the synthetic fill last declined for this order (`order.synthetic_declined`: its
    * cash pending would pass what a record holds), which was alerted; null when none was. A read-back stating it again
    * is not alerted again; one stating another is news.

@@ -9,14 +9,14 @@ import type { DomainEvent } from '../domain/events/index.ts'
 import type { Order } from '../domain/orders.ts'
 import { isTerminal } from '../domain/states.ts'
 import { transitionOf } from './event-transition.ts'
-import { addReserved, bookFill, bookTrueUp, holdTo, releaseTo } from './ledger.ts'
+import { addReserved, bookFill, bookTrueUp, holdSyntheticFee, holdTo, releaseTo } from './ledger.ts'
 import { changePending, type PendingEvent } from './synthetic-pending.ts'
 import { endCall, startCall } from './in-flight.ts'
 import { syncQueues, workFor } from './queues.ts'
 import { noteDueChanged } from './work-index.ts'
 import { retainTerminal } from './retention.ts'
 import { noteOwnQuote } from './own-quotes.ts'
-import { heldFor, syntheticHeldFor } from './reservations.ts'
+import { heldFor, syntheticFeeAllowance, syntheticFeeKept, syntheticHeldFor } from './reservations.ts'
 import { transitionTarget } from './state-machine.ts'
 import type { KernelState } from './state.ts'
 
@@ -155,18 +155,22 @@ function applyFill(state: KernelState, order: Order, event: Extract<DomainEvent,
  * The synthetic quantity pending a true-up grows with a synthetic fill and shrinks, repriced, with a real one. A buy
  * holds its share of the reservation beyond the synthetic cash until then (reservations.ts syntheticHeldFor): the
  * synthetic fill just released it (with its order.fill, before this event), and it is held again here, by what the
- * pending quantity adds, without a funds check — it was held a moment before, or the venue's fill needs it.
+ * pending quantity adds, without a funds check — it was held a moment before, or the venue's fill needs it. A sell
+ * holds the fee allowance on its synthetic proceeds in its quote asset (Order.syntheticFeeHeld) until then.
  */
 function applySyntheticPending(state: KernelState, order: Order, event: PendingEvent): void {
   const before = syntheticHeldFor(order)
+  const pendingBefore = order.syntheticPendingQty
   changePending(order, event)
   if (event.type === 'order.synthetic_pending') {
     const added = syntheticHeldFor(order) - before
     if (added > 0n) holdTo(state, order, order.reservation.remaining + added)
+    if (order.side === 'sell') holdSyntheticFee(state, order, order.syntheticFeeHeld + syntheticFeeAllowance(event.qty, event.price, state.config?.params.takerFeeBps ?? 0))
     return
   }
   bookTrueUp(state, order, event)
   releaseTo(state, order, heldFor(order))
+  holdSyntheticFee(state, order, syntheticFeeKept(order.syntheticFeeHeld, pendingBefore, order.syntheticPendingQty))
 }
 
 type AmendEvent = Extract<DomainEvent, { type: 'order.amend_requested' | 'order.amend_send_requested' | 'order.amended' | 'order.amend_failed' }>

@@ -182,6 +182,7 @@ function applyAccepted(state: KernelState, event: EventOf<'order.accepted'>): vo
     syntheticPendingQty: 0n,
     syntheticPendingCash: 0n,
     syntheticPendingNotional: 0n,
+    syntheticFeeHeld: 0n,
     overfillCumQty: null,
     overfillRecheckMs: 0,
     bootstrapSuspect: false,

@@ -55,6 +55,18 @@ export function holdTo(state: KernelState, order: Order, target: Units): void {
 }
 
 /**
+ * Sets what a sell holds in its quote asset for the fee of its synthetic quantity pending a true-up
+ * (Order.syntheticFeeHeld), raising or lowering it: beside its reservation, which holds its base asset.
+ */
+export function holdSyntheticFee(state: KernelState, order: Order, target: Units): void {
+  assert(target >= 0n, 'a synthetic fee hold cannot be negative')
+  const held = order.syntheticFeeHeld
+  if (target === held) return
+  addReserved(state, order.accountId, order.quoteAsset, target - held)
+  order.syntheticFeeHeld = target
+}
+
+/**
  * What a fill of `qty` at `price` books in the quote asset: the cash, rounded against the account (a buy pays it
  * rounded up, a sell receives it rounded down), and the notional, rounded half-even (Order.cumNotional).
  */

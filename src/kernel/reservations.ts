@@ -84,7 +84,8 @@ export type HeldOrder = Pick<Order, 'status' | 'side' | 'reservation' | 'qty' | 
  * cash above the synthetic (order.fill_trued_up). Released with the fill, that share could be reserved by another
  * order, and the true-up then took the account's available cash below zero. It goes as the true-ups take the pending
  * quantity, and when the order retires (retention.ts: a true-up of it is never booked). A sell holds its base
- * position, which the synthetic fill moved in full: its fee is paid in quote from the proceeds, nothing to keep held.
+ * position, which the synthetic fill moved in full; its fee allowance is held in its quote asset apart
+ * (Order.syntheticFeeHeld, syntheticFeeAllowance).
  */
 export function syntheticHeldFor(order: Pick<HeldOrder, 'side' | 'reservation' | 'qty' | 'cumQty' | 'syntheticPendingQty' | 'syntheticPendingCash'>): Units {
   const pendingQty = order.syntheticPendingQty
@@ -92,6 +93,27 @@ export function syntheticHeldFor(order: Pick<HeldOrder, 'side' | 'reservation' |
   const filled = minUnits(order.cumQty, order.qty)
   const share = remainingAfterFill(order.reservation.total, order.qty, maxUnits(0n, filled - pendingQty)) - remainingAfterFill(order.reservation.total, order.qty, filled)
   return maxUnits(0n, share - order.syntheticPendingCash)
+}
+
+/**
+ * What a sell's synthetic fill of `qty` at `price` adds to what it holds in its quote asset for the fee
+ * (Order.syntheticFeeHeld): the taker-fee allowance on its cash, rounded up. The synthetic fill is booked at the
+ * order's limit with no fee and credits the proceeds at once; the true-up (order.fill_trued_up) pays the real fee from
+ * the account's quote. Free, the proceeds could be reserved by another order first, and the true-up then took the
+ * account's available quote below zero. Held without a funds check: the proceeds just credited cover it.
+ */
+export function syntheticFeeAllowance(qty: Units, price: Units, takerFeeBps: number): Units {
+  return feeAllowance(mulUnits(qty, price, 'up'), takerFeeBps)
+}
+
+/**
+ * What a sell keeps held for the fee once a true-up took its synthetic quantity pending from `pendingBefore` to
+ * `pendingAfter`: the share of `held` for what is still pending, rounded up; none once nothing is. It is released in
+ * full when the order retires (retention.ts: a true-up of it is never booked), terminal or not until then.
+ */
+export function syntheticFeeKept(held: Units, pendingBefore: Units, pendingAfter: Units): Units {
+  if (pendingAfter === 0n || pendingBefore === 0n) return 0n
+  return ceilDiv(held * pendingAfter, pendingBefore)
 }
 
 export function ceilDiv(numerator: bigint, denominator: bigint): bigint {

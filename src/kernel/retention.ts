@@ -36,7 +36,7 @@ import type { Order } from '../domain/orders.ts'
 import { isTerminal } from '../domain/states.ts'
 import { addEnded, entryEndedAtMs, oldestEnded, removeEnded, retireEnded, type EndedEntry } from './ended-order-list.ts'
 import { forgetRetired } from './key-window.ts'
-import { releaseTo } from './ledger.ts'
+import { holdSyntheticFee, releaseTo } from './ledger.ts'
 import { workFor } from './queues.ts'
 import type { KernelState } from './state.ts'
 
@@ -97,9 +97,11 @@ function retire(state: KernelState, entry: EndedEntry, atMs: number): void {
   const order = state.orders.get(entry.orderId)
   state.orders.delete(entry.orderId)
   if (order === undefined) return
-  // What its synthetic quantity pending a true-up still held (reservations.ts syntheticHeldFor) goes with it: a real
-  // fill of a retired order is an orphan, never trued up. The back office releases it when it retires the order.
+  // What its synthetic quantity pending a true-up still held (reservations.ts syntheticHeldFor, and a sell's fee
+  // allowance, Order.syntheticFeeHeld) goes with it: a real fill of a retired order is an orphan, never trued up. The
+  // back office releases it when it retires the order.
   releaseTo(state, order, 0n)
+  holdSyntheticFee(state, order, 0n)
   forgetRetired(state, order, atMs)
 }
 

@@ -77,12 +77,23 @@ export function withoutKeyWindow(config: KernelConfig): KernelConfig {
 }
 
 /**
+ * A state's kernel encoding as format 21 wrote it: its orders without syntheticFeeHeld, the last member of this build's
+ * order rows (format 22), '0' for every order holding none — which is every order those builds held.
+ */
+export function encodeAsFormat21(state: KernelState): EncodedKernelState {
+  const { json, idempotency } = encodeKernelState(state)
+  const fields = structuredClone(json) as unknown[]
+  for (const [, row] of fields[7] as [string, unknown[]][]) expect(row.pop()).toBe('0')
+  return { json: fields as Json, idempotency }
+}
+
+/**
  * A state's kernel encoding as format 20 wrote it, for the specs that build an older format's section from this
  * build's: its params without the key window's two members (null in a world configured before it: withoutKeyWindow),
  * its idempotency columns without the times that end them.
  */
 export function encodeAsFormat20(state: KernelState): EncodedKernelState {
-  const { json, idempotency } = encodeKernelState(state)
+  const { json, idempotency } = encodeAsFormat21(state)
   const fields = structuredClone(json) as unknown[]
   const config = fields[1] as [string, unknown[], unknown[], unknown[]] | null
   if (config !== null) for (let member = 0; member < 2; member++) expect(config[3].pop()).toBeNull()

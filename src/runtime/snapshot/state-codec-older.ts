@@ -1,5 +1,5 @@
 /**
- * The readers of the kernel-state formats earlier builds wrote (5 to 19), each upgrading what it reads to the state
+ * The readers of the kernel-state formats earlier builds wrote (5 to 21), each upgrading what it reads to the state
  * replaying its log gives (state-codec.ts lists them in READABLE_SCHEMAS). They never write: this build writes its own.
  */
 
@@ -11,9 +11,9 @@ import { orderListsCodec } from './order-lists-codec.ts'
 import { syntheticCumQtyOfExecIds } from '../../kernel/synthetic-cover.ts'
 import { CodecError, mapOf, nullable, num, record, type Codec } from './codec-kit.ts'
 import {
-  CONFIG_PARTS_V20, CONFIG_PARTS_V19, CONFIG_PARTS_V17, CONFIG_PARTS_V13, CONFIG_PARTS_V12, kernelStateFieldsV8, order, venueHealthEntries, orderFieldsV5, orderFieldsV6, orderFieldsV7, orderFieldsV9, orderFieldsV10, orderFieldsV16, orderFieldsV18, type KernelStateRest, type KernelStateRestV8,
+  CONFIG_PARTS, CONFIG_PARTS_V20, CONFIG_PARTS_V19, CONFIG_PARTS_V17, CONFIG_PARTS_V13, CONFIG_PARTS_V12, kernelStateFieldsV8, venueHealthEntries, orderFieldsV5, orderFieldsV6, orderFieldsV7, orderFieldsV9, orderFieldsV10, orderFieldsV16, orderFieldsV18, orderFieldsV21, type KernelStateRest, type KernelStateRestV8,
   type ConfigParts, type KernelStateRestV11, type KernelStateRestV14, type KernelStateRestV15,
-  type OrderV5, type OrderV6, type OrderV7, type OrderV9, type OrderV10, type OrderV16, type OrderV18,
+  type OrderV5, type OrderV6, type OrderV7, type OrderV9, type OrderV10, type OrderV16, type OrderV18, type OrderV21,
 } from './state-parts.ts'
 
 /**
@@ -48,6 +48,14 @@ const NONE_DECLINED = { syntheticDeclinedCumQty: null } as const
  */
 const NOTHING_PENDING = { syntheticPendingQty: 0n, syntheticPendingCash: 0n, syntheticPendingNotional: 0n } as const
 
+/**
+ * No fee held for a sell's synthetic quantity pending: what an order of a version 21 or older section holds, as those
+ * builds held none (their true-up paid the fee from whatever quote was free). Replaying its log holds the allowance of
+ * each sell's synthetic fill; read so, such a sell keeps none, and its true-ups release none. The back office reads a
+ * section of those builds with none held either (src/backoffice/synthetic-fee-hold.ts).
+ */
+const NO_FEE_HELD = { syntheticFeeHeld: 0n } as const
+
 /** A codec that reads an older order's fields into this build's shape, and never writes them. */
 function olderOrder<T extends object>(version: number, older: Codec<T>, upgrade: (old: T) => Order): Codec<Order> {
   return {
@@ -76,25 +84,26 @@ const orderFromV5 = olderOrder(5, record<OrderV5>('Order', orderFieldsV5), (old)
   ...NONE_DECLINED,
   ...NO_TTL,
   ...NO_PROTECTION,
+  ...NO_FEE_HELD,
 }))
 
 /** A version 6 order: every field but bootstrapSuspect, which that build did not have (false, as its replay gives). */
-const orderFromV6 = olderOrder(6, record<OrderV6>('Order', orderFieldsV6), (old) => ({ ...old, bootstrapSuspect: false, ...NOTHING_PENDING, ...NO_LOOSEST_LIMIT, ...NONE_DECLINED, ...NO_TTL, ...NO_PROTECTION }))
+const orderFromV6 = olderOrder(6, record<OrderV6>('Order', orderFieldsV6), (old) => ({ ...old, bootstrapSuspect: false, ...NOTHING_PENDING, ...NO_LOOSEST_LIMIT, ...NONE_DECLINED, ...NO_TTL, ...NO_PROTECTION, ...NO_FEE_HELD }))
 
 /** A version 7 order: every field but the pending synthetic quantity (none, as its replay gives). */
-const orderFromV7 = olderOrder(7, record<OrderV7>('Order', orderFieldsV7), (old) => ({ ...old, ...NOTHING_PENDING, ...NO_LOOSEST_LIMIT, ...NONE_DECLINED, ...NO_TTL, ...NO_PROTECTION }))
+const orderFromV7 = olderOrder(7, record<OrderV7>('Order', orderFieldsV7), (old) => ({ ...old, ...NOTHING_PENDING, ...NO_LOOSEST_LIMIT, ...NONE_DECLINED, ...NO_TTL, ...NO_PROTECTION, ...NO_FEE_HELD }))
 
 /** A version 8 or 9 order: every field but limitLoosest (none kept, as its replay gives). */
-const orderFromV9 = olderOrder(9, record<OrderV9>('Order', orderFieldsV9), (old) => ({ ...old, ...NO_LOOSEST_LIMIT, ...NONE_DECLINED, ...NO_TTL, ...NO_PROTECTION }))
+const orderFromV9 = olderOrder(9, record<OrderV9>('Order', orderFieldsV9), (old) => ({ ...old, ...NO_LOOSEST_LIMIT, ...NONE_DECLINED, ...NO_TTL, ...NO_PROTECTION, ...NO_FEE_HELD }))
 
 /** A version 10 order: every field but syntheticDeclinedCumQty (none declined, as its replay gives). */
-const orderFromV10 = olderOrder(10, record<OrderV10>('Order', orderFieldsV10), (old) => ({ ...old, ...NONE_DECLINED, ...NO_TTL, ...NO_PROTECTION }))
+const orderFromV10 = olderOrder(10, record<OrderV10>('Order', orderFieldsV10), (old) => ({ ...old, ...NONE_DECLINED, ...NO_TTL, ...NO_PROTECTION, ...NO_FEE_HELD }))
 
 /** A version 11 to 16 order: every field but expiresAtMs (no time-to-live, as its replay gives). */
-const orderFromV16 = olderOrder(16, record<OrderV16>('Order', orderFieldsV16), (old) => ({ ...old, ...NO_TTL, ...NO_PROTECTION }))
+const orderFromV16 = olderOrder(16, record<OrderV16>('Order', orderFieldsV16), (old) => ({ ...old, ...NO_TTL, ...NO_PROTECTION, ...NO_FEE_HELD }))
 
 /** A version 17 or 18 order: every field but protectionPrice (none, as its replay gives). */
-const orderFromV18 = olderOrder(18, record<OrderV18>('Order', orderFieldsV18), (old) => ({ ...old, ...NO_PROTECTION }))
+const orderFromV18 = olderOrder(18, record<OrderV18>('Order', orderFieldsV18), (old) => ({ ...old, ...NO_PROTECTION, ...NO_FEE_HELD }))
 
 /**
  * A state as formats 9–11 wrote it (the fields of format 11, its orders as `orders` reads them), read into this build's
@@ -146,8 +155,11 @@ export const kernelStateV15: Codec<KernelStateRest> = (() => {
   }
 })()
 
+/** A version 19 to 21 order: every field but syntheticFeeHeld (none held, NO_FEE_HELD). */
+const orderFromV21 = olderOrder(21, record<OrderV21>('Order', orderFieldsV21), (old) => ({ ...old, ...NO_FEE_HELD }))
+
 /**
- * A state of format 16 to 20 as it wrote it: every part this build holds (order lists included), its orders as `orders`
+ * A state of format 16 to 21 as it wrote it: every part this build holds (order lists included), its orders as `orders`
  * reads them and its config as `configParts` does — what each lacks is read as replaying its log gives.
  */
 function withOrderLists(version: number, orders: Codec<Map<string, Order>>, configParts: ConfigParts): Codec<KernelStateRest> {
@@ -189,14 +201,20 @@ export const kernelStateV18 = withOrderLists(18, mapOf(orderFromV18), CONFIG_PAR
  * A state as format 19 wrote it: this build's fields and orders, its policies without selfTrade (read without it: no
  * self-trade check, as replaying its log gives — that build recorded no policy with it).
  */
-export const kernelStateV19 = withOrderLists(19, mapOf(order), CONFIG_PARTS_V19)
+export const kernelStateV19 = withOrderLists(19, mapOf(orderFromV21), CONFIG_PARTS_V19)
 
 /**
  * A state as format 20 wrote it: this build's fields and orders, its params without the idempotency key window and its
  * cap (read with them absent, keys held for good: as replaying its log gives — that build recorded none). Its
  * idempotency columns have no times (state-codec.ts reads them with decidedAtMs 0).
  */
-export const kernelStateV20 = withOrderLists(20, mapOf(order), CONFIG_PARTS_V20)
+export const kernelStateV20 = withOrderLists(20, mapOf(orderFromV21), CONFIG_PARTS_V20)
+
+/**
+ * A state as format 21 wrote it: this build's fields, its orders without syntheticFeeHeld (read with none held,
+ * NO_FEE_HELD).
+ */
+export const kernelStateV21 = withOrderLists(21, mapOf(orderFromV21), CONFIG_PARTS)
 
 /** A state as format 14 wrote it: everything but revocations (read with none). */
 export const kernelStateV14 = withVenueHealth(14, CONFIG_PARTS_V17)

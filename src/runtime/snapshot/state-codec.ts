@@ -21,11 +21,13 @@ import { CodecError, mapOf, nullable, num, record, type Codec, type Json, type M
 import { decodeIdempotencyColumns, IDEMPOTENCY_COLUMNS_SHAPE, IDEMPOTENCY_TIMES_SHAPE, idempotencyColumns, idempotencyColumnsSliced } from './idempotency-columns.ts'
 import { GenerationalMap, isMapLike } from '../../domain/generational-map.ts'
 import { CONFIG_PARTS, kernelStateFieldsV8, order, venueHealthEntries, type KernelStateRest } from './state-parts.ts'
-import { kernelStateV5, kernelStateV6, kernelStateV7, kernelStateV8, kernelStateV9, kernelStateV10, kernelStateV11, kernelStateV12, kernelStateV13, kernelStateV14, kernelStateV15, kernelStateV16, kernelStateV17, kernelStateV18, kernelStateV19, kernelStateV20 } from './state-codec-older.ts'
+import { kernelStateV5, kernelStateV6, kernelStateV7, kernelStateV8, kernelStateV9, kernelStateV10, kernelStateV11, kernelStateV12, kernelStateV13, kernelStateV14, kernelStateV15, kernelStateV16, kernelStateV17, kernelStateV18, kernelStateV19, kernelStateV20, kernelStateV21 } from './state-codec-older.ts'
 import { revocationsCodec } from './revocations-codec.ts'
 import { orderListsCodec } from './order-lists-codec.ts'
 
-// 21: the config's params hold the idempotency key window and its cap (idempotencyKeyHeldMs, idempotencyKeysHeldMax,
+// 22: orders hold syntheticFeeHeld (what a sell holds in its quote asset for the fee of its synthetic quantity
+// pending a true-up, src/kernel/reservations.ts syntheticFeeAllowance; a version 21 or older section is read with none
+// held, as those builds held none); 21: the config's params hold the idempotency key window and its cap (idempotencyKeyHeldMs, idempotencyKeysHeldMax,
 // src/kernel/key-window.ts; absent: keys held for good), and the idempotency columns each entry's decidedAtMs (a
 // version 20 or older section is read with them absent and the times 0, as replaying its log gives: those builds
 // recorded no window, and the kernel stamps the entries it holds when a window is adopted);
@@ -58,8 +60,8 @@ import { orderListsCodec } from './order-lists-codec.ts'
 // false); 6: orders hold syntheticCumQty, overfillCumQty and overfillRecheckMs (a version 5 section is read and
 // upgraded: KERNEL_STATE_SCHEMA_V5); 5: the section is the JSON of every other field, then the idempotency index as
 // binary columns (was all JSON); 4: terminalOrderIds maps order id → when it ended (was a set); 3: idempotency keys
-// `account key` (was a newline); 2: inFlight keyed by order id. The readers of 5 to 20: state-codec-older.ts.
-export const KERNEL_STATE_FORMAT_VERSION = 21
+// `account key` (was a newline); 2: inFlight keyed by order id. The readers of 5 to 21: state-codec-older.ts.
+export const KERNEL_STATE_FORMAT_VERSION = 22
 
 const kernelState = record<KernelStateRest>('KernelState', {
   ...kernelStateFieldsV8(mapOf(order), CONFIG_PARTS),
@@ -97,10 +99,12 @@ export const KERNEL_STATE_SCHEMA_V17 = schemaId(17, kernelStateV17)
 export const KERNEL_STATE_SCHEMA_V18 = schemaId(18, kernelStateV18)
 export const KERNEL_STATE_SCHEMA_V19 = schemaId(19, kernelStateV19)
 export const KERNEL_STATE_SCHEMA_V20 = schemaId(20, kernelStateV20)
+export const KERNEL_STATE_SCHEMA_V21 = schemaId(21, kernelStateV21, `${IDEMPOTENCY_COLUMNS_SHAPE};${IDEMPOTENCY_TIMES_SHAPE}`)
 
 /** The schema ids this build reads, each with the codec that reads it; its own first. */
 const READABLE_SCHEMAS: ReadonlyMap<string, Codec<KernelStateRest>> = new Map([
   [KERNEL_STATE_SCHEMA, kernelState],
+  [KERNEL_STATE_SCHEMA_V21, kernelStateV21],
   [KERNEL_STATE_SCHEMA_V20, kernelStateV20],
   [KERNEL_STATE_SCHEMA_V19, kernelStateV19],
   [KERNEL_STATE_SCHEMA_V18, kernelStateV18],
@@ -146,7 +150,7 @@ export function decodeKernelState(encoded: { json: unknown; idempotency: Uint8Ar
   // Each held order's id (and its other repeated strings) as one instance, as applying events leaves them: decoded,
   // every place that holds the text had its own string (src/kernel/shared-strings.ts).
   const orders = new GenerationalMap(ordersKeyedByOwnId(rest.orders))
-  const idempotency = decodeIdempotencyColumns(encoded.idempotency, 'state.idempotency', { times: codec === kernelState })
+  const idempotency = decodeIdempotencyColumns(encoded.idempotency, 'state.idempotency', { times: codec === kernelState || codec === kernelStateV21 })
   shareIdempotencyOrderIds(idempotency, orders)
   // The per-order Maps as the kernel builds them (initialState), so a restored state grows as a replayed one does.
   return {

@@ -191,8 +191,10 @@ const amendState = record<AmendState>('AmendState', {
 
 /** The fields an order gained in format version 8. */
 type PendingFields = 'syntheticPendingQty' | 'syntheticPendingCash' | 'syntheticPendingNotional'
+/** The fields an order had in format versions 19 to 21. */
+export type OrderV21 = Omit<Order, 'syntheticFeeHeld'>
 /** The fields an order had in format versions 17 and 18. */
-export type OrderV18 = Omit<Order, 'protectionPrice'>
+export type OrderV18 = Omit<OrderV21, 'protectionPrice'>
 /** The fields an order had in format versions 11 to 16. */
 export type OrderV16 = Omit<OrderV18, 'expiresAtMs'>
 /** The fields an order had in format version 10. */
@@ -258,7 +260,9 @@ export const orderFieldsV16: Fields<OrderV16> = { ...orderFieldsV10, syntheticDe
 
 export const orderFieldsV18: Fields<OrderV18> = { ...orderFieldsV16, expiresAtMs: nullable(num) }
 
-export const order = record<Order>('Order', { ...orderFieldsV18, protectionPrice: nullable(units) })
+export const orderFieldsV21: Fields<OrderV21> = { ...orderFieldsV18, protectionPrice: nullable(units) }
+
+export const order = record<Order>('Order', { ...orderFieldsV21, syntheticFeeHeld: units })
 
 const ledger = record<AccountLedger>('AccountLedger', { balances: mapOf(units), reserved: mapOf(units) })
 
