@@ -80,3 +80,30 @@ describe('a held synthetic allowance in the snapshot section', () => {
     expect(() => decodeSection(wrong)).toThrow('syntheticPendingQty is not a positive amount')
   })
 })
+
+describe("a sell's held fee allowance in the snapshot section", () => {
+  test('is written and read back with the fee rate, and the restored ledger releases it at the true-up as the kernel does', () => {
+    const h = new Harness()
+    h.run({ kind: 'configure', nowMs: h.nowMs, config: config() })
+    h.run({ kind: 'fund', nowMs: h.nowMs, principalId: 'config', accountId: ACCOUNT, asset: 'BTC', amount: d('1'), reference: 'config' })
+    const id = h.openOrder({ side: 'sell', qty: '1', price: '50000' })
+    filledSynthetically(h, id)
+    const ledger = foldOn(initialLedger(), h, 1)
+    expect(ledger.takerFeeBps).toBe(10)
+    expect(ledger.orders.get(id)?.syntheticFeeHeld).toBe(d('50'))
+    const bytes = sectionOf(ledger)
+    const restored = decodeSection(bytes).ledger
+    expect(restored.takerFeeBps).toBe(10)
+    expect(restored.orders.get(id)).toEqual(ledger.orders.get(id))
+    expect(restored.reserved).toEqual(ledger.reserved)
+    expect(sectionOf(restored)).toEqual(bytes)
+    realFillReport(h, id, { execId: 'real-1', lastQty: '1', cumQty: '1', price: '50000', fee: '50' })
+    foldOn(restored, h, ledger.lastLsn + 1)
+    expect(restored.orders.get(id)?.syntheticFeeHeld).toBeUndefined()
+    expect(ledgerVsKernel(balanceRowsOf(restored), h.state)).toEqual([])
+  })
+
+  test('a ledger without a fee rate writes no member for it, as the builds before did', () => {
+    expect(new TextDecoder().decode(sectionOf(initialLedger()))).not.toContain('takerFeeBps')
+  })
+})

@@ -94,7 +94,11 @@ interface BreakBookState {
 export function encodeSection(section: { lsn: number; chainHead: string; queryModel: QueryModelDigest; ledger: LedgerState; breaks: BreakBook; image: Uint8Array }): Uint8Array {
   const breaks: BreakBookState = { open: section.breaks.open, lastRun: section.breaks.lastRun, openedTotal: section.breaks.openedTotal, clearedTotal: section.breaks.clearedTotal, lastLsn: section.breaks.lastLsn }
   // Each held order as builds before this one wrote it (section-orders.ts): the ledger's own layout is not the format.
-  const state = new TextEncoder().encode(encodeTagged({ ledger: section.ledger, breaks }, { map: section.ledger.orders, form: sectionFormOf }))
+  // The fee rate (synthetic-fee-hold.ts) only when there is one: a ledger without it writes the bytes the builds before
+  // wrote, and reads back as none (or the running kernel's, which then has none either: the same recorded config).
+  const { takerFeeBps, ...rateless } = section.ledger
+  const ledger = takerFeeBps === 0 ? rateless : section.ledger
+  const state = new TextEncoder().encode(encodeTagged({ ledger, breaks }, { map: section.ledger.orders, form: sectionFormOf }))
   const header: SectionHeader = {
     format: BACKOFFICE_SECTION_FORMAT,
     version: BACKOFFICE_SECTION_VERSION,
