@@ -13,6 +13,8 @@
  *   venue_trades:<venue>:order:<order id>
  *   venue_trades:<venue>:<exec id>                                          (no account in the key)
  *
+ * A venue check's key longer than a record holds is cut and ends in a digest of the whole (breaks.ts breakKey).
+ *
  * Venues, assets, symbols and figures hold no ':', so the account is what lies between the fixed leading and trailing
  * segments (an account id with a ':' in it is still read whole). A key that names an order is the account of that
  * order, when the back office still knows it (`orderAccount`). A break with no account found is for readers of every

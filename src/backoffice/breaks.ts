@@ -50,6 +50,20 @@ const TEXT = v.pipe(v.string(), v.maxLength(RECORD_TEXT_CHARS_MAX))
 export function boundedText(text: string): string {
   return text.length <= RECORD_TEXT_CHARS_MAX ? text : `${text.slice(0, RECORD_TEXT_CHARS_MAX - 1)}…`
 }
+/**
+ * A break's key as a record holds it: the key whole when it fits, else cut and followed by a digest of the whole, so
+ * keys that differ past the cut stay apart and the same key is the same from run to run. A key is made of what the
+ * venue names (an asset, an exec id, a client order id), which its answers do not bound: a key past the bound made
+ * the run's records refused ("would not read back"), and every run failed from then on, no break opened or cleared.
+ */
+export function breakKey(key: string): string {
+  if (key.length <= RECORD_TEXT_CHARS_MAX) return key
+  const digest = new Bun.CryptoHasher('sha256').update(key).digest('hex')
+  let end = RECORD_TEXT_CHARS_MAX - digest.length - 2
+  // Not between the two halves of a surrogate pair: a lone half is not what the log would read back.
+  if (/[\ud800-\udbff]/.test(key.charAt(end - 1))) end--
+  return `${key.slice(0, end)}…#${digest}`
+}
 const MS = v.pipe(v.number(), v.safeInteger(), v.minValue(0))
 
 export const BREAK_OPENED_SCHEMA = v.strictObject({

@@ -11,7 +11,7 @@
 import { formatDecimal, type Units } from '../domain/decimal.ts'
 import { unslicedWork, type WorkSlices } from '../runtime/work-slices.ts'
 import type { VenueAdapter, VenueOrder, VenueTrade } from '../venues/adapter.ts'
-import type { ReconcileCheck } from './breaks.ts'
+import { breakKey, type ReconcileCheck } from './breaks.ts'
 import { CoveredKeys } from './covered-keys.ts'
 import { runWindows, type RunWindows } from './compared-window.ts'
 import { heldOrderOf, indexEndedFills, indexOpenOrders, openOrdersOf } from './held-order-index.ts'
@@ -215,7 +215,7 @@ async function balances(source: VenueSource, ledger: LedgerState, accountId: str
   const atVenue = new Map<string, Units>(answer.value.map((balance) => [balance.asset, balance.total]))
   const expected = source.balanceBasis === 'total' ? new Map(ledger.books.get(`acct:${accountId}`) ?? []) : tradingFlows(ledger, accountId, venue)
   return diffAmounts('venue_balances', expected, atVenue, (asset) => ({
-    key: `venue_balances:${venue}:${accountId}:${asset}`,
+    key: breakKey(`venue_balances:${venue}:${accountId}:${asset}`),
     what: `${source.balanceBasis === 'total' ? 'balance' : 'traded balance'} of ${accountId} in ${asset}: ledger vs ${venue}`,
   }))
 }
@@ -269,7 +269,7 @@ async function openOrders(adapter: VenueAdapter, ledger: LedgerState, notDone: r
 export const FOREIGN_ORDER_SEGMENT = 'foreign'
 
 function openBreak(venue: string, id: string, what: string, expected: string, actual: string): Observation {
-  return { key: `venue_open_orders:${venue}:${id}`, check: 'venue_open_orders', what, expected, actual }
+  return { key: breakKey(`venue_open_orders:${venue}:${id}`), check: 'venue_open_orders', what, expected, actual }
 }
 
 function describe(order: VenueOrder): string {

@@ -38,6 +38,7 @@
 import { formatDecimal, type Units } from '../domain/decimal.ts'
 import type { WorkSlices } from '../runtime/work-slices.ts'
 import type { VenueAdapter, VenueTrade } from '../venues/adapter.ts'
+import { breakKey } from './breaks.ts'
 import { addCoveredFills, type RecordedTrade } from './covered-fills.ts'
 import type { CoveredKeys } from './covered-keys.ts'
 import type { FillPage } from './external-checks.ts'
@@ -266,7 +267,7 @@ export function splitFillReads(acceptedLsns: readonly number[]): number {
 }
 
 function execKey(venue: string, execId: string): string {
-  return `venue_trades:${venue}:${execId}`
+  return breakKey(`venue_trades:${venue}:${execId}`)
 }
 
 function orderKey(venue: string, orderId: string): string {
