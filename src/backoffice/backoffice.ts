@@ -196,7 +196,7 @@ export class BackOffice {
       const external = await this.external()
       const checks = [...internal.ran, ...external.ran]
       const observations = [...internal.observations, ...external.observations]
-      const result = await this.record({ runId, checks, skipped: [...internal.skipped, ...external.skipped], observations, coveredKeys: external.coveredKeys, inFlight: external.inFlight, explained: external.explained, accountOf: external.accountOf, skippedVenues: external.skippedVenues })
+      const result = await this.record({ runId, checks, skipped: [...internal.skipped, ...external.skipped], observations, coveredKeys: external.coveredKeys, inFlight: external.inFlight, explained: external.explained, accountOf: external.accountOf, skippedVenues: external.skippedVenues, venues: new Set(this.venues.map(({ adapter }) => adapter.venue)) })
       this.lastResult = result
       return result
     } finally {

@@ -33,6 +33,11 @@ export interface ReconcileRun {
   accountOf: ReadonlyMap<string, string>
   /** Per venue check skipped for some venues: those venues (the check ran for the others: venue-suspects.ts noteRun). */
   skippedVenues: ReadonlyMap<ReconcileCheck, ReadonlySet<string>>
+  /**
+   * The venues the run's venue checks asked (every one configured). A venue check's break clears only in a run that
+   * asked its venue: one no longer configured had its breaks cleared by another venue's run, which never looked.
+   */
+  venues: ReadonlySet<string>
 }
 
 export interface ReconcileRecords {
@@ -69,7 +74,7 @@ export function reconcileRecords(
   }
   const ran = new Set(run.checks)
   for (const existing of open.values()) {
-    const looked = run.coveredKeys.get(existing.check)?.has(existing.key) ?? true
+    const looked = (run.coveredKeys.get(existing.check)?.has(existing.key) ?? true) && askedVenueOf(existing, run.venues)
     if (ran.has(existing.check) && !seen.has(existing.key) && looked) records.push({ kind: 'break_cleared', value: { key: existing.key, clearedAtMs: atMs, asOfLsn, runId: run.runId } })
   }
   const opened = records.filter((record) => record.kind === 'break_opened').map((record) => record.value.key)
@@ -87,4 +92,9 @@ export function reconcileRecords(
     },
   })
   return { records, seen, suspected, opened, cleared, suspectsAfter }
+}
+
+/** Whether the run asked the venue of a venue check's break (its key's second segment: venues hold no ':'); other checks': yes. */
+function askedVenueOf(item: OpenBreak, venues: ReadonlySet<string>): boolean {
+  return !item.check.startsWith('venue_') || venues.has(item.key.split(':', 2)[1] ?? '')
 }
