@@ -11,7 +11,7 @@
 import { formatDecimal, type Units } from '../domain/decimal.ts'
 import { unslicedWork, type WorkSlices } from '../runtime/work-slices.ts'
 import type { VenueAdapter, VenueOrder, VenueTrade } from '../venues/adapter.ts'
-import { breakKey, type ReconcileCheck } from './breaks.ts'
+import { boundedText, breakKey, type ReconcileCheck } from './breaks.ts'
 import { CoveredKeys } from './covered-keys.ts'
 import { runWindows, type RunWindows } from './compared-window.ts'
 import { heldOrderOf, indexEndedFills, indexOpenOrders, openOrdersOf } from './held-order-index.ts'
@@ -212,7 +212,14 @@ async function balances(source: VenueSource, ledger: LedgerState, accountId: str
   const venue = source.adapter.venue
   const answer = await source.adapter.balances(accountId)
   if (answer.kind !== 'ok') return `balances: ${answer.kind} (${'reason' in answer ? answer.reason : ''})`
-  const atVenue = new Map<string, Units>(answer.value.map((balance) => [balance.asset, balance.total]))
+  // Read as asset → total, the last row of an asset won and a row's account was not read: an answer listing an asset
+  // twice or naming another account was compared as if whole, and a difference could pass unseen. Refused instead.
+  const atVenue = new Map<string, Units>()
+  for (const balance of answer.value) {
+    if (balance.account !== accountId) return `balances: the answer holds a row of another account (${boundedText(balance.account)})`
+    if (atVenue.has(balance.asset)) return `balances: the answer lists ${boundedText(balance.asset)} twice`
+    atVenue.set(balance.asset, balance.total)
+  }
   const expected = source.balanceBasis === 'total' ? new Map(ledger.books.get(`acct:${accountId}`) ?? []) : tradingFlows(ledger, accountId, venue)
   return diffAmounts('venue_balances', expected, atVenue, (asset) => ({
     key: breakKey(`venue_balances:${venue}:${accountId}:${asset}`),
