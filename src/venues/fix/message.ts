@@ -54,7 +54,10 @@ export class FixMessage {
     return this.get(Tag.PossDupFlag) === 'Y'
   }
 
-  /** The first occurrence of `tag` (repeating groups are not needed by egress; their first entry is enough). */
+  /**
+   * The first occurrence of `tag` (repeating groups are not needed by egress; their first entry is enough). A tag that
+   * must appear once and appears twice makes the message a defect (repeated-tags.ts).
+   */
   get(tag: number): string | undefined {
     if (this.#firstByTag === null) {
       const map = new Map<number, string>()

@@ -99,6 +99,7 @@ export const SessionRejectReason = {
   compIdProblem: 9,
   sendingTimeAccuracy: 10,
   invalidMsgType: 11,
+  tagAppearsMoreThanOnce: 13,
 } as const
 
 export const BEGIN_STRINGS = ['FIX.4.2', 'FIX.4.4'] as const

@@ -180,8 +180,10 @@ export class FixVenueInbound {
 
   /** The order a message egress could not map names (ClOrdID, else OrigClOrdID), asked to be read back. */
   #readBackNamed(message: FixMessage): void {
-    const clientOrderId = message.get(Tag.ClOrdID) ?? message.get(Tag.OrigClOrdID)
-    if (clientOrderId !== undefined && clientOrderId !== '') this.#wantReadBack(clientOrderId)
+    // A message refused for naming its ClOrdID twice (SessionRejectReason 13) names either order: both are read back.
+    const tag = message.has(Tag.ClOrdID) ? Tag.ClOrdID : Tag.OrigClOrdID
+    const named = new Set(message.fields.filter(([t, value]) => t === tag && value !== '').map(([, value]) => value))
+    for (const clientOrderId of named) this.#wantReadBack(clientOrderId)
   }
 
   /**
