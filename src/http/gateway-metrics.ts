@@ -112,7 +112,7 @@ export class GatewayMetrics {
       help: 'Order actions shed with 429 before anything was recorded, by action (place: a new order; amend; flatten: one with nothing to cancel or close) and the bound that was hit (account, bot, symbol, global; for place also kernel_lane, kernel_account).',
       labelNames: ['action', 'scope'],
     })
-    this.unknownDwell = r.histogram({ name: 'egress_order_unknown_dwell_seconds', help: 'Time orders spent Unknown before converging.', buckets: DWELL_BUCKETS_SEC })
+    this.unknownDwell = r.histogram({ name: 'egress_order_unknown_dwell_seconds', help: 'Time orders spent Unknown before converging, from when each went Unknown (one Unknown when the metrics started, after a restart or a takeover, included).', buckets: DWELL_BUCKETS_SEC })
     this.reconciles = r.counter({ name: 'egress_reconcile_outcomes_total', help: 'Reconciliation results, by resulting state and reason; an answer that settles nothing yet (asked again later, the order unchanged) is state="deferred", reason="RECONCILE_DEFERRED", or reason="FILL_OVERFILL" when the venue reports the order filled past its quantity.', labelNames: ['state', 'reason'] })
     this.sseSubscribers = r.gauge({ name: 'egress_sse_subscribers', help: 'Open SSE streams, by stream kind.', labelNames: ['stream'] })
     this.sseDisconnects = r.counter({ name: 'egress_sse_disconnects_total', help: 'SSE streams ended by the server or client, by reason.', labelNames: ['reason'] })
@@ -134,6 +134,7 @@ export class GatewayMetrics {
   attach(gateway: Gateway, extra: { inFlight: () => number }): void {
     const { engine } = gateway
     if (gateway.role === 'leader') {
+      this.trackUnknownNow(gateway)
       this.unsubscribes.push(
         engine.onDurable((events) => {
           // A loop, not events.map(…): no array and callback per batch.
@@ -323,6 +324,19 @@ export class GatewayMetrics {
       case 'order.cancel_acked':
         this.leaveUnknown(event.orderId, event.atMs)
         return
+    }
+  }
+
+  /**
+   * The orders Unknown when the metrics attach (after a restart or a takeover) are tracked from when they went Unknown
+   * (the order's unknownSinceMs, which the log and snapshots keep): with the tracking empty at attach, their way out
+   * gave no dwell sample, and the longest dwells, the ones across a restart, were never measured.
+   */
+  private trackUnknownNow(gateway: Gateway): void {
+    const nowMs = gateway.clock.nowMs()
+    for (const { orderId, dwellMs } of unknownOrders(gateway.engine.state, nowMs)) {
+      if (this.unknownSince.size >= this.trackedOrdersMax) return
+      if (!this.unknownSince.has(orderId)) this.unknownSince.set(orderId, nowMs - dwellMs)
     }
   }
 
