@@ -1,5 +1,5 @@
 /**
- * What holds a place or amend whose send was decided, durable now, its venue call not yet made (the executor's
+ * What holds a place or amend whose send was decided, durable now, its venue call not yet made (venue-call.ts
  * callVenue). The record waited for the disk or the HA standby, and the operator may have pulled a brake meanwhile:
  * - a kill switch that holds it (HALT: places but flatten's closes, and amends; CANCEL_ONLY: both): HALT or
  *   CANCEL_ONLY answered means nothing new reaches the venue after it;

@@ -14,13 +14,11 @@
  * Places and amends are paced per venue×symbol by the instrument's request budget, rateLimitPerSecond (send-pacing.ts):
  * one whose budget is spent is not picked until it returns. Cancels spend it but are never held by it.
  *
- * Nothing else in egress calls an adapter's place/cancel: this file is the single exit (venue-send.ts builds the call
- * from the send record; only callVenue here makes it).
+ * Nothing else in egress calls an adapter's place/cancel: the executor is the single exit (venue-send.ts builds the
+ * call from the send record; only venue-call.ts callVenue, run by the executor's dispatch, makes it).
  */
 
-import type { DomainEvent } from '../domain/events/index.ts'
 import { nextDueMs, nextWork, type WorkItem } from '../kernel/index.ts'
-import { callHeld } from './call-holds.ts'
 import type { Engine } from './engine.ts'
 import type { Dispatch, ExecutorOptions, ExecutorStats } from './executor-options.ts'
 import { DispatchQueues } from './dispatch-queues.ts'
@@ -36,7 +34,8 @@ import { SendDispatch, type SendOwner } from './send-dispatch.ts'
 import { SendPacing } from './send-pacing.ts'
 import { SendThrows } from './send-throws.ts'
 import { WakeTimer } from './wake-timer.ts'
-import { sendRequestedOf, sendToVenue, type SendPorts, type SendResultCommand } from './venue-send.ts'
+import { callVenue, holdCall, type VenueCallPorts } from './venue-call.ts'
+import type { SendPorts, SendResultCommand } from './venue-send.ts'
 import type { VenueOrder, VenueOutcome } from '../venues/adapter.ts'
 
 export type { ExecutorOptions, ExecutorStats } from './executor-options.ts'
@@ -87,6 +86,8 @@ export class Executor {
   private readonly sendPorts: SendPorts
   /** Where every send's decision is told (SendDispatch): one object for all of them. */
   private readonly sendOwner: SendOwner
+  /** What every durable send's venue call is handed (venue-call.ts): one object for all of them. */
+  private readonly callPorts: VenueCallPorts
 
   constructor(options: ExecutorOptions) {
     this.options = options
@@ -99,6 +100,7 @@ export class Executor {
       decided: (dispatch) => this.sendDecided(dispatch),
       onError: (error, dispatch) => this.options.onError(error, `send of ${dispatch.item.orderId}`),
     }
+    this.callPorts = { options, stats: this.stats, send: this.sendPorts, stop: () => this.stop() }
     this.reconcileHolds = new ReconcileHolds(options)
     this.sendThrows = new SendThrows({ engine: options.engine, clock: options.clock, report: (error, context) => this.options.onError(error, context) })
     this.heldAnswers = new HeldAnswers({ engine: options.engine, clock: options.clock, onHeld: () => this.stats.answersHeld++ })
@@ -244,7 +246,7 @@ export class Executor {
     // The budget is freed in `finally`: an onError that throws escapes (unhandled, as from the old chain's catch)
     // but must not keep the call counted in flight for good.
     try {
-      const call = events === null ? undefined : held !== null ? this.holdCall(item, events, held) : this.callVenue(item, events)
+      const call = events === null ? undefined : held !== null ? holdCall(item, events, held, this.callPorts) : callVenue(item, events, this.callPorts)
       if (call !== undefined) await call
     } catch (error) {
       this.reportUnlessStopping(error, `send of ${item.orderId}`)
@@ -283,58 +285,6 @@ export class Executor {
   /** Clears the order's busy mark if `item`'s call made it (a later call's mark stays: see `busy`). */
   private release(item: WorkItem): void {
     if (this.busy.get(item.orderId) === item) this.busy.delete(item.orderId)
-  }
-
-  /**
-   * The HA send gate held this place/amend (Committed.sendHeld): the venue is not called; the kernel gets the answer
-   * a throttled venue would give (retryable), so it records order.send_retry and the send is decided, and gated,
-   * again once due — never made before the standby holds a send record for it. A kill switch or a mode change since the
-   * send was decided holds it the same way (callVenue, call-holds.ts), counted apart.
-   */
-  private async holdCall(item: WorkItem, events: DomainEvent[], held: { reason: string; retryAfterMs: number }, counted: 'gateHolds' | 'callsHeld' = 'gateHolds'): Promise<void> {
-    const { clock } = this.options
-    const requested = events.find((event) => event.type === 'order.send_requested' || event.type === 'order.amend_send_requested')
-    if (requested === undefined) return
-    this.stats[counted]++
-    const outcome = { kind: 'retryable', reason: held.reason, retryAfterMs: held.retryAfterMs } as const
-    if (requested.type === 'order.send_requested') {
-      await this.submitResult(item.orderId, { kind: 'place_result', nowMs: clock.nowMs(), orderId: item.orderId, outcome })
-    } else {
-      await this.submitResult(item.orderId, { kind: 'amend_result', nowMs: clock.nowMs(), orderId: item.orderId, outcome })
-    }
-  }
-
-  /** Runs after the send_requested record is durable: the outbox rule. Undefined when no call is made. */
-  private callVenue(item: WorkItem, events: DomainEvent[]): Promise<void> | undefined {
-    const { engine } = this.options
-    const adapter = this.options.adapters.get(item.venue)
-    const requested = sendRequestedOf(events)
-    if (requested === undefined) return // the gate blocked or the kernel decided there is nothing to send
-    // A record a stop's drain makes durable is still sent, stopped or not: a durable send record goes out (a cancel
-    // skipped left its order resting at the venue while egress was down; specs/runtime/send-at-stop.test.ts). Its
-    // answer is refused at the stop, and the next start reads the order back.
-    const order = engine.state.orders.get(item.orderId)
-    if (order === undefined || adapter === undefined) {
-      this.options.onError(new Error(`no adapter for venue ${item.venue}`), `send of ${item.orderId}`)
-      return
-    }
-    // The send record is durable, but this process may have been paused since and deposed: a new leader now owns
-    // the order (it is in flight in the log, so it becomes Unknown there and is reconciled, never sent twice by us).
-    try {
-      this.options.lease?.assertHeld()
-    } catch (error) {
-      this.stats.leaseRefusals++
-      this.stop()
-      this.options.onError(error, `send of ${item.orderId} refused: not the leader`)
-      return
-    }
-    // A kill switch engaged, or the mode changed, since this place or amend was decided: not called (call-holds.ts).
-    const held = callHeld(engine.state, order, requested)
-    if (held !== null) return this.holdCall(item, events, { reason: held, retryAfterMs: HELD_AT_CALL_RETRY_MS }, 'callsHeld')
-    if (requested.type === 'order.send_requested') this.stats.sends++
-    else if (requested.type === 'order.cancel_send_requested') this.stats.cancels++
-    else this.stats.amends++
-    return sendToVenue(adapter, order, requested, this.sendPorts)
   }
 
   /**
@@ -418,9 +368,6 @@ export class Executor {
     })
   }
 }
-
-/** When a send held at its call (call-holds.ts) may be decided again: it is picked only once the switch allows it. */
-const HELD_AT_CALL_RETRY_MS = 1_000
 
 /** How long a send the log refused waits before it is picked again (see Executor.releaseLater). */
 export const SEND_REFUSED_RETRY_MS = 100

@@ -2,7 +2,7 @@
  * The venue call one send record asks for: the place, cancel or amend the kernel decided (order.send_requested,
  * order.cancel_send_requested, order.amend_send_requested), built from the record and the order, made guarded, and
  * its answer handed back as the kernel's result command. The executor makes it only once the record is durable (the
- * outbox rule) and while this process still holds the lease (executor.ts callVenue); it counts the call.
+ * outbox rule) and while this process still holds the lease (venue-call.ts callVenue); it counts the call.
  *
  * The answer's venue text is bounded as a report's is (src/domain/venue-report-schema.ts) before the kernel records it
  * (boundedOutcome): a place ack's venue order id that is no venue id (past 256 characters, a control character) makes
