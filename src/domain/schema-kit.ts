@@ -17,21 +17,6 @@ export const positiveUnitsSchema = v.pipe(unitsSchema, v.check((units) => units 
 
 export const nonNegativeUnitsSchema = v.pipe(unitsSchema, v.check((units) => units >= 0n, 'expected a non-negative amount'))
 
-/**
- * An order body's amounts (qty, price): unitsSchema's decimal, without leading zeros ("0.5", "12"; never "00.5" or
- * "012"). The idempotency key's body digest is the body as sent, so "00.5" accepted made a retry of the same amount
- * written "0.5" an IDEMPOTENCY_CONFLICT. A regex, not a check, so the OpenAPI document carries it as the field's pattern.
- * Trailing zeros ("0.50") stay accepted: they are how many clients format a price.
- */
-export const ORDER_DECIMAL_PATTERN = /^-?(?:0|[1-9][0-9]{0,19})(?:\.[0-9]{1,8})?$/
-
-export const positiveOrderUnitsSchema = v.pipe(
-  v.string(),
-  v.regex(ORDER_DECIMAL_PATTERN, 'expected a decimal string with at most 8 places and no leading zeros'),
-  v.transform(parseDecimal),
-  v.check((units) => units > 0n, 'expected a positive amount'),
-)
-
 /** Milliseconds since the Unix epoch (or a duration): a non-negative safe integer. */
 export const msSchema = v.pipe(v.number(), v.safeInteger(), v.minValue(0))
 
