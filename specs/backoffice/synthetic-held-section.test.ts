@@ -103,6 +103,27 @@ describe("a sell's held fee allowance in the snapshot section", () => {
     expect(ledgerVsKernel(balanceRowsOf(restored), h.state)).toEqual([])
   })
 
+  test('a recorded rate of 0 is written: read back after a start that configured another rate, the ledger holds as the kernel did', () => {
+    const h = new Harness()
+    h.run({ kind: 'configure', nowMs: h.nowMs, config: config({ params: { takerFeeBps: 0 } }) })
+    h.run({ kind: 'fund', nowMs: h.nowMs, principalId: 'config', accountId: ACCOUNT, asset: 'BTC', amount: d('1'), reference: 'config' })
+    const id = h.openOrder({ side: 'sell', qty: '1', price: '50000' })
+    const ledger = foldOn(initialLedger(), h, 1)
+    const bytes = sectionOf(ledger)
+    // After the section, under the rate of 0: no fee held. Then a start records a config with 10 bps (and the running
+    // kernel the section is read with has it), before the records after the section are folded.
+    filledSynthetically(h, id)
+    expect(h.reserved('USD')).toBe(0n)
+    h.run({ kind: 'configure', nowMs: h.nowMs, config: { ...config({ params: { takerFeeBps: 10 } }), digest: 'fee-changed' } })
+    expect(h.state.config?.params.takerFeeBps).toBe(10)
+    const restored = decodeSection(bytes, { upgradeFrom: h.state }).ledger
+    expect(restored.takerFeeBps).toBe(0)
+    foldOn(restored, h, ledger.lastLsn + 1)
+    expect(restored.orders.get(id)?.syntheticFeeHeld).toBeUndefined()
+    expect(ledgerVsKernel(balanceRowsOf(restored), h.state)).toEqual([])
+    expect(restored.takerFeeBps).toBe(10)
+  })
+
   test('a ledger without a fee rate writes no member for it, as the builds before did', () => {
     expect(new TextDecoder().decode(sectionOf(initialLedger()))).not.toContain('takerFeeBps')
   })

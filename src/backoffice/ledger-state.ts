@@ -77,9 +77,10 @@ export interface LedgerState {
   retention: LedgerRetention | null
   /**
    * The recorded kernel configuration's takerFeeBps: what a sell's synthetic fill holds for its fee
-   * (synthetic-fee-hold.ts). A section written before it was kept reads the running kernel's (section.ts).
+   * (synthetic-fee-hold.ts); null before a kernel.configured. A section written before it was kept reads the running
+   * kernel's (section.ts).
    */
-  takerFeeBps: number
+  takerFeeBps: number | null
   /** The latest end time among the orders retired (0 before any). */
   retiredThroughAtMs: number
   /** Venue → every account that placed an order there → how many (reconcile checks each, retired orders or not). */
@@ -116,7 +117,7 @@ export function initialLedger(): LedgerState {
     orders: new GenerationalMap(),
     endedOrders: new GenerationalMap(),
     retention: null,
-    takerFeeBps: 0,
+    takerFeeBps: null,
     retiredThroughAtMs: 0,
     venueAccounts: new Map(),
     reserved: new Map(),

@@ -77,7 +77,7 @@ export function applyEvent(state: LedgerState, event: DomainEvent, lsn: number):
           const statusBefore = order.status
           const wasTerminal = isTerminal(statusBefore)
           applyOrderEvent(order, event, state.reserved)
-          if (event.type === 'order.synthetic_pending') holdSyntheticFee(order, event, state.takerFeeBps, state.reserved)
+          if (event.type === 'order.synthetic_pending') holdSyntheticFee(order, event, state.takerFeeBps ?? 0, state.reserved)
           order.updatedAtMs = event.atMs
           noteEndedAs(order, statusBefore, state.endedOrders)
           retainEnded(state, order, wasTerminal, event.atMs)

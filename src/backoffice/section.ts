@@ -94,10 +94,11 @@ interface BreakBookState {
 export function encodeSection(section: { lsn: number; chainHead: string; queryModel: QueryModelDigest; ledger: LedgerState; breaks: BreakBook; image: Uint8Array }): Uint8Array {
   const breaks: BreakBookState = { open: section.breaks.open, lastRun: section.breaks.lastRun, openedTotal: section.breaks.openedTotal, clearedTotal: section.breaks.clearedTotal, lastLsn: section.breaks.lastLsn }
   // Each held order as builds before this one wrote it (section-orders.ts): the ledger's own layout is not the format.
-  // The fee rate (synthetic-fee-hold.ts) only when there is one: a ledger without it writes the bytes the builds before
-  // wrote, and reads back as none (or the running kernel's, which then has none either: the same recorded config).
+  // The fee rate (synthetic-fee-hold.ts) once a kernel.configured recorded one, 0 included: a ledger before any writes
+  // the bytes the builds before wrote. Left out, a rate of 0 read back as the running kernel's, which a later
+  // kernel.configured may have changed: the records after the section then held a fee the kernel did not.
   const { takerFeeBps, ...rateless } = section.ledger
-  const ledger = takerFeeBps === 0 ? rateless : section.ledger
+  const ledger = takerFeeBps === null ? rateless : section.ledger
   const state = new TextEncoder().encode(encodeTagged({ ledger, breaks }, { map: section.ledger.orders, form: sectionFormOf }))
   const header: SectionHeader = {
     format: BACKOFFICE_SECTION_FORMAT,
@@ -214,9 +215,10 @@ function decodeSectionOnce(bytes: Uint8Array, upgradeFrom: SectionUpgradeSource 
   // A section written before the cap on ended orders held: no cap, as the kernel.configured that ledger saw had none.
   if (ledger.retention !== null && ledger.retention.heldMax === undefined) ledger.retention = { ...ledger.retention, heldMax: null }
   // A section written before the ledger kept the fee rate (synthetic-fee-hold.ts): the running kernel's, the rate its
-  // configuration recorded; offline, none (a sell's synthetic fill then holds no fee until a kernel.configured).
-  if (ledger.takerFeeBps === undefined) ledger.takerFeeBps = upgradeFrom?.config?.params.takerFeeBps ?? 0
-  else if (!(Number.isSafeInteger(ledger.takerFeeBps) && ledger.takerFeeBps >= 0 && ledger.takerFeeBps <= 10_000)) throw new BackOfficeSectionError('STATE_INVALID', 'takerFeeBps is not a rate in basis points')
+  // configuration recorded; offline, none recorded (a sell's synthetic fill then holds no fee until a kernel.configured,
+  // and the section is written again without it).
+  if (ledger.takerFeeBps === undefined) ledger.takerFeeBps = upgradeFrom?.config?.params.takerFeeBps ?? null
+  else if (!(typeof ledger.takerFeeBps === 'number' && Number.isSafeInteger(ledger.takerFeeBps) && ledger.takerFeeBps >= 0 && ledger.takerFeeBps <= 10_000)) throw new BackOfficeSectionError('STATE_INVALID', 'takerFeeBps is not a rate in basis points')
   // Each order in the ledger's own layout (section-orders.ts), in a plain Map built entry by entry, then handed over whole.
   const orders = new Map<string, TrackedOrder>()
   for (const [orderId, written] of ledger.orders) {
