@@ -10,11 +10,13 @@ import { balanceRowsOf } from './balances.ts'
 import type { BreakBook } from './breaks.ts'
 import { foldFrame } from './fold.ts'
 import type { LedgerState } from './ledger-state.ts'
-import { encodeSection } from './section.ts'
+import { sectionEncodeSteps } from './section.ts'
 import { Store } from './store.ts'
 
 /** How long a snapshot waits for the query model to be written up to its LSN before it fails. */
 const SECTION_WAIT_MS_MAX = 10_000
+/** Held orders written into the section between two yields to the event loop (~2.5 ms of encoding for 5,000). */
+const ENTRIES_PER_SLICE_DEFAULT = 5_000
 
 export interface SectionCapture {
   wal: Wal
@@ -26,6 +28,8 @@ export interface SectionCapture {
   /** The snapshot's (kernel's) LSN. */
   kernelLsn: number
   pause: () => Promise<void>
+  /** Held orders encoded between two pauses (default ENTRIES_PER_SLICE_DEFAULT). */
+  entriesPerSlice?: number
   /** True once the back office closed: the section cannot be finished. */
   closed: () => boolean
   /** The projector's flush: true once nothing is left to write. */
@@ -58,7 +62,12 @@ export async function finishSection(capture: SectionCapture): Promise<{ bytes: U
     copy.setPosition(lsn, chainHead)
     const queryModel = await copy.contentDigestSliced(pause)
     await pause()
-    return { bytes: encodeSection({ lsn, chainHead, queryModel, ledger, breaks, image: copy.image() }), lsn }
+    const image = copy.image()
+    const encoding = sectionEncodeSteps({ lsn, chainHead, queryModel, ledger, breaks, image }, capture.entriesPerSlice ?? ENTRIES_PER_SLICE_DEFAULT)
+    for (let step = encoding.next(); ; step = encoding.next()) {
+      if (step.done === true) return { bytes: step.value, lsn }
+      await pause()
+    }
   } finally {
     copy.close()
   }

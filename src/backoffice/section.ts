@@ -27,7 +27,7 @@ import { ledgerRetentionOf } from './retention.ts'
 import { sectionFormOf, trackedOrderFromSection } from './section-orders.ts'
 import { FRACTION_ONE } from './synthetic-lots.ts'
 import type { QueryModelDigest } from './store.ts'
-import { decodeTagged, encodeTagged } from './tagged-json.ts'
+import { decodeTagged, encodeTaggedSteps } from './tagged-json.ts'
 import { venueFactsProblem } from './venue-facts.ts'
 
 export const BACKOFFICE_SECTION = 'backoffice'
@@ -53,6 +53,8 @@ export const SECTION_VERSION_MODEL_VERSIONED = 5
 const VERSIONS_READ: readonly number[] = [1, 2, 3, 4, BACKOFFICE_SECTION_VERSION]
 const MAGIC = new TextEncoder().encode('EGBOSEC1')
 const HEADER_BYTES_MAX = 1 << 20
+/** The bytes of the image copied into a section between two yields of a sliced encode (sectionEncodeSteps). */
+const COPY_SLICE_BYTES = 8 << 20
 
 export class BackOfficeSectionError extends Error {
   override readonly name = 'BackOfficeSectionError'
@@ -91,7 +93,25 @@ interface BreakBookState {
   lastLsn: number
 }
 
-export function encodeSection(section: { lsn: number; chainHead: string; queryModel: QueryModelDigest; ledger: LedgerState; breaks: BreakBook; image: Uint8Array }): Uint8Array {
+export interface SectionContent {
+  lsn: number
+  chainHead: string
+  queryModel: QueryModelDigest
+  ledger: LedgerState
+  breaks: BreakBook
+  image: Uint8Array
+}
+
+export function encodeSection(section: SectionContent): Uint8Array {
+  const steps = sectionEncodeSteps(section, Number.POSITIVE_INFINITY)
+  for (let step = steps.next(); ; step = steps.next()) if (step.done === true) return step.value
+}
+
+/**
+ * The same bytes in steps (a running snapshot's: section-capture.ts), a yield after each `entriesPerSlice` held orders
+ * (encodeTaggedSteps), each part of the state's text encoded and each COPY_SLICE_BYTES of the image copied.
+ */
+export function* sectionEncodeSteps(section: SectionContent, entriesPerSlice: number): Generator<void, Uint8Array> {
   const breaks: BreakBookState = { open: section.breaks.open, lastRun: section.breaks.lastRun, openedTotal: section.breaks.openedTotal, clearedTotal: section.breaks.clearedTotal, lastLsn: section.breaks.lastLsn }
   // Each held order as builds before this one wrote it (section-orders.ts): the ledger's own layout is not the format.
   // The fee rate (synthetic-fee-hold.ts) once a kernel.configured recorded one, 0 included: a ledger before any writes
@@ -99,25 +119,38 @@ export function encodeSection(section: { lsn: number; chainHead: string; queryMo
   // kernel.configured may have changed: the records after the section then held a fee the kernel did not.
   const { takerFeeBps, ...rateless } = section.ledger
   const ledger = takerFeeBps === null ? rateless : section.ledger
-  const state = new TextEncoder().encode(encodeTagged({ ledger, breaks }, { map: section.ledger.orders, form: sectionFormOf }))
+  const texts = yield* encodeTaggedSteps({ ledger, breaks }, { map: section.ledger.orders, form: sectionFormOf }, entriesPerSlice)
+  const sliced = Number.isFinite(entriesPerSlice)
+  const encoder = new TextEncoder()
+  const state: Uint8Array[] = []
+  let stateBytes = 0
+  for (const text of texts) {
+    state.push(encoder.encode(text))
+    stateBytes += state.at(-1)?.byteLength ?? 0
+    if (sliced) yield
+  }
   const header: SectionHeader = {
     format: BACKOFFICE_SECTION_FORMAT,
     version: BACKOFFICE_SECTION_VERSION,
     lsn: section.lsn,
     chainHead: section.chainHead,
     queryModel: section.queryModel,
-    stateBytes: state.byteLength,
+    stateBytes,
     imageBytes: section.image.byteLength,
   }
-  const headerBytes = new TextEncoder().encode(JSON.stringify(header))
-  const bytes = new Uint8Array(MAGIC.byteLength + 4 + headerBytes.byteLength + state.byteLength + section.image.byteLength)
+  const headerBytes = encoder.encode(JSON.stringify(header))
+  const bytes = new Uint8Array(MAGIC.byteLength + 4 + headerBytes.byteLength + stateBytes + section.image.byteLength)
   bytes.set(MAGIC, 0)
   new DataView(bytes.buffer).setUint32(MAGIC.byteLength, headerBytes.byteLength, true)
   let offset = MAGIC.byteLength + 4
-  bytes.set(headerBytes, offset)
-  offset += headerBytes.byteLength
-  bytes.set(state, offset)
-  bytes.set(section.image, offset + state.byteLength)
+  for (const part of [headerBytes, ...state]) {
+    bytes.set(part, offset)
+    offset += part.byteLength
+  }
+  for (let from = 0; from < section.image.byteLength; from += COPY_SLICE_BYTES) {
+    if (sliced) yield
+    bytes.set(section.image.subarray(from, from + COPY_SLICE_BYTES), offset + from)
+  }
   return bytes
 }
 

@@ -20,21 +20,61 @@ export interface MapValueForm {
  * as it is reached, so no more than one such form is alive at a time.
  */
 export function encodeTagged(value: unknown, valueForm?: MapValueForm): string {
+  const steps = encodeTaggedSteps(value, valueForm, Number.POSITIVE_INFINITY)
+  for (let step = steps.next(); ; step = steps.next()) if (step.done === true) return step.value.join('')
+}
+
+/**
+ * The same text as encodeTagged, in parts whose concatenation it is, built in steps: a Map(-like) of more than
+ * `entriesPerSlice` entries is written that many [key, value] pairs at a time, a yield after each (a snapshot yields to
+ * the event loop there: section.ts). Such a Map is left out of the first pass as a placeholder string, unique to this
+ * call, which the parts written for it replace; the Maps inside its values are written with their pair, whole.
+ */
+export function* encodeTaggedSteps(value: unknown, valueForm: MapValueForm | undefined, entriesPerSlice: number): Generator<void, string[]> {
+  const sliced: { map: Map<unknown, unknown>; formed: boolean }[] = []
+  const mark = `$slice:${crypto.randomUUID()}:`
   // The [key, value] pairs listed for valueForm's Map: each is reached with this list as the holder (`this`).
   let formPairs: unknown[] | null = null
-  return JSON.stringify(value, function replace(this: unknown, _key: string, inner: unknown): unknown {
-    if (this === formPairs && valueForm !== undefined) {
-      const pair = inner as [unknown, never]
-      return [pair[0], valueForm.form(pair[1])]
+  const replace = (slicing: boolean) =>
+    function (this: unknown, _key: string, inner: unknown): unknown {
+      if (this === formPairs && valueForm !== undefined) {
+        const pair = inner as [unknown, never]
+        return [pair[0], valueForm.form(pair[1])]
+      }
+      if (typeof inner === 'bigint') return { $bigint: inner.toString() }
+      if (isMapLike(inner)) {
+        if (slicing && inner.size > entriesPerSlice) return `${mark}${sliced.push({ map: inner, formed: inner === valueForm?.map }) - 1}`
+        const pairs = [...inner]
+        if (inner === valueForm?.map) formPairs = pairs
+        return { $map: pairs }
+      }
+      return inner
     }
-    if (typeof inner === 'bigint') return { $bigint: inner.toString() }
-    if (isMapLike(inner)) {
-      const pairs = [...inner]
-      if (inner === valueForm?.map) formPairs = pairs
-      return { $map: pairs }
+  const whole = JSON.stringify(value, replace(true))
+  if (sliced.length === 0) return [whole]
+  yield
+  const pairText = replace(false)
+  const parts: string[] = []
+  let rest = whole
+  for (const [index, { map, formed }] of sliced.entries()) {
+    const placeholder = JSON.stringify(`${mark}${index}`)
+    const at = rest.indexOf(placeholder)
+    parts.push(rest.slice(0, at), '{"$map":[')
+    let inSlice: string[] = []
+    for (const [key, inner] of map) {
+      inSlice.push(JSON.stringify([key, formed ? (valueForm as MapValueForm).form(inner as never) : inner], pairText))
+      if (inSlice.length < entriesPerSlice) continue
+      parts.push(inSlice.join(','), ',')
+      inSlice = []
+      yield
     }
-    return inner
-  })
+    if (inSlice.length > 0) parts.push(inSlice.join(','))
+    else parts.pop()
+    parts.push(']}')
+    rest = rest.slice(at + placeholder.length)
+  }
+  parts.push(rest)
+  return parts
 }
 
 export function decodeTagged(text: string): unknown {

@@ -80,8 +80,21 @@ export interface SnapshotContent {
   sections: Map<string, Uint8Array>
 }
 
-export function encodeSnapshot(meta: Omit<SnapshotHeader, 'format' | 'version' | 'sections'>, sections: Map<string, Uint8Array>): { bytes: Uint8Array; digest: string; header: SnapshotHeader } {
-  const infos: SectionInfo[] = [...sections].map(([name, body]) => ({ name, bytes: body.byteLength, sha256: bytesToHex(sha256(body)) }))
+type EncodedSnapshot = { bytes: Uint8Array; digest: string; header: SnapshotHeader }
+
+export function encodeSnapshot(meta: Omit<SnapshotHeader, 'format' | 'version' | 'sections'>, sections: Map<string, Uint8Array>): EncodedSnapshot {
+  const steps = snapshotEncodeSteps(meta, sections, Number.POSITIVE_INFINITY)
+  for (let step = steps.next(); ; step = steps.next()) if (step.done === true) return step.value
+}
+
+/** The same file in steps (a running snapshot's: take.ts), a yield after each `bytesPerSlice` hashed or copied. */
+export function* snapshotEncodeSteps(
+  meta: Omit<SnapshotHeader, 'format' | 'version' | 'sections'>,
+  sections: Map<string, Uint8Array>,
+  bytesPerSlice: number,
+): Generator<void, EncodedSnapshot> {
+  const infos: SectionInfo[] = []
+  for (const [name, body] of sections) infos.push({ name, bytes: body.byteLength, sha256: bytesToHex(yield* sha256Steps(body, bytesPerSlice)) })
   const header: SnapshotHeader = { format: SNAPSHOT_FORMAT, version: SNAPSHOT_FORMAT_VERSION, ...meta, sections: infos }
   const headerBytes = new TextEncoder().encode(JSON.stringify(header))
   const bodyBytes = infos.reduce((sum, info) => sum + info.bytes, 0)
@@ -93,12 +106,26 @@ export function encodeSnapshot(meta: Omit<SnapshotHeader, 'format' | 'version' |
   bytes.set(headerBytes, offset)
   offset += headerBytes.byteLength
   for (const body of sections.values()) {
-    bytes.set(body, offset)
+    for (let from = 0; from < body.byteLength; from += bytesPerSlice) {
+      bytes.set(body.subarray(from, from + bytesPerSlice), offset + from)
+      if (from + bytesPerSlice < body.byteLength) yield
+    }
     offset += body.byteLength
   }
-  const digest = sha256(bytes.subarray(0, offset))
+  const digest = yield* sha256Steps(bytes.subarray(0, offset), bytesPerSlice)
   bytes.set(digest, offset)
   return { bytes, digest: bytesToHex(digest), header }
+}
+
+/** The SHA-256 of `bytes`, `bytesPerSlice` of them hashed between two yields. */
+function* sha256Steps(bytes: Uint8Array, bytesPerSlice: number): Generator<void, Uint8Array> {
+  if (bytes.byteLength <= bytesPerSlice) return sha256(bytes)
+  const hasher = new Bun.CryptoHasher('sha256')
+  for (let from = 0; from < bytes.byteLength; from += bytesPerSlice) {
+    if (from > 0) yield
+    hasher.update(bytes.subarray(from, from + bytesPerSlice))
+  }
+  return hasher.digest() as Uint8Array
 }
 
 /** Checks and splits a snapshot file. Throws SnapshotError naming what is wrong. */

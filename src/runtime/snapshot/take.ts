@@ -13,7 +13,7 @@
 import { join } from 'node:path'
 import { cloneState } from '../../kernel/index.ts'
 import type { Engine } from '../engine.ts'
-import { encodeSnapshot, KERNEL_SECTION } from './file.ts'
+import { KERNEL_SECTION, snapshotEncodeSteps } from './file.ts'
 import { chainHeadAt, isUsableAt } from './load.ts'
 import { KERNEL_STATE_SCHEMA, kernelStateBytesSliced } from './state-codec.ts'
 import type { ManifestEntry, SnapshotStore } from './store.ts'
@@ -59,6 +59,8 @@ export interface TakeOptions {
 }
 
 const ENTRIES_PER_SLICE_DEFAULT = 5_000
+/** Bytes of the file hashed or copied between two yields (~8 ms). */
+const FILE_BYTES_PER_SLICE = 8 << 20
 
 /**
  * Takes a snapshot at the engine's current LSN; null when there is nothing new since the newest one (or no state), or
@@ -84,8 +86,12 @@ export async function takeSnapshot(engine: Engine, store: SnapshotStore, options
   for (const [name, captured] of captures) {
     if (captured === null) continue
     sections.set(name, typeof captured === 'function' ? await captured(lsn, meter.pause) : captured)
+    await meter.pause()
   }
-  const encoded = encodeSnapshot({ lsn, chainHead, createdAtMs: options.nowMs, kernelSchema: KERNEL_STATE_SCHEMA }, sections)
+  const encoding = snapshotEncodeSteps({ lsn, chainHead, createdAtMs: options.nowMs, kernelSchema: KERNEL_STATE_SCHEMA }, sections, FILE_BYTES_PER_SLICE)
+  let step = encoding.next()
+  for (; step.done !== true; step = encoding.next()) await meter.pause()
+  const encoded = step.value
   await meter.pause()
   const entry = store.write(encoded)
   options.onStep?.()
