@@ -23,7 +23,7 @@ function order(orderId: string, overrides: Partial<Order>): Order {
     sendAttempts: 1, lastSendAtMs: NOW_MS - 10_000, cancelWanted: false, cancelAttempts: 0, notAtVenue: false, notBeforeMs: 0,
     execIds: new SmallSet<string>(), acceptedAtMs: NOW_MS - 10_000, updatedAtMs: NOW_MS - 5_000, unknownSinceMs: null,
     lastReason: null, flattenId: null, clientIdChain: [`eg-${orderId}`], amendCount: 0, amend: null, syntheticCumQty: 0n,
-    syntheticPendingQty: 0n, syntheticPendingCash: 0n, syntheticPendingNotional: 0n, overfillCumQty: null,
+    syntheticPendingQty: 0n, syntheticPendingCash: 0n, syntheticPendingNotional: 0n, syntheticHeldQty: 0n, syntheticHeldCash: 0n, overfillCumQty: null,
     overfillRecheckMs: 0, bootstrapSuspect: false, limitLoosest: null, syntheticDeclinedCumQty: null, expiresAtMs: null, protectionPrice: null, syntheticFeeHeld: 0n,
     ...overrides,
   }

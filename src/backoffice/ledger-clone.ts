@@ -34,6 +34,7 @@ export function cloneLedger(state: LedgerState): LedgerState {
     endedOrders: new GenerationalMap(state.endedOrders),
     retention: state.retention === null ? null : { ...state.retention },
     takerFeeBps: state.takerFeeBps,
+    holdRule: state.holdRule,
     retiredThroughAtMs: state.retiredThroughAtMs,
     venueAccounts: new Map([...state.venueAccounts].map(([venue, accounts]) => [venue, new Map(accounts)])),
     reserved,

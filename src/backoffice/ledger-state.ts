@@ -81,6 +81,12 @@ export interface LedgerState {
    * kernel's (section.ts).
    */
   takerFeeBps: number | null
+  /**
+   * The hold rule the log adopted (kernel.hold_rule_adopted, src/kernel/reservations.ts HOLD_RULE_SYNTHETIC), null
+   * before any: only a synthetic fill applied after it holds for its true-up, as in the kernel. A section written
+   * before it was kept has none (section.ts).
+   */
+  holdRule: number | null
   /** The latest end time among the orders retired (0 before any). */
   retiredThroughAtMs: number
   /** Venue → every account that placed an order there → how many (reconcile checks each, retired orders or not). */
@@ -118,6 +124,7 @@ export function initialLedger(): LedgerState {
     endedOrders: new GenerationalMap(),
     retention: null,
     takerFeeBps: null,
+    holdRule: null,
     retiredThroughAtMs: 0,
     venueAccounts: new Map(),
     reserved: new Map(),

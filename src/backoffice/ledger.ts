@@ -10,6 +10,7 @@ import { assert } from '../domain/assert.ts'
 import { mulUnits, type Units } from '../domain/decimal.ts'
 import type { DomainEvent, EventOf } from '../domain/events/index.ts'
 import { isTerminal } from '../domain/states.ts'
+import { HOLD_RULE_SYNTHETIC } from '../kernel/reservations.ts'
 import { accountBook, bookEntry, feeBook, FUNDING_BOOK, venueBook } from './books.ts'
 import { noteCoveredFill } from './covered-fills.ts'
 import { noteOrderStatus } from './held-order-index.ts'
@@ -38,6 +39,9 @@ export function applyEvent(state: LedgerState, event: DomainEvent, lsn: number):
     case 'kernel.configured':
       state.retention = ledgerRetentionOf(event.config.params)
       state.takerFeeBps = event.config.params.takerFeeBps
+      return NOTHING
+    case 'kernel.hold_rule_adopted':
+      state.holdRule = event.rule
       return NOTHING
     case 'account.funded': {
       const booked = bookEntry(state, fundingPostings(event, lsn), null)
@@ -76,8 +80,13 @@ export function applyEvent(state: LedgerState, event: DomainEvent, lsn: number):
           if (event.type === 'order.fill_covered' || (event.type === 'order.synthetic_pending' && lsn > state.lotsUntrackedThroughLsn)) noteSynthetic(state.positions, order, event)
           const statusBefore = order.status
           const wasTerminal = isTerminal(statusBefore)
-          applyOrderEvent(order, event, state.reserved)
-          if (event.type === 'order.synthetic_pending') holdSyntheticFee(order, event, state.takerFeeBps ?? 0, state.reserved)
+          // A synthetic fill applied before the log adopted the hold rule holds nothing and is not kept pending, as the
+          // builds before did (the kernel's apply-order.ts alike): its true-ups then release nothing (takeSyntheticPending).
+          if (event.type !== 'order.synthetic_pending') applyOrderEvent(order, event, state.reserved)
+          else if (state.holdRule === HOLD_RULE_SYNTHETIC) {
+            applyOrderEvent(order, event, state.reserved)
+            holdSyntheticFee(order, event, state.takerFeeBps ?? 0, state.reserved)
+          }
           order.updatedAtMs = event.atMs
           noteEndedAs(order, statusBefore, state.endedOrders)
           retainEnded(state, order, wasTerminal, event.atMs)

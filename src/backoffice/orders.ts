@@ -78,9 +78,10 @@ export interface TrackedOrder {
   /** How it had ended, while it is Unknown after an end (venue-facts.ts); absent otherwise. */
   endedAs?: EndedAs
   /**
-   * The synthetic quantity pending its true-up, and the cash its synthetic fills booked for it (rounded up), as the
-   * kernel's Order.syntheticPendingQty and …Cash (`order.synthetic_pending` adds, `order.fill_trued_up` takes): what a
-   * buy keeps held for them (syntheticHeld). Absent while none is pending.
+   * The synthetic quantity pending its true-up that holds for it, and the cash its synthetic fills booked for it
+   * (rounded up), as the kernel's Order.syntheticHeldQty and …Cash: that of the synthetic fills applied after the log
+   * adopted the hold rule (LedgerState.holdRule; `order.synthetic_pending` adds, `order.fill_trued_up` takes, held
+   * quantity first): what a buy keeps held for them (syntheticHeld). Absent while none is.
    */
   syntheticPendingQty?: Units
   syntheticPendingCash?: Units
@@ -298,8 +299,9 @@ function addSyntheticPending(order: TrackedOrder, event: EventOf<'order.syntheti
 
 /**
  * A true-up took `qty` of the synthetic quantity pending, which the synthetic fills had booked `syntheticCash` for:
- * the hold is lowered to what the rest keeps. Quantity the ledger never saw pending (a section written before it was
- * kept) is none to take.
+ * the held quantity first, as the kernel's (src/kernel/reservations.ts syntheticHeldAfter), the hold lowered to what
+ * the rest keeps. Quantity never kept (applied before the hold rule, or a section written before it was kept) is none
+ * to take.
  */
 export function takeSyntheticPending(order: TrackedOrder, event: EventOf<'order.fill_trued_up'>, reserved: ReservedHolds): void {
   const pendingQty = order.syntheticPendingQty

@@ -116,8 +116,10 @@ export function* sectionEncodeSteps(section: SectionContent, entriesPerSlice: nu
   // The fee rate (synthetic-fee-hold.ts) once a kernel.configured recorded one, 0 included: a ledger before any writes
   // the bytes the builds before wrote. Left out, a rate of 0 read back as the running kernel's, which a later
   // kernel.configured may have changed: the records after the section then held a fee the kernel did not.
-  const { takerFeeBps, ...rateless } = section.ledger
-  const ledger = takerFeeBps === null ? rateless : section.ledger
+  // The hold rule (LedgerState.holdRule) likewise only once the log adopted one: absent reads as none adopted.
+  const ledger: Partial<LedgerState> = { ...section.ledger }
+  if (ledger.takerFeeBps === null) delete ledger.takerFeeBps
+  if (ledger.holdRule === null) delete ledger.holdRule
   const texts = yield* encodeTaggedSteps({ ledger, breaks }, { map: section.ledger.orders, form: sectionFormOf }, entriesPerSlice)
   const sliced = Number.isFinite(entriesPerSlice)
   const encoder = new TextEncoder()
@@ -251,6 +253,10 @@ function decodeSectionOnce(bytes: Uint8Array, upgradeFrom: SectionUpgradeSource 
   // and the section is written again without it).
   if (ledger.takerFeeBps === undefined) ledger.takerFeeBps = upgradeFrom?.config?.params.takerFeeBps ?? null
   else if (!(typeof ledger.takerFeeBps === 'number' && Number.isSafeInteger(ledger.takerFeeBps) && ledger.takerFeeBps >= 0 && ledger.takerFeeBps <= 10_000)) throw new BackOfficeSectionError('STATE_INVALID', 'takerFeeBps is not a rate in basis points')
+  // A section written before the ledger kept the hold rule, or by a ledger whose log adopted none: none adopted, as the
+  // kernel's state of those builds (its synthetic fills held nothing).
+  if (ledger.holdRule === undefined) ledger.holdRule = null
+  else if (!(Number.isSafeInteger(ledger.holdRule) && (ledger.holdRule as number) >= 1)) throw new BackOfficeSectionError('STATE_INVALID', 'holdRule is not a rule number')
   // Each order in the ledger's own layout (section-orders.ts), in a plain Map built entry by entry, then handed over whole.
   const orders = new Map<string, TrackedOrder>()
   for (const [orderId, written] of ledger.orders) {

@@ -177,10 +177,18 @@ export interface Order {
   syntheticPendingCash: Units
   syntheticPendingNotional: Units
   /**
-   * What a sell holds in its quote asset for the fee of its synthetic quantity pending a true-up: the taker-fee
-   * allowance on what each synthetic fill booked, as the fill left it (kernel/reservations.ts syntheticFeeHeldAfter).
-   * The true-up pays the real fee from the account's quote; free, the proceeds could be spent first. 0 on a buy (its
-   * reservation keeps its allowance: syntheticHeldFor) and while nothing is pending.
+   * The part of the synthetic quantity pending that holds for its true-up, and the cash its synthetic fills booked for
+   * it: that of the synthetic fills applied after the log adopted the hold rule (kernel.hold_rule_adopted,
+   * kernel/reservations.ts HOLD_RULE_SYNTHETIC), which the true-ups take first. 0 while none, and for quantity pending
+   * from before the rule, which holds nothing as the builds before decided.
+   */
+  syntheticHeldQty: Units
+  syntheticHeldCash: Units
+  /**
+   * What a sell holds in its quote asset for the fee of its synthetic quantity held (syntheticHeldQty): the taker-fee
+   * allowance on what each of those synthetic fills booked (kernel/reservations.ts syntheticFeeAllowance). The
+   * true-up pays the real fee from the account's quote; free, the proceeds could be spent first. 0 on a buy (its
+   * reservation keeps its allowance: syntheticHeldFor) and while nothing is held.
    */
   syntheticFeeHeld: Units
   /**

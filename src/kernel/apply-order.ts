@@ -16,7 +16,7 @@ import { syncQueues, workFor } from './queues.ts'
 import { noteDueChanged } from './work-index.ts'
 import { retainTerminal } from './retention.ts'
 import { noteOwnQuote } from './own-quotes.ts'
-import { heldFor, syntheticFeeAllowance, syntheticFeeKept, syntheticHeldFor } from './reservations.ts'
+import { heldFor, HOLD_RULE_SYNTHETIC, syntheticFeeAllowance, syntheticFeeKept, syntheticHeldAfter, syntheticHeldFor } from './reservations.ts'
 import { transitionTarget } from './state-machine.ts'
 import type { KernelState } from './state.ts'
 
@@ -152,25 +152,33 @@ function applyFill(state: KernelState, order: Order, event: Extract<DomainEvent,
 }
 
 /**
- * The synthetic quantity pending a true-up grows with a synthetic fill and shrinks, repriced, with a real one. A buy
- * holds its share of the reservation beyond the synthetic cash until then (reservations.ts syntheticHeldFor): the
- * synthetic fill just released it (with its order.fill, before this event), and it is held again here, by what the
- * pending quantity adds, without a funds check — it was held a moment before, or the venue's fill needs it. A sell
- * holds the fee allowance on its synthetic proceeds in its quote asset (Order.syntheticFeeHeld) until then.
+ * The synthetic quantity pending a true-up grows with a synthetic fill and shrinks, repriced, with a real one. Under
+ * the hold rule (reservations.ts HOLD_RULE_SYNTHETIC), a synthetic fill applied after the log adopted it keeps held
+ * what its true-up will pay, its quantity counted in Order.syntheticHeldQty: a buy its share of the reservation beyond
+ * the synthetic cash (syntheticHeldFor) — the synthetic fill just released it (with its order.fill, before this
+ * event), and it is held again here, by what the held quantity adds, without a funds check: it was held a moment
+ * before, or the venue's fill needs it — and a sell the fee allowance on its synthetic proceeds in its quote asset
+ * (Order.syntheticFeeHeld). One applied before holds nothing, and a true-up of it releases nothing, as the builds
+ * before decided: the true-ups take the held quantity first (reservations.ts syntheticHeldAfter).
  */
 function applySyntheticPending(state: KernelState, order: Order, event: PendingEvent): void {
   const before = syntheticHeldFor(order)
-  const pendingBefore = order.syntheticPendingQty
+  const heldQtyBefore = order.syntheticHeldQty
+  const cashBefore = order.syntheticPendingCash
   changePending(order, event)
   if (event.type === 'order.synthetic_pending') {
+    if (state.holdRule !== HOLD_RULE_SYNTHETIC) return
+    Object.assign(order, syntheticHeldAfter(order, { added: { qty: event.qty, cash: order.syntheticPendingCash - cashBefore } }))
     const added = syntheticHeldFor(order) - before
     if (added > 0n) holdTo(state, order, order.reservation.remaining + added)
     if (order.side === 'sell') holdSyntheticFee(state, order, order.syntheticFeeHeld + syntheticFeeAllowance(event.qty, event.price, state.config?.params.takerFeeBps ?? 0))
     return
   }
   bookTrueUp(state, order, event)
+  if (heldQtyBefore === 0n) return
+  Object.assign(order, syntheticHeldAfter(order, { taken: event }))
   releaseTo(state, order, heldFor(order))
-  holdSyntheticFee(state, order, syntheticFeeKept(order.syntheticFeeHeld, pendingBefore, order.syntheticPendingQty))
+  holdSyntheticFee(state, order, syntheticFeeKept(order.syntheticFeeHeld, heldQtyBefore, order.syntheticHeldQty))
 }
 
 type AmendEvent = Extract<DomainEvent, { type: 'order.amend_requested' | 'order.amend_send_requested' | 'order.amended' | 'order.amend_failed' }>

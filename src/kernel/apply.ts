@@ -45,6 +45,9 @@ export function applyInPlace(state: KernelState, event: DomainEvent, meta: Apply
     case 'kernel.retire_rule_adopted':
       state.retireRule = event.rule
       return
+    case 'kernel.hold_rule_adopted':
+      state.holdRule = event.rule
+      return
     case 'mode.changed':
       state.mode = event.mode
       return
@@ -102,6 +105,7 @@ type OrderScopedEvent = Exclude<
   EventOf<
     | 'kernel.configured'
     | 'kernel.retire_rule_adopted'
+    | 'kernel.hold_rule_adopted'
     | 'mode.changed'
     | 'switch.changed'
     | 'venue.health_changed'
@@ -182,6 +186,8 @@ function applyAccepted(state: KernelState, event: EventOf<'order.accepted'>): vo
     syntheticPendingQty: 0n,
     syntheticPendingCash: 0n,
     syntheticPendingNotional: 0n,
+    syntheticHeldQty: 0n,
+    syntheticHeldCash: 0n,
     syntheticFeeHeld: 0n,
     overfillCumQty: null,
     overfillRecheckMs: 0,

@@ -75,24 +75,49 @@ export function heldFor(order: HeldOrder): Units {
   return maxUnits(own, remainingAfterFill(amend.reservationTotal, amend.qty, order.cumQty)) + synthetic
 }
 
-export type HeldOrder = Pick<Order, 'status' | 'side' | 'reservation' | 'qty' | 'cumQty' | 'amend' | 'syntheticPendingQty' | 'syntheticPendingCash'>
+export type HeldOrder = Pick<Order, 'status' | 'side' | 'reservation' | 'qty' | 'cumQty' | 'amend' | 'syntheticHeldQty' | 'syntheticHeldCash'>
+
+/**
+ * The hold rule this build decides by and records (kernel.hold_rule_adopted, at configure): a synthetic fill keeps
+ * held what its true-up will pay — a buy its reservation's share beyond the synthetic cash (syntheticHeldFor), a sell
+ * the fee allowance on its proceeds (syntheticFeeAllowance) — until the true-ups take its quantity. Only synthetic
+ * fills applied after the log adopted it hold (Order.syntheticHeldQty): one applied before holds nothing, as the
+ * builds before decided, so each part of a log replays as it was decided.
+ */
+export const HOLD_RULE_SYNTHETIC = 1
 
 /**
  * What a buy keeps held for its synthetic quantity pending a true-up (kernel/synthetic-cover.ts), terminal or not: its
- * reservation's share for that quantity less the cash the synthetic fills paid for it. A synthetic fill is booked at
- * the order's limit with no fee; the real fills behind it come later and their true-up pays the real fee and any
- * cash above the synthetic (order.fill_trued_up). Released with the fill, that share could be reserved by another
- * order, and the true-up then took the account's available cash below zero. It goes as the true-ups take the pending
- * quantity, and when the order retires (retention.ts: a true-up of it is never booked). A sell holds its base
- * position, which the synthetic fill moved in full; its fee allowance is held in its quote asset apart
- * (Order.syntheticFeeHeld, syntheticFeeAllowance).
+ * reservation's share for the quantity held under the hold rule (Order.syntheticHeldQty) less the cash the synthetic
+ * fills paid for it. A synthetic fill is booked at the order's limit with no fee; the real fills behind it come later
+ * and their true-up pays the real fee and any cash above the synthetic (order.fill_trued_up). Released with the fill,
+ * that share could be reserved by another order, and the true-up then took the account's available cash below zero.
+ * It goes as the true-ups take the held quantity, and when the order retires (retention.ts: a true-up of it is never
+ * booked). A sell holds its base position, which the synthetic fill moved in full; its fee allowance is held in its
+ * quote asset apart (Order.syntheticFeeHeld, syntheticFeeAllowance).
  */
-export function syntheticHeldFor(order: Pick<HeldOrder, 'side' | 'reservation' | 'qty' | 'cumQty' | 'syntheticPendingQty' | 'syntheticPendingCash'>): Units {
-  const pendingQty = order.syntheticPendingQty
-  if (order.side !== 'buy' || pendingQty === 0n) return 0n
+export function syntheticHeldFor(order: Pick<HeldOrder, 'side' | 'reservation' | 'qty' | 'cumQty' | 'syntheticHeldQty' | 'syntheticHeldCash'>): Units {
+  const heldQty = order.syntheticHeldQty
+  if (order.side !== 'buy' || heldQty === 0n) return 0n
   const filled = minUnits(order.cumQty, order.qty)
-  const share = remainingAfterFill(order.reservation.total, order.qty, maxUnits(0n, filled - pendingQty)) - remainingAfterFill(order.reservation.total, order.qty, filled)
-  return maxUnits(0n, share - order.syntheticPendingCash)
+  const share = remainingAfterFill(order.reservation.total, order.qty, maxUnits(0n, filled - heldQty)) - remainingAfterFill(order.reservation.total, order.qty, filled)
+  return maxUnits(0n, share - order.syntheticHeldCash)
+}
+
+/**
+ * The synthetic quantity held under the hold rule, and its cash, after a synthetic fill (`added`: applied after the
+ * log adopted the rule) or a true-up (`taken`). A true-up takes the held quantity first: the pending quantity is one
+ * pool at the order's limit, and a back office restored from a section of a build before the rule knows only the held
+ * part (src/backoffice/orders.ts takeSyntheticPending takes it alike). A true-up of quantity never held releases none.
+ */
+export function syntheticHeldAfter(
+  order: Pick<Order, 'syntheticHeldQty' | 'syntheticHeldCash'>,
+  change: { added: { qty: Units; cash: Units } } | { taken: { qty: Units; syntheticCash: Units } },
+): { syntheticHeldQty: Units; syntheticHeldCash: Units } {
+  if ('added' in change) return { syntheticHeldQty: order.syntheticHeldQty + change.added.qty, syntheticHeldCash: order.syntheticHeldCash + change.added.cash }
+  const { qty, syntheticCash } = change.taken
+  if (qty >= order.syntheticHeldQty) return { syntheticHeldQty: 0n, syntheticHeldCash: 0n }
+  return { syntheticHeldQty: order.syntheticHeldQty - qty, syntheticHeldCash: maxUnits(0n, order.syntheticHeldCash - syntheticCash) }
 }
 
 /**
@@ -107,9 +132,10 @@ export function syntheticFeeAllowance(qty: Units, price: Units, takerFeeBps: num
 }
 
 /**
- * What a sell keeps held for the fee once a true-up took its synthetic quantity pending from `pendingBefore` to
- * `pendingAfter`: the share of `held` for what is still pending, rounded up; none once nothing is. It is released in
- * full when the order retires (retention.ts: a true-up of it is never booked), terminal or not until then.
+ * What a sell keeps held for the fee once a true-up took its synthetic quantity held (Order.syntheticHeldQty) from
+ * `pendingBefore` to `pendingAfter`: the share of `held` for what is still held, rounded up; none once nothing is. It
+ * is released in full when the order retires (retention.ts: a true-up of it is never booked), terminal or not until
+ * then.
  */
 export function syntheticFeeKept(held: Units, pendingBefore: Units, pendingAfter: Units): Units {
   if (pendingAfter === 0n || pendingBefore === 0n) return 0n

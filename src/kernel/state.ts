@@ -58,6 +58,11 @@ export interface KernelState {
    * written before the record existed replays by the rule it was decided with.
    */
   retireRule: number | null
+  /**
+   * The hold rule the log adopted (kernel.hold_rule_adopted; src/kernel/reservations.ts HOLD_RULE_SYNTHETIC), null
+   * before any: a synthetic fill applied before the record holds nothing for its true-up, as the builds before decided.
+   */
+  holdRule: number | null
   instruments: Map<string, Instrument>
   policies: Map<string, Policy>
   mode: Mode
@@ -99,6 +104,7 @@ export function initialState(): KernelState {
     lastLsn: 0,
     config: null,
     retireRule: null,
+    holdRule: null,
     instruments: new Map(),
     policies: new Map(),
     mode: DEFAULT_MODE,

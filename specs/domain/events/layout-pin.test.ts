@@ -184,6 +184,9 @@ const PINNED_LAYOUTS: Record<string, string> = {
   'order_list.triggered@2': '{atMs:number cause:string legOrderId:string listId:string}',
   'order_list.accepted@3': '{accountId:word atMs:number bodyDigest:word legs:[word] listId:word listKey:word listType:word principalId:word traceparent:optional(word)}',
   // Order lists (263, 264): new types, written from version 3 on; their version 2 layouts are pinned as every type's are.
+  // The hold rule (104): a new type, written from version 3 on; its version 2 layout is pinned as every type's is.
+  'kernel.hold_rule_adopted@2': '{atMs:number rule:number}',
+  'kernel.hold_rule_adopted@3': '{atMs:number rule:number}',
   'order_list.accepted@2': '{accountId:string atMs:number bodyDigest:string legs:[string] listId:string listKey:string listType:string principalId:string traceparent:optional(string)}',
 }
 

@@ -4,11 +4,11 @@
  */
 
 import { afterAll, expect, test } from 'bun:test'
-import { cloneState, stateDigest } from '../../../src/kernel/index.ts'
+import { stateDigest } from '../../../src/kernel/index.ts'
 import { encodeKernelState, kernelStateBytes, kernelStateFromBytes, readableKernelSchemas } from '../../../src/runtime/snapshot/index.ts'
 import { kernelSectionOf } from '../../../src/runtime/snapshot/state-codec.ts'
 import { removeDir, type World } from '../harness.ts'
-import { tradedWorld, withoutOrderExpiry, encodeAsFormat20 } from './support.ts'
+import { tradedWorld, withoutOrderExpiry, encodeAsFormat20, beforeHoldRule } from './support.ts'
 
 const worlds: World[] = []
 afterAll(async () => {
@@ -24,7 +24,7 @@ test("format 14's encoding (no revocations) is still read, with none, as replayi
   expect(readableKernelSchemas()).toContain(previous)
   const world = await tradedWorld(22, 40, { beforeHeldCap: true })
   worlds.push(world)
-  const state = cloneState(world.gateway.engine.state)
+  const state = beforeHoldRule(world.gateway.engine.state)
   const { json, idempotency } = encodeAsFormat20(state)
   const fields = withoutOrderExpiry(json)
   expect(fields.pop()).toEqual([])
@@ -40,6 +40,6 @@ test("format 14's encoding (no revocations) is still read, with none, as replayi
   const restored = kernelStateFromBytes(kernelStateBytes(state))
   expect(restored.revocations).toEqual(state.revocations)
   expect(stateDigest(restored)).toBe(stateDigest(state))
-  expect(() => kernelStateFromBytes(v14)).toThrow(/expected KernelState as an array of 19 fields/)
+  expect(() => kernelStateFromBytes(v14)).toThrow(/expected KernelState as an array of 20 fields/)
   expect(() => kernelStateFromBytes(kernelStateBytes(state), { schema: previous })).toThrow(/expected KernelState as an array of 17 fields/)
 })

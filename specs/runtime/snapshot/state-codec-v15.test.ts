@@ -4,12 +4,12 @@
  */
 
 import { afterAll, expect, test } from 'bun:test'
-import { cloneState, stateDigest } from '../../../src/kernel/index.ts'
+import { stateDigest } from '../../../src/kernel/index.ts'
 import { orderListsOf } from '../../../src/domain/order-lists.ts'
 import { encodeKernelState, kernelStateBytes, kernelStateFromBytes, readableKernelSchemas } from '../../../src/runtime/snapshot/index.ts'
 import { kernelSectionOf } from '../../../src/runtime/snapshot/state-codec.ts'
 import { removeDir, type World } from '../harness.ts'
-import { tradedWorld, withoutOrderExpiry, encodeAsFormat20 } from './support.ts'
+import { tradedWorld, withoutOrderExpiry, encodeAsFormat20, beforeHoldRule } from './support.ts'
 
 const worlds: World[] = []
 afterAll(async () => {
@@ -25,7 +25,7 @@ test("format 15's encoding (no order lists) is still read, with none, as replayi
   expect(readableKernelSchemas()).toContain(previous)
   const world = await tradedWorld(23, 40, { beforeHeldCap: true })
   worlds.push(world)
-  const state = cloneState(world.gateway.engine.state)
+  const state = beforeHoldRule(world.gateway.engine.state)
   const { json, idempotency } = encodeAsFormat20(state)
   const fields = withoutOrderExpiry(json)
   expect(fields.pop()).toEqual([])
@@ -47,6 +47,6 @@ test("format 15's encoding (no order lists) is still read, with none, as replayi
   expect(restored.orderLists.open).toBe(1)
   expect([...restored.orderLists.byLeg]).toEqual([[a, 'L1'], [b, 'L1']])
   expect(stateDigest(restored)).toBe(stateDigest(state))
-  expect(() => kernelStateFromBytes(v15)).toThrow(/expected KernelState as an array of 19 fields/)
+  expect(() => kernelStateFromBytes(v15)).toThrow(/expected KernelState as an array of 20 fields/)
   expect(() => kernelStateFromBytes(kernelStateBytes(state), { schema: previous })).toThrow(/expected KernelState as an array of 18 fields/)
 })

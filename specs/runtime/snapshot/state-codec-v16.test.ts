@@ -4,11 +4,11 @@
  */
 
 import { afterAll, expect, test } from 'bun:test'
-import { cloneState, stateDigest } from '../../../src/kernel/index.ts'
+import { stateDigest } from '../../../src/kernel/index.ts'
 import { encodeKernelState, kernelStateBytes, kernelStateFromBytes, readableKernelSchemas } from '../../../src/runtime/snapshot/index.ts'
 import { kernelSectionOf } from '../../../src/runtime/snapshot/state-codec.ts'
 import { removeDir, type World } from '../harness.ts'
-import { tradedWorld, withoutOrderExpiry, encodeAsFormat20 } from './support.ts'
+import { tradedWorld, withoutOrderExpiry, encodeAsFormat20, beforeHoldRule } from './support.ts'
 
 const worlds: World[] = []
 afterAll(async () => {
@@ -24,7 +24,7 @@ test("format 16's encoding (orders without expiresAtMs) is still read, with no t
   expect(readableKernelSchemas()).toContain(previous)
   const world = await tradedWorld(24, 40, { beforeHeldCap: true })
   worlds.push(world)
-  const state = cloneState(world.gateway.engine.state)
+  const state = beforeHoldRule(world.gateway.engine.state)
   const { json, idempotency } = encodeAsFormat20(state)
   const v16 = kernelSectionOf(JSON.stringify(withoutOrderExpiry(json)), idempotency)
   const decoded = kernelStateFromBytes(v16, { schema: previous })
@@ -38,8 +38,8 @@ test("format 16's encoding (orders without expiresAtMs) is still read, with no t
   const restored = kernelStateFromBytes(kernelStateBytes(state))
   expect(restored.orders.get(first.orderId)?.expiresAtMs).toBe(first.acceptedAtMs + 30_000)
   expect(stateDigest(restored)).toBe(stateDigest(state))
-  // Each encoding is read only under its own id: this build's order rows are one member longer (and its params, format
-  // 18, and its policies, format 20: the first a reader meets).
-  expect(() => kernelStateFromBytes(v16)).toThrow(/expected Policy as an array of 10 fields/)
-  expect(() => kernelStateFromBytes(kernelStateBytes(state), { schema: previous })).toThrow(/expected Policy as an array of 9 fields/)
+  // Each encoding is read only under its own id: this build's state is one member longer (holdRule, format 22: the first
+  // difference a reader meets).
+  expect(() => kernelStateFromBytes(v16)).toThrow(/expected KernelState as an array of 20 fields/)
+  expect(() => kernelStateFromBytes(kernelStateBytes(state), { schema: previous })).toThrow(/expected KernelState as an array of 19 fields/)
 })

@@ -5,11 +5,11 @@
  */
 
 import { afterAll, expect, test } from 'bun:test'
-import { cloneState, stateDigest } from '../../../src/kernel/index.ts'
+import { stateDigest } from '../../../src/kernel/index.ts'
 import { encodeKernelState, kernelStateBytes, kernelStateFromBytes, readableKernelSchemas } from '../../../src/runtime/snapshot/index.ts'
 import { KERNEL_STATE_SCHEMA_V17, kernelSectionOf } from '../../../src/runtime/snapshot/state-codec.ts'
 import { removeDir, type World } from '../harness.ts'
-import { tradedWorld, withoutHeldCapMember, encodeAsFormat20 } from './support.ts'
+import { tradedWorld, withoutHeldCapMember, encodeAsFormat20, beforeHoldRule } from './support.ts'
 
 const worlds: World[] = []
 afterAll(async () => {
@@ -26,7 +26,7 @@ test("format 17's encoding (params without terminalOrdersHeldMax) is still read,
   expect(readableKernelSchemas()).toContain(previous)
   const world = await tradedWorld(25, 40, { beforeHeldCap: true })
   worlds.push(world)
-  const state = cloneState(world.gateway.engine.state)
+  const state = beforeHoldRule(world.gateway.engine.state)
   expect(state.config?.params.terminalOrdersHeldMax).toBeUndefined()
   const { json, idempotency } = encodeAsFormat20(state)
   const v17 = kernelSectionOf(JSON.stringify(withoutHeldCapMember(json)), idempotency)
@@ -41,8 +41,8 @@ test("format 17's encoding (params without terminalOrdersHeldMax) is still read,
   const restored = kernelStateFromBytes(kernelStateBytes(state))
   expect(restored.config?.params.terminalOrdersHeldMax).toBe(20_000)
   expect(stateDigest(restored)).toBe(stateDigest(state))
-  // Each encoding is read only under its own id: this build's params are one member longer (and its policies, format
-  // 20: the first a reader meets).
-  expect(() => kernelStateFromBytes(v17)).toThrow(/expected Policy as an array of 10 fields/)
-  expect(() => kernelStateFromBytes(kernelStateBytes(state), { schema: previous })).toThrow(/expected Policy as an array of 9 fields/)
+  // Each encoding is read only under its own id: this build's state is one member longer (holdRule, format 22: the first
+  // difference a reader meets).
+  expect(() => kernelStateFromBytes(v17)).toThrow(/expected KernelState as an array of 20 fields/)
+  expect(() => kernelStateFromBytes(kernelStateBytes(state), { schema: previous })).toThrow(/expected KernelState as an array of 19 fields/)
 })

@@ -7,11 +7,11 @@
 
 import { afterAll, expect, test } from 'bun:test'
 import { parseDecimal } from '../../../src/domain/decimal.ts'
-import { cloneState, stateDigest } from '../../../src/kernel/index.ts'
+import { stateDigest } from '../../../src/kernel/index.ts'
 import { encodeKernelState, kernelStateBytes, kernelStateFromBytes, readableKernelSchemas } from '../../../src/runtime/snapshot/index.ts'
 import { KERNEL_STATE_SCHEMA_V18, kernelSectionOf } from '../../../src/runtime/snapshot/state-codec.ts'
 import { removeDir, type World } from '../harness.ts'
-import { tradedWorld, withoutProtectionMember, encodeAsFormat20 } from './support.ts'
+import { tradedWorld, withoutProtectionMember, encodeAsFormat20, beforeHoldRule } from './support.ts'
 
 const worlds: World[] = []
 afterAll(async () => {
@@ -28,7 +28,7 @@ test("format 18's encoding (orders without protectionPrice) is still read, with 
   expect(readableKernelSchemas()).toContain(previous)
   const world = await tradedWorld(26, 40, { beforeSelfTrade: true })
   worlds.push(world)
-  const state = cloneState(world.gateway.engine.state)
+  const state = beforeHoldRule(world.gateway.engine.state)
   expect(state.orders.size).toBeGreaterThan(0)
   const { json, idempotency } = encodeAsFormat20(state)
   const v18 = kernelSectionOf(JSON.stringify(withoutProtectionMember(json)), idempotency)
@@ -43,8 +43,8 @@ test("format 18's encoding (orders without protectionPrice) is still read, with 
   const restored = kernelStateFromBytes(kernelStateBytes(state))
   expect(restored.orders.get(first.orderId)?.protectionPrice).toBe(parseDecimal('61950.5'))
   expect(stateDigest(restored)).toBe(stateDigest(state))
-  // Each encoding is read only under its own id: this build's orders are one member longer (and its policies, format
-  // 20: the first a reader meets).
-  expect(() => kernelStateFromBytes(v18)).toThrow(/expected Policy as an array of 10 fields/)
-  expect(() => kernelStateFromBytes(kernelStateBytes(state), { schema: previous })).toThrow(/expected Policy as an array of 9 fields/)
+  // Each encoding is read only under its own id: this build's state is one member longer (holdRule, format 22: the first
+  // difference a reader meets).
+  expect(() => kernelStateFromBytes(v18)).toThrow(/expected KernelState as an array of 20 fields/)
+  expect(() => kernelStateFromBytes(kernelStateBytes(state), { schema: previous })).toThrow(/expected KernelState as an array of 19 fields/)
 })

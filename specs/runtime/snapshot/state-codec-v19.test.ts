@@ -6,12 +6,12 @@
  */
 
 import { afterAll, expect, test } from 'bun:test'
-import { cloneState, stateDigest } from '../../../src/kernel/index.ts'
+import { stateDigest } from '../../../src/kernel/index.ts'
 import { encodeKernelState, kernelStateBytes, kernelStateFromBytes, readableKernelSchemas } from '../../../src/runtime/snapshot/index.ts'
 import { KERNEL_STATE_SCHEMA_V19, kernelSectionOf } from '../../../src/runtime/snapshot/state-codec.ts'
 import type { Policy } from '../../../src/domain/accounts.ts'
 import { removeDir, type World } from '../harness.ts'
-import { tradedWorld, withoutSelfTradeMember, encodeAsFormat20 } from './support.ts'
+import { tradedWorld, withoutSelfTradeMember, encodeAsFormat20, beforeHoldRule } from './support.ts'
 
 const worlds: World[] = []
 afterAll(async () => {
@@ -28,7 +28,7 @@ test("format 19's encoding (policies without selfTrade) is still read, without i
   expect(readableKernelSchemas()).toContain(previous)
   const world = await tradedWorld(27, 40, { beforeSelfTrade: true })
   worlds.push(world)
-  const state = cloneState(world.gateway.engine.state)
+  const state = beforeHoldRule(world.gateway.engine.state)
   expect(state.policies.size).toBeGreaterThan(0)
   const { json, idempotency } = encodeAsFormat20(state)
   const v19 = kernelSectionOf(JSON.stringify(withoutSelfTradeMember(json)), idempotency)
@@ -51,7 +51,8 @@ test("format 19's encoding (policies without selfTrade) is still read, without i
   expect(restored.policies.get(second.accountId)?.selfTrade).toBe('reject')
   expect(restored.config).toEqual(state.config)
   expect(stateDigest(restored)).toBe(stateDigest(state))
-  // Each encoding is read only under its own id: this build's policies are one member longer.
-  expect(() => kernelStateFromBytes(v19)).toThrow(/expected Policy as an array of/)
-  expect(() => kernelStateFromBytes(kernelStateBytes(state), { schema: previous })).toThrow(/expected Policy as an array of/)
+  // Each encoding is read only under its own id: this build's state is one member longer (holdRule, format 22: the first
+  // difference a reader meets).
+  expect(() => kernelStateFromBytes(v19)).toThrow(/expected KernelState as an array of 20 fields/)
+  expect(() => kernelStateFromBytes(kernelStateBytes(state), { schema: previous })).toThrow(/expected KernelState as an array of 19 fields/)
 })

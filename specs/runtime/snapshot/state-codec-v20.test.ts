@@ -11,7 +11,7 @@ import { cloneState, stateDigest } from '../../../src/kernel/index.ts'
 import { kernelStateBytes, kernelStateFromBytes, readableKernelSchemas } from '../../../src/runtime/snapshot/index.ts'
 import { KERNEL_STATE_SCHEMA_V20, kernelSectionOf } from '../../../src/runtime/snapshot/state-codec.ts'
 import { removeDir, type World } from '../harness.ts'
-import { encodeAsFormat20, tradedWorld } from './support.ts'
+import { encodeAsFormat20, tradedWorld, beforeHoldRule } from './support.ts'
 
 const worlds: World[] = []
 afterAll(async () => {
@@ -28,7 +28,7 @@ test("format 20's encoding (no key window, no times) is still read, keys held fo
   expect(readableKernelSchemas()).toContain(previous)
   const older = await tradedWorld(28, 40, { beforeSelfTrade: true })
   worlds.push(older)
-  const state = cloneState(older.gateway.engine.state)
+  const state = beforeHoldRule(older.gateway.engine.state)
   expect(state.idempotency.size).toBeGreaterThan(0)
   const { json, idempotency } = encodeAsFormat20(state)
   const v20 = kernelSectionOf(JSON.stringify(json), idempotency)

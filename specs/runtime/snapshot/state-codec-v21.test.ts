@@ -39,12 +39,15 @@ test("this build's snapshot keeps a sell's fee held for its synthetic quantity; 
   const older = kernelStateFromBytes(kernelStateBytes(h.state))
   const order = older.orders.get(sell)
   if (order === undefined) throw new Error('expected the sell')
-  order.syntheticFeeHeld = 0n
+  Object.assign(order, { syntheticFeeHeld: 0n, syntheticHeldQty: 0n, syntheticHeldCash: 0n })
+  older.holdRule = null
   older.accounts.get(ACCOUNT)?.reserved.set('USD', h.reserved('USD') - d('50'))
   const { json, idempotency } = encodeAsFormat21(older)
   const v21 = kernelSectionOf(JSON.stringify(json), idempotency)
   const decoded = kernelStateFromBytes(v21, { schema: previous })
   expect(decoded.orders.get(sell)?.syntheticFeeHeld).toBe(0n)
+  expect(decoded.orders.get(sell)?.syntheticHeldQty).toBe(0n)
+  expect(decoded.holdRule).toBeNull()
   expect(stateDigest(decoded)).toBe(stateDigest(older))
   // Each encoding is read only under its own id.
   expect(() => kernelStateFromBytes(v21)).toThrow()

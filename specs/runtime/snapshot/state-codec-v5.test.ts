@@ -26,7 +26,7 @@ const SECTION_V5 = new Uint8Array(Buffer.from('YwcAAFsxNCxbImNmZy0xIixbWyJzaW0iL
 /**
  * The state the fixture's log gives, from the commands it came from: decided by this build, which logs one more event
  * per synthetic fill than that build did (order.synthetic_pending: no pending quantity was kept then) and records the
- * retirement rule it follows (kernel.retire_rule_adopted) and its config the cap on ended orders held, so the log is that build's once those are left out, and
+ * retirement and hold rules it follows (kernel.retire_rule_adopted, kernel.hold_rule_adopted) and its config the cap on ended orders held, so the log is that build's once those are left out, and
  * replayed.
  */
 function sameRunHere(): { state: KernelState; orderId: string } {
@@ -44,7 +44,7 @@ function sameRunHere(): { state: KernelState; orderId: string } {
   harness.report(report(harness.order(orderId), { kind: 'fill', execId: 'f3', lastQty: d('0.02'), lastPrice: d('50000'), cumQty: d('0.07') }))
   const state = initialState()
   harness.log
-    .filter((event) => event.type !== 'order.synthetic_pending' && event.type !== 'kernel.retire_rule_adopted')
+    .filter((event) => event.type !== 'order.synthetic_pending' && event.type !== 'kernel.retire_rule_adopted' && event.type !== 'kernel.hold_rule_adopted')
     // Nor the cap on ended orders held (payload version 8), which that build's config did not record.
     .map((event) => (event.type === 'kernel.configured' ? { ...event, config: withoutHeldCap(event.config) } : event))
     .forEach((event, index) => applyInPlace(state, event, { lsn: index + 1 }))
@@ -70,7 +70,7 @@ describe('a version 5 kernel section', () => {
 
   test('is never read as this build\'s format, nor this build\'s as version 5', () => {
     const { state } = sameRunHere()
-    expect(() => kernelStateFromBytes(SECTION_V5)).toThrow(/expected KernelState as an array of 19 fields/)
+    expect(() => kernelStateFromBytes(SECTION_V5)).toThrow(/expected KernelState as an array of 20 fields/)
     expect(() => kernelStateFromBytes(kernelStateBytes(state), { schema: KERNEL_STATE_SCHEMA_V5 })).toThrow(/expected KernelState as an array of 15 fields/)
   })
 

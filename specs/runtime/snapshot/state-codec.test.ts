@@ -8,7 +8,7 @@ import {
 import { kernelSectionOf } from '../../../src/runtime/snapshot/state-codec.ts'
 import { withEvidence } from '../../support/evidence.ts'
 import { removeDir, type World } from '../harness.ts'
-import { encodeWithFormat12Policies, tradedWorld, withoutOrderExpiry, encodeAsFormat20 } from './support.ts'
+import { beforeHoldRule, encodeWithFormat12Policies, tradedWorld, withoutOrderExpiry, encodeAsFormat20 } from './support.ts'
 
 const worlds: World[] = []
 afterAll(async () => {
@@ -24,7 +24,7 @@ afterAll(async () => {
  * the world's state is left alone.
  */
 function asOlderBuildKept(live: ReturnType<typeof initialState>): ReturnType<typeof initialState> {
-  const state = cloneState(live)
+  const state = beforeHoldRule(live)
   for (const order of state.orders.values()) {
     order.limitLoosest = null
     order.syntheticDeclinedCumQty = null
@@ -34,7 +34,7 @@ function asOlderBuildKept(live: ReturnType<typeof initialState>): ReturnType<typ
 
 /** The state as format 10 kept it: no declined synthetic fill (that build logged no order.synthetic_declined). A copy. */
 function asFormat10Kept(live: ReturnType<typeof initialState>): ReturnType<typeof initialState> {
-  const state = cloneState(live)
+  const state = beforeHoldRule(live)
   for (const order of state.orders.values()) order.syntheticDeclinedCumQty = null
   return state
 }
@@ -110,12 +110,13 @@ describe('kernel state encoding', () => {
 
   test('the schema id names the format version and a fingerprint of every field', () => {
     expect(KERNEL_STATE_SCHEMA).toMatch(new RegExp(`^kernel-state/v${KERNEL_STATE_FORMAT_VERSION}/[0-9a-f]{16}$`))
-    // Pinned: format 22's fields (format 21's, pinned before, plus each order's syntheticFeeHeld; format 21 is format
+    // Pinned: format 22's fields (format 21's, pinned before, plus each order's syntheticFeeHeld, syntheticHeldQty and
+    // …Cash and the state's holdRule — format 22 gained the last three before any build wrote it; format 21 is format
     // 20's plus the params' key window and cap, and the idempotency columns' times; formats 21, 20, 19, 18, 17, 16, 15, 14, 13 and 12 are read: their tests below and in
     // state-codec-v14…v20.test.ts). A change of the encoded fields under the same format number would leave this build unable to
     // read the snapshots the one before wrote under this id: it takes the next number, keeps a reader of this one
     // (state-codec-older.ts) and moves this pin to the list of readable ids.
-    expect(KERNEL_STATE_SCHEMA).toBe('kernel-state/v22/2b60dd503715aff3')
+    expect(KERNEL_STATE_SCHEMA).toBe('kernel-state/v22/42bf0d8e8c29ae47')
   })
 
   test("a bootstrap suspect's mark survives the round trip", async () => {
@@ -155,7 +156,7 @@ describe('kernel state encoding', () => {
     expect(stateDigest(decoded)).toBe(stateDigest({ ...state, retireRule: null }))
     expect(mapOrders(decoded)).toEqual(mapOrders(state))
     // Each encoding is read only under its own id.
-    expect(() => kernelStateFromBytes(v7)).toThrow(/expected KernelState as an array of 19 fields/)
+    expect(() => kernelStateFromBytes(v7)).toThrow(/expected KernelState as an array of 20 fields/)
     expect(() => kernelStateFromBytes(kernelStateBytes(state), { schema: previous })).toThrow(/expected KernelState as an array of 15 fields/)
   })
 
@@ -182,7 +183,7 @@ describe('kernel state encoding', () => {
     expect(stateDigest(decoded)).toBe(stateDigest({ ...state, retireRule: null }))
     expect(mapOrders(decoded)).toEqual(mapOrders(state))
     // Each encoding is read only under its own id.
-    expect(() => kernelStateFromBytes(v6)).toThrow(/expected KernelState as an array of 19 fields/)
+    expect(() => kernelStateFromBytes(v6)).toThrow(/expected KernelState as an array of 20 fields/)
     expect(() => kernelStateFromBytes(kernelStateBytes(state), { schema: previous })).toThrow(/expected KernelState as an array of 15 fields/)
     expect(() => kernelStateFromBytes(v6, { schema: 'kernel-state/v4/0123456789abcdef' })).toThrow(/is not one this build reads/)
   })
@@ -213,7 +214,7 @@ describe('kernel state encoding', () => {
     if (amended === undefined) throw new Error('expected an order')
     amended.limitLoosest = 123n
     expect(kernelStateFromBytes(kernelStateBytes(state)).orders.get(amended.orderId)?.limitLoosest).toBe(123n)
-    expect(() => kernelStateFromBytes(v9)).toThrow(/expected KernelState as an array of 19 fields/)
+    expect(() => kernelStateFromBytes(v9)).toThrow(/expected KernelState as an array of 20 fields/)
     expect(() => kernelStateFromBytes(kernelStateBytes(state), { schema: previous })).toThrow(/expected KernelState as an array of 16 fields/)
   })
 
@@ -242,7 +243,7 @@ describe('kernel state encoding', () => {
     if (declined === undefined) throw new Error('expected an order')
     declined.syntheticDeclinedCumQty = 456n
     expect(kernelStateFromBytes(kernelStateBytes(state)).orders.get(declined.orderId)?.syntheticDeclinedCumQty).toBe(456n)
-    expect(() => kernelStateFromBytes(v10)).toThrow(/expected KernelState as an array of 19 fields/)
+    expect(() => kernelStateFromBytes(v10)).toThrow(/expected KernelState as an array of 20 fields/)
     expect(() => kernelStateFromBytes(kernelStateBytes(state), { schema: previous })).toThrow(/expected KernelState as an array of 16 fields/)
   })
 
@@ -252,7 +253,7 @@ describe('kernel state encoding', () => {
     expect(readableKernelSchemas()).toContain(previous)
     const world = await tradedWorld(19, 40, { beforeHeldCap: true })
     worlds.push(world)
-    const state = cloneState(world.gateway.engine.state)
+    const state = beforeHoldRule(world.gateway.engine.state)
     expect(state.orders.size).toBeGreaterThan(0)
     const { json, idempotency } = encodeWithFormat12Policies(state)
     const fields = withoutBookLimits(structuredClone(json) as unknown[])
@@ -268,7 +269,7 @@ describe('kernel state encoding', () => {
     const restored = kernelStateFromBytes(kernelStateBytes(state))
     expect(restored.venueHealth.get('sim')).toEqual(state.venueHealth.get('sim'))
     expect(stateDigest(restored)).toBe(stateDigest(state))
-    expect(() => kernelStateFromBytes(v11)).toThrow(/expected KernelState as an array of 19 fields/)
+    expect(() => kernelStateFromBytes(v11)).toThrow(/expected KernelState as an array of 20 fields/)
     expect(() => kernelStateFromBytes(kernelStateBytes(state), { schema: previous })).toThrow(/expected KernelState as an array of 16 fields/)
   })
 
@@ -279,7 +280,7 @@ describe('kernel state encoding', () => {
     expect(readableKernelSchemas()).toContain(previous)
     const world = await tradedWorld(21, 40, { beforeHeldCap: true })
     worlds.push(world)
-    const state = cloneState(world.gateway.engine.state)
+    const state = beforeHoldRule(world.gateway.engine.state)
     expect(state.config).not.toBeNull()
     // A policy's newOrdersBy, which format 13 holds, is read back from it.
     const accountId = [...state.policies.keys()][0] as string
@@ -308,7 +309,7 @@ describe('kernel state encoding', () => {
     expect(restored.config).toEqual(state.config)
     expect(restored.instruments.get(`${first.venue}:${first.symbol}`)?.touchQtyMin).toBe(5n)
     expect(stateDigest(restored)).toBe(stateDigest(state))
-    expect(() => kernelStateFromBytes(v13)).toThrow(/expected KernelState as an array of 19 fields/)
+    expect(() => kernelStateFromBytes(v13)).toThrow(/expected KernelState as an array of 20 fields/)
     expect(() => kernelStateFromBytes(kernelStateBytes(state), { schema: previous })).toThrow(/expected KernelState as an array of 17 fields/)
   })
 
@@ -318,7 +319,7 @@ describe('kernel state encoding', () => {
     expect(readableKernelSchemas()).toContain(previous)
     const world = await tradedWorld(20, 40, { beforeHeldCap: true })
     worlds.push(world)
-    const state = cloneState(world.gateway.engine.state)
+    const state = beforeHoldRule(world.gateway.engine.state)
     expect(state.policies.size).toBeGreaterThan(0)
     const { json, idempotency } = encodeWithFormat12Policies(state)
     const v12 = kernelSectionOf(JSON.stringify(withoutBookLimits(structuredClone(json) as unknown[])), idempotency)
@@ -336,7 +337,7 @@ describe('kernel state encoding', () => {
     expect(restored.policies.get(accountId)?.newOrdersBy).toEqual(['trader'])
     expect(restored.config?.policies.find((policy) => policy.accountId === accountId)?.newOrdersBy).toEqual(['trader'])
     expect(stateDigest(restored)).toBe(stateDigest(state))
-    expect(() => kernelStateFromBytes(v12)).toThrow(/expected KernelState as an array of 19 fields/)
+    expect(() => kernelStateFromBytes(v12)).toThrow(/expected KernelState as an array of 20 fields/)
     expect(() => kernelStateFromBytes(kernelStateBytes(state), { schema: previous })).toThrow(/expected KernelState as an array of 17 fields/)
   })
 })

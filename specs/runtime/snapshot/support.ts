@@ -2,7 +2,7 @@
 
 import { expect } from 'bun:test'
 import type { Principal } from '../../../src/domain/accounts.ts'
-import type { KernelState } from '../../../src/kernel/index.ts'
+import { cloneState, type KernelState } from '../../../src/kernel/index.ts'
 import type { KernelConfig } from '../../../src/domain/kernel-config.ts'
 import { encodeKernelState } from '../../../src/runtime/snapshot/index.ts'
 import type { EncodedKernelState } from '../../../src/runtime/snapshot/state-codec.ts'
@@ -77,14 +77,28 @@ export function withoutKeyWindow(config: KernelConfig): KernelConfig {
 }
 
 /**
- * A state's kernel encoding as format 21 wrote it: its orders without syntheticFeeHeld, the last member of this build's
- * order rows (format 22), '0' for every order holding none — which is every order those builds held.
+ * A state's kernel encoding as format 21 wrote it: without the state's holdRule, the last of this build's fields (null
+ * in a state those builds kept: beforeHoldRule), and its orders without syntheticFeeHeld, syntheticHeldQty and …Cash,
+ * the last members of this build's order rows (format 22), '0' for every order holding none — which is every order
+ * those builds held.
  */
 export function encodeAsFormat21(state: KernelState): EncodedKernelState {
   const { json, idempotency } = encodeKernelState(state)
   const fields = structuredClone(json) as unknown[]
-  for (const [, row] of fields[7] as [string, unknown[]][]) expect(row.pop()).toBe('0')
+  expect(fields.pop()).toBeNull()
+  for (const [, row] of fields[7] as [string, unknown[]][]) expect(row.splice(-3)).toEqual(['0', '0', '0'])
   return { json: fields as Json, idempotency }
+}
+
+/**
+ * A copy of `state` as a build before the hold rule kept it (kernel-state format 21 and older): no rule adopted (that
+ * build logged no kernel.hold_rule_adopted), nothing held for a synthetic quantity — which these worlds' orders hold.
+ */
+export function beforeHoldRule(state: KernelState): KernelState {
+  const older = cloneState(state)
+  for (const order of older.orders.values()) expect([order.syntheticHeldQty, order.syntheticHeldCash, order.syntheticFeeHeld]).toEqual([0n, 0n, 0n])
+  older.holdRule = null
+  return older
 }
 
 /**

@@ -11,7 +11,7 @@ import { kernelSectionOf } from '../../../src/runtime/snapshot/state-codec.ts'
 import { openReadOnly } from '../../../wal/index.ts'
 import { withEvidence } from '../../support/evidence.ts'
 import { removeDir, startWorld, type World } from '../harness.ts'
-import { encodeWithFormat12Policies, trade, withoutHeldCap } from './support.ts'
+import { beforeHoldRule, encodeWithFormat12Policies, trade, withoutHeldCap } from './support.ts'
 
 const dirs: string[] = []
 afterAll(() => {
@@ -104,7 +104,7 @@ describe("snapshots of the previous build's kernel encoding", () => {
     const content = decodeSnapshot(new Uint8Array(readFileSync(file)))
     const previous = readableKernelSchemas().find((schema) => schema.startsWith('kernel-state/v7/')) as string
     expect(previous).toBeDefined()
-    const state = kernelStateFromBytes(content.sections.get(KERNEL_SECTION) as Uint8Array)
+    const state = beforeHoldRule(kernelStateFromBytes(content.sections.get(KERNEL_SECTION) as Uint8Array))
     const { json, idempotency } = encodeWithFormat12Policies(state)
     const fields = json as unknown[]
     // Format 8's three pending fields, format 10's limitLoosest (kept for the orders amended here) and format 11's

@@ -1,5 +1,5 @@
 /**
- * The kernel's own records (its configuration and retirement rule), the trading mode and kill switches an operator
+ * The kernel's own records (its configuration, retirement and hold rules), the trading mode and kill switches an operator
  * sets, and an account's funding and flatten requests: records about the whole gateway or an account, not one order.
  * Part of EVENT_SCHEMAS (schemas.ts), in its key order: a binary layout follows the member order.
  */
@@ -15,6 +15,8 @@ export const CONTROL_EVENT_SCHEMAS = {
   'kernel.configured': v.strictObject({ type: v.literal('kernel.configured'), ...base, config: kernelConfigSchema }),
   // The retirement rule the kernel follows from this record on (src/kernel/retention.ts).
   'kernel.retire_rule_adopted': v.strictObject({ type: v.literal('kernel.retire_rule_adopted'), ...base, rule: countFromOneSchema }),
+  // The hold rule the kernel and the back office follow from this record on (src/kernel/reservations.ts HOLD_RULE_SYNTHETIC).
+  'kernel.hold_rule_adopted': v.strictObject({ type: v.literal('kernel.hold_rule_adopted'), ...base, rule: countFromOneSchema }),
   'mode.changed': v.strictObject({ type: v.literal('mode.changed'), ...base, mode: modeSchema, principalId: v.string(), note: v.string() }),
   'switch.changed': v.strictObject({
     type: v.literal('switch.changed'),

@@ -15,6 +15,7 @@ export const EVENT_CODES = {
   'mode.changed': 101,
   'switch.changed': 102,
   'kernel.retire_rule_adopted': 103,
+  'kernel.hold_rule_adopted': 104,
   'account.funded': 110,
   'account.flatten_requested': 111,
   'order.accepted': 200,

@@ -221,7 +221,7 @@ const STAGES: Record<EventType, StoryStage> = {
   'order.reconciled': 'reconcile', 'order.reconcile_deferred': 'reconcile', 'order.overfill_recheck': 'reconcile',
   'order.suspect_marked': 'reconcile', 'order.suspect_cleared': 'reconcile',
   'alert.raised': 'alert', 'order.transition_refused': 'alert',
-  'kernel.configured': 'other', 'kernel.retire_rule_adopted': 'other', 'mode.changed': 'other', 'switch.changed': 'other', 'account.funded': 'other', 'account.flatten_requested': 'other',
+  'kernel.configured': 'other', 'kernel.retire_rule_adopted': 'other', 'kernel.hold_rule_adopted': 'other', 'mode.changed': 'other', 'switch.changed': 'other', 'account.funded': 'other', 'account.flatten_requested': 'other',
   'venue.health_changed': 'other', 'venue.override_proposed': 'other', 'venue.override_approved': 'other', 'venue.override_revoked': 'other', 'venue.override_lapsed': 'other',
   'auth.token_revoked': 'other', 'auth.subject_revoked': 'other',
   'order_list.accepted': 'other', 'order_list.triggered': 'other',

@@ -12,7 +12,7 @@ import { syntheticCumQtyOfExecIds } from '../../kernel/synthetic-cover.ts'
 import { CodecError, mapOf, nullable, num, record, type Codec } from './codec-kit.ts'
 import {
   CONFIG_PARTS, CONFIG_PARTS_V20, CONFIG_PARTS_V19, CONFIG_PARTS_V17, CONFIG_PARTS_V13, CONFIG_PARTS_V12, kernelStateFieldsV8, venueHealthEntries, orderFieldsV5, orderFieldsV6, orderFieldsV7, orderFieldsV9, orderFieldsV10, orderFieldsV16, orderFieldsV18, orderFieldsV21, type KernelStateRest, type KernelStateRestV8,
-  type ConfigParts, type KernelStateRestV11, type KernelStateRestV14, type KernelStateRestV15,
+  type ConfigParts, type KernelStateRestV11, type KernelStateRestV14, type KernelStateRestV15, type KernelStateRestV21,
   type OrderV5, type OrderV6, type OrderV7, type OrderV9, type OrderV10, type OrderV16, type OrderV18, type OrderV21,
 } from './state-parts.ts'
 
@@ -49,12 +49,19 @@ const NONE_DECLINED = { syntheticDeclinedCumQty: null } as const
 const NOTHING_PENDING = { syntheticPendingQty: 0n, syntheticPendingCash: 0n, syntheticPendingNotional: 0n } as const
 
 /**
- * No fee held for a sell's synthetic quantity pending: what an order of a version 21 or older section holds, as those
- * builds held none (their true-up paid the fee from whatever quote was free). Replaying its log holds the allowance of
- * each sell's synthetic fill; read so, such a sell keeps none, and its true-ups release none. The back office reads a
- * section of those builds with none held either (src/backoffice/synthetic-fee-hold.ts).
+ * Nothing held for a synthetic quantity pending: what an order of a version 21 or older section holds, and what
+ * replaying its log gives too — those builds held none (their true-up paid the fee from whatever was free) and logged
+ * no `kernel.hold_rule_adopted`, before which no synthetic fill holds (src/kernel/reservations.ts HOLD_RULE_SYNTHETIC):
+ * read so, such an order's true-ups release none. The back office reads a section of those builds with none held
+ * either (src/backoffice/orders.ts, synthetic-fee-hold.ts).
  */
-const NO_FEE_HELD = { syntheticFeeHeld: 0n } as const
+const NO_FEE_HELD = { syntheticFeeHeld: 0n, syntheticHeldQty: 0n, syntheticHeldCash: 0n } as const
+
+/**
+ * No hold rule adopted: what a state of format 21 or older holds, and what replaying its log gives too — those builds
+ * logged no `kernel.hold_rule_adopted` (the first start of this build does, at configure).
+ */
+const NO_HOLD_RULE = { holdRule: null } as const
 
 /** A codec that reads an older order's fields into this build's shape, and never writes them. */
 function olderOrder<T extends object>(version: number, older: Codec<T>, upgrade: (old: T) => Order): Codec<Order> {
@@ -116,7 +123,7 @@ function withoutVenueHealth(version: number, orders: Codec<Map<string, Order>>):
     encode: () => {
       throw new CodecError(`kernel state is written in this build's format, never in version ${version}`)
     },
-    decode: (json, path) => ({ ...older.decode(json, path), venueHealth: new Map(), revocations: emptyRevocations(), orderLists: emptyOrderLists() }),
+    decode: (json, path) => ({ ...older.decode(json, path), venueHealth: new Map(), revocations: emptyRevocations(), orderLists: emptyOrderLists(), ...NO_HOLD_RULE }),
   }
 }
 
@@ -131,7 +138,7 @@ function withVenueHealth(version: number, configParts: ConfigParts): Codec<Kerne
     encode: () => {
       throw new CodecError(`kernel state is written in this build's format, never in version ${version}`)
     },
-    decode: (json, path) => ({ ...older.decode(json, path), revocations: emptyRevocations(), orderLists: emptyOrderLists() }),
+    decode: (json, path) => ({ ...older.decode(json, path), revocations: emptyRevocations(), orderLists: emptyOrderLists(), ...NO_HOLD_RULE }),
   }
 }
 
@@ -151,11 +158,11 @@ export const kernelStateV15: Codec<KernelStateRest> = (() => {
     encode: () => {
       throw new CodecError("kernel state is written in this build's format, never in version 15")
     },
-    decode: (json, path) => ({ ...older.decode(json, path), orderLists: emptyOrderLists() }),
+    decode: (json, path) => ({ ...older.decode(json, path), orderLists: emptyOrderLists(), ...NO_HOLD_RULE }),
   }
 })()
 
-/** A version 19 to 21 order: every field but syntheticFeeHeld (none held, NO_FEE_HELD). */
+/** A version 19 to 21 order: every field but syntheticFeeHeld, syntheticHeldQty and …Cash (none held, NO_FEE_HELD). */
 const orderFromV21 = olderOrder(21, record<OrderV21>('Order', orderFieldsV21), (old) => ({ ...old, ...NO_FEE_HELD }))
 
 /**
@@ -163,7 +170,7 @@ const orderFromV21 = olderOrder(21, record<OrderV21>('Order', orderFieldsV21), (
  * reads them and its config as `configParts` does — what each lacks is read as replaying its log gives.
  */
 function withOrderLists(version: number, orders: Codec<Map<string, Order>>, configParts: ConfigParts): Codec<KernelStateRest> {
-  const older = record<KernelStateRest>('KernelState', {
+  const older = record<KernelStateRestV21>('KernelState', {
     ...kernelStateFieldsV8(orders, configParts),
     retireRule: nullable(num),
     venueHealth: venueHealthEntries,
@@ -175,7 +182,7 @@ function withOrderLists(version: number, orders: Codec<Map<string, Order>>, conf
     encode: () => {
       throw new CodecError(`kernel state is written in this build's format, never in version ${version}`)
     },
-    decode: (json, path) => older.decode(json, path),
+    decode: (json, path) => ({ ...older.decode(json, path), ...NO_HOLD_RULE }),
   }
 }
 
@@ -211,8 +218,8 @@ export const kernelStateV19 = withOrderLists(19, mapOf(orderFromV21), CONFIG_PAR
 export const kernelStateV20 = withOrderLists(20, mapOf(orderFromV21), CONFIG_PARTS_V20)
 
 /**
- * A state as format 21 wrote it: this build's fields, its orders without syntheticFeeHeld (read with none held,
- * NO_FEE_HELD).
+ * A state as format 21 wrote it: this build's fields but holdRule (read null, NO_HOLD_RULE), its orders without
+ * syntheticFeeHeld, syntheticHeldQty and …Cash (read with none held, NO_FEE_HELD).
  */
 export const kernelStateV21 = withOrderLists(21, mapOf(orderFromV21), CONFIG_PARTS)
 
@@ -251,7 +258,7 @@ function olderState(version: number, orders: Codec<Map<string, Order>>): Codec<K
     encode: () => {
       throw new CodecError(`kernel state is written in this build's format, never in version ${version}`)
     },
-    decode: (json, path) => ({ ...older.decode(json, path), retireRule: null, venueHealth: new Map(), revocations: emptyRevocations(), orderLists: emptyOrderLists() }),
+    decode: (json, path) => ({ ...older.decode(json, path), retireRule: null, venueHealth: new Map(), revocations: emptyRevocations(), orderLists: emptyOrderLists(), ...NO_HOLD_RULE }),
   }
 }
 

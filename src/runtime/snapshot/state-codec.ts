@@ -26,8 +26,10 @@ import { revocationsCodec } from './revocations-codec.ts'
 import { orderListsCodec } from './order-lists-codec.ts'
 
 // 22: orders hold syntheticFeeHeld (what a sell holds in its quote asset for the fee of its synthetic quantity
-// pending a true-up, src/kernel/reservations.ts syntheticFeeAllowance; a version 21 or older section is read with none
-// held, as those builds held none); 21: the config's params hold the idempotency key window and its cap (idempotencyKeyHeldMs, idempotencyKeysHeldMax,
+// pending a true-up, src/kernel/reservations.ts syntheticFeeAllowance) and syntheticHeldQty, …Cash (the part of that
+// quantity that holds: synthetic fills applied after the log adopted the hold rule), and the state holdRule
+// (kernel.hold_rule_adopted); a version 21 or older section is read with none held and no rule adopted, as replaying
+// its log gives (format 22 gained the last three before any build wrote it); 21: the config's params hold the idempotency key window and its cap (idempotencyKeyHeldMs, idempotencyKeysHeldMax,
 // src/kernel/key-window.ts; absent: keys held for good), and the idempotency columns each entry's decidedAtMs (a
 // version 20 or older section is read with them absent and the times 0, as replaying its log gives: those builds
 // recorded no window, and the kernel stamps the entries it holds when a window is adopted);
@@ -69,6 +71,7 @@ const kernelState = record<KernelStateRest>('KernelState', {
   venueHealth: venueHealthEntries,
   revocations: revocationsCodec,
   orderLists: orderListsCodec,
+  holdRule: nullable(num),
 })
 
 function schemaId(version: number, state: Codec<KernelStateRest>, columns = IDEMPOTENCY_COLUMNS_SHAPE): string {

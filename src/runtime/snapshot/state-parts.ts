@@ -192,7 +192,7 @@ const amendState = record<AmendState>('AmendState', {
 /** The fields an order gained in format version 8. */
 type PendingFields = 'syntheticPendingQty' | 'syntheticPendingCash' | 'syntheticPendingNotional'
 /** The fields an order had in format versions 19 to 21. */
-export type OrderV21 = Omit<Order, 'syntheticFeeHeld'>
+export type OrderV21 = Omit<Order, 'syntheticFeeHeld' | 'syntheticHeldQty' | 'syntheticHeldCash'>
 /** The fields an order had in format versions 17 and 18. */
 export type OrderV18 = Omit<OrderV21, 'protectionPrice'>
 /** The fields an order had in format versions 11 to 16. */
@@ -262,7 +262,7 @@ export const orderFieldsV18: Fields<OrderV18> = { ...orderFieldsV16, expiresAtMs
 
 export const orderFieldsV21: Fields<OrderV21> = { ...orderFieldsV18, protectionPrice: nullable(units) }
 
-export const order = record<Order>('Order', { ...orderFieldsV21, syntheticFeeHeld: units })
+export const order = record<Order>('Order', { ...orderFieldsV21, syntheticFeeHeld: units, syntheticHeldQty: units, syntheticHeldCash: units })
 
 const ledger = record<AccountLedger>('AccountLedger', { balances: mapOf(units), reserved: mapOf(units) })
 
@@ -288,8 +288,11 @@ const queues: Codec<KernelState['queues']> = {
 /** Every field but the idempotency index, which follows the JSON as binary columns. */
 export type KernelStateRest = Omit<KernelState, 'idempotency'>
 
-/** The state as format 15 held it: without order lists. */
-export type KernelStateRestV15 = Omit<KernelStateRest, 'orderLists'>
+/** The state as formats 16–21 held it: without holdRule. */
+export type KernelStateRestV21 = Omit<KernelStateRest, 'holdRule'>
+
+/** The state as format 15 held it: without order lists either. */
+export type KernelStateRestV15 = Omit<KernelStateRestV21, 'orderLists'>
 
 /** The state as formats 12–14 held it: without revocations either. */
 export type KernelStateRestV14 = Omit<KernelStateRestV15, 'revocations'>
