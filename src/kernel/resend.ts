@@ -56,6 +56,10 @@ export function decideResend(state: KernelState, command: ResendCommand): Decisi
   }
   const held = switchHolds(state, order, 'place')
   if (held !== null) return refused(held, `trading switch is ${state.tradingSwitch}`)
+  // In live a resend is a new send decided by who asks for it: a principal not allowed live may not send one, as it may
+  // not place one (guard-mode.ts). An order decided in paper and Failed absent before paper → live was resent under
+  // live by an operator not allowed live (the placer's own permission is not recorded on the order).
+  if (state.mode === 'live' && !command.principal.liveAllowed) return refused('LIVE_NOT_PERMITTED', `the gateway is live and ${command.principal.id} is not allowed live`)
   const instrument = state.instruments.get(instrumentKey(order.venue, order.symbol))
   const params = state.config?.params
   if (instrument === undefined || params === undefined) return refused('INSTRUMENT_UNKNOWN', instrumentKey(order.venue, order.symbol))
