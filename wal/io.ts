@@ -3,8 +3,9 @@
  * interface so tests can inject failures (EIO on fsync, ENOSPC on write) at exact points. The default is node:fs,
  * synchronous, except the batch's fdatasync, which the writer issues off the event loop (`fdatasyncOffLoop`, a
  * thread-pool call) so requests keep being parsed and decided — and the next batch accumulates — while the disk syncs,
- * and the preallocated zeros, written off the loop beside that sync (`writeOffLoop`). An implementation that wraps
- * another must wrap both fdatasyncs and both writes.
+ * and the preallocated zeros, written off the loop beside that sync (`writeOffLoop`); a running gateway's snapshot file is
+ * written and fsynced off the loop too (`writeOffLoop`, `fsyncOffLoop`: src/runtime/snapshot/store-write.ts). An
+ * implementation that wraps another must wrap both fdatasyncs, both fsyncs and both writes.
  *
  * Bun's own Bun.write/FileSink do not fsync; everything durable here goes through fdatasync/fsync explicitly.
  */
@@ -32,10 +33,13 @@ export interface WalIo {
   /**
    * Writes `data` at `positionBytes` fully, off the event loop (thread-pool writes, short writes continued): `done`
    * is called once, later, with the error or null; or it throws synchronously, having issued nothing. The writer uses
-   * it only for the preallocated zeros, while no other write to the file can run (see GroupCommit.makeDurable).
+   * it only for the preallocated zeros, while no other write to the file can run (see GroupCommit.makeDurable); the
+   * snapshot store for the pieces of a snapshot's temp file, one at a time (store-write.ts).
    */
   writeOffLoop(fd: number, data: Uint8Array, positionBytes: number, done: (error: Error | null) => void): void
   fsync(fd: number): void
+  /** The same fsync, completing off the event loop, as fdatasyncOffLoop: `done` called once, later, or a synchronous throw. */
+  fsyncOffLoop(fd: number, done: (error: Error | null) => void): void
   close(fd: number): void
   sizeBytes(fd: number): number
   /**
@@ -93,6 +97,7 @@ export const nodeIo: WalIo = {
   fdatasyncOffLoop: (fd, done) => fs.fdatasync(fd, (error) => done(error)),
   writeOffLoop: writeFullyOffLoop,
   fsync: (fd) => fs.fsyncSync(fd),
+  fsyncOffLoop: (fd, done) => fs.fsync(fd, (error) => done(error)),
   close: (fd) => fs.closeSync(fd),
   sizeBytes: (fd) => fs.fstatSync(fd).size,
   regularFileBytes: (path) => {

@@ -1,5 +1,5 @@
 /**
- * Marking failed fsyncs as fatal: a WalIo whose fsync, fdatasync (on the loop or off it) and directory fsync failures
+ * Marking failed fsyncs as fatal: a WalIo whose fsync, fdatasync (each on the loop or off it) and directory fsync failures
  * come out as SyncFailedError, the stable code FSYNC_FAILED (isSyncFailure), which whoever owns the log dies of, never
  * retrying (DESIGN §3: after a failed fsync what reached the disk is unknown, and a second one proves nothing). Used by
  * compaction, the snapshot store (src/runtime/snapshot/store.ts) and the HA data dir swaps (durable-fs.ts).
@@ -40,6 +40,7 @@ export function syncFailuresMarked(io: WalIo, context: SyncFailureContext): WalI
   return {
     ...io,
     fsync: (fd) => synced(`file descriptor ${fd}`, () => io.fsync(fd)),
+    fsyncOffLoop: (fd, done) => synced(`file descriptor ${fd}`, () => io.fsyncOffLoop(fd, (error) => done(error === null ? null : failed(`file descriptor ${fd}`, error)))),
     fdatasync: (fd) => synced(`file descriptor ${fd}`, () => io.fdatasync(fd)),
     fdatasyncOffLoop: (fd, done) =>
       synced(`file descriptor ${fd}`, () => io.fdatasyncOffLoop(fd, (error) => done(error === null ? null : failed(`file descriptor ${fd}`, error)))),

@@ -127,7 +127,7 @@ export function powerCutIo(rootDir: string, base: WalIo = nodeIo): PowerCutIo {
       base.write(fd, data, positionBytes)
     },
     writeOffLoop: (fd, data, positionBytes, done) => {
-      before('write zeros')
+      before('write off loop')
       base.writeOffLoop(fd, data, positionBytes, done)
     },
     truncate: (fd, lengthBytes) => {
@@ -138,6 +138,13 @@ export function powerCutIo(rootDir: string, base: WalIo = nodeIo): PowerCutIo {
       before('fsync')
       base.fsync(fd)
       syncFile(fd)
+    },
+    fsyncOffLoop: (fd, done) => {
+      before('fsync')
+      base.fsyncOffLoop(fd, (error) => {
+        if (error === null) syncFile(fd)
+        done(error)
+      })
     },
     fdatasync: (fd) => {
       before('fdatasync')

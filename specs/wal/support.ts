@@ -94,6 +94,10 @@ export function countingIo(): CountingIo {
       maybeFail('fsync')
       nodeIo.fsync(fd)
     },
+    fsyncOffLoop: (fd, done) => {
+      counts.fsync++
+      if (!failedLate('fsync', done)) nodeIo.fsyncOffLoop(fd, done)
+    },
     fsyncDirectory: (path) => {
       counts.fsyncDirectory++
       nodeIo.fsyncDirectory(path)

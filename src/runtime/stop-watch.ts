@@ -4,11 +4,13 @@
  * stop of a large state outgrew (a million orders: the shutdown snapshot alone 19.5 s on a loaded 2-core machine,
  * scripts/bench-takeover-stop.ts): it exited 1 with the snapshot not written, and the next start replayed the log. Now
  * the stop is cut only when it makes no progress for `stallMsMax` (Gateway.stopProgress: steps done, records and
- * segments, the snapshot's slices and write), as a disk whose syncs never answer makes none, or when it still runs at
- * `ceilingMs` however it advances.
+ * segments, the snapshot's slices and the pieces of its file), as a disk whose syncs never answer makes none, or when
+ * it still runs at `ceilingMs` however it advances.
  *
- * A step that holds the event loop (the snapshot file's write and fsync) is not cut while it runs: no timer fires
- * meanwhile. It tells its progress before the loop turns, so the check after it sees the step, not a stall.
+ * A step that holds the event loop (a snapshot's encode slice) is not cut while it runs: no timer fires meanwhile. It
+ * tells its progress before the loop turns, so the check after it sees the step, not a stall. The snapshot file is
+ * written and fsynced off the loop, a piece (8 MiB) a call, each a step (store-write.ts): a slow disk advances, a disk
+ * whose fsync never answers is a stall — written on the loop, it held the process for good.
  */
 
 export interface StopBounds {

@@ -1,7 +1,7 @@
 /**
  * Preloaded into a real `egress serve` by specs/cli/serve-log-failure.test.ts: once the file named by
  * EGRESS_SPEC_FAIL_FSYNC_FLAG exists, every off-loop fdatasync of the log answers EIO, as a failing disk would — or,
- * with EGRESS_SPEC_FAIL_FSYNC_CALL=fsync, every synchronous fsync (a snapshot's, the close's trim) instead, of files
+ * with EGRESS_SPEC_FAIL_FSYNC_CALL=fsync, every fsync (a snapshot's, off the loop; the manifest's, the close's trim) instead, of files
  * under EGRESS_SPEC_FAIL_FSYNC_UNDER when given.
  * The WAL calls its I/O through the shared `nodeIo` object, so replacing the member here reaches serve's log.
  */
@@ -27,6 +27,11 @@ if (process.env.EGRESS_SPEC_FAIL_FSYNC_CALL === 'fsync') {
   nodeIo.fsync = (fd) => {
     if (!existsSync(flagPath) || !(paths.get(fd) ?? '').startsWith(under)) return fsync(fd)
     throw Object.assign(new Error('EIO: i/o error, fsync (injected by the spec)'), { code: 'EIO' })
+  }
+  const fsyncOffLoop = nodeIo.fsyncOffLoop
+  nodeIo.fsyncOffLoop = (fd, done) => {
+    if (!existsSync(flagPath) || !(paths.get(fd) ?? '').startsWith(under)) return fsyncOffLoop(fd, done)
+    done(Object.assign(new Error('EIO: i/o error, fsync (injected by the spec)'), { code: 'EIO' }))
   }
 } else {
   const fdatasyncOffLoop = nodeIo.fdatasyncOffLoop

@@ -34,7 +34,7 @@ const BACKOFF_MS_MAX = RECOVERING_BACKOFF_MS_MAX
 type SyncCall = 'fsync' | 'fdatasync' | 'fsyncDirectory'
 
 /**
- * node:fs, except that the first fsync, fdatasync (on the loop or off it) or directory fsync that `matches` fails with
+ * node:fs, except that the first fsync or fdatasync (each on the loop or off it) or directory fsync that `matches` fails with
  * EIO (`path`: the directory's, or the file the descriptor was opened on). Counts the installs begun (the anchored
  * segment's temp file created in `log.recovering/`).
  */
@@ -71,6 +71,11 @@ function failingSyncOnce(matches: (call: SyncCall, path: string) => boolean): { 
     fsync: (fd) => {
       throwIfInjected('fsync', paths.get(fd) ?? '')
       nodeIo.fsync(fd)
+    },
+    fsyncOffLoop: (fd, done) => {
+      const error = eio('fsync', paths.get(fd) ?? '')
+      if (error !== null) setImmediate(() => done(error))
+      else nodeIo.fsyncOffLoop(fd, done)
     },
     fdatasync: (fd) => {
       throwIfInjected('fdatasync', paths.get(fd) ?? '')

@@ -31,7 +31,7 @@ export function faultyIo(options: { crashAt: number | null; tornWrites: boolean 
     }
     return false
   }
-  const mutating = ['openAppend', 'fdatasync', 'fdatasyncOffLoop', 'writeOffLoop', 'fsync', 'close', 'truncate', 'fsyncDirectory', 'rename', 'link', 'unlink', 'mkdirp'] as const
+  const mutating = ['openAppend', 'fdatasync', 'fdatasyncOffLoop', 'writeOffLoop', 'fsync', 'fsyncOffLoop', 'close', 'truncate', 'fsyncDirectory', 'rename', 'link', 'unlink', 'mkdirp'] as const
   for (const name of mutating) {
     const original = nodeIo[name] as (...args: unknown[]) => unknown
     ;(io as unknown as Record<string, unknown>)[name] = (...args: unknown[]): unknown => {

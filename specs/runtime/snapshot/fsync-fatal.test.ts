@@ -15,7 +15,10 @@ const worlds = worldsStoppedAfterEach()
 
 type SyncCall = 'fsync' | 'fsyncDirectory'
 
-/** node:fs, except that once armed the first `call` whose target `matches` fails with EIO. */
+/**
+ * node:fs, except that once armed the first `call` whose target `matches` fails with EIO; `fsync` is either of the
+ * file fsyncs, on the event loop (the manifest's) or off it (a running gateway's snapshot file's, store-write.ts).
+ */
 function failingSyncIo(call: SyncCall, matches: (target: string) => boolean): { io: WalIo; arm: () => void; failed: () => boolean } {
   const state = { armed: false, failed: false }
   const fail = (target: string): void => {
@@ -28,6 +31,15 @@ function failingSyncIo(call: SyncCall, matches: (target: string) => boolean): { 
     fsync: (fd) => {
       if (call === 'fsync') fail(`fd ${fd}`)
       nodeIo.fsync(fd)
+    },
+    fsyncOffLoop: (fd, done) => {
+      try {
+        if (call === 'fsync') fail(`fd ${fd}`)
+      } catch (error) {
+        // As the disk answers: later, through `done`.
+        return void setImmediate(() => done(error as Error))
+      }
+      nodeIo.fsyncOffLoop(fd, done)
     },
     fsyncDirectory: (path) => {
       if (call === 'fsyncDirectory') fail(path)

@@ -19,6 +19,7 @@ import { join } from 'node:path'
 import { DirectoryOpenError, linkOrCopyFile, makeDirDurable, syncFailuresMarked, type WalIo } from '../../../wal/index.ts'
 import { decodeSnapshot, SnapshotError, type SnapshotContent, type SnapshotHeader } from './file.ts'
 import { RestoreError } from './restore-error.ts'
+import { TEMP_SUFFIX, writeDurably, writeDurablyOffLoop, type OffLoopWrite } from './store-write.ts'
 
 export const MANIFEST_NAME = 'MANIFEST.json'
 const MANIFEST_FORMAT = 'egress.snapshot-manifest'
@@ -28,7 +29,6 @@ const MANIFEST_FORMAT = 'egress.snapshot-manifest'
  */
 const MANIFEST_BYTES_MAX = 1024 * 1024
 const NAME_PATTERN = /^snapshot-(\d{20})\.snap$/
-const TEMP_SUFFIX = '.tmp'
 
 /** Whether `name` is a temp file writeDurably makes: a snapshot file's or the manifest's name, then TEMP_SUFFIX. */
 function isOwnTempName(name: string): boolean {
@@ -95,16 +95,40 @@ export class SnapshotStore {
 
   /** Writes a snapshot crash-safely, records it in the manifest and prunes beyond `keep`. Returns its manifest entry. */
   write(content: { bytes: Uint8Array; digest: string; header: SnapshotHeader }): ManifestEntry {
-    const { io } = this
-    // snapshots/ findable after a power cut before a compaction relies on what is written in it (durable-dir.ts).
-    makeDirDurable(io, this.dir, { syncParentOfExisting: true })
-    const file = snapshotFileName(content.header.lsn)
+    const file = this.fileToWrite(content.header)
     try {
-      this.writeDurably(file, content.bytes)
+      writeDurably(this.io, this.dir, file, content.bytes)
     } catch (error) {
       if (error instanceof DirectoryOpenError) this.removeUndurable(file)
       throw error
     }
+    return this.written(file, content)
+  }
+
+  /**
+   * write, the file's bytes written and fsynced off the event loop in pieces (store-write.ts): a running gateway's
+   * snapshot (take.ts). The manifest and the pruning after it are as write's. One at a time per store (the snapshotter
+   * takes one at a time; the offline commands hold the data dir's lock).
+   */
+  async writeOffLoop(content: { bytes: Uint8Array; digest: string; header: SnapshotHeader }, options: OffLoopWrite): Promise<ManifestEntry> {
+    const file = this.fileToWrite(content.header)
+    try {
+      await writeDurablyOffLoop(this.io, this.dir, file, content.bytes, options)
+    } catch (error) {
+      if (error instanceof DirectoryOpenError) this.removeUndurable(file)
+      throw error
+    }
+    return this.written(file, content)
+  }
+
+  /** The snapshots directory made durable (findable after a power cut before a compaction relies on it: durable-dir.ts); the file's name. */
+  private fileToWrite(header: SnapshotHeader): string {
+    makeDirDurable(this.io, this.dir, { syncParentOfExisting: true })
+    return snapshotFileName(header.lsn)
+  }
+
+  /** After `file` is durable: known intact, listed in the manifest, the snapshots beyond `keep` pruned. */
+  private written(file: string, content: { bytes: Uint8Array; digest: string; header: SnapshotHeader }): ManifestEntry {
     this.intactFiles.set(file, content.header)
     const entry: ManifestEntry = { file, lsn: content.header.lsn, digest: content.digest, bytes: content.bytes.byteLength, createdAtMs: content.header.createdAtMs }
     const unread = new Set<string>()
@@ -262,24 +286,7 @@ export class SnapshotStore {
 
   private writeManifest(entries: ManifestEntry[]): void {
     const body = { format: MANIFEST_FORMAT, version: 1, snapshots: entries }
-    this.writeDurably(MANIFEST_NAME, new TextEncoder().encode(`${JSON.stringify(body, null, 2)}\n`))
-  }
-
-  /** Temp file, write, fsync, close, rename, directory fsync: after it returns the file is durable under `name`. */
-  private writeDurably(name: string, bytes: Uint8Array): void {
-    const { io } = this
-    const path = join(this.dir, name)
-    const temp = path + TEMP_SUFFIX
-    const fd = io.openAppend(temp)
-    try {
-      io.truncate(fd, 0)
-      io.write(fd, bytes, 0)
-      io.fsync(fd)
-    } finally {
-      io.close(fd)
-    }
-    io.rename(temp, path)
-    io.fsyncDirectory(this.dir)
+    writeDurably(this.io, this.dir, MANIFEST_NAME, new TextEncoder().encode(`${JSON.stringify(body, null, 2)}\n`))
   }
 
   /**

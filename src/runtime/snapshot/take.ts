@@ -4,10 +4,12 @@
  * else runs meanwhile, so the copy is consistent at `state.lastLsn`, and that copy is the intake pause. The copy is
  * then encoded in slices, yielding to the event loop between them, so intake keeps flowing; the writer waits until
  * the LSN is durable in the log (memory may run a group-commit batch ahead of disk), reads the chain head at it, and
- * writes the file crash-safely. A log that dies before that LSN is durable gets no snapshot.
+ * writes the file crash-safely, its bytes written and fsynced off the event loop (store-write.ts). A log that dies
+ * before that LSN is durable gets no snapshot.
  *
  * `pauseMs` is the capture; `blockMsMax` the longest stretch the snapshot held the event loop at any point
- * (capture, an encode slice, hashing, the write and its fsync) — what a request arriving meanwhile waits at most.
+ * (capture, an encode slice, hashing, the rename and manifest after the write) — what a request arriving meanwhile
+ * waits at most.
  */
 
 import { join } from 'node:path'
@@ -42,7 +44,7 @@ export interface SnapshotTaken extends ManifestEntry {
   path: string
   /** Time intake was paused: the synchronous capture of every section. */
   pauseMs: number
-  /** The longest single stretch the snapshot held the event loop (capture, an encode slice, hashing, write + fsync). */
+  /** The longest single stretch the snapshot held the event loop (capture, an encode slice, hashing, the rename and manifest). */
   blockMsMax: number
   /** Waiting for durability, hashing and the crash-safe write (intake running). */
   writeMs: number
@@ -54,8 +56,10 @@ export interface TakeOptions {
   sections?: readonly SnapshotSectionSource[]
   /** Map entries encoded between two yields to the event loop (default 5,000). */
   entriesPerSlice?: number
-  /** Told at each step done (an encode slice, a section's step, the file's write): a stop's bound watches it (Snapshotter.progress). */
+  /** Told at each step done (an encode slice, a section's step, a piece of the file written or fsynced, the file durable): a stop's bound watches it (Snapshotter.progress). */
   onStep?: () => void
+  /** Bytes of the file written and fsynced by one off-loop call each (default store-write.ts PIECE_BYTES_DEFAULT). */
+  pieceBytes?: number
 }
 
 const ENTRIES_PER_SLICE_DEFAULT = 5_000
@@ -93,7 +97,8 @@ export async function takeSnapshot(engine: Engine, store: SnapshotStore, options
   for (; step.done !== true; step = encoding.next()) await meter.pause()
   const encoded = step.value
   await meter.pause()
-  const entry = store.write(encoded)
+  // Written and fsynced off the event loop, piece by piece, each call a step (store-write.ts).
+  const entry = await store.writeOffLoop(encoded, { wait: meter.wait, ...(options.pieceBytes === undefined ? {} : { pieceBytes: options.pieceBytes }) })
   options.onStep?.()
   const blockMsMax = meter.stop()
   const totalMs = performance.now() - started
@@ -103,8 +108,9 @@ export async function takeSnapshot(engine: Engine, store: SnapshotStore, options
 /**
  * Measures the stretches between yields to the event loop; `pause` yields (setImmediate) and records the stretch, a
  * step done: `onStep` is told before the yield, so a timer that fires after a long stretch already sees the step.
+ * `wait` is the same around a call off the loop (a piece of the file's write), the loop free until it completes.
  */
-function blockMeter(onStep: (() => void) | undefined): { pause: () => Promise<void>; resume: () => void; stop: () => number } {
+function blockMeter(onStep: (() => void) | undefined): { pause: () => Promise<void>; wait: (call: Promise<void>) => Promise<void>; resume: () => void; stop: () => number } {
   let since = performance.now()
   let longest = 0
   const close = (): void => {
@@ -116,6 +122,15 @@ function blockMeter(onStep: (() => void) | undefined): { pause: () => Promise<vo
       onStep?.()
       await new Promise<void>((resolve) => setImmediate(resolve))
       since = performance.now()
+    },
+    wait: async (call) => {
+      close()
+      onStep?.()
+      try {
+        await call
+      } finally {
+        since = performance.now()
+      }
     },
     resume: () => {
       since = performance.now()
