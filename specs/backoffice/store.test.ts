@@ -1,4 +1,6 @@
 import { afterEach, describe, expect, test } from 'bun:test'
+import { mkdtempSync } from 'node:fs'
+import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Projector, PROJECTOR_DEFAULTS } from '../../src/backoffice/projector.ts'
 import { Store } from '../../src/backoffice/store.ts'
@@ -59,6 +61,31 @@ describe('the SQLite query model', () => {
     let plan: { detail: string }[] = []
     store.transaction((db) => (plan = db.query('EXPLAIN QUERY PLAN SELECT * FROM fills WHERE order_id = ?1 ORDER BY lsn LIMIT ?2').all('o-1', 10) as { detail: string }[]))
     expect(plan.map((step) => step.detail).join(' | ')).toContain('USING INDEX fills_order')
+  })
+
+  test("a WAL-mode store's image opens in memory; an image handed in is never changed, nor read again once open", () => {
+    const dir = mkdtempSync(join(tmpdir(), 'egress-store-image-'))
+    cleanups.push(async () => removeDir(dir))
+    const file = Store.open(join(dir, 'backoffice.sqlite'))
+    const posting = { lsn: 3, seq: 0, book: 'acct:a', accountId: 'a', asset: 'USD', amount: 5n, kind: 'funding' as const, ref: 'r', atMs: 1 }
+    file.write({ lastLsn: 3, lastHash: 'aa', postings: [posting, { ...posting, seq: 1, book: 'equity:funding', amount: -5n }], fills: [], trueUpFills: [], positions: [], balances: [], lotsUntrackedThroughLsn: 0 })
+    // The file is in WAL mode (bytes 18–19 = 2); its image says rollback journal (1), which SQLite opens in memory.
+    const image = file.image()
+    file.close()
+    expect([image[18], image[19]]).toEqual([1, 1])
+    const walMarked = new Uint8Array(image)
+    walMarked[18] = 2
+    walMarked[19] = 2
+    const fromWalMarked = Store.openImage(walMarked)
+    expect([walMarked[18], walMarked[19]]).toEqual([2, 2])
+    // Opened without a copy of its own, the image is still not the store's memory: clearing it changes nothing.
+    const fromImage = Store.openImage(image)
+    image.fill(0)
+    for (const store of [fromWalMarked, fromImage]) {
+      expect({ lastLsn: store.lastLsn, postings: store.counts().postings }).toEqual({ lastLsn: 3, postings: 2 })
+      expect(store.image().byteLength).toBeGreaterThan(0)
+      store.close()
+    }
   })
 
   test('a batch is written with its position; the same posting twice is refused', () => {

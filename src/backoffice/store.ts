@@ -75,18 +75,26 @@ export interface StoreCounts {
   balances: number
 }
 
+/**
+ * A serialized WAL-mode database says so in its header (bytes 18–19 = 2, the file format versions), and SQLite cannot
+ * open such an image in memory; rollback-journal mode (1) reads the same pages. Opening the file later switches it
+ * back to WAL. Marked in place: serialize()'s bytes are the caller's alone (a copy, not the database's memory).
+ */
+function markRollbackJournal(image: Uint8Array): Uint8Array {
+  if (image.byteLength >= 20) {
+    image[18] = 1
+    image[19] = 1
+  }
+  return image
+}
 
 /**
- * A serialized WAL-mode database says so in its header (bytes 18–19 = 2), and SQLite cannot open such an image in
- * memory; rollback-journal mode (1) reads the same pages. Opening the file later switches it back to WAL.
+ * `image` as SQLite opens it in memory (deserialize copies it): itself when already marked (every image() is), else a
+ * marked copy, the caller's bytes never changed. Always copied, a snapshot's 37 MB image took ~37 ms more to reopen.
  */
 function inMemoryImage(image: Uint8Array): Uint8Array {
-  const copy = new Uint8Array(image)
-  if (copy.byteLength >= 20) {
-    copy[18] = 1
-    copy[19] = 1
-  }
-  return copy
+  if (image.byteLength < 20 || (image[18] === 1 && image[19] === 1)) return image
+  return markRollbackJournal(new Uint8Array(image))
 }
 
 export class Store {
@@ -138,7 +146,7 @@ export class Store {
 
   /** The whole database as one SQLite file image (a consistent copy: one statement, nothing runs meanwhile). */
   image(): Uint8Array {
-    return inMemoryImage(this.db.serialize())
+    return markRollbackJournal(this.db.serialize())
   }
 
   /** Runs `change` in one transaction (the snapshot trims a copy with it). */
