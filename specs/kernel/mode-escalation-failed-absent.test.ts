@@ -14,12 +14,7 @@ import { admin, Harness, market, ops, trader } from './fixtures.ts'
 const paperOnly = { ...trader, liveAllowed: false }
 
 test('a paper order Failed and absent at paper → live is not resent under live by an operator not allowed live', () => {
-  const harness = Harness.funded()
-  const orderId = harness.placedId({}, { principal: paperOnly })
-  harness.send(orderId)
-  harness.placeResult(orderId, { kind: 'unknown', reason: 'timeout' })
-  harness.nowMs += 5_000
-  harness.run({ kind: 'reconcile_result', nowMs: harness.nowMs, orderId, venueOrder: null, trades: [] })
+  const { harness, orderId } = failedAbsentPaperOrder()
   expect(harness.order(orderId)).toMatchObject({ status: 'Failed', notAtVenue: true })
   harness.run({ kind: 'set_mode', nowMs: harness.nowMs, principal: admin, mode: 'live', note: '' })
   const resend = harness.run({ kind: 'resend', nowMs: harness.nowMs, principal: ops, orderId, market: market('50000', { observedAtMs: harness.nowMs }) })
@@ -30,15 +25,21 @@ test('a paper order Failed and absent at paper → live is not resent under live
 
 test('in live a resend by a principal allowed live goes on, in paper one by any operator', () => {
   for (const mode of ['live', 'paper'] as const) {
-    const harness = Harness.funded()
-    const orderId = harness.placedId({}, { principal: paperOnly })
-    harness.send(orderId)
-    harness.placeResult(orderId, { kind: 'unknown', reason: 'timeout' })
-    harness.nowMs += 5_000
-    harness.run({ kind: 'reconcile_result', nowMs: harness.nowMs, orderId, venueOrder: null, trades: [] })
+    const { harness, orderId } = failedAbsentPaperOrder()
     if (mode === 'live') harness.run({ kind: 'set_mode', nowMs: harness.nowMs, principal: admin, mode: 'live', note: '' })
     const principal = mode === 'live' ? { ...ops, liveAllowed: true } : ops
     const resend = harness.run({ kind: 'resend', nowMs: harness.nowMs, principal, orderId, market: market('50000', { observedAtMs: harness.nowMs }) })
     expect(resend.reply.kind).not.toBe('refused')
   }
 })
+
+/** A paper-only trader's order, sent, timed out and read back absent: Failed, resendable. */
+function failedAbsentPaperOrder(): { harness: Harness; orderId: string } {
+  const harness = Harness.funded()
+  const orderId = harness.placedId({}, { principal: paperOnly })
+  harness.send(orderId)
+  harness.placeResult(orderId, { kind: 'unknown', reason: 'timeout' })
+  harness.nowMs += 5_000
+  harness.run({ kind: 'reconcile_result', nowMs: harness.nowMs, orderId, venueOrder: null, trades: [] })
+  return { harness, orderId }
+}

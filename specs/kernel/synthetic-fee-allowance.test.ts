@@ -92,16 +92,7 @@ test('an order retired before its true-up releases what it held, in the kernel a
   expect(h.reserved('USD')).toBe(d('50'))
   const ledger = foldOn(initialLedger(), h, 1)
   h.run({ kind: 'fund', nowMs: h.nowMs, principalId: 'config', accountId: ACCOUNT, asset: 'USD', amount: d('100'), reference: 'config' })
-  const other = h.placedId({ qty: '0.001', price: '50000', client_order_id: 'c2' })
-  // It is canceled 2 minutes on (past the kernel's grace and the ledger's margin): the synthetic one retires.
-  h.nowMs += 120_000
-  h.cancel(other)
-  expect(h.order(other).status).toBe('Canceled')
-  expect(h.state.orders.has(id)).toBe(false)
-  expect(h.reserved('USD')).toBe(0n)
-  foldOn(ledger, h, ledger.lastLsn + 1)
-  expect(ledger.orders.has(id)).toBe(false)
-  expect(ledgerVsKernel(balanceRowsOf(ledger), h.state)).toEqual([])
+  retiresReleased(h, ledger, id, '50000')
 })
 
 test('in the minute the ledger holds an order the kernel retired, its synthetic hold is no ledger_vs_kernel break', () => {
@@ -188,15 +179,7 @@ test("a sell retired before its true-up releases its fee allowance, in the kerne
   const { h, id } = syntheticallyFilledSell({ params: { terminalOrdersKeptMax: 1, terminalOrderRetireAfterMs: 1_000 } })
   expect(h.reserved('USD')).toBe(d('50'))
   const ledger = foldOn(initialLedger(), h, 1)
-  const other = h.placedId({ qty: '0.001', price: '49950', client_order_id: 'c2' })
-  h.nowMs += 120_000
-  h.cancel(other)
-  expect(h.order(other).status).toBe('Canceled')
-  expect(h.state.orders.has(id)).toBe(false)
-  expect(h.reserved('USD')).toBe(0n)
-  foldOn(ledger, h, ledger.lastLsn + 1)
-  expect(ledger.orders.has(id)).toBe(false)
-  expect(ledgerVsKernel(balanceRowsOf(ledger), h.state)).toEqual([])
+  retiresReleased(h, ledger, id, '49950')
 })
 
 function reportOf(h: Harness, id: string) {
@@ -217,3 +200,19 @@ test("in the minute the ledger holds a sell the kernel retired, its fee allowanc
   expect(ledger.orders.get(id)?.syntheticFeeHeld).toBe(d('50'))
   expect(ledgerVsKernel(balanceRowsOf(ledger), h.state, ledger.orders.values())).toEqual([])
 })
+
+/**
+ * Another order placed at `price` and canceled 2 minutes on (past the kernel's grace and the ledger's margin): the
+ * synthetic one (`id`) retires, and nothing stays held, in the kernel or the ledger.
+ */
+function retiresReleased(h: Harness, ledger: ReturnType<typeof initialLedger>, id: string, price: string): void {
+  const other = h.placedId({ qty: '0.001', price, client_order_id: 'c2' })
+  h.nowMs += 120_000
+  h.cancel(other)
+  expect(h.order(other).status).toBe('Canceled')
+  expect(h.state.orders.has(id)).toBe(false)
+  expect(h.reserved('USD')).toBe(0n)
+  foldOn(ledger, h, ledger.lastLsn + 1)
+  expect(ledger.orders.has(id)).toBe(false)
+  expect(ledgerVsKernel(balanceRowsOf(ledger), h.state)).toEqual([])
+}
