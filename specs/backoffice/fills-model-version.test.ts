@@ -111,6 +111,11 @@ describe('query models written before true-up fills', () => {
     await trade(first, { orders: 40, tag: 'o', seed })
     await run(first, 200)
     await first.gateway.snapshotter.idle()
+    // Records after the newest snapshot, whenever its write ended (off the loop: it could end at the log's last record):
+    // a stopped snapshotter takes no more.
+    first.gateway.snapshotter.stop()
+    await trade(first, { orders: 1, tag: 'o-tail', seed })
+    await run(first, 20)
     await first.gateway.stop()
     // The newest snapshot's back-office section rewritten as a build before true-up fills wrote it.
     const snapshot = newestSnapshot(first.dir)
