@@ -229,7 +229,7 @@ export class BackOffice {
       // A held query model keeps the history the ledger lacks (projector-start.ts): the two are not compared.
       const held = this.projector.storeHeld
       const observations = [
-        ...ledgerVsKernel(rows, this.engine.state, ledger.orders.values()),
+        ...ledgerVsKernel(rows, this.engine.state, ledger),
         ...(held === null ? ledgerVsStore(ledger, rows, this.projector.store, this.storedBookSums.value) : []),
         ...ledgerBalanced(ledger),
       ]

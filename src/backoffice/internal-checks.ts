@@ -10,7 +10,6 @@ import type { KernelState } from '../kernel/state.ts'
 import type { ReconcileCheck } from './breaks.ts'
 import { trialBalance } from './books.ts'
 import type { LedgerState } from './ledger-state.ts'
-import type { TrackedOrder } from './orders.ts'
 import type { Position } from './positions.ts'
 import type { BalanceRow, Store } from './store.ts'
 
@@ -47,9 +46,10 @@ export function diffAmounts(
  * kernel has retired while the ledger still holds it (the ledger keeps ended orders up to RETIRE_MARGIN_MS longer,
  * retention.ts) is released in the kernel already: what the ledger's copy still holds (a buy's synthetic quantity
  * pending a true-up, orders.ts syntheticHeld; a sell's fee allowance, synthetic-fee-hold.ts) is left out of the ledger's side, as the ledger leaves it at its own
- * retirement. `ledgerOrders`: the ledger's held orders.
+ * retirement. `ledger`: its ended orders are looked at (only an ended one is left out, and they are bounded by the
+ * retention where all the orders held are not: the check runs on the event loop).
  */
-export function ledgerVsKernel(rows: readonly BalanceRow[], kernel: KernelState, ledgerOrders: Iterable<TrackedOrder> = []): Observation[] {
+export function ledgerVsKernel(rows: readonly BalanceRow[], kernel: KernelState, ledger?: Pick<LedgerState, 'orders' | 'endedOrders'>): Observation[] {
   const ledgerTotals: Amounts = new Map()
   const ledgerReserved: Amounts = new Map()
   for (const row of rows) {
@@ -60,8 +60,9 @@ export function ledgerVsKernel(rows: readonly BalanceRow[], kernel: KernelState,
     const key = `${accountId}\n${asset}`
     ledgerReserved.set(key, (ledgerReserved.get(key) ?? 0n) - amount)
   }
-  for (const order of ledgerOrders) {
-    if (order.syntheticPendingQty === undefined || !isTerminal(order.status) || kernel.orders.has(order.orderId)) continue
+  for (const orderId of ledger?.endedOrders.keys() ?? []) {
+    const order = ledger?.orders.get(orderId)
+    if (order?.syntheticPendingQty === undefined || !isTerminal(order.status) || kernel.orders.has(orderId)) continue
     if (order.held !== 0n) leaveOut(order.accountId, order.reservationAsset, order.held)
     // A sell's fee allowance on its synthetic proceeds, held in its quote asset (synthetic-fee-hold.ts).
     if (order.syntheticFeeHeld !== undefined) leaveOut(order.accountId, order.quoteAsset, order.syntheticFeeHeld)

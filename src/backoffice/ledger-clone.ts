@@ -22,7 +22,7 @@ export function cloneLedger(state: LedgerState): LedgerState {
   }
   // In the held orders' layout (orders.ts), as small as the live ledger's: the projector keeps a snapshot's copy as its
   // replay base until the next snapshot. Each copied into the same generations (a plain Map is handed over whole).
-  const orders = state.orders instanceof GenerationalMap ? state.orders.copyWith(copyTrackedOrder) : new GenerationalMap(new Map([...state.orders].map(([id, order]) => [id, copyTrackedOrder(order)])))
+  const orders = GenerationalMap.copyOf(state.orders, copyTrackedOrder)
   const reserved = new Map<string, Map<string, Units>>()
   for (const [accountId, assets] of state.reserved) reserved.set(accountId, new Map(assets))
   return {

@@ -333,6 +333,12 @@ export class GenerationalMap<K, V> implements Map<K, V> {
     return copy
   }
 
+  /** copyWith of `source`, or of a plain Map (a state built by hand): each value copied into a GenerationalMap. */
+  static copyOf<K, V>(source: Map<K, V>, copyValue: (value: V) => V): GenerationalMap<K, V> {
+    if (source instanceof GenerationalMap) return source.copyWith(copyValue)
+    return new GenerationalMap(new Map([...source].map(([key, value]) => [key, copyValue(value)])))
+  }
+
   /**
    * A copy of a GenerationalMap, generation by generation (each a native Map copy, or built entry by entry with each
    * value copied), without a lookup per entry; each generation's filter and the filter of held keys copied, not

@@ -132,7 +132,7 @@ export function cloneState(state: KernelState): KernelState {
     accounts.set(id, { balances: new Map(ledger.balances), reserved: new Map(ledger.reserved) })
   }
   // Each order copied into the same generations (a plain Map would be handed over whole: the same order).
-  const orders = state.orders instanceof GenerationalMap ? state.orders.copyWith(copyOrder) : new GenerationalMap(new Map([...state.orders].map(([id, order]) => [id, copyOrder(order)])))
+  const orders = GenerationalMap.copyOf(state.orders, copyOrder)
   return {
     ...state,
     instruments: new Map(state.instruments),

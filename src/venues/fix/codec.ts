@@ -332,7 +332,7 @@ function parseFields(text: string, bodyStart: number, options: { cut: boolean } 
   }
   const first = fields[0]
   if (first === undefined || first[0] !== Tag.MsgType) throw fieldError('MsgType (35) must be the third field', text)
-  return new FixMessage(beginString, fields, defect ?? repeatedTagDefect(first[1], fields) ?? undefined)
+  return new FixMessage(beginString, fields, defect ?? repeatedTagDefect(first[1], fields))
 }
 
 /** What is wrong with one field of a readable message, or null (`tag` is NaN when `tagText` is not a tag). */

@@ -22,8 +22,8 @@ const REPORT_TAGS = new Set<number>([
   Tag.ClOrdID, Tag.OrigClOrdID, Tag.OrderID, Tag.ExecID, Tag.ExecType, Tag.OrdStatus, Tag.LastQty, Tag.LastPx, Tag.CumQty, Tag.LeavesQty,
 ])
 
-/** The first tag in `fields` that must appear once and appears again, as a defect; null when there is none. */
-export function repeatedTagDefect(msgType: string, fields: readonly FixField[]): FixMessageDefect | null {
+/** The first tag in `fields` that must appear once and appears again, as a defect; undefined when there is none. */
+export function repeatedTagDefect(msgType: string, fields: readonly FixField[]): FixMessageDefect | undefined {
   const isReport = msgType === MsgType.ExecutionReport || msgType === MsgType.OrderCancelReject
   const seen = new Set<number>()
   for (const [tag] of fields) {
@@ -31,5 +31,5 @@ export function repeatedTagDefect(msgType: string, fields: readonly FixField[]):
     if (seen.has(tag)) return { reason: SessionRejectReason.tagAppearsMoreThanOnce, refTagId: tag, text: `tag ${tag} appears more than once` }
     seen.add(tag)
   }
-  return null
+  return undefined
 }
