@@ -113,9 +113,14 @@ function rejectedReason(code: FixReasonCode, message: FixMessage): string {
   return reason === VenueReason.duplicateClientOrderId ? reason : withDetail(code, reason)
 }
 
+/**
+ * Replaced (ExecType 5) is the amend's ok. Pending Replace (E) is no answer: the venue has only taken the request and
+ * may still refuse it (OrderCancelReject); taken as ok, the kernel applied terms the venue then refused, and the
+ * refusal found no amend open (specs/venues/fix/venue-pending-replace.test.ts). Neither coming, the wait ends unknown.
+ */
 export function amendAnswer(message: FixMessage): Finish<{ accepted: true }> | null {
   const execType = message.get(Tag.ExecType)
-  if (execType === '5' || execType === 'E') return { kind: 'ok', value: { accepted: true } }
+  if (execType === '5') return { kind: 'ok', value: { accepted: true } }
   if (execType === '8') return { kind: 'rejected', reason: rejectedReason(FixReason.cancelRejected, message) }
   return null
 }
