@@ -27,7 +27,7 @@ import type { Gateway, VenueSessions } from '../runtime/gateway.ts'
 import type { PriceSource } from '../runtime/market-feed.ts'
 import type { SnapshotSectionSource } from '../runtime/snapshot/index.ts'
 import { kernelInstrumentOf } from './venue-instruments.ts'
-import { FIX_CODEC_LIMITS_DEFAULT, fixOrdType, fixTimeInForce, FixVenue, LogFixSessionStore, type FixConnect, type FixLog, type FixOrderFacts, type FixSeqNumLog, type FixSessionOptions, type FixSessionStore, type FixVenueOptions } from '../venues/fix/index.ts'
+import { FIX_CODEC_LIMITS_DEFAULT, fixExecInst, fixOrdType, fixTimeInForce, FixVenue, LogFixSessionStore, type FixConnect, type FixLog, type FixOrderFacts, type FixSeqNumLog, type FixSessionOptions, type FixSessionStore, type FixVenueOptions } from '../venues/fix/index.ts'
 
 export interface ServedFixVenue {
   name: string
@@ -225,6 +225,7 @@ export function orderFactsLookup(engine: () => Engine): (clientOrderId: string) 
     // As it was sent (the facts the adapter remembered at the send): a protected market order is a limit at its
     // protection price, IOC or FOK (src/kernel/venue-form.ts), whose status answer without a Price reads as that price.
     const form = venueFormOf(order)
+    const execInst = fixExecInst(order)
     return {
       clientOrderId,
       account: order.accountId,
@@ -234,6 +235,7 @@ export function orderFactsLookup(engine: () => Engine): (clientOrderId: string) 
       ...(form.price === undefined ? {} : { price: form.price }),
       ordType: fixOrdType(form.type),
       timeInForce: fixTimeInForce(form.tif),
+      ...(execInst === undefined ? {} : { execInst }),
       ...(order.venueOrderId === null ? {} : { venueOrderId: order.venueOrderId }),
     }
   }

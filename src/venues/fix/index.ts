@@ -31,7 +31,7 @@ export {
   type FixCodecLimits,
 } from './codec.ts'
 export { FixMessage, type FixField } from './message.ts'
-export { fixOrdType, fixTimeInForce } from './values.ts'
+export { fixExecInst, fixOrdType, fixTimeInForce } from './values.ts'
 export { MsgType, Tag } from './tags.ts'
 export type { FixLog, FixLogLevel, FixLogRecord } from './log.ts'
 export { silentFixLog, writeFixLogToStderr } from './log.ts'

@@ -28,6 +28,11 @@ export interface FixOrderFacts {
   price?: Units
   ordType: string
   timeInForce: string
+  /**
+   * ExecInst (18) as the order was sent (post-only 6, reduce-only E), absent with neither: a replace re-declares it,
+   * FIX does not carry it forward from the order it replaces.
+   */
+  execInst?: string
   venueOrderId?: string
 }
 

@@ -44,6 +44,12 @@ export function fixOrdType(type: OrderType): string {
   return type === 'limit' ? '2' : '1'
 }
 
+/** ExecInst (18) for an order's flags: 6 (Participate don't initiate) for post-only, E (Do not increase) for reduce-only. */
+export function fixExecInst(flags: { postOnly: boolean; reduceOnly: boolean }): string | undefined {
+  const execInst = [flags.postOnly ? '6' : null, flags.reduceOnly ? 'E' : null].filter((v) => v !== null).join(' ')
+  return execInst === '' ? undefined : execInst
+}
+
 export function fixTimeInForce(tif: TimeInForce): string {
   switch (tif) {
     case 'DAY':

@@ -30,8 +30,7 @@ export function newOrderSingleBody(request: PlaceRequest, facts: FixOrderFacts, 
   const body: FixField[] = [[Tag.ClOrdID, request.clientOrderId]]
   if (request.account !== '') body.push([Tag.Account, request.account])
   body.push([Tag.HandlInst, options.handlInst])
-  const execInst = [request.postOnly ? '6' : null, request.reduceOnly ? 'E' : null].filter((v) => v !== null).join(' ')
-  if (execInst !== '') body.push([Tag.ExecInst, execInst])
+  if (facts.execInst !== undefined) body.push([Tag.ExecInst, facts.execInst])
   body.push(...orderTermsFields(facts, { symbol: request.symbol, side: request.side, qty: request.qty, price: request.price, nowMs: options.nowMs }))
   return body
 }
@@ -51,7 +50,10 @@ export function cancelRequestBody(request: CancelRequest, facts: FixOrderFacts, 
   return body
 }
 
-/** OrderCancelReplaceRequest (35=G) for the order `facts` describe; `price` is the new one or else the order's. */
+/**
+ * OrderCancelReplaceRequest (35=G) for the order `facts` describe; `price` is the new one or else the order's. Its
+ * ExecInst is declared again: FIX brings none forward from the order replaced (a post-only order would lose it).
+ */
 export function cancelReplaceBody(
   request: AmendRequest,
   facts: FixOrderFacts,
@@ -61,7 +63,9 @@ export function cancelReplaceBody(
   if (facts.venueOrderId !== undefined && facts.venueOrderId !== '') body.push([Tag.OrderID, facts.venueOrderId])
   body.push([Tag.OrigClOrdID, request.origClientOrderId], [Tag.ClOrdID, request.clientOrderId])
   if (request.account !== '') body.push([Tag.Account, request.account])
-  body.push([Tag.HandlInst, options.handlInst], ...orderTermsFields(facts, { symbol: request.symbol, side: facts.side, qty: request.qty, price: options.price, nowMs: options.nowMs }))
+  body.push([Tag.HandlInst, options.handlInst])
+  if (facts.execInst !== undefined) body.push([Tag.ExecInst, facts.execInst])
+  body.push(...orderTermsFields(facts, { symbol: request.symbol, side: facts.side, qty: request.qty, price: options.price, nowMs: options.nowMs }))
   return body
 }
 

@@ -43,7 +43,7 @@ import { FixSession, type FixSessionState } from './session.ts'
 import { resolveFixSessionOptions, type FixSessionOptions } from './session-options.ts'
 import { MsgType, Tag } from './tags.ts'
 import { formatUtcTimestamp } from './time.ts'
-import { fixOrdType, fixTimeInForce } from './values.ts'
+import { fixExecInst, fixOrdType, fixTimeInForce } from './values.ts'
 import { FixVenueInbound, type FixVenueLog } from './venue-inbound.ts'
 import { FixOrderMemory } from './venue-memory.ts'
 import { resolveFixVenueOptions, type FixVenueOptions, type ResolvedFixVenueOptions } from './venue-options.ts'
@@ -167,6 +167,7 @@ export class FixVenue implements VenueAdapter {
     if (known?.venueOrderId !== undefined) return Promise.resolve({ kind: 'ok', value: { venueOrderId: known.venueOrderId } })
     const invalid = placeProblem(request)
     if (invalid !== null) return Promise.resolve({ kind: 'rejected', reason: withDetail(FixReason.invalidRequest, invalid) })
+    const execInst = fixExecInst(request)
     const facts: FixOrderFacts = {
       clientOrderId: request.clientOrderId,
       account: request.account,
@@ -176,6 +177,7 @@ export class FixVenue implements VenueAdapter {
       ordType: fixOrdType(request.type),
       timeInForce: fixTimeInForce(request.tif),
       ...(request.price === undefined ? {} : { price: request.price }),
+      ...(execInst === undefined ? {} : { execInst }),
     }
     this.#memory.remember(facts)
     const body = newOrderSingleBody(request, facts, { handlInst: this.#options.handlInst, nowMs: this.#clock.nowMs() })
