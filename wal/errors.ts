@@ -279,6 +279,7 @@ export type WalRepairCode =
   | 'SNAPSHOT_BEYOND_CUT' // a snapshot names an LSN the cut would remove: those frames were durable
   | 'QUERY_MODEL_BEYOND_CUT' // the back office's query model holds an LSN the cut would remove: durable too
   | 'ANCHOR_BEYOND_CUT' // the data dir's anchors file names an LSN the cut would remove: durable too
+  | 'BACKUP_BEYOND_CUT' // the data dir is a backup (BACKUP.json) ending past an LSN the cut would remove: durable too
   | 'QUARANTINE_EXISTS' // the side file for the cut bytes exists already: never overwritten
   | 'QUARANTINE_FAILED' // an open could not set a torn tail's bytes aside (tail-cut.ts): nothing was cut
   | 'REPAIR_UNVERIFIED' // after the cut the log still did not open and verify (nothing more was done)

@@ -68,3 +68,20 @@ test('anchors at or below the last good LSN do not stop the cut (nor does no fil
     expect(openReadOnly(join(dataDir, 'log')).lastLsn).toBe(LAST_GOOD_LSN)
   }
 })
+
+/**
+ * A backup's manifest (DIR/BACKUP.json, src/runtime/backup/manifest.ts) is such proof too: `egress backup` wrote it once
+ * every frame to its LSN was fsynced and verified, so a hole before it is a copy of the backup damaged, not a lost write.
+ */
+test('a backup manifest ending beyond the cut refuses it (BACKUP_BEYOND_CUT), dry run too; nothing is cut', async () => {
+  const dataDir = await dataDirWithHole()
+  const manifest = join(dataDir, 'BACKUP.json')
+  writeFileSync(manifest, JSON.stringify({ format: 1, source: 'http://127.0.0.1:1', firstLsn: 1, lastLsn: 150, chainHead: 'ab'.repeat(32), snapshot: null }))
+  for (const extra of [['--dry-run'], []]) {
+    const run = await cli(['repair-tail', dataDir, '--truncate-at-lsn', String(LAST_GOOD_LSN + 1), ...extra])
+    expect({ extra, code: run.code }).toEqual({ extra, code: 1 })
+    expect(run.err).toContain(`BACKUP_BEYOND_CUT: ${manifest} says this backup holds the log through LSN 150, beyond LSN ${LAST_GOOD_LSN}`)
+  }
+  expect(existsSync(join(dataDir, 'quarantine'))).toBe(false)
+  expect(() => openReadOnly(join(dataDir, 'log'))).toThrow(WalCorruptionError)
+})

@@ -41,7 +41,8 @@ bad stretch without a zero page (NO_ZERO_PAGE: a bit flip or an edit), a chain b
 (NOT_A_TORN_TAIL) — which needs a human; an N that is not the diagnosed one (LSN_MISMATCH); a snapshot beyond the cut
 (SNAPSHOT_BEYOND_CUT: those frames were durable) or a query model holding the log beyond it
 (QUERY_MODEL_BEYOND_CUT: the back office writes only durable records) or an anchors file (DIR/audit/anchors.jsonl) naming an
-LSN beyond it (ANCHOR_BEYOND_CUT: each line names a durable LSN); an existing quarantine file with other content (QUARANTINE_EXISTS: never overwritten); a log or data
+LSN beyond it (ANCHOR_BEYOND_CUT: each line names a durable LSN) or a backup's DIR/BACKUP.json ending beyond it
+(BACKUP_BEYOND_CUT: a copy of the backup cut short); an existing quarantine file with other content (QUARANTINE_EXISTS: never overwritten); a log or data
 directory in use (LOG_LOCKED); a data directory an HA node left mid-swap (INTERRUPTED_SWAP).
 
 Options:
@@ -133,6 +134,8 @@ function refuseDurableBeyond(dataDir: string, hole: TailHole): void {
       throw new WalRepairError('ANCHOR_BEYOND_CUT', `${witness.file} names LSN ${witness.lsn}, beyond LSN ${hole.lastGoodLsn}: every line of it names a durable LSN, so the frames the cut would remove were durable and this is not a lost write (a cut log would be refused at start: LOG_BEHIND_ANCHOR); this needs a human (only for a log written with durability none is it no proof: nothing was synced, so the anchors file may be moved aside); nothing was changed`)
     case 'query_model':
       throw new WalRepairError('QUERY_MODEL_BEYOND_CUT', `${witness.file} holds the log through LSN ${witness.lsn}, beyond LSN ${hole.lastGoodLsn}: the back office writes only durable records, so the frames the cut would remove were durable and this is not a lost write; this needs a human (only for a log written with durability none is it no proof: a start rebuilds the query model from the log, so it may be moved aside); nothing was changed`)
+    case 'backup':
+      throw new WalRepairError('BACKUP_BEYOND_CUT', `${witness.file} says this backup holds the log through LSN ${witness.lsn}, beyond LSN ${hole.lastGoodLsn}: \`egress backup\` wrote it once every frame to there was fsynced and verified, so the frames the cut would remove were there (a copy of the backup cut short or damaged); copy the backup again; nothing was changed`)
   }
 }
 

@@ -1,7 +1,8 @@
 /**
  * What a data directory holds that proves how far its log was durable, for a cut of the log's tail to be judged by:
- * a snapshot (taken of durable state only), the anchors file (each line names an LSN that was durable: anchors-behind.ts)
- * and the back office's query model (it writes only durable records). A cut below any of them removes records that
+ * a snapshot (taken of durable state only), the anchors file (each line names an LSN that was durable: anchors-behind.ts),
+ * the back office's query model (it writes only durable records) and a backup's manifest (`egress backup` writes it
+ * once the copy through its LSN is fsynced and verified: backup/manifest.ts). A cut below any of them removes records that
  * were durable — damage, not a write torn by a crash — so it is refused: by `egress repair-tail` (its own codes), and
  * by a gateway's or an offline command's open of the log (tailCutGuardOf), which otherwise cut it as never acknowledged.
  * Witnesses are proof for a log written with durability `fsync` only (nothing else was synced).
@@ -12,14 +13,16 @@ import { join } from 'node:path'
 import type { TailCut, TailCutGuard } from '../../wal/index.ts'
 import { anchoredLsnOf, anchorsFileLines, judgeAnchorLines } from '../audit/index.ts'
 import { anchorsPathOf } from './anchors-behind.ts'
+import { BACKUP_MANIFEST_FILE, backupManifestEnd } from './backup/manifest.ts'
 import { parseSnapshotFileName, RestoreError, snapshotDirOf, storedQueryModelLastLsn, STORED_QUERY_MODEL } from './snapshot/index.ts'
 
 export type DurableWitness =
   | { kind: 'snapshot'; files: string[]; dir: string }
   | { kind: 'anchors'; file: string; lsn: number }
   | { kind: 'query_model'; file: string; lsn: number }
+  | { kind: 'backup'; file: string; lsn: number }
 
-/** The first witness (snapshots, anchors file, query model) that the log was durable past `lastGoodLsn`; null when none. */
+/** The first witness (snapshots, anchors file, query model, backup manifest) that the log was durable past `lastGoodLsn`; null when none. */
 export function durableWitnessBeyond(dataDir: string, lastGoodLsn: number, anchorsFile?: string): DurableWitness | null {
   const snapshots = snapshotsBeyond(dataDir, lastGoodLsn)
   if (snapshots.length > 0) return { kind: 'snapshot', files: snapshots, dir: snapshotDirOf(dataDir) }
@@ -27,6 +30,8 @@ export function durableWitnessBeyond(dataDir: string, lastGoodLsn: number, ancho
   if (anchored !== null && anchored.lsn > lastGoodLsn) return { kind: 'anchors', ...anchored }
   const queryModelLsn = storedQueryModelLsn(dataDir)
   if (queryModelLsn !== null && queryModelLsn > lastGoodLsn) return { kind: 'query_model', file: join(dataDir, STORED_QUERY_MODEL), lsn: queryModelLsn }
+  const backupLsn = backupManifestEnd(dataDir)
+  if (backupLsn !== null && backupLsn > lastGoodLsn) return { kind: 'backup', file: join(dataDir, BACKUP_MANIFEST_FILE), lsn: backupLsn }
   return null
 }
 
@@ -95,5 +100,7 @@ function describeWitness(witness: DurableWitness): string {
       return `the anchors file ${witness.file} names LSN ${witness.lsn}`
     case 'query_model':
       return `the query model ${witness.file} holds the log through LSN ${witness.lsn}`
+    case 'backup':
+      return `the backup manifest ${witness.file} says the copy holds the log through LSN ${witness.lsn}`
   }
 }

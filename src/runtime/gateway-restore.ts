@@ -7,10 +7,11 @@
 import { join } from 'node:path'
 import { nodeIo, type Wal } from '../../wal/index.ts'
 import { anchorsPathOf, refuseLogBehindAnchors } from './anchors-behind.ts'
+import { backupManifestCheck } from './backup/manifest.ts'
 import type { Engine } from './engine.ts'
 import { refuseOrdersOnGoneVenues } from './venue-gone.ts'
 import type { GatewayOptions } from './gateway-options.ts'
-import { defaultSnapshotPolicy, describeRejection, restoreEngine, snapshotPolicyProblem, SnapshotStore, type Restored, type SnapshotPolicy } from './snapshot/index.ts'
+import { defaultSnapshotPolicy, describeRejection, restoreEngine, RestoreError, snapshotPolicyProblem, SnapshotStore, type Restored, type SnapshotPolicy } from './snapshot/index.ts'
 
 /** The snapshot policy (validated) and the store in `dataDir/snapshots`, as both leader and standby start them. */
 export function snapshotsOf(options: GatewayOptions): { policy: SnapshotPolicy; store: SnapshotStore } {
@@ -24,11 +25,17 @@ export function snapshotsOf(options: GatewayOptions): { policy: SnapshotPolicy; 
 /**
  * A single node writing with durability `fsync` refuses a log that ends before its anchors file (LOG_BEHIND_ANCHOR,
  * anchors-behind.ts), closing the log; an HA node or a log under durability `none` is not judged (the file says why).
+ * A single node refuses, whatever its durability, a log that ends before the end of the backup it was restored from
+ * (BACKUP_TRUNCATED, or another head there: backup/manifest.ts): `egress backup` fsynced every record to there, so
+ * a shorter log is a copy of the backup cut short, and starting on it forgot acknowledged orders; replay-verify said so
+ * of the same directory. An HA node is not judged: its log follows the leader's (a standby refills it).
  */
 export async function refuseLogBehindAnchorsOrClose(wal: Wal, options: GatewayOptions): Promise<void> {
-  if (singleNodeDurability(options) !== 'fsync') return
+  if (options.role !== undefined || options.lease !== undefined) return
   try {
-    refuseLogBehindAnchors(wal, anchorsPathOf(options.dataDir, options.audit?.anchorsFile))
+    const backup = backupManifestCheck(options.dataDir, wal.lastLsn, wal)
+    if (backup !== null) throw new RestoreError(backup.code, `${backup.detail}. Nothing was appended: copy the backup again and check it with "egress replay-verify DIR"; move ${backup.file} aside only if this log is not that backup's or the loss is accepted`, { path: backup.file })
+    if (singleNodeDurability(options) === 'fsync') refuseLogBehindAnchors(wal, anchorsPathOf(options.dataDir, options.audit?.anchorsFile))
   } catch (error) {
     await wal.close()
     throw error

@@ -14,7 +14,7 @@
 import { closeSync, existsSync, fsyncSync, openSync, writeSync } from 'node:fs'
 import { join } from 'node:path'
 import * as v from 'valibot'
-import { openReadOnly, toHex } from '../../../wal/index.ts'
+import { openReadOnly, toHex, type Wal } from '../../../wal/index.ts'
 import type { AuditProblemCode } from '../../audit/index.ts'
 import { readFailureOf, readFileBounded } from '../../config/bounded-read.ts'
 
@@ -107,9 +107,10 @@ export function backupManifestProblem(dir: string, logLastLsn: number): string |
 /**
  * The problem with DIR's log against its backup manifest, or null: none there, or the log reaches its end with the same
  * chain head. `logLastLsn`: where the verified log ends (replay-verify's or audit verify's report). Both commands
- * check a backup with it.
+ * check a backup with it, and a single node's start (gateway-restore.ts), which passes its open log (`openLog`) to read
+ * the head from; without one the log is opened read-only.
  */
-export function backupManifestCheck(dir: string, logLastLsn: number): BackupManifestProblem | null {
+export function backupManifestCheck(dir: string, logLastLsn: number, openLog?: Pick<Wal, 'firstLsn' | 'read'>): BackupManifestProblem | null {
   const path = join(dir, BACKUP_MANIFEST_FILE)
   const read = readManifest(dir)
   if (read === null) return null
@@ -123,7 +124,7 @@ export function backupManifestCheck(dir: string, logLastLsn: number): BackupMani
   }
   let head: string | null = null
   try {
-    const log = openReadOnly(join(dir, 'log'), { verifyChain: false })
+    const log = openLog ?? openReadOnly(join(dir, 'log'), { verifyChain: false })
     if (parsed.lastLsn < log.firstLsn) return null // compacted past the backup's end by a gateway run on it since
     for (const frame of log.read(parsed.lastLsn, { toLsn: parsed.lastLsn })) head = toHex(frame.hash)
   } catch {

@@ -8,11 +8,22 @@
  *   durable records are missing from the log. `path` names the anchors file.
  * - LOG_TAIL_DURABLE: the log's last segment is damaged past its last whole frame, and a snapshot, the anchors file or
  *   the query model shows those records were durable (runtime/durable-witnesses.ts): not cut; `path` names the segment.
+ * - BACKUP_TRUNCATED, BACKUP_HEAD_MISMATCH, BACKUP_MANIFEST_INVALID: the data directory is a backup (`egress backup`,
+ *   DIR/BACKUP.json) whose log ends before the backup's end, holds another chain head there, or whose manifest cannot
+ *   be read (backup/manifest.ts): a copy of the backup cut short; a single node's start refuses it. `path` names the file.
  * - SNAPSHOT_DIR_UNUSABLE: `<dataDir>/snapshots` exists but cannot be listed (a regular file there, no permission);
  *   `path` names it.
  */
 
-export type RestoreProblemCode = 'COMPACTED_NO_SNAPSHOT' | 'LOG_BEHIND_SNAPSHOT' | 'LOG_BEHIND_ANCHOR' | 'LOG_TAIL_DURABLE' | 'SNAPSHOT_DIR_UNUSABLE'
+export type RestoreProblemCode =
+  | 'COMPACTED_NO_SNAPSHOT'
+  | 'LOG_BEHIND_SNAPSHOT'
+  | 'LOG_BEHIND_ANCHOR'
+  | 'LOG_TAIL_DURABLE'
+  | 'BACKUP_TRUNCATED'
+  | 'BACKUP_HEAD_MISMATCH'
+  | 'BACKUP_MANIFEST_INVALID'
+  | 'SNAPSHOT_DIR_UNUSABLE'
 
 export class RestoreError extends Error {
   override readonly name = 'RestoreError'
