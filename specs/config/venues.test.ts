@@ -77,6 +77,15 @@ describe('config venues', () => {
     expect(message).toContain('venues.2.instruments.0.tickSize: expected a positive amount, got "0"')
   })
 
+  test('an instrument no order could ever pass is refused as on the sim: maxQty below minQty, no order type, no time in force', () => {
+    const instrument = { symbol: 'IBM', baseAsset: 'IBM', quoteAsset: 'USD', tickSize: '0.01', lotSize: '1', minQty: '100', maxQty: '10', referencePrice: '100' }
+    expect(issues({ venues: [fixVenue({ instruments: [instrument] })] })).toContain('venues.0.instruments.0.maxQty: must be ≥ minQty (100), got "10"')
+    const tradable = { ...instrument, maxQty: '100' }
+    expect(issues({ venues: [fixVenue({ instruments: [{ ...tradable, orderTypes: [] }] })] })).toContain('venues.0.instruments.0.orderTypes: expected at least one order type')
+    expect(issues({ venues: [fixVenue({ instruments: [{ ...tradable, timeInForce: [] }] })] })).toContain('venues.0.instruments.0.timeInForce: expected at least one time in force')
+    expect(fixOf(parseConfig({ venues: [fixVenue({ instruments: [tradable] })] }))?.instruments[0]).toMatchObject({ minQty: '100', maxQty: '100' })
+  })
+
   test('statusOwedWriteOffMs and statusReqIdEchoed: unset keeps the digest; the write-off is never shorter than the status timeout', () => {
     expect(canonicalConfigJson(parseConfig({ venues: [fixVenue()] }))).not.toContain('statusOwedWriteOffMs')
     expect(canonicalConfigJson(parseConfig({ venues: [fixVenue()] }))).not.toContain('statusReqIdEchoed')

@@ -5,6 +5,7 @@
  */
 
 import * as v from 'valibot'
+import { parseDecimal } from '../domain/decimal.ts'
 import type { ConfigIssue } from './config-error.ts'
 
 const MESSAGE_ID = 'expected an id of 1-64 characters [A-Za-z0-9._-], starting with a letter or digit'
@@ -57,9 +58,16 @@ interface InstrumentAmounts {
   minQty: string
   maxQty: string
   touchQtyMin?: string | undefined
+  orderTypes: readonly string[]
+  timeInForce: readonly string[]
 }
 
-/** Symbols unique on the venue; tick, lot and the quantity bounds positive; a thin-touch limit, when set, positive. */
+/**
+ * Symbols unique on the venue; tick, lot and the quantity bounds positive, maxQty ≥ minQty; a thin-touch limit, when
+ * set, positive; at least one order type and time in force. While the last three were the sim's checks only, a FIX venue's
+ * instrument with minQty above maxQty, or no order type, loaded and then refused every order (QTY_ABOVE_MAX,
+ * ORDER_TYPE_UNSUPPORTED) at run time.
+ */
 export function instrumentIssues(instruments: readonly InstrumentAmounts[], at: string, venue: string): ConfigIssue[] {
   const issues: ConfigIssue[] = []
   const symbols = new Set<string>()
@@ -70,9 +78,14 @@ export function instrumentIssues(instruments: readonly InstrumentAmounts[], at: 
     for (const field of ['tickSize', 'lotSize', 'minQty', 'maxQty'] as const) {
       if (!isPositive(instrument[field])) issues.push({ path: `${where}.${field}`, message: `expected a positive amount, got ${JSON.stringify(instrument[field])}` })
     }
+    if (isPositive(instrument.minQty) && parseDecimal(instrument.maxQty) < parseDecimal(instrument.minQty)) {
+      issues.push({ path: `${where}.maxQty`, message: `must be ≥ minQty (${instrument.minQty}), got ${JSON.stringify(instrument.maxQty)}` })
+    }
     if (instrument.touchQtyMin !== undefined && !isPositive(instrument.touchQtyMin)) {
       issues.push({ path: `${where}.touchQtyMin`, message: `expected a positive amount, got ${JSON.stringify(instrument.touchQtyMin)}` })
     }
+    if (instrument.orderTypes.length === 0) issues.push({ path: `${where}.orderTypes`, message: 'expected at least one order type: an instrument that takes none can never be traded' })
+    if (instrument.timeInForce.length === 0) issues.push({ path: `${where}.timeInForce`, message: 'expected at least one time in force: an instrument that takes none can never be traded' })
   })
   return issues
 }

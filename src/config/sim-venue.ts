@@ -96,7 +96,7 @@ export function simStoreOptions(venues: readonly { type: string }[] | undefined)
   }
 }
 
-/** The sim entry's own rules: the shared instrument checks, and an opening price the walk can start from. */
+/** The sim entry's own rules: the shared instrument checks (instrumentIssues), and an opening price the walk can start from. */
 export function simVenueIssues(venue: SimVenueConfig, at: string): ConfigIssue[] {
   const instruments = venue.instruments ?? []
   const issues = instrumentIssues(instruments, at, SIM_VENUE_NAME)
@@ -107,11 +107,6 @@ export function simVenueIssues(venue: SimVenueConfig, at: string): ConfigIssue[]
     else if (isPositive(tickSize) && !isMultipleOf(parseDecimal(openingPrice), parseDecimal(tickSize))) {
       issues.push({ path: `${where}.openingPrice`, message: `expected a multiple of tickSize (${tickSize}), got ${JSON.stringify(openingPrice)}` })
     }
-    if (isPositive(instrument.minQty) && parseDecimal(instrument.maxQty) < parseDecimal(instrument.minQty)) {
-      issues.push({ path: `${where}.maxQty`, message: `must be ≥ minQty (${instrument.minQty}), got ${JSON.stringify(instrument.maxQty)}` })
-    }
-    if (instrument.orderTypes.length === 0) issues.push({ path: `${where}.orderTypes`, message: 'expected at least one order type: an instrument that takes none can never be traded' })
-    if (instrument.timeInForce.length === 0) issues.push({ path: `${where}.timeInForce`, message: 'expected at least one time in force: an instrument that takes none can never be traded' })
   })
   return issues
 }
