@@ -13,7 +13,7 @@ import { formatDecimal, roundToStep, type Units } from '../domain/decimal.ts'
 import type { DomainEvent } from '../domain/events/index.ts'
 import { instrumentKey, type Instrument } from '../domain/instruments.ts'
 import type { MarketSnapshot } from '../domain/market.ts'
-import { venueClientOrderId } from '../domain/orders.ts'
+import { venueClientOrderId, type TimeInForce } from '../domain/orders.ts'
 import { isRecordableUnits, RECORD_UNITS_MAX } from '../domain/recordable-amounts.ts'
 import { cancelEvents } from './cancel.ts'
 import { DONE_REPLY, type Decision, type FlattenCommand } from './commands.ts'
@@ -132,7 +132,7 @@ function closeEvents(
       orderType: 'limit',
       qty,
       price,
-      tif: instrument.timeInForce.includes('IOC') ? 'IOC' : 'GTC',
+      tif: closeTimeInForce(instrument),
       postOnly: false,
       reduceOnly: instrument.reduceOnly,
       lane: 0,
@@ -151,4 +151,16 @@ function closeEvents(
       ...traceMemberOf(command),
     },
   ]
+}
+
+/** A close's time in force, in this order of preference: IOC, GTC, DAY, FOK, the first the instrument lists. */
+const CLOSE_TIME_IN_FORCE: readonly TimeInForce[] = ['IOC', 'GTC', 'DAY', 'FOK']
+
+/**
+ * The first of CLOSE_TIME_IN_FORCE the instrument takes. Was IOC, else GTC whatever the instrument listed: an instrument
+ * configured with `["DAY"]` had its closes sent as GTC, which its venue does not take, and the position stayed open.
+ * GTC when it lists none (a configuration recorded before an empty list was refused at load).
+ */
+function closeTimeInForce(instrument: Instrument): TimeInForce {
+  return CLOSE_TIME_IN_FORCE.find((tif) => instrument.timeInForce.includes(tif)) ?? 'GTC'
 }
