@@ -80,7 +80,7 @@ async function placeList(c: Context<AuthEnv>, services: Services): Promise<Respo
       if (refusedUndone(error)) admission.refund()
       throw error
     })
-    if (isKernelLoadRefusal({ kind: result.reply.kind === 'list_rejected' ? 'rejected' : result.reply.kind, ...('reason' in result.reply ? { reason: result.reply.reason } : {}) })) admission.refund()
+    if (isKernelLoadRefusal({ kind: result.reply.kind === 'list_rejected' ? 'rejected' : result.reply.kind, ...('reason' in result.reply ? { reason: result.reply.reason } : {}) }, result.lsn)) admission.refund()
     const answer = listAnswer(services, result.reply, { accountId: parsed.account, listKey })
     if (answer.duplicate) c.header('Idempotent-Replayed', 'true')
     return c.json(answer.body, 202)

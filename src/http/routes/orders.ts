@@ -93,7 +93,7 @@ async function placeOrder(c: Context<AuthEnv>, services: Services, retiredOrder:
       throw answered
     }
     markDecided(c)
-    if (isKernelLoadRefusal(result.reply)) admission.refund()
+    if (isKernelLoadRefusal(result.reply, result.lsn)) admission.refund()
     const reply = result.reply
     // A repeat of a key answers the first decision again: no acceptance of its own, so not timed as one.
     outcome = (reply.kind === 'accepted' || reply.kind === 'rejected') && reply.duplicate ? 'replayed' : reply.kind

@@ -19,7 +19,7 @@
  *   at whatever rate it liked, since a load refusal must not cost it a rate token (it did no work). The refusal is
  *   not remembered under the key either way, so a retry with the same key is decided afresh and can be accepted.
  * - otherwise the load shedder (account and bot buckets, the in-flight bound) decides; its tokens go back if the
- *   kernel or the log refuses the order for load after all (`refundIfShed`).
+ *   kernel or the log refuses the order for load after all without writing it (`isKernelLoadRefusal`, `refusedUndone`).
  */
 
 import type { Principal } from '../auth/index.ts'
@@ -118,9 +118,14 @@ export function refuseReservedKey(idempotencyKey: string): void {
   })
 }
 
-/** True when the kernel's reply refuses the order for load (the shedder's tokens then go back). */
-export function isKernelLoadRefusal(reply: { kind: string; reason?: ReasonCode }): boolean {
-  return reply.kind === 'rejected' && reply.reason !== undefined && KERNEL_LOAD_REASONS.has(reply.reason)
+/**
+ * True when the kernel's reply refuses the order for load and the command wrote nothing (`lsn` null): the shedder's
+ * tokens then go back. A refusal the kernel recorded keeps them: at the cap on keys held (OVERLOADED, not shed here:
+ * its record moves the key window on) each refusal is an `order.rejected`, and given back its token a client wrote
+ * them as fast as it could send (review).
+ */
+export function isKernelLoadRefusal(reply: { kind: string; reason?: ReasonCode }, lsn: number | null): boolean {
+  return lsn === null && reply.kind === 'rejected' && reply.reason !== undefined && KERNEL_LOAD_REASONS.has(reply.reason)
 }
 
 /**
