@@ -1,7 +1,7 @@
 /**
- * A new order, list or amend the log or the lease refuses after the rate limiter admitted it (503 UNAVAILABLE: the log
- * closed or failed; 503 NOT_LEADER: the lease lost) wrote nothing, and gets its rate tokens back, as one the log
- * refuses for capacity (429) always did. Before, only the 429 gave them back: a client told to retry after a 503 found
+ * A new order, list, amend or idle flatten the log or the lease refuses after the rate limiter admitted it (503
+ * UNAVAILABLE: the log closed or failed; 503 NOT_LEADER: the lease lost) wrote nothing, and gets its rate tokens back,
+ * as one the log refuses for capacity (429) always did. Before, only the 429 gave them back: a client told to retry after a 503 found
  * its bucket one token lighter for each, and retried into 429 RATE_LIMITED once the node served again.
  */
 
@@ -77,5 +77,24 @@ describe('a 503 from the log or the lease gives the rate token back', () => {
       t.gateway.amend = amend
     }
     expect((await t.request(`/v1/orders/${orderId}/amend`, post(trader, { price: '59100' }))).status).toBe(202)
+  })
+
+  test('a flatten with nothing to do refused UNAVAILABLE keeps its token', async () => {
+    // Was: charged like a new order but never refunded, its retry got 429 RATE_LIMITED.
+    const trader = await t.token({ sub: 'flatten-503', accounts: ['demo-2'] })
+    // The cases above left demo-2 orders: a first flatten cancels them, and the next has nothing to do (charged).
+    expect((await t.request('/v1/accounts/demo-2/flatten', post(trader, {}))).status).toBe(202)
+    const caller = { id: 'flatten-503', roles: ['trader' as const], accounts: ['demo-2'], liveAllowed: false }
+    await eventually(() => !t.gateway.flattenActs(caller, 'demo-2', 'flatten-503'))
+    frozenShedder()
+    const flatten = t.gateway.flatten.bind(t.gateway)
+    t.gateway.flatten = () => Promise.reject(new WalClosedError('log closed'))
+    try {
+      expect(errorCode(await json(await t.request('/v1/accounts/demo-2/flatten', post(trader, {}, { 'Idempotency-Key': 'flatten-503' }))))).toBe('UNAVAILABLE')
+    } finally {
+      t.gateway.flatten = flatten
+    }
+    expect((await t.request('/v1/accounts/demo-2/flatten', post(trader, {}, { 'Idempotency-Key': 'flatten-503' }))).status).toBe(202)
+    expect(t.http.services.shedder.inFlight).toBe(0)
   })
 })

@@ -17,7 +17,7 @@ import { NO_QUERY, queryOf } from '../query.ts'
 import type { Services } from '../services.ts'
 import { requestTrace } from '../trace.ts'
 import { adminSnapshotRoutes } from './admin-snapshot.ts'
-import { admitFor, idempotencyKeyOf, pathId, requireReady, runCommand, shedError } from './support.ts'
+import { admitFor, idempotencyKeyOf, pathId, refusedUndone, requireReady, runCommand, shedError } from './support.ts'
 
 const NOTE = v.exactOptional(v.pipe(v.string(), v.maxLength(256, 'expected at most 256 characters')), '')
 
@@ -98,9 +98,14 @@ async function flatten(c: Context<AuthEnv>, services: Services): Promise<Respons
   let result
   try {
     result = await runCommand(c, () => services.gateway.flatten(kernelCaller, accountId, flattenId, { traceparent: trace.traceparent }))
+  } catch (error) {
+    // Refused before it was written (the log full or closed, the lease lost): its token goes back, as an order's does.
+    if (admission?.ok === true && refusedUndone(error)) admission.refund()
+    throw error
   } finally {
     if (admission?.ok === true) admission.release()
   }
+  if (admission?.ok === true && result.lsn === null) admission.refund()
   if (result.reply.kind === 'refused') throw reasonError(result.reply.reason, { details: { detail: result.reply.detail } })
   return c.json({ account: accountId, flatten_id: flattenId, lsn: result.lsn, not_closed: notClosed }, 202)
 }
