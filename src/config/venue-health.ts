@@ -12,7 +12,7 @@ function integerIn(min: number, max: number) {
 }
 
 export const VENUE_HEALTH = v.strictObject({
-  /** False: no level is ever recorded (every venue stays OK); overrides and the read routes still work. */
+  /** False: no level is scored (every venue stays OK: a start records OK over one a log holds); overrides and the read routes still work. */
   enabled: v.optional(v.boolean('expected true or false'), true),
   /** The sliding window: calls answered longer ago than this no longer count. */
   windowMs: v.optional(integerIn(1_000, 3_600_000), 60_000),

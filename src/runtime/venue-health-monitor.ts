@@ -28,6 +28,14 @@ export interface VenueHealthMonitorOptions {
   onError: (error: unknown, context: string) => void
 }
 
+/** The level a start with scoring off records over one an earlier process left (recordFresh). */
+const SCORING_OFF: VenueScore = {
+  level: 'OK',
+  score: 100,
+  counts: { calls: 0, ok: 0, rejected: 0, retryable: 0, throttled: 0, unknown: 0, slow: 0 },
+  detail: 'venue health scoring is off (config venueHealth.enabled false): every venue is OK',
+}
+
 export class VenueHealthMonitor {
   private readonly windows = new Map<string, { orders: CallWindow; queries: CallWindow }>()
   /** When each venue was last scored, and its full score once built (latest), so a read sees the last call's score. */
@@ -54,12 +62,14 @@ export class VenueHealthMonitor {
    * CRITICAL level nobody had evidence for any more, while every send decided after start() went on this process's
    * reading (an empty window: OK; a session down: CRITICAL). Before the start's configuration is
    * recorded a venue the log does not know yet is refused (VENUE_UNKNOWN) and stays OK, as it was.
+   *
+   * Scoring off (enabled false), no process scores the venue again: a level an earlier one left (CRITICAL) held every
+   * place to it for as long as the log lived. It is recorded OK instead, saying why: off, every venue stays OK.
    */
   async recordFresh(): Promise<void> {
-    if (!this.options.config.enabled) return
     const records: Promise<void>[] = []
     for (const venue of this.windows.keys()) {
-      const score = this.scoreNow(venue)
+      const score = this.options.config.enabled ? this.scoreNow(venue) : SCORING_OFF
       if (score !== null) records.push(this.record(venue, score))
     }
     await Promise.all(records)
