@@ -68,6 +68,28 @@ describe('POST /v1/orders', () => {
     expect(since.filter((event) => !('orderId' in event) || event.orderId !== orderId)).toEqual([])
   })
 
+  test('the same body is the same JSON value: member order and whitespace do not count, a value spelled otherwise does (README)', async () => {
+    const first = await place('digest-1')
+    const firstText = await first.text()
+    const lsn = t.gateway.engine.wal.lastLsn
+    const reordered = `{\n  ${Object.entries(LIMIT_BUY).reverse().map(([name, value]) => `"${name}" : "${value}"`).join(' ,\n  ')}\n}`
+    const again = await t.request('/v1/orders', post(trader, reordered, { 'Idempotency-Key': 'digest-1' }))
+    expect([again.status, await again.text(), again.headers.get('Idempotent-Replayed')]).toEqual([202, firstText, 'true'])
+    const respelled = await place('digest-1', { ...LIMIT_BUY, qty: '0.010' })
+    expect([respelled.status, errorCode(await json(respelled))]).toEqual([409, 'IDEMPOTENCY_CONFLICT'])
+    // Neither wrote an intake record (the log gains only the first order's own progress).
+    const since = Array.from(t.gateway.engine.wal.read(lsn + 1), (frame) => domainEventOf(frame)?.type)
+    expect(since.filter((type) => type === 'order.accepted' || type === 'order.rejected')).toEqual([])
+  })
+
+  test('a definite rejection holds its key: the corrected order under it is 409, under a new key it is placed', async () => {
+    const rejected = await json(await place('fix-1', { ...LIMIT_BUY, qty: '100', price: '60000' }))
+    expect(errorCode(rejected)).toBe('ORDER_NOTIONAL_LIMIT')
+    const corrected = await place('fix-1')
+    expect([corrected.status, await json(corrected)]).toEqual([409, { error: { code: 'IDEMPOTENCY_CONFLICT', message: expect.any(String), details: { reason: 'IDEMPOTENCY_CONFLICT', order_id: (rejected.error as { details: { order_id: string } }).details.order_id } } }])
+    expect((await place('fix-2')).status).toBe(202)
+  })
+
   test('no key at all is 400 IDEMPOTENCY_KEY_MISSING', async () => {
     const res = await t.request('/v1/orders', post(trader, LIMIT_BUY))
     expect(res.status).toBe(400)

@@ -6,7 +6,7 @@
  * Start-up is bounded: the newest `syncFramesMax` records are indexed before the first request (payloads parsed just
  * far enough to read their `orderId`); everything older is indexed in the background, `backgroundFramesPerSlice` at a
  * time between event-loop turns. Until that finishes (`complete`), reads of an order's history answer 503 UNAVAILABLE
- * with Retry-After rather than a partial story; intake and every other route are not affected.
+ * with Retry-After rather than a partial story, as does a repeat of a retired order's key (its answer is read from the log).
  *
  * Bound: one number per order event, for every order in the retained log (kept in typed arrays, log-index-lsns.ts: no
  * heap cell per order for the collector to mark), and one more per decision after an order's intake (amends accepted
