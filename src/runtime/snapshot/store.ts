@@ -79,6 +79,7 @@ export class SnapshotStore {
   readonly dir: string
   readonly keep: number
   private readonly io: WalIo
+  private readonly log: ((line: string) => void) | undefined
   /**
    * Files this store wrote or read intact (digest and framing), with their headers. A snapshot file is never written
    * again in place once renamed there (a new one at the same LSN replaces it by a rename, through write), so the
@@ -86,18 +87,20 @@ export class SnapshotStore {
    */
   private readonly intactFiles = new Map<string, SnapshotHeader>()
 
-  constructor(dir: string, options: { io: WalIo; keep: number }) {
+  /** `log`: where a failed write's temp file that could not be removed is reported (store-write.ts); stderr by default. */
+  constructor(dir: string, options: { io: WalIo; keep: number; log?: (line: string) => void }) {
     if (!(Number.isSafeInteger(options.keep) && options.keep >= 1)) throw new RangeError(`snapshots keep must be an integer ≥ 1, got ${options.keep}`)
     this.dir = dir
     this.io = syncFailuresMarked(options.io, { during: 'while writing snapshots' })
     this.keep = options.keep
+    this.log = options.log
   }
 
   /** Writes a snapshot crash-safely, records it in the manifest and prunes beyond `keep`. Returns its manifest entry. */
   write(content: { bytes: Uint8Array; digest: string; header: SnapshotHeader }): ManifestEntry {
     const file = this.fileToWrite(content.header)
     try {
-      writeDurably(this.io, this.dir, file, content.bytes)
+      writeDurably(this.io, this.dir, file, content.bytes, this.logOption())
     } catch (error) {
       if (error instanceof DirectoryOpenError) this.removeUndurable(file)
       throw error
@@ -113,12 +116,16 @@ export class SnapshotStore {
   async writeOffLoop(content: { bytes: Uint8Array; digest: string; header: SnapshotHeader }, options: OffLoopWrite): Promise<ManifestEntry> {
     const file = this.fileToWrite(content.header)
     try {
-      await writeDurablyOffLoop(this.io, this.dir, file, content.bytes, options)
+      await writeDurablyOffLoop(this.io, this.dir, file, content.bytes, { ...options, ...this.logOption() })
     } catch (error) {
       if (error instanceof DirectoryOpenError) this.removeUndurable(file)
       throw error
     }
     return this.written(file, content)
+  }
+
+  private logOption(): { log?: (line: string) => void } {
+    return this.log === undefined ? {} : { log: this.log }
   }
 
   /** The snapshots directory made durable (findable after a power cut before a compaction relies on it: durable-dir.ts); the file's name. */
@@ -286,7 +293,7 @@ export class SnapshotStore {
 
   private writeManifest(entries: ManifestEntry[]): void {
     const body = { format: MANIFEST_FORMAT, version: 1, snapshots: entries }
-    writeDurably(this.io, this.dir, MANIFEST_NAME, new TextEncoder().encode(`${JSON.stringify(body, null, 2)}\n`))
+    writeDurably(this.io, this.dir, MANIFEST_NAME, new TextEncoder().encode(`${JSON.stringify(body, null, 2)}\n`), this.logOption())
   }
 
   /**
