@@ -15,8 +15,10 @@
  *
  * A venue check's key longer than a record holds is cut and ends in a digest of the whole (breaks.ts breakKey).
  *
- * Venues, assets, symbols and figures hold no ':', so the account is what lies between the fixed leading and trailing
- * segments (an account id with a ':' in it is still read whole). A key that names an order is the account of that
+ * The account and asset segments are keySegment-encoded (breaks.ts: ':' and '%' escaped), venues and symbols are
+ * config ids that hold no ':', so the account is what lies between the fixed leading and trailing segments, decoded.
+ * A key written before the escape had the raw id there, a ':' in it included, and is still read whole (an asset
+ * holding ':' then shifted it: the reason for the escape). A key that names an order is the account of that
  * order, when the back office still knows it (`orderAccount`). A break with no account found is for readers of every
  * account only: never shown to a scoped reader on a guess.
  *
@@ -25,6 +27,8 @@
  * booked with no trade at the venue, one that differs from it) named no account and was never shown to the account's
  * own readers while its other breaks were. Such a break opened by an older build still names none.
  */
+
+import { keySegmentText } from './breaks.ts'
 
 /** The account of an order egress placed, or undefined when it is not known (never held, or retired without fills). */
 export type OrderAccount = (orderId: string) => string | undefined
@@ -59,8 +63,11 @@ export function breakAccountOf(item: { check: string; key: string; accountId?: s
   }
 }
 
-/** The segments between `head` leading and `tail` trailing ones, joined back; null when there are none. */
+/**
+ * The segments between `head` leading and `tail` trailing ones, joined back and decoded (keySegmentText); null when
+ * there are none. A key written since the escape has one there; one written before, the raw id's pieces.
+ */
 function between(parts: readonly string[], head: number, tail: number): string | null {
   if (parts.length < head + tail + 1) return null
-  return parts.slice(head, parts.length - tail).join(':')
+  return keySegmentText(parts.slice(head, parts.length - tail).join(':'))
 }

@@ -64,6 +64,29 @@ export function breakKey(key: string): string {
   if (/[\ud800-\udbff]/.test(key.charAt(end - 1))) end--
   return `${key.slice(0, end)}…#${digest}`
 }
+
+/**
+ * One free-form segment of a break key (an account id, an asset a venue named): ':' (the keys' separator) and '%' (the
+ * escape) percent-encoded, so that a key is made of one pair only. Joined raw, account `a` in asset `X:Y` (a fee asset
+ * is the venue's text) and account `a:X` in `Y` were both `…:a:X:Y`: one break for two differences, shown to the
+ * wrong account's readers (break-account.ts). A segment without either character is as it was, so are the keys of
+ * every break recorded before; one that changes (an id holding ':' or '%') is cleared by the first run of its check
+ * that sees the difference under its new key, and opened again under it (reconcile-records.ts).
+ */
+export function keySegment(text: string): string {
+  return text.replaceAll('%', '%25').replaceAll(':', '%3A')
+}
+
+/** The text keySegment encoded (a key written before the escape: its text as it is, unless it held `%3A` or `%25`). */
+export function keySegmentText(segment: string): string {
+  return segment.replace(/%(25|3A)/g, (_, code: string) => (code === '25' ? '%' : ':'))
+}
+
+/** A venue_balances break's key (the check's, external-checks.ts, and the in-flight trades', in-flight-fills.ts). */
+export function venueBalanceKey(venue: string, accountId: string, asset: string): string {
+  return breakKey(`venue_balances:${venue}:${keySegment(accountId)}:${keySegment(asset)}`)
+}
+
 const MS = v.pipe(v.number(), v.safeInteger(), v.minValue(0))
 
 export const BREAK_OPENED_SCHEMA = v.strictObject({

@@ -11,7 +11,7 @@
 import { formatDecimal, type Units } from '../domain/decimal.ts'
 import { unslicedWork, type WorkSlices } from '../runtime/work-slices.ts'
 import type { VenueAdapter, VenueOrder, VenueTrade } from '../venues/adapter.ts'
-import { boundedText, breakKey, type ReconcileCheck } from './breaks.ts'
+import { boundedText, breakKey, type ReconcileCheck, venueBalanceKey } from './breaks.ts'
 import { CoveredKeys } from './covered-keys.ts'
 import { runWindows, type RunWindows } from './compared-window.ts'
 import { heldOrderOf, indexEndedFills, indexOpenOrders, openOrdersOf } from './held-order-index.ts'
@@ -222,7 +222,7 @@ async function balances(source: VenueSource, ledger: LedgerState, accountId: str
   }
   const expected = source.balanceBasis === 'total' ? new Map(ledger.books.get(`acct:${accountId}`) ?? []) : tradingFlows(ledger, accountId, venue)
   return diffAmounts('venue_balances', expected, atVenue, (asset) => ({
-    key: breakKey(`venue_balances:${venue}:${accountId}:${asset}`),
+    key: venueBalanceKey(venue, accountId, asset),
     what: `${source.balanceBasis === 'total' ? 'balance' : 'traded balance'} of ${accountId} in ${asset}: ledger vs ${venue}`,
   }))
 }

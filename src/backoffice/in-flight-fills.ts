@@ -19,7 +19,7 @@
 
 import { mulUnits, parseComputedDecimal, type Units } from '../domain/decimal.ts'
 import type { VenueTrade } from '../venues/adapter.ts'
-import { breakKey } from './breaks.ts'
+import { venueBalanceKey } from './breaks.ts'
 import { heldOrderOf } from './held-order-index.ts'
 import type { Observation } from './internal-checks.ts'
 import type { LedgerState } from './ledger-state.ts'
@@ -52,7 +52,7 @@ export function explainedByFills(ledger: LedgerState, account: InFlightAccount, 
     const moves = new Map<string, Units>([[order.baseAsset, buy ? trade.qty : -trade.qty]])
     moves.set(order.quoteAsset, (moves.get(order.quoteAsset) ?? 0n) + (buy ? -cash : cash))
     moves.set(trade.feeAsset, (moves.get(trade.feeAsset) ?? 0n) - trade.fee)
-    for (const [asset, delta] of moves) step(balanceSteps, breakKey(`venue_balances:${venue}:${accountId}:${asset}`), delta)
+    for (const [asset, delta] of moves) step(balanceSteps, venueBalanceKey(venue, accountId, asset), delta)
     step(orderSteps, order.orderId, trade.qty)
   }
   const explained = new Set<string>()

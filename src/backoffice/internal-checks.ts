@@ -7,7 +7,7 @@
 import { formatDecimal, type Units } from '../domain/decimal.ts'
 import { isTerminal } from '../domain/states.ts'
 import type { KernelState } from '../kernel/state.ts'
-import type { ReconcileCheck } from './breaks.ts'
+import { breakKey, keySegment, type ReconcileCheck } from './breaks.ts'
 import { trialBalance } from './books.ts'
 import type { LedgerState } from './ledger-state.ts'
 import type { Position } from './positions.ts'
@@ -75,7 +75,7 @@ export function ledgerVsKernel(rows: readonly BalanceRow[], kernel: KernelState,
   }
   const name = (kind: string) => (key: string) => {
     const [accountId, asset] = key.split('\n') as [string, string]
-    return { key: `ledger_vs_kernel:${kind}:${accountId}:${asset}`, what: `${kind} of ${accountId} in ${asset}: ledger vs kernel` }
+    return { key: internalKey('ledger_vs_kernel', kind, key), what: `${kind} of ${accountId} in ${asset}: ledger vs kernel` }
   }
   return [
     ...diffAmounts('ledger_vs_kernel', ledgerTotals, kernelTotals, name('balance')),
@@ -88,7 +88,7 @@ export function ledgerVsKernel(rows: readonly BalanceRow[], kernel: KernelState,
  * the stored postings summed up to the ledger's LSN, book-sums.ts).
  */
 export function ledgerVsStore(ledger: LedgerState, rows: readonly BalanceRow[], store: Store, bookSums: ReadonlyMap<string, ReadonlyMap<string, Units>>): Observation[] {
-  const name = (kind: string) => (key: string) => ({ key: `ledger_vs_store:${kind}:${key.replaceAll('\n', ':')}`, what: `${kind} ${key.replaceAll('\n', ' ')}: ledger vs query model` })
+  const name = (kind: string) => (key: string) => ({ key: internalKey('ledger_vs_store', kind, key), what: `${kind} ${key.replaceAll('\n', ' ')}: ledger vs query model` })
   const balances = (list: readonly BalanceRow[], field: 'total' | 'reserved'): Amounts => new Map(list.map((row) => [`${row.accountId}\n${row.asset}`, row[field]]))
   const stored = store.balances()
   return [
@@ -115,12 +115,28 @@ export function ledgerFigures(ledger: LedgerState): LedgerFigures {
  * see replay-ledger.ts, which folds it apart from the projector, in the replay worker).
  */
 export function ledgerVsReplay(live: LedgerFigures, replayed: LedgerFigures): Observation[] {
-  const name = (kind: string) => (key: string) => ({ key: `ledger_vs_replay:${kind}:${key.replaceAll('\n', ':')}`, what: `${kind} ${key.replaceAll('\n', ' ')}: replay vs live ledger` })
+  const name = (kind: string) => (key: string) => ({ key: internalKey('ledger_vs_replay', kind, key), what: `${kind} ${key.replaceAll('\n', ' ')}: replay vs live ledger` })
   return [
     ...diffAmounts('ledger_vs_replay', replayed.books, live.books, name('book')),
     ...diffAmounts('ledger_vs_replay', replayed.reserved, live.reserved, name('reserved')),
     ...diffAmounts('ledger_vs_replay', replayed.positions, live.positions, name('position')),
   ]
+}
+
+/**
+ * An internal check's break key from the key of its amounts (segments joined by '\n'): the free-form segments — an
+ * account id, an asset (a fee asset is the venue's text), a position's figure (`fees_<asset>`) — each keySegment
+ * (breaks.ts: joined raw, two pairs could make one key), the fixed ones as they are: a book's kind (`acct:`, `venue:`,
+ * `fees:`, `equity:`) and a position's `<venue>:<symbol>` (config ids, which hold no ':'); cut by breakKey.
+ */
+function internalKey(check: ReconcileCheck, kind: string, amountsKey: string): string {
+  const segments = amountsKey.split('\n').map((part, index) => {
+    if (kind === 'position' && index === 1) return part
+    const kindEnd = kind === 'book' && index === 0 ? part.indexOf(':') + 1 : 0
+    return `${part.slice(0, kindEnd)}${keySegment(part.slice(kindEnd))}`
+  })
+  // Cut as a venue check's key is: escaped, an id of ':'s is three times as long, past what a record holds.
+  return breakKey(`${check}:${kind}:${segments.join(':')}`)
 }
 
 /** Double entry holds: per asset, every book together sums to zero. */
