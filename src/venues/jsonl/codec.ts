@@ -5,8 +5,10 @@
  * Messages:
  *   client → venue  {"id":N,"op":"place"|"cancel"|"amend"|"orderStatus"|"openOrders"|"trades"|"balances"|"inspect","args":…}
  *   venue → client  {"id":N,"result":…}                     the answer to request N (a VenueOutcome, or inspect's view)
- *   `openOrders` with {account?, after?, limit} answers one page: the open orders by client order id after `after`,
- *   at most `limit` (OPEN_ORDERS_PAGE_MAX); a page shorter than `limit` is the last.
+ *   `openOrders` with {account?, after?, afterAccount?, limit} answers one page: the open orders by client order id,
+ *   then account, after (`after`, `afterAccount`: the last order of the page before), at most `limit`
+ *   (OPEN_ORDERS_PAGE_MAX); a page shorter than `limit` is the last. An older venue refuses `afterAccount` (its schema
+ *   is strict) and pages by `after` alone: the client asks it again so (client.ts openOrders).
  *   venue → client  {"report":ExecutionReport}              an execution report, to every connected client
  *   venue → client  {"prices":[{symbol,price,observedAtMs,touch?}]} reference prices, pushed periodically; a newer
  *                   venue may add members to an entry (or its touch) but never changes what one it had means, so a

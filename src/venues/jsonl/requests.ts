@@ -44,12 +44,19 @@ const amendSchema: v.GenericSchema<unknown, AmendRequest> = v.strictObject({
   price: v.exactOptional(positiveUnitsSchema),
 })
 
-/** One page of the open-order list (codec.ts): the orders after `after` by client order id, at most `limit`. */
-const openOrdersPageSchema = v.strictObject({
-  account: v.exactOptional(idSchema),
-  after: v.exactOptional(idSchema),
-  limit: v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(OPEN_ORDERS_PAGE_MAX)),
-})
+/**
+ * One page of the open-order list (codec.ts): the orders after (`after`, `afterAccount`) by client order id, then
+ * account, at most `limit`. `afterAccount` only with `after`; without it (an older client) after `after` alone.
+ */
+const openOrdersPageSchema = v.pipe(
+  v.strictObject({
+    account: v.exactOptional(idSchema),
+    after: v.exactOptional(idSchema),
+    afterAccount: v.exactOptional(idSchema),
+    limit: v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(OPEN_ORDERS_PAGE_MAX)),
+  }),
+  v.check((page) => page.afterAccount === undefined || page.after !== undefined, 'afterAccount is given only with after'),
+)
 
 /** Each op's arguments (`args` of `{id, op, args}`). */
 export const requestArgsSchemas = {

@@ -296,10 +296,22 @@ function inspectView(venue: SimVenue, placeCallsByClient: ReadonlyMap<string, nu
   }
 }
 
-/** One page of a venue's open orders: by client order id, those after `after`, at most `limit`. */
-function openOrdersPage(outcome: VenueOutcome<VenueOrder[]>, page: { after?: string; limit: number }): VenueOutcome<VenueOrder[]> {
+/**
+ * One page of a venue's open orders: by client order id, then account, those after (`after`, `afterAccount`), at most
+ * `limit`. A client id is unique per account only: paged by the id alone, a page ending at an id another account also
+ * held hid that account's order from the listing (the next page began after the id). An older client sends no
+ * `afterAccount`: after `after` alone, as before.
+ */
+function openOrdersPage(outcome: VenueOutcome<VenueOrder[]>, page: { after?: string; afterAccount?: string; limit: number }): VenueOutcome<VenueOrder[]> {
   if (outcome.kind !== 'ok') return outcome
-  const { after } = page
-  const sorted = outcome.value.filter((order) => after === undefined || order.clientOrderId > after).sort((a, b) => (a.clientOrderId < b.clientOrderId ? -1 : 1))
+  const { after, afterAccount } = page
+  const isAfter = (order: VenueOrder): boolean =>
+    after === undefined || order.clientOrderId > after || (afterAccount !== undefined && order.clientOrderId === after && order.account > afterAccount)
+  const sorted = outcome.value.filter(isAfter).sort(byClientOrderIdThenAccount)
   return { kind: 'ok', value: sorted.slice(0, page.limit) }
+}
+
+function byClientOrderIdThenAccount(a: VenueOrder, b: VenueOrder): number {
+  if (a.clientOrderId !== b.clientOrderId) return a.clientOrderId < b.clientOrderId ? -1 : 1
+  return a.account < b.account ? -1 : a.account > b.account ? 1 : 0
 }
