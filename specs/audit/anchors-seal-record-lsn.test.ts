@@ -32,7 +32,7 @@ describe('an anchor\'s sealRecordLsn', () => {
     expect(report.firstProblem).toMatchObject({ code: 'ANCHOR_BEYOND_END', lsn: anchor.sealRecordLsn })
 
     const quoted = JSON.stringify({ ...anchor, sealRecordLsn: String(anchor.sealRecordLsn) })
-    const path = join(dir, '..', `anchors-${crypto.randomUUID()}.jsonl`)
+    const path = join(tempDir('egress-anchor-seal-record-file-'), 'anchors.jsonl')
     writeFileSync(path, `${quoted}\n`)
     for (const read of [() => parseAnchors(quoted, 'anchor'), () => readAnchorsFile(path)]) {
       expect(read).toThrow(AnchorsFileError)
