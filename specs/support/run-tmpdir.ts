@@ -18,5 +18,10 @@ const runDir = mkdtempSync(join(tmpdir(), 'egress-specs-'))
 process.env.TMPDIR = runDir
 
 afterAll(() => {
-  rmSync(runDir, { recursive: true, force: true })
+  // Best effort: a mount a spec could not unmount (specs/wal/faults.test.ts's tmpfs, busy) must not fail the run.
+  try {
+    rmSync(runDir, { recursive: true, force: true })
+  } catch (error) {
+    console.warn(`specs: the run's temp directory ${runDir} was not removed: ${String(error)}`)
+  }
 })
