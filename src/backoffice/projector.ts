@@ -237,16 +237,23 @@ export class Projector {
 
   /** Writes the pending rows, the positions they changed and the balances that changed, at `lsn` (the ledger's there). */
   private writeBatch(lsn: number, hash: string): void {
-    this.store.write({
-      lastLsn: lsn,
-      lastHash: hash,
-      postings: this.pendingPostings,
-      fills: this.pendingFills,
-      trueUpFills: this.pendingTrueUpFills,
-      positions: [...this.dirtyPositions],
-      balances: this.writtenBalances.changed(this.ledger),
-      lotsUntrackedThroughLsn: this.ledger.lotsUntrackedThroughLsn,
-    })
+    const balances = this.writtenBalances.changed(this.ledger)
+    try {
+      this.store.write({
+        lastLsn: lsn,
+        lastHash: hash,
+        postings: this.pendingPostings,
+        fills: this.pendingFills,
+        trueUpFills: this.pendingTrueUpFills,
+        positions: [...this.dirtyPositions],
+        balances,
+        lotsUntrackedThroughLsn: this.ledger.lotsUntrackedThroughLsn,
+      })
+    } catch (error) {
+      // Rolled back: rows stay pending, and every balance is written again (`changed` took these as written already).
+      this.writtenBalances.forget()
+      throw error
+    }
     this.pendingPostings = []
     this.pendingFills = []
     this.pendingTrueUpFills = []

@@ -58,6 +58,11 @@ export class WrittenBalances {
     return changed.sort(compareBalanceRows)
   }
 
+  /** Nothing taken as written: the next `changed` gives every row (a write that failed, rolled back, is redone whole). */
+  forget(): void {
+    this.#written.clear()
+  }
+
   /** The row to write for `accountId` × `asset`, or null when the store holds these figures already. */
   #compare(flush: number, accountId: string, asset: string, total: Units, reserved: Units): BalanceRow | null {
     const written = this.#written.get(accountId)?.get(asset)
