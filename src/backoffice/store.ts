@@ -18,6 +18,7 @@ import { fillWhere, insertFills, insertTrueUpFills, listedFillRows, supersession
 import { fillOf, positionOf, postingOf, type BalanceRowSql, type FillRow, type PositionRow, type PostingRow } from './store-rows.ts'
 import { digestSteps, type QueryModelDigest } from './store-digest.ts'
 import { QueryModelStoreError } from './store-error.ts'
+import { checkStorePages } from './store-file.ts'
 import { modelVersionOf, prepareSchema, QUERY_MODEL_VERSION, TABLES, type ModelVersion, type ModelVersionRow } from './store-schema.ts'
 import type { TrueUpFill } from './true-up-fills.ts'
 
@@ -122,6 +123,7 @@ export class Store {
       // First, in one transaction with the first reads of it: a file refused here (another program's tables, say) is
       // left as it was, its journal mode too.
       const store = opened.transaction(() => {
+        if (path !== ':memory:') checkStorePages(path, opened)
         prepareSchema(opened)
         return new Store(path, opened, options)
       })()
