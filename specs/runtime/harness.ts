@@ -93,6 +93,8 @@ export interface WorldOptions {
   lane3Every?: number
   /** Write kernel.command records (GatewayOptions.commandRecords), for `redecideLog`. */
   commandRecords?: boolean
+  /** Venues attached besides `venue` (their instruments configured by `configure`). */
+  otherVenues?: SimVenue[]
 }
 
 export function tempDataDir(): string {
@@ -136,7 +138,7 @@ export async function startWorld(options: WorldOptions): Promise<World> {
       paperKernelConfig({ accounts: ACCOUNTS, digest: 'sim-config', ...(options.params === undefined ? {} : { params: options.params }) }),
     ),
     fundings: paperFundings(ACCOUNTS),
-    venues: [{ adapter: venue, prices: { referencePrice: (symbol) => venue.referencePrice(symbol) } }],
+    venues: [venue, ...(options.otherVenues ?? [])].map((attached) => ({ adapter: attached, prices: { referencePrice: (symbol: string) => attached.referencePrice(symbol) } })),
     configDigest: 'sim-config',
     buildCommit: 'test',
     facts: () => ({ haLeader: true, liveExplicit: false, schemaCompatible: true, auditVerified: true }),

@@ -65,6 +65,11 @@ export interface NextWorkOptions {
    */
   lane3First?: boolean
   /**
+   * No read-back is picked (Lane3, and the read-backs of wanted cancels): the runtime's read-backs hold their share of
+   * the call budget already (Executor readBacksHeld). Lanes 0–2 are picked as without it.
+   */
+  readBacksHeld?: boolean
+  /**
    * Whether the venue×symbol (its instrument key) has no request budget left now: its places and amends (Lanes 1–2) are
    * not picked, as on a full instrument; Lane0 and read-backs are never held by it (the runtime's pacing,
    * runtime/send-pacing.ts, which counts what is picked). Absent: nothing is paced.

@@ -159,7 +159,7 @@ export class WorkIndex {
     const paced = options.instrumentPaced
     for (const rank of options.lane3First === true ? PICK_ORDER_LANE3_FIRST : PICK_ORDER) {
       const lane = rank === CANCEL_READ_BACKS ? 3 : rank
-      if (lane === 0 ? lane0Blocked : lane !== 3 && placesBlocked) continue
+      if (lane === 0 ? lane0Blocked : lane === 3 ? options.readBacksHeld === true : placesBlocked) continue
       const callsMax = callsMaxFor(state, lane)
       const held = this.held[rank] as Entry[]
       if (held.length > 0) this.recheckHeld(held, options)

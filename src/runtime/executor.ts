@@ -9,7 +9,8 @@
  * and amends reach the adapter in decision order per venue×symbol: they wait in the instrument's FIFO and leave it
  * only from its head, once durable. Cancels go as soon as durable (never behind a held place).
  *
- * Lane3 gets a share of the picks (lane3-share.ts), so Unknown orders converge under sustained new-order load.
+ * Lane3 gets a share of the picks (lane3-share.ts), so Unknown orders converge under sustained new-order load; and
+ * read-backs hold at most half the call budget (readBacksHeld), so a venue that answers none does not stop the rest.
  *
  * Places and amends are paced per venue×symbol by the instrument's request budget, rateLimitPerSecond (send-pacing.ts):
  * one whose budget is spent is not picked until it returns. Cancels spend it but are never held by it.
@@ -174,7 +175,7 @@ export class Executor {
       this.pacing.pickAt(nowMs)
       const lane3First = this.lane3Share.due
       const sendHeldUntilMs = this.sendThrows.size === 0 ? undefined : this.sendThrows.heldUntilMs
-      const item = nextWork(engine.state, { nowMs, busy: this.busy, sendHeldUntilMs, reconcileHeld: this.reconcileHeld, reconcileHeldUntilMs: this.reconcileHolds.heldUntilMs, placeSendsHeld: this.placeSendHolds.size > 0, lane3First, instrumentPaced: this.instrumentPaced })
+      const item = nextWork(engine.state, { nowMs, busy: this.busy, sendHeldUntilMs, reconcileHeld: this.reconcileHeld, reconcileHeldUntilMs: this.reconcileHolds.heldUntilMs, placeSendsHeld: this.placeSendHolds.size > 0, lane3First, readBacksHeld: this.readBacksHeld, instrumentPaced: this.instrumentPaced })
       if (item === null || (item.lane !== 0 && budgetLeft < this.callsNeeded(item))) break
       this.lane3Share.picked(item, lane3First, engine.state.orders.get(item.orderId))
       if (item.kind === 'reconcile') {
@@ -352,6 +353,17 @@ export class Executor {
     return Math.max(0, this.options.callsInFlightMax - this.stats.callsInFlight)
   }
 
+  /**
+   * Whether the read-backs under way hold their share of the call budget (READ_BACKS_SHARE): then no other is picked,
+   * and Lanes 1–2 keep the rest. Before, a venue that answered nothing after a mass cancel left every canceled order
+   * Unknown with its cancel wanted; their read-backs, picked right after Lane0, took every call the budget freed, each
+   * for a request timeout, and no place to any other venue went for as long as it was out.
+   */
+  private get readBacksHeld(): boolean {
+    const shareCalls = Math.max(READ_BACK_CALLS, Math.floor(this.options.callsInFlightMax * READ_BACKS_SHARE))
+    return (this.reconcileHolds.reconciling.size + 1) * READ_BACK_CALLS > shareCalls
+  }
+
   /** Venue calls one item has out at once: a read-back's two (at most the whole budget, or 1 would hold it for good). */
   private callsNeeded(item: WorkItem): number {
     return item.kind === 'reconcile' ? Math.min(READ_BACK_CALLS, this.options.callsInFlightMax) : 1
@@ -368,6 +380,9 @@ export class Executor {
     })
   }
 }
+
+/** The share of callsInFlightMax the read-backs under way may hold before no other is picked (Executor.readBacksHeld). */
+const READ_BACKS_SHARE = 0.5
 
 /** How long a send the log refused waits before it is picked again (see Executor.releaseLater). */
 export const SEND_REFUSED_RETRY_MS = 100
