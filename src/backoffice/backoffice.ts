@@ -25,6 +25,7 @@ import { reconcileRecords, type ReconcileRun } from './reconcile-records.ts'
 import { REPLAY_FOLLOW_DEFAULTS, ReplayFollower } from './replay-follower.ts'
 import { BACKOFFICE_SECTION } from './section.ts'
 import { VenueSuspects } from './venue-suspects.ts'
+import type { WriteFailureReport } from './write-failures.ts'
 import type { SnapshotSectionSource } from '../runtime/snapshot/take.ts'
 import type { WorkerThreadStatus } from '../runtime/worker-channel.ts'
 
@@ -43,6 +44,8 @@ export interface BackOfficeOptions {
   refuseStoreBeyondLog?: boolean
   /** How its work is paced on the loop; default BACKOFFICE_PACING (UNPACED_BACKOFFICE: the deterministic simulation). */
   pacing?: BackOfficePacing
+  /** See ProjectorOptions.report: where failed query model writes are told (the gateway's onError). */
+  report?: WriteFailureReport
 }
 
 /** The reconcile interval when none is given; `egress serve` passes config `backoffice.reconcileIntervalMs`. */
@@ -105,6 +108,7 @@ export class BackOffice {
       batchRowsMax: options.batchRowsMax ?? PROJECTOR_DEFAULTS.batchRowsMax,
       ...(options.section === undefined ? {} : { section: options.section }),
       ...(options.refuseStoreBeyondLog === undefined ? {} : { refuseStoreBeyondLog: options.refuseStoreBeyondLog }),
+      ...(options.report === undefined ? {} : { report: options.report }),
     })
     this.follower = new ReplayFollower({ wal: options.engine.wal, base: () => this.projector.replayBaseLedger() })
     const intervalMs = options.reconcileIntervalMs === undefined ? BACKOFFICE_DEFAULTS.reconcileIntervalMs : options.reconcileIntervalMs
@@ -347,6 +351,7 @@ export function backOfficeOf(gateway: Gateway, options: { storePath?: string; fl
     // fsync. Not under an HA role: a node's re-sync sets its log aside on purpose and leaves the query model as it was
     // (the start then rebuilds it); not with durability none, where nothing is proof of durability.
     refuseStoreBeyondLog: gateway.options.role === undefined && gateway.engine.wal.durability === 'fsync',
+    report: gateway.options.onError,
   })
   offices.set(gateway, office)
   // Used once: the projector keeps what it needs (the replay base on a compacted log), the gateway need not.

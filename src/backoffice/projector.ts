@@ -30,51 +30,10 @@ import { finishSection } from './section-capture.ts'
 import { Store, type BalanceRow } from './store.ts'
 import type { TrueUpFill } from './true-up-fills.ts'
 import { WrittenBalances } from './written-balances.ts'
+import { PENDING_ROWS_FAILING_FACTOR, QueryModelWriteError, reportToStderr, WriteFailures } from './write-failures.ts'
+import type { ProjectorOptions, ProjectorStats } from './projector-options.ts'
 
-export interface ProjectorOptions {
-  engine: Engine
-  clock: Clock
-  /** SQLite file of the query model; ':memory:' keeps it in memory. */
-  storePath: string
-  /** How often pending rows are written. */
-  flushIntervalMs: number
-  /** Pending rows above this are written at once (next tick) instead of waiting for the interval. */
-  batchRowsMax: number
-  /**
-   * The back-office section of the snapshot the engine started from (section.ts): the ledger, break book and query
-   * model at its LSN. Used when it fits the log; then only the log after it is replayed, and a stored query model
-   * that is missing, behind, or does not match the log is replaced by the section's copy.
-   */
-  section?: Uint8Array
-  /** A stored query model past the log's end refuses the open (projector-start.ts, QUERY_MODEL_BEYOND_LOG); default false. */
-  refuseStoreBeyondLog?: boolean
-}
-
-export const PROJECTOR_DEFAULTS = { flushIntervalMs: 100, batchRowsMax: 5_000 } as const
-
-export interface ProjectorStats {
-  appliedLsn: number
-  storedLsn: number
-  walLastLsn: number
-  lagRecords: number
-  pendingRows: number
-  batchesWritten: number
-  rebuiltStore: boolean
-  startedFromLsn: number
-  /**
-   * False when the log no longer starts at LSN 1 (compacted) and the back office did not start from a snapshot's
-   * section: its figures would miss the compacted history.
-   */
-  ledgerComplete: boolean
-  /** The snapshot section the back office started from (its LSN), or null for a replay of the whole log. */
-  sectionLsn: number | null
-  /** Whether the stored query model was replaced by the section's copy (missing, behind, or not matching the log). */
-  restoredStore: boolean
-  /** Why a section given at start was not used, or null. */
-  sectionProblem: string | null
-  /** Why the query model is written no further (projector-start.ts: LEDGER_INCOMPLETE), or null. */
-  storeHeld: string | null
-}
+export { PROJECTOR_DEFAULTS, type ProjectorOptions, type ProjectorStats } from './projector-options.ts'
 
 export class Projector {
   readonly ledger: LedgerState
@@ -110,7 +69,9 @@ export class Projector {
   readonly sectionLsn: number | null
   readonly sectionProblem: string | null
   /** The store holds history the ledger lacks: nothing is written to it (projector-start.ts), and this says why. */
-  readonly storeHeld: string | null
+  private readonly startHeld: string | null
+  /** Failed writes of the query model, and whether they stopped it (write-failures.ts). */
+  readonly writeFailures: WriteFailures
   /**
    * The ledger at the newest snapshot section (the one started from, then each one captured): where the replay check
    * starts once the log no longer begins at LSN 1. Never mutated (the check replays a copy).
@@ -128,7 +89,8 @@ export class Projector {
     this.restoredStore = start.restoredStore
     this.sectionLsn = start.section?.header.lsn ?? null
     this.sectionProblem = start.sectionProblem
-    this.storeHeld = start.storeHeld
+    this.startHeld = start.storeHeld
+    this.writeFailures = new WriteFailures(options.report ?? reportToStderr)
     this.replayBase = start.section === null ? null : { ledger: cloneLedger(start.section.ledger), lsn: start.section.header.lsn }
     this.startedFromLsn = store.lastLsn
     this.ledgerComplete = options.engine.wal.firstLsn <= 1 || start.section !== null
@@ -150,8 +112,20 @@ export class Projector {
       throw error
     }
     projector.follow()
-    projector.flush()
+    try {
+      projector.flush()
+    } catch (error) {
+      // Refused as a failed catch-up write is: nothing left subscribed or open.
+      projector.close({ flush: false })
+      throw error
+    }
     return projector
+  }
+
+  /** Why the query model is written no further: held at start (projector-start.ts), or stopped by failed writes; or null. */
+  get storeHeld(): string | null {
+    const stopped = this.writeFailures.stopped
+    return this.startHeld ?? (stopped === null ? null : `${stopped.shortCode}: the query model stopped after failed writes; a restart rebuilds it from the log`)
   }
 
   /** Every record up to this LSN is in the ledger. */
@@ -191,12 +165,12 @@ export class Projector {
    */
   captureSection(): ((kernelLsn: number, pause: () => Promise<void>) => Promise<Uint8Array>) | null {
     // A ledger missing the compacted history gives no section: a start from it would take its figures as whole.
-    if (this.closed || !this.ledgerComplete) return null
+    if (this.closed || !this.ledgerComplete || this.writeFailures.stopped !== null) return null
     const appliedLsn = this.appliedLsn
     const ledger = cloneLedger(this.ledger)
     const breaks = copyBreaks(this.breaks, new BreakBook())
     return async (kernelLsn, pause) => {
-      const section = await finishSection({ wal: this.engine.wal, store: this.store, ledger, breaks, appliedLsn, kernelLsn, pause, closed: () => this.closed, flush: () => this.flush() })
+      const section = await finishSection({ wal: this.engine.wal, store: this.store, ledger, breaks, appliedLsn, kernelLsn, pause, closed: () => this.closed, flush: () => this.sectionFlush() })
       if (this.replayBase === null || this.replayBase.lsn < section.lsn) this.replayBase = { ledger, lsn: section.lsn }
       return section.bytes
     }
@@ -220,7 +194,8 @@ export class Projector {
 
   /**
    * Writes pending rows, positions and balances with the position they reflect, in one transaction. Skipped (and
-   * retried on the next tick) in the instant between a commit and the engine delivering it.
+   * retried on the next tick) in the instant between a commit and the engine delivering it. A write that fails throws
+   * QueryModelWriteError, its rows still pending (write-failures.ts).
    */
   flush(): boolean {
     if (this.closed) return false
@@ -249,11 +224,19 @@ export class Projector {
         balances,
         lotsUntrackedThroughLsn: this.ledger.lotsUntrackedThroughLsn,
       })
-    } catch (error) {
+    } catch (cause) {
       // Rolled back: rows stay pending, and every balance is written again (`changed` took these as written already).
       this.writtenBalances.forget()
+      const error = new QueryModelWriteError(this.store.path, cause)
+      if (this.writeFailures.failed(error, this.pendingRows, PENDING_ROWS_FAILING_FACTOR * this.options.batchRowsMax)) this.dropPending()
       throw error
     }
+    this.writeFailures.succeeded()
+    this.dropPending()
+  }
+
+  /** Written, or never to be (the query model stopped: keep() keeps nothing more). */
+  private dropPending(): void {
     this.pendingPostings = []
     this.pendingFills = []
     this.pendingTrueUpFills = []
@@ -268,7 +251,8 @@ export class Projector {
   /** Stops following. `flush: false` writes nothing more — what a crash leaves behind (crash tests use it). */
   close(options: { flush: boolean } = { flush: true }): void {
     if (this.closed) return
-    if (options.flush) this.flush()
+    // A last write that fails loses nothing: the next start writes from the log what the query model lacks.
+    if (options.flush) this.flushCaught()
     this.closed = true
     this.flushCancel?.()
     for (const unsubscribe of this.unsubscribes.splice(0)) unsubscribe()
@@ -367,7 +351,8 @@ export class Projector {
     // Tested before the message is built: a message function would be a closure per event.
     if (expected !== lsn) assert(false, `back office expected LSN ${expected} from the engine, got ${lsn}`)
     this.keep(applyEvent(this.ledger, event, lsn))
-    if (this.pendingRows >= this.options.batchRowsMax) this.scheduleFlush(0)
+    // Not while writes fail: each retry writes every pending row; the interval paces them.
+    if (this.pendingRows >= this.options.batchRowsMax && this.writeFailures.failing === null) this.scheduleFlush(0)
   }
 
   private keep(booked: Booked): void {
@@ -383,12 +368,27 @@ export class Projector {
     if (booked.trueUpFill !== undefined) this.pendingTrueUpFills.push(booked.trueUpFill)
   }
 
+  /** A flush whose failed write is reported and counted (writeBatch), not thrown: its rows wait for the next one. */
+  private flushCaught(): void {
+    try {
+      this.flush()
+    } catch (error) {
+      if (!(error instanceof QueryModelWriteError)) throw error
+    }
+  }
+
+  /** A snapshot's wait for the query model: a stopped one never gets there (captureSection gives none then). */
+  private sectionFlush(): boolean {
+    if (this.writeFailures.stopped !== null) throw this.writeFailures.stopped
+    return this.flush()
+  }
+
   private scheduleFlush(delayMs: number): void {
     if (this.closed) return
     this.flushCancel?.()
     this.flushCancel = this.clock.schedule(delayMs, () => {
       this.flushCancel = null
-      this.flush()
+      this.flushCaught()
       this.scheduleFlush(this.options.flushIntervalMs)
     })
   }

@@ -66,6 +66,13 @@ export const ERROR_CODES = {
    * has not been read yet, with a floor set): refused before anything was recorded, with Retry-After; cancels and flattens still pass (http/disk/).
    */
   DISK_LOW: 503,
+  /**
+   * A back-office read (positions, balances, PnL, fills, ledger) while the query model cannot be written
+   * (QUERY_MODEL_WRITE_FAILED: SQLITE_BUSY, SQLITE_FULL, …): `details.reason` `write_failing` with Retry-After (the rows
+   * are retried each flush interval), or `stopped` (failed writes reached their bound: until a restart rebuilds it).
+   * Orders are not affected (src/backoffice/write-failures.ts).
+   */
+  QUERY_MODEL_UNAVAILABLE: 503,
 } as const satisfies Record<string, ContentfulStatusCode>
 
 export type ErrorCode = keyof typeof ERROR_CODES

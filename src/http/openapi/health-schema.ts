@@ -65,6 +65,17 @@ const DISK = v.strictObject({
   error: orNull(text('message'), "Why the last read of the free space failed or has not answered; null when it succeeded. The message (it names the data dir) to an ops, auditor or admin token; without one, FREE_SPACE_UNREADABLE"),
 })
 
+/** The back office's query model (src/backoffice/write-failures.ts), as /health shows it. */
+export const QUERY_MODEL_STATES = ['following', 'write_failing', 'stopped'] as const
+
+const BACKOFFICE = v.strictObject({
+  query_model: v.pipe(
+    v.picklist(QUERY_MODEL_STATES),
+    v.description('following: written as the log grows; write_failing: its writes fail, the rows pending are retried every flush interval; stopped: failed writes reached their bound, it is written no further until a restart rebuilds it from the log. Not part of `ready`: orders do not depend on it'),
+  ),
+  error: orNull(text('code'), 'The last failed write while write_failing or stopped: QUERY_MODEL_WRITE_FAILED with its SQLite code (SQLITE_BUSY, SQLITE_FULL, …); null while following'),
+})
+
 export const HEALTH = v.pipe(
   v.strictObject({
     live: v.literal(true),
@@ -86,6 +97,7 @@ export const HEALTH = v.pipe(
       v.description("Each venue's recorded health level (I-100 check 8 holds places and amends to a CRITICAL one); GET /v1/venue_health has the rest"),
     ),
     disk: DISK,
+    backoffice: orNull(BACKOFFICE, 'null: no back office open'),
     ha: v.exactOptional(HA_STATUS),
   }),
   v.description('200 when ready, 503 when not: the body says which part is missing either way. `ha` only on a node of an HA pair'),

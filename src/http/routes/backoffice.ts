@@ -24,6 +24,7 @@ import {
   positionView,
   postingPage,
   postingView,
+  QueryModelWriteError,
   type BackOffice,
   type PageReader,
   type ModelVersion,
@@ -190,7 +191,7 @@ function orderAccountOf(office: BackOffice, orderId: string): string | undefined
 function scope(c: Context<AuthEnv>, office: BackOffice, account: string | undefined): { accounts: (accountId: string) => boolean; reader: PageReader; asOfLsn: number } {
   const principal = principalOf(c)
   // Answers come from the query model; bring it up to the log first so a read after a write sees the write.
-  office.projector.flush()
+  flushForRead(office)
   const asOfLsn = office.projector.store.lastLsn
   if (account !== undefined) {
     if (!canRead(principal, account)) throw new ApiError('FORBIDDEN', `not allowed to read account ${account}`, { details: { account } })
@@ -198,6 +199,37 @@ function scope(c: Context<AuthEnv>, office: BackOffice, account: string | undefi
   }
   const reader: PageReader = canReadEvery(principal) ? 'every' : principal.accounts.filter((accountId) => canRead(principal, accountId))
   return { accounts: (accountId) => canRead(principal, accountId), reader, asOfLsn }
+}
+
+/**
+ * Brings the query model up to the log for a read, or refuses the read with QUERY_MODEL_UNAVAILABLE while it cannot be
+ * written (src/backoffice/write-failures.ts). A failing write answered 500 INTERNAL. While writes fail the read does not
+ * try one more: each retry writes every pending row, and the projector's timer retries them every flush interval.
+ */
+function flushForRead(office: BackOffice): void {
+  const failures = office.projector.writeFailures
+  const known = failures.stopped ?? failures.failing
+  if (known !== null) throw queryModelUnavailable(failures.stopped === null ? 'write_failing' : 'stopped', known)
+  try {
+    office.projector.flush()
+  } catch (error) {
+    if (!(error instanceof QueryModelWriteError)) throw error
+    throw queryModelUnavailable(failures.stopped === null ? 'write_failing' : 'stopped', error)
+  }
+}
+
+/** Retry-After of a read refused while the query model's writes fail: they are retried every flush interval (100 ms by default). */
+const WRITE_FAILING_RETRY_AFTER_SEC = '1'
+
+function queryModelUnavailable(reason: 'write_failing' | 'stopped', error: QueryModelWriteError): ApiError {
+  const message =
+    reason === 'stopped'
+      ? 'the query model stopped after failed writes (orders are not affected); a restart rebuilds it from the log'
+      : 'the query model cannot be written now (orders are not affected); its rows are retried every flush interval'
+  return new ApiError('QUERY_MODEL_UNAVAILABLE', message, {
+    details: { reason, code: error.code, sqlite_code: error.sqliteCode },
+    headers: reason === 'stopped' ? {} : { 'Retry-After': WRITE_FAILING_RETRY_AFTER_SEC },
+  })
 }
 
 /**
@@ -319,11 +351,16 @@ function registerMetrics(services: Services, office: () => BackOffice): void {
     const breaks = registry.gauge({ name: 'egress_backoffice_breaks_open', help: 'Reconcile breaks open (recorded in the log, not yet cleared by a matching run).', labelNames: [] })
     const lag = registry.gauge({ name: 'egress_backoffice_lag_records', help: 'Log records not yet written to the back office query model.', labelNames: [] })
     const applied = registry.gauge({ name: 'egress_backoffice_applied_lsn', help: 'Every log record up to this LSN is in the back office ledger.', labelNames: [] })
+    const writeFailures = registry.counter({ name: 'egress_backoffice_write_failures_total', help: 'Query model writes that failed (QUERY_MODEL_WRITE_FAILED), by SQLite code (none: not a SQLite error); retried every flush interval.', labelNames: ['sqlite_code'] })
+    const stopped = registry.gauge({ name: 'egress_backoffice_stopped', help: '1 once failed writes stopped the query model (its reads answer 503 until a restart); alert on 1.', labelNames: [] })
     registry.beforeRender(() => {
       const stats = office().stats()
       breaks.set(office().openBreaks.length)
       lag.set(stats.lagRecords)
       applied.set(stats.appliedLsn)
+      const failures = office().projector.writeFailures
+      for (const [code, count] of failures.counts) writeFailures.advanceTo(count, { sqlite_code: code })
+      stopped.set(failures.stopped === null ? 0 : 1)
     })
   })
 }

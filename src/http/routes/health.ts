@@ -14,6 +14,7 @@
  */
 
 import { Hono, type Context } from 'hono'
+import { openBackOfficeOf } from '../../backoffice/index.ts'
 import { haStatusCodesOnly, stableCodeOf, type HaNodeStatus } from '../../runtime/ha/index.ts'
 import { assertServiceReader, type ServiceRoutesAuth } from '../auth/index.ts'
 import { ApiError } from '../errors.ts'
@@ -71,12 +72,22 @@ export function healthRoutes(services: Services): Hono {
       // The data dir's free space (http/disk/). Not part of `ready`: a node refusing new orders for its disk must still
       // be routed cancels, which a load balancer would stop sending to a node whose /health answered 503.
       disk: diskJson(services, errorTexts),
+      // The back office's query model: a failed one is reported, not part of `ready` (orders do not depend on it).
+      backoffice: backOfficeJson(services),
       // `satisfies`: a spread's fields escape the excess-property check of the literal around it.
       ...(services.ha === undefined ? {} : ({ ha: haJson(services.ha.status(), errorTexts) } satisfies Pick<HealthBody, 'ha'>)),
     }
     return c.json(body, ready ? 200 : 503)
   })
   return app
+}
+
+function backOfficeJson(services: Services): HealthBody['backoffice'] {
+  const office = openBackOfficeOf(services.gateway)
+  if (office === null) return null
+  const { stopped, failing } = office.projector.writeFailures
+  const error = stopped ?? failing
+  return { query_model: stopped !== null ? 'stopped' : failing !== null ? 'write_failing' : 'following', error: error === null ? null : error.shortCode }
 }
 
 /** `ha`: its error texts and the paths it names (a set-aside log's) only to a service reader, as `log.error`. */
