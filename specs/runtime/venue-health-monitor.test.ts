@@ -26,7 +26,8 @@ function body(id: string, side: 'buy' | 'sell' = 'buy'): Record<string, unknown>
 }
 
 test('a venue answering retryable, slowly, is recorded CRITICAL and blocks places, then recovers; the log re-decides identically', async () => {
-  const world = await startWorld({ seed: 7, venueHealth: VENUE_HEALTH, commandRecords: true })
+  // The sim's request timeout past the slow answers below: the executor answers a call still out at twice it unknown.
+  const world = await startWorld({ seed: 7, venueHealth: VENUE_HEALTH, commandRecords: true, venueOptions: { requestTimeoutMs: 5_000 } })
   worlds.push(world)
   const { gateway, venue } = world
   // A resting order to cancel later: placed while the venue is healthy.

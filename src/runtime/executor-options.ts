@@ -70,6 +70,11 @@ export interface ExecutorStats {
   /** Place/amend calls not made because a kill switch engaged, or the mode changed, after their send was decided (call-holds.ts): answered retryable. */
   callsHeld: number
   /**
+   * Venue calls their adapter did not answer by the executor's deadline (call-deadline.ts: twice the adapter's request
+   * timeout): answered `unknown` as a timeout is, each reported once (VENUE_CALL_DEADLINE), the late answer ignored.
+   */
+  callsPastDeadline: number
+  /**
    * Read-back answers refused before the kernel (read-back-check.ts), by check: one the log could not hold
    * (`unrecordable`), one about another order (`other_order`). Each is an error line and the order is asked again.
    */

@@ -26,7 +26,7 @@ import { DispatchQueues } from './dispatch-queues.ts'
 import { HeldAnswers } from './held-answers.ts'
 import { READ_BACK_CALLS } from './read-back.ts'
 import { readBackItem } from './read-back-item.ts'
-import { queryCallFor } from './query-call.ts'
+import { queryCallFor, type QueryPorts } from './query-call.ts'
 import { READ_BACKS_BEFORE_START_MAX, ReadBacksBeforeStart } from './read-backs-before-start.ts'
 import { ReconcileHolds } from './reconcile-holds.ts'
 import { Lane3Share } from './lane3-share.ts'
@@ -36,6 +36,7 @@ import { SendPacing } from './send-pacing.ts'
 import { SendThrows } from './send-throws.ts'
 import { WakeTimer } from './wake-timer.ts'
 import { callVenue, holdCall, type VenueCallPorts } from './venue-call.ts'
+import { callDeadlinesFor, type CallDeadlines } from './call-deadline.ts'
 import type { SendPorts, SendResultCommand } from './venue-send.ts'
 import type { VenueOrder, VenueOutcome } from '../venues/adapter.ts'
 
@@ -45,7 +46,7 @@ export type { ExecutorOptions, ExecutorStats } from './executor-options.ts'
 export type PlaceSendHold = 'promotion' | 'standby'
 
 export class Executor {
-  readonly stats: ExecutorStats = { sends: 0, cancels: 0, amends: 0, reconciles: 0, callsInFlight: 0, leaseRefusals: 0, gateHolds: 0, answersRefusedAtStop: 0, answersHeld: 0, callsHeld: 0, readBacksRefused: { unrecordable: 0, other_order: 0 } }
+  readonly stats: ExecutorStats = { sends: 0, cancels: 0, amends: 0, reconciles: 0, callsInFlight: 0, leaseRefusals: 0, gateHolds: 0, answersRefusedAtStop: 0, answersHeld: 0, callsHeld: 0, callsPastDeadline: 0, readBacksRefused: { unrecordable: 0, other_order: 0 } }
   private readonly options: ExecutorOptions
   /**
    * Orders with a send decided and its adapter call not yet answered (the kernel's in-flight slot also guards these),
@@ -83,6 +84,10 @@ export class Executor {
   /** Whether start() or stop() ran once: a read-back asked for before either waits for the start (readBacksBeforeStart). */
   private started = false
   private readonly readBacksBeforeStart: ReadBacksBeforeStart
+  /** Every venue call's deadline (call-deadline.ts): one object for all of them. */
+  private readonly deadlines: CallDeadlines
+  /** What the queries are handed (query-call.ts). */
+  private readonly queryPorts: QueryPorts
   /** What every send's venue call is handed (venue-send.ts): one object for all of them. */
   private readonly sendPorts: SendPorts
   /** Where every send's decision is told (SendDispatch): one object for all of them. */
@@ -96,7 +101,9 @@ export class Executor {
     this.lane3Share = new Lane3Share(options.lane3Every)
     this.pacing = new SendPacing(options.clock, options.rateLimits ?? [])
     this.instrumentPaced = this.pacing.active ? this.pacing.spent : undefined
-    this.sendPorts = { clock: options.clock, submit: (command) => this.submitResult(command.orderId, command), observe: options.onCall }
+    this.deadlines = callDeadlinesFor(options, this.stats)
+    this.queryPorts = { onQuery: options.onQuery, clock: options.clock, deadlines: this.deadlines }
+    this.sendPorts = { clock: options.clock, submit: (command) => this.submitResult(command.orderId, command), observe: options.onCall, deadlines: this.deadlines }
     this.sendOwner = {
       decided: (dispatch) => this.sendDecided(dispatch),
       onError: (error, dispatch) => this.options.onError(error, `send of ${dispatch.item.orderId}`),
@@ -337,7 +344,7 @@ export class Executor {
     const adapter = this.options.adapters.get(venue)
     if (this.stopped || adapter === undefined || this.callsBudgetLeft === 0) return null
     try {
-      return await queryCallFor(this.stats, this.options, venue, { timed: false })(() => adapter.openOrders())
+      return await queryCallFor(this.stats, this.queryPorts, venue, adapter, 'openOrders')(() => adapter.openOrders())
     } finally {
       this.wake()
     }
@@ -374,7 +381,7 @@ export class Executor {
       ...this.options,
       holds: this.reconcileHolds,
       stats: this.stats,
-      queryCall: (venue) => queryCallFor(this.stats, this.options, venue, { timed: true }),
+      queryCall: (venue, adapter) => queryCallFor(this.stats, this.queryPorts, venue, adapter, 'query'),
       report: (error, context) => this.reportUnlessStopping(error, context),
       done: () => this.wake(),
     })

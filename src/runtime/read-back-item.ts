@@ -13,12 +13,13 @@ import { askedAtMsFor, askedOrderOf } from './read-back-asked.ts'
 import { isUnanswered, readBack, type VenueCall } from './read-back.ts'
 import { invalidReadBackOf, otherOrderOf } from './read-back-check.ts'
 import type { ReconcileHolds } from './reconcile-holds.ts'
+import type { VenueAdapter } from '../venues/adapter.ts'
 
 export interface ReadBackPorts extends Pick<ExecutorOptions, 'engine' | 'clock' | 'adapters'> {
   holds: ReconcileHolds
   stats: Pick<ExecutorStats, 'reconciles' | 'readBacksRefused'>
   /** How a query to the venue is made (query-call.ts). */
-  queryCall: (venue: string) => VenueCall
+  queryCall: (venue: string, adapter: VenueAdapter) => VenueCall
   /** Where an error goes (the executor's: one refused by a stopping engine is expected). */
   report: (error: unknown, context: string) => void
   /** Called once the read-back has ended, whatever its outcome (the executor picks again). */
@@ -46,7 +47,7 @@ export function readBackItem(item: WorkItem, ports: ReadBackPorts): Promise<bool
   // An amend under way may have renamed the order at the venue: asked by its id too when the order's is not found.
   const amendClientOrderId = order.amend?.stage === 'sent' ? order.amend.clientOrderId : undefined
   return (async () => {
-    const answer = await readBack(adapter, { orderId: item.orderId, clientOrderId, heldCumQty, amendClientOrderId }, ports.queryCall(item.venue))
+    const answer = await readBack(adapter, { orderId: item.orderId, clientOrderId, heldCumQty, amendClientOrderId }, ports.queryCall(item.venue, adapter))
     if (isUnanswered(answer)) {
       // The venue did not answer, which proves nothing: the order stays Unknown and is asked about again later.
       holds.backOff(item.orderId, answer.retryAfterMs)

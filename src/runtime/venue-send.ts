@@ -19,6 +19,7 @@ import { venueIdProblem, venueReasonText } from '../domain/venue-report-schema.t
 import type { AmendResultCommand, CancelResultCommand, PlaceResultCommand } from '../kernel/index.ts'
 import { venueFormOf } from '../kernel/index.ts'
 import type { PlaceAck, PlaceRequest, VenueAdapter, VenueOutcome } from '../venues/adapter.ts'
+import { withinDeadline, type CallDeadlines } from './call-deadline.ts'
 import { thrownOutcome } from './read-back.ts'
 
 export type SendRequested = EventOf<'order.send_requested'> | EventOf<'order.cancel_send_requested'> | EventOf<'order.amend_send_requested'>
@@ -41,15 +42,17 @@ export interface SendPorts {
   submit: (command: SendResultCommand) => Promise<unknown>
   /** Sees every answer before the kernel decides on it, with the venue and when the call was made. */
   observe?: ((venue: string, outcome: VenueOutcome<unknown>, sentAtMs: number, call: SendResultCommand['kind']) => void) | undefined
+  /** Every call's deadline (call-deadline.ts): one still out at it is answered `unknown`, as an adapter's timeout is. */
+  deadlines: CallDeadlines
 }
 
 /**
  * Calls `adapter` as `requested` asks for `order` and hands its answer to `ports.submit` (timed when it came);
  * resolves when the submit's answer does. The call is guarded as `guarded` (read-back.ts) guards one: an adapter
- * that throws answers unknown.
+ * that throws answers unknown; and it has a deadline (call-deadline.ts): one the adapter never answers is unknown.
  */
 export async function sendToVenue(adapter: VenueAdapter, order: Order, requested: SendRequested, ports: SendPorts): Promise<void> {
-  const { clock } = ports
+  const { clock, deadlines } = ports
   const { orderId } = order
   const sentAtMs = clock.nowMs()
   // Every answer is seen by venue health scoring (venue-health-monitor.ts) and the auto-stop breakers (auto-stop.ts)
@@ -71,7 +74,7 @@ export async function sendToVenue(adapter: VenueAdapter, order: Order, requested
     if (requested.attempt > 1) request.possibleResend = true
     let outcome: VenueOutcome<PlaceAck>
     try {
-      outcome = boundedOutcome(await adapter.place(request))
+      outcome = boundedOutcome(await withinDeadline(adapter.place(request), adapter, 'place', orderId, deadlines))
     } catch (error) {
       outcome = thrownOutcome(error)
     }
@@ -80,12 +83,13 @@ export async function sendToVenue(adapter: VenueAdapter, order: Order, requested
   } else if (requested.type === 'order.cancel_send_requested') {
     let outcome: VenueOutcome<{ accepted: true }>
     try {
-      outcome = boundedOutcome(await adapter.cancel({
+      const cancel = adapter.cancel({
         clientOrderId: requested.cancelClientOrderId,
         origClientOrderId: requested.origClientOrderId ?? currentClientOrderId(order),
         account: order.accountId,
         symbol: order.symbol,
-      }))
+      })
+      outcome = boundedOutcome(await withinDeadline(cancel, adapter, 'cancel', orderId, deadlines))
     } catch (error) {
       outcome = thrownOutcome(error)
     }
@@ -94,14 +98,15 @@ export async function sendToVenue(adapter: VenueAdapter, order: Order, requested
   } else {
     let outcome: VenueOutcome<{ accepted: true }>
     try {
-      outcome = boundedOutcome(await adapter.amend({
+      const amend = adapter.amend({
         clientOrderId: requested.amendClientOrderId,
         origClientOrderId: requested.origClientOrderId,
         account: order.accountId,
         symbol: order.symbol,
         qty: requested.qty,
         ...(requested.price === null ? {} : { price: requested.price }),
-      }))
+      })
+      outcome = boundedOutcome(await withinDeadline(amend, adapter, 'amend', orderId, deadlines))
     } catch (error) {
       outcome = thrownOutcome(error)
     }

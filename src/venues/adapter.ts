@@ -167,6 +167,16 @@ export interface VenueAdapter {
    */
   readonly tradesQueryable?: boolean | undefined
   balances(account: string): Promise<VenueOutcome<VenueBalance[]>>
+  /**
+   * The longest this adapter waits for the venue's answer to one call (place, cancel, amend, orderStatus, trades)
+   * before it answers `unknown` itself: its request timeout. The executor answers a call still out at twice this
+   * `unknown` on its own (src/runtime/call-deadline.ts), so an adapter bug (a lost promise, a dead socket it did not
+   * notice) cannot hold an order and its instrument for good. Undefined: the longest a venue's requestTimeoutMs may be
+   * configured (src/config/venues.ts).
+   */
+  readonly requestTimeoutMs?: number | undefined
+  /** The same for `openOrders`, which may take several requests (pages). Undefined: requestTimeoutMs. */
+  readonly openOrdersTimeoutMs?: number | undefined
   /** Subscribes to execution reports; returns an unsubscribe function. */
   onReport(handler: (report: ExecutionReport) => void): () => void
   /**

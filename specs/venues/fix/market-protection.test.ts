@@ -28,7 +28,7 @@ function sentMarketOrder(side: 'buy' | 'sell', tif: string): { order: Order; req
 
 async function newOrderSingleOf(order: Order, requested: EventOf<'order.send_requested'>) {
   const { acceptor, venue, clock } = await loggedOnVenue()
-  void sendToVenue(venue, order, requested, { clock, submit: async () => undefined })
+  void sendToVenue(venue, order, requested, { clock, submit: async () => undefined, deadlines: { clock, passed: () => undefined } })
   await settle()
   const nos = acceptor.ofType(MsgType.NewOrderSingle)[0]
   if (nos === undefined) throw new Error('no NewOrderSingle sent')

@@ -57,6 +57,8 @@ export class FixVenue implements VenueAdapter {
   readonly venue: string
   /** FIX order entry has no trade query (`trades` answers unknown): reconcile goes by the order status alone. */
   readonly tradesQueryable = false
+  /** Every request is answered `unknown` at its timeout (requests.ts): place/cancel/amend's, or a status query's. */
+  readonly requestTimeoutMs: number
   readonly session: FixSession
   readonly #options: ResolvedFixVenueOptions
   readonly #clock: FixSessionOptions['clock']
@@ -77,6 +79,7 @@ export class FixVenue implements VenueAdapter {
     this.venue = options.venue
     this.#clock = options.session.clock
     this.#options = resolveFixVenueOptions(options)
+    this.requestTimeoutMs = Math.max(this.#options.requestTimeoutMs, this.#options.statusTimeoutMs)
     this.#pending = new PendingRequests(this.#clock)
     this.#memory = new FixOrderMemory(this.#options)
     this.session = new FixSession(options.session, {

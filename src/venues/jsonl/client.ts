@@ -84,6 +84,10 @@ export interface JsonlVenueClientOptions {
 
 export class JsonlVenueClient implements VenueAdapter {
   readonly venue: string
+  /** Each request is answered `unknown` at it if the venue has not answered (pending-requests.ts): the executor's deadline. */
+  readonly requestTimeoutMs: number
+  /** A listing asks up to OPEN_ORDERS_PAGES_MAX pages, each up to twice (an older venue's cursor): a request timeout each. */
+  readonly openOrdersTimeoutMs: number
   private readonly options: JsonlVenueClientOptions
   private socket: Socket<undefined> | null = null
   private writer: LineWriter | null = null
@@ -106,6 +110,8 @@ export class JsonlVenueClient implements VenueAdapter {
   private constructor(options: JsonlVenueClientOptions) {
     this.options = options
     this.venue = options.venue
+    this.requestTimeoutMs = options.requestTimeoutMs
+    this.openOrdersTimeoutMs = 2 * OPEN_ORDERS_PAGES_MAX * options.requestTimeoutMs
     this.inputLog = new InputLog({ log: options.log, windowMs: INPUT_LOG_WINDOW_MS, linesMax: INPUT_LOG_LINES_MAX, nowMs: () => performance.now() })
     this.pending = new PendingRequests({ requestTimeoutMs: options.requestTimeoutMs, log: (code, text) => this.inputLog.line(code, text) })
   }

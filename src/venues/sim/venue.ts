@@ -78,6 +78,8 @@ export class SimVenue implements VenueAdapter {
   readonly venue: string
   /** An ended order, with its trades, is kept at least endedOrderRetentionMs (order-store.ts). */
   readonly tradeHistoryMs: number
+  /** Every call is answered within it: a lost request or answer, and an outage's call, at it (the executor's deadline). */
+  readonly requestTimeoutMs: number
   readonly #options: ResolvedSimOptions
   readonly #clock: Clock
   readonly #prices: PriceProcess
@@ -111,6 +113,7 @@ export class SimVenue implements VenueAdapter {
     const { seed, clock } = this.#options
     this.venue = this.#options.venue
     this.tradeHistoryMs = this.#options.endedOrderRetentionMs
+    this.requestTimeoutMs = this.#options.requestTimeoutMs
     this.#clock = clock
     this.#faults = this.#options.faults
     this.#faultRng = Xoshiro128ss.fromSeed(deriveSeed(seed, 'faults'))
