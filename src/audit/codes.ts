@@ -17,6 +17,10 @@ export const AUDIT_PROBLEM_CODES = [
   'ANCHOR_BEYOND_END', // an external anchor names an LSN the log does not reach (truncated, or an older copy)
   'ANCHOR_SEAL_INVALID', // an anchor carries a seal that does not verify or does not match the anchor
   'ANCHORS_ALL_BEFORE_LOG', // anchors were given and every one names an LSN before the log's first: none vouches for it
+  // A snapshot's seal (DIR/snapshots/snapshot-N.snap.seal, src/audit/snapshot-seal.ts), when verify is given the snapshots:
+  'SNAPSHOT_SEAL_INVALID', // the seal file or its JWS does not parse, or its signature does not verify with the given key(s)
+  'SNAPSHOT_SEAL_MISMATCH', // the sealed snapshot file is not the one signed (state edited, digest recomputed) or not intact
+  'SNAPSHOT_SEAL_HEAD_MISMATCH', // the signed chain head differs from the log's at that LSN (a compacted log's base forged)
   // A backup's own record of where it ends (DIR/BACKUP.json, src/runtime/backup/manifest.ts) against its log:
   'BACKUP_TRUNCATED', // the log ends before the backup's end (a copy of the backup cut short)
   'BACKUP_HEAD_MISMATCH', // the log's chain head at the backup's end is not the one the backup recorded

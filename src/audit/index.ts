@@ -18,6 +18,10 @@ export {
   KeyFileExistsError, KeyPathNotAFileError, PRIVATE_KEY_FILE, PUBLIC_KEY_FILE, generateSealKeyPair, jwkFileText, writeKeyFileDurably, type SealKeyPair,
 } from './key-pair.ts'
 export { SEAL_JWS_TYP, readSealUnverified, signSeal, verifySeal, type VerifiedSeal } from './seal.ts'
+export {
+  SNAPSHOT_SEAL_JWS_TYP, readSnapshotSealUnverified, signSnapshotSeal, snapshotSealMismatch, verifySnapshotSeal, type SnapshotSealClaims,
+  type VerifiedSnapshotSeal,
+} from './snapshot-seal.ts'
 export { Sealer, findLastSeal, type LastSeal, type ReadableLog, type SealResult, type SealableLog, type SealerOptions } from './sealer.ts'
 export { AnchorChecker, parseAnchors, type Anchor } from './anchors.ts'
 export { readAnchorsFile } from './anchors-file.ts'

@@ -78,6 +78,12 @@ export interface LogScanProgress {
 export interface LogScanHooks {
   /** Called for every frame that passed every structural check, in LSN order. */
   onFrame?: (frame: ScannedFrame) => void
+  /**
+   * Called once, before the first frame, with the chain base the scan starts from: LSN 0 and genesis for a log from its
+   * start, else the LSN before the first segment's and the head its header carries (a compacted log's base, taken on
+   * the header's word: whoever checks it against a signed head does so here).
+   */
+  onBase?: (lsn: number, head: Uint8Array) => void
   /** Awaited after each segment (a place to settle asynchronous checks, such as seal signatures). */
   afterSegment?: () => Promise<void>
   onProgress?: (progress: LogScanProgress) => void
@@ -153,7 +159,10 @@ export async function scanLogIndependently(dir: string, hooks: LogScanHooks = {}
       break
     }
     cursor = started
-    if (index === 0) result.firstLsn = segment.firstLsn
+    if (index === 0) {
+      result.firstLsn = segment.firstLsn
+      hooks.onBase?.(cursor.lastLsn, cursor.head)
+    }
     result.bytes += SEGMENT_HEADER_BYTES
     const isLast = index === segments.length - 1
     const frame: ScannedFrame = { lsn: 0, epoch: 0, type: 0, version: 0, payload: bytes, hash: bytes, file, offsetBytes: 0, frameBytes: 0 }

@@ -12,6 +12,7 @@ import { assert } from '../domain/assert.ts'
 import { loadSigningKey, type SealSigningKey } from './keys.ts'
 import { AUDIT_SEAL, decodeSealRecord, sealRecord, type SealClaims } from './records.ts'
 import { readSealUnverified, signSeal } from './seal.ts'
+import { signSnapshotSeal, type SnapshotSealClaims } from './snapshot-seal.ts'
 
 /** What the Sealer needs of a log; `Wal` satisfies it. */
 export interface SealableLog {
@@ -80,6 +81,14 @@ export class Sealer {
 
   get lastSeal(): LastSeal | null {
     return this.last === null ? null : { ...this.last }
+  }
+
+  /**
+   * Signs a snapshot's seal (snapshot-seal.ts) with this Sealer's key: the snapshot's LSN, the chain head there and its
+   * content digest, by the writer of `epoch`. Nothing is appended: the seal is stored beside the snapshot.
+   */
+  signSnapshot(snapshot: Omit<SnapshotSealClaims, 'sealedAtMs'>, nowMs: number): Promise<string> {
+    return signSnapshotSeal({ ...snapshot, sealedAtMs: Math.trunc(nowMs) }, this.signer)
   }
 
   /** Learns a seal record already in the log (during replay, or written by a previous leader). */

@@ -13,6 +13,7 @@ import { keyResolverFromJwk, keyResolverFromJwks, type SealKeyResolver } from '.
 import { scanLogIndependently, type LogScanProgress, type TornTail } from './log-scan.ts'
 import { isAuditRecordType, type SealClaims } from './records.ts'
 import { SealChecker, type SealEntry } from './seal-check.ts'
+import { SnapshotSealsCheck, type SnapshotSealsReport } from './snapshot-seals-check.ts'
 import type { JSONWebKeySet, JWK } from 'jose'
 
 export const PROBLEMS_MAX = 100
@@ -42,6 +43,11 @@ export interface VerifyOptions {
    * tail: CLEAN, for records the gateway had acknowledged.
    */
   held?: HeldLog
+  /**
+   * The data directory's snapshots directory: each snapshot's seal is checked (snapshot-seals-check.ts), and a
+   * compacted log's chain base against the oldest sealed snapshot's signed head. Absent: snapshots are not looked at.
+   */
+  snapshotsDir?: string
 }
 
 export interface HeldLog {
@@ -70,6 +76,8 @@ export interface VerifyReport {
     unsealedRecords: number
   }
   anchors: { checked: number; skipped: number }
+  /** What the snapshots' seals said (null: no snapshots directory given). */
+  snapshots: SnapshotSealsReport | null
   tornTail: TornTail | null
   preallocatedBytes: number
   problems: AuditProblem[]
@@ -88,10 +96,19 @@ export async function verifyLogDirectory(dir: string, options: VerifyOptions = {
   }
   let seals: SealChecker | null = null
   let heldHead: Uint8Array | null = null
+  let baseLsn = 0
+  const snapshots = options.snapshotsDir === undefined ? null : await SnapshotSealsCheck.read(options.snapshotsDir, keys, note)
   const scan = await scanLogIndependently(dir, {
+    onBase: (lsn, head) => {
+      // A compacted log's base: a seal signing it is checked against it (as the self-check does), and so is a snapshot's.
+      baseLsn = lsn
+      if (lsn >= 1) heads.push(lsn, head)
+      if (lsn >= 1) snapshots?.observeHead(lsn, head, dir)
+    },
     onFrame: (frame) => {
-      seals ??= new SealChecker({ keys, headsFromLsn: frame.lsn })
+      seals ??= new SealChecker({ keys, headsFromLsn: Math.max(1, baseLsn) })
       heads.push(frame.lsn, frame.hash)
+      snapshots?.observeHead(frame.lsn, frame.hash, frame.file)
       if (frame.lsn === options.held?.lastLsn) heldHead = frame.hash.slice()
       note(anchors.observe(frame.lsn, frame.hash, frame))
       note(anchors.observeRecord(frame))
@@ -131,6 +148,7 @@ export async function verifyLogDirectory(dir: string, options: VerifyOptions = {
       unsealedRecords: unsealed(scan.lastLsn, scan.firstLsn, last),
     },
     anchors: { checked: anchors.checked, skipped: anchors.skipped },
+    snapshots: snapshots?.finish(scan.firstLsn) ?? null,
     tornTail: scan.tornTail,
     preallocatedBytes: scan.preallocatedBytes,
     problems,

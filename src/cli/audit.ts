@@ -82,8 +82,11 @@ async function runAudit(argv: readonly string[], io: CliIo): Promise<number> {
   const ownPublicKey = dataDir === null ? null : ownPublicKeyFile(dataDir)
   const { keys, keyFound } = await keysFrom(values, { unsigned: values['no-signatures'] === true, ownPublicKey, anchor: action === 'anchor' })
   const anchors = anchorsFrom(values, dataDir)
+  const snapshotsDir = dataDir === null ? null : join(dataDir, 'snapshots')
   const options = {
     ...(keys === null ? {} : { keys }),
+    // A data directory's snapshots: their seals, and a compacted log's chain base against the oldest sealed one.
+    ...(snapshotsDir === null ? {} : { snapshotsDir }),
     ...(anchors.read === null ? {} : { anchors: anchors.read.anchors, anchorsSource: anchors.read.files.join(', '), anchorsAllBeforeLog: anchors.read.own ? 'skipped' as const : 'problem' as const }),
     onProgress: progressPrinter(io),
   }
@@ -205,6 +208,7 @@ export function verifySummary(report: VerifyReport, inputs: SummaryInputs = {}):
     `  seals     ${report.seals.checked} checked, signatures ${report.seals.signaturesChecked ? 'verified' : 'NOT checked (--no-signatures)'}` +
       (report.seals.last === null ? '; the log has no seal' : `; the last signs LSN ${report.seals.last.claims.lsn} (record ${report.seals.last.recordLsn}, kid ${report.seals.last.kid ?? '-'})`) +
       `; ${report.seals.unsealedRecords} record(s) after the last seal`,
+    ...snapshotLines(report),
     ...inputLines(report, inputs),
   ]
   const torn = report.tornTail
@@ -242,6 +246,26 @@ function startRefusalNote(report: VerifyReport, inputs: SummaryInputs): string |
   }
   if (notJudged === null || anchoredLsnOf(notJudged.line) <= report.lastLsn) return null
   return `  note      its anchors name LSN ${anchoredLsnOf(notJudged.line)}, the log ends at ${report.lastLsn}; that line was ${notJudgedReason(notJudged.why)} (no LOG_BEHIND_ANCHOR)`
+}
+
+/**
+ * The snapshots' seals, and whether a compacted log's chain base was checked: never said checked unless a sealed
+ * snapshot's signed head (signature verified) vouched for it.
+ */
+function snapshotLines(report: VerifyReport): string[] {
+  const snapshots = report.snapshots
+  if (snapshots === null) return []
+  const unsealed = snapshots.unsealed.length === 0 ? '' : ` (${snapshots.unsealed.slice(0, 3).join(', ')}${snapshots.unsealed.length > 3 ? ', …' : ''})`
+  const lines = [
+    `  snapshots ${snapshots.files} file(s): ${snapshots.sealed} sealed (signatures ${snapshots.signaturesChecked ? 'verified' : 'NOT checked'}), ` +
+      `${snapshots.unsealed.length} unsealed${unsealed}; ${snapshots.headsChecked} signed head(s) checked against the log`,
+  ]
+  if (report.firstLsn > 1) {
+    lines.push(snapshots.baseCheckedBy === null
+      ? `  base      LSN ${report.firstLsn - 1} (compacted): NOT checked — no sealed snapshot with a verified signature at or after it; it rests on the first segment's header`
+      : `  base      LSN ${report.firstLsn - 1} (compacted): checked against the signed head of ${snapshots.baseCheckedBy}`)
+  }
+  return lines
 }
 
 /** The key and anchors lines: what was found in the data directory, and which anchors files were read. */

@@ -36,14 +36,17 @@ export function offlineTarget(
   positionals: readonly string[],
   configPath: string | undefined,
   io: CliIo,
-): { dataDir: string; snapshots: SnapshotsConfig; refuseQueryModelBeyondLog: boolean; durability: 'fsync' | 'none'; anchorsFile: string | undefined } {
+): { dataDir: string; snapshots: SnapshotsConfig; refuseQueryModelBeyondLog: boolean; durability: 'fsync' | 'none'; anchorsFile: string | undefined; signingKeyFile: string | undefined } {
   const [dir, ...extra] = positionals
   if (extra.length > 0) throw new UsageError(`unexpected argument ${JSON.stringify(extra[0])}`)
   refuseEmptyDir(dir)
   if (dir !== undefined && configPath !== undefined) throw new UsageError('give DIR or --config, not both')
   const config = dir === undefined ? loadConfig({ configPath, env: io.env }) : defaultConfig()
   const durability = config.wal.durability
-  return { dataDir: dir ?? config.dataDir, snapshots: snapshotsConfigOf(config), refuseQueryModelBeyondLog: durability === 'fsync', durability, anchorsFile: config.audit.anchorsFile }
+  return {
+    dataDir: dir ?? config.dataDir, snapshots: snapshotsConfigOf(config), refuseQueryModelBeyondLog: durability === 'fsync', durability, anchorsFile: config.audit.anchorsFile,
+    signingKeyFile: config.audit.signingKeyFile,
+  }
 }
 
 /**

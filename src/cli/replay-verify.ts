@@ -8,17 +8,19 @@
 import { existsSync, readdirSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { refuseInterruptedSwap } from '../runtime/ha/index.ts'
-import { anchoredLsnOf, anchorsFileLines, anchorsFileTail, judgeAnchorLines, notJudgedReason } from '../audit/index.ts'
+import { anchoredLsnOf, anchorsFileLines, anchorsFileTail, judgeAnchorLines, loadKeyResolver, notJudgedReason, type SealKeyResolver } from '../audit/index.ts'
+import { nodeIo } from '../../wal/index.ts'
 import { anchorsPathOf, logBehindAnchorLine } from '../runtime/index.ts'
 import { backupManifestProblem } from '../runtime/backup/index.ts'
-import { parseSnapshotFileName, replayVerify, type ReplayVerifyReport } from '../runtime/snapshot/index.ts'
+import { parseSnapshotFileName, replayVerify, sealVerdicts, snapshotDirOf, SnapshotStore, type ReplayVerifyReport, type SnapshotSealVerdicts } from '../runtime/snapshot/index.ts'
+import { ownPublicKeyFile } from './audit-inputs.ts'
 import { EXIT_DATA_ERROR, EXIT_OK, parseOptions, UsageError, type CliIo, type Command } from './command.ts'
 import { progressLine, refuseEmptyDir, requireLogIn } from './data-dir.ts'
 
 export const replayVerifyCommand: Command = {
   name: 'replay-verify',
   summary: 'rebuild the projections from the log and compare them with the snapshots',
-  help: `Usage: egress replay-verify DIR [--from genesis|SNAPSHOT] [--json]
+  help: `Usage: egress replay-verify DIR [--from genesis|SNAPSHOT] [--public-key FILE | --jwks FILE] [--json]
 
 Rebuilds the kernel state of data directory DIR from its log alone — from genesis, or from a snapshot (file name or
 LSN; a compacted log starts from its oldest valid snapshot) — verifying the CRC and hash chain of every retained
@@ -31,6 +33,9 @@ or "egress snapshot DIR" on it first, which finish the swap.
 
 Options:
   --from genesis|SNAPSHOT  where the rebuild starts (default: genesis, or the oldest valid snapshot if compacted)
+  --public-key FILE        the seal public key (JWK) to verify snapshot seals with (default: DIR's local seal key,
+                           DIR/audit/seal-ed25519.public.jwk.json, when there is one)
+  --jwks FILE              or a JWKS holding seal public keys (keys chosen by kid)
   --json                   print the full report as JSON
   --help                   show this help
 
@@ -44,13 +49,20 @@ is a NOTE, which does not change the exit code.
 A backup ("egress backup") records where it ends in DIR/BACKUP.json: a log that ends before it (BACKUP_TRUNCATED: a
 copy of the backup cut short) or holds another chain head there (BACKUP_HEAD_MISMATCH) is a problem.
 
+A snapshot sealed by the gateway that wrote it (DIR/snapshots/snapshot-N.snap.seal: the seal key signs its LSN, chain
+head and content digest) is checked: a seal that does not verify with the key, or signs another digest (the state
+edited, its digest recomputed), makes the snapshot INVALID (SEAL_INVALID), and it is never the rebuild's base. With no
+key, a seal's structure and claims are checked, not its signature (said in the summary). A snapshot with no seal (an
+older build's, a node with no seal key, an offline "egress snapshot") is listed as unsealed, which is not a problem.
+
 Exit codes: 0 everything matches, 65 a difference, an invalid snapshot or a log problem, 1 could not run (DIR missing
 or holding no log: not a data directory; --from naming no snapshot file in DIR/snapshots), 2 usage.`,
   run: runReplayVerify,
 }
 
 async function runReplayVerify(argv: readonly string[], io: CliIo): Promise<number> {
-  const { values, positionals } = parseOptions(argv, { from: { type: 'string' }, json: { type: 'boolean' } })
+  const { values, positionals } = parseOptions(argv, { from: { type: 'string' }, 'public-key': { type: 'string' }, jwks: { type: 'string' }, json: { type: 'boolean' } })
+  if (values['public-key'] !== undefined && values.jwks !== undefined) throw new UsageError('give --public-key FILE or --jwks FILE, not both')
   const [dir, ...extra] = positionals
   if (dir === undefined) throw new UsageError('replay-verify needs a data directory')
   if (extra.length > 0) throw new UsageError(`unexpected argument ${JSON.stringify(extra[0])}`)
@@ -58,8 +70,10 @@ async function runReplayVerify(argv: readonly string[], io: CliIo): Promise<numb
   refuseInterruptedSwap(dir, 'replay-verify')
   requireLogIn(dir) // a missing DIR could not run (1), as for compact and snapshot; 65 is for what the log holds
   const from = values.from === undefined ? 'auto' : values.from === 'genesis' ? 'genesis' : { snapshot: snapshotFileNamed(dir, values.from) }
+  const keys = await sealKeysOf(values, dir)
+  const seals = await snapshotSeals(dir, keys)
   const progress = progressLine(io, 'replay-verify')
-  const report = replayVerify(dir, { from, onProgress: ({ lsn, lastLsn, records }) => progress(lsn, lastLsn, records) })
+  const report = replayVerify(dir, { from, onProgress: ({ lsn, lastLsn, records }) => progress(lsn, lastLsn, records), ...seals, sealSignaturesChecked: keys !== null })
   const anchorsNote = logBehindAnchorsOffline(dir, report)
   // A backup (egress backup) says where it ends: a copy of it cut short passed as a MATCH.
   const manifestProblem = backupManifestProblem(dir, report.log.lastLsn)
@@ -71,6 +85,22 @@ async function runReplayVerify(argv: readonly string[], io: CliIo): Promise<numb
   const cliReport: CliReport = { ...report, notes }
   io.out(values.json === true ? JSON.stringify(cliReport, null, 2) : summary(cliReport))
   return report.ok ? EXIT_OK : EXIT_DATA_ERROR
+}
+
+/** --public-key FILE or --jwks FILE; else DIR's local seal public key when it has one; else none (seals' structure only). */
+async function sealKeysOf(values: { 'public-key'?: string; jwks?: string }, dir: string): Promise<SealKeyResolver | null> {
+  const publicKeyPath = values['public-key'] ?? (values.jwks === undefined ? ownPublicKeyFile(dir) ?? undefined : undefined)
+  if (publicKeyPath === undefined && values.jwks === undefined) return null
+  return loadKeyResolver({ ...(publicKeyPath === undefined ? {} : { publicKeyPath }), ...(values.jwks === undefined ? {} : { jwksPath: values.jwks }), allowPipes: true })
+}
+
+/** The snapshots' seals, read before the (synchronous) rebuild; none when the directory cannot be listed (the rebuild says why). */
+async function snapshotSeals(dir: string, keys: SealKeyResolver | null): Promise<{ seals?: SnapshotSealVerdicts }> {
+  try {
+    return { seals: await sealVerdicts(new SnapshotStore(snapshotDirOf(dir), { io: nodeIo, keep: 100 }), keys) }
+  } catch {
+    return {}
+  }
 }
 
 /** The report with what the anchors file said that is not a problem: `notes` (not judged). */
@@ -139,6 +169,15 @@ function snapshotFileNamed(dir: string, name: string): string {
   return named
 }
 
+/** The snapshots' seals: how many hold, which are unsealed, and whether the base's state is vouched for by one. */
+function sealLines(report: CliReport): string[] {
+  const seals = report.seals
+  if (seals === null) return []
+  const unsealed = seals.unsealed.length === 0 ? '' : ` (${seals.unsealed.slice(0, 3).join(', ')}${seals.unsealed.length > 3 ? ', …' : ''})`
+  const base = report.base.sealed === null ? '' : `; the base is ${report.base.sealed ? 'sealed' : 'UNSEALED: its state rests on its own digest'}`
+  return [`  seals      ${seals.sealed.length} snapshot(s) sealed (signatures ${seals.signaturesChecked ? 'verified' : 'NOT checked: no key'}), ${seals.unsealed.length} unsealed${unsealed}${base}`]
+}
+
 function summary(report: CliReport): string {
   const base = report.base.kind === 'genesis' ? 'genesis' : `snapshot ${report.base.file} (LSN ${report.base.lsn})`
   const lines = [
@@ -148,6 +187,7 @@ function summary(report: CliReport): string {
       `(${report.replay.recordsPerSec.toLocaleString('en-US')} records/s)`,
     `  chain      ${report.chain.ok ? `verified LSN ${report.chain.verifiedFromLsn}..${report.chain.verifiedToLsn}, head ${report.chain.head}` : 'NOT verified (see problems)'}`,
     `  state      digest ${report.finalDigest ?? '-'}`,
+    ...sealLines(report),
   ]
   if (report.snapshots.length === 0) lines.push('  snapshots  none')
   for (const check of report.snapshots) {

@@ -6,10 +6,17 @@
  * data dir's lock (data-dir-lock.ts): a running HA node holds it, and its swap in progress is never touched.
  */
 
-import { readdirSync } from 'node:fs'
+import { existsSync, readdirSync } from 'node:fs'
+import {
+  keyResolverOf, loadKeySource, loadSigningKey, localSealKeyPaths, signSnapshotSeal, type SealKeyResolver, type SealSigningKey,
+  type SnapshotSealClaims,
+} from '../audit/index.ts'
 import { CONFIG_PATH_ENV } from '../config/index.ts'
 import { finishInterruptedSwaps } from '../runtime/ha/index.ts'
-import { parseSnapshotFileName, snapshotDirOf, snapshotOffline, describeRejection } from '../runtime/snapshot/index.ts'
+import { nodeIo } from '../../wal/index.ts'
+import {
+  parseSnapshotFileName, sealVerdicts, snapshotDirOf, snapshotOffline, snapshotOfflineSealed, SnapshotStore, describeRejection, type SnapshotSealVerdicts,
+} from '../runtime/snapshot/index.ts'
 import { EXIT_OK, integerOption, parseOptions, type CliIo, type Command } from './command.ts'
 import { offlineTarget, progressLine, withDataDirLock } from './data-dir.ts'
 
@@ -25,6 +32,11 @@ verification are reported and never used. Do not run it while a gateway writes D
 itself (periodically, at shutdown, and on POST /v1/admin/snapshot). A swap of log/ and snapshots/ an HA node left
 half done (a crash while it kept a diverged log's shared part or recovered from a snapshot) is finished first, as
 "egress serve" would, and said so on stderr.
+
+The snapshot is sealed (DIR/snapshots/snapshot-N.snap.seal: its LSN, chain head and content digest signed) with the
+config's audit.signingKeyFile, or with none configured the data directory's local seal key
+(DIR/audit/seal-ed25519.private.jwk.json) when it has one, as the gateway would seal it; with neither it is written
+unsealed, and said so ("egress audit verify" and "egress replay-verify" report it unsealed).
 
 Options:
   --config FILE   take the data directory from this config file (or EGRESS_CONFIG / EGRESS_DATA_DIR)
@@ -44,19 +56,25 @@ Exit codes: 0 written (or already current), 1 could not run or refused, 2 usage.
 
 async function runSnapshot(argv: readonly string[], io: CliIo): Promise<number> {
   const { values, positionals } = parseOptions(argv, { config: { type: 'string' }, keep: { type: 'string' }, json: { type: 'boolean' } })
-  const { dataDir, snapshots, refuseQueryModelBeyondLog } = offlineTarget(positionals, values.config, io)
+  const { dataDir, snapshots, refuseQueryModelBeyondLog, signingKeyFile } = offlineTarget(positionals, values.config, io)
   // With neither --keep nor a config, nothing that is there is pruned: run without the gateway's config (its keep 10,
   // say), the default 3 pruned snapshots the gateway keeps (the gateway prunes to its own keep at its next snapshot).
   const configGiven = values.config !== undefined || (io.env[CONFIG_PATH_ENV] ?? '') !== ''
   const keep = values.keep === undefined && !configGiven ? Math.min(100, Math.max(snapshots.keep, snapshotsIn(dataDir) + 1)) : integerOption('keep', values.keep, snapshots.keep, [1, 100])
   const progress = progressLine(io, 'snapshot')
-  const result = await withDataDirLock(dataDir, () => {
+  const { result, signer } = await withDataDirLock(dataDir, async () => {
     finishInterruptedSwaps(dataDir, (line) => io.err(line), 'before the offline snapshot')
-    return snapshotOffline(dataDir, { keep, nowMs: Date.now(), refuseQueryModelBeyondLog, onProgress: progress })
+    const { signer, keys } = await sealKeyOf(signingKeyFile, dataDir)
+    // As a start does: a snapshot whose seal does not hold (checked with the key's public half, if any) is not folded from.
+    const seals = await snapshotSeals(dataDir, keys)
+    const options = { keep, nowMs: Date.now(), refuseQueryModelBeyondLog, onProgress: progress, ...seals }
+    if (signer === null) return { result: snapshotOffline(dataDir, options), signer }
+    const sealWith = (snapshot: Omit<SnapshotSealClaims, 'sealedAtMs'>) => signSnapshotSeal({ ...snapshot, sealedAtMs: Date.now() }, signer)
+    return { result: await snapshotOfflineSealed(dataDir, { ...options, sealWith }), signer }
   })
   for (const rejected of result.rejected) io.err(describeRejection(rejected))
   if (values.json === true) {
-    io.out(JSON.stringify({ dataDir, ...result }, null, 2))
+    io.out(JSON.stringify({ dataDir, ...result, sealed: result.written === null ? null : signer !== null }, null, 2))
     return EXIT_OK
   }
   const from = result.baseLsn === 0 ? 'genesis' : `snapshot at LSN ${result.baseLsn}`
@@ -66,8 +84,30 @@ async function runSnapshot(argv: readonly string[], io: CliIo): Promise<number> 
       `rebuilt from ${from} + ${result.replayedRecords.toLocaleString('en-US')} records in ${Math.round(result.elapsedMs)} ms`)
   if (result.written !== null) {
     io.out('missing' in result.backOffice ? `back office: not in this snapshot — ${result.backOffice.missing}` : `back office: ledger and query model at LSN ${result.backOffice.lsn} included`)
+    io.out(signer === null ? 'seal: none — no seal key (audit.signingKeyFile, or the data directory\'s local key): written unsealed' : `seal: signed with key ${signer.kid}`)
   }
   return EXIT_OK
+}
+
+/**
+ * The seal key (the config's audit.signingKeyFile, else the data directory's local key when it has one, else none) and
+ * its public half to check the snapshots' seals with.
+ */
+async function sealKeyOf(signingKeyFile: string | undefined, dataDir: string): Promise<{ signer: SealSigningKey | null; keys: SealKeyResolver | null }> {
+  const path = signingKeyFile ?? localSealKeyPaths(dataDir).privatePath
+  if (signingKeyFile === undefined && !existsSync(path)) return { signer: null, keys: null }
+  const signer = await loadSigningKey(path)
+  // Its public half (the private member dropped: keys.ts publicKeySource).
+  return { signer, keys: await keyResolverOf(loadKeySource({ publicKeyPath: path })) }
+}
+
+/** The snapshots' seals before the rebuild; none when the directory cannot be listed (the rebuild refuses it, saying why). */
+async function snapshotSeals(dataDir: string, keys: SealKeyResolver | null): Promise<{ seals?: SnapshotSealVerdicts }> {
+  try {
+    return { seals: await sealVerdicts(new SnapshotStore(snapshotDirOf(dataDir), { io: nodeIo, keep: 100 }), keys) }
+  } catch {
+    return {}
+  }
 }
 
 /** How many snapshot files DIR/snapshots holds (none when it cannot be read: the snapshot itself says why). */

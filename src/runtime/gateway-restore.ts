@@ -5,13 +5,14 @@
  */
 
 import { join } from 'node:path'
+import { keyResolverOf, verifyingKeySource } from '../audit/index.ts'
 import { nodeIo, type Wal } from '../../wal/index.ts'
 import { anchorsPathOf, refuseLogBehindAnchors } from './anchors-behind.ts'
 import { backupManifestCheck } from './backup/manifest.ts'
 import type { Engine } from './engine.ts'
 import { refuseOrdersOnGoneVenues } from './venue-gone.ts'
 import type { GatewayOptions } from './gateway-options.ts'
-import { defaultSnapshotPolicy, describeRejection, restoreEngine, RestoreError, snapshotPolicyProblem, SnapshotStore, type Restored, type SnapshotPolicy } from './snapshot/index.ts'
+import { defaultSnapshotPolicy, describeRejection, restoreEngine, RestoreError, sealVerdicts, snapshotPolicyProblem, SnapshotStore, type Restored, type SnapshotPolicy } from './snapshot/index.ts'
 
 /** The snapshot policy (validated) and the store in `dataDir/snapshots`, as both leader and standby start them. */
 export function snapshotsOf(options: GatewayOptions): { policy: SnapshotPolicy; store: SnapshotStore } {
@@ -65,11 +66,17 @@ export async function refuseOrdersOnGoneVenuesOrClose(wal: Wal, engine: Engine, 
   }
 }
 
-/** Rebuilds the state from snapshot + log (refused snapshots go to onError); closes the log if that fails. */
+/**
+ * Rebuilds the state from snapshot + log (refused snapshots go to onError); closes the log if that fails. A snapshot
+ * whose seal is present and does not hold (checked with the audit's verifying keys, or without any for its structure
+ * and claims) is refused like a damaged file, SEAL_INVALID, and an older one or the log used; an unsealed one is used.
+ */
 export async function restoreOrClose(wal: Wal, store: SnapshotStore, policy: SnapshotPolicy, options: GatewayOptions): Promise<Restored> {
   let restored: Restored
   try {
-    restored = restoreEngine(wal, store, { load: policy.load })
+    const source = await verifyingKeySource(options.audit)
+    const seals = await sealVerdicts(store, source === null ? null : await keyResolverOf(source))
+    restored = restoreEngine(wal, store, { load: policy.load, seals })
   } catch (error) {
     await wal.close()
     throw error

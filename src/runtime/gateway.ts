@@ -78,6 +78,7 @@ export class Gateway extends GatewayCommands {
     const warn = options.quarantineWarn ?? { files: QUARANTINE_FILES_WARN, bytes: QUARANTINE_BYTES_WARN }
     this.quarantine = readQuarantineStatus(options.dataDir, { warn, onError: options.onError, ...(options.wal.io === undefined ? {} : { io: options.wal.io }) })
     this.snapshotPolicy = snapshots.policy
+    const sealer = auditSetup?.sealer
     this.snapshotter = new Snapshotter({
       engine,
       store: snapshots.store,
@@ -88,6 +89,8 @@ export class Gateway extends GatewayCommands {
       // The audit self-check reads the segment files after its last verified record, and a live verification from the
       // first it listed: compaction leaves them.
       compactionKeepFromLsn: () => Math.min(this.audit === null ? Number.POSITIVE_INFINITY : this.audit.verifiedThroughLsn + 1, this.logHolds.floorLsn),
+      // A node holding the seal key seals its snapshots (DESIGN §3: a compacted log's chain restarts from the sealed head).
+      ...(sealer === null || sealer === undefined ? {} : { sealWith: (snapshot) => sealer.signSnapshot(snapshot, options.clock.nowMs()) }),
       onError: options.onError,
     })
     engine.commandRecords = options.commandRecords ?? options.role !== undefined

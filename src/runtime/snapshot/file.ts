@@ -42,6 +42,7 @@ export type SnapshotProblemCode =
   | 'LOG_BEHIND'
   | 'LOG_COMPACTED'
   | 'CHAIN_MISMATCH'
+  | 'SEAL_INVALID'
 
 /** Why a snapshot cannot be used. Never thrown past the store: a failing snapshot is reported and skipped. */
 export class SnapshotError extends Error {

@@ -18,8 +18,9 @@ export {
   MANIFEST_NAME, parseSnapshotFileName, snapshotFileName, SnapshotStore, SNAPSHOTS_KEEP_DEFAULT, type ManifestEntry, type RejectedSnapshot,
   type SnapshotCandidate,
 } from './store.ts'
-export { chainHeadAt, describeRejection, loadNewestValid, openSnapshot, type LoadedSnapshot, type LoadResult, type LogView } from './load.ts'
-export { takeSnapshot, type SectionFinisher, type SnapshotSectionSource, type SnapshotTaken, type TakeOptions } from './take.ts'
+export { chainHeadAt, describeRejection, loadNewestValid, openSnapshot, sealVerdicts, type LoadedSnapshot, type LoadResult, type LogView, type SealCheck } from './load.ts'
+export { encodeSealFile, readSealFile, sealFileName, SEAL_SUFFIX, type SealFileRead, type SnapshotSealVerdicts } from './seal-file.ts'
+export { takeSnapshot, type SectionFinisher, type SnapshotSealer, type SnapshotSectionSource, type SnapshotTaken, type TakeOptions } from './take.ts'
 export { compactLog, type CompactOptions, type CompactResult, type CompactionMode } from './compact.ts'
 export { chainAnchorFor, refuseSnapshotBeyondLog, restoreEngine, RestoreError, type RestoreProblemCode, type Restored, type RestoreReport } from './restore.ts'
 export {
@@ -27,7 +28,7 @@ export {
 } from './snapshotter.ts'
 export { rebuildState, type RebuildLog, type RebuildOptions, type RebuildResult } from './rebuild.ts'
 export { diffStates } from './diff.ts'
-export { compactOffline, logDirOf, snapshotDirOf, snapshotOffline, type OfflineQueryModelOptions, type OfflineSnapshotOptions, type OfflineSnapshotResult } from './offline.ts'
+export { compactOffline, logDirOf, snapshotDirOf, snapshotOffline, snapshotOfflineSealed, type OfflineQueryModelOptions, type OfflineSnapshotOptions, type OfflineSnapshotResult } from './offline.ts'
 export { refuseStoredQueryModel, storedQueryModelLastLsn } from './stored-query-model.ts'
 export { replayVerify, type ReplayVerifyOptions, type ReplayVerifyReport, type SnapshotCheck } from './replay-verify.ts'
 export { queryModelOk, STORED_QUERY_MODEL, verifyQueryModel, type QueryModelCheck, type QueryModelReport } from './verify-query-model.ts'

@@ -2,14 +2,17 @@
  * Loading a snapshot: never trusted on its word. A candidate is used only if its file is intact (digest), its kernel
  * state is an encoding this build reads (its own or an earlier format it upgrades: schema id, then a field-by-field decode) and
  * its chain head equals the log's at its LSN — so a snapshot of another log, of a log that was since rewritten, or of
- * a log that lost its tail is refused.
+ * a log that lost its tail is refused. A snapshot with a seal beside it (seal-file.ts) is used only if the seal holds:
+ * it verifies (with the keys the caller has; without, its structure) and signs this file's LSN, head and digest.
  * Candidates are tried newest first; every refusal is reported.
  */
 
 import { toHex, type Frame } from '../../../wal/index.ts'
+import type { SealKeyResolver } from '../../audit/keys.ts'
 import type { KernelState } from '../../kernel/index.ts'
 import { CodecError } from './codec-kit.ts'
 import { KERNEL_SECTION, SnapshotError, type SnapshotContent, type SnapshotHeader } from './file.ts'
+import { checkSnapshotSeal, sealVerdictsOf, unverifiedVerdict, type SnapshotSealVerdicts } from './seal-file.ts'
 import { kernelStateFromBytes, readableKernelSchemas, readsKernelSchema } from './state-codec.ts'
 import type { RejectedSnapshot, SnapshotCandidate, SnapshotStore } from './store.ts'
 
@@ -45,11 +48,25 @@ export function chainHeadAt(log: LogView, lsn: number): string {
   throw new SnapshotError('LOG_BEHIND', `the log has no frame at LSN ${lsn}`)
 }
 
-/** Reads and fully verifies one candidate. Throws SnapshotError. */
-export function openSnapshot(store: SnapshotStore, candidate: SnapshotCandidate, log: LogView): LoadedSnapshot {
+/** What loading is told of the candidates' seals (sealVerdicts); without it, seals are not looked at. */
+export interface SealCheck {
+  seals?: SnapshotSealVerdicts
+}
+
+/**
+ * Every candidate's seal, worked out ahead of a (synchronous) load: its signature checked with `keys`, or with none its
+ * structure and claims only (a node with no seal key still refuses a seal that is damaged or signs another file).
+ */
+export async function sealVerdicts(store: SnapshotStore, keys: SealKeyResolver | null): Promise<SnapshotSealVerdicts> {
+  return sealVerdictsOf(store.candidates().map((candidate) => ({ file: candidate.file, read: store.readSeal(candidate) })), keys)
+}
+
+/** Reads and fully verifies one candidate (and its seal, when told of it). Throws SnapshotError. */
+export function openSnapshot(store: SnapshotStore, candidate: SnapshotCandidate, log: LogView, options: SealCheck = {}): LoadedSnapshot {
   const started = performance.now()
   const content = readReadable(store, candidate)
   const { header } = content
+  checkSnapshotSeal(options.seals, candidate.file, content)
   checkChainHead(log, header)
   const state = decodeChecked(content)
   return { file: candidate.file, path: candidate.path, lsn: header.lsn, header, digest: content.digest, state, sections: content.sections, loadMs: performance.now() - started }
@@ -95,12 +112,18 @@ export function decodeChecked(content: SnapshotContent): KernelState {
  * Whether `candidate` makes a new snapshot at its LSN unnecessary: its file intact, in an encoding this build reads,
  * and the log's chain head at its LSN the one it carries. An intact file of a later build (SCHEMA_MISMATCH, after a
  * rollback) or of another log (CHAIN_MISMATCH) is never started from: taken for current, no usable snapshot was ever
- * written at that LSN (specs/runtime/snapshot/unusable-newest.test.ts). Its state is not decoded: the header decides.
+ * written at that LSN (specs/runtime/snapshot/unusable-newest.test.ts). Nor is one whose seal beside it does not hold
+ * (read without a key here: damaged, or signing another digest, LSN or head), which a start refuses (SEAL_INVALID):
+ * it is replaced, its seal with it. Its state is not decoded: the header decides.
  */
 export function isUsableAt(store: SnapshotStore, candidate: SnapshotCandidate, log: LogView): boolean {
-  const header = store.intactHeader(candidate)
-  if (header === null || !readsKernelSchema(header.kernelSchema)) return false
+  const intact = store.intactFile(candidate)
+  if (intact === null || !readsKernelSchema(intact.header.kernelSchema)) return false
+  const { header } = intact
   try {
+    // A seal beside it that does not hold (read without a key: its structure and claims) refuses it at a start.
+    const verdict = unverifiedVerdict(store.readSeal(candidate))
+    if (verdict !== undefined) checkSnapshotSeal(new Map([[candidate.file, verdict]]), candidate.file, intact)
     return chainHeadAt(log, header.lsn) === header.chainHead
   } catch {
     return false
@@ -108,12 +131,13 @@ export function isUsableAt(store: SnapshotStore, candidate: SnapshotCandidate, l
 }
 
 /** The newest snapshot that passes every check (optionally at or below `lsnMax`), and the ones that did not. */
-export function loadNewestValid(store: SnapshotStore, log: LogView, options: { lsnMax?: number } = {}): LoadResult {
+export function loadNewestValid(store: SnapshotStore, log: LogView, options: { lsnMax?: number } & SealCheck = {}): LoadResult {
   const rejected: RejectedSnapshot[] = []
+  const seals = options.seals === undefined ? {} : { seals: options.seals }
   for (const candidate of store.candidates()) {
     if (options.lsnMax !== undefined && candidate.lsn > options.lsnMax) continue
     try {
-      return { loaded: openSnapshot(store, candidate, log), rejected }
+      return { loaded: openSnapshot(store, candidate, log, seals), rejected }
     } catch (error) {
       rejected.push(rejection(candidate.file, error))
     }

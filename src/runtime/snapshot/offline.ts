@@ -18,6 +18,8 @@ import { refuseSnapshotBeyondLog } from './restore.ts'
 import { RestoreError } from './restore-error.ts'
 import { KERNEL_STATE_SCHEMA, kernelStateBytes } from './state-codec.ts'
 import { SnapshotStore, type ManifestEntry, type RejectedSnapshot } from './store.ts'
+import type { SnapshotSealVerdicts } from './seal-file.ts'
+import type { SnapshotSealer } from './take.ts'
 import { refuseStoredQueryModel } from './stored-query-model.ts'
 
 export function logDirOf(dataDir: string): string {
@@ -55,6 +57,8 @@ export interface OfflineSnapshotOptions extends OfflineQueryModelOptions {
   keep: number
   nowMs: number
   io?: WalIo
+  /** The snapshots' seals (load.ts sealVerdicts): one that does not hold refuses its snapshot, as at a start. */
+  seals?: SnapshotSealVerdicts
   /** Told every `progressEveryRecords` (100,000) records replayed: the LSN reached, the log's last LSN, the records. */
   onProgress?: (lsn: number, lastLsn: number, records: number) => void
   progressEveryRecords?: number
@@ -70,13 +74,33 @@ export interface OfflineSnapshotOptions extends OfflineQueryModelOptions {
 export function snapshotOffline(dataDir: string, options: OfflineSnapshotOptions): OfflineSnapshotResult {
   const lock = LogDirLock.acquire(logDirOf(dataDir))
   try {
-    return snapshotLocked(dataDir, options)
+    const prepared = snapshotPrepared(dataDir, options)
+    return 'result' in prepared ? prepared.result : prepared.write(undefined)
   } finally {
     lock.release()
   }
 }
 
-function snapshotLocked(dataDir: string, options: OfflineSnapshotOptions): OfflineSnapshotResult {
+/**
+ * snapshotOffline with the snapshot sealed (seal-file.ts) by `sealWith` before it is written: `egress snapshot` of a
+ * data directory whose config names the audit seal key. The lock is held throughout, the signing included.
+ */
+export async function snapshotOfflineSealed(dataDir: string, options: OfflineSnapshotOptions & { sealWith: SnapshotSealer }): Promise<OfflineSnapshotResult> {
+  const lock = LogDirLock.acquire(logDirOf(dataDir))
+  try {
+    const prepared = snapshotPrepared(dataDir, options)
+    return 'result' in prepared ? prepared.result : prepared.write(await options.sealWith(prepared.sealed))
+  } finally {
+    lock.release()
+  }
+}
+
+/** The snapshot to write, encoded, and what a seal of it signs; or the result when none is to be written. */
+type PreparedSnapshot =
+  | { result: OfflineSnapshotResult }
+  | { sealed: Parameters<SnapshotSealer>[0]; write: (seal: string | undefined) => OfflineSnapshotResult }
+
+function snapshotPrepared(dataDir: string, options: OfflineSnapshotOptions): PreparedSnapshot {
   const started = performance.now()
   const io = options.io ?? nodeIo
   const log = openReadOnly(logDirOf(dataDir), { io })
@@ -87,7 +111,7 @@ function snapshotLocked(dataDir: string, options: OfflineSnapshotOptions): Offli
   // As a start would too: a query model beyond the log is the same witness of lost durable records, and one that is
   // no usable store refuses the start that would follow.
   refuseStoredQueryModel(dataDir, log.lastLsn, { refuseBeyondLog: options.refuseQueryModelBeyondLog ?? true })
-  const { loaded, rejected } = loadNewestValid(store, log)
+  const { loaded, rejected } = loadNewestValid(store, log, options.seals === undefined ? {} : { seals: options.seals })
   // As a start refuses it (restore.ts), with the same stable code: a rebuild from the middle of the log would be wrong.
   if (loaded === null && log.firstLsn > 1) {
     const why = rejected.length === 0 ? 'there is no snapshot' : `no snapshot passed verification (${rejected.map((r) => `${r.file}: ${r.code}`).join('; ')})`
@@ -103,14 +127,23 @@ function snapshotLocked(dataDir: string, options: OfflineSnapshotOptions): Offli
   // Current only when the newest snapshot at this LSN is one a start uses: a damaged or unusable one there (reported
   // above) is replaced.
   const newest = store.candidates()[0]
-  if (lsn === 0 || (newest?.lsn === lsn && isUsableAt(store, newest, log))) return { written: null, ...base, backOffice: { missing: 'no snapshot written' }, elapsedMs: performance.now() - started }
+  if (lsn === 0 || (newest?.lsn === lsn && isUsableAt(store, newest, log))) return { result: { written: null, ...base, backOffice: { missing: 'no snapshot written' }, elapsedMs: performance.now() - started } }
   store.removeTempFiles()
   const sections = new Map([[KERNEL_SECTION, kernelStateBytes(rebuilt.state)]])
   const decodeOptions: DecodeSectionOptions = options.onSectionDecoded === undefined ? {} : { onDecoded: options.onSectionDecoded }
   const backOffice = backOfficeSection(log, loaded?.sections.get(BACKOFFICE_SECTION), decodeOptions)
   if ('bytes' in backOffice) sections.set(BACKOFFICE_SECTION, backOffice.bytes)
-  const encoded = encodeSnapshot({ lsn, chainHead: chainHeadAt(log, lsn), createdAtMs: options.nowMs, kernelSchema: KERNEL_STATE_SCHEMA }, sections)
-  return { written: store.write(encoded), ...base, backOffice: 'bytes' in backOffice ? { lsn: backOffice.lsn } : backOffice, elapsedMs: performance.now() - started }
+  const chainHead = chainHeadAt(log, lsn)
+  const encoded = encodeSnapshot({ lsn, chainHead, createdAtMs: options.nowMs, kernelSchema: KERNEL_STATE_SCHEMA }, sections)
+  return {
+    sealed: { lsn, chainHead, digest: encoded.digest, epoch: log.lastEpoch },
+    write: (seal) => ({
+      written: store.write(seal === undefined ? encoded : { ...encoded, seal }),
+      ...base,
+      backOffice: 'bytes' in backOffice ? { lsn: backOffice.lsn } : backOffice,
+      elapsedMs: performance.now() - started,
+    }),
+  }
 }
 
 /**

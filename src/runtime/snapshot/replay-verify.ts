@@ -4,6 +4,11 @@
  * result with every snapshot in the directory at its LSN (state digests, and where they differ, which entries).
  * Then the back-office query model: the stored one in DIR and each snapshot's section against a rebuild from the log
  * (verify-query-model.ts). Read-only: opens the log without repairing it and writes nothing.
+ *
+ * Given the snapshots' seals (`seals`: load.ts sealVerdicts, with the caller's keys or without), a snapshot whose seal
+ * is present and does not hold (its signature, or another digest, LSN or head) is INVALID, SEAL_INVALID, and never the
+ * base: a state edited with its digest recomputed would otherwise be restored and its tail replayed to a MATCH. A
+ * snapshot with no seal is reported unsealed (`seals.unsealed`), not a problem.
  */
 
 import { existsSync } from 'node:fs'
@@ -12,6 +17,7 @@ import type { SectionDecodeObserver } from '../../backoffice/index.ts'
 import { stateDigest, type KernelState } from '../../kernel/index.ts'
 import { diffStates } from './diff.ts'
 import { openSnapshot, rejection, type LoadedSnapshot } from './load.ts'
+import type { SnapshotSealVerdicts } from './seal-file.ts'
 import { logDirOf, snapshotDirOf } from './offline.ts'
 import { rebuildState } from './rebuild.ts'
 import { SnapshotStore, type SnapshotCandidate } from './store.ts'
@@ -26,6 +32,18 @@ export interface ReplayVerifyOptions {
   queryModel?: boolean
   /** Told of every back-office section decode the query-model part makes (each section is decoded once). */
   onSectionDecoded?: SectionDecodeObserver
+  /** The snapshots' seals (load.ts sealVerdicts); absent: seals are not looked at (`seals` null in the report). */
+  seals?: SnapshotSealVerdicts
+  /** Whether those verdicts checked signatures (keys given), for the report. */
+  sealSignaturesChecked?: boolean
+}
+
+export interface SnapshotSealsSeen {
+  signaturesChecked: boolean
+  /** Valid snapshots whose seal holds. */
+  sealed: string[]
+  /** Valid snapshots with no seal: nothing vouches for their state but their own digest. */
+  unsealed: string[]
 }
 
 export interface SnapshotCheck {
@@ -42,12 +60,14 @@ export interface ReplayVerifyReport {
   ok: boolean
   dir: string
   log: { firstLsn: number; lastLsn: number; tornTail: string | null }
-  base: { kind: 'genesis' | 'snapshot'; file: string | null; lsn: number }
+  base: { kind: 'genesis' | 'snapshot'; file: string | null; lsn: number; sealed: boolean | null }
   replay: { records: number; elapsedMs: number; recordsPerSec: number }
   chain: { verifiedFromLsn: number; verifiedToLsn: number; head: string; ok: boolean }
   finalDigest: string | null
   snapshots: SnapshotCheck[]
   queryModel: QueryModelReport | null
+  /** What the snapshots' seals said (null: not looked at). */
+  seals: SnapshotSealsSeen | null
   problems: string[]
   elapsedMs: number
 }
@@ -60,12 +80,13 @@ export function replayVerify(dir: string, options: ReplayVerifyOptions): ReplayV
     ok: false,
     dir,
     log: { firstLsn: 0, lastLsn: 0, tornTail: null },
-    base: { kind: 'genesis', file: null, lsn: 0 },
+    base: { kind: 'genesis', file: null, lsn: 0, sealed: null },
     replay: { records: 0, elapsedMs: 0, recordsPerSec: 0 },
     chain: { verifiedFromLsn: 0, verifiedToLsn: 0, head: '', ok: false },
     finalDigest: null,
     snapshots: [],
     queryModel: null,
+    seals: options.seals === undefined ? null : { signaturesChecked: options.sealSignaturesChecked === true, sealed: [], unsealed: [] },
     problems: [],
     elapsedMs: 0,
   }
@@ -95,9 +116,11 @@ export function replayVerify(dir: string, options: ReplayVerifyOptions): ReplayV
     report.problems.push(`${snapshotDirOf(dir)}: cannot list snapshots: ${describe(error)}`)
     return finish()
   }
+  const seals = options.seals === undefined ? {} : { seals: options.seals }
   for (const candidate of candidates) {
     try {
-      valid.set(candidate.file, openSnapshot(store, candidate, log))
+      valid.set(candidate.file, openSnapshot(store, candidate, log, seals))
+      report.seals?.[options.seals?.has(candidate.file) === true ? 'sealed' : 'unsealed'].push(candidate.file)
       report.snapshots.push({ file: candidate.file, lsn: candidate.lsn, status: 'not-reached', snapshotDigest: null, rebuiltDigest: null, problem: null, differences: [] })
     } catch (error) {
       const rejected = rejection(candidate.file, error)
@@ -138,7 +161,8 @@ function chooseBase(from: ReplayVerifyOptions['from'], log: ReadOnlyLog, valid: 
 
 function runReplay(log: ReadOnlyLog, base: LoadedSnapshot | null, valid: Map<string, LoadedSnapshot>, report: ReplayVerifyReport, options: ReplayVerifyOptions): void {
   const baseLsn = base?.lsn ?? 0
-  report.base = base === null ? { kind: 'genesis', file: null, lsn: 0 } : { kind: 'snapshot', file: base.file, lsn: base.lsn }
+  const sealed = base === null || report.seals === null ? null : report.seals.sealed.includes(base.file)
+  report.base = base === null ? { kind: 'genesis', file: null, lsn: 0, sealed } : { kind: 'snapshot', file: base.file, lsn: base.lsn, sealed }
   const checks = new Map(report.snapshots.map((check) => [check.file, check]))
   const checkpoints = new Map<number, (state: KernelState) => void>()
   for (const loaded of valid.values()) {

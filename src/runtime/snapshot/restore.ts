@@ -9,7 +9,7 @@
 import type { Wal } from '../../../wal/index.ts'
 import { Engine } from '../engine.ts'
 import { KERNEL_SECTION } from './file.ts'
-import { loadNewestValid } from './load.ts'
+import { loadNewestValid, type SealCheck } from './load.ts'
 import { RestoreError } from './restore-error.ts'
 import type { RejectedSnapshot, SnapshotStore } from './store.ts'
 
@@ -42,11 +42,13 @@ export function chainAnchorFor(store: SnapshotStore, load: boolean): number {
   return store.candidates()[0]?.lsn ?? 0
 }
 
-export function restoreEngine(wal: Wal, store: SnapshotStore, options: { load: boolean; onProgress?: (lsn: number) => void }): Restored {
+/** `seals`: the candidates' seals (load.ts sealVerdicts): one present that does not hold refuses its snapshot (SEAL_INVALID). */
+export function restoreEngine(wal: Wal, store: SnapshotStore, options: { load: boolean; onProgress?: (lsn: number) => void } & SealCheck): Restored {
   const started = performance.now()
   const removedTempFiles = store.removeTempFiles()
   refuseSnapshotBeyondLog(wal, store)
-  const { loaded, rejected } = options.load || wal.firstLsn > 1 ? loadNewestValid(store, wal) : { loaded: null, rejected: [] }
+  const seals = options.seals === undefined ? {} : { seals: options.seals }
+  const { loaded, rejected } = options.load || wal.firstLsn > 1 ? loadNewestValid(store, wal, seals) : { loaded: null, rejected: [] }
   // An anchored open trusted the stored hash at the newest snapshot's LSN. Starting from it, that hash has just been
   // compared with the snapshot's; starting from anything older, the skipped frames are checked first (throws on damage).
   if (wal.chainAnchorLsn > 0 && loaded?.lsn !== wal.chainAnchorLsn) wal.verifyChainBelowAnchor()

@@ -13,7 +13,7 @@ import type { CompactResult, CompactionMode } from './compact.ts'
 import { BASIS_THREAD_IDLE_MS, BasisChecker, BasisCheckUnavailableError } from './basis-check.ts'
 import { compactLogInTurns } from './compact-turns.ts'
 import { SNAPSHOTS_KEEP_DEFAULT, type SnapshotStore } from './store.ts'
-import { takeSnapshot, type SnapshotSectionSource, type SnapshotTaken } from './take.ts'
+import { takeSnapshot, type SnapshotSealer, type SnapshotSectionSource, type SnapshotTaken } from './take.ts'
 
 export interface SnapshotPolicy {
   /** False: this gateway writes no snapshot at all (none periodic, on demand or at shutdown); loading is separate. */
@@ -78,6 +78,8 @@ export interface SnapshotterOptions {
    * Absent: only the snapshot basis bounds compaction.
    */
   compactionKeepFromLsn?: () => number
+  /** Signs each snapshot's seal (take.ts sealWith): set when this node holds the audit seal key. */
+  sealWith?: SnapshotSealer
   onError: (error: unknown, context: string) => void
 }
 
@@ -193,7 +195,8 @@ export class Snapshotter {
     const stoppedBefore = this.stopped
     let taken: SnapshotTaken | null
     try {
-      taken = await takeSnapshot(engine, store, { nowMs: clock.nowMs(), sections, onStep: () => {
+      const sealWith = this.options.sealWith === undefined ? {} : { sealWith: this.options.sealWith }
+      taken = await takeSnapshot(engine, store, { nowMs: clock.nowMs(), sections, ...sealWith, onStep: () => {
         this.steps++
       } })
     } catch (error) {

@@ -19,6 +19,7 @@ import { join } from 'node:path'
 import { DirectoryOpenError, linkOrCopyFile, makeDirDurable, syncFailuresMarked, type WalIo } from '../../../wal/index.ts'
 import { decodeSnapshot, SnapshotError, type SnapshotContent, type SnapshotHeader } from './file.ts'
 import { RestoreError } from './restore-error.ts'
+import { encodeSealFile, readSealFile, SEAL_SUFFIX, sealFileName, type SealFileRead } from './seal-file.ts'
 import { TEMP_SUFFIX, writeDurably, writeDurablyOffLoop, type OffLoopWrite } from './store-write.ts'
 
 export const MANIFEST_NAME = 'MANIFEST.json'
@@ -30,11 +31,22 @@ const MANIFEST_FORMAT = 'egress.snapshot-manifest'
 const MANIFEST_BYTES_MAX = 1024 * 1024
 const NAME_PATTERN = /^snapshot-(\d{20})\.snap$/
 
-/** Whether `name` is a temp file writeDurably makes: a snapshot file's or the manifest's name, then TEMP_SUFFIX. */
+/** Whether `name` is a temp file writeDurably makes: a snapshot file's, its seal's or the manifest's name, then TEMP_SUFFIX. */
 function isOwnTempName(name: string): boolean {
   if (!name.endsWith(TEMP_SUFFIX)) return false
   const target = name.slice(0, -TEMP_SUFFIX.length)
-  return target === MANIFEST_NAME || parseSnapshotFileName(target) !== null
+  return target === MANIFEST_NAME || parseSnapshotFileName(target) !== null || sealedFileOf(target) !== null
+}
+
+/** The snapshot file a seal file's name is for (seal-file.ts), or null when `name` is no seal file's. */
+const sealedFileOf = (name: string): string | null => (name.endsWith(SEAL_SUFFIX) && parseSnapshotFileName(name.slice(0, -SEAL_SUFFIX.length)) !== null ? name.slice(0, -SEAL_SUFFIX.length) : null)
+
+/** A snapshot to write: its bytes, and its seal's JWS when the writer holds the seal key (seal-file.ts). */
+export interface SnapshotToWrite {
+  bytes: Uint8Array
+  digest: string
+  header: SnapshotHeader
+  seal?: string
 }
 export const SNAPSHOTS_KEEP_DEFAULT = 3
 
@@ -81,11 +93,11 @@ export class SnapshotStore {
   private readonly io: WalIo
   private readonly log: ((line: string) => void) | undefined
   /**
-   * Files this store wrote or read intact (digest and framing), with their headers. A snapshot file is never written
-   * again in place once renamed there (a new one at the same LSN replaces it by a rename, through write), so the
-   * answer holds while it is.
+   * Files this store wrote or read intact (digest and framing), with their headers and content digests. A snapshot
+   * file is never written again in place once renamed there (a new one at the same LSN replaces it by a rename, through
+   * write), so the answer holds while it is.
    */
-  private readonly intactFiles = new Map<string, SnapshotHeader>()
+  private readonly intactFiles = new Map<string, { header: SnapshotHeader; digest: string }>()
 
   /** `log`: where a failed write's temp file that could not be removed is reported (store-write.ts); stderr by default. */
   constructor(dir: string, options: { io: WalIo; keep: number; log?: (line: string) => void }) {
@@ -97,7 +109,7 @@ export class SnapshotStore {
   }
 
   /** Writes a snapshot crash-safely, records it in the manifest and prunes beyond `keep`. Returns its manifest entry. */
-  write(content: { bytes: Uint8Array; digest: string; header: SnapshotHeader }): ManifestEntry {
+  write(content: SnapshotToWrite): ManifestEntry {
     const file = this.fileToWrite(content.header)
     try {
       writeDurably(this.io, this.dir, file, content.bytes, this.logOption())
@@ -113,7 +125,7 @@ export class SnapshotStore {
    * snapshot (take.ts). The manifest and the pruning after it are as write's. One at a time per store (the snapshotter
    * takes one at a time; the offline commands hold the data dir's lock).
    */
-  async writeOffLoop(content: { bytes: Uint8Array; digest: string; header: SnapshotHeader }, options: OffLoopWrite): Promise<ManifestEntry> {
+  async writeOffLoop(content: SnapshotToWrite, options: OffLoopWrite): Promise<ManifestEntry> {
     const file = this.fileToWrite(content.header)
     try {
       await writeDurablyOffLoop(this.io, this.dir, file, content.bytes, { ...options, ...this.logOption() })
@@ -128,15 +140,31 @@ export class SnapshotStore {
     return this.log === undefined ? {} : { log: this.log }
   }
 
-  /** The snapshots directory made durable (findable after a power cut before a compaction relies on it: durable-dir.ts); the file's name. */
+  /**
+   * The snapshots directory made durable (findable after a power cut before a compaction relies on it: durable-dir.ts);
+   * the file's name. A seal left by a file this one replaces is removed first (durably): it signs the old file's
+   * digest, and beside the new one it would refuse it at the next start.
+   */
   private fileToWrite(header: SnapshotHeader): string {
     makeDirDurable(this.io, this.dir, { syncParentOfExisting: true })
-    return snapshotFileName(header.lsn)
+    const file = snapshotFileName(header.lsn)
+    const sealPath = join(this.dir, sealFileName(file))
+    if (this.io.exists(sealPath)) {
+      this.io.unlink(sealPath)
+      this.io.fsyncDirectory(this.dir)
+    }
+    return file
   }
 
-  /** After `file` is durable: known intact, listed in the manifest, the snapshots beyond `keep` pruned. */
-  private written(file: string, content: { bytes: Uint8Array; digest: string; header: SnapshotHeader }): ManifestEntry {
-    this.intactFiles.set(file, content.header)
+  /** The seal beside `candidate`'s file: none, its JWS, or why it is not one (seal-file.ts). */
+  readSeal(candidate: SnapshotCandidate): SealFileRead {
+    return readSealFile(this.io, join(this.dir, sealFileName(candidate.file)))
+  }
+
+  /** After `file` is durable: its seal written, known intact, listed in the manifest, the snapshots beyond `keep` pruned. */
+  private written(file: string, content: SnapshotToWrite): ManifestEntry {
+    if (content.seal !== undefined) writeDurably(this.io, this.dir, sealFileName(file), encodeSealFile(content.seal))
+    this.intactFiles.set(file, { header: content.header, digest: content.digest })
     const entry: ManifestEntry = { file, lsn: content.header.lsn, digest: content.digest, bytes: content.bytes.byteLength, createdAtMs: content.header.createdAtMs }
     const unread = new Set<string>()
     const retained = [entry, ...this.knownEntries(file, unread)].sort((a, b) => b.lsn - a.lsn).slice(0, this.keep)
@@ -184,20 +212,21 @@ export class SnapshotStore {
     }
     const content = decodeSnapshot(bytes)
     if (content.header.lsn !== candidate.lsn) throw new SnapshotError('HEADER_INVALID', `file is named for LSN ${candidate.lsn}, header says ${content.header.lsn}`)
-    this.intactFiles.set(candidate.file, content.header)
+    this.intactFiles.set(candidate.file, { header: content.header, digest: content.digest })
     return { ...content, fileBytes: bytes.byteLength }
   }
 
   /**
-   * The header of `candidate`'s file when it is intact (read once, or known from this store's own write or read of
-   * it), else null. A damaged file at the LSN a new snapshot would take does not make that snapshot unnecessary: it is
-   * written, replacing it (load.ts isUsableAt says when an intact one does).
+   * The header and content digest of `candidate`'s file when it is intact (read once, or known from this store's own
+   * write or read of it), else null. A damaged file at the LSN a new snapshot would take does not make that snapshot
+   * unnecessary: it is written, replacing it (load.ts isUsableAt says when an intact one does).
    */
-  intactHeader(candidate: SnapshotCandidate): SnapshotHeader | null {
+  intactFile(candidate: SnapshotCandidate): { header: SnapshotHeader; digest: string } | null {
     const known = this.intactFiles.get(candidate.file)
     if (known !== undefined) return known
     try {
-      return this.read(candidate).header
+      const { header, digest } = this.read(candidate)
+      return { header, digest }
     } catch {
       return null
     }
@@ -223,9 +252,10 @@ export class SnapshotStore {
     const kept = this.knownEntries('')
       .filter((entry) => entry.lsn <= lsnMax && !this.holdsPast(entry, lsnMax, sectionsPast))
       .sort((a, b) => b.lsn - a.lsn)
-    for (const entry of kept) {
-      const path = join(targetDir, entry.file)
-      linkOrCopyFile(io, join(this.dir, entry.file), path)
+    const seals = kept.map((entry) => sealFileName(entry.file)).filter((name) => io.exists(join(this.dir, name)))
+    for (const name of [...kept.map((entry) => entry.file), ...seals]) {
+      const path = join(targetDir, name)
+      linkOrCopyFile(io, join(this.dir, name), path)
       const fd = io.openRead(path)
       try {
         io.fsync(fd)
@@ -310,10 +340,12 @@ export class SnapshotStore {
     }
   }
 
-  /** Deletes snapshot files not retained; the manifest that drops them is already durable. */
+  /** Deletes snapshot files not retained, and seals of no retained file; the manifest that drops them is already durable. */
   private prune(retained: Set<string>): void {
     let removed = 0
     for (const name of this.listDir()) {
+      const sealed = sealedFileOf(name)
+      if (sealed !== null && !retained.has(sealed) && this.unlinkFile(join(this.dir, name))) removed++
       if (parseSnapshotFileName(name) === null || retained.has(name)) continue
       if (!this.unlinkFile(join(this.dir, name))) continue
       this.intactFiles.delete(name)

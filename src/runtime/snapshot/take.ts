@@ -5,7 +5,8 @@
  * then encoded in slices, yielding to the event loop between them, so intake keeps flowing; the writer waits until
  * the LSN is durable in the log (memory may run a group-commit batch ahead of disk), reads the chain head at it, and
  * writes the file crash-safely, its bytes written and fsynced off the event loop (store-write.ts). A log that dies
- * before that LSN is durable gets no snapshot.
+ * before that LSN is durable gets no snapshot. A node holding the audit seal key signs the snapshot's LSN, chain head
+ * and content digest (`sealWith`), and the seal is written beside the file (seal-file.ts) before the manifest names it.
  *
  * `pauseMs` is the capture; `blockMsMax` the longest stretch the snapshot held the event loop at any point
  * (capture, an encode slice, hashing, the rename and manifest after the write) — what a request arriving meanwhile
@@ -25,6 +26,9 @@ import type { ManifestEntry, SnapshotStore } from './store.ts'
  * the log and copies its query model). `pause` yields to the event loop and is counted in the snapshot's blockMsMax.
  */
 export type SectionFinisher = (lsn: number, pause: () => Promise<void>) => Promise<Uint8Array>
+
+/** Signs a snapshot's seal over its LSN, chain head, content digest and the log's epoch (Sealer.signSnapshot); resolves to the JWS. */
+export type SnapshotSealer = (snapshot: { lsn: number; chainHead: string; digest: string; epoch: number }) => Promise<string>
 
 /**
  * Another projection's contribution, captured in the same synchronous step as the kernel state: its bytes, a
@@ -60,6 +64,8 @@ export interface TakeOptions {
   onStep?: () => void
   /** Bytes of the file written and fsynced by one off-loop call each (default store-write.ts PIECE_BYTES_DEFAULT). */
   pieceBytes?: number
+  /** Seals the snapshot (absent: it is written unsealed). */
+  sealWith?: SnapshotSealer
 }
 
 const ENTRIES_PER_SLICE_DEFAULT = 5_000
@@ -97,8 +103,9 @@ export async function takeSnapshot(engine: Engine, store: SnapshotStore, options
   for (; step.done !== true; step = encoding.next()) await meter.pause()
   const encoded = step.value
   await meter.pause()
+  const seal = options.sealWith === undefined ? {} : { seal: await options.sealWith({ lsn, chainHead, digest: encoded.digest, epoch: engine.wal.epoch }) }
   // Written and fsynced off the event loop, piece by piece, each call a step (store-write.ts).
-  const entry = await store.writeOffLoop(encoded, { wait: meter.wait, ...(options.pieceBytes === undefined ? {} : { pieceBytes: options.pieceBytes }) })
+  const entry = await store.writeOffLoop({ ...encoded, ...seal }, { wait: meter.wait, ...(options.pieceBytes === undefined ? {} : { pieceBytes: options.pieceBytes }) })
   options.onStep?.()
   const blockMsMax = meter.stop()
   const totalMs = performance.now() - started
