@@ -104,7 +104,7 @@ async function sealKeyOf(signingKeyFile: string | undefined, dataDir: string): P
 /** The snapshots' seals before the rebuild; none when the directory cannot be listed (the rebuild refuses it, saying why). */
 async function snapshotSeals(dataDir: string, keys: SealKeyResolver | null): Promise<{ seals?: SnapshotSealVerdicts }> {
   try {
-    return { seals: await sealVerdicts(new SnapshotStore(snapshotDirOf(dataDir), { io: nodeIo, keep: 100 }), keys) }
+    return { seals: await sealVerdicts(new SnapshotStore(snapshotDirOf(dataDir), { io: nodeIo, keep: 100 }), keys, { unknownKey: 'unverified' }) }
   } catch {
     return {}
   }

@@ -69,13 +69,14 @@ export async function refuseOrdersOnGoneVenuesOrClose(wal: Wal, engine: Engine, 
 /**
  * Rebuilds the state from snapshot + log (refused snapshots go to onError); closes the log if that fails. A snapshot
  * whose seal is present and does not hold (checked with the audit's verifying keys, or without any for its structure
- * and claims) is refused like a damaged file, SEAL_INVALID, and an older one or the log used; an unsealed one is used.
+ * and claims) is refused like a damaged file, SEAL_INVALID, and an older one or the log used; an unsealed one is used,
+ * and one signed by a key those keys do not hold is read for its structure and claims (seal-file.ts SealKeyPolicy).
  */
 export async function restoreOrClose(wal: Wal, store: SnapshotStore, policy: SnapshotPolicy, options: GatewayOptions): Promise<Restored> {
   let restored: Restored
   try {
     const source = await verifyingKeySource(options.audit)
-    const seals = await sealVerdicts(store, source === null ? null : await keyResolverOf(source))
+    const seals = await sealVerdicts(store, source === null ? null : await keyResolverOf(source), { unknownKey: 'unverified' })
     restored = restoreEngine(wal, store, { load: policy.load, seals })
   } catch (error) {
     await wal.close()

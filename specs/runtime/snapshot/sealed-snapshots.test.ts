@@ -196,3 +196,35 @@ test('a damaged seal: the start skips that snapshot (SEAL_INVALID) for an older 
   expect(third.gateway.restoreReport?.snapshot?.file).toBe(newer?.file)
   expect(third.gateway.restoreReport?.rejected).toEqual([])
 })
+
+test('a seal signed by a key the start does not hold (a rotation that left the old public key out): read for its claims, the snapshot used', async () => {
+  const oldKeys = await testKeys()
+  const world = await startWorld({ seed: 7307, audit: auditWith(oldKeys, { logSeals: false }), snapshots: { keep: 1, atShutdown: false } })
+  worlds.push(world)
+  await trade(world, { orders: 12, tag: 'a', seed: 7307 })
+  const sealed = await world.gateway.snapshot()
+  await world.gateway.stop()
+  worlds.splice(worlds.indexOf(world), 1)
+  expect(existsSync(join(world.dir, 'snapshots', `${sealed?.file}.seal`))).toBe(true)
+
+  // Refused, it protected nothing (a seal can be removed, and an unsealed snapshot is used), while every snapshot of a
+  // compacted log refused would leave it no start at all.
+  const newKeys = await testKeys()
+  const next = await startWorld({ seed: 7307, dir: world.dir, clock: world.clock, venue: world.venue, audit: auditWith(newKeys, { logSeals: false }), snapshots: { keep: 1, atShutdown: false } })
+  worlds.push(next)
+  expect(next.gateway.restoreReport?.snapshot?.file).toBe(sealed?.file)
+  expect(next.gateway.restoreReport?.rejected).toEqual([])
+  await next.gateway.stop()
+  worlds.splice(worlds.indexOf(next), 1)
+
+  // Its claims are still read: a seal of another key that signs another digest refuses the snapshot.
+  const sealPath = join(world.dir, 'snapshots', `${sealed?.file}.seal`)
+  const seal = JSON.parse(readFileSync(sealPath, 'utf8')) as { jws: string }
+  const [header, body, signature] = seal.jws.split('.') as [string, string, string]
+  const claims = JSON.parse(Buffer.from(body, 'base64url').toString('utf8')) as { digest: string }
+  const forged = Buffer.from(JSON.stringify({ ...claims, digest: '0'.repeat(64) })).toString('base64url')
+  writeFileSync(sealPath, JSON.stringify({ ...seal, jws: `${header}.${forged}.${signature}` }))
+  const third = await startWorld({ seed: 7307, dir: world.dir, clock: next.clock, venue: next.venue, audit: auditWith(newKeys, { logSeals: false }), snapshots: { keep: 1, atShutdown: false } })
+  worlds.push(third)
+  expect(third.gateway.restoreReport?.rejected.map((rejected) => [rejected.file, rejected.code])).toEqual([[sealed?.file as string, 'SEAL_INVALID']])
+})

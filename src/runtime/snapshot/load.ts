@@ -12,7 +12,7 @@ import type { SealKeyResolver } from '../../audit/keys.ts'
 import type { KernelState } from '../../kernel/index.ts'
 import { CodecError } from './codec-kit.ts'
 import { KERNEL_SECTION, SnapshotError, type SnapshotContent, type SnapshotHeader } from './file.ts'
-import { checkSnapshotSeal, sealVerdictsOf, unverifiedVerdict, type SnapshotSealVerdicts } from './seal-file.ts'
+import { checkSnapshotSeal, sealVerdictsOf, unverifiedVerdict, type SealKeyPolicy, type SnapshotSealVerdicts } from './seal-file.ts'
 import { kernelStateFromBytes, readableKernelSchemas, readsKernelSchema } from './state-codec.ts'
 import type { RejectedSnapshot, SnapshotCandidate, SnapshotStore } from './store.ts'
 
@@ -57,8 +57,8 @@ export interface SealCheck {
  * Every candidate's seal, worked out ahead of a (synchronous) load: its signature checked with `keys`, or with none its
  * structure and claims only (a node with no seal key still refuses a seal that is damaged or signs another file).
  */
-export async function sealVerdicts(store: SnapshotStore, keys: SealKeyResolver | null): Promise<SnapshotSealVerdicts> {
-  return sealVerdictsOf(store.candidates().map((candidate) => ({ file: candidate.file, read: store.readSeal(candidate) })), keys)
+export async function sealVerdicts(store: SnapshotStore, keys: SealKeyResolver | null, policy?: SealKeyPolicy): Promise<SnapshotSealVerdicts> {
+  return sealVerdictsOf(store.candidates().map((candidate) => ({ file: candidate.file, read: store.readSeal(candidate) })), keys, policy)
 }
 
 /** Reads and fully verifies one candidate (and its seal, when told of it). Throws SnapshotError. */

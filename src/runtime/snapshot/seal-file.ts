@@ -71,13 +71,42 @@ export function readSealFile(io: WalIo, path: string): SealFileRead {
  */
 export type SnapshotSealVerdicts = ReadonlyMap<string, Decoded<VerifiedSnapshotSeal>>
 
-export async function sealVerdictsOf(sidecars: Iterable<{ file: string; read: SealFileRead }>, keys: SealKeyResolver | null): Promise<SnapshotSealVerdicts> {
+export async function sealVerdictsOf(
+  sidecars: Iterable<{ file: string; read: SealFileRead }>,
+  keys: SealKeyResolver | null,
+  options: SealKeyPolicy = { unknownKey: 'refuse' },
+): Promise<SnapshotSealVerdicts> {
   const verdicts = new Map<string, Decoded<VerifiedSnapshotSeal>>()
   for (const { file, read } of sidecars) {
-    const verdict = read.kind === 'present' && keys !== null ? await verifySnapshotSeal(read.jws, keys) : unverifiedVerdict(read)
+    const verified = read.kind === 'present' && keys !== null && (options.unknownKey === 'refuse' || (await keyKnown(keys, read.jws)))
+    const verdict = verified && read.kind === 'present' && keys !== null ? await verifySnapshotSeal(read.jws, keys) : unverifiedVerdict(read)
     if (verdict !== undefined) verdicts.set(file, verdict)
   }
   return verdicts
+}
+
+/**
+ * What a seal signed by a key the verifier does not hold is: a finding (`refuse`: the offline verifiers, whose keys
+ * should be the whole set), or read for its structure and claims only, as with no key at hand (`unverified`: a start,
+ * and the offline snapshot's base). Refused at a start it would protect nothing — whoever can write a seal can remove
+ * it, and an unsealed snapshot is used — while a key rotation that left the old public key out of
+ * `audit.publicKeyFile` would refuse every snapshot, and a compacted log could then not start at all.
+ */
+export interface SealKeyPolicy {
+  unknownKey: 'refuse' | 'unverified'
+}
+
+/** Whether `keys` resolves the key that signed `jws` (its header's kid); false for a header that does not decode. */
+async function keyKnown(keys: SealKeyResolver, jws: string): Promise<boolean> {
+  try {
+    const [header] = jws.split('.')
+    if (header === undefined) return false
+    const protectedHeader = JSON.parse(Buffer.from(header, 'base64url').toString('utf8')) as Parameters<SealKeyResolver>[0]
+    await keys(protectedHeader, { payload: '', signature: '', protected: header } as Parameters<SealKeyResolver>[1])
+    return true
+  } catch {
+    return false
+  }
 }
 
 /** One seal's verdict without its signature checked (no key at hand, or a synchronous caller): structure and claims. */
