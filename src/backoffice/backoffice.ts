@@ -279,12 +279,14 @@ export class BackOffice {
     const skippedVenues = new Map<ReconcileCheck, Set<string>>()
     const merged: ExternalResult = { ran: [], skipped: [], observations: [], coveredKeys: new Map(), inFlight: new Set(), explained: new Set(), accountOf: new Map() }
     const { skipped, observations, coveredKeys } = merged
+    // Each venue call's deadline, on this clock (external-checks.ts): one answered at it is told in its check's skip detail.
+    const deadlines = { clock: this.clock, passed: () => undefined }
     for (const venue of this.venues) {
       const source: VenueSource = { adapter: venue.adapter, balanceBasis: venue.balanceBasis }
       // One event-loop turn between accounts, not backOfficePause: a slice would count the venue's answer time as work.
       // Inside one account's check, its walks over held orders pause as its other loop work does (a bounded share).
       const slices = new WorkSlices({ sliceMs: WORK_SLICE_DEFAULTS.sliceMs, pause: this.pacing.pause(), nowMs: this.pacing.sliceNowMs })
-      const result = await reconcileVenue(source, this.projector.ledger, this.projector.fillReads(), { nowMs: () => this.clock.nowMs(), pause: yieldTurn, slices, openBreakKeys: this.projector.breaks.open.keys() })
+      const result = await reconcileVenue(source, this.projector.ledger, this.projector.fillReads(), { nowMs: () => this.clock.nowMs(), pause: yieldTurn, slices, openBreakKeys: this.projector.breaks.open.keys(), deadlines })
       for (const check of result.ran) ran.add(check)
       skipped.push(...result.skipped)
       for (const { check } of result.skipped) {

@@ -6,11 +6,17 @@
  * Balances are compared on one of two bases. `total`: the venue holds the whole account, so its balance must equal the
  * ledger's. `trading`: the venue knows only what traded there (the sim venue starts every account empty; paper
  * funding never reached it), so its balance must equal the ledger's movements from fills and fees on that venue.
+ *
+ * Each adapter call has a deadline on the back office's clock, as the executor's have (src/runtime/call-deadline.ts):
+ * twice the adapter's own request timeout. A call still out at it is answered `unknown` and its check skipped for the
+ * run, as for a venue that did not answer. Before, an adapter that never answered held the run and with it every later
+ * one (each joined the run under way), the background fold and a stop (quiesce waits for the run), for good.
  */
 
 import { formatDecimal, type Units } from '../domain/decimal.ts'
+import { withinDeadline, type CallDeadlines, type DeadlinedCall } from '../runtime/call-deadline.ts'
 import { unslicedWork, type WorkSlices } from '../runtime/work-slices.ts'
-import type { VenueAdapter, VenueOrder, VenueTrade } from '../venues/adapter.ts'
+import type { VenueAdapter, VenueOrder, VenueOutcome, VenueTrade } from '../venues/adapter.ts'
 import { boundedText, breakKey, type ReconcileCheck, venueBalanceKey } from './breaks.ts'
 import { CoveredKeys } from './covered-keys.ts'
 import { runWindows, type RunWindows } from './compared-window.ts'
@@ -48,6 +54,19 @@ export interface ExternalResult {
   explained: Set<string>
   /** The account each observation was found for (every venue check runs per account): recorded with its break. */
   accountOf: Map<string, string>
+}
+
+/** An adapter call's answer, or `unknown` at its deadline (see the header). */
+export type VenueAsk = <T>(answer: Promise<VenueOutcome<T>>, call: DeadlinedCall) => Promise<VenueOutcome<T>>
+
+/** `adapter`'s calls under `deadlines`; with none (a spec driving the checks), as the adapter answers them. */
+export function venueAsk(adapter: VenueAdapter, deadlines: CallDeadlines | undefined): VenueAsk {
+  return (answer, call) => (deadlines === undefined ? answer : withinDeadline(answer, adapter, call, null, deadlines))
+}
+
+/** What a check records of an answer other than `ok`: its kind and why. */
+export function notAnswered(answer: Exclude<VenueOutcome<unknown>, { kind: 'ok' }>): string {
+  return `${answer.kind} (${answer.reason})`
 }
 
 /** States in which egress holds an order for open at the venue with nothing in flight about it. */
@@ -93,14 +112,14 @@ export async function reconcileVenue(
   source: VenueSource,
   ledger: LedgerState,
   fillsOf: FillReads,
-  options: { nowMs: () => number; pause?: () => Promise<void>; slices?: WorkSlices; openBreakKeys?: Iterable<string> },
+  options: { nowMs: () => number; pause?: () => Promise<void>; slices?: WorkSlices; openBreakKeys?: Iterable<string>; deadlines?: CallDeadlines },
 ): Promise<ExternalResult> {
   const pause = options.pause ?? (async () => undefined)
   const slices = options.slices ?? unslicedWork()
   const accounts = [...(ledger.venueAccounts.get(source.adapter.venue)?.keys() ?? [])].sort()
   const held = await heldOrdersToCheck(ledger, source.adapter, accounts, options.nowMs(), slices, options.openBreakKeys)
   try {
-    return await checkAccounts(source, ledger, fillsOf, accounts, held, { pause, slices, nowMs: options.nowMs })
+    return await checkAccounts(source, ledger, fillsOf, accounts, held, { pause, slices, nowMs: options.nowMs, ask: venueAsk(source.adapter, options.deadlines) })
   } finally {
     held.windows.close()
   }
@@ -113,10 +132,10 @@ async function checkAccounts(
   fillsOf: FillReads,
   accounts: readonly string[],
   held: HeldToCheck,
-  options: { pause: () => Promise<void>; slices: WorkSlices; nowMs: () => number },
+  options: { pause: () => Promise<void>; slices: WorkSlices; nowMs: () => number; ask: VenueAsk },
 ): Promise<ExternalResult> {
   const venue = source.adapter.venue
-  const { pause, slices } = options
+  const { pause, slices, ask } = options
   const tradesCovered = new CoveredKeys()
   const result: ExternalResult = { ran: [], skipped: [], observations: [], coveredKeys: new Map([['venue_trades', tradesCovered]]), inFlight: new Set(), explained: new Set(), accountOf: new Map() }
   // Per account with venue trades the ledger lacks: whether every one of them is recent (within one report lag of the
@@ -132,14 +151,14 @@ async function checkAccounts(
   }
   const observationsOf = new Map<string, Observation[]>()
   const checks: [ReconcileCheck, (accountId: string) => Promise<Observation[] | string>][] = [
-    ['venue_balances', (accountId) => balances(source, ledger, accountId)],
-    ['venue_open_orders', (accountId) => openOrders(source.adapter, ledger, held.open.get(accountId) ?? [], accountId)],
+    ['venue_balances', (accountId) => balances(source, ledger, accountId, ask)],
+    ['venue_open_orders', (accountId) => openOrders(source.adapter, ledger, held.open.get(accountId) ?? [], accountId, ask)],
     [
       'venue_trades',
       (accountId) => {
         const nowMs = options.nowMs()
         return venueTrades({
-          adapter: source.adapter, ledger, accountId, orders: held.windows.windowOf(accountId), nowMs, covered: tradesCovered, slices,
+          adapter: source.adapter, ledger, accountId, orders: held.windows.windowOf(accountId), nowMs, covered: tradesCovered, slices, ask,
           fillsStoredThrough: (lsn) => fillsOf.storedThrough(lsn),
           fillsHeld: fillsOf.held,
           fillsFrom: (page) => fillsOf.from(accountId, venue, page),
@@ -208,10 +227,10 @@ async function heldOrdersToCheck(ledger: LedgerState, adapter: VenueAdapter, acc
   return { open, windows }
 }
 
-async function balances(source: VenueSource, ledger: LedgerState, accountId: string): Promise<Observation[] | string> {
+async function balances(source: VenueSource, ledger: LedgerState, accountId: string, ask: VenueAsk): Promise<Observation[] | string> {
   const venue = source.adapter.venue
-  const answer = await source.adapter.balances(accountId)
-  if (answer.kind !== 'ok') return `balances: ${answer.kind} (${'reason' in answer ? answer.reason : ''})`
+  const answer = await ask(source.adapter.balances(accountId), 'balances')
+  if (answer.kind !== 'ok') return `balances: ${notAnswered(answer)}`
   // Read as asset → total, the last row of an asset won and a row's account was not read: an answer listing an asset
   // twice or naming another account was compared as if whole, and a difference could pass unseen. Refused instead.
   const atVenue = new Map<string, Units>()
@@ -246,10 +265,10 @@ export function tradingFlows(ledger: LedgerState, accountId: string, venue: stri
  * the comparison runs at once, with nothing in between (a fill or an ack applied during a pause would otherwise be
  * compared with an answer older than itself); an order the venue names is looked up among all the held orders then.
  */
-async function openOrders(adapter: VenueAdapter, ledger: LedgerState, notDone: readonly TrackedOrder[], accountId: string): Promise<Observation[] | string> {
+async function openOrders(adapter: VenueAdapter, ledger: LedgerState, notDone: readonly TrackedOrder[], accountId: string, ask: VenueAsk): Promise<Observation[] | string> {
   const venue = adapter.venue
-  const answer = await adapter.openOrders(accountId)
-  if (answer.kind !== 'ok') return `openOrders: ${answer.kind}`
+  const answer = await ask(adapter.openOrders(accountId), 'openOrders')
+  if (answer.kind !== 'ok') return `openOrders: ${notAnswered(answer)}`
   const found: Observation[] = []
   const seen = new Set<string>()
   for (const venueOrder of answer.value) {

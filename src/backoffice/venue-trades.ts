@@ -41,7 +41,7 @@ import type { VenueAdapter, VenueTrade } from '../venues/adapter.ts'
 import { breakKey } from './breaks.ts'
 import { addCoveredFills, type RecordedTrade } from './covered-fills.ts'
 import type { CoveredKeys } from './covered-keys.ts'
-import type { FillPage } from './external-checks.ts'
+import { notAnswered, type FillPage, type VenueAsk } from './external-checks.ts'
 import { listedWindow, type AccountWindow } from './compared-window.ts'
 import { heldOrderOf } from './held-order-index.ts'
 import { diffAmounts, type Observation } from './internal-checks.ts'
@@ -93,14 +93,17 @@ export interface VenueTradesInput {
    * (venue-suspects.ts weighs it by its venue time).
    */
   onLacking?: (trade: VenueTrade) => void
+  /** How the venue is asked: with the back office's deadline (external-checks.ts); none, as the adapter answers. */
+  ask?: VenueAsk
 }
 
 /** The breaks found, or why the check could not run (the venue did not answer). */
 export async function venueTrades(input: VenueTradesInput): Promise<Observation[] | string> {
   const { adapter, ledger, covered, slices } = input
   const venue = adapter.venue
-  const answer = await adapter.trades({ account: input.accountId })
-  if (answer.kind !== 'ok') return `trades: ${answer.kind}`
+  const asked = adapter.trades({ account: input.accountId })
+  const answer = await (input.ask === undefined ? asked : input.ask(asked, 'trades'))
+  if (answer.kind !== 'ok') return `trades: ${notAnswered(answer)}`
   slices.restarted()
   // Fills are read as the ledger stood when the answer came: one booked during a pause below is not compared.
   const toLsn = ledger.lastLsn

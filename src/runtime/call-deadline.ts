@@ -36,8 +36,11 @@ export const ADAPTER_TIMEOUT_MS_ASSUMED = 600_000
 /** The deadline is this many times the adapter's own request timeout (see the header). */
 const DEADLINE_TIMEOUTS = 2
 
-/** Which of an adapter's calls: a listing of open orders may take several requests (VenueAdapter.openOrdersTimeoutMs). */
-export type DeadlinedCall = 'place' | 'cancel' | 'amend' | 'query' | 'openOrders'
+/**
+ * Which of an adapter's calls: a listing of open orders may take several requests (VenueAdapter.openOrdersTimeoutMs).
+ * `trades` and `balances`: the back office's reconcile asks them (src/backoffice/external-checks.ts), on its clock.
+ */
+export type DeadlinedCall = 'place' | 'cancel' | 'amend' | 'query' | 'openOrders' | 'trades' | 'balances'
 
 /** How long the executor waits for `adapter`'s answer to `call` before it answers it `unknown` itself. */
 export function callDeadlineMs(adapter: Pick<VenueAdapter, 'requestTimeoutMs' | 'openOrdersTimeoutMs'>, call: DeadlinedCall): number {
