@@ -55,6 +55,9 @@ edited, its digest recomputed), makes the snapshot INVALID (SEAL_INVALID), and i
 key, a seal's structure and claims are checked, not its signature (said in the summary). A snapshot with no seal (an
 older build's, a node with no seal key, an offline "egress snapshot") is listed as unsealed, which is not a problem.
 
+A snapshot that cannot be read is INVALID: one that is a directory, one listed in snapshots/MANIFEST.json whose file
+is gone, or a snapshot's name that is a dangling symbolic link (UNREADABLE, naming the file).
+
 Exit codes: 0 everything matches, 65 a difference, an invalid snapshot or a log problem, 1 could not run (DIR missing
 or holding no log: not a data directory; --from naming no snapshot file in DIR/snapshots), 2 usage.`,
   run: runReplayVerify,

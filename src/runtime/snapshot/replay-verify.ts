@@ -110,8 +110,10 @@ export function replayVerify(dir: string, options: ReplayVerifyOptions): ReplayV
   const store = new SnapshotStore(snapshotDirOf(dir), { io, keep: 100 })
   const valid = new Map<string, LoadedSnapshot>()
   let candidates: SnapshotCandidate[]
+  let missing: ReturnType<SnapshotStore['missing']>
   try {
     candidates = store.candidates()
+    missing = store.missing()
   } catch (error) {
     report.problems.push(`${snapshotDirOf(dir)}: cannot list snapshots: ${describe(error)}`)
     return finish()
@@ -127,6 +129,10 @@ export function replayVerify(dir: string, options: ReplayVerifyOptions): ReplayV
       report.snapshots.push({ file: candidate.file, lsn: candidate.lsn, status: 'invalid', snapshotDigest: null, rebuiltDigest: null, problem: `${rejected.code}: ${rejected.message}`, differences: [] })
     }
   }
+  // Not there to read (store.ts missing): invalid, UNREADABLE, as a snapshot that is a directory. Before, left out: a
+  // data dir whose every snapshot was gone printed "snapshots none" and MATCH.
+  for (const gone of missing) report.snapshots.push({ file: gone.file, lsn: gone.lsn, status: 'invalid', snapshotDigest: null, rebuiltDigest: null, problem: `UNREADABLE: ${gone.why}`, differences: [] })
+  report.snapshots.sort((a, b) => b.lsn - a.lsn)
   const base = chooseBase(options.from, log, valid, report)
   if (base === undefined) return finish()
   runReplay(log, base, valid, report, options)

@@ -189,17 +189,31 @@ export class SnapshotStore {
 
   /** Every snapshot file that may be usable: the manifest's and the directory's, newest first, temp files excluded. */
   candidates(): SnapshotCandidate[] {
+    return this.named().filter((named) => this.io.exists(named.path)).map(({ file, path, lsn }) => ({ file, path, lsn }))
+  }
+
+  /**
+   * The snapshots candidates() leaves out as not there to read, newest first: listed in the manifest with no such file
+   * (deleted, or left out of a copy), or named in the directory and leading nowhere (a dangling symbolic link). Egress
+   * leaves neither (a manifest is written after its files; pruning unlinks only files it no longer lists). No start
+   * uses one, and the next snapshot's manifest leaves it out; replay-verify reports each, as a snapshot it cannot read.
+   */
+  missing(): (SnapshotCandidate & { why: string })[] {
+    return this.named()
+      .filter((named) => !this.io.exists(named.path))
+      .map(({ file, path, lsn, inDir }) => ({ file, path, lsn, why: inDir ? 'named in the directory, leads to no file (a dangling symbolic link?)' : `listed in ${MANIFEST_NAME}, no such file` }))
+  }
+
+  /** The manifest's and the directory's snapshot names, newest first, each with whether the directory lists it. */
+  private named(): (SnapshotCandidate & { inDir: boolean })[] {
     if (!this.io.exists(this.dir)) return []
-    const lsns = new Map<string, number>()
-    for (const entry of this.readManifest().entries) lsns.set(entry.file, entry.lsn)
+    const named = new Map<string, { lsn: number; inDir: boolean }>()
+    for (const entry of this.readManifest().entries) named.set(entry.file, { lsn: entry.lsn, inDir: false })
     for (const name of this.listDir()) {
       const lsn = parseSnapshotFileName(name)
-      if (lsn !== null) lsns.set(name, lsn)
+      if (lsn !== null) named.set(name, { lsn, inDir: true })
     }
-    return [...lsns]
-      .filter(([file]) => this.io.exists(join(this.dir, file)))
-      .map(([file, lsn]) => ({ file, path: join(this.dir, file), lsn }))
-      .sort((a, b) => b.lsn - a.lsn)
+    return [...named].map(([file, { lsn, inDir }]) => ({ file, path: join(this.dir, file), lsn, inDir })).sort((a, b) => b.lsn - a.lsn)
   }
 
   /** Reads and checks one snapshot's file (digest, framing). Throws SnapshotError. */
