@@ -73,10 +73,15 @@ test('anchors at or below the last good LSN do not stop the cut (nor does no fil
  * A backup's manifest (DIR/BACKUP.json, src/runtime/backup/manifest.ts) is such proof too: `egress backup` wrote it once
  * every frame to its LSN was fsynced and verified, so a hole before it is a copy of the backup damaged, not a lost write.
  */
-test('a backup manifest ending beyond the cut refuses it (BACKUP_BEYOND_CUT), dry run too; nothing is cut', async () => {
+test('a backup manifest ending beyond the cut refuses it (BACKUP_BEYOND_CUT), dry run too; the diagnosis says so; nothing is cut', async () => {
   const dataDir = await dataDirWithHole()
   const manifest = join(dataDir, 'BACKUP.json')
   writeFileSync(manifest, JSON.stringify({ format: 1, source: 'http://127.0.0.1:1', firstLsn: 1, lastLsn: 150, chainHead: 'ab'.repeat(32), snapshot: null }))
+  // The diagnosis lists it with the other witnesses: it named none, and proposed the cut the run then refused.
+  const diagnosis = await cli(['repair-tail', dataDir])
+  expect(diagnosis.code).toBe(65)
+  expect(diagnosis.out).toContain('a cut would be refused: the backup manifest (BACKUP.json) says the copy holds the log through LSN 150')
+  expect(JSON.parse((await cli(['repair-tail', dataDir, '--json'])).out)).toMatchObject({ backupLsn: 150 })
   for (const extra of [['--dry-run'], []]) {
     const run = await cli(['repair-tail', dataDir, '--truncate-at-lsn', String(LAST_GOOD_LSN + 1), ...extra])
     expect({ extra, code: run.code }).toEqual({ extra, code: 1 })

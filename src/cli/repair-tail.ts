@@ -9,6 +9,7 @@
  */
 
 import { join } from 'node:path'
+import { BACKUP_MANIFEST_FILE, backupManifestEnd } from '../runtime/backup/index.ts'
 import { refuseInterruptedSwap } from '../runtime/ha/index.ts'
 import { durableWitnessBeyond, judgedAnchorsEnd, snapshotsBeyond, storedQueryModelLsn } from '../runtime/index.ts'
 import { logDirOf, STORED_QUERY_MODEL } from '../runtime/snapshot/index.ts'
@@ -83,13 +84,14 @@ async function runRepairTail(argv: readonly string[], io: CliIo): Promise<number
     const queryModelLsn = storedQueryModelLsn(dataDir)
     // The lines the cut is judged by (durable-witnesses.ts), so the diagnosis refuses what the cut would.
     const anchorsLsn = judgedAnchorsEnd(dataDir)?.lsn ?? null
+    const backupLsn = backupManifestEnd(dataDir)
     if (truncateAtLsn !== null && diagnosis.kind === 'opens') return nothingToRepair(dataDir, { diagnosis, truncateAtLsn, dryRun, json: values.json === true }, io)
     const plan = truncateAtLsn === null ? null : checkCut(logDirOf(dataDir), diagnosis, { truncateAtLsn, quarantineDir, beforeCut })
     if (values.json === true) {
       const quarantine = plan === null ? {} : { wouldQuarantineTo: plan.quarantineFile, quarantineFound: plan.quarantined }
-      io.out(JSON.stringify({ dataDir, dryRun, ...diagnosis, snapshotsBeyondCut: snapshotsPastCut, queryModelLsn, anchorsLsn, wouldQuarantineTo: null, ...quarantine }, null, 2))
+      io.out(JSON.stringify({ dataDir, dryRun, ...diagnosis, snapshotsBeyondCut: snapshotsPastCut, queryModelLsn, anchorsLsn, backupLsn, wouldQuarantineTo: null, ...quarantine }, null, 2))
     }
-    else io.out(describeDiagnosis(dataDir, diagnosis, { snapshots: snapshotsPastCut, queryModelLsn, anchorsLsn }, plan))
+    else io.out(describeDiagnosis(dataDir, diagnosis, { snapshots: snapshotsPastCut, queryModelLsn, anchorsLsn, backupLsn }, plan))
     return diagnosis.kind === 'opens' ? EXIT_OK : EXIT_DATA_ERROR
   }
   let result: TailRepairResult
@@ -115,14 +117,16 @@ function nothingToRepair(dataDir: string, run: { diagnosis: TailDiagnosis; trunc
   if (run.json) io.out(JSON.stringify({ dataDir, dryRun, ...diagnosis, repaired: false, nothingToRepair: true }, null, 2))
   else {
     const ends = diagnosis.kind === 'opens' ? ` (LSN ${diagnosis.firstLsn}..${diagnosis.lastLsn})` : ''
-    io.out(`${describeDiagnosis(dataDir, diagnosis, { snapshots: [], queryModelLsn: null, anchorsLsn: null }, null)}\nNOTHING_TO_REPAIR: the log in ${dataDir} opens${ends}: there is no hole to cut at LSN ${truncateAtLsn}; nothing was changed`)
+    io.out(`${describeDiagnosis(dataDir, diagnosis, { snapshots: [], queryModelLsn: null, anchorsLsn: null, backupLsn: null }, null)}\nNOTHING_TO_REPAIR: the log in ${dataDir} opens${ends}: there is no hole to cut at LSN ${truncateAtLsn}; nothing was changed`)
   }
   return EXIT_OK
 }
 
 /**
  * Refuses a cut whose frames the data dir shows were durable (durable-witnesses.ts): a snapshot beyond it, the anchors
- * file naming an LSN beyond it, or the back office's query model holding the log past it.
+ * file naming an LSN beyond it, the back office's query model holding the log past it, or a backup's manifest ending
+ * past it. The diagnosis lists each (describeDiagnosis); the backup manifest was left out of it, and the diagnosis of
+ * a backup cut short proposed the cut that BACKUP_BEYOND_CUT then refused.
  */
 function refuseDurableBeyond(dataDir: string, hole: TailHole): void {
   const witness = durableWitnessBeyond(dataDir, hole.lastGoodLsn)
@@ -152,7 +156,7 @@ function describeHole(hole: TailHole): string[] {
   ]
 }
 
-function describeDiagnosis(dataDir: string, diagnosis: TailDiagnosis, durable: { snapshots: string[]; queryModelLsn: number | null; anchorsLsn: number | null }, plan: CutPlan | null): string {
+function describeDiagnosis(dataDir: string, diagnosis: TailDiagnosis, durable: { snapshots: string[]; queryModelLsn: number | null; anchorsLsn: number | null; backupLsn: number | null }, plan: CutPlan | null): string {
   const snapshotsBeyond = durable.snapshots
   if (diagnosis.kind === 'opens') {
     const tail = diagnosis.tornTail
@@ -170,6 +174,9 @@ function describeDiagnosis(dataDir: string, diagnosis: TailDiagnosis, durable: {
   }
   if (durable.anchorsLsn !== null && durable.anchorsLsn > hole.lastGoodLsn) {
     lines.push(`  REFUSED     a cut would be refused: the anchors file names LSN ${durable.anchorsLsn} — those frames were durable`)
+  }
+  if (durable.backupLsn !== null && durable.backupLsn > hole.lastGoodLsn) {
+    lines.push(`  REFUSED     a cut would be refused: the backup manifest (${BACKUP_MANIFEST_FILE}) says the copy holds the log through LSN ${durable.backupLsn} — a copy of the backup cut short or damaged`)
   }
   if (plan === null) lines.push(`  to cut      egress repair-tail ${dataDir} --truncate-at-lsn ${hole.lastGoodLsn + 1}  (stop the gateway first; keep the quarantine file)`)
   else if (plan.quarantined) lines.push(`  dry run     ${plan.quarantineFile} already holds exactly the removed bytes (a cut interrupted before it cut): would sync it, cut ${hole.file} at offset ${hole.cutOffsetBytes} and verify; nothing was changed`)

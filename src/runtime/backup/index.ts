@@ -6,4 +6,4 @@
 export { BackupError, type BackupErrorCode } from './backup-error.ts'
 export { sourceUrlOf, SOURCE_URL_CHARS_MAX } from './source-url.ts'
 export { takeBackup, type BackupOptions, type BackupReport } from './take-backup.ts'
-export { BACKUP_MANIFEST_FILE, backupManifestCheck, backupManifestProblem, type BackupManifest, type BackupManifestProblem } from './manifest.ts'
+export { BACKUP_MANIFEST_FILE, backupManifestCheck, backupManifestEnd, backupManifestProblem, type BackupManifest, type BackupManifestProblem } from './manifest.ts'
