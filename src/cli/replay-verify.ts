@@ -53,7 +53,7 @@ A snapshot sealed by the gateway that wrote it (DIR/snapshots/snapshot-N.snap.se
 head and content digest) is checked: a seal that does not verify with the key, or signs another digest (the state
 edited, its digest recomputed), makes the snapshot INVALID (SEAL_INVALID), and it is never the rebuild's base. With no
 key, a seal's structure and claims are checked, not its signature (said in the summary). A snapshot with no seal (an
-older build's, a node with no seal key, an offline "egress snapshot") is listed as unsealed, which is not a problem.
+older build's, a node with no seal key, a standby's or a backup's copy) is listed as unsealed, which is not a problem.
 
 A snapshot that cannot be read is INVALID: one that is a directory, one listed in snapshots/MANIFEST.json whose file
 is gone, or a snapshot's name that is a dangling symbolic link (UNREADABLE, naming the file).
