@@ -15,7 +15,7 @@ import { apply, applyInPlace, initialState, stateDigest, type KernelState } from
 import { idempotencyIndexKey } from '../../src/kernel/state.ts'
 import { kernelStateBytes, kernelStateFromBytes } from '../../src/runtime/snapshot/state-codec.ts'
 import { beforeHoldRule, encodeAsFormat20, withoutKeyWindow } from '../runtime/snapshot/support.ts'
-import { HOLD_RULE_SYNTHETIC } from '../../src/kernel/reservations.ts'
+import { HOLD_RULE_GRACE } from '../../src/kernel/reservations.ts'
 import { kernelSectionOf, KERNEL_STATE_SCHEMA_V20 } from '../../src/runtime/snapshot/state-codec.ts'
 import type { Decision } from '../../src/kernel/index.ts'
 import { ACCOUNT, config, Harness, market, trader } from './fixtures.ts'
@@ -334,7 +334,7 @@ function expectReplaysAgree(harness: Harness, older: ReturnType<typeof encodeAsF
   const restored = kernelStateFromBytes(kernelSectionOf(JSON.stringify(older.json), older.idempotency), { schema: KERNEL_STATE_SCHEMA_V20 })
   // The hold rule these logs adopted at their first configure, which a format 20 snapshot cannot hold (a log of that
   // build adopts it at the first configure after it): no synthetic fill here, so it changes nothing else.
-  restored.holdRule = HOLD_RULE_SYNTHETIC
+  restored.holdRule = HOLD_RULE_GRACE
   expect(stateDigest(replayed(harness.log.slice(before), restored, before + 1))).toBe(live)
 }
 

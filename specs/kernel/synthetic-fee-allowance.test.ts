@@ -114,10 +114,10 @@ test('in the minute the ledger holds an order the kernel retired, its synthetic 
   expect(held.map((found) => [found.key, found.expected, found.actual])).toEqual([['ledger_vs_kernel:reserved:acct-1:USD', '50', '0']])
 })
 
-// Known defect (review rev-late1), not fixed: the hold goes at retirement only, and the kernel retires an ended order
-// only once more than terminalOrdersKeptMax (10,000) have ended; a gateway ending fewer keeps a synthetic fill's hold
-// whose real fills never come (the trades the read-back lacked) for good. Turns into a pass when it is bounded in time.
-test.failing('a synthetic hold whose true-up never comes is released a grace after the end, however few orders end', () => {
+// Review rev-late1: the hold goes at retirement only, and the kernel retired an ended order only once more than
+// terminalOrdersKeptMax (10,000) had ended; a gateway ending fewer kept a synthetic fill's hold whose real fills never
+// came for good. Hold rule 2 retires such an order a grace after its end (specs/kernel/synthetic-hold-grace.test.ts).
+test('a synthetic hold whose true-up never comes is released a grace after the end, however few orders end', () => {
   const { h } = syntheticallyFilledBuy()
   h.run({ kind: 'fund', nowMs: h.nowMs, principalId: 'config', accountId: ACCOUNT, asset: 'USD', amount: d('100'), reference: 'config' })
   for (let day = 1; day <= 30; day++) {

@@ -11,6 +11,7 @@ import { mulUnits, type Units } from '../domain/decimal.ts'
 import type { DomainEvent, EventOf } from '../domain/events/index.ts'
 import { isTerminal } from '../domain/states.ts'
 import { HOLD_RULE_SYNTHETIC } from '../kernel/reservations.ts'
+import { dropHeldEnded } from '../kernel/synthetic-held-ended.ts'
 import { accountBook, bookEntry, feeBook, FUNDING_BOOK, venueBook } from './books.ts'
 import { noteCoveredFill } from './covered-fills.ts'
 import { noteOrderStatus } from './held-order-index.ts'
@@ -42,6 +43,8 @@ export function applyEvent(state: LedgerState, event: DomainEvent, lsn: number):
       return NOTHING
     case 'kernel.hold_rule_adopted':
       state.holdRule = event.rule
+      // The ended orders holding for synthetic quantity are indexed again from the ledger under the rule adopted.
+      dropHeldEnded(state.endedOrders)
       return NOTHING
     case 'account.funded': {
       const booked = bookEntry(state, fundingPostings(event, lsn), null)
@@ -83,7 +86,7 @@ export function applyEvent(state: LedgerState, event: DomainEvent, lsn: number):
           // A synthetic fill applied before the log adopted the hold rule holds nothing and is not kept pending, as the
           // builds before did (the kernel's apply-order.ts alike): its true-ups then release nothing (takeSyntheticPending).
           if (event.type !== 'order.synthetic_pending') applyOrderEvent(order, event, state.reserved)
-          else if (state.holdRule === HOLD_RULE_SYNTHETIC) {
+          else if ((state.holdRule ?? 0) >= HOLD_RULE_SYNTHETIC) {
             applyOrderEvent(order, event, state.reserved)
             holdSyntheticFee(order, event, state.takerFeeBps ?? 0, state.reserved)
           }

@@ -20,12 +20,20 @@
  * (`counters.unbookedFills`) rather than booked or thrown: the kernel booked it, so ledger_vs_kernel shows the
  * difference as a break, where an operator sees it.
  *
+ * Under hold rule 2 (src/kernel/reservations.ts HOLD_RULE_GRACE; `holdRule`) an ended order holding for synthetic
+ * quantity pending a true-up (TrackedOrder.syntheticPendingQty, as the kernel's Order.syntheticHeldQty) also leaves
+ * once it ended at least the grace (the kernel's plus the margin) ago, however few orders ended, as the kernel's does
+ * (src/kernel/retention.ts), with the same exceptions; looked at through their own index
+ * (src/kernel/synthetic-held-ended.ts), never by walking every ended order.
+ *
  * `retiredThroughAtMs` is the latest end time among the orders retired: the reconcile's trades check compares a venue
  * trade that matches no held order only if it is later (venue-trades.ts), since one of a retired order has no order
  * left to match.
  */
 
 import { addEnded, entryEndedAtMs, oldestEnded, removeEnded, retireEnded } from '../kernel/ended-order-list.ts'
+import { HOLD_RULE_GRACE } from '../kernel/reservations.ts'
+import { forgetHeldEnded, heldEndedThrough, noteHeldEnded } from '../kernel/synthetic-held-ended.ts'
 import type { KernelParams } from '../domain/kernel-config.ts'
 import { isTerminal } from '../domain/states.ts'
 import { noteEndedFill, noteOrderStatus, noteRetired } from './held-order-index.ts'
@@ -81,6 +89,8 @@ export interface RetainedOrders {
   counters: { retiredOrders: number }
   /** What orders hold: a retired order's hold (its synthetic quantity pending a true-up) is released. */
   reserved: ReservedHolds
+  /** The hold rule the log adopted (LedgerState.holdRule): from rule 2 on, a synthetic hold retires after the grace. */
+  holdRule: number | null
 }
 
 /**
@@ -100,6 +110,8 @@ export function retainEnded(state: RetainedOrders, order: TrackedOrder, wasTermi
       noteOrderStatus(state.orders, order, endedAtMs)
     }
   } else if (terminal && order.cumQty !== 0n) noteEndedFill(state.orders, order, state.endedOrders)
+  const graceRuled = (state.holdRule ?? 0) >= HOLD_RULE_GRACE
+  if (graceRuled) noteHeldEnded(state.endedOrders, order.orderId, state.orders, holdsSynthetic)
   if (state.retention === null) return
   const { keptMax, graceMs } = state.retention
   // Beyond the cap (the kernel's plus a margin) the oldest leave even within the grace, as the kernel's do.
@@ -108,33 +120,54 @@ export function retainEnded(state: RetainedOrders, order: TrackedOrder, wasTermi
   let entry = endedOrders.size > Math.min(keptMax, heldMax) ? oldestEnded(endedOrders) : null
   while (entry !== null && (endedOrders.size > heldMax || (endedOrders.size > keptMax && atMs - entry.endedAtMs >= graceMs))) {
     const next = entry.next
-    // Never the order this event is about: the rest of its decision may still name it (a late real fill's covered part,
-    // then its true-up), as the kernel keeps it (src/kernel/retention.ts, rule 2). A later event retires it.
-    if (entry.orderId === order.orderId) {
-      entry = next
-      continue
+    if (retirable(state, entry.orderId, order.orderId, atMs)) {
+      const endedAtMs = entryEndedAtMs(state.endedOrders, entry)
+      retireEnded(state.endedOrders, entry)
+      retire(state, entry.orderId, endedAtMs)
     }
-    const retired = state.orders.get(entry.orderId)
-    // Nor one the kernel keeps: a bootstrap suspect (for a start's resend, however late that start comes: its busy(); the
-    // resent order holds and fills again), retired by an event after its mark ends; or one with an event at this
-    // instant (its rule 2: a start's lost call of an order ended long ago, another order ending in the same instant,
-    // then the order's late fill), retired by an event after.
-    if (retired !== undefined && (retired.bootstrapSuspect || retired.updatedAtMs >= atMs)) {
-      entry = next
-      continue
-    }
-    const endedAtMs = entryEndedAtMs(state.endedOrders, entry)
-    retireEnded(state.endedOrders, entry)
-    if (retired !== undefined) {
-      releaseHeld(retired, state.reserved)
-      releaseSyntheticFee(retired, state.reserved)
-      const position = state.positions.get(positionKey(retired.accountId, retired.venue, retired.symbol))
-      if (position !== undefined) dropSyntheticLot(position, retired.orderId)
-    }
-    noteRetired(state.orders, entry.orderId)
-    state.orders.delete(entry.orderId)
-    if (endedAtMs > state.retiredThroughAtMs) state.retiredThroughAtMs = endedAtMs
-    state.counters.retiredOrders += 1
     entry = next
   }
+  if (!graceRuled) return
+  // Hold rule 2: the ones holding for synthetic quantity that ended at least the grace ago, whatever the count.
+  for (const orderId of heldEndedThrough(endedOrders, atMs - graceMs, state.orders, holdsSynthetic)) {
+    if (!retirable(state, orderId, order.orderId, atMs)) continue
+    const endedAtMs = endedOrders.get(orderId) ?? Number.NEGATIVE_INFINITY
+    removeEnded(endedOrders, orderId)
+    retire(state, orderId, endedAtMs)
+  }
+}
+
+/**
+ * Never the order this event is about: the rest of its decision may still name it (a late real fill's covered part,
+ * then its true-up), as the kernel keeps it (src/kernel/retention.ts, rule 2). A later event retires it. Nor one the
+ * kernel keeps: a bootstrap suspect (for a start's resend, however late that start comes: its busy(); the resent order
+ * holds and fills again), retired by an event after its mark ends; or one with an event at this instant (its rule 2: a
+ * start's lost call of an order ended long ago, another order ending in the same instant, then the order's late fill),
+ * retired by an event after.
+ */
+function retirable(state: RetainedOrders, orderId: string, eventOrderId: string, atMs: number): boolean {
+  if (orderId === eventOrderId) return false
+  const retired = state.orders.get(orderId)
+  return !(retired !== undefined && (retired.bootstrapSuspect === true || retired.updatedAtMs >= atMs))
+}
+
+/** The order leaves the ledger, its entry in `endedOrders` (which said it ended at `endedAtMs`) already gone. */
+function retire(state: RetainedOrders, orderId: string, endedAtMs: number): void {
+  forgetHeldEnded(state.endedOrders, orderId)
+  const retired = state.orders.get(orderId)
+  if (retired !== undefined) {
+    releaseHeld(retired, state.reserved)
+    releaseSyntheticFee(retired, state.reserved)
+    const position = state.positions.get(positionKey(retired.accountId, retired.venue, retired.symbol))
+    if (position !== undefined) dropSyntheticLot(position, retired.orderId)
+  }
+  noteRetired(state.orders, orderId)
+  state.orders.delete(orderId)
+  if (endedAtMs > state.retiredThroughAtMs) state.retiredThroughAtMs = endedAtMs
+  state.counters.retiredOrders += 1
+}
+
+/** Whether a ledger order holds for synthetic quantity pending a true-up (the kernel's Order.syntheticHeldQty > 0). */
+function holdsSynthetic(orders: ReadonlyMap<string, TrackedOrder>, orderId: string): boolean {
+  return orders.get(orderId)?.syntheticPendingQty !== undefined
 }

@@ -8,7 +8,7 @@ import { reachesFurther, switchFor } from '../domain/modes.ts'
 import { endDecidedWork } from './mode-escalation.ts'
 import { endHeldWork, endWorkLeftHeld } from './kill-switch.ts'
 import { isOperator, mayChangeMode } from './permissions.ts'
-import { HOLD_RULE_SYNTHETIC } from './reservations.ts'
+import { HOLD_RULE_GRACE } from './reservations.ts'
 import { RETIRE_RULE_UNTOUCHED } from './retention.ts'
 import type { DomainEvent } from '../domain/events/index.ts'
 import type { KernelState } from './state.ts'
@@ -19,8 +19,9 @@ export function decideConfigure(state: KernelState, command: ConfigureCommand): 
   // A log on an older retirement rule (or none recorded) takes this build's from here on; replay applies each rule
   // from its own record, so what was decided before replays as it was.
   if (state.retireRule !== RETIRE_RULE_UNTOUCHED) events.push({ type: 'kernel.retire_rule_adopted', atMs: command.nowMs, rule: RETIRE_RULE_UNTOUCHED })
-  // The same for the holds a synthetic fill keeps until its true-up (reservations.ts HOLD_RULE_SYNTHETIC).
-  if (state.holdRule !== HOLD_RULE_SYNTHETIC) events.push({ type: 'kernel.hold_rule_adopted', atMs: command.nowMs, rule: HOLD_RULE_SYNTHETIC })
+  // The same for the holds a synthetic fill keeps until its true-up (reservations.ts HOLD_RULE_SYNTHETIC), and how long
+  // an ended order keeps them (HOLD_RULE_GRACE): a log on rule 1 (or none) takes rule 2 from here on.
+  if ((state.holdRule ?? 0) < HOLD_RULE_GRACE) events.push({ type: 'kernel.hold_rule_adopted', atMs: command.nowMs, rule: HOLD_RULE_GRACE })
   return { events, reply: DONE_REPLY }
 }
 

@@ -167,7 +167,7 @@ function applySyntheticPending(state: KernelState, order: Order, event: PendingE
   const cashBefore = order.syntheticPendingCash
   changePending(order, event)
   if (event.type === 'order.synthetic_pending') {
-    if (state.holdRule !== HOLD_RULE_SYNTHETIC) return
+    if ((state.holdRule ?? 0) < HOLD_RULE_SYNTHETIC) return
     Object.assign(order, syntheticHeldAfter(order, { added: { qty: event.qty, cash: order.syntheticPendingCash - cashBefore } }))
     const added = syntheticHeldFor(order) - before
     if (added > 0n) holdTo(state, order, order.reservation.remaining + added)

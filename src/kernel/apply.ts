@@ -19,6 +19,7 @@ import { applyOrderListEvent, noteLegEvent } from './order-lists/index.ts'
 import { applyVenueHealth } from './venue-health.ts'
 import { noteOwnQuote } from './own-quotes.ts'
 import { adoptKeyWindow, forgetAgedAt, keysAtCap, takeKey } from './key-window.ts'
+import { dropHeldEnded } from './synthetic-held-ended.ts'
 
 export interface ApplyMeta {
   /** The event's log sequence number; strictly increasing. */
@@ -47,6 +48,8 @@ export function applyInPlace(state: KernelState, event: DomainEvent, meta: Apply
       return
     case 'kernel.hold_rule_adopted':
       state.holdRule = event.rule
+      // The ended orders holding for synthetic quantity are indexed again from the state under the rule adopted.
+      dropHeldEnded(state.terminalOrderIds)
       return
     case 'mode.changed':
       state.mode = event.mode

@@ -87,6 +87,16 @@ export type HeldOrder = Pick<Order, 'status' | 'side' | 'reservation' | 'qty' | 
 export const HOLD_RULE_SYNTHETIC = 1
 
 /**
+ * Hold rule 2, which this build decides by and records: rule 1, and an ended order that still holds for synthetic
+ * quantity retires once it ended at least terminalOrderRetireAfterMs ago, however few orders ended (retention.ts). Under
+ * rule 1 it retired only once more than terminalOrdersKeptMax orders had ended, so on a quiet gateway a true-up that
+ * never came kept the hold for good. A real fill of it after that is an orphan (REPORT_ORPHANED), as for any retired
+ * order. A rule of the holds, not of retirement: it bounds how long a synthetic fill holds, and only orders holding are
+ * retired by it.
+ */
+export const HOLD_RULE_GRACE = 2
+
+/**
  * What a buy keeps held for its synthetic quantity pending a true-up (kernel/synthetic-cover.ts), terminal or not: its
  * reservation's share for the quantity held under the hold rule (Order.syntheticHeldQty) less the cash the synthetic
  * fills paid for it. A synthetic fill is booked at the order's limit with no fee; the real fills behind it come later

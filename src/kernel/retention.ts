@@ -30,6 +30,15 @@
  *
  * The walk over the oldest terminal orders follows a list kept beside the Map in the same order
  * (ended-order-list.ts), so it costs O(1) per event plus O(1) per order retired or skipped.
+ *
+ * Under hold rule 2 (reservations.ts HOLD_RULE_GRACE, adopted by a kernel.hold_rule_adopted record) an ended order that
+ * still holds for synthetic quantity pending a true-up (Order.syntheticHeldQty) retires once it ended at least the
+ * grace ago, however few orders ended: busy, suspect and touched ones are skipped as above. Without it, a gateway
+ * ending fewer than terminalOrdersKeptMax orders kept a hold whose true-up never came (the real fills the read-back
+ * missed) for good. A log before the record retires them by count only, as it was decided. Those orders are looked at
+ * through their own index (synthetic-held-ended.ts), so this costs O(1) per event when none is due, plus a search of
+ * the ended list from its newest end per order so retired (removeEnded: at most the ended orders held, and only for a
+ * synthetic fill whose true-up never came).
  */
 
 import type { Order } from '../domain/orders.ts'
@@ -38,7 +47,9 @@ import { addEnded, entryEndedAtMs, oldestEnded, removeEnded, retireEnded, type E
 import { forgetRetired } from './key-window.ts'
 import { holdSyntheticFee, releaseTo } from './ledger.ts'
 import { workFor } from './queues.ts'
+import { HOLD_RULE_GRACE } from './reservations.ts'
 import type { KernelState } from './state.ts'
+import { forgetHeldEnded, heldEndedThrough, noteHeldEnded } from './synthetic-held-ended.ts'
 
 /** Terminal orders kept in the hot state (the newest ones) before the kernel is configured; then params.terminalOrdersKeptMax. */
 export const TERMINAL_ORDERS_KEPT_MAX = 10_000
@@ -59,6 +70,7 @@ export function retainTerminal(state: KernelState, order: Order, wasTerminal: bo
   const ended = terminal && !wasTerminal
   if (ended) addEnded(state.terminalOrderIds, order.orderId, atMs)
   else if (!terminal && wasTerminal) removeEnded(state.terminalOrderIds, order.orderId)
+  if (graceRuled(state)) noteHeldEnded(state.terminalOrderIds, order.orderId, state, holdsSynthetic)
   const params = state.config?.params
   const keptMax = params?.terminalOrdersKeptMax ?? TERMINAL_ORDERS_KEPT_MAX
   const graceMs = params?.terminalOrderRetireAfterMs ?? null
@@ -86,16 +98,41 @@ export function retireDueAt(state: KernelState, atMs: number): void {
 
 function retireDue(state: KernelState, bounds: { keptMax: number; graceMs: number }, atMs: number): void {
   const heldMax = state.config?.params.terminalOrdersHeldMax ?? Number.POSITIVE_INFINITY
-  if (state.terminalOrderIds.size <= Math.min(bounds.keptMax, heldMax)) return
-  retireAged(state, { ...bounds, heldMax }, atMs, state.retireRule === RETIRE_RULE_UNTOUCHED)
+  const untouchedOnly = state.retireRule === RETIRE_RULE_UNTOUCHED
+  if (state.terminalOrderIds.size > Math.min(bounds.keptMax, heldMax)) retireAged(state, { ...bounds, heldMax }, atMs, untouchedOnly)
+  if (graceRuled(state)) retireHeldAged(state, bounds.graceMs, atMs, untouchedOnly)
+}
+
+/** Hold rule 2: the ended orders holding for synthetic quantity that ended at least the grace ago, whatever the count. */
+function retireHeldAged(state: KernelState, graceMs: number, atMs: number, untouchedOnly: boolean): void {
+  for (const orderId of heldEndedThrough(state.terminalOrderIds, atMs - graceMs, state, holdsSynthetic)) {
+    if (busy(state, orderId) || (untouchedOnly && touchedAt(state, orderId, atMs))) continue
+    removeEnded(state.terminalOrderIds, orderId)
+    dropOrder(state, orderId, atMs)
+  }
+}
+
+function graceRuled(state: KernelState): boolean {
+  return (state.holdRule ?? 0) >= HOLD_RULE_GRACE
+}
+
+/** Whether an ended order holds for synthetic quantity pending a true-up (the quantity: a buy's or a sell's fee hold). */
+function holdsSynthetic(state: KernelState, orderId: string): boolean {
+  return (state.orders.get(orderId)?.syntheticHeldQty ?? 0n) > 0n
 }
 
 function retire(state: KernelState, entry: EndedEntry, atMs: number): void {
   // The walk read the end time from the list; what it retires is checked against the Map, the state.
   entryEndedAtMs(state.terminalOrderIds, entry)
   retireEnded(state.terminalOrderIds, entry)
-  const order = state.orders.get(entry.orderId)
-  state.orders.delete(entry.orderId)
+  dropOrder(state, entry.orderId, atMs)
+}
+
+/** The order leaves the state, its entry in terminalOrderIds already gone. */
+function dropOrder(state: KernelState, orderId: string, atMs: number): void {
+  forgetHeldEnded(state.terminalOrderIds, orderId)
+  const order = state.orders.get(orderId)
+  state.orders.delete(orderId)
   if (order === undefined) return
   // What its synthetic quantity pending a true-up still held (reservations.ts syntheticHeldFor, and a sell's fee
   // allowance, Order.syntheticFeeHeld) goes with it: a real fill of a retired order is an orphan, never trued up. The
