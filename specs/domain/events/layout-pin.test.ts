@@ -187,6 +187,8 @@ const PINNED_LAYOUTS: Record<string, string> = {
   // The hold rule (104): a new type, written from version 3 on; its version 2 layout is pinned as every type's is.
   'kernel.hold_rule_adopted@2': '{atMs:number rule:number}',
   'kernel.hold_rule_adopted@3': '{atMs:number rule:number}',
+  // Version 4: hold rule 2 (registry.ts VERSIONS_RAISED), version 3's layout.
+  'kernel.hold_rule_adopted@4': '{atMs:number rule:number}',
   'order_list.accepted@2': '{accountId:string atMs:number bodyDigest:string legs:[string] listId:string listKey:string listType:string principalId:string traceparent:optional(string)}',
 }
 

@@ -124,6 +124,14 @@ export const MEMBERS_ADDED: Partial<Record<EventType, Readonly<Record<string, nu
 }
 
 /**
+ * Versions raised with no member added: a record whose values an older build would misread, not refuse. Version 4 of
+ * kernel.hold_rule_adopted carries hold rule 2 (src/kernel/reservations.ts HOLD_RULE_GRACE), its layout version 3's:
+ * the build before read any rule but 1 as no hold rule and replayed this build's synthetic fills holding nothing, where
+ * at version 4 it stops at the record (and a leader refuses it as a standby, STANDBY_TOO_OLD).
+ */
+const VERSIONS_RAISED: Partial<Record<EventType, number>> = { 'kernel.hold_rule_adopted': 4 }
+
+/**
  * Current schema version per record type. Bump it (and add an upgrade) when a payload changes shape — which for binary
  * payloads is any change to the type's layout, nested objects and the kernel config included: a member added "optional
  * in old records", removed or renamed. JSON payloads absorbed such changes by name; binary ones are read by position,
@@ -133,7 +141,7 @@ export const MEMBERS_ADDED: Partial<Record<EventType, Readonly<Record<string, nu
  * specs/domain/events/layout-pin.test.ts pins every version's layout and fails when one changes.
  */
 export const EVENT_VERSIONS: Record<EventType, number> = Object.fromEntries(
-  Object.keys(EVENT_CODES).map((name) => [name, Math.max(3, ...Object.values(MEMBERS_ADDED[name as EventType] ?? {}))]),
+  Object.keys(EVENT_CODES).map((name) => [name, Math.max(3, VERSIONS_RAISED[name as EventType] ?? 3, ...Object.values(MEMBERS_ADDED[name as EventType] ?? {}))]),
 ) as Record<EventType, number>
 
 type Upgrade = (payload: Record<string, unknown>) => Record<string, unknown>
