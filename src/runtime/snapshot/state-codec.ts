@@ -25,6 +25,10 @@ import { kernelStateV5, kernelStateV6, kernelStateV7, kernelStateV8, kernelState
 import { revocationsCodec } from './revocations-codec.ts'
 import { orderListsCodec } from './order-lists-codec.ts'
 
+// 23: the state's holdRule may be 2 (src/kernel/reservations.ts HOLD_RULE_GRACE), the fields format 22's: a format 22
+// section is read as is (its rule at most 1). The build before read any hold rule but 1 as none, so it must pass over
+// this build's snapshots (SCHEMA_MISMATCH) and meet the record of rule 2 in the log, which it refuses, rather than
+// replay the records after such a snapshot with synthetic fills holding nothing;
 // 22: orders hold syntheticFeeHeld (what a sell holds in its quote asset for the fee of its synthetic quantity
 // pending a true-up, src/kernel/reservations.ts syntheticFeeAllowance) and syntheticHeldQty, …Cash (the part of that
 // quantity that holds: synthetic fills applied after the log adopted the hold rule), and the state holdRule
@@ -62,8 +66,9 @@ import { orderListsCodec } from './order-lists-codec.ts'
 // false); 6: orders hold syntheticCumQty, overfillCumQty and overfillRecheckMs (a version 5 section is read and
 // upgraded: KERNEL_STATE_SCHEMA_V5); 5: the section is the JSON of every other field, then the idempotency index as
 // binary columns (was all JSON); 4: terminalOrderIds maps order id → when it ended (was a set); 3: idempotency keys
-// `account key` (was a newline); 2: inFlight keyed by order id. The readers of 5 to 21: state-codec-older.ts.
-export const KERNEL_STATE_FORMAT_VERSION = 22
+// `account key` (was a newline); 2: inFlight keyed by order id. The readers of 5 to 21: state-codec-older.ts; 22 is
+// read by this build's codec.
+export const KERNEL_STATE_FORMAT_VERSION = 23
 
 const kernelState = record<KernelStateRest>('KernelState', {
   ...kernelStateFieldsV8(mapOf(order), CONFIG_PARTS),
@@ -103,10 +108,13 @@ export const KERNEL_STATE_SCHEMA_V18 = schemaId(18, kernelStateV18)
 export const KERNEL_STATE_SCHEMA_V19 = schemaId(19, kernelStateV19)
 export const KERNEL_STATE_SCHEMA_V20 = schemaId(20, kernelStateV20)
 export const KERNEL_STATE_SCHEMA_V21 = schemaId(21, kernelStateV21, `${IDEMPOTENCY_COLUMNS_SHAPE};${IDEMPOTENCY_TIMES_SHAPE}`)
+/** Format 22: this build's fields, a hold rule of at most 1 (see format 23 above), read by this build's codec. */
+export const KERNEL_STATE_SCHEMA_V22 = schemaId(22, kernelState, `${IDEMPOTENCY_COLUMNS_SHAPE};${IDEMPOTENCY_TIMES_SHAPE}`)
 
 /** The schema ids this build reads, each with the codec that reads it; its own first. */
 const READABLE_SCHEMAS: ReadonlyMap<string, Codec<KernelStateRest>> = new Map([
   [KERNEL_STATE_SCHEMA, kernelState],
+  [KERNEL_STATE_SCHEMA_V22, kernelState],
   [KERNEL_STATE_SCHEMA_V21, kernelStateV21],
   [KERNEL_STATE_SCHEMA_V20, kernelStateV20],
   [KERNEL_STATE_SCHEMA_V19, kernelStateV19],
