@@ -111,7 +111,7 @@ export function retainEnded(state: RetainedOrders, order: TrackedOrder, wasTermi
     }
   } else if (terminal && order.cumQty !== 0n) noteEndedFill(state.orders, order, state.endedOrders)
   const graceRuled = (state.holdRule ?? 0) >= HOLD_RULE_GRACE
-  if (graceRuled) noteHeldEnded(state.endedOrders, order.orderId, state.orders, holdsSynthetic)
+  if (graceRuled && (terminal || wasTerminal)) noteHeldEnded(state.endedOrders, order.orderId, state.orders, holdsSynthetic)
   if (state.retention === null) return
   const { keptMax, graceMs } = state.retention
   // Beyond the cap (the kernel's plus a margin) the oldest leave even within the grace, as the kernel's do.

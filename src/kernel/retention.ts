@@ -70,7 +70,8 @@ export function retainTerminal(state: KernelState, order: Order, wasTerminal: bo
   const ended = terminal && !wasTerminal
   if (ended) addEnded(state.terminalOrderIds, order.orderId, atMs)
   else if (!terminal && wasTerminal) removeEnded(state.terminalOrderIds, order.orderId)
-  if (graceRuled(state)) noteHeldEnded(state.terminalOrderIds, order.orderId, state, holdsSynthetic)
+  // Only an order that is or was ended can enter or leave the index of those holding for synthetic quantity.
+  if ((terminal || wasTerminal) && graceRuled(state)) noteHeldEnded(state.terminalOrderIds, order.orderId, state, holdsSynthetic)
   const params = state.config?.params
   const keptMax = params?.terminalOrdersKeptMax ?? TERMINAL_ORDERS_KEPT_MAX
   const graceMs = params?.terminalOrderRetireAfterMs ?? null
