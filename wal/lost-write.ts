@@ -32,8 +32,9 @@
  */
 
 import { HASH_BYTES } from './chain.ts'
-import { FRAME_HEADER_BYTES } from './frame.ts'
+import { FRAME_HEADER_BYTES, FRAME_PREFIX_BYTES } from './frame.ts'
 import { chainHolds, continuesAt, copyStoredHash, crcHolds, epochAt, frameBody, frameBytesAt, lsnAt } from './frame-check.ts'
+import { FrameSearchBudget, lsnCanLieAt } from './frame-search.ts'
 import type { ChainPosition } from './scan.ts'
 
 /** The smallest unit a disk writes whole; a lost write leaves whole sectors zero (a page is 8 of them). */
@@ -44,11 +45,22 @@ export interface LostWrite {
   validFramesBeyond: number
 }
 
+/** What lostWriteAt judges with: the chain after the last good frame, the largest batch, the search's CRC budget. */
+export interface LostWriteOptions {
+  position: Readonly<Omit<ChainPosition, 'appendOpen'>>
+  windowBytes: number
+  /** Shared with the search that found damage followed by a frame (frame-search.ts); a fresh one when absent. */
+  budget?: FrameSearchBudget
+  /** Where in `rest` that search found the first valid frame (none lies before it, so the walk starts there); else 1. */
+  firstFrameAt?: number
+}
+
 /**
  * `rest` holds the last segment from the bad frame (at file offset `cutOffsetBytes`) to its end; `position` is the
- * chain after the last good frame. The lost write when the damage is one (see the header), null otherwise.
+ * chain after the last good frame. The lost write when the damage is one (see the header), null otherwise — and null
+ * when the budget runs out before the frames after it are judged (frame-search.ts): not a cut that was checked.
  */
-export function lostWriteAt(rest: Uint8Array, cutOffsetBytes: number, options: { position: Readonly<Omit<ChainPosition, 'appendOpen'>>; windowBytes: number }): LostWrite | null {
+export function lostWriteAt(rest: Uint8Array, cutOffsetBytes: number, options: LostWriteOptions): LostWrite | null {
   const view = new DataView(rest.buffer, rest.byteOffset, rest.byteLength)
   const frames = validFramesAfter(rest, view, options)
   const first = frames[0]
@@ -69,8 +81,9 @@ interface FoundFrame {
  * between two found ones (the bad one first) must fit the bytes between them (a frame is at least its header), and one
  * found right where the last ended must be the next LSN and chain from it.
  */
-function validFramesAfter(rest: Uint8Array, view: DataView, options: { position: Readonly<Omit<ChainPosition, 'appendOpen'>>; windowBytes: number }): FoundFrame[] {
+function validFramesAfter(rest: Uint8Array, view: DataView, options: LostWriteOptions): FoundFrame[] {
   const { position, windowBytes } = options
+  const budget = options.budget ?? new FrameSearchBudget(rest.byteLength)
   const found: FoundFrame[] = []
   const lastHash = new Uint8Array(HASH_BYTES)
   const scratchHash = new Uint8Array(HASH_BYTES)
@@ -79,12 +92,15 @@ function validFramesAfter(rest: Uint8Array, view: DataView, options: { position:
   let previousEnd = 0
   // Every frame found so far says more of its append follows: they may all be one append's, which is a batch of its own.
   let oneAppend = true
-  for (let offset = 1; offset <= rest.byteLength - FRAME_HEADER_BYTES; offset++) {
+  for (let offset = options.firstFrameAt ?? 1; offset <= rest.byteLength - FRAME_HEADER_BYTES; offset++) {
     const frameBytes = frameBytesAt(view, offset, rest.byteLength)
     if (frameBytes < 0) continue
+    // Cheap before the CRC: a frame this log cannot have written here is skipped as garbage is (frame-search.ts).
+    const lsn = lsnAt(view, offset)
+    if (!lsnCanLieAt(lsn, position.lastLsn, offset)) continue
+    if (!budget.spend(frameBytes - FRAME_PREFIX_BYTES)) return []
     const body = frameBody(rest, offset, frameBytes)
     if (!crcHolds(view, offset, body)) continue
-    const lsn = lsnAt(view, offset)
     const epoch = epochAt(view, offset)
     const missing = lsn - expectedLsn
     if (missing < (found.length === 0 ? 1 : 0) || missing * FRAME_HEADER_BYTES > offset - previousEnd || epoch < lastEpoch) return []

@@ -34,6 +34,7 @@ import {
   lsnAt,
   type FrameProblem,
 } from './frame-check.ts'
+import { FrameSearchBudget, SEARCH_GAVE_UP, findValidFrameAfter } from './frame-search.ts'
 import { readFully, type WalIo } from './io.ts'
 import { lostWriteAt } from './lost-write.ts'
 import type { ReadBuffer } from './read-buffer.ts'
@@ -202,13 +203,22 @@ function walkFrames(chunk: Uint8Array, view: DataView, walk: Walk, options: Scan
 /**
  * The frame at file offset `offsetBytes` failed its `problem` check; `rest` holds the segment from there to its end.
  * In the last segment with no valid frame after it, or with valid frames after it that a lost write of the batch in
- * flight explains (lost-write.ts), that is a torn tail (returned); anything else throws.
+ * flight explains (lost-write.ts), that is a torn tail (returned); anything else throws, and so does a search for a
+ * valid frame after it that gives up (frame-search.ts): what it could not look at may hold acknowledged frames.
  */
 function tornTailAt(rest: Uint8Array, offsetBytes: number, problem: FrameProblem, options: ScanOptions): TornTail {
-  const later = findValidFrameAfter(rest, 1)
+  const budget = new FrameSearchBudget(rest.byteLength)
+  const later = findValidFrameAfter(rest, 1, { afterLsn: options.position.lastLsn, budget })
+  if (later === SEARCH_GAVE_UP) {
+    throw new WalCorruptionError(
+      'FRAME_CORRUPT',
+      { file: options.file, offsetBytes, lsn: options.position.lastLsn + 1 },
+      `frame fails its ${problem} check and the search for a valid frame after it gave up after ${budget.describe()} (crafted bytes?): not judged a torn tail`,
+    )
+  }
   if (later === null && options.isLast) return { offsetBytes, reason: problem, allZero: allZero(rest), validFramesBeyond: 0 }
   const windowBytes = options.lostWriteWindowBytes ?? 0
-  const lost = later !== null && options.isLast && windowBytes > 0 ? lostWriteAt(rest, offsetBytes, { position: options.position, windowBytes }) : null
+  const lost = later !== null && options.isLast && windowBytes > 0 ? lostWriteAt(rest, offsetBytes, { position: options.position, windowBytes, budget, firstFrameAt: later.offsetBytes }) : null
   if (lost !== null) return { offsetBytes, reason: problem, allZero: false, validFramesBeyond: lost.validFramesBeyond }
   throw new WalCorruptionError(
     later !== null ? 'FRAME_CORRUPT' : 'SEGMENT_TRAILING_BYTES',
@@ -240,19 +250,4 @@ function checkOrder(lsn: number, epoch: number, offset: number, options: ScanOpt
       `frame epoch ${epoch} is lower than epoch ${position.lastEpoch} already in the log (a fenced-off writer?)`,
     )
   }
-}
-
-/**
- * Looks for any CRC-valid frame starting at or after `from`. A hit means the damage before it is not a torn tail.
- * Only offsets whose length field is plausible are CRC-checked, so a garbage or zero-filled tail scans quickly.
- */
-export function findValidFrameAfter(bytes: Uint8Array, from: number): { offsetBytes: number; lsn: number } | null {
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength)
-  const lastStart = bytes.byteLength - FRAME_HEADER_BYTES
-  for (let offset = from; offset <= lastStart; offset++) {
-    const frameBytes = frameBytesAt(view, offset, bytes.byteLength)
-    if (frameBytes < 0) continue
-    if (crcHolds(view, offset, frameBody(bytes, offset, frameBytes))) return { offsetBytes: offset, lsn: lsnAt(view, offset) }
-  }
-  return null
 }

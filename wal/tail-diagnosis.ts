@@ -23,10 +23,10 @@ import { join } from 'node:path'
 import { toHex } from './chain.ts'
 import { WalCorruptionError, WalRepairError } from './errors.ts'
 import { crcHolds, frameBody, frameBytesAt, lsnAt } from './frame-check.ts'
+import { FrameSearchBudget, SEARCH_GAVE_UP, findValidFrameAfter, type FrameSearch } from './frame-search.ts'
 import { nodeIo, readFully, type WalIo } from './io.ts'
 import { openReadOnly, type ReadOnlyLog } from './read-only.ts'
 import { APPEND_INCOMPLETE, type RecoveryReport } from './recover.ts'
-import { findValidFrameAfter } from './scan.ts'
 import { parseSegmentName, segmentName } from './segment.ts'
 
 /** The page a lost write leaves zero-filled (the audit's PAGE_BYTES). */
@@ -96,7 +96,9 @@ function holeOf(logDir: string, refusal: WalCorruptionError, io: WalIo): TailHol
   }
   const bytes = readWhole(io, file)
   const cut = refusal.location.offsetBytes
-  const next = findValidFrameAfter(bytes.subarray(cut), 1)
+  const search: FrameSearch = { afterLsn: refusal.location.lsn - 1, budget: new FrameSearchBudget(bytes.byteLength - cut) }
+  const next = findValidFrameAfter(bytes.subarray(cut), 1, search)
+  if (next === SEARCH_GAVE_UP) throw gaveUp(refusal, search)
   if (next === null) throw new WalRepairError('NOT_A_TORN_TAIL', `${refusal.message} — but no valid frame follows any more (did the file change?)`)
   const damagedEndBytes = cut + next.offsetBytes
   const zero = zeroRunHoldingPage(bytes, cut, damagedEndBytes)
@@ -119,7 +121,7 @@ function holeOf(logDir: string, refusal: WalCorruptionError, io: WalIo): TailHol
     damagedEndBytes,
     zeroFromBytes: zero.fromBytes,
     zeroToBytes: zero.toBytes,
-    beyond: framesFrom(bytes, damagedEndBytes),
+    beyond: framesFrom(bytes, { cut, from: damagedEndBytes, search, refusal }),
     discardedBytes: bytes.byteLength - cutBytes,
     refusal: refusal.message,
     chainHeadAfterCut: toHex(afterCut.chainHead),
@@ -161,8 +163,16 @@ function zeroBetween(bytes: Uint8Array, from: number, to: number): boolean {
   return true
 }
 
-/** Every CRC-valid frame from `from` (where one starts) to the end, skipping damaged stretches between them. */
-function framesFrom(bytes: Uint8Array, from: number): FramesBeyond {
+function gaveUp(refusal: WalCorruptionError, search: FrameSearch): WalRepairError {
+  return new WalRepairError('NOT_A_TORN_TAIL', `${refusal.message} — the search for the valid frames after it gave up after ${search.budget.describe()} (crafted bytes?); this needs a human, not a cut`)
+}
+
+/**
+ * Every CRC-valid frame from `from` (where one starts) to the end, skipping damaged stretches between them (searched
+ * from the bad frame at `cut`, frame-search.ts: a search that gives up leaves the count unknown, so nothing is cut).
+ */
+function framesFrom(bytes: Uint8Array, at: { cut: number; from: number; search: FrameSearch; refusal: WalCorruptionError }): FramesBeyond {
+  const { cut, from, search, refusal } = at
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength)
   const beyond: FramesBeyond = { frameCount: 0, firstLsn: Number.MAX_SAFE_INTEGER, lastLsn: 0 }
   let offset = from
@@ -176,9 +186,10 @@ function framesFrom(bytes: Uint8Array, from: number): FramesBeyond {
       offset += frameBytes
       continue
     }
-    const later = findValidFrameAfter(bytes.subarray(offset), 1)
+    const later = findValidFrameAfter(bytes.subarray(cut), offset - cut + 1, search)
+    if (later === SEARCH_GAVE_UP) throw gaveUp(refusal, search)
     if (later === null) break
-    offset += later.offsetBytes
+    offset = cut + later.offsetBytes
   }
   return beyond
 }

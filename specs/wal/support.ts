@@ -144,3 +144,16 @@ export function encodeFrame(
   const view = new DataView(target.buffer, target.byteOffset, target.byteLength)
   return encodeFrameAt(target, view, offset, frame.lsn, frame.epoch, frame.record, frame.previousHash, frame.scratchHash, frame.continues ?? false)
 }
+
+/**
+ * `bytes` of garbage crafted to cost a search for a valid frame after damage the most (wal/frame-search.ts): every 16th
+ * offset reads as the header of a 64 KiB frame holding `lsn` (a plausible length, and an LSN the log could have written
+ * there), so each is CRC-checked. The review's plain pattern (`00 00 0f 00` repeated: a length at every other offset,
+ * no such LSN) when `lsn` is null.
+ */
+export function craftedFrameHeaders(bytes: number, lsn: number | null): Uint8Array {
+  const pattern = lsn === null ? [0x00, 0x00, 0x0f, 0x00] : [0x00, 0x00, 0x01, 0x00, 0xff, 0xff, 0xff, 0xff, lsn & 0xff, (lsn >> 8) & 0xff, (lsn >> 16) & 0xff, lsn >>> 24, 0, 0, 0, 0]
+  const garbage = new Uint8Array(bytes)
+  for (let index = 0; index < bytes; index++) garbage[index] = pattern[index % pattern.length] as number
+  return garbage
+}

@@ -11,10 +11,10 @@
  */
 
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs'
-import { chainHashReference, hashesEqual } from '../../wal/index.ts'
+import { chainHashReference, FrameSearchBudget, hashesEqual } from '../../wal/index.ts'
 import { HeadHistory } from './head-history.ts'
 import { FRAME_CONTENT_OFFSET, FRAME_HASH_OFFSET, FRAME_PAYLOAD_OFFSET, FRAME_PREFIX_BYTES, FRAME_VERSION_BITS, SEGMENT_HEADER_BYTES, readU64 } from './layout.ts'
-import { frameDamage } from './log-scan.ts'
+import { frameDamage, frameSpan } from './log-scan.ts'
 import { isAuditRecordType } from './records.ts'
 import { SealChecker, type SealEntry } from './seal-check.ts'
 
@@ -37,10 +37,20 @@ export function readAt(fd: number, position: number, length: number): Uint8Array
   return bytes.subarray(0, filled)
 }
 
-/** The first whole, CRC-valid frame starting in `bytes` at or after `from` and before `before`; null when none does. */
+/**
+ * The first whole, CRC-valid frame starting in `bytes` at or after `from` and before `before`; null when none does, or
+ * when the CRC work it may do (wal/frame-search.ts: bytes crafted to read as frame lengths everywhere made a 1 MiB window
+ * seconds of CRC on the event loop) is spent first — the callers then take the window as it is, or find no seals in it.
+ */
 export function firstFrameIn(bytes: Uint8Array, from: number, before: number): number | null {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength)
-  for (let at = from; at < Math.min(before, bytes.byteLength); at++) if (frameDamage(bytes, view, at) === null) return at
+  const budget = new FrameSearchBudget(bytes.byteLength)
+  for (let at = from; at < Math.min(before, bytes.byteLength); at++) {
+    const frameBytes = frameSpan(bytes, view, at)
+    if (typeof frameBytes === 'string') continue
+    if (!budget.spend(frameBytes - FRAME_PREFIX_BYTES)) return null
+    if (frameDamage(bytes, view, at) === null) return at
+  }
   return null
 }
 

@@ -21,7 +21,10 @@
 
 import { readFileSync, readdirSync, statSync } from 'node:fs'
 import { join } from 'node:path'
-import { chainHashReference, defaultWalOptions, GENESIS_HASH, hashesEqual, lostWriteAt, toHex, WalSegmentUnreadableError } from '../../wal/index.ts'
+import {
+  chainHashReference, defaultWalOptions, FrameSearchBudget, GENESIS_HASH, hashesEqual, lostWriteAt, lsnCanLieAt, SEARCH_GAVE_UP, toHex, WalSegmentUnreadableError,
+  type FrameSearch,
+} from '../../wal/index.ts'
 import type { AuditProblem, AuditProblemCode } from './codes.ts'
 import {
   FRAME_APPEND_FLAG, FRAME_CONTENT_OFFSET, FRAME_HASH_OFFSET, FRAME_VERSION_BITS, FRAME_HEADER_BYTES, FRAME_PAYLOAD_BYTES_MAX, FRAME_PAYLOAD_OFFSET,
@@ -60,6 +63,8 @@ export interface TornTail {
   kind: 'torn-write' | 'copy-race' | 'append-incomplete'
   /** CRC-valid frames found beyond the tear, not verified. */
   framesBeyond: number
+  /** false: the count stopped when the search's CRC budget ran out (wal/frame-search.ts); framesBeyond is a lower bound. */
+  framesBeyondComplete: boolean
   /**
    * A 'copy-race' a gateway's open would cut on its own, as a power cut's lost write of the batch in flight
    * (wal/lost-write.ts: within one batch of the end, a lost sector explaining it); false: it refuses to start
@@ -292,19 +297,31 @@ function scanFrames(bytes: Uint8Array, scan: FrameScan): void {
 
 /** Why the frame at `offset` is not a whole, CRC-valid frame; null when it is. (Also the forensics window's check.) */
 export function frameDamage(bytes: Uint8Array, view: DataView, offset: number): string | null {
+  const frameBytes = frameSpan(bytes, view, offset)
+  if (typeof frameBytes === 'string') return frameBytes
+  const crc = view.getUint32(offset + 4, true)
+  return Bun.hash.crc32(bytes.subarray(offset + FRAME_PREFIX_BYTES, offset + frameBytes)) === crc ? null : 'crc'
+}
+
+/** The length of the frame at `offset` if its header is whole, its length plausible and it ends in `bytes` (no CRC). */
+export function frameSpan(bytes: Uint8Array, view: DataView, offset: number): number | 'short' | 'length' {
   if (bytes.byteLength - offset < FRAME_HEADER_BYTES) return 'short'
   const frameBytes = view.getUint32(offset, true) + FRAME_PREFIX_BYTES
   if (frameBytes < FRAME_HEADER_BYTES || frameBytes - FRAME_HEADER_BYTES > FRAME_PAYLOAD_BYTES_MAX) return 'length'
-  if (offset + frameBytes > bytes.byteLength) return 'short'
-  const crc = view.getUint32(offset + 4, true)
-  return Bun.hash.crc32(bytes.subarray(offset + FRAME_PREFIX_BYTES, offset + frameBytes)) === crc ? null : 'crc'
+  return offset + frameBytes > bytes.byteLength ? 'short' : frameBytes
 }
 
 function classifyDamage(bytes: Uint8Array, offset: number, reason: string, scan: FrameScan): void {
   const { file, cursor, result } = scan
   const lsn = cursor.lastLsn + 1
-  const next = nextValidFrame(bytes, offset + 1)
+  const search: FrameSearch = { afterLsn: cursor.lastLsn, budget: new FrameSearchBudget(bytes.byteLength - offset) }
+  const next = nextValidFrame(bytes, offset, offset + 1, search)
   const located = { file, offsetBytes: offset, lsn }
+  if (next === SEARCH_GAVE_UP) {
+    const detail = `the frame fails its ${reason} check and the search for a valid frame after it gave up after ${search.budget.describe()} (crafted bytes?): not judged a torn tail`
+    result.problem = { ...located, code: 'FRAME_CORRUPT', detail }
+    return
+  }
   if (!scan.isLast) {
     result.problem = next === null
       ? { ...located, code: 'SEGMENT_TRAILING_BYTES', detail: `a sealed (not last) segment ends with ${bytes.byteLength - offset} bytes that are not a frame (${reason})` }
@@ -320,10 +337,14 @@ function classifyDamage(bytes: Uint8Array, offset: number, reason: string, scan:
     return
   }
   let framesBeyond = 0
-  for (let at = next; at !== null; at = nextValidFrame(bytes, at + 1)) framesBeyond++
+  let at: number | null | typeof SEARCH_GAVE_UP = next
+  for (; typeof at === 'number'; at = nextValidFrame(bytes, offset, at + 1, search)) framesBeyond++
   const position = { lastLsn: cursor.lastLsn, lastHash: cursor.head, lastEpoch: cursor.lastEpoch }
-  const gatewayCuts = next === null || lostWriteAt(bytes.subarray(offset), offset, { position, windowBytes: defaultWalOptions.batchBytesMax }) !== null
-  result.tornTail = { ...located, bytes: bytes.byteLength - offset, reason, kind: next === null ? 'torn-write' : 'copy-race', framesBeyond, gatewayCuts }
+  // A budget of its own, as the gateway's open has (its search spends nothing on counting).
+  const gatewayCuts = next === null || lostWriteAt(bytes.subarray(offset), offset, { position, windowBytes: defaultWalOptions.batchBytesMax, firstFrameAt: next - offset }) !== null
+  result.tornTail = {
+    ...located, bytes: bytes.byteLength - offset, reason, kind: next === null ? 'torn-write' : 'copy-race', framesBeyond, framesBeyondComplete: at !== SEARCH_GAVE_UP, gatewayCuts,
+  }
 }
 
 /**
@@ -347,17 +368,28 @@ function endInsideAppend(cursor: Cursor, open: OpenAppend, last: { file: string;
   result.preallocatedBytes = 0
   const torn = result.tornTail
   result.tornTail = torn === null
-    ? { file, offsetBytes: open.offsetBytes, lsn: open.lsn, bytes: sizeBytes - open.offsetBytes, reason: APPEND_INCOMPLETE_REASON, kind: 'append-incomplete', framesBeyond: 0, gatewayCuts: true }
+    ? {
+      file, offsetBytes: open.offsetBytes, lsn: open.lsn, bytes: sizeBytes - open.offsetBytes, reason: APPEND_INCOMPLETE_REASON, kind: 'append-incomplete', framesBeyond: 0,
+      framesBeyondComplete: true, gatewayCuts: true,
+    }
     : { ...torn, offsetBytes: open.offsetBytes, lsn: open.lsn, bytes: sizeBytes - open.offsetBytes, reason: `${torn.reason}, ${APPEND_INCOMPLETE_REASON}` }
 }
 
 /** The reason given for a tail that is (or holds) an append whose last frame never reached the disk (as recover.ts). */
 const APPEND_INCOMPLETE_REASON = 'its append incomplete'
 
-/** The offset of the first CRC-valid frame at or after `from`, or null. */
-function nextValidFrame(bytes: Uint8Array, from: number): number | null {
+/**
+ * The offset of the first CRC-valid frame at or after `from` that the log could have written there after the bad frame
+ * at `damageAt` (its LSN: wal/frame-search.ts, checked before the CRC), or null; SEARCH_GAVE_UP when the search's CRC
+ * budget ran out first.
+ */
+function nextValidFrame(bytes: Uint8Array, damageAt: number, from: number, search: FrameSearch): number | null | typeof SEARCH_GAVE_UP {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength)
   for (let offset = from; offset + FRAME_HEADER_BYTES <= bytes.byteLength; offset++) {
+    const frameBytes = frameSpan(bytes, view, offset)
+    if (typeof frameBytes === 'string') continue
+    if (!lsnCanLieAt(readU64(view, offset + 40), search.afterLsn, offset - damageAt)) continue
+    if (!search.budget.spend(frameBytes - FRAME_PREFIX_BYTES)) return SEARCH_GAVE_UP
     if (frameDamage(bytes, view, offset) === null) return offset
   }
   return null

@@ -214,7 +214,7 @@ export function verifySummary(report: VerifyReport, inputs: SummaryInputs = {}):
   const torn = report.tornTail
   if (torn !== null) {
     lines.push(`  torn tail at ${torn.file} offset ${torn.offsetBytes} (LSN ${torn.lsn}): ${torn.bytes} bytes, ${torn.kind}` +
-      `${torn.framesBeyond > 0 ? `, ${torn.framesBeyond} frame(s) beyond not verified` : ''} — an incomplete write or a live copy, not an error`)
+      `${torn.framesBeyond > 0 ? `, ${torn.framesBeyondComplete ? '' : 'at least '}${torn.framesBeyond} frame(s) beyond not verified` : ''} — an incomplete write or a live copy, not an error`)
     // The log's own open cuts this shape only as the batch in flight at a power cut (src/audit/log-scan.ts says why).
     if (torn.kind === 'copy-race') {
       lines.push(torn.gatewayCuts
