@@ -16,12 +16,14 @@
  * trusts the answer only when it is the hash the next segment's header chains from (32 bytes a payload written before
  * that header cannot predict). The answer is a fast path only: when no such frame is found (a file not trimmed,
  * damage), or its LSN or hash is not the one the next segment implies, the segment is scanned whole (scanSegment, as a
- * full open scans it), and that scan decides.
+ * full open scans it), and that scan decides. So is the answer when the search's CRC work runs out (frame-search.ts: a
+ * tail crafted so that every fourth offset's length reaches the end of the file cost seconds per segment).
  */
 
 import { HASH_BYTES } from './chain.ts'
 import { FRAME_HASH_OFFSET, FRAME_HEADER_BYTES, FRAME_PREFIX_BYTES, PAYLOAD_BYTES_MAX } from './frame.ts'
 import { crcHolds, lsnAt } from './frame-check.ts'
+import { FrameSearchBudget, SEARCH_GAVE_UP } from './frame-search.ts'
 import { readFully, type WalIo } from './io.ts'
 import { SEGMENT_HEADER_BYTES } from './segment.ts'
 
@@ -46,11 +48,13 @@ export function probeSealedSegmentEnd(io: WalIo, fd: number, options: { sizeByte
   if (frameSpanBytes < FRAME_HEADER_BYTES) return null
   const windows = [SEGMENT_END_PROBE_BYTES, FRAME_HEADER_BYTES + PAYLOAD_BYTES_MAX].map((bytes) => Math.min(bytes, frameSpanBytes))
   let searchedBytes = 0
+  const budget = new FrameSearchBudget(windows[windows.length - 1] as number)
   for (const windowBytes of windows) {
     if (windowBytes <= searchedBytes) continue
     const tail = readFully(io, fd, sizeBytes - windowBytes, windowBytes)
     if (tail.byteLength !== windowBytes) return null
-    const found = lastFrameIn(tail, windowBytes - searchedBytes, firstLsn)
+    const found = lastFrameIn(tail, windowBytes - searchedBytes, { firstLsn, budget })
+    if (found === SEARCH_GAVE_UP) return null
     if (found !== null) return found
     searchedBytes = windowBytes
   }
@@ -58,18 +62,22 @@ export function probeSealedSegmentEnd(io: WalIo, fd: number, options: { sizeByte
 }
 
 /**
- * The earliest-starting frame in `tail` that ends exactly at its end with a valid CRC, among those starting before
- * `startsBeforeBytes` (the rest were searched in a smaller window); null when there is none.
+ * The earliest-starting frame in `tail` that ends exactly at its end with a valid CRC and an LSN of the segment, among
+ * those starting before `startsBeforeBytes` (the rest were searched in a smaller window); null when there is none,
+ * SEARCH_GAVE_UP when the budget ran out first.
  */
-function lastFrameIn(tail: Uint8Array, startsBeforeBytes: number, firstLsn: number): SegmentEnd | null {
+function lastFrameIn(tail: Uint8Array, startsBeforeBytes: number, search: { firstLsn: number; budget: FrameSearchBudget }): SegmentEnd | null | typeof SEARCH_GAVE_UP {
   const view = new DataView(tail.buffer, tail.byteOffset, tail.byteLength)
   const endBytes = tail.byteLength
   const lastStart = Math.min(startsBeforeBytes, endBytes - FRAME_HEADER_BYTES + 1)
   for (let offset = 0; offset < lastStart; offset++) {
     if (view.getUint32(offset, true) + FRAME_PREFIX_BYTES !== endBytes - offset) continue
-    if (!crcHolds(view, offset, tail.subarray(offset + FRAME_PREFIX_BYTES, endBytes))) continue
     const lsn = lsnAt(view, offset)
-    if (lsn >= firstLsn) return { lastLsn: lsn, lastHash: tail.slice(offset + FRAME_HASH_OFFSET, offset + FRAME_HASH_OFFSET + HASH_BYTES) }
+    if (lsn < search.firstLsn) continue
+    if (!search.budget.spend(endBytes - offset - FRAME_PREFIX_BYTES)) return SEARCH_GAVE_UP
+    if (crcHolds(view, offset, tail.subarray(offset + FRAME_PREFIX_BYTES, endBytes))) {
+      return { lastLsn: lsn, lastHash: tail.slice(offset + FRAME_HASH_OFFSET, offset + FRAME_HASH_OFFSET + HASH_BYTES) }
+    }
   }
   return null
 }

@@ -8,7 +8,7 @@
 import { afterEach, describe, expect, test } from 'bun:test'
 import { readFileSync, readdirSync, unlinkSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { nodeIo, openReadOnly, Wal, WalCorruptionError, type WalIo } from '../../wal/index.ts'
+import { FRAME_SEARCH_BASE_CRC_BYTES, frameSearchWork, nodeIo, openReadOnly, PAYLOAD_BYTES_MAX, Wal, WalCorruptionError, type WalIo } from '../../wal/index.ts'
 import { FRAME_HEADER_BYTES, FRAME_PREFIX_BYTES } from '../../wal/frame.ts'
 import { SEGMENT_END_PROBE_BYTES } from '../../wal/segment-end.ts'
 import { record, removeTempDirs, tempDir } from './support.ts'
@@ -99,6 +99,24 @@ describe('anchored open: a segment missing below the anchor', () => {
     const full = openError(() => Wal.open(dir, WAL))
     const anchored = openError(() => Wal.open(dir, { ...WAL, chainAnchorLsn: 390 }))
     expect({ code: anchored.code, lsn: anchored.location.lsn }).toEqual({ code: full.code, lsn: full.location.lsn })
+  })
+
+  test('a skipped segment whose tail is crafted so every fourth offset reads as a frame ending at its end: the probe gives up within its CRC budget', async () => {
+    const dir = await buildLog(SMALL)
+    const victim = segmentFiles(dir)[2] as { path: string }
+    const bytes = readFileSync(victim.path)
+    const tail = Buffer.alloc(2 << 20)
+    const size = bytes.byteLength + tail.byteLength
+    for (let at = tail.byteLength - 4; at >= 0; at -= 4) tail.writeUInt32LE(Math.max(0, size - (bytes.byteLength + at) - FRAME_PREFIX_BYTES), at)
+    writeFileSync(victim.path, Buffer.concat([bytes, tail]))
+    const full = openError(() => Wal.open(dir, WAL))
+    const before = frameSearchWork.crcBytes
+    const anchored = openError(() => Wal.open(dir, { ...WAL, chainAnchorLsn: 390 }))
+    const work = frameSearchWork.crcBytes - before
+    expect({ code: anchored.code, lsn: anchored.location.lsn }).toEqual({ code: full.code, lsn: full.location.lsn })
+    // Before, the probe CRC-checked ~1 MiB at every fourth offset of its last MiB (~128 GiB: seconds per segment).
+    expect(work).toBeGreaterThan(FRAME_SEARCH_BASE_CRC_BYTES)
+    expect(work).toBeLessThanOrEqual(FRAME_SEARCH_BASE_CRC_BYTES + 2 * (FRAME_HEADER_BYTES + PAYLOAD_BYTES_MAX))
   })
 
   test('a last frame longer than the probe whose payload ends in a valid-looking frame does not hide a missing segment', async () => {
