@@ -19,7 +19,7 @@ import { HOLD_RULE_GRACE, HOLD_RULE_SYNTHETIC } from '../../src/kernel/reservati
 import { kernelStateBytes, kernelStateFromBytes } from '../../src/runtime/snapshot/state-codec.ts'
 import { foldOn } from '../backoffice/kernel-log-fold.ts'
 import { ACCOUNT, config, d, Harness, market, report } from './fixtures.ts'
-import { filledSynthetically } from './venue-fixtures.ts'
+import { filledSynthetically, realFillOfWhole } from './venue-fixtures.ts'
 
 const GRACE_MS = 3_600_000 // the default terminalOrderRetireAfterMs
 
@@ -106,6 +106,25 @@ test('a snapshot and a section taken while the holds wait replay to the state an
   expect(ledgerVsReplay(ledgerFigures(restored), ledgerFigures(folded))).toEqual([])
   expect(ledgerVsKernel(balanceRowsOf(restored), h.state)).toEqual([])
   expect(restored.counters.retiredOrders).toBe(folded.counters.retiredOrders)
+})
+
+test('a true-up within the grace ends the hold in the ledger too: the order stays, as any ended order, and the fold goes on', () => {
+  const { h, buy } = quietGateway()
+  const ledger = initialLedger()
+  expectAgree(ledger, h)
+  // The real fill comes within the grace: the kernel's order holds nothing more, nor does the ledger's.
+  h.nowMs += 1_000
+  realFillOfWhole(h, buy)
+  expect(h.order(buy).syntheticHeldQty).toBe(0n)
+  expectAgree(ledger, h)
+  expect(ledger.orders.get(buy)?.syntheticPendingQty).toBeUndefined()
+  // Past the grace and the margin: the sell (its true-up never came) retires from both; the buy, holding nothing, is
+  // kept by the count as any ended order. The ledger's fold named the buy as still holding (an assertion) before.
+  laterOrderEvent(h, GRACE_MS + RETIRE_MARGIN_MS, 'c-1')
+  expectAgree(ledger, h)
+  expect(h.state.orders.has(buy) && ledger.orders.has(buy)).toBe(true)
+  expect(h.reserved('USD')).toBe(0n)
+  expect(ledger.counters.retiredOrders).toBe(1)
 })
 
 test('a true-up after the retirement is an orphan: alerted, nothing booked, nothing held', () => {

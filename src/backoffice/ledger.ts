@@ -18,7 +18,7 @@ import { noteOrderStatus } from './held-order-index.ts'
 import type { Booked, FillRecord, LedgerState, Posting } from './ledger-state.ts'
 import { addReserved, applyOrderEvent, takeSyntheticPending, trackAccepted } from './orders.ts'
 import { applyFillToPosition, applyTrueUpToPosition, noteSynthetic, positionFor, positionKey } from './positions.ts'
-import { ledgerRetentionOf, retainEnded } from './retention.ts'
+import { ledgerRetentionOf, noteSyntheticTaken, retainEnded } from './retention.ts'
 import { holdSyntheticFee, keepSyntheticFee } from './synthetic-fee-hold.ts'
 import { trueUpFillOf } from './true-up-fills.ts'
 import { noteEndedAs, noteReportFacts } from './venue-facts.ts'
@@ -184,6 +184,7 @@ function bookTrueUp(state: LedgerState, event: EventOf<'order.fill_trued_up'>, l
   const pendingBefore = order.syntheticPendingQty
   takeSyntheticPending(order, event, state.reserved)
   keepSyntheticFee(order, pendingBefore, state.reserved)
+  noteSyntheticTaken(state, order)
   // What the account's quote holding changes by: a buy pays the real cash instead of the synthetic, a sell receives it.
   const cashDelta = order.side === 'buy' ? event.syntheticCash - event.cash : event.cash - event.syntheticCash
   const postings: Posting[] = []

@@ -138,6 +138,15 @@ export function retainEnded(state: RetainedOrders, order: TrackedOrder, wasTermi
 }
 
 /**
+ * A true-up took synthetic quantity of `order` (ledger.ts bookTrueUp, which changes no status and retires nothing): an
+ * ended order that no longer holds leaves the index of those hold rule 2 retires, which would otherwise name an order
+ * that holds nothing (its assertion, a grace later).
+ */
+export function noteSyntheticTaken(state: RetainedOrders, order: TrackedOrder): void {
+  if ((state.holdRule ?? 0) >= HOLD_RULE_GRACE && isTerminal(order.status)) noteHeldEnded(state.endedOrders, order.orderId, state.orders, holdsSynthetic)
+}
+
+/**
  * Never the order this event is about: the rest of its decision may still name it (a late real fill's covered part,
  * then its true-up), as the kernel keeps it (src/kernel/retention.ts, rule 2). A later event retires it. Nor one the
  * kernel keeps: a bootstrap suspect (for a start's resend, however late that start comes: its busy(); the resent order
