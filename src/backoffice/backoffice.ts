@@ -336,7 +336,10 @@ export function openBackOfficeOf(gateway: Gateway): BackOffice | null {
  * reconciled on the `trading` balance basis: the sim venue (the only one egress runs today) never holds the paper
  * funding, only what traded there.
  */
-export function backOfficeOf(gateway: Gateway, options: { storePath?: string; flushIntervalMs?: number; reconcileIntervalMs?: number | null; pacing?: BackOfficePacing } = {}): BackOffice {
+export function backOfficeOf(
+  gateway: Gateway,
+  options: { storePath?: string; flushIntervalMs?: number; batchRowsMax?: number; reconcileIntervalMs?: number | null; pacing?: BackOfficePacing } = {},
+): BackOffice {
   let office = offices.get(gateway)
   if (office !== undefined) return office
   const section = gateway.restoredSections.get(BACKOFFICE_SECTION)
@@ -346,6 +349,7 @@ export function backOfficeOf(gateway: Gateway, options: { storePath?: string; fl
     storePath: options.storePath ?? join(gateway.options.dataDir, 'backoffice.sqlite'),
     venues: gateway.options.venues.map(({ adapter, prices }) => ({ adapter, prices, balanceBasis: 'trading' as const })),
     ...(options.flushIntervalMs === undefined ? {} : { flushIntervalMs: options.flushIntervalMs }),
+    ...(options.batchRowsMax === undefined ? {} : { batchRowsMax: options.batchRowsMax }),
     ...(options.reconcileIntervalMs === undefined ? {} : { reconcileIntervalMs: options.reconcileIntervalMs }),
     ...(options.pacing === undefined ? {} : { pacing: options.pacing }),
     ...(section === undefined ? {} : { section }),
@@ -377,14 +381,17 @@ export function backOfficeOf(gateway: Gateway, options: { storePath?: string; fl
 /**
  * The back office's snapshot section source for a gateway: captures the back office opened for it (backOfficeOf).
  * Passed to the gateway's `snapshotSections` before the gateway exists; until its back office is open the gateway
- * takes no snapshot (`ready`), so no snapshot lacks the section.
+ * takes no snapshot (`ready`), so no snapshot lacks the section. Nor while its query model is stopped by failed writes
+ * (write-failures.ts: it gives no section): taken without one, such a snapshot became a compaction's basis, and the
+ * restart that was to rebuild the query model from the log found the history gone (LEDGER_INCOMPLETE).
  */
 export function backOfficeSectionSource(gateway: () => Gateway | null): SnapshotSectionSource {
   return {
     name: BACKOFFICE_SECTION,
     ready: () => {
       const started = gateway()
-      return started !== null && offices.has(started)
+      const office = started === null ? undefined : offices.get(started)
+      return office !== undefined && office.projector.writeFailures.stopped === null
     },
     capture: () => {
       const started = gateway()

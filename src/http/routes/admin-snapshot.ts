@@ -41,9 +41,10 @@ export function adminSnapshotRoutes(services: Services): Hono<AuthEnv> {
     }
     const stats = gateway.snapshotter.stats
     if (taken === null) {
-      // Nothing new since the newest snapshot, or (in the instant after start) the back office is not open yet.
+      // Nothing new since the newest snapshot, or the back office is not open yet (the instant after start) or its query
+      // model stopped after failed writes (until a restart: /health backoffice).
       const waiting = (gateway.options.snapshotSections ?? []).filter((source) => source.ready?.() === false).map((source) => source.name)
-      const reason = waiting.length === 0 ? 'nothing new since the newest snapshot' : `not open yet: ${waiting.join(', ')}; try again`
+      const reason = waiting.length === 0 ? 'nothing new since the newest snapshot' : `not ready: ${waiting.join(', ')} (not open yet, or its query model stopped: /health); try again`
       return c.json({ taken: false, reason, lsn: gateway.engine.state.lastLsn, newest: stats.last === null ? null : { lsn: stats.last.lsn, file: stats.last.file } })
     }
     return c.json({
