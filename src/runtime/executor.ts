@@ -101,7 +101,8 @@ export class Executor {
     this.lane3Share = new Lane3Share(options.lane3Every)
     this.pacing = new SendPacing(options.clock, options.rateLimits ?? [])
     this.instrumentPaced = this.pacing.active ? this.pacing.spent : undefined
-    this.deadlines = callDeadlinesFor(options, this.stats)
+    // A deadline passing after the stop is no news: the call's answer is refused at the stop as any late one is.
+    this.deadlines = callDeadlinesFor({ clock: options.clock, onError: (error, context) => void (this.stopped || options.onError(error, context)) }, this.stats)
     this.queryPorts = { onQuery: options.onQuery, clock: options.clock, deadlines: this.deadlines }
     this.sendPorts = { clock: options.clock, submit: (command) => this.submitResult(command.orderId, command), observe: options.onCall, deadlines: this.deadlines }
     this.sendOwner = {
