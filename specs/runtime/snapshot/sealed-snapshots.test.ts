@@ -228,3 +228,44 @@ test('a seal signed by a key the start does not hold (a rotation that left the o
   worlds.push(third)
   expect(third.gateway.restoreReport?.rejected.map((rejected) => [rejected.file, rejected.code])).toEqual([[sealed?.file as string, 'SEAL_INVALID']])
 })
+
+test('a rotation whose audit.publicKeyFile is the new key\'s JWK with no kid: the old key\'s seal is read for its claims, the compacted log starts', async () => {
+  const oldKeys = await testKeys()
+  const world = await compactedWorld(7308, auditWith(oldKeys, { logSeals: false }))
+  await world.gateway.stop()
+  worlds.splice(worlds.indexOf(world), 1)
+  const [file] = snapshotFiles(world.dir) as [string]
+  expect(existsSync(join(world.dir, 'snapshots', `${file}.seal`))).toBe(true)
+
+  // A public key file with no kid is taken (setup.ts refuseForeignPublicKey), and its resolver answers every kid with
+  // its key: the old key's seal was verified with the new key, refused (SEAL_INVALID), and the compacted log's only
+  // snapshot with it: COMPACTED_NO_SNAPSHOT.
+  const newKeys = await testKeys()
+  const { kid: _kid, ...kidless } = newKeys.publicJwk
+  const keyDir = tempDataDir()
+  keyDirs.push(keyDir)
+  const publicKeyFile = join(keyDir, 'seal.public.jwk.json')
+  writeFileSync(publicKeyFile, JSON.stringify(kidless))
+  const audit = { ...auditWith(newKeys, { logSeals: false }), publicKeyFile }
+  const next = await startWorld({
+    seed: 7308, dir: world.dir, clock: world.clock, venue: world.venue, audit, snapshots: { keep: 1, atShutdown: false, compaction: 'delete' }, wal: { segmentBytesMax: 4096 },
+  })
+  worlds.push(next)
+  expect(next.gateway.restoreReport?.rejected).toEqual([])
+  expect(next.gateway.restoreReport?.snapshot?.file).toBe(file)
+
+  // The new key's own seal is still checked with that key: its signature flipped, it does not hold.
+  await trade(next, { orders: 4, tag: 'c', seed: 7309 })
+  const resealed = await next.gateway.snapshot()
+  await next.gateway.stop()
+  worlds.splice(worlds.indexOf(next), 1)
+  const store = new SnapshotStore(join(world.dir, 'snapshots'), { io: nodeIo, keep: 1 })
+  const sealPath = join(world.dir, 'snapshots', `${resealed?.file}.seal`)
+  const seal = JSON.parse(readFileSync(sealPath, 'utf8')) as { jws: string }
+  const [header, body, signature] = seal.jws.split('.') as [string, string, string]
+  const flipped = Buffer.from(signature, 'base64url')
+  flipped[0] = (flipped[0] as number) ^ 0xff
+  writeFileSync(sealPath, JSON.stringify({ ...seal, jws: `${header}.${body}.${flipped.toString('base64url')}` }))
+  const verdicts = await sealVerdicts(store, await keyResolverFromJwk(kidless), { unknownKey: 'unverified' })
+  expect(verdicts.get(resealed?.file as string)?.ok).toBe(false)
+})

@@ -14,6 +14,7 @@
  * and the next candidate tried; a snapshot with no seal is used as before.
  */
 
+import { calculateJwkThumbprint, exportJWK } from 'jose'
 import type { WalIo } from '../../../wal/index.ts'
 import type { SealKeyResolver } from '../../audit/keys.ts'
 import type { Decoded } from '../../audit/records.ts'
@@ -96,13 +97,32 @@ export interface SealKeyPolicy {
   unknownKey: 'refuse' | 'unverified'
 }
 
-/** Whether `keys` resolves the key that signed `jws` (its header's kid); false for a header that does not decode. */
+/**
+ * Whether `keys` resolves the key that signed `jws` (its header's kid); false for a header that does not decode. A
+ * resolver that answers any kid (one public JWK with no kid: setup.ts takes it) names no key by it, so its key counts
+ * as the signer's only when its RFC 7638 thumbprint is the header's kid (egress keygen's kid): answering the old key's
+ * kid with the new key, a rotation's every seal failed its signature and was refused.
+ */
 async function keyKnown(keys: SealKeyResolver, jws: string): Promise<boolean> {
   try {
     const [header] = jws.split('.')
     if (header === undefined) return false
     const protectedHeader = JSON.parse(Buffer.from(header, 'base64url').toString('utf8')) as Parameters<SealKeyResolver>[0]
-    await keys(protectedHeader, { payload: '', signature: '', protected: header } as Parameters<SealKeyResolver>[1])
+    const token = { payload: '', signature: '', protected: header } as Parameters<SealKeyResolver>[1]
+    const key = await keys(protectedHeader, token)
+    if (protectedHeader.kid === undefined || !(await answersAnyKid(keys, protectedHeader, token))) return true
+    return (await calculateJwkThumbprint(await exportJWK(key as Parameters<typeof exportJWK>[0]), 'sha256')) === protectedHeader.kid
+  } catch {
+    return false
+  }
+}
+
+/** A kid no key carries: a resolver that answers it with a key does not choose keys by kid. */
+const NO_SUCH_KID = 'egress:no-such-kid'
+
+async function answersAnyKid(keys: SealKeyResolver, header: Parameters<SealKeyResolver>[0], token: Parameters<SealKeyResolver>[1]): Promise<boolean> {
+  try {
+    await keys({ ...header, kid: NO_SUCH_KID }, token)
     return true
   } catch {
     return false
