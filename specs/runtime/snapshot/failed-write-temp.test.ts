@@ -87,4 +87,37 @@ describe('a snapshot write that fails removes its temp file at once', () => {
     expect(readdirSync(dir)).toEqual([`${snapshotFileName(7)}.tmp`])
     expect(new SnapshotStore(dir, { io: nodeIo, keep: 1 }).removeTempFiles()).toEqual([`${snapshotFileName(7)}.tmp`])
   })
+
+  test('its seal\'s write failing: the snapshot stays, durable and unsealed, and a temp file not removed is reported on the store\'s log', () => {
+    const dir = snapshotsDir()
+    const lines: string[] = []
+    // Only the seal's temp file fails (ENOSPC), and no unlink goes: the snapshot's own write succeeds before it.
+    const sealFds = new Set<number>()
+    const io: WalIo = {
+      ...nodeIo,
+      openAppend: (path) => {
+        const fd = nodeIo.openAppend(path)
+        if (path.endsWith('.seal.tmp')) sealFds.add(fd)
+        return fd
+      },
+      write: (fd, data, positionBytes) => {
+        if (sealFds.has(fd)) throw Object.assign(new Error('ENOSPC: simulated, seal'), { code: 'ENOSPC' })
+        nodeIo.write(fd, data, positionBytes)
+      },
+      unlink: (path) => {
+        if (path.endsWith('.seal.tmp')) throw Object.assign(new Error('EACCES: simulated'), { code: 'EACCES' })
+        nodeIo.unlink(path)
+      },
+    }
+    const store = new SnapshotStore(dir, { io, keep: 1, log: (line) => lines.push(line) })
+    expect(() => store.write({ ...content, seal: 'a.b.c' })).toThrow(/ENOSPC/)
+    expect(lines).toHaveLength(1)
+    expect(lines[0]).toContain(`${snapshotFileName(7)}.seal.tmp`)
+    expect(readdirSync(dir).sort()).toEqual([snapshotFileName(7), `${snapshotFileName(7)}.seal.tmp`])
+    // The next start removes the seal's temp file and finds the snapshot, unsealed.
+    const next = new SnapshotStore(dir, { io: nodeIo, keep: 1 })
+    expect(next.removeTempFiles()).toEqual([`${snapshotFileName(7)}.seal.tmp`])
+    expect(next.candidates().map((candidate) => candidate.file)).toEqual([snapshotFileName(7)])
+    expect(next.readSeal(next.candidates()[0] as Parameters<SnapshotStore['readSeal']>[0])).toEqual({ kind: 'absent' })
+  })
 })

@@ -163,7 +163,7 @@ export class SnapshotStore {
 
   /** After `file` is durable: its seal written, known intact, listed in the manifest, the snapshots beyond `keep` pruned. */
   private written(file: string, content: SnapshotToWrite): ManifestEntry {
-    if (content.seal !== undefined) writeDurably(this.io, this.dir, sealFileName(file), encodeSealFile(content.seal))
+    if (content.seal !== undefined) writeDurably(this.io, this.dir, sealFileName(file), encodeSealFile(content.seal), this.logOption())
     this.intactFiles.set(file, { header: content.header, digest: content.digest })
     const entry: ManifestEntry = { file, lsn: content.header.lsn, digest: content.digest, bytes: content.bytes.byteLength, createdAtMs: content.header.createdAtMs }
     const unread = new Set<string>()
