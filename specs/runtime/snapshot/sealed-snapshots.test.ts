@@ -269,3 +269,24 @@ test('a rotation whose audit.publicKeyFile is the new key\'s JWK with no kid: th
   const verdicts = await sealVerdicts(store, await keyResolverFromJwk(kidless), { unknownKey: 'unverified' })
   expect(verdicts.get(resealed?.file as string)?.ok).toBe(false)
 })
+
+test('the only snapshot of a compacted log refused for its seal alone: the start fails closed and says how to go on; the seal moved aside, it starts', async () => {
+  const keys = await testKeys()
+  const audit = auditWith(keys, { logSeals: false })
+  const world = await compactedWorld(7310, audit)
+  await world.gateway.stop()
+  worlds.splice(worlds.indexOf(world), 1)
+  const [file] = snapshotFiles(world.dir) as [string]
+  const sealPath = join(world.dir, 'snapshots', `${file}.seal`)
+  const seal = JSON.parse(readFileSync(sealPath, 'utf8')) as { jws: string }
+  const [header, body, signature] = seal.jws.split('.') as [string, string, string]
+  const flipped = Buffer.from(signature, 'base64url')
+  flipped[0] = (flipped[0] as number) ^ 0xff
+  writeFileSync(sealPath, JSON.stringify({ ...seal, jws: `${header}.${body}.${flipped.toString('base64url')}` }))
+  const options = { seed: 7310, dir: world.dir, clock: world.clock, venue: world.venue, audit, snapshots: { keep: 1, atShutdown: false, compaction: 'delete' as const }, wal: { segmentBytesMax: 4096 } }
+  await expect(startWorld(options)).rejects.toThrow(/COMPACTED_NO_SNAPSHOT.*SEAL_INVALID.*move its \.seal file aside/)
+  rmSync(sealPath)
+  const next = await startWorld(options)
+  worlds.push(next)
+  expect(next.gateway.restoreReport?.snapshot?.file).toBe(file)
+})

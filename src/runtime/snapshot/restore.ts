@@ -54,7 +54,12 @@ export function restoreEngine(wal: Wal, store: SnapshotStore, options: { load: b
   if (wal.chainAnchorLsn > 0 && loaded?.lsn !== wal.chainAnchorLsn) wal.verifyChainBelowAnchor()
   if (loaded === null && wal.firstLsn > 1) {
     const why = rejected.length === 0 ? 'there is no snapshot' : `no snapshot passed verification (${rejected.map((r) => `${r.file}: ${r.code}`).join('; ')})`
-    throw new RestoreError('COMPACTED_NO_SNAPSHOT', `the log starts at LSN ${wal.firstLsn} (compacted) and ${why}; restore a snapshot or the archived segments`)
+    // Refused for its seal alone, a snapshot may be whole (a seal file damaged, a key left out of a rotation's JWKS): the
+    // start fails closed on it, and says how an operator who has checked the file goes on.
+    const sealOnly = rejected.some((r) => r.code === 'SEAL_INVALID')
+      ? '; a snapshot refused SEAL_INVALID alone: check it with "egress replay-verify DIR" (and "egress audit verify DIR"), then either give the key that sealed it (audit.publicKeyFile, a JWKS holding it) or move its .seal file aside, which starts from it unsealed'
+      : ''
+    throw new RestoreError('COMPACTED_NO_SNAPSHOT', `the log starts at LSN ${wal.firstLsn} (compacted) and ${why}; restore a snapshot or the archived segments${sealOnly}`)
   }
   const replayStarted = performance.now()
   const progress = options.onProgress === undefined ? {} : { onProgress: options.onProgress }
