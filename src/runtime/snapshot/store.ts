@@ -133,7 +133,10 @@ export class SnapshotStore {
       if (error instanceof DirectoryOpenError) this.removeUndurable(file)
       throw error
     }
-    return this.written(file, content)
+    // Its seal off the loop too: a file fsync on a busy disk held the loop (an HA leader's lease renewal with it).
+    const { seal, ...unsealed } = content
+    if (seal !== undefined) await writeDurablyOffLoop(this.io, this.dir, sealFileName(file), encodeSealFile(seal), { ...options, ...this.logOption() })
+    return this.written(file, unsealed)
   }
 
   private logOption(): { log?: (line: string) => void } {
