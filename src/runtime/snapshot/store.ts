@@ -19,28 +19,17 @@ import { join } from 'node:path'
 import { DirectoryOpenError, linkOrCopyFile, makeDirDurable, syncFailuresMarked, type WalIo } from '../../../wal/index.ts'
 import { decodeSnapshot, SnapshotError, type SnapshotContent, type SnapshotHeader } from './file.ts'
 import { RestoreError } from './restore-error.ts'
-import { encodeSealFile, readSealFile, SEAL_SUFFIX, sealFileName, type SealFileRead } from './seal-file.ts'
-import { TEMP_SUFFIX, writeDurably, writeDurablyOffLoop, type OffLoopWrite } from './store-write.ts'
+import { encodeSealFile, readSealFile, sealFileName, type SealFileRead } from './seal-file.ts'
+import { isOwnTempName, MANIFEST_NAME, parseSnapshotFileName, sealedFileOf, snapshotFileName } from './store-names.ts'
+import { writeDurably, writeDurablyOffLoop, type OffLoopWrite } from './store-write.ts'
 
-export const MANIFEST_NAME = 'MANIFEST.json'
+export { MANIFEST_NAME, parseSnapshotFileName, snapshotFileName } from './store-names.ts'
 const MANIFEST_FORMAT = 'egress.snapshot-manifest'
 /**
  * A manifest lists at most `keep` (≤ 100) snapshots, a few KiB. A larger file is no manifest of ours and is not read
  * (read whole before, whatever its size): the snapshots are then found by listing the directory, as for a lost one.
  */
 const MANIFEST_BYTES_MAX = 1024 * 1024
-const NAME_PATTERN = /^snapshot-(\d{20})\.snap$/
-
-/** Whether `name` is a temp file writeDurably makes: a snapshot file's, its seal's or the manifest's name, then TEMP_SUFFIX. */
-function isOwnTempName(name: string): boolean {
-  if (!name.endsWith(TEMP_SUFFIX)) return false
-  const target = name.slice(0, -TEMP_SUFFIX.length)
-  return target === MANIFEST_NAME || parseSnapshotFileName(target) !== null || sealedFileOf(target) !== null
-}
-
-/** The snapshot file a seal file's name is for (seal-file.ts), or null when `name` is no seal file's. */
-const sealedFileOf = (name: string): string | null => (name.endsWith(SEAL_SUFFIX) && parseSnapshotFileName(name.slice(0, -SEAL_SUFFIX.length)) !== null ? name.slice(0, -SEAL_SUFFIX.length) : null)
-
 /** A snapshot to write: its bytes, and its seal's JWS when the writer holds the seal key (seal-file.ts). */
 export interface SnapshotToWrite {
   bytes: Uint8Array
@@ -68,23 +57,6 @@ export interface SnapshotCandidate {
   file: string
   path: string
   lsn: number
-}
-
-export function snapshotFileName(lsn: number): string {
-  return `snapshot-${String(lsn).padStart(20, '0')}.snap`
-}
-
-/**
- * The LSN a snapshot file's name gives, or null when it is not a snapshot's name. Twenty digits hold numbers no LSN
- * reaches (LSNs are safe integers ≥ 1): a file named beyond 2^53 − 1, or at 0, was never written by egress and is not
- * a snapshot — taken as one, its LSN (rounded by Number) became the chain anchor of the log's open, which refused the
- * start with an invalid-options error.
- */
-export function parseSnapshotFileName(name: string): number | null {
-  const match = NAME_PATTERN.exec(name)
-  if (match === null) return null
-  const lsn = Number(match[1])
-  return Number.isSafeInteger(lsn) && lsn >= 1 ? lsn : null
 }
 
 export class SnapshotStore {
