@@ -39,17 +39,14 @@ import {
   reasonCodeIn, type AmendRequest, type CancelRequest, type ExecutionReport, type PlaceAck, type PlaceRequest, type VenueAdapter, type VenueBalance,
   type VenueOrder, type VenueOutcome, type VenueTrade,
 } from '../adapter.ts'
-import { LINE_BYTES_MAX, LineReader, OPEN_ORDERS_PAGE_MAX, decodeLine, encodeLine } from './codec.ts'
+import { LINE_BYTES_MAX, LineReader, decodeLine, encodeLine } from './codec.ts'
 import { InputLog, INPUT_LOG_LINES_MAX, INPUT_LOG_WINDOW_MS } from './input-log.ts'
 import { LineWriter } from './line-writer.ts'
-import { pageProblem, type PageCursor } from './open-orders-page.ts'
+import { listOpenOrders, OPEN_ORDERS_PAGES_MAX } from './open-orders-page.ts'
 import { INSPECT_SCHEMA, OUTCOME_SCHEMAS, preview, readVenueMessage, type JsonlOp, type OutcomeOp, type PriceEntry } from './messages.ts'
 import { PendingRequests, type NotAnswered } from './pending-requests.ts'
 import { JSONL_LOCAL_REASONS, JsonlLogCode, JsonlReason, withDetail } from './reasons.ts'
 import { UnknownMembersNotice } from './unknown-members.ts'
-
-/** Pages of open orders read for one `openOrders` call at most: 100,000 orders; past it the list is `unknown`. */
-const OPEN_ORDERS_PAGES_MAX = 100
 
 /**
  * Symbols whose reference price is cached at most. The venue names them in its pushes; a push of ever new symbols
@@ -169,43 +166,11 @@ export class JsonlVenueClient implements VenueAdapter {
     return this.call('orderStatus', clientOrderId, OUTCOME_SCHEMAS.orderStatus)
   }
 
-  /**
-   * Every open order (of `account`), asked a page at a time (codec.ts): at most OPEN_ORDERS_PAGES_MAX pages, each
-   * after the last order of the one before (its client id and account: ids are unique per account only, and paged by
-   * the id alone a page ending at an id two accounts hold hid the second's order). An older venue refuses the account
-   * of the cursor (jsonl_request_invalid, nothing done): that page is asked again by the id alone, as it pages. A page
-   * that is not one the venue may give (pageProblem) is the venue's fault: `unknown`, logged, so the caller reads the
-   * orders one by one instead.
-   */
-  async openOrders(account?: string): Promise<VenueOutcome<VenueOrder[]>> {
-    const orders: VenueOrder[] = []
-    const seen = new Set<string>()
-    let after: PageCursor | undefined
-    let cursorAccounts = true
-    const pageAfter = (cursor: PageCursor | undefined) => ({
-      ...(account === undefined ? {} : { account }),
-      ...(cursor === undefined ? {} : { after: cursor.clientOrderId, ...(cursorAccounts ? { afterAccount: cursor.account } : {}) }),
-      limit: OPEN_ORDERS_PAGE_MAX,
+  /** Every open order (of `account`), a page at a time: listOpenOrders (open-orders-page.ts). */
+  openOrders(account?: string): Promise<VenueOutcome<VenueOrder[]>> {
+    return listOpenOrders((args) => this.call('openOrders', args, OUTCOME_SCHEMAS.openOrders), account, (problem) => {
+      this.inputLog.line(JsonlLogCode.messageInvalid, `${JsonlLogCode.messageInvalid}: an openOrders page (${problem}); the listing's outcome is unknown`)
     })
-    for (let page = 0; page < OPEN_ORDERS_PAGES_MAX; page++) {
-      let outcome = await this.call('openOrders', pageAfter(after), OUTCOME_SCHEMAS.openOrders)
-      if (after !== undefined && cursorAccounts && outcome.kind === 'rejected' && outcome.reason.startsWith(JsonlReason.requestInvalid)) {
-        cursorAccounts = false
-        outcome = await this.call('openOrders', pageAfter(after), OUTCOME_SCHEMAS.openOrders)
-      }
-      if (outcome.kind !== 'ok') return outcome
-      const listed = outcome.value
-      const problem = pageProblem(listed, after, seen)
-      if (problem !== null) {
-        this.inputLog.line(JsonlLogCode.messageInvalid, `${JsonlLogCode.messageInvalid}: an openOrders page (${problem}); the listing's outcome is unknown`)
-        return { kind: 'unknown', reason: withDetail(JsonlReason.answerInvalid, `openOrders: ${problem}`) }
-      }
-      orders.push(...listed)
-      const last = listed.at(-1)
-      if (listed.length < OPEN_ORDERS_PAGE_MAX || last === undefined) return { kind: 'ok', value: orders }
-      after = { clientOrderId: last.clientOrderId, account: last.account }
-    }
-    return { kind: 'unknown', reason: withDetail(JsonlReason.openOrdersTooMany, `more than ${OPEN_ORDERS_PAGES_MAX * OPEN_ORDERS_PAGE_MAX}`) }
   }
 
   trades(options: { account?: string; clientOrderId?: string }): Promise<VenueOutcome<VenueTrade[]>> {

@@ -1,9 +1,13 @@
-/** The check of one page of a venue's open-order list (JsonlVenueClient.openOrders), against the paging of codec.ts. */
+/** A venue's open-order list read page by page (JsonlVenueClient.openOrders), each page checked against the paging of codec.ts. */
 
 import { truncateDetail } from '../../domain/venue-report-schema.ts'
-import type { VenueOrder } from '../adapter.ts'
+import type { VenueOrder, VenueOutcome } from '../adapter.ts'
 import { OPEN_ORDERS_PAGE_MAX } from './codec.ts'
 import { preview } from './messages.ts'
+import { JsonlReason, withDetail } from './reasons.ts'
+
+/** Pages of open orders read for one listing at most: 100,000 orders; past it the list is `unknown`. */
+export const OPEN_ORDERS_PAGES_MAX = 100
 
 /** Where the next page begins: after the last order of the page before (its client order id, then its account). */
 export interface PageCursor {
@@ -35,4 +39,47 @@ export function pageProblem(listed: readonly VenueOrder[], after: PageCursor | u
     previous = id
   }
   return null
+}
+
+/**
+ * Every open order (of `account`), asked a page at a time (codec.ts): at most OPEN_ORDERS_PAGES_MAX pages, each
+ * after the last order of the one before (its client id and account: ids are unique per account only, and paged by
+ * the id alone a page ending at an id two accounts hold hid the second's order). An older venue refuses the account
+ * of the cursor (jsonl_request_invalid, nothing done): that page is asked again by the id alone, as it pages. A page
+ * that is not one the venue may give (pageProblem) is the venue's fault: `unknown`, logged, so the caller reads the
+ * orders one by one instead.
+ */
+export async function listOpenOrders(
+  ask: (args: { account?: string; after?: string; afterAccount?: string; limit: number }) => Promise<VenueOutcome<VenueOrder[]>>,
+  account: string | undefined,
+  onInvalidPage: (problem: string) => void,
+): Promise<VenueOutcome<VenueOrder[]>> {
+  const orders: VenueOrder[] = []
+  const seen = new Set<string>()
+  let after: PageCursor | undefined
+  let cursorAccounts = true
+  const pageAfter = (cursor: PageCursor | undefined) => ({
+    ...(account === undefined ? {} : { account }),
+    ...(cursor === undefined ? {} : { after: cursor.clientOrderId, ...(cursorAccounts ? { afterAccount: cursor.account } : {}) }),
+    limit: OPEN_ORDERS_PAGE_MAX,
+  })
+  for (let page = 0; page < OPEN_ORDERS_PAGES_MAX; page++) {
+    let outcome = await ask(pageAfter(after))
+    if (after !== undefined && cursorAccounts && outcome.kind === 'rejected' && outcome.reason.startsWith(JsonlReason.requestInvalid)) {
+      cursorAccounts = false
+      outcome = await ask(pageAfter(after))
+    }
+    if (outcome.kind !== 'ok') return outcome
+    const listed = outcome.value
+    const problem = pageProblem(listed, after, seen)
+    if (problem !== null) {
+      onInvalidPage(problem)
+      return { kind: 'unknown', reason: withDetail(JsonlReason.answerInvalid, `openOrders: ${problem}`) }
+    }
+    orders.push(...listed)
+    const last = listed.at(-1)
+    if (listed.length < OPEN_ORDERS_PAGE_MAX || last === undefined) return { kind: 'ok', value: orders }
+    after = { clientOrderId: last.clientOrderId, account: last.account }
+  }
+  return { kind: 'unknown', reason: withDetail(JsonlReason.openOrdersTooMany, `more than ${OPEN_ORDERS_PAGES_MAX * OPEN_ORDERS_PAGE_MAX}`) }
 }
