@@ -12,7 +12,7 @@ export function autoStopPart(): DocumentPart {
           summary:
             'The auto-stop breakers (config autoStop): the trading switch, whether they are armed, each breaker’s action, threshold, figures now and trips, and the last trip (its note is the switch.changed record’s). ops, admin, auditor',
           security: 'bearer',
-          errors: ['401', '403'],
+          errors: ['401', '403', '503'],
           responses: {
             '200': jsonAnswer('{ configured, trading_switch, running, armed, armed_at_ms, breakers: [...], last_trip }', {
               type: 'object',

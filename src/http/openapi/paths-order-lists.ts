@@ -36,7 +36,7 @@ export function orderListsPart(): DocumentPart {
           tag: 'orders',
           summary: 'An order list: state open | triggered | ended, what fired it, each leg with its state. Readers of its account (404 ORDER_LIST_NOT_FOUND otherwise)',
           security: 'bearer',
-          errors: ['401', '404'],
+          errors: ['401', '404', '503'],
           responses: { '200': jsonAnswer('The list and its legs', LIST) },
           parameters: [idParam('id', 'Order list id')],
         }),

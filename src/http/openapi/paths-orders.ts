@@ -178,7 +178,13 @@ export function ordersPart(): DocumentPart {
                 'Only a cursor this gateway sealed: a made-up or altered one is 400 VALIDATION_FAILED, as an unknown one is, and so is a genuine one once compaction has also removed its order\'s records',
             ),
           },
-          parameters: queryParameters(LIST_QUERY_SCHEMA),
+          parameters: queryParameters(LIST_QUERY_SCHEMA, {
+            account: 'Only this account (403 if the caller may not read it); without it, every account the caller may read',
+            state: 'Only orders in this state',
+            symbol: 'Only this symbol',
+            limit: 'Orders per page, 1–1000 (default 100, capped at the configured page bound); 0 or more than 1000 is 400 VALIDATION_FAILED',
+            cursor: 'next_cursor of the previous page; one this gateway did not hand out is 400 VALIDATION_FAILED',
+          }),
         }),
       },
       '/v1/orders/{id}': {

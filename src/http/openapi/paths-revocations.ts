@@ -22,7 +22,7 @@ export function revocationsPart(): DocumentPart {
           description:
             'Reads no Idempotency-Key (one sent is ignored): each request, a repeat too, is a record of its own. A repeat for the same token or subject widens the entry (the later until_ms and issued_before_ms), never narrows it; with their defaults (relative to now) a repeat lengthens the revocation, and for a subject also revokes the tokens issued between the two requests.',
           security: 'bearer',
-          errors: ['400', '401', '403', '413', '415', '503'],
+          errors: ['400', '401', '403', '413', '415', '429', '503'],
           responses: {
             '200': jsonAnswer('Recorded: the revocation as this decision left it', { type: 'object', properties: { revocation: REVOCATION, lsn: { type: ['integer', 'null'] } } }),
             '409': errorResponse('REVOCATIONS_FULL: 10 000 revocations are in force (each leaves when its until_ms passes)'),
@@ -33,7 +33,7 @@ export function revocationsPart(): DocumentPart {
           tag: 'admin',
           summary: 'The revocations in force (until_ms not passed). ops, auditor, admin',
           security: 'bearer',
-          errors: ['401', '403'],
+          errors: ['401', '403', '503'],
           responses: {
             '200': jsonAnswer('{ revocations, count, entries_max }', {
               type: 'object',
