@@ -14,7 +14,7 @@ import type { AnchorsWriter } from './anchors-writer.ts'
 import type { AuditProblem } from './codes.ts'
 import { checkAnchorsAtStart, noteStartInAnchorsFile } from './anchor-at-start.ts'
 import { ANCHOR_EVERY_MS_DEFAULT, ANCHORS_FILE_BYTES_MAX_DEFAULT, AnchorWriter } from './anchor-writer.ts'
-import { KeyFileError, keySourceOfJson, loadSigningKey, publicKeySource, readKeyJson, type SealKeySource } from './keys.ts'
+import { KeyFileError, keySourceOfJson, loadSigningKey, publicKeySource, readKeyJson, type SealKeySource, type SealSigningKey } from './keys.ts'
 import { AUDIT_DATA_DIR } from './local-key.ts'
 import type { TamperResponse } from './records.ts'
 import { SelfCheckThread, type SliceableLog } from './self-check-thread.ts'
@@ -125,6 +125,15 @@ export async function verifyingKeySource(config: AuditConfig | undefined): Promi
     return naming('audit.signingKeyFile', () => publicKeySource(readKeyJson(signingKeyFile) as JWK, signingKeyFile))
   }
   return null
+}
+
+/**
+ * The seal signing key (audit.signingKeyFile), loaded as the Sealer's is (its mode checked); null when none is
+ * configured. A standby's gateway, which runs no Sealer, signs its snapshots' seals with it (standby-seal.ts).
+ */
+export async function configuredSigningKey(config: AuditConfig | undefined): Promise<SealSigningKey | null> {
+  const signingKeyFile = config?.signingKeyFile
+  return signingKeyFile === undefined ? null : naming('audit.signingKeyFile', () => loadSigningKey(signingKeyFile))
 }
 
 /**

@@ -43,7 +43,7 @@ Options:
   --help            show this help
 
 The last stdout line is one JSON object: {"ok":true,"out","source","leaderLastLsnAtStart","firstLsn","lastLsn",
-"chainHead","snapshot":{"lsn","digest"}|null,"bytesReceived","durationMs","verified":true}, or {"ok":false,"code",
+"chainHead","snapshot":{"lsn","digest","sealed"}|null,"bytesReceived","durationMs","verified":true}, or {"ok":false,"code",
 "message"}. Codes: BACKUP_OUT_NOT_EMPTY, BACKUP_OUT_UNUSABLE, BACKUP_AUTH_REFUSED, BACKUP_SOURCE_REFUSED,
 BACKUP_SOURCE_FAILED, BACKUP_RANGE_UNAVAILABLE, BACKUP_SOURCE_COMPACTING (the leader compacted past the backup while
 it ran, again after one fresh start: run it again), BACKUP_TO_LSN_BEYOND_LOG, BACKUP_SNAPSHOT_INVALID,
@@ -87,7 +87,7 @@ async function runBackup(argv: readonly string[], io: CliIo): Promise<number> {
       log: (line) => io.err(line),
       signal: stop.signal,
     })
-    io.err(`backup: done: ${report.out} holds LSN ${report.firstLsn}..${report.lastLsn}${report.snapshot === null ? '' : ` and the snapshot at LSN ${report.snapshot.lsn}`}, verified`)
+    io.err(`backup: done: ${report.out} holds LSN ${report.firstLsn}..${report.lastLsn}${report.snapshot === null ? '' : ` and the ${report.snapshot.sealed ? 'sealed' : 'unsealed'} snapshot at LSN ${report.snapshot.lsn}`}, verified`)
     io.out(JSON.stringify(report))
     return EXIT_OK
   } catch (error) {

@@ -20,7 +20,8 @@ import { FILL_GAP_GRACE_MS } from './fill-gap-watch.ts'
 import { ReplicaApplyError } from './replica-apply-error.ts'
 import { ReportIntake } from './report-intake.ts'
 import { drainForStop, STOP_DRAIN_MS_MAX } from './stop-drain.ts'
-import { chainAnchorFor, Snapshotter, type SnapshotStore, type RestoreReport, type SnapshotPolicy, type SnapshotTaken } from './snapshot/index.ts'
+import { chainAnchorFor, Snapshotter, type SnapshotSealer, type SnapshotStore, type RestoreReport, type SnapshotPolicy, type SnapshotTaken } from './snapshot/index.ts'
+import { standbySealKey } from './standby-seal.ts'
 import { GatewayCommands } from './gateway-commands.ts'
 import type { GatewayOptions, GatewayRole } from './gateway-options.ts'
 import { refuseLogBehindAnchorsOrClose, refuseOrdersOnGoneVenuesOrClose, restoreOrClose, singleNodeDurability, snapshotsOf } from './gateway-restore.ts'
@@ -72,13 +73,14 @@ export class Gateway extends GatewayCommands {
   /** The data dir's quarantine/ once the log was opened (and cut, if it was): /metrics and /health show it. */
   readonly quarantine: QuarantineStatus | null
 
-  private constructor(options: GatewayOptions, engine: Engine, auditSetup: AuditSetup | null, snapshots: { store: SnapshotStore; policy: SnapshotPolicy }) {
+  private constructor(options: GatewayOptions, engine: Engine, auditSetup: AuditSetup | null, snapshots: { store: SnapshotStore; policy: SnapshotPolicy; sealWith?: SnapshotSealer }) {
     super(options, engine)
     this.role = options.role ?? 'leader'
     const warn = options.quarantineWarn ?? { files: QUARANTINE_FILES_WARN, bytes: QUARANTINE_BYTES_WARN }
     this.quarantine = readQuarantineStatus(options.dataDir, { warn, onError: options.onError, ...(options.wal.io === undefined ? {} : { io: options.wal.io }) })
     this.snapshotPolicy = snapshots.policy
     const sealer = auditSetup?.sealer
+    const sealWith: SnapshotSealer | undefined = snapshots.sealWith ?? (sealer === null || sealer === undefined ? undefined : (snapshot) => sealer.signSnapshot(snapshot, options.clock.nowMs()))
     this.snapshotter = new Snapshotter({
       engine,
       store: snapshots.store,
@@ -89,8 +91,9 @@ export class Gateway extends GatewayCommands {
       // The audit self-check reads the segment files after its last verified record, and a live verification from the
       // first it listed: compaction leaves them.
       compactionKeepFromLsn: () => Math.min(this.audit === null ? Number.POSITIVE_INFINITY : this.audit.verifiedThroughLsn + 1, this.logHolds.floorLsn),
-      // A node holding the seal key seals its snapshots (DESIGN §3: a compacted log's chain restarts from the sealed head).
-      ...(sealer === null || sealer === undefined ? {} : { sealWith: (snapshot) => sealer.signSnapshot(snapshot, options.clock.nowMs()) }),
+      // A node holding the seal key seals its snapshots (DESIGN §3: a compacted log's chain restarts from the sealed head),
+      // a standby too (standby-seal.ts).
+      ...(sealWith === undefined ? {} : { sealWith }),
       onError: options.onError,
     })
     engine.commandRecords = options.commandRecords ?? options.role !== undefined
@@ -274,17 +277,19 @@ export class Gateway extends GatewayCommands {
 
   /**
    * A standby: the log opened as a replica, the state rebuilt from snapshot + log, projections kept by `applyReplicated`.
-   * No venue is attached (nothing may be sent or received), no seal is written, intake never opens (`ready` stays false).
+   * No venue is attached (nothing may be sent or received), no seal record is written, intake never opens (`ready` stays
+   * false). Its snapshots are sealed when the audit config gives it the seal key (standby-seal.ts).
    */
   private static async startStandby(options: GatewayOptions): Promise<Gateway> {
     const { policy, store } = snapshotsOf(options)
+    const sealKey = await standbySealKey(options)
     const { lease: _lease, epoch: _epoch, ...walOptions } = options.wal
     // A torn tail is cut as a leader's open cuts one, its bytes kept in quarantine/ first; no witness refuses the cut,
     // as for any HA node (its log follows its leader's, which holds what it acknowledged).
     const wal = Wal.openReplica(join(options.dataDir, 'log'), { tailCut: { quarantineDir: join(options.dataDir, 'quarantine') }, ...walOptions })
     noteTailCut(wal, options)
     const restored = await restoreOrClose(wal, store, policy, options)
-    const gateway = new Gateway({ ...options, venues: [] }, restored.engine, null, { store, policy })
+    const gateway = new Gateway({ ...options, venues: [] }, restored.engine, null, { store, policy, ...(sealKey === null ? {} : { sealWith: sealKey(wal, options.clock) }) })
     gateway.engine.shadow = new ShadowDecider()
     gateway.restoreReport = restored.report
     gateway.restoredSections = restored.sections

@@ -95,6 +95,7 @@ export function replicationPart(): DocumentPart {
                 ...header(SNAPSHOT_HEADERS.lsn, 'The LSN it holds the state at'),
                 ...header(SNAPSHOT_HEADERS.digest, 'SHA-256 of the file (hex)'),
                 ...header(SNAPSHOT_HEADERS.chainBefore, "The chain hash just before its LSN: where the standby's log starts"),
+                ...header(SNAPSHOT_HEADERS.seal, "Its seal (the JWS of snapshot-<lsn>.snap.seal), when the leader holds one beside it; absent for an unsealed snapshot. A snapshot whose seal does not hold is never served"),
               },
               content: { [SNAPSHOT_CONTENT_TYPE]: { schema: { type: 'string', format: 'binary' } } },
             },

@@ -3,7 +3,8 @@
  * in envelopes, see src/runtime/ha/envelope.ts), the chain hash at an LSN (`GET /replication/hash?lsn=N`, used to find
  * where a diverged standby forked), the standby's durable-LSN acknowledgement (`POST /replication/ack {lsn, epoch}`), the
  * leader's newest valid snapshot for a standby whose next LSN the leader has compacted away (`GET /replication/snapshot`:
- * the file's bytes, with its LSN, digest and the chain hash before its LSN in headers; see ha/snapshot-recovery.ts), and the
+ * the file's bytes, with its LSN, digest, the chain hash before its LSN and its seal when it has one in headers; see
+ * ha/snapshot-recovery.ts), and the
  * guard on writes: 503 NOT_LEADER on any node not leading and, on a leader in synchronous mode, no 2xx before the
  * standby holds the write durably (STANDBY_UNAVAILABLE / REPLICATION_UNCONFIRMED otherwise, see src/runtime/ha/sync.ts).
  *
@@ -19,7 +20,7 @@ import { fromHex, IN_SYNC_MEMBERS_MAX, NODE_ID_PATTERN, nodeIo, toHex, type Wal 
 import {
   LEADER_EPOCH_HEADER, LOG_READS_HEADER, SNAPSHOT_CONTENT_TYPE, SNAPSHOT_HEADERS, THIS_BUILDS_LOG_READS_TEXT, chainHashAt, replicationStream, standbyRefusal, streamRefusal,
 } from '../../runtime/ha/index.ts'
-import { decodeSnapshot, SnapshotError, type SnapshotStore } from '../../runtime/snapshot/index.ts'
+import { checkSnapshotSeal, decodeSnapshot, SnapshotError, unverifiedVerdict, type SnapshotStore } from '../../runtime/snapshot/index.ts'
 import { ApiError } from '../errors.ts'
 import { NO_QUERY, queryOf, singleQuery } from '../query.ts'
 import type { HaHttp, HaSyncHttp } from '../services.ts'
@@ -232,6 +233,7 @@ export function replicationRoutes(ha: HaHttp, wal: () => Wal): Hono {
         [SNAPSHOT_HEADERS.lsn]: String(served.lsn),
         [SNAPSHOT_HEADERS.digest]: served.digest,
         [SNAPSHOT_HEADERS.chainBefore]: toHex(served.chainBefore),
+        ...(served.seal === null ? {} : { [SNAPSHOT_HEADERS.seal]: served.seal }),
       },
     })
   })
@@ -316,9 +318,11 @@ function refuseUnreadingStandby(c: Context): void {
 /**
  * The newest snapshot whose file is whole (digest) and whose chain head is this log's at its LSN, read once (a prune
  * racing with the read only makes an older one, or none, the answer), with the chain hash just before its LSN — where
- * a standby's log will start.
+ * a standby's log will start — and its seal's JWS when it has one. One whose seal does not hold (read without a key:
+ * its structure and claims) is passed over, as this node's own start refuses it (SEAL_INVALID): a copy would carry
+ * the seal (and be refused) or drop it (and pass an altered state as merely unsealed).
  */
-function newestServableSnapshot(store: SnapshotStore, log: Wal): { bytes: Uint8Array; lsn: number; digest: string; chainBefore: Uint8Array } | null {
+function newestServableSnapshot(store: SnapshotStore, log: Wal): { bytes: Uint8Array; lsn: number; digest: string; chainBefore: Uint8Array; seal: string | null } | null {
   for (const candidate of store.candidates()) {
     let bytes: Uint8Array
     try {
@@ -331,7 +335,11 @@ function newestServableSnapshot(store: SnapshotStore, log: Wal): { bytes: Uint8A
       const head = chainHashAt(log, content.header.lsn)
       const before = chainHashAt(log, content.header.lsn - 1)
       if (content.header.lsn !== candidate.lsn || head === null || before === null || toHex(head) !== content.header.chainHead) continue
-      return { bytes, lsn: content.header.lsn, digest: content.digest, chainBefore: before }
+      const seal = store.readSeal(candidate)
+      const verdict = unverifiedVerdict(seal)
+      // Throws SnapshotError SEAL_INVALID (passed over below) for a seal that does not hold.
+      checkSnapshotSeal(verdict === undefined ? undefined : new Map([[candidate.file, verdict]]), candidate.file, content)
+      return { bytes, lsn: content.header.lsn, digest: content.digest, chainBefore: before, seal: seal.kind === 'present' ? seal.jws : null }
     } catch (error) {
       if (error instanceof SnapshotError) continue
       throw error

@@ -37,7 +37,8 @@ export interface BackupManifest {
   lastLsn: number
   /** Hex chain head at lastLsn. */
   chainHead: string
-  snapshot: { lsn: number; digest: string } | null
+  /** `sealed`: its seal was copied beside it (older backups' manifests have no such field). */
+  snapshot: { lsn: number; digest: string; sealed: boolean } | null
 }
 
 /** Writes DIR/BACKUP.json and fsyncs it (the caller fsyncs DIR before publishing it). */

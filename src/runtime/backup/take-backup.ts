@@ -12,7 +12,10 @@
  *      before it is written; the log ends exactly at the end, or at the end of the decision holding it), and the
  *      snapshot's chain head checked against the frame at its LSN. A leader that compacted past the snapshot in the
  *      meantime (compaction-race.ts) makes steps 2 and 3 start over once, from its newest snapshot;
- *   4. the snapshot written beside the log, everything fsynced, then replay-verify's checks run on the copy;
+ *   4. the snapshot written beside the log, with its seal when the leader sent one (fetchLeaderSnapshot refuses one
+ *      that does not describe the file: BACKUP_SNAPSHOT_INVALID, never copied, never dropped), everything fsynced,
+ *      then replay-verify's checks run on the copy, the seal's structure and claims with them (no key here: its
+ *      signature is for `egress audit verify` and a start, with the keys);
  *   5. only then the copy is renamed to DIR (out-dir.ts). Any failure removes it: DIR is never half written.
  *
  * What it never does: send `POST /replication/ack` (a leader in synchronous mode counts acknowledgements, and a copy
@@ -22,9 +25,9 @@
 import { rmSync } from 'node:fs'
 import { join } from 'node:path'
 import { defaultWalOptions, nodeIo, WalFatalError, WalReplicationError, Wal, isSyncFailure, toHex } from '../../../wal/index.ts'
-import { fetchLeaderSnapshot, PullEndedError, pullFrames, SnapshotRecoveryError, startAnchoredLog, type LeaderAccess, type LeaderSnapshot } from '../ha/index.ts'
+import { fetchLeaderSnapshot, PullEndedError, pullFrames, SnapshotRecoveryError, snapshotToWrite, startAnchoredLog, type LeaderAccess, type LeaderSnapshot } from '../ha/index.ts'
 import { snapshotSectionLsn } from '../../backoffice/section.ts'
-import { replayVerify, SnapshotStore } from '../snapshot/index.ts'
+import { replayVerify, sealVerdicts, snapshotDirOf, SnapshotStore } from '../snapshot/index.ts'
 import { BackupError } from './backup-error.ts'
 import { compactionRaceOf, LeaderCompactedError } from './compaction-race.ts'
 import { writeBackupManifest } from './manifest.ts'
@@ -60,7 +63,8 @@ export interface BackupReport {
   firstLsn: number
   lastLsn: number
   chainHead: string
-  snapshot: { lsn: number; digest: string } | null
+  /** `sealed`: the leader's seal of it was copied beside it (snapshot-<lsn>.snap.seal). */
+  snapshot: { lsn: number; digest: string; sealed: boolean } | null
   /** Bytes received over the stream and the snapshot's. */
   bytesReceived: number
   durationMs: number
@@ -86,12 +90,13 @@ export async function takeBackup(options: BackupOptions): Promise<BackupReport> 
   try {
     const { snapshot, lastLsn, firstLsn, chainHead, bytesReceived } = await copyLogRetrying(build, access, source.lastLsn, options)
     if (snapshot !== null) {
-      local('writing the snapshot', () => new SnapshotStore(join(build, 'snapshots'), { io: nodeIo, keep: 3 }).write({ bytes: snapshot.bytes, digest: snapshot.content.digest, header: snapshot.content.header }))
+      local('writing the snapshot', () => new SnapshotStore(join(build, 'snapshots'), { io: nodeIo, keep: 3 }).write(snapshotToWrite(snapshot)))
+      if (snapshot.seal === null) options.log(`backup: the leader's snapshot at LSN ${snapshot.lsn} is unsealed (the leader holds no seal key, or an older build): nothing but its digest vouches for the copy's base`)
     }
     options.log(`backup: LSN ${firstLsn}..${lastLsn} received; verifying the copy as replay-verify does`)
-    verify(build, lastLsn)
+    await verify(build, lastLsn)
     // Where the copy ends, kept in it: a copy of DIR cut short passed replay-verify, having nothing to compare with.
-    const snapshotUsed = snapshot === null ? null : { lsn: snapshot.lsn, digest: snapshot.content.digest }
+    const snapshotUsed = snapshot === null ? null : { lsn: snapshot.lsn, digest: snapshot.content.digest, sealed: snapshot.seal !== null }
     local('writing the backup manifest', () => writeBackupManifest(build, { format: 1, source: source.leaderUrl, firstLsn, lastLsn, chainHead, snapshot: snapshotUsed }))
     // A signal during the verification (synchronous) is seen only now: the copy is not published after it.
     if (options.signal?.aborted === true) throw new BackupError('BACKUP_INTERRUPTED', 'stopped by a signal before the copy was published; nothing was written')
@@ -238,9 +243,13 @@ function checkSnapshotHead(wal: Wal, snapshot: LeaderSnapshot): void {
   }
 }
 
-/** replay-verify's checks on the finished copy (chain, every snapshot against the rebuilt state), and its end. */
-function verify(build: string, lastLsn: number): void {
-  const report = replayVerify(build, { from: 'auto' })
+/**
+ * replay-verify's checks on the finished copy (chain, every snapshot against the rebuilt state, a seal's structure and
+ * claims against its file), and its end.
+ */
+async function verify(build: string, lastLsn: number): Promise<void> {
+  const seals = await sealVerdicts(new SnapshotStore(snapshotDirOf(build), { io: nodeIo, keep: 100 }), null)
+  const report = replayVerify(build, { from: 'auto', seals })
   if (!report.ok) throw new BackupError('BACKUP_VERIFY_FAILED', `the copy fails replay-verify: ${report.problems.slice(0, 3).join('; ') || 'a snapshot does not match the log'}`)
   if (report.log.lastLsn !== lastLsn || report.log.tornTail !== null) {
     throw new BackupError('BACKUP_VERIFY_FAILED', `the copy's log ends at LSN ${report.log.lastLsn}${report.log.tornTail === null ? '' : ` with a torn tail (${report.log.tornTail})`}, expected ${lastLsn}`)

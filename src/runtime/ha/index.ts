@@ -35,7 +35,7 @@ export { HA_RECORD_TYPE_MIN, HA_REPLICATION_DEGRADED, HA_REPLICATION_RESTORED, s
 export { KERNEL_COMMAND, CommandRecordError, decodeCommandRecord, encodeCommandRecord, isCommandRecord, type CommandRecord, type CommandRecordErrorCode } from './command-record.ts'
 export { SHADOW_MISMATCHES_KEPT, ShadowDecider, firstDifference, type DecideFunction, type ShadowMismatch, type ShadowStats } from './shadow.ts'
 export {
-  SNAPSHOT_CONTENT_TYPE, SNAPSHOT_HEADERS, SnapshotRecoveryError, fetchLeaderSnapshot, installLeaderSnapshot, startAnchoredLog, type LeaderAccess,
+  SNAPSHOT_CONTENT_TYPE, SNAPSHOT_HEADERS, SnapshotRecoveryError, fetchLeaderSnapshot, installLeaderSnapshot, snapshotToWrite, startAnchoredLog, type LeaderAccess,
   type LeaderSnapshot, type SnapshotRecoveryCode, type SnapshotRecoveryReport,
 } from './snapshot-recovery.ts'
 export { PullEndedError, pullFrames, type PullOptions } from './pull-frames.ts'

@@ -2,14 +2,14 @@
  * A standby below the leader's compacted log: the frames it needs next are gone from the leader (the stream answers
  * RESYNC_REQUIRED), so it starts again from the leader's newest snapshot instead of retrying forever.
  *
- *   1. fetch — `GET /replication/snapshot` (the replication token): the snapshot file, its LSN S, its digest and the
- *      chain hash at S-1. The file is decoded here (digest over the whole file, framing) and its header must agree
+ *   1. fetch — `GET /replication/snapshot` (the replication token): the snapshot file, its LSN S, its digest, the
+ *      chain hash at S-1 and its seal when the leader holds one (snapshotSealOf). The file is decoded here (digest over the whole file, framing) and its header must agree
  *      with what the leader announced. Bounded by `bytesMax`. Nothing local has changed yet.
  *   2. install — built next to the old ones, then swapped in, crash-atomic:
  *      a. build: in `log.recovering/` a new log is started whose first segment is anchored at S with the chain hash at
  *         S-1 in its header (the same shape as a compacted log), frames from S on are pulled from the leader with
  *         `Wal.appendFrames` (CRC, LSN, epoch and the chain from that anchor), and the frame at S must carry the
- *         snapshot's chain head; then the snapshot is written to `snapshots.recovering/`. Everything fsynced, and the
+ *         snapshot's chain head; then the snapshot is written to `snapshots.recovering/`, its seal beside it. Everything fsynced, and the
  *         data dir too. The old log and snapshots are untouched so far: a failure or a crash just drops the
  *         `*.recovering` directories.
  *      b. commit: `snapshot-recovery.commit` (temp file, fsync, rename, data dir fsync) names the suffix the old
@@ -37,7 +37,8 @@ import { snapshotSectionLsn } from '../../backoffice/section.ts'
 import { join } from 'node:path'
 import { fromHex, nodeIo, toHex, Wal, type EpochCeiling, type WalIo } from '../../../wal/index.ts'
 import { encodeSegmentHeader, segmentName, SEGMENT_TEMP_SUFFIX } from '../../../wal/segment.ts'
-import { decodeSnapshot, SnapshotError, SnapshotStore, type SnapshotContent } from '../snapshot/index.ts'
+import { readSnapshotSealUnverified, snapshotSealMismatch } from '../../audit/snapshot-seal.ts'
+import { decodeSnapshot, SnapshotError, SnapshotStore, type SnapshotContent, type SnapshotToWrite } from '../snapshot/index.ts'
 import { answerText } from './answer-text.ts'
 import { builtDir, committedAsideSuffix, finishSwap, freeAsideSuffix, rollBack, swapCommitted, swapIn, writeCommitFile, type DirSwap } from './dir-swap.ts'
 import { fatalSyncs, syncFailureOf } from './durable-fs.ts'
@@ -46,7 +47,10 @@ import { pullFrames, PullEndedError } from './pull-frames.ts'
 import { requestSignal, throwIfStopping } from './stop-signal.ts'
 
 export const SNAPSHOT_CONTENT_TYPE = 'application/vnd.egress.snapshot'
-export const SNAPSHOT_HEADERS = { lsn: 'X-Egress-Snapshot-Lsn', digest: 'X-Egress-Snapshot-Digest', chainBefore: 'X-Egress-Chain-Before' } as const
+/** `seal`: the snapshot's seal (its JWS: seal-file.ts), when the leader holds one beside it; absent when unsealed. */
+export const SNAPSHOT_HEADERS = { lsn: 'X-Egress-Snapshot-Lsn', digest: 'X-Egress-Snapshot-Digest', chainBefore: 'X-Egress-Chain-Before', seal: 'X-Egress-Snapshot-Seal' } as const
+/** A seal's JWS is ~500 bytes; a header longer than this is no seal of ours. */
+const SEAL_HEADER_BYTES_MAX = 8 * 1024
 
 export type SnapshotRecoveryCode = 'SNAPSHOT_UNAVAILABLE' | 'SNAPSHOT_TOO_LARGE' | 'SNAPSHOT_INVALID' | 'CATCH_UP_FAILED'
 
@@ -66,6 +70,11 @@ export interface LeaderSnapshot {
   lsn: number
   /** Chain hash at lsn - 1: the anchor of the standby's new log. */
   chainBefore: Uint8Array
+  /**
+   * The leader's seal of it (a JWS), its structure and claims checked against the file (snapshotSealOf); null when the
+   * leader sent none (unsealed, or an older leader). Written beside the snapshot where it is copied.
+   */
+  seal: string | null
 }
 
 export interface SnapshotRecoveryReport {
@@ -128,7 +137,25 @@ export async function fetchLeaderSnapshot(access: LeaderAccess & { bytesMax: num
   if (content.header.lsn !== lsn || content.digest !== digest) {
     throw new SnapshotRecoveryError('SNAPSHOT_INVALID', `the snapshot file (LSN ${content.header.lsn}, digest ${content.digest}) is not the one announced (LSN ${lsn}, digest ${digest})`)
   }
-  return { bytes, content, lsn, chainBefore }
+  return { bytes, content, lsn, chainBefore, seal: snapshotSealOf(response.headers.get(SNAPSHOT_HEADERS.seal), content) }
+}
+
+/**
+ * The seal the leader sent with its snapshot, or null for none. One that does not hold for the file — malformed, or
+ * signing another LSN, head or digest (read without a key: its structure and claims) — is SNAPSHOT_INVALID: a copy
+ * would either carry it (and a start refuse the snapshot, SEAL_INVALID) or drop it, making a snapshot whose seal says
+ * it was altered pass as merely unsealed. Its signature is checked where the keys are (a start, audit verify).
+ */
+function snapshotSealOf(header: string | null, content: SnapshotContent): string | null {
+  if (header === null) return null
+  const refused = (why: string): never => {
+    throw new SnapshotRecoveryError('SNAPSHOT_INVALID', `the leader's snapshot at LSN ${content.header.lsn} came with a seal that does not hold: ${why}`)
+  }
+  if (header.length > SEAL_HEADER_BYTES_MAX || !/^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/.test(header)) refused('not a compact JWS')
+  const read = readSnapshotSealUnverified(header)
+  if (!read.ok) return refused(read.reason)
+  const mismatch = snapshotSealMismatch(read.value.claims, { lsn: content.header.lsn, chainHead: content.header.chainHead, digest: content.digest })
+  return mismatch === null ? header : refused(mismatch)
 }
 
 /** The points of an install after which a spec may stop it as a kill -9 would (`haltAfter`). */
@@ -202,7 +229,8 @@ export async function installLeaderSnapshot(
     wal = null
     halt('log_built')
     io.mkdirp(newSnapshotsDir)
-    new SnapshotStore(newSnapshotsDir, { io, keep: access.keep }).write({ bytes: snapshot.bytes, digest: snapshot.content.digest, header: snapshot.content.header })
+    // With the leader's seal when it sent one (fetchLeaderSnapshot checked it describes this file).
+    new SnapshotStore(newSnapshotsDir, { io, keep: access.keep }).write(snapshotToWrite(snapshot))
     io.fsyncDirectory(newSnapshotsDir)
     io.fsyncDirectory(dataDir)
     halt('snapshot_built')
@@ -216,6 +244,11 @@ export async function installLeaderSnapshot(
   }
   swapIn(swap, suffix, { halt, io })
   return { snapshotLsn: snapshot.lsn, snapshotDigest: snapshot.content.digest, previousLastLsn: access.previousLastLsn, movedTo: `${join(dataDir, 'log')}.${suffix}`, lastLsn }
+}
+
+/** The leader's snapshot as a store writes it: its bytes, and its seal when the leader sent one. */
+export function snapshotToWrite(snapshot: LeaderSnapshot): SnapshotToWrite {
+  return { bytes: snapshot.bytes, digest: snapshot.content.digest, header: snapshot.content.header, ...(snapshot.seal === null ? {} : { seal: snapshot.seal }) }
 }
 
 /**

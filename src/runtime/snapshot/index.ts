@@ -16,10 +16,10 @@ export {
 } from './file.ts'
 export {
   MANIFEST_NAME, parseSnapshotFileName, snapshotFileName, SnapshotStore, SNAPSHOTS_KEEP_DEFAULT, type ManifestEntry, type RejectedSnapshot,
-  type SnapshotCandidate,
+  type SnapshotCandidate, type SnapshotToWrite,
 } from './store.ts'
 export { chainHeadAt, describeRejection, loadNewestValid, openSnapshot, sealVerdicts, type LoadedSnapshot, type LoadResult, type LogView, type SealCheck } from './load.ts'
-export { encodeSealFile, readSealFile, sealFileName, SEAL_SUFFIX, type SealFileRead, type SnapshotSealVerdicts } from './seal-file.ts'
+export { checkSnapshotSeal, encodeSealFile, readSealFile, sealFileName, SEAL_SUFFIX, unverifiedVerdict, type SealFileRead, type SnapshotSealVerdicts } from './seal-file.ts'
 export { takeSnapshot, type SectionFinisher, type SnapshotSealer, type SnapshotSectionSource, type SnapshotTaken, type TakeOptions } from './take.ts'
 export { compactLog, type CompactOptions, type CompactResult, type CompactionMode } from './compact.ts'
 export { chainAnchorFor, refuseSnapshotBeyondLog, restoreEngine, RestoreError, type RestoreProblemCode, type Restored, type RestoreReport } from './restore.ts'
