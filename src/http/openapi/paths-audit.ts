@@ -72,6 +72,7 @@ export function auditPart(): DocumentPart {
           errors: ['401', '403'],
           responses: {
             '200': jsonAnswer('The verification and the runtime self-check state', ref('AuditVerification')),
+            '429': errorResponse('RATE_LIMITED, details.scope audit_verify: full verifications have taken their share of the event loop (a time budget); retry after Retry-After'),
             '503': errorResponse(
               `UNAVAILABLE: the gateway is draining (Retry-After); or nothing was verified: ${SEGMENT_UNREADABLE}, or details.reason AUDIT_SELF_CHECK_FAILED: the log is above ${LIVE_VERIFY_BYTES_MAX_DEFAULT} bytes and the runtime self-check answering instead could not run (its thread stopped, a read failing)`,
             ),

@@ -39,9 +39,18 @@ export const LIVE_VERIFY_BYTES_MAX_DEFAULT = 64 * 1024 * 1024
 export const SEALS_SCAN_RECORDS_MAX_DEFAULT = 100_000
 export const SEALS_PAGE_MAX = 1_000
 
+/**
+ * Event-loop time full verifications may take at once (ms), refilled at VERIFY_LOOP_SHARE of the time passing
+ * (VerifyTime): one run of a log near liveVerifyBytesMax takes most of it.
+ */
+export const VERIFY_MS_BURST_DEFAULT = 2_000
+/** The share of the event loop back-to-back full verifications may hold over time. */
+export const VERIFY_LOOP_SHARE = 0.1
+
 export interface AuditRoutesOptions {
   liveVerifyBytesMax: number
   sealsScanRecordsMax: number
+  verifyMsBurst: number
 }
 
 const AUDIT_ROLES = ['auditor', 'admin'] as const
@@ -61,11 +70,20 @@ export function auditRoutes(services: Services, options: Partial<AuditRoutesOpti
   const bounds: AuditRoutesOptions = {
     liveVerifyBytesMax: options.liveVerifyBytesMax ?? LIVE_VERIFY_BYTES_MAX_DEFAULT,
     sealsScanRecordsMax: options.sealsScanRecordsMax ?? SEALS_SCAN_RECORDS_MAX_DEFAULT,
+    verifyMsBurst: options.verifyMsBurst ?? VERIFY_MS_BURST_DEFAULT,
   }
   // One full verification at a time: concurrent callers share the run in progress instead of multiplying the stall.
   let running: Promise<VerifyReport> | null = null
+  const time = new VerifyTime(bounds.verifyMsBurst)
   const verifyOnce = (): Promise<VerifyReport> => {
-    running ??= runVerify(services).finally(() => (running = null))
+    if (running === null) {
+      time.admit()
+      const startedMs = performance.now()
+      running = runVerify(services).finally(() => {
+        running = null
+        time.spend(performance.now() - startedMs)
+      })
+    }
     return running
   }
   const app = new Hono<AuthEnv>()
@@ -94,6 +112,45 @@ async function verifyRoute(c: Context<AuthEnv>, services: Services, bounds: Audi
     report: null,
     runtime: runtimeState(services, finding),
   })
+}
+
+/**
+ * The event-loop time left to full verifications: `burstMs`, refilled at VERIFY_LOOP_SHARE of the time passing, each
+ * run's time taken once it ends. A run holds the loop while it scans a segment (~0.7 s for 64 MiB) yet costs one read
+ * of its caller's budget (200/s), so one auditor's or admin's loop of them, back to back, held the gateway's event
+ * loop nearly all the time: every order's answer waited behind it. A run that would start with the time spent is
+ * refused 429 RATE_LIMITED (scope audit_verify, Retry-After); callers joining a run under way are not.
+ */
+class VerifyTime {
+  private readonly burstMs: number
+  private creditMs: number
+  private updatedMs = performance.now()
+
+  constructor(burstMs: number) {
+    this.burstMs = burstMs
+    this.creditMs = burstMs
+  }
+
+  admit(): void {
+    this.refill()
+    if (this.creditMs > 0) return
+    const retryAfterSec = Math.max(1, Math.ceil(-this.creditMs / VERIFY_LOOP_SHARE / 1000))
+    throw new ApiError('RATE_LIMITED', 'full verifications have taken their share of the event loop; retry later', {
+      headers: { 'Retry-After': String(retryAfterSec) },
+      details: { scope: 'audit_verify', retry_after_sec: retryAfterSec },
+    })
+  }
+
+  spend(ms: number): void {
+    this.refill()
+    this.creditMs -= ms
+  }
+
+  private refill(): void {
+    const nowMs = performance.now()
+    this.creditMs = Math.min(this.burstMs, this.creditMs + (nowMs - this.updatedMs) * VERIFY_LOOP_SHARE)
+    this.updatedMs = nowMs
+  }
 }
 
 /**
