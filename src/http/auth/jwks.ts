@@ -54,7 +54,7 @@ export interface JwksStatus {
   keysTrusted: number
   lastGoodAtMs: number
   staleAtMs: number
-  /** True once `nowMs() >= staleAtMs`: tokens by these keys are refused. */
+  /** True once staleMaxMs has passed since the last good read (on elapsedMs): tokens by these keys are refused. */
   stale: boolean
   /** Failed reloads since the file was opened, by code. */
   reloadFailures: Readonly<Record<JwksErrorCode, number>>
@@ -64,8 +64,13 @@ export interface JwksFileOptions {
   reloadMs: number
   /** How long after the last good read the keys stay trusted while reloads fail; at least 2 × reloadMs. */
   staleMaxMs: number
-  /** The clock the grace is measured on; wall clock by default. */
+  /** The wall clock the times reported are read on (lastGoodAtMs, staleAtMs); Date.now by default. */
   nowMs?: () => number
+  /**
+   * The clock the grace is measured on: performance.now by default, so a wall clock stepped (NTP, an operator, a VM
+   * resumed) neither ends it at once nor stretches it; `nowMs` when only that is given (a spec's simulated clock).
+   */
+  elapsedMs?: () => number
   /** Called after the key set changed (not on a reload that found the same content). */
   onChange?: () => void
   /** Called on every failed reload, after it is logged. */
@@ -96,13 +101,20 @@ export function openJwksFile(path: string, options: JwksFileOptions): JwksFile {
   }
   const log = options.log ?? ((message: string) => console.error(message))
   const nowMs = options.nowMs ?? Date.now
+  const elapsedMs = options.elapsedMs ?? options.nowMs ?? (() => performance.now())
   const read = options.read ?? ((file: string) => Promise.resolve(readJwksText(file)))
   let text = readText(path)
   let current = parseJwks(path, text)
   let resolver = createLocalJWKSet(current)
   let lastGoodAtMs = nowMs()
+  let lastGoodElapsedMs = elapsedMs()
   const reloadFailures: Record<JwksErrorCode, number> = { JWKS_UNREADABLE: 0, JWKS_INVALID: 0 }
   const staleAtMs = (): number => lastGoodAtMs + options.staleMaxMs
+  const isStale = (): boolean => elapsedMs() - lastGoodElapsedMs >= options.staleMaxMs
+  const goodReadNow = (): void => {
+    lastGoodAtMs = nowMs()
+    lastGoodElapsedMs = elapsedMs()
+  }
 
   async function readOnce(): Promise<boolean> {
     let next: string
@@ -113,7 +125,7 @@ export function openJwksFile(path: string, options: JwksFileOptions): JwksFile {
       return false
     }
     if (next === text) {
-      lastGoodAtMs = nowMs()
+      goodReadNow()
       return false
     }
     let keys: JSONWebKeySet
@@ -126,7 +138,7 @@ export function openJwksFile(path: string, options: JwksFileOptions): JwksFile {
     text = next
     current = keys
     resolver = createLocalJWKSet(keys)
-    lastGoodAtMs = nowMs()
+    goodReadNow()
     options.onChange?.()
     return true
   }
@@ -137,7 +149,7 @@ export function openJwksFile(path: string, options: JwksFileOptions): JwksFile {
       code: error.code, path, message: error.message, keysKept: current.keys.length, lastGoodAtMs, staleAtMs: staleAtMs(),
     }
     const until = new Date(failure.staleAtMs).toISOString()
-    const kept = nowMs() >= failure.staleAtMs
+    const kept = isStale()
       ? `key set stale since ${until}: tokens by its ${failure.keysKept} key(s) are refused until a reload succeeds`
       : `keeping ${failure.keysKept} key(s) until ${until}`
     log(`jwks reload failed (${error.code}), ${kept}: ${error.message}`)
@@ -168,7 +180,7 @@ export function openJwksFile(path: string, options: JwksFileOptions): JwksFile {
 
   return {
     resolve: (header, token) => {
-      if (nowMs() >= staleAtMs()) {
+      if (isStale()) {
         throw new JwksStaleError(`jwks key set stale: no good read of ${path} since ${new Date(lastGoodAtMs).toISOString()}`)
       }
       return resolver(header, token)
@@ -176,7 +188,7 @@ export function openJwksFile(path: string, options: JwksFileOptions): JwksFile {
     kids: () => current.keys.map((key) => key.kid as string),
     status: () => {
       const atMs = nowMs()
-      return { atMs, keysTrusted: current.keys.length, lastGoodAtMs, staleAtMs: staleAtMs(), stale: atMs >= staleAtMs(), reloadFailures: { ...reloadFailures } }
+      return { atMs, keysTrusted: current.keys.length, lastGoodAtMs, staleAtMs: staleAtMs(), stale: isStale(), reloadFailures: { ...reloadFailures } }
     },
     reload,
     close: () => clearInterval(timer),

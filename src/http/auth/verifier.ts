@@ -131,7 +131,8 @@ export function createVerifier(options: VerifierOptions): Verifier {
       : openJwksFile(options.jwksFile, {
           reloadMs: options.jwksReloadMs,
           staleMaxMs: options.jwksStaleMaxMs ?? JWKS_STALE_RELOADS_DEFAULT * options.jwksReloadMs,
-          nowMs,
+          // Its grace is measured on the monotonic clock unless a clock was injected (jwks.ts elapsedMs).
+          ...(options.nowMs === undefined ? {} : { nowMs: options.nowMs }),
           onChange: () => {
             keysGeneration++
             cache.clear()
