@@ -92,3 +92,24 @@ describe('reloads on a simulated clock', () => {
     expect(lines).toHaveLength(2)
   })
 })
+
+describe('a wall clock stepped back (no clock injected, as serve opens the file)', () => {
+  test('a rotated token is still taken up once reloadMs has passed in real time, not once the wall clock caught up', async () => {
+    const path = tokenFile(TOKEN_A)
+    const realDateNow = Date.now
+    let wallStepMs = 0
+    Date.now = () => realDateNow() + wallStepMs
+    try {
+      const token = openScrapeTokenFile(path, { reloadMs: 20 })
+      expect(token.matches(TOKEN_A)).toBe(true)
+      // An NTP correction steps the host's clock an hour back; the operator rotates the token (the old one leaked).
+      wallStepMs = -3_600_000
+      writeFileSync(path, TOKEN_B)
+      await Bun.sleep(40)
+      expect(token.matches(TOKEN_A)).toBe(false)
+      expect(token.matches(TOKEN_B)).toBe(true)
+    } finally {
+      Date.now = realDateNow
+    }
+  })
+})

@@ -28,7 +28,10 @@ const TOKEN_PATTERN = /^[A-Za-z0-9._~+/=-]+$/
 export interface ScrapeTokenOptions {
   /** How long a read is trusted before the next check reads the file again. */
   reloadMs: number
-  /** Monotonic enough for intervals; Date.now by default. */
+  /**
+   * The clock reloadMs is measured on: performance.now by default (monotonic), so a wall clock stepped back does not
+   * keep a rotated token's predecessor taken for the step's length.
+   */
   nowMs?: () => number
   /** Where reload failures go; stderr by default. */
   log?: (line: string) => void
@@ -41,7 +44,7 @@ export interface ScrapeToken {
 
 /** Reads the file now (ConfigError naming the field if it is not good) and follows it from then on. */
 export function openScrapeTokenFile(path: string, options: ScrapeTokenOptions): ScrapeToken {
-  const nowMs = options.nowMs ?? Date.now
+  const nowMs = options.nowMs ?? (() => performance.now())
   const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`))
   const first = readScrapeToken(path)
   if ('error' in first) throw new ConfigError([{ path: SCRAPE_TOKEN_FIELD, message: first.error }])
