@@ -159,8 +159,10 @@ export function createHttpService(options: HttpServiceOptions): HttpService {
       hub.close('shutdown')
     },
     settled: async (graceMs) => {
-      const deadline = Date.now() + graceMs
-      while (services.requests.inFlight > 0 && Date.now() < deadline) await Bun.sleep(SETTLED_POLL_MS)
+      // A duration: on the monotonic clock, as a wall clock stepped forward cut the grace short and one stepped back
+      // held the stop for the length of the step.
+      const deadline = performance.now() + graceMs
+      while (services.requests.inFlight > 0 && performance.now() < deadline) await Bun.sleep(SETTLED_POLL_MS)
     },
     close: () => {
       draining = true
