@@ -100,3 +100,22 @@ test('the bound comes from the node options: two snapshot-recovery timeouts, one
   expect(roleChangeWaitMsMax({ replication, leaseTtlMs: 5_000 })).toBe(2 * 60_000 + 1_000 + 2 * 5_000)
   expect(roleChangeWaitMsMax({ replication, leaseTtlMs: 200, snapshotRecovery: { bytesMax: 1, timeoutMs: 100, keep: 1 } })).toBe(200 + 1_000 + 400)
 })
+
+test('the bound is real time: a wall clock stepped back while stop() waits does not stretch it by the step', async () => {
+  const changes = new RoleChanges()
+  const stuck = heldChange()
+  void changes.run('leader start', stuck.change)
+  const realDateNow = Date.now
+  try {
+    const waiting = changes.settled(100)
+    // An NTP correction steps the host's clock an hour back while stop() waits.
+    setTimeout(() => {
+      Date.now = () => realDateNow() - 3_600_000
+    }, 20)
+    const cut = await Promise.race([waiting, Bun.sleep(3_000).then(() => 'still waiting')])
+    expect(cut).toBe('leader start')
+  } finally {
+    Date.now = realDateNow
+    stuck.end()
+  }
+})

@@ -115,9 +115,10 @@ export class RoleChanges {
 
   /** Waits for the change in progress to settle, up to `waitMsMax`; resolves with its name if it still runs, else null. */
   async settled(waitMsMax: number): Promise<string | null> {
-    const deadlineMs = Date.now() + waitMsMax
+    // Real time (performance.now): on the wall clock, one stepped back while stop() waited stretched the bound by the step.
+    const deadlineMs = performance.now() + waitMsMax
     for (let change = this.current; change !== null; change = this.current) {
-      const leftMs = deadlineMs - Date.now()
+      const leftMs = deadlineMs - performance.now()
       if (leftMs <= 0) return change.name
       let timer: ReturnType<typeof setTimeout> | null = null
       const expired = new Promise<void>((resolve) => {
