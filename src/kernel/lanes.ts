@@ -75,6 +75,12 @@ export interface NextWorkOptions {
    * runtime/send-pacing.ts, which counts what is picked). Absent: nothing is paced.
    */
   instrumentPaced?: ((instrumentKey: string) => boolean) | undefined
+  /**
+   * Whether the venue's calls in flight hold its share of the runtime's call budget already: its Lanes 1–3 work (the
+   * read-backs of wanted cancels included) is not picked, other venues' is (runtime/call-budget.ts). Lane0 is never
+   * held by it. Absent: no venue is held.
+   */
+  venueHeld?: ((venue: string) => boolean) | undefined
 }
 
 /**

@@ -7,8 +7,8 @@
  * that changes them (syncQueues, and apply when it changes an order's notBeforeMs). It lives beside the state in a
  * WeakMap, so snapshots, clones and the log never see it; a state no one picks work from never has one.
  *
- * Each lane's items are split into groups by kind and venue×symbol (reconcile queries: one group per lane, they take
- * no call slot). The read-backs of Unknown orders with a cancel wanted have a rank of their own (CANCEL_READ_BACKS),
+ * Each lane's items are split into groups by kind and venue×symbol (reconcile queries: by venue, they take no call
+ * slot). The read-backs of Unknown orders with a cancel wanted have a rank of their own (CANCEL_READ_BACKS),
  * looked at right after Lane0: a cancel whose answer was lost is not done until the read-back tells its outcome (§6,
  * cancels pass under overload). The rank follows order.cancelWanted, which is in the order, so a rebuilt index (a
  * snapshot loaded) has it too; the lane queues are unchanged. Lane3 may be looked at before Lanes 1 and 2
@@ -27,7 +27,8 @@
  * Why the answer is the same as the walk's (the first item in lane order, FIFO within the lane, that is due, free, has
  * a call slot and is not held by a kill switch): eligibility is a conjunction of a group-wide part (the instrument has
  * a free slot for the group's lane, in-flight.ts callsMaxFor; the kill switch, which depends only on kind, lane and switch — a queued place's lane is its order's;
- * for Lanes 1–2, the instrument's request budget, NextWorkOptions.instrumentPaced)
+ * for Lanes 1–2, the instrument's request budget, NextWorkOptions.instrumentPaced; for Lanes 1–3, the venue's share of
+ * the call budget, NextWorkOptions.venueHeld)
  * and a per-item part. A group failing the group-wide part holds no eligible item and is passed over whole. In any
  * other group, entries are taken off the front of the ready heap only when they fail the per-item part, and each is
  * looked at again before it could pass it (parked: when due; held: before its rank is next looked at). So each
@@ -54,6 +55,8 @@ interface Group {
   readonly kind: WorkKind
   /** The venue×symbol whose call slots the group's items take; null for reconcile queries, which take none. */
   readonly instrumentKey: string | null
+  /** The venue the group's items call (NextWorkOptions.venueHeld). */
+  readonly venue: string
   readonly ready: MinHeap<Entry>
   /** Live entries of the group wherever they are: bounds the stale ones left in `ready`. */
   live: number
@@ -96,7 +99,7 @@ const STALE_SLACK = 64
 export class WorkIndex {
   private readonly state: KernelState
   private readonly entries = new Map<string, Entry>()
-  /** Per rank and kind (KIND_INDEX): instrument key ('' for reconcile) → group; and the same groups as a list, to walk. */
+  /** Per rank and kind (KIND_INDEX): instrument key (the venue for reconcile) → group; and the same groups as a list, to walk. */
   private readonly groupsByKey: Map<string, Group>[][] = RANKS.map(() => KINDS.map(() => new Map<string, Group>()))
   private readonly groups: Group[][] = RANKS.map(() => [])
   private readonly parked = new MinHeap<Parking>()
@@ -157,6 +160,7 @@ export class WorkIndex {
     const placesBlocked = everyInstrumentFull(state, callsMaxFor(state, 2))
     const lane0Blocked = placesBlocked && everyInstrumentFull(state, callsMaxFor(state, 0))
     const paced = options.instrumentPaced
+    const venueHeld = options.venueHeld
     for (const rank of options.lane3First === true ? PICK_ORDER_LANE3_FIRST : PICK_ORDER) {
       const lane = rank === CANCEL_READ_BACKS ? 3 : rank
       if (lane === 0 ? lane0Blocked : lane === 3 ? options.readBacksHeld === true : placesBlocked) continue
@@ -167,6 +171,7 @@ export class WorkIndex {
       for (const group of this.groups[rank] as Group[]) {
         if (group.ready.size === 0) continue
         if (group.instrumentKey !== null && (state.callsByInstrument.get(group.instrumentKey) ?? 0) >= callsMax) continue
+        if (venueHeld !== undefined && lane !== 0 && venueHeld(group.venue)) continue
         const entry = this.front(group, options)
         if (entry === null || (best !== null && entry.seq > best.seq)) continue
         if (options.placeSendsHeld === true && (entry.kind === 'place' || entry.kind === 'amend')) continue
@@ -205,7 +210,7 @@ export class WorkIndex {
 
   /** Indexes the order's work; `seq`: its position in its lane, a new one (at the back) unless it keeps one (workKept). */
   private add(order: Order, lane: Lane, kind: WorkKind, seq = this.seqNext++): void {
-    const group = this.groupFor(lane, rankOf(order, lane, kind), kind, kind === 'reconcile' ? null : orderInstrumentKey(order))
+    const group = this.groupFor(lane, rankOf(order, lane, kind), kind, kind === 'reconcile' ? null : orderInstrumentKey(order), order.venue)
     const entry: Entry = { orderId: order.orderId, order, kind, seq, group, live: true, where: 'ready', parkings: 0 }
     const entryCount = this.entries.size
     this.entries.set(order.orderId, entry)
@@ -226,12 +231,12 @@ export class WorkIndex {
     if (group.ready.size > 2 * group.live + STALE_SLACK) group.ready.retain(isLive)
   }
 
-  private groupFor(lane: Lane, rank: Rank, kind: WorkKind, instrumentKey: string | null): Group {
+  private groupFor(lane: Lane, rank: Rank, kind: WorkKind, instrumentKey: string | null, venue: string): Group {
     const byInstrument = this.groupsByKey[rank]?.[KIND_INDEX[kind]] as Map<string, Group>
-    let group = byInstrument.get(instrumentKey ?? '')
+    let group = byInstrument.get(instrumentKey ?? venue)
     if (group === undefined) {
-      group = { lane, rank, kind, instrumentKey, ready: new MinHeap(), live: 0 }
-      byInstrument.set(instrumentKey ?? '', group)
+      group = { lane, rank, kind, instrumentKey, venue, ready: new MinHeap(), live: 0 }
+      byInstrument.set(instrumentKey ?? venue, group)
       this.groups[rank]?.push(group)
     }
     return group

@@ -20,7 +20,8 @@ export interface ExecutorOptions {
    * Bound on adapter calls in flight at once (all venues), Lane0's counted, each call counted (a read-back's status
    * and trades are two): beyond it work of Lanes 1–3 waits in its lane. Lane0 work (cancels, closes) is never held by it — a cancel must not wait for places or for reads (a sweep's
    * read-backs, each up to a request timeout while a venue is out); its calls are bounded by the kernel instead, one
-   * per order and callsPerInstrumentMax per venue×symbol.
+   * per order and callsPerInstrumentMax per venue×symbol. With several venues attached, one venue's calls hold at most
+   * three quarters of it, and count in it only up to that (call-budget.ts).
    */
   callsInFlightMax: number
   /**

@@ -10,7 +10,8 @@
  * only from its head, once durable. Cancels go as soon as durable (never behind a held place).
  *
  * Lane3 gets a share of the picks (lane3-share.ts), so Unknown orders converge under sustained new-order load; and
- * read-backs hold at most half the call budget (readBacksHeld), so a venue that answers none does not stop the rest.
+ * read-backs hold at most half the call budget (readBacksHeld), so a venue that answers none does not stop the rest;
+ * nor does a venue that answers nothing at all: one venue's calls hold at most a share of the budget (call-budget.ts).
  *
  * Places and amends are paced per venue×symbol by the instrument's request budget, rateLimitPerSecond (send-pacing.ts):
  * one whose budget is spent is not picked until it returns. Cancels spend it but are never held by it.
@@ -24,7 +25,6 @@ import type { Engine } from './engine.ts'
 import type { Dispatch, ExecutorOptions, ExecutorStats } from './executor-options.ts'
 import { DispatchQueues } from './dispatch-queues.ts'
 import { HeldAnswers } from './held-answers.ts'
-import { READ_BACK_CALLS } from './read-back.ts'
 import { readBackItem } from './read-back-item.ts'
 import { queryCallFor, type QueryPorts } from './query-call.ts'
 import { READ_BACKS_BEFORE_START_MAX, ReadBacksBeforeStart } from './read-backs-before-start.ts'
@@ -37,6 +37,7 @@ import { SendThrows } from './send-throws.ts'
 import { WakeTimer } from './wake-timer.ts'
 import { callVenue, holdCall, type VenueCallPorts } from './venue-call.ts'
 import { callDeadlinesFor, type CallDeadlines } from './call-deadline.ts'
+import { CallBudget } from './call-budget.ts'
 import type { SendPorts, SendResultCommand } from './venue-send.ts'
 import type { VenueOrder, VenueOutcome } from '../venues/adapter.ts'
 
@@ -75,6 +76,10 @@ export class Executor {
   readonly pacing: SendPacing
   /** nextWork's instrumentPaced: the pacing's, or none when no instrument is paced (the pick asks nothing). */
   private readonly instrumentPaced: ((instrumentKey: string) => boolean) | undefined
+  /** The calls in flight, per venue, against callsInFlightMax and each venue's share of it (call-budget.ts). */
+  private readonly budget: CallBudget
+  /** nextWork's venueHeld: the budget's, or none with a single venue (its share is the whole budget). */
+  private readonly venueHeld: ((venue: string) => boolean) | undefined
   private pumpQueued = false
   /** Wakes the pump when an item set aside becomes due (armTimer). */
   private readonly timer: WakeTimer
@@ -101,6 +106,8 @@ export class Executor {
     this.lane3Share = new Lane3Share(options.lane3Every)
     this.pacing = new SendPacing(options.clock, options.rateLimits ?? [])
     this.instrumentPaced = this.pacing.active ? this.pacing.spent : undefined
+    const budget = (this.budget = new CallBudget(options.callsInFlightMax, options.adapters.size, this.stats))
+    this.venueHeld = budget.venueShare >= options.callsInFlightMax ? undefined : (venue) => budget.venueHeld(venue)
     // A deadline passing after the stop is no news: the call's answer is refused at the stop as any late one is.
     this.deadlines = callDeadlinesFor({ clock: options.clock, onError: (error, context) => void (this.stopped || options.onError(error, context)) }, this.stats)
     this.queryPorts = { onQuery: options.onQuery, clock: options.clock, deadlines: this.deadlines }
@@ -183,8 +190,8 @@ export class Executor {
       this.pacing.pickAt(nowMs)
       const lane3First = this.lane3Share.due
       const sendHeldUntilMs = this.sendThrows.size === 0 ? undefined : this.sendThrows.heldUntilMs
-      const item = nextWork(engine.state, { nowMs, busy: this.busy, sendHeldUntilMs, reconcileHeld: this.reconcileHeld, reconcileHeldUntilMs: this.reconcileHolds.heldUntilMs, placeSendsHeld: this.placeSendHolds.size > 0, lane3First, readBacksHeld: this.readBacksHeld, instrumentPaced: this.instrumentPaced })
-      if (item === null || (item.lane !== 0 && budgetLeft < this.callsNeeded(item))) break
+      const item = nextWork(engine.state, { nowMs, busy: this.busy, sendHeldUntilMs, reconcileHeld: this.reconcileHeld, reconcileHeldUntilMs: this.reconcileHolds.heldUntilMs, placeSendsHeld: this.placeSendHolds.size > 0, lane3First, readBacksHeld: this.budget.readBacksHeld(this.reconcileHolds.reconciling.size), instrumentPaced: this.instrumentPaced, venueHeld: this.venueHeld })
+      if (item === null || (item.lane !== 0 && budgetLeft < this.budget.callsNeeded(item.kind))) break
       this.lane3Share.picked(item, lane3First, engine.state.orders.get(item.orderId))
       if (item.kind === 'reconcile') {
         this.reconcileHolds.reconciling.add(item.orderId)
@@ -235,7 +242,7 @@ export class Executor {
       return
     }
     this.sendThrows.decided(item.orderId)
-    this.stats.callsInFlight++
+    this.budget.started(item.venue)
     if (queue !== null) queue.push(dispatch)
   }
 
@@ -260,7 +267,7 @@ export class Executor {
     } catch (error) {
       this.reportUnlessStopping(error, `send of ${item.orderId}`)
     } finally {
-      this.stats.callsInFlight--
+      this.budget.ended(item.venue)
       if (failed) this.releaseLater(item)
       else {
         this.release(item)
@@ -338,14 +345,14 @@ export class Executor {
 
   /**
    * The orders a venue lists as open, every account's (one call, counted like a read-back), for the sweep and
-   * bootstrap (open-order-listing.ts); null when not asked: the executor is stopped, no call may start, or the venue
-   * is not attached.
+   * bootstrap (open-order-listing.ts); null when not asked: the executor is stopped, no call may start (the venue's
+   * calls at its share included), or the venue is not attached.
    */
   async listOpenOrders(venue: string): Promise<VenueOutcome<VenueOrder[]> | null> {
     const adapter = this.options.adapters.get(venue)
-    if (this.stopped || adapter === undefined || this.callsBudgetLeft === 0) return null
+    if (this.stopped || adapter === undefined || this.callsBudgetLeft === 0 || this.venueHeld?.(venue) === true) return null
     try {
-      return await queryCallFor(this.stats, this.queryPorts, venue, adapter, 'openOrders')(() => adapter.openOrders())
+      return await queryCallFor(this.budget, this.queryPorts, venue, adapter, 'openOrders')(() => adapter.openOrders())
     } finally {
       this.wake()
     }
@@ -356,25 +363,14 @@ export class Executor {
     return [...this.options.adapters.keys()]
   }
 
-  /** Calls that may still start under callsInFlightMax (the bound on Lanes 1–3) before it is spent. */
+  /** Calls that may still start under callsInFlightMax (the bound on Lanes 1–3), each venue's counted up to its share. */
   get callsBudgetLeft(): number {
-    return Math.max(0, this.options.callsInFlightMax - this.stats.callsInFlight)
+    return this.budget.left
   }
 
-  /**
-   * Whether the read-backs under way hold their share of the call budget (READ_BACKS_SHARE): then no other is picked,
-   * and Lanes 1–2 keep the rest. Before, a venue that answered nothing after a mass cancel left every canceled order
-   * Unknown with its cancel wanted; their read-backs, picked right after Lane0, took every call the budget freed, each
-   * for a request timeout, and no place to any other venue went for as long as it was out.
-   */
-  private get readBacksHeld(): boolean {
-    const shareCalls = Math.max(READ_BACK_CALLS, Math.floor(this.options.callsInFlightMax * READ_BACKS_SHARE))
-    return (this.reconcileHolds.reconciling.size + 1) * READ_BACK_CALLS > shareCalls
-  }
-
-  /** Venue calls one item has out at once: a read-back's two (at most the whole budget, or 1 would hold it for good). */
-  private callsNeeded(item: WorkItem): number {
-    return item.kind === 'reconcile' ? Math.min(READ_BACK_CALLS, this.options.callsInFlightMax) : 1
+  /** Calls in flight to `venue`, every lane's (specs, metrics). */
+  callsTo(venue: string): number {
+    return this.budget.callsTo(venue)
   }
 
   private reconcile(item: WorkItem): Promise<boolean> {
@@ -382,15 +378,12 @@ export class Executor {
       ...this.options,
       holds: this.reconcileHolds,
       stats: this.stats,
-      queryCall: (venue, adapter) => queryCallFor(this.stats, this.queryPorts, venue, adapter, 'query'),
+      queryCall: (venue, adapter) => queryCallFor(this.budget, this.queryPorts, venue, adapter, 'query'),
       report: (error, context) => this.reportUnlessStopping(error, context),
       done: () => this.wake(),
     })
   }
 }
-
-/** The share of callsInFlightMax the read-backs under way may hold before no other is picked (Executor.readBacksHeld). */
-const READ_BACKS_SHARE = 0.5
 
 /** How long a send the log refused waits before it is picked again (see Executor.releaseLater). */
 export const SEND_REFUSED_RETRY_MS = 100

@@ -1,11 +1,13 @@
 /**
  * How the executor makes a query to a venue (a read-back's calls, an open-order listing): guarded (read-back.ts), given a
  * deadline (call-deadline.ts: one its adapter never answers is unknown, so the read-back backs off and asks again),
- * counted in the executor's callsInFlight while it is out (callsInFlightMax bounds Lanes 1–3, a read-back's calls each
- * as they are made), and its answer told to onQuery (venue health), with when it was asked for a read-back's.
+ * counted in the executor's call budget while it is out (call-budget.ts: callsInFlightMax bounds Lanes 1–3, a venue's
+ * share its own; a read-back's calls each as they are made), and its answer told to onQuery (venue health), with when
+ * it was asked for a read-back's.
  */
 
-import type { ExecutorOptions, ExecutorStats } from './executor-options.ts'
+import type { ExecutorOptions } from './executor-options.ts'
+import type { CallBudget } from './call-budget.ts'
 import { withinDeadline, type CallDeadlines } from './call-deadline.ts'
 import { guarded, type VenueCall } from './read-back.ts'
 import type { VenueAdapter, VenueOutcome } from '../venues/adapter.ts'
@@ -22,7 +24,7 @@ export interface QueryPorts {
  * (`openOrders`, untimed: its duration follows the venue's open orders, not its health).
  */
 export function queryCallFor(
-  stats: Pick<ExecutorStats, 'callsInFlight'>,
+  calls: Pick<CallBudget, 'started' | 'ended'>,
   options: QueryPorts,
   venue: string,
   adapter: VenueAdapter,
@@ -30,11 +32,11 @@ export function queryCallFor(
 ): VenueCall {
   const { onQuery, clock, deadlines } = options
   const counted = async <T>(call: () => Promise<VenueOutcome<T>>): Promise<VenueOutcome<T>> => {
-    stats.callsInFlight++
+    calls.started(venue)
     try {
       return await guarded(() => withinDeadline(call(), adapter, query, null, deadlines))
     } finally {
-      stats.callsInFlight--
+      calls.ended(venue)
     }
   }
   if (onQuery === undefined) return counted
