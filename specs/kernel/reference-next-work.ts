@@ -4,7 +4,8 @@
  * reconcile-held, without a free call slot or held by a kill switch. Since, two ranks of Lane3 in the pick: the
  * read-backs of orders with a cancel wanted right after Lane0, and Lane3 before Lanes 1–2 with `lane3First`;
  * Lanes 1–2 of an instrument whose request budget is spent (`instrumentPaced`) skipped; and the work of an order whose
- * send decision threw skipped while its wait runs (`sendHeldUntilMs`).
+ * send decision threw skipped while its wait runs (`sendHeldUntilMs`); and Lanes 1–3 of a venue whose calls hold its
+ * share of the runtime's call budget (`venueHeld`) skipped.
  */
 
 import type { KernelState, NextWorkOptions, WorkItem } from '../../src/kernel/index.ts'
@@ -23,6 +24,7 @@ export function referenceNextWork(state: KernelState, options: NextWorkOptions):
       const order = state.orders.get(orderId)
       if (order === undefined || order.notBeforeMs > options.nowMs || options.busy?.has(orderId) === true) continue
       if ((options.sendHeldUntilMs?.(orderId) ?? 0) > options.nowMs) continue
+      if (lane !== 0 && options.venueHeld?.(order.venue) === true) continue
       if (lane === 3 && order.cancelWanted !== (rank === 'cancelReadBacks')) continue
       if (kind === 'reconcile' && options.reconcileHeld?.has(orderId) === true) continue
       if (kind !== 'reconcile') {
