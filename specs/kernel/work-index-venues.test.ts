@@ -55,7 +55,7 @@ class VenuesDriver {
     const reconcileHeld = new Set<string>()
     for (const queue of state.queues) for (const orderId of queue.keys()) if (this.rand() < 0.04) busy.add(orderId)
     for (const orderId of state.queues[3].keys()) if (this.rand() < 0.2) reconcileHeld.add(orderId)
-    const held = new Set(VENUES.filter(() => this.rand() < 0.4))
+    const held = new Set<string>(VENUES.filter(() => this.rand() < 0.4))
     return { nowMs: this.harness.nowMs, busy, reconcileHeld, lane3First: this.rand() < 0.2, venueHeld: (venue) => held.has(venue) }
   }
 

@@ -64,13 +64,13 @@ function withOther(config: KernelConfig): KernelConfig {
   return { ...config, instruments: [...config.instruments, ...others], policies: config.policies.map((policy) => ({ ...policy, instruments: [...policy.instruments, ...keys] })) }
 }
 
-async function startTwoVenues(seed: number): Promise<{ world: World; hanging: HangVenue; other: SimVenue }> {
+async function startTwoVenues(seed: number, reconcileSweepMs = 0): Promise<{ world: World; hanging: HangVenue; other: SimVenue }> {
   const clock = new SimClock({ startMs: T0 })
   const venueOptions = { latencyMsMin: 2, latencyMsMax: 2, requestTimeoutMs: REQUEST_TIMEOUT_MS }
   const sim = { clock, instruments: simInstrumentsFor(defaultSimInstruments()), deposits: simDepositsOf(ACCOUNTS), ...venueOptions }
   const hanging = new HangVenue({ ...sim, seed })
   const other = new SimVenue({ ...sim, seed: seed + 1, venue: OTHER })
-  const world = await startWorld({ seed, clock, venue: hanging, configure: withOther, otherVenues: [other], venueOptions, reconcileSweepMs: 0 })
+  const world = await startWorld({ seed, clock, venue: hanging, configure: withOther, otherVenues: [other], venueOptions, reconcileSweepMs })
   worlds.push(world)
   return { world, hanging, other }
 }
@@ -125,6 +125,50 @@ describe("a venue's share of the call budget", () => {
     expect(hanging.callsHung.query).toBeGreaterThan(0)
     expect(world.gateway.executor.callsTo('sim')).toBeLessThanOrEqual((3 * CALLS_IN_FLIGHT_MAX) / 4)
     expect(world.errors.filter((line) => !line.includes('VENUE_CALL_DEADLINE'))).toEqual([])
+  })
+})
+
+describe("read-backs asked outside the pick stay within a venue's share", () => {
+  test("a venue's reports asking for read-backs while it holds its share start none (they wait), and its calls stay within it", async () => {
+    const { world, hanging } = await startTwoVenues(92302)
+    const resting: string[] = []
+    for (let index = 0; index < CALLS_IN_FLIGHT_MAX; index++) resting.push(await place(world, 'sim', `rest-${index}`))
+    await run(world, 50, 1)
+    hanging.hung = true
+    for (let index = 0; index < 2 * CALLS_IN_FLIGHT_MAX; index++) await place(world, 'sim', `stuck-${index}`)
+    await run(world, 5, 1)
+    const share = (3 * CALLS_IN_FLIGHT_MAX) / 4
+    expect(world.gateway.executor.callsTo('sim')).toBeLessThanOrEqual(share)
+    const queriesBefore = hanging.callsHung.query
+    // The venue's session asks for every resting order to be read back (reports it could not take, say).
+    for (const orderId of resting) world.gateway.readBacks.askedByReport(orderId)
+    await run(world, 5, 1)
+    // Before: each started (the budget left counts the venue only up to its share), two calls each past it.
+    expect(hanging.callsHung.query - queriesBefore).toBe(0)
+    expect(world.gateway.executor.callsTo('sim')).toBeLessThanOrEqual(share)
+    expect(world.gateway.executor.stats.callsInFlight).toBeLessThanOrEqual(CALLS_IN_FLIGHT_MAX)
+    // Once the venue answers again, the waiting read-backs go.
+    hanging.hung = false
+    await run(world, 3 * DEADLINE_MS, 10)
+    expect(world.gateway.executor.callsTo('sim')).toBe(0)
+  })
+})
+
+describe("the open-order sweep stays within a venue's share", () => {
+  test("a venue at its share has its open orders left to a later sweep, not read back past it", async () => {
+    const { world, hanging } = await startTwoVenues(92303, 500)
+    for (let index = 0; index < CALLS_IN_FLIGHT_MAX; index++) await place(world, 'sim', `rest-${index}`)
+    await run(world, 50, 1)
+    hanging.hung = true
+    for (let index = 0; index < 2 * CALLS_IN_FLIGHT_MAX; index++) await place(world, 'sim', `stuck-${index}`)
+    const share = (3 * CALLS_IN_FLIGHT_MAX) / 4
+    let most = 0
+    // Three sweeps while the venue answers nothing (its listing is not asked at its share: every quiet order is due).
+    for (let elapsedMs = 0; elapsedMs < 1_600; elapsedMs += 5) {
+      await run(world, 5, 1)
+      most = Math.max(most, world.gateway.executor.callsTo('sim'))
+    }
+    expect(most).toBeLessThanOrEqual(share)
   })
 })
 

@@ -368,6 +368,14 @@ export class Executor {
     return this.budget.left
   }
 
+  /**
+   * Calls that may still start to `venue`: none while it holds its share (its calls past the share count in no budget,
+   * so a read-back asked outside the pick — sweep, fill gap, report — gated on callsBudgetLeft alone went past it).
+   */
+  callsLeftFor(venue: string): number {
+    return this.venueHeld?.(venue) === true ? 0 : this.budget.left
+  }
+
   /** Calls in flight to `venue`, every lane's (specs, metrics). */
   callsTo(venue: string): number {
     return this.budget.callsTo(venue)

@@ -50,14 +50,15 @@ export class FillGapWatch {
   private readonly graceMs: number
   private readonly orderOf: (orderId: string) => Order | undefined
   private readonly readBack: (orderId: string) => void
-  private readonly callsBudgetLeft: () => number
+  /** Calls that may still start to the order's venue (Executor.callsLeftFor). */
+  private readonly callsBudgetLeft: (orderId: string) => number
 
   constructor(options: {
     clock: Clock
     graceMs: number
     orderOf: (orderId: string) => Order | undefined
     readBack: (orderId: string) => void
-    callsBudgetLeft: () => number
+    callsBudgetLeft: (orderId: string) => number
   }) {
     this.clock = options.clock
     this.graceMs = options.graceMs
@@ -108,7 +109,7 @@ export class FillGapWatch {
     if (gap === undefined) return
     if (order === undefined || !OPEN_AT_VENUE.has(order.status)) return void this.stats.closedWithOrder++
     if (order.cumQty >= gap.venueCumQty) return void this.stats.resolvedByReport++
-    if (!readBackMayStart(this.callsBudgetLeft())) {
+    if (!readBackMayStart(this.callsBudgetLeft(orderId))) {
       gap.cancel = this.clock.schedule(this.graceMs, () => this.due(orderId))
       this.gaps.set(orderId, gap)
       this.stats.readBacksDeferred++

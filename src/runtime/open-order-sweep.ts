@@ -35,8 +35,8 @@ export interface OpenOrderSweepOptions {
   clock: Clock
   state: KernelState
   venueOpen: VenueOpenOrders
-  /** Calls that may still start (Executor.callsBudgetLeft). */
-  callsBudgetLeft: () => number
+  /** Calls that may still start (Executor.callsBudgetLeft); given an order, to its venue (Executor.callsLeftFor). */
+  callsBudgetLeft: (orderId?: string) => number
   /** One venue's open orders (Executor.listOpenOrders); null when not asked (no call free, executor stopped). */
   listOpenOrders: (venue: string) => Promise<VenueOutcome<VenueOrder[]> | null>
   /** Starts one order's read-back (status and trades) and notes it as swept. */
@@ -126,6 +126,8 @@ export class OpenOrderSweep {
     for (const orderId of toRead) {
       if (report.readBackCount >= limit) break
       if (!this.stillDue(orderId)) continue
+      // A venue at its share of the budget takes none: its order waits for the next sweep.
+      if (this.options.callsBudgetLeft(orderId) < READ_BACK_CALLS) continue
       this.options.readBack(orderId)
       report.readBackCount++
     }

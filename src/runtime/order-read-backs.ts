@@ -47,12 +47,17 @@ export class OrderReadBacks {
   constructor(options: OrderReadBacksOptions) {
     this.options = options
     const { engine, executor, clock } = options
+    // The order's venue's room (Executor.callsLeftFor): a venue at its share of the budget takes no read-back.
+    const callsLeftFor = (orderId?: string): number => {
+      const venue = orderId === undefined ? undefined : engine.state.orders.get(orderId)?.venue
+      return venue === undefined ? executor.callsBudgetLeft : executor.callsLeftFor(venue)
+    }
     this.venueOpen = new VenueOpenOrders(engine.state)
     this.openOrderSweep = new OpenOrderSweep({
       clock,
       state: engine.state,
       venueOpen: this.venueOpen,
-      callsBudgetLeft: () => executor.callsBudgetLeft,
+      callsBudgetLeft: callsLeftFor,
       listOpenOrders: (venue) => executor.listOpenOrders(venue),
       readBack: (orderId) => this.readBack(orderId),
       intervalMs: options.sweepIntervalMs,
@@ -64,14 +69,14 @@ export class OrderReadBacks {
       graceMs: options.fillGapGraceMs,
       orderOf: (orderId) => engine.state.orders.get(orderId),
       readBack: (orderId) => this.readBack(orderId),
-      callsBudgetLeft: () => executor.callsBudgetLeft,
+      callsBudgetLeft: callsLeftFor,
     })
     this.reportReadBacks = new ReportReadBacks({
       clock,
       paceMs: options.reportReadBackPaceMs ?? REPORT_READ_BACK_PACE_MS,
       ordersMax: REPORT_READ_BACKS_WAITING_MAX,
       holds: (orderId) => engine.state.orders.has(orderId),
-      callsBudgetLeft: () => executor.callsBudgetLeft,
+      callsBudgetLeft: callsLeftFor,
       readBack: (orderId) => this.readBack(orderId),
     })
   }

@@ -27,7 +27,8 @@ export interface ReportReadBacksOptions {
   ordersMax: number
   /** Whether the kernel still holds the order (a retired one is not read back). */
   holds: (orderId: string) => boolean
-  callsBudgetLeft: () => number
+  /** Calls that may still start to the order's venue (Executor.callsLeftFor). */
+  callsBudgetLeft: (orderId: string) => number
   readBack: (orderId: string) => void
 }
 
@@ -53,7 +54,7 @@ export class ReportReadBacks {
   want(orderId: string): void {
     if (this.stopped || this.waiting.has(orderId) || !this.options.holds(orderId)) return
     const dueInMs = this.dueInMs(orderId)
-    if (dueInMs <= 0 && readBackMayStart(this.options.callsBudgetLeft())) return this.read(orderId)
+    if (dueInMs <= 0 && readBackMayStart(this.options.callsBudgetLeft(orderId))) return this.read(orderId)
     if (this.waiting.size >= this.options.ordersMax) {
       this.dropped++
       return
@@ -80,7 +81,7 @@ export class ReportReadBacks {
   private due(orderId: string): void {
     this.waiting.delete(orderId)
     if (this.stopped || !this.options.holds(orderId)) return
-    if (!readBackMayStart(this.options.callsBudgetLeft())) return this.wait(orderId, this.options.paceMs)
+    if (!readBackMayStart(this.options.callsBudgetLeft(orderId))) return this.wait(orderId, this.options.paceMs)
     this.read(orderId)
   }
 
