@@ -262,7 +262,7 @@ export class GatewayMetrics {
         counted[code] = now.reloadFailures[code]
       }
       stale.set(now.stale ? 1 : 0)
-      age.set(Math.max(0, now.atMs - now.lastGoodAtMs) / 1000)
+      age.set(now.lastGoodAgeMs / 1000)
     })
   }
 

@@ -2,6 +2,7 @@ import { afterEach, describe, expect, test } from 'bun:test'
 import { rmSync } from 'node:fs'
 import { join } from 'node:path'
 import { ApiError } from '../../../src/http/errors.ts'
+import { GatewayMetrics } from '../../../src/http/gateway-metrics.ts'
 import type { Verifier } from '../../../src/http/auth/index.ts'
 import { keyToken, signingKey, tempDir, verifier, writeJwks } from './fixtures.ts'
 
@@ -73,6 +74,26 @@ describe('the JWKS grace and a wall clock stepped', () => {
     try {
       expect(v.jwksStatus()?.stale).toBe(true)
       expect(await reasonOf(v, await keyToken(edKey))).toBe('jwks_stale')
+    } finally {
+      performance.now = realPerformanceNow
+    }
+  })
+
+  test('back: the last good read age (/metrics) grows with the real time past it, as the stale flag beside it', async () => {
+    const { path, v } = steppedWorld()
+    const metrics = new GatewayMetrics()
+    metrics.followJwks(() => v.jwksStatus())
+    rmSync(path)
+    await v.reloadKeys()
+    wallStepMs = -3_600_000
+    const realPerformanceNow = performance.now
+    const performanceNow = performance.now.bind(performance)
+    performance.now = () => performanceNow() + 307_000
+    try {
+      const text = metrics.render()
+      expect(text).toContain('egress_jwks_stale 1')
+      // Before: the wall clock's age, 0 for the hour the clock was stepped back while the key set was stale.
+      expect(text).toMatch(/egress_jwks_last_good_read_age_seconds 30[78]/)
     } finally {
       performance.now = realPerformanceNow
     }

@@ -56,6 +56,11 @@ export interface JwksStatus {
   staleAtMs: number
   /** True once staleMaxMs has passed since the last good read (on elapsedMs): tokens by these keys are refused. */
   stale: boolean
+  /**
+   * Time since the last good read, on elapsedMs as `stale` (atMs − lastGoodAtMs is on the wall clock: a step back held
+   * it at 0 while the key set was stale).
+   */
+  lastGoodAgeMs: number
   /** Failed reloads since the file was opened, by code. */
   reloadFailures: Readonly<Record<JwksErrorCode, number>>
 }
@@ -110,7 +115,8 @@ export function openJwksFile(path: string, options: JwksFileOptions): JwksFile {
   let lastGoodElapsedMs = elapsedMs()
   const reloadFailures: Record<JwksErrorCode, number> = { JWKS_UNREADABLE: 0, JWKS_INVALID: 0 }
   const staleAtMs = (): number => lastGoodAtMs + options.staleMaxMs
-  const isStale = (): boolean => elapsedMs() - lastGoodElapsedMs >= options.staleMaxMs
+  const lastGoodAgeMs = (): number => Math.max(0, elapsedMs() - lastGoodElapsedMs)
+  const isStale = (): boolean => lastGoodAgeMs() >= options.staleMaxMs
   const goodReadNow = (): void => {
     lastGoodAtMs = nowMs()
     lastGoodElapsedMs = elapsedMs()
@@ -188,7 +194,8 @@ export function openJwksFile(path: string, options: JwksFileOptions): JwksFile {
     kids: () => current.keys.map((key) => key.kid as string),
     status: () => {
       const atMs = nowMs()
-      return { atMs, keysTrusted: current.keys.length, lastGoodAtMs, staleAtMs: staleAtMs(), stale: isStale(), reloadFailures: { ...reloadFailures } }
+      const ageMs = lastGoodAgeMs()
+      return { atMs, keysTrusted: current.keys.length, lastGoodAtMs, staleAtMs: staleAtMs(), stale: ageMs >= options.staleMaxMs, lastGoodAgeMs: ageMs, reloadFailures: { ...reloadFailures } }
     },
     reload,
     close: () => clearInterval(timer),
