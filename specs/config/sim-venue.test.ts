@@ -119,11 +119,12 @@ describe('config venues: the sim entry', () => {
   })
 
   test("serve's paper banner shows a first order the configured sim takes", () => {
-    expect(firstOrderExample(defaultConfig())).toEqual({ symbol: 'BTC-USD', qty: '0.01', price: '60000', restingPrice: '58000' })
-    // DOGE: resting half its band (500 bps) below 0.15, on its tick: 0.1462; minQty 10 there is 1.462 of notional, below
-    // minNotional 5: 35 (whole lots) is the least that passes at the resting price, and so at the opening price.
-    expect(firstOrderExample(parseConfig({ venues: [sim(DOGE, SOL)] }))).toEqual({ symbol: 'DOGE-USDT', qty: '35', price: '0.15', restingPrice: '0.1462' })
-    expect(paperBanner(parseConfig({ venues: [sim(SOL)] }), 'http://127.0.0.1:8080')).toContain('"symbol":"SOL-USD","side":"buy","type":"limit","qty":"0.01","price":"150"')
+    expect(firstOrderExample(defaultConfig())).toEqual({ symbol: 'BTC-USD', qty: '0.01', price: '61500', restingPrice: '58000' })
+    // DOGE: half its band (500 bps) above 0.15 and below it, on its tick: 0.1537 (fills at once) and 0.1462 (rests);
+    // minQty 10 there is 1.462 of notional, below minNotional 5: 35 (whole lots) is the least that passes at the resting
+    // price, and so at the higher one.
+    expect(firstOrderExample(parseConfig({ venues: [sim(DOGE, SOL)] }))).toEqual({ symbol: 'DOGE-USDT', qty: '35', price: '0.1537', restingPrice: '0.1462' })
+    expect(paperBanner(parseConfig({ venues: [sim(SOL)] }), 'http://127.0.0.1:8080')).toContain('"symbol":"SOL-USD","side":"buy","type":"limit","qty":"0.01","price":"153.75"')
   })
 
   test('egress serve exits 1 naming the path of a bad sim instrument value', async () => {
