@@ -31,21 +31,21 @@ async function issues(path: string, headers: Record<string, string> = {}): Promi
 
 test('a bad ?last_event_id= is reported under query.last_event_id', async () => {
   expect(await issues('/v1/accounts/demo-1/stream?last_event_id=abc')).toEqual({
-    message: 'last_event_id: expected an event id (a non-negative integer)',
+    message: 'query.last_event_id: expected an event id (a non-negative integer)',
     issues: [{ path: 'query.last_event_id', message: 'expected a non-negative integer' }],
   })
 })
 
 test('a bad Last-Event-ID header is still reported under header.Last-Event-ID, and wins over the query', async () => {
   expect(await issues('/v1/accounts/demo-1/stream?last_event_id=0', { 'Last-Event-ID': 'abc' })).toEqual({
-    message: 'Last-Event-ID: expected an event id (a non-negative integer)',
+    message: 'header.Last-Event-ID: expected an event id (a non-negative integer)',
     issues: [{ path: 'header.Last-Event-ID', message: 'expected a non-negative integer' }],
   })
 })
 
 test('a bad ?last_event_id= is refused behind a good Last-Event-ID header too', async () => {
   expect(await issues('/v1/accounts/demo-1/stream?last_event_id=-1', { 'Last-Event-ID': '3' })).toEqual({
-    message: 'last_event_id: expected an event id (a non-negative integer)',
+    message: 'query.last_event_id: expected an event id (a non-negative integer)',
     issues: [{ path: 'query.last_event_id', message: 'expected a non-negative integer' }],
   })
   expect(t.http.services.hub.subscriberCount).toBe(0)
@@ -53,7 +53,7 @@ test('a bad ?last_event_id= is refused behind a good Last-Event-ID header too', 
 
 test('an empty Last-Event-ID header counts as absent: the query is checked and used', async () => {
   expect(await issues('/v1/accounts/demo-1/stream?last_event_id=x1', { 'Last-Event-ID': '' })).toEqual({
-    message: 'last_event_id: expected an event id (a non-negative integer)',
+    message: 'query.last_event_id: expected an event id (a non-negative integer)',
     issues: [{ path: 'query.last_event_id', message: 'expected a non-negative integer' }],
   })
   const res = await t.request('/v1/accounts/demo-1/stream?last_event_id=0', { headers: auth(trader, { 'Last-Event-ID': ' ' }) })

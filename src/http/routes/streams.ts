@@ -92,17 +92,18 @@ function tokenAuthority(services: Services, token: string): StreamAuthority {
 function lastEventIdOf(c: Context<AuthEnv>): number | null {
   // Read and checked whole even when the header wins, so a parameter the streams do not take, or a bad value of the one
   // they do, is refused either way (a bad query behind a good header passed unread).
-  const query = validLastEventId(queryOf(c, STREAM_QUERY).last_event_id, { path: queryPath('last_event_id'), name: 'last_event_id' })
+  const query = validLastEventId(queryOf(c, STREAM_QUERY).last_event_id, queryPath('last_event_id'))
   const header = c.req.header('Last-Event-ID')
-  if (header !== undefined && header.trim() !== '') return validLastEventId(header, { path: 'header.Last-Event-ID', name: 'Last-Event-ID' })
+  if (header !== undefined && header.trim() !== '') return validLastEventId(header, 'header.Last-Event-ID')
   return query
 }
 
-function validLastEventId(raw: string | undefined, source: { path: string; name: string }): number | null {
+/** `path`: where the value came from, the start of the message as for every other query or body issue. */
+function validLastEventId(raw: string | undefined, path: string): number | null {
   const lsn = parseLastEventId(raw)
   if (lsn !== 'invalid') return lsn
-  throw new ApiError('VALIDATION_FAILED', `${source.name}: expected an event id (a non-negative integer)`, {
-    details: { issues: [{ path: source.path, message: 'expected a non-negative integer' }] },
+  throw new ApiError('VALIDATION_FAILED', `${path}: expected an event id (a non-negative integer)`, {
+    details: { issues: [{ path, message: 'expected a non-negative integer' }] },
   })
 }
 
