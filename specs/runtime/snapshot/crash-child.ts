@@ -1,10 +1,12 @@
 /**
  * The process the snapshot crash drill kills: `egress serve`'s gateway (startServeGateway) on DIR with fsync
- * durability, the back office open, and a snapshot every few records, placing orders as fast as they are acknowledged.
+ * durability, its snapshots sealed with the data dir's local key, the back office open, and a snapshot every few
+ * records, placing orders as fast as they are acknowledged.
  * Prints `READY {how it started}` (snapshot, back-office section) once started, `SNAP <n>` / `SNAPPED <n>` as each on-demand snapshot starts / ends, and `ACK <idempotency key>` for every
  * order whose answer came back (durable: the ACK boundary). Runs until killed.  Usage: bun crash-child.ts DIR TAG
  */
 
+import { withLocalSealKey } from '../../../src/audit/index.ts'
 import { parseConfig } from '../../../src/config/index.ts'
 import { backOfficeOf } from '../../../src/backoffice/index.ts'
 import { startServeGateway } from '../../../src/cli/serve-gateway.ts'
@@ -22,7 +24,9 @@ const config = parseConfig({
   snapshots: { everyRecords: 6, keep: 2 },
   backoffice: { reconcileIntervalMs: 3_600_000 },
 })
-const served = await startServeGateway(config, { clock: new StoppableClock(), buildCommit: 'crash-drill', onError: (error, context) => process.stderr.write(`error: ${context}: ${String(error)}\n`) })
+// Its snapshots sealed, as `egress serve`'s are (the data dir's local key): a kill lands in a seal's write too.
+const audit = await withLocalSealKey(config.audit, { dataDir: dir, mode: config.mode })
+const served = await startServeGateway(config, { audit, clock: new StoppableClock(), buildCommit: 'crash-drill', onError: (error, context) => process.stderr.write(`error: ${context}: ${String(error)}\n`) })
 const { gateway } = served
 const trader = { id: 'alice', roles: ['trader' as const], accounts: ['demo-1'], liveAllowed: false }
 const office = backOfficeOf(gateway).stats()

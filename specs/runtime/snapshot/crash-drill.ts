@@ -32,13 +32,15 @@ export interface DrillResult {
   /** Kills that came after an on-demand snapshot started and before it was reported done (aimed kills that landed). */
   killsInsideSnapshot: number
   snapshotsSeen: number
+  /** Cycles whose restore started from a snapshot with its seal beside it (crash-child seals, as `egress serve` does). */
+  sealedSnapshotsSeen: number
   problems: string[]
 }
 
 export async function runCrashDrill(options: DrillOptions): Promise<DrillResult> {
   const random = xorshift(options.seed)
   const acked = new Set<string>()
-  const result: DrillResult = { seed: options.seed, cycles: 0, acked: 0, killsDuringSnapshotWrite: 0, killsInsideSnapshot: 0, snapshotsSeen: 0, problems: [] }
+  const result: DrillResult = { seed: options.seed, cycles: 0, acked: 0, killsDuringSnapshotWrite: 0, killsInsideSnapshot: 0, snapshotsSeen: 0, sealedSnapshotsSeen: 0, problems: [] }
   for (let cycle = 0; cycle < options.cycles && result.problems.length === 0; cycle++) {
     const child = Bun.spawn([process.execPath, join(import.meta.dir, 'crash-child.ts'), options.dir, `c${cycle}`], { stdout: 'pipe', stderr: 'pipe' })
     const output = new LineCollector(child.stdout)
@@ -92,6 +94,7 @@ function check(dir: string, cycle: number, acked: ReadonlySet<string>, result: D
     const { report } = restored
     if (report.removedTempFiles.length > 0) result.killsDuringSnapshotWrite++
     if (report.snapshot !== null) result.snapshotsSeen++
+    if (report.snapshot !== null && store.readSeal({ file: report.snapshot.file, path: join(dir, 'snapshots', report.snapshot.file), lsn: report.snapshot.lsn }).kind === 'present') result.sealedSnapshotsSeen++
     if (report.rejected.length > 0) result.problems.push(`cycle ${cycle}: snapshots refused after the kill: ${JSON.stringify(report.rejected)}`)
     if (result.snapshotsSeen > 0 && report.snapshot === null) result.problems.push(`cycle ${cycle}: no usable snapshot after one existed`)
     const state = restored.engine.state

@@ -22,6 +22,7 @@ describe('kill -9 while snapshots are written', () => {
         expect(result.cycles).toBe(CYCLES)
         expect(result.acked).toBeGreaterThan(0)
         expect(result.snapshotsSeen).toBeGreaterThan(0)
+        expect(result.sealedSnapshotsSeen).toBeGreaterThan(0)
         return { cases: result.cycles, seeds: [SEED], steps: result.acked, killsInsideSnapshot: result.killsInsideSnapshot, killsDuringSnapshotWrite: result.killsDuringSnapshotWrite }
       },
     )
