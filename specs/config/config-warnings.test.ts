@@ -25,3 +25,9 @@ test('the HS256 warning comes through the same list', () => {
   const config = parseConfig({ mode: 'shadow', auth: { hs256Secret: 's'.repeat(40), jwksFile: '/dev/null' } })
   expect(configWarnings(config)).toEqual([expect.stringContaining('auth.hs256Secret (or EGRESS_HS256_SECRET) is set')])
 })
+
+test('a queue bound of 1 is named: an OCO list (two legs queued together) could never be placed', () => {
+  const warnings = configWarnings(parseConfig({ kernel: { accountQueuedMax: 1, lane2DepthMax: 1 } }))
+  expect(warnings).toEqual([expect.stringContaining('kernel.accountQueuedMax is 1: an OCO list'), expect.stringContaining('kernel.lane2DepthMax is 1')])
+  expect(configWarnings(parseConfig({ kernel: { accountQueuedMax: 2, lane1DepthMax: 2, lane2DepthMax: 5 } }))).toEqual([])
+})
