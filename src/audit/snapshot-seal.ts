@@ -6,10 +6,10 @@
  * any other token signed by the same key.
  */
 
-import { CompactSign, compactVerify, decodeProtectedHeader } from 'jose'
 import * as v from 'valibot'
 import type { SealKeyResolver, SealSigningKey } from './keys.ts'
-import { decodeJson, type Decoded } from './records.ts'
+import type { Decoded } from './records.ts'
+import { readTypedJwsUnverified, signTypedJws, verifyTypedJws, type TypedClaims } from './typed-jws.ts'
 
 export const SNAPSHOT_SEAL_JWS_TYP = 'egress-snapshot-seal+jws'
 
@@ -25,49 +25,22 @@ export const SNAPSHOT_SEAL_CLAIMS_SCHEMA = v.strictObject({
 })
 export type SnapshotSealClaims = v.InferOutput<typeof SNAPSHOT_SEAL_CLAIMS_SCHEMA>
 
-export interface VerifiedSnapshotSeal {
-  claims: SnapshotSealClaims
-  kid: string | undefined
-}
+export type VerifiedSnapshotSeal = TypedClaims<SnapshotSealClaims>
 
-const encoder = new TextEncoder()
+const SNAPSHOT_SEAL_KIND = { typ: SNAPSHOT_SEAL_JWS_TYP, claims: SNAPSHOT_SEAL_CLAIMS_SCHEMA }
 
-export async function signSnapshotSeal(claims: SnapshotSealClaims, signer: SealSigningKey): Promise<string> {
-  return new CompactSign(encoder.encode(JSON.stringify(claims)))
-    .setProtectedHeader({ alg: 'EdDSA', kid: signer.kid, typ: SNAPSHOT_SEAL_JWS_TYP })
-    .sign(signer.key)
+export function signSnapshotSeal(claims: SnapshotSealClaims, signer: SealSigningKey): Promise<string> {
+  return signTypedJws(claims, signer, SNAPSHOT_SEAL_JWS_TYP)
 }
 
 /** Verifies the signature (EdDSA only), the typ, then the claims. Never throws: a bad seal is a finding. */
-export async function verifySnapshotSeal(jws: string, keys: SealKeyResolver): Promise<Decoded<VerifiedSnapshotSeal>> {
-  try {
-    const result = await compactVerify(jws, keys, { algorithms: ['EdDSA'] })
-    if (result.protectedHeader.typ !== SNAPSHOT_SEAL_JWS_TYP) {
-      return { ok: false, reason: `header typ ${String(result.protectedHeader.typ)}, expected ${SNAPSHOT_SEAL_JWS_TYP}` }
-    }
-    const claims = decodeJson(SNAPSHOT_SEAL_CLAIMS_SCHEMA, result.payload)
-    return claims.ok ? { ok: true, value: { claims: claims.value, kid: result.protectedHeader.kid } } : claims
-  } catch (error) {
-    return { ok: false, reason: `signature does not verify (${error instanceof Error ? error.message : String(error)})` }
-  }
+export function verifySnapshotSeal(jws: string, keys: SealKeyResolver): Promise<Decoded<VerifiedSnapshotSeal>> {
+  return verifyTypedJws(jws, keys, SNAPSHOT_SEAL_KIND)
 }
 
 /** The claims read without checking the signature (no key at hand): the structure and typ still are. */
 export function readSnapshotSealUnverified(jws: string): Decoded<VerifiedSnapshotSeal> {
-  const body = jws.split('.')[1]
-  if (body === undefined) return { ok: false, reason: 'not a compact JWS' }
-  let kid: string | undefined
-  try {
-    const header = decodeProtectedHeader(jws)
-    if (header.alg !== 'EdDSA' || header.typ !== SNAPSHOT_SEAL_JWS_TYP) {
-      return { ok: false, reason: `header alg ${String(header.alg)} typ ${String(header.typ)}, expected EdDSA ${SNAPSHOT_SEAL_JWS_TYP}` }
-    }
-    kid = header.kid
-  } catch (error) {
-    return { ok: false, reason: `header does not decode (${error instanceof Error ? error.message : String(error)})` }
-  }
-  const claims = decodeJson(SNAPSHOT_SEAL_CLAIMS_SCHEMA, new Uint8Array(Buffer.from(body, 'base64url')))
-  return claims.ok ? { ok: true, value: { claims: claims.value, kid } } : claims
+  return readTypedJwsUnverified(jws, SNAPSHOT_SEAL_KIND)
 }
 
 /** Whether verified claims describe the snapshot `file` (its header's LSN and head, its content digest); else why not. */
