@@ -9,12 +9,12 @@
 import { describe, expect, test } from 'bun:test'
 import { instrumentKey } from '../../src/domain/instruments.ts'
 import type { KernelConfig } from '../../src/domain/kernel-config.ts'
-import { nextWork, type KernelCommand, type NextWorkOptions, type WorkItem } from '../../src/kernel/index.ts'
+import { nextWork, type NextWorkOptions, type WorkItem } from '../../src/kernel/index.ts'
 import { queueMismatches } from '../../src/kernel/queues.ts'
-import type { VenueOutcome } from '../../src/venues/adapter.ts'
 import { ACCOUNT, config, d, Harness, body, ops, paperFacts, placeCommand, policy, trader } from './fixtures.ts'
 import { prng as random } from '../wal/support.ts'
 import { referenceNextWork } from './reference-next-work.ts'
+import { answerOneCall, answerReadBack } from './work-answers.ts'
 
 const VENUES = ['sim', 'sim2', 'sim3'] as const
 const SYMBOLS = [
@@ -105,28 +105,9 @@ class VenuesDriver {
   }
 
   answer(): void {
-    const calls = [...this.harness.state.inFlight.values()]
-    const call = calls[this.int(calls.length)]
-    if (call === undefined) return
-    const roll = this.rand()
-    const outcome: VenueOutcome<{ venueOrderId: string }> =
-      roll < 0.5
-        ? { kind: 'ok', value: { venueOrderId: `v-${call.orderId}` } }
-        : roll < 0.65
-          ? { kind: 'retryable', reason: 'throttled', retryAfterMs: this.int(3_000) }
-          : roll < 0.9
-            ? { kind: 'unknown', reason: 'timeout' }
-            : { kind: 'rejected', reason: 'no' }
-    const nowMs = this.harness.nowMs
-    const ack: VenueOutcome<{ accepted: true }> = outcome.kind === 'ok' ? { kind: 'ok', value: { accepted: true } } : outcome
-    const command: KernelCommand =
-      call.action === 'place'
-        ? { kind: 'place_result', nowMs, orderId: call.orderId, outcome }
-        : call.action === 'cancel'
-          ? { kind: 'cancel_result', nowMs, orderId: call.orderId, outcome: ack }
-          : { kind: 'amend_result', nowMs, orderId: call.orderId, outcome: ack }
-    this.harness.run(command)
+    answerOneCall(this.harness, this.rand)
   }
+
 
   cancel(): void {
     const ids = [...this.harness.state.orders.keys()]
@@ -135,14 +116,9 @@ class VenuesDriver {
   }
 
   reconcile(orderId: string): void {
-    const order = this.harness.state.orders.get(orderId)
-    if (order === undefined) return
-    const venueOrder =
-      this.rand() < 0.5
-        ? null
-        : { clientOrderId: order.venueClientOrderId, venueOrderId: `v-${orderId}`, account: order.accountId, symbol: order.symbol, side: order.side, qty: order.qty, cumQty: order.cumQty, status: 'open' as const }
-    this.harness.run({ kind: 'reconcile_result', nowMs: this.harness.nowMs, orderId, venueOrder, trades: [] })
+    answerReadBack(this.harness, this.rand, orderId)
   }
+
 }
 
 describe('the work index with venues held by their share of the call budget', () => {

@@ -10,15 +10,15 @@
 import { describe, expect, test } from 'bun:test'
 import { defaultSimInstruments, instrumentKey } from '../../src/domain/instruments.ts'
 import type { Lane } from '../../src/domain/modes.ts'
-import { nextDueMs, nextWork, type KernelCommand, type NextWorkOptions, type WorkItem } from '../../src/kernel/index.ts'
+import { nextDueMs, nextWork, type NextWorkOptions, type WorkItem } from '../../src/kernel/index.ts'
 import { callsMaxFor, everyInstrumentFull } from '../../src/kernel/in-flight.ts'
 import { queueMismatches } from '../../src/kernel/queues.ts'
 import { workIndexOf } from '../../src/kernel/work-index.ts'
 import { switchHolds } from '../../src/kernel/send.ts'
-import type { VenueOutcome } from '../../src/venues/adapter.ts'
 import { ACCOUNT, config, d, Harness, market, ops, paperFacts, placeCommand, body, policy, trader } from './fixtures.ts'
 import { prng as random } from '../wal/support.ts'
 import { referenceNextWork } from './reference-next-work.ts'
+import { answerOneCall, answerReadBack } from './work-answers.ts'
 
 // A reduce-only sell goes at sellPrice, above the buys: at their price it would cross them (SELF_TRADE_PREVENTED).
 const SYMBOLS = [
@@ -189,28 +189,9 @@ class Driver {
   }
 
   answer(): void {
-    const calls = [...this.harness.state.inFlight.values()]
-    const call = calls[this.int(calls.length)]
-    if (call === undefined) return
-    const roll = this.rand()
-    const outcome: VenueOutcome<{ venueOrderId: string }> =
-      roll < 0.55
-        ? { kind: 'ok', value: { venueOrderId: `v-${call.orderId}` } }
-        : roll < 0.7
-          ? { kind: 'retryable', reason: 'throttled', retryAfterMs: this.int(3_000) }
-          : roll < 0.85
-            ? { kind: 'unknown', reason: 'timeout' }
-            : { kind: 'rejected', reason: 'no' }
-    const nowMs = this.harness.nowMs
-    const ack: VenueOutcome<{ accepted: true }> = outcome.kind === 'ok' ? { kind: 'ok', value: { accepted: true } } : outcome
-    const command: KernelCommand =
-      call.action === 'place'
-        ? { kind: 'place_result', nowMs, orderId: call.orderId, outcome }
-        : call.action === 'cancel'
-          ? { kind: 'cancel_result', nowMs, orderId: call.orderId, outcome: ack }
-          : { kind: 'amend_result', nowMs, orderId: call.orderId, outcome: ack }
-    this.harness.run(command)
+    answerOneCall(this.harness, this.rand)
   }
+
 
   randomOrderId(): string | undefined {
     const ids = [...this.harness.state.orders.keys()]
@@ -248,15 +229,9 @@ class Driver {
   }
 
   reconcile(orderId: string): void {
-    const order = this.harness.state.orders.get(orderId)
-    if (order === undefined) return
-    const roll = this.rand()
-    const venueOrder =
-      roll < 0.5
-        ? null
-        : { clientOrderId: order.venueClientOrderId, venueOrderId: `v-${orderId}`, account: order.accountId, symbol: order.symbol, side: order.side, qty: order.qty, cumQty: order.cumQty, status: 'open' as const }
-    this.harness.run({ kind: 'reconcile_result', nowMs: this.harness.nowMs, orderId, venueOrder, trades: [] })
+    answerReadBack(this.harness, this.rand, orderId)
   }
+
 }
 
 describe('the work index picks what the walk of the queues picked', () => {
