@@ -55,6 +55,15 @@ export function highestEpoch(dir: string, io: WalIo): number {
   return highest
 }
 
+/**
+ * The record in epoch `epoch`'s file, or null when there is none (a directory emptied by hand). Throws as
+ * readCurrentLease does for a file that is not that epoch's record.
+ */
+export function readLeaseRecordOf(dir: string, epoch: number, io: WalIo = nodeIo): LeaseRecord | null {
+  const path = join(dir, epochFileName(epoch))
+  return io.exists(path) ? readLeaseFile(path, epoch, io) : null
+}
+
 /** A lease record is about 150 bytes (the holder id is a node name); a file far larger is not one, and is not read. */
 const LEASE_FILE_BYTES_MAX = 64 * 1024
 

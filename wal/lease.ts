@@ -13,7 +13,9 @@
  * (a writer that knows it was fenced writes nothing) and again after the fsync, before acknowledging, so a paused
  * ("zombie") leader that wakes up after a takeover cannot acknowledge anything. A holder's own writes (renewal, release)
  * and a taker's link are followed by a listing: paused between its check and its write, a zombie re-created the file
- * that later takers had tidied away, and the two stats then read its lease as held. Every frame carries the epoch, so
+ * that later takers had tidied away, and the two stats then read its lease as held. A holder's writes also read its
+ * file first: another holder's record there means its file had gone and a taker linked the same epoch again (a
+ * directory emptied by hand, a damaged disk), and the lease is lost (two holders of one epoch otherwise). Every frame carries the epoch, so
  * anything a zombie wrote during a takeover is recognisable and refused by replication and replay.
  *
  * Clock assumption: expiry compares wall clocks of different hosts. Hosts must be synchronised to within
@@ -50,7 +52,7 @@ import { LeaseError } from './errors.ts'
 import { nodeIo, type WalIo } from './io.ts'
 import { logFloor, type DataLossAccepted, type TakenFloor } from './lease-floor.ts'
 import type { LeaseInSyncMember } from './lease-in-sync.ts'
-import { EPOCH_FILE, epochFileName, highestEpoch, KEEP_EPOCH_FILES, LEASE_TTL_MS_MAX, readCurrentLease, sameLeaseRecord, type LeaseRecord } from './lease-record.ts'
+import { EPOCH_FILE, epochFileName, highestEpoch, KEEP_EPOCH_FILES, LEASE_TTL_MS_MAX, readCurrentLease, readLeaseRecordOf, sameLeaseRecord, type LeaseRecord } from './lease-record.ts'
 import type { LeaseGuard } from './options.ts'
 
 export { readCurrentLease, sameLeaseRecord, type LeaseRecord }
@@ -276,6 +278,7 @@ export class Lease implements LeaseGuard {
    */
   renew(): void {
     this.assertHeld()
+    if (this.takenAgain()) throw new LeaseError('LEASE_LOST', `lease epoch ${this.epoch} held by ${this.options.holderId} was taken again by another holder (its epoch file had gone)`)
     const monotonicNow = this.options.monotonicNowMs()
     const now = this.options.nowMs()
     this.writeRecord({ holderId: this.options.holderId, epoch: this.epoch, expiresAtMs: now + this.options.ttlMs, renewedAtMs: now, ...this.floorFields() })
@@ -288,11 +291,30 @@ export class Lease implements LeaseGuard {
   /** Gives the lease up at once (clean shutdown), so a standby need not wait for expiry. */
   release(): void {
     if (this.released) return
-    if (this.isHeld()) {
+    if (this.isHeld() && !this.takenAgain()) {
       const now = this.options.nowMs()
       this.writeRecord({ holderId: this.options.holderId, epoch: this.epoch, expiresAtMs: 0, renewedAtMs: now, ...this.floorFields() })
     }
     this.released = true
+  }
+
+  /**
+   * Does this epoch's file hold another holder's record? Its file gone (a lease directory emptied by hand, a damaged
+   * disk that lost the newest file), a taker links this very epoch again, and the fencing check (two stats) then reads
+   * the taker's file as this holder's own: both held epoch n. Read before each write of this holder's (renew, release),
+   * so the holder that writes second never overwrites the other's record unseen. A file that cannot be read is no
+   * evidence (the write replaces it, as before). Remembered: fencing is for good.
+   */
+  private takenAgain(): boolean {
+    let record: LeaseRecord | null
+    try {
+      record = readLeaseRecordOf(this.options.dir, this.epoch, this.options.io)
+    } catch {
+      return false
+    }
+    if (record === null || record.holderId === this.options.holderId) return false
+    this.fencedSeen = true
+    return true
   }
 
   /** What this holder's record says of its standbys: the floor, the in-sync set when it keeps one, the previous holder. */
