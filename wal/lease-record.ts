@@ -35,6 +35,13 @@ export interface LeaseRecord {
 export const EPOCH_FILE = /^epoch-(\d{10})\.json$/
 export const KEEP_EPOCH_FILES = 4
 
+/**
+ * The highest epoch a lease may hold: a frame carries its writer's epoch in 32 bits (wal/frame.ts), and a log refuses
+ * a writer above it. A record above it (a damaged or hand-written file) is LEASE_FILE_INVALID; one at it leaves no
+ * epoch to take over with (Lease.acquire). Taken, each takeover's log open failed and the next took the epoch after.
+ */
+export const LEASE_EPOCH_MAX = 0xffff_ffff
+
 export function epochFileName(epoch: number): string {
   return `epoch-${String(epoch).padStart(10, '0')}.json`
 }
@@ -80,6 +87,7 @@ function readLeaseFile(path: string, epoch: number, io: WalIo): LeaseRecord {
   const timesProblem = leaseTimesProblem(parsed)
   if (timesProblem !== null) throw new LeaseError('LEASE_FILE_INVALID', `${path}: ${timesProblem} (refusing to guess who holds it)`)
   // Taken at face value, every taker would try the epoch this file already holds (LEASE_RACE_LOST, for good).
+  if (parsed.epoch > LEASE_EPOCH_MAX) throw new LeaseError('LEASE_FILE_INVALID', `${path} holds epoch ${parsed.epoch}, above the highest a log frame carries (${LEASE_EPOCH_MAX}) (refusing to guess who holds it)`)
   if (parsed.epoch !== epoch) throw new LeaseError('LEASE_FILE_INVALID', `${path} holds the record of epoch ${parsed.epoch} (refusing to guess who holds it)`)
   return parsed
 }

@@ -52,7 +52,7 @@ import { LeaseError } from './errors.ts'
 import { nodeIo, type WalIo } from './io.ts'
 import { logFloor, type DataLossAccepted, type TakenFloor } from './lease-floor.ts'
 import type { LeaseInSyncMember } from './lease-in-sync.ts'
-import { EPOCH_FILE, epochFileName, highestEpoch, KEEP_EPOCH_FILES, LEASE_TTL_MS_MAX, readCurrentLease, readLeaseRecordOf, sameLeaseRecord, type LeaseRecord } from './lease-record.ts'
+import { EPOCH_FILE, epochFileName, highestEpoch, KEEP_EPOCH_FILES, LEASE_EPOCH_MAX, LEASE_TTL_MS_MAX, readCurrentLease, readLeaseRecordOf, sameLeaseRecord, type LeaseRecord } from './lease-record.ts'
 import type { LeaseGuard } from './options.ts'
 
 export { readCurrentLease, sameLeaseRecord, type LeaseRecord }
@@ -185,6 +185,7 @@ export class Lease implements LeaseGuard {
     }
     const floor = logFloor(current, options)
     const epoch = (current?.epoch ?? 0) + 1
+    if (epoch > LEASE_EPOCH_MAX) throw new LeaseError('LEASE_FILE_INVALID', `epoch ${current?.epoch} is the highest a log frame carries: no epoch is left to take over with`)
     const expiresAtMs = now + options.ttlMs
     const record: LeaseRecord = {
       holderId: options.holderId, epoch, expiresAtMs, renewedAtMs: now, replicatedLsn: floor.replicatedLsn, ...(floor.inSync === undefined ? {} : { inSync: floor.inSync }),
