@@ -21,6 +21,7 @@ import { LeaseError, WalFatalError } from './errors.ts'
 import type { Frame, RecordInput } from './frame.ts'
 import { FrameView } from './frame-check.ts'
 import { writeRecordBatch, writeReplicatedBatch, type BatchTarget, type QueuedRecords, type WrittenBatch } from './batch-write.ts'
+import type { WriteMark } from './segment-writer.ts'
 import { noteFsync } from './stats.ts'
 
 /**
@@ -169,6 +170,7 @@ export class GroupCommit {
       return
     }
     let written: WrittenBatch
+    const start = this.target.writer.mark()
     try {
       // A writer that knows it was fenced writes nothing: a frame written now could never be acknowledged, and would
       // stay on this disk as a record the new leader lacks (the node then diverges when it follows). The check after
@@ -176,13 +178,13 @@ export class GroupCommit {
       this.target.options.lease?.assertHeld()
       written = writeRecordBatch(this.target, batch)
     } catch (cause) {
-      this.die(cause, batch)
+      this.die(cause, batch, start)
       return
     }
     const { position } = this.target
     const firstLsn = position.lastLsn - written.frameCount + 1
     const lastLsn = position.lastLsn
-    this.makeDurable(batch, () => {
+    this.makeDurable(batch, start, () => {
       this.notifyListeners(firstLsn, lastLsn, written.frames)
       let next = firstLsn
       for (const pending of batch) {
@@ -201,7 +203,7 @@ export class GroupCommit {
    * queued behind it. No batch is written until both the sync and the zeros came back, so the zeros never land on a
    * frame, and the file is never closed under them (close waits for idle).
    */
-  private makeDurable(batch: PendingAppend[], acknowledge: () => void): void {
+  private makeDurable(batch: PendingAppend[], start: WriteMark, acknowledge: () => void): void {
     const { options, position, writer, stats } = this.target
     const lastLsn = position.lastLsn
     const lastHash = position.lastHash.slice()
@@ -214,7 +216,7 @@ export class GroupCommit {
         if (syncError !== null) throw syncError
         options.lease?.assertHeld()
       } catch (cause) {
-        this.die(cause, batch)
+        this.die(cause, batch, syncError === null ? null : start)
         return
       }
       this.durableLsnNow = lastLsn
@@ -296,14 +298,15 @@ export class GroupCommit {
       return
     }
     let frames: () => Frame[]
+    const start = this.target.writer.mark()
     try {
       frames = writeReplicatedBatch(this.target, raw, checked)
     } catch (cause) {
-      this.die(cause, [pending])
+      this.die(cause, [pending], start)
       return
     }
     const lastLsn = position.lastLsn
-    this.makeDurable([pending], () => {
+    this.makeDurable([pending], start, () => {
       this.notifyListeners(lastLsn - checked.length + 1, lastLsn, frames)
       pending.durable(lastLsn)
     })
@@ -346,7 +349,12 @@ export class GroupCommit {
     if (this.fatal === null) this.stop(error, [])
   }
 
-  private die(cause: unknown, batch: PendingAppend[]): void {
+  /**
+   * Stops the writer of `cause`, failing `batch` and everything queued. `failedFrom`: where the batch that failed its
+   * write or sync began; what of it is not known durable is cut off the file (SegmentWriter.dropFailedBatch).
+   */
+  private die(cause: unknown, batch: PendingAppend[], failedFrom: WriteMark | null = null): void {
+    if (failedFrom !== null) this.target.writer.dropFailedBatch(failedFrom)
     const error =
       cause instanceof LeaseError
         ? cause

@@ -37,6 +37,12 @@ export interface LeadStep {
   bytes: Uint8Array
 }
 
+/** Where a batch's first frame goes: the segment being written and its end then (the durable frames end there). */
+export interface WriteMark {
+  segment: SegmentInfo
+  offsetBytes: number
+}
+
 export class SegmentWriter {
   private readonly dir: string
   private readonly options: WalOptions
@@ -103,6 +109,32 @@ export class SegmentWriter {
     if (endBytes <= positionBytes) return null
     this.allocatedBytes = endBytes
     return { fd: this.fdOpen, positionBytes, bytes: this.zeros.subarray(0, endBytes - positionBytes) }
+  }
+
+  /** Where the next batch begins (GroupCommit notes it before writing one, for dropFailedBatch). */
+  mark(): WriteMark {
+    const segment = this.currentSegment()
+    return { segment, offsetBytes: segment.sizeBytes }
+  }
+
+  /**
+   * After a failed write or sync of the batch begun at `start`: cuts what of it is not known durable off the segment
+   * being written — from `start` on, or past the header of a segment the batch rolled into (a part before a roll was
+   * synced there and then). A failed fsync leaves the pages it could not write in the page cache marked clean (Linux):
+   * the restart's open read them as frames, its own fdatasync had nothing to write and succeeded, and it reported as
+   * the log a batch that was refused and is not on disk, then appended after it; a power cut left a hole under frames
+   * the restart acknowledged (review). The truncate drops those pages. Not synced: the next open's sync of the last
+   * segment (open-sync.ts) makes the cut durable, and until then a power cut leaves at most that batch's torn bytes.
+   */
+  dropFailedBatch(start: WriteMark): void {
+    if (this.fdOpen === NO_FD) return
+    const current = this.currentSegment()
+    try {
+      this.options.io.truncate(this.fdOpen, current === start.segment ? start.offsetBytes : SEGMENT_HEADER_BYTES)
+    } catch {
+      // The writer is dying of the batch's own failure, which is what its owner hears; the cut not made, the next open
+      // judges the bytes as before (and a disk that refuses a truncate now refuses that open's cut: WAL_FATAL).
+    }
   }
 
   /** Syncs the current segment on the spot: a batch's part before a segment roll (rare; the segment closes after). */
