@@ -5,7 +5,7 @@
 
 import { DONE_REPLY, type Decision, type ConfigureCommand, type FundCommand, type KillSwitchCommand, type SetModeCommand } from './commands.ts'
 import { reachesFurther, switchFor } from '../domain/modes.ts'
-import { endDecidedWork } from './mode-escalation.ts'
+import { endDecidedWork, MODE_ESCALATION_ORDERS_MAX } from './mode-escalation.ts'
 import { endHeldWork, endWorkLeftHeld } from './kill-switch.ts'
 import { isOperator, mayChangeMode } from './permissions.ts'
 import { HOLD_RULE_GRACE } from './reservations.ts'
@@ -62,8 +62,11 @@ export function decideSetMode(state: KernelState, command: SetModeCommand): Deci
   if (!reachesFurther(command.mode, state.mode)) return { events: [event], reply: DONE_REPLY }
   // Work decided under the mode before is ended first, so no send of it is ever decided under the new one.
   const detail = `decided in ${state.mode}; the mode changed to ${command.mode} before it was sent`
-  const ended = endDecidedWork(state, { atMs: command.nowMs, principalId: command.principal.id, detail })
-  return { events: [...ended, event], reply: DONE_REPLY }
+  const ordersMax = command.ordersMax ?? MODE_ESCALATION_ORDERS_MAX
+  const ended = endDecidedWork(state, { atMs: command.nowMs, principalId: command.principal.id, detail, ordersMax })
+  // More work than one decision ends: the change is recorded by the decision that ends the last of it.
+  if (!ended.complete) return { events: ended.events, reply: DONE_REPLY }
+  return { events: [...ended.events, event], reply: DONE_REPLY }
 }
 
 export function decideKillSwitch(state: KernelState, command: KillSwitchCommand): Decision {

@@ -96,6 +96,12 @@ export interface SetModeCommand {
   principal: Principal
   mode: Mode
   note: string
+  /**
+   * An escalation ends the work of at most this many orders per decision (mode-escalation.ts), so its records fit the
+   * log's queue; with more, the mode is not changed yet and the command is submitted again. Absent (command records of
+   * older leaders): MODE_ESCALATION_ORDERS_MAX.
+   */
+  ordersMax?: number
 }
 
 export interface KillSwitchCommand {

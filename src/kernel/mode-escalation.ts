@@ -18,6 +18,15 @@
  *   at the venue it is canceled there. An Unknown order the venue acknowledged is at the venue, and stays.
  * The client asks again and is decided under the new mode. A change that reaches less (live → paper or shadow) leaves
  * the work alone: the gate of the new mode holds what it must.
+ *
+ * One decision ends the work of at most `ordersMax` orders (the first by order id), so that its records fit the log's
+ * queue: a venue outage can leave more never-acknowledged places Unknown than the queue takes records (65,536 by
+ * default), and one decision ending them all was refused as overloaded every time it was asked — the safety action
+ * refused by its own size. A change with more work than that records the ends of the first `ordersMax` and not the
+ * change; asked again (the runtime repeats it: gateway-commands.ts), it ends the next ones, and the decision that finds
+ * `ordersMax` or fewer records the change after them. Each decision is recorded whole, so replay (and a standby
+ * deciding the command records again) reaches the same state; a crash between them leaves work ended and the mode as
+ * it was, both safe.
  */
 
 import type { DomainEvent } from '../domain/events/index.ts'
@@ -27,13 +36,22 @@ import { cancelEvents } from './cancel.ts'
 import { emit, emitterFor } from './emit.ts'
 import type { KernelState } from './state.ts'
 
+/** Orders whose work one escalation decision ends at most, whatever a command asks (SetModeCommand.ordersMax). */
+export const MODE_ESCALATION_ORDERS_MAX = 4096
+
 /** Lanes that hold places and amends (Lane3 holds reconciles only). */
 const WORK_LANES: readonly Lane[] = [0, 1, 2]
 
-export function endDecidedWork(state: KernelState, input: { atMs: number; principalId: string; detail: string }): DomainEvent[] {
+/**
+ * The events that end the work of the first `ordersMax` orders (by order id) decided under the mode before, and
+ * whether that was all of it (`complete`: the change may be recorded after them).
+ */
+export function endDecidedWork(state: KernelState, input: { atMs: number; principalId: string; detail: string; ordersMax: number }): { events: DomainEvent[]; complete: boolean } {
   const events: DomainEvent[] = []
   // By order id: the same events whatever order the queues and the calls were restored in (replay or snapshot).
-  for (const { order, work } of decidedWork(state).sort((a, b) => (a.order.orderId < b.order.orderId ? -1 : 1))) {
+  const found = decidedWork(state).sort((a, b) => (a.order.orderId < b.order.orderId ? -1 : 1))
+  const ordersMax = Math.max(1, Math.min(input.ordersMax, MODE_ESCALATION_ORDERS_MAX))
+  for (const { order, work } of found.slice(0, ordersMax)) {
     const at = { atMs: input.atMs, orderId: order.orderId }
     if (work !== 'amend') {
       events.push(...(cancelEvents(order, { atMs: input.atMs, principalId: input.principalId, reason: 'MODE_ESCALATED', unsentReason: 'MODE_ESCALATED' }) ?? []))
@@ -43,7 +61,7 @@ export function endDecidedWork(state: KernelState, input: { atMs: number; princi
     if (order.amend !== null) emit(emitter, { type: 'order.amend_failed', ...at, amendId: order.amend.amendId, reason: 'MODE_ESCALATED', detail: input.detail })
     events.push(...emitter.events)
   }
-  return events
+  return { events, complete: found.length <= ordersMax }
 }
 
 type DecidedWork = { order: Order; work: 'place' | 'amend' | 'place_in_flight' | 'place_unknown' }

@@ -107,8 +107,23 @@ export abstract class GatewayCommands {
     return this.run({ kind: 'kill_switch', nowMs: this.clock.nowMs(), principal, action, note })
   }
 
-  setMode(principal: Principal, mode: Mode, note: string): Promise<CommandResult> {
-    return this.run({ kind: 'set_mode', nowMs: this.clock.nowMs(), principal, mode, note })
+  /**
+   * Changes the mode. An escalation with more work to end than one decision's records fit in the log's queue is
+   * decided in parts (kernel mode-escalation.ts): each part is submitted once the one before is durable, and the last
+   * records the change. Without parts, a change after a venue outage left more never-acknowledged places Unknown than
+   * the queue takes records was refused as overloaded however often it was asked.
+   */
+  async setMode(principal: Principal, mode: Mode, note: string): Promise<CommandResult> {
+    const ordersMax = escalationOrdersMax(this.engine.wal.options.queueRecordsMax)
+    for (let decisions = 1; ; decisions++) {
+      const result = await this.run({ kind: 'set_mode', nowMs: this.clock.nowMs(), principal, mode, note, ordersMax })
+      // A decision that wrote nothing changed nothing (refused, or the mode already in force); one that wrote records
+      // and left the mode as it was ended a part of the work, and the rest is asked for.
+      if (result.lsn === null || this.engine.state.mode === mode) return result
+      if (decisions >= MODE_CHANGE_DECISIONS_MAX) {
+        return { reply: { kind: 'refused', reason: 'OVERLOADED', detail: `the mode change ended work in ${decisions} decisions and more keeps coming; the mode is unchanged, ask again` }, lsn: result.lsn }
+      }
+    }
   }
 
   /** An emergency override of a venue's CRITICAL health (propose, approve, revoke): src/kernel/venue-health.ts. */
@@ -141,6 +156,21 @@ export abstract class GatewayCommands {
       return Promise.reject(error)
     }
   }
+}
+
+/**
+ * Records one order's end may take at most (an amend failed and a cancel asked, an OCO sibling's end with it), and a
+ * decision's own (its command record, mode.changed): an escalation's part is kept to half the log's queue.
+ */
+const ESCALATION_RECORDS_PER_ORDER_MAX = 4
+const ESCALATION_RECORDS_OWN = 2
+
+/** Decisions one mode change takes at most: an escalation whose work is refilled faster than it is ended gives up. */
+const MODE_CHANGE_DECISIONS_MAX = 1024
+
+/** How many orders' work one escalation decision ends, for a log whose queue takes `queueRecordsMax` records. */
+export function escalationOrdersMax(queueRecordsMax: number): number {
+  return Math.max(1, Math.floor((queueRecordsMax / 2 - ESCALATION_RECORDS_OWN) / ESCALATION_RECORDS_PER_ORDER_MAX))
 }
 
 function commandResultOf(committed: Committed): CommandResult {
