@@ -26,7 +26,12 @@ export function applyAmend(emitter: Emitter, input: { atMs: number; source: Amen
   const amend = openAmend(draft, input.amendId)
   if (amend === null) return false
   if (amend.qty <= draft.cumQty) {
-    anomaly(emitter, { atMs: input.atMs, reason: 'TRANSITION_REFUSED', detail: `amend ${amend.amendId} to ${formatDecimal(amend.qty)} is not above the filled ${formatDecimal(draft.cumQty)}` })
+    const detail = `amend ${amend.amendId} to ${formatDecimal(amend.qty)} is not above the filled ${formatDecimal(draft.cumQty)}`
+    anomaly(emitter, { atMs: input.atMs, reason: 'TRANSITION_REFUSED', detail })
+    // Fills overtook it: no evidence can apply it any more (an order is never less than it filled), so it ends here.
+    // Left sent, it stayed on the order after reconciliation ended it (Filled with an amend under way, in the order's
+    // view and its explanation), as no later answer or read-back could settle it either.
+    failAmend(emitter, { atMs: input.atMs, reason: 'AMEND_QTY_BELOW_FILLED', detail, amendId: amend.amendId })
     return false
   }
   const limit = loosestLimitAfter(draft, amend.price)
