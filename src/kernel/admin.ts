@@ -62,7 +62,8 @@ export function decideSetMode(state: KernelState, command: SetModeCommand): Deci
   if (!reachesFurther(command.mode, state.mode)) return { events: [event], reply: DONE_REPLY }
   // Work decided under the mode before is ended first, so no send of it is ever decided under the new one.
   const detail = `decided in ${state.mode}; the mode changed to ${command.mode} before it was sent`
-  const ordersMax = command.ordersMax ?? MODE_ESCALATION_ORDERS_MAX
+  // Absent (a start's own change; the command records of leaders before parts): all of it, as those leaders decided.
+  const ordersMax = command.ordersMax === undefined ? null : Math.min(command.ordersMax, MODE_ESCALATION_ORDERS_MAX)
   const ended = endDecidedWork(state, { atMs: command.nowMs, principalId: command.principal.id, detail, ordersMax })
   // More work than one decision ends: the change is recorded by the decision that ends the last of it.
   if (!ended.complete) return { events: ended.events, reply: DONE_REPLY }

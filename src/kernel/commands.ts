@@ -99,7 +99,7 @@ export interface SetModeCommand {
   /**
    * An escalation ends the work of at most this many orders per decision (mode-escalation.ts), so its records fit the
    * log's queue; with more, the mode is not changed yet and the command is submitted again. Absent (command records of
-   * older leaders): MODE_ESCALATION_ORDERS_MAX.
+   * older leaders, a start's own change): all of it in one decision, as before.
    */
   ordersMax?: number
 }

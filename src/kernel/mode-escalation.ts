@@ -36,7 +36,7 @@ import { cancelEvents } from './cancel.ts'
 import { emit, emitterFor } from './emit.ts'
 import type { KernelState } from './state.ts'
 
-/** Orders whose work one escalation decision ends at most, whatever a command asks (SetModeCommand.ordersMax). */
+/** Orders whose work one escalation decision ends at most when a command asks for parts (SetModeCommand.ordersMax). */
 export const MODE_ESCALATION_ORDERS_MAX = 4096
 
 /** Lanes that hold places and amends (Lane3 holds reconciles only). */
@@ -46,11 +46,13 @@ const WORK_LANES: readonly Lane[] = [0, 1, 2]
  * The events that end the work of the first `ordersMax` orders (by order id) decided under the mode before, and
  * whether that was all of it (`complete`: the change may be recorded after them).
  */
-export function endDecidedWork(state: KernelState, input: { atMs: number; principalId: string; detail: string; ordersMax: number }): { events: DomainEvent[]; complete: boolean } {
+export function endDecidedWork(state: KernelState, input: { atMs: number; principalId: string; detail: string; ordersMax: number | null }): { events: DomainEvent[]; complete: boolean } {
   const events: DomainEvent[] = []
   // By order id: the same events whatever order the queues and the calls were restored in (replay or snapshot).
   const found = decidedWork(state).sort((a, b) => (a.order.orderId < b.order.orderId ? -1 : 1))
-  const ordersMax = Math.max(1, Math.min(input.ordersMax, MODE_ESCALATION_ORDERS_MAX))
+  // null: all of it in one decision (a command without parts: a standby re-deciding an older leader's command record
+  // must decide what that leader decided).
+  const ordersMax = input.ordersMax === null ? found.length : Math.max(1, input.ordersMax)
   for (const { order, work } of found.slice(0, ordersMax)) {
     const at = { atMs: input.atMs, orderId: order.orderId }
     if (work !== 'amend') {
