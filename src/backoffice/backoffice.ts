@@ -63,6 +63,8 @@ export interface ReconcileResult {
   suspected: string[]
   opened: string[]
   cleared: string[]
+  /** Breaks of a venue no longer configured, closed as `venue_retired` (reconcile-records.ts). */
+  retired: string[]
 }
 
 /** How many times reconcile waits for the engine to be idle before comparing with the kernel anyway is skipped. */
@@ -319,8 +321,8 @@ export class BackOffice {
     this.projector.noteOwnRecords(planned.records.map((record, index) => ({ lsn: lsns[index] as number, record })))
     // After the append: a run whose records the log refused confirms nothing for the next one.
     this.suspects = planned.suspectsAfter
-    const { opened, cleared, suspected } = planned
-    return { runId: run.runId, atMs, asOfLsn, checks: run.checks, skipped: run.skipped, observations: [...planned.seen.values()], suspected, opened, cleared }
+    const { opened, cleared, retired, suspected } = planned
+    return { runId: run.runId, atMs, asOfLsn, checks: run.checks, skipped: run.skipped, observations: [...planned.seen.values()], suspected, opened, cleared, retired }
   }
 }
 

@@ -4,11 +4,13 @@
  *
  *   0xB001 backoffice.break_opened   v2  a difference a reconcile found: what, key, expected, actual, first seen, and
  *                                        the account a venue check found it for (v1: without)
- *   0xB002 backoffice.break_cleared  v1  a later reconcile found the same key matching again
+ *   0xB002 backoffice.break_cleared  v2  a break closed: a later reconcile found the same key matching again, or (v2:
+ *                                        `outcome` "venue_retired") its venue is no longer configured, so no run asks it
  *   0xB003 backoffice.reconciled     v2  one reconcile run: which checks ran, how many breaks it saw, as of which LSN,
  *                                        and the venue checks' suspects after it (v1: without them)
  *
- * A break stays open until a reconcile that ran the same check finds it matching; nothing else clears it.
+ * A break stays open until a reconcile that ran the same check finds it matching, or a reconcile runs without its venue
+ * configured (a venue check's break: reconcile-records.ts); nothing else closes it.
  */
 
 import * as v from 'valibot'
@@ -18,7 +20,7 @@ import type { RecordInput } from '../../wal/index.ts'
 export const BACKOFFICE_RECORD_TYPE_MIN = 0xb000
 export const BACKOFFICE_RECORD_TYPE_MAX = 0xbfff
 export const BREAK_OPENED = { type: 0xb001, version: 2, name: 'backoffice.break_opened' } as const
-export const BREAK_CLEARED = { type: 0xb002, version: 1, name: 'backoffice.break_cleared' } as const
+export const BREAK_CLEARED = { type: 0xb002, version: 2, name: 'backoffice.break_cleared' } as const
 export const RECONCILED = { type: 0xb003, version: 2, name: 'backoffice.reconciled' } as const
 /**
  * Every back-office record type, each at the version this build writes (and reads up to): what the decoder knows, and
@@ -107,8 +109,21 @@ export const BREAK_OPENED_SCHEMA = v.strictObject({
 })
 export type BreakOpened = v.InferOutput<typeof BREAK_OPENED_SCHEMA>
 
-export const BREAK_CLEARED_SCHEMA = v.strictObject({ key: TEXT, clearedAtMs: MS, asOfLsn: MS, runId: TEXT })
+/** Why a break closed other than by matching: `venue_retired`, its venue is no longer configured (none asks it). */
+export const BREAK_OUTCOMES = ['venue_retired'] as const
+export type BreakOutcome = (typeof BREAK_OUTCOMES)[number]
+
+export const BREAK_CLEARED_SCHEMA = v.strictObject({
+  key: TEXT,
+  clearedAtMs: MS,
+  asOfLsn: MS,
+  runId: TEXT,
+  /** Absent: the run found the key matching (version 1 records: always). */
+  outcome: v.optional(v.picklist(BREAK_OUTCOMES)),
+})
 export type BreakCleared = v.InferOutput<typeof BREAK_CLEARED_SCHEMA>
+/** Version 1: a match, no outcome (a version 1 record naming one is not what version 1 wrote). */
+const BREAK_CLEARED_V1_SCHEMA = v.strictObject({ key: TEXT, clearedAtMs: MS, asOfLsn: MS, runId: TEXT })
 
 export const RECONCILED_SCHEMA = v.strictObject({
   runId: TEXT,
@@ -165,8 +180,11 @@ export function encodeBackOfficeRecord(record: BackOfficeRecord): RecordInput {
   const problem = v.safeParse(schema, record.value)
   if (!problem.success) throw new Error(`a ${record.kind} record that would not read back is not written: ${v.getDotPath(problem.issues[0]) ?? ''} ${problem.issues[0].message}`)
   const code = record.kind === 'break_opened' ? BREAK_OPENED : record.kind === 'break_cleared' ? BREAK_CLEARED : RECONCILED
-  // A run without its suspects, or a break without its account, is what version 1 said.
-  const version = (record.kind === 'reconciled' && record.value.suspects === undefined) || (record.kind === 'break_opened' && record.value.accountId === undefined) ? 1 : code.version
+  // A run without its suspects, a break without its account, or one cleared by a match is what version 1 said.
+  const version =
+    (record.kind === 'reconciled' && record.value.suspects === undefined) || (record.kind === 'break_opened' && record.value.accountId === undefined) || (record.kind === 'break_cleared' && record.value.outcome === undefined)
+      ? 1
+      : code.version
   return { type: code.type, version, payload: encoder.encode(JSON.stringify(record.value)) }
 }
 
@@ -192,7 +210,7 @@ export function decodeBackOfficeRecord(frame: { type: number; version: number; p
     throw new SchemaError('invalid_payload', `${what}: not JSON`)
   }
   if (code === BREAK_OPENED) return { kind: 'break_opened', value: payloadOf(BREAK_OPENED_SCHEMA, json, what) }
-  if (code === BREAK_CLEARED) return { kind: 'break_cleared', value: payloadOf(BREAK_CLEARED_SCHEMA, json, what) }
+  if (code === BREAK_CLEARED) return { kind: 'break_cleared', value: payloadOf(frame.version === 1 ? BREAK_CLEARED_V1_SCHEMA : BREAK_CLEARED_SCHEMA, json, what) }
   return { kind: 'reconciled', value: frame.version === 1 ? payloadOf(RECONCILED_SCHEMA, json, what) : payloadOf(RECONCILED_V2_SCHEMA, json, what) }
 }
 
@@ -208,6 +226,7 @@ export class BreakBook {
   readonly open = new Map<string, OpenBreak>()
   lastRun: (Reconciled & { lsn: number }) | null = null
   openedTotal = 0
+  /** Breaks closed: cleared by a match or retired with their venue. */
   clearedTotal = 0
   /** The LSN of the last record applied (0 before any): a record at or below it is already in. */
   lastLsn = 0

@@ -3,7 +3,8 @@
  * run observed and the breaks open before it. A venue check's difference opens a break only once confirmed
  * (venue-suspects.ts); `inFlight` names those that venue trades the ledger lacks, all recent, may explain, and
  * `explained` those of them the trades account for exactly (in-flight-fills.ts). A break clears only if its check ran
- * and, for a windowed check, the run looked at its key (`coveredKeys`, venue-trades.ts).
+ * and, for a windowed check, the run looked at its key (`coveredKeys`, venue-trades.ts). A venue check's break of a
+ * venue the run's config does not name is closed by the run as `venue_retired` (see `venues`).
  *
  * Pure: the caller appends the records and only then adopts `suspectsAfter` (a run whose records the log refused
  * confirms nothing for the next one).
@@ -35,7 +36,10 @@ export interface ReconcileRun {
   skippedVenues: ReadonlyMap<ReconcileCheck, ReadonlySet<string>>
   /**
    * The venues the run's venue checks asked (every one configured). A venue check's break clears only in a run that
-   * asked its venue: one no longer configured had its breaks cleared by another venue's run, which never looked.
+   * asked its venue: one no longer configured had its breaks cleared by another venue's run, which never looked. Its
+   * breaks were then open for good, as no run asks it again: the run closes them with outcome `venue_retired`, a
+   * decision of its own in the log (not a match, not counted as cleared). Configured again and still differing, the
+   * difference opens a break anew.
    */
   venues: ReadonlySet<string>
 }
@@ -47,7 +51,10 @@ export interface ReconcileRecords {
   /** Keys seen but not confirmed yet (venue checks' suspects). */
   suspected: string[]
   opened: string[]
+  /** Breaks found matching. */
   cleared: string[]
+  /** Breaks of a venue no longer configured, closed as `venue_retired`. */
+  retired: string[]
   /** The suspects as the next run must weigh them, once these records are in the log. */
   suspectsAfter: VenueSuspects
 }
@@ -73,15 +80,24 @@ export function reconcileRecords(
     records.push({ kind: 'break_opened', value: { ...observation, ...texts, firstSeenMs, asOfLsn, runId: run.runId, ...(accountId === undefined ? {} : { accountId }) } })
   }
   const ran = new Set(run.checks)
+  const retired: string[] = []
+  const cleared: string[] = []
   for (const existing of open.values()) {
-    const looked = (run.coveredKeys.get(existing.check)?.has(existing.key) ?? true) && askedVenueOf(existing, run.venues)
-    if (ran.has(existing.check) && !seen.has(existing.key) && looked) records.push({ kind: 'break_cleared', value: { key: existing.key, clearedAtMs: atMs, asOfLsn, runId: run.runId } })
+    if (!configuredVenueOf(existing, run.venues)) {
+      retired.push(existing.key)
+      records.push({ kind: 'break_cleared', value: { key: existing.key, clearedAtMs: atMs, asOfLsn, runId: run.runId, outcome: 'venue_retired' } })
+      continue
+    }
+    const looked = run.coveredKeys.get(existing.check)?.has(existing.key) ?? true
+    if (ran.has(existing.check) && !seen.has(existing.key) && looked) {
+      cleared.push(existing.key)
+      records.push({ kind: 'break_cleared', value: { key: existing.key, clearedAtMs: atMs, asOfLsn, runId: run.runId } })
+    }
   }
   const opened = records.filter((record) => record.kind === 'break_opened').map((record) => record.value.key)
-  const cleared = records.filter((record) => record.kind === 'break_cleared').map((record) => record.value.key)
   const suspectsAfter = suspects.clone()
   suspectsAfter.noteRun({ atMs, ran: run.checks, observations: run.observations, skippedVenues: run.skippedVenues })
-  const clearedKeys = new Set(cleared)
+  const clearedKeys = new Set([...cleared, ...retired])
   const openAfter = new Set([...open.keys(), ...opened].filter((key) => !clearedKeys.has(key)))
   records.push({
     kind: 'reconciled',
@@ -91,10 +107,10 @@ export function reconcileRecords(
       suspects: suspectsAfter.recorded((key) => openAfter.has(key), SUSPECTS_RECORDED_MAX),
     },
   })
-  return { records, seen, suspected, opened, cleared, suspectsAfter }
+  return { records, seen, suspected, opened, cleared, retired, suspectsAfter }
 }
 
-/** Whether the run asked the venue of a venue check's break (its key's second segment: venues hold no ':'); other checks': yes. */
-function askedVenueOf(item: OpenBreak, venues: ReadonlySet<string>): boolean {
+/** Whether the venue of a venue check's break (its key's second segment: venues hold no ':') is configured; other checks': yes. */
+function configuredVenueOf(item: OpenBreak, venues: ReadonlySet<string>): boolean {
   return !item.check.startsWith('venue_') || venues.has(item.key.split(':', 2)[1] ?? '')
 }
