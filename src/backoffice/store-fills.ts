@@ -134,3 +134,21 @@ export function supersessionOf(db: Database, orderIds: readonly string[], throug
   }
   return byOrder
 }
+
+/**
+ * The account of each order of `orderIds` that has a fill record (all of an order's fills are its account's), in
+ * statements of ORDER_IDS_PER_STATEMENT ids each: the reader of many orders' accounts (GET /v1/reconcile for a scoped
+ * reader) made one statement per order before.
+ */
+export function accountsOfOrders(db: Database, orderIds: readonly string[]): Map<string, string> {
+  const accounts = new Map<string, string>()
+  const statement = db.query('SELECT order_id, account_id, min(lsn) FROM fills WHERE order_id IN (SELECT value FROM json_each(?1)) GROUP BY order_id')
+  for (let start = 0; start < orderIds.length; start += ORDER_IDS_PER_STATEMENT) {
+    const rows = statement.all(JSON.stringify(orderIds.slice(start, start + ORDER_IDS_PER_STATEMENT))) as { order_id: string; account_id: string }[]
+    for (const row of rows) accounts.set(row.order_id, row.account_id)
+  }
+  return accounts
+}
+
+/** How many order ids one statement of accountsOfOrders looks up. */
+export const ORDER_IDS_PER_STATEMENT = 1_000

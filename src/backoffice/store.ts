@@ -14,7 +14,7 @@ import { assert } from '../domain/assert.ts'
 import { formatDecimal, parseComputedDecimal, type Units } from '../domain/decimal.ts'
 import type { FillRecord, Posting } from './ledger-state.ts'
 import type { Position } from './positions.ts'
-import { fillWhere, insertFills, insertTrueUpFills, listedFillRows, supersessionOf, type FillQuery, type ListedFillRow, type OrderSupersession, type SupersessionBound } from './store-fills.ts'
+import { accountsOfOrders, fillWhere, insertFills, insertTrueUpFills, listedFillRows, supersessionOf, type FillQuery, type ListedFillRow, type OrderSupersession, type SupersessionBound } from './store-fills.ts'
 import { fillOf, positionOf, postingOf, type BalanceRowSql, type FillRow, type PositionRow, type PostingRow } from './store-rows.ts'
 import { digestSteps, type QueryModelDigest } from './store-digest.ts'
 import { QueryModelStoreError } from './store-error.ts'
@@ -300,6 +300,11 @@ export class Store {
     const params: (string | number)[] = []
     const sql = `SELECT * FROM fills ${fillWhere(query, params)} ORDER BY lsn LIMIT ?${params.push(query.limit)}`
     return (this.db.query(sql).all(...params) as FillRow[]).map(fillOf)
+  }
+
+  /** The account of each order of `orderIds` with a fill record, read in a statement per batch of ids (store-fills.ts). */
+  accountsOfOrders(orderIds: readonly string[]): Map<string, string> {
+    return accountsOfOrders(this.db, orderIds)
   }
 
   /** Fill records and true-up fills matching `query`, merged in log order (fill-list.ts reads them). */

@@ -29,6 +29,7 @@ import {
   type PageReader,
   type ModelVersion,
   type OpenBreak,
+  type OrderAccount,
   type ReconcileCheck,
   type StoreCounts,
 } from '../../backoffice/index.ts'
@@ -168,20 +169,47 @@ function scopedSkip(item: { check: ReconcileCheck; detail: string }, principal: 
 function visibleBreaks(office: BackOffice, principal: Principal): BackOffice['openBreaks'] {
   const breaks = office.openBreaks
   if (canReadEvery(principal)) return breaks
+  const unknown = breaks.filter((item) => !breakAccounts.has(item))
+  const orderAccount = orderAccountsOf(office, unknown)
+  for (const item of unknown) {
+    const account = breakAccountOf(item, orderAccount)
+    if (account !== null) breakAccounts.set(item, account)
+  }
   return breaks.filter((item) => {
-    const account = breakAccountOf(item, (orderId) => orderAccountOf(office, orderId))
-    return account !== null && canRead(principal, account)
+    const account = breakAccounts.get(item)
+    return account !== undefined && canRead(principal, account)
   })
 }
+
+/**
+ * Each open break's account once found (an order's account never changes), kept as long as the break is open: a scoped
+ * read looks up only the breaks opened since, and those it found no account for (an order not known yet).
+ */
+const breakAccounts = new WeakMap<OpenBreak, string>()
 
 /** The last failed run: its message (an adapter's error may name any account) for every-account readers only. */
 function scopedError(error: { atMs: number; message: string } | null, readAll: boolean): { atMs: number; message: string } | null {
   return error === null || readAll ? error : { atMs: error.atMs, message: DETAIL_NOT_SHOWN }
 }
 
-/** The account of an order: held by the ledger, else named by its fills in the query model (a retired order). */
-function orderAccountOf(office: BackOffice, orderId: string): string | undefined {
-  return office.projector.ledger.orders.get(orderId)?.accountId ?? office.projector.store.fills({ orderId, limit: 1 })[0]?.accountId
+/**
+ * The account of each order `breaks` name: held by the ledger, else named by its fills in the query model (a retired
+ * order). The orders the ledger does not hold are gathered first (a pass of breakAccountOf noting what it asks) and
+ * read together (Store.accountsOfOrders): read one statement each, thousands of breaks of retired orders held the
+ * event loop at every scoped read of /v1/reconcile and /v1/stats.
+ */
+function orderAccountsOf(office: BackOffice, breaks: readonly OpenBreak[]): OrderAccount {
+  const held = office.projector.ledger.orders
+  const retired = new Set<string>()
+  for (const item of breaks) {
+    breakAccountOf(item, (orderId) => {
+      const accountId = held.get(orderId)?.accountId
+      if (accountId === undefined) retired.add(orderId)
+      return accountId
+    })
+  }
+  const stored = retired.size === 0 ? new Map<string, string>() : office.projector.store.accountsOfOrders([...retired])
+  return (orderId) => held.get(orderId)?.accountId ?? stored.get(orderId)
 }
 
 /**
