@@ -297,6 +297,18 @@ export interface ClearSuspectsCommand {
 }
 
 /**
+ * At a start, before the executor may pick anything: every place still waiting in a lane whose acceptance is older than
+ * ageMsMax (the start's resend window) ends, STALE_AT_START (stale-at-start.ts), instead of going out late.
+ */
+export interface ExpireStaleCommand {
+  kind: 'expire_stale'
+  nowMs: number
+  /** Who asks (the start's principal): recorded on the cancel of an order sent before (order.cancel_requested). */
+  principal: Principal
+  ageMsMax: number
+}
+
+/**
  * At a start: orders a venue lists as open under egress's client ids, which the start found egress does not hold
  * (unheld-venue-orders.ts). Each is raised as an alert; nothing else changes.
  */
@@ -330,6 +342,7 @@ export type KernelCommand =
   | BootstrapCommand
   | MarkSuspectsCommand
   | ClearSuspectsCommand
+  | ExpireStaleCommand
   | UnheldVenueOrdersCommand
   | VenueHealthCommand
   | VenueOverrideCommand

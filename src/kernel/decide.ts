@@ -17,6 +17,7 @@ import { decidePlace } from './intake/index.ts'
 import { decideReconcile } from './reconcile.ts'
 import { decideBootstrap, decideCancelResult, decidePlaceResult } from './results.ts'
 import { decideSend } from './send.ts'
+import { decideExpireStale } from './stale-at-start.ts'
 import type { KernelState } from './state.ts'
 import { decideRevokeToken } from './revocations.ts'
 import { decidePlaceList, withListFollowUps, withRevivedLegsCanceled, withTornListsFired } from './order-lists/index.ts'
@@ -72,6 +73,8 @@ function decideCommand(state: KernelState, command: KernelCommand): Decision {
       return decideMarkSuspects(state, command)
     case 'clear_suspects':
       return decideClearSuspects(state, command)
+    case 'expire_stale':
+      return decideExpireStale(state, command)
     case 'unheld_venue_orders':
       return decideUnheldVenueOrders(state, command)
     case 'venue_health':

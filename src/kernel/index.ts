@@ -17,6 +17,7 @@ export type {
   ClearSuspectsCommand,
   ConfigureCommand,
   Decision,
+  ExpireStaleCommand,
   FlattenCommand,
   FundCommand,
   KernelCommand,

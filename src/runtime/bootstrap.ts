@@ -1,9 +1,11 @@
 /**
  * Bootstrap, on every start (§10, DESIGN §6): after the log has been replayed — record the configuration (a no-op if
  * its digest is unchanged), fund paper accounts that have never been funded, mark every call that was in flight
- * when the process stopped as Unknown, let the executor reconcile them with their venues, resend what the venues
- * proved they never received, and only then report ready so intake can open. Which orders may be resent is in the
- * log (kernel/bootstrap-suspects.ts), so a crash at any point of this leaves the next start to finish it.
+ * when the process stopped as Unknown, end the places still waiting from before the stop that are older than the
+ * resend window (not sent this late: kernel/stale-at-start.ts), let the executor reconcile the Unknown orders with
+ * their venues, resend what the venues proved they never received, and only then report ready so intake can open.
+ * Which orders may be resent is in the log (kernel/bootstrap-suspects.ts), so a crash at any point of this leaves the
+ * next start to finish it.
  */
 
 import type { Principal } from '../domain/accounts.ts'
@@ -13,6 +15,7 @@ import type { KernelConfig } from '../domain/kernel-config.ts'
 import type { MarketSnapshot } from '../domain/market.ts'
 import type { Mode } from '../domain/modes.ts'
 import { resendable, type KernelState } from '../kernel/index.ts'
+import { staleAt } from '../kernel/stale-at-start.ts'
 import { isUnheld, UNHELD_ALERTS_MAX } from '../kernel/unheld-venue-orders.ts'
 import type { Engine } from './engine.ts'
 import type { Order } from '../domain/orders.ts'
@@ -42,7 +45,10 @@ export interface BootstrapOptions {
   mode: Mode | null
   /** Give up waiting for Unknown orders to converge after this long; they stay Unknown (worst case reserved). */
   convergeWaitMsMax: number
-  /** Orders older than this are not resent automatically after a crash (their moment has passed). */
+  /**
+   * Orders older than this are not resent automatically after a crash (their moment has passed), and a place still
+   * waiting to be sent when the process stopped ends at the start instead of going out (STALE_AT_START).
+   */
   resendAgeMsMax: number
   /** The reference price of an instrument as the runtime observes it now (null: none): a resend is guarded at it. */
   market: (venue: string, symbol: string) => MarketSnapshot | null
@@ -82,6 +88,12 @@ export interface BootstrapReport {
   unheldVenueOrders: number
   unknownAfterWait: number
   resent: string[]
+  /**
+   * Orders whose place still waited in a lane from before the stop, accepted longer ago than resendAgeMsMax: ended
+   * before the executor started (STALE_AT_START, kernel/stale-at-start.ts), never sent by this start. A count: the
+   * orders' own events name them.
+   */
+  staleEnded: number
   waitedMs: number
 }
 
@@ -137,6 +149,12 @@ export async function bootstrap(options: BootstrapOptions): Promise<BootstrapRep
   await engine.submit({ kind: 'mark_suspects', nowMs: clock.nowMs() })
   const suspects = new Set<string>()
   for (const order of engine.state.orders.values()) if (order.bootstrapSuspect) suspects.add(order.orderId)
+  // Before the executor may pick anything: a place still waiting from before the stop, accepted longer ago than the
+  // resend window, would go out now at a price decided for a market long gone. It ends instead (STALE_AT_START).
+  const expired = await engine.submit({ kind: 'expire_stale', nowMs: clock.nowMs(), principal: BOOTSTRAP_PRINCIPAL, ageMsMax: options.resendAgeMsMax })
+  const staleEnded = expired.decision.events.filter(
+    (event) => (event.type === 'order.canceled' || event.type === 'order.cancel_requested') && event.reason === 'STALE_AT_START',
+  ).length
   options.executor.start()
   const started = clock.nowMs()
   // Orders the venue acknowledged may have filled or been canceled while egress was down: each venue's list of open
@@ -165,7 +183,7 @@ export async function bootstrap(options: BootstrapOptions): Promise<BootstrapRep
   const resent: string[] = []
   for (const orderId of suspects) {
     const order = engine.state.orders.get(orderId)
-    if (order === undefined || !resendable(order) || clock.nowMs() - order.acceptedAtMs > options.resendAgeMsMax) continue
+    if (order === undefined || !resendable(order) || staleAt(order, clock.nowMs(), options.resendAgeMsMax)) continue
     const market = options.market(order.venue, order.symbol)
     const committed = await engine.submit({ kind: 'resend', nowMs: clock.nowMs(), principal: BOOTSTRAP_PRINCIPAL, orderId, market })
     // A refused resend writes a record too (order.resend_refused, with its reason): only a `done` reply resent it.
@@ -186,6 +204,7 @@ export async function bootstrap(options: BootstrapOptions): Promise<BootstrapRep
     unheldVenueOrders: unheld,
     unknownAfterWait: countUnknown(engine, suspects),
     resent,
+    staleEnded,
     waitedMs: clock.nowMs() - started,
   }
 }
