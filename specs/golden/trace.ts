@@ -29,6 +29,8 @@ const replyExpect = v.variant('reply', [
   v.strictObject({ reply: v.literal('conflict') }),
   v.strictObject({ reply: v.literal('amend_accepted'), duplicate: v.optional(v.boolean()) }),
   v.strictObject({ reply: v.literal('done') }),
+  /** A flatten's repeat: its first answer, nothing decided (src/kernel/flatten-held.ts). */
+  v.strictObject({ reply: v.literal('flatten_repeat') }),
   v.strictObject({ reply: v.literal('refused'), reason: v.string() }),
 ])
 export type ReplyExpect = v.InferOutput<typeof replyExpect>

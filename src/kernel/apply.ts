@@ -20,6 +20,7 @@ import { applyVenueHealth } from './venue-health.ts'
 import { noteOwnQuote } from './own-quotes.ts'
 import { adoptKeyWindow, forgetAgedAt, keysAtCap, takeKey } from './key-window.ts'
 import { dropHeldEnded } from './synthetic-held-ended.ts'
+import { holdFlatten } from './flatten-held.ts'
 
 export interface ApplyMeta {
   /** The event's log sequence number; strictly increasing. */
@@ -76,6 +77,8 @@ export function applyInPlace(state: KernelState, event: DomainEvent, meta: Apply
       addBalance(state, event.accountId, event.asset, event.amount)
       return
     case 'account.flatten_requested':
+      holdFlatten(state, event, meta.lsn)
+      return
     case 'order.amend_rejected':
     case 'order.resend_refused':
       // Recorded for audit and explanation; a refused request changes nothing.

@@ -366,6 +366,8 @@ export type Reply =
    * the key with that body (a conflict). `detail` says both, for when the log cannot tell.
    */
   | { kind: 'list_leg_repeat'; listId: string; leg: number; orderId: string; bodyDigest: string; detail: string }
+  /** A repeat of a flatten whose first answer is held (flatten-held.ts): that answer's lsn and holdings not closed. */
+  | { kind: 'flatten_repeat'; lsn: number; notClosed: readonly { asset: string; qty: Units }[] }
   | { kind: 'done' }
   | { kind: 'refused'; reason: ReasonCode; detail: string }
 

@@ -3,19 +3,23 @@
  * reduce-only, marketable limit sell in Lane0. Closing orders are priced at the far edge of the instrument's band
  * below the reference price (so they cross the book without being market orders, which §14 keeps off) and are IOC
  * where supported. They bypass intake guards on purpose: they only reduce risk. Only positions not already held by
- * other orders are closed; run flatten again once the cancels have settled to close the rest — close orders derive
- * their ids from the flatten id and instrument, so a repeated flatten never sends a second close for the same id.
+ * other orders are closed; to close the rest once the cancels have settled, flatten again under a new
+ * Idempotency-Key (or none): a repeat of the same key within the key window decides nothing and answers the first
+ * answer (flatten-held.ts). Close orders derive their ids from the flatten id and instrument, so a flatten id decided
+ * again (after its window) never sends a second close for a close still held under its key.
  */
 
 import { sha256Hex, sha256HexPrefix } from '../domain/canonical-json.ts'
 import { keySpanSuffix } from './key-window.ts'
 import { formatDecimal, roundToStep, type Units } from '../domain/decimal.ts'
-import type { DomainEvent } from '../domain/events/index.ts'
+import type { DomainEvent, EventOf } from '../domain/events/index.ts'
 import { instrumentKey, type Instrument } from '../domain/instruments.ts'
 import type { MarketSnapshot } from '../domain/market.ts'
 import { venueClientOrderId, type TimeInForce } from '../domain/orders.ts'
 import { isRecordableUnits, RECORD_UNITS_MAX } from '../domain/recordable-amounts.ts'
 import { cancelEvents } from './cancel.ts'
+import { flattenUncovered } from './flatten-uncovered.ts'
+import { heldFlatten } from './flatten-held.ts'
 import { DONE_REPLY, type Decision, type FlattenCommand } from './commands.ts'
 import { mayActFor } from './permissions.ts'
 import { bandFloorPrice } from './intake/sent-order.ts'
@@ -35,10 +39,14 @@ export function decideFlatten(state: KernelState, command: FlattenCommand): Deci
   if (!mayActFor(command.principal, command.accountId)) {
     return { events: [], reply: { kind: 'refused', reason: 'ACCOUNT_NOT_PERMITTED', detail: command.accountId } }
   }
+  // A repeat of a flatten whose answer is held decides nothing: it answers the first answer (flatten-held.ts).
+  const held = heldFlatten(state, command.accountId, command.flattenId, command.nowMs)
+  if (held !== null) return { events: [], reply: { kind: 'flatten_repeat', lsn: held.lsn, notClosed: held.notClosed } }
   const at = { atMs: command.nowMs }
-  const events: DomainEvent[] = [
-    { type: 'account.flatten_requested', ...at, accountId: command.accountId, flattenId: command.flattenId, principalId: command.principal.id, ...traceMemberOf(command) },
-  ]
+  // What the answer says it could not close, read before anything is decided (as the caller reads it: routes/admin.ts).
+  const notClosed = flattenUncovered(state, command.accountId)
+  const requested: EventOf<'account.flatten_requested'> = { type: 'account.flatten_requested', ...at, accountId: command.accountId, flattenId: command.flattenId, principalId: command.principal.id, ...traceMemberOf(command) }
+  const events: DomainEvent[] = [requested]
   // Positions released by orders canceled on the spot here are available to the closing orders.
   const released = new Map<string, Units>()
   const orders = [...state.orders.values()].filter((order) => order.accountId === command.accountId && !isTerminal(order.status))
@@ -58,6 +66,9 @@ export function decideFlatten(state: KernelState, command: FlattenCommand): Deci
     if (!isRecordableUnits(qty)) return unrecordableClose(command, instrument, qty)
     events.push(...closeEvents(state, command, { instrument, qty, market: command.markets[instrumentKey(instrument.venue, instrument.symbol)] }))
   }
+  // The first answer, held from the record for a repeat: its lsn is the last of these records'.
+  requested.notClosed = notClosed
+  requested.records = events.length
   return { events, reply: DONE_REPLY }
 }
 

@@ -57,7 +57,12 @@ export function keySpanSuffix(state: KernelState, nowMs: number): string {
 
 /** Whether the entry's window has passed at `atMs`, and the span its id was derived in has ended. */
 function agedOut(entry: IdempotencyEntry, windowMs: number, atMs: number): boolean {
-  return atMs - entry.decidedAtMs >= windowMs && Math.floor(atMs / KEY_SPAN_MS) > Math.floor(entry.decidedAtMs / KEY_SPAN_MS)
+  return keyAgedOut(entry.decidedAtMs, windowMs, atMs)
+}
+
+/** agedOut for a key decided at `decidedAtMs` (a flatten's too: flatten-held.ts). */
+export function keyAgedOut(decidedAtMs: number, windowMs: number, atMs: number): boolean {
+  return atMs - decidedAtMs >= windowMs && Math.floor(atMs / KEY_SPAN_MS) > Math.floor(decidedAtMs / KEY_SPAN_MS)
 }
 
 function queueOf(index: Map<string, IdempotencyEntry>): KeyQueue {

@@ -37,6 +37,16 @@ export interface IdempotencyEntry {
   decidedAtMs: number
 }
 
+/** A flatten's first answer (flatten-held.ts): what a repeat of it answers. */
+export interface HeldFlatten {
+  /** The last record its decision wrote: the answer's lsn. */
+  lsn: number
+  /** The holdings it could not close (flatten-uncovered.ts), by asset. */
+  notClosed: readonly { asset: string; qty: Units }[]
+  /** Its record's atMs: the key window runs from here. */
+  decidedAtMs: number
+}
+
 export interface InFlightCall {
   orderId: string
   action: CallAction
@@ -97,6 +107,8 @@ export interface KernelState {
   revocations: Revocations
   /** The order lists (OCO, src/kernel/order-lists/): every open one and the newest ended ones, bounded. */
   orderLists: OrderLists
+  /** Per account, flatten id → its first answer, oldest first (src/kernel/flatten-held.ts): bounded per account. */
+  flattens: Map<string, Map<string, HeldFlatten>>
 }
 
 export function initialState(): KernelState {
@@ -122,6 +134,7 @@ export function initialState(): KernelState {
     venueHealth: new Map(),
     revocations: emptyRevocations(),
     orderLists: emptyOrderLists(),
+    flattens: new Map(),
   }
 }
 
@@ -151,6 +164,8 @@ export function cloneState(state: KernelState): KernelState {
     // Its own copy: a snapshot encodes the clone across event-loop turns while revocations go on being applied.
     revocations: cloneRevocations(state.revocations),
     orderLists: cloneOrderLists(state.orderLists),
+    // The answers are never changed in place: each account's map copied, its entries shared.
+    flattens: new Map([...state.flattens].map(([accountId, held]) => [accountId, new Map(held)])),
   }
 }
 

@@ -10,7 +10,7 @@ import type { Clock } from '../domain/clock.ts'
 import type { Units } from '../domain/decimal.ts'
 import type { KillSwitchAction, Mode } from '../domain/modes.ts'
 import { checkedTraceparent, traceMemberOf } from '../domain/trace-context.ts'
-import { flattenActs, type FlattenCommand, type LiveReadiness, type PlaceCommand, type PlaceListCommand, type Reply, type RevokeTokenCommand, type RevokeTokenRequest, type VenueOverrideCommand, type VenueOverrideRequest } from '../kernel/index.ts'
+import { flattenActs, heldFlatten, type FlattenCommand, type LiveReadiness, type PlaceCommand, type PlaceListCommand, type Reply, type RevokeTokenCommand, type RevokeTokenRequest, type VenueOverrideCommand, type VenueOverrideRequest } from '../kernel/index.ts'
 import type { Committed, Engine } from './engine.ts'
 import type { GatewayOptions } from './gateway-options.ts'
 import { MarketFeed } from './market-feed.ts'
@@ -143,6 +143,11 @@ export abstract class GatewayCommands {
   /** Whether that flatten, decided now, would cancel or close anything (kernel flattenActs); decides nothing. */
   flattenActs(principal: Principal, accountId: string, flattenId: string): boolean {
     return flattenActs(this.engine.state, this.flattenCommand(principal, accountId, flattenId))
+  }
+
+  /** Whether the flatten `flattenId` of `accountId` holds its first answer now: a repeat of it decides nothing. */
+  flattenHeld(accountId: string, flattenId: string): boolean {
+    return heldFlatten(this.engine.state, accountId, flattenId, this.clock.nowMs()) !== null
   }
 
   private flattenCommand(principal: Principal, accountId: string, flattenId: string): FlattenCommand {

@@ -165,6 +165,13 @@ const PINNED_LAYOUTS: Record<string, string> = {
   'account.flatten_requested@4': '{accountId:word atMs:number flattenId:word principalId:word}',
   'account.flatten_requested@5': '{accountId:word atMs:number flattenId:word principalId:word}',
   'account.flatten_requested@6': '{accountId:word atMs:number flattenId:word principalId:word traceparent:optional(word)}',
+  // Version 11 of account.flatten_requested: the flatten's first answer, which its repeat answers (notClosed, records:
+  // src/kernel/flatten-held.ts). It went from 6 to 11: none was written as 7 to 10, whose readers have 6's layout.
+  'account.flatten_requested@7': '{accountId:word atMs:number flattenId:word principalId:word traceparent:optional(word)}',
+  'account.flatten_requested@8': '{accountId:word atMs:number flattenId:word principalId:word traceparent:optional(word)}',
+  'account.flatten_requested@9': '{accountId:word atMs:number flattenId:word principalId:word traceparent:optional(word)}',
+  'account.flatten_requested@10': '{accountId:word atMs:number flattenId:word principalId:word traceparent:optional(word)}',
+  'account.flatten_requested@11': '{accountId:word atMs:number flattenId:word notClosed:optional([v{asset:word qty:units}]) principalId:word records:optional(number) traceparent:optional(word)}',
   // Version 7 of order.accepted: the order's time-to-live (ttlMs). It went from 4 to 7 (a type is at the newest version
   // of its members): no order.accepted was ever written as 5 or 6, and a reader of either has 4's layout.
   'order.accepted@5': '{orderId:word accountId:word atMs:number baseAsset:word bodyDigest:word clientOrderId:nullable(word) decision:v{buildCommit:word configDigest:word guards:[v{guard:word inputs:scalars outcome:word reason:optional(word)}] nowMs:number principalId:word roles:[word]} flattenId:nullable(word) idempotencyKey:word lane:number orderType:word postOnly:boolean price:nullable(units) qty:units quoteAsset:word reduceOnly:boolean reservationAmount:units reservationAsset:word side:word symbol:word tif:word traceparent:optional(word) venue:word venueClientOrderId:word}',

@@ -3,14 +3,16 @@
  * build before reads format 22 and took any hold rule but 1 for none: had this build written its snapshots as format
  * 22, that build would have loaded one and replayed the records after it with synthetic fills holding nothing (a state
  * other than the one decided), never meeting the record of rule 2 it refuses (kernel.hold_rule_adopted version 4).
- * Under the id of format 23 it passes over them. A format 22 section is still read, as this build's.
+ * Under the id of format 23 it passes over them. A format 22 section is still read, as format 23's (format 24 added the
+ * flattens' answers: state-codec-v23.test.ts).
  */
 
 import { expect, test } from 'bun:test'
 import { stateDigest } from '../../../src/kernel/index.ts'
 import { HOLD_RULE_GRACE, HOLD_RULE_SYNTHETIC } from '../../../src/kernel/reservations.ts'
 import { KERNEL_STATE_SCHEMA, kernelStateBytes, kernelStateFromBytes, readableKernelSchemas } from '../../../src/runtime/snapshot/index.ts'
-import { KERNEL_STATE_SCHEMA_V22 } from '../../../src/runtime/snapshot/state-codec.ts'
+import { KERNEL_STATE_SCHEMA_V22, kernelSectionOf } from '../../../src/runtime/snapshot/state-codec.ts'
+import { encodeAsFormat23 } from './support.ts'
 import { ACCOUNT, config, d, Harness } from '../../kernel/fixtures.ts'
 import { filledSynthetically } from '../../kernel/venue-fixtures.ts'
 
@@ -38,7 +40,9 @@ test("this build's snapshots, whose hold rule may be 2, are not under format 22'
 test('a format 22 section (hold rule 1) is read as this build reads its own', () => {
   expect(readableKernelSchemas()).toContain(KERNEL_STATE_SCHEMA_V22)
   const h = heldAllowance(HOLD_RULE_SYNTHETIC)
-  const restored = kernelStateFromBytes(kernelStateBytes(h.state), { schema: KERNEL_STATE_SCHEMA_V22 })
+  // Written as format 22 wrote it: without format 24's flattens (none held in this state).
+  const { json, idempotency } = encodeAsFormat23(h.state)
+  const restored = kernelStateFromBytes(kernelSectionOf(JSON.stringify(json), idempotency), { schema: KERNEL_STATE_SCHEMA_V22 })
   expect(restored.holdRule).toBe(HOLD_RULE_SYNTHETIC)
   expect(restored.accounts.get(ACCOUNT)?.reserved.get('USD')).toBe(d('50'))
   expect(stateDigest(restored)).toBe(stateDigest(h.state))

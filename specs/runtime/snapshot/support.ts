@@ -77,13 +77,24 @@ export function withoutKeyWindow(config: KernelConfig): KernelConfig {
 }
 
 /**
+ * A state's kernel encoding as formats 22 and 23 wrote it: without the state's flattens, the last of this build's fields
+ * (format 24), empty in a state those builds kept (beforeHoldRule: none held).
+ */
+export function encodeAsFormat23(state: KernelState): EncodedKernelState {
+  const { json, idempotency } = encodeKernelState(state)
+  const fields = structuredClone(json) as unknown[]
+  expect(fields.pop()).toEqual([])
+  return { json: fields as Json, idempotency }
+}
+
+/**
  * A state's kernel encoding as format 21 wrote it: without the state's holdRule, the last of this build's fields (null
  * in a state those builds kept: beforeHoldRule), and its orders without syntheticFeeHeld, syntheticHeldQty and …Cash,
  * the last members of this build's order rows (format 22), '0' for every order holding none — which is every order
  * those builds held.
  */
 export function encodeAsFormat21(state: KernelState): EncodedKernelState {
-  const { json, idempotency } = encodeKernelState(state)
+  const { json, idempotency } = encodeAsFormat23(state)
   const fields = structuredClone(json) as unknown[]
   expect(fields.pop()).toBeNull()
   for (const [, row] of fields[7] as [string, unknown[]][]) expect(row.splice(-3)).toEqual(['0', '0', '0'])
@@ -98,6 +109,8 @@ export function beforeHoldRule(state: KernelState): KernelState {
   const older = cloneState(state)
   for (const order of older.orders.values()) expect([order.syntheticHeldQty, order.syntheticHeldCash, order.syntheticFeeHeld]).toEqual([0n, 0n, 0n])
   older.holdRule = null
+  // Nor a flatten's answer (format 24): those builds wrote no account.flatten_requested with one.
+  older.flattens = new Map()
   return older
 }
 

@@ -42,5 +42,10 @@ export const CONTROL_EVENT_SCHEMAS = {
     flattenId: idSchema,
     principalId: v.string(),
     traceparent,
+    // The flatten's first answer, which a repeat of it answers (src/kernel/flatten-held.ts): the holdings it could not
+    // close (flatten-uncovered.ts) and the records its decision wrote, this one first (the answer's lsn is the last's).
+    // Absent in records written before payload version 11: such a flatten holds no answer, its repeat is decided again.
+    notClosed: v.exactOptional(v.array(v.strictObject({ asset: idSchema, qty: unitsSchema }))),
+    records: v.exactOptional(countFromOneSchema),
   }),
 } as const

@@ -68,7 +68,7 @@ export const EVENT_CODES = {
 
 /**
  * Payload versions up to this one are canonical JSON; later ones binary (binary-layout.ts): version 2 in its plain
- * format, version 3 and up in its compact one. Versions 2 and 3 changed only the encoding, not the members; 4 to 10
+ * format, version 3 and up in its compact one. Versions 2 and 3 changed only the encoding, not the members; 4 to 11
  * only added optional members, top-level or nested (MEMBERS_ADDED): their upgrades are the identity.
  */
 export const JSON_PAYLOAD_VERSION_MAX = 1
@@ -79,7 +79,7 @@ export function binaryFormatOf(version: number): BinaryFormat | null {
 }
 
 /** The newest payload version of any type; 4 and up are the compact format with members added or changed. */
-const PAYLOAD_VERSION_MAX = 10
+const PAYLOAD_VERSION_MAX = 11
 
 /**
  * Members a type's schema gained after payload version 3, with the version that added them: a payload of an older
@@ -95,7 +95,8 @@ const PAYLOAD_VERSION_MAX = 10
  * kernel.configured went from 8 to 9 — the next version after its own, within PAYLOAD_VERSION_MAX, with no version
  * of it skipped and no upgrade step added (9 → 10 was there); version 10 also, kernel.configured's idempotency key
  * window and cap (params idempotencyKeyHeldMs, idempotencyKeysHeldMax, src/kernel/key-window.ts), so kernel.configured
- * went from 9 to 10 the same way. A type is at the newest
+ * went from 9 to 10 the same way; version 11, a flatten's first answer (account.flatten_requested notClosed and
+ * records, src/kernel/flatten-held.ts), so account.flatten_requested went from 6 to 11 and its 7 to 10 have 6's layout. A type is at the newest
  * version of its members, so order.rejected went from 3 to 6: it was never written as 4 or 5, whose layout is 3's.
  * binary-records.ts schemaAtVersion takes them out of the current schema for an older version's layout.
  */
@@ -105,7 +106,7 @@ export const MEMBERS_ADDED: Partial<Record<EventType, Readonly<Record<string, nu
   'order.canceled': { traceparent: 4 },
   'order.amend_requested': { traceparent: 4 },
   'order.amend_rejected': { traceparent: 4 },
-  'account.flatten_requested': { traceparent: 6 },
+  'account.flatten_requested': { traceparent: 6, notClosed: 11, records: 11 },
   'order.rejected': { traceparent: 6 },
   // The kernel config: version 4 added a policy's newOrdersBy, version 5 the book limits (src/kernel/intake/book-check.ts),
   // version 8 the hard cap on ended orders held (src/kernel/retention.ts), version 9 a policy's selfTrade
@@ -150,8 +151,8 @@ const SAME_MEMBERS: Upgrade = (payload) => payload
 
 /** Upgrades from version n to n+1, per type: UPGRADES[type][n](payloadAtVersionN) → payloadAtVersionNPlus1. */
 export const EVENT_UPGRADES: Partial<Record<EventType, Record<number, Upgrade>>> = Object.fromEntries(
-  // 3 → 4 up to 9 → 10 only added optional members (MEMBERS_ADDED): an older payload is the same event without them.
-  Object.keys(EVENT_CODES).map((name) => [name, { 1: SAME_MEMBERS, 2: SAME_MEMBERS, 3: SAME_MEMBERS, 4: SAME_MEMBERS, 5: SAME_MEMBERS, 6: SAME_MEMBERS, 7: SAME_MEMBERS, 8: SAME_MEMBERS, 9: SAME_MEMBERS }]),
+  // 3 → 4 up to 10 → 11 only added optional members (MEMBERS_ADDED): an older payload is the same event without them.
+  Object.keys(EVENT_CODES).map((name) => [name, { 1: SAME_MEMBERS, 2: SAME_MEMBERS, 3: SAME_MEMBERS, 4: SAME_MEMBERS, 5: SAME_MEMBERS, 6: SAME_MEMBERS, 7: SAME_MEMBERS, 8: SAME_MEMBERS, 9: SAME_MEMBERS, 10: SAME_MEMBERS }]),
 )
 
 const NAMES_BY_CODE: ReadonlyMap<number, EventType> = new Map(

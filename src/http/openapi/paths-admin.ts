@@ -81,7 +81,7 @@ export function adminPart(): DocumentPart {
           security: 'bearer',
           errors: ['400', '401', '403', '404', '413', '415', '429', '503'],
           responses: {
-            '202': jsonAnswer('Flatten recorded; a repeat with the same Idempotency-Key is the same flatten, decided again (closes nothing twice; its own lsn and not_closed)', {
+            '202': jsonAnswer('Flatten recorded; a repeat with the same Idempotency-Key within the key window records nothing and answers this answer byte for byte', {
               type: 'object',
               properties: {
                 account: { type: 'string' },
@@ -96,7 +96,7 @@ export function adminPart(): DocumentPart {
             }),
             '422': errorResponse('FLATTEN_POSITION_UNRECORDABLE: a position to close is beyond the largest amount a record holds (20 whole digits); nothing was canceled or closed'),
           },
-          parameters: [ACCOUNT_ID, { ...IDEMPOTENCY_KEY, description: 'Names the flatten: a retry with the same key closes nothing twice. Without one, each request is a new flatten.' }, TRACEPARENT],
+          parameters: [ACCOUNT_ID, { ...IDEMPOTENCY_KEY, description: 'Names the flatten: a retry with the same key within the key window answers the first answer and records nothing. To flatten again, send a new key; without one, each request is a new flatten.' }, TRACEPARENT],
           requestBody: { required: false, content: jsonContent(schemaOf(FLATTEN_BODY_SCHEMA, 'Empty object or no body')) },
         }),
       },

@@ -6,7 +6,7 @@
 
 import { Hono, type Context } from 'hono'
 import * as v from 'valibot'
-import { formatDecimal } from '../../domain/decimal.ts'
+import { formatDecimal, type Units } from '../../domain/decimal.ts'
 import { MODES, switchFor, type KillSwitchAction } from '../../domain/modes.ts'
 import { flattenUncovered } from '../../kernel/index.ts'
 import { canChangeMode, canHalt, canTrade, principalOf, requireRole, type AuthEnv } from '../auth/index.ts'
@@ -78,18 +78,21 @@ async function flatten(c: Context<AuthEnv>, services: Services): Promise<Respons
   if (!services.gateway.engine.state.accounts.has(accountId) && !services.gateway.engine.state.policies.has(accountId)) {
     throw new ApiError('NOT_FOUND', `no account ${accountId}`, { details: { account: accountId } })
   }
-  // The flatten id makes a retried flatten idempotent (its closing orders derive their ids from it).
+  // The flatten id names the flatten: a repeat of it (the same Idempotency-Key, within the key window) decides nothing
+  // and answers the first answer (kernel flatten-held.ts). Without a key each request is a new flatten.
   const flattenId = idempotencyKeyOf(c) ?? crypto.randomUUID()
   requireReady(services)
   const kernelCaller = kernelPrincipal(principal)
   // A flatten that cancels or closes something is a kill switch and is never shed. One with nothing left to do still
   // writes its own record, so it is charged to the account's (and a bot's) rate like a new order, and past it refused
-  // with 429: a loop of them wrote to the log as fast as the caller could send. Asked and decided in the same tick
-  // (nothing awaits in between), so the order it is judged by is the one the kernel then decides.
-  const idle = !services.gateway.flattenActs(kernelCaller, accountId, flattenId)
+  // with 429: a loop of them wrote to the log as fast as the caller could send. A repeat writes nothing and is answered
+  // as the first was, so it is not charged either (as an order's repeat: place-admission.ts): its 202 stays a 202.
+  // Asked and decided in the same tick (nothing awaits in between), so the order it is judged by is the one the kernel
+  // then decides.
+  const idle = !services.gateway.flattenActs(kernelCaller, accountId, flattenId) && !services.gateway.flattenHeld(accountId, flattenId)
   // Holdings the flatten cannot close (no configured instrument trades them: flatten-uncovered.ts), read in the same
-  // tick: said in the answer, or the caller took the account for flat.
-  const notClosed = flattenUncovered(services.gateway.engine.state, accountId).map(({ asset, qty }) => ({ asset, qty: formatDecimal(qty), reason: 'INSTRUMENT_UNKNOWN' }))
+  // tick, as the kernel reads them into the flatten's record: said in the answer, or the caller took the account for flat.
+  const notClosed = flattenUncovered(services.gateway.engine.state, accountId)
   const admission = idle ? admitFor(services, accountId, principal) : null
   if (admission !== null && !admission.ok) {
     services.metrics.countShed('flatten', admission.scope)
@@ -106,6 +109,15 @@ async function flatten(c: Context<AuthEnv>, services: Services): Promise<Respons
     if (admission?.ok === true) admission.release()
   }
   if (admission?.ok === true && result.lsn === null) admission.refund()
-  if (result.reply.kind === 'refused') throw reasonError(result.reply.reason, { details: { detail: result.reply.detail } })
-  return c.json({ account: accountId, flatten_id: flattenId, lsn: result.lsn, not_closed: notClosed }, 202)
+  const reply = result.reply
+  if (reply.kind === 'refused') throw reasonError(reply.reason, { details: { detail: reply.detail } })
+  // A repeat: the first answer, as the kernel holds it (answered once the log holds it: engine answerWhenQueuedDurable).
+  if (reply.kind === 'flatten_repeat') return flattenAnswer(c, accountId, flattenId, reply.lsn, reply.notClosed)
+  return flattenAnswer(c, accountId, flattenId, result.lsn, notClosed)
+}
+
+/** The flatten's 202: the same for its first answer and its repeats. */
+function flattenAnswer(c: Context<AuthEnv>, accountId: string, flattenId: string, lsn: number | null, notClosed: readonly { asset: string; qty: Units }[]): Response {
+  const uncovered = notClosed.map(({ asset, qty }) => ({ asset, qty: formatDecimal(qty), reason: 'INSTRUMENT_UNKNOWN' }))
+  return c.json({ account: accountId, flatten_id: flattenId, lsn, not_closed: uncovered }, 202)
 }

@@ -1,6 +1,8 @@
 /**
  * The readers of the kernel-state formats earlier builds wrote (5 to 21), each upgrading what it reads to the state
  * replaying its log gives (state-codec.ts lists them in READABLE_SCHEMAS). They never write: this build writes its own.
+ * None holds a flatten's answer (`flattens`, format 24): read with none, as replaying its log gives — those builds
+ * wrote no `account.flatten_requested` with one (payload version 11).
  */
 
 import type { Order } from '../../domain/orders.ts'
@@ -123,7 +125,7 @@ function withoutVenueHealth(version: number, orders: Codec<Map<string, Order>>):
     encode: () => {
       throw new CodecError(`kernel state is written in this build's format, never in version ${version}`)
     },
-    decode: (json, path) => ({ ...older.decode(json, path), venueHealth: new Map(), revocations: emptyRevocations(), orderLists: emptyOrderLists(), ...NO_HOLD_RULE }),
+    decode: (json, path) => ({ ...older.decode(json, path), venueHealth: new Map(), revocations: emptyRevocations(), orderLists: emptyOrderLists(), ...NO_HOLD_RULE, flattens: new Map() }),
   }
 }
 
@@ -138,7 +140,7 @@ function withVenueHealth(version: number, configParts: ConfigParts): Codec<Kerne
     encode: () => {
       throw new CodecError(`kernel state is written in this build's format, never in version ${version}`)
     },
-    decode: (json, path) => ({ ...older.decode(json, path), revocations: emptyRevocations(), orderLists: emptyOrderLists(), ...NO_HOLD_RULE }),
+    decode: (json, path) => ({ ...older.decode(json, path), revocations: emptyRevocations(), orderLists: emptyOrderLists(), ...NO_HOLD_RULE, flattens: new Map() }),
   }
 }
 
@@ -158,7 +160,7 @@ export const kernelStateV15: Codec<KernelStateRest> = (() => {
     encode: () => {
       throw new CodecError("kernel state is written in this build's format, never in version 15")
     },
-    decode: (json, path) => ({ ...older.decode(json, path), orderLists: emptyOrderLists(), ...NO_HOLD_RULE }),
+    decode: (json, path) => ({ ...older.decode(json, path), orderLists: emptyOrderLists(), ...NO_HOLD_RULE, flattens: new Map() }),
   }
 })()
 
@@ -182,7 +184,7 @@ function withOrderLists(version: number, orders: Codec<Map<string, Order>>, conf
     encode: () => {
       throw new CodecError(`kernel state is written in this build's format, never in version ${version}`)
     },
-    decode: (json, path) => ({ ...older.decode(json, path), ...NO_HOLD_RULE }),
+    decode: (json, path) => ({ ...older.decode(json, path), ...NO_HOLD_RULE, flattens: new Map() }),
   }
 }
 
@@ -258,7 +260,7 @@ function olderState(version: number, orders: Codec<Map<string, Order>>): Codec<K
     encode: () => {
       throw new CodecError(`kernel state is written in this build's format, never in version ${version}`)
     },
-    decode: (json, path) => ({ ...older.decode(json, path), retireRule: null, venueHealth: new Map(), revocations: emptyRevocations(), orderLists: emptyOrderLists(), ...NO_HOLD_RULE }),
+    decode: (json, path) => ({ ...older.decode(json, path), retireRule: null, venueHealth: new Map(), revocations: emptyRevocations(), orderLists: emptyOrderLists(), ...NO_HOLD_RULE, flattens: new Map() }),
   }
 }
 

@@ -17,14 +17,19 @@
 import { sha256Hex } from '../../domain/canonical-json.ts'
 import type { KernelState } from '../../kernel/state.ts'
 import { endedKeyedByOwnId, ordersKeyedByOwnId, shareIdempotencyOrderIds } from '../../kernel/shared-strings.ts'
-import { CodecError, mapOf, nullable, num, record, type Codec, type Json, type MapCodec } from './codec-kit.ts'
+import { CodecError, mapOf, nullable, num, record, type Codec, type Fields, type Json, type MapCodec } from './codec-kit.ts'
 import { decodeIdempotencyColumns, IDEMPOTENCY_COLUMNS_SHAPE, IDEMPOTENCY_TIMES_SHAPE, idempotencyColumns, idempotencyColumnsSliced } from './idempotency-columns.ts'
 import { GenerationalMap, isMapLike } from '../../domain/generational-map.ts'
-import { CONFIG_PARTS, kernelStateFieldsV8, order, venueHealthEntries, type KernelStateRest } from './state-parts.ts'
+import { CONFIG_PARTS, kernelStateFieldsV8, order, venueHealthEntries, type KernelStateRest, type KernelStateRestV23 } from './state-parts.ts'
 import { kernelStateV5, kernelStateV6, kernelStateV7, kernelStateV8, kernelStateV9, kernelStateV10, kernelStateV11, kernelStateV12, kernelStateV13, kernelStateV14, kernelStateV15, kernelStateV16, kernelStateV17, kernelStateV18, kernelStateV19, kernelStateV20, kernelStateV21 } from './state-codec-older.ts'
 import { revocationsCodec } from './revocations-codec.ts'
 import { orderListsCodec } from './order-lists-codec.ts'
+import { flattensCodec } from './flattens-codec.ts'
 
+// 24: the state holds flattens (per account, each flatten's first answer, which its repeat answers:
+// src/kernel/flatten-held.ts); a version 23 or 22 section is read with none, as replaying its log gives: those builds
+// wrote no `account.flatten_requested` with an answer (payload version 11), and a repeat of such a flatten is decided
+// again, as they decided it;
 // 23: the state's holdRule may be 2 (src/kernel/reservations.ts HOLD_RULE_GRACE), the fields format 22's: a format 22
 // section is read as is (its rule at most 1). The build before read any hold rule but 1 as none, so it must pass over
 // this build's snapshots (SCHEMA_MISMATCH) and meet the record of rule 2 in the log, which it refuses, rather than
@@ -66,18 +71,32 @@ import { orderListsCodec } from './order-lists-codec.ts'
 // false); 6: orders hold syntheticCumQty, overfillCumQty and overfillRecheckMs (a version 5 section is read and
 // upgraded: KERNEL_STATE_SCHEMA_V5); 5: the section is the JSON of every other field, then the idempotency index as
 // binary columns (was all JSON); 4: terminalOrderIds maps order id → when it ended (was a set); 3: idempotency keys
-// `account key` (was a newline); 2: inFlight keyed by order id. The readers of 5 to 21: state-codec-older.ts; 22 is
-// read by this build's codec.
-export const KERNEL_STATE_FORMAT_VERSION = 23
+// `account key` (was a newline); 2: inFlight keyed by order id. The readers of 5 to 21: state-codec-older.ts; 22 and
+// 23 are read by kernelStateV23 here.
+export const KERNEL_STATE_FORMAT_VERSION = 24
 
-const kernelState = record<KernelStateRest>('KernelState', {
+const FIELDS_V23: Fields<KernelStateRestV23> = {
   ...kernelStateFieldsV8(mapOf(order), CONFIG_PARTS),
   retireRule: nullable(num),
   venueHealth: venueHealthEntries,
   revocations: revocationsCodec,
   orderLists: orderListsCodec,
   holdRule: nullable(num),
-})
+}
+
+const kernelState = record<KernelStateRest>('KernelState', { ...FIELDS_V23, flattens: flattensCodec })
+
+/** A state as format 22 or 23 wrote it: this build's fields but flattens (read with none held). */
+const kernelStateV23: Codec<KernelStateRest> = (() => {
+  const older = record<KernelStateRestV23>('KernelState', FIELDS_V23)
+  return {
+    shape: older.shape,
+    encode: () => {
+      throw new CodecError("kernel state is written in this build's format, never in version 23")
+    },
+    decode: (json, path) => ({ ...older.decode(json, path), flattens: new Map() }),
+  }
+})()
 
 function schemaId(version: number, state: Codec<KernelStateRest>, columns = IDEMPOTENCY_COLUMNS_SHAPE): string {
   return `kernel-state/v${version}/${sha256Hex(`${state.shape}+${columns}`).slice(0, 16)}`
@@ -108,13 +127,16 @@ export const KERNEL_STATE_SCHEMA_V18 = schemaId(18, kernelStateV18)
 export const KERNEL_STATE_SCHEMA_V19 = schemaId(19, kernelStateV19)
 export const KERNEL_STATE_SCHEMA_V20 = schemaId(20, kernelStateV20)
 export const KERNEL_STATE_SCHEMA_V21 = schemaId(21, kernelStateV21, `${IDEMPOTENCY_COLUMNS_SHAPE};${IDEMPOTENCY_TIMES_SHAPE}`)
-/** Format 22: this build's fields, a hold rule of at most 1 (see format 23 above), read by this build's codec. */
-export const KERNEL_STATE_SCHEMA_V22 = schemaId(22, kernelState, `${IDEMPOTENCY_COLUMNS_SHAPE};${IDEMPOTENCY_TIMES_SHAPE}`)
+/** Format 22: format 23's fields, a hold rule of at most 1 (see format 23 above), read as format 23. */
+export const KERNEL_STATE_SCHEMA_V22 = schemaId(22, kernelStateV23, `${IDEMPOTENCY_COLUMNS_SHAPE};${IDEMPOTENCY_TIMES_SHAPE}`)
+/** Format 23: this build's fields but flattens (see format 24 above). */
+export const KERNEL_STATE_SCHEMA_V23 = schemaId(23, kernelStateV23, `${IDEMPOTENCY_COLUMNS_SHAPE};${IDEMPOTENCY_TIMES_SHAPE}`)
 
 /** The schema ids this build reads, each with the codec that reads it; its own first. */
 const READABLE_SCHEMAS: ReadonlyMap<string, Codec<KernelStateRest>> = new Map([
   [KERNEL_STATE_SCHEMA, kernelState],
-  [KERNEL_STATE_SCHEMA_V22, kernelState],
+  [KERNEL_STATE_SCHEMA_V23, kernelStateV23],
+  [KERNEL_STATE_SCHEMA_V22, kernelStateV23],
   [KERNEL_STATE_SCHEMA_V21, kernelStateV21],
   [KERNEL_STATE_SCHEMA_V20, kernelStateV20],
   [KERNEL_STATE_SCHEMA_V19, kernelStateV19],
@@ -161,7 +183,7 @@ export function decodeKernelState(encoded: { json: unknown; idempotency: Uint8Ar
   // Each held order's id (and its other repeated strings) as one instance, as applying events leaves them: decoded,
   // every place that holds the text had its own string (src/kernel/shared-strings.ts).
   const orders = new GenerationalMap(ordersKeyedByOwnId(rest.orders))
-  const idempotency = decodeIdempotencyColumns(encoded.idempotency, 'state.idempotency', { times: codec === kernelState || codec === kernelStateV21 })
+  const idempotency = decodeIdempotencyColumns(encoded.idempotency, 'state.idempotency', { times: codec === kernelState || codec === kernelStateV23 || codec === kernelStateV21 })
   shareIdempotencyOrderIds(idempotency, orders)
   // The per-order Maps as the kernel builds them (initialState), so a restored state grows as a replayed one does.
   return {

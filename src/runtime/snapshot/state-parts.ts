@@ -288,8 +288,11 @@ const queues: Codec<KernelState['queues']> = {
 /** Every field but the idempotency index, which follows the JSON as binary columns. */
 export type KernelStateRest = Omit<KernelState, 'idempotency'>
 
-/** The state as formats 16–21 held it: without holdRule. */
-export type KernelStateRestV21 = Omit<KernelStateRest, 'holdRule'>
+/** The state as formats 22 and 23 held it: without the flattens' answers (src/kernel/flatten-held.ts). */
+export type KernelStateRestV23 = Omit<KernelStateRest, 'flattens'>
+
+/** The state as formats 16–21 held it: without holdRule either. */
+export type KernelStateRestV21 = Omit<KernelStateRestV23, 'holdRule'>
 
 /** The state as format 15 held it: without order lists either. */
 export type KernelStateRestV15 = Omit<KernelStateRestV21, 'orderLists'>
