@@ -93,7 +93,7 @@ async function runSnapshot(argv: readonly string[], io: CliIo): Promise<number> 
  * The seal key (the config's audit.signingKeyFile, else the data directory's local key when it has one, else none) and
  * its public half to check the snapshots' seals with.
  */
-async function sealKeyOf(signingKeyFile: string | undefined, dataDir: string): Promise<{ signer: SealSigningKey | null; keys: SealKeyResolver | null }> {
+export async function sealKeyOf(signingKeyFile: string | undefined, dataDir: string): Promise<{ signer: SealSigningKey | null; keys: SealKeyResolver | null }> {
   const path = signingKeyFile ?? localSealKeyPaths(dataDir).privatePath
   if (signingKeyFile === undefined && !existsSync(path)) return { signer: null, keys: null }
   const signer = await loadSigningKey(path)
@@ -102,7 +102,7 @@ async function sealKeyOf(signingKeyFile: string | undefined, dataDir: string): P
 }
 
 /** The snapshots' seals before the rebuild; none when the directory cannot be listed (the rebuild refuses it, saying why). */
-async function snapshotSeals(dataDir: string, keys: SealKeyResolver | null): Promise<{ seals?: SnapshotSealVerdicts }> {
+export async function snapshotSeals(dataDir: string, keys: SealKeyResolver | null): Promise<{ seals?: SnapshotSealVerdicts }> {
   try {
     return { seals: await sealVerdicts(new SnapshotStore(snapshotDirOf(dataDir), { io: nodeIo, keep: 100 }), keys, { unknownKey: 'unverified' }) }
   } catch {

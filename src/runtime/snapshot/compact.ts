@@ -12,6 +12,7 @@
 
 import type { Wal } from '../../../wal/index.ts'
 import { openSnapshot, rejection, type LogView } from './load.ts'
+import type { SnapshotSealVerdicts } from './seal-file.ts'
 import type { RejectedSnapshot, SnapshotCandidate, SnapshotStore } from './store.ts'
 
 export type CompactionMode = 'archive' | 'delete'
@@ -26,6 +27,12 @@ export interface CompactOptions {
   keepFromLsn?: number
   /** Remove the oldest this many segments at most (the rest: Wal.removeSegmentsBelow with `boundLsn`); unset: all. */
   segmentsMax?: number
+  /**
+   * The snapshots' seals (load.ts sealVerdicts), as a start checks them: a snapshot whose seal does not hold is no
+   * basis. Taken for one, the log was compacted below a snapshot the next start refuses (SEAL_INVALID), and a start
+   * that replayed the whole log before found neither (COMPACTED_NO_SNAPSHOT).
+   */
+  seals?: SnapshotSealVerdicts
 }
 
 export interface CompactResult {
@@ -66,9 +73,10 @@ export function planCompaction(log: CompactionView, store: SnapshotStore, option
   checkCompactOptions(options)
   const rejected: RejectedSnapshot[] = []
   let basis: CompactResult['basis'] = null
+  const seals = options.seals === undefined ? {} : { seals: options.seals }
   for (const candidate of basisCandidates(store)) {
     try {
-      const loaded = openSnapshot(store, candidate, log)
+      const loaded = openSnapshot(store, candidate, log, seals)
       basis = { file: loaded.file, lsn: loaded.lsn, chainHead: loaded.header.chainHead }
       break
     } catch (error) {

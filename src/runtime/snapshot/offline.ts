@@ -192,6 +192,8 @@ export interface OfflineCompactOptions extends OfflineQueryModelOptions {
   log?: (line: string) => void
   /** What the log's open checks and sets aside before it cuts a torn tail (the data dir's: durable-witnesses.ts). */
   tailCut?: TailCutGuard
+  /** The snapshots' seals (load.ts sealVerdicts): one that does not hold is no basis, as a start refuses it. */
+  seals?: SnapshotSealVerdicts
 }
 
 export async function compactOffline(dataDir: string, options: OfflineCompactOptions): Promise<CompactResult> {
@@ -212,7 +214,7 @@ export async function compactOffline(dataDir: string, options: OfflineCompactOpt
     // archive) segments of a log no gateway may start from, before anyone looked at the gap.
     refuseSnapshotBeyondLog(wal, store)
     refuseStoredQueryModel(dataDir, wal.lastLsn, { refuseBeyondLog: options.refuseQueryModelBeyondLog ?? true })
-    return compactLog(wal, store, { mode: options.mode, archiveDir: options.archiveDir })
+    return compactLog(wal, store, { mode: options.mode, archiveDir: options.archiveDir, ...sealsOf(options) })
   } finally {
     await wal.close()
   }
@@ -238,8 +240,12 @@ function compactionPlanned(dataDir: string, io: WalIo, options: OfflineCompactOp
     const store = new SnapshotStore(snapshotDirOf(dataDir), { io, keep: options.keep })
     refuseSnapshotBeyondLog(log, store)
     refuseStoredQueryModel(dataDir, log.lastLsn, { refuseBeyondLog: options.refuseQueryModelBeyondLog ?? true })
-    return planCompaction(log, store, { mode: options.mode, archiveDir: options.archiveDir })
+    return planCompaction(log, store, { mode: options.mode, archiveDir: options.archiveDir, ...sealsOf(options) })
   } finally {
     lock?.release()
   }
+}
+
+function sealsOf(options: OfflineCompactOptions): { seals?: SnapshotSealVerdicts } {
+  return options.seals === undefined ? {} : { seals: options.seals }
 }
