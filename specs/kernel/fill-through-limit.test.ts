@@ -2,8 +2,9 @@
  * A fill priced worse than the order's limit — a buy above it, a sell below it — happened at the venue, so it is booked
  * as reported; before, nothing else happened and nobody was told. Now the decision also raises a
  * FILL_PRICE_THROUGH_LIMIT alert, and the order's state is what the fill makes it (not Unknown: nothing is in doubt).
- * A plain market order has no limit; a protected one's is its protection price, the limit it was sent at (src/kernel/
- * venue-form.ts). A fill at the limit or better raises nothing.
+ * A plain market order has no limit, but is held to the worst price it was reserved at (FILL_PRICE_BEYOND_WORST:
+ * specs/kernel/market-worst-price.test.ts); a protected one's limit is its protection price, the limit it was sent at
+ * (src/kernel/venue-form.ts). A fill at the limit or better raises nothing.
  */
 
 import { describe, expect, test } from 'bun:test'
@@ -55,7 +56,7 @@ describe('a fill priced through the limit', () => {
     expect(throughLimitAlerts(fillAt(harness, sell, 's2', '51000'))).toEqual([])
   })
 
-  test('a plain market order has no limit: no alert at any price', () => {
+  test('a plain market order has no limit: no FILL_PRICE_THROUGH_LIMIT; a fill beyond its worst price raises FILL_PRICE_BEYOND_WORST', () => {
     const marketOn = () => Harness.funded({ config: plainMarketConfig({ policies: [policy({ marketOrderInstruments: ['sim:BTC-USD'] })] }) })
     // Each on an account of its own: open together, the two would cross (SELF_TRADE_PREVENTED).
     const harness = marketOn()
@@ -64,8 +65,17 @@ describe('a fill priced through the limit', () => {
     const sell = other.openOrder({ side: 'sell', type: 'market', price: undefined, client_order_id: 'ms' })
     expect(harness.order(buy).price).toBeNull()
     expect(harness.order(buy).protectionPrice).toBeNull()
-    expect(throughLimitAlerts(fillAt(harness, buy, 'mb1', '60000'))).toEqual([])
-    expect(throughLimitAlerts(fillAt(other, sell, 'ms1', '40000'))).toEqual([])
+    // Reference 50 000, band 5 %: the buy was reserved at 52 500, the sell at no less than 47 500.
+    const buyFill = fillAt(harness, buy, 'mb1', '60000')
+    const sellFill = fillAt(other, sell, 'ms1', '40000')
+    expect(throughLimitAlerts(buyFill)).toEqual([])
+    expect(throughLimitAlerts(sellFill)).toEqual([])
+    expect(buyFill.events.filter((event) => event.type === 'alert.raised')).toEqual([
+      expect.objectContaining({ reason: 'FILL_PRICE_BEYOND_WORST', orderId: buy, detail: 'fill mb1 of a buy at 60000, above its worst price 52500' }),
+    ])
+    expect(sellFill.events.filter((event) => event.type === 'alert.raised')).toEqual([
+      expect.objectContaining({ reason: 'FILL_PRICE_BEYOND_WORST', orderId: sell, detail: 'fill ms1 of a sell at 40000, below its worst price 47500' }),
+    ])
     expect(harness.order(buy).cumQty).toBe(d('0.01'))
     expect(other.order(sell).cumQty).toBe(d('0.01'))
   })

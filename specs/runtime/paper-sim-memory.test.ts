@@ -17,7 +17,7 @@ const HISTORY_MS = 300_000
 function order(orderId: string, overrides: Partial<Order>): Order {
   return {
     orderId, accountId: 'demo-1', idempotencyKey: orderId, clientOrderId: null, venue: 'sim', symbol: 'BTC-USD',
-    baseAsset: 'BTC', quoteAsset: 'USD', side: 'buy', type: 'limit', qty: d('0.02'), price: d('59000'), tif: 'GTC',
+    baseAsset: 'BTC', quoteAsset: 'USD', side: 'buy', type: 'limit', qty: d('0.02'), price: d('59000'), worstPrice: null, tif: 'GTC',
     postOnly: false, reduceOnly: false, lane: 1, venueClientOrderId: `eg-${orderId}`, status: 'AckedOpen',
     cumQty: 0n, cumNotional: 0n, reservation: { asset: 'USD', total: d('1200'), remaining: d('1200') }, venueOrderId: `sim-${orderId}`,
     sendAttempts: 1, lastSendAtMs: NOW_MS - 10_000, cancelWanted: false, cancelAttempts: 0, notAtVenue: false, notBeforeMs: 0,

@@ -118,6 +118,14 @@ export interface Order {
    * (its instrument cannot take the limit, or it was accepted before protection existed: `order.accepted` without it).
    */
   protectionPrice: Units | null
+  /**
+   * A plain market order's worst price (src/kernel/intake/sent-order.ts plainMarketWorstPrice): the price its
+   * reservation was last taken at, at intake or a resend — a buy: the band's upper edge of the reference price, what its
+   * cash is held for; a sell: the band's lower edge. A fill beyond it (a buy above, a sell below) raises
+   * FILL_PRICE_BEYOND_WORST (kernel/inbox.ts). Null: a limit order, a protected market order (held to its protection
+   * price), or a plain market order whose record did not carry it (a build before it): such fills are not checked.
+   */
+  worstPrice: Units | null
   tif: TimeInForce
   postOnly: boolean
   reduceOnly: boolean

@@ -120,6 +120,7 @@ export const REASONS = {
   FILLS_MISSED: reason('outcome_unknown', 200, 'A final venue report shows more filled than the fills egress received: reconcile before concluding'),
   FILL_NOT_MONOTONIC: reason('internal', 500, 'A fill report lowers the cumulative quantity'),
   FILL_PRICE_THROUGH_LIMIT: reason('internal', 500, 'A fill was priced worse than the order limit (a buy above it, a sell below it); it is booked as the venue reported it'),
+  FILL_PRICE_BEYOND_WORST: reason('internal', 500, "A market order sent with no limit filled beyond the worst price it was reserved and checked at (a buy above the band's upper edge, a sell below its lower edge); it is booked as the venue reported it, and the account's available balance may be below zero"),
   TRANSITION_REFUSED: reason('internal', 500, 'An event asked for a state transition the table forbids'),
   // reconcile
   RECONCILE_NOT_FOUND: reason('definite_reject', 200, 'After the grace time the venue does not know the order: not at venue'),

@@ -135,6 +135,8 @@ function applyEffects(state: KernelState, order: Order, event: DomainEvent, wasT
       noteDueChanged(state, order)
       order.reservation = { asset: order.reservation.asset, total: event.reservationAmount, remaining: event.reservationAmount }
       addReserved(state, order.accountId, order.reservation.asset, event.reservationAmount)
+      // The worst price of the reservation just taken; none recorded (a build before it): its fills go unchecked.
+      order.worstPrice = event.worstPrice ?? null
       return
     default:
       return

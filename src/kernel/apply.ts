@@ -159,6 +159,7 @@ function applyAccepted(state: KernelState, event: EventOf<'order.accepted'>): vo
     qty: event.qty,
     price: event.price,
     protectionPrice: event.protectionPrice ?? null,
+    worstPrice: event.worstPrice ?? null,
     tif: event.tif,
     postOnly: event.postOnly,
     reduceOnly: event.reduceOnly,

@@ -266,11 +266,13 @@ export function emitFill(emitter: Emitter, fill: VenueFill, atMs: number, source
 }
 
 /**
- * The limit a fill is held to; `limit` null: none (a plain market order, or a version whose limit the order no longer
- * holds). A protected market order's is its protection price, the limit it was sent at.
+ * The limit a fill is held to; `limit` null: none (a version whose limit the order no longer holds, a plain market
+ * order with no worst price recorded). A protected market order's is its protection price, the limit it was sent at; a
+ * plain market order's (`worst`) the worst price its reservation was taken at, which nothing at the venue holds it to.
  */
 interface LimitInForce {
   limit: Units | null
+  worst?: true
 }
 
 const NO_LIMIT: LimitInForce = { limit: null }
@@ -291,7 +293,10 @@ const NO_LIMIT: LimitInForce = { limit: null }
  */
 function limitInForce(draft: Order, clientOrderId: string | undefined): LimitInForce {
   // A market order is never amended: its one version was sent as a limit at its protection price, or as a plain market.
-  if (draft.price === null) return draft.protectionPrice === null ? NO_LIMIT : { limit: draft.protectionPrice }
+  if (draft.price === null) {
+    if (draft.protectionPrice !== null) return { limit: draft.protectionPrice }
+    return draft.worstPrice === null ? NO_LIMIT : { limit: draft.worstPrice, worst: true }
+  }
   const chain = draft.clientIdChain
   const current = chain[chain.length - 1]
   const amend = draft.amend
@@ -311,7 +316,9 @@ function withSentAmend(draft: Order, limit: Units): Units {
 /**
  * A fill priced worse than the limit it was made under (a buy above it, a sell below it; `limitInForce`) happened at
  * the venue, so it is booked as reported; but no venue should fill so, and ops must see it: an alert, and the order's
- * state is left alone. A plain market order has no limit; a protected one's is its protection price.
+ * state is left alone. A protected market order's limit is its protection price. A plain market order has none, but a
+ * fill beyond the worst price it was reserved at (FILL_PRICE_BEYOND_WORST) is as much news: a buy's spent more than
+ * its reservation held, and the account's available balance may be below zero.
  */
 function alertPriceThroughLimit(emitter: Emitter, fill: { execId: string; lastPrice: Units; limit: LimitInForce }, atMs: number): void {
   const { draft } = emitter
@@ -319,8 +326,9 @@ function alertPriceThroughLimit(emitter: Emitter, fill: { execId: string; lastPr
   if (limit === null) return
   const buy = draft.side === 'buy'
   if (buy ? fill.lastPrice <= limit : fill.lastPrice >= limit) return
-  const detail = `fill ${fill.execId} of a ${draft.side} at ${formatDecimal(fill.lastPrice)}, ${buy ? 'above' : 'below'} its limit ${formatDecimal(limit)}`
-  emitter.events.push({ type: 'alert.raised', atMs, reason: 'FILL_PRICE_THROUGH_LIMIT', orderId: draft.orderId, detail })
+  const worst = fill.limit.worst === true
+  const detail = `fill ${fill.execId} of a ${draft.side} at ${formatDecimal(fill.lastPrice)}, ${buy ? 'above' : 'below'} its ${worst ? 'worst price' : 'limit'} ${formatDecimal(limit)}`
+  emitter.events.push({ type: 'alert.raised', atMs, reason: worst ? 'FILL_PRICE_BEYOND_WORST' : 'FILL_PRICE_THROUGH_LIMIT', orderId: draft.orderId, detail })
 }
 
 /** Books the part of a fill no synthetic fill covered as an `order.fill`; returns whether the transition table let it. */

@@ -31,7 +31,8 @@ import type { Order } from '../domain/orders.ts'
 import { DONE_REPLY, type Decision, type ResendCommand } from './commands.ts'
 import { dataHealthGuard } from './intake/guard-data-health.ts'
 import type { GuardInputs } from './intake/guard-result.ts'
-import { marketWorstPrice } from './intake/sent-order.ts'
+import type { EventOf } from '../domain/events/index.ts'
+import { marketWorstPrice, plainMarketWorstPrice } from './intake/sent-order.ts'
 import { selfTradeCheck } from './intake/self-trade.ts'
 import { mayActFor } from './permissions.ts'
 import { firedListOf } from './order-lists/index.ts'
@@ -87,7 +88,9 @@ export function decideResend(state: KernelState, command: ResendCommand): Decisi
     const detail = `the resend cannot be reserved again: needs ${formatDecimal(quote.amount)} ${quote.asset}, ${formatDecimal(available)} available`
     return refused(order.side === 'buy' ? 'INSUFFICIENT_FUNDS' : 'INSUFFICIENT_POSITION', detail)
   }
-  const event = { type: 'order.resend_requested' as const, atMs: command.nowMs, orderId: order.orderId, principalId: command.principal.id, reservationAmount: quote.amount }
+  const event: EventOf<'order.resend_requested'> = { type: 'order.resend_requested', atMs: command.nowMs, orderId: order.orderId, principalId: command.principal.id, reservationAmount: quote.amount }
+  // A plain market order is reserved again at the reference price of this resend: its fills are held to that worst price.
+  if (order.price === null && order.protectionPrice === null) event.worstPrice = plainMarketWorstPrice(order.side, data.value, instrument)
   return { events: [event], reply: DONE_REPLY }
 }
 

@@ -57,13 +57,13 @@ function outcomeOf(decode: (record: EncodedEvent) => DomainEvent, record: Encode
 }
 
 describe('binary payloads', () => {
-  test('every record of a run: written in the current version of its type (3, 4 for those with a trace context, 6 for order.rejected, 10 for kernel.configured and order.accepted), decoded back to what was written, its order id readable without decoding', async () => {
+  test('every record of a run: written in the current version of its type (3, 4 for those with a trace context, 6 for order.rejected, 10 for kernel.configured, 11 for order.accepted and order.resend_requested), decoded back to what was written, its order id readable without decoding', async () => {
     const records = await recordsOfRun()
     expect(records.length).toBeGreaterThan(200)
     for (const record of records) {
       const event = decodeEvent(record)
       expect(record.version).toBe(EVENT_VERSIONS[event.type])
-      expect([3, 4, 6, 10]).toContain(record.version)
+      expect([3, 4, 6, 10, 11]).toContain(record.version)
       expect(encodeEvent(event).payload).toEqual(record.payload) // same event, same bytes
       const orderId = (event as { orderId?: string | null }).orderId
       expect(orderIdOfRecord(record)).toBe(typeof orderId === 'string' ? orderId : null)

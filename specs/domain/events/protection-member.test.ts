@@ -16,12 +16,12 @@ import { ACCEPTED, olderPayload } from './member-fixtures.ts'
 const MARKET_BUY: DomainEvent = { ...ACCEPTED, orderType: 'market', price: null, tif: 'IOC', reservationAmount: parseDecimal('620'), ttlMs: 30_000 }
 
 describe('the protectionPrice member of order.accepted (payload version 10)', () => {
-  test('order.accepted is written as version 10, with and without a protection price, and reads back by both decoders', () => {
+  test('order.accepted is written at its current version (11 since worstPrice), with and without a protection price, and reads back by both decoders', () => {
     expect(MEMBERS_ADDED['order.accepted']?.protectionPrice).toBe(10)
-    expect(EVENT_VERSIONS['order.accepted']).toBe(10)
+    expect(EVENT_VERSIONS['order.accepted']).toBe(11)
     for (const written of [MARKET_BUY, { ...MARKET_BUY, protectionPrice: parseDecimal('61950') }] as DomainEvent[]) {
       const encoded = encodeEvent(written)
-      expect(encoded.version).toBe(10)
+      expect(encoded.version).toBe(11)
       expect(decodeEvent(encoded)).toEqual(written)
       expect(decodeTrustedEvent(encoded)).toEqual(written)
       expect(orderIdOfRecord(encoded)).toBe('o-1')

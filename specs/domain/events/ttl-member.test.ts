@@ -13,12 +13,12 @@ import { ACCEPTED, olderPayload } from './member-fixtures.ts'
 const TRACEPARENT = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01'
 
 describe('the ttlMs member of order.accepted (payload version 7)', () => {
-  test('order.accepted is written as version 10 (7 added ttlMs, 10 the protection price), with and without a time-to-live, and reads back by both decoders', () => {
-    expect(MEMBERS_ADDED['order.accepted']).toEqual({ traceparent: 4, ttlMs: 7, protectionPrice: 10 })
-    expect(EVENT_VERSIONS['order.accepted']).toBe(10)
+  test('order.accepted is written as version 11 (7 added ttlMs, 10 the protection price, 11 the worst price), with and without a time-to-live, and reads back by both decoders', () => {
+    expect(MEMBERS_ADDED['order.accepted']).toEqual({ traceparent: 4, ttlMs: 7, protectionPrice: 10, worstPrice: 11 })
+    expect(EVENT_VERSIONS['order.accepted']).toBe(11)
     for (const written of [ACCEPTED, { ...ACCEPTED, ttlMs: 30_000 }, { ...ACCEPTED, ttlMs: 86_400_000, traceparent: TRACEPARENT }] as DomainEvent[]) {
       const encoded = encodeEvent(written)
-      expect(encoded.version).toBe(10)
+      expect(encoded.version).toBe(11)
       expect(decodeEvent(encoded)).toEqual(written)
       expect(decodeTrustedEvent(encoded)).toEqual(written)
       expect(orderIdOfRecord(encoded)).toBe('o-1')

@@ -3,8 +3,8 @@
  * build before reads format 22 and took any hold rule but 1 for none: had this build written its snapshots as format
  * 22, that build would have loaded one and replayed the records after it with synthetic fills holding nothing (a state
  * other than the one decided), never meeting the record of rule 2 it refuses (kernel.hold_rule_adopted version 4).
- * Under the id of format 23 it passes over them. A format 22 section is still read, as format 23's (format 24 added the
- * flattens' answers: state-codec-v23.test.ts).
+ * Under the id of format 23 it passes over them. A format 22 section is still read, as format 23's is (format 24 added
+ * the flattens' answers and each order's worstPrice: state-codec-v23-*.test.ts).
  */
 
 import { expect, test } from 'bun:test'
@@ -37,10 +37,10 @@ test("this build's snapshots, whose hold rule may be 2, are not under format 22'
   expect(stateDigest(restored)).toBe(stateDigest(h.state))
 })
 
-test('a format 22 section (hold rule 1) is read as this build reads its own', () => {
+test('a format 22 section (hold rule 1) is read as a format 23 one', () => {
   expect(readableKernelSchemas()).toContain(KERNEL_STATE_SCHEMA_V22)
   const h = heldAllowance(HOLD_RULE_SYNTHETIC)
-  // Written as format 22 wrote it: without format 24's flattens (none held in this state).
+  // Written as format 22 wrote it: format 23's fields (no flattens, each order without worstPrice: format 24's).
   const { json, idempotency } = encodeAsFormat23(h.state)
   const restored = kernelStateFromBytes(kernelSectionOf(JSON.stringify(json), idempotency), { schema: KERNEL_STATE_SCHEMA_V22 })
   expect(restored.holdRule).toBe(HOLD_RULE_SYNTHETIC)

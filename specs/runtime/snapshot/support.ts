@@ -78,12 +78,14 @@ export function withoutKeyWindow(config: KernelConfig): KernelConfig {
 
 /**
  * A state's kernel encoding as formats 22 and 23 wrote it: without the state's flattens, the last of this build's fields
- * (format 24), empty in a state those builds kept (beforeHoldRule: none held).
+ * (format 24), empty in a state those builds kept (beforeHoldRule: none held), and each order without worstPrice, the
+ * last of its row (null on every order a build before it held). The older formats' encoders start from it.
  */
 export function encodeAsFormat23(state: KernelState): EncodedKernelState {
   const { json, idempotency } = encodeKernelState(state)
   const fields = structuredClone(json) as unknown[]
   expect(fields.pop()).toEqual([])
+  for (const [, row] of fields[7] as [string, unknown[]][]) expect(row.pop()).toBeNull()
   return { json: fields as Json, idempotency }
 }
 

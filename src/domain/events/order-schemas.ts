@@ -41,6 +41,10 @@ export const ORDER_EVENT_SCHEMAS = {
     // marketProtectionPrice). Absent: a limit order, a market order the instrument cannot protect, or one accepted
     // before protection existed — each sent as it is, a plain market order.
     protectionPrice: v.exactOptional(positiveUnitsSchema),
+    // Payload version 11: a plain market order's worst price (src/kernel/intake/sent-order.ts plainMarketWorstPrice),
+    // what its reservation and checks assumed. Absent: a limit order, a protected market order, or one accepted before
+    // it was recorded — its fills are not held to a worst price.
+    worstPrice: v.exactOptional(positiveUnitsSchema),
   }),
   'order.rejected': v.strictObject({
     type: v.literal('order.rejected'),

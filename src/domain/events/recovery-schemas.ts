@@ -32,6 +32,9 @@ export const RECOVERY_EVENT_SCHEMAS = {
     ...orderBase,
     principalId: v.string(),
     reservationAmount: nonNegativeUnitsSchema,
+    // Payload version 11: a plain market order's worst price at this resend, which its reservation was taken at again
+    // (src/kernel/resend.ts). Absent: any other order, or a resend recorded before it was (its fills are not held to one).
+    worstPrice: v.exactOptional(positiveUnitsSchema),
   }),
   /**
    * A resend the kernel refused (src/kernel/resend.ts): the order is unchanged (it stays as it was, Failed or not

@@ -24,7 +24,7 @@ import { laneGuard } from './guard-lane.ts'
 import { modeGuard } from './guard-mode.ts'
 import { policyGuard } from './guard-policy.ts'
 import { reservationGuard } from './guard-reservation.ts'
-import { marketProtectionPrice, sentPrice, sentQty } from './sent-order.ts'
+import { marketProtectionPrice, plainMarketWorstPrice, sentPrice, sentQty } from './sent-order.ts'
 import { syntaxGuard, type SyntaxValue } from './guard-syntax.ts'
 
 /**
@@ -120,6 +120,8 @@ function runGuards(state: KernelState, command: PlaceCommand, syntax: SyntaxValu
   // so every later send of it — a resend, a standby's, a replay's — goes out at the same limit.
   const protectionPrice = body.type === 'market' ? marketProtectionPrice(body, instrument, data.value) : null
   if (protectionPrice !== null) event.protectionPrice = protectionPrice
+  // Sent with no limit, it is held to nothing at the venue: the worst price it was reserved at, for its fills' check.
+  else if (body.type === 'market' && data.value > 0n) event.worstPrice = plainMarketWorstPrice(body.side, data.value, instrument)
   return { events: [event], reply: { kind: 'accepted', orderId, duplicate: false } }
 }
 

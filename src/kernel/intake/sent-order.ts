@@ -62,6 +62,17 @@ export function marketProtectionPrice(order: { side: Side; tif: TimeInForce }, i
 }
 
 /**
+ * A plain market order's worst price (one sent with no limit: marketProtectionPrice null), recorded on it at intake and
+ * at each resend (Order.worstPrice): a buy's is `marketWorstPrice`, the price its reservation holds cash for; a sell's
+ * is `bandFloorPrice`, the lowest price the gateway assumes it sells at. Nothing at the venue holds the order to it, so
+ * a fill beyond it is booked as reported and alerted (FILL_PRICE_BEYOND_WORST, kernel/inbox.ts): a buy's spent more
+ * than its reservation held.
+ */
+export function plainMarketWorstPrice(side: Side, referencePrice: Units, instrument: Instrument): Units {
+  return side === 'buy' ? marketWorstPrice(referencePrice, instrument) : bandFloorPrice(referencePrice, instrument)
+}
+
+/**
  * The reference price at the lower edge of the instrument's band, reference × (1 − band), rounded up to the tick and at
  * least one tick (a band of 100 % or more has no lower edge, and 0 is a price no venue takes): the lowest price the
  * gateway sells at when it sells at the market — a protected market sell's limit, and a flatten's close (flatten.ts).

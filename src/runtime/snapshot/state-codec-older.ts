@@ -1,5 +1,5 @@
 /**
- * The readers of the kernel-state formats earlier builds wrote (5 to 21), each upgrading what it reads to the state
+ * The readers of the kernel-state formats earlier builds wrote (5 to 23), each upgrading what it reads to the state
  * replaying its log gives (state-codec.ts lists them in READABLE_SCHEMAS). They never write: this build writes its own.
  * None holds a flatten's answer (`flattens`, format 24): read with none, as replaying its log gives — those builds
  * wrote no `account.flatten_requested` with one (payload version 11).
@@ -13,9 +13,9 @@ import { orderListsCodec } from './order-lists-codec.ts'
 import { syntheticCumQtyOfExecIds } from '../../kernel/synthetic-cover.ts'
 import { CodecError, mapOf, nullable, num, record, type Codec } from './codec-kit.ts'
 import {
-  CONFIG_PARTS, CONFIG_PARTS_V20, CONFIG_PARTS_V19, CONFIG_PARTS_V17, CONFIG_PARTS_V13, CONFIG_PARTS_V12, kernelStateFieldsV8, venueHealthEntries, orderFieldsV5, orderFieldsV6, orderFieldsV7, orderFieldsV9, orderFieldsV10, orderFieldsV16, orderFieldsV18, orderFieldsV21, type KernelStateRest, type KernelStateRestV8,
-  type ConfigParts, type KernelStateRestV11, type KernelStateRestV14, type KernelStateRestV15, type KernelStateRestV21,
-  type OrderV5, type OrderV6, type OrderV7, type OrderV9, type OrderV10, type OrderV16, type OrderV18, type OrderV21,
+  CONFIG_PARTS, CONFIG_PARTS_V20, CONFIG_PARTS_V19, CONFIG_PARTS_V17, CONFIG_PARTS_V13, CONFIG_PARTS_V12, kernelStateFieldsV8, venueHealthEntries, orderFieldsV5, orderFieldsV6, orderFieldsV7, orderFieldsV9, orderFieldsV10, orderFieldsV16, orderFieldsV18, orderFieldsV21, orderFieldsV23, type KernelStateRest, type KernelStateRestV8,
+  type ConfigParts, type KernelStateRestV11, type KernelStateRestV14, type KernelStateRestV15, type KernelStateRestV21, type KernelStateRestV23,
+  type OrderV5, type OrderV6, type OrderV7, type OrderV9, type OrderV10, type OrderV16, type OrderV18, type OrderV21, type OrderV23,
 } from './state-parts.ts'
 
 /**
@@ -60,6 +60,13 @@ const NOTHING_PENDING = { syntheticPendingQty: 0n, syntheticPendingCash: 0n, syn
 const NO_FEE_HELD = { syntheticFeeHeld: 0n, syntheticHeldQty: 0n, syntheticHeldCash: 0n } as const
 
 /**
+ * No worst price: what an order of a version 23 or older section holds, and what replaying its log gives too — those
+ * builds wrote no `order.accepted` or `order.resend_requested` with a worstPrice (payload version 11), the only records
+ * that set one. A fill of such a plain market order is not held to a worst price, as those builds did not hold it.
+ */
+const NO_WORST_PRICE = { worstPrice: null } as const
+
+/**
  * No hold rule adopted: what a state of format 21 or older holds, and what replaying its log gives too — those builds
  * logged no `kernel.hold_rule_adopted` (the first start of this build does, at configure).
  */
@@ -94,25 +101,26 @@ const orderFromV5 = olderOrder(5, record<OrderV5>('Order', orderFieldsV5), (old)
   ...NO_TTL,
   ...NO_PROTECTION,
   ...NO_FEE_HELD,
+  ...NO_WORST_PRICE,
 }))
 
 /** A version 6 order: every field but bootstrapSuspect, which that build did not have (false, as its replay gives). */
-const orderFromV6 = olderOrder(6, record<OrderV6>('Order', orderFieldsV6), (old) => ({ ...old, bootstrapSuspect: false, ...NOTHING_PENDING, ...NO_LOOSEST_LIMIT, ...NONE_DECLINED, ...NO_TTL, ...NO_PROTECTION, ...NO_FEE_HELD }))
+const orderFromV6 = olderOrder(6, record<OrderV6>('Order', orderFieldsV6), (old) => ({ ...old, bootstrapSuspect: false, ...NOTHING_PENDING, ...NO_LOOSEST_LIMIT, ...NONE_DECLINED, ...NO_TTL, ...NO_PROTECTION, ...NO_FEE_HELD, ...NO_WORST_PRICE }))
 
 /** A version 7 order: every field but the pending synthetic quantity (none, as its replay gives). */
-const orderFromV7 = olderOrder(7, record<OrderV7>('Order', orderFieldsV7), (old) => ({ ...old, ...NOTHING_PENDING, ...NO_LOOSEST_LIMIT, ...NONE_DECLINED, ...NO_TTL, ...NO_PROTECTION, ...NO_FEE_HELD }))
+const orderFromV7 = olderOrder(7, record<OrderV7>('Order', orderFieldsV7), (old) => ({ ...old, ...NOTHING_PENDING, ...NO_LOOSEST_LIMIT, ...NONE_DECLINED, ...NO_TTL, ...NO_PROTECTION, ...NO_FEE_HELD, ...NO_WORST_PRICE }))
 
 /** A version 8 or 9 order: every field but limitLoosest (none kept, as its replay gives). */
-const orderFromV9 = olderOrder(9, record<OrderV9>('Order', orderFieldsV9), (old) => ({ ...old, ...NO_LOOSEST_LIMIT, ...NONE_DECLINED, ...NO_TTL, ...NO_PROTECTION, ...NO_FEE_HELD }))
+const orderFromV9 = olderOrder(9, record<OrderV9>('Order', orderFieldsV9), (old) => ({ ...old, ...NO_LOOSEST_LIMIT, ...NONE_DECLINED, ...NO_TTL, ...NO_PROTECTION, ...NO_FEE_HELD, ...NO_WORST_PRICE }))
 
 /** A version 10 order: every field but syntheticDeclinedCumQty (none declined, as its replay gives). */
-const orderFromV10 = olderOrder(10, record<OrderV10>('Order', orderFieldsV10), (old) => ({ ...old, ...NONE_DECLINED, ...NO_TTL, ...NO_PROTECTION, ...NO_FEE_HELD }))
+const orderFromV10 = olderOrder(10, record<OrderV10>('Order', orderFieldsV10), (old) => ({ ...old, ...NONE_DECLINED, ...NO_TTL, ...NO_PROTECTION, ...NO_FEE_HELD, ...NO_WORST_PRICE }))
 
 /** A version 11 to 16 order: every field but expiresAtMs (no time-to-live, as its replay gives). */
-const orderFromV16 = olderOrder(16, record<OrderV16>('Order', orderFieldsV16), (old) => ({ ...old, ...NO_TTL, ...NO_PROTECTION, ...NO_FEE_HELD }))
+const orderFromV16 = olderOrder(16, record<OrderV16>('Order', orderFieldsV16), (old) => ({ ...old, ...NO_TTL, ...NO_PROTECTION, ...NO_FEE_HELD, ...NO_WORST_PRICE }))
 
 /** A version 17 or 18 order: every field but protectionPrice (none, as its replay gives). */
-const orderFromV18 = olderOrder(18, record<OrderV18>('Order', orderFieldsV18), (old) => ({ ...old, ...NO_PROTECTION, ...NO_FEE_HELD }))
+const orderFromV18 = olderOrder(18, record<OrderV18>('Order', orderFieldsV18), (old) => ({ ...old, ...NO_PROTECTION, ...NO_FEE_HELD, ...NO_WORST_PRICE }))
 
 /**
  * A state as formats 9–11 wrote it (the fields of format 11, its orders as `orders` reads them), read into this build's
@@ -165,7 +173,33 @@ export const kernelStateV15: Codec<KernelStateRest> = (() => {
 })()
 
 /** A version 19 to 21 order: every field but syntheticFeeHeld, syntheticHeldQty and …Cash (none held, NO_FEE_HELD). */
-const orderFromV21 = olderOrder(21, record<OrderV21>('Order', orderFieldsV21), (old) => ({ ...old, ...NO_FEE_HELD }))
+const orderFromV21 = olderOrder(21, record<OrderV21>('Order', orderFieldsV21), (old) => ({ ...old, ...NO_FEE_HELD, ...NO_WORST_PRICE }))
+
+/** A version 22 or 23 order: every field but worstPrice (none, NO_WORST_PRICE). */
+const orderFromV23 = olderOrder(23, record<OrderV23>('Order', orderFieldsV23), (old) => ({ ...old, ...NO_WORST_PRICE }))
+
+/**
+ * A state as formats 22 and 23 wrote it: this build's fields but flattens (none held), its orders without worstPrice
+ * (read with it null: a plain market order's fills are held to no worst price, as replaying its log gives — those
+ * builds recorded none).
+ */
+export const kernelStateV23: Codec<KernelStateRest> = (() => {
+  const older = record<KernelStateRestV23>('KernelState', {
+    ...kernelStateFieldsV8(mapOf(orderFromV23), CONFIG_PARTS),
+    retireRule: nullable(num),
+    venueHealth: venueHealthEntries,
+    revocations: revocationsCodec,
+    orderLists: orderListsCodec,
+    holdRule: nullable(num),
+  })
+  return {
+    shape: older.shape,
+    encode: () => {
+      throw new CodecError("kernel state is written in this build's format, never in version 23")
+    },
+    decode: (json, path) => ({ ...older.decode(json, path), flattens: new Map() }),
+  }
+})()
 
 /**
  * A state of format 16 to 21 as it wrote it: every part this build holds (order lists included), its orders as `orders`

@@ -21,15 +21,17 @@ import { CodecError, mapOf, nullable, num, record, type Codec, type Fields, type
 import { decodeIdempotencyColumns, IDEMPOTENCY_COLUMNS_SHAPE, IDEMPOTENCY_TIMES_SHAPE, idempotencyColumns, idempotencyColumnsSliced } from './idempotency-columns.ts'
 import { GenerationalMap, isMapLike } from '../../domain/generational-map.ts'
 import { CONFIG_PARTS, kernelStateFieldsV8, order, venueHealthEntries, type KernelStateRest, type KernelStateRestV23 } from './state-parts.ts'
-import { kernelStateV5, kernelStateV6, kernelStateV7, kernelStateV8, kernelStateV9, kernelStateV10, kernelStateV11, kernelStateV12, kernelStateV13, kernelStateV14, kernelStateV15, kernelStateV16, kernelStateV17, kernelStateV18, kernelStateV19, kernelStateV20, kernelStateV21 } from './state-codec-older.ts'
+import { kernelStateV5, kernelStateV6, kernelStateV7, kernelStateV8, kernelStateV9, kernelStateV10, kernelStateV11, kernelStateV12, kernelStateV13, kernelStateV14, kernelStateV15, kernelStateV16, kernelStateV17, kernelStateV18, kernelStateV19, kernelStateV20, kernelStateV21, kernelStateV23 } from './state-codec-older.ts'
 import { revocationsCodec } from './revocations-codec.ts'
 import { orderListsCodec } from './order-lists-codec.ts'
 import { flattensCodec } from './flattens-codec.ts'
 
 // 24: the state holds flattens (per account, each flatten's first answer, which its repeat answers:
-// src/kernel/flatten-held.ts); a version 23 or 22 section is read with none, as replaying its log gives: those builds
-// wrote no `account.flatten_requested` with an answer (payload version 11), and a repeat of such a flatten is decided
-// again, as they decided it;
+// src/kernel/flatten-held.ts), and orders hold worstPrice (a plain market order's worst price, what its reservation
+// was taken at and its fills are held to, src/kernel/intake/sent-order.ts plainMarketWorstPrice); a version 23 or 22
+// section is read with no flatten held and every worstPrice null, as replaying its log gives: those builds wrote no
+// `account.flatten_requested` with an answer and no `order.accepted` or `order.resend_requested` with a worst price
+// (payload version 11), and a repeat of such a flatten is decided again, as they decided it;
 // 23: the state's holdRule may be 2 (src/kernel/reservations.ts HOLD_RULE_GRACE), the fields format 22's: a format 22
 // section is read as is (its rule at most 1). The build before read any hold rule but 1 as none, so it must pass over
 // this build's snapshots (SCHEMA_MISMATCH) and meet the record of rule 2 in the log, which it refuses, rather than
@@ -71,11 +73,12 @@ import { flattensCodec } from './flattens-codec.ts'
 // false); 6: orders hold syntheticCumQty, overfillCumQty and overfillRecheckMs (a version 5 section is read and
 // upgraded: KERNEL_STATE_SCHEMA_V5); 5: the section is the JSON of every other field, then the idempotency index as
 // binary columns (was all JSON); 4: terminalOrderIds maps order id → when it ended (was a set); 3: idempotency keys
-// `account key` (was a newline); 2: inFlight keyed by order id. The readers of 5 to 21: state-codec-older.ts; 22 and
-// 23 are read by kernelStateV23 here.
+// `account key` (was a newline); 2: inFlight keyed by order id. The readers of 5 to 23: state-codec-older.ts (22 and 23
+// by one: the same fields).
 export const KERNEL_STATE_FORMAT_VERSION = 24
 
-const FIELDS_V23: Fields<KernelStateRestV23> = {
+/** This build's fields but flattens (format 24's addition beside orders' worstPrice). */
+const FIELDS_BUT_FLATTENS: Fields<KernelStateRestV23> = {
   ...kernelStateFieldsV8(mapOf(order), CONFIG_PARTS),
   retireRule: nullable(num),
   venueHealth: venueHealthEntries,
@@ -84,19 +87,7 @@ const FIELDS_V23: Fields<KernelStateRestV23> = {
   holdRule: nullable(num),
 }
 
-const kernelState = record<KernelStateRest>('KernelState', { ...FIELDS_V23, flattens: flattensCodec })
-
-/** A state as format 22 or 23 wrote it: this build's fields but flattens (read with none held). */
-const kernelStateV23: Codec<KernelStateRest> = (() => {
-  const older = record<KernelStateRestV23>('KernelState', FIELDS_V23)
-  return {
-    shape: older.shape,
-    encode: () => {
-      throw new CodecError("kernel state is written in this build's format, never in version 23")
-    },
-    decode: (json, path) => ({ ...older.decode(json, path), flattens: new Map() }),
-  }
-})()
+const kernelState = record<KernelStateRest>('KernelState', { ...FIELDS_BUT_FLATTENS, flattens: flattensCodec })
 
 function schemaId(version: number, state: Codec<KernelStateRest>, columns = IDEMPOTENCY_COLUMNS_SHAPE): string {
   return `kernel-state/v${version}/${sha256Hex(`${state.shape}+${columns}`).slice(0, 16)}`
@@ -127,9 +118,9 @@ export const KERNEL_STATE_SCHEMA_V18 = schemaId(18, kernelStateV18)
 export const KERNEL_STATE_SCHEMA_V19 = schemaId(19, kernelStateV19)
 export const KERNEL_STATE_SCHEMA_V20 = schemaId(20, kernelStateV20)
 export const KERNEL_STATE_SCHEMA_V21 = schemaId(21, kernelStateV21, `${IDEMPOTENCY_COLUMNS_SHAPE};${IDEMPOTENCY_TIMES_SHAPE}`)
-/** Format 22: format 23's fields, a hold rule of at most 1 (see format 23 above), read as format 23. */
+/** Format 22: format 23's fields, a hold rule of at most 1 (see format 23 above), read by format 23's reader. */
 export const KERNEL_STATE_SCHEMA_V22 = schemaId(22, kernelStateV23, `${IDEMPOTENCY_COLUMNS_SHAPE};${IDEMPOTENCY_TIMES_SHAPE}`)
-/** Format 23: this build's fields but flattens (see format 24 above). */
+/** Format 23: this build's fields but flattens, its orders without worstPrice (see format 24 above). */
 export const KERNEL_STATE_SCHEMA_V23 = schemaId(23, kernelStateV23, `${IDEMPOTENCY_COLUMNS_SHAPE};${IDEMPOTENCY_TIMES_SHAPE}`)
 
 /** The schema ids this build reads, each with the codec that reads it; its own first. */

@@ -1,7 +1,7 @@
 /**
  * The codecs of the kernel state's parts for its snapshot encoding (state-codec.ts): instruments, policies, the kernel
  * config, orders, ledgers, queues, counters, and the state's fields but retireRule and the idempotency index. The
- * order's field tables go format by format (5, 6, 7, 9, 10, 16, 18, then this build's): the readers of older formats
+ * order's field tables go format by format (5, 6, 7, 9, 10, 16, 18, 21, 23, then this build's): the readers of older formats
  * (state-codec-older.ts) decode an order with its format's table and upgrade it.
  */
 
@@ -191,8 +191,10 @@ const amendState = record<AmendState>('AmendState', {
 
 /** The fields an order gained in format version 8. */
 type PendingFields = 'syntheticPendingQty' | 'syntheticPendingCash' | 'syntheticPendingNotional'
+/** The fields an order had in format versions 22 and 23. */
+export type OrderV23 = Omit<Order, 'worstPrice'>
 /** The fields an order had in format versions 19 to 21. */
-export type OrderV21 = Omit<Order, 'syntheticFeeHeld' | 'syntheticHeldQty' | 'syntheticHeldCash'>
+export type OrderV21 = Omit<OrderV23, 'syntheticFeeHeld' | 'syntheticHeldQty' | 'syntheticHeldCash'>
 /** The fields an order had in format versions 17 and 18. */
 export type OrderV18 = Omit<OrderV21, 'protectionPrice'>
 /** The fields an order had in format versions 11 to 16. */
@@ -262,7 +264,9 @@ export const orderFieldsV18: Fields<OrderV18> = { ...orderFieldsV16, expiresAtMs
 
 export const orderFieldsV21: Fields<OrderV21> = { ...orderFieldsV18, protectionPrice: nullable(units) }
 
-export const order = record<Order>('Order', { ...orderFieldsV21, syntheticFeeHeld: units, syntheticHeldQty: units, syntheticHeldCash: units })
+export const orderFieldsV23: Fields<OrderV23> = { ...orderFieldsV21, syntheticFeeHeld: units, syntheticHeldQty: units, syntheticHeldCash: units }
+
+export const order = record<Order>('Order', { ...orderFieldsV23, worstPrice: nullable(units) })
 
 const ledger = record<AccountLedger>('AccountLedger', { balances: mapOf(units), reserved: mapOf(units) })
 
