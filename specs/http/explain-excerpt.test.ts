@@ -40,7 +40,21 @@ describe('explain excerpt', () => {
     const excerpt = explainExcerpt(source(types), 'o')
     expect([...excerpt.decisionLsns].sort((a, b) => a - b)).toEqual([1, 4])
     expect([...excerpt.storyLsns].sort((a, b) => a - b)).toEqual([1, 2, 3, 4])
-    expect({ decisions: excerpt.decisionsOmitted, story: excerpt.storyOmitted }).toEqual({ decisions: 0, story: 0 })
+    expect({ decisions: excerpt.decisionsOmitted, story: excerpt.storyOmitted, compacted: excerpt.compacted }).toEqual({ decisions: 0, story: 0, compacted: false })
+  })
+
+  test('compacted: the first position no longer read, or the first record left not the intake', () => {
+    const types: EventType[] = ['order.accepted', 'order.send_requested', 'order.send_acked', 'order.cancel_requested']
+    const gone = source(types)
+    const read = gone.read
+    // LSN 1 below the log's first: the index still has its position, the log no longer the record.
+    gone.read = (wanted) => read(wanted.filter((lsn) => lsn > 1))
+    expect(explainExcerpt(gone, 'o').compacted).toBe(true)
+    // Forgotten by the index too: the first position left is a later record.
+    const forgotten = source(types)
+    forgotten.positionsOf = () => [2, 3, 4]
+    forgotten.decisionPositionsOf = () => ({ intake: [], acceptedLsn: null, later: [] })
+    expect(explainExcerpt(forgotten, 'o').compacted).toBe(true)
   })
 
   test('rejections of a retried key before its acceptance: the first rejection and the acceptance stay, however many amends follow', () => {

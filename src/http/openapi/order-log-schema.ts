@@ -133,6 +133,10 @@ export const ORDER_EXPLAIN = v.strictObject({
   decisions_omitted: count('Decisions left out of decisions (read them in full_history)'),
   story: v.pipe(v.array(STORY_ENTRY), v.description(`The order's story: one entry per record, in log order: its first record and the ${STORY_RECENT_MAX} most recent; story_omitted says how many between them are left out`)),
   story_omitted: count('Records left out of story (read them in full_history)'),
+  history_compacted: v.pipe(
+    v.boolean(),
+    v.description("True when the log no longer holds the order's first records (its acceptance or rejection among them): compaction removed them, and decisions, story and full_history start after them"),
+  ),
   full_history: text('The path of the order\'s whole history, page by page (GET /v1/orders/{id}/events)'),
   held: orNull(HELD, 'The kill switch holding its queued place or amend now (never logged: a held item is not picked); null when none is'),
   ttl: orNull(
@@ -140,7 +144,7 @@ export const ORDER_EXPLAIN = v.strictObject({
       ttl_ms: integer('The time-to-live the order was accepted with (the body\'s ttl_ms)'),
       expires_at_ms: integer('When it ends (accepted at + ttl_ms): past it the order is never sent; queued, it ends Canceled (TTL_EXPIRED); resting at the venue, it is canceled through Lane0'),
     }),
-    "The order's time-to-live, from its acceptance record; null when it has none, or its acceptance is not among the records read",
+    "The order's time-to-live, from its acceptance record (compacted away: from the order the kernel holds); null when it has none, or neither is at hand",
   ),
 })
 

@@ -10,6 +10,10 @@
  * the order's records, and its list of the order's decisions after the intake); the intake is found by reading frame
  * headers from the first record up to the acceptance (rejections of a retried key, usually none); then one read of the
  * records it shows. Bounded by what it shows, not by the history.
+ *
+ * An order's first record is its intake (`order.accepted` or `order.rejected`: no other record names an order before
+ * it). When the log no longer holds it — an order resting across a snapshot has its start compacted away while the
+ * kernel still holds it — the excerpt says so (`compacted`) rather than pass what is left for the whole story.
  */
 
 import type { LoggedEvent, LogIndex } from '../log-index.ts'
@@ -26,6 +30,8 @@ export interface ExplainExcerpt {
   storyLsns: ReadonlySet<number>
   decisionsOmitted: number
   storyOmitted: number
+  /** The order's first records are no longer in the log (compaction): the story starts after them. */
+  compacted: boolean
 }
 
 /** What an excerpt reads of the log index. */
@@ -47,8 +53,14 @@ export function explainExcerpt(logIndex: ExcerptSource, orderId: string): Explai
   for (const lsn of recentLater) decisionLsns.add(lsn)
 
   const shown = [...new Set([...storyLsns, ...decisionLsns])].sort((a, b) => a - b)
+  const events = logIndex.read(shown)
+  // The first position is shown, so it is the first record read unless the log no longer holds it (not yet forgotten
+  // by the index); once forgotten, the first position left is a later record, not the intake.
+  const first = events[0]
+  const compacted = first === undefined || first.lsn !== positions[0] || (first.event.type !== 'order.accepted' && first.event.type !== 'order.rejected')
   return {
-    events: logIndex.read(shown),
+    events,
+    compacted,
     decisionLsns,
     storyLsns,
     decisionsOmitted: intake.length + later.length - decisionLsns.size,

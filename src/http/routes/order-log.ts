@@ -86,10 +86,21 @@ function explainBody(services: Services, found: OrderRef, held: OrderExplainBody
     decisions_omitted: excerpt.decisionsOmitted,
     story,
     story_omitted: excerpt.storyOmitted,
+    history_compacted: excerpt.compacted,
     full_history: `/v1/orders/${found.orderId}/events`,
     held,
-    ttl: accepted?.ttlMs === undefined ? null : { ttl_ms: accepted.ttlMs, expires_at_ms: accepted.atMs + accepted.ttlMs },
+    ttl: ttlOf(accepted, found.held),
   }
+}
+
+/**
+ * The order's time-to-live from its acceptance record; when compaction removed that record, from the order the kernel
+ * holds (which replay built from it); null when it has none or neither is at hand (a retired order's, compacted).
+ */
+function ttlOf(accepted: EventOf<'order.accepted'> | null, held: Order | null): OrderExplainBody['ttl'] {
+  if (accepted !== null) return accepted.ttlMs === undefined ? null : { ttl_ms: accepted.ttlMs, expires_at_ms: accepted.atMs + accepted.ttlMs }
+  if (held === null || held.expiresAtMs === null) return null
+  return { ttl_ms: held.expiresAtMs - held.acceptedAtMs, expires_at_ms: held.expiresAtMs }
 }
 
 /** The kill switch holding the order's queued place or amend (never logged: a held item is not picked), or null. */
