@@ -157,6 +157,8 @@ export async function runServeHa(settings: HaSettings, deps: ServeHaDeps): Promi
       if (gatewayRole === 'leader' && venueAddress !== null) {
         current.venue = await JsonlVenueClient.connect({
           venue: HA_VENUE_CLIENT_VENUE, ...venueAddress, requestTimeoutMs: 2_000, pendingMax: 1_024, reconnectMsMax: 1_000, connectWaitMs: 10_000, clientName: nodeId, log,
+          // The sim venue pushes prices every 200 ms (sim-venue.ts): silent for 5 s, the connection is half-open.
+          silenceMsMax: 5_000,
         })
       }
       const client = current.venue

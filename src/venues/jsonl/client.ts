@@ -28,7 +28,8 @@
  *     (a call whose answer was skipped resolves `unknown` at its timeout);
  *   - an answer to an id with no call in flight (never asked, or settled already): logged and skipped;
  *   - a line past LINE_BYTES_MAX: the lines before it are read, then the connection is dropped (framing is lost), so
- *     requests in flight become `unknown` as on any lost connection, and the client reconnects.
+ *     requests in flight become `unknown` as on any lost connection, and the client reconnects;
+ *   - nothing at all for silenceMsMax (a half-open connection, silence-watch.ts): dropped so too.
  */
 
 import type { Socket } from 'bun'
@@ -46,6 +47,7 @@ import { listOpenOrders, OPEN_ORDERS_PAGES_MAX } from './open-orders-page.ts'
 import { INSPECT_SCHEMA, OUTCOME_SCHEMAS, preview, readVenueMessage, type JsonlOp, type OutcomeOp, type PriceEntry } from './messages.ts'
 import { PendingRequests, type NotAnswered } from './pending-requests.ts'
 import { JSONL_LOCAL_REASONS, JsonlLogCode, JsonlReason, withDetail } from './reasons.ts'
+import { SilenceWatch } from './silence-watch.ts'
 import { UnknownMembersNotice } from './unknown-members.ts'
 
 /**
@@ -74,6 +76,8 @@ export interface JsonlVenueClientOptions {
   /** Bound on requests awaiting an answer; beyond it calls answer `retryable` without sending. */
   pendingMax: number
   reconnectMsMax: number
+  /** Nothing heard for this long drops the connection (silence-watch.ts); above the venue's pricePushMs. Unset: never. */
+  silenceMsMax?: number
   /** Said in `hello` first on every connection, so the venue counts this client's place calls apart (a node's id). */
   clientName?: string
   log: (line: string) => void
@@ -244,16 +248,21 @@ export class JsonlVenueClient implements VenueAdapter {
     const lines = new LineReader()
     this.unknownMembers.reset()
     const connection = { lost: false, openedAtMs: 0 }
+    let silence: SilenceWatch | null = null
     try {
       const socket = await Bun.connect<undefined>({
         hostname: this.options.hostname,
         port: this.options.port,
         socket: {
-          data: (socket, bytes) => this.onData(socket, lines, bytes),
+          data: (socket, bytes) => {
+            silence?.heard()
+            this.onData(socket, lines, bytes)
+          },
           drain: (socket) => {
             if (this.writer?.drain() === false) socket.terminate()
           },
           close: () => {
+            silence?.stop()
             if (connection.lost) return
             connection.lost = true
             this.onClose(connection.openedAtMs === 0 ? 0 : performance.now() - connection.openedAtMs)
@@ -267,6 +276,7 @@ export class JsonlVenueClient implements VenueAdapter {
       this.socket = socket
       this.writer = new LineWriter(socket, OUTBOUND_BYTES_MAX)
       connection.openedAtMs = performance.now()
+      if (this.options.silenceMsMax !== undefined) silence = this.watchSilence(socket, this.options.silenceMsMax)
       // The first line on the connection, so every call after it is counted under the name. An older venue answers
       // `rejected` (unknown op); nothing depends on the answer.
       if (this.options.clientName !== undefined) void this.request('hello', { client: this.options.clientName }, INSPECT_SCHEMA)
@@ -276,6 +286,15 @@ export class JsonlVenueClient implements VenueAdapter {
       this.options.log(`venue connect failed: ${String(error)}`)
       if (!connection.lost) this.onClose(0)
     }
+  }
+
+  /** Drops `socket` once the venue is silent past silenceMsMax: its close reconnects, which asks a read-back. */
+  private watchSilence(socket: Socket<undefined>, silenceMsMax: number): SilenceWatch {
+    return new SilenceWatch({ silenceMsMax, nowMs: () => performance.now(), onSilent: (silentMs) => {
+      if (this.closed) return
+      this.options.log(`${JsonlLogCode.venueSilent}: nothing heard from the venue for ${Math.round(silentMs)} ms (silenceMsMax ${silenceMsMax}); dropping the connection`)
+      socket.terminate()
+    } })
   }
 
   /** Reads the lines a chunk completes, in order; never throws (see the header for what happens to bad input). */

@@ -12,6 +12,8 @@ export const JsonlLogCode = {
   messageInvalid: 'VENUE_MESSAGE_INVALID',
   /** An answer to no request in flight: one never asked, or asked and settled already (answered, timed out). Skipped. */
   answerUnexpected: 'VENUE_ANSWER_UNEXPECTED',
+  /** Nothing heard from the venue for silenceMsMax (a half-open connection): the connection is dropped and redialled. */
+  venueSilent: 'VENUE_SILENT',
 } as const
 
 /**
