@@ -154,7 +154,7 @@ function emitReport(emitter: Emitter, report: ExecutionReport, atMs: number): vo
   switch (report.kind) {
     case 'new':
       // Only first news of the order means something; a late `new` after later news is old and changes nothing.
-      if (emitter.draft.venueOrderId === null || emitter.draft.status === 'Sent') {
+      if ((emitter.draft.venueOrderId === null || emitter.draft.status === 'Sent') && ackConcludes(emitter.draft)) {
         emit(emitter, { type: 'order.send_acked', atMs, orderId, venueOrderId: report.venueOrderId })
         resumeCancel(emitter, atMs)
       }
@@ -341,6 +341,18 @@ function emitOwnFill(emitter: Emitter, fill: { execId: string; lastQty: Units; l
     resumeCancel(emitter, atMs)
   }
   return applied
+}
+
+/**
+ * Whether an ack (a `new` report, a place answered ok) may conclude the order's state. An ack is the venue's first news
+ * of the order: it answers an Unknown whose only question was whether the venue has it (a place answered unknown, a
+ * start with the place in flight), not one that venue news made — a report (a final one stating missed fills, a
+ * duplicate id's reject) or fills booked before it: the ack is older than that news, and AckedOpen would drop the
+ * read-back the order waits for (and show fills booked as none). Such an order stays Unknown; its read-back concludes.
+ * (The report being decided is not in the draft's execIds yet.)
+ */
+export function ackConcludes(draft: Order): boolean {
+  return draft.status !== 'Unknown' || (draft.execIds.size === 0 && draft.cumQty === 0n)
 }
 
 /** An order that was Unknown with a cancel wanted, and is now known to be open, gets its cancel back in Lane0. */

@@ -12,6 +12,7 @@ import { VenueReason } from '../domain/venue-reasons.ts'
 import { GATEWAY_PRINCIPAL_ID } from '../domain/accounts.ts'
 import { DONE_REPLY, type BootstrapCommand, type CancelResultCommand, type Decision, type PlaceResultCommand } from './commands.ts'
 import { anomaly, emit, emitterFor, type Emitter } from './emit.ts'
+import { ackConcludes } from './inbox.ts'
 import { switchHolds } from './send.ts'
 import type { CallAction, KernelState } from './state.ts'
 
@@ -65,7 +66,7 @@ function placeAnswerEvents(state: KernelState, emitter: Emitter, order: Order, c
   const { outcome } = command
   if (outcome.kind === 'ok') {
     // The common answer, before `at` is made for the others.
-    if (order.venueOrderId === null) emit(emitter, { type: 'order.send_acked', atMs: command.nowMs, orderId: order.orderId, venueOrderId: outcome.value.venueOrderId })
+    if (order.venueOrderId === null && ackConcludes(order)) emit(emitter, { type: 'order.send_acked', atMs: command.nowMs, orderId: order.orderId, venueOrderId: outcome.value.venueOrderId })
     return
   }
   const at = { atMs: command.nowMs, orderId: order.orderId }
