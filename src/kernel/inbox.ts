@@ -19,7 +19,7 @@ import { VenueReason } from '../domain/venue-reasons.ts'
 import type { ExecutionReport } from '../venues/adapter.ts'
 import { DONE_REPLY, type Decision, type VenueReportCommand } from './commands.ts'
 import { applyAmend, failAmend, loosest, openAmend, type AmendSource } from './amend/evidence.ts'
-import { anomaly, emit, emitterFor, type Emitter } from './emit.ts'
+import { anomaly, emit, emitterFor, refuse, type Emitter } from './emit.ts'
 import type { KernelState } from './state.ts'
 import { coveredQtyOf, emitTrueUp } from './synthetic-cover.ts'
 
@@ -174,6 +174,13 @@ function emitReport(emitter: Emitter, report: ExecutionReport, atMs: number): vo
       }
       // A reject stating fills egress has not booked contradicts itself: not an end, fills were lost (as below).
       if (missedFills(emitter, report, atMs)) return
+      // A reject answers the place, and an order the venue acknowledged or filled was taken. The table lets a reject end
+      // CancelRequested and Unknown for a place still unanswered; after an ack or a fill it contradicts what egress
+      // holds, refused as from AckedOpen or CancelPending (results.ts refuses a place answered rejected so).
+      if (emitter.draft.venueOrderId !== null || emitter.draft.cumQty > 0n) {
+        refuse(emitter, { atMs, transitionName: 'venue_reject', detail: `order.venue_rejected is not allowed in ${emitter.draft.status} once the venue acknowledged or filled the order` })
+        return
+      }
       emit(emitter, { type: 'order.venue_rejected', atMs, orderId, venueReason: report.reason ?? '' })
       return
     case 'expired':
