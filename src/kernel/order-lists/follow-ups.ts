@@ -84,9 +84,13 @@ export function withListFollowUps(state: KernelState, decision: Decision): Decis
 function bothExecutedAlert(state: KernelState, list: OrderList, orderId: string, event: DomainEvent): DomainEvent | null {
   if (event.type !== 'order.fill' || (state.orders.get(orderId)?.cumQty ?? 0n) > 0n) return null
   const siblingId = siblingOf(list, orderId)
-  const sibling = siblingId === null ? undefined : state.orders.get(siblingId)
-  if (sibling === undefined || sibling.cumQty === 0n) return null
-  const detail = `both legs of OCO list ${list.listId} executed: ${orderId} filled after ${sibling.orderId} had (${formatDecimal(sibling.cumQty)}); its cancel came too late`
+  if (siblingId === null) return null
+  const sibling = state.orders.get(siblingId)
+  // A sibling retention retired (ended, past its grace or the cap) is known to have executed when its fill fired the list.
+  const executed = sibling === undefined ? list.triggered?.legOrderId === siblingId && list.triggered.cause === 'fill' : sibling.cumQty > 0n
+  if (!executed) return null
+  const had = sibling === undefined ? 'its fill fired the list; the order is retired since' : formatDecimal(sibling.cumQty)
+  const detail = `both legs of OCO list ${list.listId} executed: ${orderId} filled after ${siblingId} had (${had}); its cancel came too late`
   return { type: 'alert.raised', atMs: event.atMs, reason: 'OCO_BOTH_EXECUTED', orderId, detail }
 }
 
