@@ -116,10 +116,13 @@ export abstract class GatewayCommands {
   async setMode(principal: Principal, mode: Mode, note: string): Promise<CommandResult> {
     const ordersMax = escalationOrdersMax(this.engine.wal.options.queueRecordsMax)
     for (let decisions = 1; ; decisions++) {
-      const result = await this.run({ kind: 'set_mode', nowMs: this.clock.nowMs(), principal, mode, note, ordersMax })
-      // A decision that wrote nothing changed nothing (refused, or the mode already in force); one that wrote records
-      // and left the mode as it was ended a part of the work, and the rest is asked for.
-      if (result.lsn === null || this.engine.state.mode === mode) return result
+      const committed = await this.engine.submit({ kind: 'set_mode', nowMs: this.clock.nowMs(), principal, mode, note, ordersMax })
+      const result = commandResultOf(committed)
+      // Done: a decision that wrote nothing (refused, or the mode already in force) or one that recorded the change. One
+      // that wrote records without mode.changed ended a part of the work, and the rest is asked for. Judged by the
+      // decision's own events, never by the state's mode, which a concurrent change may already have moved on: read so,
+      // two concurrent changes asked each other's work again, back and forth.
+      if (result.lsn === null || committed.decision.events.some((event) => event.type === 'mode.changed')) return result
       if (decisions >= MODE_CHANGE_DECISIONS_MAX) {
         return { reply: { kind: 'refused', reason: 'OVERLOADED', detail: `the mode change ended work in ${decisions} decisions and more keeps coming; the mode is unchanged, ask again` }, lsn: result.lsn }
       }
