@@ -142,6 +142,12 @@ export interface FlattenCommand {
    * order.cancel_requested or order.canceled). Absent in command records written before it, whose records had none.
    */
   traceparent?: string
+  /**
+   * One decision cancels at most this many orders (flatten.ts), so its records fit the log's queue; with more, the
+   * flatten records those cancels only and the command is submitted again. Absent (command records of older leaders):
+   * all of it in one decision, as before.
+   */
+  ordersMax?: number
 }
 
 /** The executor picked a work item (see nextWork) and asks to send it; the kernel runs the I-100 gate. */

@@ -7,6 +7,15 @@
  * Idempotency-Key (or none): a repeat of the same key within the key window decides nothing and answers the first
  * answer (flatten-held.ts). Close orders derive their ids from the flatten id and instrument, so a flatten id decided
  * again (after its window) never sends a second close for a close still held under its key.
+ *
+ * One decision cancels at most `ordersMax` orders (the first by order id) when the command asks for parts, so that its
+ * records fit the log's queue: an account with more open orders than the queue takes records (65,536 by default) had
+ * its flatten — a kill switch — refused as overloaded every time it was asked. A flatten with more cancels than that
+ * records the first `ordersMax` cancels and nothing else (no account.flatten_requested: nothing is held, the runtime
+ * asks again: gateway-commands.ts); the decision that finds `ordersMax` or fewer left records the flatten, its last
+ * cancels and the closes, sized from the balances after every cancel, as one decision sized them. Its lsn is the answer
+ * held (flatten-held.ts). A flatten refused (FLATTEN_POSITION_UNRECORDABLE) is refused by its first part, nothing
+ * decided. A crash between parts leaves orders canceled and nothing held: the flatten asked again goes on from there.
  */
 
 import { sha256Hex, sha256HexPrefix } from '../domain/canonical-json.ts'
@@ -35,6 +44,9 @@ import { traceMemberOf } from '../domain/trace-context.ts'
  */
 export const FLATTEN_KEY_PREFIX = 'flatten:'
 
+/** Orders one flatten decision cancels at most when a command asks for parts (FlattenCommand.ordersMax). */
+export const FLATTEN_ORDERS_MAX = 4096
+
 export function decideFlatten(state: KernelState, command: FlattenCommand): Decision {
   if (!mayActFor(command.principal, command.accountId)) {
     return { events: [], reply: { kind: 'refused', reason: 'ACCOUNT_NOT_PERMITTED', detail: command.accountId } }
@@ -46,26 +58,34 @@ export function decideFlatten(state: KernelState, command: FlattenCommand): Deci
   // What the answer says it could not close, read before anything is decided (as the caller reads it: routes/admin.ts).
   const notClosed = flattenUncovered(state, command.accountId)
   const requested: EventOf<'account.flatten_requested'> = { type: 'account.flatten_requested', ...at, accountId: command.accountId, flattenId: command.flattenId, principalId: command.principal.id, ...traceMemberOf(command) }
-  const events: DomainEvent[] = [requested]
   // Positions released by orders canceled on the spot here are available to the closing orders.
   const released = new Map<string, Units>()
+  // Each order's cancel, by order id: a part records the first ordersMax of them.
+  const cancels: DomainEvent[][] = []
   const orders = [...state.orders.values()].filter((order) => order.accountId === command.accountId && !isTerminal(order.status))
   for (const order of orders.sort((a, b) => (a.orderId < b.orderId ? -1 : 1))) {
     if (order.flattenId !== null || order.cancelWanted) continue
     // The flatten request's trace goes on what it writes for each order, as a cancel request's does.
     const cancel = cancelEvents(order, { atMs: command.nowMs, principalId: command.principal.id, reason: 'FLATTEN_REQUESTED', ...traceMemberOf(command) })
     if (cancel === null) continue
-    events.push(...cancel)
+    cancels.push(cancel)
     // Only an order ended on the spot frees what it held. One sent before (Enqueued again after a retryable answer or a
     // resend) goes Unknown with its worst case held (cancel.ts): an earlier copy may be live at the venue.
     if (cancel.some((event) => event.type === 'order.canceled')) released.set(order.reservation.asset, (released.get(order.reservation.asset) ?? 0n) + order.reservation.remaining)
   }
+  // Sized after every cancel, also in a part that records none of them: a close that could not be recorded refuses the
+  // flatten at its first part, before any cancel is.
+  const closes: DomainEvent[] = []
   for (const instrument of closingInstruments(state, command)) {
     const available = availableBalance(state, command.accountId, instrument.baseAsset) + (released.get(instrument.baseAsset) ?? 0n)
     const qty = roundToStep(available, instrument.lotSize, 'down')
     if (!isRecordableUnits(qty)) return unrecordableClose(command, instrument, qty)
-    events.push(...closeEvents(state, command, { instrument, qty, market: command.markets[instrumentKey(instrument.venue, instrument.symbol)] }))
+    closes.push(...closeEvents(state, command, { instrument, qty, market: command.markets[instrumentKey(instrument.venue, instrument.symbol)] }))
   }
+  // More cancels than one decision takes: this part records the first ordersMax, and the flatten is asked again.
+  const ordersMax = command.ordersMax === undefined ? null : Math.min(command.ordersMax, FLATTEN_ORDERS_MAX)
+  if (ordersMax !== null && cancels.length > ordersMax) return { events: cancels.slice(0, ordersMax).flat(), reply: DONE_REPLY }
+  const events: DomainEvent[] = [requested, ...cancels.flat(), ...closes]
   // The first answer, held from the record for a repeat: its lsn is the last of these records'.
   requested.notClosed = notClosed
   requested.records = events.length
@@ -84,9 +104,9 @@ export function flattenActs(state: KernelState, command: FlattenCommand): boolea
 /**
  * A position past the largest amount a record holds (20 whole digits: balances add up fills and fundings, each within
  * the bound, with no bound on their sum) cannot be closed by one order: its `order.accepted` would make the log's
- * writer assert, failing the whole decision as a kernel bug. The flatten is refused before anything is decided, so
- * nothing changes — not even the cancels, which a flatten decides together with its closes; cancels and kill switches
- * remain for such an account.
+ * writer assert, failing the whole decision as a kernel bug. The flatten is refused before anything is decided (by its
+ * first part, when decided in parts), so nothing changes — not even the cancels; cancels and kill switches remain for
+ * such an account.
  */
 function unrecordableClose(command: FlattenCommand, instrument: Instrument, qty: Units): Decision {
   const detail = `${command.accountId} ${instrumentKey(instrument.venue, instrument.symbol)}: the position to close, ${formatDecimal(qty)}, is beyond the largest amount a record holds (${formatDecimal(RECORD_UNITS_MAX)})`

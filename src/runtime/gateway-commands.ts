@@ -31,6 +31,8 @@ export abstract class GatewayCommands {
   readonly market: MarketFeed
   readonly clock: Clock
   readonly options: GatewayOptions
+  /** Flattens decided in parts now, by account and flatten id: a repeat waits for its first (flatten). */
+  private readonly flattensUnderWay = new Map<string, Promise<void>>()
 
   protected constructor(options: GatewayOptions, engine: Engine) {
     this.options = options
@@ -114,7 +116,7 @@ export abstract class GatewayCommands {
    * the queue takes records was refused as overloaded however often it was asked.
    */
   async setMode(principal: Principal, mode: Mode, note: string): Promise<CommandResult> {
-    const ordersMax = escalationOrdersMax(this.engine.wal.options.queueRecordsMax)
+    const ordersMax = decisionOrdersMax(this.engine.wal.options.queueRecordsMax)
     for (let decisions = 1; ; decisions++) {
       const committed = await this.engine.submit({ kind: 'set_mode', nowMs: this.clock.nowMs(), principal, mode, note, ordersMax })
       const result = commandResultOf(committed)
@@ -139,8 +141,41 @@ export abstract class GatewayCommands {
     return this.run({ ...request, kind: 'revoke_token', nowMs: this.clock.nowMs() } as RevokeTokenCommand)
   }
 
-  flatten(principal: Principal, accountId: string, flattenId: string, request: RequestTrace = {}): Promise<CommandResult> {
-    return this.run({ ...this.flattenCommand(principal, accountId, flattenId), ...traceMemberOf(request) })
+  /**
+   * Flattens an account. A flatten with more orders to cancel than one decision's records fit in the log's queue is
+   * decided in parts (kernel flatten.ts): each part is submitted once the one before is durable, and the last records
+   * the flatten and its closes; its lsn is the answer. Without parts, an account with more open orders than the queue
+   * takes records had its flatten refused as overloaded however often it was asked. A repeat of the flatten (its id)
+   * asked while its parts are decided waits for them and is decided then: held, it answers the first answer and decides
+   * nothing. Asked with none under way, the first part is decided in the caller's tick (routes/admin.ts relies on it).
+   */
+  async flatten(principal: Principal, accountId: string, flattenId: string, request: RequestTrace = {}): Promise<CommandResult> {
+    const key = `${accountId}\n${flattenId}`
+    for (let running = this.flattensUnderWay.get(key); running !== undefined; running = this.flattensUnderWay.get(key)) await running
+    const parts = this.flattenInParts(principal, accountId, flattenId, request)
+    // One entry per flatten under way (each held by its request), gone as it ends.
+    const ended = parts.then(
+      () => undefined,
+      () => undefined,
+    )
+    this.flattensUnderWay.set(key, ended)
+    void ended.then(() => {
+      if (this.flattensUnderWay.get(key) === ended) this.flattensUnderWay.delete(key)
+    })
+    return parts
+  }
+
+  private async flattenInParts(principal: Principal, accountId: string, flattenId: string, request: RequestTrace): Promise<CommandResult> {
+    const ordersMax = decisionOrdersMax(this.engine.wal.options.queueRecordsMax)
+    for (let decisions = 1; ; decisions++) {
+      const result = await this.run({ ...this.flattenCommand(principal, accountId, flattenId), ...traceMemberOf(request), ordersMax })
+      // A decision that wrote nothing (refused, a repeat) or held the flatten's answer (at its last record) is the answer;
+      // one that wrote records and held nothing canceled a part of the orders, and the rest is asked for.
+      if (result.lsn === null || this.engine.state.flattens.get(accountId)?.get(flattenId)?.lsn === result.lsn) return result
+      if (decisions >= FLATTEN_DECISIONS_MAX) {
+        return { reply: { kind: 'refused', reason: 'OVERLOADED', detail: `the flatten canceled orders in ${decisions} decisions and more keeps coming; nothing closed yet, ask again` }, lsn: result.lsn }
+      }
+    }
   }
 
   /** Whether that flatten, decided now, would cancel or close anything (kernel flattenActs); decides nothing. */
@@ -167,18 +202,23 @@ export abstract class GatewayCommands {
 }
 
 /**
- * Records one order's end may take at most (an amend failed and a cancel asked, an OCO sibling's end with it), and a
- * decision's own (its command record, mode.changed): an escalation's part is kept to half the log's queue.
+ * Records one order's end may take at most (an amend failed and a cancel asked, an OCO sibling's end with it; a
+ * flatten's cancel: an amend failed or the order Unknown, and the cancel asked), and a decision's own (its command
+ * record, mode.changed; account.flatten_requested, whose closes — one per base asset held — the other half leaves room
+ * for): a part of an escalation or of a flatten is kept to half the log's queue.
  */
-const ESCALATION_RECORDS_PER_ORDER_MAX = 4
-const ESCALATION_RECORDS_OWN = 2
+const PART_RECORDS_PER_ORDER_MAX = 4
+const PART_RECORDS_OWN = 2
 
 /** Decisions one mode change takes at most: an escalation whose work is refilled faster than it is ended gives up. */
 const MODE_CHANGE_DECISIONS_MAX = 1024
 
-/** How many orders' work one escalation decision ends, for a log whose queue takes `queueRecordsMax` records. */
-export function escalationOrdersMax(queueRecordsMax: number): number {
-  return Math.max(1, Math.floor((queueRecordsMax / 2 - ESCALATION_RECORDS_OWN) / ESCALATION_RECORDS_PER_ORDER_MAX))
+/** Decisions one flatten takes at most: an account whose orders are placed faster than they are canceled gives up. */
+const FLATTEN_DECISIONS_MAX = 1024
+
+/** How many orders one escalation or flatten decision ends, for a log whose queue takes `queueRecordsMax` records. */
+export function decisionOrdersMax(queueRecordsMax: number): number {
+  return Math.max(1, Math.floor((queueRecordsMax / 2 - PART_RECORDS_OWN) / PART_RECORDS_PER_ORDER_MAX))
 }
 
 function commandResultOf(committed: Committed): CommandResult {

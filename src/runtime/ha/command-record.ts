@@ -182,10 +182,10 @@ const commandSchema = v.variant('kind', [
   v.strictObject({ kind: v.literal('kill_switch'), nowMs: ms, principal: principalSchema, action: v.picklist(KILL_SWITCH_ACTIONS), note: text }),
   v.strictObject({ kind: v.literal('fund'), nowMs: ms, principalId: text, accountId: text, asset: text, amount: units, reference: text }),
   // buildCommit: absent in the command records of leaders before it was recorded for flatten closes; traceparent, before
-  // a flatten's records carried its request's trace.
+  // a flatten's records carried its request's trace; ordersMax, before a flatten was decided in parts.
   v.strictObject({
     kind: v.literal('flatten'), nowMs: ms, principal: principalSchema, accountId: text, flattenId: text, markets: v.record(v.string(), market), buildCommit: v.exactOptional(text),
-    traceparent,
+    traceparent, ordersMax: v.exactOptional(v.pipe(v.number(), v.safeInteger(), v.minValue(1))),
   }),
   // market: absent in the command records of leaders before places and amends faced data health again at the send.
   v.strictObject({ kind: v.literal('send'), nowMs: ms, orderId: text, action: v.picklist(GATE_ACTIONS), facts, market: v.exactOptional(v.nullable(market)) }),
