@@ -5,7 +5,7 @@
  */
 
 import { join } from 'node:path'
-import { keyResolverOf, verifyingKeySource } from '../audit/index.ts'
+import { keyResolverOf, verifyingKeySource, type SealKeyResolver } from '../audit/index.ts'
 import { nodeIo, type Wal } from '../../wal/index.ts'
 import { anchorsPathOf, refuseLogBehindAnchors } from './anchors-behind.ts'
 import { backupManifestCheck } from './backup/manifest.ts'
@@ -72,16 +72,19 @@ export async function refuseOrdersOnGoneVenuesOrClose(wal: Wal, engine: Engine, 
  * and claims) is refused like a damaged file, SEAL_INVALID, and an older one or the log used; an unsealed one is used,
  * and one signed by a key those keys do not hold is read for its structure and claims (seal-file.ts SealKeyPolicy).
  */
-export async function restoreOrClose(wal: Wal, store: SnapshotStore, policy: SnapshotPolicy, options: GatewayOptions): Promise<Restored> {
+export async function restoreOrClose(wal: Wal, store: SnapshotStore, policy: SnapshotPolicy, options: GatewayOptions): Promise<Restored & { sealKeys: SealKeyResolver | null }> {
   let restored: Restored
+  let sealKeys: SealKeyResolver | null
   try {
     const source = await verifyingKeySource(options.audit)
-    const seals = await sealVerdicts(store, source === null ? null : await keyResolverOf(source), { unknownKey: 'unverified' })
+    sealKeys = source === null ? null : await keyResolverOf(source)
+    const seals = await sealVerdicts(store, sealKeys, { unknownKey: 'unverified' })
     restored = restoreEngine(wal, store, { load: policy.load, seals })
   } catch (error) {
     await wal.close()
     throw error
   }
   for (const rejected of restored.report.rejected) options.onError(new Error(describeRejection(rejected)), 'snapshot load')
-  return restored
+  // The keys it checked the seals with: the running compaction's basis must be a snapshot they would let a start use.
+  return { ...restored, sealKeys }
 }

@@ -7,7 +7,7 @@
 import { join } from 'node:path'
 import type { VenueAdapter } from '../venues/adapter.ts'
 import { copyFrame, fromHex, leaseStillHeld, tailTruncationNotice, Wal, type Frame } from '../../wal/index.ts'
-import { setUpAudit, type AuditSetup } from '../audit/index.ts'
+import { setUpAudit, type AuditSetup, type SealKeyResolver } from '../audit/index.ts'
 import { AuditDuty } from './audit-duty.ts'
 import { holdClockToLog } from './log-time.ts'
 import type { SweepReport } from './open-order-sweep.ts'
@@ -73,7 +73,7 @@ export class Gateway extends GatewayCommands {
   /** The data dir's quarantine/ once the log was opened (and cut, if it was): /metrics and /health show it. */
   readonly quarantine: QuarantineStatus | null
 
-  private constructor(options: GatewayOptions, engine: Engine, auditSetup: AuditSetup | null, snapshots: { store: SnapshotStore; policy: SnapshotPolicy; sealWith?: SnapshotSealer }) {
+  private constructor(options: GatewayOptions, engine: Engine, auditSetup: AuditSetup | null, snapshots: { store: SnapshotStore; policy: SnapshotPolicy; sealKeys: SealKeyResolver | null; sealWith?: SnapshotSealer }) {
     super(options, engine)
     this.role = options.role ?? 'leader'
     const warn = options.quarantineWarn ?? { files: QUARANTINE_FILES_WARN, bytes: QUARANTINE_BYTES_WARN }
@@ -94,6 +94,8 @@ export class Gateway extends GatewayCommands {
       // A node holding the seal key seals its snapshots (DESIGN §3: a compacted log's chain restarts from the sealed head),
       // a standby too (standby-seal.ts).
       ...(sealWith === undefined ? {} : { sealWith }),
+      // Compaction's basis is a snapshot whose seal holds with the keys this start checked seals with.
+      sealKeys: snapshots.sealKeys,
       onError: options.onError,
     })
     engine.commandRecords = options.commandRecords ?? options.role !== undefined
@@ -212,7 +214,7 @@ export class Gateway extends GatewayCommands {
       // the log).
       const snapshotHead = restored.report.snapshot === null ? {} : { from: { lsn: restored.report.snapshot.lsn, chainHead: fromHex(restored.report.snapshot.chainHead) } }
       const auditSetup = options.audit === undefined ? null : await setUpAudit({ config: options.audit, dataDir: options.dataDir, log: wal, singleNode: options.role === undefined && options.lease === undefined, ...snapshotHead })
-      gateway = new Gateway(options, restored.engine, auditSetup, { store, policy })
+      gateway = new Gateway(options, restored.engine, auditSetup, { store, policy, sealKeys: restored.sealKeys })
       gateway.restoreReport = restored.report
       gateway.restoredSections = restored.sections
       options.beforeBootstrap?.(gateway.engine, gateway)
@@ -289,7 +291,7 @@ export class Gateway extends GatewayCommands {
     const wal = Wal.openReplica(join(options.dataDir, 'log'), { tailCut: { quarantineDir: join(options.dataDir, 'quarantine') }, ...walOptions })
     noteTailCut(wal, options)
     const restored = await restoreOrClose(wal, store, policy, options)
-    const gateway = new Gateway({ ...options, venues: [] }, restored.engine, null, { store, policy, ...(sealKey === null ? {} : { sealWith: sealKey(wal, options.clock) }) })
+    const gateway = new Gateway({ ...options, venues: [] }, restored.engine, null, { store, policy, sealKeys: restored.sealKeys, ...(sealKey === null ? {} : { sealWith: sealKey(wal, options.clock) }) })
     gateway.engine.shadow = new ShadowDecider()
     gateway.restoreReport = restored.report
     gateway.restoredSections = restored.sections

@@ -25,13 +25,13 @@ function answer(request: BasisCheckRequest): BasisCheckReply {
   try {
     content = readReadable(store, candidate)
   } catch (error) {
-    return { id, ok: true, header: null, fileProblem: rejection(candidate.file, error), stateProblem: null }
+    return { id, ok: true, header: null, digest: null, fileProblem: rejection(candidate.file, error), stateProblem: null }
   }
   try {
     decodeChecked(content)
-    return { id, ok: true, header: content.header, fileProblem: null, stateProblem: null }
+    return { id, ok: true, header: content.header, digest: content.digest, fileProblem: null, stateProblem: null }
   } catch (error) {
-    return { id, ok: true, header: content.header, fileProblem: null, stateProblem: rejection(candidate.file, error) }
+    return { id, ok: true, header: content.header, digest: content.digest, fileProblem: null, stateProblem: rejection(candidate.file, error) }
   }
 }
 

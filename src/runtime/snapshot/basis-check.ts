@@ -7,7 +7,10 @@
  *
  * The check is the same, split across two threads in openSnapshot's order: a thread of its own (basis-check-worker.ts)
  * reads the file, checks its digest, framing and schema and decodes the kernel state; then, on the loop, the chain
- * head the snapshot carries is checked against the live log's frame at its LSN (one frame read). A candidate any part
+ * head the snapshot carries is checked against the live log's frame at its LSN (one frame read). Its seal, when told of
+ * the seals (compact.ts CompactOptions.seals, worked out with the keys a start verifies them with), is checked on the
+ * loop too, against the digest the thread answers (a map lookup and a comparison), before the chain head, as
+ * openSnapshot checks it: never checked, a snapshot a start refuses (SEAL_INVALID) became the basis. A candidate any part
  * refuses is rejected with the code openSnapshot gives. A thread that cannot answer (it fails to start, throws or
  * exits) leaves the candidate unchecked: BasisCheckUnavailableError, and nothing is compacted; the next snapshot's
  * compaction tries again. Offline `egress compact` keeps checking on its own thread (compactLog).
@@ -20,7 +23,8 @@
 import { WorkerChannel } from '../worker-channel.ts'
 import { workerScriptUrl } from '../worker-url.ts'
 import { SnapshotError, type SnapshotHeader } from './file.ts'
-import { checkChainHead, type LogView } from './load.ts'
+import { checkChainHead, type LogView, type SealCheck } from './load.ts'
+import { checkSnapshotSeal } from './seal-file.ts'
 import type { RejectedSnapshot, SnapshotCandidate, SnapshotStore } from './store.ts'
 
 /** How long a snapshotter's basis-check thread stays once idle. */
@@ -38,10 +42,11 @@ export interface BasisCheckRequest {
 
 /**
  * `header` null: the file is refused (`fileProblem`: unreadable, damaged, a schema this build does not read). Else
- * `stateProblem` says whether its kernel state decodes to a state at its LSN (null: it does).
+ * `digest` is its content digest (what its seal signs) and `stateProblem` says whether its kernel state decodes to a
+ * state at its LSN (null: it does).
  */
 export type BasisCheckReply =
-  | { id: number; ok: true; header: SnapshotHeader | null; fileProblem: RejectedSnapshot | null; stateProblem: RejectedSnapshot | null }
+  | { id: number; ok: true; header: SnapshotHeader | null; digest: string | null; fileProblem: RejectedSnapshot | null; stateProblem: RejectedSnapshot | null }
   | { id: number; ok: false; message: string }
 
 /** The thread could not check a candidate: nothing is known of it, and the compaction removes nothing. */
@@ -72,14 +77,18 @@ export class BasisChecker {
     this.idleMs = options.idleMs ?? null
   }
 
-  /** openSnapshot's verdict on `candidate`, its decode off the loop. Throws SnapshotError or BasisCheckUnavailableError. */
-  async check(store: SnapshotStore, candidate: SnapshotCandidate, log: LogView): Promise<CheckedBasis> {
+  /**
+   * openSnapshot's verdict on `candidate` (its seal checked against `options.seals` when given), its decode off the
+   * loop. Throws SnapshotError or BasisCheckUnavailableError.
+   */
+  async check(store: SnapshotStore, candidate: SnapshotCandidate, log: LogView, options: SealCheck = {}): Promise<CheckedBasis> {
     this.disarm()
     this.channel ??= new WorkerChannel<BasisCheckRequest, BasisCheckReply>({ url: WORKER_URL, failed: (id, message) => ({ id, ok: false, message }) })
     const reply = await this.channel.request({ id: this.nextId++, dir: store.dir, candidate })
     this.arm()
     if (!reply.ok) throw new BasisCheckUnavailableError(`snapshot ${candidate.file} could not be checked for compaction (${reply.message}); nothing was compacted`)
-    if (reply.header === null) throw snapshotErrorOf(reply.fileProblem, candidate)
+    if (reply.header === null || reply.digest === null) throw snapshotErrorOf(reply.fileProblem, candidate)
+    checkSnapshotSeal(options.seals, candidate.file, { header: reply.header, digest: reply.digest })
     checkChainHead(log, reply.header)
     if (reply.stateProblem !== null) throw snapshotErrorOf(reply.stateProblem, candidate)
     return { file: candidate.file, lsn: reply.header.lsn, chainHead: reply.header.chainHead }

@@ -14,14 +14,15 @@
  * removal (`keepFromLsnNow`) and the compaction never removes past it. A log closed or dead meanwhile, or a snapshotter stopped, ends the compaction
  * where it is: every removal done is durable, and the next compaction removes the rest.
  *
- * Before the first removal, the basis is chosen as compactLog chooses it, each candidate checked in full but its file
- * read, hashed and decoded in a thread (basis-check.ts): on the loop, that check alone held it ~520 ms for 100k orders.
+ * Before the first removal, the basis is chosen as compactLog chooses it, each candidate checked in full (its seal
+ * against `seals`, as compactLog checks it) but its file read, hashed and decoded in a thread (basis-check.ts): on the
+ * loop, that check alone held it ~520 ms for 100k orders.
  */
 
 import type { Wal } from '../../../wal/index.ts'
 import { BasisChecker, BasisCheckUnavailableError, type CheckedBasis } from './basis-check.ts'
 import { basisCandidates, checkCompactOptions, planOnBasis, type CompactOptions, type CompactResult } from './compact.ts'
-import { rejection, type LogView } from './load.ts'
+import { rejection, type LogView, type SealCheck } from './load.ts'
 import type { RejectedSnapshot, SnapshotStore } from './store.ts'
 
 /** Segments removed per turn of the event loop: one, so a turn waits for one or two directory fsyncs at most. */
@@ -62,7 +63,8 @@ export async function compactLogInTurns(wal: Wal, store: SnapshotStore, options:
   const waitEnd = checkWaitMsMax === undefined ? null : setTimeout(() => used.release(), checkWaitMsMax)
   let checked: Awaited<ReturnType<typeof checkedBasis>>
   try {
-    checked = await checkedBasis(wal, store, used, () => signal?.aborted === true || wal.isClosed || wal.fatalError !== null, signal)
+    const seals = compact.seals === undefined ? {} : { seals: compact.seals }
+    checked = await checkedBasis(wal, store, used, () => signal?.aborted === true || wal.isClosed || wal.fatalError !== null, signal, seals)
   } finally {
     if (waitEnd !== null) clearTimeout(waitEnd)
     own?.release()
@@ -86,7 +88,7 @@ export async function compactLogInTurns(wal: Wal, store: SnapshotStore, options:
 }
 
 /** planCompaction's choice of a basis (the oldest snapshot that passes every check), each candidate checked in a thread. */
-async function checkedBasis(log: LogView, store: SnapshotStore, checker: BasisChecker, ended: () => boolean, signal: AbortSignal | undefined): Promise<{ basis: CheckedBasis | null; rejected: RejectedSnapshot[] }> {
+async function checkedBasis(log: LogView, store: SnapshotStore, checker: BasisChecker, ended: () => boolean, signal: AbortSignal | undefined, seals: SealCheck): Promise<{ basis: CheckedBasis | null; rejected: RejectedSnapshot[] }> {
   const rejected: RejectedSnapshot[] = []
   if (ended()) return { basis: null, rejected }
   // A stop does not wait for the thread (it runs at the lowest priority, and may wait long on a busy machine).
@@ -95,7 +97,7 @@ async function checkedBasis(log: LogView, store: SnapshotStore, checker: BasisCh
   try {
     for (const candidate of basisCandidates(store)) {
       try {
-        return { basis: await checker.check(store, candidate, log), rejected }
+        return { basis: await checker.check(store, candidate, log, seals), rejected }
       } catch (error) {
         // The log closed or died meanwhile, or a stop came: no basis, nothing removed (not a refusal of this file).
         if (ended()) return { basis: null, rejected }

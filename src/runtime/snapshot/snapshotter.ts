@@ -5,6 +5,7 @@
  */
 
 import { join } from 'node:path'
+import type { SealKeyResolver } from '../../audit/keys.ts'
 import type { Clock } from '../../domain/clock.ts'
 import { isSyncFailure, type WalIo } from '../../../wal/index.ts'
 import { prepareSharedThreads } from '../thread-priority.ts'
@@ -12,6 +13,7 @@ import type { Engine } from '../engine.ts'
 import type { CompactResult, CompactionMode } from './compact.ts'
 import { BASIS_THREAD_IDLE_MS, BasisChecker, BasisCheckUnavailableError } from './basis-check.ts'
 import { compactLogInTurns } from './compact-turns.ts'
+import { sealVerdicts } from './load.ts'
 import { SNAPSHOTS_KEEP_DEFAULT, type SnapshotStore } from './store.ts'
 import { takeSnapshot, type SnapshotSealer, type SnapshotSectionSource, type SnapshotTaken } from './take.ts'
 
@@ -80,6 +82,12 @@ export interface SnapshotterOptions {
   compactionKeepFromLsn?: () => number
   /** Signs each snapshot's seal (take.ts sealWith): set when this node holds the audit seal key. */
   sealWith?: SnapshotSealer
+  /**
+   * The keys a start verifies the snapshots' seals with (gateway-restore.ts; null: none, seals read for their structure
+   * and claims): compaction's basis is only a snapshot whose seal holds with them, as a start would use it. Absent:
+   * seals are not looked at.
+   */
+  sealKeys?: SealKeyResolver | null
   onError: (error: unknown, context: string) => void
 }
 
@@ -218,8 +226,11 @@ export class Snapshotter {
       // Its basis checked in a thread (basis-check.ts), then one segment per turn of the event loop, each removal
       // fsynced on its own (compact-turns.ts).
       try {
+        // Each candidate's seal judged as a start judges it, with its keys: a signature check each, short and asynchronous.
+        const { sealKeys } = this.options
+        const seals = sealKeys === undefined ? {} : { seals: await sealVerdicts(store, sealKeys, { unknownKey: 'unverified' }) }
         this.stats.lastCompaction = await compactLogInTurns(engine.wal, store, {
-          mode: policy.compaction, archiveDir, checker: this.basisChecker, ...(stoppedBefore ? { checkWaitMsMax: SHUTDOWN_BASIS_CHECK_MS_MAX } : { signal: this.stopping.signal }), ...(keepFromLsnNow === undefined ? {} : { keepFromLsnNow }),
+          mode: policy.compaction, archiveDir, checker: this.basisChecker, ...seals, ...(stoppedBefore ? { checkWaitMsMax: SHUTDOWN_BASIS_CHECK_MS_MAX } : { signal: this.stopping.signal }), ...(keepFromLsnNow === undefined ? {} : { keepFromLsnNow }),
         })
       } catch (error) {
         // The snapshot is durable: only its compaction did not run (its basis could not be checked). Said on its own,
