@@ -114,7 +114,7 @@ function sealAtOrBefore(log: ReadableLog, lsn: number): number | null {
  * JWK, or a JWKS with `{ keys }`), else the public half of the signing key; null when neither is configured. The
  * routes' on-demand verification uses the same keys.
  */
-export async function verifyingKeySource(config: AuditConfig | undefined): Promise<SealKeySource | null> {
+export async function verifyingKeySource(config: Pick<AuditConfig, 'publicKeyFile' | 'signingKeyFile'> | undefined): Promise<SealKeySource | null> {
   const publicKeyFile = config?.publicKeyFile
   if (publicKeyFile !== undefined) {
     return naming('audit.publicKeyFile', () => keySourceOfJson(readKeyJson(publicKeyFile), publicKeyFile))

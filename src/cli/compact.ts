@@ -14,7 +14,7 @@ import { tailCutGuardOf } from '../runtime/index.ts'
 import { compactOffline } from '../runtime/snapshot/index.ts'
 import { EXIT_DATA_ERROR, EXIT_OK, parseOptions, UsageError, type CliIo, type Command } from './command.ts'
 import { offlineTarget, withDataDirLock, withDataDirLockIfKept } from './data-dir.ts'
-import { sealKeyOf, snapshotSeals } from './snapshot.ts'
+import { snapshotSeals, startSealKeys } from './snapshot.ts'
 
 export const compactCommand: Command = {
   name: 'compact',
@@ -68,7 +68,7 @@ async function runCompact(argv: readonly string[], io: CliIo): Promise<number> {
   if (values.archive !== undefined && existsSync(values.archive) && !statSync(values.archive).isDirectory()) {
     throw new UsageError(`--archive: expected a directory, got ${JSON.stringify(values.archive)}: a file`)
   }
-  const { dataDir, snapshots, refuseQueryModelBeyondLog, durability, anchorsFile, signingKeyFile } = offlineTarget(positionals, values.config, io)
+  const { dataDir, snapshots, refuseQueryModelBeyondLog, durability, anchorsFile, signingKeyFile, publicKeyFile } = offlineTarget(positionals, values.config, io)
   // As a single node's start cuts a torn tail (durable-witnesses.ts): refused where the data dir shows it was durable.
   const tailCut = tailCutGuardOf(dataDir, { anchorsFile, durability })
   const mode = values.delete === true || (values.archive === undefined && snapshots.compaction === 'delete') ? 'delete' : 'archive'
@@ -82,14 +82,14 @@ async function runCompact(argv: readonly string[], io: CliIo): Promise<number> {
   if (dryRun) {
     result = await withDataDirLockIfKept(dataDir, async () => {
       refuseInterruptedSwap(dataDir, 'compact --dry-run')
-      const seals = await snapshotSeals(dataDir, (await sealKeyOf(signingKeyFile, dataDir)).keys)
+      const seals = await snapshotSeals(dataDir, await startSealKeys({ signingKeyFile, publicKeyFile }, dataDir))
       return compactOffline(dataDir, { mode, archiveDir, keep: snapshots.keep, dryRun, refuseQueryModelBeyondLog, log: (line) => io.err(line), tailCut, ...seals })
     })
   } else {
     result = await withDataDirLock(dataDir, async () => {
       finishInterruptedSwaps(dataDir, (line) => io.err(line), 'before compacting')
-      // As a start checks them: a snapshot whose seal does not hold is no basis (compact.ts CompactOptions.seals).
-      const seals = await snapshotSeals(dataDir, (await sealKeyOf(signingKeyFile, dataDir)).keys)
+      // As a start checks them, with its keys: a snapshot whose seal does not hold is no basis (compact.ts CompactOptions.seals).
+      const seals = await snapshotSeals(dataDir, await startSealKeys({ signingKeyFile, publicKeyFile }, dataDir))
       return compactOffline(dataDir, { mode, archiveDir, keep: snapshots.keep, dryRun, refuseQueryModelBeyondLog, log: (line) => io.err(line), tailCut, ...seals })
     })
   }

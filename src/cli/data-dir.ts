@@ -36,7 +36,7 @@ export function offlineTarget(
   positionals: readonly string[],
   configPath: string | undefined,
   io: CliIo,
-): { dataDir: string; snapshots: SnapshotsConfig; refuseQueryModelBeyondLog: boolean; durability: 'fsync' | 'none'; anchorsFile: string | undefined; signingKeyFile: string | undefined } {
+): { dataDir: string; snapshots: SnapshotsConfig; refuseQueryModelBeyondLog: boolean; durability: 'fsync' | 'none'; anchorsFile: string | undefined; signingKeyFile: string | undefined; publicKeyFile: string | undefined } {
   const [dir, ...extra] = positionals
   if (extra.length > 0) throw new UsageError(`unexpected argument ${JSON.stringify(extra[0])}`)
   refuseEmptyDir(dir)
@@ -45,7 +45,7 @@ export function offlineTarget(
   const durability = config.wal.durability
   return {
     dataDir: dir ?? config.dataDir, snapshots: snapshotsConfigOf(config), refuseQueryModelBeyondLog: durability === 'fsync', durability, anchorsFile: config.audit.anchorsFile,
-    signingKeyFile: config.audit.signingKeyFile,
+    signingKeyFile: config.audit.signingKeyFile, publicKeyFile: config.audit.publicKeyFile,
   }
 }
 

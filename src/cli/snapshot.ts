@@ -8,7 +8,7 @@
 
 import { existsSync, readdirSync } from 'node:fs'
 import {
-  keyResolverOf, loadKeySource, loadSigningKey, localSealKeyPaths, signSnapshotSeal, type SealKeyResolver, type SealSigningKey,
+  keyResolverOf, loadSigningKey, localSealKeyPaths, signSnapshotSeal, verifyingKeySource, type SealKeyResolver, type SealSigningKey,
   type SnapshotSealClaims,
 } from '../audit/index.ts'
 import { CONFIG_PATH_ENV } from '../config/index.ts'
@@ -56,7 +56,7 @@ Exit codes: 0 written (or already current), 1 could not run or refused, 2 usage.
 
 async function runSnapshot(argv: readonly string[], io: CliIo): Promise<number> {
   const { values, positionals } = parseOptions(argv, { config: { type: 'string' }, keep: { type: 'string' }, json: { type: 'boolean' } })
-  const { dataDir, snapshots, refuseQueryModelBeyondLog, signingKeyFile } = offlineTarget(positionals, values.config, io)
+  const { dataDir, snapshots, refuseQueryModelBeyondLog, signingKeyFile, publicKeyFile } = offlineTarget(positionals, values.config, io)
   // With neither --keep nor a config, nothing that is there is pruned: run without the gateway's config (its keep 10,
   // say), the default 3 pruned snapshots the gateway keeps (the gateway prunes to its own keep at its next snapshot).
   const configGiven = values.config !== undefined || (io.env[CONFIG_PATH_ENV] ?? '') !== ''
@@ -64,9 +64,9 @@ async function runSnapshot(argv: readonly string[], io: CliIo): Promise<number> 
   const progress = progressLine(io, 'snapshot')
   const { result, signer } = await withDataDirLock(dataDir, async () => {
     finishInterruptedSwaps(dataDir, (line) => io.err(line), 'before the offline snapshot')
-    const { signer, keys } = await sealKeyOf(signingKeyFile, dataDir)
-    // As a start does: a snapshot whose seal does not hold (checked with the key's public half, if any) is not folded from.
-    const seals = await snapshotSeals(dataDir, keys)
+    const signer = await sealSignerOf(signingKeyFile, dataDir)
+    // As a start does: a snapshot whose seal does not hold (checked with the start's keys, if any) is not folded from.
+    const seals = await snapshotSeals(dataDir, await startSealKeys({ signingKeyFile, publicKeyFile }, dataDir))
     const options = { keep, nowMs: Date.now(), refuseQueryModelBeyondLog, onProgress: progress, ...seals }
     if (signer === null) return { result: snapshotOffline(dataDir, options), signer }
     const sealWith = (snapshot: Omit<SnapshotSealClaims, 'sealedAtMs'>) => signSnapshotSeal({ ...snapshot, sealedAtMs: Date.now() }, signer)
@@ -89,16 +89,28 @@ async function runSnapshot(argv: readonly string[], io: CliIo): Promise<number> 
   return EXIT_OK
 }
 
-/**
- * The seal key (the config's audit.signingKeyFile, else the data directory's local key when it has one, else none) and
- * its public half to check the snapshots' seals with.
- */
-export async function sealKeyOf(signingKeyFile: string | undefined, dataDir: string): Promise<{ signer: SealSigningKey | null; keys: SealKeyResolver | null }> {
+/** The seal key (the config's audit.signingKeyFile, else the data directory's local key when it has one, else none). */
+async function sealSignerOf(signingKeyFile: string | undefined, dataDir: string): Promise<SealSigningKey | null> {
   const path = signingKeyFile ?? localSealKeyPaths(dataDir).privatePath
-  if (signingKeyFile === undefined && !existsSync(path)) return { signer: null, keys: null }
-  const signer = await loadSigningKey(path)
-  // Its public half (the private member dropped: keys.ts publicKeySource).
-  return { signer, keys: await keyResolverOf(loadKeySource({ publicKeyPath: path })) }
+  if (signingKeyFile === undefined && !existsSync(path)) return null
+  return loadSigningKey(path)
+}
+
+/**
+ * The keys a start checks the snapshots' seals with (gateway-restore.ts restoreOrClose, verifyingKeySource): the
+ * config's audit.publicKeyFile (a rotation's JWKS, say), else the public half of its signing key, else of the data
+ * directory's local key when it has one (a single node's start signs with it: withLocalSealKey), else none. Checked
+ * with the signing key alone, a seal of a key only publicKeyFile holds was read for its claims (its signature damaged
+ * or not), and compact took for its basis a snapshot the next start refused.
+ */
+export async function startSealKeys(keyFiles: { signingKeyFile: string | undefined; publicKeyFile: string | undefined }, dataDir: string): Promise<SealKeyResolver | null> {
+  const local = localSealKeyPaths(dataDir).privatePath
+  const signingKeyFile = keyFiles.signingKeyFile ?? (existsSync(local) ? local : undefined)
+  const source = await verifyingKeySource({
+    ...(keyFiles.publicKeyFile === undefined ? {} : { publicKeyFile: keyFiles.publicKeyFile }),
+    ...(signingKeyFile === undefined ? {} : { signingKeyFile }),
+  })
+  return source === null ? null : keyResolverOf(source)
 }
 
 /** The snapshots' seals before the rebuild; none when the directory cannot be listed (the rebuild refuses it, saying why). */
