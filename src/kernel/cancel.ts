@@ -48,7 +48,8 @@ export function cancelEvents(
   // The request's trace goes on the record that answers it: the cancel itself, or the local end of an unsent order.
   const trace = traceMemberOf(input)
   if (order.status === 'Enqueued' && order.sendAttempts === 0) {
-    emit(emitter, { type: 'order.canceled', ...at, reason: input.unsentReason ?? 'CANCELED_BEFORE_SEND', source: 'local', ...trace })
+    // The end names who ended it, as a cancel request would: for an order never sent it is the only record of the cancel.
+    emit(emitter, { type: 'order.canceled', ...at, reason: input.unsentReason ?? 'CANCELED_BEFORE_SEND', source: 'local', ...trace, principalId: input.principalId })
     return emitter.events
   }
   if (order.status === 'Enqueued') {

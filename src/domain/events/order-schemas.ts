@@ -71,6 +71,10 @@ export const ORDER_EVENT_SCHEMAS = {
     reason: reasonCodeSchema,
     source: v.picklist(['local', 'venue']),
     traceparent,
+    // Payload version 11: who ended an order never sent (src/kernel/cancel.ts cancelEvents): the caller of a cancel,
+    // flatten, mode change or kill switch, or a system principal (egress:ttl, a start's, an order list's). Absent: a
+    // venue's cancel, or a record written before it was kept.
+    principalId: v.exactOptional(v.string()),
   }),
   'order.send_requested': v.strictObject({
     type: v.literal('order.send_requested'),

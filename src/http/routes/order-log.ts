@@ -322,7 +322,9 @@ export function summaryOf(event: DomainEvent): string {
       return event.reason === 'KILL_SWITCH_HALT' || event.reason === 'KILL_SWITCH_CANCEL_ONLY'
         ? `cancel requested by the gateway (${event.reason}): the trading switch holds the order's place, which is not sent again; the order is read back and canceled where the venue has it`
         : `cancel requested again by the gateway (${event.reason}): a cancel was wanted while the order's state was unknown, and the venue now shows it open; the first cancel request says who asked and why`
-    case 'order.canceled': return `canceled (${event.reason}, ${event.source})`
+    case 'order.canceled':
+      // An order never sent, ended on the spot, names who ended it (payload version 11; absent in older records).
+      return `canceled${event.principalId === undefined ? '' : ` by ${event.principalId}`} (${event.reason}, ${event.source})`
     case 'order.reconciled': return `reconciled to ${event.to}: venue status ${event.venueStatus}${event.notAtVenue ? ', not at the venue' : ''} (${event.reason})`
     case 'order.reconcile_deferred': return 'reconciliation deferred'
     case 'order.overfill_recheck': return `venue reports cumulative ${d(event.venueCumQty)}, past the order: asked again at ${event.retryAtMs}`

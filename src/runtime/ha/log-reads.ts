@@ -128,15 +128,16 @@ export function parseLogReads(text: string): LogReads | { invalid: string } {
  * leader writes must be read at its version, and every snapshot part at the version the leader writes it in.
  */
 export function unreadableByStandby(standby: LogReads, leader: LogReads): string | null {
+  // The snapshot parts and frames first: they are few, and the list shown is cut after 8 (record types are many).
   const missing: string[] = []
-  for (const [code, version] of leader.events) {
-    const read = standby.events.get(code)
-    if (read === undefined || read < version) missing.push(read === undefined ? `type ${code}` : `type ${code} v${version} (reads up to v${read})`)
-  }
   for (const part of SNAPSHOT_PARTS) {
     if (standby.snapshot[part] < leader.snapshot[part]) missing.push(`${part} v${leader.snapshot[part]} (reads up to v${standby.snapshot[part]})`)
   }
   if (standby.frames < leader.frames) missing.push(`log frames v${leader.frames} (reads up to v${standby.frames}: not the append flag of wal/frame.ts)`)
+  for (const [code, version] of leader.events) {
+    const read = standby.events.get(code)
+    if (read === undefined || read < version) missing.push(read === undefined ? `type ${code}` : `type ${code} v${version} (reads up to v${read})`)
+  }
   if (missing.length === 0) return null
   const shown = missing.length > 8 ? [...missing.slice(0, 8), `and ${missing.length - 8} more`] : missing
   return `the standby's build cannot read what this leader writes: ${shown.join(', ')}; upgrade standbys before their leader`
