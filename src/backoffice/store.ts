@@ -19,6 +19,7 @@ import { fillOf, positionOf, postingOf, type BalanceRowSql, type FillRow, type P
 import { digestSteps, type QueryModelDigest } from './store-digest.ts'
 import { QueryModelStoreError } from './store-error.ts'
 import { checkStorePages } from './store-file.ts'
+import { inMemoryImage, markRollbackJournal } from './store-image.ts'
 import { modelVersionOf, prepareSchema, QUERY_MODEL_VERSION, TABLES, type ModelVersion, type ModelVersionRow } from './store-schema.ts'
 import type { TrueUpFill } from './true-up-fills.ts'
 
@@ -74,28 +75,6 @@ export interface StoreCounts {
   trueUpFills: number
   positions: number
   balances: number
-}
-
-/**
- * A serialized WAL-mode database says so in its header (bytes 18–19 = 2, the file format versions), and SQLite cannot
- * open such an image in memory; rollback-journal mode (1) reads the same pages. Opening the file later switches it
- * back to WAL. Marked in place: serialize()'s bytes are the caller's alone (a copy, not the database's memory).
- */
-function markRollbackJournal(image: Uint8Array): Uint8Array {
-  if (image.byteLength >= 20) {
-    image[18] = 1
-    image[19] = 1
-  }
-  return image
-}
-
-/**
- * `image` as SQLite opens it in memory (deserialize copies it): itself when already marked (every image() is), else a
- * marked copy, the caller's bytes never changed. Always copied, a snapshot's 37 MB image took ~37 ms more to reopen.
- */
-function inMemoryImage(image: Uint8Array): Uint8Array {
-  if (image.byteLength < 20 || (image[18] === 1 && image[19] === 1)) return image
-  return markRollbackJournal(new Uint8Array(image))
 }
 
 export class Store {
