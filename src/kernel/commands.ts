@@ -312,6 +312,11 @@ export interface ExpireStaleCommand {
   /** Who asks (the start's principal): recorded on the cancel of an order sent before (order.cancel_requested). */
   principal: Principal
   ageMsMax: number
+  /**
+   * At most this many orders are ended (the first by order id), so that the decision's records fit the log's queue;
+   * the start asks again until one ends none. Absent (the command records of starts before parts): all of them.
+   */
+  ordersMax?: number
 }
 
 /**

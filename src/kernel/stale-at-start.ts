@@ -10,8 +10,11 @@
  * position at the flatten, which the venue news this start reads may have changed.
  *
  * The window is in the command, so replay, redecide and a standby decide the same; by order id, so the events are the
- * same whatever order the queues were restored in. One decision, one append: a crash leaves all of them ended or none,
- * and the next start, later still, ends at least these. Only a start asks: the steady state is unchanged.
+ * same whatever order the queues were restored in. One decision ends at most `ordersMax` of them when the command asks
+ * for parts (the start asks again until a decision ends none): more places waiting than the log's queue takes records
+ * had the one decision refused OVERLOADED, and the start failed, every start after it too. Each part is one append: a
+ * crash leaves each order ended or not, and the next start, later still, ends the rest. Only a start asks: the steady
+ * state is unchanged.
  */
 
 import type { DomainEvent } from '../domain/events/index.ts'
@@ -25,10 +28,15 @@ export function staleAt(order: Pick<Order, 'acceptedAtMs'>, nowMs: number, ageMs
   return nowMs - order.acceptedAtMs > ageMsMax
 }
 
+/** Orders one expire_stale decision ends at most when the command asks for parts (ExpireStaleCommand.ordersMax). */
+export const STALE_AT_START_ORDERS_MAX = 4096
+
 export function decideExpireStale(state: KernelState, command: ExpireStaleCommand): Decision {
   const events: DomainEvent[] = []
+  let ordersLeft = command.ordersMax === undefined ? Infinity : Math.min(command.ordersMax, STALE_AT_START_ORDERS_MAX)
   for (const order of waitingPlaces(state)) {
     if (order.status !== 'Enqueued' || !staleAt(order, command.nowMs, command.ageMsMax)) continue
+    if (ordersLeft-- <= 0) break
     const input = { atMs: command.nowMs, principalId: command.principal.id, reason: 'STALE_AT_START', unsentReason: 'STALE_AT_START' } as const
     events.push(...(cancelEvents(order, input) ?? []))
   }

@@ -18,6 +18,7 @@ import { resendable, type KernelState } from '../kernel/index.ts'
 import { staleAt } from '../kernel/stale-at-start.ts'
 import { isUnheld, UNHELD_ALERTS_MAX } from '../kernel/unheld-venue-orders.ts'
 import type { Engine } from './engine.ts'
+import { decisionOrdersMax } from './gateway-commands.ts'
 import type { Order } from '../domain/orders.ts'
 import type { Executor } from './executor.ts'
 import { LIST_THROTTLED, listedAsHeld, openOrderListOf } from './open-order-listing.ts'
@@ -151,10 +152,19 @@ export async function bootstrap(options: BootstrapOptions): Promise<BootstrapRep
   for (const order of engine.state.orders.values()) if (order.bootstrapSuspect) suspects.add(order.orderId)
   // Before the executor may pick anything: a place still waiting from before the stop, accepted longer ago than the
   // resend window, would go out now at a price decided for a market long gone. It ends instead (STALE_AT_START).
-  const expired = await engine.submit({ kind: 'expire_stale', nowMs: clock.nowMs(), principal: BOOTSTRAP_PRINCIPAL, ageMsMax: options.resendAgeMsMax })
-  const staleEnded = expired.decision.events.filter(
-    (event) => (event.type === 'order.canceled' || event.type === 'order.cancel_requested') && event.reason === 'STALE_AT_START',
-  ).length
+  // In parts sized to the log's queue (one decision ending more than it takes was refused OVERLOADED, failing every start),
+  // each judged at the same time; an order ended is no longer waiting, so the parts end once one ends none.
+  const staleAtMs = clock.nowMs()
+  const ordersMax = decisionOrdersMax(engine.wal.options.queueRecordsMax)
+  let staleEnded = 0
+  for (;;) {
+    const expired = await engine.submit({ kind: 'expire_stale', nowMs: staleAtMs, principal: BOOTSTRAP_PRINCIPAL, ageMsMax: options.resendAgeMsMax, ordersMax })
+    const ended = expired.decision.events.filter(
+      (event) => (event.type === 'order.canceled' || event.type === 'order.cancel_requested') && event.reason === 'STALE_AT_START',
+    ).length
+    if (ended === 0) break
+    staleEnded += ended
+  }
   options.executor.start()
   const started = clock.nowMs()
   // Orders the venue acknowledged may have filled or been canceled while egress was down: each venue's list of open

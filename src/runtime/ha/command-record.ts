@@ -202,7 +202,8 @@ const commandSchema = v.variant('kind', [
   v.strictObject({ kind: v.literal('bootstrap'), nowMs: ms }),
   v.strictObject({ kind: v.literal('mark_suspects'), nowMs: ms }),
   v.strictObject({ kind: v.literal('clear_suspects'), nowMs: ms }),
-  v.strictObject({ kind: v.literal('expire_stale'), nowMs: ms, principal: principalSchema, ageMsMax: ms }),
+  // ordersMax: absent in the command records of starts before the stale places were ended in parts.
+  v.strictObject({ kind: v.literal('expire_stale'), nowMs: ms, principal: principalSchema, ageMsMax: ms, ordersMax: v.exactOptional(v.pipe(v.number(), v.safeInteger(), v.minValue(1))) }),
   v.strictObject({ kind: v.literal('unheld_venue_orders'), nowMs: ms, venue: text, orders: v.array(venueOrder), moreCount: v.pipe(v.number(), v.safeInteger(), v.minValue(0)) }),
   v.strictObject({ kind: v.literal('venue_health'), nowMs: ms, venue: text, level: v.picklist(HEALTH_LEVELS), score: v.pipe(v.number(), v.safeInteger()), detail: text }),
   v.variant('op', [
