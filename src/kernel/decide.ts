@@ -12,6 +12,7 @@ import { decideClearSuspects, decideMarkSuspects } from './bootstrap-suspects.ts
 import { decideCancel } from './cancel.ts'
 import type { Decision, KernelCommand } from './commands.ts'
 import { decideFlatten } from './flatten.ts'
+import { withFlattenRecordsCounted } from './flatten-held.ts'
 import { decideReport } from './inbox.ts'
 import { decidePlace } from './intake/index.ts'
 import { decideReconcile } from './reconcile.ts'
@@ -29,6 +30,8 @@ export function decide(state: KernelState, command: KernelCommand): Decision {
   // An event on a leg of an open OCO list may fire it: the sibling's cancel joins the same decision (order-lists/).
   // A leg of a fired list that venue news brings back live (an end contradicted) is canceled in that decision too.
   const decision = withRevivedLegsCanceled(state, withListFollowUps(state, decideCommand(state, command)))
+  // A flatten's answer is the last record of its decision, these follow-ups included (flatten-held.ts).
+  if (command.kind === 'flatten') return withFlattenRecordsCounted(decision)
   // At a start, the lists a torn log tail left fired by half (a leg's event kept, its list's firing cut) are fired.
   return command.kind === 'bootstrap' ? withTornListsFired(state, decision, command.nowMs) : decision
 }

@@ -12,6 +12,7 @@
  */
 
 import type { EventOf } from '../domain/events/index.ts'
+import type { Decision } from './commands.ts'
 import { keyAgedOut, keyWindowMs } from './key-window.ts'
 import type { HeldFlatten, KernelState } from './state.ts'
 
@@ -42,4 +43,17 @@ export function holdFlatten(state: KernelState, event: EventOf<'account.flatten_
     held.delete(flattenId)
   }
   held.set(event.flattenId, { lsn: lsn + event.records - 1, notClosed: event.notClosed, decidedAtMs: event.atMs })
+}
+
+/**
+ * The flatten's record counts every record its decision writes from it on, the follow-ups decide.ts adds after the
+ * flatten's own included (an OCO list fired by a leg's cancel: order_list.triggered, a sibling's end): counted by
+ * decideFlatten alone, the answer held was a record inside the decision, not its last, and the gateway, not finding its
+ * lsn held, asked the flatten again, answering the first caller a repeat.
+ */
+export function withFlattenRecordsCounted(decision: Decision): Decision {
+  const index = decision.events.findIndex((event) => event.type === 'account.flatten_requested')
+  const requested = decision.events[index] as EventOf<'account.flatten_requested'> | undefined
+  if (requested?.records !== undefined) requested.records = decision.events.length - index
+  return decision
 }
