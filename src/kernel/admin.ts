@@ -6,7 +6,7 @@
 import { DONE_REPLY, type Decision, type ConfigureCommand, type FundCommand, type KillSwitchCommand, type SetModeCommand } from './commands.ts'
 import { reachesFurther, switchFor } from '../domain/modes.ts'
 import { endDecidedWork, MODE_ESCALATION_ORDERS_MAX } from './mode-escalation.ts'
-import { endHeldWork, endWorkLeftHeld } from './kill-switch.ts'
+import { endHeldWork, endWorkLeftHeld, KILL_SWITCH_ORDERS_MAX } from './kill-switch.ts'
 import { isOperator, mayChangeMode } from './permissions.ts'
 import { HOLD_RULE_GRACE } from './reservations.ts'
 import { RETIRE_RULE_UNTOUCHED } from './retention.ts'
@@ -81,14 +81,23 @@ export function decideKillSwitch(state: KernelState, command: KillSwitchCommand)
     principalId: command.principal.id,
     note: command.note,
   }
-  if (state.tradingSwitch === target) return { events: [], reply: DONE_REPLY }
+  // Absent (the command records of leaders before parts): all of it in one decision, as those leaders decided.
+  const ordersMax = command.ordersMax === undefined ? null : Math.min(command.ordersMax, KILL_SWITCH_ORDERS_MAX)
+  const at = { atMs: command.nowMs, principalId: command.principal.id, ordersMax }
+  if (state.tradingSwitch === target) {
+    // Asked again in parts: the next part of the work the switch holds, left by the part that engaged it.
+    if (target === 'normal' || ordersMax === null) return { events: [], reply: DONE_REPLY }
+    return { events: endHeldWork(state, { ...at, target, action: command.action }).events, reply: DONE_REPLY }
+  }
+  // RESUME ends what is left held under the switch it lifts (an older build's, or parts cut short) before it lifts it:
+  // more than one decision ends, and the switch stays until the decision that ends the last of it.
+  if (target === 'normal') {
+    const ended = endWorkLeftHeld(state, at)
+    return { events: ended.complete ? [...ended.events, event] : ended.events, reply: DONE_REPLY }
+  }
   // Places and amends waiting to be sent end as the switch engages, so none goes out at RESUME as if just asked for
-  // (kill-switch.ts). RESUME ends what an older build left held under the switch it lifts, as this build would have.
-  const ended =
-    target === 'normal'
-      ? endWorkLeftHeld(state, { atMs: command.nowMs, principalId: command.principal.id })
-      : endHeldWork(state, { atMs: command.nowMs, target, action: command.action, principalId: command.principal.id })
-  return { events: [...ended, event], reply: DONE_REPLY }
+  // (kill-switch.ts). The switch engages in this decision whatever is left: the gate holds the rest until it is ended.
+  return { events: [...endHeldWork(state, { ...at, target, action: command.action }).events, event], reply: DONE_REPLY }
 }
 
 export function decideFund(state: KernelState, command: FundCommand): Decision {

@@ -110,6 +110,12 @@ export interface KillSwitchCommand {
   principal: Principal
   action: KillSwitchAction
   note: string
+  /**
+   * One decision ends the waiting work of at most this many orders (kill-switch.ts), so its records fit the log's
+   * queue: a switch engages with the first part, is asked again for the rest; RESUME lifts with the last. Absent
+   * (command records of older leaders): all of it in one decision, as before.
+   */
+  ordersMax?: number
 }
 
 /** Paper funding (from config at bootstrap or by an operator). Refused in live mode: live balances come from venues. */

@@ -16,6 +16,15 @@
  * holds them until RESUME or HALT, by design — they only reduce risk, and an operator asked for them. Orders already
  * at the venue stay: a switch stops what egress would send, it is not a flatten. A log of an older build, whose
  * switches held that work instead, is ended at the RESUME that lifts the switch (endWorkLeftHeld).
+ *
+ * Decided in parts when the command asks (KillSwitchCommand.ordersMax: the work of at most that many orders per
+ * decision, the first by order id), so that a decision's records fit the log's queue: with lanes deeper than the queue
+ * takes records, one decision ending all of it was refused as overloaded — the switch refused exactly when needed. The
+ * switch still takes effect at once: the decision that engages it records `switch.changed` after the first part, and
+ * the send gate holds every place and amend left waiting under it (send.ts switchHolds: a flatten's close under HALT is
+ * not such work), so nothing of it goes out; the same switch asked again (the runtime asks: kill-switch-parts.ts) ends
+ * the next part, and decides nothing once none is left. RESUME ends what is left in parts before it lifts the switch:
+ * the decision that finds `ordersMax` or fewer records `switch.changed` after them, as mode escalation does.
  */
 
 import type { DomainEvent } from '../domain/events/index.ts'
@@ -32,12 +41,24 @@ const REASON: Readonly<Record<HoldingSwitch, 'KILL_SWITCH_HALT' | 'KILL_SWITCH_C
   cancel_only: 'KILL_SWITCH_CANCEL_ONLY',
 }
 
-/** The events that end the work `target` would hold, decided as the switch engages (before its `switch.changed`). */
-export function endHeldWork(state: KernelState, input: { atMs: number; target: TradingSwitch; action: string; principalId: string }): DomainEvent[] {
+/** Orders whose work one kill switch decision ends at most when a command asks for parts (KillSwitchCommand.ordersMax). */
+export const KILL_SWITCH_ORDERS_MAX = 4096
+
+/** Events that end waiting work, and whether that was all of it (`complete`). */
+export interface EndedWork {
+  events: DomainEvent[]
+  complete: boolean
+}
+
+/**
+ * The events that end the work `target` holds (the first `ordersMax` orders' by order id; null: all of it), decided as
+ * the switch engages (before its `switch.changed`) or, asked again under it, after.
+ */
+export function endHeldWork(state: KernelState, input: { atMs: number; target: TradingSwitch; action: string; principalId: string; ordersMax: number | null }): EndedWork {
   const { target } = input
-  if (target === 'normal') return []
+  if (target === 'normal') return { events: [], complete: true }
   const detail = `${input.action} engaged (trading switch ${target}) before the amend was sent: not sent, the order stands at its old terms`
-  return endWaitingWork(state, { atMs: input.atMs, holding: target, principalId: input.principalId, amendDetail: detail })
+  return endWaitingWork(state, { atMs: input.atMs, holding: target, principalId: input.principalId, amendDetail: detail, ordersMax: input.ordersMax })
 }
 
 /**
@@ -46,21 +67,30 @@ export function endHeldWork(state: KernelState, input: { atMs: number; target: T
  * and RESUME would send them, decided for a market long gone. They end now as this build ends them when the switch
  * engages, with that switch's reason, so nothing held goes out. This build leaves none such behind (places and amends
  * are refused under a switch, and one answered retryable is read back or failed), so on its own logs this ends
- * nothing. Deterministic (by order id): a standby re-deciding the RESUME decides the same, and replay applies what was
+ * nothing but the parts of a switch cut short (a crash, a part refused as overloaded). Deterministic (by order id): a standby re-deciding the RESUME decides the same, and replay applies what was
  * recorded.
  */
-export function endWorkLeftHeld(state: KernelState, input: { atMs: number; principalId: string }): DomainEvent[] {
+export function endWorkLeftHeld(state: KernelState, input: { atMs: number; principalId: string; ordersMax: number | null }): EndedWork {
   const holding = state.tradingSwitch
-  if (holding === 'normal') return []
-  const detail = `held under the trading switch ${holding} by an older build, which did not end it as the switch engaged: ended at RESUME, not sent; the order stands at its old terms`
-  return endWaitingWork(state, { atMs: input.atMs, holding, principalId: input.principalId, amendDetail: detail })
+  if (holding === 'normal') return { events: [], complete: true }
+  const detail = `held under the trading switch ${holding}, not ended as the switch engaged (an older build's switch, or one whose parts were cut short): ended at RESUME, not sent; the order stands at its old terms`
+  return endWaitingWork(state, { atMs: input.atMs, holding, principalId: input.principalId, amendDetail: detail, ordersMax: input.ordersMax })
 }
 
-function endWaitingWork(state: KernelState, input: { atMs: number; holding: HoldingSwitch; principalId: string; amendDetail: string }): DomainEvent[] {
+/** Whether any place or amend waits in a lane that a switch ends (the runtime asks for the next part while one does). */
+export function switchWorkLeft(state: KernelState): boolean {
+  return waitingWork(state).length > 0
+}
+
+function endWaitingWork(state: KernelState, input: { atMs: number; holding: HoldingSwitch; principalId: string; amendDetail: string; ordersMax: number | null }): EndedWork {
   const reason = REASON[input.holding]
   const events: DomainEvent[] = []
   // By order id: the same events whatever order the queues were restored in (replay or snapshot).
-  for (const { order, work } of waitingWork(state).sort((a, b) => (a.order.orderId < b.order.orderId ? -1 : 1))) {
+  const found = waitingWork(state).sort((a, b) => (a.order.orderId < b.order.orderId ? -1 : 1))
+  // null: all of it in one decision (a command without parts: a standby re-deciding an older leader's command record
+  // must decide what that leader decided).
+  const ordersMax = input.ordersMax === null ? found.length : Math.max(1, input.ordersMax)
+  for (const { order, work } of found.slice(0, ordersMax)) {
     if (work === 'place') {
       events.push(...(cancelEvents(order, { atMs: input.atMs, principalId: input.principalId, reason, unsentReason: reason }) ?? []))
       continue
@@ -71,7 +101,7 @@ function endWaitingWork(state: KernelState, input: { atMs: number; holding: Hold
     emit(emitter, { type: 'order.amend_failed', atMs: input.atMs, orderId: order.orderId, amendId: amend.amendId, reason, detail: input.amendDetail })
     events.push(...emitter.events)
   }
-  return events
+  return { events, complete: found.length <= ordersMax }
 }
 
 /** Places (not flatten's closes) and amends (stage `requested`) waiting in a lane, not yet sent. */

@@ -8,6 +8,7 @@
 import type { Principal } from '../domain/accounts.ts'
 import type { Clock } from '../domain/clock.ts'
 import { keyResolverOf, reportTamper, type AuditProblem, type AuditSetup, type SealableLog, type SealKeyResolver, type SealResult } from '../audit/index.ts'
+import { decideSwitchInParts } from './decision-parts.ts'
 import type { Engine } from './engine.ts'
 import type { WorkerThreadStatus } from './worker-channel.ts'
 
@@ -233,7 +234,7 @@ export class AuditDuty {
     // The evidence is kept whatever becomes of the switch: a switch the engine refused (overloaded, its log failing)
     // skipped the forensics bundle and the finding record with it.
     try {
-      await engine.submit({ kind: 'kill_switch', nowMs: clock.nowMs(), principal: AUDIT_PRINCIPAL, action, note: `tamper detected: ${problem.code} at LSN ${problem.lsn}` })
+      await decideSwitchInParts(engine, clock, { principal: AUDIT_PRINCIPAL, action, note: `tamper detected: ${problem.code} at LSN ${problem.lsn}` })
     } catch (error) {
       this.options.onError(error, 'tamper response: the kill switch was not applied')
     }

@@ -22,6 +22,7 @@ import type { Clock } from '../domain/clock.ts'
 import type { AutoStopConfig } from '../config/index.ts'
 import type { VenueOutcome } from '../venues/adapter.ts'
 import { AckLatencyBreaker, BREAKER_NAMES, OrderRateBreaker, UnknownOrdersBreaker, VenueRejectsBreaker, type Breaker, type BreakerName } from './auto-stop-breakers.ts'
+import { decideSwitchInParts } from './decision-parts.ts'
 import type { AppliedEvent, Engine } from './engine.ts'
 import type { SendResultCommand } from './venue-send.ts'
 
@@ -173,14 +174,9 @@ export class AutoStop {
       }
       onError(error, `auto-stop ${breaker.name}: the kill switch was not applied`)
     }
-    let committed: ReturnType<Engine['submit']>
-    try {
-      committed = engine.submit({ kind: 'kill_switch', nowMs: atMs, principal: AUTO_STOP_PRINCIPAL, action: breaker.action, note })
-    } catch (error) {
-      return refused(error)
-    }
-    committed.then(({ decision }) => {
-      if (decision.reply.kind === 'refused') return refused(new Error(`${decision.reply.reason}: ${decision.reply.detail}`))
+    // In parts sized to the log's queue (decision-parts.ts): a runaway's queued places must not make the switch too large.
+    decideSwitchInParts(engine, clock, { principal: AUTO_STOP_PRINCIPAL, action: breaker.action, note }).then(({ reply }) => {
+      if (reply.kind === 'refused') return refused(new Error(`${reply.reason}: ${reply.detail}`))
       this.tripCounts.set(breaker.name, this.trips(breaker.name) + 1)
       this.lastTrip = { breaker: breaker.name, atMs, note }
     }, refused)

@@ -12,6 +12,7 @@ import type { KillSwitchAction, Mode } from '../domain/modes.ts'
 import { checkedTraceparent, traceMemberOf } from '../domain/trace-context.ts'
 import { flattenActs, heldFlatten, type FlattenCommand, type LiveReadiness, type PlaceCommand, type PlaceListCommand, type Reply, type RevokeTokenCommand, type RevokeTokenRequest, type VenueOverrideCommand, type VenueOverrideRequest } from '../kernel/index.ts'
 import type { Committed, Engine } from './engine.ts'
+import { decideSwitchInParts, decisionOrdersMax } from './decision-parts.ts'
 import type { GatewayOptions } from './gateway-options.ts'
 import { MarketFeed } from './market-feed.ts'
 
@@ -105,8 +106,13 @@ export abstract class GatewayCommands {
     return this.run({ kind: 'cancel', nowMs: this.clock.nowMs(), principal, orderId, reason: 'USER_CANCEL', ...traceMemberOf(request) })
   }
 
+  /**
+   * Engages or lifts a kill switch, decided in parts sized to the log's queue (decision-parts.ts): HALT and CANCEL_ONLY
+   * take effect with the first, and the waiting work they end follows; RESUME lifts with the last. Without parts, a
+   * switch with more waiting work than the queue takes records was refused as overloaded however often it was asked.
+   */
   killSwitch(principal: Principal, action: KillSwitchAction, note: string): Promise<CommandResult> {
-    return this.run({ kind: 'kill_switch', nowMs: this.clock.nowMs(), principal, action, note })
+    return decideSwitchInParts(this.engine, this.clock, { principal, action, note })
   }
 
   /**
@@ -201,25 +207,11 @@ export abstract class GatewayCommands {
   }
 }
 
-/**
- * Records one order's end may take at most (an amend failed and a cancel asked, an OCO sibling's end with it; a
- * flatten's cancel: an amend failed or the order Unknown, and the cancel asked), and a decision's own (its command
- * record, mode.changed; account.flatten_requested, whose closes — one per base asset held — the other half leaves room
- * for): a part of an escalation or of a flatten is kept to half the log's queue.
- */
-const PART_RECORDS_PER_ORDER_MAX = 4
-const PART_RECORDS_OWN = 2
-
 /** Decisions one mode change takes at most: an escalation whose work is refilled faster than it is ended gives up. */
 const MODE_CHANGE_DECISIONS_MAX = 1024
 
 /** Decisions one flatten takes at most: an account whose orders are placed faster than they are canceled gives up. */
 const FLATTEN_DECISIONS_MAX = 1024
-
-/** How many orders one escalation or flatten decision ends, for a log whose queue takes `queueRecordsMax` records. */
-export function decisionOrdersMax(queueRecordsMax: number): number {
-  return Math.max(1, Math.floor((queueRecordsMax / 2 - PART_RECORDS_OWN) / PART_RECORDS_PER_ORDER_MAX))
-}
 
 function commandResultOf(committed: Committed): CommandResult {
   return { reply: committed.decision.reply, lsn: committed.lsns.length > 0 ? (committed.lsns[committed.lsns.length - 1] as number) : null }

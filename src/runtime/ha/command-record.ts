@@ -179,7 +179,8 @@ const commandSchema = v.variant('kind', [
     kind: v.literal('set_mode'), nowMs: ms, principal: principalSchema, mode: v.picklist(MODES), note: text,
     ordersMax: v.exactOptional(v.pipe(v.number(), v.safeInteger(), v.minValue(1))),
   }),
-  v.strictObject({ kind: v.literal('kill_switch'), nowMs: ms, principal: principalSchema, action: v.picklist(KILL_SWITCH_ACTIONS), note: text }),
+  // ordersMax: absent in the command records of leaders before a kill switch was decided in parts.
+  v.strictObject({ kind: v.literal('kill_switch'), nowMs: ms, principal: principalSchema, action: v.picklist(KILL_SWITCH_ACTIONS), note: text, ordersMax: v.exactOptional(v.pipe(v.number(), v.safeInteger(), v.minValue(1))) }),
   v.strictObject({ kind: v.literal('fund'), nowMs: ms, principalId: text, accountId: text, asset: text, amount: units, reference: text }),
   // buildCommit: absent in the command records of leaders before it was recorded for flatten closes; traceparent, before
   // a flatten's records carried its request's trace; ordersMax, before a flatten was decided in parts.

@@ -1,0 +1,90 @@
+/**
+ * Commands decided in parts sized to the log's queue: a decision whose records the queue cannot take is refused as
+ * overloaded (engine.ts) however often it is asked, and a mode escalation, a flatten or a kill switch with more orders
+ * to end than that is exactly the one that must not be refused. Each part is submitted once the one before is durable.
+ * Mode changes and flattens are run by GatewayCommands; kill switches here, for the operator's (GatewayCommands), the
+ * auto-stop breakers' (auto-stop.ts) and the tamper response's (audit-duty.ts) alike.
+ */
+
+import type { Clock } from '../domain/clock.ts'
+import { switchFor, type KillSwitchAction } from '../domain/modes.ts'
+import type { Principal } from '../domain/accounts.ts'
+import { switchWorkLeft, type Reply } from '../kernel/index.ts'
+import type { Committed, Engine } from './engine.ts'
+import { EngineOverloadedError } from './engine-types.ts'
+
+/**
+ * Records one order's end may take at most (an amend failed and a cancel asked, an OCO sibling's end with it; a
+ * flatten's cancel: an amend failed or the order Unknown, and the cancel asked), and a decision's own (its command
+ * record, mode.changed or switch.changed; account.flatten_requested, whose closes — one per base asset held — the other
+ * half leaves room for): a part is kept to half the log's queue.
+ */
+const PART_RECORDS_PER_ORDER_MAX = 4
+const PART_RECORDS_OWN = 2
+
+/** Decisions one kill switch takes at most: past them, what is left stays held by the switch (a repeat ends it). */
+const SWITCH_DECISIONS_MAX = 1024
+
+/** How many orders one part ends, for a log whose queue takes `queueRecordsMax` records. */
+export function decisionOrdersMax(queueRecordsMax: number): number {
+  return Math.max(1, Math.floor((queueRecordsMax / 2 - PART_RECORDS_OWN) / PART_RECORDS_PER_ORDER_MAX))
+}
+
+/** A kill switch's answer and the LSN of the last record its parts wrote (null: none wrote any). */
+export interface SwitchDecided {
+  reply: Reply
+  lsn: number | null
+}
+
+/**
+ * Decides a kill switch in parts (kernel kill-switch.ts). HALT and CANCEL_ONLY engage with the first decision, whose
+ * answer is the answer (rejected OVERLOADED, nothing applied, when even that part finds no room); the work the switch
+ * holds is then ended in parts while the switch is still this one: a RESUME or another switch decided in between takes
+ * it over, and a part is asked in the tick the switch was found this one, so a part never changes the switch. A part
+ * refused as overloaded leaves the rest held by the switch (the gate sends none of it): the same switch asked again
+ * ends it, RESUME ends it before it lifts. RESUME ends what is left in parts and lifts the switch with the last.
+ */
+export async function decideSwitchInParts(engine: Engine, clock: Clock, request: { principal: Principal; action: KillSwitchAction; note: string }): Promise<SwitchDecided> {
+  const ordersMax = decisionOrdersMax(engine.wal.options.queueRecordsMax)
+  const submit = (): Promise<Committed> => engine.submit({ kind: 'kill_switch', nowMs: clock.nowMs(), ...request, ordersMax })
+  const target = switchFor(request.action)
+  if (target === 'normal') return liftInParts(engine, submit)
+  const answer = await submit()
+  let lsn = lastLsnOf(answer)
+  if (answer.decision.reply.kind === 'refused') return { reply: answer.decision.reply, lsn }
+  for (let decisions = 1; decisions < SWITCH_DECISIONS_MAX && engine.state.tradingSwitch === target && switchWorkLeft(engine.state); decisions++) {
+    const part = await submit().catch((error: unknown) => {
+      if (error instanceof EngineOverloadedError) return null
+      throw error
+    })
+    if (part === null) break
+    lsn = lastLsnOf(part) ?? lsn
+  }
+  return { reply: answer.decision.reply, lsn }
+}
+
+/**
+ * RESUME: each part ends what is left held, the last lifts the switch (its switch.changed). A switch engaged between
+ * the parts (HALT after CANCEL_ONLY, an auto-stop's trip) is not lifted by them: asked after this RESUME, it stands.
+ */
+async function liftInParts(engine: Engine, submit: () => Promise<Committed>): Promise<SwitchDecided> {
+  const lifting = engine.state.tradingSwitch
+  let lsn: number | null = null
+  for (let decisions = 1; ; decisions++) {
+    const committed = await submit()
+    lsn = lastLsnOf(committed) ?? lsn
+    if (committed.lsns.length === 0 || committed.decision.events.some((event) => event.type === 'switch.changed')) return { reply: committed.decision.reply, lsn }
+    const holding = engine.state.tradingSwitch
+    if (holding !== lifting && holding !== 'normal') {
+      const reason = holding === 'halted' ? 'KILL_SWITCH_HALT' : 'KILL_SWITCH_CANCEL_ONLY'
+      return { reply: { kind: 'refused', reason, detail: `the trading switch changed to ${holding} while RESUME ended the work it held; not lifted, ask again` }, lsn }
+    }
+    if (decisions >= SWITCH_DECISIONS_MAX) {
+      return { reply: { kind: 'refused', reason: 'OVERLOADED', detail: `RESUME ended held work in ${decisions} decisions and more is left; the switch is not lifted, ask again` }, lsn }
+    }
+  }
+}
+
+function lastLsnOf(committed: Committed): number | null {
+  return committed.lsns.length > 0 ? (committed.lsns[committed.lsns.length - 1] as number) : null
+}
