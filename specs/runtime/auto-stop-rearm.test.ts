@@ -21,6 +21,8 @@ function fakeEngine(clock: SimClock): { engine: Engine; notes: string[]; resume:
   const switched = (to: 'halted' | 'normal'): AppliedEvent[] => [{ lsn: 0, event: { type: 'switch.changed', atMs: clock.nowMs(), action: to === 'normal' ? 'RESUME' : 'HALT', switch: to, principalId: 'x', note: '' } }] as unknown as AppliedEvent[]
   const engine = {
     state,
+    // The log's queue bound: the switch is decided in parts sized to it (src/runtime/decision-parts.ts).
+    wal: { options: { queueRecordsMax: 65_536 } },
     onDurable: (next: DurableListener) => {
       listener = next
       return () => {}
@@ -29,7 +31,7 @@ function fakeEngine(clock: SimClock): { engine: Engine; notes: string[]; resume:
       notes.push(command.note)
       state.tradingSwitch = 'halted'
       listener(switched('halted'))
-      return Promise.resolve({ decision: { events: [{}], reply: { kind: 'done' } } })
+      return Promise.resolve({ decision: { events: [{}], reply: { kind: 'done' } }, lsns: [1] })
     },
   } as unknown as Engine
   const resume = (): void => {

@@ -17,6 +17,8 @@ test('a refused trip waits for the next evaluation, whatever comes meanwhile', a
   const submits: number[] = []
   const engine = {
     state: initialState(),
+    // The log's queue bound: the switch is decided in parts sized to it (src/runtime/decision-parts.ts).
+    wal: { options: { queueRecordsMax: 65_536 } },
     onDurable: () => () => {},
     submit: () => {
       submits.push(clock.nowMs())
