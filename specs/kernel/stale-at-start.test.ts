@@ -1,8 +1,9 @@
 /**
  * A start's `expire_stale` (src/kernel/stale-at-start.ts): every place still waiting in a lane whose acceptance is
  * older than the command's window ends with STALE_AT_START — never sent: Canceled on the spot, its reservation
- * released; sent before (waiting for a retry): Unknown with its cancel wanted, read back, never placed again. Work the
- * window does not reach, and work that is not a waiting place, is left as it is; a repeat ends nothing more.
+ * released; sent before (waiting for a retry): Unknown with its cancel wanted, read back, never placed again. An amend
+ * waiting in Lane2 whose request is older than the window fails (STALE_AT_START), never sent, the order resting at its
+ * old terms. Work the window does not reach, and work that is not waiting, is left as it is; a repeat ends nothing more.
  */
 
 import { describe, expect, test } from 'bun:test'
@@ -48,13 +49,44 @@ describe('a start ends the places too old to send', () => {
     expect(harness.log.filter((event) => event.type === 'order.send_requested')).toHaveLength(1)
   })
 
-  test('an order resting at the venue, and its amend waiting in Lane2, are not touched', () => {
+  test('an amend waiting in Lane2 requested longer ago than the window fails STALE_AT_START, never sent; the order rests at its old terms; one requested exactly the window ago is sent', () => {
     const harness = Harness.funded()
-    const orderId = harness.openOrder()
-    expect(harness.amend(orderId, { qty: '0.2' }).reply.kind).toBe('amend_accepted')
-    harness.nowMs = T0 + 10 * WINDOW_MS
+    const older = harness.openOrder({ client_order_id: 'older' })
+    const kept = harness.openOrder({ client_order_id: 'kept' })
+    const heldBefore = harness.reserved('USD')
+    expect(harness.amend(older, { qty: '0.2' }).reply.kind).toBe('amend_accepted')
+    harness.nowMs = T0 + 1
+    expect(harness.amend(kept, { qty: '0.2' }).reply.kind).toBe('amend_accepted')
+    expect(harness.order(older).amend).toMatchObject({ stage: 'requested', requestedAtMs: T0 })
+    harness.nowMs = T0 + 1 + WINDOW_MS
+    const decision = expireStale(harness)
+    expect(harness.eventTypes(decision)).toEqual(['order.amend_failed'])
+    expect(decision.events[0]).toMatchObject({ orderId: older, amendId: 1, reason: 'STALE_AT_START' })
+    expect(harness.order(older)).toMatchObject({ status: 'AckedOpen', qty: 10_000_000n, price: 5_000_000_000_000n, lastReason: 'STALE_AT_START', amend: { stage: 'failed' } })
+    // The failed amend's larger worst case is released: what is held is the old terms of one and the amend of the other.
+    expect(harness.reserved('USD')).toBe(heldBefore / 2n + harness.order(kept).reservation.remaining)
+    expect(harness.send(older, 'amend').reply).toMatchObject({ kind: 'refused', reason: 'TRANSITION_REFUSED' })
+    expect(harness.next()).toMatchObject({ kind: 'amend', orderId: kept })
+    expect(harness.eventTypes(harness.send(kept, 'amend'))).toEqual(['order.amend_send_requested'])
     expect(expireStale(harness).events).toEqual([])
-    expect(harness.order(orderId)).toMatchObject({ status: 'AckedOpen', amend: { stage: 'requested' } })
+  })
+
+  test('an amend back in Lane2 for its retry fails too; one in flight is left to its answer', () => {
+    const harness = Harness.funded()
+    const retried = harness.openOrder({ client_order_id: 'retried' })
+    const inFlight = harness.openOrder({ client_order_id: 'in-flight' })
+    for (const orderId of [retried, inFlight]) {
+      harness.amend(orderId, { price: '49000' })
+      harness.send(orderId, 'amend')
+    }
+    harness.amendResult(retried, { kind: 'retryable', reason: 'throttled', retryAfterMs: 0 })
+    expect(harness.order(retried).amend).toMatchObject({ stage: 'requested', attempts: 1 })
+    harness.nowMs = T0 + WINDOW_MS + 1
+    const decision = expireStale(harness)
+    expect(decision.events.map((event) => [event.type, 'orderId' in event && event.orderId])).toEqual([['order.amend_failed', retried]])
+    expect(harness.order(retried)).toMatchObject({ status: 'AckedOpen', price: 5_000_000_000_000n, amend: { stage: 'failed' } })
+    expect(harness.order(inFlight).amend).toMatchObject({ stage: 'sent' })
+    expect(harness.log.filter((event) => event.type === 'order.amend_send_requested')).toHaveLength(2)
   })
 
   test('both legs of an OCO list waiting end, each once, with no sibling cancel on top', () => {

@@ -87,6 +87,12 @@ export interface AmendState {
   stage: 'requested' | 'sent' | 'failed'
   attempts: number
   sentAtMs: number | null
+  /**
+   * When the amend was requested (its `order.amend_requested`'s atMs): a start fails it unsent once that is older than
+   * its resend window (kernel/stale-at-start.ts). Read from a kernel-state snapshot of format 23 or older, which did not
+   * hold it, it is the order's acceptedAtMs (state-codec-older.ts).
+   */
+  requestedAtMs: number
 }
 
 export interface Reservation {

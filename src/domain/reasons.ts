@@ -93,7 +93,7 @@ export const REASONS = {
   CANCELED_BEFORE_SEND: reason('definite_reject', 200, 'The order was canceled before it was sent to the venue'),
   MODE_ESCALATED: reason('definite_reject', 200, 'Not sent: the mode changed to one that reaches further (paper to live) while the order or amend waited; it was decided under the mode before, so ask again'),
   TTL_EXPIRED: reason('definite_reject', 200, "The order's time-to-live (ttl_ms) passed: never sent after it, ended unsent or canceled at the venue"),
-  STALE_AT_START: reason('definite_reject', 200, 'Not sent: the order still waited to go out when egress stopped, and the next start came longer after its acceptance than the resend window; ended unsent (or read back and canceled at the venue if sent before), so ask again'),
+  STALE_AT_START: reason('definite_reject', 200, 'Not sent: the order (or its amend) still waited to go out when egress stopped, and the next start came longer after its acceptance (an amend: its request) than the resend window; ended unsent (or read back and canceled at the venue if sent before; an amend fails, the order standing at its old terms), so ask again'),
   USER_CANCEL: reason('definite_reject', 200, 'Canceled on request'),
   // amend (replace) commands
   ORDER_NOT_AMENDABLE: reason('conflict', 409, 'The order is in a state or of a kind that cannot be amended'),

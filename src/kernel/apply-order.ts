@@ -199,6 +199,7 @@ function applyAmend(state: KernelState, order: Order, event: AmendEvent): void {
         stage: 'requested',
         attempts: 0,
         sentAtMs: null,
+        requestedAtMs: event.atMs,
       }
       break
     case 'order.amend_send_requested': {

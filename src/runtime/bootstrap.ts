@@ -95,6 +95,8 @@ export interface BootstrapReport {
    * orders' own events name them.
    */
   staleEnded: number
+  /** Amends still waiting in Lane2 from before the stop, requested longer ago than resendAgeMsMax: failed, not sent. */
+  staleAmendsFailed: number
   waitedMs: number
 }
 
@@ -151,19 +153,23 @@ export async function bootstrap(options: BootstrapOptions): Promise<BootstrapRep
   const suspects = new Set<string>()
   for (const order of engine.state.orders.values()) if (order.bootstrapSuspect) suspects.add(order.orderId)
   // Before the executor may pick anything: a place still waiting from before the stop, accepted longer ago than the
-  // resend window, would go out now at a price decided for a market long gone. It ends instead (STALE_AT_START).
-  // In parts sized to the log's queue (one decision ending more than it takes was refused OVERLOADED, failing every start),
-  // each judged at the same time; an order ended is no longer waiting, so the parts end once one ends none.
+  // resend window, would go out now at a price decided for a market long gone. It ends instead (STALE_AT_START), and
+  // so does an amend waiting from before the stop, requested longer ago than the window. In parts sized to the log's
+  // queue (one decision ending more than it takes was refused OVERLOADED, failing every start), each judged at the same
+  // time; what a part ends is no longer waiting, so the parts end once one ends none.
   const staleAtMs = clock.nowMs()
   const ordersMax = decisionOrdersMax(engine.wal.options.queueRecordsMax)
   let staleEnded = 0
+  let staleAmendsFailed = 0
   for (;;) {
     const expired = await engine.submit({ kind: 'expire_stale', nowMs: staleAtMs, principal: BOOTSTRAP_PRINCIPAL, ageMsMax: options.resendAgeMsMax, ordersMax })
     const ended = expired.decision.events.filter(
       (event) => (event.type === 'order.canceled' || event.type === 'order.cancel_requested') && event.reason === 'STALE_AT_START',
     ).length
-    if (ended === 0) break
+    const amendsFailed = expired.decision.events.filter((event) => event.type === 'order.amend_failed' && event.reason === 'STALE_AT_START').length
+    if (ended === 0 && amendsFailed === 0) break
     staleEnded += ended
+    staleAmendsFailed += amendsFailed
   }
   options.executor.start()
   const started = clock.nowMs()
@@ -215,6 +221,7 @@ export async function bootstrap(options: BootstrapOptions): Promise<BootstrapRep
     unknownAfterWait: countUnknown(engine, suspects),
     resent,
     staleEnded,
+    staleAmendsFailed,
     waitedMs: clock.nowMs() - started,
   }
 }

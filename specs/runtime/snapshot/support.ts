@@ -6,6 +6,7 @@ import { cloneState, type KernelState } from '../../../src/kernel/index.ts'
 import type { KernelConfig } from '../../../src/domain/kernel-config.ts'
 import { encodeKernelState } from '../../../src/runtime/snapshot/index.ts'
 import type { EncodedKernelState } from '../../../src/runtime/snapshot/state-codec.ts'
+import { order as orderCodec } from '../../../src/runtime/snapshot/state-parts.ts'
 import type { Json } from '../../../src/runtime/snapshot/codec-kit.ts'
 import { run, startWorld, traderA, traderB, type World } from '../harness.ts'
 
@@ -76,17 +77,36 @@ export function withoutKeyWindow(config: KernelConfig): KernelConfig {
   return { ...config, params }
 }
 
+/** Where an order's amend is in its row (the same in every format). */
+const AMEND_MEMBER = orderCodec.fields.findIndex(([key]) => key === 'amend')
+
 /**
  * A state's kernel encoding as formats 22 and 23 wrote it: without the state's flattens, the last of this build's fields
- * (format 24), empty in a state those builds kept (beforeHoldRule: none held), and each order without worstPrice, the
- * last of its row (null on every order a build before it held). The older formats' encoders start from it.
+ * (format 24), empty in a state those builds kept (beforeHoldRule: none held), each order without worstPrice, the
+ * last of its row (null on every order a build before it held), and its amend (if any) without requestedAtMs, the last
+ * of the amend's. The older formats' encoders start from it. Read back, the amend counts as asked at the order's
+ * acceptance (asReadFromFormat23).
  */
 export function encodeAsFormat23(state: KernelState): EncodedKernelState {
   const { json, idempotency } = encodeKernelState(state)
   const fields = structuredClone(json) as unknown[]
   expect(fields.pop()).toEqual([])
-  for (const [, row] of fields[7] as [string, unknown[]][]) expect(row.pop()).toBeNull()
+  for (const [orderId, row] of fields[7] as [string, unknown[]][]) {
+    expect(row.pop()).toBeNull()
+    const amend = row[AMEND_MEMBER] as unknown[] | null
+    if (amend !== null) expect(amend.pop()).toBe(state.orders.get(orderId)?.amend?.requestedAtMs)
+  }
   return { json: fields as Json, idempotency }
+}
+
+/**
+ * A copy of `state` as a reader of format 23 or older gives it back: each order's amend asked at the order's
+ * acceptance (state-codec-older.ts amendFromV23: those formats did not hold the request's time).
+ */
+export function asReadFromFormat23(state: KernelState): KernelState {
+  const read = cloneState(state)
+  for (const order of read.orders.values()) if (order.amend !== null) order.amend = { ...order.amend, requestedAtMs: order.acceptedAtMs }
+  return read
 }
 
 /**

@@ -5,7 +5,7 @@
  * wrote no `account.flatten_requested` with one (payload version 11).
  */
 
-import type { Order } from '../../domain/orders.ts'
+import type { AmendState, Order } from '../../domain/orders.ts'
 import { emptyRevocations } from '../../domain/revocations.ts'
 import { emptyOrderLists } from '../../domain/order-lists.ts'
 import { revocationsCodec } from './revocations-codec.ts'
@@ -15,7 +15,7 @@ import { CodecError, mapOf, nullable, num, record, type Codec } from './codec-ki
 import {
   CONFIG_PARTS, CONFIG_PARTS_V20, CONFIG_PARTS_V19, CONFIG_PARTS_V17, CONFIG_PARTS_V13, CONFIG_PARTS_V12, kernelStateFieldsV8, venueHealthEntries, orderFieldsV5, orderFieldsV6, orderFieldsV7, orderFieldsV9, orderFieldsV10, orderFieldsV16, orderFieldsV18, orderFieldsV21, orderFieldsV23, type KernelStateRest, type KernelStateRestV8,
   type ConfigParts, type KernelStateRestV11, type KernelStateRestV14, type KernelStateRestV15, type KernelStateRestV21, type KernelStateRestV23,
-  type OrderV5, type OrderV6, type OrderV7, type OrderV9, type OrderV10, type OrderV16, type OrderV18, type OrderV21, type OrderV23,
+  type AmendStateV23, type OrderV5, type OrderV6, type OrderV7, type OrderV9, type OrderV10, type OrderV16, type OrderV18, type OrderV21, type OrderV23,
 } from './state-parts.ts'
 
 /**
@@ -67,6 +67,21 @@ const NO_FEE_HELD = { syntheticFeeHeld: 0n, syntheticHeldQty: 0n, syntheticHeldC
 const NO_WORST_PRICE = { worstPrice: null } as const
 
 /**
+ * The amend of an order of a format 23 or older section, with the time it was requested (format 24), which those
+ * formats did not hold: the order's acceptedAtMs. Replaying the log gives the request's own time (its
+ * `order.amend_requested` atMs, in those builds' records too), which such a section does not have; no other part of it
+ * holds that time (the amend has no idempotency entry). The acceptance is the earliest it can have been — an amend is
+ * asked of an order already accepted — so the value errs one way only: a start's expire_stale
+ * (kernel/stale-at-start.ts), the one reader, may fail unsent an amend of an old order asked shortly before the stop
+ * (the order stands at its old terms, and the client may ask again), and never sends one that replay would have
+ * failed. It differs from replay only for orders holding an amend at such a snapshot: egress replay-verify, rebuilding
+ * from before one, reports them as differing in amend.requestedAtMs.
+ */
+function amendFromV23(old: { amend: AmendStateV23 | null; acceptedAtMs: number }): AmendState | null {
+  return old.amend === null ? null : { ...old.amend, requestedAtMs: old.acceptedAtMs }
+}
+
+/**
  * No hold rule adopted: what a state of format 21 or older holds, and what replaying its log gives too — those builds
  * logged no `kernel.hold_rule_adopted` (the first start of this build does, at configure).
  */
@@ -102,25 +117,26 @@ const orderFromV5 = olderOrder(5, record<OrderV5>('Order', orderFieldsV5), (old)
   ...NO_PROTECTION,
   ...NO_FEE_HELD,
   ...NO_WORST_PRICE,
+  amend: amendFromV23(old),
 }))
 
 /** A version 6 order: every field but bootstrapSuspect, which that build did not have (false, as its replay gives). */
-const orderFromV6 = olderOrder(6, record<OrderV6>('Order', orderFieldsV6), (old) => ({ ...old, bootstrapSuspect: false, ...NOTHING_PENDING, ...NO_LOOSEST_LIMIT, ...NONE_DECLINED, ...NO_TTL, ...NO_PROTECTION, ...NO_FEE_HELD, ...NO_WORST_PRICE }))
+const orderFromV6 = olderOrder(6, record<OrderV6>('Order', orderFieldsV6), (old) => ({ ...old, bootstrapSuspect: false, ...NOTHING_PENDING, ...NO_LOOSEST_LIMIT, ...NONE_DECLINED, ...NO_TTL, ...NO_PROTECTION, ...NO_FEE_HELD, ...NO_WORST_PRICE, amend: amendFromV23(old) }))
 
 /** A version 7 order: every field but the pending synthetic quantity (none, as its replay gives). */
-const orderFromV7 = olderOrder(7, record<OrderV7>('Order', orderFieldsV7), (old) => ({ ...old, ...NOTHING_PENDING, ...NO_LOOSEST_LIMIT, ...NONE_DECLINED, ...NO_TTL, ...NO_PROTECTION, ...NO_FEE_HELD, ...NO_WORST_PRICE }))
+const orderFromV7 = olderOrder(7, record<OrderV7>('Order', orderFieldsV7), (old) => ({ ...old, ...NOTHING_PENDING, ...NO_LOOSEST_LIMIT, ...NONE_DECLINED, ...NO_TTL, ...NO_PROTECTION, ...NO_FEE_HELD, ...NO_WORST_PRICE, amend: amendFromV23(old) }))
 
 /** A version 8 or 9 order: every field but limitLoosest (none kept, as its replay gives). */
-const orderFromV9 = olderOrder(9, record<OrderV9>('Order', orderFieldsV9), (old) => ({ ...old, ...NO_LOOSEST_LIMIT, ...NONE_DECLINED, ...NO_TTL, ...NO_PROTECTION, ...NO_FEE_HELD, ...NO_WORST_PRICE }))
+const orderFromV9 = olderOrder(9, record<OrderV9>('Order', orderFieldsV9), (old) => ({ ...old, ...NO_LOOSEST_LIMIT, ...NONE_DECLINED, ...NO_TTL, ...NO_PROTECTION, ...NO_FEE_HELD, ...NO_WORST_PRICE, amend: amendFromV23(old) }))
 
 /** A version 10 order: every field but syntheticDeclinedCumQty (none declined, as its replay gives). */
-const orderFromV10 = olderOrder(10, record<OrderV10>('Order', orderFieldsV10), (old) => ({ ...old, ...NONE_DECLINED, ...NO_TTL, ...NO_PROTECTION, ...NO_FEE_HELD, ...NO_WORST_PRICE }))
+const orderFromV10 = olderOrder(10, record<OrderV10>('Order', orderFieldsV10), (old) => ({ ...old, ...NONE_DECLINED, ...NO_TTL, ...NO_PROTECTION, ...NO_FEE_HELD, ...NO_WORST_PRICE, amend: amendFromV23(old) }))
 
 /** A version 11 to 16 order: every field but expiresAtMs (no time-to-live, as its replay gives). */
-const orderFromV16 = olderOrder(16, record<OrderV16>('Order', orderFieldsV16), (old) => ({ ...old, ...NO_TTL, ...NO_PROTECTION, ...NO_FEE_HELD, ...NO_WORST_PRICE }))
+const orderFromV16 = olderOrder(16, record<OrderV16>('Order', orderFieldsV16), (old) => ({ ...old, ...NO_TTL, ...NO_PROTECTION, ...NO_FEE_HELD, ...NO_WORST_PRICE, amend: amendFromV23(old) }))
 
 /** A version 17 or 18 order: every field but protectionPrice (none, as its replay gives). */
-const orderFromV18 = olderOrder(18, record<OrderV18>('Order', orderFieldsV18), (old) => ({ ...old, ...NO_PROTECTION, ...NO_FEE_HELD, ...NO_WORST_PRICE }))
+const orderFromV18 = olderOrder(18, record<OrderV18>('Order', orderFieldsV18), (old) => ({ ...old, ...NO_PROTECTION, ...NO_FEE_HELD, ...NO_WORST_PRICE, amend: amendFromV23(old) }))
 
 /**
  * A state as formats 9–11 wrote it (the fields of format 11, its orders as `orders` reads them), read into this build's
@@ -173,10 +189,10 @@ export const kernelStateV15: Codec<KernelStateRest> = (() => {
 })()
 
 /** A version 19 to 21 order: every field but syntheticFeeHeld, syntheticHeldQty and …Cash (none held, NO_FEE_HELD). */
-const orderFromV21 = olderOrder(21, record<OrderV21>('Order', orderFieldsV21), (old) => ({ ...old, ...NO_FEE_HELD, ...NO_WORST_PRICE }))
+const orderFromV21 = olderOrder(21, record<OrderV21>('Order', orderFieldsV21), (old) => ({ ...old, ...NO_FEE_HELD, ...NO_WORST_PRICE, amend: amendFromV23(old) }))
 
 /** A version 22 or 23 order: every field but worstPrice (none, NO_WORST_PRICE). */
-const orderFromV23 = olderOrder(23, record<OrderV23>('Order', orderFieldsV23), (old) => ({ ...old, ...NO_WORST_PRICE }))
+const orderFromV23 = olderOrder(23, record<OrderV23>('Order', orderFieldsV23), (old) => ({ ...old, ...NO_WORST_PRICE, amend: amendFromV23(old) }))
 
 /**
  * A state as formats 22 and 23 wrote it: this build's fields but flattens (none held), its orders without worstPrice

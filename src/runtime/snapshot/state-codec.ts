@@ -31,7 +31,10 @@ import { flattensCodec } from './flattens-codec.ts'
 // was taken at and its fills are held to, src/kernel/intake/sent-order.ts plainMarketWorstPrice); a version 23 or 22
 // section is read with no flatten held and every worstPrice null, as replaying its log gives: those builds wrote no
 // `account.flatten_requested` with an answer and no `order.accepted` or `order.resend_requested` with a worst price
-// (payload version 11), and a repeat of such a flatten is decided again, as they decided it;
+// (payload version 11), and a repeat of such a flatten is decided again, as they decided it; and each order's amend
+// holds requestedAtMs (when it was asked, src/kernel/stale-at-start.ts): one read from a version 23 or older section
+// counts as asked at the order's acceptance (state-codec-older.ts amendFromV23: those sections do not hold the time
+// replaying the log gives, the request's atMs, and the acceptance is the earliest it can have been);
 // 23: the state's holdRule may be 2 (src/kernel/reservations.ts HOLD_RULE_GRACE), the fields format 22's: a format 22
 // section is read as is (its rule at most 1). The build before read any hold rule but 1 as none, so it must pass over
 // this build's snapshots (SCHEMA_MISMATCH) and meet the record of rule 2 in the log, which it refuses, rather than

@@ -178,7 +178,10 @@ export const CONFIG_PARTS_V12: ConfigParts = configParts(instrumentV12 as Codec<
 
 const reservation = record<Reservation>('Reservation', { asset: str, total: units, remaining: units })
 
-const amendState = record<AmendState>('AmendState', {
+/** An amend as formats 5–23 held it: without requestedAtMs (format 24). */
+export type AmendStateV23 = Omit<AmendState, 'requestedAtMs'>
+
+const amendStateFieldsV23: Fields<AmendStateV23> = {
   amendId: num,
   clientOrderId: str,
   qty: units,
@@ -187,12 +190,16 @@ const amendState = record<AmendState>('AmendState', {
   stage: oneOf(['requested', 'sent', 'failed'] as const),
   attempts: num,
   sentAtMs: nullable(num),
-})
+}
+
+const amendStateV23 = record<AmendStateV23>('AmendState', amendStateFieldsV23)
+
+const amendState = record<AmendState>('AmendState', { ...amendStateFieldsV23, requestedAtMs: num })
 
 /** The fields an order gained in format version 8. */
 type PendingFields = 'syntheticPendingQty' | 'syntheticPendingCash' | 'syntheticPendingNotional'
-/** The fields an order had in format versions 22 and 23. */
-export type OrderV23 = Omit<Order, 'worstPrice'>
+/** The fields an order had in format versions 22 and 23 (its amend without requestedAtMs). */
+export type OrderV23 = Omit<Order, 'worstPrice' | 'amend'> & { amend: AmendStateV23 | null }
 /** The fields an order had in format versions 19 to 21. */
 export type OrderV21 = Omit<OrderV23, 'syntheticFeeHeld' | 'syntheticHeldQty' | 'syntheticHeldCash'>
 /** The fields an order had in format versions 17 and 18. */
@@ -247,7 +254,7 @@ export const orderFieldsV5: Fields<OrderV5> = {
   flattenId: nullable(str),
   clientIdChain: arrayOf(str),
   amendCount: num,
-  amend: nullable(amendState),
+  amend: nullable(amendStateV23),
 }
 
 export const orderFieldsV6: Fields<OrderV6> = { ...orderFieldsV5, syntheticCumQty: units, overfillCumQty: nullable(units), overfillRecheckMs: num }
@@ -266,7 +273,7 @@ export const orderFieldsV21: Fields<OrderV21> = { ...orderFieldsV18, protectionP
 
 export const orderFieldsV23: Fields<OrderV23> = { ...orderFieldsV21, syntheticFeeHeld: units, syntheticHeldQty: units, syntheticHeldCash: units }
 
-export const order = record<Order>('Order', { ...orderFieldsV23, worstPrice: nullable(units) })
+export const order = record<Order>('Order', { ...orderFieldsV23, amend: nullable(amendState), worstPrice: nullable(units) })
 
 const ledger = record<AccountLedger>('AccountLedger', { balances: mapOf(units), reserved: mapOf(units) })
 
