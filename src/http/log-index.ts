@@ -32,7 +32,6 @@ import { readLsns, visitFrames, type LoggedEvent } from './log-reads.ts'
 import { loopSharePause, type LoopShareOptions } from '../runtime/loop-share.ts'
 import { WORK_SLICE_DEFAULTS, WorkSlices } from '../runtime/work-slices.ts'
 
-
 export type { LoggedEvent } from './log-reads.ts'
 
 export interface LogIndexOptions {
@@ -215,15 +214,19 @@ export class LogIndex {
    * first, and the LSN the next page starts after (the last position this page covered), or null when no record of the
    * order follows. Reads only the page's records: the positions after the cursor are found by a binary search of the
    * order's list. A record appended while a client pages has a higher LSN than any handed out, so it comes in a later
-   * page, once (the list only grows at its end).
+   * page, once (the list only grows at its end). A page from the order's first position says whether compaction
+   * removed its first record (`historyCompacted`: not read, or not its intake, as explain-excerpt.ts); null on others.
    */
-  eventsPage(orderId: string, afterLsn: number, limit: number): { events: LoggedEvent[]; nextAfterLsn: number | null } {
+  eventsPage(orderId: string, afterLsn: number, limit: number): { events: LoggedEvent[]; nextAfterLsn: number | null; historyCompacted: boolean | null } {
     this.requireComplete(orderId)
     const records = this.positions.records
     const start = records.firstAfter(orderId, afterLsn)
     const page = records.slice(orderId, start, start + limit)
     const more = start + page.length < records.count(orderId)
-    return { events: readLsns(this.wal, page), nextAfterLsn: more ? (page.at(-1) as number) : null }
+    const events = readLsns(this.wal, page)
+    const first = events[0]
+    const intake = first !== undefined && first.lsn === page[0] && (first.event.type === 'order.accepted' || first.event.type === 'order.rejected')
+    return { events, nextAfterLsn: more ? (page.at(-1) as number) : null, historyCompacted: start === 0 ? !intake : null }
   }
 
   /**

@@ -35,6 +35,10 @@ const ORDER_EVENT = v.pipe(
 
 export const ORDER_EVENTS = v.strictObject({
   order_id: text('The order'),
+  history_compacted: orNull(
+    v.boolean(),
+    "On the first page (no cursor, or one below the retained log): true when the log no longer holds the order's first records (its acceptance or rejection among them): compaction removed them, and the page starts after them. Null on a page after a cursor: the first page says it",
+  ),
   events: v.pipe(v.array(ORDER_EVENT), v.description(`The records about the order after the cursor, in log order: \`limit\` at most (${EVENTS_PAGE_DEFAULT} when not given)`)),
   next_cursor: orNull(
     text('cursor'),

@@ -49,7 +49,8 @@ export function orderLogRoutes(services: Services): Hono<AuthEnv> {
     return durableAnswer(c, services, (): OrderEventsBody => {
       const page = services.logIndex.eventsPage(found.orderId, afterLsn, query.limit ?? EVENTS_PAGE_DEFAULT)
       const events = page.events.map(({ lsn, event }) => ({ lsn, ...(eventJson(event) as { type: EventType; atMs: number }) }))
-      return { order_id: found.orderId, events, next_cursor: page.nextAfterLsn === null ? null : String(page.nextAfterLsn) }
+      const nextCursor = page.nextAfterLsn === null ? null : String(page.nextAfterLsn)
+      return { order_id: found.orderId, history_compacted: page.historyCompacted, events, next_cursor: nextCursor }
     })
   })
   app.get('/v1/orders/:id/explain', (c) => {

@@ -1,0 +1,77 @@
+/**
+ * /events of an order whose first records compaction removed (src/http/routes/order-log.ts, log-index.ts
+ * historyCompacted): an order resting across a snapshot has its acceptance compacted away while the kernel still
+ * holds it. Its first page must say that its history begins after records the log no longer holds
+ * (`history_compacted`), as /explain does, not start mid-history as if it were the order's beginning.
+ */
+
+import { afterAll, beforeAll, expect, test } from 'bun:test'
+import { auth, eventually, json, LIMIT_BUY, post, startTestGateway, type TestGateway } from './fixture.ts'
+
+let t: TestGateway
+let trader: string
+
+beforeAll(async () => {
+  const bucket = { ratePerSec: 1_000_000, burst: 1_000_000 }
+  t = await startTestGateway({ config: { backpressure: { account: bucket, bot: bucket, inFlightMax: 100 } }, wal: { segmentBytesMax: 8192 } })
+  trader = await t.token({ accounts: ['demo-1'] })
+})
+afterAll(async () => t.stop())
+
+interface EventsPage {
+  history_compacted: boolean | null
+  events: { lsn: number; type: string }[]
+  next_cursor: string | null
+}
+
+const page = async (orderId: string, query = ''): Promise<EventsPage> => {
+  const res = await t.request(`/v1/orders/${orderId}/events${query}`, { headers: auth(trader) })
+  expect(res.status).toBe(200)
+  return (await json(res)) as unknown as EventsPage
+}
+
+test('an order whose acceptance was compacted away: the first page of its events says its history is incomplete', async () => {
+  const wal = t.gateway.engine.wal
+  const placed = await t.request('/v1/orders', post(trader, { ...LIMIT_BUY, price: '58000' }, { 'Idempotency-Key': 'events-compacted-0' }))
+  expect(placed.status).toBe(202)
+  const orderId = (await json(placed)).order_id as string
+  await eventually(() => t.gateway.engine.state.orders.get(orderId)?.status === 'AckedOpen', 20_000)
+  const whole = await page(orderId)
+  expect({ compacted: whole.history_compacted, first: whole.events[0]?.type }).toEqual({ compacted: false, first: 'order.accepted' })
+  // A page after a cursor does not look back at the order's first record (it reads only its own): null.
+  expect((await page(orderId, `?limit=1&cursor=${whole.events[0]?.lsn}`)).history_compacted).toBeNull()
+
+  const last = t.http.services.logIndex.positionsOf(orderId).at(-1) ?? 0
+  const segmentsAfter = (): number => wal.segments.filter((segment) => segment.firstLsn > last).length
+  for (let index = 1; index < 400 && segmentsAfter() < 2; index++) {
+    expect((await t.request('/v1/orders', post(trader, LIMIT_BUY, { 'Idempotency-Key': `events-compacted-${index}` }))).status).toBe(202)
+  }
+  const cut = wal.segments.find((segment) => segment.firstLsn > last)?.firstLsn ?? 0
+  expect(wal.removeSegmentsBelow(cut).length).toBeGreaterThan(0)
+  // Still held by the kernel, and now with records above the cut: its cancel.
+  expect((await t.request(`/v1/orders/${orderId}/cancel`, post(trader, {}))).status).toBe(202)
+  await eventually(() => t.http.services.logIndex.positionsOf(orderId).filter((lsn) => lsn >= cut).length >= 2, 20_000)
+
+  const check = async (): Promise<void> => {
+    const first = await page(orderId)
+    expect(first.events.length).toBeGreaterThan(0)
+    expect(first.events.every((event) => event.lsn >= cut)).toBe(true)
+    expect(first.events.some((event) => event.type === 'order.accepted')).toBe(false)
+    expect(first.history_compacted).toBe(true)
+    // A first page of one record says it too.
+    expect((await page(orderId, '?limit=1')).history_compacted).toBe(true)
+  }
+  // Before the index forgets the positions below the cut, and after.
+  await check()
+  await t.http.services.logIndex.forgetCompacted()
+  expect(t.http.services.logIndex.positionsOf(orderId).every((lsn) => lsn >= cut)).toBe(true)
+  await check()
+}, 60_000)
+
+test('a rejected order: its first record is its intake, its history whole', async () => {
+  const rejected = await t.request('/v1/orders', post(trader, { ...LIMIT_BUY, qty: '100', price: '60000' }, { 'Idempotency-Key': 'events-compacted-rejected' }))
+  const error = (await json(rejected)).error as { code: string; details: { order_id: string } }
+  expect(error.code).toBe('ORDER_NOTIONAL_LIMIT')
+  const answer = await page(error.details.order_id)
+  expect({ compacted: answer.history_compacted, types: answer.events.map((event) => event.type) }).toEqual({ compacted: false, types: ['order.rejected'] })
+})
