@@ -182,7 +182,8 @@ export interface VenueAdapter {
   /**
    * Subscribes to news about an order that the venue sent but that is no execution report egress may apply: a status
    * report no query asked for (FIX: an Order Status ExecutionReport outside any OrderStatusRequest, or one whose
-   * request had already timed out). It states the order's whole state, not an event, so applying it as a report could
+   * request had already timed out; FIX and JSONL: a report the adapter refused as unreadable, whose news is lost as
+   * the venue never sends it again). A status report states the order's whole state, not an event, so applying it could
    * book a fill twice or guess one; dropping it could lose one. The gateway reads the order back instead (status and
    * trades through reconcile, which books what the venue holds exactly once). Handlers get the client order id the
    * venue named; returns an unsubscribe function. Optional: a venue without such messages leaves it out.

@@ -21,7 +21,8 @@
  *   - an answer whose result does not fit its request's op (each pending id remembers its op: pending-requests.ts): the call resolves
  *     `unknown` with reason `jsonl_answer_invalid: <path>: <issue>` (every reason leads with a JsonlReason code), because the venue may have acted — reconciled,
  *     never assumed failed and never resent (`inspect`, for tests and drills, gets the venue's view as it comes);
- *   - a report, or one entry of a price push, that does not fit: dropped; the valid entries of the push still apply
+ *   - a report, or one entry of a price push, that does not fit: dropped (a report naming an order of egress's asks
+ *     it read back: onReadBackWanted); the valid entries of the push still apply
  *     (members of an entry the client does not read are left out and named once per connection: price-entry.ts);
  *     a report naming another venue than this connection's is dropped too;
  *   - a line that is not UTF-8, not JSON, or JSON of no known shape: skipped; the lines after it are read as usual
@@ -94,6 +95,7 @@ export class JsonlVenueClient implements VenueAdapter {
   private writer: LineWriter | null = null
   private readonly pending: PendingRequests
   private readonly handlers = new Set<(report: ExecutionReport) => void>()
+  private readonly readBackHandlers = new Set<(clientOrderId: string) => void>()
   private readonly venueReadBackHandlers = new Set<() => void>()
   /** Whether a connection was ever made: the next one follows a lost one, whose reports the venue did not keep. */
   private connectedBefore = false
@@ -217,6 +219,15 @@ export class JsonlVenueClient implements VenueAdapter {
     return () => this.venueReadBackHandlers.delete(handler)
   }
 
+  /**
+   * A report refused (it does not fit: messages.ts) that names an order of egress's: what it said — a fill, say — is
+   * lost, as the venue never sends it again, so the order is read back (VenueAdapter.onReadBackWanted), as FIX does.
+   */
+  onReadBackWanted(handler: (clientOrderId: string) => void): () => void {
+    this.readBackHandlers.add(handler)
+    return () => this.readBackHandlers.delete(handler)
+  }
+
   /** `schema` is OUTCOME_SCHEMAS[op]; passed in so the answer's type follows from it without a cast. */
   private async call<T>(op: OutcomeOp, args: unknown, schema: v.GenericSchema<unknown, VenueOutcome<T>>): Promise<VenueOutcome<T>> {
     if (this.socket === null) return { kind: 'retryable', reason: JsonlReason.notConnected, retryAfterMs: this.reconnectMs }
@@ -280,7 +291,7 @@ export class JsonlVenueClient implements VenueAdapter {
       // The first line on the connection, so every call after it is counted under the name. An older venue answers
       // `rejected` (unknown op); nothing depends on the answer.
       if (this.options.clientName !== undefined) void this.request('hello', { client: this.options.clientName }, INSPECT_SCHEMA)
-      if (this.connectedBefore) this.readBackVenue()
+      if (this.connectedBefore) this.tellEach(this.venueReadBackHandlers, [], 'venue read-back')
       this.connectedBefore = true
     } catch (error) {
       this.options.log(`venue connect failed: ${String(error)}`)
@@ -337,8 +348,12 @@ export class JsonlVenueClient implements VenueAdapter {
       }
       case 'info':
         return this.noteInfo(read.info)
-      case 'invalid':
-        return this.inputLog.line(JsonlLogCode.messageInvalid, `${JsonlLogCode.messageInvalid}: dropped a venue message (${read.problem})`)
+      case 'invalid': {
+        const readBack = read.readBack ?? []
+        this.inputLog.line(JsonlLogCode.messageInvalid, `${JsonlLogCode.messageInvalid}: dropped a venue message (${read.problem})${readBack.length === 0 ? '' : `; read back: ${preview(readBack)}`}`)
+        for (const clientOrderId of readBack) this.tellEach(this.readBackHandlers, [clientOrderId], 'read-back')
+        return
+      }
     }
   }
 
@@ -351,13 +366,13 @@ export class JsonlVenueClient implements VenueAdapter {
     }
   }
 
-  /** A handler that throws is logged; the others still run. */
-  private readBackVenue(): void {
-    for (const handler of [...this.venueReadBackHandlers]) {
+  /** Each handler is told; one that throws is logged (as a `what` subscriber), the others still run. */
+  private tellEach<A extends unknown[]>(handlers: ReadonlySet<(...args: A) => void>, args: A, what: string): void {
+    for (const handler of [...handlers]) {
       try {
-        handler()
+        handler(...args)
       } catch (error) {
-        this.options.log(`a venue read-back subscriber threw: ${error instanceof Error ? error.message : String(error)}`)
+        this.options.log(`a ${what} subscriber threw: ${error instanceof Error ? error.message : String(error)}`)
       }
     }
   }

@@ -12,6 +12,7 @@
 import * as v from 'valibot'
 import type { Units } from '../../domain/decimal.ts'
 import type { BookTouch } from '../../domain/market.ts'
+import { orderIdFromClientId } from '../../domain/orders.ts'
 import { idSchema, msSchema, sideSchema } from '../../domain/schema-kit.ts'
 import {
   bigUnitsSchema as unitsSchema,
@@ -126,7 +127,8 @@ export type VenueMessage =
    */
   | { kind: 'prices'; prices: PriceEntry[]; dropped: number; problem: string | null; unknownMembers: string[] }
   | { kind: 'info'; info: unknown }
-  | { kind: 'invalid'; problem: string }
+  /** `readBack`: for a report, the client order ids it names that are egress's (readBackOf); absent when none. */
+  | { kind: 'invalid'; problem: string; readBack?: string[] }
 
 /** Sorts a decoded line by its member (`id`, `report`, `prices` or `info`) and checks it; never throws. */
 export function readVenueMessage(message: unknown): VenueMessage {
@@ -141,7 +143,7 @@ export function readVenueMessage(message: unknown): VenueMessage {
     const parsed = v.safeParse(reportMessageSchema, message, PARSE_CONFIG)
     if (!parsed.success) return invalid(parsed.issues)
     const checked = checkVenueReport(parsed.output.report, 'report')
-    return checked.ok ? { kind: 'report', report: checked.report } : { kind: 'invalid', problem: checked.problem }
+    return checked.ok ? { kind: 'report', report: checked.report } : { kind: 'invalid', problem: checked.problem, ...readBackOf(parsed.output.report) }
   }
   if ('prices' in message) {
     const parsed = v.safeParse(pricesMessageSchema, message, PARSE_CONFIG)
@@ -152,6 +154,20 @@ export function readVenueMessage(message: unknown): VenueMessage {
     return parsed.success ? { kind: 'info', info: parsed.output.info } : invalid(parsed.issues)
   }
   return { kind: 'invalid', problem: truncate(`expected a member id, report, prices or info; got ${preview(Object.keys(message))}`) }
+}
+
+/**
+ * The client order ids a refused report names (clientOrderId, origClientOrderId) that are egress's (they parse to an
+ * order id): what it said — a fill, say — is lost, as the venue never sends it again, so those orders are read back.
+ */
+function readBackOf(report: unknown): { readBack?: string[] } {
+  if (typeof report !== 'object' || report === null) return {}
+  const named = new Set<string>()
+  for (const member of ['clientOrderId', 'origClientOrderId']) {
+    const id = Object.hasOwn(report, member) ? (report as Record<string, unknown>)[member] : undefined
+    if (typeof id === 'string' && orderIdFromClientId(id) !== null) named.add(id)
+  }
+  return named.size === 0 ? {} : { readBack: [...named] }
 }
 
 /** Checks an answer's result against the schema of the op it answers: the value, or the first issue's path and text. */
