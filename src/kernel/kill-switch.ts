@@ -22,7 +22,7 @@
  * takes records, one decision ending all of it was refused as overloaded — the switch refused exactly when needed. The
  * switch still takes effect at once: the decision that engages it records `switch.changed` after the first part, and
  * the send gate holds every place and amend left waiting under it (send.ts switchHolds: a flatten's close under HALT is
- * not such work), so nothing of it goes out; the same switch asked again (the runtime asks: kill-switch-parts.ts) ends
+ * not such work), so nothing of it goes out; the same switch asked again (the runtime asks: decision-parts.ts) ends
  * the next part, and decides nothing once none is left. RESUME ends what is left in parts before it lifts the switch:
  * the decision that finds `ordersMax` or fewer records `switch.changed` after them, as mode escalation does.
  */

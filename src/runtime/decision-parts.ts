@@ -25,6 +25,13 @@ const PART_RECORDS_OWN = 2
 /** Decisions one kill switch takes at most: past them, what is left stays held by the switch (a repeat ends it). */
 const SWITCH_DECISIONS_MAX = 1024
 
+/**
+ * HALT and CANCEL_ONLY asked of each engine, counted as each first decision is submitted (decided in that tick): a
+ * RESUME in parts lifts with its last part, so one asked between its parts, finding the switch still engaged and
+ * answered done, would be lifted by the RESUME asked before it. The RESUME sees the count move and gives up instead.
+ */
+const switchesAsked = new WeakMap<Engine, number>()
+
 /** How many orders one part ends, for a log whose queue takes `queueRecordsMax` records. */
 export function decisionOrdersMax(queueRecordsMax: number): number {
   return Math.max(1, Math.floor((queueRecordsMax / 2 - PART_RECORDS_OWN) / PART_RECORDS_PER_ORDER_MAX))
@@ -49,7 +56,9 @@ export async function decideSwitchInParts(engine: Engine, clock: Clock, request:
   const submit = (): Promise<Committed> => engine.submit({ kind: 'kill_switch', nowMs: clock.nowMs(), ...request, ordersMax })
   const target = switchFor(request.action)
   if (target === 'normal') return liftInParts(engine, submit)
-  const answer = await submit()
+  const decided = submit()
+  switchesAsked.set(engine, (switchesAsked.get(engine) ?? 0) + 1)
+  const answer = await decided
   let lsn = lastLsnOf(answer)
   if (answer.decision.reply.kind === 'refused') return { reply: answer.decision.reply, lsn }
   for (let decisions = 1; decisions < SWITCH_DECISIONS_MAX && engine.state.tradingSwitch === target && switchWorkLeft(engine.state); decisions++) {
@@ -64,20 +73,22 @@ export async function decideSwitchInParts(engine: Engine, clock: Clock, request:
 }
 
 /**
- * RESUME: each part ends what is left held, the last lifts the switch (its switch.changed). A switch engaged between
- * the parts (HALT after CANCEL_ONLY, an auto-stop's trip) is not lifted by them: asked after this RESUME, it stands.
+ * RESUME: each part ends what is left held, the last lifts the switch (its switch.changed). A switch engaged or asked
+ * between the parts (HALT after CANCEL_ONLY, the same HALT again, an auto-stop's trip) is not lifted by them: asked
+ * after this RESUME, it stands.
  */
 async function liftInParts(engine: Engine, submit: () => Promise<Committed>): Promise<SwitchDecided> {
   const lifting = engine.state.tradingSwitch
+  const askedBefore = switchesAsked.get(engine) ?? 0
   let lsn: number | null = null
   for (let decisions = 1; ; decisions++) {
     const committed = await submit()
     lsn = lastLsnOf(committed) ?? lsn
     if (committed.lsns.length === 0 || committed.decision.events.some((event) => event.type === 'switch.changed')) return { reply: committed.decision.reply, lsn }
     const holding = engine.state.tradingSwitch
-    if (holding !== lifting && holding !== 'normal') {
+    if (holding !== 'normal' && (holding !== lifting || (switchesAsked.get(engine) ?? 0) !== askedBefore)) {
       const reason = holding === 'halted' ? 'KILL_SWITCH_HALT' : 'KILL_SWITCH_CANCEL_ONLY'
-      return { reply: { kind: 'refused', reason, detail: `the trading switch changed to ${holding} while RESUME ended the work it held; not lifted, ask again` }, lsn }
+      return { reply: { kind: 'refused', reason, detail: `the trading switch ${holding} was asked while RESUME ended the work it held; not lifted, ask again` }, lsn }
     }
     if (decisions >= SWITCH_DECISIONS_MAX) {
       return { reply: { kind: 'refused', reason: 'OVERLOADED', detail: `RESUME ended held work in ${decisions} decisions and more is left; the switch is not lifted, ask again` }, lsn }
