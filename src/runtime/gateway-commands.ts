@@ -11,7 +11,7 @@ import type { Units } from '../domain/decimal.ts'
 import type { KillSwitchAction, Mode } from '../domain/modes.ts'
 import { checkedTraceparent, traceMemberOf } from '../domain/trace-context.ts'
 import { flattenActs, heldFlatten, type FlattenCommand, type LiveReadiness, type PlaceCommand, type PlaceListCommand, type Reply, type RevokeTokenCommand, type RevokeTokenRequest, type VenueOverrideCommand, type VenueOverrideRequest } from '../kernel/index.ts'
-import type { Committed, Engine } from './engine.ts'
+import { EngineOverloadedError, type Committed, type Engine } from './engine.ts'
 import { decideSwitchInParts, decisionOrdersMax } from './decision-parts.ts'
 import type { GatewayOptions } from './gateway-options.ts'
 import { MarketFeed } from './market-feed.ts'
@@ -34,6 +34,8 @@ export abstract class GatewayCommands {
   readonly options: GatewayOptions
   /** Flattens decided in parts now, by account and flatten id: a repeat waits for its first (flatten). */
   private readonly flattensUnderWay = new Map<string, Promise<void>>()
+  /** Repeats waiting for their flatten (flattensUnderWay): bounded with the log's durability waiters (see flatten). */
+  private flattenRepeatsWaiting = 0
 
   protected constructor(options: GatewayOptions, engine: Engine) {
     this.options = options
@@ -154,10 +156,14 @@ export abstract class GatewayCommands {
    * takes records had its flatten refused as overloaded however often it was asked. A repeat of the flatten (its id)
    * asked while its parts are decided waits for them and is decided then: held, it answers the first answer and decides
    * nothing. Asked with none under way, the first part is decided in the caller's tick (routes/admin.ts relies on it).
+   *
+   * A repeat waiting so holds none of the log's durability waiters (it has no LSN to wait for yet), so it is counted
+   * against their bound (engine.durabilityWaiters.max) beside them: past it, it is refused as overloaded, as a place's
+   * repeat waiting for its original's batch is. Before, repeats on a stalled disk waited one promise each, unbounded.
    */
   async flatten(principal: Principal, accountId: string, flattenId: string, request: RequestTrace = {}): Promise<CommandResult> {
     const key = `${accountId}\n${flattenId}`
-    for (let running = this.flattensUnderWay.get(key); running !== undefined; running = this.flattensUnderWay.get(key)) await running
+    if (this.flattensUnderWay.has(key)) await this.awaitFlatten(key)
     const parts = this.flattenInParts(principal, accountId, flattenId, request)
     // One entry per flatten under way (each held by its request), gone as it ends.
     const ended = parts.then(
@@ -169,6 +175,20 @@ export abstract class GatewayCommands {
       if (this.flattensUnderWay.get(key) === ended) this.flattensUnderWay.delete(key)
     })
     return parts
+  }
+
+  /** Waits, as a repeat, until no flatten of `key` is under way; refused (EngineOverloadedError) past the bound. */
+  private async awaitFlatten(key: string): Promise<void> {
+    const waiters = this.engine.durabilityWaiters
+    if (this.flattenRepeatsWaiting + waiters.size >= waiters.max) {
+      throw new EngineOverloadedError(`${this.flattenRepeatsWaiting + waiters.size} answers already wait for the log`)
+    }
+    this.flattenRepeatsWaiting++
+    try {
+      for (let running = this.flattensUnderWay.get(key); running !== undefined; running = this.flattensUnderWay.get(key)) await running
+    } finally {
+      this.flattenRepeatsWaiting--
+    }
   }
 
   private async flattenInParts(principal: Principal, accountId: string, flattenId: string, request: RequestTrace): Promise<CommandResult> {
