@@ -7,7 +7,7 @@
 import { describe, expect, test } from 'bun:test'
 import { breakAccountOf, ledgerVsKernel, ledgerVsReplay, type LedgerFigures, type Observation } from '../../src/backoffice/index.ts'
 import { RECORD_TEXT_CHARS_MAX, venueBalanceKey, type OpenBreak } from '../../src/backoffice/breaks.ts'
-import { reconcileRecords } from '../../src/backoffice/reconcile-records.ts'
+import { BREAK_RECORDS_PER_RUN_MAX, reconcileRecords } from '../../src/backoffice/reconcile-records.ts'
 import { VenueSuspects } from '../../src/backoffice/venue-suspects.ts'
 import type { KernelState } from '../../src/kernel/state.ts'
 
@@ -66,7 +66,7 @@ describe('reconcile break keys keep an account and an asset apart, whatever ":" 
     const older = 'ledger_vs_kernel:balance:a:X:Y'
     const open = new Map<string, OpenBreak>([[older, { ...now, key: older, firstSeenMs: 1, asOfLsn: 1, runId: 'older', lsn: 1 }]])
     const run = { runId: 'r', checks: ['ledger_vs_kernel' as const], skipped: [], observations: [now], coveredKeys: new Map(), inFlight: new Set<string>(), explained: new Set<string>(), accountOf: new Map(), skippedVenues: new Map(), venues: new Set<string>() }
-    const records = reconcileRecords(run, { atMs: 10, asOfLsn: 10, open, suspects: new VenueSuspects() })
+    const records = reconcileRecords(run, { atMs: 10, asOfLsn: 10, open, suspects: new VenueSuspects(), recordsMax: BREAK_RECORDS_PER_RUN_MAX })
     expect(records.cleared).toEqual([older])
     expect(records.opened).toEqual(['ledger_vs_kernel:balance:a%3AX:Y'])
   })

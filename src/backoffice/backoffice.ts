@@ -21,7 +21,7 @@ import { reconcileVenue, type BalanceBasis, type ExternalResult, type FillReads,
 import { ledgerBalanced, ledgerFigures, ledgerVsKernel, ledgerVsReplay, ledgerVsStore, type Observation } from './internal-checks.ts'
 import { Projector, PROJECTOR_DEFAULTS, type ProjectorStats } from './projector.ts'
 import { BACKOFFICE_PACING, type BackOfficePacing } from './loop-pace.ts'
-import { reconcileRecords, type ReconcileRun } from './reconcile-records.ts'
+import { breakRecordsMax, reconcileRecords, type ReconcileRun } from './reconcile-records.ts'
 import { REPLAY_FOLLOW_DEFAULTS, ReplayFollower } from './replay-follower.ts'
 import { BACKOFFICE_SECTION } from './section.ts'
 import { VenueSuspects } from './venue-suspects.ts'
@@ -316,7 +316,8 @@ export class BackOffice {
     const atMs = this.clock.nowMs()
     const suspects = (this.suspects ??= VenueSuspects.ofLastRun(this.projector.breaks.lastRun))
     const asOfLsn = this.projector.ledger.lastLsn
-    const planned = reconcileRecords(run, { atMs, asOfLsn, open: this.projector.breaks.open, suspects })
+    const recordsMax = breakRecordsMax(this.engine.wal.options.queueRecordsMax)
+    const planned = reconcileRecords(run, { atMs, asOfLsn, open: this.projector.breaks.open, suspects, recordsMax })
     const lsns = await this.engine.appendRecords(planned.records.map(encodeBackOfficeRecord))
     this.projector.noteOwnRecords(planned.records.map((record, index) => ({ lsn: lsns[index] as number, record })))
     // After the append: a run whose records the log refused confirms nothing for the next one.

@@ -22,6 +22,19 @@ import type { VenueSuspects } from './venue-suspects.ts'
  */
 export const SUSPECTS_RECORDED_MAX = 2_000
 
+/** Break records (opened, cleared, retired) one run writes at most, whatever the log's queue takes. */
+export const BREAK_RECORDS_PER_RUN_MAX = 4_096
+
+/**
+ * The break records one run writes for a log whose queue takes `queueRecordsMax` records: a quarter of it, so that the
+ * run's one append is never refused as overloaded (its records past the queue were, at every run from then on: no break
+ * recorded or cleared again) and leaves the queue to new orders. A difference past it stays a suspect and opens at a later
+ * run; a break past it clears at a later run.
+ */
+export function breakRecordsMax(queueRecordsMax: number): number {
+  return Math.max(1, Math.min(BREAK_RECORDS_PER_RUN_MAX, Math.floor(queueRecordsMax / 4)))
+}
+
 export interface ReconcileRun {
   runId: string
   checks: ReconcileCheck[]
@@ -48,7 +61,7 @@ export interface ReconcileRecords {
   records: BackOfficeRecord[]
   /** Every distinct difference the run saw, by key. */
   seen: Map<string, Observation>
-  /** Keys seen but not confirmed yet (venue checks' suspects). */
+  /** Keys seen but not opened: not confirmed yet (venue checks' suspects), or confirmed past the run's `recordsMax`. */
   suspected: string[]
   opened: string[]
   /** Breaks found matching. */
@@ -59,18 +72,23 @@ export interface ReconcileRecords {
   suspectsAfter: VenueSuspects
 }
 
+/**
+ * `recordsMax` (breakRecordsMax): the break records the run writes at most; the breaks that clear or retire go first
+ * (they only shrink what is held), then the ones that open, in the order the run saw them.
+ */
 export function reconcileRecords(
   run: ReconcileRun,
-  state: { atMs: number; asOfLsn: number; open: ReadonlyMap<string, OpenBreak>; suspects: VenueSuspects },
+  state: { atMs: number; asOfLsn: number; open: ReadonlyMap<string, OpenBreak>; suspects: VenueSuspects; recordsMax: number },
 ): ReconcileRecords {
   const { atMs, asOfLsn, open, suspects } = state
   const seen = new Map(run.observations.map((observation) => [observation.key, observation]))
   const records: BackOfficeRecord[] = []
+  const { cleared, retired } = closedBreaks(run, { atMs, asOfLsn, open, seen, recordsMax: state.recordsMax }, records)
   const suspected: string[] = []
   for (const observation of seen.values()) {
     if (open.has(observation.key)) continue
     const firstSeenMs = suspects.confirmedSinceMs(observation, atMs, { inFlight: run.inFlight.has(observation.key), explained: run.explained.has(observation.key) })
-    if (firstSeenMs === null) {
+    if (firstSeenMs === null || records.length >= state.recordsMax) {
       suspected.push(observation.key)
       continue
     }
@@ -78,21 +96,6 @@ export function reconcileRecords(
     const { what, expected, actual } = observation
     const texts = { what: boundedText(what), expected: boundedText(expected), actual: boundedText(actual) }
     records.push({ kind: 'break_opened', value: { ...observation, ...texts, firstSeenMs, asOfLsn, runId: run.runId, ...(accountId === undefined ? {} : { accountId }) } })
-  }
-  const ran = new Set(run.checks)
-  const retired: string[] = []
-  const cleared: string[] = []
-  for (const existing of open.values()) {
-    if (!configuredVenueOf(existing, run.venues)) {
-      retired.push(existing.key)
-      records.push({ kind: 'break_cleared', value: { key: existing.key, clearedAtMs: atMs, asOfLsn, runId: run.runId, outcome: 'venue_retired' } })
-      continue
-    }
-    const looked = run.coveredKeys.get(existing.check)?.has(existing.key) ?? true
-    if (ran.has(existing.check) && !seen.has(existing.key) && looked) {
-      cleared.push(existing.key)
-      records.push({ kind: 'break_cleared', value: { key: existing.key, clearedAtMs: atMs, asOfLsn, runId: run.runId } })
-    }
   }
   const opened = records.filter((record) => record.kind === 'break_opened').map((record) => record.value.key)
   const suspectsAfter = suspects.clone()
@@ -108,6 +111,32 @@ export function reconcileRecords(
     },
   })
   return { records, seen, suspected, opened, cleared, retired, suspectsAfter }
+}
+
+/** The open breaks the run closes (up to `recordsMax` records): cleared by a match, or retired with their venue. */
+function closedBreaks(
+  run: ReconcileRun,
+  state: { atMs: number; asOfLsn: number; open: ReadonlyMap<string, OpenBreak>; seen: ReadonlyMap<string, Observation>; recordsMax: number },
+  records: BackOfficeRecord[],
+): { cleared: string[]; retired: string[] } {
+  const { atMs, asOfLsn, seen } = state
+  const ran = new Set(run.checks)
+  const retired: string[] = []
+  const cleared: string[] = []
+  for (const existing of state.open.values()) {
+    if (records.length >= state.recordsMax) break
+    if (!configuredVenueOf(existing, run.venues)) {
+      retired.push(existing.key)
+      records.push({ kind: 'break_cleared', value: { key: existing.key, clearedAtMs: atMs, asOfLsn, runId: run.runId, outcome: 'venue_retired' } })
+      continue
+    }
+    const looked = run.coveredKeys.get(existing.check)?.has(existing.key) ?? true
+    if (ran.has(existing.check) && !seen.has(existing.key) && looked) {
+      cleared.push(existing.key)
+      records.push({ kind: 'break_cleared', value: { key: existing.key, clearedAtMs: atMs, asOfLsn, runId: run.runId } })
+    }
+  }
+  return { cleared, retired }
 }
 
 /** Whether the venue of a venue check's break (its key's second segment: venues hold no ':') is configured; other checks': yes. */
