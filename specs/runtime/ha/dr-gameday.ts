@@ -175,7 +175,7 @@ async function runCycle(scenario: DrScenario, cycle: number, options: DrOptions)
     result.takeoverMs = Date.now() - faulted.atMs
     // The procedure: a replacement starts once the survivor leads (earlyStart: it started before, and was refused).
     if (!early) cluster.spawn(rejoined)
-    log(`node-b leads after ${result.takeoverMs} ms; ${rejoined.name} ${early ? 'was' : ''} started on ${scenario === 'failover' ? 'its own' : 'an empty'} data directory`)
+    log(`node-b leads after ${result.takeoverMs} ms; ${rejoined.name} ${early ? 'was started' : 'started'} on ${scenario === 'failover' ? 'its own' : 'an empty'} data directory`)
     const reprotected = waitFor(`${rejoined.name} replicating${options.sync === 'off' ? '' : ' in sync'}`, 90_000, async () => {
       if (!(await rejoined.isReplicatingStandby())) return null
       return options.sync === 'off' || (await survivor.health())?.ha?.sync?.state === 'sync' ? Date.now() : null
