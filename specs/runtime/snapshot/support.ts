@@ -78,7 +78,7 @@ export function withoutKeyWindow(config: KernelConfig): KernelConfig {
 }
 
 /** Where an order's amend is in its row (the same in every format). */
-const AMEND_MEMBER = orderCodec.fields.findIndex(([key]) => key === 'amend')
+export const AMEND_MEMBER = orderCodec.fields.findIndex(([key]) => key === 'amend')
 
 /**
  * A state's kernel encoding as formats 22 and 23 wrote it: without the state's flattens, the last of this build's fields
