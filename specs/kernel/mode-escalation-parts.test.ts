@@ -7,7 +7,8 @@
  */
 
 import { describe, expect, test } from 'bun:test'
-import { admin, Harness, trader } from './fixtures.ts'
+import { MODE_ESCALATION_ORDERS_MAX } from '../../src/kernel/mode-escalation.ts'
+import { ACCOUNT, admin, config, d, Harness, policy, trader } from './fixtures.ts'
 
 const paperOnly = { ...trader, liveAllowed: false }
 
@@ -49,4 +50,15 @@ describe('paper → live with more work than one decision ends', () => {
     expect(harness.eventTypes(escalate(harness, 3))).toEqual(['order.cancel_requested', 'order.cancel_requested', 'order.cancel_requested', 'mode.changed'])
     expect(harness.state.mode).toBe('live')
   })
+
+  test("a command without ordersMax (a start's own change, an older leader's command record) ends all of it at once, past the cap too", () => {
+    // A standby re-deciding an older leader's record must decide what that leader decided: the whole, in one decision.
+    const harness = Harness.funded({ config: config({ policies: [policy({ maxOpenOrders: MODE_ESCALATION_ORDERS_MAX + 1 })], params: { lane2DepthMax: 10_000 } }) })
+    harness.run({ kind: 'fund', nowMs: harness.nowMs, principalId: 'config', accountId: ACCOUNT, asset: 'USD', amount: d('1000000'), reference: 'spec' })
+    unknownPlaces(harness, MODE_ESCALATION_ORDERS_MAX + 1)
+    const decided = escalate(harness)
+    expect(decided.events.filter((event) => event.type === 'order.cancel_requested')).toHaveLength(MODE_ESCALATION_ORDERS_MAX + 1)
+    expect(decided.events.at(-1)?.type).toBe('mode.changed')
+    expect(harness.state.mode).toBe('live')
+  }, 30_000)
 })
