@@ -35,8 +35,6 @@
 
 import type { Socket } from 'bun'
 import type * as v from 'valibot'
-import type { Units } from '../../domain/decimal.ts'
-import type { BookTouch } from '../../domain/market.ts'
 import {
   reasonCodeIn, type AmendRequest, type CancelRequest, type ExecutionReport, type PlaceAck, type PlaceRequest, type VenueAdapter, type VenueBalance,
   type VenueOrder, type VenueOutcome, type VenueTrade,
@@ -45,18 +43,14 @@ import { LINE_BYTES_MAX, LineReader, decodeLine, encodeLine } from './codec.ts'
 import { InputLog, INPUT_LOG_LINES_MAX, INPUT_LOG_WINDOW_MS } from './input-log.ts'
 import { LineWriter } from './line-writer.ts'
 import { listOpenOrders, OPEN_ORDERS_PAGES_MAX } from './open-orders-page.ts'
+import { REFERENCE_SYMBOLS_MAX, ReferencePrices, type ReferencePrice } from './reference-prices.ts'
 import { INSPECT_SCHEMA, OUTCOME_SCHEMAS, preview, readVenueMessage, type JsonlOp, type OutcomeOp, type PriceEntry } from './messages.ts'
 import { PendingRequests, type NotAnswered } from './pending-requests.ts'
 import { JSONL_LOCAL_REASONS, JsonlLogCode, JsonlReason, withDetail } from './reasons.ts'
 import { SilenceWatch } from './silence-watch.ts'
 import { UnknownMembersNotice } from './unknown-members.ts'
 
-/**
- * Symbols whose reference price is cached at most. The venue names them in its pushes; a push of ever new symbols
- * (a broken venue's, or a hostile one's) grew the cache for good. A price for a symbol past the bound is dropped and
- * logged; symbols already cached keep updating.
- */
-export const REFERENCE_SYMBOLS_MAX = 10_000
+export { REFERENCE_SYMBOLS_MAX } from './reference-prices.ts'
 
 /** Request bytes the client holds while the venue's socket pushes back; past it the connection is dropped. */
 const OUTBOUND_BYTES_MAX = 4 << 20
@@ -99,7 +93,7 @@ export class JsonlVenueClient implements VenueAdapter {
   private readonly venueReadBackHandlers = new Set<() => void>()
   /** Whether a connection was ever made: the next one follows a lost one, whose reports the venue did not keep. */
   private connectedBefore = false
-  private readonly prices = new Map<string, { price: Units; observedAtMs: number; touch?: BookTouch }>()
+  private readonly prices = new ReferencePrices()
   private readonly unknownMembers = new UnknownMembersNotice()
   /** Every refusal of venue input is logged through it: rate-limited, so a flood of bad lines cannot flood the log. */
   private readonly inputLog: InputLog
@@ -150,8 +144,8 @@ export class JsonlVenueClient implements VenueAdapter {
     return this.tradeHistoryMsSaid
   }
 
-  referencePrice(symbol: string): { price: Units; observedAtMs: number; touch?: BookTouch } | null {
-    return this.prices.get(symbol) ?? null
+  referencePrice(symbol: string): ReferencePrice | null {
+    return this.prices.get(symbol)
   }
 
   place(request: PlaceRequest): Promise<VenueOutcome<PlaceAck>> {
@@ -383,14 +377,7 @@ export class JsonlVenueClient implements VenueAdapter {
   }
 
   private notePrices(prices: readonly PriceEntry[], dropped: number, problem: string | null): void {
-    let beyond = 0
-    for (const entry of prices) {
-      if (this.prices.size >= REFERENCE_SYMBOLS_MAX && !this.prices.has(entry.symbol)) beyond++
-      else {
-        const { price, observedAtMs, touch } = entry
-        this.prices.set(entry.symbol, touch === undefined ? { price, observedAtMs } : { price, observedAtMs, touch })
-      }
-    }
+    const beyond = this.prices.note(prices)
     if (problem !== null) this.inputLog.line(JsonlLogCode.messageInvalid, `${JsonlLogCode.messageInvalid}: dropped ${dropped} of ${dropped + prices.length} price entries (first: ${problem})`, dropped)
     if (beyond > 0) this.inputLog.line(JsonlLogCode.messageInvalid, `${JsonlLogCode.messageInvalid}: dropped prices for ${beyond} new symbols, past the ${REFERENCE_SYMBOLS_MAX} symbols cached`, beyond)
   }
