@@ -75,7 +75,8 @@ export class ClusterNode {
 
   constructor(
     readonly name: string,
-    readonly port: number,
+    /** Changes when a start finds the port taken (Cluster.spawn starts the node again on a fresh one). */
+    public port: number,
     readonly dataDir: string,
   ) {}
 
@@ -168,7 +169,7 @@ export class Cluster {
    * Starts (or restarts) a node's process with `egress serve --role auto`; `preload` (a spec's file, e.g. one that
    * injects I/O failures) is run by bun before it, with `env` added to the node's environment.
    */
-  spawn(node: ClusterNode, extra: { preload?: string; env?: Record<string, string> } = {}): void {
+  spawn(node: ClusterNode, extra: { preload?: string; env?: Record<string, string> } = {}, listenRetries = LISTEN_RETRIES_MAX): void {
     const { leaseTtlMs, clockSkewMs, sync, syncTimeoutMs } = this.options
     const env = {
       ...process.env,
@@ -186,8 +187,32 @@ export class Cluster {
       '--lease-ttl-ms', String(leaseTtlMs), '--clock-skew-ms', String(clockSkewMs), '--venue', `jsonl://127.0.0.1:${this.venuePort}`,
       ...(sync === 'off' ? [] : ['--sync-replication', sync, '--sync-timeout-ms', String(syncTimeoutMs)]),
     ]
-    node.child = Bun.spawn(command, { cwd: node.dataDir, env, stdout: 'ignore', stderr: 'pipe' })
-    pipeLines(node.child.stderr as ReadableStream<Uint8Array>, node.stderr, this.options.verbose ? `[${node.name}]` : null, node.invariantErrors)
+    const child = Bun.spawn(command, { cwd: node.dataDir, env, stdout: 'ignore', stderr: 'pipe' })
+    node.child = child
+    const refused = { listen: false }
+    const read = pipeLines(child.stderr as ReadableStream<Uint8Array>, node.stderr, this.options.verbose ? `[${node.name}]` : null, node.invariantErrors, (line) => {
+      if (line.startsWith(LISTEN_REFUSED)) refused.listen = true
+    })
+    void this.startAgainIfPortTaken(node, child, read, refused, extra, listenRetries)
+  }
+
+  /**
+   * freePort's port is free only when it is asked for: until the node binds it, the OS may hand it out again (another
+   * node of this cluster got node-a's port, and the drill's node-b died LISTEN_FAILED). serve refuses a taken port
+   * before it writes anything, so a start refused so is made again on a fresh port, the data dir as it was.
+   */
+  private async startAgainIfPortTaken(
+    node: ClusterNode, child: ReturnType<typeof Bun.spawn>, read: Promise<void>, refused: { listen: boolean },
+    extra: { preload?: string; env?: Record<string, string> }, retries: number,
+  ): Promise<void> {
+    const code = await child.exited
+    await read
+    if (code !== 1 || !refused.listen || retries === 0 || this.stopped || node.child !== child) return
+    const port = await freePort()
+    if (this.stopped || node.child !== child) return
+    this.options.log(`${node.name}: port ${node.port} was taken before the node bound it; starting it again on ${port}`)
+    node.port = port
+    this.spawn(node, extra, retries - 1)
   }
 
   async leader(): Promise<ClusterNode | null> {
@@ -253,6 +278,11 @@ export class Cluster {
   }
 }
 
+/** How serve's refusal of a taken port begins (serve-refusals.ts listenRefusal, main.ts's error line). */
+const LISTEN_REFUSED = 'egress serve: LISTEN_FAILED:'
+/** Starts made again on a fresh port after a refused one, per spawn: each is a new port from the OS. */
+const LISTEN_RETRIES_MAX = 3
+
 /** What a node logs when an invariant broke: never expected in a drill, whatever else the checks see. */
 const INVARIANT_ERROR = /assertion failed|durable listener/
 const INVARIANT_ERRORS_KEPT_MAX = 50
@@ -261,8 +291,11 @@ const INVARIANT_ERRORS_KEPT_MAX = 50
  * Keeps the last lines of a child's stderr (for failure messages), echoing them when `prefix` is set; lines about a
  * broken invariant also go to `invariantSink` (the first ones, which the last-lines window could drop).
  */
-function pipeLines(stream: ReadableStream<Uint8Array>, sink: string[], prefix: string | null, invariantSink: string[] | null = null): void {
-  void readLines(stream, (line) => {
+function pipeLines(
+  stream: ReadableStream<Uint8Array>, sink: string[], prefix: string | null, invariantSink: string[] | null = null, onLine: (line: string) => void = () => {},
+): Promise<void> {
+  return readLines(stream, (line) => {
+    onLine(line)
     sink.push(line)
     if (sink.length > 500) sink.shift()
     if (invariantSink !== null && invariantSink.length < INVARIANT_ERRORS_KEPT_MAX && INVARIANT_ERROR.test(line)) invariantSink.push(line)
