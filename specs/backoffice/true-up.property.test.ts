@@ -174,4 +174,29 @@ describe('true-ups over random trades', () => {
       { seed: 2_028, numRuns: 150 },
     )
   })
+
+  /**
+   * KNOWN DEFECT (s60's long fuzz run: the second property fails about one case in 200 past CI's 400 runs of seed 2029;
+   * e.g. `{ seed: 337798013, numRuns: 4000 }` at case 634). Cash is right; the split between cost basis and realized
+   * PnL is not. A report for a higher venue range (2000, 3000] booked before a status read covering an earlier range
+   * is placed at egress's cumulative quantity (1000, 2000], so the next synthetic fill's lot sits at egress (2000, 3000]
+   * while it stands for venue (1000, 2000]; the true-up's cover (venue quantities, `order.fill_covered`) misses the lot
+   * and takeSyntheticLot falls back to the first segments — the fill that closed the earlier long — so the price
+   * difference goes to realized PnL instead of the open short's basis. The ledger cannot know a real fill's place in
+   * the venue's cumulative quantity: `order.fill` does not record it (the kernel has it, src/kernel/inbox.ts). The fix
+   * records it (a payload member) and places synthetic segments by venue range. Marked failing until it lands.
+   */
+  test.failing('the shrunk counterexample: a report of a later venue range booked before the read of an earlier one', () => {
+    const input = {
+      orders: [{ side: 'sell', pieces: [{ qty: 1, price: 500_000 }, { qty: 1, price: 500_070 }, { qty: 1, price: 500_000 }] }],
+      rounds: [
+        { order: 0, executed: 2, reports: [], real: { side: 'buy', qty: 1, price: 500_000 }, read: { price: 500_000, pick: 1_193_675_000 } },
+        { order: 0, executed: 1, reports: [1_909_370_210], real: null, read: { price: 500_000, pick: 0 } },
+        { order: 0, executed: 0, reports: [8_931_187], real: null, read: null },
+        { order: 0, executed: 0, reports: [], real: null, read: null },
+      ],
+    } as OrderScript
+    const { script, orders } = orderScriptOf(input)
+    expectTruedUp(script, orders.reduce((sum, order) => sum + order.cashRoundingUnits, 0n))
+  })
 })
