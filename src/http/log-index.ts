@@ -28,7 +28,7 @@ import type { Wal } from '../../wal/index.ts'
 import { GenerationalMap } from '../domain/generational-map.ts'
 import { forgetBelow } from './log-index-forget.ts'
 import { LsnLists } from './log-index-lsns.ts'
-import { readLsns, visitFrames, type LoggedEvent } from './log-reads.ts'
+import { historyCompacted, readLsns, visitFrames, type LoggedEvent } from './log-reads.ts'
 import { loopSharePause, type LoopShareOptions } from '../runtime/loop-share.ts'
 import { WORK_SLICE_DEFAULTS, WorkSlices } from '../runtime/work-slices.ts'
 
@@ -215,7 +215,7 @@ export class LogIndex {
    * order follows. Reads only the page's records: the positions after the cursor are found by a binary search of the
    * order's list. A record appended while a client pages has a higher LSN than any handed out, so it comes in a later
    * page, once (the list only grows at its end). A page from the order's first position says whether compaction
-   * removed its first record (`historyCompacted`: not read, or not its intake, as explain-excerpt.ts); null on others.
+   * removed its first record (log-reads.ts historyCompacted); null on others.
    */
   eventsPage(orderId: string, afterLsn: number, limit: number): { events: LoggedEvent[]; nextAfterLsn: number | null; historyCompacted: boolean | null } {
     this.requireComplete(orderId)
@@ -224,9 +224,7 @@ export class LogIndex {
     const page = records.slice(orderId, start, start + limit)
     const more = start + page.length < records.count(orderId)
     const events = readLsns(this.wal, page)
-    const first = events[0]
-    const intake = first !== undefined && first.lsn === page[0] && (first.event.type === 'order.accepted' || first.event.type === 'order.rejected')
-    return { events, nextAfterLsn: more ? (page.at(-1) as number) : null, historyCompacted: start === 0 ? !intake : null }
+    return { events, nextAfterLsn: more ? (page.at(-1) as number) : null, historyCompacted: start === 0 ? historyCompacted(events[0], page[0]) : null }
   }
 
   /**

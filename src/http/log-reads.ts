@@ -15,6 +15,16 @@ export interface LoggedEvent {
   event: DomainEvent
 }
 
+/**
+ * Whether an order's history read from its first position (`firstPosition`, the index's; `first`, the first record
+ * read) lacks its start: an order's first record is its intake (`order.accepted` or `order.rejected`: no other record
+ * names it before), so when the log no longer holds that position (compacted, not yet forgotten by the index) or the
+ * first position left is a later record (forgotten), the history shown is not the whole (/explain, /events).
+ */
+export function historyCompacted(first: LoggedEvent | undefined, firstPosition: number | undefined): boolean {
+  return first === undefined || first.lsn !== firstPosition || (first.event.type !== 'order.accepted' && first.event.type !== 'order.rejected')
+}
+
 /** Reads the given ascending LSNs from the log, scanning runs of nearby LSNs in one pass. */
 export function readLsns(wal: Wal, lsns: readonly number[]): LoggedEvent[] {
   const result: LoggedEvent[] = []

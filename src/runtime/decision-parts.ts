@@ -2,8 +2,8 @@
  * Commands decided in parts sized to the log's queue: a decision whose records the queue cannot take is refused as
  * overloaded (engine.ts) however often it is asked, and a mode escalation, a flatten or a kill switch with more orders
  * to end than that is exactly the one that must not be refused. Each part is submitted once the one before is durable.
- * Mode changes and flattens are run by GatewayCommands; kill switches here, for the operator's (GatewayCommands), the
- * auto-stop breakers' (auto-stop.ts) and the tamper response's (audit-duty.ts) alike.
+ * Mode changes and flattens are run by GatewayCommands (through decideUntilLast); kill switches here, for the
+ * operator's (GatewayCommands), the auto-stop breakers' (auto-stop.ts) and the tamper response's (audit-duty.ts) alike.
  */
 
 import type { Clock } from '../domain/clock.ts'
@@ -22,8 +22,11 @@ import { EngineOverloadedError } from './engine-types.ts'
 const PART_RECORDS_PER_ORDER_MAX = 4
 const PART_RECORDS_OWN = 2
 
-/** Decisions one kill switch takes at most: past them, what is left stays held by the switch (a repeat ends it). */
-const SWITCH_DECISIONS_MAX = 1024
+/**
+ * Decisions one command in parts takes at most: work refilled faster than it is ended gives up (a switch engaged leaves
+ * what is left held; a repeat ends it).
+ */
+const PART_DECISIONS_MAX = 1024
 
 /**
  * HALT and CANCEL_ONLY asked of each engine, counted as each first decision is submitted (decided in that tick): a
@@ -37,10 +40,33 @@ export function decisionOrdersMax(queueRecordsMax: number): number {
   return Math.max(1, Math.floor((queueRecordsMax / 2 - PART_RECORDS_OWN) / PART_RECORDS_PER_ORDER_MAX))
 }
 
-/** A kill switch's answer and the LSN of the last record its parts wrote (null: none wrote any). */
-export interface SwitchDecided {
+/** A command's answer and the LSN of the last record its parts wrote (null: none wrote any). */
+export interface PartsDecided {
   reply: Reply
   lsn: number | null
+}
+
+/**
+ * Submits a command's parts, each once the one before is durable, until one is the last: it writes nothing (refused,
+ * nothing left, already in force) or `isLast` says so (judged by the decision itself, never by state a concurrent
+ * command may have moved on). `interrupted`, asked after each other part, may end the run with its own answer. Past
+ * PART_DECISIONS_MAX parts, refused OVERLOADED with `gaveUp`'s detail.
+ */
+export async function decideUntilLast(
+  submit: () => Promise<Committed>,
+  isLast: (committed: Committed) => boolean,
+  gaveUp: (decisions: number) => string,
+  interrupted: () => Reply | null = () => null,
+): Promise<PartsDecided> {
+  let lsn: number | null = null
+  for (let decisions = 1; ; decisions++) {
+    const committed = await submit()
+    lsn = lastLsnOf(committed) ?? lsn
+    if (committed.lsns.length === 0 || isLast(committed)) return { reply: committed.decision.reply, lsn }
+    const stop = interrupted()
+    if (stop !== null) return { reply: stop, lsn }
+    if (decisions >= PART_DECISIONS_MAX) return { reply: { kind: 'refused', reason: 'OVERLOADED', detail: gaveUp(decisions) }, lsn }
+  }
 }
 
 /**
@@ -51,7 +77,7 @@ export interface SwitchDecided {
  * refused as overloaded leaves the rest held by the switch (the gate sends none of it): the same switch asked again
  * ends it, RESUME ends it before it lifts. RESUME ends what is left in parts and lifts the switch with the last.
  */
-export async function decideSwitchInParts(engine: Engine, clock: Clock, request: { principal: Principal; action: KillSwitchAction; note: string }): Promise<SwitchDecided> {
+export async function decideSwitchInParts(engine: Engine, clock: Clock, request: { principal: Principal; action: KillSwitchAction; note: string }): Promise<PartsDecided> {
   const ordersMax = decisionOrdersMax(engine.wal.options.queueRecordsMax)
   const submit = (): Promise<Committed> => engine.submit({ kind: 'kill_switch', nowMs: clock.nowMs(), ...request, ordersMax })
   const target = switchFor(request.action)
@@ -61,7 +87,7 @@ export async function decideSwitchInParts(engine: Engine, clock: Clock, request:
   const answer = await decided
   let lsn = lastLsnOf(answer)
   if (answer.decision.reply.kind === 'refused') return { reply: answer.decision.reply, lsn }
-  for (let decisions = 1; decisions < SWITCH_DECISIONS_MAX && engine.state.tradingSwitch === target && switchWorkLeft(engine.state); decisions++) {
+  for (let decisions = 1; decisions < PART_DECISIONS_MAX && engine.state.tradingSwitch === target && switchWorkLeft(engine.state); decisions++) {
     const part = await submit().catch((error: unknown) => {
       if (error instanceof EngineOverloadedError) return null
       throw error
@@ -77,25 +103,23 @@ export async function decideSwitchInParts(engine: Engine, clock: Clock, request:
  * between the parts (HALT after CANCEL_ONLY, the same HALT again, an auto-stop's trip) is not lifted by them: asked
  * after this RESUME, it stands.
  */
-async function liftInParts(engine: Engine, submit: () => Promise<Committed>): Promise<SwitchDecided> {
+async function liftInParts(engine: Engine, submit: () => Promise<Committed>): Promise<PartsDecided> {
   const lifting = engine.state.tradingSwitch
   const askedBefore = switchesAsked.get(engine) ?? 0
-  let lsn: number | null = null
-  for (let decisions = 1; ; decisions++) {
-    const committed = await submit()
-    lsn = lastLsnOf(committed) ?? lsn
-    if (committed.lsns.length === 0 || committed.decision.events.some((event) => event.type === 'switch.changed')) return { reply: committed.decision.reply, lsn }
-    const holding = engine.state.tradingSwitch
-    if (holding !== 'normal' && (holding !== lifting || (switchesAsked.get(engine) ?? 0) !== askedBefore)) {
+  return decideUntilLast(
+    submit,
+    (committed) => committed.decision.events.some((event) => event.type === 'switch.changed'),
+    (decisions) => `RESUME ended held work in ${decisions} decisions and more is left; the switch is not lifted, ask again`,
+    () => {
+      const holding = engine.state.tradingSwitch
+      if (holding === 'normal' || (holding === lifting && (switchesAsked.get(engine) ?? 0) === askedBefore)) return null
       const reason = holding === 'halted' ? 'KILL_SWITCH_HALT' : 'KILL_SWITCH_CANCEL_ONLY'
-      return { reply: { kind: 'refused', reason, detail: `the trading switch ${holding} was asked while RESUME ended the work it held; not lifted, ask again` }, lsn }
-    }
-    if (decisions >= SWITCH_DECISIONS_MAX) {
-      return { reply: { kind: 'refused', reason: 'OVERLOADED', detail: `RESUME ended held work in ${decisions} decisions and more is left; the switch is not lifted, ask again` }, lsn }
-    }
-  }
+      return { kind: 'refused', reason, detail: `the trading switch ${holding} was asked while RESUME ended the work it held; not lifted, ask again` }
+    },
+  )
 }
 
-function lastLsnOf(committed: Committed): number | null {
+/** The LSN of the last record a decision wrote (null: none). */
+export function lastLsnOf(committed: Committed): number | null {
   return committed.lsns.length > 0 ? (committed.lsns[committed.lsns.length - 1] as number) : null
 }

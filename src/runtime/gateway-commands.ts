@@ -12,7 +12,7 @@ import type { KillSwitchAction, Mode } from '../domain/modes.ts'
 import { checkedTraceparent, traceMemberOf } from '../domain/trace-context.ts'
 import { flattenActs, heldFlatten, type FlattenCommand, type LiveReadiness, type PlaceCommand, type PlaceListCommand, type Reply, type RevokeTokenCommand, type RevokeTokenRequest, type VenueOverrideCommand, type VenueOverrideRequest } from '../kernel/index.ts'
 import { EngineOverloadedError, type Committed, type Engine } from './engine.ts'
-import { decideSwitchInParts, decisionOrdersMax } from './decision-parts.ts'
+import { decideSwitchInParts, decideUntilLast, decisionOrdersMax, lastLsnOf } from './decision-parts.ts'
 import type { GatewayOptions } from './gateway-options.ts'
 import { MarketFeed } from './market-feed.ts'
 
@@ -123,20 +123,16 @@ export abstract class GatewayCommands {
    * records the change. Without parts, a change after a venue outage left more never-acknowledged places Unknown than
    * the queue takes records was refused as overloaded however often it was asked.
    */
-  async setMode(principal: Principal, mode: Mode, note: string): Promise<CommandResult> {
+  setMode(principal: Principal, mode: Mode, note: string): Promise<CommandResult> {
     const ordersMax = decisionOrdersMax(this.engine.wal.options.queueRecordsMax)
-    for (let decisions = 1; ; decisions++) {
-      const committed = await this.engine.submit({ kind: 'set_mode', nowMs: this.clock.nowMs(), principal, mode, note, ordersMax })
-      const result = commandResultOf(committed)
-      // Done: a decision that wrote nothing (refused, or the mode already in force) or one that recorded the change. One
-      // that wrote records without mode.changed ended a part of the work, and the rest is asked for. Judged by the
-      // decision's own events, never by the state's mode, which a concurrent change may already have moved on: read so,
-      // two concurrent changes asked each other's work again, back and forth.
-      if (result.lsn === null || committed.decision.events.some((event) => event.type === 'mode.changed')) return result
-      if (decisions >= MODE_CHANGE_DECISIONS_MAX) {
-        return { reply: { kind: 'refused', reason: 'OVERLOADED', detail: `the mode change ended work in ${decisions} decisions and more keeps coming; the mode is unchanged, ask again` }, lsn: result.lsn }
-      }
-    }
+    return decideUntilLast(
+      () => this.engine.submit({ kind: 'set_mode', nowMs: this.clock.nowMs(), principal, mode, note, ordersMax }),
+      // The part that records the change is the last. Judged by the decision's own events, never by the state's mode,
+      // which a concurrent change may already have moved on: read so, two concurrent changes asked each other's work
+      // again, back and forth.
+      (committed) => committed.decision.events.some((event) => event.type === 'mode.changed'),
+      (decisions) => `the mode change ended work in ${decisions} decisions and more keeps coming; the mode is unchanged, ask again`,
+    )
   }
 
   /** An emergency override of a venue's CRITICAL health (propose, approve, revoke): src/kernel/venue-health.ts. */
@@ -191,17 +187,15 @@ export abstract class GatewayCommands {
     }
   }
 
-  private async flattenInParts(principal: Principal, accountId: string, flattenId: string, request: RequestTrace): Promise<CommandResult> {
+  private flattenInParts(principal: Principal, accountId: string, flattenId: string, request: RequestTrace): Promise<CommandResult> {
     const ordersMax = decisionOrdersMax(this.engine.wal.options.queueRecordsMax)
-    for (let decisions = 1; ; decisions++) {
-      const result = await this.run({ ...this.flattenCommand(principal, accountId, flattenId), ...traceMemberOf(request), ordersMax })
-      // A decision that wrote nothing (refused, a repeat) or held the flatten's answer (at its last record) is the answer;
-      // one that wrote records and held nothing canceled a part of the orders, and the rest is asked for.
-      if (result.lsn === null || this.engine.state.flattens.get(accountId)?.get(flattenId)?.lsn === result.lsn) return result
-      if (decisions >= FLATTEN_DECISIONS_MAX) {
-        return { reply: { kind: 'refused', reason: 'OVERLOADED', detail: `the flatten canceled orders in ${decisions} decisions and more keeps coming; nothing closed yet, ask again` }, lsn: result.lsn }
-      }
-    }
+    return decideUntilLast(
+      () => this.engine.submit({ ...this.flattenCommand(principal, accountId, flattenId), ...traceMemberOf(request), ordersMax }),
+      // The part that holds the flatten's answer (at its last record) is the last; one that held nothing canceled a part
+      // of the orders, and the rest is asked for.
+      (committed) => this.engine.state.flattens.get(accountId)?.get(flattenId)?.lsn === lastLsnOf(committed),
+      (decisions) => `the flatten canceled orders in ${decisions} decisions and more keeps coming; nothing closed yet, ask again`,
+    )
   }
 
   /** Whether that flatten, decided now, would cancel or close anything (kernel flattenActs); decides nothing. */
@@ -227,12 +221,6 @@ export abstract class GatewayCommands {
   }
 }
 
-/** Decisions one mode change takes at most: an escalation whose work is refilled faster than it is ended gives up. */
-const MODE_CHANGE_DECISIONS_MAX = 1024
-
-/** Decisions one flatten takes at most: an account whose orders are placed faster than they are canceled gives up. */
-const FLATTEN_DECISIONS_MAX = 1024
-
 function commandResultOf(committed: Committed): CommandResult {
-  return { reply: committed.decision.reply, lsn: committed.lsns.length > 0 ? (committed.lsns[committed.lsns.length - 1] as number) : null }
+  return { reply: committed.decision.reply, lsn: lastLsnOf(committed) }
 }

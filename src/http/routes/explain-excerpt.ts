@@ -17,6 +17,7 @@
  */
 
 import type { LoggedEvent, LogIndex } from '../log-index.ts'
+import { historyCompacted } from '../log-reads.ts'
 
 /** Decisions shown besides the intake: the most recent ones. */
 export const DECISIONS_RECENT_MAX = 100
@@ -56,11 +57,9 @@ export function explainExcerpt(logIndex: ExcerptSource, orderId: string): Explai
   const events = logIndex.read(shown)
   // The first position is shown, so it is the first record read unless the log no longer holds it (not yet forgotten
   // by the index); once forgotten, the first position left is a later record, not the intake.
-  const first = events[0]
-  const compacted = first === undefined || first.lsn !== positions[0] || (first.event.type !== 'order.accepted' && first.event.type !== 'order.rejected')
   return {
     events,
-    compacted,
+    compacted: historyCompacted(events[0], positions[0]),
     decisionLsns,
     storyLsns,
     decisionsOmitted: intake.length + later.length - decisionLsns.size,
