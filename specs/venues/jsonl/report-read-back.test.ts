@@ -60,3 +60,25 @@ test('a read-back subscriber that throws is logged; the next one is still told',
   await until(() => reports.length === 2, 'the second report after it')
   expect(wanted).toEqual([venueClientOrderId('o-1')])
 })
+
+test('a well-formed report naming another venue is dropped and asks the orders of ours it names read back', async () => {
+  const venue = startFakeVenue()
+  const { client, logged, reports } = await connect(venue)
+  const wanted: string[] = []
+  client.onReadBackWanted((clientOrderId) => void wanted.push(clientOrderId))
+  const fill = { ...report('x-1'), kind: 'fill', venue: 'other', clientOrderId: venueClientOrderId('o-1'), cumQty: 1n, lastQty: 1n, lastPrice: 100n, fee: 0n, feeAsset: 'USD', liquidity: 'maker' }
+  venue.send(
+    encodeLine({ report: fill }) +
+      // Another venue's report naming no order of ours: dropped, nothing read back.
+      encodeLine({ report: { ...report('x-2'), venue: 'other', clientOrderId: 'theirs-2' } }) +
+      encodeLine({ report: report('x-3') }),
+  )
+  await until(() => reports.length === 1, 'the report for this venue')
+  expect(reports.map((delivered) => delivered.execId)).toEqual(['x-3'])
+  expect(wanted).toEqual([venueClientOrderId('o-1')])
+  const invalid = withCode(logged, JsonlLogCode.messageInvalid)
+  expect(invalid).toHaveLength(2)
+  expect(invalid[0]).toContain('dropped a report for venue "other"')
+  expect(invalid[0]).toContain(`; read back: ["${venueClientOrderId('o-1')}"]`)
+  expect(invalid[1]).not.toContain('read back')
+})

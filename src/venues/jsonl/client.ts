@@ -44,7 +44,7 @@ import { InputLog, INPUT_LOG_LINES_MAX, INPUT_LOG_WINDOW_MS } from './input-log.
 import { LineWriter } from './line-writer.ts'
 import { listOpenOrders, OPEN_ORDERS_PAGES_MAX } from './open-orders-page.ts'
 import { REFERENCE_SYMBOLS_MAX, ReferencePrices, type ReferencePrice } from './reference-prices.ts'
-import { INSPECT_SCHEMA, OUTCOME_SCHEMAS, preview, readVenueMessage, type JsonlOp, type OutcomeOp, type PriceEntry } from './messages.ts'
+import { INSPECT_SCHEMA, OUTCOME_SCHEMAS, preview, readBackOf, readVenueMessage, type JsonlOp, type OutcomeOp, type PriceEntry } from './messages.ts'
 import { PendingRequests, type NotAnswered } from './pending-requests.ts'
 import { JSONL_LOCAL_REASONS, JsonlLogCode, JsonlReason, withDetail } from './reasons.ts'
 import { SilenceWatch } from './silence-watch.ts'
@@ -331,8 +331,11 @@ export class JsonlVenueClient implements VenueAdapter {
       case 'answer':
         return this.pending.answer(read.id, read.result)
       case 'report':
-        // A report naming another venue would be booked against orders it is not about (the inbox keys on venue).
-        if (read.report.venue !== this.venue) return this.inputLog.line(JsonlLogCode.messageInvalid, `${JsonlLogCode.messageInvalid}: dropped a report for venue ${preview(read.report.venue)}; this connection is to ${this.venue}`)
+        // A report naming another venue would be booked against orders it is not about (the inbox keys on venue). Dropped,
+        // what it said is lost as for a refused report: the orders of ours it names are read back (each at its own venue).
+        if (read.report.venue !== this.venue) {
+          return this.dropReport(`dropped a report for venue ${preview(read.report.venue)}; this connection is to ${this.venue}`, readBackOf(read.report).readBack ?? [])
+        }
         for (const handler of this.handlers) this.tell(handler, read.report)
         return
       case 'prices': {
@@ -342,13 +345,15 @@ export class JsonlVenueClient implements VenueAdapter {
       }
       case 'info':
         return this.noteInfo(read.info)
-      case 'invalid': {
-        const readBack = read.readBack ?? []
-        this.inputLog.line(JsonlLogCode.messageInvalid, `${JsonlLogCode.messageInvalid}: dropped a venue message (${read.problem})${readBack.length === 0 ? '' : `; read back: ${preview(readBack)}`}`)
-        for (const clientOrderId of readBack) this.tellEach(this.readBackHandlers, [clientOrderId], 'read-back')
-        return
-      }
+      case 'invalid':
+        return this.dropReport(`dropped a venue message (${read.problem})`, read.readBack ?? [])
     }
+  }
+
+  /** Logs a dropped message and asks the orders of ours it names (`readBack`) read back: the venue never sends it again. */
+  private dropReport(why: string, readBack: readonly string[]): void {
+    this.inputLog.line(JsonlLogCode.messageInvalid, `${JsonlLogCode.messageInvalid}: ${why}${readBack.length === 0 ? '' : `; read back: ${preview(readBack)}`}`)
+    for (const clientOrderId of readBack) this.tellEach(this.readBackHandlers, [clientOrderId], 'read-back')
   }
 
   /** A subscriber that throws is logged; the other subscribers and the rest of the chunk's lines still run. */

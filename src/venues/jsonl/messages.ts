@@ -159,8 +159,9 @@ export function readVenueMessage(message: unknown): VenueMessage {
 /**
  * The client order ids a refused report names (clientOrderId, origClientOrderId) that are egress's (they parse to an
  * order id): what it said — a fill, say — is lost, as the venue never sends it again, so those orders are read back.
+ * Also used for a well-formed report naming another venue than the connection (client.ts).
  */
-function readBackOf(report: unknown): { readBack?: string[] } {
+export function readBackOf(report: unknown): { readBack?: string[] } {
   if (typeof report !== 'object' || report === null) return {}
   const named = new Set<string>()
   for (const member of ['clientOrderId', 'origClientOrderId']) {
