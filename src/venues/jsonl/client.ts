@@ -48,6 +48,7 @@ import { INSPECT_SCHEMA, OUTCOME_SCHEMAS, preview, readBackOf, readVenueMessage,
 import { PendingRequests, type NotAnswered } from './pending-requests.ts'
 import { JSONL_LOCAL_REASONS, JsonlLogCode, JsonlReason, withDetail } from './reasons.ts'
 import { SilenceWatch } from './silence-watch.ts'
+import { Subscribers } from './subscribers.ts'
 import { UnknownMembersNotice } from './unknown-members.ts'
 
 export { REFERENCE_SYMBOLS_MAX } from './reference-prices.ts'
@@ -88,9 +89,9 @@ export class JsonlVenueClient implements VenueAdapter {
   private socket: Socket<undefined> | null = null
   private writer: LineWriter | null = null
   private readonly pending: PendingRequests
-  private readonly handlers = new Set<(report: ExecutionReport) => void>()
-  private readonly readBackHandlers = new Set<(clientOrderId: string) => void>()
-  private readonly venueReadBackHandlers = new Set<() => void>()
+  private readonly reportSubscribers: Subscribers<[ExecutionReport]>
+  private readonly readBackSubscribers: Subscribers<[clientOrderId: string]>
+  private readonly venueReadBackSubscribers: Subscribers<[]>
   /** Whether a connection was ever made: the next one follows a lost one, whose reports the venue did not keep. */
   private connectedBefore = false
   private readonly prices = new ReferencePrices()
@@ -110,6 +111,9 @@ export class JsonlVenueClient implements VenueAdapter {
     this.requestTimeoutMs = options.requestTimeoutMs
     this.openOrdersTimeoutMs = 2 * OPEN_ORDERS_PAGES_MAX * options.requestTimeoutMs
     this.inputLog = new InputLog({ log: options.log, windowMs: INPUT_LOG_WINDOW_MS, linesMax: INPUT_LOG_LINES_MAX, nowMs: () => performance.now() })
+    this.reportSubscribers = new Subscribers('report', options.log)
+    this.readBackSubscribers = new Subscribers('read-back', options.log)
+    this.venueReadBackSubscribers = new Subscribers('venue read-back', options.log)
     this.pending = new PendingRequests({ requestTimeoutMs: options.requestTimeoutMs, log: (code, text) => this.inputLog.line(code, text) })
   }
 
@@ -200,8 +204,7 @@ export class JsonlVenueClient implements VenueAdapter {
   }
 
   onReport(handler: (report: ExecutionReport) => void): () => void {
-    this.handlers.add(handler)
-    return () => this.handlers.delete(handler)
+    return this.reportSubscribers.add(handler)
   }
 
   /**
@@ -209,8 +212,7 @@ export class JsonlVenueClient implements VenueAdapter {
    * open there is read back (VenueAdapter.onVenueReadBackWanted). Not on the first connection: bootstrap reads back.
    */
   onVenueReadBackWanted(handler: () => void): () => void {
-    this.venueReadBackHandlers.add(handler)
-    return () => this.venueReadBackHandlers.delete(handler)
+    return this.venueReadBackSubscribers.add(handler)
   }
 
   /**
@@ -218,8 +220,7 @@ export class JsonlVenueClient implements VenueAdapter {
    * lost, as the venue never sends it again, so the order is read back (VenueAdapter.onReadBackWanted), as FIX does.
    */
   onReadBackWanted(handler: (clientOrderId: string) => void): () => void {
-    this.readBackHandlers.add(handler)
-    return () => this.readBackHandlers.delete(handler)
+    return this.readBackSubscribers.add(handler)
   }
 
   /** `schema` is OUTCOME_SCHEMAS[op]; passed in so the answer's type follows from it without a cast. */
@@ -285,7 +286,7 @@ export class JsonlVenueClient implements VenueAdapter {
       // The first line on the connection, so every call after it is counted under the name. An older venue answers
       // `rejected` (unknown op); nothing depends on the answer.
       if (this.options.clientName !== undefined) void this.request('hello', { client: this.options.clientName }, INSPECT_SCHEMA)
-      if (this.connectedBefore) this.tellEach(this.venueReadBackHandlers, [], 'venue read-back')
+      if (this.connectedBefore) this.venueReadBackSubscribers.tell([])
       this.connectedBefore = true
     } catch (error) {
       this.options.log(`venue connect failed: ${String(error)}`)
@@ -336,7 +337,7 @@ export class JsonlVenueClient implements VenueAdapter {
         if (read.report.venue !== this.venue) {
           return this.dropReport(`dropped a report for venue ${preview(read.report.venue)}; this connection is to ${this.venue}`, readBackOf(read.report).readBack ?? [])
         }
-        for (const handler of this.handlers) this.tell(handler, read.report)
+        this.reportSubscribers.tell([read.report], read.report.execId)
         return
       case 'prices': {
         const unknown = this.unknownMembers.lineFor(read.unknownMembers)
@@ -353,27 +354,7 @@ export class JsonlVenueClient implements VenueAdapter {
   /** Logs a dropped message and asks the orders of ours it names (`readBack`) read back: the venue never sends it again. */
   private dropReport(why: string, readBack: readonly string[]): void {
     this.inputLog.line(JsonlLogCode.messageInvalid, `${JsonlLogCode.messageInvalid}: ${why}${readBack.length === 0 ? '' : `; read back: ${preview(readBack)}`}`)
-    for (const clientOrderId of readBack) this.tellEach(this.readBackHandlers, [clientOrderId], 'read-back')
-  }
-
-  /** A subscriber that throws is logged; the other subscribers and the rest of the chunk's lines still run. */
-  private tell(handler: (report: ExecutionReport) => void, report: ExecutionReport): void {
-    try {
-      handler(report)
-    } catch (error) {
-      this.options.log(`a report subscriber threw on ${report.execId}: ${error instanceof Error ? error.message : String(error)}`)
-    }
-  }
-
-  /** Each handler is told; one that throws is logged (as a `what` subscriber), the others still run. */
-  private tellEach<A extends unknown[]>(handlers: ReadonlySet<(...args: A) => void>, args: A, what: string): void {
-    for (const handler of [...handlers]) {
-      try {
-        handler(...args)
-      } catch (error) {
-        this.options.log(`a ${what} subscriber threw: ${error instanceof Error ? error.message : String(error)}`)
-      }
-    }
+    for (const clientOrderId of readBack) this.readBackSubscribers.tell([clientOrderId])
   }
 
   /** Symbols with a reference price cached (at most REFERENCE_SYMBOLS_MAX). */
