@@ -19,26 +19,9 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { parseArgs } from 'node:util'
 import { checkoutEvidenceCommit } from './evidence-commit.ts'
+import { REQUIRED } from './evidence-required.ts'
 
 const ROOT = resolve(import.meta.dir, '..')
-
-/**
- * Evidence a release must show. `spec` ties each to the spec that writes it: a requirement whose spec is not in the
- * checkout is reported as not applicable rather than missing (areas still being built add theirs when they land).
- */
-const REQUIRED: readonly { id: string; spec: string }[] = [
-  { id: 'snapshot.state-codec-roundtrip', spec: 'specs/runtime/snapshot/state-codec.test.ts' },
-  { id: 'snapshot.crash-during-write', spec: 'specs/runtime/snapshot/store.test.ts' },
-  { id: 'snapshot.corrupted-ignored', spec: 'specs/runtime/snapshot/store.test.ts' },
-  { id: 'snapshot.foreign-or-old-schema-refused', spec: 'specs/runtime/snapshot/store.test.ts' },
-  { id: 'snapshot.restart-equals-genesis', spec: 'specs/runtime/snapshot/restart.test.ts' },
-  { id: 'snapshot.compaction-restart-verify', spec: 'specs/cli/snapshot.test.ts' },
-  { id: 'replay-verify.exit-codes', spec: 'specs/cli/snapshot.test.ts' },
-  { id: 'replay-verify.query-model', spec: 'specs/runtime/snapshot/query-model-verify.test.ts' },
-  { id: 'snapshot.crash-kill-9', spec: 'specs/runtime/snapshot/crash.test.ts' },
-  { id: 'snapshot.other-format-version-refused', spec: 'specs/runtime/snapshot/versions.test.ts' },
-  { id: 'simulation', spec: 'specs/simulation/simulation.test.ts' },
-]
 
 interface Row {
   id: string
