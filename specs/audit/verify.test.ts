@@ -7,6 +7,7 @@ import {
   allRawFrames, deleteAndRenumber, editPayloadByte, frameAt, removeTempDirs, replaceSealSignature, sealedLog, segmentFiles,
   tempDir, testKeys, type TestKeys,
 } from './support.ts'
+import { withEvidence } from '../support/evidence.ts'
 
 let keys: TestKeys
 let pristine: string
@@ -41,12 +42,17 @@ describe('verifyLogDirectory', () => {
   })
 
   test('one payload byte edited with its CRC fixed up is caught by the chain, at that LSN', async () => {
-    const dir = copyOfLog()
-    const edited = editPayloadByte(dir, 123)
-    const report = await verifyLogDirectory(dir, { publicKey: keys.publicJwk })
-    expect(report.ok).toBe(false)
-    expect(report.firstProblem).toMatchObject({ code: 'CHAIN_BREAK', lsn: 123, file: edited.file, offsetBytes: edited.offset })
-    expect(report.lastLsn).toBe(122)
+    const invariant = 'audit verify (read-only, on a copy) finds one payload byte edited with its CRC fixed up: the chain breaks at that record, named by file, offset and LSN; the untouched log verifies'
+    await withEvidence({ id: 'audit.edit-caught', kind: 'invariant', spec: 'specs/audit/verify.test.ts', invariant, expected: { cases: 2 } }, async () => {
+      expect((await verifyLogDirectory(pristine, { publicKey: keys.publicJwk })).ok).toBe(true)
+      const dir = copyOfLog()
+      const edited = editPayloadByte(dir, 123)
+      const report = await verifyLogDirectory(dir, { publicKey: keys.publicJwk })
+      expect(report.ok).toBe(false)
+      expect(report.firstProblem).toMatchObject({ code: 'CHAIN_BREAK', lsn: 123, file: edited.file, offsetBytes: edited.offset })
+      expect(report.lastLsn).toBe(122)
+      return { cases: 2, details: { editedLsn: 123, found: report.firstProblem?.code } }
+    })
   })
 
   test('a deleted record with the rest renumbered (CRCs fixed, chain not) breaks the chain where it was', async () => {

@@ -6,6 +6,7 @@ import { readAnchorsFile, tamperRecord, verifyLogDirectory } from '../../src/aud
 import { openReadOnly, Wal } from '../../wal/index.ts'
 import { parseConfig, type AuditConfig } from '../../src/config/index.ts'
 import type { AuditDuty } from '../../src/runtime/audit-duty.ts'
+import { withEvidence } from '../support/evidence.ts'
 import { crashWorld, removeDir, run, startWorld, tempDataDir, traderA, type World, type WorldOptions } from './harness.ts'
 
 const dirs: string[] = []
@@ -91,23 +92,27 @@ describe('audit duties of the running gateway', () => {
   })
 
   test('an edited record found by the self-check halts new orders, is logged, and leaves a forensics bundle', async () => {
-    const forensics = tempDataDir()
-    dirs.push(forensics)
-    const { config } = await auditConfig({ tamperResponse: 'HALT', forensicsDir: forensics })
-    const { world, duty } = await auditWorld({ seed: 12, audit: config })
-    await world.gateway.place(traderA, body('t-1'), null)
-    await run(world, 100)
-    // Edit a record the self-check has not yet covered (the last but one).
-    const target = world.gateway.engine.wal.lastLsn - 1
-    editRecord(world, target)
-    await duty.selfCheck()
-    expect(duty.verified).toBe(false)
-    expect(duty.lastFinding?.code).toBe('CHAIN_BREAK')
-    expect(world.gateway.engine.state.tradingSwitch).toBe('halted')
-    const refused = await world.gateway.place(traderA, body('t-2'), null)
-    expect(refused.reply.kind).toBe('rejected')
-    expect(readdirSync(forensics).length).toBe(1)
-    expect(world.errors).toEqual([])
+    const invariant = 'a record edited under a running gateway is found by its self-check (CHAIN_BREAK), which engages HALT, refuses the next new order and writes a forensics bundle (§9 tamper response)'
+    await withEvidence({ id: 'audit.tamper-response', kind: 'fault', spec: 'specs/runtime/audit-duty.test.ts', invariant, expected: { cases: 1 } }, async () => {
+      const forensics = tempDataDir()
+      dirs.push(forensics)
+      const { config } = await auditConfig({ tamperResponse: 'HALT', forensicsDir: forensics })
+      const { world, duty } = await auditWorld({ seed: 12, audit: config })
+      await world.gateway.place(traderA, body('t-1'), null)
+      await run(world, 100)
+      // Edit a record the self-check has not yet covered (the last but one).
+      const target = world.gateway.engine.wal.lastLsn - 1
+      editRecord(world, target)
+      await duty.selfCheck()
+      expect(duty.verified).toBe(false)
+      expect(duty.lastFinding?.code).toBe('CHAIN_BREAK')
+      expect(world.gateway.engine.state.tradingSwitch).toBe('halted')
+      const refused = await world.gateway.place(traderA, body('t-2'), null)
+      expect(refused.reply.kind).toBe('rejected')
+      expect(readdirSync(forensics).length).toBe(1)
+      expect(world.errors).toEqual([])
+      return { cases: 1, details: { editedLsn: target, finding: duty.lastFinding?.code, switch: world.gateway.engine.state.tradingSwitch } }
+    })
   })
 
   test('with no forensicsDir configured the bundle goes to <dataDir>/forensics, created durably on first use', async () => {
