@@ -31,7 +31,7 @@ import { flattenUncovered } from './flatten-uncovered.ts'
 import { heldFlatten } from './flatten-held.ts'
 import { DONE_REPLY, type Decision, type FlattenCommand } from './commands.ts'
 import { mayActFor } from './permissions.ts'
-import { bandFloorPrice } from './intake/sent-order.ts'
+import { bandFloorPrice, referencePriceUsable } from './intake/sent-order.ts'
 import { availableBalance, idempotencyIndexKey, type KernelState } from './state.ts'
 import { isTerminal } from '../domain/states.ts'
 import { traceMemberOf } from '../domain/trace-context.ts'
@@ -139,6 +139,12 @@ function closeEvents(
   if (qty < instrument.minQty) return []
   if (market === undefined) {
     return [{ type: 'alert.raised', atMs: command.nowMs, reason: 'FLATTEN_NO_PRICE', orderId: null, detail: `${command.accountId} ${key}: no reference price` }]
+  }
+  // A price no close could be recorded at (a venue's of more digits than a record holds) is none: the close's
+  // order.accepted made the log's writer assert, failing the whole flatten (sent-order.ts referencePriceUsable).
+  if (!referencePriceUsable(market.referencePrice, instrument)) {
+    const detail = `${command.accountId} ${key}: the reference price ${formatDecimal(market.referencePrice)} is not one a close can be priced from (positive, its band within ${formatDecimal(RECORD_UNITS_MAX)})`
+    return [{ type: 'alert.raised', atMs: command.nowMs, reason: 'FLATTEN_NO_PRICE', orderId: null, detail }]
   }
   const idempotencyKey = `${FLATTEN_KEY_PREFIX}${command.flattenId}:${key}`
   if (state.idempotency.has(idempotencyIndexKey(command.accountId, idempotencyKey))) return []

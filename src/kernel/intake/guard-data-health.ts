@@ -14,6 +14,7 @@ import type { MarketSnapshot } from '../../domain/market.ts'
 import type { ReasonCode } from '../../domain/reasons.ts'
 import { bookCheck, type BookLimits, type BookOrder } from './book-check.ts'
 import { failed, passed, type GuardResult } from './guard-result.ts'
+import { referencePriceUsable } from './sent-order.ts'
 
 /**
  * `price` is the limit price to band-check (a new order's, or an amend's new one); null checks data health only.
@@ -51,12 +52,13 @@ export function dataHealthGuard(input: {
 }
 
 /**
- * The guard's verdict on the reference price and the band alone, in its order (missing, stale, jump, band), before
+ * The guard's verdict on the reference price and the band alone, in its order (missing or unusable, stale, jump, band), before
  * the book rules: null when they pass. The send's recheck (send.ts) reads only the reason, so it asks this and builds
  * no inputs, result or argument object per send.
  */
 export function marketDataReason(market: MarketSnapshot | null, nowMs: number, price: Units | null, instrument: Instrument, params: KernelParams): ReasonCode | null {
-  if (market === null || market.referencePrice <= 0n) return 'DATA_MISSING'
+  // A price no order priced from it could be recorded at is no price (sent-order.ts referencePriceUsable).
+  if (market === null || !referencePriceUsable(market.referencePrice, instrument)) return 'DATA_MISSING'
   const ageMs = nowMs - market.observedAtMs
   if (ageMs > params.referenceStaleMs || ageMs < -params.referenceStaleMs) return 'DATA_STALE'
   const previous = market.previousPrice

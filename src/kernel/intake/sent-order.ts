@@ -17,6 +17,7 @@
 import { roundToStep, smallBigInt, type Units } from '../../domain/decimal.ts'
 import type { Instrument } from '../../domain/instruments.ts'
 import type { Side, TimeInForce } from '../../domain/orders.ts'
+import { isRecordableUnits, RECORD_UNITS_MAX } from '../../domain/recordable-amounts.ts'
 import { ceilDiv } from '../reservations.ts'
 
 /** The limit price as sent: rounded to the tick, a buy's down and a sell's up. */
@@ -32,6 +33,24 @@ export function sentQty(qty: Units, instrument: Instrument): Units {
 /** A market order's worst price: the reference price at the upper edge of the band, rounded up. */
 export function marketWorstPrice(referencePrice: Units, instrument: Instrument): Units {
   return ceilDiv(referencePrice * smallBigInt(10_000 + instrument.priceBandBps), 10_000n)
+}
+
+/**
+ * A reference price at most this is always usable: an instrument's band is at most 100 000 bps (schema-kit.ts
+ * bpsSchema; the config takes up to 10 000), so its upper edge is at most 11 times it. Above it, the edge is computed.
+ */
+const REFERENCE_PRICE_ALWAYS_RECORDABLE: Units = RECORD_UNITS_MAX / 11n
+
+/**
+ * Whether the kernel can price orders from `referencePrice`: it is positive, and every price derived from it — up to
+ * the band's upper edge, a market buy's worst and protection price — is one a record holds (recordable-amounts.ts).
+ * A venue states its reference prices with more digits than a record holds (a JSONL `$units` integer takes 40), and a
+ * market order or a flatten's close priced from such a price made the log's writer assert on its `order.accepted`: the
+ * decision failed as a kernel bug. Read by data health (a price it fails is DATA_MISSING) and by flatten.
+ */
+export function referencePriceUsable(referencePrice: Units, instrument: Instrument): boolean {
+  if (referencePrice <= 0n) return false
+  return referencePrice <= REFERENCE_PRICE_ALWAYS_RECORDABLE || isRecordableUnits(marketWorstPrice(referencePrice, instrument))
 }
 
 /**
