@@ -1,7 +1,8 @@
 /**
  * Guard 6 — capability and rounding: the instrument must support the order type, time in force, post-only and
  * reduce-only; then the price is rounded to the tick (a buy down, a sell up: never more aggressive than asked) and
- * the quantity down to the lot, and the rounded order must meet min quantity, max quantity and min notional. The
+ * the quantity down to the lot (the record keeps what was asked beside what rounding made of it: requestedQty,
+ * requestedPrice), and the rounded order must meet min quantity, max quantity and min notional. The
  * rounding is sent-order.ts's, the one guards 2, 4 and 5 already priced the order with. The rules themselves
  * (unsupportedReason, sizeReason) are read again at the send (send.ts instrumentRuleRefusing): a start may have
  * recorded changed instruments since the order was accepted.
@@ -42,6 +43,11 @@ export function capabilityGuard(body: PlaceBody, instrument: Instrument, referen
   rounded.minQty = formatDecimal(instrument.minQty)
   rounded.maxQty = formatDecimal(instrument.maxQty)
   rounded.minNotional = formatDecimal(instrument.minNotional)
+  // What was asked, where rounding moved it: the body is not in the log (only its digest), so without these the record
+  // showed the rounded order as if it had been asked for — a qty of 0.00005 refused QTY_BELOW_MIN read "qty 0". Only
+  // then: an order on the tick and lot records what it always did.
+  if (qty !== body.qty) rounded.requestedQty = formatDecimal(body.qty)
+  if (body.price !== undefined && price !== body.price) rounded.requestedPrice = formatDecimal(body.price)
   const sized = { qty, price, notional }
   const size = sizeReason(sized, instrument)
   return size === null ? passed(sized, rounded) : failed(size, rounded)
