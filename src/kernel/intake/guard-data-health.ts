@@ -52,9 +52,9 @@ export function dataHealthGuard(input: {
 }
 
 /**
- * The guard's verdict on the reference price and the band alone, in its order (missing or unusable, stale, jump, band), before
- * the book rules: null when they pass. The send's recheck (send.ts) reads only the reason, so it asks this and builds
- * no inputs, result or argument object per send.
+ * The guard's verdict on the reference price and the band alone, in its order (missing or unusable, stale, jump,
+ * band), before the book rules: null when they pass. The send's recheck (send.ts) reads only the reason, so it asks
+ * this and builds no inputs, result or argument object per send.
  */
 export function marketDataReason(market: MarketSnapshot | null, nowMs: number, price: Units | null, instrument: Instrument, params: KernelParams): ReasonCode | null {
   // A price no order priced from it could be recorded at is no price (sent-order.ts referencePriceUsable).
