@@ -170,6 +170,20 @@ export class LeaseError extends Error {
 }
 
 /**
+ * LEASE_LOST at a writable open (Wal.open): the log already holds frames of the writer's own lease epoch. A lease is
+ * taken once per epoch and its holder opens the log once, so another holder wrote at that epoch: its epoch file was
+ * lost (a lease directory emptied by hand, a damaged disk) and the epoch linked again. That holder reads the new file
+ * as its own until its next renewal, so leading here made two leaders of one epoch. The lease is still held, but no
+ * writer may lead at it: the taker gives it up and takes the next epoch, which fences the other holder at its next
+ * write (wal/lease.ts).
+ */
+export class LeaseEpochUsedError extends LeaseError {
+  constructor(readonly epoch: number) {
+    super('LEASE_LOST', `the log already holds frames of epoch ${epoch}, this lease's epoch: another holder wrote at it (its epoch file was lost and the epoch taken again); give the lease up and take a higher epoch`)
+  }
+}
+
+/**
  * LEASE_LOG_BEHIND: the taker's log ends below the LSN the current lease record says a standby of its holder held
  * durably (wal/lease.ts `replicatedLsn`): taking over would lose what that copy holds, acknowledged orders among it.
  */

@@ -46,6 +46,7 @@ export {
   WalClosedError,
   WalRecordError,
   LeaseError,
+  LeaseEpochUsedError,
   LeaseLogBehindError,
   LeaseNotInSyncError,
   WalReplicationError,

@@ -15,7 +15,9 @@
  * and a taker's link are followed by a listing: paused between its check and its write, a zombie re-created the file
  * that later takers had tidied away, and the two stats then read its lease as held. A holder's writes also read its
  * file first: another holder's record there means its file had gone and a taker linked the same epoch again (a
- * directory emptied by hand, a damaged disk), and the lease is lost (two holders of one epoch otherwise). Every frame carries the epoch, so
+ * directory emptied by hand, a damaged disk), and the lease is lost (two holders of one epoch otherwise). Until that
+ * renewal both read the lease as held; a taker whose log already holds frames of the epoch is refused the log
+ * (Wal.open: LeaseEpochUsedError) and takes the next epoch, which fences the other at once. Every frame carries the epoch, so
  * anything a zombie wrote during a takeover is recognisable and refused by replication and replay.
  *
  * Clock assumption: expiry compares wall clocks of different hosts. Hosts must be synchronised to within

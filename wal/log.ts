@@ -19,7 +19,7 @@ import { HASH_BYTES } from './chain.ts'
 import { removeSegmentsBelow } from './compaction.ts'
 import type { LogDirLock } from './dir-lock.ts'
 import { openLocked } from './open-locked.ts'
-import { isSyncFailure, LeaseError, WalClosedError, WalFatalError, WalFullError, WalRecordError, WalReplicationError } from './errors.ts'
+import { isSyncFailure, LeaseEpochUsedError, LeaseError, WalClosedError, WalFatalError, WalFullError, WalRecordError, WalReplicationError } from './errors.ts'
 import { FRAME_HEADER_BYTES, frameBytesFor, recordProblem, type Frame, type RecordInput } from './frame.ts'
 import { isOneAppend } from './frame-check.ts'
 import { GroupCommit, WaiterAppend, type AppendWaiter, type CommitListener, type PendingAppend } from './group-commit.ts'
@@ -78,8 +78,9 @@ export class Wal {
   }
 
   /**
-   * Opens (creating if needed) the log in `dir` for writing. Throws WalCorruptionError on damage, LeaseError if fenced,
-   * WalLockedError if another open log holds the directory.
+   * Opens (creating if needed) the log in `dir` for writing. Throws WalCorruptionError on damage, LeaseError if fenced
+   * (LeaseEpochUsedError when the log already holds frames of the lease's epoch), WalLockedError if another open log
+   * holds the directory.
    */
   static open(dir: string, overrides: Partial<WalOptions> = {}): Wal {
     const options: WalOptions = { ...defaultWalOptions, io: nodeIo, ...overrides }
@@ -90,6 +91,9 @@ export class Wal {
       if (recovered.position.lastEpoch > options.epoch) {
         throw new LeaseError('LEASE_LOST', `the log holds frames of epoch ${recovered.position.lastEpoch}; this writer has epoch ${options.epoch}`)
       }
+      // Frames of the lease's own epoch: another holder of it wrote them (LeaseEpochUsedError). Without a lease (a
+      // single node) every run writes at epoch 1.
+      if (options.lease !== null && recovered.position.lastEpoch === options.epoch) throw new LeaseEpochUsedError(options.epoch)
       if (recovered.catalog.last === undefined) {
         createSegment(dir, options, { firstLsn: 1, previousHash: recovered.position.lastHash, epoch: options.epoch }, recovered.catalog)
       }

@@ -38,6 +38,8 @@ test("after a takeover the new leader keeps the operator's shadow though its con
     await crashWorld(world)
     await standby.stop()
 
+    // The world led at epoch 1 (its log's frames are of it) and is gone: the takeover is at epoch 2.
+    Lease.acquire({ dir: leaseDir, holderId: 'world http://127.0.0.1:1', ttlMs: 60_000, clockSkewMsMax: 10 }).release()
     const lease = Lease.acquire({ dir: leaseDir, holderId: 'standby http://127.0.0.1:2', ttlMs: 60_000, clockSkewMsMax: 10 })
     // standbyOptionsOf carries the world's options, its `mode: 'paper'` included: the takeover's config.
     const options = leaderOptionsOf(world, dataDir, errors, lease)

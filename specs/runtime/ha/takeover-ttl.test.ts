@@ -60,6 +60,8 @@ test('the new leader ends what expired during the failover: the resting order ca
     expect(standby.engine.state.orders.get(queued)?.status).toBe('Enqueued')
     await standby.stop()
 
+    // The world led at epoch 1 (its log's frames are of it) and is gone: the takeover is at epoch 2.
+    Lease.acquire({ dir: leaseDir, holderId: 'world http://127.0.0.1:1', ttlMs: 60_000, clockSkewMsMax: 10 }).release()
     const lease = Lease.acquire({ dir: leaseDir, holderId: 'standby http://127.0.0.1:2', ttlMs: 60_000, clockSkewMsMax: 10 })
     leader = await drive(world, Gateway.start({ ...leaderOptionsOf(world, dataDir, errors, lease), commandRecords: true }))
     await run({ ...world, gateway: leader }, 1_500)

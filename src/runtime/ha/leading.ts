@@ -15,7 +15,7 @@
  * Each function takes the node's view (node-core.ts) and runs inside one of its role changes.
  */
 
-import { LeaseError, type Lease, type LeaseInSyncMember } from '../../../wal/index.ts'
+import { LeaseEpochUsedError, LeaseError, type Lease, type LeaseInSyncMember } from '../../../wal/index.ts'
 import type { Engine } from '../engine.ts'
 import type { Gateway } from '../gateway.ts'
 import { fatalFailureOf, throwIfLogDied } from './durable-fs.ts'
@@ -64,8 +64,10 @@ export async function lead(node: NodeCore, lease: Lease, takenAtMs: number | nul
     // ever take over. Giving it up also fences whatever the start got to (a log opened at this epoch, an executor
     // started): both re-check the lease before acknowledging or calling a venue.
     // A start refused a write by its lease (bootstrap's append, say) lost the lease while it started: read before the
-    // lease is given up (released, it no longer reads as held).
-    const failure = error instanceof LeaseError && !(error instanceof LeaseLostWhileStartingError) && !lease.isHeld() ? new LeaseLostWhileStartingError(lease.epoch, `the start failed (${error.message})`) : error
+    // lease is given up (released, it no longer reads as held). A log that already held frames of this epoch (another
+    // holder wrote at it, LeaseEpochUsedError) may not be led at it either: given up, the next take is at a higher one.
+    const lost = error instanceof LeaseError && !(error instanceof LeaseLostWhileStartingError) && (error instanceof LeaseEpochUsedError || !lease.isHeld())
+    const failure = lost ? new LeaseLostWhileStartingError(lease.epoch, `the start failed (${error.message})`) : error
     giveUp(node, lease)
     // A gateway started but not led on (its lease lost meanwhile, its log dead, or the HTTP layer could not take it:
     // onGateway threw): stopped, as a start that failed, rather than left running unseen (its executor too) while the

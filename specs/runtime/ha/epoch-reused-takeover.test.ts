@@ -1,0 +1,100 @@
+/**
+ * A standby whose log holds frames of the epoch it takes (wal/lease-epoch-reused for the log's side).
+ *
+ * The lease directory loses the leader's epoch file (emptied by hand, a damaged disk) while the leader still runs: the
+ * standby finds no lease, takes epoch 1 — the leader's own — and, before the log refused it, led at epoch 1 while the
+ * old holder's fencing check read the standby's file as its own and went on acknowledging writes at epoch 1 until its
+ * next renewal. Now the log refuses a lease whose epoch it already holds (LeaseEpochUsedError); the standby gives the
+ * lease up, follows again, and takes epoch 2 at its next tick, which fences the old holder at its next write. A node
+ * that meets the same refusal at start-up follows (or waits for the lease) instead of failing its start.
+ */
+
+import { afterEach, describe, expect, test } from 'bun:test'
+import { rmSync } from 'node:fs'
+import { join } from 'node:path'
+import { Lease, LeaseError, Wal, rawFrameBytes, readCurrentLease, type RecordInput } from '../../../wal/index.ts'
+import { encodeEnvelope } from '../../../src/runtime/ha/envelope.ts'
+import { removeDir, startWorld, tempDataDir, worldsStoppedAfterEach, type World } from '../harness.ts'
+import { record } from '../../wal/support.ts'
+import { waitFor } from './support.ts'
+import { takeoverNode, worldGateways } from './takeover-node.ts'
+
+const worlds = worldsStoppedAfterEach()
+const cleanups: (() => Promise<void> | void)[] = []
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup()
+})
+
+const TTL_MS = 300
+
+/** The world's log written again at epoch 1 by a log of its own: a leader's frames, as it streams them. */
+async function framesAtEpoch1(world: World): Promise<Uint8Array> {
+  const records: RecordInput[] = Array.from(world.gateway.engine.wal.read(1), (frame) => ({ type: frame.type, version: frame.version, payload: frame.payload.slice() }))
+  const dir = tempDataDir()
+  cleanups.push(() => removeDir(dir))
+  const leader = Wal.open(dir, { durability: 'none', epoch: 1 })
+  await leader.append(records)
+  const bytes = Buffer.concat(Array.from(leader.read(1), (frame) => rawFrameBytes(frame).slice()))
+  await leader.close()
+  return bytes
+}
+
+/** The old leader's replication stream: `frames`, a heartbeat, then the end of the stream (the standby reconnects). */
+function leaderStream(frames: Uint8Array): string {
+  const server = Bun.serve({
+    hostname: '127.0.0.1',
+    port: 0,
+    fetch: (request) => {
+      const url = new URL(request.url)
+      if (url.pathname === '/replication/ack') return new Response('{}')
+      if (url.pathname !== '/replication/stream') return new Response('not found', { status: 404 })
+      const from = Number(url.searchParams.get('from_lsn') ?? '1')
+      return new Response(Buffer.concat([encodeEnvelope(from > 1 ? new Uint8Array(0) : frames, 1_000), encodeEnvelope(new Uint8Array(0), 1_000)]))
+    },
+  })
+  cleanups.push(() => void server.stop(true))
+  return `http://127.0.0.1:${server.port}`
+}
+
+describe('a lease whose epoch the taker\'s log already holds', () => {
+  test('a standby taking over from a leader whose epoch file was lost leads at the next epoch, and the old holder is fenced', async () => {
+    const world = await startWorld({ seed: 31 })
+    worlds.push(world)
+    const frames = await framesAtEpoch1(world)
+    const held = world.gateway.engine.wal.lastLsn
+    const standby = takeoverNode(cleanups, worldGateways(world), { oldLeader: false, leaseTtlMs: TTL_MS })
+    // The old leader: epoch 1, a long lease it does not renew in this spec (its next renewal would read the standby's
+    // record and step down; the window is until then), and a log it writes at epoch 1.
+    const old = Lease.acquire({ dir: standby.leaseDir, holderId: `old ${leaderStream(frames)}`, ttlMs: 60_000, clockSkewMsMax: 10 })
+    const oldWal = Wal.open(tempDataDir(), { lease: old, epoch: old.epoch, durability: 'none' })
+    cleanups.push(() => oldWal.close().catch(() => undefined))
+    expect(await oldWal.append([record('old, before')])).toEqual([1])
+    await standby.node.start()
+    await waitFor(() => standby.node.gateway?.engine.wal.lastLsn === held, 5_000, 'the standby holding the epoch-1 frames')
+
+    rmSync(join(standby.leaseDir, 'epoch-0000000001.json'))
+    await waitFor(() => standby.node.role === 'leader', 10_000, `the takeover (role ${standby.node.role}; ${standby.logLines.join(' | ')})`)
+    const oldAppend = await oldWal.append([record('old, after the takeover')]).then(() => 'acknowledged', (error: unknown) => (error instanceof LeaseError ? error.code : String(error)))
+    // Before the refusal: { standbyEpoch: 1, oldAppend: 'acknowledged' }, two leaders of epoch 1.
+    expect({ standbyEpoch: standby.node.status().epoch, oldAppend }).toEqual({ standbyEpoch: 2, oldAppend: 'LEASE_LOST' })
+    expect(readCurrentLease(standby.leaseDir)).toMatchObject({ epoch: 2, holderId: 'standby http://127.0.0.1:2' })
+    expect(standby.logLines.some((line) => line.includes('takeover at epoch 1 failed') && line.includes('already holds frames of epoch 1'))).toBe(true)
+    expect(standby.errors).toEqual([])
+  })
+
+  test('a node meeting it at start-up follows and takes the next epoch, rather than failing its start', async () => {
+    const world = await startWorld({ seed: 32 })
+    worlds.push(world)
+    const frames = await framesAtEpoch1(world)
+    const node = takeoverNode(cleanups, worldGateways(world), { oldLeader: false, leaseTtlMs: TTL_MS, role: 'auto' })
+    // Its log holds epoch 1's frames (it led at epoch 1, or followed its leader); the lease directory lost them all.
+    const log = Wal.openReplica(join(node.dataDir, 'log'), { durability: 'none' })
+    await log.appendFrames(frames)
+    await log.close()
+    await node.node.start()
+    await waitFor(() => node.node.role === 'leader', 10_000, `the lead (role ${node.node.role}; ${node.logLines.join(' | ')})`)
+    expect(node.node.status().epoch).toBe(2)
+    expect(node.logLines.some((line) => line.includes('lease epoch 1 was lost while the leader started') && line.includes('already holds frames of epoch 1'))).toBe(true)
+    expect(node.errors).toEqual([])
+  })
+})
