@@ -1,11 +1,12 @@
 /**
  * Opening the writable log's directory: its entry made durable, its lock taken, the log recovered under the lock
- * (recover.ts), the last segment synced as the durability asks (open-sync.ts). The lock is let go if any step throws.
+ * (recover.ts), the last segment's last batch written again and synced as the durability asks (open-sync.ts). The
+ * lock is let go if any step throws.
  */
 
 import { LogDirLock } from './dir-lock.ts'
 import { makeDirDurable } from './durable-dir.ts'
-import { syncLastSegmentAtOpen } from './open-sync.ts'
+import { syncLastSegmentAtOpen, tailOfLastSegment } from './open-sync.ts'
 import type { WalOptions } from './options.ts'
 import { recoverLog } from './recover.ts'
 
@@ -27,7 +28,10 @@ export function openLocked<T>(dir: string, options: WalOptions, build: (recovere
       lostWriteWindowBytes: options.batchBytesMax,
       ...(options.tailCut === undefined ? {} : { tailCut: options.tailCut }),
     })
-    syncLastSegmentAtOpen(options.io, recovered.catalog.last?.path, options.durability)
+    const last = recovered.catalog.last
+    // The last batch may be up to batchBytesMax, as the lost-write window above assumes.
+    const tail = last === undefined ? undefined : tailOfLastSegment(last.path, { endBytes: last.sizeBytes, lastAppendOffsetBytes: recovered.lastAppendOffsetBytes, windowBytes: options.batchBytesMax })
+    syncLastSegmentAtOpen(options.io, tail, options.durability)
     return build({ ...recovered, lock })
   } catch (error) {
     lock.release()

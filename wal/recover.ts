@@ -81,6 +81,11 @@ export interface RecoveredLog {
   catalog: SegmentCatalog
   position: ChainPosition
   report: RecoveryReport
+  /**
+   * In the last segment, the file offset of the first frame of the log's last append (scan.ts; after a cut, where the
+   * cut append began, so the log's end); -1 when the last segment holds no frame.
+   */
+  lastAppendOffsetBytes: number
 }
 
 export function recoverLog(dir: string, options: RecoverOptions): RecoveredLog {
@@ -97,10 +102,11 @@ export function recoverLog(dir: string, options: RecoverOptions): RecoveredLog {
   let position: ChainPosition = initialPosition()
   let linkKnown = true
   const buffer = new ReadBuffer()
+  const tail = { lastAppendOffsetBytes: -1 }
   for (let index = 0; index < firstLsns.length; index++) {
     const firstLsn = firstLsns[index] as number
     const nextFirstLsn = firstLsns[index + 1]
-    const context = { catalog, position, report, isLast: nextFirstLsn === undefined, isFirst: index === 0, linkKnown, buffer }
+    const context = { catalog, position, report, isLast: nextFirstLsn === undefined, isFirst: index === 0, linkKnown, buffer, tail }
     if (nextFirstLsn !== undefined && nextFirstLsn - 1 < anchorLsn) {
       position = skipSegment(dir, { firstLsn, nextFirstLsn }, context, options)
       linkKnown = false
@@ -109,7 +115,7 @@ export function recoverLog(dir: string, options: RecoverOptions): RecoveredLog {
     position = recoverSegment(dir, firstLsn, context, { ...options, verifyChainAfterLsn: anchorLsn })
     linkKnown = true
   }
-  return { catalog, position, report }
+  return { catalog, position, report, lastAppendOffsetBytes: tail.lastAppendOffsetBytes }
 }
 
 function removeTempFiles(dir: string, names: string[], options: RecoverOptions): string[] {
@@ -133,6 +139,8 @@ interface SegmentContext {
   linkKnown: boolean
   /** Where segments are read, one after the other. */
   buffer: ReadBuffer
+  /** Set from the last segment's scan (RecoveredLog.lastAppendOffsetBytes). */
+  tail?: { lastAppendOffsetBytes: number }
 }
 
 /** Reads and checks the header of the segment open as `fd` (its first LSN must be the one its name says). */
@@ -254,6 +262,7 @@ function recoverSegment(dir: string, firstLsn: number, context: SegmentContext, 
     })
     segment.sizeBytes = scan.validEndBytes
     report.frameCount += scan.frameCount
+    if (isLast && context.tail !== undefined) context.tail.lastAppendOffsetBytes = scan.lastAppendOffsetBytes
     const open = isLast ? scan.openAppend : null
     if (open !== null) cutOpenAppend(path, open, { segment, position, report })
     const torn = scan.tornTail

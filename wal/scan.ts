@@ -85,6 +85,11 @@ export interface ScanResult {
    * append's frames that did are no part of the log (frame.ts); recover.ts cuts them with the tail.
    */
   openAppend: OpenAppend | null
+  /**
+   * File offset of the first frame of the last append that begins in this segment (the open one, if any); -1 when no
+   * frame does. A writable open writes the log's last batch again from no later than here (open-sync.ts).
+   */
+  lastAppendOffsetBytes: number
 }
 
 /** Where the append left open at a scan's end begins (only frames with the flag read so far belong to it). */
@@ -128,22 +133,23 @@ export function scanSegment(source: SegmentSource, options: ScanOptions): ScanRe
   let frameCount = 0
   const openAppend: OpenAppend = { offsetBytes: -1, lsn: 0, previousHash: new Uint8Array(HASH_BYTES), previousEpoch: 0, frameCount: 0 }
   const ended = (): OpenAppend | null => (options.position.appendOpen ? openAppend : null)
+  const lastAppend = { offsetBytes: -1 }
   while (position < sizeBytes) {
     const wanted = Math.min(SCAN_CHUNK_BYTES, sizeBytes - position)
     const chunk = buffer.fill(io, fd, position, wanted)
     // More frames lie past this chunk only if it stopped short of the end by its own length (a file shorter than
     // its size says ends here: the frame cut off by it fails as short).
     const more = chunk.byteLength === wanted && wanted < sizeBytes - position
-    const walked = walkFrames(chunk, buffer.dataView, { baseOffsetBytes: position, more, scratchHash, openAppend }, options)
+    const walked = walkFrames(chunk, buffer.dataView, { baseOffsetBytes: position, more, scratchHash, openAppend, lastAppend }, options)
     frameCount += walked.frameCount
     position += walked.endBytes
     if (walked.problem !== null) {
       const rest = readFully(io, fd, position, sizeBytes - position)
-      return { frameCount, validEndBytes: position, tornTail: tornTailAt(rest, position, walked.problem, options), openAppend: ended() }
+      return { frameCount, validEndBytes: position, tornTail: tornTailAt(rest, position, walked.problem, options), openAppend: ended(), lastAppendOffsetBytes: lastAppend.offsetBytes }
     }
     assert(walked.endBytes > 0, 'every scan chunk holds a whole frame')
   }
-  return { frameCount, validEndBytes: position, tornTail: null, openAppend: ended() }
+  return { frameCount, validEndBytes: position, tornTail: null, openAppend: ended(), lastAppendOffsetBytes: lastAppend.offsetBytes }
 }
 
 interface Walk {
@@ -154,13 +160,15 @@ interface Walk {
   scratchHash: Uint8Array
   /** Where the append open at the last frame began (kept up to date only while one is open). */
   openAppend: OpenAppend
+  /** Where the last append seen began (ScanResult.lastAppendOffsetBytes). */
+  lastAppend: { offsetBytes: number }
 }
 
 /** Checks the frames of one chunk; stops at its end, at a frame it cuts off, or at a bad frame (its problem). */
 function walkFrames(chunk: Uint8Array, view: DataView, walk: Walk, options: ScanOptions): { frameCount: number; endBytes: number; problem: FrameProblem | null } {
   const { file, position, verifyChain, onFrame, observe } = options
   const verifyAfterLsn = options.verifyChainAfterLsn ?? 0
-  const { baseOffsetBytes, more, scratchHash, openAppend } = walk
+  const { baseOffsetBytes, more, scratchHash, openAppend, lastAppend } = walk
   const limit = chunk.byteLength
   let offset = 0
   let frameCount = 0
@@ -182,6 +190,7 @@ function walkFrames(chunk: Uint8Array, view: DataView, walk: Walk, options: Scan
     onFrame?.(lsn, baseOffsetBytes + offset, position.lastHash)
     if (observe !== undefined) observe(frameViewAt(chunk, view, offset, frameBytes), baseOffsetBytes + offset)
     const continues = continuesAt(view, offset)
+    if (!position.appendOpen) lastAppend.offsetBytes = baseOffsetBytes + offset
     if (continues && !position.appendOpen) {
       openAppend.offsetBytes = baseOffsetBytes + offset
       openAppend.lsn = lsn

@@ -4,10 +4,14 @@
 // the file, the restart's open reads them as valid frames, its own fdatasync "succeeds", and it reports them as the
 // log (an order its client was refused, which the executor may then send) and appends after them. When the page cache
 // goes (a power cut), the disk holds a hole where they were, before frames the restart acknowledged.
+//
+// The same holds for the sync a writable open makes of the frames it finds (open-sync.ts): a batch written and never
+// synced (kill -9), an open whose fdatasync of it fails (fatal: it refuses to start), and the next open read the batch
+// from the page cache, synced nothing and reported it as the log, then appended after it.
 import { afterAll, describe, expect, test } from 'bun:test'
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { basename, join } from 'node:path'
-import { nodeIo, openReadOnly, Wal, WalFatalError, type WalIo } from '../../wal/index.ts'
+import { nodeIo, openReadOnly, SyncFailedError, Wal, WalFatalError, type WalIo } from '../../wal/index.ts'
 import { record, removeTempDirs, tempDir } from './support.ts'
 
 afterAll(removeTempDirs)
@@ -152,5 +156,57 @@ describe('a batch whose fdatasync failed', () => {
     const afterCut = join(tempDir(), 'after-cut')
     io.powerCut(dir, afterCut)
     expect(openReadOnly(afterCut).lastLsn).toBe(3)
+  })
+})
+
+/** `io` whose batch syncs do nothing while `lost.on`: the process is killed before its sync reached the disk. */
+function syncsLostWhile(io: WalIo, lost: { on: boolean }): WalIo {
+  return {
+    ...io,
+    fdatasync: (fd) => (lost.on ? undefined : io.fdatasync(fd)),
+    fdatasyncOffLoop: (fd, done) => (lost.on ? queueMicrotask(() => done(null)) : io.fdatasyncOffLoop(fd, done)),
+  }
+}
+
+describe('an open whose fdatasync failed, then another open', () => {
+  async function afterFailedOpenSync(options: { batchBytesMax?: number; unsynced: string[] }): Promise<string[]> {
+    const dir = tempDir()
+    const io = linuxPageCacheIo()
+    const lost = { on: false }
+    const walOptions = { io: syncsLostWhile(io, lost), durability: 'fsync', preallocateBytes: 0, ...(options.batchBytesMax === undefined ? {} : { batchBytesMax: options.batchBytesMax }) } as const
+    const first = Wal.open(dir, walOptions)
+    expect(await first.append([record('acknowledged 1'), record('acknowledged 2')])).toEqual([1, 2])
+    // Written, never synced: the process is killed (its pages stay in the page cache, dirty).
+    lost.on = true
+    await first.append(options.unsynced.map((text) => record(text)))
+    first.abandonAsCrashed()
+    lost.on = false
+
+    // The restart's open: its sync of those pages fails (EIO), and it refuses to start.
+    io.failNextSync()
+    expect(() => Wal.open(dir, walOptions)).toThrow(SyncFailedError)
+
+    // The next restart reads them from the page cache (clean now, never written) and reports them as the log.
+    const third = Wal.open(dir, walOptions)
+    const unsyncedLastLsn = 2 + options.unsynced.length
+    expect(third.lastLsn).toBe(unsyncedLastLsn)
+    expect(await third.append([record('acknowledged after the restart')])).toEqual([unsyncedLastLsn + 1])
+    await third.close()
+
+    // The power goes: the disk must hold every frame that open reported and acknowledged after.
+    const afterCut = join(tempDir(), 'after-cut')
+    io.powerCut(dir, afterCut)
+    return [...openReadOnly(afterCut).read(1)].map((frame) => new TextDecoder().decode(frame.payload))
+  }
+
+  test('writes the frames it found again before its own sync: they and what it acknowledges after survive a power cut', async () => {
+    const payloads = await afterFailedOpenSync({ unsynced: ['unsynced 3', 'unsynced 4'] })
+    expect(payloads).toEqual(['acknowledged 1', 'acknowledged 2', 'unsynced 3', 'unsynced 4', 'acknowledged after the restart'])
+  })
+
+  test('an unsynced append larger than a batch is written again whole, from its first frame', async () => {
+    const big = ['a', 'b', 'c'].map((letter) => letter.repeat(3000))
+    const payloads = await afterFailedOpenSync({ batchBytesMax: 4096, unsynced: big })
+    expect(payloads).toEqual(['acknowledged 1', 'acknowledged 2', ...big, 'acknowledged after the restart'])
   })
 })

@@ -4,7 +4,7 @@
 // durable evidence (LOG_BEHIND_ANCHOR / LOG_BEHIND_SNAPSHOT at the next start).
 import { afterAll, describe, expect, test } from 'bun:test'
 import { join } from 'node:path'
-import { openReadOnly, Wal, type WalIo } from '../../wal/index.ts'
+import { nodeIo, openReadOnly, Wal, type WalIo } from '../../wal/index.ts'
 import { powerCutIo } from '../support/power-cut-io.ts'
 import { record, removeTempDirs, tempDir } from './support.ts'
 
@@ -41,5 +41,39 @@ describe('a writable open', () => {
     io.materialize(join(scratch, 'after-cut'), () => true)
     expect(openReadOnly(join(scratch, 'after-cut')).lastLsn).toBe(4)
     second.abandonAsCrashed()
+  })
+
+  test('writes again only what the last batch can span before its sync: the last batchBytesMax bytes, or the last append whole', async () => {
+    const dir = tempDir()
+    const writes: { positionBytes: number; bytes: number }[] = []
+    const io: WalIo = { ...nodeIo, write: (fd, data, positionBytes) => {
+      writes.push({ positionBytes, bytes: data.byteLength })
+      nodeIo.write(fd, data, positionBytes)
+    } }
+    const options = { io, durability: 'fsync', preallocateBytes: 0, batchBytesMax: 4096 } as const
+    const first = Wal.open(dir, options)
+    for (let index = 0; index < 40; index++) await first.append([record(`small ${index} `.padEnd(200, '.'))])
+    await first.close()
+    const segment = join(dir, '00000000000000000001.seg')
+    const endBytes = Bun.file(segment).size
+    writes.length = 0
+    await Wal.open(dir, options).close()
+    expect(writes.length).toBeGreaterThan(0)
+    expect(Math.min(...writes.map((write) => write.positionBytes))).toBe(endBytes - 4096)
+    expect(Math.max(...writes.map((write) => write.positionBytes + write.bytes))).toBe(endBytes)
+
+    // The last append larger than a batch: written again from its first frame.
+    const second = Wal.open(dir, options)
+    await second.append(['x', 'y', 'z'].map((letter) => record(letter.repeat(3000))))
+    await second.close()
+    const bigStartBytes = endBytes
+    writes.length = 0
+    await Wal.open(dir, options).close()
+    expect(Math.min(...writes.map((write) => write.positionBytes))).toBe(bigStartBytes)
+
+    // Nothing is written again where nothing is synced.
+    writes.length = 0
+    await Wal.open(dir, { ...options, durability: 'none' }).close()
+    expect(writes).toEqual([])
   })
 })
