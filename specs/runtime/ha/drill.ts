@@ -223,7 +223,7 @@ async function wakeDeposed(
 ): Promise<void> {
   const { deposed, newLeader } = nodes
   await Bun.sleep(300)
-  const before = await cluster.inspectVenue()
+  const before = await settledVenue(cluster, newLeader.name)
   deposed.child?.kill('SIGCONT')
   const statuses = await held
   const acks = statuses.filter((status) => status === 202).length
@@ -251,6 +251,23 @@ async function wakeDeposed(
  * node id, so a call by the new leader (a send its replication gate held until the woken node rejoined as its standby,
  * a bootstrap resend) is not taken for the deposed node's. A connection that gave no name counts against the deposed.
  */
+/**
+ * The venue's counts once the calls the stopped node made before its stop have all been read: a call it wrote while it
+ * still held the lease may sit in the venue's socket, unread, while the venue process waits for a CPU (a loaded
+ * machine), and counted after the wake it read as a call of the woken node. Stopped, the node makes no call, so its
+ * count moving between two reads 200 ms apart is only ever that; read until it holds still (at most ~5 s).
+ */
+async function settledVenue(cluster: Cluster, leader: string): Promise<VenueInspect> {
+  let settled = await cluster.inspectVenue()
+  for (let reads = 0; reads < 25; reads++) {
+    await Bun.sleep(200)
+    const next = await cluster.inspectVenue()
+    if (placeCallsNotBy(next, leader) === placeCallsNotBy(settled, leader)) return next
+    settled = next
+  }
+  return settled
+}
+
 function placeCallsNotBy(venue: VenueInspect, leader: string): number {
   return Object.entries(venue.placeCallsByClient).reduce((sum, [client, calls]) => (client === leader ? sum : sum + calls), 0)
 }
