@@ -10,7 +10,7 @@
 import { collectorConfigOf, CONFIG_PATH_ENV, loadConfig, resolveCursorSecret, resolveHs256Secret, storageConfigOf, type Config } from '../config/index.ts'
 import { loadSigningKey, withLocalSealKey } from '../audit/index.ts'
 import { checkJwksFile, createVerifier, JwksError, serviceRoutesAuthFromConfig, verifierOptionsFromConfig } from '../http/auth/index.ts'
-import { WalLockedError } from '../../wal/index.ts'
+import { WalFatalError, WalLockedError } from '../../wal/index.ts'
 import { createHttpService } from '../http/index.ts'
 import type { DiskWatch } from '../http/disk/index.ts'
 import { CollectorPacer } from '../runtime/collector-pacing.ts'
@@ -19,6 +19,7 @@ import { EXIT_FAILURE, EXIT_IO_ERROR, EXIT_OK, parseOptions, UsageError, type Cl
 import { httpUrlOf, startServeGateway, type ServeGateway } from './serve-gateway.ts'
 import { StoppableClock } from './stoppable-clock.ts'
 import { parseHaFlags, runServeHa } from './serve-ha.ts'
+import { syncFailureOf } from '../runtime/ha/index.ts'
 import { refuseLeaseDirInDataDir } from './lease-dir-place.ts'
 import { pathsNamedBy, refuseForeignDataDir } from './foreign-data-dir.ts'
 import { refuseLiveDataDir } from './data-dir.ts'
@@ -165,8 +166,20 @@ async function runServe(argv: readonly string[], io: CliIo): Promise<number> {
       log,
     })
   } catch (error) {
+    // Gateway.start closes what it opened when a step fails, but not the timers on serve's clock (the sim venue's, the
+    // back office's flushes) nor the verifier's: a start whose log failed (a write or fsync of bootstrap's records) said
+    // so and then never exited, retrying its query model writes, and no supervisor restarted it.
+    clock.cancelAll()
+    verifier.close()
     // A second `npm start` on the same data directory: the lock's words, with its code and the way out.
-    throw error instanceof WalLockedError ? logLockedRefusal(error.message, config) : error
+    if (error instanceof WalLockedError) throw logLockedRefusal(error.message, config)
+    // As once serving (exit 74): a restart recovers from what the disk holds.
+    const logFailure = syncFailureOf(error) ?? (error instanceof WalFatalError ? error : null)
+    if (logFailure !== null) {
+      log(`the log failed during the start: ${logFailure.code}: ${logFailure.message}; exiting so that a restart recovers from the log`)
+      return EXIT_LOG_FAILED
+    }
+    throw error
   }
   const { gateway, digest } = served
   if (signalled !== null) {
