@@ -239,7 +239,7 @@ async function runServe(argv: readonly string[], io: CliIo): Promise<number> {
   const mode = gateway.engine.state.mode
   if (mode !== config.mode) log(`mode in force: ${mode} (the log's; the config asks ${config.mode}, an escalation needs POST /v1/admin/mode)`)
   // The banner invites orders in paper mode: by the mode in force, not the config's (shadow in force sends nothing).
-  if (mode === 'paper') io.out(paperBanner(config, url, { configPath }))
+  if (mode === 'paper') io.out(paperBanner(config, url, { configPath, hs256SecretFromEnv: (io.env[HS256_SECRET_ENV] ?? '') !== '' }))
 
   const stopping = await Promise.race([signal, gateway.engine.wal.died])
   // A failed log: the batch being written may never reach the disk, yet the state in memory already holds it, so
@@ -308,7 +308,11 @@ export interface PaperBannerOptions {
   configPath?: string | undefined
   /** The running executable; default process.execPath. */
   execPath?: string
+  /** The HS256 secret came from EGRESS_HS256_SECRET, which the token command needs too (it is never printed). */
+  hs256SecretFromEnv?: boolean
 }
+
+const HS256_SECRET_ENV = 'EGRESS_HS256_SECRET'
 
 /**
  * How to get a token, watch the account's stream, place an order and cancel one, printed on a paper start: each
@@ -360,8 +364,12 @@ function tokenHint(config: Config, account: string, options: PaperBannerOptions)
   const env = config.dataDir === './data' ? '' : `EGRESS_DATA_DIR=${shellWord(config.dataDir)} `
   const configOption = options.configPath === undefined ? '' : ` --config ${shellWord(options.configPath)}`
   // The token command finds the secret in the data directory, a relative ./data by default: run elsewhere, it made a
-  // secret of its own there and its token was refused (bad_signature).
-  return ['Get a token, in a second terminal in this directory (the command reads the gateway\'s data directory):', `  TOKEN=$(${env}${cliProgram(options.execPath ?? process.execPath)} token${configOption} --sub alice --account ${account} --role trader)`]
+  // secret of its own there and its token was refused (bad_signature). So it did, pasted as printed, for a gateway
+  // given its secret in EGRESS_HS256_SECRET: the variable is named (its value never printed).
+  const where = options.hs256SecretFromEnv === true
+    ? [`Get a token, in a second terminal in this directory with ${HS256_SECRET_ENV} set as this gateway's (its HS256 secret: without`, 'it the command makes a secret of its own in the data directory, and the gateway refuses its tokens):']
+    : ['Get a token, in a second terminal in this directory (the command reads the gateway\'s data directory):']
+  return [...where, `  TOKEN=$(${env}${cliProgram(options.execPath ?? process.execPath)} token${configOption} --sub alice --account ${account} --role trader)`]
 }
 
 /**
