@@ -27,6 +27,8 @@ const HOLDER_BYTES_MAX = 200
 
 /** flock(2): 0 when the lock was taken, else the errno it failed with. */
 export type Flock = (fd: number, operation: number) => number
+/** open(2) as node:fs openSync: the file descriptor, or a throw carrying the errno's code. */
+export type OpenFile = (path: string, flags: number, mode: number) => number
 
 /** The errno of a lock another open file holds (EWOULDBLOCK: 11 on Linux, 35 on macOS); any other is no contention. */
 const HELD_ERRNO = osConstants.errno.EWOULDBLOCK
@@ -68,9 +70,9 @@ export class LogDirLock {
    * `noFollow`: a link at the path is refused (LockFileError), not followed — for a lock in a directory others may
    * write (a backup's parent), where a link would have the holder's line written over, or a file made, anywhere.
    */
-  static acquire(dir: string, options: { file?: string; refusal?: string; flock?: Flock; noFollow?: boolean } = {}): LogDirLock {
+  static acquire(dir: string, options: { file?: string; refusal?: string; flock?: Flock; noFollow?: boolean; open?: OpenFile } = {}): LogDirLock {
     const path = join(dir, options.file ?? LOG_LOCK_FILE)
-    const fd = openLockFile(path, options.noFollow === true)
+    const fd = openLockFile(path, options.noFollow === true, options.open ?? openSync)
     const errno = (options.flock ?? libcFlock())(fd, LOCK_EX | LOCK_NB)
     if (errno !== 0 && errno !== HELD_ERRNO) {
       // Not another holder: the file system cannot lock (ENOLCK on NFS, ENOSYS, ...). Read as LOG_LOCKED it sent the
@@ -101,10 +103,10 @@ export class LogDirLock {
  * file (a FIFO, a socket, a device such as /dev/null behind a link) is refused: it holds no holder's line, and the
  * truncation below failed on it with a bare EINVAL.
  */
-function openLockFile(path: string, noFollow: boolean): number {
+function openLockFile(path: string, noFollow: boolean, open: OpenFile): number {
   let fd: number
   try {
-    fd = openSync(path, constants.O_RDWR | constants.O_CREAT | constants.O_APPEND | constants.O_NONBLOCK | (noFollow ? constants.O_NOFOLLOW : 0), 0o666)
+    fd = open(path, constants.O_RDWR | constants.O_CREAT | constants.O_APPEND | constants.O_NONBLOCK | (noFollow ? constants.O_NOFOLLOW : 0), 0o666)
   } catch (error) {
     throw unusable(path, error, 'on open')
   }
@@ -130,8 +132,22 @@ function writeHolder(fd: number, path: string): void {
   }
 }
 
+/**
+ * Errors of the place the lock file is in, not of the file: removing or fixing the file cannot help (on a read-only
+ * file system there may be no file at all), which the message used to advise for every error.
+ */
+const PLACE_ERRORS: Readonly<Record<string, string>> = {
+  EROFS: 'the file system is read-only: the directory must be on a writable one',
+  EACCES: 'permission denied: run as a user that may write the file and its directory',
+  EPERM: 'operation not permitted: run as a user that may write the file and its directory',
+  ENOSPC: 'the file system is full: free space on it',
+  EDQUOT: 'the disk quota is used up: free space or raise the quota',
+}
+
 function unusable(path: string, error: unknown, when: string): LockFileError {
   const code = (error as NodeJS.ErrnoException).code ?? 'an error'
+  const place = PLACE_ERRORS[code]
+  if (place !== undefined) return new LockFileError(`the lock file ${path} cannot be used (${code} ${when}): ${place}`)
   const what = code === 'EISDIR' ? 'it is a directory' : `${code} ${when}`
   return new LockFileError(`the lock file ${path} cannot be used (${what}): remove or fix it`)
 }

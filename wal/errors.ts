@@ -266,9 +266,10 @@ export class WalLockedError extends Error {
 }
 
 /**
- * A lock file (a log's LOCK, a data dir's DATA_DIR_LOCK) exists but cannot be opened as a file: a directory, a file
- * without write permission, a dangling link into a missing directory. The lock is not taken, so the log is neither read
- * nor written; the operator removes or fixes the path the message names.
+ * A lock file (a log's LOCK, a data dir's DATA_DIR_LOCK) cannot be opened or written as a file: a directory, a file
+ * without write permission, a dangling link into a missing directory, or a place that takes no writes (a read-only or
+ * full file system). The lock is not taken, so the log is neither read nor written; the operator removes or fixes the
+ * path the message names, or the place, as the message says.
  */
 export class LockFileError extends Error {
   override readonly name = 'LockFileError'

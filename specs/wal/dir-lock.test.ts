@@ -123,6 +123,22 @@ describe('the log directory lock', () => {
     await wal.close()
   })
 
+  test('a lock file that cannot be opened because of its place (a read-only or full file system, no permission) says so, not "remove or fix it"', () => {
+    const dir = tempDir()
+    // What open(2) answers there; found with dist/egress on a read-only mount, where serve, snapshot, compact and backup
+    // all advised removing a lock file that did not exist.
+    const refusedWith = (code: string): string => lockFileError(() => LogDirLock.acquire(dir, { open: () => { throw Object.assign(new Error(`${code}: refused`), { code }) } })).message
+    expect(refusedWith('EROFS')).toBe(`the lock file ${join(dir, 'LOCK')} cannot be used (EROFS on open): the file system is read-only: the directory must be on a writable one`)
+    for (const code of ['EACCES', 'EPERM', 'ENOSPC', 'EDQUOT']) {
+      const message = refusedWith(code)
+      expect(message).toContain(`(${code} on open): `)
+      expect(message).not.toContain('remove or fix it')
+    }
+    // An error of the file itself still points at it.
+    expect(refusedWith('ELOOP')).toBe(`the lock file ${join(dir, 'LOCK')} cannot be used (ELOOP on open): remove or fix it`)
+    expect(readdirSync(dir)).toEqual([])
+  })
+
   test('flock failing for another reason than a holder (ENOLCK on NFS) is LOCK_FAILED naming the errno, not LOG_LOCKED; the file is let go', () => {
     const dir = tempDir()
     const error = thrownBy(LockFailedError, () => LogDirLock.acquire(dir, { flock: () => constants.errno.ENOLCK }))
