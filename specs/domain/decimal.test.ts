@@ -90,3 +90,17 @@ describe('multiplication rounded two ways', () => {
     )
   })
 })
+
+describe('decimal text refused: the message says the whole rule', () => {
+  // A qty of 29 whole digits was refused "expected a decimal string with at most 8 places": the wrong reason.
+  test('too many whole digits, and too many places, are both named in the refusal', async () => {
+    const v = await import('valibot')
+    const { unitsSchema } = await import('../../src/domain/schema-kit.ts')
+    for (const text of ['1'.repeat(29), '1.123456789']) {
+      const parsed = v.safeParse(unitsSchema, text)
+      expect(parsed.success).toBe(false)
+      expect(parsed.issues?.[0]?.message).toBe('expected a decimal string with at most 20 whole digits and 8 places')
+      expect(() => parseDecimal(text)).toThrow(`expected a decimal string with at most 20 whole digits and 8 places, got "${text}"`)
+    }
+  })
+})

@@ -15,6 +15,8 @@ export type Units = bigint
 export type Rounding = 'down' | 'up' | 'half_even'
 
 const DECIMAL_PATTERN = /^(-)?(\d{1,20})(?:\.(\d{1,8}))?$/
+/** What DECIMAL_PATTERN takes, in words, for the messages that refuse a text (a qty of 29 whole digits was told "8 places"). */
+export const DECIMAL_TEXT_RULE = `a decimal string with at most 20 whole digits and ${DECIMAL_PLACES} places`
 
 export class DecimalError extends Error {
   override readonly name = 'DecimalError'
@@ -40,7 +42,8 @@ export function parseComputedDecimal(text: string): Units {
 function unitsMatching(pattern: RegExp, text: string): Units {
   const match = pattern.exec(text)
   if (match === null) {
-    throw new DecimalError(`expected a decimal string with at most ${DECIMAL_PLACES} places, got ${JSON.stringify(text)}`)
+    const rule = pattern === DECIMAL_PATTERN ? DECIMAL_TEXT_RULE : `a decimal string with at most ${DECIMAL_PLACES} places`
+    throw new DecimalError(`expected ${rule}, got ${JSON.stringify(text)}`)
   }
   const [, sign, whole = '0', fraction = ''] = match
   // The digits of whole and fraction side by side are the units: one bigint made, none for the arithmetic.

@@ -4,12 +4,12 @@
  */
 
 import * as v from 'valibot'
-import { isDecimalText, parseDecimal } from './decimal.ts'
+import { DECIMAL_TEXT_RULE, isDecimalText, parseDecimal } from './decimal.ts'
 
 /** A decimal string → Units (bigint). */
 export const unitsSchema = v.pipe(
   v.string(),
-  v.check(isDecimalText, 'expected a decimal string with at most 8 places'),
+  v.check(isDecimalText, `expected ${DECIMAL_TEXT_RULE}`),
   v.transform(parseDecimal),
 )
 
