@@ -36,6 +36,17 @@ export const FixReason = {
   openOrdersUnsupported: 'fix_open_orders_unsupported',
   /** A mass status answer listed more open orders than openOrdersMax: the list is not taken as complete. */
   openOrdersTooMany: 'fix_open_orders_too_many',
+  /**
+   * A status answer (or a report of a mass status answer) egress cannot read: a field it reads present but not a value
+   * it can hold, a Required one missing. Refused with a session Reject and logged (`fix.report_unreadable`); the query
+   * ends `unknown` — a mass status one too, as its list would otherwise be short of that order.
+   */
+  statusAnswerUnreadable: 'fix_status_answer_unreadable',
+  /**
+   * A fill's Commission (12) whose fee egress cannot compute from the report (CommType 4, 5, 6 or unknown; a
+   * percentage stated in another currency): the report is refused, never booked with a fee of 0 (commission.ts).
+   */
+  commissionUncomputable: 'fix_commission_uncomputable',
   tradesUnsupported: 'fix_trades_unsupported',
   balancesUnsupported: 'fix_balances_unsupported',
 } as const

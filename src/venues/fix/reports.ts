@@ -11,6 +11,7 @@ import { formatDecimal, type Units } from '../../domain/decimal.ts'
 import { fillCashRecordable, RECORD_UNITS_MAX } from '../../domain/recordable-amounts.ts'
 import { VenueReason } from '../../domain/venue-reasons.ts'
 import { venueReasonText } from '../../domain/venue-report-schema.ts'
+import { readFillFee } from './commission.ts'
 import { cxlRejReasonLead, ordRejReasonLead } from './reject-reasons.ts'
 import type { ExecutionReport, ExecutionReportKind, Liquidity, Side, VenueOrder } from '../adapter.ts'
 import type { FixMessage } from './message.ts'
@@ -153,18 +154,11 @@ function readFill(message: FixMessage): Pick<ExecutionReport, 'lastQty' | 'lastP
   // Nor one whose cash the log cannot hold (the gateway refuses it too: src/domain/recordable-amounts.ts).
   if (!fillCashRecordable(lastQty, lastPrice)) return { invalid: `LastQty (32) × LastPx (31) must be at most ${formatDecimal(RECORD_UNITS_MAX)}, got ${message.get(Tag.LastQty)} × ${message.get(Tag.LastPx)}`, tag: Tag.LastPx }
   const fill: Pick<ExecutionReport, 'lastQty' | 'lastPrice' | 'fee' | 'feeAsset' | 'liquidity'> = { lastQty, lastPrice }
-  const commissionText = message.get(Tag.Commission)
-  if (commissionText !== undefined) {
-    // CommType 3 (absolute) is the only one that is an amount; per-unit or percentage commissions are not fees yet.
-    const commType = message.get(Tag.CommType)
-    const fee = parseFixDecimal(commissionText)
-    if (fee === null) return { invalid: `Commission (12) must be a decimal, got ${commissionText}`, tag: Tag.Commission }
-    if (commType === undefined || commType === '3') {
-      fill.fee = fee
-      const currency = message.get(Tag.Currency)
-      if (currency !== undefined) fill.feeAsset = currency
-    }
-  }
+  // Commission by its CommType, in CommCurrency when stated; one egress cannot compute refuses the report (commission.ts).
+  const fee = readFillFee(message, { lastQty, lastPrice })
+  if ('invalid' in fee) return fee
+  if (fee.fee !== undefined) fill.fee = fee.fee
+  if (fee.feeAsset !== undefined) fill.feeAsset = fee.feeAsset
   const liquidity = liquidityOf(message.get(Tag.LastLiquidityInd))
   if (liquidity !== null) fill.liquidity = liquidity
   return fill

@@ -60,6 +60,7 @@ export const Tag = {
   BusinessRejectRefID: 379,
   BusinessRejectReason: 380,
   CxlRejResponseTo: 434,
+  CommCurrency: 479,
   MassStatusReqID: 584,
   MassStatusReqType: 585,
   OrdStatusReqID: 790,
