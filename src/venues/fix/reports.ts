@@ -137,6 +137,10 @@ export function mapExecutionReport(venue: string, message: FixMessage, facts: Fi
     const text = kind === 'rejected' ? orderRejectReason(message) : message.get(Tag.Text) ?? message.get(Tag.OrdRejReason)
     if (text !== undefined) report.reason = venueReasonText(text)
   }
+  // The memory takes a replace's OrderQty as the order's new quantity (venue-memory.ts learn): one it cannot read is
+  // a malformed report, not one to read as the quantity egress sent.
+  const replacedQty = kind === 'replaced' ? readPositive(message, Tag.OrderQty, 'OrderQty (38)') : null
+  if (replacedQty !== null && 'invalid' in replacedQty) return { kind: 'invalid', why: replacedQty.invalid, tag: replacedQty.tag }
   if (kind === 'fill') {
     const fill = readFill(message)
     if ('invalid' in fill) return { kind: 'invalid', why: fill.invalid, tag: fill.tag }
@@ -232,7 +236,8 @@ export function cancelRejectReason(message: FixMessage): string {
 
 /**
  * An order-status answer (ExecType=I) → VenueOrder, or `null` inside `mapped` when the venue says it does not know
- * the order (OrdStatus 8 with OrdRejReason 5 "unknown order").
+ * the order (OrdStatus 8 with OrdRejReason 5 "unknown order"). OrderQty and Price absent (or 0 or below) are what
+ * egress remembers; present and unreadable, the answer is `invalid` (readPositive).
  */
 export function mapStatusReport(message: FixMessage, facts: FixOrderFacts | undefined, fallbackMs: number): Mapped<VenueOrder | null> {
   if (message.get(Tag.OrdStatus) === '8' && message.get(Tag.OrdRejReason) === '5') return { kind: 'mapped', value: null }
@@ -242,8 +247,12 @@ export function mapStatusReport(message: FixMessage, facts: FixOrderFacts | unde
   // Done for day on an order that outlives the day: it is still open there (partly filled or not).
   const status = message.get(Tag.OrdStatus) === '3' && restsForLaterDay(message, facts) ? (common.cumQty > 0n ? 'partially_filled' : 'open') : parsed
   if (status === null) return { kind: 'invalid', why: `OrdStatus (39) unknown: ${message.get(Tag.OrdStatus)}`, tag: Tag.OrdStatus }
-  const qty = positiveOrNull(parseFixDecimal(message.get(Tag.OrderQty))) ?? facts?.qty ?? null
+  const orderQty = readPositive(message, Tag.OrderQty, 'OrderQty (38)')
+  if ('invalid' in orderQty) return { kind: 'invalid', why: orderQty.invalid, tag: orderQty.tag }
+  const qty = orderQty.value ?? facts?.qty ?? null
   if (qty === null) return { kind: 'invalid', why: 'OrderQty (38) missing', tag: Tag.OrderQty }
+  const statedPrice = readPositive(message, Tag.Price, 'Price (44)')
+  if ('invalid' in statedPrice) return { kind: 'invalid', why: statedPrice.invalid, tag: statedPrice.tag }
   const order: VenueOrder = {
     clientOrderId: common.clientOrderId,
     venueOrderId: common.venueOrderId,
@@ -254,12 +263,22 @@ export function mapStatusReport(message: FixMessage, facts: FixOrderFacts | unde
     cumQty: common.cumQty,
     status,
   }
-  // Price 0 is how many venues state a market order's price: no price, not a price of zero (reconcile books at it).
-  const price = positiveOrNull(parseFixDecimal(message.get(Tag.Price))) ?? facts?.price
+  const price = statedPrice.value ?? facts?.price
   if (price !== undefined) order.price = price
   return { kind: 'mapped', value: order }
 }
 
-function positiveOrNull(units: Units | null): Units | null {
-  return units !== null && units > 0n ? units : null
+/**
+ * A status answer's OrderQty or Price: the value when positive; null when absent or 0 or below — Price 0 is how many
+ * venues state a market order's price, no price rather than a price of zero (reconcile books at it), and neither is
+ * then a figure egress can use, so what egress remembers stands in. Present but not a decimal egress can hold exactly
+ * (a letter, 9 places), the answer is malformed: refused, never read as what egress remembers (that made a garbled
+ * answer converge the order to egress's own belief, unseen).
+ */
+export function readPositive(message: FixMessage, tag: number, name: string): { value: Units | null } | { invalid: string; tag: number } {
+  const text = message.get(tag)
+  if (text === undefined) return { value: null }
+  const units = parseFixDecimal(text)
+  if (units === null) return { invalid: `${name} is not a decimal egress can hold exactly: ${text}`, tag }
+  return { value: units > 0n ? units : null }
 }

@@ -5,12 +5,10 @@
  * answers for orders no longer, or not yet, remembered here — after a restart, for instance.
  */
 
-import type { Units } from '../../domain/decimal.ts'
 import type { ExecutionReport } from '../adapter.ts'
 import type { FixMessage } from './message.ts'
-import type { FixOrderFacts } from './reports.ts'
+import { readPositive, type FixOrderFacts } from './reports.ts'
 import { Tag } from './tags.ts'
-import { parseFixDecimal } from './values.ts'
 
 /** A request as sent, so a reject naming only its MsgSeqNum can be reported against the right order. */
 export interface SentMessage {
@@ -92,21 +90,21 @@ export class FixOrderMemory {
     for (const seqNum of [...this.#sent.keys()]) if (seqNum >= beginSeqNum && seqNum <= endSeqNum) this.#sent.delete(seqNum)
   }
 
-  /** Keeps the venue order id (and, for replaced orders, the new id) so later cancels and queries can name it. */
+  /**
+   * Keeps the venue order id (and, for replaced orders, the new id and the OrderQty it states) so later cancels and
+   * queries can name it. A replace without a positive OrderQty keeps the quantity egress sent in the amend (remembered
+   * when it went out); one whose OrderQty is there but unreadable never gets here (reports.ts refuses it).
+   */
   learn(report: ExecutionReport, message: FixMessage): void {
     if (report.kind === 'rejected') return
     const known = this.#facts.get(report.clientOrderId) ?? (report.origClientOrderId === undefined ? undefined : this.#facts.get(report.origClientOrderId))
     if (known === undefined) return
-    const qty = report.kind === 'replaced' ? (parseQty(message) ?? known.qty) : known.qty
+    const stated = report.kind === 'replaced' ? readPositive(message, Tag.OrderQty, 'OrderQty (38)') : null
+    const qty = stated !== null && 'value' in stated ? (stated.value ?? known.qty) : known.qty
     if (known.clientOrderId === report.clientOrderId || report.kind === 'replaced') {
       this.remember({ ...known, clientOrderId: report.clientOrderId, qty, venueOrderId: report.venueOrderId })
     }
   }
-}
-
-function parseQty(message: FixMessage): Units | null {
-  const qty = parseFixDecimal(message.get(Tag.OrderQty))
-  return qty !== null && qty > 0n ? qty : null
 }
 
 function evictOldest<K, V>(map: Map<K, V>, max: number): void {

@@ -15,10 +15,14 @@ import { FixReason, withDetail } from './reasons.ts'
 import { Tag } from './tags.ts'
 import { fixSide } from './values.ts'
 
-/** How a status answer finds what egress knows of an order, and the time for reports that carry none. */
+/**
+ * How a status answer finds what egress knows of an order, the time for reports that carry none, and how it refuses
+ * an answer it cannot read (FixVenue: an error log `fix.report_unreadable` and a session Reject naming the tag).
+ */
 export interface StatusLookup {
   factsOf: (clientOrderId: string) => FixOrderFacts | undefined
   clock: Clock
+  refuse: (message: FixMessage, why: string, refTagId: number | undefined) => void
 }
 
 /**
@@ -78,8 +82,18 @@ export function orderStatusAnswer(clientOrderId: string, requestId: string | und
     if (echoed !== undefined && echoed !== requestId) return null
     const mapped = mapStatusReport(message, lookup.factsOf(clientOrderId), lookup.clock.nowMs())
     if (mapped.kind === 'mapped') return { kind: 'ok', value: mapped.value }
-    return { kind: 'unknown', reason: `unreadable status answer: ${mapped.why}` }
+    return refused(lookup, message, mapped)
   }
+}
+
+/**
+ * An answer egress cannot read is refused as any malformed venue message is (logged, session Reject) and ends its
+ * query `unknown`: the read-back that asked stays unanswered and is asked again; it is never read as what egress
+ * remembers (reports.ts mapStatusReport). Its code, `fix_status_answer_unreadable`, tells it from a timeout.
+ */
+function refused(lookup: StatusLookup, message: FixMessage, mapped: { why: string; tag?: number }): { kind: 'unknown'; reason: string } {
+  lookup.refuse(message, mapped.why, mapped.tag)
+  return { kind: 'unknown', reason: withDetail(FixReason.statusAnswerUnreadable, mapped.why) }
 }
 
 /** OrderMassStatusRequest (35=AF) of type 7 (all orders), for one account when given. */
@@ -92,12 +106,15 @@ export function massStatusBody(requestId: string, account: string | undefined): 
 /**
  * Collects the open orders (of `account`, when given) from every report until the one with LastRptRequested=Y; at
  * most `ordersMax`: one more ends the request `unknown` (a list cut short would read as orders the venue does not hold).
+ * So does a report egress cannot read (refused as an order status answer is): passed over, it cut the list short of
+ * that order, unseen.
  */
 export function massStatusAnswer(account: string | undefined, lookup: StatusLookup, ordersMax: number): Answer<VenueOrder[]> {
   const orders: VenueOrder[] = []
   return (message) => {
     if (message.has(Tag.ClOrdID)) {
       const mapped = mapStatusReport(message, lookup.factsOf(message.get(Tag.ClOrdID) ?? ''), lookup.clock.nowMs())
+      if (mapped.kind === 'invalid') return refused(lookup, message, mapped)
       if (mapped.kind === 'mapped' && mapped.value !== null && isOpen(mapped.value) && (account === undefined || account === '' || mapped.value.account === account)) {
         if (orders.length >= ordersMax) return { kind: 'unknown', reason: withDetail(FixReason.openOrdersTooMany, `more than ${ordersMax}`) }
         orders.push(mapped.value)

@@ -35,7 +35,7 @@ import {
   type VenueOutcome,
   type VenueTrade,
 } from '../adapter.ts'
-import type { FixField } from './message.ts'
+import type { FixField, FixMessage } from './message.ts'
 import { FIX_LOCAL_REASONS, FixReason, withDetail } from './reasons.ts'
 import type { FixOrderFacts } from './reports.ts'
 import { PendingRequests, type Answer, type Finish, type RequestOperation } from './requests.ts'
@@ -48,7 +48,7 @@ import { FixVenueInbound, type FixVenueLog } from './venue-inbound.ts'
 import { FixOrderMemory } from './venue-memory.ts'
 import { resolveFixVenueOptions, type FixVenueOptions, type ResolvedFixVenueOptions } from './venue-options.ts'
 import { amendAnswer, cancelAnswer, cancelReplaceBody, cancelRequestBody, factsMissing, newOrderSingleBody, placeAnswer, placeProblem } from './venue-order-entry.ts'
-import { massStatusAnswer, massStatusBody, orderStatusAnswer, orderStatusBody } from './venue-status.ts'
+import { massStatusAnswer, massStatusBody, orderStatusAnswer, orderStatusBody, type StatusLookup } from './venue-status.ts'
 import { StatusQueriesOwed } from './venue-status-owed.ts'
 
 export type { FixVenueOptions } from './venue-options.ts'
@@ -238,7 +238,7 @@ export class FixVenue implements VenueAdapter {
       }
     }
     const requestId = this.session.beginString === 'FIX.4.2' ? undefined : `ST-${this.#clock.nowMs()}-${++this.#statusCount}`
-    const answer = orderStatusAnswer(clientOrderId, requestId, { factsOf: (id) => this.#memory.factsOf(id), clock: this.#clock })
+    const answer = orderStatusAnswer(clientOrderId, requestId, this.#statusLookup())
     const body = orderStatusBody(clientOrderId, facts, requestId)
     return this.#request({
       operation: 'status',
@@ -258,7 +258,7 @@ export class FixVenue implements VenueAdapter {
       return Promise.resolve({ kind: 'unknown', reason: withDetail(FixReason.openOrdersUnsupported, 'OrderMassStatusRequest not enabled for this venue (massStatus) or not in FIX 4.2') })
     }
     const requestId = `MS-${this.#clock.nowMs()}-${++this.#massStatusCount}`
-    const answer = massStatusAnswer(account, { factsOf: (id) => this.#memory.factsOf(id), clock: this.#clock }, this.#options.openOrdersMax)
+    const answer = massStatusAnswer(account, this.#statusLookup(), this.#options.openOrdersMax)
     return this.#request({
       operation: 'mass_status',
       key: requestId,
@@ -267,6 +267,15 @@ export class FixVenue implements VenueAdapter {
       timeoutMs: this.#options.statusTimeoutMs,
       answer,
     })
+  }
+
+  /** What a status answer reads egress's facts with, and refuses an unreadable answer with, as inbound reports are. */
+  #statusLookup(): StatusLookup {
+    const refuse = (message: FixMessage, why: string, refTagId: number | undefined): void => {
+      this.#log('error', 'fix.report_unreadable', `status answer refused (${why}): ${message.toString()}`)
+      this.session.rejectMessage(message, why, refTagId)
+    }
+    return { factsOf: (id) => this.#memory.factsOf(id), clock: this.#clock, refuse }
   }
 
   /**
