@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os'
 import { dirname, join, resolve } from 'node:path'
 import { freePort } from '../../scripts/support/loopback.ts'
 import { DataDirForeignError, pathsNamedBy, refuseForeignDataDir } from '../../src/cli/foreign-data-dir.ts'
-import { parseConfig } from '../../src/config/index.ts'
+import { ConfigError, parseConfig } from '../../src/config/index.ts'
 import { BANNER_END, bannerOf } from './serve-banner.ts'
 
 const ROOT = resolve(import.meta.dir, '../..')
@@ -184,3 +184,13 @@ test('egress serve starts on a data dir holding only the seal keys `egress keyge
     await child.exited
   }
 }, 30_000)
+
+describe('a data dir that cannot be listed', () => {
+  // readdirSync's raw ENOTDIR / EACCES reached the operator with no field named.
+  test('is a config error naming dataDir', () => {
+    const file = join(root, `plain-file-${dirs++}`)
+    writeFileSync(file, 'not a directory')
+    expect(() => refuseForeignDataDir(file)).toThrow(ConfigError)
+    expect(() => refuseForeignDataDir(file)).toThrow(/^dataDir: .* cannot be listed \(ENOTDIR\)/)
+  })
+})

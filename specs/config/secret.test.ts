@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'bun:test'
-import { chmodSync, mkdirSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs'
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { ConfigError, CURSOR_SECRET_FILE, hs256SecretPath, parseConfig, resolveCursorSecret, resolveHs256Secret } from '../../src/config/index.ts'
@@ -99,5 +99,17 @@ describe('the order-list cursor secret', () => {
     expect(first).not.toBe(resolveHs256Secret(parseConfig({ dataDir: dir })))
     chmodSync(path, 0o644)
     expect(() => resolveCursorSecret(dir)).toThrow(/dataDir: secret file .*cursor.secret .*\(mode 644\)/)
+  })
+})
+
+describe('a secret that cannot be created', () => {
+  // A data dir on a read-only, unwritable or full file system gave a raw `EROFS: read-only file system, mkdir …` with no
+  // field named. Here the data dir's auth/ is a link to nowhere (not a directory), which needs no mount or other user.
+  test('is a config error naming the field, the file and the errno', () => {
+    const dir = dataDir()
+    symlinkSync(join(dir, 'missing', 'deeper'), join(dir, 'auth'))
+    expect(() => resolveHs256Secret(parseConfig({ dataDir: dir }))).toThrow(ConfigError)
+    expect(() => resolveHs256Secret(parseConfig({ dataDir: dir }))).toThrow(/^auth\.hs256Secret: secret file .*\/auth\/hs256\.secret cannot be created \(NOT_A_DIRECTORY: .*auth, or a directory above it, exists and is not a directory; .*\); give a data directory this user may write/)
+    expect(() => resolveCursorSecret(dir)).toThrow(/^dataDir: secret file .* cannot be created \(NOT_A_DIRECTORY/)
   })
 })

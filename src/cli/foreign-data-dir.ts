@@ -16,7 +16,7 @@
 import { existsSync, readdirSync, statSync } from 'node:fs'
 import { join, relative, resolve, sep } from 'node:path'
 import { LOG_LOCK_FILE, parseSegmentName } from '../../wal/index.ts'
-import type { Config } from '../config/index.ts'
+import { ConfigError, type Config } from '../config/index.ts'
 import { DATA_DIR_LOCK_FILE, interruptedSwapsIn } from '../runtime/ha/index.ts'
 import { STORED_QUERY_MODEL } from '../runtime/snapshot/index.ts'
 
@@ -55,7 +55,7 @@ export class DataDirForeignError extends Error {
 export function refuseForeignDataDir(dataDir: string, givenPaths: readonly string[] = []): void {
   if (!existsSync(dataDir)) return
   const given = new Set(givenPaths.flatMap((path) => entryHolding(dataDir, path)))
-  const names = readdirSync(dataDir)
+  const names = entriesOf(dataDir)
   const foreign = names.filter((name) => !EGRESS_NAMES.test(name) && !HARMLESS_NAMES.test(name) && !given.has(name))
   if (names.includes('log') && !given.has('log')) foreign.push(...foreignInLog(join(dataDir, 'log')))
   foreign.sort()
@@ -89,6 +89,16 @@ function isEgressDataDir(dataDir: string, names: readonly string[]): boolean {
   if (holdsAny(join(dataDir, 'log'), (name) => name === 'LOCK' || parseSegmentName(name) !== null)) return true
   if (holdsAny(join(dataDir, 'snapshots'), (name) => name === 'MANIFEST.json' || name.endsWith('.snap'))) return true
   return interruptedSwapsIn(dataDir).length > 0
+}
+
+/** The data directory's entries; one that cannot be listed (EACCES, ENOTDIR) is a config error naming dataDir, not a raw errno. */
+function entriesOf(dataDir: string): string[] {
+  try {
+    return readdirSync(dataDir)
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code ?? 'an error'
+    throw new ConfigError([{ path: 'dataDir', message: `${dataDir} cannot be listed (${code}): give a directory this user may read and write` }])
+  }
 }
 
 /**

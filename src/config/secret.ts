@@ -89,7 +89,33 @@ function secretText(path: string, field: string): string {
   }
 }
 
+/**
+ * createdSecret, its file-system refusals said as the field's: a read-only, unwritable or full data directory gave a
+ * raw `EROFS: read-only file system, mkdir '<dir>/auth'` with no field named.
+ */
 function createSecret(path: string, field: string): string {
+  try {
+    return createdSecret(path, field)
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code
+    if (error instanceof ConfigError || typeof code !== 'string') throw error
+    const message = (error as Error).message
+    const why = FS_REFUSALS[code] ?? (message.startsWith(`${code}: `) ? message.slice(code.length + 2) : message)
+    throw secretError(field, path, `cannot be created (${code}: ${why}); give a data directory this user may write, or the secret itself`)
+  }
+}
+
+/** What a file-system refusal means for a file egress must create. */
+const FS_REFUSALS: Readonly<Record<string, string>> = {
+  EROFS: 'the file system is read-only',
+  EACCES: 'permission denied',
+  EPERM: 'operation not permitted',
+  ENOSPC: 'the file system is full',
+  EDQUOT: 'the disk quota is used up',
+  ENOTDIR: 'a part of the path is not a directory',
+}
+
+function createdSecret(path: string, field: string): string {
   const dir = join(path, '..')
   // auth/ (and a data dir the secret is the first to need) findable after a power cut, as the secret in it is.
   makeDirDurable(nodeIo, dir, { mkdir: (missing) => void mkdirSync(missing, { recursive: true, mode: 0o700 }), syncParentOfExisting: true })
