@@ -12,6 +12,7 @@
 
 import { GATEWAY_PRINCIPAL_ID } from '../domain/accounts.ts'
 import { formatDecimal, type Units } from '../domain/decimal.ts'
+import type { EventOf } from '../domain/events/index.ts'
 import { orderIdFromClientId, parseClientOrderId, type Order } from '../domain/orders.ts'
 import type { ReasonCode } from '../domain/reasons.ts'
 import type { OrderState } from '../domain/states.ts'
@@ -265,7 +266,7 @@ export function emitFill(emitter: Emitter, fill: VenueFill, atMs: number, source
     emit(emitter, { type: 'order.fill_covered', atMs, orderId: draft.orderId, execId, lastQty: fill.lastQty, coveredQty, lastPrice, fee, feeAsset, venueCumQty, syntheticCumQty, venueTimeMs })
     draft.execIds = draft.execIds.copy().add(execId)
   }
-  const booked = lastQty > 0n && emitOwnFill(emitter, { execId, lastQty, lastPrice, fee, feeAsset, cumQty, venueTimeMs }, atMs)
+  const booked = lastQty > 0n && emitOwnFill(emitter, { execId, lastQty, lastPrice, fee, feeAsset, cumQty, venueTimeMs, venueCumQty }, atMs)
   // The fee goes with the fill's own `order.fill` when it has one (the fill record shows it), else with the true-up.
   if (covered) emitTrueUp(emitter, { execId, lastPrice, venueTimeMs, coveredQty, bookedQty: booked ? lastQty : 0n, fee: booked ? 0n : fee, feeAsset }, atMs)
   if (covered || booked) alertPriceThroughLimit(emitter, { execId, lastPrice, limit }, atMs)
@@ -338,11 +339,18 @@ function alertPriceThroughLimit(emitter: Emitter, fill: { execId: string; lastPr
   emitter.events.push({ type: 'alert.raised', atMs, reason: worst ? 'FILL_PRICE_BEYOND_WORST' : 'FILL_PRICE_THROUGH_LIMIT', orderId: draft.orderId, detail })
 }
 
-/** Books the part of a fill no synthetic fill covered as an `order.fill`; returns whether the transition table let it. */
-function emitOwnFill(emitter: Emitter, fill: { execId: string; lastQty: Units; lastPrice: Units; fee: Units; feeAsset: string; cumQty: Units; venueTimeMs: number }, atMs: number): boolean {
+/**
+ * Books the part of a fill no synthetic fill covered as an `order.fill`; returns whether the transition table let it.
+ * `venueCumQty`, when the fill has one, is recorded: the part booked is the top of the fill's venue range, so the back
+ * office knows where in the venue's cumulative quantity egress's own quantity stands (a report of a later range may
+ * come before a status read of an earlier one), and places a synthetic fill's quantity in what is left below.
+ */
+function emitOwnFill(emitter: Emitter, fill: { execId: string; lastQty: Units; lastPrice: Units; fee: Units; feeAsset: string; cumQty: Units; venueTimeMs: number; venueCumQty: Units | null }, atMs: number): boolean {
   const { draft } = emitter
-  const { execId, lastQty, lastPrice, fee, feeAsset, cumQty, venueTimeMs } = fill
-  const applied = emit(emitter, { type: 'order.fill', atMs, orderId: draft.orderId, execId, lastQty, lastPrice, fee, feeAsset, cumQty, synthetic: false, venueTimeMs })
+  const { execId, lastQty, lastPrice, fee, feeAsset, cumQty, venueTimeMs, venueCumQty } = fill
+  const event: EventOf<'order.fill'> = { type: 'order.fill', atMs, orderId: draft.orderId, execId, lastQty, lastPrice, fee, feeAsset, cumQty, synthetic: false, venueTimeMs }
+  if (venueCumQty !== null) event.venueCumQty = venueCumQty
+  const applied = emit(emitter, event)
   if (applied) {
     draft.execIds = draft.execIds.copy().add(execId)
     resumeCancel(emitter, atMs)

@@ -202,6 +202,16 @@ const PINNED_LAYOUTS: Record<string, string> = {
   'order.canceled@9': '{orderId:word atMs:number reason:word source:word traceparent:optional(word)}',
   'order.canceled@10': '{orderId:word atMs:number reason:word source:word traceparent:optional(word)}',
   'order.canceled@11': '{orderId:word atMs:number principalId:optional(word) reason:word source:word traceparent:optional(word)}',
+  // Version 11 also: a real fill's place in the venue's cumulative quantity (order.fill venueCumQty; from 3: never
+  // written as 4 to 10, whose readers have 3's layout).
+  'order.fill@4': '{orderId:word atMs:number cumQty:units execId:word fee:units feeAsset:word lastPrice:units lastQty:units synthetic:boolean venueTimeMs:number}',
+  'order.fill@5': '{orderId:word atMs:number cumQty:units execId:word fee:units feeAsset:word lastPrice:units lastQty:units synthetic:boolean venueTimeMs:number}',
+  'order.fill@6': '{orderId:word atMs:number cumQty:units execId:word fee:units feeAsset:word lastPrice:units lastQty:units synthetic:boolean venueTimeMs:number}',
+  'order.fill@7': '{orderId:word atMs:number cumQty:units execId:word fee:units feeAsset:word lastPrice:units lastQty:units synthetic:boolean venueTimeMs:number}',
+  'order.fill@8': '{orderId:word atMs:number cumQty:units execId:word fee:units feeAsset:word lastPrice:units lastQty:units synthetic:boolean venueTimeMs:number}',
+  'order.fill@9': '{orderId:word atMs:number cumQty:units execId:word fee:units feeAsset:word lastPrice:units lastQty:units synthetic:boolean venueTimeMs:number}',
+  'order.fill@10': '{orderId:word atMs:number cumQty:units execId:word fee:units feeAsset:word lastPrice:units lastQty:units synthetic:boolean venueTimeMs:number}',
+  'order.fill@11': '{orderId:word atMs:number cumQty:units execId:word fee:units feeAsset:word lastPrice:units lastQty:units synthetic:boolean venueCumQty:optional(units) venueTimeMs:number}',
   'venue.override_lapsed@3': '{approved:boolean atMs:number overrideId:word untilMs:number venue:word}',
   'auth.token_revoked@2': '{atMs:number jti:string note:string principalId:string untilMs:number}',
   'auth.subject_revoked@2': '{atMs:number issuedBeforeMs:number note:string principalId:string sub:string untilMs:number}',

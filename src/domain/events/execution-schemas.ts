@@ -21,6 +21,13 @@ export const EXECUTION_EVENT_SCHEMAS = {
     /** True when reconciliation inferred the fill from the venue's cumulative quantity without a trade record. */
     synthetic: v.boolean(),
     venueTimeMs: msSchema,
+    // Payload version 11: a real fill's place in the venue's cumulative quantity, the venue cumulative quantity through
+    // it (src/kernel/inbox.ts emitFill): the quantity booked is the top `lastQty` of (venueCumQty − the fill's whole
+    // quantity, venueCumQty], the part a synthetic fill covered being its bottom. The back office places a synthetic
+    // fill's quantity by it (src/backoffice/venue-ranges.ts). Absent: a synthetic fill (its cumQty is the venue's), a
+    // fill whose report stated no cumulative quantity, or one logged before it was kept — placed at egress's own
+    // cumulative quantity, as then.
+    venueCumQty: v.exactOptional(positiveUnitsSchema),
   }),
   /**
    * A real fill report (or venue trade) whose quantity a synthetic fill had already booked, in whole or in part: the

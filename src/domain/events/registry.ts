@@ -101,7 +101,8 @@ const PAYLOAD_VERSION_MAX = 11
  * src/kernel/intake/sent-order.ts plainMarketWorstPrice), so order.accepted went from 10 to 11 and
  * order.resend_requested from 3 to 11, its 4 to 10 having 3's layout; version 11 also, who ended an order never sent
  * (order.canceled principalId, src/kernel/cancel.ts cancelEvents), so order.canceled went from 4 to 11 and its 5 to 10
- * have 4's layout. A type is at the newest
+ * have 4's layout; version 11 also, a real fill's place in the venue's cumulative quantity (order.fill venueCumQty,
+ * src/kernel/inbox.ts emitFill), so order.fill went from 3 to 11 and its 4 to 10 have 3's layout. A type is at the newest
  * version of its members, so order.rejected went from 3 to 6: it was never written as 4 or 5, whose layout is 3's.
  * binary-records.ts schemaAtVersion takes them out of the current schema for an older version's layout.
  */
@@ -110,6 +111,7 @@ export const MEMBERS_ADDED: Partial<Record<EventType, Readonly<Record<string, nu
   'order.resend_requested': { worstPrice: 11 },
   'order.cancel_requested': { traceparent: 4 },
   'order.canceled': { traceparent: 4, principalId: 11 },
+  'order.fill': { venueCumQty: 11 },
   'order.amend_requested': { traceparent: 4 },
   'order.amend_rejected': { traceparent: 4 },
   'account.flatten_requested': { traceparent: 6, notClosed: 11, records: 11 },
