@@ -65,7 +65,8 @@ export function accepted(options: AcceptOptions): DomainEvent {
   })
 }
 
-export function fill(orderId: string, options: { execId: string; qty: string; price: string; cumQty: string; fee?: string; feeAsset?: string; synthetic?: boolean }): DomainEvent {
+/** A fill; `venueCumQty`: its place in the venue's cumulative quantity (a real fill's, src/kernel/inbox.ts), absent when not given. */
+export function fill(orderId: string, options: { execId: string; qty: string; price: string; cumQty: string; fee?: string; feeAsset?: string; synthetic?: boolean; venueCumQty?: string }): DomainEvent {
   return checked({
     type: 'order.fill',
     atMs: AT_MS,
@@ -78,6 +79,7 @@ export function fill(orderId: string, options: { execId: string; qty: string; pr
     cumQty: d(options.cumQty),
     synthetic: options.synthetic ?? false,
     venueTimeMs: AT_MS,
+    ...(options.venueCumQty === undefined ? {} : { venueCumQty: d(options.venueCumQty) }),
   })
 }
 

@@ -7,9 +7,10 @@
  * order. A status read sees some venue cumulative quantity V at most what has executed (not necessarily at a piece's
  * end) and books what egress lacks up to V as a synthetic fill at the read's price: so one order may get several
  * synthetic fills at different prices. A piece's report may arrive any time after it executed, in any order: the part
- * of it a synthetic fill booked is covered and trued up, the rest booked as its own fill (a straddling fill), and a
- * report arriving before a read it precedes in venue order makes the kernel cover a range the lot does not hold in
- * egress's cumulative order (the lot's fallback path).
+ * of it a synthetic fill booked is covered and trued up, the rest booked as its own fill (a straddling fill) with its
+ * place in the venue's cumulative quantity (`venueCumQty`, as src/kernel/inbox.ts records it); a report arriving before
+ * a read it precedes in venue order leaves a gap below it, which the read's synthetic fill stands for (the back office
+ * places its lot there: src/backoffice/venue-ranges.ts).
  *
  * In `reference`, a read books the real pieces' parts it stands for, at their prices; a report books the rest. Each
  * part's cash rounds on its own there, while the kernel books a straddling fill's cash whole (synthetic-cover.ts
@@ -42,7 +43,7 @@ export interface VenueOrderCounts {
   mixedPriceOrders: number
   /** Reports partly covered by a synthetic fill, partly booked as their own fill. */
   straddlingFills: number
-  /** Reads after a report that came before another not yet reported (the true-up then takes the lot's first segments). */
+  /** Reads after a report that came before another not yet reported (the read's synthetic fill then stands for a gap). */
   reportsBeforeReads: number
 }
 
@@ -140,7 +141,8 @@ export class VenueOrder {
     }
     if (ownQty > 0n) {
       this.cumQty += ownQty
-      this.script.events.push(fill(this.orderId, { execId, qty: f(ownQty), price: f(lastPrice), cumQty: f(this.cumQty) }))
+      // Its place in the venue's cumulative quantity, as the kernel records it (src/kernel/inbox.ts emitOwnFill).
+      this.script.events.push(fill(this.orderId, { execId, qty: f(ownQty), price: f(lastPrice), cumQty: f(this.cumQty), venueCumQty: f(piece.toQty) }))
       this.referenceFill(`${execId}-own`, ownQty, piece)
     }
     let kernelQty = ownQty

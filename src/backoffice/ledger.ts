@@ -17,11 +17,12 @@ import { noteCoveredFill } from './covered-fills.ts'
 import { noteOrderStatus } from './held-order-index.ts'
 import type { Booked, FillRecord, LedgerState, Posting } from './ledger-state.ts'
 import { addReserved, applyOrderEvent, takeSyntheticPending, trackAccepted } from './orders.ts'
-import { applyFillToPosition, applyTrueUpToPosition, noteSynthetic, positionFor, positionKey } from './positions.ts'
+import { applyFillToPosition, applyTrueUpToPosition, noteSyntheticPending, noteTrueUpCover, positionFor, positionKey } from './positions.ts'
 import { ledgerRetentionOf, noteSyntheticTaken, retainEnded } from './retention.ts'
 import { holdSyntheticFee, keepSyntheticFee } from './synthetic-fee-hold.ts'
 import { trueUpFillOf } from './true-up-fills.ts'
 import { noteEndedAs, noteReportFacts } from './venue-facts.ts'
+import { placeFill, takeSyntheticRanges } from './venue-ranges.ts'
 
 export { cloneLedger } from './ledger-clone.ts'
 
@@ -78,9 +79,14 @@ export function applyEvent(state: LedgerState, event: DomainEvent, lsn: number):
         if (order !== undefined) {
           // A covered fill books nothing (its synthetic fill did): it is kept for the trades check (covered-fills.ts).
           if (event.type === 'order.fill_covered') noteCoveredFill(order, event, { lsn, liquidity: state.pendingLiquidity.get(event.execId) ?? null })
-          // What a true-up will reprice: the synthetic quantity pending, the range a real fill covers (synthetic-lots.ts).
-          // Synthetic quantity booked through lotsUntrackedThroughLsn gets no lot, as the build that booked it kept none.
-          if (event.type === 'order.fill_covered' || (event.type === 'order.synthetic_pending' && lsn > state.lotsUntrackedThroughLsn)) noteSynthetic(state.positions, order, event)
+          // What a true-up will reprice: the range a real fill covers, the synthetic quantity pending, at the venue ranges
+          // its synthetic fill booked (synthetic-lots.ts, venue-ranges.ts). Synthetic quantity booked through
+          // lotsUntrackedThroughLsn gets no lot, as the build that booked it kept none.
+          if (event.type === 'order.fill_covered') noteTrueUpCover(state.positions, order, event)
+          else if (event.type === 'order.synthetic_pending') {
+            const ranges = takeSyntheticRanges(order, event.qty)
+            if (lsn > state.lotsUntrackedThroughLsn) noteSyntheticPending(state.positions, order, { ...event, ranges })
+          }
           const statusBefore = order.status
           const wasTerminal = isTerminal(statusBefore)
           // A synthetic fill applied before the log adopted the hold rule holds nothing and is not kept pending, as the
@@ -154,6 +160,8 @@ function bookFill(state: LedgerState, event: EventOf<'order.fill'>, lsn: number)
     atMs,
   }
   applyFillToPosition(positionFor(state.positions, order), fill)
+  // Where its quantity stands in the venue's cumulative quantity, before its cumQty moves (venue-ranges.ts).
+  placeFill(order, event)
   applyOrderEvent(order, event, state.reserved)
   const booked = bookEntry(state, postings, fill)
   state.counters.fills += 1

@@ -18,6 +18,7 @@ import type { Side } from '../domain/orders.ts'
 import { isTerminal, type OrderState } from '../domain/states.ts'
 import type { CoveredFill } from './covered-fills.ts'
 import type { EndedAs, RenamedReport } from './venue-facts.ts'
+import type { VenueRange } from './venue-ranges.ts'
 
 export interface TrackedAmend {
   amendId: number
@@ -87,6 +88,10 @@ export interface TrackedOrder {
   syntheticPendingCash?: Units
   /** What a sell holds in its quote asset for the fee of that quantity (synthetic-fee-hold.ts); absent while none. */
   syntheticFeeHeld?: Units
+  /** The venue cumulative ranges its fills booked (venue-ranges.ts); absent while they are (0, cumQty]. Replaced, never changed in place. */
+  venueRanges?: readonly VenueRange[]
+  /** Those its last synthetic fill booked, until its `order.synthetic_pending` (venue-ranges.ts); absent while (cumQty − qty, cumQty]. */
+  syntheticRanges?: readonly VenueRange[]
 }
 
 /**
@@ -180,14 +185,15 @@ export function copyTrackedOrder(order: TrackedOrder): TrackedOrder {
 }
 
 /** The members only some orders have, added when they occur (see TrackedOrder). */
-const RARE_MEMBERS: ReadonlySet<string> = new Set(['amendClientIds', 'bootstrapSuspect', 'coveredFills', 'renamedReports', 'endedAs', 'syntheticPendingQty', 'syntheticPendingCash', 'syntheticFeeHeld'])
+const RARE_MEMBERS: ReadonlySet<string> = new Set(['amendClientIds', 'bootstrapSuspect', 'coveredFills', 'renamedReports', 'endedAs', 'syntheticPendingQty', 'syntheticPendingCash', 'syntheticFeeHeld', 'venueRanges', 'syntheticRanges'])
 /** Those of them a section writes as members of their own, after the rest (section-orders.ts). */
 const FACT_MEMBERS: ReadonlySet<string> = new Set(['coveredFills', 'renamedReports', 'endedAs'])
 
 function hasRareMembers(order: TrackedOrder): boolean {
   return (
     order.amendClientIds !== undefined || order.bootstrapSuspect !== undefined || order.coveredFills !== undefined || order.renamedReports !== undefined ||
-    order.endedAs !== undefined || order.syntheticPendingQty !== undefined || order.syntheticFeeHeld !== undefined
+    order.endedAs !== undefined || order.syntheticPendingQty !== undefined || order.syntheticFeeHeld !== undefined || order.venueRanges !== undefined ||
+    order.syntheticRanges !== undefined
   )
 }
 

@@ -14,6 +14,7 @@ import type { EventOf } from '../domain/events/index.ts'
 import type { FillRecord } from './ledger-state.ts'
 import type { TrackedOrder } from './orders.ts'
 import { addSyntheticLot, FRACTION_ONE, noTakenLot, noteSyntheticCover, scaleSyntheticLots, takeSyntheticLot, type SyntheticLots, type TakenPiece } from './synthetic-lots.ts'
+import type { VenueRange } from './venue-ranges.ts'
 
 export interface Position {
   accountId: string
@@ -84,25 +85,32 @@ export function applyFillToPosition(position: Position, fill: FillRecord): void 
 }
 
 /**
- * Notes what a true-up of the order will reprice (synthetic-lots.ts), in the position of its account and instrument:
- *   - `order.synthetic_pending`: the synthetic fill just applied (the kernel logs the two together), through the
- *     order's cumulative quantity. The position's side and size now say how much of it opened — all of it on a
- *     position on its side that it did not flip, the part past zero when it flipped, none when it only reduced; the
- *     rest, its first units, closed.
- *   - `order.fill_covered`: the range of the order's venue cumulative quantity the real fill covers (nothing to note
- *     for an order with no lot).
+ * Notes the range of the order's venue cumulative quantity a real fill covers (`order.fill_covered`): its true-up
+ * follows (synthetic-lots.ts). Nothing to note for an order with no lot.
  */
-export function noteSynthetic(positions: Map<string, Position>, order: TrackedOrder, event: EventOf<'order.synthetic_pending' | 'order.fill_covered'>): void {
+export function noteTrueUpCover(positions: Map<string, Position>, order: TrackedOrder, event: EventOf<'order.fill_covered'>): void {
+  const lots = positions.get(positionKey(order.accountId, order.venue, order.symbol))?.syntheticLots
+  const fromQty = event.venueCumQty - event.lastQty
+  if (lots !== undefined) noteSyntheticCover(lots, order.orderId, { fromQty, toQty: fromQty + event.coveredQty })
+}
+
+/**
+ * Notes what a true-up of the order will reprice (synthetic-lots.ts), in the position of its account and instrument:
+ * the synthetic fill just applied (the kernel logs `order.synthetic_pending` with it), at the venue ranges it booked
+ * (`ranges`, venue-ranges.ts). The position's side and size now say how much of it opened — all of it on a position on
+ * its side that it did not flip, the part past zero when it flipped, none when it only reduced; the rest, its first
+ * units in venue order, closed.
+ */
+export function noteSyntheticPending(
+  positions: Map<string, Position>,
+  order: TrackedOrder,
+  pending: { qty: Units; price: Units; ranges: readonly VenueRange[] },
+): void {
   const position = positions.get(positionKey(order.accountId, order.venue, order.symbol))
-  if (event.type === 'order.fill_covered') {
-    const fromQty = event.venueCumQty - event.lastQty
-    if (position?.syntheticLots !== undefined) noteSyntheticCover(position.syntheticLots, order.orderId, { fromQty, toQty: fromQty + event.coveredQty })
-    return
-  }
   assert(position !== undefined, () => `synthetic quantity of ${order.orderId} pending with no position: its fill was not booked`)
-  const openQty = onSideOf(position, order.side) ? minAbs(position.netQty, event.qty) : 0n
+  const openQty = onSideOf(position, order.side) ? minAbs(position.netQty, pending.qty) : 0n
   position.syntheticLots ??= new Map()
-  addSyntheticLot(position.syntheticLots, order.orderId, { cumQty: order.cumQty, qty: event.qty, closedQty: event.qty - openQty, price: event.price })
+  addSyntheticLot(position.syntheticLots, order.orderId, { ranges: pending.ranges, closedQty: pending.qty - openQty, price: pending.price })
 }
 
 /** Forgets the synthetic quantity of an order the ledger retired (retention.ts): no true-up of it is booked any more. */

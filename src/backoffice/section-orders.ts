@@ -4,12 +4,14 @@
  * member by member in the order those builds held it: its client ids as one list (`clientIds`, its own first) where the
  * ledger keeps its own and its applied amends' apart; `bootstrapSuspect` on every order, false where the ledger holds
  * none; `venueAcceptedAtMs`, which the ledger has from the start, after `updatedAtMs`, where those builds added it when
- * the venue's `new` report came; the synthetic quantity pending a true-up and a sell's fee held for it, where it has them; then the rarer venue facts in the order they were noted. One history writes other
+ * the venue's `new` report came; the synthetic quantity pending a true-up and a sell's fee held for it, where it has them; where its fills
+ * stand in the venue's cumulative quantity when not (0, cumQty] (venue-ranges.ts); then the rarer venue facts in the order they were noted. One history writes other
  * bytes than those builds did: a `new` report noted after one of those facts (they wrote `venueAcceptedAtMs` after
  * that fact, this build before it); reading either gives the same order.
  */
 
 import { clientIdsOf, copyFacts, copyTrackedOrder, type TrackedOrder } from './orders.ts'
+import { venueRangesProblem } from './venue-ranges.ts'
 
 /**
  * What the section writes for a held order: built as each order is written (encodeTagged's MapValueForm) and dropped
@@ -44,6 +46,10 @@ export function sectionFormOf(order: TrackedOrder): unknown {
     syntheticPendingCash: order.syntheticPendingCash,
     // A sell's fee allowance held for it (synthetic-fee-hold.ts): absent while none, as in sections before it was kept.
     syntheticFeeHeld: order.syntheticFeeHeld,
+    // Where its fills stand in the venue's cumulative quantity (venue-ranges.ts): absent while that is (0, cumQty], as
+    // in sections before it was kept, which read as such (those builds placed every fill there).
+    venueRanges: order.venueRanges,
+    syntheticRanges: order.syntheticRanges,
   }
   copyFacts(order, form)
   return form
@@ -68,6 +74,8 @@ export function trackedOrderFromSection(value: unknown): TrackedOrder | string {
   if (feeHeld !== undefined && !(typeof feeHeld === 'bigint' && feeHeld > 0n && pendingQty !== undefined && written.side === 'sell')) {
     return 'syntheticFeeHeld is not a positive amount held by a sell with synthetic quantity pending'
   }
+  const rangesProblem = venueRangesProblem(written.venueRanges, typeof written.cumQty === 'bigint' ? written.cumQty : null) ?? venueRangesProblem(written.syntheticRanges, null)
+  if (rangesProblem !== null) return `venueRanges or syntheticRanges: ${rangesProblem}`
   written.clientId = clientIds[0] as string
   if (clientIds.length > 1) written.amendClientIds = clientIds.slice(1)
   // Only a marked order holds the member (TrackedOrder); a section writes it on every order.

@@ -44,7 +44,10 @@ export const BACKOFFICE_SECTION_FORMAT = 'egress.backoffice-section'
  * Versions 1 to 4 are still read: their image is of version 1 and digests as such, whatever `model_version` row the
  * file that build copied held (section-model.ts); restored, it is upgraded in place on a compacted log, and passed
  * over for a rebuild from the log on a whole one (projector-start.ts, rebuild.ts).
- * An older build refuses a version 5 section rather than write on an image it does not keep whole.
+ * An older build refuses a version 5 section rather than write on an image it does not keep whole. A held order of
+ * version 5 may also carry venueRanges and syntheticRanges (venue-ranges.ts), added without a new version: absent on
+ * almost every order and in sections written before, which read as fills placed at egress's cumulative quantity, as
+ * those builds placed them; a build before them reads past them (section-orders.ts).
  */
 export const BACKOFFICE_SECTION_VERSION = 5
 /** The first section version whose image says its own query model version (store-schema.ts). */

@@ -10,8 +10,10 @@
  * and never flipped.
  *
  * The quantity is kept as ranges of the order's venue cumulative quantity, the coordinates the kernel matches real
- * fills in: a synthetic fill books (cumQty − qty, cumQty], and a real fill covers (venueCumQty − lastQty, … +
- * coveredQty] of it (`order.fill_covered`, just before its `order.fill_trued_up`). Ranges matter because the real
+ * fills in: a synthetic fill books what egress lacks below the venue's cumulative quantity it read — (cumQty − qty,
+ * cumQty] while reports came in venue order, the gaps a report of a later range left otherwise (venue-ranges.ts) — and
+ * a real fill covers (venueCumQty − lastQty, … + coveredQty] of it (`order.fill_covered`, just before its
+ * `order.fill_trued_up`). Ranges matter because the real
  * fills behind one synthetic fill may differ in price, and a synthetic fill that reduced the position before opening
  * closed its first units: had the real fills come first, the first of them would have done the closing. So each
  * segment of a range keeps its own open fraction:
@@ -88,14 +90,23 @@ export function noTakenLot(): TakenLot {
   return { qty: 0n, openWeight: 0n, pieces: [], pricesMixed: false }
 }
 
-/** The synthetic fill of `orderId` just booked (cumQty − qty, cumQty] at `price`; its first `closedQty` units reduced the position. */
-export function addSyntheticLot(lots: SyntheticLots, orderId: string, booked: { cumQty: Units; qty: Units; closedQty: Units; price: Units }): void {
-  const { cumQty, qty, closedQty, price } = booked
-  assert(qty > 0n && qty <= cumQty && closedQty >= 0n && closedQty <= qty, () => `synthetic lot of ${orderId}: ${closedQty} closed of ${qty} to ${cumQty}`)
-  const fromQty = cumQty - qty
+/**
+ * The synthetic fill of `orderId` just booked `ranges` of its venue cumulative quantity (venue-ranges.ts: most often
+ * the one range (cumQty − qty, cumQty]) at `price`; its first `closedQty` units in venue order reduced the position.
+ */
+export function addSyntheticLot(lots: SyntheticLots, orderId: string, booked: { ranges: readonly { fromQty: Units; toQty: Units }[]; closedQty: Units; price: Units }): void {
+  const { ranges, closedQty, price } = booked
+  const qty = ranges.reduce((sum, range) => sum + (range.toQty - range.fromQty), 0n)
+  assert(ranges.length > 0 && closedQty >= 0n && closedQty <= qty, () => `synthetic lot of ${orderId}: ${closedQty} closed of ${qty}`)
   const added: SyntheticSegment[] = []
-  if (closedQty > 0n) added.push({ fromQty, toQty: fromQty + closedQty, openFraction: 0n, price })
-  if (closedQty < qty) added.push({ fromQty: fromQty + closedQty, toQty: cumQty, openFraction: FRACTION_ONE, price })
+  let closedLeft = closedQty
+  for (const { fromQty, toQty } of ranges) {
+    assert(fromQty >= 0n && toQty > fromQty, () => `synthetic lot of ${orderId}: range (${fromQty}, ${toQty}]`)
+    const closedTo = toQty - fromQty < closedLeft ? toQty : fromQty + closedLeft
+    closedLeft -= closedTo - fromQty
+    if (closedTo > fromQty) added.push({ fromQty, toQty: closedTo, openFraction: 0n, price })
+    if (closedTo < toQty) added.push({ fromQty: closedTo, toQty, openFraction: FRACTION_ONE, price })
+  }
   const lot = lots.get(orderId)
   const segments = [...(lot?.segments ?? []), ...added].sort((a, b) => (a.fromQty < b.fromQty ? -1 : a.fromQty > b.fromQty ? 1 : 0))
   // A lot with a segment of unknown price (section format 3) stays as that build split it: by the kernel's average.
