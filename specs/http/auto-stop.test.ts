@@ -14,8 +14,9 @@ afterAll(async () => {
 })
 
 describe('auto-stop over HTTP', () => {
-  test('the order-rate breaker halts a runaway, shown on /v1/auto_stop, /health and /metrics', async () => {
-    const t = await startTestGateway({ config: { autoStop: { orderRate: { windowMs: 60_000, ordersMax: 2, scope: 'account', action: 'HALT' } } } })
+  test('the order-rate breaker over all accounts halts a runaway, shown on /v1/auto_stop, /health and /metrics', async () => {
+    // Scope all: the trading switch (scope account stops the account alone: account-stop.test.ts).
+    const t = await startTestGateway({ config: { autoStop: { orderRate: { windowMs: 60_000, ordersMax: 2, scope: 'all', action: 'HALT' } } } })
     gateways.push(t)
     const trader = await t.token({ sub: 'alice', roles: ['trader'], accounts: ['demo-1'] })
     const ops = await t.token({ sub: 'olga', roles: ['ops'], accounts: [] })
@@ -41,7 +42,8 @@ describe('auto-stop over HTTP', () => {
       trading_switch: 'halted',
       armed: false,
       breakers: [{ breaker: 'order_rate', trips: 1 }],
-      last_trip: { breaker: 'order_rate', note: 'auto-stop order_rate: 3 new orders accepted for account demo-1 in the last 60000 ms, above 2' },
+      last_trip: { breaker: 'order_rate', note: 'auto-stop order_rate: 3 new orders accepted over all accounts in the last 60000 ms, above 2', account: null },
+      stopped_accounts: [],
     })
     const metrics = await (await t.request('/metrics')).text()
     expect(metrics).toContain('egress_auto_stop_trips_total{breaker="order_rate"} 1')
@@ -60,6 +62,7 @@ describe('auto-stop over HTTP', () => {
       armed_at_ms: null,
       breakers: [],
       last_trip: null,
+      stopped_accounts: [],
     })
     const metrics = await (await t.request('/metrics')).text()
     expect(metrics).toContain('# TYPE egress_auto_stop_trips_total counter')

@@ -114,6 +114,7 @@ describe('the refusals of a gateway under strain are documented', () => {
       'POST /v1/admin/resume': () => ({ url: '/v1/admin/resume', init: post(ops, {}) }),
       'POST /v1/admin/snapshot': () => ({ url: '/v1/admin/snapshot', init: post(ops, {}) }),
       'POST /v1/accounts/{id}/flatten': () => ({ url: '/v1/accounts/demo-2/flatten', init: post(ops, {}, { 'Idempotency-Key': `behaviour-${++n}` }) }),
+      'POST /v1/accounts/{id}/resume': () => ({ url: '/v1/accounts/demo-2/resume', init: post(ops, {}) }),
       'POST /v1/admin/venues/{venue}/override': () => ({ url: '/v1/admin/venues/sim/override', init: post(admin, { reason: 'drill', duration_ms: 60_000 }) }),
       'POST /v1/admin/venues/{venue}/override/approve': () => ({ url: '/v1/admin/venues/sim/override/approve', init: post(admin2, { override_id: 'sim#1' }) }),
       'POST /v1/admin/venues/{venue}/override/revoke': () => ({ url: '/v1/admin/venues/sim/override/revoke', init: post(ops, {}) }),

@@ -31,7 +31,8 @@ test('a breaker never loosens a switch engaged already: HALT stays under a CANCE
 })
 
 test('after an operator\'s RESUME the breaker re-arms with its window started again, and trips again on new figures', async () => {
-  const { world } = await autoStopWorld({ evaluateEveryMs: 1_000, orderRate: { windowMs: 60_000, ordersMax: 2, scope: 'account', action: 'HALT' } })
+  // Scope all: the trip engages the trading switch (scope account stops the account alone: auto-stop-account.test.ts).
+  const { world } = await autoStopWorld({ evaluateEveryMs: 1_000, orderRate: { windowMs: 60_000, ordersMax: 2, scope: 'all', action: 'HALT' } })
   worlds.push(world)
   const { gateway } = world
   for (let index = 0; index < 3; index++) await placeResting(world, traderA)
@@ -48,7 +49,7 @@ test('after an operator\'s RESUME the breaker re-arms with its window started ag
   expect(gateway.engine.state.tradingSwitch).toBe('halted')
   expect((await switchRecords(world)).map((record) => `${record.principalId} ${record.action}`)).toEqual(['egress-auto-stop HALT', 'olga RESUME', 'egress-auto-stop HALT'])
   expect(gateway.autoStop?.trips('order_rate')).toBe(2)
-  expect(gateway.autoStop?.status()).toMatchObject({ last_trip: { breaker: 'order_rate', note: 'auto-stop order_rate: 3 new orders accepted for account acct-a in the last 60000 ms, above 2' } })
+  expect(gateway.autoStop?.status()).toMatchObject({ last_trip: { breaker: 'order_rate', note: 'auto-stop order_rate: 3 new orders accepted over all accounts in the last 60000 ms, above 2', account: null } })
   expectNoErrors(world)
 })
 

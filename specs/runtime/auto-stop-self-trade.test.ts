@@ -6,7 +6,7 @@
  */
 
 import { expect, test } from 'bun:test'
-import { autoStopWorld, expectNoErrors, placeResting, switchRecords } from './auto-stop-support.ts'
+import { accountSwitchRecords, autoStopWorld, expectNoErrors, placeResting } from './auto-stop-support.ts'
 import { opsUser, run, traderA, worldsStoppedAfterEach } from './harness.ts'
 
 const worlds = worldsStoppedAfterEach()
@@ -23,18 +23,18 @@ test('orders refused SELF_TRADE_PREVENTED are not counted by the order-rate brea
     expect(reply).toMatchObject({ kind: 'rejected', reason: 'SELF_TRADE_PREVENTED' })
   }
   await run(world, 300)
-  expect(world.gateway.engine.state.tradingSwitch).toBe('normal')
+  expect(world.gateway.engine.state.accountSwitches.size).toBe(0)
   await placeResting(world, traderA)
-  expect(world.gateway.engine.state.tradingSwitch).toBe('halted')
-  expect((await switchRecords(world)).map((record) => record.note)).toEqual(['auto-stop order_rate: 4 new orders accepted for account acct-a in the last 10000 ms, above 3'])
+  expect(world.gateway.engine.state.accountSwitches.get('acct-a')?.switch).toBe('halted')
+  expect((await accountSwitchRecords(world)).map((record) => record.note)).toEqual(['auto-stop order_rate: 4 new orders accepted for account acct-a in the last 10000 ms, above 3'])
   expectNoErrors(world)
 })
 
-test("a flatten under a breaker's HALT closes the position although the account's open buys cross the closes, and trips nothing again", async () => {
+test("a flatten under a breaker's HALT of the account closes the position although the account's open buys cross the closes, and trips nothing again", async () => {
   const { world } = await autoStopWorld({ evaluateEveryMs: 1_000, orderRate: { windowMs: 10_000, ordersMax: 2, scope: 'account', action: 'HALT' } })
   worlds.push(world)
   for (let index = 0; index < 3; index++) await placeResting(world, traderA)
-  expect(world.gateway.engine.state.tradingSwitch).toBe('halted')
+  expect(world.gateway.engine.state.accountSwitches.get('acct-a')?.switch).toBe('halted')
   const flattened = await world.gateway.flatten(opsUser, 'acct-a', 'f-under-halt')
   expect(flattened.reply.kind).toBe('done')
   await run(world, 2_000)
@@ -43,7 +43,7 @@ test("a flatten under a breaker's HALT closes the position although the account'
   expect(closes.length).toBeGreaterThan(0)
   expect(closes.every((order) => order.side === 'sell' && order.status !== 'Rejected')).toBe(true)
   expect(closes.some((order) => order.cumQty > 0n)).toBe(true)
-  expect(world.gateway.engine.state.tradingSwitch).toBe('halted')
-  expect((await switchRecords(world)).map((record) => record.principalId)).toEqual(['egress-auto-stop'])
+  expect(world.gateway.engine.state.accountSwitches.get('acct-a')?.switch).toBe('halted')
+  expect((await accountSwitchRecords(world)).map((record) => record.principalId)).toEqual(['egress-auto-stop'])
   expectNoErrors(world)
 })

@@ -65,3 +65,11 @@ export async function placeResting(world: World, principal: Principal, account =
 export function expectNoErrors(world: World): void {
   expect(world.errors).toEqual([])
 }
+
+/** The `account.switch_changed` records of the world's log: which account, who engaged or lifted what, with which note. */
+export async function accountSwitchRecords(world: World): Promise<{ accountId: string; action: string; principalId: string; note: string }[]> {
+  await world.gateway.engine.settled()
+  return Array.from(world.gateway.engine.wal.read(1), (frame) => domainEventOf(frame)).flatMap((event) =>
+    event?.type === 'account.switch_changed' ? [{ accountId: event.accountId, action: event.action, principalId: event.principalId, note: event.note }] : [],
+  )
+}

@@ -7,7 +7,7 @@
 import { describe, expect, test } from 'bun:test'
 import { AUTO_STOP_PRINCIPAL } from '../../src/runtime/auto-stop.ts'
 import { slowAllowed } from '../../src/runtime/auto-stop-breakers.ts'
-import { autoStopWorld, expectNoErrors, placeResting, switchRecords } from './auto-stop-support.ts'
+import { accountSwitchRecords, autoStopWorld, expectNoErrors, placeResting, switchRecords } from './auto-stop-support.ts'
 import { run, traderA, traderB, worldsStoppedAfterEach } from './harness.ts'
 
 const worlds = worldsStoppedAfterEach()
@@ -66,7 +66,7 @@ describe('auto-stop breakers', () => {
     expectNoErrors(world)
   })
 
-  test('order_rate per account: ordersMax new orders in the window do not trip, nor do another account\'s; one more does', async () => {
+  test('order_rate per account: ordersMax new orders in the window do not trip, nor do another account\'s; one more stops that account (not the gateway)', async () => {
     const { world } = await autoStopWorld({ evaluateEveryMs: 1_000, orderRate: { windowMs: 10_000, ordersMax: 3, scope: 'account', action: 'HALT' } })
     worlds.push(world)
     const { gateway } = world
@@ -75,10 +75,13 @@ describe('auto-stop breakers', () => {
     // The window slides: the three of acct-a leave it, and three more stay within.
     await run(world, 10_600)
     for (let index = 0; index < 3; index++) await placeResting(world, traderA)
-    expect(gateway.engine.state.tradingSwitch).toBe('normal')
+    expect(gateway.engine.state.accountSwitches.size).toBe(0)
     await placeResting(world, traderA)
-    expect(gateway.engine.state.tradingSwitch).toBe('halted')
-    expect(await switchRecords(world)).toEqual([{ action: 'HALT', principalId: 'egress-auto-stop', note: 'auto-stop order_rate: 4 new orders accepted for account acct-a in the last 10000 ms, above 3' }])
+    expect(gateway.engine.state.accountSwitches.get('acct-a')?.switch).toBe('halted')
+    expect(gateway.engine.state.tradingSwitch).toBe('normal')
+    const note = 'auto-stop order_rate: 4 new orders accepted for account acct-a in the last 10000 ms, above 3'
+    expect(await accountSwitchRecords(world)).toEqual([{ accountId: 'acct-a', action: 'HALT', principalId: 'egress-auto-stop', note }])
+    expect(await switchRecords(world)).toEqual([])
     expectNoErrors(world)
   })
 

@@ -7,6 +7,7 @@ import { DONE_REPLY, type Decision, type ConfigureCommand, type FundCommand, typ
 import { reachesFurther, switchFor } from '../domain/modes.ts'
 import { endDecidedWork, MODE_ESCALATION_ORDERS_MAX } from './mode-escalation.ts'
 import { endHeldWork, endWorkLeftHeld, KILL_SWITCH_ORDERS_MAX } from './kill-switch.ts'
+import { decideAccountSwitch, liftAccountSwitches } from './account-switch.ts'
 import { isOperator, mayChangeMode } from './permissions.ts'
 import { HOLD_RULE_GRACE } from './reservations.ts'
 import { RETIRE_RULE_UNTOUCHED } from './retention.ts'
@@ -83,17 +84,26 @@ export function decideKillSwitch(state: KernelState, command: KillSwitchCommand)
   }
   // Absent (the command records of leaders before parts): all of it in one decision, as those leaders decided.
   const ordersMax = command.ordersMax === undefined ? null : Math.min(command.ordersMax, KILL_SWITCH_ORDERS_MAX)
+  // One account's own switch (account-switch.ts): that account only.
+  if (command.accountId !== undefined) return decideAccountSwitch(state, { ...command, accountId: command.accountId }, ordersMax)
   const at = { atMs: command.nowMs, principalId: command.principal.id, ordersMax }
+  // RESUME lifts the accounts' own switches too, with the gateway's or, the gateway's not engaged, on their own.
+  if (target === 'normal' && state.tradingSwitch === 'normal') {
+    if (state.accountSwitches.size === 0) return { events: [], reply: DONE_REPLY }
+    return { events: liftAccountSwitches(state, { ...at, note: command.note }).events, reply: DONE_REPLY }
+  }
   if (state.tradingSwitch === target) {
     // Asked again in parts: the next part of the work the switch holds, left by the part that engaged it.
-    if (target === 'normal' || ordersMax === null) return { events: [], reply: DONE_REPLY }
+    if (ordersMax === null) return { events: [], reply: DONE_REPLY }
     return { events: endHeldWork(state, { ...at, target, action: command.action }).events, reply: DONE_REPLY }
   }
   // RESUME ends what is left held under the switch it lifts (an older build's, or parts cut short) before it lifts it:
-  // more than one decision ends, and the switch stays until the decision that ends the last of it.
+  // more than one decision ends, and the switch stays until the decision that ends the last of it. That one lifts the
+  // accounts' own switches too (the gateway's ended every account's waiting work, theirs included).
   if (target === 'normal') {
     const ended = endWorkLeftHeld(state, at)
-    return { events: ended.complete ? [...ended.events, event] : ended.events, reply: DONE_REPLY }
+    if (!ended.complete) return { events: ended.events, reply: DONE_REPLY }
+    return { events: [...ended.events, ...liftAccountSwitches(state, { ...at, note: command.note, ordersMax: null }).events, event], reply: DONE_REPLY }
   }
   // Places and amends waiting to be sent end as the switch engages, so none goes out at RESUME as if just asked for
   // (kill-switch.ts). The switch engages in this decision whatever is left: the gate holds the rest until it is ended.

@@ -21,6 +21,7 @@ import { noteOwnQuote } from './own-quotes.ts'
 import { adoptKeyWindow, forgetAgedAt, keysAtCap, takeKey } from './key-window.ts'
 import { dropHeldEnded } from './synthetic-held-ended.ts'
 import { holdFlatten } from './flatten-held.ts'
+import { applyAccountSwitch } from './account-switch.ts'
 
 export interface ApplyMeta {
   /** The event's log sequence number; strictly increasing. */
@@ -57,6 +58,9 @@ export function applyInPlace(state: KernelState, event: DomainEvent, meta: Apply
       return
     case 'switch.changed':
       state.tradingSwitch = event.switch
+      return
+    case 'account.switch_changed':
+      applyAccountSwitch(state, event)
       return
     case 'venue.health_changed':
     case 'venue.override_proposed':
@@ -114,6 +118,7 @@ type OrderScopedEvent = Exclude<
     | 'kernel.hold_rule_adopted'
     | 'mode.changed'
     | 'switch.changed'
+    | 'account.switch_changed'
     | 'venue.health_changed'
     | 'venue.override_proposed'
     | 'venue.override_approved'

@@ -33,7 +33,7 @@ export function decideCancel(state: KernelState, command: CancelCommand): Decisi
 }
 
 /** The reasons an order never sent is canceled with on the spot. */
-export type UnsentCancelReason = 'CANCELED_BEFORE_SEND' | 'TTL_EXPIRED' | 'STALE_AT_START' | 'MODE_ESCALATED' | 'KILL_SWITCH_HALT' | 'KILL_SWITCH_CANCEL_ONLY' | 'OCO_SIBLING_FILLED' | 'OCO_SIBLING_CANCELED' | 'OCO_SIBLING_ENDED' | 'OCO_LEG_REVIVED'
+export type UnsentCancelReason = 'CANCELED_BEFORE_SEND' | 'TTL_EXPIRED' | 'STALE_AT_START' | 'MODE_ESCALATED' | 'KILL_SWITCH_HALT' | 'KILL_SWITCH_CANCEL_ONLY' | 'ACCOUNT_HALTED' | 'ACCOUNT_CANCEL_ONLY' | 'OCO_SIBLING_FILLED' | 'OCO_SIBLING_CANCELED' | 'OCO_SIBLING_ENDED' | 'OCO_LEG_REVIVED'
 
 /**
  * The events that cancel `order`, or null when it is already done. Shared with flatten, mode escalation and kill switches

@@ -116,6 +116,11 @@ export interface KillSwitchCommand {
    * (command records of older leaders): all of it in one decision, as before.
    */
   ordersMax?: number
+  /**
+   * One account's own switch (account-switch.ts): the auto-stop's order_rate trip with scope `account` (HALT or
+   * CANCEL_ONLY), an operator's RESUME of the account. Absent: the gateway's switch (whose RESUME lifts the accounts' too).
+   */
+  accountId?: string
 }
 
 /** Paper funding (from config at bootstrap or by an operator). Refused in live mode: live balances come from venues. */

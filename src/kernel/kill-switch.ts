@@ -32,6 +32,7 @@ import type { TradingSwitch } from '../domain/modes.ts'
 import type { Order } from '../domain/orders.ts'
 import { cancelEvents } from './cancel.ts'
 import { emit, emitterFor } from './emit.ts'
+import type { SwitchHoldReason } from './send.ts'
 import type { KernelState } from './state.ts'
 
 type HoldingSwitch = Exclude<TradingSwitch, 'normal'>
@@ -77,16 +78,36 @@ export function endWorkLeftHeld(state: KernelState, input: { atMs: number; princ
   return endWaitingWork(state, { atMs: input.atMs, holding, principalId: input.principalId, amendDetail: detail, ordersMax: input.ordersMax })
 }
 
-/** Whether any place or amend waits in a lane that a switch ends (the runtime asks for the next part while one does). */
-export function switchWorkLeft(state: KernelState): boolean {
-  return waitingWork(state).length > 0
+/**
+ * Whether any place or amend waits in a lane that a switch ends (the runtime asks for the next part while one does):
+ * any account's, or with `accountId` that account's (its own switch, account-switch.ts).
+ */
+export function switchWorkLeft(state: KernelState, accountId: string | null = null): boolean {
+  return waitingWork(state, accountId).length > 0
 }
 
-function endWaitingWork(state: KernelState, input: { atMs: number; holding: HoldingSwitch; principalId: string; amendDetail: string; ordersMax: number | null }): EndedWork {
-  const reason = REASON[input.holding]
+/**
+ * The events that end the waiting work of one account whose own switch `holding` engages, or (at its RESUME) of one
+ * whose switch left some held (its parts cut short): the same ending as the gateway's switch gives, that account's
+ * work only, with the account's codes (ACCOUNT_HALTED, ACCOUNT_CANCEL_ONLY).
+ */
+export function endAccountWork(state: KernelState, input: { atMs: number; accountId: string; holding: HoldingSwitch; principalId: string; amendDetail: string; ordersMax: number | null }): EndedWork {
+  return endWaitingWork(state, { ...input, reason: ACCOUNT_REASON[input.holding] })
+}
+
+const ACCOUNT_REASON: Readonly<Record<HoldingSwitch, 'ACCOUNT_HALTED' | 'ACCOUNT_CANCEL_ONLY'>> = {
+  halted: 'ACCOUNT_HALTED',
+  cancel_only: 'ACCOUNT_CANCEL_ONLY',
+}
+
+function endWaitingWork(
+  state: KernelState,
+  input: { atMs: number; holding: HoldingSwitch; principalId: string; amendDetail: string; ordersMax: number | null; accountId?: string; reason?: SwitchHoldReason },
+): EndedWork {
+  const reason = input.reason ?? REASON[input.holding]
   const events: DomainEvent[] = []
   // By order id: the same events whatever order the queues were restored in (replay or snapshot).
-  const found = waitingWork(state).sort((a, b) => (a.order.orderId < b.order.orderId ? -1 : 1))
+  const found = waitingWork(state, input.accountId ?? null).sort((a, b) => (a.order.orderId < b.order.orderId ? -1 : 1))
   // null: all of it in one decision (a command without parts: a standby re-deciding an older leader's command record
   // must decide what that leader decided).
   const ordersMax = input.ordersMax === null ? found.length : Math.max(1, input.ordersMax)
@@ -104,13 +125,13 @@ function endWaitingWork(state: KernelState, input: { atMs: number; holding: Hold
   return { events, complete: found.length <= ordersMax }
 }
 
-/** Places (not flatten's closes) and amends (stage `requested`) waiting in a lane, not yet sent. */
-function waitingWork(state: KernelState): { order: Order; work: 'place' | 'amend' }[] {
+/** Places (not flatten's closes) and amends (stage `requested`) waiting in a lane, not yet sent (of `accountId`'s only). */
+function waitingWork(state: KernelState, accountId: string | null): { order: Order; work: 'place' | 'amend' }[] {
   const found: { order: Order; work: 'place' | 'amend' }[] = []
   for (const queue of state.queues) {
     for (const [orderId, kind] of queue) {
       const order = state.orders.get(orderId)
-      if (order === undefined) continue
+      if (order === undefined || (accountId !== null && order.accountId !== accountId)) continue
       if (kind === 'place' && order.flattenId === null) found.push({ order, work: 'place' })
       if (kind === 'amend' && order.amend?.stage === 'requested') found.push({ order, work: 'amend' })
     }

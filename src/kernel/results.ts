@@ -13,7 +13,7 @@ import { GATEWAY_PRINCIPAL_ID } from '../domain/accounts.ts'
 import { DONE_REPLY, type BootstrapCommand, type CancelResultCommand, type Decision, type PlaceResultCommand } from './commands.ts'
 import { anomaly, emit, emitterFor, type Emitter } from './emit.ts'
 import { ackConcludes } from './inbox.ts'
-import { switchHolds } from './send.ts'
+import { switchHolds, switchHoldText } from './send.ts'
 import type { CallAction, KernelState } from './state.ts'
 
 /**
@@ -94,7 +94,7 @@ function placeAnswerEvents(state: KernelState, emitter: Emitter, order: Order, c
     const held = order.flattenId === null ? switchHolds(state, order, 'place') : null
     if (order.status === 'CancelRequested') emit(emitter, { type: 'order.unknown', ...at, reason: 'VENUE_OUTCOME_UNKNOWN', detail: `place answered retryable (${outcome.reason}) while a cancel was wanted: read back before the order ends` })
     else if (held !== null) {
-      emit(emitter, { type: 'order.unknown', ...at, reason: 'VENUE_OUTCOME_UNKNOWN', detail: `place answered retryable (${outcome.reason}) with the trading switch ${state.tradingSwitch}: not sent again, read back before the order ends` })
+      emit(emitter, { type: 'order.unknown', ...at, reason: 'VENUE_OUTCOME_UNKNOWN', detail: `place answered retryable (${outcome.reason}) with the ${switchHoldText(state, order).replace(' is ', ' ')}: not sent again, read back before the order ends` })
       emit(emitter, { type: 'order.cancel_requested', ...at, principalId: GATEWAY_PRINCIPAL_ID, reason: held })
     } else emit(emitter, { type: 'order.send_retry', ...at, action: 'place', venueReason: outcome.reason, retryAtMs: retryAtMsOf(command.nowMs, outcome.retryAfterMs) })
   } else {

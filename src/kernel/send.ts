@@ -42,7 +42,7 @@ export function decideSend(state: KernelState, command: SendCommand): Decision {
   const busy = callSlotBusy(state, order)
   if (busy !== null) return { events: [], reply: { kind: 'refused', reason: 'TRANSITION_REFUSED', detail: busy } }
   const held = switchHolds(state, order, command.action)
-  if (held !== null) return { events: [], reply: { kind: 'refused', reason: held, detail: `trading switch is ${state.tradingSwitch}` } }
+  if (held !== null) return { events: [], reply: { kind: 'refused', reason: held, detail: switchHoldText(state, order) } }
   const gate = evaluateGate(gateInput(state, order, command))
   const emitter = emitterFor(order)
   const atMs = command.nowMs
@@ -120,12 +120,28 @@ function notReadyFor(order: Order, action: GateAction): string | null {
   }
 }
 
-/** HALT holds every new order except Lane0 closes, and every amend; CANCEL_ONLY holds both. Cancels always go. */
-export function switchHolds(state: KernelState, order: Order, action: GateAction): 'KILL_SWITCH_HALT' | 'KILL_SWITCH_CANCEL_ONLY' | null {
+/** The codes a kill switch holds work with: the gateway's switch, or the order's account's own (account-switch.ts). */
+export type SwitchHoldReason = 'KILL_SWITCH_HALT' | 'KILL_SWITCH_CANCEL_ONLY' | 'ACCOUNT_HALTED' | 'ACCOUNT_CANCEL_ONLY'
+
+/**
+ * HALT holds every new order except Lane0 closes, and every amend; CANCEL_ONLY holds both. Cancels always go. The
+ * gateway's switch first, then the order's account's own, which holds that account's work the same way.
+ */
+export function switchHolds(state: KernelState, order: Order, action: GateAction): SwitchHoldReason | null {
   if (action === 'cancel') return null
   if (state.tradingSwitch === 'cancel_only') return 'KILL_SWITCH_CANCEL_ONLY'
   if (state.tradingSwitch === 'halted' && (action === 'amend' || order.lane !== 0)) return 'KILL_SWITCH_HALT'
+  const accountSwitch = state.accountSwitches.size === 0 ? undefined : state.accountSwitches.get(order.accountId)?.switch
+  if (accountSwitch === 'cancel_only') return 'ACCOUNT_CANCEL_ONLY'
+  if (accountSwitch === 'halted' && (action === 'amend' || order.lane !== 0)) return 'ACCOUNT_HALTED'
   return null
+}
+
+/** The switch a hold's code names, in words (the gateway's, or the account's own). */
+export function switchHoldText(state: KernelState, order: Order): string {
+  const accountSwitch = state.accountSwitches.get(order.accountId)?.switch
+  if (state.tradingSwitch !== 'normal' || accountSwitch === undefined) return `trading switch is ${state.tradingSwitch}`
+  return `account ${order.accountId}'s own switch is ${accountSwitch}`
 }
 
 function gateInput(state: KernelState, order: Order, command: SendCommand): GateInput {

@@ -47,6 +47,18 @@ export interface HeldFlatten {
   decidedAtMs: number
 }
 
+/**
+ * One account's kill switch in force (account.switch_changed; account-switch.ts): the auto-stop's order_rate breaker
+ * with scope `account` engaged it; an operator's RESUME of the account, or a global RESUME, lifts it.
+ */
+export interface AccountSwitch {
+  switch: Exclude<TradingSwitch, 'normal'>
+  /** Who engaged it, when, and its note (the breaker, its figures and threshold): what the account's read shows. */
+  principalId: string
+  atMs: number
+  note: string
+}
+
 export interface InFlightCall {
   orderId: string
   action: CallAction
@@ -109,6 +121,11 @@ export interface KernelState {
   orderLists: OrderLists
   /** Per account, flatten id → its first answer, oldest first (src/kernel/flatten-held.ts): bounded per account. */
   flattens: Map<string, Map<string, HeldFlatten>>
+  /**
+   * The accounts stopped on their own (account-switch.ts), account id → its switch: at most one entry per account
+   * the kernel accepts orders for (the configured ones), none once lifted.
+   */
+  accountSwitches: Map<string, AccountSwitch>
 }
 
 export function initialState(): KernelState {
@@ -135,6 +152,7 @@ export function initialState(): KernelState {
     revocations: emptyRevocations(),
     orderLists: emptyOrderLists(),
     flattens: new Map(),
+    accountSwitches: new Map(),
   }
 }
 
@@ -166,6 +184,8 @@ export function cloneState(state: KernelState): KernelState {
     orderLists: cloneOrderLists(state.orderLists),
     // The answers are never changed in place: each account's map copied, its entries shared.
     flattens: new Map([...state.flattens].map(([accountId, held]) => [accountId, new Map(held)])),
+    // Entries are never changed in place (apply replaces or deletes them): the map copied, its entries shared.
+    accountSwitches: new Map(state.accountSwitches),
   }
 }
 

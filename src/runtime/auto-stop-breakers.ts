@@ -110,9 +110,21 @@ export function slowAllowed(calls: number): number {
   return calls - Math.floor((99 * calls + 99) / 100)
 }
 
-/** A runaway bot: more than ordersMax new orders accepted within windowMs, per account (scope account) or in all. */
+/**
+ * A runaway bot: more than ordersMax new orders accepted within windowMs, per account (scope account) or in all. With
+ * scope account its trip stops that account only (auto-stop.ts, kernel account-switch.ts); with scope all, the gateway.
+ */
 export class OrderRateBreaker extends WindowedBreaker<Section<'orderRate'>> implements Breaker {
   readonly name = 'order_rate'
+
+  get perAccount(): boolean {
+    return this.config.scope !== 'all'
+  }
+
+  /** One account's window starts again (its own switch lifted): no figure from before the RESUME trips it. */
+  resetAccount(accountId: string): void {
+    if (this.perAccount) this.windows.byKey.delete(accountId)
+  }
 
   observe(accountId: string, atMs: number): string | null {
     const { scope, ordersMax, windowMs } = this.config

@@ -15,6 +15,12 @@
  *   them (nor the answer to a call made before it) and no record storm follows a trip;
  * - a submit the engine refused (its log full) is not retried at once nor in a loop: the breakers may trip again from
  *   the next evaluation on (evaluateEveryMs later), on figures as they stand then. A kill switch is idempotent anyway.
+ *
+ * The order_rate breaker with scope `account` (the default) stops the account whose rate it tripped on, not the
+ * gateway (seed 004 §9: accounts apart): its trip submits `kill_switch` for that account (kernel account-switch.ts),
+ * whose `account.switch_changed` record is the evidence; every other account, and every breaker, stays armed. That
+ * account is not counted again until its switch is lifted (RESUME of the account, or the gateway's RESUME), and then
+ * its window starts again. With scope `all` the trip engages the gateway's switch, as every other breaker's does.
  */
 
 import type { Principal } from '../domain/accounts.ts'
@@ -43,6 +49,8 @@ export interface AutoStopTrip {
   breaker: BreakerName
   atMs: number
   note: string
+  /** The account the trip stopped (order_rate, scope account); absent: the gateway's switch. */
+  accountId?: string
 }
 
 export class AutoStop {
@@ -59,6 +67,8 @@ export class AutoStop {
   private armedAtMs = 0
   /** After a submit the engine refused: no trip before this time. */
   private holdUntilMs = Number.NEGATIVE_INFINITY
+  /** Accounts whose own switch a trip asked for and the log does not hold yet: not counted, not tripped again. */
+  private readonly accountsTripping = new Set<string>()
   private timerCancel: (() => void) | null = null
   private unsubscribe: (() => void) | null = null
   lastTrip: AutoStopTrip | null = null
@@ -124,12 +134,24 @@ export class AutoStop {
       if (event.type === 'switch.changed') {
         if (event.switch === 'normal') this.rearm()
         else this.awaitingResume = true
+      } else if (event.type === 'account.switch_changed') {
+        this.accountsTripping.delete(event.accountId)
+        if (event.switch === 'normal') this.orderRate?.resetAccount(event.accountId)
       } else if (event.type === 'order.accepted' && this.orderRate !== null && event.flattenId === null && this.mayTrip()) {
         // A flatten's closing orders reduce risk an operator or client asked to reduce: not a runaway's.
-        const over = this.orderRate.observe(event.accountId, this.options.clock.nowMs())
-        if (over !== null) this.trip(this.orderRate, over)
+        this.observeOrder(this.orderRate, event.accountId)
       }
     }
+  }
+
+  /** A new order accepted: per account, an account stopped (or being stopped) is not counted; its trip stops it alone. */
+  private observeOrder(breaker: OrderRateBreaker, accountId: string): void {
+    const perAccount = breaker.perAccount
+    if (perAccount && (this.accountsTripping.has(accountId) || this.options.engine.state.accountSwitches.has(accountId))) return
+    const over = breaker.observe(accountId, this.options.clock.nowMs())
+    if (over === null) return
+    if (perAccount) this.tripAccount(breaker, accountId, over)
+    else this.trip(breaker, over)
   }
 
   private readonly tick = (): void => {
@@ -156,6 +178,7 @@ export class AutoStop {
   /** Every breaker's figures start again, and the Unknown dwell counts from now. */
   private rearm(): void {
     this.awaitingResume = false
+    this.accountsTripping.clear()
     this.armedAtMs = this.options.clock.nowMs()
     for (const breaker of this.breakers) breaker.reset()
   }
@@ -182,6 +205,27 @@ export class AutoStop {
     }, refused)
   }
 
+  /**
+   * Stops one account (order_rate, scope account): its own switch, in parts as the gateway's (decision-parts.ts). The
+   * other accounts and the other breakers stay armed. Refused (the log full), the account is counted again from its
+   * next order: it may trip again then, on figures as they stand.
+   */
+  private tripAccount(breaker: OrderRateBreaker, accountId: string, figures: string): void {
+    const { engine, clock, onError } = this.options
+    const atMs = clock.nowMs()
+    const note = `auto-stop ${breaker.name}: ${figures}`
+    this.accountsTripping.add(accountId)
+    const refused = (error: unknown): void => {
+      this.accountsTripping.delete(accountId)
+      onError(error, `auto-stop ${breaker.name}: the kill switch of account ${accountId} was not applied`)
+    }
+    decideSwitchInParts(engine, clock, { principal: AUTO_STOP_PRINCIPAL, action: breaker.action, note, accountId }).then(({ reply }) => {
+      if (reply.kind === 'refused') return refused(new Error(`${reply.reason}: ${reply.detail}`))
+      this.tripCounts.set(breaker.name, this.trips(breaker.name) + 1)
+      this.lastTrip = { breaker: breaker.name, atMs, note, accountId }
+    }, refused)
+  }
+
   /** GET /v1/auto_stop: armed or not, each breaker's action, threshold and figures now, trips, the last trip. */
   status(): Record<string, unknown> {
     const nowMs = this.options.clock.nowMs()
@@ -194,7 +238,7 @@ export class AutoStop {
         const breaker = this.breakers.find((item) => item.name === name)
         return breaker === undefined ? [] : [{ breaker: name, action: breaker.action, trips: this.trips(name), ...breaker.figures(nowMs, state, this.armedAtMs) }]
       }),
-      last_trip: this.lastTrip === null ? null : { breaker: this.lastTrip.breaker, at_ms: this.lastTrip.atMs, note: this.lastTrip.note },
+      last_trip: this.lastTrip === null ? null : { breaker: this.lastTrip.breaker, at_ms: this.lastTrip.atMs, note: this.lastTrip.note, account: this.lastTrip.accountId ?? null },
     }
   }
 }

@@ -1,8 +1,8 @@
 /**
  * What holds a place or amend whose send was decided, durable now, its venue call not yet made (venue-call.ts
  * callVenue). The record waited for the disk or the HA standby, and the operator may have pulled a brake meanwhile:
- * - a kill switch that holds it (HALT: places but flatten's closes, and amends; CANCEL_ONLY: both): HALT or
- *   CANCEL_ONLY answered means nothing new reaches the venue after it;
+ * - a kill switch that holds it (HALT: places but flatten's closes, and amends; CANCEL_ONLY: both), the gateway's or
+ *   the order's account's own: HALT or CANCEL_ONLY answered means nothing new reaches the venue after it;
  * - a mode change since the decision: the send was decided under the mode of its time (its gate verdict names it).
  *   Made after an escalation (paper → live) it would go out on a paper decision; after a change to shadow, where
  *   nothing is sent, it would go out all the same.
@@ -14,14 +14,14 @@
  */
 
 import type { Order } from '../domain/orders.ts'
-import { switchHolds, type KernelState } from '../kernel/index.ts'
+import { switchHolds, switchHoldText, type KernelState } from '../kernel/index.ts'
 import type { SendRequested } from './venue-send.ts'
 
 /** The reason the call must not be made now, or null when it may. */
 export function callHeld(state: KernelState, order: Order, requested: SendRequested): string | null {
   if (requested.type === 'order.cancel_send_requested') return null
   const held = switchHolds(state, order, requested.type === 'order.send_requested' ? 'place' : 'amend')
-  if (held !== null) return `${held}: the trading switch is ${state.tradingSwitch}, engaged after the send was decided; not called`
+  if (held !== null) return `${held}: the ${switchHoldText(state, order)}, engaged after the send was decided; not called`
   if (requested.gate.mode !== state.mode) return `MODE_CHANGED: decided in ${requested.gate.mode}, the mode is ${state.mode} now; not called`
   return null
 }
@@ -36,4 +36,4 @@ export function heldBeforeVenue(reason: string): boolean {
   return HELD_BEFORE_VENUE.some((code) => reason.startsWith(`${code}:`))
 }
 
-const HELD_BEFORE_VENUE = ['HA_STANDBY_UNCONFIRMED', 'KILL_SWITCH_HALT', 'KILL_SWITCH_CANCEL_ONLY', 'MODE_CHANGED'] as const
+const HELD_BEFORE_VENUE = ['HA_STANDBY_UNCONFIRMED', 'KILL_SWITCH_HALT', 'KILL_SWITCH_CANCEL_ONLY', 'ACCOUNT_HALTED', 'ACCOUNT_CANCEL_ONLY', 'MODE_CHANGED'] as const

@@ -77,9 +77,10 @@ export async function decideUntilLast(
  * refused as overloaded leaves the rest held by the switch (the gate sends none of it): the same switch asked again
  * ends it, RESUME ends it before it lifts. RESUME ends what is left in parts and lifts the switch with the last.
  */
-export async function decideSwitchInParts(engine: Engine, clock: Clock, request: { principal: Principal; action: KillSwitchAction; note: string }): Promise<PartsDecided> {
+export async function decideSwitchInParts(engine: Engine, clock: Clock, request: { principal: Principal; action: KillSwitchAction; note: string; accountId?: string }): Promise<PartsDecided> {
   const ordersMax = decisionOrdersMax(engine.wal.options.queueRecordsMax)
   const submit = (): Promise<Committed> => engine.submit({ kind: 'kill_switch', nowMs: clock.nowMs(), ...request, ordersMax })
+  if (request.accountId !== undefined) return accountSwitchInParts(engine, submit, { accountId: request.accountId, action: request.action })
   const target = switchFor(request.action)
   if (target === 'normal') return liftInParts(engine, submit)
   const decided = submit()
@@ -99,7 +100,38 @@ export async function decideSwitchInParts(engine: Engine, clock: Clock, request:
 }
 
 /**
- * RESUME: each part ends what is left held, the last lifts the switch (its switch.changed). A switch engaged or asked
+ * One account's own switch (kernel account-switch.ts), decided in parts as the gateway's: HALT or CANCEL_ONLY engages
+ * with the first part, whose answer is the answer, and its waiting work is ended in parts while the account's switch
+ * is still this one; RESUME ends what is left held in parts and lifts the switch with the last (its
+ * account.switch_changed).
+ */
+async function accountSwitchInParts(engine: Engine, submit: () => Promise<Committed>, request: { accountId: string; action: KillSwitchAction }): Promise<PartsDecided> {
+  const target = switchFor(request.action)
+  if (target === 'normal') {
+    return decideUntilLast(submit, isLift, (decisions) => `RESUME of account ${request.accountId} ended held work in ${decisions} decisions and more is left; the account's switch is not lifted, ask again`)
+  }
+  const answer = await submit()
+  let lsn = lastLsnOf(answer)
+  if (answer.decision.reply.kind === 'refused') return { reply: answer.decision.reply, lsn }
+  const holding = (): boolean => engine.state.accountSwitches.get(request.accountId)?.switch === target
+  for (let decisions = 1; decisions < PART_DECISIONS_MAX && holding() && switchWorkLeft(engine.state, request.accountId); decisions++) {
+    const part = await submit().catch((error: unknown) => {
+      if (error instanceof EngineOverloadedError) return null
+      throw error
+    })
+    if (part === null) break
+    lsn = lastLsnOf(part) ?? lsn
+  }
+  return { reply: answer.decision.reply, lsn }
+}
+
+/** Whether a RESUME's part is its last: it lifts the gateway's switch, or (that one not engaged) the accounts' own. */
+function isLift(committed: Committed): boolean {
+  return committed.decision.events.some((event) => event.type === 'switch.changed' || (event.type === 'account.switch_changed' && event.switch === 'normal'))
+}
+
+/**
+ * RESUME: each part ends what is left held, the last lifts the switch (its switch.changed) and the accounts' own. A switch engaged or asked
  * between the parts (HALT after CANCEL_ONLY, the same HALT again, an auto-stop's trip) is not lifted by them: asked
  * after this RESUME, it stands.
  */
@@ -108,7 +140,7 @@ async function liftInParts(engine: Engine, submit: () => Promise<Committed>): Pr
   const askedBefore = switchesAsked.get(engine) ?? 0
   return decideUntilLast(
     submit,
-    (committed) => committed.decision.events.some((event) => event.type === 'switch.changed'),
+    isLift,
     (decisions) => `RESUME ended held work in ${decisions} decisions and more is left; the switch is not lifted, ask again`,
     () => {
       const holding = engine.state.tradingSwitch

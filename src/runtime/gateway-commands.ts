@@ -118,6 +118,14 @@ export abstract class GatewayCommands {
   }
 
   /**
+   * Lifts one account's own switch (kernel account-switch.ts; an auto-stop order_rate trip with scope `account`
+   * engaged it), in parts as RESUME is: the answer's lsn is null when the account was not stopped (nothing written).
+   */
+  resumeAccount(principal: Principal, accountId: string, note: string): Promise<CommandResult> {
+    return decideSwitchInParts(this.engine, this.clock, { principal, action: 'RESUME', note, accountId })
+  }
+
+  /**
    * Changes the mode. An escalation with more work to end than one decision's records fit in the log's queue is
    * decided in parts (kernel mode-escalation.ts): each part is submitted once the one before is durable, and the last
    * records the change. Without parts, a change after a venue outage left more never-acknowledged places Unknown than

@@ -47,6 +47,8 @@ const PINNED_LAYOUTS: Record<string, string> = {
   'switch.changed@2': '{action:string atMs:number note:string principalId:string switch:string}',
   'account.funded@2': '{accountId:string amount:units asset:string atMs:number reference:string}',
   'account.flatten_requested@2': '{accountId:string atMs:number flattenId:string principalId:string}',
+  // account.switch_changed (112) came after the plain format: its version 2 layout is pinned all the same.
+  'account.switch_changed@2': '{accountId:string action:string atMs:number note:string principalId:string switch:string}',
   'order.accepted@2': `{orderId:string accountId:string atMs:number baseAsset:string bodyDigest:string clientOrderId:nullable(string) decision:${DECISION} flattenId:nullable(string) idempotencyKey:string lane:number orderType:string postOnly:boolean price:nullable(units) qty:units quoteAsset:string reduceOnly:boolean reservationAmount:units reservationAsset:string side:string symbol:string tif:string venue:string venueClientOrderId:string}`,
   'order.rejected@2': `{orderId:string accountId:nullable(string) atMs:number bodyDigest:string decision:${DECISION} guard:string idempotencyKey:nullable(string) reason:string}`,
   'order.cancel_requested@2': '{orderId:string atMs:number principalId:string reason:string}',
@@ -98,6 +100,7 @@ const PINNED_LAYOUTS: Record<string, string> = {
   'switch.changed@3': '{action:word atMs:number note:word principalId:word switch:word}',
   'account.funded@3': '{accountId:word amount:units asset:word atMs:number reference:word}',
   'account.flatten_requested@3': '{accountId:word atMs:number flattenId:word principalId:word}',
+  'account.switch_changed@3': '{accountId:word action:word atMs:number note:word principalId:word switch:word}',
   'order.accepted@3': '{orderId:word accountId:word atMs:number baseAsset:word bodyDigest:word clientOrderId:nullable(word) decision:v{buildCommit:word configDigest:word guards:[v{guard:word inputs:scalars outcome:word reason:optional(word)}] nowMs:number principalId:word roles:[word]} flattenId:nullable(word) idempotencyKey:word lane:number orderType:word postOnly:boolean price:nullable(units) qty:units quoteAsset:word reduceOnly:boolean reservationAmount:units reservationAsset:word side:word symbol:word tif:word venue:word venueClientOrderId:word}',
   'order.rejected@3': '{orderId:word accountId:nullable(word) atMs:number bodyDigest:word decision:v{buildCommit:word configDigest:word guards:[v{guard:word inputs:scalars outcome:word reason:optional(word)}] nowMs:number principalId:word roles:[word]} guard:word idempotencyKey:nullable(word) reason:word}',
   'order.cancel_requested@3': '{orderId:word atMs:number principalId:word reason:word}',

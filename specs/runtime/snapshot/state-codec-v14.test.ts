@@ -40,6 +40,6 @@ test("format 14's encoding (no revocations) is still read, with none, as replayi
   const restored = kernelStateFromBytes(kernelStateBytes(state))
   expect(restored.revocations).toEqual(state.revocations)
   expect(stateDigest(restored)).toBe(stateDigest(state))
-  expect(() => kernelStateFromBytes(v14)).toThrow(/expected KernelState as an array of 21 fields/)
+  expect(() => kernelStateFromBytes(v14)).toThrow(/expected KernelState as an array of 22 fields/)
   expect(() => kernelStateFromBytes(kernelStateBytes(state), { schema: previous })).toThrow(/expected KernelState as an array of 17 fields/)
 })

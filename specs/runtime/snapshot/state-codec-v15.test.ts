@@ -47,6 +47,6 @@ test("format 15's encoding (no order lists) is still read, with none, as replayi
   expect(restored.orderLists.open).toBe(1)
   expect([...restored.orderLists.byLeg]).toEqual([[a, 'L1'], [b, 'L1']])
   expect(stateDigest(restored)).toBe(stateDigest(state))
-  expect(() => kernelStateFromBytes(v15)).toThrow(/expected KernelState as an array of 21 fields/)
+  expect(() => kernelStateFromBytes(v15)).toThrow(/expected KernelState as an array of 22 fields/)
   expect(() => kernelStateFromBytes(kernelStateBytes(state), { schema: previous })).toThrow(/expected KernelState as an array of 18 fields/)
 })

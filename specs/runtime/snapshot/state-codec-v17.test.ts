@@ -43,6 +43,6 @@ test("format 17's encoding (params without terminalOrdersHeldMax) is still read,
   expect(stateDigest(restored)).toBe(stateDigest(state))
   // Each encoding is read only under its own id: this build's state is two members longer (holdRule, format 22, and flattens, format 24; the first
   // difference a reader meets).
-  expect(() => kernelStateFromBytes(v17)).toThrow(/expected KernelState as an array of 21 fields/)
+  expect(() => kernelStateFromBytes(v17)).toThrow(/expected KernelState as an array of 22 fields/)
   expect(() => kernelStateFromBytes(kernelStateBytes(state), { schema: previous })).toThrow(/expected KernelState as an array of 19 fields/)
 })

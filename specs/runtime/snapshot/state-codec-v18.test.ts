@@ -45,6 +45,6 @@ test("format 18's encoding (orders without protectionPrice) is still read, with 
   expect(stateDigest(restored)).toBe(stateDigest(state))
   // Each encoding is read only under its own id: this build's state is two members longer (holdRule, format 22, and flattens, format 24; the first
   // difference a reader meets).
-  expect(() => kernelStateFromBytes(v18)).toThrow(/expected KernelState as an array of 21 fields/)
+  expect(() => kernelStateFromBytes(v18)).toThrow(/expected KernelState as an array of 22 fields/)
   expect(() => kernelStateFromBytes(kernelStateBytes(state), { schema: previous })).toThrow(/expected KernelState as an array of 19 fields/)
 })

@@ -53,6 +53,6 @@ test("format 19's encoding (policies without selfTrade) is still read, without i
   expect(stateDigest(restored)).toBe(stateDigest(state))
   // Each encoding is read only under its own id: this build's state is two members longer (holdRule, format 22, and flattens, format 24; the first
   // difference a reader meets).
-  expect(() => kernelStateFromBytes(v19)).toThrow(/expected KernelState as an array of 21 fields/)
+  expect(() => kernelStateFromBytes(v19)).toThrow(/expected KernelState as an array of 22 fields/)
   expect(() => kernelStateFromBytes(kernelStateBytes(state), { schema: previous })).toThrow(/expected KernelState as an array of 19 fields/)
 })

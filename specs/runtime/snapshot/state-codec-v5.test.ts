@@ -70,7 +70,7 @@ describe('a version 5 kernel section', () => {
 
   test('is never read as this build\'s format, nor this build\'s as version 5', () => {
     const { state } = sameRunHere()
-    expect(() => kernelStateFromBytes(SECTION_V5)).toThrow(/expected KernelState as an array of 21 fields/)
+    expect(() => kernelStateFromBytes(SECTION_V5)).toThrow(/expected KernelState as an array of 22 fields/)
     expect(() => kernelStateFromBytes(kernelStateBytes(state), { schema: KERNEL_STATE_SCHEMA_V5 })).toThrow(/expected KernelState as an array of 15 fields/)
   })
 

@@ -110,7 +110,8 @@ describe('kernel state encoding', () => {
 
   test('the schema id names the format version and a fingerprint of every field', () => {
     expect(KERNEL_STATE_SCHEMA).toMatch(new RegExp(`^kernel-state/v${KERNEL_STATE_FORMAT_VERSION}/[0-9a-f]{16}$`))
-    // Pinned: format 24's fields, format 23's plus the state's flattens (each flatten's first answer), each order's
+    // Pinned: format 25's fields, format 24's plus the state's accountSwitches (the accounts stopped on their own:
+    // state-codec-v24.test.ts); format 24 pinned before as 'kernel-state/v24/024fda6a4c7d6895', format 23's plus the state's flattens (each flatten's first answer), each order's
     // worstPrice and each amend's requestedAtMs (state-codec-v23-*.test.ts; format 24 is unreleased, so its later additions
     // moved this pin, 'kernel-state/v24/ee764b8d6b8c9bdb' before requestedAtMs); format 23 pinned before as 'kernel-state/v23/42bf0d8e8c29ae47', format 22's fields (its hold rule may be 2: state-codec-v22.test.ts); format 22's (format 21's, pinned before, plus each order's syntheticFeeHeld, syntheticHeldQty and
     // …Cash and the state's holdRule — format 22 gained the last three before any build wrote it; format 21 is format
@@ -118,7 +119,7 @@ describe('kernel state encoding', () => {
     // state-codec-v14…v20.test.ts). A change of the encoded fields under the same format number would leave this build unable to
     // read the snapshots the one before wrote under this id: it takes the next number, keeps a reader of this one
     // (state-codec-older.ts) and moves this pin to the list of readable ids.
-    expect(KERNEL_STATE_SCHEMA).toBe('kernel-state/v24/024fda6a4c7d6895')
+    expect(KERNEL_STATE_SCHEMA).toBe('kernel-state/v25/7f4a89ca9cbb9b3e')
   })
 
   test("a bootstrap suspect's mark survives the round trip", async () => {
@@ -137,7 +138,7 @@ describe('kernel state encoding', () => {
     // The schema id the build before Order.syntheticPending… wrote into its snapshots (format 7), computed by that build.
     const previous = 'kernel-state/v7/ac193669bb9c3fec'
     expect(readableKernelSchemas()).toEqual([
-      KERNEL_STATE_SCHEMA, 'kernel-state/v23/42bf0d8e8c29ae47', 'kernel-state/v22/42bf0d8e8c29ae47', 'kernel-state/v21/837617b3d7a28613', 'kernel-state/v20/47fc91e054a49cbd', 'kernel-state/v19/d968a2e0fccb9a0c', 'kernel-state/v18/c110dfc2b69d8d90', 'kernel-state/v17/b40afd76fb0f5fcc', 'kernel-state/v16/b9769381ac7aa89d', 'kernel-state/v15/b993d198500a1de5', 'kernel-state/v14/d410436efd190fce', 'kernel-state/v13/a303dc71da9b595b', 'kernel-state/v12/eca15154709c5e1b', 'kernel-state/v11/c7bc48bb67b54cfe', 'kernel-state/v10/1ce779c7f0b26279', 'kernel-state/v9/1bffd40cc20a9e32', 'kernel-state/v8/032eaadf6d7aaa3e', previous, 'kernel-state/v6/939651800303503e', 'kernel-state/v5/fef0fbfd6a1fb66e',
+      KERNEL_STATE_SCHEMA, 'kernel-state/v24/024fda6a4c7d6895', 'kernel-state/v23/42bf0d8e8c29ae47', 'kernel-state/v22/42bf0d8e8c29ae47', 'kernel-state/v21/837617b3d7a28613', 'kernel-state/v20/47fc91e054a49cbd', 'kernel-state/v19/d968a2e0fccb9a0c', 'kernel-state/v18/c110dfc2b69d8d90', 'kernel-state/v17/b40afd76fb0f5fcc', 'kernel-state/v16/b9769381ac7aa89d', 'kernel-state/v15/b993d198500a1de5', 'kernel-state/v14/d410436efd190fce', 'kernel-state/v13/a303dc71da9b595b', 'kernel-state/v12/eca15154709c5e1b', 'kernel-state/v11/c7bc48bb67b54cfe', 'kernel-state/v10/1ce779c7f0b26279', 'kernel-state/v9/1bffd40cc20a9e32', 'kernel-state/v8/032eaadf6d7aaa3e', previous, 'kernel-state/v6/939651800303503e', 'kernel-state/v5/fef0fbfd6a1fb66e',
     ])
     const world = await tradedWorld(16, 40, { beforeHeldCap: true })
     worlds.push(world)
@@ -158,7 +159,7 @@ describe('kernel state encoding', () => {
     expect(stateDigest(decoded)).toBe(stateDigest({ ...state, retireRule: null }))
     expect(mapOrders(decoded)).toEqual(mapOrders(state))
     // Each encoding is read only under its own id.
-    expect(() => kernelStateFromBytes(v7)).toThrow(/expected KernelState as an array of 21 fields/)
+    expect(() => kernelStateFromBytes(v7)).toThrow(/expected KernelState as an array of 22 fields/)
     expect(() => kernelStateFromBytes(kernelStateBytes(state), { schema: previous })).toThrow(/expected KernelState as an array of 15 fields/)
   })
 
@@ -185,7 +186,7 @@ describe('kernel state encoding', () => {
     expect(stateDigest(decoded)).toBe(stateDigest({ ...state, retireRule: null }))
     expect(mapOrders(decoded)).toEqual(mapOrders(state))
     // Each encoding is read only under its own id.
-    expect(() => kernelStateFromBytes(v6)).toThrow(/expected KernelState as an array of 21 fields/)
+    expect(() => kernelStateFromBytes(v6)).toThrow(/expected KernelState as an array of 22 fields/)
     expect(() => kernelStateFromBytes(kernelStateBytes(state), { schema: previous })).toThrow(/expected KernelState as an array of 15 fields/)
     expect(() => kernelStateFromBytes(v6, { schema: 'kernel-state/v4/0123456789abcdef' })).toThrow(/is not one this build reads/)
   })
@@ -216,7 +217,7 @@ describe('kernel state encoding', () => {
     if (amended === undefined) throw new Error('expected an order')
     amended.limitLoosest = 123n
     expect(kernelStateFromBytes(kernelStateBytes(state)).orders.get(amended.orderId)?.limitLoosest).toBe(123n)
-    expect(() => kernelStateFromBytes(v9)).toThrow(/expected KernelState as an array of 21 fields/)
+    expect(() => kernelStateFromBytes(v9)).toThrow(/expected KernelState as an array of 22 fields/)
     expect(() => kernelStateFromBytes(kernelStateBytes(state), { schema: previous })).toThrow(/expected KernelState as an array of 16 fields/)
   })
 
@@ -245,7 +246,7 @@ describe('kernel state encoding', () => {
     if (declined === undefined) throw new Error('expected an order')
     declined.syntheticDeclinedCumQty = 456n
     expect(kernelStateFromBytes(kernelStateBytes(state)).orders.get(declined.orderId)?.syntheticDeclinedCumQty).toBe(456n)
-    expect(() => kernelStateFromBytes(v10)).toThrow(/expected KernelState as an array of 21 fields/)
+    expect(() => kernelStateFromBytes(v10)).toThrow(/expected KernelState as an array of 22 fields/)
     expect(() => kernelStateFromBytes(kernelStateBytes(state), { schema: previous })).toThrow(/expected KernelState as an array of 16 fields/)
   })
 
@@ -271,7 +272,7 @@ describe('kernel state encoding', () => {
     const restored = kernelStateFromBytes(kernelStateBytes(state))
     expect(restored.venueHealth.get('sim')).toEqual(state.venueHealth.get('sim'))
     expect(stateDigest(restored)).toBe(stateDigest(state))
-    expect(() => kernelStateFromBytes(v11)).toThrow(/expected KernelState as an array of 21 fields/)
+    expect(() => kernelStateFromBytes(v11)).toThrow(/expected KernelState as an array of 22 fields/)
     expect(() => kernelStateFromBytes(kernelStateBytes(state), { schema: previous })).toThrow(/expected KernelState as an array of 16 fields/)
   })
 
@@ -311,7 +312,7 @@ describe('kernel state encoding', () => {
     expect(restored.config).toEqual(state.config)
     expect(restored.instruments.get(`${first.venue}:${first.symbol}`)?.touchQtyMin).toBe(5n)
     expect(stateDigest(restored)).toBe(stateDigest(state))
-    expect(() => kernelStateFromBytes(v13)).toThrow(/expected KernelState as an array of 21 fields/)
+    expect(() => kernelStateFromBytes(v13)).toThrow(/expected KernelState as an array of 22 fields/)
     expect(() => kernelStateFromBytes(kernelStateBytes(state), { schema: previous })).toThrow(/expected KernelState as an array of 17 fields/)
   })
 
@@ -339,7 +340,7 @@ describe('kernel state encoding', () => {
     expect(restored.policies.get(accountId)?.newOrdersBy).toEqual(['trader'])
     expect(restored.config?.policies.find((policy) => policy.accountId === accountId)?.newOrdersBy).toEqual(['trader'])
     expect(stateDigest(restored)).toBe(stateDigest(state))
-    expect(() => kernelStateFromBytes(v12)).toThrow(/expected KernelState as an array of 21 fields/)
+    expect(() => kernelStateFromBytes(v12)).toThrow(/expected KernelState as an array of 22 fields/)
     expect(() => kernelStateFromBytes(kernelStateBytes(state), { schema: previous })).toThrow(/expected KernelState as an array of 17 fields/)
   })
 })

@@ -81,14 +81,26 @@ export function withoutKeyWindow(config: KernelConfig): KernelConfig {
 export const AMEND_MEMBER = orderCodec.fields.findIndex(([key]) => key === 'amend')
 
 /**
- * A state's kernel encoding as formats 22 and 23 wrote it: without the state's flattens, the last of this build's fields
- * (format 24), empty in a state those builds kept (beforeHoldRule: none held), each order without worstPrice, the
+ * A state's kernel encoding as format 24 wrote it: without the state's accountSwitches, the last of this build's fields
+ * (format 25), empty in a state that build kept (it wrote no account.switch_changed). The older formats' encoders start
+ * from it.
+ */
+export function encodeAsFormat24(state: KernelState): EncodedKernelState {
+  const { json, idempotency } = encodeKernelState(state)
+  const fields = structuredClone(json) as unknown[]
+  expect(fields.pop()).toEqual([])
+  return { json: fields as Json, idempotency }
+}
+
+/**
+ * A state's kernel encoding as formats 22 and 23 wrote it: without the state's flattens, the last of format 24's fields,
+ * empty in a state those builds kept (beforeHoldRule: none held), each order without worstPrice, the
  * last of its row (null on every order a build before it held), and its amend (if any) without requestedAtMs, the last
  * of the amend's. The older formats' encoders start from it. Read back, the amend counts as asked at the order's
  * acceptance (asReadFromFormat23).
  */
 export function encodeAsFormat23(state: KernelState): EncodedKernelState {
-  const { json, idempotency } = encodeKernelState(state)
+  const { json, idempotency } = encodeAsFormat24(state)
   const fields = structuredClone(json) as unknown[]
   expect(fields.pop()).toEqual([])
   for (const [orderId, row] of fields[7] as [string, unknown[]][]) {

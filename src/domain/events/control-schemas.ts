@@ -48,4 +48,16 @@ export const CONTROL_EVENT_SCHEMAS = {
     notClosed: v.exactOptional(v.array(v.strictObject({ asset: idSchema, qty: unitsSchema }))),
     records: v.exactOptional(countFromOneSchema),
   }),
+  // One account's kill switch (src/kernel/account-switch.ts): the auto-stop's order_rate breaker with scope `account`
+  // engages it for the account whose rate it tripped on; an operator's RESUME of the account (or a global RESUME) lifts
+  // it. The same members as switch.changed, and the account it stops (seed 004 §9: accounts apart).
+  'account.switch_changed': v.strictObject({
+    type: v.literal('account.switch_changed'),
+    ...base,
+    accountId: idSchema,
+    action: v.picklist(KILL_SWITCH_ACTIONS),
+    switch: v.picklist(TRADING_SWITCHES),
+    principalId: v.string(),
+    note: v.string(),
+  }),
 } as const

@@ -18,6 +18,7 @@ export const EVENT_CODES = {
   'kernel.hold_rule_adopted': 104,
   'account.funded': 110,
   'account.flatten_requested': 111,
+  'account.switch_changed': 112,
   'order.accepted': 200,
   'order.rejected': 201,
   'order.cancel_requested': 202,

@@ -59,7 +59,19 @@ export function adminPart(): DocumentPart {
       },
       '/v1/admin/halt': { post: killSwitch('HALT: nothing new accepted; only cancels and flatten closes sent. ops, admin') },
       '/v1/admin/cancel-only': { post: killSwitch('CANCEL_ONLY: cancels only. ops, admin') },
-      '/v1/admin/resume': { post: killSwitch('RESUME normal trading. ops, admin') },
+      '/v1/admin/resume': { post: killSwitch("RESUME normal trading; also lifts every account's own switch (GET /v1/auto_stop stopped_accounts). ops, admin") },
+      '/v1/accounts/{id}/resume': {
+        post: operation({
+          tag: 'admin',
+          summary: "Lift the account's own kill switch (an auto-stop order_rate trip with scope account engaged it: its new orders refused ACCOUNT_HALTED or ACCOUNT_CANCEL_ONLY). ops, admin",
+          description: 'Reads no Idempotency-Key: a repeat is decided again. An account not stopped is 200 with lsn null and records nothing (its note neither).',
+          security: 'bearer',
+          parameters: [ACCOUNT_ID],
+          errors: ['400', '401', '403', '404', '413', '415', '429', '503'],
+          responses: { '200': jsonAnswer('Account switch recorded', { type: 'object', properties: { account: { type: 'string' }, action: { type: 'string' }, account_switch: { type: 'string' }, lsn: LSN } }) },
+          requestBody: { required: false, content: jsonContent(ref('KillSwitch')) },
+        }),
+      },
       '/v1/admin/snapshot': {
         post: operation({
           tag: 'admin',

@@ -10,11 +10,11 @@ export function autoStopPart(): DocumentPart {
         get: operation({
           tag: 'admin',
           summary:
-            'The auto-stop breakers (config autoStop): the trading switch, whether they are armed, each breaker’s action, threshold, figures now and trips, and the last trip (its note is the switch.changed record’s). ops, admin, auditor',
+            'The auto-stop breakers (config autoStop): the trading switch, whether they are armed, each breaker’s action, threshold, figures now and trips, the last trip (its note is the switch.changed record’s, or the account.switch_changed record’s for an order_rate trip with scope account), and the accounts stopped on their own now. ops, admin, auditor',
           security: 'bearer',
           errors: ['401', '403', '503'],
           responses: {
-            '200': jsonAnswer('{ configured, trading_switch, running, armed, armed_at_ms, breakers: [...], last_trip }', {
+            '200': jsonAnswer('{ configured, trading_switch, running, armed, armed_at_ms, breakers: [...], last_trip, stopped_accounts: [...] }', {
               type: 'object',
               properties: {
                 configured: { type: 'boolean', description: 'false: no config autoStop, no breaker' },
@@ -23,7 +23,21 @@ export function autoStopPart(): DocumentPart {
                 armed: { type: 'boolean', description: 'false after a trip, or while any switch is engaged, until a RESUME' },
                 armed_at_ms: { type: ['integer', 'null'] },
                 breakers: { type: 'array', items: { type: 'object' } },
-                last_trip: { type: ['object', 'null'] },
+                last_trip: { type: ['object', 'null'], description: '{ breaker, at_ms, note, account }: account null when the trip engaged the trading switch' },
+                stopped_accounts: {
+                  type: 'array',
+                  description: 'The accounts stopped on their own (order_rate with scope account tripped on them), by account id, as the log holds them; lifted by POST /v1/accounts/{id}/resume or /v1/admin/resume',
+                  items: {
+                    type: 'object',
+                    properties: {
+                      account: { type: 'string' },
+                      account_switch: { type: 'string', enum: ['halted', 'cancel_only'] },
+                      principal: { type: 'string' },
+                      at_ms: { type: 'integer' },
+                      note: { type: 'string' },
+                    },
+                  },
+                },
               },
             }),
           },

@@ -1,6 +1,7 @@
 /**
- * Operator controls: the mode (admin only) and the kill switches HALT / CANCEL_ONLY / RESUME (ops or admin), and
- * per-account flatten (the account's traders, or ops/admin). Each is a recorded decision in the log; the answer
+ * Operator controls: the mode (admin only) and the kill switches HALT / CANCEL_ONLY / RESUME (ops or admin), the
+ * RESUME of one account stopped on its own (ops or admin; kernel account-switch.ts), and per-account flatten (the
+ * account's traders, or ops/admin). Each is a recorded decision in the log; the answer
  * comes once it is durable.
  */
 
@@ -50,6 +51,7 @@ export function adminRoutes(services: Services): Hono<AuthEnv> {
     app.post(`/v1/admin/${path}`, requireRole('ops', 'admin'), (c) => killSwitch(c, services, action))
   }
   app.post('/v1/accounts/:id/flatten', (c) => flatten(c, services))
+  app.post('/v1/accounts/:id/resume', requireRole('ops', 'admin'), (c) => resumeAccount(c, services))
   app.route('/', adminSnapshotRoutes(services))
   return app
 }
@@ -64,6 +66,27 @@ async function killSwitch(c: Context<AuthEnv>, services: Services, action: KillS
   if (result.reply.kind === 'refused') throw reasonError(result.reply.reason, { details: { detail: result.reply.detail } })
   // The switch this decision left (at its LSN): the state may already hold a later request's.
   return c.json({ action, trading_switch: switchFor(action), lsn: result.lsn })
+}
+
+/**
+ * Lifts one account's own switch (kernel account-switch.ts). Idempotent: an account not stopped answers lsn null, and
+ * nothing is written.
+ */
+async function resumeAccount(c: Context<AuthEnv>, services: Services): Promise<Response> {
+  const principal = principalOf(c)
+  if (!canHalt(principal)) throw new ApiError('FORBIDDEN', 'kill switches need the ops or admin role')
+  const accountId = pathId(c, 'id')
+  queryOf(c, NO_QUERY)
+  const body = parseOrThrow(SWITCH_BODY_SCHEMA, await readJson(c, { bodyBytesMax: services.limits.bodyBytesMax, emptyAsObject: true }))
+  const state = services.gateway.engine.state
+  if (!state.accountSwitches.has(accountId) && !state.accounts.has(accountId) && !state.policies.has(accountId)) {
+    throw new ApiError('NOT_FOUND', `no account ${accountId}`, { details: { account: accountId } })
+  }
+  requireReady(services)
+  const result = await runCommand(c, () => services.gateway.resumeAccount(kernelPrincipal(principal), accountId, body.note))
+  if (result.reply.kind === 'refused') throw reasonError(result.reply.reason, { details: { detail: result.reply.detail } })
+  // The account's switch this decision left (at its LSN): the state may already hold a later request's.
+  return c.json({ account: accountId, action: 'RESUME', account_switch: 'normal', lsn: result.lsn })
 }
 
 async function flatten(c: Context<AuthEnv>, services: Services): Promise<Response> {

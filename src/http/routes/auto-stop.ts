@@ -3,12 +3,14 @@
  * reads the trading switch, whether the breakers are armed, each configured breaker's action, threshold and figures
  * now, its trips and the last trip this process made; /metrics counts trips per breaker
  * (egress_auto_stop_trips_total{breaker}, no order or account labels). A trip's evidence is its `switch.changed` record
- * (principal egress-auto-stop, the note naming the breaker and its figures): this read only shows the live figures.
+ * (principal egress-auto-stop, the note naming the breaker and its figures), or for an order_rate trip with scope
+ * account its `account.switch_changed` record: this read shows the live figures and the accounts stopped now.
  */
 
 import { Hono } from 'hono'
 import { canReadEvery, principalOf, requireRole, type AuthEnv } from '../auth/index.ts'
 import { ApiError } from '../errors.ts'
+import type { KernelState } from '../../kernel/index.ts'
 import { NO_QUERY, queryOf } from '../query.ts'
 import type { Services } from '../services.ts'
 
@@ -31,7 +33,17 @@ export function autoStopJson(services: Services): Record<string, unknown> {
   const { gateway } = services
   const autoStop = gateway.autoStop
   const status = autoStop === null ? { running: false, armed: false, armed_at_ms: null, breakers: [], last_trip: null } : autoStop.status()
-  return { configured: autoStop !== null, trading_switch: gateway.engine.state.tradingSwitch, ...status }
+  return { configured: autoStop !== null, trading_switch: gateway.engine.state.tradingSwitch, ...status, stopped_accounts: stoppedAccounts(gateway.engine.state.accountSwitches) }
+}
+
+/**
+ * The accounts stopped on their own (an order_rate trip with scope account; src/kernel/account-switch.ts), by account
+ * id, as the log holds them: a standby's and a restarted leader's read shows them too. Bounded by the configured accounts.
+ */
+function stoppedAccounts(switches: KernelState['accountSwitches']): Record<string, unknown>[] {
+  return [...switches]
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+    .map(([account, entry]) => ({ account, account_switch: entry.switch, principal: entry.principalId, at_ms: entry.atMs, note: entry.note }))
 }
 
 /** egress_auto_stop_trips_total{breaker}: the trips this process's breakers made (a counter per configured breaker). */

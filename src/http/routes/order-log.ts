@@ -233,7 +233,7 @@ const STAGES: Record<EventType, StoryStage> = {
   'order.reconciled': 'reconcile', 'order.reconcile_deferred': 'reconcile', 'order.overfill_recheck': 'reconcile',
   'order.suspect_marked': 'reconcile', 'order.suspect_cleared': 'reconcile',
   'alert.raised': 'alert', 'order.transition_refused': 'alert',
-  'kernel.configured': 'other', 'kernel.retire_rule_adopted': 'other', 'kernel.hold_rule_adopted': 'other', 'mode.changed': 'other', 'switch.changed': 'other', 'account.funded': 'other', 'account.flatten_requested': 'other',
+  'kernel.configured': 'other', 'kernel.retire_rule_adopted': 'other', 'kernel.hold_rule_adopted': 'other', 'mode.changed': 'other', 'switch.changed': 'other', 'account.funded': 'other', 'account.flatten_requested': 'other', 'account.switch_changed': 'other',
   'venue.health_changed': 'other', 'venue.override_proposed': 'other', 'venue.override_approved': 'other', 'venue.override_revoked': 'other', 'venue.override_lapsed': 'other',
   'auth.token_revoked': 'other', 'auth.subject_revoked': 'other',
   'order_list.accepted': 'other', 'order_list.triggered': 'other',
@@ -320,6 +320,9 @@ export function summaryOf(event: DomainEvent): string {
       // kernel/results.ts: a place answered retryable under a kill switch that holds it is read back and canceled, a
       // first request by the gateway, the switch's.
       if (event.principalId !== GATEWAY_PRINCIPAL_ID) return `cancel requested by ${event.principalId} (${event.reason})`
+      if (event.reason === 'ACCOUNT_HALTED' || event.reason === 'ACCOUNT_CANCEL_ONLY') {
+        return `cancel requested by the gateway (${event.reason}): the account's own switch holds the order's place, which is not sent again; the order is read back and canceled where the venue has it`
+      }
       return event.reason === 'KILL_SWITCH_HALT' || event.reason === 'KILL_SWITCH_CANCEL_ONLY'
         ? `cancel requested by the gateway (${event.reason}): the trading switch holds the order's place, which is not sent again; the order is read back and canceled where the venue has it`
         : `cancel requested again by the gateway (${event.reason}): a cancel was wanted while the order's state was unknown, and the venue now shows it open; the first cancel request says who asked and why`

@@ -1,5 +1,7 @@
 /**
- * Guard 3 — mode. Kill switches first (HALT and CANCEL_ONLY accept nothing new). Then, only when the gateway is
+ * Guard 3 — mode. Kill switches first (HALT and CANCEL_ONLY accept nothing new), the gateway's, then the account's own
+ * (account-switch.ts: ACCOUNT_HALTED, ACCOUNT_CANCEL_ONLY; its inputs name it only when it is engaged, so the decision
+ * record of an order of an account not stopped is as it was). Then, only when the gateway is
  * live, the live prerequisites in the §5 order: config (the running config is the recorded one) → permission
  * (account policy and principal allow live) → key (credential present) → environment marker → HA role (leader).
  */
@@ -16,6 +18,8 @@ export function modeGuard(
   const inputs = { mode: state.mode, tradingSwitch: state.tradingSwitch }
   if (state.tradingSwitch === 'halted') return failed('MODE_HALTED', inputs)
   if (state.tradingSwitch === 'cancel_only') return failed('MODE_CANCEL_ONLY', inputs)
+  const accountSwitch = state.accountSwitches.get(input.policy.accountId)?.switch
+  if (accountSwitch !== undefined) return failed(accountSwitch === 'halted' ? 'ACCOUNT_HALTED' : 'ACCOUNT_CANCEL_ONLY', { ...inputs, accountSwitch })
   if (state.mode !== 'live') return passed(null, inputs)
   const liveInputs = {
     ...inputs,

@@ -180,7 +180,11 @@ const commandSchema = v.variant('kind', [
     ordersMax: v.exactOptional(v.pipe(v.number(), v.safeInteger(), v.minValue(1))),
   }),
   // ordersMax: absent in the command records of leaders before a kill switch was decided in parts.
-  v.strictObject({ kind: v.literal('kill_switch'), nowMs: ms, principal: principalSchema, action: v.picklist(KILL_SWITCH_ACTIONS), note: text, ordersMax: v.exactOptional(v.pipe(v.number(), v.safeInteger(), v.minValue(1))) }),
+  // accountId: one account's own switch (src/kernel/account-switch.ts); absent in the command records of leaders before it.
+  v.strictObject({
+    kind: v.literal('kill_switch'), nowMs: ms, principal: principalSchema, action: v.picklist(KILL_SWITCH_ACTIONS), note: text,
+    ordersMax: v.exactOptional(v.pipe(v.number(), v.safeInteger(), v.minValue(1))), accountId: v.exactOptional(text),
+  }),
   v.strictObject({ kind: v.literal('fund'), nowMs: ms, principalId: text, accountId: text, asset: text, amount: units, reference: text }),
   // buildCommit: absent in the command records of leaders before it was recorded for flatten closes; traceparent, before
   // a flatten's records carried its request's trace; ordersMax, before a flatten was decided in parts.

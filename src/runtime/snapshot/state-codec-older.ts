@@ -2,7 +2,8 @@
  * The readers of the kernel-state formats earlier builds wrote (5 to 23), each upgrading what it reads to the state
  * replaying its log gives (state-codec.ts lists them in READABLE_SCHEMAS). They never write: this build writes its own.
  * None holds a flatten's answer (`flattens`, format 24): read with none, as replaying its log gives — those builds
- * wrote no `account.flatten_requested` with one (payload version 11).
+ * wrote no `account.flatten_requested` with one (payload version 11). None holds an account's own switch
+ * (`accountSwitches`, format 25): read with none — those builds wrote no `account.switch_changed`.
  */
 
 import type { AmendState, Order } from '../../domain/orders.ts'
@@ -149,7 +150,7 @@ function withoutVenueHealth(version: number, orders: Codec<Map<string, Order>>):
     encode: () => {
       throw new CodecError(`kernel state is written in this build's format, never in version ${version}`)
     },
-    decode: (json, path) => ({ ...older.decode(json, path), venueHealth: new Map(), revocations: emptyRevocations(), orderLists: emptyOrderLists(), ...NO_HOLD_RULE, flattens: new Map() }),
+    decode: (json, path) => ({ ...older.decode(json, path), venueHealth: new Map(), revocations: emptyRevocations(), orderLists: emptyOrderLists(), ...NO_HOLD_RULE, flattens: new Map(), accountSwitches: new Map() }),
   }
 }
 
@@ -164,7 +165,7 @@ function withVenueHealth(version: number, configParts: ConfigParts): Codec<Kerne
     encode: () => {
       throw new CodecError(`kernel state is written in this build's format, never in version ${version}`)
     },
-    decode: (json, path) => ({ ...older.decode(json, path), revocations: emptyRevocations(), orderLists: emptyOrderLists(), ...NO_HOLD_RULE, flattens: new Map() }),
+    decode: (json, path) => ({ ...older.decode(json, path), revocations: emptyRevocations(), orderLists: emptyOrderLists(), ...NO_HOLD_RULE, flattens: new Map(), accountSwitches: new Map() }),
   }
 }
 
@@ -184,7 +185,7 @@ export const kernelStateV15: Codec<KernelStateRest> = (() => {
     encode: () => {
       throw new CodecError("kernel state is written in this build's format, never in version 15")
     },
-    decode: (json, path) => ({ ...older.decode(json, path), orderLists: emptyOrderLists(), ...NO_HOLD_RULE, flattens: new Map() }),
+    decode: (json, path) => ({ ...older.decode(json, path), orderLists: emptyOrderLists(), ...NO_HOLD_RULE, flattens: new Map(), accountSwitches: new Map() }),
   }
 })()
 
@@ -213,7 +214,7 @@ export const kernelStateV23: Codec<KernelStateRest> = (() => {
     encode: () => {
       throw new CodecError("kernel state is written in this build's format, never in version 23")
     },
-    decode: (json, path) => ({ ...older.decode(json, path), flattens: new Map() }),
+    decode: (json, path) => ({ ...older.decode(json, path), flattens: new Map(), accountSwitches: new Map() }),
   }
 })()
 
@@ -234,7 +235,7 @@ function withOrderLists(version: number, orders: Codec<Map<string, Order>>, conf
     encode: () => {
       throw new CodecError(`kernel state is written in this build's format, never in version ${version}`)
     },
-    decode: (json, path) => ({ ...older.decode(json, path), ...NO_HOLD_RULE, flattens: new Map() }),
+    decode: (json, path) => ({ ...older.decode(json, path), ...NO_HOLD_RULE, flattens: new Map(), accountSwitches: new Map() }),
   }
 }
 
@@ -310,7 +311,7 @@ function olderState(version: number, orders: Codec<Map<string, Order>>): Codec<K
     encode: () => {
       throw new CodecError(`kernel state is written in this build's format, never in version ${version}`)
     },
-    decode: (json, path) => ({ ...older.decode(json, path), retireRule: null, venueHealth: new Map(), revocations: emptyRevocations(), orderLists: emptyOrderLists(), ...NO_HOLD_RULE, flattens: new Map() }),
+    decode: (json, path) => ({ ...older.decode(json, path), retireRule: null, venueHealth: new Map(), revocations: emptyRevocations(), orderLists: emptyOrderLists(), ...NO_HOLD_RULE, flattens: new Map(), accountSwitches: new Map() }),
   }
 }
 

@@ -20,12 +20,16 @@ import { endedKeyedByOwnId, ordersKeyedByOwnId, shareIdempotencyOrderIds } from 
 import { CodecError, mapOf, nullable, num, record, type Codec, type Fields, type Json, type MapCodec } from './codec-kit.ts'
 import { decodeIdempotencyColumns, IDEMPOTENCY_COLUMNS_SHAPE, IDEMPOTENCY_TIMES_SHAPE, idempotencyColumns, idempotencyColumnsSliced } from './idempotency-columns.ts'
 import { GenerationalMap, isMapLike } from '../../domain/generational-map.ts'
-import { CONFIG_PARTS, kernelStateFieldsV8, order, venueHealthEntries, type KernelStateRest, type KernelStateRestV23 } from './state-parts.ts'
+import { CONFIG_PARTS, kernelStateFieldsV8, order, venueHealthEntries, type KernelStateRest, type KernelStateRestV23, type KernelStateRestV24 } from './state-parts.ts'
 import { kernelStateV5, kernelStateV6, kernelStateV7, kernelStateV8, kernelStateV9, kernelStateV10, kernelStateV11, kernelStateV12, kernelStateV13, kernelStateV14, kernelStateV15, kernelStateV16, kernelStateV17, kernelStateV18, kernelStateV19, kernelStateV20, kernelStateV21, kernelStateV23 } from './state-codec-older.ts'
 import { revocationsCodec } from './revocations-codec.ts'
 import { orderListsCodec } from './order-lists-codec.ts'
 import { flattensCodec } from './flattens-codec.ts'
+import { accountSwitchesCodec } from './account-switches-codec.ts'
 
+// 25: the state holds accountSwitches (the accounts stopped on their own: an auto-stop order_rate trip with scope
+// `account`, src/kernel/account-switch.ts); a version 24 or older section is read with none, as replaying its log
+// gives: those builds wrote no `account.switch_changed`;
 // 24: the state holds flattens (per account, each flatten's first answer, which its repeat answers:
 // src/kernel/flatten-held.ts), and orders hold worstPrice (a plain market order's worst price, what its reservation
 // was taken at and its fills are held to, src/kernel/intake/sent-order.ts plainMarketWorstPrice); a version 23 or 22
@@ -77,10 +81,10 @@ import { flattensCodec } from './flattens-codec.ts'
 // upgraded: KERNEL_STATE_SCHEMA_V5); 5: the section is the JSON of every other field, then the idempotency index as
 // binary columns (was all JSON); 4: terminalOrderIds maps order id → when it ended (was a set); 3: idempotency keys
 // `account key` (was a newline); 2: inFlight keyed by order id. The readers of 5 to 23: state-codec-older.ts (22 and 23
-// by one: the same fields).
-export const KERNEL_STATE_FORMAT_VERSION = 24
+// by one: the same fields); of 24: kernelStateV24 below.
+export const KERNEL_STATE_FORMAT_VERSION = 25
 
-/** This build's fields but flattens (format 24's addition beside orders' worstPrice). */
+/** This build's fields but flattens (format 24's addition beside orders' worstPrice) and accountSwitches (format 25's). */
 const FIELDS_BUT_FLATTENS: Fields<KernelStateRestV23> = {
   ...kernelStateFieldsV8(mapOf(order), CONFIG_PARTS),
   retireRule: nullable(num),
@@ -90,7 +94,22 @@ const FIELDS_BUT_FLATTENS: Fields<KernelStateRestV23> = {
   holdRule: nullable(num),
 }
 
-const kernelState = record<KernelStateRest>('KernelState', { ...FIELDS_BUT_FLATTENS, flattens: flattensCodec })
+/** Format 24's fields: this build's but accountSwitches. */
+const FIELDS_V24: Fields<KernelStateRestV24> = { ...FIELDS_BUT_FLATTENS, flattens: flattensCodec }
+
+const kernelState = record<KernelStateRest>('KernelState', { ...FIELDS_V24, accountSwitches: accountSwitchesCodec })
+
+/** A state as format 24 wrote it: this build's fields but accountSwitches (read with none, as replaying its log gives). */
+const kernelStateV24: Codec<KernelStateRest> = (() => {
+  const older = record<KernelStateRestV24>('KernelState', FIELDS_V24)
+  return {
+    shape: older.shape,
+    encode: () => {
+      throw new CodecError("kernel state is written in this build's format, never in version 24")
+    },
+    decode: (json, path) => ({ ...older.decode(json, path), accountSwitches: new Map() }),
+  }
+})()
 
 function schemaId(version: number, state: Codec<KernelStateRest>, columns = IDEMPOTENCY_COLUMNS_SHAPE): string {
   return `kernel-state/v${version}/${sha256Hex(`${state.shape}+${columns}`).slice(0, 16)}`
@@ -123,12 +142,15 @@ export const KERNEL_STATE_SCHEMA_V20 = schemaId(20, kernelStateV20)
 export const KERNEL_STATE_SCHEMA_V21 = schemaId(21, kernelStateV21, `${IDEMPOTENCY_COLUMNS_SHAPE};${IDEMPOTENCY_TIMES_SHAPE}`)
 /** Format 22: format 23's fields, a hold rule of at most 1 (see format 23 above), read by format 23's reader. */
 export const KERNEL_STATE_SCHEMA_V22 = schemaId(22, kernelStateV23, `${IDEMPOTENCY_COLUMNS_SHAPE};${IDEMPOTENCY_TIMES_SHAPE}`)
-/** Format 23: this build's fields but flattens, its orders without worstPrice (see format 24 above). */
+/** Format 24: this build's fields but accountSwitches (see format 25 above). */
+export const KERNEL_STATE_SCHEMA_V24 = schemaId(24, kernelStateV24, `${IDEMPOTENCY_COLUMNS_SHAPE};${IDEMPOTENCY_TIMES_SHAPE}`)
+/** Format 23: format 24's fields but flattens, its orders without worstPrice (see format 24 above). */
 export const KERNEL_STATE_SCHEMA_V23 = schemaId(23, kernelStateV23, `${IDEMPOTENCY_COLUMNS_SHAPE};${IDEMPOTENCY_TIMES_SHAPE}`)
 
 /** The schema ids this build reads, each with the codec that reads it; its own first. */
 const READABLE_SCHEMAS: ReadonlyMap<string, Codec<KernelStateRest>> = new Map([
   [KERNEL_STATE_SCHEMA, kernelState],
+  [KERNEL_STATE_SCHEMA_V24, kernelStateV24],
   [KERNEL_STATE_SCHEMA_V23, kernelStateV23],
   [KERNEL_STATE_SCHEMA_V22, kernelStateV23],
   [KERNEL_STATE_SCHEMA_V21, kernelStateV21],
@@ -177,7 +199,7 @@ export function decodeKernelState(encoded: { json: unknown; idempotency: Uint8Ar
   // Each held order's id (and its other repeated strings) as one instance, as applying events leaves them: decoded,
   // every place that holds the text had its own string (src/kernel/shared-strings.ts).
   const orders = new GenerationalMap(ordersKeyedByOwnId(rest.orders))
-  const idempotency = decodeIdempotencyColumns(encoded.idempotency, 'state.idempotency', { times: codec === kernelState || codec === kernelStateV23 || codec === kernelStateV21 })
+  const idempotency = decodeIdempotencyColumns(encoded.idempotency, 'state.idempotency', { times: codec === kernelState || codec === kernelStateV24 || codec === kernelStateV23 || codec === kernelStateV21 })
   shareIdempotencyOrderIds(idempotency, orders)
   // The per-order Maps as the kernel builds them (initialState), so a restored state grows as a replayed one does.
   return {

@@ -299,8 +299,11 @@ const queues: Codec<KernelState['queues']> = {
 /** Every field but the idempotency index, which follows the JSON as binary columns. */
 export type KernelStateRest = Omit<KernelState, 'idempotency'>
 
-/** The state as formats 22 and 23 held it: without the flattens' answers (src/kernel/flatten-held.ts). */
-export type KernelStateRestV23 = Omit<KernelStateRest, 'flattens'>
+/** The state as format 24 held it: without the accounts' own switches (src/kernel/account-switch.ts). */
+export type KernelStateRestV24 = Omit<KernelStateRest, 'accountSwitches'>
+
+/** The state as formats 22 and 23 held it: without the flattens' answers (src/kernel/flatten-held.ts) either. */
+export type KernelStateRestV23 = Omit<KernelStateRestV24, 'flattens'>
 
 /** The state as formats 16–21 held it: without holdRule either. */
 export type KernelStateRestV21 = Omit<KernelStateRestV23, 'holdRule'>

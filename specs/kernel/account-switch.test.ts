@@ -1,0 +1,82 @@
+/**
+ * One account's own kill switch (src/kernel/account-switch.ts; the auto-stop's order_rate trip with scope account):
+ * it does to that account what the gateway's switch does to all — its places and amends waiting to be sent end as it
+ * engages (ACCOUNT_HALTED / ACCOUNT_CANCEL_ONLY), its new orders and amends are refused at intake, its cancels pass —
+ * and leaves every other account alone. Operators only; RESUME of an account not stopped decides nothing; the
+ * gateway's RESUME lifts it.
+ */
+
+import { describe, expect, test } from 'bun:test'
+import type { Principal } from '../../src/domain/accounts.ts'
+import type { KillSwitchAction } from '../../src/domain/modes.ts'
+import { ACCOUNT, config, d, Harness, ops, policy, T0, trader } from './fixtures.ts'
+
+const OTHER = 'acct-2'
+const otherTrader: Principal = { id: 'bob', roles: ['trader'], accounts: [OTHER], liveAllowed: true }
+
+function twoAccounts(): Harness {
+  const harness = Harness.funded({ config: config({ policies: [policy(), policy({ accountId: OTHER })] }) })
+  harness.run({ kind: 'fund', nowMs: T0, principalId: 'config', accountId: OTHER, asset: 'USD', amount: d('100000'), reference: 'config' })
+  return harness
+}
+
+function accountSwitch(harness: Harness, action: KillSwitchAction, accountId = ACCOUNT, principal: Principal = ops) {
+  return harness.run({ kind: 'kill_switch', nowMs: harness.nowMs, principal, action, note: 'auto-stop order_rate: test', accountId, ordersMax: 100 })
+}
+
+describe("an account's own kill switch", () => {
+  for (const [action, reason] of [['HALT', 'ACCOUNT_HALTED'], ['CANCEL_ONLY', 'ACCOUNT_CANCEL_ONLY']] as const) {
+    test(`${action}: the account's waiting place ends ${reason}, its new orders are refused ${reason}; the other account's are untouched and accepted`, () => {
+      const harness = twoAccounts()
+      const mine = harness.placedId({ client_order_id: 'mine' })
+      const theirs = harness.placedId({ account: OTHER, client_order_id: 'theirs' }, { principal: otherTrader })
+      const decision = accountSwitch(harness, action)
+      expect(harness.eventTypes(decision)).toEqual(['order.canceled', 'account.switch_changed'])
+      expect(harness.order(mine)).toMatchObject({ status: 'Canceled', lastReason: reason })
+      expect(harness.order(theirs).status).toBe('Enqueued')
+      expect(harness.state.tradingSwitch).toBe('normal')
+      expect(harness.state.accountSwitches.get(ACCOUNT)).toMatchObject({ switch: action === 'HALT' ? 'halted' : 'cancel_only', principalId: ops.id })
+      expect(harness.place({ client_order_id: 'refused' }).reply).toMatchObject({ kind: 'rejected', reason })
+      expect(harness.place({ account: OTHER, client_order_id: 'theirs-2' }, { principal: otherTrader }).reply).toMatchObject({ kind: 'accepted' })
+      expect(harness.next()).toMatchObject({ kind: 'place', orderId: theirs })
+    })
+  }
+
+  test("an amend of the stopped account is refused at intake; its cancel passes", () => {
+    const harness = twoAccounts()
+    const open = harness.openOrder({ client_order_id: 'open' })
+    accountSwitch(harness, 'HALT')
+    expect(harness.amend(open, { qty: '0.2' }).reply).toMatchObject({ kind: 'rejected', reason: 'ACCOUNT_HALTED' })
+    expect(harness.cancel(open).events.map((event) => event.type)).toContain('order.cancel_requested')
+    expect(harness.next()).toMatchObject({ kind: 'cancel', orderId: open })
+  })
+
+  test('only an operator engages or lifts it; RESUME of an account not stopped decides nothing; the same switch again decides nothing new', () => {
+    const harness = twoAccounts()
+    expect(accountSwitch(harness, 'HALT', ACCOUNT, trader).reply).toMatchObject({ kind: 'refused', reason: 'PERMISSION_DENIED' })
+    expect(accountSwitch(harness, 'RESUME').events).toEqual([])
+    accountSwitch(harness, 'HALT')
+    expect(accountSwitch(harness, 'HALT').events).toEqual([])
+    expect(accountSwitch(harness, 'CANCEL_ONLY').events).toEqual([])
+    expect(harness.state.accountSwitches.get(ACCOUNT)?.switch).toBe('halted')
+    expect(accountSwitch(harness, 'RESUME', ACCOUNT, trader).reply).toMatchObject({ kind: 'refused', reason: 'PERMISSION_DENIED' })
+    expect(harness.eventTypes(accountSwitch(harness, 'RESUME'))).toEqual(['account.switch_changed'])
+    expect(harness.state.accountSwitches.size).toBe(0)
+    expect(harness.place({ client_order_id: 'after' }).reply).toMatchObject({ kind: 'accepted' })
+  })
+
+  test("the gateway's RESUME lifts every account's own switch, its own switch normal or not", () => {
+    const harness = twoAccounts()
+    accountSwitch(harness, 'HALT')
+    accountSwitch(harness, 'CANCEL_ONLY', OTHER)
+    const resumed = harness.run({ kind: 'kill_switch', nowMs: harness.nowMs, principal: ops, action: 'RESUME', note: 'all clear', ordersMax: 100 })
+    expect(resumed.events.map((event) => (event.type === 'account.switch_changed' ? `${event.accountId} ${event.action}` : event.type))).toEqual([`${ACCOUNT} RESUME`, `${OTHER} RESUME`])
+    expect(harness.state.accountSwitches.size).toBe(0)
+    accountSwitch(harness, 'HALT')
+    harness.run({ kind: 'kill_switch', nowMs: harness.nowMs, principal: ops, action: 'HALT', note: 'everything', ordersMax: 100 })
+    const both = harness.run({ kind: 'kill_switch', nowMs: harness.nowMs, principal: ops, action: 'RESUME', note: 'all clear', ordersMax: 100 })
+    expect(harness.eventTypes(both)).toEqual(['account.switch_changed', 'switch.changed'])
+    expect(harness.state.accountSwitches.size).toBe(0)
+    expect(harness.state.tradingSwitch).toBe('normal')
+  })
+})

@@ -1,0 +1,83 @@
+/**
+ * One account's own kill switch (seed 004 §9: accounts are kept apart — rate, reconciliation, Unknown). The auto-stop's
+ * order_rate breaker with scope `account` (src/runtime/auto-stop.ts) engages it on the account whose rate tripped it,
+ * so one runaway bot stops its own account and every other account trades on. It does to that account what the
+ * gateway's switch does to all (kill-switch.ts), with the account's codes: its new orders and amends are refused at
+ * intake (guard 3, ACCOUNT_HALTED / ACCOUNT_CANCEL_ONLY), its places and amends waiting in a lane end as it engages,
+ * the send gate holds what is left (send.ts switchHolds), its cancels always pass, a flatten's closes go under HALT
+ * and wait under CANCEL_ONLY, as under the gateway's switch.
+ *
+ * A durable decision: `account.switch_changed` (the account, the action, the switch, who, the note naming the breaker
+ * and its figures) is applied into KernelState.accountSwitches, so a restart and a snapshot keep it. It is lifted by an
+ * operator: RESUME of that account (POST /v1/accounts/:id/resume), or the gateway's RESUME, which lifts every account's
+ * (kill-switch decided by admin.ts decideKillSwitch). A RESUME ends first the account's work a cut-short engagement left
+ * held, as the gateway's RESUME does, so nothing held goes out as if just asked for. Decided in parts like the gateway's
+ * switch (KillSwitchCommand.ordersMax).
+ */
+
+import type { DomainEvent, EventOf } from '../domain/events/index.ts'
+import { switchFor } from '../domain/modes.ts'
+import { DONE_REPLY, type Decision, type KillSwitchCommand } from './commands.ts'
+import { endAccountWork, type EndedWork } from './kill-switch.ts'
+import type { KernelState } from './state.ts'
+
+type AccountSwitchEvent = EventOf<'account.switch_changed'>
+
+export function applyAccountSwitch(state: KernelState, event: AccountSwitchEvent): void {
+  if (event.switch === 'normal') state.accountSwitches.delete(event.accountId)
+  else state.accountSwitches.set(event.accountId, { switch: event.switch, principalId: event.principalId, atMs: event.atMs, note: event.note })
+}
+
+/**
+ * A kill switch for one account (`command.accountId`; the caller checked the principal is an operator). HALT or
+ * CANCEL_ONLY engages it (with the first part), the same asked again ends the next part of its waiting work; an
+ * account stopped with the other switch keeps the one it has (as the auto-stop never changes one into the other).
+ * RESUME lifts it with its last part; RESUME of an account not stopped decides nothing (idempotent).
+ */
+export function decideAccountSwitch(state: KernelState, command: KillSwitchCommand & { accountId: string }, ordersMax: number | null): Decision {
+  const { accountId } = command
+  const target = switchFor(command.action)
+  const current = state.accountSwitches.get(accountId)
+  const at = { atMs: command.nowMs, accountId, principalId: command.principal.id, ordersMax }
+  const event: AccountSwitchEvent = { type: 'account.switch_changed', atMs: command.nowMs, accountId, action: command.action, switch: target, principalId: command.principal.id, note: command.note }
+  if (target === 'normal') {
+    if (current === undefined) return { events: [], reply: DONE_REPLY }
+    const ended = endLeftHeld(state, { ...at, holding: current.switch })
+    return { events: ended.complete ? [...ended.events, event] : ended.events, reply: DONE_REPLY }
+  }
+  if (current !== undefined) {
+    if (current.switch !== target || ordersMax === null) return { events: [], reply: DONE_REPLY }
+    const detail = `${command.action} of account ${accountId} engaged before the amend was sent: not sent, the order stands at its old terms`
+    return { events: endAccountWork(state, { ...at, holding: target, amendDetail: detail }).events, reply: DONE_REPLY }
+  }
+  if (!state.policies.has(accountId)) return { events: [], reply: { kind: 'refused', reason: 'POLICY_MISSING', detail: `no policy for account ${accountId}: nothing of it is accepted to stop` } }
+  const detail = `${command.action} of account ${accountId} engaged before the amend was sent: not sent, the order stands at its old terms`
+  // The switch engages in this decision whatever is left: the gate holds the rest until a part ends it.
+  return { events: [...endAccountWork(state, { ...at, holding: target, amendDetail: detail }).events, event], reply: DONE_REPLY }
+}
+
+/**
+ * The gateway's RESUME lifting every account's own switch (admin.ts): the work each left held is ended first, one
+ * account's per decision (in parts of `ordersMax` orders; null: all of it in this one), by account id, then one
+ * `account.switch_changed` RESUME per account, all in the decision that finds none left.
+ */
+export function liftAccountSwitches(state: KernelState, input: { atMs: number; principalId: string; note: string; ordersMax: number | null }): EndedWork {
+  const accountIds = [...state.accountSwitches.keys()].sort()
+  const events: DomainEvent[] = []
+  for (const accountId of accountIds) {
+    const holding = state.accountSwitches.get(accountId)?.switch
+    if (holding === undefined) continue
+    const ended = endLeftHeld(state, { atMs: input.atMs, accountId, principalId: input.principalId, holding, ordersMax: input.ordersMax })
+    events.push(...ended.events)
+    if (input.ordersMax !== null && ended.events.length > 0) return { events, complete: false }
+  }
+  for (const accountId of accountIds) {
+    events.push({ type: 'account.switch_changed', atMs: input.atMs, accountId, action: 'RESUME', switch: 'normal', principalId: input.principalId, note: input.note })
+  }
+  return { events, complete: true }
+}
+
+function endLeftHeld(state: KernelState, input: { atMs: number; accountId: string; principalId: string; holding: 'halted' | 'cancel_only'; ordersMax: number | null }): EndedWork {
+  const amendDetail = `held under account ${input.accountId}'s own switch ${input.holding}, not ended as it engaged (its parts were cut short): ended at RESUME, not sent; the order stands at its old terms`
+  return endAccountWork(state, { ...input, amendDetail })
+}
