@@ -9,7 +9,7 @@
 import { describe, expect, test } from 'bun:test'
 import type { Principal } from '../../src/domain/accounts.ts'
 import type { KillSwitchAction } from '../../src/domain/modes.ts'
-import { ACCOUNT, config, d, Harness, ops, policy, T0, trader } from './fixtures.ts'
+import { ACCOUNT, config, d, Harness, market, ops, policy, T0, trader } from './fixtures.ts'
 
 const OTHER = 'acct-2'
 const otherTrader: Principal = { id: 'bob', roles: ['trader'], accounts: [OTHER], liveAllowed: true }
@@ -78,5 +78,28 @@ describe("an account's own kill switch", () => {
     expect(harness.eventTypes(both)).toEqual(['account.switch_changed', 'switch.changed'])
     expect(harness.state.accountSwitches.size).toBe(0)
     expect(harness.state.tradingSwitch).toBe('normal')
+  })
+})
+
+describe("a stopped account's held work does not hold up another account's", () => {
+  test("a flatten's close held under the account's CANCEL_ONLY does not stop another account's close on the same instrument from being picked", () => {
+    const harness = twoAccounts()
+    harness.run({ kind: 'fund', nowMs: T0, principalId: 'config', accountId: OTHER, asset: 'BTC', amount: d('1'), reference: 'config' })
+    accountSwitch(harness, 'CANCEL_ONLY')
+    const markets = { 'sim:BTC-USD': market('50000') }
+    harness.run({ kind: 'flatten', nowMs: harness.nowMs, principal: ops, accountId: ACCOUNT, flattenId: 'f-held', markets })
+    harness.run({ kind: 'flatten', nowMs: harness.nowMs, principal: ops, accountId: OTHER, flattenId: 'f-other', markets })
+    const closes = [...harness.state.orders.values()].filter((order) => order.flattenId !== null)
+    const held = closes.find((order) => order.accountId === ACCOUNT)
+    const other = closes.find((order) => order.accountId === OTHER)
+    expect(held?.lane).toBe(0)
+    expect(other?.lane).toBe(0)
+    // acct-1's close was queued first, on the same venue×symbol and lane: it waits, acct-2's goes.
+    expect(harness.next()).toMatchObject({ kind: 'place', orderId: other?.orderId })
+    harness.send(other?.orderId as string)
+    expect(harness.next()).toBeNull()
+    // Lifted, the held close goes.
+    accountSwitch(harness, 'RESUME')
+    expect(harness.next()).toMatchObject({ kind: 'place', orderId: held?.orderId })
   })
 })

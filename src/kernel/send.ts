@@ -128,10 +128,21 @@ export type SwitchHoldReason = 'KILL_SWITCH_HALT' | 'KILL_SWITCH_CANCEL_ONLY' | 
  * gateway's switch first, then the order's account's own, which holds that account's work the same way.
  */
 export function switchHolds(state: KernelState, order: Order, action: GateAction): SwitchHoldReason | null {
+  return gatewaySwitchHolds(state, order, action) ?? accountSwitchHolds(state, order, action)
+}
+
+/** The gateway's switch alone: it depends on the kind of work and the order's lane only, never on whose it is. */
+export function gatewaySwitchHolds(state: KernelState, order: Order, action: GateAction): 'KILL_SWITCH_HALT' | 'KILL_SWITCH_CANCEL_ONLY' | null {
   if (action === 'cancel') return null
   if (state.tradingSwitch === 'cancel_only') return 'KILL_SWITCH_CANCEL_ONLY'
   if (state.tradingSwitch === 'halted' && (action === 'amend' || order.lane !== 0)) return 'KILL_SWITCH_HALT'
-  const accountSwitch = state.accountSwitches.size === 0 ? undefined : state.accountSwitches.get(order.accountId)?.switch
+  return null
+}
+
+/** The order's account's own switch alone (account-switch.ts): the same rule, for that account's work. */
+export function accountSwitchHolds(state: KernelState, order: Order, action: GateAction): 'ACCOUNT_HALTED' | 'ACCOUNT_CANCEL_ONLY' | null {
+  if (action === 'cancel' || state.accountSwitches.size === 0) return null
+  const accountSwitch = state.accountSwitches.get(order.accountId)?.switch
   if (accountSwitch === 'cancel_only') return 'ACCOUNT_CANCEL_ONLY'
   if (accountSwitch === 'halted' && (action === 'amend' || order.lane !== 0)) return 'ACCOUNT_HALTED'
   return null

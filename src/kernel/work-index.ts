@@ -20,13 +20,14 @@
  *    runtime's (NextWorkOptions.reconcileHeldUntilMs), until its end (a shorter one set: noteHoldChanged), and the
  *    work of an order whose send decision threw (sendHeldUntilMs), until its wait ends or any record of the order
  *    (one that leaves its work where it was makes the entry ready: syncQueues tells workKept);
- *  - held: busy, its order has a call in flight, or its reconcile query is held (options of nextWork); looked at again
+ *  - held: busy, its order has a call in flight, its account's own switch holds it (account-switch.ts: whose it is is
+ *    per item, not group-wide), or its reconcile query is held (options of nextWork); looked at again
  *    at every pick that reaches its rank. Kept per rank: reconcile queries backing off are not few when a venue is
  *    unreachable (one per Unknown order), and a pick that ends in Lane0 must not pay for them.
  *
  * Why the answer is the same as the walk's (the first item in lane order, FIFO within the lane, that is due, free, has
  * a call slot and is not held by a kill switch): eligibility is a conjunction of a group-wide part (the instrument has
- * a free slot for the group's lane, in-flight.ts callsMaxFor; the kill switch, which depends only on kind, lane and switch — a queued place's lane is its order's;
+ * a free slot for the group's lane, in-flight.ts callsMaxFor; the gateway's kill switch, which depends only on kind, lane and switch — a queued place's lane is its order's;
  * for Lanes 1–2, the instrument's request budget, NextWorkOptions.instrumentPaced; for Lanes 1–3, the venue's share of
  * the call budget, NextWorkOptions.venueHeld)
  * and a per-item part. A group failing the group-wide part holds no eligible item and is passed over whole. In any
@@ -43,7 +44,7 @@ import { callsMaxFor, everyInstrumentFull, orderInstrumentKey } from './in-fligh
 import type { NextWorkOptions, WorkItem } from './lanes.ts'
 import { MinHeap } from './min-heap.ts'
 import type { Work } from './queues.ts'
-import { switchHolds } from './send.ts'
+import { accountSwitchHolds, gatewaySwitchHolds } from './send.ts'
 import type { KernelState, WorkKind } from './state.ts'
 
 /** Where a group is looked at in a pick: its lane's rank, or CANCEL_READ_BACKS (Lane3 items, looked at after Lane0). */
@@ -175,7 +176,7 @@ export class WorkIndex {
         const entry = this.front(group, options)
         if (entry === null || (best !== null && entry.seq > best.seq)) continue
         if (options.placeSendsHeld === true && (entry.kind === 'place' || entry.kind === 'amend')) continue
-        if (entry.kind !== 'reconcile' && switchHolds(state, entry.order, entry.kind) !== null) continue
+        if (entry.kind !== 'reconcile' && gatewaySwitchHolds(state, entry.order, entry.kind) !== null) continue
         // Asked last, of a group that would be picked: the runtime counts an instrument found paced as waiting.
         if (paced !== undefined && (lane === 1 || lane === 2) && group.instrumentKey !== null && paced(group.instrumentKey)) continue
         best = entry
@@ -288,7 +289,9 @@ export class WorkIndex {
     if (options.busy?.has(entry.orderId) === true) return true
     if (options.sendHeldUntilMs !== undefined && options.sendHeldUntilMs(entry.orderId) > options.nowMs) return true
     if (entry.kind === 'reconcile') return options.reconcileHeld?.has(entry.orderId) === true
-    return this.state.inFlight.has(entry.orderId)
+    // An account's own switch holds that account's work only: per item, or its held work at a group's front would hold
+    // up every other account's behind it on the same venue×symbol (the gateway's switch is group-wide: next()).
+    return this.state.inFlight.has(entry.orderId) || accountSwitchHolds(this.state, entry.order, entry.kind) !== null
   }
 
   private park(entry: Entry, dueMs: number): void {
