@@ -15,6 +15,7 @@ import type { ReasonCode } from '../domain/reasons.ts'
 import type { HealthLevel } from '../domain/gate.ts'
 import type { OverrideScope } from '../domain/venue-health.ts'
 import type { ExecutionReport, PlaceAck, VenueOrder, VenueOutcome, VenueTrade } from '../venues/adapter.ts'
+import type { FlattenNotClosed } from './state.ts'
 
 /** Live prerequisites the runtime observed (DESIGN §6); checked by the mode guard when the gateway is live. */
 export interface LiveReadiness {
@@ -389,7 +390,7 @@ export type Reply =
    */
   | { kind: 'list_leg_repeat'; listId: string; leg: number; orderId: string; bodyDigest: string; detail: string }
   /** A repeat of a flatten whose first answer is held (flatten-held.ts): that answer's lsn and holdings not closed. */
-  | { kind: 'flatten_repeat'; lsn: number; notClosed: readonly { asset: string; qty: Units }[] }
+  | { kind: 'flatten_repeat'; lsn: number; notClosed: readonly FlattenNotClosed[] }
   | { kind: 'done' }
   | { kind: 'refused'; reason: ReasonCode; detail: string }
 

@@ -2,8 +2,9 @@
  * A flatten's first answer, held so that a repeat of it (the same flatten id — its Idempotency-Key — on the same
  * account) answers it byte for byte and decides nothing: no second `account.flatten_requested`, the first one's `lsn`
  * and `not_closed` (the API's idempotency contract, which orders keep through the idempotency index). Held from the
- * record (its `notClosed` and `records`, payload version 11), so replay, a restored snapshot and a standby hold the
- * same answers; a record written before version 11 holds none, and its repeat is decided again, as that build did.
+ * record (its `notClosed` and `records`, payload version 11; each holding's reason, version 12), so replay, a restored
+ * snapshot and a standby hold the same answers; a record written before version 11 holds none, and its repeat is
+ * decided again, as that build did.
  *
  * Bounded as order keys are (key-window.ts): an answer is held for the key window from its decision (with no window
  * configured, for good), and at most FLATTENS_HELD_PER_ACCOUNT_MAX per account; the oldest go first, at the account's

@@ -69,6 +69,7 @@ export {
   initialState,
   type AccountLedger,
   type CallAction,
+  type FlattenNotClosed,
   type KernelState,
   type WorkKind,
 } from './state.ts'

@@ -41,8 +41,8 @@ export interface IdempotencyEntry {
 export interface HeldFlatten {
   /** The last record its decision wrote: the answer's lsn. */
   lsn: number
-  /** The holdings it could not close (flatten-uncovered.ts), by asset. */
-  notClosed: readonly { asset: string; qty: Units }[]
+  /** The holdings it could not close, or not whole (flatten-uncovered.ts, flatten-close-sizes.ts), by asset. */
+  notClosed: readonly FlattenNotClosed[]
   /** Its record's atMs: the key window runs from here. */
   decidedAtMs: number
 }
@@ -57,6 +57,18 @@ export interface AccountSwitch {
   principalId: string
   atMs: number
   note: string
+}
+
+/**
+ * A holding a flatten left open, or the part of it left (the answer's not_closed). `reason` says why: absent, no
+ * configured instrument trades the asset (INSTRUMENT_UNKNOWN: the only reason recorded before payload version 12); else
+ * the instrument's size rule what is left misses (QTY_BELOW_MIN, NOTIONAL_BELOW_MIN, QTY_ABOVE_MAX), FLATTEN_CLOSES_MAX,
+ * or FLATTEN_NO_PRICE.
+ */
+export interface FlattenNotClosed {
+  asset: string
+  qty: Units
+  reason?: ReasonCode
 }
 
 export interface InFlightCall {

@@ -38,10 +38,10 @@ describe('the traceparent member (payload version 4; 6 for order.rejected and ac
     for (const event of SAMPLES) {
       // order.accepted is at version 11 since (its ttlMs at 7, ttl-member.test.ts; its protectionPrice at 10,
       // protection-member.test.ts; its worstPrice at 11, kernel/market-worst-price.test.ts), account.flatten_requested
-      // at 11 (its first answer, flatten-answer-member.test.ts), order.canceled at 11 (its principalId,
-      // kernel/cancel-principal.test.ts); the member came with 4 (6 for the flatten's).
-      const atEleven = event.type === 'order.accepted' || event.type === 'account.flatten_requested' || event.type === 'order.canceled'
-      const version = atEleven ? 11 : (TRACED_AT[event.type] ?? 4)
+      // at 12 (its first answer at 11, each holding's reason at 12: flatten-answer-member.test.ts), order.canceled at 11
+      // (its principalId, kernel/cancel-principal.test.ts); the member came with 4 (6 for the flatten's).
+      const atEleven = event.type === 'order.accepted' || event.type === 'order.canceled'
+      const version = event.type === 'account.flatten_requested' ? 12 : atEleven ? 11 : (TRACED_AT[event.type] ?? 4)
       expect(EVENT_VERSIONS[event.type]).toBe(version)
       expect(MEMBERS_ADDED[event.type]?.traceparent).toBe(TRACED_AT[event.type] ?? 4)
       for (const written of [event, { ...event, traceparent: TRACEPARENT } as DomainEvent]) {

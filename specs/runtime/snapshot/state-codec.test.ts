@@ -111,7 +111,8 @@ describe('kernel state encoding', () => {
   test('the schema id names the format version and a fingerprint of every field', () => {
     expect(KERNEL_STATE_SCHEMA).toMatch(new RegExp(`^kernel-state/v${KERNEL_STATE_FORMAT_VERSION}/[0-9a-f]{16}$`))
     // Pinned: format 25's fields, format 24's plus the state's accountSwitches (the accounts stopped on their own:
-    // state-codec-v24.test.ts); format 24 pinned before as 'kernel-state/v24/024fda6a4c7d6895', format 23's plus the state's flattens (each flatten's first answer), each order's
+    // state-codec-v24.test.ts) and a reason on each holding a held flatten answer names
+    // (state-codec-v24-flatten-reasons.test.ts); format 24 pinned before as 'kernel-state/v24/024fda6a4c7d6895', format 23's plus the state's flattens (each flatten's first answer), each order's
     // worstPrice and each amend's requestedAtMs (state-codec-v23-*.test.ts; format 24 is unreleased, so its later additions
     // moved this pin, 'kernel-state/v24/ee764b8d6b8c9bdb' before requestedAtMs); format 23 pinned before as 'kernel-state/v23/42bf0d8e8c29ae47', format 22's fields (its hold rule may be 2: state-codec-v22.test.ts); format 22's (format 21's, pinned before, plus each order's syntheticFeeHeld, syntheticHeldQty and
     // …Cash and the state's holdRule — format 22 gained the last three before any build wrote it; format 21 is format
@@ -119,7 +120,7 @@ describe('kernel state encoding', () => {
     // state-codec-v14…v20.test.ts). A change of the encoded fields under the same format number would leave this build unable to
     // read the snapshots the one before wrote under this id: it takes the next number, keeps a reader of this one
     // (state-codec-older.ts) and moves this pin to the list of readable ids.
-    expect(KERNEL_STATE_SCHEMA).toBe('kernel-state/v25/7f4a89ca9cbb9b3e')
+    expect(KERNEL_STATE_SCHEMA).toBe('kernel-state/v25/48dc9a14c93c6824')
   })
 
   test("a bootstrap suspect's mark survives the round trip", async () => {

@@ -102,9 +102,13 @@ export function schemaAtVersion(name: EventType, version: number): SchemaLike {
   return later.reduce((shape, member) => withoutMember(shape, member.split('.')), schema)
 }
 
-/** `schema` without the member at `path` (object keys; an array is passed through to its items). */
+/**
+ * `schema` without the member at `path` (object keys; an array is passed through to its items, an optional or nullable
+ * wrapper to what it wraps: account.flatten_requested's notClosed[].reason sits inside an optional array).
+ */
 function withoutMember(schema: SchemaLike, path: readonly string[]): SchemaLike {
   if (schema.type === 'array' && schema.item !== undefined) return { ...schema, item: withoutMember(schema.item as SchemaLike, path) }
+  if (schema.wrapped !== undefined && schema.entries === undefined) return { ...schema, wrapped: withoutMember(schema.wrapped, path) }
   const [head, ...rest] = path
   const entries = schema.entries ?? {}
   if (head === undefined || !(head in entries)) return schema

@@ -8,7 +8,7 @@ import * as v from 'valibot'
 import { kernelConfigSchema } from '../kernel-config.ts'
 import { KILL_SWITCH_ACTIONS, TRADING_SWITCHES } from '../modes.ts'
 import { idSchema, unitsSchema } from '../schema-kit.ts'
-import { modeSchema } from './common.ts'
+import { modeSchema, reasonCodeSchema } from './common.ts'
 import { base, countFromOneSchema, traceparent } from './record-parts.ts'
 
 export const CONTROL_EVENT_SCHEMAS = {
@@ -45,7 +45,9 @@ export const CONTROL_EVENT_SCHEMAS = {
     // The flatten's first answer, which a repeat of it answers (src/kernel/flatten-held.ts): the holdings it could not
     // close (flatten-uncovered.ts) and the records its decision wrote, this one first (the answer's lsn is the last's).
     // Absent in records written before payload version 11: such a flatten holds no answer, its repeat is decided again.
-    notClosed: v.exactOptional(v.array(v.strictObject({ asset: idSchema, qty: unitsSchema }))),
+    // A holding's reason (payload version 12, flatten-close-sizes.ts): what the closes left of an instrument's holding
+    // and why; absent, no instrument trades the asset (INSTRUMENT_UNKNOWN, all a version 11 record names).
+    notClosed: v.exactOptional(v.array(v.strictObject({ asset: idSchema, qty: unitsSchema, reason: v.exactOptional(reasonCodeSchema) }))),
     records: v.exactOptional(countFromOneSchema),
   }),
   // One account's kill switch (src/kernel/account-switch.ts): the auto-stop's order_rate breaker with scope `account`

@@ -80,7 +80,7 @@ export function binaryFormatOf(version: number): BinaryFormat | null {
 }
 
 /** The newest payload version of any type; 4 and up are the compact format with members added or changed. */
-const PAYLOAD_VERSION_MAX = 11
+const PAYLOAD_VERSION_MAX = 12
 
 /**
  * Members a type's schema gained after payload version 3, with the version that added them: a payload of an older
@@ -103,7 +103,10 @@ const PAYLOAD_VERSION_MAX = 11
  * order.resend_requested from 3 to 11, its 4 to 10 having 3's layout; version 11 also, who ended an order never sent
  * (order.canceled principalId, src/kernel/cancel.ts cancelEvents), so order.canceled went from 4 to 11 and its 5 to 10
  * have 4's layout; version 11 also, a real fill's place in the venue's cumulative quantity (order.fill venueCumQty,
- * src/kernel/inbox.ts emitFill), so order.fill went from 3 to 11 and its 4 to 10 have 3's layout. A type is at the newest
+ * src/kernel/inbox.ts emitFill), so order.fill went from 3 to 11 and its 4 to 10 have 3's layout; version 12, why a
+ * flatten left a holding open (account.flatten_requested notClosed[].reason, src/kernel/flatten-close-sizes.ts: an
+ * instrument's holding its closes could not take whole), so account.flatten_requested went from 11 to 12 (its member
+ * inside the optional notClosed: binary-records.ts withoutMember passes through optional wrappers). A type is at the newest
  * version of its members, so order.rejected went from 3 to 6: it was never written as 4 or 5, whose layout is 3's.
  * binary-records.ts schemaAtVersion takes them out of the current schema for an older version's layout.
  */
@@ -115,7 +118,7 @@ export const MEMBERS_ADDED: Partial<Record<EventType, Readonly<Record<string, nu
   'order.fill': { venueCumQty: 11 },
   'order.amend_requested': { traceparent: 4 },
   'order.amend_rejected': { traceparent: 4 },
-  'account.flatten_requested': { traceparent: 6, notClosed: 11, records: 11 },
+  'account.flatten_requested': { traceparent: 6, notClosed: 11, records: 11, 'notClosed.reason': 12 },
   'order.rejected': { traceparent: 6 },
   // The kernel config: version 4 added a policy's newOrdersBy, version 5 the book limits (src/kernel/intake/book-check.ts),
   // version 8 the hard cap on ended orders held (src/kernel/retention.ts), version 9 a policy's selfTrade
@@ -160,8 +163,8 @@ const SAME_MEMBERS: Upgrade = (payload) => payload
 
 /** Upgrades from version n to n+1, per type: UPGRADES[type][n](payloadAtVersionN) → payloadAtVersionNPlus1. */
 export const EVENT_UPGRADES: Partial<Record<EventType, Record<number, Upgrade>>> = Object.fromEntries(
-  // 3 → 4 up to 10 → 11 only added optional members (MEMBERS_ADDED): an older payload is the same event without them.
-  Object.keys(EVENT_CODES).map((name) => [name, { 1: SAME_MEMBERS, 2: SAME_MEMBERS, 3: SAME_MEMBERS, 4: SAME_MEMBERS, 5: SAME_MEMBERS, 6: SAME_MEMBERS, 7: SAME_MEMBERS, 8: SAME_MEMBERS, 9: SAME_MEMBERS, 10: SAME_MEMBERS }]),
+  // 3 → 4 up to 11 → 12 only added optional members (MEMBERS_ADDED): an older payload is the same event without them.
+  Object.keys(EVENT_CODES).map((name) => [name, { 1: SAME_MEMBERS, 2: SAME_MEMBERS, 3: SAME_MEMBERS, 4: SAME_MEMBERS, 5: SAME_MEMBERS, 6: SAME_MEMBERS, 7: SAME_MEMBERS, 8: SAME_MEMBERS, 9: SAME_MEMBERS, 10: SAME_MEMBERS, 11: SAME_MEMBERS }]),
 )
 
 const NAMES_BY_CODE: ReadonlyMap<number, EventType> = new Map(

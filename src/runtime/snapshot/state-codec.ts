@@ -24,12 +24,16 @@ import { CONFIG_PARTS, kernelStateFieldsV8, order, venueHealthEntries, type Kern
 import { kernelStateV5, kernelStateV6, kernelStateV7, kernelStateV8, kernelStateV9, kernelStateV10, kernelStateV11, kernelStateV12, kernelStateV13, kernelStateV14, kernelStateV15, kernelStateV16, kernelStateV17, kernelStateV18, kernelStateV19, kernelStateV20, kernelStateV21, kernelStateV23 } from './state-codec-older.ts'
 import { revocationsCodec } from './revocations-codec.ts'
 import { orderListsCodec } from './order-lists-codec.ts'
-import { flattensCodec } from './flattens-codec.ts'
+import { flattensCodec, flattensCodecV24 } from './flattens-codec.ts'
 import { accountSwitchesCodec } from './account-switches-codec.ts'
 
 // 25: the state holds accountSwitches (the accounts stopped on their own: an auto-stop order_rate trip with scope
-// `account`, src/kernel/account-switch.ts); a version 24 or older section is read with none, as replaying its log
-// gives: those builds wrote no `account.switch_changed`;
+// `account`, src/kernel/account-switch.ts), and a held flatten answer's holdings not closed carry their reason
+// (src/kernel/flatten-close-sizes.ts: what the closes left of an instrument's holding, and the size rule it misses;
+// absent: no instrument trades the asset); a version 24 or older section is read with no account stopped and no
+// reason, as replaying its log gives: those builds wrote no `account.switch_changed`, and no
+// `account.flatten_requested` naming a reason (payload version 12) — every holding they named was one no instrument
+// trades;
 // 24: the state holds flattens (per account, each flatten's first answer, which its repeat answers:
 // src/kernel/flatten-held.ts), and orders hold worstPrice (a plain market order's worst price, what its reservation
 // was taken at and its fills are held to, src/kernel/intake/sent-order.ts plainMarketWorstPrice); a version 23 or 22
@@ -94,12 +98,15 @@ const FIELDS_BUT_FLATTENS: Fields<KernelStateRestV23> = {
   holdRule: nullable(num),
 }
 
-/** Format 24's fields: this build's but accountSwitches. */
-const FIELDS_V24: Fields<KernelStateRestV24> = { ...FIELDS_BUT_FLATTENS, flattens: flattensCodec }
+/** Format 24's fields: its held flatten answers' holdings without a reason, and no accountSwitches. */
+const FIELDS_V24: Fields<KernelStateRestV24> = { ...FIELDS_BUT_FLATTENS, flattens: flattensCodecV24 }
 
-const kernelState = record<KernelStateRest>('KernelState', { ...FIELDS_V24, accountSwitches: accountSwitchesCodec })
+const kernelState = record<KernelStateRest>('KernelState', { ...FIELDS_BUT_FLATTENS, flattens: flattensCodec, accountSwitches: accountSwitchesCodec })
 
-/** A state as format 24 wrote it: this build's fields but accountSwitches (read with none, as replaying its log gives). */
+/**
+ * A state as format 24 wrote it: this build's fields but accountSwitches (read with none), its held flatten answers'
+ * holdings without a reason (see format 25 above), as replaying its log gives.
+ */
 const kernelStateV24: Codec<KernelStateRest> = (() => {
   const older = record<KernelStateRestV24>('KernelState', FIELDS_V24)
   return {
@@ -142,7 +149,7 @@ export const KERNEL_STATE_SCHEMA_V20 = schemaId(20, kernelStateV20)
 export const KERNEL_STATE_SCHEMA_V21 = schemaId(21, kernelStateV21, `${IDEMPOTENCY_COLUMNS_SHAPE};${IDEMPOTENCY_TIMES_SHAPE}`)
 /** Format 22: format 23's fields, a hold rule of at most 1 (see format 23 above), read by format 23's reader. */
 export const KERNEL_STATE_SCHEMA_V22 = schemaId(22, kernelStateV23, `${IDEMPOTENCY_COLUMNS_SHAPE};${IDEMPOTENCY_TIMES_SHAPE}`)
-/** Format 24: this build's fields but accountSwitches (see format 25 above). */
+/** Format 24: this build's fields but accountSwitches, no reason on a held flatten answer's holdings (see format 25 above). */
 export const KERNEL_STATE_SCHEMA_V24 = schemaId(24, kernelStateV24, `${IDEMPOTENCY_COLUMNS_SHAPE};${IDEMPOTENCY_TIMES_SHAPE}`)
 /** Format 23: format 24's fields but flattens, its orders without worstPrice (see format 24 above). */
 export const KERNEL_STATE_SCHEMA_V23 = schemaId(23, kernelStateV23, `${IDEMPOTENCY_COLUMNS_SHAPE};${IDEMPOTENCY_TIMES_SHAPE}`)
