@@ -10,7 +10,9 @@ import { ACCOUNT, config, d, Harness, market, ops, T0 } from './fixtures.ts'
 
 function closeOf(bandBps: number): EventOf<'order.accepted'> {
   const base = config()
-  const instruments = base.instruments.map((instrument) => (instrument.symbol === 'BTC-USD' ? { ...instrument, priceBandBps: bandBps } : instrument))
+  // No minimum notional: 2 BTC at one tick is 0.02 USD, which BTC-USD's 10 would leave unclosed (NOTIONAL_BELOW_MIN,
+  // flatten-close-sizes.test.ts), and this is about the price.
+  const instruments = base.instruments.map((instrument) => (instrument.symbol === 'BTC-USD' ? { ...instrument, priceBandBps: bandBps, minNotional: 0n } : instrument))
   const harness = Harness.funded({ config: { ...base, instruments } })
   const decision = harness.run({ kind: 'flatten', nowMs: T0, principal: ops, accountId: ACCOUNT, flattenId: 'f-1', markets: { 'sim:BTC-USD': market('50000') } })
   const close = decision.events.find((event) => event.type === 'order.accepted' && event.symbol === 'BTC-USD')

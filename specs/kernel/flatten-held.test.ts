@@ -14,7 +14,7 @@ import { ACCOUNT, d, Harness, market, ops, T0 } from './fixtures.ts'
 const DAY_MS = 86_400_000
 
 function flatten(h: Harness, flattenId: string, nowMs = h.nowMs) {
-  return h.run({ kind: 'flatten', nowMs, principal: ops, accountId: ACCOUNT, flattenId, markets: { 'sim:BTC-USD': market('50000', { observedAtMs: nowMs }) } })
+  return h.run({ kind: 'flatten', nowMs, principal: ops, accountId: ACCOUNT, flattenId, markets: { 'sim:BTC-USD': market('50000', { observedAtMs: nowMs }), 'sim:AAPL': market('190', { observedAtMs: nowMs }) } })
 }
 
 /** Funded, and holding 7 XRP, an asset no instrument trades: a holding a flatten cannot close. */

@@ -6,7 +6,9 @@
  */
 
 import { expect, test } from 'bun:test'
+import type { EventOf } from '../../src/domain/events/index.ts'
 import { RECORD_UNITS_MAX } from '../../src/domain/recordable-amounts.ts'
+import { FLATTEN_CLOSES_PER_INSTRUMENT_MAX } from '../../src/kernel/index.ts'
 import { ACCOUNT, Harness, market, ops, T0 } from './fixtures.ts'
 
 function fundBtc(harness: Harness, amount: bigint, reference: string): void {
@@ -29,13 +31,17 @@ test('a flatten whose position to close is past what a record holds is refused, 
   expect(harness.order(open).status).toBe('AckedOpen')
 })
 
-test('a position of exactly the largest amount a record holds is closed', () => {
+test('a position of exactly the largest amount a record holds is closed as far as one flatten closes, the rest named', () => {
   const harness = Harness.funded()
   // 2 BTC funded already: this makes the balance the bound itself.
   fundBtc(harness, RECORD_UNITS_MAX - 2n * 100_000_000n, 'top-up')
   const decision = flatten(harness, 'f-2')
   expect(decision.reply).toEqual({ kind: 'done' })
   const closes = decision.events.filter((event) => event.type === 'order.accepted' && event.symbol === 'BTC-USD')
-  // Rounded down to the lot (0.0001 BTC).
-  expect(closes).toMatchObject([{ qty: RECORD_UNITS_MAX - (RECORD_UNITS_MAX % 10_000n) }])
+  // Closes of BTC-USD's maxQty (100 BTC), as many as one flatten sends; what is left is named (flatten-close-sizes.ts).
+  const maxQty = 100n * 100_000_000n
+  expect(closes).toHaveLength(FLATTEN_CLOSES_PER_INSTRUMENT_MAX)
+  expect(closes.every((close) => close.type === 'order.accepted' && close.qty === maxQty)).toBe(true)
+  const requested = decision.events[0] as EventOf<'account.flatten_requested'>
+  expect(requested.notClosed).toEqual([{ asset: 'BTC', qty: RECORD_UNITS_MAX - maxQty * BigInt(FLATTEN_CLOSES_PER_INSTRUMENT_MAX), reason: 'FLATTEN_CLOSES_MAX' }])
 })

@@ -96,7 +96,11 @@ class Driver {
     )
     // Retirement within reach: a few ended orders kept, a short grace and a cap just above.
     const params = { terminalOrdersKeptMax: 6, terminalOrdersHeldMax: 12, terminalOrderRetireAfterMs: 2_000, reconcileGraceMs: 100, lane2DepthMax: 100_000, accountQueuedMax: 100_000 }
-    this.harness = Harness.funded({ config: config({ policies, params }) })
+    // maxQty past what an account holds: a flatten closes each holding with one order, as the traffic was tuned with
+    // (above maxQty it takes several, kernel/flatten-close-sizes.test.ts, which thin the random picks).
+    const base = config({ policies, params })
+    const instruments = base.instruments.map((instrument) => ({ ...instrument, maxQty: d('1000000') }))
+    this.harness = Harness.funded({ config: { ...base, instruments } })
     for (const accountId of ACCOUNTS) {
       for (const [asset, amount] of [['USD', '100000000'], ['BTC', '1000'], ['ETH', '10000']] as const) {
         this.harness.run({ kind: 'fund', nowMs: this.harness.nowMs, principalId: 'config', accountId, asset, amount: d(amount), reference: 'spec' })

@@ -142,6 +142,8 @@ export const REASONS = {
   FLATTEN_REQUESTED: reason('definite_reject', 200, 'Canceled or closed by a flatten of the account'),
   FLATTEN_NO_PRICE: reason('retryable', 503, 'A position could not be closed: no reference price for the instrument'),
   FLATTEN_POSITION_UNRECORDABLE: reason('definite_reject', 422, 'A position is beyond the largest amount a record holds (20 whole digits): the flatten was refused and nothing was canceled or closed'),
+  FLATTEN_NOT_CLOSED: reason('definite_reject', 200, "A flatten left part of a position open: what is left is under the instrument's size rules or past the closes one flatten sends; the answer's not_closed names it"),
+  FLATTEN_CLOSES_MAX: reason('retryable', 200, 'A flatten sends at most so many closes per instrument: what is left past them is closed by a new flatten once they have ended'),
 } as const satisfies Record<string, ReasonInfo>
 
 export type ReasonCode = keyof typeof REASONS

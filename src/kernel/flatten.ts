@@ -5,34 +5,39 @@
  * where supported. They bypass intake guards on purpose: they only reduce risk. Only positions not already held by
  * other orders are closed; to close the rest once the cancels have settled, flatten again under a new
  * Idempotency-Key (or none): a repeat of the same key within the key window decides nothing and answers the first
- * answer (flatten-held.ts). Close orders derive their ids from the flatten id and instrument, so a flatten id decided
- * again (after its window) never sends a second close for a close still held under its key.
+ * answer (flatten-held.ts). Close orders derive their ids from the flatten id, instrument and their number (a holding
+ * above maxQty takes several: flatten-close-sizes.ts), so a flatten id decided again (after its window) never sends a
+ * second close for a close still held under its key. What the closes cannot take under the instrument's size rules is
+ * named in the answer's notClosed, with a FLATTEN_NOT_CLOSED alert.
  *
  * One decision cancels at most `ordersMax` orders (the first by order id) when the command asks for parts, so that its
  * records fit the log's queue: an account with more open orders than the queue takes records (65,536 by default) had
  * its flatten — a kill switch — refused as overloaded every time it was asked. A flatten with more cancels than that
  * records the first `ordersMax` cancels and nothing else (no account.flatten_requested: nothing is held, the runtime
  * asks again: gateway-commands.ts); the decision that finds `ordersMax` or fewer left records the flatten, its last
- * cancels and the closes, sized from the balances after every cancel, as one decision sized them. Its lsn is the answer
- * held (flatten-held.ts). A flatten refused (FLATTEN_POSITION_UNRECORDABLE) is refused by its first part, nothing
+ * cancels and the closes, sized from the balances after every cancel, as one decision sized them; each instrument's
+ * closes past its first count against `ordersMax` too (the half of the queue decision-parts.ts keeps for them). Its lsn
+ * is the answer held (flatten-held.ts). A flatten refused (FLATTEN_POSITION_UNRECORDABLE) is refused by its first part, nothing
  * decided. A crash between parts leaves orders canceled and nothing held: the flatten asked again goes on from there.
  */
 
 import { sha256Hex, sha256HexPrefix } from '../domain/canonical-json.ts'
 import { keySpanSuffix } from './key-window.ts'
-import { formatDecimal, roundToStep, type Units } from '../domain/decimal.ts'
+import { formatDecimal, type Units } from '../domain/decimal.ts'
 import type { DomainEvent, EventOf } from '../domain/events/index.ts'
 import { instrumentKey, type Instrument } from '../domain/instruments.ts'
 import type { MarketSnapshot } from '../domain/market.ts'
 import { venueClientOrderId, type TimeInForce } from '../domain/orders.ts'
+import type { ReasonCode } from '../domain/reasons.ts'
 import { isRecordableUnits, RECORD_UNITS_MAX } from '../domain/recordable-amounts.ts'
 import { cancelEvents } from './cancel.ts'
+import { closeSizes } from './flatten-close-sizes.ts'
 import { flattenUncovered } from './flatten-uncovered.ts'
 import { heldFlatten } from './flatten-held.ts'
 import { DONE_REPLY, type Decision, type FlattenCommand } from './commands.ts'
 import { mayActFor } from './permissions.ts'
 import { bandFloorPrice, referencePriceUsable } from './intake/sent-order.ts'
-import { availableBalance, idempotencyIndexKey, type KernelState } from './state.ts'
+import { availableBalance, idempotencyIndexKey, type FlattenNotClosed, type KernelState } from './state.ts'
 import { isTerminal } from '../domain/states.ts'
 import { traceMemberOf } from '../domain/trace-context.ts'
 
@@ -55,8 +60,9 @@ export function decideFlatten(state: KernelState, command: FlattenCommand): Deci
   const held = heldFlatten(state, command.accountId, command.flattenId, command.nowMs)
   if (held !== null) return { events: [], reply: { kind: 'flatten_repeat', lsn: held.lsn, notClosed: held.notClosed } }
   const at = { atMs: command.nowMs }
-  // What the answer says it could not close, read before anything is decided (as the caller reads it: routes/admin.ts).
-  const notClosed = flattenUncovered(state, command.accountId)
+  // What the answer says it could not close: holdings no instrument trades (flatten-uncovered.ts), then what the closes
+  // leave of each instrument's (flatten-close-sizes.ts), by asset.
+  const notClosed: FlattenNotClosed[] = flattenUncovered(state, command.accountId)
   const requested: EventOf<'account.flatten_requested'> = { type: 'account.flatten_requested', ...at, accountId: command.accountId, flattenId: command.flattenId, principalId: command.principal.id, ...traceMemberOf(command) }
   // Positions released by orders canceled on the spot here are available to the closing orders.
   const released = new Map<string, Units>()
@@ -73,28 +79,34 @@ export function decideFlatten(state: KernelState, command: FlattenCommand): Deci
     // resend) goes Unknown with its worst case held (cancel.ts): an earlier copy may be live at the venue.
     if (cancel.some((event) => event.type === 'order.canceled')) released.set(order.reservation.asset, (released.get(order.reservation.asset) ?? 0n) + order.reservation.remaining)
   }
+  const ordersMax = command.ordersMax === undefined ? null : Math.min(command.ordersMax, FLATTEN_ORDERS_MAX)
   // Sized after every cancel, also in a part that records none of them: a close that could not be recorded refuses the
   // flatten at its first part, before any cancel is.
   const closes: DomainEvent[] = []
+  // Each instrument's first close is the flatten's own (one per base asset, as ever); those past it, for a holding
+  // above maxQty, count against ordersMax (decision-parts.ts keeps half the log's queue for the closes).
+  let extraClosesLeft = ordersMax ?? Number.POSITIVE_INFINITY
   for (const instrument of closingInstruments(state, command)) {
     const available = availableBalance(state, command.accountId, instrument.baseAsset) + (released.get(instrument.baseAsset) ?? 0n)
-    const qty = roundToStep(available, instrument.lotSize, 'down')
-    if (!isRecordableUnits(qty)) return unrecordableClose(command, instrument, qty)
-    closes.push(...closeEvents(state, command, { instrument, qty, market: command.markets[instrumentKey(instrument.venue, instrument.symbol)] }))
+    if (!isRecordableUnits(available)) return unrecordableClose(command, instrument, available)
+    if (available <= 0n) continue
+    const closing = closeEvents(state, command, { instrument, available, closesMax: 1 + extraClosesLeft, market: command.markets[instrumentKey(instrument.venue, instrument.symbol)] })
+    closes.push(...closing.events)
+    extraClosesLeft -= Math.max(0, closing.closes - 1)
+    if (closing.notClosed !== null) notClosed.push(closing.notClosed)
   }
   // More cancels than one decision takes: this part records the first ordersMax, and the flatten is asked again.
-  const ordersMax = command.ordersMax === undefined ? null : Math.min(command.ordersMax, FLATTEN_ORDERS_MAX)
   if (ordersMax !== null && cancels.length > ordersMax) return { events: cancels.slice(0, ordersMax).flat(), reply: DONE_REPLY }
   const events: DomainEvent[] = [requested, ...cancels.flat(), ...closes]
   // The first answer, held from the record for a repeat: its lsn is the last of these records'.
-  requested.notClosed = notClosed
+  requested.notClosed = notClosed.sort((a, b) => (a.asset < b.asset ? -1 : 1))
   requested.records = events.length
   return { events, reply: DONE_REPLY }
 }
 
 /**
- * Whether the flatten, decided now, would cancel or close anything: more than its own record (and a FLATTEN_NO_PRICE
- * alert). Decides nothing. The HTTP layer charges an idle flatten to the account's rate, so a loop of them cannot
+ * Whether the flatten, decided now, would cancel or close anything: more than its own record (and alerts:
+ * FLATTEN_NO_PRICE, FLATTEN_NOT_CLOSED). Decides nothing. The HTTP layer charges an idle flatten to the account's rate, so a loop of them cannot
  * write to the log without bound, while a flatten that acts is never shed (routes/admin.ts).
  */
 export function flattenActs(state: KernelState, command: FlattenCommand): boolean {
@@ -129,65 +141,105 @@ function closingInstruments(state: KernelState, command: FlattenCommand): Instru
   return [...chosen.values()]
 }
 
+/** One instrument's closes (and alerts), how many closes they are, and what they leave open (null: nothing). */
+interface InstrumentCloses {
+  events: DomainEvent[]
+  closes: number
+  notClosed: FlattenNotClosed | null
+}
+
+/**
+ * The closes of `available` (positive) of the instrument's base asset, at most `closesMax` (flatten-close-sizes.ts),
+ * with a FLATTEN_NOT_CLOSED alert for what they leave; without a usable price, none and a FLATTEN_NO_PRICE alert.
+ */
 function closeEvents(
   state: KernelState,
   command: FlattenCommand,
-  input: { instrument: Instrument; qty: Units; market: MarketSnapshot | undefined },
-): DomainEvent[] {
-  const { instrument, market, qty } = input
+  input: { instrument: Instrument; available: Units; closesMax: number; market: MarketSnapshot | undefined },
+): InstrumentCloses {
+  const { instrument, market, available } = input
   const key = instrumentKey(instrument.venue, instrument.symbol)
-  if (qty < instrument.minQty) return []
+  const noPrice = { asset: instrument.baseAsset, qty: available, reason: 'FLATTEN_NO_PRICE' as const }
   if (market === undefined) {
-    return [{ type: 'alert.raised', atMs: command.nowMs, reason: 'FLATTEN_NO_PRICE', orderId: null, detail: `${command.accountId} ${key}: no reference price` }]
+    return { events: [{ type: 'alert.raised', atMs: command.nowMs, reason: 'FLATTEN_NO_PRICE', orderId: null, detail: `${command.accountId} ${key}: no reference price` }], closes: 0, notClosed: noPrice }
   }
   // A price no close could be recorded at (a venue's of more digits than a record holds) is none: the close's
   // order.accepted made the log's writer assert, failing the whole flatten (sent-order.ts referencePriceUsable).
   if (!referencePriceUsable(market.referencePrice, instrument)) {
     const detail = `${command.accountId} ${key}: the reference price ${formatDecimal(market.referencePrice)} is not one a close can be priced from (positive, its band within ${formatDecimal(RECORD_UNITS_MAX)})`
-    return [{ type: 'alert.raised', atMs: command.nowMs, reason: 'FLATTEN_NO_PRICE', orderId: null, detail }]
+    return { events: [{ type: 'alert.raised', atMs: command.nowMs, reason: 'FLATTEN_NO_PRICE', orderId: null, detail }], closes: 0, notClosed: noPrice }
   }
-  const idempotencyKey = `${FLATTEN_KEY_PREFIX}${command.flattenId}:${key}`
-  if (state.idempotency.has(idempotencyIndexKey(command.accountId, idempotencyKey))) return []
   const price = bandFloorPrice(market.referencePrice, instrument)
+  const sizes = closeSizes(available, instrument, { price, closesMax: input.closesMax })
+  const events: DomainEvent[] = []
+  sizes.qtys.forEach((qty, index) => {
+    const close = closeEvent(state, command, { instrument, key, qty, price, referencePrice: market.referencePrice, index })
+    if (close !== null) events.push(close)
+  })
+  if (sizes.reason === null) return { events, closes: sizes.qtys.length, notClosed: null }
+  events.push({ type: 'alert.raised', atMs: command.nowMs, reason: 'FLATTEN_NOT_CLOSED', orderId: null, detail: notClosedDetail(command, instrument, { left: sizes.left, reason: sizes.reason, closes: sizes.qtys.length }) })
+  return { events, closes: sizes.qtys.length, notClosed: { asset: instrument.baseAsset, qty: sizes.left, reason: sizes.reason } }
+}
+
+function notClosedDetail(command: FlattenCommand, instrument: Instrument, left: { left: Units; reason: ReasonCode; closes: number }): string {
+  const { lotSize, minQty, maxQty, minNotional } = instrument
+  const rules = Object.entries({ lotSize, minQty, maxQty, minNotional }).map(([name, value]) => `${name}=${formatDecimal(value)}`)
+  return `${command.accountId} ${instrumentKey(instrument.venue, instrument.symbol)}: ${formatDecimal(left.left)} not closed (${left.reason}; ${rules.join(' ')}; ${left.closes} closes sent)`
+}
+
+/**
+ * The close number `index` (from 0) of an instrument's. The first is named as a flatten's one close always was
+ * (`flatten:<flatten id>:<venue>:<symbol>`, its order id from the same), so a holding within maxQty is closed as it
+ * always was; the next ones add `#<number>` (from 2) to both. (Only a venue listing a symbol that is another's followed
+ * by `#<number>` would have a key taken twice: its close is then not sent, as below.) None when its key is held already:
+ * the flatten id decided again (after its answer was dropped) sends no second close under it.
+ */
+function closeEvent(
+  state: KernelState,
+  command: FlattenCommand,
+  input: { instrument: Instrument; key: string; qty: Units; price: Units; referencePrice: Units; index: number },
+): DomainEvent | null {
+  const { instrument, key, qty, price } = input
+  const suffix = input.index === 0 ? '' : `#${input.index + 1}`
+  const idempotencyKey = `${FLATTEN_KEY_PREFIX}${command.flattenId}:${key}${suffix}`
+  if (state.idempotency.has(idempotencyIndexKey(command.accountId, idempotencyKey))) return null
   // Under the key window (key-window.ts) a flatten id a client reuses once its keys are forgotten names new closes.
-  const orderId = sha256HexPrefix(`flatten\n${command.flattenId}\n${command.accountId}\n${key}${keySpanSuffix(state, command.nowMs)}`, 10)
-  const inputs = { referencePrice: formatDecimal(market.referencePrice), price: formatDecimal(price), qty: formatDecimal(qty) }
-  return [
-    {
-      type: 'order.accepted',
-      atMs: command.nowMs,
-      orderId,
-      accountId: command.accountId,
-      idempotencyKey,
-      bodyDigest: sha256Hex(idempotencyKey),
-      clientOrderId: null,
-      venue: instrument.venue,
-      symbol: instrument.symbol,
-      baseAsset: instrument.baseAsset,
-      quoteAsset: instrument.quoteAsset,
-      side: 'sell',
-      orderType: 'limit',
-      qty,
-      price,
-      tif: closeTimeInForce(instrument),
-      postOnly: false,
-      reduceOnly: instrument.reduceOnly,
-      lane: 0,
-      venueClientOrderId: venueClientOrderId(orderId),
-      reservationAsset: instrument.baseAsset,
-      reservationAmount: qty,
-      flattenId: command.flattenId,
-      decision: {
-        principalId: command.principal.id,
-        roles: [...command.principal.roles],
-        configDigest: state.config?.digest ?? '',
-        buildCommit: command.buildCommit ?? '',
-        nowMs: command.nowMs,
-        guards: [{ guard: 'lane', outcome: 'pass', inputs: { ...inputs, lane: 0, origin: 'flatten' } }],
-      },
-      ...traceMemberOf(command),
+  const orderId = sha256HexPrefix(`flatten\n${command.flattenId}\n${command.accountId}\n${key}${suffix}${keySpanSuffix(state, command.nowMs)}`, 10)
+  const inputs = { referencePrice: formatDecimal(input.referencePrice), price: formatDecimal(price), qty: formatDecimal(qty) }
+  return {
+    type: 'order.accepted',
+    atMs: command.nowMs,
+    orderId,
+    accountId: command.accountId,
+    idempotencyKey,
+    bodyDigest: sha256Hex(idempotencyKey),
+    clientOrderId: null,
+    venue: instrument.venue,
+    symbol: instrument.symbol,
+    baseAsset: instrument.baseAsset,
+    quoteAsset: instrument.quoteAsset,
+    side: 'sell',
+    orderType: 'limit',
+    qty,
+    price,
+    tif: closeTimeInForce(instrument),
+    postOnly: false,
+    reduceOnly: instrument.reduceOnly,
+    lane: 0,
+    venueClientOrderId: venueClientOrderId(orderId),
+    reservationAsset: instrument.baseAsset,
+    reservationAmount: qty,
+    flattenId: command.flattenId,
+    decision: {
+      principalId: command.principal.id,
+      roles: [...command.principal.roles],
+      configDigest: state.config?.digest ?? '',
+      buildCommit: command.buildCommit ?? '',
+      nowMs: command.nowMs,
+      guards: [{ guard: 'lane', outcome: 'pass', inputs: { ...inputs, lane: 0, origin: 'flatten' } }],
     },
-  ]
+    ...traceMemberOf(command),
+  }
 }
 
 /** A close's time in force, in this order of preference: IOC, GTC, DAY, FOK, the first the instrument lists. */

@@ -16,8 +16,9 @@ import { EngineOverloadedError } from './engine-types.ts'
 /**
  * Records one order's end may take at most (an amend failed and a cancel asked, an OCO sibling's end with it; a
  * flatten's cancel: an amend failed or the order Unknown, and the cancel asked), and a decision's own (its command
- * record, mode.changed or switch.changed; account.flatten_requested, whose closes — one per base asset held — the other
- * half leaves room for): a part is kept to half the log's queue.
+ * record, mode.changed or switch.changed; account.flatten_requested, whose closes the other half leaves room for: one
+ * per base asset held and its alert, and the closes past each one's first, for holdings above maxQty, at most ordersMax
+ * in all — kernel flatten.ts): a part is kept to half the log's queue.
  */
 const PART_RECORDS_PER_ORDER_MAX = 4
 const PART_RECORDS_OWN = 2

@@ -14,7 +14,7 @@ import { encodeAsFormat23 } from './support.ts'
 function flattened(): Harness {
   const h = Harness.funded()
   h.run({ kind: 'fund', nowMs: T0, principalId: 'config', accountId: ACCOUNT, asset: 'XRP', amount: d('7'), reference: 'config' })
-  h.run({ kind: 'flatten', nowMs: T0, principal: ops, accountId: ACCOUNT, flattenId: 'f-1', markets: { 'sim:BTC-USD': market('50000') } })
+  h.run({ kind: 'flatten', nowMs: T0, principal: ops, accountId: ACCOUNT, flattenId: 'f-1', markets: { 'sim:BTC-USD': market('50000'), 'sim:AAPL': market('190') } })
   return h
 }
 

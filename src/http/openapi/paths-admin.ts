@@ -89,7 +89,7 @@ export function adminPart(): DocumentPart {
       '/v1/accounts/{id}/flatten': {
         post: operation({
           tag: 'admin',
-          summary: "Cancel the account's open orders (every venue) and close its positions (Lane0): each base asset held once, for the whole holding, on one venue — the first instrument by venue:symbol with a reference price (the books are per account and asset, not per venue). The account's trader/bot, or ops/admin",
+          summary: "Cancel the account's open orders (every venue) and close its positions (Lane0): each base asset held once, for the whole holding, on one venue — the first instrument by venue:symbol with a reference price (the books are per account and asset, not per venue) — in closes of at most the instrument's maxQty (at most 100 per instrument). The account's trader/bot, or ops/admin",
           security: 'bearer',
           errors: ['400', '401', '403', '404', '413', '415', '429', '503'],
           responses: {
@@ -101,8 +101,16 @@ export function adminPart(): DocumentPart {
                 lsn: LSN,
                 not_closed: {
                   type: 'array',
-                  description: 'Holdings this flatten could not close: no instrument in the config trades the asset (taken out with the account still holding it), reason INSTRUMENT_UNKNOWN. Close them at the venue, or put the instrument back and flatten again',
-                  items: { type: 'object', properties: { asset: { type: 'string' }, qty: { type: 'string' }, reason: { type: 'string', enum: ['INSTRUMENT_UNKNOWN'] } } },
+                  description:
+                    "Holdings this flatten left open, whole or in part, by asset: INSTRUMENT_UNKNOWN, no instrument in the config trades the asset (taken out with the account still holding it); QTY_BELOW_MIN (what is left, rounded down to the lot, under minQty: also what is left under the lot), NOTIONAL_BELOW_MIN, QTY_ABOVE_MAX (the instrument's maxQty under its smallest close), FLATTEN_CLOSES_MAX (past the closes one flatten sends: a new flatten closes the next ones) or FLATTEN_NO_PRICE, what the closes left of a holding an instrument trades. Close them at the venue, or fix the instrument or price and flatten again",
+                  items: {
+                    type: 'object',
+                    properties: {
+                      asset: { type: 'string' },
+                      qty: { type: 'string' },
+                      reason: { type: 'string', enum: ['INSTRUMENT_UNKNOWN', 'QTY_BELOW_MIN', 'NOTIONAL_BELOW_MIN', 'QTY_ABOVE_MAX', 'FLATTEN_CLOSES_MAX', 'FLATTEN_NO_PRICE'] },
+                    },
+                  },
                 },
               },
             }),

@@ -9,7 +9,7 @@ import { Hono, type Context } from 'hono'
 import * as v from 'valibot'
 import { formatDecimal, type Units } from '../../domain/decimal.ts'
 import { MODES, switchFor, type KillSwitchAction } from '../../domain/modes.ts'
-import { flattenUncovered } from '../../kernel/index.ts'
+import { flattenUncovered, type FlattenNotClosed } from '../../kernel/index.ts'
 import { canChangeMode, canHalt, canTrade, principalOf, requireRole, type AuthEnv } from '../auth/index.ts'
 import { readJson } from '../body.ts'
 import { ApiError, parseOrThrow, reasonError } from '../errors.ts'
@@ -115,7 +115,8 @@ async function flatten(c: Context<AuthEnv>, services: Services): Promise<Respons
   const idle = !services.gateway.flattenActs(kernelCaller, accountId, flattenId) && !services.gateway.flattenHeld(accountId, flattenId)
   // Holdings the flatten cannot close (no configured instrument trades them: flatten-uncovered.ts), read in the same
   // tick, as the kernel reads them into the flatten's record: said in the answer, or the caller took the account for flat.
-  const notClosed = flattenUncovered(services.gateway.engine.state, accountId)
+  // The answer says what the record holds (below); this is for a flatten whose answer is no longer held by then.
+  const uncovered = flattenUncovered(services.gateway.engine.state, accountId)
   const admission = idle ? admitFor(services, accountId, principal) : null
   if (admission !== null && !admission.ok) {
     services.metrics.countShed('flatten', admission.scope)
@@ -136,11 +137,14 @@ async function flatten(c: Context<AuthEnv>, services: Services): Promise<Respons
   if (reply.kind === 'refused') throw reasonError(reply.reason, { details: { detail: reply.detail } })
   // A repeat: the first answer, as the kernel holds it (answered once the log holds it: engine answerWhenQueuedDurable).
   if (reply.kind === 'flatten_repeat') return flattenAnswer(c, accountId, flattenId, reply.lsn, reply.notClosed)
-  return flattenAnswer(c, accountId, flattenId, result.lsn, notClosed)
+  // The first answer as its record holds it (the kernel's flatten-held.ts), so a repeat answers the same: what the closes
+  // left of a holding (flatten-close-sizes.ts) is known only once the last part has sized them, after its cancels.
+  const held = services.gateway.engine.state.flattens.get(accountId)?.get(flattenId)
+  return flattenAnswer(c, accountId, flattenId, result.lsn, held !== undefined && held.lsn === result.lsn ? held.notClosed : uncovered)
 }
 
-/** The flatten's 202: the same for its first answer and its repeats. */
-function flattenAnswer(c: Context<AuthEnv>, accountId: string, flattenId: string, lsn: number | null, notClosed: readonly { asset: string; qty: Units }[]): Response {
-  const uncovered = notClosed.map(({ asset, qty }) => ({ asset, qty: formatDecimal(qty), reason: 'INSTRUMENT_UNKNOWN' }))
-  return c.json({ account: accountId, flatten_id: flattenId, lsn, not_closed: uncovered }, 202)
+/** The flatten's 202: the same for its first answer and its repeats. A holding without a reason is one no instrument trades. */
+function flattenAnswer(c: Context<AuthEnv>, accountId: string, flattenId: string, lsn: number | null, notClosed: readonly FlattenNotClosed[]): Response {
+  const named = notClosed.map(({ asset, qty, reason }) => ({ asset, qty: formatDecimal(qty), reason: reason ?? 'INSTRUMENT_UNKNOWN' }))
+  return c.json({ account: accountId, flatten_id: flattenId, lsn, not_closed: named }, 202)
 }
