@@ -10,6 +10,7 @@ import type { Json } from '../../../src/runtime/snapshot/codec-kit.ts'
 import { heldFlatten, stateDigest } from '../../../src/kernel/index.ts'
 import { KERNEL_STATE_SCHEMA, kernelStateBytes, kernelStateFromBytes, readableKernelSchemas } from '../../../src/runtime/snapshot/index.ts'
 import { encodeKernelState, KERNEL_STATE_SCHEMA_V24, kernelSectionOf } from '../../../src/runtime/snapshot/state-codec.ts'
+import { encodeAsFormat24 } from './support.ts'
 import { ACCOUNT, d, Harness, market, ops, T0 } from '../../kernel/fixtures.ts'
 
 /** Holding 7 XRP (no instrument trades it) and 0.5 AAPL (under its minQty of 1), flattened. */
@@ -39,14 +40,16 @@ test('a format 24 section is read, its holdings without a reason, as replaying i
   const h = Harness.funded()
   h.run({ kind: 'fund', nowMs: T0, principalId: 'config', accountId: ACCOUNT, asset: 'XRP', amount: d('7'), reference: 'config' })
   h.run({ kind: 'flatten', nowMs: T0, principal: ops, accountId: ACCOUNT, flattenId: 'f-1', markets: { 'sim:BTC-USD': market('50000'), 'sim:AAPL': market('190') } })
-  const { json, idempotency } = encodeKernelState(h.state)
-  const fields = structuredClone(json) as unknown[]
-  // Format 24 wrote each holding as [asset, qty]: this build's third member, the reason, is null for such a holding.
-  const flattens = fields.at(-1) as [string, [string, [number, unknown[][], number]][]][]
-  for (const [, answers] of flattens) for (const [, answer] of answers) for (const holding of answer[1]) expect(holding.pop()).toBeNull()
-  const restored = kernelStateFromBytes(kernelSectionOf(JSON.stringify(fields as Json), idempotency), { schema: KERNEL_STATE_SCHEMA_V24 })
+  // Format 24 wrote each holding as [asset, qty] (support.ts encodeAsFormat24: no reason, and no accountSwitches).
+  const { json, idempotency } = encodeAsFormat24(h.state)
+  const restored = kernelStateFromBytes(kernelSectionOf(JSON.stringify(json), idempotency), { schema: KERNEL_STATE_SCHEMA_V24 })
   expect(heldFlatten(restored, ACCOUNT, 'f-1', T0)?.notClosed).toEqual([{ asset: 'XRP', qty: d('7') }])
   expect(stateDigest(restored)).toBe(stateDigest(h.state))
   // Each encoding is read only under its own id.
-  expect(() => kernelStateFromBytes(kernelStateBytes(flattened().state), { schema: KERNEL_STATE_SCHEMA_V24 })).toThrow(/NotClosed/)
+  expect(() => kernelStateFromBytes(kernelStateBytes(flattened().state), { schema: KERNEL_STATE_SCHEMA_V24 })).toThrow(/KernelState as an array of 21 fields/)
+  // Without the accountSwitches format 25 added, its holdings' reasons are still no format 24's.
+  const withReasons = encodeKernelState(flattened().state)
+  const fields = structuredClone(withReasons.json) as Json[]
+  expect(fields.pop()).toEqual([])
+  expect(() => kernelStateFromBytes(kernelSectionOf(JSON.stringify(fields), withReasons.idempotency), { schema: KERNEL_STATE_SCHEMA_V24 })).toThrow(/NotClosed/)
 })
