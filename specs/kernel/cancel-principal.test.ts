@@ -65,8 +65,9 @@ describe('order.canceled of an order never sent names who ended it', () => {
     harness.cancel(orderId)
     const canceled = canceledOf(harness.log)
     expect(canceled.principalId).toBe('alice')
-    expect(encodeEvent(canceled).version).toBe(11)
-    const { principalId: _, ...written } = canceled
+    // 12 since: the config digest the cancel was decided under (kernel/attribution.ts), absent before as the principal was.
+    expect(encodeEvent(canceled).version).toBe(12)
+    const { principalId: _, configDigest: _digest, ...written } = canceled
     for (const version of [3, 4]) {
       const older = olderPayload(written, version)
       const decoded = decodeEvent(older)

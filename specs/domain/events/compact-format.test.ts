@@ -84,10 +84,10 @@ describe('compact format: words', () => {
   })
 
   test('the writer writes every word as its index and every other string as its bytes', () => {
-    // mode.changed in layout order: atMs, mode, note, principalId.
+    // mode.changed in layout order: atMs, buildCommit and configDigest (absent here: one 0 byte each), mode, note, principalId.
     const bytesOf = (note: string): number[] => [...encodeEvent({ type: 'mode.changed', atMs: 1, mode: 'paper', principalId: 'p', note }).payload]
-    for (const value of VOCABULARY) expect(bytesOf(value)).toEqual([...float64(1), ...word('paper'), ...word(value), ...text('p')])
-    expect(bytesOf('buyx')).toEqual([...float64(1), ...word('paper'), ...text('buyx'), ...text('p')])
+    for (const value of VOCABULARY) expect(bytesOf(value)).toEqual([...float64(1), 0, 0, ...word('paper'), ...word(value), ...text('p')])
+    expect(bytesOf('buyx')).toEqual([...float64(1), 0, 0, ...word('paper'), ...text('buyx'), ...text('p')])
   })
 })
 

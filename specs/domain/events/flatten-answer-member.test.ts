@@ -17,8 +17,8 @@ import { olderPayload } from './member-fixtures.ts'
 const REQUESTED: DomainEvent = { type: 'account.flatten_requested', atMs: 1, accountId: 'demo-1', flattenId: 'f-1', principalId: 'ops-1' }
 
 describe('the first answer members of account.flatten_requested (payload version 11)', () => {
-  test('written as version 12, with and without holdings not closed, and read back by both decoders', () => {
-    expect(MEMBERS_ADDED['account.flatten_requested']).toEqual({ traceparent: 6, notClosed: 11, records: 11, 'notClosed.reason': 12 })
+  test('written as version 12 (the holdings\' reasons; the config digest and build of the decision), with and without holdings not closed, and read back by both decoders', () => {
+    expect(MEMBERS_ADDED['account.flatten_requested']).toEqual({ traceparent: 6, notClosed: 11, records: 11, 'notClosed.reason': 12, configDigest: 12, buildCommit: 12 })
     expect(EVENT_VERSIONS['account.flatten_requested']).toBe(12)
     const answers = [
       { notClosed: [], records: 1 },

@@ -40,8 +40,10 @@ describe('the traceparent member (payload version 4; 6 for order.rejected and ac
       // protection-member.test.ts; its worstPrice at 11, kernel/market-worst-price.test.ts), account.flatten_requested
       // at 12 (its first answer at 11, each holding's reason at 12: flatten-answer-member.test.ts), order.canceled at 11
       // (its principalId, kernel/cancel-principal.test.ts); the member came with 4 (6 for the flatten's).
-      const atEleven = event.type === 'order.accepted' || event.type === 'order.canceled'
-      const version = event.type === 'account.flatten_requested' ? 12 : atEleven ? 11 : (TRACED_AT[event.type] ?? 4)
+      // account.flatten_requested, order.canceled and order.cancel_requested are at 12 since (the decision's config
+      // digest and build, kernel/attribution.test.ts).
+      const atTwelve = event.type === 'account.flatten_requested' || event.type === 'order.canceled' || event.type === 'order.cancel_requested'
+      const version = atTwelve ? 12 : event.type === 'order.accepted' ? 11 : (TRACED_AT[event.type] ?? 4)
       expect(EVENT_VERSIONS[event.type]).toBe(version)
       expect(MEMBERS_ADDED[event.type]?.traceparent).toBe(TRACED_AT[event.type] ?? 4)
       for (const written of [event, { ...event, traceparent: TRACEPARENT } as DomainEvent]) {

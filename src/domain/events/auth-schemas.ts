@@ -6,6 +6,7 @@
 
 import * as v from 'valibot'
 import { idSchema, msSchema } from '../schema-kit.ts'
+import { attribution } from './record-parts.ts'
 
 export const AUTH_EVENT_SCHEMAS = {
   /** One token, by its `jti`, refused until untilMs (its expiry or later). */
@@ -16,6 +17,7 @@ export const AUTH_EVENT_SCHEMAS = {
     untilMs: msSchema,
     principalId: v.string(),
     note: v.string(),
+    ...attribution,
   }),
   /** Every token of `sub` (any letter case) issued before issuedBeforeMs refused until untilMs. */
   'auth.subject_revoked': v.strictObject({
@@ -26,5 +28,6 @@ export const AUTH_EVENT_SCHEMAS = {
     untilMs: msSchema,
     principalId: v.string(),
     note: v.string(),
+    ...attribution,
   }),
 } as const

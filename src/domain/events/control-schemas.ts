@@ -9,7 +9,7 @@ import { kernelConfigSchema } from '../kernel-config.ts'
 import { KILL_SWITCH_ACTIONS, TRADING_SWITCHES } from '../modes.ts'
 import { idSchema, unitsSchema } from '../schema-kit.ts'
 import { modeSchema, reasonCodeSchema } from './common.ts'
-import { base, countFromOneSchema, traceparent } from './record-parts.ts'
+import { attribution, base, countFromOneSchema, traceparent } from './record-parts.ts'
 
 export const CONTROL_EVENT_SCHEMAS = {
   'kernel.configured': v.strictObject({ type: v.literal('kernel.configured'), ...base, config: kernelConfigSchema }),
@@ -17,7 +17,7 @@ export const CONTROL_EVENT_SCHEMAS = {
   'kernel.retire_rule_adopted': v.strictObject({ type: v.literal('kernel.retire_rule_adopted'), ...base, rule: countFromOneSchema }),
   // The hold rule the kernel and the back office follow from this record on (src/kernel/reservations.ts HOLD_RULE_SYNTHETIC).
   'kernel.hold_rule_adopted': v.strictObject({ type: v.literal('kernel.hold_rule_adopted'), ...base, rule: countFromOneSchema }),
-  'mode.changed': v.strictObject({ type: v.literal('mode.changed'), ...base, mode: modeSchema, principalId: v.string(), note: v.string() }),
+  'mode.changed': v.strictObject({ type: v.literal('mode.changed'), ...base, mode: modeSchema, principalId: v.string(), note: v.string(), ...attribution }),
   'switch.changed': v.strictObject({
     type: v.literal('switch.changed'),
     ...base,
@@ -25,6 +25,7 @@ export const CONTROL_EVENT_SCHEMAS = {
     switch: v.picklist(TRADING_SWITCHES),
     principalId: v.string(),
     note: v.string(),
+    ...attribution,
   }),
   'account.funded': v.strictObject({
     type: v.literal('account.funded'),
@@ -34,6 +35,10 @@ export const CONTROL_EVENT_SCHEMAS = {
     /** Signed: a negative amount withdraws. */
     amount: unitsSchema,
     reference: v.string(),
+    // Payload version 12: who funded it (an operator, or the start's funding from config: egress-bootstrap), with the
+    // config and build (record-parts.ts attribution). Absent in older records.
+    principalId: v.exactOptional(v.string()),
+    ...attribution,
   }),
   'account.flatten_requested': v.strictObject({
     type: v.literal('account.flatten_requested'),
@@ -49,6 +54,7 @@ export const CONTROL_EVENT_SCHEMAS = {
     // and why; absent, no instrument trades the asset (INSTRUMENT_UNKNOWN, all a version 11 record names).
     notClosed: v.exactOptional(v.array(v.strictObject({ asset: idSchema, qty: unitsSchema, reason: v.exactOptional(reasonCodeSchema) }))),
     records: v.exactOptional(countFromOneSchema),
+    ...attribution,
   }),
   // One account's kill switch (src/kernel/account-switch.ts): the auto-stop's order_rate breaker with scope `account`
   // engages it for the account whose rate it tripped on; an operator's RESUME of the account (or a global RESUME) lifts

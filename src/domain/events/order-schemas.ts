@@ -7,7 +7,7 @@
 import * as v from 'valibot'
 import { idSchema, msSchema, nonNegativeUnitsSchema, orderTypeSchema, positiveUnitsSchema, sideSchema, tifSchema, ttlMsSchema } from '../schema-kit.ts'
 import { decisionRecordSchema, gateVerdictSchema, laneSchema, reasonCodeSchema } from './common.ts'
-import { orderBase, sendActionSchema, traceparent } from './record-parts.ts'
+import { attribution, orderBase, sendActionSchema, traceparent } from './record-parts.ts'
 
 export const ORDER_EVENT_SCHEMAS = {
   'order.accepted': v.strictObject({
@@ -64,6 +64,8 @@ export const ORDER_EVENT_SCHEMAS = {
     principalId: v.string(),
     reason: reasonCodeSchema,
     traceparent,
+    // Payload version 12: the config and build the cancel was decided under (record-parts.ts attribution).
+    ...attribution,
   }),
   'order.canceled': v.strictObject({
     type: v.literal('order.canceled'),
@@ -75,6 +77,8 @@ export const ORDER_EVENT_SCHEMAS = {
     // flatten, mode change or kill switch, or a system principal (egress:ttl, a start's, an order list's). Absent: a
     // venue's cancel, or a record written before it was kept.
     principalId: v.exactOptional(v.string()),
+    // Payload version 12: with principalId, the config and build the local end was decided under (attribution).
+    ...attribution,
   }),
   'order.send_requested': v.strictObject({
     type: v.literal('order.send_requested'),

@@ -8,7 +8,7 @@
 import * as v from 'valibot'
 import { msSchema, nonNegativeUnitsSchema, positiveUnitsSchema } from '../schema-kit.ts'
 import { orderStateSchema, reasonCodeSchema } from './common.ts'
-import { orderBase } from './record-parts.ts'
+import { attribution, orderBase } from './record-parts.ts'
 
 export const RECOVERY_EVENT_SCHEMAS = {
   'order.reconciled': v.strictObject({
@@ -35,6 +35,8 @@ export const RECOVERY_EVENT_SCHEMAS = {
     // Payload version 11: a plain market order's worst price at this resend, which its reservation was taken at again
     // (src/kernel/resend.ts). Absent: any other order, or a resend recorded before it was (its fills are not held to one).
     worstPrice: v.exactOptional(positiveUnitsSchema),
+    // Payload version 12: the config and build the resend was decided under (record-parts.ts attribution).
+    ...attribution,
   }),
   /**
    * A resend the kernel refused (src/kernel/resend.ts): the order is unchanged (it stays as it was, Failed or not
@@ -46,6 +48,7 @@ export const RECOVERY_EVENT_SCHEMAS = {
     principalId: v.string(),
     reason: reasonCodeSchema,
     detail: v.string(),
+    ...attribution,
   }),
   /** At a start, an Unknown order becomes a bootstrap suspect: resent by a start if the venue proves it never had it. */
   'order.suspect_marked': v.strictObject({ type: v.literal('order.suspect_marked'), ...orderBase }),

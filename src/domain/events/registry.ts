@@ -69,7 +69,7 @@ export const EVENT_CODES = {
 
 /**
  * Payload versions up to this one are canonical JSON; later ones binary (binary-layout.ts): version 2 in its plain
- * format, version 3 and up in its compact one. Versions 2 and 3 changed only the encoding, not the members; 4 to 11
+ * format, version 3 and up in its compact one. Versions 2 and 3 changed only the encoding, not the members; 4 to 12
  * only added optional members, top-level or nested (MEMBERS_ADDED): their upgrades are the identity.
  */
 export const JSON_PAYLOAD_VERSION_MAX = 1
@@ -103,22 +103,39 @@ const PAYLOAD_VERSION_MAX = 12
  * order.resend_requested from 3 to 11, its 4 to 10 having 3's layout; version 11 also, who ended an order never sent
  * (order.canceled principalId, src/kernel/cancel.ts cancelEvents), so order.canceled went from 4 to 11 and its 5 to 10
  * have 4's layout; version 11 also, a real fill's place in the venue's cumulative quantity (order.fill venueCumQty,
- * src/kernel/inbox.ts emitFill), so order.fill went from 3 to 11 and its 4 to 10 have 3's layout; version 12, why a
- * flatten left a holding open (account.flatten_requested notClosed[].reason, src/kernel/flatten-close-sizes.ts: an
- * instrument's holding its closes could not take whole), so account.flatten_requested went from 11 to 12 (its member
- * inside the optional notClosed: binary-records.ts withoutMember passes through optional wrappers). A type is at the newest
+ * src/kernel/inbox.ts emitFill), so order.fill went from 3 to 11 and its 4 to 10 have 3's layout; version 12, the config
+ * digest and the build a decision was made under, beside its principal (configDigest, buildCommit: record-parts.ts
+ * attribution; §9), on the records of operator and control decisions and of cancels and resends, and account.funded's
+ * principalId — mode.changed, switch.changed, account.funded, the venue overrides proposed, approved and revoked, the
+ * token revocations and order.resend_refused went from 3 to 12 (their 4 to 11 have 3's layout), order.cancel_requested
+ * from 4 to 12 (5 to 11: 4's), and order.canceled, order.resend_requested and account.flatten_requested from 11 to 12;
+ * version 12 also, why a flatten left a holding open (account.flatten_requested notClosed[].reason,
+ * src/kernel/flatten-close-sizes.ts: an instrument's holding its closes could not take whole; its member inside the
+ * optional notClosed: binary-records.ts withoutMember passes through optional wrappers). Version 11 was never released,
+ * but the build before this one wrote it, so its layouts stay as they were and the members went to 12. A type is at the newest
  * version of its members, so order.rejected went from 3 to 6: it was never written as 4 or 5, whose layout is 3's.
  * binary-records.ts schemaAtVersion takes them out of the current schema for an older version's layout.
  */
+const ATTRIBUTION: Readonly<Record<string, number>> = { configDigest: 12, buildCommit: 12 }
+
 export const MEMBERS_ADDED: Partial<Record<EventType, Readonly<Record<string, number>>>> = {
   'order.accepted': { traceparent: 4, ttlMs: 7, protectionPrice: 10, worstPrice: 11 },
-  'order.resend_requested': { worstPrice: 11 },
-  'order.cancel_requested': { traceparent: 4 },
-  'order.canceled': { traceparent: 4, principalId: 11 },
+  'order.resend_requested': { worstPrice: 11, ...ATTRIBUTION },
+  'order.resend_refused': ATTRIBUTION,
+  'order.cancel_requested': { traceparent: 4, ...ATTRIBUTION },
+  'order.canceled': { traceparent: 4, principalId: 11, ...ATTRIBUTION },
   'order.fill': { venueCumQty: 11 },
   'order.amend_requested': { traceparent: 4 },
   'order.amend_rejected': { traceparent: 4 },
-  'account.flatten_requested': { traceparent: 6, notClosed: 11, records: 11, 'notClosed.reason': 12 },
+  'account.flatten_requested': { traceparent: 6, notClosed: 11, records: 11, 'notClosed.reason': 12, ...ATTRIBUTION },
+  'mode.changed': ATTRIBUTION,
+  'switch.changed': ATTRIBUTION,
+  'account.funded': { principalId: 12, ...ATTRIBUTION },
+  'venue.override_proposed': ATTRIBUTION,
+  'venue.override_approved': ATTRIBUTION,
+  'venue.override_revoked': ATTRIBUTION,
+  'auth.token_revoked': ATTRIBUTION,
+  'auth.subject_revoked': ATTRIBUTION,
   'order.rejected': { traceparent: 6 },
   // The kernel config: version 4 added a policy's newOrdersBy, version 5 the book limits (src/kernel/intake/book-check.ts),
   // version 8 the hard cap on ended orders held (src/kernel/retention.ts), version 9 a policy's selfTrade

@@ -8,7 +8,7 @@ import * as v from 'valibot'
 import { HEALTH_LEVELS } from '../gate.ts'
 import { OVERRIDE_SCOPES } from '../venue-health.ts'
 import { idSchema, msSchema } from '../schema-kit.ts'
-import { base } from './record-parts.ts'
+import { attribution, base } from './record-parts.ts'
 
 export const VENUE_EVENT_SCHEMAS = {
   /**
@@ -35,6 +35,7 @@ export const VENUE_EVENT_SCHEMAS = {
     note: v.string(),
     scope: v.picklist(OVERRIDE_SCOPES),
     untilMs: msSchema,
+    ...attribution,
   }),
   /** A second, distinct admin approved the override: it is in force until its untilMs. */
   'venue.override_approved': v.strictObject({
@@ -43,6 +44,7 @@ export const VENUE_EVENT_SCHEMAS = {
     venue: idSchema,
     overrideId: v.string(),
     principalId: v.string(),
+    ...attribution,
   }),
   /**
    * An override (approved, or a proposal never approved) reached its expiry: recorded by the leader once its clock
@@ -66,5 +68,6 @@ export const VENUE_EVENT_SCHEMAS = {
     overrideId: v.string(),
     principalId: v.string(),
     note: v.string(),
+    ...attribution,
   }),
 } as const
