@@ -23,7 +23,7 @@ describe('changing the mode (issue 4: "admin changes mode")', () => {
     const harness = Harness.funded()
     const decision = setMode(harness, admin, 'shadow')
     expect(decision.reply).toEqual({ kind: 'done' })
-    expect(decision.events).toEqual([{ type: 'mode.changed', atMs: T0, mode: 'shadow', principalId: admin.id, note: 'spec' }])
+    expect(decision.events).toEqual([{ type: 'mode.changed', atMs: T0, mode: 'shadow', principalId: admin.id, note: 'spec', configDigest: harness.state.config?.digest as string }])
     expect(harness.state.mode).toBe('shadow')
     expect(setMode(harness, { ...ops, roles: ['ops', 'admin'] }, 'paper').reply).toEqual({ kind: 'done' })
     expect(harness.state.mode).toBe('paper')

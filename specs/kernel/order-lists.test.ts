@@ -171,7 +171,7 @@ describe('OCO: one leg cancels the other', () => {
     const { listId, a, b } = openList(harness)
     const decision = harness.report(report(harness.order(a), { execId: 'f1', kind: 'fill', lastQty: d('0.04'), lastPrice: d('50500'), cumQty: d('0.04') }))
     expect(harness.eventTypes(decision)).toEqual(['inbox.report_accepted', 'order.fill', 'order_list.triggered', 'order.cancel_requested'])
-    expect(cancelsOf(decision)).toEqual([{ type: 'order.cancel_requested', atMs: T0, orderId: b, principalId: trader.id, reason: 'OCO_SIBLING_FILLED' }])
+    expect(cancelsOf(decision)).toEqual([{ type: 'order.cancel_requested', atMs: T0, orderId: b, principalId: trader.id, reason: 'OCO_SIBLING_FILLED', configDigest: harness.state.config?.digest as string }])
     expect(harness.state.orderLists.lists.get(listId)?.triggered).toEqual({ legOrderId: a, cause: 'fill', atMs: T0 })
     expect(harness.order(a).status).toBe('Partial')
     expect(harness.order(b).status).toBe('CancelRequested')
@@ -216,7 +216,7 @@ describe('OCO: one leg cancels the other', () => {
     const raced = harness.report(report(harness.order(b), { execId: 'fb', kind: 'fill', lastQty: d('0.1'), lastPrice: d('49500'), cumQty: d('0.1') }))
     // The pair's overfill is alerted (order-lists-both-executed.test.ts).
     expect(harness.eventTypes(raced)).toEqual(['inbox.report_accepted', 'order.fill', 'order.cancel_requested', 'alert.raised'])
-    expect(cancelsOf(raced)).toEqual([{ type: 'order.cancel_requested', atMs: T0, orderId: a, principalId: trader.id, reason: 'OCO_SIBLING_FILLED' }])
+    expect(cancelsOf(raced)).toEqual([{ type: 'order.cancel_requested', atMs: T0, orderId: a, principalId: trader.id, reason: 'OCO_SIBLING_FILLED', configDigest: harness.state.config?.digest as string }])
     expect(harness.order(b).status).toBe('Filled')
     expect(harness.order(a)).toMatchObject({ status: 'CancelRequested', cumQty: d('0.04') })
     expect(harness.log.filter((event) => event.type === 'order_list.triggered')).toHaveLength(1)

@@ -47,7 +47,7 @@ function reconfigure(harness: Harness, overrides: Parameters<typeof policy>[0]) 
 function expectRefused(harness: Harness, orderId: string, decision: ReturnType<typeof resend>, reason: ReasonCode): string {
   expect(decision.reply).toMatchObject({ kind: 'refused', reason })
   const detail = decision.reply.kind === 'refused' ? decision.reply.detail : ''
-  expect(decision.events).toEqual([{ type: 'order.resend_refused', atMs: harness.nowMs, orderId, principalId: ops.id, reason, detail }])
+  expect(decision.events).toEqual([{ type: 'order.resend_refused', atMs: harness.nowMs, orderId, principalId: ops.id, reason, detail, configDigest: harness.state.config?.digest as string }])
   expect(harness.order(orderId).status).toBe('Failed')
   expect(harness.order(orderId).reservation.remaining).toBe(0n)
   return detail
@@ -135,7 +135,7 @@ describe('resend guards', () => {
     const orderId = harness.placedId()
     const before = structuredClone(harness.order(orderId))
     const decision = resend(harness, orderId)
-    expect(decision.events).toEqual([{ type: 'order.resend_refused', atMs: harness.nowMs, orderId, principalId: ops.id, reason: 'ORDER_NOT_RESENDABLE', detail: 'order is Enqueued' }])
+    expect(decision.events).toEqual([{ type: 'order.resend_refused', atMs: harness.nowMs, orderId, principalId: ops.id, reason: 'ORDER_NOT_RESENDABLE', detail: 'order is Enqueued', configDigest: harness.state.config?.digest as string }])
     expect(harness.order(orderId)).toEqual(before)
   })
 

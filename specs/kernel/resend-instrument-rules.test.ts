@@ -40,7 +40,7 @@ function expectRefused(harness: Harness, orderId: string, reason: ReasonCode): s
   const decision = resend(harness, orderId)
   expect(decision.reply).toMatchObject({ kind: 'refused', reason })
   const detail = decision.reply.kind === 'refused' ? decision.reply.detail : ''
-  expect(decision.events).toEqual([{ type: 'order.resend_refused', atMs: harness.nowMs, orderId, principalId: ops.id, reason, detail }])
+  expect(decision.events).toEqual([{ type: 'order.resend_refused', atMs: harness.nowMs, orderId, principalId: ops.id, reason, detail, configDigest: harness.state.config?.digest as string }])
   expect(harness.order(orderId)).toMatchObject({ status: 'Failed', notAtVenue: true, reservation: { remaining: 0n } })
   expect(harness.reserved('USD')).toBe(0n)
   return detail

@@ -25,7 +25,7 @@ describe('token revocations', () => {
     const harness = Harness.funded()
     const decision = revokeJti(harness, 'jti-1', T0 + 60_000)
     expect(decision.reply).toEqual({ kind: 'done' })
-    expect(decision.events).toEqual([{ type: 'auth.token_revoked', atMs: T0, jti: 'jti-1', untilMs: T0 + 60_000, principalId: 'ada', note: 'leaked' }])
+    expect(decision.events).toEqual([{ type: 'auth.token_revoked', atMs: T0, jti: 'jti-1', untilMs: T0 + 60_000, principalId: 'ada', note: 'leaked', configDigest: harness.state.config?.digest as string }])
     const { revocations } = harness.state
     expect(revocationOf(revocations, facts('jti-1', 'alice', T0 - 5), T0 + 59_999)?.lsn).toBe(harness.state.lastLsn)
     expect(revocationOf(revocations, facts('jti-1', 'alice', T0 - 5), T0 + 60_000)).toBeNull()

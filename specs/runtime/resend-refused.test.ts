@@ -64,7 +64,10 @@ describe('a refused resend is recorded', () => {
     expect(second.gateway.bootstrapReport?.resent).toEqual([])
     expect(second.gateway.engine.state.orders.get(orderId)).toMatchObject({ status: 'Failed', notAtVenue: true })
     const refusals = refusalsOf(logEvents(second.dir), orderId)
-    expect(refusals).toEqual([{ type: 'order.resend_refused', atMs: expect.any(Number), orderId, principalId: 'egress-bootstrap', reason: 'KILL_SWITCH_HALT', detail: 'trading switch is halted' }])
+    // With the config and the build the start decided it under (§9: kernel/attribution.ts).
+    expect(refusals).toEqual([
+      { type: 'order.resend_refused', atMs: expect.any(Number), orderId, principalId: 'egress-bootstrap', reason: 'KILL_SWITCH_HALT', detail: 'trading switch is halted', configDigest: 'sim-config', buildCommit: 'test' },
+    ])
     expect(logEvents(second.dir).some((event) => event.type === 'order.resend_requested')).toBe(false)
     expect(venue.inspect().orders.length).toBe(0)
 

@@ -17,6 +17,7 @@
 
 import type { DomainEvent, EventOf } from '../domain/events/index.ts'
 import { switchFor } from '../domain/modes.ts'
+import { attributionOf, type Attribution } from './attribution.ts'
 import { DONE_REPLY, type Decision, type KillSwitchCommand } from './commands.ts'
 import { endAccountWork, type EndedWork } from './kill-switch.ts'
 import type { KernelState } from './state.ts'
@@ -38,7 +39,7 @@ export function decideAccountSwitch(state: KernelState, command: KillSwitchComma
   const { accountId } = command
   const target = switchFor(command.action)
   const current = state.accountSwitches.get(accountId)
-  const at = { atMs: command.nowMs, accountId, principalId: command.principal.id, ordersMax }
+  const at = { atMs: command.nowMs, accountId, principalId: command.principal.id, ordersMax, ...attributionOf(state, command) }
   const event: AccountSwitchEvent = { type: 'account.switch_changed', atMs: command.nowMs, accountId, action: command.action, switch: target, principalId: command.principal.id, note: command.note }
   if (target === 'normal') {
     if (current === undefined) return { events: [], reply: DONE_REPLY }
@@ -61,13 +62,13 @@ export function decideAccountSwitch(state: KernelState, command: KillSwitchComma
  * account's per decision (in parts of `ordersMax` orders; null: all of it in this one), by account id, then one
  * `account.switch_changed` RESUME per account, all in the decision that finds none left.
  */
-export function liftAccountSwitches(state: KernelState, input: { atMs: number; principalId: string; note: string; ordersMax: number | null }): EndedWork {
+export function liftAccountSwitches(state: KernelState, input: { atMs: number; principalId: string; note: string; ordersMax: number | null } & Attribution): EndedWork {
   const accountIds = [...state.accountSwitches.keys()].sort()
   const events: DomainEvent[] = []
   for (const accountId of accountIds) {
     const holding = state.accountSwitches.get(accountId)?.switch
     if (holding === undefined) continue
-    const ended = endLeftHeld(state, { atMs: input.atMs, accountId, principalId: input.principalId, holding, ordersMax: input.ordersMax })
+    const ended = endLeftHeld(state, { atMs: input.atMs, accountId, principalId: input.principalId, holding, ordersMax: input.ordersMax, configDigest: input.configDigest, buildCommit: input.buildCommit })
     events.push(...ended.events)
     if (input.ordersMax !== null && ended.events.length > 0) return { events, complete: false }
   }
@@ -77,7 +78,7 @@ export function liftAccountSwitches(state: KernelState, input: { atMs: number; p
   return { events, complete: true }
 }
 
-function endLeftHeld(state: KernelState, input: { atMs: number; accountId: string; principalId: string; holding: 'halted' | 'cancel_only'; ordersMax: number | null }): EndedWork {
+function endLeftHeld(state: KernelState, input: { atMs: number; accountId: string; principalId: string; holding: 'halted' | 'cancel_only'; ordersMax: number | null } & Attribution): EndedWork {
   const amendDetail = `held under account ${input.accountId}'s own switch ${input.holding}, not ended as it engaged (its parts were cut short): ended at RESUME, not sent; the order stands at its old terms`
   return endAccountWork(state, { ...input, amendDetail })
 }

@@ -11,6 +11,7 @@ import { decideAccountSwitch, liftAccountSwitches } from './account-switch.ts'
 import { isOperator, mayChangeMode } from './permissions.ts'
 import { HOLD_RULE_GRACE } from './reservations.ts'
 import { RETIRE_RULE_UNTOUCHED } from './retention.ts'
+import { attributed, attributionOf } from './attribution.ts'
 import type { DomainEvent } from '../domain/events/index.ts'
 import type { KernelState } from './state.ts'
 
@@ -59,13 +60,14 @@ function gainsSelfTrade(state: KernelState, command: ConfigureCommand): boolean 
 export function decideSetMode(state: KernelState, command: SetModeCommand): Decision {
   if (!mayChangeMode(command.principal)) return { events: [], reply: { kind: 'refused', reason: 'PERMISSION_DENIED', detail: 'changing mode needs admin' } }
   if (state.mode === command.mode) return { events: [], reply: DONE_REPLY }
-  const event = { type: 'mode.changed' as const, atMs: command.nowMs, mode: command.mode, principalId: command.principal.id, note: command.note }
+  const attribution = attributionOf(state, command)
+  const event = attributed({ type: 'mode.changed', atMs: command.nowMs, mode: command.mode, principalId: command.principal.id, note: command.note }, attribution)
   if (!reachesFurther(command.mode, state.mode)) return { events: [event], reply: DONE_REPLY }
   // Work decided under the mode before is ended first, so no send of it is ever decided under the new one.
   const detail = `decided in ${state.mode}; the mode changed to ${command.mode} before it was sent`
   // Absent (a start's own change; the command records of leaders before parts): all of it, as those leaders decided.
   const ordersMax = command.ordersMax === undefined ? null : Math.min(command.ordersMax, MODE_ESCALATION_ORDERS_MAX)
-  const ended = endDecidedWork(state, { atMs: command.nowMs, principalId: command.principal.id, detail, ordersMax })
+  const ended = endDecidedWork(state, { atMs: command.nowMs, principalId: command.principal.id, ...attribution, detail, ordersMax })
   // More work than one decision ends: the change is recorded by the decision that ends the last of it.
   if (!ended.complete) return { events: ended.events, reply: DONE_REPLY }
   return { events: [...ended.events, event], reply: DONE_REPLY }
@@ -74,19 +76,13 @@ export function decideSetMode(state: KernelState, command: SetModeCommand): Deci
 export function decideKillSwitch(state: KernelState, command: KillSwitchCommand): Decision {
   if (!isOperator(command.principal)) return { events: [], reply: { kind: 'refused', reason: 'PERMISSION_DENIED', detail: 'kill switches need ops or admin' } }
   const target = switchFor(command.action)
-  const event = {
-    type: 'switch.changed' as const,
-    atMs: command.nowMs,
-    action: command.action,
-    switch: target,
-    principalId: command.principal.id,
-    note: command.note,
-  }
+  const attribution = attributionOf(state, command)
+  const event = attributed({ type: 'switch.changed', atMs: command.nowMs, action: command.action, switch: target, principalId: command.principal.id, note: command.note }, attribution)
   // Absent (the command records of leaders before parts): all of it in one decision, as those leaders decided.
   const ordersMax = command.ordersMax === undefined ? null : Math.min(command.ordersMax, KILL_SWITCH_ORDERS_MAX)
+  const at = { atMs: command.nowMs, principalId: command.principal.id, ...attribution, ordersMax }
   // One account's own switch (account-switch.ts): that account only.
   if (command.accountId !== undefined) return decideAccountSwitch(state, { ...command, accountId: command.accountId }, ordersMax)
-  const at = { atMs: command.nowMs, principalId: command.principal.id, ordersMax }
   // RESUME lifts the accounts' own switches too, with the gateway's or, the gateway's not engaged, on their own.
   if (target === 'normal' && state.tradingSwitch === 'normal') {
     if (state.accountSwitches.size === 0) return { events: [], reply: DONE_REPLY }
@@ -113,13 +109,9 @@ export function decideKillSwitch(state: KernelState, command: KillSwitchCommand)
 export function decideFund(state: KernelState, command: FundCommand): Decision {
   if (state.mode === 'live') return { events: [], reply: { kind: 'refused', reason: 'POLICY_DENIED', detail: 'funding is for paper accounts; live balances come from the venue' } }
   if (command.amount === 0n) return { events: [], reply: DONE_REPLY }
-  const event = {
-    type: 'account.funded' as const,
-    atMs: command.nowMs,
-    accountId: command.accountId,
-    asset: command.asset,
-    amount: command.amount,
-    reference: command.reference,
-  }
+  const event = attributed(
+    { type: 'account.funded', atMs: command.nowMs, accountId: command.accountId, asset: command.asset, amount: command.amount, reference: command.reference, principalId: command.principalId },
+    attributionOf(state, command),
+  )
   return { events: [event], reply: DONE_REPLY }
 }

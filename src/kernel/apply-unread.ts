@@ -20,4 +20,8 @@ export const APPLY_UNREAD_MEMBERS: ReadonlyMap<EventType, readonly string[]> = n
   ['order.send_requested', ['gate']],
   ['inbox.report_accepted', REPORT_UNREAD.map((member) => `report.${member}`)],
   ['order.call_completed', ['detail']],
+  // The config digest and build a cancel was decided under (attribution.ts): audit detail, on the most frequent control
+  // records, passed over undecoded (~100 bytes of text each) as the acceptances' decision records are.
+  ['order.cancel_requested', ['configDigest', 'buildCommit']],
+  ['order.canceled', ['configDigest', 'buildCommit']],
 ])

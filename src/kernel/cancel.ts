@@ -9,6 +9,7 @@
 
 import type { ReasonCode } from '../domain/reasons.ts'
 import { traceMemberOf } from '../domain/trace-context.ts'
+import { attributed } from './attribution.ts'
 import { DONE_REPLY, type CancelCommand, type Decision } from './commands.ts'
 import { emit, emitterFor } from './emit.ts'
 import { mayActFor } from './permissions.ts'
@@ -25,7 +26,8 @@ export function decideCancel(state: KernelState, command: CancelCommand): Decisi
   if (order.status === 'CancelRequested' || order.status === 'CancelPending' || (order.status === 'Unknown' && order.cancelWanted)) {
     return { events: [], reply: DONE_REPLY }
   }
-  const events = cancelEvents(order, { atMs: command.nowMs, principalId: command.principal.id, reason: command.reason, ...traceMemberOf(command) })
+  const input = { atMs: command.nowMs, principalId: command.principal.id, reason: command.reason, configDigest: state.config?.digest, buildCommit: command.buildCommit }
+  const events = cancelEvents(order, command.traceparent === undefined ? input : { ...input, traceparent: command.traceparent })
   if (events === null) {
     return { events: [], reply: { kind: 'refused', reason: 'ORDER_NOT_CANCELABLE', detail: `order is ${order.status}` } }
   }
@@ -37,11 +39,13 @@ export type UnsentCancelReason = 'CANCELED_BEFORE_SEND' | 'TTL_EXPIRED' | 'STALE
 
 /**
  * The events that cancel `order`, or null when it is already done. Shared with flatten, mode escalation and kill switches
- * (which end an order never sent with their own `unsentReason`; CANCELED_BEFORE_SEND when not given).
+ * (which end an order never sent with their own `unsentReason`; CANCELED_BEFORE_SEND when not given). The record that
+ * answers the cancel (order.cancel_requested, or order.canceled for an order never sent) carries who decided it under
+ * which config and build (attribution.ts), each when given.
  */
 export function cancelEvents(
   order: Order,
-  input: { atMs: number; principalId: string; reason: ReasonCode; unsentReason?: UnsentCancelReason; traceparent?: string },
+  input: CancelInput,
 ): DomainEvent[] | null {
   const emitter = emitterFor(order)
   const at = { atMs: input.atMs, orderId: order.orderId }
@@ -49,13 +53,13 @@ export function cancelEvents(
   const trace = traceMemberOf(input)
   if (order.status === 'Enqueued' && order.sendAttempts === 0) {
     // The end names who ended it, as a cancel request would: for an order never sent it is the only record of the cancel.
-    emit(emitter, { type: 'order.canceled', ...at, reason: input.unsentReason ?? 'CANCELED_BEFORE_SEND', source: 'local', ...trace, principalId: input.principalId })
+    emit(emitter, attributed({ type: 'order.canceled', ...at, reason: input.unsentReason ?? 'CANCELED_BEFORE_SEND', source: 'local', ...trace, principalId: input.principalId }, input))
     return emitter.events
   }
   if (order.status === 'Enqueued') {
     const detail = `canceled while waiting to be sent again (attempt ${order.sendAttempts} went out): an earlier copy may be at the venue, read back before the order ends`
     emit(emitter, { type: 'order.unknown', ...at, reason: 'VENUE_OUTCOME_UNKNOWN', detail })
-    emit(emitter, { type: 'order.cancel_requested', ...at, principalId: input.principalId, reason: input.reason, ...trace })
+    emit(emitter, attributed({ type: 'order.cancel_requested', ...at, principalId: input.principalId, reason: input.reason, ...trace }, input))
     return emitter.events
   }
   if (order.status === 'Sent' || order.status === 'AckedOpen' || order.status === 'Partial' || order.status === 'Unknown') {
@@ -64,8 +68,21 @@ export function cancelEvents(
     if (amend?.stage === 'requested') {
       emit(emitter, { type: 'order.amend_failed', ...at, amendId: amend.amendId, reason: 'AMEND_SUPERSEDED', detail: 'a cancel was requested before the amend was sent' })
     }
-    emit(emitter, { type: 'order.cancel_requested', ...at, principalId: input.principalId, reason: input.reason, ...trace })
+    emit(emitter, attributed({ type: 'order.cancel_requested', ...at, principalId: input.principalId, reason: input.reason, ...trace }, input))
     return emitter.events
   }
   return null
+}
+
+/** What a cancel is decided with: who, when, why, and the config and build it is decided under (attribution.ts). */
+export interface CancelInput {
+  atMs: number
+  principalId: string
+  reason: ReasonCode
+  unsentReason?: UnsentCancelReason
+  traceparent?: string
+  /** The kernel's config digest (state.config); undefined when it holds none. */
+  configDigest?: string | undefined
+  /** The command's build; undefined when the command carries none (a venue's answer, an older leader's record). */
+  buildCommit?: string | undefined
 }

@@ -63,6 +63,11 @@ export interface CancelCommand {
   reason: ReasonCode
   /** As PlaceCommand's: recorded on the cancel's record (order.cancel_requested, or order.canceled for an unsent order). */
   traceparent?: string
+  /**
+   * The deciding build (src/cli/build-info.ts), recorded with the state's config digest on the records the command
+   * writes (kernel/attribution.ts, §9). Absent in command records of leaders before it: their records have none.
+   */
+  buildCommit?: string
 }
 
 /**
@@ -98,6 +103,11 @@ export interface SetModeCommand {
   mode: Mode
   note: string
   /**
+   * The deciding build (src/cli/build-info.ts), recorded with the state's config digest on the records the command
+   * writes (kernel/attribution.ts, §9). Absent in command records of leaders before it: their records have none.
+   */
+  buildCommit?: string
+  /**
    * An escalation ends the work of at most this many orders per decision (mode-escalation.ts), so its records fit the
    * log's queue; with more, the mode is not changed yet and the command is submitted again. Absent (command records of
    * older leaders, a start's own change): all of it in one decision, as before.
@@ -111,6 +121,8 @@ export interface KillSwitchCommand {
   principal: Principal
   action: KillSwitchAction
   note: string
+  /** As CancelCommand's: on switch.changed and on the records of the work the switch ends. */
+  buildCommit?: string
   /**
    * One decision ends the waiting work of at most this many orders (kill-switch.ts), so its records fit the log's
    * queue: a switch engages with the first part, is asked again for the rest; RESUME lifts with the last. Absent
@@ -133,6 +145,8 @@ export interface FundCommand {
   asset: string
   amount: Units
   reference: string
+  /** As CancelCommand's: on account.funded. */
+  buildCommit?: string
 }
 
 export interface FlattenCommand {
@@ -234,6 +248,8 @@ export interface ResendCommand {
    * band- and health-checked at it (resend.ts). Command records written before the field decode it as null.
    */
   market: MarketSnapshot | null
+  /** As CancelCommand's: on order.resend_requested or order.resend_refused. */
+  buildCommit?: string
 }
 
 /**
@@ -255,9 +271,14 @@ export interface VenueHealthCommand {
  * `approve` (a second, distinct admin, naming the proposal), `revoke` (ops or admin, ending it before its expiry).
  */
 export type VenueOverrideCommand =
-  | { kind: 'venue_override'; op: 'propose'; nowMs: number; principal: Principal; venue: string; reason: string; durationMs: number; scope: OverrideScope }
-  | { kind: 'venue_override'; op: 'approve'; nowMs: number; principal: Principal; venue: string; overrideId: string }
-  | { kind: 'venue_override'; op: 'revoke'; nowMs: number; principal: Principal; venue: string; note: string }
+  | ({ kind: 'venue_override'; op: 'propose'; nowMs: number; principal: Principal; venue: string; reason: string; durationMs: number; scope: OverrideScope } & DecidingBuild)
+  | ({ kind: 'venue_override'; op: 'approve'; nowMs: number; principal: Principal; venue: string; overrideId: string } & DecidingBuild)
+  | ({ kind: 'venue_override'; op: 'revoke'; nowMs: number; principal: Principal; venue: string; note: string } & DecidingBuild)
+
+/** As CancelCommand's buildCommit: the deciding build, on the records the command writes (kernel/attribution.ts). */
+export interface DecidingBuild {
+  buildCommit?: string
+}
 
 /**
  * The runtime saw `venue`'s override `overrideId` reach its expiry (src/runtime/venue-override-lapses.ts): recorded as
@@ -280,6 +301,8 @@ export interface TtlExpireCommand {
   kind: 'ttl_expire'
   nowMs: number
   orderId: string
+  /** As CancelCommand's: on the records that end the order. */
+  buildCommit?: string
 }
 
 /** A venue override as a caller asks for it: the command without its kind and time (Gateway.venueOverride adds them). */
@@ -290,8 +313,8 @@ export type VenueOverrideRequest = VenueOverrideCommand extends infer T ? (T ext
  * issuedBeforeMs; refused from the record on, until untilMs. Admin only.
  */
 export type RevokeTokenCommand =
-  | { kind: 'revoke_token'; target: 'token'; nowMs: number; principal: Principal; jti: string; untilMs: number; note: string }
-  | { kind: 'revoke_token'; target: 'subject'; nowMs: number; principal: Principal; sub: string; issuedBeforeMs: number; untilMs: number; note: string }
+  | ({ kind: 'revoke_token'; target: 'token'; nowMs: number; principal: Principal; jti: string; untilMs: number; note: string } & DecidingBuild)
+  | ({ kind: 'revoke_token'; target: 'subject'; nowMs: number; principal: Principal; sub: string; issuedBeforeMs: number; untilMs: number; note: string } & DecidingBuild)
 
 /** A revocation as a caller asks for it: the command without its kind and time (Gateway.revokeToken adds them). */
 export type RevokeTokenRequest = RevokeTokenCommand extends infer T ? (T extends unknown ? Omit<T, 'kind' | 'nowMs'> : never) : never
@@ -329,6 +352,8 @@ export interface ExpireStaleCommand {
    * the start asks again until one ends none. Absent (the command records of starts before parts): all of them.
    */
   ordersMax?: number
+  /** As CancelCommand's: on the records that end the orders. */
+  buildCommit?: string
 }
 
 /**

@@ -30,6 +30,7 @@ import type { MarketSnapshot } from '../domain/market.ts'
 import { venueClientOrderId, type TimeInForce } from '../domain/orders.ts'
 import type { ReasonCode } from '../domain/reasons.ts'
 import { isRecordableUnits, RECORD_UNITS_MAX } from '../domain/recordable-amounts.ts'
+import { attributed, attributionOf } from './attribution.ts'
 import { cancelEvents } from './cancel.ts'
 import { closeSizes } from './flatten-close-sizes.ts'
 import { flattenUncovered } from './flatten-uncovered.ts'
@@ -63,7 +64,11 @@ export function decideFlatten(state: KernelState, command: FlattenCommand): Deci
   // What the answer says it could not close: holdings no instrument trades (flatten-uncovered.ts), then what the closes
   // leave of each instrument's (flatten-close-sizes.ts), by asset.
   const notClosed: FlattenNotClosed[] = flattenUncovered(state, command.accountId)
-  const requested: EventOf<'account.flatten_requested'> = { type: 'account.flatten_requested', ...at, accountId: command.accountId, flattenId: command.flattenId, principalId: command.principal.id, ...traceMemberOf(command) }
+  const attribution = attributionOf(state, command)
+  const requested: EventOf<'account.flatten_requested'> = attributed(
+    { type: 'account.flatten_requested', ...at, accountId: command.accountId, flattenId: command.flattenId, principalId: command.principal.id, ...traceMemberOf(command) },
+    attribution,
+  )
   // Positions released by orders canceled on the spot here are available to the closing orders.
   const released = new Map<string, Units>()
   // Each order's cancel, by order id: a part records the first ordersMax of them.
@@ -72,7 +77,7 @@ export function decideFlatten(state: KernelState, command: FlattenCommand): Deci
   for (const order of orders.sort((a, b) => (a.orderId < b.orderId ? -1 : 1))) {
     if (order.flattenId !== null || order.cancelWanted) continue
     // The flatten request's trace goes on what it writes for each order, as a cancel request's does.
-    const cancel = cancelEvents(order, { atMs: command.nowMs, principalId: command.principal.id, reason: 'FLATTEN_REQUESTED', ...traceMemberOf(command) })
+    const cancel = cancelEvents(order, { atMs: command.nowMs, principalId: command.principal.id, reason: 'FLATTEN_REQUESTED', ...traceMemberOf(command), ...attribution })
     if (cancel === null) continue
     cancels.push(cancel)
     // Only an order ended on the spot frees what it held. One sent before (Enqueued again after a retryable answer or a

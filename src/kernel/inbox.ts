@@ -10,6 +10,7 @@
  * amend/evidence.ts); and a `replaced` report then has nothing more to say.
  */
 
+import { attributed } from './attribution.ts'
 import { GATEWAY_PRINCIPAL_ID } from '../domain/accounts.ts'
 import { formatDecimal, type Units } from '../domain/decimal.ts'
 import type { EventOf } from '../domain/events/index.ts'
@@ -62,7 +63,7 @@ export function decideReport(state: KernelState, command: VenueReportCommand): D
     emit(emitter, { type: 'order.unknown', atMs: nowMs, orderId: order.orderId, reason: 'VENUE_OUTCOME_UNKNOWN', detail })
     // Canceled before a send reached the venue, as egress thought: the cancel is still wanted, at the venue now.
     if (order.status === 'Canceled' && order.lastReason !== null) {
-      emit(emitter, { type: 'order.cancel_requested', atMs: nowMs, orderId: order.orderId, principalId: GATEWAY_PRINCIPAL_ID, reason: order.lastReason })
+      emit(emitter, attributed({ type: 'order.cancel_requested', atMs: nowMs, orderId: order.orderId, principalId: GATEWAY_PRINCIPAL_ID, reason: order.lastReason }, { configDigest: state.config?.digest }))
     }
   }
   if (amendNews(emitter, report, nowMs)) emitReport(emitter, report, nowMs)

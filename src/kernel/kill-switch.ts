@@ -30,6 +30,7 @@
 import type { DomainEvent } from '../domain/events/index.ts'
 import type { TradingSwitch } from '../domain/modes.ts'
 import type { Order } from '../domain/orders.ts'
+import type { Attribution } from './attribution.ts'
 import { cancelEvents } from './cancel.ts'
 import { emit, emitterFor } from './emit.ts'
 import type { SwitchHoldReason } from './send.ts'
@@ -55,11 +56,11 @@ export interface EndedWork {
  * The events that end the work `target` holds (the first `ordersMax` orders' by order id; null: all of it), decided as
  * the switch engages (before its `switch.changed`) or, asked again under it, after.
  */
-export function endHeldWork(state: KernelState, input: { atMs: number; target: TradingSwitch; action: string; principalId: string; ordersMax: number | null }): EndedWork {
+export function endHeldWork(state: KernelState, input: { atMs: number; target: TradingSwitch; action: string; principalId: string; ordersMax: number | null } & Attribution): EndedWork {
   const { target } = input
   if (target === 'normal') return { events: [], complete: true }
   const detail = `${input.action} engaged (trading switch ${target}) before the amend was sent: not sent, the order stands at its old terms`
-  return endWaitingWork(state, { atMs: input.atMs, holding: target, principalId: input.principalId, amendDetail: detail, ordersMax: input.ordersMax })
+  return endWaitingWork(state, { ...input, holding: target, amendDetail: detail })
 }
 
 /**
@@ -71,11 +72,11 @@ export function endHeldWork(state: KernelState, input: { atMs: number; target: T
  * nothing but the parts of a switch cut short (a crash, a part refused as overloaded). Deterministic (by order id): a standby re-deciding the RESUME decides the same, and replay applies what was
  * recorded.
  */
-export function endWorkLeftHeld(state: KernelState, input: { atMs: number; principalId: string; ordersMax: number | null }): EndedWork {
+export function endWorkLeftHeld(state: KernelState, input: { atMs: number; principalId: string; ordersMax: number | null } & Attribution): EndedWork {
   const holding = state.tradingSwitch
   if (holding === 'normal') return { events: [], complete: true }
   const detail = `held under the trading switch ${holding}, not ended as the switch engaged (an older build's switch, or one whose parts were cut short): ended at RESUME, not sent; the order stands at its old terms`
-  return endWaitingWork(state, { atMs: input.atMs, holding, principalId: input.principalId, amendDetail: detail, ordersMax: input.ordersMax })
+  return endWaitingWork(state, { ...input, holding, amendDetail: detail })
 }
 
 /**
@@ -91,7 +92,7 @@ export function switchWorkLeft(state: KernelState, accountId: string | null = nu
  * whose switch left some held (its parts cut short): the same ending as the gateway's switch gives, that account's
  * work only, with the account's codes (ACCOUNT_HALTED, ACCOUNT_CANCEL_ONLY).
  */
-export function endAccountWork(state: KernelState, input: { atMs: number; accountId: string; holding: HoldingSwitch; principalId: string; amendDetail: string; ordersMax: number | null }): EndedWork {
+export function endAccountWork(state: KernelState, input: { atMs: number; accountId: string; holding: HoldingSwitch; principalId: string; amendDetail: string; ordersMax: number | null } & Attribution): EndedWork {
   return endWaitingWork(state, { ...input, reason: ACCOUNT_REASON[input.holding] })
 }
 
@@ -102,7 +103,7 @@ const ACCOUNT_REASON: Readonly<Record<HoldingSwitch, 'ACCOUNT_HALTED' | 'ACCOUNT
 
 function endWaitingWork(
   state: KernelState,
-  input: { atMs: number; holding: HoldingSwitch; principalId: string; amendDetail: string; ordersMax: number | null; accountId?: string; reason?: SwitchHoldReason },
+  input: { atMs: number; holding: HoldingSwitch; principalId: string; amendDetail: string; ordersMax: number | null; accountId?: string; reason?: SwitchHoldReason } & Attribution,
 ): EndedWork {
   const reason = input.reason ?? REASON[input.holding]
   const events: DomainEvent[] = []
@@ -113,7 +114,8 @@ function endWaitingWork(
   const ordersMax = input.ordersMax === null ? found.length : Math.max(1, input.ordersMax)
   for (const { order, work } of found.slice(0, ordersMax)) {
     if (work === 'place') {
-      events.push(...(cancelEvents(order, { atMs: input.atMs, principalId: input.principalId, reason, unsentReason: reason }) ?? []))
+      const { configDigest, buildCommit } = input
+      events.push(...(cancelEvents(order, { atMs: input.atMs, principalId: input.principalId, reason, unsentReason: reason, configDigest, buildCommit }) ?? []))
       continue
     }
     const amend = order.amend

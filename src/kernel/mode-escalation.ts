@@ -32,6 +32,7 @@
 import type { DomainEvent } from '../domain/events/index.ts'
 import type { Lane } from '../domain/modes.ts'
 import type { Order } from '../domain/orders.ts'
+import type { Attribution } from './attribution.ts'
 import { cancelEvents } from './cancel.ts'
 import { emit, emitterFor } from './emit.ts'
 import type { KernelState } from './state.ts'
@@ -46,7 +47,7 @@ const WORK_LANES: readonly Lane[] = [0, 1, 2]
  * The events that end the work of the first `ordersMax` orders (by order id) decided under the mode before, and
  * whether that was all of it (`complete`: the change may be recorded after them).
  */
-export function endDecidedWork(state: KernelState, input: { atMs: number; principalId: string; detail: string; ordersMax: number | null }): { events: DomainEvent[]; complete: boolean } {
+export function endDecidedWork(state: KernelState, input: { atMs: number; principalId: string; detail: string; ordersMax: number | null } & Attribution): { events: DomainEvent[]; complete: boolean } {
   const events: DomainEvent[] = []
   // By order id: the same events whatever order the queues and the calls were restored in (replay or snapshot).
   const found = decidedWork(state).sort((a, b) => (a.order.orderId < b.order.orderId ? -1 : 1))
@@ -56,7 +57,8 @@ export function endDecidedWork(state: KernelState, input: { atMs: number; princi
   for (const { order, work } of found.slice(0, ordersMax)) {
     const at = { atMs: input.atMs, orderId: order.orderId }
     if (work !== 'amend') {
-      events.push(...(cancelEvents(order, { atMs: input.atMs, principalId: input.principalId, reason: 'MODE_ESCALATED', unsentReason: 'MODE_ESCALATED' }) ?? []))
+      const { configDigest, buildCommit } = input
+      events.push(...(cancelEvents(order, { atMs: input.atMs, principalId: input.principalId, reason: 'MODE_ESCALATED', unsentReason: 'MODE_ESCALATED', configDigest, buildCommit }) ?? []))
       continue
     }
     const emitter = emitterFor(order)

@@ -40,13 +40,14 @@ import { resendable } from './reconcile.ts'
 import { reservationFor } from './reservations.ts'
 import { instrumentRuleRefusing, switchHolds, switchHoldText } from './send.ts'
 import { ttlPassed } from './ttl.ts'
+import { attributed, attributionOf } from './attribution.ts'
 import { availableBalance, type KernelState } from './state.ts'
 
 export function decideResend(state: KernelState, command: ResendCommand): Decision {
   const order = state.orders.get(command.orderId)
   if (order === undefined) return refusedUnrecorded('ORDER_NOT_FOUND', command.orderId)
   if (!mayActFor(command.principal, order.accountId)) return refusedUnrecorded('ACCOUNT_NOT_PERMITTED', order.accountId)
-  const refused = (reason: ReasonCode, detail: string): Decision => refusedRecorded(command, reason, detail)
+  const refused = (reason: ReasonCode, detail: string): Decision => refusedRecorded(state, command, reason, detail)
   if (!resendable(order)) return refused('ORDER_NOT_RESENDABLE', notResendableDetail(order))
   // Past its time-to-live the order is never sent (send.ts would only read it back): reserving it again serves nothing.
   if (ttlPassed(order, command.nowMs)) return refused('ORDER_NOT_RESENDABLE', `its time-to-live ended at ${order.expiresAtMs}: it is never sent after it`)
@@ -88,7 +89,10 @@ export function decideResend(state: KernelState, command: ResendCommand): Decisi
     const detail = `the resend cannot be reserved again: needs ${formatDecimal(quote.amount)} ${quote.asset}, ${formatDecimal(available)} available`
     return refused(order.side === 'buy' ? 'INSUFFICIENT_FUNDS' : 'INSUFFICIENT_POSITION', detail)
   }
-  const event: EventOf<'order.resend_requested'> = { type: 'order.resend_requested', atMs: command.nowMs, orderId: order.orderId, principalId: command.principal.id, reservationAmount: quote.amount }
+  const event: EventOf<'order.resend_requested'> = attributed(
+    { type: 'order.resend_requested', atMs: command.nowMs, orderId: order.orderId, principalId: command.principal.id, reservationAmount: quote.amount },
+    attributionOf(state, command),
+  )
   // A plain market order is reserved again at the reference price of this resend: its fills are held to that worst price.
   if (order.price === null && order.protectionPrice === null) event.worstPrice = plainMarketWorstPrice(order.side, data.value, instrument)
   return { events: [event], reply: DONE_REPLY }
@@ -125,8 +129,8 @@ function notResendableDetail(order: Order): string {
 }
 
 /** A refusal about an order the principal may act for: recorded, and the same reason and detail in the reply. */
-function refusedRecorded(command: ResendCommand, reason: ReasonCode, detail: string): Decision {
-  const event = { type: 'order.resend_refused' as const, atMs: command.nowMs, orderId: command.orderId, principalId: command.principal.id, reason, detail }
+function refusedRecorded(state: KernelState, command: ResendCommand, reason: ReasonCode, detail: string): Decision {
+  const event = attributed({ type: 'order.resend_refused', atMs: command.nowMs, orderId: command.orderId, principalId: command.principal.id, reason, detail }, attributionOf(state, command))
   return { events: [event], reply: { kind: 'refused', reason, detail } }
 }
 

@@ -5,6 +5,7 @@
  * (`order.call_completed`, freeing room on its venue×symbol): last, see completed().
  */
 
+import { attributed } from './attribution.ts'
 import { instrumentKey } from '../domain/instruments.ts'
 import type { Order } from '../domain/orders.ts'
 import { isTerminal } from '../domain/states.ts'
@@ -95,7 +96,7 @@ function placeAnswerEvents(state: KernelState, emitter: Emitter, order: Order, c
     if (order.status === 'CancelRequested') emit(emitter, { type: 'order.unknown', ...at, reason: 'VENUE_OUTCOME_UNKNOWN', detail: `place answered retryable (${outcome.reason}) while a cancel was wanted: read back before the order ends` })
     else if (held !== null) {
       emit(emitter, { type: 'order.unknown', ...at, reason: 'VENUE_OUTCOME_UNKNOWN', detail: `place answered retryable (${outcome.reason}) with the ${switchHoldText(state, order).replace(' is ', ' ')}: not sent again, read back before the order ends` })
-      emit(emitter, { type: 'order.cancel_requested', ...at, principalId: GATEWAY_PRINCIPAL_ID, reason: held })
+      emit(emitter, attributed({ type: 'order.cancel_requested', ...at, principalId: GATEWAY_PRINCIPAL_ID, reason: held }, { configDigest: state.config?.digest }))
     } else emit(emitter, { type: 'order.send_retry', ...at, action: 'place', venueReason: outcome.reason, retryAtMs: retryAtMsOf(command.nowMs, outcome.retryAfterMs) })
   } else {
     emit(emitter, { type: 'order.unknown', ...at, reason: 'VENUE_OUTCOME_UNKNOWN', detail: outcome.reason })

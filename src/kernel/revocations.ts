@@ -16,6 +16,7 @@ import {
 } from '../domain/revocations.ts'
 import { DONE_REPLY, type Decision, type RevokeTokenCommand } from './commands.ts'
 import { mayChangeMode } from './permissions.ts'
+import { attributed, attributionOf } from './attribution.ts'
 import type { KernelState } from './state.ts'
 
 export function decideRevokeToken(state: KernelState, command: RevokeTokenCommand): Decision {
@@ -26,15 +27,16 @@ export function decideRevokeToken(state: KernelState, command: RevokeTokenComman
   }
   if (command.note.length > REVOCATION_NOTE_CHARS_MAX) return refused('SYNTAX_INVALID', `a revocation's note is at most ${REVOCATION_NOTE_CHARS_MAX} characters`)
   const at = { atMs: nowMs, untilMs, principalId: command.principal.id, note: command.note }
+  const attribution = attributionOf(state, command)
   if (command.target === 'token') {
     if (full(state.revocations, nowMs, { jti: command.jti })) return fullRefusal()
-    return { events: [{ type: 'auth.token_revoked', jti: command.jti, ...at }], reply: DONE_REPLY }
+    return { events: [attributed({ type: 'auth.token_revoked', jti: command.jti, ...at }, attribution)], reply: DONE_REPLY }
   }
   if (!Number.isSafeInteger(command.issuedBeforeMs) || command.issuedBeforeMs < 0 || command.issuedBeforeMs > nowMs) {
     return refused('SYNTAX_INVALID', `issuedBeforeMs is at most the revocation's time (${nowMs}), got ${command.issuedBeforeMs}`)
   }
   if (full(state.revocations, nowMs, { subKey: subjectKey(command.sub) })) return fullRefusal()
-  return { events: [{ type: 'auth.subject_revoked', sub: command.sub, issuedBeforeMs: command.issuedBeforeMs, ...at }], reply: DONE_REPLY }
+  return { events: [attributed({ type: 'auth.subject_revoked', sub: command.sub, issuedBeforeMs: command.issuedBeforeMs, ...at }, attribution)], reply: DONE_REPLY }
 }
 
 /**

@@ -25,7 +25,7 @@ import { marketWorstPrice, sentPrice, sentQty } from './intake/sent-order.ts'
 import { heldFor, reservationFor } from './reservations.ts'
 import type { KernelState } from './state.ts'
 import { healthGateFacts } from './venue-health.ts'
-import { ttlEndOf } from './ttl.ts'
+import { ttlEndOf, ttlPassed } from './ttl.ts'
 
 export function decideSend(state: KernelState, command: SendCommand): Decision {
   const order = state.orders.get(command.orderId)
@@ -35,7 +35,9 @@ export function decideSend(state: KernelState, command: SendCommand): Decision {
   // A place past the order's time-to-live is never sent: the order ends (or, sent before, is read back) instead (ttl.ts).
   // Nor is an amend: a replace sent past it would change (at a cancel-replace venue, place anew) an order whose life
   // ended; the amend is superseded and the order's cancel asked, as the expiry's notice would. Cancels always go.
-  const expired = command.action === 'cancel' ? null : ttlEndOf(order, command.nowMs)
+  // A send names no build (the executor's command): the end is recorded with the config digest only (its object made
+  // only for an order whose time-to-live passed, not per send).
+  const expired = command.action === 'cancel' || !ttlPassed(order, command.nowMs) ? null : ttlEndOf(order, command.nowMs, { configDigest: state.config?.digest, buildCommit: undefined })
   if (expired !== null) return { events: expired, reply: DONE_REPLY }
   const overtaken = command.action === 'amend' ? amendOvertaken(order, command.nowMs) : null
   if (overtaken !== null) return { events: overtaken, reply: DONE_REPLY }

@@ -22,6 +22,7 @@
 
 import type { DomainEvent } from '../domain/events/index.ts'
 import type { Order } from '../domain/orders.ts'
+import { attributionOf } from './attribution.ts'
 import { cancelEvents } from './cancel.ts'
 import { DONE_REPLY, type Decision, type ExpireStaleCommand } from './commands.ts'
 import { emit, emitterFor } from './emit.ts'
@@ -47,7 +48,7 @@ export function decideExpireStale(state: KernelState, command: ExpireStaleComman
       continue
     }
     if (order.status !== 'Enqueued' || !staleAt(order, command.nowMs, command.ageMsMax)) continue
-    const input = { atMs: command.nowMs, principalId: command.principal.id, reason: 'STALE_AT_START', unsentReason: 'STALE_AT_START' } as const
+    const input = { atMs: command.nowMs, principalId: command.principal.id, reason: 'STALE_AT_START', unsentReason: 'STALE_AT_START', ...attributionOf(state, command) } as const
     const ended = cancelEvents(order, input) ?? []
     // Counted when it ends something: the start asks for parts until one ends none.
     if (ended.length > 0) ordersLeft--

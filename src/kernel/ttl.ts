@@ -15,6 +15,7 @@
 
 import type { Order } from '../domain/orders.ts'
 import type { DomainEvent } from '../domain/events/index.ts'
+import { attributionOf, UNATTRIBUTED, type Attribution } from './attribution.ts'
 import { cancelEvents } from './cancel.ts'
 import { DONE_REPLY, type Decision, type TtlExpireCommand } from './commands.ts'
 import type { KernelState } from './state.ts'
@@ -34,11 +35,12 @@ function cancelAsked(order: Order): boolean {
 
 /**
  * The events that end `order`'s life at `nowMs` because its time-to-live passed: null when it has not passed, the order
- * has no time-to-live, is done, or has its cancel asked for already.
+ * has no time-to-live, is done, or has its cancel asked for already. `attribution`: what its records are attributed
+ * with (attribution.ts); none where only whether it ends is asked (the runtime's TtlExpiries).
  */
-export function ttlEndOf(order: Order, nowMs: number): DomainEvent[] | null {
+export function ttlEndOf(order: Order, nowMs: number, attribution: Attribution = UNATTRIBUTED): DomainEvent[] | null {
   if (!ttlPassed(order, nowMs) || cancelAsked(order)) return null
-  return cancelEvents(order, { atMs: nowMs, principalId: TTL_PRINCIPAL_ID, reason: 'TTL_EXPIRED', unsentReason: 'TTL_EXPIRED' })
+  return cancelEvents(order, { atMs: nowMs, principalId: TTL_PRINCIPAL_ID, reason: 'TTL_EXPIRED', unsentReason: 'TTL_EXPIRED', ...attribution })
 }
 
 /**
@@ -48,5 +50,5 @@ export function ttlEndOf(order: Order, nowMs: number): DomainEvent[] | null {
 export function decideTtlExpire(state: KernelState, command: TtlExpireCommand): Decision {
   const order = state.orders.get(command.orderId)
   if (order === undefined) return { events: [], reply: { kind: 'refused', reason: 'ORDER_NOT_FOUND', detail: command.orderId } }
-  return { events: ttlEndOf(order, command.nowMs) ?? [], reply: DONE_REPLY }
+  return { events: ttlEndOf(order, command.nowMs, attributionOf(state, command)) ?? [], reply: DONE_REPLY }
 }

@@ -20,6 +20,7 @@ import type { Order } from '../domain/orders.ts'
 import { emptyVenueHealth, overrideInForce, overrideStatus, type VenueHealthEntry, type VenueOverride } from '../domain/venue-health.ts'
 import { DONE_REPLY, type Decision, type VenueHealthCommand, type VenueOverrideCommand, type VenueOverrideLapseCommand } from './commands.ts'
 import { isOperator, mayChangeMode } from './permissions.ts'
+import { attributed, attributionOf } from './attribution.ts'
 import type { KernelState } from './state.ts'
 
 /** An override's reason: what a person needs to read later, bounded like an operator's note. */
@@ -44,13 +45,14 @@ export function decideVenueOverride(state: KernelState, command: VenueOverrideCo
   if (!venueKnown(state, command.venue)) return refused('VENUE_UNKNOWN', command.venue)
   const entry = venueHealthOf(state, command.venue)
   const at = { atMs: command.nowMs, venue: command.venue, principalId: command.principal.id }
+  const attribution = attributionOf(state, command)
   switch (command.op) {
     case 'propose': {
       const reason = command.reason.trim()
       if (reason === '' || reason.length > OVERRIDE_REASON_CHARS_MAX) return refused('SYNTAX_INVALID', `an override's reason is 1–${OVERRIDE_REASON_CHARS_MAX} characters`)
       if (!Number.isSafeInteger(command.durationMs) || command.durationMs < 1) return refused('SYNTAX_INVALID', `an override's duration is a positive number of ms, got ${command.durationMs}`)
       const overrideId = `${command.venue}#${entry.overridesProposed + 1}`
-      return { events: [{ type: 'venue.override_proposed', ...at, overrideId, note: reason, scope: command.scope, untilMs: command.nowMs + command.durationMs }], reply: DONE_REPLY }
+      return { events: [attributed({ type: 'venue.override_proposed', ...at, overrideId, note: reason, scope: command.scope, untilMs: command.nowMs + command.durationMs }, attribution)], reply: DONE_REPLY }
     }
     case 'approve': {
       const pending = entry.override
@@ -59,12 +61,12 @@ export function decideVenueOverride(state: KernelState, command: VenueOverrideCo
       }
       // The same person under another spelling of the name is no second admin (samePersonIds).
       if (samePersonIds(pending.proposedBy, command.principal.id)) return refused('OVERRIDE_SELF_APPROVAL', `${command.principal.id} proposed ${pending.overrideId}`)
-      return { events: [{ type: 'venue.override_approved', ...at, overrideId: pending.overrideId }], reply: DONE_REPLY }
+      return { events: [attributed({ type: 'venue.override_approved', ...at, overrideId: pending.overrideId }, attribution)], reply: DONE_REPLY }
     }
     case 'revoke': {
       const current = entry.override
       if (current === null || overrideStatus(current, command.nowMs) === 'expired') return refused('OVERRIDE_NOT_FOUND', `${command.venue} has no override pending or in force`)
-      return { events: [{ type: 'venue.override_revoked', ...at, overrideId: current.overrideId, note: command.note }], reply: DONE_REPLY }
+      return { events: [attributed({ type: 'venue.override_revoked', ...at, overrideId: current.overrideId, note: command.note }, attribution)], reply: DONE_REPLY }
     }
   }
 }

@@ -8,6 +8,7 @@
  * next start to finish it.
  */
 
+import { buildMemberOf } from './build-member.ts'
 import type { Principal } from '../domain/accounts.ts'
 import type { Units } from '../domain/decimal.ts'
 import type { Clock } from '../domain/clock.ts'
@@ -133,6 +134,7 @@ export async function bootstrap(options: BootstrapOptions): Promise<BootstrapRep
       asset: funding.asset,
       amount: funding.amount,
       reference: `config:${funding.accountId}:${funding.asset}`,
+      ...buildMemberOf(engine),
     })
   }
   // The start's mode is in force before the executor starts: a send decided in the log's mode (paper, say, when this
@@ -140,7 +142,7 @@ export async function bootstrap(options: BootstrapOptions): Promise<BootstrapRep
   // log's (start-mode.ts): after a failover, a live config must not undo an operator's switch to shadow.
   const note = startModeNote(mode)
   if (note !== null) {
-    await engine.submit({ kind: 'set_mode', nowMs: clock.nowMs(), principal: BOOTSTRAP_PRINCIPAL, mode: mode.effective, note })
+    await engine.submit({ kind: 'set_mode', nowMs: clock.nowMs(), principal: BOOTSTRAP_PRINCIPAL, mode: mode.effective, note, ...buildMemberOf(engine) })
   }
   options.onConfigured?.()
   const marked = await engine.submit({ kind: 'bootstrap', nowMs: clock.nowMs() })
@@ -162,7 +164,7 @@ export async function bootstrap(options: BootstrapOptions): Promise<BootstrapRep
   let staleEnded = 0
   let staleAmendsFailed = 0
   for (;;) {
-    const expired = await engine.submit({ kind: 'expire_stale', nowMs: staleAtMs, principal: BOOTSTRAP_PRINCIPAL, ageMsMax: options.resendAgeMsMax, ordersMax })
+    const expired = await engine.submit({ kind: 'expire_stale', nowMs: staleAtMs, principal: BOOTSTRAP_PRINCIPAL, ageMsMax: options.resendAgeMsMax, ordersMax, ...buildMemberOf(engine) })
     const ended = expired.decision.events.filter(
       (event) => (event.type === 'order.canceled' || event.type === 'order.cancel_requested') && event.reason === 'STALE_AT_START',
     ).length
@@ -201,7 +203,7 @@ export async function bootstrap(options: BootstrapOptions): Promise<BootstrapRep
     const order = engine.state.orders.get(orderId)
     if (order === undefined || !resendable(order) || staleAt(order, clock.nowMs(), options.resendAgeMsMax)) continue
     const market = options.market(order.venue, order.symbol)
-    const committed = await engine.submit({ kind: 'resend', nowMs: clock.nowMs(), principal: BOOTSTRAP_PRINCIPAL, orderId, market })
+    const committed = await engine.submit({ kind: 'resend', nowMs: clock.nowMs(), principal: BOOTSTRAP_PRINCIPAL, orderId, market, ...buildMemberOf(engine) })
     // A refused resend writes a record too (order.resend_refused, with its reason): only a `done` reply resent it.
     if (committed.decision.reply.kind === 'done') resent.push(orderId)
   }

@@ -6,6 +6,7 @@
  * operator's (GatewayCommands), the auto-stop breakers' (auto-stop.ts) and the tamper response's (audit-duty.ts) alike.
  */
 
+import { buildMemberOf } from './build-member.ts'
 import type { Clock } from '../domain/clock.ts'
 import { switchFor, type KillSwitchAction } from '../domain/modes.ts'
 import type { Principal } from '../domain/accounts.ts'
@@ -80,7 +81,8 @@ export async function decideUntilLast(
  */
 export async function decideSwitchInParts(engine: Engine, clock: Clock, request: { principal: Principal; action: KillSwitchAction; note: string; accountId?: string }): Promise<PartsDecided> {
   const ordersMax = decisionOrdersMax(engine.wal.options.queueRecordsMax)
-  const submit = (): Promise<Committed> => engine.submit({ kind: 'kill_switch', nowMs: clock.nowMs(), ...request, ordersMax })
+  const build = buildMemberOf(engine)
+  const submit = (): Promise<Committed> => engine.submit({ kind: 'kill_switch', nowMs: clock.nowMs(), ...request, ordersMax, ...build })
   if (request.accountId !== undefined) return accountSwitchInParts(engine, submit, { accountId: request.accountId, action: request.action })
   const target = switchFor(request.action)
   if (target === 'normal') return liftInParts(engine, submit)

@@ -66,6 +66,12 @@ export class Engine {
   /** Standby: decides each replicated command record again and compares (src/runtime/ha/shadow.ts); null: off. */
   shadow: ShadowDecider | null = null
   /**
+   * This process's build (GatewayOptions.buildCommit), which the runtime's own commands name (a start's mode, stale
+   * places and resends, auto-stop's and the audit's kill switches, a time-to-live's end) so their records carry it
+   * (kernel/attribution.ts, §9). Null (an engine no gateway runs): those commands name none.
+   */
+  buildCommit: string | null = null
+  /**
    * HA leader in synchronous replication (place-send-gate.ts): a decision that requests a venue place or amend is not
    * handed back (so the executor does not call the venue) until this resolves for its last LSN — the standby holds
    * the send record, so a new leader after a failover knows the call may have been made and reconciles instead of

@@ -105,7 +105,7 @@ export abstract class GatewayCommands {
   }
 
   cancel(principal: Principal, orderId: string, request: RequestTrace = {}): Promise<CommandResult> {
-    return this.run({ kind: 'cancel', nowMs: this.clock.nowMs(), principal, orderId, reason: 'USER_CANCEL', ...traceMemberOf(request) })
+    return this.run({ kind: 'cancel', nowMs: this.clock.nowMs(), principal, orderId, reason: 'USER_CANCEL', buildCommit: this.options.buildCommit, ...traceMemberOf(request) })
   }
 
   /**
@@ -134,7 +134,7 @@ export abstract class GatewayCommands {
   setMode(principal: Principal, mode: Mode, note: string): Promise<CommandResult> {
     const ordersMax = decisionOrdersMax(this.engine.wal.options.queueRecordsMax)
     return decideUntilLast(
-      () => this.engine.submit({ kind: 'set_mode', nowMs: this.clock.nowMs(), principal, mode, note, ordersMax }),
+      () => this.engine.submit({ kind: 'set_mode', nowMs: this.clock.nowMs(), principal, mode, note, ordersMax, buildCommit: this.options.buildCommit }),
       // The part that records the change is the last. Judged by the decision's own events, never by the state's mode,
       // which a concurrent change may already have moved on: read so, two concurrent changes asked each other's work
       // again, back and forth.
@@ -145,12 +145,12 @@ export abstract class GatewayCommands {
 
   /** An emergency override of a venue's CRITICAL health (propose, approve, revoke): src/kernel/venue-health.ts. */
   venueOverride(request: VenueOverrideRequest): Promise<CommandResult> {
-    return this.run({ ...request, kind: 'venue_override', nowMs: this.clock.nowMs() } as VenueOverrideCommand)
+    return this.run({ ...request, kind: 'venue_override', nowMs: this.clock.nowMs(), buildCommit: this.options.buildCommit } as VenueOverrideCommand)
   }
 
   /** Revokes bearer tokens (one jti, or a subject's issued before a time): src/kernel/revocations.ts. */
   revokeToken(request: RevokeTokenRequest): Promise<CommandResult> {
-    return this.run({ ...request, kind: 'revoke_token', nowMs: this.clock.nowMs() } as RevokeTokenCommand)
+    return this.run({ ...request, kind: 'revoke_token', nowMs: this.clock.nowMs(), buildCommit: this.options.buildCommit } as RevokeTokenCommand)
   }
 
   /**

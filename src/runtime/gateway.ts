@@ -99,6 +99,7 @@ export class Gateway extends GatewayCommands {
       onError: options.onError,
     })
     engine.commandRecords = options.commandRecords ?? options.role !== undefined
+    engine.buildCommit = options.buildCommit
     engine.onListenerError = (error) => options.onError(error, 'durable listener')
     engine.wal.onListenerError = (error) => options.onError(error, 'log subscriber')
     const adapters = new Map<string, VenueAdapter>()

@@ -12,6 +12,7 @@
  * ended (or left the kernel) are dropped, so it stays within twice the open orders with a time-to-live (and a floor).
  */
 
+import { buildMemberOf } from './build-member.ts'
 import type { Clock } from '../domain/clock.ts'
 import { ttlEndOf } from '../kernel/ttl.ts'
 import { MinHeap } from '../kernel/min-heap.ts'
@@ -128,7 +129,7 @@ export class TtlExpiries {
       if (nowMs + EXPIRE_RETRY_MS < this.timerAtMs) this.arm(nowMs + EXPIRE_RETRY_MS, EXPIRE_RETRY_MS)
     }
     try {
-      this.options.engine.submit({ kind: 'ttl_expire', nowMs, orderId }).catch(retry)
+      this.options.engine.submit({ kind: 'ttl_expire', nowMs, orderId, ...buildMemberOf(this.options.engine) }).catch(retry)
     } catch (error) {
       retry(error)
     }

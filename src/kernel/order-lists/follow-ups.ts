@@ -143,7 +143,8 @@ export function siblingCancel(state: KernelState, drafts: Map<string, Order>, it
   // Done already, or its cancel asked for (by the same decision — a flatten, a kill switch — or before): nothing to add.
   if (sibling === undefined || !siblingWantsCancel(sibling)) return []
   const reason = REASON_OF[cause]
-  return cancelEvents(sibling, { atMs, principalId: list.principalId, reason, unsentReason: reason }) ?? []
+  // A venue's answer fired it: the config digest is the kernel's, and no build is named (the command carries none).
+  return cancelEvents(sibling, { atMs, principalId: list.principalId, reason, unsentReason: reason, configDigest: state.config?.digest }) ?? []
 }
 
 /** Whether a fired list's sibling still needs its cancel asked for: not ended, and no cancel asked for it yet. */

@@ -46,14 +46,17 @@ export function withRevivedLegsCanceled(state: KernelState, decision: Decision):
     const list = firedListOf(state, orderId)
     const draft = drafts.get(orderId)
     if (list === null || list.triggered === null || draft === undefined || !guarded(list, list.triggered, orderId) || !siblingWantsCancel(draft)) continue
-    added.push(...revivedCancel(list, draft, atMs))
+    added.push(...revivedCancel(list, draft, atMs, state.config?.digest))
   }
   return added.length === 0 ? decision : { events: [...decision.events, ...added], reply: decision.reply }
 }
 
-/** The cancel of `leg`, a guarded leg of fired `list` found live with no cancel asked, at `atMs` (reason OCO_LEG_REVIVED). */
-export function revivedCancel(list: OrderList, leg: Order, atMs: number): DomainEvent[] {
-  return cancelEvents(leg, { atMs, principalId: list.principalId, reason: 'OCO_LEG_REVIVED', unsentReason: 'OCO_LEG_REVIVED' }) ?? []
+/**
+ * The cancel of `leg`, a guarded leg of fired `list` found live with no cancel asked, at `atMs` (reason OCO_LEG_REVIVED),
+ * recorded with the kernel's config digest (a venue's answer caused it: no build is named).
+ */
+export function revivedCancel(list: OrderList, leg: Order, atMs: number, configDigest: string | undefined): DomainEvent[] {
+  return cancelEvents(leg, { atMs, principalId: list.principalId, reason: 'OCO_LEG_REVIVED', unsentReason: 'OCO_LEG_REVIVED', configDigest }) ?? []
 }
 
 /**

@@ -59,7 +59,7 @@ export function withTornListsFired(state: KernelState, decision: Decision, atMs:
       // its cancel was cut (revived-legs.ts): the leg that fired the list, or any leg of an ended one.
       const revived = list.endedAtMs !== null || orderId === legOrderId
       if (!revived) added.push(...siblingCancel(state, drafts, { list, legOrderId, cause, atMs }))
-      else added.push(...revivedCancel(list, leg, atMs))
+      else added.push(...revivedCancel(list, leg, atMs, state.config?.digest))
     }
     // Both legs executed (the sibling filled before its cancel got there): the rest of the leg that fired the list by
     // executing is canceled in the decision of the sibling's fill (follow-ups.ts executedAfterFiring), cut after the fill.

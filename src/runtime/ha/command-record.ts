@@ -141,6 +141,9 @@ const live = v.strictObject({ credentialPresent: v.boolean(), environmentLive: v
 const reason = v.picklist(REASON_CODES)
 // The request's W3C trace context (place, cancel, amend): absent in the command records of leaders before it.
 const traceparent = v.exactOptional(traceparentSchema)
+// The deciding build, recorded with the config digest on the records of a cancel, resend or control decision
+// (kernel/attribution.ts): absent in the command records of leaders before it, whose records carry none.
+const buildCommit = v.exactOptional(text)
 const outcome = v.variant('kind', [
   v.strictObject({ kind: v.literal('ok'), value: v.unknown() }),
   v.strictObject({ kind: v.literal('rejected'), reason: text }),
@@ -172,20 +175,20 @@ const commandSchema = v.variant('kind', [
     kind: v.literal('place_list'), nowMs: ms, principal: principalSchema, idempotencyKey: v.nullable(text), body: v.unknown(), market: v.nullable(market), live,
     configDigest: text, buildCommit: text, traceparent,
   }),
-  v.strictObject({ kind: v.literal('cancel'), nowMs: ms, principal: principalSchema, orderId: text, reason, traceparent }),
+  v.strictObject({ kind: v.literal('cancel'), nowMs: ms, principal: principalSchema, orderId: text, reason, traceparent, buildCommit }),
   v.strictObject({ kind: v.literal('configure'), nowMs: ms, config }),
   // ordersMax: absent in the command records of leaders before an escalation was decided in parts.
   v.strictObject({
     kind: v.literal('set_mode'), nowMs: ms, principal: principalSchema, mode: v.picklist(MODES), note: text,
-    ordersMax: v.exactOptional(v.pipe(v.number(), v.safeInteger(), v.minValue(1))),
+    ordersMax: v.exactOptional(v.pipe(v.number(), v.safeInteger(), v.minValue(1))), buildCommit,
   }),
   // ordersMax: absent in the command records of leaders before a kill switch was decided in parts.
   // accountId: one account's own switch (src/kernel/account-switch.ts); absent in the command records of leaders before it.
   v.strictObject({
     kind: v.literal('kill_switch'), nowMs: ms, principal: principalSchema, action: v.picklist(KILL_SWITCH_ACTIONS), note: text,
-    ordersMax: v.exactOptional(v.pipe(v.number(), v.safeInteger(), v.minValue(1))), accountId: v.exactOptional(text),
+    ordersMax: v.exactOptional(v.pipe(v.number(), v.safeInteger(), v.minValue(1))), accountId: v.exactOptional(text), buildCommit,
   }),
-  v.strictObject({ kind: v.literal('fund'), nowMs: ms, principalId: text, accountId: text, asset: text, amount: units, reference: text }),
+  v.strictObject({ kind: v.literal('fund'), nowMs: ms, principalId: text, accountId: text, asset: text, amount: units, reference: text, buildCommit }),
   // buildCommit: absent in the command records of leaders before it was recorded for flatten closes; traceparent, before
   // a flatten's records carried its request's trace; ordersMax, before a flatten was decided in parts.
   v.strictObject({
@@ -203,27 +206,27 @@ const commandSchema = v.variant('kind', [
   v.strictObject({ kind: v.literal('amend_result'), nowMs: ms, orderId: text, outcome }),
   v.strictObject({ kind: v.literal('venue_report'), nowMs: ms, report, orphanRepeat: v.exactOptional(v.literal(true)) }),
   v.strictObject({ kind: v.literal('reconcile_result'), nowMs: ms, askedAtMs: v.exactOptional(ms), orderId: text, venueOrder: v.nullable(venueOrder), trades: v.array(venueTrade) }),
-  v.strictObject({ kind: v.literal('resend'), nowMs: ms, principal: principalSchema, orderId: text, market: v.optional(v.nullable(market), null) }),
+  v.strictObject({ kind: v.literal('resend'), nowMs: ms, principal: principalSchema, orderId: text, market: v.optional(v.nullable(market), null), buildCommit }),
   v.strictObject({ kind: v.literal('bootstrap'), nowMs: ms }),
   v.strictObject({ kind: v.literal('mark_suspects'), nowMs: ms }),
   v.strictObject({ kind: v.literal('clear_suspects'), nowMs: ms }),
   // ordersMax: absent in the command records of starts before the stale places were ended in parts.
-  v.strictObject({ kind: v.literal('expire_stale'), nowMs: ms, principal: principalSchema, ageMsMax: ms, ordersMax: v.exactOptional(v.pipe(v.number(), v.safeInteger(), v.minValue(1))) }),
+  v.strictObject({ kind: v.literal('expire_stale'), nowMs: ms, principal: principalSchema, ageMsMax: ms, ordersMax: v.exactOptional(v.pipe(v.number(), v.safeInteger(), v.minValue(1))), buildCommit }),
   v.strictObject({ kind: v.literal('unheld_venue_orders'), nowMs: ms, venue: text, orders: v.array(venueOrder), moreCount: v.pipe(v.number(), v.safeInteger(), v.minValue(0)) }),
   v.strictObject({ kind: v.literal('venue_health'), nowMs: ms, venue: text, level: v.picklist(HEALTH_LEVELS), score: v.pipe(v.number(), v.safeInteger()), detail: text }),
   v.variant('op', [
     v.strictObject({
       kind: v.literal('venue_override'), op: v.literal('propose'), nowMs: ms, principal: principalSchema, venue: text, reason: text, durationMs: ms,
-      scope: v.picklist(OVERRIDE_SCOPES),
+      scope: v.picklist(OVERRIDE_SCOPES), buildCommit,
     }),
-    v.strictObject({ kind: v.literal('venue_override'), op: v.literal('approve'), nowMs: ms, principal: principalSchema, venue: text, overrideId: text }),
-    v.strictObject({ kind: v.literal('venue_override'), op: v.literal('revoke'), nowMs: ms, principal: principalSchema, venue: text, note: text }),
+    v.strictObject({ kind: v.literal('venue_override'), op: v.literal('approve'), nowMs: ms, principal: principalSchema, venue: text, overrideId: text, buildCommit }),
+    v.strictObject({ kind: v.literal('venue_override'), op: v.literal('revoke'), nowMs: ms, principal: principalSchema, venue: text, note: text, buildCommit }),
   ]),
   v.strictObject({ kind: v.literal('venue_override_lapse'), nowMs: ms, venue: text, overrideId: text }),
-  v.strictObject({ kind: v.literal('ttl_expire'), nowMs: ms, orderId: text }),
+  v.strictObject({ kind: v.literal('ttl_expire'), nowMs: ms, orderId: text, buildCommit }),
   v.variant('target', [
-    v.strictObject({ kind: v.literal('revoke_token'), target: v.literal('token'), nowMs: ms, principal: principalSchema, jti: text, untilMs: ms, note: text }),
-    v.strictObject({ kind: v.literal('revoke_token'), target: v.literal('subject'), nowMs: ms, principal: principalSchema, sub: text, issuedBeforeMs: ms, untilMs: ms, note: text }),
+    v.strictObject({ kind: v.literal('revoke_token'), target: v.literal('token'), nowMs: ms, principal: principalSchema, jti: text, untilMs: ms, note: text, buildCommit }),
+    v.strictObject({ kind: v.literal('revoke_token'), target: v.literal('subject'), nowMs: ms, principal: principalSchema, sub: text, issuedBeforeMs: ms, untilMs: ms, note: text, buildCommit }),
   ]),
 ])
 
