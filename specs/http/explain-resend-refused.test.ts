@@ -26,7 +26,9 @@ test('a resend refused because the order is not resendable is in /events, in the
   await eventually(() => t.gateway.engine.state.orders.get(orderId)?.status === 'AckedOpen')
   const principal = { id: 'olga', roles: ['ops' as const], accounts: [], liveAllowed: false }
   const market = t.gateway.market.snapshot('sim', 'BTC-USD')
-  const refused = await t.gateway.engine.submit({ kind: 'resend', nowMs: Date.now(), principal, orderId, market })
+  const refused = await t.gateway.engine.submit({ kind: 'resend', nowMs: Date.now(), principal, orderId, market, buildCommit: 'abc1234' })
+  // The config the kernel decided it under (the running one here), and the build the command named (payload version 12).
+  const configDigest = t.gateway.engine.state.config?.digest as string
   expect(refused.decision.reply).toEqual({ kind: 'refused', reason: 'ORDER_NOT_RESENDABLE', detail: 'order is AckedOpen' })
   expect(refused.lsns.length).toBe(1)
   const lsn = refused.lsns[0] as number
@@ -34,6 +36,7 @@ test('a resend refused because the order is not resendable is in /events, in the
   const events = (await json(await t.request(`/v1/orders/${orderId}/events`, { headers: auth(trader) }))).events as Record<string, unknown>[]
   expect(events.find((event) => event.lsn === lsn)).toEqual({
     lsn, type: 'order.resend_refused', atMs: expect.any(Number), orderId, principalId: 'olga', reason: 'ORDER_NOT_RESENDABLE', detail: 'order is AckedOpen',
+    configDigest, buildCommit: 'abc1234',
   })
   const explain = await json(await t.request(`/v1/orders/${orderId}/explain`, { headers: auth(trader) }))
   const story = explain.story as StoryEntry[]
@@ -45,10 +48,10 @@ test('a resend refused because the order is not resendable is in /events, in the
     summary: 'resend by olga refused ORDER_NOT_RESENDABLE: order is AckedOpen',
     reason_description: reasonInfo('ORDER_NOT_RESENDABLE').description,
     venue_reject_code: null,
-    record: { principalId: 'olga', reason: 'ORDER_NOT_RESENDABLE', detail: 'order is AckedOpen' },
+    record: { principalId: 'olga', reason: 'ORDER_NOT_RESENDABLE', detail: 'order is AckedOpen', configDigest, buildCommit: 'abc1234' },
   })
-  // And among the decisions, with what its record carries: no roles, config digest, build or guards are recorded for it,
-  // so they are null (empty), never the running config's digest (before: the refusal was not among the decisions).
+  // And among the decisions, with what its record carries: its config digest and build (payload version 12); no roles
+  // or guards are recorded for it, so they are null (empty) (before: the refusal was not among the decisions).
   expect(explain.decisions).toEqual([
     expect.objectContaining({ outcome: 'accepted', reason: null, detail: null, config_digest: t.http.services.configDigest }),
     {
@@ -61,8 +64,8 @@ test('a resend refused because the order is not resendable is in /events, in the
       detail: 'order is AckedOpen',
       principal: 'olga',
       roles: null,
-      config_digest: null,
-      build_commit: null,
+      config_digest: configDigest,
+      build_commit: 'abc1234',
       decided_at_ms: expect.any(Number),
       guards: [],
     },

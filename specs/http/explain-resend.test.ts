@@ -57,7 +57,8 @@ test('an allowed resend is among the /explain decisions, with who asked and what
     detail: `resend by olga allowed: the trading switch, data health, the account's policy, the price band and the reservation passed again (the instrument's rules too, by a build that reads them at a resend: the record does not say which build); the order goes out again as recorded and reserves ${amount} USD again`,
     principal: 'olga',
     roles: null,
-    config_digest: null,
+    // The kernel's config digest is recorded (payload version 12); this command named no build, so none is shown.
+    config_digest: t.gateway.engine.state.config?.digest,
     build_commit: null,
     decided_at_ms: expect.any(Number),
     guards: [],

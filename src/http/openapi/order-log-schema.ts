@@ -53,11 +53,12 @@ const GUARD_INPUT = v.nullable(v.union([v.string(), v.number(), v.boolean()]))
 
 /**
  * A decision about the order. Accepts, rejects and amends carry their decision record (guards, roles, config digest,
- * build). A resend, allowed (`order.resend_requested`) or refused (`order.resend_refused`), carries only who asked and
- * what its record says — for an allowed one the amount reserved again, for a refused one the reason code and what the
- * refusing check saw — in `detail`: its roles, config digest and build are null (neither it nor the command record
- * before it holds them, and the config or build running now may not be the one it was decided under) and its guards
- * are empty.
+ * build). A resend, allowed (`order.resend_requested`) or refused (`order.resend_refused`), carries who asked, the config
+ * digest and build it was decided under (null in records written before payload version 12: the config or build running
+ * now may not be the one it was decided under) and what its record says — for an allowed one the amount reserved again,
+ * for a refused one the reason code and what the refusing check saw — in `detail`: its roles are null and its guards
+ * are empty. A cancel is no decision here: its record in the story (order.cancel_requested, or order.canceled for an
+ * order never sent) carries principalId, configDigest and buildCommit.
  */
 const DECISION = v.strictObject({
   lsn: count('The record that carries the decision'),
@@ -80,9 +81,9 @@ const DECISION = v.strictObject({
   roles: orNull(v.array(v.string()), "The principal's roles; null for a resend (its record names the principal only)"),
   config_digest: orNull(
     text('config digest'),
-    'The digest of the config it was decided under; null for a resend: neither its record nor its command record holds one, and the running config may not be the one it was decided under',
+    'The digest of the config it was decided under; null for a resend recorded before payload version 12 (its record holds none, and the running config may not be the one it was decided under)',
   ),
-  build_commit: orNull(text('build commit'), 'The build that decided it; null for a resend (not recorded)'),
+  build_commit: orNull(text('build commit'), 'The build that decided it; null for a resend recorded before payload version 12, or decided by a command that named no build'),
   decided_at_ms: integer('When it was decided (ms since the epoch)'),
   guards: v.pipe(
     v.array(
@@ -111,7 +112,12 @@ const STORY_ENTRY = v.strictObject({
     v.picklist(VENUE_REJECT_CODE_NAMES),
     "A venue's refusal (order.venue_rejected, order.cancel_rejected, an order.amend_failed VENUE_AMEND_REJECTED): the venue reject code its reason text gives (OTHER for a text without a code egress knows); null for every other record",
   ),
-  record: v.pipe(v.record(v.string(), logged), v.description('The record as logged, minus type, atMs and orderId (camelCase fields, amounts as decimal strings)')),
+  record: v.pipe(
+    v.record(v.string(), logged),
+    v.description(
+      'The record as logged, minus type, atMs and orderId (camelCase fields, amounts as decimal strings). A cancel (order.cancel_requested, order.canceled ended locally) and a resend carry principalId, configDigest and buildCommit: who decided it under which config and build (§9; configDigest and buildCommit absent in records written before payload version 12, and buildCommit in a cancel a venue\'s answer caused)',
+    ),
+  ),
 })
 
 const HELD = v.strictObject({

@@ -144,8 +144,9 @@ function decisionView(lsn: number, outcome: DecisionView['outcome'], record: Dec
 }
 
 /**
- * A resend the kernel allowed (`order.resend_requested`), as a decision from what its record carries: who asked and
- * what it reserves again. Like a refused one it has no roles, config digest, build or guards on record (null, empty):
+ * A resend the kernel allowed (`order.resend_requested`), as a decision from what its record carries: who asked, under
+ * which config and build (payload version 12; null in older records), and what it reserves again. Like a refused one it
+ * has no roles or guards on record (null, empty):
  * resend.ts re-runs its checks (the trading switch, data health, and for an order not a flatten close the account's
  * policy, the price band and the instrument's rules; then the reservation) and logs only the amount reserved. A build
  * before de1f40f9 did not read the instrument's rules at a resend, and its record is the same: the detail names them
@@ -157,7 +158,7 @@ function resendView(lsn: number, event: EventOf<'order.resend_requested'>, accep
   const checks = accepted === null
     ? 'the checks a resend re-runs passed'
     : accepted.flattenId === null
-      ? "the trading switch, data health, the account's policy, the price band and the reservation passed again (the instrument's rules too, by a build that reads them at a resend: the record does not say which build)"
+      ? `the trading switch, data health, the account's policy, the price band and the reservation passed again (the instrument's rules too, by a build that reads them at a resend: ${event.buildCommit === undefined ? 'the record does not say which build' : `this one was ${event.buildCommit}`})`
       : "the trading switch, data health and the reservation passed again (a flatten close skips policy, band and the instrument's rules)"
   const amount = `${d(event.reservationAmount)}${accepted === null ? '' : ` ${accepted.reservationAsset}`}`
   return {
@@ -170,11 +171,18 @@ function resendView(lsn: number, event: EventOf<'order.resend_requested'>, accep
     detail: `resend by ${event.principalId} allowed: ${checks}; the order goes out again as recorded and reserves ${amount} again`,
     principal: event.principalId,
     roles: null,
-    config_digest: null,
-    build_commit: null,
+    ...attributionView(event),
     decided_at_ms: event.atMs,
     guards: [],
   }
+}
+
+/**
+ * The config digest and build a resend was decided under, as its record carries them (payload version 12: kernel/
+ * attribution.ts); null for a record written before, never the running config's or build's: that would be a guess.
+ */
+function attributionView(event: { configDigest?: string; buildCommit?: string }): Pick<DecisionView, 'config_digest' | 'build_commit'> {
+  return { config_digest: event.configDigest ?? null, build_commit: event.buildCommit ?? null }
 }
 
 /** The reason code's line in the dictionary (what a code means, for a reader who does not know them), or null. */
@@ -195,9 +203,10 @@ function rejectionOf(events: readonly { event: DomainEvent }[]): EventOf<'order.
 }
 
 /**
- * A refused resend as a decision, from what its record carries: who asked, the reason code and what the check saw.
- * Roles, config digest and build are null (the record and its command record hold none; the running config's digest
- * would be a guess about a decision that may predate it), and there are no guards (resend.ts records the refusing
+ * A refused resend as a decision, from what its record carries: who asked, the reason code and what the check saw, and
+ * the config digest and build it was decided under (null in records before payload version 12: the running config's
+ * would be a guess about a decision that may predate it). Roles are null (the record holds none), and there are no
+ * guards (resend.ts records the refusing
  * check's reason and detail, not a guard list).
  */
 function resendRefusedView(lsn: number, event: EventOf<'order.resend_refused'>): DecisionView {
@@ -211,8 +220,7 @@ function resendRefusedView(lsn: number, event: EventOf<'order.resend_refused'>):
     detail: event.detail,
     principal: event.principalId,
     roles: null,
-    config_digest: null,
-    build_commit: null,
+    ...attributionView(event),
     decided_at_ms: event.atMs,
     guards: [],
   }
