@@ -177,7 +177,6 @@ const PINNED_LAYOUTS: Record<string, string> = {
   'account.flatten_requested@10': '{accountId:word atMs:number flattenId:word principalId:word traceparent:optional(word)}',
   'account.flatten_requested@11': '{accountId:word atMs:number flattenId:word notClosed:optional([v{asset:word qty:units}]) principalId:word records:optional(number) traceparent:optional(word)}',
   // Version 12 of account.flatten_requested: why a holding was left open (notClosed[].reason, src/kernel/flatten-close-sizes.ts).
-  'account.flatten_requested@12': '{accountId:word atMs:number flattenId:word notClosed:optional([v{asset:word qty:units reason:optional(word)}]) principalId:word records:optional(number) traceparent:optional(word)}',
   // Version 7 of order.accepted: the order's time-to-live (ttlMs). It went from 4 to 7 (a type is at the newest version
   // of its members): no order.accepted was ever written as 5 or 6, and a reader of either has 4's layout.
   'order.accepted@5': '{orderId:word accountId:word atMs:number baseAsset:word bodyDigest:word clientOrderId:nullable(word) decision:v{buildCommit:word configDigest:word guards:[v{guard:word inputs:scalars outcome:word reason:optional(word)}] nowMs:number principalId:word roles:[word]} flattenId:nullable(word) idempotencyKey:word lane:number orderType:word postOnly:boolean price:nullable(units) qty:units quoteAsset:word reduceOnly:boolean reservationAmount:units reservationAsset:word side:word symbol:word tif:word traceparent:optional(word) venue:word venueClientOrderId:word}',

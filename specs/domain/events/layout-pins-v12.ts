@@ -34,7 +34,7 @@ export const PINNED_LAYOUTS_V12: Record<string, string> = {
   'account.funded@10': '{accountId:word amount:units asset:word atMs:number reference:word}',
   'account.funded@11': '{accountId:word amount:units asset:word atMs:number reference:word}',
   'account.funded@12': '{accountId:word amount:units asset:word atMs:number buildCommit:optional(word) configDigest:optional(word) principalId:optional(word) reference:word}',
-  'account.flatten_requested@12': '{accountId:word atMs:number buildCommit:optional(word) configDigest:optional(word) flattenId:word notClosed:optional([v{asset:word qty:units}]) principalId:word records:optional(number) traceparent:optional(word)}',
+  'account.flatten_requested@12': '{accountId:word atMs:number buildCommit:optional(word) configDigest:optional(word) flattenId:word notClosed:optional([v{asset:word qty:units reason:optional(word)}]) principalId:word records:optional(number) traceparent:optional(word)}',
   'venue.override_proposed@4': '{atMs:number note:word overrideId:word principalId:word scope:word untilMs:number venue:word}',
   'venue.override_proposed@5': '{atMs:number note:word overrideId:word principalId:word scope:word untilMs:number venue:word}',
   'venue.override_proposed@6': '{atMs:number note:word overrideId:word principalId:word scope:word untilMs:number venue:word}',
