@@ -69,6 +69,11 @@ export class AutoStop {
   private holdUntilMs = Number.NEGATIVE_INFINITY
   /** Accounts whose own switch a trip asked for and the log does not hold yet: not counted, not tripped again. */
   private readonly accountsTripping = new Set<string>()
+  /**
+   * Accounts whose trip the engine refused (its log full), each until the next evaluation: not counted nor tripped
+   * before it, as a refused trip of the gateway's switch holds every breaker (holdUntilMs). At most one per account.
+   */
+  private readonly accountHoldUntilMs = new Map<string, number>()
   private timerCancel: (() => void) | null = null
   private unsubscribe: (() => void) | null = null
   lastTrip: AutoStopTrip | null = null
@@ -136,6 +141,7 @@ export class AutoStop {
         else this.awaitingResume = true
       } else if (event.type === 'account.switch_changed') {
         this.accountsTripping.delete(event.accountId)
+        this.accountHoldUntilMs.delete(event.accountId)
         if (event.switch === 'normal') this.orderRate?.resetAccount(event.accountId)
       } else if (event.type === 'order.accepted' && this.orderRate !== null && event.flattenId === null && this.mayTrip()) {
         // A flatten's closing orders reduce risk an operator or client asked to reduce: not a runaway's.
@@ -148,10 +154,21 @@ export class AutoStop {
   private observeOrder(breaker: OrderRateBreaker, accountId: string): void {
     const perAccount = breaker.perAccount
     if (perAccount && (this.accountsTripping.has(accountId) || this.options.engine.state.accountSwitches.has(accountId))) return
-    const over = breaker.observe(accountId, this.options.clock.nowMs())
+    const nowMs = this.options.clock.nowMs()
+    if (perAccount && this.accountHeld(accountId, nowMs)) return
+    const over = breaker.observe(accountId, nowMs)
     if (over === null) return
     if (perAccount) this.tripAccount(breaker, accountId, over)
     else this.trip(breaker, over)
+  }
+
+  /** Whether the account's refused trip still holds it (accountHoldUntilMs); a hold past is let go. */
+  private accountHeld(accountId: string, nowMs: number): boolean {
+    const untilMs = this.accountHoldUntilMs.get(accountId)
+    if (untilMs === undefined) return false
+    if (nowMs < untilMs) return true
+    this.accountHoldUntilMs.delete(accountId)
+    return false
   }
 
   private readonly tick = (): void => {
@@ -179,6 +196,7 @@ export class AutoStop {
   private rearm(): void {
     this.awaitingResume = false
     this.accountsTripping.clear()
+    this.accountHoldUntilMs.clear()
     this.armedAtMs = this.options.clock.nowMs()
     for (const breaker of this.breakers) breaker.reset()
   }
@@ -207,8 +225,10 @@ export class AutoStop {
 
   /**
    * Stops one account (order_rate, scope account): its own switch, in parts as the gateway's (decision-parts.ts). The
-   * other accounts and the other breakers stay armed. Refused (the log full), the account is counted again from its
-   * next order: it may trip again then, on figures as they stand.
+   * other accounts and the other breakers stay armed. Refused (the log full), the account is neither counted nor
+   * tripped again before the next evaluation (evaluateEveryMs later), as a refused trip of the gateway's switch: then
+   * from its next order, on figures as they stand. Before, every order of the runaway accepted meanwhile submitted the
+   * switch again, and each refusal was told again: a retry per order while the log was full.
    */
   private tripAccount(breaker: OrderRateBreaker, accountId: string, figures: string): void {
     const { engine, clock, onError } = this.options
@@ -217,6 +237,7 @@ export class AutoStop {
     this.accountsTripping.add(accountId)
     const refused = (error: unknown): void => {
       this.accountsTripping.delete(accountId)
+      this.accountHoldUntilMs.set(accountId, clock.nowMs() + this.options.config.evaluateEveryMs)
       onError(error, `auto-stop ${breaker.name}: the kill switch of account ${accountId} was not applied`)
     }
     decideSwitchInParts(engine, clock, { principal: AUTO_STOP_PRINCIPAL, action: breaker.action, note, accountId }).then(({ reply }) => {
