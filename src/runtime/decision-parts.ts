@@ -37,6 +37,13 @@ const PART_DECISIONS_MAX = 1024
  */
 const switchesAsked = new WeakMap<Engine, number>()
 
+/**
+ * The same for the accounts' own switches (HALT or CANCEL_ONLY of one account: the auto-stop's order_rate trips with
+ * scope account). The gateway's RESUME lifts every account's switch with its last part, so an account stopped between
+ * its parts was lifted by the RESUME asked before the stop; the RESUME sees this count move and gives up instead.
+ */
+const accountSwitchesAsked = new WeakMap<Engine, number>()
+
 /** How many orders one part ends, for a log whose queue takes `queueRecordsMax` records. */
 export function decisionOrdersMax(queueRecordsMax: number): number {
   return Math.max(1, Math.floor((queueRecordsMax / 2 - PART_RECORDS_OWN) / PART_RECORDS_PER_ORDER_MAX))
@@ -113,7 +120,9 @@ async function accountSwitchInParts(engine: Engine, submit: () => Promise<Commit
   if (target === 'normal') {
     return decideUntilLast(submit, isLift, (decisions) => `RESUME of account ${request.accountId} ended held work in ${decisions} decisions and more is left; the account's switch is not lifted, ask again`)
   }
-  const answer = await submit()
+  const decided = submit()
+  accountSwitchesAsked.set(engine, (accountSwitchesAsked.get(engine) ?? 0) + 1)
+  const answer = await decided
   let lsn = lastLsnOf(answer)
   if (answer.decision.reply.kind === 'refused') return { reply: answer.decision.reply, lsn }
   const holding = (): boolean => engine.state.accountSwitches.get(request.accountId)?.switch === target
@@ -141,11 +150,17 @@ function isLift(committed: Committed): boolean {
 async function liftInParts(engine: Engine, submit: () => Promise<Committed>): Promise<PartsDecided> {
   const lifting = engine.state.tradingSwitch
   const askedBefore = switchesAsked.get(engine) ?? 0
+  const accountsAskedBefore = accountSwitchesAsked.get(engine) ?? 0
   return decideUntilLast(
     submit,
     isLift,
     (decisions) => `RESUME ended held work in ${decisions} decisions and more is left; the switch is not lifted, ask again`,
     () => {
+      if ((accountSwitchesAsked.get(engine) ?? 0) !== accountsAskedBefore) {
+        const halted = [...engine.state.accountSwitches.values()].some((held) => held.switch === 'halted')
+        const detail = "an account's own switch was asked while RESUME ended the work held; nothing more lifted, ask again"
+        return { kind: 'refused', reason: halted ? 'ACCOUNT_HALTED' : 'ACCOUNT_CANCEL_ONLY', detail }
+      }
       const holding = engine.state.tradingSwitch
       if (holding === 'normal' || (holding === lifting && (switchesAsked.get(engine) ?? 0) === askedBefore)) return null
       const reason = holding === 'halted' ? 'KILL_SWITCH_HALT' : 'KILL_SWITCH_CANCEL_ONLY'
