@@ -161,6 +161,7 @@ test('a late real fill covering a synthetic fill is booked whole: the ledger nev
   const a = harness.openOrder({ client_order_id: 'a' })
   filledSynthetically(harness, a)
   const b = harness.placedId({ client_order_id: 'b' })
+  console.log('DBG', harness.state.holdRule, harness.order(a).status, harness.order(a).syntheticHeldQty, [...harness.state.terminalOrderIds.entries()], harness.nowMs, harness.order(a).updatedAtMs)
   harness.nowMs += 1
   harness.cancel(b)
   harness.nowMs += 1_000 + RETIRE_MARGIN_MS + 1
@@ -203,4 +204,34 @@ test('beyond the kernel cap plus the margin the oldest ended orders leave the le
   })
   expect(old.retention?.heldMax).toBeNull()
   expect(old.endedOrders.size).toBe(count)
+})
+
+// Long fuzz run (kernel-traffic-ledger.property seeds 1376, 1862), shrunk: the kernel's hold rule 2 retired an order
+// holding for synthetic quantity (a) within the ledger's margin, while the ledger, keeping a, counted it toward keptMax
+// and so retired by count an older order (t) the kernel, holding no more than keptMax, kept. The kernel's later resend
+// of t then held funds the ledger never saw (a ledger_vs_kernel break).
+test('an order the kernel retired by hold rule 2 does not count toward keptMax: the ledger keeps every order the kernel keeps', () => {
+  const harness = Harness.funded({ config: config({ params: { terminalOrdersKeptMax: 2, terminalOrderRetireAfterMs: 1_000, referenceStaleMs: 3_600_000 } }) })
+  const t = harness.placedId({ client_order_id: 't' })
+  harness.cancel(t)
+  const endedAtMs = harness.nowMs
+  // a ends (a synthetic fill, 5 s after this) 59.5 s after t, within the ledger's margin of t's end.
+  harness.nowMs = endedAtMs + RETIRE_MARGIN_MS - 5_500
+  const a = harness.openOrder({ client_order_id: 'a' })
+  filledSynthetically(harness, a)
+  const b = harness.placedId({ client_order_id: 'b' })
+  // 1.5 s after a ended, b's send has the kernel retire a (hold rule 2), leaving t one of 2 ended orders.
+  harness.nowMs += 1_500
+  harness.send(b)
+  expect(harness.state.orders.has(a)).toBe(false)
+  harness.nowMs += 100
+  harness.placeResult(b, { kind: 'rejected', reason: 'x' })
+  expect(harness.order(b).status).toBe('Rejected')
+  expect(harness.nowMs - endedAtMs).toBeGreaterThanOrEqual(1_000 + RETIRE_MARGIN_MS)
+  expect(harness.state.orders.has(t)).toBe(true)
+  const ledger = initialLedger()
+  harness.log.forEach((event, index) => applyEvent(ledger, event, index + 1))
+  for (const orderId of harness.state.orders.keys()) expect([orderId, ledger.orders.has(orderId)]).toEqual([orderId, true])
+  // a stays in the ledger for its margin, and then leaves in its turn.
+  expect(ledger.orders.has(a)).toBe(true)
 })
