@@ -69,8 +69,9 @@ class Moves {
 describe('held-order index', () => {
   test('the open orders, indexed when first asked for, follow every acceptance, fill, end and reopening after that', async () => {
     // `askAt`: the step at which reconcile first asks (the index is built then, from the orders).
+    // size 'max': fast-check's default size ('small') generates at most about 10 elements, whatever maxLength says.
     await fc.assert(
-      fc.asyncProperty(fc.array(stepArb, { minLength: 1, maxLength: 60 }), fc.nat({ max: 60 }), async (steps, askAt) => {
+      fc.asyncProperty(fc.array(stepArb, { minLength: 1, maxLength: 60, size: 'max' }), fc.nat({ max: 60 }), async (steps, askAt) => {
         const ledger = initialLedger()
         const moves = new Moves(ledger)
         for (const [index, move] of steps.entries()) {
@@ -85,7 +86,7 @@ describe('held-order index', () => {
 
   test('the first build, paused after every order, files what changes during its pauses', async () => {
     await fc.assert(
-      fc.asyncProperty(fc.array(stepArb, { minLength: 1, maxLength: 40 }), fc.array(stepArb, { minLength: 1, maxLength: 40 }), async (before, during) => {
+      fc.asyncProperty(fc.array(stepArb, { minLength: 1, maxLength: 40, size: 'max' }), fc.array(stepArb, { minLength: 1, maxLength: 40, size: 'max' }), async (before, during) => {
         const ledger = initialLedger()
         const moves = new Moves(ledger)
         for (const move of before) moves.apply(move)

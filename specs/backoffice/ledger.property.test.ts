@@ -44,8 +44,9 @@ function eventsFor(orders: RandomOrder[]): DomainEvent[] {
 
 describe('ledger properties over random fill sequences', () => {
   test('every asset balances across the books, and positions equal the sum of their fills', () => {
+    // size 'max': fast-check's default size ('small') generates at most about 10 elements, whatever maxLength says.
     fc.assert(
-      fc.property(fc.array(orderArb, { minLength: 1, maxLength: 25 }), (orders) => {
+      fc.property(fc.array(orderArb, { minLength: 1, maxLength: 25, size: 'max' }), (orders) => {
         const state = initialLedger()
         const fills: FillRecord[] = []
         eventsFor(orders).forEach((event, index) => {
@@ -75,7 +76,7 @@ describe('ledger properties over random fill sequences', () => {
 
   test('replaying the same events from scratch gives the same books and positions', () => {
     fc.assert(
-      fc.property(fc.array(orderArb, { minLength: 1, maxLength: 10 }), (orders) => {
+      fc.property(fc.array(orderArb, { minLength: 1, maxLength: 10, size: 'max' }), (orders) => {
         const events = eventsFor(orders)
         const once = initialLedger()
         const twice = initialLedger()

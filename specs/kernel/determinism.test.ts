@@ -147,8 +147,9 @@ describe('determinism and invariants', () => {
   })
 
   test('random command sequences (with amends racing fills and answers) keep reservations consistent and replay equals the live projection', () => {
+    // size 'max': fast-check's default size ('small') generates at most about 10 elements, whatever maxLength says.
     fc.assert(
-      fc.property(fc.array(step, { maxLength: 80 }), (steps) => {
+      fc.property(fc.array(step, { maxLength: 80, size: 'max' }), (steps) => {
         const harness = Harness.funded()
         for (const s of steps) {
           const command = toCommand(harness, s)
