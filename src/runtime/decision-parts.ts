@@ -98,7 +98,18 @@ export async function decideSwitchInParts(engine: Engine, clock: Clock, request:
   const answer = await decided
   let lsn = lastLsnOf(answer)
   if (answer.decision.reply.kind === 'refused') return { reply: answer.decision.reply, lsn }
-  for (let decisions = 1; decisions < PART_DECISIONS_MAX && engine.state.tradingSwitch === target && switchWorkLeft(engine.state); decisions++) {
+  lsn = await askRemainingParts(submit, lsn, () => engine.state.tradingSwitch === target && switchWorkLeft(engine.state))
+  return { reply: answer.decision.reply, lsn }
+}
+
+/**
+ * After a switch's first part: the same switch asked again while `wanted` (the switch still this one, its work left),
+ * up to PART_DECISIONS_MAX decisions in all; a part refused as overloaded ends it (the send gate holds the rest).
+ * Resolves to the last LSN a part reached.
+ */
+async function askRemainingParts(submit: () => Promise<Committed>, firstLsn: number | null, wanted: () => boolean): Promise<number | null> {
+  let lsn = firstLsn
+  for (let decisions = 1; decisions < PART_DECISIONS_MAX && wanted(); decisions++) {
     const part = await submit().catch((error: unknown) => {
       if (error instanceof EngineOverloadedError) return null
       throw error
@@ -106,7 +117,7 @@ export async function decideSwitchInParts(engine: Engine, clock: Clock, request:
     if (part === null) break
     lsn = lastLsnOf(part) ?? lsn
   }
-  return { reply: answer.decision.reply, lsn }
+  return lsn
 }
 
 /**
@@ -126,14 +137,7 @@ async function accountSwitchInParts(engine: Engine, submit: () => Promise<Commit
   let lsn = lastLsnOf(answer)
   if (answer.decision.reply.kind === 'refused') return { reply: answer.decision.reply, lsn }
   const holding = (): boolean => engine.state.accountSwitches.get(request.accountId)?.switch === target
-  for (let decisions = 1; decisions < PART_DECISIONS_MAX && holding() && switchWorkLeft(engine.state, request.accountId); decisions++) {
-    const part = await submit().catch((error: unknown) => {
-      if (error instanceof EngineOverloadedError) return null
-      throw error
-    })
-    if (part === null) break
-    lsn = lastLsnOf(part) ?? lsn
-  }
+  lsn = await askRemainingParts(submit, lsn, () => holding() && switchWorkLeft(engine.state, request.accountId))
   return { reply: answer.decision.reply, lsn }
 }
 
