@@ -10,7 +10,8 @@ describe('event codec', () => {
   test('encode then decode returns the same event, amounts as bigint', () => {
     const encoded = encodeEvent(funded)
     expect(encoded.type).toBe(110)
-    expect(encoded.version).toBe(3)
+    // Version 12: account.funded may carry who funded it and the config digest and build (attribution-member.test.ts).
+    expect(encoded.version).toBe(12)
     expect(decodeEvent(encoded)).toEqual(funded)
   })
 
@@ -56,8 +57,8 @@ describe('event codec', () => {
   })
 
   test('a newer schema version than this binary knows is refused', () => {
-    const encoded = { ...encodeEvent(funded), version: 4 }
-    expect(() => decodeEvent(encoded)).toThrow(/understands versions 1\.\.3/)
+    const encoded = { ...encodeEvent(funded), version: 13 }
+    expect(() => decodeEvent(encoded)).toThrow(/understands versions 1\.\.12/)
   })
 
   test('an invalid payload names the field that is wrong', () => {
