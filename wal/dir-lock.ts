@@ -17,6 +17,7 @@ import { closeSync, constants, fstatSync, openSync, readSync, ftruncateSync, wri
 import { constants as osConstants, hostname } from 'node:os'
 import { join } from 'node:path'
 import { LockFailedError, LockFileError, WalLockedError } from './errors.ts'
+import { FS_REFUSAL_MEANINGS } from './fs-refusals.ts'
 
 /** The lock file's name in a log directory. */
 export const LOG_LOCK_FILE = 'LOCK'
@@ -133,21 +134,22 @@ function writeHolder(fd: number, path: string): void {
 }
 
 /**
- * Errors of the place the lock file is in, not of the file: removing or fixing the file cannot help (on a read-only
- * file system there may be no file at all), which the message used to advise for every error.
+ * Errors of the place the lock file is in, not of the file, with the way out: removing or fixing the file cannot help
+ * (on a read-only file system there may be no file at all), which the message used to advise for every error. Their
+ * meaning is fs-refusals.ts's.
  */
-const PLACE_ERRORS: Readonly<Record<string, string>> = {
-  EROFS: 'the file system is read-only: the directory must be on a writable one',
-  EACCES: 'permission denied: run as a user that may write the file and its directory',
-  EPERM: 'operation not permitted: run as a user that may write the file and its directory',
-  ENOSPC: 'the file system is full: free space on it',
-  EDQUOT: 'the disk quota is used up: free space or raise the quota',
+const PLACE_ADVICE: Readonly<Record<string, string>> = {
+  EROFS: 'the directory must be on a writable one',
+  EACCES: 'run as a user that may write the file and its directory',
+  EPERM: 'run as a user that may write the file and its directory',
+  ENOSPC: 'free space on it',
+  EDQUOT: 'free space or raise the quota',
 }
 
 function unusable(path: string, error: unknown, when: string): LockFileError {
   const code = (error as NodeJS.ErrnoException).code ?? 'an error'
-  const place = PLACE_ERRORS[code]
-  if (place !== undefined) return new LockFileError(`the lock file ${path} cannot be used (${code} ${when}): ${place}`)
+  const advice = PLACE_ADVICE[code]
+  if (advice !== undefined) return new LockFileError(`the lock file ${path} cannot be used (${code} ${when}): ${FS_REFUSAL_MEANINGS[code]}: ${advice}`)
   const what = code === 'EISDIR' ? 'it is a directory' : `${code} ${when}`
   return new LockFileError(`the lock file ${path} cannot be used (${what}): remove or fix it`)
 }

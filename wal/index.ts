@@ -21,6 +21,7 @@ export { holderNodeIdOf, IN_SYNC_MEMBERS_MAX, NODE_ID_CHARS_MAX, NODE_ID_PATTERN
 export { type DataLossAccepted } from './lease-floor.ts'
 export { openReadOnly, type ReadOnlyLog } from './read-only.ts'
 export { LOG_LOCK_FILE, LogDirLock } from './dir-lock.ts'
+export { FS_REFUSAL_MEANINGS } from './fs-refusals.ts'
 export { openSlice, type LogSlice, type SliceLog } from './slice.ts'
 export { copyLogPrefix, linkOrCopyFile, type LogPrefixReport, type LogPrefixOptions } from './prefix.ts'
 export { type RecoveryReport } from './recover.ts'

@@ -11,7 +11,7 @@
 import { closeSync, fsyncSync, linkSync, mkdirSync, openSync, statSync, unlinkSync, writeSync } from 'node:fs'
 import { join } from 'node:path'
 import { randomBytes } from 'node:crypto'
-import { makeDirDurable, nodeIo } from '../../wal/index.ts'
+import { FS_REFUSAL_MEANINGS, makeDirDurable, nodeIo } from '../../wal/index.ts'
 import { readFailureOf, readFileBounded } from './bounded-read.ts'
 import { ConfigError } from './load.ts'
 import type { Config } from './schema.ts'
@@ -100,19 +100,9 @@ function createSecret(path: string, field: string): string {
     const code = (error as NodeJS.ErrnoException).code
     if (error instanceof ConfigError || typeof code !== 'string') throw error
     const message = (error as Error).message
-    const why = FS_REFUSALS[code] ?? (message.startsWith(`${code}: `) ? message.slice(code.length + 2) : message)
+    const why = FS_REFUSAL_MEANINGS[code] ?? (message.startsWith(`${code}: `) ? message.slice(code.length + 2) : message)
     throw secretError(field, path, `cannot be created (${code}: ${why}); give a data directory this user may write, or the secret itself`)
   }
-}
-
-/** What a file-system refusal means for a file egress must create. */
-const FS_REFUSALS: Readonly<Record<string, string>> = {
-  EROFS: 'the file system is read-only',
-  EACCES: 'permission denied',
-  EPERM: 'operation not permitted',
-  ENOSPC: 'the file system is full',
-  EDQUOT: 'the disk quota is used up',
-  ENOTDIR: 'a part of the path is not a directory',
 }
 
 function createdSecret(path: string, field: string): string {
