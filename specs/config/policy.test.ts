@@ -89,8 +89,9 @@ describe('config account policies', () => {
 
   test('every bad field is refused naming its path and what was expected', () => {
     const cases: [unknown, string][] = [
-      [{ maxOrderNotional: '0' }, 'accounts.0.policy.maxOrderNotional: expected a positive decimal string with at most 8 places, like "250000" or "1000.5", got "0"'],
-      [{ maxOrderNotional: 1000 }, 'accounts.0.policy.maxOrderNotional: expected a positive decimal string with at most 8 places, like "250000" or "1000.5", got 1000'],
+      [{ maxOrderNotional: '0' }, 'accounts.0.policy.maxOrderNotional: expected a positive decimal string with at most 8 places and no leading zero, like "250000" or "1000.5", got "0"'],
+      [{ maxOrderNotional: 1000 }, 'accounts.0.policy.maxOrderNotional: expected a positive decimal string with at most 8 places and no leading zero, like "250000" or "1000.5", got 1000'],
+      [{ maxOrderNotional: '0250000' }, 'accounts.0.policy.maxOrderNotional: expected a positive decimal string with at most 8 places and no leading zero, like "250000" or "1000.5", got "0250000"'],
       [{ maxOrderNotional: '1e6' }, 'accounts.0.policy.maxOrderNotional: expected a positive decimal string'],
       [{ maxOrderNotional: '1.123456789' }, 'accounts.0.policy.maxOrderNotional: expected a positive decimal string'],
       [{ maxOpenOrders: -1 }, 'accounts.0.policy.maxOpenOrders: expected an integer between 0 and 1000000, got -1'],

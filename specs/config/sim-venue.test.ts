@@ -62,6 +62,7 @@ describe('config venues: the sim entry', () => {
     const cases: [Record<string, unknown>, string][] = [
       [{ ...DOGE, tickSize: '0' }, 'venues.0.instruments.1.tickSize: expected a positive amount, got "0"'],
       [{ ...DOGE, tickSize: '-1' }, 'venues.0.instruments.1.tickSize: expected a non-negative decimal string'],
+      [{ ...DOGE, openingPrice: '00.15' }, 'venues.0.instruments.1.openingPrice: expected a non-negative decimal string with at most 8 places and no leading zero, like "0.01" or "100", got "00.15"'],
       [{ ...DOGE, lotSize: 1 }, 'venues.0.instruments.1.lotSize: expected a non-negative decimal string'],
       [{ ...DOGE, minQty: '0' }, 'venues.0.instruments.1.minQty: expected a positive amount, got "0"'],
       [{ ...DOGE, maxQty: '5' }, 'venues.0.instruments.1.maxQty: must be ≥ minQty (10), got "5"'],

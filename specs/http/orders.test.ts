@@ -127,6 +127,19 @@ describe('POST /v1/orders', () => {
     expect(t.gateway.engine.wal.lastLsn).toBe(lsn)
   })
 
+  test('an amount with a leading zero is 400 VALIDATION_FAILED naming the rule, and nothing reaches the log', async () => {
+    // qty "007.5" and price "00100" were taken as 7.5 and 100; "0.01" stays an amount.
+    const lsn = t.gateway.engine.wal.lastLsn
+    for (const [field, text] of [['qty', '00.01'], ['price', '059000']] as const) {
+      const res = await place(`leading-zero-${field}`, { ...LIMIT_BUY, [field]: text })
+      expect(res.status).toBe(400)
+      const body = await json(res)
+      expect(errorCode(body)).toBe('VALIDATION_FAILED')
+      expect((body.error as { message: string }).message).toBe(`${field}: expected a decimal string with at most 20 whole digits and 8 places, without a leading zero`)
+    }
+    expect(t.gateway.engine.wal.lastLsn).toBe(lsn)
+  })
+
   test('malformed JSON is 400 MALFORMED_REQUEST; an oversized body is 413', async () => {
     const bad = await t.request('/v1/orders', post(trader, '{"account":', { 'Idempotency-Key': 'bad-json' }))
     expect(bad.status).toBe(400)
@@ -338,6 +351,7 @@ describe('amend', () => {
     const orderId = (await json(await place('amend-2'))).order_id as string
     await eventually(() => t.gateway.engine.state.orders.get(orderId)?.status === 'AckedOpen')
     expect((await t.request(`/v1/orders/${orderId}/amend`, post(trader, {}))).status).toBe(400)
+    expect((await t.request(`/v1/orders/${orderId}/amend`, post(trader, { qty: '00.02' }))).status).toBe(400)
     expect((await t.request(`/v1/orders/${orderId}/amend`, post(other, { qty: '0.02' }))).status).toBe(404)
     expect((await t.request(`/v1/orders/${orderId}/amend`, post(ops, { qty: '0.02' }))).status).toBe(403)
     await t.request(`/v1/orders/${orderId}/cancel`, post(trader, ''))

@@ -5,13 +5,13 @@
  */
 
 import * as v from 'valibot'
-import { parseDecimal } from '../domain/decimal.ts'
+import { NON_NEGATIVE_INPUT_DECIMAL_PATTERN, parseDecimal } from '../domain/decimal.ts'
 import type { ConfigIssue } from './config-error.ts'
 
 const MESSAGE_ID = 'expected an id of 1-64 characters [A-Za-z0-9._-], starting with a letter or digit'
 export const ID = v.pipe(v.string(MESSAGE_ID), v.regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, MESSAGE_ID))
-const MESSAGE_AMOUNT = 'expected a non-negative decimal string with at most 8 places, like "0.01" or "100"'
-export const AMOUNT = v.pipe(v.string(MESSAGE_AMOUNT), v.regex(/^\d{1,20}(\.\d{1,8})?$/, MESSAGE_AMOUNT))
+const MESSAGE_AMOUNT = 'expected a non-negative decimal string with at most 8 places and no leading zero, like "0.01" or "100"'
+export const AMOUNT = v.pipe(v.string(MESSAGE_AMOUNT), v.regex(NON_NEGATIVE_INPUT_DECIMAL_PATTERN, MESSAGE_AMOUNT))
 
 export function integerIn(min: number, max: number) {
   const message = `expected an integer between ${min} and ${max}`

@@ -14,7 +14,7 @@
 
 import * as v from 'valibot'
 import { PRINCIPAL_KINDS, SELF_TRADE_SETTINGS, type PolicySettings } from '../domain/accounts.ts'
-import { parseDecimal } from '../domain/decimal.ts'
+import { NON_NEGATIVE_INPUT_DECIMAL_PATTERN, parseDecimal } from '../domain/decimal.ts'
 import { defaultSimInstruments, instrumentKey } from '../domain/instruments.ts'
 import type { ConfigIssue } from './config-error.ts'
 import { SIM_VENUE_NAME, simInstrumentConfigs } from './sim-venue.ts'
@@ -25,9 +25,9 @@ export const EPOCH_MS_MAX = 8_640_000_000_000_000
 const KEY_MESSAGE = 'expected an instrument key "venue:symbol", like "sim:BTC-USD"'
 const INSTRUMENT_KEY = v.pipe(v.string(KEY_MESSAGE), v.regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}:[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, KEY_MESSAGE))
 
-/** Same rule as src/domain/decimal, and positive: a notional cap of 0 is written as an empty `instruments` list instead. */
-const NOTIONAL_MESSAGE = 'expected a positive decimal string with at most 8 places, like "250000" or "1000.5"'
-const NOTIONAL = v.pipe(v.string(NOTIONAL_MESSAGE), v.regex(/^\d{1,20}(\.\d{1,8})?$/, NOTIONAL_MESSAGE), v.regex(/[1-9]/, NOTIONAL_MESSAGE))
+/** Same rule as src/domain/decimal's input, and positive: a notional cap of 0 is written as an empty `instruments` list instead. */
+const NOTIONAL_MESSAGE = 'expected a positive decimal string with at most 8 places and no leading zero, like "250000" or "1000.5"'
+const NOTIONAL = v.pipe(v.string(NOTIONAL_MESSAGE), v.regex(NON_NEGATIVE_INPUT_DECIMAL_PATTERN, NOTIONAL_MESSAGE), v.regex(/[1-9]/, NOTIONAL_MESSAGE))
 
 const TIME_MESSAGE = 'expected an ISO 8601 time with a zone, like "2026-01-01T00:00:00Z", or epoch milliseconds (an integer ≥ 0)'
 /** An ISO time (checked to be a real instant by isoTimeMs) or epoch ms. */

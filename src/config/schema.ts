@@ -8,6 +8,7 @@
  */
 
 import * as v from 'valibot'
+import { NON_NEGATIVE_INPUT_DECIMAL_PATTERN } from '../domain/decimal.ts'
 import { CLOCK_TOLERANCE_SEC_MAX } from '../domain/revocations.ts'
 import { KERNEL } from './kernel.ts'
 import { POLICY } from './policy.ts'
@@ -35,8 +36,8 @@ function text(message: string, pattern: RegExp) {
   return v.pipe(v.string(message), v.regex(pattern, message))
 }
 
-/** Same rule as src/domain/decimal: non-negative, at most 20 integer digits and 8 places, no exponent or sign. */
-const AMOUNT = text('expected a non-negative decimal string with at most 8 places, like "1000000" or "2.5"', /^\d{1,20}(\.\d{1,8})?$/)
+/** Same rule as src/domain/decimal's input: non-negative, at most 20 integer digits and 8 places, no exponent, sign or leading zero. */
+const AMOUNT = text('expected a non-negative decimal string with at most 8 places and no leading zero, like "1000000" or "2.5"', NON_NEGATIVE_INPUT_DECIMAL_PATTERN)
 const ID = text('expected an id of 1-64 characters [A-Za-z0-9._-], starting with a letter or digit', /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/)
 const ASSET = text('expected an asset code of 2-12 characters [A-Z0-9]', /^[A-Z0-9]{2,12}$/)
 /**

@@ -11,7 +11,7 @@ import type { Units } from './decimal.ts'
 import type { Lane } from './modes.ts'
 import type { ReasonCode } from './reasons.ts'
 import type { SmallSet } from './small-set.ts'
-import { idSchema, orderTypeSchema, positiveUnitsSchema, sideSchema, tifSchema, ttlMsSchema } from './schema-kit.ts'
+import { idSchema, orderTypeSchema, positiveInputUnitsSchema, sideSchema, tifSchema, ttlMsSchema } from './schema-kit.ts'
 import type { OrderState } from './states.ts'
 
 export type Side = 'buy' | 'sell'
@@ -28,8 +28,8 @@ export const placeBodySchema = v.pipe(
     symbol: idSchema,
     side: sideSchema,
     type: orderTypeSchema,
-    qty: positiveUnitsSchema,
-    price: v.exactOptional(positiveUnitsSchema),
+    qty: positiveInputUnitsSchema,
+    price: v.exactOptional(positiveInputUnitsSchema),
     tif: v.exactOptional(tifSchema, 'GTC'),
     post_only: v.exactOptional(v.boolean(), false),
     reduce_only: v.exactOptional(v.boolean(), false),
@@ -64,8 +64,8 @@ export function safeParsePlaceBody(raw: unknown): v.SafeParseResult<typeof place
 /** The body of POST /v1/orders/:id/amend: a new total quantity and/or a new limit price, as decimal strings. */
 export const amendBodySchema = v.pipe(
   v.strictObject({
-    qty: v.exactOptional(positiveUnitsSchema),
-    price: v.exactOptional(positiveUnitsSchema),
+    qty: v.exactOptional(positiveInputUnitsSchema),
+    price: v.exactOptional(positiveInputUnitsSchema),
   }),
   v.check((body) => body.qty !== undefined || body.price !== undefined, 'an amend needs a new qty, a new price, or both'),
 )

@@ -4,7 +4,7 @@
  */
 
 import * as v from 'valibot'
-import { DECIMAL_TEXT_RULE, isDecimalText, parseDecimal } from './decimal.ts'
+import { DECIMAL_TEXT_RULE, INPUT_DECIMAL_TEXT_RULE, isDecimalText, isInputDecimalText, parseDecimal } from './decimal.ts'
 
 /** A decimal string → Units (bigint). */
 export const unitsSchema = v.pipe(
@@ -16,6 +16,17 @@ export const unitsSchema = v.pipe(
 export const positiveUnitsSchema = v.pipe(unitsSchema, v.check((units) => units > 0n, 'expected a positive amount'))
 
 export const nonNegativeUnitsSchema = v.pipe(unitsSchema, v.check((units) => units >= 0n, 'expected a non-negative amount'))
+
+/**
+ * A positive amount from outside (an HTTP body's qty or price): as positiveUnitsSchema, and without a leading zero
+ * (decimal.ts isInputDecimalText). Records keep the schemas above, so a log is read as it was written.
+ */
+export const positiveInputUnitsSchema = v.pipe(
+  v.string(),
+  v.check(isInputDecimalText, `expected ${INPUT_DECIMAL_TEXT_RULE}`),
+  v.transform(parseDecimal),
+  v.check((units) => units > 0n, 'expected a positive amount'),
+)
 
 /** Milliseconds since the Unix epoch (or a duration): a non-negative safe integer. */
 export const msSchema = v.pipe(v.number(), v.safeInteger(), v.minValue(0))

@@ -47,7 +47,7 @@ export const errorResponse = (description: string): Json => ({ description, cont
 /** A JSON answer whose shape is the schema. */
 export const jsonAnswer = (description: string, schema: Json): Json => ({ description, content: jsonContent(schema) })
 
-export const DECIMAL = 'decimal string, at most 8 places (never a JSON number)'
+export const DECIMAL = 'decimal string, at most 8 places, no leading zero (never a JSON number)'
 export const decimal = (description?: string): Json => ({ type: 'string', description: description === undefined ? DECIMAL : `${description}; ${DECIMAL}` })
 export const integer = (description: string): Json => ({ type: 'integer', description })
 export const nullable = (type: string, description: string): Json => ({ type: [type, 'null'], description })
