@@ -77,6 +77,19 @@ describe('config venues', () => {
     expect(message).toContain('venues.2.instruments.0.tickSize: expected a positive amount, got "0"')
   })
 
+  test('a symbol or venue name holding "#" or ":" is refused: flatten closes past the first add "#<n>" to "<venue>:<symbol>" (kernel flatten.ts)', () => {
+    // Taken, symbol "IBM#2" beside "IBM" gave a flatten's first close of one the key of the second close of the other,
+    // and that close was not sent.
+    const instrument = { symbol: 'IBM', baseAsset: 'IBM', quoteAsset: 'USD', tickSize: '0.01', lotSize: '1', minQty: '1', maxQty: '10', referencePrice: '100' }
+    const message = issues({ venues: [fixVenue({ instruments: [instrument, { ...instrument, symbol: 'IBM#2' }, { ...instrument, symbol: 'IBM:X' }] }), fixVenue({ name: 'broker:b' }), fixVenue({ name: 'broker#2' })] })
+    expect(message).toContain('venues.0.instruments.1.symbol: expected an id of 1-64 characters [A-Za-z0-9._-]')
+    expect(message).toContain('venues.0.instruments.2.symbol: expected an id of 1-64 characters [A-Za-z0-9._-]')
+    expect(message).toContain('venues.1.name: expected an id of 1-64 characters [A-Za-z0-9._-]')
+    expect(message).toContain('venues.2.name: expected an id of 1-64 characters [A-Za-z0-9._-]')
+    const sim = { type: 'sim', instruments: [{ symbol: 'SOL-USD#2', baseAsset: 'SOL', quoteAsset: 'USD', tickSize: '0.01', lotSize: '0.01', minQty: '0.01', maxQty: '10', openingPrice: '150' }] }
+    expect(issues({ venues: [sim] })).toContain('venues.0.instruments.0.symbol: expected an id of 1-64 characters [A-Za-z0-9._-]')
+  })
+
   test('an instrument no order could ever pass is refused as on the sim: maxQty below minQty, no order type, no time in force', () => {
     const instrument = { symbol: 'IBM', baseAsset: 'IBM', quoteAsset: 'USD', tickSize: '0.01', lotSize: '1', minQty: '100', maxQty: '10', referencePrice: '100' }
     expect(issues({ venues: [fixVenue({ instruments: [instrument] })] })).toContain('venues.0.instruments.0.maxQty: must be ≥ minQty (100), got "10"')

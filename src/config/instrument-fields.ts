@@ -9,6 +9,11 @@ import { NON_NEGATIVE_INPUT_DECIMAL_PATTERN, parseDecimal } from '../domain/deci
 import type { ConfigIssue } from './config-error.ts'
 
 const MESSAGE_ID = 'expected an id of 1-64 characters [A-Za-z0-9._-], starting with a letter or digit'
+/**
+ * Venue names and symbols: no `#` and no `:`. A flatten's closes are keyed `flatten:<id>:<venue>:<symbol>`, those past
+ * an instrument's first with `#<n>` added (kernel flatten.ts): a symbol `X#2` beside `X` would give two closes one key,
+ * and the second would not be sent (specs/config/venues.test.ts).
+ */
 export const ID = v.pipe(v.string(MESSAGE_ID), v.regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, MESSAGE_ID))
 const MESSAGE_AMOUNT = 'expected a non-negative decimal string with at most 8 places and no leading zero, like "0.01" or "100"'
 export const AMOUNT = v.pipe(v.string(MESSAGE_AMOUNT), v.regex(NON_NEGATIVE_INPUT_DECIMAL_PATTERN, MESSAGE_AMOUNT))
