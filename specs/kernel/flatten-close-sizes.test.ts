@@ -152,4 +152,58 @@ describe('a flatten decided again', () => {
     expect(again.events[0]?.type).toBe('account.flatten_requested')
     expect(closesOf(again.events, 'BTC-USD')).toEqual([])
   })
+
+  test('names what the closes it does not send leave open (FLATTEN_CLOSES_MAX), and counts only the closes sent', () => {
+    const h = Harness.funded()
+    fund(h, 'BTC', '148')
+    for (const close of closesOf(flatten(h, 'f-1').events, 'BTC-USD')) h.cancel(close.orderId)
+    fund(h, 'BTC', '100') // 250 BTC: closes of 100, 100 and 50, the first two under the keys the first decision took
+    h.state.flattens.get(ACCOUNT)?.delete('f-1')
+    const again = flatten(h, 'f-1')
+    const closes = closesOf(again.events, 'BTC-USD')
+    expect(closes.map((close) => [close.idempotencyKey, close.qty])).toEqual([['flatten:f-1:sim:BTC-USD#3', d('50')]])
+    // Before, the answer read the account as flat and no alert was raised, while 200 BTC stayed open.
+    expect(requestedOf(again.events).notClosed).toEqual([{ asset: 'BTC', qty: d('200'), reason: 'FLATTEN_CLOSES_MAX' }])
+    const alerts = again.events.flatMap((event) => (event.type === 'alert.raised' ? [`${event.reason} ${event.detail}`] : []))
+    expect(alerts).toHaveLength(1)
+    expect(alerts[0]).toStartWith('FLATTEN_NOT_CLOSED acct-1 sim:BTC-USD: 200 not closed (FLATTEN_CLOSES_MAX; ')
+    expect(alerts[0]).toEndWith('; 1 closes sent)')
+    // A new flatten closes the rest.
+    expect(closesOf(flatten(h, 'f-2').events, 'BTC-USD').map((close) => close.qty)).toEqual([d('100'), d('100')])
+  })
+
+  test('never closes again what a live close of its first decision holds: only what is free is sized', () => {
+    const h = Harness.funded()
+    fund(h, 'BTC', '148')
+    const [first, second] = closesOf(flatten(h, 'f-1').events, 'BTC-USD')
+    h.cancel(first?.orderId as string) // the close of 100 ends unfilled; the close of 50 is live
+    h.state.flattens.get(ACCOUNT)?.delete('f-1')
+    const again = flatten(h, 'f-1')
+    // The 100 freed would take the first close's key, still held: not sent, and named.
+    expect(closesOf(again.events, 'BTC-USD')).toEqual([])
+    expect(requestedOf(again.events).notClosed).toEqual([{ asset: 'BTC', qty: d('100'), reason: 'FLATTEN_CLOSES_MAX' }])
+    expect(h.order(second?.orderId as string).status).not.toBe('Canceled')
+    expect(h.reserved('BTC')).toBe(d('50'))
+  })
+
+  test('past the key window, with the first close retired and its key forgotten, closes only what the live close leaves', () => {
+    const h = Harness.funded({ config: config({ params: { terminalOrdersKeptMax: 1 } }) })
+    fund(h, 'BTC', '148')
+    const [first, second] = closesOf(flatten(h, 'f-1').events, 'BTC-USD')
+    h.cancel(first?.orderId as string)
+    // A day and two hours later another order ends: the first close is retired, and its key, aged, forgotten.
+    h.nowMs += 26 * 3_600_000
+    h.cancel(h.placedId({ side: 'sell', qty: '0.001', price: '51000', client_order_id: 'c-late' }, { market: market('50000', { observedAtMs: h.nowMs }) }))
+    expect(h.state.orders.has(first?.orderId as string)).toBe(false)
+    expect(h.state.idempotency.has(`${ACCOUNT} flatten:f-1:sim:BTC-USD`)).toBe(false)
+    expect(heldFlatten(h.state, ACCOUNT, 'f-1', h.nowMs)).toBeNull()
+    const again = flatten(h, 'f-1')
+    const closes = closesOf(again.events, 'BTC-USD')
+    // One close of the 100 freed, a new order under the span's id; the live close of 50 is not closed a second time.
+    expect(closes.map((close) => [close.idempotencyKey, close.qty])).toEqual([['flatten:f-1:sim:BTC-USD', d('100')]])
+    expect(closes[0]?.orderId).not.toBe(first?.orderId)
+    expect(requestedOf(again.events).notClosed).toEqual([])
+    expect(h.order(second?.orderId as string).reservation.remaining).toBe(d('50'))
+    expect(h.reserved('BTC')).toBe(h.balance('BTC'))
+  })
 })

@@ -146,7 +146,7 @@ function closingInstruments(state: KernelState, command: FlattenCommand): Instru
   return [...chosen.values()]
 }
 
-/** One instrument's closes (and alerts), how many closes they are, and what they leave open (null: nothing). */
+/** One instrument's closes (and alerts), how many closes they record, and what they leave open (null: nothing). */
 interface InstrumentCloses {
   events: DomainEvent[]
   closes: number
@@ -177,13 +177,22 @@ function closeEvents(
   const price = bandFloorPrice(market.referencePrice, instrument)
   const sizes = closeSizes(available, instrument, { price, closesMax: input.closesMax })
   const events: DomainEvent[] = []
+  // A close whose key its flatten id's earlier decision holds is not sent (closeEvent): what it would have taken is
+  // left. Counted as sent, the answer read the account as flat and the alert said "2 closes sent" for none, while the
+  // position stayed open; the budget of closes counted records never written.
+  let unsent = 0n
   sizes.qtys.forEach((qty, index) => {
     const close = closeEvent(state, command, { instrument, key, qty, price, referencePrice: market.referencePrice, index })
-    if (close !== null) events.push(close)
+    if (close === null) unsent += qty
+    else events.push(close)
   })
-  if (sizes.reason === null) return { events, closes: sizes.qtys.length, notClosed: null }
-  events.push({ type: 'alert.raised', atMs: command.nowMs, reason: 'FLATTEN_NOT_CLOSED', orderId: null, detail: notClosedDetail(command, instrument, { left: sizes.left, reason: sizes.reason, closes: sizes.qtys.length }) })
-  return { events, closes: sizes.qtys.length, notClosed: { asset: instrument.baseAsset, qty: sizes.left, reason: sizes.reason } }
+  const closes = events.length
+  // Unsent closes are named as those past the closes one flatten sends: a new flatten (a new key) closes them.
+  const reason = unsent > 0n ? 'FLATTEN_CLOSES_MAX' : sizes.reason
+  if (reason === null) return { events, closes, notClosed: null }
+  const left = sizes.left + unsent
+  events.push({ type: 'alert.raised', atMs: command.nowMs, reason: 'FLATTEN_NOT_CLOSED', orderId: null, detail: notClosedDetail(command, instrument, { left, reason, closes }) })
+  return { events, closes, notClosed: { asset: instrument.baseAsset, qty: left, reason } }
 }
 
 function notClosedDetail(command: FlattenCommand, instrument: Instrument, left: { left: Units; reason: ReasonCode; closes: number }): string {
@@ -195,9 +204,11 @@ function notClosedDetail(command: FlattenCommand, instrument: Instrument, left: 
 /**
  * The close number `index` (from 0) of an instrument's. The first is named as a flatten's one close always was
  * (`flatten:<flatten id>:<venue>:<symbol>`, its order id from the same), so a holding within maxQty is closed as it
- * always was; the next ones add `#<number>` (from 2) to both. (Only a venue listing a symbol that is another's followed
- * by `#<number>` would have a key taken twice: its close is then not sent, as below.) None when its key is held already:
- * the flatten id decided again (after its answer was dropped) sends no second close under it.
+ * always was; the next ones add `#<number>` (from 2) to both. No two closes' keys meet: a configured venue name or
+ * symbol holds no `#` and no `:` (src/config/instrument-fields.ts ID, the only way instruments reach the kernel), so the
+ * key ends in one `<venue>:<symbol>` and at most one `#<number>`. None when its key is held already: the flatten id
+ * decided again (after its answer was dropped) sends no second close under it, and closeEvents names what it would
+ * have taken as not closed. Its quantity is never one a live close holds: the closes size only the balance available.
  */
 function closeEvent(
   state: KernelState,
