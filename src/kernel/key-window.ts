@@ -2,7 +2,9 @@
  * The idempotency key window: a key is held for params.idempotencyKeyHeldMs (event time) after the decision that took
  * it, and then for as long as the kernel holds its order; then it is forgotten, so the index is bounded by the order
  * rate over the window, and by params.idempotencyKeysHeldMax (intake refuses new orders at it: forgetting a key early
- * would let a client's retry place its order twice). A log configured without the window holds every key for good.
+ * would let a client's retry place its order twice). A flatten's closes are not refused at the cap (a kill switch): they
+ * take keys past it, bounded by the flattens that act over the window only (README "Not defended"). A log configured
+ * without the window holds every key for good.
  *
  * Forgetting, as a pure function of the events applied (replay, a standby and a restored snapshot forget the same
  * keys at the same events):
