@@ -103,3 +103,56 @@ describe("a stopped account's held work does not hold up another account's", () 
     expect(harness.next()).toMatchObject({ kind: 'place', orderId: held?.orderId })
   })
 })
+
+describe("the gateway's RESUME in parts lifts many accounts' switches within each part's records", () => {
+  const ORDERS_MAX = 3
+  const STOPPED = 8
+  const accountIds = Array.from({ length: STOPPED }, (_, index) => `acct-s${index}`)
+
+  function manyStopped(): Harness {
+    const harness = Harness.funded({ config: config({ policies: [policy(), ...accountIds.map((accountId) => policy({ accountId }))] }) })
+    for (const accountId of accountIds) accountSwitch(harness, 'HALT', accountId)
+    return harness
+  }
+
+  function resumeParts(harness: Harness): string[][] {
+    const parts: string[][] = []
+    for (let part = 0; part < 20; part++) {
+      const decided = harness.run({ kind: 'kill_switch', nowMs: harness.nowMs, principal: ops, action: 'RESUME', note: 'all clear', ordersMax: ORDERS_MAX })
+      if (decided.events.length === 0) break
+      parts.push(harness.eventTypes(decided))
+    }
+    return parts
+  }
+
+  test(`${STOPPED} accounts stopped, ordersMax ${ORDERS_MAX}: no part lifts more than ${ORDERS_MAX}; the trading switch is lifted with the last`, () => {
+    const harness = manyStopped()
+    harness.run({ kind: 'kill_switch', nowMs: harness.nowMs, principal: ops, action: 'HALT', note: 'everything', ordersMax: ORDERS_MAX })
+    const parts = resumeParts(harness)
+    expect(parts.map((types) => types.length)).toEqual([3, 3, 3])
+    expect(parts.at(-1)).toEqual(['account.switch_changed', 'account.switch_changed', 'switch.changed'])
+    expect(parts.slice(0, -1).flat().every((type) => type === 'account.switch_changed')).toBe(true)
+    expect(harness.state.accountSwitches.size).toBe(0)
+    expect(harness.state.tradingSwitch).toBe('normal')
+  })
+
+  test(`the trading switch normal: the accounts are lifted ${ORDERS_MAX} per part, by account id`, () => {
+    const harness = manyStopped()
+    const lifted: string[] = []
+    for (let part = 0; part < 20; part++) {
+      const decided = harness.run({ kind: 'kill_switch', nowMs: harness.nowMs, principal: ops, action: 'RESUME', note: 'all clear', ordersMax: ORDERS_MAX })
+      if (decided.events.length === 0) break
+      expect(decided.events.length).toBeLessThanOrEqual(ORDERS_MAX)
+      for (const event of decided.events) if (event.type === 'account.switch_changed') lifted.push(event.accountId)
+    }
+    expect(lifted).toEqual(accountIds)
+    expect(harness.state.accountSwitches.size).toBe(0)
+  })
+
+  test('a RESUME without parts (an older leader\'s command) still lifts every account in one decision', () => {
+    const harness = manyStopped()
+    const decided = harness.run({ kind: 'kill_switch', nowMs: harness.nowMs, principal: ops, action: 'RESUME', note: 'all clear' })
+    expect(decided.events.length).toBe(STOPPED)
+    expect(harness.state.accountSwitches.size).toBe(0)
+  })
+})

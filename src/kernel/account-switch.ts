@@ -60,7 +60,10 @@ export function decideAccountSwitch(state: KernelState, command: KillSwitchComma
 /**
  * The gateway's RESUME lifting every account's own switch (admin.ts): the work each left held is ended first, one
  * account's per decision (in parts of `ordersMax` orders; null: all of it in this one), by account id, then one
- * `account.switch_changed` RESUME per account, all in the decision that finds none left.
+ * `account.switch_changed` RESUME per account, by account id, at most `ordersMax` of them per decision, so that no part
+ * writes more records than a part ending `ordersMax` orders may (runtime decision-parts.ts keeps a part within half the
+ * log's queue; with more accounts stopped than that in one decision, every RESUME was refused as overloaded). Complete
+ * with the decision that lifts the last; null: all in this one (a command without parts, as older leaders decided).
  */
 export function liftAccountSwitches(state: KernelState, input: { atMs: number; principalId: string; note: string; ordersMax: number | null } & Attribution): EndedWork {
   const accountIds = [...state.accountSwitches.keys()].sort()
@@ -72,10 +75,11 @@ export function liftAccountSwitches(state: KernelState, input: { atMs: number; p
     events.push(...ended.events)
     if (input.ordersMax !== null && ended.events.length > 0) return { events, complete: false }
   }
-  for (const accountId of accountIds) {
+  const liftsMax = input.ordersMax === null ? accountIds.length : Math.max(1, input.ordersMax)
+  for (const accountId of accountIds.slice(0, liftsMax)) {
     events.push({ type: 'account.switch_changed', atMs: input.atMs, accountId, action: 'RESUME', switch: 'normal', principalId: input.principalId, note: input.note })
   }
-  return { events, complete: true }
+  return { events, complete: accountIds.length <= liftsMax }
 }
 
 function endLeftHeld(state: KernelState, input: { atMs: number; accountId: string; principalId: string; holding: 'halted' | 'cancel_only'; ordersMax: number | null } & Attribution): EndedWork {

@@ -99,7 +99,11 @@ export function decideKillSwitch(state: KernelState, command: KillSwitchCommand)
   if (target === 'normal') {
     const ended = endWorkLeftHeld(state, at)
     if (!ended.complete) return { events: ended.events, reply: DONE_REPLY }
-    return { events: [...ended.events, ...liftAccountSwitches(state, { ...at, note: command.note, ordersMax: null }).events, event], reply: DONE_REPLY }
+    // In parts, the accounts are lifted in the decisions after the one that ended the gateway's last held work, so
+    // that no part takes more records than ordersMax orders' ends (account-switch.ts liftAccountSwitches).
+    if (ordersMax !== null && ended.events.length > 0 && state.accountSwitches.size > 0) return { events: ended.events, reply: DONE_REPLY }
+    const lifted = liftAccountSwitches(state, { ...at, note: command.note })
+    return { events: lifted.complete ? [...ended.events, ...lifted.events, event] : lifted.events, reply: DONE_REPLY }
   }
   // Places and amends waiting to be sent end as the switch engages, so none goes out at RESUME as if just asked for
   // (kill-switch.ts). The switch engages in this decision whatever is left: the gate holds the rest until it is ended.

@@ -141,13 +141,22 @@ async function accountSwitchInParts(engine: Engine, submit: () => Promise<Commit
   return { reply: answer.decision.reply, lsn }
 }
 
-/** Whether a RESUME's part is its last: it lifts the gateway's switch, or (that one not engaged) the accounts' own. */
+/** Whether an account's RESUME part is its last: it lifts the account's switch. */
 function isLift(committed: Committed): boolean {
-  return committed.decision.events.some((event) => event.type === 'switch.changed' || (event.type === 'account.switch_changed' && event.switch === 'normal'))
+  return committed.decision.events.some((event) => event.type === 'account.switch_changed' && event.switch === 'normal')
 }
 
 /**
- * RESUME: each part ends what is left held, the last lifts the switch (its switch.changed) and the accounts' own. A switch engaged or asked
+ * Whether a gateway RESUME's part is its last: it lifts the gateway's switch. The accounts' own switches are lifted in
+ * parts too (kernel account-switch.ts liftAccountSwitches, at most ordersMax per part), before the gateway's or, that
+ * one not engaged, alone: then the part that finds nothing left to lift (writing nothing) is the last.
+ */
+function isGatewayLift(committed: Committed): boolean {
+  return committed.decision.events.some((event) => event.type === 'switch.changed')
+}
+
+/**
+ * RESUME: each part ends what is left held or lifts the accounts' own switches, the last lifts the switch (its switch.changed). A switch engaged or asked
  * between the parts (HALT after CANCEL_ONLY, the same HALT again, an auto-stop's trip) is not lifted by them: asked
  * after this RESUME, it stands.
  */
@@ -157,7 +166,7 @@ async function liftInParts(engine: Engine, submit: () => Promise<Committed>): Pr
   const accountsAskedBefore = accountSwitchesAsked.get(engine) ?? 0
   return decideUntilLast(
     submit,
-    isLift,
+    isGatewayLift,
     (decisions) => `RESUME ended held work in ${decisions} decisions and more is left; the switch is not lifted, ask again`,
     () => {
       if ((accountSwitchesAsked.get(engine) ?? 0) !== accountsAskedBefore) {
