@@ -13,11 +13,11 @@ afterAll(async () => {
   for (const t of gateways) await t.stop()
 })
 
-const ORDER_RATE = { windowMs: 60_000, ordersMax: 2, scope: 'account', action: 'HALT' }
+const ORDER_RATE = { windowMs: 60_000, ordersMax: 2, scope: 'account', action: 'HALT' } as const
 const DEMO_2_BUY = { account: 'demo-2', symbol: 'BTC-USD', side: 'buy', type: 'limit', qty: '0.001', price: '59000' }
 
-async function stoppedGateway(): Promise<{ t: TestGateway; trader: string; other: string; ops: string }> {
-  const t = await startTestGateway({ config: { autoStop: { orderRate: ORDER_RATE } } })
+async function stoppedGateway(action: 'HALT' | 'CANCEL_ONLY' = ORDER_RATE.action): Promise<{ t: TestGateway; trader: string; other: string; ops: string }> {
+  const t = await startTestGateway({ config: { autoStop: { orderRate: { ...ORDER_RATE, action } } } })
   gateways.push(t)
   const trader = await t.token({ sub: 'alice', roles: ['trader'], accounts: ['demo-1'] })
   const other = await t.token({ sub: 'bob', roles: ['trader'], accounts: ['demo-2'] })
@@ -70,5 +70,22 @@ describe('an account stopped on its own, over HTTP', () => {
     expect((await t.request('/v1/admin/resume', post(ops, {}))).status).toBe(200)
     expect(t.gateway.engine.state.accountSwitches.size).toBe(0)
     expect((await t.request('/v1/orders', post(trader, { ...LIMIT_BUY, client_order_id: 'after-global-resume' }))).status).toBe(202)
+  })
+
+  test("/explain of a flatten's close held by the account's own CANCEL_ONLY names the account's switch, the trading switch normal or halted", async () => {
+    const { t, trader, ops } = await stoppedGateway('CANCEL_ONLY')
+    expect((await t.request('/v1/accounts/demo-1/flatten', post(ops, {}))).status).toBe(202)
+    const close = [...t.gateway.engine.state.orders.values()].find((order) => order.flattenId !== null && order.symbol === 'BTC-USD')
+    const closeId = close?.orderId ?? ''
+    const held = async (): Promise<unknown> => (await json(await t.request(`/v1/orders/${closeId}/explain`, { headers: auth(trader) }))).held
+    expect(t.gateway.engine.state.orders.get(closeId)?.status).toBe('Enqueued')
+    const byAccount = { action: 'place', reason: 'ACCOUNT_CANCEL_ONLY', held_by: 'account_switch', account_switch: 'cancel_only', description: expect.any(String) }
+    expect(await held()).toEqual({ ...byAccount, trading_switch: 'normal' })
+    // The trading switch's HALT lets a flatten's close go; the account's own CANCEL_ONLY still holds it.
+    expect((await t.request('/v1/admin/halt', post(ops, {}))).status).toBe(200)
+    expect(await held()).toEqual({ ...byAccount, trading_switch: 'halted' })
+    expect((await t.request('/v1/accounts/demo-1/resume', post(ops, {}))).status).toBe(200)
+    await eventually(() => t.gateway.engine.state.orders.get(closeId)?.status !== 'Enqueued')
+    expect(await held()).toBeNull()
   })
 })

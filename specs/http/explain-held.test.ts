@@ -57,7 +57,7 @@ describe('/v1/orders/:id/explain names the kill switch holding the order', () =>
     t.gateway.executor.start()
     const close = [...t.gateway.engine.state.orders.values()].find((order) => order.flattenId !== null && order.symbol === 'BTC-USD')
     expect(close?.status).toBe('Enqueued')
-    expect(await explainHeld(close?.orderId ?? '')).toEqual({ action: 'place', reason: 'KILL_SWITCH_CANCEL_ONLY', trading_switch: 'cancel_only', description: expect.any(String) })
+    expect(await explainHeld(close?.orderId ?? '')).toEqual({ action: 'place', reason: 'KILL_SWITCH_CANCEL_ONLY', held_by: 'trading_switch', trading_switch: 'cancel_only', account_switch: 'normal', description: expect.any(String) })
     expect((await t.request('/v1/admin/resume', post(ops, {}))).status).toBe(200)
     await eventually(() => t.gateway.engine.state.orders.get(close?.orderId ?? '')?.status !== 'Enqueued')
     expect(await explainHeld(close?.orderId ?? '')).toBeNull()

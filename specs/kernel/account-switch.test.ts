@@ -156,3 +156,53 @@ describe("the gateway's RESUME in parts lifts many accounts' switches within eac
     expect(harness.state.accountSwitches.size).toBe(0)
   })
 })
+
+/**
+ * A flatten's closes under each switch (send.ts switchHolds). The account's own switch does what the gateway's does in
+ * the same state, deliberately: HALT lets the closes go, CANCEL_ONLY holds them until RESUME, since "only cancels reach
+ * the venue" is what CANCEL_ONLY means and the one thing that sets it apart from HALT (an operator who wants a stopped
+ * account's closes out configures the breaker's action HALT).
+ */
+describe("a flatten's closes under the account's own switch go as under the gateway's in the same state", () => {
+  const markets = { 'sim:BTC-USD': market('50000') }
+
+  function flattened(stop: (harness: Harness) => void): { harness: Harness; closeId: string } {
+    const harness = twoAccounts()
+    stop(harness)
+    harness.run({ kind: 'flatten', nowMs: harness.nowMs, principal: ops, accountId: ACCOUNT, flattenId: 'f-1', markets })
+    const close = [...harness.state.orders.values()].find((order) => order.flattenId !== null && order.accountId === ACCOUNT)
+    if (close === undefined) throw new Error('the flatten wrote no close')
+    return { harness, closeId: close.orderId }
+  }
+  const gateway = (action: KillSwitchAction) => (harness: Harness) => void harness.run({ kind: 'kill_switch', nowMs: harness.nowMs, principal: ops, action, note: 'test', ordersMax: 100 })
+  const account = (action: KillSwitchAction) => (harness: Harness) => void accountSwitch(harness, action)
+
+  for (const [name, stop] of [['the gateway\'s HALT', gateway('HALT')], ["the account's HALT", account('HALT')]] as const) {
+    test(`under ${name} the close is sent`, () => {
+      const { harness, closeId } = flattened(stop)
+      expect(harness.next()).toMatchObject({ kind: 'place', orderId: closeId })
+      expect(harness.eventTypes(harness.send(closeId))).toContain('order.send_requested')
+    })
+  }
+
+  for (const [name, stop, reason] of [['the gateway\'s CANCEL_ONLY', gateway('CANCEL_ONLY'), 'KILL_SWITCH_CANCEL_ONLY'], ["the account's CANCEL_ONLY", account('CANCEL_ONLY'), 'ACCOUNT_CANCEL_ONLY']] as const) {
+    test(`under ${name} the close is accepted and held (${reason}) until RESUME`, () => {
+      const { harness, closeId } = flattened(stop)
+      expect(harness.next()).toBeNull()
+      expect(harness.send(closeId).reply).toMatchObject({ kind: 'refused', reason })
+      expect(harness.order(closeId).status).toBe('Enqueued')
+    })
+  }
+
+  test("under the gateway's HALT and the account's own CANCEL_ONLY, the account's switch holds the close and the refusal names it", () => {
+    const { harness, closeId } = flattened((stopping) => {
+      account('CANCEL_ONLY')(stopping)
+      gateway('HALT')(stopping)
+    })
+    expect(harness.next()).toBeNull()
+    expect(harness.send(closeId).reply).toEqual({ kind: 'refused', reason: 'ACCOUNT_CANCEL_ONLY', detail: `account ${ACCOUNT}'s own switch is cancel_only` })
+    // Lifted, the account's close goes under the gateway's HALT, as a close does.
+    accountSwitch(harness, 'RESUME')
+    expect(harness.next()).toMatchObject({ kind: 'place', orderId: closeId })
+  })
+})

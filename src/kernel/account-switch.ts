@@ -5,7 +5,11 @@
  * gateway's switch does to all (kill-switch.ts), with the account's codes: its new orders and amends are refused at
  * intake (guard 3, ACCOUNT_HALTED / ACCOUNT_CANCEL_ONLY), its places and amends waiting in a lane end as it engages,
  * the send gate holds what is left (send.ts switchHolds), its cancels always pass, a flatten's closes go under HALT
- * and wait under CANCEL_ONLY, as under the gateway's switch.
+ * and wait under CANCEL_ONLY, as under the gateway's switch. That last is deliberate, though a close only reduces
+ * risk: "only cancels reach the venue" is what CANCEL_ONLY means and the one thing that sets it apart from HALT (both
+ * refuse new orders and amends and end the waiting ones), and it is the breaker's configured `action` an operator
+ * chose; an account whose closes must go while its bot is stopped is stopped with HALT. Held closes are never ended:
+ * they go at the account's RESUME (specs/kernel/account-switch.test.ts, a flatten's closes under each switch).
  *
  * A durable decision: `account.switch_changed` (the account, the action, the switch, who, the note naming the breaker
  * and its figures) is applied into KernelState.accountSwitches, so a restart and a snapshot keep it. It is lifted by an

@@ -57,7 +57,7 @@ export function decideResend(state: KernelState, command: ResendCommand): Decisi
     return refused('ORDER_NOT_RESENDABLE', `a leg of order list ${list.listId}, which fired (${cause} of ${legOrderId}) and canceled the other leg: sent again, it would work on alone`)
   }
   const held = switchHolds(state, order, 'place')
-  if (held !== null) return refused(held, switchHoldText(state, order))
+  if (held !== null) return refused(held, switchHoldText(state, order, held))
   // In live a resend is a new send decided by who asks for it: a principal not allowed live may not send one, as it may
   // not place one (guard-mode.ts). An order decided in paper and Failed absent before paper → live was resent under
   // live by an operator not allowed live (the placer's own permission is not recorded on the order).

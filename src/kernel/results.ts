@@ -95,7 +95,7 @@ function placeAnswerEvents(state: KernelState, emitter: Emitter, order: Order, c
     const held = order.flattenId === null ? switchHolds(state, order, 'place') : null
     if (order.status === 'CancelRequested') emit(emitter, { type: 'order.unknown', ...at, reason: 'VENUE_OUTCOME_UNKNOWN', detail: `place answered retryable (${outcome.reason}) while a cancel was wanted: read back before the order ends` })
     else if (held !== null) {
-      emit(emitter, { type: 'order.unknown', ...at, reason: 'VENUE_OUTCOME_UNKNOWN', detail: `place answered retryable (${outcome.reason}) with the ${switchHoldText(state, order).replace(' is ', ' ')}: not sent again, read back before the order ends` })
+      emit(emitter, { type: 'order.unknown', ...at, reason: 'VENUE_OUTCOME_UNKNOWN', detail: `place answered retryable (${outcome.reason}) with the ${switchHoldText(state, order, held).replace(' is ', ' ')}: not sent again, read back before the order ends` })
       emit(emitter, attributed({ type: 'order.cancel_requested', ...at, principalId: GATEWAY_PRINCIPAL_ID, reason: held }, { configDigest: state.config?.digest }))
     } else emit(emitter, { type: 'order.send_retry', ...at, action: 'place', venueReason: outcome.reason, retryAtMs: retryAtMsOf(command.nowMs, outcome.retryAfterMs) })
   } else {

@@ -44,7 +44,7 @@ export function decideSend(state: KernelState, command: SendCommand): Decision {
   const busy = callSlotBusy(state, order)
   if (busy !== null) return { events: [], reply: { kind: 'refused', reason: 'TRANSITION_REFUSED', detail: busy } }
   const held = switchHolds(state, order, command.action)
-  if (held !== null) return { events: [], reply: { kind: 'refused', reason: held, detail: switchHoldText(state, order) } }
+  if (held !== null) return { events: [], reply: { kind: 'refused', reason: held, detail: switchHoldText(state, order, held) } }
   const gate = evaluateGate(gateInput(state, order, command))
   const emitter = emitterFor(order)
   const atMs = command.nowMs
@@ -141,7 +141,10 @@ export function gatewaySwitchHolds(state: KernelState, order: Order, action: Gat
   return null
 }
 
-/** The order's account's own switch alone (account-switch.ts): the same rule, for that account's work. */
+/**
+ * The order's account's own switch alone (account-switch.ts): the same rule, for that account's work, a flatten's
+ * closes held under its CANCEL_ONLY as under the gateway's (why: account-switch.ts).
+ */
 export function accountSwitchHolds(state: KernelState, order: Order, action: GateAction): 'ACCOUNT_HALTED' | 'ACCOUNT_CANCEL_ONLY' | null {
   if (action === 'cancel' || state.accountSwitches.size === 0) return null
   const accountSwitch = state.accountSwitches.get(order.accountId)?.switch
@@ -150,10 +153,13 @@ export function accountSwitchHolds(state: KernelState, order: Order, action: Gat
   return null
 }
 
-/** The switch a hold's code names, in words (the gateway's, or the account's own). */
-export function switchHoldText(state: KernelState, order: Order): string {
+/**
+ * The switch a hold's code names, in words (the gateway's, or the account's own), by the code switchHolds gave: under
+ * the trading switch's HALT an account's own CANCEL_ONLY holds a flatten's close the HALT lets go, and is the cause.
+ */
+export function switchHoldText(state: KernelState, order: Order, reason: SwitchHoldReason): string {
   const accountSwitch = state.accountSwitches.get(order.accountId)?.switch
-  if (state.tradingSwitch !== 'normal' || accountSwitch === undefined) return `trading switch is ${state.tradingSwitch}`
+  if (reason === 'KILL_SWITCH_HALT' || reason === 'KILL_SWITCH_CANCEL_ONLY' || accountSwitch === undefined) return `trading switch is ${state.tradingSwitch}`
   return `account ${order.accountId}'s own switch is ${accountSwitch}`
 }
 

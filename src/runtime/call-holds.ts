@@ -21,7 +21,7 @@ import type { SendRequested } from './venue-send.ts'
 export function callHeld(state: KernelState, order: Order, requested: SendRequested): string | null {
   if (requested.type === 'order.cancel_send_requested') return null
   const held = switchHolds(state, order, requested.type === 'order.send_requested' ? 'place' : 'amend')
-  if (held !== null) return `${held}: the ${switchHoldText(state, order)}, engaged after the send was decided; not called`
+  if (held !== null) return `${held}: the ${switchHoldText(state, order, held)}, engaged after the send was decided; not called`
   if (requested.gate.mode !== state.mode) return `MODE_CHANGED: decided in ${requested.gate.mode}, the mode is ${state.mode} now; not called`
   return null
 }

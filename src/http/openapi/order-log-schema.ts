@@ -120,10 +120,18 @@ const STORY_ENTRY = v.strictObject({
   ),
 })
 
+/** The members of `held` that name a switch (held_by names the one holding the order). */
+const HOLDING_SWITCHES = ['trading_switch', 'account_switch'] as const
+
 const HELD = v.strictObject({
   action: v.pipe(v.picklist(['place', 'amend']), v.description('What is held: the queued place, or the queued amend')),
   reason: text('The reason code of the hold'),
-  trading_switch: v.picklist(TRADING_SWITCHES),
+  held_by: v.pipe(
+    v.picklist(HOLDING_SWITCHES),
+    v.description("The switch holding it: the gateway's trading switch (reason KILL_SWITCH_*), or the order's account's own (ACCOUNT_HALTED, ACCOUNT_CANCEL_ONLY: an auto-stop on its order rate)"),
+  ),
+  trading_switch: v.pipe(v.picklist(TRADING_SWITCHES), v.description("The gateway's trading switch now (normal when the account's own switch holds the order)")),
+  account_switch: v.pipe(v.picklist(TRADING_SWITCHES), v.description("The order's account's own switch now (normal when that account is not stopped on its own)")),
   description: text('What the reason means'),
 })
 

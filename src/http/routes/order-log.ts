@@ -104,11 +104,17 @@ function ttlOf(accepted: EventOf<'order.accepted'> | null, held: Order | null): 
   return { ttl_ms: held.expiresAtMs - held.acceptedAtMs, expires_at_ms: held.expiresAtMs }
 }
 
-/** The kill switch holding the order's queued place or amend (never logged: a held item is not picked), or null. */
+/**
+ * The kill switch holding the order's queued place or amend (never logged: a held item is not picked), or null. Named
+ * by the hold's reason, not by which switch is engaged: an account stopped on its own holds its orders with the trading
+ * switch normal, and under the trading switch's HALT its CANCEL_ONLY still holds a flatten's close the HALT lets go.
+ */
 function heldView(state: KernelState, order: Order): OrderExplainBody['held'] {
   const hold = switchHoldOf(state, order)
   if (hold === null) return null
-  return { action: hold.action, reason: hold.reason, trading_switch: state.tradingSwitch, description: reasonInfo(hold.reason).description }
+  const heldBy = hold.reason === 'ACCOUNT_HALTED' || hold.reason === 'ACCOUNT_CANCEL_ONLY' ? 'account_switch' : 'trading_switch'
+  const accountSwitch = state.accountSwitches.get(order.accountId)?.switch ?? 'normal'
+  return { action: hold.action, reason: hold.reason, held_by: heldBy, trading_switch: state.tradingSwitch, account_switch: accountSwitch, description: reasonInfo(hold.reason).description }
 }
 
 type DecisionView = OrderExplainBody['decisions'][number]

@@ -49,7 +49,7 @@ function amendAnswerEvents(state: KernelState, emitter: Emitter, input: { order:
   } else if (outcome.kind === 'retryable') {
     const held = switchHolds(state, order, 'amend')
     if (order.cancelWanted) failAmend(emitter, { atMs: command.nowMs, reason: 'AMEND_SUPERSEDED', detail: `throttled (${outcome.reason}) and a cancel is wanted`, amendId })
-    else if (held !== null) failAmend(emitter, { atMs: command.nowMs, reason: held, detail: `throttled (${outcome.reason}) and the ${switchHoldText(state, order)}: not sent again`, amendId })
+    else if (held !== null) failAmend(emitter, { atMs: command.nowMs, reason: held, detail: `throttled (${outcome.reason}) and the ${switchHoldText(state, order, held)}: not sent again`, amendId })
     else emit(emitter, { type: 'order.send_retry', ...at, action: 'amend', venueReason: outcome.reason, retryAtMs: retryAtMsOf(command.nowMs, outcome.retryAfterMs) })
   } else {
     emit(emitter, { type: 'order.unknown', ...at, reason: 'VENUE_OUTCOME_UNKNOWN', detail: `amend ${amend.clientOrderId}: ${outcome.reason}` })
