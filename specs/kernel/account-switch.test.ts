@@ -206,3 +206,22 @@ describe("a flatten's closes under the account's own switch go as under the gate
     expect(harness.next()).toMatchObject({ kind: 'place', orderId: closeId })
   })
 })
+
+describe("an account's own switch names the config and build it was decided under (payload version 13)", () => {
+  test("its engaging, its own RESUME and the gateway's RESUME lifting it carry configDigest and buildCommit", () => {
+    const harness = twoAccounts()
+    const digest = harness.state.config?.digest
+    expect(digest).toBeString()
+    const switched = (decision: ReturnType<Harness['run']>) => decision.events.filter((event) => event.type === 'account.switch_changed')
+    const stop = { kind: 'kill_switch', nowMs: harness.nowMs, principal: ops, note: 'auto-stop order_rate: test', ordersMax: 100, buildCommit: 'build-1' } as const
+    expect(switched(harness.run({ ...stop, action: 'HALT', accountId: ACCOUNT }))).toEqual([expect.objectContaining({ accountId: ACCOUNT, configDigest: digest, buildCommit: 'build-1' })])
+    expect(switched(harness.run({ ...stop, action: 'RESUME', accountId: ACCOUNT }))).toEqual([expect.objectContaining({ switch: 'normal', configDigest: digest, buildCommit: 'build-1' })])
+    harness.run({ ...stop, action: 'CANCEL_ONLY', accountId: OTHER })
+    expect(switched(harness.run({ ...stop, action: 'RESUME', buildCommit: 'build-2' }))).toEqual([expect.objectContaining({ accountId: OTHER, switch: 'normal', configDigest: digest, buildCommit: 'build-2' })])
+    // A command without a build (an older leader's command record) writes the config digest only.
+    const { buildCommit: _none, ...withoutBuild } = stop
+    const [unbuilt] = switched(harness.run({ ...withoutBuild, action: 'HALT', accountId: ACCOUNT }))
+    expect(unbuilt).toMatchObject({ configDigest: digest })
+    expect(unbuilt !== undefined && 'buildCommit' in unbuilt).toBe(false)
+  })
+})

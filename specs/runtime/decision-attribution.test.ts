@@ -1,7 +1,7 @@
 /**
  * §9 (audit records carry the principal, the commit and the config digest): every operator and control decision the
  * running gateway records — a client's cancel (of an order resting at the venue, and of one never sent), a TTL's end,
- * kill switches, a mode change, a flatten, venue overrides proposed, approved and revoked, token revocations, a start's
+ * kill switches (an account's own too, payload version 13), a mode change, a flatten, venue overrides proposed, approved and revoked, token revocations, a start's
  * funding — names who decided it, the build (GatewayOptions.buildCommit) and the kernel's config digest
  * (kernel/attribution.ts). Before, these records named the principal at most. The standby's re-decision from command
  * records (which now carry the build) and replay-verify accept them.
@@ -12,6 +12,7 @@ import { join } from 'node:path'
 import type { Principal } from '../../src/domain/accounts.ts'
 import type { DomainEvent, EventType } from '../../src/domain/events/index.ts'
 import { decodeEvent } from '../../src/domain/events/index.ts'
+import { decideSwitchInParts } from '../../src/runtime/decision-parts.ts'
 import { redecideLog } from '../../src/runtime/ha/index.ts'
 import type { CommandResult } from '../../src/runtime/index.ts'
 import { replayVerify } from '../../src/runtime/snapshot/index.ts'
@@ -34,6 +35,7 @@ const BUY = { account: 'acct-a', symbol: 'BTC-USD', side: 'buy', type: 'limit', 
 const ATTRIBUTED: readonly EventType[] = [
   'order.cancel_requested', 'order.canceled', 'switch.changed', 'mode.changed', 'account.flatten_requested', 'account.funded',
   'venue.override_proposed', 'venue.override_approved', 'venue.override_revoked', 'auth.token_revoked', 'auth.subject_revoked',
+  'account.switch_changed',
 ]
 
 test('the records of cancels, TTL ends, switches, mode, flatten, overrides, revocations and fundings carry principal, build and config digest', async () => {
@@ -57,6 +59,10 @@ test('the records of cancels, TTL ends, switches, mode, flatten, overrides, revo
   // Operators' decisions.
   expect((await drive(world, gateway.killSwitch(opsUser, 'CANCEL_ONLY', 'drill'))).reply).toEqual({ kind: 'done' })
   expect((await drive(world, gateway.killSwitch(opsUser, 'RESUME', 'drill over'))).reply).toEqual({ kind: 'done' })
+  // An account's own switch (as the auto-stop's order_rate trip with scope account asks it), and its RESUME.
+  const accountStop = decideSwitchInParts(gateway.engine, world.clock, { principal: opsUser, action: 'HALT', note: 'drill', accountId: 'acct-b' })
+  expect((await drive(world, accountStop)).reply).toEqual({ kind: 'done' })
+  expect((await drive(world, gateway.resumeAccount(opsUser, 'acct-b', 'drill over'))).reply).toEqual({ kind: 'done' })
   expect((await drive(world, gateway.setMode(ada, 'shadow', 'audit drill'))).reply).toEqual({ kind: 'done' })
   expect((await drive(world, gateway.flatten(opsUser, 'acct-a', 'flat-1'))).reply.kind).not.toBe('refused')
   await gateway.venueOverride({ op: 'propose', principal: ada, venue: 'sim', reason: 'drill', durationMs: 60_000, scope: 'all' })
@@ -86,6 +92,7 @@ test('the records of cancels, TTL ends, switches, mode, flatten, overrides, revo
   const principals = (type: EventType) => events.filter((event) => event.type === type).map((event) => (event as { principalId?: string }).principalId)
   expect(principals('order.canceled')).toEqual(expect.arrayContaining(['olga', 'egress:ttl']))
   expect(principals('switch.changed')).toEqual(['olga', 'olga'])
+  expect(principals('account.switch_changed')).toEqual(['olga', 'olga'])
   expect(principals('account.funded').every((id) => id === 'egress-bootstrap')).toBe(true)
 
   await gateway.stop()

@@ -12,7 +12,7 @@
  * they go at the account's RESUME (specs/kernel/account-switch.test.ts, a flatten's closes under each switch).
  *
  * A durable decision: `account.switch_changed` (the account, the action, the switch, who, the note naming the breaker
- * and its figures) is applied into KernelState.accountSwitches, so a restart and a snapshot keep it. It is lifted by an
+ * and its figures, and from payload version 13 the config digest and build it was decided under) is applied into KernelState.accountSwitches, so a restart and a snapshot keep it. It is lifted by an
  * operator: RESUME of that account (POST /v1/accounts/:id/resume), or the gateway's RESUME, which lifts every account's
  * (kill-switch decided by admin.ts decideKillSwitch). A RESUME ends first the account's work a cut-short engagement left
  * held, as the gateway's RESUME does, so nothing held goes out as if just asked for. Decided in parts like the gateway's
@@ -21,7 +21,7 @@
 
 import type { DomainEvent, EventOf } from '../domain/events/index.ts'
 import { switchFor } from '../domain/modes.ts'
-import { attributionOf, type Attribution } from './attribution.ts'
+import { attributed, attributionOf, type Attribution } from './attribution.ts'
 import { DONE_REPLY, type Decision, type KillSwitchCommand } from './commands.ts'
 import { endAccountWork, type EndedWork } from './kill-switch.ts'
 import type { KernelState } from './state.ts'
@@ -43,8 +43,9 @@ export function decideAccountSwitch(state: KernelState, command: KillSwitchComma
   const { accountId } = command
   const target = switchFor(command.action)
   const current = state.accountSwitches.get(accountId)
-  const at = { atMs: command.nowMs, accountId, principalId: command.principal.id, ordersMax, ...attributionOf(state, command) }
-  const event: AccountSwitchEvent = { type: 'account.switch_changed', atMs: command.nowMs, accountId, action: command.action, switch: target, principalId: command.principal.id, note: command.note }
+  const attribution = attributionOf(state, command)
+  const at = { atMs: command.nowMs, accountId, principalId: command.principal.id, ordersMax, ...attribution }
+  const event = attributed<AccountSwitchEvent>({ type: 'account.switch_changed', atMs: command.nowMs, accountId, action: command.action, switch: target, principalId: command.principal.id, note: command.note }, attribution)
   if (target === 'normal') {
     if (current === undefined) return { events: [], reply: DONE_REPLY }
     const ended = endLeftHeld(state, { ...at, holding: current.switch })
@@ -81,7 +82,7 @@ export function liftAccountSwitches(state: KernelState, input: { atMs: number; p
   }
   const liftsMax = input.ordersMax === null ? accountIds.length : Math.max(1, input.ordersMax)
   for (const accountId of accountIds.slice(0, liftsMax)) {
-    events.push({ type: 'account.switch_changed', atMs: input.atMs, accountId, action: 'RESUME', switch: 'normal', principalId: input.principalId, note: input.note })
+    events.push(attributed<AccountSwitchEvent>({ type: 'account.switch_changed', atMs: input.atMs, accountId, action: 'RESUME', switch: 'normal', principalId: input.principalId, note: input.note }, input))
   }
   return { events, complete: accountIds.length <= liftsMax }
 }

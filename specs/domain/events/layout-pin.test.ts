@@ -16,6 +16,7 @@ import { decodeTrustedEvent } from '../../../src/domain/events/trusted-decode.ts
 import { EVENT_SCHEMAS } from '../../../src/domain/events/schemas.ts'
 import type { EventType } from '../../../src/domain/events/types.ts'
 import { PINNED_LAYOUTS_V12 } from './layout-pins-v12.ts'
+import { PINNED_LAYOUTS_V13 } from './layout-pins-v13.ts'
 
 /** A record's layout in one line: members in write order with their kinds (a nested object with a varint length: `v{…}`). */
 function recordText(fields: readonly LayoutField[]): string {
@@ -234,6 +235,8 @@ const PINNED_LAYOUTS: Record<string, string> = {
   'order_list.accepted@2': '{accountId:string atMs:number bodyDigest:string legs:[string] listId:string listKey:string listType:string principalId:string traceparent:optional(string)}',
   // Version 12: the decision's config digest and build beside its principal (layout-pins-v12.ts).
   ...PINNED_LAYOUTS_V12,
+  // Version 13: the same on an account's own switch (layout-pins-v13.ts).
+  ...PINNED_LAYOUTS_V13,
 }
 
 /** Events covering every layout kind, and their version 2 payloads as written: the plain format's bytes stay pinned. */

@@ -58,7 +58,8 @@ export const CONTROL_EVENT_SCHEMAS = {
   }),
   // One account's kill switch (src/kernel/account-switch.ts): the auto-stop's order_rate breaker with scope `account`
   // engages it for the account whose rate it tripped on; an operator's RESUME of the account (or a global RESUME) lifts
-  // it. The same members as switch.changed, and the account it stops (seed 004 §9: accounts apart).
+  // it. The same members as switch.changed, and the account it stops (seed 004 §9: accounts apart). Payload version 13:
+  // the config digest and build it was decided under (record-parts.ts attribution), as switch.changed has from 12.
   'account.switch_changed': v.strictObject({
     type: v.literal('account.switch_changed'),
     ...base,
@@ -67,5 +68,6 @@ export const CONTROL_EVENT_SCHEMAS = {
     switch: v.picklist(TRADING_SWITCHES),
     principalId: v.string(),
     note: v.string(),
+    ...attribution,
   }),
 } as const

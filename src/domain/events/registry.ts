@@ -69,7 +69,7 @@ export const EVENT_CODES = {
 
 /**
  * Payload versions up to this one are canonical JSON; later ones binary (binary-layout.ts): version 2 in its plain
- * format, version 3 and up in its compact one. Versions 2 and 3 changed only the encoding, not the members; 4 to 12
+ * format, version 3 and up in its compact one. Versions 2 and 3 changed only the encoding, not the members; 4 to 13
  * only added optional members, top-level or nested (MEMBERS_ADDED): their upgrades are the identity.
  */
 export const JSON_PAYLOAD_VERSION_MAX = 1
@@ -80,7 +80,7 @@ export function binaryFormatOf(version: number): BinaryFormat | null {
 }
 
 /** The newest payload version of any type; 4 and up are the compact format with members added or changed. */
-const PAYLOAD_VERSION_MAX = 12
+const PAYLOAD_VERSION_MAX = 13
 
 /**
  * Members a type's schema gained after payload version 3, with the version that added them: a payload of an older
@@ -112,11 +112,15 @@ const PAYLOAD_VERSION_MAX = 12
  * version 12 also, why a flatten left a holding open (account.flatten_requested notClosed[].reason,
  * src/kernel/flatten-close-sizes.ts: an instrument's holding its closes could not take whole; its member inside the
  * optional notClosed: binary-records.ts withoutMember passes through optional wrappers). Version 11 was never released,
- * but the build before this one wrote it, so its layouts stay as they were and the members went to 12. A type is at the newest
+ * but the build before this one wrote it, so its layouts stay as they were and the members went to 12; version 13, the
+ * same two members on an account's own switch (account.switch_changed, src/kernel/account-switch.ts), which went from 3
+ * to 13 (its 4 to 12 have 3's layout): a build at 12 reads account.switch_changed@12 with 3's layout, so these members
+ * could not go to 12 without that build misreading them. A type is at the newest
  * version of its members, so order.rejected went from 3 to 6: it was never written as 4 or 5, whose layout is 3's.
  * binary-records.ts schemaAtVersion takes them out of the current schema for an older version's layout.
  */
 const ATTRIBUTION: Readonly<Record<string, number>> = { configDigest: 12, buildCommit: 12 }
+const ATTRIBUTION_13: Readonly<Record<string, number>> = { configDigest: 13, buildCommit: 13 }
 
 export const MEMBERS_ADDED: Partial<Record<EventType, Readonly<Record<string, number>>>> = {
   'order.accepted': { traceparent: 4, ttlMs: 7, protectionPrice: 10, worstPrice: 11 },
@@ -130,6 +134,7 @@ export const MEMBERS_ADDED: Partial<Record<EventType, Readonly<Record<string, nu
   'account.flatten_requested': { traceparent: 6, notClosed: 11, records: 11, 'notClosed.reason': 12, ...ATTRIBUTION },
   'mode.changed': ATTRIBUTION,
   'switch.changed': ATTRIBUTION,
+  'account.switch_changed': ATTRIBUTION_13,
   'account.funded': { principalId: 12, ...ATTRIBUTION },
   'venue.override_proposed': ATTRIBUTION,
   'venue.override_approved': ATTRIBUTION,
@@ -180,8 +185,8 @@ const SAME_MEMBERS: Upgrade = (payload) => payload
 
 /** Upgrades from version n to n+1, per type: UPGRADES[type][n](payloadAtVersionN) → payloadAtVersionNPlus1. */
 export const EVENT_UPGRADES: Partial<Record<EventType, Record<number, Upgrade>>> = Object.fromEntries(
-  // 3 → 4 up to 11 → 12 only added optional members (MEMBERS_ADDED): an older payload is the same event without them.
-  Object.keys(EVENT_CODES).map((name) => [name, { 1: SAME_MEMBERS, 2: SAME_MEMBERS, 3: SAME_MEMBERS, 4: SAME_MEMBERS, 5: SAME_MEMBERS, 6: SAME_MEMBERS, 7: SAME_MEMBERS, 8: SAME_MEMBERS, 9: SAME_MEMBERS, 10: SAME_MEMBERS, 11: SAME_MEMBERS }]),
+  // 3 → 4 up to 12 → 13 only added optional members (MEMBERS_ADDED): an older payload is the same event without them.
+  Object.keys(EVENT_CODES).map((name) => [name, { 1: SAME_MEMBERS, 2: SAME_MEMBERS, 3: SAME_MEMBERS, 4: SAME_MEMBERS, 5: SAME_MEMBERS, 6: SAME_MEMBERS, 7: SAME_MEMBERS, 8: SAME_MEMBERS, 9: SAME_MEMBERS, 10: SAME_MEMBERS, 11: SAME_MEMBERS, 12: SAME_MEMBERS }]),
 )
 
 const NAMES_BY_CODE: ReadonlyMap<number, EventType> = new Map(
