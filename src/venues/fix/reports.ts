@@ -43,19 +43,37 @@ const KIND_BY_EXEC_TYPE: Readonly<Record<string, ExecutionReportKind>> = {
   '0': 'new', '1': 'fill', '2': 'fill', F: 'fill', '4': 'canceled', '5': 'replaced', '8': 'rejected', C: 'expired', '3': 'expired',
 }
 
+/** A field egress refuses a report over: what was wrong, and the tag a session Reject names. */
+interface Unreadable {
+  invalid: string
+  tag: number
+}
+
+/** The TimeInForce (59) values FIX 4.2 to 5.0 SP2 define: 0 Day … 6 GTD, 7 At the close, 8 and 9 crossing sessions. */
+const TIME_IN_FORCE_VALUES: ReadonlySet<string> = new Set(['0', '1', '2', '3', '4', '5', '6', '7', '8', '9'])
+
 /**
  * Done for day (OrdStatus 3) ends only a day order: a GTC or GTD order the venue reports done for the trading day, with
  * quantity left (LeavesQty absent or above 0), rests at the venue, to be renewed and filled on a later day. The time in
  * force is the message's (59), else the one egress sent; an order of neither known reads as ended, as before. A report
  * whose OrdStatus says something else (canceled, expired) or that leaves nothing keeps its reading.
+ * A field read here present but unreadable (a TimeInForce, OrdStatus or LeavesQty FIX does not define) refuses the
+ * report: read as absent, a garbled LeavesQty read a GTC order as resting and a garbled TimeInForce or OrdStatus as
+ * ended, a guess either way, and one that left an order live at the venue that egress took as ended.
  */
-function restsForLaterDay(message: FixMessage, facts: FixOrderFacts | undefined): boolean {
-  const timeInForce = message.get(Tag.TimeInForce) ?? facts?.timeInForce
+function restsForLaterDay(message: FixMessage, facts: FixOrderFacts | undefined): boolean | Unreadable {
+  const statedTimeInForce = message.get(Tag.TimeInForce)
+  if (statedTimeInForce !== undefined && !TIME_IN_FORCE_VALUES.has(statedTimeInForce)) return { invalid: `TimeInForce (59) unknown: ${statedTimeInForce}`, tag: Tag.TimeInForce }
+  const timeInForce = statedTimeInForce ?? facts?.timeInForce
   if (timeInForce !== '1' && timeInForce !== '6') return false
   const ordStatus = message.get(Tag.OrdStatus)
+  if (ordStatus !== undefined && parseFixOrdStatus(ordStatus) === null) return { invalid: `OrdStatus (39) unknown: ${ordStatus}`, tag: Tag.OrdStatus }
   if (ordStatus !== undefined && ordStatus !== '3') return false
-  const leaves = parseFixDecimal(message.get(Tag.LeavesQty))
-  return leaves === null || leaves > 0n
+  const leavesText = message.get(Tag.LeavesQty)
+  if (leavesText === undefined) return true
+  const leaves = parseFixDecimal(leavesText)
+  if (leaves === null || leaves < 0n) return { invalid: `LeavesQty (151) is not a decimal of 0 or more egress can hold exactly: ${leavesText}`, tag: Tag.LeavesQty }
+  return leaves > 0n
 }
 
 export function isStatusReport(message: FixMessage): boolean {
@@ -83,14 +101,19 @@ interface Common {
 function readCommon(message: FixMessage, facts: FixOrderFacts | undefined, options: { fallbackMs: number; cumQtyRead: boolean }): Common | { invalid: string; tag: number } {
   const clientOrderId = message.get(Tag.ClOrdID)
   if (clientOrderId === undefined) return { invalid: 'ClOrdID (11) missing', tag: Tag.ClOrdID }
-  const side = parseFixSide(message.get(Tag.Side)) ?? facts?.side ?? null
-  if (side === null) return { invalid: `Side (54) missing or unknown: ${message.get(Tag.Side)}`, tag: Tag.Side }
+  // A Side present but not one egress reads is refused, not taken as the side egress sent (the report may not be about
+  // the order egress sent at all); absent, egress's own stands in.
+  const sideText = message.get(Tag.Side)
+  const side = sideText === undefined ? (facts?.side ?? null) : parseFixSide(sideText)
+  if (side === null) return { invalid: sideText === undefined ? 'Side (54) missing' : `Side (54) unknown: ${sideText}`, tag: Tag.Side }
   const symbol = message.get(Tag.Symbol) ?? facts?.symbol
   if (symbol === undefined) return { invalid: 'Symbol (55) missing', tag: Tag.Symbol }
   const cumText = message.get(Tag.CumQty)
   if (cumText === undefined && options.cumQtyRead) return { invalid: 'CumQty (14) missing: required, and egress reads it for this report', tag: Tag.CumQty }
   const cumQty = cumText === undefined ? 0n : parseFixDecimal(cumText)
   if (cumQty === null || cumQty < 0n) return { invalid: `CumQty (14) is not a decimal egress can hold exactly: ${cumText}`, tag: Tag.CumQty }
+  const venueTimeMs = venueTimeOf(message, options.fallbackMs)
+  if (typeof venueTimeMs !== 'number') return venueTimeMs
   return {
     clientOrderId,
     venueOrderId: message.get(Tag.OrderID) ?? facts?.venueOrderId ?? '',
@@ -98,15 +121,19 @@ function readCommon(message: FixMessage, facts: FixOrderFacts | undefined, optio
     symbol,
     side,
     cumQty,
-    venueTimeMs: venueTimeOf(message, options.fallbackMs),
+    venueTimeMs,
   }
 }
 
 /**
  * TransactTime, else SendingTime, else `fallbackMs`. A timestamp before 1970 is passed over like a missing one: the
  * log holds a venue time as a non-negative count of ms, and a report it cannot hold is one the log cannot read back.
+ * A TransactTime present but not a UTCTimestamp refuses the report: it was passed over for SendingTime unseen, the
+ * report booked at a time the venue did not state. (SendingTime is the session's to check: session-sending-time.ts.)
  */
-function venueTimeOf(message: FixMessage, fallbackMs: number): number {
+function venueTimeOf(message: FixMessage, fallbackMs: number): number | Unreadable {
+  const transactText = message.get(Tag.TransactTime)
+  if (transactText !== undefined && parseUtcTimestamp(transactText) === null) return { invalid: `TransactTime (60) is not a UTCTimestamp: ${transactText}`, tag: Tag.TransactTime }
   for (const tag of [Tag.TransactTime, Tag.SendingTime]) {
     const ms = parseUtcTimestamp(message.get(tag))
     if (ms !== null && ms >= 0) return ms
@@ -117,15 +144,29 @@ function venueTimeOf(message: FixMessage, fallbackMs: number): number {
 /** The report kinds whose cumulative quantity the kernel reads (see readCommon). */
 const CUM_QTY_READ: ReadonlySet<ExecutionReportKind> = new Set(['fill', 'canceled', 'expired'])
 
+/**
+ * The ExecType (150) values FIX 4.2 to 5.0 SP2 define (1 and 2, 4.2's fills, included); a report with any other is
+ * refused, not ignored as one that "carries no transition": a garbled ExecType may have been a fill. Likewise the
+ * ExecTransType (20) values of FIX 4.2 (0 New, 1 Cancel, 2 Correct, 3 Status): another, read as New, could book a
+ * bust as a fill.
+ */
+const EXEC_TYPE_VALUES: ReadonlySet<string> = new Set([...'0123456789ABCDEFGHIJKLMN'])
+const EXEC_TRANS_TYPE_VALUES: ReadonlySet<string> = new Set(['0', '1', '2', '3'])
+
 /** ExecutionReport (35=8), other than status answers, → ExecutionReport. */
 export function mapExecutionReport(venue: string, message: FixMessage, facts: FixOrderFacts | undefined, fallbackMs: number): Mapped<ExecutionReport> {
   const execTransType = message.get(Tag.ExecTransType)
+  if (execTransType !== undefined && !EXEC_TRANS_TYPE_VALUES.has(execTransType)) return { kind: 'invalid', why: `ExecTransType (20) unknown: ${execTransType}`, tag: Tag.ExecTransType }
   if (execTransType === '1' || execTransType === '2') return { kind: 'ignored', why: `trade bust/correction (ExecTransType ${execTransType}) needs an operator` }
   const execType = message.get(Tag.ExecType)
+  if (execType === undefined) return { kind: 'invalid', why: 'ExecType (150) missing', tag: Tag.ExecType }
+  if (!EXEC_TYPE_VALUES.has(execType)) return { kind: 'invalid', why: `ExecType (150) unknown: ${execType}`, tag: Tag.ExecType }
   if (execType === 'G' || execType === 'H') return { kind: 'ignored', why: `trade correction/cancel (ExecType ${execType}) needs an operator` }
-  if (execType === '3' && restsForLaterDay(message, facts)) return { kind: 'ignored', why: 'Done for day (ExecType 3) on a GTC or GTD order: it rests at the venue for a later day' }
-  const kind = execType === undefined ? undefined : KIND_BY_EXEC_TYPE[execType]
-  if (kind === undefined) return execType === undefined ? { kind: 'invalid', why: 'ExecType (150) missing', tag: Tag.ExecType } : { kind: 'ignored', why: `ExecType ${execType} carries no transition` }
+  const rests = execType === '3' ? restsForLaterDay(message, facts) : false
+  if (typeof rests !== 'boolean') return { kind: 'invalid', why: rests.invalid, tag: rests.tag }
+  if (rests) return { kind: 'ignored', why: 'Done for day (ExecType 3) on a GTC or GTD order: it rests at the venue for a later day' }
+  const kind = KIND_BY_EXEC_TYPE[execType]
+  if (kind === undefined) return { kind: 'ignored', why: `ExecType ${execType} carries no transition` }
   const execId = message.get(Tag.ExecID)
   if (execId === undefined) return { kind: 'invalid', why: 'ExecID (17) missing', tag: Tag.ExecID }
   const common = readCommon(message, facts, { fallbackMs, cumQtyRead: CUM_QTY_READ.has(kind) })
@@ -184,6 +225,8 @@ export function mapCancelReject(venue: string, message: FixMessage, facts: FixOr
   const sentAt = message.get(Tag.OrigSendingTime) ?? message.get(Tag.SendingTime) ?? String(fallbackMs)
   const side = facts?.side ?? null
   if (side === null) return { kind: 'invalid', why: `OrderCancelReject for ${clientOrderId}: egress does not know the order's side` }
+  const venueTimeMs = venueTimeOf(message, fallbackMs)
+  if (typeof venueTimeMs !== 'number') return { kind: 'invalid', why: venueTimeMs.invalid, tag: venueTimeMs.tag }
   const report: ExecutionReport = {
     venue,
     execId: `cxlrej:${clientOrderId}:${sentAt}`,
@@ -195,7 +238,7 @@ export function mapCancelReject(venue: string, message: FixMessage, facts: FixOr
     side,
     cumQty: 0n,
     reason: venueReasonText(cancelRejectReason(message)),
-    venueTimeMs: venueTimeOf(message, fallbackMs),
+    venueTimeMs,
   }
   const orig = message.get(Tag.OrigClOrdID)
   if (orig !== undefined) report.origClientOrderId = orig
@@ -245,7 +288,9 @@ export function mapStatusReport(message: FixMessage, facts: FixOrderFacts | unde
   if ('invalid' in common) return { kind: 'invalid', why: common.invalid, tag: common.tag }
   const parsed = parseFixOrdStatus(message.get(Tag.OrdStatus))
   // Done for day on an order that outlives the day: it is still open there (partly filled or not).
-  const status = message.get(Tag.OrdStatus) === '3' && restsForLaterDay(message, facts) ? (common.cumQty > 0n ? 'partially_filled' : 'open') : parsed
+  const rests = message.get(Tag.OrdStatus) === '3' ? restsForLaterDay(message, facts) : false
+  if (typeof rests !== 'boolean') return { kind: 'invalid', why: rests.invalid, tag: rests.tag }
+  const status = rests ? (common.cumQty > 0n ? 'partially_filled' : 'open') : parsed
   if (status === null) return { kind: 'invalid', why: `OrdStatus (39) unknown: ${message.get(Tag.OrdStatus)}`, tag: Tag.OrdStatus }
   const orderQty = readPositive(message, Tag.OrderQty, 'OrderQty (38)')
   if ('invalid' in orderQty) return { kind: 'invalid', why: orderQty.invalid, tag: orderQty.tag }

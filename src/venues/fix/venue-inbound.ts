@@ -175,6 +175,8 @@ export class FixVenueInbound {
     const mapped = mapCancelReject(this.venue, message, facts, this.#clock.nowMs())
     if (mapped.kind === 'mapped') return this.#emit(mapped.value)
     this.#log('error', 'fix.report_unreadable', `OrderCancelReject not reportable (${mapped.why}): ${message.toString()}`)
+    // A field it cannot read (one with a tag; not an order egress does not know) is refused as in an ExecutionReport.
+    if (mapped.kind === 'invalid' && mapped.tag !== undefined) this.#rejectMessage(message, mapped.why, mapped.tag)
     this.#readBackNamed(message)
   }
 
