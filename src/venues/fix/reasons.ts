@@ -43,6 +43,12 @@ export const FixReason = {
    */
   statusAnswerUnreadable: 'fix_status_answer_unreadable',
   /**
+   * A mass status answer listed an order without ClOrdID (11): one egress cannot name (entered at the venue, or the
+   * field left out). Skipped, the list read as complete without it; the answer ends `unknown` and is logged
+   * (`fix.open_order_unnamed`). No session Reject: ClOrdID is not Required in an ExecutionReport.
+   */
+  openOrdersUnnamed: 'fix_open_orders_unnamed',
+  /**
    * A fill's Commission (12) whose fee egress cannot compute from the report (CommType 4, 5, 6 or unknown; a
    * percentage stated in another currency): the report is refused, never booked with a fee of 0 (commission.ts).
    */

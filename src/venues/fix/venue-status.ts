@@ -13,16 +13,18 @@ import { isStatusReport, mapStatusReport, type FixOrderFacts } from './reports.t
 import type { Answer } from './requests.ts'
 import { FixReason, withDetail } from './reasons.ts'
 import { Tag } from './tags.ts'
-import { fixSide } from './values.ts'
+import { fixSide, parseFixOrdStatus } from './values.ts'
 
 /**
- * How a status answer finds what egress knows of an order, the time for reports that carry none, and how it refuses
- * an answer it cannot read (FixVenue: an error log `fix.report_unreadable` and a session Reject naming the tag).
+ * How a status answer finds what egress knows of an order, the time for reports that carry none, how it refuses
+ * an answer it cannot read (FixVenue: an error log `fix.report_unreadable` and a session Reject naming the tag), and
+ * how it tells of a mass status report naming no order (FixVenue: an error log `fix.open_order_unnamed`).
  */
 export interface StatusLookup {
   factsOf: (clientOrderId: string) => FixOrderFacts | undefined
   clock: Clock
   refuse: (message: FixMessage, why: string, refTagId: number | undefined) => void
+  unnamed: (message: FixMessage, why: string) => void
 }
 
 /**
@@ -107,7 +109,7 @@ export function massStatusBody(requestId: string, account: string | undefined): 
  * Collects the open orders (of `account`, when given) from every report until the one with LastRptRequested=Y; at
  * most `ordersMax`: one more ends the request `unknown` (a list cut short would read as orders the venue does not hold).
  * So does a report egress cannot read (refused as an order status answer is): passed over, it cut the list short of
- * that order, unseen.
+ * that order, unseen. And so does a report without ClOrdID (unnamedReport), which was passed over the same way.
  */
 export function massStatusAnswer(account: string | undefined, lookup: StatusLookup, ordersMax: number): Answer<VenueOrder[]> {
   const orders: VenueOrder[] = []
@@ -119,9 +121,33 @@ export function massStatusAnswer(account: string | undefined, lookup: StatusLook
         if (orders.length >= ordersMax) return { kind: 'unknown', reason: withDetail(FixReason.openOrdersTooMany, `more than ${ordersMax}`) }
         orders.push(mapped.value)
       }
+    } else {
+      const why = unnamedReport(message, account)
+      if (why !== null) {
+        lookup.unnamed(message, why)
+        return { kind: 'unknown', reason: withDetail(FixReason.openOrdersUnnamed, why) }
+      }
     }
     return message.get(Tag.LastRptRequested) === 'Y' ? { kind: 'ok', value: orders } : null
   }
+}
+
+/**
+ * Why a mass status report without ClOrdID (11) leaves the list of open orders (of `account`, when given) incomplete,
+ * or null when it lists no such order. ClOrdID is not Required in a FIX 4.4 ExecutionReport: an order entered at the
+ * venue (or one whose report leaves it out) is listed without it, and egress cannot name it, so a list that passes over
+ * an open one is not whole. It lists none when it states TotNumReports (911) 0 (the venue saying it lists nothing, as
+ * some answer an empty list), an OrdStatus that ends the order (Done for day excepted: a GTC order rests past it), or
+ * another account than the one asked about; anything less clear may be an open order of it.
+ */
+function unnamedReport(message: FixMessage, account: string | undefined): string | null {
+  if (message.get(Tag.TotNumReports) === '0') return null
+  const ordStatus = message.get(Tag.OrdStatus)
+  const status = parseFixOrdStatus(ordStatus)
+  if (status !== null && status !== 'open' && status !== 'partially_filled' && ordStatus !== '3') return null
+  const listedAccount = message.get(Tag.Account)
+  if (account !== undefined && account !== '' && listedAccount !== undefined && listedAccount !== account) return null
+  return `ClOrdID (11) missing in a report of the list (OrderID ${message.get(Tag.OrderID)}, OrdStatus ${ordStatus}): an order egress cannot name`
 }
 
 function isOpen(order: VenueOrder): boolean {

@@ -275,7 +275,10 @@ export class FixVenue implements VenueAdapter {
       this.#log('error', 'fix.report_unreadable', `status answer refused (${why}): ${message.toString()}`)
       this.session.rejectMessage(message, why, refTagId)
     }
-    return { factsOf: (id) => this.#memory.factsOf(id), clock: this.#clock, refuse }
+    const unnamed = (message: FixMessage, why: string): void => {
+      this.#log('error', 'fix.open_order_unnamed', `open orders not taken as listed (${why}): ${message.toString()}`)
+    }
+    return { factsOf: (id) => this.#memory.factsOf(id), clock: this.#clock, refuse, unnamed }
   }
 
   /**
