@@ -31,6 +31,8 @@ describe('config venues: the sim entry', () => {
     const built = simVenueInstruments(defaultConfig())
     expect(built.instruments).toEqual(defaultSimInstruments())
     expect(built.simInstruments).toEqual(simInstrumentsFor(defaultSimInstruments()))
+    // With the kernel's size rules, which the sim venue refuses orders by as the gateway does (venues/sim/size-rules.test.ts).
+    expect(built.simInstruments[0]).toMatchObject({ symbol: 'BTC-USD', minQty: parseDecimal('0.0001'), maxQty: parseDecimal('100'), minNotional: parseDecimal('10') })
     // An entry without instruments leaves them built in (it is written, so the digest is another).
     expect(simVenueInstruments(parseConfig({ venues: [{ type: 'sim' }] })).instruments).toEqual(defaultSimInstruments())
   })
@@ -52,7 +54,12 @@ describe('config venues: the sim entry', () => {
     const budgeted = simVenueInstruments(parseConfig({ venues: [sim({ ...SOL, rateLimitPerSecond: 20 })] })).instruments[0]
     expect(budgeted?.rateLimitPerSecond).toBe(20)
     expect('touchQtyMin' in (instruments[0] ?? {})).toBe(false)
-    expect(simInstruments[1]).toEqual({ symbol: 'DOGE-USDT', baseAsset: 'DOGE', quoteAsset: 'USDT', tick: parseDecimal('0.0001'), lot: parseDecimal('1'), initialPrice: parseDecimal('0.15') })
+    // The sim venue learns the size rules from the same entry, and refuses what they refuse (venues/sim/size-rules.test.ts).
+    expect(simInstruments[1]).toEqual({
+      symbol: 'DOGE-USDT', baseAsset: 'DOGE', quoteAsset: 'USDT', tick: parseDecimal('0.0001'), lot: parseDecimal('1'), initialPrice: parseDecimal('0.15'),
+      minQty: parseDecimal('10'), maxQty: parseDecimal('1000000'), minNotional: parseDecimal('5'),
+    })
+    expect(simInstruments[0]).toMatchObject({ minQty: parseDecimal('0.01'), maxQty: parseDecimal('10000'), minNotional: 0n })
     const limited = simVenueInstruments(parseConfig({ venues: [sim({ ...SOL, touchQtyMin: '25', orderTypes: ['limit'], postOnly: false })] })).instruments[0]
     expect(limited).toMatchObject({ touchQtyMin: parseDecimal('25'), orderTypes: ['limit'], postOnly: false })
   })

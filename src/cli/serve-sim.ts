@@ -15,7 +15,7 @@ import { kernelInstrumentOf } from './venue-instruments.ts'
 export interface SimVenueInstruments {
   /** What the kernel decides orders for `"venue": "sim"` with. */
   instruments: Instrument[]
-  /** What the sim venue trades: the same symbols, each with its opening price. */
+  /** What the sim venue trades: the same symbols, with their tick, lot and size rules, each with its opening price. */
   simInstruments: SimInstrument[]
 }
 
@@ -34,6 +34,10 @@ export function simVenueInstruments(config: Pick<Config, 'venues'>): SimVenueIns
       tick: parseDecimal(instrument.tickSize),
       lot: parseDecimal(instrument.lotSize),
       initialPrice: parseDecimal(instrument.openingPrice),
+      // The kernel's size rules, so the venue refuses what the config says it does (sim/size-check.ts).
+      minQty: parseDecimal(instrument.minQty),
+      maxQty: parseDecimal(instrument.maxQty),
+      minNotional: parseDecimal(instrument.minNotional),
     })),
   }
 }

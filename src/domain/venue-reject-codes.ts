@@ -22,7 +22,7 @@ export const VENUE_REJECT_CODES = {
   POST_ONLY_WOULD_CROSS: code('A post-only order (or amend) would have taken liquidity', 'reprice'),
   PRICE_INVALID: code('The price is not a valid price for the instrument (zero, negative, off the tick)', 'fix_price'),
   PRICE_OUT_OF_BAND: code("The price is outside the venue's allowed band around the current price", 'fix_price'),
-  QTY_INVALID: code('The quantity is not valid for the instrument (off the lot, not above what is filled)', 'fix_quantity'),
+  QTY_INVALID: code('The quantity is not valid for the instrument (off the lot, under its minimum or over its maximum, too small for its minimum notional, not above what is filled)', 'fix_quantity'),
   ORDER_INVALID: code('The request is one the venue does not take (contradictory fields, an unsupported order characteristic)', 'fix_request'),
   INSTRUMENT_UNKNOWN: code('The venue does not know the symbol', 'stop'),
   MARKET_CLOSED: code('The market is closed or the instrument halted', 'wait'),

@@ -15,6 +15,10 @@ import { fundsAtStart, type Funding } from './bootstrap.ts'
 /** Opening reference prices of the sim venue's default instruments. */
 export const SIM_OPENING_PRICES: Readonly<Record<string, string>> = { 'BTC-USD': '60000', 'ETH-USD': '3000', AAPL: '200' }
 
+/**
+ * The sim venue's view of the kernel's instruments: the same tick, lot and size rules (the venue refuses what they
+ * refuse, as a real venue would: sim/size-check.ts), and where each price walk starts.
+ */
 export function simInstrumentsFor(instruments: Instrument[]): SimInstrument[] {
   return instruments.map((instrument) => ({
     symbol: instrument.symbol,
@@ -23,6 +27,9 @@ export function simInstrumentsFor(instruments: Instrument[]): SimInstrument[] {
     tick: instrument.tickSize,
     lot: instrument.lotSize,
     initialPrice: parseDecimal(SIM_OPENING_PRICES[instrument.symbol] ?? '100'),
+    minQty: instrument.minQty,
+    maxQty: instrument.maxQty,
+    minNotional: instrument.minNotional,
   }))
 }
 

@@ -23,6 +23,11 @@ const CODE_OF: ReadonlyMap<string, VenueRejectCode> = new Map<string, VenueRejec
   [SimReason.postOnlyWouldCross, 'POST_ONLY_WOULD_CROSS'],
   [SimReason.invalidPrice, 'PRICE_INVALID'],
   [SimReason.invalidQuantity, 'QTY_INVALID'],
+  // The size rules: what fixes them is the quantity (a notional under the minimum, a larger one), as FIX's
+  // OrdRejReason 13 (Incorrect quantity) says of them.
+  [SimReason.qtyBelowMin, 'QTY_INVALID'],
+  [SimReason.qtyAboveMax, 'QTY_INVALID'],
+  [SimReason.notionalBelowMin, 'QTY_INVALID'],
   [SimReason.invalidOrder, 'ORDER_INVALID'],
   [SimReason.unknownSymbol, 'INSTRUMENT_UNKNOWN'],
   [SimReason.venueOrderLimit, 'LIMIT_EXCEEDED'],

@@ -35,6 +35,7 @@ import { heldOrdersOf, mergedByTime, type SimMemory } from './memory.ts'
 import { ok, rejected, unknown, type CausedReports } from './book-result.ts'
 import { placeProblem } from './place-check.ts'
 import { reduceOnlyExceeds } from './reduce-only.ts'
+import { sizeProblem } from './size-check.ts'
 import { SimReason } from './reasons.ts'
 import { bookView, isOpen, neverRests, placedOrder, renameOrder, venueOrder, type SimOrder, type SimOrderView } from './order.ts'
 import { SimOrderStore } from './order-store.ts'
@@ -151,6 +152,9 @@ export class SimBook {
     if (invalid !== null) return this.#reject(order, invalid, nowMs, caused)
     const instrument = this.#instrument(order.symbol)
     const reference = this.#reference(order.symbol, nowMs)
+    // A market order's notional at the price it would trade at (size-check.ts).
+    const size = sizeProblem(order.qty, order.price ?? reference, instrument)
+    if (size !== null) return this.#reject(order, size, nowMs, caused)
     const marketable = isMarketable(order, reference)
     if (order.postOnly && marketable) return this.#reject(order, SimReason.postOnlyWouldCross, nowMs, caused)
     if (this.#reduceOnlyExceeds(order, order.qty)) return this.#reject(order, SimReason.reduceOnlyWouldIncrease, nowMs, caused)
@@ -191,6 +195,8 @@ export class SimBook {
     const price = request.price ?? order.price
     if (request.qty <= order.cumQty || request.qty % instrument.lot !== 0n) return this.#refuse(order, request, SimReason.invalidQuantity, nowMs, caused)
     if (price === undefined || price <= 0n || price % instrument.tick !== 0n) return this.#refuse(order, request, SimReason.invalidPrice, nowMs, caused)
+    const size = sizeProblem(request.qty, price, instrument)
+    if (size !== null) return this.#refuse(order, request, size, nowMs, caused)
     const reference = this.#reference(order.symbol, nowMs)
     const marketable = isMarketable({ ...order, price }, reference)
     if (order.postOnly && marketable) return this.#refuse(order, request, SimReason.postOnlyWouldCross, nowMs, caused)

@@ -4,7 +4,8 @@
  *
  * It models: a per-symbol random walk in ticks (with stalls and manual jumps); limit/market orders trading against
  * that reference price (taker at the reference, maker at the limit when touched, market with slippage); short
- * liquidity (partial fills) and fills split into several executions; GTC/DAY/IOC/FOK and post-only; maker/taker
+ * liquidity (partial fills) and fills split into several executions; the instruments' lot, tick and size rules (min
+ * and max quantity, min notional: size-check.ts) as refusals; GTC/DAY/IOC/FOK and post-only; maker/taker
  * fees in the quote asset; balances moved by fills; cancel and cancel/replace with client-id chains; dedupe by
  * client order id; and request/report faults (latency, drops, timeouts after apply, lost cancel acks, 429 bursts,
  * outages, dropped/duplicated/reordered reports).

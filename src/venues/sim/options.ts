@@ -5,7 +5,7 @@
  */
 
 import type { Clock } from '../../domain/clock.ts'
-import { isMultipleOf, type Units } from '../../domain/decimal.ts'
+import { formatDecimal, isMultipleOf, type Units } from '../../domain/decimal.ts'
 
 export interface SimInstrument {
   symbol: string
@@ -15,6 +15,13 @@ export interface SimInstrument {
   lot: Units
   /** Reference price at the start of the run; must be a positive multiple of `tick`. */
   initialPrice: Units
+  /**
+   * The size rules a place or amend must meet (size-check.ts), the gateway's instrument's (minQty, maxQty,
+   * minNotional: src/runtime/paper.ts simInstrumentsFor, src/cli/serve-sim.ts). Each absent: no such rule.
+   */
+  minQty?: Units
+  maxQty?: Units
+  minNotional?: Units
 }
 
 /** A window of simulated time [startMs, endMs) during which the venue is unreachable. */
@@ -232,7 +239,19 @@ function validate(options: ResolvedSimOptions): void {
     if (initialPrice <= 0n || !isMultipleOf(initialPrice, tick)) {
       throw new RangeError(`instrument ${symbol}: initialPrice must be a positive multiple of tick`)
     }
+    checkSizeRules(instrument)
   }
+}
+
+/** minQty and maxQty positive, maxQty ≥ minQty, minNotional ≥ 0: else a rule that refuses every order, or none. */
+function checkSizeRules(instrument: SimInstrument): void {
+  const { symbol, minQty, maxQty, minNotional } = instrument
+  if (minQty !== undefined && minQty <= 0n) throw new RangeError(`instrument ${symbol}: minQty must be positive, got ${formatDecimal(minQty)}`)
+  if (maxQty !== undefined && maxQty <= 0n) throw new RangeError(`instrument ${symbol}: maxQty must be positive, got ${formatDecimal(maxQty)}`)
+  if (minQty !== undefined && maxQty !== undefined && maxQty < minQty) {
+    throw new RangeError(`instrument ${symbol}: maxQty must be ≥ minQty (${formatDecimal(minQty)}), got ${formatDecimal(maxQty)}`)
+  }
+  if (minNotional !== undefined && minNotional < 0n) throw new RangeError(`instrument ${symbol}: minNotional must be ≥ 0, got ${formatDecimal(minNotional)}`)
 }
 
 function checkProbability(name: string, value: number): void {

@@ -9,6 +9,14 @@ export const SimReason = {
   unknownSymbol: 'unknown_symbol',
   invalidQuantity: 'invalid_quantity',
   invalidPrice: 'invalid_price',
+  /**
+   * The instrument's size rules (size-check.ts), named after the gateway's own refusals for them (QTY_BELOW_MIN,
+   * QTY_ABOVE_MAX, NOTIONAL_BELOW_MIN): a place or an amend whose quantity is under minQty or over maxQty, or whose
+   * quantity × price is under minNotional.
+   */
+  qtyBelowMin: 'qty_below_min',
+  qtyAboveMax: 'qty_above_max',
+  notionalBelowMin: 'notional_below_min',
   /** Contradictory fields: a market order with a price or post-only, post-only with IOC/FOK. */
   invalidOrder: 'invalid_order',
   postOnlyWouldCross: 'post_only_would_cross',
