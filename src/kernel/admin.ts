@@ -94,8 +94,9 @@ export function decideKillSwitch(state: KernelState, command: KillSwitchCommand)
     return { events: endHeldWork(state, { ...at, target, action: command.action }).events, reply: DONE_REPLY }
   }
   // RESUME ends what is left held under the switch it lifts (an older build's, or parts cut short) before it lifts it:
-  // more than one decision ends, and the switch stays until the decision that ends the last of it. That one lifts the
-  // accounts' own switches too (the gateway's ended every account's waiting work, theirs included).
+  // more than one decision ends, and the switch stays until the decision that ends the last of it. The accounts' own
+  // switches are lifted with it (the gateway's ended every account's waiting work, theirs included): in one decision
+  // without parts, in parts in the decisions after it, the trading switch with the last.
   if (target === 'normal') {
     const ended = endWorkLeftHeld(state, at)
     if (!ended.complete) return { events: ended.events, reply: DONE_REPLY }
