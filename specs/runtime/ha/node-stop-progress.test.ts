@@ -28,6 +28,15 @@ afterEach(async () => {
 
 const TEARDOWN_WAIT_MS_MAX = 400
 const TICK_MS = 50
+/**
+ * The node's lease TTL: shorter than every stop here (TEARDOWN_WAIT_MS_MAX × 3 or more), so a lease still released
+ * (expiry 0) at the end was renewed while the gateway stopped; and far longer than one renewal. A renewal writes the
+ * lease file and fsyncs it and its directory on the event loop, and its new expiry counts from before the write: at
+ * 200 ms, a renewal whose fsyncs took 235 ms on a disk shared with other specs' logs (measured) ended past the expiry
+ * it had just written, the lease rightly lost (LEASE_LOST, "stopping already"), and the release at the end wrote
+ * nothing (the spec saw a non-zero expiry: 2 of 85 runs under load).
+ */
+const LEASE_TTL_MS = 800
 
 /**
  * A node leading at once whose gateway's stop advances (a tick of progress every TICK_MS) for `advancingMs`, then
@@ -53,7 +62,7 @@ async function leaderAdvancingFor(world: World, advancingMs: number): Promise<{ 
       held = gateway
       return gateway
     },
-    { oldLeader: false, role: 'auto', leaseTtlMs: 200, teardownWaitMsMax: TEARDOWN_WAIT_MS_MAX },
+    { oldLeader: false, role: 'auto', leaseTtlMs: LEASE_TTL_MS, teardownWaitMsMax: TEARDOWN_WAIT_MS_MAX },
   )
   cleanups.push(() => released.resolve()) // runs before the node's own cleanup
   await node.start()
