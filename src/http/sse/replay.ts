@@ -115,7 +115,7 @@ export class Replays {
     // Live only with room: a replay fills the buffer to the brim while it waits for the client, and switched with it
     // full, the next live batch cut off (slow_consumer) a client only keeping the replay's pace. Without room it waits
     // as in the middle of a replay, and the next turn reads from the log what was written meanwhile.
-    if (subscriber.phase === 'replaying' && subscriber.lastLsn >= this.options.headLsn() && subscriber.hasRoom) subscriber.phase = 'live'
+    if (subscriber.phase === 'replaying' && subscriber.lastLsn >= this.options.headLsn() && subscriber.hasRoom) subscriber.wentLive()
   }
 
   /**
@@ -127,7 +127,7 @@ export class Replays {
    */
   private resynced(stream: ReplayedStream): void {
     stream.openedMs = this.options.nowMs()
-    if (stream.subscriber.hasRoom) stream.subscriber.phase = 'live'
+    if (stream.subscriber.hasRoom) stream.subscriber.wentLive()
   }
 
   /**

@@ -7,7 +7,8 @@
  * rather than buffering without bound. Room is judged once per batch: the hub hands a batch over in one call, before
  * any of it can reach the socket, so judging each event would cut off a client that keeps up whenever one batch
  * (a flatten canceling every open order of an account, a burst committed together) holds more events than the buffer.
- * The queue therefore holds at most `bufferEventsMax` events plus one batch, and the stream's opening pieces (`opened`).
+ * The queue therefore holds at most `bufferEventsMax` events plus one batch, and the stream's opening pieces (`opened`),
+ * and for a while after a replay went live, the fewer than `bufferEventsMax` events it left queued (`wentLive`).
  *
  * A stream cut off as `slow_consumer` keeps nothing but its final event: the queue is the subscriber's own, not the
  * stream's, so the cut drops what the client has yet to read, and the final event names the last event id it was
@@ -78,8 +79,11 @@ export class Subscriber {
   private pulled = false
   /** The resume point of the last piece the server took: where the client resumes when the rest is dropped. */
   private handedLsn: number
-  /** How many of the queue's first pieces open the stream (`opened`): they take no room from events. */
-  private openingQueued = 0
+  /**
+   * How many of the queue's first pieces take no room from the events that follow: the stream's opening pieces
+   * (`opened`), and what a replay left queued as it went live (`wentLive`).
+   */
+  private roomFreeQueued = 0
 
   constructor(startLsn: number, options: SubscriberOptions) {
     this.lastLsn = startLsn
@@ -98,13 +102,13 @@ export class Subscriber {
     )
   }
 
-  /** Events (and comments) the server has not taken yet (bounded by bufferEventsMax plus one batch). */
+  /** Events (and comments) the server has not taken yet (bounded as the class says). */
   get backlog(): number {
     return this.queue.length - this.head
   }
 
   get hasRoom(): boolean {
-    return this.phase !== 'closed' && this.backlog - this.openingQueued < this.options.bufferEventsMax
+    return this.phase !== 'closed' && this.backlog - this.roomFreeQueued < this.options.bufferEventsMax
   }
 
   /**
@@ -114,7 +118,19 @@ export class Subscriber {
    * batch cut it off (`slow_consumer`) though it was not behind.
    */
   opened(): void {
-    this.openingQueued = this.backlog
+    this.roomFreeQueued = this.backlog
+  }
+
+  /**
+   * The replay has read to the live feed's head (with room, replay.ts): live from here, and what it queued and the client
+   * has yet to take (up to bufferEventsMax - 1 events) takes no room from the live events. Counted as live events, they
+   * left a client that read at the replay's pace one batch of room: the second live batch before its next read cut it
+   * off (`slow_consumer`), though it kept up once live with a buffer to spare (specs/http/sse-replay-live-leftover).
+   * The client takes them first; after that the whole buffer is the live events', as for a stream opened live.
+   */
+  wentLive(): void {
+    this.phase = 'live'
+    this.roomFreeQueued = this.backlog
   }
 
   /** Resolves when the client has drained below the buffer bound (or the subscriber closed). */
@@ -184,7 +200,7 @@ export class Subscriber {
     const queued = dropped ? [] : this.queue.slice(this.head)
     this.queue = []
     this.head = 0
-    this.openingQueued = 0
+    this.roomFreeQueued = 0
     try {
       for (const piece of queued) this.controller?.enqueue(piece.bytes)
       if (reason !== 'client_closed') {
@@ -221,8 +237,8 @@ export class Subscriber {
       this.queue[this.head] = TAKEN
       this.head++
     }
-    // The opening pieces are the queue's first: taken first.
-    this.openingQueued = Math.max(0, this.openingQueued - pieces.length)
+    // The pieces that take no room are the queue's first: taken first.
+    this.roomFreeQueued = Math.max(0, this.roomFreeQueued - pieces.length)
     if (this.head === this.queue.length) {
       this.queue = []
       this.head = 0
