@@ -77,6 +77,10 @@ describe('POST /v1/order-lists', () => {
     const mismatch = await placeList(list('bad-4'), trader, { 'Idempotency-Key': 'other' })
     expect(mismatch.status).toBe(400)
     expect(errorCode(mismatch.body)).toBe('IDEMPOTENCY_KEY_MISMATCH')
+    // A leg's amount with a leading zero ("059000" was taken as 59000): the transport's refusal (routes/input-amounts.ts).
+    const leadingZero = await placeList(list('bad-5', [LIMIT_BUY, { ...LIMIT_BUY, price: '058000' }]))
+    expect(leadingZero.status).toBe(400)
+    expect(((leadingZero.body.error as { details: { issues: { path: string }[] } }).details.issues).map((issue) => issue.path)).toEqual(['orders.1.price'])
     expect(t.gateway.engine.wal.lastLsn).toBe(lsn)
   })
 

@@ -140,6 +140,20 @@ describe('POST /v1/orders', () => {
     expect(t.gateway.engine.wal.lastLsn).toBe(lsn)
   })
 
+  test('a retry of an order an older build accepted with a leading zero is answered its first answer, not 400', async () => {
+    // A leader before the rule took qty "00.01" under the key (the kernel still does: a standby re-decides with it). A 400
+    // to the retry could be read as "not placed", and the order placed again under a new key.
+    const principal = { id: 'alice', roles: ['trader' as const], accounts: ['demo-1'], liveAllowed: false }
+    const body = { ...LIMIT_BUY, qty: '00.01', client_order_id: 'leading-zero-held' }
+    const first = await t.gateway.place(principal, body, 'leading-zero-held')
+    expect(first.reply.kind).toBe('accepted')
+    const retry = await place('leading-zero-held', body)
+    expect(retry.status).toBe(202)
+    expect(retry.headers.get('Idempotent-Replayed')).toBe('true')
+    expect((await json(retry)).order_id).toBe((first.reply as { orderId: string }).orderId)
+    expect([...t.gateway.engine.state.orders.values()].filter((order) => order.idempotencyKey === 'leading-zero-held')).toHaveLength(1)
+  })
+
   test('malformed JSON is 400 MALFORMED_REQUEST; an oversized body is 413', async () => {
     const bad = await t.request('/v1/orders', post(trader, '{"account":', { 'Idempotency-Key': 'bad-json' }))
     expect(bad.status).toBe(400)

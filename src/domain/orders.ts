@@ -11,7 +11,7 @@ import type { Units } from './decimal.ts'
 import type { Lane } from './modes.ts'
 import type { ReasonCode } from './reasons.ts'
 import type { SmallSet } from './small-set.ts'
-import { idSchema, orderTypeSchema, positiveInputUnitsSchema, sideSchema, tifSchema, ttlMsSchema } from './schema-kit.ts'
+import { idSchema, orderTypeSchema, positiveInputUnitsSchema, positiveUnitsSchema, sideSchema, tifSchema, ttlMsSchema } from './schema-kit.ts'
 import type { OrderState } from './states.ts'
 
 export type Side = 'buy' | 'sell'
@@ -28,8 +28,10 @@ export const placeBodySchema = v.pipe(
     symbol: idSchema,
     side: sideSchema,
     type: orderTypeSchema,
-    qty: positiveInputUnitsSchema,
-    price: v.exactOptional(positiveInputUnitsSchema),
+    // Lenient (a leading zero is taken): the kernel re-decides recorded bodies with it. The transport refuses a
+    // leading zero in a new request (http/routes/input-amounts.ts).
+    qty: positiveUnitsSchema,
+    price: v.exactOptional(positiveUnitsSchema),
     tif: v.exactOptional(tifSchema, 'GTC'),
     post_only: v.exactOptional(v.boolean(), false),
     reduce_only: v.exactOptional(v.boolean(), false),

@@ -10,6 +10,7 @@
 import { Hono, type Context } from 'hono'
 import * as v from 'valibot'
 import { formatDecimal } from '../../domain/decimal.ts'
+import { refuseLeadingZeroAmounts } from './input-amounts.ts'
 import { orderListBodySchema, type OrderList } from '../../domain/order-lists.ts'
 import { heldListIdOf, idempotencyIndexKey, legKeyOf, LIST_KEY_CHARS_MAX, type Reply } from '../../kernel/index.ts'
 import type { KernelState } from '../../kernel/index.ts'
@@ -74,6 +75,7 @@ async function placeList(c: Context<AuthEnv>, services: Services): Promise<Respo
   // "nothing was written" for a list whose key is in the log: review).
   const { state } = services.gateway.engine
   const known = heldListIdOf(state, parsed.account, listKey) !== undefined || legKeys.some((key) => state.idempotency.has(idempotencyIndexKey(parsed.account, key)))
+  refuseLeadingZeroAmounts((body as { orders: unknown[] }).orders.map((leg, index) => ({ path: `orders.${index}.`, body: leg })), known)
   const admission = requireAdmitted(services, admitPlace(services, principal, parsed.account, legKeys[0] as string, first, known))
   try {
     const result = await runCommand(c, () => services.gateway.placeList(kernelPrincipal(principal), body, headerKey, { traceparent: trace.traceparent })).catch((error: unknown) => {

@@ -11,6 +11,7 @@
 import { Hono, type Context } from 'hono'
 import * as v from 'valibot'
 import { safeParsePlaceBody } from '../../domain/orders.ts'
+import { idempotencyIndexKey } from '../../kernel/index.ts'
 import { ORDER_STATES } from '../../domain/states.ts'
 import { canRead, canReadEvery, canTrade, principalOf, type AuthEnv, type Principal } from '../auth/index.ts'
 import { bodyBrokenOff, jsonBodyOf } from '../body.ts'
@@ -20,6 +21,7 @@ import { NO_QUERY, queryOf } from '../query.ts'
 import type { Services } from '../services.ts'
 import { orderView } from '../views/order-view.ts'
 import { admitPlace, isKernelLoadRefusal, refuseReservedKey, requireAdmitted } from './place-admission.ts'
+import { refuseLeadingZeroAmounts } from './input-amounts.ts'
 import { acceptedFieldsOf, placeAnswer, type AcceptedFields } from './place-response.ts'
 import { findOrder } from './order-lookup.ts'
 import { OrderCursors, type CursorReader } from '../order-list/cursor.ts'
@@ -79,6 +81,7 @@ async function placeOrder(c: Context<AuthEnv>, services: Services, retiredOrder:
     throw new ApiError('FORBIDDEN', `not allowed to trade account ${parsed.account}`, { details: { account: parsed.account } })
   }
   requireReady(services)
+  refuseLeadingZeroAmounts([{ path: '', body }], services.gateway.engine.state.idempotency.has(idempotencyIndexKey(parsed.account, idempotencyKey)))
   const admission = requireAdmitted(services, admitPlace(services, principal, parsed.account, idempotencyKey, parsed))
   let outcome = 'error'
   try {
