@@ -378,6 +378,12 @@ export function backOfficeOf(
       offices.delete(gateway)
     }
   }
+  // A start that fails after this (bootstrap refused by a lost lease, say) never runs the stop above.
+  gateway.onStartFailed(async () => {
+    await opened.quiesce()
+    opened.close()
+    offices.delete(gateway)
+  })
   return office
 }
 

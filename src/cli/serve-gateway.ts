@@ -124,7 +124,14 @@ export async function startServeGateway(config: Config, options: ServeGatewayOpt
   // The back office opens with the gateway (not on first request), from the snapshot's section when it has one, so
   // every snapshot carries it and the log below a compacted start is never needed for it. A standby keeps it too (its
   // snapshots and compaction must not lose it) but never reconciles: its log takes no records of its own.
-  backOfficeOf(gateway, { reconcileIntervalMs: gateway.role === 'leader' ? backOfficeConfigOf(config).reconcileIntervalMs : null })
+  try {
+    backOfficeOf(gateway, { reconcileIntervalMs: gateway.role === 'leader' ? backOfficeConfigOf(config).reconcileIntervalMs : null })
+  } catch (error) {
+    // A standby's query model refused (an unreadable file): its gateway is running by now, and was left so, holding
+    // the log and its lock while the start reported its failure. Stopped, it takes no snapshot (none lacks the section).
+    await gateway.stop().catch((stopError: unknown) => options.onError(stopError, 'stopping a gateway whose back office could not open'))
+    throw error
+  }
   // The gateway's stop ends the FIX sessions first (GatewayOptions.venueSessions), while the log is open.
   const stop = (): Promise<void> => gateway.stop()
   return { gateway, venue, fixVenues, digest, stop }

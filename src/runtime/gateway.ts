@@ -56,6 +56,8 @@ export class Gateway extends GatewayCommands {
   private stopRun: Promise<void> | null = null
   private stopSteps = 0
   private readonly unsubscribes: (() => void)[] = []
+  /** What opened on this gateway before bootstrap and closes with a failed start (onStartFailed), last first. */
+  private readonly startFailedCloses: (() => Promise<void>)[] = []
   private readonly replicaApply = Promise.withResolvers<ReplicaApplyError>()
   /** The open orders the gateway reads back on its own: the periodic sweep, the fill gaps that stay open (`fillGaps`: /metrics). */
   readonly readBacks: OrderReadBacks
@@ -260,9 +262,24 @@ export class Gateway extends GatewayCommands {
     }
   }
 
-  /** A start that failed part way: everything stopped and the log closed, with no seal and no snapshot written. */
+  /**
+   * Registers `close` for a start that fails part way (abandon), for what opens on this gateway before bootstrap and
+   * otherwise closes with its stop() (the back office, backOfficeOf): a failed start never runs stop(), and left open
+   * its SQLite file, timers and worker thread outlived the start, while the HA node followed on the same data dir.
+   */
+  onStartFailed(close: () => Promise<void>): void {
+    this.startFailedCloses.push(close)
+  }
+
+  /**
+   * A start that failed part way: everything stopped and the log closed, with no seal and no snapshot written. What
+   * opened last closes first: what registered onStartFailed (opened before bootstrap, after the log), then the rest.
+   */
   private async abandon(): Promise<void> {
     this.readyFlag = false
+    for (const close of this.startFailedCloses.splice(0).reverse()) {
+      await close().catch((error: unknown) => this.options.onError(error, 'closing what a failed start opened'))
+    }
     this.venueHealth?.stop()
     this.autoStop?.stop()
     this.overrideLapses.stop()
