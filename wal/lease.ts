@@ -20,6 +20,16 @@
  * (Wal.open: LeaseEpochUsedError) and takes the next epoch, which fences the other at once. Every frame carries the epoch, so
  * anything a zombie wrote during a takeover is recognisable and refused by replication and replay.
  *
+ * Epochs the log holds: a lease directory emptied by hand (or one that lost its newest files) starts again below the
+ * epochs the taker's log already holds frames of, and the log refuses a writer at or below its last epoch (Wal.open).
+ * Each take of such an epoch was burnt: one failed start each (exit 1 at start-up; a standby's gateway stopped and
+ * started again at each takeover tick), as many as the log's epoch, before the node could lead. A taker that says
+ * its log's last epoch (`logEpoch`) takes the lease above it at once, and links every epoch file in between first,
+ * each a released record (expiry 0) with the new record's holder and floor: epoch files are still created one after
+ * another, each by a link that fails if the epoch is taken, so the fencing check above (n+1 exists) and the races
+ * between takers hold as for a take of current + 1. Those epochs are spent, as the failed starts spent them, but
+ * nothing is started at them; the climb is as long as the log's epoch is above the directory's (once, after the loss).
+ *
  * Clock assumption: expiry compares wall clocks of different hosts. Hosts must be synchronised to within
  * `clockSkewMsMax` (NTP/PTP), and a taker waits until expiry + clockSkewMsMax. The holder also ends its own lease by a
  * monotonic clock (ttl after the renewal began), so a wall clock stepped back does not keep it holding for longer; a
@@ -68,6 +78,11 @@ export interface LeaseOptions {
    * wal/lease-floor.ts). Unset: the taker is not judged (LEASE_LOG_BEHIND never thrown).
    */
   logEndLsn?: () => number
+  /**
+   * The highest epoch of any frame in the taker's log (0: none), read only when the lease is free: the lease is taken
+   * above it (see the file comment, "Epochs the log holds"). Unset: taken at the current record's epoch + 1.
+   */
+  logEpoch?: () => number
   /**
    * The taker's node id, judged against the record's in-sync set (see the file comment). Unset: not judged
    * (LEASE_NOT_IN_SYNC never thrown; wal callers outside HA).
@@ -161,10 +176,11 @@ export class Lease implements LeaseGuard {
   }
 
   /**
-   * Takes the lease with epoch = current + 1 if there is none or the current one has expired (past its expiry plus
-   * the skew bound). Throws LeaseError('LEASE_HELD') if it is live, 'LEASE_RACE_LOST' if another process took the
-   * same epoch first, LeaseLogBehindError ('LEASE_LOG_BEHIND') if the taker's log ends below the current record's
-   * floor, LeaseNotInSyncError ('LEASE_NOT_IN_SYNC') if the record's in-sync set does not name it (either unless
+   * Takes the lease with epoch = current + 1 (or the taker's log's last epoch + 1 when that is higher: `logEpoch`) if
+   * there is none or the current one has expired (past its expiry plus the skew bound). Throws LeaseError('LEASE_HELD')
+   * if it is live, 'LEASE_RACE_LOST' if another process took the same epoch (or one passed on the way) first,
+   * LeaseLogBehindError ('LEASE_LOG_BEHIND') if the taker's log ends below the current record's floor,
+   * LeaseNotInSyncError ('LEASE_NOT_IN_SYNC') if the record's in-sync set does not name it (either unless
    * acceptDataLoss).
    */
   static acquire(partial: Partial<LeaseOptions> & { dir: string; holderId: string }): Lease {
@@ -186,28 +202,18 @@ export class Lease implements LeaseGuard {
       throw new LeaseError('LEASE_HELD', `epoch ${current.epoch} is held by ${current.holderId} until ${new Date(current.expiresAtMs).toISOString()}`)
     }
     const floor = logFloor(current, options)
-    const epoch = (current?.epoch ?? 0) + 1
-    if (epoch > LEASE_EPOCH_MAX) throw new LeaseError('LEASE_FILE_INVALID', `epoch ${current?.epoch} is the highest a log frame carries: no epoch is left to take over with`)
+    const currentEpoch = current?.epoch ?? 0
+    const epoch = Math.max(currentEpoch, options.logEpoch?.() ?? 0) + 1
+    if (epoch > LEASE_EPOCH_MAX) throw new LeaseError('LEASE_FILE_INVALID', `epoch ${epoch - 1} is the highest a log frame carries: no epoch is left to take over with`)
     const expiresAtMs = now + options.ttlMs
     const record: LeaseRecord = {
       holderId: options.holderId, epoch, expiresAtMs, renewedAtMs: now, replicatedLsn: floor.replicatedLsn, ...(floor.inSync === undefined ? {} : { inSync: floor.inSync }),
       ...(floor.previousHolder === undefined ? {} : { previousHolder: floor.previousHolder }),
     }
-    // Write the record to a private temp file, then hard-link it into place: link fails with EEXIST if the epoch is
-    // taken, and the epoch file never exists without its full content.
-    const path = join(dir, epochFileName(epoch))
-    const tempPath = `${path}.${tempNameOf(options.holderId)}.${process.pid}.tmp`
-    writeDurably(io, tempPath, record)
-    try {
-      io.link(tempPath, path)
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'EEXIST') {
-        throw new LeaseError('LEASE_RACE_LOST', `another process took epoch ${epoch} first`)
-      }
-      throw error
-    } finally {
-      io.unlink(tempPath)
-    }
+    // The epochs the taker's log holds above the current record's are each linked first, in turn, as released
+    // records (see the file comment): every link a race point, as any take's.
+    for (let passed = currentEpoch + 1; passed < epoch; passed++) linkEpochFile(io, dir, { ...record, epoch: passed, expiresAtMs: 0 })
+    linkEpochFile(io, dir, record)
     io.fsyncDirectory(dir)
     // A taker paused between reading the current epoch and the link (in the normal run a few microseconds) while
     // later takers took this epoch and more, and tidied it away, re-created it: the link succeeded on a name already
@@ -357,6 +363,26 @@ export class Lease implements LeaseGuard {
         // Another process may have removed it first; old epoch files are only tidied, and gone in this order.
       }
     }
+  }
+}
+
+/**
+ * Writes `record` to a private temp file, then hard-links it into place as its epoch's file: link fails with EEXIST if
+ * the epoch is taken (LEASE_RACE_LOST), and an epoch file never exists without its full content.
+ */
+function linkEpochFile(io: WalIo, dir: string, record: LeaseRecord): void {
+  const path = join(dir, epochFileName(record.epoch))
+  const tempPath = `${path}.${tempNameOf(record.holderId)}.${process.pid}.tmp`
+  writeDurably(io, tempPath, record)
+  try {
+    io.link(tempPath, path)
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'EEXIST') {
+      throw new LeaseError('LEASE_RACE_LOST', `another process took epoch ${record.epoch} first`)
+    }
+    throw error
+  } finally {
+    io.unlink(tempPath)
   }
 }
 

@@ -78,7 +78,7 @@ export async function takeOverIfExpired(node: NodeCore): Promise<void> {
   // A takeover failed lately (its start refused): the lease is left free for another node until the wait is over.
   if (!node.takeoverBackoff.ready()) return
   // Judged on this log's end (everything the replicator appended is durable before it is acknowledged or counted).
-  const guard = node.guard(() => node.gateway?.engine.wal.lastLsn ?? 0)
+  const guard = node.guard(() => ({ lastLsn: node.gateway?.engine.wal.lastLsn ?? 0, lastEpoch: node.gateway?.engine.wal.lastEpoch ?? 0 }))
   const lease = takeLeaseIfGone(node.options, node.holderId, { watch: node.leaseWatch, trouble: node.leaseTrouble, log: node.options.log, guard })
   if (lease === null) return
   const takenAtMs = Date.now()

@@ -24,7 +24,7 @@ export function acquireIfFree(access: LeaseDirAccess, holderId: string, guard: T
   let lease: Lease
   try {
     lease = Lease.acquire({
-      dir: access.leaseDir, holderId, ttlMs: access.leaseTtlMs, clockSkewMsMax: access.clockSkewMsMax, logEndLsn: guard.logEndLsn, acceptDataLoss: guard.acceptDataLoss, nodeId: guard.nodeId,
+      dir: access.leaseDir, holderId, ttlMs: access.leaseTtlMs, clockSkewMsMax: access.clockSkewMsMax, logEndLsn: guard.logEndLsn, logEpoch: guard.logEpoch, acceptDataLoss: guard.acceptDataLoss, nodeId: guard.nodeId,
       ...(stalled === undefined ? {} : { stalled }),
     })
   } catch (error) {

@@ -17,7 +17,7 @@ import type { SnapshotRecoveryStatus } from './resync.ts'
 import type { RoleChanges } from './role-changes.ts'
 import type { SyncReplication } from './sync.ts'
 import type { TakeoverBackoff } from './takeover-backoff.ts'
-import type { TakeoverGuard } from './takeover-guard.ts'
+import type { LogEnd, TakeoverGuard } from './takeover-guard.ts'
 import type { TakeoverWouldRefuse } from './takeover-would-refuse.ts'
 import type { TakeoverLag } from './takeover-lag.ts'
 
@@ -39,8 +39,8 @@ export interface NodeCore {
   readonly takeoverBackoff: TakeoverBackoff
   /** A caught-up standby's check that its takeover would be refused (takeover-would-refuse.ts). */
   readonly takeoverWouldRefuse: TakeoverWouldRefuse
-  /** A take of the lease judged on this node's log end, read by `logEndLsn` (takeover-guard.ts). */
-  guard(logEndLsn: () => number): TakeoverGuard
+  /** A take of the lease judged on this node's log end and above its last epoch, read by `logEnd` (takeover-guard.ts). */
+  guard(logEnd: () => LogEnd): TakeoverGuard
   role: NodeRole
   gateway: Gateway | null
   lease: Lease | null

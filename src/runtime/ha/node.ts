@@ -58,7 +58,7 @@ import { NodeStuckError, unsteadyStateOf } from './steady-state.ts'
 import type { SyncReplication } from './sync.ts'
 import { TAKEOVER_BACKOFF_MS_MAX, TakeoverBackoff } from './takeover-backoff.ts'
 import { TAKEOVER_WOULD_REFUSE_CHECK_MS, TakeoverWouldRefuse } from './takeover-would-refuse.ts'
-import { logEndOfDataDir, readOnce, TakeoverRefusal, type TakeoverGuard } from './takeover-guard.ts'
+import { logEndOfDataDir, readOnce, TakeoverRefusal, type LogEnd, type TakeoverGuard } from './takeover-guard.ts'
 import type { TakeoverLag } from './takeover-lag.ts'
 import { handTailAtStop, TAIL_HANDOFF_WAIT_MS_MAX } from './tail-handoff.ts'
 import { abandonNode, onceEach, type NodeParts, teardownBounds, tearDownNodeWithin } from './teardown.ts'
@@ -141,9 +141,15 @@ export class HaNode {
     })
   }
 
-  /** What this node's takes of the lease carry: its log's end (read by `logEndLsn`) against the record's floor. */
-  private guard(logEndLsn: () => number): TakeoverGuard {
-    return { nodeId: this.options.nodeId, logEndLsn, acceptDataLoss: this.options.acceptDataLoss === true, refusal: this.takeoverRefusal }
+  /**
+   * What this node's takes of the lease carry: its log's end (read by `logEnd`, only when the lease is free) against
+   * the record's floor, and its last epoch, above which the lease is taken.
+   */
+  private guard(logEnd: () => LogEnd): TakeoverGuard {
+    return {
+      nodeId: this.options.nodeId, logEndLsn: () => logEnd().lastLsn, logEpoch: () => logEnd().lastEpoch, acceptDataLoss: this.options.acceptDataLoss === true,
+      refusal: this.takeoverRefusal,
+    }
   }
 
   /** Starts leading or following (a role change itself: stop() waits for it); throws if neither could start. */
@@ -240,7 +246,7 @@ export class HaNode {
       get leaseTrouble() { return node.leaseTrouble },
       get takeoverBackoff() { return node.takeoverBackoff },
       get takeoverWouldRefuse() { return node.takeoverWouldRefuse },
-      guard: (logEndLsn) => node.guard(logEndLsn),
+      guard: (logEnd) => node.guard(logEnd),
       get role() { return node.role },
       set role(role) { node.role = role },
       get gateway() { return node.gateway },

@@ -37,12 +37,23 @@ export type TakeoverRefusedJson = {
   in_sync: string[] | null
 }
 
+/** Where a node's log ends: its last LSN and the highest epoch of its frames (0 and 0: no log). */
+export interface LogEnd {
+  lastLsn: number
+  lastEpoch: number
+}
+
 /** What a node's takes of the lease carry (lease-dir.ts acquireIfFree). */
 export interface TakeoverGuard {
   /** This node's id, judged against the record's in-sync set. */
   nodeId: string
   /** Where this node's durable log ends; read only when the lease is free and its record carries a floor or an in-sync set. */
   logEndLsn: () => number
+  /**
+   * The highest epoch of this node's log's frames; read only when the lease is free. The lease is taken above it
+   * (wal/lease.ts, "Epochs the log holds"): at or below it, the log refuses the leader (Wal.open) and the take is burnt.
+   */
+  logEpoch: () => number
   acceptDataLoss: boolean
   refusal: TakeoverRefusal
 }
@@ -101,16 +112,17 @@ export class TakeoverRefusal {
 
 /**
  * Where the log in `dataDir` ends, read without a gateway (start-up, a `leader` waiting for the lease): a read-only
- * open (the whole log scanned, chain not verified), so the caller reads it once and keeps it. 0 when there is no log.
+ * open (the whole log scanned, chain not verified), so the caller reads it once and keeps it. 0, 0 when there is no log.
  */
-export function logEndOfDataDir(dataDir: string): number {
+export function logEndOfDataDir(dataDir: string): LogEnd {
   const logDir = join(dataDir, 'log')
-  if (!nodeIo.exists(logDir)) return 0
-  return openReadOnly(logDir, { verifyChain: false }).lastLsn
+  if (!nodeIo.exists(logDir)) return { lastLsn: 0, lastEpoch: 0 }
+  const log = openReadOnly(logDir, { verifyChain: false })
+  return { lastLsn: log.lastLsn, lastEpoch: log.lastEpoch }
 }
 
 /** `read` once, the first time it is asked for (a closed log's end does not move while this node holds its data dir). */
-export function readOnce(read: () => number): () => number {
-  let value: number | null = null
+export function readOnce<T>(read: () => T): () => T {
+  let value: T | null = null
   return () => (value ??= read())
 }
