@@ -117,7 +117,17 @@ export class LeaseLostWhileStartingError extends LeaseError {
   }
 }
 
-/** Releases `lease` and leaves the leader's path: stopped if stop() has begun, else starting (to follow again). */
+/**
+ * Releases `lease` and leaves the leader's path: stopped if stop() has begun, else starting (to follow again).
+ *
+ * The epoch is spent: the next take is at the next one, so a node whose starts keep failing (a supervisor restarting
+ * it) climbs one epoch per attempt. That is right: the log is opened for writing only under a lease held (Wal.open),
+ * so the epoch must be taken before anything the start may refuse is known (the log, the snapshot, bootstrap), and
+ * an epoch once taken is never taken again (another node may have seen it; fencing counts on that). A spent epoch
+ * fences nothing that a lower one would not, and nothing was acknowledged at it. What can be known before taking is
+ * checked first: the log's floor and last epoch (wal/lease.ts logEndLsn, logEpoch); the rest is bounded by one epoch
+ * per start, far below LEASE_EPOCH_MAX (spec: runtime/ha/failed-start-epoch).
+ */
 export function giveUp(node: NodeCore, lease: Lease): void {
   // Taken below the floor (--accept-data-loss) but never led: released with its own log end as the floor, any node
   // (an empty one without the flag) could take it next and lead, and the copy holding the records be set aside.
