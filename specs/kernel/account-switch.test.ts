@@ -57,7 +57,8 @@ describe("an account's own kill switch", () => {
     expect(accountSwitch(harness, 'RESUME').events).toEqual([])
     accountSwitch(harness, 'HALT')
     expect(accountSwitch(harness, 'HALT').events).toEqual([])
-    expect(accountSwitch(harness, 'CANCEL_ONLY').events).toEqual([])
+    expect(harness.state.accountSwitches.get(ACCOUNT)?.switch).toBe('halted')
+    expect(accountSwitch(harness, 'CANCEL_ONLY', ACCOUNT, trader).reply).toMatchObject({ kind: 'refused', reason: 'PERMISSION_DENIED' })
     expect(harness.state.accountSwitches.get(ACCOUNT)?.switch).toBe('halted')
     expect(accountSwitch(harness, 'RESUME', ACCOUNT, trader).reply).toMatchObject({ kind: 'refused', reason: 'PERMISSION_DENIED' })
     expect(harness.eventTypes(accountSwitch(harness, 'RESUME'))).toEqual(['account.switch_changed'])
@@ -154,6 +155,49 @@ describe("the gateway's RESUME in parts lifts many accounts' switches within eac
     const decided = harness.run({ kind: 'kill_switch', nowMs: harness.nowMs, principal: ops, action: 'RESUME', note: 'all clear' })
     expect(decided.events.length).toBe(STOPPED)
     expect(harness.state.accountSwitches.size).toBe(0)
+  })
+})
+
+/**
+ * An operator moving an account's own switch (POST /v1/accounts/:id/halt | cancel-only): the breaker's CANCEL_ONLY
+ * holds a flatten's closes, and HALT must let them out without lifting the stop (the account's RESUME let its bot
+ * trade again). The move is one account.switch_changed naming the operator; the account stays stopped throughout.
+ */
+describe("an operator moves an account's own switch from one to the other", () => {
+  const markets = { 'sim:BTC-USD': market('50000') }
+  const breaker: Principal = { id: 'egress-auto-stop', roles: ['ops'], accounts: [], liveAllowed: false }
+
+  test("CANCEL_ONLY -> HALT: the flatten's held close goes, new orders stay refused; HALT -> CANCEL_ONLY holds closes again", () => {
+    const harness = twoAccounts()
+    accountSwitch(harness, 'CANCEL_ONLY', ACCOUNT, breaker)
+    harness.run({ kind: 'flatten', nowMs: harness.nowMs, principal: ops, accountId: ACCOUNT, flattenId: 'f-1', markets })
+    const close = [...harness.state.orders.values()].find((order) => order.flattenId !== null && order.accountId === ACCOUNT)
+    const closeId = close?.orderId ?? ''
+    expect(harness.next()).toBeNull()
+    const moved = harness.run({ kind: 'kill_switch', nowMs: harness.nowMs, principal: ops, action: 'HALT', note: 'let the closes out', accountId: ACCOUNT, ordersMax: 100 })
+    expect(moved.events).toEqual([expect.objectContaining({ type: 'account.switch_changed', accountId: ACCOUNT, action: 'HALT', switch: 'halted', principalId: ops.id, note: 'let the closes out' })])
+    expect(harness.state.accountSwitches.get(ACCOUNT)).toMatchObject({ switch: 'halted', principalId: ops.id })
+    expect(harness.place({ client_order_id: 'still-refused', side: 'sell' }).reply).toMatchObject({ kind: 'rejected', reason: 'ACCOUNT_HALTED' })
+    expect(harness.next()).toMatchObject({ kind: 'place', orderId: closeId })
+    // Back to CANCEL_ONLY before it was sent: held again.
+    expect(harness.eventTypes(accountSwitch(harness, 'CANCEL_ONLY'))).toEqual(['account.switch_changed'])
+    expect(harness.state.accountSwitches.get(ACCOUNT)?.switch).toBe('cancel_only')
+    expect(harness.next()).toBeNull()
+    expect(harness.send(closeId).reply).toMatchObject({ kind: 'refused', reason: 'ACCOUNT_CANCEL_ONLY' })
+    expect(harness.place({ client_order_id: 'refused-again', side: 'sell' }).reply).toMatchObject({ kind: 'rejected', reason: 'ACCOUNT_CANCEL_ONLY' })
+  })
+
+  test('a move ends the waiting work a cut-short stop left, with the new switch’s code, before its record', () => {
+    const harness = twoAccounts()
+    const first = harness.placedId({ client_order_id: 'first' })
+    const second = harness.placedId({ client_order_id: 'second' })
+    // A stop whose parts were cut short after its first (one order per part): the second place is left waiting.
+    harness.run({ kind: 'kill_switch', nowMs: harness.nowMs, principal: breaker, action: 'CANCEL_ONLY', note: 'auto-stop order_rate: test', accountId: ACCOUNT, ordersMax: 1 })
+    const ended = [first, second].filter((orderId) => harness.order(orderId).status === 'Canceled')
+    expect(ended.length).toBe(1)
+    const left = ended[0] === first ? second : first
+    expect(harness.eventTypes(accountSwitch(harness, 'HALT'))).toEqual(['order.canceled', 'account.switch_changed'])
+    expect(harness.order(left)).toMatchObject({ status: 'Canceled', lastReason: 'ACCOUNT_HALTED' })
   })
 })
 

@@ -9,14 +9,18 @@
  * risk: "only cancels reach the venue" is what CANCEL_ONLY means and the one thing that sets it apart from HALT (both
  * refuse new orders and amends and end the waiting ones), and it is the breaker's configured `action` an operator
  * chose; an account whose closes must go while its bot is stopped is stopped with HALT. Held closes are never ended:
- * they go at the account's RESUME (specs/kernel/account-switch.test.ts, a flatten's closes under each switch).
+ * they go at the account's RESUME, or when an operator moves the account's switch to HALT (POST
+ * /v1/accounts/:id/halt), which keeps the bot stopped (specs/kernel/account-switch.test.ts, a flatten's closes under
+ * each switch). An operator may also stop an account by hand with either switch (POST /v1/accounts/:id/halt |
+ * cancel-only): the same decision as the breaker's, its principal the operator's.
  *
- * A durable decision: `account.switch_changed` (the account, the action, the switch, who, the note naming the breaker
- * and its figures, and from payload version 13 the config digest and build it was decided under) is applied into KernelState.accountSwitches, so a restart and a snapshot keep it. It is lifted by an
- * operator: RESUME of that account (POST /v1/accounts/:id/resume), or the gateway's RESUME, which lifts every account's
- * (kill-switch decided by admin.ts decideKillSwitch). A RESUME ends first the account's work a cut-short engagement left
- * held, as the gateway's RESUME does, so nothing held goes out as if just asked for. Decided in parts like the gateway's
- * switch (KillSwitchCommand.ordersMax).
+ * A durable decision: `account.switch_changed` (the account, the action, the switch, who — the operator, or
+ * `egress-auto-stop` —, the note: the operator's, or the breaker's naming it and its figures, and from payload version
+ * 13 the config digest and build it was decided under) is applied into KernelState.accountSwitches, so a restart and a
+ * snapshot keep it. It is lifted by an operator: RESUME of that account (POST /v1/accounts/:id/resume), or the
+ * gateway's RESUME, which lifts every account's (kill-switch decided by admin.ts decideKillSwitch). A RESUME ends
+ * first the account's work a cut-short engagement left held, as the gateway's RESUME does, so nothing held goes out as
+ * if just asked for. Decided in parts like the gateway's switch (KillSwitchCommand.ordersMax).
  */
 
 import type { DomainEvent, EventOf } from '../domain/events/index.ts'
@@ -35,9 +39,12 @@ export function applyAccountSwitch(state: KernelState, event: AccountSwitchEvent
 
 /**
  * A kill switch for one account (`command.accountId`; the caller checked the principal is an operator). HALT or
- * CANCEL_ONLY engages it (with the first part), the same asked again ends the next part of its waiting work; an
- * account stopped with the other switch keeps the one it has (as the auto-stop never changes one into the other).
- * RESUME lifts it with its last part; RESUME of an account not stopped decides nothing (idempotent).
+ * CANCEL_ONLY engages it (with the first part), the same asked again ends the next part of its waiting work; the other
+ * one asked moves it, as the gateway's switch moves (an operator's POST /v1/accounts/:id/halt | cancel-only). The
+ * auto-stop never asks that: it trips only an account with no switch, asked in the tick it found none, and asks a
+ * further part only in the tick it found its own switch still in force (runtime decision-parts.ts), so a breaker
+ * never turns an operator's switch into its own. RESUME lifts it with its last part; RESUME of an account not stopped
+ * decides nothing (idempotent).
  */
 export function decideAccountSwitch(state: KernelState, command: KillSwitchCommand & { accountId: string }, ordersMax: number | null): Decision {
   const { accountId } = command
@@ -51,14 +58,17 @@ export function decideAccountSwitch(state: KernelState, command: KillSwitchComma
     const ended = endLeftHeld(state, { ...at, holding: current.switch })
     return { events: ended.complete ? [...ended.events, event] : ended.events, reply: DONE_REPLY }
   }
-  if (current !== undefined) {
-    if (current.switch !== target || ordersMax === null) return { events: [], reply: DONE_REPLY }
-    const detail = `${command.action} of account ${accountId} engaged before the amend was sent: not sent, the order stands at its old terms`
+  const detail = `${command.action} of account ${accountId} engaged before the amend was sent: not sent, the order stands at its old terms`
+  if (current?.switch === target) {
+    if (ordersMax === null) return { events: [], reply: DONE_REPLY }
     return { events: endAccountWork(state, { ...at, holding: target, amendDetail: detail }).events, reply: DONE_REPLY }
   }
-  if (!state.policies.has(accountId)) return { events: [], reply: { kind: 'refused', reason: 'POLICY_MISSING', detail: `no policy for account ${accountId}: nothing of it is accepted to stop` } }
-  const detail = `${command.action} of account ${accountId} engaged before the amend was sent: not sent, the order stands at its old terms`
-  // The switch engages in this decision whatever is left: the gate holds the rest until a part ends it.
+  if (current === undefined && !state.policies.has(accountId)) {
+    return { events: [], reply: { kind: 'refused', reason: 'POLICY_MISSING', detail: `no policy for account ${accountId}: nothing of it is accepted to stop` } }
+  }
+  // Engaged, or moved from the other switch (an operator's CANCEL_ONLY -> HALT lets the account's held closes go, as
+  // the gateway's does: send.ts accountSwitchHolds reads the switch in force). The switch takes effect in this decision
+  // whatever is left: the gate holds the rest until a part ends it.
   return { events: [...endAccountWork(state, { ...at, holding: target, amendDetail: detail }).events, event], reply: DONE_REPLY }
 }
 

@@ -131,7 +131,8 @@ export interface KillSwitchCommand {
   ordersMax?: number
   /**
    * One account's own switch (account-switch.ts): the auto-stop's order_rate trip with scope `account` (HALT or
-   * CANCEL_ONLY), an operator's RESUME of the account. Absent: the gateway's switch (whose RESUME lifts the accounts' too).
+   * CANCEL_ONLY), an operator's HALT, CANCEL_ONLY (engaging it or moving it to the other) or RESUME of the account.
+   * Absent: the gateway's switch (whose RESUME lifts the accounts' too).
    */
   accountId?: string
 }

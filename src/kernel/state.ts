@@ -49,11 +49,15 @@ export interface HeldFlatten {
 
 /**
  * One account's kill switch in force (account.switch_changed; account-switch.ts): the auto-stop's order_rate breaker
- * with scope `account` engaged it; an operator's RESUME of the account, or a global RESUME, lifts it.
+ * with scope `account` engaged it, or an operator (who may move it to the other switch); an operator's RESUME of the
+ * account, or a global RESUME, lifts it.
  */
 export interface AccountSwitch {
   switch: Exclude<TradingSwitch, 'normal'>
-  /** Who engaged it, when, and its note (the breaker, its figures and threshold): what the account's read shows. */
+  /**
+   * Who engaged it (or last moved it), when, and its note (the breaker's: its figures and threshold; an operator's own):
+   * what the account's read shows.
+   */
   principalId: string
   atMs: number
   note: string
