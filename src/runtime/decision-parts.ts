@@ -39,8 +39,9 @@ const switchesAsked = new WeakMap<Engine, number>()
 
 /**
  * The same for the accounts' own switches (HALT or CANCEL_ONLY of one account: the auto-stop's order_rate trips with
- * scope account). The gateway's RESUME lifts the accounts' switches in its later parts, so an account stopped between
- * its parts would be lifted by the RESUME asked before the stop; the RESUME sees this count move and gives up instead.
+ * scope account, an operator's stop or move of one). The gateway's RESUME lifts the accounts' switches in its later
+ * parts, so an account stopped between its parts would be lifted by the RESUME asked before the stop; the RESUME sees
+ * this count move and gives up instead.
  */
 const accountSwitchesAsked = new WeakMap<Engine, number>()
 

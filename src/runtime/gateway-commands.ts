@@ -126,6 +126,17 @@ export abstract class GatewayCommands {
   }
 
   /**
+   * Stops one account by an operator's hand (kernel account-switch.ts), the decision the auto-stop's trip makes, in
+   * parts as it is: its places and amends waiting to be sent end, its new orders and amends are refused. An account
+   * stopped with the other switch is moved to this one (CANCEL_ONLY -> HALT lets its flatten's held closes go); with
+   * this one already, it ends what a cut-short stop left waiting, and with nothing left the answer's lsn is null
+   * (nothing written).
+   */
+  stopAccount(principal: Principal, accountId: string, action: Exclude<KillSwitchAction, 'RESUME'>, note: string): Promise<CommandResult> {
+    return decideSwitchInParts(this.engine, this.clock, { principal, action, note, accountId })
+  }
+
+  /**
    * Changes the mode. An escalation with more work to end than one decision's records fit in the log's queue is
    * decided in parts (kernel mode-escalation.ts): each part is submitted once the one before is durable, and the last
    * records the change. Without parts, a change after a venue outage left more never-acknowledged places Unknown than

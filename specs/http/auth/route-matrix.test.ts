@@ -85,6 +85,9 @@ const ROWS: Row[] = [
   { route: 'POST /v1/admin/halt', request: send(() => '/v1/admin/halt'), allowed: ['ops', 'admin'] },
   { route: 'POST /v1/admin/cancel-only', request: send(() => '/v1/admin/cancel-only'), allowed: ['ops', 'admin'] },
   { route: 'POST /v1/admin/resume', request: send(() => '/v1/admin/resume'), allowed: ['ops', 'admin'] },
+  // Before the account's resume, which lifts what these engage.
+  { route: 'POST /v1/accounts/demo-1/halt', request: send(() => '/v1/accounts/demo-1/halt'), allowed: ['ops', 'admin'] },
+  { route: 'POST /v1/accounts/demo-1/cancel-only', request: send(() => '/v1/accounts/demo-1/cancel-only'), allowed: ['ops', 'admin'] },
   { route: 'POST /v1/accounts/demo-1/resume', request: send(() => '/v1/accounts/demo-1/resume'), allowed: ['ops', 'admin'] },
   { route: 'POST /v1/admin/snapshot', request: send(() => '/v1/admin/snapshot'), allowed: ['ops', 'admin'] },
   { route: 'POST /v1/admin/mode', request: send(() => '/v1/admin/mode', { mode: 'paper' }), allowed: ['admin'] },

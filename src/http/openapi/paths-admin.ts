@@ -9,6 +9,22 @@ import { ACCOUNT_ID, errorResponse, IDEMPOTENCY_KEY, jsonAnswer, jsonContent, op
 
 const LSN = { type: ['integer', 'null'], description: 'LSN of the last record the command wrote; null when it wrote none (a repeat: the mode or switch was already so)' }
 const SWITCH_RECORDED = jsonAnswer('Switch recorded', { type: 'object', properties: { action: { type: 'string' }, trading_switch: { type: 'string' }, lsn: LSN } })
+const ACCOUNT_SWITCH_RECORDED = jsonAnswer('Account switch recorded', { type: 'object', properties: { account: { type: 'string' }, action: { type: 'string' }, account_switch: { type: 'string' }, lsn: LSN } })
+
+/** One account's own switch by hand (routes/admin.ts stopAccount): HALT or CANCEL_ONLY, engaging it or moving it. */
+function accountStop(summary: string): Json {
+  return operation({
+    tag: 'admin',
+    summary,
+    description:
+      "The account's new orders and amends are refused (ACCOUNT_HALTED or ACCOUNT_CANCEL_ONLY) and its places and amends waiting to be sent end, as the auto-stop's order_rate trip with scope account does; recorded as account.switch_changed with the caller as principal. An account stopped with the other switch is moved to this one (the record says so). Reads no Idempotency-Key: a repeat is decided again; the switch already in force with nothing of the account's left waiting is 200 with lsn null and records nothing (its note neither). 403 POLICY_MISSING: an account not stopped that has no policy.",
+    security: 'bearer',
+    parameters: [ACCOUNT_ID],
+    errors: ['400', '401', '403', '404', '413', '415', '429', '503'],
+    responses: { '200': ACCOUNT_SWITCH_RECORDED },
+    requestBody: { required: false, content: jsonContent(ref('KillSwitch')) },
+  })
+}
 
 function killSwitch(summary: string): Json {
   return operation({
@@ -63,15 +79,17 @@ export function adminPart(): DocumentPart {
       '/v1/accounts/{id}/resume': {
         post: operation({
           tag: 'admin',
-          summary: "Lift the account's own kill switch (an auto-stop order_rate trip with scope account engaged it: its new orders refused ACCOUNT_HALTED or ACCOUNT_CANCEL_ONLY). ops, admin",
+          summary: "Lift the account's own kill switch (an auto-stop order_rate trip with scope account, or an operator, engaged it: its new orders refused ACCOUNT_HALTED or ACCOUNT_CANCEL_ONLY). ops, admin",
           description: 'Reads no Idempotency-Key: a repeat is decided again. An account not stopped is 200 with lsn null and records nothing (its note neither).',
           security: 'bearer',
           parameters: [ACCOUNT_ID],
           errors: ['400', '401', '403', '404', '413', '415', '429', '503'],
-          responses: { '200': jsonAnswer('Account switch recorded', { type: 'object', properties: { account: { type: 'string' }, action: { type: 'string' }, account_switch: { type: 'string' }, lsn: LSN } }) },
+          responses: { '200': ACCOUNT_SWITCH_RECORDED },
           requestBody: { required: false, content: jsonContent(ref('KillSwitch')) },
         }),
       },
+      '/v1/accounts/{id}/halt': { post: accountStop("HALT one account by hand, or move its CANCEL_ONLY to HALT: its flatten's closes go out (Lane0), nothing else of it is sent but cancels; every other account trades on. ops, admin") },
+      '/v1/accounts/{id}/cancel-only': { post: accountStop('CANCEL_ONLY one account by hand, or move its HALT to CANCEL_ONLY: only its cancels are sent, its flatten’s closes wait. ops, admin') },
       '/v1/admin/snapshot': {
         post: operation({
           tag: 'admin',

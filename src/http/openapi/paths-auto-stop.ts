@@ -26,7 +26,7 @@ export function autoStopPart(): DocumentPart {
                 last_trip: { type: ['object', 'null'], description: '{ breaker, at_ms, note, account }: account null when the trip engaged the trading switch' },
                 stopped_accounts: {
                   type: 'array',
-                  description: 'The accounts stopped on their own (order_rate with scope account tripped on them), by account id, as the log holds them; lifted by POST /v1/accounts/{id}/resume or /v1/admin/resume',
+                  description: 'The accounts stopped on their own (order_rate with scope account tripped on them, or an operator stopped them: POST /v1/accounts/{id}/halt | cancel-only), by account id, as the log holds them; lifted by POST /v1/accounts/{id}/resume or /v1/admin/resume',
                   items: {
                     type: 'object',
                     properties: {

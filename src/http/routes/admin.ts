@@ -1,6 +1,6 @@
 /**
- * Operator controls: the mode (admin only) and the kill switches HALT / CANCEL_ONLY / RESUME (ops or admin), the
- * RESUME of one account stopped on its own (ops or admin; kernel account-switch.ts), and per-account flatten (the
+ * Operator controls: the mode (admin only) and the kill switches HALT / CANCEL_ONLY / RESUME (ops or admin), the same
+ * three for one account's own switch (ops or admin; kernel account-switch.ts), and per-account flatten (the
  * account's traders, or ops/admin). Each is a recorded decision in the log; the answer
  * comes once it is durable.
  */
@@ -34,6 +34,9 @@ export const FLATTEN_BODY_SCHEMA = v.strictObject({})
 
 const SWITCHES: Record<string, KillSwitchAction> = { halt: 'HALT', 'cancel-only': 'CANCEL_ONLY', resume: 'RESUME' }
 
+/** One account's own switch, by hand: the paths its RESUME has beside it (resumeAccount). */
+const ACCOUNT_STOPS: Record<string, Exclude<KillSwitchAction, 'RESUME'>> = { halt: 'HALT', 'cancel-only': 'CANCEL_ONLY' }
+
 export function adminRoutes(services: Services): Hono<AuthEnv> {
   const app = new Hono<AuthEnv>()
   app.post('/v1/admin/mode', requireRole('admin'), async (c) => {
@@ -52,6 +55,9 @@ export function adminRoutes(services: Services): Hono<AuthEnv> {
   }
   app.post('/v1/accounts/:id/flatten', (c) => flatten(c, services))
   app.post('/v1/accounts/:id/resume', requireRole('ops', 'admin'), (c) => resumeAccount(c, services))
+  for (const [path, action] of Object.entries(ACCOUNT_STOPS)) {
+    app.post(`/v1/accounts/:id/${path}`, requireRole('ops', 'admin'), (c) => stopAccount(c, services, action))
+  }
   app.route('/', adminSnapshotRoutes(services))
   return app
 }
@@ -78,15 +84,40 @@ async function resumeAccount(c: Context<AuthEnv>, services: Services): Promise<R
   const accountId = pathId(c, 'id')
   queryOf(c, NO_QUERY)
   const body = parseOrThrow(SWITCH_BODY_SCHEMA, await readJson(c, { bodyBytesMax: services.limits.bodyBytesMax, emptyAsObject: true }))
-  const state = services.gateway.engine.state
-  if (!state.accountSwitches.has(accountId) && !state.accounts.has(accountId) && !state.policies.has(accountId)) {
-    throw new ApiError('NOT_FOUND', `no account ${accountId}`, { details: { account: accountId } })
-  }
+  requireKnownAccount(services, accountId)
   requireReady(services)
   const result = await runCommand(c, () => services.gateway.resumeAccount(kernelPrincipal(principal), accountId, body.note))
   if (result.reply.kind === 'refused') throw reasonError(result.reply.reason, { details: { detail: result.reply.detail } })
   // The account's switch this decision left (at its LSN): the state may already hold a later request's.
   return c.json({ account: accountId, action: 'RESUME', account_switch: 'normal', lsn: result.lsn })
+}
+
+/**
+ * Stops one account by hand, or moves its switch to the other one (kernel account-switch.ts): HALT lets a flatten's
+ * closes the account's CANCEL_ONLY held go out while its bot stays stopped. Asked again with the switch in force it
+ * answers lsn null once nothing of the account's is left waiting to end. Reads no Idempotency-Key, as the other
+ * switches: a repeat is decided again on the state as it is then.
+ */
+async function stopAccount(c: Context<AuthEnv>, services: Services, action: Exclude<KillSwitchAction, 'RESUME'>): Promise<Response> {
+  const principal = principalOf(c)
+  if (!canHalt(principal)) throw new ApiError('FORBIDDEN', 'kill switches need the ops or admin role')
+  const accountId = pathId(c, 'id')
+  queryOf(c, NO_QUERY)
+  const body = parseOrThrow(SWITCH_BODY_SCHEMA, await readJson(c, { bodyBytesMax: services.limits.bodyBytesMax, emptyAsObject: true }))
+  requireKnownAccount(services, accountId)
+  requireReady(services)
+  const result = await runCommand(c, () => services.gateway.stopAccount(kernelPrincipal(principal), accountId, action, body.note))
+  if (result.reply.kind === 'refused') throw reasonError(result.reply.reason, { details: { detail: result.reply.detail } })
+  // The account's switch this decision left (at its LSN): the state may already hold a later request's.
+  return c.json({ account: accountId, action, account_switch: switchFor(action), lsn: result.lsn })
+}
+
+/** 404 for an account the gateway knows nothing of: no switch, no funds, no policy. */
+function requireKnownAccount(services: Services, accountId: string): void {
+  const state = services.gateway.engine.state
+  if (!state.accountSwitches.has(accountId) && !state.accounts.has(accountId) && !state.policies.has(accountId)) {
+    throw new ApiError('NOT_FOUND', `no account ${accountId}`, { details: { account: accountId } })
+  }
 }
 
 async function flatten(c: Context<AuthEnv>, services: Services): Promise<Response> {
