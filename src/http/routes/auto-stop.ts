@@ -37,7 +37,7 @@ export function autoStopJson(services: Services): Record<string, unknown> {
 }
 
 /**
- * The accounts stopped on their own (an order_rate trip with scope account; src/kernel/account-switch.ts), by account
+ * The accounts stopped on their own (an order_rate trip with scope account, or an operator; src/kernel/account-switch.ts), by account
  * id, as the log holds them: a standby's and a restarted leader's read shows them too. Bounded by the configured accounts.
  */
 function stoppedAccounts(switches: KernelState['accountSwitches']): Record<string, unknown>[] {
