@@ -2,11 +2,11 @@
  * The writable log (`Wal`): its public surface and the wiring of its parts.
  *
  * - open / openReplica: options checked, recovery (recover.ts), the first segment created if there is none;
- * - append / appendFrames: the refusals (closed, dead, replica or not, bad record, queue bounds) made here, before
- *   anything is queued; the queue and its durable commit are the group commit's (group-commit.ts), which writes each
- *   batch (batch-write.ts) into the segment files (segment-writer.ts);
+ * - append / appendFrames: the refusals (closed, dead, replica or not here; bad record, queue bounds in
+ *   append-refusal.ts) made before anything is queued; the queue and its durable commit are the group commit's
+ *   (group-commit.ts), which writes each batch (batch-write.ts) into the segment files (segment-writer.ts);
  * - read / subscribe: readers and subscribers see only the durable part (lastLsn, chainHead);
- * - removeSegmentsBelow: compaction of whole sealed segments; close: drain the queue, trim, close the file.
+ * - removeSegmentsBelow: compaction of whole sealed segments; close: drain the queue, trim, close the file (log-close.ts).
  *
  * `position` is the written head (it runs ahead of the durable one by at most one batch); the catalog, the position,
  * the segment writer and the stats are shared by the parts, each changing what its own step owns.
@@ -19,9 +19,9 @@ import { HASH_BYTES } from './chain.ts'
 import { removeSegmentsBelow } from './compaction.ts'
 import type { LogDirLock } from './dir-lock.ts'
 import { openLocked } from './open-locked.ts'
-import { isSyncFailure, LeaseEpochUsedError, LeaseError, WalClosedError, WalFatalError, WalFullError, WalRecordError, WalReplicationError } from './errors.ts'
-import { FRAME_HEADER_BYTES, frameBytesFor, recordProblem, type Frame, type RecordInput } from './frame.ts'
-import { isOneAppend } from './frame-check.ts'
+import { recordsRefusal, framesRefusal } from './append-refusal.ts'
+import { isSyncFailure, LeaseEpochUsedError, LeaseError, WalClosedError, WalFatalError, WalRecordError, WalReplicationError } from './errors.ts'
+import { FRAME_HEADER_BYTES, type Frame, type RecordInput } from './frame.ts'
 import { GroupCommit, WaiterAppend, type AppendWaiter, type CommitListener, type PendingAppend } from './group-commit.ts'
 import { nodeIo } from './io.ts'
 import { defaultWalOptions, optionsProblem, type Durability, type WalOptions } from './options.ts'
@@ -31,6 +31,7 @@ import { plainBytes, type EpochCeiling } from './replicate.ts'
 import type { ChainPosition } from './scan.ts'
 import { SegmentWriter, createSegment } from './segment-writer.ts'
 import { emptyWalStats, type WalStats } from './stats.ts'
+import { closeSegmentWriter, whenDrained } from './log-close.ts'
 
 export class Wal {
   readonly dir: string
@@ -261,18 +262,7 @@ export class Wal {
     if (commit.fatalError !== null) return commit.fatalError
     if (this.closed || this.closing !== null) return new WalClosedError('the log is closed')
     if (this.replica) return new WalRecordError('this log is a replica: it takes replicated frames only (appendFrames)')
-    let bytes = 0
-    for (const record of records) {
-      const problem = recordProblem(record)
-      if (problem !== null) return new WalRecordError(problem)
-      bytes += frameBytesFor(record.payload.byteLength)
-    }
-    const { queueRecordsMax, queueBytesMax } = this.options
-    const { queuedRecords, queuedBytes } = commit
-    if (queuedRecords + records.length > queueRecordsMax || queuedBytes + bytes > queueBytesMax) {
-      return new WalFullError(`append queue full (${queuedRecords}/${queueRecordsMax} records, ${queuedBytes}/${queueBytesMax} bytes)`)
-    }
-    return bytes
+    return recordsRefusal(records, commit, this.options)
   }
 
   /**
@@ -290,14 +280,8 @@ export class Wal {
     if (this.closed || this.closing !== null) return Promise.reject(new WalClosedError('the log is closed'))
     if (!this.replica) return Promise.reject(new WalReplicationError('NOT_A_REPLICA', this.position.lastLsn + 1, 'only a log opened with openReplica takes replicated frames'))
     if (bytes.byteLength === 0) return Promise.resolve(this.position.lastLsn)
-    const { queueBytesMax, batchBytesMax } = this.options
-    // More than a batch only as one whole append (frame.ts), which a leader's writer also writes as a batch of its own.
-    if (bytes.byteLength > batchBytesMax && !isOneAppend(bytes)) {
-      return Promise.reject(new WalRecordError(`replicated chunk of ${bytes.byteLength} bytes exceeds batchBytesMax ${batchBytesMax} and is not one whole append`))
-    }
-    if (commit.queuedBytes + bytes.byteLength > queueBytesMax) {
-      return Promise.reject(new WalFullError(`append queue full (${commit.queuedBytes}/${queueBytesMax} bytes)`))
-    }
+    const refused = framesRefusal(bytes, commit, this.options)
+    if (refused !== null) return Promise.reject(refused)
     return new Promise<number>((resolve, reject) => {
       commit.enqueue({ records: [], raw: bytes, bytes: bytes.byteLength, epochCeiling: limits.epochCeiling, durable: resolve, failed: reject })
     })
@@ -367,39 +351,17 @@ export class Wal {
   close(): Promise<void> {
     if (this.closing !== null) return this.closing
     this.closing = new Promise<void>((resolve) => {
-      const finish = (): void => {
-        // A dead log's queue never drains (it was refused), but a batch written before the death may still have its
-        // sync and lead zeros out on the file: closed under them, the fd number went to the next file the process
-        // opened, which the sync then synced instead — acknowledging the batch as durable — and the zeros overwrote
-        // (review: a halt by a failed compaction or snapshot fsync, then the stop's close).
-        // Looked at again each millisecond, not each turn of the loop: a slow disk's sync (the dead log's case) kept a
-        // core busy for as long as it took (review).
-        if (this.commit.syncInFlight || (!this.commit.idle && this.commit.fatalError === null)) {
-          setTimeout(finish, CLOSE_POLL_MS)
-          return
-        }
+      // Once the queue drained and no sync is out (log-close.ts): a log abandoned as crashed is closed already.
+      whenDrained(this.commit, () => {
         if (!this.closed) {
           this.closed = true
-          const healthy = this.commit.fatalError === null
-          try {
-            this.writer.close({ trim: healthy })
-          } catch (error) {
-            // Closing after a fatal error may fail again; the data question was settled by the fsync. A healthy log's
-            // failed trim (the truncate of the preallocated zeros, or its fsync) is no lost record — every batch was
-            // fdatasynced before it was acknowledged — but a failed fsync is never passed over (DESIGN §3): the log
-            // dies of it (fatalError, `died`), so its owner's exit says so instead of "stopped cleanly".
-            if (healthy) this.commit.halt(new WalFatalError(`closing the log failed: ${String(error)}; its records were all synced before, the process must recover by reopening`, { cause: error }))
-          }
+          closeSegmentWriter(this.writer, this.commit)
           this.lock.release()
         }
         resolve()
         for (const listener of [...this.closeListeners]) listener()
-      }
-      finish()
+      })
     })
     return this.closing
   }
 }
-
-/** How often a closing log looks whether its queue and sync are done. */
-const CLOSE_POLL_MS = 1
