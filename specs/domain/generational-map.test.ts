@@ -1,7 +1,8 @@
 import { describe, expect, test } from 'bun:test'
 import fc from 'fast-check'
 import { canonicalJson } from '../../src/domain/canonical-json.ts'
-import { GenerationalMap, isMapLike } from '../../src/domain/generational-map.ts'
+import { GenerationalMap } from '../../src/domain/generational-map.ts'
+import { isMapLike } from '../../src/domain/map-like.ts'
 import { decodeTagged, encodeTagged } from '../../src/backoffice/tagged-json.ts'
 
 // Small generations, so that a few dozen operations span many of them and every path (new generation, write into an

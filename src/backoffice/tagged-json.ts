@@ -7,7 +7,7 @@
  * 12 ms for the 7.6 MB ledger of a 20k-order back-office section), which grows with every order the ledger tracks.
  */
 
-import { isMapLike } from '../domain/generational-map.ts'
+import { isMapLike } from '../domain/map-like.ts'
 
 /** One Map(-like) object of an encoded value whose values are written in another form: `form(value)`'s. */
 export interface MapValueForm {

@@ -9,7 +9,7 @@ import { sha256 } from '@noble/hashes/sha2.js'
 import { bytesToHex, utf8ToBytes } from '@noble/hashes/utils.js'
 import { assert } from './assert.ts'
 import { formatDecimal } from './decimal.ts'
-import { isMapLike } from './generational-map.ts'
+import { isMapLike } from './map-like.ts'
 import { isSetLike } from './small-set.ts'
 
 export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue }

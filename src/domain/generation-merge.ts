@@ -15,6 +15,7 @@
  * sources, in their order.
  */
 
+import { assert } from './assert.ts'
 import { KeyFilter, keyHash } from './key-filter.ts'
 
 /** One run of neighbouring generations (oldest first) and the generation they become. */
@@ -91,6 +92,19 @@ export class GenerationMerge<K, V> {
 
   get done(): boolean {
     return this.#runIndex === this.runs.length
+  }
+
+  /**
+   * Each merged run takes the place of its sources in `generations` and `filters` (same index; both changed in place):
+   * its sources are still neighbours, as only the youngest end of the list grew.
+   */
+  swapIn(generations: Map<K, V>[], filters: KeyFilter[]): void {
+    for (const run of this.runs) {
+      const index = generations.indexOf(run.sources[0]!)
+      assert(index >= 0 && run.sources.every((source, offset) => generations[index + offset] === source), 'a merged run is no longer in place')
+      generations.splice(index, run.sources.length, run.target)
+      filters.splice(index, run.sources.length, run.filter)
+    }
   }
 }
 

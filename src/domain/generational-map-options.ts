@@ -1,6 +1,9 @@
 /**
- * GenerationalMap's options, its observer's interface and its defaults (generational-map.ts says what each is for).
+ * GenerationalMap's options, their checks, its observer's interface and its defaults (generational-map.ts says what
+ * each is for).
  */
+
+import { assert } from './assert.ts'
 
 export interface GenerationalMapOptions {
   /** The least entries a new generation may hold before a younger one starts. */
@@ -28,3 +31,13 @@ export interface GenerationalMapObserver<K, V> {
 }
 
 export const generationalMapDefaults: GenerationalMapOptions = { generationSizeMin: 4096, generationsTarget: 16 }
+
+/** Asserts that every count in `options` is a positive integer (a map built with others is a bug). */
+export function assertGenerationalMapOptions(options: GenerationalMapOptions): void {
+  assert(Number.isSafeInteger(options.generationSizeMin) && options.generationSizeMin >= 1, () => `generationSizeMin must be a positive integer, got ${options.generationSizeMin}`)
+  assert(Number.isSafeInteger(options.generationsTarget) && options.generationsTarget >= 1, () => `generationsTarget must be a positive integer, got ${options.generationsTarget}`)
+  const stepMin = options.mergeStepEntriesMin
+  assert(stepMin === undefined || (Number.isSafeInteger(stepMin) && stepMin >= 1), () => `mergeStepEntriesMin must be a positive integer, got ${stepMin}`)
+  const heldStep = options.heldFilterStepKeys
+  assert(heldStep === undefined || (Number.isSafeInteger(heldStep) && heldStep >= 1), () => `heldFilterStepKeys must be a positive integer, got ${heldStep}`)
+}

@@ -36,10 +36,11 @@
  */
 
 import { assert } from './assert.ts'
+import { copyOfGenerations } from './generation-copy.ts'
 import { GenerationMerge, MERGE_STEP_ENTRIES_MIN, mergeRuns } from './generation-merge.ts'
 import { HELD_FILTER_STEP_KEYS, HeldKeyFilter } from './held-key-filter.ts'
 import { KeyFilter, keyHash } from './key-filter.ts'
-import { generationalMapDefaults, type GenerationalMapObserver, type GenerationalMapOptions } from './generational-map-options.ts'
+import { assertGenerationalMapOptions, generationalMapDefaults, type GenerationalMapObserver, type GenerationalMapOptions } from './generational-map-options.ts'
 
 export { generationalMapDefaults, type GenerationalMapObserver, type GenerationalMapOptions } from './generational-map-options.ts'
 
@@ -78,12 +79,7 @@ export class GenerationalMap<K, V> implements Map<K, V> {
    * per entry — build a plain Map first where entries are made one by one. From other pairs: set() each.
    */
   constructor(entries?: Iterable<readonly [K, V]> | null, options: GenerationalMapOptions = generationalMapDefaults) {
-    assert(Number.isSafeInteger(options.generationSizeMin) && options.generationSizeMin >= 1, () => `generationSizeMin must be a positive integer, got ${options.generationSizeMin}`)
-    assert(Number.isSafeInteger(options.generationsTarget) && options.generationsTarget >= 1, () => `generationsTarget must be a positive integer, got ${options.generationsTarget}`)
-    const stepMin = options.mergeStepEntriesMin
-    assert(stepMin === undefined || (Number.isSafeInteger(stepMin) && stepMin >= 1), () => `mergeStepEntriesMin must be a positive integer, got ${stepMin}`)
-    const heldStep = options.heldFilterStepKeys
-    assert(heldStep === undefined || (Number.isSafeInteger(heldStep) && heldStep >= 1), () => `heldFilterStepKeys must be a positive integer, got ${heldStep}`)
+    assertGenerationalMapOptions(options)
     this.#options = options
     this.generations = [new Map()]
     this.#youngSizeMax = options.generationSizeMin
@@ -304,14 +300,9 @@ export class GenerationalMap<K, V> implements Map<K, V> {
     if (merge.done && this.#iterationsActive === 0) this.swapMerged(merge)
   }
 
-  /** Each merged run takes the place of its sources (still neighbours: only the youngest end of the list grew). */
+  /** Each merged run takes the place of its sources (generation-merge.ts swapIn); the merge is over. */
   private swapMerged(merge: GenerationMerge<K, V>): void {
-    for (const run of merge.runs) {
-      const index = this.generations.indexOf(run.sources[0]!)
-      assert(index >= 0 && run.sources.every((source, offset) => this.generations[index + offset] === source), 'a merged run is no longer in place')
-      this.generations.splice(index, run.sources.length, run.target)
-      this.#filters.splice(index, run.sources.length, run.filter)
-    }
+    merge.swapIn(this.generations, this.#filters)
     this.#merge = null
   }
 
@@ -340,20 +331,13 @@ export class GenerationalMap<K, V> implements Map<K, V> {
   }
 
   /**
-   * A copy of a GenerationalMap, generation by generation (each a native Map copy, or built entry by entry with each
-   * value copied), without a lookup per entry; each generation's filter and the filter of held keys copied, not
-   * rebuilt (a filter answers for every key its generation holds, and "maybe" for a few more: so does its copy).
+   * A copy of a GenerationalMap, generation by generation and without a lookup per entry (generation-copy.ts); the
+   * filter of held keys copied too, not rebuilt.
    */
   private copyGenerations(source: GenerationalMap<K, V>, copyValue: ((value: V) => V) | null = null): void {
-    const kept = source.generations.map((_, index) => index).filter((index) => source.generations[index]!.size > 0)
-    this.generations = kept.map((index) => {
-      const generation = source.generations[index]!
-      if (copyValue === null) return new Map(generation)
-      const copy = new Map<K, V>()
-      for (const [key, value] of generation) copy.set(key, copyValue(value))
-      return copy
-    })
-    this.#filters = kept.map((index) => source.#filters[index]!.copy())
+    const copied = copyOfGenerations({ generations: source.generations, filters: source.#filters }, copyValue)
+    this.generations = copied.generations
+    this.#filters = copied.filters
     this.#youngSizeMax = source.#youngSizeMax
     if (this.generations.length === 0) {
       this.generations.push(new Map())
@@ -402,9 +386,4 @@ export class GenerationalMap<K, V> implements Map<K, V> {
       this.#iterationsActive--
     }
   }
-}
-
-/** Whether `value` is a Map or a GenerationalMap: what encoders that turn Maps into pairs test for. */
-export function isMapLike(value: unknown): value is Map<unknown, unknown> {
-  return value instanceof Map || value instanceof GenerationalMap
 }

@@ -16,7 +16,7 @@
 import { assert } from '../assert.ts'
 import { canonicalJson } from '../canonical-json.ts'
 import { formatDecimal } from '../decimal.ts'
-import { isMapLike } from '../generational-map.ts'
+import { isMapLike } from '../map-like.ts'
 import { isSetLike } from '../small-set.ts'
 import { BACKSLASH, CLOSE_BRACE, CLOSE_BRACKET, COMMA, OPEN_BRACE, OPEN_BRACKET, QUOTE } from './json-bytes.ts'
 import { memberOrderOfObject } from './member-order.ts'
