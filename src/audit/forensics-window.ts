@@ -14,7 +14,7 @@ import { closeSync, fstatSync, openSync, readSync } from 'node:fs'
 import { chainHashReference, FrameSearchBudget, hashesEqual } from '../../wal/index.ts'
 import { HeadHistory } from './head-history.ts'
 import { FRAME_CONTENT_OFFSET, FRAME_HASH_OFFSET, FRAME_PAYLOAD_OFFSET, FRAME_PREFIX_BYTES, FRAME_VERSION_BITS, SEGMENT_HEADER_BYTES, readU64 } from './layout.ts'
-import { frameDamage, frameSpan } from './log-scan.ts'
+import { frameDamage, frameSpan } from './frame-damage.ts'
 import { isAuditRecordType } from './records.ts'
 import { SealChecker, type SealEntry } from './seal-check.ts'
 

@@ -22,16 +22,16 @@
 import { readFileSync, readdirSync, statSync } from 'node:fs'
 import { join } from 'node:path'
 import {
-  chainHashReference, defaultWalOptions, FrameSearchBudget, GENESIS_HASH, hashesEqual, lostWriteAt, lsnCanLieAt, SEARCH_GAVE_UP, toHex, WalSegmentUnreadableError,
+  chainHashReference, defaultWalOptions, FrameSearchBudget, GENESIS_HASH, hashesEqual, lostWriteAt, SEARCH_GAVE_UP, toHex, WalSegmentUnreadableError,
   type FrameSearch,
 } from '../../wal/index.ts'
 import type { AuditProblem, AuditProblemCode } from './codes.ts'
+import { allZero, frameDamage, holdsZeroPage, nextValidFrame } from './frame-damage.ts'
 import {
-  FRAME_APPEND_FLAG, FRAME_CONTENT_OFFSET, FRAME_HASH_OFFSET, FRAME_VERSION_BITS, FRAME_HEADER_BYTES, FRAME_PAYLOAD_BYTES_MAX, FRAME_PAYLOAD_OFFSET,
-  FRAME_PREFIX_BYTES, SEGMENT_HEADER_BYTES, SEGMENT_NAME_PATTERN, readSegmentHeader, readU64,
+  FRAME_APPEND_FLAG, FRAME_CONTENT_OFFSET, FRAME_HASH_OFFSET, FRAME_VERSION_BITS, FRAME_PAYLOAD_OFFSET, FRAME_PREFIX_BYTES, SEGMENT_HEADER_BYTES,
+  SEGMENT_NAME_PATTERN, readSegmentHeader, readU64,
 } from './layout.ts'
 
-const PAGE_BYTES = 4096
 const PROGRESS_EVERY_FRAMES = 65_536
 
 /** A frame passed to `onFrame`: one object reused for every frame, valid only during the callback. */
@@ -295,22 +295,6 @@ function scanFrames(bytes: Uint8Array, scan: FrameScan): void {
   }
 }
 
-/** Why the frame at `offset` is not a whole, CRC-valid frame; null when it is. (Also the forensics window's check.) */
-export function frameDamage(bytes: Uint8Array, view: DataView, offset: number): string | null {
-  const frameBytes = frameSpan(bytes, view, offset)
-  if (typeof frameBytes === 'string') return frameBytes
-  const crc = view.getUint32(offset + 4, true)
-  return Bun.hash.crc32(bytes.subarray(offset + FRAME_PREFIX_BYTES, offset + frameBytes)) === crc ? null : 'crc'
-}
-
-/** The length of the frame at `offset` if its header is whole, its length plausible and it ends in `bytes` (no CRC). */
-export function frameSpan(bytes: Uint8Array, view: DataView, offset: number): number | 'short' | 'length' {
-  if (bytes.byteLength - offset < FRAME_HEADER_BYTES) return 'short'
-  const frameBytes = view.getUint32(offset, true) + FRAME_PREFIX_BYTES
-  if (frameBytes < FRAME_HEADER_BYTES || frameBytes - FRAME_HEADER_BYTES > FRAME_PAYLOAD_BYTES_MAX) return 'length'
-  return offset + frameBytes > bytes.byteLength ? 'short' : frameBytes
-}
-
 function classifyDamage(bytes: Uint8Array, offset: number, reason: string, scan: FrameScan): void {
   const { file, cursor, result } = scan
   const lsn = cursor.lastLsn + 1
@@ -377,33 +361,3 @@ function endInsideAppend(cursor: Cursor, open: OpenAppend, last: { file: string;
 
 /** The reason given for a tail that is (or holds) an append whose last frame never reached the disk (as recover.ts). */
 const APPEND_INCOMPLETE_REASON = 'its append incomplete'
-
-/**
- * The offset of the first CRC-valid frame at or after `from` that the log could have written there after the bad frame
- * at `damageAt` (its LSN: wal/frame-search.ts, checked before the CRC), or null; SEARCH_GAVE_UP when the search's CRC
- * budget ran out first.
- */
-function nextValidFrame(bytes: Uint8Array, damageAt: number, from: number, search: FrameSearch): number | null | typeof SEARCH_GAVE_UP {
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength)
-  for (let offset = from; offset + FRAME_HEADER_BYTES <= bytes.byteLength; offset++) {
-    const frameBytes = frameSpan(bytes, view, offset)
-    if (typeof frameBytes === 'string') continue
-    if (!lsnCanLieAt(readU64(view, offset + 40), search.afterLsn, offset - damageAt)) continue
-    if (!search.budget.spend(frameBytes - FRAME_PREFIX_BYTES)) return SEARCH_GAVE_UP
-    if (frameDamage(bytes, view, offset) === null) return offset
-  }
-  return null
-}
-
-function holdsZeroPage(bytes: Uint8Array, from: number, to: number): boolean {
-  // File offsets equal buffer offsets here: the whole segment file was read from offset 0.
-  for (let page = Math.ceil(from / PAGE_BYTES) * PAGE_BYTES; page + PAGE_BYTES <= to; page += PAGE_BYTES) {
-    if (allZero(bytes, page, page + PAGE_BYTES)) return true
-  }
-  return false
-}
-
-function allZero(bytes: Uint8Array, from: number, to: number): boolean {
-  for (let index = from; index < to; index++) if (bytes[index] !== 0) return false
-  return true
-}
