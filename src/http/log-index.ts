@@ -27,8 +27,9 @@ import { ApiError } from './errors.ts'
 import type { Wal } from '../../wal/index.ts'
 import { GenerationalMap } from '../domain/generational-map.ts'
 import { forgetBelow } from './log-index-forget.ts'
-import { LsnLists } from './log-index-lsns.ts'
-import { historyCompacted, readLsns, visitFrames, type LoggedEvent } from './log-reads.ts'
+import { intakeSpanOf, type IntakeSpan } from './log-index-intake.ts'
+import { LATER_DECISION_CODES, noPositions, VENUE_REFUSAL_CODES, type Positions } from './log-index-positions.ts'
+import { historyCompacted, readLsns, type LoggedEvent } from './log-reads.ts'
 import { loopSharePause, type LoopShareOptions } from '../runtime/loop-share.ts'
 import { WORK_SLICE_DEFAULTS, WorkSlices } from '../runtime/work-slices.ts'
 
@@ -60,32 +61,6 @@ export interface LogIndexEntryCounts {
 
 export const LOG_INDEX_SYNC_FRAMES_MAX_DEFAULT = 50_000
 const BACKGROUND_FRAMES_PER_SLICE_DEFAULT = 20_000
-
-/**
- * The decisions about an order after its intake — amends accepted or refused, resends allowed or refused — whose
- * positions the index keeps besides the order's (only orders with such records get an entry), so `/explain` finds its
- * latest decisions without reading the order's history. `/explain` shows a record of each of these types as a decision.
- */
-const LATER_DECISION_TYPES = ['order.amend_requested', 'order.amend_rejected', 'order.resend_requested', 'order.resend_refused'] as const
-const LATER_DECISION_CODES: ReadonlySet<number> = new Set(LATER_DECISION_TYPES.map(eventCode))
-/**
- * The records that may carry a venue's refusal of a call on the order (venue-reject/of-event.ts): their positions too,
- * so the order's latest refusal is found without reading its history (venue-reject/last-of-order.ts).
- */
-const VENUE_REFUSAL_CODES: ReadonlySet<number> = new Set((['order.venue_rejected', 'order.cancel_rejected', 'order.amend_failed'] as const).map(eventCode))
-const REJECTED_CODE = eventCode('order.rejected')
-const ACCEPTED_CODE = eventCode('order.accepted')
-
-/** Positions per order: of all its records, of its decisions after its intake, and of its records of venue refusals. */
-interface Positions {
-  records: LsnLists
-  laterDecisions: LsnLists
-  venueRefusals: LsnLists
-}
-
-function noPositions(): Positions {
-  return { records: new LsnLists(), laterDecisions: new LsnLists(), venueRefusals: new LsnLists() }
-}
 
 export class LogIndex {
   private positions = noPositions()
@@ -275,35 +250,9 @@ export class LogIndex {
     return { intake, acceptedLsn: accepted ? (intake.at(-1) as number) : null, later: this.positions.laterDecisions.all(orderId) }
   }
 
-  /**
-   * Where the order's intake is among its records: from `first` (its first record the log still holds) up to `end` (its
-   * first record from there that is not a rejection), and whether that one is its acceptance. Rejections can only come
-   * before the acceptance (a retried key is decided again under the same id until one is accepted) and every other record
-   * after it, so `end` is found by a binary search of frame types: O(log n) frame reads. A walk read every rejection: a
-   * key retried 5,000 times at the open-order limit made each read of the order hold the event loop ~200 ms.
-   */
-  private intakeSpan(orderId: string): { first: number; end: number; accepted: boolean } {
-    const records = this.positions.records
-    const count = records.count(orderId)
-    // Positions below the retained log (compaction, not yet forgotten) have no record to read.
-    const first = records.firstAfter(orderId, this.wal.firstLsn - 1)
-    let low = first
-    let high = count
-    while (low < high) {
-      const middle = (low + high) >>> 1
-      if (this.frameTypeAt(records.at(orderId, middle) as number) === REJECTED_CODE) low = middle + 1
-      else high = middle
-    }
-    return { first, end: low, accepted: low < count && this.frameTypeAt(records.at(orderId, low) as number) === ACCEPTED_CODE }
-  }
-
-  /** The record type of the frame at `lsn` (from its header), or null when the log does not hold it. */
-  private frameTypeAt(lsn: number): number | null {
-    let type: number | null = null
-    visitFrames(this.wal, [lsn], (frame) => {
-      type = frame.type
-    })
-    return type
+  /** Where the order's intake is among its records (log-index-intake.ts). */
+  private intakeSpan(orderId: string): IntakeSpan {
+    return intakeSpanOf(orderId, { wal: this.wal, records: this.positions.records })
   }
 
   /**
