@@ -3,7 +3,7 @@
 import { GenerationalMap } from '../domain/generational-map.ts'
 import type { Units } from '../domain/decimal.ts'
 import type { LedgerState } from './ledger-state.ts'
-import { copyTrackedOrder } from './orders.ts'
+import { copyTrackedOrder } from './tracked-order-layout.ts'
 import type { Position } from './positions.ts'
 
 /**

@@ -31,7 +31,7 @@ export interface TrackedAmend {
  * An order as the ledger holds it, for as long as the kernel may still book for it (retention.ts): up to an hour's
  * orders, so it is kept small. Every held order is one object a full collection marks, with nothing of its own beside
  * it but its reservation's amount, and its members fit the engine's 160-byte cell: the 18 every order has are set when
- * it is tracked (trackAccepted, copyTrackedOrder), in one order, so every held order has the same layout —
+ * it is tracked (tracked-order-layout.ts: trackAccepted, copyTrackedOrder), in one order, so every held order has the same layout —
  * `venueAcceptedAtMs` among them (added later, it took an out-of-line block per order). What few orders have is absent
  * until it occurs (RARE_MEMBERS): applied amends' client ids, a bootstrap mark, the rarer venue facts; only such an
  * order takes a block for it. The snapshot section writes an order as builds before held it (section-orders.ts), so
@@ -128,85 +128,6 @@ function putReserved(assets: Map<string, Units>, accountId: string, asset: strin
   if (next < 0n) assert(false, `ledger: reservation of ${accountId}/${asset} would go negative`)
   if (next === 0n) assets.delete(asset)
   else assets.set(asset, next)
-}
-
-export function trackAccepted(event: EventOf<'order.accepted'>, lsn: number): TrackedOrder {
-  // Every member every order has, in the order copyTrackedOrder writes them: one layout for every held order.
-  return {
-    orderId: event.orderId,
-    acceptedLsn: lsn,
-    accountId: event.accountId,
-    venue: event.venue,
-    symbol: event.symbol,
-    baseAsset: event.baseAsset,
-    quoteAsset: event.quoteAsset,
-    side: event.side,
-    qty: event.qty,
-    cumQty: 0n,
-    status: 'Enqueued',
-    clientId: event.venueClientOrderId,
-    reservationAsset: event.reservationAsset,
-    reservationTotal: event.reservationAmount,
-    held: event.reservationAmount,
-    amend: null,
-    updatedAtMs: event.atMs,
-    venueAcceptedAtMs: undefined,
-  }
-}
-
-/**
- * A copy of `order` in the held orders' layout: a ledger's clone (ledger-clone.ts), an order read from a section
- * (section-orders.ts). It shares what is replaced rather than changed in place: its amend, its lists and facts.
- */
-export function copyTrackedOrder(order: TrackedOrder): TrackedOrder {
-  // Every member every order has, in the order trackAccepted writes them: one layout for every held order.
-  const copy: TrackedOrder = {
-    orderId: order.orderId,
-    acceptedLsn: order.acceptedLsn,
-    accountId: order.accountId,
-    venue: order.venue,
-    symbol: order.symbol,
-    baseAsset: order.baseAsset,
-    quoteAsset: order.quoteAsset,
-    side: order.side,
-    qty: order.qty,
-    cumQty: order.cumQty,
-    status: order.status,
-    clientId: order.clientId,
-    reservationAsset: order.reservationAsset,
-    reservationTotal: order.reservationTotal,
-    held: order.held,
-    amend: order.amend,
-    updatedAtMs: order.updatedAtMs,
-    venueAcceptedAtMs: order.venueAcceptedAtMs,
-  }
-  if (hasRareMembers(order)) copyMembers(order, copy, RARE_MEMBERS)
-  return copy
-}
-
-/** The members only some orders have, added when they occur (see TrackedOrder). */
-const RARE_MEMBERS: ReadonlySet<string> = new Set(['amendClientIds', 'bootstrapSuspect', 'coveredFills', 'renamedReports', 'endedAs', 'syntheticPendingQty', 'syntheticPendingCash', 'syntheticFeeHeld', 'venueRanges', 'syntheticRanges'])
-/** Those of them a section writes as members of their own, after the rest (section-orders.ts). */
-const FACT_MEMBERS: ReadonlySet<string> = new Set(['coveredFills', 'renamedReports', 'endedAs'])
-
-function hasRareMembers(order: TrackedOrder): boolean {
-  return (
-    order.amendClientIds !== undefined || order.bootstrapSuspect !== undefined || order.coveredFills !== undefined || order.renamedReports !== undefined ||
-    order.endedAs !== undefined || order.syntheticPendingQty !== undefined || order.syntheticFeeHeld !== undefined || order.venueRanges !== undefined ||
-    order.syntheticRanges !== undefined
-  )
-}
-
-/** Copies the rarer venue facts `from` holds (FACT_MEMBERS) to `to`, in the order they were noted. */
-export function copyFacts(from: TrackedOrder, to: object): void {
-  if (from.coveredFills !== undefined || from.renamedReports !== undefined || from.endedAs !== undefined) copyMembers(from, to, FACT_MEMBERS)
-}
-
-/** Copies the members of `from` among `members` to `to`, in their order in `from` (most orders have none: see callers). */
-function copyMembers(from: TrackedOrder, to: object, members: ReadonlySet<string>): void {
-  const source = from as unknown as Record<string, unknown>
-  const target = to as Record<string, unknown>
-  for (const member in source) if (members.has(member)) target[member] = source[member]
 }
 
 /** Whether the venue may know `order` by `clientOrderId`: its own client id or an applied amend's. */

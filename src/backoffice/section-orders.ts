@@ -10,7 +10,8 @@
  * that fact, this build before it); reading either gives the same order.
  */
 
-import { clientIdsOf, copyFacts, copyTrackedOrder, type TrackedOrder } from './orders.ts'
+import { clientIdsOf, type TrackedOrder } from './orders.ts'
+import { copyFacts, copyTrackedOrder } from './tracked-order-layout.ts'
 import { venueRangesProblem } from './venue-ranges.ts'
 
 /**
