@@ -7,7 +7,7 @@
  * decisions), and once retired its GET, `/events`, `/explain` and a repeat of its key (the lookup reads the intake).
  * 5,000 retries made each of those hold the event loop ~200 ms, and more with more retries.
  *
- * Now the intake is found by a binary search of frame types (log-index.ts intakeSpan): each read above reads a handful
+ * Now the intake is found by a binary search of frame types (log-index-intake.ts intakeSpanOf): each read above reads a handful
  * of frames of the log whatever the number of rejections, and answers as before — the acceptance (its trace id, its
  * decisions: the first rejection, the acceptance, the latest rejections, how many were left out), or for a key never
  * accepted its latest rejection.

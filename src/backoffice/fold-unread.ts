@@ -24,7 +24,7 @@ import { trustedEventReaderWithout } from '../runtime/records.ts'
 const REPORT_UNREAD = ['venue', 'origClientOrderId', 'venueOrderId', 'account', 'symbol', 'side', 'cumQty', 'lastQty', 'lastPrice', 'fee', 'feeAsset', 'reason']
 
 /**
- * An acceptance's members trackAccepted (orders.ts) does not copy. Each list names its object member first: a version
+ * An acceptance's members trackAccepted (tracked-order-layout.ts) does not copy. Each list names its object member first: a version
  * 1 JSON record has only its first top-level member cut from the text (trusted-decode.ts unreadMembers).
  */
 const ACCEPTED_UNREAD = ['decision', 'idempotencyKey', 'bodyDigest', 'clientOrderId', 'orderType', 'price', 'tif', 'postOnly', 'reduceOnly', 'lane', 'flattenId']
