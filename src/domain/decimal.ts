@@ -57,22 +57,21 @@ export function isDecimalText(text: string): boolean {
 }
 
 /**
- * Decimal text as egress takes it from outside — an HTTP body, the config file: DECIMAL_PATTERN without a leading zero
- * before another digit ("0", "0.5" and "100" are taken; "007.5", "00100" and "-05" are not). The rule counts whole
- * digits, and "007.5" spent three of the 20 on a number with one; JSON refuses such a number (RFC 8259) and the
- * replication routes such an integer (src/http/routes/replication.ts). Only at the edges: what egress reads back —
- * the log, snapshots, the back office store — keeps parseDecimal and DECIMAL_PATTERN, and venue messages their own
- * parsers (FIX allows leading zeros in a float field), so nothing an older build or a venue wrote is refused.
+ * Amount text as egress takes it from outside — an HTTP body's qty and price, the config file's amounts, none of which
+ * may be negative: DECIMAL_PATTERN without a sign and without a leading zero before another digit ("0", "0.5" and
+ * "100" are taken; "007.5", "00100" and "-5" are not). The rule counts whole digits, and "007.5" spent three of the
+ * 20 on a number with one; JSON refuses such a number (RFC 8259) and the replication routes such an integer
+ * (src/http/routes/replication.ts). Only at the edges: what egress reads back — the log, snapshots, the back office
+ * store, a recorded order body the kernel re-decides — keeps parseDecimal and DECIMAL_PATTERN, and venue messages
+ * their own parsers (FIX allows leading zeros in a float field), so nothing an older build or a venue wrote is refused.
  */
-const INPUT_DECIMAL_PATTERN = /^-?(?:0|[1-9]\d{0,19})(?:\.\d{1,8})?$/
-/** INPUT_DECIMAL_PATTERN without a sign: the config file's amounts, none of which may be negative. */
 export const NON_NEGATIVE_INPUT_DECIMAL_PATTERN = /^(?:0|[1-9]\d{0,19})(?:\.\d{1,8})?$/
-/** What INPUT_DECIMAL_PATTERN takes, in words. */
+/** What NON_NEGATIVE_INPUT_DECIMAL_PATTERN takes, in words (with a sign's refusal said by the schema using it). */
 export const INPUT_DECIMAL_TEXT_RULE = `${DECIMAL_TEXT_RULE}, without a leading zero`
 
-/** Whether `text` is an amount egress takes from outside (INPUT_DECIMAL_PATTERN): a schema's check, before it parses. */
+/** Whether `text` is an amount egress takes from outside (NON_NEGATIVE_INPUT_DECIMAL_PATTERN): a schema's check, before it parses. */
 export function isInputDecimalText(text: string): boolean {
-  return INPUT_DECIMAL_PATTERN.test(text)
+  return NON_NEGATIVE_INPUT_DECIMAL_PATTERN.test(text)
 }
 
 /** Like parseDecimal but returns null instead of throwing, for validators. */
