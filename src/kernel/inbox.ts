@@ -183,6 +183,12 @@ function emitReport(emitter: Emitter, report: ExecutionReport, atMs: number): vo
         refuse(emitter, { atMs, transitionName: 'venue_reject', detail: `order.venue_rejected is not allowed in ${emitter.draft.status} once the venue acknowledged or filled the order` })
         return
       }
+      // Already Rejected (the place's answer, or a read-back, landed first): the venue tells the same refusal twice. A
+      // second `order.venue_rejected` recorded it, and metrics, /explain and the audit counted it, twice; the table's
+      // Rejected → Rejected stays only so logs that hold one still replay. The report is kept whole, its reason text
+      // too, in the inbox.report_accepted above: nothing of it is lost. (An order the I-100 gate rejected after a send was
+      // made Unknown by provesAtVenue above, so a reject of its earlier copy still ends it on the venue's word.)
+      if (emitter.draft.status === 'Rejected') return
       emit(emitter, { type: 'order.venue_rejected', atMs, orderId, venueReason: report.reason ?? '' })
       return
     case 'expired':

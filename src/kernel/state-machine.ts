@@ -62,6 +62,8 @@ export const TRANSITIONS: Readonly<Record<TransitionName, Row>> = {
     Unknown: 'AckedOpen',
     ...row(['AckedOpen', 'Partial', 'CancelRequested', 'CancelPending', 'Filled', 'Canceled', 'Expired'], 'same'),
   },
+  // Rejected → Rejected is for replay: logs written before inbox.ts recorded nothing for a reject report of an order the
+  // place's answer had already rejected hold a second `order.venue_rejected`, and apply() must still take it.
   venue_reject: { ...row(['Sent', 'CancelRequested', 'Unknown'], 'Rejected'), Rejected: 'Rejected' },
   fill_partial: {
     ...row(['Sent', 'AckedOpen', 'Partial', 'Unknown'], 'Partial'),
