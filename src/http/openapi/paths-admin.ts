@@ -11,7 +11,7 @@ const LSN = { type: ['integer', 'null'], description: 'LSN of the last record th
 const SWITCH_RECORDED = jsonAnswer('Switch recorded', { type: 'object', properties: { action: { type: 'string' }, trading_switch: { type: 'string' }, lsn: LSN } })
 const ACCOUNT_SWITCH_RECORDED = jsonAnswer('Account switch recorded', { type: 'object', properties: { account: { type: 'string' }, action: { type: 'string' }, account_switch: { type: 'string' }, lsn: LSN } })
 
-/** One account's own switch by hand (routes/admin.ts stopAccount): HALT or CANCEL_ONLY, engaging it or moving it. */
+/** One account's own switch by hand (routes/admin.ts accountSwitch): HALT or CANCEL_ONLY, engaging it or moving it. */
 function accountStop(summary: string): Json {
   return operation({
     tag: 'admin',

@@ -34,9 +34,6 @@ export const FLATTEN_BODY_SCHEMA = v.strictObject({})
 
 const SWITCHES: Record<string, KillSwitchAction> = { halt: 'HALT', 'cancel-only': 'CANCEL_ONLY', resume: 'RESUME' }
 
-/** One account's own switch, by hand: the paths its RESUME has beside it (resumeAccount). */
-const ACCOUNT_STOPS: Record<string, Exclude<KillSwitchAction, 'RESUME'>> = { halt: 'HALT', 'cancel-only': 'CANCEL_ONLY' }
-
 export function adminRoutes(services: Services): Hono<AuthEnv> {
   const app = new Hono<AuthEnv>()
   app.post('/v1/admin/mode', requireRole('admin'), async (c) => {
@@ -54,9 +51,9 @@ export function adminRoutes(services: Services): Hono<AuthEnv> {
     app.post(`/v1/admin/${path}`, requireRole('ops', 'admin'), (c) => killSwitch(c, services, action))
   }
   app.post('/v1/accounts/:id/flatten', (c) => flatten(c, services))
-  app.post('/v1/accounts/:id/resume', requireRole('ops', 'admin'), (c) => resumeAccount(c, services))
-  for (const [path, action] of Object.entries(ACCOUNT_STOPS)) {
-    app.post(`/v1/accounts/:id/${path}`, requireRole('ops', 'admin'), (c) => stopAccount(c, services, action))
+  // One account's own switch: the gateway's three paths under the account's.
+  for (const [path, action] of Object.entries(SWITCHES)) {
+    app.post(`/v1/accounts/:id/${path}`, requireRole('ops', 'admin'), (c) => accountSwitch(c, services, action))
   }
   app.route('/', adminSnapshotRoutes(services))
   return app
@@ -75,10 +72,13 @@ async function killSwitch(c: Context<AuthEnv>, services: Services, action: KillS
 }
 
 /**
- * Lifts one account's own switch (kernel account-switch.ts). Idempotent: an account not stopped answers lsn null, and
- * nothing is written.
+ * One account's own switch by hand (kernel account-switch.ts). HALT or CANCEL_ONLY stops it, or moves it from the
+ * other one: HALT lets a flatten's closes the account's CANCEL_ONLY held go out while its bot stays stopped. Asked
+ * again with the switch in force it answers lsn null once nothing of the account's is left waiting to end. RESUME
+ * lifts it; an account not stopped answers lsn null, and nothing is written. Reads no Idempotency-Key, as the
+ * gateway's switches: a repeat is decided again on the state as it is then.
  */
-async function resumeAccount(c: Context<AuthEnv>, services: Services): Promise<Response> {
+async function accountSwitch(c: Context<AuthEnv>, services: Services, action: KillSwitchAction): Promise<Response> {
   const principal = principalOf(c)
   if (!canHalt(principal)) throw new ApiError('FORBIDDEN', 'kill switches need the ops or admin role')
   const accountId = pathId(c, 'id')
@@ -86,27 +86,9 @@ async function resumeAccount(c: Context<AuthEnv>, services: Services): Promise<R
   const body = parseOrThrow(SWITCH_BODY_SCHEMA, await readJson(c, { bodyBytesMax: services.limits.bodyBytesMax, emptyAsObject: true }))
   requireKnownAccount(services, accountId)
   requireReady(services)
-  const result = await runCommand(c, () => services.gateway.resumeAccount(kernelPrincipal(principal), accountId, body.note))
-  if (result.reply.kind === 'refused') throw reasonError(result.reply.reason, { details: { detail: result.reply.detail } })
-  // The account's switch this decision left (at its LSN): the state may already hold a later request's.
-  return c.json({ account: accountId, action: 'RESUME', account_switch: 'normal', lsn: result.lsn })
-}
-
-/**
- * Stops one account by hand, or moves its switch to the other one (kernel account-switch.ts): HALT lets a flatten's
- * closes the account's CANCEL_ONLY held go out while its bot stays stopped. Asked again with the switch in force it
- * answers lsn null once nothing of the account's is left waiting to end. Reads no Idempotency-Key, as the other
- * switches: a repeat is decided again on the state as it is then.
- */
-async function stopAccount(c: Context<AuthEnv>, services: Services, action: Exclude<KillSwitchAction, 'RESUME'>): Promise<Response> {
-  const principal = principalOf(c)
-  if (!canHalt(principal)) throw new ApiError('FORBIDDEN', 'kill switches need the ops or admin role')
-  const accountId = pathId(c, 'id')
-  queryOf(c, NO_QUERY)
-  const body = parseOrThrow(SWITCH_BODY_SCHEMA, await readJson(c, { bodyBytesMax: services.limits.bodyBytesMax, emptyAsObject: true }))
-  requireKnownAccount(services, accountId)
-  requireReady(services)
-  const result = await runCommand(c, () => services.gateway.stopAccount(kernelPrincipal(principal), accountId, action, body.note))
+  const caller = kernelPrincipal(principal)
+  const { gateway } = services
+  const result = await runCommand(c, () => (action === 'RESUME' ? gateway.resumeAccount(caller, accountId, body.note) : gateway.stopAccount(caller, accountId, action, body.note)))
   if (result.reply.kind === 'refused') throw reasonError(result.reply.reason, { details: { detail: result.reply.detail } })
   // The account's switch this decision left (at its LSN): the state may already hold a later request's.
   return c.json({ account: accountId, action, account_switch: switchFor(action), lsn: result.lsn })
