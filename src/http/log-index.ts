@@ -28,6 +28,7 @@ import type { Wal } from '../../wal/index.ts'
 import { GenerationalMap } from '../domain/generational-map.ts'
 import { forgetBelow } from './log-index-forget.ts'
 import { intakeSpanOf, type IntakeSpan } from './log-index-intake.ts'
+import { AccountSwitchPositions } from './log-index-switches.ts'
 import { LATER_DECISION_CODES, noPositions, VENUE_REFUSAL_CODES, type Positions } from './log-index-positions.ts'
 import { historyCompacted, readLsns, type LoggedEvent } from './log-reads.ts'
 import { loopSharePause, type LoopShareOptions } from '../runtime/loop-share.ts'
@@ -72,6 +73,8 @@ export class LogIndex {
    * orderAccountOf only: accountOf still reads the log, which is what the order list's cursors are judged by.
    */
   private readonly accounts = new GenerationalMap<string, string>()
+  /** Each account's latest account.switch_changed (log-index-switches.ts): GET /v1/auto_stop reads who stopped it from it. */
+  private readonly switches = new AccountSwitchPositions()
   /** Positions found by the background scan (all older than any in positions), merged in when it completes. */
   private older: Positions | null = null
   private readonly wal: Wal
@@ -108,6 +111,8 @@ export class LogIndex {
         if (event.type === 'order.accepted') index.accounts.set(event.orderId, event.accountId)
         // A rejection may name no account (one the request did not give): read from the log then, as before.
         else if (event.type === 'order.rejected' && event.accountId !== null) index.accounts.set(event.orderId, event.accountId)
+        // Noted whether or not the scan saw it: a later record wins whichever comes upon it first.
+        else if (event.type === 'account.switch_changed') index.switches.note(event.accountId, lsn)
         // The scan already saw what was durable when it ran; listeners may still be delivering those batches.
         if (lsn <= scannedTo) continue
         const orderId = (event as { orderId?: unknown }).orderId
@@ -233,6 +238,16 @@ export class LogIndex {
     return this.positions.venueRefusals.all(orderId)
   }
 
+  /**
+   * The account's latest `account.switch_changed` record (the one that engaged or moved a switch in force), or null: none
+   * seen — none written, or, until the index is complete after a restart, one among the older records not read yet —
+   * or the log no longer holds it (compacted). Unlike an order's history this never answers 503: it is one detail of a read.
+   */
+  accountSwitchRecord(accountId: string): LoggedEvent | null {
+    const lsn = this.switches.latestLsnOf(accountId)
+    return lsn === undefined ? null : (readLsns(this.wal, [lsn])[0] ?? null)
+  }
+
   /** The records at these ascending LSNs (ones the log no longer holds are left out). */
   read(lsns: readonly number[]): LoggedEvent[] {
     return readLsns(this.wal, lsns)
@@ -309,6 +324,7 @@ export class LogIndex {
     if (fromLsn > toLsn) return
     for (const frame of this.wal.read(fromLsn, { toLsn })) {
       if (isAuditRecord(frame.type)) continue
+      this.switches.noteFrame(frame)
       const orderId = orderIdOfRecord(frame)
       if (orderId === null) continue
       into.records.append(orderId, frame.lsn)

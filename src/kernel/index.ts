@@ -69,6 +69,7 @@ export {
   idempotencyIndexKey,
   initialState,
   type AccountLedger,
+  type AccountSwitch,
   type CallAction,
   type FlattenNotClosed,
   type KernelState,

@@ -32,9 +32,21 @@ export function autoStopPart(): DocumentPart {
                     properties: {
                       account: { type: 'string' },
                       account_switch: { type: 'string', enum: ['halted', 'cancel_only'] },
-                      principal: { type: 'string' },
+                      principal: { type: 'string', description: 'Who stopped it: egress-auto-stop for a breaker’s trip, else the operator' },
                       at_ms: { type: 'integer' },
-                      note: { type: 'string' },
+                      note: { type: 'string', description: 'The breaker’s (naming it and its figures) or the operator’s' },
+                      record_lsn: {
+                        type: ['integer', 'null'],
+                        description: 'LSN of the account.switch_changed record that stopped it (or moved its switch); null when it is not at hand: compaction removed it, or the log index is still reading the log after a restart',
+                      },
+                      config_digest: {
+                        type: ['string', 'null'],
+                        description: 'The digest of the config the stop was decided under, as its record carries it; null when record_lsn is, or for a record written before payload version 13',
+                      },
+                      build_commit: {
+                        type: ['string', 'null'],
+                        description: 'The build that decided the stop, as its record carries it; null when record_lsn is, for a record written before payload version 13, or a build that named none',
+                      },
                     },
                   },
                 },
