@@ -172,6 +172,28 @@ describe('a flatten decided again', () => {
     expect(closesOf(flatten(h, 'f-2').events, 'BTC-USD').map((close) => close.qty)).toEqual([d('100'), d('100')])
   })
 
+  test('names the closes it does not send apart from what the sizes leave: a new flatten closes only the first', () => {
+    const h = Harness.funded()
+    fund(h, 'BTC', '148')
+    for (const close of closesOf(flatten(h, 'f-1').events, 'BTC-USD')) h.cancel(close.orderId)
+    fund(h, 'BTC', '0.00005') // under the lot (0.0001): no close takes it
+    h.state.flattens.get(ACCOUNT)?.delete('f-1')
+    const again = flatten(h, 'f-1')
+    expect(closesOf(again.events, 'BTC-USD')).toEqual([])
+    // Was one entry, 150.00005 FLATTEN_CLOSES_MAX: the answer said a new flatten closes the part under the lot too.
+    expect(requestedOf(again.events).notClosed).toEqual([
+      { asset: 'BTC', qty: d('0.00005'), reason: 'QTY_BELOW_MIN' },
+      { asset: 'BTC', qty: d('150'), reason: 'FLATTEN_CLOSES_MAX' },
+    ])
+    const alerts = again.events.flatMap((event) => (event.type === 'alert.raised' ? [`${event.reason} ${event.detail}`] : []))
+    expect(alerts).toHaveLength(1)
+    expect(alerts[0]).toStartWith('FLATTEN_NOT_CLOSED acct-1 sim:BTC-USD: 150.00005 not closed (QTY_BELOW_MIN 0.00005, FLATTEN_CLOSES_MAX 150; ')
+    // A new flatten closes the 150 and leaves what is under the lot, as the answer said.
+    const next = flatten(h, 'f-2')
+    expect(closesOf(next.events, 'BTC-USD').map((close) => close.qty)).toEqual([d('100'), d('50')])
+    expect(requestedOf(next.events).notClosed).toEqual([{ asset: 'BTC', qty: d('0.00005'), reason: 'QTY_BELOW_MIN' }])
+  })
+
   test('never closes again what a live close of its first decision holds: only what is free is sized', () => {
     const h = Harness.funded()
     fund(h, 'BTC', '148')

@@ -8,7 +8,8 @@
  * answer (flatten-held.ts). Close orders derive their ids from the flatten id, instrument and their number (a holding
  * above maxQty takes several: flatten-close-sizes.ts), so a flatten id decided again (after its window) never sends a
  * second close for a close still held under its key. What the closes cannot take under the instrument's size rules is
- * named in the answer's notClosed, with a FLATTEN_NOT_CLOSED alert.
+ * named in the answer's notClosed, with a FLATTEN_NOT_CLOSED alert; so are closes past the keys a full idempotency index
+ * lets flatten take (flatten-keys.ts: OVERLOADED), so that a loop of flattens cannot grow the index without bound.
  *
  * One decision cancels at most `ordersMax` orders (the first by order id) when the command asks for parts, so that its
  * records fit the log's queue: an account with more open orders than the queue takes records (65,536 by default) had
@@ -33,6 +34,7 @@ import { isRecordableUnits, RECORD_UNITS_MAX } from '../domain/recordable-amount
 import { attributed, attributionOf } from './attribution.ts'
 import { cancelEvents } from './cancel.ts'
 import { closeSizes } from './flatten-close-sizes.ts'
+import { flattenKeysLeft } from './flatten-keys.ts'
 import { flattenUncovered } from './flatten-uncovered.ts'
 import { heldFlatten } from './flatten-held.ts'
 import { DONE_REPLY, type Decision, type FlattenCommand } from './commands.ts'
@@ -91,19 +93,22 @@ export function decideFlatten(state: KernelState, command: FlattenCommand): Deci
   // Each instrument's first close is the flatten's own (one per base asset, as ever); those past it, for a holding
   // above maxQty, count against ordersMax (decision-parts.ts keeps half the log's queue for the closes).
   let extraClosesLeft = ordersMax ?? Number.POSITIVE_INFINITY
+  // The keys the closes may take: past the index's cap, only so many (flatten-keys.ts), counted down as they are.
+  const keys = { left: flattenKeysLeft(state, command.nowMs) }
   for (const instrument of closingInstruments(state, command)) {
     const available = availableBalance(state, command.accountId, instrument.baseAsset) + (released.get(instrument.baseAsset) ?? 0n)
     if (!isRecordableUnits(available)) return unrecordableClose(command, instrument, available)
     if (available <= 0n) continue
-    const closing = closeEvents(state, command, { instrument, available, closesMax: 1 + extraClosesLeft, market: command.markets[instrumentKey(instrument.venue, instrument.symbol)] })
+    const closing = closeEvents(state, command, { instrument, available, closesMax: 1 + extraClosesLeft, market: command.markets[instrumentKey(instrument.venue, instrument.symbol)], keys })
     closes.push(...closing.events)
     extraClosesLeft -= Math.max(0, closing.closes - 1)
-    if (closing.notClosed !== null) notClosed.push(closing.notClosed)
+    notClosed.push(...closing.notClosed)
   }
   // More cancels than one decision takes: this part records the first ordersMax, and the flatten is asked again.
   if (ordersMax !== null && cancels.length > ordersMax) return { events: cancels.slice(0, ordersMax).flat(), reply: DONE_REPLY }
   const events: DomainEvent[] = [requested, ...cancels.flat(), ...closes]
-  // The first answer, held from the record for a repeat: its lsn is the last of these records'.
+  // The first answer, held from the record for a repeat: its lsn is the last of these records'. Stable: an asset's
+  // parts left for different reasons keep closeEvents' order.
   requested.notClosed = notClosed.sort((a, b) => (a.asset < b.asset ? -1 : 1))
   requested.records = events.length
   return { events, reply: DONE_REPLY }
@@ -146,33 +151,34 @@ function closingInstruments(state: KernelState, command: FlattenCommand): Instru
   return [...chosen.values()]
 }
 
-/** One instrument's closes (and alerts), how many closes they record, and what they leave open (null: nothing). */
+/** One instrument's closes (and alerts), how many closes they record, and what they leave open, by reason. */
 interface InstrumentCloses {
   events: DomainEvent[]
   closes: number
-  notClosed: FlattenNotClosed | null
+  notClosed: FlattenNotClosed[]
 }
 
 /**
- * The closes of `available` (positive) of the instrument's base asset, at most `closesMax` (flatten-close-sizes.ts),
- * with a FLATTEN_NOT_CLOSED alert for what they leave; without a usable price, none and a FLATTEN_NO_PRICE alert.
+ * The closes of `available` (positive) of the instrument's base asset, at most `closesMax` (flatten-close-sizes.ts) and
+ * the `keys` left to take (flatten-keys.ts, counted down), with a FLATTEN_NOT_CLOSED alert for what they leave; without
+ * a usable price, none and a FLATTEN_NO_PRICE alert.
  */
 function closeEvents(
   state: KernelState,
   command: FlattenCommand,
-  input: { instrument: Instrument; available: Units; closesMax: number; market: MarketSnapshot | undefined },
+  input: { instrument: Instrument; available: Units; closesMax: number; market: MarketSnapshot | undefined; keys: { left: number } },
 ): InstrumentCloses {
   const { instrument, market, available } = input
   const key = instrumentKey(instrument.venue, instrument.symbol)
   const noPrice = { asset: instrument.baseAsset, qty: available, reason: 'FLATTEN_NO_PRICE' as const }
   if (market === undefined) {
-    return { events: [{ type: 'alert.raised', atMs: command.nowMs, reason: 'FLATTEN_NO_PRICE', orderId: null, detail: `${command.accountId} ${key}: no reference price` }], closes: 0, notClosed: noPrice }
+    return { events: [{ type: 'alert.raised', atMs: command.nowMs, reason: 'FLATTEN_NO_PRICE', orderId: null, detail: `${command.accountId} ${key}: no reference price` }], closes: 0, notClosed: [noPrice] }
   }
   // A price no close could be recorded at (a venue's of more digits than a record holds) is none: the close's
   // order.accepted made the log's writer assert, failing the whole flatten (sent-order.ts referencePriceUsable).
   if (!referencePriceUsable(market.referencePrice, instrument)) {
     const detail = `${command.accountId} ${key}: the reference price ${formatDecimal(market.referencePrice)} is not one a close can be priced from (positive, its band within ${formatDecimal(RECORD_UNITS_MAX)})`
-    return { events: [{ type: 'alert.raised', atMs: command.nowMs, reason: 'FLATTEN_NO_PRICE', orderId: null, detail }], closes: 0, notClosed: noPrice }
+    return { events: [{ type: 'alert.raised', atMs: command.nowMs, reason: 'FLATTEN_NO_PRICE', orderId: null, detail }], closes: 0, notClosed: [noPrice] }
   }
   const price = bandFloorPrice(market.referencePrice, instrument)
   const sizes = closeSizes(available, instrument, { price, closesMax: input.closesMax })
@@ -181,24 +187,53 @@ function closeEvents(
   // left. Counted as sent, the answer read the account as flat and the alert said "2 closes sent" for none, while the
   // position stayed open; the budget of closes counted records never written.
   let unsent = 0n
+  // A close past the keys the index may still take (flatten-keys.ts) is not sent either.
+  let withheld = 0n
   sizes.qtys.forEach((qty, index) => {
     const close = closeEvent(state, command, { instrument, key, qty, price, referencePrice: market.referencePrice, index })
     if (close === null) unsent += qty
-    else events.push(close)
+    else if (input.keys.left <= 0) withheld += qty
+    else {
+      events.push(close)
+      input.keys.left--
+    }
   })
   const closes = events.length
-  // Unsent closes are named as those past the closes one flatten sends: a new flatten (a new key) closes them.
-  const reason = unsent > 0n ? 'FLATTEN_CLOSES_MAX' : sizes.reason
-  if (reason === null) return { events, closes, notClosed: null }
-  const left = sizes.left + unsent
-  events.push({ type: 'alert.raised', atMs: command.nowMs, reason: 'FLATTEN_NOT_CLOSED', orderId: null, detail: notClosedDetail(command, instrument, { left, reason, closes }) })
-  return { events, closes, notClosed: { asset: instrument.baseAsset, qty: left, reason } }
+  const notClosed = leftParts(instrument.baseAsset, [
+    [sizes.left, sizes.reason],
+    // Unsent closes are named as those past the closes one flatten sends: a new flatten (a new key) closes them. Apart
+    // from what the sizes leave: named with them, a part under minQty read as one a new flatten closes, and it won't.
+    [unsent, 'FLATTEN_CLOSES_MAX'],
+    // Withheld closes: a new flatten closes them once keys have aged out of the index.
+    [withheld, 'OVERLOADED'],
+  ])
+  if (notClosed.length === 0) return { events, closes, notClosed }
+  events.push({ type: 'alert.raised', atMs: command.nowMs, reason: 'FLATTEN_NOT_CLOSED', orderId: null, detail: notClosedDetail(command, instrument, { parts: notClosed, closes }) })
+  return { events, closes, notClosed }
 }
 
-function notClosedDetail(command: FlattenCommand, instrument: Instrument, left: { left: Units; reason: ReasonCode; closes: number }): string {
+/** The parts of `asset` left, one per reason in the order given (those of the same reason added up), none of 0. */
+function leftParts(asset: string, parts: readonly (readonly [Units, ReasonCode | null])[]): FlattenNotClosed[] {
+  const named: FlattenNotClosed[] = []
+  for (const [qty, reason] of parts) {
+    if (qty === 0n || reason === null) continue
+    const same = named.find((part) => part.reason === reason)
+    if (same === undefined) named.push({ asset, qty, reason })
+    else same.qty += qty
+  }
+  return named
+}
+
+/**
+ * The alert's detail: what is left in all and, when more than one reason leaves some, each part
+ * (`3 not closed (QTY_BELOW_MIN 1, FLATTEN_CLOSES_MAX 2; lotSize=…; 1 closes sent)`).
+ */
+function notClosedDetail(command: FlattenCommand, instrument: Instrument, left: { parts: readonly FlattenNotClosed[]; closes: number }): string {
   const { lotSize, minQty, maxQty, minNotional } = instrument
   const rules = Object.entries({ lotSize, minQty, maxQty, minNotional }).map(([name, value]) => `${name}=${formatDecimal(value)}`)
-  return `${command.accountId} ${instrumentKey(instrument.venue, instrument.symbol)}: ${formatDecimal(left.left)} not closed (${left.reason}; ${rules.join(' ')}; ${left.closes} closes sent)`
+  const total = left.parts.reduce((sum, part) => sum + part.qty, 0n)
+  const reasons = left.parts.length === 1 ? `${left.parts[0]?.reason}` : left.parts.map((part) => `${part.reason} ${formatDecimal(part.qty)}`).join(', ')
+  return `${command.accountId} ${instrumentKey(instrument.venue, instrument.symbol)}: ${formatDecimal(total)} not closed (${reasons}; ${rules.join(' ')}; ${left.closes} closes sent)`
 }
 
 /**

@@ -3,8 +3,8 @@
  * it, and then for as long as the kernel holds its order; then it is forgotten, so the index is bounded by the order
  * rate over the window, and by params.idempotencyKeysHeldMax (intake refuses new orders at it: forgetting a key early
  * would let a client's retry place its order twice). A flatten's closes are not refused at the cap (a kill switch): they
- * take keys past it, bounded by the flattens that act over the window only (README "Not defended"). A log configured
- * without the window holds every key for good.
+ * take keys past it, up to one flatten's most (flatten-keys.ts, counting the keys the index lets go: keysFreedAt). A
+ * log configured without the window holds every key for good.
  *
  * Forgetting, as a pure function of the events applied (replay, a standby and a restored snapshot forget the same
  * keys at the same events):
@@ -24,7 +24,7 @@
 import type { KernelConfig } from '../domain/kernel-config.ts'
 import type { Order } from '../domain/orders.ts'
 import { KeyQueue } from './key-queue.ts'
-import { retireDueAt } from './retention.ts'
+import { dueForRetirement, retireDueAt } from './retention.ts'
 import { idempotencyIndexKey, type IdempotencyEntry, type KernelState } from './state.ts'
 
 /**
@@ -148,6 +148,27 @@ export function keysCapReached(state: KernelState, nowMs: number): number | null
   // Past the cap (an adopted log's keys) one key forgotten per key taken is enough: the index shrinks toward it.
   const forgetsNeeded = Math.min(state.idempotency.size + pending + 1 - cap, pending + 1)
   return windowMs !== null && forgettableCount(state, windowMs, nowMs, forgetsNeeded) >= forgetsNeeded ? null : cap
+}
+
+/**
+ * How many keys the index lets go at `atMs`, counted up to `countMax`, retiring and forgetting none: those of the ended
+ * orders retention retires at the next order event (retireDueAt's, whose aged keys forgetRetired drops), and the aged
+ * keys of orders no longer held that the walks forget (at least one per key taken while any is left). A flatten counts
+ * them before it takes keys past the cap (flatten-keys.ts): counted by the walk alone, a quiet gateway, which retires
+ * ended orders only at order events, left their keys held and a kill switch's closes withheld for as long as no order
+ * event came. Those retirement frees go at the first order event after (the closes' own).
+ */
+export function keysFreedAt(state: KernelState, atMs: number, countMax: number): number {
+  const windowMs = keyWindowMs(state)
+  if (windowMs === null || countMax <= 0) return 0
+  let count = 0
+  for (const orderId of dueForRetirement(state, atMs)) {
+    if (count >= countMax) return count
+    const order = state.orders.get(orderId)
+    const entry = order === undefined ? undefined : state.idempotency.get(idempotencyIndexKey(order.accountId, order.idempotencyKey))
+    if (entry !== undefined && entry.orderId === orderId && agedOut(entry, windowMs, atMs)) count++
+  }
+  return count >= countMax ? count : count + forgettableCount(state, windowMs, atMs, countMax - count)
 }
 
 const pendingKeys = new WeakMap<KernelState, number>()

@@ -97,6 +97,36 @@ export function retireDueAt(state: KernelState, atMs: number): void {
   retireDue(state, { keptMax: params?.terminalOrdersKeptMax ?? TERMINAL_ORDERS_KEPT_MAX, graceMs }, atMs)
 }
 
+/**
+ * The orders retireDueAt(state, atMs) would retire, in the order it would, retiring none: the same walks, the orders
+ * they would take counted off the list's size instead of unlinked. Lazy, so a caller that needs only a few walks no
+ * further (a flatten counts the keys their retirement frees: flatten-keys.ts). Kept beside retireDue so the two change
+ * together; specs/kernel/flatten-keys.test.ts checks it against what retireDueAt does.
+ */
+export function* dueForRetirement(state: KernelState, atMs: number): Generator<string> {
+  const params = state.config?.params
+  const graceMs = params?.terminalOrderRetireAfterMs ?? null
+  if (graceMs === null) return
+  const keptMax = params?.terminalOrdersKeptMax ?? TERMINAL_ORDERS_KEPT_MAX
+  const heldMax = params?.terminalOrdersHeldMax ?? Number.POSITIVE_INFINITY
+  const untouchedOnly = state.retireRule === RETIRE_RULE_UNTOUCHED
+  const due = new Set<string>()
+  let size = state.terminalOrderIds.size
+  for (let entry = oldestEnded(state.terminalOrderIds); entry !== null; entry = entry.next) {
+    const aged = atMs - entry.endedAtMs >= graceMs
+    if (!(size > heldMax || (aged && size > keptMax))) break
+    if (busy(state, entry.orderId) || (untouchedOnly && touchedAt(state, entry.orderId, atMs))) continue
+    due.add(entry.orderId)
+    size--
+    yield entry.orderId
+  }
+  if (!graceRuled(state)) return
+  for (const orderId of heldEndedThrough(state.terminalOrderIds, atMs - graceMs, state, holdsSynthetic)) {
+    if (due.has(orderId) || busy(state, orderId) || (untouchedOnly && touchedAt(state, orderId, atMs))) continue
+    yield orderId
+  }
+}
+
 function retireDue(state: KernelState, bounds: { keptMax: number; graceMs: number }, atMs: number): void {
   const heldMax = state.config?.params.terminalOrdersHeldMax ?? Number.POSITIVE_INFINITY
   const untouchedOnly = state.retireRule === RETIRE_RULE_UNTOUCHED

@@ -67,7 +67,8 @@ export interface AccountSwitch {
  * A holding a flatten left open, or the part of it left (the answer's not_closed). `reason` says why: absent, no
  * configured instrument trades the asset (INSTRUMENT_UNKNOWN: the only reason recorded before payload version 12); else
  * the instrument's size rule what is left misses (QTY_BELOW_MIN, NOTIONAL_BELOW_MIN, QTY_ABOVE_MAX), FLATTEN_CLOSES_MAX,
- * or FLATTEN_NO_PRICE.
+ * OVERLOADED (closes past the keys a full index lets flatten take: flatten-keys.ts) or FLATTEN_NO_PRICE. A holding left
+ * for more than one reason is named once per reason (flatten.ts closeEvents).
  */
 export interface FlattenNotClosed {
   asset: string

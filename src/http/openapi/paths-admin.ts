@@ -120,13 +120,13 @@ export function adminPart(): DocumentPart {
                 not_closed: {
                   type: 'array',
                   description:
-                    "Holdings this flatten left open, whole or in part, by asset: INSTRUMENT_UNKNOWN, no instrument in the config trades the asset (taken out with the account still holding it); QTY_BELOW_MIN (what is left, rounded down to the lot, under minQty: also what is left under the lot), NOTIONAL_BELOW_MIN, QTY_ABOVE_MAX (the instrument's maxQty under its smallest close), FLATTEN_CLOSES_MAX (past the closes one flatten sends: a new flatten closes the next ones) or FLATTEN_NO_PRICE, what the closes left of a holding an instrument trades. Close them at the venue, or fix the instrument or price and flatten again",
+                    "Holdings this flatten left open, whole or in part, by asset: INSTRUMENT_UNKNOWN, no instrument in the config trades the asset (taken out with the account still holding it); QTY_BELOW_MIN (what is left, rounded down to the lot, under minQty: also what is left under the lot), NOTIONAL_BELOW_MIN, QTY_ABOVE_MAX (the instrument's maxQty under its smallest close), FLATTEN_CLOSES_MAX (past the closes one flatten sends: a new flatten closes the next ones), OVERLOADED (past the keys the gateway's full idempotency index lets flatten closes take: a new flatten closes them once keys have aged out) or FLATTEN_NO_PRICE, what the closes left of a holding an instrument trades; a holding left for more than one reason has one entry per reason. Close them at the venue, or fix the instrument or price and flatten again",
                   items: {
                     type: 'object',
                     properties: {
                       asset: { type: 'string' },
                       qty: { type: 'string' },
-                      reason: { type: 'string', enum: ['INSTRUMENT_UNKNOWN', 'QTY_BELOW_MIN', 'NOTIONAL_BELOW_MIN', 'QTY_ABOVE_MAX', 'FLATTEN_CLOSES_MAX', 'FLATTEN_NO_PRICE'] },
+                      reason: { type: 'string', enum: ['INSTRUMENT_UNKNOWN', 'QTY_BELOW_MIN', 'NOTIONAL_BELOW_MIN', 'QTY_ABOVE_MAX', 'FLATTEN_CLOSES_MAX', 'OVERLOADED', 'FLATTEN_NO_PRICE'] },
                     },
                   },
                 },
