@@ -63,11 +63,11 @@ test("the account's RESUME lifts its stop and restarts its window; a repeat writ
   worlds.push(world)
   const { gateway } = world
   await runaway(world)
-  const resumed = await gateway.resumeAccount(opsUser, 'acct-a', 'looked at it')
+  const resumed = await gateway.accountSwitch(opsUser, 'acct-a', 'RESUME', 'looked at it')
   expect(resumed.reply.kind).toBe('done')
   expect(resumed.lsn).not.toBeNull()
   expect(gateway.engine.state.accountSwitches.size).toBe(0)
-  expect((await gateway.resumeAccount(opsUser, 'acct-a', 'again')).lsn).toBeNull()
+  expect((await gateway.accountSwitch(opsUser, 'acct-a', 'RESUME', 'again')).lsn).toBeNull()
   // Three orders were accepted within the window, but before the RESUME: two more are within ordersMax, a third trips.
   expect(await place(world, traderA)).toMatchObject({ kind: 'accepted' })
   expect(await place(world, traderA)).toMatchObject({ kind: 'accepted' })
@@ -127,7 +127,7 @@ test('the stop survives a restart, and a snapshot with its record compacted away
   expect(fromSnapshot.gateway.restoreReport?.snapshot).not.toBeNull()
   expect(fromSnapshot.gateway.engine.state.accountSwitches.get('acct-a')).toMatchObject({ switch: 'halted', principalId: 'egress-auto-stop', note: TRIP_NOTE })
   expect(await place(fromSnapshot, traderA)).toMatchObject({ kind: 'rejected', reason: 'ACCOUNT_HALTED' })
-  await fromSnapshot.gateway.resumeAccount(opsUser, 'acct-a', 'after the restore')
+  await fromSnapshot.gateway.accountSwitch(opsUser, 'acct-a', 'RESUME', 'after the restore')
   expect(await place(fromSnapshot, traderA)).toMatchObject({ kind: 'accepted' })
   expect([...world.errors, ...restarted.errors, ...fromSnapshot.errors]).toEqual([])
 }, 60_000)

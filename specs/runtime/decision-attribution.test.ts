@@ -62,7 +62,7 @@ test('the records of cancels, TTL ends, switches, mode, flatten, overrides, revo
   // An account's own switch (as the auto-stop's order_rate trip with scope account asks it), and its RESUME.
   const accountStop = decideSwitchInParts(gateway.engine, world.clock, { principal: opsUser, action: 'HALT', note: 'drill', accountId: 'acct-b' })
   expect((await drive(world, accountStop)).reply).toEqual({ kind: 'done' })
-  expect((await drive(world, gateway.resumeAccount(opsUser, 'acct-b', 'drill over'))).reply).toEqual({ kind: 'done' })
+  expect((await drive(world, gateway.accountSwitch(opsUser, 'acct-b', 'RESUME', 'drill over'))).reply).toEqual({ kind: 'done' })
   expect((await drive(world, gateway.setMode(ada, 'shadow', 'audit drill'))).reply).toEqual({ kind: 'done' })
   expect((await drive(world, gateway.flatten(opsUser, 'acct-a', 'flat-1'))).reply.kind).not.toBe('refused')
   await gateway.venueOverride({ op: 'propose', principal: ada, venue: 'sim', reason: 'drill', durationMs: 60_000, scope: 'all' })

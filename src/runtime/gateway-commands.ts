@@ -118,21 +118,14 @@ export abstract class GatewayCommands {
   }
 
   /**
-   * Lifts one account's own switch (kernel account-switch.ts; an auto-stop order_rate trip with scope `account`
-   * engaged it), in parts as RESUME is: the answer's lsn is null when the account was not stopped (nothing written).
-   */
-  resumeAccount(principal: Principal, accountId: string, note: string): Promise<CommandResult> {
-    return decideSwitchInParts(this.engine, this.clock, { principal, action: 'RESUME', note, accountId })
-  }
-
-  /**
-   * Stops one account by an operator's hand (kernel account-switch.ts), the decision the auto-stop's trip makes, in
-   * parts as it is: its places and amends waiting to be sent end, its new orders and amends are refused. An account
+   * Engages, moves or lifts one account's own switch (kernel account-switch.ts), in parts as the gateway's is. HALT or
+   * CANCEL_ONLY stops the account by an operator's hand, the decision the auto-stop's trip (order_rate, scope
+   * `account`) makes: its places and amends waiting to be sent end, its new orders and amends are refused. An account
    * stopped with the other switch is moved to this one (CANCEL_ONLY -> HALT lets its flatten's held closes go); with
-   * this one already, it ends what a cut-short stop left waiting, and with nothing left the answer's lsn is null
-   * (nothing written).
+   * this one already, it ends what a cut-short stop left waiting. RESUME lifts it. The answer's lsn is null when
+   * nothing was written (nothing left to end; an account not stopped, for RESUME).
    */
-  stopAccount(principal: Principal, accountId: string, action: Exclude<KillSwitchAction, 'RESUME'>, note: string): Promise<CommandResult> {
+  accountSwitch(principal: Principal, accountId: string, action: KillSwitchAction, note: string): Promise<CommandResult> {
     return decideSwitchInParts(this.engine, this.clock, { principal, action, note, accountId })
   }
 

@@ -88,7 +88,7 @@ async function accountSwitch(c: Context<AuthEnv>, services: Services, action: Ki
   requireReady(services)
   const caller = kernelPrincipal(principal)
   const { gateway } = services
-  const result = await runCommand(c, () => (action === 'RESUME' ? gateway.resumeAccount(caller, accountId, body.note) : gateway.stopAccount(caller, accountId, action, body.note)))
+  const result = await runCommand(c, () => gateway.accountSwitch(caller, accountId, action, body.note))
   if (result.reply.kind === 'refused') throw reasonError(result.reply.reason, { details: { detail: result.reply.detail } })
   // The account's switch this decision left (at its LSN): the state may already hold a later request's.
   return c.json({ account: accountId, action, account_switch: switchFor(action), lsn: result.lsn })
