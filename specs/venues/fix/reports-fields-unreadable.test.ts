@@ -107,6 +107,7 @@ describe('FixVenue: a report with a field it cannot read', () => {
     await settle()
     expect(reports.map((r) => r.kind)).toEqual(['new'])
     expect(acceptor.ofType(MsgType.Reject).map((m) => m.get(Tag.RefTagID))).toEqual([String(Tag.TransactTime)])
-    expect(readBacks).toEqual(['x-1'])
+    // The order (OrigClOrdID), not the refused cancel request (ClOrdID): specs/venues/fix/venue-refusal-follow-ups.test.ts.
+    expect(readBacks).toEqual(['c-1'])
   })
 })

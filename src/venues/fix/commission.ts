@@ -30,9 +30,10 @@ import { isRecordableUnits } from '../../domain/recordable-amounts.ts'
 import type { FixMessage } from './message.ts'
 import { FixReason, withDetail } from './reasons.ts'
 import { Tag } from './tags.ts'
+import { unreadableDecimal, valueOutOfRange, type Unreadable } from './unreadable.ts'
 import { parseFixDecimal } from './values.ts'
 
-export type FillFee = { fee?: Units; feeAsset?: string } | { invalid: string; tag: number }
+export type FillFee = { fee?: Units; feeAsset?: string } | Unreadable
 
 /** CommType values whose fee egress cannot compute from the report, by what they mean (for the refusal's text). */
 const UNCOMPUTABLE_COMM_TYPES: Readonly<Record<string, string>> = {
@@ -46,15 +47,15 @@ export function readFillFee(message: FixMessage, fill: { lastQty: Units; lastPri
   const commissionText = message.get(Tag.Commission)
   if (commissionText === undefined) return {}
   const commission = parseFixDecimal(commissionText)
-  if (commission === null) return { invalid: `Commission (12) must be a decimal, got ${commissionText}`, tag: Tag.Commission }
+  if (commission === null) return unreadableDecimal(Tag.Commission, commissionText, `Commission (12) must be a decimal, got ${commissionText}`)
   const commType = message.get(Tag.CommType)
   const fee = computedFee(commType, commission, fill)
   if (fee === null) {
     const meaning = commType === undefined ? undefined : UNCOMPUTABLE_COMM_TYPES[commType]
     const why = `CommType (13) ${commType}${meaning === undefined ? ' is not a FIX 4.4 commission type' : ` (${meaning})`}: Commission ${commissionText} is no amount egress can compute`
-    return { invalid: withDetail(FixReason.commissionUncomputable, why), tag: Tag.CommType }
+    return valueOutOfRange(Tag.CommType, withDetail(FixReason.commissionUncomputable, why))
   }
-  if (!isRecordableUnits(fee)) return { invalid: withDetail(FixReason.commissionUncomputable, `the fee of Commission ${commissionText} (CommType ${commType}) is beyond the amounts a record can hold`), tag: Tag.Commission }
+  if (!isRecordableUnits(fee)) return valueOutOfRange(Tag.Commission, withDetail(FixReason.commissionUncomputable, `the fee of Commission ${commissionText} (CommType ${commType}) is beyond the amounts a record can hold`))
   const asset = feeAssetOf(message, commType)
   if ('invalid' in asset) return asset
   return asset.feeAsset === undefined ? { fee } : { fee, feeAsset: asset.feeAsset }
@@ -68,12 +69,12 @@ function computedFee(commType: string | undefined, commission: Units, fill: { la
   return commission === 0n ? 0n : null
 }
 
-function feeAssetOf(message: FixMessage, commType: string | undefined): { feeAsset?: string } | { invalid: string; tag: number } {
+function feeAssetOf(message: FixMessage, commType: string | undefined): { feeAsset?: string } | Unreadable {
   const commCurrency = message.get(Tag.CommCurrency)
   const currency = message.get(Tag.Currency)
   if (commType === '2' && commCurrency !== undefined && commCurrency !== currency) {
     const why = `a percentage of the fill's cash (in Currency (15) ${currency ?? 'absent: the instrument\'s'}) stated in CommCurrency (479) ${commCurrency} needs an exchange rate`
-    return { invalid: withDetail(FixReason.commissionUncomputable, why), tag: Tag.CommCurrency }
+    return valueOutOfRange(Tag.CommCurrency, withDetail(FixReason.commissionUncomputable, why))
   }
   const feeAsset = commCurrency ?? currency
   return feeAsset === undefined ? {} : { feeAsset }

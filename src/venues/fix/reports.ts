@@ -17,6 +17,7 @@ import type { ExecutionReport, ExecutionReportKind, Liquidity, Side, VenueOrder 
 import type { FixMessage } from './message.ts'
 import { Tag } from './tags.ts'
 import { parseUtcTimestamp } from './time.ts'
+import { badFormat, missingField, unreadableDecimal, valueOutOfRange, type RefusedField, type Unreadable } from './unreadable.ts'
 import { parseFixDecimal, parseFixOrdStatus, parseFixSide } from './values.ts'
 
 /** What egress remembers about an order it sent (FIX cancel/status messages need side and symbol). */
@@ -37,16 +38,21 @@ export interface FixOrderFacts {
   venueOrderId?: string
 }
 
-export type Mapped<T> = { kind: 'mapped'; value: T } | { kind: 'ignored'; why: string } | { kind: 'invalid'; why: string; tag?: number }
+/**
+ * `invalid` with a `tag`: a field egress cannot read, refused with a session Reject naming it for `reason`
+ * (unreadable.ts); without one, a message egress cannot report for want of what it knows (the order's side): no Reject.
+ */
+export type Mapped<T> = { kind: 'mapped'; value: T } | { kind: 'ignored'; why: string } | Invalid
+
+export type Invalid = { kind: 'invalid'; why: string; tag?: undefined; reason?: undefined } | ({ kind: 'invalid'; why: string } & RefusedField)
+
+/** The `invalid` answer for a field egress cannot read. */
+function refusedOver(unreadable: Unreadable): Invalid {
+  return { kind: 'invalid', why: unreadable.invalid, tag: unreadable.tag, reason: unreadable.reason }
+}
 
 const KIND_BY_EXEC_TYPE: Readonly<Record<string, ExecutionReportKind>> = {
   '0': 'new', '1': 'fill', '2': 'fill', F: 'fill', '4': 'canceled', '5': 'replaced', '8': 'rejected', C: 'expired', '3': 'expired',
-}
-
-/** A field egress refuses a report over: what was wrong, and the tag a session Reject names. */
-interface Unreadable {
-  invalid: string
-  tag: number
 }
 
 /** The TimeInForce (59) values FIX 4.2 to 5.0 SP2 define: 0 Day … 6 GTD, 7 At the close, 8 and 9 crossing sessions. */
@@ -63,16 +69,16 @@ const TIME_IN_FORCE_VALUES: ReadonlySet<string> = new Set(['0', '1', '2', '3', '
  */
 function restsForLaterDay(message: FixMessage, facts: FixOrderFacts | undefined): boolean | Unreadable {
   const statedTimeInForce = message.get(Tag.TimeInForce)
-  if (statedTimeInForce !== undefined && !TIME_IN_FORCE_VALUES.has(statedTimeInForce)) return { invalid: `TimeInForce (59) unknown: ${statedTimeInForce}`, tag: Tag.TimeInForce }
+  if (statedTimeInForce !== undefined && !TIME_IN_FORCE_VALUES.has(statedTimeInForce)) return valueOutOfRange(Tag.TimeInForce, `TimeInForce (59) unknown: ${statedTimeInForce}`)
   const timeInForce = statedTimeInForce ?? facts?.timeInForce
   if (timeInForce !== '1' && timeInForce !== '6') return false
   const ordStatus = message.get(Tag.OrdStatus)
-  if (ordStatus !== undefined && parseFixOrdStatus(ordStatus) === null) return { invalid: `OrdStatus (39) unknown: ${ordStatus}`, tag: Tag.OrdStatus }
+  if (ordStatus !== undefined && parseFixOrdStatus(ordStatus) === null) return valueOutOfRange(Tag.OrdStatus, `OrdStatus (39) unknown: ${ordStatus}`)
   if (ordStatus !== undefined && ordStatus !== '3') return false
   const leavesText = message.get(Tag.LeavesQty)
   if (leavesText === undefined) return true
   const leaves = parseFixDecimal(leavesText)
-  if (leaves === null || leaves < 0n) return { invalid: `LeavesQty (151) is not a decimal of 0 or more egress can hold exactly: ${leavesText}`, tag: Tag.LeavesQty }
+  if (leaves === null || leaves < 0n) return unreadableDecimal(Tag.LeavesQty, leavesText, `LeavesQty (151) is not a decimal of 0 or more egress can hold exactly: ${leavesText}`)
   return leaves > 0n
 }
 
@@ -98,20 +104,20 @@ interface Common {
  * behind a final report, and let a status answer close an order as filled with nothing booked. So where it is read, a
  * report without it is refused like one without ExecID; where it is not (new, rejected, replaced), 0 stands in.
  */
-function readCommon(message: FixMessage, facts: FixOrderFacts | undefined, options: { fallbackMs: number; cumQtyRead: boolean }): Common | { invalid: string; tag: number } {
+function readCommon(message: FixMessage, facts: FixOrderFacts | undefined, options: { fallbackMs: number; cumQtyRead: boolean }): Common | Unreadable {
   const clientOrderId = message.get(Tag.ClOrdID)
-  if (clientOrderId === undefined) return { invalid: 'ClOrdID (11) missing', tag: Tag.ClOrdID }
+  if (clientOrderId === undefined) return missingField(Tag.ClOrdID, 'ClOrdID (11) missing')
   // A Side present but not one egress reads is refused, not taken as the side egress sent (the report may not be about
   // the order egress sent at all); absent, egress's own stands in.
   const sideText = message.get(Tag.Side)
   const side = sideText === undefined ? (facts?.side ?? null) : parseFixSide(sideText)
-  if (side === null) return { invalid: sideText === undefined ? 'Side (54) missing' : `Side (54) unknown: ${sideText}`, tag: Tag.Side }
+  if (side === null) return sideText === undefined ? missingField(Tag.Side, 'Side (54) missing') : valueOutOfRange(Tag.Side, `Side (54) unknown: ${sideText}`)
   const symbol = message.get(Tag.Symbol) ?? facts?.symbol
-  if (symbol === undefined) return { invalid: 'Symbol (55) missing', tag: Tag.Symbol }
+  if (symbol === undefined) return missingField(Tag.Symbol, 'Symbol (55) missing')
   const cumText = message.get(Tag.CumQty)
-  if (cumText === undefined && options.cumQtyRead) return { invalid: 'CumQty (14) missing: required, and egress reads it for this report', tag: Tag.CumQty }
+  if (cumText === undefined && options.cumQtyRead) return missingField(Tag.CumQty, 'CumQty (14) missing: required, and egress reads it for this report')
   const cumQty = cumText === undefined ? 0n : parseFixDecimal(cumText)
-  if (cumQty === null || cumQty < 0n) return { invalid: `CumQty (14) is not a decimal egress can hold exactly: ${cumText}`, tag: Tag.CumQty }
+  if (cumQty === null || cumQty < 0n) return unreadableDecimal(Tag.CumQty, cumText, `CumQty (14) is not a decimal egress can hold exactly: ${cumText}`)
   const venueTimeMs = venueTimeOf(message, options.fallbackMs)
   if (typeof venueTimeMs !== 'number') return venueTimeMs
   return {
@@ -133,7 +139,7 @@ function readCommon(message: FixMessage, facts: FixOrderFacts | undefined, optio
  */
 function venueTimeOf(message: FixMessage, fallbackMs: number): number | Unreadable {
   const transactText = message.get(Tag.TransactTime)
-  if (transactText !== undefined && parseUtcTimestamp(transactText) === null) return { invalid: `TransactTime (60) is not a UTCTimestamp: ${transactText}`, tag: Tag.TransactTime }
+  if (transactText !== undefined && parseUtcTimestamp(transactText) === null) return badFormat(Tag.TransactTime, `TransactTime (60) is not a UTCTimestamp: ${transactText}`)
   for (const tag of [Tag.TransactTime, Tag.SendingTime]) {
     const ms = parseUtcTimestamp(message.get(tag))
     if (ms !== null && ms >= 0) return ms
@@ -156,21 +162,21 @@ const EXEC_TRANS_TYPE_VALUES: ReadonlySet<string> = new Set(['0', '1', '2', '3']
 /** ExecutionReport (35=8), other than status answers, → ExecutionReport. */
 export function mapExecutionReport(venue: string, message: FixMessage, facts: FixOrderFacts | undefined, fallbackMs: number): Mapped<ExecutionReport> {
   const execTransType = message.get(Tag.ExecTransType)
-  if (execTransType !== undefined && !EXEC_TRANS_TYPE_VALUES.has(execTransType)) return { kind: 'invalid', why: `ExecTransType (20) unknown: ${execTransType}`, tag: Tag.ExecTransType }
+  if (execTransType !== undefined && !EXEC_TRANS_TYPE_VALUES.has(execTransType)) return refusedOver(valueOutOfRange(Tag.ExecTransType, `ExecTransType (20) unknown: ${execTransType}`))
   if (execTransType === '1' || execTransType === '2') return { kind: 'ignored', why: `trade bust/correction (ExecTransType ${execTransType}) needs an operator` }
   const execType = message.get(Tag.ExecType)
-  if (execType === undefined) return { kind: 'invalid', why: 'ExecType (150) missing', tag: Tag.ExecType }
-  if (!EXEC_TYPE_VALUES.has(execType)) return { kind: 'invalid', why: `ExecType (150) unknown: ${execType}`, tag: Tag.ExecType }
+  if (execType === undefined) return refusedOver(missingField(Tag.ExecType, 'ExecType (150) missing'))
+  if (!EXEC_TYPE_VALUES.has(execType)) return refusedOver(valueOutOfRange(Tag.ExecType, `ExecType (150) unknown: ${execType}`))
   if (execType === 'G' || execType === 'H') return { kind: 'ignored', why: `trade correction/cancel (ExecType ${execType}) needs an operator` }
   const rests = execType === '3' ? restsForLaterDay(message, facts) : false
-  if (typeof rests !== 'boolean') return { kind: 'invalid', why: rests.invalid, tag: rests.tag }
+  if (typeof rests !== 'boolean') return refusedOver(rests)
   if (rests) return { kind: 'ignored', why: 'Done for day (ExecType 3) on a GTC or GTD order: it rests at the venue for a later day' }
   const kind = KIND_BY_EXEC_TYPE[execType]
   if (kind === undefined) return { kind: 'ignored', why: `ExecType ${execType} carries no transition` }
   const execId = message.get(Tag.ExecID)
-  if (execId === undefined) return { kind: 'invalid', why: 'ExecID (17) missing', tag: Tag.ExecID }
+  if (execId === undefined) return refusedOver(missingField(Tag.ExecID, 'ExecID (17) missing'))
   const common = readCommon(message, facts, { fallbackMs, cumQtyRead: CUM_QTY_READ.has(kind) })
-  if ('invalid' in common) return { kind: 'invalid', why: common.invalid, tag: common.tag }
+  if ('invalid' in common) return refusedOver(common)
   const report: ExecutionReport = { venue, execId, kind, ...common }
   const orig = message.get(Tag.OrigClOrdID)
   if (orig !== undefined) report.origClientOrderId = orig
@@ -181,23 +187,23 @@ export function mapExecutionReport(venue: string, message: FixMessage, facts: Fi
   // The memory takes a replace's OrderQty as the order's new quantity (venue-memory.ts learn): one it cannot read is
   // a malformed report, not one to read as the quantity egress sent.
   const replacedQty = kind === 'replaced' ? readPositive(message, Tag.OrderQty, 'OrderQty (38)') : null
-  if (replacedQty !== null && 'invalid' in replacedQty) return { kind: 'invalid', why: replacedQty.invalid, tag: replacedQty.tag }
+  if (replacedQty !== null && 'invalid' in replacedQty) return refusedOver(replacedQty)
   if (kind === 'fill') {
     const fill = readFill(message)
-    if ('invalid' in fill) return { kind: 'invalid', why: fill.invalid, tag: fill.tag }
+    if ('invalid' in fill) return refusedOver(fill)
     Object.assign(report, fill)
   }
   return { kind: 'mapped', value: report }
 }
 
-function readFill(message: FixMessage): Pick<ExecutionReport, 'lastQty' | 'lastPrice' | 'fee' | 'feeAsset' | 'liquidity'> | { invalid: string; tag: number } {
+function readFill(message: FixMessage): Pick<ExecutionReport, 'lastQty' | 'lastPrice' | 'fee' | 'feeAsset' | 'liquidity'> | Unreadable {
   const lastQty = parseFixDecimal(message.get(Tag.LastQty))
-  if (lastQty === null || lastQty <= 0n) return { invalid: `LastQty/LastShares (32) must be a positive decimal, got ${message.get(Tag.LastQty)}`, tag: Tag.LastQty }
+  if (lastQty === null || lastQty <= 0n) return unreadableDecimal(Tag.LastQty, message.get(Tag.LastQty), `LastQty/LastShares (32) must be a positive decimal, got ${message.get(Tag.LastQty)}`)
   const lastPrice = parseFixDecimal(message.get(Tag.LastPx))
   // A fill at a price of zero or below is no trade egress can book (and the log refuses to read one back).
-  if (lastPrice === null || lastPrice <= 0n) return { invalid: `LastPx (31) must be a positive decimal, got ${message.get(Tag.LastPx)}`, tag: Tag.LastPx }
+  if (lastPrice === null || lastPrice <= 0n) return unreadableDecimal(Tag.LastPx, message.get(Tag.LastPx), `LastPx (31) must be a positive decimal, got ${message.get(Tag.LastPx)}`)
   // Nor one whose cash the log cannot hold (the gateway refuses it too: src/domain/recordable-amounts.ts).
-  if (!fillCashRecordable(lastQty, lastPrice)) return { invalid: `LastQty (32) × LastPx (31) must be at most ${formatDecimal(RECORD_UNITS_MAX)}, got ${message.get(Tag.LastQty)} × ${message.get(Tag.LastPx)}`, tag: Tag.LastPx }
+  if (!fillCashRecordable(lastQty, lastPrice)) return valueOutOfRange(Tag.LastPx, `LastQty (32) × LastPx (31) must be at most ${formatDecimal(RECORD_UNITS_MAX)}, got ${message.get(Tag.LastQty)} × ${message.get(Tag.LastPx)}`)
   const fill: Pick<ExecutionReport, 'lastQty' | 'lastPrice' | 'fee' | 'feeAsset' | 'liquidity'> = { lastQty, lastPrice }
   // Commission by its CommType, in CommCurrency when stated; one egress cannot compute refuses the report (commission.ts).
   const fee = readFillFee(message, { lastQty, lastPrice })
@@ -221,12 +227,12 @@ function liquidityOf(text: string | undefined): Liquidity | null {
  */
 export function mapCancelReject(venue: string, message: FixMessage, facts: FixOrderFacts | undefined, fallbackMs: number): Mapped<ExecutionReport> {
   const clientOrderId = message.get(Tag.ClOrdID)
-  if (clientOrderId === undefined) return { kind: 'invalid', why: 'ClOrdID (11) missing', tag: Tag.ClOrdID }
+  if (clientOrderId === undefined) return refusedOver(missingField(Tag.ClOrdID, 'ClOrdID (11) missing'))
   const sentAt = message.get(Tag.OrigSendingTime) ?? message.get(Tag.SendingTime) ?? String(fallbackMs)
   const side = facts?.side ?? null
   if (side === null) return { kind: 'invalid', why: `OrderCancelReject for ${clientOrderId}: egress does not know the order's side` }
   const venueTimeMs = venueTimeOf(message, fallbackMs)
-  if (typeof venueTimeMs !== 'number') return { kind: 'invalid', why: venueTimeMs.invalid, tag: venueTimeMs.tag }
+  if (typeof venueTimeMs !== 'number') return refusedOver(venueTimeMs)
   const report: ExecutionReport = {
     venue,
     execId: `cxlrej:${clientOrderId}:${sentAt}`,
@@ -285,19 +291,19 @@ export function cancelRejectReason(message: FixMessage): string {
 export function mapStatusReport(message: FixMessage, facts: FixOrderFacts | undefined, fallbackMs: number): Mapped<VenueOrder | null> {
   if (message.get(Tag.OrdStatus) === '8' && message.get(Tag.OrdRejReason) === '5') return { kind: 'mapped', value: null }
   const common = readCommon(message, facts, { fallbackMs, cumQtyRead: true })
-  if ('invalid' in common) return { kind: 'invalid', why: common.invalid, tag: common.tag }
+  if ('invalid' in common) return refusedOver(common)
   const parsed = parseFixOrdStatus(message.get(Tag.OrdStatus))
   // Done for day on an order that outlives the day: it is still open there (partly filled or not).
   const rests = message.get(Tag.OrdStatus) === '3' ? restsForLaterDay(message, facts) : false
-  if (typeof rests !== 'boolean') return { kind: 'invalid', why: rests.invalid, tag: rests.tag }
+  if (typeof rests !== 'boolean') return refusedOver(rests)
   const status = rests ? (common.cumQty > 0n ? 'partially_filled' : 'open') : parsed
-  if (status === null) return { kind: 'invalid', why: `OrdStatus (39) unknown: ${message.get(Tag.OrdStatus)}`, tag: Tag.OrdStatus }
+  if (status === null) return refusedOver(message.has(Tag.OrdStatus) ? valueOutOfRange(Tag.OrdStatus, `OrdStatus (39) unknown: ${message.get(Tag.OrdStatus)}`) : missingField(Tag.OrdStatus, 'OrdStatus (39) missing'))
   const orderQty = readPositive(message, Tag.OrderQty, 'OrderQty (38)')
-  if ('invalid' in orderQty) return { kind: 'invalid', why: orderQty.invalid, tag: orderQty.tag }
+  if ('invalid' in orderQty) return refusedOver(orderQty)
   const qty = orderQty.value ?? facts?.qty ?? null
-  if (qty === null) return { kind: 'invalid', why: 'OrderQty (38) missing', tag: Tag.OrderQty }
+  if (qty === null) return refusedOver(missingField(Tag.OrderQty, 'OrderQty (38) missing'))
   const statedPrice = readPositive(message, Tag.Price, 'Price (44)')
-  if ('invalid' in statedPrice) return { kind: 'invalid', why: statedPrice.invalid, tag: statedPrice.tag }
+  if ('invalid' in statedPrice) return refusedOver(statedPrice)
   const order: VenueOrder = {
     clientOrderId: common.clientOrderId,
     venueOrderId: common.venueOrderId,
@@ -320,10 +326,10 @@ export function mapStatusReport(message: FixMessage, facts: FixOrderFacts | unde
  * (a letter, 9 places), the answer is malformed: refused, never read as what egress remembers (that made a garbled
  * answer converge the order to egress's own belief, unseen).
  */
-export function readPositive(message: FixMessage, tag: number, name: string): { value: Units | null } | { invalid: string; tag: number } {
+export function readPositive(message: FixMessage, tag: number, name: string): { value: Units | null } | Unreadable {
   const text = message.get(tag)
   if (text === undefined) return { value: null }
   const units = parseFixDecimal(text)
-  if (units === null) return { invalid: `${name} is not a decimal egress can hold exactly: ${text}`, tag }
+  if (units === null) return unreadableDecimal(tag, text, `${name} is not a decimal egress can hold exactly: ${text}`)
   return { value: units > 0n ? units : null }
 }

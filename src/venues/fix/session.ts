@@ -34,6 +34,7 @@ import { tellSkipped } from './session-sequence.ts'
 import { checkConnectionTimers } from './session-timers.ts'
 import type { FixSendTicket, FixSessionHandler, FixSessionState } from './session-types.ts'
 import { SessionRejectReason } from './tags.ts'
+import type { RefusedField } from './unreadable.ts'
 
 export type { FixSendTicket, FixSessionHandler, FixSessionState } from './session-types.ts'
 
@@ -135,13 +136,15 @@ export class FixSession {
 
   /**
    * Refuses an application message the session delivered but egress cannot use (e.g. a quantity it cannot hold
-   * exactly): a session-level Reject tells the venue, and the log says what was wrong.
+   * exactly): a session-level Reject tells the venue, and the log says what was wrong. `field` is the field at fault
+   * and its SessionRejectReason (unreadable.ts); without one the Reject names no tag.
    */
-  rejectMessage(message: FixMessage, text: string, refTagId?: number): void {
+  rejectMessage(message: FixMessage, text: string, field?: RefusedField): void {
     const connection = this.#connection
     if (connection === null || connection.phase !== 'active') return
-    const reason = refTagId === undefined ? SessionRejectReason.valueIncorrect : SessionRejectReason.incorrectDataFormat
-    sendReject(this.#context, connection, message, { reason, text, refTagId })
+    // The field at fault says its own reason (unreadable.ts): a value outside its enumeration is 5, not 6 (format).
+    if (field === undefined) return sendReject(this.#context, connection, message, { reason: SessionRejectReason.valueIncorrect, text })
+    sendReject(this.#context, connection, message, { reason: field.reason, text, refTagId: field.tag })
   }
 
   // ── connecting ───────────────────────────────────────────────────────────────────────────────────────────────────

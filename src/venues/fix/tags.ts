@@ -103,5 +103,7 @@ export const SessionRejectReason = {
   tagAppearsMoreThanOnce: 13,
 } as const
 
+export type SessionRejectReasonCode = (typeof SessionRejectReason)[keyof typeof SessionRejectReason]
+
 export const BEGIN_STRINGS = ['FIX.4.2', 'FIX.4.4'] as const
 export type BeginString = (typeof BEGIN_STRINGS)[number]

@@ -16,6 +16,7 @@ import { cancelRejectReason, cancelRejectVenueReason, isStatusReport, mapCancelR
 import type { PendingRequests, RequestOperation } from './requests.ts'
 import { MsgType, Tag } from './tags.ts'
 import { parseUtcTimestamp } from './time.ts'
+import { badFormat, type RefusedField, type Unreadable } from './unreadable.ts'
 import type { FixOrderMemory } from './venue-memory.ts'
 import { notStatusAnswer } from './venue-status.ts'
 import type { StatusQueriesOwed } from './venue-status-owed.ts'
@@ -36,7 +37,7 @@ export interface FixVenueInboundOptions {
   statusAnswersKeyed: boolean
   log: FixVenueLog
   /** Refuses, with a session-level Reject, a message egress cannot use (FixSession.rejectMessage). */
-  rejectMessage: (message: FixMessage, text: string, refTagId?: number) => void
+  rejectMessage: (message: FixMessage, text: string, field?: RefusedField) => void
 }
 
 export class FixVenueInbound {
@@ -156,7 +157,7 @@ export class FixVenueInbound {
     const mapped = mapExecutionReport(this.venue, message, facts, this.#clock.nowMs())
     if (mapped.kind === 'invalid') {
       this.#log('error', 'fix.report_unreadable', `ExecutionReport refused (${mapped.why}): ${message.toString()}`)
-      this.#rejectMessage(message, mapped.why, mapped.tag)
+      this.#rejectMessage(message, mapped.why, mapped.tag === undefined ? undefined : mapped)
       // Its sequence number is spent: the venue never sends it again, so what it said (a fill, say) is read back.
       this.#readBackNamed(message)
       return
@@ -176,14 +177,21 @@ export class FixVenueInbound {
     if (mapped.kind === 'mapped') return this.#emit(mapped.value)
     this.#log('error', 'fix.report_unreadable', `OrderCancelReject not reportable (${mapped.why}): ${message.toString()}`)
     // A field it cannot read (one with a tag; not an order egress does not know) is refused as in an ExecutionReport.
-    if (mapped.kind === 'invalid' && mapped.tag !== undefined) this.#rejectMessage(message, mapped.why, mapped.tag)
+    if (mapped.kind === 'invalid' && mapped.tag !== undefined) this.#rejectMessage(message, mapped.why, mapped)
     this.#readBackNamed(message)
   }
 
-  /** The order a message egress could not map names (ClOrdID, else OrigClOrdID), asked to be read back. */
+  /**
+   * The order a message egress could not map names, asked to be read back. An ExecutionReport names it by ClOrdID (the
+   * order's current id), else OrigClOrdID. An OrderCancelReject's ClOrdID is the refused cancel or replace request's own
+   * id; the order is its OrigClOrdID ("ClOrdID which could not be canceled/replaced"), so that one is read back, the
+   * request's id only without it. Handing on the request's id read back an order only where the reader maps request
+   * ids to their orders, as the gateway happens to (domain/orders.ts orderIdFromClientId).
+   */
   #readBackNamed(message: FixMessage): void {
+    const [first, second] = message.msgType === MsgType.OrderCancelReject ? [Tag.OrigClOrdID, Tag.ClOrdID] : [Tag.ClOrdID, Tag.OrigClOrdID]
+    const tag = message.has(first) ? first : second
     // A message refused for naming its ClOrdID twice (SessionRejectReason 13) names either order: both are read back.
-    const tag = message.has(Tag.ClOrdID) ? Tag.ClOrdID : Tag.OrigClOrdID
     const named = new Set(message.fields.filter(([t, value]) => t === tag && value !== '').map(([, value]) => value))
     for (const clientOrderId of named) this.#wantReadBack(clientOrderId)
   }
@@ -221,7 +229,11 @@ export class FixVenueInbound {
     // QuickFIX stamps 369 with its expected number less one, and counts a message only once its application has handled
     // it: an answer sent while handling the query carries the query's MsgSeqNum less one. Below that, the venue's engine
     // had not even received the query when it sent this report.
-    const processed = parseNonNegativeInt(message.get(Tag.LastMsgSeqNumProcessed))
+    const processedText = message.get(Tag.LastMsgSeqNumProcessed)
+    const processed = parseNonNegativeInt(processedText)
+    // Present but no sequence number: read as absent, it let a report the venue sent before it received the query be
+    // taken as the query's answer, the one thing 369 is read here to rule out. Refused like any field egress reads.
+    if (processedText !== undefined && Number.isNaN(processed)) return this.#refuseStatusReport(message, badFormat(Tag.LastMsgSeqNumProcessed, `LastMsgSeqNumProcessed (369) is not a sequence number: ${processedText}`))
     if (!Number.isNaN(processed) && processed < owed.seqNum - 1) {
       return this.#dropStatusReport('fix.status_report_unsolicited', `sent before the venue processed the query MsgSeqNum ${owed.seqNum} (LastMsgSeqNumProcessed ${processed})`, message)
     }
@@ -229,6 +241,17 @@ export class FixVenueInbound {
     const waiting = this.#pending.bySeqNum(owed.seqNum)
     if (waiting?.operation === 'status') waiting.onAnswer(message)
     else this.#dropStatusReport('fix.status_answer_late', `the answer to MsgSeqNum ${owed.seqNum}, whose wait had ended`, message)
+  }
+
+  /**
+   * A status report with a field egress reads here present but unreadable: refused as reports.ts refuses one (session
+   * Reject naming the tag, error `fix.report_unreadable`), taken as no query's answer, and its order read back. The
+   * query it may have answered stays owed (venue-status-owed.ts): a later answer, or the write-off, settles it.
+   */
+  #refuseStatusReport(message: FixMessage, unreadable: Unreadable): void {
+    this.#log('error', 'fix.report_unreadable', `status report refused (${unreadable.invalid}): ${message.toString()}`)
+    this.#rejectMessage(message, unreadable.invalid, unreadable)
+    this.#wantReadBack(message.get(Tag.ClOrdID) ?? '')
   }
 
   #dropStatusReport(event: string, why: string, message: FixMessage): void {

@@ -13,6 +13,7 @@ import { isStatusReport, mapStatusReport, type FixOrderFacts } from './reports.t
 import type { Answer } from './requests.ts'
 import { FixReason, withDetail } from './reasons.ts'
 import { Tag } from './tags.ts'
+import type { RefusedField } from './unreadable.ts'
 import { fixSide, parseFixOrdStatus } from './values.ts'
 
 /**
@@ -23,7 +24,7 @@ import { fixSide, parseFixOrdStatus } from './values.ts'
 export interface StatusLookup {
   factsOf: (clientOrderId: string) => FixOrderFacts | undefined
   clock: Clock
-  refuse: (message: FixMessage, why: string, refTagId: number | undefined) => void
+  refuse: (message: FixMessage, why: string, field: RefusedField | undefined) => void
   unnamed: (message: FixMessage, why: string) => void
 }
 
@@ -93,8 +94,8 @@ export function orderStatusAnswer(clientOrderId: string, requestId: string | und
  * query `unknown`: the read-back that asked stays unanswered and is asked again; it is never read as what egress
  * remembers (reports.ts mapStatusReport). Its code, `fix_status_answer_unreadable`, tells it from a timeout.
  */
-function refused(lookup: StatusLookup, message: FixMessage, mapped: { why: string; tag?: number }): { kind: 'unknown'; reason: string } {
-  lookup.refuse(message, mapped.why, mapped.tag)
+function refused(lookup: StatusLookup, message: FixMessage, mapped: { why: string } & ({ tag?: undefined } | RefusedField)): { kind: 'unknown'; reason: string } {
+  lookup.refuse(message, mapped.why, mapped.tag === undefined ? undefined : mapped)
   return { kind: 'unknown', reason: withDetail(FixReason.statusAnswerUnreadable, mapped.why) }
 }
 

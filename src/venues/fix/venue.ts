@@ -43,6 +43,7 @@ import { FixSession, type FixSessionState } from './session.ts'
 import { resolveFixSessionOptions, type FixSessionOptions } from './session-options.ts'
 import { MsgType, Tag } from './tags.ts'
 import { formatUtcTimestamp } from './time.ts'
+import type { RefusedField } from './unreadable.ts'
 import { fixExecInst, fixOrdType, fixTimeInForce } from './values.ts'
 import { FixVenueInbound, type FixVenueLog } from './venue-inbound.ts'
 import { FixOrderMemory } from './venue-memory.ts'
@@ -106,7 +107,7 @@ export class FixVenue implements VenueAdapter {
       beginString: this.session.beginString,
       statusAnswersKeyed: this.#statusAnswersKeyed(),
       log: this.#log,
-      rejectMessage: (message, text, refTagId) => this.session.rejectMessage(message, text, refTagId),
+      rejectMessage: (message, text, field) => this.session.rejectMessage(message, text, field),
     })
   }
 
@@ -271,9 +272,9 @@ export class FixVenue implements VenueAdapter {
 
   /** What a status answer reads egress's facts with, and refuses an unreadable answer with, as inbound reports are. */
   #statusLookup(): StatusLookup {
-    const refuse = (message: FixMessage, why: string, refTagId: number | undefined): void => {
+    const refuse = (message: FixMessage, why: string, field: RefusedField | undefined): void => {
       this.#log('error', 'fix.report_unreadable', `status answer refused (${why}): ${message.toString()}`)
-      this.session.rejectMessage(message, why, refTagId)
+      this.session.rejectMessage(message, why, field)
     }
     const unnamed = (message: FixMessage, why: string): void => {
       this.#log('error', 'fix.open_order_unnamed', `open orders not taken as listed (${why}): ${message.toString()}`)
