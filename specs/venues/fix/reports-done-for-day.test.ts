@@ -49,4 +49,17 @@ describe('FIX done for day', () => {
     const status = mapStatusReport(statusAnswer('0.5', { 151: '0' }), facts('1'), 0)
     expect(status.kind === 'mapped' ? status.value?.status : status.kind).toBe('expired')
   })
+
+  test('the time in force values FIX 5.0 SP2 added are read, not refused: A (good for time) and C (good for this month) may rest, B (good for auction) ends', () => {
+    // They were refused on tag 59 as values FIX does not define (QuickFIX's FIX50SP2 dictionary defines A, B and C).
+    for (const timeInForce of ['A', 'C']) {
+      expect(mapExecutionReport('v', doneForDay({ 59: timeInForce }), facts('0'), 0)).toMatchObject({ kind: 'ignored', why: expect.stringContaining('Done for day') })
+      const status = mapStatusReport(statusAnswer('0.5', { 59: timeInForce }), facts('0'), 0)
+      expect(status.kind === 'mapped' ? status.value?.status : status.kind).toBe('partially_filled')
+    }
+    const auction = mapExecutionReport('v', doneForDay({ 59: 'B' }), facts('1'), 0)
+    expect(auction.kind === 'mapped' ? auction.value.kind : auction.kind).toBe('expired')
+    // Outside the dictionary, still refused on tag 59, as a value out of range (373=5).
+    for (const timeInForce of ['D', 'a', '10']) expect(mapExecutionReport('v', doneForDay({ 59: timeInForce }), facts('1'), 0)).toMatchObject({ kind: 'invalid', tag: 59, reason: 5 })
+  })
 })

@@ -55,12 +55,25 @@ const KIND_BY_EXEC_TYPE: Readonly<Record<string, ExecutionReportKind>> = {
   '0': 'new', '1': 'fill', '2': 'fill', F: 'fill', '4': 'canceled', '5': 'replaced', '8': 'rejected', C: 'expired', '3': 'expired',
 }
 
-/** The TimeInForce (59) values FIX 4.2 to 5.0 SP2 define: 0 Day … 6 GTD, 7 At the close, 8 and 9 crossing sessions. */
-const TIME_IN_FORCE_VALUES: ReadonlySet<string> = new Set(['0', '1', '2', '3', '4', '5', '6', '7', '8', '9'])
+/**
+ * The TimeInForce (59) values FIX 4.2 to 5.0 SP2 define (QuickFIX's FIX44 and FIX50SP2 dictionaries, the latter with
+ * its extension packs): 0 Day … 6 GTD, 7 At the close, 8 and 9 crossing sessions, A Good for time, B Good for auction,
+ * C Good for this month. A value outside them is refused (restsForLaterDay).
+ */
+const TIME_IN_FORCE_VALUES: ReadonlySet<string> = new Set([...'0123456789ABC'])
 
 /**
- * Done for day (OrdStatus 3) ends only a day order: a GTC or GTD order the venue reports done for the trading day, with
- * quantity left (LeavesQty absent or above 0), rests at the venue, to be renewed and filled on a later day. The time in
+ * The ones under which an order may outlive the trading day: 1 GTC, 6 GTD (until its ExpireDate), A Good for time
+ * (until its ExpireTime, which may fall on a later day) and C Good for this month. The others end with the day, an
+ * auction or at once. Taking one of these four as a day order would read an order still live at the venue as ended,
+ * and so one whose end is not sure is counted here: read as resting when it ended, the order is held open until the
+ * open-order sweep reads it back.
+ */
+const TIME_IN_FORCE_OUTLIVING_DAY: ReadonlySet<string> = new Set(['1', '6', 'A', 'C'])
+
+/**
+ * Done for day (OrdStatus 3) ends only a day order: a GTC or GTD order (or another that may outlive the day,
+ * TIME_IN_FORCE_OUTLIVING_DAY) the venue reports done for the trading day, with quantity left (LeavesQty absent or above 0), rests at the venue, to be renewed and filled on a later day. The time in
  * force is the message's (59), else the one egress sent; an order of neither known reads as ended, as before. A report
  * whose OrdStatus says something else (canceled, expired) or that leaves nothing keeps its reading.
  * A field read here present but unreadable (a TimeInForce, OrdStatus or LeavesQty FIX does not define) refuses the
@@ -71,7 +84,7 @@ function restsForLaterDay(message: FixMessage, facts: FixOrderFacts | undefined)
   const statedTimeInForce = message.get(Tag.TimeInForce)
   if (statedTimeInForce !== undefined && !TIME_IN_FORCE_VALUES.has(statedTimeInForce)) return valueOutOfRange(Tag.TimeInForce, `TimeInForce (59) unknown: ${statedTimeInForce}`)
   const timeInForce = statedTimeInForce ?? facts?.timeInForce
-  if (timeInForce !== '1' && timeInForce !== '6') return false
+  if (timeInForce === undefined || !TIME_IN_FORCE_OUTLIVING_DAY.has(timeInForce)) return false
   const ordStatus = message.get(Tag.OrdStatus)
   if (ordStatus !== undefined && parseFixOrdStatus(ordStatus) === null) return valueOutOfRange(Tag.OrdStatus, `OrdStatus (39) unknown: ${ordStatus}`)
   if (ordStatus !== undefined && ordStatus !== '3') return false
@@ -151,7 +164,8 @@ function venueTimeOf(message: FixMessage, fallbackMs: number): number | Unreadab
 const CUM_QTY_READ: ReadonlySet<ExecutionReportKind> = new Set(['fill', 'canceled', 'expired'])
 
 /**
- * The ExecType (150) values FIX 4.2 to 5.0 SP2 define (1 and 2, 4.2's fills, included); a report with any other is
+ * The ExecType (150) values FIX 4.2 to 5.0 SP2 define (1 and 2, 4.2's fills, included; J to N from 5.0 on, M Locked and
+ * N Released from its extension packs, as QuickFIX's FIX50SP2 dictionary has them); a report with any other is
  * refused, not ignored as one that "carries no transition": a garbled ExecType may have been a fill. Likewise the
  * ExecTransType (20) values of FIX 4.2 (0 New, 1 Cancel, 2 Correct, 3 Status): another, read as New, could book a
  * bust as a fill.
