@@ -30,7 +30,7 @@ async function listing(unnamed: Record<number, string | undefined>) {
     })
   }
   const outcome = await venue.openOrders('A1')
-  return { outcome, logs: logs.filter((record) => record.event === 'fix.open_order_unnamed'), rejects: acceptor.ofType(MsgType.Reject) }
+  return { venue, outcome, logs: logs.filter((record) => record.event === 'fix.open_order_unnamed'), rejects: acceptor.ofType(MsgType.Reject) }
 }
 
 describe('FixVenue: a mass status report without ClOrdID', () => {
@@ -43,6 +43,14 @@ describe('FixVenue: a mass status report without ClOrdID', () => {
       // ClOrdID is not Required in a 4.4 ExecutionReport: the message is not malformed, so no session Reject.
       expect(rejects).toHaveLength(0)
     }
+  })
+
+  test('is not scored against the venue: its answer is sound FIX, one egress cannot take whole (VenueAdapter.answeredLocally)', async () => {
+    // Scored, every listing while the venue holds an order entered there counted as an unknown answer (the heaviest
+    // weight), enough to hold a healthy venue CRITICAL and refuse places to it, for as long as that order rests.
+    const { venue, outcome } = await listing({ 39: '0' })
+    expect(outcome.kind).toBe('unknown')
+    expect(venue.answeredLocally(outcome)).toBe(true)
   })
 
   test('with no OrdStatus or Account to tell it by, it is unknown too', async () => {

@@ -45,7 +45,8 @@ export const FixReason = {
   /**
    * A mass status answer listed an order without ClOrdID (11): one egress cannot name (entered at the venue, or the
    * field left out). Skipped, the list read as complete without it; the answer ends `unknown` and is logged
-   * (`fix.open_order_unnamed`). No session Reject: ClOrdID is not Required in an ExecutionReport.
+   * (`fix.open_order_unnamed`). No session Reject: ClOrdID is not Required in an ExecutionReport. Not scored against
+   * the venue (FIX_LOCAL_REASONS).
    */
   openOrdersUnnamed: 'fix_open_orders_unnamed',
   /**
@@ -65,11 +66,16 @@ export type FixReasonCode = (typeof FixReason)[keyof typeof FixReason]
  * session to send on (not logged on, or the connection ended before it was written: the session's state is what venue
  * health scores for those, down is CRITICAL, FixVenue.sessionActive), and the queries it does not make: those FIX order
  * entry has no message for (trades, balances, open orders without mass status), a status query held back while another
- * is owed an answer, a mass status answer past its own bound (openOrdersMax). Venue health scores queries too.
+ * is owed an answer, a mass status answer past its own bound (openOrdersMax) or listing an order egress cannot name
+ * (no ClOrdID). Those two did reach the venue, but its answer is sound FIX that egress cannot take whole, no sign of a
+ * venue failing: scored, a venue holding an order entered there (which it lists without ClOrdID, as 4.4 allows) had
+ * every listing count as an unknown answer, the heaviest weight, and could be held CRITICAL (places refused) for as
+ * long as that order rested. Venue health scores queries too.
  */
 export const FIX_LOCAL_REASONS: ReadonlySet<string> = new Set([
   FixReason.orderFactsMissing, FixReason.invalidRequest, FixReason.notLoggedOn, FixReason.notWritten,
   FixReason.tradesUnsupported, FixReason.balancesUnsupported, FixReason.openOrdersUnsupported, FixReason.statusAnswerOwed, FixReason.openOrdersTooMany,
+  FixReason.openOrdersUnnamed,
 ])
 
 export function withDetail(code: FixReasonCode, detail: string | undefined): string {
