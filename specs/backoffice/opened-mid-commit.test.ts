@@ -7,7 +7,7 @@
 
 import { afterEach, describe, expect, test } from 'bun:test'
 import { ledgerBalance, Projector } from '../../src/backoffice/index.ts'
-import type { FundCommand } from '../../src/kernel/commands.ts'
+import type { FundCommand } from '../../src/kernel/admin-commands.ts'
 import { Engine } from '../../src/runtime/engine.ts'
 import { SimClock } from '../../src/runtime/index.ts'
 import { Wal } from '../../wal/index.ts'

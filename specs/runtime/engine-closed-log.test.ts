@@ -7,7 +7,7 @@
  */
 
 import { afterEach, expect, test } from 'bun:test'
-import type { FundCommand } from '../../src/kernel/commands.ts'
+import type { FundCommand } from '../../src/kernel/admin-commands.ts'
 import { Engine, type CommandSink } from '../../src/runtime/engine.ts'
 import { isRefusedAtStop } from '../../src/runtime/stop-drain.ts'
 import { Wal } from '../../wal/index.ts'

@@ -7,7 +7,7 @@
  */
 
 import { afterEach, describe, expect, test } from 'bun:test'
-import type { FundCommand } from '../../src/kernel/commands.ts'
+import type { FundCommand } from '../../src/kernel/admin-commands.ts'
 import { Engine, type AppliedEvent } from '../../src/runtime/engine.ts'
 import { Wal, copyFrame } from '../../wal/index.ts'
 import { removeTempDirs, tempDir } from '../wal/support.ts'

@@ -6,7 +6,7 @@
  */
 
 import { afterEach, describe, expect, test } from 'bun:test'
-import type { FundCommand } from '../../src/kernel/commands.ts'
+import type { FundCommand } from '../../src/kernel/admin-commands.ts'
 import { Engine, EngineOverloadedError, type CommandSink, type Committed } from '../../src/runtime/engine.ts'
 import { Wal } from '../../wal/index.ts'
 import { removeTempDirs, tempDir } from '../wal/support.ts'

@@ -9,7 +9,7 @@
 import { afterEach, expect, test } from 'bun:test'
 import { StoppableClock } from '../../src/cli/stoppable-clock.ts'
 import { defaultSimInstruments } from '../../src/domain/instruments.ts'
-import type { VenueHealthCommand } from '../../src/kernel/commands.ts'
+import type { VenueHealthCommand } from '../../src/kernel/venue-health-commands.ts'
 import type { Engine } from '../../src/runtime/engine.ts'
 import { SimClock } from '../../src/runtime/index.ts'
 import { simInstrumentsFor } from '../../src/runtime/paper.ts'

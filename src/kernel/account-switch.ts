@@ -26,7 +26,8 @@
 import type { DomainEvent, EventOf } from '../domain/events/index.ts'
 import { switchFor } from '../domain/modes.ts'
 import { attributed, attributionOf, type Attribution } from './attribution.ts'
-import { DONE_REPLY, type Decision, type KillSwitchCommand } from './commands.ts'
+import { DONE_REPLY, type Decision } from './commands.ts'
+import type { KillSwitchCommand } from './admin-commands.ts'
 import { endAccountWork, type EndedWork } from './kill-switch.ts'
 import type { KernelState } from './state.ts'
 

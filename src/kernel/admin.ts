@@ -3,7 +3,8 @@
  * is a recorded event so that replay reproduces the decisions that depended on it.
  */
 
-import { DONE_REPLY, type Decision, type ConfigureCommand, type FundCommand, type KillSwitchCommand, type SetModeCommand } from './commands.ts'
+import { DONE_REPLY, type Decision } from './commands.ts'
+import type { ConfigureCommand, FundCommand, KillSwitchCommand, SetModeCommand } from './admin-commands.ts'
 import { reachesFurther, switchFor } from '../domain/modes.ts'
 import { endDecidedWork, MODE_ESCALATION_ORDERS_MAX } from './mode-escalation.ts'
 import { endHeldWork, endWorkLeftHeld, KILL_SWITCH_ORDERS_MAX } from './kill-switch.ts'

@@ -1,21 +1,20 @@
 /**
  * Commands: everything the runtime asks the kernel to decide. A command carries every fact the decision depends on
  * (time, the principal, market snapshots, venue answers, runtime health), so decide() needs nothing else and its
- * events can be replayed without the outside world.
+ * events can be replayed without the outside world. The operator's commands are in admin-commands.ts, venue health's
+ * in venue-health-commands.ts; KernelCommand here is the union of them all.
  */
 
 import type { Principal } from '../domain/accounts.ts'
 import type { Units } from '../domain/decimal.ts'
 import type { GateAction, GateFacts } from '../domain/gate.ts'
-import type { KernelConfig } from '../domain/kernel-config.ts'
 import type { MarketSnapshot } from '../domain/market.ts'
-import type { KillSwitchAction, Mode } from '../domain/modes.ts'
 import type { DomainEvent } from '../domain/events/index.ts'
 import type { ReasonCode } from '../domain/reasons.ts'
-import type { HealthLevel } from '../domain/gate.ts'
-import type { OverrideScope } from '../domain/venue-health.ts'
 import type { ExecutionReport, PlaceAck, VenueOrder, VenueOutcome, VenueTrade } from '../venues/adapter.ts'
 import type { FlattenNotClosed } from './state.ts'
+import type { ConfigureCommand, FundCommand, KillSwitchCommand, SetModeCommand } from './admin-commands.ts'
+import type { VenueHealthCommand, VenueOverrideCommand, VenueOverrideLapseCommand } from './venue-health-commands.ts'
 
 /** Live prerequisites the runtime observed (DESIGN §6); checked by the mode guard when the gateway is live. */
 export interface LiveReadiness {
@@ -88,66 +87,6 @@ export interface AmendCommand {
   buildCommit: string
   /** As PlaceCommand's: recorded on order.amend_requested or order.amend_rejected. */
   traceparent?: string
-}
-
-export interface ConfigureCommand {
-  kind: 'configure'
-  nowMs: number
-  config: KernelConfig
-}
-
-export interface SetModeCommand {
-  kind: 'set_mode'
-  nowMs: number
-  principal: Principal
-  mode: Mode
-  note: string
-  /**
-   * The deciding build (src/cli/build-info.ts), recorded with the state's config digest on the records the command
-   * writes (kernel/attribution.ts, §9). Absent in command records of leaders before it: their records have none.
-   */
-  buildCommit?: string
-  /**
-   * An escalation ends the work of at most this many orders per decision (mode-escalation.ts), so its records fit the
-   * log's queue; with more, the mode is not changed yet and the command is submitted again. Absent (command records of
-   * older leaders, a start's own change): all of it in one decision, as before.
-   */
-  ordersMax?: number
-}
-
-export interface KillSwitchCommand {
-  kind: 'kill_switch'
-  nowMs: number
-  principal: Principal
-  action: KillSwitchAction
-  note: string
-  /** As CancelCommand's: on switch.changed and on the records of the work the switch ends. */
-  buildCommit?: string
-  /**
-   * One decision ends the waiting work of at most this many orders (kill-switch.ts), so its records fit the log's
-   * queue: a switch engages with the first part, is asked again for the rest; RESUME lifts with the last. Absent
-   * (command records of older leaders): all of it in one decision, as before.
-   */
-  ordersMax?: number
-  /**
-   * One account's own switch (account-switch.ts): the auto-stop's order_rate trip with scope `account` (HALT or
-   * CANCEL_ONLY), an operator's HALT, CANCEL_ONLY (engaging it or moving it to the other) or RESUME of the account.
-   * Absent: the gateway's switch (whose RESUME lifts the accounts' too).
-   */
-  accountId?: string
-}
-
-/** Paper funding (from config at bootstrap or by an operator). Refused in live mode: live balances come from venues. */
-export interface FundCommand {
-  kind: 'fund'
-  nowMs: number
-  principalId: string
-  accountId: string
-  asset: string
-  amount: Units
-  reference: string
-  /** As CancelCommand's: on account.funded. */
-  buildCommit?: string
 }
 
 export interface FlattenCommand {
@@ -253,44 +192,9 @@ export interface ResendCommand {
   buildCommit?: string
 }
 
-/**
- * The runtime's venue health scoring (src/runtime/venue-health-monitor.ts) reached `level` for `venue`: recorded as
- * `venue.health_changed` when it differs from the level the kernel holds, so check 8 of the I-100 gate decides on the
- * log, never on a live reading.
- */
-export interface VenueHealthCommand {
-  kind: 'venue_health'
-  nowMs: number
-  venue: string
-  level: HealthLevel
-  score: number
-  detail: string
-}
-
-/**
- * An emergency override of a venue's CRITICAL level (§14): `propose` (an admin, with a reason, an expiry and a scope),
- * `approve` (a second, distinct admin, naming the proposal), `revoke` (ops or admin, ending it before its expiry).
- */
-export type VenueOverrideCommand =
-  | ({ kind: 'venue_override'; op: 'propose'; nowMs: number; principal: Principal; venue: string; reason: string; durationMs: number; scope: OverrideScope } & DecidingBuild)
-  | ({ kind: 'venue_override'; op: 'approve'; nowMs: number; principal: Principal; venue: string; overrideId: string } & DecidingBuild)
-  | ({ kind: 'venue_override'; op: 'revoke'; nowMs: number; principal: Principal; venue: string; note: string } & DecidingBuild)
-
 /** As CancelCommand's buildCommit: the deciding build, on the records the command writes (kernel/attribution.ts). */
 export interface DecidingBuild {
   buildCommit?: string
-}
-
-/**
- * The runtime saw `venue`'s override `overrideId` reach its expiry (src/runtime/venue-override-lapses.ts): recorded as
- * `venue.override_lapsed` if the kernel still holds it and it has expired at nowMs; otherwise nothing (recorded already,
- * revoked or replaced meanwhile, or not expired yet by the command's time).
- */
-export interface VenueOverrideLapseCommand {
-  kind: 'venue_override_lapse'
-  nowMs: number
-  venue: string
-  overrideId: string
 }
 
 /**
@@ -305,9 +209,6 @@ export interface TtlExpireCommand {
   /** As CancelCommand's: on the records that end the order. */
   buildCommit?: string
 }
-
-/** A venue override as a caller asks for it: the command without its kind and time (Gateway.venueOverride adds them). */
-export type VenueOverrideRequest = VenueOverrideCommand extends infer T ? (T extends unknown ? Omit<T, 'kind' | 'nowMs'> : never) : never
 
 /**
  * Revoke bearer tokens (src/domain/revocations.ts): one by its `jti`, or every token of `sub` issued before

@@ -15,13 +15,10 @@ export type {
   CancelCommand,
   CancelResultCommand,
   ClearSuspectsCommand,
-  ConfigureCommand,
   Decision,
   ExpireStaleCommand,
   FlattenCommand,
-  FundCommand,
   KernelCommand,
-  KillSwitchCommand,
   LiveReadiness,
   MarkSuspectsCommand,
   PlaceCommand,
@@ -33,13 +30,11 @@ export type {
   RevokeTokenCommand,
   RevokeTokenRequest,
   SendCommand,
-  SetModeCommand,
   TtlExpireCommand,
-  VenueHealthCommand,
-  VenueOverrideCommand,
-  VenueOverrideRequest,
   VenueReportCommand,
 } from './commands.ts'
+export type { ConfigureCommand, FundCommand, KillSwitchCommand, SetModeCommand } from './admin-commands.ts'
+export type { VenueHealthCommand, VenueOverrideCommand, VenueOverrideRequest } from './venue-health-commands.ts'
 export { OVERRIDE_REASON_CHARS_MAX, venueHealthOf } from './venue-health.ts'
 export { decide } from './decide.ts'
 export { decideRevokeToken } from './revocations.ts'
