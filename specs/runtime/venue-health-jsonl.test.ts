@@ -69,7 +69,7 @@ test('a JSONL venue whose connection is down is CRITICAL; the calls answered jso
   cleanups.push(() => (client as JsonlVenueClient).close())
   const clock = new SimClock({ startMs: T0 })
   const { engine, asked } = recordingEngine()
-  // Wired as the gateway wires it (src/runtime/gateway.ts).
+  // Wired as the gateway wires it (src/runtime/venue-watchers.ts).
   const monitor = new VenueHealthMonitor({
     engine, clock, config: VENUE_HEALTH, venues: ['sim'],
     sessionUp: () => client.sessionActive?.() ?? null,

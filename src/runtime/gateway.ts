@@ -6,8 +6,8 @@
 
 import { join } from 'node:path'
 import type { VenueAdapter } from '../venues/adapter.ts'
-import { copyFrame, fromHex, leaseStillHeld, tailTruncationNotice, Wal, type Frame } from '../../wal/index.ts'
-import { setUpAudit, type AuditSetup, type SealKeyResolver } from '../audit/index.ts'
+import { fromHex, leaseStillHeld, tailTruncationNotice, Wal, type Frame } from '../../wal/index.ts'
+import { setUpAudit, type AuditSetup } from '../audit/index.ts'
 import { AuditDuty } from './audit-duty.ts'
 import { holdClockToLog } from './log-time.ts'
 import type { SweepReport } from './open-order-sweep.ts'
@@ -17,18 +17,22 @@ import type { Engine } from './engine.ts'
 import { Executor } from './executor.ts'
 import { ShadowDecider } from './ha/shadow.ts'
 import { FILL_GAP_GRACE_MS } from './fill-gap-watch.ts'
-import { ReplicaApplyError } from './replica-apply-error.ts'
+import type { ReplicaApplyError } from './replica-apply-error.ts'
+import { applyReplicatedBatches } from './replica-apply.ts'
 import { ReportIntake } from './report-intake.ts'
 import { drainForStop, STOP_DRAIN_MS_MAX } from './stop-drain.ts'
-import { chainAnchorFor, Snapshotter, type SnapshotSealer, type SnapshotStore, type RestoreReport, type SnapshotPolicy, type SnapshotTaken } from './snapshot/index.ts'
+import { chainAnchorFor, type Snapshotter, type RestoreReport, type SnapshotPolicy, type SnapshotTaken } from './snapshot/index.ts'
+import { snapshotterOf, type GatewaySnapshots } from './gateway-snapshotter.ts'
 import { standbySealKey } from './standby-seal.ts'
 import { GatewayCommands } from './gateway-commands.ts'
 import type { GatewayOptions, GatewayRole } from './gateway-options.ts'
 import { refuseLogBehindAnchorsOrClose, refuseOrdersOnGoneVenuesOrClose, restoreOrClose, singleNodeDurability, snapshotsOf } from './gateway-restore.ts'
 import { tailCutGuardOf } from './durable-witnesses.ts'
 import { LogHolds } from './snapshot/log-holds.ts'
-import { VenueHealthMonitor } from './venue-health-monitor.ts'
-import { AutoStop } from './auto-stop.ts'
+import type { VenueHealthMonitor } from './venue-health-monitor.ts'
+import type { AutoStop } from './auto-stop.ts'
+import { venueWatchersOf } from './venue-watchers.ts'
+import { subscribeToVenueNews } from './venue-news.ts'
 import { callObservers } from './call-observers.ts'
 import { VenueOverrideLapses } from './venue-override-lapses.ts'
 import { TtlExpiries } from './ttl-expiries.ts'
@@ -75,30 +79,17 @@ export class Gateway extends GatewayCommands {
   /** The data dir's quarantine/ once the log was opened (and cut, if it was): /metrics and /health show it. */
   readonly quarantine: QuarantineStatus | null
 
-  private constructor(options: GatewayOptions, engine: Engine, auditSetup: AuditSetup | null, snapshots: { store: SnapshotStore; policy: SnapshotPolicy; sealKeys: SealKeyResolver | null; sealWith?: SnapshotSealer }) {
+  private constructor(options: GatewayOptions, engine: Engine, auditSetup: AuditSetup | null, snapshots: GatewaySnapshots) {
     super(options, engine)
     this.role = options.role ?? 'leader'
     const warn = options.quarantineWarn ?? { files: QUARANTINE_FILES_WARN, bytes: QUARANTINE_BYTES_WARN }
     this.quarantine = readQuarantineStatus(options.dataDir, { warn, onError: options.onError, ...(options.wal.io === undefined ? {} : { io: options.wal.io }) })
     this.snapshotPolicy = snapshots.policy
-    const sealer = auditSetup?.sealer
-    const sealWith: SnapshotSealer | undefined = snapshots.sealWith ?? (sealer === null || sealer === undefined ? undefined : (snapshot) => sealer.signSnapshot(snapshot, options.clock.nowMs()))
-    this.snapshotter = new Snapshotter({
-      engine,
-      store: snapshots.store,
-      clock: options.clock,
-      policy: snapshots.policy,
-      dataDir: options.dataDir,
-      sections: options.snapshotSections ?? [],
+    this.snapshotter = snapshotterOf(options, engine, snapshots, {
+      auditSetup,
       // The audit self-check reads the segment files after its last verified record, and a live verification from the
       // first it listed: compaction leaves them.
       compactionKeepFromLsn: () => Math.min(this.audit === null ? Number.POSITIVE_INFINITY : this.audit.verifiedThroughLsn + 1, this.logHolds.floorLsn),
-      // A node holding the seal key seals its snapshots (DESIGN §3: a compacted log's chain restarts from the sealed head),
-      // a standby too (standby-seal.ts).
-      ...(sealWith === undefined ? {} : { sealWith }),
-      // Compaction's basis is a snapshot whose seal holds with the keys this start checked seals with.
-      sealKeys: snapshots.sealKeys,
-      onError: options.onError,
     })
     engine.commandRecords = options.commandRecords ?? options.role !== undefined
     engine.buildCommit = options.buildCommit
@@ -109,22 +100,9 @@ export class Gateway extends GatewayCommands {
       adapters.set(adapter.venue, adapter)
       this.market.addSource(adapter.venue, prices)
     }
-    this.venueHealth =
-      options.venueHealth === undefined
-        ? null
-        : new VenueHealthMonitor({
-            engine,
-            clock: options.clock,
-            config: options.venueHealth,
-            venues: [...adapters.keys()],
-            sessionUp: (venue) => adapters.get(venue)?.sessionActive?.() ?? null,
-            answeredLocally: (venue, outcome) => adapters.get(venue)?.answeredLocally?.(outcome) ?? false,
-            onError: options.onError,
-          })
-    this.autoStop =
-      options.autoStop === undefined
-        ? null
-        : new AutoStop({ engine, clock: options.clock, config: options.autoStop, answeredLocally: (venue, outcome) => adapters.get(venue)?.answeredLocally?.(outcome) ?? false, onError: options.onError })
+    const watchers = venueWatchersOf(options, engine, adapters)
+    this.venueHealth = watchers.venueHealth
+    this.autoStop = watchers.autoStop
     this.overrideLapses = new VenueOverrideLapses({ engine, clock: options.clock, onError: options.onError })
     this.ttlExpiries = new TtlExpiries({ engine, clock: options.clock, onError: options.onError })
     this.audit = auditSetup === null ? null : new AuditDuty({ engine, clock: options.clock, setup: auditSetup, configDigest: options.configDigest, onError: options.onError })
@@ -170,15 +148,7 @@ export class Gateway extends GatewayCommands {
       // recorded the start's configuration, fundings and mode (report-intake.ts says why).
       closed: true,
     })
-    for (const adapter of adapters.values()) {
-      this.unsubscribes.push(adapter.onReport((report) => this.reportIntake.take(report)))
-      // News a venue sent that is no report to apply (an unsolicited status): the order is read back (adapter.ts).
-      const readBackWanted = adapter.onReadBackWanted?.((clientOrderId) => this.readBacks.readBackClientId(clientOrderId))
-      if (readBackWanted !== undefined) this.unsubscribes.push(readBackWanted)
-      // The venue's news for a span is lost for every order (a FIX sequence reset): its open orders are read back.
-      const venueReadBackWanted = adapter.onVenueReadBackWanted?.(() => this.readBacks.readBackVenue(adapter.venue))
-      if (venueReadBackWanted !== undefined) this.unsubscribes.push(venueReadBackWanted)
-    }
+    this.unsubscribes.push(...subscribeToVenueNews(adapters.values(), this.reportIntake, this.readBacks))
     this.unsubscribes.push(
       engine.onDurable((events) => {
         this.readBacks.noteDurable(events)
@@ -313,28 +283,9 @@ export class Gateway extends GatewayCommands {
     gateway.engine.shadow = new ShadowDecider()
     gateway.restoreReport = restored.report
     gateway.restoredSections = restored.sections
-    // Frames made durable by the replicator are applied right after the commit, so projections stay hot. Applying
-    // waits for a microtask so every other commit listener (the back office's) has seen the batch first — the same
-    // order as on a leader, where the engine's listeners run after the append resolves. The first batch that fails
-    // ends applying for good (the engine is part way through it): replicaApplyFailed says so once.
-    let applyFailed = false
-    gateway.unsubscribes.push(
-      wal.subscribe((batch) => {
-        if (applyFailed) return
-        const frames = batch.frames.map((frame) => copyFrame(frame))
-        queueMicrotask(() => {
-          if (applyFailed) return
-          try {
-            gateway.engine.applyReplicated(frames)
-          } catch (error) {
-            applyFailed = true
-            const failure = new ReplicaApplyError(batch.firstLsn, batch.lastLsn, error)
-            options.onError(failure, `applying replicated LSNs ${batch.firstLsn}..${batch.lastLsn}`)
-            gateway.replicaApply.resolve(failure)
-          }
-        })
-      }),
-    )
+    // Frames made durable by the replicator are applied right after the commit (replica-apply.ts); the first batch that
+    // fails ends applying for good: replicaApplyFailed says so once.
+    gateway.unsubscribes.push(applyReplicatedBatches(wal, gateway.engine, { onError: options.onError, onFailed: (failure) => gateway.replicaApply.resolve(failure) }))
     gateway.unsubscribes.push(gateway.snapshotter.start())
     return gateway
   }
