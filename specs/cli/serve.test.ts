@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'bun:test'
 import { runCli } from '../../src/cli/index.ts'
-import { paperBanner } from '../../src/cli/serve.ts'
+import { paperBanner } from '../../src/cli/paper-banner.ts'
 import { defaultConfig } from '../../src/config/index.ts'
 import { recordingIo } from './io.ts'
 
