@@ -24,7 +24,7 @@
 import { resolve } from 'node:path'
 import { parseArgs } from 'node:util'
 import { heapStats } from 'bun:jsc'
-import { backOfficeOf } from '../src/backoffice/backoffice.ts'
+import { backOfficeOf } from '../src/backoffice/backoffice-of.ts'
 import { benchToken } from './support/bench-load.ts'
 import { placeBenchOrders, startInProcessServe } from './support/in-process-serve.ts'
 

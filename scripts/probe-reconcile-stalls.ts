@@ -19,7 +19,7 @@
  */
 
 import { parseArgs } from 'node:util'
-import { backOfficeOf } from '../src/backoffice/backoffice.ts'
+import { backOfficeOf } from '../src/backoffice/backoffice-of.ts'
 import { reconcileVenue } from '../src/backoffice/index.ts'
 import { backOfficePause } from '../src/backoffice/loop-pace.ts'
 import { unslicedWork, WORK_SLICE_DEFAULTS, WorkSlices } from '../src/runtime/work-slices.ts'

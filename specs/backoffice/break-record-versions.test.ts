@@ -8,7 +8,7 @@
 // refuses to judge breaks against a break book lacking a record.
 
 import { describe, expect, test } from 'bun:test'
-import { backOfficeOf } from '../../src/backoffice/backoffice.ts'
+import { backOfficeOf } from '../../src/backoffice/backoffice-of.ts'
 import { BREAK_OPENED, decodeBackOfficeRecord, RECONCILED } from '../../src/backoffice/breaks.ts'
 import { SchemaError } from '../../src/domain/events/index.ts'
 import { drive, run, startWorld, traderA, worldsStoppedAfterEach } from '../runtime/harness.ts'

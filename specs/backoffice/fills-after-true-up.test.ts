@@ -16,7 +16,7 @@
  * Before the fix the list showed the synthetic row alone, at the limit price with no fee, after the true-up too.
  */
 import { describe, expect, test } from 'bun:test'
-import { backOfficeOf } from '../../src/backoffice/backoffice.ts'
+import { backOfficeOf } from '../../src/backoffice/backoffice-of.ts'
 import { QueryModelRebuild } from '../../src/backoffice/rebuild.ts'
 import { parseConfig } from '../../src/config/index.ts'
 import { formatDecimal, parseDecimal, type Units } from '../../src/domain/decimal.ts'

@@ -4,7 +4,7 @@
  */
 
 import { expect, test } from 'bun:test'
-import { backOfficeOf } from '../../src/backoffice/backoffice.ts'
+import { backOfficeOf } from '../../src/backoffice/backoffice-of.ts'
 import { isBackOfficeRecord } from '../../src/backoffice/breaks.ts'
 import { FOLD_UNREAD_MEMBERS, foldEventOf } from '../../src/backoffice/fold-unread.ts'
 import { ledgerFigures, ledgerVsReplay } from '../../src/backoffice/internal-checks.ts'

@@ -4,7 +4,7 @@
 // readers, and kept open by one account's order after the other's had gone. Each account's order is a break of its own.
 
 import { describe, expect, test } from 'bun:test'
-import { backOfficeOf } from '../../src/backoffice/backoffice.ts'
+import { backOfficeOf } from '../../src/backoffice/backoffice-of.ts'
 import { formatDecimal, parseDecimal, type Units } from '../../src/domain/decimal.ts'
 import { drive, run, startWorld, traderA, traderB, worldsStoppedAfterEach, type World } from '../runtime/harness.ts'
 

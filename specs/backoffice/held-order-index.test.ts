@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'bun:test'
 import fc from 'fast-check'
-import { backOfficeOf } from '../../src/backoffice/backoffice.ts'
+import { backOfficeOf } from '../../src/backoffice/backoffice-of.ts'
 import { reconcileVenue } from '../../src/backoffice/external-checks.ts'
 import { CoveredKeys } from '../../src/backoffice/covered-keys.ts'
 import { endedSince, ENDED_WALK_SLACK_MS, heldOrderOf, indexOpenOrders, openOrdersOf } from '../../src/backoffice/held-order-index.ts'

@@ -10,7 +10,7 @@
  */
 
 import { expect, test } from 'bun:test'
-import { backOfficeOf } from '../../src/backoffice/backoffice.ts'
+import { backOfficeOf } from '../../src/backoffice/backoffice-of.ts'
 import { decodeBackOfficeRecord, isBackOfficeRecord } from '../../src/backoffice/index.ts'
 import { RECORD_TEXT_CHARS_MAX } from '../../src/backoffice/breaks.ts'
 import { SUSPECTS_RECORDED_MAX } from '../../src/backoffice/reconcile-records.ts'

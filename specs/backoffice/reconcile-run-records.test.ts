@@ -8,7 +8,7 @@
  */
 
 import { expect, test } from 'bun:test'
-import { backOfficeOf } from '../../src/backoffice/backoffice.ts'
+import { backOfficeOf } from '../../src/backoffice/backoffice-of.ts'
 import { breakRecordsMax } from '../../src/backoffice/reconcile-records.ts'
 import { parseDecimal } from '../../src/domain/decimal.ts'
 import { drive, run, startWorld, traderA, worldsStoppedAfterEach } from '../runtime/harness.ts'

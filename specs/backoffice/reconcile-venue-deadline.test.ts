@@ -7,7 +7,8 @@
  */
 
 import { expect, test } from 'bun:test'
-import { backOfficeOf, type BackOffice, type ReconcileResult } from '../../src/backoffice/backoffice.ts'
+import type { BackOffice, ReconcileResult } from '../../src/backoffice/backoffice.ts'
+import { backOfficeOf } from '../../src/backoffice/backoffice-of.ts'
 import { callDeadlineMs, VENUE_CALL_DEADLINE } from '../../src/runtime/call-deadline.ts'
 import type { VenueAdapter } from '../../src/venues/adapter.ts'
 import { run, startWorld, traderA, worldsStoppedAfterEach, type World } from '../runtime/harness.ts'

@@ -12,7 +12,8 @@
 
 import { expect, test } from 'bun:test'
 import { join } from 'node:path'
-import { BackOffice, backOfficeOf } from '../../src/backoffice/backoffice.ts'
+import { BackOffice } from '../../src/backoffice/backoffice.ts'
+import { backOfficeOf } from '../../src/backoffice/backoffice-of.ts'
 import { BREAK_CLEARED, decodeBackOfficeRecord, encodeBackOfficeRecord } from '../../src/backoffice/breaks.ts'
 import { SchemaError } from '../../src/domain/events/index.ts'
 import { parseDecimal } from '../../src/domain/decimal.ts'

@@ -1,6 +1,7 @@
 import { describe, expect, test } from 'bun:test'
 import { formatDecimal, parseDecimal } from '../../src/domain/decimal.ts'
-import { backOfficeOf, type BackOffice } from '../../src/backoffice/backoffice.ts'
+import type { BackOffice } from '../../src/backoffice/backoffice.ts'
+import { backOfficeOf } from '../../src/backoffice/backoffice-of.ts'
 import { decodeBackOfficeRecord, isBackOfficeRecord, reconcileVenue } from '../../src/backoffice/index.ts'
 import { unslicedWork, WorkSlices } from '../../src/runtime/work-slices.ts'
 import { drive, run, startWorld, traderA, worldsStoppedAfterEach, type World } from '../runtime/harness.ts'

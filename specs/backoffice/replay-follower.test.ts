@@ -4,7 +4,7 @@
  */
 
 import { afterEach, expect, test } from 'bun:test'
-import { backOfficeOf } from '../../src/backoffice/backoffice.ts'
+import { backOfficeOf } from '../../src/backoffice/backoffice-of.ts'
 import { ledgerFigures, ledgerVsReplay } from '../../src/backoffice/internal-checks.ts'
 import { ReplayFollower } from '../../src/backoffice/replay-follower.ts'
 import { run, startWorld, traderA, worldsStoppedAfterEach, type World } from '../runtime/harness.ts'

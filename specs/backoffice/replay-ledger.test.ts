@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'bun:test'
-import { backOfficeOf } from '../../src/backoffice/backoffice.ts'
+import { backOfficeOf } from '../../src/backoffice/backoffice-of.ts'
 import { ledgerFigures, ledgerVsReplay } from '../../src/backoffice/internal-checks.ts'
 import { ReplayLedger } from '../../src/backoffice/replay-ledger.ts'
 import { openSlice, type Wal } from '../../wal/index.ts'

@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'bun:test'
 import { formatDecimal, parseDecimal } from '../../src/domain/decimal.ts'
-import { backOfficeOf } from '../../src/backoffice/backoffice.ts'
+import { backOfficeOf } from '../../src/backoffice/backoffice-of.ts'
 import { initialLedger, type LedgerState } from '../../src/backoffice/ledger-state.ts'
 import { applyEvent } from '../../src/backoffice/ledger.ts'
 import { ReplayLedger } from '../../src/backoffice/replay-ledger.ts'

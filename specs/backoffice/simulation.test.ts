@@ -10,7 +10,7 @@
  */
 
 import { describe, expect, test } from 'bun:test'
-import { backOfficeOf } from '../../src/backoffice/backoffice.ts'
+import { backOfficeOf } from '../../src/backoffice/backoffice-of.ts'
 import { ledgerBalanced, ledgerVsKernel } from '../../src/backoffice/internal-checks.ts'
 import { drive, run, startWorld, traderA, traderB, worldsStoppedAfterEach, type World } from '../runtime/harness.ts'
 

@@ -12,7 +12,8 @@
  */
 
 import { describe, expect, test } from 'bun:test'
-import { backOfficeOf, type ReconcileResult } from '../../src/backoffice/backoffice.ts'
+import type { ReconcileResult } from '../../src/backoffice/backoffice.ts'
+import { backOfficeOf } from '../../src/backoffice/backoffice-of.ts'
 import { VENUE_REPORT_LAG_MS_MAX } from '../../src/backoffice/venue-suspects.ts'
 import { parseDecimal } from '../../src/domain/decimal.ts'
 import { SimClock } from '../../src/runtime/index.ts'

@@ -7,7 +7,7 @@
  * trades equal to what egress recorded of them (src/backoffice/covered-fills.ts).
  */
 import { describe, expect, test } from 'bun:test'
-import { backOfficeOf } from '../../src/backoffice/backoffice.ts'
+import { backOfficeOf } from '../../src/backoffice/backoffice-of.ts'
 import { initialLedger } from '../../src/backoffice/ledger-state.ts'
 import { applyEvent } from '../../src/backoffice/ledger.ts'
 import { positionKey } from '../../src/backoffice/positions.ts'

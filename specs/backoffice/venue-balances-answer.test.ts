@@ -6,7 +6,7 @@
  */
 
 import { expect, test } from 'bun:test'
-import { backOfficeOf } from '../../src/backoffice/backoffice.ts'
+import { backOfficeOf } from '../../src/backoffice/backoffice-of.ts'
 import { parseDecimal } from '../../src/domain/decimal.ts'
 import { drive, run, startWorld, traderA, worldsStoppedAfterEach, type World } from '../runtime/harness.ts'
 

@@ -7,7 +7,7 @@
  */
 
 import { describe, expect, test } from 'bun:test'
-import { backOfficeOf } from '../../src/backoffice/backoffice.ts'
+import { backOfficeOf } from '../../src/backoffice/backoffice-of.ts'
 import { reconcileVenue } from '../../src/backoffice/external-checks.ts'
 import { VENUE_REPORT_LAG_MS_MAX, VENUE_SUSPECT_BOUNDS } from '../../src/backoffice/venue-suspects.ts'
 import { unslicedWork } from '../../src/runtime/work-slices.ts'

@@ -8,7 +8,7 @@
  */
 
 import { describe, expect, test } from 'bun:test'
-import { backOfficeOf } from '../../src/backoffice/backoffice.ts'
+import { backOfficeOf } from '../../src/backoffice/backoffice-of.ts'
 import { formatDecimal, parseDecimal } from '../../src/domain/decimal.ts'
 import { SimClock } from '../../src/runtime/clock.ts'
 import type { ExecutionReport } from '../../src/venues/adapter.ts'

@@ -17,7 +17,8 @@
  * (reconcileDriving).
  */
 
-import { backOfficeOf, backOfficeSectionSource, openBackOfficeOf, type BackOffice } from '../../src/backoffice/backoffice.ts'
+import type { BackOffice } from '../../src/backoffice/backoffice.ts'
+import { backOfficeOf, backOfficeSectionSource, openBackOfficeOf } from '../../src/backoffice/backoffice-of.ts'
 import { UNPACED_BACKOFFICE } from '../../src/backoffice/loop-pace.ts'
 import { QueryModelRebuild } from '../../src/backoffice/rebuild.ts'
 import { VENUE_REPORT_LAG_MS_MAX } from '../../src/backoffice/venue-suspects.ts'

@@ -33,7 +33,8 @@ export {
   type OpenBreak,
   type ReconcileCheck,
 } from './breaks.ts'
-export { BACKOFFICE_DEFAULTS, BackOffice, backOfficeOf, backOfficeSectionSource, openBackOfficeOf, type BackOfficeOptions, type ReconcileResult } from './backoffice.ts'
+export { BACKOFFICE_DEFAULTS, BackOffice, type BackOfficeOptions, type ReconcileResult } from './backoffice.ts'
+export { backOfficeOf, backOfficeSectionSource, openBackOfficeOf } from './backoffice-of.ts'
 export { balanceRowsOf } from './balances.ts'
 export { foldFrame } from './fold.ts'
 export { QueryModelRebuild } from './rebuild.ts'
