@@ -57,14 +57,13 @@
  */
 
 import { join } from 'node:path'
-import { sha256 } from '@noble/hashes/sha2.js'
-import { toHex } from './chain.ts'
 import { makeDirDurable } from './durable-dir.ts'
 import { LeaseError } from './errors.ts'
 import { nodeIo, type WalIo } from './io.ts'
 import { logFloor, type DataLossAccepted, type TakenFloor } from './lease-floor.ts'
 import type { LeaseInSyncMember } from './lease-in-sync.ts'
-import { EPOCH_FILE, epochFileName, highestEpoch, KEEP_EPOCH_FILES, LEASE_EPOCH_MAX, LEASE_TTL_MS_MAX, readCurrentLease, readLeaseRecordOf, sameLeaseRecord, type LeaseRecord } from './lease-record.ts'
+import { linkEpochFile, removeOldEpochFiles, writeDurably } from './lease-epoch-files.ts'
+import { epochFileName, highestEpoch, LEASE_EPOCH_MAX, LEASE_TTL_MS_MAX, readCurrentLease, readLeaseRecordOf, sameLeaseRecord, type LeaseRecord } from './lease-record.ts'
 import type { LeaseGuard } from './options.ts'
 
 export { readCurrentLease, sameLeaseRecord, type LeaseRecord }
@@ -221,7 +220,7 @@ export class Lease implements LeaseGuard {
     const newest = highestEpoch(dir, io)
     if (newest > epoch) throw new LeaseError('LEASE_RACE_LOST', `epoch ${epoch} was taken and tidied away before this taker linked it (epoch ${newest} exists)`)
     const lease = new Lease(options, epoch, { expiresAtMs, deadlineMonotonicMs: monotonicNow + options.ttlMs, ...floor })
-    lease.removeOldEpochFiles()
+    removeOldEpochFiles(io, dir, epoch)
     return lease
   }
 
@@ -344,70 +343,4 @@ export class Lease implements LeaseGuard {
     io.rename(tempPath, path)
     io.fsyncDirectory(dir)
   }
-
-  /**
-   * Removes the epoch files KEEP_EPOCH_FILES or more below this one, oldest first: the fencing check of a holder of
-   * epoch n relies on its own file going before n+1's (see fenced).
-   */
-  private removeOldEpochFiles(): void {
-    const { io, dir } = this.options
-    const old: number[] = []
-    for (const name of io.readdir(dir)) {
-      const match = EPOCH_FILE.exec(name)
-      if (match !== null && Number(match[1]) <= this.epoch - KEEP_EPOCH_FILES) old.push(Number(match[1]))
-    }
-    for (const epoch of old.sort((a, b) => a - b)) {
-      try {
-        io.unlink(join(dir, epochFileName(epoch)))
-      } catch {
-        // Another process may have removed it first; old epoch files are only tidied, and gone in this order.
-      }
-    }
-  }
-}
-
-/**
- * Writes `record` to a private temp file, then hard-links it into place as its epoch's file: link fails with EEXIST if
- * the epoch is taken (LEASE_RACE_LOST), and an epoch file never exists without its full content.
- */
-function linkEpochFile(io: WalIo, dir: string, record: LeaseRecord): void {
-  const path = join(dir, epochFileName(record.epoch))
-  const tempPath = `${path}.${tempNameOf(record.holderId)}.${process.pid}.tmp`
-  writeDurably(io, tempPath, record)
-  try {
-    io.link(tempPath, path)
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'EEXIST') {
-      throw new LeaseError('LEASE_RACE_LOST', `another process took epoch ${record.epoch} first`)
-    }
-    throw error
-  } finally {
-    io.unlink(tempPath)
-  }
-}
-
-function writeDurably(io: WalIo, path: string, record: LeaseRecord): void {
-  const fd = io.openAppend(path)
-  try {
-    io.truncate(fd, 0)
-    io.write(fd, new TextEncoder().encode(JSON.stringify(record)), 0)
-    io.fsync(fd)
-  } finally {
-    io.close(fd)
-  }
-}
-
-/** Characters of a holder id kept in a temp file's name (see tempNameOf). */
-const TEMP_NAME_ID_CHARS_MAX = 64
-
-/**
- * The holder's part of the temp file an acquire writes: the holder id made safe for a file name, and, when it is long,
- * cut short with a digest of the whole id (one per holder still). Taken whole, a holder id with a long advertised URL
- * (the CLI takes 2048 characters) made a name past the file system's 255 bytes: ENAMETOOLONG at every acquire, so
- * that node could never lead.
- */
-function tempNameOf(holderId: string): string {
-  const safe = holderId.replace(/[^A-Za-z0-9_-]/g, '_')
-  if (safe.length <= TEMP_NAME_ID_CHARS_MAX) return safe
-  return `${safe.slice(0, TEMP_NAME_ID_CHARS_MAX)}_${toHex(sha256(new TextEncoder().encode(holderId)).subarray(0, 8))}`
 }
