@@ -26,7 +26,7 @@ import type {
   VenueOutcome,
   VenueTrade,
 } from '../adapter.ts'
-import type { ResolvedSimOptions, SimInstrument } from './options.ts'
+import type { BookOptions, SimInstrument } from './options.ts'
 import type { PriceProcess } from './prices.ts'
 import type { Xoshiro128ss } from './prng.ts'
 import { SimBalances } from './balances.ts'
@@ -34,29 +34,13 @@ import { isMarketable, SimLiquidity } from './matching.ts'
 import { heldOrdersOf, mergedByTime, type SimMemory } from './memory.ts'
 import { ok, rejected, unknown, type CausedReports } from './book-result.ts'
 import { placeProblem } from './place-check.ts'
+import { duplicatePlaceAnswer } from './duplicate-place.ts'
 import { reduceOnlyExceeds } from './reduce-only.ts'
 import { sizeProblem } from './size-check.ts'
 import { SimReason } from './reasons.ts'
 import { bookView, isOpen, neverRests, placedOrder, renameOrder, venueOrder, type SimOrder, type SimOrderView } from './order.ts'
 import { SimOrderStore } from './order-store.ts'
 import { stepOrders, type SteppedBook } from './book-step.ts'
-
-type BookOptions = Pick<
-  ResolvedSimOptions,
-  | 'venue'
-  | 'instruments'
-  | 'balances'
-  | 'deposits'
-  | 'makerFeeBps'
-  | 'takerFeeBps'
-  | 'partialFillProbability'
-  | 'fillsPerMatchMax'
-  | 'marketSlippageTicksMax'
-  | 'duplicateClientOrderId'
-  | 'dayOrderTtlMs'
-  | 'ordersMax'
-  | 'endedOrderRetentionMs'
->
 
 export class SimBook {
   readonly #options: BookOptions
@@ -138,13 +122,7 @@ export class SimBook {
     const known = this.#store.byClientId(request.clientOrderId, request.account)
     if (known !== undefined) {
       this.duplicatePlaceCount++
-      // No report: a report carrying this clientOrderId would be read as news about the existing order.
-      if (this.#options.duplicateClientOrderId === 'reject') return rejected(SimReason.duplicateClientOrderId)
-      // An idempotent venue answers a repeat as it answered the first: an order it refused is refused again, for the
-      // same reason (an `ok` would tell the gateway a rejected order lives at the venue, until a report or a
-      // reconcile said otherwise).
-      if (known.status === 'rejected') return rejected(known.rejectReason ?? SimReason.duplicateClientOrderId)
-      return ok({ venueOrderId: known.venueOrderId })
+      return duplicatePlaceAnswer(known, this.#options.duplicateClientOrderId)
     }
     if (!this.#store.hasRoom(nowMs)) return rejected(SimReason.venueOrderLimit)
     const order = this.#create(request, nowMs)

@@ -130,6 +130,24 @@ export type ResolvedSimOptions = Required<Omit<SimVenueOptions, 'faults' | 'bala
   faults: SimFaults
 }
 
+/** The options the sim venue's book (book.ts SimBook) reads: its instruments, balances, fees and fill behaviour. */
+export type BookOptions = Pick<
+  ResolvedSimOptions,
+  | 'venue'
+  | 'instruments'
+  | 'balances'
+  | 'deposits'
+  | 'makerFeeBps'
+  | 'takerFeeBps'
+  | 'partialFillProbability'
+  | 'fillsPerMatchMax'
+  | 'marketSlippageTicksMax'
+  | 'duplicateClientOrderId'
+  | 'dayOrderTtlMs'
+  | 'ordersMax'
+  | 'endedOrderRetentionMs'
+>
+
 export const NO_FAULTS: Readonly<SimFaults> = Object.freeze({
   dropRequestProbability: 0,
   timeoutAfterApplyProbability: 0,
