@@ -1,8 +1,9 @@
 /**
- * /events of an order whose first records compaction removed (src/http/routes/order-log.ts, log-index.ts
- * historyCompacted): an order resting across a snapshot has its acceptance compacted away while the kernel still
- * holds it. Its first page must say that its history begins after records the log no longer holds
- * (`history_compacted`), as /explain does, not start mid-history as if it were the order's beginning.
+ * /events of an order whose first records compaction removed (src/http/routes/order-log.ts, log-index.ts eventsPage,
+ * log-index-intake.ts intakeRetained): an order resting across a snapshot has its acceptance compacted away while the
+ * kernel still holds it. Every page must say that the order's history begins before records the log no longer holds
+ * (`history_compacted`), as /explain does, not start mid-history as if it were the order's beginning. Not the first
+ * page only: a client paging on (with a cursor, or one handed out before the compaction) reads a later page alone.
  */
 
 import { afterAll, beforeAll, expect, test } from 'bun:test'
@@ -30,16 +31,17 @@ const page = async (orderId: string, query = ''): Promise<EventsPage> => {
   return (await json(res)) as unknown as EventsPage
 }
 
-test('an order whose acceptance was compacted away: the first page of its events says its history is incomplete', async () => {
+test('an order whose acceptance was compacted away: every page of its events says its history is incomplete, the first and each after a cursor', async () => {
   const wal = t.gateway.engine.wal
   const placed = await t.request('/v1/orders', post(trader, { ...LIMIT_BUY, price: '58000' }, { 'Idempotency-Key': 'events-compacted-0' }))
   expect(placed.status).toBe(202)
   const orderId = (await json(placed)).order_id as string
   await eventually(() => t.gateway.engine.state.orders.get(orderId)?.status === 'AckedOpen', 20_000)
   const whole = await page(orderId)
+  const acceptedLsn = whole.events[0]?.lsn ?? 0
   expect({ compacted: whole.history_compacted, first: whole.events[0]?.type }).toEqual({ compacted: false, first: 'order.accepted' })
-  // A page after a cursor does not look back at the order's first record (it reads only its own): null.
-  expect((await page(orderId, `?limit=1&cursor=${whole.events[0]?.lsn}`)).history_compacted).toBeNull()
+  // A page after a cursor says it too: nothing before it was compacted away.
+  expect((await page(orderId, `?limit=1&cursor=${whole.events[0]?.lsn}`)).history_compacted).toBe(false)
 
   const last = t.http.services.logIndex.positionsOf(orderId).at(-1) ?? 0
   const segmentsAfter = (): number => wal.segments.filter((segment) => segment.firstLsn > last).length
@@ -60,6 +62,15 @@ test('an order whose acceptance was compacted away: the first page of its events
     expect(first.history_compacted).toBe(true)
     // A first page of one record says it too.
     expect((await page(orderId, '?limit=1')).history_compacted).toBe(true)
+    // And every later page, read one record at a time: each is read alone, and what came before it is still gone.
+    const retained = first.events.map((event) => event.lsn)
+    for (const cursor of retained.slice(0, -1)) {
+      const later = await page(orderId, `?limit=1&cursor=${cursor}`)
+      expect({ cursor, compacted: later.history_compacted }).toEqual({ cursor, compacted: true })
+    }
+    // A cursor handed out before the compaction (the acceptance's LSN, below the retained log) reads on: compacted too.
+    const below = await page(orderId, `?cursor=${acceptedLsn}`)
+    expect({ lsns: below.events.map((event) => event.lsn), compacted: below.history_compacted }).toEqual({ lsns: retained, compacted: true })
   }
   // Before the index forgets the positions below the cut, and after.
   await check()

@@ -114,20 +114,22 @@ describe('GET /v1/orders/:id/events pages', () => {
     expect(later.body.next_cursor).toBeNull()
   })
 
-  test('a page reads only its own records from the log, not the history before its cursor', async () => {
+  test("a page reads only its own records from the log and its order's first record, not the history before its cursor", async () => {
     const all = loggedLsns(longOrderId)
     const cursor = all.at(-4) as number
     const wal = t.gateway.engine.wal
     const reads: number[] = []
     const read = wal.read.bind(wal)
     wal.read = ((fromLsn: number, options?: Parameters<typeof wal.read>[1]) => {
-      reads.push(fromLsn)
+      // The order's first record, alone, is read for history_compacted (its type: is the order's start still logged?).
+      if (fromLsn !== all[0] || options?.toLsn !== fromLsn) reads.push(fromLsn)
       return read(fromLsn, options)
     }) as typeof wal.read
     try {
       const { body } = await eventsPage(longOrderId, `?cursor=${cursor}&limit=2`)
       expect((body.events as LoggedView[]).map((event) => event.lsn)).toEqual(all.slice(-3, -1))
       expect(body.next_cursor).toBe(String(all.at(-2)))
+      expect(body.history_compacted).toBe(false)
     } finally {
       wal.read = read
     }

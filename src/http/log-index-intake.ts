@@ -38,6 +38,20 @@ export function intakeSpanOf(orderId: string, of: { wal: Wal; records: LsnLists 
   return { first, end: low, accepted: low < count && frameTypeAt(wal, records.at(orderId, low) as number) === ACCEPTED_CODE }
 }
 
+/**
+ * Whether the log still holds the order's history from its start: its first position is in the retained log and its
+ * record is an intake (`order.accepted` or `order.rejected`: no other record names an order before it). Once the index
+ * forgot the positions compaction removed, the first position left is a later record; before, it is below the log's
+ * first LSN. One frame header read, whatever the history (log-reads.ts historyCompacted says the same from a read).
+ */
+export function intakeRetained(orderId: string, of: { wal: Wal; records: LsnLists }): boolean {
+  const { wal, records } = of
+  const firstPosition = records.at(orderId, 0)
+  if (firstPosition === undefined || firstPosition < wal.firstLsn) return false
+  const type = frameTypeAt(wal, firstPosition)
+  return type === ACCEPTED_CODE || type === REJECTED_CODE
+}
+
 /** The record type of the frame at `lsn` (from its header), or null when the log does not hold it. */
 function frameTypeAt(wal: Wal, lsn: number): number | null {
   let type: number | null = null

@@ -27,7 +27,7 @@ import { ApiError } from './errors.ts'
 import type { Wal } from '../../wal/index.ts'
 import { GenerationalMap } from '../domain/generational-map.ts'
 import { forgetBelow } from './log-index-forget.ts'
-import { intakeSpanOf, type IntakeSpan } from './log-index-intake.ts'
+import { intakeRetained, intakeSpanOf, type IntakeSpan } from './log-index-intake.ts'
 import { AccountSwitchPositions } from './log-index-switches.ts'
 import { LATER_DECISION_CODES, noPositions, VENUE_REFUSAL_CODES, type Positions } from './log-index-positions.ts'
 import { historyCompacted, readLsns, type LoggedEvent } from './log-reads.ts'
@@ -194,17 +194,21 @@ export class LogIndex {
    * first, and the LSN the next page starts after (the last position this page covered), or null when no record of the
    * order follows. Reads only the page's records: the positions after the cursor are found by a binary search of the
    * order's list. A record appended while a client pages has a higher LSN than any handed out, so it comes in a later
-   * page, once (the list only grows at its end). A page from the order's first position says whether compaction
-   * removed its first record (log-reads.ts historyCompacted); null on others.
+   * page, once (the list only grows at its end). Every page says whether compaction removed the order's first records
+   * (`historyCompacted`): a page after a cursor is read on its own, and the records before it may be gone, whether the
+   * client saw them (compacted while it paged) or not (a cursor below the retained log). A page from the order's first
+   * position says it from its own read (log-reads.ts historyCompacted), any other from its first record's type
+   * (log-index-intake.ts intakeRetained: one frame header).
    */
-  eventsPage(orderId: string, afterLsn: number, limit: number): { events: LoggedEvent[]; nextAfterLsn: number | null; historyCompacted: boolean | null } {
+  eventsPage(orderId: string, afterLsn: number, limit: number): { events: LoggedEvent[]; nextAfterLsn: number | null; historyCompacted: boolean } {
     this.requireComplete(orderId)
     const records = this.positions.records
     const start = records.firstAfter(orderId, afterLsn)
     const page = records.slice(orderId, start, start + limit)
     const more = start + page.length < records.count(orderId)
     const events = readLsns(this.wal, page)
-    return { events, nextAfterLsn: more ? (page.at(-1) as number) : null, historyCompacted: start === 0 ? historyCompacted(events[0], page[0]) : null }
+    const compacted = start === 0 ? historyCompacted(events[0], page[0]) : !intakeRetained(orderId, { wal: this.wal, records })
+    return { events, nextAfterLsn: more ? (page.at(-1) as number) : null, historyCompacted: compacted }
   }
 
   /**

@@ -35,9 +35,11 @@ const ORDER_EVENT = v.pipe(
 
 export const ORDER_EVENTS = v.strictObject({
   order_id: text('The order'),
-  history_compacted: orNull(
+  history_compacted: v.pipe(
     v.boolean(),
-    "On the first page (no cursor, or one below the retained log): true when the log no longer holds the order's first records (its acceptance or rejection among them): compaction removed them, and the page starts after them. Null on a page after a cursor: the first page says it",
+    v.description(
+      "On every page: true when the log no longer holds the order's first records (its acceptance or rejection among them): compaction removed them, so the order's history before this page is not whole — a first page starts after them, and a later one follows records that may since be gone (compacted while the client paged, or before a cursor below the retained log). False when the log holds the order's history from its start",
+    ),
   ),
   events: v.pipe(v.array(ORDER_EVENT), v.description(`The records about the order after the cursor, in log order: \`limit\` at most (${EVENTS_PAGE_DEFAULT} when not given)`)),
   next_cursor: orNull(
