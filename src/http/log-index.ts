@@ -192,13 +192,14 @@ export class LogIndex {
   /**
    * One page of the order's events: those after LSN `afterLsn` (0 from the start), `limit` records at most, oldest
    * first, and the LSN the next page starts after (the last position this page covered), or null when no record of the
-   * order follows. Reads only the page's records: the positions after the cursor are found by a binary search of the
-   * order's list. A record appended while a client pages has a higher LSN than any handed out, so it comes in a later
-   * page, once (the list only grows at its end). Every page says whether compaction removed the order's first records
-   * (`historyCompacted`): a page after a cursor is read on its own, and the records before it may be gone, whether the
-   * client saw them (compacted while it paged) or not (a cursor below the retained log). A page from the order's first
-   * position says it from its own read (log-reads.ts historyCompacted), any other from its first record's type
-   * (log-index-intake.ts intakeRetained: one frame header).
+   * order follows. Reads only the page's records (and after a cursor its order's first record's header, below): the
+   * positions after the cursor are found by a binary search of the order's list. A record appended while a client
+   * pages has a higher LSN than any handed out, so it comes in a later page, once (the list only grows at its end).
+   * Every page says whether compaction removed the order's first records (`historyCompacted`): a page after a cursor
+   * is read on its own, and the records before it may be gone, whether the client saw them (compacted while it paged)
+   * or not (a cursor below the retained log). A page from the order's first position says it from its own read
+   * (log-reads.ts historyCompacted), any other from its first record's type (log-index-intake.ts intakeRetained: one
+   * frame header).
    */
   eventsPage(orderId: string, afterLsn: number, limit: number): { events: LoggedEvent[]; nextAfterLsn: number | null; historyCompacted: boolean } {
     this.requireComplete(orderId)

@@ -20,6 +20,11 @@ export interface LoggedEvent {
  * read) lacks its start: an order's first record is its intake (`order.accepted` or `order.rejected`: no other record
  * names it before), so when the log no longer holds that position (compacted, not yet forgotten by the index) or the
  * first position left is a later record (forgotten), the history shown is not the whole (/explain, /events).
+ *
+ * A limit: a key retried after a retryable rejection is decided again under the same order id, so when compaction
+ * removed some of its rejections and kept the rest (or its acceptance), the first record left is still an intake, and
+ * once the index forgot the removed positions (at once after a restart) the history reads as whole. Nothing retained
+ * says earlier rejections came first; saying it would take a record that names them (a persisted format change).
  */
 export function historyCompacted(first: LoggedEvent | undefined, firstPosition: number | undefined): boolean {
   return first === undefined || first.lsn !== firstPosition || (first.event.type !== 'order.accepted' && first.event.type !== 'order.rejected')
