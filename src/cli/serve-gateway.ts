@@ -82,6 +82,7 @@ export async function startServeGateway(config: Config, options: ServeGatewayOpt
     onBookError: (message) => options.log?.(`sim venue: book error (skipped): ${message}`),
   })
   const fixConfigs = fixVenueConfigs(config.venues)
+  // serve refuses this before anything is written (HA_FIX_VENUES_UNSUPPORTED, ha-fix-venues.ts); kept for other callers.
   if (fixConfigs.length > 0 && (options.role !== undefined || options.lease !== undefined || options.venue !== undefined)) {
     throw new Error('config venues (FIX) are served by a single node: not with --role, --lease-dir or --venue (HA with FIX venues is not supported yet)')
   }

@@ -21,6 +21,7 @@ import { StoppableClock } from './stoppable-clock.ts'
 import { parseHaFlags, runServeHa } from './serve-ha.ts'
 import { syncFailureOf } from '../runtime/ha/index.ts'
 import { refuseLeaseDirInDataDir } from './lease-dir-place.ts'
+import { refuseFixVenuesUnderHa } from './ha-fix-venues.ts'
 import { pathsNamedBy, refuseForeignDataDir } from './foreign-data-dir.ts'
 import { refuseLiveDataDir } from './data-dir.ts'
 import { FAILED_GRACE_MS, INTAKE_CLOSE_READ_MS, SHUTDOWN_GRACE_MS, stopWithin } from './server-stop.ts'
@@ -72,6 +73,8 @@ HA (one node of a leader/standby pair; needs EGRESS_REPLICATION_TOKEN shared by 
   --accept-data-loss  take the lease even when this node's log ends below what a standby of the last leader held
                       (refused by default, LEASE_LOG_BEHIND: the node stays standby and retries); for recovery when
                       no copy holding the acknowledged orders is left: what this log lacks is lost
+  A config with FIX venues (venues[] of type fix) is a single node's: any HA option with it is refused, exit 1,
+  HA_FIX_VENUES_UNSUPPORTED, before anything is written.
 
 Options:
   --config FILE   a JSON config file (or set EGRESS_CONFIG)
@@ -110,8 +113,12 @@ async function runServe(argv: readonly string[], io: CliIo): Promise<number> {
     : null
   const config = loadConfig({ configPath: values.config, env: io.env })
   if (config.mode === 'live') throw new Error('mode "live" needs a live venue adapter and HA lease; this build serves paper and shadow only')
-  // The lease's place is known only now, with the data dir: before anything is written in either.
-  if (ha !== null) refuseLeaseDirInDataDir(ha.leaseDir, config.dataDir)
+  // The lease's place is known only now, with the data dir: before anything is written in either. FIX venues are a
+  // single node's: refused before the node takes a lease or writes its data dir.
+  if (ha !== null) {
+    refuseFixVenuesUnderHa(config)
+    refuseLeaseDirInDataDir(ha.leaseDir, config.dataDir)
+  }
   // Before anything is written there (the HS256 secret below, the data dir's lock, the log).
   const configPath = values.config ?? (io.env[CONFIG_PATH_ENV] || undefined)
   refuseForeignDataDir(config.dataDir, [...(configPath === undefined ? [] : [configPath]), ...pathsNamedBy(config)])
