@@ -166,6 +166,7 @@ function emitReport(emitter: Emitter, report: ExecutionReport, atMs: number): vo
       return
     case 'canceled':
       if (missedFills(emitter, report, atMs)) return
+      if (endToldAgain(emitter.draft, 'Canceled')) return
       emit(emitter, { type: 'order.canceled', atMs, orderId, reason: 'VENUE_CANCELED', source: 'venue' })
       return
     case 'rejected':
@@ -193,6 +194,7 @@ function emitReport(emitter: Emitter, report: ExecutionReport, atMs: number): vo
       return
     case 'expired':
       if (missedFills(emitter, report, atMs)) return
+      if (endToldAgain(emitter.draft, 'Expired')) return
       emit(emitter, { type: 'order.expired', atMs, orderId })
       return
     case 'cancel_rejected':
@@ -204,6 +206,18 @@ function emitReport(emitter: Emitter, report: ExecutionReport, atMs: number): vo
       // Read by amendNews before we get here.
       return
   }
+}
+
+/**
+ * Whether a `canceled` or `expired` report finds the order already ended so (`end`): by an earlier report (a venue
+ * repeats itself under a new execution id) or by a read-back. The venue tells the same end again, and it records
+ * nothing more: a second `order.canceled` / `order.expired` showed two ends in /explain and the audit. The report is
+ * kept whole in its inbox.report_accepted. The table's Canceled → Canceled and Expired → Expired stay only so logs that
+ * hold such a second record still replay. (A local end of an order sent before was made Unknown by provesAtVenue, so
+ * the venue's end of its earlier copy still ends it; a report stating fills egress has not booked went Unknown above.)
+ */
+function endToldAgain(draft: Order, end: 'Canceled' | 'Expired'): boolean {
+  return draft.status === end
 }
 
 /**

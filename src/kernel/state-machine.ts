@@ -81,6 +81,8 @@ export const TRANSITIONS: Readonly<Record<TransitionName, Row>> = {
   cancel_send: { CancelRequested: 'CancelPending' },
   cancel_ack: { CancelPending: 'CancelPending' },
   cancel_retry: { CancelPending: 'CancelRequested' },
+  // Canceled → Canceled and Expired → Expired are for replay: logs written before inbox.ts recorded nothing for a
+  // repeated end (endToldAgain) hold a second `order.canceled` / `order.expired`, and apply() must still take it.
   venue_cancel: { ...row(AT_VENUE, 'Canceled'), Canceled: 'Canceled' },
   expire: { ...row(AT_VENUE, 'Expired'), Expired: 'Expired' },
   // Unknown is where anomalies go (§7.3), including venue news that contradicts a terminal state.
