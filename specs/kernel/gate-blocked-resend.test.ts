@@ -13,7 +13,7 @@ import { ledgerVsKernel } from '../../src/backoffice/internal-checks.ts'
 import { initialLedger } from '../../src/backoffice/ledger-state.ts'
 import { resendable } from '../../src/kernel/reconcile.ts'
 import { foldOn } from '../backoffice/kernel-log-fold.ts'
-import { admin, d, Harness, market, paperFacts, resentOrder } from './fixtures.ts'
+import { admin, d, Harness, market, paperFacts, report, resentOrder } from './fixtures.ts'
 
 const worstCase = d('50050')
 
@@ -63,6 +63,21 @@ describe('a place the gate blocks after the order was sent before', () => {
     harness.run({ kind: 'reconcile_result', nowMs: harness.nowMs, orderId, venueOrder, trades: [] })
     expect(harness.order(orderId)).toMatchObject({ status: 'AckedOpen', venueOrderId: 'v-9' })
     expect(harness.reserved('USD')).toBe(worstCase)
+    expect(backOfficeAgrees(harness)).toEqual([])
+  })
+
+  test('a resend blocked by check 8 (VENUE_HEALTH_CRITICAL) goes Unknown as well, and a fill of its earlier copy is booked', () => {
+    // So an order sent before is never Rejected for a sick venue, and inbox.ts ENDED_UNSENT needs no VENUE_HEALTH_CRITICAL.
+    const harness = Harness.funded()
+    const orderId = resentOrder(harness)
+    harness.venueHealth('CRITICAL')
+    const blocked = harness.send(orderId)
+    expect(harness.eventTypes(blocked)).toEqual(['order.unknown', 'order.send_blocked'])
+    expect(harness.order(orderId)).toMatchObject({ status: 'Unknown', lastReason: 'VENUE_HEALTH_CRITICAL', sendAttempts: 1 })
+    expect(harness.reserved('USD')).toBe(worstCase)
+    const fill = report(harness.order(orderId), { execId: 'f-1', kind: 'fill', lastQty: d('0.5'), lastPrice: d('50000'), cumQty: d('0.5') })
+    harness.report(fill)
+    expect(harness.order(orderId)).toMatchObject({ status: 'Partial', cumQty: d('0.5') })
     expect(backOfficeAgrees(harness)).toEqual([])
   })
 

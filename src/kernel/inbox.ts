@@ -73,6 +73,13 @@ export function decideReport(state: KernelState, command: VenueReportCommand): D
 /**
  * Reasons egress ends an order with on its own word, no venue's, when the send it was waiting for did not go out: a
  * cancel before the send (its owner's, a flatten's, a mode escalation's) and the I-100 gate blocking the send.
+ * For an order sent before, these ends are only in logs of older builds: today such an order is never ended so (a
+ * cancel reads it back, cancel.ts; a blocked send makes it Unknown, send.ts readBackBlocked, whatever the reason), so
+ * the sets hold exactly the reasons those builds wrote. VENUE_HEALTH_CRITICAL (check 8) is not one: it reached main
+ * (35b84fb8) after readBackBlocked (60d800f8), so no build on main ever rejected an order sent before with it (spec
+ * kernel/gate-blocked-resend). Nor are the other unsent reasons of cancel.ts (TTL_EXPIRED, STALE_AT_START, a kill
+ * switch's, an OCO's): they came with the rule that ends only an order never sent (290985f5), which mismatchOf makes
+ * every report about an orphan.
  */
 const ENDED_UNSENT: Readonly<Partial<Record<OrderState, ReadonlySet<ReasonCode>>>> = {
   Canceled: new Set<ReasonCode>(['CANCELED_BEFORE_SEND', 'MODE_ESCALATED']),
