@@ -45,6 +45,24 @@ const switchesAsked = new WeakMap<Engine, number>()
  */
 const accountSwitchesAsked = new WeakMap<Engine, number>()
 
+/**
+ * The same per account: an account's RESUME in parts lifts with its last part, so an operator's HALT or CANCEL_ONLY of
+ * that account asked between its parts (the same switch again, or a move to the other) would be lifted by the RESUME
+ * asked before it; the RESUME sees the account's count move and gives up instead. One entry per account ever asked.
+ */
+const accountSwitchAskedCounts = new WeakMap<Engine, Map<string, number>>()
+
+function accountSwitchAskedCount(engine: Engine, accountId: string): number {
+  return accountSwitchAskedCounts.get(engine)?.get(accountId) ?? 0
+}
+
+function noteAccountSwitchAsked(engine: Engine, accountId: string): void {
+  accountSwitchesAsked.set(engine, (accountSwitchesAsked.get(engine) ?? 0) + 1)
+  let counts = accountSwitchAskedCounts.get(engine)
+  if (counts === undefined) accountSwitchAskedCounts.set(engine, (counts = new Map()))
+  counts.set(accountId, (counts.get(accountId) ?? 0) + 1)
+}
+
 /** How many orders one part ends, for a log whose queue takes `queueRecordsMax` records. */
 export function decisionOrdersMax(queueRecordsMax: number): number {
   return Math.max(1, Math.floor((queueRecordsMax / 2 - PART_RECORDS_OWN) / PART_RECORDS_PER_ORDER_MAX))
@@ -125,15 +143,26 @@ async function askRemainingParts(submit: () => Promise<Committed>, firstLsn: num
  * One account's own switch (kernel account-switch.ts), decided in parts as the gateway's: HALT or CANCEL_ONLY engages
  * with the first part, whose answer is the answer, and its waiting work is ended in parts while the account's switch
  * is still this one; RESUME ends what is left held in parts and lifts the switch with the last (its
- * account.switch_changed).
+ * account.switch_changed), unless the account's switch is asked between its parts: then it gives up, not lifted.
  */
 async function accountSwitchInParts(engine: Engine, submit: () => Promise<Committed>, request: { accountId: string; action: KillSwitchAction }): Promise<PartsDecided> {
   const target = switchFor(request.action)
   if (target === 'normal') {
-    return decideUntilLast(submit, isLift, (decisions) => `RESUME of account ${request.accountId} ended held work in ${decisions} decisions and more is left; the account's switch is not lifted, ask again`)
+    const askedBefore = accountSwitchAskedCount(engine, request.accountId)
+    return decideUntilLast(
+      submit,
+      isLift,
+      (decisions) => `RESUME of account ${request.accountId} ended held work in ${decisions} decisions and more is left; the account's switch is not lifted, ask again`,
+      () => {
+        const holding = engine.state.accountSwitches.get(request.accountId)?.switch
+        if (holding === undefined || accountSwitchAskedCount(engine, request.accountId) === askedBefore) return null
+        const detail = `the switch of account ${request.accountId} was asked while its RESUME ended the work held; not lifted, ask again`
+        return { kind: 'refused', reason: holding === 'halted' ? 'ACCOUNT_HALTED' : 'ACCOUNT_CANCEL_ONLY', detail }
+      },
+    )
   }
   const decided = submit()
-  accountSwitchesAsked.set(engine, (accountSwitchesAsked.get(engine) ?? 0) + 1)
+  noteAccountSwitchAsked(engine, request.accountId)
   const answer = await decided
   let lsn = lastLsnOf(answer)
   if (answer.decision.reply.kind === 'refused') return { reply: answer.decision.reply, lsn }
