@@ -80,7 +80,8 @@ export function adminPart(): DocumentPart {
         post: operation({
           tag: 'admin',
           summary: "Lift the account's own kill switch (an auto-stop order_rate trip with scope account, or an operator, engaged it: its new orders refused ACCOUNT_HALTED or ACCOUNT_CANCEL_ONLY). ops, admin",
-          description: 'Reads no Idempotency-Key: a repeat is decided again. An account not stopped is 200 with lsn null and records nothing (its note neither).',
+          description:
+            "Reads no Idempotency-Key: a repeat is decided again. An account not stopped is 200 with lsn null and records nothing (its note neither). A RESUME that ends the account's held work in parts gives up if the account's switch is asked again meanwhile (POST /v1/accounts/{id}/halt or cancel-only): 503 ACCOUNT_HALTED or ACCOUNT_CANCEL_ONLY, the switch not lifted.",
           security: 'bearer',
           parameters: [ACCOUNT_ID],
           errors: ['400', '401', '403', '404', '413', '415', '429', '503'],
