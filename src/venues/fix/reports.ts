@@ -5,6 +5,7 @@
  * ExecType → kind: 0 new; 1, 2 (FIX 4.2) and F (4.4) fill; 4 canceled; 5 replaced; 8 rejected; C and 3 expired.
  * Pending, restated, stopped and suspended reports carry no transition egress models and map to nothing; trade
  * busts/corrections (ExecType G/H, or ExecTransType 1/2 in 4.2) cannot be represented and are flagged for an operator.
+ * Trades in or out of a clearing hold (J, K) are not booked from the report: the order is read back (clearingReport).
  */
 
 import { formatDecimal, type Units } from '../../domain/decimal.ts'
@@ -42,7 +43,13 @@ export interface FixOrderFacts {
  * `invalid` with a `tag`: a field egress cannot read, refused with a session Reject naming it for `reason`
  * (unreadable.ts); without one, a message egress cannot report for want of what it knows (the order's side): no Reject.
  */
-export type Mapped<T> = { kind: 'mapped'; value: T } | { kind: 'ignored'; why: string } | Invalid
+export type Mapped<T> = { kind: 'mapped'; value: T } | Ignored | Invalid
+
+/**
+ * A report egress takes no transition from. `readBack`: it tells of a trade egress does not book from it (clearingReport),
+ * so the order it names is read back, which books what the venue's CumQty holds beyond egress's.
+ */
+export type Ignored = { kind: 'ignored'; why: string; readBack?: true }
 
 export type Invalid = { kind: 'invalid'; why: string; tag?: undefined; reason?: undefined } | ({ kind: 'invalid'; why: string } & RefusedField)
 
@@ -182,6 +189,7 @@ export function mapExecutionReport(venue: string, message: FixMessage, facts: Fi
   if (execType === undefined) return refusedOver(missingField(Tag.ExecType, 'ExecType (150) missing'))
   if (!EXEC_TYPE_VALUES.has(execType)) return refusedOver(valueOutOfRange(Tag.ExecType, `ExecType (150) unknown: ${execType}`))
   if (execType === 'G' || execType === 'H') return { kind: 'ignored', why: `trade correction/cancel (ExecType ${execType}) needs an operator` }
+  if (execType === 'J' || execType === 'K') return clearingReport(message, execType)
   const rests = execType === '3' ? restsForLaterDay(message, facts) : false
   if (typeof rests !== 'boolean') return refusedOver(rests)
   if (rests) return { kind: 'ignored', why: 'Done for day (ExecType 3) on a GTC or GTD order: it rests at the venue for a later day' }
@@ -208,6 +216,29 @@ export function mapExecutionReport(venue: string, message: FixMessage, facts: Fi
     Object.assign(report, fill)
   }
   return { kind: 'mapped', value: report }
+}
+
+/**
+ * ExecType J (Trade in a Clearing Hold) and K (Trade has been released to Clearing), FIX 4.4 extension pack 5 and 5.0
+ * on: a trade the venue holds back from clearing, and one it has released. Before, both were ignored as carrying no
+ * transition, and a venue that reported a fill as J lost it, silently. Neither is booked from the report either: each
+ * ExecutionReport has its own ExecID, and the kernel knows a fill by its ExecID, so a J and the F a venue may send for
+ * the same trade (before it, or on release) would book it twice; whether a venue sends an F besides, and whether its
+ * CumQty counts a held trade, is the venue's choice. Instead the order is read back: reconciliation books what the
+ * venue's CumQty holds beyond egress's as one synthetic fill, and an F that comes later is placed against it
+ * (kernel/synthetic-cover.ts), booking only its price and fee — no fill lost, none booked twice. A J with LastQty above
+ * 0 is a trade egress has not booked from its own report: an error for an operator, as G and H are. A K is logged at
+ * debug: of a trade booked it moves nothing, and its read-back books one only if the venue's CumQty counts it now and
+ * egress's does not (a venue that leaves held trades out of CumQty until their release, or sends no J). A LastQty
+ * present but unreadable refuses the report, as on a fill: the refusal reads the order back too.
+ */
+function clearingReport(message: FixMessage, execType: 'J' | 'K'): Ignored | Invalid {
+  const lastText = message.get(Tag.LastQty)
+  const lastQty = lastText === undefined ? 0n : parseFixDecimal(lastText)
+  if (lastQty === null || lastQty < 0n) return refusedOver(unreadableDecimal(Tag.LastQty, lastText, `LastQty (32) is not a decimal of 0 or more egress can hold exactly: ${lastText}`))
+  if (execType === 'K') return { kind: 'ignored', why: `trade released to clearing (ExecType K, LastQty ${lastText ?? 'absent'}) is not booked from its report: the order is read back`, readBack: true }
+  const held = `trade in a clearing hold (ExecType J, LastQty ${lastText ?? 'absent'}) is not booked from its report: the order is read back`
+  return { kind: 'ignored', why: lastQty > 0n ? `${held}, and it needs an operator` : held, readBack: true }
 }
 
 function readFill(message: FixMessage): Pick<ExecutionReport, 'lastQty' | 'lastPrice' | 'fee' | 'feeAsset' | 'liquidity'> | Unreadable {
