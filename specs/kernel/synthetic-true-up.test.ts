@@ -30,6 +30,7 @@ function figures(harness: Harness, orderId: string): Record<string, Units | numb
   const out: Record<string, Units | number | undefined> = {
     cumQty: order.cumQty,
     cumNotional: order.cumNotional,
+    cumNotionalRemainder: order.cumNotionalRemainder,
     netQty: position?.netQty,
     costBasis: position?.costBasis,
     realizedPnl: position?.realizedPnl,

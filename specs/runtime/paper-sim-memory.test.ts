@@ -19,7 +19,7 @@ function order(orderId: string, overrides: Partial<Order>): Order {
     orderId, accountId: 'demo-1', idempotencyKey: orderId, clientOrderId: null, venue: 'sim', symbol: 'BTC-USD',
     baseAsset: 'BTC', quoteAsset: 'USD', side: 'buy', type: 'limit', qty: d('0.02'), price: d('59000'), worstPrice: null, tif: 'GTC',
     postOnly: false, reduceOnly: false, lane: 1, venueClientOrderId: `eg-${orderId}`, status: 'AckedOpen',
-    cumQty: 0n, cumNotional: 0n, reservation: { asset: 'USD', total: d('1200'), remaining: d('1200') }, venueOrderId: `sim-${orderId}`,
+    cumQty: 0n, cumNotional: 0n, cumNotionalRemainder: 0n, reservation: { asset: 'USD', total: d('1200'), remaining: d('1200') }, venueOrderId: `sim-${orderId}`,
     sendAttempts: 1, lastSendAtMs: NOW_MS - 10_000, cancelWanted: false, cancelAttempts: 0, notAtVenue: false, notBeforeMs: 0,
     execIds: new SmallSet<string>(), acceptedAtMs: NOW_MS - 10_000, updatedAtMs: NOW_MS - 5_000, unknownSinceMs: null,
     lastReason: null, flattenId: null, clientIdChain: [`eg-${orderId}`], amendCount: 0, amend: null, syntheticCumQty: 0n,

@@ -141,8 +141,21 @@ export interface Order {
   venueClientOrderId: string
   status: OrderState
   cumQty: Units
-  /** Sum of lastQty × lastPrice over fills, in quote units (a synthetic fill's share at the real price once trued up). */
+  /**
+   * Sum of lastQty × lastPrice over fills, each rounded half-even to the unit, in quote units (a synthetic fill's share
+   * at the real price once trued up).
+   */
   cumNotional: Units
+  /**
+   * What rounding each fill's notional to the unit dropped, in units of 1e-16 (a unit × UNIT): cumNotional × UNIT plus
+   * this is the order's exact notional, so its average fill price (http/views/order-view.ts) is rounded once, not once
+   * per fill then again. Kept beside cumNotional, which the ledger and the state digest use as it is; this is in neither
+   * (kernel/canonical-state.ts). A real fill adds lastQty × lastPrice less its rounded notional (kernel/ledger.ts
+   * bookFill), a true-up the same for the real fill's share (bookTrueUp); a synthetic fill adds none, its notional at a
+   * guessed price being replaced, rounded as it was booked, by its true-up. 0 for an order read from a kernel-state
+   * snapshot older than format 26: its fills until then count as rounded.
+   */
+  cumNotionalRemainder: bigint
   reservation: Reservation
   venueOrderId: string | null
   sendAttempts: number

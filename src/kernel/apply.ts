@@ -174,6 +174,7 @@ function applyAccepted(state: KernelState, event: EventOf<'order.accepted'>): vo
     status: 'Enqueued',
     cumQty: 0n,
     cumNotional: 0n,
+    cumNotionalRemainder: 0n,
     reservation: { asset: event.reservationAsset, total: event.reservationAmount, remaining: event.reservationAmount },
     venueOrderId: null,
     sendAttempts: 0,

@@ -9,9 +9,14 @@ import type { KernelState } from './state.ts'
 import { keyWindowMs } from './key-window.ts'
 
 export function canonicalState(state: KernelState): JsonValue {
-  const { queues, terminalOrderIds, idempotency, ...rest } = state
+  const { queues, terminalOrderIds, idempotency, orders, ...rest } = state
   return toCanonical({
     ...rest,
+    // Each order but its cumNotionalRemainder (the exact notional's part below the unit, for the average fill price
+    // only: src/domain/orders.ts), which a state read from a kernel-state snapshot older than format 26 holds as 0 where
+    // replaying its log gives each real fill's: left out, so replay-verify and the HA digests agree however a node got
+    // its state. Nothing the kernel decides reads it; cumNotional, which the ledger books, stays in.
+    orders: new Map([...orders].map(([orderId, { cumNotionalRemainder: _, ...order }]) => [orderId, order])),
     // Without the key window an entry's time decides nothing, and a state restored from a snapshot older than the
     // times reads them as 0 (key-window.ts): left out, as before the window existed.
     idempotency: keyWindowMs(state) === null ? new Map([...idempotency].map(([key, { decidedAtMs: _, ...entry }]) => [key, entry])) : idempotency,

@@ -4,7 +4,7 @@
  */
 
 import { assert } from '../domain/assert.ts'
-import { formatDecimal, mulUnitsTwoWays, type Units } from '../domain/decimal.ts'
+import { formatDecimal, mulUnitsTwoWays, UNIT, type Units } from '../domain/decimal.ts'
 import type { Order, Side } from '../domain/orders.ts'
 import type { AccountLedger, KernelState } from './state.ts'
 
@@ -75,8 +75,12 @@ export function fillAmounts(side: Side, qty: Units, price: Units): { cash: Units
   return { cash, notional }
 }
 
-/** Moves cash and position for one fill: a buy pays quote and receives base; a sell the reverse; fees are paid. */
-export function bookFill(state: KernelState, order: Order, fill: { lastQty: Units; lastPrice: Units; fee: Units; feeAsset: string }): void {
+/**
+ * Moves cash and position for one fill: a buy pays quote and receives base; a sell the reverse; fees are paid. A real
+ * fill keeps what rounding its notional dropped (Order.cumNotionalRemainder); a synthetic one, at a guessed price, keeps
+ * none: its true-up takes back its notional as booked, rounded, and puts the real fill's in (bookTrueUp).
+ */
+export function bookFill(state: KernelState, order: Order, fill: { lastQty: Units; lastPrice: Units; fee: Units; feeAsset: string; synthetic: boolean }): void {
   const buy = order.side === 'buy'
   // Cash rounds against the account; the order's notional rounds half-even.
   const [notional, halfEvenNotional] = mulUnitsTwoWays(fill.lastQty, fill.lastPrice, buy ? 'up' : 'down', 'half_even')
@@ -86,16 +90,21 @@ export function bookFill(state: KernelState, order: Order, fill: { lastQty: Unit
   addTo(balances, order.baseAsset, buy ? fill.lastQty : -fill.lastQty)
   if (fill.fee !== 0n) addTo(balances, fill.feeAsset, -fill.fee)
   order.cumNotional += halfEvenNotional
+  if (!fill.synthetic) order.cumNotionalRemainder += fill.lastQty * fill.lastPrice - halfEvenNotional * UNIT
 }
 
 /**
  * Books a true-up (order.fill_trued_up): the quote cash and notional the synthetic fills booked for the quantity are
- * replaced by the real fill's, and the real fee is paid. The base asset moved with the synthetic fill already.
+ * replaced by the real fill's, and the real fee is paid. The base asset moved with the synthetic fill already. What
+ * rounding the real notional dropped is kept (Order.cumNotionalRemainder): `notional` is the real fill's for `qty` at
+ * `lastPrice`, rounded (synthetic-cover.ts emitTrueUp); the synthetic notional taken back is as it was booked, rounded,
+ * so once every real fill has come the order's exact notional is theirs.
  */
-export function bookTrueUp(state: KernelState, order: Order, trueUp: { cash: Units; notional: Units; syntheticCash: Units; syntheticNotional: Units; fee: Units; feeAsset: string }): void {
+export function bookTrueUp(state: KernelState, order: Order, trueUp: { qty: Units; lastPrice: Units; cash: Units; notional: Units; syntheticCash: Units; syntheticNotional: Units; fee: Units; feeAsset: string }): void {
   const balances = ledgerOf(state, order.accountId).balances
   const cashDelta = trueUp.cash - trueUp.syntheticCash
   if (cashDelta !== 0n) addTo(balances, order.quoteAsset, order.side === 'buy' ? -cashDelta : cashDelta)
   if (trueUp.fee !== 0n) addTo(balances, trueUp.feeAsset, -trueUp.fee)
   order.cumNotional += trueUp.notional - trueUp.syntheticNotional
+  order.cumNotionalRemainder += trueUp.qty * trueUp.lastPrice - trueUp.notional * UNIT
 }

@@ -9,8 +9,8 @@ import { expect, test } from 'bun:test'
 import type { Json } from '../../../src/runtime/snapshot/codec-kit.ts'
 import { heldFlatten, stateDigest } from '../../../src/kernel/index.ts'
 import { KERNEL_STATE_SCHEMA, kernelStateBytes, kernelStateFromBytes, readableKernelSchemas } from '../../../src/runtime/snapshot/index.ts'
-import { encodeKernelState, KERNEL_STATE_SCHEMA_V24, kernelSectionOf } from '../../../src/runtime/snapshot/state-codec.ts'
-import { encodeAsFormat24 } from './support.ts'
+import { KERNEL_STATE_SCHEMA_V24, kernelSectionOf } from '../../../src/runtime/snapshot/state-codec.ts'
+import { encodeAsFormat24, encodeAsFormat25 } from './support.ts'
 import { ACCOUNT, d, Harness, market, ops, T0 } from '../../kernel/fixtures.ts'
 
 /** Holding 7 XRP (no instrument trades it) and 0.5 AAPL (under its minQty of 1), flattened. */
@@ -47,8 +47,9 @@ test('a format 24 section is read, its holdings without a reason, as replaying i
   expect(stateDigest(restored)).toBe(stateDigest(h.state))
   // Each encoding is read only under its own id.
   expect(() => kernelStateFromBytes(kernelStateBytes(flattened().state), { schema: KERNEL_STATE_SCHEMA_V24 })).toThrow(/KernelState as an array of 21 fields/)
-  // Without the accountSwitches format 25 added, its holdings' reasons are still no format 24's.
-  const withReasons = encodeKernelState(flattened().state)
+  // Without the accountSwitches format 25 added (its orders as format 25 wrote them), its holdings' reasons are still
+  // no format 24's.
+  const withReasons = encodeAsFormat25(flattened().state)
   const fields = structuredClone(withReasons.json) as Json[]
   expect(fields.pop()).toEqual([])
   expect(() => kernelStateFromBytes(kernelSectionOf(JSON.stringify(fields), withReasons.idempotency), { schema: KERNEL_STATE_SCHEMA_V24 })).toThrow(/NotClosed/)

@@ -110,7 +110,9 @@ describe('kernel state encoding', () => {
 
   test('the schema id names the format version and a fingerprint of every field', () => {
     expect(KERNEL_STATE_SCHEMA).toMatch(new RegExp(`^kernel-state/v${KERNEL_STATE_FORMAT_VERSION}/[0-9a-f]{16}$`))
-    // Pinned: format 25's fields, format 24's plus the state's accountSwitches (the accounts stopped on their own:
+    // Pinned: format 26's fields, format 25's plus each order's cumNotionalRemainder (what rounding its fills' notional
+    // dropped, for the average fill price: state-codec-v25.test.ts); format 25 pinned before as
+    // 'kernel-state/v25/48dc9a14c93c6824', format 24's plus the state's accountSwitches (the accounts stopped on their own:
     // state-codec-v24.test.ts) and a reason on each holding a held flatten answer names
     // (state-codec-v24-flatten-reasons.test.ts); format 24 pinned before as 'kernel-state/v24/024fda6a4c7d6895', format 23's plus the state's flattens (each flatten's first answer), each order's
     // worstPrice and each amend's requestedAtMs (state-codec-v23-*.test.ts; format 24 is unreleased, so its later additions
@@ -120,7 +122,7 @@ describe('kernel state encoding', () => {
     // state-codec-v14…v20.test.ts). A change of the encoded fields under the same format number would leave this build unable to
     // read the snapshots the one before wrote under this id: it takes the next number, keeps a reader of this one
     // (state-codec-older.ts) and moves this pin to the list of readable ids.
-    expect(KERNEL_STATE_SCHEMA).toBe('kernel-state/v25/48dc9a14c93c6824')
+    expect(KERNEL_STATE_SCHEMA).toBe('kernel-state/v26/fcc58211c705a7d6')
   })
 
   test("a bootstrap suspect's mark survives the round trip", async () => {
@@ -139,7 +141,7 @@ describe('kernel state encoding', () => {
     // The schema id the build before Order.syntheticPending… wrote into its snapshots (format 7), computed by that build.
     const previous = 'kernel-state/v7/ac193669bb9c3fec'
     expect(readableKernelSchemas()).toEqual([
-      KERNEL_STATE_SCHEMA, 'kernel-state/v24/024fda6a4c7d6895', 'kernel-state/v23/42bf0d8e8c29ae47', 'kernel-state/v22/42bf0d8e8c29ae47', 'kernel-state/v21/837617b3d7a28613', 'kernel-state/v20/47fc91e054a49cbd', 'kernel-state/v19/d968a2e0fccb9a0c', 'kernel-state/v18/c110dfc2b69d8d90', 'kernel-state/v17/b40afd76fb0f5fcc', 'kernel-state/v16/b9769381ac7aa89d', 'kernel-state/v15/b993d198500a1de5', 'kernel-state/v14/d410436efd190fce', 'kernel-state/v13/a303dc71da9b595b', 'kernel-state/v12/eca15154709c5e1b', 'kernel-state/v11/c7bc48bb67b54cfe', 'kernel-state/v10/1ce779c7f0b26279', 'kernel-state/v9/1bffd40cc20a9e32', 'kernel-state/v8/032eaadf6d7aaa3e', previous, 'kernel-state/v6/939651800303503e', 'kernel-state/v5/fef0fbfd6a1fb66e',
+      KERNEL_STATE_SCHEMA, 'kernel-state/v25/48dc9a14c93c6824', 'kernel-state/v24/024fda6a4c7d6895', 'kernel-state/v23/42bf0d8e8c29ae47', 'kernel-state/v22/42bf0d8e8c29ae47', 'kernel-state/v21/837617b3d7a28613', 'kernel-state/v20/47fc91e054a49cbd', 'kernel-state/v19/d968a2e0fccb9a0c', 'kernel-state/v18/c110dfc2b69d8d90', 'kernel-state/v17/b40afd76fb0f5fcc', 'kernel-state/v16/b9769381ac7aa89d', 'kernel-state/v15/b993d198500a1de5', 'kernel-state/v14/d410436efd190fce', 'kernel-state/v13/a303dc71da9b595b', 'kernel-state/v12/eca15154709c5e1b', 'kernel-state/v11/c7bc48bb67b54cfe', 'kernel-state/v10/1ce779c7f0b26279', 'kernel-state/v9/1bffd40cc20a9e32', 'kernel-state/v8/032eaadf6d7aaa3e', previous, 'kernel-state/v6/939651800303503e', 'kernel-state/v5/fef0fbfd6a1fb66e',
     ])
     const world = await tradedWorld(16, 40, { beforeHeldCap: true })
     worlds.push(world)

@@ -81,12 +81,30 @@ export function withoutKeyWindow(config: KernelConfig): KernelConfig {
 export const AMEND_MEMBER = orderCodec.fields.findIndex(([key]) => key === 'amend')
 
 /**
- * A state's kernel encoding as format 24 wrote it: without the state's accountSwitches, the last of this build's fields
- * (format 25), empty in a state that build kept (it wrote no account.switch_changed). The older formats' encoders start
- * from it.
+ * A state's kernel encoding as format 25 wrote it: each order without cumNotionalRemainder, the last of its row (format
+ * 26). Those builds kept no such remainder; read back, every order's is 0 (asReadFromFormat25). The older formats'
+ * encoders start from it.
+ */
+export function encodeAsFormat25(state: KernelState): EncodedKernelState {
+  const { json, idempotency } = encodeKernelState(state)
+  const fields = structuredClone(json) as unknown[]
+  for (const [orderId, row] of fields[7] as [string, unknown[]][]) expect(row.pop()).toBe(String(state.orders.get(orderId)?.cumNotionalRemainder))
+  return { json: fields as Json, idempotency }
+}
+
+/** A copy of `state` as a reader of format 25 or older gives it back: no order holds a remainder of its notional. */
+export function asReadFromFormat25(state: KernelState): KernelState {
+  const read = cloneState(state)
+  for (const order of read.orders.values()) order.cumNotionalRemainder = 0n
+  return read
+}
+
+/**
+ * A state's kernel encoding as format 24 wrote it: without the state's accountSwitches, the last of format 25's fields,
+ * empty in a state that build kept (it wrote no account.switch_changed). The older formats' encoders start from it.
  */
 export function encodeAsFormat24(state: KernelState): EncodedKernelState {
-  const { json, idempotency } = encodeKernelState(state)
+  const { json, idempotency } = encodeAsFormat25(state)
   const fields = structuredClone(json) as unknown[]
   expect(fields.pop()).toEqual([])
   // Format 24 wrote each holding a held flatten answer names as [asset, qty]: this build's third member, the reason, is

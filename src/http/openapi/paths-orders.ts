@@ -42,7 +42,7 @@ const ORDER = record(
     client_order_id: nullable('string', 'As sent'),
     state: { type: 'string', enum: [...ORDER_STATES] },
     filled_qty: decimal(),
-    avg_fill_price: nullableDecimal('Null until the first fill'),
+    avg_fill_price: nullableDecimal("The fills' exact notional ÷ filled_qty, rounded once (half-even); null until the first fill"),
     venue_order_id: nullable('string', "The venue's id, once it acknowledged the order"),
     lane: { type: 'integer', enum: [...LANES], description: 'The lane its pending work waits in (0: cancels and flatten first)' },
     last_reason: nullable('string', 'The reason code of its last rejection, cancel or Unknown'),

@@ -3,7 +3,7 @@
  * amounts as decimal strings, times as epoch milliseconds.
  */
 
-import { divUnits, formatDecimal } from '../../domain/decimal.ts'
+import { divUnits, formatDecimal, UNIT, type Units } from '../../domain/decimal.ts'
 import type { Order } from '../../domain/orders.ts'
 
 export interface OrderView {
@@ -58,7 +58,7 @@ export function orderView(order: Order): OrderView {
     client_order_id: order.clientOrderId,
     state: order.status,
     filled_qty: formatDecimal(order.cumQty),
-    avg_fill_price: order.cumQty > 0n ? formatDecimal(divUnits(order.cumNotional, order.cumQty, 'half_even')) : null,
+    avg_fill_price: order.cumQty > 0n ? formatDecimal(averageFillPrice(order)) : null,
     venue_order_id: order.venueOrderId,
     lane: order.lane,
     last_reason: order.lastReason,
@@ -73,4 +73,15 @@ export function orderView(order: Order): OrderView {
     updated_at_ms: order.updatedAtMs,
     unknown_since_ms: order.unknownSinceMs,
   }
+}
+
+/**
+ * The exact notional of an order's fills ÷ its filled quantity, rounded once, half-even: cumNotional is each fill's
+ * notional rounded to the unit, and dividing it would round twice (a fill of 0.0001 at 49999.99995 showed 50000);
+ * cumNotionalRemainder holds what those roundings dropped, in units of 1e-16. divUnits(a, b) rounds a × UNIT ÷ b, so
+ * the exact notional (in 1e-16) over cumQty × UNIT is exact notional ÷ cumQty: the price in units.
+ */
+function averageFillPrice(order: Order): Units {
+  const exactNotional = order.cumNotional * UNIT + order.cumNotionalRemainder
+  return divUnits(exactNotional, order.cumQty * UNIT, 'half_even')
 }

@@ -3,7 +3,8 @@
  * replaying its log gives (state-codec.ts lists them in READABLE_SCHEMAS). They never write: this build writes its own.
  * None holds a flatten's answer (`flattens`, format 24): read with none, as replaying its log gives — those builds
  * wrote no `account.flatten_requested` with one (payload version 11). None holds an account's own switch
- * (`accountSwitches`, format 25): read with none — those builds wrote no `account.switch_changed`.
+ * (`accountSwitches`, format 25): read with none — those builds wrote no `account.switch_changed`. None holds the
+ * remainder of an order's notional (`cumNotionalRemainder`, format 26): read with none (NO_NOTIONAL_REMAINDER).
  */
 
 import type { AmendState, Order } from '../../domain/orders.ts'
@@ -14,9 +15,9 @@ import { orderListsCodec } from './order-lists-codec.ts'
 import { syntheticCumQtyOfExecIds } from '../../kernel/synthetic-cover.ts'
 import { CodecError, mapOf, nullable, num, record, type Codec } from './codec-kit.ts'
 import {
-  CONFIG_PARTS, CONFIG_PARTS_V20, CONFIG_PARTS_V19, CONFIG_PARTS_V17, CONFIG_PARTS_V13, CONFIG_PARTS_V12, kernelStateFieldsV8, venueHealthEntries, orderFieldsV5, orderFieldsV6, orderFieldsV7, orderFieldsV9, orderFieldsV10, orderFieldsV16, orderFieldsV18, orderFieldsV21, orderFieldsV23, type KernelStateRest, type KernelStateRestV8,
+  CONFIG_PARTS, CONFIG_PARTS_V20, CONFIG_PARTS_V19, CONFIG_PARTS_V17, CONFIG_PARTS_V13, CONFIG_PARTS_V12, kernelStateFieldsV8, venueHealthEntries, orderFieldsV5, orderFieldsV6, orderFieldsV7, orderFieldsV9, orderFieldsV10, orderFieldsV16, orderFieldsV18, orderFieldsV21, orderFieldsV23, orderFieldsV25, type KernelStateRest, type KernelStateRestV8,
   type ConfigParts, type KernelStateRestV11, type KernelStateRestV14, type KernelStateRestV15, type KernelStateRestV21, type KernelStateRestV23,
-  type AmendStateV23, type OrderV5, type OrderV6, type OrderV7, type OrderV9, type OrderV10, type OrderV16, type OrderV18, type OrderV21, type OrderV23,
+  type AmendStateV23, type OrderV5, type OrderV6, type OrderV7, type OrderV9, type OrderV10, type OrderV16, type OrderV18, type OrderV21, type OrderV23, type OrderV25,
 } from './state-parts.ts'
 
 /**
@@ -88,16 +89,31 @@ function amendFromV23(old: { amend: AmendStateV23 | null; acceptedAtMs: number }
  */
 const NO_HOLD_RULE = { holdRule: null } as const
 
-/** A codec that reads an older order's fields into this build's shape, and never writes them. */
-function olderOrder<T extends object>(version: number, older: Codec<T>, upgrade: (old: T) => Order): Codec<Order> {
+/**
+ * No remainder of the notional kept: what an order of a version 25 or older section holds (Order.cumNotionalRemainder,
+ * format 26). Unlike the fields above, replaying its log gives more — each real fill's remainder — which such a section
+ * does not have: its fills until then count as rounded (its average fill price is off by what their rounding dropped,
+ * as those builds showed it). The state digest leaves the field out (kernel/canonical-state.ts), so a state read so and
+ * the replayed one still agree.
+ */
+const NO_NOTIONAL_REMAINDER = { cumNotionalRemainder: 0n } as const
+
+/**
+ * A codec that reads an older order's fields into this build's shape, and never writes them. No format before 26
+ * holds the notional's remainder (NO_NOTIONAL_REMAINDER), so each `upgrade` gives the rest.
+ */
+function olderOrder<T extends object>(version: number, older: Codec<T>, upgrade: (old: T) => OrderV25): Codec<Order> {
   return {
     shape: older.shape,
     encode: () => {
       throw new CodecError(`orders are written in this build's format, never in version ${version}`)
     },
-    decode: (json, path) => upgrade(older.decode(json, path)),
+    decode: (json, path) => Object.assign(upgrade(older.decode(json, path)), NO_NOTIONAL_REMAINDER),
   }
 }
+
+/** A version 24 or 25 order: every field but cumNotionalRemainder (none kept, NO_NOTIONAL_REMAINDER). */
+export const orderFromV25 = olderOrder(25, record<OrderV25>('Order', orderFieldsV25), (old) => old)
 
 /**
  * A version 5 order, read into this build's shape. syntheticCumQty is what replaying the order's events gives: the

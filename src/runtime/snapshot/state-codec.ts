@@ -16,18 +16,25 @@
 
 import { sha256Hex } from '../../domain/canonical-json.ts'
 import type { KernelState } from '../../kernel/state.ts'
+import type { Order } from '../../domain/orders.ts'
 import { endedKeyedByOwnId, ordersKeyedByOwnId, shareIdempotencyOrderIds } from '../../kernel/shared-strings.ts'
 import { CodecError, mapOf, nullable, num, record, type Codec, type Fields, type Json, type MapCodec } from './codec-kit.ts'
 import { decodeIdempotencyColumns, IDEMPOTENCY_COLUMNS_SHAPE, IDEMPOTENCY_TIMES_SHAPE, idempotencyColumns, idempotencyColumnsSliced } from './idempotency-columns.ts'
 import { GenerationalMap } from '../../domain/generational-map.ts'
 import { isMapLike } from '../../domain/map-like.ts'
 import { CONFIG_PARTS, kernelStateFieldsV8, order, venueHealthEntries, type KernelStateRest, type KernelStateRestV23, type KernelStateRestV24 } from './state-parts.ts'
-import { kernelStateV5, kernelStateV6, kernelStateV7, kernelStateV8, kernelStateV9, kernelStateV10, kernelStateV11, kernelStateV12, kernelStateV13, kernelStateV14, kernelStateV15, kernelStateV16, kernelStateV17, kernelStateV18, kernelStateV19, kernelStateV20, kernelStateV21, kernelStateV23 } from './state-codec-older.ts'
+import { kernelStateV5, kernelStateV6, kernelStateV7, kernelStateV8, kernelStateV9, kernelStateV10, kernelStateV11, kernelStateV12, kernelStateV13, kernelStateV14, kernelStateV15, kernelStateV16, kernelStateV17, kernelStateV18, kernelStateV19, kernelStateV20, kernelStateV21, kernelStateV23, orderFromV25 } from './state-codec-older.ts'
 import { revocationsCodec } from './revocations-codec.ts'
 import { orderListsCodec } from './order-lists-codec.ts'
 import { flattensCodec, flattensCodecV24 } from './flattens-codec.ts'
 import { accountSwitchesCodec } from './account-switches-codec.ts'
 
+// 26: orders hold cumNotionalRemainder (what rounding each fill's notional to the unit dropped, in 1e-16, so the
+// average fill price is the exact notional ÷ cumQty rounded once: src/domain/orders.ts); a version 25 or 24 section is
+// read with none (state-codec-older.ts NO_NOTIONAL_REMAINDER) — unlike the other fields, not what replaying its log
+// gives: an order open across the upgrade keeps its fills until then as rounded, the small error those builds showed.
+// The state digest leaves the field out (kernel/canonical-state.ts), so replay-verify and HA digests agree however a
+// node got its state;
 // 25: the state holds accountSwitches (the accounts stopped on their own: an auto-stop order_rate trip with scope
 // `account`, src/kernel/account-switch.ts), and a held flatten answer's holdings not closed carry their reason
 // (src/kernel/flatten-close-sizes.ts: what the closes left of an instrument's holding, and the size rule it misses;
@@ -86,23 +93,43 @@ import { accountSwitchesCodec } from './account-switches-codec.ts'
 // upgraded: KERNEL_STATE_SCHEMA_V5); 5: the section is the JSON of every other field, then the idempotency index as
 // binary columns (was all JSON); 4: terminalOrderIds maps order id → when it ended (was a set); 3: idempotency keys
 // `account key` (was a newline); 2: inFlight keyed by order id. The readers of 5 to 23: state-codec-older.ts (22 and 23
-// by one: the same fields); of 24: kernelStateV24 below.
-export const KERNEL_STATE_FORMAT_VERSION = 25
+// by one: the same fields); of 24 and 25: kernelStateV24 and kernelStateV25 below.
+export const KERNEL_STATE_FORMAT_VERSION = 26
 
-/** This build's fields but flattens (format 24's addition beside orders' worstPrice) and accountSwitches (format 25's). */
-const FIELDS_BUT_FLATTENS: Fields<KernelStateRestV23> = {
-  ...kernelStateFieldsV8(mapOf(order), CONFIG_PARTS),
-  retireRule: nullable(num),
-  venueHealth: venueHealthEntries,
-  revocations: revocationsCodec,
-  orderLists: orderListsCodec,
-  holdRule: nullable(num),
+/**
+ * This build's fields but flattens (format 24's addition beside orders' worstPrice) and accountSwitches (format 25's),
+ * its orders as `orders` reads them (this build's, or format 25's without cumNotionalRemainder).
+ */
+function fieldsButFlattens(orders: Codec<Map<string, Order>>): Fields<KernelStateRestV23> {
+  return {
+    ...kernelStateFieldsV8(orders, CONFIG_PARTS),
+    retireRule: nullable(num),
+    venueHealth: venueHealthEntries,
+    revocations: revocationsCodec,
+    orderLists: orderListsCodec,
+    holdRule: nullable(num),
+  }
 }
 
-/** Format 24's fields: its held flatten answers' holdings without a reason, and no accountSwitches. */
-const FIELDS_V24: Fields<KernelStateRestV24> = { ...FIELDS_BUT_FLATTENS, flattens: flattensCodecV24 }
+/** Formats 24 and 25's orders: without cumNotionalRemainder (read with none, see format 26 above). */
+const ORDERS_V25 = mapOf(orderFromV25)
 
-const kernelState = record<KernelStateRest>('KernelState', { ...FIELDS_BUT_FLATTENS, flattens: flattensCodec, accountSwitches: accountSwitchesCodec })
+/** Format 24's fields: its held flatten answers' holdings without a reason, and no accountSwitches. */
+const FIELDS_V24: Fields<KernelStateRestV24> = { ...fieldsButFlattens(ORDERS_V25), flattens: flattensCodecV24 }
+
+const kernelState = record<KernelStateRest>('KernelState', { ...fieldsButFlattens(mapOf(order)), flattens: flattensCodec, accountSwitches: accountSwitchesCodec })
+
+/** A state as format 25 wrote it: this build's fields, its orders without cumNotionalRemainder (see format 26 above). */
+const kernelStateV25: Codec<KernelStateRest> = (() => {
+  const older = record<KernelStateRest>('KernelState', { ...fieldsButFlattens(ORDERS_V25), flattens: flattensCodec, accountSwitches: accountSwitchesCodec })
+  return {
+    shape: older.shape,
+    encode: () => {
+      throw new CodecError("kernel state is written in this build's format, never in version 25")
+    },
+    decode: (json, path) => older.decode(json, path),
+  }
+})()
 
 /**
  * A state as format 24 wrote it: this build's fields but accountSwitches (read with none), its held flatten answers'
@@ -150,7 +177,9 @@ export const KERNEL_STATE_SCHEMA_V20 = schemaId(20, kernelStateV20)
 export const KERNEL_STATE_SCHEMA_V21 = schemaId(21, kernelStateV21, `${IDEMPOTENCY_COLUMNS_SHAPE};${IDEMPOTENCY_TIMES_SHAPE}`)
 /** Format 22: format 23's fields, a hold rule of at most 1 (see format 23 above), read by format 23's reader. */
 export const KERNEL_STATE_SCHEMA_V22 = schemaId(22, kernelStateV23, `${IDEMPOTENCY_COLUMNS_SHAPE};${IDEMPOTENCY_TIMES_SHAPE}`)
-/** Format 24: this build's fields but accountSwitches, no reason on a held flatten answer's holdings (see format 25 above). */
+/** Format 25: this build's fields, its orders without cumNotionalRemainder (see format 26 above). */
+export const KERNEL_STATE_SCHEMA_V25 = schemaId(25, kernelStateV25, `${IDEMPOTENCY_COLUMNS_SHAPE};${IDEMPOTENCY_TIMES_SHAPE}`)
+/** Format 24: format 25's fields but accountSwitches, no reason on a held flatten answer's holdings (see format 25 above). */
 export const KERNEL_STATE_SCHEMA_V24 = schemaId(24, kernelStateV24, `${IDEMPOTENCY_COLUMNS_SHAPE};${IDEMPOTENCY_TIMES_SHAPE}`)
 /** Format 23: format 24's fields but flattens, its orders without worstPrice (see format 24 above). */
 export const KERNEL_STATE_SCHEMA_V23 = schemaId(23, kernelStateV23, `${IDEMPOTENCY_COLUMNS_SHAPE};${IDEMPOTENCY_TIMES_SHAPE}`)
@@ -158,6 +187,7 @@ export const KERNEL_STATE_SCHEMA_V23 = schemaId(23, kernelStateV23, `${IDEMPOTEN
 /** The schema ids this build reads, each with the codec that reads it; its own first. */
 const READABLE_SCHEMAS: ReadonlyMap<string, Codec<KernelStateRest>> = new Map([
   [KERNEL_STATE_SCHEMA, kernelState],
+  [KERNEL_STATE_SCHEMA_V25, kernelStateV25],
   [KERNEL_STATE_SCHEMA_V24, kernelStateV24],
   [KERNEL_STATE_SCHEMA_V23, kernelStateV23],
   [KERNEL_STATE_SCHEMA_V22, kernelStateV23],
@@ -207,7 +237,7 @@ export function decodeKernelState(encoded: { json: unknown; idempotency: Uint8Ar
   // Each held order's id (and its other repeated strings) as one instance, as applying events leaves them: decoded,
   // every place that holds the text had its own string (src/kernel/shared-strings.ts).
   const orders = new GenerationalMap(ordersKeyedByOwnId(rest.orders))
-  const idempotency = decodeIdempotencyColumns(encoded.idempotency, 'state.idempotency', { times: codec === kernelState || codec === kernelStateV24 || codec === kernelStateV23 || codec === kernelStateV21 })
+  const idempotency = decodeIdempotencyColumns(encoded.idempotency, 'state.idempotency', { times: codec === kernelState || codec === kernelStateV25 || codec === kernelStateV24 || codec === kernelStateV23 || codec === kernelStateV21 })
   shareIdempotencyOrderIds(idempotency, orders)
   // The per-order Maps as the kernel builds them (initialState), so a restored state grows as a replayed one does.
   return {

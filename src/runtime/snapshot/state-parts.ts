@@ -1,8 +1,8 @@
 /**
  * The codecs of the kernel state's parts for its snapshot encoding (state-codec.ts): instruments, policies, the kernel
  * config, orders, ledgers, queues, counters, and the state's fields but retireRule and the idempotency index. The
- * order's field tables go format by format (5, 6, 7, 9, 10, 16, 18, 21, 23, then this build's): the readers of older formats
- * (state-codec-older.ts) decode an order with its format's table and upgrade it.
+ * order's field tables go format by format (5, 6, 7, 9, 10, 16, 18, 21, 23, 25, then this build's): the readers of
+ * older formats (state-codec-older.ts) decode an order with its format's table and upgrade it.
  */
 
 import type { AccountLedger, InFlightCall, KernelCounters, KernelState, WorkKind } from '../../kernel/state.ts'
@@ -198,8 +198,10 @@ const amendState = record<AmendState>('AmendState', { ...amendStateFieldsV23, re
 
 /** The fields an order gained in format version 8. */
 type PendingFields = 'syntheticPendingQty' | 'syntheticPendingCash' | 'syntheticPendingNotional'
+/** The fields an order had in format versions 24 and 25: without cumNotionalRemainder. */
+export type OrderV25 = Omit<Order, 'cumNotionalRemainder'>
 /** The fields an order had in format versions 22 and 23 (its amend without requestedAtMs). */
-export type OrderV23 = Omit<Order, 'worstPrice' | 'amend'> & { amend: AmendStateV23 | null }
+export type OrderV23 = Omit<OrderV25, 'worstPrice' | 'amend'> & { amend: AmendStateV23 | null }
 /** The fields an order had in format versions 19 to 21. */
 export type OrderV21 = Omit<OrderV23, 'syntheticFeeHeld' | 'syntheticHeldQty' | 'syntheticHeldCash'>
 /** The fields an order had in format versions 17 and 18. */
@@ -273,7 +275,9 @@ export const orderFieldsV21: Fields<OrderV21> = { ...orderFieldsV18, protectionP
 
 export const orderFieldsV23: Fields<OrderV23> = { ...orderFieldsV21, syntheticFeeHeld: units, syntheticHeldQty: units, syntheticHeldCash: units }
 
-export const order = record<Order>('Order', { ...orderFieldsV23, amend: nullable(amendState), worstPrice: nullable(units) })
+export const orderFieldsV25: Fields<OrderV25> = { ...orderFieldsV23, amend: nullable(amendState), worstPrice: nullable(units) }
+
+export const order = record<Order>('Order', { ...orderFieldsV25, cumNotionalRemainder: big })
 
 const ledger = record<AccountLedger>('AccountLedger', { balances: mapOf(units), reserved: mapOf(units) })
 
