@@ -48,7 +48,7 @@ test('a record write that fails: the place is answered unknown and sim-venue exi
   let failedAt: number | null = null
   // About 130 bytes a line: the 1 KiB limit is reached within a dozen places.
   for (let id = 1; id <= 30 && failedAt === null; id++) {
-    const args = { clientOrderId: `r${id}`, account: 'acct-a', symbol: 'BTC-USD', side: 'buy', type: 'limit', qty: d('0.001'), price: d('1000'), tif: 'GTC', postOnly: false, reduceOnly: false }
+    const args = { clientOrderId: `r${id}`, account: 'acct-a', symbol: 'BTC-USD', side: 'buy', type: 'limit', qty: d('0.001'), price: d('20000'), tif: 'GTC', postOnly: false, reduceOnly: false }
     socket.write(encodeLine({ id, op: 'place', args }))
     for (let waited = 0; waited < 300 && !answers.has(id); waited++) await Bun.sleep(10)
     const answer = answers.get(id)
