@@ -4,8 +4,10 @@
  * synchronous, except the batch's fdatasync, which the writer issues off the event loop (`fdatasyncOffLoop`, a
  * thread-pool call) so requests keep being parsed and decided — and the next batch accumulates — while the disk syncs,
  * and the preallocated zeros, written off the loop beside that sync (`writeOffLoop`); a running gateway's snapshot file is
- * written and fsynced off the loop too (`writeOffLoop`, `fsyncOffLoop`: src/runtime/snapshot/store-write.ts). An
- * implementation that wraps another must wrap both fdatasyncs, both fsyncs and both writes.
+ * written and fsynced off the loop too (`writeOffLoop`, `fsyncOffLoop`: src/runtime/snapshot/store-write.ts), and a
+ * leader's lease renewal written, renamed and fsynced off it (`renameOffLoop`, `fsyncDirectoryOffLoop`: wal/lease.ts).
+ * An implementation that wraps another must wrap both fdatasyncs, both fsyncs, both directory fsyncs, both writes and
+ * both renames.
  *
  * Bun's own Bun.write/FileSink do not fsync; everything durable here goes through fdatasync/fsync explicitly.
  */
@@ -53,7 +55,15 @@ export interface WalIo {
    * opened, no fsync is attempted and the error is a DirectoryOpenError (node:fs's, as its cause), never the fsync's.
    */
   fsyncDirectory(path: string): void
+  /**
+   * The same directory fsync, completing off the event loop: `done` called once, later, with the error (a
+   * DirectoryOpenError when the directory could not be opened: no fsync attempted) or null; or a synchronous throw,
+   * nothing issued. The lease's renewal uses it (wal/lease.ts renewOffLoop).
+   */
+  fsyncDirectoryOffLoop(path: string, done: (error: Error | null) => void): void
   rename(from: string, to: string): void
+  /** The same rename, completing off the event loop: `done` called once, later, with the error or null. */
+  renameOffLoop(from: string, to: string, done: (error: Error | null) => void): void
   /** Hard-links `existing` as `newPath`; throws EEXIST if `newPath` exists (atomic create-with-content). */
   link(existing: string, newPath: string): void
   unlink(path: string): void
@@ -85,6 +95,15 @@ function writeFullyOffLoop(fd: number, data: Uint8Array, positionBytes: number, 
     })
   }
   next()
+}
+
+/** nodeIo's fsyncDirectory off the loop: open, fsync and close each a thread-pool call; the fd closed whatever the fsync did. */
+function fsyncDirectoryOffLoop(path: string, done: (error: Error | null) => void): void {
+  fs.open(path, fs.constants.O_RDONLY, (openError, fd) => {
+    // No fsync was attempted: not an fsync failure (as fsyncDirectory).
+    if (openError !== null) return done(new DirectoryOpenError(path, openError))
+    fs.fsync(fd, (syncError) => fs.close(fd, (closeError) => done(syncError ?? closeError)))
+  })
 }
 
 export const nodeIo: WalIo = {
@@ -119,7 +138,9 @@ export const nodeIo: WalIo = {
       fs.closeSync(fd)
     }
   },
+  fsyncDirectoryOffLoop,
   rename: (from, to) => fs.renameSync(from, to),
+  renameOffLoop: (from, to, done) => fs.rename(from, to, (error) => done(error)),
   link: (existing, newPath) => fs.linkSync(existing, newPath),
   unlink: (path) => fs.unlinkSync(path),
   readdir: (path) => fs.readdirSync(path),

@@ -1,6 +1,7 @@
 /**
  * Writing a lease's epoch files (lease.ts; their names and reading them: lease-record.ts): linking a new epoch's file
- * into place (the race point between takers), writing a record durably, and tidying the old ones, oldest first.
+ * into place (the race point between takers), writing a record durably (on the event loop or off it), and tidying the
+ * old ones, oldest first.
  */
 
 import { join } from 'node:path'
@@ -40,6 +41,29 @@ export function writeDurably(io: WalIo, path: string, record: LeaseRecord): void
   } finally {
     io.close(fd)
   }
+}
+
+/**
+ * writeDurably with the write and the fsync made off the event loop (thread-pool calls): a leader's renewal
+ * (Lease.renewOffLoop) leaves intake running while the disk syncs. The open and the truncate of the temp file (a few
+ * hundred bytes, no sync) stay on the loop. Resolves once the file is durable; rejects with the write's or the fsync's
+ * error, the file closed either way.
+ */
+export async function writeDurablyOffLoop(io: WalIo, path: string, record: LeaseRecord): Promise<void> {
+  const fd = io.openAppend(path)
+  try {
+    io.truncate(fd, 0)
+    const bytes = new TextEncoder().encode(JSON.stringify(record))
+    await offLoop((done) => io.writeOffLoop(fd, bytes, 0, done))
+    await offLoop((done) => io.fsyncOffLoop(fd, done))
+  } finally {
+    io.close(fd)
+  }
+}
+
+/** An off-loop call (WalIo's `…OffLoop`) as a promise: its error, or a synchronous throw (nothing issued), rejects it. */
+export function offLoop(call: (done: (error: Error | null) => void) => void): Promise<void> {
+  return new Promise<void>((resolve, reject) => call((error) => (error === null ? resolve() : reject(error))))
 }
 
 /** Characters of a holder id kept in a temp file's name (see tempNameOf). */

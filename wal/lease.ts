@@ -5,7 +5,8 @@
  * hard-linking a fully written temp file into place (link fails if the name exists) — so exactly one process can ever
  * hold epoch n, even when two race for it, and an epoch file never exists without its content. The current lease is the file with
  * the highest epoch; its content names the holder and an expiry, which the holder renews by rewriting its own file
- * (temp file + fsync + rename + directory fsync). Taking over an expired lease means creating epoch n+1.
+ * (temp file + fsync + rename + directory fsync; a leader makes them off the event loop, renewOffLoop). Taking over
+ * an expired lease means creating epoch n+1.
  *
  * Fencing: a holder of epoch n has lost the lease as soon as `epoch-<n+1>.json` exists, whatever its own clock says
  * (or, once takers have tidied both away, oldest first, any higher epoch file does). `assertHeld()` checks exactly that
@@ -57,12 +58,13 @@
  */
 
 import { join } from 'node:path'
+import { assert } from './assert.ts'
 import { makeDirDurable } from './durable-dir.ts'
 import { LeaseError } from './errors.ts'
 import { nodeIo, type WalIo } from './io.ts'
 import { logFloor, type DataLossAccepted, type TakenFloor } from './lease-floor.ts'
 import type { LeaseInSyncMember } from './lease-in-sync.ts'
-import { linkEpochFile, removeOldEpochFiles, writeDurably } from './lease-epoch-files.ts'
+import { linkEpochFile, offLoop, removeOldEpochFiles, writeDurably, writeDurablyOffLoop } from './lease-epoch-files.ts'
 import { epochFileName, highestEpoch, LEASE_EPOCH_MAX, LEASE_TTL_MS_MAX, readCurrentLease, readLeaseRecordOf, sameLeaseRecord, type LeaseRecord } from './lease-record.ts'
 import type { LeaseGuard } from './options.ts'
 
@@ -126,6 +128,10 @@ export class Lease implements LeaseGuard {
   private ownFileUnproven = false
   /** The log floor this holder writes into its record (see the file comment); only ever raised. */
   private replicatedLsnNoted: number
+  /** The renewal writing off the event loop (renewOffLoop), or null: one at a time. */
+  private renewalInFlight: Promise<LeaseRecord> | null = null
+  /** The renewal asked for while one was writing: started when that one ends (shared by every call meanwhile), or null. */
+  private renewalQueued: { renewed: Promise<LeaseRecord>; start: () => void } | null = null
   /** The in-sync set this holder writes into its record (see the file comment); undefined: none is written. */
   private inSyncNoted: LeaseInSyncMember[] | undefined
   /** Set when this lease was taken below the previous record's floor (acceptDataLoss). */
@@ -275,7 +281,8 @@ export class Lease implements LeaseGuard {
 
   /**
    * Extends the expiry. Throws LeaseError if the lease was lost meanwhile (the caller must step down), or the I/O error
-   * of a write or listing that failed (the expiry then stays where it was).
+   * of a write or listing that failed (the expiry then stays where it was). Every call is made on the event loop (a
+   * leader renews off it: renewOffLoop); not while a renewOffLoop is writing.
    *
    * A takeover may happen between the check and the rename, and a holder paused there (a few microseconds in the
    * normal run; a GC pause, a frozen VM, SIGSTOP) through five takeovers wakes to find its file and the next one tidied
@@ -285,20 +292,96 @@ export class Lease implements LeaseGuard {
    * bounding the lease meanwhile.
    */
   renew(): void {
+    assert(this.renewalInFlight === null, `lease epoch ${this.epoch}: renew() called while a renewal off the event loop is writing`)
+    const renewal = this.renewalBegun()
+    this.writeRecord(renewal.record)
+    this.renewalWritten(renewal)
+  }
+
+  /**
+   * renew with the record's write, its fsync, the rename and the directory's fsync made off the event loop: resolves
+   * with the record written once it is durable and the expiry moved, rejects as renew throws. Renewed on the loop,
+   * a slow disk held the whole gateway (intake, decisions) for as long as the two fsyncs took, and a renewal that took
+   * longer than the lease outlived the expiry it wrote (scripts/probe-lease-renewal.ts).
+   *
+   * What renew guarantees holds unchanged: both clocks are read, and the checks made, before anything is written; until
+   * the renewal has ended the previous expiry governs (isHeld, assertHeld: the log and the executor check those), and it
+   * moves only after the record is durable and a listing found no newer epoch. One renewal writes at a time: a call
+   * while one writes gets the renewal started when that one ends (one for every call meanwhile; it writes the floor and
+   * the in-sync set as they are then). A renewal the lease was released during (release) writes nothing more and
+   * rejects with LEASE_LOST.
+   */
+  renewOffLoop(): Promise<LeaseRecord> {
+    if (this.renewalQueued !== null) return this.renewalQueued.renewed
+    if (this.renewalInFlight === null) return this.renewalStarted()
+    let start = (): void => {}
+    const renewed = new Promise<LeaseRecord>((resolve, reject) => {
+      start = () => void this.renewalStarted().then(resolve, reject)
+    })
+    this.renewalQueued = { renewed, start }
+    return renewed
+  }
+
+  /** Starts a renewal off the loop; when it ends, the one queued meanwhile (if any) starts at once. */
+  private renewalStarted(): Promise<LeaseRecord> {
+    const renewal = this.renewedOffLoop()
+    this.renewalInFlight = renewal
+    const ended = (): void => {
+      this.renewalInFlight = null
+      const queued = this.renewalQueued
+      this.renewalQueued = null
+      queued?.start()
+    }
+    renewal.then(ended, ended)
+    return renewal
+  }
+
+  private async renewedOffLoop(): Promise<LeaseRecord> {
+    const renewal = this.renewalBegun()
+    try {
+      await this.writeRecordOffLoop(renewal.record)
+    } catch (error) {
+      // Released meanwhile, its rename may have failed for want of the temp file release removed: lost, not an I/O error.
+      if (this.released && !(error instanceof LeaseError)) throw this.releasedWhileRenewing()
+      throw error
+    }
+    this.renewalWritten(renewal)
+    return renewal.record
+  }
+
+  private releasedWhileRenewing(): LeaseError {
+    return new LeaseError('LEASE_LOST', `lease epoch ${this.epoch} held by ${this.options.holderId} was released while it renewed`)
+  }
+
+  /**
+   * A renewal's checks and its record. Both clocks are read before anything is written: the deadline counts from no
+   * later than the record's expiry.
+   */
+  private renewalBegun(): { record: LeaseRecord; monotonicNowMs: number } {
     this.assertHeld()
     if (this.takenAgain()) throw new LeaseError('LEASE_LOST', `lease epoch ${this.epoch} held by ${this.options.holderId} was taken again by another holder (its epoch file had gone)`)
-    const monotonicNow = this.options.monotonicNowMs()
+    const monotonicNowMs = this.options.monotonicNowMs()
     const now = this.options.nowMs()
-    this.writeRecord({ holderId: this.options.holderId, epoch: this.epoch, expiresAtMs: now + this.options.ttlMs, renewedAtMs: now, ...this.floorFields() })
+    return { record: { holderId: this.options.holderId, epoch: this.epoch, expiresAtMs: now + this.options.ttlMs, renewedAtMs: now, ...this.floorFields() }, monotonicNowMs }
+  }
+
+  /** After the renewal's record is durable: a listing, then the expiry moved (see renew). */
+  private renewalWritten(renewal: { record: LeaseRecord; monotonicNowMs: number }): void {
+    if (this.released) throw this.releasedWhileRenewing()
     if (this.newerEpochListed()) throw new LeaseError('LEASE_LOST', `lease epoch ${this.epoch} held by ${this.options.holderId} was taken over while it renewed`)
-    this.expiresAtMs = now + this.options.ttlMs
-    this.deadlineMonotonicMs = monotonicNow + this.options.ttlMs
+    this.expiresAtMs = renewal.record.expiresAtMs
+    this.deadlineMonotonicMs = renewal.monotonicNowMs + this.options.ttlMs
     this.assertHeld()
   }
 
-  /** Gives the lease up at once (clean shutdown), so a standby need not wait for expiry. */
+  /**
+   * Gives the lease up at once (clean shutdown), so a standby need not wait for expiry. A renewal writing off the loop
+   * meanwhile is overtaken: its temp file is removed first, so its rename, if not made yet, fails and places nothing
+   * (the rename and the unlink of one name: exactly one succeeds), and this record, renamed after either, is the last.
+   */
   release(): void {
     if (this.released) return
+    if (this.renewalInFlight !== null) this.renewalTempRemoved()
     if (this.isHeld() && !this.takenAgain()) {
       const now = this.options.nowMs()
       this.writeRecord({ holderId: this.options.holderId, epoch: this.epoch, expiresAtMs: 0, renewedAtMs: now, ...this.floorFields() })
@@ -342,5 +425,34 @@ export class Lease implements LeaseGuard {
     this.ownFileUnproven = true
     io.rename(tempPath, path)
     io.fsyncDirectory(dir)
+  }
+
+  /** writeRecord off the loop, under its own temp file (release's write may run while it waits; see release). */
+  private async writeRecordOffLoop(record: LeaseRecord): Promise<void> {
+    const { io, dir } = this.options
+    const path = join(dir, epochFileName(this.epoch))
+    const tempPath = this.renewalTempPath()
+    await writeDurablyOffLoop(io, tempPath, record)
+    if (this.released) throw this.releasedWhileRenewing()
+    this.ownFileUnproven = true
+    await offLoop((done) => io.renameOffLoop(tempPath, path, done))
+    await offLoop((done) => io.fsyncDirectoryOffLoop(dir, done))
+  }
+
+  private renewalTempPath(): string {
+    return `${join(this.options.dir, epochFileName(this.epoch))}.${process.pid}.renewal.tmp`
+  }
+
+  /**
+   * Removes the temp file of the renewal writing off the loop (release). Gone already: its rename was made (release's
+   * own rename comes after it). One that cannot be removed (EIO) is let be: the lease is released all the same, and
+   * such a disk fails the renewal's rename or sync too.
+   */
+  private renewalTempRemoved(): void {
+    try {
+      this.options.io.unlink(this.renewalTempPath())
+    } catch {
+      // ENOENT: renamed already (see above); anything else: see above.
+    }
   }
 }

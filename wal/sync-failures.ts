@@ -1,5 +1,5 @@
 /**
- * Marking failed fsyncs as fatal: a WalIo whose fsync, fdatasync (each on the loop or off it) and directory fsync failures
+ * Marking failed fsyncs as fatal: a WalIo whose fsync, fdatasync and directory fsync failures (each on the loop or off it)
  * come out as SyncFailedError, the stable code FSYNC_FAILED (isSyncFailure), which whoever owns the log dies of, never
  * retrying (DESIGN §3: after a failed fsync what reached the disk is unknown, and a second one proves nothing). Used by
  * compaction, the snapshot store (src/runtime/snapshot/store.ts) and the HA data dir swaps (durable-fs.ts).
@@ -45,5 +45,6 @@ export function syncFailuresMarked(io: WalIo, context: SyncFailureContext): WalI
     fdatasyncOffLoop: (fd, done) =>
       synced(`file descriptor ${fd}`, () => io.fdatasyncOffLoop(fd, (error) => done(error === null ? null : failed(`file descriptor ${fd}`, error)))),
     fsyncDirectory: (path) => synced(path, () => io.fsyncDirectory(path)),
+    fsyncDirectoryOffLoop: (path, done) => synced(path, () => io.fsyncDirectoryOffLoop(path, (error) => done(error === null ? null : failed(path, error)))),
   }
 }

@@ -99,6 +99,34 @@ export function powerCutIo(rootDir: string, base: WalIo = nodeIo): PowerCutIo {
     }
   }
 
+  /** The entry changes made in `dir` become durable (its fsync succeeded). */
+  const directorySynced = (dir: string): void => {
+    if (!live.has(dir)) return
+    const entries = entriesOf(durable, dir)
+    const still: PendingChange[] = []
+    // In order, so that the last change to a name is what the directory holds.
+    for (const pendingChange of pending) {
+      if (pendingChange.unsyncedDirs.delete(dir)) {
+        for (const effect of pendingChange.effects) {
+          if (effect.dir !== dir) continue
+          if (effect.target === null) entries.delete(effect.name)
+          else entries.set(effect.name, effect.target)
+        }
+      }
+      if (pendingChange.unsyncedDirs.size > 0) still.push(pendingChange)
+    }
+    pending = still
+  }
+  /** `moved` (what `source` named before the rename) now named `target` (the rename succeeded). */
+  const renamed = (source: string, target: string, moved: NodeRef | undefined): void => {
+    if (moved === undefined) return
+    if (moved.kind === 'dir') throw new Error('power-cut model: directories are not renamed here')
+    change(`rename ${relative(root, source)} -> ${relative(root, target)}`, [
+      { dir: dirname(source), name: baseName(source), target: null },
+      { dir: dirname(target), name: baseName(target), target: moved },
+    ])
+  }
+
   const io: PowerCutIo = {
     ...base,
     beforeChange: null,
@@ -166,21 +194,15 @@ export function powerCutIo(rootDir: string, base: WalIo = nodeIo): PowerCutIo {
       const dir = resolve(path)
       before(`fsync dir ${relative(root, dir) || '.'}`)
       base.fsyncDirectory(path)
-      if (!live.has(dir)) return
-      const entries = entriesOf(durable, dir)
-      const still: PendingChange[] = []
-      // In order, so that the last change to a name is what the directory holds.
-      for (const pendingChange of pending) {
-        if (pendingChange.unsyncedDirs.delete(dir)) {
-          for (const effect of pendingChange.effects) {
-            if (effect.dir !== dir) continue
-            if (effect.target === null) entries.delete(effect.name)
-            else entries.set(effect.name, effect.target)
-          }
-        }
-        if (pendingChange.unsyncedDirs.size > 0) still.push(pendingChange)
-      }
-      pending = still
+      directorySynced(dir)
+    },
+    fsyncDirectoryOffLoop: (path, done) => {
+      const dir = resolve(path)
+      before(`fsync dir ${relative(root, dir) || '.'}`)
+      base.fsyncDirectoryOffLoop(path, (error) => {
+        if (error === null) directorySynced(dir)
+        done(error)
+      })
     },
     rename: (from, to) => {
       const source = resolve(from)
@@ -188,12 +210,17 @@ export function powerCutIo(rootDir: string, base: WalIo = nodeIo): PowerCutIo {
       before(`rename ${relative(root, source)} -> ${relative(root, target)}`)
       const moved = lookup(source)
       base.rename(from, to)
-      if (moved === undefined) return
-      if (moved.kind === 'dir') throw new Error('power-cut model: directories are not renamed here')
-      change(`rename ${relative(root, source)} -> ${relative(root, target)}`, [
-        { dir: dirname(source), name: baseName(source), target: null },
-        { dir: dirname(target), name: baseName(target), target: moved },
-      ])
+      renamed(source, target, moved)
+    },
+    renameOffLoop: (from, to, done) => {
+      const source = resolve(from)
+      const target = resolve(to)
+      before(`rename ${relative(root, source)} -> ${relative(root, target)}`)
+      const moved = lookup(source)
+      base.renameOffLoop(from, to, (error) => {
+        if (error === null) renamed(source, target, moved)
+        done(error)
+      })
     },
     link: (existing, newPath) => {
       const target = resolve(newPath)
