@@ -25,11 +25,17 @@ function leaderOnFullDisk(clock: { nowMs: number }): { lease: Lease; full: { on:
   const dir = mkdtempSync(join(tmpdir(), 'egress-lease-'))
   dirs.push(dir)
   const full = { on: false }
+  const enospc = (from: string, to: string): Error => Object.assign(new Error(`ENOSPC: no space left on device, rename '${from}' -> '${to}'`), { code: 'ENOSPC' })
   const io: WalIo = {
     ...nodeIo,
     rename: (from, to) => {
-      if (full.on) throw Object.assign(new Error(`ENOSPC: no space left on device, rename '${from}' -> '${to}'`), { code: 'ENOSPC' })
+      if (full.on) throw enospc(from, to)
       nodeIo.rename(from, to)
+    },
+    // The leader renews off the event loop (renewLease: Lease.renewOffLoop).
+    renameOffLoop: (from, to, done) => {
+      if (full.on) return void setTimeout(() => done(enospc(from, to)), 1)
+      nodeIo.renameOffLoop(from, to, done)
     },
   }
   const lease = Lease.acquire({ dir, holderId: 'a http://127.0.0.1:1', ttlMs: 1000, clockSkewMsMax: 10, io, nowMs: () => clock.nowMs })
@@ -48,29 +54,96 @@ function leaderOnFullDisk(clock: { nowMs: number }): { lease: Lease; full: { on:
   return { lease, full, node, changes, lines }
 }
 
-test('a renewal refused with ENOSPC keeps the lead while the lease holds, and the next renewal extends it', () => {
+test('a renewal refused with ENOSPC keeps the lead while the lease holds, and the next renewal extends it', async () => {
   const clock = { nowMs: 1_000_000 }
   const { lease, full, node, changes, lines } = leaderOnFullDisk(clock)
   full.on = true
   clock.nowMs += 250
-  renewLease(node)
+  await renewLease(node)
   expect(changes).toEqual([])
   expect(lease.isHeld()).toBe(true)
   expect(lines.some((line) => line.includes('ENOSPC') && line.includes('retrying'))).toBe(true)
   full.on = false
   clock.nowMs += 250
-  renewLease(node)
+  await renewLease(node)
   clock.nowMs += 900
   expect(lease.isHeld()).toBe(true)
   expect(changes).toEqual([])
 })
 
-test('a renewal refused until the lease has expired steps down', () => {
+test('a renewal refused until the lease has expired steps down', async () => {
   const clock = { nowMs: 1_000_000 }
   const { lease, full, node, changes } = leaderOnFullDisk(clock)
   full.on = true
   clock.nowMs += 1_000
   expect(lease.isHeld()).toBe(false)
-  renewLease(node)
+  await renewLease(node)
   expect(changes).toEqual(['step-down'])
+})
+
+/** A leader whose lease directory's disk takes `syncMs` per fsync (on the loop: a busy wait, as a slow disk holds it). */
+function leaderOnSlowDisk(syncMs: number, fail: { fsync: Error | null }): { lease: Lease; node: NodeCore; changes: string[]; lines: string[] } {
+  const dir = mkdtempSync(join(tmpdir(), 'egress-lease-'))
+  dirs.push(dir)
+  const io: WalIo = {
+    ...nodeIo,
+    fsync: (fd) => {
+      const until = performance.now() + syncMs
+      while (performance.now() < until) {
+        // The loop is held, as by fsyncSync on a slow disk.
+      }
+      if (fail.fsync !== null) throw fail.fsync
+      nodeIo.fsync(fd)
+    },
+    fsyncOffLoop: (fd, done) => {
+      setTimeout(() => (fail.fsync !== null ? done(fail.fsync) : nodeIo.fsyncOffLoop(fd, done)), syncMs)
+    },
+  }
+  const lease = Lease.acquire({ dir, holderId: 'a http://127.0.0.1:1', ttlMs: 60_000, clockSkewMsMax: 10, io })
+  const changes: string[] = []
+  const lines: string[] = []
+  const node = {
+    lease,
+    stopping: false,
+    options: { log: (line: string) => void lines.push(line) },
+    exclusive: (name: string) => {
+      changes.push(name)
+      return Promise.resolve()
+    },
+  } as unknown as NodeCore
+  return { lease, node, changes, lines }
+}
+
+test('the renewal leaves the event loop free while the disk syncs: a timer due meanwhile fires before it ends', async () => {
+  const { lease, node, changes } = leaderOnSlowDisk(80, { fsync: null })
+  let firedMs: number | null = null
+  const startedMs = performance.now()
+  setTimeout(() => void (firedMs = performance.now() - startedMs), 5)
+  await renewLease(node)
+  const renewedMs = performance.now() - startedMs
+  expect(firedMs).not.toBeNull()
+  expect(firedMs!).toBeLessThan(renewedMs)
+  expect(changes).toEqual([])
+  expect(lease.isHeld()).toBe(true)
+})
+
+test('a renewal whose fsync fails off the loop keeps the lead while the lease holds (retried at the next tick), as one on the loop did', async () => {
+  const fail: { fsync: Error | null } = { fsync: null }
+  const { lease, node, changes, lines } = leaderOnSlowDisk(1, fail)
+  fail.fsync = Object.assign(new Error('EIO: i/o error, fsync'), { code: 'EIO' })
+  await renewLease(node)
+  expect(changes).toEqual([])
+  expect(lease.isHeld()).toBe(true)
+  expect(lines.some((line) => line.includes('EIO') && line.includes('retrying'))).toBe(true)
+})
+
+test('a renewal that fails after the node let go of its lease (stepped down, gave it up) changes nothing', async () => {
+  const { lease, node, changes, lines } = leaderOnSlowDisk(20, { fsync: null })
+  const renewal = renewLease(node)
+  // The node gives the lease up while the renewal syncs (giveUp: released, node.lease cleared).
+  lease.release()
+  ;(node as { lease: Lease | null }).lease = null
+  await renewal
+  expect(changes).toEqual([])
+  expect(lines).toEqual([])
 })

@@ -15,7 +15,7 @@
  * Each function takes the node's view (node-core.ts) and runs inside one of its role changes.
  */
 
-import { LeaseEpochUsedError, LeaseError, type Lease, type LeaseInSyncMember } from '../../../wal/index.ts'
+import { LeaseEpochUsedError, LeaseError, type Lease, type LeaseInSyncMember, type LeaseRecord } from '../../../wal/index.ts'
 import type { Engine } from '../engine.ts'
 import type { Gateway } from '../gateway.ts'
 import { fatalFailureOf, throwIfLogDied } from './durable-fs.ts'
@@ -158,40 +158,48 @@ function newSync(node: NodeCore, engine: Engine, isCurrent: () => boolean, lease
     renewalDue = true
     setTimeout(() => {
       renewalDue = false
-      if (node.lease === lease) renewLease(node)
+      if (node.lease === lease) void renewLease(node)
     }, 0)
   }
   return leaderSync(engine, { ...setup, log: node.options.log, isCurrent, inSync: { carried: lease.inSync ?? [], publish }, holdSends })
 }
 
 /**
- * Renews the lease held (the timer's tick); a renewal that finds it lost steps down, unless stop() has begun. One the
- * file system refused (ENOSPC, EIO, a share gone for a moment) while the lease still holds — by this node's clocks, no
- * newer epoch — keeps the lead and is tried again at the next tick: the lease was not lost, and stepping down at a
- * blip meant a failover. The record it may have left half-done never promises less than this node believes (its own
- * expiry moves only once a record is written; one renamed into place whose directory fsync failed promises more,
- * which only makes a taker wait longer), and if the lease runs out meanwhile its log and executor refuse at once and
- * the next tick steps down.
+ * Renews the lease held (the timer's tick) off the event loop (Lease.renewOffLoop: intake and decisions go on while
+ * the disk syncs; the lease's previous expiry governs until the renewal is durable); a renewal that finds it lost
+ * steps down, unless stop() has begun. One the file system refused (ENOSPC, EIO, a share gone for a moment) while the
+ * lease still holds — by this node's clocks, no newer epoch — keeps the lead and is tried again at the next tick: the
+ * lease was not lost, and stepping down at a blip meant a failover. The record it may have left half-done never
+ * promises less than this node believes (its own expiry moves only once a record is written; one renamed into place
+ * whose directory fsync failed promises more, which only makes a taker wait longer), and if the lease runs out
+ * meanwhile its log and executor refuse at once and the next tick steps down. A renewal that ends after the node let
+ * go of its lease (stepped down, gave it up, leads on a newer one) changes nothing. Never rejects.
  */
-export function renewLease(node: NodeCore): void {
+export async function renewLease(node: NodeCore): Promise<void> {
   const lease = node.lease
   if (lease === null) return
   // The floor the renewal writes (wal/lease.ts): what a standby acknowledged holding of this term's log. A taker whose
   // log ends below it is refused (takeover-guard.ts). Under synchronous replication every 202 is at or below it.
   lease.noteReplicated(node.sync?.standbyDurableLsn ?? 0)
-  // The in-sync set this renewal writes (leading.ts newSync): once durable, its new members' acknowledgements count.
-  const inSync = lease.inSync
+  let written: LeaseRecord
   try {
-    lease.renew()
-    if (inSync !== undefined && node.lease === lease) node.sync?.inSyncWritten(inSync)
+    written = await lease.renewOffLoop()
   } catch (error) {
-    if (!(error instanceof LeaseError) && lease.isHeld()) {
-      node.options.log(`lease epoch ${lease.epoch}: renewal failed (${error instanceof Error ? error.message : String(error)}); the lease still holds, retrying at the next tick`)
-      return
-    }
-    node.options.log(`lease epoch ${lease.epoch} lost (${error instanceof Error ? error.message : String(error)}); ${node.stopping ? 'stopping already' : 'stepping down'}`)
-    if (!node.stopping) void node.exclusive('step-down', () => node.stepDown())
+    if (node.lease === lease) renewalFailed(node, lease, error)
+    return
   }
+  // The in-sync set the renewal wrote (leading.ts newSync): durable now, its new members' acknowledgements count.
+  if (written.inSync !== undefined && node.lease === lease) node.sync?.inSyncWritten(written.inSync)
+}
+
+/** A renewal of the lease the node holds failed: retried at the next tick while the lease holds, else a step-down. */
+function renewalFailed(node: NodeCore, lease: Lease, error: unknown): void {
+  if (!(error instanceof LeaseError) && lease.isHeld()) {
+    node.options.log(`lease epoch ${lease.epoch}: renewal failed (${error instanceof Error ? error.message : String(error)}); the lease still holds, retrying at the next tick`)
+    return
+  }
+  node.options.log(`lease epoch ${lease.epoch} lost (${error instanceof Error ? error.message : String(error)}); ${node.stopping ? 'stopping already' : 'stepping down'}`)
+  if (!node.stopping) void node.exclusive('step-down', () => node.stepDown())
 }
 
 /** Stops leading (the lease lost): the gateway and the term's replication stop, and the node follows again. */

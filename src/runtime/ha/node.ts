@@ -311,7 +311,7 @@ export class HaNode {
 
   private async tick(): Promise<void> {
     if (this.role === 'leader' || this.role === 'promoting') {
-      renewLease(this.core)
+      void renewLease(this.core)
       if (!this.stopping) this.sync?.check()
       return
     }
