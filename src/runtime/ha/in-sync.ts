@@ -179,7 +179,8 @@ export class InSyncSet {
   /** A lease record holding `members` is durable (a renewal succeeded). */
   written(members: readonly LeaseInSyncMember[]): void {
     this.durable = new Map(members.map((member) => [member.nodeId, member.joinedLsn]))
-    // A record other than the set last handed (not expected: a renewal writes the last one): hand the wanted set again.
+    // A record other than the set last handed (a renewal already writing off the loop when the set was handed wrote
+    // the one before; the renewal queued behind it writes the new one): hand the wanted set again.
     if (!sameIds(this.durable, this.handed)) this.handed = new Set(this.durable.keys())
   }
 
