@@ -190,8 +190,8 @@ export class LogIndex {
   }
 
   /**
-   * One page of the order's events: those after LSN `afterLsn` (0 from the start), `limit` records at most, oldest
-   * first, and the LSN the next page starts after (the last position this page covered), or null when no record of the
+   * One page of the order's events: those after LSN `afterLsn` (0 from the start) that the log still holds, `limit`
+   * records at most (fewer only when fewer follow), oldest first, and the LSN the next page starts after (the last position this page covered), or null when no record of the
    * order follows. Reads only the page's records (and after a cursor its order's first record's header, below): the
    * positions after the cursor are found by a binary search of the order's list. A record appended while a client
    * pages has a higher LSN than any handed out, so it comes in a later page, once (the list only grows at its end).
@@ -199,12 +199,14 @@ export class LogIndex {
    * is read on its own, and the records before it may be gone, whether the client saw them (compacted while it paged)
    * or not (a cursor below the retained log). A page from the order's first position says it from its own read
    * (log-reads.ts historyCompacted), any other from its first record's type (log-index-intake.ts intakeRetained: one
-   * frame header).
+   * frame header), as does one that skipped positions the log no longer holds (its first position is below the log).
    */
   eventsPage(orderId: string, afterLsn: number, limit: number): { events: LoggedEvent[]; nextAfterLsn: number | null; historyCompacted: boolean } {
     this.requireComplete(orderId)
     const records = this.positions.records
-    const start = records.firstAfter(orderId, afterLsn)
+    // Positions below the retained log (compaction, not yet forgotten: that waits for the next durable batch) have no
+    // record to read: a page starting among them came back short of `limit`, even empty, with a next cursor.
+    const start = records.firstAfter(orderId, Math.max(afterLsn, this.wal.firstLsn - 1))
     const page = records.slice(orderId, start, start + limit)
     const more = start + page.length < records.count(orderId)
     const events = readLsns(this.wal, page)

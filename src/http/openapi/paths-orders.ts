@@ -249,6 +249,7 @@ export function ordersPart(): DocumentPart {
               limit: `Records per page, 1–${EVENTS_PAGE_MAX} (default ${EVENTS_PAGE_DEFAULT})`,
               cursor:
                 "next_cursor of the previous page (the LSN of the last record it covered), or the LSN of any of this order's events to read on after it; none for the first page. " +
+                "Any LSN below the log's first (GET /health log.first_lsn) is taken too: compaction removed every record there, so a cursor handed out before it reads on from the order's first record the log still holds (history_compacted says what is gone). " +
                 "Any other LSN (another order's next_cursor) is 400 VALIDATION_FAILED",
             }),
           ],
