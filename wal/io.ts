@@ -5,9 +5,9 @@
  * thread-pool call) so requests keep being parsed and decided — and the next batch accumulates — while the disk syncs,
  * and the preallocated zeros, written off the loop beside that sync (`writeOffLoop`); a running gateway's snapshot file is
  * written and fsynced off the loop too (`writeOffLoop`, `fsyncOffLoop`: src/runtime/snapshot/store-write.ts), and a
- * leader's lease renewal written, renamed and fsynced off it (`renameOffLoop`, `fsyncDirectoryOffLoop`: wal/lease.ts).
- * An implementation that wraps another must wrap both fdatasyncs, both fsyncs, both directory fsyncs, both writes and
- * both renames.
+ * leader's lease renewal written, renamed and fsynced off it (`renameOffLoop`, `fsyncDirectoryOffLoop`:
+ * wal/lease-renew-off-loop.ts). An implementation that wraps another must wrap both fdatasyncs, both fsyncs, both
+ * directory fsyncs, both writes and both renames.
  *
  * Bun's own Bun.write/FileSink do not fsync; everything durable here goes through fdatasync/fsync explicitly.
  */
@@ -58,7 +58,7 @@ export interface WalIo {
   /**
    * The same directory fsync, completing off the event loop: `done` called once, later, with the error (a
    * DirectoryOpenError when the directory could not be opened: no fsync attempted) or null; or a synchronous throw,
-   * nothing issued. The lease's renewal uses it (wal/lease.ts renewOffLoop).
+   * nothing issued. The lease's renewal uses it (Lease.renewOffLoop, wal/lease-renew-off-loop.ts).
    */
   fsyncDirectoryOffLoop(path: string, done: (error: Error | null) => void): void
   rename(from: string, to: string): void

@@ -5,7 +5,7 @@
 
 import { LeaseLogBehindError, LeaseNotInSyncError } from './errors.ts'
 import { carriedInSync, membershipOf, nextPreviousHolder, type LeaseInSyncMember } from './lease-in-sync.ts'
-import type { LeaseOptions } from './lease.ts'
+import type { LeaseOptions } from './lease-options.ts'
 import type { LeaseRecord } from './lease-record.ts'
 
 /** A taker that went below the floor, or took over from outside the in-sync set, with acceptDataLoss. */

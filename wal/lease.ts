@@ -5,8 +5,8 @@
  * hard-linking a fully written temp file into place (link fails if the name exists) — so exactly one process can ever
  * hold epoch n, even when two race for it, and an epoch file never exists without its content. The current lease is the file with
  * the highest epoch; its content names the holder and an expiry, which the holder renews by rewriting its own file
- * (temp file + fsync + rename + directory fsync; a leader makes them off the event loop, renewOffLoop). Taking over
- * an expired lease means creating epoch n+1.
+ * (temp file + fsync + rename + directory fsync; a leader makes them off the event loop, renewOffLoop:
+ * wal/lease-renew-off-loop.ts). Taking over an expired lease means creating epoch n+1.
  *
  * Fencing: a holder of epoch n has lost the lease as soon as `epoch-<n+1>.json` exists, whatever its own clock says
  * (or, once takers have tidied both away, oldest first, any higher epoch file does). `assertHeld()` checks exactly that
@@ -61,56 +61,16 @@ import { join } from 'node:path'
 import { assert } from './assert.ts'
 import { makeDirDurable } from './durable-dir.ts'
 import { LeaseError } from './errors.ts'
-import { nodeIo, type WalIo } from './io.ts'
+import { nodeIo } from './io.ts'
 import { logFloor, type DataLossAccepted, type TakenFloor } from './lease-floor.ts'
 import type { LeaseInSyncMember } from './lease-in-sync.ts'
-import { linkEpochFile, offLoop, removeOldEpochFiles, writeDurably, writeDurablyOffLoop } from './lease-epoch-files.ts'
+import { linkEpochFile, removeOldEpochFiles, writeDurably } from './lease-epoch-files.ts'
 import { epochFileName, highestEpoch, LEASE_EPOCH_MAX, LEASE_TTL_MS_MAX, readCurrentLease, readLeaseRecordOf, sameLeaseRecord, type LeaseRecord } from './lease-record.ts'
+import { LeaseRenewalsOffLoop, type LeaseRenewal } from './lease-renew-off-loop.ts'
+import type { LeaseOptions } from './lease-options.ts'
 import type { LeaseGuard } from './options.ts'
 
 export { readCurrentLease, sameLeaseRecord, type LeaseRecord }
-
-export interface LeaseOptions {
-  dir: string
-  holderId: string
-  /**
-   * Where the taker's durable log ends (its last LSN), read only when the lease is free and its record carries a log
-   * floor or an in-sync set (so a caller may scan a closed log for it; a carried member's join LSN is capped at it,
-   * wal/lease-floor.ts). Unset: the taker is not judged (LEASE_LOG_BEHIND never thrown).
-   */
-  logEndLsn?: () => number
-  /**
-   * The highest epoch of any frame in the taker's log (0: none), read only when the lease is free: the lease is taken
-   * above it (see the file comment, "Epochs the log holds"). Unset: taken at the current record's epoch + 1.
-   */
-  logEpoch?: () => number
-  /**
-   * The taker's node id, judged against the record's in-sync set (see the file comment). Unset: not judged
-   * (LEASE_NOT_IN_SYNC never thrown; wal callers outside HA).
-   */
-  nodeId?: string
-  /** Take the lease even with a log below the record's floor, or from outside its in-sync set (see the file comment); the Lease says so (dataLossAccepted). */
-  acceptDataLoss?: boolean
-  ttlMs: number
-  clockSkewMsMax: number
-  io: WalIo
-  /** Wall clock: the expiry written in the record, which other hosts compare with theirs. */
-  nowMs: () => number
-  /**
-   * A clock that never steps (performance.now), for the holder's own deadline: a wall clock stepped back (NTP) must
-   * not keep a lease held past its time. Defaults to `nowMs` when that is given (a simulated clock is both), else to
-   * performance.now.
-   */
-  monotonicNowMs: () => number
-  /**
-   * A record the caller has seen unchanged for longer than its holder could hold it, on the caller's monotonic clock
-   * (src/runtime/ha/lease-watch.ts): taken over like an expired one while it is still the current record, whatever
-   * its expiry says. A holder whose wall clock ran ahead (its expiry far in this clock's future) that then died is
-   * gone all the same: its own deadline runs on its monotonic clock, ttl after its last renewal began.
-   */
-  stalled?: LeaseRecord
-}
-
 
 export class Lease implements LeaseGuard {
   readonly epoch: number
@@ -128,10 +88,8 @@ export class Lease implements LeaseGuard {
   private ownFileUnproven = false
   /** The log floor this holder writes into its record (see the file comment); only ever raised. */
   private replicatedLsnNoted: number
-  /** The renewal writing off the event loop (renewOffLoop), or null: one at a time. */
-  private renewalInFlight: Promise<LeaseRecord> | null = null
-  /** The renewal asked for while one was writing: started when that one ends (shared by every call meanwhile), or null. */
-  private renewalQueued: { renewed: Promise<LeaseRecord>; start: () => void } | null = null
+  /** The renewals off the event loop (renewOffLoop): one writing at a time. */
+  private readonly renewals: LeaseRenewalsOffLoop
   /** The in-sync set this holder writes into its record (see the file comment); undefined: none is written. */
   private inSyncNoted: LeaseInSyncMember[] | undefined
   /** Set when this lease was taken below the previous record's floor (acceptDataLoss). */
@@ -152,6 +110,14 @@ export class Lease implements LeaseGuard {
     this.dataLossAccepted = taken.dataLossAccepted
     this.inSyncNoted = taken.inSync
     this.previousHolder = taken.previousHolder
+    this.renewals = new LeaseRenewalsOffLoop({
+      io: options.io, dir: options.dir, epoch,
+      begun: () => this.renewalBegun(),
+      written: (renewal) => this.renewalWritten(renewal),
+      released: () => this.released,
+      releasedWhileRenewing: () => this.releasedWhileRenewing(),
+      ownFileWritten: () => void (this.ownFileUnproven = true),
+    })
   }
 
   /** The in-sync set written at the next renewal or release (as taken over, until setInSync); undefined: none. */
@@ -292,7 +258,7 @@ export class Lease implements LeaseGuard {
    * bounding the lease meanwhile.
    */
   renew(): void {
-    assert(this.renewalInFlight === null, `lease epoch ${this.epoch}: renew() called while a renewal off the event loop is writing`)
+    assert(!this.renewals.writing, `lease epoch ${this.epoch}: renew() called while a renewal off the event loop is writing`)
     const renewal = this.renewalBegun()
     this.writeRecord(renewal.record)
     this.renewalWritten(renewal)
@@ -300,53 +266,11 @@ export class Lease implements LeaseGuard {
 
   /**
    * renew with the record's write, its fsync, the rename and the directory's fsync made off the event loop: resolves
-   * with the record written once it is durable and the expiry moved, rejects as renew throws. Renewed on the loop,
-   * a slow disk held the whole gateway (intake, decisions) for as long as the two fsyncs took, and a renewal that took
-   * longer than the lease outlived the expiry it wrote (scripts/probe-lease-renewal.ts).
-   *
-   * What renew guarantees holds unchanged: both clocks are read, and the checks made, before anything is written; until
-   * the renewal has ended the previous expiry governs (isHeld, assertHeld: the log and the executor check those), and it
-   * moves only after the record is durable and a listing found no newer epoch. One renewal writes at a time: a call
-   * while one writes gets the renewal started when that one ends (one for every call meanwhile; it writes the floor and
-   * the in-sync set as they are then). A renewal the lease was released during (release) writes nothing more and
-   * rejects with LEASE_LOST.
+   * with the record written once it is durable and the expiry moved, rejects as renew throws. renew's guarantees hold
+   * unchanged; one renewal writes at a time, and a release while one writes is the last word (wal/lease-renew-off-loop.ts).
    */
   renewOffLoop(): Promise<LeaseRecord> {
-    if (this.renewalQueued !== null) return this.renewalQueued.renewed
-    if (this.renewalInFlight === null) return this.renewalStarted()
-    let start = (): void => {}
-    const renewed = new Promise<LeaseRecord>((resolve, reject) => {
-      start = () => void this.renewalStarted().then(resolve, reject)
-    })
-    this.renewalQueued = { renewed, start }
-    return renewed
-  }
-
-  /** Starts a renewal off the loop; when it ends, the one queued meanwhile (if any) starts at once. */
-  private renewalStarted(): Promise<LeaseRecord> {
-    const renewal = this.renewedOffLoop()
-    this.renewalInFlight = renewal
-    const ended = (): void => {
-      this.renewalInFlight = null
-      const queued = this.renewalQueued
-      this.renewalQueued = null
-      queued?.start()
-    }
-    renewal.then(ended, ended)
-    return renewal
-  }
-
-  private async renewedOffLoop(): Promise<LeaseRecord> {
-    const renewal = this.renewalBegun()
-    try {
-      await this.writeRecordOffLoop(renewal.record)
-    } catch (error) {
-      // Released meanwhile, its rename may have failed for want of the temp file release removed: lost, not an I/O error.
-      if (this.released && !(error instanceof LeaseError)) throw this.releasedWhileRenewing()
-      throw error
-    }
-    this.renewalWritten(renewal)
-    return renewal.record
+    return this.renewals.renew()
   }
 
   private releasedWhileRenewing(): LeaseError {
@@ -357,7 +281,7 @@ export class Lease implements LeaseGuard {
    * A renewal's checks and its record. Both clocks are read before anything is written: the deadline counts from no
    * later than the record's expiry.
    */
-  private renewalBegun(): { record: LeaseRecord; monotonicNowMs: number } {
+  private renewalBegun(): LeaseRenewal {
     this.assertHeld()
     if (this.takenAgain()) throw new LeaseError('LEASE_LOST', `lease epoch ${this.epoch} held by ${this.options.holderId} was taken again by another holder (its epoch file had gone)`)
     const monotonicNowMs = this.options.monotonicNowMs()
@@ -366,7 +290,7 @@ export class Lease implements LeaseGuard {
   }
 
   /** After the renewal's record is durable: a listing, then the expiry moved (see renew). */
-  private renewalWritten(renewal: { record: LeaseRecord; monotonicNowMs: number }): void {
+  private renewalWritten(renewal: LeaseRenewal): void {
     if (this.released) throw this.releasedWhileRenewing()
     if (this.newerEpochListed()) throw new LeaseError('LEASE_LOST', `lease epoch ${this.epoch} held by ${this.options.holderId} was taken over while it renewed`)
     this.expiresAtMs = renewal.record.expiresAtMs
@@ -381,7 +305,7 @@ export class Lease implements LeaseGuard {
    */
   release(): void {
     if (this.released) return
-    if (this.renewalInFlight !== null) this.renewalTempRemoved()
+    this.renewals.overtaken()
     if (this.isHeld() && !this.takenAgain()) {
       const now = this.options.nowMs()
       this.writeRecord({ holderId: this.options.holderId, epoch: this.epoch, expiresAtMs: 0, renewedAtMs: now, ...this.floorFields() })
@@ -425,34 +349,5 @@ export class Lease implements LeaseGuard {
     this.ownFileUnproven = true
     io.rename(tempPath, path)
     io.fsyncDirectory(dir)
-  }
-
-  /** writeRecord off the loop, under its own temp file (release's write may run while it waits; see release). */
-  private async writeRecordOffLoop(record: LeaseRecord): Promise<void> {
-    const { io, dir } = this.options
-    const path = join(dir, epochFileName(this.epoch))
-    const tempPath = this.renewalTempPath()
-    await writeDurablyOffLoop(io, tempPath, record)
-    if (this.released) throw this.releasedWhileRenewing()
-    this.ownFileUnproven = true
-    await offLoop((done) => io.renameOffLoop(tempPath, path, done))
-    await offLoop((done) => io.fsyncDirectoryOffLoop(dir, done))
-  }
-
-  private renewalTempPath(): string {
-    return `${join(this.options.dir, epochFileName(this.epoch))}.${process.pid}.renewal.tmp`
-  }
-
-  /**
-   * Removes the temp file of the renewal writing off the loop (release). Gone already: its rename was made (release's
-   * own rename comes after it). One that cannot be removed (EIO) is let be: the lease is released all the same, and
-   * such a disk fails the renewal's rename or sync too.
-   */
-  private renewalTempRemoved(): void {
-    try {
-      this.options.io.unlink(this.renewalTempPath())
-    } catch {
-      // ENOENT: renamed already (see above); anything else: see above.
-    }
   }
 }
