@@ -130,7 +130,7 @@ export interface Order {
    * A plain market order's worst price (src/kernel/intake/sent-order.ts plainMarketWorstPrice): the price its
    * reservation was last taken at, at intake or a resend — a buy: the band's upper edge of the reference price, what its
    * cash is held for; a sell: the band's lower edge. A fill beyond it (a buy above, a sell below) raises
-   * FILL_PRICE_BEYOND_WORST (kernel/inbox.ts). Null: a limit order, a protected market order (held to its protection
+   * FILL_PRICE_BEYOND_WORST (kernel/fill-limit.ts). Null: a limit order, a protected market order (held to its protection
    * price), or a plain market order whose record did not carry it (a build before it): such fills are not checked.
    */
   worstPrice: Units | null
@@ -187,7 +187,7 @@ export interface Order {
   /**
    * The loosest limit among every version the order has had — its own and each applied amend's; the higher for a buy,
    * the lower for a sell — set by `order.limit_loosest` at each applied amend that moves it. A late fill stated under an earlier
-   * version is held to it (kernel/inbox.ts). Null until an amend is applied, for a market order, and for an order
+   * version is held to it (kernel/fill-limit.ts). Null until an amend is applied, for a market order, and for an order
    * amended under a build that did not keep it (its earlier limits are not known): such fills are then not checked.
    */
   limitLoosest: Units | null

@@ -61,7 +61,7 @@ export const AMEND_EVENT_SCHEMAS = {
   /**
    * Logged right after an `order.amended` that changes it: the loosest limit among every version the order has had (its
    * own and each applied amend's; the higher for a buy, the lower for a sell). A late fill stated under an earlier
-   * version is held to it (kernel/inbox.ts). Not logged for a market order, nor for one amended under a build that did
+   * version is held to it (kernel/fill-limit.ts). Not logged for a market order, nor for one amended under a build that did
    * not log it (its earlier limits are not known), nor when the amend leaves it as it was (the build before logged it at
    * every applied limit amend: such a record changes nothing, and a re-decision's comparison takes it as absent).
    */

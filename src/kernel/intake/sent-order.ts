@@ -84,7 +84,7 @@ export function marketProtectionPrice(order: { side: Side; tif: TimeInForce }, i
  * A plain market order's worst price (one sent with no limit: marketProtectionPrice null), recorded on it at intake and
  * at each resend (Order.worstPrice): a buy's is `marketWorstPrice`, the price its reservation holds cash for; a sell's
  * is `bandFloorPrice`, the lowest price the gateway assumes it sells at. Nothing at the venue holds the order to it, so
- * a fill beyond it is booked as reported and alerted (FILL_PRICE_BEYOND_WORST, kernel/inbox.ts): a buy's spent more
+ * a fill beyond it is booked as reported and alerted (FILL_PRICE_BEYOND_WORST, kernel/fill-limit.ts): a buy's spent more
  * than its reservation held.
  */
 export function plainMarketWorstPrice(side: Side, referencePrice: Units, instrument: Instrument): Units {
