@@ -45,7 +45,7 @@ export const IN_SYNC_MEMBERS_MAX = 16
 /** Node ids are 1–128 characters (egress serve --node-id); the unnamed member is ''. */
 export const NODE_ID_CHARS_MAX = 128
 
-/** A node id as `egress serve --node-id` takes it (src/cli/serve-ha.ts): 1 to 128 characters, no control characters. */
+/** A node id as `egress serve --node-id` takes it (src/cli/serve-ha-flags.ts): 1 to 128 characters, no control characters. */
 export const NODE_ID_PATTERN = new RegExp(`^[^\\x00-\\x1f\\x7f]{1,${NODE_ID_CHARS_MAX}}$`)
 
 /** Whether `value` is a record's in-sync set (a record whose set is malformed is no lease record: LEASE_FILE_INVALID). */

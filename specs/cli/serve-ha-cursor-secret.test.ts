@@ -8,7 +8,7 @@
 
 import { scryptSync } from 'node:crypto'
 import { expect, test } from 'bun:test'
-import { parseHaFlags, type HaFlags } from '../../src/cli/serve-ha.ts'
+import { parseHaFlags, type HaFlags } from '../../src/cli/serve-ha-flags.ts'
 import { GenerationalMap } from '../../src/domain/generational-map.ts'
 import type { Order } from '../../src/domain/orders.ts'
 import { ApiError } from '../../src/http/errors.ts'
