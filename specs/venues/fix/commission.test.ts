@@ -6,13 +6,11 @@
 
 import { describe, expect, test } from 'bun:test'
 import type { ExecutionReport } from '../../../src/venues/adapter.ts'
-import type { FixLogRecord } from '../../../src/venues/fix/log.ts'
 import { FixMessage } from '../../../src/venues/fix/message.ts'
 import { FixReason } from '../../../src/venues/fix/reasons.ts'
 import { mapExecutionReport, type Mapped } from '../../../src/venues/fix/reports.ts'
 import { MsgType, Tag } from '../../../src/venues/fix/tags.ts'
-import { settle } from './fake-acceptor.ts'
-import { fields, limitBuy, loggedOnVenue } from './venue-harness.ts'
+import { ackedOrder, expectReportRefused, fields } from './venue-harness.ts'
 
 const NOW_MS = 1_700_000_000_000
 
@@ -87,23 +85,9 @@ describe('FIX commission → fee', () => {
 
 describe('FixVenue: a fill whose commission egress cannot compute', () => {
   test('is refused with a session Reject naming CommType, logged with its code, not reported, and its order read back', async () => {
-    const logs: FixLogRecord[] = []
-    const { acceptor, venue, reports } = await loggedOnVenue({}, 'FIX.4.4', (record) => logs.push(record))
-    const readBacks: string[] = []
-    venue.onReadBackWanted((id) => readBacks.push(id))
-    acceptor.onMessage = (m) => {
-      if (m.msgType !== MsgType.NewOrderSingle) return
-      queueMicrotask(() => acceptor.send(MsgType.ExecutionReport, fields({ 37: 'O1', 11: 'c-1', 17: 'N1', 150: '0', 39: '0', 55: 'BTC-USD', 54: '1', 38: '1.5', 14: '0' })))
-    }
-    expect((await venue.place(limitBuy('c-1'))).kind).toBe('ok')
-    acceptor.send(MsgType.ExecutionReport, fields({ 37: 'O1', 11: 'c-1', 17: 'F1', 150: 'F', 39: '2', 55: 'BTC-USD', 54: '1', 38: '1.5', 14: '1.5', 32: '1.5', 31: '100.25', 12: '2', 13: '6' }))
-    await settle()
-    expect(reports.map((r) => r.execId)).toEqual(['N1'])
-    expect(acceptor.ofType(MsgType.Reject).map((m) => m.get(Tag.RefTagID))).toEqual([String(Tag.CommType)])
-    expect(readBacks).toEqual(['c-1'])
-    const refused = logs.filter((record) => record.event === 'fix.report_unreadable')
-    expect(refused).toHaveLength(1)
-    expect(refused[0]?.level).toBe('error')
+    const order = await ackedOrder()
+    order.acceptor.send(MsgType.ExecutionReport, fields({ 37: 'O1', 11: 'c-1', 17: 'F1', 150: 'F', 39: '2', 55: 'BTC-USD', 54: '1', 38: '1.5', 14: '1.5', 32: '1.5', 31: '100.25', 12: '2', 13: '6' }))
+    const refused = await expectReportRefused(order, Tag.CommType)
     expect(refused[0]?.message).toContain(FixReason.commissionUncomputable)
   })
 })

@@ -8,12 +8,11 @@
  */
 
 import { describe, expect, test } from 'bun:test'
-import type { FixLogRecord } from '../../../src/venues/fix/log.ts'
 import { FixMessage } from '../../../src/venues/fix/message.ts'
 import { mapExecutionReport, type FixOrderFacts } from '../../../src/venues/fix/reports.ts'
 import { MsgType, Tag } from '../../../src/venues/fix/tags.ts'
 import { settle } from './fake-acceptor.ts'
-import { fields, limitBuy, loggedOnVenue } from './venue-harness.ts'
+import { ackedOrder, fields } from './venue-harness.ts'
 
 const NOW_MS = 1_700_000_000_000
 const facts: FixOrderFacts = { clientOrderId: 'c-1', account: 'A1', symbol: 'BTC-USD', side: 'buy', qty: 1_50000000n, ordType: '2', timeInForce: '1' }
@@ -50,18 +49,6 @@ describe('mapExecutionReport: ExecType J and K', () => {
 })
 
 describe('FixVenue: a trade in or out of a clearing hold', () => {
-  async function ackedOrder() {
-    const logs: FixLogRecord[] = []
-    const { acceptor, venue, reports } = await loggedOnVenue({}, 'FIX.4.4', (record) => logs.push(record))
-    const readBacks: string[] = []
-    venue.onReadBackWanted((id) => readBacks.push(id))
-    acceptor.onMessage = (m) => {
-      if (m.msgType === MsgType.NewOrderSingle) queueMicrotask(() => acceptor.send(MsgType.ExecutionReport, fields({ 37: 'O1', 11: 'c-1', 17: 'E1', 150: '0', 39: '0', 54: '1', 55: 'BTC-USD', 14: '0' })))
-    }
-    expect((await venue.place(limitBuy('c-1'))).kind).toBe('ok')
-    return { acceptor, reports, readBacks, logs }
-  }
-
   test('a J of 0.5 reports no fill, reads the order back and logs an error for an operator; no Reject', async () => {
     const { acceptor, reports, readBacks, logs } = await ackedOrder()
     acceptor.send(MsgType.ExecutionReport, fields(trade()))

@@ -8,12 +8,11 @@
  */
 
 import { describe, expect, test } from 'bun:test'
-import type { FixLogRecord } from '../../../src/venues/fix/log.ts'
 import { FixMessage } from '../../../src/venues/fix/message.ts'
 import { mapCancelReject, mapExecutionReport, mapStatusReport, type FixOrderFacts } from '../../../src/venues/fix/reports.ts'
 import { MsgType, Tag } from '../../../src/venues/fix/tags.ts'
 import { settle } from './fake-acceptor.ts'
-import { fields, limitBuy, loggedOnVenue } from './venue-harness.ts'
+import { ackedOrder, expectReportRefused, fields, limitBuy, loggedOnVenue } from './venue-harness.ts'
 
 const NOW_MS = 1_700_000_000_000
 const facts: FixOrderFacts = { clientOrderId: 'c-1', account: 'A1', symbol: 'BTC-USD', side: 'buy', qty: 2_00000000n, ordType: '2', timeInForce: '1' }
@@ -75,20 +74,9 @@ describe('ExecType (150) and ExecTransType (20)', () => {
 
 describe('FixVenue: a report with a field it cannot read', () => {
   test('an ExecutionReport with an unknown ExecType is refused (Reject naming 150, error log), not reported, the order read back', async () => {
-    const logs: FixLogRecord[] = []
-    const { acceptor, venue, reports } = await loggedOnVenue({}, 'FIX.4.4', (record) => logs.push(record))
-    const readBacks: string[] = []
-    venue.onReadBackWanted((id) => readBacks.push(id))
-    acceptor.onMessage = (m) => {
-      if (m.msgType === MsgType.NewOrderSingle) queueMicrotask(() => acceptor.send(MsgType.ExecutionReport, fields({ 37: 'O1', 11: 'c-1', 17: 'E1', 150: '0', 39: '0', 54: '1', 55: 'BTC-USD', 14: '0' })))
-    }
-    expect((await venue.place(limitBuy('c-1'))).kind).toBe('ok')
-    acceptor.send(MsgType.ExecutionReport, fields({ 37: 'O1', 11: 'c-1', 17: 'E2', 150: 'Z', 39: '1', 54: '1', 55: 'BTC-USD', 14: '0.5', 32: '0.5', 31: '100' }))
-    await settle()
-    expect(reports.map((r) => r.execId)).toEqual(['E1'])
-    expect(acceptor.ofType(MsgType.Reject).map((m) => m.get(Tag.RefTagID))).toEqual([String(Tag.ExecType)])
-    expect(logs.filter((record) => record.event === 'fix.report_unreadable').map((record) => record.level)).toEqual(['error'])
-    expect(readBacks).toEqual(['c-1'])
+    const order = await ackedOrder()
+    order.acceptor.send(MsgType.ExecutionReport, fields({ 37: 'O1', 11: 'c-1', 17: 'E2', 150: 'Z', 39: '1', 54: '1', 55: 'BTC-USD', 14: '0.5', 32: '0.5', 31: '100' }))
+    await expectReportRefused(order, Tag.ExecType)
   })
 
   test('an OrderCancelReject with an unreadable TransactTime still refuses the cancel, is Rejected naming 60 and not reported', async () => {

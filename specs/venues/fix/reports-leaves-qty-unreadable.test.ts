@@ -9,13 +9,12 @@
  */
 
 import { describe, expect, test } from 'bun:test'
-import type { FixLogRecord } from '../../../src/venues/fix/log.ts'
 import { FixMessage } from '../../../src/venues/fix/message.ts'
 import { FixReason } from '../../../src/venues/fix/reasons.ts'
 import { mapExecutionReport, mapStatusReport, type FixOrderFacts } from '../../../src/venues/fix/reports.ts'
 import { MsgType, Tag } from '../../../src/venues/fix/tags.ts'
 import { settle } from './fake-acceptor.ts'
-import { fields, limitBuy, loggedOnVenue } from './venue-harness.ts'
+import { ackedOrder, expectReportRefused, fields, loggedOnVenue } from './venue-harness.ts'
 
 const facts = (timeInForce: string): FixOrderFacts => ({ clientOrderId: 'c-1', account: 'A1', symbol: 'BTC-USD', side: 'buy', qty: 2_00000000n, price: 100_00000000n, ordType: '2', timeInForce })
 const message = (byTag: Record<number, string>) => new FixMessage('FIX.4.4', fields({ [Tag.MsgType]: MsgType.ExecutionReport, ...byTag }))
@@ -53,20 +52,9 @@ describe('Done for day with LeavesQty present but unreadable', () => {
 
 describe('FixVenue: Done for day with an unreadable LeavesQty', () => {
   test('is refused with a Reject naming 151 and an error log, not reported, and the order read back', async () => {
-    const logs: FixLogRecord[] = []
-    const { acceptor, venue, reports } = await loggedOnVenue({}, 'FIX.4.4', (record) => logs.push(record))
-    const readBacks: string[] = []
-    venue.onReadBackWanted((id) => readBacks.push(id))
-    acceptor.onMessage = (m) => {
-      if (m.msgType === MsgType.NewOrderSingle) queueMicrotask(() => acceptor.send(MsgType.ExecutionReport, fields({ 37: 'O1', 11: 'c-1', 17: 'E1', 150: '0', 39: '0', 54: '1', 55: 'BTC-USD', 14: '0' })))
-    }
-    expect((await venue.place(limitBuy('c-1', { tif: 'GTC' }))).kind).toBe('ok')
-    acceptor.send(MsgType.ExecutionReport, fields(doneForDay({ 151: 'abc' })))
-    await settle()
-    expect(reports.map((r) => r.execId)).toEqual(['E1'])
-    expect(acceptor.ofType(MsgType.Reject).map((m) => m.get(Tag.RefTagID))).toEqual([String(Tag.LeavesQty)])
-    expect(logs.filter((record) => record.event === 'fix.report_unreadable').map((record) => record.level)).toEqual(['error'])
-    expect(readBacks).toEqual(['c-1'])
+    const order = await ackedOrder({ tif: 'GTC' })
+    order.acceptor.send(MsgType.ExecutionReport, fields(doneForDay({ 151: 'abc' })))
+    await expectReportRefused(order, Tag.LeavesQty)
   })
 
   test("a status answer's query ends unknown with fix_status_answer_unreadable, not read as open", async () => {
