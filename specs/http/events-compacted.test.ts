@@ -6,18 +6,11 @@
  * page only: a client paging on (with a cursor, or one handed out before the compaction) reads a later page alone.
  */
 
-import { afterAll, beforeAll, expect, test } from 'bun:test'
-import { auth, eventually, json, LIMIT_BUY, post, startTestGateway, type TestGateway } from './fixture.ts'
+import { expect, test } from 'bun:test'
+import { auth, eventually, json, LIMIT_BUY, post } from './fixture.ts'
+import { compactableGateway, compactedBelow } from './order-steps.ts'
 
-let t: TestGateway
-let trader: string
-
-beforeAll(async () => {
-  const bucket = { ratePerSec: 1_000_000, burst: 1_000_000 }
-  t = await startTestGateway({ config: { backpressure: { account: bucket, bot: bucket, inFlightMax: 100 } }, wal: { segmentBytesMax: 8192 } })
-  trader = await t.token({ accounts: ['demo-1'] })
-})
-afterAll(async () => t.stop())
+const gateway = compactableGateway()
 
 interface EventsPage {
   history_compacted: boolean | null
@@ -26,13 +19,14 @@ interface EventsPage {
 }
 
 const page = async (orderId: string, query = ''): Promise<EventsPage> => {
+  const { t, trader } = gateway
   const res = await t.request(`/v1/orders/${orderId}/events${query}`, { headers: auth(trader) })
   expect(res.status).toBe(200)
   return (await json(res)) as unknown as EventsPage
 }
 
 test('an order whose acceptance was compacted away: every page of its events says its history is incomplete, the first and each after a cursor', async () => {
-  const wal = t.gateway.engine.wal
+  const { t, trader } = gateway
   const placed = await t.request('/v1/orders', post(trader, { ...LIMIT_BUY, price: '58000' }, { 'Idempotency-Key': 'events-compacted-0' }))
   expect(placed.status).toBe(202)
   const orderId = (await json(placed)).order_id as string
@@ -43,21 +37,9 @@ test('an order whose acceptance was compacted away: every page of its events say
   // A page after a cursor says it too: nothing before it was compacted away.
   expect((await page(orderId, `?limit=1&cursor=${whole.events[0]?.lsn}`)).history_compacted).toBe(false)
 
-  const last = t.http.services.logIndex.positionsOf(orderId).at(-1) ?? 0
-  const segmentsAfter = (): number => wal.segments.filter((segment) => segment.firstLsn > last).length
-  for (let index = 1; index < 400 && segmentsAfter() < 2; index++) {
-    expect((await t.request('/v1/orders', post(trader, LIMIT_BUY, { 'Idempotency-Key': `events-compacted-${index}` }))).status).toBe(202)
-  }
-  const cut = wal.segments.find((segment) => segment.firstLsn > last)?.firstLsn ?? 0
-  expect(wal.removeSegmentsBelow(cut).length).toBeGreaterThan(0)
-  // Still held by the kernel, and now with records above the cut: its cancel.
-  expect((await t.request(`/v1/orders/${orderId}/cancel`, post(trader, {}))).status).toBe(202)
-  // To its end in the log (the cancel's call answered, the order canceled: the venue's report travels apart from the
-  // call's answer), so no record joins it between the pages compared below.
-  await eventually(() => {
-    const events = t.http.services.logIndex.events(orderId).map(({ event }) => event)
-    return events.some((event) => event.type === 'order.canceled') && events.some((event) => event.type === 'order.call_completed' && event.action === 'cancel')
-  }, 20_000)
+  // Still held by the kernel, and now with records above the cut: its cancel, to its end in the log, so no record joins
+  // it between the pages compared below.
+  const cut = await compactedBelow(t, trader, orderId, 'events-compacted')
   expect(t.http.services.logIndex.positionsOf(orderId).filter((lsn) => lsn >= cut).length).toBeGreaterThanOrEqual(2)
 
   const check = async (): Promise<void> => {
@@ -86,6 +68,7 @@ test('an order whose acceptance was compacted away: every page of its events say
 }, 60_000)
 
 test('a rejected order: its first record is its intake, its history whole', async () => {
+  const { t, trader } = gateway
   const rejected = await t.request('/v1/orders', post(trader, { ...LIMIT_BUY, qty: '100', price: '60000' }, { 'Idempotency-Key': 'events-compacted-rejected' }))
   const error = (await json(rejected)).error as { code: string; details: { order_id: string } }
   expect(error.code).toBe('ORDER_NOTIONAL_LIMIT')

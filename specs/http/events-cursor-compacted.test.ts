@@ -4,20 +4,14 @@
  * can still be read, and a client that held a next_cursor while its records were compacted reads on.
  */
 
-import { afterAll, beforeAll, expect, test } from 'bun:test'
-import { auth, eventually, json, LIMIT_BUY, post, startTestGateway, type TestGateway } from './fixture.ts'
+import { expect, test } from 'bun:test'
+import { auth, eventually, json, LIMIT_BUY, post } from './fixture.ts'
+import { compactableGateway } from './order-steps.ts'
 
-let t: TestGateway
-let trader: string
-
-beforeAll(async () => {
-  const bucket = { ratePerSec: 1_000_000, burst: 1_000_000 }
-  t = await startTestGateway({ config: { backpressure: { account: bucket, bot: bucket, inFlightMax: 100 } }, wal: { segmentBytesMax: 8192 } })
-  trader = await t.token({ accounts: ['demo-1'] })
-})
-afterAll(async () => t.stop())
+const gateway = compactableGateway()
 
 test('below the retained log any LSN is taken and the page holds every retained record of the order; above it only its own', async () => {
+  const { t, trader } = gateway
   const wal = t.gateway.engine.wal
   const startLsn = wal.lastLsn
   const first = (await json(await t.request('/v1/orders', post(trader, { ...LIMIT_BUY, price: '58000' }, { 'Idempotency-Key': 'compacted-cursor-0' })))).order_id as string
@@ -78,6 +72,6 @@ test('below the retained log any LSN is taken and the page holds every retained 
 /** The record types among the log's first `lastLsn` records, with their counts (for the warning above). */
 function recordTypesBelow(lastLsn: number): string {
   const counts = new Map<number, number>()
-  for (const frame of t.gateway.engine.wal.read(1, { toLsn: lastLsn })) counts.set(frame.type, (counts.get(frame.type) ?? 0) + 1)
+  for (const frame of gateway.t.gateway.engine.wal.read(1, { toLsn: lastLsn })) counts.set(frame.type, (counts.get(frame.type) ?? 0) + 1)
   return JSON.stringify(Object.fromEntries(counts))
 }

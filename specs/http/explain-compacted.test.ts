@@ -5,20 +5,14 @@
  * entry a later record, no acceptance decision, and `ttl` null for an order with a time-to-live).
  */
 
-import { afterAll, beforeAll, expect, test } from 'bun:test'
-import { auth, eventually, json, LIMIT_BUY, post, startTestGateway, type TestGateway } from './fixture.ts'
+import { expect, test } from 'bun:test'
+import { auth, eventually, json, LIMIT_BUY, post } from './fixture.ts'
+import { compactableGateway } from './order-steps.ts'
 
-let t: TestGateway
-let trader: string
-
-beforeAll(async () => {
-  const bucket = { ratePerSec: 1_000_000, burst: 1_000_000 }
-  t = await startTestGateway({ config: { backpressure: { account: bucket, bot: bucket, inFlightMax: 100 } }, wal: { segmentBytesMax: 8192 } })
-  trader = await t.token({ accounts: ['demo-1'] })
-})
-afterAll(async () => t.stop())
+const gateway = compactableGateway()
 
 test('an order whose acceptance was compacted away: explain says its history is incomplete, and keeps its ttl from the order held', async () => {
+  const { t, trader } = gateway
   const wal = t.gateway.engine.wal
   const ttlMs = 3_600_000
   const body = { ...LIMIT_BUY, price: '58000', ttl_ms: ttlMs }

@@ -1,8 +1,11 @@
-/** Steps the compaction specs take with orders: place one and wait until it has ended (and can be retired). */
+/**
+ * Steps the compaction specs take with orders: place one and wait until it has ended (and can be retired), or compact
+ * an order's first records away while the kernel still holds it; and the gateways they run on.
+ */
 
 import { afterAll, beforeAll, expect } from 'bun:test'
 import { isTerminal } from '../../src/domain/states.ts'
-import { eventually, json, post, startTestGateway, type TestGateway } from './fixture.ts'
+import { eventually, json, LIMIT_BUY, post, startTestGateway, type TestGateway } from './fixture.ts'
 
 /** Places an order with this Idempotency-Key; its id. */
 export async function placeOrder(t: TestGateway, token: string, body: Record<string, unknown>, key: string): Promise<string> {
@@ -43,4 +46,52 @@ export function retiringGateway(): { gateway: () => TestGateway; trader: () => s
     place: (body, key) => placeOrder(gateway(), trader, body, key),
     ended: (orderId) => orderEnded(gateway(), orderId),
   }
+}
+
+/**
+ * A gateway for the file's tests (started before them, stopped after) that rolls its log every 8 KiB and limits no
+ * one's rate, so a few hundred orders fill the segments compaction removes; with a trader of demo-1 placing orders.
+ */
+export function compactableGateway(): { readonly t: TestGateway; readonly trader: string } {
+  let t: TestGateway | null = null
+  let trader = ''
+  beforeAll(async () => {
+    const bucket = { ratePerSec: 1_000_000, burst: 1_000_000 }
+    t = await startTestGateway({ config: { backpressure: { account: bucket, bot: bucket, inFlightMax: 100 } }, wal: { segmentBytesMax: 8192 } })
+    trader = await t.token({ accounts: ['demo-1'] })
+  })
+  afterAll(async () => t?.stop())
+  return {
+    get t() {
+      if (t === null) throw new Error('the test gateway is not started yet (compactableGateway starts it in beforeAll)')
+      return t
+    },
+    get trader() {
+      return trader
+    },
+  }
+}
+
+/**
+ * Compacts away `orderId`'s records so far (an order resting across a snapshot): places other orders (Idempotency-Keys
+ * `${keyPrefix}-1`, `-2`, …) until two segments begin after the order's last record, removes the segments below the
+ * first of them, then cancels the order, so it has records above the cut, and waits until it has ended in the log (its
+ * cancel's venue call answered and the order canceled: the venue's report travels apart from the call's answer), so no
+ * record of it comes after. Returns the cut: the first LSN of the segments kept.
+ */
+export async function compactedBelow(t: TestGateway, token: string, orderId: string, keyPrefix: string): Promise<number> {
+  const wal = t.gateway.engine.wal
+  const last = t.http.services.logIndex.positionsOf(orderId).at(-1) ?? 0
+  const segmentsAfter = (): number => wal.segments.filter((segment) => segment.firstLsn > last).length
+  for (let index = 1; index < 400 && segmentsAfter() < 2; index++) {
+    expect((await t.request('/v1/orders', post(token, LIMIT_BUY, { 'Idempotency-Key': `${keyPrefix}-${index}` }))).status).toBe(202)
+  }
+  const cut = wal.segments.find((segment) => segment.firstLsn > last)?.firstLsn ?? 0
+  expect(wal.removeSegmentsBelow(cut).length).toBeGreaterThan(0)
+  expect((await t.request(`/v1/orders/${orderId}/cancel`, post(token, {}))).status).toBe(202)
+  await eventually(() => {
+    const events = t.http.services.logIndex.events(orderId).map(({ event }) => event)
+    return events.some((event) => event.type === 'order.canceled') && events.some((event) => event.type === 'order.call_completed' && event.action === 'cancel')
+  }, 20_000)
+  return cut
 }
