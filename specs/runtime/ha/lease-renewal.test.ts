@@ -20,6 +20,23 @@ afterEach(() => {
   for (const dir of dirs.splice(0)) removeDir(dir)
 })
 
+/** The node view renewLease needs of a leader holding `lease`, with the role changes it asks for and the lines it logs. */
+function nodeHolding(lease: Lease): { node: NodeCore; changes: string[]; lines: string[] } {
+  const changes: string[] = []
+  const lines: string[] = []
+  // Only what renewLease reads of the node: its lease, log, stop flag and role changes.
+  const node = {
+    lease,
+    stopping: false,
+    options: { log: (line: string) => void lines.push(line) },
+    exclusive: (name: string) => {
+      changes.push(name)
+      return Promise.resolve()
+    },
+  } as unknown as NodeCore
+  return { node, changes, lines }
+}
+
 /** A lease on a directory whose renames fail with ENOSPC while `full.on`; the node view renewLease needs. */
 function leaderOnFullDisk(clock: { nowMs: number }): { lease: Lease; full: { on: boolean }; node: NodeCore; changes: string[]; lines: string[] } {
   const dir = mkdtempSync(join(tmpdir(), 'egress-lease-'))
@@ -39,19 +56,7 @@ function leaderOnFullDisk(clock: { nowMs: number }): { lease: Lease; full: { on:
     },
   }
   const lease = Lease.acquire({ dir, holderId: 'a http://127.0.0.1:1', ttlMs: 1000, clockSkewMsMax: 10, io, nowMs: () => clock.nowMs })
-  const changes: string[] = []
-  const lines: string[] = []
-  // Only what renewLease reads of the node: its lease, log, stop flag and role changes.
-  const node = {
-    lease,
-    stopping: false,
-    options: { log: (line: string) => void lines.push(line) },
-    exclusive: (name: string) => {
-      changes.push(name)
-      return Promise.resolve()
-    },
-  } as unknown as NodeCore
-  return { lease, full, node, changes, lines }
+  return { lease, full, ...nodeHolding(lease) }
 }
 
 test('a renewal refused with ENOSPC keeps the lead while the lease holds, and the next renewal extends it', async () => {
@@ -100,18 +105,7 @@ function leaderOnSlowDisk(syncMs: number, fail: { fsync: Error | null }): { leas
     },
   }
   const lease = Lease.acquire({ dir, holderId: 'a http://127.0.0.1:1', ttlMs: 60_000, clockSkewMsMax: 10, io })
-  const changes: string[] = []
-  const lines: string[] = []
-  const node = {
-    lease,
-    stopping: false,
-    options: { log: (line: string) => void lines.push(line) },
-    exclusive: (name: string) => {
-      changes.push(name)
-      return Promise.resolve()
-    },
-  } as unknown as NodeCore
-  return { lease, node, changes, lines }
+  return { lease, ...nodeHolding(lease) }
 }
 
 test('the renewal leaves the event loop free while the disk syncs: a timer due meanwhile fires before it ends', async () => {
