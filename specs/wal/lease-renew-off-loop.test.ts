@@ -65,6 +65,24 @@ function tempFilesIn(dir: string): string[] {
   return readdirSync(dir).filter((name) => name.endsWith('.tmp'))
 }
 
+/**
+ * A lease (TTL 1 s, taken at 1_000_000, so expiring at 1_001_000) renewed off the loop 500 ms later, its `call` failed
+ * with EIO: the renewal has rejected with that error.
+ */
+async function renewalFailedAt(call: OffLoopCall): Promise<{ dir: string; clock: ReturnType<typeof manualClock>; lease: Lease }> {
+  const dir = tempDir()
+  const clock = manualClock(1_000_000)
+  const { io, held, waiting } = holdingIo()
+  const lease = Lease.acquire({ dir, holderId: 'a', ttlMs: 1000, clockSkewMsMax: 0, io, nowMs: clock.nowMs })
+  held.add(call)
+  clock.advance(500)
+  const renewal = settled(lease.renewOffLoop())
+  ;(await heldCall(waiting, call))(Object.assign(new Error('EIO: i/o error, fsync'), { code: 'EIO' }))
+  const outcome = await renewal
+  expect('error' in outcome && (outcome.error as NodeJS.ErrnoException).code).toBe('EIO')
+  return { dir, clock, lease }
+}
+
 describe('a renewal off the event loop', () => {
   test('leaves the loop free while its fsync waits; the previous expiry governs until the record is durable, and the new one counts from before the write', async () => {
     const dir = tempDir()
@@ -97,16 +115,7 @@ describe('a renewal off the event loop', () => {
   })
 
   test('whose fsync fails rejects with that error and moves nothing: the lease ends at its previous expiry', async () => {
-    const dir = tempDir()
-    const clock = manualClock(1_000_000)
-    const { io, held, waiting } = holdingIo()
-    const lease = Lease.acquire({ dir, holderId: 'a', ttlMs: 1000, clockSkewMsMax: 0, io, nowMs: clock.nowMs })
-    held.add('fsyncOffLoop')
-    clock.advance(500)
-    const renewal = settled(lease.renewOffLoop())
-    ;(await heldCall(waiting, 'fsyncOffLoop'))(Object.assign(new Error('EIO: i/o error, fsync'), { code: 'EIO' }))
-    const outcome = await renewal
-    expect('error' in outcome && (outcome.error as NodeJS.ErrnoException).code).toBe('EIO')
+    const { dir, clock, lease } = await renewalFailedAt('fsyncOffLoop')
     expect(readCurrentLease(dir)?.expiresAtMs).toBe(1_001_000)
     clock.advance(499)
     expect(lease.isHeld()).toBe(true)
@@ -115,16 +124,7 @@ describe('a renewal off the event loop', () => {
   })
 
   test('whose directory fsync fails rejects too, the expiry unmoved (the record in place only makes a taker wait longer)', async () => {
-    const dir = tempDir()
-    const clock = manualClock(1_000_000)
-    const { io, held, waiting } = holdingIo()
-    const lease = Lease.acquire({ dir, holderId: 'a', ttlMs: 1000, clockSkewMsMax: 0, io, nowMs: clock.nowMs })
-    held.add('fsyncDirectoryOffLoop')
-    clock.advance(500)
-    const renewal = settled(lease.renewOffLoop())
-    ;(await heldCall(waiting, 'fsyncDirectoryOffLoop'))(Object.assign(new Error('EIO: i/o error, fsync'), { code: 'EIO' }))
-    const outcome = await renewal
-    expect('error' in outcome && (outcome.error as NodeJS.ErrnoException).code).toBe('EIO')
+    const { clock, lease } = await renewalFailedAt('fsyncDirectoryOffLoop')
     clock.advance(500)
     expect(lease.isHeld()).toBe(false)
   })
