@@ -10,8 +10,7 @@
 import { describe, expect, test } from 'bun:test'
 import type { DomainEvent } from '../../src/domain/events/index.ts'
 import type { VenueOrder } from '../../src/venues/adapter.ts'
-import { applyInPlace } from '../../src/kernel/apply.ts'
-import { canonicalState } from '../../src/kernel/canonical-state.ts'
+import { expectSameStateWith } from './expect-same-state.ts'
 import { d, Harness, report } from './fixtures.ts'
 
 const CANCEL_OK = { kind: 'ok', value: { accepted: true } } as const
@@ -37,18 +36,6 @@ function readBack(harness: Harness, orderId: string, status: 'canceled' | 'expir
 
 function ends(log: readonly DomainEvent[], orderId: string): string[] {
   return log.flatMap((event) => ((event.type === 'order.canceled' || event.type === 'order.expired') && event.orderId === orderId ? [event.type] : []))
-}
-
-/** Replays `harness`'s log with `extra` (about `orderId`) appended, as a build before this fix wrote it; expects the same state. */
-function expectSameStateWith(harness: Harness, orderId: string, extra: DomainEvent): void {
-  const replayed = new Harness()
-  for (const event of [...harness.log, extra]) applyInPlace(replayed.state, event, { lsn: replayed.state.lastLsn + 1 })
-  expect(replayed.order(orderId)).toEqual(harness.order(orderId))
-  expect(replayed.reserved('USD')).toBe(harness.reserved('USD'))
-  // Only the count of records moves; every other part of the state is the same.
-  replayed.state.lastLsn = harness.state.lastLsn
-  replayed.state.counters.eventsApplied = harness.state.counters.eventsApplied
-  expect(canonicalState(replayed.state)).toEqual(canonicalState(harness.state))
 }
 
 describe('a venue cancel is recorded once', () => {

@@ -8,8 +8,7 @@
 
 import { describe, expect, test } from 'bun:test'
 import type { DomainEvent } from '../../src/domain/events/index.ts'
-import { applyInPlace } from '../../src/kernel/apply.ts'
-import { canonicalState } from '../../src/kernel/canonical-state.ts'
+import { expectSameStateWith } from './expect-same-state.ts'
 import { Harness, report } from './fixtures.ts'
 
 const REASON = 'post_only_would_cross'
@@ -71,13 +70,6 @@ describe('a venue refusal told by both the place answer and a reject report is r
     rejectReport(harness, orderId, 'the venue says it again')
     // The same records, with the second refusal a build before this fix wrote after the report.
     const second: DomainEvent = { type: 'order.venue_rejected', atMs: harness.nowMs, orderId, venueReason: 'the venue says it again' }
-    const replayed = new Harness()
-    for (const event of [...harness.log, second]) applyInPlace(replayed.state, event, { lsn: replayed.state.lastLsn + 1 })
-    expect(replayed.order(orderId)).toEqual(harness.order(orderId))
-    expect(replayed.reserved('USD')).toBe(harness.reserved('USD'))
-    // Only the count of records moves; every other part of the state is the same.
-    replayed.state.lastLsn = harness.state.lastLsn
-    replayed.state.counters.eventsApplied = harness.state.counters.eventsApplied
-    expect(canonicalState(replayed.state)).toEqual(canonicalState(harness.state))
+    expectSameStateWith(harness, orderId, second)
   })
 })
