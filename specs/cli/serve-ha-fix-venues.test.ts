@@ -10,10 +10,10 @@
 import { afterAll, expect, test } from 'bun:test'
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
-import { join, resolve } from 'node:path'
+import { join } from 'node:path'
 import { freePort } from '../../scripts/support/loopback.ts'
+import { serveRefusal } from './support/serve-refusal.ts'
 
-const ROOT = resolve(import.meta.dir, '../..')
 const dir = mkdtempSync(join(tmpdir(), 'egress-serve-ha-fix-'))
 const TOKEN = { EGRESS_REPLICATION_TOKEN: 'x'.repeat(16) }
 
@@ -34,21 +34,8 @@ async function serveWith(name: string, flags: (leaseDir: string) => string[]) {
   mkdirSync(leaseDir, { recursive: true })
   const configPath = join(at, 'config.json')
   writeFileSync(configPath, JSON.stringify({ dataDir, host: '127.0.0.1', port: await freePort(), wal: { durability: 'none' }, venues: [FIX_VENUE] }))
-  const child = Bun.spawn([process.execPath, 'src/main.ts', 'serve', '--config', configPath, ...flags(leaseDir)], {
-    cwd: ROOT,
-    env: { ...process.env, ...TOKEN },
-    stdout: 'ignore',
-    stderr: 'pipe',
-  })
-  try {
-    const code = await Promise.race([child.exited, Bun.sleep(15_000).then(() => 'still running after 15 s')])
-    if (child.exitCode === null) child.kill('SIGKILL')
-    const stderr = (await new Response(child.stderr as ReadableStream).text()).trim()
-    return { code, lastLine: stderr.split('\n').at(-1) ?? '', leaseDirHolds: readdirSync(leaseDir), dataDirMade: existsSync(dataDir) }
-  } finally {
-    if (child.exitCode === null) child.kill('SIGKILL')
-    await child.exited
-  }
+  const { code, stderr } = await serveRefusal(['--config', configPath, ...flags(leaseDir)], TOKEN)
+  return { code, lastLine: stderr.split('\n').at(-1) ?? '', leaseDirHolds: readdirSync(leaseDir), dataDirMade: existsSync(dataDir) }
 }
 
 const REFUSAL =

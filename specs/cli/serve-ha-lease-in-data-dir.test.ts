@@ -8,11 +8,11 @@
 import { afterAll, expect, test } from 'bun:test'
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync } from 'node:fs'
 import { tmpdir } from 'node:os'
-import { join, resolve } from 'node:path'
+import { join } from 'node:path'
 import { freePort } from '../../scripts/support/loopback.ts'
 import { refuseLeaseDirInDataDir } from '../../src/cli/lease-dir-place.ts'
+import { serveRefusal } from './support/serve-refusal.ts'
 
-const ROOT = resolve(import.meta.dir, '../..')
 const dir = mkdtempSync(join(tmpdir(), 'egress-serve-ha-lease-in-data-'))
 const TOKEN = { EGRESS_REPLICATION_TOKEN: 'x'.repeat(16) }
 
@@ -24,21 +24,8 @@ async function serveWith(name: string, paths: (at: string) => { dataDir: string;
   mkdirSync(join(at, 'data'), { recursive: true })
   symlinkSync(join(at, 'data'), join(at, 'data-link'))
   const { dataDir, leaseDir } = paths(at)
-  const child = Bun.spawn([process.execPath, 'src/main.ts', 'serve', '--lease-dir', leaseDir], {
-    cwd: ROOT,
-    env: { ...process.env, ...TOKEN, EGRESS_DATA_DIR: dataDir, EGRESS_HOST: '127.0.0.1', PORT: String(await freePort()), EGRESS_WAL_DURABILITY: 'none' },
-    stdout: 'ignore',
-    stderr: 'pipe',
-  })
-  try {
-    const code = await Promise.race([child.exited, Bun.sleep(15_000).then(() => 'still running after 15 s')])
-    if (child.exitCode === null) child.kill('SIGKILL')
-    const stderr = (await new Response(child.stderr as ReadableStream).text()).trim()
-    return { code, stderr, dataDirHolds: readdirSync(join(at, 'data')) }
-  } finally {
-    if (child.exitCode === null) child.kill('SIGKILL')
-    await child.exited
-  }
+  const env = { ...TOKEN, EGRESS_DATA_DIR: dataDir, EGRESS_HOST: '127.0.0.1', PORT: String(await freePort()), EGRESS_WAL_DURABILITY: 'none' }
+  return { ...(await serveRefusal(['--lease-dir', leaseDir], env)), dataDirHolds: readdirSync(join(at, 'data')) }
 }
 
 const refusal = (leaseDir: string, where: string, dataDir: string): string =>
