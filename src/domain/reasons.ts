@@ -133,6 +133,11 @@ export const REASONS = {
     500,
     'The venue reports more filled than its trades explain, and the inferred fill would take the synthetic cash pending past what a record holds: nothing was booked, the order stays below the venue until its real trades come',
   ),
+  RECONCILE_CUM_BELOW: reason(
+    'internal',
+    500,
+    'The venue counts less filled than egress booked (a trade busted or corrected at the venue): nothing is reversed, the fills as booked overstate the position and funds; operator attention needed',
+  ),
   CANCEL_ATTEMPTS_EXCEEDED: reason('internal', 500, 'The venue still holds open an order after many cancels: the cancel is repeated at a bounded pace; operator attention needed'),
   RECONCILE_DEFERRED: reason('outcome_unknown', 200, 'The venue answer settles nothing yet; the order stays as it is and is asked about again later'),
   // kill switches

@@ -19,7 +19,7 @@ import { isRecordableUnits, RECORD_UNITS_MAX } from '../domain/recordable-amount
 import type { OrderState } from '../domain/states.ts'
 import type { VenueOrder, VenueTrade } from '../venues/adapter.ts'
 import { DONE_REPLY, type Decision, type ReconcileResultCommand } from './commands.ts'
-import { emit, emitterFor, type Emitter } from './emit.ts'
+import { anomaly, emit, emitterFor, type Emitter } from './emit.ts'
 import { applyAmend, failAmend } from './amend/evidence.ts'
 import { emitFill, type VenueFill } from './inbox.ts'
 import { fillAmounts } from './ledger.ts'
@@ -216,13 +216,37 @@ function found(state: KernelState, emitter: Emitter, venueOrder: VenueOrder, inp
     overfillRecheck(state, emitter, { venueCumQty: venueOrder.cumQty, nowMs })
     return
   }
+  const below = venueOrder.cumQty < draft.cumQty
+  if (below) cumBelow(emitter, venueOrder, nowMs)
   if (venueOrder.cumQty > draft.cumQty) syntheticFill(emitter, venueOrder, nowMs)
   const to = targetState(venueOrder, draft)
   if (to === draft.status && draft.status !== 'Unknown' && !input.wasUnknown) return
   const transitionName = reconcileTransition(to)
   if (transitionName === null) return
-  const converged = emit(emitter, reconciled(draft, { to, nowMs, venueStatus: venueOrder.status, notAtVenue: false, venueOrderId: venueOrder.venueOrderId }))
+  const reason = below ? 'RECONCILE_CUM_BELOW' : undefined
+  const converged = emit(emitter, reconciled(draft, { to, nowMs, venueStatus: venueOrder.status, notAtVenue: false, venueOrderId: venueOrder.venueOrderId, reason }))
   if (converged && to === 'CancelRequested') paceCancelRepeat(state, emitter, nowMs)
+}
+
+/**
+ * The venue counts less filled than egress booked: it took back a fill egress booked (a trade bust, FIX ExecType H or
+ * ExecTransType 1), or cut one (a correction, G or 2; src/venues/fix/reports.ts tradeBust reads the order back for
+ * both), or never had it. No record reverses a fill, and which fill the venue no longer counts, at what price, the
+ * answer does not say: guessing one would move money on a guess. So the fills stay as booked — the order's cumQty, the
+ * position and the funds overstate what the venue holds — and an operator is told: the first such answer is an anomaly
+ * (RECONCILE_CUM_BELOW, naming both quantities; the order goes Unknown, and shows in the Unknown gauges while this
+ * decision lasts). The order then takes the venue's state, recorded with that reason (`order.reconciled`
+ * RECONCILE_CUM_BELOW, counted in egress_reconcile_outcomes_total): left Unknown it would wait for good for an answer
+ * that cannot come, and no route sets an order's state. The reason stays the order's last (lastReason), and a repeat
+ * of the answer while it does — the open-order sweep reads a quiet open order back every interval while the venue
+ * lists it differently — is not alerted again. Before, the answer converged the order as if the two agreed, or left it
+ * as it was, without a word: a bust was seen only in a log line, or a back-office break on an order still open.
+ */
+function cumBelow(emitter: Emitter, venueOrder: VenueOrder, nowMs: number): void {
+  const { draft } = emitter
+  if (draft.lastReason === 'RECONCILE_CUM_BELOW') return
+  const detail = `venue cumQty ${formatDecimal(venueOrder.cumQty)} is below the ${formatDecimal(draft.cumQty)} egress booked (${venueOrder.status} at the venue as ${venueOrder.clientOrderId}): a fill was busted or corrected there; nothing is reversed, the fills as booked overstate the position and funds`
+  anomaly(emitter, { atMs: nowMs, reason: 'RECONCILE_CUM_BELOW', detail })
 }
 
 /** Cancels of one order that went out and left it open at the venue before an operator is alerted (once). */
@@ -330,14 +354,14 @@ function pendingRecordable(draft: Order, added: { cash: Units; notional: Units }
 
 function reconciled(
   draft: Order,
-  input: { to: OrderState; nowMs: number; venueStatus: string; notAtVenue: boolean; venueOrderId: string | null },
-): { type: 'order.reconciled'; atMs: number; orderId: string; to: OrderState; reason: 'RECONCILE_NOT_FOUND' | 'RECONCILE_CONVERGED'; venueStatus: string; notAtVenue: boolean; venueOrderId: string | null } {
+  input: { to: OrderState; nowMs: number; venueStatus: string; notAtVenue: boolean; venueOrderId: string | null; reason?: 'RECONCILE_CUM_BELOW' | undefined },
+): { type: 'order.reconciled'; atMs: number; orderId: string; to: OrderState; reason: 'RECONCILE_NOT_FOUND' | 'RECONCILE_CONVERGED' | 'RECONCILE_CUM_BELOW'; venueStatus: string; notAtVenue: boolean; venueOrderId: string | null } {
   return {
     type: 'order.reconciled',
     atMs: input.nowMs,
     orderId: draft.orderId,
     to: input.to,
-    reason: input.venueStatus === 'not_found' ? 'RECONCILE_NOT_FOUND' : 'RECONCILE_CONVERGED',
+    reason: input.reason ?? (input.venueStatus === 'not_found' ? 'RECONCILE_NOT_FOUND' : 'RECONCILE_CONVERGED'),
     venueStatus: input.venueStatus,
     notAtVenue: input.notAtVenue,
     venueOrderId: input.venueOrderId,
