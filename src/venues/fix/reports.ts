@@ -4,8 +4,9 @@
  *
  * ExecType → kind: 0 new; 1, 2 (FIX 4.2) and F (4.4) fill; 4 canceled; 5 replaced; 8 rejected; C and 3 expired.
  * Pending, restated, stopped and suspended reports carry no transition egress models and map to nothing; trade
- * busts/corrections (ExecType G/H, or ExecTransType 1/2 in 4.2) cannot be represented and are flagged for an operator.
- * Trades in or out of a clearing hold (J, K) are not booked from the report: the order is read back (clearingReport).
+ * busts/corrections (ExecType G/H, or ExecTransType 1/2 in 4.2) cannot be represented: they are flagged for an operator
+ * and the order is read back (tradeBust). Trades in or out of a clearing hold (J, K) are not booked from the report:
+ * the order is read back (clearingReport).
  */
 
 import { formatDecimal, type Units } from '../../domain/decimal.ts'
@@ -184,11 +185,11 @@ const EXEC_TRANS_TYPE_VALUES: ReadonlySet<string> = new Set(['0', '1', '2', '3']
 export function mapExecutionReport(venue: string, message: FixMessage, facts: FixOrderFacts | undefined, fallbackMs: number): Mapped<ExecutionReport> {
   const execTransType = message.get(Tag.ExecTransType)
   if (execTransType !== undefined && !EXEC_TRANS_TYPE_VALUES.has(execTransType)) return refusedOver(valueOutOfRange(Tag.ExecTransType, `ExecTransType (20) unknown: ${execTransType}`))
-  if (execTransType === '1' || execTransType === '2') return { kind: 'ignored', why: `trade bust/correction (ExecTransType ${execTransType}) needs an operator` }
+  if (execTransType === '1' || execTransType === '2') return tradeBust(message, `trade ${execTransType === '1' ? 'bust' : 'correction'} (ExecTransType ${execTransType})`)
   const execType = message.get(Tag.ExecType)
   if (execType === undefined) return refusedOver(missingField(Tag.ExecType, 'ExecType (150) missing'))
   if (!EXEC_TYPE_VALUES.has(execType)) return refusedOver(valueOutOfRange(Tag.ExecType, `ExecType (150) unknown: ${execType}`))
-  if (execType === 'G' || execType === 'H') return { kind: 'ignored', why: `trade correction/cancel (ExecType ${execType}) needs an operator` }
+  if (execType === 'G' || execType === 'H') return tradeBust(message, `trade ${execType === 'H' ? 'cancel' : 'correction'} (ExecType ${execType})`)
   if (execType === 'J' || execType === 'K') return clearingReport(message, execType)
   const rests = execType === '3' ? restsForLaterDay(message, facts) : false
   if (typeof rests !== 'boolean') return refusedOver(rests)
@@ -216,6 +217,21 @@ export function mapExecutionReport(venue: string, message: FixMessage, facts: Fi
     Object.assign(report, fill)
   }
   return { kind: 'mapped', value: report }
+}
+
+/**
+ * A trade bust or correction: ExecType H (Trade Cancel) or G (Trade Correct), or in FIX 4.2 ExecTransType 1 (Cancel) or
+ * 2 (Correct), naming in ExecRefID (19) the ExecID of the trade it takes back or changes. egress books none of it: no
+ * record reverses a fill, and a correction's new LastQty and LastPx would be a second fill under a new ExecID. Before,
+ * such a report was only logged, and nothing in egress's records showed that the order's fills, position and funds
+ * now overstate (or misstate) what the venue holds. It is still an error for an operator, naming the report's ExecID,
+ * the trade's and the order, and now the order is also read back, as for a clearing report: the venue's view of it is
+ * recorded, and a CumQty below what egress booked raises RECONCILE_CUM_BELOW (an alert on the order; nothing
+ * reversed: src/kernel/reconcile.ts cumBelow), one above books the difference as a synthetic fill with its alert.
+ */
+function tradeBust(message: FixMessage, what: string): Ignored {
+  const named = `ExecID ${message.get(Tag.ExecID) ?? 'absent'} of the trade ExecRefID ${message.get(Tag.ExecRefID) ?? 'absent'}, order ${message.get(Tag.ClOrdID) ?? 'absent'}`
+  return { kind: 'ignored', why: `${what} ${named} is not booked (egress reverses no fill): the order is read back, and it needs an operator`, readBack: true }
 }
 
 /**

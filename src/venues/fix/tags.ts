@@ -18,6 +18,7 @@ export const Tag = {
   EndSeqNo: 16,
   ExecID: 17,
   ExecInst: 18,
+  ExecRefID: 19,
   ExecTransType: 20,
   HandlInst: 21,
   LastPx: 31,

@@ -166,7 +166,8 @@ export class FixVenueInbound {
     if (mapped.kind === 'mapped') this.#memory.learn(mapped.value, message)
     this.#offer(clientOrderId, ['place', 'cancel', 'amend'], message)
     if (mapped.kind === 'mapped') this.#emit(mapped.value)
-    // A trade egress does not book from its report (ExecType J, K: reports.ts clearingReport) is booked from the venue's CumQty.
+    // A trade egress does not book from its report (ExecType J, K: reports.ts clearingReport) is booked from the venue's
+    // CumQty; a trade bust or correction (G, H: tradeBust) is read back so the venue's view of the order is recorded.
     if (mapped.kind === 'ignored' && mapped.readBack === true) this.#readBackNamed(message)
   }
 
