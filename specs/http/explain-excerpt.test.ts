@@ -5,17 +5,21 @@ import { DECISIONS_RECENT_MAX, explainExcerpt, STORY_RECENT_MAX, type ExcerptSou
 
 const LATER: ReadonlySet<EventType> = new Set(['order.amend_requested', 'order.amend_rejected', 'order.resend_requested', 'order.resend_refused'])
 
-/** An order's records as types at LSNs 1, 2, 3, …; read() hands back stand-ins carrying the type only. */
-function source(types: readonly EventType[]): ExcerptSource & { readLsns: number[][] } {
+/**
+ * An order's records as types at LSNs 1, 2, 3, …; read() hands back stand-ins carrying the type only, of those at or
+ * above the log's first LSN (`firstLsn`, 1 unless given: below it, compacted but still held by the index).
+ */
+function source(types: readonly EventType[], firstLsn = 1): ExcerptSource & { readLsns: number[][] } {
   const lsns = types.map((_, index) => index + 1)
   const readLsns: number[][] = []
   return {
     readLsns,
+    firstLsn,
     positionsOf: () => lsns,
     decisionPositionsOf: () => {
       const intake: number[] = []
       let acceptedLsn: number | null = null
-      for (const lsn of lsns) {
+      for (const lsn of lsns.filter((lsn) => lsn >= firstLsn)) {
         const type = types[lsn - 1]
         if (type !== 'order.rejected' && type !== 'order.accepted') break
         intake.push(lsn)
@@ -29,7 +33,7 @@ function source(types: readonly EventType[]): ExcerptSource & { readLsns: number
     },
     read: (wanted) => {
       readLsns.push([...wanted])
-      return wanted.map((lsn): LoggedEvent => ({ lsn, event: { type: types[lsn - 1] } as DomainEvent }))
+      return wanted.filter((lsn) => lsn >= firstLsn).map((lsn): LoggedEvent => ({ lsn, event: { type: types[lsn - 1] } as DomainEvent }))
     },
   }
 }
@@ -45,11 +49,8 @@ describe('explain excerpt', () => {
 
   test('compacted: the first position no longer read, or the first record left not the intake', () => {
     const types: EventType[] = ['order.accepted', 'order.send_requested', 'order.send_acked', 'order.cancel_requested']
-    const gone = source(types)
-    const read = gone.read
     // LSN 1 below the log's first: the index still has its position, the log no longer the record.
-    gone.read = (wanted) => read(wanted.filter((lsn) => lsn > 1))
-    expect(explainExcerpt(gone, 'o').compacted).toBe(true)
+    expect(explainExcerpt(source(types, 2), 'o').compacted).toBe(true)
     // Forgotten by the index too: the first position left is a later record.
     const forgotten = source(types)
     forgotten.positionsOf = () => [2, 3, 4]
@@ -72,5 +73,23 @@ describe('explain excerpt', () => {
     // One read, of the records shown only.
     expect(src.readLsns).toHaveLength(1)
     expect(src.readLsns[0]?.length).toBe(new Set([...excerpt.decisionLsns, ...excerpt.storyLsns]).size)
+  })
+
+  test('compacted, not yet forgotten by the index: the story and the decisions start at the first record the log holds, and count only those as left out', () => {
+    const removedAmends: EventType[] = Array(10).fill('order.amend_rejected')
+    const retainedAmends: EventType[] = Array(STORY_RECENT_MAX + 10).fill('order.amend_rejected')
+    const types: EventType[] = ['order.accepted', 'order.send_requested', 'order.send_acked', ...removedAmends, ...retainedAmends]
+    // The log's first LSN is the first retained amend's: the intake, its send and the first amends are gone.
+    const firstLsn = 3 + removedAmends.length + 1
+    const excerpt = explainExcerpt(source(types, firstLsn), 'o')
+    const story = [...excerpt.storyLsns].sort((a, b) => a - b)
+    // The first record the log holds, then the latest STORY_RECENT_MAX: none of them a removed position.
+    expect(story).toEqual([firstLsn, ...Array.from({ length: STORY_RECENT_MAX }, (_, index) => types.length - STORY_RECENT_MAX + 1 + index)])
+    expect(excerpt.events.filter(({ lsn }) => excerpt.storyLsns.has(lsn))).toHaveLength(1 + STORY_RECENT_MAX)
+    expect(excerpt.storyOmitted).toBe(retainedAmends.length - 1 - STORY_RECENT_MAX)
+    // The latest DECISIONS_RECENT_MAX amends; the retained ones before them are left out, the removed ones are not counted.
+    expect(excerpt.decisionLsns.size).toBe(DECISIONS_RECENT_MAX)
+    expect(excerpt.decisionsOmitted).toBe(retainedAmends.length - DECISIONS_RECENT_MAX)
+    expect(excerpt.compacted).toBe(true)
   })
 })

@@ -227,6 +227,14 @@ export class LogIndex {
     return index >= 0 && records.at(orderId, index) === lsn
   }
 
+  /**
+   * The log's first LSN. Positions below it were compacted away: the index still holds them until the walk started at
+   * the next durable batch forgets them, and reading them finds nothing (/explain trims its excerpt to those at or above it).
+   */
+  get firstLsn(): number {
+    return this.wal.firstLsn
+  }
+
   /** How many records of the order the index holds: positions only (no record is read). */
   recordCountOf(orderId: string): number {
     this.requireComplete(orderId)

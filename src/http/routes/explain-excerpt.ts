@@ -36,14 +36,21 @@ export interface ExplainExcerpt {
 }
 
 /** What an excerpt reads of the log index. */
-export type ExcerptSource = Pick<LogIndex, 'positionsOf' | 'decisionPositionsOf' | 'read'>
+export type ExcerptSource = Pick<LogIndex, 'positionsOf' | 'decisionPositionsOf' | 'read' | 'firstLsn'>
 
 export function explainExcerpt(logIndex: ExcerptSource, orderId: string): ExplainExcerpt {
   const positions = logIndex.positionsOf(orderId)
-  const storyLsns = new Set<number>(positions.slice(0, 1))
-  for (const lsn of positions.slice(Math.max(1, positions.length - STORY_RECENT_MAX))) storyLsns.add(lsn)
+  // Positions below the log's first LSN (compacted, not yet forgotten by the index: that waits for the next durable
+  // batch) have no record to read: chosen as the first story entry, the story showed one entry fewer, and counted in
+  // the omitted numbers, they were "left out" though `compacted` already says they are gone.
+  const retained = retainedFrom(positions, logIndex.firstLsn)
+  const storyLsns = new Set<number>(retained.slice(0, 1))
+  for (const lsn of retained.slice(Math.max(1, retained.length - STORY_RECENT_MAX))) storyLsns.add(lsn)
 
-  const { intake, acceptedLsn, later } = logIndex.decisionPositionsOf(orderId)
+  // The intake is found from the first position the log holds (log-index-intake.ts); the later decisions are not.
+  const decisions = logIndex.decisionPositionsOf(orderId)
+  const { intake, acceptedLsn } = decisions
+  const later = retainedFrom(decisions.later, logIndex.firstLsn)
   // The intake: the first decision, and the acceptance if rejections of a retried key came first; then the latest.
   const decisionLsns = new Set<number>(intake.slice(0, 1))
   if (acceptedLsn !== null) decisionLsns.add(acceptedLsn)
@@ -55,14 +62,21 @@ export function explainExcerpt(logIndex: ExcerptSource, orderId: string): Explai
 
   const shown = [...new Set([...storyLsns, ...decisionLsns])].sort((a, b) => a - b)
   const events = logIndex.read(shown)
-  // The first position is shown, so it is the first record read unless the log no longer holds it (not yet forgotten
-  // by the index); once forgotten, the first position left is a later record, not the intake.
+  // The first retained position is shown, so it is the first record read; judged against the index's first position:
+  // when the log no longer holds that one (not yet forgotten by the index) they differ, and once forgotten, the first
+  // position left is a later record, not the intake.
   return {
     events,
     compacted: historyCompacted(events[0], positions[0]),
     decisionLsns,
     storyLsns,
     decisionsOmitted: intake.length + later.length - decisionLsns.size,
-    storyOmitted: positions.length - storyLsns.size,
+    storyOmitted: retained.length - storyLsns.size,
   }
+}
+
+/** The ascending `lsns` at or above `firstLsn`: the ones the log still holds. */
+function retainedFrom(lsns: readonly number[], firstLsn: number): readonly number[] {
+  const first = lsns.findIndex((lsn) => lsn >= firstLsn)
+  return first === -1 ? [] : lsns.slice(first)
 }
