@@ -8,7 +8,7 @@
  * the renewal has ended the previous expiry governs (isHeld, assertHeld: the log and the executor check those), and it
  * moves only after the record is durable and a listing found no newer epoch. One renewal writes at a time: a call
  * while one writes gets the renewal started when that one ends (one for every call meanwhile; it writes the floor and
- * the in-sync set as they are then). A renewal the lease was released during (release) writes nothing more and
+ * the in-sync set as they are then), unless the lease no longer holds (Lease.renewOffLoop rejects at once). A renewal the lease was released during (release) writes nothing more and
  * rejects with LEASE_LOST.
  *
  * The checks, the record and the expiry's move stay the Lease's own: it hands this file its steps as closures over

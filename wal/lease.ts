@@ -268,8 +268,15 @@ export class Lease implements LeaseGuard {
    * renew with the record's write, its fsync, the rename and the directory's fsync made off the event loop: resolves
    * with the record written once it is durable and the expiry moved, rejects as renew throws. renew's guarantees hold
    * unchanged; one renewal writes at a time, and a release while one writes is the last word (wal/lease-renew-off-loop.ts).
+   * A lease run out (or lost) rejects LEASE_LOST at once, even while a renewal writes: queued behind one that never
+   * ended (a disk, an NFS share, that hangs), the caller waited for good and a leader never stepped down.
    */
   renewOffLoop(): Promise<LeaseRecord> {
+    try {
+      this.assertHeld()
+    } catch (error) {
+      return Promise.reject(error)
+    }
     return this.renewals.renew()
   }
 

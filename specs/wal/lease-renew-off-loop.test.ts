@@ -159,6 +159,25 @@ describe('a renewal off the event loop', () => {
     lease.renew()
   })
 
+  test('asked for once the lease has run out rejects LEASE_LOST at once, even while a renewal that never ends writes', async () => {
+    const dir = tempDir()
+    const clock = manualClock(1_000_000)
+    const { io, held, waiting } = holdingIo()
+    const lease = Lease.acquire({ dir, holderId: 'a', ttlMs: 1000, clockSkewMsMax: 0, io, nowMs: clock.nowMs })
+    held.add('renameOffLoop')
+    void lease.renewOffLoop()
+    await heldCall(waiting, 'renameOffLoop') // never let go: a disk (an NFS share) that hangs
+    clock.advance(500)
+    const whileHeld = settled(lease.renewOffLoop())
+    clock.advance(500)
+    expect(lease.isHeld()).toBe(false)
+    const timedOut = new Promise<'pending'>((resolve) => setTimeout(() => resolve('pending'), 50))
+    const outcome = await Promise.race([settled(lease.renewOffLoop()), timedOut])
+    expect(outcome !== 'pending' && 'error' in outcome && outcome.error instanceof LeaseError && outcome.error.code).toBe('LEASE_LOST')
+    // The one asked for while the lease held still waits behind the renewal that writes.
+    expect(await Promise.race([whileHeld, timedOut])).toBe('pending')
+  })
+
   test('finds a takeover made while it wrote: LEASE_LOST, for good', async () => {
     const dir = tempDir()
     const clock = manualClock(1_000_000)

@@ -141,3 +141,24 @@ test('a renewal that fails after the node let go of its lease (stepped down, gav
   expect(changes).toEqual([])
   expect(lines).toEqual([])
 })
+
+test('a renewal that never ends (a lease directory whose share hangs) holds no later tick: once the lease has run out, the next one steps down', async () => {
+  const clock = { nowMs: 1_000_000 }
+  const dir = mkdtempSync(join(tmpdir(), 'egress-lease-'))
+  dirs.push(dir)
+  // Every off-loop fsync of the renewal's temp file waits for good, as on a hard-mounted NFS share gone away.
+  const io: WalIo = { ...nodeIo, fsyncOffLoop: () => {} }
+  const lease = Lease.acquire({ dir, holderId: 'a http://127.0.0.1:1', ttlMs: 1000, clockSkewMsMax: 10, io, nowMs: () => clock.nowMs })
+  const { node, changes } = nodeHolding(lease)
+  const pending = new Promise<'pending'>((resolve) => setTimeout(() => resolve('pending'), 50))
+  clock.nowMs += 250
+  expect(await Promise.race([renewLease(node), pending])).toBe('pending')
+  clock.nowMs += 250
+  expect(await Promise.race([renewLease(node), pending])).toBe('pending')
+  expect(changes).toEqual([])
+  clock.nowMs += 500
+  expect(lease.isHeld()).toBe(false)
+  const stepped = new Promise<'pending'>((resolve) => setTimeout(() => resolve('pending'), 50))
+  expect(await Promise.race([renewLease(node), stepped])).toBeUndefined()
+  expect(changes).toEqual(['step-down'])
+})
