@@ -70,12 +70,12 @@ export function offLoop(call: (done: (error: Error | null) => void) => void): Pr
 const TEMP_NAME_ID_CHARS_MAX = 64
 
 /**
- * The holder's part of the temp file an acquire writes: the holder id made safe for a file name, and, when it is long,
- * cut short with a digest of the whole id (one per holder still). Taken whole, a holder id with a long advertised URL
- * (the CLI takes 2048 characters) made a name past the file system's 255 bytes: ENAMETOOLONG at every acquire, so
- * that node could never lead.
+ * The holder's part of the temp file an acquire (or a renewal off the loop, lease-renew-off-loop.ts) writes: the
+ * holder id made safe for a file name, and, when it is long, cut short with a digest of the whole id (one per holder
+ * still). Taken whole, a holder id with a long advertised URL (the CLI takes 2048 characters) made a name past the
+ * file system's 255 bytes: ENAMETOOLONG at every acquire, so that node could never lead.
  */
-function tempNameOf(holderId: string): string {
+export function tempNameOf(holderId: string): string {
   const safe = holderId.replace(/[^A-Za-z0-9_-]/g, '_')
   if (safe.length <= TEMP_NAME_ID_CHARS_MAX) return safe
   return `${safe.slice(0, TEMP_NAME_ID_CHARS_MAX)}_${toHex(sha256(new TextEncoder().encode(holderId)).subarray(0, 8))}`

@@ -18,7 +18,7 @@
 import { join } from 'node:path'
 import { LeaseError } from './errors.ts'
 import type { WalIo } from './io.ts'
-import { offLoop, writeDurablyOffLoop } from './lease-epoch-files.ts'
+import { offLoop, tempNameOf, writeDurablyOffLoop } from './lease-epoch-files.ts'
 import { epochFileName, type LeaseRecord } from './lease-record.ts'
 
 /** A renewal's record and the monotonic clock read with its wall clock, before anything was written. */
@@ -32,6 +32,8 @@ export interface LeaseRenewalSteps {
   io: WalIo
   dir: string
   epoch: number
+  /** The holder's id: part of the renewal's temp file's name (see renewalTempPath). */
+  holderId: string
   /** A renewal's checks and its record (Lease.renewalBegun): throws as renew does. */
   begun: () => LeaseRenewal
   /** After the renewal's record is durable: a listing, then the expiry moved (Lease.renewalWritten). */
@@ -112,8 +114,14 @@ export class LeaseRenewalsOffLoop {
     await offLoop((done) => io.fsyncDirectoryOffLoop(dir, done))
   }
 
+  /**
+   * The holder's id is in the name, not only the process id: two holders of one epoch (its file had gone and a taker
+   * linked it again, Lease.takenAgain) in one process, or in two with the same pid (containers sharing the lease
+   * directory), wrote one temp file, and the write of the one still syncing landed in the file the other had renamed
+   * into place: half of each record, which no taker could read.
+   */
   private renewalTempPath(): string {
-    return `${join(this.steps.dir, epochFileName(this.steps.epoch))}.${process.pid}.renewal.tmp`
+    return `${join(this.steps.dir, epochFileName(this.steps.epoch))}.${tempNameOf(this.steps.holderId)}.${process.pid}.renewal.tmp`
   }
 
   /**

@@ -111,7 +111,7 @@ export class Lease implements LeaseGuard {
     this.inSyncNoted = taken.inSync
     this.previousHolder = taken.previousHolder
     this.renewals = new LeaseRenewalsOffLoop({
-      io: options.io, dir: options.dir, epoch,
+      io: options.io, dir: options.dir, epoch, holderId: options.holderId,
       begun: () => this.renewalBegun(),
       written: (renewal) => this.renewalWritten(renewal),
       released: () => this.released,

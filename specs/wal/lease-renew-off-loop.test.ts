@@ -9,7 +9,8 @@
  */
 
 import { afterEach, describe, expect, test } from 'bun:test'
-import { readdirSync } from 'node:fs'
+import { readdirSync, unlinkSync } from 'node:fs'
+import { join } from 'node:path'
 import { AssertionError } from '../../wal/assert.ts'
 import { Lease, LeaseError, nodeIo, readCurrentLease, type WalIo } from '../../wal/index.ts'
 import { removeTempDirs, tempDir } from './support.ts'
@@ -192,6 +193,32 @@ describe('a renewal off the event loop', () => {
     expect('error' in outcome && (outcome.error as LeaseError).code).toBe('LEASE_LOST')
     expect(lease.isHeld()).toBe(false)
     expect(taker.isHeld()).toBe(true)
+  })
+})
+
+describe('two holders of one epoch in one process (its file had gone, and a taker linked the epoch again)', () => {
+  test('renew under temp files of their own: the one writing second replaces the record whole, and the other finds it LEASE_LOST', async () => {
+    const dir = tempDir()
+    const clock = manualClock(1_000_000)
+    const { io, held, waiting } = holdingIo()
+    const first = Lease.acquire({ dir, holderId: 'a', ttlMs: 1000, clockSkewMsMax: 0, io, nowMs: clock.nowMs })
+    held.add('writeOffLoop')
+    const renewal = settled(first.renewOffLoop())
+    const goFirst = await heldCall(waiting, 'writeOffLoop')
+    // Its file gone (a lease directory emptied by hand), a taker links epoch 1 again and renews at once.
+    unlinkSync(join(dir, 'epoch-0000000001.json'))
+    const second = Lease.acquire({ dir, holderId: 'b http://127.0.0.1:1', ttlMs: 1000, clockSkewMsMax: 0, nowMs: clock.nowMs })
+    expect(second.epoch).toBe(1)
+    await second.renewOffLoop()
+    goFirst()
+    const outcome = await renewal
+    // The first's renewal checked the file before the taker linked it: its record replaces the taker's, whole (under
+    // one temp file, its write landed in the taker's renamed file: half of each, a record no taker could read).
+    expect(outcome).toMatchObject({ value: { holderId: 'a' } })
+    expect(readCurrentLease(dir)).toMatchObject({ holderId: 'a', epoch: 1 })
+    const lost = await settled(second.renewOffLoop())
+    expect('error' in lost && lost.error instanceof LeaseError && lost.error.code).toBe('LEASE_LOST')
+    expect(tempFilesIn(dir)).toEqual([])
   })
 })
 
