@@ -39,8 +39,8 @@ export const REASONS = {
   // guard 3: mode
   MODE_HALTED: reason('definite_reject', 503, 'Trading is halted; only cancels and closes are accepted'),
   MODE_CANCEL_ONLY: reason('definite_reject', 503, 'The gateway is in cancel-only mode'),
-  ACCOUNT_HALTED: reason('definite_reject', 503, "The account's own kill switch is HALT (an auto-stop trip on its order rate): nothing new of it is accepted or sent; cancels and closes pass, other accounts trade on"),
-  ACCOUNT_CANCEL_ONLY: reason('definite_reject', 503, "The account's own kill switch is CANCEL_ONLY (an auto-stop trip on its order rate): only its cancels pass, other accounts trade on"),
+  ACCOUNT_HALTED: reason('definite_reject', 503, "The account's own kill switch is HALT (an auto-stop trip on its order rate, or an operator's POST /v1/accounts/:id/halt): nothing new of it is accepted or sent; cancels and closes pass, other accounts trade on"),
+  ACCOUNT_CANCEL_ONLY: reason('definite_reject', 503, "The account's own kill switch is CANCEL_ONLY (an auto-stop trip on its order rate, or an operator's POST /v1/accounts/:id/cancel-only): only its cancels pass, other accounts trade on"),
   LIVE_NOT_PERMITTED: reason('definite_reject', 403, 'The principal or account is not allowed to trade live'),
   LIVE_NOT_READY: reason('definite_reject', 503, 'Live prerequisites are missing (credential, environment or HA leader)'),
   CONFIG_DIGEST_MISMATCH: reason('definite_reject', 503, 'The running config digest differs from the recorded one'),

@@ -130,9 +130,9 @@ const HELD = v.strictObject({
   reason: text('The reason code of the hold'),
   held_by: v.pipe(
     v.picklist(HOLDING_SWITCHES),
-    v.description("The switch holding it: the gateway's trading switch (reason KILL_SWITCH_*), or the order's account's own (ACCOUNT_HALTED, ACCOUNT_CANCEL_ONLY: an auto-stop on its order rate)"),
+    v.description("The switch holding it: the gateway's trading switch (reason KILL_SWITCH_*), or the order's account's own (ACCOUNT_HALTED, ACCOUNT_CANCEL_ONLY: an auto-stop on its order rate, or an operator's POST /v1/accounts/{id}/halt | cancel-only)"),
   ),
-  trading_switch: v.pipe(v.picklist(TRADING_SWITCHES), v.description("The gateway's trading switch now (normal when the account's own switch holds the order)")),
+  trading_switch: v.pipe(v.picklist(TRADING_SWITCHES), v.description("The gateway's trading switch now (normal, or engaged too when the account's own switch holds the order: under the trading switch's HALT an account's own CANCEL_ONLY still holds a flatten's close)")),
   account_switch: v.pipe(v.picklist(TRADING_SWITCHES), v.description("The order's account's own switch now (normal when that account is not stopped on its own)")),
   description: text('What the reason means'),
 })

@@ -9,7 +9,16 @@ import { ACCOUNT_ID, errorResponse, IDEMPOTENCY_KEY, jsonAnswer, jsonContent, op
 
 const LSN = { type: ['integer', 'null'], description: 'LSN of the last record the command wrote; null when it wrote none (a repeat: the mode or switch was already so)' }
 const SWITCH_RECORDED = jsonAnswer('Switch recorded', { type: 'object', properties: { action: { type: 'string' }, trading_switch: { type: 'string' }, lsn: LSN } })
-const ACCOUNT_SWITCH_RECORDED = jsonAnswer('Account switch recorded', { type: 'object', properties: { account: { type: 'string' }, action: { type: 'string' }, account_switch: { type: 'string' }, lsn: LSN } })
+const ACCOUNT_SWITCH_RECORDED = jsonAnswer('Account switch recorded', {
+  type: 'object',
+  required: ['account', 'action', 'account_switch', 'lsn'],
+  properties: {
+    account: { type: 'string' },
+    action: { type: 'string', enum: ['HALT', 'CANCEL_ONLY', 'RESUME'] },
+    account_switch: { type: 'string', enum: ['halted', 'cancel_only', 'normal'], description: "The account's own switch this decision left (GET /v1/auto_stop stopped_accounts lists the accounts stopped now)" },
+    lsn: LSN,
+  },
+})
 
 /** One account's own switch by hand (routes/admin.ts accountSwitch): HALT or CANCEL_ONLY, engaging it or moving it. */
 function accountStop(summary: string): Json {
