@@ -13,7 +13,7 @@ export { defaultWalOptions, leaseStillHeld, type Durability, type LeaseGuard, ty
 export { copyFrame, recordProblem, type Frame, type OwnedFrame, type RecordInput, PAYLOAD_BYTES_MAX, FRAME_HEADER_BYTES, FRAME_FORMAT_VERSION } from './frame.ts'
 export { FrameView, frameContinues } from './frame-check.ts'
 export { GENESIS_HASH, chainHashInPlace, chainHashReference, hashesEqual, toHex, fromHex } from './chain.ts'
-export { nodeIo, readFully, type WalIo } from './io.ts'
+export { nodeIo, readFully, type FileIdentity, type WalIo } from './io.ts'
 export { syncFailuresMarked, type SyncFailureContext } from './sync-failures.ts'
 export { makeDirDurable } from './durable-dir.ts'
 export { Lease, readCurrentLease, sameLeaseRecord, type LeaseRecord } from './lease.ts'

@@ -15,6 +15,19 @@
 import * as fs from 'node:fs'
 import { DirectoryOpenError } from './errors.ts'
 
+/**
+ * What tells one file from another under one name: a file removed and another linked in its place has another inode,
+ * or, the number reused (ext4 hands a freed inode number to the next file created, at once), another change time (its
+ * link set it) or size. A kernel before Linux 6.13 stamps change times from a coarse clock (one tick, 1 to 10 ms): two
+ * files of one reused number, one size and one tick are not told apart.
+ */
+export interface FileIdentity {
+  dev: number
+  ino: number
+  ctimeMs: number
+  sizeBytes: number
+}
+
 export interface WalIo {
   openAppend(path: string): number
   /**
@@ -70,6 +83,12 @@ export interface WalIo {
   readdir(path: string): string[]
   mkdirp(path: string): void
   exists(path: string): boolean
+  /**
+   * Which file `path` names now (stat, links followed), or null when there is none — or the stat fails, as `exists`
+   * reads it false. The lease's fencing check makes it in place of `exists` on its own epoch file (Lease.fenced,
+   * wal/lease.ts): another file linked under the same name differs in one of the three.
+   */
+  fileIdentity(path: string): FileIdentity | null
   /** Removes a file, or a directory with everything under it (`rm -rf`); nothing when `path` does not exist. */
   removeAll(path: string): void
 }
@@ -104,6 +123,16 @@ function fsyncDirectoryOffLoop(path: string, done: (error: Error | null) => void
     if (openError !== null) return done(new DirectoryOpenError(path, openError))
     fs.fsync(fd, (syncError) => fs.close(fd, (closeError) => done(syncError ?? closeError)))
   })
+}
+
+/** nodeIo's fileIdentity: a stat that finds nothing, or fails (EACCES, EIO, a share gone), is null, as existsSync's false. */
+function fileIdentity(path: string): FileIdentity | null {
+  try {
+    const stats = fs.statSync(path, { throwIfNoEntry: false })
+    return stats === undefined ? null : { dev: stats.dev, ino: stats.ino, ctimeMs: stats.ctimeMs, sizeBytes: stats.size }
+  } catch {
+    return null
+  }
 }
 
 export const nodeIo: WalIo = {
@@ -146,6 +175,7 @@ export const nodeIo: WalIo = {
   readdir: (path) => fs.readdirSync(path),
   mkdirp: (path) => void fs.mkdirSync(path, { recursive: true }),
   exists: (path) => fs.existsSync(path),
+  fileIdentity,
   removeAll: (path) => fs.rmSync(path, { recursive: true, force: true }),
 }
 

@@ -7,7 +7,8 @@
  * wal/lease-retaken), `old`'s fencing check before each batch finds no epoch 2 and an epoch-1 file, and reads the lease
  * as held. Opened on the taker's log at epoch 1, both wrote and acknowledged at epoch 1: two leaders, one epoch, two
  * histories no reader can tell apart by epoch. A writer with a lease refuses a log that already holds its epoch's
- * frames; the taker gives the lease up and takes epoch 2, which fences `old` at its very next write.
+ * frames; the taker gives the lease up and takes epoch 2, which fences `old` at its very next write. (`old`'s check
+ * now tells the taker's file from its own and is fenced at its next write by that already: wal/lease-retaken-writes.)
  */
 
 import { afterEach, describe, expect, test } from 'bun:test'
@@ -55,8 +56,9 @@ describe('a taker whose log already holds frames of the epoch it took', () => {
     rmSync(join(leaseDir, 'epoch-0000000001.json'))
     const taker = Lease.acquire({ dir: leaseDir, holderId: 'taker', ...leaseOptions })
     expect(taker.epoch).toBe(1)
-    // The old holder's fencing check reads the taker's file as its own: held.
-    expect(old.isHeld()).toBe(true)
+    // The old holder's fencing check finds another file under its epoch's name, the taker's record in it: fenced
+    // (wal/lease-retaken-writes; before, it read the taker's file as its own until its next renewal).
+    expect(old.isHeld()).toBe(false)
     let takerWal: Wal | null = null
     let refusal: unknown = null
     try {
@@ -64,8 +66,9 @@ describe('a taker whose log already holds frames of the epoch it took', () => {
     } catch (error) {
       refusal = error
     }
-    // Without the refusal: ['old', 'taker'], both acknowledged at epoch 1.
-    expect(await acknowledgedWriters({ old: oldWal, ...(takerWal === null ? {} : { taker: takerWal }) })).toEqual(['old'])
+    // Without the refusal: ['taker'], writing at epoch 1 after old's frames of epoch 1 (and, before old's check told
+    // the taker's file from its own, ['old', 'taker']: both acknowledged at epoch 1).
+    expect(await acknowledgedWriters({ old: oldWal, ...(takerWal === null ? {} : { taker: takerWal }) })).toEqual([])
     expect(refusal).toBeInstanceOf(LeaseError)
     expect((refusal as LeaseError).code).toBe('LEASE_LOST')
     expect((refusal as LeaseError).message).toMatch(/already holds frames of epoch 1/)

@@ -280,6 +280,7 @@ describe('a lease directory its holder cannot read for a moment', () => {
     const io = {
       ...nodeIo,
       exists: (path: string) => !(trouble.on && path.endsWith('.json')) && nodeIo.exists(path),
+      fileIdentity: (path: string) => (trouble.on && path.endsWith('.json') ? null : nodeIo.fileIdentity(path)),
       readdir: (path: string) => {
         if (trouble.on) throw Object.assign(new Error(`EIO: i/o error, scandir '${path}'`), { code: 'EIO' })
         return nodeIo.readdir(path)

@@ -9,6 +9,9 @@
  * which fences the old holder at its next write. Before, each take at or below the log's epoch was burnt by a failed
  * start: a standby's takeover failed and it followed again (its gateways stopped and started) to take the next epoch at
  * its next tick, and a node starting up failed its start (exit 1) for each epoch below its log's, one per restart.
+ * A standby whose log lacks the lost epoch's frames (replication behind) still takes that epoch again, and its log
+ * opens; the old holder's fencing check now tells the standby's file from its own and fences it at its next write
+ * (wal/lease-retaken-writes), where before it acknowledged writes at that epoch until its next renewal.
  */
 
 import { afterEach, describe, expect, test } from 'bun:test'
@@ -88,6 +91,35 @@ describe('a lease whose epoch the taker\'s log already holds', () => {
     // Epoch 1 was passed (linked as released, the standby's record: the old holder is fenced by that too), never led at.
     expect(JSON.parse(readFileSync(join(standby.leaseDir, 'epoch-0000000001.json'), 'utf8'))).toMatchObject({ holderId: 'standby http://127.0.0.1:2', expiresAtMs: 0 })
     expect(standby.logLines.filter((line) => line.includes('failed'))).toEqual([])
+    expect(standby.errors).toEqual([])
+  })
+
+  test('a standby whose log lacks the lost epoch\'s frames takes that epoch again, and the old holder is fenced at its next write', async () => {
+    const world = await startWorld({ seed: 34 })
+    worlds.push(world)
+    const frames = await framesAtEpoch1(world)
+    const held = world.gateway.engine.wal.lastLsn
+    const standby = takeoverNode(cleanups, worldGateways(world), { oldLeader: false, leaseTtlMs: TTL_MS })
+    // The old leader took over at epoch 2 (from a holder of epoch 1 that released it) and has written at epoch 2; its
+    // standby holds only the epoch-1 frames (replication behind): its log's last epoch is 1.
+    Lease.acquire({ dir: standby.leaseDir, holderId: 'first', ttlMs: 60_000, clockSkewMsMax: 10 }).release()
+    const old = Lease.acquire({ dir: standby.leaseDir, holderId: `old ${leaderStream(frames)}`, ttlMs: 60_000, clockSkewMsMax: 10 })
+    expect(old.epoch).toBe(2)
+    const oldWal = Wal.open(tempDataDir(), { lease: old, epoch: old.epoch, durability: 'none' })
+    cleanups.push(() => oldWal.close().catch(() => undefined))
+    expect(await oldWal.append([record('old, before')])).toEqual([1])
+    await standby.node.start()
+    await waitFor(() => standby.node.gateway?.engine.wal.lastLsn === held, 5_000, 'the standby holding the epoch-1 frames')
+
+    rmSync(join(standby.leaseDir, 'epoch-0000000002.json'))
+    await waitFor(() => standby.node.role === 'leader', 10_000, `the takeover (role ${standby.node.role}; ${standby.logLines.join(' | ')})`)
+    // Its log's last epoch + 1, and the name free: epoch 2 again, which its log opens (no frame of epoch 2 in it).
+    expect(standby.node.status().epoch).toBe(2)
+    expect(readCurrentLease(standby.leaseDir)).toMatchObject({ epoch: 2, holderId: 'standby http://127.0.0.1:2' })
+    const oldAppend = await oldWal.append([record('old, after the takeover')]).then(() => 'acknowledged', (error: unknown) => (error instanceof LeaseError ? error.code : String(error)))
+    // Before: 'acknowledged' (and every append after it) until old's next renewal: two leaders writing at epoch 2.
+    expect(oldAppend).toBe('LEASE_LOST')
+    expect(old.isHeld()).toBe(false)
     expect(standby.errors).toEqual([])
   })
 
