@@ -9,9 +9,11 @@
  * which fences the old holder at its next write. Before, each take at or below the log's epoch was burnt by a failed
  * start: a standby's takeover failed and it followed again (its gateways stopped and started) to take the next epoch at
  * its next tick, and a node starting up failed its start (exit 1) for each epoch below its log's, one per restart.
- * A standby whose log lacks the lost epoch's frames (replication behind) still takes that epoch again, and its log
- * opens; the old holder's fencing check now tells the standby's file from its own and fences it at its next write
- * (wal/lease-retaken-writes), where before it acknowledged writes at that epoch until its next renewal.
+ * A taker whose log lacks the lost epoch's frames (replication behind) is not refused its log at that epoch: a standby
+ * that watched the old holder's record now takes the lease above that epoch (lease-watch.ts), and a node that never saw
+ * it (started after the loss) takes it again, but the old holder's fencing check tells the taker's file from its own
+ * and fences it at its next write (wal/lease-retaken-writes). Before, both wrote and acknowledged at one epoch until
+ * the old holder's next renewal.
  */
 
 import { afterEach, describe, expect, test } from 'bun:test'
@@ -66,6 +68,25 @@ function leaderStream(frames: Uint8Array): string {
   return `http://127.0.0.1:${server.port}`
 }
 
+/** How `wal`'s append ended: acknowledged, or the LeaseError's code. */
+function appendOutcome(wal: Wal, text: string): Promise<string> {
+  return wal.append([record(text)]).then(() => 'acknowledged', (error: unknown) => (error instanceof LeaseError ? error.code : String(error)))
+}
+
+/**
+ * The old leader: epoch 2 (taken over from a holder of epoch 1 that released it), a long lease it does not renew in
+ * these specs, and a log it has written at epoch 2 — frames no standby holds (replication behind).
+ */
+async function oldLeaderAtEpoch2(leaseDir: string, frames: Uint8Array): Promise<{ old: Lease; oldWal: Wal }> {
+  Lease.acquire({ dir: leaseDir, holderId: 'first', ttlMs: 60_000, clockSkewMsMax: 10 }).release()
+  const old = Lease.acquire({ dir: leaseDir, holderId: `old ${leaderStream(frames)}`, ttlMs: 60_000, clockSkewMsMax: 10 })
+  expect(old.epoch).toBe(2)
+  const oldWal = Wal.open(tempDataDir(), { lease: old, epoch: old.epoch, durability: 'none' })
+  cleanups.push(() => oldWal.close().catch(() => undefined))
+  expect(await appendOutcome(oldWal, 'old, before')).toBe('acknowledged')
+  return { old, oldWal }
+}
+
 describe('a lease whose epoch the taker\'s log already holds', () => {
   test('a standby taking over from a leader whose epoch file was lost leads at the next epoch, and the old holder is fenced', async () => {
     const world = await startWorld({ seed: 31 })
@@ -94,33 +115,47 @@ describe('a lease whose epoch the taker\'s log already holds', () => {
     expect(standby.errors).toEqual([])
   })
 
-  test('a standby whose log lacks the lost epoch\'s frames takes that epoch again, and the old holder is fenced at its next write', async () => {
+  test('a standby whose log lacks the lost epoch\'s frames takes the lease above the epoch it watched: the old holder is fenced', async () => {
     const world = await startWorld({ seed: 34 })
     worlds.push(world)
     const frames = await framesAtEpoch1(world)
     const held = world.gateway.engine.wal.lastLsn
     const standby = takeoverNode(cleanups, worldGateways(world), { oldLeader: false, leaseTtlMs: TTL_MS })
-    // The old leader took over at epoch 2 (from a holder of epoch 1 that released it) and has written at epoch 2; its
-    // standby holds only the epoch-1 frames (replication behind): its log's last epoch is 1.
-    Lease.acquire({ dir: standby.leaseDir, holderId: 'first', ttlMs: 60_000, clockSkewMsMax: 10 }).release()
-    const old = Lease.acquire({ dir: standby.leaseDir, holderId: `old ${leaderStream(frames)}`, ttlMs: 60_000, clockSkewMsMax: 10 })
-    expect(old.epoch).toBe(2)
-    const oldWal = Wal.open(tempDataDir(), { lease: old, epoch: old.epoch, durability: 'none' })
-    cleanups.push(() => oldWal.close().catch(() => undefined))
-    expect(await oldWal.append([record('old, before')])).toEqual([1])
+    const { oldWal } = await oldLeaderAtEpoch2(standby.leaseDir, frames)
     await standby.node.start()
     await waitFor(() => standby.node.gateway?.engine.wal.lastLsn === held, 5_000, 'the standby holding the epoch-1 frames')
+    // Its ticks read old's record (epoch 2) while it follows.
+    await Bun.sleep(TTL_MS)
 
     rmSync(join(standby.leaseDir, 'epoch-0000000002.json'))
     await waitFor(() => standby.node.role === 'leader', 10_000, `the takeover (role ${standby.node.role}; ${standby.logLines.join(' | ')})`)
-    // Its log's last epoch + 1, and the name free: epoch 2 again, which its log opens (no frame of epoch 2 in it).
-    expect(standby.node.status().epoch).toBe(2)
-    expect(readCurrentLease(standby.leaseDir)).toMatchObject({ epoch: 2, holderId: 'standby http://127.0.0.1:2' })
-    const oldAppend = await oldWal.append([record('old, after the takeover')]).then(() => 'acknowledged', (error: unknown) => (error instanceof LeaseError ? error.code : String(error)))
-    // Before: 'acknowledged' (and every append after it) until old's next renewal: two leaders writing at epoch 2.
-    expect(oldAppend).toBe('LEASE_LOST')
-    expect(old.isHeld()).toBe(false)
+    // Before: epoch 2 again (its log's last epoch + 1, the name free), which its log opened (no frame of epoch 2 in
+    // it): two leaders of epoch 2 until old's fencing check found the standby's file.
+    expect(standby.node.status().epoch).toBe(3)
+    expect(readCurrentLease(standby.leaseDir)).toMatchObject({ epoch: 3, holderId: 'standby http://127.0.0.1:2' })
+    expect(await appendOutcome(oldWal, 'old, after the takeover')).toBe('LEASE_LOST')
     expect(standby.errors).toEqual([])
+  })
+
+  test('a node started after the loss, its log lacking the lost epoch\'s frames, takes that epoch again: the old holder is fenced at its next write', async () => {
+    const world = await startWorld({ seed: 35 })
+    worlds.push(world)
+    const frames = await framesAtEpoch1(world)
+    const node = takeoverNode(cleanups, worldGateways(world), { oldLeader: false, leaseTtlMs: TTL_MS, role: 'auto' })
+    const { old, oldWal } = await oldLeaderAtEpoch2(node.leaseDir, frames)
+    // Its log holds the epoch-1 frames only; it never saw old's record before the file was lost.
+    const log = Wal.openReplica(join(node.dataDir, 'log'), { durability: 'none' })
+    await log.appendFrames(frames)
+    await log.close()
+    rmSync(join(node.leaseDir, 'epoch-0000000002.json'))
+    await node.node.start()
+    await waitFor(() => node.node.role === 'leader', 10_000, `the lead (role ${node.node.role}; ${node.logLines.join(' | ')})`)
+    // Its log's last epoch + 1 and the name free: epoch 2 again, which its log opens (no frame of epoch 2 in it).
+    expect(node.node.status().epoch).toBe(2)
+    // Before: 'acknowledged' (and every append after it) until old's next renewal: two leaders writing at epoch 2.
+    expect(await appendOutcome(oldWal, 'old, after the take')).toBe('LEASE_LOST')
+    expect(old.isHeld()).toBe(false)
+    expect(node.errors).toEqual([])
   })
 
   test('a node meeting it at start-up leads at the next epoch, rather than failing its start', async () => {

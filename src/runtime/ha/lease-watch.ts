@@ -11,6 +11,15 @@
  * Such a record is taken over as an expired one is (Lease.acquire `stalled`).
  *
  * A record is new when any of its fields changed (a renewal changes its times); a node that restarts watches afresh.
+ *
+ * The watch also keeps the highest epoch it has seen in a record (`epochSeenMax`), and a take is made above it as above
+ * the log's last epoch (wal/lease.ts, "Epochs the log holds"). The lease directory emptied (by hand, a damaged disk)
+ * under a leader of epoch n, a standby whose log holds no frame of n (replication behind, or nothing written at n yet)
+ * took epoch n again — its log's last epoch + 1, the name free — and two leaders wrote at one epoch until the old
+ * one's fencing check found the standby's file (its next batch; before, its next renewal). Taken above the epoch it
+ * watched, the standby links n + 1, which fences the old leader at its next check, and no epoch is written by two.
+ * Kept in memory only: a node that restarts, or never saw the record (taken and lost between two ticks), takes n again
+ * as before.
  */
 
 import { readCurrentLease, sameLeaseRecord, type Lease, type LeaseRecord } from '../../../wal/index.ts'
@@ -25,12 +34,19 @@ export interface LeaseWatchLimits {
 
 export class LeaseWatch {
   private seen: { record: LeaseRecord; firstSeenMs: number } | null = null
+  private epochSeenMaxNoted = 0
 
   constructor(private readonly monotonicNowMs: () => number = () => performance.now()) {}
+
+  /** The highest epoch of a record this watch has seen (0: none), above which this node takes the lease. */
+  get epochSeenMax(): number {
+    return this.epochSeenMaxNoted
+  }
 
   /** `current` if it is the record seen before and has not changed for longer than it could be held, else undefined. */
   stalled(current: LeaseRecord | null, limits: LeaseWatchLimits): LeaseRecord | undefined {
     const nowMs = this.monotonicNowMs()
+    if (current !== null && current.epoch > this.epochSeenMaxNoted) this.epochSeenMaxNoted = current.epoch
     if (current === null || this.seen === null || !sameLeaseRecord(this.seen.record, current)) {
       this.seen = current === null ? null : { record: current, firstSeenMs: nowMs }
       return undefined
@@ -64,9 +80,11 @@ export function takeLeaseIfGone(access: LeaseDirAccess, holderId: string, looks:
     current = null // unreadable: acquireIfFree throws its LEASE_FILE_INVALID, as before
   }
   const stalled = watch.stalled(current, access)
+  // Above the epochs this node saw in use too, not only its log's (see the file comment).
+  const aboveSeen: TakeoverGuard = { ...guard, logEpoch: () => Math.max(guard.logEpoch(), watch.epochSeenMax) }
   let lease: Lease | null
   try {
-    lease = acquireIfFree(access, holderId, guard, stalled)
+    lease = acquireIfFree(access, holderId, aboveSeen, stalled)
   } catch (error) {
     trouble.failed(error)
     return null
