@@ -28,6 +28,11 @@ export interface FileIdentity {
   sizeBytes: number
 }
 
+/** Are two identities (WalIo.fileIdentity) the same file? */
+export function sameFileIdentity(a: FileIdentity, b: FileIdentity): boolean {
+  return a.ino === b.ino && a.dev === b.dev && a.ctimeMs === b.ctimeMs && a.sizeBytes === b.sizeBytes
+}
+
 export interface WalIo {
   openAppend(path: string): number
   /**

@@ -65,7 +65,7 @@ import { join } from 'node:path'
 import { assert } from './assert.ts'
 import { makeDirDurable } from './durable-dir.ts'
 import { LeaseError } from './errors.ts'
-import { nodeIo, type FileIdentity } from './io.ts'
+import { nodeIo, sameFileIdentity, type FileIdentity } from './io.ts'
 import { logFloor, type DataLossAccepted, type TakenFloor } from './lease-floor.ts'
 import type { LeaseInSyncMember } from './lease-in-sync.ts'
 import { linkEpochFile, removeOldEpochFiles, writeDurably } from './lease-epoch-files.ts'
@@ -358,7 +358,7 @@ export class Lease implements LeaseGuard {
    */
   private ownFileThere(identity: FileIdentity): boolean {
     const known = this.ownFileIdentity
-    if (known !== null && sameFile(known, identity)) return true
+    if (known !== null && sameFileIdentity(known, identity)) return true
     const holder = this.epochFileHolder()
     if (holder === null) return true
     if (holder !== this.options.holderId) {
@@ -396,9 +396,4 @@ export class Lease implements LeaseGuard {
     io.rename(tempPath, path)
     io.fsyncDirectory(dir)
   }
-}
-
-/** Are two identities (WalIo.fileIdentity) the same file? */
-function sameFile(a: FileIdentity, b: FileIdentity): boolean {
-  return a.ino === b.ino && a.dev === b.dev && a.ctimeMs === b.ctimeMs && a.sizeBytes === b.sizeBytes
 }
