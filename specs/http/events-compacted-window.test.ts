@@ -11,6 +11,7 @@
 
 import { afterAll, beforeAll, expect, test } from 'bun:test'
 import { eventually, json, LIMIT_BUY, post, startTestGateway, type TestGateway } from './fixture.ts'
+import { canceledToEnd, segmentCutAfter } from './order-steps.ts'
 
 let t: TestGateway
 let trader: string
@@ -30,20 +31,10 @@ test('compacted but not yet forgotten: every page starts at the first record the
   const orderId = (await json(placed)).order_id as string
   await eventually(() => t.gateway.engine.state.orders.get(orderId)?.status === 'AckedOpen', 20_000)
 
-  // Its records so far all fall below the cut: the start of the first segment after them, closed by other orders.
-  const last = index.positionsOf(orderId).at(-1) ?? 0
-  const segmentsAfter = (): number => wal.segments.filter((segment) => segment.firstLsn > last).length
-  for (let n = 1; n < 400 && segmentsAfter() < 2; n++) {
-    expect((await t.request('/v1/orders', post(trader, { ...LIMIT_BUY, tif: 'IOC' }, { 'Idempotency-Key': `events-window-${n}` }))).status).toBe(202)
-  }
-  const cut = wal.segments.find((segment) => segment.firstLsn > last)?.firstLsn ?? 0
-  // Its cancel's records come after everything written so far, so above the cut; waited for to the order's end, so
-  // nothing joins its history under the reads below.
-  expect((await t.request(`/v1/orders/${orderId}/cancel`, post(trader, {}))).status).toBe(202)
-  await eventually(() => {
-    const events = index.events(orderId).map(({ event }) => event)
-    return events.some((event) => event.type === 'order.canceled') && events.some((event) => event.type === 'order.call_completed' && event.action === 'cancel')
-  }, 20_000)
+  // Its records so far all fall below the cut; its cancel's come after everything written so far, so above it, waited
+  // for to the order's end, so nothing joins its history under the reads below.
+  const cut = await segmentCutAfter(t, trader, orderId, 'events-window', { ...LIMIT_BUY, tif: 'IOC' })
+  await canceledToEnd(t, trader, orderId)
 
   // Compaction, and the reads after it, with nothing awaited between them: the index has not forgotten a position.
   expect(wal.removeSegmentsBelow(cut).length).toBeGreaterThan(0)

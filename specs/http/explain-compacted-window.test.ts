@@ -12,7 +12,7 @@
 import { expect, test } from 'bun:test'
 import { DECISIONS_RECENT_MAX, explainExcerpt, STORY_RECENT_MAX } from '../../src/http/routes/explain-excerpt.ts'
 import { errorCode, eventually, json, LIMIT_BUY, post } from './fixture.ts'
-import { compactableGateway, placeOrder } from './order-steps.ts'
+import { canceledToEnd, compactableGateway, placeOrder, segmentCutAfter } from './order-steps.ts'
 
 const gateway = compactableGateway()
 /** Refused amends before the cut (compacted away) and after it (retained): more than the story shows. */
@@ -32,21 +32,11 @@ test('compacted but not yet forgotten: the excerpt starts at the first record th
   await refusedAmends(AMENDS_REMOVED)
   await eventually(() => index.decisionPositionsOf(orderId).later.length === AMENDS_REMOVED, 20_000)
 
-  // Its records so far all fall below the cut: the start of the first segment after them, closed by other orders.
-  const last = index.positionsOf(orderId).at(-1) ?? 0
-  const segmentsAfter = (): number => wal.segments.filter((segment) => segment.firstLsn > last).length
-  for (let n = 1; n < 400 && segmentsAfter() < 2; n++) {
-    expect((await t.request('/v1/orders', post(trader, { ...LIMIT_BUY, tif: 'IOC' }, { 'Idempotency-Key': `explain-window-${n}` }))).status).toBe(202)
-  }
-  const cut = wal.segments.find((segment) => segment.firstLsn > last)?.firstLsn ?? 0
-  // Its later amends and its cancel come after everything written so far, so above the cut; waited for to the order's
-  // end, so nothing joins its history under the excerpt below.
+  // Its records so far all fall below the cut; its later amends and its cancel come after everything written so far, so
+  // above it, waited for to the order's end, so nothing joins its history under the excerpt below.
+  const cut = await segmentCutAfter(t, trader, orderId, 'explain-window', { ...LIMIT_BUY, tif: 'IOC' })
   await refusedAmends(AMENDS_RETAINED)
-  expect((await t.request(`/v1/orders/${orderId}/cancel`, post(trader, {}))).status).toBe(202)
-  await eventually(() => {
-    const events = index.events(orderId).map(({ event }) => event)
-    return events.some((event) => event.type === 'order.canceled') && events.some((event) => event.type === 'order.call_completed' && event.action === 'cancel')
-  }, 20_000)
+  await canceledToEnd(t, trader, orderId)
 
   // Compaction, and the excerpt after it, with nothing awaited between them: the index has not forgotten a position.
   expect(wal.removeSegmentsBelow(cut).length).toBeGreaterThan(0)

@@ -73,25 +73,39 @@ export function compactableGateway(): { readonly t: TestGateway; readonly trader
 }
 
 /**
- * Compacts away `orderId`'s records so far (an order resting across a snapshot): places other orders (Idempotency-Keys
- * `${keyPrefix}-1`, `-2`, …) until two segments begin after the order's last record, removes the segments below the
- * first of them, then cancels the order, so it has records above the cut, and waits until it has ended in the log (its
- * cancel's venue call answered and the order canceled: the venue's report travels apart from the call's answer), so no
- * record of it comes after. Returns the cut: the first LSN of the segments kept.
+ * Compacts away `orderId`'s records so far (an order resting across a snapshot): segmentCutAfter, the segments below
+ * the cut removed, then canceledToEnd, so the order has records above the cut and none comes after. Returns the cut:
+ * the first LSN of the segments kept.
  */
 export async function compactedBelow(t: TestGateway, token: string, orderId: string, keyPrefix: string): Promise<number> {
+  const cut = await segmentCutAfter(t, token, orderId, keyPrefix)
+  expect(t.gateway.engine.wal.removeSegmentsBelow(cut).length).toBeGreaterThan(0)
+  await canceledToEnd(t, token, orderId)
+  return cut
+}
+
+/**
+ * Places other orders (`body`, Idempotency-Keys `${keyPrefix}-1`, `-2`, …) until two segments begin after `orderId`'s
+ * last record, and returns the first LSN of the first of them: a cut below which every record of the order so far lies.
+ */
+export async function segmentCutAfter(t: TestGateway, token: string, orderId: string, keyPrefix: string, body: Record<string, unknown> = LIMIT_BUY): Promise<number> {
   const wal = t.gateway.engine.wal
   const last = t.http.services.logIndex.positionsOf(orderId).at(-1) ?? 0
   const segmentsAfter = (): number => wal.segments.filter((segment) => segment.firstLsn > last).length
   for (let index = 1; index < 400 && segmentsAfter() < 2; index++) {
-    expect((await t.request('/v1/orders', post(token, LIMIT_BUY, { 'Idempotency-Key': `${keyPrefix}-${index}` }))).status).toBe(202)
+    expect((await t.request('/v1/orders', post(token, body, { 'Idempotency-Key': `${keyPrefix}-${index}` }))).status).toBe(202)
   }
-  const cut = wal.segments.find((segment) => segment.firstLsn > last)?.firstLsn ?? 0
-  expect(wal.removeSegmentsBelow(cut).length).toBeGreaterThan(0)
+  return wal.segments.find((segment) => segment.firstLsn > last)?.firstLsn ?? 0
+}
+
+/**
+ * Cancels `orderId` and waits until it has ended in the log (its cancel's venue call answered and the order canceled:
+ * the venue's report travels apart from the call's answer), so no record of it comes after.
+ */
+export async function canceledToEnd(t: TestGateway, token: string, orderId: string): Promise<void> {
   expect((await t.request(`/v1/orders/${orderId}/cancel`, post(token, {}))).status).toBe(202)
   await eventually(() => {
     const events = t.http.services.logIndex.events(orderId).map(({ event }) => event)
     return events.some((event) => event.type === 'order.canceled') && events.some((event) => event.type === 'order.call_completed' && event.action === 'cancel')
   }, 20_000)
-  return cut
 }
