@@ -68,7 +68,7 @@ import { LeaseError } from './errors.ts'
 import { nodeIo, sameFileIdentity, type FileIdentity } from './io.ts'
 import { logFloor, type DataLossAccepted, type TakenFloor } from './lease-floor.ts'
 import type { LeaseInSyncMember } from './lease-in-sync.ts'
-import { linkEpochFile, removeOldEpochFiles, writeDurably } from './lease-epoch-files.ts'
+import { linkEpochFile, removeOldEpochFiles, tempNameOf, writeDurably } from './lease-epoch-files.ts'
 import { epochFileName, highestEpoch, LEASE_EPOCH_MAX, LEASE_TTL_MS_MAX, readCurrentLease, readLeaseRecordOf, sameLeaseRecord, type LeaseRecord } from './lease-record.ts'
 import { LeaseRenewalsOffLoop, type LeaseRenewal } from './lease-renew-off-loop.ts'
 import type { LeaseOptions } from './lease-options.ts'
@@ -387,10 +387,16 @@ export class Lease implements LeaseGuard {
     }
   }
 
+  /**
+   * renew's and release's write, on the event loop. Its temp file names the holder, not only the process (as a renewal
+   * off the loop's does, lease-renew-off-loop.ts): two holders of one epoch (Lease.takenAgain) in processes with the same
+   * pid (containers sharing the lease directory) wrote one temp file, and the one renaming second found it gone (ENOENT)
+   * or renamed the other's record in as its own.
+   */
   private writeRecord(record: LeaseRecord): void {
     const { io, dir } = this.options
     const path = join(dir, epochFileName(this.epoch))
-    const tempPath = `${path}.${process.pid}.tmp`
+    const tempPath = `${path}.${tempNameOf(this.options.holderId)}.${process.pid}.tmp`
     writeDurably(io, tempPath, record)
     this.ownFileUnproven = true
     io.rename(tempPath, path)

@@ -222,6 +222,37 @@ describe('two holders of one epoch in one process (its file had gone, and a take
   })
 })
 
+describe('two holders of one epoch in processes with the same pid (containers sharing the lease directory)', () => {
+  test('renew on the event loop under temp files of their own too: the one renaming second replaces the record whole, and the other finds it LEASE_LOST', () => {
+    const dir = tempDir()
+    let whileSyncing: (() => void) | null = null
+    // The other process's holder runs while this one's temp file syncs (both in this process here: the same pid).
+    const io: WalIo = {
+      ...nodeIo,
+      fsync: (fd) => {
+        const other = whileSyncing
+        whileSyncing = null
+        other?.()
+        nodeIo.fsync(fd)
+      },
+    }
+    const first = Lease.acquire({ dir, holderId: 'a', ttlMs: 1000, clockSkewMsMax: 0, io, nowMs: () => 1_000_000 })
+    unlinkSync(join(dir, 'epoch-0000000001.json'))
+    let second: Lease | null = null
+    whileSyncing = () => {
+      second = Lease.acquire({ dir, holderId: 'b', ttlMs: 1000, clockSkewMsMax: 0, nowMs: () => 1_000_000 })
+      second.renew()
+    }
+    // Before: both wrote `epoch-0000000001.json.<pid>.tmp`; the second's rename took the first's temp file away, and the
+    // first's rename failed (ENOENT).
+    first.renew()
+    expect(second).not.toBeNull()
+    expect(readCurrentLease(dir)).toMatchObject({ holderId: 'a', epoch: 1 })
+    expect(() => second!.renew()).toThrow(expect.objectContaining({ code: 'LEASE_LOST' }))
+    expect(tempFilesIn(dir)).toEqual([])
+  })
+})
+
 describe('a release while a renewal writes off the event loop', () => {
   for (const call of ['fsyncOffLoop', 'renameOffLoop', 'fsyncDirectoryOffLoop'] as const) {
     test(`is the last word on disk (the renewal held at its ${call}), and the renewal is LEASE_LOST`, async () => {
