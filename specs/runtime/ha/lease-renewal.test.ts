@@ -7,11 +7,11 @@
  */
 
 import { afterEach, expect, test } from 'bun:test'
-import { mkdtempSync } from 'node:fs'
+import { mkdtempSync, unlinkSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { Lease, nodeIo, type WalIo } from '../../../wal/index.ts'
-import { renewLease } from '../../../src/runtime/ha/leading.ts'
+import { Lease, LeaseError, nodeIo, readCurrentLease, type WalIo } from '../../../wal/index.ts'
+import { renewLease, stepDown } from '../../../src/runtime/ha/leading.ts'
 import type { NodeCore } from '../../../src/runtime/ha/node-core.ts'
 import { removeDir } from '../harness.ts'
 
@@ -161,4 +161,58 @@ test('a renewal that never ends (a lease directory whose share hangs) holds no l
   const stepped = new Promise<'pending'>((resolve) => setTimeout(() => resolve('pending'), 50))
   expect(await Promise.race([renewLease(node), stepped])).toBeUndefined()
   expect(changes).toEqual(['step-down'])
+})
+
+/**
+ * A leader (TTL 1 s, taken at 1_000_000) whose renewal, begun at 1_000_250, waits at its rename until `rename.go`
+ * is called (a slow share); the node view stepDown needs (no gateway, no replication: it follows at once).
+ */
+async function leaderRenamingSlowly(clock: { nowMs: number }): Promise<{ dir: string; lease: Lease; node: NodeCore; renewal: Promise<void>; goRename: () => void }> {
+  const dir = mkdtempSync(join(tmpdir(), 'egress-lease-'))
+  dirs.push(dir)
+  const renames: Array<() => void> = []
+  const io: WalIo = { ...nodeIo, renameOffLoop: (from, to, done) => void renames.push(() => nodeIo.renameOffLoop(from, to, done)) }
+  const lease = Lease.acquire({ dir, holderId: 'a http://127.0.0.1:1', ttlMs: 1000, clockSkewMsMax: 10, io, nowMs: () => clock.nowMs })
+  const { node } = nodeHolding(lease)
+  Object.assign(node, { role: 'leader', gateway: null, sync: null, follow: () => Promise.resolve() })
+  clock.nowMs += 250
+  const renewal = renewLease(node)
+  for (let turn = 0; turn < 500 && renames.length === 0; turn++) await new Promise((resolve) => setTimeout(resolve, 1))
+  expect(renames).toHaveLength(1)
+  return { dir, lease, node, renewal, goRename: renames[0]! }
+}
+
+test('a step-down overtakes a renewal still writing: its late rename does not extend the lease, and a standby takes over at the expiry the node had', async () => {
+  const clock = { nowMs: 1_000_000 }
+  const { dir, lease, node, renewal, goRename } = await leaderRenamingSlowly(clock)
+  // The lease runs out while the renewal waits (a tick's renewal is refused LEASE_LOST at once): the node steps down.
+  clock.nowMs = 1_001_000
+  expect(lease.isHeld()).toBe(false)
+  await stepDown(node)
+  expect(node.lease).toBeNull()
+  goRename()
+  await renewal
+  // Before: the renewal's rename landed after the step-down (expiry 1_001_250): the standby was refused LEASE_HELD
+  // until then, a quarter of a TTL here and up to a whole one when the renewal began late in the lease.
+  expect(readCurrentLease(dir)).toMatchObject({ epoch: 1, expiresAtMs: 1_001_000 })
+  clock.nowMs = 1_001_011
+  const taker = Lease.acquire({ dir, holderId: 'b http://127.0.0.1:2', ttlMs: 1000, clockSkewMsMax: 10, nowMs: () => clock.nowMs })
+  expect(taker.epoch).toBe(2)
+  expect(lease.isHeld()).toBe(false)
+})
+
+test("a step-down from an epoch another holder linked again (its file had gone) writes nothing over the other's record, and neither does its renewal", async () => {
+  const clock = { nowMs: 1_000_000 }
+  const { dir, lease, node, renewal, goRename } = await leaderRenamingSlowly(clock)
+  // Its file gone (a lease directory emptied by hand), a taker links epoch 1 again while the renewal waits at its rename.
+  unlinkSync(join(dir, 'epoch-0000000001.json'))
+  const taker = Lease.acquire({ dir, holderId: 'b http://127.0.0.1:2', ttlMs: 1000, clockSkewMsMax: 10, nowMs: () => clock.nowMs })
+  expect(taker.epoch).toBe(1)
+  await stepDown(node)
+  goRename()
+  await renewal
+  // Before: the renewal's rename, made after the step-down, put the old holder's record over the taker's.
+  expect(readCurrentLease(dir)).toMatchObject({ epoch: 1, holderId: 'b http://127.0.0.1:2', expiresAtMs: 1_001_250 })
+  expect(() => lease.assertHeld()).toThrow(LeaseError)
+  expect(taker.isHeld()).toBe(true)
 })

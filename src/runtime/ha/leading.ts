@@ -202,13 +202,18 @@ function renewalFailed(node: NodeCore, lease: Lease, error: unknown): void {
   if (!node.stopping) void node.exclusive('step-down', () => node.stepDown())
 }
 
-/** Stops leading (the lease lost): the gateway and the term's replication stop, and the node follows again. */
+/**
+ * Stops leading (the lease lost): the lease is let go of (letGoOf), the gateway and the term's replication stop, and
+ * the node follows again.
+ */
 export async function stepDown(node: NodeCore): Promise<void> {
   if (node.role !== 'leader' && node.role !== 'promoting') return
   node.role = 'stepping-down'
   const gateway = node.gateway
+  const lease = node.lease
   node.gateway = null
   node.lease = null
+  if (lease !== null) letGoOf(node, lease)
   node.sync?.close()
   node.sync = null
   if (gateway !== null) {
@@ -224,4 +229,22 @@ export async function stepDown(node: NodeCore): Promise<void> {
     throwIfLogDied(gateway)
   }
   await node.follow()
+}
+
+/**
+ * Releases the lease a node steps down from, before its gateway stops. A renewal still writing off the loop is
+ * overtaken (Lease.release removes its temp file, so its rename places nothing): left to land, it extended the epoch
+ * after the node had stepped down, and a standby waited up to one more TTL for a lease nobody held. Lost (the step-down's
+ * reason), the lease is not written (release writes nothing then: another node may hold it). Held again (that renewal
+ * landed between the failed check and this step), it is released as at stop, with the floor the standby acknowledged:
+ * the standby takes over at once, and the gateway, still stopping, is fenced already. A release that fails to write
+ * (EIO) is logged and the node follows all the same: the lease then runs out by itself.
+ */
+function letGoOf(node: NodeCore, lease: Lease): void {
+  if (node.sync !== null) lease.noteReplicated(node.sync.standbyDurableLsn)
+  try {
+    lease.release()
+  } catch (error) {
+    node.options.log(`lease epoch ${lease.epoch}: releasing it at the step-down failed (${error instanceof Error ? error.message : String(error)}); it runs out by itself`)
+  }
 }
