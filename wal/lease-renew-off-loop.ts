@@ -125,6 +125,21 @@ export class LeaseRenewalsOffLoop {
   }
 
   /**
+   * Resolves once no renewal writes off the loop or waits to (Lease.renewalsSettled); never rejects. Each renewal's own
+   * caller is answered first: this waits on the very promise the caller awaits, one step behind it.
+   */
+  async settled(): Promise<void> {
+    for (let pending = this.pending(); pending !== null; pending = this.pending()) {
+      await pending.then(() => {}, () => {})
+    }
+  }
+
+  /** The last renewal asked for that has not ended (the one queued, else the one writing), or null. */
+  private pending(): Promise<LeaseRecord> | null {
+    return this.renewalQueued?.renewed ?? this.renewalInFlight
+  }
+
+  /**
    * Removes the temp file of the renewal writing off the loop, if one is (Lease.release). Gone already: its rename was
    * made (release's own rename comes after it). One that cannot be removed (EIO) is let be: the lease is released all
    * the same, and such a disk fails the renewal's rename or sync too.

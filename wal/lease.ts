@@ -295,6 +295,15 @@ export class Lease implements LeaseGuard {
     return this.renewals.renew()
   }
 
+  /**
+   * Resolves once no renewal off the loop writes or waits to (never rejects): every renewOffLoop asked for has been
+   * answered. A node that stops awaits it after release (bounded: a renewal on a share that hangs never ends), so that
+   * no renewal ends, and is reported, after its stop has.
+   */
+  renewalsSettled(): Promise<void> {
+    return this.renewals.settled()
+  }
+
   private releasedWhileRenewing(): LeaseError {
     return new LeaseError('LEASE_LOST', `lease epoch ${this.epoch} held by ${this.options.holderId} was released while it renewed`)
   }

@@ -196,6 +196,26 @@ describe('a renewal off the event loop', () => {
   })
 })
 
+describe('renewalsSettled', () => {
+  test('resolves once the renewal writing and the one queued behind it have ended, after their callers are answered; at once when none writes', async () => {
+    const dir = tempDir()
+    const { io, held, waiting } = holdingIo()
+    const lease = Lease.acquire({ dir, holderId: 'a', ttlMs: 1000, clockSkewMsMax: 0, io, nowMs: () => 1_000_000 })
+    expect(await Promise.race([lease.renewalsSettled().then(() => 'settled'), Bun.sleep(20).then(() => 'pending')])).toBe('settled')
+    held.add('fsyncOffLoop')
+    const answered: string[] = []
+    const first = lease.renewOffLoop().then(() => void answered.push('first'))
+    const go = await heldCall(waiting, 'fsyncOffLoop')
+    held.delete('fsyncOffLoop')
+    const second = lease.renewOffLoop().then(() => void answered.push('second'))
+    const settled = lease.renewalsSettled().then(() => void answered.push('settled'))
+    setTimeout(go, 10)
+    await settled
+    expect(answered).toEqual(['first', 'second', 'settled'])
+    await Promise.all([first, second])
+  })
+})
+
 describe('two holders of one epoch in one process (its file had gone, and a taker linked the epoch again)', () => {
   test('renew under temp files of their own: the one writing second replaces the record whole, and the other finds it LEASE_LOST', async () => {
     const dir = tempDir()

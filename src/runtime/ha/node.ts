@@ -53,6 +53,7 @@ import type { HaNodeOptions, NodeRole, RoleChoice } from './node-options.ts'
 import { nodeStatusOf, type HaNodeStatus } from './node-status.ts'
 import type { Replicator } from './replicator.ts'
 import type { SnapshotRecoveryStatus } from './resync.ts'
+import { RENEWALS_SETTLE_WAIT_MS_MAX, renewalsSettledWithin } from './renewals-settled.ts'
 import { RoleChanges, roleChangeWaitMsMax, StopTimeoutError } from './role-changes.ts'
 import { NodeStuckError, unsteadyStateOf } from './steady-state.ts'
 import type { SyncReplication } from './sync.ts'
@@ -186,7 +187,8 @@ export class HaNode {
   /**
    * Aborts the requests to the leader in flight, waits for a role change in progress to finish or be abandoned (within
    * roleChangeWaitMsMax), then takes the node apart (teardown.ts: every step at most once, even when one throws; cut
-   * once it makes no progress for a while, teardownBounds) and rejects with the first step's error, if any. Past either bound it releases the lease first
+   * once it makes no progress for a while, teardownBounds), waits for the released lease's renewal still writing to
+   * end (renewals-settled.ts, bounded) and rejects with the first step's error, if any. Past either bound it releases the lease first
    * and rejects with StopTimeoutError (the process should exit then).
    */
   async stop(): Promise<void> {
@@ -206,6 +208,8 @@ export class HaNode {
     } finally {
       this.role = 'stopped'
     }
+    // Released by the teardown, the lease's renewal still writing ends now (renewals-settled.ts): not after stop().
+    await renewalsSettledWithin(this.lease, RENEWALS_SETTLE_WAIT_MS_MAX, this.options.log)
     if (failures.length > 0) throw failures[0]
   }
 
