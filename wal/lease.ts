@@ -63,13 +63,13 @@
 
 import { join } from 'node:path'
 import { assert } from './assert.ts'
-import { makeDirDurable } from './durable-dir.ts'
 import { LeaseError } from './errors.ts'
-import { nodeIo, sameFileIdentity, type FileIdentity } from './io.ts'
-import { logFloor, type DataLossAccepted, type TakenFloor } from './lease-floor.ts'
+import { sameFileIdentity, type FileIdentity } from './io.ts'
+import type { DataLossAccepted, TakenFloor } from './lease-floor.ts'
 import type { LeaseInSyncMember } from './lease-in-sync.ts'
-import { linkEpochFile, removeOldEpochFiles, tempNameOf, writeDurably } from './lease-epoch-files.ts'
-import { epochFileName, highestEpoch, LEASE_EPOCH_MAX, LEASE_TTL_MS_MAX, readCurrentLease, readLeaseRecordOf, sameLeaseRecord, type LeaseRecord } from './lease-record.ts'
+import { removeOldEpochFiles, tempNameOf, writeDurably } from './lease-epoch-files.ts'
+import { epochFileName, highestEpoch, readCurrentLease, readLeaseRecordOf, sameLeaseRecord, type LeaseRecord } from './lease-record.ts'
+import { leaseOptionsOf, takeEpoch } from './lease-take.ts'
 import { LeaseRenewalsOffLoop, type LeaseRenewal } from './lease-renew-off-loop.ts'
 import type { LeaseOptions } from './lease-options.ts'
 import type { LeaseGuard } from './options.ts'
@@ -155,53 +155,12 @@ export class Lease implements LeaseGuard {
     if (Number.isSafeInteger(lsn) && lsn > this.replicatedLsnNoted) this.replicatedLsnNoted = lsn
   }
 
-  /**
-   * Takes the lease with epoch = current + 1 (or the taker's log's last epoch + 1 when that is higher: `logEpoch`) if
-   * there is none or the current one has expired (past its expiry plus the skew bound). Throws LeaseError('LEASE_HELD')
-   * if it is live, 'LEASE_RACE_LOST' if another process took the same epoch (or one passed on the way) first,
-   * LeaseLogBehindError ('LEASE_LOG_BEHIND') if the taker's log ends below the current record's floor,
-   * LeaseNotInSyncError ('LEASE_NOT_IN_SYNC') if the record's in-sync set does not name it (either unless
-   * acceptDataLoss).
-   */
+  /** Takes the lease (lease-take.ts takeEpoch: what it refuses, and how), then tidies older epochs' files away. */
   static acquire(partial: Partial<LeaseOptions> & { dir: string; holderId: string }): Lease {
-    const options: LeaseOptions = {
-      ttlMs: 5000, clockSkewMsMax: 500, io: nodeIo, nowMs: Date.now, monotonicNowMs: partial.nowMs ?? (() => performance.now()), ...partial,
-    }
-    const { io, dir } = options
-    // A record with a longer lease is refused when read (lease-record.ts): never written.
-    if (!Number.isSafeInteger(options.ttlMs) || options.ttlMs < 1 || options.ttlMs > LEASE_TTL_MS_MAX) {
-      throw new RangeError(`ttlMs must be a whole number of milliseconds in 1..${LEASE_TTL_MS_MAX}, got ${options.ttlMs}`)
-    }
-    makeDirDurable(io, dir)
-    const current = readCurrentLease(dir, io)
-    // Both clocks are read before the record is written: the deadline counts from no later than the record's expiry.
-    const monotonicNow = options.monotonicNowMs()
-    const now = options.nowMs()
-    const stalled = current !== null && options.stalled !== undefined && sameLeaseRecord(current, options.stalled)
-    if (current !== null && current.expiresAtMs + options.clockSkewMsMax > now && !stalled) {
-      throw new LeaseError('LEASE_HELD', `epoch ${current.epoch} is held by ${current.holderId} until ${new Date(current.expiresAtMs).toISOString()}`)
-    }
-    const floor = logFloor(current, options)
-    const currentEpoch = current?.epoch ?? 0
-    const epoch = Math.max(currentEpoch, options.logEpoch?.() ?? 0) + 1
-    if (epoch > LEASE_EPOCH_MAX) throw new LeaseError('LEASE_FILE_INVALID', `epoch ${epoch - 1} is the highest a log frame carries: no epoch is left to take over with`)
-    const expiresAtMs = now + options.ttlMs
-    const record: LeaseRecord = {
-      holderId: options.holderId, epoch, expiresAtMs, renewedAtMs: now, replicatedLsn: floor.replicatedLsn, ...(floor.inSync === undefined ? {} : { inSync: floor.inSync }),
-      ...(floor.previousHolder === undefined ? {} : { previousHolder: floor.previousHolder }),
-    }
-    // The epochs the taker's log holds above the current record's are each linked first, in turn, as released
-    // records (see the file comment): every link a race point, as any take's.
-    for (let passed = currentEpoch + 1; passed < epoch; passed++) linkEpochFile(io, dir, { ...record, epoch: passed, expiresAtMs: 0 })
-    linkEpochFile(io, dir, record)
-    io.fsyncDirectory(dir)
-    // A taker paused between reading the current epoch and the link (in the normal run a few microseconds) while
-    // later takers took this epoch and more, and tidied it away, re-created it: the link succeeded on a name already
-    // used. Only a listing tells (its own file is there now): a newer epoch means this one was lost long ago.
-    const newest = highestEpoch(dir, io)
-    if (newest > epoch) throw new LeaseError('LEASE_RACE_LOST', `epoch ${epoch} was taken and tidied away before this taker linked it (epoch ${newest} exists)`)
-    const lease = new Lease(options, epoch, { expiresAtMs, deadlineMonotonicMs: monotonicNow + options.ttlMs, ...floor })
-    removeOldEpochFiles(io, dir, epoch)
+    const options = leaseOptionsOf(partial)
+    const taken = takeEpoch(options)
+    const lease = new Lease(options, taken.epoch, taken)
+    removeOldEpochFiles(options.io, options.dir, taken.epoch)
     return lease
   }
 
