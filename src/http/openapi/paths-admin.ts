@@ -20,13 +20,16 @@ const ACCOUNT_SWITCH_RECORDED = jsonAnswer('Account switch recorded', {
   },
 })
 
-/** One account's own switch by hand (routes/admin.ts accountSwitch): HALT or CANCEL_ONLY, engaging it or moving it. */
-function accountStop(summary: string): Json {
+/** What an operator's HALT or CANCEL_ONLY of one account does (routes/admin.ts accountSwitch). */
+const ACCOUNT_STOP_DESCRIPTION =
+  "The account's new orders and amends are refused (ACCOUNT_HALTED or ACCOUNT_CANCEL_ONLY) and its places and amends waiting to be sent end, as the auto-stop's order_rate trip with scope account does; recorded as account.switch_changed with the caller as principal. An account stopped with the other switch is moved to this one (the record says so). Reads no Idempotency-Key: a repeat is decided again; the switch already in force with nothing of the account's left waiting is 200 with lsn null and records nothing (its note neither). 403 POLICY_MISSING: an account not stopped that has no policy."
+
+/** One account's own switch (routes/admin.ts accountSwitch): HALT or CANCEL_ONLY engaging or moving it, or RESUME. */
+function accountSwitchOperation(summary: string, description: string): Json {
   return operation({
     tag: 'admin',
     summary,
-    description:
-      "The account's new orders and amends are refused (ACCOUNT_HALTED or ACCOUNT_CANCEL_ONLY) and its places and amends waiting to be sent end, as the auto-stop's order_rate trip with scope account does; recorded as account.switch_changed with the caller as principal. An account stopped with the other switch is moved to this one (the record says so). Reads no Idempotency-Key: a repeat is decided again; the switch already in force with nothing of the account's left waiting is 200 with lsn null and records nothing (its note neither). 403 POLICY_MISSING: an account not stopped that has no policy.",
+    description,
     security: 'bearer',
     parameters: [ACCOUNT_ID],
     errors: ['400', '401', '403', '404', '413', '415', '429', '503'],
@@ -86,20 +89,13 @@ export function adminPart(): DocumentPart {
       '/v1/admin/cancel-only': { post: killSwitch('CANCEL_ONLY: cancels only. ops, admin') },
       '/v1/admin/resume': { post: killSwitch("RESUME normal trading; also lifts every account's own switch (GET /v1/auto_stop stopped_accounts). ops, admin") },
       '/v1/accounts/{id}/resume': {
-        post: operation({
-          tag: 'admin',
-          summary: "Lift the account's own kill switch (an auto-stop order_rate trip with scope account, or an operator, engaged it: its new orders refused ACCOUNT_HALTED or ACCOUNT_CANCEL_ONLY). ops, admin",
-          description:
-            "Reads no Idempotency-Key: a repeat is decided again. An account not stopped is 200 with lsn null and records nothing (its note neither). A RESUME that ends the account's held work in parts gives up if the account's switch is asked again meanwhile (POST /v1/accounts/{id}/halt or cancel-only): 503 ACCOUNT_HALTED or ACCOUNT_CANCEL_ONLY, the switch not lifted.",
-          security: 'bearer',
-          parameters: [ACCOUNT_ID],
-          errors: ['400', '401', '403', '404', '413', '415', '429', '503'],
-          responses: { '200': ACCOUNT_SWITCH_RECORDED },
-          requestBody: { required: false, content: jsonContent(ref('KillSwitch')) },
-        }),
+        post: accountSwitchOperation(
+          "Lift the account's own kill switch (an auto-stop order_rate trip with scope account, or an operator, engaged it: its new orders refused ACCOUNT_HALTED or ACCOUNT_CANCEL_ONLY). ops, admin",
+          "Reads no Idempotency-Key: a repeat is decided again. An account not stopped is 200 with lsn null and records nothing (its note neither). A RESUME that ends the account's held work in parts gives up if the account's switch is asked again meanwhile (POST /v1/accounts/{id}/halt or cancel-only): 503 ACCOUNT_HALTED or ACCOUNT_CANCEL_ONLY, the switch not lifted.",
+        ),
       },
-      '/v1/accounts/{id}/halt': { post: accountStop("HALT one account by hand, or move its CANCEL_ONLY to HALT: its flatten's closes go out (Lane0), nothing else of it is sent but cancels; every other account trades on. ops, admin") },
-      '/v1/accounts/{id}/cancel-only': { post: accountStop('CANCEL_ONLY one account by hand, or move its HALT to CANCEL_ONLY: only its cancels are sent, its flatten’s closes wait. ops, admin') },
+      '/v1/accounts/{id}/halt': { post: accountSwitchOperation("HALT one account by hand, or move its CANCEL_ONLY to HALT: its flatten's closes go out (Lane0), nothing else of it is sent but cancels; every other account trades on. ops, admin", ACCOUNT_STOP_DESCRIPTION) },
+      '/v1/accounts/{id}/cancel-only': { post: accountSwitchOperation('CANCEL_ONLY one account by hand, or move its HALT to CANCEL_ONLY: only its cancels are sent, its flatten’s closes wait. ops, admin', ACCOUNT_STOP_DESCRIPTION) },
       '/v1/admin/snapshot': {
         post: operation({
           tag: 'admin',

@@ -59,7 +59,7 @@ import { NodeStuckError, unsteadyStateOf } from './steady-state.ts'
 import type { SyncReplication } from './sync.ts'
 import { TAKEOVER_BACKOFF_MS_MAX, TakeoverBackoff } from './takeover-backoff.ts'
 import { TAKEOVER_WOULD_REFUSE_CHECK_MS, TakeoverWouldRefuse } from './takeover-would-refuse.ts'
-import { logEndOfDataDir, readOnce, TakeoverRefusal, type LogEnd, type TakeoverGuard } from './takeover-guard.ts'
+import { dataDirTakeoverGuard, TakeoverRefusal, takeoverGuardOf } from './takeover-guard.ts'
 import type { TakeoverLag } from './takeover-lag.ts'
 import { handTailAtStop, TAIL_HANDOFF_WAIT_MS_MAX } from './tail-handoff.ts'
 import { abandonNode, onceEach, type NodeParts, teardownBounds, tearDownNodeWithin } from './teardown.ts'
@@ -142,17 +142,6 @@ export class HaNode {
     })
   }
 
-  /**
-   * What this node's takes of the lease carry: its log's end (read by `logEnd`, only when the lease is free) against
-   * the record's floor, and its last epoch, above which the lease is taken.
-   */
-  private guard(logEnd: () => LogEnd): TakeoverGuard {
-    return {
-      nodeId: this.options.nodeId, logEndLsn: () => logEnd().lastLsn, logEpoch: () => logEnd().lastEpoch, acceptDataLoss: this.options.acceptDataLoss === true,
-      refusal: this.takeoverRefusal,
-    }
-  }
-
   /** Starts leading or following (a role change itself: stop() waits for it); throws if neither could start. */
   start(): Promise<void> {
     return this.changes.run('start-up', async () => {
@@ -170,7 +159,7 @@ export class HaNode {
       this.timer = setInterval(() => void this.tick(), Math.max(50, Math.floor(this.options.leaseTtlMs / 4)))
       try {
         // No gateway yet: the log's end is read from disk, and only if the lease is free and its record has a floor.
-        const lease = this.options.role === 'standby' ? null : acquireIfFree(this.options, this.holderId, this.guard(readOnce(() => logEndOfDataDir(this.options.dataDir))))
+        const lease = this.options.role === 'standby' ? null : acquireIfFree(this.options, this.holderId, dataDirTakeoverGuard(this.options, this.takeoverRefusal))
         const led = lease !== null && (await this.leadFromStartUp(lease))
         if (!led && this.options.role === 'leader') await this.waitToLead()
         else if (!led) await follow(this.core)
@@ -250,7 +239,7 @@ export class HaNode {
       get leaseTrouble() { return node.leaseTrouble },
       get takeoverBackoff() { return node.takeoverBackoff },
       get takeoverWouldRefuse() { return node.takeoverWouldRefuse },
-      guard: (logEnd) => node.guard(logEnd),
+      guard: (logEnd) => takeoverGuardOf(node.options, node.takeoverRefusal, logEnd),
       get role() { return node.role },
       set role(role) { node.role = role },
       get gateway() { return node.gateway },
@@ -289,7 +278,7 @@ export class HaNode {
 
   private async waitToLead(): Promise<void> {
     // No gateway while waiting: the log on disk does not change, its end is read once (when first needed).
-    const guard = this.guard(readOnce(() => logEndOfDataDir(this.options.dataDir)))
+    const guard = dataDirTakeoverGuard(this.options, this.takeoverRefusal)
     while (!this.stopping) {
       const lease = takeLeaseIfGone(this.options, this.holderId, { watch: this.leaseWatch, trouble: this.leaseTrouble, log: this.options.log, guard })
       if (lease !== null && (await this.leadFromStartUp(lease))) return

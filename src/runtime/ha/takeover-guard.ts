@@ -126,3 +126,16 @@ export function readOnce<T>(read: () => T): () => T {
   let value: T | null = null
   return () => (value ??= read())
 }
+
+/**
+ * What a node's takes of the lease carry: its log's end (read by `logEnd`, only when the lease is free) against the
+ * record's floor, and its last epoch, above which the lease is taken.
+ */
+export function takeoverGuardOf(options: { nodeId: string; acceptDataLoss?: boolean }, refusal: TakeoverRefusal, logEnd: () => LogEnd): TakeoverGuard {
+  return { nodeId: options.nodeId, logEndLsn: () => logEnd().lastLsn, logEpoch: () => logEnd().lastEpoch, acceptDataLoss: options.acceptDataLoss === true, refusal }
+}
+
+/** takeoverGuardOf while the node has no gateway (start-up, a `leader` waiting for the lease): its data dir's log end, read once. */
+export function dataDirTakeoverGuard(options: { dataDir: string; nodeId: string; acceptDataLoss?: boolean }, refusal: TakeoverRefusal): TakeoverGuard {
+  return takeoverGuardOf(options, refusal, readOnce(() => logEndOfDataDir(options.dataDir)))
+}
